@@ -1,0 +1,35 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   distributed render of the bundled demo scene -> out/demo.png + summary
+#   make test   the whole test suite
+# Both create .venv, install the package with its test extras and build the C parts;
+# both are safe to run again.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.stamp-installed
+
+.PHONY: all setup native demo test lint bench clean
+all: native
+
+$(STAMP): pyproject.toml setup.py
+	./scripts/bootstrap-venv $(PY) $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+
+native: $(STAMP)
+	$(MAKE) -s -C c
+
+demo: native
+	$(BIN)/cpushare-povray render examples/demo.pov -W 640 -H 480 -o out/demo.png
+
+test: native
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check cpushare_mq tests bench
+
+clean:
+	$(MAKE) -s -C c clean
+	rm -rf $(VENV) build *.egg-info out

@@ -1,0 +1,1 @@
+"""cpushare_mq.hub"""
