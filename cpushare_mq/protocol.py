@@ -1,0 +1,430 @@
+"""The hub <-> worker wire format: the one place it lives.
+
+A message is a ZeroMQ multipart message (the ROUTER's routing-id frame, if any, is removed
+before :func:`decode` and added after :func:`encode`):
+
+    frame 0   header:  b"CPMQ" | u8 protocol version | u8 message type      (6 bytes)
+    frame 1   body:    a UTF-8 JSON object, validated field by field against the type's schema
+    frame 2+  blobs:   raw binary frames (fragment inputs, programs, compressed result chunks)
+
+The header layout and the ERROR message (``{"code", "message"}``) never change between
+versions, so a peer speaking another version always gets a readable refusal.
+
+Nothing here can run code: JSON and raw bytes only, every field checked for type and range
+before anyone uses it, every size capped. See ``docs/protocol.md`` for the conversation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import zstandard
+
+from .errors import DecompressionError, ProtocolError, VersionMismatch
+from .outcome import Outcome, OutcomeRecord
+
+__all__ = [
+    "PROTOCOL_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus",
+    "encode", "decode", "peek_type", "Outcome", "OutcomeRecord",
+    "compress_chunk", "decompress_chunk", "Limits",
+]
+
+MAGIC = b"CPMQ"
+PROTOCOL_VERSION = 1
+_HEADER = struct.Struct("<4sBB")
+
+
+class Limits:
+    """Hard size limits of the wire format (bytes unless named otherwise)."""
+
+    MAX_BODY_BYTES = 1 << 20             # JSON body of any message
+    MAX_BLOBS = 4096                     # binary frames in one message
+    MAX_FRAGMENT_INPUT_BYTES = 16 << 20  # one fragment's input
+    MAX_PROGRAM_BYTES = 64 << 20         # a program or shared input (one BLOB frame)
+    MAX_CHUNK_BYTES = 4 << 20            # one compressed result chunk
+    RAW_CHUNK_BYTES = 256 << 10          # workers cut results into chunks of at most this raw size
+    MAX_RESULT_BYTES = 1 << 30           # one fragment's whole uncompressed result
+    MAX_LEASES_PER_MESSAGE = 1024
+    MAX_STR = 4096
+    MAX_MESSAGE_BYTES = MAX_PROGRAM_BYTES + MAX_BODY_BYTES + 4096  # for ZMQ_MAXMSGSIZE
+
+
+class MsgType(IntEnum):
+    """Every message type. Values are the header's type byte and never change meaning."""
+
+    # worker -> hub
+    HELLO = 1          # join (also after every reconnect): capacities + leases still held
+    READY = 2          # credit: "send me up to N more fragments"
+    FETCH = 3          # ask for a program / shared input by sha256
+    RESULT_CHUNK = 4   # one zstd-compressed piece of a fragment's result
+    RESULT_END = 5     # result complete: digest, size, outcome record (+ optional last chunk)
+    FAILURE = 6        # the fragment failed in the sandbox: outcome record
+    RELEASE = 7        # hand leases back (shutdown, pause): reassign at once
+    STATUS = 8         # paused / busy slots changed
+    # hub -> worker
+    WELCOME = 32       # joined: session id and timing parameters
+    LEASE = 33         # one or more fragments to run, inputs as blobs
+    BLOB = 34          # a program / shared input, answering FETCH
+    ACK = 35           # results committed (or dropped as duplicate / stale)
+    CANCEL = 36        # stop working on these leases (job cancelled, done elsewhere, expired)
+    # both ways
+    HEARTBEAT = 64
+    BYE = 65           # orderly disconnect
+    ERROR = 66         # refusal: bad message, other version, unknown worker, ...
+
+
+class ErrorCode:
+    VERSION = "version"              # peer speaks another protocol version
+    MALFORMED = "malformed"          # message failed validation
+    UNKNOWN_WORKER = "unknown_worker"  # say HELLO first (e.g. the hub restarted or declared you dead)
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"          # unknown blob
+    FORBIDDEN = "forbidden"          # e.g. a blob of a job the worker holds no lease for
+    INTERNAL = "internal"            # the hub could not store what was sent (e.g. disk full)
+
+
+class AckStatus:
+    ACCEPTED = "accepted"    # committed; this result (or this vote) counts
+    DUPLICATE = "duplicate"  # this fragment was already accepted: dropped
+    STALE = "stale"          # the lease is no longer current: dropped
+    REJECTED = "rejected"    # invalid (digest mismatch, bad chunk sequence): dropped
+    FAILED = "failed"        # failure report recorded
+    ALL = frozenset({"accepted", "duplicate", "stale", "rejected", "failed"})
+
+
+# ---------------------------------------------------------------------------------------
+# Field validators: each takes (where, value) and returns the clean value or raises.
+
+Validator = Callable[[str, Any], Any]
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def _fail(where: str, why: str) -> ProtocolError:
+    return ProtocolError(f"{where}: {why}")
+
+
+def v_int(lo: int = 0, hi: int = 2**63 - 1) -> Validator:
+    def check(where: str, v: Any) -> int:
+        if type(v) is not int:
+            raise _fail(where, f"expected an integer, got {type(v).__name__}")
+        if not lo <= v <= hi:
+            raise _fail(where, f"{v} is outside [{lo}, {hi}]")
+        return v
+    return check
+
+
+def v_float(lo: float = 0.0, hi: float = 1e12) -> Validator:
+    def check(where: str, v: Any) -> float:
+        if type(v) not in (int, float) or not math.isfinite(v):
+            raise _fail(where, f"expected a finite number, got {v!r}")
+        if not lo <= v <= hi:
+            raise _fail(where, f"{v} is outside [{lo}, {hi}]")
+        return float(v)
+    return check
+
+
+def v_str(max_len: int = Limits.MAX_STR, pattern: re.Pattern | None = None) -> Validator:
+    def check(where: str, v: Any) -> str:
+        if type(v) is not str:
+            raise _fail(where, f"expected a string, got {type(v).__name__}")
+        if len(v) > max_len:
+            raise _fail(where, f"string of {len(v)} characters is longer than {max_len}")
+        if pattern is not None and not pattern.fullmatch(v):
+            raise _fail(where, f"{v[:80]!r} is not of the form {pattern.pattern}")
+        return v
+    return check
+
+
+def v_bool(where: str, v: Any) -> bool:
+    if type(v) is not bool:
+        raise _fail(where, f"expected true/false, got {v!r}")
+    return v
+
+
+def v_list(item: Validator, max_len: int) -> Validator:
+    def check(where: str, v: Any) -> list:
+        if type(v) is not list:
+            raise _fail(where, f"expected a list, got {type(v).__name__}")
+        if len(v) > max_len:
+            raise _fail(where, f"list of {len(v)} items is longer than {max_len}")
+        return [item(f"{where}[{i}]", x) for i, x in enumerate(v)]
+    return check
+
+
+def v_obj(schema: dict[str, tuple[Validator, Any]]) -> Validator:
+    def check(where: str, v: Any) -> dict:
+        return _check_fields(where, v, schema)
+    return check
+
+
+def v_outcome(where: str, v: Any) -> OutcomeRecord:
+    try:
+        return OutcomeRecord.from_dict(v)
+    except ProtocolError as exc:
+        raise _fail(where, str(exc)) from None
+
+
+v_sha256 = v_str(64, _SHA256_RE)
+v_fid = v_int(0)
+v_attempt = v_int(0, 1_000_000)
+_REQUIRED = object()
+
+
+def v_lease_ref(where: str, v: Any) -> tuple[int, int]:
+    """A ``[fragment_id, attempt]`` pair."""
+    if type(v) is not list or len(v) != 2:
+        raise _fail(where, f"expected [fragment_id, attempt], got {v!r}"[:200])
+    return (v_fid(f"{where}.fragment_id", v[0]), v_attempt(f"{where}.attempt", v[1]))
+
+
+def v_ack_item(where: str, v: Any) -> tuple[int, int, str]:
+    """A ``[fragment_id, attempt, status]`` triple."""
+    if type(v) is not list or len(v) != 3:
+        raise _fail(where, f"expected [fragment_id, attempt, status], got {v!r}"[:200])
+    status = v_str(16)(f"{where}.status", v[2])
+    if status not in AckStatus.ALL:
+        raise _fail(where, f"unknown ack status {status!r}")
+    return (v_fid(f"{where}.fragment_id", v[0]), v_attempt(f"{where}.attempt", v[1]), status)
+
+
+def _check_fields(where: str, body: Any, schema: dict[str, tuple[Validator, Any]]) -> dict:
+    if type(body) is not dict:
+        raise _fail(where, f"expected a JSON object, got {type(body).__name__}")
+    unknown = body.keys() - schema.keys()
+    if unknown:
+        raise _fail(where, f"unknown field(s) {sorted(unknown)[:5]}")
+    out = {}
+    for name, (check, default) in schema.items():
+        if name in body:
+            out[name] = check(f"{where}.{name}", body[name])
+        elif default is _REQUIRED:
+            raise _fail(where, f"missing field {name!r}")
+        else:
+            out[name] = default
+    return out
+
+
+LEASE_SCHEMA: dict[str, tuple[Validator, Any]] = {
+    "job_id": (v_str(64), _REQUIRED),
+    "fragment_id": (v_fid, _REQUIRED),
+    "index": (v_int(0), _REQUIRED),            # fragment index within its job
+    "attempt": (v_attempt, _REQUIRED),
+    "lease_s": (v_float(0, 1e7), _REQUIRED),  # seconds until the lease expires (hub's clock)
+    "program_sha256": (v_sha256, _REQUIRED),
+    "shared_sha256": (v_sha256, _REQUIRED),
+    "cpu_s": (v_float(0, 1e7), _REQUIRED),
+    "wall_s": (v_float(0, 1e7), _REQUIRED),
+    "max_output_bytes": (v_int(0, Limits.MAX_RESULT_BYTES), _REQUIRED),
+}
+
+# (validators for the body, (min blobs, max blobs))
+SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]] = {
+    MsgType.HELLO: ({
+        "worker_version": (v_str(64), _REQUIRED),
+        "abi_version": (v_int(0, 1000), _REQUIRED),
+        "slots": (v_int(1, 4096), _REQUIRED),
+        "memory_bytes": (v_int(0), 0),
+        "cpu_model": (v_str(256), ""),
+        "name": (v_str(256), ""),
+        "worker_key": (v_str(128), ""),        # public key (identity across reconnects)
+        "held": (v_list(v_lease_ref, 65536), []),  # leases still held after a reconnect
+    }, (0, 0)),
+    MsgType.READY: ({"credit": (v_int(1, 100_000), _REQUIRED)}, (0, 0)),
+    MsgType.FETCH: ({"sha256": (v_sha256, _REQUIRED)}, (0, 0)),
+    MsgType.RESULT_CHUNK: ({
+        "fragment_id": (v_fid, _REQUIRED),
+        "attempt": (v_attempt, _REQUIRED),
+        "seq": (v_int(0, 1 << 31), _REQUIRED),
+    }, (1, 1)),
+    MsgType.RESULT_END: ({
+        "fragment_id": (v_fid, _REQUIRED),
+        "attempt": (v_attempt, _REQUIRED),
+        "chunks": (v_int(0, 1 << 31), _REQUIRED),   # total chunks incl. one carried here
+        "sha256": (v_sha256, _REQUIRED),            # of the whole uncompressed result
+        "size": (v_int(0, Limits.MAX_RESULT_BYTES), _REQUIRED),
+        "outcome": (v_outcome, _REQUIRED),
+        "signature": (v_str(256), ""),              # hex Ed25519 signature (trust layer)
+    }, (0, 1)),
+    MsgType.FAILURE: ({
+        "fragment_id": (v_fid, _REQUIRED),
+        "attempt": (v_attempt, _REQUIRED),
+        "outcome": (v_outcome, _REQUIRED),
+    }, (0, 0)),
+    MsgType.RELEASE: ({
+        "leases": (v_list(v_lease_ref, 65536), _REQUIRED),
+        "reason": (v_str(256), ""),
+    }, (0, 0)),
+    MsgType.STATUS: ({
+        "paused": (v_bool, _REQUIRED),
+        "busy": (v_int(0, 4096), _REQUIRED),
+    }, (0, 0)),
+    MsgType.WELCOME: ({
+        "worker_id": (v_str(64), _REQUIRED),
+        "hub_version": (v_str(64), _REQUIRED),
+        "heartbeat_interval_s": (v_float(0.001, 3600), _REQUIRED),
+        "liveness": (v_int(1, 1000), _REQUIRED),
+        "held_ok": (v_list(v_lease_ref, 65536), []),  # re-announced leases the hub honours
+    }, (0, 0)),
+    MsgType.LEASE: ({
+        "leases": (v_list(v_obj(LEASE_SCHEMA), Limits.MAX_LEASES_PER_MESSAGE), _REQUIRED),
+    }, (1, Limits.MAX_LEASES_PER_MESSAGE)),
+    MsgType.BLOB: ({"sha256": (v_sha256, _REQUIRED)}, (1, 1)),
+    MsgType.ACK: ({"results": (v_list(v_ack_item, 65536), _REQUIRED)}, (0, 0)),
+    MsgType.CANCEL: ({
+        "leases": (v_list(v_lease_ref, 65536), _REQUIRED),
+        "reason": (v_str(256), ""),
+    }, (0, 0)),
+    MsgType.HEARTBEAT: ({}, (0, 0)),
+    MsgType.BYE: ({"reason": (v_str(256), "")}, (0, 0)),
+    MsgType.ERROR: ({
+        "code": (v_str(32), _REQUIRED),
+        "message": (v_str(1024), ""),
+    }, (0, 0)),
+}
+
+_BLOB_CAPS: dict[MsgType, int] = {
+    MsgType.LEASE: Limits.MAX_FRAGMENT_INPUT_BYTES,
+    MsgType.BLOB: Limits.MAX_PROGRAM_BYTES,
+    MsgType.RESULT_CHUNK: Limits.MAX_CHUNK_BYTES,
+    MsgType.RESULT_END: Limits.MAX_CHUNK_BYTES,
+}
+
+
+@dataclass(slots=True)
+class Message:
+    """A decoded, validated message. ``body`` holds the checked fields (defaults filled in)."""
+
+    type: MsgType
+    body: dict = field(default_factory=dict)
+    blobs: list[bytes] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+_json_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_json_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, OutcomeRecord):
+        return v.to_dict()
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    return v
+
+
+def encode(msg_type: MsgType, body: dict | None = None, blobs: Sequence[bytes] = (),
+           *, validate: bool = True) -> list[bytes]:
+    """Encode one message into frames. With ``validate`` (the default) the body is checked
+    against the schema first, so we never send what the peer would refuse."""
+    body = _jsonable(body or {})
+    if validate:
+        _validate(MsgType(msg_type), body, blobs)
+    header = _HEADER.pack(MAGIC, PROTOCOL_VERSION, int(msg_type))
+    return [header, _json_encode(body).encode(), *blobs]
+
+
+def peek_type(frames: Sequence[bytes]) -> MsgType | None:
+    """The message type of ``frames`` if its header is ours (any version), else None."""
+    if not frames or len(frames[0]) != _HEADER.size:
+        return None
+    magic, _version, mtype = _HEADER.unpack(frames[0])
+    if magic != MAGIC:
+        return None
+    try:
+        return MsgType(mtype)
+    except ValueError:
+        return None
+
+
+def decode(frames: Sequence[bytes]) -> Message:
+    """Decode and validate one message; raise :class:`ProtocolError` naming what is wrong
+    (or :class:`VersionMismatch` for another protocol version)."""
+    if len(frames) < 2:
+        raise ProtocolError(f"a message has at least 2 frames (header, body), got {len(frames)}")
+    head = bytes(frames[0])
+    if len(head) != _HEADER.size:
+        raise ProtocolError(f"header frame must be {_HEADER.size} bytes, got {len(head)}")
+    magic, version, mtype = _HEADER.unpack(head)
+    if magic != MAGIC:
+        raise ProtocolError(f"bad magic {magic!r}: not a cpushare-mq message")
+    if version != PROTOCOL_VERSION:
+        raise VersionMismatch(
+            f"peer speaks protocol version {version}, this side speaks {PROTOCOL_VERSION}")
+    try:
+        msg_type = MsgType(mtype)
+    except ValueError:
+        raise ProtocolError(f"unknown message type {mtype}") from None
+    raw = frames[1]
+    if len(raw) > Limits.MAX_BODY_BYTES:
+        raise ProtocolError(f"{msg_type.name}: body of {len(raw)} bytes exceeds {Limits.MAX_BODY_BYTES}")
+    try:
+        body = _json_decoder.decode(bytes(raw).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"{msg_type.name}: body is not valid JSON: {exc}"[:300]) from None
+    blobs = [bytes(b) for b in frames[2:]]
+    clean = _validate(msg_type, body, blobs)
+    return Message(msg_type, clean, blobs)
+
+
+def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
+    schema, (lo, hi) = SCHEMAS[msg_type]
+    clean = _check_fields(msg_type.name, body, schema)
+    n = len(blobs)
+    if msg_type is MsgType.LEASE:
+        lo = hi = len(clean["leases"])
+        if lo == 0:
+            raise ProtocolError("LEASE: carries no leases")
+    if not lo <= n <= hi:
+        raise ProtocolError(f"{msg_type.name}: expected {lo}..{hi} binary frames, got {n}")
+    cap = _BLOB_CAPS.get(msg_type)
+    if cap is not None:
+        for i, b in enumerate(blobs):
+            if len(b) > cap:
+                raise ProtocolError(f"{msg_type.name}: binary frame {i} of {len(b)} bytes exceeds {cap}")
+    return clean
+
+
+# ---------------------------------------------------------------------------------------
+# Result chunk compression. Each chunk is an independent zstd frame.
+
+_cctx = zstandard.ZstdCompressor(level=1)
+_dctx = zstandard.ZstdDecompressor()
+
+
+def compress_chunk(data: bytes) -> bytes:
+    """Compress one result chunk (zstd level 1: fast, and results are often compressible)."""
+    return _cctx.compress(data)
+
+
+def decompress_chunk(data: bytes, max_bytes: int) -> bytes:
+    """Decompress one chunk, refusing to produce more than ``max_bytes`` (a decompression
+    bomb raises :class:`DecompressionError` without being expanded)."""
+    try:
+        with _dctx.stream_reader(io.BytesIO(data), read_across_frames=False) as reader:
+            out = reader.read(max_bytes + 1)
+            if len(out) > max_bytes:
+                raise DecompressionError(f"chunk expands beyond its cap of {max_bytes} bytes")
+            if reader.read(1):
+                raise DecompressionError("chunk carries data after its zstd frame")
+    except zstandard.ZstdError as exc:
+        raise DecompressionError(f"corrupt zstd chunk: {exc}") from exc
+    return out
