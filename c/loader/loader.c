@@ -1,0 +1,587 @@
+/* cpushare-loader: run one static x86-64 ELF program confined by seccomp STRICT.
+ *
+ * Steps (each failure is reported on the status fd and the program never runs):
+ *   1. parse options; reset signal dispositions and the signal mask
+ *   2. check fd 0 and fd 1 are pipes
+ *   3. read the program and validate it (ELF64, x86-64, ET_EXEC, no interpreter, PT_LOAD
+ *      segments in a sane range, no W+X, entry in an executable segment, memory under cap)
+ *   4. hard rlimits (CPU backstop, CORE=0, FSIZE=0), no-new-privs, not dumpable, rdtsc
+ *      traps, new session, SCHED_IDLE
+ *   5. close every fd but 0, 1 and the status fd
+ *   6. map each segment at its address with its own permissions; a fresh stack with a
+ *      guard page below it; an initial stack holding argc=0 and empty argv/envp/auxv
+ *   7. unregister rseq and the robust futex list (they point into loader memory)
+ *   8. hand over to the trampoline (tramp.S) in a page of its own, which resets the
+ *      vector registers, unmaps everything else (loader, libc data, old stack with the
+ *      seller's argv/env/auxv, vDSO, vvar), clears FS/GS base, closes the status fd,
+ *      enters seccomp STRICT, clears the registers and jumps to the entry point.
+ *
+ * Status protocol: a line "bad_program: ..." (exit 125) or "error: ..." (exit 126) on the
+ * status fd means the program never ran; EOF on the status fd without a line means the
+ * program started (the status fd is closed just before seccomp).
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cpuid.h>
+
+#define PAGE 4096ull
+#define MAX_PHNUM 64
+#define MIN_VADDR 0x10000ull          /* default vm.mmap_min_addr */
+#define MAX_VADDR 0x600000000000ull   /* well below where the kernel puts mmaps and the stack */
+#define USER_TOP 0x7ffffffff000ull    /* end of the 47-bit user address space */
+#define EXIT_BAD_PROGRAM 125
+#define EXIT_SETUP_ERROR 126
+
+extern const unsigned char cps_tramp_begin[], cps_tramp_end[];
+
+struct options {
+    int program_fd;          /* -1: use program_path */
+    const char *program_path;
+    int status_fd;           /* -1: report on stderr */
+    unsigned long long max_memory_bytes;
+    unsigned long long cpu_limit_s; /* 0: no RLIMIT_CPU */
+    unsigned long long stack_bytes;
+    int idle;
+};
+
+struct segment {
+    uint64_t start, end;     /* page-rounded address range */
+    uint64_t vaddr, filesz, offset;
+    int prot;
+};
+
+struct plan {
+    uint64_t entry;
+    int nseg;
+    struct segment seg[MAX_PHNUM];
+    uint64_t memory_bytes;   /* segments + stack + guard + trampoline page */
+};
+
+/* Layout shared with tramp.S. */
+struct tramp_args {
+    uint64_t entry;          /* 0 */
+    uint64_t sp;             /* 8 */
+    uint64_t status_fd;      /* 16 */
+    uint64_t nranges;        /* 24 */
+    uint64_t flags;          /* 32: bit 0 = use xrstor */
+    uint64_t pad[27];        /* up to 256 */
+    struct { uint64_t start, len; } ranges[240]; /* 256 .. 4096 */
+};
+#define TRAMP_ARGS_BYTES (2 * PAGE) /* second page: xsave area */
+
+static int g_status_fd = -1;
+
+static void report(int exit_code, const char *kind, const char *fmt, va_list ap)
+{
+    char msg[512];
+    int n = snprintf(msg, sizeof msg, "%s: ", kind);
+    n += vsnprintf(msg + n, sizeof msg - (size_t)n - 1, fmt, ap);
+    if (n > (int)sizeof msg - 2)
+        n = (int)sizeof msg - 2;
+    msg[n++] = '\n';
+    int fd = g_status_fd >= 0 ? g_status_fd : 2;
+    ssize_t w = write(fd, msg, (size_t)n);
+    (void)w;
+    _exit(exit_code);
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void bad_program(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(EXIT_BAD_PROGRAM, "bad_program", fmt, ap);
+    va_end(ap);
+    _exit(EXIT_BAD_PROGRAM);
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void setup_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(EXIT_SETUP_ERROR, "error", fmt, ap);
+    va_end(ap);
+    _exit(EXIT_SETUP_ERROR);
+}
+
+static const char usage[] =
+    "usage: cpushare-loader [--program-fd N | PROGRAM] [--status-fd N] [--max-memory BYTES]\n"
+    "                       [--cpu-limit-s S] [--stack-bytes BYTES] [--no-idle]\n"
+    "Runs a static x86-64 ELF under seccomp STRICT with fd 0/1 (pipes) only.\n"
+    "Normally started by the Python runner (cpushare_mq.sandbox), with an empty environment.";
+
+static unsigned long long parse_number(const char *opt, const char *s, unsigned long long max)
+{
+    char *end;
+    if (s == NULL)
+        setup_error("option %s needs a value\n%s", opt, usage);
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max)
+        setup_error("option %s: %s is not a number in 0..%llu", opt, s, max);
+    return v;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){.program_fd = -1, .status_fd = -1, .max_memory_bytes = 1ull << 30,
+                          .stack_bytes = 8ull << 20, .idle = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--program-fd") == 0)
+            o->program_fd = (int)parse_number(a, argv[++i], INT_MAX);
+        else if (strcmp(a, "--status-fd") == 0)
+            o->status_fd = (int)parse_number(a, argv[++i], INT_MAX);
+        else if (strcmp(a, "--max-memory") == 0)
+            o->max_memory_bytes = parse_number(a, argv[++i], 1ull << 46);
+        else if (strcmp(a, "--cpu-limit-s") == 0)
+            o->cpu_limit_s = parse_number(a, argv[++i], 1ull << 32);
+        else if (strcmp(a, "--stack-bytes") == 0)
+            o->stack_bytes = parse_number(a, argv[++i], 1ull << 32);
+        else if (strcmp(a, "--no-idle") == 0)
+            o->idle = 0;
+        else if (a[0] == '-')
+            setup_error("unknown option %s\n%s", a, usage);
+        else if (o->program_path == NULL)
+            o->program_path = a;
+        else
+            setup_error("more than one program given (%s)\n%s", a, usage);
+    }
+    if (o->status_fd < 0)
+        setup_error("--status-fd N is required (the runner learns from it whether the "
+                    "program started)\n%s", usage);
+    if ((o->program_fd < 0) == (o->program_path == NULL))
+        setup_error("give exactly one of --program-fd N or PROGRAM\n%s", usage);
+    if (o->stack_bytes < 64 * 1024 || o->stack_bytes % PAGE != 0)
+        setup_error("--stack-bytes must be a multiple of 4096 and at least 65536");
+}
+
+static void check_status_fd(int fd)
+{
+    if (fd < 0)
+        return;
+    if (fd <= 2)
+        setup_error("--status-fd must be 3 or more, got %d", fd);
+    if (fcntl(fd, F_GETFD) < 0)
+        setup_error("--status-fd %d: fcntl: %s", fd, strerror(errno));
+    g_status_fd = fd;
+}
+
+static void reset_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+        setup_error("sigprocmask: %s", strerror(errno));
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        signal(sig, SIG_DFL); /* glibc refuses its internal signals; that is fine */
+    }
+}
+
+static void check_pipe(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        setup_error("fstat(fd %d): %s", fd, strerror(errno));
+    if (!S_ISFIFO(st.st_mode))
+        setup_error("fd %d is not a pipe (the sandbox only talks over pipes)", fd);
+}
+
+/* Read the whole program into memory (at most max_bytes). */
+static unsigned char *read_program(const struct options *o, size_t max_bytes, size_t *len)
+{
+    int fd = o->program_fd;
+    if (fd < 0) {
+        fd = open(o->program_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            setup_error("open(%s): %s", o->program_path, strerror(errno));
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (buf == NULL)
+        setup_error("malloc: %s", strerror(errno));
+    for (;;) {
+        if (n == cap) {
+            if (cap > max_bytes)
+                bad_program("program file is larger than %zu bytes", max_bytes);
+            cap *= 2;
+            buf = realloc(buf, cap);
+            if (buf == NULL)
+                setup_error("realloc: %s", strerror(errno));
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            setup_error("read(program): %s", strerror(errno));
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max_bytes)
+        bad_program("program file is larger than %zu bytes", max_bytes);
+    if (close(fd) != 0)
+        setup_error("close(program fd): %s", strerror(errno));
+    *len = n;
+    return buf;
+}
+
+static uint64_t page_down(uint64_t x) { return x & ~(PAGE - 1); }
+static uint64_t page_up(uint64_t x) { return (x + PAGE - 1) & ~(PAGE - 1); }
+
+static void check_ident(const unsigned char *buf, size_t len)
+{
+    if (len < 4 || memcmp(buf, ELFMAG, SELFMAG) != 0)
+        bad_program("not an ELF file (no \\177ELF magic)");
+    if (len < EI_NIDENT)
+        bad_program("truncated ELF file (%zu bytes)", len);
+    if (buf[EI_CLASS] != ELFCLASS64)
+        bad_program("not a 64-bit ELF (EI_CLASS=%u%s)", buf[EI_CLASS],
+                    buf[EI_CLASS] == ELFCLASS32 ? ", a 32-bit program" : "");
+    if (buf[EI_DATA] != ELFDATA2LSB)
+        bad_program("not a little-endian ELF (EI_DATA=%u)", buf[EI_DATA]);
+    if (buf[EI_VERSION] != EV_CURRENT)
+        bad_program("unknown ELF version %u", buf[EI_VERSION]);
+    if (buf[EI_OSABI] != ELFOSABI_SYSV && buf[EI_OSABI] != ELFOSABI_GNU)
+        bad_program("unsupported ELF OS ABI %u", buf[EI_OSABI]);
+    if (len < sizeof(Elf64_Ehdr))
+        bad_program("truncated ELF header (%zu bytes, need %zu)", len, sizeof(Elf64_Ehdr));
+}
+
+static void check_header(const Elf64_Ehdr *eh, size_t len)
+{
+    if (eh->e_machine != EM_X86_64)
+        bad_program("not an x86-64 program (e_machine=%u)", eh->e_machine);
+    if (eh->e_type == ET_DYN)
+        bad_program("not a static executable: ET_DYN (position-independent or shared object)");
+    if (eh->e_type != ET_EXEC)
+        bad_program("not an executable (e_type=%u)", eh->e_type);
+    if (eh->e_version != EV_CURRENT)
+        bad_program("unknown ELF version %u", eh->e_version);
+    if (eh->e_phentsize != sizeof(Elf64_Phdr))
+        bad_program("bad program header size %u", eh->e_phentsize);
+    if (eh->e_phnum == 0 || eh->e_phnum > MAX_PHNUM)
+        bad_program("bad number of program headers %u (1..%d)", eh->e_phnum, MAX_PHNUM);
+    if (eh->e_phoff > len || (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+        bad_program("program header table outside the file (truncated ELF?)");
+    if (eh->e_phoff % 8 != 0)
+        bad_program("misaligned program header table");
+}
+
+static int segment_prot(uint32_t flags)
+{
+    return ((flags & PF_R) ? PROT_READ : 0) | ((flags & PF_W) ? PROT_WRITE : 0) |
+           ((flags & PF_X) ? PROT_EXEC : 0);
+}
+
+static void add_load(struct plan *p, const Elf64_Phdr *ph, int idx, size_t len)
+{
+    if (ph->p_memsz == 0)
+        return;
+    if (ph->p_filesz > ph->p_memsz)
+        bad_program("segment %d: p_filesz 0x%llx > p_memsz 0x%llx", idx,
+                    (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
+    if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
+        bad_program("segment %d: file bytes outside the file (truncated ELF?)", idx);
+    if (ph->p_vaddr < MIN_VADDR || ph->p_vaddr >= MAX_VADDR ||
+        ph->p_memsz > MAX_VADDR - ph->p_vaddr)
+        bad_program("segment %d: address range 0x%llx+0x%llx outside [0x%llx, 0x%llx)", idx,
+                    (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_memsz, MIN_VADDR,
+                    MAX_VADDR);
+    if ((ph->p_flags & PF_W) && (ph->p_flags & PF_X))
+        bad_program("segment %d is both writable and executable", idx);
+    struct segment *s = &p->seg[p->nseg++];
+    s->start = page_down(ph->p_vaddr);
+    s->end = page_up(ph->p_vaddr + ph->p_memsz);
+    s->vaddr = ph->p_vaddr;
+    s->filesz = ph->p_filesz;
+    s->offset = ph->p_offset;
+    s->prot = segment_prot(ph->p_flags);
+}
+
+static int cmp_segment(const void *a, const void *b)
+{
+    const struct segment *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void validate(const unsigned char *buf, size_t len, const struct options *o,
+                     struct plan *p)
+{
+    check_ident(buf, len);
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+    check_header(eh, len);
+    memset(p, 0, sizeof *p);
+    for (int i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, buf + eh->e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP)
+            bad_program("dynamically linked (has an interpreter, PT_INTERP); link with -static");
+        if (ph.p_type == PT_DYNAMIC)
+            bad_program("dynamically linked (has PT_DYNAMIC); link with -static");
+        if (ph.p_type == PT_LOAD)
+            add_load(p, &ph, i, len);
+    }
+    if (p->nseg == 0)
+        bad_program("no loadable (PT_LOAD) segment");
+    qsort(p->seg, (size_t)p->nseg, sizeof p->seg[0], cmp_segment);
+    uint64_t total = 0;
+    for (int i = 0; i < p->nseg; i++) {
+        if (i > 0 && p->seg[i].start < p->seg[i - 1].end)
+            bad_program("PT_LOAD segments at 0x%llx and 0x%llx share a page",
+                        (unsigned long long)p->seg[i - 1].vaddr,
+                        (unsigned long long)p->seg[i].vaddr);
+        total += p->seg[i].end - p->seg[i].start;
+    }
+    int entry_ok = 0;
+    for (int i = 0; i < p->nseg; i++) {
+        if ((p->seg[i].prot & PROT_EXEC) && eh->e_entry >= p->seg[i].vaddr &&
+            eh->e_entry < p->seg[i].end)
+            entry_ok = 1;
+    }
+    if (!entry_ok)
+        bad_program("entry point 0x%llx is not in an executable segment",
+                    (unsigned long long)eh->e_entry);
+    p->entry = eh->e_entry;
+    p->memory_bytes = total + o->stack_bytes + 2 * PAGE; /* + guard + trampoline */
+    if (p->memory_bytes > o->max_memory_bytes)
+        bad_program("program needs %llu bytes of memory (segments + stack), over the cap of "
+                    "%llu bytes", (unsigned long long)p->memory_bytes, o->max_memory_bytes);
+}
+
+static void set_limit(int resource, const char *name, rlim_t value)
+{
+    struct rlimit rl = {value, value};
+    if (setrlimit(resource, &rl) != 0)
+        setup_error("setrlimit(%s): %s", name, strerror(errno));
+}
+
+static void confine_process(const struct options *o)
+{
+    set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0);
+    set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", 0);
+    if (o->cpu_limit_s > 0)
+        set_limit(RLIMIT_CPU, "RLIMIT_CPU", (rlim_t)o->cpu_limit_s);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        setup_error("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        setup_error("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
+        setup_error("prctl(PR_SET_TSC, PR_TSC_SIGSEGV): %s", strerror(errno));
+    if (setsid() < 0 && getsid(0) != getpid())
+        setup_error("setsid: %s", strerror(errno));
+    if (o->idle) {
+        struct sched_param sp = {0};
+        if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+            setup_error("sched_setscheduler(SCHED_IDLE): %s", strerror(errno));
+    }
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
+        setup_error("prctl(PR_GET_SECCOMP): seccomp unavailable or already active (%s)",
+                    strerror(errno));
+}
+
+static void close_other_fds(int keep)
+{
+    if (close(2) != 0 && errno != EBADF)
+        setup_error("close(2): %s", strerror(errno));
+    unsigned int lo = 3;
+    if (keep >= 3) {
+        if (keep > 3 && syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) != 0)
+            setup_error("close_range(3, %d): %s", keep - 1, strerror(errno));
+        lo = (unsigned)keep + 1;
+    }
+    if (syscall(SYS_close_range, lo, ~0u, 0u) != 0)
+        setup_error("close_range(%u, ~0): %s", lo, strerror(errno));
+}
+
+static void *map_fixed(uint64_t start, uint64_t len)
+{
+    void *want = (void *)(uintptr_t)start;
+    void *got = mmap(want, len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got == MAP_FAILED && errno == EEXIST)
+        bad_program("segment at 0x%llx overlaps the loader's own memory",
+                    (unsigned long long)start);
+    if (got == MAP_FAILED)
+        setup_error("mmap(0x%llx, %llu): %s", (unsigned long long)start,
+                    (unsigned long long)len, strerror(errno));
+    if (got != want)
+        bad_program("segment at 0x%llx could not be placed", (unsigned long long)start);
+    return got;
+}
+
+static void map_segments(const struct plan *p, const unsigned char *buf)
+{
+    for (int i = 0; i < p->nseg; i++) {
+        const struct segment *s = &p->seg[i];
+        map_fixed(s->start, s->end - s->start);
+        memcpy((void *)(uintptr_t)s->vaddr, buf + s->offset, s->filesz);
+    }
+    for (int i = 0; i < p->nseg; i++) {
+        const struct segment *s = &p->seg[i];
+        if (mprotect((void *)(uintptr_t)s->start, s->end - s->start, s->prot) != 0)
+            setup_error("mprotect(segment 0x%llx): %s", (unsigned long long)s->start,
+                        strerror(errno));
+    }
+}
+
+/* The stack: [guard page][stack_bytes], initial frame at the top:
+ * argc = 0, argv[0] = NULL, envp[0] = NULL, auxv = {AT_NULL, 0}. Returns the initial sp. */
+static uint64_t map_stack(uint64_t stack_bytes, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t len = stack_bytes + PAGE;
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        setup_error("mmap(stack, %llu): %s", (unsigned long long)len, strerror(errno));
+    if (mprotect(m, PAGE, PROT_NONE) != 0)
+        setup_error("mprotect(stack guard): %s", strerror(errno));
+    *lo = (uint64_t)(uintptr_t)m;
+    *hi = *lo + len;
+    uint64_t sp = *hi - 64; /* 16-byte aligned; 5 zero words above it */
+    return sp;
+}
+
+static void *map_trampoline(void)
+{
+    size_t n = (size_t)(cps_tramp_end - cps_tramp_begin);
+    if (n > PAGE)
+        setup_error("trampoline is larger than a page (%zu bytes)", n);
+    void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        setup_error("mmap(trampoline): %s", strerror(errno));
+    memcpy(m, cps_tramp_begin, n);
+    if (mprotect(m, PAGE, PROT_READ | PROT_EXEC) != 0)
+        setup_error("mprotect(trampoline): %s", strerror(errno));
+    return m;
+}
+
+static int have_xsave(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    return (c & bit_OSXSAVE) != 0;
+}
+
+struct range { uint64_t start, end; };
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Everything in [0, USER_TOP) that is not kept gets unmapped; the argument block last. */
+static void add_unmap(struct tramp_args *ta, size_t *n, uint64_t a, uint64_t b)
+{
+    if (b <= a)
+        return;
+    if (*n + 2 >= sizeof ta->ranges / sizeof ta->ranges[0])
+        setup_error("too many address ranges to unmap");
+    ta->ranges[*n].start = a;
+    ta->ranges[*n].len = b - a;
+    (*n)++;
+}
+
+static void plan_unmaps(struct tramp_args *ta, const struct range *keep, int nkeep)
+{
+    struct range k[MAX_PHNUM + 4];
+    memcpy(k, keep, (size_t)nkeep * sizeof k[0]);
+    qsort(k, (size_t)nkeep, sizeof k[0], cmp_range);
+    uint64_t self = (uint64_t)(uintptr_t)ta, cursor = 0;
+    size_t n = 0;
+    for (int i = 0; i <= nkeep; i++) {
+        uint64_t until = i < nkeep ? k[i].start : USER_TOP;
+        if (self >= cursor && self < until) {
+            add_unmap(ta, &n, cursor, self);
+            add_unmap(ta, &n, self + TRAMP_ARGS_BYTES, until);
+        } else {
+            add_unmap(ta, &n, cursor, until);
+        }
+        if (i < nkeep && k[i].end > cursor)
+            cursor = k[i].end;
+    }
+    ta->ranges[n].start = self;
+    ta->ranges[n].len = TRAMP_ARGS_BYTES;
+    ta->nranges = n + 1;
+}
+
+/* rseq and the robust futex list point into the loader's TLS, which is about to go. */
+static void forget_thread_pointers(void)
+{
+    if (__rseq_size > 0) {
+        void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+        if (syscall(SYS_rseq, area, 32u, RSEQ_FLAG_UNREGISTER, 0x53053053u) != 0 &&
+            syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, 0x53053053u) != 0)
+            setup_error("rseq(unregister): %s", strerror(errno));
+    }
+    if (syscall(SYS_set_robust_list, NULL, 24u) != 0)
+        setup_error("set_robust_list(NULL): %s", strerror(errno));
+    syscall(SYS_set_tid_address, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(argc, argv, &o);
+    check_status_fd(o.status_fd);
+    reset_signals();
+    check_pipe(0);
+    check_pipe(1);
+
+    size_t max_file = o.max_memory_bytes < (16u << 20) ? (16u << 20) : o.max_memory_bytes;
+    size_t len;
+    unsigned char *buf = read_program(&o, max_file, &len);
+    static struct plan plan;
+    validate(buf, len, &o, &plan);
+
+    confine_process(&o);
+    close_other_fds(o.status_fd);
+
+    map_segments(&plan, buf);
+    struct range keep[MAX_PHNUM + 4];
+    int nkeep = 0;
+    for (int i = 0; i < plan.nseg; i++)
+        keep[nkeep++] = (struct range){plan.seg[i].start, plan.seg[i].end};
+    uint64_t stack_lo, stack_hi;
+    uint64_t sp = map_stack(o.stack_bytes, &stack_lo, &stack_hi);
+    keep[nkeep++] = (struct range){stack_lo, stack_hi};
+    void *tramp = map_trampoline();
+    keep[nkeep++] = (struct range){(uint64_t)(uintptr_t)tramp, (uint64_t)(uintptr_t)tramp + PAGE};
+
+    struct tramp_args *ta = mmap(NULL, TRAMP_ARGS_BYTES, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ta == MAP_FAILED)
+        setup_error("mmap(trampoline arguments): %s", strerror(errno));
+    ta->entry = plan.entry;
+    ta->sp = sp;
+    ta->status_fd = (uint64_t)o.status_fd;
+    ta->flags = have_xsave() ? 1 : 0;
+    uint32_t mxcsr = 0x1f80; /* legacy area: MXCSR at 24; XSTATE_BV = 0 -> init everything */
+    memcpy((char *)ta + PAGE + 24, &mxcsr, sizeof mxcsr);
+    plan_unmaps(ta, keep, nkeep);
+    free(buf);
+
+    forget_thread_pointers();
+    void (*jump)(struct tramp_args *) = (void (*)(struct tramp_args *))tramp;
+    jump(ta);
+    return EXIT_SETUP_ERROR;
+}

@@ -1,0 +1,57 @@
+/* cpushare-mq freestanding runtime for sandboxed programs (ABI v1).
+ *
+ * Programs run under seccomp STRICT: the only system calls are read, write, exit and
+ * rt_sigreturn. This runtime gives them _start, raw I/O, the mem* family, a bump allocator
+ * over a static arena, and ABI v1 framing:
+ *
+ *   frame := u32 little-endian payload length | u8 kind | payload
+ *   fd 0  : 'S' once (shared input, may be empty), then one 'F' per fragment, then EOF
+ *   fd 1  : per 'F': zero or more 'D' (result bytes), then 'E' (empty) or 'X' (message)
+ *
+ * Link:  $(CC) $(FREE_CFLAGS) prog.c -o prog.elf $(FREE_LDFLAGS) $(BUILD)/librt.a
+ * _start (in librt.a) calls `int main(void)` and exits with its return value.
+ * Maths: see rt_math.h. See docs/sandbox.md.
+ */
+#ifndef CPUSHARE_RT_H
+#define CPUSHARE_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Compile-time sizes (override with -D when building librt). Both live in bss, so they cost
+ * address space (counted against the seller's memory cap), not RAM, until touched. */
+#ifndef RT_ARENA_BYTES
+#define RT_ARENA_BYTES (64u << 20)      /* rt_alloc arena */
+#endif
+#ifndef RT_MAX_FRAME_BYTES
+#define RT_MAX_FRAME_BYTES (64u << 20)  /* shared input + one fragment must fit together */
+#endif
+
+/* Raw system calls. Return the kernel's value: >= 0 on success, -errno on failure. */
+long rt_read(int fd, void *buf, unsigned long n);
+long rt_write(int fd, const void *buf, unsigned long n);
+__attribute__((noreturn)) void rt_exit(int status); /* syscall 60 (exit), never exit_group */
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t rt_strlen(const char *s);
+
+/* 16-byte aligned bump allocator over a static arena of RT_ARENA_BYTES.
+ * Returns NULL when the arena is exhausted. Memory is not zeroed after rt_alloc_reset. */
+void *rt_alloc(size_t n);
+void rt_alloc_reset(void); /* forget all allocations (e.g. between fragments) */
+
+/* ABI v1. */
+/* Read the 'S' frame (call once, first). 0 = ok, -1 = protocol error (wrong kind, too big,
+ * EOF). The shared bytes stay valid for the life of the process. */
+int rt_abi_shared(const uint8_t **data, uint32_t *len);
+/* Read the next 'F' frame: 1 = got one, 0 = clean EOF (no more fragments), -1 = error.
+ * The bytes stay valid until the next call. */
+int rt_abi_next(const uint8_t **data, uint32_t *len);
+void rt_abi_data(const void *p, uint32_t n); /* one 'D' frame, written at once */
+void rt_abi_end(void);                       /* 'E': this fragment's result is complete */
+void rt_abi_error(const char *msg);          /* 'X': this fragment is invalid (UTF-8 message) */
+
+#endif
