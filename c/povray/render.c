@@ -1,0 +1,596 @@
+/* render.c -- the raytracer core, following POV-Ray 3.7's rules for the subset (see
+ * /work/shared/scenes/README.md, copied into docs/povray.md). Freestanding-safe: uses only
+ * rt_math and plain C, so the native renderer and the sandboxed client give the same bits.
+ */
+#include "render.h"
+#include "rt_math.h"
+
+#define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
+#define DEPTH_TOLERANCE 1.0e-6  /* POV-Ray: per-object depth tolerance */
+#define SHADOW_TOLERANCE 1.0e-3 /* stop shadow rays short of the light */
+#define PLANE_EPSILON 1.0e-10
+#define MAX_DISTANCE 1.0e7
+#define BVH_LEAF 2
+#define BVH_STACK 64
+#define HUGE_DEPTH 1.0e30
+
+struct bvh_node {
+    double lo[3], hi[3];
+    uint32_t left;  /* inner: index of the first child (second = left + 1); leaf: first in order */
+    uint32_t count; /* 0 = inner node */
+};
+
+double vlen(vec3 a) { return rt_sqrt(vdot(a, a)); }
+
+vec3 vnorm(vec3 a)
+{
+    double l = vlen(a);
+    return l > 0.0 ? v3(a.x / l, a.y / l, a.z / l) : a;
+}
+
+vec3 xf_point(const xform *t, vec3 p)
+{
+    return v3(t->m[0][0] * p.x + t->m[0][1] * p.y + t->m[0][2] * p.z + t->m[0][3],
+              t->m[1][0] * p.x + t->m[1][1] * p.y + t->m[1][2] * p.z + t->m[1][3],
+              t->m[2][0] * p.x + t->m[2][1] * p.y + t->m[2][2] * p.z + t->m[2][3]);
+}
+
+vec3 xf_dir(const xform *t, vec3 d)
+{
+    return v3(t->m[0][0] * d.x + t->m[0][1] * d.y + t->m[0][2] * d.z,
+              t->m[1][0] * d.x + t->m[1][1] * d.y + t->m[1][2] * d.z,
+              t->m[2][0] * d.x + t->m[2][1] * d.y + t->m[2][2] * d.z);
+}
+
+vec3 xf_normal(const xform *inv, vec3 n)
+{
+    return v3(inv->m[0][0] * n.x + inv->m[1][0] * n.y + inv->m[2][0] * n.z,
+              inv->m[0][1] * n.x + inv->m[1][1] * n.y + inv->m[2][1] * n.z,
+              inv->m[0][2] * n.x + inv->m[1][2] * n.y + inv->m[2][2] * n.z);
+}
+
+static double comp(vec3 v, int axis) { return axis == 0 ? v.x : axis == 1 ? v.y : v.z; }
+
+/* ---------------------------------------------------------------- intersections */
+
+typedef struct {
+    double t;
+    int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap */
+} hit_info;
+
+/* Nearest root of the sphere in (DEPTH_TOLERANCE, ...) that is >= tmin, as POV-Ray. */
+static int isect_sphere(vec3 c, double r, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    vec3 oc = vsub(c, O);
+    double r2 = r * r;
+    double ocsq = vdot(oc, oc);
+    double tca = vdot(oc, D);
+    double dd = vdot(D, D); /* 1 for world rays, not for transformed ones */
+    if (dd != 1.0) {
+        /* solve |O + tD - c|^2 = r^2 with general D */
+        double b = tca / dd;
+        double disc = b * b - (ocsq - r2) / dd;
+        if (disc <= 0.0)
+            return 0;
+        double hc = rt_sqrt(disc);
+        double t1 = b - hc, t2 = b + hc;
+        if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
+        if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
+        return 0;
+    }
+    if (ocsq >= r2 && tca < 1.0e-10)
+        return 0;
+    double half_sq = r2 - ocsq + tca * tca;
+    if (half_sq <= 1.0e-10)
+        return 0;
+    double hc = rt_sqrt(half_sq);
+    double t1 = tca - hc, t2 = tca + hc;
+    if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
+    if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
+    return 0;
+}
+
+static int isect_plane(vec3 n, double d, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    double nd = vdot(n, D);
+    if (rt_fabs(nd) < PLANE_EPSILON)
+        return 0;
+    double no = vdot(n, O);
+    double t = -(no + -d) / nd;
+    if (t >= DEPTH_TOLERANCE && t <= MAX_DISTANCE && t >= tmin && t < tmax) {
+        h->t = t;
+        return 1;
+    }
+    return 0;
+}
+
+static int isect_box(vec3 lo, vec3 hi, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    double tnear = -HUGE_DEPTH, tfar = HUGE_DEPTH;
+    int snear = -1, sfar = -1;
+    for (int a = 0; a < 3; a++) {
+        double o = comp(O, a), d = comp(D, a), l = comp(lo, a), u = comp(hi, a);
+        if (rt_fabs(d) < 1.0e-12) {
+            if (o < l || o > u)
+                return 0;
+            continue;
+        }
+        double t1 = (l - o) / d, t2 = (u - o) / d;
+        int s1 = 2 * a, s2 = 2 * a + 1;
+        if (t1 > t2) {
+            double tt = t1; t1 = t2; t2 = tt;
+            int ss = s1; s1 = s2; s2 = ss;
+        }
+        if (t1 > tnear) { tnear = t1; snear = s1; }
+        if (t2 < tfar) { tfar = t2; sfar = s2; }
+        if (tnear > tfar)
+            return 0;
+    }
+    if (snear >= 0 && tnear > DEPTH_TOLERANCE && tnear >= tmin && tnear < tmax) {
+        h->t = tnear; h->side = snear; return 1;
+    }
+    if (sfar >= 0 && tfar > DEPTH_TOLERANCE && tfar >= tmin && tfar < tmax) {
+        h->t = tfar; h->side = sfar; return 1;
+    }
+    return 0;
+}
+
+static void consider(double t, int side, double tmin, double tmax, hit_info *best, int *found)
+{
+    if (t > DEPTH_TOLERANCE && t >= tmin && t < tmax && (!*found || t < best->t)) {
+        best->t = t;
+        best->side = side;
+        *found = 1;
+    }
+}
+
+/* Closed cylinder from a to b with radius r. */
+static int isect_cyl(vec3 a, vec3 b, double r, vec3 O, vec3 D, double tmin, double tmax,
+                     hit_info *h)
+{
+    vec3 axis = vsub(b, a);
+    double len = vlen(axis);
+    if (!(len > 0.0))
+        return 0;
+    vec3 u = vscale(axis, 1.0 / len);
+    vec3 oa = vsub(O, a);
+    double du = vdot(D, u), ou = vdot(oa, u);
+    vec3 dp = vsub(D, vscale(u, du));
+    vec3 op = vsub(oa, vscale(u, ou));
+    double qa = vdot(dp, dp), qb = vdot(dp, op), qc = vdot(op, op) - r * r;
+    int found = 0;
+    if (qa > 1.0e-20) {
+        double disc = qb * qb - qa * qc;
+        if (disc > 0.0) {
+            double sq = rt_sqrt(disc);
+            double t1 = (-qb - sq) / qa, t2 = (-qb + sq) / qa;
+            double z1 = ou + t1 * du, z2 = ou + t2 * du;
+            if (z1 >= 0.0 && z1 <= len) consider(t1, 0, tmin, tmax, h, &found);
+            if (z2 >= 0.0 && z2 <= len) consider(t2, 0, tmin, tmax, h, &found);
+        }
+    }
+    if (rt_fabs(du) > 1.0e-12) {
+        double caps[2] = {0.0, len};
+        for (int i = 0; i < 2; i++) {
+            double t = (caps[i] - ou) / du;
+            vec3 p = vadd(op, vscale(dp, t));
+            if (vdot(p, p) <= r * r)
+                consider(t, 1 + i, tmin, tmax, h, &found);
+        }
+    }
+    return found;
+}
+
+/* Intersect one primitive: nearest t in [tmin, tmax). */
+static int isect_prim(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    if (p->has_trans) {
+        O = xf_point(&p->inv, O);
+        D = xf_dir(&p->inv, D);
+    }
+    switch (p->type) {
+    case OBJ_SPHERE: return isect_sphere(p->a, p->r, O, D, tmin, tmax, h);
+    case OBJ_PLANE: return isect_plane(p->a, p->r, O, D, tmin, tmax, h);
+    case OBJ_BOX: return isect_box(p->a, p->b, O, D, tmin, tmax, h);
+    case OBJ_CYLINDER: return isect_cyl(p->a, p->b, p->r, O, D, tmin, tmax, h);
+    default: return 0;
+    }
+}
+
+/* World-space normal (not yet turned towards the viewer) at world point P. */
+static vec3 prim_normal(const prim *p, vec3 P, const hit_info *h)
+{
+    vec3 q = p->has_trans ? xf_point(&p->inv, P) : P;
+    vec3 n;
+    switch (p->type) {
+    case OBJ_SPHERE: {
+        vec3 d = vsub(q, p->a);
+        n = v3(d.x / p->r, d.y / p->r, d.z / p->r);
+        break;
+    }
+    case OBJ_PLANE:
+        n = p->a;
+        break;
+    case OBJ_BOX: {
+        static const double sgn[2] = {-1.0, 1.0};
+        int axis = h->side / 2;
+        double s = sgn[h->side & 1];
+        n = v3(axis == 0 ? s : 0.0, axis == 1 ? s : 0.0, axis == 2 ? s : 0.0);
+        break;
+    }
+    default: { /* cylinder */
+        vec3 u = vnorm(vsub(p->b, p->a));
+        if (h->side == 1) {
+            n = vscale(u, -1.0);
+        } else if (h->side == 2) {
+            n = u;
+        } else {
+            vec3 d = vsub(q, p->a);
+            n = vscale(vsub(d, vscale(u, vdot(d, u))), 1.0 / p->r);
+        }
+        break;
+    }
+    }
+    if (p->has_trans)
+        n = vnorm(xf_normal(&p->inv, n));
+    return n;
+}
+
+/* ---------------------------------------------------------------- BVH */
+
+static void corners_bounds(const prim *p, vec3 lo, vec3 hi, double blo[3], double bhi[3])
+{
+    for (int a = 0; a < 3; a++) {
+        blo[a] = HUGE_DEPTH;
+        bhi[a] = -HUGE_DEPTH;
+    }
+    for (int i = 0; i < 8; i++) {
+        vec3 c = v3(i & 1 ? hi.x : lo.x, i & 2 ? hi.y : lo.y, i & 4 ? hi.z : lo.z);
+        if (p->has_trans)
+            c = xf_point(&p->fwd, c);
+        for (int a = 0; a < 3; a++) {
+            blo[a] = rt_fmin(blo[a], comp(c, a));
+            bhi[a] = rt_fmax(bhi[a], comp(c, a));
+        }
+    }
+}
+
+static void prim_bounds(const prim *p, double blo[3], double bhi[3])
+{
+    vec3 lo, hi;
+    if (p->type == OBJ_SPHERE) {
+        lo = vsub(p->a, v3(p->r, p->r, p->r));
+        hi = vadd(p->a, v3(p->r, p->r, p->r));
+    } else if (p->type == OBJ_BOX) {
+        lo = p->a;
+        hi = p->b;
+    } else { /* cylinder: endpoints +- r on every axis (conservative) */
+        lo = v3(rt_fmin(p->a.x, p->b.x) - p->r, rt_fmin(p->a.y, p->b.y) - p->r,
+                rt_fmin(p->a.z, p->b.z) - p->r);
+        hi = v3(rt_fmax(p->a.x, p->b.x) + p->r, rt_fmax(p->a.y, p->b.y) + p->r,
+                rt_fmax(p->a.z, p->b.z) + p->r);
+    }
+    corners_bounds(p, lo, hi, blo, bhi);
+    for (int a = 0; a < 3; a++) { /* pad against rounding */
+        double pad = 1.0e-9 * (1.0 + rt_fabs(blo[a]) + rt_fabs(bhi[a]));
+        blo[a] -= pad;
+        bhi[a] += pad;
+    }
+}
+
+typedef struct {
+    render_ctx *ctx;
+    double (*blo)[3], (*bhi)[3];
+} bvh_build;
+
+static double centroid(const bvh_build *b, uint32_t i, int axis)
+{
+    return 0.5 * (b->blo[i][axis] + b->bhi[i][axis]);
+}
+
+/* Sort order[lo..hi) by centroid on axis (insertion sort: scenes are small). */
+static void sort_axis(const bvh_build *b, uint32_t *order, uint32_t n, int axis)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint32_t v = order[i];
+        double c = centroid(b, v, axis);
+        uint32_t j = i;
+        while (j > 0 && (centroid(b, order[j - 1], axis) > c ||
+                         (centroid(b, order[j - 1], axis) == c && order[j - 1] > v))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+}
+
+static void build_node(bvh_build *b, uint32_t node, uint32_t first, uint32_t n)
+{
+    render_ctx *ctx = b->ctx;
+    bvh_node *nd = &ctx->nodes[node];
+    double clo[3], chi[3];
+    for (int a = 0; a < 3; a++) {
+        nd->lo[a] = HUGE_DEPTH; nd->hi[a] = -HUGE_DEPTH;
+        clo[a] = HUGE_DEPTH; chi[a] = -HUGE_DEPTH;
+    }
+    for (uint32_t i = first; i < first + n; i++) {
+        uint32_t p = ctx->order[i];
+        for (int a = 0; a < 3; a++) {
+            nd->lo[a] = rt_fmin(nd->lo[a], b->blo[p][a]);
+            nd->hi[a] = rt_fmax(nd->hi[a], b->bhi[p][a]);
+            clo[a] = rt_fmin(clo[a], centroid(b, p, a));
+            chi[a] = rt_fmax(chi[a], centroid(b, p, a));
+        }
+    }
+    if (n <= BVH_LEAF) {
+        nd->left = first;
+        nd->count = n;
+        return;
+    }
+    int axis = 0;
+    for (int a = 1; a < 3; a++)
+        if (chi[a] - clo[a] > chi[axis] - clo[axis])
+            axis = a;
+    sort_axis(b, ctx->order + first, n, axis);
+    uint32_t half = n / 2;
+    uint32_t left = ctx->n_nodes;
+    ctx->n_nodes += 2;
+    nd->left = left;
+    nd->count = 0;
+    build_node(b, left, first, half);
+    build_node(b, left + 1, first + half, n - half);
+}
+
+int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
+{
+    uint32_t n = s->n_prims, nb = 0, nu = 0;
+    ctx->s = s;
+    ctx->n_nodes = 0;
+    ctx->order = alloc(sizeof(uint32_t) * (n + 1));
+    ctx->unbounded = alloc(sizeof(uint32_t) * (n + 1));
+    ctx->nodes = alloc(sizeof(bvh_node) * (2 * n + 1));
+    double (*blo)[3] = alloc(sizeof(double[3]) * (n + 1));
+    double (*bhi)[3] = alloc(sizeof(double[3]) * (n + 1));
+    if (!ctx->order || !ctx->unbounded || !ctx->nodes || !blo || !bhi)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s->prims[i].type == OBJ_PLANE) {
+            ctx->unbounded[nu++] = i;
+        } else {
+            prim_bounds(&s->prims[i], blo[i], bhi[i]);
+            ctx->order[nb++] = i;
+        }
+    }
+    ctx->n_unbounded = nu;
+    bvh_build b = {ctx, blo, bhi};
+    if (nb > 0) {
+        ctx->n_nodes = 1;
+        build_node(&b, 0, 0, nb);
+    }
+    return 0;
+}
+
+typedef struct {
+    vec3 O, D;
+    double inv[3];
+} ray_t;
+
+static int slab_hit(const bvh_node *nd, const ray_t *r, double tmax)
+{
+    double t0 = 0.0, t1 = tmax;
+    double o[3] = {r->O.x, r->O.y, r->O.z};
+    for (int a = 0; a < 3; a++) {
+        double ta = (nd->lo[a] - o[a]) * r->inv[a];
+        double tb = (nd->hi[a] - o[a]) * r->inv[a];
+        if (ta > tb) { double t = ta; ta = tb; tb = t; }
+        if (ta != ta) ta = -HUGE_DEPTH; /* 0 * inf */
+        if (tb != tb) tb = HUGE_DEPTH;
+        if (ta > t0) t0 = ta;
+        if (tb < t1) t1 = tb;
+        if (t0 > t1)
+            return 0;
+    }
+    return 1;
+}
+
+/* Closest hit with t >= MIN_ISECT_DEPTH and t < tmax (any = stop at the first hit). The
+   traversal order depends only on the ray, so the answer is the same in every tile. */
+static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
+                    uint32_t *hit_prim, hit_info *hit)
+{
+    const scene *s = ctx->s;
+    int found = 0;
+    hit_info h;
+    for (uint32_t i = 0; i < ctx->n_unbounded; i++) {
+        uint32_t pi = ctx->unbounded[i];
+        if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH, tmax, &h)) {
+            if (!found || h.t < hit->t) {
+                *hit = h; *hit_prim = pi; found = 1;
+                if (any) return 1;
+            }
+        }
+    }
+    if (ctx->n_nodes == 0)
+        return found;
+    uint32_t stack[BVH_STACK];
+    int sp = 0;
+    stack[sp++] = 0;
+    while (sp > 0) {
+        const bvh_node *nd = &ctx->nodes[stack[--sp]];
+        double lim = found ? hit->t * (1.0 + 1.0e-12) + 1.0e-12 : tmax;
+        if (!slab_hit(nd, r, lim))
+            continue;
+        if (nd->count) {
+            for (uint32_t k = 0; k < nd->count; k++) {
+                uint32_t pi = ctx->order[nd->left + k];
+                if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH,
+                               found ? hit->t : tmax, &h)) {
+                    *hit = h; *hit_prim = pi; found = 1;
+                    if (any) return 1;
+                }
+            }
+        } else if (sp + 2 <= BVH_STACK) {
+            /* visit the nearer child first */
+            const bvh_node *l = &ctx->nodes[nd->left];
+            int ax = 0;
+            double dir[3] = {r->D.x, r->D.y, r->D.z};
+            double best = 0.0;
+            for (int a = 0; a < 3; a++)
+                if (rt_fabs(dir[a]) > best) { best = rt_fabs(dir[a]); ax = a; }
+            const bvh_node *rn = &ctx->nodes[nd->left + 1];
+            int left_first = dir[ax] >= 0.0 ? l->lo[ax] <= rn->lo[ax] : l->hi[ax] >= rn->hi[ax];
+            if (left_first) {
+                stack[sp++] = nd->left + 1;
+                stack[sp++] = nd->left;
+            } else {
+                stack[sp++] = nd->left;
+                stack[sp++] = nd->left + 1;
+            }
+        }
+    }
+    return found;
+}
+
+/* ---------------------------------------------------------------- shading */
+
+static vec3 pigment_at(const pigment *pg, vec3 P)
+{
+    if (pg->type != PIG_CHECKER)
+        return pg->c1;
+    vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+    double v = rt_floor(q.x + 1.0e-10) + rt_floor(q.y + 1.0e-10) + rt_floor(q.z + 1.0e-10);
+    double half = v * 0.5;
+    return rt_floor(half) != half ? pg->c2 : pg->c1;
+}
+
+static double max3(vec3 v) { return rt_fmax(v.x, rt_fmax(v.y, v.z)); }
+
+static ray_t make_ray(vec3 O, vec3 D)
+{
+    ray_t r;
+    r.O = O;
+    r.D = D;
+    r.inv[0] = 1.0 / D.x;
+    r.inv[1] = 1.0 / D.y;
+    r.inv[2] = 1.0 / D.z;
+    return r;
+}
+
+static int in_shadow(const render_ctx *ctx, vec3 P, vec3 L, double dist)
+{
+    ray_t r = make_ray(P, L);
+    uint32_t pi;
+    hit_info h;
+    return find_hit(ctx, &r, dist - SHADOW_TOLERANCE, 1, &pi, &h);
+}
+
+static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level);
+
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
+                  uint32_t level)
+{
+    const scene *s = ctx->s;
+    const finish *f = &p->fin;
+    vec3 pig = pigment_at(&p->pig, P);
+    vec3 col = vmul(pig, f->ambient);
+    for (uint32_t i = 0; i < s->n_lights; i++) {
+        const light *lt = &s->lights[i];
+        vec3 L = vsub(lt->pos, P);
+        double dist = vlen(L);
+        L = v3(L.x / dist, L.y / dist, L.z / dist);
+        double nl = vdot(N, L);
+        if (nl < 1.0e-10 || in_shadow(ctx, P, L, dist))
+            continue;
+        if (f->diffuse > 0.0) {
+            double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
+            in *= f->diffuse;
+            col = vadd(col, vscale(vmul(pig, lt->color), in));
+        }
+        if (f->phong > 0.0) {
+            double k = -2.0 * vdot(D, N);
+            vec3 R = vadd(D, vscale(N, k));
+            double rl = vdot(R, L);
+            if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
+                double in = f->phong * rt_pow(rl, f->phong_size);
+                col = vadd(col, vscale(lt->color, in));
+            }
+        }
+        if (f->specular > 0.0) {
+            vec3 H = vnorm(vsub(L, D));
+            double nh = vdot(N, H);
+            if (nh > 0.0) {
+                double in = f->specular * rt_pow(nh, f->roughness_exp);
+                col = vadd(col, vscale(lt->color, in));
+            }
+        }
+    }
+    double rmax = max3(f->reflection);
+    if (rmax > 0.0) {
+        double k = -2.0 * vdot(D, N);
+        vec3 R = vadd(D, vscale(N, k));
+        vec3 rc = trace(ctx, P, R, weight * rmax, level);
+        col = vadd(col, vmul(f->reflection, rc));
+    }
+    return col;
+}
+
+static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level)
+{
+    const scene *s = ctx->s;
+    if (level >= s->max_trace_level || weight < s->adc_bailout)
+        return v3(0.0, 0.0, 0.0);
+    ray_t r = make_ray(O, D);
+    uint32_t pi = 0;
+    hit_info h = {0.0, 0};
+    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, &pi, &h))
+        return s->background;
+    const prim *p = &s->prims[pi];
+    vec3 P = vadd(O, vscale(D, h.t));
+    vec3 N = prim_normal(p, P, &h);
+    if (vdot(N, D) > 0.0)
+        N = vscale(N, -1.0);
+    return shade(ctx, p, P, N, D, weight, level + 1);
+}
+
+vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)
+{
+    const scene *s = ctx->s;
+    double fx = ((double)x + 0.5) / (double)W - 0.5;
+    double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    vec3 d = vadd(vadd(s->direction, vscale(s->right, fx)), vscale(s->up, fy));
+    return trace(ctx, s->location, vnorm(d), 1.0, 0);
+}
+
+static double srgb(double v)
+{
+    if (v <= 0.0031308)
+        return v * 12.92;
+    return 1.055 * rt_pow(v, 1.0 / 2.4) - 0.055;
+}
+
+uint8_t render_encode(double v)
+{
+    if (!(v > 0.0))
+        v = 0.0;
+    if (v > 1.0)
+        v = 1.0;
+    double e = srgb(v);
+    if (e < 0.0) e = 0.0;
+    if (e > 1.0) e = 1.0;
+    return (uint8_t)rt_floor(e * 255.0 + 0.5);
+}
+
+void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uint32_t y0,
+                 uint32_t w, uint32_t h, uint8_t *rowbuf, row_fn on_row, void *user)
+{
+    for (uint32_t y = y0; y < y0 + h; y++) {
+        for (uint32_t x = x0; x < x0 + w; x++) {
+            vec3 c = render_pixel(ctx, W, H, x, y);
+            uint8_t *px = rowbuf + 3 * (x - x0);
+            px[0] = render_encode(c.x);
+            px[1] = render_encode(c.y);
+            px[2] = render_encode(c.z);
+        }
+        on_row(user, y, rowbuf, w * 3);
+    }
+}

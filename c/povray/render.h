@@ -1,0 +1,52 @@
+/* render.h -- the raytracer core (freestanding-safe: rt_math + memcpy only). */
+#ifndef POV_RENDER_H
+#define POV_RENDER_H
+
+#include "scene.h"
+
+typedef struct bvh_node bvh_node;
+
+/* A scene prepared for rendering: the bounded primitives in a BVH, planes apart. */
+typedef struct {
+    const scene *s;
+    bvh_node *nodes;
+    uint32_t n_nodes;
+    uint32_t *order;        /* primitive indices, leaves point into this */
+    uint32_t *unbounded;    /* planes */
+    uint32_t n_unbounded;
+} render_ctx;
+
+/* Build the acceleration structure. Returns 0, or -1 when alloc fails. */
+int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc);
+
+/* Called once per finished row of a tile with w*3 RGB8 bytes. */
+typedef void (*row_fn)(void *user, uint32_t y, const uint8_t *rgb, uint32_t n_bytes);
+
+/* Render the tile (x0, y0, w, h) of a W x H image; rowbuf must hold w*3 bytes. */
+void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uint32_t y0,
+                 uint32_t w, uint32_t h, uint8_t *rowbuf, row_fn on_row, void *user);
+
+/* One pixel's linear colour (before the output curve); for tests and tools. */
+vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y);
+
+/* Linear value -> 8-bit sRGB code, floor(clip(srgb(v)) * 255 + 0.5). */
+uint8_t render_encode(double v);
+
+/* vector helpers shared with the parser */
+static inline vec3 v3(double x, double y, double z) { vec3 r = {x, y, z}; return r; }
+static inline vec3 vadd(vec3 a, vec3 b) { return v3(a.x + b.x, a.y + b.y, a.z + b.z); }
+static inline vec3 vsub(vec3 a, vec3 b) { return v3(a.x - b.x, a.y - b.y, a.z - b.z); }
+static inline vec3 vmul(vec3 a, vec3 b) { return v3(a.x * b.x, a.y * b.y, a.z * b.z); }
+static inline vec3 vscale(vec3 a, double k) { return v3(a.x * k, a.y * k, a.z * k); }
+static inline double vdot(vec3 a, vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+static inline vec3 vcross(vec3 a, vec3 b)
+{
+    return v3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x);
+}
+double vlen(vec3 a);
+vec3 vnorm(vec3 a);
+vec3 xf_point(const xform *t, vec3 p);
+vec3 xf_dir(const xform *t, vec3 d);
+vec3 xf_normal(const xform *inv, vec3 n); /* inverse-transpose times n */
+
+#endif

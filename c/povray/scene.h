@@ -1,0 +1,83 @@
+/* scene.h -- the flattened scene the renderer works on.
+ *
+ * The parser (parse.c, hosted) turns a .pov file into this form: unions are flattened,
+ * transforms are folded into the primitives where POV-Ray folds them (sphere: similarity
+ * transforms; box: translate/scale; cylinder: translate/rotate/uniform scale; plane: all)
+ * and kept as a matrix pair otherwise. serialize.c writes it to a compact little-endian
+ * binary form (the job's shared input) and reads it back with bounds checks; render.c
+ * (freestanding) renders it.
+ */
+#ifndef POV_SCENE_H
+#define POV_SCENE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct { double x, y, z; } vec3;
+
+/* Affine map p' = m[.][0..2] * p + m[.][3], row-major 3x4. */
+typedef struct { double m[3][4]; } xform;
+
+enum { PIG_SOLID = 0, PIG_CHECKER = 1 };
+enum { OBJ_SPHERE = 1, OBJ_PLANE = 2, OBJ_BOX = 3, OBJ_CYLINDER = 4 };
+
+typedef struct {
+    uint32_t type;      /* PIG_* */
+    uint32_t has_trans; /* inv is used only when set */
+    vec3 c1, c2;        /* colour; checker: first and second colour */
+    xform inv;          /* world -> pattern space */
+} pigment;
+
+typedef struct {
+    vec3 ambient;
+    double diffuse, brilliance, phong, phong_size, specular;
+    double roughness_exp; /* 1 / roughness */
+    vec3 reflection;
+} finish;
+
+typedef struct {
+    uint32_t type;      /* OBJ_* */
+    uint32_t has_trans; /* fwd/inv used only when set: geometry below is in object space */
+    vec3 a, b;          /* sphere: a = centre; plane: a = unit normal; box: a = min, b = max;
+                           cylinder: a = base, b = cap */
+    double r;           /* sphere/cylinder radius; plane: distance along the normal */
+    xform fwd, inv;     /* object -> world, world -> object */
+    pigment pig;
+    finish fin;
+} prim;
+
+typedef struct { vec3 pos, color; } light;
+
+typedef struct {
+    vec3 location, direction, right, up; /* final camera vectors */
+    vec3 background;
+    uint32_t max_trace_level;
+    double adc_bailout;
+    uint32_t n_lights, n_prims;
+    light *lights;
+    prim *prims;
+} scene;
+
+/* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
+   sandbox). Returns NULL when out of memory. */
+typedef void *(*pov_alloc_fn)(size_t n);
+
+/* serialize.c */
+#define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
+#define POV_SCENE_VERSION 1u
+/* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
+uint8_t *scene_serialize(const scene *s, size_t *len_out);
+/* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */
+int scene_deserialize(const uint8_t *data, size_t len, scene *out, pov_alloc_fn alloc,
+                      const char **err);
+
+/* Tile description (the fragment): little-endian u32 fields. */
+#define POV_TILE_MAGIC 0x454c4954u /* "TILE" */
+#define POV_TILE_VERSION 1u
+#define POV_TILE_BYTES 32u
+#define POV_MAX_DIM 65536u
+typedef struct { uint32_t W, H, x0, y0, w, h; } tile_spec;
+void tile_encode(const tile_spec *t, uint8_t out[POV_TILE_BYTES]);
+int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err);
+
+#endif

@@ -1,0 +1,355 @@
+/* serialize.c -- the scene's binary form (the job's shared input).
+ *
+ * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3), background (vec3),
+ * u32 max_trace_level, f64 adc_bailout, u32 n_lights, lights (pos, colour), u32 n_prims,
+ * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
+ * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
+ * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp,
+ * vec3 reflection). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
+ */
+#include "scene.h"
+#include "rt_math.h"
+
+#ifndef POV_FREESTANDING
+#include <stdlib.h>
+#endif
+
+#define MAX_LIGHTS 4096u
+#define MAX_PRIMS 4000000u
+#define MAX_TRACE 256u
+
+/* ------------------------------------------------------------------ writer (hosted) */
+#ifndef POV_FREESTANDING
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+    int oom;
+} wbuf;
+
+static void put_bytes(wbuf *w, const void *src, size_t n)
+{
+    if (w->oom)
+        return;
+    if (w->len + n > w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 4096;
+        while (cap < w->len + n)
+            cap *= 2;
+        uint8_t *np = realloc(w->p, cap);
+        if (!np) {
+            w->oom = 1;
+            return;
+        }
+        w->p = np;
+        w->cap = cap;
+    }
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++)
+        w->p[w->len + i] = s[i];
+    w->len += n;
+}
+
+static void put_u32(wbuf *w, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put_bytes(w, b, 4);
+}
+
+static void put_f64(wbuf *w, double d)
+{
+    union { double d; uint64_t u; } v;
+    v.d = d;
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v.u >> (8 * i));
+    put_bytes(w, b, 8);
+}
+
+static void put_vec(wbuf *w, vec3 v)
+{
+    put_f64(w, v.x);
+    put_f64(w, v.y);
+    put_f64(w, v.z);
+}
+
+static void put_xform(wbuf *w, const xform *t)
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++)
+            put_f64(w, t->m[i][j]);
+}
+
+uint8_t *scene_serialize(const scene *s, size_t *len_out)
+{
+    wbuf w = {0};
+    put_u32(&w, POV_SCENE_MAGIC);
+    put_u32(&w, POV_SCENE_VERSION);
+    put_vec(&w, s->location);
+    put_vec(&w, s->direction);
+    put_vec(&w, s->right);
+    put_vec(&w, s->up);
+    put_vec(&w, s->background);
+    put_u32(&w, s->max_trace_level);
+    put_f64(&w, s->adc_bailout);
+    put_u32(&w, s->n_lights);
+    for (uint32_t i = 0; i < s->n_lights; i++) {
+        put_vec(&w, s->lights[i].pos);
+        put_vec(&w, s->lights[i].color);
+    }
+    put_u32(&w, s->n_prims);
+    for (uint32_t i = 0; i < s->n_prims; i++) {
+        const prim *p = &s->prims[i];
+        put_u32(&w, p->type);
+        put_u32(&w, p->has_trans);
+        put_vec(&w, p->a);
+        put_vec(&w, p->b);
+        put_f64(&w, p->r);
+        if (p->has_trans) {
+            put_xform(&w, &p->fwd);
+            put_xform(&w, &p->inv);
+        }
+        put_u32(&w, p->pig.type);
+        put_u32(&w, p->pig.has_trans);
+        put_vec(&w, p->pig.c1);
+        put_vec(&w, p->pig.c2);
+        if (p->pig.has_trans)
+            put_xform(&w, &p->pig.inv);
+        const finish *f = &p->fin;
+        put_vec(&w, f->ambient);
+        put_f64(&w, f->diffuse);
+        put_f64(&w, f->brilliance);
+        put_f64(&w, f->phong);
+        put_f64(&w, f->phong_size);
+        put_f64(&w, f->specular);
+        put_f64(&w, f->roughness_exp);
+        put_vec(&w, f->reflection);
+    }
+    if (w.oom) {
+        free(w.p);
+        return NULL;
+    }
+    *len_out = w.len;
+    return w.p;
+}
+#endif
+
+/* ------------------------------------------------------------------ reader */
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+    const char *err;
+} rbuf;
+
+static int fail(rbuf *r, const char *msg)
+{
+    if (!r->err)
+        r->err = msg;
+    return -1;
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+    if (r->err || r->len - r->pos < 4) {
+        fail(r, "scene data truncated");
+        return 0;
+    }
+    const uint8_t *b = r->p + r->pos;
+    r->pos += 4;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static double get_f64(rbuf *r)
+{
+    if (r->err || r->len - r->pos < 8) {
+        fail(r, "scene data truncated");
+        return 0.0;
+    }
+    union { double d; uint64_t u; } v;
+    v.u = 0;
+    for (int i = 0; i < 8; i++)
+        v.u |= (uint64_t)r->p[r->pos + i] << (8 * i);
+    r->pos += 8;
+    if (!rt_isfinite(v.d)) {
+        fail(r, "scene data holds a non-finite number");
+        return 0.0;
+    }
+    return v.d;
+}
+
+static vec3 get_vec(rbuf *r)
+{
+    vec3 v;
+    v.x = get_f64(r);
+    v.y = get_f64(r);
+    v.z = get_f64(r);
+    return v;
+}
+
+static void get_xform(rbuf *r, xform *t)
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++)
+            t->m[i][j] = get_f64(r);
+}
+
+static int get_prim(rbuf *r, prim *p)
+{
+    p->type = get_u32(r);
+    p->has_trans = get_u32(r);
+    if (p->type < OBJ_SPHERE || p->type > OBJ_CYLINDER)
+        return fail(r, "scene data: unknown object type");
+    if (p->has_trans > 1)
+        return fail(r, "scene data: bad transform flag");
+    p->a = get_vec(r);
+    p->b = get_vec(r);
+    p->r = get_f64(r);
+    if (p->has_trans) {
+        get_xform(r, &p->fwd);
+        get_xform(r, &p->inv);
+    }
+    p->pig.type = get_u32(r);
+    p->pig.has_trans = get_u32(r);
+    if (p->pig.type > PIG_CHECKER || p->pig.has_trans > 1)
+        return fail(r, "scene data: bad pigment");
+    p->pig.c1 = get_vec(r);
+    p->pig.c2 = get_vec(r);
+    if (p->pig.has_trans)
+        get_xform(r, &p->pig.inv);
+    finish *f = &p->fin;
+    f->ambient = get_vec(r);
+    f->diffuse = get_f64(r);
+    f->brilliance = get_f64(r);
+    f->phong = get_f64(r);
+    f->phong_size = get_f64(r);
+    f->specular = get_f64(r);
+    f->roughness_exp = get_f64(r);
+    f->reflection = get_vec(r);
+    if (r->err)
+        return -1;
+    if ((p->type == OBJ_SPHERE || p->type == OBJ_CYLINDER) && !(p->r > 0.0))
+        return fail(r, "scene data: radius must be positive");
+    if (p->type == OBJ_BOX && (p->a.x > p->b.x || p->a.y > p->b.y || p->a.z > p->b.z))
+        return fail(r, "scene data: box corners out of order");
+    if (p->type == OBJ_PLANE && !(rt_fabs(p->a.x * p->a.x + p->a.y * p->a.y + p->a.z * p->a.z - 1.0) < 1e-6))
+        return fail(r, "scene data: plane normal is not a unit vector");
+    return 0;
+}
+
+int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
+                      const char **err)
+{
+    rbuf r = {data, len, 0, 0};
+    if (get_u32(&r) != POV_SCENE_MAGIC) {
+        *err = r.err ? r.err : "not a scene (bad magic)";
+        return -1;
+    }
+    if (get_u32(&r) != POV_SCENE_VERSION) {
+        *err = r.err ? r.err : "unsupported scene format version";
+        return -1;
+    }
+    s->location = get_vec(&r);
+    s->direction = get_vec(&r);
+    s->right = get_vec(&r);
+    s->up = get_vec(&r);
+    s->background = get_vec(&r);
+    s->max_trace_level = get_u32(&r);
+    s->adc_bailout = get_f64(&r);
+    s->n_lights = get_u32(&r);
+    if (!r.err && (s->max_trace_level < 1 || s->max_trace_level > MAX_TRACE))
+        fail(&r, "scene data: max_trace_level out of range 1..256");
+    if (!r.err && s->n_lights > MAX_LIGHTS)
+        fail(&r, "scene data: too many lights");
+    if (!r.err && (size_t)s->n_lights * 48 > len - r.pos)
+        fail(&r, "scene data truncated (lights)");
+    if (r.err) {
+        *err = r.err;
+        return -1;
+    }
+    s->lights = alloc(sizeof(light) * (s->n_lights + 1));
+    if (!s->lights) {
+        *err = "out of memory for lights";
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->n_lights; i++) {
+        s->lights[i].pos = get_vec(&r);
+        s->lights[i].color = get_vec(&r);
+    }
+    s->n_prims = get_u32(&r);
+    if (!r.err && s->n_prims > MAX_PRIMS)
+        fail(&r, "scene data: too many objects");
+    if (!r.err && (size_t)s->n_prims * 200 > len - r.pos) /* 200 = smallest object record */
+        fail(&r, "scene data truncated (objects)");
+    if (r.err) {
+        *err = r.err;
+        return -1;
+    }
+    s->prims = alloc(sizeof(prim) * (s->n_prims + 1));
+    if (!s->prims) {
+        *err = "out of memory for objects";
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->n_prims; i++)
+        if (get_prim(&r, &s->prims[i]) < 0)
+            break;
+    if (!r.err && r.pos != len)
+        fail(&r, "scene data has trailing bytes");
+    if (r.err) {
+        *err = r.err;
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ tiles */
+static void le32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)v;
+    b[1] = (uint8_t)(v >> 8);
+    b[2] = (uint8_t)(v >> 16);
+    b[3] = (uint8_t)(v >> 24);
+}
+
+void tile_encode(const tile_spec *t, uint8_t out[POV_TILE_BYTES])
+{
+    le32(out, POV_TILE_MAGIC);
+    le32(out + 4, POV_TILE_VERSION);
+    le32(out + 8, t->W);
+    le32(out + 12, t->H);
+    le32(out + 16, t->x0);
+    le32(out + 20, t->y0);
+    le32(out + 24, t->w);
+    le32(out + 28, t->h);
+}
+
+int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
+{
+    rbuf r = {data, len, 0, 0};
+    if (len != POV_TILE_BYTES) {
+        *err = "tile must be exactly 32 bytes";
+        return -1;
+    }
+    if (get_u32(&r) != POV_TILE_MAGIC) {
+        *err = "tile: bad magic (expected 'TILE')";
+        return -1;
+    }
+    if (get_u32(&r) != POV_TILE_VERSION) {
+        *err = "tile: unsupported version";
+        return -1;
+    }
+    t->W = get_u32(&r);
+    t->H = get_u32(&r);
+    t->x0 = get_u32(&r);
+    t->y0 = get_u32(&r);
+    t->w = get_u32(&r);
+    t->h = get_u32(&r);
+    if (t->W == 0 || t->H == 0 || t->W > POV_MAX_DIM || t->H > POV_MAX_DIM) {
+        *err = "tile: image size out of range 1..65536";
+        return -1;
+    }
+    if (t->w == 0 || t->h == 0 || t->x0 >= t->W || t->y0 >= t->H || t->w > t->W - t->x0 ||
+        t->h > t->H - t->y0) {
+        *err = "tile: rectangle empty or outside the image";
+        return -1;
+    }
+    return 0;
+}
