@@ -73,3 +73,9 @@ class BuyerApiError(CpushareError):
 
 class SceneError(CpushareError):
     """Raised when a POV-Ray scene cannot be parsed or uses an unsupported feature."""
+
+
+class SandboxClosed(SandboxError):
+    """Raised by :meth:`cpushare_mq.sandbox.Sandbox.run` when :meth:`Sandbox.close` was
+    called (e.g. from another thread while the fragment was running): the run was aborted
+    by the seller's side, so there is no outcome to report for it."""
