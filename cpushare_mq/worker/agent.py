@@ -1,0 +1,473 @@
+"""The worker's I/O shell: one loop thread owns the DEALER socket to the hub.
+
+It feeds the pure core (:mod:`cpushare_mq.worker.state`) with messages, slot events and the
+time, and executes the actions that come back: sending, (re)connecting, starting and aborting
+runs in the slot threads (:mod:`cpushare_mq.worker.slots`), pausing sandboxes. Blobs
+(programs, shared inputs) go through the on-disk cache (:mod:`cpushare_mq.worker.cache`).
+
+Flow control: messages the socket will not take (its high-water mark is reached: slow hub
+link) wait in a small outbox; while the outbox is over its limit, the loop stops draining the
+slots' bounded event queue, which in turn stops the slots reading their sandboxes' output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import socket as pysocket
+import sys
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+import zmq
+
+from .. import __version__
+from ..errors import ConfigError, ProtocolError
+from ..protocol import Limits as WireLimits
+from ..protocol import Message, MsgType, decode, encode
+from .cache import BlobCache
+from .slots import SandboxFactory, SlotPool, default_sandbox_factory
+from .state import (
+    Abort, Connect, CoreConfig, Disconnect, Exit, IdleDetector, PauseSandboxes, ResumeSandboxes,
+    Run, Send, WorkerCore,
+)
+
+log = logging.getLogger(__name__)
+
+ABI_VERSION = 1
+_wake_counter = 0
+_wake_lock = threading.Lock()
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()[:256]
+    except OSError:
+        pass
+    return (platform.processor() or platform.machine())[:256]
+
+
+@dataclass
+class AgentConfig:
+    """Everything the CLI can set (see ``cpushare-worker --help``)."""
+
+    hub: str
+    slots: int = 0                        # 0 = logical CPUs
+    prefetch: int | None = None           # None = slots
+    cache_dir: str = ""
+    cache_size_bytes: int = 1 << 30
+    max_memory_bytes: int = 1 << 30       # per sandbox
+    when_idle: bool = False
+    idle_threshold_pct: float = 30.0
+    idle_pause_after_s: float = 3.0
+    idle_resume_after_s: float = 5.0
+    nice: int | None = 19                 # sandboxes' niceness (None = leave as is)
+    grace_s: float = 30.0
+    status_interval_s: float = 10.0
+    live_status: bool = False             # one-line status on stderr (a tty)
+    name: str = ""
+    heartbeat_interval_s: float = 0.5     # until the hub's WELCOME says otherwise
+    liveness: int = 3
+    backoff_initial_s: float = 0.1
+    backoff_max_s: float = 5.0
+    retain_bytes: int = 64 << 20
+    sndhwm: int = 1000
+    outbox_limit: int = 256               # messages waiting for the socket before slots stall
+
+    def resolved_slots(self) -> int:
+        return self.slots or psutil.cpu_count(logical=True) or 1
+
+
+class WorkerAgent:
+    """``WorkerAgent(config).run()`` serves the hub until shutdown; see :meth:`request_shutdown`."""
+
+    def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
+                 load_sampler: Callable[[], float] | None = None,
+                 context: zmq.Context | None = None):
+        if not config.hub.startswith(("tcp://", "ipc://", "inproc://")):
+            raise ConfigError(f"hub address {config.hub!r} must look like tcp://HOST:PORT")
+        self.cfg = config
+        self.slots_n = config.resolved_slots()
+        if self.slots_n < 1:
+            raise ConfigError(f"--slots must be >= 1, got {self.slots_n}")
+        cache_dir = config.cache_dir or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cpushare-worker")
+        self.cache = BlobCache(cache_dir, config.cache_size_bytes)
+        self.ctx = context or zmq.Context.instance()
+        global _wake_counter
+        with _wake_lock:
+            _wake_counter += 1
+            self.wake_address = f"inproc://cpushare-worker-wake-{os.getpid()}-{_wake_counter}"
+        self.pool = SlotPool(self.slots_n, self.ctx, self.wake_address,
+                             factory=sandbox_factory or default_sandbox_factory,
+                             max_memory_bytes=config.max_memory_bytes, nice=config.nice)
+        hello_info = {
+            "worker_version": __version__,
+            "abi_version": ABI_VERSION,
+            "memory_bytes": config.max_memory_bytes,
+            "cpu_model": _cpu_model(),
+            "name": (config.name or pysocket.gethostname())[:256],
+            "worker_key": "",
+        }
+        prefetch = self.slots_n if config.prefetch is None else config.prefetch
+        now = time.monotonic()
+        self.core = WorkerCore(CoreConfig(
+            slots=self.slots_n, prefetch=prefetch, hello_info=hello_info,
+            heartbeat_interval_s=config.heartbeat_interval_s, liveness=config.liveness,
+            backoff_initial_s=config.backoff_initial_s, backoff_max_s=config.backoff_max_s,
+            retain_bytes=config.retain_bytes), now)
+        for sha in self.cache.keys():
+            self.core.blobs.add(sha)
+        self.memo: OrderedDict[str, bytes] = OrderedDict()   # blobs in use, verified
+        self.memo_bytes = 0
+        self.memo_limit = 256 << 20
+        self.dealer: zmq.Socket | None = None
+        self.outbox: deque[list] = deque()
+        self.wake: zmq.Socket | None = None
+        self.shutdown_requests = 0
+        self._handled_requests = 0
+        self.load_sampler = load_sampler
+        self.idle = IdleDetector(config.idle_threshold_pct, config.idle_pause_after_s,
+                                 config.idle_resume_after_s) if config.when_idle else None
+        self.exit_reason = ""
+        self.started = threading.Event()
+        # statistics
+        self.bytes_sent = 0
+        self.messages_sent = 0
+        self.fetched_blobs = 0
+        self.fetched_bytes = 0
+        self.blob_loads = 0
+        self._cpu_prev: tuple[float, float, float] | None = None
+
+    # -- public -----------------------------------------------------------------------
+
+    def request_shutdown(self) -> None:
+        """First call: warm shutdown; second: forced. Safe from signal handlers / threads."""
+        self.shutdown_requests += 1
+
+    def stats(self) -> dict:
+        c = self.core.counters
+        return {
+            "state": self.core.state, "worker_id": self.core.worker_id,
+            "slots": self.slots_n, "busy": self.core.busy, "paused": self.core.paused,
+            "done": c.done, "failed": c.failed, "accepted": c.accepted, "dropped": c.dropped,
+            "released": c.released, "cancelled": c.cancelled, "reconnects": c.reconnects,
+            "leases_received": c.leases_received,
+            "cache_hits": self.cache.hits + self.blob_loads, "cache_misses": self.fetched_blobs,
+            "fetched_bytes": self.fetched_bytes, "bytes_sent": self.bytes_sent,
+            "messages_sent": self.messages_sent,
+        }
+
+    def run(self) -> str:
+        """Serve until shutdown completes; returns the reason."""
+        self.wake = self.ctx.socket(zmq.PULL)
+        self.wake.setsockopt(zmq.LINGER, 0)
+        self.wake.bind(self.wake_address)
+        self.pool.start()
+        self.started.set()
+        log.info("worker %s: %d slots, hub %s, cache %s (%d blobs, %d bytes)",
+                 self.core.cfg.hello_info["name"], self.slots_n, self.cfg.hub, self.cache.dir,
+                 len(self.cache), self.cache.total_bytes)
+        try:
+            self._loop()
+        finally:
+            self._teardown()
+        return self.exit_reason
+
+    # -- loop -------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        core = self.core
+        next_status = time.monotonic() + (0.5 if self.cfg.live_status else self.cfg.status_interval_s)
+        next_sample = time.monotonic() + 1.0
+        poller_cache: dict[tuple, zmq.Poller] = {}
+        while not core.exited:
+            now = time.monotonic()
+            if self.shutdown_requests != self._handled_requests:
+                self._handled_requests = self.shutdown_requests
+                if self.shutdown_requests == 1:
+                    self._do(core.begin_shutdown(now, self.cfg.grace_s))
+                else:
+                    self._do(core.force_shutdown(now))
+                if core.exited:
+                    break
+            self._do(core.tick(now))
+            if core.exited:
+                break
+            backlog = not self.pool.events.empty() and len(self.outbox) < self.cfg.outbox_limit
+            timeout_s = 0.0 if backlog else min(core.next_timer(now), 0.1)
+            key = (id(self.dealer), bool(self.outbox))
+            poller = poller_cache.get(key)
+            if poller is None:
+                poller_cache.clear()
+                poller = zmq.Poller()
+                poller.register(self.wake, zmq.POLLIN)
+                if self.dealer is not None:
+                    poller.register(self.dealer, zmq.POLLIN | (zmq.POLLOUT if self.outbox else 0))
+                poller_cache[key] = poller
+            events = dict(poller.poll(timeout_s * 1000))
+            if self.dealer is not None and self.dealer in events:
+                ev = events[self.dealer]
+                if ev & zmq.POLLOUT:
+                    self._flush()
+                if ev & zmq.POLLIN:
+                    self._receive()
+            if self.wake in events:
+                try:
+                    while True:
+                        self.wake.recv(zmq.NOBLOCK)
+                except zmq.Again:
+                    pass
+            if len(self.outbox) < self.cfg.outbox_limit:
+                self._slot_events()
+            now = time.monotonic()
+            if now >= next_status:
+                self._status(now)
+                next_status = now + (0.5 if self.cfg.live_status else self.cfg.status_interval_s)
+            if self.idle is not None and now >= next_sample:
+                next_sample = now + 1.0
+                self._sample_idle(now)
+
+    def _receive(self) -> None:
+        core = self.core
+        for _ in range(256):
+            sock = self.dealer
+            if sock is None:
+                return
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                return
+            try:
+                msg = decode(frames)
+            except ProtocolError as exc:
+                log.warning("dropping a bad message from the hub: %s", exc)
+                continue
+            now = time.monotonic()
+            if msg.type is MsgType.BLOB:
+                self._on_blob(msg, now)
+            self._do(core.on_message(msg, now))
+
+    def _on_blob(self, msg: Message, now: float) -> None:
+        sha = msg["sha256"]
+        data = msg.blobs[0]
+        if sha not in self.core.fetching:
+            log.warning("hub sent blob %s that was not asked for; ignored", sha[:12])
+            return
+        try:
+            self.cache.put(data, sha)
+        except ValueError as exc:
+            log.error("hub sent a blob that does not match its sha256: %s", exc)
+            return
+        self.fetched_blobs += 1
+        self.fetched_bytes += len(data)
+        self._memo_put(sha, data)
+        self._do(self.core.blob_available(sha, now))
+
+    def _slot_events(self) -> None:
+        core = self.core
+        for ev in self.pool.drain_events(256):
+            now = time.monotonic()
+            kind = ev[0]
+            if kind == "end":
+                _, key, chunks, sha, size, rec, last = ev
+                self._do(core.end(key, chunks, sha, size, rec, last, now))
+            elif kind == "chunk":
+                _, key, seq, blob = ev
+                self._do(core.chunk(key, seq, blob, now))
+            elif kind == "failure":
+                _, key, rec = ev
+                if rec.outcome.value != "ok":
+                    log.info("fragment %s failed: %s %s", key, rec.outcome.value, rec.message[:200])
+                self._do(core.failure(key, rec, now))
+            elif kind == "gaveup":
+                _, key, reason = ev
+                self._do(core.slot_gave_up(key, reason, now))
+
+    # -- actions ----------------------------------------------------------------------
+
+    def _do(self, actions: list) -> None:
+        for a in actions:
+            if isinstance(a, Send):
+                self._send(a)
+            elif isinstance(a, Run):
+                self._start(a)
+            elif isinstance(a, Abort):
+                log.debug("aborting %s: %s", a.key, a.reason)
+                self.pool.abort(a.key)
+            elif isinstance(a, Connect):
+                self._connect()
+            elif isinstance(a, Disconnect):
+                self._disconnect()
+            elif isinstance(a, PauseSandboxes):
+                log.info("pausing sandboxes (the machine is busy)")
+                self.pool.set_paused(True)
+            elif isinstance(a, ResumeSandboxes):
+                log.info("resuming sandboxes (the machine is idle again)")
+                self.pool.set_paused(False)
+            elif isinstance(a, Exit):
+                self.exit_reason = a.reason
+                log.info("worker exiting: %s", a.reason)
+
+    def _send(self, s: Send) -> None:
+        if self.dealer is None:
+            return
+        frames = encode(s.type, s.body, s.blobs, validate=s.type is not MsgType.RESULT_CHUNK)
+        self.messages_sent += 1
+        self.bytes_sent += sum(len(f) for f in frames)
+        if self.outbox:
+            self.outbox.append(frames)
+            return
+        try:
+            self.dealer.send_multipart(frames, zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            self.outbox.append(frames)
+
+    def _flush(self) -> None:
+        while self.outbox and self.dealer is not None:
+            try:
+                self.dealer.send_multipart(self.outbox[0], zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            self.outbox.popleft()
+
+    def _connect(self) -> None:
+        self._disconnect()
+        sock = self.ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.SNDHWM, self.cfg.sndhwm)
+        sock.setsockopt(zmq.RCVHWM, 10000)
+        sock.setsockopt(zmq.MAXMSGSIZE, WireLimits.MAX_MESSAGE_BYTES)
+        sock.setsockopt(zmq.RECONNECT_IVL, 100)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        try:
+            sock.connect(self.cfg.hub)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            raise ConfigError(f"cannot connect to hub {self.cfg.hub!r}: {exc}") from exc
+        log.debug("connecting to %s", self.cfg.hub)
+        self.dealer = sock
+
+    def _disconnect(self) -> None:
+        self.outbox.clear()
+        if self.dealer is not None:
+            self.dealer.close(0)
+            self.dealer = None
+
+    def _memo_put(self, sha: str, data: bytes) -> None:
+        if sha in self.memo:
+            self.memo.move_to_end(sha)
+            return
+        self.memo[sha] = data
+        self.memo_bytes += len(data)
+        while self.memo_bytes > self.memo_limit and len(self.memo) > 1:
+            _, old = self.memo.popitem(last=False)
+            self.memo_bytes -= len(old)
+
+    def _blob(self, sha: str) -> bytes | None:
+        data = self.memo.get(sha)
+        if data is not None:
+            self.memo.move_to_end(sha)
+            self.blob_loads += 1
+            return data
+        data = self.cache.get(sha)
+        if data is not None:
+            self._memo_put(sha, data)
+        return data
+
+    def _start(self, run: Run) -> None:
+        lease = run.lease
+        program = self._blob(lease.program_sha256)
+        shared = self._blob(lease.shared_sha256) if program is not None else None
+        if program is None or shared is None:
+            sha = lease.program_sha256 if program is None else lease.shared_sha256
+            log.info("blob %s missing or corrupt in the cache; fetching it again", sha[:12])
+            self._do(self.core.blob_lost(sha, lease.key, time.monotonic()))
+            return
+        self.pool.submit(lease, program, shared)
+
+    # -- status / idle ------------------------------------------------------------------
+
+    def status_line(self) -> str:
+        s = self.stats()
+        state = "paused" if s["paused"] else s["state"]
+        return (f"[{state}] slots {s['busy']}/{s['slots']} busy | done {s['done']} "
+                f"failed {s['failed']} | cache hits {s['cache_hits']} fetched {s['cache_misses']} "
+                f"| sent {_human(s['bytes_sent'])}")
+
+    def _status(self, now: float) -> None:
+        if self.cfg.live_status:
+            sys.stderr.write("\r\x1b[2K" + self.status_line())
+            sys.stderr.flush()
+        else:
+            log.info("status: %s", self.status_line(), extra={"stats": self.stats()})
+
+    def _other_load_pct(self) -> float:
+        """CPU use of everything but this worker and its sandboxes, in % of the machine."""
+        if self.load_sampler is not None:
+            return self.load_sampler()
+        t = psutil.cpu_times()
+        busy = sum(t) - t.idle - getattr(t, "iowait", 0.0)
+        ours = 0.0
+        me = psutil.Process()
+        try:
+            procs = [me, *me.children(recursive=True)]
+        except psutil.Error:
+            procs = [me]
+        for p in procs:
+            try:
+                ct = p.cpu_times()
+                ours += ct.user + ct.system
+            except psutil.Error:
+                pass
+        wall = time.monotonic()
+        prev, self._cpu_prev = self._cpu_prev, (wall, busy, ours)
+        if prev is None:
+            return 0.0
+        dt = (wall - prev[0]) * (psutil.cpu_count() or 1)
+        if dt <= 0:
+            return 0.0
+        other = (busy - prev[1]) - max(0.0, ours - prev[2])
+        return max(0.0, 100.0 * other / dt)
+
+    def _sample_idle(self, now: float) -> None:
+        verdict = self.idle.sample(now, self._other_load_pct())
+        if verdict == "pause":
+            self._do(self.core.pause(now))
+        elif verdict == "resume":
+            self._do(self.core.resume(now))
+
+    # -- teardown -----------------------------------------------------------------------
+
+    def _teardown(self) -> None:
+        if self.cfg.live_status:
+            sys.stderr.write("\r\x1b[2K" + self.status_line() + "\n")
+        self.pool.stop()
+        if self.dealer is not None:
+            # let the last messages (results, RELEASE, BYE) leave
+            deadline = time.monotonic() + 2.0
+            while self.outbox and time.monotonic() < deadline:
+                if self.dealer.poll(100, zmq.POLLOUT):
+                    self._flush()
+            self.dealer.setsockopt(zmq.LINGER, 2000)
+            self.dealer.close()
+            self.dealer = None
+        if self.wake is not None:
+            self.wake.close(0)
+            self.wake = None
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,0 +1,318 @@
+"""Slot threads: each runs fragments in its own (warm) sandbox and hands the results to the
+socket-owning loop thread.
+
+A slot takes ``(lease, program, shared_input)`` work items from a shared queue, keeps one
+sandbox alive for consecutive fragments of the same job (same program, shared input and
+limits), cuts the result into raw chunks of at most ``protocol.Limits.RAW_CHUNK_BYTES``,
+compresses each chunk (zstd level 1, a compressor per thread) and puts events on a bounded
+queue:
+
+    ("chunk", key, seq, compressed)
+    ("end", key, chunks, sha256_hex, size, outcome_record, last_compressed_chunk)
+    ("failure", key, outcome_record)
+    ("gaveup", key, reason)       # the sandbox could not be set up: hand the lease back
+
+The queue is bounded, so a slow hub link (the loop stops draining it) stops the slot from
+reading its sandbox's output pipe, and the sandboxed program blocks on write: memory stays
+bounded whatever the result size. After each put the slot wakes the loop through an
+``inproc`` PUSH socket (coalesced: at most one wake-up in flight).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+import zstandard
+
+from ..errors import BadProgram, SandboxError
+from ..outcome import Outcome, OutcomeRecord
+from ..protocol import Limits as WireLimits
+from .state import Lease, LeaseKey
+
+log = logging.getLogger(__name__)
+
+RAW_CHUNK = WireLimits.RAW_CHUNK_BYTES
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """Everything that decides whether a warm sandbox can serve the next fragment."""
+    program_sha256: str
+    shared_sha256: str
+    cpu_s: float
+    wall_s: float
+    max_output_bytes: int
+    max_memory_bytes: int
+
+
+# factory(program, shared_input, spec) -> object with run(fragment, on_chunk), pause(),
+# resume(), close(), pid
+SandboxFactory = Callable[[bytes, bytes, SandboxSpec], Any]
+
+
+def default_sandbox_factory(program: bytes, shared: bytes, spec: SandboxSpec):
+    from ..sandbox import Limits, Sandbox   # imported late: the sandbox is a lower layer
+
+    limits = Limits(cpu_s=spec.cpu_s, wall_s=spec.wall_s,
+                    max_output_bytes=spec.max_output_bytes,
+                    max_memory_bytes=spec.max_memory_bytes)
+    return Sandbox(program, shared_input=shared, limits=limits)
+
+
+class _Stop(Exception):
+    pass
+
+
+class Slot(threading.Thread):
+    def __init__(self, pool: SlotPool, number: int):
+        super().__init__(name=f"slot-{number}", daemon=True)
+        self.pool = pool
+        self.number = number
+        self.lock = threading.Lock()
+        self.current: LeaseKey | None = None
+        self.sandbox: Any = None
+        self.spec: SandboxSpec | None = None
+        self.aborted = False
+        self.niced_pid: int | None = None
+        self.paused = False
+
+    # called from the loop thread --------------------------------------------------------
+
+    def abort(self, key: LeaseKey) -> bool:
+        with self.lock:
+            if self.current != key:
+                return False
+            self.aborted = True
+            sb = self.sandbox
+        if sb is not None:
+            try:
+                sb.close()
+            except Exception:   # never let a sandbox problem take the loop down
+                log.exception("slot %d: closing sandbox failed", self.number)
+        return True
+
+    def set_paused(self, paused: bool) -> None:
+        with self.lock:
+            self.paused = paused
+            sb = self.sandbox if self.current is not None else None
+        if sb is not None:
+            try:
+                sb.pause() if paused else sb.resume()
+            except Exception:
+                log.exception("slot %d: %s failed", self.number, "pause" if paused else "resume")
+
+    # the thread ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.cctx = zstandard.ZstdCompressor(level=1)
+        self.push = self.pool.ctx.socket(zmq.PUSH)
+        self.push.setsockopt(zmq.LINGER, 0)
+        self.push.connect(self.pool.wake_address)
+        try:
+            while True:
+                item = self.pool.work.get()
+                if item is None or self.pool.stopping:
+                    break
+                try:
+                    self._run_one(*item)
+                except _Stop:
+                    break
+                except Exception as exc:  # a bug here must not kill the slot
+                    log.exception("slot %d: unexpected error", self.number)
+                    self._close_sandbox()
+                    try:
+                        self._emit(("gaveup", item[0].key, f"worker error: {exc}"))
+                    except _Stop:
+                        break
+                finally:
+                    with self.lock:
+                        self.current = None
+        finally:
+            self._close_sandbox()
+            self.push.close(0)
+
+    def _close_sandbox(self) -> None:
+        with self.lock:
+            sb, self.sandbox, self.spec = self.sandbox, None, None
+        if sb is not None:
+            try:
+                sb.close()
+            except Exception:
+                log.exception("slot %d: closing sandbox failed", self.number)
+
+    def _emit(self, event: tuple) -> None:
+        pool = self.pool
+        while True:
+            if pool.stopping:
+                raise _Stop
+            try:
+                pool.events.put(event, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        if not pool.wake_pending:
+            pool.wake_pending = True
+            try:
+                self.push.send(b"", zmq.NOBLOCK)
+            except zmq.Again:
+                pass
+
+    def _run_one(self, lease: Lease, program: bytes, shared: bytes) -> None:
+        key = lease.key
+        spec = SandboxSpec(lease.program_sha256, lease.shared_sha256, lease.cpu_s, lease.wall_s,
+                           lease.max_output_bytes, self.pool.max_memory_bytes)
+        if self.sandbox is not None and self.spec != spec:
+            self._close_sandbox()
+        with self.lock:
+            self.current = key
+            self.aborted = False
+        if self.sandbox is None:
+            try:
+                sb = self.pool.factory(program, shared, spec)
+            except BadProgram as exc:
+                self._emit(("failure", key, OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])))
+                return
+            except SandboxError as exc:
+                log.error("slot %d: cannot set up a sandbox: %s", self.number, exc)
+                self._emit(("gaveup", key, f"sandbox error: {exc}"))
+                return
+            with self.lock:
+                self.sandbox, self.spec = sb, spec
+                paused = self.paused
+            if paused:
+                sb.pause()
+        sb = self.sandbox
+        data = lease.input or b""
+        lease.input = None
+
+        h = hashlib.sha256()
+        buf = bytearray()
+        state = [0, 0]   # seq, size
+
+        def on_chunk(b: bytes) -> None:
+            if self.aborted:
+                return
+            h.update(b)
+            state[1] += len(b)
+            buf.extend(b)
+            while len(buf) >= RAW_CHUNK:
+                piece = bytes(buf[:RAW_CHUNK])
+                del buf[:RAW_CHUNK]
+                self._emit(("chunk", key, state[0], self.cctx.compress(piece)))
+                state[0] += 1
+
+        try:
+            rec = sb.run(data, on_chunk=on_chunk)
+        except BadProgram as exc:
+            rec = OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])
+        except SandboxError as exc:
+            if self.aborted:
+                rec = OutcomeRecord(Outcome.CRASH, message="aborted")
+            else:
+                log.error("slot %d: sandbox failed: %s", self.number, exc)
+                self._close_sandbox()
+                self._emit(("gaveup", key, f"sandbox error: {exc}"))
+                return
+        self._lower_priority(sb)
+        if self.aborted:
+            self._close_sandbox()   # closed under it: start a fresh one next time
+            self._emit(("failure", key, OutcomeRecord(Outcome.CRASH, message="aborted")))
+            return
+        if rec.ok:
+            last = self.cctx.compress(bytes(buf))
+            self._emit(("end", key, state[0] + 1, h.hexdigest(), state[1], rec, last))
+        else:
+            self._emit(("failure", key, rec))
+
+    def _lower_priority(self, sb: Any) -> None:
+        nice = self.pool.nice
+        if nice is None:
+            return
+        pid = getattr(sb, "pid", None)
+        if pid is None or pid == self.niced_pid:
+            return
+        self.niced_pid = pid
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+        except OSError as exc:
+            log.debug("slot %d: setpriority(%d) failed: %s", self.number, pid, exc)
+
+
+class SlotPool:
+    """N slot threads sharing one work queue and one bounded event queue."""
+
+    def __init__(self, n: int, ctx: zmq.Context, wake_address: str, *,
+                 factory: SandboxFactory = default_sandbox_factory,
+                 max_memory_bytes: int = 1 << 30, nice: int | None = 19,
+                 event_queue_size: int | None = None):
+        self.ctx = ctx
+        self.wake_address = wake_address
+        self.factory = factory
+        self.max_memory_bytes = max_memory_bytes
+        self.nice = nice
+        self.work: queue.SimpleQueue = queue.SimpleQueue()
+        self.events: queue.Queue = queue.Queue(maxsize=event_queue_size or max(16, 4 * n))
+        self.wake_pending = False
+        self.stopping = False
+        self.slots = [Slot(self, i) for i in range(n)]
+
+    def start(self) -> None:
+        for s in self.slots:
+            s.start()
+
+    def submit(self, lease: Lease, program: bytes, shared: bytes) -> None:
+        self.work.put((lease, program, shared))
+
+    def abort(self, key: LeaseKey) -> None:
+        for s in self.slots:
+            if s.abort(key):
+                return
+
+    def set_paused(self, paused: bool) -> None:
+        for s in self.slots:
+            s.set_paused(paused)
+
+    def sandbox_pids(self) -> list[int]:
+        pids = []
+        for s in self.slots:
+            sb = s.sandbox
+            pid = getattr(sb, "pid", None) if sb is not None else None
+            if pid:
+                pids.append(pid)
+        return pids
+
+    def drain_events(self, limit: int) -> list[tuple]:
+        """Take up to ``limit`` events (clears the wake-up flag first, so a slot that puts
+        an event after this point sends a new wake-up)."""
+        self.wake_pending = False
+        out = []
+        get = self.events.get_nowait
+        try:
+            for _ in range(limit):
+                out.append(get())
+        except queue.Empty:
+            pass
+        return out
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the threads: abort running sandboxes, let threads exit."""
+        self.stopping = True
+        for s in self.slots:
+            with s.lock:
+                key = s.current
+            if key is not None:
+                s.abort(key)
+        for _ in self.slots:
+            self.work.put(None)
+        for s in self.slots:
+            s.join(timeout_s)
+            if s.is_alive():
+                log.warning("slot %d did not stop within %.1fs", s.number, timeout_s)
