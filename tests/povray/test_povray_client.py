@@ -1,0 +1,109 @@
+"""The freestanding client (povray-client.elf) gives the same bytes as the native
+renderer, speaks ABI v1, and answers 'X' to bad scenes and tiles."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import render
+
+from cpushare_mq.povray.tiles import Tile, cut_tiles, frame, paste, split_frames
+
+
+def run_client(client_elf, shared: bytes, fragments: list[bytes]) -> tuple[int, list]:
+    stdin = frame(b"S", shared) + b"".join(frame(b"F", f) for f in fragments)
+    proc = subprocess.run([str(client_elf)], input=stdin, capture_output=True, timeout=60)
+    return proc.returncode, split_frames(proc.stdout)
+
+
+def results(frames: list) -> list[tuple[str, list[bytes]]]:
+    """Group frames per fragment: ('E', rows) or ('X', [message])."""
+    out, rows = [], []
+    for kind, payload in frames:
+        if kind == b"D":
+            rows.append(payload)
+        elif kind == b"E":
+            out.append(("E", rows))
+            rows = []
+        elif kind == b"X":
+            out.append(("X", [payload]))
+            rows = []
+        else:
+            raise AssertionError(f"unexpected frame kind {kind!r}")
+    assert not rows, "rows after the last fragment"
+    return out
+
+
+@pytest.fixture(scope="module")
+def medium_scene(render_bin, scenes, tmp_path_factory):
+    d = tmp_path_factory.mktemp("medium")
+    img = render(render_bin, scenes / "medium.pov", d / "m.png", 80, 60,
+                 "--dump-scene", str(d / "m.scene"))
+    return img, (d / "m.scene").read_bytes()
+
+
+@pytest.mark.parametrize("tile_size", [1 + 16, 32, 80])
+def test_client_tiles_equal_native_render(client_elf, medium_scene, tile_size):
+    img, scene = medium_scene
+    tiles = cut_tiles(img.width, img.height, tile_size)
+    rc, frames = run_client(client_elf, scene, [t.encode() for t in tiles])
+    assert rc == 0
+    res = results(frames)
+    assert len(res) == len(tiles)
+    canvas = bytearray(img.width * img.height * 3)
+    for tile, (kind, rows) in zip(tiles, res):
+        assert kind == "E"
+        assert len(rows) == tile.h  # one 'D' frame per row
+        assert all(len(r) == tile.w * 3 for r in rows)
+        paste(canvas, img.width, tile, b"".join(rows))
+    assert bytes(canvas) == img.rgb
+
+
+def test_client_answers_x_to_bad_tiles_and_keeps_going(client_elf, medium_scene):
+    img, scene = medium_scene
+    good = Tile(80, 60, 0, 0, 4, 2).encode()
+    bad = [
+        b"TILE",                                          # short
+        b"XXXX" + good[4:],                               # magic
+        good[:4] + (2).to_bytes(4, "little") + good[8:],  # version
+        Tile(80, 60, 0, 0, 4, 2).encode()[:24] + (81).to_bytes(4, "little") + good[28:],
+    ]
+    rc, frames = run_client(client_elf, scene, [*bad, good])
+    assert rc == 0
+    res = results(frames)
+    assert [k for k, _ in res] == ["X", "X", "X", "X", "E"]
+    messages = [m[0].decode() for _, m in res[:4]]
+    assert "32 bytes" in messages[0]
+    assert "magic" in messages[1]
+    assert "version" in messages[2]
+    assert "outside" in messages[3]
+
+
+@pytest.mark.parametrize("mutate", ["truncate", "magic", "version", "trailing", "type"])
+def test_client_answers_x_to_a_bad_scene(client_elf, medium_scene, mutate):
+    _, scene = medium_scene
+    if mutate == "truncate":
+        bad = scene[: len(scene) // 2]
+    elif mutate == "magic":
+        bad = b"JUNK" + scene[4:]
+    elif mutate == "version":
+        bad = scene[:4] + (99).to_bytes(4, "little") + scene[8:]
+    elif mutate == "trailing":
+        bad = scene + b"\0"
+    else:  # first object's type field -> unknown type
+        n_lights = int.from_bytes(scene[140:144], "little")
+        at = 144 + 48 * n_lights + 4
+        bad = scene[:at] + (77).to_bytes(4, "little") + scene[at + 4:]
+    tile = Tile(80, 60, 0, 0, 8, 8).encode()
+    rc, frames = run_client(client_elf, bad, [tile, tile])
+    assert rc == 0
+    res = results(frames)
+    assert [k for k, _ in res] == ["X", "X"]
+    assert res[0][1][0].decode().startswith(("scene", "not a scene", "unsupported scene"))
+
+
+def test_client_exits_cleanly_without_fragments(client_elf, medium_scene):
+    _, scene = medium_scene
+    rc, frames = run_client(client_elf, scene, [])
+    assert rc == 0 and frames == []
