@@ -1,0 +1,669 @@
+"""The sandbox runner: start the trusted loader, feed ABI v1 frames, watch the limits.
+
+One :class:`Sandbox` keeps one process warm across the fragments of a job; after any
+failure the next fragment gets a fresh process. :func:`run_raw` runs a program once on raw
+stdin. Program misbehaviour never raises: it is an :class:`OutcomeRecord`.
+
+Threads: ``run()`` is called from one thread at a time (a worker's slot thread);
+``pause()``, ``resume()`` and ``close()`` may be called from any other thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError, NativeBuildError, SandboxClosed, SandboxError
+from ..native import find_binary
+from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
+from .classify import classify_exit
+from .frames import Data, End, Error, FrameError, OutputDecoder, encode_frame, frame_header
+
+log = logging.getLogger(__name__)
+
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+READ_CHUNK_BYTES = 1 << 16
+WRITE_CHUNK_BYTES = 1 << 16
+LOADER_START_TIMEOUT_S = 30.0
+MAX_FRAGMENT_BYTES = 0xFFFFFFFF
+
+OnChunk = Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-fragment limits the seller (or the job) sets."""
+
+    cpu_s: float = 60.0                  # CPU seconds per fragment
+    wall_s: float = 300.0                # wall seconds per fragment (paused time not counted)
+    max_output_bytes: int = 256 << 20    # result bytes per fragment
+    max_memory_bytes: int = 1 << 30      # program's mapped memory (segments + stack)
+
+    def __post_init__(self) -> None:
+        for name in ("cpu_s", "wall_s"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ConfigError(f"Limits.{name} must be a finite number > 0, got {v!r}")
+        for name in ("max_output_bytes", "max_memory_bytes"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ConfigError(f"Limits.{name} must be an int > 0, got {v!r}")
+        if self.max_memory_bytes > 1 << 46:
+            raise ConfigError(f"Limits.max_memory_bytes is absurdly large: {self.max_memory_bytes}")
+
+    @property
+    def cpu_backstop_s(self) -> int:
+        """RLIMIT_CPU of a warm process (whole seconds): room for several fragments; the
+        runner recycles the process before a fragment could reach it."""
+        return math.ceil(max(4 * self.cpu_s, self.cpu_s + 5))
+
+
+class _PauseClock:
+    """Monotonic seconds that stand still while paused."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._paused_at is None:
+                self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        with self._lock:
+            if self._paused_at is not None:
+                self._paused_total += time.monotonic() - self._paused_at
+                self._paused_at = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def now(self) -> float:
+        with self._lock:
+            t = time.monotonic()
+            if self._paused_at is not None:
+                t = self._paused_at
+            return t - self._paused_total
+
+
+class _Program:
+    """The program to run: a file path, or bytes kept in a memfd. ``fd()`` gives a fresh
+    read-only descriptor at offset 0 for each start."""
+
+    def __init__(self, program: bytes | bytearray | memoryview | os.PathLike | str):
+        self._memfd: int | None = None
+        self.path: Path | None = None
+        if isinstance(program, (bytes, bytearray, memoryview)):
+            try:
+                fd = os.memfd_create("cpushare-program", os.MFD_CLOEXEC)
+            except OSError as exc:
+                raise SandboxError(f"memfd_create for the program failed: {exc}") from exc
+            try:
+                view = memoryview(program)
+                while view:
+                    view = view[os.write(fd, view):]
+            except OSError as exc:
+                os.close(fd)
+                raise SandboxError(f"writing the program to a memfd failed: {exc}") from exc
+            self._memfd = fd
+        elif isinstance(program, (str, os.PathLike)):
+            self.path = Path(program)
+        else:
+            raise TypeError(f"program must be bytes or a path, not {type(program).__name__}")
+
+    def fd(self) -> int:
+        try:
+            if self._memfd is not None:
+                return os.open(f"/proc/self/fd/{self._memfd}", os.O_RDONLY | os.O_CLOEXEC)
+            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxError(f"cannot open the program {self.path or '(memfd)'}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._memfd is not None:
+            os.close(self._memfd)
+            self._memfd = None
+
+
+def _loader_path(loader: os.PathLike | str | None) -> Path:
+    if loader is not None:
+        p = Path(loader)
+        if not p.is_file():
+            raise SandboxError(f"loader {p} does not exist")
+        return p
+    try:
+        return find_binary("cpushare-loader")
+    except NativeBuildError as exc:
+        raise SandboxError(f"the sandbox loader is not available: {exc}") from exc
+
+
+class _Process:
+    """One loader + program process and its pipes."""
+
+    def __init__(self, loader: Path, program: _Program, max_memory_bytes: int, cpu_backstop_s: int):
+        self.cpu_backstop_s = cpu_backstop_s
+        self.lock = threading.Lock()
+        self.reaped = False
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.cpu_total_s = 0.0          # last value read
+        self.peak_memory_bytes = 0
+        self.stdin_open = True
+        self._stat_fd: int | None = None
+        self._status_fd: int | None = None
+        prog_fd = program.fd()
+        status_r, status_w = os.pipe()
+        argv = [str(loader), "--program-fd", str(prog_fd), "--status-fd", str(status_w),
+                "--max-memory", str(max_memory_bytes), "--cpu-limit-s", str(cpu_backstop_s)]
+        try:
+            self.popen = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env={}, pass_fds=(prog_fd, status_w), close_fds=True, bufsize=0)
+        except OSError as exc:
+            os.close(status_r)
+            raise SandboxError(f"cannot start the loader {loader}: {exc}") from exc
+        finally:
+            os.close(status_w)
+            os.close(prog_fd)
+        self.pid = self.popen.pid
+        self.stdin_fd = self.popen.stdin.fileno()
+        self.stdout_fd = self.popen.stdout.fileno()
+        os.set_blocking(self.stdin_fd, False)
+        self._status_r = status_r
+
+    # -- start-up --------------------------------------------------------------------
+
+    def wait_started(self) -> str:
+        """Read the loader's status pipe to EOF; return its message ('' = program started)."""
+        buf = bytearray()
+        deadline = time.monotonic() + LOADER_START_TIMEOUT_S
+        poller = select.poll()
+        poller.register(self._status_r, select.POLLIN)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    self.reap()
+                    raise SandboxError("the loader did not start within "
+                                       f"{LOADER_START_TIMEOUT_S:g} s")
+                if not poller.poll(left * 1000):
+                    continue
+                chunk = os.read(self._status_r, 4096)
+                if not chunk:
+                    break
+                if len(buf) < 8192:
+                    buf += chunk
+        finally:
+            os.close(self._status_r)
+        return buf.decode("utf-8", errors="replace").strip()
+
+    # -- accounting ------------------------------------------------------------------
+
+    def read_usage(self) -> float:
+        """CPU seconds used so far (utime + stime, /proc/PID/stat); also tracks the peak
+        resident memory (VmHWM of /proc/PID/status: the RSS in stat is approximate)."""
+        try:
+            if self._stat_fd is None:
+                self._stat_fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+            raw = os.pread(self._stat_fd, 1024, 0)
+            fields = raw[raw.rindex(b")") + 2:].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+            status = os.pread(self._status_fd, 4096, 0)
+            at = status.find(b"VmHWM:")
+            if at >= 0:
+                hwm = int(status[at + 6:status.index(b"kB", at)]) * 1024
+                self.peak_memory_bytes = max(self.peak_memory_bytes, hwm)
+        except (OSError, ValueError, IndexError):
+            return self.cpu_total_s
+        self.cpu_total_s = max(self.cpu_total_s, cpu)
+        return self.cpu_total_s
+
+    # -- signals and reaping (under self.lock: never signal a reaped pid) ---------------
+
+    def send(self, sig: int) -> None:
+        with self.lock:
+            if not self.reaped:
+                try:
+                    os.kill(self.pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    def kill(self) -> None:
+        self.send(signal.SIGKILL)
+
+    def reap(self, grace_s: float = 2.0) -> None:
+        """Wait for the process to end (SIGKILL after ``grace_s``) and record how."""
+        deadline = time.monotonic() + grace_s
+        delay = 0.0002
+        while True:
+            with self.lock:
+                if self.reaped:
+                    return
+                try:
+                    pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pid, status, usage = self.pid, 0, None
+                if pid:
+                    self.reaped = True
+                    self.popen.returncode = os.waitstatus_to_exitcode(status) if usage else 0
+                    if usage is not None:
+                        if os.WIFSIGNALED(status):
+                            self.signal = os.WTERMSIG(status)
+                        else:
+                            self.exit_code = os.WEXITSTATUS(status)
+                        self.cpu_total_s = max(self.cpu_total_s, usage.ru_utime + usage.ru_stime)
+                    self._close_fds()
+                    return
+            if time.monotonic() > deadline:
+                self.kill()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.01)
+
+    def close_stdin(self) -> None:
+        if self.stdin_open:
+            self.stdin_open = False
+            try:
+                self.popen.stdin.close()
+            except OSError:
+                pass
+
+    def _close_fds(self) -> None:
+        self.close_stdin()
+        try:
+            self.popen.stdout.close()
+        except OSError:
+            pass
+        for fd in (self._stat_fd, self._status_fd):
+            if fd is not None:
+                os.close(fd)
+        self._stat_fd = self._status_fd = None
+
+
+@dataclass
+class _Exchange:
+    """What happened during one fragment (or one raw run)."""
+
+    result: Outcome | None = None   # OK / FRAGMENT_ERROR when the program answered
+    message: str = ""
+    killed_for: str | None = None
+    kill_message: str = ""
+    output_bytes: int = 0
+    wall_s: float = 0.0
+
+
+def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_base_s: float,
+              clock: _PauseClock, deliver: OnChunk) -> _Exchange:
+    """Send ``payload`` and read the answer until the fragment ends, the process ends, or a
+    limit is hit (then the process is killed). Never blocks longer than the limits allow."""
+    ex = _Exchange()
+    decoder = None if raw else OutputDecoder(limits.max_output_bytes)
+    view = memoryview(payload)
+    sent = 0
+    poller = select.poll()
+    poller.register(proc.stdout_fd, select.POLLIN)
+    writing = True
+
+    def stop_writing() -> None:
+        nonlocal writing
+        if writing:
+            writing = False
+            try:
+                poller.unregister(proc.stdin_fd)
+            except KeyError:
+                pass
+            if raw:
+                proc.close_stdin()
+
+    def write_some() -> None:
+        nonlocal sent
+        try:
+            while sent < len(view):
+                sent += os.write(proc.stdin_fd, view[sent:sent + WRITE_CHUNK_BYTES])
+        except BlockingIOError:
+            return
+        except (BrokenPipeError, ConnectionResetError):
+            sent_all_or_dead()
+            return
+        stop_writing()
+
+    def sent_all_or_dead() -> None:
+        stop_writing()
+        proc.close_stdin()
+
+    def kill(reason: str, message: str) -> None:
+        ex.killed_for, ex.kill_message = reason, message
+        proc.kill()
+
+    start = clock.now()
+    if len(view) == 0:
+        stop_writing()
+    else:
+        poller.register(proc.stdin_fd, select.POLLOUT)
+        write_some()
+    next_cpu_check = 0.0
+    while True:
+        wall = clock.now() - start
+        if wall >= limits.wall_s:
+            kill("wall", f"wall-clock limit of {limits.wall_s:g} s reached")
+            break
+        if wall >= next_cpu_check:
+            used = proc.read_usage() - cpu_base_s
+            if used >= limits.cpu_s:
+                kill("cpu", f"CPU limit of {limits.cpu_s:g} s reached")
+                break
+            # CPU time cannot grow faster than wall time: no need to look again sooner.
+            next_cpu_check = wall + max(limits.cpu_s - used, 0.005)
+        timeout_s = max(min(limits.wall_s, next_cpu_check) - wall, 0.0)
+        events = poller.poll(math.ceil(timeout_s * 1000))
+        eof = False
+        for fd, _ in events:
+            if fd == proc.stdin_fd:
+                write_some()
+                continue
+            try:
+                chunk = os.read(proc.stdout_fd, READ_CHUNK_BYTES)
+            except OSError as exc:
+                if exc.errno != errno.EAGAIN:
+                    eof = True
+                continue
+            if not chunk:
+                eof = True
+                continue
+            if raw:
+                room = limits.max_output_bytes - ex.output_bytes
+                if len(chunk) > room:
+                    if room:
+                        deliver(chunk[:room])
+                    ex.output_bytes += room
+                    kill("output", f"output over the cap of {limits.max_output_bytes} bytes")
+                    break
+                ex.output_bytes += len(chunk)
+                deliver(chunk)
+                continue
+            try:
+                for event in decoder.feed(chunk):
+                    if isinstance(event, Data):
+                        deliver(event.data)
+                    elif isinstance(event, End):
+                        if sent < len(view):
+                            raise FrameError(
+                                "protocol_error",
+                                f"result ended after only {sent} of {len(view)} input bytes "
+                                "were read")
+                        ex.result = Outcome.OK
+                    elif isinstance(event, Error):
+                        ex.result = Outcome.FRAGMENT_ERROR
+                        ex.message = event.message[:MAX_MESSAGE_CHARS]
+            except FrameError as exc:
+                kill("output" if exc.outcome == "output_limit" else "protocol", exc.message)
+                break
+            finally:
+                ex.output_bytes = decoder.output_bytes
+        if ex.killed_for or ex.result is not None:
+            break
+        if eof:
+            if decoder is not None and decoder.in_frame:
+                ex.message = "output ended inside a frame"
+            break
+    ex.wall_s = clock.now() - start
+    return ex
+
+
+class Sandbox:
+    """One warm sandboxed process serving fragments of one job (ABI v1).
+
+    ``run(fragment, on_chunk)`` returns an :class:`OutcomeRecord`. Result bytes go to
+    ``on_chunk`` as they arrive; without it they are collected and, when the outcome is
+    ``ok``, left in :attr:`last_output` (``None`` otherwise: partial output followed by a
+    failure is not a result).
+    """
+
+    def __init__(self, program: bytes | os.PathLike | str, shared_input: bytes = b"",
+                 limits: Limits = Limits(), *, loader: os.PathLike | str | None = None):
+        if not isinstance(limits, Limits):
+            raise ConfigError(f"limits must be a Limits, not {type(limits).__name__}")
+        if len(shared_input) > MAX_FRAGMENT_BYTES:
+            raise ConfigError(f"shared input of {len(shared_input)} bytes does not fit a frame")
+        self.limits = limits
+        self._loader = _loader_path(loader)
+        self._program = _Program(program)
+        self._shared_frame = encode_frame("S", bytes(shared_input))
+        self._clock = _PauseClock()
+        self._lock = threading.Lock()       # guards _proc / _closed against other threads
+        self._run_lock = threading.Lock()   # one run() at a time
+        self._proc: _Process | None = None
+        self._closed = False
+        self._bad_program: OutcomeRecord | None = None
+        self._cpu_base_s = 0.0
+        self.last_output: bytes | None = None
+        self.processes_started = 0
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and not proc.reaped else None
+
+    def pause(self) -> None:
+        """SIGSTOP the program (the seller's machine is busy). Its wall time stops too."""
+        with self._lock:
+            self._clock.pause()
+            if self._proc is not None:
+                self._proc.send(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused program."""
+        with self._lock:
+            if self._proc is not None:
+                self._proc.send(signal.SIGCONT)
+            self._clock.resume()
+
+    def close(self) -> None:
+        """Kill and reap the process; idempotent; from any thread (aborts a running run(),
+        which then raises :class:`SandboxClosed`)."""
+        with self._lock:
+            self._closed = True
+            proc = self._proc
+        if proc is not None:
+            proc.kill()
+        if self._run_lock.acquire(blocking=False):
+            try:
+                self._drop_process()
+                self._program.close()
+            finally:
+                self._run_lock.release()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        proc = getattr(self, "_proc", None)
+        if proc is not None and not proc.reaped:
+            proc.kill()
+            proc.reap()
+
+    def run(self, fragment: bytes, on_chunk: OnChunk | None = None) -> OutcomeRecord:
+        """Run one fragment; see the class docstring."""
+        if len(fragment) > MAX_FRAGMENT_BYTES:
+            raise ConfigError(f"fragment of {len(fragment)} bytes does not fit a frame")
+        with self._run_lock:
+            self.last_output = None
+            if self._closed:
+                raise SandboxClosed("the sandbox is closed")
+            if self._bad_program is not None:
+                return self._bad_program
+            collected = bytearray() if on_chunk is None else None
+            deliver = collected.extend if collected is not None else on_chunk
+            payload = frame_header("F", len(fragment)) + bytes(fragment)
+            fresh = self._ensure_process()
+            if isinstance(fresh, OutcomeRecord):
+                return fresh
+            if fresh:
+                payload = self._shared_frame + payload
+            else:
+                stray = self._check_between_fragments()
+                if stray is not None:
+                    return stray
+            rec = self._run_fragment(payload, deliver)
+            if rec.ok and collected is not None:
+                self.last_output = bytes(collected)
+            return rec
+
+    # -- internals --------------------------------------------------------------------
+
+    def _ensure_process(self) -> bool | OutcomeRecord:
+        """Start a process if there is none (True = fresh); a bad program's record."""
+        proc = self._proc
+        if proc is not None and proc.cpu_total_s + self.limits.cpu_s >= self.limits.cpu_backstop_s - 1:
+            self._drop_process()   # recycle before the RLIMIT_CPU backstop could be reached
+            proc = None
+        if proc is not None:
+            return False
+        proc = _Process(self._loader, self._program, self.limits.max_memory_bytes,
+                        self.limits.cpu_backstop_s)
+        with self._lock:
+            self._proc = proc
+            closed = self._closed
+            if self._clock.paused:
+                proc.send(signal.SIGSTOP)
+        self.processes_started += 1
+        self._cpu_base_s = 0.0
+        if closed:
+            self._drop_process()
+            raise SandboxClosed("the sandbox was closed while starting")
+        status = proc.wait_started()
+        if status:
+            self._drop_process()
+            return self._loader_refused(status)
+        log.debug("sandbox process %d started", proc.pid)
+        return True
+
+    def _loader_refused(self, status: str) -> OutcomeRecord:
+        kind, _, message = status.partition(": ")
+        if kind == "bad_program":
+            self._bad_program = OutcomeRecord(Outcome.BAD_PROGRAM, message=message[:MAX_MESSAGE_CHARS])
+            return self._bad_program
+        raise SandboxError(f"the sandbox loader failed: {message or status}")
+
+    def _check_between_fragments(self) -> OutcomeRecord | None:
+        """A warm process must be silent between fragments; a dead one is replaced."""
+        proc = self._proc
+        if not select.select([proc.stdout_fd], [], [], 0)[0]:
+            return None
+        try:
+            chunk = os.read(proc.stdout_fd, READ_CHUNK_BYTES)
+        except OSError:
+            chunk = b""
+        if chunk:
+            proc.kill()
+            self._drop_process()
+            return OutcomeRecord(Outcome.PROTOCOL_ERROR,
+                                 message=f"{len(chunk)} bytes of output between fragments "
+                                         "(output for a fragment never sent)")
+        self._drop_process()   # it ended after its last fragment: start afresh
+        fresh = self._ensure_process()
+        return fresh if isinstance(fresh, OutcomeRecord) else None
+
+    def _run_fragment(self, payload: bytes, deliver: OnChunk) -> OutcomeRecord:
+        proc = self._proc
+        try:
+            ex = _exchange(proc, payload, raw=False, limits=self.limits, cpu_base_s=self._cpu_base_s,
+                           clock=self._clock, deliver=deliver)
+        except BaseException:
+            proc.kill()
+            self._drop_process()
+            raise
+        if ex.result is not None:
+            cpu_total = proc.read_usage()
+            cpu_s = max(cpu_total - self._cpu_base_s, 0.0)
+            self._cpu_base_s = cpu_total
+            return OutcomeRecord(ex.result, cpu_s=cpu_s, wall_s=ex.wall_s,
+                                 peak_memory_bytes=proc.peak_memory_bytes,
+                                 output_bytes=ex.output_bytes, message=ex.message)
+        self._drop_process()
+        with self._lock:
+            if self._closed:
+                raise SandboxClosed("the sandbox was closed while the fragment was running")
+        return _record_for_ended(proc, ex, self._cpu_base_s, raw=False)
+
+    def _drop_process(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.reap()
+
+
+def _record_for_ended(proc: _Process, ex: _Exchange, cpu_base_s: float, *, raw: bool) -> OutcomeRecord:
+    outcome, message = classify_exit(
+        exit_code=proc.exit_code, signal=proc.signal, killed_for=ex.killed_for,
+        kill_message=ex.kill_message, cpu_total_s=proc.cpu_total_s,
+        cpu_backstop_s=proc.cpu_backstop_s, raw=raw)
+    if ex.message and outcome is not Outcome.OK:
+        message = f"{message}; {ex.message}" if message else ex.message
+    return OutcomeRecord(
+        outcome,
+        exit_code=proc.exit_code,
+        signal=proc.signal,
+        cpu_s=max(proc.cpu_total_s - cpu_base_s, 0.0),
+        wall_s=ex.wall_s,
+        peak_memory_bytes=proc.peak_memory_bytes,
+        output_bytes=ex.output_bytes,
+        message=message[:MAX_MESSAGE_CHARS],
+    )
+
+
+def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: Limits = Limits(),
+            on_chunk: OnChunk | None = None, *, loader: os.PathLike | str | None = None,
+            ) -> tuple[OutcomeRecord, bytes | None]:
+    """Run ``program`` once with ``data`` as its whole stdin (no framing); its stdout is the
+    result and exit status 0 is success. Returns the record and, when the outcome is ``ok``
+    and no ``on_chunk`` was given, the output bytes (else ``None``)."""
+    if not isinstance(limits, Limits):
+        raise ConfigError(f"limits must be a Limits, not {type(limits).__name__}")
+    prog = _Program(program)
+    try:
+        proc = _Process(_loader_path(loader), prog, limits.max_memory_bytes,
+                        math.ceil(limits.cpu_s) + 1)
+    finally:
+        prog.close()
+    try:
+        status = proc.wait_started()
+        if status:
+            proc.reap()
+            kind, _, message = status.partition(": ")
+            if kind == "bad_program":
+                return OutcomeRecord(Outcome.BAD_PROGRAM, message=message[:MAX_MESSAGE_CHARS]), None
+            raise SandboxError(f"the sandbox loader failed: {message or status}")
+        collected = bytearray() if on_chunk is None else None
+        deliver = collected.extend if collected is not None else on_chunk
+        ex = _exchange(proc, bytes(data), raw=True, limits=limits, cpu_base_s=0.0,
+                       clock=_PauseClock(), deliver=deliver)
+        proc.reap()
+        rec = _record_for_ended(proc, ex, 0.0, raw=True)
+    finally:
+        proc.kill()
+        proc.reap()
+    if rec.ok and collected is not None:
+        return rec, bytes(collected)
+    return rec, None
