@@ -1,0 +1,518 @@
+"""The Python buyer client: submit jobs to a hub and consume their results as they finish.
+
+::
+
+    from cpushare_mq import Client
+    with Client("/path/hub.db.sock") as c:          # or "tcp://127.0.0.1:PORT"; None = $CPUSHARE_HUB
+        job = c.submit(program, [b"frag0", b"frag1"], shared_input=b"", name="demo")
+        for index, data in job.results():          # streaming, as fragments complete
+            ...
+        print(job.progress(), job.failures)
+
+    job = Client().attach(job_id)                   # after a restart: unconsumed results only
+
+It speaks the framed buyer protocol (:mod:`cpushare_mq.buyer_protocol`,
+``docs/buyer-protocol.md``) over the hub's buyer socket. Each job being followed has its
+own connection; progress, status and cancel go over a separate control connection, so
+they can be called while results are streaming.
+
+A result counts as *consumed* (and is not delivered again after :meth:`Client.attach`)
+once the consumer asks for the next one, calls :meth:`Job.ack`, or closes the job or the
+client; a result being processed when the process dies is delivered again.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import buyer_protocol as bp
+from .buyer_protocol import BatchStatus, Err, Rep, Req
+from .errors import BuyerApiError, ConfigError, ProtocolError
+
+__all__ = ["Client", "Job", "ResultItem", "HubRefused", "BuyerTimeout", "resolve_address"]
+
+REPLY_GRACE_S = 60.0      # how long past a request's own timeout we wait for the hub's answer
+NEXT_SLICE_MS = 2000      # a long wait for results is cut into NEXT requests of this length
+NEXT_BATCH = 64           # results asked for per NEXT
+
+
+class HubRefused(BuyerApiError):
+    """Raised when the hub answers a request with an ERROR frame (``code`` is an
+    :class:`~cpushare_mq.buyer_protocol.Err`); the hub closed that connection."""
+
+    def __init__(self, code: int, message: str):
+        try:
+            name = Err(code).name.lower()
+        except ValueError:
+            name = f"error {code}"
+        super().__init__(f"hub refused ({name}): {message}")
+        self.code = code
+        self.hub_message = message
+
+
+class BuyerTimeout(BuyerApiError, TimeoutError):
+    """Raised when :meth:`Job.wait` or a results iterator with ``timeout_s`` runs out of time."""
+
+
+def resolve_address(address: str | os.PathLike | None) -> str:
+    """The hub address to use: ``address``, else ``$CPUSHARE_HUB``; ConfigError if neither."""
+    if address is None or address == "":
+        address = os.environ.get("CPUSHARE_HUB", "")
+        if not address:
+            raise ConfigError("no hub address: pass one (--hub ADDR) or set CPUSHARE_HUB "
+                              "(e.g. /path/hub.db.sock or tcp://127.0.0.1:PORT)")
+    return os.fspath(address)
+
+
+class _Conn:
+    """One buyer-protocol connection (HELLO done)."""
+
+    def __init__(self, address: str, timeout_s: float):
+        self.address = address
+        self.timeout_s = timeout_s
+        self._buf = bytearray()
+        self.sock = self._open(address, timeout_s)
+        self.closed = False
+        try:
+            self.send(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="cpushare_mq.client"))
+            msg = self.expect(Rep.HELLO, timeout_s, "HELLO")
+            bp.check_hello(msg)
+        except ProtocolError as exc:
+            self.abort()
+            raise BuyerApiError(f"{address} is not a compatible cpushare hub buyer socket: {exc}") from exc
+        except BaseException:
+            self.abort()
+            raise
+
+    @staticmethod
+    def _open(address: str, timeout_s: float) -> socket.socket:
+        if address.startswith("tcp://"):
+            host, sep, port = address[len("tcp://"):].rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ConfigError(f"bad hub address {address!r}: expected tcp://HOST:PORT")
+            try:
+                sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s)
+            except OSError as exc:
+                raise BuyerApiError(f"cannot connect to the hub at {address}: {exc.strerror or exc}"
+                                    " -- is the hub running?") from exc
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        if "://" in address:
+            raise ConfigError(f"bad hub address {address!r}: use a socket path, unix:PATH or tcp://127.0.0.1:PORT")
+        path = address[len("unix:"):] if address.startswith("unix:") else address
+        if not path:
+            raise ConfigError(f"bad hub address {address!r}: empty socket path")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout_s)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            sock.close()
+            raise BuyerApiError(f"cannot connect to the hub's buyer socket {path}: "
+                                f"{exc.strerror or exc} -- is the hub running?") from exc
+        return sock
+
+    def send(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(None)
+            self.sock.sendall(data)
+        except OSError as exc:
+            self._explain_send_failure(exc)
+
+    def _explain_send_failure(self, exc: OSError) -> None:
+        """The hub probably sent an ERROR and closed: report its reason, not EPIPE."""
+        try:
+            self.recv(2.0)
+        except HubRefused:
+            self.abort()
+            raise
+        except Exception:
+            pass
+        self.abort()
+        raise BuyerApiError(f"connection to the hub at {self.address} broke while sending: {exc}") from exc
+
+    def _fill(self, n: int, timeout_s: float | None, what: str) -> None:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while len(self._buf) < n:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BuyerApiError(f"no answer from the hub at {self.address} within {timeout_s:g} s ({what})")
+                self.sock.settimeout(left)
+            else:
+                self.sock.settimeout(None)
+            try:
+                chunk = self.sock.recv(max(n - len(self._buf), 1 << 16))
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                self.abort()
+                raise BuyerApiError(f"connection to the hub at {self.address} broke: {exc}") from exc
+            if not chunk:
+                self.closed = True
+                raise BuyerApiError(f"the hub at {self.address} closed the connection ({what})")
+            self._buf += chunk
+
+    def recv(self, timeout_s: float | None) -> bp.Message:
+        self._fill(bp.HEADER.size, timeout_s, "frame header")
+        length, msg_type = bp.HEADER.unpack_from(self._buf)
+        try:
+            bp.check_length(length)
+        except ProtocolError as exc:
+            self.abort()
+            raise BuyerApiError(f"the hub sent a bad frame: {exc}") from exc
+        self._fill(bp.HEADER.size + length, timeout_s, "frame payload")
+        payload = bytes(self._buf[bp.HEADER.size:bp.HEADER.size + length])
+        del self._buf[:bp.HEADER.size + length]
+        try:
+            msg = bp.decode(msg_type, payload)
+        except ProtocolError as exc:
+            self.abort()
+            raise BuyerApiError(f"the hub sent a bad frame: {exc}") from exc
+        if msg.type == Rep.ERROR:
+            self.abort()
+            raise HubRefused(msg["code"], msg["message"])
+        return msg
+
+    def expect(self, rep: Rep, timeout_s: float | None, request: str) -> bp.Message:
+        msg = self.recv(timeout_s)
+        if msg.type != rep:
+            self.abort()
+            raise BuyerApiError(f"protocol error: the hub answered {request} with message type "
+                                f"0x{msg.type:02x}, expected {rep.name}")
+        return msg
+
+    def request(self, data: bytes, rep: Rep, request: str) -> bp.Message:
+        self.send(data)
+        return self.expect(rep, self.timeout_s, request)
+
+    def close(self, ack_seq: int = 0) -> None:
+        if self.closed:
+            return
+        try:
+            if ack_seq:
+                self.send(bp.encode(Req.ACK, seq=ack_seq))
+            self.send(bp.encode(Req.CLOSE))
+            deadline = time.monotonic() + 5.0
+            while self.recv(max(0.01, deadline - time.monotonic())).type != Rep.BYE:
+                pass   # the rest of an answer to NEXT the consumer did not want
+        except BuyerApiError:
+            pass
+        self.abort()
+
+    def abort(self) -> None:
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+@dataclass
+class ResultItem:
+    """One finished fragment: ``ok`` with its result in ``chunks`` (consume before the next
+    item), or failed with ``reason``."""
+
+    index: int
+    ok: bool
+    size: int
+    reason: str
+    chunks: Iterator[bytes]
+    seq: int
+
+    def read(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class Client:
+    """A connection to a hub's buyer socket. ``address``: a socket path, ``unix:PATH`` or
+    ``tcp://127.0.0.1:PORT``; None = ``$CPUSHARE_HUB``. Thread-safe for control calls
+    (status, progress, cancel); iterate each job's results from one thread."""
+
+    def __init__(self, address: str | os.PathLike | None = None, *, timeout_s: float = 60.0):
+        self.address = resolve_address(address)
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._control: _Conn | None = None
+        self._jobs: list[Job] = []
+        self._control_conn()   # connect now: a wrong address fails here, clearly
+
+    def _control_conn(self) -> _Conn:
+        if self._control is None or self._control.closed:
+            self._control = _Conn(self.address, self.timeout_s)
+        return self._control
+
+    def _control_request(self, data: bytes, rep: Rep, request: str) -> bp.Message:
+        with self._lock:
+            conn = self._control_conn()
+            return conn.request(data, rep, request)
+
+    # ------------------------------------------------------------------ jobs
+    def submit(self, program: bytes | str | os.PathLike, fragments: Iterable[bytes], shared_input: bytes = b"",
+               redundancy: int = 1, quorum: int | None = None, cpu_s: float = 60.0,
+               wall_s: float = 300.0, max_attempts: int = 5, priority: int = 0, name: str = "",
+               max_output_bytes: int = 0) -> Job:
+        """Store a job in the hub and return it, followed (its results can be iterated)."""
+        if isinstance(program, (str, os.PathLike)):
+            try:
+                with open(program, "rb") as f:
+                    program = f.read()
+            except OSError as exc:
+                raise ConfigError(f"cannot read program {os.fspath(program)}: {exc.strerror}") from exc
+        if not isinstance(program, (bytes, bytearray, memoryview)) or not len(program):
+            raise ConfigError("program must be non-empty bytes or the path of an ELF file")
+        frags = [bytes(f) for f in fragments]
+        if not frags:
+            raise ConfigError("a job needs at least one fragment")
+        for name_, v, lo, hi in (("redundancy", redundancy, 1, 64), ("max_attempts", max_attempts, 1, 1000)):
+            if not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(f"{name_} must be an integer in [{lo}, {hi}], got {v!r}")
+        if quorum is not None and (not isinstance(quorum, int) or not 1 <= quorum <= redundancy):
+            raise ConfigError(f"quorum must be an integer in [1, redundancy={redundancy}], got {quorum!r}")
+        for name_, v in (("cpu_s", cpu_s), ("wall_s", wall_s)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 7 * 86400:
+                raise ConfigError(f"{name_} must be a number of seconds in (0, 604800], got {v!r}")
+        if not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
+            raise ConfigError(f"priority must be a 32-bit integer, got {priority!r}")
+        conn = _Conn(self.address, self.timeout_s)
+        try:
+            conn.send(bp.encode(Req.SUBMIT, n_fragments=len(frags), redundancy=redundancy,
+                                quorum=quorum or 0, cpu_s=float(cpu_s), wall_s=float(wall_s),
+                                max_attempts=max_attempts, priority=priority,
+                                max_output_bytes=int(max_output_bytes), name=str(name)))
+            conn.send(bp.frame(Req.PROGRAM, bytes(program)))
+            conn.send(bp.frame(Req.SHARED, bytes(shared_input)))
+            for fr in bp.iter_fragment_batches(frags):
+                conn.send(fr)
+            conn.send(bp.encode(Req.SUBMIT_END))
+            msg = conn.expect(Rep.SUBMITTED, None, "SUBMIT")
+        except ProtocolError as exc:   # a frame over the cap, on our side
+            conn.abort()
+            raise ConfigError(f"job not submitted: {exc}") from exc
+        except BaseException:
+            conn.abort()
+            raise
+        job = Job(self, msg["job_id"], conn, total=len(frags))
+        self._jobs.append(job)
+        return job
+
+    def attach(self, job_id: str, *, from_start: bool = False) -> Job:
+        """Follow an existing job: results not consumed yet (or all of them, ``from_start``)."""
+        if not isinstance(job_id, str) or not job_id:
+            raise ConfigError("job id must be a non-empty string")
+        conn = _Conn(self.address, self.timeout_s)
+        try:
+            msg = conn.request(bp.encode(Req.ATTACH, job_id=job_id, from_start=int(from_start)),
+                               Rep.ATTACHED, "ATTACH")
+        except BaseException:
+            conn.abort()
+            raise
+        job = Job(self, job_id, conn, total=msg["total"])
+        self._jobs.append(job)
+        return job
+
+    def progress(self, job_id: str) -> dict:
+        msg = self._control_request(bp.encode(Req.PROGRESS, job_id=job_id), Rep.PROGRESS, "PROGRESS")
+        return _progress_dict(msg.fields)
+
+    def cancel(self, job_id: str) -> None:
+        self._control_request(bp.encode(Req.CANCEL, job_id=job_id), Rep.OK, "CANCEL")
+
+    def status(self) -> dict:
+        """Every job with its progress, every worker, recent throughput."""
+        msg = self._control_request(bp.encode(Req.STATUS), Rep.STATUS, "STATUS")
+        f = msg.fields
+        workers = [{**w, "paused": bool(w["paused"]), "alive": bool(w["alive"])} for w in f["workers"]]
+        return {"jobs": [_progress_dict(j) for j in f["jobs"]], "workers": workers,
+                "throughput_per_s": f["throughput_per_s"]}
+
+    def close(self) -> None:
+        """Close every job's connection (acknowledging what was consumed) and the control one."""
+        for job in self._jobs:
+            job.close()
+        self._jobs.clear()
+        with self._lock:
+            if self._control is not None:
+                self._control.close()
+                self._control = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _progress_dict(f: dict) -> dict:
+    out = {k: f[k] for k in ("job_id", "name", "state", "total", "pending", "leased", "voting",
+                             "done", "failed")}
+    if "failures" in f:
+        out["failures"] = [dict(x) for x in f["failures"]]
+        out["failures_truncated"] = bool(f.get("failures_truncated"))
+    return out
+
+
+def job_ended(p: dict) -> bool:
+    if str(p.get("state", "")).lower() in ("cancelled", "canceled"):
+        return True
+    return p["pending"] + p["leased"] + p["voting"] == 0
+
+
+class Job:
+    """A submitted or attached job. Iterate its results once, from one thread."""
+
+    def __init__(self, client: Client, job_id: str, conn: _Conn, total: int):
+        self.client = client
+        self.id = job_id
+        self.total = total
+        self._conn = conn
+        self._unacked = 0          # seq handed to the consumer, not acknowledged yet
+        self._finished = False     # the hub said: ended, all delivered on this connection
+        self._current: Iterator[bytes] | None = None
+        self._in_result = False    # a result's frames are being read
+        self.failures: list[tuple[int, str]] = []   # failed fragments seen while iterating
+
+    def __repr__(self) -> str:
+        return f"Job({self.id!r})"
+
+    # ------------------------------------------------------------------ results
+    def ack(self) -> None:
+        """Mark every result handed out so far as consumed."""
+        if self._unacked and not self._conn.closed:
+            self._conn.send(bp.encode(Req.ACK, seq=self._unacked))
+        self._unacked = 0
+
+    def items(self, timeout_s: float | None = None) -> Iterator[ResultItem]:
+        """Every finished fragment (ok or failed) as it arrives, each once. ``timeout_s``:
+        raise :class:`BuyerTimeout` when nothing arrives for that long (None = wait)."""
+        conn = self._conn
+        while True:
+            self._drain_current()
+            self.ack()
+            if self._finished:
+                return
+            waited_since = time.monotonic()
+            got_any = False
+            while not got_any:
+                slice_ms = NEXT_SLICE_MS
+                if timeout_s is not None:
+                    left = timeout_s - (time.monotonic() - waited_since)
+                    if left <= 0:
+                        raise BuyerTimeout(f"no result of job {self.id} within {timeout_s:g} s")
+                    slice_ms = max(1, min(slice_ms, int(left * 1000)))
+                conn.send(bp.encode(Req.NEXT, timeout_ms=slice_ms, max_results=NEXT_BATCH))
+                while True:
+                    msg = conn.recv(slice_ms / 1000.0 + REPLY_GRACE_S)
+                    if msg.type == Rep.BATCH_END:
+                        if msg["status"] == BatchStatus.FINISHED:
+                            self._finished = True
+                            got_any = True
+                        elif msg["status"] == BatchStatus.MORE:
+                            got_any = True
+                        break
+                    if msg.type != Rep.RESULT:
+                        conn.abort()
+                        raise BuyerApiError(f"protocol error: 0x{msg.type:02x} in an answer to NEXT")
+                    got_any = True
+                    item = self._result(msg)
+                    if not item.ok:
+                        self.failures.append((item.index, item.reason))
+                    yield item
+                    self._drain_current()
+                    self.ack()
+            if self._finished:
+                return
+
+    def _result(self, head: bp.Message) -> ResultItem:
+        seq, size = head["seq"], head["size"]
+        state = {"got": 0}
+        self._in_result = True
+
+        def chunks() -> Iterator[bytes]:
+            while True:
+                msg = self._conn.recv(REPLY_GRACE_S)
+                if msg.type == Rep.RESULT_END:
+                    break
+                if msg.type != Rep.CHUNK:
+                    self._conn.abort()
+                    raise BuyerApiError(f"protocol error: 0x{msg.type:02x} inside a result")
+                state["got"] += len(msg["data"])
+                if state["got"] > size:
+                    self._conn.abort()
+                    raise BuyerApiError(f"protocol error: result longer than the announced {size} bytes")
+                yield msg["data"]
+            if state["got"] != size:
+                self._conn.abort()
+                raise BuyerApiError(f"protocol error: result of {state['got']} bytes, announced {size}")
+            self._unacked = seq
+            self._in_result = False
+
+        it = chunks()
+        self._current = it
+        return ResultItem(index=head["index"], ok=bool(head["ok"]), size=size, reason=head["reason"],
+                          chunks=it, seq=seq)
+
+    def _drain_current(self) -> None:
+        if self._current is not None:
+            for _ in self._current:
+                pass
+            self._current = None
+
+    def results_stream(self, timeout_s: float | None = None) -> Iterator[tuple[int, Iterator[bytes]]]:
+        """(index, chunk iterator) for each successful fragment as it completes (bounded
+        memory for big results); failed ones are recorded in :attr:`failures`."""
+        for item in self.items(timeout_s):
+            if item.ok:
+                yield item.index, item.chunks
+
+    def results(self, timeout_s: float | None = None) -> Iterator[tuple[int, bytes]]:
+        """(index, result bytes) for each successful fragment as it completes; failed
+        fragments are recorded in :attr:`failures` (with reasons)."""
+        for item in self.items(timeout_s):
+            if item.ok:
+                yield item.index, item.read()
+
+    # ------------------------------------------------------------------ control
+    def progress(self) -> dict:
+        """{"job_id","name","state","total","pending","leased","voting","done","failed","failures"}"""
+        return self.client.progress(self.id)
+
+    def cancel(self) -> None:
+        self.client.cancel(self.id)
+
+    def wait(self, timeout_s: float | None = None, poll_s: float = 0.1) -> dict:
+        """Block until every fragment is DONE or FAILED (or the job was cancelled); returns
+        the final progress. Does not consume results."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        delay = min(poll_s, 0.02)
+        while True:
+            p = self.progress()
+            if job_ended(p):
+                return p
+            if deadline is not None and time.monotonic() >= deadline:
+                raise BuyerTimeout(f"job {self.id} not finished within {timeout_s:g} s "
+                                   f"({p['done']} done, {p['failed']} failed of {p['total']})")
+            time.sleep(delay)
+            delay = min(delay * 2, poll_s)
+
+    def close(self) -> None:
+        """Acknowledge what was consumed and close this job's connection."""
+        if not self._conn.closed:
+            if self._in_result:   # the consumer stopped inside a result: not consumed
+                self._current = None
+                self._conn.abort()
+                return
+            self._conn.close(self._unacked)
+            self._unacked = 0
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
