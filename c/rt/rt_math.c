@@ -80,7 +80,28 @@ static int nearest_int(double x)
     return (int)(x < 0.0 ? x - 0.5 : x + 0.5);
 }
 
-double rt_exp(double x)
+/* Dekker's exact product without FMA: a*b = *hi + *lo exactly (no overflow assumed). */
+static void two_prod(double a, double b, double *hi, double *lo)
+{
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double ca = split * a, cb = split * b;
+    double ah = ca - (ca - a), al = a - ah;
+    double bh = cb - (cb - b), bl = b - bh;
+    *hi = a * b;
+    *lo = ((ah * bh - *hi) + ah * bl + al * bh) + al * bl;
+}
+
+/* a + b = *s + *e exactly (Knuth's two-sum) */
+static void two_sum(double a, double b, double *s, double *e)
+{
+    *s = a + b;
+    double bb = *s - a;
+    *e = (a - (*s - bb)) + (b - bb);
+}
+
+/* exp(x + tail), |tail| tiny compared with x's ulp-scale: the tail enters the reduced
+   argument, which keeps pow's extra precision. */
+static double exp_core(double x, double tail)
 {
     if (x != x)
         return x;
@@ -89,8 +110,8 @@ double rt_exp(double x)
     if (x < -745.2)
         return 0.0;
     int k = nearest_int(x * INV_LN2);
-    double hi = x - k * LN2_HI;
-    double r = hi - k * LN2_LO;
+    double hi = x - k * LN2_HI; /* exact */
+    double r = (hi - k * LN2_LO) + tail;
     /* exp(r) = 1 + r + r^2 * (1/2! + r/3! + ... + r^11/13!), |r| <= 0.35 */
     static const double c[12] = {
         1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
@@ -107,17 +128,15 @@ double rt_exp(double x)
     return e * pow2i(k);
 }
 
-double rt_log(double x)
+double rt_exp(double x)
+{
+    return exp_core(x, 0.0);
+}
+
+/* Split finite x > 0 into x = 2^k * m, m in (sqrt(2)/2, sqrt(2)]. */
+static double log_reduce(double x, int *k_out)
 {
     uint64_t u = bits_of(x);
-    if (x != x)
-        return x;
-    if (x < 0.0)
-        return double_of(0x7ff8000000000000ULL);
-    if (x == 0.0)
-        return -double_of(0x7ff0000000000000ULL);
-    if (!rt_isfinite(x))
-        return x;
     int k = 0;
     if ((u >> 52) == 0) { /* subnormal */
         x *= 18014398509481984.0; /* 2^54 */
@@ -130,17 +149,60 @@ double rt_log(double x)
         m *= 0.5;
         k += 1;
     }
-    double f = m - 1.0; /* exact */
-    double s = f / (2.0 + f);
-    double z = s * s;
-    /* R = 2z/3 + 2z^2/5 + ... ; log(1+f) = f - (hfsq - s*(hfsq + R)) */
+    *k_out = k;
+    return m;
+}
+
+/* 2/3 + 2z/5 + 2z^2/7 + ... (the atanh series after 2s, divided by z) */
+static double atanh_tail(double z)
+{
     double R = 2.0 / 25.0;
     for (int n = 11; n >= 1; n--)
         R = R * z + 2.0 / (2 * n + 1);
-    R *= z;
+    return R;
+}
+
+double rt_log(double x)
+{
+    if (x != x)
+        return x;
+    if (x < 0.0)
+        return double_of(0x7ff8000000000000ULL);
+    if (x == 0.0)
+        return -double_of(0x7ff0000000000000ULL);
+    if (!rt_isfinite(x))
+        return x;
+    int k;
+    double m = log_reduce(x, &k);
+    double f = m - 1.0; /* exact */
+    double s = f / (2.0 + f);
+    double z = s * s;
+    /* log(1+f) = f - (hfsq - s*(hfsq + R)), R = z * atanh_tail(z) */
+    double R = z * atanh_tail(z);
     double hfsq = 0.5 * f * f;
     double dk = (double)k;
     return dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
+}
+
+/* log(x) as a double-double hi + lo (x finite, > 0), good to about 2^-62 relative. */
+static void log_dd(double x, double *hi_out, double *lo_out)
+{
+    int k;
+    double m = log_reduce(x, &k);
+    double f = m - 1.0;             /* exact */
+    double u_hi = 2.0 + f;
+    double u_lo = f - (u_hi - 2.0); /* 2 + f = u_hi + u_lo exactly */
+    double s_hi = f / u_hi;
+    double p, e;
+    two_prod(s_hi, u_hi, &p, &e);
+    double s_lo = (((f - p) - e) - s_hi * u_lo) / u_hi; /* s = f / (2 + f) = s_hi + s_lo */
+    double z = s_hi * s_hi;
+    double tail = s_hi * z * atanh_tail(z); /* log(m) = 2s + tail */
+    double dk = (double)k;
+    double hi, lo;
+    two_sum(dk * LN2_HI, 2.0 * s_hi, &hi, &lo); /* both terms exact */
+    lo += 2.0 * s_lo + tail + dk * LN2_LO;
+    two_sum(hi, lo, hi_out, lo_out);
 }
 
 static int is_integer(double y)
@@ -178,7 +240,22 @@ double rt_pow(double x, double y)
         return x * x;
     if (y == 0.5)
         return rt_sqrt(x);
-    return rt_exp(y * rt_log(x));
+    if (!rt_isfinite(x) || !rt_isfinite(y)) {
+        int big = x > 1.0;
+        if (!rt_isfinite(x))
+            return y > 0.0 ? x : 0.0;
+        return (y > 0.0) == big ? double_of(0x7ff0000000000000ULL) : 0.0;
+    }
+    double lh, ll;
+    log_dd(x, &lh, &ll);
+    double t = y * lh;
+    if (t > 710.0)
+        return double_of(0x7ff0000000000000ULL);
+    if (t < -746.0)
+        return 0.0;
+    double ph, pl;
+    two_prod(y, lh, &ph, &pl);
+    return exp_core(ph, pl + y * ll);
 }
 
 /* pi/2 split into three parts; the first two have 33 significant bits, so k*PIO2_1 and

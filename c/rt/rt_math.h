@@ -8,7 +8,7 @@
  *   rt_sqrt correctly rounded (sqrtsd); rt_floor/rt_ceil/rt_fabs/rt_fmin/rt_fmax exact;
  *   rt_exp, rt_log within ~1 ulp; rt_sin, rt_cos within ~1 ulp for |x| < 2^20 (larger
  *   arguments lose accuracy, their reduction is only Cody-Waite); rt_tan within ~2 ulp;
- *   rt_pow(x, y) relative error about |y*log(x)| * 2^-53 (fine for shading exponents).
+ *   rt_pow(x, y) within ~1 ulp (log in double-double, product split exactly).
  */
 #ifndef RT_MATH_H
 #define RT_MATH_H
