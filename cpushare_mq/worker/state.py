@@ -248,8 +248,11 @@ class WorkerCore:
 
     @property
     def active(self) -> int:
-        """Leases that occupy capacity (not finished)."""
-        return sum(1 for lease in self.leases.values() if lease.state is not LeaseState.FINISHED)
+        """Capacity in use: leases waiting to run plus busy slots (an aborted run keeps its
+        slot until the sandbox is gone)."""
+        waiting = sum(1 for lease in self.leases.values()
+                      if lease.state is LeaseState.FETCHING or lease.state is LeaseState.QUEUED)
+        return waiting + len(self.running)
 
     @property
     def busy(self) -> int:
@@ -710,6 +713,7 @@ class WorkerCore:
         if self.state != self.DOWN:
             self._send(out, MsgType.BYE, {"reason": reason[:256]})
         self.exited = True
+        self.state = self.DOWN
         out.append(Exit(reason))
         return out
 

@@ -1,0 +1,159 @@
+"""``cpushare-worker``: lend this machine's spare CPU to a cpushare hub."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import signal
+import sys
+
+import psutil
+
+from ..errors import CpushareError
+from ..log import setup_logging
+
+log = logging.getLogger(__name__)
+
+EPILOG = """\
+examples:
+  # join a hub on the LAN with every logical CPU (plain TCP: see --insecure)
+  cpushare-worker --hub tcp://192.168.1.10:5555 --insecure
+
+  # two slots, 512 MiB per sandbox, pause while the machine's owner is using it
+  cpushare-worker --hub tcp://hub.example:5555 --insecure --slots 2 \\
+      --max-memory 512M --when-idle --idle-threshold 25
+
+  # cache programs in a chosen directory, at most 2 GiB, JSON logs for a log collector
+  cpushare-worker --hub tcp://hub.example:5555 --insecure \\
+      --cache-dir /var/cache/cpushare --cache-size 2G --json-log
+
+Stopping: the first SIGINT/SIGTERM (Ctrl-C) stops taking work, hands unstarted fragments back
+to the hub at once and lets running ones finish within --grace-s; a second one kills the
+sandboxes, hands everything back and exits.
+"""
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.I)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """``"512M"`` / ``"2GiB"`` / ``"1048576"`` -> bytes (binary units)."""
+    m = _SIZE.fullmatch(text)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size (examples: 1048576, 512M, 2G, 1.5GiB)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return v
+
+
+def _pct(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 <= v <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 100")
+    return v
+
+
+def _slots(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= v <= 4096:
+        raise argparse.ArgumentTypeError(f"--slots must be between 1 and 4096, got {v}")
+    return v
+
+
+def _is_local(endpoint: str) -> bool:
+    """Loopback and ipc:// endpoints need no --insecure (nothing leaves the machine)."""
+    if endpoint.startswith(("ipc://", "inproc://")):
+        return True
+    m = re.fullmatch(r"tcp://(\[?[^\]]*\]?):\d+", endpoint)
+    return bool(m) and m.group(1).strip("[]") in ("127.0.0.1", "localhost", "::1")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cpushare-worker",
+        description="Run a buyer's sandboxed programs on this machine's spare CPU.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT",
+                   help="the hub's worker endpoint")
+    p.add_argument("--slots", type=_slots, default=None,
+                   help=f"fragments run at once (default: logical CPUs = {psutil.cpu_count(logical=True)})")
+    p.add_argument("--prefetch", type=int, default=None,
+                   help="fragments queued beyond the slots (default: as many as slots)")
+    p.add_argument("--cache-dir", default="",
+                   help="where programs and shared inputs are cached (default ~/.cache/cpushare-worker)")
+    p.add_argument("--cache-size", type=parse_size, default=1 << 30, metavar="BYTES",
+                   help="cache size bound, LRU eviction (default 1G)")
+    p.add_argument("--max-memory", type=parse_size, default=1 << 30, metavar="BYTES",
+                   help="memory cap of each sandbox (default 1G)")
+    p.add_argument("--when-idle", action="store_true",
+                   help="pause sandboxes (SIGSTOP) while other processes use the CPU")
+    p.add_argument("--idle-threshold", type=_pct, default=30.0, metavar="PCT",
+                   help="CPU load of other processes (%% of the machine) that counts as busy (default 30)")
+    p.add_argument("--nice", type=int, default=19, choices=range(0, 20), metavar="0..19",
+                   help="niceness of the sandboxes (default 19: idle priority)")
+    p.add_argument("--grace-s", type=_positive_float, default=30.0,
+                   help="on the first SIGINT/SIGTERM, time given to running fragments (default 30)")
+    p.add_argument("--status-interval-s", type=_positive_float, default=10.0,
+                   help="status log line period when stderr is not a terminal (default 10)")
+    p.add_argument("--name", default="", help="name shown in the hub's status (default: host name)")
+    p.add_argument("--insecure", action="store_true",
+                   help="acknowledge that the hub link is plain TCP (no CURVE encryption yet); "
+                        "required unless the hub is on loopback")
+    p.add_argument("--json-log", action="store_true", help="log one JSON object per line")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v = debug)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose, args.json_log)
+    if not args.insecure and not _is_local(args.hub):
+        print(f"cpushare-worker: the link to {args.hub} would be plain TCP (CURVE encryption "
+              "comes in a later version); pass --insecure to acknowledge that", file=sys.stderr)
+        return 2
+    from .agent import AgentConfig, WorkerAgent
+
+    tty = sys.stderr.isatty() and not args.json_log
+    cfg = AgentConfig(
+        hub=args.hub, slots=args.slots or 0, prefetch=args.prefetch, cache_dir=args.cache_dir,
+        cache_size_bytes=args.cache_size, max_memory_bytes=args.max_memory,
+        when_idle=args.when_idle, idle_threshold_pct=args.idle_threshold, nice=args.nice,
+        grace_s=args.grace_s, status_interval_s=args.status_interval_s, live_status=tty,
+        name=args.name)
+    try:
+        agent = WorkerAgent(cfg)
+    except CpushareError as exc:
+        print(f"cpushare-worker: {exc}", file=sys.stderr)
+        return 2
+
+    def on_signal(signum, _frame):
+        agent.request_shutdown()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        reason = agent.run()
+    except CpushareError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0 if "forced" not in reason else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
