@@ -20,6 +20,8 @@ struct bvh_node {
     uint32_t count; /* 0 = inner node */
 };
 
+static void build_encode_table(render_ctx *ctx);
+
 double vlen(vec3 a) { return rt_sqrt(vdot(a, a)); }
 
 vec3 vnorm(vec3 a)
@@ -362,6 +364,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
         }
     }
     ctx->n_unbounded = nu;
+    build_encode_table(ctx);
     bvh_build b = {ctx, blo, bhi};
     if (nb > 0) {
         ctx->n_nodes = 1;
@@ -372,13 +375,15 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 
 typedef struct {
     vec3 O, D;
-    double inv[3];
+    double o[3], inv[3];
+    int ax;  /* dominant axis of D: decides which BVH child is visited first */
+    int pos; /* D[ax] >= 0 */
 } ray_t;
 
 static int slab_hit(const bvh_node *nd, const ray_t *r, double tmax)
 {
     double t0 = 0.0, t1 = tmax;
-    double o[3] = {r->O.x, r->O.y, r->O.z};
+    const double *o = r->o;
     for (int a = 0; a < 3; a++) {
         double ta = (nd->lo[a] - o[a]) * r->inv[a];
         double tb = (nd->hi[a] - o[a]) * r->inv[a];
@@ -432,13 +437,9 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
         } else if (sp + 2 <= BVH_STACK) {
             /* visit the nearer child first */
             const bvh_node *l = &ctx->nodes[nd->left];
-            int ax = 0;
-            double dir[3] = {r->D.x, r->D.y, r->D.z};
-            double best = 0.0;
-            for (int a = 0; a < 3; a++)
-                if (rt_fabs(dir[a]) > best) { best = rt_fabs(dir[a]); ax = a; }
             const bvh_node *rn = &ctx->nodes[nd->left + 1];
-            int left_first = dir[ax] >= 0.0 ? l->lo[ax] <= rn->lo[ax] : l->hi[ax] >= rn->hi[ax];
+            int ax = r->ax;
+            int left_first = r->pos ? l->lo[ax] <= rn->lo[ax] : l->hi[ax] >= rn->hi[ax];
             if (left_first) {
                 stack[sp++] = nd->left + 1;
                 stack[sp++] = nd->left;
@@ -470,9 +471,15 @@ static ray_t make_ray(vec3 O, vec3 D)
     ray_t r;
     r.O = O;
     r.D = D;
+    r.o[0] = O.x;
+    r.o[1] = O.y;
+    r.o[2] = O.z;
     r.inv[0] = 1.0 / D.x;
     r.inv[1] = 1.0 / D.y;
     r.inv[2] = 1.0 / D.z;
+    double ax = rt_fabs(D.x), ay = rt_fabs(D.y), az = rt_fabs(D.z);
+    r.ax = ax >= ay && ax >= az ? 0 : ay >= az ? 1 : 2;
+    r.pos = (r.ax == 0 ? D.x : r.ax == 1 ? D.y : D.z) >= 0.0;
     return r;
 }
 
@@ -568,6 +575,46 @@ static double srgb(double v)
     return 1.055 * rt_pow(v, 1.0 / 2.4) - 0.055;
 }
 
+/* The output code only changes at 255 thresholds: find them once by bisection over the
+   doubles in [0, 1] (their bit patterns are ordered like their values), then encode by
+   binary search -- the same bytes as render_encode, without three pow() per pixel. */
+static void build_encode_table(render_ctx *ctx)
+{
+    union { double d; uint64_t u; } lo, hi, mid;
+    for (int k = 1; k < 256; k++) {
+        lo.d = 0.0;
+        hi.d = 1.0;
+        if (render_encode(hi.d) < k) {
+            ctx->enc_thr[k] = 2.0; /* unreachable */
+            continue;
+        }
+        while (hi.u - lo.u > 1) {
+            mid.u = lo.u + (hi.u - lo.u) / 2;
+            if (render_encode(mid.d) >= k)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        ctx->enc_thr[k] = render_encode(lo.d) >= k ? lo.d : hi.d;
+    }
+    ctx->enc_thr[0] = 0.0;
+}
+
+static uint8_t encode_fast(const render_ctx *ctx, double v)
+{
+    if (!(v > 0.0))
+        return render_encode(0.0);
+    int lo = 0, hi = 255; /* answer in [lo, hi]: largest k with thr[k] <= v */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (ctx->enc_thr[mid] <= v)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return (uint8_t)lo;
+}
+
 uint8_t render_encode(double v)
 {
     if (!(v > 0.0))
@@ -587,9 +634,9 @@ void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uin
         for (uint32_t x = x0; x < x0 + w; x++) {
             vec3 c = render_pixel(ctx, W, H, x, y);
             uint8_t *px = rowbuf + 3 * (x - x0);
-            px[0] = render_encode(c.x);
-            px[1] = render_encode(c.y);
-            px[2] = render_encode(c.z);
+            px[0] = encode_fast(ctx, c.x);
+            px[1] = encode_fast(ctx, c.y);
+            px[2] = encode_fast(ctx, c.z);
         }
         on_row(user, y, rowbuf, w * 3);
     }

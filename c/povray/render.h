@@ -14,6 +14,7 @@ typedef struct {
     uint32_t *order;        /* primitive indices, leaves point into this */
     uint32_t *unbounded;    /* planes */
     uint32_t n_unbounded;
+    double enc_thr[256]; /* smallest linear value giving output code k */
 } render_ctx;
 
 /* Build the acceleration structure. Returns 0, or -1 when alloc fails. */

@@ -1,5 +1,6 @@
 /* rt_math.c -- see rt_math.h. Freestanding: no headers beyond <stdint.h>. */
 #include <stdint.h>
+#define RT_MATH_IMPL
 #include "rt_math.h"
 
 static uint64_t bits_of(double x)
@@ -16,52 +17,9 @@ static double double_of(uint64_t u)
     return v.d;
 }
 
-double rt_sqrt(double x)
-{
-    double r;
-    __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x));
-    return r;
-}
-
-double rt_fabs(double x)
-{
-    return double_of(bits_of(x) & 0x7fffffffffffffffULL);
-}
-
 int rt_isfinite(double x)
 {
     return (bits_of(x) & 0x7ff0000000000000ULL) != 0x7ff0000000000000ULL;
-}
-
-double rt_floor(double x)
-{
-    if (!(rt_fabs(x) < 4503599627370496.0) || x == 0.0) /* |x| >= 2^52, NaN, +-0 */
-        return x;
-    double t = (double)(int64_t)x;
-    if (t > x)
-        t -= 1.0;
-    if (t == 0.0 && x < 0.0)
-        return -0.0;
-    return t;
-}
-
-double rt_ceil(double x)
-{
-    return -rt_floor(-x);
-}
-
-double rt_fmin(double a, double b)
-{
-    if (a != a) return b;
-    if (b != b) return a;
-    return a < b ? a : b;
-}
-
-double rt_fmax(double a, double b)
-{
-    if (a != a) return b;
-    if (b != b) return a;
-    return a > b ? a : b;
 }
 
 /* 2^k for -1022 <= k <= 1023 */

@@ -15,12 +15,62 @@
 
 #define RT_PI 3.14159265358979323846
 
-double rt_sqrt(double x);
-double rt_fabs(double x);
-double rt_floor(double x);
-double rt_ceil(double x);
-double rt_fmin(double a, double b);
-double rt_fmax(double a, double b);
+/* The small functions are inline for speed in the renderer's inner loops; rt_math.c
+   (compiled with RT_MATH_IMPL) also exports them under the same names. */
+#ifdef RT_MATH_IMPL
+#define RT_INLINE
+#else
+#define RT_INLINE static inline __attribute__((always_inline, unused))
+#endif
+
+RT_INLINE double rt_sqrt(double x)
+{
+    double r;
+    __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(x));
+    return r;
+}
+
+RT_INLINE double rt_fabs(double x)
+{
+    union { double d; unsigned long long u; } v;
+    v.d = x;
+    v.u &= 0x7fffffffffffffffULL;
+    return v.d;
+}
+
+RT_INLINE double rt_floor(double x)
+{
+    if (!(rt_fabs(x) < 4503599627370496.0) || x == 0.0) /* |x| >= 2^52, NaN, +-0 */
+        return x;
+    double t = (double)(long long)x;
+    if (t > x)
+        t -= 1.0;
+    if (t == 0.0 && x < 0.0)
+        return -0.0;
+    return t;
+}
+
+RT_INLINE double rt_ceil(double x)
+{
+    return -rt_floor(-x);
+}
+
+RT_INLINE double rt_fmin(double a, double b)
+{
+    if (a != a) return b;
+    if (b != b) return a;
+    return a < b ? a : b;
+}
+
+RT_INLINE double rt_fmax(double a, double b)
+{
+    if (a != a) return b;
+    if (b != b) return a;
+    return a > b ? a : b;
+}
+
+#undef RT_INLINE
+
 double rt_exp(double x);
 double rt_log(double x);
 double rt_pow(double x, double y);
