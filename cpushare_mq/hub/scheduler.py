@@ -1,0 +1,928 @@
+"""The hub's scheduling core: pure (no sockets, no SQL, no clock), events in, effects out.
+
+Every event method takes ``now`` (seconds, wall clock, as the caller sees it) and changes
+in-memory state only. What must reach disk or the network is collected in
+:class:`Effects` (take it with :meth:`Scheduler.take_effects`): a journal of store changes
+(applied by :mod:`cpushare_mq.hub.store` in one SQLite transaction), CANCELs to send, dead
+workers to forget. LEASEs come out of :meth:`Scheduler.assign`.
+
+Memory: only a bounded window of each job's PENDING fragments is held here (refilled from
+the store in batches, see :meth:`Scheduler.refill_requests`), plus the fragments that are
+LEASED or VOTING. Everything else lives in SQLite.
+
+Fragment states and the ONE table of allowed transitions are :class:`FragState` and
+:data:`TRANSITIONS`; :func:`apply_transition` is the one function that changes a state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..errors import IllegalTransition, SchedulingError, UnknownJob
+from ..outcome import Outcome, OutcomeRecord
+from ..protocol import AckStatus, Limits
+
+__all__ = [
+    "FragState", "TRANSITIONS", "apply_transition", "JobSpec", "HubConfig", "Scheduler",
+    "Effects", "JobState", "LeaseEnd", "validate_spec",
+]
+
+
+class FragState(str, Enum):
+    """Where a fragment is (see DESIGN.md, "Fragment states")."""
+
+    PENDING = "PENDING"   # waiting for (another) lease, no result yet
+    LEASED = "LEASED"     # one or more copies running, no result yet
+    VOTING = "VOTING"     # redundancy > 1: some results in, no quorum yet
+    DONE = "DONE"         # a result (or a quorum of agreeing results) accepted
+    FAILED = "FAILED"     # given up: reason kept
+
+    @property
+    def terminal(self) -> bool:
+        return self in (FragState.DONE, FragState.FAILED)
+
+
+P, L, V, D, F = (FragState.PENDING, FragState.LEASED, FragState.VOTING, FragState.DONE,
+                 FragState.FAILED)
+
+#: The one table of allowed state changes (from, to).
+TRANSITIONS: frozenset[tuple[FragState, FragState]] = frozenset({
+    (P, L),   # leased
+    (L, P),   # every lease lost (worker dead, lease expired, failure, release, cancel)
+    (L, V),   # first result of a redundant fragment
+    (L, D),   # result accepted (quorum reached)
+    (L, F),   # deterministic failure / attempts exhausted / sandbox killer
+    (V, D),   # quorum reached
+    (V, F),   # no quorum within the extra-copy limit, or a deterministic failure
+})
+
+
+def apply_transition(frag: _Frag, new: FragState) -> FragState:
+    """Change ``frag``'s state to ``new`` if the table allows it; return the old state."""
+    old = frag.state
+    if (old, new) not in TRANSITIONS:
+        raise IllegalTransition(f"fragment {frag.fid}: {old.value} -> {new.value} is not allowed")
+    frag.state = new
+    return old
+
+
+class JobState(str, Enum):
+    RUNNING = "running"
+    DONE = "done"              # every fragment DONE or FAILED
+    CANCELLED = "cancelled"
+
+
+class LeaseEnd:
+    """How an attempt ended (the ``end`` column of the attempts table)."""
+
+    VOTE = "vote"              # an ok result that was counted (accepted or a vote)
+    DISAGREED = "disagreed"    # an ok result that lost the vote
+    LOST = "lost"              # worker declared dead
+    EXPIRED = "expired"        # lease deadline passed
+    RELEASED = "released"      # handed back unrun by the worker
+    CANCELLED = "cancelled"    # job cancelled / fragment done elsewhere
+    REJECTED = "rejected"      # result failed verification (digest, size, chunk sequence)
+    LEFT = "left"              # worker said BYE / rejoined while holding it
+    RECLAIMED = "reclaimed"    # worker paused longer than the pause grace
+    # a failure report stores "failure:<outcome>"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a buyer submits. Validated by :func:`validate_spec`."""
+
+    program: bytes
+    fragments: Sequence[bytes]
+    shared_input: bytes = b""
+    redundancy: int = 1
+    quorum: int | None = None        # None = majority of redundancy (k//2+1)
+    cpu_s: float = 60.0              # per fragment
+    wall_s: float = 300.0            # per fragment
+    max_attempts: int = 5
+    max_output_bytes: int = 256 << 20
+    priority: int = 0                # higher first; fair share among equal priority
+    name: str = ""
+
+
+def validate_spec(spec: JobSpec) -> int:
+    """Check a job spec; return its effective quorum. Raises :class:`SchedulingError`."""
+    def bad(why: str) -> SchedulingError:
+        return SchedulingError(f"invalid job spec: {why}")
+    if not isinstance(spec.program, (bytes, bytearray, memoryview)) or len(spec.program) == 0:
+        raise bad("program must be non-empty bytes")
+    if len(spec.program) > Limits.MAX_PROGRAM_BYTES:
+        raise bad(f"program of {len(spec.program)} bytes exceeds {Limits.MAX_PROGRAM_BYTES}")
+    if not isinstance(spec.shared_input, (bytes, bytearray, memoryview)):
+        raise bad("shared_input must be bytes")
+    if len(spec.shared_input) > Limits.MAX_PROGRAM_BYTES:
+        raise bad(f"shared_input of {len(spec.shared_input)} bytes exceeds {Limits.MAX_PROGRAM_BYTES}")
+    for i, frag in enumerate(spec.fragments):
+        if not isinstance(frag, (bytes, bytearray, memoryview)):
+            raise bad(f"fragment {i} is {type(frag).__name__}, not bytes")
+        if len(frag) > Limits.MAX_FRAGMENT_INPUT_BYTES:
+            raise bad(f"fragment {i} of {len(frag)} bytes exceeds {Limits.MAX_FRAGMENT_INPUT_BYTES}")
+    if type(spec.redundancy) is not int or not 1 <= spec.redundancy <= 16:
+        raise bad(f"redundancy must be an integer in [1, 16], got {spec.redundancy!r}")
+    quorum = spec.redundancy // 2 + 1 if spec.quorum is None else spec.quorum
+    if type(quorum) is not int or not 1 <= quorum <= spec.redundancy:
+        raise bad(f"quorum must be an integer in [1, redundancy={spec.redundancy}], got {quorum!r}")
+    for name in ("cpu_s", "wall_s"):
+        v = getattr(spec, name)
+        if type(v) not in (int, float) or not math.isfinite(v) or not 0 < v <= 1e6:
+            raise bad(f"{name} must be a number in (0, 1e6], got {v!r}")
+    if type(spec.max_attempts) is not int or not 1 <= spec.max_attempts <= 1000:
+        raise bad(f"max_attempts must be an integer in [1, 1000], got {spec.max_attempts!r}")
+    if type(spec.max_output_bytes) is not int or not 0 <= spec.max_output_bytes <= Limits.MAX_RESULT_BYTES:
+        raise bad(f"max_output_bytes must be an integer in [0, {Limits.MAX_RESULT_BYTES}], "
+                  f"got {spec.max_output_bytes!r}")
+    if type(spec.priority) is not int or not -1000 <= spec.priority <= 1000:
+        raise bad(f"priority must be an integer in [-1000, 1000], got {spec.priority!r}")
+    if not isinstance(spec.name, str) or len(spec.name) > 256:
+        raise bad("name must be a string of at most 256 characters")
+    return quorum
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Timing and policy knobs of a hub. All durations in seconds."""
+
+    heartbeat_interval_s: float = 0.5
+    liveness: int = 3                    # silent for liveness x interval = dead
+    lease_grace_s: float = 10.0          # lease deadline = now + wall_s x lease_wall_factor + grace
+    lease_wall_factor: float = 2.0       # room for a fragment waiting behind others on a worker
+    reconnect_grace_s: float = 10.0      # after a hub restart, leases wait this long for their worker
+    pause_grace_s: float = 30.0          # a paused worker keeps its leases this long
+    group_commit_s: float = 0.002        # gather messages this long before one commit
+    max_batch_messages: int = 4096       # messages handled per commit at most
+    window_fragments: int = 4096         # PENDING fragments per job held in memory
+    max_extra_copies: int | None = None  # extra copies on disagreement (None = redundancy)
+    sandbox_kill_limit: int = 3          # distinct workers' sandboxes a fragment may kill
+    max_credit: int = 65536              # a worker's credit is capped here
+    tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
+
+    def __post_init__(self) -> None:
+        from ..errors import ConfigError
+        for name in ("heartbeat_interval_s", "lease_grace_s", "reconnect_grace_s",
+                     "pause_grace_s", "tick_s"):
+            v = getattr(self, name)
+            if type(v) not in (int, float) or not math.isfinite(v) or v <= 0:
+                raise ConfigError(f"HubConfig.{name} must be a positive number, got {v!r}")
+        if type(self.liveness) is not int or self.liveness < 1:
+            raise ConfigError(f"HubConfig.liveness must be an integer >= 1, got {self.liveness!r}")
+        if self.group_commit_s < 0 or self.lease_wall_factor < 1:
+            raise ConfigError("HubConfig.group_commit_s must be >= 0 and lease_wall_factor >= 1")
+        for name in ("max_batch_messages", "window_fragments", "sandbox_kill_limit", "max_credit"):
+            v = getattr(self, name)
+            if type(v) is not int or v < 1:
+                raise ConfigError(f"HubConfig.{name} must be an integer >= 1, got {v!r}")
+
+    @property
+    def dead_after_s(self) -> float:
+        return self.heartbeat_interval_s * self.liveness
+
+
+# ---------------------------------------------------------------------------------------
+# In-memory records (slots classes; only for active fragments and the pending window)
+
+
+class _Job:
+    __slots__ = ("id", "name", "program_sha256", "shared_sha256", "redundancy", "quorum",
+                 "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
+                 "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
+                 "exhausted", "inflight", "max_extra", "created_s")
+
+    def __init__(self, row: dict, max_extra: int | None):
+        self.id = row["id"]
+        self.name = row.get("name", "")
+        self.program_sha256 = row["program_sha256"]
+        self.shared_sha256 = row["shared_sha256"]
+        self.redundancy = row["redundancy"]
+        self.quorum = row["quorum"]
+        self.cpu_s = row["cpu_s"]
+        self.wall_s = row["wall_s"]
+        self.max_attempts = row["max_attempts"]
+        self.max_output_bytes = row["max_output_bytes"]
+        self.priority = row["priority"]
+        self.state = JobState(row.get("state", "running"))
+        self.total = row["total"]
+        self.n_done = row.get("n_done", 0)
+        self.n_failed = row.get("n_failed", 0)
+        self.n_leased = row.get("n_leased", 0)
+        self.n_voting = row.get("n_voting", 0)
+        self.created_s = row.get("created_s", 0.0)
+        self.ready: deque[_Frag] = deque()
+        self.loaded_upto = 0
+        self.exhausted = False
+        self.inflight = 0
+        self.max_extra = self.redundancy if max_extra is None else max_extra
+
+
+class _Frag:
+    __slots__ = ("fid", "job", "index", "state", "next_attempt", "failures", "leases", "votes",
+                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256")
+
+    def __init__(self, fid: int, job: _Job, index: int, state: FragState = P,
+                 next_attempt: int = 0, failures: int = 0):
+        self.fid = fid
+        self.job = job
+        self.index = index
+        self.state = state
+        self.next_attempt = next_attempt
+        self.failures = failures
+        self.leases: dict[int, _Lease] = {}
+        self.votes: dict[str, list[tuple[int, str, int]]] | None = None  # sha -> [(attempt, key, size)]
+        self.killers: set[str] | None = None
+        self.queued = False
+        self.seq: int | None = None
+        self.reason = ""
+        self.result_attempt: int | None = None
+        self.size = 0
+        self.sha256 = ""
+
+    def keys_involved(self) -> set[str]:
+        keys = {ls.key for ls in self.leases.values()}
+        if self.votes:
+            for lst in self.votes.values():
+                keys.update(k for _a, k, _s in lst)
+        return keys
+
+
+class _Lease:
+    __slots__ = ("frag", "attempt", "worker", "key", "deadline")
+
+    def __init__(self, frag: _Frag, attempt: int, worker: str | None, key: str, deadline: float):
+        self.frag = frag
+        self.attempt = attempt
+        self.worker = worker      # worker id, None = orphaned (hub restarted, owner not back yet)
+        self.key = key            # worker identity used for "distinct workers"
+        self.deadline = deadline
+
+
+class _Worker:
+    __slots__ = ("id", "name", "key", "slots", "credit", "leases", "last_seen", "joined_s",
+                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen")
+
+    def __init__(self, wid: str, name: str, key: str, slots: int, now: float):
+        self.id = wid
+        self.name = name
+        self.key = key
+        self.slots = slots
+        self.credit = 0
+        self.leases: set[tuple[int, int]] = set()
+        self.last_seen = now
+        self.joined_s = now
+        self.paused = False
+        self.paused_since = 0.0
+        self.busy = 0
+        self.alive = True
+        self.done = 0
+        self.failed = 0
+        self.jobs_seen: set[str] = set()
+
+
+# ---------------------------------------------------------------------------------------
+# Effects
+
+
+@dataclass
+class Journal:
+    """Store changes of one batch, in the order the store applies them."""
+
+    frags: dict[int, tuple[FragState, _Frag]] = field(default_factory=dict)  # fid -> (state in store, frag)
+    attempts_new: list[tuple] = field(default_factory=list)   # (fid, attempt, job, worker, key, leased_s, deadline)
+    attempts_owner: list[tuple] = field(default_factory=list) # (worker, key, fid, attempt): re-attached
+    attempts_end: list[tuple] = field(default_factory=list)   # (ended_s, end, sha256, size, detail, fid, attempt)
+    results: list[tuple] = field(default_factory=list)        # (fid, attempt, seq, data) — filled by the shell
+    drop_results: list[tuple] = field(default_factory=list)   # (fid, attempt)
+    jobs: dict[str, _Job] = field(default_factory=dict)
+    workers: dict[str, _Worker] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.frags or self.attempts_new or self.attempts_owner or self.attempts_end
+                    or self.results
+                    or self.drop_results or self.jobs or self.workers)
+
+
+@dataclass
+class Effects:
+    journal: Journal = field(default_factory=Journal)
+    cancels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # worker -> leases
+    cancel_reasons: dict[str, str] = field(default_factory=dict)
+    dead: list[str] = field(default_factory=list)              # workers declared dead
+    finished_jobs: set[str] = field(default_factory=set)       # jobs with a new DONE/FAILED fragment or ended
+
+
+#: A worker without a worker_key is known by its session id, with this prefix.
+SESSION_KEY_PREFIX = "session:"
+
+# A lease handed out by assign(): (job, fid, index, attempt, lease_s)
+LeaseGrant = tuple
+
+
+class Scheduler:
+    """The pure scheduling core. See the module docstring."""
+
+    def __init__(self, config: HubConfig | None = None, *, seq: int = 0):
+        self.config = config or HubConfig()
+        self.jobs: dict[str, _Job] = {}
+        self.frags: dict[int, _Frag] = {}
+        self.leases: dict[tuple[int, int], _Lease] = {}
+        self.workers: dict[str, _Worker] = {}
+        self.seq = seq
+        self._min_deadline = math.inf      # no lease expires before this
+        self._fx = Effects()
+        self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
+
+    # -- effects ---------------------------------------------------------------------
+    def take_effects(self) -> Effects:
+        fx, self._fx = self._fx, Effects()
+        return fx
+
+    # -- jobs ------------------------------------------------------------------------
+    def add_job(self, row: dict) -> None:
+        """Register a job stored by the shell (row: the jobs-table columns + counts)."""
+        job = _Job(row, self.config.max_extra_copies)
+        self.jobs[job.id] = job
+        if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total:
+            self._end_job(job, JobState.DONE)
+
+    def refill_requests(self) -> list[tuple[str, int, int]]:
+        """(job_id, after_fragment_id, limit) for jobs whose pending window runs low."""
+        out = []
+        w = self.config.window_fragments
+        for job in self.jobs.values():
+            if job.state is JobState.RUNNING and not job.exhausted and len(job.ready) < w // 2:
+                out.append((job.id, job.loaded_upto, w - len(job.ready)))
+        return out
+
+    def add_pending(self, job_id: str, rows: Iterable[tuple[int, int, int, int]], limit: int) -> None:
+        """Load PENDING fragments (fid, index, next_attempt, failures) of ``job_id`` from the
+        store, in fid order; fewer rows than ``limit`` means the store has no more."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        n = 0
+        frags = self.frags
+        for fid, index, next_attempt, failures in rows:
+            n += 1
+            job.loaded_upto = max(job.loaded_upto, fid)
+            if fid in frags or job.state is not JobState.RUNNING:
+                continue
+            f = _Frag(fid, job, index, P, next_attempt, failures)
+            f.queued = True
+            frags[fid] = f
+            job.ready.append(f)
+        if n < limit:
+            job.exhausted = True
+
+    def cancel_job(self, now: float, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise UnknownJob(f"no job {job_id!r}")
+        if job.state is not JobState.RUNNING:
+            return
+        for key, lease in list(self.leases.items()):
+            if lease.frag.job is job:
+                self._end_lease(now, lease, LeaseEnd.CANCELLED, "job cancelled", notify=True,
+                                requeue=False)
+        for f in [f for f in self.frags.values() if f.job is job]:
+            if f.state is L:
+                self._move(f, P)
+            del self.frags[f.fid]
+        job.ready.clear()
+        self._end_job(job, JobState.CANCELLED)
+
+    def _end_job(self, job: _Job, state: JobState) -> None:
+        job.state = state
+        job.ready.clear()
+        self._fx.journal.jobs[job.id] = job
+        self._fx.finished_jobs.add(job.id)
+
+    # -- workers ---------------------------------------------------------------------
+    def join(self, now: float, wid: str, *, name: str = "", key: str = "", slots: int = 1,
+             held: Sequence[tuple[int, int]] = (), replaces: str | None = None) -> list[tuple[int, int]]:
+        """A worker said HELLO (new session ``wid``). Returns the held leases honoured."""
+        if wid in self.workers:
+            raise SchedulingError(f"worker id {wid!r} already in use")
+        w = _Worker(wid, name, key or SESSION_KEY_PREFIX + wid, slots, now)
+        self.workers[wid] = w
+        ok = []
+        for ref in held:
+            lease = self.leases.get(tuple(ref))
+            if lease is None or lease.deadline < now:
+                continue
+            ref = tuple(ref)
+            owner = self.workers.get(lease.worker) if lease.worker else None
+            if owner is None:
+                # orphaned by a hub restart: the same worker key, or a lease taken by a worker
+                # without a key (then a session id is all there is to go by)
+                same = lease.key == w.key or lease.key.startswith(SESSION_KEY_PREFIX)
+            else:
+                same = owner.id == replaces or (bool(key) and owner.key == key)
+            if not same or owner is w:
+                continue
+            if owner is not None:
+                owner.leases.discard(ref)
+            lease.worker = wid
+            lease.key = w.key
+            self._fx.journal.attempts_owner.append((wid, w.key, ref[0], ref[1]))
+            w.leases.add(ref)
+            w.jobs_seen.add(lease.frag.job.id)
+            ok.append(ref)
+        if replaces and replaces in self.workers:
+            self._remove_worker(now, self.workers[replaces], LeaseEnd.LEFT, "worker rejoined")
+        self._fx.journal.workers[wid] = w
+        return ok
+
+    def touch(self, now: float, wid: str) -> bool:
+        """Any message from a worker. False if the worker is unknown (dead or never joined)."""
+        w = self.workers.get(wid)
+        if w is None:
+            return False
+        w.last_seen = now
+        return True
+
+    def ready(self, now: float, wid: str, credit: int) -> None:
+        w = self.workers[wid]
+        w.credit = min(self.config.max_credit, w.credit + credit)
+
+    def set_status(self, now: float, wid: str, paused: bool, busy: int) -> None:
+        w = self.workers[wid]
+        if paused and not w.paused:
+            w.paused_since = now
+        w.paused = paused
+        w.busy = busy
+
+    def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "") -> None:
+        w = self.workers[wid]
+        for ref in refs:
+            lease = self.leases.get(ref)
+            if lease is not None and lease.worker == wid:
+                self._end_lease(now, lease, LeaseEnd.RELEASED, reason or "released", notify=False)
+
+    def leave(self, now: float, wid: str, reason: str = "bye") -> None:
+        w = self.workers.get(wid)
+        if w is not None:
+            self._remove_worker(now, w, LeaseEnd.LEFT, reason or "worker left")
+
+    def _remove_worker(self, now: float, w: _Worker, end: str, reason: str) -> None:
+        for ref in list(w.leases):
+            lease = self.leases.get(ref)
+            if lease is not None:
+                self._end_lease(now, lease, end, reason, notify=False)
+        w.alive = False
+        del self.workers[w.id]
+        self._fx.journal.workers[w.id] = w
+
+    def holds(self, now: float, wid: str, fid: int, attempt: int) -> bool:
+        lease = self.leases.get((fid, attempt))
+        return lease is not None and lease.worker == wid and now <= lease.deadline
+
+    def may_fetch(self, wid: str, sha256: str) -> bool:
+        """A worker may fetch the program / shared input of a job it was leased."""
+        w = self.workers.get(wid)
+        if w is None:
+            return False
+        for job_id in w.jobs_seen:
+            job = self.jobs.get(job_id)
+            if job is not None and sha256 in (job.program_sha256, job.shared_sha256):
+                return True
+        return False
+
+    def job_of(self, fid: int, attempt: int) -> _Job | None:
+        lease = self.leases.get((fid, attempt))
+        return lease.frag.job if lease else None
+
+    # -- time ------------------------------------------------------------------------
+    def tick(self, now: float) -> None:
+        """Housekeeping: dead workers, expired leases, paused workers past their grace."""
+        cfg = self.config
+        dead_before = now - cfg.dead_after_s
+        for w in list(self.workers.values()):
+            if w.last_seen < dead_before:
+                self._remove_worker(now, w, LeaseEnd.LOST, "worker stopped answering")
+                self._fx.dead.append(w.id)
+            elif w.paused and w.leases and now - w.paused_since > cfg.pause_grace_s:
+                for ref in list(w.leases):
+                    self._end_lease(now, self.leases[ref], LeaseEnd.RECLAIMED,
+                                    "worker paused too long", notify=True)
+        if now > self._min_deadline:
+            expired = [ls for ls in self.leases.values() if ls.deadline < now]
+            for lease in expired:
+                self._end_lease(now, lease, LeaseEnd.EXPIRED, "lease expired", notify=True)
+            self._min_deadline = min((ls.deadline for ls in self.leases.values()), default=math.inf)
+
+    def next_wakeup(self, now: float) -> float:
+        """The latest time the shell should call :meth:`tick` again."""
+        t = now + self.config.tick_s
+        return min(t, self._min_deadline)
+        return t
+
+    # -- leasing ---------------------------------------------------------------------
+    def assign(self, now: float) -> dict[str, list[LeaseGrant]]:
+        """Hand ready fragments to workers with credit: {worker_id: [(job, fid, index,
+        attempt, lease_s), ...]}. Fair share: highest priority first, then the job with the
+        fewest leases in flight."""
+        out: dict[str, list[LeaseGrant]] = {}
+        workers = [w for w in self.workers.values() if w.credit > 0 and not w.paused]
+        if not workers:
+            return out
+        jobs = [j for j in self.jobs.values() if j.ready and j.state is JobState.RUNNING]
+        if not jobs:
+            return out
+        workers.sort(key=lambda w: len(w.leases))
+        max_per_msg = Limits.MAX_LEASES_PER_MESSAGE
+        progress = True
+        while progress and jobs:
+            progress = False
+            for w in workers:
+                room = min(w.credit, max(16, w.slots), max_per_msg - len(out.get(w.id, ())))
+                if room <= 0:
+                    continue
+                got = self._lease_to(now, w, jobs, room)
+                if got:
+                    out.setdefault(w.id, []).extend(got)
+                    progress = True
+                jobs = [j for j in jobs if j.ready]
+                if not jobs:
+                    break
+        return out
+
+    def _lease_to(self, now: float, w: _Worker, jobs: list[_Job], room: int) -> list[LeaseGrant]:
+        grants: list[LeaseGrant] = []
+        skipped: dict[_Job, list[_Frag]] = {}
+        cfg = self.config
+        while room > 0:
+            if len(jobs) == 1:
+                job = jobs[0]
+                if not job.ready:
+                    break
+            else:
+                cands = [j for j in jobs if j.ready]
+                if not cands:
+                    break
+                top = max(j.priority for j in cands)
+                job = min((j for j in cands if j.priority == top), key=lambda j: j.inflight)
+            f = job.ready.popleft()
+            f.queued = False
+            if f.state.terminal or f.fid not in self.frags:
+                continue
+            if job.redundancy > 1 and w.key in f.keys_involved():
+                skipped.setdefault(job, []).append(f)
+                continue
+            attempt = f.next_attempt
+            f.next_attempt += 1
+            lease_s = job.wall_s * cfg.lease_wall_factor + cfg.lease_grace_s
+            deadline = now + lease_s
+            lease = _Lease(f, attempt, w.id, w.key, deadline)
+            ref = (f.fid, attempt)
+            self.leases[ref] = lease
+            f.leases[attempt] = lease
+            w.leases.add(ref)
+            w.credit -= 1
+            w.jobs_seen.add(job.id)
+            job.inflight += 1
+            if deadline < self._min_deadline:
+                self._min_deadline = deadline
+            self._fx.journal.frags.setdefault(f.fid, (f.state, f))
+            if f.state is P:
+                self._move(f, L)
+            self._fx.journal.attempts_new.append((f.fid, attempt, job.id, w.id, w.key, now, deadline))
+            grants.append((job, f.fid, f.index, attempt, lease_s))
+            room -= 1
+            if self._copies_needed(f) > 0:
+                self._queue(f, front=True)
+        for job, lst in skipped.items():
+            for f in reversed(lst):
+                if not f.queued and not f.state.terminal:
+                    f.queued = True
+                    job.ready.appendleft(f)
+        return grants
+
+    def _copies_needed(self, f: _Frag) -> int:
+        job = f.job
+        if f.votes:
+            nvotes = sum(len(v) for v in f.votes.values())
+            best = max(len(v) for v in f.votes.values())
+        else:
+            nvotes = best = 0
+        want = max(job.redundancy - nvotes, job.quorum - best)
+        return max(0, want - len(f.leases))
+
+    def _queue(self, f: _Frag, front: bool = False) -> None:
+        if f.queued or f.state.terminal or f.job.state is not JobState.RUNNING:
+            return
+        f.queued = True
+        if front:
+            f.job.ready.appendleft(f)
+        else:
+            f.job.ready.append(f)
+
+    # -- results ---------------------------------------------------------------------
+    def result(self, now: float, wid: str, fid: int, attempt: int, sha256: str, size: int,
+               invalid: str = "") -> str:
+        """A worker finished a lease with an ok result (``invalid`` = why it failed the
+        hub's checks, empty when digest, size and chunks were right). Returns the ACK
+        status; only ``accepted`` means the shell must store the result's chunks."""
+        lease = self.leases.get((fid, attempt))
+        if lease is None or lease.worker != wid or now > lease.deadline:
+            return AckStatus.STALE
+        f = lease.frag
+        job = f.job
+        if not invalid and size > job.max_output_bytes:
+            invalid = f"result of {size} bytes exceeds the job's max_output_bytes {job.max_output_bytes}"
+        if invalid:
+            f.failures += 1
+            self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
+                            notify=False, count=False)
+            return AckStatus.REJECTED
+        self._end_lease(now, lease, LeaseEnd.VOTE, "", notify=False, requeue=False, sha256=sha256,
+                        size=size)
+        w = self.workers.get(wid)
+        if f.votes is None:
+            f.votes = {}
+        voters = f.votes.setdefault(sha256, [])
+        voters.append((attempt, lease.key, size))
+        if len(voters) >= job.quorum:
+            self._accept(now, f, sha256, voters[0][0], size)
+            if w is not None:
+                w.done += 1
+            return AckStatus.ACCEPTED
+        if f.state is L:
+            self._move(f, V)
+        nvotes = sum(len(v) for v in f.votes.values())
+        if nvotes >= job.redundancy + job.max_extra:
+            self._fail(now, f, f"no quorum: {nvotes} results, {len(f.votes)} different digests")
+        elif self._copies_needed(f) > 0:
+            self._queue(f, front=True)
+        if w is not None:
+            w.done += 1
+        return AckStatus.ACCEPTED
+
+    def _accept(self, now: float, f: _Frag, sha256: str, attempt: int, size: int) -> None:
+        for other in list(f.leases.values()):
+            self._end_lease(now, other, LeaseEnd.CANCELLED, "fragment done elsewhere",
+                            notify=True, requeue=False)
+        j = self._fx.journal
+        for sha, lst in (f.votes or {}).items():
+            for a, _k, _s in lst:
+                if sha != sha256:
+                    j.attempts_end.append((now, LeaseEnd.DISAGREED, sha, _s, f"quorum chose {sha256}",
+                                           f.fid, a))
+                if a != attempt:
+                    j.drop_results.append((f.fid, a))
+        f.result_attempt = attempt
+        f.size = size
+        f.sha256 = sha256
+        self._finish(now, f, D, "")
+
+    def failure(self, now: float, wid: str, fid: int, attempt: int, record: OutcomeRecord) -> str:
+        """A worker reports that a lease's run failed in the sandbox."""
+        lease = self.leases.get((fid, attempt))
+        if lease is None or lease.worker != wid or now > lease.deadline:
+            return AckStatus.STALE
+        f = lease.frag
+        w = self.workers.get(wid)
+        if w is not None:
+            w.failed += 1
+        outcome = record.outcome
+        why = outcome.value + (f": {record.message}" if record.message else "")
+        if outcome is Outcome.EXIT_CODE and record.exit_code is not None:
+            why += f" (exit code {record.exit_code})"
+        self._end_lease(now, lease, f"failure:{outcome.value}", why, notify=False, requeue=False,
+                        count=False)
+        if outcome is Outcome.OK:
+            why = "worker reported a failure with outcome ok"
+        if outcome.is_final:
+            self._fail(now, f, why)
+            return AckStatus.FAILED
+        if outcome.kills_sandbox:
+            if f.killers is None:
+                f.killers = set()
+            f.killers.add(lease.key)
+            if len(f.killers) >= self.config.sandbox_kill_limit:
+                self._fail(now, f, f"killed the sandbox on {len(f.killers)} different workers; last: {why}")
+                return AckStatus.FAILED
+        f.failures += 1
+        self._after_loss(now, f, why)
+        return AckStatus.FAILED
+
+    # -- lease bookkeeping ------------------------------------------------------------
+    def _end_lease(self, now: float, lease: _Lease, end: str, detail: str, *, notify: bool,
+                   requeue: bool = True, count: bool | None = None, sha256: str = "",
+                   size: int = 0) -> None:
+        f = lease.frag
+        ref = (f.fid, lease.attempt)
+        del self.leases[ref]
+        del f.leases[lease.attempt]
+        f.job.inflight -= 1
+        if lease.worker is not None:
+            w = self.workers.get(lease.worker)
+            if w is not None:
+                w.leases.discard(ref)
+                if notify:
+                    self._fx.cancels.setdefault(w.id, []).append(ref)
+                    self._fx.cancel_reasons[w.id] = detail
+        self._fx.journal.attempts_end.append((now, end, sha256, size, detail[:1000], f.fid,
+                                              lease.attempt))
+        if not requeue:
+            return
+        if count is None:
+            count = end in (LeaseEnd.LOST, LeaseEnd.EXPIRED)
+        if count:
+            f.failures += 1
+        self._after_loss(now, f, detail)
+
+    def _after_loss(self, now: float, f: _Frag, why: str) -> None:
+        """A copy of ``f`` ended without a result: fail it if attempts are exhausted, else
+        put it back in the queue."""
+        if f.state.terminal or f.job.state is not JobState.RUNNING:
+            return
+        if f.failures >= f.job.max_attempts:
+            self._fail(now, f, f"attempts exhausted ({f.failures}): {why}")
+            return
+        if f.state is L and not f.leases:
+            self._move(f, P)
+        if f.fid in self.frags and self._copies_needed(f) > 0:
+            self._queue(f, front=True)
+        self._fx.journal.frags.setdefault(f.fid, (f.state, f))
+
+    def _fail(self, now: float, f: _Frag, why: str) -> None:
+        for other in list(f.leases.values()):
+            self._end_lease(now, other, LeaseEnd.CANCELLED, "fragment failed", notify=True,
+                            requeue=False)
+        for lst in (f.votes or {}).values():
+            for a, _k, _s in lst:
+                self._fx.journal.drop_results.append((f.fid, a))
+        if f.state is P:
+            # only reachable when a PENDING fragment is failed directly: go via LEASED's rules
+            raise IllegalTransition(f"fragment {f.fid}: PENDING -> FAILED is not allowed")
+        self._finish(now, f, F, why[:1000])
+
+    def _finish(self, now: float, f: _Frag, state: FragState, reason: str) -> None:
+        """Take ``f`` to DONE or FAILED: state change, acceptance sequence number, eviction."""
+        self._move(f, state)
+        self.seq += 1
+        f.seq = self.seq
+        f.reason = reason
+        self.frags.pop(f.fid, None)
+        job = f.job
+        self._fx.finished_jobs.add(job.id)
+        sec = float(int(now))
+        dq = self._done_times
+        if dq and dq[-1][0] == sec:
+            dq[-1] = (sec, dq[-1][1] + 1)
+        else:
+            dq.append((sec, 1))
+        if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total:
+            self._end_job(job, JobState.DONE)
+
+    def _move(self, f: _Frag, new: FragState) -> None:
+        """The one place a fragment's state changes: table check, counts, journal."""
+        journal = self._fx.journal
+        old = f.state
+        if f.fid not in journal.frags:
+            journal.frags[f.fid] = (old, f)
+        apply_transition(f, new)
+        job = f.job
+        if old is L:
+            job.n_leased -= 1
+        elif old is V:
+            job.n_voting -= 1
+        if new is L:
+            job.n_leased += 1
+        elif new is V:
+            job.n_voting += 1
+        elif new is D:
+            job.n_done += 1
+        elif new is F:
+            job.n_failed += 1
+
+    # -- queries ---------------------------------------------------------------------
+    def progress(self, job_id: str) -> dict:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise UnknownJob(f"no job {job_id!r}")
+        return {
+            "job_id": job.id, "name": job.name, "state": job.state.value, "total": job.total,
+            "pending": job.total - job.n_leased - job.n_voting - job.n_done - job.n_failed,
+            "leased": job.n_leased, "voting": job.n_voting, "done": job.n_done,
+            "failed": job.n_failed, "priority": job.priority,
+        }
+
+    def workers_info(self, now: float) -> list[dict]:
+        return [{
+            "worker_id": w.id, "name": w.name, "slots": w.slots, "busy": len(w.leases),
+            "paused": w.paused, "alive": w.alive, "last_seen_s": round(max(0.0, now - w.last_seen), 3),
+            "done": w.done, "failed": w.failed, "credit": w.credit,
+        } for w in self.workers.values()]
+
+    def throughput_per_s(self, now: float, window_s: float = 10.0) -> float:
+        dq = self._done_times
+        while dq and dq[0][0] < now - window_s:
+            dq.popleft()
+        if not dq:
+            return 0.0
+        span = max(1.0, min(window_s, now - dq[0][0] + 1.0))
+        return sum(c for _t, c in dq) / span
+
+    def check_invariants(self) -> None:
+        """Cross-check the in-memory indexes (used by tests; cheap enough to call often)."""
+        for ref, lease in self.leases.items():
+            f = lease.frag
+            if f.leases.get(ref[1]) is not lease or f.fid != ref[0]:
+                raise AssertionError(f"lease {ref} not indexed on its fragment")
+            if f.state not in (L, V):
+                raise AssertionError(f"lease {ref} on fragment in state {f.state}")
+            if lease.worker is not None:
+                w = self.workers.get(lease.worker)
+                if w is None or ref not in w.leases:
+                    raise AssertionError(f"lease {ref} held by unknown/dead worker {lease.worker}")
+        for w in self.workers.values():
+            for ref in w.leases:
+                if ref not in self.leases or self.leases[ref].worker != w.id:
+                    raise AssertionError(f"worker {w.id} lists lease {ref} it does not hold")
+        for f in self.frags.values():
+            if f.state.terminal:
+                raise AssertionError(f"terminal fragment {f.fid} still in memory")
+            if f.state is L and not f.leases:
+                raise AssertionError(f"LEASED fragment {f.fid} without leases")
+            if f.state is P and f.leases:
+                raise AssertionError(f"PENDING fragment {f.fid} with leases")
+            if f.job.redundancy > 1:
+                keys = [ls.key for ls in f.leases.values()]
+                if len(keys) != len(set(keys)):
+                    raise AssertionError(f"fragment {f.fid} has two copies on one worker")
+
+    # -- restore ---------------------------------------------------------------------
+    @classmethod
+    def restore(cls, config: HubConfig, now: float, *, seq: int, jobs: Iterable[dict],
+                active: Iterable[tuple], open_leases: Iterable[tuple], votes: Iterable[tuple],
+                killers: Iterable[tuple], workers: Iterable[dict] = ()) -> Scheduler:
+        """Rebuild a core from what the store holds (after a restart, or after a failed
+        commit). ``active``: (fid, job_id, index, state, next_attempt, failures) of LEASED
+        and VOTING fragments; ``open_leases``: (fid, attempt, worker_id, key, deadline);
+        ``votes``: (fid, attempt, key, sha256, size); ``killers``: (fid, key);
+        ``workers``: still-connected workers to keep (dicts of id, name, key, slots, credit,
+        last_seen, paused, paused_since, done, failed) — their leases stay theirs, all
+        other open leases are orphaned until min(deadline, now + reconnect grace)."""
+        core = cls(config, seq=seq)
+        for row in jobs:
+            core.add_job(row)
+        core._fx = Effects()
+        for wd in workers:
+            w = _Worker(wd["id"], wd.get("name", ""), wd.get("key", wd["id"]), wd.get("slots", 1),
+                        wd.get("last_seen", now))
+            w.credit = wd.get("credit", 0)
+            w.paused = wd.get("paused", False)
+            w.paused_since = wd.get("paused_since", 0.0)
+            w.done = wd.get("done", 0)
+            w.failed = wd.get("failed", 0)
+            w.jobs_seen = set(wd.get("jobs_seen", ()))
+            core.workers[w.id] = w
+        for fid, job_id, index, state, next_attempt, failures in active:
+            job = core.jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                continue
+            core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+        grace_end = now + config.reconnect_grace_s
+        for fid, attempt, wid, key, deadline in open_leases:
+            f = core.frags.get(fid)
+            if f is None:
+                continue
+            w = core.workers.get(wid) if wid else None
+            if w is None:
+                wid = None
+                deadline = min(deadline, grace_end)
+            lease = _Lease(f, attempt, wid, key or "", deadline)
+            core.leases[(fid, attempt)] = lease
+            f.leases[attempt] = lease
+            f.job.inflight += 1
+            if w is not None:
+                w.leases.add((fid, attempt))
+            core._min_deadline = min(core._min_deadline, deadline)
+        for fid, attempt, key, sha, size in votes:
+            f = core.frags.get(fid)
+            if f is not None:
+                if f.votes is None:
+                    f.votes = {}
+                f.votes.setdefault(sha, []).append((attempt, key, size))
+        for fid, key in killers:
+            f = core.frags.get(fid)
+            if f is not None:
+                if f.killers is None:
+                    f.killers = set()
+                f.killers.add(key)
+        # fragments whose leases vanished while the hub was down (or never got stored)
+        for f in list(core.frags.values()):
+            if f.state is L and not f.leases:
+                core._move(f, P)
+            if core._copies_needed(f) > 0:
+                core._queue(f)
+        return core
+
+

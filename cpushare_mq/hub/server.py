@@ -1,0 +1,691 @@
+"""The hub's I/O shell: a ZeroMQ ROUTER loop around the pure scheduler and the SQLite store.
+
+One loop thread owns the socket, the scheduler and the store's write connection. Each turn
+it drains up to ``max_batch_messages`` messages, feeds them to the scheduler, runs
+housekeeping, hands out leases, commits the batch in ONE transaction (group commit) and only
+then sends ACKs, LEASEs and CANCELs. Buyer-side methods (``submit_job``, ``cancel_job``, ...)
+are thread-safe: reads use the calling thread's own SQLite connection, mutations are passed
+to the loop thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+
+import zmq
+
+from .. import __version__
+from ..errors import (
+    ConfigError, CpushareError, DecompressionError, ProtocolError, StoreError, UnknownJob,
+    VersionMismatch,
+)
+from ..outcome import Outcome
+from ..protocol import (
+    AckStatus, ErrorCode, Limits, MsgType, decode, decompress_chunk, encode,
+)
+from .scheduler import HubConfig, JobSpec, JobState, Scheduler
+from .store import CHUNK_RAW_CAP, FinishedFragment, Store
+
+__all__ = ["Hub", "HubConfig", "JobSpec", "FinishedFragment"]
+
+log = logging.getLogger(__name__)
+
+ABI_VERSION = 1
+_ERRORS_PER_PEER_PER_S = 5
+
+
+class _Partial:
+    """A result being received: running digest and size, compressed chunks kept as sent."""
+
+    __slots__ = ("hasher", "size", "chunks", "broken")
+
+    def __init__(self) -> None:
+        self.hasher = hashlib.sha256()
+        self.size = 0
+        self.chunks: list[bytes] = []
+        self.broken = ""
+
+
+class Hub:
+    """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
+
+    def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
+                 api: str | None = None, config: HubConfig | None = None,
+                 insecure: bool = True, durability: str = "FULL"):
+        self.db_path = str(db_path)
+        self.bind = bind
+        self.config = config or HubConfig()
+        self.insecure = insecure  # CURVE is a later issue: plain TCP for now
+        self._api_requested = f"{self.db_path}.sock" if api is None else api
+        self.api_address: str | None = None
+        self.worker_endpoint: str = ""
+        self.store = Store(self.db_path, synchronous=durability)
+        self._lock = threading.RLock()
+        self._cond = threading.Condition()
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._loop_thread_id: int | None = None
+        self._api_server = None
+        self._ctx: zmq.Context | None = None
+        self._sock: zmq.Socket | None = None
+        # per-connection state (loop thread only)
+        self._ident_to_worker: dict[bytes, str] = {}
+        self._worker_to_ident: dict[str, bytes] = {}
+        self._last_sent: dict[str, float] = {}
+        self._partials: dict[tuple[str, int, int], _Partial] = {}
+        self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
+        self._next_sweep_s = 0.0
+        self._error_budget: dict[bytes, list[float]] = {}
+        self._next_worker = 0
+        self._job_seq: dict[str, int] = {}
+        self._job_ended: set[str] = set()
+        self._started_s = time.time()
+        self.core = self._restore(time.time(), keep_workers=())
+        for job in self.core.jobs.values():
+            self._job_seq[job.id] = self.store.max_seq(job.id)
+            if job.state is not JobState.RUNNING:
+                self._job_ended.add(job.id)
+
+    # ------------------------------------------------------------------------------
+    # lifecycle
+
+    def start(self) -> Hub:
+        """Serve in a background thread; return once bound and serving."""
+        if self._thread is not None:
+            raise ConfigError("hub already started")
+        self._thread = threading.Thread(target=self._serve, name="cpushare-hub", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            raise self._start_error
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until :meth:`stop` (from a signal handler or thread)."""
+        self._serve()
+        if self._start_error is not None:
+            raise self._start_error
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.warning("hub loop did not stop within %.1f s", timeout_s)
+
+    def close(self) -> None:
+        self.stop()
+        self.store.close()
+
+    def __enter__(self) -> Hub:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _serve(self) -> None:
+        try:
+            self._open_socket()
+            self._start_api()
+        except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
+            self._start_error = exc
+            self._close_socket()
+            self._ready.set()
+            return
+        self._loop_thread_id = threading.get_ident()
+        self._ready.set()
+        log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
+                 f", buyers on {self.api_address}" if self.api_address else "")
+        try:
+            self._loop()
+        finally:
+            self._loop_thread_id = None
+            self._stop_api()
+            self._close_socket()
+            self._fail_pending_commands()
+            log.info("hub stopped")
+
+    def _open_socket(self) -> None:
+        self._ctx = zmq.Context()
+        s = self._ctx.socket(zmq.ROUTER)
+        s.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
+        s.setsockopt(zmq.LINGER, 0)
+        s.setsockopt(zmq.SNDHWM, 100_000)
+        s.setsockopt(zmq.RCVHWM, 100_000)
+        self._configure_security(s)
+        try:
+            s.bind(self.bind)
+        except zmq.ZMQError as exc:
+            s.close(0)
+            raise ConfigError(f"cannot bind the worker socket to {self.bind!r}: {exc}") from exc
+        self._sock = s
+        self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
+
+    def _configure_security(self, s: zmq.Socket) -> None:
+        """Hook for CURVE (a later issue): options must be set before bind."""
+        if not self.insecure:
+            raise ConfigError("encrypted transport (CURVE) is not implemented yet: "
+                              "run with insecure=True / --insecure")
+
+    def _close_socket(self) -> None:
+        if self._sock is not None:
+            self._sock.close(0)
+            self._sock = None
+        if self._ctx is not None:
+            self._ctx.term()
+            self._ctx = None
+
+    def _start_api(self) -> None:
+        if not self._api_requested:
+            return
+        try:
+            from .api import BuyerApiServer
+        except ImportError as exc:
+            log.warning("buyer API not available (%s): serving workers only", exc)
+            return
+        self._api_server = BuyerApiServer(self, self._api_requested)
+        self._api_server.start()
+        self.api_address = getattr(self._api_server, "address", None) or self._api_requested
+
+    def _stop_api(self) -> None:
+        if self._api_server is not None:
+            try:
+                self._api_server.stop()
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                log.exception("buyer API server failed to stop cleanly")
+            self._api_server = None
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    # ------------------------------------------------------------------------------
+    # buyer operations (any thread)
+
+    def _call(self, fn: Callable[[float], object]) -> object:
+        """Run ``fn(now)`` on the loop thread (or inline when no loop runs) and commit."""
+        if self._loop_thread_id == threading.get_ident() or self._loop_thread_id is None:
+            with self._lock:
+                result = fn(time.time())
+                self._flush(time.time(), {}, {})
+                return result
+        fut: Future = Future()
+        self._commands.put((fn, fut))
+        self._wake()
+        return fut.result(timeout=60)
+
+    def _fail_pending_commands(self) -> None:
+        while True:
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            with self._lock:
+                try:
+                    fut.set_result(fn(time.time()))
+                    self._flush(time.time(), {}, {})
+                except BaseException as exc:  # noqa: BLE001
+                    fut.set_exception(exc)
+
+    def submit_job(self, spec: JobSpec) -> str:
+        """Store the job durably, then schedule it. Returns the job id."""
+        if not isinstance(spec, JobSpec):
+            raise TypeError(f"submit_job takes a JobSpec, got {type(spec).__name__}")
+        row = self.store.add_job(spec, time.time())
+        row.update(n_done=0, n_failed=0, n_leased=0, n_voting=0)
+        with self._cond:
+            self._job_seq.setdefault(row["id"], 0)
+        self._call(lambda now: self.core.add_job(row))
+        log.info("job %s submitted: %s fragments%s", row["id"], row["total"],
+                 f" ({spec.name})" if spec.name else "")
+        return row["id"]
+
+    def cancel_job(self, job_id: str) -> None:
+        if not self.store.job_exists(job_id):
+            raise UnknownJob(f"no job {job_id!r}")
+        self._call(lambda now: self.core.cancel_job(now, job_id))
+        log.info("job %s cancelled", job_id)
+
+    def job_progress(self, job_id: str) -> dict:
+        with self._lock:
+            p = self.core.progress(job_id)
+        p["failures"] = self.store.failures(job_id) if p["failed"] else []
+        return p
+
+    def status(self) -> dict:
+        now = time.time()
+        with self._lock:
+            jobs = [self.core.progress(j) for j in self.core.jobs]
+            workers = self.core.workers_info(now)
+            tput = self.core.throughput_per_s(now)
+        for p in jobs:
+            p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput,
+                "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
+
+    def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        with self._cond:
+            if job_id not in self._job_seq and not self.store.job_exists(job_id):
+                raise UnknownJob(f"no job {job_id!r}")
+            while True:
+                seq = self._job_seq.get(job_id, 0)
+                if seq > after_seq or job_id in self._job_ended:
+                    return seq
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return seq
+                self._cond.wait(left)
+
+    def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
+        if job_id not in self._job_seq and not self.store.job_exists(job_id):
+            raise UnknownJob(f"no job {job_id!r}")
+        return self.store.finished(job_id, after_seq, limit)
+
+    def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
+        return self.store.result_chunks(fragment_id)
+
+    def get_cursor(self, job_id: str) -> int:
+        return self.store.get_cursor(job_id)
+
+    def set_cursor(self, job_id: str, seq: int) -> None:
+        self.store.set_cursor(job_id, seq)
+
+    # ------------------------------------------------------------------------------
+    # the loop
+
+    def _restore(self, now: float, keep_workers) -> Scheduler:
+        snap = self.store.snapshot()
+        core = Scheduler.restore(self.config, now, workers=keep_workers, **snap)
+        return core
+
+    def _loop(self) -> None:
+        sock = self._sock
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        cfg = self.config
+        max_batch = cfg.max_batch_messages
+        while not self._stopping.is_set():
+            now = time.time()
+            with self._lock:
+                wake_at = min(self.core.next_wakeup(now), self._next_heartbeat_due(now))
+            timeout_ms = max(0, min(int((wake_at - now) * 1000) + 1, int(cfg.tick_s * 1000) + 1))
+            events = dict(poller.poll(timeout_ms))
+            if self._wake_r.fileno() in events:
+                try:
+                    while self._wake_r.recv(4096):
+                        pass
+                except (BlockingIOError, OSError):
+                    pass
+            batch = []
+            if sock in events:
+                t_end = time.monotonic() + cfg.group_commit_s
+                while len(batch) < max_batch:
+                    try:
+                        batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                    except zmq.Again:
+                        if time.monotonic() >= t_end or not sock.poll(
+                                max(0, int((t_end - time.monotonic()) * 1000))):
+                            break
+            self._turn(batch)
+
+    def _next_heartbeat_due(self, now: float) -> float:
+        if not self._last_sent:
+            return now + self.config.heartbeat_interval_s
+        return min(self._last_sent.values()) + self.config.heartbeat_interval_s
+
+    def _turn(self, batch: list[list[bytes]]) -> None:
+        """Handle one batch of messages + commands + housekeeping, commit, then send."""
+        with self._lock:
+            now = time.time()
+            acks: dict[str, list] = {}
+            replies: list[tuple[bytes, list[bytes]]] = []
+            for frames in batch:
+                self._handle(now, frames, acks, replies)
+            done_cmds = []
+            while True:
+                try:
+                    fn, fut = self._commands.get_nowait()
+                except queue.Empty:
+                    break
+                try:
+                    done_cmds.append((fut, fn(now), None))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                    done_cmds.append((fut, None, exc))
+            self.core.tick(now)
+            if now >= self._next_sweep_s:
+                self._next_sweep_s = now + 1.0
+                for key in [k for k in self._partials if not self.core.holds(now, *k)]:
+                    del self._partials[key]
+            ok = self._flush(now, acks, replies)
+            for fut, result, exc in done_cmds:
+                if exc is not None:
+                    fut.set_exception(exc)
+                elif not ok:
+                    fut.set_exception(StoreError("the hub could not commit to its database"))
+                else:
+                    fut.set_result(result)
+            self._heartbeats(time.time())
+
+    def _flush(self, now: float, acks: dict[str, list], replies: list) -> bool:
+        """Refill windows, assign leases, commit everything, then send. Loop thread or
+        inline under the lock."""
+        core = self.core
+        for job_id, after, limit in core.refill_requests():
+            try:
+                rows = self.store.pending(job_id, after, limit)
+            except StoreError as exc:
+                log.error("cannot load pending fragments of %s: %s", job_id, exc)
+                break
+            core.add_pending(job_id, rows, limit)
+        grants = core.assign(now) if self._sock is not None else {}
+        fx = core.take_effects()
+        fx.journal.results.extend(self._pending_results)
+        self._pending_results = []
+        try:
+            if fx.journal:
+                self.store.apply(fx.journal, now)
+        except StoreError as exc:
+            log.error("%s: nothing acknowledged; rebuilding the scheduler from the store", exc)
+            keep = [self._worker_dict(w) for w in core.workers.values()]
+            try:
+                self.core = self._restore(now, keep)
+            except StoreError as exc2:
+                log.error("cannot re-read the store either: %s", exc2)
+            for wid in acks:
+                self._send_worker(wid, MsgType.ERROR, {
+                    "code": ErrorCode.INTERNAL,
+                    "message": "the hub could not store your results (nothing acknowledged)"})
+            for ident, frames in replies:
+                self._send(ident, frames)
+            return False
+        # committed: publish progress, then talk
+        changed = False
+        for old, f in fx.journal.frags.values():
+            if f.seq is not None and f.seq > self._job_seq.get(f.job.id, 0):
+                self._job_seq[f.job.id] = f.seq
+                changed = True
+        for job in fx.journal.jobs.values():
+            if job.state is not JobState.RUNNING:
+                self._job_ended.add(job.id)
+                changed = True
+        if changed:
+            with self._cond:
+                self._cond.notify_all()
+        for wid in fx.dead:
+            ident = self._worker_to_ident.pop(wid, None)
+            self._last_sent.pop(wid, None)
+            if ident is not None and self._ident_to_worker.get(ident) == wid:
+                del self._ident_to_worker[ident]
+            log.warning("worker %s declared dead (silent for %.2f s); its leases are back in the "
+                        "queue", wid, self.config.dead_after_s)
+        if self._sock is None:
+            return True
+        for ident, frames in replies:
+            self._send(ident, frames)
+        for wid, items in acks.items():
+            self._send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
+        for wid, refs in fx.cancels.items():
+            self._send_worker(wid, MsgType.CANCEL, {
+                "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)
+        if grants:
+            self._send_leases(now, grants)
+        return True
+
+    def _send_leases(self, now: float, grants: dict) -> None:
+        fids = [g[1] for lst in grants.values() for g in lst]
+        try:
+            inputs = self.store.inputs(fids)
+        except StoreError as exc:
+            log.error("cannot read fragment inputs (%s); leases will expire and be re-queued", exc)
+            return
+        for wid, lst in grants.items():
+            body = []
+            blobs = []
+            for job, fid, index, attempt, lease_s in lst:
+                body.append({
+                    "job_id": job.id, "fragment_id": fid, "index": index, "attempt": attempt,
+                    "lease_s": lease_s, "program_sha256": job.program_sha256,
+                    "shared_sha256": job.shared_sha256, "cpu_s": job.cpu_s, "wall_s": job.wall_s,
+                    "max_output_bytes": job.max_output_bytes,
+                })
+                blobs.append(inputs.get(fid, b""))
+            self._send_worker(wid, MsgType.LEASE, {"leases": body}, blobs, validate=False)
+
+    def _heartbeats(self, now: float) -> None:
+        interval = self.config.heartbeat_interval_s
+        for wid, t in list(self._last_sent.items()):
+            if now - t >= interval:
+                self._send_worker(wid, MsgType.HEARTBEAT, {})
+
+    def _send_worker(self, wid: str, mtype: MsgType, body: dict, blobs=(), *,
+                     validate: bool = True) -> None:
+        ident = self._worker_to_ident.get(wid)
+        if ident is None:
+            return
+        self._last_sent[wid] = time.time()
+        self._send(ident, encode(mtype, body, blobs, validate=validate))
+
+    def _send(self, ident: bytes, frames: list[bytes]) -> None:
+        try:
+            self._sock.send_multipart([ident, *frames], zmq.NOBLOCK, copy=False)
+        except zmq.ZMQError as exc:
+            log.debug("cannot send to peer %s: %s", ident.hex(), exc)
+
+    def _error(self, now: float, ident: bytes, code: str, message: str,
+               replies: list) -> None:
+        """Queue an ERROR reply, at most a few per second per peer."""
+        budget = self._error_budget.get(ident)
+        if budget is None:
+            if len(self._error_budget) > 10_000:
+                self._error_budget.clear()
+            budget = self._error_budget[ident] = [now, 0]
+        if now - budget[0] >= 1.0:
+            budget[0], budget[1] = now, 0
+        budget[1] += 1
+        if budget[1] <= _ERRORS_PER_PEER_PER_S:
+            replies.append((ident, encode(MsgType.ERROR, {"code": code, "message": message[:1024]})))
+
+    @staticmethod
+    def _worker_dict(w) -> dict:
+        return {"id": w.id, "name": w.name, "key": w.key, "slots": w.slots, "credit": w.credit,
+                "last_seen": w.last_seen, "paused": w.paused, "paused_since": w.paused_since,
+                "done": w.done, "failed": w.failed, "jobs_seen": list(w.jobs_seen)}
+
+    # ------------------------------------------------------------------------------
+    # one message
+
+    def _handle(self, now: float, frames: list[bytes], acks: dict, replies: list) -> None:
+        if len(frames) < 2:
+            return
+        ident, payload = frames[0], frames[1:]
+        try:
+            msg = decode(payload)
+        except VersionMismatch as exc:
+            log.warning("peer %s: %s", ident.hex(), exc)
+            self._error(now, ident, ErrorCode.VERSION, str(exc), replies)
+            return
+        except ProtocolError as exc:
+            log.warning("peer %s sent a bad message: %s", ident.hex(), exc)
+            self._error(now, ident, ErrorCode.MALFORMED, str(exc), replies)
+            return
+        core = self.core
+        t = msg.type
+        if t is MsgType.HELLO:
+            self._hello(now, ident, msg, replies)
+            return
+        wid = self._ident_to_worker.get(ident)
+        if wid is None or not core.touch(now, wid):
+            if t is not MsgType.BYE:
+                self._error(now, ident, ErrorCode.UNKNOWN_WORKER,
+                            "say HELLO first (the hub restarted or declared you dead)", replies)
+            return
+        try:
+            if t is MsgType.RESULT_END:
+                self._result_end(now, wid, msg, acks)
+            elif t is MsgType.RESULT_CHUNK:
+                self._result_chunk(now, wid, msg)
+            elif t is MsgType.READY:
+                core.ready(now, wid, msg["credit"])
+            elif t is MsgType.HEARTBEAT:
+                pass
+            elif t is MsgType.FAILURE:
+                b = msg.body
+                self._partials.pop((wid, b["fragment_id"], b["attempt"]), None)
+                status = core.failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"])
+                acks.setdefault(wid, []).append([b["fragment_id"], b["attempt"], status])
+            elif t is MsgType.FETCH:
+                self._fetch(now, ident, wid, msg["sha256"], replies)
+            elif t is MsgType.RELEASE:
+                core.release(now, wid, msg["leases"], msg["reason"])
+            elif t is MsgType.STATUS:
+                core.set_status(now, wid, msg["paused"], msg["busy"])
+            elif t is MsgType.BYE:
+                core.leave(now, wid, msg["reason"] or "bye")
+                self._forget(wid)
+                log.info("worker %s left: %s", wid, msg["reason"] or "bye")
+            else:
+                self._error(now, ident, ErrorCode.MALFORMED,
+                            f"{t.name} is not a message a worker sends", replies)
+        except CpushareError as exc:
+            log.warning("worker %s: %s", wid, exc)
+            self._error(now, ident, ErrorCode.MALFORMED, str(exc), replies)
+
+    def _forget(self, wid: str) -> None:
+        ident = self._worker_to_ident.pop(wid, None)
+        self._last_sent.pop(wid, None)
+        if ident is not None and self._ident_to_worker.get(ident) == wid:
+            del self._ident_to_worker[ident]
+        for key in [k for k in self._partials if k[0] == wid]:
+            del self._partials[key]
+
+    def _hello(self, now: float, ident: bytes, msg, replies: list) -> None:
+        b = msg.body
+        if b["abi_version"] != ABI_VERSION:
+            self._error(now, ident, ErrorCode.VERSION,
+                        f"sandbox ABI {b['abi_version']} not supported: this hub uses ABI {ABI_VERSION}",
+                        replies)
+            return
+        old = self._ident_to_worker.get(ident)
+        self._next_worker += 1
+        wid = f"w-{os.getpid() & 0xffff:04x}{int(now * 1000) & 0xffffff:06x}-{self._next_worker}"
+        held = [tuple(r) for r in b["held"]]
+        ok = self.core.join(now, wid, name=b["name"], key=b["worker_key"], slots=b["slots"],
+                            held=held, replaces=old)
+        if old is not None:
+            self._forget(old)
+        self._ident_to_worker[ident] = wid
+        self._worker_to_ident[wid] = ident
+        self._last_sent[wid] = now
+        log.info("worker %s joined (%s, %d slots%s)", wid, b["name"] or ident.hex(), b["slots"],
+                 f", re-attached {len(ok)} of {len(held)} held leases" if held else "")
+        replies.append((ident, encode(MsgType.WELCOME, {
+            "worker_id": wid, "hub_version": __version__,
+            "heartbeat_interval_s": self.config.heartbeat_interval_s,
+            "liveness": self.config.liveness, "held_ok": [list(r) for r in ok]})))
+
+    def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
+        if not self.core.may_fetch(wid, sha):
+            self._error(now, ident, ErrorCode.FORBIDDEN,
+                        f"blob {sha[:16]}... belongs to no job you hold a lease of", replies)
+            return
+        data = self.store.blob(sha)
+        if data is None:
+            self._error(now, ident, ErrorCode.NOT_FOUND, f"no blob {sha}", replies)
+            return
+        replies.append((ident, encode(MsgType.BLOB, {"sha256": sha}, [data])))
+
+    def _result_chunk(self, now: float, wid: str, msg) -> None:
+        b = msg.body
+        fid, attempt = b["fragment_id"], b["attempt"]
+        if not self.core.holds(now, wid, fid, attempt):
+            return  # stale: the RESULT_END will be acknowledged as such
+        key = (wid, fid, attempt)
+        p = self._partials.get(key)
+        if p is None:
+            p = self._partials[key] = _Partial()
+        self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
+
+    def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
+        if p.broken:
+            return
+        if seq != len(p.chunks):
+            p.broken = f"chunk {seq} arrived where chunk {len(p.chunks)} was expected"
+            p.chunks.clear()
+            return
+        job = self.core.job_of(fid, attempt)
+        room = (job.max_output_bytes if job else 0) - p.size
+        try:
+            raw = decompress_chunk(data, max(0, min(room, CHUNK_RAW_CAP)))
+        except DecompressionError as exc:
+            p.broken = f"chunk {seq}: {exc}"
+            p.chunks.clear()
+            return
+        p.hasher.update(raw)
+        p.size += len(raw)
+        p.chunks.append(data)
+
+    def _result_end(self, now: float, wid: str, msg, acks: dict) -> None:
+        b = msg.body
+        fid, attempt = b["fragment_id"], b["attempt"]
+        p = self._partials.pop((wid, fid, attempt), None)
+        core = self.core
+        if not core.holds(now, wid, fid, attempt):
+            status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
+            acks.setdefault(wid, []).append([fid, attempt, self._stale_or_dup(fid, status)])
+            return
+        record = b["outcome"]
+        if record.outcome is not Outcome.OK:
+            status = core.failure(now, wid, fid, attempt, record)
+            acks.setdefault(wid, []).append([fid, attempt, status])
+            return
+        if p is None:
+            p = _Partial()
+        if msg.blobs:
+            self._add_chunk(p, fid, attempt, len(p.chunks) if not p.broken else -1, msg.blobs[0])
+        invalid = p.broken
+        if not invalid:
+            if b["chunks"] != len(p.chunks):
+                invalid = f"RESULT_END says {b['chunks']} chunks, {len(p.chunks)} arrived"
+            elif b["size"] != p.size:
+                invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
+            elif b["sha256"] != p.hasher.hexdigest():
+                invalid = "sha256 of the chunks does not match RESULT_END"
+        status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid)
+        if status == AckStatus.ACCEPTED:
+            self._pending_results.extend(
+                (fid, attempt, i, data) for i, data in enumerate(p.chunks))
+        elif invalid:
+            log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
+                        attempt, invalid)
+        acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _stale_or_dup(self, fid: int, status: str) -> str:
+        if status == AckStatus.STALE:
+            try:
+                if self.store.fragment_state(fid) == "DONE":
+                    return AckStatus.DUPLICATE
+            except StoreError:
+                pass
+        return status
+

@@ -1,0 +1,416 @@
+"""The hub's durable state: SQLite in WAL mode, schema made with sqlite-utils.
+
+Tables (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``):
+
+``jobs``       one row per job: policy, state, the buyer's delivery cursor
+``fragments``  one row per fragment: input bytes, state, attempt counter, failures, the
+               acceptance sequence number ``seq`` once DONE/FAILED, the reason, and which
+               attempt's result was accepted
+``attempts``   every lease: worker, deadline and how it ended (vote, disagreed, lost, ...)
+``workers``    every worker session: name, key, slots, when seen, done/failed counts
+``results``    result chunks, zstd-compressed exactly as received, per (fragment, attempt)
+``blobs``      content-addressed programs and shared inputs (sha256 -> bytes)
+
+The loop thread writes through :meth:`Store.apply` (one transaction per batch: group
+commit). Other threads read (and make small writes: job submission, cursors) on their own
+connections. Every sqlite3 error leaves as :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import StoreError, UnknownJob
+from ..protocol import decompress_chunk
+from .scheduler import FragState, JobSpec, Journal, validate_spec
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+#: decompression cap for one stored result chunk (workers cut results into 256 KiB pieces)
+CHUNK_RAW_CAP = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedFragment:
+    """A fragment that reached DONE (``ok``) or FAILED, in acceptance order ``seq``."""
+
+    seq: int
+    index: int
+    fragment_id: int
+    ok: bool
+    size: int
+    reason: str
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Store:
+    """One hub database. Thread-safe: each thread gets its own connection."""
+
+    def __init__(self, path: str | os.PathLike, *, synchronous: str = "FULL"):
+        self.path = str(path)
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        self.synchronous = synchronous.upper()
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._create_file()
+        self._create_schema()
+
+    # -- connections -----------------------------------------------------------------
+    def _create_file(self) -> None:
+        p = Path(self.path)
+        try:
+            if not p.exists():
+                fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o600)
+                os.close(fd)
+            elif p.stat().st_mode & 0o077:
+                log.warning("hub database %s is readable by others (mode %o); chmod 600 it",
+                            self.path, p.stat().st_mode & 0o777)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot create hub database {self.path}: {exc}") from exc
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit mode; transactions are explicit)."""
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            try:
+                c = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
+                                    check_same_thread=False)
+                c.execute("PRAGMA journal_mode=WAL")
+                c.execute(f"PRAGMA synchronous={self.synchronous}")
+                c.execute("PRAGMA busy_timeout=30000")
+                c.execute("PRAGMA foreign_keys=OFF")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open hub database {self.path}: {exc}") from exc
+            self._local.conn = c
+            with self._conns_lock:
+                self._conns.append(c)
+        return c
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for c in self._conns:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._conns.clear()
+        self._local = threading.local()
+
+    def _create_schema(self) -> None:
+        c = self.conn()
+        try:
+            version = c.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"hub database {self.path} has schema version {version}, newer "
+                                 f"than this hub's {SCHEMA_VERSION}: upgrade cpushare-mq")
+            db = sqlite_utils.Database(c)
+            c.execute("BEGIN IMMEDIATE")
+            db["blobs"].create({"sha256": str, "size": int, "data": bytes}, pk="sha256",
+                               not_null={"size", "data"}, if_not_exists=True)
+            db["jobs"].create({
+                "id": str, "name": str, "program_sha256": str, "shared_sha256": str,
+                "redundancy": int, "quorum": int, "cpu_s": float, "wall_s": float,
+                "max_attempts": int, "max_output_bytes": int, "priority": int, "state": str,
+                "total": int, "created_s": float, "ended_s": float, "cursor": int,
+            }, pk="id", not_null={"state", "total"}, defaults={"cursor": 0, "state": "running"},
+                if_not_exists=True)
+            db["fragments"].create({
+                "id": int, "job_id": str, "idx": int, "input": bytes, "state": str,
+                "next_attempt": int, "failures": int, "seq": int, "reason": str,
+                "result_attempt": int, "size": int, "sha256": str,
+            }, pk="id", not_null={"job_id", "idx", "state"},
+                defaults={"next_attempt": 0, "failures": 0, "size": 0, "reason": ""},
+                if_not_exists=True)
+            db["attempts"].create({
+                "fragment_id": int, "attempt": int, "job_id": str, "worker_id": str,
+                "worker_key": str, "leased_s": float, "deadline_s": float, "ended_s": float,
+                "end": str, "sha256": str, "size": int, "detail": str,
+            }, pk=("fragment_id", "attempt"), if_not_exists=True)
+            db["workers"].create({
+                "id": str, "name": str, "worker_key": str, "slots": int, "joined_s": float,
+                "last_seen_s": float, "state": str, "done": int, "failed": int,
+            }, pk="id", if_not_exists=True)
+            db["results"].create({"fragment_id": int, "attempt": int, "seq": int, "data": bytes},
+                                 pk=("fragment_id", "attempt", "seq"), if_not_exists=True)
+            db["fragments"].create_index(["job_id", "state", "id"], if_not_exists=True)
+            c.execute("CREATE INDEX IF NOT EXISTS fragments_seq ON fragments(job_id, seq) "
+                      "WHERE seq IS NOT NULL")
+            c.execute("CREATE INDEX IF NOT EXISTS attempts_open ON attempts(fragment_id) "
+                      "WHERE end IS NULL")
+            c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            c.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(c)
+            raise StoreError(f"cannot create the schema in {self.path}: {exc}") from exc
+
+    @staticmethod
+    def _rollback(c: sqlite3.Connection) -> None:
+        try:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def tables(self) -> list[str]:
+        return sqlite_utils.Database(self.conn()).table_names()
+
+    # -- buyer side ------------------------------------------------------------------
+    def add_job(self, spec: JobSpec, now: float) -> dict:
+        """Store a job with all its fragments in one transaction; return its row (+counts)."""
+        quorum = validate_spec(spec)
+        job_id = "j-" + uuid.uuid4().hex[:16]
+        program = bytes(spec.program)
+        shared = bytes(spec.shared_input)
+        row = {
+            "id": job_id, "name": spec.name, "program_sha256": sha256_hex(program),
+            "shared_sha256": sha256_hex(shared), "redundancy": spec.redundancy,
+            "quorum": quorum, "cpu_s": float(spec.cpu_s), "wall_s": float(spec.wall_s),
+            "max_attempts": spec.max_attempts, "max_output_bytes": spec.max_output_bytes,
+            "priority": spec.priority, "state": "running", "total": len(spec.fragments),
+            "created_s": now, "ended_s": None, "cursor": 0,
+        }
+        c = self.conn()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            c.executemany("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
+                          [(row["program_sha256"], len(program), program),
+                           (row["shared_sha256"], len(shared), shared)])
+            cols = list(row)
+            c.execute(f"INSERT INTO jobs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                      [row[k] for k in cols])
+            c.executemany(
+                "INSERT INTO fragments(job_id, idx, input, state) VALUES (?,?,?,'PENDING')",
+                ((job_id, i, bytes(f)) for i, f in enumerate(spec.fragments)))
+            c.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(c)
+            raise StoreError(f"cannot store job {spec.name or job_id!r}: {exc}") from exc
+        return row
+
+    def _q(self, sql: str, args: Sequence = ()) -> list[tuple]:
+        try:
+            return self.conn().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"hub database read failed: {exc}") from exc
+
+    def job_exists(self, job_id: str) -> bool:
+        return bool(self._q("SELECT 1 FROM jobs WHERE id=?", (job_id,)))
+
+    def job_row(self, job_id: str) -> dict:
+        c = self.conn()
+        try:
+            cur = c.execute("SELECT * FROM jobs WHERE id=?", (job_id,))
+            r = cur.fetchone()
+            names = [d[0] for d in cur.description]
+        except sqlite3.Error as exc:
+            raise StoreError(f"hub database read failed: {exc}") from exc
+        if r is None:
+            raise UnknownJob(f"no job {job_id!r}")
+        return dict(zip(names, r))
+
+    def failures(self, job_id: str, limit: int = 1000) -> list[dict]:
+        rows = self._q("SELECT idx, reason FROM fragments WHERE job_id=? AND state='FAILED' "
+                       "ORDER BY seq LIMIT ?", (job_id, limit))
+        return [{"index": i, "reason": r or ""} for i, r in rows]
+
+    def max_seq(self, job_id: str) -> int:
+        r = self._q("SELECT max(seq) FROM fragments WHERE job_id=? AND seq IS NOT NULL", (job_id,))
+        return r[0][0] or 0
+
+    def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
+        rows = self._q(
+            "SELECT seq, idx, id, state, size, reason FROM fragments "
+            "WHERE job_id=? AND seq IS NOT NULL AND seq>? ORDER BY seq LIMIT ?",
+            (job_id, after_seq, limit))
+        return [FinishedFragment(s, i, fid, st == "DONE", size or 0, reason or "")
+                for s, i, fid, st, size, reason in rows]
+
+    def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
+        """The accepted result of a DONE fragment, decompressed chunk by chunk."""
+        r = self._q("SELECT state, result_attempt FROM fragments WHERE id=?", (fragment_id,))
+        if not r:
+            raise StoreError(f"no fragment {fragment_id}")
+        state, attempt = r[0]
+        if state != "DONE" or attempt is None:
+            raise StoreError(f"fragment {fragment_id} has no accepted result (state {state})")
+        return self._chunks(fragment_id, attempt)
+
+    def _chunks(self, fragment_id: int, attempt: int) -> Iterator[bytes]:
+        seq = 0
+        while True:
+            r = self._q("SELECT data FROM results WHERE fragment_id=? AND attempt=? AND seq=?",
+                        (fragment_id, attempt, seq))
+            if not r:
+                return
+            yield decompress_chunk(r[0][0], CHUNK_RAW_CAP)
+            seq += 1
+
+    def get_cursor(self, job_id: str) -> int:
+        r = self._q("SELECT cursor FROM jobs WHERE id=?", (job_id,))
+        if not r:
+            raise UnknownJob(f"no job {job_id!r}")
+        return r[0][0] or 0
+
+    def set_cursor(self, job_id: str, seq: int) -> None:
+        c = self.conn()
+        try:
+            cur = c.execute("UPDATE jobs SET cursor=? WHERE id=?", (int(seq), job_id))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot store the cursor of job {job_id}: {exc}") from exc
+        if cur.rowcount == 0:
+            raise UnknownJob(f"no job {job_id!r}")
+
+    # -- loop side -------------------------------------------------------------------
+    def blob(self, sha256: str) -> bytes | None:
+        r = self._q("SELECT data FROM blobs WHERE sha256=?", (sha256,))
+        return r[0][0] if r else None
+
+    def pending(self, job_id: str, after_fid: int, limit: int) -> list[tuple[int, int, int, int]]:
+        return self._q(
+            "SELECT id, idx, next_attempt, failures FROM fragments "
+            "WHERE job_id=? AND state='PENDING' AND id>? ORDER BY id LIMIT ?",
+            (job_id, after_fid, limit))
+
+    def inputs(self, fids: Sequence[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        for i in range(0, len(fids), 500):
+            part = fids[i:i + 500]
+            rows = self._q(f"SELECT id, input FROM fragments WHERE id IN ({','.join('?' * len(part))})",
+                           part)
+            out.update(rows)
+        return out
+
+    def fragment_state(self, fid: int) -> str | None:
+        r = self._q("SELECT state FROM fragments WHERE id=?", (fid,))
+        return r[0][0] if r else None
+
+    def apply(self, j: Journal, now: float) -> None:
+        """Write one batch of changes in one transaction (the group commit). Raises
+        :class:`StoreError` with everything rolled back."""
+        c = self.conn()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            if j.jobs:
+                c.executemany("UPDATE jobs SET state=?, ended_s=? WHERE id=?",
+                              [(job.state.value, now, job.id) for job in j.jobs.values()])
+            if j.attempts_new:
+                c.executemany(
+                    "INSERT INTO attempts(fragment_id, attempt, job_id, worker_id, worker_key, "
+                    "leased_s, deadline_s) VALUES (?,?,?,?,?,?,?)", j.attempts_new)
+            if j.attempts_owner:
+                c.executemany("UPDATE attempts SET worker_id=?, worker_key=? "
+                              "WHERE fragment_id=? AND attempt=?", j.attempts_owner)
+            if j.attempts_end:
+                c.executemany("UPDATE attempts SET ended_s=?, end=?, sha256=?, size=?, detail=? "
+                              "WHERE fragment_id=? AND attempt=?", j.attempts_end)
+            if j.frags:
+                rows = [(f.state.value, f.next_attempt, f.failures, f.seq, f.reason,
+                         f.result_attempt, f.size, f.sha256, f.fid, old.value)
+                        for old, f in j.frags.values()]
+                cur = c.executemany(
+                    "UPDATE fragments SET state=?, next_attempt=?, failures=?, seq=?, reason=?, "
+                    "result_attempt=?, size=?, sha256=? WHERE id=? AND state=?", rows)
+                if cur.rowcount != len(rows):
+                    raise StoreError(f"fragment states in the store disagree with the scheduler "
+                                     f"({cur.rowcount} of {len(rows)} rows matched)")
+            if j.results:
+                c.executemany("INSERT OR REPLACE INTO results(fragment_id, attempt, seq, data) "
+                              "VALUES (?,?,?,?)", j.results)
+            if j.drop_results:
+                c.executemany("DELETE FROM results WHERE fragment_id=? AND attempt=?",
+                              j.drop_results)
+            if j.workers:
+                c.executemany(
+                    "INSERT OR REPLACE INTO workers(id, name, worker_key, slots, joined_s, "
+                    "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
+                      "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers.values()])
+            c.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(c)
+            raise StoreError(f"could not commit to {self.path}: {exc}") from exc
+        except StoreError:
+            self._rollback(c)
+            raise
+
+    # -- restart -----------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """What :meth:`Scheduler.restore` needs (see there)."""
+        c = self.conn()
+        try:
+            c.execute("BEGIN")
+            cur = c.execute("SELECT * FROM jobs")
+            names = [d[0] for d in cur.description]
+            jobs = [dict(zip(names, r)) for r in cur.fetchall()]
+            counts: dict[str, dict[str, int]] = {}
+            for job_id, state, n in c.execute(
+                    "SELECT job_id, state, count(*) FROM fragments GROUP BY job_id, state"):
+                counts.setdefault(job_id, {})[state] = n
+            for job in jobs:
+                n = counts.get(job["id"], {})
+                job["n_done"] = n.get("DONE", 0)
+                job["n_failed"] = n.get("FAILED", 0)
+                job["n_leased"] = n.get("LEASED", 0)
+                job["n_voting"] = n.get("VOTING", 0)
+            running = [j["id"] for j in jobs if j["state"] == "running"]
+            active = []
+            for job_id in running:
+                active += c.execute(
+                    "SELECT id, job_id, idx, state, next_attempt, failures FROM fragments "
+                    "WHERE job_id=? AND state IN ('LEASED','VOTING')", (job_id,)).fetchall()
+            fids = [a[0] for a in active]
+            open_leases, votes, killers = [], [], []
+            for i in range(0, len(fids), 500):
+                part = fids[i:i + 500]
+                marks = ",".join("?" * len(part))
+                open_leases += c.execute(
+                    f"SELECT fragment_id, attempt, worker_id, worker_key, deadline_s FROM attempts "
+                    f"WHERE fragment_id IN ({marks}) AND end IS NULL", part).fetchall()
+                votes += c.execute(
+                    f"SELECT fragment_id, attempt, worker_key, sha256, size FROM attempts "
+                    f"WHERE fragment_id IN ({marks}) AND end='vote'", part).fetchall()
+                killers += c.execute(
+                    f"SELECT DISTINCT fragment_id, worker_key FROM attempts "
+                    f"WHERE fragment_id IN ({marks}) AND end IN ({KILL_ENDS_SQL})", part).fetchall()
+            seq = c.execute("SELECT max(seq) FROM fragments").fetchone()[0] or 0
+            c.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback(c)
+            raise StoreError(f"cannot read {self.path} to restore the hub: {exc}") from exc
+        return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
+                "votes": votes, "killers": killers}
+
+    def counts(self) -> dict[str, int]:
+        return {state.value: n for state in FragState for (n,) in
+                self._q("SELECT count(*) FROM fragments WHERE state=?", (state.value,))}
+
+
+def _kill_ends() -> str:
+    from ..outcome import Outcome
+    return ",".join(f"'failure:{o.value}'" for o in Outcome if o.kills_sandbox)
+
+
+KILL_ENDS_SQL = _kill_ends()
+
+
+def now_s() -> float:
+    return time.time()
