@@ -32,7 +32,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from ..errors import ConfigError
 
@@ -40,7 +40,7 @@ __all__ = ["Tier", "TrustPolicy", "WorkerRecord", "ReputationBook", "Reverify", 
            "Struck", "Tally", "tally_results"]
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     PROBATION = "probation"
     ESTABLISHED = "established"
     TRUSTED = "trusted"

@@ -118,6 +118,12 @@ class KeyPolicy:
         with self._lock:
             return curve in self._banned
 
+    def set_allow(self, allow: Iterable[str] | None) -> None:
+        """Replace the allow-list (None = admit any key that is not banned)."""
+        new = None if allow is None else {curve_key_of(k) for k in allow}
+        with self._lock:
+            self._allow = new
+
     @property
     def allow_any(self) -> bool:
         return self._allow is None

@@ -12,8 +12,15 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.trust.errors import BadWorkerKey, InsecureKeyFile, KeyFileError
 from cpushare_mq.trust.keys import (
-    CurveKeyPair, WorkerIdentity, ensure_hub_keys, generate_curve_keypair, load_hub_keys,
-    load_or_create_worker_identity, load_worker_identity, parse_worker_key, read_public_key,
+    CurveKeyPair,
+    WorkerIdentity,
+    ensure_hub_keys,
+    generate_curve_keypair,
+    load_hub_keys,
+    load_or_create_worker_identity,
+    load_worker_identity,
+    parse_worker_key,
+    read_public_key,
     write_hub_keys,
 )
 
