@@ -185,6 +185,10 @@ class BuyerApiServer:
         self._stopping.set()
         if self._listener is not None:
             try:
+                self._listener.shutdown(socket.SHUT_RDWR)   # wakes the blocked accept()
+            except OSError:
+                pass
+            try:
                 self._listener.close()
             except OSError:
                 pass
@@ -192,9 +196,15 @@ class BuyerApiServer:
             self._thread.join(timeout_s)
         with self._lock:
             conns = list(self._conns.values())
+        for c in conns:   # wakes idle readers; they answer SHUTTING_DOWN and close
+            c.shutdown(socket.SHUT_RD)
+        deadline = time.monotonic() + timeout_s / 2
         for c in conns:
-            c.shutdown()
-        deadline = time.monotonic() + timeout_s
+            c.thread.join(max(0.0, deadline - time.monotonic()))
+        for c in conns:   # whoever is still stuck (e.g. writing to a client that reads nothing)
+            if c.thread.is_alive():
+                c.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout_s / 2
         for c in conns:
             c.thread.join(max(0.0, deadline - time.monotonic()))
         if self.kind == "unix" and self.address:
@@ -273,9 +283,9 @@ class _Connection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # ------------------------------------------------------------------ plumbing
-    def shutdown(self) -> None:
+    def shutdown(self, how: int = socket.SHUT_RDWR) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(how)
         except OSError:
             pass
 
@@ -304,7 +314,7 @@ class _Connection:
                 raise _Closed(str(exc)) from exc
             if not chunk:
                 if self.server.stopping:
-                    raise _Closed("server stopping")
+                    raise _Refuse(Err.SHUTTING_DOWN, "the hub is shutting down")
                 if not buf and first_blocks:
                     return None
                 raise _Refuse(Err.BAD_FRAME, f"truncated frame: connection ended after {len(buf)} "
