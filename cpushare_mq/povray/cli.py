@@ -1,0 +1,245 @@
+"""cpushare-povray: render POV-Ray scenes on cpushare workers; compare images.
+
+``render`` runs the native ``povray-server`` (C) against a hub. Without ``--hub`` it first
+starts an embedded hub and N local workers (``cpushare-worker`` subprocesses), so one
+command renders a scene on every core of this machine through the real sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..errors import CpushareError
+from ..log import setup_logging
+from ..native import find_binary
+from .image import compare, read_png
+
+log = logging.getLogger(__name__)
+
+_PROGRESS = re.compile(r"^progress (\d+)/(\d+) failed (\d+)$")
+
+EPILOG = """\
+examples:
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
+  cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
+  cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cpushare-povray",
+        description="Render POV-Ray 3.7 (subset) scenes on cpushare workers, tile by tile, "
+                    "in the sandbox; compare images.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    p.add_argument("--json-log", action="store_true", help="log as JSON lines")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser(
+        "render", help="render a scene (embedded hub + local workers unless --hub)",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument("scene", help="the .pov file")
+    r.add_argument("-W", "--width", type=int, required=True, help="image width in pixels")
+    r.add_argument("-H", "--height", type=int, required=True, help="image height in pixels")
+    r.add_argument("-o", "--output", required=True, help="output PNG")
+    r.add_argument("--tile", type=int, default=32, help="tile size in pixels (default 32)")
+    where = r.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None,
+                       help="local workers of the embedded hub (default: one per CPU)")
+    where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    r.add_argument("--redundancy", type=int, default=1,
+                   help="run each tile on K workers, accept agreeing results (default 1)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    c = sub.add_parser(
+        "compare", help="PSNR / max difference of two PNG images",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument("a")
+    c.add_argument("b")
+    c.add_argument("--min-psnr", type=float, default=None,
+                   help="exit 1 when the PSNR (dB) is below this")
+    c.add_argument("--max-diff", type=int, default=None,
+                   help="exit 1 when any channel differs by more than this (0..255)")
+    return p
+
+
+class Progress:
+    """A one-line progress bar on a terminal; occasional lines otherwise."""
+
+    def __init__(self, stream=sys.stderr, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.last_decile = -1
+        self.started = time.monotonic()
+
+    def update(self, done: int, total: int, failed: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        frac = done / total
+        if self.tty:
+            width = 30
+            fill = int(frac * width)
+            bar = "#" * fill + "-" * (width - fill)
+            extra = f", {failed} failed" if failed else ""
+            self.stream.write(f"\r[{bar}] {done}/{total} tiles{extra} "
+                              f"{time.monotonic() - self.started:5.1f} s")
+            self.stream.flush()
+        else:
+            decile = int(frac * 10)
+            if decile != self.last_decile:
+                self.last_decile = decile
+                self.stream.write(f"progress: {done}/{total} tiles, {failed} failed\n")
+                self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
+    """Run povray-server; relay its progress to the bar, other stderr lines and stdout."""
+    cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
+           "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
+           "--redundancy", str(args.redundancy)]
+    log.debug("running %s", " ".join(cmd))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out_lines: list[str] = []
+    reader = threading.Thread(target=lambda: out_lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        for line in proc.stderr:
+            m = _PROGRESS.match(line.strip())
+            if m:
+                progress.update(int(m[1]), int(m[2]), int(m[3]))
+            elif line.strip():
+                progress.close() if progress.tty else None
+                sys.stderr.write(line)
+        rc = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    reader.join(5)
+    progress.close()
+    sys.stdout.write("".join(out_lines))
+    return rc
+
+
+def _worker_cmd(endpoint: str, cache_dir: Path) -> list[str]:
+    return [sys.executable, "-c", "import sys; from cpushare_mq.worker.cli import main; "
+            "sys.exit(main())", "--hub", endpoint, "--insecure", "--slots", "1",
+            "--cache-dir", str(cache_dir)]
+
+
+def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + timeout_s
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def render_embedded(server: Path, args, progress: Progress) -> int:
+    """Embedded hub + N local workers, then the server against it; cleans up everything."""
+    from ..hub.server import Hub, HubConfig  # imported late: only this path needs it
+
+    n = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    tmp = Path(tempfile.mkdtemp(prefix="cpushare-povray-"))
+    hub = None
+    workers: list[subprocess.Popen] = []
+    try:
+        hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
+                  insecure=True)
+        hub.start()
+        log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
+                 hub.api_address)
+        for i in range(n):
+            cache = tmp / f"worker{i}"
+            cache.mkdir()
+            workers.append(subprocess.Popen(
+                _worker_cmd(hub.worker_endpoint, cache),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=None if args.verbose else subprocess.DEVNULL,
+            ))
+        return run_server(server, args, str(hub.api_address), progress)
+    finally:
+        stop_processes(workers)
+        if hub is not None:
+            hub.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cmd_render(args) -> int:
+    if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
+        raise CpushareError(f"image size {args.width}x{args.height} out of range 1..65536")
+    if args.tile < 1:
+        raise CpushareError(f"--tile must be >= 1, got {args.tile}")
+    if args.workers is not None and args.workers < 1:
+        raise CpushareError(f"--workers must be >= 1, got {args.workers}")
+    if args.redundancy < 1:
+        raise CpushareError(f"--redundancy must be >= 1, got {args.redundancy}")
+    if not Path(args.scene).is_file():
+        raise CpushareError(f"scene file {args.scene!r} not found")
+    out_dir = Path(args.output).resolve().parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    server = find_binary("povray-server")
+    find_binary("povray-client.elf")
+    progress = Progress(enabled=not args.no_progress)
+    if args.hub:
+        return run_server(server, args, args.hub, progress)
+    return render_embedded(server, args, progress)
+
+
+def cmd_compare(args) -> int:
+    cmp = compare(read_png(args.a), read_png(args.b))
+    print(cmp.summary())
+    ok = True
+    if args.min_psnr is not None and not (math.isinf(cmp.psnr_db) or cmp.psnr_db >= args.min_psnr):
+        print(f"PSNR below {args.min_psnr} dB", file=sys.stderr)
+        ok = False
+    if args.max_diff is not None and cmp.max_diff > args.max_diff:
+        print(f"max difference above {args.max_diff}", file=sys.stderr)
+        ok = False
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose - 1, args.json_log)
+    try:
+        if args.command == "render":
+            return cmd_render(args)
+        return cmd_compare(args)
+    except CpushareError as exc:
+        print(f"cpushare-povray: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cpushare-povray: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
