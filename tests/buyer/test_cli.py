@@ -1,0 +1,127 @@
+"""The `cpushare` command as a user types it (subprocesses against a real hub + worker)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cpushare_mq.cli import ProgressBar, format_status, main
+
+CPUSHARE = str(Path(sys.executable).parent / "cpushare")
+
+
+def run(*args, env_hub=None, timeout=90):
+    env = {k: v for k, v in os.environ.items() if k != "CPUSHARE_HUB"}
+    if env_hub:
+        env["CPUSHARE_HUB"] = env_hub
+    return subprocess.run([CPUSHARE, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def make_inputs(d: Path, n: int) -> list[Path]:
+    d.mkdir()
+    out = []
+    for i in range(n):
+        p = d / f"tile{i:02d}.txt"
+        p.write_bytes(f"tile {i} ".encode() * (i + 1))
+        out.append(p)
+    return out
+
+
+def test_submit_writes_each_result_and_exits_0(real_hub, worker, echo_elf, short_tmp):
+    inputs = make_inputs(short_tmp / "in", 12)
+    out = short_tmp / "out"
+    r = run("submit", echo_elf, *inputs, "--hub", real_hub.api_address, "--out", out, "--name", "cli-test")
+    assert r.returncode == 0, r.stderr
+    for p in inputs:
+        assert (out / f"{p.name}.out").read_bytes() == p.read_bytes()
+    assert sorted(os.listdir(out)) == sorted(f"{p.name}.out" for p in inputs)   # no temp files left
+    assert "submitted job j-" in r.stderr
+    assert "12 done, 0 failed / 12" in r.stderr          # the progress bar's last line
+    assert "ETA" in r.stderr and "/s" in r.stderr
+
+    job_id = r.stderr.split("submitted job ")[1].split()[0]
+    st = run("status", "--json", env_hub=real_hub.api_address)   # $CPUSHARE_HUB instead of --hub
+    assert st.returncode == 0, st.stderr
+    data = json.loads(st.stdout)
+    job = next(j for j in data["jobs"] if j["job_id"] == job_id)
+    assert (job["name"], job["done"], job["failed"], job["total"]) == ("cli-test", 12, 0, 12)
+    assert data["workers"][0]["alive"] is True and data["workers"][0]["slots"] == 2
+
+    table = run("status", "--hub", real_hub.api_address)
+    assert table.returncode == 0 and job_id in table.stdout and "workers (1)" in table.stdout
+
+    again = short_tmp / "again"
+    rr = run("results", job_id, "--hub", real_hub.api_address, "--out", again)
+    assert rr.returncode == 0, rr.stderr
+    assert sorted(os.listdir(again)) == sorted(f"{i}.out" for i in range(12))
+    for i, p in enumerate(inputs):
+        assert (again / f"{i}.out").read_bytes() == p.read_bytes()
+
+
+def test_submit_reports_failures_with_reasons_and_exits_1(real_hub, worker, short_tmp):
+    inputs = make_inputs(short_tmp / "in", 2)
+    bad = short_tmp / "bad.elf"
+    bad.write_bytes(b"#!/bin/sh\necho not an ELF\n")
+    r = run("submit", bad, *inputs, "--hub", real_hub.api_address, "--out", short_tmp / "out")
+    assert r.returncode == 1
+    assert "2 of 2 fragments failed" in r.stderr
+    assert "tile00.txt (fragment 0): " in r.stderr and "bad_program" in r.stderr
+
+
+def test_cancel_and_unknown_job(real_hub, echo_elf, short_tmp):
+    from cpushare_mq.hub.api import client_for
+
+    with client_for(real_hub) as c:
+        job = c.submit(echo_elf, [b"x"])     # no worker: stays pending
+    r = run("cancel", job.id, "--hub", real_hub.api_address)
+    assert r.returncode == 0 and f"cancelled job {job.id}" in r.stdout
+    assert real_hub.job_progress(job.id)["state"] == "cancelled"
+    r = run("cancel", "j-nope", "--hub", real_hub.api_address)
+    assert r.returncode == 1 and "unknown job" in r.stderr
+
+
+def test_command_line_errors_are_clear(short_tmp, echo_elf):
+    r = run("status")
+    assert r.returncode == 2 and "CPUSHARE_HUB" in r.stderr
+    r = run("status", "--hub", short_tmp / "no-hub.sock")
+    assert r.returncode == 1 and "is the hub running" in r.stderr
+    (short_tmp / "a").mkdir()
+    (short_tmp / "b").mkdir()
+    (short_tmp / "a" / "x").write_bytes(b"1")
+    (short_tmp / "b" / "x").write_bytes(b"2")
+    r = run("submit", echo_elf, short_tmp / "a" / "x", short_tmp / "b" / "x", "--hub", "h.sock", "--out", short_tmp)
+    assert r.returncode == 2 and "same file name" in r.stderr
+    r = run("submit", echo_elf, short_tmp / "missing", "--hub", "h.sock", "--out", short_tmp)
+    assert r.returncode == 2 and "cannot read input" in r.stderr
+    r = run("submit", echo_elf, short_tmp / "a" / "x", "--hub", "h.sock", "--out", short_tmp,
+            "--redundancy", "2", "--quorum", "3")
+    assert r.returncode == 2 and "--quorum 3" in r.stderr
+
+
+def test_help_has_examples(capsys):
+    for argv in (["--help"], ["submit", "--help"], ["status", "--help"], ["results", "--help"]):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 0
+        assert "example" in capsys.readouterr().out
+
+
+def test_progress_bar_and_status_table_text():
+    import io
+
+    s = io.StringIO()
+    bar = ProgressBar(10, s)
+    bar.done, bar.failed = 3, 1
+    bar.update(force=True)
+    line = s.getvalue()
+    assert "3 done, 1 failed / 10" in line and "ETA" in line and "#" in line
+    text = format_status({"jobs": [{"job_id": "j-1", "name": "n", "state": "running", "total": 5, "pending": 1,
+                                    "leased": 2, "voting": 0, "done": 1, "failed": 1}],
+                          "workers": [{"worker_id": "w-1", "name": "box", "slots": 4, "busy": 2, "paused": True,
+                                       "alive": True, "last_seen_s": 0.4, "done": 9, "failed": 0}],
+                          "throughput_per_s": 3.25})
+    assert "j-1" in text and "2/4" in text and "3.2 fragments/s" in text and "yes" in text
