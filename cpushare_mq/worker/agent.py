@@ -81,6 +81,7 @@ class AgentConfig:
     retain_bytes: int = 64 << 20
     sndhwm: int = 1000
     outbox_limit: int = 256               # messages waiting for the socket before slots stall
+    inflight_bytes: int = 16 << 20        # large result bytes inside ZeroMQ before slots stall
 
     def resolved_slots(self) -> int:
         return self.slots or psutil.cpu_count(logical=True) or 1
@@ -88,6 +89,8 @@ class AgentConfig:
 
 class WorkerAgent:
     """``WorkerAgent(config).run()`` serves the hub until shutdown; see :meth:`request_shutdown`."""
+
+    TRACK_BYTES = 64 << 10
 
     def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
                  load_sampler: Callable[[], float] | None = None,
@@ -131,6 +134,8 @@ class WorkerAgent:
         self.memo_limit = 256 << 20
         self.dealer: zmq.Socket | None = None
         self.outbox: deque[list] = deque()
+        self.inflight: deque[tuple[zmq.MessageTracker, int]] = deque()
+        self.inflight_bytes = 0
         self.wake: zmq.Socket | None = None
         self.shutdown_requests = 0
         self._handled_requests = 0
@@ -202,8 +207,9 @@ class WorkerAgent:
             self._do(core.tick(now))
             if core.exited:
                 break
-            backlog = not self.pool.events.empty() and len(self.outbox) < self.cfg.outbox_limit
-            timeout_s = 0.0 if backlog else min(core.next_timer(now), 0.1)
+            congested = self._congested()
+            backlog = not congested and not self.pool.events.empty()
+            timeout_s = 0.0 if backlog else min(core.next_timer(now), 0.01 if congested else 0.1)
             key = (id(self.dealer), bool(self.outbox))
             poller = poller_cache.get(key)
             if poller is None:
@@ -226,7 +232,7 @@ class WorkerAgent:
                         self.wake.recv(zmq.NOBLOCK)
                 except zmq.Again:
                     pass
-            if len(self.outbox) < self.cfg.outbox_limit:
+            if not self._congested():
                 self._slot_events()
             now = time.monotonic()
             if now >= next_status:
@@ -326,16 +332,34 @@ class WorkerAgent:
         if self.outbox:
             self.outbox.append(frames)
             return
-        try:
-            self.dealer.send_multipart(frames, zmq.NOBLOCK, copy=False)
-        except zmq.Again:
+        if not self._send_frames(frames):
             self.outbox.append(frames)
+
+    def _send_frames(self, frames: list) -> bool:
+        """Hand one message to ZeroMQ without blocking; False if its queue is full. Large
+        messages are tracked until ZeroMQ has written them out, so the bytes queued inside
+        the socket stay bounded (:meth:`_congested`)."""
+        size = len(frames[-1]) if len(frames) > 2 else 0
+        try:
+            if size >= self.TRACK_BYTES:
+                tracker = self.dealer.send_multipart(frames, zmq.NOBLOCK, copy=False, track=True)
+                self.inflight.append((tracker, size))
+                self.inflight_bytes += size
+            else:
+                self.dealer.send_multipart(frames, zmq.NOBLOCK, copy=False)
+        except zmq.Again:
+            return False
+        return True
+
+    def _congested(self) -> bool:
+        """True while the hub link is behind: the loop then stops taking slot events."""
+        while self.inflight and self.inflight[0][0].done:
+            self.inflight_bytes -= self.inflight.popleft()[1]
+        return len(self.outbox) >= self.cfg.outbox_limit or self.inflight_bytes > self.cfg.inflight_bytes
 
     def _flush(self) -> None:
         while self.outbox and self.dealer is not None:
-            try:
-                self.dealer.send_multipart(self.outbox[0], zmq.NOBLOCK, copy=False)
-            except zmq.Again:
+            if not self._send_frames(self.outbox[0]):
                 return
             self.outbox.popleft()
 
@@ -358,6 +382,8 @@ class WorkerAgent:
 
     def _disconnect(self) -> None:
         self.outbox.clear()
+        self.inflight.clear()
+        self.inflight_bytes = 0
         if self.dealer is not None:
             self.dealer.close(0)
             self.dealer = None

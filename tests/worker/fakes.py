@@ -110,7 +110,7 @@ class FakeHub(threading.Thread):
         self.leased: dict[tuple, bytes] = {}   # (fid, attempt) -> identity
         self.partial: dict[tuple, list] = {}
         self.attempt = 0
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.last_seen: dict[bytes, float] = {}
         self.last_sent: dict[bytes, float] = {}
         self.paused_workers: set[bytes] = set()

@@ -1,0 +1,184 @@
+"""The worker agent (real sockets on loopback) against a small fake hub."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from cpushare_mq.native import find_binary
+from cpushare_mq.protocol import MsgType
+from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
+
+from .fakes import FakeHub, FakeSandbox, expected_big, fake_factory
+
+
+class Running:
+    def __init__(self, agent: WorkerAgent):
+        self.agent = agent
+        self.thread = threading.Thread(target=agent.run, daemon=True)
+        self.thread.start()
+        assert agent.started.wait(10)
+
+    def stop(self, timeout=15):
+        self.agent.request_shutdown()
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.agent.request_shutdown()
+            self.thread.join(timeout)
+        assert not self.thread.is_alive(), "worker agent did not stop"
+
+
+@pytest.fixture
+def cleanup():
+    items = []
+    yield items
+    for it in reversed(items):
+        if isinstance(it, Running):
+            if it.thread.is_alive():
+                it.agent.request_shutdown()
+                it.agent.request_shutdown()
+                it.thread.join(10)
+        else:
+            it.stop()
+
+
+def start(cleanup, hub, tmp_path, factory=fake_factory, **kw):
+    sampler = kw.pop("sampler", None)
+    cfg = AgentConfig(hub=hub.endpoint, cache_dir=str(tmp_path / "cache"), nice=None,
+                      **{"slots": 2, "status_interval_s": 1.0, **kw})
+    r = Running(WorkerAgent(cfg, sandbox_factory=factory, load_sampler=sampler))
+    cleanup.append(r)
+    return r
+
+
+def new_hub(cleanup, *a, **kw):
+    hub = FakeHub(*a, **kw)
+    hub.start()
+    cleanup.append(hub)
+    return hub
+
+
+def test_results_stream_and_failures_are_reported(cleanup, tmp_path):
+    frags = [b"x%d" % i for i in range(300)] + [b"big:1000000", b"fail", b""]
+    hub = new_hub(cleanup, frags, shared=b"S/")
+    w = start(cleanup, hub, tmp_path)
+    assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags))
+    for i in range(300):
+        assert hub.results[i] == b"S/" + frags[i]
+    assert hub.results[300] == expected_big(0, 1_000_000)
+    big_chunks = [m for m in hub.messages(MsgType.RESULT_CHUNK) if m["fragment_id"] == 300]
+    assert len(big_chunks) == 3                      # 1 MB = 3 x 256 KiB + the rest in the END
+    assert hub.results[302] == b""
+    [(key, outcome)] = hub.failures
+    assert key[0] == 301 and outcome.outcome.value == "exit_code" and outcome.exit_code == 3
+    assert all(n == 1 for n in hub.accepted_count.values())
+    w.stop()
+    assert hub.wait(lambda: hub.messages(MsgType.BYE))
+    assert w.agent.stats()["done"] == 302 and w.agent.stats()["failed"] == 1
+
+
+def test_big_result_is_exact(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"big:3000000"])
+    start(cleanup, hub, tmp_path)
+    assert hub.wait(lambda: 0 in hub.results)
+    assert hub.results[0] == expected_big(0, 3_000_000)
+
+
+def test_cache_second_job_and_restart_fetch_nothing(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"a", b"b"], program=b"P" * 5000, shared=b"shared")
+    w = start(cleanup, hub, tmp_path)
+    assert hub.wait(lambda: len(hub.results) == 2)
+    assert sorted(hub.fetches) == sorted([hub.psha, hub.ssha])   # once each
+    with hub.lock:
+        hub.fragments += [b"c", b"d"]
+        hub.pending += [2, 3]
+    assert hub.wait(lambda: len(hub.results) == 4)
+    assert len(hub.fetches) == 2                                  # same program: no transfer
+    w.stop()
+    hub2 = new_hub(cleanup, [b"e"], program=b"P" * 5000, shared=b"shared")
+    start(cleanup, hub2, tmp_path)                                # same cache directory
+    assert hub2.wait(lambda: len(hub2.results) == 1)
+    assert hub2.fetches == []
+
+
+def test_hub_restart_resends_held_results_accepted_once(cleanup, tmp_path):
+    frags = [b"sleep:0.3"] * 6
+    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.1, ack=False)  # never ACKs
+    endpoint = hub.endpoint
+    start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
+    assert hub.wait(lambda: len(hub.results) >= 2)
+    leased, accepted = dict(hub.leased), dict(hub.results)
+    hub.stop()                                                    # the hub dies
+    hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint)
+    hub2.leased = {k: None for k in leased}                       # its store remembers leases
+    hub2.pending = [i for i in range(6) if i not in accepted and all(k[0] != i for k in leased)]
+    hub2.results = dict(accepted)
+    hub2.attempt = 100
+    hub2.start()
+    cleanup.append(hub2)
+    assert hub2.wait(lambda: len(hub2.results) == 6, timeout=20)
+    hello = hub2.hellos[0]
+    assert {tuple(k) for k in hello["held"]} >= set(leased)       # re-announced
+    assert all(n == 1 for n in hub2.accepted_count.values())
+
+
+def test_warm_shutdown_hands_back_unstarted(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"sleep:0.5"] * 8)
+    w = start(cleanup, hub, tmp_path, slots=2, prefetch=3)
+    assert hub.wait(lambda: len(hub.leased) == 5)
+    t0 = time.monotonic()
+    w.agent.request_shutdown()
+    assert hub.wait(lambda: len(hub.released) == 3, timeout=5)
+    assert time.monotonic() - t0 < 0.5                           # at once, not at the end
+    w.thread.join(10)
+    assert not w.thread.is_alive()
+    assert len(hub.results) == 2                                  # the running two finished
+    assert hub.messages(MsgType.BYE)
+
+
+def test_forced_shutdown_releases_running(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"sleep:30"] * 2)
+    w = start(cleanup, hub, tmp_path, slots=2, prefetch=0)
+    assert hub.wait(lambda: len(hub.leased) == 2)
+    time.sleep(0.2)
+    w.agent.request_shutdown()
+    w.agent.request_shutdown()
+    w.thread.join(10)
+    assert not w.thread.is_alive()
+    assert hub.wait(lambda: len(hub.released) == 2)
+    assert all(sb.closed.is_set() for sb in FakeSandbox.instances if sb.runs)
+
+
+def test_when_idle_pauses_and_resumes(cleanup, tmp_path):
+    load = [0.0]
+    hub = new_hub(cleanup, [b"sleep:0.2"] * 40)
+    w = start(cleanup, hub, tmp_path, when_idle=True, idle_pause_after_s=1.0,
+              idle_resume_after_s=1.0, sampler=lambda: load[0])
+    assert hub.wait(lambda: len(hub.results) >= 2)
+    load[0] = 95.0
+    assert hub.wait(lambda: (True, 2) in hub.statuses or any(p for p, _ in hub.statuses), timeout=5)
+    time.sleep(0.5)
+    n = len(hub.results)
+    time.sleep(1.0)
+    assert len(hub.results) <= n + 2                              # at most the running ones finish
+    load[0] = 0.0
+    assert hub.wait(lambda: any(not p for p, _ in hub.statuses), timeout=5)
+    assert hub.wait(lambda: len(hub.results) == 40, timeout=20)
+
+
+def test_hub_silence_reconnects(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"a"] * 3, heartbeat_interval_s=0.1, send_heartbeats=False)
+    w = start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
+    assert hub.wait(lambda: len(hub.hellos) >= 3, timeout=10)      # keeps trying, with backoff
+    assert w.agent.stats()["reconnects"] >= 2
+
+
+def test_real_sandbox_echo(cleanup, tmp_path):
+    prog = find_binary("examples/echo.elf").read_bytes()
+    frags = [b"frag-%d" % i for i in range(200)]
+    hub = new_hub(cleanup, frags, program=prog)
+    start(cleanup, hub, tmp_path, factory=None)
+    assert hub.wait(lambda: len(hub.results) == 200, timeout=30)
+    assert all(hub.results[i] == frags[i] for i in range(200))
