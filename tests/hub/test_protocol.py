@@ -1,0 +1,175 @@
+"""protocol.py: every message type round-trips; random and mutated frames are refused with
+ProtocolError (never another exception); decompression is capped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cpushare_mq.errors import DecompressionError, ProtocolError, VersionMismatch
+from cpushare_mq.outcome import Outcome, OutcomeRecord
+from cpushare_mq.protocol import (
+    LEASE_SCHEMA, MAGIC, PROTOCOL_VERSION, SCHEMAS, AckStatus, Limits, MsgType, compress_chunk,
+    decode, decompress_chunk, encode,
+)
+
+sha = st.text("0123456789abcdef", min_size=64, max_size=64)
+small = st.integers(0, 2**40)
+ref = st.tuples(st.integers(0, 2**40), st.integers(0, 1000))
+text = st.text(max_size=40)
+outcome = st.builds(
+    OutcomeRecord, outcome=st.sampled_from(list(Outcome)),
+    exit_code=st.none() | st.integers(-(2**31), 2**31 - 1), signal=st.none() | st.integers(0, 64),
+    cpu_s=st.floats(0, 1e6), wall_s=st.floats(0, 1e6), peak_memory_bytes=small,
+    output_bytes=small, message=st.text(max_size=100))
+blob = st.binary(max_size=64)
+lease = st.fixed_dictionaries({
+    "job_id": st.text(max_size=20), "fragment_id": small, "index": small,
+    "attempt": st.integers(0, 1000), "lease_s": st.floats(0, 1e6), "program_sha256": sha,
+    "shared_sha256": sha, "cpu_s": st.floats(0, 1e6), "wall_s": st.floats(0, 1e6),
+    "max_output_bytes": st.integers(0, Limits.MAX_RESULT_BYTES)})
+
+BODIES = {
+    MsgType.HELLO: st.fixed_dictionaries({
+        "worker_version": text, "abi_version": st.integers(0, 1000), "slots": st.integers(1, 4096),
+        "memory_bytes": small, "cpu_model": text, "name": text, "worker_key": text,
+        "held": st.lists(ref, max_size=5)}).map(lambda b: (b, [])),
+    MsgType.READY: st.fixed_dictionaries({"credit": st.integers(1, 100_000)}).map(lambda b: (b, [])),
+    MsgType.FETCH: st.fixed_dictionaries({"sha256": sha}).map(lambda b: (b, [])),
+    MsgType.RESULT_CHUNK: st.tuples(st.fixed_dictionaries({
+        "fragment_id": small, "attempt": st.integers(0, 1000), "seq": st.integers(0, 2**31)}),
+        st.lists(blob, min_size=1, max_size=1)),
+    MsgType.RESULT_END: st.tuples(st.fixed_dictionaries({
+        "fragment_id": small, "attempt": st.integers(0, 1000), "chunks": st.integers(0, 2**31),
+        "sha256": sha, "size": st.integers(0, Limits.MAX_RESULT_BYTES), "outcome": outcome,
+        "signature": text}), st.lists(blob, max_size=1)),
+    MsgType.FAILURE: st.fixed_dictionaries({
+        "fragment_id": small, "attempt": st.integers(0, 1000), "outcome": outcome}).map(lambda b: (b, [])),
+    MsgType.RELEASE: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
+    MsgType.STATUS: st.fixed_dictionaries({"paused": st.booleans(), "busy": st.integers(0, 4096)}).map(lambda b: (b, [])),
+    MsgType.WELCOME: st.fixed_dictionaries({
+        "worker_id": text, "hub_version": text, "heartbeat_interval_s": st.floats(0.001, 3600),
+        "liveness": st.integers(1, 1000), "held_ok": st.lists(ref, max_size=5)}).map(lambda b: (b, [])),
+    MsgType.LEASE: st.lists(st.tuples(lease, blob), min_size=1, max_size=4).map(
+        lambda items: ({"leases": [i[0] for i in items]}, [i[1] for i in items])),
+    MsgType.BLOB: st.tuples(st.fixed_dictionaries({"sha256": sha}), st.lists(blob, min_size=1, max_size=1)),
+    MsgType.ACK: st.fixed_dictionaries({"results": st.lists(st.tuples(
+        st.integers(0, 2**40), st.integers(0, 1000), st.sampled_from(sorted(AckStatus.ALL))),
+        max_size=5)}).map(lambda b: (b, [])),
+    MsgType.CANCEL: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
+    MsgType.HEARTBEAT: st.just(({}, [])),
+    MsgType.BYE: st.fixed_dictionaries({"reason": text}).map(lambda b: (b, [])),
+    MsgType.ERROR: st.fixed_dictionaries({"code": st.text(max_size=32), "message": st.text(max_size=200)}).map(lambda b: (b, [])),
+}
+any_message = st.one_of([st.tuples(st.just(t), s) for t, s in BODIES.items()])
+
+
+def test_every_type_has_a_strategy():
+    assert set(BODIES) == set(SCHEMAS) == set(MsgType)
+
+
+def _norm(v):
+    if isinstance(v, OutcomeRecord):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [_norm(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _norm(x) for k, x in v.items()}
+    return v
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_message)
+def test_round_trip(msg):
+    mtype, (body, blobs) = msg
+    frames = encode(mtype, body, blobs)
+    out = decode(frames)
+    assert out.type is mtype
+    assert out.blobs == blobs
+    for k, v in body.items():
+        assert _norm(out.body[k]) == _norm(v), k
+
+
+def _mutations(frames, data):
+    kind = data.draw(st.sampled_from(["flip", "truncate", "drop", "extra", "json", "swap_type"]))
+    frames = [bytearray(f) for f in frames]
+    if kind == "flip":
+        i = data.draw(st.integers(0, len(frames) - 1))
+        if frames[i]:
+            j = data.draw(st.integers(0, len(frames[i]) - 1))
+            frames[i][j] ^= data.draw(st.integers(1, 255))
+    elif kind == "truncate":
+        i = data.draw(st.integers(0, len(frames) - 1))
+        frames[i] = frames[i][:data.draw(st.integers(0, max(0, len(frames[i]) - 1)))]
+    elif kind == "drop":
+        del frames[data.draw(st.integers(0, len(frames) - 1))]
+    elif kind == "extra":
+        frames.append(bytearray(data.draw(st.binary(max_size=50))))
+    elif kind == "json":
+        frames[1] = bytearray(json.dumps(data.draw(st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=10), c, max_size=3),
+            max_leaves=10))).encode())
+    elif kind == "swap_type":
+        frames[0][5] = data.draw(st.integers(0, 255))
+    return [bytes(f) for f in frames]
+
+
+@settings(max_examples=500, deadline=None)
+@given(any_message, st.data())
+def test_mutated_frames_are_refused_or_valid(msg, data):
+    mtype, (body, blobs) = msg
+    frames = _mutations(encode(mtype, body, blobs), data)
+    try:
+        out = decode(frames)
+    except ProtocolError as exc:
+        assert str(exc)
+        return
+    # a mutation that still decodes must give a fully valid message: re-encoding validates
+    encode(out.type, out.body, out.blobs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(max_size=80), max_size=6))
+def test_random_frames_never_crash_the_decoder(frames):
+    try:
+        decode(frames)
+    except ProtocolError:
+        pass
+
+
+def test_other_version_gets_a_version_mismatch():
+    frames = encode(MsgType.HEARTBEAT)
+    frames[0] = MAGIC + bytes([PROTOCOL_VERSION + 1, int(MsgType.HEARTBEAT)])
+    with pytest.raises(VersionMismatch, match="version 2"):
+        decode(frames)
+
+
+def test_unknown_fields_and_missing_fields_are_named():
+    with pytest.raises(ProtocolError, match="unknown field"):
+        decode([encode(MsgType.READY, {"credit": 1})[0], b'{"credit":1,"evil":2}'])
+    with pytest.raises(ProtocolError, match="missing field 'credit'"):
+        decode([encode(MsgType.READY, {"credit": 1})[0], b"{}"])
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        decode([encode(MsgType.READY, {"credit": 1})[0], b'{"credit": NaN}'])
+
+
+def test_lease_blob_count_must_match():
+    body = {"leases": [{k: 0 for k in LEASE_SCHEMA}]}
+    body["leases"][0].update(job_id="j", program_sha256="0" * 64, shared_sha256="0" * 64)
+    header, raw = encode(MsgType.LEASE, body, [b"x"])[:2]
+    with pytest.raises(ProtocolError, match="binary frames"):
+        decode([header, raw])
+
+
+def test_decompression_bomb_is_capped():
+    bomb = compress_chunk(b"\0" * (8 << 20))
+    assert len(bomb) < 4096
+    with pytest.raises(DecompressionError, match="cap"):
+        decompress_chunk(bomb, 1 << 20)
+    assert decompress_chunk(compress_chunk(b"abc"), 3) == b"abc"
+    with pytest.raises(DecompressionError):
+        decompress_chunk(b"not zstd at all", 100)
