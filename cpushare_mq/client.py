@@ -376,6 +376,8 @@ class Job:
         self._finished = False     # the hub said: ended, all delivered on this connection
         self._current: Iterator[bytes] | None = None
         self._in_result = False    # a result's frames are being read
+        self._batch_open = False   # a NEXT was sent and its BATCH_END not read yet
+        self._batch_wait_s = 0.0
         self.failures: list[tuple[int, str]] = []   # failed fragments seen while iterating
 
     def __repr__(self) -> str:
@@ -390,16 +392,16 @@ class Job:
 
     def items(self, timeout_s: float | None = None) -> Iterator[ResultItem]:
         """Every finished fragment (ok or failed) as it arrives, each once. ``timeout_s``:
-        raise :class:`BuyerTimeout` when nothing arrives for that long (None = wait)."""
+        raise :class:`BuyerTimeout` when nothing arrives for that long (None = wait).
+        Iteration can be stopped and resumed (call again) without losing anything."""
         conn = self._conn
+        waited_since = time.monotonic()
         while True:
             self._drain_current()
             self.ack()
-            if self._finished:
-                return
-            waited_since = time.monotonic()
-            got_any = False
-            while not got_any:
+            if not self._batch_open:
+                if self._finished:
+                    return
                 slice_ms = NEXT_SLICE_MS
                 if timeout_s is not None:
                     left = timeout_s - (time.monotonic() - waited_since)
@@ -407,27 +409,22 @@ class Job:
                         raise BuyerTimeout(f"no result of job {self.id} within {timeout_s:g} s")
                     slice_ms = max(1, min(slice_ms, int(left * 1000)))
                 conn.send(bp.encode(Req.NEXT, timeout_ms=slice_ms, max_results=NEXT_BATCH))
-                while True:
-                    msg = conn.recv(slice_ms / 1000.0 + REPLY_GRACE_S)
-                    if msg.type == Rep.BATCH_END:
-                        if msg["status"] == BatchStatus.FINISHED:
-                            self._finished = True
-                            got_any = True
-                        elif msg["status"] == BatchStatus.MORE:
-                            got_any = True
-                        break
-                    if msg.type != Rep.RESULT:
-                        conn.abort()
-                        raise BuyerApiError(f"protocol error: 0x{msg.type:02x} in an answer to NEXT")
-                    got_any = True
-                    item = self._result(msg)
-                    if not item.ok:
-                        self.failures.append((item.index, item.reason))
-                    yield item
-                    self._drain_current()
-                    self.ack()
-            if self._finished:
-                return
+                self._batch_open = True
+                self._batch_wait_s = slice_ms / 1000.0
+            msg = conn.recv(self._batch_wait_s + REPLY_GRACE_S)
+            if msg.type == Rep.BATCH_END:
+                self._batch_open = False
+                if msg["status"] == BatchStatus.FINISHED:
+                    self._finished = True
+                continue
+            if msg.type != Rep.RESULT:
+                conn.abort()
+                raise BuyerApiError(f"protocol error: 0x{msg.type:02x} in an answer to NEXT")
+            item = self._result(msg)
+            if not item.ok:
+                self.failures.append((item.index, item.reason))
+            yield item
+            waited_since = time.monotonic()
 
     def _result(self, head: bp.Message) -> ResultItem:
         seq, size = head["seq"], head["size"]

@@ -27,7 +27,15 @@ from typing import Any
 
 from .. import buyer_protocol as bp
 from ..buyer_protocol import BatchStatus, Err, Limits, Rep, Req
-from ..errors import ConfigError, ProtocolError, StoreError, UnknownJob, VersionMismatch
+from ..errors import (
+    ConfigError,
+    CpushareError,
+    ProtocolError,
+    SchedulingError,
+    StoreError,
+    UnknownJob,
+    VersionMismatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -444,6 +452,10 @@ class _Connection:
             raise _Refuse(Err.UNKNOWN_JOB, f"unknown job: {exc}") from None
         except StoreError as exc:
             raise _Refuse(Err.INTERNAL, f"the hub's store failed: {exc}") from None
+        except SchedulingError as exc:
+            raise _Refuse(Err.BAD_REQUEST, f"{req.name} refused: {exc}") from None
+        except CpushareError as exc:
+            raise _Refuse(Err.INTERNAL, f"{req.name} failed in the hub: {exc}") from None
 
     # ------------------------------------------------------------------ requests
     def on_hello(self, msg: bp.Message) -> None:
@@ -538,14 +550,8 @@ class _Connection:
             job_id = self.hub.submit_job(spec)
         except StoreError:
             raise
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, SchedulingError) as exc:
             raise _Refuse(Err.BAD_REQUEST, f"job refused: {exc}") from None
-        except Exception as exc:
-            from ..errors import SchedulingError
-
-            if isinstance(exc, SchedulingError):
-                raise _Refuse(Err.BAD_REQUEST, f"job refused: {exc}") from None
-            raise
         log.info("buyer connection %d submitted job %s (%d fragments)", self.cid, job_id, len(kw["fragments"]))
         self._follow(job_id, from_start=False, cursor=0)
         self.reply(Rep.SUBMITTED, job_id=job_id)

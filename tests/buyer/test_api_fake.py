@@ -392,3 +392,43 @@ def test_a_second_server_on_a_live_socket_is_refused_and_a_stale_one_replaced(fa
     (tmp_path / "plain").write_text("x")
     with pytest.raises(ConfigError, match="not a socket"):
         BuyerApiServer(fake_hub, str(tmp_path / "plain")).start()
+
+
+def test_iteration_can_stop_mid_batch_and_resume(fake_hub, fake_server):
+    with Client(fake_server.address) as c:
+        job = c.submit(PROGRAM, [bytes([i]) for i in range(10)])
+        for i in range(10):
+            fake_hub.finish(job.id, i, bytes([i]))
+        got = []
+        for index, _ in job.results(timeout_s=10):   # the first NEXT brings all 10 at once
+            got.append(index)
+            if len(got) == 3:
+                break
+        assert job.progress()["done"] == 10           # control calls work mid-batch
+        got += [i for i, _ in job.results(timeout_s=10)]
+        assert got == list(range(10))
+
+
+def test_c_client_over_tcp(fake_hub, short_tmp):
+    import subprocess
+
+    from cpushare_mq.hub.api import BuyerApiServer
+    from cpushare_mq.native import find_binary
+
+    from .fakehub import FakeSpec
+
+    srv = BuyerApiServer(fake_hub, "tcp://127.0.0.1:0", job_spec_factory=FakeSpec).start()
+    try:
+        prog, inp = short_tmp / "p", short_tmp / "in"
+        prog.write_bytes(PROGRAM)
+        inp.write_bytes(b"over tcp")
+        threading.Timer(0.2, lambda: fake_hub.echo_all("job-1")).start()
+        r = subprocess.run([str(find_binary("buyer-test")), "-a", srv.address, "-o", str(short_tmp), str(prog), str(inp)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "result 0 ok 8" in r.stdout and (short_tmp / "0.out").read_bytes() == b"over tcp"
+        bad = subprocess.run([str(find_binary("buyer-test")), "-a", "tcp://127.0.0.1", str(prog)],
+                             capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 1 and "expected tcp://HOST:PORT" in bad.stderr
+    finally:
+        srv.stop()

@@ -202,3 +202,33 @@ def test_truncated_and_huge_frames_on_the_real_hub(real_hub):
     huge = hello_frame() + (1 << 31).to_bytes(4, "little") + bytes([Req.FRAGMENTS])
     frames, closed = raw_exchange(real_hub.api_address, huge)
     assert closed and frames[-1]["code"] == Err.TOO_LARGE
+
+
+def test_consumption_survives_a_hub_restart(short_tmp, echo_elf):
+    from cpushare_mq.hub.server import Hub
+
+    from .conftest import start_worker, stop_process
+
+    db = short_tmp / "hub.db"
+    hub = Hub(db, bind="tcp://127.0.0.1:0").start()
+    w = start_worker(hub.worker_endpoint, short_tmp / "cache")
+    try:
+        with client_for(hub) as c:
+            job = c.submit(echo_elf, [f"{i}".encode() for i in range(8)])
+            job.wait(timeout_s=60)
+            consumed = []
+            for index, _ in job.results(timeout_s=30):
+                consumed.append(index)
+                if len(consumed) == 3:
+                    break
+    finally:
+        stop_process(w)
+        hub.close()
+    hub = Hub(db, bind="tcp://127.0.0.1:0").start()   # same database, new process state
+    try:
+        with client_for(hub) as c:
+            rest = dict(c.attach(job.id).results(timeout_s=30))
+        assert sorted(rest) == sorted(set(range(8)) - set(consumed))
+        assert all(rest[i] == f"{i}".encode() for i in rest)
+    finally:
+        hub.close()
