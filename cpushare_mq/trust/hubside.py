@@ -1,0 +1,205 @@
+"""The trust layer's side of the hub, in one object the hub's I/O shell calls at a few points.
+
+:class:`HubTrust` owns the hub's CURVE keys and ZAP handler, the ban/allow policy, the
+reputation book and its ledger, and the per-worker rate limiter. The hub calls:
+
+* :meth:`secure_socket` before binding its ROUTER (CURVE + ZAP unless ``insecure``);
+* :meth:`check_hello` on every HELLO (refuse banned / not allow-listed / malformed keys);
+* :meth:`check_result` on every ok RESULT_END (the signature must verify);
+* :meth:`allow_message` per message (rate limit);
+* :meth:`wants_spot_check` for a first result of a fragment without redundancy;
+* :meth:`on_fragment_done` / :meth:`on_job_closed` after each commit; it returns the keys
+  to ban now (the hub drops their sessions);
+* :meth:`flush` once per loop turn, :meth:`close` at the end.
+
+Nothing here touches the hub's scheduler or store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Iterable
+from pathlib import Path
+
+import zmq
+
+from ..outcome import Outcome
+from .errors import BadSignature, BadWorkerKey
+from .keys import CurveKeyPair, WorkerKey, ensure_hub_keys, parse_worker_key
+from .ledger import TrustLedger
+from .ratelimit import RateLimiter
+from .reputation import Banned, ReputationBook, Reverify, Struck, TrustPolicy
+from .signing import verify_result
+from .zap import KeyPolicy, ZapHandler, default_ban_file, make_curve_server, read_key_list
+
+log = logging.getLogger(__name__)
+
+__all__ = ["HubTrust", "default_keys_dir"]
+
+
+def default_keys_dir(db_path: str | os.PathLike) -> Path:
+    """The hub's keys directory beside its database: ``hub.db`` -> ``hub.keys/``."""
+    p = Path(db_path)
+    return p.with_name(p.stem + ".keys")
+
+
+class HubTrust:
+    def __init__(self, db_path: str | os.PathLike, *, insecure: bool = False,
+                 keys_dir: str | os.PathLike | None = None,
+                 allow_workers: str | os.PathLike | None = None,
+                 policy: TrustPolicy | None = None, require_signatures: bool | None = None,
+                 rate_per_s: float = 5000.0, burst: float = 10000.0, seed: int | None = None):
+        self.insecure = insecure
+        self.keys_dir = Path(keys_dir) if keys_dir else default_keys_dir(db_path)
+        # signatures are required whenever a worker announces a key; a worker without one
+        # is only admitted on an insecure hub (tests, trusted LANs)
+        self.require_signatures = (not insecure) if require_signatures is None else require_signatures
+        self.keypair: CurveKeyPair | None = None
+        self.keys_created = False
+        self.ledger = TrustLedger(f"{os.fspath(db_path)}.trust")
+        self.book = ReputationBook(policy, rng=random.Random(seed),
+                                   records=self.ledger.load_records())
+        allow = read_key_list(allow_workers) if allow_workers else None
+        ban_file = default_ban_file(self.keys_dir) if not insecure else None
+        self.policy = KeyPolicy(allow, [r.key for r in self.book.records() if r.banned],
+                                ban_file=ban_file)
+        self.zap: ZapHandler | None = None
+        self.limiter = RateLimiter(rate_per_s, burst)
+        self._parsed: dict[str, WorkerKey] = {}
+        self.verified = 0
+        self.rejected = 0
+
+    @property
+    def public_key(self) -> str | None:
+        return self.keypair.public.decode() if self.keypair else None
+
+    # -- socket -------------------------------------------------------------------------
+    def secure_socket(self, ctx: zmq.Context, sock: zmq.Socket) -> None:
+        """CURVE server + ZAP on ``sock`` (before bind); nothing when insecure."""
+        if self.insecure:
+            return
+        self.keypair, self.keys_created = ensure_hub_keys(self.keys_dir)
+        self.zap = ZapHandler(ctx, self.policy).start()
+        make_curve_server(sock, self.keypair)
+
+    def close(self) -> None:
+        """Stop the ZAP handler (before the context terminates) and flush the ledger."""
+        if self.zap is not None:
+            self.zap.stop()
+            self.zap = None
+        self.flush()
+
+    def shutdown(self) -> None:
+        self.close()
+        self.ledger.close()
+
+    # -- per message ----------------------------------------------------------------------
+    def allow_message(self, peer: bytes, now_s: float) -> bool:
+        return self.limiter.allow(peer, now_s)
+
+    def _key(self, worker_key: str) -> WorkerKey:
+        k = self._parsed.get(worker_key)
+        if k is None:
+            k = parse_worker_key(worker_key)
+            if len(self._parsed) > 100_000:
+                self._parsed.clear()
+            self._parsed[worker_key] = k
+        return k
+
+    def check_hello(self, worker_key: str) -> str | None:
+        """None if this worker may join, else the reason to refuse it."""
+        if not worker_key:
+            if self.require_signatures:
+                return "this hub requires a worker key (HELLO.worker_key) and signed results"
+            if not self.policy.allow_any:
+                return "this hub only admits allow-listed worker keys"
+            return None
+        try:
+            key = self._key(worker_key)
+        except BadWorkerKey as exc:
+            return str(exc)
+        if self.book.is_banned(worker_key):
+            return "this worker key is banned"
+        ok, why = self.policy.admits(key.curve_public.decode())
+        return None if ok else why
+
+    def check_result(self, worker_key: str, fragment_id: int, attempt: int, sha256: str,
+                     outcome: Outcome | str, signature: str) -> str:
+        """"" if the result's signature is acceptable (then it is kept in the ledger), else
+        why the result must be rejected."""
+        if not worker_key:
+            if self.require_signatures:
+                return "result from a worker without a key"
+            return ""
+        if not signature and not self.require_signatures:
+            return ""
+        try:
+            verify_result(self._key(worker_key).sign_public, signature, fragment_id, attempt,
+                          sha256, outcome)
+        except (BadSignature, BadWorkerKey) as exc:
+            self.rejected += 1
+            return f"bad result signature: {exc}"
+        self.verified += 1
+        self.ledger.add_signature(fragment_id, attempt, worker_key, sha256,
+                                  Outcome(outcome).value, signature)
+        return ""
+
+    # -- reputation -----------------------------------------------------------------------
+    def wants_spot_check(self, worker_key: str, fragment_id: int, job_id: str, now_s: float) -> bool:
+        """For the first result of a fragment without redundancy: re-run it elsewhere first?"""
+        if not worker_key:
+            return False
+        return self.book.on_accepted(worker_key, fragment_id, job_id, now_s)
+
+    def on_fragment_done(self, fragment_id: int, winner_sha256: str,
+                         votes: Iterable[tuple[str, str]], now_s: float) -> list[str]:
+        """A fragment was accepted; ``votes`` are (worker_key, sha256) of every result counted.
+        Returns worker keys banned by this verdict."""
+        votes = [(k, s) for k, s in votes if k and not k.startswith("session:")]
+        if len({k for k, _ in votes}) < 2:
+            return []
+        agreed = [k for k, s in votes if s == winner_sha256]
+        disagreed = [(k, s) for k, s in votes if s != winner_sha256]
+        actions = self.book.on_verdict(fragment_id, agreed, [k for k, _ in disagreed], now_s)
+        for k, s in disagreed:
+            self.ledger.add_strike(k, fragment_id, s, winner_sha256)
+        return self._apply(actions)
+
+    def on_job_closed(self, job_id: str) -> None:
+        self.book.on_job_closed(job_id)
+
+    def ban(self, worker_key: str, reason: str, now_s: float = 0.0) -> list[str]:
+        return self._apply(self.book.ban(worker_key, reason, now_s))
+
+    def _apply(self, actions: list) -> list[str]:
+        banned: list[str] = []
+        for a in actions:
+            if isinstance(a, Struck):
+                log.warning("worker key %s disagreed with the majority on fragment %d "
+                            "(%d strikes)", a.worker_key[:16], a.fragment_id, a.strikes)
+            elif isinstance(a, Banned):
+                log.warning("worker key %s banned: %s", a.worker_key[:16], a.reason)
+                try:
+                    self.policy.ban(a.worker_key, a.reason)
+                except Exception as exc:  # noqa: BLE001 - a key list write must not stop the hub
+                    log.error("cannot record the ban of %s: %s", a.worker_key[:16], exc)
+                banned.append(a.worker_key)
+            elif isinstance(a, Reverify):
+                # Re-running accepted results needs scheduler support; until then the
+                # fragments are listed for the buyer (cpushare status / the log).
+                log.warning("worker key %s was caught: %d accepted, unverified results of open "
+                            "jobs should be re-verified: %s", a.worker_key[:16], len(a.fragments),
+                            ", ".join(f"{j}:{f}" for j, f in a.fragments[:20]))
+        return banned
+
+    def flush(self) -> None:
+        self.ledger.put_records(self.book.take_dirty())
+        self.ledger.flush()
+
+    def reputation(self, worker_key: str) -> dict:
+        """For ``status()``: tier, verified results, strikes, banned."""
+        if not worker_key or worker_key.startswith("session:"):
+            return {"tier": "unknown"}
+        return self.book.summary(worker_key)

@@ -1,0 +1,76 @@
+"""The trust layer's side of the worker: its identity, CURVE on its socket, signed results.
+
+:class:`WorkerTrust` is built by the worker CLI from ``--config-dir`` / ``--hub-key`` /
+``--insecure`` and used by the agent at three points: ``hello_key`` (HELLO.worker_key),
+:meth:`secure_socket` (before connect) and :meth:`sign_result_end` (every RESULT_END body).
+
+Test hook: with the environment variable ``CPUSHARE_TEST_CHEAT=1`` a worker replaces every
+result with wrong bytes (:func:`cheat_bytes`), so tests can show that cheaters are caught.
+It is read once at start and logged loudly; never set it on a real seller's machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import zmq
+
+from .keys import WorkerIdentity, load_or_create_worker_identity, read_public_key
+from .signing import ResultSigner
+from .zap import make_curve_client
+
+log = logging.getLogger(__name__)
+
+__all__ = ["WorkerTrust", "CHEAT_ENV", "cheating_enabled", "cheat_bytes"]
+
+CHEAT_ENV = "CPUSHARE_TEST_CHEAT"
+
+
+def cheating_enabled() -> bool:
+    on = os.environ.get(CHEAT_ENV, "") not in ("", "0")
+    if on:
+        log.warning("%s is set: this worker returns WRONG results (test hook)", CHEAT_ENV)
+    return on
+
+
+def cheat_bytes(data: bytes) -> bytes:
+    """Wrong bytes of the same length (a plausible-looking forgery)."""
+    if not data:
+        return b"\x00"
+    return bytes(b ^ 0x5A for b in data)
+
+
+@dataclass
+class WorkerTrust:
+    identity: WorkerIdentity
+    hub_public: bytes | None         # None = plain TCP (--insecure or a local endpoint)
+    created: bool = False
+
+    @classmethod
+    def load(cls, config_dir: str | os.PathLike | None, hub_key: str | None) -> WorkerTrust:
+        """The identity from ``config_dir`` (created on first start) and the hub's public key
+        from ``--hub-key`` (a key or a file; None for plain TCP)."""
+        ident, created = load_or_create_worker_identity(Path(config_dir) if config_dir else None)
+        pub = read_public_key(hub_key) if hub_key else None
+        return cls(ident, pub, created)
+
+    def __post_init__(self) -> None:
+        self._signer = ResultSigner(self.identity.signing_key)
+
+    @property
+    def hello_key(self) -> str:
+        return self.identity.worker_key
+
+    def secure_socket(self, sock: zmq.Socket) -> None:
+        if self.hub_public is not None:
+            make_curve_client(sock, self.identity.curve, self.hub_public)
+
+    def sign_result_end(self, body: dict) -> None:
+        """Add ``signature`` to a RESULT_END body (fragment_id, attempt, sha256, outcome)."""
+        outcome = body["outcome"]
+        name = outcome.outcome if hasattr(outcome, "outcome") else outcome["outcome"]
+        body["signature"] = self._signer.sign(body["fragment_id"], body["attempt"],
+                                              body["sha256"], name)
