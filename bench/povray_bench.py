@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""POV-Ray renderer benchmarks (issue 7). Rerun with:
+
+    .venv/bin/python bench/povray_bench.py              # everything (~2 min on 2 cores)
+    .venv/bin/python bench/povray_bench.py --only single
+    .venv/bin/python bench/povray_bench.py --only parallel --size 1280x960
+
+single:   heavy.pov at 2560x1920, one thread: our native povray-render against POV-Ray 3.7
+          (`povray +Iheavy.pov +Oout.png +FN +W2560 +H1920 -D -A +WT1`), both in the same
+          run, best of --rounds. Compared on POV-Ray's "Trace Time" (ours: render time,
+          without parsing or PNG writing) and on wall time of the whole command.
+parallel: the same frame distributed through an embedded hub to 1 and 2 local workers
+          (cpushare-worker subprocesses, real sandbox): parallel efficiency
+          T(1 worker) / (2 * T(2 workers)) and the overhead of 1 worker against the native
+          single-process render.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from cpushare_mq.native import find_binary  # noqa: E402
+from cpushare_mq.povray.image import read_png  # noqa: E402
+
+SCENE = ROOT / "tests" / "data" / "scenes" / "heavy.pov"
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, str, str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{proc.stderr}")
+    return wall, proc.stdout, proc.stderr
+
+
+def ours_native(w: int, h: int, out: Path) -> tuple[float, float]:
+    wall, _, err = timed([str(find_binary("povray-render")), str(SCENE), "-W", str(w), "-H",
+                          str(h), "-o", str(out)])
+    m = re.search(r"render ([0-9.]+) s", err)
+    return wall, float(m[1])
+
+
+def povray(w: int, h: int, tmp: Path) -> tuple[float, float]:
+    shutil.copy(SCENE, tmp / "heavy.pov")
+    wall, out, err = timed(["povray", "+Iheavy.pov", "+Opov.png", "+FN", f"+W{w}", f"+H{h}",
+                            "-D", "-A", "+WT1"], cwd=tmp)
+    m = re.search(r"Trace Time:.*\(([0-9.]+) seconds\)", out + err)
+    return wall, float(m[1])
+
+
+def bench_single(args, tmp: Path) -> None:
+    w, h = args.width, args.height
+    if shutil.which("povray") is None:
+        raise SystemExit("POV-Ray is not installed: apt-get install -y povray")
+    ours, theirs = [], []
+    for _ in range(args.rounds):
+        ours.append(ours_native(w, h, tmp / "ours.png"))
+        theirs.append(povray(w, h, tmp))
+    o_wall = min(x[0] for x in ours)
+    o_render = min(x[1] for x in ours)
+    p_wall = min(x[0] for x in theirs)
+    p_trace = min(x[1] for x in theirs)
+    print(f"single thread, heavy.pov {w}x{h}, best of {args.rounds}")
+    print(f"  ours   : render {o_render:.3f} s, wall {o_wall:.3f} s")
+    print(f"  POV-Ray: trace  {p_trace:.3f} s, wall {p_wall:.3f} s")
+    print(f"  ratio  : {o_render / p_trace:.2f}x POV-Ray's trace time, "
+          f"{o_wall / p_wall:.2f}x its wall time (goal <= 0.80x)")
+
+
+def distributed(n_workers: int, w: int, h: int, tile: int, tmp: Path) -> float:
+    """Wall time of povray-server against a warm embedded hub with n local workers."""
+    from cpushare_mq.hub.server import Hub, HubConfig
+    from cpushare_mq.povray.cli import _worker_cmd, stop_processes
+
+    d = Path(tempfile.mkdtemp(dir=tmp))
+    hub = Hub(d / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
+              insecure=True)
+    hub.start()
+    workers = []
+    try:
+        for i in range(n_workers):
+            (d / f"w{i}").mkdir()
+            workers.append(subprocess.Popen(_worker_cmd(hub.worker_endpoint, d / f"w{i}"),
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        # warm-up: workers connect and cache the program and the scene
+        timed([str(find_binary("povray-server")), str(SCENE), "-W", "64", "-H", "48", "-o",
+               str(d / "warm.png"), "--hub", str(hub.api_address), "--tile", "8"])
+        _, out, _ = timed([str(find_binary("povray-server")), str(SCENE), "-W", str(w), "-H",
+                           str(h), "-o", str(d / "dist.png"), "--hub", str(hub.api_address),
+                           "--tile", str(tile)])
+        t = float(re.search(r"wall time:\s+([0-9.]+) s", out)[1])
+        native = d / "native.png"
+        ours_native(w, h, native)
+        if read_png(d / "dist.png").rgb != read_png(native).rgb:
+            raise SystemExit("distributed image differs from the native render!")
+        return t
+    finally:
+        stop_processes(workers)
+        hub.stop()
+
+
+def bench_parallel(args, tmp: Path) -> None:
+    w, h = args.width, args.height
+    native = min(ours_native(w, h, tmp / "n.png")[0] for _ in range(args.rounds))
+    t1 = min(distributed(1, w, h, args.tile, tmp) for _ in range(args.rounds))
+    t2 = min(distributed(2, w, h, args.tile, tmp) for _ in range(args.rounds))
+    print(f"distributed, heavy.pov {w}x{h}, tile {args.tile}, best of {args.rounds} "
+          "(images byte-identical to native)")
+    print(f"  native single process (wall): {native:.3f} s")
+    print(f"  1 worker : {t1:.3f} s  -> overhead {100 * (t1 / native - 1):+.1f} % vs native "
+          "(goal <= 5 %)")
+    print(f"  2 workers: {t2:.3f} s  -> speed-up {t1 / t2:.2f}, efficiency "
+          f"{100 * t1 / (2 * t2):.1f} % of linear (goal >= 90 %)")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", choices=["single", "parallel"])
+    p.add_argument("--size", default="2560x1920", help="WxH (default 2560x1920)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--tile", type=int, default=64)
+    args = p.parse_args()
+    args.width, args.height = map(int, args.size.split("x"))
+    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, "
+          f"python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        if args.only in (None, "single"):
+            bench_single(args, tmp)
+        if args.only in (None, "parallel"):
+            bench_parallel(args, tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
