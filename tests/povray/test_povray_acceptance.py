@@ -17,12 +17,17 @@ def test_native_render_matches_povray(render_bin, scenes, tmp_path, name):
     assert cmp.max_diff <= 2, cmp.summary()
 
 
-def test_demo_scene_matches_povray(render_bin, scenes, tmp_path):
-    """examples/demo.pov exercises the whole subset (declared textures and finishes,
-    unions, rotate, non-uniform scale, cylinders, checker scale, reflection); its reference
-    is POV-Ray 3.7's render at 320x240 (+FN -A +WT1)."""
-    demo = scenes.parent.parent.parent / "examples" / "demo.pov"
-    img = render(render_bin, demo, tmp_path / "demo.png", 320, 240)
-    cmp = compare(img, read_png(scenes / "ref" / "demo_320x240.png"))
+@pytest.mark.parametrize("name", ["demo", "features"])
+def test_whole_subset_matches_povray(render_bin, scenes, tmp_path, name):
+    """examples/demo.pov and features.pov exercise the whole subset (declared textures and
+    finishes, nested unions, rotate, non-uniform scale, cylinders with caps, checker
+    transforms, colour ambient/reflection, brilliance, roughness, camera right/up/sky);
+    their references are POV-Ray 3.7's renders at 320x240 (+FN -A +WT1)."""
+    if name == "demo":
+        scene = scenes.parent.parent.parent / "examples" / "demo.pov"
+    else:
+        scene = scenes / "features.pov"
+    img = render(render_bin, scene, tmp_path / f"{name}.png", 320, 240)
+    cmp = compare(img, read_png(scenes / "ref" / f"{name}_320x240.png"))
     assert cmp.psnr_db >= 50.0, cmp.summary()
     assert cmp.max_diff <= 2, cmp.summary()
