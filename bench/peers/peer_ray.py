@@ -1,0 +1,84 @@
+"""Ray at its defaults: ray.init(num_cpus=2). Run with bench/.venv-peers/bin/python."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+import time
+
+import common as C
+import ray
+
+
+@ray.remote
+def tiny(data: bytes) -> bytes:
+    return C.tiny_task(data)
+
+
+@ray.remote
+def spin(iters: int) -> bytes:
+    return C.run_spin_native(iters)
+
+
+@ray.remote
+def long_task(marker_dir: str, duration_s: float) -> int:
+    return C.long_task(marker_dir, duration_s)
+
+
+def bench_tiny(n: int) -> dict:
+    ray.get([tiny.remote(x) for x in C.tiny_inputs(200)])  # warm the worker pool
+    inputs = C.tiny_inputs(n)
+    t0 = time.perf_counter()
+    out = ray.get([tiny.remote(x) for x in inputs])
+    dt = time.perf_counter() - t0
+    if out != inputs:
+        raise RuntimeError("wrong results")
+    return {"tasks": n, "seconds": round(dt, 3), "tasks_per_s": round(n / dt, 1)}
+
+
+def bench_cpu(n: int, iters: int) -> dict:
+    t1 = C.single_run_s(iters)
+    ray.get(spin.remote(1000))
+    t0 = time.perf_counter()
+    out = ray.get([spin.remote(iters) for _ in range(n)])
+    dt = time.perf_counter() - t0
+    if len(set(out)) != 1:
+        raise RuntimeError("results differ")
+    ideal = n * t1 / 2
+    return {"tasks": n, "single_run_s": round(t1, 3), "ideal_s": round(ideal, 3),
+            "seconds": round(dt, 3), "efficiency": round(ideal / dt, 3)}
+
+
+def bench_failure(sig: int, cap_s: float) -> dict:
+    marker = tempfile.mkdtemp(prefix="ray-fail-")
+    ref = long_task.remote(marker, 3 * cap_s)
+    _, pid = C.wait_first_start(marker, 60)
+    res = C.measure_reassignment(marker, pid, sig, cap_s)
+    C.resume(pid)
+    ray.cancel(ref, force=True)
+    return res
+
+
+def main() -> None:
+    a = C.parse_args()
+    C.ensure_spin()
+    parts = a.parts.split(",")
+    r = {"system": "ray", "version": ray.__version__}
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        if "tiny" in parts:
+            C.run_part(r, "tiny", bench_tiny, a.tiny_n)
+        if "cpu" in parts:
+            C.run_part(r, "cpu", bench_cpu, a.cpu_tasks, a.cpu_iters)
+        if "kill" in parts:
+            C.run_part(r, "kill", bench_failure, signal.SIGKILL, a.cap_s)
+        if "stop" in parts:
+            C.run_part(r, "stop", bench_failure, signal.SIGSTOP, a.cap_s)
+    finally:
+        ray.shutdown()
+    C.emit(r)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
