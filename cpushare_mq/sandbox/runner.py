@@ -515,15 +515,15 @@ class Sandbox:
             collected = bytearray() if on_chunk is None else None
             deliver = collected.extend if collected is not None else on_chunk
             payload = frame_header("F", len(fragment)) + bytes(fragment)
+            if self._proc is not None:
+                stray = self._check_between_fragments()
+                if stray is not None:
+                    return stray
             fresh = self._ensure_process()
             if isinstance(fresh, OutcomeRecord):
                 return fresh
             if fresh:
                 payload = self._shared_frame + payload
-            else:
-                stray = self._check_between_fragments()
-                if stray is not None:
-                    return stray
             rec = self._run_fragment(payload, deliver)
             if rec.ok and collected is not None:
                 self.last_output = bytes(collected)
@@ -574,15 +574,12 @@ class Sandbox:
             chunk = os.read(proc.stdout_fd, READ_CHUNK_BYTES)
         except OSError:
             chunk = b""
+        self._drop_process()
         if chunk:
-            proc.kill()
-            self._drop_process()
             return OutcomeRecord(Outcome.PROTOCOL_ERROR,
                                  message=f"{len(chunk)} bytes of output between fragments "
                                          "(output for a fragment never sent)")
-        self._drop_process()   # it ended after its last fragment: start afresh
-        fresh = self._ensure_process()
-        return fresh if isinstance(fresh, OutcomeRecord) else None
+        return None   # it ended after its last fragment: the caller starts afresh
 
     def _run_fragment(self, payload: bytes, deliver: OnChunk) -> OutcomeRecord:
         proc = self._proc

@@ -1,0 +1,227 @@
+"""The runner: warm reuse, restarts, streaming, limits per fragment, pause/resume, close."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cpushare_mq.errors import ConfigError, SandboxClosed
+from cpushare_mq.outcome import Outcome
+from cpushare_mq.sandbox import Limits, Sandbox, run_raw
+
+
+def fnv1a64(data: bytes) -> str:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & (2**64 - 1)
+    return f"{h:016x}"
+
+
+def proc_state(pid: int) -> str:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2]
+
+
+@pytest.fixture(scope="module")
+def warm_echo():
+    from cpushare_mq.native import find_binary
+    sb = Sandbox(find_binary("examples/echo.elf"), limits=Limits(cpu_s=5, wall_s=30))
+    yield sb
+    sb.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=70_000), max_size=4))
+def test_warm_echo_returns_every_fragment_in_one_process(warm_echo, fragments):
+    for frag in fragments:
+        rec = warm_echo.run(frag)
+        assert rec.ok, rec
+        assert warm_echo.last_output == frag
+        assert rec.output_bytes == len(frag)
+    assert warm_echo.processes_started <= 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shared=st.binary(max_size=5000), fragments=st.lists(st.binary(max_size=3000), min_size=1, max_size=3))
+def test_checksum_matches_fnv1a_of_shared_plus_fragment(checksum_elf, shared, fragments):
+    with Sandbox(checksum_elf, shared) as sb:
+        for frag in fragments:
+            assert sb.run(frag).ok
+            assert sb.last_output.decode() == fnv1a64(shared + frag)
+
+
+def test_program_given_as_bytes(echo_elf):
+    with Sandbox(echo_elf.read_bytes()) as sb:
+        assert sb.run(b"from memory").ok and sb.last_output == b"from memory"
+
+
+def test_shared_input_of_several_megabytes(abi_hostile_elf):
+    shared = os.urandom(5 << 20)
+    with Sandbox(abi_hostile_elf, shared) as sb:
+        assert sb.run(b"s").ok and sb.last_output == shared
+        assert sb.run(b"s").ok and sb.last_output == shared
+
+
+def test_a_fresh_process_after_a_failure(abi_hostile_elf, quick):
+    with Sandbox(abi_hostile_elf, b"shared!", quick) as sb:
+        assert sb.run(b"n1").ok
+        first = sb.pid
+        assert sb.run(b"x").outcome is Outcome.EXIT_CODE
+        assert sb.pid is None
+        assert sb.run(b"s").ok and sb.last_output == b"shared!"   # new process got 'S' again
+        assert sb.pid != first and sb.processes_started == 2
+
+
+def test_a_process_that_exits_between_fragments_is_replaced(abi_hostile_elf, quick):
+    with Sandbox(abi_hostile_elf, limits=quick) as sb:
+        assert sb.run(b"k").ok and sb.last_output == b"k"
+        deadline = time.monotonic() + 10
+        while sb.pid is not None and proc_state(sb.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sb.run(b"n again").ok and sb.last_output == b"n again"
+        assert sb.processes_started == 2
+
+
+def test_results_stream_in_chunks_while_the_program_runs(abi_hostile_elf):
+    limits = Limits(cpu_s=10, wall_s=30, max_output_bytes=4 << 20)
+    calls: list[tuple[int, str]] = []
+    with Sandbox(abi_hostile_elf, limits=limits) as sb:
+        def on_chunk(b: bytes) -> None:
+            calls.append((len(b), proc_state(sb.pid)))
+        rec = sb.run(b"o", on_chunk=on_chunk)
+    assert rec.outcome is Outcome.OUTPUT_LIMIT
+    assert len(calls) > 10 and sum(n for n, _ in calls) <= 4 << 20
+    assert calls[0][1] != "Z"    # the first bytes came while the program was still running
+
+
+def test_cpu_limit_is_per_fragment_in_a_warm_process(abi_hostile_elf):
+    limits = Limits(cpu_s=1.0, wall_s=60)
+    burn = b"c" + bytes([8])
+    with Sandbox(abi_hostile_elf, limits=limits) as sb:
+        first = sb.run(burn)
+        assert first.ok and first.cpu_s > 0
+        reps = max(2, int(1.5 / max(first.cpu_s, 0.01)) + 1)   # together well over 1 CPU s
+        total = first.cpu_s
+        for _ in range(reps):
+            rec = sb.run(burn)
+            assert rec.ok, rec
+            total += rec.cpu_s
+        assert total > limits.cpu_s and sb.processes_started == 1
+        rec = sb.run(b"l")
+        assert rec.outcome is Outcome.CPU_LIMIT and 0.9 <= rec.cpu_s < 3, rec
+
+
+def test_peak_memory_is_reported(abi_hostile_elf):
+    with Sandbox(abi_hostile_elf) as sb:
+        rec = sb.run(b"m" + bytes([50]))
+    assert rec.ok and rec.peak_memory_bytes >= 50 << 20, rec
+
+
+def test_memory_cap_applies_to_the_programs_bss(abi_hostile_elf):
+    # abi_hostile uses the runtime: 2 x 64 MiB of bss
+    with Sandbox(abi_hostile_elf, limits=Limits(max_memory_bytes=100 << 20)) as sb:
+        rec = sb.run(b"n")
+    assert rec.outcome is Outcome.BAD_PROGRAM and "over the cap" in rec.message
+
+
+def test_pause_stops_the_process_and_its_wall_clock(abi_hostile_elf):
+    limits = Limits(cpu_s=20, wall_s=1.5)
+    with Sandbox(abi_hostile_elf, limits=limits) as sb:
+        assert sb.run(b"n").ok
+        result = {}
+        t = threading.Thread(target=lambda: result.update(rec=sb.run(b"c" + bytes([20]))))
+        t0 = time.monotonic()
+        sb.pause()
+        t.start()
+        time.sleep(0.2)
+        assert proc_state(sb.pid) == "T"
+        time.sleep(1.8)          # longer than wall_s: paused time must not count
+        assert t.is_alive()
+        sb.resume()
+        t.join(30)
+        elapsed = time.monotonic() - t0
+    rec = result["rec"]
+    assert rec.ok, rec
+    assert rec.wall_s < elapsed - 1.5
+
+
+def test_pause_and_resume_from_another_thread_never_break_results(echo_elf):
+    stop = threading.Event()
+    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30)) as sb:
+        def flip() -> None:
+            while not stop.is_set():
+                sb.pause()
+                time.sleep(0.001)
+                sb.resume()
+                time.sleep(0.003)
+        t = threading.Thread(target=flip)
+        t.start()
+        try:
+            for i in range(200):
+                rec = sb.run(b"%d" % i)
+                assert rec.ok and sb.last_output == b"%d" % i
+        finally:
+            stop.set()
+            t.join()
+        assert sb.processes_started == 1
+
+
+def test_close_from_another_thread_aborts_a_running_fragment(abi_hostile_elf):
+    sb = Sandbox(abi_hostile_elf, limits=Limits(cpu_s=30, wall_s=30))
+    assert sb.run(b"n").ok
+    pid = sb.pid
+    errors = []
+
+    def runner() -> None:
+        try:
+            sb.run(b"l")
+        except SandboxClosed as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=runner)
+    t.start()
+    time.sleep(0.2)
+    sb.close()
+    t.join(10)
+    assert not t.is_alive() and len(errors) == 1
+    assert not Path(f"/proc/{pid}").exists()
+    sb.close()   # idempotent
+    with pytest.raises(SandboxClosed):
+        sb.run(b"n")
+
+
+def test_close_of_a_paused_sandbox(echo_elf):
+    sb = Sandbox(echo_elf)
+    assert sb.run(b"x").ok
+    pid = sb.pid
+    sb.pause()
+    sb.close()
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def test_run_raw_collects_or_streams(echo_elf, hostile_elf, quick):
+    rec, out = run_raw(hostile_elf, b"ok", quick)
+    assert rec.ok and out == b"fine"
+    seen: list[bytes] = []
+    rec, out = run_raw(hostile_elf, b"ok", quick, on_chunk=seen.append)
+    assert rec.ok and out is None and seen == [b"fine"]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"cpu_s": 0}, {"cpu_s": -1}, {"wall_s": float("nan")}, {"wall_s": float("inf")},
+    {"max_output_bytes": 0}, {"max_memory_bytes": 1.5}, {"cpu_s": True},
+])
+def test_bad_limits_are_config_errors(kwargs):
+    with pytest.raises(ConfigError, match=next(iter(kwargs))):
+        Limits(**kwargs)
+
+
+def test_cpu_backstop_leaves_room_for_several_fragments():
+    assert Limits(cpu_s=60).cpu_backstop_s == 240
+    assert Limits(cpu_s=0.3).cpu_backstop_s == 6
