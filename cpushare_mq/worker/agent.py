@@ -275,6 +275,7 @@ class WorkerAgent:
             return
         self.fetched_blobs += 1
         self.fetched_bytes += len(data)
+        log.info("fetched blob %s (%d bytes) from the hub", sha[:16], len(data))
         self._memo_put(sha, data)
         self._do(self.core.blob_available(sha, now))
 

@@ -80,8 +80,16 @@ class FakeHub(threading.Thread):
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
-        if endpoint:
-            self.sock.bind(endpoint)
+        if endpoint:   # rebinding a port just closed: ZeroMQ releases it asynchronously
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    self.sock.bind(endpoint)
+                    break
+                except zmq.ZMQError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
         else:
             port = self.sock.bind_to_random_port("tcp://127.0.0.1")
             endpoint = f"tcp://127.0.0.1:{port}"
