@@ -130,7 +130,8 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
             elif line.strip():
-                progress.close() if progress.tty else None
+                if progress.tty:
+                    progress.close()  # end the bar's line before relaying a message
                 sys.stderr.write(line)
         rc = proc.wait()
     except BaseException:

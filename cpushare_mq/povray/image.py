@@ -137,7 +137,7 @@ def _check_same_size(a: Image, b: Image) -> None:
 def max_difference(a: Image, b: Image) -> int:
     """Largest absolute difference of any channel of any pixel (0..255)."""
     _check_same_size(a, b)
-    return max((abs(x - y) for x, y in zip(a.rgb, b.rgb)), default=0)
+    return max((abs(x - y) for x, y in zip(a.rgb, b.rgb, strict=True)), default=0)
 
 
 def psnr(a: Image, b: Image) -> float:
@@ -145,7 +145,7 @@ def psnr(a: Image, b: Image) -> float:
     _check_same_size(a, b)
     if not a.rgb:
         return math.inf
-    sq = sum((x - y) * (x - y) for x, y in zip(a.rgb, b.rgb))
+    sq = sum((x - y) * (x - y) for x, y in zip(a.rgb, b.rgb, strict=True))
     if sq == 0:
         return math.inf
     mse = sq / len(a.rgb)

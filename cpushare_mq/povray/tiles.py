@@ -46,7 +46,7 @@ class Tile:
             raise TileError(f"tile {self} reaches outside the {self.width}x{self.height} image")
 
     @classmethod
-    def decode(cls, data: bytes) -> "Tile":
+    def decode(cls, data: bytes) -> Tile:
         if len(data) != TILE_BYTES:
             raise TileError(f"a tile is {TILE_BYTES} bytes, got {len(data)}")
         if data[:4] != TILE_MAGIC:

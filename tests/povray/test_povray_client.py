@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 from conftest import render
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cpushare_mq.povray.tiles import Tile, cut_tiles, frame, paste, split_frames
 
@@ -52,7 +54,7 @@ def test_client_tiles_equal_native_render(client_elf, medium_scene, tile_size):
     res = results(frames)
     assert len(res) == len(tiles)
     canvas = bytearray(img.width * img.height * 3)
-    for tile, (kind, rows) in zip(tiles, res):
+    for tile, (kind, rows) in zip(tiles, res, strict=True):
         assert kind == "E"
         assert len(rows) == tile.h  # one 'D' frame per row
         assert all(len(r) == tile.w * 3 for r in rows)
@@ -107,3 +109,27 @@ def test_client_exits_cleanly_without_fragments(client_elf, medium_scene):
     _, scene = medium_scene
     rc, frames = run_client(client_elf, scene, [])
     assert rc == 0 and frames == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
+                min_size=1, max_size=8),
+       st.integers(min_value=-64, max_value=64))
+def test_client_survives_corrupted_scenes(client_elf, medium_scene, edits, resize):
+    """Any corruption of the shared input: the client answers each tile with exactly its rows
+    or with 'X', and exits 0 -- it never crashes or hangs."""
+    _, scene = medium_scene
+    data = bytearray(scene)
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    if resize > 0:
+        data += bytes(resize)
+    elif resize < 0:
+        del data[resize:]
+    tile = Tile(80, 60, 8, 4, 6, 3)
+    rc, frames = run_client(client_elf, bytes(data), [tile.encode(), tile.encode()])
+    assert rc == 0
+    res = results(frames)
+    assert len(res) == 2
+    for kind, rows in res:
+        assert kind == "X" or (len(rows) == 3 and all(len(r) == 18 for r in rows))
