@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from cpushare_mq.outcome import Outcome
 from cpushare_mq.sandbox.classify import classify_exit
 from cpushare_mq.sandbox.frames import (
-    Data, End, Error, FrameError, OutputDecoder, encode_frame, frame_header,
+    Data,
+    End,
+    Error,
+    FrameError,
+    OutputDecoder,
+    encode_frame,
+    frame_header,
 )
 
 

@@ -33,7 +33,7 @@ def patch_phdr(elf: bytes, pick, **changes) -> bytes:
     names = ["p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align"]
     out = bytearray(elf)
     for off, f in phdrs(elf):
-        if pick(dict(zip(names, f))):
+        if pick(dict(zip(names, f, strict=True))):
             for k, v in changes.items():
                 f[names.index(k)] = v
             PHDR.pack_into(out, off, *f)
@@ -64,7 +64,10 @@ def dynamic_elf(tmp_path_factory) -> Path:
     return d / "p"
 
 
-def refused(program, limits=Limits(cpu_s=1, wall_s=5)) -> str:
+REFUSE_LIMITS = Limits(cpu_s=1, wall_s=5)
+
+
+def refused(program, limits=REFUSE_LIMITS) -> str:
     rec, out = run_raw(program, b"", limits)
     assert rec.outcome is Outcome.BAD_PROGRAM, rec
     assert out is None
