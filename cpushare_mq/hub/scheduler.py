@@ -386,7 +386,7 @@ class Scheduler:
         if job.state is not JobState.RUNNING:
             return
         for key, lease in list(self.leases.items()):
-            if lease.frag.job is job:
+            if lease.frag.job is job and self.leases.get(key) is lease:
                 self._end_lease(now, lease, LeaseEnd.CANCELLED, "job cancelled", notify=True,
                                 requeue=False)
         for f in [f for f in self.frags.values() if f.job is job]:
@@ -472,7 +472,7 @@ class Scheduler:
     def _remove_worker(self, now: float, w: _Worker, end: str, reason: str) -> None:
         for ref in list(w.leases):
             lease = self.leases.get(ref)
-            if lease is not None:
+            if lease is not None and lease.worker == w.id:
                 self._end_lease(now, lease, end, reason, notify=False)
         w.alive = False
         del self.workers[w.id]
@@ -508,12 +508,16 @@ class Scheduler:
                 self._fx.dead.append(w.id)
             elif w.paused and w.leases and now - w.paused_since > cfg.pause_grace_s:
                 for ref in list(w.leases):
-                    self._end_lease(now, self.leases[ref], LeaseEnd.RECLAIMED,
-                                    "worker paused too long", notify=True)
+                    lease = self.leases.get(ref)
+                    if lease is not None:
+                        self._end_lease(now, lease, LeaseEnd.RECLAIMED,
+                                        "worker paused too long", notify=True)
         if now > self._min_deadline:
             expired = [ls for ls in self.leases.values() if ls.deadline < now]
             for lease in expired:
-                self._end_lease(now, lease, LeaseEnd.EXPIRED, "lease expired", notify=True)
+                # ending one lease may end others of the same fragment (it failed)
+                if self.leases.get((lease.frag.fid, lease.attempt)) is lease:
+                    self._end_lease(now, lease, LeaseEnd.EXPIRED, "lease expired", notify=True)
             self._min_deadline = min((ls.deadline for ls in self.leases.values()), default=math.inf)
 
     def next_wakeup(self, now: float) -> float:
@@ -571,7 +575,9 @@ class Scheduler:
             f.queued = False
             if f.state.terminal or f.fid not in self.frags:
                 continue
-            if job.redundancy > 1 and w.key in f.keys_involved():
+            if ((job.redundancy > 1 and w.key in f.keys_involved())
+                    or (f.killers and w.key in f.killers)):
+                # copies go to distinct workers; a crash is retried on another worker
                 skipped.setdefault(job, []).append(f)
                 continue
             attempt = f.next_attempt

@@ -34,6 +34,7 @@ class FakeWorker:
         self.cancels: list[tuple[int, int]] = []
         self.errors: list[dict] = []
         self.received: list = []
+        self.keepalive = True      # heartbeat while waiting (a real worker's loop does)
 
     def send(self, mtype, body=None, blobs=()):
         self.sock.send_multipart(encode(mtype, body or {}, blobs))
@@ -81,6 +82,8 @@ class FakeWorker:
     def wait_for(self, mtype, timeout_s: float = 5.0):
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            if self.worker_id is not None and self.keepalive:
+                self.heartbeat()
             for msg in self.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
                 if msg.type is mtype:
                     return msg

@@ -1,0 +1,307 @@
+"""The hub over real ZeroMQ sockets on loopback, with in-test fake workers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sqlite3
+import time
+
+import pytest
+import zmq
+
+from cpushare_mq.errors import StoreError, UnknownJob
+from cpushare_mq.hub.server import Hub, HubConfig
+from cpushare_mq.hub.scheduler import JobSpec
+from cpushare_mq.outcome import Outcome
+from cpushare_mq.protocol import MsgType, encode
+from fakeworker import FakeWorker
+
+FAST = HubConfig(heartbeat_interval_s=0.1, liveness=3, reconnect_grace_s=2.0)
+
+
+@pytest.fixture
+def hub(tmp_path):
+    h = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST).start()
+    try:
+        yield h
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def workers():
+    made = []
+
+    def make(hub, **kw):
+        w = FakeWorker(hub.worker_endpoint, **kw)
+        made.append(w)
+        return w
+    yield make
+    for w in made:
+        w.close()
+
+
+def drive(hub, job_id, ws, timeout_s=20.0, answer=None):
+    """Let the fake workers answer everything until the job ends."""
+    deadline = time.monotonic() + timeout_s
+    while hub.job_progress(job_id)["state"] == "running":
+        assert time.monotonic() < deadline, hub.job_progress(job_id)
+        for w in ws:
+            w.poll(0.01)
+            if answer is None:
+                w.run_all()
+            else:
+                answer(w)
+            w.heartbeat()
+    for w in ws:
+        w.poll(0.05)
+
+
+def results_of(hub, job_id):
+    out = {}
+    for f in hub.finished(job_id, 0, 100_000):
+        assert f.index not in out, f"fragment {f.index} finished twice"
+        out[f.index] = b"".join(hub.result_chunks(f.fragment_id)) if f.ok else f.reason
+    return out
+
+
+def test_job_end_to_end_with_streamed_multi_chunk_results(hub, workers):
+    big = os.urandom(700_000)   # 3 chunks of <= 256 KiB
+    frags = [b"f%d" % i for i in range(30)] + [big]
+    job = hub.submit_job(JobSpec(program=b"\x7fELF", fragments=frags, name="e2e"))
+    ws = [workers(hub, slots=2, credit=4, fn=lambda b: b[::-1], name=f"w{i}") for i in range(2)]
+    for w in ws:
+        w.hello()
+        w.ready()
+    seen = 0
+    drive(hub, job, ws)
+    assert hub.wait_for_change(job, seen, 1.0) == 31
+    res = results_of(hub, job)
+    assert res == {i: f[::-1] for i, f in enumerate(frags)}
+    p = hub.job_progress(job)
+    assert (p["state"], p["done"], p["failed"], p["pending"]) == ("done", 31, 0, 0)
+    assert sum(1 for w in ws for a in w.acks if a[2] == "accepted") == 31
+    st = hub.status()
+    assert {w["name"] for w in st["workers"]} == {"w0", "w1"}
+    assert sum(w["done"] for w in st["workers"]) == 31
+    hub.set_cursor(job, 10)
+    assert hub.get_cursor(job) == 10
+    with pytest.raises(UnknownJob):
+        hub.job_progress("j-missing")
+    with pytest.raises(UnknownJob):
+        hub.cancel_job("j-missing")
+
+
+def test_fetch_program_and_forbidden_blobs(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"PROGRAM", fragments=[b"a"], shared_input=b"SHARED"))
+    w = workers(hub)
+    w.hello()
+    w.send(MsgType.FETCH, {"sha256": hashlib.sha256(b"PROGRAM").hexdigest()})
+    assert w.wait_for(MsgType.ERROR)["code"] == "forbidden"      # no lease of that job yet
+    w.ready()
+    w.wait_for(MsgType.LEASE)
+    (lease,) = w.leases.values()
+    for sha, data in ((lease["program_sha256"], b"PROGRAM"), (lease["shared_sha256"], b"SHARED")):
+        w.send(MsgType.FETCH, {"sha256": sha})
+        msg = w.wait_for(MsgType.BLOB)
+        assert msg["sha256"] == sha and msg.blobs == [data]
+    drive(hub, job, [w])
+
+
+def test_dead_worker_leases_are_requeued_within_liveness(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"x%d" % i for i in range(4)]))
+    silent = workers(hub, slots=4, name="silent")
+    silent.hello()
+    silent.ready()
+    silent.wait_for(MsgType.LEASE)
+    silent.keepalive = False
+    assert len(silent.leases) == 4
+    last_heard = time.monotonic()         # the silent worker never speaks again
+    good = workers(hub, slots=4, name="good")
+    good.hello()
+    good.ready()
+    good.wait_for(MsgType.LEASE, timeout_s=5)
+    got = time.monotonic() - last_heard
+    # bound: liveness x interval (0.3 s) + detection slack; generous for a loaded 2-core box
+    assert got < FAST.dead_after_s + 1.0, got
+    drive(hub, job, [good])
+    assert len(results_of(hub, job)) == 4
+    # the dead worker's late results are acknowledged as stale/duplicate, not accepted
+    silent.run_all()
+    assert silent.wait_for(MsgType.ERROR)["code"] == "unknown_worker"
+    assert len(hub.finished(job, 0)) == 4
+
+
+def test_redundancy_votes_out_a_lying_worker(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a%d" % i for i in range(6)],
+                                 redundancy=3))
+    honest = [workers(hub, slots=2, key=f"k{i}", fn=lambda b: b.upper()) for i in range(2)]
+    liar = workers(hub, slots=2, key="liar", fn=lambda b: b"WRONG")
+    for w in [*honest, liar]:
+        w.hello()
+        w.ready()
+    drive(hub, job, [*honest, liar])
+    assert results_of(hub, job) == {i: b"A%d" % i for i in range(6)}
+    db = sqlite3.connect(hub.db_path)
+    disagreed = db.execute("SELECT DISTINCT worker_key FROM attempts WHERE end='disagreed'").fetchall()
+    db.close()
+    assert disagreed in ([], [("liar",)])    # the liar's copy may be cancelled before it answers
+
+
+def test_failures_follow_the_retry_policy(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"bad", b"crash", b"ok"], max_attempts=5))
+
+    def answer(w):
+        for ref in list(w.leases):
+            data = w.inputs.pop(ref)
+            del w.leases[ref]
+            if data == b"bad":
+                w.failure(ref, Outcome.FRAGMENT_ERROR, "invalid tile")
+            elif data == b"crash":
+                w.failure(ref, Outcome.MEMORY_FAULT)
+            else:
+                w.result(ref, data)
+            w.ready(1)
+
+    ws = [workers(hub, key=f"k{i}", slots=1) for i in range(4)]
+    for w in ws:
+        w.hello()
+        w.ready()
+    drive(hub, job, ws, answer=answer)
+    res = results_of(hub, job)
+    assert res[2] == b"ok"
+    assert res[0].startswith("fragment_error: invalid tile")
+    assert "killed the sandbox on 3 different workers" in res[1]
+    p = hub.job_progress(job)
+    assert (p["done"], p["failed"]) == (1, 2)
+    assert sorted(f["index"] for f in p["failures"]) == [0, 1]
+
+
+def test_cancel_sends_cancel_and_ends_the_job(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a", b"b", b"c"]))
+    w = workers(hub, slots=2)
+    w.hello()
+    w.ready()
+    w.wait_for(MsgType.LEASE)
+    held = set(w.leases)
+    hub.cancel_job(job)
+    w.wait_for(MsgType.CANCEL)
+    assert set(w.cancels) == held
+    assert hub.job_progress(job)["state"] == "cancelled"
+    assert hub.wait_for_change(job, 0, 5.0) == 0      # ended: returns at once
+    w.run_all()
+    w.poll(0.3)
+
+
+def test_rogue_dealer_cannot_hurt_the_hub(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"q%d" % i for i in range(5)]))
+    rogue = zmq.Context.instance().socket(zmq.DEALER)
+    rogue.setsockopt(zmq.LINGER, 0)
+    rogue.connect(hub.worker_endpoint)
+    try:
+        before = hub.job_progress(job)
+        rnd = random.Random(1234)
+        good = [encode(MsgType.HELLO, {"worker_version": "x", "abi_version": 1, "slots": 1}),
+                encode(MsgType.READY, {"credit": 3}),
+                encode(MsgType.RESULT_END, {"fragment_id": 1, "attempt": 0, "chunks": 1,
+                                            "sha256": "0" * 64, "size": 0,
+                                            "outcome": {"outcome": "ok"}}, [b"junk"])]
+        for i in range(400):
+            frames = [bytearray(f) for f in rnd.choice(good)]
+            for _ in range(rnd.randint(0, 3)):
+                k = rnd.randrange(len(frames))
+                if frames[k]:
+                    frames[k][rnd.randrange(len(frames[k]))] = rnd.randrange(256)
+            if rnd.random() < 0.2:
+                frames = [bytearray(rnd.randbytes(rnd.randint(0, 40))) for _ in range(rnd.randint(1, 4))]
+            rogue.send_multipart([bytes(f) for f in frames])
+        # an honest worker still gets served, and nothing the rogue sent was accepted
+        w = workers(hub)
+        w.hello()
+        assert hub.job_progress(job)["done"] == before["done"] == 0
+        w.ready()
+        drive(hub, job, [w])
+        assert sorted(results_of(hub, job)) == list(range(5))
+        assert all(a[2] == "accepted" for a in w.acks)
+        errors = 0
+        while rogue.poll(100):
+            rogue.recv_multipart()
+            errors += 1
+        assert errors > 0                                 # it was told what was wrong
+    finally:
+        rogue.close(0)
+
+
+def test_unknown_worker_and_version_are_refused(hub, workers):
+    w = workers(hub)
+    w.send(MsgType.READY, {"credit": 1})
+    assert w.wait_for(MsgType.ERROR)["code"] == "unknown_worker"
+    frames = encode(MsgType.HEARTBEAT)
+    frames[0] = frames[0][:4] + bytes([9]) + frames[0][5:]
+    w.sock.send_multipart(frames)
+    err = w.wait_for(MsgType.ERROR)
+    assert err["code"] == "version" and "version 9" in err["message"]
+    w.send(MsgType.HELLO, {"worker_version": "x", "abi_version": 7, "slots": 1})
+    assert "ABI 7" in w.wait_for(MsgType.ERROR)["message"]
+
+
+def test_store_failure_acknowledges_nothing_and_recovers(hub, workers, monkeypatch):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a", b"b"]))
+    w = workers(hub, slots=2)
+    w.hello()
+    w.ready()
+    w.wait_for(MsgType.LEASE)
+    real_apply = hub.store.apply
+    broken = {"on": True}
+
+    def apply(journal, now):
+        if broken["on"]:
+            raise StoreError("could not commit: database or disk is full")
+        return real_apply(journal, now)
+
+    monkeypatch.setattr(hub.store, "apply", apply)
+    refs = list(w.leases)
+    for ref in refs:
+        w.result(ref, b"R")
+    err = w.wait_for(MsgType.ERROR)
+    assert err["code"] == "internal"
+    w.poll(0.3)
+    assert w.acks == [] and hub.job_progress(job)["done"] == 0
+    broken["on"] = False
+    for ref in refs:                       # the worker sends again: now it is committed
+        w.result(ref, b"R")
+    drive(hub, job, [w])
+    assert results_of(hub, job) == {0: b"R", 1: b"R"}
+
+
+def test_restart_honours_held_leases_and_keeps_results(tmp_path, workers):
+    db = tmp_path / "hub.db"
+    hub = Hub(db, bind="tcp://127.0.0.1:0", api="", config=FAST).start()
+    ep = hub.worker_endpoint
+    try:
+        job = hub.submit_job(JobSpec(program=b"p", fragments=[b"r%d" % i for i in range(8)]))
+        w = workers(hub, slots=4, key="kw")
+        w.hello()
+        w.ready()
+        w.wait_for(MsgType.LEASE)
+        first = sorted(w.leases)[:2]
+        for ref in first:
+            w.result(ref, w.inputs.pop(ref))
+            del w.leases[ref]
+        w.wait_for(MsgType.ACK)
+        held = sorted(w.leases)
+    finally:
+        hub.close()
+    hub = Hub(db, bind=ep, api="", config=FAST).start()
+    try:
+        assert hub.job_progress(job)["done"] == 2
+        welcome = w.hello(held=held)
+        assert sorted(tuple(r) for r in welcome["held_ok"]) == held
+        w.ready(2)
+        drive(hub, job, [w])
+        res = results_of(hub, job)
+        assert res == {i: b"r%d" % i for i in range(8)}
+    finally:
+        hub.close()
