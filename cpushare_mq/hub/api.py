@@ -18,6 +18,7 @@ import ipaddress
 import logging
 import math
 import os
+import select
 import socket
 import stat
 import threading
@@ -126,6 +127,8 @@ class BuyerApiServer:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._conns: dict[int, _Connection] = {}
+        self._cursor_lock = threading.Lock()
+        self._cursors: dict[str, list[int]] = {}
         self._next_conn_id = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -252,6 +255,43 @@ class BuyerApiServer:
                 continue
             conn.thread.start()
 
+    # ------------------------------------------------------------------ consumer cursors
+    def _cursor_state(self, job_id: str) -> list[int]:
+        """[highest acknowledged seq, highest written to the store]; call with _cursor_lock."""
+        st = self._cursors.get(job_id)
+        if st is None:
+            durable = int(self.hub.get_cursor(job_id))
+            st = self._cursors[job_id] = [durable, durable]
+        return st
+
+    def cursor(self, job_id: str) -> int:
+        """The consumer cursor of a job: acknowledged on any connection, stored or not yet."""
+        with self._cursor_lock:
+            return self._cursor_state(job_id)[0]
+
+    def note_ack(self, job_id: str, seq: int) -> None:
+        with self._cursor_lock:
+            st = self._cursor_state(job_id)
+            st[0] = max(st[0], seq)
+
+    def flush_cursor(self, job_id: str) -> None:
+        """Write the job's cursor to the store if it moved (never backwards)."""
+        with self._cursor_lock:
+            st = self._cursor_state(job_id)
+            if st[0] > st[1]:
+                self.hub.set_cursor(job_id, st[0])
+                st[1] = st[0]
+
+    def settle_followers(self, job_id: str, exclude: _Connection, timeout_s: float = 2.0) -> None:
+        """Wait (bounded) until no other connection following ``job_id`` has unread input."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                others = [c for c in self._conns.values() if c is not exclude and c.job_id == job_id]
+            if not any(c.thread.is_alive() and not c.waiting and c.has_input() for c in others):
+                return
+            time.sleep(0.01)
+
     def _forget(self, cid: int) -> None:
         with self._lock:
             self._conns.pop(cid, None)
@@ -284,9 +324,9 @@ class _Connection:
         self.submit: dict | None = None       # a submission in progress
         self.job_id: str | None = None        # the followed job
         self.delivered = 0                    # highest seq sent on this connection
-        self.cursor = 0                       # durable consumer cursor as last written/read
-        self.acked = 0                        # highest seq the client acknowledged
+        self.ack_dirty = False                # acknowledged but not yet written to the store
         self.last_flush = 0.0
+        self.waiting = False                  # inside NEXT's wait (not reading requests)
         if sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -558,9 +598,14 @@ class _Connection:
 
     def _follow(self, job_id: str, from_start: bool, cursor: int) -> None:
         self.job_id = job_id
-        self.cursor = cursor
-        self.acked = cursor
         self.delivered = 0 if from_start else cursor
+
+    def has_input(self) -> bool:
+        """Unread bytes (or an end of file) wait on this connection's socket."""
+        try:
+            return bool(select.select([self.sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def on_attach(self, msg: bp.Message) -> None:
         job_id = msg["job_id"]
@@ -568,7 +613,10 @@ class _Connection:
             raise _Refuse(Err.BAD_REQUEST, "ATTACH: empty job id")
         self._flush_ack(force=True)
         prog = self.hub.job_progress(job_id)   # UnknownJob -> refusal
-        cursor = int(self.hub.get_cursor(job_id))
+        # A consumer that just died may still have ACKs in its connection's buffer: let that
+        # connection read them (and its end of file) before the cursor is read.
+        self.server.settle_followers(job_id, exclude=self)
+        cursor = self.server.cursor(job_id)
         self._follow(job_id, bool(msg["from_start"]), cursor)
         self.reply(Rep.ATTACHED, job_id=job_id, total=int(prog.get("total", 0)), cursor=cursor)
 
@@ -583,19 +631,19 @@ class _Connection:
         if seq > self.delivered:
             raise _Refuse(Err.BAD_REQUEST, f"ACK of seq {seq}, but only results up to seq "
                           f"{self.delivered} were delivered on this connection (job {job_id})")
-        if seq > self.acked:
-            self.acked = seq
+        self.server.note_ack(job_id, seq)
+        self.ack_dirty = True
         self._flush_ack(force=False)
 
     def _flush_ack(self, force: bool) -> None:
-        if self.job_id is None or self.acked <= self.cursor:
+        if self.job_id is None or not self.ack_dirty:
             return
         now = time.monotonic()
         if not force and now - self.last_flush < ACK_FLUSH_INTERVAL_S:
             return
         try:
-            self.hub.set_cursor(self.job_id, self.acked)
-            self.cursor = self.acked
+            self.server.flush_cursor(self.job_id)
+            self.ack_dirty = False
             self.last_flush = now
         except Exception:
             log.exception("buyer connection %d: could not store the delivery cursor of job %s",
@@ -637,7 +685,11 @@ class _Connection:
             if self.server.stopping:
                 raise _Refuse(Err.SHUTTING_DOWN, "the hub is shutting down")
             slice_s = WAIT_SLICE_S if remaining is None else min(WAIT_SLICE_S, remaining)
-            self.hub.wait_for_change(job_id, self.delivered, slice_s)
+            self.waiting = True
+            try:
+                self.hub.wait_for_change(job_id, self.delivered, slice_s)
+            finally:
+                self.waiting = False
         status = BatchStatus.FINISHED if self._all_delivered(job_id) else BatchStatus.MORE
         self.queue(bp.encode(Rep.BATCH_END, status=int(status)))
         self.flush()
