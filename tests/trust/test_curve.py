@@ -27,6 +27,15 @@ def connect(clients, server, keys, server_public) -> Client:
     return c
 
 
+def try_send(client: Client, data: bytes) -> None:
+    """Send without blocking: after a refused handshake the DEALER may have no pipe left
+    (zmq.Again) or queue the message forever; either way it must not reach the server."""
+    try:
+        client.sock.send(data, zmq.NOBLOCK)
+    except zmq.Again:
+        pass
+
+
 def received(server, timeout_ms=300) -> list[zmq.Frame] | None:
     if not server.router.poll(timeout_ms):
         return None
@@ -51,13 +60,13 @@ def test_wrong_hub_key_cannot_connect(curve_server, clients):
     ev = c.wait_event(HANDSHAKE_OK | HANDSHAKE_FAILED)
     assert ev is not None and ev["event"] in HANDSHAKE_FAILED
     assert "hub-key" in describe_handshake_failure(ev["event"], ev["value"])
-    c.sock.send(b"secret work")
+    try_send(c, b"secret work")
     assert received(curve_server) is None
 
 
 def test_plain_tcp_client_is_refused_by_curve_server(curve_server, clients):
     c = connect(clients, curve_server, None, None)
-    c.sock.send(b"plain")
+    try_send(c, b"plain")
     assert received(curve_server, 1000) is None
     assert curve_server.zap.admitted == 0
 
@@ -74,7 +83,7 @@ def test_allow_list_admits_listed_worker_and_refuses_others(curve_server, client
     ev = bad.wait_event(HANDSHAKE_OK | HANDSHAKE_FAILED)
     assert ev["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH and ev["value"] == 400
     assert "allow-list" in describe_handshake_failure(ev["event"], ev["value"])
-    bad.sock.send(b"let me in")
+    try_send(bad, b"let me in")
     assert received(curve_server) is None
 
     ok = connect(clients, curve_server, good.curve, curve_server.keys.public)
@@ -99,7 +108,7 @@ def test_banned_key_is_refused_and_ban_persists(curve_server, clients, tmp_path)
     again = connect(clients, curve_server, w.curve, curve_server.keys.public)
     ev = again.wait_event(HANDSHAKE_OK | HANDSHAKE_FAILED)
     assert ev["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH
-    again.sock.send(b"after the ban")
+    try_send(again, b"after the ban")
     assert received(curve_server) is None
     assert persistent.unban(w.worker_key) and not KeyPolicy(ban_file=ban_file).is_banned(w.worker_key)
 
