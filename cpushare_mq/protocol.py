@@ -21,6 +21,7 @@ import json
 import math
 import re
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -33,7 +34,7 @@ from .outcome import Outcome, OutcomeRecord
 
 __all__ = [
     "PROTOCOL_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus",
-    "encode", "decode", "peek_type", "Outcome", "OutcomeRecord",
+    "encode", "encode_trusted", "decode", "peek_type", "Outcome", "OutcomeRecord",
     "compress_chunk", "decompress_chunk", "Limits",
 ]
 
@@ -342,6 +343,12 @@ def encode(msg_type: MsgType, body: dict | None = None, blobs: Sequence[bytes] =
     return [header, _json_encode(body).encode(), *blobs]
 
 
+def encode_trusted(msg_type: MsgType, body: dict, blobs: Sequence[bytes] = ()) -> list[bytes]:
+    """Encode a message built by this process from already-checked values (hot paths:
+    LEASE, ACK, CANCEL). No validation; ``body`` must hold plain JSON types (tuples allowed)."""
+    return [_HEADER.pack(MAGIC, PROTOCOL_VERSION, int(msg_type)), _json_encode(body).encode(), *blobs]
+
+
 def peek_type(frames: Sequence[bytes]) -> MsgType | None:
     """The message type of ``frames`` if its header is ours (any version), else None."""
     if not frames or len(frames[0]) != _HEADER.size:
@@ -406,20 +413,50 @@ def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
 # ---------------------------------------------------------------------------------------
 # Result chunk compression. Each chunk is an independent zstd frame.
 
-_cctx = zstandard.ZstdCompressor(level=1)
-_dctx = zstandard.ZstdDecompressor()
+# zstd contexts are not thread-safe: one pair per thread.
+_zstd = threading.local()
+
+
+def _ctx() -> threading.local:
+    z = _zstd
+    if not hasattr(z, "d"):
+        z.c = zstandard.ZstdCompressor(level=1)
+        z.d = zstandard.ZstdDecompressor()
+    return z
 
 
 def compress_chunk(data: bytes) -> bytes:
     """Compress one result chunk (zstd level 1: fast, and results are often compressible)."""
-    return _cctx.compress(data)
+    return _ctx().c.compress(data)
 
 
 def decompress_chunk(data: bytes, max_bytes: int) -> bytes:
     """Decompress one chunk, refusing to produce more than ``max_bytes`` (a decompression
     bomb raises :class:`DecompressionError` without being expanded)."""
+    dctx = _ctx().d
     try:
-        with _dctx.stream_reader(io.BytesIO(data), read_across_frames=False) as reader:
+        declared = zstandard.frame_content_size(data)
+    except zstandard.ZstdError as exc:
+        raise DecompressionError(f"corrupt zstd chunk: {exc}") from exc
+    if declared > max_bytes:
+        raise DecompressionError(f"chunk declares {declared} bytes, beyond its cap of {max_bytes}")
+    if declared >= 0:
+        # fast path: libzstd refuses output beyond the declared size (per block), so the
+        # cap holds; a trailing second frame or a truncated frame is refused
+        try:
+            dobj = dctx.decompressobj()
+            out = dobj.decompress(data)
+        except zstandard.ZstdError as exc:
+            raise DecompressionError(f"corrupt zstd chunk: {exc}") from exc
+        if not dobj.eof:
+            raise DecompressionError("truncated zstd chunk")
+        if dobj.unused_data:
+            raise DecompressionError("chunk carries data after its zstd frame")
+        if len(out) != declared:
+            raise DecompressionError(f"chunk declares {declared} bytes but holds {len(out)}")
+        return out
+    try:
+        with dctx.stream_reader(io.BytesIO(data), read_across_frames=False) as reader:
             out = reader.read(max_bytes + 1)
             if len(out) > max_bytes:
                 raise DecompressionError(f"chunk expands beyond its cap of {max_bytes} bytes")

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..outcome import Outcome
 from ..protocol import (
-    AckStatus, ErrorCode, Limits, MsgType, decode, decompress_chunk, encode,
+    AckStatus, ErrorCode, Limits, MsgType, decode, decompress_chunk, encode, encode_trusted,
 )
 from .scheduler import HubConfig, JobSpec, JobState, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
@@ -484,7 +484,8 @@ class Hub:
         if ident is None:
             return
         self._last_sent[wid] = time.time()
-        self._send(ident, encode(mtype, body, blobs, validate=validate))
+        frames = encode(mtype, body, blobs) if validate else encode_trusted(mtype, body, blobs)
+        self._send(ident, frames)
 
     def _send(self, ident: bytes, frames: list[bytes]) -> None:
         try:
