@@ -1,7 +1,9 @@
 /* cpushare_buyer.h -- a tiny C client of the cpushare hub's buyer socket.
  *
  * No dependencies beyond libc and the socket calls. The protocol it speaks is documented in
- * docs/buyer-protocol.md. Not thread-safe: use one cps_client per thread.
+ * docs/buyer-protocol.md. Not thread-safe: use one cps_client per thread. After a call
+ * returns -1 the connection may be unusable (the hub closes it after an ERROR): cps_close()
+ * it, then cps_connect() + cps_attach() to carry on; unconsumed results come again.
  *
  *   char err[256], job[128];
  *   cps_client *c = cps_connect(NULL, err, sizeof err);        // $CPUSHARE_HUB
