@@ -72,7 +72,11 @@ int main(int argc, char **argv)
     cps_client *c = cps_connect(addr, err, sizeof err);
     if (!c) { fprintf(stderr, "buyer-test: %s\n", err); return 1; }
     if (job) {
-        if (cps_attach(c, job)) { fprintf(stderr, "buyer-test: attach: %s\n", cps_errmsg(c)); return 1; }
+        if (cps_attach(c, job)) {
+            fprintf(stderr, "buyer-test: attach: %s\n", cps_errmsg(c));
+            cps_close(c);
+            return 1;
+        }
         printf("job %s\n", job);
     } else {
         if (optind >= argc) { fprintf(stderr, "buyer-test: no PROGRAM given\n"); return 2; }
@@ -91,12 +95,22 @@ int main(int argc, char **argv)
         spec.fragment_lens = lens;
         spec.redundancy = redundancy;
         spec.name = "buyer-test";
-        if (cps_submit(c, &spec, job_id, sizeof job_id)) {
+        int rc = cps_submit(c, &spec, job_id, sizeof job_id);
+        for (uint32_t i = 0; i < n; i++) free((void *)frags[i]);
+        free(frags);
+        free(lens);
+        free((void *)spec.program);
+        if (rc) {
             fprintf(stderr, "buyer-test: submit: %s\n", cps_errmsg(c));
+            cps_close(c);
             return 1;
         }
         printf("job %s\n", job_id);
-        if (cancel && cps_cancel(c)) { fprintf(stderr, "buyer-test: cancel: %s\n", cps_errmsg(c)); return 1; }
+        if (cancel && cps_cancel(c)) {
+            fprintf(stderr, "buyer-test: cancel: %s\n", cps_errmsg(c));
+            cps_close(c);
+            return 1;
+        }
     }
     fflush(stdout);
     cps_result r;
@@ -104,7 +118,11 @@ int main(int argc, char **argv)
     int rc;
     while ((rc = cps_next_result(c, &r, 500)) != 0) {
         if (rc == -2) continue;
-        if (rc < 0) { fprintf(stderr, "buyer-test: next: %s\n", cps_errmsg(c)); return 1; }
+        if (rc < 0) {
+            fprintf(stderr, "buyer-test: next: %s\n", cps_errmsg(c));
+            cps_close(c);
+            return 1;
+        }
         if (r.ok) {
             printf("result %u ok %zu\n", r.index, r.len);
             if (outdir) write_out(outdir, r.index, r.data, r.len);
@@ -115,7 +133,11 @@ int main(int argc, char **argv)
         if (++count == stop_after) _exit(3);  /* a crash: nothing acknowledged after this */
     }
     cps_progress p;
-    if (cps_get_progress(c, &p)) { fprintf(stderr, "buyer-test: progress: %s\n", cps_errmsg(c)); return 1; }
+    if (cps_get_progress(c, &p)) {
+        fprintf(stderr, "buyer-test: progress: %s\n", cps_errmsg(c));
+        cps_close(c);
+        return 1;
+    }
     printf("progress %llu %llu %llu %llu %llu\n", (unsigned long long)p.total,
            (unsigned long long)p.pending, (unsigned long long)p.running,
            (unsigned long long)p.done, (unsigned long long)p.failed);
