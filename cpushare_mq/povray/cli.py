@@ -145,9 +145,11 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
 
 
 def _worker_cmd(endpoint: str, cache_dir: Path) -> list[str]:
+    """A local worker of the embedded hub. These are the buyer's own cores, so the
+    sandboxes run at normal priority (--nice 0), not at a seller's idle priority."""
     return [sys.executable, "-c", "import sys; from cpushare_mq.worker.cli import main; "
             "sys.exit(main())", "--hub", endpoint, "--insecure", "--slots", "1",
-            "--cache-dir", str(cache_dir)]
+            "--nice", "0", "--cache-dir", str(cache_dir)]
 
 
 def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
