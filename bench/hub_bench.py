@@ -89,6 +89,7 @@ def run(n: int, n_workers: int, credit: int, durability: str, procs: int) -> dic
             stop = mp.Event()
             workers = [mp.Process(target=worker_proc, args=(hub.worker_endpoint, n_workers, credit, stop))
                        for _ in range(procs)]
+            cpu0 = os.times()
             t1 = time.perf_counter()
             for p in workers:
                 p.start()
@@ -102,6 +103,8 @@ def run(n: int, n_workers: int, credit: int, durability: str, procs: int) -> dic
                 if p["state"] != "running":
                     break
             t2 = time.perf_counter()
+            cpu1 = os.times()
+            hub_cpu_s = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
             stop.set()
             for w in workers:
                 w.join(10)
@@ -111,7 +114,9 @@ def run(n: int, n_workers: int, credit: int, durability: str, procs: int) -> dic
             return {"fragments": n, "workers": n_workers * procs, "credit": credit,
                     "durability": durability, "submit_s": round(t_submit, 3),
                     "run_s": round(t2 - t1, 3), "per_s": round(n / (t2 - t1)),
-                    "steady_per_s": round((n - 1) / (t2 - first)) if first else None}
+                    "steady_per_s": round((n - 1) / (t2 - first)) if first else None,
+                    "hub_cpu_s": round(hub_cpu_s, 3),
+                    "per_hub_cpu_s": round(n / hub_cpu_s) if hub_cpu_s else None}
         finally:
             hub.close()
 
@@ -127,6 +132,8 @@ def main(argv=None) -> int:
     res = run(args.fragments, args.workers, args.credit, args.durability, args.procs)
     res["goal_per_s"] = 20_000
     res["ratio_to_goal"] = round(res["per_s"] / 20_000, 2)
+    res["cpu_ratio_to_goal"] = round(res["per_hub_cpu_s"] / 20_000, 2)
+    res["loadavg_1m"] = os.getloadavg()[0]
     print(json.dumps(res))
     return 0
 
