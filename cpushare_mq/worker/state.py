@@ -89,6 +89,13 @@ Action = Send | Connect | Disconnect | Run | Abort | PauseSandboxes | ResumeSand
 
 # ----------------------------------------------------------------------------- helpers
 
+def outcome_dict(rec: OutcomeRecord) -> dict:
+    """``rec.to_dict()`` without dataclasses.asdict's deep copies (hot path)."""
+    return {"outcome": rec.outcome.value, "exit_code": rec.exit_code, "signal": rec.signal,
+            "cpu_s": rec.cpu_s, "wall_s": rec.wall_s, "peak_memory_bytes": rec.peak_memory_bytes,
+            "output_bytes": rec.output_bytes, "message": rec.message}
+
+
 class Backoff:
     """Capped exponential backoff: ``initial_s, 2*initial_s, ... max_s``; reset on success."""
 
@@ -144,12 +151,15 @@ class LeaseState(str, Enum):
     FINISHED = "finished"    # result / failure sent, waiting for the hub's ACK
 
 
+_WAITING = (LeaseState.FETCHING, LeaseState.QUEUED)
+
+
 class Lease:
     """One lease the worker holds (fragment, attempt) with what it needs to run it."""
 
     __slots__ = ("key", "job_id", "index", "program_sha256", "shared_sha256", "cpu_s",
                  "wall_s", "max_output_bytes", "input", "deadline", "state", "retained",
-                 "retained_bytes", "retain_ok", "finished_at")
+                 "retained_bytes", "retain_ok", "finished_at", "started_at")
 
     def __init__(self, spec: dict, data: bytes, now: float):
         self.key: LeaseKey = (spec["fragment_id"], spec["attempt"])
@@ -167,6 +177,7 @@ class Lease:
         self.retained_bytes = 0
         self.retain_ok = True
         self.finished_at = 0.0
+        self.started_at = 0.0
 
     @property
     def fragment_id(self) -> int:
@@ -185,7 +196,9 @@ class CoreConfig:
     """Tunables of the worker core (all times in seconds)."""
 
     slots: int = 1
-    prefetch: int = 2                      # leases asked for beyond the slots
+    prefetch: int = 2                      # leases asked for beyond the slots (at least)
+    max_prefetch: int = 256                # ... and at most, when fragments are very short
+    queue_window_s: float = 0.02           # short fragments: keep this much work queued per slot
     hello_info: dict = field(default_factory=dict)   # HELLO fields other than slots / held
     heartbeat_interval_s: float = 0.5      # until the hub's WELCOME says otherwise
     liveness: int = 3
@@ -200,6 +213,8 @@ class CoreConfig:
             raise ValueError(f"slots must be >= 1, got {self.slots}")
         if self.prefetch < 0:
             raise ValueError(f"prefetch must be >= 0, got {self.prefetch}")
+        if self.max_prefetch < self.prefetch:
+            raise ValueError(f"max_prefetch ({self.max_prefetch}) must be >= prefetch ({self.prefetch})")
 
 
 @dataclass
@@ -243,6 +258,9 @@ class WorkerCore:
         self.drain_deadline = 0.0
         self.exited = False
         self.counters = Counters()
+        self.waiting = 0                    # leases FETCHING or QUEUED
+        self.run_time_s = 1.0               # moving average of a fragment's run time
+        self.next_scan = now                # periodic scan of all leases (expiry, resends)
 
     # -- bookkeeping ------------------------------------------------------------------
 
@@ -250,9 +268,18 @@ class WorkerCore:
     def active(self) -> int:
         """Capacity in use: leases waiting to run plus busy slots (an aborted run keeps its
         slot until the sandbox is gone)."""
-        waiting = sum(1 for lease in self.leases.values()
-                      if lease.state is LeaseState.FETCHING or lease.state is LeaseState.QUEUED)
-        return waiting + len(self.running)
+        return self.waiting + len(self.running)
+
+    @property
+    def prefetch(self) -> int:
+        """Leases to hold beyond the slots: enough to keep ``queue_window_s`` of work queued
+        per slot when fragments are short (one hub round trip must not idle the slots),
+        ``cfg.prefetch`` when they are long (don't hoard work other workers could do)."""
+        cfg = self.cfg
+        if self.run_time_s <= 0:
+            return cfg.max_prefetch
+        want = int(cfg.slots * cfg.queue_window_s / self.run_time_s)
+        return max(cfg.prefetch, min(cfg.max_prefetch, want))
 
     @property
     def busy(self) -> int:
@@ -265,7 +292,8 @@ class WorkerCore:
         return s
 
     def _drop(self, lease: Lease) -> None:
-        self.leases.pop(lease.key, None)
+        if self.leases.pop(lease.key, None) is not None and lease.state in _WAITING:
+            self.waiting -= 1
         self.retained_total -= lease.retained_bytes
         lease.retained = []
         lease.retained_bytes = 0
@@ -360,7 +388,8 @@ class WorkerCore:
         else:
             if now - self.last_recv > self.interval_s * self.liveness:
                 self._lose_session(out, now, f"no message from the hub for {now - self.last_recv:.2f}s")
-            elif self.state == self.UP:
+            elif self.state == self.UP and now >= self.next_scan:
+                self.next_scan = now + 0.1
                 self._expire_and_resend(out, now)
         if self.draining:
             self._drain_step(out, now)
@@ -442,6 +471,7 @@ class WorkerCore:
                     self.counters.released += 1
                 continue
             self.leases[lease.key] = lease
+            self.waiting += 1
             missing = [s for s in (lease.program_sha256, lease.shared_sha256) if s not in self.blobs]
             if missing:
                 for sha in missing:
@@ -519,6 +549,7 @@ class WorkerCore:
             lease = self.leases.get(key)
             if lease is not None and lease.state is LeaseState.RUNNING:
                 lease.state = LeaseState.FETCHING
+                self.waiting += 1
         if self.state == self.UP and sha not in self.fetching:
             self.fetching.add(sha)
             self._send(out, MsgType.FETCH, {"sha256": sha})
@@ -544,10 +575,11 @@ class WorkerCore:
         lease = self.leases.get(key)
         if lease is not None and lease.state is LeaseState.RUNNING:
             body = {"fragment_id": key[0], "attempt": key[1], "chunks": chunks,
-                    "sha256": sha256, "size": size, "outcome": outcome}
+                    "sha256": sha256, "size": size, "outcome": outcome_dict(outcome)}
             msg = Send(MsgType.RESULT_END, body, [last_blob] if last_blob is not None else [])
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
+            self._note_run_time(now - lease.started_at)
             self.counters.done += 1
             self._emit_result_msg(out, lease, msg)
         self._after_slot_free(out, now)
@@ -564,6 +596,7 @@ class WorkerCore:
             msg = Send(MsgType.FAILURE, {"fragment_id": key[0], "attempt": key[1], "outcome": outcome})
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
+            self._note_run_time(now - lease.started_at)
             self.counters.failed += 1
             self._emit_result_msg(out, lease, msg)
         self._after_slot_free(out, now)
@@ -583,13 +616,16 @@ class WorkerCore:
         self._after_slot_free(out, now)
         return self._stamp(out, now)
 
+    def _note_run_time(self, dt: float) -> None:
+        self.run_time_s += 0.2 * (max(0.0, dt) - self.run_time_s)
+
     def _after_slot_free(self, out: list, now: float) -> None:
         if self.draining:
             self._drain_step(out, now)
         elif self.state == self.UP:
             self._schedule(out, now)
         elif not self.paused:
-            self._start_queued(out)
+            self._start_queued(out, now)
 
     def _stamp(self, out: list, now: float) -> list[Action]:
         if any(isinstance(a, Send) for a in out):
@@ -598,13 +634,15 @@ class WorkerCore:
 
     # -- scheduling -------------------------------------------------------------------
 
-    def _start_queued(self, out: list) -> None:
+    def _start_queued(self, out: list, now: float) -> None:
         while self.queue and len(self.running) < self.cfg.slots:
             key = self.queue.popleft()
             lease = self.leases.get(key)
             if lease is None or lease.state is not LeaseState.QUEUED:
                 continue
             lease.state = LeaseState.RUNNING
+            lease.started_at = now
+            self.waiting -= 1
             self.running.add(key)
             out.append(Run(lease))
 
@@ -612,9 +650,10 @@ class WorkerCore:
         """Start queued leases on free slots, then ask for more work if there is room."""
         if self.paused:
             return
-        self._start_queued(out)
-        want = self.cfg.slots + self.cfg.prefetch - self.active - self.credit_out
-        if want >= self.cfg.min_ready_credit and want > 0:
+        self._start_queued(out, now)
+        target = self.cfg.slots + self.prefetch
+        want = target - self.active - self.credit_out
+        if want > 0 and want >= max(self.cfg.min_ready_credit, target // 4):
             self.credit_out += want
             self._send(out, MsgType.READY, {"credit": want})
 

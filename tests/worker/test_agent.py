@@ -134,8 +134,8 @@ def test_warm_shutdown_hands_back_unstarted(cleanup, tmp_path):
     assert time.monotonic() - t0 < 0.5                           # at once, not at the end
     w.thread.join(10)
     assert not w.thread.is_alive()
+    assert hub.wait(lambda: hub.messages(MsgType.BYE))
     assert len(hub.results) == 2                                  # the running two finished
-    assert hub.messages(MsgType.BYE)
 
 
 def test_forced_shutdown_releases_running(cleanup, tmp_path):

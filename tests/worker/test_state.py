@@ -91,6 +91,24 @@ def test_join_asks_for_slots_plus_prefetch():
     check_wire(out)
 
 
+def test_prefetch_adapts_to_fragment_run_time():
+    core, _ = joined(slots=2, prefetch=1, max_prefetch=50, queue_window_s=0.02)
+    assert core.prefetch == 1                     # nothing measured yet: assume long fragments
+    t, fid = 0.1, 0
+    for _ in range(40):                           # 1 ms fragments
+        core.on_message(lease_msg([(fid, 0)]), t)
+        core.end((fid, 0), 1, "a" * 64, 1, OK, b"r", t + 0.001)
+        t += 0.002
+        fid += 1
+    assert 30 <= core.prefetch <= 50              # 2 slots x 20 ms / 1 ms = 40
+    for _ in range(40):                           # then 2 s fragments
+        core.on_message(lease_msg([(fid, 0)]), t)
+        core.end((fid, 0), 1, "a" * 64, 1, OK, b"r", t + 2.0)
+        t += 2.0
+        fid += 1
+    assert core.prefetch == 1
+
+
 def test_lease_runs_on_free_slots_and_result_flow():
     core, _ = joined(slots=2, prefetch=1)
     out = core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.1)
@@ -267,6 +285,7 @@ class CoreMachine(RuleBasedStateMachine):
         self.slots, self.prefetch = 2, 2
         self.now = 0.0
         self.core = WorkerCore(CoreConfig(slots=self.slots, prefetch=self.prefetch,
+                                          max_prefetch=6, queue_window_s=0.05,
                                           hello_info=HELLO_INFO, retain_bytes=600,
                                           backoff_initial_s=0.1, backoff_max_s=1.0), 0.0)
         self.core.blobs.update({PSHA, SSHA})
@@ -341,10 +360,11 @@ class CoreMachine(RuleBasedStateMachine):
         self.apply(self.core.on_message(lease_msg(keys), self.now))
 
     @precondition(lambda self: self.running)
-    @rule(data=st.data(), ok=st.booleans(), nchunks=st.integers(0, 3))
-    def slot_finishes(self, data, ok, nchunks):
+    @rule(data=st.data(), ok=st.booleans(), nchunks=st.integers(0, 3),
+          dt=st.sampled_from([0.001, 0.01, 0.5]))
+    def slot_finishes(self, data, ok, nchunks, dt):
         key = data.draw(st.sampled_from(sorted(self.running)))
-        self.advance(0.01)
+        self.advance(dt)
         for i in range(nchunks):
             self.apply(self.core.chunk(key, i, b"z" * 100, self.now))
         if ok:
@@ -398,7 +418,13 @@ class CoreMachine(RuleBasedStateMachine):
     @invariant()
     def credit_never_exceeds_capacity(self):
         if self.core.state == "up":
-            assert self.core.active + self.core.credit_out <= self.slots + self.prefetch
+            assert self.core.active + self.core.credit_out <= self.slots + 6
+        assert self.prefetch <= self.core.prefetch <= 6
+
+    @invariant()
+    def waiting_count_matches(self):
+        assert self.core.waiting == sum(1 for le in self.core.leases.values()
+                                        if le.state in (LeaseState.FETCHING, LeaseState.QUEUED))
 
     @invariant()
     def retention_bounded(self):
