@@ -376,26 +376,25 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 typedef struct {
     vec3 O, D;
     double o[3], inv[3];
+    int neg[3]; /* inv[a] < 0 */
     int ax;  /* dominant axis of D: decides which BVH child is visited first */
     int pos; /* D[ax] >= 0 */
 } ray_t;
 
-static int slab_hit(const bvh_node *nd, const ray_t *r, double tmax)
+/* Ray against a node's box. A NaN (ray inside a slab's plane, 0 * inf) fails both
+   comparisons and so never culls: the test stays conservative. */
+static inline int slab_hit(const bvh_node *nd, const ray_t *r, double tmax)
 {
     double t0 = 0.0, t1 = tmax;
-    const double *o = r->o;
     for (int a = 0; a < 3; a++) {
-        double ta = (nd->lo[a] - o[a]) * r->inv[a];
-        double tb = (nd->hi[a] - o[a]) * r->inv[a];
-        if (ta > tb) { double t = ta; ta = tb; tb = t; }
-        if (ta != ta) ta = -HUGE_DEPTH; /* 0 * inf */
-        if (tb != tb) tb = HUGE_DEPTH;
+        double near = r->neg[a] ? nd->hi[a] : nd->lo[a];
+        double far = r->neg[a] ? nd->lo[a] : nd->hi[a];
+        double ta = (near - r->o[a]) * r->inv[a];
+        double tb = (far - r->o[a]) * r->inv[a];
         if (ta > t0) t0 = ta;
         if (tb < t1) t1 = tb;
-        if (t0 > t1)
-            return 0;
     }
-    return 1;
+    return t0 <= t1;
 }
 
 /* Closest hit with t >= MIN_ISECT_DEPTH and t < tmax (any = stop at the first hit). The
@@ -477,6 +476,8 @@ static ray_t make_ray(vec3 O, vec3 D)
     r.inv[0] = 1.0 / D.x;
     r.inv[1] = 1.0 / D.y;
     r.inv[2] = 1.0 / D.z;
+    for (int a = 0; a < 3; a++)
+        r.neg[a] = r.inv[a] < 0.0;
     double ax = rt_fabs(D.x), ay = rt_fabs(D.y), az = rt_fabs(D.z);
     r.ax = ax >= ay && ax >= az ? 0 : ay >= az ? 1 : 2;
     r.pos = (r.ax == 0 ? D.x : r.ax == 1 ? D.y : D.z) >= 0.0;
