@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""What does CURVE cost? Fragment throughput with and without encryption.
+
+    .venv/bin/python bench/trust_curve.py                    # both modes, defaults
+    .venv/bin/python bench/trust_curve.py --only wire --fragments 200000
+    .venv/bin/python bench/trust_curve.py --only e2e --fragments 20000 --workers 2 --slots 2
+
+wire: the protocol alone. A ROUTER (the hub's side, this process) leases fragments of
+100 bytes to worker processes (DEALER, one per --workers) in windows of --credit; each
+worker answers every LEASE with a RESULT_END carrying a compressed 100-byte chunk and a
+signature-sized field, exactly the messages of docs/protocol.md. Plain TCP vs CURVE (with
+the ZAP handler admitting every key). Goal: CURVE costs <= 10 %.
+
+e2e: the real hub (embedded) + real `cpushare-worker` processes running c/build/examples/echo.elf
+in the sandbox, plain (--insecure) vs CURVE (keys dir + --hub-key). Throughput from submit to
+the last fragment DONE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import zmq  # noqa: E402
+
+from cpushare_mq import protocol  # noqa: E402
+from cpushare_mq.protocol import MsgType  # noqa: E402
+from cpushare_mq.trust.keys import generate_curve_keypair  # noqa: E402
+from cpushare_mq.trust.zap import KeyPolicy, ZapHandler, make_curve_client, make_curve_server  # noqa: E402
+
+BIN = Path(sys.executable).parent
+LEASE = {"job_id": "j", "fragment_id": 0, "index": 0, "attempt": 0, "lease_s": 30.0,
+         "program_sha256": "a" * 64, "shared_sha256": "b" * 64, "cpu_s": 1.0, "wall_s": 2.0,
+         "max_output_bytes": 1000}
+
+
+def wire_worker(endpoint: str, hub_public: bytes | None, stop_evt) -> None:
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.DEALER)
+    s.linger = 0
+    if hub_public is not None:
+        make_curve_client(s, generate_curve_keypair(), hub_public)
+    s.connect(endpoint)
+    s.send_multipart(protocol.encode(MsgType.HELLO, {"worker_version": "b", "abi_version": 1,
+                                                     "slots": 1}))
+    chunk = protocol.compress_chunk(os.urandom(100))
+    while not stop_evt.is_set():
+        if not s.poll(100):
+            continue
+        msg = protocol.decode(s.recv_multipart())
+        if msg.type is not MsgType.LEASE:
+            continue
+        for lease in msg["leases"]:
+            s.send_multipart(protocol.encode(MsgType.RESULT_END, {
+                "fragment_id": lease["fragment_id"], "attempt": 0, "chunks": 1,
+                "sha256": "c" * 64, "size": 100, "outcome": {"outcome": "ok"},
+                "signature": "d" * 128}, [chunk]))
+    s.close(0)
+    ctx.term()
+
+
+def wire(fragments: int, workers: int, credit: int, curve: bool) -> float:
+    ctx = zmq.Context()
+    keys = generate_curve_keypair()
+    zap = ZapHandler(ctx, KeyPolicy()).start() if curve else None
+    r = ctx.socket(zmq.ROUTER)
+    r.linger = 0
+    if curve:
+        make_curve_server(r, keys)
+    port = r.bind_to_random_port("tcp://127.0.0.1")
+    stop = mp.Event()
+    procs = [mp.Process(target=wire_worker, args=(f"tcp://127.0.0.1:{port}",
+                                                  keys.public if curve else None, stop))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        peers = []
+        while len(peers) < workers:
+            rid, *frames = r.recv_multipart()
+            if protocol.decode(frames).type is MsgType.HELLO:
+                peers.append(rid)
+        payload = os.urandom(100)
+        sent = done = 0
+        t0 = time.perf_counter()
+
+        def lease_to(rid: bytes, n: int) -> int:
+            nonlocal sent
+            n = min(n, fragments - sent)
+            if n <= 0:
+                return 0
+            body = [dict(LEASE, fragment_id=sent + i) for i in range(n)]
+            r.send_multipart([rid, *protocol.encode(MsgType.LEASE, {"leases": body},
+                                                    [payload] * n, validate=False)])
+            sent += n
+            return n
+        for rid in peers:
+            lease_to(rid, credit)
+        while done < fragments:
+            rid, *frames = r.recv_multipart()
+            msg = protocol.decode(frames)
+            if msg.type is MsgType.RESULT_END:
+                protocol.decompress_chunk(msg.blobs[0], 1 << 20)
+                done += 1
+                lease_to(rid, 1)
+        return fragments / (time.perf_counter() - t0)
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
+        r.close(0)
+        if zap:
+            zap.stop()
+        ctx.term()
+
+
+def e2e(fragments: int, workers: int, slots: int, curve: bool) -> float:
+    from cpushare_mq.hub.scheduler import JobSpec
+    from cpushare_mq.hub.server import Hub
+    from cpushare_mq.native import find_binary
+
+    tmp = Path(tempfile.mkdtemp(prefix="cpmq-trust-bench-"))
+    kwargs = {"insecure": not curve}
+    hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", **kwargs).start()
+    extra = ["--hub-key", str(tmp / "hub.keys" / "hub.pub")] if curve else ["--insecure"]
+    procs = []
+    try:
+        for i in range(workers):
+            log = open(tmp / f"worker-{i}.log", "ab")
+            procs.append(subprocess.Popen(
+                [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--slots", str(slots),
+                 "--cache-dir", str(tmp / f"cache-{i}"), "--config-dir", str(tmp / f"cfg-{i}"),
+                 *extra], stdout=log, stderr=subprocess.STDOUT))
+            log.close()
+        deadline = time.monotonic() + 30
+        while sum(1 for w in hub.status()["workers"] if w["alive"]) < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workers did not join; see {tmp}/worker-*.log")
+            time.sleep(0.05)
+        program = Path(find_binary("examples/echo.elf")).read_bytes()
+        frags = [i.to_bytes(4, "little") * 25 for i in range(fragments)]
+        t0 = time.perf_counter()
+        job = hub.submit_job(JobSpec(program=program, fragments=frags, name="bench"))
+        while hub.job_progress(job)["done"] < fragments:
+            if time.perf_counter() - t0 > 600:
+                raise SystemExit("e2e run did not finish within 600 s")
+            time.sleep(0.02)
+        return fragments / (time.perf_counter() - t0)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        hub.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=["wire", "e2e"])
+    ap.add_argument("--fragments", type=int, default=0, help="default: 100000 wire, 10000 e2e")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--slots", type=int, default=2)
+    ap.add_argument("--credit", type=int, default=64, help="wire: fragments in flight per worker")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per mode; the best is reported")
+    a = ap.parse_args(argv)
+    for mode in ("wire", "e2e"):
+        if a.only and a.only != mode:
+            continue
+        n = a.fragments or (100_000 if mode == "wire" else 10_000)
+        best = {}
+        for curve in [False, True] * max(1, a.repeat):   # interleaved: load drifts
+            fn = wire if mode == "wire" else e2e
+            rate = (fn(n, a.workers, a.credit, curve) if mode == "wire"
+                    else fn(n, a.workers, a.slots, curve))
+            best[curve] = max(best.get(curve, 0.0), rate)
+            print(f"{mode:4s} {'curve' if curve else 'plain':5s} {n} fragments: {rate:10.0f} /s",
+                  flush=True)
+        cost = 1 - best[True] / best[False]
+        print(f"{mode}: plain {best[False]:.0f}/s, curve {best[True]:.0f}/s, "
+              f"CURVE costs {cost * 100:.1f} % (goal <= 10 %)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
