@@ -144,6 +144,8 @@ def parse_args(argv=None):
     ap.add_argument("--cap-s", type=float, default=60.0)
     ap.add_argument("--mem-n", type=int, default=20000)
     ap.add_argument("--workdir", default="/tmp")
+    ap.add_argument("--worker-nice", type=int, default=None,
+                    help="cpushare-worker --nice (default: the worker's own default, 19)")
     return ap.parse_args(argv)
 
 
