@@ -194,6 +194,7 @@ class WorkerAgent:
         core = self.core
         next_status = time.monotonic() + (0.5 if self.cfg.live_status else self.cfg.status_interval_s)
         next_sample = time.monotonic() + 1.0
+        next_renice = 0.0
         poller_cache: dict[tuple, zmq.Poller] = {}
         while not core.exited:
             now = time.monotonic()
@@ -236,6 +237,9 @@ class WorkerAgent:
             if not self._congested():
                 self._slot_events()
             now = time.monotonic()
+            if now >= next_renice:
+                next_renice = now + 0.2
+                self.pool.renice()
             if now >= next_status:
                 self._status(now)
                 next_status = now + (0.5 if self.cfg.live_status else self.cfg.status_interval_s)
@@ -376,6 +380,8 @@ class WorkerAgent:
         sock.setsockopt(zmq.MAXMSGSIZE, WireLimits.MAX_MESSAGE_BYTES)
         sock.setsockopt(zmq.RECONNECT_IVL, 100)
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        if "[" in self.cfg.hub:
+            sock.setsockopt(zmq.IPV6, 1)
         try:
             sock.connect(self.cfg.hub)
         except zmq.ZMQError as exc:

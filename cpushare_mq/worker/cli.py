@@ -76,6 +76,14 @@ def _slots(text: str) -> int:
     return v
 
 
+def _endpoint(text: str) -> str:
+    if re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", text) or \
+            re.fullmatch(r"ipc://.+", text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not a hub endpoint: use tcp://HOST:PORT (or ipc://PATH)")
+
+
 def _is_local(endpoint: str) -> bool:
     """Loopback and ipc:// endpoints need no --insecure (nothing leaves the machine)."""
     if endpoint.startswith(("ipc://", "inproc://")):
@@ -89,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cpushare-worker",
         description="Run a buyer's sandboxed programs on this machine's spare CPU.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT",
+    p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT", type=_endpoint,
                    help="the hub's worker endpoint")
     p.add_argument("--slots", type=_slots, default=None,
                    help=f"fragments run at once (default: logical CPUs = {psutil.cpu_count(logical=True)})")

@@ -280,6 +280,14 @@ class SlotPool:
         for s in self.slots:
             s.set_paused(paused)
 
+    def renice(self) -> None:
+        """Give sandbox processes started since the last call their niceness (the loop calls
+        this a few times a second; slots also do it after each run)."""
+        for s in self.slots:
+            sb = s.sandbox
+            if sb is not None:
+                s._lower_priority(sb)
+
     def sandbox_pids(self) -> list[int]:
         pids = []
         for s in self.slots:

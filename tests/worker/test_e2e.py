@@ -196,6 +196,11 @@ def worker_ids(db: Path, name: str) -> set[str]:
     return {r[0] for r in db_rows(db, "SELECT id FROM workers WHERE name=?", (name,))}
 
 
+def wait_joined(h: Hub, n: int) -> None:
+    wait_until(lambda: sum(1 for w in h.status()["workers"] if w["alive"]) >= n, 30,
+               f"{n} workers to join")
+
+
 def fetched_blobs(log_text: str) -> int:
     return log_text.count("fetched blob")
 
@@ -208,6 +213,7 @@ def test_job_with_two_workers_and_cache(hub, procs, tmp_path):
     frags = [b"fragment %d " % i * (i % 7 + 1) for i in range(250)]
     a = procs.worker(hub.worker_endpoint, "A")
     b = procs.worker(hub.worker_endpoint, "B")
+    wait_joined(hub, 2)
     expected = run_directly(prog, shared, frags)
     job = hub.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags, shared_input=shared))
     wait_until(lambda: hub.job_progress(job)["done"] == 250, 60, "the job to finish")
@@ -234,6 +240,7 @@ def test_worker_sigkill_mid_job(hub, procs, tmp_path, spin_elf):
     frags = spin_fragments(300, 40_000, "k")
     a = procs.worker(hub.worker_endpoint, "A")
     b = procs.worker(hub.worker_endpoint, "B")
+    wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
     wait_until(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
@@ -258,6 +265,7 @@ def test_worker_sigstop_past_liveness_then_resumed(hub, procs, tmp_path, spin_el
     frags = spin_fragments(300, 40_000, "s")
     a = procs.worker(hub.worker_endpoint, "A")
     b = procs.worker(hub.worker_endpoint, "B")
+    wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
     wait_until(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
@@ -319,6 +327,7 @@ def test_worker_sigterm_hands_back_at_once(hub, procs, tmp_path, spin_elf):
     frags = spin_fragments(200, 60_000, "t")
     a = procs.worker(hub.worker_endpoint, "A", "--prefetch", "3", "--grace-s", "20")
     b = procs.worker(hub.worker_endpoint, "B")
+    wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
     wait_until(lambda: done_count(db, job) >= 30, 60, "part of the job")
