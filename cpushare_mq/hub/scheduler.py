@@ -522,8 +522,11 @@ class Scheduler:
 
     def next_wakeup(self, now: float) -> float:
         """The latest time the shell should call :meth:`tick` again."""
-        t = now + self.config.tick_s
-        return min(t, self._min_deadline)
+        t = min(now + self.config.tick_s, self._min_deadline)
+        dead_after = self.config.dead_after_s
+        for w in self.workers.values():
+            t = min(t, w.last_seen + dead_after + 1e-4)
+        return t
         return t
 
     # -- leasing ---------------------------------------------------------------------
