@@ -48,8 +48,8 @@ def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt) -> None:
     end_header = MAGIC + bytes([PROTOCOL_VERSION, int(MsgType.RESULT_END)])
     hb = encode(MsgType.HEARTBEAT)
     chunk = compress_chunk(RESULT)
-    tail = (',"chunks":1,"sha256":"%s","size":%d,"outcome":{"outcome":"ok"}}'
-            % (hashlib.sha256(RESULT).hexdigest(), len(RESULT))).encode()
+    tail = (f',"chunks":1,"sha256":"{hashlib.sha256(RESULT).hexdigest()}","size":{len(RESULT)},'
+            '"outcome":{"outcome":"ok"}}').encode()
     ready_header = MAGIC + bytes([PROTOCOL_VERSION, int(MsgType.READY)])
     poller = zmq.Poller()
     for s in socks:

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):
+class FragState(str, Enum):  # noqa: UP042 - a str Enum, as DESIGN.md asks
     """Where a fragment is (see DESIGN.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
@@ -70,7 +70,7 @@ def apply_transition(frag: _Frag, new: FragState) -> FragState:
     return old
 
 
-class JobState(str, Enum):
+class JobState(str, Enum):  # noqa: UP042
     RUNNING = "running"
     DONE = "done"              # every fragment DONE or FAILED
     CANCELLED = "cancelled"
@@ -163,6 +163,7 @@ class HubConfig:
     sandbox_kill_limit: int = 3          # distinct workers' sandboxes a fragment may kill
     max_credit: int = 65536              # a worker's credit is capped here
     tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
+    max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError
@@ -458,9 +459,10 @@ class Scheduler:
         w.busy = busy
 
     def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "") -> None:
-        w = self.workers[wid]
+        if wid not in self.workers:
+            return
         for ref in refs:
-            lease = self.leases.get(ref)
+            lease = self.leases.get(tuple(ref))
             if lease is not None and lease.worker == wid:
                 self._end_lease(now, lease, LeaseEnd.RELEASED, reason or "released", notify=False)
 

@@ -24,12 +24,24 @@ import zmq
 
 from .. import __version__
 from ..errors import (
-    ConfigError, CpushareError, DecompressionError, ProtocolError, StoreError, UnknownJob,
+    ConfigError,
+    CpushareError,
+    DecompressionError,
+    ProtocolError,
+    StoreError,
+    UnknownJob,
     VersionMismatch,
 )
 from ..outcome import Outcome
 from ..protocol import (
-    AckStatus, ErrorCode, Limits, MsgType, decode, decompress_chunk, encode, encode_trusted,
+    AckStatus,
+    ErrorCode,
+    Limits,
+    MsgType,
+    decode,
+    decompress_chunk,
+    encode,
+    encode_trusted,
 )
 from .scheduler import HubConfig, JobSpec, JobState, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
@@ -40,16 +52,18 @@ log = logging.getLogger(__name__)
 
 ABI_VERSION = 1
 _ERRORS_PER_PEER_PER_S = 5
+_LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one input may be 16 MiB)
 
 
 class _Partial:
     """A result being received: running digest and size, compressed chunks kept as sent."""
 
-    __slots__ = ("hasher", "size", "chunks", "broken")
+    __slots__ = ("hasher", "size", "chunks", "broken", "stored")
 
     def __init__(self) -> None:
         self.hasher = hashlib.sha256()
         self.size = 0
+        self.stored = 0
         self.chunks: list[bytes] = []
         self.broken = ""
 
@@ -87,6 +101,7 @@ class Hub:
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
         self._partials: dict[tuple[str, int, int], _Partial] = {}
+        self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._next_sweep_s = 0.0
         self._error_budget: dict[bytes, list[float]] = {}
@@ -376,7 +391,7 @@ class Hub:
             if now >= self._next_sweep_s:
                 self._next_sweep_s = now + 1.0
                 for key in [k for k in self._partials if not self.core.holds(now, *k)]:
-                    del self._partials[key]
+                    self._drop_partial(key)
             ok = self._flush(now, acks, replies)
             for fut, result, exc in done_cmds:
                 if exc is not None:
@@ -391,14 +406,20 @@ class Hub:
         """Refill windows, assign leases, commit everything, then send. Loop thread or
         inline under the lock."""
         core = self.core
-        for job_id, after, limit in core.refill_requests():
-            try:
-                rows = self.store.pending(job_id, after, limit)
-            except StoreError as exc:
-                log.error("cannot load pending fragments of %s: %s", job_id, exc)
+        grants: dict[str, list] = {}
+        for _round in range(8):     # refill the pending windows while credit remains
+            for job_id, after, limit in core.refill_requests():
+                try:
+                    rows = self.store.pending(job_id, after, limit)
+                except StoreError as exc:
+                    log.error("cannot load pending fragments of %s: %s", job_id, exc)
+                    break
+                core.add_pending(job_id, rows, limit)
+            more = core.assign(now) if self._sock is not None else {}
+            for wid, lst in more.items():
+                grants.setdefault(wid, []).extend(lst)
+            if not more or not core.refill_requests():
                 break
-            core.add_pending(job_id, rows, limit)
-        grants = core.assign(now) if self._sock is not None else {}
         fx = core.take_effects()
         fx.journal.results.extend(self._pending_results)
         self._pending_results = []
@@ -421,7 +442,7 @@ class Hub:
             return False
         # committed: publish progress, then talk
         changed = False
-        for old, f in fx.journal.frags.values():
+        for _old, f in fx.journal.frags.values():
             if f.seq is not None and f.seq > self._job_seq.get(f.job.id, 0):
                 self._job_seq[f.job.id] = f.seq
                 changed = True
@@ -460,17 +481,25 @@ class Hub:
             log.error("cannot read fragment inputs (%s); leases will expire and be re-queued", exc)
             return
         for wid, lst in grants.items():
-            body = []
-            blobs = []
+            body: list[dict] = []
+            blobs: list[bytes] = []
+            size = 0
             for job, fid, index, attempt, lease_s in lst:
+                data = inputs.get(fid, b"")
+                if body and (len(body) >= Limits.MAX_LEASES_PER_MESSAGE
+                             or size + len(data) > _LEASE_MESSAGE_BYTES):
+                    self._send_worker(wid, MsgType.LEASE, {"leases": body}, blobs, validate=False)
+                    body, blobs, size = [], [], 0
+                size += len(data)
                 body.append({
                     "job_id": job.id, "fragment_id": fid, "index": index, "attempt": attempt,
                     "lease_s": lease_s, "program_sha256": job.program_sha256,
                     "shared_sha256": job.shared_sha256, "cpu_s": job.cpu_s, "wall_s": job.wall_s,
                     "max_output_bytes": job.max_output_bytes,
                 })
-                blobs.append(inputs.get(fid, b""))
-            self._send_worker(wid, MsgType.LEASE, {"leases": body}, blobs, validate=False)
+                blobs.append(data)
+            if body:
+                self._send_worker(wid, MsgType.LEASE, {"leases": body}, blobs, validate=False)
 
     def _heartbeats(self, now: float) -> None:
         interval = self.config.heartbeat_interval_s
@@ -552,7 +581,7 @@ class Hub:
                 pass
             elif t is MsgType.FAILURE:
                 b = msg.body
-                self._partials.pop((wid, b["fragment_id"], b["attempt"]), None)
+                self._drop_partial((wid, b["fragment_id"], b["attempt"]))
                 status = core.failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"])
                 acks.setdefault(wid, []).append([b["fragment_id"], b["attempt"], status])
             elif t is MsgType.FETCH:
@@ -578,7 +607,7 @@ class Hub:
         if ident is not None and self._ident_to_worker.get(ident) == wid:
             del self._ident_to_worker[ident]
         for key in [k for k in self._partials if k[0] == wid]:
-            del self._partials[key]
+            self._drop_partial(key)
 
     def _hello(self, now: float, ident: bytes, msg, replies: list) -> None:
         b = msg.body
@@ -627,11 +656,27 @@ class Hub:
             p = self._partials[key] = _Partial()
         self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
 
+    def _drop_partial(self, key: tuple[str, int, int]) -> _Partial | None:
+        p = self._partials.pop(key, None)
+        if p is not None:
+            self._partial_bytes -= p.stored
+            p.stored = 0
+        return p
+
     def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
         if p.broken:
             return
+        if self._partial_bytes + len(data) > self.config.max_partial_bytes:
+            p.broken = (f"the hub holds {self._partial_bytes} bytes of unfinished results "
+                        f"already (max_partial_bytes): result dropped")
+            self._partial_bytes -= p.stored
+            p.stored = 0
+            p.chunks.clear()
+            return
         if seq != len(p.chunks):
             p.broken = f"chunk {seq} arrived where chunk {len(p.chunks)} was expected"
+            self._partial_bytes -= p.stored
+            p.stored = 0
             p.chunks.clear()
             return
         job = self.core.job_of(fid, attempt)
@@ -640,16 +685,20 @@ class Hub:
             raw = decompress_chunk(data, max(0, min(room, CHUNK_RAW_CAP)))
         except DecompressionError as exc:
             p.broken = f"chunk {seq}: {exc}"
+            self._partial_bytes -= p.stored
+            p.stored = 0
             p.chunks.clear()
             return
         p.hasher.update(raw)
         p.size += len(raw)
         p.chunks.append(data)
+        p.stored += len(data)
+        self._partial_bytes += len(data)
 
     def _result_end(self, now: float, wid: str, msg, acks: dict) -> None:
         b = msg.body
         fid, attempt = b["fragment_id"], b["attempt"]
-        p = self._partials.pop((wid, fid, attempt), None)
+        p = self._drop_partial((wid, fid, attempt))
         core = self.core
         if not core.holds(now, wid, fid, attempt):
             status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
@@ -672,6 +721,8 @@ class Hub:
                 invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
             elif b["sha256"] != p.hasher.hexdigest():
                 invalid = "sha256 of the chunks does not match RESULT_END"
+        self._partial_bytes -= p.stored     # p has left _partials: its chunks go to the store
+        p.stored = 0
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(

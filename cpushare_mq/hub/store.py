@@ -225,7 +225,7 @@ class Store:
             raise StoreError(f"hub database read failed: {exc}") from exc
         if r is None:
             raise UnknownJob(f"no job {job_id!r}")
-        return dict(zip(names, r))
+        return dict(zip(names, r, strict=True))
 
     def failures(self, job_id: str, limit: int = 1000) -> list[dict]:
         rows = self._q("SELECT idx, reason FROM fragments WHERE job_id=? AND state='FAILED' "
@@ -360,7 +360,7 @@ class Store:
             c.execute("BEGIN")
             cur = c.execute("SELECT * FROM jobs")
             names = [d[0] for d in cur.description]
-            jobs = [dict(zip(names, r)) for r in cur.fetchall()]
+            jobs = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             counts: dict[str, dict[str, int]] = {}
             for job_id, state, n in c.execute(
                     "SELECT job_id, state, count(*) FROM fragments GROUP BY job_id, state"):

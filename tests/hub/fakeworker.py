@@ -66,7 +66,7 @@ class FakeWorker:
     def _note(self, msg):
         self.received.append(msg.type)
         if msg.type is MsgType.LEASE:
-            for lease, data in zip(msg["leases"], msg.blobs):
+            for lease, data in zip(msg["leases"], msg.blobs, strict=True):
                 ref = (lease["fragment_id"], lease["attempt"])
                 self.leases[ref] = lease
                 self.inputs[ref] = data

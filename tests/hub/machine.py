@@ -10,12 +10,11 @@ import hashlib
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from memstore import MemStore
 
 from cpushare_mq.hub.scheduler import HubConfig, JobSpec, JobState, Scheduler
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import AckStatus
-
-from memstore import MemStore
 
 CONFIG = HubConfig(heartbeat_interval_s=1.0, liveness=3, lease_grace_s=5.0,
                    lease_wall_factor=2.0, reconnect_grace_s=4.0, pause_grace_s=5.0,

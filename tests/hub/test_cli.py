@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from fakeworker import FakeWorker
 
 from cpushare_mq.hub.cli import main
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.store import Store
 from cpushare_mq.protocol import MsgType
-from fakeworker import FakeWorker
 
 EXE = Path(sys.executable).parent / "cpushare-hub"
 

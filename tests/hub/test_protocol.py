@@ -12,8 +12,17 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import DecompressionError, ProtocolError, VersionMismatch
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import (
-    LEASE_SCHEMA, MAGIC, PROTOCOL_VERSION, SCHEMAS, AckStatus, Limits, MsgType, compress_chunk,
-    decode, decompress_chunk, encode,
+    LEASE_SCHEMA,
+    MAGIC,
+    PROTOCOL_VERSION,
+    SCHEMAS,
+    AckStatus,
+    Limits,
+    MsgType,
+    compress_chunk,
+    decode,
+    decompress_chunk,
+    encode,
 )
 
 sha = st.text("0123456789abcdef", min_size=64, max_size=64)

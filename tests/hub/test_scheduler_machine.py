@@ -1,7 +1,6 @@
 """The pure scheduler under random event sequences (fake clock, in-memory store)."""
 
 from hypothesis import HealthCheck, settings
-
 from machine import SchedulerMachine
 
 SchedulerMachine.TestCase.settings = settings(

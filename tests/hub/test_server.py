@@ -10,13 +10,13 @@ import time
 
 import pytest
 import zmq
+from fakeworker import FakeWorker
 
 from cpushare_mq.errors import StoreError, UnknownJob
-from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.hub.scheduler import JobSpec
+from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.outcome import Outcome
 from cpushare_mq.protocol import MsgType, encode
-from fakeworker import FakeWorker
 
 FAST = HubConfig(heartbeat_interval_s=0.1, liveness=3, reconnect_grace_s=2.0)
 
@@ -208,7 +208,7 @@ def test_rogue_dealer_cannot_hurt_the_hub(hub, workers):
                 encode(MsgType.RESULT_END, {"fragment_id": 1, "attempt": 0, "chunks": 1,
                                             "sha256": "0" * 64, "size": 0,
                                             "outcome": {"outcome": "ok"}}, [b"junk"])]
-        for i in range(400):
+        for _ in range(400):
             frames = [bytearray(f) for f in rnd.choice(good)]
             for _ in range(rnd.randint(0, 3)):
                 k = rnd.randrange(len(frames))
@@ -305,3 +305,21 @@ def test_restart_honours_held_leases_and_keeps_results(tmp_path, workers):
         assert res == {i: b"r%d" % i for i in range(8)}
     finally:
         hub.close()
+
+
+def test_big_inputs_are_split_over_lease_messages_and_partials_are_accounted(hub, workers):
+    frags = [bytes([65 + i]) * (12 << 20) for i in range(3)]
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags))
+    w = workers(hub, slots=3)
+    w.hello()
+    w.ready()
+    deadline = time.monotonic() + 20
+    while len(w.leases) < 3:
+        assert time.monotonic() < deadline
+        w.poll(0.1)
+        w.heartbeat()
+    assert w.received.count(MsgType.LEASE) == 2          # 24 MiB + 12 MiB, not one 36 MiB message
+    assert sorted(len(d) for d in w.inputs.values()) == [12 << 20] * 3
+    drive(hub, job, [w], answer=lambda w: w.run_all())
+    assert hub._partial_bytes == 0
+    assert results_of(hub, job) == dict(enumerate(frags))

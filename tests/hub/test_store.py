@@ -11,12 +11,12 @@ import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
+from machine import CONFIG, SchedulerMachine
 
 from cpushare_mq.errors import StoreError, UnknownJob
 from cpushare_mq.hub.scheduler import FragState, HubConfig, JobSpec, Scheduler
 from cpushare_mq.hub.store import SCHEMA_VERSION, Store
 from cpushare_mq.protocol import compress_chunk
-from machine import CONFIG, SchedulerMachine
 
 
 class SqliteMachine(SchedulerMachine):

@@ -1,0 +1,281 @@
+"""Policy of the pure scheduler, one rule at a time (fake clock, in-memory store)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from memstore import MemStore
+
+from cpushare_mq.errors import IllegalTransition, SchedulingError, UnknownJob
+from cpushare_mq.hub.scheduler import (
+    TRANSITIONS,
+    FragState,
+    HubConfig,
+    JobSpec,
+    Scheduler,
+    _Frag,
+    _Job,
+    apply_transition,
+)
+from cpushare_mq.outcome import Outcome, OutcomeRecord
+
+CFG = HubConfig(heartbeat_interval_s=1.0, liveness=3, lease_grace_s=5.0, pause_grace_s=5.0,
+                window_fragments=8)
+
+
+class World:
+    def __init__(self, cfg=CFG):
+        self.cfg = cfg
+        self.now = 100.0
+        self.store = MemStore()
+        self.core = Scheduler(cfg)
+
+    def submit(self, n, **kw):
+        kw.setdefault("wall_s", 2.0)
+        row = self.store.add_job(JobSpec(program=b"p", fragments=[b"%d" % i for i in range(n)], **kw),
+                                 self.now)
+        self.core.add_job(row)
+        self.flush()
+        return row["id"]
+
+    def flush(self):
+        for job_id, after, limit in self.core.refill_requests():
+            self.core.add_pending(job_id, self.store.pending(job_id, after, limit), limit)
+        grants = self.core.assign(self.now)
+        fx = self.core.take_effects()
+        self.store.apply(fx.journal, self.now)
+        return grants, fx
+
+    def join(self, wid, credit=0, key="", slots=1):
+        self.core.join(self.now, wid, key=key, slots=slots)
+        if credit:
+            self.core.ready(self.now, wid, credit)
+
+    def ok(self, wid, ref, data=b"R"):
+        return self.core.result(self.now, wid, ref[1], ref[3], hashlib.sha256(data).hexdigest(),
+                                len(data))
+
+    def state(self, fid):
+        return self.store.frags[fid]["state"]
+
+
+def test_transition_table_is_the_only_way():
+    job = _Job({"id": "j", "program_sha256": "", "shared_sha256": "", "redundancy": 1,
+                "quorum": 1, "cpu_s": 1, "wall_s": 1, "max_attempts": 1,
+                "max_output_bytes": 1, "priority": 0, "total": 1}, None)
+    f = _Frag(1, job, 0)
+    for new in FragState:
+        if (FragState.PENDING, new) not in TRANSITIONS:
+            with pytest.raises(IllegalTransition, match="PENDING -> "):
+                apply_transition(f, new)
+    assert apply_transition(f, FragState.LEASED) is FragState.PENDING
+    assert all(not old.terminal for old, _new in TRANSITIONS)   # DONE/FAILED are final
+
+
+def test_priority_first_then_fair_share():
+    w = World()
+    low = w.submit(20, priority=0)
+    hi = w.submit(4, priority=5)
+    other = w.submit(20, priority=0)
+    w.join("w1", credit=12, slots=12)
+    grants, _ = w.flush()
+    jobs = [g[0].id for g in grants["w1"]]
+    assert jobs[:4] == [hi] * 4                   # the high-priority job first
+    rest = jobs[4:]
+    assert abs(rest.count(low) - rest.count(other)) <= 1   # then equal shares
+
+
+def test_dead_worker_leases_requeued_at_once_and_counted():
+    w = World()
+    job = w.submit(2, max_attempts=2)
+    w.join("w1", credit=2, slots=2)
+    grants, _ = w.flush()
+    w.now += CFG.dead_after_s + 0.01
+    w.core.tick(w.now)
+    _, fx = w.flush()
+    assert fx.dead == ["w1"]
+    assert w.core.progress(job)["leased"] == 0 and w.core.progress(job)["pending"] == 2
+    assert all(f["failures"] == 1 for f in w.store.frags.values())
+    # results from the dead session are stale
+    assert w.ok("w1", grants["w1"][0]) == "stale"
+
+
+def test_release_and_bye_are_not_failed_attempts():
+    w = World()
+    job = w.submit(2, max_attempts=1)
+    w.join("w1", credit=2, slots=2)
+    grants, _ = w.flush()
+    refs = [(g[1], g[3]) for g in grants["w1"]]
+    w.core.release(w.now, "w1", refs[:1], "shutdown")
+    w.core.leave(w.now, "w1", "bye")
+    w.flush()
+    assert w.core.progress(job)["pending"] == 2
+    assert all(f["failures"] == 0 for f in w.store.frags.values())
+
+
+def test_lease_expiry_cancels_on_the_worker_and_requeues():
+    w = World()
+    job = w.submit(1)
+    w.join("w1", credit=1)
+    grants, _ = w.flush()
+    (_j, fid, _i, attempt, lease_s) = grants["w1"][0]
+    assert lease_s == 2.0 * CFG.lease_wall_factor + CFG.lease_grace_s
+    w.now += lease_s + 0.1
+    w.core.touch(w.now, "w1")
+    w.core.tick(w.now)
+    _, fx = w.flush()
+    assert fx.cancels == {"w1": [(fid, attempt)]}
+    assert w.state(fid) == "PENDING"
+    assert w.ok("w1", grants["w1"][0]) == "stale"
+    assert w.core.progress(job)["pending"] == 1
+
+
+def test_paused_worker_gets_nothing_and_loses_leases_after_the_grace():
+    w = World()
+    w.submit(3)
+    w.join("w1", credit=1)
+    grants, _ = w.flush()
+    w.core.set_status(w.now, "w1", True, 1)
+    w.core.ready(w.now, "w1", 5)
+    assert w.flush()[0] == {}
+    w.now += CFG.pause_grace_s + 0.1
+    w.core.touch(w.now, "w1")
+    w.core.tick(w.now)
+    _, fx = w.flush()
+    assert list(fx.cancels) == ["w1"]
+    w.core.set_status(w.now, "w1", False, 0)
+    grants, _ = w.flush()
+    assert len(grants["w1"]) == 3
+
+
+@pytest.mark.parametrize("outcome", [Outcome.FRAGMENT_ERROR, Outcome.BAD_PROGRAM])
+def test_deterministic_failures_fail_at_once(outcome):
+    w = World()
+    job = w.submit(1, max_attempts=5)
+    w.join("w1", credit=1)
+    (g,), = w.flush()[0].values()
+    assert w.core.failure(w.now, "w1", g[1], g[3], OutcomeRecord(outcome, message="no")) == "failed"
+    w.flush()
+    p = w.core.progress(job)
+    assert (p["failed"], p["state"]) == (1, "done")
+    assert w.store.frags[g[1]]["reason"].startswith(outcome.value)
+
+
+def test_crash_is_retried_elsewhere_and_three_killed_sandboxes_fail_it():
+    w = World()
+    w.submit(1, max_attempts=10)
+    for i in range(4):
+        w.join(f"w{i}", credit=1, key=f"k{i}")
+    seen = []
+    for _ in range(3):
+        grants, _ = w.flush()
+        ((wid, (g,)),) = grants.items()
+        assert wid not in seen, "a crash was retried on a worker it already crashed"
+        seen.append(wid)
+        w.core.failure(w.now, wid, g[1], g[3], OutcomeRecord(Outcome.CRASH))
+    w.flush()
+    fid = g[1]
+    assert w.state(fid) == "FAILED"
+    assert "3 different workers" in w.store.frags[fid]["reason"]
+
+
+def test_attempts_exhausted_keeps_the_last_reason():
+    w = World()
+    w.submit(1, max_attempts=2)
+    w.join("a", credit=5, key="ka")
+    w.join("b", credit=5, key="kb")
+    for _ in range(2):
+        grants, _ = w.flush()
+        ((wid, (g,)),) = grants.items()
+        w.core.failure(w.now, wid, g[1], g[3], OutcomeRecord(Outcome.TIMEOUT, message="slow"))
+    w.flush()
+    assert w.store.frags[g[1]]["reason"] == "attempts exhausted (2): timeout: slow"
+
+
+def test_quorum_with_a_disagreeing_worker_adds_a_copy_and_records_it():
+    w = World()
+    w.submit(1, redundancy=2, quorum=2)
+    for i in range(3):
+        w.join(f"w{i}", credit=1, key=f"k{i}")
+    grants, _ = w.flush()
+    assert len(grants) == 2                       # two copies on distinct workers
+    (wa, (ga,)), (wb, (gb,)) = sorted(grants.items())
+    assert w.ok(wa, ga, b"right") == "accepted"
+    assert w.ok(wb, gb, b"WRONG") == "accepted"     # a vote, not a result yet
+    grants, _ = w.flush()
+    assert w.state(ga[1]) == "VOTING"
+    ((wc, (gc,)),) = grants.items()              # a third copy on the third worker
+    assert wc == "w2"
+    assert w.ok(wc, gc, b"right") == "accepted"
+    w.flush()
+    row = w.store.frags[ga[1]]
+    assert row["state"] == "DONE" and row["sha256"] == hashlib.sha256(b"right").hexdigest()
+    assert w.store.attempts[(gb[1], gb[3])]["end"] == "disagreed"
+
+
+def test_no_quorum_within_the_extra_copies_fails():
+    w = World(HubConfig(window_fragments=8, max_extra_copies=1))
+    w.submit(1, redundancy=2, quorum=2)
+    for i in range(3):
+        w.join(f"w{i}", credit=1, key=f"k{i}")
+    for _round in range(2):
+        grants, _ = w.flush()
+        for wid, (g,) in grants.items():
+            w.ok(wid, g, wid.encode())            # everyone says something different
+    w.flush()
+    (row,) = w.store.frags.values()
+    assert row["state"] == "FAILED" and row["reason"].startswith("no quorum: 3 results")
+
+
+def test_cancel_stops_everything_and_unknown_job_is_named():
+    w = World()
+    job = w.submit(5)
+    w.join("w1", credit=2, slots=2)
+    grants, _ = w.flush()
+    w.core.cancel_job(w.now, job)
+    _, fx = w.flush()
+    assert sorted(fx.cancels["w1"]) == sorted((g[1], g[3]) for g in grants["w1"])
+    assert w.core.progress(job)["state"] == "cancelled"
+    w.core.ready(w.now, "w1", 5)
+    assert w.flush()[0] == {}
+    assert w.ok("w1", grants["w1"][0]) == "stale"
+    with pytest.raises(UnknownJob, match="j-nope"):
+        w.core.cancel_job(w.now, "j-nope")
+
+
+def test_memory_window_is_bounded():
+    w = World(HubConfig(window_fragments=16))
+    job = w.submit(10_000)
+    assert len(w.core.frags) <= 16
+    w.join("w1", credit=100, slots=100)
+    for _ in range(10):                  # the shell refills the window every turn
+        w.flush()
+        assert len(w.core.frags) <= 16 + 100
+    assert w.core.progress(job)["leased"] == 100
+
+
+def test_worker_with_same_key_reattaches_its_leases_on_rejoin():
+    w = World()
+    w.submit(2)
+    w.join("old", credit=2, key="K", slots=2)
+    grants, _ = w.flush()
+    refs = sorted((g[1], g[3]) for g in grants["old"])
+    ok = w.core.join(w.now, "new", key="K", held=refs + [(999, 0)])
+    assert sorted(ok) == refs
+    assert w.ok("old", grants["old"][0]) == "stale"
+    assert w.ok("new", grants["old"][0]) == "accepted"
+    # a different key cannot steal leases
+    ok = w.core.join(w.now, "thief", key="X", held=refs)
+    assert ok == []
+
+
+def test_bad_specs_and_duplicate_worker_ids():
+    w = World()
+    with pytest.raises(SchedulingError, match="redundancy"):
+        w.submit(1, redundancy=0)
+    with pytest.raises(SchedulingError, match="wall_s"):
+        w.submit(1, wall_s=float("nan"))
+    w.join("w1")
+    with pytest.raises(SchedulingError, match="already in use"):
+        w.join("w1")
