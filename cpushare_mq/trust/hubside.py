@@ -50,7 +50,9 @@ class HubTrust:
                  keys_dir: str | os.PathLike | None = None,
                  allow_workers: str | os.PathLike | None = None,
                  policy: TrustPolicy | None = None, require_signatures: bool | None = None,
-                 rate_per_s: float = 5000.0, burst: float = 10000.0, seed: int | None = None):
+                 rate_per_s: float = 100_000.0, burst: float = 200_000.0,
+                 heartbeat_rate_per_s: float = 50.0, heartbeat_burst: float = 200.0,
+                 seed: int | None = None):
         self.insecure = insecure
         self.keys_dir = Path(keys_dir) if keys_dir else default_keys_dir(db_path)
         # signatures are required whenever a worker announces a key; a worker without one
@@ -66,7 +68,10 @@ class HubTrust:
         self.policy = KeyPolicy(allow, [r.key for r in self.book.records() if r.banned],
                                 ban_file=ban_file)
         self.zap: ZapHandler | None = None
+        # all messages of a peer (generous: a fast worker sends tens of thousands a second),
+        # and heartbeats on their own (a worker needs about 2 a second)
         self.limiter = RateLimiter(rate_per_s, burst)
+        self.heartbeat_limiter = RateLimiter(heartbeat_rate_per_s, heartbeat_burst)
         self._parsed: dict[str, WorkerKey] = {}
         self.verified = 0
         self.rejected = 0
@@ -96,8 +101,17 @@ class HubTrust:
         self.ledger.close()
 
     # -- per message ----------------------------------------------------------------------
-    def allow_message(self, peer: bytes, now_s: float) -> bool:
-        return self.limiter.allow(peer, now_s)
+    def allow_message(self, peer: bytes, now_s: float, heartbeat: bool = False) -> bool:
+        """Per-peer rate limits (all messages; heartbeats separately). Logs the first refusal
+        of a peer and every 1000th after it."""
+        lim = self.heartbeat_limiter if heartbeat else self.limiter
+        if lim.allow(peer, now_s):
+            return True
+        n = lim.refused.get(peer, 0)
+        if n == 1 or n % 1000 == 0:
+            log.warning("peer %s sends more than %.0f %s/s: %d refused (rate_limited)",
+                        peer.hex()[:16], lim.rate_per_s, "heartbeats" if heartbeat else "messages", n)
+        return False
 
     def _key(self, worker_key: str) -> WorkerKey:
         k = self._parsed.get(worker_key)

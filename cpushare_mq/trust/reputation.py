@@ -308,6 +308,8 @@ class ReputationBook:
         if per is not None and fragment_id in per:
             job = per.pop(fragment_id)
             self._job_index.get(job, set()).discard((key, fragment_id))
+            if not per:
+                del self._unverified[key]
 
     def _drain_unverified(self, key: str) -> tuple[tuple[str, int], ...]:
         per = self._unverified.pop(key, {})

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 from .keys import WorkerIdentity, load_or_create_worker_identity, read_public_key
 from .signing import ResultSigner
-from .zap import make_curve_client
+from .zap import describe_handshake_failure, make_curve_client
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WorkerTrust", "CHEAT_ENV", "cheating_enabled", "cheat_bytes"]
+__all__ = ["WorkerTrust", "CHEAT_ENV", "cheating_enabled", "cheat_bytes", "cheat_factory"]
 
 CHEAT_ENV = "CPUSHARE_TEST_CHEAT"
 
@@ -41,6 +43,67 @@ def cheat_bytes(data: bytes) -> bytes:
     if not data:
         return b"\x00"
     return bytes(b ^ 0x5A for b in data)
+
+
+def cheat_factory(factory):
+    """Wrap a sandbox factory so that, when :data:`CHEAT_ENV` is set, every result byte the
+    sandbox produces is replaced (:func:`cheat_bytes`); otherwise return ``factory``."""
+    if not cheating_enabled():
+        return factory
+
+    class _Cheater:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def run(self, data, on_chunk=None, **kw):
+            if on_chunk is None:
+                return self._inner.run(data, **kw)
+            return self._inner.run(data, on_chunk=lambda b: on_chunk(cheat_bytes(b)), **kw)
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+    def make(*args, **kw):
+        return _Cheater(factory(*args, **kw))
+    return make
+
+
+def _watch_handshakes(sock: zmq.Socket) -> None:
+    """Log a clear error when the CURVE handshake with the hub fails (wrong --hub-key,
+    refused by the hub's allow-list or ban list). Runs until the socket is closed."""
+    try:
+        mon = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH
+                                      | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                      | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                                      | zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_MONITOR_STOPPED)
+    except zmq.ZMQError as exc:
+        log.debug("no socket monitor: %s", exc)
+        return
+
+    def run() -> None:
+        said = set()
+        try:
+            while True:
+                if not mon.poll(1000):
+                    continue
+                ev = parse_monitor_message(mon.recv_multipart())
+                event, value = ev["event"], ev["value"]
+                if event == zmq.EVENT_MONITOR_STOPPED:
+                    break
+                if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    if said:
+                        log.info("CURVE handshake with the hub succeeded")
+                    said.clear()
+                    continue
+                why = describe_handshake_failure(event, value)
+                if why and (event, value) not in said:
+                    said.add((event, value))
+                    log.error("%s", why)
+        except zmq.ZMQError:
+            pass
+        finally:
+            mon.close(0)
+    threading.Thread(target=run, name="curve-handshake-watch", daemon=True).start()
 
 
 @dataclass
@@ -65,8 +128,11 @@ class WorkerTrust:
         return self.identity.worker_key
 
     def secure_socket(self, sock: zmq.Socket) -> None:
+        """CURVE client options on ``sock`` (before connect), and a watcher that logs failed
+        handshakes; nothing for plain TCP."""
         if self.hub_public is not None:
             make_curve_client(sock, self.identity.curve, self.hub_public)
+            _watch_handshakes(sock)
 
     def sign_result_end(self, body: dict) -> None:
         """Add ``signature`` to a RESULT_END body (fragment_id, attempt, sha256, outcome)."""

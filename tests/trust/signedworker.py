@@ -1,0 +1,107 @@
+"""An in-test worker speaking the protocol with a real identity: CURVE (optional) and signed
+results, no sandbox. ``cheat=True`` returns wrong bytes (with a consistent digest, as a
+cheater who wants to be paid would)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import zmq
+
+from cpushare_mq.outcome import Outcome, OutcomeRecord
+from cpushare_mq.protocol import MsgType, compress_chunk, decode, encode
+from cpushare_mq.trust.workerside import WorkerTrust, cheat_bytes
+
+
+class SignedWorker:
+    def __init__(self, endpoint: str, config_dir: Path, *, hub_key: str | None = None,
+                 fn: Callable[[bytes], bytes] = lambda b: b[::-1], cheat: bool = False,
+                 sign: bool = True, slots: int = 2):
+        self.trust = WorkerTrust.load(config_dir, hub_key)
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.DEALER)
+        self.sock.linger = 0
+        self.trust.secure_socket(self.sock)
+        self.sock.connect(endpoint)
+        self.fn, self.cheat, self.sign, self.slots = fn, cheat, sign, slots
+        self.worker_id: str | None = None
+        self.leases: dict[tuple[int, int], bytes] = {}
+        self.acks: list[tuple[int, int, str]] = []
+        self.errors: list[dict] = []
+
+    @property
+    def key(self) -> str:
+        return self.trust.hello_key
+
+    def send(self, mtype, body=None, blobs=()) -> None:
+        try:
+            self.sock.send_multipart(encode(mtype, body or {}, blobs), zmq.NOBLOCK)
+        except zmq.Again:
+            pass            # no connection (refused handshake): nothing goes out
+
+    def hello(self) -> None:
+        self.send(MsgType.HELLO, {"worker_version": "test", "abi_version": 1,
+                                  "slots": self.slots, "worker_key": self.key})
+
+    def pump(self, timeout_s: float = 0.02) -> None:
+        if not self.sock.poll(int(timeout_s * 1000)):
+            return
+        while True:
+            try:
+                msg = decode(self.sock.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                return
+            if msg.type is MsgType.WELCOME:
+                self.worker_id = msg["worker_id"]
+                self.send(MsgType.READY, {"credit": self.slots})
+            elif msg.type is MsgType.LEASE:
+                for lease, data in zip(msg["leases"], msg.blobs, strict=True):
+                    self.leases[(lease["fragment_id"], lease["attempt"])] = data
+            elif msg.type is MsgType.ACK:
+                self.acks.extend(tuple(r) for r in msg["results"])
+            elif msg.type is MsgType.CANCEL:
+                for ref in msg["leases"]:
+                    self.leases.pop(tuple(ref), None)
+            elif msg.type is MsgType.ERROR:
+                self.errors.append(msg.body)
+            elif msg.type is MsgType.HEARTBEAT:
+                pass
+
+    def result_body(self, ref, out: bytes) -> tuple[dict, bytes]:
+        body = {"fragment_id": ref[0], "attempt": ref[1], "chunks": 1,
+                "sha256": hashlib.sha256(out).hexdigest(), "size": len(out),
+                "outcome": OutcomeRecord(Outcome.OK, exit_code=0, output_bytes=len(out))}
+        if self.sign:
+            self.trust.sign_result_end(body)
+        return body, compress_chunk(out)
+
+    def work(self) -> int:
+        """Answer every held lease; ask for as many more."""
+        refs = list(self.leases)
+        for ref in refs:
+            out = self.fn(self.leases.pop(ref))
+            if self.cheat:
+                out = cheat_bytes(out)
+            body, chunk = self.result_body(ref, out)
+            self.send(MsgType.RESULT_END, body, [chunk])
+        if refs:
+            self.send(MsgType.READY, {"credit": len(refs)})
+        self.send(MsgType.HEARTBEAT)
+        return len(refs)
+
+    def close(self) -> None:
+        self.sock.close(0)
+        self.ctx.term()
+
+
+def drive(hub, job_id: str, workers: list[SignedWorker], timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while hub.job_progress(job_id)["state"] == "running":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job did not end: {hub.job_progress(job_id)}")
+        for w in workers:
+            w.pump(0.005)
+            w.work()
