@@ -451,7 +451,9 @@ class WorkerAgent:
         if self.load_sampler is not None:
             return self.load_sampler()
         t = psutil.cpu_times()
-        busy = sum(t) - t.idle - getattr(t, "iowait", 0.0)
+        # guest time is already counted in user time on Linux
+        busy = (sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0)
+                - getattr(t, "guest_nice", 0.0))
         ours = 0.0
         me = psutil.Process()
         try:

@@ -207,6 +207,8 @@ class CoreConfig:
     retain_bytes: int = 64 << 20           # results kept for replay after a reconnect
     ack_timeout_s: float = 10.0            # resend a finished result never acknowledged
     min_ready_credit: int = 1              # don't send READY for less than this
+    max_queued_input_bytes: int = 256 << 20  # inputs of leases not yet started
+    setup_failure_pause_s: float = 5.0     # no new work after our sandbox could not start
 
     def __post_init__(self):
         if self.slots < 1:
@@ -259,6 +261,8 @@ class WorkerCore:
         self.exited = False
         self.counters = Counters()
         self.waiting = 0                    # leases FETCHING or QUEUED
+        self.waiting_bytes = 0              # their inputs
+        self.no_work_until = now            # after a sandbox set-up failure
         self.run_time_s = 1.0               # moving average of a fragment's run time
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
 
@@ -294,6 +298,7 @@ class WorkerCore:
     def _drop(self, lease: Lease) -> None:
         if self.leases.pop(lease.key, None) is not None and lease.state in _WAITING:
             self.waiting -= 1
+            self.waiting_bytes -= len(lease.input or b"")
         self.retained_total -= lease.retained_bytes
         lease.retained = []
         lease.retained_bytes = 0
@@ -461,17 +466,22 @@ class WorkerCore:
     def _on_lease(self, msg: Message, out: list, now: float) -> None:
         for spec, data in zip(msg["leases"], msg.blobs, strict=True):
             self.counters.leases_received += 1
-            self.credit_out = max(0, self.credit_out - 1)
             lease = Lease(spec, data, now)
-            if lease.key in self.leases or self.draining or self.paused:
-                # a duplicate, or we no longer take work: hand it back at once
+            unsolicited = self.credit_out <= 0
+            self.credit_out = max(0, self.credit_out - 1)
+            if lease.key in self.leases or self.draining or self.paused or unsolicited:
+                # a duplicate, more than we asked for, or we no longer take work: hand it back
                 if lease.key not in self.leases:
-                    self._send(out, MsgType.RELEASE, {"leases": [list(lease.key)],
-                                                      "reason": "shutdown" if self.draining else "paused"})
+                    reason = ("shutdown" if self.draining else "paused" if self.paused
+                              else "no credit")
+                    if reason == "no credit":
+                        log.warning("hub sent lease %s beyond our credit; handed back", lease.key)
+                    self._send(out, MsgType.RELEASE, {"leases": [list(lease.key)], "reason": reason})
                     self.counters.released += 1
                 continue
             self.leases[lease.key] = lease
             self.waiting += 1
+            self.waiting_bytes += len(data)
             missing = [s for s in (lease.program_sha256, lease.shared_sha256) if s not in self.blobs]
             if missing:
                 for sha in missing:
@@ -548,8 +558,15 @@ class WorkerCore:
             self.running.discard(key)
             lease = self.leases.get(key)
             if lease is not None and lease.state is LeaseState.RUNNING:
-                lease.state = LeaseState.FETCHING
-                self.waiting += 1
+                if lease.input is None:      # the input went to the slot: cannot run again
+                    self._drop(lease)
+                    if self.state == self.UP:
+                        self._send(out, MsgType.RELEASE, {"leases": [list(key)],
+                                                          "reason": "blob lost"})
+                else:
+                    lease.state = LeaseState.FETCHING
+                    self.waiting += 1
+                    self.waiting_bytes += len(lease.input)
         if self.state == self.UP and sha not in self.fetching:
             self.fetching.add(sha)
             self._send(out, MsgType.FETCH, {"sha256": sha})
@@ -608,6 +625,7 @@ class WorkerCore:
         out: list[Action] = []
         self.running.discard(key)
         lease = self.leases.get(key)
+        self.no_work_until = now + self.cfg.setup_failure_pause_s
         if lease is not None and lease.state is LeaseState.RUNNING:
             self._drop(lease)
             if self.state == self.UP:
@@ -643,6 +661,7 @@ class WorkerCore:
             lease.state = LeaseState.RUNNING
             lease.started_at = now
             self.waiting -= 1
+            self.waiting_bytes -= len(lease.input or b"")
             self.running.add(key)
             out.append(Run(lease))
 
@@ -651,6 +670,8 @@ class WorkerCore:
         if self.paused:
             return
         self._start_queued(out, now)
+        if now < self.no_work_until or self.waiting_bytes > self.cfg.max_queued_input_bytes:
+            return
         target = self.cfg.slots + self.prefetch
         want = target - self.active - self.credit_out
         if want > 0 and want >= max(self.cfg.min_ready_credit, target // 4):

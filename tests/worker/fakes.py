@@ -4,6 +4,7 @@ speaks protocol.py over a ROUTER socket."""
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
 
@@ -26,6 +27,7 @@ class FakeSandbox:
         self.closed = threading.Event()
         self.paused = False
         self.runs = 0
+        self.produced = 0
         self.pid = None
         with FakeSandbox.lock:
             FakeSandbox.instances.append(self)
@@ -34,6 +36,14 @@ class FakeSandbox:
         self.runs += 1
         if fragment == b"fail":
             return OutcomeRecord(Outcome.EXIT_CODE, exit_code=3)
+        if fragment.startswith(b"rand:"):     # incompressible, streamed in 1 MiB pieces
+            n = int(fragment[5:])
+            rng = random.Random(n)
+            while self.produced < n:
+                k = min(1 << 20, n - self.produced)
+                on_chunk(rng.randbytes(k))
+                self.produced += k
+            return OutcomeRecord(Outcome.OK, output_bytes=n)
         if fragment.startswith(b"big:"):
             n = int(fragment[4:])
             sent = 0
@@ -75,11 +85,15 @@ class FakeHub(threading.Thread):
 
     def __init__(self, fragments, program=b"PROGRAM", shared=b"", *, lease_s=60.0,
                  heartbeat_interval_s=0.2, liveness=3, ack=True, honour_held=True, endpoint=None,
-                 send_heartbeats=True):
+                 send_heartbeats=True, rcvhwm=1000):
         super().__init__(daemon=True)
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.RCVHWM, rcvhwm)
+        self.sock.setsockopt(zmq.MAXMSGSIZE, -1)
+        self.reading = threading.Event()
+        self.reading.set()
         if endpoint:   # rebinding a port just closed: ZeroMQ releases it asynchronously
             deadline = time.monotonic() + 5
             while True:
@@ -123,6 +137,7 @@ class FakeHub(threading.Thread):
         self.last_sent: dict[bytes, float] = {}
         self.paused_workers: set[bytes] = set()
         self.cancel_next: list = []
+        self.first_chunk = threading.Event()
 
     def send(self, ident, mtype, body=None, blobs=()):
         self.sock.send_multipart([ident, *encode(mtype, body, list(blobs))])
@@ -135,6 +150,9 @@ class FakeHub(threading.Thread):
     def run(self):
         try:
             while not self.stop_flag.is_set():
+                if not self.reading.is_set():     # a stalled link: nothing read or sent
+                    time.sleep(0.01)
+                    continue
                 if self.sock.poll(20):
                     frames = self.sock.recv_multipart()
                     ident, frames = frames[0], frames[1:]
@@ -185,6 +203,8 @@ class FakeHub(threading.Thread):
             if msg["seq"] != len(parts):
                 raise AssertionError(f"chunk seq {msg['seq']} after {len(parts)} chunks")
             parts.append(decompress_chunk(msg.blobs[0], 1 << 20))
+            if msg["seq"] == 0:
+                self.first_chunk.set()
         elif t is MsgType.RESULT_END:
             key = (msg["fragment_id"], msg["attempt"])
             parts = self.partial.pop(key, [])

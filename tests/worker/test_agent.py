@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -175,6 +176,24 @@ def test_hub_silence_reconnects(cleanup, tmp_path):
     assert w.agent.stats()["reconnects"] >= 2
 
 
+def test_slow_hub_link_bounds_worker_memory(cleanup, tmp_path):
+    n = 100_000_000                                   # 100 MB of incompressible output
+    hub = new_hub(cleanup, [b"rand:%d" % n], heartbeat_interval_s=2.0, rcvhwm=2)
+    start(cleanup, hub, tmp_path, slots=1)
+    assert hub.first_chunk.wait(20)
+    hub.reading.clear()                               # the link stalls
+    time.sleep(2.0)
+    [sb] = [s for s in FakeSandbox.instances if s.produced]
+    stalled_at = sb.produced
+    time.sleep(0.5)
+    assert sb.produced == stalled_at                  # the program is blocked, not buffered
+    print(f"produced {stalled_at} bytes before the program blocked")
+    assert stalled_at < 48 << 20, f"{stalled_at} bytes produced while the hub read nothing"
+    hub.reading.set()
+    assert hub.wait(lambda: 0 in hub.results, timeout=60)
+    assert hub.results[0] == random.Random(n).randbytes(n)
+
+
 def test_real_sandbox_echo(cleanup, tmp_path):
     prog = find_binary("examples/echo.elf").read_bytes()
     frags = [b"frag-%d" % i for i in range(200)]
@@ -182,3 +201,29 @@ def test_real_sandbox_echo(cleanup, tmp_path):
     start(cleanup, hub, tmp_path, factory=None)
     assert hub.wait(lambda: len(hub.results) == 200, timeout=30)
     assert all(hub.results[i] == frags[i] for i in range(200))
+
+
+def test_load_of_other_processes_is_measured(tmp_path):
+    """The real sampler: our own CPU use does not count as the owner's."""
+    a = WorkerAgent(AgentConfig(hub="tcp://127.0.0.1:9", cache_dir=str(tmp_path), slots=1))
+    import psutil
+
+    def busy():
+        t = psutil.cpu_times()
+        return sum(t) - t.idle - t.iowait - t.guest - t.guest_nice, time.monotonic()
+
+    assert a._other_load_pct() == 0.0                 # first call: a baseline
+    b0, t0 = busy()
+    c0 = time.process_time()
+    t_end = time.monotonic() + 0.5
+    while time.monotonic() < t_end:                   # burn CPU in this (the worker's) process
+        pass
+    v = a._other_load_pct()
+    b1, t1 = busy()
+    ncpu = psutil.cpu_count()
+    total_pct = 100 * (b1 - b0) / ((t1 - t0) * ncpu)
+    ours_pct = 100 * (time.process_time() - c0) / ((t1 - t0) * ncpu)
+    assert ours_pct > 15                               # we did burn CPU
+    assert 0.0 <= v <= 100.0
+    # whatever else the machine is doing, our own share is not counted as the owner's
+    assert v <= total_pct - ours_pct / 2 + 5, (v, total_pct, ours_pct)

@@ -263,6 +263,32 @@ def test_heartbeat_when_idle_and_unacked_result_resent():
     assert resent == 1
 
 
+def test_unsolicited_leases_are_handed_back():
+    core, _ = joined(slots=1, prefetch=0)          # asked for 1
+    out = core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.1)
+    assert set(core.leases) == {(1, 0)}
+    released = {tuple(k) for r in sends(out, MsgType.RELEASE) for k in r.body["leases"]}
+    assert released == {(2, 0), (3, 0)}
+
+
+def test_queued_input_bytes_bound_credit():
+    core, _ = joined(slots=1, prefetch=4, max_queued_input_bytes=5, blobs=(SSHA,))
+    core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.1)     # 3 x 3 bytes, waiting for a blob
+    out = core.on_message(msg(MsgType.HEARTBEAT), 0.2)
+    assert core.waiting_bytes == 9 and not sends(out, MsgType.READY)
+
+
+def test_sandbox_setup_failure_pauses_asking_for_work():
+    core, _ = joined(slots=1, prefetch=0, setup_failure_pause_s=5.0)
+    core.on_message(lease_msg([(1, 0)]), 0.1)
+    out = core.slot_gave_up((1, 0), "sandbox error: no loader", 0.2)
+    assert sends(out, MsgType.RELEASE) and not sends(out, MsgType.READY)
+    out = core.on_message(msg(MsgType.HEARTBEAT), 4.0) + core.tick(4.0)
+    assert not sends(out, MsgType.READY)
+    out = core.on_message(msg(MsgType.HEARTBEAT), 5.3) + core.tick(5.3)
+    assert sends(out, MsgType.READY)
+
+
 def test_expired_unstarted_lease_is_dropped():
     core, _ = joined(slots=1, prefetch=1, blobs=(SSHA,))
     core.on_message(lease_msg([(1, 0)], lease_s=1.0), 0.1)
@@ -373,6 +399,15 @@ class CoreMachine(RuleBasedStateMachine):
             self.apply(self.core.failure(key, OutcomeRecord(Outcome.CRASH, signal=4), self.now))
         self.running.discard(key)
 
+    @precondition(lambda self: self.running)
+    @rule(data=st.data())
+    def slot_cannot_start_sandbox(self, data):
+        key = data.draw(st.sampled_from(sorted(self.running)))
+        self.advance(0.01)
+        self.apply(self.core.slot_gave_up(key, "sandbox error: loader missing", self.now))
+        self.running.discard(key)
+        assert key not in self.core.leases
+
     @precondition(lambda self: self.core.state == "up")
     @rule(data=st.data(), status=st.sampled_from(["accepted", "duplicate", "stale", "failed"]))
     def hub_acks(self, data, status):
@@ -423,8 +458,10 @@ class CoreMachine(RuleBasedStateMachine):
 
     @invariant()
     def waiting_count_matches(self):
-        assert self.core.waiting == sum(1 for le in self.core.leases.values()
-                                        if le.state in (LeaseState.FETCHING, LeaseState.QUEUED))
+        waiting = [le for le in self.core.leases.values()
+                   if le.state in (LeaseState.FETCHING, LeaseState.QUEUED)]
+        assert self.core.waiting == len(waiting)
+        assert self.core.waiting_bytes == sum(len(le.input) for le in waiting)
 
     @invariant()
     def retention_bounded(self):
