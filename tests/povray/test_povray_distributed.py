@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -143,3 +144,50 @@ def test_cli_help_has_examples():
     proc = subprocess.run([sys.executable, "-c", "from cpushare_mq.povray.cli import main; main()",
                            "render", "--help"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0 and "examples:" in proc.stdout
+
+
+def test_hub_restarted_mid_render(render_bin, scenes, tmp_path):
+    """povray-server reconnects to a restarted hub (same database and sockets), re-attaches
+    to its job and still writes the native render's exact bytes."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        bind = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    hubs = [Hub(tmp_path / "hub.db", bind=bind, api=None, config=HubConfig(), insecure=True)]
+    hubs[0].start()
+    workers: list[subprocess.Popen] = []
+    proc = None
+    try:
+        for i in range(2):
+            (tmp_path / f"w{i}").mkdir()
+            workers.append(subprocess.Popen(_worker_cmd(hubs[0].worker_endpoint, tmp_path / f"w{i}"),
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True))
+        out = tmp_path / "dist.png"
+        proc = subprocess.Popen(server_cmd(scenes / "heavy.pov", out, hubs[0], "--tile", "8"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        restarted_at = None
+        messages = []
+        for line in proc.stderr:
+            if line.startswith("progress "):
+                done, total = map(int, line.split()[1].split("/"))
+                if restarted_at is None and done >= 100:
+                    hubs[0].stop()
+                    hubs.append(Hub(tmp_path / "hub.db", bind=bind, api=None,
+                                    config=HubConfig(), insecure=True))
+                    hubs[-1].start()
+                    restarted_at = (done, total)
+            else:
+                messages.append(line)
+        rc = proc.wait(timeout=100)
+        assert restarted_at is not None and restarted_at[0] < restarted_at[1]
+        assert rc == 0, "".join(messages)
+        assert any("reconnected" in m for m in messages), messages
+        native = render(render_bin, scenes / "heavy.pov", tmp_path / "native.png", 320, 240)
+        assert read_png(out).rgb == native.rgb
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stop_processes(workers)
+        for h in hubs:
+            h.stop()
