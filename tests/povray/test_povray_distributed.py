@@ -104,13 +104,15 @@ def test_worker_killed_mid_render(render_bin, scenes, tmp_path, hub_and_workers)
     assert read_png(out).rgb == native.rgb
 
 
-def test_redundancy_two_gives_the_same_bytes(render_bin, scenes, tmp_path, hub_and_workers):
+def test_redundancy_two_through_the_cli_with_hub(render_bin, scenes, tmp_path, hub_and_workers,
+                                                 capsys):
     hub, _ = hub_and_workers
     out = tmp_path / "r2.png"
-    proc = subprocess.run(server_cmd(scenes / "medium.pov", out, hub, "--tile", "40",
-                                     "--redundancy", "2"),
-                          capture_output=True, text=True, timeout=100)
-    assert proc.returncode == 0, proc.stderr
+    rc = main(["render", str(scenes / "medium.pov"), "-W", "320", "-H", "240", "-o", str(out),
+               "--tile", "40", "--redundancy", "2", "--hub", str(hub.api_address),
+               "--no-progress"])
+    assert rc == 0, capsys.readouterr()
+    assert "done 48, failed 0" in capsys.readouterr().out
     native = render(render_bin, scenes / "medium.pov", tmp_path / "native.png", 320, 240)
     assert read_png(out).rgb == native.rgb
 
