@@ -33,8 +33,17 @@ from ..protocol import Message, MsgType, decode, encode
 from .cache import BlobCache
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
 from .state import (
-    Abort, Connect, CoreConfig, Disconnect, Exit, IdleDetector, PauseSandboxes, ResumeSandboxes,
-    Run, Send, WorkerCore,
+    Abort,
+    Connect,
+    CoreConfig,
+    Disconnect,
+    Exit,
+    IdleDetector,
+    PauseSandboxes,
+    ResumeSandboxes,
+    Run,
+    Send,
+    WorkerCore,
 )
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from ..outcome import OutcomeRecord
@@ -144,7 +144,7 @@ class IdleDetector:
         return None
 
 
-class LeaseState(str, Enum):
+class LeaseState(StrEnum):
     FETCHING = "fetching"    # waiting for the program / shared input
     QUEUED = "queued"        # ready, waiting for a free slot
     RUNNING = "running"

@@ -8,7 +8,6 @@ restarted.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -255,7 +254,7 @@ def test_worker_sigkill_mid_job(hub, procs, tmp_path, spin_elf):
     lost = db_rows(db, "SELECT fragment_id, ended_s FROM attempts WHERE end='lost' AND worker_id IN "
                        f"({','.join('?' * len(worker_ids(db, 'A')))})", tuple(worker_ids(db, "A")))
     assert lost, "the killed worker held no leases?"
-    for fid, ended_s in lost:
+    for _fid, ended_s in lost:
         assert ended_s - killed_at < HEARTBEAT_S * LIVENESS + 2.0
     assert stop(b) == 0
 

@@ -12,8 +12,19 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import Message, MsgType, decode, encode
 from cpushare_mq.worker.state import (
-    Abort, Backoff, Connect, CoreConfig, Disconnect, Exit, IdleDetector, LeaseState,
-    PauseSandboxes, ResumeSandboxes, Run, Send, WorkerCore,
+    Abort,
+    Backoff,
+    Connect,
+    CoreConfig,
+    Disconnect,
+    Exit,
+    IdleDetector,
+    LeaseState,
+    PauseSandboxes,
+    ResumeSandboxes,
+    Run,
+    Send,
+    WorkerCore,
 )
 
 PSHA = hashlib.sha256(b"prog").hexdigest()
