@@ -204,13 +204,19 @@ def _check_fields(where: str, body: Any, schema: dict[str, tuple[Validator, Any]
     if unknown:
         raise _fail(where, f"unknown field(s) {sorted(unknown)[:5]}")
     out = {}
-    for name, (check, default) in schema.items():
-        if name in body:
-            out[name] = check(f"{where}.{name}", body[name])
-        elif default is _REQUIRED:
-            raise _fail(where, f"missing field {name!r}")
-        else:
-            out[name] = default
+    try:
+        for name, (check, default) in schema.items():
+            if name in body:
+                out[name] = check(name, body[name])   # the path is prefixed only on error
+            elif default is _REQUIRED:
+                raise ProtocolError(f": missing field {name!r}")
+            else:
+                out[name] = default
+    except VersionMismatch:
+        raise
+    except ProtocolError as exc:
+        msg = str(exc)
+        raise ProtocolError(f"{where}{msg}" if msg.startswith(":") else f"{where}.{msg}") from None
     return out
 
 

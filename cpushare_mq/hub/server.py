@@ -524,7 +524,8 @@ class Hub:
 
     def _error(self, now: float, ident: bytes, code: str, message: str,
                replies: list) -> None:
-        """Queue an ERROR reply, at most a few per second per peer."""
+        """Log and queue an ERROR reply, at most a few per second per peer (the rest are
+        dropped silently, counted in the next log line)."""
         budget = self._error_budget.get(ident)
         if budget is None:
             if len(self._error_budget) > 10_000:
@@ -534,7 +535,10 @@ class Hub:
             budget[0], budget[1] = now, 0
         budget[1] += 1
         if budget[1] <= _ERRORS_PER_PEER_PER_S:
+            log.warning("peer %s: %s: %s", ident.hex(), code, message[:300])
             replies.append((ident, encode(MsgType.ERROR, {"code": code, "message": message[:1024]})))
+        elif budget[1] == _ERRORS_PER_PEER_PER_S + 1:
+            log.warning("peer %s: more bad messages this second; not answering them", ident.hex())
 
     @staticmethod
     def _worker_dict(w) -> dict:
@@ -552,11 +556,9 @@ class Hub:
         try:
             msg = decode(payload)
         except VersionMismatch as exc:
-            log.warning("peer %s: %s", ident.hex(), exc)
             self._error(now, ident, ErrorCode.VERSION, str(exc), replies)
             return
         except ProtocolError as exc:
-            log.warning("peer %s sent a bad message: %s", ident.hex(), exc)
             self._error(now, ident, ErrorCode.MALFORMED, str(exc), replies)
             return
         core = self.core
@@ -598,8 +600,7 @@ class Hub:
                 self._error(now, ident, ErrorCode.MALFORMED,
                             f"{t.name} is not a message a worker sends", replies)
         except CpushareError as exc:
-            log.warning("worker %s: %s", wid, exc)
-            self._error(now, ident, ErrorCode.MALFORMED, str(exc), replies)
+            self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
         ident = self._worker_to_ident.pop(wid, None)

@@ -195,6 +195,80 @@ def test_cancel_sends_cancel_and_ends_the_job(hub, workers):
     w.poll(0.3)
 
 
+def _tables(db_path):
+    con = sqlite3.connect(db_path)
+    try:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                for t in ("jobs", "fragments", "attempts", "results", "blobs")}
+    finally:
+        con.close()
+
+
+def _mutate(rnd, frames):
+    frames = [bytearray(f) for f in frames]
+    for _ in range(rnd.randint(0, 3)):
+        k = rnd.randrange(len(frames))
+        if frames[k]:
+            frames[k][rnd.randrange(len(frames[k]))] = rnd.randrange(256)
+    if rnd.random() < 0.1:
+        frames.append(bytearray(rnd.randbytes(rnd.randint(0, 20))))
+    if rnd.random() < 0.2:
+        frames = [bytearray(rnd.randbytes(rnd.randint(0, 40))) for _ in range(rnd.randint(1, 4))]
+    return [bytes(f) for f in frames]
+
+
+def test_rogue_dealer_without_hello_changes_nothing(tmp_path, workers):
+    """Random and mutated frames from a peer that never joined: ERROR replies, the hub
+    keeps serving, and not one row of its state changes."""
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=HubConfig()).start()
+    try:
+        _rogue_without_hello(hub, workers)
+    finally:
+        hub.close()
+
+
+def _rogue_without_hello(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"z%d" % i for i in range(3)]))
+    w = workers(hub, slots=3)
+    w.hello()
+    w.ready()
+    w.wait_for(MsgType.LEASE)                      # some state in flight: leases
+    before = _tables(hub.db_path)
+    rogue = zmq.Context.instance().socket(zmq.DEALER)
+    rogue.setsockopt(zmq.LINGER, 0)
+    rogue.connect(hub.worker_endpoint)
+    try:
+        rnd = random.Random(99)
+        (fid, attempt), = list(w.leases)[:1]
+        templates = [
+            encode(MsgType.READY, {"credit": 3}),
+            encode(MsgType.FETCH, {"sha256": "0" * 64}),
+            encode(MsgType.RESULT_END, {"fragment_id": fid, "attempt": attempt, "chunks": 1,
+                                        "sha256": "0" * 64, "size": 0,
+                                        "outcome": {"outcome": "ok"}}, [b"junk"]),
+            encode(MsgType.FAILURE, {"fragment_id": fid, "attempt": attempt,
+                                     "outcome": {"outcome": "bad_program"}}),
+            encode(MsgType.RELEASE, {"leases": [[fid, attempt]]}),
+            encode(MsgType.BYE, {}),
+        ]
+        for _ in range(600):
+            frames = _mutate(rnd, rnd.choice(templates))
+            if frames and len(frames[0]) == 6 and frames[0][5] == MsgType.HELLO:
+                continue                               # stay a stranger
+            rogue.send_multipart(frames)
+            w.heartbeat()
+        replies = 0
+        while rogue.poll(300):
+            rogue.recv_multipart()
+            replies += 1
+        assert replies > 0
+        assert _tables(hub.db_path) == before           # nothing stored changed
+        drive(hub, job, [w])                            # and the hub still works
+        assert sorted(results_of(hub, job)) == [0, 1, 2]
+    finally:
+        rogue.close(0)
+
+
 def test_rogue_dealer_cannot_hurt_the_hub(hub, workers):
     job = hub.submit_job(JobSpec(program=b"p", fragments=[b"q%d" % i for i in range(5)]))
     rogue = zmq.Context.instance().socket(zmq.DEALER)
@@ -245,6 +319,30 @@ def test_unknown_worker_and_version_are_refused(hub, workers):
     assert err["code"] == "version" and "version 9" in err["message"]
     w.send(MsgType.HELLO, {"worker_version": "x", "abi_version": 7, "slots": 1})
     assert "ABI 7" in w.wait_for(MsgType.ERROR)["message"]
+
+
+def test_disk_full_acknowledges_nothing_and_recovers(hub, workers):
+    """A real SQLITE_FULL on the hub's own connection (max_page_count), then room again."""
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a", b"b"]))
+    w = workers(hub, slots=2)
+    w.hello()
+    w.ready()
+    w.wait_for(MsgType.LEASE)
+    conn = hub._call(lambda now: hub.store.conn())          # the loop thread's connection
+    pages = hub._call(lambda now: conn.execute("PRAGMA page_count").fetchone()[0])
+    hub._call(lambda now: conn.execute(f"PRAGMA max_page_count={pages}"))
+    refs = list(w.leases)
+    big = os.urandom(300_000)                               # incompressible: needs new pages
+    for ref in refs:
+        w.result(ref, big)
+    assert w.wait_for(MsgType.ERROR)["code"] == "internal"
+    w.poll(0.3)
+    assert w.acks == [] and hub.job_progress(job)["done"] == 0
+    hub._call(lambda now: conn.execute("PRAGMA max_page_count=1073741823"))
+    for ref in refs:                        # the worker sends again: now it is committed
+        w.result(ref, big)
+    drive(hub, job, [w])
+    assert results_of(hub, job) == {0: big, 1: big}
 
 
 def test_store_failure_acknowledges_nothing_and_recovers(hub, workers, monkeypatch):
