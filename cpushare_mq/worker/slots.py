@@ -167,8 +167,10 @@ class Slot(threading.Thread):
 
     def _run_one(self, lease: Lease, program: bytes, shared: bytes) -> None:
         key = lease.key
-        spec = SandboxSpec(lease.program_sha256, lease.shared_sha256, lease.cpu_s, lease.wall_s,
-                           lease.max_output_bytes, self.pool.max_memory_bytes)
+        # the wire allows 0 for these; the sandbox wants > 0 (0 output bytes: any output fails)
+        spec = SandboxSpec(lease.program_sha256, lease.shared_sha256, max(lease.cpu_s, 0.001),
+                           max(lease.wall_s, 0.001), max(lease.max_output_bytes, 1),
+                           self.pool.max_memory_bytes)
         if self.sandbox is not None and self.spec != spec:
             self._close_sandbox()
         with self.lock:

@@ -85,7 +85,7 @@ class FakeHub(threading.Thread):
 
     def __init__(self, fragments, program=b"PROGRAM", shared=b"", *, lease_s=60.0,
                  heartbeat_interval_s=0.2, liveness=3, ack=True, honour_held=True, endpoint=None,
-                 send_heartbeats=True, rcvhwm=1000):
+                 send_heartbeats=True, rcvhwm=1000, limits=(10.0, 10.0, 1 << 30)):
         super().__init__(daemon=True)
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.ROUTER)
@@ -114,6 +114,7 @@ class FakeHub(threading.Thread):
         self.pending = list(range(len(fragments)))
         self.fragments = list(fragments)
         self.lease_s = lease_s
+        self.limits = limits
         self.interval = heartbeat_interval_s
         self.liveness = liveness
         self.ack = ack
@@ -253,8 +254,8 @@ class FakeHub(threading.Thread):
             self.leased[key] = ident
             specs.append({"job_id": "j1", "fragment_id": idx, "index": idx, "attempt": self.attempt,
                           "lease_s": self.lease_s, "program_sha256": self.psha,
-                          "shared_sha256": self.ssha, "cpu_s": 10.0, "wall_s": 10.0,
-                          "max_output_bytes": 1 << 30})
+                          "shared_sha256": self.ssha, "cpu_s": self.limits[0],
+                          "wall_s": self.limits[1], "max_output_bytes": self.limits[2]})
             blobs.append(self.fragments[idx])
             credit -= 1
         self.credit[ident] = credit

@@ -228,3 +228,38 @@ def test_load_of_other_processes_is_measured(tmp_path):
     assert 0.0 <= v <= 100.0
     # whatever else the machine is doing, our own share is not counted as the owner's
     assert v <= total_pct - ours_pct / 2 + 5, (v, total_pct, ours_pct)
+
+
+def test_misbehaving_programs_are_failures_not_worker_deaths(cleanup, tmp_path):
+    prog = find_binary("hostile/abi_hostile.elf").read_bytes()
+    frags = [b"n1", b"X", b"Z", b"x", b"q", b"o", b"n2", b"e", b"l", b"n3"]
+    hub = new_hub(cleanup, frags, program=prog, limits=(1.0, 3.0, 1 << 20))
+    w = start(cleanup, hub, tmp_path, factory=None)
+    assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags), timeout=60)
+    assert {i: hub.results[i] for i in (0, 6, 9)} == {0: b"n1", 6: b"n2", 9: b"n3"}
+    outcomes = {key[0]: rec.outcome.value for key, rec in hub.failures}
+    assert outcomes == {1: "fragment_error", 2: "protocol_error", 3: "exit_code",
+                        4: "exit_code", 5: "output_limit", 7: "protocol_error", 8: "cpu_limit"}
+    assert w.thread.is_alive() and w.agent.stats()["failed"] == 7
+
+
+def test_bad_program_is_reported(cleanup, tmp_path):
+    hub = new_hub(cleanup, [b"a", b"b"], program=b"#!/bin/sh\necho not an ELF\n")
+    w = start(cleanup, hub, tmp_path, factory=None)
+    assert hub.wait(lambda: len(hub.failures) == 2, timeout=30)
+    assert {rec.outcome.value for _, rec in hub.failures} == {"bad_program"}
+    assert w.thread.is_alive()
+
+
+def test_corrupt_cached_program_is_fetched_again(cleanup, tmp_path):
+    prog = find_binary("examples/echo.elf").read_bytes()
+    hub = new_hub(cleanup, [b"one", b"two"], program=prog)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / hub.psha).write_bytes(prog[:-1] + b"!")          # same name, wrong bytes
+    (cache / hub.ssha).write_bytes(b"")
+    start(cleanup, hub, tmp_path, factory=None)
+    assert hub.wait(lambda: len(hub.results) == 2, timeout=30)
+    assert hub.results == {0: b"one", 1: b"two"}
+    assert hub.fetches == [hub.psha]                           # detected, fetched once
+    assert (cache / hub.psha).read_bytes() == prog
