@@ -79,3 +79,13 @@ class SandboxClosed(SandboxError):
     """Raised by :meth:`cpushare_mq.sandbox.Sandbox.run` when :meth:`Sandbox.close` was
     called (e.g. from another thread while the fragment was running): the run was aborted
     by the seller's side, so there is no outcome to report for it."""
+
+
+class ImageError(CpushareError):
+    """Raised when an image file cannot be read (not a PNG, an unsupported PNG variant,
+    corrupt data) or two images cannot be compared (different sizes)."""
+
+
+class TileError(CpushareError):
+    """Raised for an invalid render tile (bad magic, version or size, a rectangle outside
+    the image) and for a tile result that does not match its tile."""

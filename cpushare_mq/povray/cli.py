@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import CpushareError
+from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
 from .image import compare, read_png
@@ -197,15 +197,15 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
 
 def cmd_render(args) -> int:
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
-        raise CpushareError(f"image size {args.width}x{args.height} out of range 1..65536")
+        raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile < 1:
-        raise CpushareError(f"--tile must be >= 1, got {args.tile}")
+        raise ConfigError(f"--tile must be >= 1, got {args.tile}")
     if args.workers is not None and args.workers < 1:
-        raise CpushareError(f"--workers must be >= 1, got {args.workers}")
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.redundancy < 1:
-        raise CpushareError(f"--redundancy must be >= 1, got {args.redundancy}")
+        raise ConfigError(f"--redundancy must be >= 1, got {args.redundancy}")
     if not Path(args.scene).is_file():
-        raise CpushareError(f"scene file {args.scene!r} not found")
+        raise SceneError(f"scene file {args.scene!r} not found")
     out_dir = Path(args.output).resolve().parent
     out_dir.mkdir(parents=True, exist_ok=True)
     server = find_binary("povray-server")

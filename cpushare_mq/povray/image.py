@@ -12,15 +12,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CpushareError
+from ..errors import ImageError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
-
-
-class ImageError(CpushareError):
-    """Raised when an image file cannot be read (not a PNG, unsupported PNG variant,
-    corrupt data) or two images cannot be compared (different sizes)."""
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..errors import CpushareError
+from ..errors import TileError
 
 TILE_MAGIC = b"TILE"
 TILE_VERSION = 1
 TILE_BYTES = 32
 MAX_DIM = 65536
-
-
-class TileError(CpushareError):
-    """Raised for an invalid tile description (bad magic/version/size, or a rectangle
-    outside the image) and for client output that does not match its tile."""
 
 
 @dataclass(frozen=True)
