@@ -6,14 +6,15 @@
  *   3. read the program and validate it (ELF64, x86-64, ET_EXEC, no interpreter, PT_LOAD
  *      segments in a sane range, no W+X, entry in an executable segment, memory under cap)
  *   4. hard rlimits (CPU backstop, CORE=0, FSIZE=0), no-new-privs, not dumpable, rdtsc
- *      traps, new session, SCHED_IDLE
+ *      traps, new session
  *   5. close every fd but 0, 1 and the status fd
  *   6. map each segment at its address with its own permissions; a fresh stack with a
  *      guard page below it; an initial stack holding argc=0 and empty argv/envp/auxv
  *   7. unregister rseq and the robust futex list (they point into loader memory)
  *   8. hand over to the trampoline (tramp.S) in a page of its own, which resets the
  *      vector registers, unmaps everything else (loader, libc data, old stack with the
- *      seller's argv/env/auxv, vDSO, vvar), clears FS/GS base, closes the status fd,
+ *      seller's argv/env/auxv, vDSO, vvar), clears FS/GS base, switches to SCHED_IDLE
+ *      (so the set-up itself is not starved on a busy machine), closes the status fd,
  *      enters seccomp STRICT, clears the registers and jumps to the entry point.
  *
  * Status protocol: a line "bad_program: ..." (exit 125) or "error: ..." (exit 126) on the
@@ -80,7 +81,7 @@ struct tramp_args {
     uint64_t sp;             /* 8 */
     uint64_t status_fd;      /* 16 */
     uint64_t nranges;        /* 24 */
-    uint64_t flags;          /* 32: bit 0 = use xrstor */
+    uint64_t flags;          /* 32: bit 0 = use xrstor, bit 1 = SCHED_IDLE */
     uint64_t pad[27];        /* up to 256 */
     struct { uint64_t start, len; } ranges[240]; /* 256 .. 4096 */
 };
@@ -388,11 +389,6 @@ static void confine_process(const struct options *o)
         setup_error("prctl(PR_SET_TSC, PR_TSC_SIGSEGV): %s", strerror(errno));
     if (setsid() < 0 && getsid(0) != getpid())
         setup_error("setsid: %s", strerror(errno));
-    if (o->idle) {
-        struct sched_param sp = {0};
-        if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
-            setup_error("sched_setscheduler(SCHED_IDLE): %s", strerror(errno));
-    }
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
         setup_error("prctl(PR_GET_SECCOMP): seccomp unavailable or already active (%s)",
                     strerror(errno));
@@ -574,7 +570,7 @@ int main(int argc, char **argv)
     ta->entry = plan.entry;
     ta->sp = sp;
     ta->status_fd = (uint64_t)o.status_fd;
-    ta->flags = have_xsave() ? 1 : 0;
+    ta->flags = (have_xsave() ? 1 : 0) | (o.idle ? 2 : 0); /* bit 1: SCHED_IDLE */
     uint32_t mxcsr = 0x1f80; /* legacy area: MXCSR at 24; XSTATE_BV = 0 -> init everything */
     memcpy((char *)ta + PAGE + 24, &mxcsr, sizeof mxcsr);
     plan_unmaps(ta, keep, nkeep);
