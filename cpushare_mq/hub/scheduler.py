@@ -224,7 +224,7 @@ class _Job:
 
 class _Frag:
     __slots__ = ("fid", "job", "index", "state", "next_attempt", "failures", "leases", "votes",
-                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256")
+                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256", "boost")
 
     def __init__(self, fid: int, job: _Job, index: int, state: FragState = P,
                  next_attempt: int = 0, failures: int = 0):
@@ -243,6 +243,7 @@ class _Frag:
         self.result_attempt: int | None = None
         self.size = 0
         self.sha256 = ""
+        self.boost = 0            # extra copies and quorum for this fragment (a spot check)
 
     def keys_involved(self) -> set[str]:
         keys = {ls.key for ls in self.leases.values()}
@@ -315,6 +316,8 @@ class Effects:
     cancel_reasons: dict[str, str] = field(default_factory=dict)
     dead: list[str] = field(default_factory=list)              # workers declared dead
     finished_jobs: set[str] = field(default_factory=set)       # jobs with a new DONE/FAILED fragment or ended
+    # fragments accepted on more than one result: (fid, job_id, winner sha256, [(key, sha256)])
+    verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 #: A worker without a worker_key is known by its session id, with this prefix.
@@ -495,6 +498,15 @@ class Scheduler:
                 return True
         return False
 
+    def is_first_solo_result(self, now: float, wid: str, fid: int, attempt: int) -> bool:
+        """True when a result for this current lease would be accepted alone (redundancy 1,
+        no spot check yet): the moment a trust layer may ask for a second opinion."""
+        lease = self.leases.get((fid, attempt))
+        if lease is None or lease.worker != wid or now > lease.deadline:
+            return False
+        f = lease.frag
+        return f.job.redundancy == 1 and f.boost == 0 and not f.votes
+
     def job_of(self, fid: int, attempt: int) -> _Job | None:
         lease = self.leases.get((fid, attempt))
         return lease.frag.job if lease else None
@@ -580,7 +592,7 @@ class Scheduler:
             f.queued = False
             if f.state.terminal or f.fid not in self.frags:
                 continue
-            if ((job.redundancy > 1 and w.key in f.keys_involved())
+            if ((job.redundancy + f.boost > 1 and w.key in f.keys_involved())
                     or (f.killers and w.key in f.killers)):
                 # copies go to distinct workers; a crash is retried on another worker
                 skipped.setdefault(job, []).append(f)
@@ -621,7 +633,7 @@ class Scheduler:
             best = max(len(v) for v in f.votes.values())
         else:
             nvotes = best = 0
-        want = max(job.redundancy - nvotes, job.quorum - best)
+        want = max(job.redundancy + f.boost - nvotes, job.quorum + f.boost - best)
         return max(0, want - len(f.leases))
 
     def _queue(self, f: _Frag, front: bool = False) -> None:
@@ -635,10 +647,12 @@ class Scheduler:
 
     # -- results ---------------------------------------------------------------------
     def result(self, now: float, wid: str, fid: int, attempt: int, sha256: str, size: int,
-               invalid: str = "") -> str:
+               invalid: str = "", *, spot_check: bool = False) -> str:
         """A worker finished a lease with an ok result (``invalid`` = why it failed the
         hub's checks, empty when digest, size and chunks were right). Returns the ACK
-        status; only ``accepted`` means the shell must store the result's chunks."""
+        status; only ``accepted`` means the shell must store the result's chunks.
+        ``spot_check`` (only meaningful for :meth:`is_first_solo_result`): count this result
+        as a vote and accept the fragment only when another worker agrees."""
         lease = self.leases.get((fid, attempt))
         if lease is None or lease.worker != wid or now > lease.deadline:
             return AckStatus.STALE
@@ -658,7 +672,10 @@ class Scheduler:
             f.votes = {}
         voters = f.votes.setdefault(sha256, [])
         voters.append((attempt, lease.key, size))
-        if len(voters) >= job.quorum:
+        if spot_check and job.redundancy == 1 and f.boost == 0 and len(f.votes) == 1 == len(voters):
+            f.boost = 1
+            self._fx.journal.frags.setdefault(f.fid, (f.state, f))
+        if len(voters) >= job.quorum + f.boost:
             self._accept(now, f, sha256, voters[0][0], size)
             if w is not None:
                 w.done += 1
@@ -666,7 +683,7 @@ class Scheduler:
         if f.state is L:
             self._move(f, V)
         nvotes = sum(len(v) for v in f.votes.values())
-        if nvotes >= job.redundancy + job.max_extra:
+        if nvotes >= job.redundancy + f.boost + job.max_extra:
             self._fail(now, f, f"no quorum: {nvotes} results, {len(f.votes)} different digests")
         elif self._copies_needed(f) > 0:
             self._queue(f, front=True)
@@ -689,6 +706,9 @@ class Scheduler:
         f.result_attempt = attempt
         f.size = size
         f.sha256 = sha256
+        votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
+        if len(votes) > 1:
+            self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
         self._finish(now, f, D, "")
 
     def failure(self, now: float, wid: str, fid: int, attempt: int, record: OutcomeRecord) -> str:
@@ -875,7 +895,7 @@ class Scheduler:
                 active: Iterable[tuple], open_leases: Iterable[tuple], votes: Iterable[tuple],
                 killers: Iterable[tuple], workers: Iterable[dict] = ()) -> Scheduler:
         """Rebuild a core from what the store holds (after a restart, or after a failed
-        commit). ``active``: (fid, job_id, index, state, next_attempt, failures) of LEASED
+        commit). ``active``: (fid, job_id, index, state, next_attempt, failures[, boost]) of LEASED
         and VOTING fragments; ``open_leases``: (fid, attempt, worker_id, key, deadline);
         ``votes``: (fid, attempt, key, sha256, size); ``killers``: (fid, key);
         ``workers``: still-connected workers to keep (dicts of id, name, key, slots, credit,
@@ -895,11 +915,12 @@ class Scheduler:
             w.failed = wd.get("failed", 0)
             w.jobs_seen = set(wd.get("jobs_seen", ()))
             core.workers[w.id] = w
-        for fid, job_id, index, state, next_attempt, failures in active:
+        for fid, job_id, index, state, next_attempt, failures, *rest in active:
             job = core.jobs.get(job_id)
             if job is None or job.state is not JobState.RUNNING:
                 continue
-            core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+            f = core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+            f.boost = rest[0] if rest and rest[0] else 0
         grace_end = now + config.reconnect_grace_s
         for fid, attempt, wid, key, deadline in open_leases:
             f = core.frags.get(fid)

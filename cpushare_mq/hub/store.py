@@ -136,9 +136,9 @@ class Store:
             db["fragments"].create({
                 "id": int, "job_id": str, "idx": int, "input": bytes, "state": str,
                 "next_attempt": int, "failures": int, "seq": int, "reason": str,
-                "result_attempt": int, "size": int, "sha256": str,
+                "result_attempt": int, "size": int, "sha256": str, "boost": int,
             }, pk="id", not_null={"job_id", "idx", "state"},
-                defaults={"next_attempt": 0, "failures": 0, "size": 0, "reason": ""},
+                defaults={"next_attempt": 0, "failures": 0, "size": 0, "reason": "", "boost": 0},
                 if_not_exists=True)
             db["attempts"].create({
                 "fragment_id": int, "attempt": int, "job_id": str, "worker_id": str,
@@ -324,11 +324,11 @@ class Store:
                               "WHERE fragment_id=? AND attempt=?", j.attempts_end)
             if j.frags:
                 rows = [(f.state.value, f.next_attempt, f.failures, f.seq, f.reason,
-                         f.result_attempt, f.size, f.sha256, f.fid, old.value)
+                         f.result_attempt, f.size, f.sha256, f.boost, f.fid, old.value)
                         for old, f in j.frags.values()]
                 cur = c.executemany(
                     "UPDATE fragments SET state=?, next_attempt=?, failures=?, seq=?, reason=?, "
-                    "result_attempt=?, size=?, sha256=? WHERE id=? AND state=?", rows)
+                    "result_attempt=?, size=?, sha256=?, boost=? WHERE id=? AND state=?", rows)
                 if cur.rowcount != len(rows):
                     raise StoreError(f"fragment states in the store disagree with the scheduler "
                                      f"({cur.rowcount} of {len(rows)} rows matched)")
@@ -375,7 +375,7 @@ class Store:
             active = []
             for job_id in running:
                 active += c.execute(
-                    "SELECT id, job_id, idx, state, next_attempt, failures FROM fragments "
+                    "SELECT id, job_id, idx, state, next_attempt, failures, boost FROM fragments "
                     "WHERE job_id=? AND state IN ('LEASED','VOTING')", (job_id,)).fetchall()
             fids = [a[0] for a in active]
             open_leases, votes, killers = [], [], []

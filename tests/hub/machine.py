@@ -180,19 +180,21 @@ class SchedulerMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from(sorted(w.held)))
 
     @precondition(lambda self: any(w.held for w in self.connected()))
-    @rule(data=st.data(), right=st.booleans())
-    def answer(self, data, right):
+    @rule(data=st.data(), right=st.booleans(), spot=st.booleans())
+    def answer(self, data, right, spot):
         w = data.draw(st.sampled_from([w for w in self.connected() if w.held]))
         ref = self._pick_held(data, w)
         self.core.touch(self.now, w.wid)
-        self._result(w, ref, right_sha(ref[0]) if right else wrong_sha(*ref))
+        spot = spot and self.core.is_first_solo_result(self.now, w.wid, *ref)
+        self._result(w, ref, right_sha(ref[0]) if right else wrong_sha(*ref), spot_check=spot)
         w.held.discard(ref)
         w.answered.add(ref)
         self.flush()
 
-    def _result(self, w, ref, sha, invalid="") -> str:
+    def _result(self, w, ref, sha, invalid="", spot_check=False) -> str:
         was_current = self.current(w, ref)
-        status = self.core.result(self.now, w.wid, ref[0], ref[1], sha, 10, invalid)
+        status = self.core.result(self.now, w.wid, ref[0], ref[1], sha, 10, invalid,
+                                  spot_check=spot_check)
         if status == AckStatus.ACCEPTED:
             assert was_current, f"result for {ref} accepted from {w.wid} without a current lease"
         if not was_current:
@@ -324,7 +326,8 @@ class SchedulerMachine(RuleBasedStateMachine):
                 job = self.store.jobs[f["job_id"]]
                 agreeing = [a for (fi, a), r in attempts.items()
                             if fi == fid and r["end"] == "vote" and r["sha256"] == f["sha256"]]
-                assert len(agreeing) >= job["quorum"], f"fragment {fid} DONE without a quorum"
+                need = job["quorum"] + (f.get("boost") or 0)
+                assert len(agreeing) >= need, f"fragment {fid} DONE without a quorum"
                 assert f["result_attempt"] in agreeing
                 assert f["sha256"] == right_sha(fid) or job["quorum"] < job["redundancy"] or job["redundancy"] == 1
             if f["state"] != "LEASED" and f["state"] != "VOTING":

@@ -41,7 +41,7 @@ class MemStore:
             self.frags[fid] = {"id": fid, "job_id": job_id, "idx": i, "input": bytes(data),
                                "state": "PENDING", "next_attempt": 0, "failures": 0,
                                "seq": None, "reason": "", "result_attempt": None, "size": 0,
-                               "sha256": None}
+                               "sha256": None, "boost": 0}
         return dict(row, n_done=0, n_failed=0, n_leased=0, n_voting=0)
 
     def pending(self, job_id: str, after: int, limit: int):
@@ -72,7 +72,7 @@ class MemStore:
                 raise StoreError(f"fragment {f.fid}: store has {row['state']}, core thought {old.value}")
             row.update(state=f.state.value, next_attempt=f.next_attempt, failures=f.failures,
                        seq=f.seq, reason=f.reason, result_attempt=f.result_attempt, size=f.size,
-                       sha256=f.sha256)
+                       sha256=f.sha256, boost=f.boost)
         for fid, attempt, seq, data in j.results:
             self.results[(fid, attempt, seq)] = data
         for fid, attempt in j.drop_results:
@@ -88,7 +88,8 @@ class MemStore:
             jobs.append(dict(row, n_done=states.count("DONE"), n_failed=states.count("FAILED"),
                              n_leased=states.count("LEASED"), n_voting=states.count("VOTING")))
         running = {r["id"] for r in self.jobs.values() if r["state"] == "running"}
-        active = [(f["id"], f["job_id"], f["idx"], f["state"], f["next_attempt"], f["failures"])
+        active = [(f["id"], f["job_id"], f["idx"], f["state"], f["next_attempt"], f["failures"],
+                   f["boost"])
                   for f in self.frags.values()
                   if f["job_id"] in running and f["state"] in ("LEASED", "VOTING")]
         fids = {a[0] for a in active}

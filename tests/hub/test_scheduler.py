@@ -279,3 +279,24 @@ def test_bad_specs_and_duplicate_worker_ids():
     w.join("w1")
     with pytest.raises(SchedulingError, match="already in use"):
         w.join("w1")
+
+
+def test_spot_check_asks_a_second_worker_and_reports_the_verdict():
+    w = World()
+    w.submit(1)
+    w.join("a", credit=1, key="ka")
+    w.join("b", credit=1, key="kb")
+    grants, _ = w.flush()
+    ((wid, (g,)),) = grants.items()
+    assert w.core.is_first_solo_result(w.now, wid, g[1], g[3])
+    assert w.core.result(w.now, wid, g[1], g[3], "a" * 64, 1, spot_check=True) == "accepted"
+    grants, fx = w.flush()
+    assert w.state(g[1]) == "VOTING" and fx.verdicts == []
+    ((wid2, (g2,)),) = grants.items()
+    assert wid2 != wid                                     # a second opinion elsewhere
+    assert not w.core.is_first_solo_result(w.now, wid2, g2[1], g2[3])
+    assert w.core.result(w.now, wid2, g2[1], g2[3], "a" * 64, 1) == "accepted"
+    _, fx = w.flush()
+    assert w.state(g[1]) == "DONE"
+    assert fx.verdicts == [(g[1], g[0].id, "a" * 64, [("ka" if wid == "a" else "kb", "a" * 64),
+                                                       ("kb" if wid == "a" else "ka", "a" * 64)])]
