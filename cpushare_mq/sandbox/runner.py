@@ -550,6 +550,7 @@ class Sandbox:
         self._cpu_base_s = 0.0
         if closed:
             self._drop_process()
+            self._program.close()
             raise SandboxClosed("the sandbox was closed while starting")
         status = proc.wait_started()
         if status:
@@ -599,8 +600,10 @@ class Sandbox:
                                  output_bytes=ex.output_bytes, message=ex.message)
         self._drop_process()
         with self._lock:
-            if self._closed:
-                raise SandboxClosed("the sandbox was closed while the fragment was running")
+            closed = self._closed
+        if closed:
+            self._program.close()
+            raise SandboxClosed("the sandbox was closed while the fragment was running")
         return _record_for_ended(proc, ex, self._cpu_base_s, raw=False)
 
     def _drop_process(self) -> None:
