@@ -57,7 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-W", "--width", type=int, required=True, help="image width in pixels")
     r.add_argument("-H", "--height", type=int, required=True, help="image height in pixels")
     r.add_argument("-o", "--output", required=True, help="output PNG")
-    r.add_argument("--tile", type=int, default=32, help="tile size in pixels (default 32)")
+    r.add_argument("--tile", type=int, default=None,
+                   help="tile size in pixels (default: the largest of 32, 64, 128, 256 that "
+                        "still gives every worker 32 tiles; bigger tiles cost less hub "
+                        "overhead, smaller ones balance better)")
     where = r.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
@@ -112,6 +115,16 @@ class Progress:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def auto_tile(width: int, height: int, workers: int) -> int:
+    """The largest of 32..256 giving at least 32 tiles per worker (32 if none does)."""
+    best = 32
+    for size in (64, 128, 256):
+        n = -(-width // size) * -(-height // size)
+        if n >= 32 * workers:
+            best = size
+    return best
 
 
 def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
@@ -198,6 +211,10 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
 def cmd_render(args) -> int:
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
+    if args.tile is None:
+        expected_workers = 8 if args.hub else (args.workers or os.cpu_count() or 1)
+        args.tile = auto_tile(args.width, args.height, expected_workers)
+        log.info("tile size %d", args.tile)
     if args.tile < 1:
         raise ConfigError(f"--tile must be >= 1, got {args.tile}")
     if args.workers is not None and args.workers < 1:

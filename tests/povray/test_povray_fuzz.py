@@ -80,3 +80,17 @@ def test_frames_roundtrip(frames):
 def test_bad_tiles_are_refused_before_encoding(bad):
     with pytest.raises(TileError):
         bad.encode()
+
+
+@given(st.integers(1, 8000), st.integers(1, 8000), st.integers(1, 64))
+def test_auto_tile_keeps_every_worker_busy(width, height, workers):
+    from cpushare_mq.povray.cli import auto_tile
+
+    def count(size):
+        return -(-width // size) * -(-height // size)
+
+    size = auto_tile(width, height, workers)
+    assert size in (32, 64, 128, 256)
+    assert size == 32 or count(size) >= 32 * workers
+    if size < 256:  # the next size up would have been too coarse
+        assert count(size * 2) < 32 * workers
