@@ -38,7 +38,7 @@ def cold_start_sandbox(echo: Path, n: int) -> list[float]:
         first: list[float] = []
         t0 = time.perf_counter()
         with Sandbox(echo) as sb:
-            rec = sb.run(b"x", on_chunk=lambda b: first or first.append(time.perf_counter()))
+            rec = sb.run(b"x", on_chunk=lambda b, first=first: first or first.append(time.perf_counter()))
         assert rec.ok, rec
         times.append(first[0] - t0)
     return times

@@ -499,8 +499,11 @@ class Sandbox:
     def __del__(self) -> None:
         proc = getattr(self, "_proc", None)
         if proc is not None and not proc.reaped:
-            proc.kill()
-            proc.reap()
+            try:
+                proc.kill()
+                proc.reap()
+            except Exception:   # interpreter shutdown: nothing more to do
+                pass
 
     def run(self, fragment: bytes, on_chunk: OnChunk | None = None) -> OutcomeRecord:
         """Run one fragment; see the class docstring."""
@@ -569,7 +572,9 @@ class Sandbox:
     def _check_between_fragments(self) -> OutcomeRecord | None:
         """A warm process must be silent between fragments; a dead one is replaced."""
         proc = self._proc
-        if not select.select([proc.stdout_fd], [], [], 0)[0]:
+        poller = select.poll()   # not select(): the worker may hold fds above 1023
+        poller.register(proc.stdout_fd, select.POLLIN)
+        if not poller.poll(0):
             return None
         try:
             chunk = os.read(proc.stdout_fd, READ_CHUNK_BYTES)

@@ -225,3 +225,35 @@ def test_bad_limits_are_config_errors(kwargs):
 def test_cpu_backstop_leaves_room_for_several_fragments():
     assert Limits(cpu_s=60).cpu_backstop_s == 240
     assert Limits(cpu_s=0.3).cpu_backstop_s == 6
+
+
+def test_an_exception_in_on_chunk_propagates_and_the_sandbox_recovers(echo_elf):
+    def boom(_: bytes) -> None:
+        raise RuntimeError("consumer failed")
+
+    with Sandbox(echo_elf) as sb:
+        assert sb.run(b"a").ok
+        first = sb.pid
+        with pytest.raises(RuntimeError, match="consumer failed"):
+            sb.run(b"b", on_chunk=boom)
+        assert sb.pid is None and not Path(f"/proc/{first}").exists()
+        assert sb.run(b"c").ok and sb.last_output == b"c"
+
+
+def test_many_fds_open_in_the_worker_do_not_matter(echo_elf):
+    """The runner polls; it never select()s (which breaks on fds above 1023)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    held = []
+    try:
+        while len(held) < 1100:
+            held.append(os.open("/dev/null", os.O_RDONLY))
+        with Sandbox(echo_elf) as sb:
+            for i in range(3):
+                assert sb.run(b"%d" % i).ok
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
