@@ -182,10 +182,16 @@ def test_endless_output_hits_the_output_limit(hostile_elf, abi_hostile_elf, quic
 
 
 def test_huge_bss_is_refused_before_start(echo_elf, quick):
+    from cpushare_mq.native import find_binary
+
     from .test_sandbox_loader import patch_bss
-    rec, out = run_raw(patch_bss(echo_elf.read_bytes(), 64 << 30), b"", quick)
-    assert rec.outcome is Outcome.BAD_PROGRAM, rec
-    assert "over the cap" in rec.message and out is None
+    big = find_binary("hostile/big_bss.elf")     # static char big[64 GiB]
+    patched = patch_bss(echo_elf.read_bytes(), 64 << 30)
+    for program in (big, patched):
+        rec, out = run_raw(program, b"", quick)
+        assert rec.outcome is Outcome.BAD_PROGRAM, rec
+        assert "over the cap of 1073741824 bytes" in rec.message and out is None
+        assert "needs 6871" in rec.message   # 64 GiB + the rest
 
 
 def test_exit_7_after_partial_output_is_not_a_result(abi_hostile_elf, hostile_elf, quick):
