@@ -120,16 +120,24 @@ static void skip_space(parser *P)
             while (s[P->pos] && s[P->pos] != '\n')
                 P->pos++;
         } else if (c == '/' && s[P->pos + 1] == '*') {
-            int start = P->line;
+            /* block comments nest, as in POV-Ray */
+            int start = P->line, depth = 1;
             P->pos += 2;
-            while (s[P->pos] && !(s[P->pos] == '*' && s[P->pos + 1] == '/')) {
-                if (s[P->pos] == '\n')
-                    P->line++;
-                P->pos++;
+            while (s[P->pos] && depth > 0) {
+                if (s[P->pos] == '*' && s[P->pos + 1] == '/') {
+                    depth--;
+                    P->pos += 2;
+                } else if (s[P->pos] == '/' && s[P->pos + 1] == '*') {
+                    depth++;
+                    P->pos += 2;
+                } else {
+                    if (s[P->pos] == '\n')
+                        P->line++;
+                    P->pos++;
+                }
             }
-            if (!s[P->pos])
+            if (depth > 0)
                 perr(P, start, "unterminated /* comment");
-            P->pos += 2;
         } else {
             return;
         }

@@ -125,6 +125,14 @@ def test_cylinder_silhouette(render_bin, tmp_path):
     assert img.pixel(32 - 8, 24) == (255, 255, 0) and img.pixel(32 - 13, 24) == bg
 
 
+def test_comments_nest_and_lines_count(render_bin, tmp_path):
+    assert same(render_bin, tmp_path,
+                "/* a /* nested */ comment\n over lines */ // and a line comment\n" + SPHERE,
+                SPHERE)
+    msg = parse_error(render_bin, tmp_path, "/* one\n /* two */\n */\n\nfoo")
+    assert "bad.pov:5:" in msg and "'foo'" in msg
+
+
 def test_colour_spellings(render_bin, tmp_path):
     a = "sphere { <0,1,0>, 1 pigment { color rgb <1, 0.5, 0> } }"
     for b in ("sphere { <0,1,0>, 1 pigment { rgb <1, 0.5, 0> } }",
