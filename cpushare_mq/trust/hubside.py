@@ -60,6 +60,8 @@ class HubTrust:
         self.require_signatures = (not insecure) if require_signatures is None else require_signatures
         self.keypair: CurveKeyPair | None = None
         self.keys_created = False
+        if not insecure:        # load (or create) now: a bad key file fails before serving
+            self.keypair, self.keys_created = ensure_hub_keys(self.keys_dir)
         self.ledger = TrustLedger(f"{os.fspath(db_path)}.trust")
         self.book = ReputationBook(policy, rng=random.Random(seed),
                                    records=self.ledger.load_records())
@@ -73,6 +75,8 @@ class HubTrust:
         self.limiter = RateLimiter(rate_per_s, burst)
         self.heartbeat_limiter = RateLimiter(heartbeat_rate_per_s, heartbeat_burst)
         self._parsed: dict[str, WorkerKey] = {}
+        self._refusals_logged: set[tuple[str, str]] = set()
+        self._notices: dict[bytes, float] = {}
         self.verified = 0
         self.rejected = 0
 
@@ -83,9 +87,8 @@ class HubTrust:
     # -- socket -------------------------------------------------------------------------
     def secure_socket(self, ctx: zmq.Context, sock: zmq.Socket) -> None:
         """CURVE server + ZAP on ``sock`` (before bind); nothing when insecure."""
-        if self.insecure:
+        if self.insecure or self.keypair is None:
             return
-        self.keypair, self.keys_created = ensure_hub_keys(self.keys_dir)
         self.zap = ZapHandler(ctx, self.policy).start()
         make_curve_server(sock, self.keypair)
 
@@ -113,6 +116,17 @@ class HubTrust:
                         peer.hex()[:16], lim.rate_per_s, "heartbeats" if heartbeat else "messages", n)
         return False
 
+    def rate_limit_notice(self, peer: bytes, now_s: float) -> bool:
+        """True at most once a second per peer: when to answer ``ERROR rate_limited``
+        (the rest of a flood is dropped without a reply)."""
+        last = self._notices.get(peer)
+        if last is not None and now_s - last < 1.0:
+            return False
+        if len(self._notices) > 100_000:
+            self._notices.clear()
+        self._notices[peer] = now_s
+        return True
+
     def _key(self, worker_key: str) -> WorkerKey:
         k = self._parsed.get(worker_key)
         if k is None:
@@ -123,7 +137,17 @@ class HubTrust:
         return k
 
     def check_hello(self, worker_key: str) -> str | None:
-        """None if this worker may join, else the reason to refuse it."""
+        """None if this worker may join, else the reason to refuse it (logged once per key
+        and reason)."""
+        why = self._hello_refusal(worker_key)
+        if why is not None and (worker_key, why) not in self._refusals_logged:
+            if len(self._refusals_logged) > 10_000:
+                self._refusals_logged.clear()
+            self._refusals_logged.add((worker_key, why))
+            log.warning("refused a worker (key %s): %s", worker_key[:16] or "none", why)
+        return why
+
+    def _hello_refusal(self, worker_key: str) -> str | None:
         if not worker_key:
             if self.require_signatures:
                 return "this hub requires a worker key (HELLO.worker_key) and signed results"

@@ -68,7 +68,7 @@ def cheat_factory(factory):
     return make
 
 
-def _watch_handshakes(sock: zmq.Socket) -> None:
+def _watch_handshakes(sock: zmq.Socket, curve: bool) -> None:
     """Log a clear error when the CURVE handshake with the hub fails (wrong --hub-key,
     refused by the hub's allow-list or ban list). Runs until the socket is closed."""
     try:
@@ -96,6 +96,9 @@ def _watch_handshakes(sock: zmq.Socket) -> None:
                     said.clear()
                     continue
                 why = describe_handshake_failure(event, value)
+                if why and not curve:
+                    why = ("handshake with the hub failed: it probably uses CURVE; pass its "
+                           "public key with --hub-key")
                 if why and (event, value) not in said:
                     said.add((event, value))
                     log.error("%s", why)
@@ -128,11 +131,11 @@ class WorkerTrust:
         return self.identity.worker_key
 
     def secure_socket(self, sock: zmq.Socket) -> None:
-        """CURVE client options on ``sock`` (before connect), and a watcher that logs failed
-        handshakes; nothing for plain TCP."""
+        """CURVE client options on ``sock`` (before connect; plain TCP when there is no hub
+        key) and a watcher that logs failed handshakes clearly."""
         if self.hub_public is not None:
             make_curve_client(sock, self.identity.curve, self.hub_public)
-            _watch_handshakes(sock)
+        _watch_handshakes(sock, self.hub_public is not None)
 
     def sign_result_end(self, body: dict) -> None:
         """Add ``signature`` to a RESULT_END body (fragment_id, attempt, sha256, outcome)."""
