@@ -17,6 +17,9 @@ HEADER = struct.Struct("<IB")
 HEADER_BYTES = HEADER.size
 MAX_FRAME_PAYLOAD = 0xFFFFFFFF
 MAX_ERROR_MESSAGE_BYTES = 64 * 1024
+# A flood of tiny frames costs the runner far more than the program; a result is at most
+# this many frames (a POV-Ray tile is one 'D' per row: hundreds).
+MAX_FRAMES_PER_FRAGMENT = 1_000_000
 
 KIND_SHARED = ord("S")
 KIND_FRAGMENT = ord("F")
@@ -75,12 +78,15 @@ class OutputDecoder:
     """Decode one fragment's output (fd 1) incrementally.
 
     ``feed(bytes)`` returns the events found so far; raises :class:`FrameError` on a bad
-    frame, on output over ``max_output_bytes`` (counting 'D' payload bytes), and on any byte
-    after the terminating 'E' / 'X' (output for a fragment never sent).
+    frame, on output over ``max_output_bytes`` (counting 'D' payload bytes), on more than
+    ``max_frames`` frames, and on any byte after the terminating 'E' / 'X' (output for a
+    fragment never sent).
     """
 
-    def __init__(self, max_output_bytes: int):
+    def __init__(self, max_output_bytes: int, max_frames: int = MAX_FRAMES_PER_FRAGMENT):
         self.max_output_bytes = max_output_bytes
+        self.max_frames = max_frames
+        self.frames = 0
         self.output_bytes = 0
         self.done = False
         self._header = bytearray()
@@ -120,6 +126,10 @@ class OutputDecoder:
     def _start_frame(self, events: list[Event]) -> None:
         length, kind = HEADER.unpack(bytes(self._header))
         self._header.clear()
+        self.frames += 1
+        if self.frames > self.max_frames:
+            raise FrameError("protocol_error",
+                             f"more than {self.max_frames} frames for one fragment")
         if kind == KIND_DATA:
             budget = self.max_output_bytes - self.output_bytes
             if length > budget:

@@ -75,6 +75,14 @@ def test_decoder_refusals():
     fails(frame_header("D", 0xFFFFFFFF), "claims 4294967295 bytes", "output_limit")
 
 
+def test_a_flood_of_empty_frames_is_cut_off():
+    dec = OutputDecoder(1 << 20, max_frames=1000)
+    dec.feed(encode_frame("D") * 1000)
+    with pytest.raises(FrameError, match="more than 1000 frames") as err:
+        dec.feed(encode_frame("D"))
+    assert err.value.outcome == "protocol_error"
+
+
 def test_decoder_knows_a_cut_frame():
     dec = OutputDecoder(100)
     assert dec.feed(frame_header("D", 10) + b"abc") == [Data(b"abc")]
