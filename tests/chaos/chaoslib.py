@@ -72,6 +72,7 @@ class Procs:
         if netns is not None:
             cmd = ["ip", "netns", "exec", netns, *cmd]
         log = open(self.logdir / f"{name}.log", "ab")
+        kw.setdefault("cwd", str(self.logdir))
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **kw)
         log.close()
         p.name = name  # type: ignore[attr-defined]
