@@ -91,6 +91,7 @@ class Progress:
         self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
         self.last_decile = -1
         self.started = time.monotonic()
+        self.drawn = False  # a bar is on the current terminal line
 
     def update(self, done: int, total: int, failed: int) -> None:
         if not self.enabled or total <= 0:
@@ -104,6 +105,7 @@ class Progress:
             self.stream.write(f"\r[{bar}] {done}/{total} tiles{extra} "
                               f"{time.monotonic() - self.started:5.1f} s")
             self.stream.flush()
+            self.drawn = True
         else:
             decile = int(frac * 10)
             if decile != self.last_decile:
@@ -112,9 +114,11 @@ class Progress:
                 self.stream.flush()
 
     def close(self) -> None:
-        if self.tty:
+        """End the bar's line (before another message, or at the end)."""
+        if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
 
 
 def auto_tile(width: int, height: int, workers: int) -> int:
@@ -143,8 +147,7 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
             elif line.strip():
-                if progress.tty:
-                    progress.close()  # end the bar's line before relaying a message
+                progress.close()  # end the bar's line before relaying a message
                 sys.stderr.write(line)
         rc = proc.wait()
     except BaseException:
