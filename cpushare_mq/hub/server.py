@@ -42,9 +42,18 @@ from ..protocol import (
     decompress_chunk,
     encode,
     encode_trusted,
+    peek_type,
 )
 from .scheduler import HubConfig, JobSpec, JobState, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
+
+
+def peer_curve_key(frame) -> str | None:
+    """The CURVE key the peer authenticated with (``User-Id`` of a received frame)."""
+    try:
+        return frame.get("User-Id") or None
+    except (zmq.ZMQError, AttributeError, UnicodeDecodeError):
+        return None
 
 __all__ = ["Hub", "HubConfig", "JobSpec", "FinishedFragment"]
 
@@ -53,6 +62,15 @@ log = logging.getLogger(__name__)
 ABI_VERSION = 1
 _ERRORS_PER_PEER_PER_S = 5
 _LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one input may be 16 MiB)
+
+
+class _PeerKey:
+    """Rides at the end of a received frame list: the peer's authenticated CURVE key."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str | None):
+        self.key = key
 
 
 class _Partial:
@@ -73,11 +91,21 @@ class Hub:
 
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,
-                 insecure: bool = True, durability: str = "FULL"):
+                 insecure: bool = True, durability: str = "FULL", trust=None,
+                 allow_workers: str | os.PathLike | None = None,
+                 keys_dir: str | os.PathLike | None = None):
         self.db_path = str(db_path)
         self.bind = bind
         self.config = config or HubConfig()
-        self.insecure = insecure  # CURVE is a later issue: plain TCP for now
+        self.insecure = insecure
+        # the trust layer (cpushare_mq.trust.hubside.HubTrust): CURVE + ZAP, signed results,
+        # reputation, rate limits. Always on a secure hub; on an insecure one only if given.
+        if trust is None and not insecure:
+            from ..trust.hubside import HubTrust
+            trust = HubTrust(self.db_path, insecure=False, keys_dir=keys_dir,
+                             allow_workers=allow_workers)
+        self.trust = trust
+        self._worker_keys: dict[str, str] = {}     # worker id -> HELLO.worker_key
         self._api_requested = f"{self.db_path}.sock" if api is None else api
         self.api_address: str | None = None
         self.worker_endpoint: str = ""
@@ -147,6 +175,12 @@ class Hub:
     def close(self) -> None:
         self.stop()
         self.store.close()
+        if self.trust is not None and not getattr(self, "_trust_shut", False):
+            self._trust_shut = True
+            try:
+                self.trust.shutdown()
+            except Exception:  # noqa: BLE001 - closing anyway
+                log.exception("trust layer failed to shut down")
 
     def __enter__(self) -> Hub:
         return self.start()
@@ -193,16 +227,31 @@ class Hub:
         self._sock = s
         self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
 
+    @property
+    def public_key(self) -> str | None:
+        """The hub's CURVE public key (Z85) that workers need, or None on plain TCP."""
+        return self.trust.public_key if self.trust is not None else None
+
+    @property
+    def _secure(self) -> bool:
+        return self.trust is not None and not self.trust.insecure
+
     def _configure_security(self, s: zmq.Socket) -> None:
-        """Hook for CURVE (a later issue): options must be set before bind."""
-        if not self.insecure:
-            raise ConfigError("encrypted transport (CURVE) is not implemented yet: "
-                              "run with insecure=True / --insecure")
+        """CURVE + ZAP via the trust layer; socket options must be set before bind."""
+        if self.trust is not None:
+            self.trust.secure_socket(self._ctx, s)
+        elif not self.insecure:
+            raise ConfigError("a secure hub needs the trust layer (cpushare_mq.trust)")
 
     def _close_socket(self) -> None:
         if self._sock is not None:
             self._sock.close(0)
             self._sock = None
+        if self.trust is not None:
+            try:
+                self.trust.close()          # the ZAP handler must stop before ctx.term()
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                log.exception("trust layer failed to close")
         if self._ctx is not None:
             self._ctx.term()
             self._ctx = None
@@ -294,6 +343,11 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        if self.trust is not None:
+            for w in workers:
+                rep = self.trust.reputation(self._worker_keys.get(w["worker_id"], ""))
+                w["trust"] = rep
+                w["reputation"] = str(rep.get("tier", "unknown"))
         return {"jobs": jobs, "workers": workers, "throughput_per_s": tput,
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
 
@@ -353,11 +407,17 @@ class Hub:
                 except (BlockingIOError, OSError):
                     pass
             batch = []
+            secure = self._secure
             if sock in events:
                 t_end = time.monotonic() + cfg.group_commit_s
                 while len(batch) < max_batch:
                     try:
-                        batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                        if secure:      # keep the CURVE key the peer authenticated with
+                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                            peer = peer_curve_key(frames[-1])
+                            batch.append([f.bytes for f in frames] + [_PeerKey(peer)])
+                        else:
+                            batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
                                 max(0, int((t_end - time.monotonic()) * 1000))):
@@ -453,7 +513,10 @@ class Hub:
         if changed:
             with self._cond:
                 self._cond.notify_all()
+        if self.trust is not None:
+            self._trust_after_commit(now, fx, replies)
         for wid in fx.dead:
+            self._worker_keys.pop(wid, None)
             ident = self._worker_to_ident.pop(wid, None)
             self._last_sent.pop(wid, None)
             if ident is not None and self._ident_to_worker.get(ident) == wid:
@@ -472,6 +535,30 @@ class Hub:
         if grants:
             self._send_leases(now, grants)
         return True
+
+    def _trust_after_commit(self, now: float, fx, replies: list) -> None:
+        """Report verdicts and closed jobs to the trust layer; drop banned workers."""
+        banned: set[str] = set()
+        try:
+            for fid, _job_id, sha, votes in fx.verdicts:
+                banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
+            for job in fx.journal.jobs.values():
+                if job.state is not JobState.RUNNING:
+                    self.trust.on_job_closed(job.id)
+            self.trust.flush()
+        except Exception:  # noqa: BLE001 - the trust ledger must not stop the hub
+            log.exception("trust layer failed after a commit")
+        if not banned:
+            return
+        for wid, key in list(self._worker_keys.items()):
+            if key in banned:
+                ident = self._worker_to_ident.get(wid)
+                if ident is not None:
+                    replies.append((ident, encode(MsgType.ERROR, {
+                        "code": ErrorCode.FORBIDDEN, "message": "this worker key is banned"})))
+                self.core.leave(now, wid, "banned")
+                self._forget(wid)
+                log.warning("worker %s dropped: its key is banned", wid)
 
     def _send_leases(self, now: float, grants: dict) -> None:
         fids = [g[1] for lst in grants.values() for g in lst]
@@ -549,10 +636,20 @@ class Hub:
     # ------------------------------------------------------------------------------
     # one message
 
-    def _handle(self, now: float, frames: list[bytes], acks: dict, replies: list) -> None:
+    def _handle(self, now: float, frames: list, acks: dict, replies: list) -> None:
+        peer_key = None
+        if frames and isinstance(frames[-1], _PeerKey):
+            peer_key = frames.pop().key
         if len(frames) < 2:
             return
         ident, payload = frames[0], frames[1:]
+        if self.trust is not None and not self.trust.allow_message(
+                ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
+            wid = self._ident_to_worker.get(ident)
+            if wid is not None:
+                self.core.touch(now, wid)     # a flooding worker is still alive
+            self._error(now, ident, ErrorCode.RATE_LIMITED, "too many messages: slow down", replies)
+            return
         try:
             msg = decode(payload)
         except VersionMismatch as exc:
@@ -564,7 +661,7 @@ class Hub:
         core = self.core
         t = msg.type
         if t is MsgType.HELLO:
-            self._hello(now, ident, msg, replies)
+            self._hello(now, ident, msg, replies, peer_key)
             return
         wid = self._ident_to_worker.get(ident)
         if wid is None or not core.touch(now, wid):
@@ -603,6 +700,7 @@ class Hub:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
+        self._worker_keys.pop(wid, None)
         ident = self._worker_to_ident.pop(wid, None)
         self._last_sent.pop(wid, None)
         if ident is not None and self._ident_to_worker.get(ident) == wid:
@@ -610,13 +708,25 @@ class Hub:
         for key in [k for k in self._partials if k[0] == wid]:
             self._drop_partial(key)
 
-    def _hello(self, now: float, ident: bytes, msg, replies: list) -> None:
+    def _hello(self, now: float, ident: bytes, msg, replies: list, peer_key: str | None = None) -> None:
         b = msg.body
         if b["abi_version"] != ABI_VERSION:
             self._error(now, ident, ErrorCode.VERSION,
                         f"sandbox ABI {b['abi_version']} not supported: this hub uses ABI {ABI_VERSION}",
                         replies)
             return
+        if self.trust is not None:
+            why = self.trust.check_hello(b["worker_key"])
+            if why is None and peer_key and b["worker_key"]:
+                from ..trust.zap import curve_key_of
+                try:
+                    if curve_key_of(b["worker_key"]) != peer_key:
+                        why = "HELLO.worker_key is not the key this connection authenticated with"
+                except CpushareError as exc:
+                    why = f"bad worker_key: {exc}"
+            if why:
+                self._error(now, ident, ErrorCode.FORBIDDEN, why, replies)
+                return
         old = self._ident_to_worker.get(ident)
         self._next_worker += 1
         wid = f"w-{os.getpid() & 0xffff:04x}{int(now * 1000) & 0xffffff:06x}-{self._next_worker}"
@@ -627,6 +737,7 @@ class Hub:
             self._forget(old)
         self._ident_to_worker[ident] = wid
         self._worker_to_ident[wid] = ident
+        self._worker_keys[wid] = b["worker_key"]
         self._last_sent[wid] = now
         log.info("worker %s joined (%s, %d slots%s)", wid, b["name"] or ident.hex(), b["slots"],
                  f", re-attached {len(ok)} of {len(held)} held leases" if held else "")
@@ -724,7 +835,16 @@ class Hub:
                 invalid = "sha256 of the chunks does not match RESULT_END"
         self._partial_bytes -= p.stored     # p has left _partials: its chunks go to the store
         p.stored = 0
-        status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid)
+        spot = False
+        if self.trust is not None and not invalid:
+            key = self._worker_keys.get(wid, "")
+            invalid = self.trust.check_result(key, fid, attempt, b["sha256"], record.outcome,
+                                              b["signature"])
+            if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
+                job = core.job_of(fid, attempt)
+                spot = self.trust.wants_spot_check(key, fid, job.id if job else "", now)
+        status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
+                             spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(p.chunks))

@@ -421,3 +421,43 @@ def test_big_inputs_are_split_over_lease_messages_and_partials_are_accounted(hub
     drive(hub, job, [w], answer=lambda w: w.run_all())
     assert hub._partial_bytes == 0
     assert results_of(hub, job) == dict(enumerate(frags))
+
+
+def test_secure_hub_admits_only_curve_workers_with_signed_results(tmp_path, workers):
+    """The trust layer wired in: CURVE + ZAP, signed results, keys tied to the handshake."""
+    from cpushare_mq.trust.workerside import WorkerTrust
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=HubConfig(),
+              insecure=False).start()
+    try:
+        assert hub.public_key and (tmp_path / "hub.keys").is_dir()
+        plain = workers(hub)                     # no CURVE: the handshake never completes
+        plain.send(MsgType.HELLO, {"worker_version": "x", "abi_version": 1, "slots": 1})
+        assert not plain.sock.poll(500)
+        wt = WorkerTrust.load(tmp_path / "w", hub.public_key)
+        ctx = zmq.Context()
+        try:
+            s = ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 0)
+            wt.secure_socket(s)
+            s.connect(hub.worker_endpoint)
+            w = FakeWorker(hub.worker_endpoint, ctx=ctx, key=wt.hello_key, fn=lambda b: b * 2)
+            w.sock.close(0)
+            w.sock = s
+            w.hello()
+            job = hub.submit_job(JobSpec(program=b"p", fragments=[b"s1", b"s2"]))
+            w.ready()
+            w.wait_for(MsgType.LEASE)
+            ref = sorted(w.leases)[0]
+            w.result(ref, w.inputs.pop(ref) * 2)            # unsigned: rejected
+            del w.leases[ref]
+            while not w.acks:
+                w.wait_for(MsgType.ACK)
+            assert w.acks[0][2] == "rejected"
+            assert hub.job_progress(job)["done"] == 0
+            st = hub.status()
+            assert st["workers"][0]["reputation"] and "trust" in st["workers"][0]
+        finally:
+            s.close(0)
+            ctx.term()
+    finally:
+        hub.close()
