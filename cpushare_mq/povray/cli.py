@@ -203,7 +203,9 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if args.verbose else subprocess.DEVNULL,
             ))
-        return run_server(server, args, str(hub.api_address), progress)
+        rc = run_server(server, args, str(hub.api_address), progress)
+        print(f"workers:    {n} local, embedded hub")
+        return rc
     finally:
         stop_processes(workers)
         if hub is not None:

@@ -48,7 +48,8 @@ def test_distributed_render_matches_povray_and_native(render_bin, scenes, tmp_pa
     rc = main(["render", str(scenes / f"{name}.pov"), "-W", "640", "-H", "480", "-o", str(out),
                "--tile", tile, "--workers", workers, "--no-progress"])
     assert rc == 0, capsys.readouterr()
-    assert "failed 0" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "failed 0" in out_text and f"workers:    {workers} local" in out_text
     img = read_png(out)
     cmp = compare(img, read_png(scenes / "ref" / f"{name}.png"))
     assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
