@@ -14,19 +14,24 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = """\
 examples:
-  # a hub for workers on this machine only (plain TCP on loopback)
-  cpushare-hub serve --db hub.db --bind tcp://127.0.0.1:5555 --insecure
+  # a hub that sellers on the network connect to (CURVE-encrypted, signed results);
+  # give sellers the public key it prints (also in hub.keys/hub.pub)
+  cpushare-hub serve --db hub.db --bind tcp://0.0.0.0:5555
 
-  # a hub that sellers on the network connect to; buyers use the Unix socket hub.db.sock
-  cpushare-hub serve --db hub.db --bind tcp://0.0.0.0:5555 --insecure
+  # only admit the sellers listed (one worker key per line, from their worker.pub)
+  cpushare-hub serve --db hub.db --bind tcp://0.0.0.0:5555 --allow-workers sellers.txt
+
+  # a hub for workers on this machine only, plain TCP on loopback
+  cpushare-hub serve --db hub.db --bind tcp://127.0.0.1:5555 --insecure
 
   # buyer API on TCP instead, faster failure detection, JSON logs
   cpushare-hub serve --db hub.db --api tcp://127.0.0.1:5556 \\
       --heartbeat-interval-s 0.25 --liveness 4 --json-log --insecure
 
 The database holds jobs, fragments, leases and results; restarting the hub on the same
---db (even after kill -9) resumes every job. --insecure acknowledges that the worker socket
-is plain TCP (encryption with CURVE is not implemented yet): it is required for now.
+--db (even after kill -9) resumes every job. Without --insecure the worker socket uses CURVE
+(keys in --keys-dir, default DB's name + .keys/) and workers must sign their results;
+--insecure is plain TCP with no authentication: use it on trusted networks only.
 """
 
 
@@ -56,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="SQLite synchronous mode: FULL survives power loss, NORMAL only "
                         "process crashes (default %(default)s)")
     s.add_argument("--insecure", action="store_true",
-                   help="accept plain TCP on the worker socket (required until CURVE lands)")
+                   help="plain TCP on the worker socket: no encryption, no worker keys")
+    s.add_argument("--keys-dir", metavar="DIR",
+                   help="the hub's CURVE keys and ban list (default: hub.db -> hub.keys/)")
+    s.add_argument("--allow-workers", metavar="FILE",
+                   help="admit only the worker keys listed in FILE (one per line)")
     s.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v: debug)")
     s.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     s.add_argument("--json-log", action="store_true", help="one JSON object per log line")
@@ -70,15 +79,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
-    if not args.insecure:
-        parser.error("the worker socket is plain TCP for now: pass --insecure to acknowledge it")
+    if args.insecure and (args.allow_workers or args.keys_dir):
+        parser.error("--allow-workers and --keys-dir need a secure hub: drop --insecure")
     from .server import Hub, HubConfig
     try:
         config = HubConfig(heartbeat_interval_s=args.heartbeat_interval_s, liveness=args.liveness,
                            reconnect_grace_s=args.reconnect_grace_s,
                            pause_grace_s=args.pause_grace_s)
-        hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=True,
-                  durability=args.durability)
+        hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
+                  durability=args.durability, allow_workers=args.allow_workers,
+                  keys_dir=args.keys_dir)
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 2
@@ -89,13 +99,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    if args.insecure:
+        log.warning("worker socket is plain TCP (--insecure): no encryption, no worker keys")
     try:
         hub.serve_forever()
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 1
     finally:
-        hub.store.close()
+        hub.close()
     return 0
 
 

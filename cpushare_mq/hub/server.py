@@ -201,6 +201,8 @@ class Hub:
         self._ready.set()
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
+        if self.public_key:
+            log.info("hub public key (give it to workers): %s", self.public_key)
         try:
             self._loop()
         finally:

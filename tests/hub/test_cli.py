@@ -108,11 +108,16 @@ def test_kill9_and_restart_loses_nothing_and_accepts_nothing_twice(tmp_path):
                 p.wait(10)
 
 
-def test_cli_requires_insecure_and_reports_bad_bind(tmp_path, capsys):
+def test_cli_options_and_bad_bind(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["serve", "--db", str(tmp_path / "a.db")])
+        main(["serve", "--db", str(tmp_path / "a.db"), "--insecure", "--allow-workers", "x"])
     assert exc.value.code == 2
-    assert "--insecure" in capsys.readouterr().err
+    assert "drop --insecure" in capsys.readouterr().err
+    rc = main(["serve", "--db", str(tmp_path / "s.db"), "--bind", "tcp://256.1.1.1:1",
+               "--api", "", "-q"])                  # secure: keys are made, then bind fails
+    assert rc == 1
+    assert "cannot bind the worker socket" in capsys.readouterr().err
+    assert (tmp_path / "s.keys" / "hub.pub").is_file()
     rc = main(["serve", "--db", str(tmp_path / "a.db"), "--bind", "tcp://256.1.1.1:1",
                "--api", "", "--insecure", "-q"])
     assert rc == 1
