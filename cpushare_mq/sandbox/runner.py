@@ -154,7 +154,8 @@ def _loader_path(loader: os.PathLike | str | None) -> Path:
 class _Process:
     """One loader + program process and its pipes."""
 
-    def __init__(self, loader: Path, program: _Program, max_memory_bytes: int, cpu_backstop_s: int):
+    def __init__(self, loader: Path, program: _Program, max_memory_bytes: int, cpu_backstop_s: int,
+                 idle: bool = True):
         self.cpu_backstop_s = cpu_backstop_s
         self.lock = threading.Lock()
         self.reaped = False
@@ -169,6 +170,8 @@ class _Process:
         status_r, status_w = os.pipe()
         argv = [str(loader), "--program-fd", str(prog_fd), "--status-fd", str(status_w),
                 "--max-memory", str(max_memory_bytes), "--cpu-limit-s", str(cpu_backstop_s)]
+        if not idle:
+            argv.append("--no-idle")
         try:
             self.popen = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -432,15 +435,20 @@ class Sandbox:
     ``on_chunk`` as they arrive; without it they are collected and, when the outcome is
     ``ok``, left in :attr:`last_output` (``None`` otherwise: partial output followed by a
     failure is not a result).
+
+    ``idle=False`` keeps the program at normal priority instead of SCHED_IDLE (tests and
+    benchmarks that must not be starved by other load; a seller keeps the default).
     """
 
     def __init__(self, program: bytes | os.PathLike | str, shared_input: bytes = b"",
-                 limits: Limits = Limits(), *, loader: os.PathLike | str | None = None):
+                 limits: Limits = Limits(), *, loader: os.PathLike | str | None = None,
+                 idle: bool = True):
         if not isinstance(limits, Limits):
             raise ConfigError(f"limits must be a Limits, not {type(limits).__name__}")
         if len(shared_input) > MAX_FRAGMENT_BYTES:
             raise ConfigError(f"shared input of {len(shared_input)} bytes does not fit a frame")
         self.limits = limits
+        self._idle = idle
         self._loader = _loader_path(loader)
         self._program = _Program(program)
         self._shared_frame = encode_frame("S", bytes(shared_input))
@@ -543,7 +551,7 @@ class Sandbox:
         if proc is not None:
             return False
         proc = _Process(self._loader, self._program, self.limits.max_memory_bytes,
-                        self.limits.cpu_backstop_s)
+                        self.limits.cpu_backstop_s, self._idle)
         with self._lock:
             self._proc = proc
             closed = self._closed
@@ -640,7 +648,7 @@ def _record_for_ended(proc: _Process, ex: _Exchange, cpu_base_s: float, *, raw: 
 
 def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: Limits = Limits(),
             on_chunk: OnChunk | None = None, *, loader: os.PathLike | str | None = None,
-            ) -> tuple[OutcomeRecord, bytes | None]:
+            idle: bool = True) -> tuple[OutcomeRecord, bytes | None]:
     """Run ``program`` once with ``data`` as its whole stdin (no framing); its stdout is the
     result and exit status 0 is success. Returns the record and, when the outcome is ``ok``
     and no ``on_chunk`` was given, the output bytes (else ``None``)."""
@@ -649,7 +657,7 @@ def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: Limits = Li
     prog = _Program(program)
     try:
         proc = _Process(_loader_path(loader), prog, limits.max_memory_bytes,
-                        math.ceil(limits.cpu_s) + 1)
+                        math.ceil(limits.cpu_s) + 1, idle)
     finally:
         prog.close()
     try:

@@ -55,9 +55,9 @@ def test_raw_mode_and_a_failing_outcome(hostile_elf, tmp_path, capsys):
 def test_limits_from_the_command_line(hostile_elf, tmp_path, capsys):
     cmd = tmp_path / "cmd"
     cmd.write_bytes(b"loop")
-    assert main(["run", str(hostile_elf), "--raw", "--input", str(cmd), "--cpu-s", "0.2",
-                 "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["outcome"] == "cpu_limit"
+    assert main(["run", str(hostile_elf), "--raw", "--input", str(cmd), "--cpu-s", "100",
+                 "--wall-s", "0.3", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["outcome"] == "timeout"
     cmd.write_bytes(b"endless_output")
     assert main(["run", str(hostile_elf), "--raw", "--input", str(cmd), "--max-output", "1000",
                  "--json"]) == 1

@@ -127,8 +127,8 @@ def test_faults(hostile_elf, quick, attack, outcome, sig):
 
 
 def test_infinite_loop_hits_the_cpu_limit(hostile_elf):
-    limits = Limits(cpu_s=0.3, wall_s=20.0)
-    rec, _ = run_raw(hostile_elf, b"loop", limits)
+    limits = Limits(cpu_s=0.3, wall_s=60.0)
+    rec, _ = run_raw(hostile_elf, b"loop", limits, idle=False)   # not starved by other load
     assert rec.outcome is Outcome.CPU_LIMIT, rec
     assert 0.25 <= rec.cpu_s < 5.0
 
@@ -142,7 +142,8 @@ def test_infinite_loop_hits_the_wall_limit_first_when_it_is_lower(hostile_elf):
 
 def test_blocked_signals_and_forged_sigreturn_do_not_escape_the_cpu_limit(hostile_elf, quick):
     chunks: list[bytes] = []
-    rec, out = run_raw(hostile_elf, b"sigreturn_loop", quick, on_chunk=chunks.append)
+    rec, out = run_raw(hostile_elf, b"sigreturn_loop", Limits(cpu_s=0.3, wall_s=60),
+                       on_chunk=chunks.append, idle=False)
     assert b"".join(chunks) == b"L"   # the forged frame was taken: it runs with signals blocked
     assert rec.outcome is Outcome.CPU_LIMIT, rec
 
@@ -154,12 +155,12 @@ def test_rlimit_cpu_backstop_kills_even_with_signals_blocked(hostile_elf, loader
     try:
         proc = subprocess.Popen(
             [str(loader), "--program-fd", str(prog), "--status-fd", str(status_w),
-             "--cpu-limit-s", "1"],
+             "--cpu-limit-s", "1", "--no-idle"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             pass_fds=(prog, status_w), env={})
         os.close(status_w)
         try:
-            out, _ = proc.communicate(b"sigreturn_loop", timeout=30)
+            out, _ = proc.communicate(b"sigreturn_loop", timeout=60)
         finally:
             proc.kill()
             proc.wait()

@@ -226,7 +226,7 @@ FUZZ_LIMITS = Limits(cpu_s=0.2, wall_s=2.0, max_output_bytes=1 << 16, max_memory
 
 
 def _check_confined_outcome(program: bytes) -> None:
-    rec, _ = run_raw(program, b"\x00\x00\x00\x00S", FUZZ_LIMITS)
+    rec, _ = run_raw(program, b"\x00\x00\x00\x00S", FUZZ_LIMITS, idle=False)
     # either refused with a message, or it ran and ended with one of the outcomes
     assert isinstance(rec.outcome, Outcome)
     if rec.outcome is Outcome.BAD_PROGRAM:

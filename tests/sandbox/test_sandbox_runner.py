@@ -31,7 +31,7 @@ def proc_state(pid: int) -> str:
 @pytest.fixture(scope="module")
 def warm_echo():
     from cpushare_mq.native import find_binary
-    sb = Sandbox(find_binary("examples/echo.elf"), limits=Limits(cpu_s=5, wall_s=30))
+    sb = Sandbox(find_binary("examples/echo.elf"), limits=Limits(cpu_s=5, wall_s=30), idle=False)
     yield sb
     sb.close()
 
@@ -101,12 +101,12 @@ def test_results_stream_in_chunks_while_the_program_runs(abi_hostile_elf):
 
 
 def test_cpu_limit_is_per_fragment_in_a_warm_process(abi_hostile_elf):
-    limits = Limits(cpu_s=1.0, wall_s=60)
-    burn = b"c" + bytes([8])
-    with Sandbox(abi_hostile_elf, limits=limits) as sb:
+    limits = Limits(cpu_s=0.5, wall_s=120)
+    burn = b"c" + bytes([4])
+    with Sandbox(abi_hostile_elf, limits=limits, idle=False) as sb:   # not starved by load
         first = sb.run(burn)
-        assert first.ok and first.cpu_s > 0
-        reps = max(2, int(1.5 / max(first.cpu_s, 0.01)) + 1)   # together well over 1 CPU s
+        assert first.ok
+        reps = max(2, int(0.8 / max(first.cpu_s, 0.01)) + 1)   # together well over 0.5 CPU s
         total = first.cpu_s
         for _ in range(reps):
             rec = sb.run(burn)
@@ -114,7 +114,7 @@ def test_cpu_limit_is_per_fragment_in_a_warm_process(abi_hostile_elf):
             total += rec.cpu_s
         assert total > limits.cpu_s and sb.processes_started == 1
         rec = sb.run(b"l")
-        assert rec.outcome is Outcome.CPU_LIMIT and 0.9 <= rec.cpu_s < 3, rec
+        assert rec.outcome is Outcome.CPU_LIMIT and 0.45 <= rec.cpu_s < 3, rec
 
 
 def test_peak_memory_is_reported(abi_hostile_elf):
@@ -130,30 +130,30 @@ def test_memory_cap_applies_to_the_programs_bss(abi_hostile_elf):
     assert rec.outcome is Outcome.BAD_PROGRAM and "over the cap" in rec.message
 
 
-def test_pause_stops_the_process_and_its_wall_clock(abi_hostile_elf):
+def test_pause_stops_the_process_and_its_wall_clock(echo_elf):
     limits = Limits(cpu_s=20, wall_s=1.5)
-    with Sandbox(abi_hostile_elf, limits=limits) as sb:
-        assert sb.run(b"n").ok
+    with Sandbox(echo_elf, limits=limits) as sb:
+        assert sb.run(b"warm").ok
         result = {}
-        t = threading.Thread(target=lambda: result.update(rec=sb.run(b"c" + bytes([20]))))
+        t = threading.Thread(target=lambda: result.update(rec=sb.run(b"after the pause")))
         t0 = time.monotonic()
         sb.pause()
         t.start()
         time.sleep(0.2)
         assert proc_state(sb.pid) == "T"
         time.sleep(1.8)          # longer than wall_s: paused time must not count
-        assert t.is_alive()
+        assert t.is_alive()      # a stopped program cannot answer
         sb.resume()
         t.join(30)
         elapsed = time.monotonic() - t0
-    rec = result["rec"]
-    assert rec.ok, rec
-    assert rec.wall_s < elapsed - 1.5
+        assert result["rec"].ok, result["rec"]
+        assert sb.last_output == b"after the pause"
+    assert result["rec"].wall_s < elapsed - 1.5
 
 
 def test_pause_and_resume_from_another_thread_never_break_results(echo_elf):
     stop = threading.Event()
-    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30)) as sb:
+    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30), idle=False) as sb:
         def flip() -> None:
             while not stop.is_set():
                 sb.pause()
