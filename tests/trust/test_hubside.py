@@ -76,6 +76,10 @@ def test_hello_checks(tmp_path):
     assert "allow-list" in listed.check_hello(other.hello_key)
     insecure = HubTrust(tmp_path / "c.db", insecure=True)
     assert insecure.check_hello("") is None
+    assert insecure.check_hello("k1") is None           # an opaque identity on a plain hub
+    assert insecure.check_result("k1", 1, 0, SHA, Outcome.OK, "") == ""
+    assert insecure.check_result("k1", 1, 0, SHA, Outcome.OK, "ab" * 64) == ""
+    assert "signature" in insecure.check_result(w.hello_key, 1, 0, SHA, Outcome.OK, "ab" * 64)
     for t in (secure, listed, insecure):
         t.shutdown()
 
