@@ -18,8 +18,9 @@
  *      enters seccomp STRICT, clears the registers and jumps to the entry point.
  *
  * Status protocol: a line "bad_program: ..." (exit 125) or "error: ..." (exit 126) on the
- * status fd means the program never ran; EOF on the status fd without a line means the
- * program started (the status fd is closed just before seccomp).
+ * status fd means the program never ran; the single byte "R" followed by EOF means the
+ * program starts (written and closed just before seccomp). EOF without anything means the
+ * loader died before starting the program (a loader bug: reported, never a program exit).
  */
 #define _GNU_SOURCE
 #include <elf.h>

@@ -79,7 +79,14 @@ cps_tramp_begin:
     pop     %rcx
     test    %rax, %rax
     jnz     9f
-5:  mov     $3, %eax                    /* close(status fd): the runner sees EOF = started */
+5:  mov     $1, %eax                    /* write(status fd, "R"): ready, the program starts */
+    mov     %rbp, %rdi
+    lea     13f(%rip), %rsi
+    mov     $1, %edx
+    syscall
+    cmp     $1, %rax
+    jne     9f
+    mov     $3, %eax                    /* close(status fd) */
     mov     %rbp, %rdi
     syscall
     test    %rax, %rax
@@ -122,5 +129,6 @@ cps_tramp_begin:
     hlt
 11: .ascii  "error: loader trampoline: munmap, arch_prctl or sched_setscheduler failed\n"
 12:
+13: .ascii  "R"
 cps_tramp_end:
     .section .note.GNU-stack,"",@progbits

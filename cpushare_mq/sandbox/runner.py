@@ -191,7 +191,11 @@ class _Process:
     # -- start-up --------------------------------------------------------------------
 
     def wait_started(self) -> str:
-        """Read the loader's status pipe to EOF; return its message ('' = program started)."""
+        """Read the loader's status pipe to EOF; return its message ('' = program started).
+
+        The loader writes "R" just before seccomp when the program starts, or one line
+        "bad_program: ..." / "error: ..." when it refuses; nothing at all means it died
+        before starting the program (then SandboxError: it is never a program outcome)."""
         buf = bytearray()
         deadline = time.monotonic() + LOADER_START_TIMEOUT_S
         poller = select.poll()
@@ -213,6 +217,14 @@ class _Process:
                     buf += chunk
         finally:
             os.close(self._status_r)
+        if buf == b"R":
+            return ""
+        if not buf:
+            self.kill()
+            self.reap()
+            how = (f"signal {self.signal}" if self.signal is not None
+                   else f"exit status {self.exit_code}")
+            raise SandboxError(f"the loader ended ({how}) without starting the program")
         return buf.decode("utf-8", errors="replace").strip()
 
     # -- accounting ------------------------------------------------------------------

@@ -222,6 +222,17 @@ def test_missing_loader_is_a_sandbox_error(echo_elf, tmp_path):
         run_raw(tmp_path / "missing.elf", b"")
 
 
+def test_a_loader_that_dies_before_starting_the_program_is_an_error(echo_elf, tmp_path):
+    fake = tmp_path / "fake-loader"
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    fake.chmod(0o755)
+    with Sandbox(echo_elf, loader=fake) as sb:
+        with pytest.raises(SandboxError, match=r"loader ended \(exit status 3\) without starting"):
+            sb.run(b"x")
+    with pytest.raises(SandboxError, match="without starting"):
+        run_raw(echo_elf, b"", loader=fake)
+
+
 FUZZ_LIMITS = Limits(cpu_s=0.2, wall_s=2.0, max_output_bytes=1 << 16, max_memory_bytes=256 << 20)
 
 
