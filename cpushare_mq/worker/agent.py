@@ -453,7 +453,7 @@ class WorkerAgent:
             sys.stderr.write("\r\x1b[2K" + self.status_line())
             sys.stderr.flush()
         else:
-            log.info("status: %s", self.status_line(), extra={"stats": self.stats()})
+            log.info("status: %s", self.status_line(), extra=self.stats())
 
     def _other_load_pct(self) -> float:
         """CPU use of everything but this worker and its sandboxes, in % of the machine."""

@@ -339,15 +339,16 @@ class WorkerCore:
         self.last_send = now
 
     def _lose_session(self, out: list, now: float, reason: str) -> None:
-        log.warning("hub connection lost (%s); reconnecting", reason)
+        delay = self.backoff.failure()
+        if self.state == self.UP:
+            log.warning("hub connection lost (%s); reconnecting", reason)
+        else:   # still not answering our HELLO: quieter, the first loss was reported
+            log.info("hub not answering (%s); trying again in %.1fs", reason, delay)
         out.append(Disconnect(reason))
         self.state = self.DOWN
         self.worker_id = None
-        delay = self.backoff.failure()
         self.reconnect_at = now + delay
         self.counters.reconnects += 1
-        if self.draining:   # nobody to hand leases back to: finish what runs and leave
-            pass
 
     def _on_welcome(self, msg: Message, out: list, now: float) -> None:
         self.state = self.UP

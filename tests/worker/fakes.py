@@ -137,7 +137,7 @@ class FakeHub(threading.Thread):
         self.last_seen: dict[bytes, float] = {}
         self.last_sent: dict[bytes, float] = {}
         self.paused_workers: set[bytes] = set()
-        self.cancel_next: list = []
+        self.to_cancel: list = []
         self.first_chunk = threading.Event()
 
     def send(self, ident, mtype, body=None, blobs=()):
@@ -164,6 +164,10 @@ class FakeHub(threading.Thread):
                         self.handle(ident, msg)
                 now = time.monotonic()
                 with self.lock:
+                    while self.to_cancel:
+                        key, reason = self.to_cancel.pop(0)
+                        ident = self.leased.pop(key)
+                        self.send(ident, MsgType.CANCEL, {"leases": [list(key)], "reason": reason})
                     for ident in list(self.credit):
                         self._lease(ident)
                     if self.send_heartbeats:
@@ -260,6 +264,10 @@ class FakeHub(threading.Thread):
             credit -= 1
         self.credit[ident] = credit
         self.send(ident, MsgType.LEASE, {"leases": specs}, blobs)
+
+    def cancel(self, key, reason="done elsewhere"):
+        """Tell the worker holding ``key`` to drop it (from the test thread)."""
+        self.to_cancel.append((key, reason))
 
     def wait(self, cond, timeout=20.0):
         deadline = time.monotonic() + timeout

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+import struct
 import threading
 import time
 
+import psutil
 import pytest
 
 from cpushare_mq.native import find_binary
@@ -263,3 +265,21 @@ def test_corrupt_cached_program_is_fetched_again(cleanup, tmp_path):
     assert hub.results == {0: b"one", 1: b"two"}
     assert hub.fetches == [hub.psha]                           # detected, fetched once
     assert (cache / hub.psha).read_bytes() == prog
+
+
+def test_cancel_kills_the_running_sandbox_and_frees_the_slot(cleanup, tmp_path, spin_elf):
+    forever = struct.pack("<I", 4_000_000_000) + b"forever"
+    hub = new_hub(cleanup, [forever, struct.pack("<I", 0) + b"next"], program=spin_elf.read_bytes(),
+                  limits=(600.0, 600.0, 1 << 20))
+    w = start(cleanup, hub, tmp_path, factory=None, slots=1, prefetch=0)
+    assert hub.wait(lambda: len(hub.leased) == 1)
+    [key] = list(hub.leased)
+    deadline = time.monotonic() + 10
+    while not w.agent.pool.sandbox_pids() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    [pid] = w.agent.pool.sandbox_pids()
+    hub.cancel(key)
+    assert hub.wait(lambda: 1 in hub.results, timeout=20)       # the slot took the next one
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert hub.failures == [] and 0 not in hub.results           # nothing reported for it
+    assert w.agent.stats()["cancelled"] == 1

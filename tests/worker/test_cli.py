@@ -16,7 +16,6 @@ from cpushare_mq.protocol import MsgType
 from cpushare_mq.worker.cli import _is_local, parse_size
 
 from .fakes import FakeHub
-from .test_e2e import spin_elf  # noqa: F401  (fixture)
 
 BIN = Path(sys.executable).parent
 
@@ -58,7 +57,7 @@ def test_sizes_and_local_endpoints():
     assert not _is_local("tcp://192.168.1.2:5555") and not _is_local("tcp://127.0.0.1.evil:1")
 
 
-def test_second_signal_forces_exit_and_hands_everything_back(tmp_path, spin_elf):  # noqa: F811
+def test_second_signal_forces_exit_and_hands_everything_back(tmp_path, spin_elf):
     long_frag = struct.pack("<I", 4_000_000_000) + b"forever"      # minutes of CPU
     hub = FakeHub([long_frag, long_frag], program=spin_elf.read_bytes())
     hub.start()

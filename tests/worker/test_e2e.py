@@ -8,7 +8,6 @@ restarted.
 
 from __future__ import annotations
 
-import re
 import signal
 import socket
 import sqlite3
@@ -22,7 +21,7 @@ import pytest
 
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub
-from cpushare_mq.native import C_DIR, find_binary
+from cpushare_mq.native import find_binary
 from cpushare_mq.sandbox import Sandbox
 
 BIN = Path(sys.executable).parent
@@ -30,24 +29,6 @@ HEARTBEAT_S, LIVENESS = 0.5, 3          # the hub's defaults
 
 
 # --------------------------------------------------------------------------- helpers
-
-@pytest.fixture(scope="session")
-def spin_elf(tmp_path_factory) -> Path:
-    """tests/worker/progs/spin.c linked against the sandbox runtime (a CPU-bound program)."""
-    find_binary("librt.a")
-    out = tmp_path_factory.mktemp("progs") / "spin.elf"
-    vars_ = subprocess.run(["make", "-s", "-p", "-C", str(C_DIR / "examples"), "-n"],
-                           capture_output=True, text=True).stdout
-    flags = {}
-    for name in ("FREE_CFLAGS", "FREE_LDFLAGS", "BUILD"):
-        m = re.search(rf"^{name} := (.*)$", vars_, re.M)
-        assert m, f"{name} not found in c/common.mk"
-        flags[name] = m.group(1).split()
-    src = Path(__file__).parent / "progs" / "spin.c"
-    subprocess.run(["cc", *flags["FREE_CFLAGS"], str(src), "-o", str(out), *flags["FREE_LDFLAGS"],
-                    f"{flags['BUILD'][0]}/librt.a"], check=True)
-    return out
-
 
 def spin_fragments(n: int, spin_k: int, tag: str) -> list[bytes]:
     return [struct.pack("<I", spin_k) + f"{tag}-{i}".encode() for i in range(n)]
@@ -338,12 +319,17 @@ def test_worker_sigterm_hands_back_at_once(hub, procs, tmp_path, spin_elf):
                            f"AND worker_id IN ({marks})", ids)
     assert released, "the stopped worker handed nothing back"
     wait_until(lambda: hub.job_progress(job)["done"] == 200, 90, "the job to finish")
+    delays = []
     for fid, attempt, ended_s in released:
         (leased_again,) = db_rows(db, "SELECT MIN(leased_s) FROM attempts WHERE fragment_id=? "
                                       "AND attempt>?", (fid, attempt))[0]
         assert leased_again is not None
         # reassigned at once (B asks for work continuously), not after a lease timeout
-        assert leased_again - ended_s < 2 * HEARTBEAT_S + 0.5, (fid, leased_again - ended_s)
+        delays.append(leased_again - ended_s)
+    print(f"released fragments leased again after {min(delays):.3f}-{max(delays):.3f} s")
+    # within about one heartbeat interval (B asks for work as its slots free up), not after a
+    # lease timeout or the liveness limit
+    assert max(delays) < HEARTBEAT_S + 0.5, delays
     # the fragments A was running when told to stop finished there, within the grace period
     assert db_rows(db, f"SELECT COUNT(*) FROM attempts WHERE worker_id IN ({marks}) AND "
                        f"end IS NULL", ids)[0][0] == 0
