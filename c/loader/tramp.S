@@ -116,7 +116,8 @@ cps_tramp_begin:
     xor     %r13d, %r13d
     xor     %r14d, %r14d
     xor     %r15d, %r15d
-    cld
+    push    $0x202                      /* rflags: only IF (and the always-one bit 1) */
+    popfq
     ret
 9:  mov     $1, %eax                    /* write(status fd, message) */
     mov     %rbp, %rdi

@@ -265,3 +265,21 @@ def test_fuzz_mutated_elfs_are_refused_or_run_confined(echo_elf, data):
     if data.draw(st.booleans()):
         elf = elf[:data.draw(st.integers(0, len(elf)))]
     _check_confined_outcome(bytes(elf))
+
+
+def test_registers_are_cleared_at_entry(quick):
+    """The program starts with nothing of the loader in its registers (regs.elf dumps them)."""
+    from cpushare_mq.native import find_binary
+    rec, out = run_raw(find_binary("hostile/regs.elf"), b"", quick)
+    assert rec.ok, rec
+    gpr = struct.unpack_from("<16Q", out)
+    assert gpr[:15] == (0,) * 15              # rax rbx rcx rdx rsi rdi rbp r8..r15
+    assert gpr[15] == 0x202                   # rflags: IF only
+    assert out[128:384] == bytes(256)         # xmm0-15
+    assert out[384:640] == bytes(256)         # upper halves of ymm0-15
+    assert struct.unpack_from("<IH", out, 640) == (0x1F80, 0x37F)   # default MXCSR, x87 CW
+
+
+def test_fs_base_is_cleared(hostile_elf, quick):
+    rec, _ = run_raw(hostile_elf, b"fs_read", quick)
+    assert rec.outcome is Outcome.MEMORY_FAULT, rec   # %fs:0 is address 0: unmapped

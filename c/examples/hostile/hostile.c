@@ -231,6 +231,11 @@ void hostile_main(uint64_t *sp)
     } else if (eq(cmd, "exit")) {
         out("partial", 7);
         leave((int)parse_num(arg));
+    } else if (eq(cmd, "fs_read")) {
+        long v;
+        __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+        out_num((unsigned long)v);
+        leave(0);
     } else if (eq(cmd, "ud2")) {
         __asm__ volatile("ud2");
     } else if (eq(cmd, "int3")) {
