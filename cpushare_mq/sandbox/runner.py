@@ -138,6 +138,12 @@ class _Program:
             os.close(self._memfd)
             self._memfd = None
 
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:   # interpreter shutdown
+            pass
+
 
 def _loader_path(loader: os.PathLike | str | None) -> Path:
     if loader is not None:
