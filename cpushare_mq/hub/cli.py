@@ -62,11 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "process crashes (default %(default)s)")
     s.add_argument("--insecure", action="store_true",
                    help="plain TCP on the worker socket: no encryption, no worker keys")
-    s.add_argument("--keys-dir", metavar="DIR",
-                   help="the hub's CURVE keys and ban list (default: hub.db -> hub.keys/)")
+    s.add_argument("--keys", "--keys-dir", dest="keys_dir", metavar="DIR",
+                   help="the hub's CURVE keys and ban list (default: hub.db -> hub.keys/, "
+                        "created on first start)")
     s.add_argument("--allow-workers", metavar="FILE",
                    help="admit only the worker keys listed in FILE (one per line)")
     s.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v: debug)")
+    k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
+                       epilog="example:\n  cpushare-hub keygen --out hub.keys\n"
+                              "  cpushare-hub serve --db hub.db --keys hub.keys",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("--out", required=True, metavar="DIR", help="directory for hub.key and hub.pub")
     s.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     s.add_argument("--json-log", action="store_true", help="one JSON object per log line")
     return p
@@ -75,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "keygen":
+        return keygen(args.out)
     if args.command != "serve":
         parser.print_help()
         return 2
@@ -108,6 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         hub.close()
+    return 0
+
+
+def keygen(out: str) -> int:
+    setup_logging(-1)
+    from ..trust.keys import write_hub_keys
+    try:
+        kp = write_hub_keys(out)
+    except CpushareError as exc:
+        print(f"cpushare-hub: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}/hub.key (keep private) and {out}/hub.pub")
+    print(f"hub public key: {kp.public.decode()}")
     return 0
 
 

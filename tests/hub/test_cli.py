@@ -118,6 +118,12 @@ def test_cli_options_and_bad_bind(tmp_path, capsys):
     assert rc == 1
     assert "cannot bind the worker socket" in capsys.readouterr().err
     assert (tmp_path / "s.keys" / "hub.pub").is_file()
+    assert main(["keygen", "--out", str(tmp_path / "k")]) == 0
+    pub = (tmp_path / "k" / "hub.pub").read_text().strip()
+    assert pub in capsys.readouterr().out
+    assert os.stat(tmp_path / "k" / "hub.key").st_mode & 0o077 == 0
+    assert main(["keygen", "--out", str(tmp_path / "k")]) == 1
+    assert "already exists" in capsys.readouterr().err
     rc = main(["serve", "--db", str(tmp_path / "a.db"), "--bind", "tcp://256.1.1.1:1",
                "--api", "", "--insecure", "-q"])
     assert rc == 1
