@@ -257,3 +257,27 @@ def test_many_fds_open_in_the_worker_do_not_matter(echo_elf):
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_no_fds_or_children_are_left_behind(echo_elf, abi_hostile_elf, hostile_elf, quick):
+    fds_before = set(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with Sandbox(echo_elf.read_bytes(), b"s") as sb:
+            assert sb.run(b"a").ok
+        sb = Sandbox(abi_hostile_elf, limits=quick)
+        assert sb.run(b"x").outcome is Outcome.EXIT_CODE     # failed process reaped
+        assert sb.run(b"n").ok
+        sb.close()
+        run_raw(hostile_elf, b"open", quick)
+        run_raw(b"junk", b"", quick)
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == os.getpid()]
+    assert children == []
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+
+
+def _ppid(pid: str) -> int | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(raw[raw.rindex(")") + 2:].split()[1])
