@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -100,7 +99,7 @@ def child(endpoint: str, first: int, count: int, report_every_s: float) -> None:
                     send(i, MsgType.READY, {"credit": 1})
                 elif t is MsgType.LEASE:
                     now = time.time()
-                    for lease, data in zip(msg["leases"], msg.blobs):
+                    for lease, data in zip(msg["leases"], msg.blobs, strict=True):
                         stats["leases"] += 1
                         fid, att = lease["fragment_id"], lease["attempt"]
                         if data.startswith(b"HOLD"):

@@ -3,9 +3,8 @@ peer_celery.py, whose URL comes in CPMQ_REDIS_URL)."""
 
 import os
 
-from celery import Celery
-
 import common as C
+from celery import Celery
 
 url = os.environ.get("CPMQ_REDIS_URL", "redis://127.0.0.1:6379/0")
 app = Celery("cpmq_bench", broker=url, backend=url)

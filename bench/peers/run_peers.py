@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     subprocess.run(["make", "-s", "-C", str(HERE)], check=True)
     logdir = Path(a.logdir)
     logdir.mkdir(parents=True, exist_ok=True)
-    meta = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    meta = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{os.cpu_count()}-core {platform.machine()}, {platform.python_version()}",
             "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "args": vars(a)}

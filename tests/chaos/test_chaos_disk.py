@@ -16,7 +16,13 @@ import time
 
 import pytest
 from chaoslib import (
-    db_report, free_port, native_results, slow_fragment, start_hub, start_worker, wait_for,
+    db_report,
+    free_port,
+    native_results,
+    slow_fragment,
+    start_hub,
+    start_worker,
+    wait_for,
 )
 
 from cpushare_mq import Client

@@ -80,7 +80,7 @@ def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins,
                       30, "the buyer to submit the job")
 
     # the schedule: each event at a seeded point of progress, in [3 %, 75 %]
-    events = sorted(zip(sorted(rng.uniform(0.03, 0.75) for _ in EVENTS), rng.sample(EVENTS, len(EVENTS))))
+    events = sorted(zip(sorted(rng.uniform(0.03, 0.75) for _ in EVENTS), rng.sample(EVENTS, len(EVENTS)), strict=True))
     undo: list[tuple[float, str, object]] = []   # (monotonic time, action, arg)
     log: list[str] = []
     n_buyers = 1
