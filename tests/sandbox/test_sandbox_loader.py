@@ -283,3 +283,26 @@ def test_registers_are_cleared_at_entry(quick):
 def test_fs_base_is_cleared(hostile_elf, quick):
     rec, _ = run_raw(hostile_elf, b"fs_read", quick)
     assert rec.outcome is Outcome.MEMORY_FAULT, rec   # %fs:0 is address 0: unmapped
+
+
+INTERESTING = st.sampled_from([0, 1, 7, 0xFFF, 0x1000, 0x10000, 0x400000, 0x401000, 2**31,
+                               2**32 - 1, 2**47, 0x600000000000, 2**63, 2**64 - 1])
+PHDR_FIELDS = ["p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzz_program_header_fields(echo_elf, data):
+    elf = echo_elf.read_bytes()
+    for _ in range(data.draw(st.integers(1, 3))):
+        entries = phdrs(elf)
+        off, fields = entries[data.draw(st.integers(0, len(entries) - 1))]
+        i = data.draw(st.integers(0, 7))
+        value = data.draw(INTERESTING | st.integers(0, 2**64 - 1))
+        if PHDR_FIELDS[i] in ("p_type", "p_flags"):
+            value &= 0xFFFFFFFF
+        fields[i] = value
+        out = bytearray(elf)
+        PHDR.pack_into(out, off, *fields)
+        elf = bytes(out)
+    _check_confined_outcome(elf)
