@@ -137,7 +137,7 @@ class Hub:
         self._job_seq: dict[str, int] = {}
         self._job_ended: set[str] = set()
         self._started_s = time.time()
-        self.core = self._restore(time.time(), keep_workers=())
+        self.core = self._restore(time.time(), keep_workers=(), at_start=True)
         for job in self.core.jobs.values():
             self._job_seq[job.id] = self.store.max_seq(job.id)
             if job.state is not JobState.RUNNING:
@@ -384,8 +384,8 @@ class Hub:
     # ------------------------------------------------------------------------------
     # the loop
 
-    def _restore(self, now: float, keep_workers) -> Scheduler:
-        snap = self.store.snapshot()
+    def _restore(self, now: float, keep_workers, at_start: bool = False) -> Scheduler:
+        snap = self.store.snapshot(at_start=at_start)
         core = Scheduler.restore(self.config, now, workers=keep_workers, **snap)
         return core
 

@@ -19,6 +19,7 @@ connections. Every sqlite3 error leaves as :class:`StoreError`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import sqlite3
@@ -174,8 +175,15 @@ class Store:
         return sqlite_utils.Database(self.conn()).table_names()
 
     # -- buyer side ------------------------------------------------------------------
+    #: fragments per transaction when storing a big job (the hub's loop commits in between)
+    SUBMIT_BATCH = 20_000
+
     def add_job(self, spec: JobSpec, now: float) -> dict:
-        """Store a job with all its fragments in one transaction; return its row (+counts)."""
+        """Store a job with all its fragments; return its row (+counts). A big job is written
+        in several transactions (so the hub's loop is never locked out for long) while its
+        row says ``loading``; only the last transaction makes it ``running``. A job left
+        ``loading`` by a crash was never acknowledged to the buyer and is removed at the next
+        start."""
         quorum = validate_spec(spec)
         job_id = "j-" + uuid.uuid4().hex[:16]
         program = bytes(spec.program)
@@ -189,22 +197,60 @@ class Store:
             "created_s": now, "ended_s": None, "cursor": 0,
         }
         c = self.conn()
+        batch = self.SUBMIT_BATCH
+        frags = iter(enumerate(spec.fragments))
         try:
             c.execute("BEGIN IMMEDIATE")
             c.executemany("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
                           [(row["program_sha256"], len(program), program),
                            (row["shared_sha256"], len(shared), shared)])
             cols = list(row)
+            big = row["total"] > batch
+            values = [row[k] for k in cols]
+            if big:
+                values[cols.index("state")] = "loading"
             c.execute(f"INSERT INTO jobs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                      [row[k] for k in cols])
-            c.executemany(
-                "INSERT INTO fragments(job_id, idx, input, state) VALUES (?,?,?,'PENDING')",
-                ((job_id, i, bytes(f)) for i, f in enumerate(spec.fragments)))
+                      values)
+            while True:
+                part = [(job_id, i, bytes(f)) for i, f in itertools.islice(frags, batch)]
+                if part:
+                    c.executemany("INSERT INTO fragments(job_id, idx, input, state) "
+                                  "VALUES (?,?,?,'PENDING')", part)
+                if len(part) < batch:
+                    break
+                c.execute("COMMIT")
+                c.execute("BEGIN IMMEDIATE")
+            if big:
+                c.execute("UPDATE jobs SET state='running' WHERE id=?", (job_id,))
             c.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback(c)
+            self._drop_loading(job_id)
             raise StoreError(f"cannot store job {spec.name or job_id!r}: {exc}") from exc
+        except BaseException:
+            self._rollback(c)
+            self._drop_loading(job_id)
+            raise
         return row
+
+    def _drop_loading(self, job_id: str | None = None) -> None:
+        """Remove jobs whose submission never finished (all of them, or one)."""
+        c = self.conn()
+        where = "state='loading'" + (" AND id=?" if job_id else "")
+        args = (job_id,) if job_id else ()
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            ids = [r[0] for r in c.execute(f"SELECT id FROM jobs WHERE {where}", args)]
+            for jid in ids:
+                c.execute("DELETE FROM fragments WHERE job_id=?", (jid,))
+                c.execute("DELETE FROM jobs WHERE id=?", (jid,))
+            c.execute("COMMIT")
+            if ids:
+                log.warning("removed %d job(s) whose submission did not finish: %s",
+                            len(ids), ", ".join(ids))
+        except sqlite3.Error as exc:
+            self._rollback(c)
+            log.error("cannot remove unfinished job submissions: %s", exc)
 
     def _q(self, sql: str, args: Sequence = ()) -> list[tuple]:
         try:
@@ -353,12 +399,15 @@ class Store:
             raise
 
     # -- restart -----------------------------------------------------------------------
-    def snapshot(self) -> dict:
-        """What :meth:`Scheduler.restore` needs (see there)."""
+    def snapshot(self, *, at_start: bool = False) -> dict:
+        """What :meth:`Scheduler.restore` needs (see there). ``at_start``: first remove
+        job submissions a crash interrupted."""
+        if at_start:
+            self._drop_loading()
         c = self.conn()
         try:
             c.execute("BEGIN")
-            cur = c.execute("SELECT * FROM jobs")
+            cur = c.execute("SELECT * FROM jobs WHERE state != 'loading'")
             names = [d[0] for d in cur.description]
             jobs = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             counts: dict[str, dict[str, int]] = {}

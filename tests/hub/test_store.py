@@ -222,3 +222,36 @@ def test_restore_rebuilds_counts_and_pending_window(store):
     core2.tick(20.0 + CONFIG.reconnect_grace_s + 0.1)
     assert core2.progress(row["id"])["leased"] == 0
     assert not [f for f in core2.frags.values() if f.state is FragState.LEASED]
+
+
+def test_big_jobs_are_stored_in_batches_and_an_interrupted_one_is_removed(tmp_path, monkeypatch):
+    store = Store(tmp_path / "hub.db")
+    monkeypatch.setattr(Store, "SUBMIT_BATCH", 10)
+    row = store.add_job(_spec(35), 1.0)
+    assert store.job_row(row["id"])["state"] == "running"
+    assert len(store.pending(row["id"], 0, 100)) == 35
+
+    class Exploding:                        # the disk fails half way through the insert
+        passes = 0
+
+        def __len__(self):
+            return 30
+
+        def __iter__(self):
+            Exploding.passes += 1           # pass 1: validation; pass 2: the insert
+            for i in range(30):
+                if i == 15 and Exploding.passes == 2:
+                    raise sqlite3.OperationalError("disk I/O error")
+                yield b"x%d" % i
+
+    with pytest.raises(StoreError, match="disk I/O"):
+        store.add_job(JobSpec(program=b"p", fragments=Exploding()), 2.0)
+    (n,) = store.conn().execute("SELECT count(*) FROM jobs").fetchone()
+    assert n == 1                           # the half-stored job was removed again
+    # a crash (no cleanup) leaves a 'loading' job: the next start removes it
+    store.conn().execute("INSERT INTO jobs(id, state, total) VALUES ('j-crashed', 'loading', 5)")
+    store.conn().execute("INSERT INTO fragments(job_id, idx, state) VALUES ('j-crashed', 0, 'PENDING')")
+    snap = store.snapshot(at_start=True)
+    assert [j["id"] for j in snap["jobs"]] == [row["id"]]
+    assert store.conn().execute("SELECT count(*) FROM fragments WHERE job_id='j-crashed'").fetchone() == (0,)
+    store.close()
