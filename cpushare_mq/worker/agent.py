@@ -79,6 +79,7 @@ class AgentConfig:
     idle_threshold_pct: float = 30.0
     idle_pause_after_s: float = 3.0
     idle_resume_after_s: float = 5.0
+    idle_sample_s: float = 1.0            # how often the machine's load is measured
     nice: int | None = 19                 # sandboxes' niceness (None = leave as is)
     grace_s: float = 30.0
     status_interval_s: float = 10.0
@@ -253,7 +254,7 @@ class WorkerAgent:
                 self._status(now)
                 next_status = now + (0.5 if self.cfg.live_status else self.cfg.status_interval_s)
             if self.idle is not None and now >= next_sample:
-                next_sample = now + 1.0
+                next_sample = now + self.cfg.idle_sample_s
                 self._sample_idle(now)
 
     def _receive(self) -> None:

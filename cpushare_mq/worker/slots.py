@@ -102,7 +102,7 @@ class Slot(threading.Thread):
     def set_paused(self, paused: bool) -> None:
         with self.lock:
             self.paused = paused
-            sb = self.sandbox if self.current is not None else None
+            sb = self.sandbox
         if sb is not None:
             try:
                 sb.pause() if paused else sb.resume()
@@ -188,9 +188,8 @@ class Slot(threading.Thread):
                 return
             with self.lock:
                 self.sandbox, self.spec = sb, spec
-                paused = self.paused
-            if paused:
-                sb.pause()
+                if self.paused:     # paused while it was being set up
+                    sb.pause()
         sb = self.sandbox
         data = lease.input or b""
         lease.input = None

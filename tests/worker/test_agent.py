@@ -156,20 +156,25 @@ def test_forced_shutdown_releases_running(cleanup, tmp_path):
 
 def test_when_idle_pauses_and_resumes(cleanup, tmp_path):
     load = [0.0]
-    hub = new_hub(cleanup, [b"sleep:0.2"] * 40)
-    w = start(cleanup, hub, tmp_path, when_idle=True, idle_pause_after_s=1.0,
-              idle_resume_after_s=1.0, sampler=lambda: load[0])
+    first = len(FakeSandbox.instances)
+    hub = new_hub(cleanup, [b"sleep:0.1"] * 60)
+    w = start(cleanup, hub, tmp_path, when_idle=True, idle_pause_after_s=0.5,
+              idle_resume_after_s=0.5, idle_sample_s=0.1, sampler=lambda: load[0])
     assert hub.wait(lambda: len(hub.results) >= 2)
-    load[0] = 95.0
+    load[0] = 95.0                                                # the owner is busy
     assert hub.wait(lambda: any(p for p, _ in hub.statuses), timeout=5)
     assert w.agent.stats()["paused"]
-    time.sleep(0.5)
+    assert hub.wait(lambda: hub.released, timeout=5)              # unstarted ones handed back
+    time.sleep(0.3)
     n = len(hub.results)
-    time.sleep(1.0)
-    assert len(hub.results) <= n + 2                              # at most the running ones finish
+    assert n < 60
+    time.sleep(0.7)
+    assert len(hub.results) == n                                  # frozen: no progress
+    mine = FakeSandbox.instances[first:]
+    assert mine and all(sb.paused for sb in mine if not sb.closed.is_set())
     load[0] = 0.0
     assert hub.wait(lambda: any(not p for p, _ in hub.statuses), timeout=5)
-    assert hub.wait(lambda: len(hub.results) == 40, timeout=20)
+    assert hub.wait(lambda: len(hub.results) == 60, timeout=20)
 
 
 def test_hub_silence_reconnects(cleanup, tmp_path):
