@@ -6,7 +6,7 @@
  *   3. read the program and validate it (ELF64, x86-64, ET_EXEC, no interpreter, PT_LOAD
  *      segments in a sane range, no W+X, entry in an executable segment, memory under cap)
  *   4. hard rlimits (CPU backstop, CORE=0, FSIZE=0), no-new-privs, not dumpable, rdtsc
- *      traps, new session
+ *      traps, new session, killed when its parent dies
  *   5. close every fd but 0, 1 and the status fd
  *   6. map each segment at its address with its own permissions; a fresh stack with a
  *      guard page below it; an initial stack holding argc=0 and empty argv/envp/auxv
@@ -61,6 +61,7 @@ struct options {
     unsigned long long cpu_limit_s; /* 0: no RLIMIT_CPU */
     unsigned long long stack_bytes;
     int idle;
+    long parent_pid;         /* > 0: die with this parent (PR_SET_PDEATHSIG) */
 };
 
 struct segment {
@@ -124,7 +125,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void setup_error(const ch
 
 static const char usage[] =
     "usage: cpushare-loader [--program-fd N | PROGRAM] [--status-fd N] [--max-memory BYTES]\n"
-    "                       [--cpu-limit-s S] [--stack-bytes BYTES] [--no-idle]\n"
+    "                       [--cpu-limit-s S] [--stack-bytes BYTES] [--parent-pid PID]\n"
+    "                       [--no-idle]\n"
     "Runs a static x86-64 ELF under seccomp STRICT with fd 0/1 (pipes) only.\n"
     "Normally started by the Python runner (cpushare_mq.sandbox), with an empty environment.";
 
@@ -156,6 +158,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->cpu_limit_s = parse_number(a, argv[++i], 1ull << 32);
         else if (strcmp(a, "--stack-bytes") == 0)
             o->stack_bytes = parse_number(a, argv[++i], 1ull << 32);
+        else if (strcmp(a, "--parent-pid") == 0)
+            o->parent_pid = (long)parse_number(a, argv[++i], INT_MAX);
         else if (strcmp(a, "--no-idle") == 0)
             o->idle = 0;
         else if (a[0] == '-')
@@ -390,6 +394,14 @@ static void confine_process(const struct options *o)
         setup_error("prctl(PR_SET_TSC, PR_TSC_SIGSEGV): %s", strerror(errno));
     if (setsid() < 0 && getsid(0) != getpid())
         setup_error("setsid: %s", strerror(errno));
+    /* Its own session puts it out of reach of a kill of the worker's process group, so it
+     * dies with the worker instead (no orphan burning CPU until its RLIMIT_CPU). */
+    if (o->parent_pid > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+            setup_error("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+        if (getppid() != (pid_t)o->parent_pid)
+            setup_error("the parent process %ld is gone", o->parent_pid);
+    }
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
         setup_error("prctl(PR_GET_SECCOMP): seccomp unavailable or already active (%s)",
                     strerror(errno));

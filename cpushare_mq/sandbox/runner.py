@@ -14,6 +14,7 @@ import errno
 import logging
 import math
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -145,6 +146,54 @@ class _Program:
             pass
 
 
+class _Spawner:
+    """Starts every loader from one long-lived daemon thread.
+
+    The loader asks to be SIGKILLed when its parent dies (PR_SET_PDEATHSIG), so that no
+    sandbox outlives a killed worker. Linux sends that signal when the *thread* that started
+    the process ends; starting them all from this thread, which lives as long as the Python
+    process, means a sandbox never dies because some short-lived caller thread ended.
+    """
+
+    _lock = threading.Lock()
+    _instance: _Spawner | None = None
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="cpushare-sandbox-spawner",
+                                        daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def get(cls) -> _Spawner:
+        with cls._lock:
+            inst = cls._instance
+            if inst is None or inst.pid != os.getpid() or not inst._thread.is_alive():
+                inst = cls._instance = cls()   # first use, or in a forked child
+            return inst
+
+    def _loop(self) -> None:
+        while True:
+            fn, done, box = self._jobs.get()
+            try:
+                box.append((True, fn()))
+            except BaseException as exc:   # handed back to the caller
+                box.append((False, exc))
+            done.set()
+
+    def call(self, fn: Callable[[], subprocess.Popen]) -> subprocess.Popen:
+        if threading.current_thread() is self._thread:
+            return fn()
+        done, box = threading.Event(), []
+        self._jobs.put((fn, done, box))
+        done.wait()
+        ok, value = box[0]
+        if ok:
+            return value
+        raise value
+
+
 def _loader_path(loader: os.PathLike | str | None) -> Path:
     if loader is not None:
         p = Path(loader)
@@ -175,13 +224,14 @@ class _Process:
         prog_fd = program.fd()
         status_r, status_w = os.pipe()
         argv = [str(loader), "--program-fd", str(prog_fd), "--status-fd", str(status_w),
-                "--max-memory", str(max_memory_bytes), "--cpu-limit-s", str(cpu_backstop_s)]
+                "--max-memory", str(max_memory_bytes), "--cpu-limit-s", str(cpu_backstop_s),
+                "--parent-pid", str(os.getpid())]
         if not idle:
             argv.append("--no-idle")
         try:
-            self.popen = subprocess.Popen(
+            self.popen = _Spawner.get().call(lambda: subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env={}, pass_fds=(prog_fd, status_w), close_fds=True, bufsize=0)
+                env={}, pass_fds=(prog_fd, status_w), close_fds=True, bufsize=0))
         except OSError as exc:
             os.close(status_r)
             raise SandboxError(f"cannot start the loader {loader}: {exc}") from exc

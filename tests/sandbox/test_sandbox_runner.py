@@ -285,3 +285,57 @@ def _ppid(pid: str) -> int | None:
     except OSError:
         return None
     return int(raw[raw.rindex(")") + 2:].split()[1])
+
+
+def _gone_or_zombie(pid: int, timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if proc_state(pid) == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_sandbox_dies_with_its_worker(abi_hostile_elf, tmp_path):
+    """The program has its own session (a kill of the worker's process group misses it), so
+    the loader arranges to be killed when the worker dies."""
+    import signal
+    import subprocess
+    import sys
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import sys, time\n"
+        "from cpushare_mq.sandbox import Sandbox, Limits\n"
+        f"sb = Sandbox({str(abi_hostile_elf)!r}, limits=Limits(cpu_s=600, wall_s=600))\n"
+        "assert sb.run(b'n').ok\n"
+        "print(sb.pid, flush=True)\n"
+        "sb.run(b'l')\n")
+    worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    try:
+        pid = int(worker.stdout.readline())
+        time.sleep(0.2)
+        assert proc_state(pid) in "RS"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+        assert _gone_or_zombie(pid)
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stdout.close()
+
+
+def test_a_sandbox_started_by_a_thread_that_ended_lives_on(echo_elf):
+    """PR_SET_PDEATHSIG follows the thread that started a process; the runner starts them
+    all from one long-lived thread, so a caller thread ending kills nothing."""
+    with Sandbox(echo_elf) as sb:
+        t = threading.Thread(target=lambda: sb.run(b"from a thread"))
+        t.start()
+        t.join(30)
+        pid = sb.pid
+        time.sleep(0.1)
+        assert proc_state(pid) in "RS"
+        assert sb.run(b"main").ok and sb.last_output == b"main"
+        assert sb.pid == pid and sb.processes_started == 1
