@@ -31,8 +31,10 @@ class BuildWithC(build_py):
         out.mkdir(parents=True, exist_ok=True)
         build = ROOT / "c" / "build"
         for item in build.rglob("*"):
-            if item.is_file() and not item.name.endswith((".o", ".d", ".a")):
-                shutil.copy2(item, out / item.name)
+            if item.is_file() and not item.name.endswith((".o", ".d")):
+                dest = out / item.relative_to(build)  # keep examples/, hostile/ subfolders
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, dest)
 
 
 setup(cmdclass={"build_py": BuildWithC})
