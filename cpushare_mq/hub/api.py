@@ -665,6 +665,9 @@ class _Connection:
         t_ms = msg["timeout_ms"]
         deadline = None if t_ms == bp.FOREVER_MS else time.monotonic() + t_ms / 1000.0
         sent = 0
+        # Asking for more confirms what came before: make that durable before anything new
+        # goes out, so a hub killed now re-delivers nothing the buyer already consumed.
+        self._flush_ack(force=True)
         while True:
             items = self.hub.finished(job_id, self.delivered, max_results - sent)
             for item in items:
