@@ -105,10 +105,13 @@ class WorkerAgent:
 
     def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
                  load_sampler: Callable[[], float] | None = None,
-                 context: zmq.Context | None = None):
+                 context: zmq.Context | None = None, trust=None):
+        """``trust`` (a :class:`cpushare_mq.trust.workerside.WorkerTrust`, optional): the
+        worker's identity (HELLO.worker_key), CURVE on the hub socket, signed RESULT_ENDs."""
         if not config.hub.startswith(("tcp://", "ipc://", "inproc://")):
             raise ConfigError(f"hub address {config.hub!r} must look like tcp://HOST:PORT")
         self.cfg = config
+        self.trust = trust
         self.slots_n = config.resolved_slots()
         if self.slots_n < 1:
             raise ConfigError(f"--slots must be >= 1, got {self.slots_n}")
@@ -129,7 +132,7 @@ class WorkerAgent:
             "memory_bytes": config.max_memory_bytes,
             "cpu_model": _cpu_model(),
             "name": (config.name or pysocket.gethostname())[:256],
-            "worker_key": "",
+            "worker_key": trust.hello_key if trust is not None else "",
         }
         prefetch = self.slots_n if config.prefetch is None else config.prefetch
         now = time.monotonic()
@@ -342,6 +345,9 @@ class WorkerAgent:
     def _send(self, s: Send) -> None:
         if self.dealer is None:
             return
+        if (self.trust is not None and s.type is MsgType.RESULT_END
+                and not s.body.get("signature")):
+            self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing
         # results are built by the core from local values (tests check them against the
         # schema); everything else is validated before it goes out
         frames = encode(s.type, s.body, s.blobs, validate=s.type not in _UNVALIDATED)
@@ -392,6 +398,8 @@ class WorkerAgent:
         sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
         if "[" in self.cfg.hub:
             sock.setsockopt(zmq.IPV6, 1)
+        if self.trust is not None:
+            self.trust.secure_socket(sock)      # CURVE client options (with --hub-key)
         try:
             sock.connect(self.cfg.hub)
         except zmq.ZMQError as exc:

@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 EPILOG = """\
 examples:
-  # join a hub on the LAN with every logical CPU (plain TCP: see --insecure)
+  # join a hub (CURVE-encrypted; the hub prints its public key when it starts)
+  cpushare-worker --hub tcp://hub.example:5555 --hub-key /path/to/hub.pub
+
+  # join a hub on the LAN with every logical CPU over plain TCP
   cpushare-worker --hub tcp://192.168.1.10:5555 --insecure
 
   # two slots, 512 MiB per sandbox, pause while the machine's owner is using it
@@ -120,9 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status-interval-s", type=_positive_float, default=10.0,
                    help="status log line period when stderr is not a terminal (default 10)")
     p.add_argument("--name", default="", help="name shown in the hub's status (default: host name)")
+    p.add_argument("--hub-key", metavar="KEY_OR_FILE",
+                   help="the hub's public CURVE key (40 Z85 characters, or a file holding it): "
+                        "encrypts and authenticates the link, results are signed")
+    p.add_argument("--config-dir", metavar="DIR",
+                   help="where this worker's identity (key pair) lives, created on first start "
+                        "(default ~/.config/cpushare-worker; used with --hub-key, or when given)")
     p.add_argument("--insecure", action="store_true",
-                   help="acknowledge that the hub link is plain TCP (no CURVE encryption yet); "
-                        "required unless the hub is on loopback")
+                   help="use plain TCP to the hub (no encryption, no authentication); "
+                        "required without --hub-key unless the hub is on loopback")
     p.add_argument("--json-log", action="store_true", help="log one JSON object per line")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v = debug)")
     return p
@@ -131,11 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose, args.json_log)
-    if not args.insecure and not _is_local(args.hub):
-        print(f"cpushare-worker: the link to {args.hub} would be plain TCP (CURVE encryption "
-              "comes in a later version); pass --insecure to acknowledge that", file=sys.stderr)
+    if args.hub_key is None and not args.insecure and not _is_local(args.hub):
+        print(f"cpushare-worker: the link to {args.hub} would be plain TCP: pass the hub's "
+              "public key with --hub-key, or --insecure to accept an unencrypted link",
+              file=sys.stderr)
         return 2
     from .agent import AgentConfig, WorkerAgent
+    from .slots import default_sandbox_factory
 
     tty = sys.stderr.isatty() and not args.json_log
     cfg = AgentConfig(
@@ -145,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         grace_s=args.grace_s, status_interval_s=args.status_interval_s, live_status=tty,
         name=args.name)
     try:
-        agent = WorkerAgent(cfg)
+        trust = None
+        if args.hub_key is not None or args.config_dir is not None:
+            from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
+
+            trust = WorkerTrust.load(args.config_dir, args.hub_key)
+        from ..trust.workerside import cheat_factory  # test hook, off unless its env var is set
+
+        agent = WorkerAgent(cfg, trust=trust, sandbox_factory=cheat_factory(default_sandbox_factory))
     except CpushareError as exc:
         print(f"cpushare-worker: {exc}", file=sys.stderr)
         return 2

@@ -29,12 +29,14 @@ def test_help_has_examples_and_every_option():
     out = run_cli("--help").stdout
     assert "examples:" in out
     for opt in ("--hub", "--slots", "--cache-dir", "--cache-size", "--max-memory", "--when-idle",
-                "--idle-threshold", "--json-log", "--insecure", "--status-interval-s", "--grace-s"):
+                "--idle-threshold", "--json-log", "--insecure", "--status-interval-s", "--grace-s",
+                "--hub-key", "--config-dir"):
         assert opt in out
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--hub", "tcp://10.1.2.3:5555"], "--insecure"),
+    (["--hub", "tcp://10.1.2.3:5555"], "--hub-key"),
+    (["--hub", "tcp://127.0.0.1:5555", "--hub-key", "not-a-key"], "--hub-key"),
     (["--hub", "tcp://127.0.0.1:5555", "--slots", "0"], "--slots"),
     (["--hub", "tcp://127.0.0.1:5555", "--cache-size", "12X"], "--cache-size"),
     (["--hub", "tcp://127.0.0.1:5555", "--idle-threshold", "150"], "--idle-threshold"),

@@ -336,3 +336,29 @@ def test_worker_sigterm_hands_back_at_once(hub, procs, tmp_path, spin_elf):
     assert results_of(hub, job, 200) == expected
     assert_accepted_once(db, job, 200)
     assert stop(b) == 0
+
+
+def test_curve_link_with_hub_key_and_signed_results(procs, tmp_path):
+    """A secure hub (CURVE, signed results): workers with the hub's key work (two of them:
+    the hub spot-checks new workers' results on another worker), one with a wrong key gets
+    nothing."""
+    h = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", insecure=False).start()
+    try:
+        assert h.public_key
+        good = [procs.worker(h.worker_endpoint, n, "--hub-key", h.public_key,
+                             "--config-dir", str(tmp_path / f"id-{n}")) for n in "AC"]
+        wrong = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"       # a valid key, not the hub's
+        bad = procs.worker(h.worker_endpoint, "B", "--hub-key", wrong,
+                           "--config-dir", str(tmp_path / "id-B"))
+        prog = find_binary("examples/echo.elf")
+        frags = [b"secret fragment %d" % i for i in range(50)]
+        job = h.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags))
+        wait_until(lambda: h.job_progress(job)["done"] == 50, 60, "the job over CURVE")
+        assert results_of(h, job, 50) == frags
+        names = {w["name"] for w in h.status()["workers"]}
+        assert names == {"A", "C"}                            # B never got in
+        assert (tmp_path / "id-A" / "worker.pub").is_file()   # identity created on first start
+        assert "handshake with the hub failed" in procs.log("B")
+        assert all(stop(p) == 0 for p in good) and stop(bad) == 0
+    finally:
+        h.close()
