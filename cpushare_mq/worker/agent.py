@@ -350,7 +350,11 @@ class WorkerAgent:
             self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing
         # results are built by the core from local values (tests check them against the
         # schema); everything else is validated before it goes out
-        frames = encode(s.type, s.body, s.blobs, validate=s.type not in _UNVALIDATED)
+        try:
+            frames = encode(s.type, s.body, s.blobs, validate=s.type not in _UNVALIDATED)
+        except ProtocolError as exc:     # a bug on our side: never send it, never die of it
+            log.error("not sending an invalid %s: %s", s.type.name, exc)
+            return
         self.messages_sent += 1
         self.bytes_sent += sum(len(f) for f in frames)
         if self.outbox:

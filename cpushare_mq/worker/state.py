@@ -152,6 +152,8 @@ class LeaseState(StrEnum):
 
 
 _WAITING = (LeaseState.FETCHING, LeaseState.QUEUED)
+MAX_HELD = 65536            # HELLO.held cap (protocol)
+MAX_UNACKED = 20000         # finished results kept waiting for an ACK, at most
 
 
 class Lease:
@@ -262,6 +264,7 @@ class WorkerCore:
         self.counters = Counters()
         self.waiting = 0                    # leases FETCHING or QUEUED
         self.waiting_bytes = 0              # their inputs
+        self.unacked = 0                    # leases FINISHED
         self.no_work_until = now            # after a sandbox set-up failure
         self.run_time_s = 1.0               # moving average of a fragment's run time
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
@@ -296,9 +299,12 @@ class WorkerCore:
         return s
 
     def _drop(self, lease: Lease) -> None:
-        if self.leases.pop(lease.key, None) is not None and lease.state in _WAITING:
-            self.waiting -= 1
-            self.waiting_bytes -= len(lease.input or b"")
+        if self.leases.pop(lease.key, None) is not None:
+            if lease.state in _WAITING:
+                self.waiting -= 1
+                self.waiting_bytes -= len(lease.input or b"")
+            elif lease.state is LeaseState.FINISHED:
+                self.unacked -= 1
         self.retained_total -= lease.retained_bytes
         lease.retained = []
         lease.retained_bytes = 0
@@ -318,6 +324,19 @@ class WorkerCore:
         lease.retained_bytes += size
         self.retained_total += size
 
+    def _bound_unacked(self) -> None:
+        """A hub that never acknowledges must not make us keep finished leases forever: past
+        MAX_UNACKED the oldest are forgotten (the hub re-queues them when their leases end)."""
+        self.unacked += 1
+        if self.unacked <= MAX_UNACKED:
+            return
+        oldest = sorted((le for le in self.leases.values() if le.state is LeaseState.FINISHED),
+                        key=lambda le: le.finished_at)[:self.unacked - MAX_UNACKED + MAX_UNACKED // 20]
+        log.warning("%d results never acknowledged by the hub; forgetting the %d oldest",
+                    self.unacked, len(oldest))
+        for lease in oldest:
+            self._drop(lease)
+
     def _emit_result_msg(self, out: list, lease: Lease, msg: Send) -> None:
         self._retain(lease, msg)
         if self.state == self.UP:
@@ -328,6 +347,7 @@ class WorkerCore:
     def _hello(self, out: list, now: float) -> None:
         held = [list(lease.key) for lease in self.leases.values()
                 if lease.retain_ok or lease.state in (LeaseState.FETCHING, LeaseState.QUEUED)]
+        held = held[:MAX_HELD]
         body = dict(self.cfg.hello_info)
         body["slots"] = self.cfg.slots
         body["held"] = held
@@ -600,6 +620,7 @@ class WorkerCore:
             self._note_run_time(now - lease.started_at)
             self.counters.done += 1
             self._emit_result_msg(out, lease, msg)
+            self._bound_unacked()
         self._after_slot_free(out, now)
         return self._stamp(out, now)
 
@@ -617,6 +638,7 @@ class WorkerCore:
             self._note_run_time(now - lease.started_at)
             self.counters.failed += 1
             self._emit_result_msg(out, lease, msg)
+            self._bound_unacked()
         self._after_slot_free(out, now)
         return self._stamp(out, now)
 

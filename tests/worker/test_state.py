@@ -300,6 +300,17 @@ def test_sandbox_setup_failure_pauses_asking_for_work():
     assert sends(out, MsgType.READY)
 
 
+def test_unacknowledged_results_are_bounded(monkeypatch):
+    import cpushare_mq.worker.state as state_mod
+    monkeypatch.setattr(state_mod, "MAX_UNACKED", 5)
+    core, _ = joined(slots=1, prefetch=0)
+    for fid in range(7):
+        core.on_message(lease_msg([(fid, 0)]), 0.1 + fid)
+        core.end((fid, 0), 1, "a" * 64, 1, OK, b"r", 0.2 + fid)
+    assert core.unacked == len(core.leases) == 5
+    assert set(core.leases) == {(f, 0) for f in range(2, 7)}     # the oldest went first
+
+
 def test_expired_unstarted_lease_is_dropped():
     core, _ = joined(slots=1, prefetch=1, blobs=(SSHA,))
     core.on_message(lease_msg([(1, 0)], lease_s=1.0), 0.1)
@@ -473,6 +484,8 @@ class CoreMachine(RuleBasedStateMachine):
                    if le.state in (LeaseState.FETCHING, LeaseState.QUEUED)]
         assert self.core.waiting == len(waiting)
         assert self.core.waiting_bytes == sum(len(le.input) for le in waiting)
+        assert self.core.unacked == sum(1 for le in self.core.leases.values()
+                                        if le.state is LeaseState.FINISHED)
 
     @invariant()
     def retention_bounded(self):
