@@ -95,6 +95,19 @@ def _is_local(endpoint: str) -> bool:
     return bool(m) and m.group(1).strip("[]") in ("127.0.0.1", "localhost", "::1")
 
 
+class _ClearLine:
+    """A stream wrapper that clears the terminal line before each write."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write("\r\x1b[2K" + text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cpushare-worker",
@@ -149,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     from .slots import default_sandbox_factory
 
     tty = sys.stderr.isatty() and not args.json_log
+    if tty:   # log lines first wipe the live status line (it is redrawn twice a second)
+        for h in logging.getLogger().handlers:
+            if isinstance(h, logging.StreamHandler) and h.stream is sys.stderr:
+                h.setStream(_ClearLine(sys.stderr))
     cfg = AgentConfig(
         hub=args.hub, slots=args.slots or 0, prefetch=args.prefetch, cache_dir=args.cache_dir,
         cache_size_bytes=args.cache_size, max_memory_bytes=args.max_memory,

@@ -359,11 +359,13 @@ class WorkerCore:
         self.last_send = now
 
     def _lose_session(self, out: list, now: float, reason: str) -> None:
+        first = self.backoff.next_s == self.backoff.initial_s
         delay = self.backoff.failure()
         if self.state == self.UP:
             log.warning("hub connection lost (%s); reconnecting", reason)
-        else:   # still not answering our HELLO: quieter, the first loss was reported
-            log.info("hub not answering (%s); trying again in %.1fs", reason, delay)
+        else:   # not answering our HELLO: the first time loudly, then quieter
+            (log.warning if first else log.info)(
+                "hub not answering (%s); trying again in %.1fs", reason, delay)
         out.append(Disconnect(reason))
         self.state = self.DOWN
         self.worker_id = None
