@@ -77,7 +77,8 @@ def long_task(marker_dir: str, duration_s: float) -> int:
     pid = os.getpid()
     Path(marker_dir, f"start-{time.time():.6f}-{pid}").write_text("")
     end = time.monotonic() + duration_s
-    while time.monotonic() < end:
+    stop = Path(marker_dir, "stop")
+    while time.monotonic() < end and not stop.exists():   # peers cannot all interrupt a task
         time.sleep(0.05)
     return pid
 
@@ -114,6 +115,11 @@ def measure_reassignment(marker_dir, victim_pid: int, sig: int, cap_s: float) ->
         time.sleep(0.02)
     return {"recovered": False, "seconds": None,
             "note": f"not recovered within {cap_s:g} s"}
+
+
+def end_long_tasks(marker_dir) -> None:
+    """Make every copy of the long task return (its loop watches for this file)."""
+    Path(marker_dir, "stop").write_text("")
 
 
 def resume(pid: int) -> None:

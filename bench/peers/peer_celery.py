@@ -118,6 +118,7 @@ def bench_failure(sig: int, cap_s: float) -> dict:
     C.resume(pid)
     if not out["recovered"]:
         out["task_state"] = res.state
+    C.end_long_tasks(marker)
     res.revoke(terminate=True)
     return out
 

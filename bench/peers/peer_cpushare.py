@@ -171,7 +171,10 @@ def bench_failure(workdir: str, sig: int, cap_s: float) -> dict:
             time.sleep(0.01)
         for p in targets:
             C.resume(p.pid)
-        for p in sandboxes:   # a SIGKILLed worker leaves its sandbox running (reported)
+        if sig == signal.SIGKILL:   # does the sandbox outlive its killed worker?
+            res["sandbox_outlived_worker"] = any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                                                 for p in sandboxes)
+        for p in sandboxes:
             try:
                 p.kill()
             except psutil.NoSuchProcess:

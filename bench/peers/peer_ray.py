@@ -56,6 +56,7 @@ def bench_failure(sig: int, cap_s: float) -> dict:
     _, pid = C.wait_first_start(marker, 60)
     res = C.measure_reassignment(marker, pid, sig, cap_s)
     C.resume(pid)
+    C.end_long_tasks(marker)
     ray.cancel(ref, force=True)
     return res
 
