@@ -362,3 +362,28 @@ def test_curve_link_with_hub_key_and_signed_results(procs, tmp_path):
         assert all(stop(p) == 0 for p in good) and stop(bad) == 0
     finally:
         h.close()
+
+
+def test_worker_sigkill_mid_job_examples_program(hub, procs, tmp_path):
+    """The SIGKILL case again with c/examples' checksum program: many short fragments, so the
+    killed worker held a deep prefetch queue."""
+    db = tmp_path / "hub.db"
+    prog = find_binary("examples/checksum.elf")
+    shared = b"the shared input"
+    frags = [b"fragment %d" % i for i in range(10_000)]
+    expected = run_directly(prog, shared, frags)
+    a = procs.worker(hub.worker_endpoint, "A")
+    b = procs.worker(hub.worker_endpoint, "B")
+    wait_joined(hub, 2)
+    job = hub.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags, shared_input=shared))
+    wait_until(lambda: done_count(db, job) >= 1000, 60, "a tenth of the job", step_s=0.005)
+    a.kill()
+    a.wait(10)
+    wait_until(lambda: hub.job_progress(job)["done"] == 10_000, 90, "the job to finish")
+    ids = tuple(worker_ids(db, "A"))
+    lost = db_rows(db, f"SELECT COUNT(*) FROM attempts WHERE end='lost' AND worker_id IN "
+                       f"({','.join('?' * len(ids))})", ids)[0][0]
+    assert lost > 0, "the killed worker held no leases?"
+    assert results_of(hub, job, 10_000) == expected
+    assert_accepted_once(db, job, 10_000)
+    assert stop(b) == 0
