@@ -38,13 +38,15 @@ from cpushare_mq.native import find_binary  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def start_workers(endpoint: str, tmp: Path, n: int, slots: int, extra=()) -> list[subprocess.Popen]:
+def start_workers(endpoint: str, tmp: Path, n: int, slots: int, extra=(),
+                  identities: bool = False) -> list[subprocess.Popen]:
     procs = []
     for i in range(n):
         log = open(tmp / f"worker-{i}.log", "ab")
+        ident = ["--config-dir", str(tmp / f"id-{i}")] if identities else []
         procs.append(subprocess.Popen(
             [str(BIN / "cpushare-worker"), "--hub", endpoint, "--slots", str(slots),
-             "--name", f"w{i}", "--cache-dir", str(tmp / f"cache-{i}"), *extra],
+             "--name", f"w{i}", "--cache-dir", str(tmp / f"cache-{i}"), *ident, *extra],
             stdout=log, stderr=subprocess.STDOUT))
         log.close()
     return procs
@@ -75,8 +77,12 @@ def wait_workers(hub: Hub, n: int, timeout_s: float = 20):
 def throughput(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-bench-"))
     hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", durability="NORMAL"
-              if args.durability == "NORMAL" else "FULL").start()
-    procs = start_workers(hub.worker_endpoint, tmp, args.workers, args.slots, args.worker_args)
+              if args.durability == "NORMAL" else "FULL", insecure=not args.secure).start()
+    extra = list(args.worker_args)
+    if args.secure:    # CURVE link + signed results; each worker gets its own identity
+        extra += ["--hub-key", hub.public_key]
+    procs = start_workers(hub.worker_endpoint, tmp, args.workers, args.slots, extra,
+                          identities=args.secure)
     try:
         wait_workers(hub, args.workers)
         prog = find_binary("examples/echo.elf").read_bytes()
@@ -193,13 +199,16 @@ def main() -> None:
     ap.add_argument("--slots", type=int, default=2)
     ap.add_argument("--durability", choices=["FULL", "NORMAL"], default="FULL")
     ap.add_argument("--only", choices=["throughput", "recovery"])
+    ap.add_argument("--secure", action="store_true",
+                    help="throughput over CURVE with signed results (hub insecure=False)")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if args.only in (None, "throughput"):
         r = throughput(args)
-        print(f"throughput: {r['fragments']} echo fragments in {r['seconds']:.2f} s = "
+        mode = "CURVE + signed results" if args.secure else "plain TCP"
+        print(f"throughput ({mode}): {r['fragments']} echo fragments in {r['seconds']:.2f} s = "
               f"{r['per_s']:,.0f} fragments/s (submit {r['submit_s']:.2f} s; goal 5,000/s -> "
               f"{r['per_s'] / 5000:.2f}x)")
         n = r["fragments"]
