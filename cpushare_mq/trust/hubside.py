@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import zmq
@@ -194,11 +194,15 @@ class HubTrust:
         return ""
 
     # -- reputation -----------------------------------------------------------------------
-    def wants_spot_check(self, worker_key: str, fragment_id: int, job_id: str, now_s: float) -> bool:
-        """For the first result of a fragment without redundancy: re-run it elsewhere first?"""
+    def wants_spot_check(self, worker_key: str, fragment_id: int, job_id: str, now_s: float,
+                         verifier_exists: Callable[[], bool] | None = None) -> bool:
+        """For the first result of a fragment without redundancy: re-run it elsewhere first?
+        ``verifier_exists`` (called only when a check is drawn): is another live worker key
+        there to re-run it? Without one the result is accepted unverified, so a lone worker
+        never leaves fragments waiting for a second opinion."""
         if not worker_key:
             return False
-        return self.book.on_accepted(worker_key, fragment_id, job_id, now_s)
+        return self.book.on_accepted(worker_key, fragment_id, job_id, now_s, verifier_exists)
 
     def on_fragment_done(self, fragment_id: int, winner_sha256: str,
                          votes: Iterable[tuple[str, str]], now_s: float) -> list[str]:

@@ -30,7 +30,7 @@ first 20 fragments with probability 1 - 0.7**20 > 99.9 % (see ``tests/trust``).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -203,14 +203,17 @@ class ReputationBook:
                 "unverified_open": len(self._unverified.get(key, ()))}
 
     # -- events -------------------------------------------------------------------------
-    def on_accepted(self, key: str, fragment_id: int, job_id: str, now_s: float = 0.0) -> bool:
+    def on_accepted(self, key: str, fragment_id: int, job_id: str, now_s: float = 0.0,
+                    can_check: Callable[[], bool] | None = None) -> bool:
         """A result of ``key`` is about to be accepted for a fragment *without* redundancy.
         Returns True when it must be spot-checked first (re-run on another worker and
-        compared); otherwise it is remembered as unverified while its job is open."""
+        compared); otherwise it is remembered as unverified while its job is open.
+        ``can_check`` (asked only when a check is drawn) says whether another worker could
+        re-run it now; if not, the result is accepted unverified rather than left waiting."""
         rec = self.record(key, now_s)
         rec.accepted += 1
         self._dirty.add(key)
-        if self.rng.random() < self.check_share(key):
+        if self.rng.random() < self.check_share(key) and (can_check is None or can_check()):
             rec.checked += 1
             return True
         self._remember_unverified(key, fragment_id, job_id)

@@ -61,6 +61,21 @@ def test_spot_check_decision_uses_injected_randomness():
     assert never.summary("w")["unverified_open"] == 1 and always.summary("w")["unverified_open"] == 0
 
 
+def test_no_spot_check_without_a_possible_verifier():
+    book = ReputationBook(rng=FixedRandom(0.0))           # every result drawn for a check
+    asked = []
+
+    def nobody() -> bool:
+        asked.append(1)
+        return False
+    assert book.on_accepted("w", 1, "job", can_check=nobody) is False
+    assert asked and book.summary("w")["unverified_open"] == 1
+    assert book.on_accepted("w", 2, "job", can_check=lambda: True) is True
+    never = ReputationBook(rng=FixedRandom(0.999))
+    never.on_accepted("w", 1, "job", can_check=nobody)
+    assert len(asked) == 1                                # only asked when a check is drawn
+
+
 def test_strike_requeues_unverified_results_of_open_jobs_only():
     book = ReputationBook(TrustPolicy(ban_strikes=3), rng=FixedRandom(0.999))
     for fid in range(5):
