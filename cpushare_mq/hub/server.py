@@ -844,7 +844,11 @@ class Hub:
                                               b["signature"])
             if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
                 job = core.job_of(fid, attempt)
-                spot = self.trust.wants_spot_check(key, fid, job.id if job else "", now)
+                me = core.workers[wid].key if wid in core.workers else key
+                spot = self.trust.wants_spot_check(
+                    key, fid, job.id if job else "", now,
+                    verifier_exists=lambda: any(      # else the check would wait forever
+                        o.alive and not o.paused and o.key != me for o in core.workers.values()))
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
