@@ -152,11 +152,16 @@ class Store:
             }, pk="id", if_not_exists=True)
             db["results"].create({"fragment_id": int, "attempt": int, "seq": int, "data": bytes},
                                  pk=("fragment_id", "attempt", "seq"), if_not_exists=True)
-            db["fragments"].create_index(["job_id", "state", "id"], if_not_exists=True)
+            # indexes on columns that never change after insert (no upkeep per state change);
+            # the pending window is found by scanning a job's fragments in id order
+            db["fragments"].create_index(["job_id", "id"], if_not_exists=True)
             c.execute("CREATE INDEX IF NOT EXISTS fragments_seq ON fragments(job_id, seq) "
                       "WHERE seq IS NOT NULL")
-            c.execute("CREATE INDEX IF NOT EXISTS attempts_open ON attempts(fragment_id) "
-                      "WHERE end IS NULL")
+            # small partial indexes: the fragments in flight (for a restart), the failed ones
+            c.execute("CREATE INDEX IF NOT EXISTS fragments_active ON fragments(job_id) "
+                      "WHERE state IN ('LEASED', 'VOTING')")
+            c.execute("CREATE INDEX IF NOT EXISTS fragments_failed ON fragments(job_id, seq) "
+                      "WHERE state = 'FAILED'")
             c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             c.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -379,7 +384,7 @@ class Store:
                     raise StoreError(f"fragment states in the store disagree with the scheduler "
                                      f"({cur.rowcount} of {len(rows)} rows matched)")
             if j.results:
-                c.executemany("INSERT OR REPLACE INTO results(fragment_id, attempt, seq, data) "
+                c.executemany("INSERT INTO results(fragment_id, attempt, seq, data) "
                               "VALUES (?,?,?,?)", j.results)
             if j.drop_results:
                 c.executemany("DELETE FROM results WHERE fragment_id=? AND attempt=?",
