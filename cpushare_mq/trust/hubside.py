@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -77,6 +78,11 @@ class HubTrust:
         self._parsed: dict[str, WorkerKey] = {}
         self._refusals_logged: set[tuple[str, str]] = set()
         self._notices: dict[bytes, float] = {}
+        # recently decided votes: fragment -> (winning sha256, keys compared), to judge
+        # results that arrive after the vote
+        self._verdicts: OrderedDict[int, tuple[str, set[str]]] = OrderedDict()
+        self.max_remembered_verdicts = 100_000
+        self._banned_pending: list[str] = []
         self.verified = 0
         self.rejected = 0
 
@@ -211,12 +217,47 @@ class HubTrust:
         votes = [(k, s) for k, s in votes if k and not k.startswith("session:")]
         if len({k for k, _ in votes}) < 2:
             return []
+        self._remember_verdict(fragment_id, winner_sha256, {k for k, _ in votes})
         agreed = [k for k, s in votes if s == winner_sha256]
         disagreed = [(k, s) for k, s in votes if s != winner_sha256]
         actions = self.book.on_verdict(fragment_id, agreed, [k for k, _ in disagreed], now_s)
         for k, s in disagreed:
             self.ledger.add_strike(k, fragment_id, s, winner_sha256)
         return self._apply(actions)
+
+    def _remember_verdict(self, fragment_id: int, winner_sha256: str, keys: set[str]) -> None:
+        self._verdicts[fragment_id] = (winner_sha256, keys)
+        self._verdicts.move_to_end(fragment_id)
+        while len(self._verdicts) > self.max_remembered_verdicts:
+            self._verdicts.popitem(last=False)
+
+    def on_late_result(self, worker_key: str, fragment_id: int, attempt: int, sha256: str,
+                       outcome: Outcome | str, signature: str, now_s: float) -> None:
+        """A result that came in after its fragment was decided by a vote (its copy was
+        cancelled, or the lease had ended). It is not accepted, but it is still compared
+        (in the style of BOINC's validation of late results): a signed result that disagrees
+        with the majority is a strike like any other. Bans are collected for
+        :meth:`take_banned`."""
+        known = self._verdicts.get(fragment_id)
+        if known is None or not worker_key or worker_key.startswith("session:"):
+            return
+        winner, keys = known
+        if worker_key in keys or Outcome(outcome) is not Outcome.OK:
+            return
+        if self.check_result(worker_key, fragment_id, attempt, sha256, outcome, signature):
+            return          # unsigned or forged: no evidence either way
+        keys.add(worker_key)
+        if sha256 == winner:
+            actions = self.book.on_verdict(fragment_id, [worker_key], [], now_s)
+        else:
+            actions = self.book.on_verdict(fragment_id, [], [worker_key], now_s)
+            self.ledger.add_strike(worker_key, fragment_id, sha256, winner)
+        self._banned_pending.extend(self._apply(actions))
+
+    def take_banned(self) -> list[str]:
+        """Keys banned since the last call outside a verdict (late results): drop them."""
+        out, self._banned_pending = self._banned_pending, []
+        return out
 
     def on_job_closed(self, job_id: str) -> None:
         self.book.on_job_closed(job_id)

@@ -132,3 +132,28 @@ def test_rate_limit_and_cheat_bytes(tmp_path):
     assert trust.allow_message(b"hb", 5.0) and trust.allow_message(b"hb", 5.6, heartbeat=True)
     trust.shutdown()
     assert cheat_bytes(b"abc") != b"abc" and len(cheat_bytes(b"abc")) == 3
+
+
+def test_late_results_are_still_compared(tmp_path):
+    ws = [WorkerTrust.load(tmp_path / n, None) for n in ("a", "b", "late", "late2")]
+    a, b, late, late2 = ws
+    trust = HubTrust(tmp_path / "h.db", policy=TrustPolicy(ban_strikes=1))
+    assert trust.on_fragment_done(7, SHA, [(a.hello_key, SHA), (b.hello_key, SHA)], 1.0) == []
+
+    def signed(w, sha):
+        body = end_body(7, 2, sha)
+        w.sign_result_end(body)
+        return body["signature"]
+    # an honest straggler agrees: a verified result for it
+    trust.on_late_result(late2.hello_key, 7, 2, SHA, Outcome.OK, signed(late2, SHA), 2.0)
+    assert trust.reputation(late2.hello_key)["verified"] == 1
+    # an unsigned wrong result is no evidence; a signed one is a strike (and here a ban)
+    trust.on_late_result(late.hello_key, 7, 2, WRONG, Outcome.OK, "", 2.0)
+    assert trust.reputation(late.hello_key)["strikes"] == 0
+    trust.on_late_result(late.hello_key, 7, 2, WRONG, Outcome.OK, signed(late, WRONG), 2.0)
+    assert trust.take_banned() == [late.hello_key] and trust.take_banned() == []
+    assert "banned" in trust.check_hello(late.hello_key)
+    # a fragment that was never voted on teaches nothing
+    trust.on_late_result(b.hello_key, 99, 0, WRONG, Outcome.OK, "x", 3.0)
+    assert trust.reputation(b.hello_key)["strikes"] == 0
+    trust.shutdown()
