@@ -544,6 +544,7 @@ class Hub:
         try:
             for fid, _job_id, sha, votes in fx.verdicts:
                 banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
+            banned.update(self.trust.take_banned())      # caught by late results
             for job in fx.journal.jobs.values():
                 if job.state is not JobState.RUNNING:
                     self.trust.on_job_closed(job.id)
@@ -817,6 +818,9 @@ class Hub:
         if not core.holds(now, wid, fid, attempt):
             status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
             acks.setdefault(wid, []).append([fid, attempt, self._stale_or_dup(fid, status)])
+            if self.trust is not None:      # not accepted, but compared with the vote's winner
+                self.trust.on_late_result(self._worker_keys.get(wid, ""), fid, attempt,
+                                          b["sha256"], b["outcome"].outcome, b["signature"], now)
             return
         record = b["outcome"]
         if record.outcome is not Outcome.OK:
