@@ -14,14 +14,20 @@ parallel: the same frame distributed through a warm embedded hub to 1 and 2 loca
           T(1 worker) / (2 * T(2 workers)) and the overhead of 1 worker against the native
           single-process render (T = submit -> last tile, as povray-server reports it;
           native = its render time; neither counts parsing or PNG writing).
+overhead: only the 1-worker overhead, --rounds pairs of (native render, 1-worker distributed
+          render) back to back, so both see the same machine load; prints every pair and
+          the median / spread of the overhead. `.venv/bin/python bench/povray_bench.py
+          --only overhead --rounds 7`
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,10 +134,25 @@ def bench_parallel(args, tmp: Path) -> None:
           f"{100 * t1 / (2 * t2):.1f} % of linear (goal >= 90 %)")
 
 
+def bench_overhead(args, tmp: Path) -> None:
+    w, h = args.width, args.height
+    print(f"overhead of 1 worker vs native, heavy.pov {w}x{h}, tile {args.tile}, "
+          f"{args.rounds} pairs (images byte-identical to native)")
+    pct = []
+    for i in range(args.rounds):
+        native = ours_native(w, h, tmp / "n.png")[1]
+        t1 = distributed(1, w, h, args.tile, tmp)
+        pct.append(100 * (t1 / native - 1))
+        print(f"  pair {i + 1}: native {native:.3f} s, 1 worker {t1:.3f} s -> {pct[-1]:+.1f} % "
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
+    print(f"  overhead: median {statistics.median(pct):+.1f} %, min {min(pct):+.1f} %, "
+          f"max {max(pct):+.1f} % (goal <= 5 %)")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", choices=["single", "parallel"])
+    p.add_argument("--only", choices=["single", "parallel", "overhead"])
     p.add_argument("--size", default="2560x1920", help="WxH (default 2560x1920)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tile", type=int, default=256,
@@ -147,6 +168,8 @@ def main() -> int:
             bench_single(args, tmp)
         if args.only in (None, "parallel"):
             bench_parallel(args, tmp)
+        if args.only == "overhead":
+            bench_overhead(args, tmp)
     return 0
 
 

@@ -6,6 +6,16 @@ stdin. Program misbehaviour never raises: it is an :class:`OutcomeRecord`.
 
 Threads: ``run()`` is called from one thread at a time (a worker's slot thread);
 ``pause()``, ``resume()`` and ``close()`` may be called from any other thread.
+
+Pipelining: ``run(fragment, next_fragment=...)`` writes the next fragment's 'F' frame into
+the program's input while the current one runs, so the program goes straight from one
+fragment to the next instead of waiting for the runner (and its caller) between them. The
+next ``run()`` with those same bytes then only reads the answer. Output after the current
+fragment's 'E' / 'X' belongs to the next fragment and is kept for it; a failure is reported
+for the fragment the program was working on (the next one then starts in a fresh process).
+While the program has its next fragment, the runner reads its output in batches (it naps
+``PIPELINE_NAP_S`` between reads) instead of waking on every 'D' frame: each such wake-up
+is a context switch that costs the program's CPU time and cache.
 """
 
 from __future__ import annotations
@@ -28,7 +38,17 @@ from ..errors import ConfigError, NativeBuildError, SandboxClosed, SandboxError
 from ..native import find_binary
 from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
 from .classify import classify_exit
-from .frames import Data, End, Error, FrameError, OutputDecoder, encode_frame, frame_header
+from .frames import (
+    HEADER_BYTES,
+    KIND_DATA,
+    Data,
+    End,
+    Error,
+    FrameError,
+    OutputDecoder,
+    encode_frame,
+    frame_header,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +58,40 @@ READ_CHUNK_BYTES = 1 << 16
 WRITE_CHUNK_BYTES = 1 << 16
 LOADER_START_TIMEOUT_S = 30.0
 MAX_FRAGMENT_BYTES = 0xFFFFFFFF
+PIPELINE_NAP_S = 0.001          # read batching while the program has its next fragment
+
+NextFragment = Callable[[], "bytes | None"]
 
 OnChunk = Callable[[bytes], None]
+
+
+class _SplitDecoder(OutputDecoder):
+    """An :class:`OutputDecoder` that stops at the fragment's end frame and hands back the
+    bytes after it (with pipelining they are the next fragment's output)."""
+
+    def feed_split(self, chunk: bytes) -> tuple[list, bytes]:
+        events: list = []
+        view = memoryview(chunk)
+        pos, n = 0, len(view)
+        while pos < n and not self.done:
+            if self._kind is None:
+                take = min(HEADER_BYTES - len(self._header), n - pos)
+                self._header += view[pos:pos + take]
+                pos += take
+                if len(self._header) == HEADER_BYTES:
+                    self._start_frame(events)
+                continue
+            take = min(self._remaining, n - pos)
+            piece = view[pos:pos + take]
+            pos += take
+            self._remaining -= take
+            if self._kind == KIND_DATA:
+                events.append(Data(bytes(piece)))
+            else:
+                self._message += piece
+            if self._remaining == 0:
+                self._finish_frame(events)
+        return events, bytes(view[pos:])
 
 
 @dataclass(frozen=True)
@@ -376,16 +428,27 @@ class _Exchange:
     kill_message: str = ""
     output_bytes: int = 0
     wall_s: float = 0.0
+    queued: bytes | None = None     # the next fragment, written (or being written) behind it
+    unsent: bytes = b""             # input not written yet (the tail of the queued frame)
+    rest: bytes = b""               # output read past the end frame (the queued fragment's)
 
 
 def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_base_s: float,
-              clock: _PauseClock, deliver: OnChunk) -> _Exchange:
+              clock: _PauseClock, deliver: OnChunk, must_send: int | None = None,
+              carry: bytes = b"", next_fragment: NextFragment | None = None) -> _Exchange:
     """Send ``payload`` and read the answer until the fragment ends, the process ends, or a
-    limit is hit (then the process is killed). Never blocks longer than the limits allow."""
+    limit is hit (then the process is killed). Never blocks longer than the limits allow.
+
+    Pipelining (ABI mode only): the first ``must_send`` bytes of ``payload`` are the
+    current fragment's input (the rest is already the next fragment's frame); ``carry`` is
+    output read earlier that belongs to this fragment; ``next_fragment()`` is asked on every
+    turn until it gives the next fragment, whose 'F' frame is then written behind."""
     ex = _Exchange()
-    decoder = None if raw else OutputDecoder(limits.max_output_bytes)
+    decoder = None if raw else _SplitDecoder(limits.max_output_bytes)
     view = memoryview(payload)
     sent = 0
+    must_total = must_left = len(view) if must_send is None else must_send   # this fragment's
+    queued: bytes | None = None
     poller = select.poll()
     poller.register(proc.stdout_fd, select.POLLIN)
     writing = True
@@ -402,10 +465,12 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 proc.close_stdin()
 
     def write_some() -> None:
-        nonlocal sent
+        nonlocal sent, must_left
         try:
             while sent < len(view):
-                sent += os.write(proc.stdin_fd, view[sent:sent + WRITE_CHUNK_BYTES])
+                n = os.write(proc.stdin_fd, view[sent:sent + WRITE_CHUNK_BYTES])
+                sent += n
+                must_left = max(must_left - n, 0)
         except BlockingIOError:
             return
         except (BrokenPipeError, ConnectionResetError):
@@ -421,14 +486,60 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
         ex.killed_for, ex.kill_message = reason, message
         proc.kill()
 
+    def queue_next() -> None:
+        """Ask for the next fragment; write its frame behind the current input."""
+        nonlocal view, sent, writing, queued
+        frag = next_fragment()
+        if frag is None:
+            return
+        queued = bytes(frag)
+        view = memoryview(bytes(view[sent:]) + frame_header("F", len(queued)) + queued)
+        sent = 0
+        if not writing:
+            writing = True
+            poller.register(proc.stdin_fd, select.POLLOUT)
+        write_some()
+
+    def feed(chunk: bytes) -> bool:
+        """Decode output; False when the exchange is over (answered or killed)."""
+        try:
+            if queued is not None:
+                events, rest = decoder.feed_split(chunk)
+                ex.rest = rest
+            else:
+                events = decoder.feed(chunk)
+            for event in events:
+                if isinstance(event, Data):
+                    deliver(event.data)
+                elif isinstance(event, End):
+                    if must_left:
+                        raise FrameError(
+                            "protocol_error",
+                            f"result ended after only {must_total - must_left} of {must_total} "
+                            "input bytes were read")
+                    ex.result = Outcome.OK
+                elif isinstance(event, Error):
+                    ex.result = Outcome.FRAGMENT_ERROR
+                    ex.message = event.message[:MAX_MESSAGE_CHARS]
+        except FrameError as exc:
+            kill("output" if exc.outcome == "output_limit" else "protocol", exc.message)
+            return False
+        finally:
+            ex.output_bytes = decoder.output_bytes
+        return ex.result is None
+
     start = clock.now()
     if len(view) == 0:
         stop_writing()
     else:
         poller.register(proc.stdin_fd, select.POLLOUT)
         write_some()
+    if carry and not feed(carry):
+        next_fragment = None
     next_cpu_check = 0.0
-    while True:
+    while ex.result is None and not ex.killed_for:
+        if queued is None and next_fragment is not None and proc.stdin_open:
+            queue_next()
         wall = clock.now() - start
         if wall >= limits.wall_s:
             kill("wall", f"wall-clock limit of {limits.wall_s:g} s reached")
@@ -467,32 +578,22 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 ex.output_bytes += len(chunk)
                 deliver(chunk)
                 continue
-            try:
-                for event in decoder.feed(chunk):
-                    if isinstance(event, Data):
-                        deliver(event.data)
-                    elif isinstance(event, End):
-                        if sent < len(view):
-                            raise FrameError(
-                                "protocol_error",
-                                f"result ended after only {sent} of {len(view)} input bytes "
-                                "were read")
-                        ex.result = Outcome.OK
-                    elif isinstance(event, Error):
-                        ex.result = Outcome.FRAGMENT_ERROR
-                        ex.message = event.message[:MAX_MESSAGE_CHARS]
-            except FrameError as exc:
-                kill("output" if exc.outcome == "output_limit" else "protocol", exc.message)
+            if not feed(chunk):
                 break
-            finally:
-                ex.output_bytes = decoder.output_bytes
         if ex.killed_for or ex.result is not None:
             break
         if eof:
             if decoder is not None and decoder.in_frame:
                 ex.message = "output ended inside a frame"
             break
+        if queued is not None and events:
+            # the program has its next fragment: let its output gather in the pipe instead
+            # of being woken (and waking it) for every frame
+            time.sleep(PIPELINE_NAP_S)
     ex.wall_s = clock.now() - start
+    if ex.result is not None and queued is not None:
+        ex.queued = queued
+        ex.unsent = bytes(view[sent:])
     return ex
 
 
@@ -506,6 +607,11 @@ class Sandbox:
 
     ``idle=False`` keeps the program at normal priority instead of SCHED_IDLE (tests and
     benchmarks that must not be starved by other load; a seller keeps the default).
+
+    ``run(fragment, next_fragment=f)`` pipelines: ``f()`` is asked (from inside ``run``,
+    until it gives one) for the fragment that will follow; its frame goes to the program
+    behind the current one. Call ``run()`` with those bytes next to get its result; any
+    other call first replaces the process (it holds a fragment nobody wants).
     """
 
     def __init__(self, program: bytes | os.PathLike | str, shared_input: bytes = b"",
@@ -527,6 +633,9 @@ class Sandbox:
         self._closed = False
         self._bad_program: OutcomeRecord | None = None
         self._cpu_base_s = 0.0
+        self._queued: bytes | None = None   # pipelined: the fragment the process has next
+        self._unsent = b""                  # ... the part of its frame not written yet
+        self._carry = b""                   # ... and its output read so far
         self.last_output: bytes | None = None
         self.processes_started = 0
 
@@ -581,7 +690,8 @@ class Sandbox:
             except Exception:   # interpreter shutdown: nothing more to do
                 pass
 
-    def run(self, fragment: bytes, on_chunk: OnChunk | None = None) -> OutcomeRecord:
+    def run(self, fragment: bytes, on_chunk: OnChunk | None = None, *,
+            next_fragment: NextFragment | None = None) -> OutcomeRecord:
         """Run one fragment; see the class docstring."""
         if len(fragment) > MAX_FRAGMENT_BYTES:
             raise ConfigError(f"fragment of {len(fragment)} bytes does not fit a frame")
@@ -591,9 +701,19 @@ class Sandbox:
                 raise SandboxClosed("the sandbox is closed")
             if self._bad_program is not None:
                 return self._bad_program
+            fragment = bytes(fragment)
             collected = bytearray() if on_chunk is None else None
             deliver = collected.extend if collected is not None else on_chunk
-            payload = frame_header("F", len(fragment)) + bytes(fragment)
+            if self._queued is not None:
+                if self._proc is not None and self._queued == fragment:
+                    rec = self._run_queued(fragment, deliver, next_fragment)
+                    if rec is not None:
+                        if rec.ok and collected is not None:
+                            self.last_output = bytes(collected)
+                        return rec
+                else:
+                    self._drop_process()   # it holds a fragment that is not wanted now
+            payload = frame_header("F", len(fragment)) + fragment
             if self._proc is not None:
                 stray = self._check_between_fragments()
                 if stray is not None:
@@ -603,12 +723,37 @@ class Sandbox:
                 return fresh
             if fresh:
                 payload = self._shared_frame + payload
-            rec = self._run_fragment(payload, deliver)
+            rec = self._run_fragment(payload, deliver, next_fragment=self._may_queue(next_fragment))
             if rec.ok and collected is not None:
                 self.last_output = bytes(collected)
             return rec
 
     # -- internals --------------------------------------------------------------------
+
+    def _may_queue(self, next_fragment: NextFragment | None) -> NextFragment | None:
+        """No pipelining when the process must be recycled before the next fragment."""
+        proc = self._proc
+        if next_fragment is None or proc is None:
+            return None
+        if proc.cpu_total_s + 2 * self.limits.cpu_s >= self.limits.cpu_backstop_s - 1:
+            return None
+        return next_fragment
+
+    def _run_queued(self, fragment: bytes, deliver: OnChunk,
+                    next_fragment: NextFragment | None) -> OutcomeRecord | None:
+        """Answer the fragment the process already has. ``None``: the process ended
+        without a word for it (cleanly, as a process may between fragments): the caller
+        runs it in a fresh process."""
+        unsent, carry = self._unsent, self._carry
+        self._queued, self._unsent, self._carry = None, b"", b""
+        proc = self._proc
+        rec = self._run_fragment(unsent, deliver, must_send=len(unsent), carry=carry,
+                                 next_fragment=self._may_queue(next_fragment))
+        if (not rec.ok and rec.output_bytes == 0 and not carry and proc.exit_code == 0
+                and proc.signal is None and rec.outcome is not Outcome.FRAGMENT_ERROR
+                and rec.cpu_s < self.limits.cpu_s and rec.wall_s < self.limits.wall_s):
+            return None
+        return rec
 
     def _ensure_process(self) -> bool | OutcomeRecord:
         """Start a process if there is none (True = fresh); a bad program's record."""
@@ -663,11 +808,13 @@ class Sandbox:
                                          "(output for a fragment never sent)")
         return None   # it ended after its last fragment: the caller starts afresh
 
-    def _run_fragment(self, payload: bytes, deliver: OnChunk) -> OutcomeRecord:
+    def _run_fragment(self, payload: bytes, deliver: OnChunk, *, must_send: int | None = None,
+                      carry: bytes = b"", next_fragment: NextFragment | None = None) -> OutcomeRecord:
         proc = self._proc
         try:
             ex = _exchange(proc, payload, raw=False, limits=self.limits, cpu_base_s=self._cpu_base_s,
-                           clock=self._clock, deliver=deliver)
+                           clock=self._clock, deliver=deliver, must_send=must_send, carry=carry,
+                           next_fragment=next_fragment)
         except BaseException:
             proc.kill()
             self._drop_process()
@@ -676,6 +823,7 @@ class Sandbox:
             cpu_total = proc.read_usage()
             cpu_s = max(cpu_total - self._cpu_base_s, 0.0)
             self._cpu_base_s = cpu_total
+            self._queued, self._unsent, self._carry = ex.queued, ex.unsent, ex.rest
             return OutcomeRecord(ex.result, cpu_s=cpu_s, wall_s=ex.wall_s,
                                  peak_memory_bytes=proc.peak_memory_bytes,
                                  output_bytes=ex.output_bytes, message=ex.message)
@@ -688,6 +836,7 @@ class Sandbox:
         return _record_for_ended(proc, ex, self._cpu_base_s, raw=False)
 
     def _drop_process(self) -> None:
+        self._queued, self._unsent, self._carry = None, b"", b""
         with self._lock:
             proc, self._proc = self._proc, None
         if proc is not None:
