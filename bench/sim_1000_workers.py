@@ -206,7 +206,8 @@ def main(argv=None) -> int:
     ap.add_argument("--procs", type=int, default=4, help="simulator processes")
     ap.add_argument("--idle-s", type=float, default=10.0)
     ap.add_argument("--fragments", type=int, default=50_000)
-    ap.add_argument("--hold", type=int, default=500, help="fragments held in phase 3")
+    ap.add_argument("--hold", type=int, default=500,
+                    help="fragments held in phase 3 (at most half the workers: the rest take over)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -275,6 +276,7 @@ def main(argv=None) -> int:
         job.cancel()
         job.close()
         # 3. reassignment: hold fragments, kill one simulator process
+        a.hold = min(a.hold, a.workers // 2)
         job = client.submit(b"\x7fELF-sim", [b"HOLD%06d" % i for i in range(a.hold)],
                             name="sim-hold", max_attempts=10)
         wait_for(lambda: client.progress(job.id)["leased"] >= a.hold, 60, "hold leases", 0.1)
