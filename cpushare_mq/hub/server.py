@@ -432,37 +432,55 @@ class Hub:
         return min(self._last_sent.values()) + self.config.heartbeat_interval_s
 
     def _turn(self, batch: list[list[bytes]]) -> None:
-        """Handle one batch of messages + commands + housekeeping, commit, then send."""
+        """Handle one batch of messages + commands + housekeeping, commit, then send. An
+        unexpected error (a bug) costs the batch, not the hub: nothing of it is
+        acknowledged, the scheduler is rebuilt from the store and the loop goes on."""
         with self._lock:
-            now = time.time()
-            acks: dict[str, list] = {}
-            replies: list[tuple[bytes, list[bytes]]] = []
-            for frames in batch:
-                self._handle(now, frames, acks, replies)
-            done_cmds = []
-            while True:
+            done_cmds: list = []
+            try:
+                self._turn_locked(batch, done_cmds)
+            except Exception as exc:  # noqa: BLE001 - the hub must keep serving
+                log.exception("internal error in the hub loop; nothing of this batch is "
+                              "acknowledged, rebuilding the scheduler from the store")
+                self._pending_results = []
                 try:
-                    fn, fut = self._commands.get_nowait()
-                except queue.Empty:
-                    break
-                try:
-                    done_cmds.append((fut, fn(now), None))
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                    done_cmds.append((fut, None, exc))
-            self.core.tick(now)
-            if now >= self._next_sweep_s:
-                self._next_sweep_s = now + 1.0
-                for key in [k for k in self._partials if not self.core.holds(now, *k)]:
-                    self._drop_partial(key)
-            ok = self._flush(now, acks, replies)
-            for fut, result, exc in done_cmds:
-                if exc is not None:
-                    fut.set_exception(exc)
-                elif not ok:
-                    fut.set_exception(StoreError("the hub could not commit to its database"))
-                else:
-                    fut.set_result(result)
-            self._heartbeats(time.time())
+                    keep = [self._worker_dict(w) for w in self.core.workers.values()]
+                    self.core = self._restore(time.time(), keep)
+                except Exception:  # noqa: BLE001
+                    log.exception("cannot rebuild the scheduler from the store")
+                for fut, _result, _exc in done_cmds:
+                    if not fut.done():
+                        fut.set_exception(exc)
+
+    def _turn_locked(self, batch: list[list[bytes]], done_cmds: list) -> None:
+        now = time.time()
+        acks: dict[str, list] = {}
+        replies: list[tuple[bytes, list[bytes]]] = []
+        for frames in batch:
+            self._handle(now, frames, acks, replies)
+        while True:
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                done_cmds.append((fut, fn(now), None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                done_cmds.append((fut, None, exc))
+        self.core.tick(now)
+        if now >= self._next_sweep_s:
+            self._next_sweep_s = now + 1.0
+            for key in [k for k in self._partials if not self.core.holds(now, *k)]:
+                self._drop_partial(key)
+        ok = self._flush(now, acks, replies)
+        for fut, result, exc in done_cmds:
+            if exc is not None:
+                fut.set_exception(exc)
+            elif not ok:
+                fut.set_exception(StoreError("the hub could not commit to its database"))
+            else:
+                fut.set_result(result)
+        self._heartbeats(time.time())
 
     def _flush(self, now: float, acks: dict[str, list], replies: list) -> bool:
         """Refill windows, assign leases, commit everything, then send. Loop thread or

@@ -461,3 +461,34 @@ def test_secure_hub_admits_only_curve_workers_with_signed_results(tmp_path, work
             ctx.term()
     finally:
         hub.close()
+
+
+def test_a_bug_costs_the_batch_not_the_hub(hub, workers, monkeypatch, caplog):
+    from cpushare_mq.hub.scheduler import Scheduler
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a", b"b", b"c"]))
+    w = workers(hub, slots=3)
+    w.hello()
+    w.ready()
+    w.wait_for(MsgType.LEASE)
+    real = Scheduler.result
+    calls = {"n": 0}
+
+    def buggy(self, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated bug")
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Scheduler, "result", buggy)
+    ref = sorted(w.leases)[0]
+    w.result(ref, b"A")
+    deadline = time.monotonic() + 5
+    while "simulated bug" not in caplog.text:
+        assert time.monotonic() < deadline
+        w.poll(0.05)
+        w.heartbeat()
+    assert hub.job_progress(job)["done"] == 0 and w.acks == []
+    w.result(ref, b"A")                       # sent again after the lost batch: accepted
+    drive(hub, job, [w])
+    assert results_of(hub, job)[0] == b"A"
+    assert len(results_of(hub, job)) == 3
