@@ -144,7 +144,7 @@ def parse_args(argv=None):
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--parts", default="tiny,cpu,kill,stop,mem")
-    ap.add_argument("--tiny-n", type=int, default=5000)
+    ap.add_argument("--tiny-n", type=int, default=20000)
     ap.add_argument("--cpu-tasks", type=int, default=20)
     ap.add_argument("--cpu-iters", type=int, default=400_000_000)
     ap.add_argument("--cap-s", type=float, default=60.0)

@@ -72,7 +72,7 @@ def run_system(name: str, args: argparse.Namespace, logdir: Path) -> dict:
            "--cap-s", str(args.cap_s), "--mem-n", str(args.mem_n)]
     if name == "cpushare" and args.worker_nice is not None:
         cmd += ["--worker-nice", str(args.worker_nice)]
-    log = logdir / f"{name}.log"
+    log = logdir / f"{name}{'-nice' + str(args.worker_nice) if args.worker_nice is not None else ''}.log"
     print(f"== {name}: {' '.join(cmd)}  (log {log})", file=sys.stderr, flush=True)
     t0 = time.monotonic()
     with open(log, "w") as lf:
@@ -104,7 +104,7 @@ def fmt(v, unit="", nd=1):
 def summary(results: list[dict], meta: dict) -> str:
     by = {r["system"]: r for r in results}
     cp = by.get("cpushare-mq", {})
-    peers = [r for r in results if r["system"] != "cpushare-mq"]
+    peers = [r for r in results if not r["system"].startswith("cpushare-mq")]
     L = [f"Run {meta['date']} on {meta['machine']}; load average before: {meta['loadavg']}",
          "", "| system | tiny tasks/s | CPU efficiency | SIGKILL -> reassigned | SIGSTOP -> reassigned | memory/queued task |",
          "|---|---|---|---|---|---|"]
@@ -149,7 +149,7 @@ def main(argv=None) -> int:
     ap.add_argument("--systems", default="ray,dask,celery,cpushare")
     ap.add_argument("--parts", default="tiny,cpu,kill,stop,mem")
     ap.add_argument("--quick", action="store_true", help="tiny-n 2000, cpu-tasks 8, cap 20 s, mem-n 5000")
-    ap.add_argument("--tiny-n", type=int, default=5000)
+    ap.add_argument("--tiny-n", type=int, default=20000)
     ap.add_argument("--cpu-tasks", type=int, default=20)
     ap.add_argument("--cpu-iters", type=int, default=400_000_000,
                     help="spin iterations per CPU task (~0.5 s on this machine)")
@@ -157,6 +157,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mem-n", type=int, default=20000)
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="cpushare-worker --nice (its default is 19: sellers' own work first)")
+    ap.add_argument("--no-nice0", action="store_true",
+                    help="skip the extra cpushare-mq CPU run with worker --nice 0")
     ap.add_argument("--timeout-s", type=float, default=900, help="per system")
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--logdir", default="/tmp/cpmq-peer-logs")
@@ -173,6 +175,13 @@ def main(argv=None) -> int:
     results = []
     for name in a.systems.split(","):
         results.append(run_system(name.strip(), a, logdir))
+    if "cpushare" in a.systems and "cpu" in a.parts and a.worker_nice is None and not a.no_nice0:
+        # cpushare-worker runs sandboxes at nice 19 (sellers first); peers run at nice 0:
+        # the like-for-like CPU figure too
+        b = argparse.Namespace(**{**vars(a), "parts": "cpu", "worker_nice": 0})
+        r = run_system("cpushare", b, logdir)
+        r["system"] = "cpushare-mq (worker --nice 0)"
+        results.append(r)
     meta["loadavg_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     text = summary(results, meta)
     print(text)
