@@ -338,6 +338,7 @@ class Scheduler:
         self.workers: dict[str, _Worker] = {}
         self.seq = seq
         self._min_deadline = math.inf      # no lease expires before this
+        self._next_lonely_check = 0.0      # see _release_lonely_checks
         self._fx = Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
 
@@ -526,6 +527,9 @@ class Scheduler:
                     if lease is not None:
                         self._end_lease(now, lease, LeaseEnd.RECLAIMED,
                                         "worker paused too long", notify=True)
+        if now >= self._next_lonely_check:
+            self._next_lonely_check = now + 1.0
+            self._release_lonely_checks(now)
         if now > self._min_deadline:
             expired = [ls for ls in self.leases.values() if ls.deadline < now]
             for lease in expired:
@@ -533,6 +537,21 @@ class Scheduler:
                 if self.leases.get((lease.frag.fid, lease.attempt)) is lease:
                     self._end_lease(now, lease, LeaseEnd.EXPIRED, "lease expired", notify=True)
             self._min_deadline = min((ls.deadline for ls in self.leases.values()), default=math.inf)
+
+    def _release_lonely_checks(self, now: float) -> None:
+        """A spot check (``boost``) needs a result from another worker key; when no live
+        worker but the voter's is left, accept the single result instead of waiting for
+        ever (it stays unverified, as if no check had been drawn)."""
+        alive = {w.key for w in self.workers.values() if w.alive}
+        for f in [f for f in self.frags.values() if f.boost and f.votes and not f.leases]:
+            if len(f.votes) != 1 or f.state is not V:
+                continue
+            (sha, voters), = f.votes.items()
+            if alive - {k for _a, k, _s in voters}:
+                continue
+            self._fx.journal.frags.setdefault(f.fid, (f.state, f))
+            f.boost = 0
+            self._accept(now, f, sha, voters[0][0], voters[0][2])
 
     def next_wakeup(self, now: float) -> float:
         """The latest time the shell should call :meth:`tick` again."""
