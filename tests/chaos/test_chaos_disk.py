@@ -1,4 +1,4 @@
-"""Disk trouble: the hub's database directory fills up mid-job.
+"""Disk trouble: the hub's database directory fills up mid-job, or comes back read-only.
 
 The database lives on a small tmpfs this test mounts. When it is full the hub must not
 acknowledge what it could not store: workers get ``ERROR internal`` instead of an ACK, the
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import subprocess
 import time
 
 import pytest
 from chaoslib import (
+    HUB_CMD,
     db_report,
     free_port,
     native_results,
@@ -110,3 +112,51 @@ def test_disk_full_mid_job_no_ack_then_recovery(tmp_path, procs, small_fs, slow_
     finally:
         client.close()
         procs.cleanup()   # before the tmpfs goes away
+
+
+def test_read_only_database_directory_is_refused_clearly_then_recovers(tmp_path, procs, small_fs,
+                                                                        slow_elf):
+    """The hub dies mid-job and its file system comes back read-only (what the kernel does
+    to a failing disk). The hub must refuse to start -- with an error naming the database --
+    rather than serve what it cannot store; once the file system is writable again it
+    resumes the job from the database and finishes it, each fragment accepted once.
+    (A file system cannot be made read-only under a running hub: the kernel refuses to
+    remount while files are open for writing.)"""
+    db, api = small_fs / "hub.db", str(tmp_path / "hub.sock")
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    hub = start_hub(procs, db, endpoint, api)
+    for i in range(2):
+        start_worker(procs, endpoint, f"w{i}", tmp_path / f"cache{i}")
+    frags = [slow_fragment(20_000_000, b"ro%03d" % i) for i in range(120)]
+    expected = native_results(slow_elf, frags)
+    client = Client(api)
+    try:
+        job = client.submit(slow_elf, frags, max_attempts=50)
+        wait_for(lambda: done_count(client, job.id) >= 20, 60, "the job to get going")
+        client.close()
+        procs.signal(hub, signal.SIGKILL)
+        hub.wait(10)
+        r = subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        try:
+            bad = procs.start([*HUB_CMD, "serve", "--db", str(db), "--bind", endpoint, "--api", api,
+                               "--insecure"], "hub-ro")
+            rc = bad.wait(30)
+            msg = procs.log("hub-ro")
+            assert rc != 0, f"the hub started on a read-only database: {msg[-500:]}"
+            assert "hub.db" in msg and "readonly" in msg.replace("read-only", "readonly").replace(" ", ""), msg
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(small_fs)], capture_output=True)
+        start_hub(procs, db, endpoint, api, name="hub-again")
+        client = Client(api)
+        job = client.attach(job.id, from_start=True)
+        results = dict(job.results(timeout_s=60))
+        assert [results[i] for i in range(len(frags))] == expected
+        job.close()
+        rep = db_report(db, job.id)
+        assert rep["states"] == {"DONE": len(frags)}
+        assert rep["accepted_once"] and rep["seq_unique"]
+        print(f"read-only: refused with: {[ln for ln in msg.splitlines() if 'hub.db' in ln][-1][:200]}")
+    finally:
+        client.close()
+        procs.cleanup()
