@@ -2,7 +2,7 @@
 
 Workers get SIGKILL, SIGSTOP (resumed later) and SIGTERM, new workers join, the hub is
 killed with SIGKILL and restarted on the same database, and the buyer's client is killed and
-re-attached. At the end: the picture is byte-identical to the native single-process render,
+re-attached. At the end: the PNG is byte-identical to the native single-process render's,
 the hub's database shows every fragment accepted exactly once, and executions stay under
 1.3x the fragment count.
 
@@ -46,7 +46,8 @@ def done_count(db, job_id: str) -> int:
         return -1
 
 
-def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins, scenes):
+def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins, scenes,
+                                                   write_png):
     rng = random.Random(SEED)
     ctx = f"(seed {SEED}; replay with CPMQ_CHAOS_SEED={SEED})"
     # the reference: native single-process render, and the scene as the job's shared input
@@ -147,6 +148,9 @@ def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins,
     for i, t in enumerate(tiles):
         paste(canvas, WIDTH, t, got[i])
     assert bytes(canvas) == read_png(native_png).rgb, f"image differs from the native render {ctx}"
+    final_png = tmp_path / "distributed.png"
+    write_png(final_png, bytes(canvas), WIDTH, HEIGHT)
+    assert final_png.read_bytes() == native_png.read_bytes(), f"PNG files differ {ctx}"
 
     # the database: each fragment accepted exactly once, few extra executions
     rep = db_report(db, job_id)
