@@ -492,3 +492,23 @@ def test_a_bug_costs_the_batch_not_the_hub(hub, workers, monkeypatch, caplog):
     drive(hub, job, [w])
     assert results_of(hub, job)[0] == b"A"
     assert len(results_of(hub, job)) == 3
+
+
+def test_hub_heartbeats_idle_workers_and_release_reassigns_at_once(hub, workers):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"h1", b"h2"], max_attempts=1))
+    a = workers(hub, slots=2, name="a")
+    a.hello()
+    a.ready()
+    a.wait_for(MsgType.LEASE)
+    a.received.clear()
+    a.wait_for(MsgType.HEARTBEAT, timeout_s=3 * FAST.heartbeat_interval_s + 1.0)
+    b = workers(hub, slots=2, name="b")
+    b.hello()
+    b.ready()
+    t0 = time.monotonic()
+    a.send(MsgType.RELEASE, {"leases": [list(r) for r in sorted(a.leases)], "reason": "shutdown"})
+    a.send(MsgType.BYE, {"reason": "shutdown"})
+    b.wait_for(MsgType.LEASE)
+    assert time.monotonic() - t0 < 2.0
+    drive(hub, job, [b])
+    assert sorted(results_of(hub, job)) == [0, 1]     # max_attempts=1: release was not a failure

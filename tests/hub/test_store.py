@@ -84,7 +84,7 @@ class _Twin:
 
 
 SqliteMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None,
+    max_examples=100, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 TestSqliteMachine = SqliteMachine.TestCase
 
