@@ -19,7 +19,7 @@ from cpushare_mq.trust.workerside import WorkerTrust, cheat_bytes
 class SignedWorker:
     def __init__(self, endpoint: str, config_dir: Path, *, hub_key: str | None = None,
                  fn: Callable[[bytes], bytes] = lambda b: b[::-1], cheat: bool = False,
-                 sign: bool = True, slots: int = 2):
+                 sign: bool = True, forge: bool = False, slots: int = 2):
         self.trust = WorkerTrust.load(config_dir, hub_key)
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.DEALER)
@@ -27,6 +27,8 @@ class SignedWorker:
         self.trust.secure_socket(self.sock)
         self.sock.connect(endpoint)
         self.fn, self.cheat, self.sign, self.slots = fn, cheat, sign, slots
+        # forge: sign with another identity's key than the one announced in HELLO
+        self.forger = WorkerTrust.load(Path(str(config_dir) + "-forger"), None) if forge else None
         self.worker_id: str | None = None
         self.leases: dict[tuple[int, int], bytes] = {}
         self.acks: list[tuple[int, int, str]] = []
@@ -67,6 +69,10 @@ class SignedWorker:
                     self.leases.pop(tuple(ref), None)
             elif msg.type is MsgType.ERROR:
                 self.errors.append(msg.body)
+                if msg["code"] == "unknown_worker" and self.worker_id is not None:
+                    self.worker_id = None       # declared dead (e.g. while the test slept)
+                    self.leases.clear()
+                    self.hello()
             elif msg.type is MsgType.HEARTBEAT:
                 pass
 
@@ -75,7 +81,7 @@ class SignedWorker:
                 "sha256": hashlib.sha256(out).hexdigest(), "size": len(out),
                 "outcome": OutcomeRecord(Outcome.OK, exit_code=0, output_bytes=len(out))}
         if self.sign:
-            self.trust.sign_result_end(body)
+            (self.forger or self.trust).sign_result_end(body)
         return body, compress_chunk(out)
 
     def work(self) -> int:

@@ -1,0 +1,206 @@
+"""The trust layer inside the real hub (in-process Hub, in-test signed workers on loopback)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+import zstandard
+
+from cpushare_mq.hub.scheduler import JobSpec
+from cpushare_mq.hub.server import Hub, HubConfig
+from cpushare_mq.protocol import MsgType, encode
+from cpushare_mq.trust.hubside import HubTrust
+from cpushare_mq.trust.keys import generate_curve_keypair
+from cpushare_mq.trust.reputation import TrustPolicy
+from cpushare_mq.trust.workerside import WorkerTrust
+from cpushare_mq.trust.zap import write_key_list
+
+from .signedworker import SignedWorker, drive
+
+FAST = HubConfig(heartbeat_interval_s=0.1, liveness=10)
+
+
+def frags(n: int) -> list[bytes]:
+    return [b"fragment-%03d-" % i + bytes(range(i % 7, 40)) for i in range(n)]
+
+
+@pytest.fixture
+def made():
+    things: list = []
+    yield things
+    for t in reversed(things):
+        t.close()
+
+
+def start_hub(made, tmp_path, **kw) -> Hub:
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST, **kw).start()
+    made.append(hub)
+    return hub
+
+
+def worker(made, hub, cfg, **kw) -> SignedWorker:
+    kw.setdefault("hub_key", hub.public_key)
+    w = SignedWorker(hub.worker_endpoint, cfg, **kw)
+    made.append(w)
+    w.hello()
+    return w
+
+
+def joined(w: SignedWorker, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and w.worker_id is None:
+        w.pump(0.05)
+    return w.worker_id is not None
+
+
+def results(hub, job):
+    return {f.index: b"".join(hub.result_chunks(f.fragment_id))
+            for f in hub.finished(job, 0, 10_000) if f.ok}
+
+
+def test_curve_hub_runs_a_job_with_signed_results(made, tmp_path):
+    hub = start_hub(made, tmp_path, insecure=False)
+    assert (tmp_path / "hub.keys" / "hub.key").exists()
+    assert hub.public_key == (tmp_path / "hub.keys" / "hub.pub").read_text().strip()
+    ws = [worker(made, hub, tmp_path / f"w{i}") for i in range(2)]
+    assert all(joined(w) for w in ws)
+    data = frags(30)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=data))
+    drive(hub, job, ws)
+    assert results(hub, job) == {i: d[::-1] for i, d in enumerate(data)}
+    f = hub.finished(job, 0, 1)[0]
+    sig = hub.trust.ledger.signature(f.fragment_id, 0) or hub.trust.ledger.signature(f.fragment_id, 1)
+    assert sig is not None and sig["worker_key"] in {w.key for w in ws}
+    reps = {w["worker_id"]: w["trust"] for w in hub.status()["workers"]}
+    assert len(reps) == 2
+    assert all(r["tier"] in ("probation", "established") and r["strikes"] == 0 for r in reps.values())
+    assert sum(r["verified"] for r in reps.values()) >= 2     # spot checks compared results
+
+
+def test_worker_with_wrong_hub_key_cannot_connect(made, tmp_path):
+    hub = start_hub(made, tmp_path, insecure=False)
+    impostor_key = generate_curve_keypair().public.decode()
+    w = worker(made, hub, tmp_path / "w", hub_key=impostor_key)
+    assert not joined(w, 1.5)
+    assert hub.status()["workers"] == []
+
+
+def test_worker_not_on_allow_list_gets_no_work(made, tmp_path):
+    good = WorkerTrust.load(tmp_path / "good", None)      # the seller's identity exists first
+    allow = tmp_path / "sellers.txt"
+    write_key_list(allow, [good.hello_key])
+    hub = start_hub(made, tmp_path, insecure=False, allow_workers=str(allow))
+    other = worker(made, hub, tmp_path / "other")
+    assert not joined(other, 1.0)
+    ok = worker(made, hub, tmp_path / "good")
+    assert joined(ok)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(10)))
+    drive(hub, job, [ok, other])
+    assert other.leases == {} and other.acks == [] and other.worker_id is None
+    assert len(results(hub, job)) == 10
+
+
+@pytest.mark.parametrize("how", ["unsigned", "forged"])
+def test_unsigned_and_forged_results_are_rejected(made, tmp_path, how):
+    hub = start_hub(made, tmp_path, insecure=False)
+    bad = worker(made, hub, tmp_path / "u", sign=how != "unsigned", forge=how == "forged")
+    assert joined(bad)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(3), max_attempts=50))
+    deadline = time.monotonic() + 5
+    while not bad.acks and time.monotonic() < deadline:
+        bad.pump(0.02)
+        bad.work()
+    assert bad.acks and all(a[2] == "rejected" for a in bad.acks)
+    assert hub.job_progress(job)["done"] == 0
+    bad.close()
+    made.remove(bad)
+    honest = worker(made, hub, tmp_path / "h")
+    drive(hub, job, [honest])
+    assert len(results(hub, job)) == 3
+
+
+def test_k3_m2_cheater_is_outvoted_and_banned(made, tmp_path):
+    hub = start_hub(made, tmp_path, insecure=False)
+    honest = [worker(made, hub, tmp_path / f"h{i}") for i in range(3)]
+    cheat = worker(made, hub, tmp_path / "cheat", cheat=True)
+    assert all(joined(w) for w in [*honest, cheat])
+    data = frags(40)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=data, redundancy=3, quorum=2))
+    drive(hub, job, [*honest, cheat])
+    assert results(hub, job) == {i: d[::-1] for i, d in enumerate(data)}      # all right
+    rep = hub.trust.reputation(cheat.key)
+    assert rep["banned"] and rep["strikes"] >= 3
+    assert hub.trust.ledger.strikes(cheat.key)
+    assert all(hub.trust.reputation(w.key)["strikes"] == 0 for w in honest)
+    # its session is gone, and it cannot come back: ZAP refuses the key
+    assert not any(w["alive"] and w["trust"].get("banned") for w in hub.status()["workers"])
+    cheat.close()
+    made.remove(cheat)
+    again = worker(made, hub, tmp_path / "cheat")
+    assert not joined(again, 1.5)
+
+
+def test_k1_spot_checks_catch_a_cheater(made, tmp_path):
+    trust = HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=1.0, ban_strikes=1))
+    hub = start_hub(made, tmp_path, insecure=False, trust=trust)
+    honest = [worker(made, hub, tmp_path / f"h{i}") for i in range(3)]
+    cheat = worker(made, hub, tmp_path / "cheat", cheat=True)
+    assert all(joined(w) for w in [*honest, cheat])
+    data = frags(30)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=data))
+    drive(hub, job, [*honest, cheat])
+    assert results(hub, job) == {i: d[::-1] for i, d in enumerate(data)}
+    assert hub.trust.reputation(cheat.key)["banned"]
+
+
+def test_bomb_flood_and_foreign_blob_are_refused_and_the_hub_carries_on(made, tmp_path):
+    trust = HubTrust(tmp_path / "hub.db", insecure=True, heartbeat_rate_per_s=20, heartbeat_burst=50)
+    hub = start_hub(made, tmp_path, insecure=True, trust=trust)
+    other_job = hub.submit_job(JobSpec(program=b"secret program", fragments=[b"x"]))
+    hub.cancel_job(other_job)
+    w = worker(made, hub, tmp_path / "w", hub_key=None)
+    assert joined(w)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(4)))
+    deadline = time.monotonic() + 5
+    while not w.leases and time.monotonic() < deadline:
+        w.pump(0.02)
+    ref = next(iter(w.leases))
+    bomb = zstandard.ZstdCompressor(level=19).compress(b"\0" * (64 << 20))
+    body, _ = w.result_body(ref, b"\0" * (64 << 20))
+    w.send(MsgType.RESULT_END, body, [bomb])
+    w.send(MsgType.FETCH, {"sha256": hashlib.sha256(b"secret program").hexdigest()})
+    for _ in range(2000):
+        w.sock.send_multipart(encode(MsgType.HEARTBEAT, {}))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (
+            ("rejected" in [a[2] for a in w.acks]) and {e["code"] for e in w.errors} >= {"forbidden", "rate_limited"}):
+        w.pump(0.05)
+    assert (ref[0], ref[1], "rejected") in w.acks
+    codes = {e["code"] for e in w.errors}
+    assert "forbidden" in codes and "rate_limited" in codes
+    drive(hub, job, [w])                  # the hub carries on: the job completes
+    assert len(results(hub, job)) == 4
+
+
+def test_spot_check_whose_verifier_leaves_does_not_stall(made, tmp_path):
+    trust = HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=1.0))
+    hub = start_hub(made, tmp_path, insecure=False, trust=trust)
+    a = worker(made, hub, tmp_path / "a", slots=1)
+    b = worker(made, hub, tmp_path / "b", slots=1)
+    assert joined(a) and joined(b)
+    b.close()                          # the only other worker vanishes (no BYE) ...
+    made.remove(b)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(1)))
+    deadline = time.monotonic() + 5
+    while not a.leases and time.monotonic() < deadline:
+        a.pump(0.02)
+    a.work()                           # ... right when a's result is drawn for a spot check
+    deadline = time.monotonic() + 10
+    while hub.job_progress(job)["state"] == "running":
+        assert time.monotonic() < deadline, hub.job_progress(job)
+        a.pump(0.02)
+        a.work()
+    assert results(hub, job) == {0: frags(1)[0][::-1]}
+    assert hub.trust.reputation(a.key)["checked"] == 1     # a check was drawn, then released
