@@ -122,6 +122,7 @@ _PROGRESS_FIELDS: list = [
 _WORKER_FIELDS: list = [
     ("worker_id", "str"), ("name", "str"), ("slots", "u32"), ("busy", "u32"),
     ("paused", "u8"), ("alive", "u8"), ("last_seen_s", "f64"), ("done", "u64"), ("failed", "u64"),
+    ("reputation", "str"),   # trust tier of the worker's key ("" when it has none)
 ]
 
 SCHEMAS: dict[int, list] = {

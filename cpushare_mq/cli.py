@@ -287,11 +287,12 @@ def format_status(st: dict) -> str:
     lines.append(f"workers ({len(st['workers'])}):")
     if st["workers"]:
         lines.append(f"  {'WORKER':<24} {'NAME':<16} {'ALIVE':<6} {'PAUSED':<7} {'BUSY':>9} "
-                     f"{'DONE':>8} {'FAILED':>7} {'SEEN':>8}")
+                     f"{'DONE':>8} {'FAILED':>7} {'SEEN':>8}  REPUTATION")
     for w in st["workers"]:
         lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
                      f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
-                     f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s")
+                     f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
+                     f"{w.get('reputation') or '-'}")
     lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
     return "\n".join(lines) + "\n"
 

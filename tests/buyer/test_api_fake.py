@@ -188,7 +188,8 @@ def test_status_lists_jobs_and_workers(fake_hub, fake_server):
     assert [j["job_id"] for j in st["jobs"]] == [job.id]
     assert st["jobs"][0]["name"] == "stat"
     assert st["workers"] == [{"worker_id": "w1", "name": "fake", "slots": 2, "busy": 1, "paused": False,
-                              "alive": True, "last_seen_s": 0.25, "done": 3, "failed": 1}]
+                              "alive": True, "last_seen_s": 0.25, "done": 3, "failed": 1,
+                              "reputation": ""}]
     assert st["throughput_per_s"] == 12.5
 
 
