@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import time
 
 import pytest
 import zstandard
 
+from cpushare_mq.cli import main as cpushare_main
+from cpushare_mq.client import Client
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.protocol import MsgType, encode
@@ -204,3 +208,22 @@ def test_spot_check_whose_verifier_leaves_does_not_stall(made, tmp_path):
         a.work()
     assert results(hub, job) == {0: frags(1)[0][::-1]}
     assert hub.trust.reputation(a.key)["checked"] == 1     # a check was drawn, then released
+
+
+def test_cpushare_status_shows_reputation(made, tmp_path):
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api=str(tmp_path / "b.sock"),
+              config=FAST, insecure=False).start()
+    made.append(hub)
+    ws = [worker(made, hub, tmp_path / f"w{i}") for i in range(2)]
+    assert all(joined(w) for w in ws)
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(12)))
+    drive(hub, job, ws)
+    with Client(hub.api_address) as c:
+        st = c.status()
+    tiers = {w["reputation"] for w in st["workers"]}
+    assert tiers and tiers <= {"probation", "established", "trusted"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = cpushare_main(["status", "--hub", hub.api_address])
+    assert rc == 0 and "REPUTATION" in out.getvalue()
+    assert any(t in out.getvalue() for t in tiers)
