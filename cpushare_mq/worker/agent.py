@@ -93,6 +93,8 @@ class AgentConfig:
     sndhwm: int = 1000
     outbox_limit: int = 256               # messages waiting for the socket before slots stall
     inflight_bytes: int = 16 << 20        # large result bytes inside ZeroMQ before slots stall
+    pipeline: bool = True                 # each slot's sandbox gets its next fragment early
+                                          # (needs prefetch >= slots)
 
     def resolved_slots(self) -> int:
         return self.slots or psutil.cpu_count(logical=True) or 1
@@ -123,9 +125,13 @@ class WorkerAgent:
         with _wake_lock:
             _wake_counter += 1
             self.wake_address = f"inproc://cpushare-worker-wake-{os.getpid()}-{_wake_counter}"
+        prefetch = self.slots_n if config.prefetch is None else config.prefetch
+        # Pipelining hands one of the prefetched leases of each slot to its sandbox early,
+        # so it needs a prefetch of at least one lease per slot (the default).
         self.pool = SlotPool(self.slots_n, self.ctx, self.wake_address,
                              factory=sandbox_factory or default_sandbox_factory,
-                             max_memory_bytes=config.max_memory_bytes, nice=config.nice)
+                             max_memory_bytes=config.max_memory_bytes, nice=config.nice,
+                             pipeline=config.pipeline and prefetch >= self.slots_n)
         hello_info = {
             "worker_version": __version__,
             "abi_version": ABI_VERSION,
@@ -134,10 +140,16 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
-        prefetch = self.slots_n if config.prefetch is None else config.prefetch
         now = time.monotonic()
+        # With pipelining the core may start two leases per slot: the one the sandbox runs
+        # and the one written behind it (slots.py), taken from the prefetch, so the worker
+        # holds as many leases as without; the hub is told the real slot count.
+        self.run_positions = self.slots_n
+        if self.pool.pipeline:
+            self.run_positions = 2 * self.slots_n
+            prefetch -= self.slots_n
         self.core = WorkerCore(CoreConfig(
-            slots=self.slots_n, prefetch=prefetch, hello_info=hello_info,
+            slots=self.run_positions, prefetch=prefetch, hello_info=hello_info,
             heartbeat_interval_s=config.heartbeat_interval_s, liveness=config.liveness,
             backoff_initial_s=config.backoff_initial_s, backoff_max_s=config.backoff_max_s,
             retain_bytes=config.retain_bytes), now)
@@ -176,7 +188,8 @@ class WorkerAgent:
         c = self.core.counters
         return {
             "state": self.core.state, "worker_id": self.core.worker_id,
-            "slots": self.slots_n, "busy": self.core.busy, "paused": self.core.paused,
+            "slots": self.slots_n, "busy": min(self.core.busy, self.slots_n),
+            "paused": self.core.paused,
             "done": c.done, "failed": c.failed, "accepted": c.accepted, "dropped": c.dropped,
             "released": c.released, "cancelled": c.cancelled, "reconnects": c.reconnects,
             "leases_received": c.leases_received,
@@ -215,6 +228,8 @@ class WorkerAgent:
                 self._handled_requests = self.shutdown_requests
                 if self.shutdown_requests == 1:
                     self._do(core.begin_shutdown(now, self.cfg.grace_s))
+                    for key in self.pool.give_back_unstarted():   # pipelined look-aheads
+                        self._do(core.slot_gave_up(key, "shutdown", now))
                 else:
                     self._do(core.force_shutdown(now))
                 if core.exited:
@@ -345,6 +360,8 @@ class WorkerAgent:
     def _send(self, s: Send) -> None:
         if self.dealer is None:
             return
+        if s.type is MsgType.HELLO and s.body.get("slots") != self.slots_n:
+            s.body["slots"] = self.slots_n      # not the pipelined run positions
         if (self.trust is not None and s.type is MsgType.RESULT_END
                 and not s.body.get("signature")):
             self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing

@@ -16,6 +16,13 @@ The queue is bounded, so a slow hub link (the loop stops draining it) stops the 
 reading its sandbox's output pipe, and the sandboxed program blocks on write: memory stays
 bounded whatever the result size. After each put the slot wakes the loop through an
 ``inproc`` PUSH socket (coalesced: at most one wake-up in flight).
+
+Pipelining: while a fragment runs, a slot takes the next work item for the same sandbox
+from the queue (only when no other slot is waiting for work) and the sandbox writes it to
+the program behind the current one (``Sandbox.run(next_fragment=...)``), so the program
+never waits for the slot -> loop -> slot hand-off between fragments. The loop gives the pool
+up to two items per slot for that (``AgentConfig.pipeline``). An aborted look-ahead item is
+reported as a failure ("aborted") without running, and its sandbox is replaced.
 """
 
 from __future__ import annotations
@@ -67,6 +74,11 @@ def default_sandbox_factory(program: bytes, shared: bytes, spec: SandboxSpec):
     return Sandbox(program, shared_input=shared, limits=limits)
 
 
+# its sandboxes take run(..., next_fragment=...): the pool may pipeline (a factory without
+# this attribute gets one work item per slot at a time)
+default_sandbox_factory.pipelining = True
+
+
 class _Stop(Exception):
     pass
 
@@ -83,11 +95,18 @@ class Slot(threading.Thread):
         self.aborted = False
         self.niced_pid: int | None = None
         self.paused = False
+        self.ahead: tuple | None = None      # the next work item, taken early (pipelining)
+        self.ahead_key: LeaseKey | None = None
+        self.ahead_aborted = False
+        self.ahead_queued = False            # its fragment went to the sandbox
 
     # called from the loop thread --------------------------------------------------------
 
     def abort(self, key: LeaseKey) -> bool:
         with self.lock:
+            if self.ahead_key == key:
+                self.ahead_aborted = True    # reported when its turn comes
+                return True
             if self.current != key:
                 return False
             self.aborted = True
@@ -98,6 +117,15 @@ class Slot(threading.Thread):
             except Exception:   # never let a sandbox problem take the loop down
                 log.exception("slot %d: closing sandbox failed", self.number)
         return True
+
+    def give_back_ahead(self) -> LeaseKey | None:
+        """Hand back the look-ahead item (warm shutdown): its key, or ``None``."""
+        with self.lock:
+            item, self.ahead, self.ahead_key = self.ahead, None, None
+            self.ahead_aborted = self.ahead_queued = False
+        # a fragment already written to the program is left there: the sandbox replaces
+        # the process when the next run() is for another fragment (or at stop)
+        return None if item is None else item[0].key
 
     def set_paused(self, paused: bool) -> None:
         with self.lock:
@@ -118,7 +146,12 @@ class Slot(threading.Thread):
         self.push.connect(self.pool.wake_address)
         try:
             while True:
-                item = self.pool.work.get()
+                try:
+                    item = self._take_ahead()
+                except _Stop:
+                    break
+                if item is None:
+                    item = self.pool.take_work()
                 if item is None or self.pool.stopping:
                     break
                 try:
@@ -138,6 +171,46 @@ class Slot(threading.Thread):
         finally:
             self._close_sandbox()
             self.push.close(0)
+
+    def _take_ahead(self) -> tuple | None:
+        with self.lock:
+            item, self.ahead, self.ahead_key = self.ahead, None, None
+            aborted, self.ahead_aborted = self.ahead_aborted, False
+            queued, self.ahead_queued = self.ahead_queued, False
+        if item is not None and aborted:
+            if queued:
+                self._close_sandbox()   # the program has the unwanted fragment next
+            self._emit(("failure", item[0].key, OutcomeRecord(Outcome.CRASH, message="aborted")))
+            return None
+        return item
+
+    def _next_fragment(self, spec: SandboxSpec) -> bytes | None:
+        """Asked by the sandbox while the current fragment runs: the next work item's
+        input when there is one no idle slot is waiting for and it fits this sandbox."""
+        if self.ahead is not None or self.pool.stopping:
+            return None
+        item = self.pool.take_spare_work()
+        if item is None:
+            return None
+        if item[0] is None:          # a stop marker: put it back for the thread loop
+            self.pool.work.put(None)
+            return None
+        lease = item[0]
+        with self.lock:
+            self.ahead, self.ahead_key = item, lease.key
+        if self._spec_for(lease) != spec:
+            return None              # runs next, in a new sandbox
+        with self.lock:
+            if self.ahead_aborted:
+                return None
+            self.ahead_queued = True
+        return lease.input or b""
+
+    def _spec_for(self, lease: Lease) -> SandboxSpec:
+        # the wire allows 0 for these; the sandbox wants > 0 (0 output bytes: any output fails)
+        return SandboxSpec(lease.program_sha256, lease.shared_sha256, max(lease.cpu_s, 0.001),
+                           max(lease.wall_s, 0.001), max(lease.max_output_bytes, 1),
+                           self.pool.max_memory_bytes)
 
     def _close_sandbox(self) -> None:
         with self.lock:
@@ -167,10 +240,7 @@ class Slot(threading.Thread):
 
     def _run_one(self, lease: Lease, program: bytes, shared: bytes) -> None:
         key = lease.key
-        # the wire allows 0 for these; the sandbox wants > 0 (0 output bytes: any output fails)
-        spec = SandboxSpec(lease.program_sha256, lease.shared_sha256, max(lease.cpu_s, 0.001),
-                           max(lease.wall_s, 0.001), max(lease.max_output_bytes, 1),
-                           self.pool.max_memory_bytes)
+        spec = self._spec_for(lease)
         if self.sandbox is not None and self.spec != spec:
             self._close_sandbox()
         with self.lock:
@@ -211,7 +281,11 @@ class Slot(threading.Thread):
                 state[0] += 1
 
         try:
-            rec = sb.run(data, on_chunk=on_chunk)
+            if self.pool.pipeline and getattr(sb, "pipelining", False):
+                rec = sb.run(data, on_chunk=on_chunk,
+                             next_fragment=lambda: self._next_fragment(spec))
+            else:
+                rec = sb.run(data, on_chunk=on_chunk)
         except BadProgram as exc:
             rec = OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])
         except SandboxError as exc:
@@ -253,8 +327,11 @@ class SlotPool:
     def __init__(self, n: int, ctx: zmq.Context, wake_address: str, *,
                  factory: SandboxFactory = default_sandbox_factory,
                  max_memory_bytes: int = 1 << 30, nice: int | None = 19,
-                 event_queue_size: int | None = None):
+                 event_queue_size: int | None = None, pipeline: bool = True):
         self.ctx = ctx
+        self.pipeline = pipeline and getattr(factory, "pipelining", False)
+        self.waiting = 0                     # slot threads blocked waiting for work
+        self.waiting_lock = threading.Lock()
         self.wake_address = wake_address
         self.factory = factory
         self.max_memory_bytes = max_memory_bytes
@@ -272,10 +349,54 @@ class SlotPool:
     def submit(self, lease: Lease, program: bytes, shared: bytes) -> None:
         self.work.put((lease, program, shared))
 
+    def take_work(self) -> tuple | None:
+        """Block for the next work item (``None`` = stop)."""
+        with self.waiting_lock:
+            self.waiting += 1
+        try:
+            return self.work.get()
+        finally:
+            with self.waiting_lock:
+                self.waiting -= 1
+
+    def take_spare_work(self) -> tuple | None:
+        """A work item no waiting slot is about to take, else ``None`` (never blocks).
+        Returns ``(None,)`` when it took a stop marker."""
+        with self.waiting_lock:
+            if self.work.qsize() <= self.waiting:
+                return None
+            try:
+                item = self.work.get_nowait()
+            except queue.Empty:
+                return None
+        return (None,) if item is None else item
+
     def abort(self, key: LeaseKey) -> None:
         for s in self.slots:
             if s.abort(key):
                 return
+
+    def give_back_unstarted(self) -> list[LeaseKey]:
+        """Warm shutdown: the work items no slot has started (look-ahead items and what is
+        still queued), taken back; the caller hands their leases back to the hub."""
+        keys = []
+        for s in self.slots:
+            key = s.give_back_ahead()
+            if key is not None:
+                keys.append(key)
+        stops = 0
+        while True:
+            try:
+                item = self.work.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                stops += 1
+            else:
+                keys.append(item[0].key)
+        for _ in range(stops):
+            self.work.put(None)
+        return keys
 
     def set_paused(self, paused: bool) -> None:
         for s in self.slots:
