@@ -131,6 +131,7 @@ class Hub:
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
+        self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
         self._error_budget: dict[bytes, list[float]] = {}
         self._next_worker = 0
@@ -442,10 +443,8 @@ class Hub:
             except Exception as exc:  # noqa: BLE001 - the hub must keep serving
                 log.exception("internal error in the hub loop; nothing of this batch is "
                               "acknowledged, rebuilding the scheduler from the store")
-                self._pending_results = []
                 try:
-                    keep = [self._worker_dict(w) for w in self.core.workers.values()]
-                    self.core = self._restore(time.time(), keep)
+                    self._rebuild(time.time())
                 except Exception:  # noqa: BLE001
                     log.exception("cannot rebuild the scheduler from the store")
                 for fut, _result, _exc in done_cmds:
@@ -503,14 +502,14 @@ class Hub:
         fx = core.take_effects()
         fx.journal.results.extend(self._pending_results)
         self._pending_results = []
+        self._grants_unsent = grants
         try:
             if fx.journal:
                 self.store.apply(fx.journal, now)
         except StoreError as exc:
             log.error("%s: nothing acknowledged; rebuilding the scheduler from the store", exc)
-            keep = [self._worker_dict(w) for w in core.workers.values()]
             try:
-                self.core = self._restore(now, keep)
+                self._rebuild(now)
             except StoreError as exc2:
                 log.error("cannot re-read the store either: %s", exc2)
             for wid in acks:
@@ -554,6 +553,7 @@ class Hub:
                 "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)
         if grants:
             self._send_leases(now, grants)
+        self._grants_unsent = {}
         return True
 
     def _trust_after_commit(self, now: float, fx, replies: list) -> None:
@@ -647,6 +647,20 @@ class Hub:
             replies.append((ident, encode(MsgType.ERROR, {"code": code, "message": message[:1024]})))
         elif budget[1] == _ERRORS_PER_PEER_PER_S + 1:
             log.warning("peer %s: more bad messages this second; not answering them", ident.hex())
+
+    def _rebuild(self, now: float) -> None:
+        """Rebuild the scheduler from what is committed, keeping the connected workers.
+        Leases handed out but never sent give their credit back (a worker only sends READY
+        again after results, so lost credit would starve it)."""
+        unsent = self._grants_unsent
+        self._grants_unsent = {}
+        self._pending_results = []
+        keep = []
+        for w in self.core.workers.values():
+            d = self._worker_dict(w)
+            d["credit"] = min(self.config.max_credit, d["credit"] + len(unsent.get(w.id, ())))
+            keep.append(d)
+        self.core = self._restore(now, keep)
 
     @staticmethod
     def _worker_dict(w) -> dict:

@@ -512,3 +512,36 @@ def test_hub_heartbeats_idle_workers_and_release_reassigns_at_once(hub, workers)
     assert time.monotonic() - t0 < 2.0
     drive(hub, job, [b])
     assert sorted(results_of(hub, job)) == [0, 1]     # max_attempts=1: release was not a failure
+
+
+def test_credit_survives_a_failed_commit(hub, workers):
+    """Leases handed out in a turn whose commit failed were never sent: the worker gets its
+    credit back (it asks again only after results, so lost credit would starve it)."""
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"c%d" % i for i in range(6)]))
+    w = workers(hub, slots=2)
+    w.hello()
+    w.ready(2)
+    w.wait_for(MsgType.LEASE)
+    refs = sorted(w.leases)
+    conn = hub._call(lambda now: hub.store.conn())
+    pages = hub._call(lambda now: conn.execute("PRAGMA page_count").fetchone()[0])
+    hub._call(lambda now: conn.execute(f"PRAGMA max_page_count={pages}"))
+    big = os.urandom(300_000)
+    for ref in refs:
+        w.result(ref, big)
+    w.ready(2)                              # in the same batch: 2 new leases, never sent
+    assert w.wait_for(MsgType.ERROR)["code"] == "internal"
+    w.poll(0.3)
+    assert w.acks == []
+    hub._call(lambda now: conn.execute("PRAGMA max_page_count=1073741823"))
+    for ref in refs:                        # resent, with no new READY
+        w.result(ref, big)
+    deadline = time.monotonic() + 5
+    while len(set(w.leases) - set(refs)) < 2:    # the 2 credits of the lost turn came back
+        assert time.monotonic() < deadline, sorted(w.leases)
+        w.poll(0.05)
+        w.heartbeat()
+    for ref in refs:
+        w.leases.pop(ref, None)
+    drive(hub, job, [w])
+    assert len(results_of(hub, job)) == 6
