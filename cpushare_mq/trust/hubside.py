@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import random
+import re
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,12 +36,14 @@ from .keys import CurveKeyPair, WorkerKey, ensure_hub_keys, parse_worker_key
 from .ledger import TrustLedger
 from .ratelimit import RateLimiter
 from .reputation import Banned, ReputationBook, Reverify, Struck, TrustPolicy
-from .signing import verify_result
+from .signing import SIGNATURE_HEX_CHARS, verify_result
 from .zap import KeyPolicy, ZapHandler, default_ban_file, make_curve_server, read_key_list
 
 log = logging.getLogger(__name__)
 
 __all__ = ["HubTrust", "default_keys_dir"]
+
+_SIG_HEX = re.compile(r"[0-9a-f]{128}")
 
 
 def default_keys_dir(db_path: str | os.PathLike) -> Path:
@@ -53,7 +59,7 @@ class HubTrust:
                  policy: TrustPolicy | None = None, require_signatures: bool | None = None,
                  rate_per_s: float = 100_000.0, burst: float = 200_000.0,
                  heartbeat_rate_per_s: float = 50.0, heartbeat_burst: float = 200.0,
-                 seed: int | None = None):
+                 async_verify: bool = True, seed: int | None = None):
         self.insecure = insecure
         self.keys_dir = Path(keys_dir) if keys_dir else default_keys_dir(db_path)
         # signatures are required whenever a worker announces a key; a worker without one
@@ -83,6 +89,16 @@ class HubTrust:
         self._verdicts: OrderedDict[int, tuple[str, set[str]]] = OrderedDict()
         self.max_remembered_verdicts = 100_000
         self._banned_pending: list[str] = []
+        # signatures: a key's first `inline_signatures` results are verified before they are
+        # accepted (a bad one is rejected); later ones by a background thread, off the loop
+        # (a bad one is then a strike)
+        self.async_verify = async_verify
+        self.inline_signatures = 20
+        self.max_pending_verifications = 20_000
+        self._sig_ok: dict[str, int] = {}
+        self._verify_q: queue.SimpleQueue = queue.SimpleQueue()
+        self._bad_signatures: queue.SimpleQueue = queue.SimpleQueue()
+        self._verifier: threading.Thread | None = None
         self.verified = 0
         self.rejected = 0
 
@@ -99,10 +115,16 @@ class HubTrust:
         make_curve_server(sock, self.keypair)
 
     def close(self) -> None:
-        """Stop the ZAP handler (before the context terminates) and flush the ledger."""
+        """Stop the ZAP handler (before the context terminates) and the signature verifier,
+        and flush the ledger."""
         if self.zap is not None:
             self.zap.stop()
             self.zap = None
+        if self._verifier is not None:
+            self._verify_q.put(None)
+            self._verifier.join(10)
+            self._verifier = None
+            self._collect_bad_signatures(time.time())
         self.flush()
 
     def shutdown(self) -> None:
@@ -189,15 +211,71 @@ class HubTrust:
         if not self.require_signatures and (not signature or not self._parses(worker_key)):
             return ""       # insecure hub: unsigned results, or an opaque identity string
         try:
-            verify_result(self._key(worker_key).sign_public, signature, fragment_id, attempt,
-                          sha256, outcome)
-        except (BadSignature, BadWorkerKey) as exc:
+            sign_public = self._key(worker_key).sign_public
+            if not isinstance(signature, str) or not _SIG_HEX.fullmatch(signature):
+                raise BadSignature("result is not signed" if not signature else
+                                   f"signature must be {SIGNATURE_HEX_CHARS} lowercase hex digits")
+            name = Outcome(outcome).value
+            if self._inline(worker_key):
+                verify_result(sign_public, signature, fragment_id, attempt, sha256, name)
+                self._sig_ok[worker_key] = self._sig_ok.get(worker_key, 0) + 1
+                self.verified += 1
+            else:
+                self._verify_q.put((worker_key, sign_public, signature, fragment_id, attempt,
+                                    sha256, name))
+        except (BadSignature, BadWorkerKey, ValueError) as exc:
             self.rejected += 1
             return f"bad result signature: {exc}"
-        self.verified += 1
-        self.ledger.add_signature(fragment_id, attempt, worker_key, sha256,
-                                  Outcome(outcome).value, signature)
+        self.ledger.add_signature(fragment_id, attempt, worker_key, sha256, name, signature)
         return ""
+
+    # -- signature verification off the hub's loop ----------------------------------------
+    def _inline(self, worker_key: str) -> bool:
+        """Verify now (and reject a bad signature) for a key's first results, or when the
+        background verifier is behind; otherwise hand the check to the verifier thread."""
+        if not self.async_verify or self._sig_ok.get(worker_key, 0) < self.inline_signatures:
+            return True
+        if self._verify_q.qsize() >= self.max_pending_verifications:
+            return True
+        if self._verifier is None:
+            self._verifier = threading.Thread(target=self._verify_loop, name="signature-verifier",
+                                              daemon=True)
+            self._verifier.start()
+        return False
+
+    def _verify_loop(self) -> None:
+        while True:
+            item = self._verify_q.get()
+            if item is None:
+                return
+            key, pub, sig, fid, attempt, sha, name = item
+            try:
+                verify_result(pub, sig, fid, attempt, sha, name)
+                self.verified += 1
+            except BadSignature as exc:
+                self._bad_signatures.put((key, fid, attempt, sha, str(exc)))
+
+    def drain_verifications(self, timeout_s: float = 5.0) -> bool:
+        """Wait until the background verifier has checked everything queued (tests)."""
+        deadline = time.monotonic() + timeout_s
+        while self._verify_q.qsize() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.01)
+        return not self._verify_q.qsize()
+
+    def _collect_bad_signatures(self, now_s: float) -> None:
+        """Results accepted from an established key whose signature then failed: a strike
+        (the connection was authenticated by CURVE, so the key did send it)."""
+        while True:
+            try:
+                key, fid, attempt, sha, why = self._bad_signatures.get_nowait()
+            except queue.Empty:
+                return
+            self.rejected += 1
+            log.warning("worker key %s sent a badly signed result (fragment %d attempt %d): %s",
+                        key[:16], fid, attempt, why)
+            self.ledger.add_strike(key, fid, sha, "bad-signature")
+            self._banned_pending.extend(self._apply(self.book.on_verdict(fid, [], [key], now_s)))
 
     # -- reputation -----------------------------------------------------------------------
     def wants_spot_check(self, worker_key: str, fragment_id: int, job_id: str, now_s: float,
@@ -255,7 +333,9 @@ class HubTrust:
         self._banned_pending.extend(self._apply(actions))
 
     def take_banned(self) -> list[str]:
-        """Keys banned since the last call outside a verdict (late results): drop them."""
+        """Keys banned since the last call outside a verdict (late results, bad signatures
+        found by the background verifier): drop them."""
+        self._collect_bad_signatures(time.time())
         out, self._banned_pending = self._banned_pending, []
         return out
 

@@ -157,3 +157,30 @@ def test_late_results_are_still_compared(tmp_path):
     trust.on_late_result(b.hello_key, 99, 0, WRONG, Outcome.OK, "x", 3.0)
     assert trust.reputation(b.hello_key)["strikes"] == 0
     trust.shutdown()
+
+
+def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
+    w = WorkerTrust.load(tmp_path / "w", None)
+    forger = WorkerTrust.load(tmp_path / "f", None)
+    trust = HubTrust(tmp_path / "h.db", policy=TrustPolicy(ban_strikes=1))
+    n = trust.inline_signatures
+    for fid in range(n):                       # the first ones are checked before acceptance
+        body = end_body(fid, 0)
+        w.sign_result_end(body)
+        assert trust.check_result(w.hello_key, fid, 0, SHA, Outcome.OK, body["signature"]) == ""
+    assert trust.verified == n and trust._verifier is None
+    good = end_body(n, 0)
+    w.sign_result_end(good)
+    assert trust.check_result(w.hello_key, n, 0, SHA, Outcome.OK, good["signature"]) == ""
+    forged = end_body(n + 1, 0)
+    forger.sign_result_end(forged)             # a valid signature, but by another key
+    assert trust.check_result(w.hello_key, n + 1, 0, SHA, Outcome.OK, forged["signature"]) == ""
+    assert trust._verifier is not None and trust.drain_verifications()
+    assert trust.verified == n + 1
+    assert trust.take_banned() == [w.hello_key]           # the bad one became a strike
+    trust.flush()
+    assert trust.ledger.strikes(w.hello_key)[0]["majority_sha256"] == "bad-signature"
+    # malformed signatures are still refused at once
+    assert "hex" in trust.check_result(forger.hello_key, 1, 0, SHA, Outcome.OK, "zz")
+    trust.shutdown()
+    assert trust._verifier is None
