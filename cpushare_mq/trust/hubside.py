@@ -59,7 +59,8 @@ class HubTrust:
                  policy: TrustPolicy | None = None, require_signatures: bool | None = None,
                  rate_per_s: float = 100_000.0, burst: float = 200_000.0,
                  heartbeat_rate_per_s: float = 50.0, heartbeat_burst: float = 200.0,
-                 async_verify: bool = True, seed: int | None = None):
+                 async_verify: bool = True, verify_share: float = 0.1,
+                 seed: int | None = None):
         self.insecure = insecure
         self.keys_dir = Path(keys_dir) if keys_dir else default_keys_dir(db_path)
         # signatures are required whenever a worker announces a key; a worker without one
@@ -94,6 +95,9 @@ class HubTrust:
         # (a bad one is then a strike)
         self.async_verify = async_verify
         self.inline_signatures = 20
+        self.verify_share = verify_share      # of later signatures, checked in the background
+        self.stored_unverified = 0
+        self._sig_rng = random.Random(None if seed is None else seed + 1)
         self.max_pending_verifications = 20_000
         self._sig_ok: dict[str, int] = {}
         self._verify_q: queue.SimpleQueue = queue.SimpleQueue()
@@ -220,9 +224,11 @@ class HubTrust:
                 verify_result(sign_public, signature, fragment_id, attempt, sha256, name)
                 self._sig_ok[worker_key] = self._sig_ok.get(worker_key, 0) + 1
                 self.verified += 1
-            else:
+            elif self._sig_rng.random() < self.verify_share:
                 self._verify_q.put((worker_key, sign_public, signature, fragment_id, attempt,
                                     sha256, name))
+            else:
+                self.stored_unverified += 1   # kept: verifiable later (evidence())
         except (BadSignature, BadWorkerKey, ValueError) as exc:
             self.rejected += 1
             return f"bad result signature: {exc}"
@@ -254,6 +260,21 @@ class HubTrust:
                 self.verified += 1
             except BadSignature as exc:
                 self._bad_signatures.put((key, fid, attempt, sha, str(exc)))
+
+    def evidence(self, fragment_id: int, attempt: int) -> dict | None:
+        """The stored signed claim of one result, verified now: ``{"worker_key", "sha256",
+        "outcome", "signature", "valid"}`` (None if no signature was kept)."""
+        self.ledger.flush()
+        row = self.ledger.signature(fragment_id, attempt)
+        if row is None:
+            return None
+        try:
+            verify_result(self._key(row["worker_key"]).sign_public, row["signature"],
+                          fragment_id, attempt, row["sha256"], row["outcome"])
+            row["valid"] = True
+        except (BadSignature, BadWorkerKey):
+            row["valid"] = False
+        return row
 
     def drain_verifications(self, timeout_s: float = 5.0) -> bool:
         """Wait until the background verifier has checked everything queued (tests)."""

@@ -162,7 +162,7 @@ def test_late_results_are_still_compared(tmp_path):
 def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
     w = WorkerTrust.load(tmp_path / "w", None)
     forger = WorkerTrust.load(tmp_path / "f", None)
-    trust = HubTrust(tmp_path / "h.db", policy=TrustPolicy(ban_strikes=1))
+    trust = HubTrust(tmp_path / "h.db", policy=TrustPolicy(ban_strikes=1), verify_share=1.0)
     n = trust.inline_signatures
     for fid in range(n):                       # the first ones are checked before acceptance
         body = end_body(fid, 0)
@@ -184,3 +184,22 @@ def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
     assert "hex" in trust.check_result(forger.hello_key, 1, 0, SHA, Outcome.OK, "zz")
     trust.shutdown()
     assert trust._verifier is None
+
+
+def test_later_signatures_are_sampled_but_all_kept_as_evidence(tmp_path):
+    w = WorkerTrust.load(tmp_path / "w", None)
+    forger = WorkerTrust.load(tmp_path / "f", None)
+    trust = HubTrust(tmp_path / "h.db", verify_share=0.0)
+    for fid in range(trust.inline_signatures + 5):
+        body = end_body(fid, 0)
+        w.sign_result_end(body)
+        assert trust.check_result(w.hello_key, fid, 0, SHA, Outcome.OK, body["signature"]) == ""
+    forged = end_body(999, 0)
+    forger.sign_result_end(forged)
+    assert trust.check_result(w.hello_key, 999, 0, SHA, Outcome.OK, forged["signature"]) == ""
+    assert trust.stored_unverified == 6
+    assert trust.evidence(3, 0)["valid"] is True
+    assert trust.evidence(trust.inline_signatures + 2, 0)["valid"] is True
+    assert trust.evidence(999, 0)["valid"] is False
+    assert trust.evidence(12345, 0) is None
+    trust.shutdown()
