@@ -586,7 +586,11 @@ class Hub:
         try:
             inputs = self.store.inputs(fids)
         except StoreError as exc:
-            log.error("cannot read fragment inputs (%s); leases will expire and be re-queued", exc)
+            log.error("cannot read fragment inputs (%s): leases handed back to the queue", exc)
+            for wid, lst in grants.items():     # committed but never sent: undo them
+                self.core.release(now, wid, [(g[1], g[3]) for g in lst], "hub could not read inputs")
+                if wid in self.core.workers:
+                    self.core.ready(now, wid, len(lst))
             return
         for wid, lst in grants.items():
             body: list[dict] = []

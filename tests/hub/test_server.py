@@ -545,3 +545,24 @@ def test_credit_survives_a_failed_commit(hub, workers):
         w.leases.pop(ref, None)
     drive(hub, job, [w])
     assert len(results_of(hub, job)) == 6
+
+
+def test_unreadable_inputs_hand_the_leases_back(hub, workers, monkeypatch):
+    job = hub.submit_job(JobSpec(program=b"p", fragments=[b"u1", b"u2"]))
+    real = hub.store.inputs
+    broken = {"on": True}
+
+    def inputs(fids):
+        if broken["on"]:
+            broken["on"] = False
+            raise StoreError("hub database read failed: disk I/O error")
+        return real(fids)
+
+    monkeypatch.setattr(hub.store, "inputs", inputs)
+    w = workers(hub, slots=2)
+    w.hello()
+    w.ready(2)
+    w.wait_for(MsgType.LEASE)               # the second try works, with the same credit
+    assert broken["on"] is False
+    drive(hub, job, [w])
+    assert sorted(results_of(hub, job)) == [0, 1]
