@@ -204,6 +204,7 @@ class Slot(threading.Thread):
             if self.ahead_aborted:
                 return None
             self.ahead_queued = True
+        self.pool.pipelined += 1
         return lease.input or b""
 
     def _spec_for(self, lease: Lease) -> SandboxSpec:
@@ -330,6 +331,7 @@ class SlotPool:
                  event_queue_size: int | None = None, pipeline: bool = True):
         self.ctx = ctx
         self.pipeline = pipeline and getattr(factory, "pipelining", False)
+        self.pipelined = 0                   # fragments handed to a sandbox behind another
         self.waiting = 0                     # slot threads blocked waiting for work
         self.waiting_lock = threading.Lock()
         self.wake_address = wake_address
