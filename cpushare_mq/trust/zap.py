@@ -202,6 +202,7 @@ class ZapHandler:
         try:
             sock = self.context.socket(zmq.REP)
             sock.linger = 0
+            sock.maxmsgsize = 64 << 10       # a ZAP request is a few small frames
             sock.bind(ZAP_ENDPOINT)
         except zmq.ZMQError as exc:
             self._error = exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
 import time
 
 import pytest
@@ -66,7 +67,8 @@ def results(hub, job):
 
 def test_curve_hub_runs_a_job_with_signed_results(made, tmp_path):
     hub = start_hub(made, tmp_path, insecure=False)
-    assert (tmp_path / "hub.keys" / "hub.key").exists()
+    for path in ("hub.db", "hub.db.trust", "hub.keys", "hub.keys/hub.key"):   # owner-only
+        assert os.stat(tmp_path / path).st_mode & 0o077 == 0, path
     assert hub.public_key == (tmp_path / "hub.keys" / "hub.pub").read_text().strip()
     ws = [worker(made, hub, tmp_path / f"w{i}") for i in range(2)]
     assert all(joined(w) for w in ws)
