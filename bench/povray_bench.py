@@ -14,6 +14,10 @@ parallel: the same frame distributed through a warm embedded hub to 1 and 2 loca
           T(1 worker) / (2 * T(2 workers)) and the overhead of 1 worker against the native
           single-process render (T = submit -> last tile, as povray-server reports it;
           native = its render time; neither counts parsing or PNG writing).
+layers:   where the overhead goes, without hub or worker: the same tiles piped straight into
+          povray-client.elf (no sandbox), through Sandbox.run one fragment at a time, and
+          through Sandbox.run pipelined (next_fragment); wall time, the program's CPU time
+          and its context switches (/proc/PID/status), best of --rounds.
 overhead: only the 1-worker overhead, --rounds pairs of (native render, 1-worker distributed
           render) back to back, so both see the same machine load; prints every pair and
           the median / spread of the overhead. `.venv/bin/python bench/povray_bench.py
@@ -134,6 +138,73 @@ def bench_parallel(args, tmp: Path) -> None:
           f"{100 * t1 / (2 * t2):.1f} % of linear (goal >= 90 %)")
 
 
+def _ctx_switches(pid: int) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return sum(int(line.split()[1]) for line in text.splitlines()
+               if line.endswith("ctxt_switches") or "ctxt_switches:" in line)
+
+
+def bench_layers(args, tmp: Path) -> None:
+    import resource
+
+    from cpushare_mq.povray.tiles import cut_tiles, frame
+    from cpushare_mq.sandbox import Sandbox
+
+    w, h = args.width, args.height
+    ours_native(w, h, tmp / "n.png")
+    subprocess.run([str(find_binary("povray-render")), str(SCENE), "-W", "8", "-H", "8", "-o",
+                    str(tmp / "s.png"), "--dump-scene", str(tmp / "scene")], check=True,
+                   capture_output=True)
+    scene = (tmp / "scene").read_bytes()
+    tiles = [t.encode() for t in cut_tiles(w, h, args.tile)]
+    elf = find_binary("povray-client.elf")
+    (tmp / "stdin").write_bytes(frame(b"S", scene) + b"".join(frame(b"F", t) for t in tiles))
+
+    def piped() -> tuple[float, float, int]:
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        with open(tmp / "stdin", "rb") as f:
+            p = subprocess.Popen([str(elf)], stdin=f, stdout=subprocess.PIPE)
+            while os.read(p.stdout.fileno(), 1 << 16):
+                pass
+            p.wait()
+        wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+        return wall, cpu, (r1.ru_nvcsw - r0.ru_nvcsw) + (r1.ru_nivcsw - r0.ru_nivcsw)
+
+    def sandboxed(pipelined: bool) -> tuple[float, float, int]:
+        with Sandbox(elf, shared_input=scene) as sb:   # SCHED_IDLE, as a seller runs it
+            assert sb.run(tiles[0], on_chunk=lambda b: None).ok     # start the process
+            c0, cpu = _ctx_switches(sb.pid), 0.0
+            t0 = time.perf_counter()
+            for i, t in enumerate(tiles):
+                nxt = tiles[i + 1] if pipelined and i + 1 < len(tiles) else None
+                rec = sb.run(t, on_chunk=lambda b: None,
+                             next_fragment=(lambda n=nxt: n) if nxt else None)
+                if not rec.ok:
+                    raise SystemExit(f"tile {i} failed in the sandbox: {rec}")
+                cpu += rec.cpu_s
+            wall = time.perf_counter() - t0
+            return wall, cpu, _ctx_switches(sb.pid) - c0
+
+    rows = {"native render": [], "piped to the client": [], "Sandbox.run, one at a time": [],
+            "Sandbox.run, pipelined": []}
+    for _ in range(args.rounds):
+        rows["native render"].append((ours_native(w, h, tmp / "n.png")[1], float("nan"), 0))
+        rows["piped to the client"].append(piped())
+        rows["Sandbox.run, one at a time"].append(sandboxed(False))
+        rows["Sandbox.run, pipelined"].append(sandboxed(True))
+    native = min(r[0] for r in rows["native render"])
+    print(f"layers, heavy.pov {w}x{h}, tile {args.tile} ({len(tiles)} tiles), best of "
+          f"{args.rounds} (load {os.getloadavg()[0]:.1f})")
+    for name, runs in rows.items():
+        best = min(runs)
+        extra = "" if name == "native render" else \
+            f", program CPU {best[1]:.3f} s, {best[2]} context switches"
+        print(f"  {name:28s}: {best[0]:.3f} s ({100 * (best[0] / native - 1):+.1f} %){extra}")
+
+
 def bench_overhead(args, tmp: Path) -> None:
     w, h = args.width, args.height
     print(f"overhead of 1 worker vs native, heavy.pov {w}x{h}, tile {args.tile}, "
@@ -152,7 +223,7 @@ def bench_overhead(args, tmp: Path) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", choices=["single", "parallel", "overhead"])
+    p.add_argument("--only", choices=["single", "parallel", "overhead", "layers"])
     p.add_argument("--size", default="2560x1920", help="WxH (default 2560x1920)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tile", type=int, default=256,
@@ -170,6 +241,8 @@ def main() -> int:
             bench_parallel(args, tmp)
         if args.only == "overhead":
             bench_overhead(args, tmp)
+        if args.only == "layers":
+            bench_layers(args, tmp)
     return 0
 
 
