@@ -23,6 +23,7 @@ client; a result being processed when the process dies is delivered again.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -33,7 +34,9 @@ from typing import Any
 
 from . import buyer_protocol as bp
 from .buyer_protocol import BatchStatus, Err, Rep, Req
-from .errors import BuyerApiError, ConfigError, ProtocolError
+from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Client", "Job", "ResultItem", "HubRefused", "BuyerTimeout", "resolve_address"]
 
@@ -132,8 +135,8 @@ class _Conn:
         except HubRefused:
             self.abort()
             raise
-        except Exception:
-            pass
+        except (CpushareError, OSError) as read_exc:   # no readable refusal: report the send
+            log.debug("no refusal readable after a failed send to %s: %s", self.address, read_exc)
         self.abort()
         raise BuyerApiError(f"connection to the hub at {self.address} broke while sending: {exc}") from exc
 

@@ -444,8 +444,8 @@ class _Connection:
             log.exception("buyer connection %d: internal error", self.cid)
             try:
                 self.reply(Rep.ERROR, code=int(Err.INTERNAL), message="internal error in the hub")
-            except Exception:
-                pass
+            except Exception as reply_exc:  # the peer is gone too; the error above is logged
+                log.debug("buyer connection %d: could not send the error reply: %s", self.cid, reply_exc)
         finally:
             self._flush_ack(force=True)
             if refused:
