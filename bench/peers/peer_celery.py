@@ -144,7 +144,7 @@ def main() -> None:
         if "tiny" in parts:
             C.run_part(r, "tiny", bench_tiny, a.tiny_n)
         if "cpu" in parts:
-            C.run_part(r, "cpu", bench_cpu, a.cpu_tasks, a.cpu_iters)
+            C.run_part(r, "cpu", C.best_of, a.cpu_rounds, bench_cpu, a.cpu_tasks, a.cpu_iters)
         for name, sig in (("kill", signal.SIGKILL), ("stop", signal.SIGSTOP)):
             if name in parts:
                 C.run_part(r, name, bench_failure, sig, a.cap_s)

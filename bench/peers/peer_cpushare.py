@@ -220,7 +220,7 @@ def main() -> None:
     if "tiny" in parts:
         C.run_part(r, "tiny", bench_tiny, a.workdir, a.tiny_n)
     if "cpu" in parts:
-        C.run_part(r, "cpu", bench_cpu, a.workdir, a.cpu_tasks, a.cpu_iters)
+        C.run_part(r, "cpu", C.best_of, a.cpu_rounds, bench_cpu, a.workdir, a.cpu_tasks, a.cpu_iters)
     if "kill" in parts:
         C.run_part(r, "kill", bench_failure, a.workdir, signal.SIGKILL, a.cap_s)
     if "stop" in parts:
