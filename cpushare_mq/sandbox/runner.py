@@ -14,8 +14,9 @@ next ``run()`` with those same bytes then only reads the answer. Output after th
 fragment's 'E' / 'X' belongs to the next fragment and is kept for it; a failure is reported
 for the fragment the program was working on (the next one then starts in a fresh process).
 While the program has its next fragment, the runner reads its output in batches (it naps
-``PIPELINE_NAP_S`` between reads) instead of waking on every 'D' frame: each such wake-up
-is a context switch that costs the program's CPU time and cache.
+between reads: an eighth of the recent fragments' wall time, at most ``PIPELINE_NAP_S``)
+instead of waking on every 'D' frame: each such wake-up is a context switch that costs
+the program's CPU time and cache.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ READ_CHUNK_BYTES = 1 << 16
 WRITE_CHUNK_BYTES = 1 << 16
 LOADER_START_TIMEOUT_S = 30.0
 MAX_FRAGMENT_BYTES = 0xFFFFFFFF
-PIPELINE_NAP_S = 0.001          # read batching while the program has its next fragment
+PIPELINE_NAP_S = 0.001          # read batching while the program has its next fragment (max)
 
 NextFragment = Callable[[], "bytes | None"]
 
@@ -435,7 +436,8 @@ class _Exchange:
 
 def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_base_s: float,
               clock: _PauseClock, deliver: OnChunk, must_send: int | None = None,
-              carry: bytes = b"", next_fragment: NextFragment | None = None) -> _Exchange:
+              carry: bytes = b"", next_fragment: NextFragment | None = None,
+              nap_s: float = PIPELINE_NAP_S) -> _Exchange:
     """Send ``payload`` and read the answer until the fragment ends, the process ends, or a
     limit is hit (then the process is killed). Never blocks longer than the limits allow.
 
@@ -589,7 +591,7 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
         if queued is not None and events:
             # the program has its next fragment: let its output gather in the pipe instead
             # of being woken (and waking it) for every frame
-            time.sleep(PIPELINE_NAP_S)
+            time.sleep(nap_s)
     ex.wall_s = clock.now() - start
     if ex.result is not None and queued is not None:
         ex.queued = queued
@@ -638,6 +640,7 @@ class Sandbox:
         self._queued: bytes | None = None   # pipelined: the fragment the process has next
         self._unsent = b""                  # ... the part of its frame not written yet
         self._carry = b""                   # ... and its output read so far
+        self._avg_wall_s = PIPELINE_NAP_S * 8    # recent fragments' wall time (moving average)
         self.last_output: bytes | None = None
         self.processes_started = 0
 
@@ -816,11 +819,13 @@ class Sandbox:
         try:
             ex = _exchange(proc, payload, raw=False, limits=self.limits, cpu_base_s=self._cpu_base_s,
                            clock=self._clock, deliver=deliver, must_send=must_send, carry=carry,
-                           next_fragment=next_fragment)
+                           next_fragment=next_fragment,
+                           nap_s=min(PIPELINE_NAP_S, self._avg_wall_s / 8))
         except BaseException:
             proc.kill()
             self._drop_process()
             raise
+        self._avg_wall_s += 0.2 * (ex.wall_s - self._avg_wall_s)
         if ex.result is not None:
             cpu_total = proc.read_usage()
             cpu_s = max(cpu_total - self._cpu_base_s, 0.0)
