@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from buyer import load_records
+from chaos_buyer import load_records
 from chaoslib import HERE, db_report, free_port, start_hub, start_worker, wait_for
 
 from cpushare_mq.povray.image import read_png
@@ -74,7 +74,7 @@ def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins,
     for _ in range(3):
         join()
     out = str(tmp_path / "results.bin")
-    buyer_cmd = [sys.executable, str(HERE / "buyer.py"), "--api", api, "--out", out]
+    buyer_cmd = [sys.executable, str(HERE / "chaos_buyer.py"), "--api", api, "--out", out]
     buyer = procs.start([*buyer_cmd, "--submit", "--program", str(povray_bins["client"]),
                          "--shared", str(scene_bin), "--fragments", str(frag_file)], "buyer0")
     job_id = wait_for(lambda: os.path.exists(out + ".jobid") and open(out + ".jobid").read(),

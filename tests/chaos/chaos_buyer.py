@@ -5,8 +5,8 @@ The test kills it with SIGKILL mid-job and starts it again with --attach.
 Record format in --out: u32 index | u32 size | bytes. A torn last record (killed while
 writing) is cut off on start.
 
-    python buyer.py --api SOCK --out FILE --submit --program ELF --shared FILE --fragments FILE
-    python buyer.py --api SOCK --out FILE --attach JOB_ID
+    python chaos_buyer.py --api SOCK --out FILE --submit --program ELF --shared FILE --fragments FILE
+    python chaos_buyer.py --api SOCK --out FILE --attach JOB_ID
 """
 
 from __future__ import annotations
