@@ -112,8 +112,8 @@ def test_hub_restart_resends_held_results_accepted_once(cleanup, tmp_path):
     endpoint = hub.endpoint
     start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
     assert hub.wait(lambda: len(hub.results) >= 2)
-    leased, accepted = dict(hub.leased), dict(hub.results)
     hub.stop()                                                    # the hub dies
+    leased, accepted = dict(hub.leased), dict(hub.results)        # what its store would hold
     hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint)
     hub2.leased = {k: None for k in leased}                       # its store remembers leases
     hub2.pending = [i for i in range(6) if i not in accepted and all(k[0] != i for k in leased)]
