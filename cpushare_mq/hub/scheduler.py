@@ -576,6 +576,15 @@ class Scheduler:
             return out
         workers.sort(key=lambda w: len(w.leases))
         max_per_msg = Limits.MAX_LEASES_PER_MESSAGE
+        # Pass 1 fills idle slots on every worker; only pass 2 hands out prefetch, so a short
+        # job of long fragments is spread over the workers instead of queueing on the first.
+        for w in workers:
+            room = min(w.credit, w.slots - len(w.leases), max_per_msg)
+            if room > 0 and jobs:
+                got = self._lease_to(now, w, jobs, room)
+                if got:
+                    out.setdefault(w.id, []).extend(got)
+                jobs = [j for j in jobs if j.ready]
         progress = True
         while progress and jobs:
             progress = False

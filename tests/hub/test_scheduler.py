@@ -300,3 +300,13 @@ def test_spot_check_asks_a_second_worker_and_reports_the_verdict():
     assert w.state(g[1]) == "DONE"
     assert fx.verdicts == [(g[1], g[0].id, "a" * 64, [("ka" if wid == "a" else "kb", "a" * 64),
                                                        ("kb" if wid == "a" else "ka", "a" * 64)])]
+
+
+def test_idle_slots_everywhere_are_filled_before_anyone_gets_prefetch():
+    # Two one-slot workers asking for prefetch, a job of two long fragments: one each, not
+    # both on the first worker (which would take twice as long).
+    w = World()
+    w.join("w0", credit=4, slots=1)
+    w.join("w1", credit=4, slots=1)
+    w.submit(2)                                   # submit() runs one scheduling round
+    assert len(w.core.workers["w0"].leases) == len(w.core.workers["w1"].leases) == 1
