@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -127,15 +128,24 @@ def wire(fragments: int, workers: int, credit: int, curve: bool) -> float:
         ctx.term()
 
 
-def e2e(fragments: int, workers: int, slots: int, curve: bool) -> float:
+def e2e(fragments: int, workers: int, slots: int, mode: str) -> float:
+    """mode: "plain" (--insecure), "curve" (CURVE + signed results, no spot checks) or
+    "spot" (CURVE + signed results + the default adaptive spot checks)."""
     from cpushare_mq.hub.scheduler import JobSpec
     from cpushare_mq.hub.server import Hub
     from cpushare_mq.native import find_binary
+    from cpushare_mq.trust.hubside import HubTrust
+    from cpushare_mq.trust.reputation import TrustPolicy
 
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-trust-bench-"))
-    kwargs = {"insecure": not curve}
-    hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", **kwargs).start()
-    extra = ["--hub-key", str(tmp / "hub.keys" / "hub.pub")] if curve else ["--insecure"]
+    trust = None
+    if mode != "plain":
+        policy = TrustPolicy() if mode == "spot" else TrustPolicy(
+            spot_check_share=0.0, probation_share=0.0, trusted_share=0.0)
+        trust = HubTrust(tmp / "hub.db", policy=policy)
+    hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", insecure=mode == "plain",
+              trust=trust).start()
+    extra = ["--hub-key", str(tmp / "hub.keys" / "hub.pub")] if mode != "plain" else ["--insecure"]
     procs = []
     try:
         for i in range(workers):
@@ -158,7 +168,14 @@ def e2e(fragments: int, workers: int, slots: int, curve: bool) -> float:
             if time.perf_counter() - t0 > 600:
                 raise SystemExit("e2e run did not finish within 600 s")
             time.sleep(0.02)
-        return fragments / (time.perf_counter() - t0)
+        rate = fragments / (time.perf_counter() - t0)
+        if mode == "spot":
+            with sqlite3.connect(tmp / "hub.db") as db:   # every run of a fragment, checks too
+                runs = db.execute("SELECT COUNT(*) FROM attempts WHERE sha256 IS NOT NULL "
+                                  "AND sha256 != ''").fetchone()[0]
+            print(f"      spot checks: {runs} results for {fragments} fragments = "
+                  f"{(runs / fragments - 1) * 100:.1f} % extra runs", flush=True)
+        return rate
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -181,21 +198,26 @@ def main(argv=None) -> int:
     ap.add_argument("--credit", type=int, default=64, help="wire: fragments in flight per worker")
     ap.add_argument("--repeat", type=int, default=3, help="runs per mode; the best is reported")
     a = ap.parse_args(argv)
-    for mode in ("wire", "e2e"):
-        if a.only and a.only != mode:
-            continue
-        n = a.fragments or (100_000 if mode == "wire" else 10_000)
+    if a.only in (None, "wire"):
+        n = a.fragments or 100_000
         best = {}
         for curve in [False, True] * max(1, a.repeat):   # interleaved: load drifts
-            fn = wire if mode == "wire" else e2e
-            rate = (fn(n, a.workers, a.credit, curve) if mode == "wire"
-                    else fn(n, a.workers, a.slots, curve))
+            rate = wire(n, a.workers, a.credit, curve)
             best[curve] = max(best.get(curve, 0.0), rate)
-            print(f"{mode:4s} {'curve' if curve else 'plain':5s} {n} fragments: {rate:10.0f} /s",
+            print(f"wire {'curve' if curve else 'plain':5s} {n} fragments: {rate:10.0f} /s",
                   flush=True)
-        cost = 1 - best[True] / best[False]
-        print(f"{mode}: plain {best[False]:.0f}/s, curve {best[True]:.0f}/s, "
-              f"CURVE costs {cost * 100:.1f} % (goal <= 10 %)", flush=True)
+        print(f"wire: plain {best[False]:.0f}/s, curve {best[True]:.0f}/s, "
+              f"CURVE costs {(1 - best[True] / best[False]) * 100:.1f} % (goal <= 10 %)", flush=True)
+    if a.only in (None, "e2e"):
+        n = a.fragments or 10_000
+        best = {}
+        for mode in ["plain", "curve", "spot"] * max(1, a.repeat):
+            rate = e2e(n, a.workers, a.slots, mode)
+            best[mode] = max(best.get(mode, 0.0), rate)
+            print(f"e2e  {mode:5s} {n} fragments: {rate:10.0f} /s", flush=True)
+        print(f"e2e: plain {best['plain']:.0f}/s, CURVE + signatures {best['curve']:.0f}/s "
+              f"(costs {(1 - best['curve'] / best['plain']) * 100:.1f} %, goal <= 10 %), "
+              f"+ spot checks {best['spot']:.0f}/s", flush=True)
     return 0
 
 
