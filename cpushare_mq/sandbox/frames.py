@@ -80,7 +80,8 @@ class OutputDecoder:
     ``feed(bytes)`` returns the events found so far; raises :class:`FrameError` on a bad
     frame, on output over ``max_output_bytes`` (counting 'D' payload bytes), on more than
     ``max_frames`` frames, and on any byte after the terminating 'E' / 'X' (output for a
-    fragment never sent).
+    fragment never sent). ``feed_split(bytes)`` is the same but hands those bytes back
+    (the pipelined runner keeps them for the next fragment).
     """
 
     def __init__(self, max_output_bytes: int, max_frames: int = MAX_FRAMES_PER_FRAGMENT):
@@ -95,15 +96,22 @@ class OutputDecoder:
         self._message = bytearray()   # 'X' payload being collected
 
     def feed(self, chunk: bytes) -> list[Event]:
+        events, rest = self.feed_split(chunk)
+        if rest:
+            raise FrameError(
+                "protocol_error",
+                f"{len(rest)} bytes of output after the fragment's end frame "
+                "(output for a fragment never sent)")
+        return events
+
+    def feed_split(self, chunk: bytes) -> tuple[list[Event], bytes]:
+        """Like :meth:`feed`, but stop at the fragment's end frame ('E' / 'X') and hand back
+        the bytes after it instead of refusing them (with pipelining they are the next
+        fragment's output). Returns ``(events, rest)``."""
         events: list[Event] = []
         view = memoryview(chunk)
         pos, n = 0, len(view)
-        while pos < n:
-            if self.done:
-                raise FrameError(
-                    "protocol_error",
-                    f"{n - pos} bytes of output after the fragment's end frame "
-                    "(output for a fragment never sent)")
+        while pos < n and not self.done:
             if self._kind is None:
                 take = min(HEADER_BYTES - len(self._header), n - pos)
                 self._header += view[pos:pos + take]
@@ -121,7 +129,7 @@ class OutputDecoder:
                 self._message += piece
             if self._remaining == 0:
                 self._finish_frame(events)
-        return events
+        return events, bytes(view[pos:])
 
     def _start_frame(self, events: list[Event]) -> None:
         length, kind = HEADER.unpack(bytes(self._header))

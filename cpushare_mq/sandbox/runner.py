@@ -40,8 +40,6 @@ from ..native import find_binary
 from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
 from .classify import classify_exit
 from .frames import (
-    HEADER_BYTES,
-    KIND_DATA,
     Data,
     End,
     Error,
@@ -64,35 +62,6 @@ PIPELINE_NAP_S = 0.001          # read batching while the program has its next f
 NextFragment = Callable[[], "bytes | None"]
 
 OnChunk = Callable[[bytes], None]
-
-
-class _SplitDecoder(OutputDecoder):
-    """An :class:`OutputDecoder` that stops at the fragment's end frame and hands back the
-    bytes after it (with pipelining they are the next fragment's output)."""
-
-    def feed_split(self, chunk: bytes) -> tuple[list, bytes]:
-        events: list = []
-        view = memoryview(chunk)
-        pos, n = 0, len(view)
-        while pos < n and not self.done:
-            if self._kind is None:
-                take = min(HEADER_BYTES - len(self._header), n - pos)
-                self._header += view[pos:pos + take]
-                pos += take
-                if len(self._header) == HEADER_BYTES:
-                    self._start_frame(events)
-                continue
-            take = min(self._remaining, n - pos)
-            piece = view[pos:pos + take]
-            pos += take
-            self._remaining -= take
-            if self._kind == KIND_DATA:
-                events.append(Data(bytes(piece)))
-            else:
-                self._message += piece
-            if self._remaining == 0:
-                self._finish_frame(events)
-        return events, bytes(view[pos:])
 
 
 @dataclass(frozen=True)
@@ -446,7 +415,7 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
     output read earlier that belongs to this fragment; ``next_fragment()`` is asked on every
     turn until it gives the next fragment, whose 'F' frame is then written behind."""
     ex = _Exchange()
-    decoder = None if raw else _SplitDecoder(limits.max_output_bytes)
+    decoder = None if raw else OutputDecoder(limits.max_output_bytes)
     view = memoryview(payload)
     sent = 0
     must_total = must_left = len(view) if must_send is None else must_send   # this fragment's

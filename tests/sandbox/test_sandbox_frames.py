@@ -61,6 +61,25 @@ def test_output_cap_is_enforced_from_the_declared_length(payloads, cap):
         assert err.value.outcome == "output_limit"
 
 
+@given(st.lists(st.binary(max_size=100), max_size=5), st.binary(max_size=50),
+       st.lists(st.integers(0, 1_000), max_size=8))
+def test_feed_split_stops_at_the_end_frame_and_hands_back_the_rest(payloads, after, cuts):
+    stream = b"".join(encode_frame("D", p) for p in payloads) + encode_frame("E")
+    dec = OutputDecoder(10_000)
+    events, rest = [], b""
+    for c in split_at(stream + after, cuts):
+        if dec.done:
+            rest += c
+            continue
+        got, left = dec.feed_split(c)
+        events += got
+        rest += left
+    assert dec.done and not dec.in_frame
+    assert b"".join(e.data for e in events if isinstance(e, Data)) == b"".join(payloads)
+    assert events[-1] == End()
+    assert rest == after
+
+
 def test_decoder_refusals():
     def fails(stream: bytes, words: str, outcome: str = "protocol_error") -> None:
         with pytest.raises(FrameError, match=words) as err:
