@@ -2,8 +2,8 @@
 
 Every system runs the same tasks:
 - tiny: a 100-byte input, trivial compute (the bytes come back unchanged);
-- cpu:  ``spin.elf`` (bench/peers/spin.c), a static freestanding ABI v1 program; peers start
-  it natively as a subprocess, cpushare-mq runs it in its sandbox;
+- cpu:  ``spin.elf`` (c/examples/spin.c, built by ``make -C c``), a static freestanding ABI v1
+  program; peers start it natively as a subprocess, cpushare-mq runs it in its sandbox;
 - failure: a long task is started, the process running it gets SIGKILL or SIGSTOP, and we
   measure how long until the task starts again elsewhere (capped).
 """
@@ -21,7 +21,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-SPIN = HERE / "build" / "spin.elf"
+SPIN = REPO / "c" / "build" / "examples" / "spin.elf"
+SPIN_SOURCE = REPO / "c" / "examples" / "spin.c"
 TINY_INPUT_BYTES = 100
 TAG_ENV = "CPMQ_BENCH_TAG"
 
@@ -45,8 +46,9 @@ def spin_fragment(iters: int) -> bytes:
 
 
 def ensure_spin() -> Path:
-    if not SPIN.is_file() or SPIN.stat().st_mtime < (HERE / "spin.c").stat().st_mtime:
-        subprocess.run(["make", "-s", "-C", str(HERE)], check=True)
+    """Build spin.elf (``make -C c``) when it is missing or older than its source."""
+    if not SPIN.is_file() or SPIN.stat().st_mtime < SPIN_SOURCE.stat().st_mtime:
+        subprocess.run(["make", "-s", "-C", str(REPO / "c")], check=True)
     return SPIN
 
 
@@ -70,6 +72,17 @@ def single_run_s(iters: int, runs: int = 3) -> float:
         run_spin_native(iters)
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def cpu_result(n: int, single_run_s: float, seconds: float, results: list) -> dict:
+    """The CPU benchmark's figures, computed the same way for every system: all ``n`` results
+    must be equal (raises otherwise); ideal = n x the shortest native single run / 2 (the
+    two workers); efficiency = ideal / measured."""
+    if len(results) != n or len(set(results)) != 1 or results[0] is None:
+        raise RuntimeError("results differ")
+    ideal = n * single_run_s / 2
+    return {"tasks": n, "single_run_s": round(single_run_s, 3), "ideal_s": round(ideal, 3),
+            "seconds": round(seconds, 3), "efficiency": round(ideal / seconds, 3)}
 
 
 def long_task(marker_dir: str, duration_s: float) -> int:

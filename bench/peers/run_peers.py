@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.quick:
         a.tiny_n, a.cpu_tasks, a.cap_s, a.mem_n, a.cpu_rounds = 2000, 8, 20.0, 5000, 1
-    subprocess.run(["make", "-s", "-C", str(HERE)], check=True)
+    subprocess.run(["make", "-s", "-C", str(REPO / "c")], check=True)  # c/build/examples/spin.elf
     logdir = Path(a.logdir)
     logdir.mkdir(parents=True, exist_ok=True)
     meta = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -1,4 +1,4 @@
-"""Fixtures of the chaos suite: the slow test program, scenes, and a process registry that
+"""Fixtures of the chaos suite: the slow test program (c/examples/spin.c), scenes, and a process registry that
 kills everything a test started (sandboxes orphaned by SIGKILL included)."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ SCENES = HERE.parent / "data" / "scenes"
 
 
 @pytest.fixture(scope="session")
-def slow_elf(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("chaosprogs")
-    subprocess.run(["make", "-s", "-C", str(HERE / "progs"), f"OUT={out}"], check=True)
-    return out / "slow.elf"
+def slow_elf() -> Path:
+    """The CPU-bound example program: fragment = u64 LE iterations + tag (``slow_fragment``),
+    result = tag + u64 LE loop result, the same natively and in the sandbox."""
+    return find_binary("examples/spin.elf")
 
 
 @pytest.fixture(scope="session")

@@ -339,3 +339,27 @@ def test_a_sandbox_started_by_a_thread_that_ended_lives_on(echo_elf):
         assert proc_state(pid) in "RS"
         assert sb.run(b"main").ok and sb.last_output == b"main"
         assert sb.pid == pid and sb.processes_started == 1
+
+
+def xorshift64(iters: int) -> bytes:
+    x = 88172645463325252
+    for _ in range(iters):
+        x ^= (x << 13) & (2**64 - 1)
+        x ^= x >> 7
+        x ^= (x << 17) & (2**64 - 1)
+    return x.to_bytes(8, "little")
+
+
+def test_spin_example_returns_tag_and_loop_result_and_refuses_a_cut_count():
+    """c/examples/spin.c (own _start, no runtime): the CPU-bound program of bench/peers and
+    tests/chaos."""
+    from cpushare_mq.native import find_binary
+    with Sandbox(find_binary("examples/spin.elf"), b"ignored") as sb:
+        for iters, tag in [(0, b""), (1, b"t"), (2_000, b"tag-\x00\xff" * 100)]:
+            rec = sb.run(iters.to_bytes(8, "little") + tag)
+            assert rec.ok, rec
+            assert sb.last_output == tag + xorshift64(iters)
+        rec = sb.run(b"abc")
+        assert rec.outcome is Outcome.FRAGMENT_ERROR
+        assert "8-byte iteration count" in rec.message
+        assert sb.run((5).to_bytes(8, "little")).ok and sb.last_output == xorshift64(5)
