@@ -124,11 +124,7 @@ def bench_cpu(workdir: str, n: int, iters: int) -> dict:
         dt, out = run_job(cl, spin, [C.spin_fragment(iters)] * n, cpu_s=600, wall_s=600)
     finally:
         cl.close()
-    if len(set(out)) != 1 or out[0] is None:
-        raise RuntimeError("results differ")
-    ideal = n * t1 / 2
-    return {"tasks": n, "single_run_s": round(t1, 3), "ideal_s": round(ideal, 3),
-            "seconds": round(dt, 3), "efficiency": round(ideal / dt, 3)}
+    return C.cpu_result(n, t1, dt, out)
 
 
 def holder(cl: Cluster, job_id: str) -> str | None:

@@ -33,11 +33,7 @@ def bench_cpu(client: Client, n: int, iters: int) -> dict:
     t0 = time.perf_counter()
     out = client.gather(client.map(C.run_spin_native, [iters] * n, pure=False))
     dt = time.perf_counter() - t0
-    if len(set(out)) != 1:
-        raise RuntimeError("results differ")
-    ideal = n * t1 / 2
-    return {"tasks": n, "single_run_s": round(t1, 3), "ideal_s": round(ideal, 3),
-            "seconds": round(dt, 3), "efficiency": round(ideal / dt, 3)}
+    return C.cpu_result(n, t1, dt, out)
 
 
 def bench_failure(client: Client, sig: int, cap_s: float) -> dict:

@@ -43,11 +43,7 @@ def bench_cpu(n: int, iters: int) -> dict:
     t0 = time.perf_counter()
     out = ray.get([spin.remote(iters) for _ in range(n)])
     dt = time.perf_counter() - t0
-    if len(set(out)) != 1:
-        raise RuntimeError("results differ")
-    ideal = n * t1 / 2
-    return {"tasks": n, "single_run_s": round(t1, 3), "ideal_s": round(ideal, 3),
-            "seconds": round(dt, 3), "efficiency": round(ideal / dt, 3)}
+    return C.cpu_result(n, t1, dt, out)
 
 
 def bench_failure(sig: int, cap_s: float) -> dict:
