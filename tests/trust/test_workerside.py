@@ -14,45 +14,38 @@ from cpushare_mq.trust.signing import verify_result
 from cpushare_mq.trust.workerside import CHEAT_ENV, WorkerTrust, cheat_factory
 
 
-def test_wrong_hub_key_is_logged_clearly(curve_server, tmp_path, caplog):
-    wrong = generate_curve_keypair().public.decode()
-    w = WorkerTrust.load(tmp_path / "w", wrong)
+def connect_until_logged(trust: WorkerTrust, endpoint: str, caplog, text: str) -> None:
+    """Connect a DEALER secured by ``trust`` to ``endpoint`` and wait (10 s at most) until
+    the workerside logger has said ``text``; the socket is closed again."""
     ctx = zmq.Context()
     sock = ctx.socket(zmq.DEALER)
     sock.linger = 0
     try:
         with caplog.at_level(logging.ERROR, logger="cpushare_mq.trust.workerside"):
-            w.secure_socket(sock)
-            sock.connect(curve_server.endpoint)
+            trust.secure_socket(sock)
+            sock.connect(endpoint)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and "wrong --hub-key" not in caplog.text:
+            while time.monotonic() < deadline and text not in caplog.text:
                 time.sleep(0.05)
-        assert "wrong --hub-key" in caplog.text
-        assert caplog.text.count("wrong --hub-key") == 1      # said once, not per retry
     finally:
         sock.close(0)
         time.sleep(0.1)                                       # let the watcher see MONITOR_STOPPED
         ctx.term()
 
 
+def test_wrong_hub_key_is_logged_clearly(curve_server, tmp_path, caplog):
+    wrong = generate_curve_keypair().public.decode()
+    w = WorkerTrust.load(tmp_path / "w", wrong)
+    connect_until_logged(w, curve_server.endpoint, caplog, "wrong --hub-key")
+    assert "wrong --hub-key" in caplog.text
+    assert caplog.text.count("wrong --hub-key") == 1          # said once, not per retry
+
+
 def test_refusal_by_allow_list_is_logged_clearly(curve_server, tmp_path, caplog):
     curve_server.policy.set_allow([])
     w = WorkerTrust.load(tmp_path / "w", curve_server.keys.public.decode())
-    ctx = zmq.Context()
-    sock = ctx.socket(zmq.DEALER)
-    sock.linger = 0
-    try:
-        with caplog.at_level(logging.ERROR, logger="cpushare_mq.trust.workerside"):
-            w.secure_socket(sock)
-            sock.connect(curve_server.endpoint)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and "refused this worker's key" not in caplog.text:
-                time.sleep(0.05)
-        assert "allow-list" in caplog.text
-    finally:
-        sock.close(0)
-        time.sleep(0.1)
-        ctx.term()
+    connect_until_logged(w, curve_server.endpoint, caplog, "refused this worker's key")
+    assert "allow-list" in caplog.text
 
 
 def test_result_end_body_is_signed_for_both_outcome_forms(tmp_path):
