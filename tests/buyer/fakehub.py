@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cpushare_mq.errors import SchedulingError, UnknownJob
+from cpushare_mq.hub.store import FinishedFragment  # what the real Hub.finished() returns
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,6 @@ class FakeSpec:
     max_output_bytes: int = 256 << 20
     priority: int = 0
     name: str = ""
-
-
-@dataclass(frozen=True)
-class FinishedFragment:
-    seq: int
-    index: int
-    fragment_id: int
-    ok: bool
-    size: int
-    reason: str
 
 
 @dataclass
