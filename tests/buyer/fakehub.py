@@ -9,22 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cpushare_mq.errors import SchedulingError, UnknownJob
+from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.store import FinishedFragment  # what the real Hub.finished() returns
 
-
-@dataclass(frozen=True)
-class FakeSpec:
-    program: bytes
-    fragments: list
-    shared_input: bytes = b""
-    redundancy: int = 1
-    quorum: int | None = None
-    cpu_s: float = 60.0
-    wall_s: float = 300.0
-    max_attempts: int = 5
-    max_output_bytes: int = 256 << 20
-    priority: int = 0
-    name: str = ""
+# The spec the buyer API builds: the real one (the fake stands in for the Hub, not the spec).
+FakeSpec = JobSpec
 
 
 @dataclass
