@@ -33,7 +33,7 @@ from .errors import DecompressionError, ProtocolError, VersionMismatch
 from .outcome import Outcome, OutcomeRecord
 
 __all__ = [
-    "PROTOCOL_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus",
+    "PROTOCOL_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus", "Feature",
     "encode", "encode_trusted", "decode", "peek_type", "Outcome", "OutcomeRecord",
     "compress_chunk", "decompress_chunk", "Limits",
 ]
@@ -54,6 +54,7 @@ class Limits:
     RAW_CHUNK_BYTES = 256 << 10          # workers cut results into chunks of at most this raw size
     MAX_RESULT_BYTES = 1 << 30           # one fragment's whole uncompressed result
     MAX_LEASES_PER_MESSAGE = 1024
+    MAX_RESULTS_PER_BATCH = 1024         # RESULT_BATCH items
     MAX_STR = 4096
     MAX_MESSAGE_BYTES = MAX_PROGRAM_BYTES + MAX_BODY_BYTES + 4096  # for ZMQ_MAXMSGSIZE
 
@@ -70,6 +71,8 @@ class MsgType(IntEnum):
     FAILURE = 6        # the fragment failed in the sandbox: outcome record
     RELEASE = 7        # hand leases back (shutdown, pause): reassign at once
     STATUS = 8         # paused / busy slots changed
+    RESULT_BATCH = 9   # several RESULT_ENDs in one message, each with its last chunk (only
+                       # to a hub whose WELCOME lists "result_batch" in ``features``)
     # hub -> worker
     WELCOME = 32       # joined: session id and timing parameters
     LEASE = 33         # one or more fragments to run, inputs as blobs
@@ -91,6 +94,15 @@ class ErrorCode:
     NOT_FOUND = "not_found"          # unknown blob
     FORBIDDEN = "forbidden"          # e.g. a blob of a job the worker holds no lease for
     INTERNAL = "internal"            # the hub could not store what was sent (e.g. disk full)
+
+
+class Feature:
+    """Optional protocol additions a peer announces in ``HELLO.features`` (worker) and the
+    hub confirms in ``WELCOME.features`` (only those the worker announced, so a worker that
+    knows no features gets the WELCOME it always got)."""
+
+    RESULT_BATCH = "result_batch"   # the worker may send RESULT_BATCH
+    ALL = frozenset({"result_batch"})
 
 
 class AckStatus:
@@ -233,6 +245,16 @@ LEASE_SCHEMA: dict[str, tuple[Validator, Any]] = {
     "max_output_bytes": (v_int(0, Limits.MAX_RESULT_BYTES), _REQUIRED),
 }
 
+RESULT_END_SCHEMA: dict[str, tuple[Validator, Any]] = {
+    "fragment_id": (v_fid, _REQUIRED),
+    "attempt": (v_attempt, _REQUIRED),
+    "chunks": (v_int(0, 1 << 31), _REQUIRED),   # total chunks incl. one carried here
+    "sha256": (v_sha256, _REQUIRED),            # of the whole uncompressed result
+    "size": (v_int(0, Limits.MAX_RESULT_BYTES), _REQUIRED),
+    "outcome": (v_outcome, _REQUIRED),
+    "signature": (v_str(256), ""),              # hex Ed25519 signature (trust layer)
+}
+
 # (validators for the body, (min blobs, max blobs))
 SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]] = {
     MsgType.HELLO: ({
@@ -244,6 +266,7 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "name": (v_str(256), ""),
         "worker_key": (v_str(128), ""),        # public key (identity across reconnects)
         "held": (v_list(v_lease_ref, 65536), []),  # leases still held after a reconnect
+        "features": (v_list(v_str(64), 64), []),   # optional additions understood (Feature)
     }, (0, 0)),
     MsgType.READY: ({"credit": (v_int(1, 100_000), _REQUIRED)}, (0, 0)),
     MsgType.FETCH: ({"sha256": (v_sha256, _REQUIRED)}, (0, 0)),
@@ -252,15 +275,12 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "attempt": (v_attempt, _REQUIRED),
         "seq": (v_int(0, 1 << 31), _REQUIRED),
     }, (1, 1)),
-    MsgType.RESULT_END: ({
-        "fragment_id": (v_fid, _REQUIRED),
-        "attempt": (v_attempt, _REQUIRED),
-        "chunks": (v_int(0, 1 << 31), _REQUIRED),   # total chunks incl. one carried here
-        "sha256": (v_sha256, _REQUIRED),            # of the whole uncompressed result
-        "size": (v_int(0, Limits.MAX_RESULT_BYTES), _REQUIRED),
-        "outcome": (v_outcome, _REQUIRED),
-        "signature": (v_str(256), ""),              # hex Ed25519 signature (trust layer)
-    }, (0, 1)),
+    MsgType.RESULT_END: (RESULT_END_SCHEMA, (0, 1)),
+    MsgType.RESULT_BATCH: ({
+        # item i is a RESULT_END body; binary frame i is its last chunk (always present,
+        # an empty result's is a zstd frame of 0 bytes)
+        "results": (v_list(v_obj(RESULT_END_SCHEMA), Limits.MAX_RESULTS_PER_BATCH), _REQUIRED),
+    }, (1, Limits.MAX_RESULTS_PER_BATCH)),
     MsgType.FAILURE: ({
         "fragment_id": (v_fid, _REQUIRED),
         "attempt": (v_attempt, _REQUIRED),
@@ -280,6 +300,7 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "heartbeat_interval_s": (v_float(0.001, 3600), _REQUIRED),
         "liveness": (v_int(1, 1000), _REQUIRED),
         "held_ok": (v_list(v_lease_ref, 65536), []),  # re-announced leases the hub honours
+        "features": (v_list(v_str(64), 64), []),      # the HELLO's features this hub accepts
     }, (0, 0)),
     MsgType.LEASE: ({
         "leases": (v_list(v_obj(LEASE_SCHEMA), Limits.MAX_LEASES_PER_MESSAGE), _REQUIRED),
@@ -303,6 +324,7 @@ _BLOB_CAPS: dict[MsgType, int] = {
     MsgType.BLOB: Limits.MAX_PROGRAM_BYTES,
     MsgType.RESULT_CHUNK: Limits.MAX_CHUNK_BYTES,
     MsgType.RESULT_END: Limits.MAX_CHUNK_BYTES,
+    MsgType.RESULT_BATCH: Limits.MAX_CHUNK_BYTES,
 }
 
 
@@ -406,6 +428,10 @@ def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
         lo = hi = len(clean["leases"])
         if lo == 0:
             raise ProtocolError("LEASE: carries no leases")
+    elif msg_type is MsgType.RESULT_BATCH:
+        lo = hi = len(clean["results"])
+        if lo == 0:
+            raise ProtocolError("RESULT_BATCH: carries no results")
     if not lo <= n <= hi:
         raise ProtocolError(f"{msg_type.name}: expected {lo}..{hi} binary frames, got {n}")
     cap = _BLOB_CAPS.get(msg_type)

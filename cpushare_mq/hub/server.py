@@ -36,7 +36,9 @@ from ..outcome import Outcome
 from ..protocol import (
     AckStatus,
     ErrorCode,
+    Feature,
     Limits,
+    Message,
     MsgType,
     decode,
     decompress_chunk,
@@ -711,6 +713,8 @@ class Hub:
         try:
             if t is MsgType.RESULT_END:
                 self._result_end(now, wid, msg, acks)
+            elif t is MsgType.RESULT_BATCH:
+                self._result_batch(now, ident, wid, msg, acks, replies)
             elif t is MsgType.RESULT_CHUNK:
                 self._result_chunk(now, wid, msg)
             elif t is MsgType.READY:
@@ -783,7 +787,11 @@ class Hub:
         replies.append((ident, encode(MsgType.WELCOME, {
             "worker_id": wid, "hub_version": __version__,
             "heartbeat_interval_s": self.config.heartbeat_interval_s,
-            "liveness": self.config.liveness, "held_ok": [list(r) for r in ok]})))
+            "liveness": self.config.liveness, "held_ok": [list(r) for r in ok],
+            # only what the worker announced: a worker that knows no features gets the
+            # WELCOME it always got
+            **({"features": feats} if (feats := sorted(Feature.ALL & set(b["features"])))
+               else {})})))
 
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
@@ -898,6 +906,18 @@ class Hub:
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
         acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _result_batch(self, now: float, ident: bytes, wid: str, msg, acks: dict,
+                      replies: list) -> None:
+        """RESULT_BATCH: each item is handled exactly as a RESULT_END carrying its blob
+        (decode checked that there is one blob per item); one bad item costs only itself."""
+        for item, blob in zip(msg["results"], msg.blobs, strict=True):
+            try:
+                self._result_end(now, wid, Message(MsgType.RESULT_END, item, [blob]), acks)
+            except CpushareError as exc:
+                self._error(now, ident, ErrorCode.MALFORMED,
+                            f"worker {wid}: RESULT_BATCH item for fragment "
+                            f"{item['fragment_id']} attempt {item['attempt']}: {exc}", replies)
 
     def _stale_or_dup(self, fid: int, status: str) -> str:
         if status == AckStatus.STALE:

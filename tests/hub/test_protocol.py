@@ -40,28 +40,33 @@ lease = st.fixed_dictionaries({
     "attempt": st.integers(0, 1000), "lease_s": st.floats(0, 1e6), "program_sha256": sha,
     "shared_sha256": sha, "cpu_s": st.floats(0, 1e6), "wall_s": st.floats(0, 1e6),
     "max_output_bytes": st.integers(0, Limits.MAX_RESULT_BYTES)})
+result_end = st.fixed_dictionaries({
+    "fragment_id": small, "attempt": st.integers(0, 1000), "chunks": st.integers(0, 2**31),
+    "sha256": sha, "size": st.integers(0, Limits.MAX_RESULT_BYTES), "outcome": outcome,
+    "signature": text})
 
 BODIES = {
     MsgType.HELLO: st.fixed_dictionaries({
         "worker_version": text, "abi_version": st.integers(0, 1000), "slots": st.integers(1, 4096),
         "memory_bytes": small, "cpu_model": text, "name": text, "worker_key": text,
-        "held": st.lists(ref, max_size=5)}).map(lambda b: (b, [])),
+        "held": st.lists(ref, max_size=5)},
+        optional={"features": st.lists(st.text(max_size=64), max_size=3)}).map(lambda b: (b, [])),
     MsgType.READY: st.fixed_dictionaries({"credit": st.integers(1, 100_000)}).map(lambda b: (b, [])),
     MsgType.FETCH: st.fixed_dictionaries({"sha256": sha}).map(lambda b: (b, [])),
     MsgType.RESULT_CHUNK: st.tuples(st.fixed_dictionaries({
         "fragment_id": small, "attempt": st.integers(0, 1000), "seq": st.integers(0, 2**31)}),
         st.lists(blob, min_size=1, max_size=1)),
-    MsgType.RESULT_END: st.tuples(st.fixed_dictionaries({
-        "fragment_id": small, "attempt": st.integers(0, 1000), "chunks": st.integers(0, 2**31),
-        "sha256": sha, "size": st.integers(0, Limits.MAX_RESULT_BYTES), "outcome": outcome,
-        "signature": text}), st.lists(blob, max_size=1)),
+    MsgType.RESULT_END: st.tuples(result_end, st.lists(blob, max_size=1)),
+    MsgType.RESULT_BATCH: st.lists(st.tuples(result_end, blob), min_size=1, max_size=4).map(
+        lambda items: ({"results": [i[0] for i in items]}, [i[1] for i in items])),
     MsgType.FAILURE: st.fixed_dictionaries({
         "fragment_id": small, "attempt": st.integers(0, 1000), "outcome": outcome}).map(lambda b: (b, [])),
     MsgType.RELEASE: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
     MsgType.STATUS: st.fixed_dictionaries({"paused": st.booleans(), "busy": st.integers(0, 4096)}).map(lambda b: (b, [])),
     MsgType.WELCOME: st.fixed_dictionaries({
         "worker_id": text, "hub_version": text, "heartbeat_interval_s": st.floats(0.001, 3600),
-        "liveness": st.integers(1, 1000), "held_ok": st.lists(ref, max_size=5)}).map(lambda b: (b, [])),
+        "liveness": st.integers(1, 1000), "held_ok": st.lists(ref, max_size=5)},
+        optional={"features": st.lists(st.text(max_size=64), max_size=3)}).map(lambda b: (b, [])),
     MsgType.LEASE: st.lists(st.tuples(lease, blob), min_size=1, max_size=4).map(
         lambda items: ({"leases": [i[0] for i in items]}, [i[1] for i in items])),
     MsgType.BLOB: st.tuples(st.fixed_dictionaries({"sha256": sha}), st.lists(blob, min_size=1, max_size=1)),
@@ -182,3 +187,70 @@ def test_decompression_bomb_is_capped():
     assert decompress_chunk(compress_chunk(b"abc"), 3) == b"abc"
     with pytest.raises(DecompressionError):
         decompress_chunk(b"not zstd at all", 100)
+
+
+def _end_body(fid: int, **kw) -> dict:
+    body = {"fragment_id": fid, "attempt": 0, "chunks": 1, "sha256": "ab" * 32, "size": 3,
+            "outcome": OutcomeRecord(Outcome.OK).to_dict(), "signature": ""}
+    body.update(kw)
+    return body
+
+
+def test_result_batch_round_trips_each_item_as_a_result_end_body():
+    bodies = [_end_body(i, size=i) for i in range(3)]
+    blobs = [compress_chunk(b"x" * i) for i in range(3)]
+    out = decode(encode(MsgType.RESULT_BATCH, {"results": bodies}, blobs))
+    assert out.type is MsgType.RESULT_BATCH
+    assert out.blobs == blobs
+    assert [r["fragment_id"] for r in out["results"]] == [0, 1, 2]
+    assert [r["size"] for r in out["results"]] == [0, 1, 2]
+    assert all(isinstance(r["outcome"], OutcomeRecord) for r in out["results"])
+    # what the worker sends on its hot path (no validation on its side) decodes the same
+    from cpushare_mq.protocol import encode_trusted
+    trusted = decode(encode_trusted(MsgType.RESULT_BATCH, {"results": bodies}, blobs))
+    assert trusted.body == out.body and trusted.blobs == out.blobs
+
+
+def test_result_batch_needs_one_blob_per_item_and_at_least_one_item():
+    header, raw = encode(MsgType.RESULT_BATCH, {"results": [_end_body(1), _end_body(2)]},
+                         [b"a", b"b"])[:2]
+    with pytest.raises(ProtocolError, match="RESULT_BATCH: expected 2..2 binary frames, got 1"):
+        decode([header, raw, b"a"])
+    with pytest.raises(ProtocolError, match="expected 2..2 binary frames, got 3"):
+        decode([header, raw, b"a", b"b", b"c"])
+    with pytest.raises(ProtocolError, match="RESULT_BATCH: carries no results"):
+        decode([header, b'{"results":[]}'])
+
+
+def test_result_batch_names_the_bad_item_and_field():
+    items = [_end_body(1), _end_body(2, sha256="not a digest")]
+    header = encode(MsgType.HEARTBEAT)[0][:5] + bytes([int(MsgType.RESULT_BATCH)])
+    with pytest.raises(ProtocolError, match=r"RESULT_BATCH\.results\[1\]\.sha256"):
+        decode([header, json.dumps({"results": items}).encode(), b"a", b"b"])
+    bad_outcome = [_end_body(1, outcome={"outcome": "no such outcome"})]
+    with pytest.raises(ProtocolError, match=r"results\[0\]\.outcome"):
+        decode([header, json.dumps({"results": bad_outcome}).encode(), b"a"])
+    unknown = [dict(_end_body(1), evil=1)]
+    with pytest.raises(ProtocolError, match="unknown field"):
+        decode([header, json.dumps({"results": unknown}).encode(), b"a"])
+
+
+def test_result_batch_caps_items_and_chunk_size():
+    n = Limits.MAX_RESULTS_PER_BATCH + 1
+    header = encode(MsgType.HEARTBEAT)[0][:5] + bytes([int(MsgType.RESULT_BATCH)])
+    body = json.dumps({"results": [_end_body(i) for i in range(n)]}).encode()
+    with pytest.raises(ProtocolError, match="longer than"):
+        decode([header, body, *([b"a"] * n)])
+    big = b"x" * (Limits.MAX_CHUNK_BYTES + 1)
+    with pytest.raises(ProtocolError, match="binary frame 1 of"):
+        decode(encode(MsgType.RESULT_BATCH, {"results": [_end_body(1), _end_body(2)]},
+                      [b"a", big], validate=False))
+
+
+def test_features_are_optional_in_hello_and_welcome():
+    hello = {"worker_version": "1", "abi_version": 1, "slots": 2}
+    assert decode(encode(MsgType.HELLO, hello))["features"] == []
+    assert decode(encode(MsgType.HELLO, dict(hello, features=["result_batch"])))["features"] == [
+        "result_batch"]
+    with pytest.raises(ProtocolError, match="HELLO.features"):
+        decode(encode(MsgType.HELLO, dict(hello, features="result_batch"), validate=False))

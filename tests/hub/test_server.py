@@ -566,3 +566,64 @@ def test_unreadable_inputs_hand_the_leases_back(hub, workers, monkeypatch):
     assert broken["on"] is False
     drive(hub, job, [w])
     assert sorted(results_of(hub, job)) == [0, 1]
+
+
+def test_result_batch_is_handled_item_by_item(hub, workers):
+    """RESULT_BATCH: each item counts as a RESULT_END with its blob: good ones accepted and
+    stored, a wrong digest rejected (its fragment re-queued), a stale one acknowledged as
+    such; WELCOME confirms the feature only to a worker that announced it."""
+    from cpushare_mq.outcome import OutcomeRecord
+    from cpushare_mq.protocol import compress_chunk
+
+    plain = workers(hub, name="plain")          # an old worker gets the WELCOME it knew
+    plain.send(MsgType.HELLO, {"worker_version": "old", "abi_version": 1, "slots": 1})
+    assert plain.sock.poll(5000)
+    welcome = plain.sock.recv_multipart()
+    assert welcome[0][5] == MsgType.WELCOME and b"features" not in welcome[1]
+    frags = [b"frag-%d" % i for i in range(6)]
+    job = hub.submit_job(JobSpec(program=b"\x7fELF", fragments=frags))
+    w = workers(hub, slots=6, credit=6, fn=lambda b: b.upper(), name="batcher")
+    w.send(MsgType.HELLO, {"worker_version": "fake", "abi_version": 1, "slots": 6,
+                           "name": "batcher", "features": ["result_batch", "unknown-feature"]})
+    assert w.wait_for(MsgType.WELCOME)["features"] == ["result_batch"]
+    w.worker_id = "joined"
+    w.ready()
+    deadline = time.monotonic() + 10
+    while len(w.leases) < 6:
+        assert time.monotonic() < deadline, w.leases
+        w.poll(0.05)
+    refs = sorted(w.leases)
+    items, blobs = [], []
+    for n, ref in enumerate(refs):
+        data = w.fn(w.inputs[ref])
+        sha = hashlib.sha256(data).hexdigest() if n != 2 else "0" * 64   # item 2 lies
+        items.append({"fragment_id": ref[0], "attempt": ref[1], "chunks": 1, "sha256": sha,
+                      "size": len(data), "outcome": OutcomeRecord(Outcome.OK, exit_code=0)})
+        blobs.append(compress_chunk(data))
+    stale = dict(items[0], attempt=items[0]["attempt"] + 7)      # a lease it never held
+    w.send(MsgType.RESULT_BATCH, {"results": [*items, stale]}, [*blobs, blobs[0]])
+    deadline = time.monotonic() + 10
+    while len(w.acks) < 7:
+        assert time.monotonic() < deadline, w.acks
+        w.poll(0.05)
+        w.heartbeat()
+    got = {(f, a): s for f, a, s in w.acks}
+    assert [got[r] for r in refs] == ["accepted", "accepted", "rejected", "accepted",
+                                      "accepted", "accepted"]
+    assert got[(stale["fragment_id"], stale["attempt"])] in ("stale", "duplicate")
+    assert not w.errors
+    p = hub.job_progress(job)
+    assert (p["done"], p["state"]) == (5, "running")
+    res = results_of(hub, job)
+    assert res == {f.index: frags[f.index].upper()
+                   for f in hub.finished(job, 0, 100) if f.ok} and len(res) == 5
+    # the rejected fragment is leased again and can still be finished the old way
+    while not w.leases.keys() - set(refs):
+        assert time.monotonic() < deadline + 10
+        w.ready(1)
+        w.poll(0.05)
+        w.heartbeat()
+    for ref in list(w.leases.keys() - set(refs)):
+        w.result(ref, w.fn(w.inputs[ref]))
+    drive(hub, job, [w])
+    assert results_of(hub, job) == {i: f.upper() for i, f in enumerate(frags)}
