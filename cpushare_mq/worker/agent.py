@@ -13,6 +13,7 @@ slots' bounded event queue, which in turn stops the slots reading their sandboxe
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import socket as pysocket
@@ -28,8 +29,8 @@ import zmq
 
 from .. import __version__
 from ..errors import ConfigError, ProtocolError
+from ..protocol import Feature, Message, MsgType, decode, encode, encode_trusted
 from ..protocol import Limits as WireLimits
-from ..protocol import Message, MsgType, decode, encode
 from .cache import BlobCache
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
 from .state import (
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 ABI_VERSION = 1
 _UNVALIDATED = (MsgType.RESULT_CHUNK, MsgType.RESULT_END)
+# messages that may overtake collected RESULT_ENDs (any other flushes the batch first)
+_AFTER_BATCH_OK = (MsgType.RESULT_CHUNK, MsgType.READY, MsgType.HEARTBEAT, MsgType.FAILURE)
 _wake_counter = 0
 _wake_lock = threading.Lock()
 
@@ -95,6 +98,10 @@ class AgentConfig:
     inflight_bytes: int = 16 << 20        # large result bytes inside ZeroMQ before slots stall
     pipeline: bool = True                 # each slot's sandbox gets its next fragment early
                                           # (needs prefetch >= slots)
+    batch_results: bool = True            # small results that finish together go out as one
+                                          # RESULT_BATCH (when the hub's WELCOME allows it)
+    batch_delay_s: float = 0.002          # a result waits at most this long for others to
+                                          # join its batch (only while slots are still busy)
 
     def resolved_slots(self) -> int:
         return self.slots or psutil.cpu_count(logical=True) or 1
@@ -104,6 +111,9 @@ class WorkerAgent:
     """``WorkerAgent(config).run()`` serves the hub until shutdown; see :meth:`request_shutdown`."""
 
     TRACK_BYTES = 64 << 10
+    BATCH_BLOB_MAX = 16 << 10      # RESULT_ENDs whose last chunk is bigger go out alone
+    BATCH_BYTES_MAX = 256 << 10    # a RESULT_BATCH's blobs, at most (then it is sent)
+    BATCH_ITEMS_MAX = 256          # ... and its items (the protocol allows 1024)
 
     def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
                  load_sampler: Callable[[], float] | None = None,
@@ -140,6 +150,8 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
+        if config.batch_results:
+            hello_info["features"] = [Feature.RESULT_BATCH]
         now = time.monotonic()
         # With pipelining the core may start two leases per slot: the one the sandbox runs
         # and the one written behind it (slots.py), taken from the prefetch, so the worker
@@ -163,6 +175,11 @@ class WorkerAgent:
         self.inflight: deque[tuple[zmq.MessageTracker, int]] = deque()
         self.inflight_bytes = 0
         self.wake: zmq.Socket | None = None
+        self.hub_batches = False              # the hub's WELCOME accepted RESULT_BATCH
+        self.batch: list[tuple[dict, bytes]] | None = None   # RESULT_ENDs being collected
+        self.batch_bytes = 0                  # (a list while the hub takes RESULT_BATCH)
+        self.batch_since = 0.0                # when its first item came
+        self.batches_sent = 0
         self.shutdown_requests = 0
         self._handled_requests = 0
         self.load_sampler = load_sampler
@@ -195,7 +212,7 @@ class WorkerAgent:
             "leases_received": c.leases_received,
             "cache_hits": self.cache.hits + self.blob_loads, "cache_misses": self.fetched_blobs,
             "fetched_bytes": self.fetched_bytes, "bytes_sent": self.bytes_sent,
-            "messages_sent": self.messages_sent,
+            "messages_sent": self.messages_sent, "result_batches": self.batches_sent,
         }
 
     def run(self) -> str:
@@ -240,6 +257,8 @@ class WorkerAgent:
             congested = self._congested()
             backlog = not congested and not self.pool.events.empty()
             timeout_s = 0.0 if backlog else min(core.next_timer(now), 0.01 if congested else 0.1)
+            if self.batch:      # collected results leave within batch_delay_s
+                timeout_s = max(0.0, min(timeout_s, self.batch_since + self.cfg.batch_delay_s - now))
             key = (id(self.dealer), bool(self.outbox))
             poller = poller_cache.get(key)
             if poller is None:
@@ -249,7 +268,8 @@ class WorkerAgent:
                 if self.dealer is not None:
                     poller.register(self.dealer, zmq.POLLIN | (zmq.POLLOUT if self.outbox else 0))
                 poller_cache[key] = poller
-            events = dict(poller.poll(timeout_s * 1000))
+            # whole milliseconds, rounded up: a fraction would be truncated to 0 (a busy spin)
+            events = dict(poller.poll(math.ceil(timeout_s * 1000)))
             if self.dealer is not None and self.dealer in events:
                 ev = events[self.dealer]
                 if ev & zmq.POLLOUT:
@@ -265,6 +285,9 @@ class WorkerAgent:
             if not self._congested():
                 self._slot_events()
             now = time.monotonic()
+            if self.batch and (now - self.batch_since >= self.cfg.batch_delay_s
+                               or core.busy == 0 or core.draining):
+                self._flush_batch()
             if now >= next_renice:
                 next_renice = now + 0.2
                 self.pool.renice()
@@ -293,6 +316,11 @@ class WorkerAgent:
             now = time.monotonic()
             if msg.type is MsgType.BLOB:
                 self._on_blob(msg, now)
+            elif msg.type is MsgType.WELCOME:
+                self.hub_batches = (self.cfg.batch_results
+                                    and Feature.RESULT_BATCH in msg["features"])
+                self.batch = [] if self.hub_batches else None
+                self.batch_bytes = 0
             self._do(core.on_message(msg, now))
 
     def _on_blob(self, msg: Message, now: float) -> None:
@@ -365,13 +393,52 @@ class WorkerAgent:
         if (self.trust is not None and s.type is MsgType.RESULT_END
                 and not s.body.get("signature")):
             self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing
-        # results are built by the core from local values (tests check them against the
-        # schema); everything else is validated before it goes out
+        if self.batch is not None and s.type is MsgType.RESULT_END:
+            if len(s.blobs) == 1 and len(s.blobs[0]) <= self.BATCH_BLOB_MAX:
+                if not self.batch:
+                    self.batch_since = time.monotonic()
+                self.batch.append((s.body, s.blobs[0]))
+                self.batch_bytes += len(s.blobs[0])
+                if (len(self.batch) >= self.BATCH_ITEMS_MAX
+                        or self.batch_bytes >= self.BATCH_BYTES_MAX):
+                    self._flush_batch()
+                return
+        elif self.batch and s.type not in _AFTER_BATCH_OK:
+            self._flush_batch()     # e.g. BYE: results collected before it must go first
+        # results are built by the core from local values, plain JSON types only (tests
+        # check them against the schema); everything else is validated before it goes out
         try:
-            frames = encode(s.type, s.body, s.blobs, validate=s.type not in _UNVALIDATED)
-        except ProtocolError as exc:     # a bug on our side: never send it, never die of it
-            log.error("not sending an invalid %s: %s", s.type.name, exc)
+            if s.type in _UNVALIDATED:
+                frames = encode_trusted(s.type, s.body, s.blobs)
+            else:
+                frames = encode(s.type, s.body, s.blobs)
+        except (ProtocolError, TypeError, ValueError) as exc:   # a bug on our side: never
+            log.error("not sending an invalid %s: %s", s.type.name, exc)   # send it, never die
             return
+        self._queue_frames(frames)
+
+    def _flush_batch(self) -> None:
+        """Send the collected RESULT_ENDs: one alone as RESULT_END, several as RESULT_BATCH
+        (item i's last chunk is binary frame i)."""
+        batch = self.batch
+        if not batch:
+            return
+        self.batch, self.batch_bytes = [], 0   # still collecting (the hub takes batches)
+        if self.dealer is None:
+            return      # the core keeps them for replay after the reconnect
+        try:
+            if len(batch) == 1:
+                frames = encode_trusted(MsgType.RESULT_END, batch[0][0], [batch[0][1]])
+            else:
+                frames = encode_trusted(MsgType.RESULT_BATCH, {"results": [b for b, _ in batch]},
+                                        [blob for _, blob in batch])
+                self.batches_sent += 1
+        except (TypeError, ValueError) as exc:    # a bug on our side: never die of it
+            log.error("not sending %d results: %s", len(batch), exc)
+            return
+        self._queue_frames(frames)
+
+    def _queue_frames(self, frames: list) -> None:
         self.messages_sent += 1
         self.bytes_sent += sum(len(f) for f in frames)
         if self.outbox:
@@ -430,6 +497,9 @@ class WorkerAgent:
         self.dealer = sock
 
     def _disconnect(self) -> None:
+        # collected results are dropped: the core replays them after the next WELCOME
+        self.batch, self.batch_bytes = None, 0
+        self.hub_batches = False
         self.outbox.clear()
         self.inflight.clear()
         self.inflight_bytes = 0
@@ -528,6 +598,7 @@ class WorkerAgent:
         if self.cfg.live_status:
             sys.stderr.write("\r\x1b[2K" + self.status_line() + "\n")
         self.pool.stop()
+        self._flush_batch()
         if self.dealer is not None:
             # let the last messages (results, RELEASE, BYE) leave
             deadline = time.monotonic() + 2.0

@@ -59,6 +59,16 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= v <= 1000:      # NaN fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1000")
+    return v
+
+
 def _pct(text: str) -> float:
     try:
         v = float(text)
@@ -131,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU load of other processes (%% of the machine) that counts as busy (default 30)")
     p.add_argument("--nice", type=int, default=19, choices=range(0, 20), metavar="0..19",
                    help="niceness of the sandboxes (default 19: idle priority)")
+    p.add_argument("--no-result-batch", dest="result_batch", action="store_false",
+                   help="send every result in its own RESULT_END, never as a RESULT_BATCH "
+                        "(by default small results that finish together share one message "
+                        "when the hub accepts it)")
+    p.add_argument("--batch-delay-ms", type=_nonneg_float, default=2.0, metavar="MS",
+                   help="longest a small result waits for others to share its message, "
+                        "while slots are busy (default 2)")
     p.add_argument("--grace-s", type=_positive_float, default=30.0,
                    help="on the first SIGINT/SIGTERM, time given to running fragments (default 30)")
     p.add_argument("--status-interval-s", type=_positive_float, default=10.0,
@@ -171,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         cache_size_bytes=args.cache_size, max_memory_bytes=args.max_memory,
         when_idle=args.when_idle, idle_threshold_pct=args.idle_threshold, nice=args.nice,
         grace_s=args.grace_s, status_interval_s=args.status_interval_s, live_status=tty,
-        name=args.name)
+        name=args.name, batch_results=args.result_batch,
+        batch_delay_s=args.batch_delay_ms / 1000.0)
     try:
         trust = None
         if args.hub_key is not None or args.config_dir is not None:

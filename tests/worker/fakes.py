@@ -11,7 +11,7 @@ import time
 import zmq
 
 from cpushare_mq.outcome import Outcome, OutcomeRecord
-from cpushare_mq.protocol import MsgType, decode, decompress_chunk, encode
+from cpushare_mq.protocol import Message, MsgType, decode, decompress_chunk, encode
 
 
 class FakeSandbox:
@@ -85,7 +85,7 @@ class FakeHub(threading.Thread):
 
     def __init__(self, fragments, program=b"PROGRAM", shared=b"", *, lease_s=60.0,
                  heartbeat_interval_s=0.2, liveness=3, ack=True, honour_held=True, endpoint=None,
-                 send_heartbeats=True, rcvhwm=1000, limits=(10.0, 10.0, 1 << 30)):
+                 send_heartbeats=True, rcvhwm=1000, limits=(10.0, 10.0, 1 << 30), features=()):
         super().__init__(daemon=True)
         self.ctx = zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.ROUTER)
@@ -120,6 +120,7 @@ class FakeHub(threading.Thread):
         self.ack = ack
         self.honour_held = honour_held
         self.send_heartbeats = send_heartbeats
+        self.features = set(features)     # protocol features it confirms when announced
         self.stop_flag = threading.Event()
         self.received: list = []          # (identity, Message)
         self.results: dict[int, bytes] = {}   # fragment index -> accepted result
@@ -188,9 +189,11 @@ class FakeHub(threading.Thread):
                     self.leased[tuple(k)] = ident
                     ok.append(k)
             self.credit[ident] = 0
+            feats = sorted(self.features & set(msg["features"]))
             self.send(ident, MsgType.WELCOME, {"worker_id": f"w-{len(self.hellos)}", "hub_version": "fake",
                                                "heartbeat_interval_s": self.interval,
-                                               "liveness": self.liveness, "held_ok": ok})
+                                               "liveness": self.liveness, "held_ok": ok,
+                                               **({"features": feats} if feats else {})})
         elif t is MsgType.READY:
             self.credit[ident] = self.credit.get(ident, 0) + msg["credit"]
         elif t is MsgType.FETCH:
@@ -230,6 +233,11 @@ class FakeHub(threading.Thread):
                 del self.leased[key]
             if self.ack:
                 self.send(ident, MsgType.ACK, {"results": [[key[0], key[1], status]]})
+        elif t is MsgType.RESULT_BATCH:
+            if "result_batch" not in self.features:
+                raise AssertionError("RESULT_BATCH sent to a hub that did not confirm it")
+            for item, blob in zip(msg["results"], msg.blobs, strict=True):
+                self.handle(ident, Message(MsgType.RESULT_END, item, [blob]))
         elif t is MsgType.FAILURE:
             key = (msg["fragment_id"], msg["attempt"])
             self.failures.append((key, msg["outcome"]))

@@ -82,6 +82,43 @@ def test_results_stream_and_failures_are_reported(cleanup, tmp_path):
     assert w.agent.stats()["done"] == 302 and w.agent.stats()["failed"] == 1
 
 
+def test_small_results_go_out_in_batches_when_the_hub_takes_them(cleanup, tmp_path):
+    frags = [b"x%d" % i for i in range(400)] + [b"big:1000000", b"fail", b""]
+    hub = new_hub(cleanup, frags, shared=b"S/", features=("result_batch",))
+    w = start(cleanup, hub, tmp_path)
+    assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags))
+    assert hub.hellos[0]["features"] == ["result_batch"]
+    assert {i: hub.results[i] for i in range(400)} == {i: b"S/" + frags[i] for i in range(400)}
+    assert hub.results[400] == expected_big(0, 1_000_000)
+    assert hub.results[402] == b""
+    [(key, outcome)] = hub.failures
+    assert key[0] == 401 and outcome.exit_code == 3
+    assert all(n == 1 for n in hub.accepted_count.values())
+    batches = hub.messages(MsgType.RESULT_BATCH)
+    singles = hub.messages(MsgType.RESULT_END)
+    assert sum(len(b["results"]) for b in batches) + len(singles) == 402
+    assert batches and max(len(b["results"]) for b in batches) > 1
+    assert len(batches) + len(singles) < 402        # fewer messages than results
+    w.stop()
+    assert hub.wait(lambda: hub.messages(MsgType.BYE))
+    assert w.agent.stats()["done"] == 402 and w.agent.stats()["result_batches"] == len(batches)
+
+
+def test_no_batches_unless_the_hub_confirms_or_when_switched_off(cleanup, tmp_path):
+    frags = [b"y%d" % i for i in range(100)]
+    old_hub = new_hub(cleanup, frags)                     # knows no features
+    start(cleanup, old_hub, tmp_path)
+    assert old_hub.wait(lambda: len(old_hub.results) == 100)
+    assert old_hub.hellos[0]["features"] == ["result_batch"]    # announced, not confirmed
+    assert not old_hub.messages(MsgType.RESULT_BATCH)
+    assert len(old_hub.messages(MsgType.RESULT_END)) == 100
+    hub = new_hub(cleanup, frags, features=("result_batch",))
+    start(cleanup, hub, tmp_path, batch_results=False)
+    assert hub.wait(lambda: len(hub.results) == 100)
+    assert hub.hellos[0]["features"] == []
+    assert not hub.messages(MsgType.RESULT_BATCH)
+
+
 def test_big_result_is_exact(cleanup, tmp_path):
     hub = new_hub(cleanup, [b"big:3000000"])
     start(cleanup, hub, tmp_path)
@@ -106,15 +143,17 @@ def test_cache_second_job_and_restart_fetch_nothing(cleanup, tmp_path):
     assert hub2.fetches == []
 
 
-def test_hub_restart_resends_held_results_accepted_once(cleanup, tmp_path):
+@pytest.mark.parametrize("features", [(), ("result_batch",)])
+def test_hub_restart_resends_held_results_accepted_once(cleanup, tmp_path, features):
     frags = [b"sleep:0.3"] * 6
-    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.1, ack=False)  # never ACKs
+    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.1, ack=False,  # never ACKs
+                  features=features)
     endpoint = hub.endpoint
     start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
     assert hub.wait(lambda: len(hub.results) >= 2)
     hub.stop()                                                    # the hub dies
     leased, accepted = dict(hub.leased), dict(hub.results)        # what its store would hold
-    hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint)
+    hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint, features=features)
     hub2.leased = {k: None for k in leased}                       # its store remembers leases
     hub2.pending = [i for i in range(6) if i not in accepted and all(k[0] != i for k in leased)]
     hub2.results = dict(accepted)

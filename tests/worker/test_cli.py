@@ -30,7 +30,7 @@ def test_help_has_examples_and_every_option():
     assert "examples:" in out
     for opt in ("--hub", "--slots", "--cache-dir", "--cache-size", "--max-memory", "--when-idle",
                 "--idle-threshold", "--json-log", "--insecure", "--status-interval-s", "--grace-s",
-                "--hub-key", "--config-dir"):
+                "--hub-key", "--config-dir", "--no-result-batch", "--batch-delay-ms"):
         assert opt in out
 
 
@@ -41,6 +41,8 @@ def test_help_has_examples_and_every_option():
     (["--hub", "tcp://127.0.0.1:5555", "--cache-size", "12X"], "--cache-size"),
     (["--hub", "tcp://127.0.0.1:5555", "--idle-threshold", "150"], "--idle-threshold"),
     (["--hub", "tcp://127.0.0.1:5555", "--grace-s", "-1"], "--grace-s"),
+    (["--hub", "tcp://127.0.0.1:5555", "--batch-delay-ms", "-1"], "--batch-delay-ms"),
+    (["--hub", "tcp://127.0.0.1:5555", "--batch-delay-ms", "nan"], "--batch-delay-ms"),
     (["--hub", "http://127.0.0.1:5555"], "tcp://HOST:PORT"),
     ([], "--hub"),
 ])
