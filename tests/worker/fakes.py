@@ -131,6 +131,7 @@ class FakeHub(threading.Thread):
         self.statuses: list = []
         self.hellos: list = []
         self.credit: dict[bytes, int] = {}
+        self.joined: set[bytes] = set()         # identities that said HELLO to this hub
         self.leased: dict[tuple, bytes] = {}   # (fid, attempt) -> identity
         self.partial: dict[tuple, list] = {}
         self.attempt = 0
@@ -180,7 +181,15 @@ class FakeHub(threading.Thread):
 
     def handle(self, ident, msg):
         t = msg.type
+        if t is not MsgType.HELLO and ident not in self.joined:
+            # like the real hub: a peer that has not said HELLO to *this* hub (e.g. this is
+            # a restarted hub and ZeroMQ reconnected the worker silently) is told to say it
+            if t is not MsgType.BYE:
+                self.send(ident, MsgType.ERROR, {"code": "unknown_worker",
+                                                 "message": "say HELLO first"})
+            return
         if t is MsgType.HELLO:
+            self.joined.add(ident)
             self.hellos.append(msg)
             held = [list(k) for k in msg["held"]]
             ok = []
