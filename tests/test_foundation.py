@@ -67,3 +67,29 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_c_compiler_is_available_for_the_build():
     assert shutil.which("cc") or shutil.which("gcc")
+
+
+@pytest.mark.parametrize("text, ok", [("1", True), ("4096", True), ("0", False), ("4097", False),
+                                      ("x", False), ("1.5", False)])
+def test_bounded_int_argument_names_the_value_and_the_range(text, ok):
+    import argparse
+
+    from cpushare_mq.argtypes import bounded
+
+    conv = bounded(int, 1, 4096)
+    if ok:
+        assert conv(text) == int(text)
+    else:
+        with pytest.raises(argparse.ArgumentTypeError, match=repr(text)):
+            conv(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "abc"])
+def test_positive_float_refuses_zero_negative_and_non_finite(text):
+    import argparse
+
+    from cpushare_mq.argtypes import positive_float
+
+    with pytest.raises(argparse.ArgumentTypeError, match="finite number|is not"):
+        positive_float(text)
+    assert positive_float("0.25") == 0.25

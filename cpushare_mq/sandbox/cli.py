@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..argtypes import positive_float, positive_int
 from ..errors import CpushareError
 from ..log import setup_logging
 from .runner import Limits, Sandbox, run_raw
@@ -23,26 +24,6 @@ examples:
 exit status: 0 only when the outcome is 'ok'; 1 for any other outcome; 2 for usage errors
 or when the sandbox cannot be set up.
 """
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,13 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the fragment (or raw stdin); default: empty")
     run.add_argument("--shared", type=Path, metavar="FILE",
                      help="shared input ('S' frame); default: empty; not with --raw")
-    run.add_argument("--cpu-s", type=_positive_float, default=d.cpu_s, metavar="S",
+    run.add_argument("--cpu-s", type=positive_float, default=d.cpu_s, metavar="S",
                      help=f"CPU seconds limit (default {d.cpu_s:g})")
-    run.add_argument("--wall-s", type=_positive_float, default=d.wall_s, metavar="S",
+    run.add_argument("--wall-s", type=positive_float, default=d.wall_s, metavar="S",
                      help=f"wall-clock seconds limit (default {d.wall_s:g})")
-    run.add_argument("--max-output", type=_positive_int, default=d.max_output_bytes,
+    run.add_argument("--max-output", type=positive_int, default=d.max_output_bytes,
                      metavar="BYTES", help=f"output cap (default {d.max_output_bytes})")
-    run.add_argument("--max-memory", type=_positive_int, default=d.max_memory_bytes,
+    run.add_argument("--max-memory", type=positive_int, default=d.max_memory_bytes,
                      metavar="BYTES", help=f"memory cap (default {d.max_memory_bytes})")
     run.add_argument("--output", type=Path, metavar="FILE",
                      help="write the result there (default: stdout, unless --json)")

@@ -10,6 +10,7 @@ import sys
 
 import psutil
 
+from ..argtypes import bounded, positive_float
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -49,46 +50,6 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return v
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= v <= 1000:      # NaN fails this too
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1000")
-    return v
-
-
-def _pct(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0 <= v <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 100")
-    return v
-
-
-def _slots(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= v <= 4096:
-        raise argparse.ArgumentTypeError(f"--slots must be between 1 and 4096, got {v}")
-    return v
-
-
 def _endpoint(text: str) -> str:
     if re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", text) or \
             re.fullmatch(r"ipc://.+", text):
@@ -125,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT", type=_endpoint,
                    help="the hub's worker endpoint")
-    p.add_argument("--slots", type=_slots, default=None,
+    p.add_argument("--slots", type=bounded(int, 1, 4096, what="a whole number"), default=None,
                    help=f"fragments run at once (default: logical CPUs = {psutil.cpu_count(logical=True)})")
     p.add_argument("--prefetch", type=int, default=None,
                    help="fragments queued beyond the slots (default: as many as slots)")
@@ -137,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory cap of each sandbox (default 1G)")
     p.add_argument("--when-idle", action="store_true",
                    help="pause sandboxes (SIGSTOP) while other processes use the CPU")
-    p.add_argument("--idle-threshold", type=_pct, default=30.0, metavar="PCT",
+    p.add_argument("--idle-threshold", type=bounded(float, 0, 100, what="a percentage"), default=30.0, metavar="PCT",
                    help="CPU load of other processes (%% of the machine) that counts as busy (default 30)")
     p.add_argument("--nice", type=int, default=19, choices=range(0, 20), metavar="0..19",
                    help="niceness of the sandboxes (default 19: idle priority)")
@@ -145,12 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="send every result in its own RESULT_END, never as a RESULT_BATCH "
                         "(by default small results that finish together share one message "
                         "when the hub accepts it)")
-    p.add_argument("--batch-delay-ms", type=_nonneg_float, default=2.0, metavar="MS",
+    p.add_argument("--batch-delay-ms", type=bounded(float, 0, 1000), default=2.0, metavar="MS",
                    help="longest a small result waits for others to share its message, "
                         "while slots are busy (default 2)")
-    p.add_argument("--grace-s", type=_positive_float, default=30.0,
+    p.add_argument("--grace-s", type=positive_float, default=30.0,
                    help="on the first SIGINT/SIGTERM, time given to running fragments (default 30)")
-    p.add_argument("--status-interval-s", type=_positive_float, default=10.0,
+    p.add_argument("--status-interval-s", type=positive_float, default=10.0,
                    help="status log line period when stderr is not a terminal (default 10)")
     p.add_argument("--name", default="", help="name shown in the hub's status (default: host name)")
     p.add_argument("--hub-key", metavar="KEY_OR_FILE",
