@@ -17,7 +17,7 @@ import common as C
 import psutil
 
 import cpushare_mq
-from cpushare_mq import Client
+from cpushare_mq import Client, CpushareError
 from cpushare_mq.native import find_binary
 
 BIN = Path(sys.executable).parent
@@ -67,8 +67,8 @@ class Cluster:
     def close(self) -> None:
         try:
             self.client.close()
-        except Exception:
-            pass
+        except (CpushareError, OSError) as exc:   # tearing down anyway: say so, carry on
+            print(f"cpushare bench: closing the client failed: {exc}", file=sys.stderr)
         procs = list(self.workers.values()) + [self.hub]
         for p in procs:
             try:
