@@ -134,6 +134,9 @@ def _cpu(procs) -> dict:
     return out
 
 
+SPIN_ITERS = 40_000_000   # c/examples/spin.c xorshift loop: ~50 ms of CPU here
+
+
 def recovery(args, sig: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-bench-"))
     db = tmp / "hub.db"
@@ -141,9 +144,8 @@ def recovery(args, sig: int) -> dict:
     procs = start_workers(hub.worker_endpoint, tmp, 2, args.slots, args.worker_args)
     try:
         wait_workers(hub, 2)
-        spin = find_binary("examples/echo.elf")  # replaced below when a spin program exists
-        spin = _spin_program(tmp) or spin
-        frags = [struct.pack("<I", 200_000) + b"%d" % i for i in range(200)]
+        spin = find_binary("examples/spin.elf")   # u64 LE iteration count, then a tag
+        frags = [struct.pack("<Q", SPIN_ITERS) + b"%d" % i for i in range(200)]
         job = hub.submit_job(JobSpec(program=spin.read_bytes(), fragments=frags))
         while hub.job_progress(job)["done"] < 20:
             time.sleep(0.01)
@@ -174,22 +176,6 @@ def recovery(args, sig: int) -> dict:
     finally:
         stop_all(procs)
         hub.close()
-
-
-def _spin_program(tmp: Path) -> Path | None:
-    """Build tests/worker/progs/spin.c (a CPU-bound ABI program) if a compiler is there."""
-    import re
-    out = tmp / "spin.elf"
-    vars_ = subprocess.run(["make", "-s", "-p", "-n", "-C", str(ROOT / "c" / "examples")],
-                           capture_output=True, text=True).stdout
-    flags = {n: re.search(rf"^{n} := (.*)$", vars_, re.M) for n in ("FREE_CFLAGS", "FREE_LDFLAGS", "BUILD")}
-    if not all(flags.values()):
-        return None
-    r = subprocess.run(["cc", *flags["FREE_CFLAGS"].group(1).split(),
-                        str(ROOT / "tests/worker/progs/spin.c"), "-o", str(out),
-                        *flags["FREE_LDFLAGS"].group(1).split(),
-                        flags["BUILD"].group(1) + "/librt.a"])
-    return out if r.returncode == 0 else None
 
 
 def main() -> None:
