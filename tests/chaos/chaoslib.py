@@ -14,11 +14,11 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import psutil
+from waiting import wait_for  # noqa: F401 (re-exported to the chaos tests)
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -146,15 +146,6 @@ def start_worker(procs: Procs, endpoint: str, name: str, cache: Path, netns: str
                         "--name", name, "--cache-dir", str(cache), "--nice", "0",
                         "--grace-s", "5"], name, netns)
 
-
-def wait_for(cond, timeout_s: float, what: str, poll_s: float = 0.02):
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(poll_s)
-    raise TimeoutError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
 def db_report(db: Path, job_id: str) -> dict:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub, HubConfig
@@ -55,13 +56,6 @@ def start_worker(procs, hub_endpoint, tmp_path, name, *args, env=None) -> tuple[
     procs.append(p)
     return p, log
 
-
-def wait_until(cond, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def alive_names(hub) -> set[str]:
@@ -109,10 +103,10 @@ def test_worker_without_the_right_hub_key_cannot_connect(procs, hub, tmp_path):
     _, log_plain = start_worker(procs, hub.worker_endpoint, tmp_path, "nokey")
     _, log_ok = start_worker(procs, hub.worker_endpoint, tmp_path, "right", "--hub-key",
                              str(tmp_path / "hub.keys" / "hub.pub"))
-    wait_until(lambda: "right" in alive_names(hub), 30, "the worker with the right key")
-    wait_until(lambda: "wrong --hub-key" in (tmp_path / "wrongkey.log").read_text(), 30,
+    wait_for(lambda: "right" in alive_names(hub), 30, "the worker with the right key")
+    wait_for(lambda: "wrong --hub-key" in (tmp_path / "wrongkey.log").read_text(), 30,
                "the wrong-key worker's handshake failure in its log")
-    wait_until(lambda: "hub-key" in log_plain.read_text(), 30,
+    wait_for(lambda: "hub-key" in log_plain.read_text(), 30,
                "the key-less worker's handshake failure in its log")
     assert alive_names(hub) == {"right"}
 
@@ -127,13 +121,13 @@ def test_worker_not_on_the_allow_list_gets_no_work(procs, tmp_path):
         pub = str(tmp_path / "hub.keys" / "hub.pub")
         start_worker(procs, hub.worker_endpoint, tmp_path, "good", "--hub-key", pub)
         start_worker(procs, hub.worker_endpoint, tmp_path, "stranger", "--hub-key", pub)
-        wait_until(lambda: "good" in alive_names(hub), 30, "the allow-listed worker")
+        wait_for(lambda: "good" in alive_names(hub), 30, "the allow-listed worker")
         data = [b"frag-%d" % i for i in range(20)]
         job = hub.submit_job(JobSpec(program=echo_program(), fragments=data))
-        wait_until(lambda: hub.job_progress(job)["state"] != "running", 60, "the job")
+        wait_for(lambda: hub.job_progress(job)["state"] != "running", 60, "the job")
         assert hub.job_progress(job)["done"] == 20
         # the stranger may still be starting under load: wait for its refusal, then check
-        wait_until(lambda: "allow-list" in (tmp_path / "stranger.log").read_text(), 30,
+        wait_for(lambda: "allow-list" in (tmp_path / "stranger.log").read_text(), 30,
                    "the stranger's refusal in its log")
         assert alive_names(hub) == {"good"}
     finally:
@@ -148,12 +142,12 @@ def test_cheating_worker_among_honest_ones_k3_m2(procs, hub, tmp_path):
         start_worker(procs, hub.worker_endpoint, tmp_path, f"honest{i}", "--hub-key", pub)
     start_worker(procs, hub.worker_endpoint, tmp_path, "cheater", "--hub-key", pub,
                  env={"CPUSHARE_TEST_CHEAT": "1"})
-    wait_until(lambda: len(alive_names(hub)) == 3, 30, "three workers")
+    wait_for(lambda: len(alive_names(hub)) == 3, 30, "three workers")
     # enough fragments that the cheater gets many copies: it is only caught on a copy whose
     # result comes in before the quorum is reached (later copies are cancelled)
     data = [b"tile-%03d:" % i + bytes(range(i % 50, 60)) for i in range(300)]
     job = hub.submit_job(JobSpec(program=echo_program(), fragments=data, redundancy=3, quorum=2))
-    wait_until(lambda: hub.job_progress(job)["state"] != "running", 90, "the job")
+    wait_for(lambda: hub.job_progress(job)["state"] != "running", 90, "the job")
     got = {f.index: b"".join(hub.result_chunks(f.fragment_id)) for f in hub.finished(job, 0, 1000)}
     assert got == dict(enumerate(data))          # every accepted result is right
     cheat_key = load_or_create_worker_identity(tmp_path / "cfg-cheater")[0].worker_key

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub
@@ -137,15 +138,6 @@ def done_count(db: Path, job_id: str) -> int:
     return db_rows(db, "SELECT COUNT(*) FROM fragments WHERE job_id=? AND state='DONE'", (job_id,))[0][0]
 
 
-def wait_until(cond, timeout_s: float, what: str, step_s: float = 0.02):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-
 
 def results_of(h: Hub, job_id: str, n: int) -> list[bytes]:
     got: dict[int, bytes] = {}
@@ -177,7 +169,7 @@ def worker_ids(db: Path, name: str) -> set[str]:
 
 
 def wait_joined(h: Hub, n: int) -> None:
-    wait_until(lambda: sum(1 for w in h.status()["workers"] if w["alive"]) >= n, 30,
+    wait_for(lambda: sum(1 for w in h.status()["workers"] if w["alive"]) >= n, 30,
                f"{n} workers to join")
 
 
@@ -196,7 +188,7 @@ def test_job_with_two_workers_and_cache(hub, procs, tmp_path):
     wait_joined(hub, 2)
     expected = run_directly(prog, shared, frags)
     job = hub.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags, shared_input=shared))
-    wait_until(lambda: hub.job_progress(job)["done"] == 250, 60, "the job to finish")
+    wait_for(lambda: hub.job_progress(job)["done"] == 250, 60, "the job to finish")
     assert results_of(hub, job, 250) == expected
     db = tmp_path / "hub.db"
     assert_accepted_once(db, job, 250)
@@ -209,7 +201,7 @@ def test_job_with_two_workers_and_cache(hub, procs, tmp_path):
     # the second job with the same program: no program bytes cross the network again
     frags2 = [b"second job %d" % i for i in range(100)]
     job2 = hub.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags2, shared_input=shared))
-    wait_until(lambda: hub.job_progress(job2)["done"] == 100, 60, "the second job to finish")
+    wait_for(lambda: hub.job_progress(job2)["done"] == 100, 60, "the second job to finish")
     assert results_of(hub, job2, 100) == run_directly(prog, shared, frags2)
     assert {n: fetched_blobs(procs.log(n)) for n in "AB"} == fetched
     assert stop(a) == 0 and stop(b) == 0
@@ -223,12 +215,12 @@ def test_worker_sigkill_mid_job(hub, procs, tmp_path, spin_elf):
     wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
-    wait_until(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
-    wait_until(lambda: worker_ids(db, "A"), 10, "worker A in the store")
+    wait_for(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
+    wait_for(lambda: worker_ids(db, "A"), 10, "worker A in the store")
     a.kill()
     killed_at = time.time()
     a.wait(10)
-    wait_until(lambda: hub.job_progress(job)["done"] == 300, 90, "the job to finish")
+    wait_for(lambda: hub.job_progress(job)["done"] == 300, 90, "the job to finish")
     assert results_of(hub, job, 300) == expected
     assert_accepted_once(db, job, 300)
     # A's unfinished leases were declared lost and run again elsewhere
@@ -248,18 +240,18 @@ def test_worker_sigstop_past_liveness_then_resumed(hub, procs, tmp_path, spin_el
     wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
-    wait_until(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
+    wait_for(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
     a.send_signal(signal.SIGSTOP)
     time.sleep(HEARTBEAT_S * LIVENESS + 1.5)                    # declared dead meanwhile
     a.send_signal(signal.SIGCONT)
-    wait_until(lambda: hub.job_progress(job)["done"] == 300, 90, "the job to finish")
+    wait_for(lambda: hub.job_progress(job)["done"] == 300, 90, "the job to finish")
     assert results_of(hub, job, 300) == expected
     assert_accepted_once(db, job, 300)
     assert db_rows(db, "SELECT COUNT(*) FROM attempts WHERE end='lost'")[0][0] > 0
-    wait_until(lambda: len(worker_ids(db, "A")) >= 2, 20, "A to rejoin with a fresh identity")
+    wait_for(lambda: len(worker_ids(db, "A")) >= 2, 20, "A to rejoin with a fresh identity")
     # A is still a working member: a follow-up job uses it
     job2 = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=spin_fragments(40, 0, "t")))
-    wait_until(lambda: hub.job_progress(job2)["done"] == 40, 60, "the follow-up job")
+    wait_for(lambda: hub.job_progress(job2)["done"] == 40, 60, "the follow-up job")
     assert a.poll() is None
     assert stop(a) == 0 and stop(b) == 0
     assert "Traceback" not in procs.log("A")
@@ -280,13 +272,13 @@ def test_hub_sigkill_and_restart(procs, tmp_path, spin_elf):
     hub_p = procs.hub(db, port)
     a = procs.worker(endpoint, "A")
     b = procs.worker(endpoint, "B")
-    wait_until(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
+    wait_for(lambda: done_count(db, job) >= 60, 60, "a fifth of the job")
     hub_p.kill()
     hub_p.wait(10)
     before = done_count(db, job)
     time.sleep(0.5)
     hub_p = procs.hub(db, port)
-    wait_until(lambda: done_count(db, job) == 300, 90, "the job to finish after the restart")
+    wait_for(lambda: done_count(db, job) == 300, 90, "the job to finish after the restart")
     assert done_count(db, job) >= before                       # nothing committed was lost
     assert stop(hub_p) == 0
     assert_accepted_once(db, job, 300)
@@ -310,7 +302,7 @@ def test_worker_sigterm_hands_back_at_once(hub, procs, tmp_path, spin_elf):
     wait_joined(hub, 2)
     expected = spin_expected(spin_elf, b"", frags)
     job = hub.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=frags))
-    wait_until(lambda: done_count(db, job) >= 30, 60, "part of the job")
+    wait_for(lambda: done_count(db, job) >= 30, 60, "part of the job")
     a.send_signal(signal.SIGTERM)
     assert a.wait(30) == 0                                     # finished its running fragments
     ids = tuple(worker_ids(db, "A"))
@@ -318,7 +310,7 @@ def test_worker_sigterm_hands_back_at_once(hub, procs, tmp_path, spin_elf):
     released = db_rows(db, f"SELECT fragment_id, attempt, ended_s FROM attempts WHERE end='released' "
                            f"AND worker_id IN ({marks})", ids)
     assert released, "the stopped worker handed nothing back"
-    wait_until(lambda: hub.job_progress(job)["done"] == 200, 90, "the job to finish")
+    wait_for(lambda: hub.job_progress(job)["done"] == 200, 90, "the job to finish")
     delays = []
     for fid, attempt, ended_s in released:
         (leased_again,) = db_rows(db, "SELECT MIN(leased_s) FROM attempts WHERE fragment_id=? "
@@ -353,7 +345,7 @@ def test_curve_link_with_hub_key_and_signed_results(procs, tmp_path):
         prog = find_binary("examples/echo.elf")
         frags = [b"secret fragment %d" % i for i in range(50)]
         job = h.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags))
-        wait_until(lambda: h.job_progress(job)["done"] == 50, 60, "the job over CURVE")
+        wait_for(lambda: h.job_progress(job)["done"] == 50, 60, "the job over CURVE")
         assert results_of(h, job, 50) == frags
         names = {w["name"] for w in h.status()["workers"]}
         assert names == {"A", "C"}                            # B never got in
@@ -376,10 +368,10 @@ def test_worker_sigkill_mid_job_examples_program(hub, procs, tmp_path):
     b = procs.worker(hub.worker_endpoint, "B")
     wait_joined(hub, 2)
     job = hub.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags, shared_input=shared))
-    wait_until(lambda: done_count(db, job) >= 1000, 60, "a tenth of the job", step_s=0.005)
+    wait_for(lambda: done_count(db, job) >= 1000, 60, "a tenth of the job", poll_s=0.005)
     a.kill()
     a.wait(10)
-    wait_until(lambda: hub.job_progress(job)["done"] == 10_000, 90, "the job to finish")
+    wait_for(lambda: hub.job_progress(job)["done"] == 10_000, 90, "the job to finish")
     ids = tuple(worker_ids(db, "A"))
     lost = db_rows(db, f"SELECT COUNT(*) FROM attempts WHERE end='lost' AND worker_id IN "
                        f"({','.join('?' * len(ids))})", ids)[0][0]
