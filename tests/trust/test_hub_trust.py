@@ -192,7 +192,12 @@ def test_bomb_flood_and_foreign_blob_are_refused_and_the_hub_carries_on(made, tm
 
 def test_spot_check_whose_verifier_leaves_does_not_stall(made, tmp_path):
     trust = HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=1.0))
-    hub = start_hub(made, tmp_path, insecure=False, trust=trust)
+    # b must still count as alive when a's result arrives (so a check is drawn) and be declared
+    # dead afterwards (so the check is released): 3 s of liveness leaves a wide margin for a's
+    # one fragment even on a loaded machine (with FAST's 1 s the check was sometimes not drawn).
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", insecure=False, trust=trust,
+              config=HubConfig(heartbeat_interval_s=0.1, liveness=30)).start()
+    made.append(hub)
     a = worker(made, hub, tmp_path / "a", slots=1)
     b = worker(made, hub, tmp_path / "b", slots=1)
     assert joined(a) and joined(b)
