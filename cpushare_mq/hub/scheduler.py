@@ -475,6 +475,17 @@ class Scheduler:
         if w is not None:
             self._remove_worker(now, w, LeaseEnd.LEFT, reason or "worker left")
 
+    def lost(self, now: float, wid: str, reason: str) -> None:
+        """The transport saw worker ``wid``'s connection close (e.g. its process died): it is
+        dead now, exactly as if its liveness had run out; its leases go back to the queue."""
+        w = self.workers.get(wid)
+        if w is not None:
+            self._declare_dead(now, w, reason)
+
+    def _declare_dead(self, now: float, w: _Worker, reason: str) -> None:
+        self._remove_worker(now, w, LeaseEnd.LOST, reason)
+        self._fx.dead.append(w.id)
+
     def _remove_worker(self, now: float, w: _Worker, end: str, reason: str) -> None:
         for ref in list(w.leases):
             lease = self.leases.get(ref)
@@ -519,8 +530,7 @@ class Scheduler:
         dead_before = now - cfg.dead_after_s
         for w in list(self.workers.values()):
             if w.last_seen < dead_before:
-                self._remove_worker(now, w, LeaseEnd.LOST, "worker stopped answering")
-                self._fx.dead.append(w.id)
+                self._declare_dead(now, w, "worker stopped answering")
             elif w.paused and w.leases and now - w.paused_since > cfg.pause_grace_s:
                 for ref in list(w.leases):
                     lease = self.leases.get(ref)

@@ -126,6 +126,7 @@ class Hub:
         self._api_server = None
         self._ctx: zmq.Context | None = None
         self._sock: zmq.Socket | None = None
+        self._monitor: zmq.Socket | None = None    # the worker socket's disconnect events
         # per-connection state (loop thread only)
         self._ident_to_worker: dict[bytes, str] = {}
         self._worker_to_ident: dict[str, bytes] = {}
@@ -135,6 +136,12 @@ class Hub:
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
+        # connection-loss probes: after the transport reports a closed connection (or a send
+        # finds a peer gone) every worker is probed at these delays; one that the ROUTER no
+        # longer knows (EHOSTUNREACH) is declared dead at once instead of after its liveness
+        self._probe_due: list[float] = []
+        self._last_probe_s = 0.0
+        self._unreachable: set[str] = set()
         self._error_budget: dict[bytes, list[float]] = {}
         self._next_worker = 0
         self._job_seq: dict[str, int] = {}
@@ -231,6 +238,7 @@ class Hub:
             raise ConfigError(f"cannot bind the worker socket to {self.bind!r}: {exc}") from exc
         self._sock = s
         self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
 
     @property
     def public_key(self) -> str | None:
@@ -249,6 +257,13 @@ class Hub:
             raise ConfigError("a secure hub needs the trust layer (cpushare_mq.trust)")
 
     def _close_socket(self) -> None:
+        if self._monitor is not None:
+            try:
+                self._sock.disable_monitor()
+            except zmq.ZMQError as exc:   # closing anyway
+                log.debug("cannot stop the worker socket's monitor: %s", exc)
+            self._monitor.close(0)
+            self._monitor = None
         if self._sock is not None:
             self._sock.close(0)
             self._sock = None
@@ -397,14 +412,21 @@ class Hub:
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(self._wake_r.fileno(), zmq.POLLIN)
+        monitor = self._monitor
+        if monitor is not None:
+            poller.register(monitor, zmq.POLLIN)
         cfg = self.config
         max_batch = cfg.max_batch_messages
         while not self._stopping.is_set():
             now = time.time()
             with self._lock:
                 wake_at = min(self.core.next_wakeup(now), self._next_heartbeat_due(now))
+            if self._probe_due:
+                wake_at = min(wake_at, self._probe_due[0])
             timeout_ms = max(0, min(int((wake_at - now) * 1000) + 1, int(cfg.tick_s * 1000) + 1))
             events = dict(poller.poll(timeout_ms))
+            if monitor is not None and monitor in events:
+                self._on_disconnects(monitor)
             if self._wake_r.fileno() in events:
                 try:
                     while self._wake_r.recv(4096):
@@ -468,6 +490,8 @@ class Hub:
                 done_cmds.append((fut, fn(now), None))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 done_cmds.append((fut, None, exc))
+        if self._probe_due and now >= self._probe_due[0]:
+            self._probe_workers(now)
         self.core.tick(now)
         if now >= self._next_sweep_s:
             self._next_sweep_s = now + 1.0
@@ -542,8 +566,13 @@ class Hub:
             self._last_sent.pop(wid, None)
             if ident is not None and self._ident_to_worker.get(ident) == wid:
                 del self._ident_to_worker[ident]
-            log.warning("worker %s declared dead (silent for %.2f s); its leases are back in the "
-                        "queue", wid, self.config.dead_after_s)
+            if wid in self._unreachable:
+                self._unreachable.discard(wid)
+                log.warning("worker %s declared dead (its connection closed); its leases are back "
+                            "in the queue", wid)
+            else:
+                log.warning("worker %s declared dead (silent for %.2f s); its leases are back in "
+                            "the queue", wid, self.config.dead_after_s)
         if self._sock is None:
             return True
         for ident, frames in replies:
@@ -635,6 +664,54 @@ class Hub:
             self._sock.send_multipart([ident, *frames], zmq.NOBLOCK, copy=False)
         except zmq.ZMQError as exc:
             log.debug("cannot send to peer %s: %s", ident.hex(), exc)
+            if exc.errno == zmq.EHOSTUNREACH and ident in self._ident_to_worker:
+                self._schedule_probes(time.time(), (0.0,))
+
+    # -- noticing closed connections at once ------------------------------------------
+    #: after a disconnect event, probe at these delays (the ROUTER forgets a peer once its
+    #: pipe is torn down, normally before the event is read; the later probes are a margin)
+    PROBE_DELAYS_S = (0.0, 0.02, 0.1, 0.5)
+
+    def _on_disconnects(self, monitor: zmq.Socket) -> None:
+        """Drain the worker socket's monitor: any closed connection schedules probes."""
+        seen = False
+        while True:
+            try:
+                monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            except zmq.ZMQError as exc:
+                log.debug("cannot read the worker socket's monitor: %s", exc)
+                break
+            seen = True
+        if seen:
+            self._schedule_probes(time.time(), self.PROBE_DELAYS_S)
+
+    def _schedule_probes(self, now: float, delays: tuple[float, ...]) -> None:
+        due = set(self._probe_due)
+        due.update(now + d for d in delays)
+        self._probe_due = sorted(due)[:16]
+
+    def _probe_workers(self, now: float) -> None:
+        """Send every worker a HEARTBEAT; ROUTER_MANDATORY makes a send to a peer whose
+        connection is gone fail with EHOSTUNREACH: that worker is dead now. Sweeps are spaced
+        by the number of workers, so a flood of connect/disconnect from a stranger costs the
+        hub a bounded number of sends per second."""
+        self._probe_due = [t for t in self._probe_due if t > now]
+        spacing_s = 0.005 * max(1, len(self._worker_to_ident) // 50)
+        if now - self._last_probe_s < spacing_s:
+            self._probe_due = sorted({*self._probe_due, self._last_probe_s + spacing_s})
+            return
+        self._last_probe_s = now
+        heartbeat = encode(MsgType.HEARTBEAT, {})
+        for wid, ident in list(self._worker_to_ident.items()):
+            try:
+                self._sock.send_multipart([ident, *heartbeat], zmq.NOBLOCK, copy=False)
+                self._last_sent[wid] = now
+            except zmq.ZMQError as exc:
+                if exc.errno == zmq.EHOSTUNREACH and wid in self.core.workers:
+                    self._unreachable.add(wid)
+                    self.core.lost(now, wid, "connection closed")
 
     def _error(self, now: float, ident: bytes, code: str, message: str,
                replies: list) -> None:

@@ -271,6 +271,21 @@ class SchedulerMachine(RuleBasedStateMachine):
         w.held.clear()
         self.flush()
 
+    @precondition(lambda self: self.connected())
+    @rule(data=st.data(), go=st.integers(0, 2))
+    def connection_closed(self, data, go):
+        """The transport saw the worker's connection close: dead now, leases requeued."""
+        if go:
+            return
+        w = data.draw(st.sampled_from(self.connected()))
+        held = sorted(w.held)
+        self.core.lost(self.now, w.wid, "connection closed")
+        assert w.wid not in self.core.workers
+        for ref in held:
+            assert not self.core.holds(self.now, w.wid, *ref)
+        w.wid = None             # a killed worker: its late answers come, if ever, on rejoin
+        self.flush()
+
     @precondition(lambda self: self.store.jobs)
     @rule(data=st.data(), go=st.integers(0, 3))
     def cancel(self, data, go):

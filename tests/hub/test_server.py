@@ -134,6 +134,38 @@ def test_dead_worker_leases_are_requeued_within_liveness(hub, workers):
     assert len(hub.finished(job, 0)) == 4
 
 
+def test_closed_connection_is_noticed_at_once_not_after_liveness(tmp_path, workers):
+    """A worker whose process dies closes its TCP connection: the hub sees the disconnect
+    (socket monitor + a ROUTER_MANDATORY probe) and re-leases its fragments long before the
+    liveness countdown (here 3 x 5 s) would have."""
+    slow = HubConfig(heartbeat_interval_s=5.0, liveness=3)
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=slow).start()
+    try:
+        job = hub.submit_job(JobSpec(program=b"p", fragments=[b"x%d" % i for i in range(4)]))
+        doomed = workers(hub, slots=4, name="doomed")
+        doomed.hello()
+        doomed.ready()
+        doomed.wait_for(MsgType.LEASE)
+        assert len(doomed.leases) == 4
+        good = workers(hub, slots=4, name="good")
+        good.hello()
+        good.ready()
+        t_close = time.monotonic()
+        doomed.close()                    # as the kernel does for a killed process
+        good.wait_for(MsgType.LEASE, timeout_s=5)
+        got = time.monotonic() - t_close
+        assert got < slow.dead_after_s / 3, got
+        drive(hub, job, [good])
+        assert len(results_of(hub, job)) == 4
+        with sqlite3.connect(tmp_path / "hub.db") as db:
+            lost = db.execute("SELECT count(*) FROM attempts WHERE worker_id=? AND end='lost'",
+                              (doomed.worker_id,)).fetchone()[0]
+        assert lost == 4
+        assert [w["name"] for w in hub.status()["workers"]] == ["good"]
+    finally:
+        hub.close()
+
+
 def test_redundancy_votes_out_a_lying_worker(hub, workers):
     job = hub.submit_job(JobSpec(program=b"p", fragments=[b"a%d" % i for i in range(6)],
                                  redundancy=3))
