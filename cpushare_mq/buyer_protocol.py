@@ -182,13 +182,11 @@ class Message:
         return self.fields[key]
 
 
+_NAMES = {int(m): m.name for m in (*Rep, *Req)}   # a request's name wins a shared value
+
+
 def _type_name(t: int) -> str:
-    for enum in (Req, Rep):
-        try:
-            return enum(t).name
-        except ValueError:
-            pass
-    return f"0x{t:02x}"
+    return _NAMES.get(t) or f"0x{t:02x}"
 
 
 # --------------------------------------------------------------------------- encoding
@@ -253,6 +251,17 @@ def encode_payload(msg_type: int, fields: dict | None = None) -> bytes:
     return b"".join(out)
 
 
+_RESULT_HEAD = struct.Struct("<QIBQI")    # the fixed part of RESULT (schema order)
+
+
+def encode_result(seq: int, index: int, ok: bool, size: int, reason: str = "") -> bytes:
+    """``encode(Rep.RESULT, ...)`` for the hot path: the same bytes, packed at once. The
+    caller passes values it took from its own store (ints in range)."""
+    r = reason.encode("utf-8", "replace")[: Limits.MAX_STR]
+    payload = _RESULT_HEAD.pack(seq, index, 1 if ok else 0, size, len(r)) + r
+    return HEADER.pack(len(payload), Rep.RESULT) + payload
+
+
 def encode(msg_type: int, fields: dict | None = None, **kw: Any) -> bytes:
     """Encode one message as a complete frame. Fields as a dict or keywords."""
     if kw:
@@ -314,6 +323,28 @@ def decode(msg_type: int, payload: bytes) -> Message:
     message type and field that is wrong (unknown type, truncated, trailing bytes, bad text)."""
     if msg_type in RAW_TYPES:
         return Message(msg_type, {"data": bytes(payload)})
+    if msg_type == Rep.RESULT:       # the hot path of a result stream: same checks, unrolled
+        return _decode_result(payload)
+    return decode_by_schema(msg_type, payload)
+
+
+def _decode_result(payload: bytes) -> Message:
+    head = _RESULT_HEAD.size
+    if len(payload) < head:
+        return decode_by_schema(Rep.RESULT, payload)      # names the missing field
+    seq, index, ok, size, n = _RESULT_HEAD.unpack_from(payload)
+    if n > Limits.MAX_STR or len(payload) != head + n:
+        return decode_by_schema(Rep.RESULT, payload)
+    try:
+        reason = bytes(payload[head:]).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"RESULT.reason: not valid UTF-8 ({exc.reason})") from exc
+    return Message(Rep.RESULT, {"seq": seq, "index": index, "ok": ok, "size": size,
+                                "reason": reason})
+
+
+def decode_by_schema(msg_type: int, payload: bytes) -> Message:
+    """:func:`decode` for a schema type, field by field (the reference for fast paths)."""
     schema = SCHEMAS.get(msg_type)
     if schema is None:
         raise ProtocolError(f"unknown message type 0x{msg_type:02x}")

@@ -79,7 +79,8 @@ class _Conn:
     def __init__(self, address: str, timeout_s: float):
         self.address = address
         self.timeout_s = timeout_s
-        self._buf = bytearray()
+        self._buf = bytearray()   # received bytes; the unread ones start at _pos
+        self._pos = 0
         self.sock = self._open(address, timeout_s)
         self.closed = False
         try:
@@ -142,7 +143,10 @@ class _Conn:
 
     def _fill(self, n: int, timeout_s: float | None, what: str) -> None:
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while len(self._buf) < n:
+        if self._pos and len(self._buf) - self._pos < n:   # drop what was read, then fill
+            del self._buf[:self._pos]
+            self._pos = 0
+        while len(self._buf) - self._pos < n:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -151,7 +155,7 @@ class _Conn:
             else:
                 self.sock.settimeout(None)
             try:
-                chunk = self.sock.recv(max(n - len(self._buf), 1 << 16))
+                chunk = self.sock.recv(max(n - len(self._buf) + self._pos, 1 << 16))
             except TimeoutError:
                 continue
             except OSError as exc:
@@ -164,15 +168,16 @@ class _Conn:
 
     def recv(self, timeout_s: float | None) -> bp.Message:
         self._fill(bp.HEADER.size, timeout_s, "frame header")
-        length, msg_type = bp.HEADER.unpack_from(self._buf)
+        length, msg_type = bp.HEADER.unpack_from(self._buf, self._pos)
         try:
             bp.check_length(length)
         except ProtocolError as exc:
             self.abort()
             raise BuyerApiError(f"the hub sent a bad frame: {exc}") from exc
         self._fill(bp.HEADER.size + length, timeout_s, "frame payload")
-        payload = bytes(self._buf[bp.HEADER.size:bp.HEADER.size + length])
-        del self._buf[:bp.HEADER.size + length]
+        start = self._pos + bp.HEADER.size
+        payload = bytes(self._buf[start:start + length])
+        self._pos = start + length
         try:
             msg = bp.decode(msg_type, payload)
         except ProtocolError as exc:

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 __all__ = ["BuyerApiServer", "parse_address", "client_for", "default_address"]
 
 PARTIAL_FRAME_TIMEOUT_S = 30.0    # a frame started must be finished within this
+_RESULT_END = bp.encode(Rep.RESULT_END)
+_RECV_BYTES = 64 << 10            # one read takes up to this much (several frames at once)
 ACK_FLUSH_INTERVAL_S = 0.2        # consumed-result cursor is written at most this often
 WAIT_SLICE_S = 0.5                # long waits are cut so stop() is noticed
 MAX_CONNECTIONS = 256
@@ -327,6 +329,9 @@ class _Connection:
         self.ack_dirty = False                # acknowledged but not yet written to the store
         self.last_flush = 0.0
         self.waiting = False                  # inside NEXT's wait (not reading requests)
+        self._in = bytearray()                # received, not yet parsed (from _in_pos on)
+        self._in_pos = 0
+        self._timeout_s: float | None = -1.0  # the socket's timeout as last set
         if sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -345,42 +350,66 @@ class _Connection:
             pass
         self._linger_close()
 
-    def _recv_exact(self, n: int, first_blocks: bool) -> bytes | None:
-        """n bytes; None on a clean EOF before the first byte (when first_blocks)."""
-        buf = bytearray()
-        while len(buf) < n:
-            if first_blocks and not buf:
-                self.sock.settimeout(None)
-            else:
-                self.sock.settimeout(PARTIAL_FRAME_TIMEOUT_S)
+    def _set_timeout(self, timeout_s: float | None) -> None:
+        if timeout_s != self._timeout_s:      # a syscall each time: only when it changes
+            self.sock.settimeout(timeout_s)
+            self._timeout_s = timeout_s
+
+    def _fill(self, need: int, frame_started: bool) -> bool:
+        """Read until ``need`` bytes are buffered (reads are large: several small requests,
+        e.g. a stream of ACKs, come in with one system call). False on a clean end of file
+        between frames."""
+        buf = self._in
+        while len(buf) - self._in_pos < need:
+            self._set_timeout(PARTIAL_FRAME_TIMEOUT_S if frame_started else None)
             try:
-                chunk = self.sock.recv(min(n - len(buf), 1 << 20))
+                chunk = self.sock.recv(min(max(_RECV_BYTES, need - (len(buf) - self._in_pos)), 1 << 20))
             except TimeoutError:
-                raise _Refuse(Err.BAD_FRAME, f"truncated frame: got {len(buf)} of {n} bytes and "
-                              f"nothing more for {PARTIAL_FRAME_TIMEOUT_S:g} s") from None
+                raise _Refuse(Err.BAD_FRAME, f"truncated frame: got {len(buf) - self._in_pos} "
+                              f"of {need} bytes and nothing more for "
+                              f"{PARTIAL_FRAME_TIMEOUT_S:g} s") from None
             except OSError as exc:
                 raise _Closed(str(exc)) from exc
             if not chunk:
                 if self.server.stopping:
                     raise _Refuse(Err.SHUTTING_DOWN, "the hub is shutting down")
-                if not buf and first_blocks:
-                    return None
-                raise _Refuse(Err.BAD_FRAME, f"truncated frame: connection ended after {len(buf)} "
-                              f"of {n} bytes")
+                if not frame_started:
+                    return False
+                raise _Refuse(Err.BAD_FRAME, "truncated frame: connection ended after "
+                              f"{len(buf) - self._in_pos} of {need} bytes")
+            if self._in_pos and self._in_pos == len(buf):
+                buf.clear()
+                self._in_pos = 0
             buf += chunk
-        return bytes(buf)
+            frame_started = True
+        return True
+
+    def _take(self, n: int) -> bytes:
+        pos = self._in_pos
+        out = bytes(self._in[pos:pos + n])
+        self._in_pos = pos + n
+        if self._in_pos == len(self._in):
+            self._in.clear()
+            self._in_pos = 0
+        elif self._in_pos > (1 << 20):       # keep the buffer from growing at the front
+            del self._in[:self._in_pos]
+            self._in_pos = 0
+        return out
 
     def read_frame(self) -> tuple[int, bytes] | None:
-        hdr = self._recv_exact(bp.HEADER.size, first_blocks=True)
-        if hdr is None:
+        """The next request frame, or None on a clean end of file between frames."""
+        started = len(self._in) > self._in_pos
+        if not self._fill(bp.HEADER.size, started):
             return None
-        length, msg_type = bp.HEADER.unpack(hdr)
+        length, msg_type = bp.HEADER.unpack(self._take(bp.HEADER.size))
         try:
             bp.check_length(length)
         except ProtocolError as exc:
             raise _Refuse(Err.TOO_LARGE, str(exc)) from None
-        payload = self._recv_exact(length, first_blocks=False) if length else b""
-        return msg_type, payload
+        if not length:
+            return msg_type, b""
+        self._fill(length, True)
+        return msg_type, self._take(length)
 
     def queue(self, data: bytes) -> None:
         self._out.append(data)
@@ -395,7 +424,7 @@ class _Connection:
         self._out.clear()
         self._out_bytes = 0
         try:
-            self.sock.settimeout(None)
+            self._set_timeout(None)
             self.sock.sendall(data)
         except OSError as exc:
             raise _Closed(f"send failed: {exc}") from exc
@@ -601,7 +630,9 @@ class _Connection:
         self.delivered = 0 if from_start else cursor
 
     def has_input(self) -> bool:
-        """Unread bytes (or an end of file) wait on this connection's socket."""
+        """Unread bytes (or an end of file) wait on this connection (buffer or socket)."""
+        if len(self._in) > self._in_pos:
+            return True
         try:
             return bool(select.select([self.sock], [], [], 0)[0])
         except (OSError, ValueError):
@@ -650,6 +681,9 @@ class _Connection:
                           self.cid, self.job_id)
 
     def _job_ended(self, job_id: str) -> bool:
+        ended = getattr(self.hub, "job_ended", None)
+        if ended is not None:          # without the hub's scheduler lock
+            return ended(job_id)
         p = self.hub.job_progress(job_id)
         if str(p.get("state", "")).lower() in ("cancelled", "canceled"):
             return True
@@ -698,22 +732,20 @@ class _Connection:
         self.flush()
 
     def _send_result(self, item: Any) -> None:
-        ok = bool(item.ok)
-        chunks: list[bytes] = []
-        size = 0
-        if ok:
+        if not item.ok:
+            self.queue(bp.encode_result(int(item.seq), int(item.index), False, 0,
+                                        str(item.reason or "failed")))
+        else:
             announced = int(item.size)
-            if announced <= (16 << 20):   # small enough to check the size before announcing it
-                for ch in self.hub.result_chunks(item.fragment_id):
-                    chunks.append(bytes(ch))
-                    size += len(ch)
-                if size != announced:
+            inline = getattr(item, "data", None)    # small results come with their row
+            if inline is None and announced <= (16 << 20):
+                inline = b"".join(bytes(ch) for ch in self.hub.result_chunks(item.fragment_id))
+                if len(inline) != announced:   # small enough to check before announcing it
                     log.warning("job %s fragment %d: result is %d bytes, the hub said %d",
-                                self.job_id, item.index, size, announced)
-                self.queue(bp.encode(Rep.RESULT, seq=int(item.seq), index=int(item.index), ok=1,
-                                     size=size, reason=""))
-                for ch in chunks:
-                    self._queue_chunk(ch)
+                                self.job_id, item.index, len(inline), announced)
+            if inline is not None:
+                self.queue(bp.encode_result(int(item.seq), int(item.index), True, len(inline)))
+                self._queue_chunk(inline)
             else:
                 self.queue(bp.encode(Rep.RESULT, seq=int(item.seq), index=int(item.index), ok=1,
                                      size=announced, reason=""))
@@ -724,10 +756,7 @@ class _Connection:
                 if sent != announced:   # cannot be repaired now: the client will refuse it
                     raise _Refuse(Err.INTERNAL, f"result of fragment {item.index} is {sent} bytes, "
                                   f"announced {announced}")
-        else:
-            self.queue(bp.encode(Rep.RESULT, seq=int(item.seq), index=int(item.index), ok=0, size=0,
-                                 reason=str(item.reason or "failed")))
-        self.queue(bp.encode(Rep.RESULT_END))
+        self.queue(_RESULT_END)
         self.delivered = int(item.seq)
 
     def _queue_chunk(self, data: bytes) -> None:

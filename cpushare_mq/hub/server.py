@@ -385,6 +385,18 @@ class Hub:
                     return seq
                 self._cond.wait(left)
 
+    def job_ended(self, job_id: str) -> bool:
+        """True once the job is done or cancelled and that is committed (no scheduler lock:
+        the buyer API asks this after every batch)."""
+        with self._cond:
+            if job_id in self._job_ended:
+                return True
+            if job_id in self._job_seq:
+                return False
+        if not self.store.job_exists(job_id):
+            raise UnknownJob(f"no job {job_id!r}")
+        return self.store.job_row(job_id)["state"] != JobState.RUNNING.value
+
     def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
         if job_id not in self._job_seq and not self.store.job_exists(job_id):
             raise UnknownJob(f"no job {job_id!r}")

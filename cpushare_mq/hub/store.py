@@ -32,7 +32,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..errors import StoreError, UnknownJob
+from ..errors import DecompressionError, StoreError, UnknownJob
 from ..protocol import decompress_chunk
 from .scheduler import FragState, JobSpec, Journal, validate_spec
 
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 #: decompression cap for one stored result chunk (workers cut results into 256 KiB pieces)
 CHUNK_RAW_CAP = 4 << 20
+#: results up to this size come with their finished() row (one query for a batch of them)
+INLINE_RESULT_BYTES = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class FinishedFragment:
     ok: bool
     size: int
     reason: str
+    #: the whole result when it is small and came with the row (else read ``result_chunks``)
+    data: bytes | None = None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -288,12 +292,26 @@ class Store:
         return r[0][0] or 0
 
     def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
+        """Finished fragments after ``after_seq`` in seq order; a small accepted result that
+        is stored in one chunk comes along as ``data`` (the same query)."""
         rows = self._q(
-            "SELECT seq, idx, id, state, size, reason FROM fragments "
-            "WHERE job_id=? AND seq IS NOT NULL AND seq>? ORDER BY seq LIMIT ?",
-            (job_id, after_seq, limit))
-        return [FinishedFragment(s, i, fid, st == "DONE", size or 0, reason or "")
-                for s, i, fid, st, size, reason in rows]
+            "SELECT f.seq, f.idx, f.id, f.state, f.size, f.reason, r.data FROM fragments f "
+            "LEFT JOIN results r ON f.state='DONE' AND f.size<=? AND r.fragment_id=f.id "
+            "AND r.attempt=f.result_attempt AND r.seq=0 "
+            "WHERE f.job_id=? AND f.seq IS NOT NULL AND f.seq>? ORDER BY f.seq LIMIT ?",
+            (INLINE_RESULT_BYTES, job_id, after_seq, limit))
+        out = []
+        for s, i, fid, st, size, reason, chunk in rows:
+            data = None
+            if chunk is not None:
+                try:
+                    data = decompress_chunk(chunk, CHUNK_RAW_CAP)
+                except DecompressionError:     # result_chunks() reports it for this one
+                    data = None
+                if data is not None and len(data) != (size or 0):   # more chunks follow
+                    data = None
+            out.append(FinishedFragment(s, i, fid, st == "DONE", size or 0, reason or "", data))
+        return out
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
         """The accepted result of a DONE fragment, decompressed chunk by chunk."""
@@ -322,9 +340,21 @@ class Store:
         return r[0][0] or 0
 
     def set_cursor(self, job_id: str, seq: int) -> None:
+        """Store the buyer's consumer cursor. Written without its own fsync (synchronous=NORMAL
+        for this one statement): in WAL mode the commit survives a crash of the hub process at
+        once, and reaches the disk with the next durable commit (the loop's results, ms
+        later while results flow). A power loss in between can only move the cursor back:
+        those results are delivered again, never lost."""
         c = self.conn()
+        relax = self.synchronous in ("FULL", "EXTRA")
         try:
-            cur = c.execute("UPDATE jobs SET cursor=? WHERE id=?", (int(seq), job_id))
+            if relax:
+                c.execute("PRAGMA synchronous=NORMAL")
+            try:
+                cur = c.execute("UPDATE jobs SET cursor=? WHERE id=?", (int(seq), job_id))
+            finally:
+                if relax:
+                    c.execute(f"PRAGMA synchronous={self.synchronous}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store the cursor of job {job_id}: {exc}") from exc
         if cur.rowcount == 0:

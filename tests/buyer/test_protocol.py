@@ -75,6 +75,38 @@ def test_random_payload_decodes_or_raises_protocol_error(t, payload):
     assert bp.encode_payload(t, msg.fields) == payload
 
 
+@given(seq=st.integers(0, 2**64 - 1), index=st.integers(0, 2**32 - 1), ok=st.booleans(),
+       size=st.integers(0, 2**64 - 1), reason=st.text(max_size=300))
+def test_fast_result_encoder_matches_the_schema_encoder(seq, index, ok, size, reason):
+    fast = bp.encode_result(seq, index, ok, size, reason)
+    assert fast == bp.encode(Rep.RESULT, seq=seq, index=index, ok=int(ok), size=size, reason=reason)
+    reader = bp.FrameReader()
+    [(t, payload)] = list(reader.feed(fast))
+    msg = bp.decode(t, payload)
+    assert (msg["seq"], msg["index"], msg["ok"], msg["size"]) == (seq, index, int(ok), size)
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args).fields
+    except ProtocolError as exc:
+        return ("error", str(exc))
+
+
+@given(payload=st.one_of(
+    st.binary(max_size=64),
+    st.builds(lambda head, reason, extra: head + struct.pack("<I", len(reason)) + reason + extra,
+              st.binary(min_size=21, max_size=21), st.binary(max_size=40),
+              st.sampled_from([b"", b"x"]))))
+def test_fast_result_decoder_agrees_with_the_schema_decoder(payload):
+    fast = _outcome(bp.decode, Rep.RESULT, payload)
+    ref = _outcome(bp.decode_by_schema, Rep.RESULT, payload)
+    if isinstance(ref, tuple):
+        assert isinstance(fast, tuple), (fast, ref)   # refused by both (the wording may differ)
+    else:
+        assert fast == ref
+
+
 def test_unknown_type_and_bad_utf8_and_nonfinite_are_named():
     with pytest.raises(ProtocolError, match="unknown message type 0x42"):
         bp.decode(0x42, b"")
