@@ -8,6 +8,7 @@ import tempfile
 import time
 
 import common as C
+import psutil
 import ray
 
 
@@ -57,6 +58,50 @@ def bench_failure(sig: int, cap_s: float) -> dict:
     return res
 
 
+def _ray_processes() -> dict[str, psutil.Process]:
+    """The driver (this process: in Ray's ownership model it holds its tasks' specs and
+    queues them) and the node's scheduler processes (raylet, GCS)."""
+    found = {"driver": psutil.Process()}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            name = p.name()
+        except psutil.NoSuchProcess:
+            continue
+        if name in ("raylet", "gcs_server"):
+            found[name] = p
+    return found
+
+
+def bench_memory(n: int) -> dict:
+    """RSS growth of driver + raylet + GCS per queued task: both CPUs are held by long tasks
+    so the n tiny tasks stay queued."""
+    marker = tempfile.mkdtemp(prefix="ray-mem-")
+    blockers = [long_task.remote(marker, 600) for _ in range(2)]
+    end = time.monotonic() + 60
+    while len(C.read_markers(marker)) < 2:
+        if time.monotonic() > end:
+            raise RuntimeError("the two blocking tasks did not start within 60 s")
+        time.sleep(0.05)
+    procs = _ray_processes()
+    if set(procs) != {"driver", "raylet", "gcs_server"}:
+        raise RuntimeError(f"expected driver, raylet and gcs_server, found {sorted(procs)}")
+    time.sleep(2)
+    before = {k: p.memory_info().rss for k, p in procs.items()}
+    refs = [tiny.remote(x) for x in C.tiny_inputs(n)]
+    time.sleep(3)
+    ready, _ = ray.wait(refs, num_returns=1, timeout=0)
+    after = {k: p.memory_info().rss for k, p in procs.items()}
+    C.end_long_tasks(marker)
+    ray.get(blockers)
+    ray.get(refs)
+    if ready:
+        raise RuntimeError("a queued task ran while both CPUs were held: not a queue measurement")
+    growth = {k: after[k] - before[k] for k in procs}
+    return {"queued_tasks": n, "growth_bytes": growth,
+            "bytes_per_task": round(sum(growth.values()) / n, 1),
+            "note": "driver (owner of the queued task specs) + raylet + gcs_server RSS"}
+
+
 def main() -> None:
     a = C.parse_args()
     C.ensure_spin()
@@ -72,6 +117,8 @@ def main() -> None:
             C.run_part(r, "kill", bench_failure, signal.SIGKILL, a.cap_s)
         if "stop" in parts:
             C.run_part(r, "stop", bench_failure, signal.SIGSTOP, a.cap_s)
+        if "mem" in parts:
+            C.run_part(r, "mem", bench_memory, a.mem_n)
     finally:
         ray.shutdown()
     C.emit(r)

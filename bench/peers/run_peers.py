@@ -131,10 +131,12 @@ def summary(results: list[dict], meta: dict) -> str:
         best = max(rates, key=rates.get)
         L += ["", f"Tiny tasks: cpushare-mq / fastest peer ({best}) = {mine / rates[best]:.2f}x "
               f"(goal >= 3x); " + ", ".join(f"vs {k} {mine / v:.2f}x" for k, v in rates.items())]
-    dm = by.get("dask", {}).get("mem", {}).get("bytes_per_task")
     cm = cp.get("mem", {}).get("bytes_per_task")
-    if dm and cm:
-        L.append(f"Memory per queued task: Dask scheduler / cpushare hub = {dm / cm:.1f}x")
+    mems = {r["system"]: r.get("mem", {}).get("bytes_per_task") for r in peers}
+    mems = {k: v for k, v in mems.items() if v}
+    if mems and cm:
+        L.append("Memory per queued task, peer / cpushare hub: "
+                 + ", ".join(f"{k} {v / cm:.1f}x" for k, v in mems.items()))
     for r in results:
         if "error" in r:
             L.append(f"- {r['system']}: {r['error'][:300]}")
