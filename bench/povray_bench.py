@@ -105,7 +105,12 @@ def distributed(n_workers: int, w: int, h: int, tile: int, tmp: Path) -> float:
             (d / f"w{i}").mkdir()
             workers.append(subprocess.Popen(_worker_cmd(hub.worker_endpoint, d / f"w{i}"),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        # warm-up: workers connect and cache the program and the scene
+        end = time.monotonic() + 60       # every worker joined (a late one would be timed)
+        while sum(w["alive"] for w in hub.status()["workers"]) < n_workers:
+            if time.monotonic() > end:
+                raise SystemExit(f"only {hub.status()['workers']} of {n_workers} workers joined")
+            time.sleep(0.05)
+        # warm-up: workers cache the program and the scene
         timed([str(find_binary("povray-server")), str(SCENE), "-W", "64", "-H", "48", "-o",
                str(d / "warm.png"), "--hub", str(hub.api_address), "--tile", "8"])
         _, out, _ = timed([str(find_binary("povray-server")), str(SCENE), "-W", str(w), "-H",

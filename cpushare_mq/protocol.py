@@ -102,7 +102,11 @@ class Feature:
     knows no features gets the WELCOME it always got)."""
 
     RESULT_BATCH = "result_batch"   # the worker may send RESULT_BATCH
-    ALL = frozenset({"result_batch"})
+    #: a RELEASE also withdraws the worker's unused READY credit (it asks again with READY):
+    #: a worker whose fragments got longer hands back the surplus it prefetched, and the hub
+    #: must not lease it straight back on old credit
+    RELEASE_RESETS_CREDIT = "release_resets_credit"
+    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT})
 
 
 class AckStatus:

@@ -462,9 +462,15 @@ class Scheduler:
         w.paused = paused
         w.busy = busy
 
-    def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "") -> None:
-        if wid not in self.workers:
+    def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "",
+                *, reset_credit: bool = False) -> None:
+        """The worker hands leases back unrun (re-queued at once). ``reset_credit``: it also
+        withdraws its unused credit (feature ``release_resets_credit``)."""
+        w = self.workers.get(wid)
+        if w is None:
             return
+        if reset_credit:
+            w.credit = 0
         for ref in refs:
             lease = self.leases.get(tuple(ref))
             if lease is not None and lease.worker == wid:

@@ -131,6 +131,7 @@ class Hub:
         self._ident_to_worker: dict[bytes, str] = {}
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
+        self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
@@ -574,6 +575,7 @@ class Hub:
             self._trust_after_commit(now, fx, replies)
         for wid in fx.dead:
             self._worker_keys.pop(wid, None)
+            self._credit_resetters.discard(wid)
             ident = self._worker_to_ident.pop(wid, None)
             self._last_sent.pop(wid, None)
             if ident is not None and self._ident_to_worker.get(ident) == wid:
@@ -818,7 +820,8 @@ class Hub:
             elif t is MsgType.FETCH:
                 self._fetch(now, ident, wid, msg["sha256"], replies)
             elif t is MsgType.RELEASE:
-                core.release(now, wid, msg["leases"], msg["reason"])
+                core.release(now, wid, msg["leases"], msg["reason"],
+                             reset_credit=wid in self._credit_resetters)
             elif t is MsgType.STATUS:
                 core.set_status(now, wid, msg["paused"], msg["busy"])
             elif t is MsgType.BYE:
@@ -833,6 +836,7 @@ class Hub:
 
     def _forget(self, wid: str) -> None:
         self._worker_keys.pop(wid, None)
+        self._credit_resetters.discard(wid)
         ident = self._worker_to_ident.pop(wid, None)
         self._last_sent.pop(wid, None)
         if ident is not None and self._ident_to_worker.get(ident) == wid:
@@ -870,6 +874,8 @@ class Hub:
         self._ident_to_worker[ident] = wid
         self._worker_to_ident[wid] = ident
         self._worker_keys[wid] = b["worker_key"]
+        if Feature.RELEASE_RESETS_CREDIT in b["features"]:
+            self._credit_resetters.add(wid)
         self._last_sent[wid] = now
         log.info("worker %s joined (%s, %d slots%s)", wid, b["name"] or ident.hex(), b["slots"],
                  f", re-attached {len(ok)} of {len(held)} held leases" if held else "")

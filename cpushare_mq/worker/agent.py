@@ -150,8 +150,9 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
+        hello_info["features"] = [Feature.RELEASE_RESETS_CREDIT]
         if config.batch_results:
-            hello_info["features"] = [Feature.RESULT_BATCH]
+            hello_info["features"].append(Feature.RESULT_BATCH)
         now = time.monotonic()
         # With pipelining the core may start two leases per slot: the one the sandbox runs
         # and the one written behind it (slots.py), taken from the prefetch, so the worker

@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..outcome import OutcomeRecord
-from ..protocol import AckStatus, ErrorCode, Message, MsgType
+from ..protocol import AckStatus, ErrorCode, Feature, Message, MsgType
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +267,9 @@ class WorkerCore:
         self.unacked = 0                    # leases FINISHED
         self.no_work_until = now            # after a sandbox set-up failure
         self.run_time_s = 1.0               # moving average of a fragment's run time
+        self.last_run_s = 1.0               # the latest fragment's run time
+        self.may_shed = False               # the hub takes RELEASE as withdrawn credit too
+        self.shed = 0                       # leases handed back as prefetch surplus
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
 
     # -- bookkeeping ------------------------------------------------------------------
@@ -296,6 +299,8 @@ class WorkerCore:
               blobs: list[bytes] | None = None) -> Send:
         s = Send(mtype, body or {}, blobs or [])
         out.append(s)
+        if mtype is MsgType.RELEASE and self.may_shed:
+            self.credit_out = 0      # the hub drops our unused credit with any RELEASE
         return s
 
     def _drop(self, lease: Lease) -> None:
@@ -378,6 +383,7 @@ class WorkerCore:
         self.interval_s = msg["heartbeat_interval_s"]
         self.liveness = msg["liveness"]
         self.backoff.reset()
+        self.may_shed = Feature.RELEASE_RESETS_CREDIT in msg["features"]
         ok = {tuple(k) for k in msg["held_ok"]}
         log.info("joined hub as %s (heartbeat %.3gs x %d, %d of %d held leases honoured)",
                  self.worker_id, self.interval_s, self.liveness, len(ok), len(self.leases))
@@ -660,7 +666,16 @@ class WorkerCore:
         return self._stamp(out, now)
 
     def _note_run_time(self, dt: float) -> None:
-        self.run_time_s += 0.2 * (max(0.0, dt) - self.run_time_s)
+        """Fragments that got longer -- two in a row, so one slow run (a hiccup) does not
+        count -- are believed quickly: a deep prefetch of long fragments hoards work other
+        workers could do. Shorter ones pull the average down slowly."""
+        dt = max(0.0, dt)
+        sustained = min(dt, self.last_run_s)
+        self.last_run_s = dt
+        if sustained > self.run_time_s:
+            self.run_time_s += 0.5 * (sustained - self.run_time_s)
+        else:
+            self.run_time_s += 0.2 * (dt - self.run_time_s)
 
     def _after_slot_free(self, out: list, now: float) -> None:
         if self.draining:
@@ -695,15 +710,37 @@ class WorkerCore:
         if self.paused:
             return
         self._start_queued(out, now)
+        target = self.cfg.slots + self.prefetch
+        if self.may_shed and self.active > target + max(2, target // 2):
+            self._shed(out, self.active - target)
         if now < self.no_work_until or self.waiting_bytes > self.cfg.max_queued_input_bytes:
             return
-        target = self.cfg.slots + self.prefetch
         want = target - self.active - self.credit_out
         if want > 0 and want >= max(self.cfg.min_ready_credit, target // 4):
             self.credit_out += want
             self._send(out, MsgType.READY, {"credit": want})
 
     # -- pause / resume (seller's machine busy) ------------------------------------------
+
+    def _shed(self, out: list, n: int) -> None:
+        """Hand back the ``n`` most recently queued leases: fragments got longer than when
+        they were prefetched, and other workers can start them now. With the feature
+        ``release_resets_credit`` the hub also drops our unused credit (see :meth:`_send`)."""
+        keys: list[LeaseKey] = []
+        while self.queue and len(keys) < n:
+            key = self.queue.pop()
+            lease = self.leases.get(key)
+            if lease is not None and lease.state is LeaseState.QUEUED:
+                keys.append(key)
+                self._drop(lease)
+        if not keys:
+            return
+        self.shed += len(keys)
+        self.counters.released += len(keys)
+        log.info("handing back %d prefetched leases: fragments now take ~%.3g s", len(keys),
+                 self.run_time_s)
+        self._send(out, MsgType.RELEASE, {"leases": [list(k) for k in keys],
+                                          "reason": "prefetch surplus (fragments got longer)"})
 
     def _release_unstarted(self, out: list, reason: str) -> None:
         keys = [lease.key for lease in self.leases.values()

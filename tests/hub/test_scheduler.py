@@ -114,6 +114,28 @@ def test_release_and_bye_are_not_failed_attempts():
     assert all(f["failures"] == 0 for f in w.store.frags.values())
 
 
+def test_released_surplus_goes_to_the_idle_worker_not_back_on_old_credit():
+    """A worker hands back prefetched leases with RELEASE (feature release_resets_credit):
+    its unused credit goes too, so the work goes to the other worker, not back to it."""
+    w = World()
+    job = w.submit(8)
+    w.join("hoarder", credit=20)
+    grants, _ = w.flush()
+    refs = [(g[1], g[3]) for g in grants["hoarder"]]
+    assert len(refs) == 8
+    w.join("idle", credit=0)
+    w.core.release(w.now, "hoarder", refs[2:], "prefetch surplus", reset_credit=True)
+    assert w.core.workers["hoarder"].credit == 0
+    w.core.ready(w.now, "idle", 4)
+    grants, _ = w.flush()
+    assert set(grants) == {"idle"} and len(grants["idle"]) == 4
+    assert w.core.progress(job)["pending"] == 2
+    # without reset_credit (an older worker) the credit it has left stays
+    w.core.ready(w.now, "hoarder", 3)
+    w.core.release(w.now, "hoarder", refs[:1], "setup failed")
+    assert w.core.workers["hoarder"].credit == 3
+
+
 def test_lease_expiry_cancels_on_the_worker_and_requeues():
     w = World()
     job = w.submit(1)

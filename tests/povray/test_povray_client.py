@@ -37,6 +37,18 @@ def results(frames: list) -> list[tuple[str, list[bytes]]]:
     return out
 
 
+def expected_frame_sizes(tile: Tile) -> list[int]:
+    """The client sends whole rows, about 32 KiB of them per 'D' frame (at least one row)."""
+    row = tile.w * 3
+    per_frame = max(1, 32768 // row)
+    sizes, left = [], tile.h
+    while left:
+        n = min(per_frame, left)
+        sizes.append(n * row)
+        left -= n
+    return sizes
+
+
 @pytest.fixture(scope="module")
 def medium_scene(render_bin, scenes, tmp_path_factory):
     d = tmp_path_factory.mktemp("medium")
@@ -56,10 +68,31 @@ def test_client_tiles_equal_native_render(client_elf, medium_scene, tile_size):
     canvas = bytearray(img.width * img.height * 3)
     for tile, (kind, rows) in zip(tiles, res, strict=True):
         assert kind == "E"
-        assert len(rows) == tile.h  # one 'D' frame per row
-        assert all(len(r) == tile.w * 3 for r in rows)
+        assert [len(r) for r in rows] == expected_frame_sizes(tile)
         paste(canvas, img.width, tile, b"".join(rows))
     assert bytes(canvas) == img.rgb
+
+
+def test_client_streams_whole_rows_in_frames_of_about_32_kib(client_elf, render_bin, scenes,
+                                                              tmp_path):
+    """A wide frame: 4,000-pixel rows (12,000 bytes) go two to a frame; a 12,000-pixel row
+    (36,000 bytes, over the target) goes alone; a narrow tile's rows all fit in one."""
+    img = render(render_bin, scenes / "simple.pov", tmp_path / "s.png", 12000, 9,
+                 "--dump-scene", str(tmp_path / "s.scene"))
+    scene = (tmp_path / "s.scene").read_bytes()
+    tiles = [Tile(12000, 9, 0, 0, 4000, 5), Tile(12000, 9, 0, 0, 12000, 3),
+             Tile(12000, 9, 100, 2, 16, 7)]
+    rc, frames = run_client(client_elf, scene, [t.encode() for t in tiles])
+    assert rc == 0
+    res = results(frames)
+    assert [[len(r) for r in rows] for _kind, rows in res] == [
+        [24000, 24000, 12000], [36000, 36000, 36000], [16 * 3 * 7]]
+    for tile, (_kind, rows) in zip(tiles, res, strict=True):
+        canvas = bytearray(img.width * img.height * 3)
+        paste(canvas, img.width, tile, b"".join(rows))
+        for y in range(tile.y0, tile.y0 + tile.h):
+            at = (y * img.width + tile.x0) * 3
+            assert canvas[at:at + tile.w * 3] == img.rgb[at:at + tile.w * 3]
 
 
 def test_client_answers_x_to_bad_tiles_and_keeps_going(client_elf, medium_scene):
@@ -132,4 +165,4 @@ def test_client_survives_corrupted_scenes(client_elf, medium_scene, edits, resiz
     res = results(frames)
     assert len(res) == 2
     for kind, rows in res:
-        assert kind == "X" or (len(rows) == 3 and all(len(r) == 18 for r in rows))
+        assert kind == "X" or [len(r) for r in rows] == expected_frame_sizes(tile)

@@ -45,9 +45,10 @@ def lease_msg(keys, lease_s=30.0, psha=PSHA):
     return msg(MsgType.LEASE, {"leases": specs}, [b"in%d" % f for f, _ in keys])
 
 
-def welcome(held_ok=(), interval=0.5, liveness=3):
+def welcome(held_ok=(), interval=0.5, liveness=3, features=()):
     return msg(MsgType.WELCOME, {"worker_id": "w1", "hub_version": "h", "heartbeat_interval_s": interval,
-                                 "liveness": liveness, "held_ok": [list(k) for k in held_ok]})
+                                 "liveness": liveness, "held_ok": [list(k) for k in held_ok],
+                                 **({"features": list(features)} if features else {})})
 
 
 def sends(actions, mtype=None):
@@ -60,13 +61,13 @@ def check_wire(actions):
         decode(encode(a.type, a.body, a.blobs))
 
 
-def joined(slots=2, prefetch=1, blobs=(PSHA, SSHA), **kw):
+def joined(slots=2, prefetch=1, blobs=(PSHA, SSHA), features=(), **kw):
     core = WorkerCore(CoreConfig(slots=slots, prefetch=prefetch, hello_info=HELLO_INFO, **kw), 0.0)
     for b in blobs:
         core.blobs.add(b)
     out = core.tick(0.0)
     assert isinstance(out[0], Connect) and sends(out, MsgType.HELLO)
-    out = core.on_message(welcome(), 0.01)
+    out = core.on_message(welcome(features=features), 0.01)
     return core, out
 
 
@@ -118,6 +119,60 @@ def test_prefetch_adapts_to_fragment_run_time():
         t += 2.0
         fid += 1
     assert core.prefetch == 1
+
+
+def _run_short_fragments(core, n, t, fid, dt=0.0001):
+    for _ in range(n):
+        core.on_message(lease_msg([(fid, 0)]), t)
+        core.end((fid, 0), 1, "a" * 64, 1, OK, b"r", t + dt)
+        t += 2 * dt
+        fid += 1
+    return t, fid
+
+
+def test_one_slow_fragment_does_not_collapse_the_prefetch():
+    core, _ = joined(slots=1, prefetch=1, max_prefetch=200, queue_window_s=0.02)
+    t, fid = _run_short_fragments(core, 60, 0.1, 0)
+    deep = core.prefetch
+    assert deep >= 100                            # 20 ms / 0.1 ms = 200, average not settled
+    core.on_message(lease_msg([(fid, 0)]), t)     # a hiccup: one 50 ms run
+    core.end((fid, 0), 1, "a" * 64, 1, OK, b"r", t + 0.05)
+    t, fid = _run_short_fragments(core, 1, t + 0.05, fid + 1)
+    assert core.prefetch >= 2                     # dented by the average, not believed whole
+    t, fid = _run_short_fragments(core, 30, t, fid)
+    assert core.prefetch >= deep // 2
+
+
+@pytest.mark.parametrize("hub_resets_credit", [True, False])
+def test_prefetched_leases_are_handed_back_when_fragments_get_longer(hub_resets_credit):
+    """A worker warmed on 0.1 ms fragments holds a deep prefetch; when the next job's
+    fragments take 20 ms it hands the surplus back (RELEASE) so other workers can run them,
+    and forgets its unused credit, as a hub with the feature does. A hub without the
+    feature gets no surplus RELEASE (it would lease the work straight back)."""
+    features = ("release_resets_credit",) if hub_resets_credit else ()
+    core, _ = joined(slots=1, prefetch=1, max_prefetch=200, queue_window_s=0.02,
+                     features=features)
+    t, fid = _run_short_fragments(core, 80, 0.1, 0)
+    assert core.prefetch >= 150
+    queued = [(fid + i, 0) for i in range(120)]
+    core.on_message(lease_msg(queued), t)          # the next job: all prefetched at once
+    released, t_run = [], t
+    for _ in range(3):                             # its fragments take 20 ms each
+        running = next(iter(core.running))
+        out = core.end(running, 1, "a" * 64, 1, OK, b"r", t_run + 0.02)
+        check_wire(out)
+        for r in sends(out, MsgType.RELEASE):
+            released += [tuple(k) for k in r.body["leases"]]
+        t_run += 0.02
+    if not hub_resets_credit:
+        assert released == [] and core.shed == 0
+        return
+    assert len(released) >= 100 and core.shed == len(released)
+    assert set(released) <= set(queued) and len(set(released)) == len(released)
+    assert released[0] == queued[-1]               # the most recently queued go first
+    assert core.credit_out == 0
+    assert core.active <= 1 + core.prefetch + max(2, (1 + core.prefetch) // 2)
+    assert not (set(released) & set(core.leases))  # forgotten here
 
 
 def test_lease_runs_on_free_slots_and_result_flow():
