@@ -292,7 +292,9 @@ class Store:
             "SELECT seq, idx, id, state, size, reason FROM fragments "
             "WHERE job_id=? AND seq IS NOT NULL AND seq>? ORDER BY seq LIMIT ?",
             (job_id, after_seq, limit))
-        return [FinishedFragment(s, i, fid, st == "DONE", size or 0, reason or "")
+        # a VOTING fragment with a seq is being re-verified: its accepted result stands
+        # (and is delivered) until the vote ends
+        return [FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "")
                 for s, i, fid, st, size, reason in rows]
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
@@ -301,7 +303,7 @@ class Store:
         if not r:
             raise StoreError(f"no fragment {fragment_id}")
         state, attempt = r[0]
-        if state != "DONE" or attempt is None:
+        if state not in ("DONE", "VOTING") or attempt is None:    # VOTING: re-verified
             raise StoreError(f"fragment {fragment_id} has no accepted result (state {state})")
         return self._chunks(fragment_id, attempt)
 
@@ -348,6 +350,20 @@ class Store:
             rows = self._q(f"SELECT id, input FROM fragments WHERE id IN ({','.join('?' * len(part))})",
                            part)
             out.update(rows)
+        return out
+
+    def reopen_rows(self, fids: Sequence[int]) -> list[tuple]:
+        """For re-verification: (fid, job_id, idx, next_attempt, failures, seq,
+        result_attempt, sha256, size, worker_key of the accepted attempt) of those of
+        ``fids`` that are DONE."""
+        out: list[tuple] = []
+        for i in range(0, len(fids), 500):
+            part = list(fids[i:i + 500])
+            out += self._q(
+                "SELECT f.id, f.job_id, f.idx, f.next_attempt, f.failures, f.seq, "
+                "f.result_attempt, f.sha256, f.size, a.worker_key FROM fragments f "
+                "JOIN attempts a ON a.fragment_id=f.id AND a.attempt=f.result_attempt "
+                f"WHERE f.id IN ({','.join('?' * len(part))}) AND f.state='DONE'", part)
         return out
 
     def fragment_state(self, fid: int) -> str | None:
@@ -429,7 +445,8 @@ class Store:
             active = []
             for job_id in running:
                 active += c.execute(
-                    "SELECT id, job_id, idx, state, next_attempt, failures, boost FROM fragments "
+                    "SELECT id, job_id, idx, state, next_attempt, failures, boost, seq, "
+                    "result_attempt, sha256, size FROM fragments "
                     "WHERE job_id=? AND state IN ('LEASED','VOTING')", (job_id,)).fetchall()
             fids = [a[0] for a in active]
             open_leases, votes, killers = [], [], []

@@ -9,7 +9,8 @@ reputation book and its ledger, and the per-worker rate limiter. The hub calls:
 * :meth:`allow_message` per message (rate limit);
 * :meth:`wants_spot_check` for a first result of a fragment without redundancy;
 * :meth:`on_fragment_done` / :meth:`on_job_closed` after each commit; it returns the keys
-  to ban now (the hub drops their sessions);
+  to ban now (the hub drops their sessions); :meth:`take_reverify` then lists the accepted
+  results of caught workers the hub must re-verify;
 * :meth:`flush` once per loop turn, :meth:`close` at the end.
 
 Nothing here touches the hub's scheduler or store.
@@ -90,6 +91,7 @@ class HubTrust:
         self._verdicts: OrderedDict[int, tuple[str, set[str]]] = OrderedDict()
         self.max_remembered_verdicts = 100_000
         self._banned_pending: list[str] = []
+        self._reverify_pending: list[Reverify] = []
         # signatures: a key's first `inline_signatures` results are verified before they are
         # accepted (a bad one is rejected); later ones by a background thread, off the loop
         # (a bad one is then a strike)
@@ -380,12 +382,18 @@ class HubTrust:
                     log.error("cannot record the ban of %s: %s", a.worker_key[:16], exc)
                 banned.append(a.worker_key)
             elif isinstance(a, Reverify):
-                # Re-running accepted results needs scheduler support; until then the
-                # fragments are listed for the buyer (cpushare status / the log).
+                # the hub re-runs them (take_reverify -> Scheduler.reopen, in batches)
                 log.warning("worker key %s was caught: %d accepted, unverified results of open "
-                            "jobs should be re-verified: %s", a.worker_key[:16], len(a.fragments),
-                            ", ".join(f"{j}:{f}" for j, f in a.fragments[:20]))
+                            "jobs will be re-verified: %s%s", a.worker_key[:16], len(a.fragments),
+                            ", ".join(f"{j}:{f}" for j, f in a.fragments[:20]),
+                            " ..." if len(a.fragments) > 20 else "")
+                self._reverify_pending.append(a)
         return banned
+
+    def take_reverify(self) -> list[Reverify]:
+        """Re-verification requests since the last call (the hub reopens the fragments)."""
+        out, self._reverify_pending = self._reverify_pending, []
+        return out
 
     def flush(self) -> None:
         self.ledger.put_records(self.book.take_dirty())

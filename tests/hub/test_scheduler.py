@@ -70,7 +70,9 @@ def test_transition_table_is_the_only_way():
             with pytest.raises(IllegalTransition, match="PENDING -> "):
                 apply_transition(f, new)
     assert apply_transition(f, FragState.LEASED) is FragState.PENDING
-    assert all(not old.terminal for old, _new in TRANSITIONS)   # DONE/FAILED are final
+    # FAILED is final; DONE only goes back to VOTING (re-verification, Scheduler.reopen)
+    assert {(old, new) for old, new in TRANSITIONS if old.terminal} == {
+        (FragState.DONE, FragState.VOTING)}
 
 
 def test_priority_first_then_fair_share():
