@@ -747,9 +747,11 @@ class Scheduler:
         ``seq`` (the buyer is sent nothing new); if another result wins the vote it is
         accepted with a new ``seq`` (the buyer receives it again: a correction). Until then
         the job cannot end. Returns False (nothing changed) when the job is not running or
-        the fragment is already in memory."""
+        the fragment is already in memory, or the job has redundancy (its results were
+        accepted by a vote, not alone: only a lone accepted result is re-verified)."""
         job = self.jobs.get(r.job_id)
-        if job is None or job.state is not JobState.RUNNING or r.fid in self.frags:
+        if (job is None or job.state is not JobState.RUNNING or r.fid in self.frags
+                or job.redundancy != 1):
             return False
         f = _Frag(r.fid, job, r.index, D, r.next_attempt, r.failures)
         f.seq = r.seq

@@ -355,7 +355,7 @@ class Store:
     def reopen_rows(self, fids: Sequence[int]) -> list[tuple]:
         """For re-verification: (fid, job_id, idx, next_attempt, failures, seq,
         result_attempt, sha256, size, worker_key of the accepted attempt) of those of
-        ``fids`` that are DONE."""
+        ``fids`` that are DONE on one result alone (one counted vote: not spot-checked)."""
         out: list[tuple] = []
         for i in range(0, len(fids), 500):
             part = list(fids[i:i + 500])
@@ -363,7 +363,9 @@ class Store:
                 "SELECT f.id, f.job_id, f.idx, f.next_attempt, f.failures, f.seq, "
                 "f.result_attempt, f.sha256, f.size, a.worker_key FROM fragments f "
                 "JOIN attempts a ON a.fragment_id=f.id AND a.attempt=f.result_attempt "
-                f"WHERE f.id IN ({','.join('?' * len(part))}) AND f.state='DONE'", part)
+                f"WHERE f.id IN ({','.join('?' * len(part))}) AND f.state='DONE' "
+                "AND (SELECT count(*) FROM attempts v WHERE v.fragment_id=f.id "
+                "AND v.end='vote') = 1", part)
         return out
 
     def fragment_state(self, fid: int) -> str | None:

@@ -109,6 +109,8 @@ class MemStore:
             f = self.frags.get(fid)
             if f is None or f["state"] != "DONE":
                 continue
+            if sum(1 for (fi, _a), r in self.attempts.items() if fi == fid and r["end"] == "vote") != 1:
+                continue
             a = self.attempts[(fid, f["result_attempt"])]
             out.append((fid, f["job_id"], f["idx"], f["next_attempt"], f["failures"], f["seq"],
                         f["result_attempt"], f["sha256"], f["size"], a["worker_key"]))

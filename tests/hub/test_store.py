@@ -75,6 +75,11 @@ class _Twin:
         assert rows == self.mem.pending(job_id, after, limit)
         return rows
 
+    def reopen_rows(self, fids):
+        rows = [tuple(r) for r in self.sql.reopen_rows(fids)]
+        assert rows == self.mem.reopen_rows(fids)
+        return rows
+
     def apply(self, journal, now):
         self.sql.apply(journal, now)
         self.mem.apply(journal, now)
