@@ -704,9 +704,16 @@ class _Connection:
         if ok:
             announced = int(item.size)
             if announced <= (16 << 20):   # small enough to check the size before announcing it
-                for ch in self.hub.result_chunks(item.fragment_id):
-                    chunks.append(bytes(ch))
-                    size += len(ch)
+                try:
+                    for ch in self.hub.result_chunks(item.fragment_id):
+                        chunks.append(bytes(ch))
+                        size += len(ch)
+                except StoreError:
+                    size = -1
+                if size != announced and self._superseded(item):
+                    # re-verified since finished() read it: a newer seq delivers the outcome
+                    self.delivered = int(item.seq)
+                    return
                 if size != announced:
                     log.warning("job %s fragment %d: result is %d bytes, the hub said %d",
                                 self.job_id, item.index, size, announced)
@@ -729,6 +736,14 @@ class _Connection:
                                  reason=str(item.reason or "failed")))
         self.queue(bp.encode(Rep.RESULT_END))
         self.delivered = int(item.seq)
+
+    def _superseded(self, item: Any) -> bool:
+        """Has ``item``'s fragment been accepted again (a new seq) since it was read?"""
+        try:
+            seq = self.hub.fragment_seq(item.fragment_id)
+        except (StoreError, AttributeError):
+            return False
+        return seq is not None and seq > int(item.seq)
 
     def _queue_chunk(self, data: bytes) -> None:
         step = Limits.CHUNK_BYTES

@@ -389,6 +389,10 @@ class Hub:
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
         return self.store.result_chunks(fragment_id)
 
+    def fragment_seq(self, fragment_id: int) -> int | None:
+        """The fragment's acceptance seq now (a re-verified one may have a newer one)."""
+        return self.store.fragment_seq(fragment_id)
+
     def get_cursor(self, job_id: str) -> int:
         return self.store.get_cursor(job_id)
 

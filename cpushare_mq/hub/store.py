@@ -368,6 +368,11 @@ class Store:
                 "AND v.end='vote') = 1", part)
         return out
 
+    def fragment_seq(self, fid: int) -> int | None:
+        """The acceptance seq of a fragment now (None: not finished, or no such fragment)."""
+        r = self._q("SELECT seq FROM fragments WHERE id=?", (fid,))
+        return r[0][0] if r else None
+
     def fragment_state(self, fid: int) -> str | None:
         r = self._q("SELECT state FROM fragments WHERE id=?", (fid,))
         return r[0][0] if r else None
