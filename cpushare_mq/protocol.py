@@ -102,7 +102,8 @@ class Feature:
     knows no features gets the WELCOME it always got)."""
 
     RESULT_BATCH = "result_batch"   # the worker may send RESULT_BATCH
-    ALL = frozenset({"result_batch"})
+    SIGNED_FAILURES = "signed_failures"  # the worker signs FAILURE reports (FAILURE.signature)
+    ALL = frozenset({"result_batch", "signed_failures"})
 
 
 class AckStatus:
@@ -285,6 +286,8 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "fragment_id": (v_fid, _REQUIRED),
         "attempt": (v_attempt, _REQUIRED),
         "outcome": (v_outcome, _REQUIRED),
+        # hex Ed25519 signature (trust layer; only with the feature "signed_failures")
+        "signature": (v_str(256), ""),
     }, (0, 0)),
     MsgType.RELEASE: ({
         "leases": (v_list(v_lease_ref, 65536), _REQUIRED),

@@ -809,8 +809,8 @@ class Hub:
             elif t is MsgType.FAILURE:
                 b = msg.body
                 self._drop_partial((wid, b["fragment_id"], b["attempt"]))
-                status = core.failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"])
-                acks.setdefault(wid, []).append([b["fragment_id"], b["attempt"], status])
+                self._failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"],
+                              b["signature"], acks)
             elif t is MsgType.FETCH:
                 self._fetch(now, ident, wid, msg["sha256"], replies)
             elif t is MsgType.RELEASE:
@@ -844,7 +844,7 @@ class Hub:
                         replies)
             return
         if self.trust is not None:
-            why = self.trust.check_hello(b["worker_key"])
+            why = self.trust.check_hello(b["worker_key"], b["features"])
             if why is None and peer_key and b["worker_key"]:
                 from ..trust.zap import curve_key_of
                 try:
@@ -952,9 +952,13 @@ class Hub:
                                           b["sha256"], b["outcome"].outcome, b["signature"], now)
             return
         record = b["outcome"]
-        if record.outcome is not Outcome.OK:
-            status = core.failure(now, wid, fid, attempt, record)
-            acks.setdefault(wid, []).append([fid, attempt, status])
+        if record.outcome is not Outcome.OK:     # a failure sent as a RESULT_END: signed as one
+            why = ""
+            if self.trust is not None:
+                why = self.trust.check_result(self._worker_keys.get(wid, ""), fid, attempt,
+                                              b["sha256"], record.outcome, b["signature"],
+                                              inline=True)
+            self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
             p = _Partial()
@@ -990,6 +994,26 @@ class Hub:
         elif invalid:
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
+        acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _failure(self, now: float, wid: str, fid: int, attempt: int, record, signature: str,
+                 acks: dict, *, invalid: str | None = None) -> None:
+        """A failure report. A keyed worker's report must be signed (trust layer): an unsigned
+        or badly signed one is rejected like a bad result (logged; the lease ends, the
+        fragment is retried elsewhere). ``invalid``: already checked, this is the verdict."""
+        core = self.core
+        if invalid is None:
+            invalid = ""
+            if self.trust is not None and core.holds(now, wid, fid, attempt):
+                invalid = self.trust.check_failure(self._worker_keys.get(wid, ""), fid, attempt,
+                                                   record.outcome, signature)
+        if invalid and core.holds(now, wid, fid, attempt):
+            log.warning("worker %s: failure report (%s) of fragment %d attempt %d rejected: %s",
+                        wid, record.outcome.value, fid, attempt, invalid)
+            status = core.result(now, wid, fid, attempt, "", 0,
+                                 f"{record.outcome.value} report rejected: {invalid}")
+        else:
+            status = core.failure(now, wid, fid, attempt, record)
         acks.setdefault(wid, []).append([fid, attempt, status])
 
     def _result_batch(self, now: float, ident: bytes, wid: str, msg, acks: dict,
