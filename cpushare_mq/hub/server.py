@@ -582,8 +582,10 @@ class Hub:
         :data:`MAX_REOPENED` unresolved at once, :data:`REOPEN_BATCH` per turn). Only DONE
         fragments of running jobs whose accepted result came from the caught key."""
         core = self.core
-        self._reopened = {fid: q for fid, q in self._reopened.items() if fid in core.frags}
-        room = min(REOPEN_BATCH, MAX_REOPENED - len(self._reopened))
+        # (one resolved in this turn is still listed: _note_reverified reports it after the
+        # commit)
+        unresolved = sum(1 for fid in self._reopened if fid in core.frags)
+        room = min(REOPEN_BATCH, MAX_REOPENED - unresolved)
         if room <= 0:
             return
         want: dict[int, str] = {}
@@ -639,6 +641,8 @@ class Hub:
                             "result was wrong; corrected result accepted as seq %d", f.fid,
                             f.job.id, f.index, f.seq)
             self.reverify_stats[what] += 1
+        # what is neither resolved nor in the core any more (job cancelled) is forgotten
+        self._reopened = {fid: q for fid, q in self._reopened.items() if fid in self.core.frags}
 
     def _trust_after_commit(self, now: float, fx, replies: list) -> None:
         """Report verdicts and closed jobs to the trust layer; drop banned workers."""

@@ -123,3 +123,64 @@ def test_caught_cheater_results_are_reverified_and_corrected(procs, hub, tmp_pat
     assert hub.trust.reputation(cheat_key)["banned"]
     p = hub.job_progress(job.id)
     assert (p["state"], p["done"], p["voting"]) == ("done", n, 0)
+
+
+def test_reverification_is_bounded_and_batched(tmp_path, monkeypatch):
+    """In-process hub, in-test signed workers: the cheater's 15+ unverified results are
+    reopened at most 2 per loop turn and 3 unresolved at once, and all end up right."""
+    import cpushare_mq.hub.server as server_mod
+    from cpushare_mq.hub.scheduler import JobSpec
+    from cpushare_mq.trust.reputation import TrustPolicy
+
+    from .signedworker import SignedWorker
+    monkeypatch.setattr(server_mod, "REOPEN_BATCH", 2)
+    monkeypatch.setattr(server_mod, "MAX_REOPENED", 3)
+    trust = HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=1.0), seed=3)
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="",
+              config=HubConfig(heartbeat_interval_s=0.1, liveness=20), insecure=False,
+              trust=trust).start()
+    seen_open: list[int] = []
+    orig = Hub._reopen_some
+
+    def spy(self, now):
+        orig(self, now)
+        seen_open.append(sum(1 for fid in self._reopened if fid in self.core.frags))
+    monkeypatch.setattr(Hub, "_reopen_some", spy)
+    ws: list[SignedWorker] = []
+    try:
+        cheater = SignedWorker(hub.worker_endpoint, tmp_path / "cheater", hub_key=hub.public_key,
+                               cheat=True, slots=1)
+        ws.append(cheater)
+        cheater.hello()
+        data = [b"frag-%02d" % i for i in range(40)]
+        job = hub.submit_job(JobSpec(program=b"p", fragments=data))
+
+        def cheat_step():
+            cheater.pump(0.01)
+            cheater.work()
+            return hub.job_progress(job)["done"] >= 15
+        wait_for(cheat_step, 30, "15 unverified results of the cheater")
+        for i in range(2):
+            w = SignedWorker(hub.worker_endpoint, tmp_path / f"honest{i}", hub_key=hub.public_key,
+                             slots=1)
+            ws.append(w)
+            w.hello()
+
+        def step():
+            for w in ws:
+                w.pump(0.005)
+                w.work()
+            return hub.job_progress(job)["state"] != "running"
+        wait_for(step, 60, "the job")
+        final: dict[int, tuple[int, bytes]] = {}
+        for f in hub.finished(job, 0, 1000):
+            assert f.ok
+            final[f.index] = b"".join(hub.result_chunks(f.fragment_id))
+        assert final == {i: d[::-1] for i, d in enumerate(data)}
+        assert hub.reverify_stats["reopened"] >= 15 and hub.reverify_stats["corrected"] >= 15
+        assert seen_open and max(seen_open) <= 3
+        assert hub.trust.reputation(cheater.key)["banned"]
+    finally:
+        for w in ws:
+            w.close()
+        hub.close()
