@@ -233,6 +233,9 @@ class ResultItem:
     reason: str
     chunks: Iterator[bytes]
     seq: int
+    #: this index was delivered before on this Job: the hub re-verified it (the worker that
+    #: computed it was caught cheating) and this result SUPERSEDES the earlier one
+    corrected: bool = False
 
     def read(self) -> bytes:
         return b"".join(self.chunks)
@@ -387,6 +390,8 @@ class Job:
         self._batch_open = False   # a NEXT was sent and its BATCH_END not read yet
         self._batch_wait_s = 0.0
         self.failures: list[tuple[int, str]] = []   # failed fragments seen while iterating
+        self._seen = bytearray((max(0, total) + 7) // 8)   # indexes delivered (1 bit each)
+        self.corrections = 0       # results that superseded an earlier one of their index
 
     def __repr__(self) -> str:
         return f"Job({self.id!r})"
@@ -399,7 +404,10 @@ class Job:
         self._unacked = 0
 
     def items(self, timeout_s: float | None = None) -> Iterator[ResultItem]:
-        """Every finished fragment (ok or failed) as it arrives, each once. ``timeout_s``:
+        """Every finished fragment (ok or failed) as it arrives. An index normally comes
+        once; it comes again (``item.corrected`` set) when the hub re-verified a result whose
+        worker was caught cheating and another result won: the later one SUPERSEDES the
+        earlier (overwrite what you stored for that index). ``timeout_s``:
         raise :class:`BuyerTimeout` when nothing arrives for that long (None = wait).
         Iteration can be stopped and resumed (call again) without losing anything."""
         conn = self._conn
@@ -429,10 +437,24 @@ class Job:
                 conn.abort()
                 raise BuyerApiError(f"protocol error: 0x{msg.type:02x} in an answer to NEXT")
             item = self._result(msg)
+            if self._mark_seen(item.index):
+                item.corrected = True
+                self.corrections += 1
+                # a corrected index is no longer failed, or failed now
+                self.failures = [(i, r) for i, r in self.failures if i != item.index]
             if not item.ok:
                 self.failures.append((item.index, item.reason))
             yield item
             waited_since = time.monotonic()
+
+    def _mark_seen(self, index: int) -> bool:
+        """Note that ``index`` was delivered; True if it had been delivered before."""
+        byte, bit = divmod(index, 8)
+        if not 0 <= byte < len(self._seen):
+            return False
+        seen = bool(self._seen[byte] & (1 << bit))
+        self._seen[byte] |= 1 << bit
+        return seen
 
     def _result(self, head: bp.Message) -> ResultItem:
         seq, size = head["seq"], head["size"]
@@ -478,7 +500,8 @@ class Job:
 
     def results(self, timeout_s: float | None = None) -> Iterator[tuple[int, bytes]]:
         """(index, result bytes) for each successful fragment as it completes; failed
-        fragments are recorded in :attr:`failures` (with reasons)."""
+        fragments are recorded in :attr:`failures` (with reasons). An index may come again
+        after a re-verification (see :meth:`items`): keep the last one."""
         for item in self.items(timeout_s):
             if item.ok:
                 yield item.index, item.read()

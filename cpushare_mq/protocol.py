@@ -106,7 +106,8 @@ class Feature:
     #: a worker whose fragments got longer hands back the surplus it prefetched, and the hub
     #: must not lease it straight back on old credit
     RELEASE_RESETS_CREDIT = "release_resets_credit"
-    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT})
+    SIGNED_FAILURES = "signed_failures"  # the worker signs FAILURE reports (FAILURE.signature)
+    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES})
 
 
 class AckStatus:
@@ -289,6 +290,8 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "fragment_id": (v_fid, _REQUIRED),
         "attempt": (v_attempt, _REQUIRED),
         "outcome": (v_outcome, _REQUIRED),
+        # hex Ed25519 signature (trust layer; only with the feature "signed_failures")
+        "signature": (v_str(256), ""),
     }, (0, 0)),
     MsgType.RELEASE: ({
         "leases": (v_list(v_lease_ref, 65536), _REQUIRED),

@@ -67,7 +67,9 @@ int  cps_submit(cps_client *c, const cps_job_spec *spec, char *job_id, size_t jo
 int  cps_attach(cps_client *c, const char *job_id);
 
 /* The next finished fragment of the followed job. Calling it again (or cps_close) marks the
-   previous result consumed. timeout_ms < 0 waits without limit.
+   previous result consumed. timeout_ms < 0 waits without limit. An index may be delivered
+   again: the hub re-verified it (its worker was caught cheating) and another result won; the
+   later result SUPERSEDES the earlier one (overwrite it; count the index once).
    Returns 1 result, 0 job finished and all delivered, -2 timeout, -1 error. */
 int  cps_next_result(cps_client *c, cps_result *out, int timeout_ms);
 

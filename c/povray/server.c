@@ -302,8 +302,16 @@ int main(int argc, char **argv)
             continue;
         }
         const tile_spec *s = &t.tiles[r.index];
-        if (t.state[r.index] != 0)
-            continue; /* already have it */
+        /* A tile delivered again supersedes the earlier result: the hub re-verified it (its
+           worker was caught cheating) and another result won. Overwrite, count once. */
+        uint8_t before = t.state[r.index];
+        if (before != 0)
+            fprintf(stderr, "povray-server: tile %u (%u,%u %ux%u) corrected by re-verification\n",
+                    r.index, s->x0, s->y0, s->w, s->h);
+        if (before == 1)
+            t.done--;
+        else if (before == 2)
+            t.failed--;
         if (r.ok && r.len == (size_t)s->w * s->h * 3) {
             paste(img, s, r.data);
             t.state[r.index] = 1;

@@ -739,7 +739,16 @@ class _Connection:
             announced = int(item.size)
             inline = getattr(item, "data", None)    # small results come with their row
             if inline is None and announced <= (16 << 20):
-                inline = b"".join(bytes(ch) for ch in self.hub.result_chunks(item.fragment_id))
+                try:
+                    inline = b"".join(bytes(ch) for ch in self.hub.result_chunks(item.fragment_id))
+                except StoreError:
+                    inline = None
+                if (inline is None or len(inline) != announced) and self._superseded(item):
+                    # re-verified since finished() read it: a newer seq delivers the outcome
+                    self.delivered = int(item.seq)
+                    return
+                if inline is None:
+                    raise _Refuse(Err.INTERNAL, f"the result of fragment {item.index} cannot be read")
                 if len(inline) != announced:   # small enough to check before announcing it
                     log.warning("job %s fragment %d: result is %d bytes, the hub said %d",
                                 self.job_id, item.index, len(inline), announced)
@@ -758,6 +767,14 @@ class _Connection:
                                   f"announced {announced}")
         self.queue(_RESULT_END)
         self.delivered = int(item.seq)
+
+    def _superseded(self, item: Any) -> bool:
+        """Has ``item``'s fragment been accepted again (a new seq) since it was read?"""
+        try:
+            seq = self.hub.fragment_seq(item.fragment_id)
+        except (StoreError, AttributeError):
+            return False
+        return seq is not None and seq > int(item.seq)
 
     def _queue_chunk(self, data: bytes) -> None:
         step = Limits.CHUNK_BYTES

@@ -28,7 +28,7 @@ from ..protocol import AckStatus, Limits
 
 __all__ = [
     "FragState", "TRANSITIONS", "apply_transition", "JobSpec", "HubConfig", "Scheduler",
-    "Effects", "JobState", "LeaseEnd", "validate_spec",
+    "Effects", "JobState", "LeaseEnd", "validate_spec", "Reopen",
 ]
 
 
@@ -58,6 +58,9 @@ TRANSITIONS: frozenset[tuple[FragState, FragState]] = frozenset({
     (L, F),   # deterministic failure / attempts exhausted / sandbox killer
     (V, D),   # quorum reached
     (V, F),   # no quorum within the extra-copy limit, or a deterministic failure
+    (D, V),   # re-verification (reopen): the accepted result of a worker caught cheating
+              # counts as one vote; a result from another worker key must agree with it.
+              # DONE fragments are not in memory: the shell loads the row and calls reopen()
 })
 
 
@@ -89,6 +92,23 @@ class LeaseEnd:
     LEFT = "left"              # worker said BYE / rejoined while holding it
     RECLAIMED = "reclaimed"    # worker paused longer than the pause grace
     # a failure report stores "failure:<outcome>"
+
+
+@dataclass(frozen=True)
+class Reopen:
+    """What :meth:`Scheduler.reopen` needs of a DONE fragment (the store's ``fragments`` row
+    and the ``attempts`` row of its accepted result)."""
+
+    fid: int
+    job_id: str
+    index: int
+    next_attempt: int
+    failures: int
+    seq: int                 # the acceptance sequence number the buyer already saw
+    result_attempt: int      # the accepted attempt
+    sha256: str              # its digest
+    size: int
+    key: str                 # the worker key of that attempt
 
 
 @dataclass(frozen=True)
@@ -735,7 +755,38 @@ class Scheduler:
             w.done += 1
         return AckStatus.ACCEPTED
 
+    def reopen(self, now: float, r: Reopen) -> bool:
+        """Re-verify the accepted result of DONE fragment ``r.fid`` (its worker was caught
+        cheating): the fragment goes back to VOTING with that result as one vote (from
+        ``r.key``) and needs an agreeing result from another worker key (a spot check:
+        ``boost``). If the re-run agrees, it is DONE again with the same result and the same
+        ``seq`` (the buyer is sent nothing new); if another result wins the vote it is
+        accepted with a new ``seq`` (the buyer receives it again: a correction). Until then
+        the job cannot end. Returns False (nothing changed) when the job is not running or
+        the fragment is already in memory, or the job has redundancy (its results were
+        accepted by a vote, not alone: only a lone accepted result is re-verified)."""
+        job = self.jobs.get(r.job_id)
+        if (job is None or job.state is not JobState.RUNNING or r.fid in self.frags
+                or job.redundancy != 1):
+            return False
+        f = _Frag(r.fid, job, r.index, D, r.next_attempt, r.failures)
+        f.seq = r.seq
+        f.result_attempt = r.result_attempt
+        f.sha256 = r.sha256
+        f.size = r.size
+        f.votes = {r.sha256: [(r.result_attempt, r.key, r.size)]}
+        f.boost = 1
+        self.frags[f.fid] = f
+        self._move(f, V)
+        self._queue(f, front=True)
+        return True
+
     def _accept(self, now: float, f: _Frag, sha256: str, attempt: int, size: int) -> None:
+        # a reopened fragment (seq already set) that keeps its accepted result keeps its
+        # accepted attempt (whose chunks are stored) and its seq
+        keep = f.seq is not None and f.sha256 == sha256 and f.result_attempt is not None
+        if keep:
+            attempt, size = f.result_attempt, f.size
         for other in list(f.leases.values()):
             self._end_lease(now, other, LeaseEnd.CANCELLED, "fragment done elsewhere",
                             notify=True, requeue=False)
@@ -753,7 +804,7 @@ class Scheduler:
         votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
         if len(votes) > 1:
             self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
-        self._finish(now, f, D, "")
+        self._finish(now, f, D, "", keep_seq=keep)
 
     def failure(self, now: float, wid: str, fid: int, attempt: int, record: OutcomeRecord) -> str:
         """A worker reports that a lease's run failed in the sandbox."""
@@ -836,13 +887,17 @@ class Scheduler:
         if f.state is P:
             # only reachable when a PENDING fragment is failed directly: go via LEASED's rules
             raise IllegalTransition(f"fragment {f.fid}: PENDING -> FAILED is not allowed")
+        f.result_attempt, f.sha256, f.size = None, "", 0    # (a reopened one had a result)
         self._finish(now, f, F, why[:1000])
 
-    def _finish(self, now: float, f: _Frag, state: FragState, reason: str) -> None:
-        """Take ``f`` to DONE or FAILED: state change, acceptance sequence number, eviction."""
+    def _finish(self, now: float, f: _Frag, state: FragState, reason: str, *,
+                keep_seq: bool = False) -> None:
+        """Take ``f`` to DONE or FAILED: state change, acceptance sequence number, eviction.
+        ``keep_seq``: a re-verified fragment confirmed its result (the buyer has it)."""
         self._move(f, state)
-        self.seq += 1
-        f.seq = self.seq
+        if not keep_seq:
+            self.seq += 1
+            f.seq = self.seq
         f.reason = reason
         self.frags.pop(f.fid, None)
         job = f.job
@@ -868,6 +923,8 @@ class Scheduler:
             job.n_leased -= 1
         elif old is V:
             job.n_voting -= 1
+        elif old is D:
+            job.n_done -= 1
         if new is L:
             job.n_leased += 1
         elif new is V:
@@ -939,8 +996,9 @@ class Scheduler:
                 active: Iterable[tuple], open_leases: Iterable[tuple], votes: Iterable[tuple],
                 killers: Iterable[tuple], workers: Iterable[dict] = ()) -> Scheduler:
         """Rebuild a core from what the store holds (after a restart, or after a failed
-        commit). ``active``: (fid, job_id, index, state, next_attempt, failures[, boost]) of LEASED
-        and VOTING fragments; ``open_leases``: (fid, attempt, worker_id, key, deadline);
+        commit). ``active``: (fid, job_id, index, state, next_attempt, failures[, boost, seq,
+        result_attempt, sha256, size]) of LEASED and VOTING fragments (seq is set only for
+        a fragment reopened for re-verification: the result it had); ``open_leases``: (fid, attempt, worker_id, key, deadline);
         ``votes``: (fid, attempt, key, sha256, size); ``killers``: (fid, key);
         ``workers``: still-connected workers to keep (dicts of id, name, key, slots, credit,
         last_seen, paused, paused_since, done, failed) — their leases stay theirs, all
@@ -965,6 +1023,8 @@ class Scheduler:
                 continue
             f = core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
             f.boost = rest[0] if rest and rest[0] else 0
+            if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
+                f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
         grace_end = now + config.reconnect_grace_s
         for fid, attempt, wid, key, deadline in open_leases:
             f = core.frags.get(fid)

@@ -17,6 +17,7 @@ import queue
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
@@ -46,7 +47,7 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
-from .scheduler import HubConfig, JobSpec, JobState, Scheduler
+from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
 
@@ -64,6 +65,10 @@ log = logging.getLogger(__name__)
 ABI_VERSION = 1
 _ERRORS_PER_PEER_PER_S = 5
 _LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one input may be 16 MiB)
+#: re-verification of a caught worker's accepted results: fragments reopened per loop turn,
+#: and reopened fragments unresolved at once (the rest wait in a queue of (job, fid, key))
+REOPEN_BATCH = 256
+MAX_REOPENED = 2048
 
 
 class _PeerKey:
@@ -147,6 +152,12 @@ class Hub:
         self._next_worker = 0
         self._job_seq: dict[str, int] = {}
         self._job_ended: set[str] = set()
+        # re-verification (trust): (job_id, fragment_id, worker_key) waiting to be reopened,
+        # and the fragments reopened and not resolved yet
+        self._reverify: deque[tuple[str, int, str]] = deque()
+        self._reopened: dict[int, int] = {}     # fragment id -> the seq it had
+        self.reverify_stats = {"queued": 0, "reopened": 0, "confirmed": 0, "corrected": 0,
+                               "failed": 0, "skipped": 0}
         self._started_s = time.time()
         self.core = self._restore(time.time(), keep_workers=(), at_start=True)
         for job in self.core.jobs.values():
@@ -406,6 +417,10 @@ class Hub:
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
         return self.store.result_chunks(fragment_id)
 
+    def fragment_seq(self, fragment_id: int) -> int | None:
+        """The fragment's acceptance seq now (a re-verified one may have a newer one)."""
+        return self.store.fragment_seq(fragment_id)
+
     def get_cursor(self, job_id: str) -> int:
         return self.store.get_cursor(job_id)
 
@@ -525,6 +540,8 @@ class Hub:
         inline under the lock."""
         core = self.core
         grants: dict[str, list] = {}
+        if self._reverify:
+            self._reopen_some(now)
         for _round in range(8):     # refill the pending windows while credit remains
             for job_id, after, limit in core.refill_requests():
                 try:
@@ -571,6 +588,8 @@ class Hub:
         if changed:
             with self._cond:
                 self._cond.notify_all()
+        if self._reopened:
+            self._note_reverified(fx)
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
         for wid in fx.dead:
@@ -601,6 +620,73 @@ class Hub:
         self._grants_unsent = {}
         return True
 
+    def _reopen_some(self, now: float) -> None:
+        """Reopen the next batch of queued re-verifications (bounded: at most
+        :data:`MAX_REOPENED` unresolved at once, :data:`REOPEN_BATCH` per turn). Only DONE
+        fragments of running jobs whose accepted result came from the caught key."""
+        core = self.core
+        # (one resolved in this turn is still listed: _note_reverified reports it after the
+        # commit)
+        unresolved = sum(1 for fid in self._reopened if fid in core.frags)
+        room = min(REOPEN_BATCH, MAX_REOPENED - unresolved)
+        if room <= 0:
+            return
+        want: dict[int, str] = {}
+        while self._reverify and len(want) < room:
+            job_id, fid, key = self._reverify.popleft()
+            job = core.jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                self.reverify_stats["skipped"] += 1
+                log.info("re-verification of fragment %d skipped: job %s is not running", fid,
+                         job_id)
+                continue
+            want[fid] = key
+        if not want:
+            return
+        try:
+            rows = self.store.reopen_rows(sorted(want))
+        except StoreError as exc:
+            log.error("cannot load fragments to re-verify (%s); %d dropped", exc, len(want))
+            self.reverify_stats["skipped"] += len(want)
+            return
+        n = 0
+        for fid, job_id, idx, next_attempt, failures, seq, attempt, sha, size, key in rows:
+            if key != want.get(fid):
+                continue        # accepted from another worker meanwhile
+            if core.reopen(now, Reopen(fid, job_id, idx, next_attempt, failures, seq, attempt,
+                                       sha, size or 0, key)):
+                self._reopened[fid] = seq
+                n += 1
+        self.reverify_stats["reopened"] += n
+        self.reverify_stats["skipped"] += len(want) - n
+        log.warning("re-verifying %d accepted result(s) of caught worker(s) (%d of %d were "
+                    "not DONE any more or not theirs; %d queued)", n, len(want) - n, len(want),
+                    len(self._reverify))
+
+    def _note_reverified(self, fx) -> None:
+        """Log the reopened fragments this commit resolved."""
+        for _old, f in fx.journal.frags.values():
+            if f.fid not in self._reopened or not f.state.terminal:
+                continue
+            old_seq = self._reopened.pop(f.fid)
+            if f.state.value == "FAILED":
+                what = "failed"
+                log.warning("re-verification of fragment %d (job %s, index %d): no agreement, "
+                            "FAILED (the buyer gets the failure as a correction, seq %d): %s",
+                            f.fid, f.job.id, f.index, f.seq, f.reason)
+            elif f.seq == old_seq:
+                what = "confirmed"
+                log.info("re-verification of fragment %d (job %s, index %d): result confirmed",
+                         f.fid, f.job.id, f.index)
+            else:
+                what = "corrected"
+                log.warning("re-verification of fragment %d (job %s, index %d): the accepted "
+                            "result was wrong; corrected result accepted as seq %d", f.fid,
+                            f.job.id, f.index, f.seq)
+            self.reverify_stats[what] += 1
+        # what is neither resolved nor in the core any more (job cancelled) is forgotten
+        self._reopened = {fid: q for fid, q in self._reopened.items() if fid in self.core.frags}
+
     def _trust_after_commit(self, now: float, fx, replies: list) -> None:
         """Report verdicts and closed jobs to the trust layer; drop banned workers."""
         banned: set[str] = set()
@@ -608,6 +694,9 @@ class Hub:
             for fid, _job_id, sha, votes in fx.verdicts:
                 banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
             banned.update(self.trust.take_banned())      # caught by late results
+            for rv in self.trust.take_reverify():
+                self._reverify.extend((job_id, fid, rv.worker_key) for job_id, fid in rv.fragments)
+                self.reverify_stats["queued"] += len(rv.fragments)
             for job in fx.journal.jobs.values():
                 if job.state is not JobState.RUNNING:
                     self.trust.on_job_closed(job.id)
@@ -815,8 +904,8 @@ class Hub:
             elif t is MsgType.FAILURE:
                 b = msg.body
                 self._drop_partial((wid, b["fragment_id"], b["attempt"]))
-                status = core.failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"])
-                acks.setdefault(wid, []).append([b["fragment_id"], b["attempt"], status])
+                self._failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"],
+                              b["signature"], acks)
             elif t is MsgType.FETCH:
                 self._fetch(now, ident, wid, msg["sha256"], replies)
             elif t is MsgType.RELEASE:
@@ -852,7 +941,7 @@ class Hub:
                         replies)
             return
         if self.trust is not None:
-            why = self.trust.check_hello(b["worker_key"])
+            why = self.trust.check_hello(b["worker_key"], b["features"])
             if why is None and peer_key and b["worker_key"]:
                 from ..trust.zap import curve_key_of
                 try:
@@ -962,9 +1051,13 @@ class Hub:
                                           b["sha256"], b["outcome"].outcome, b["signature"], now)
             return
         record = b["outcome"]
-        if record.outcome is not Outcome.OK:
-            status = core.failure(now, wid, fid, attempt, record)
-            acks.setdefault(wid, []).append([fid, attempt, status])
+        if record.outcome is not Outcome.OK:     # a failure sent as a RESULT_END: signed as one
+            why = ""
+            if self.trust is not None:
+                why = self.trust.check_result(self._worker_keys.get(wid, ""), fid, attempt,
+                                              b["sha256"], record.outcome, b["signature"],
+                                              inline=True)
+            self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
             p = _Partial()
@@ -1000,6 +1093,26 @@ class Hub:
         elif invalid:
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
+        acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _failure(self, now: float, wid: str, fid: int, attempt: int, record, signature: str,
+                 acks: dict, *, invalid: str | None = None) -> None:
+        """A failure report. A keyed worker's report must be signed (trust layer): an unsigned
+        or badly signed one is rejected like a bad result (logged; the lease ends, the
+        fragment is retried elsewhere). ``invalid``: already checked, this is the verdict."""
+        core = self.core
+        if invalid is None:
+            invalid = ""
+            if self.trust is not None and core.holds(now, wid, fid, attempt):
+                invalid = self.trust.check_failure(self._worker_keys.get(wid, ""), fid, attempt,
+                                                   record.outcome, signature)
+        if invalid and core.holds(now, wid, fid, attempt):
+            log.warning("worker %s: failure report (%s) of fragment %d attempt %d rejected: %s",
+                        wid, record.outcome.value, fid, attempt, invalid)
+            status = core.result(now, wid, fid, attempt, "", 0,
+                                 f"{record.outcome.value} report rejected: {invalid}")
+        else:
+            status = core.failure(now, wid, fid, attempt, record)
         acks.setdefault(wid, []).append([fid, attempt, status])
 
     def _result_batch(self, now: float, ident: bytes, wid: str, msg, acks: dict,

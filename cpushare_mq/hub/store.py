@@ -296,10 +296,12 @@ class Store:
         is stored in one chunk comes along as ``data`` (the same query)."""
         rows = self._q(
             "SELECT f.seq, f.idx, f.id, f.state, f.size, f.reason, r.data FROM fragments f "
-            "LEFT JOIN results r ON f.state='DONE' AND f.size<=? AND r.fragment_id=f.id "
+            "LEFT JOIN results r ON f.state!='FAILED' AND f.size<=? AND r.fragment_id=f.id "
             "AND r.attempt=f.result_attempt AND r.seq=0 "
             "WHERE f.job_id=? AND f.seq IS NOT NULL AND f.seq>? ORDER BY f.seq LIMIT ?",
             (INLINE_RESULT_BYTES, job_id, after_seq, limit))
+        # a VOTING fragment with a seq is being re-verified: its accepted result stands
+        # (and is delivered) until the vote ends
         out = []
         for s, i, fid, st, size, reason, chunk in rows:
             data = None
@@ -310,7 +312,7 @@ class Store:
                     data = None
                 if data is not None and len(data) != (size or 0):   # more chunks follow
                     data = None
-            out.append(FinishedFragment(s, i, fid, st == "DONE", size or 0, reason or "", data))
+            out.append(FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "", data))
         return out
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
@@ -319,7 +321,7 @@ class Store:
         if not r:
             raise StoreError(f"no fragment {fragment_id}")
         state, attempt = r[0]
-        if state != "DONE" or attempt is None:
+        if state not in ("DONE", "VOTING") or attempt is None:    # VOTING: re-verified
             raise StoreError(f"fragment {fragment_id} has no accepted result (state {state})")
         return self._chunks(fragment_id, attempt)
 
@@ -379,6 +381,27 @@ class Store:
                            part)
             out.update(rows)
         return out
+
+    def reopen_rows(self, fids: Sequence[int]) -> list[tuple]:
+        """For re-verification: (fid, job_id, idx, next_attempt, failures, seq,
+        result_attempt, sha256, size, worker_key of the accepted attempt) of those of
+        ``fids`` that are DONE on one result alone (one counted vote: not spot-checked)."""
+        out: list[tuple] = []
+        for i in range(0, len(fids), 500):
+            part = list(fids[i:i + 500])
+            out += self._q(
+                "SELECT f.id, f.job_id, f.idx, f.next_attempt, f.failures, f.seq, "
+                "f.result_attempt, f.sha256, f.size, a.worker_key FROM fragments f "
+                "JOIN attempts a ON a.fragment_id=f.id AND a.attempt=f.result_attempt "
+                f"WHERE f.id IN ({','.join('?' * len(part))}) AND f.state='DONE' "
+                "AND (SELECT count(*) FROM attempts v WHERE v.fragment_id=f.id "
+                "AND v.end='vote') = 1", part)
+        return out
+
+    def fragment_seq(self, fid: int) -> int | None:
+        """The acceptance seq of a fragment now (None: not finished, or no such fragment)."""
+        r = self._q("SELECT seq FROM fragments WHERE id=?", (fid,))
+        return r[0][0] if r else None
 
     def fragment_state(self, fid: int) -> str | None:
         r = self._q("SELECT state FROM fragments WHERE id=?", (fid,))
@@ -459,7 +482,8 @@ class Store:
             active = []
             for job_id in running:
                 active += c.execute(
-                    "SELECT id, job_id, idx, state, next_attempt, failures, boost FROM fragments "
+                    "SELECT id, job_id, idx, state, next_attempt, failures, boost, seq, "
+                    "result_attempt, sha256, size FROM fragments "
                     "WHERE job_id=? AND state IN ('LEASED','VOTING')", (job_id,)).fetchall()
             fids = [a[0] for a in active]
             open_leases, votes, killers = [], [], []

@@ -5,11 +5,13 @@ reputation book and its ledger, and the per-worker rate limiter. The hub calls:
 
 * :meth:`secure_socket` before binding its ROUTER (CURVE + ZAP unless ``insecure``);
 * :meth:`check_hello` on every HELLO (refuse banned / not allow-listed / malformed keys);
-* :meth:`check_result` on every ok RESULT_END (the signature must verify);
+* :meth:`check_result` on every ok RESULT_END (the signature must verify), and
+  :meth:`check_failure` on every FAILURE report (signed too);
 * :meth:`allow_message` per message (rate limit);
 * :meth:`wants_spot_check` for a first result of a fragment without redundancy;
 * :meth:`on_fragment_done` / :meth:`on_job_closed` after each commit; it returns the keys
-  to ban now (the hub drops their sessions);
+  to ban now (the hub drops their sessions); :meth:`take_reverify` then lists the accepted
+  results of caught workers the hub must re-verify;
 * :meth:`flush` once per loop turn, :meth:`close` at the end.
 
 Nothing here touches the hub's scheduler or store.
@@ -31,12 +33,13 @@ from pathlib import Path
 import zmq
 
 from ..outcome import Outcome
+from ..protocol import Feature
 from .errors import BadSignature, BadWorkerKey
 from .keys import CurveKeyPair, WorkerKey, ensure_hub_keys, parse_worker_key
 from .ledger import TrustLedger
 from .ratelimit import RateLimiter
 from .reputation import Banned, ReputationBook, Reverify, Struck, TrustPolicy
-from .signing import SIGNATURE_HEX_CHARS, verify_result
+from .signing import EMPTY_SHA256, SIGNATURE_HEX_CHARS, verify_result
 from .zap import KeyPolicy, ZapHandler, default_ban_file, make_curve_server, read_key_list
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class HubTrust:
         self._verdicts: OrderedDict[int, tuple[str, set[str]]] = OrderedDict()
         self.max_remembered_verdicts = 100_000
         self._banned_pending: list[str] = []
+        self._reverify_pending: list[Reverify] = []
         # signatures: a key's first `inline_signatures` results are verified before they are
         # accepted (a bad one is rejected); later ones by a background thread, off the loop
         # (a bad one is then a strike)
@@ -175,10 +179,17 @@ class HubTrust:
             self._parsed[worker_key] = k
         return k
 
-    def check_hello(self, worker_key: str) -> str | None:
+    def check_hello(self, worker_key: str, features: Iterable[str] | None = None) -> str | None:
         """None if this worker may join, else the reason to refuse it (logged once per key
-        and reason)."""
+        and reason). ``features``: the HELLO's protocol features (None: not checked); a hub
+        that requires signatures refuses a keyed worker that does not sign its FAILURE
+        reports (an older cpushare-worker) with a message saying to upgrade."""
         why = self._hello_refusal(worker_key)
+        if (why is None and features is not None and worker_key and self.require_signatures
+                and Feature.SIGNED_FAILURES not in features):
+            why = (f"this hub requires signed FAILURE reports (protocol feature "
+                   f"{Feature.SIGNED_FAILURES!r}, which this worker does not announce): "
+                   f"upgrade cpushare-worker")
         if why is not None and (worker_key, why) not in self._refusals_logged:
             if len(self._refusals_logged) > 10_000:
                 self._refusals_logged.clear()
@@ -204,10 +215,20 @@ class HubTrust:
         ok, why = self.policy.admits(key.curve_public.decode())
         return None if ok else why
 
+    def check_failure(self, worker_key: str, fragment_id: int, attempt: int,
+                      outcome: Outcome | str, signature: str) -> str:
+        """"" if a FAILURE report's signature is acceptable (kept in the ledger as evidence),
+        else why the report must be rejected (the hub then treats the lease like a rejected
+        result). The claim is (fragment, attempt, sha256 of the empty output, outcome);
+        failures are rare, so the signature is always verified at once."""
+        why = self.check_result(worker_key, fragment_id, attempt, EMPTY_SHA256, outcome,
+                                signature, inline=True)
+        return why.replace("result", "failure report") if why else ""
+
     def check_result(self, worker_key: str, fragment_id: int, attempt: int, sha256: str,
-                     outcome: Outcome | str, signature: str) -> str:
+                     outcome: Outcome | str, signature: str, *, inline: bool = False) -> str:
         """"" if the result's signature is acceptable (then it is kept in the ledger), else
-        why the result must be rejected."""
+        why the result must be rejected. ``inline``: verify now, whatever the key's history."""
         if not worker_key:
             if self.require_signatures:
                 return "result from a worker without a key"
@@ -220,7 +241,7 @@ class HubTrust:
                 raise BadSignature("result is not signed" if not signature else
                                    f"signature must be {SIGNATURE_HEX_CHARS} lowercase hex digits")
             name = Outcome(outcome).value
-            if self._inline(worker_key):
+            if inline or self._inline(worker_key):
                 verify_result(sign_public, signature, fragment_id, attempt, sha256, name)
                 self._sig_ok[worker_key] = self._sig_ok.get(worker_key, 0) + 1
                 self.verified += 1
@@ -380,12 +401,18 @@ class HubTrust:
                     log.error("cannot record the ban of %s: %s", a.worker_key[:16], exc)
                 banned.append(a.worker_key)
             elif isinstance(a, Reverify):
-                # Re-running accepted results needs scheduler support; until then the
-                # fragments are listed for the buyer (cpushare status / the log).
+                # the hub re-runs them (take_reverify -> Scheduler.reopen, in batches)
                 log.warning("worker key %s was caught: %d accepted, unverified results of open "
-                            "jobs should be re-verified: %s", a.worker_key[:16], len(a.fragments),
-                            ", ".join(f"{j}:{f}" for j, f in a.fragments[:20]))
+                            "jobs will be re-verified: %s%s", a.worker_key[:16], len(a.fragments),
+                            ", ".join(f"{j}:{f}" for j, f in a.fragments[:20]),
+                            " ..." if len(a.fragments) > 20 else "")
+                self._reverify_pending.append(a)
         return banned
+
+    def take_reverify(self) -> list[Reverify]:
+        """Re-verification requests since the last call (the hub reopens the fragments)."""
+        out, self._reverify_pending = self._reverify_pending, []
+        return out
 
     def flush(self) -> None:
         self.ledger.put_records(self.book.take_dirty())

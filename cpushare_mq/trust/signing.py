@@ -9,6 +9,13 @@ Its canonical bytes are fixed-width and unambiguous::
 (big-endian integers). The signature is Ed25519 over those bytes, sent as 128 hex digits in
 ``RESULT_END.signature``. The hub verifies it against the signing half of the worker's key
 (:func:`cpushare_mq.trust.keys.parse_worker_key`) and stores it with the result.
+
+FAILURE reports are signed the same way (``FAILURE.signature``, when the hub accepted the
+protocol feature ``signed_failures``): the claim is (fragment_id, attempt,
+:data:`EMPTY_SHA256`, the failure's outcome name) -- a failure carries no result, so its
+digest is that of the empty output. The outcome name is never ``ok`` for a failure, so a
+signed failure cannot pass for a signed (empty) result, nor the other way round. The exit
+code and message of a failure are not covered.
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ from ..outcome import Outcome
 from .errors import BadSignature
 
 __all__ = ["RESULT_DOMAIN", "canonical_result_bytes", "ResultSigner", "verify_result",
-           "SIGNATURE_HEX_CHARS"]
+           "SIGNATURE_HEX_CHARS", "EMPTY_SHA256"]
 
 RESULT_DOMAIN = b"cpushare-mq/result/v1\x00"
 SIGNATURE_HEX_CHARS = 128
+#: the digest a FAILURE report's signature covers: sha256 of the empty output
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _HEAD = struct.Struct(">QI")
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _SIG_RE = re.compile(r"[0-9a-f]{128}")

@@ -21,7 +21,7 @@ import zmq
 from zmq.utils.monitor import parse_monitor_message
 
 from .keys import WorkerIdentity, load_or_create_worker_identity, read_public_key
-from .signing import ResultSigner
+from .signing import EMPTY_SHA256, ResultSigner
 from .zap import describe_handshake_failure, make_curve_client
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,15 @@ class WorkerTrust:
         if self.hub_public is not None:
             make_curve_client(sock, self.identity.curve, self.hub_public)
         _watch_handshakes(sock, self.hub_public is not None)
+
+    def sign_failure(self, body: dict) -> None:
+        """Add ``signature`` to a FAILURE body: (fragment_id, attempt, sha256 of the empty
+        output, the failure's outcome name). Only for a hub that accepted the protocol
+        feature ``signed_failures`` (an older hub refuses the unknown field)."""
+        outcome = body["outcome"]
+        name = outcome.outcome if hasattr(outcome, "outcome") else outcome["outcome"]
+        body["signature"] = self._signer.sign(body["fragment_id"], body["attempt"], EMPTY_SHA256,
+                                              name)
 
     def sign_result_end(self, body: dict) -> None:
         """Add ``signature`` to a RESULT_END body (fragment_id, attempt, sha256, outcome)."""

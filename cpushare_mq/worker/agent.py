@@ -150,9 +150,12 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
-        hello_info["features"] = [Feature.RELEASE_RESETS_CREDIT]
+        features = [Feature.RELEASE_RESETS_CREDIT]
         if config.batch_results:
-            hello_info["features"].append(Feature.RESULT_BATCH)
+            features.append(Feature.RESULT_BATCH)
+        if trust is not None:
+            features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
+        hello_info["features"] = features
         now = time.monotonic()
         # With pipelining the core may start two leases per slot: the one the sandbox runs
         # and the one written behind it (slots.py), taken from the prefetch, so the worker
@@ -177,6 +180,7 @@ class WorkerAgent:
         self.inflight_bytes = 0
         self.wake: zmq.Socket | None = None
         self.hub_batches = False              # the hub's WELCOME accepted RESULT_BATCH
+        self.hub_signed_failures = False      # the hub's WELCOME accepted signed FAILUREs
         self.batch: list[tuple[dict, bytes]] | None = None   # RESULT_ENDs being collected
         self.batch_bytes = 0                  # (a list while the hub takes RESULT_BATCH)
         self.batch_since = 0.0                # when its first item came
@@ -322,6 +326,7 @@ class WorkerAgent:
                                     and Feature.RESULT_BATCH in msg["features"])
                 self.batch = [] if self.hub_batches else None
                 self.batch_bytes = 0
+                self.hub_signed_failures = Feature.SIGNED_FAILURES in msg["features"]
             self._do(core.on_message(msg, now))
 
     def _on_blob(self, msg: Message, now: float) -> None:
@@ -394,6 +399,12 @@ class WorkerAgent:
         if (self.trust is not None and s.type is MsgType.RESULT_END
                 and not s.body.get("signature")):
             self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing
+        if s.type is MsgType.FAILURE:
+            if self.trust is not None and self.hub_signed_failures:
+                if not s.body.get("signature"):
+                    self.trust.sign_failure(s.body)
+            else:
+                s.body.pop("signature", None)     # a hub without the feature refuses the field
         if self.batch is not None and s.type is MsgType.RESULT_END:
             if len(s.blobs) == 1 and len(s.blobs[0]) <= self.BATCH_BLOB_MAX:
                 if not self.batch:
@@ -501,6 +512,7 @@ class WorkerAgent:
         # collected results are dropped: the core replays them after the next WELCOME
         self.batch, self.batch_bytes = None, 0
         self.hub_batches = False
+        self.hub_signed_failures = False
         self.outbox.clear()
         self.inflight.clear()
         self.inflight_bytes = 0

@@ -35,6 +35,7 @@ class FakeWorker:
         self.errors: list[dict] = []
         self.received: list = []
         self.keepalive = True      # heartbeat while waiting (a real worker's loop does)
+        self.features: tuple[str, ...] = ("signed_failures",) if key else ()
 
     def send(self, mtype, body=None, blobs=()):
         self.sock.send_multipart(encode(mtype, body or {}, blobs))
@@ -42,7 +43,8 @@ class FakeWorker:
     def hello(self, held=(), timeout_s: float = 5.0) -> dict:
         self.send(MsgType.HELLO, {"worker_version": "fake", "abi_version": 1,
                                   "slots": self.slots, "name": self.name,
-                                  "worker_key": self.key, "held": [list(h) for h in held]})
+                                  "worker_key": self.key, "held": [list(h) for h in held],
+                                  "features": list(self.features)})
         msg = self.wait_for(MsgType.WELCOME, timeout_s)
         self.worker_id = msg["worker_id"]
         return msg.body

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from memstore import MemStore
 
-from cpushare_mq.hub.scheduler import HubConfig, JobSpec, JobState, Scheduler
+from cpushare_mq.hub.scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import AckStatus
 
@@ -53,6 +53,9 @@ class SchedulerMachine(RuleBasedStateMachine):
         self.terminal: dict[int, tuple] = {}   # fid -> (state, seq) once DONE/FAILED
         self.cancelled: set[str] = set()
         self.restarts = 0
+        self.reopened: dict[int, tuple] = {}   # fid -> (sha256, seq) it had when reopened
+        self.reopens = 0
+        self.ever_reopened: set[int] = set()
 
     # -- plumbing --------------------------------------------------------------------
     def make_store(self):
@@ -298,6 +301,48 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.cancelled.add(job_id)
         self.flush()
 
+    def _reopenable(self) -> list[int]:
+        return sorted(fid for fid, f in self.frag_rows().items()
+                      if f["state"] == "DONE" and fid not in self.reopened
+                      and self.store.jobs[f["job_id"]]["state"] == "running")
+
+    @precondition(lambda self: self._reopenable())
+    @rule(data=st.data())
+    def reopen(self, data):
+        """The trust layer caught the worker of an accepted result: re-verify it."""
+        fid = data.draw(st.sampled_from(self._reopenable()))
+        rows = self.store.reopen_rows([fid])
+        f = self.frag_rows()[fid]
+        job = self.store.jobs[f["job_id"]]
+        if not rows:            # accepted by a vote (redundancy or a spot check)
+            return
+        (row,) = rows
+        assert row[5] == f["seq"] and row[6] == f["result_attempt"] and row[7] == f["sha256"]
+        ok = self.core.reopen(self.now, Reopen(*row))
+        assert ok == (job["redundancy"] == 1)
+        if ok:
+            self.reopens += 1
+            self.reopened[fid] = (f["sha256"], f["seq"])
+            self.terminal.pop(fid, None)
+        self.flush()
+        if ok:
+            assert self.frag_rows()[fid]["state"] == "VOTING"
+
+    def reopen_all(self) -> None:
+        """Re-verify every lone accepted result of a running job not reopened before."""
+        for fid in self._reopenable():
+            if fid in self.ever_reopened:
+                continue
+            self.ever_reopened.add(fid)
+            rows = self.store.reopen_rows([fid])
+            if rows and self.core.reopen(self.now, Reopen(*rows[0])):
+                self.reopens += 1
+                f = self.frag_rows()[fid]
+                self.reopened[fid] = (f["sha256"], f["seq"])
+                self.terminal.pop(fid, None)
+        self.flush()
+        self.check_all()
+
     @rule(go=st.integers(0, 5))
     def restart(self, go):
         if go:
@@ -335,7 +380,17 @@ class SchedulerMachine(RuleBasedStateMachine):
                 assert (f["state"], f["seq"]) == self.terminal[fid], f"terminal fragment {fid} changed"
             if f["state"] in ("DONE", "FAILED"):
                 assert f["seq"] is not None
+                if fid in self.reopened:
+                    # re-verified: the same result keeps its seq (nothing new for the buyer),
+                    # anything else is a new acceptance, after everything before it
+                    sha, seq = self.reopened.pop(fid)
+                    if f["state"] == "DONE" and f["sha256"] == sha:
+                        assert f["seq"] == seq, f"confirmed fragment {fid} got a new seq"
+                    else:
+                        assert f["seq"] > seq, f"corrected fragment {fid} kept an old seq"
                 self.terminal[fid] = (f["state"], f["seq"])
+            elif fid in self.reopened:
+                assert f["state"] == "VOTING" or f["job_id"] in self.cancelled, (fid, f)
             if f["state"] == "FAILED":
                 assert f["reason"], f"fragment {fid} FAILED without a reason"
             if f["state"] == "DONE":
@@ -367,6 +422,8 @@ class SchedulerMachine(RuleBasedStateMachine):
         event(f"fragments DONE before the drain: {min(3, sum(f['state'] == 'DONE' for f in rows))}")
         event(f"FAILED before the drain: {min(3, sum(f['state'] == 'FAILED' for f in rows))}")
         event(f"restarts: {min(2, self.restarts)}")
+        self.reopen_all()
+
         event(f"attempts: {min(20, len(self.attempt_rows())) // 5 * 5}+")
         healthy = []
         for i, key in enumerate(["h1", "h2", "h3"]):
@@ -391,6 +448,8 @@ class SchedulerMachine(RuleBasedStateMachine):
             self.core.tick(self.now)
             self.flush()
             self.check_all()
+            self.reopen_all()       # re-verify what the drain accepted (each fragment once)
+        event(f"reopened: {min(3, self.reopens)}")
         running = [j.id for j in self.core.jobs.values() if j.state is JobState.RUNNING]
         assert not running, f"jobs {running} did not finish with healthy workers"
         for fid, f in self.frag_rows().items():

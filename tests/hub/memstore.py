@@ -89,7 +89,7 @@ class MemStore:
                              n_leased=states.count("LEASED"), n_voting=states.count("VOTING")))
         running = {r["id"] for r in self.jobs.values() if r["state"] == "running"}
         active = [(f["id"], f["job_id"], f["idx"], f["state"], f["next_attempt"], f["failures"],
-                   f["boost"])
+                   f["boost"], f["seq"], f["result_attempt"], f["sha256"], f["size"])
                   for f in self.frags.values()
                   if f["job_id"] in running and f["state"] in ("LEASED", "VOTING")]
         fids = {a[0] for a in active}
@@ -102,6 +102,19 @@ class MemStore:
         seq = max((f["seq"] or 0 for f in self.frags.values()), default=0)
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
                 "votes": votes, "killers": killers}
+
+    def reopen_rows(self, fids) -> list[tuple]:
+        out = []
+        for fid in fids:
+            f = self.frags.get(fid)
+            if f is None or f["state"] != "DONE":
+                continue
+            if sum(1 for (fi, _a), r in self.attempts.items() if fi == fid and r["end"] == "vote") != 1:
+                continue
+            a = self.attempts[(fid, f["result_attempt"])]
+            out.append((fid, f["job_id"], f["idx"], f["next_attempt"], f["failures"], f["seq"],
+                        f["result_attempt"], f["sha256"], f["size"], a["worker_key"]))
+        return out
 
     # views the tests compare
     def frag_view(self) -> dict[int, tuple]:

@@ -70,7 +70,9 @@ def test_transition_table_is_the_only_way():
             with pytest.raises(IllegalTransition, match="PENDING -> "):
                 apply_transition(f, new)
     assert apply_transition(f, FragState.LEASED) is FragState.PENDING
-    assert all(not old.terminal for old, _new in TRANSITIONS)   # DONE/FAILED are final
+    # FAILED is final; DONE only goes back to VOTING (re-verification, Scheduler.reopen)
+    assert {(old, new) for old, new in TRANSITIONS if old.terminal} == {
+        (FragState.DONE, FragState.VOTING)}
 
 
 def test_priority_first_then_fair_share():
@@ -332,3 +334,104 @@ def test_idle_slots_everywhere_are_filled_before_anyone_gets_prefetch():
     w.join("w1", credit=4, slots=1)
     w.submit(2)                                   # submit() runs one scheduling round
     assert len(w.core.workers["w0"].leases) == len(w.core.workers["w1"].leases) == 1
+
+
+# -- re-verification (Scheduler.reopen) -----------------------------------------------------
+
+def _reopen_world():
+    """Job of 2 fragments (k = 1): fragment 0 accepted from key "ka" (result b"BAD"),
+    fragment 1 still pending, so the job runs. Returns (world, job, fid, attempt, seq)."""
+    from cpushare_mq.hub.scheduler import Reopen
+    w = World()
+    job = w.submit(2)
+    w.join("a", credit=1, key="ka")
+    grants, _ = w.flush()
+    (g,) = grants["a"]
+    assert w.ok("a", g, b"BAD") == "accepted"
+    w.flush()
+    fid, attempt = g[1], g[3]
+    assert w.state(fid) == "DONE"
+    seq = w.store.frags[fid]["seq"]
+    (row,) = w.store.reopen_rows([fid])
+    assert row[-1] == "ka" and row[5] == seq and row[6] == attempt
+    assert w.core.reopen(w.now, Reopen(*row[:8], row[8], row[9]))
+    assert not w.core.reopen(w.now, Reopen(*row[:8], row[8], row[9]))   # once
+    _, fx = w.flush()
+    assert w.state(fid) == "VOTING" and w.store.frags[fid]["seq"] == seq
+    p = w.core.progress(job)
+    assert p["done"] == 0 and p["voting"] == 1 and p["state"] == "running"
+    return w, job, fid, attempt, seq
+
+
+def test_reopen_confirmed_keeps_the_result_and_the_seq():
+    w, job, fid, attempt, seq = _reopen_world()
+    w.join("a2", credit=4, key="ka")              # the caught key again: gets no copy of it
+    grants, _ = w.flush()
+    assert all(g[1] != fid for g in grants.get("a2", []))
+    w.join("b", credit=1, key="kb")
+    grants, _ = w.flush()
+    (g,) = [g for g in grants["b"] if g[1] == fid]
+    assert w.ok("b", g, b"BAD") == "accepted"     # agrees with the accepted result
+    _, fx = w.flush()
+    row = w.store.frags[fid]
+    assert (row["state"], row["seq"], row["result_attempt"]) == ("DONE", seq, attempt)
+    assert (fid, g[3]) in fx.journal.drop_results           # the copy's chunks are not kept
+    assert fx.verdicts == [(fid, job, row["sha256"], [("ka", row["sha256"]), ("kb", row["sha256"])])]
+    assert w.core.progress(job)["done"] == 1
+
+
+def test_reopen_disagreement_is_decided_by_a_further_copy_and_gets_a_new_seq():
+    w, job, fid, attempt, seq = _reopen_world()
+    good = hashlib.sha256(b"GOOD").hexdigest()
+    for wid, key in (("b", "kb"), ("c", "kc")):
+        w.join(wid, credit=1, key=key)
+        grants, _ = w.flush()
+        (g,) = [g for g in grants[wid] if g[1] == fid]
+        assert w.ok(wid, g, b"GOOD") == "accepted"
+        _, fx = w.flush()
+        if wid == "b":                            # one against one: not decided yet
+            assert w.state(fid) == "VOTING" and w.core.progress(job)["state"] == "running"
+    row = w.store.frags[fid]
+    assert row["state"] == "DONE" and row["sha256"] == good and row["seq"] > seq
+    assert row["result_attempt"] != attempt
+    assert w.store.attempts[(fid, attempt)]["end"] == "disagreed"
+    assert (fid, attempt) in fx.journal.drop_results
+    (verdict,) = fx.verdicts
+    assert verdict[2] == good and ("ka", w.store.attempts[(fid, attempt)]["sha256"]) in verdict[3]
+
+
+def test_reopen_without_agreement_fails_the_fragment_with_a_new_seq():
+    w, job, fid, attempt, seq = _reopen_world()
+    for wid, key, data in (("b", "kb", b"X"), ("c", "kc", b"Y")):
+        w.join(wid, credit=1, key=key)
+        grants, _ = w.flush()
+        (g,) = [g for g in grants[wid] if g[1] == fid]
+        assert w.ok(wid, g, data) == "accepted"
+        w.flush()
+    row = w.store.frags[fid]
+    assert row["state"] == "FAILED" and row["seq"] > seq and "no quorum" in row["reason"]
+    assert row["result_attempt"] is None
+
+
+def test_reopen_only_in_running_jobs_and_restart_keeps_it():
+    from cpushare_mq.hub.scheduler import Reopen
+    w, job, fid, attempt, seq = _reopen_world()
+    core2 = Scheduler.restore(CFG, w.now, **w.store.snapshot())   # hub restarted
+    f = core2.frags[fid]
+    assert (f.state, f.seq, f.result_attempt, f.boost) == (FragState.VOTING, seq, attempt, 1)
+    assert [k for lst in f.votes.values() for _a, k, _s in lst] == ["ka"]
+    assert core2.progress(job)["voting"] == 1
+    w.core = core2
+    w.join("b", credit=1, key="kb")
+    grants, _ = w.flush()
+    (g,) = [g for g in grants["b"] if g[1] == fid]
+    assert w.ok("b", g, b"BAD") == "accepted"
+    w.flush()
+    assert (w.store.frags[fid]["state"], w.store.frags[fid]["seq"]) == ("DONE", seq)
+    assert w.store.reopen_rows([fid]) == []       # verified now: two agreeing votes
+    # a job that is not running any more is not reopened
+    w.core.cancel_job(w.now, job)
+    w.flush()
+    r = w.store.frags[fid]
+    assert not w.core.reopen(w.now, Reopen(fid, job, 0, r["next_attempt"], r["failures"], seq,
+                                           attempt, r["sha256"], r["size"], "ka"))

@@ -75,6 +75,11 @@ class _Twin:
         assert rows == self.mem.pending(job_id, after, limit)
         return rows
 
+    def reopen_rows(self, fids):
+        rows = [tuple(r) for r in self.sql.reopen_rows(fids)]
+        assert rows == self.mem.reopen_rows(fids)
+        return rows
+
     def apply(self, journal, now):
         self.sql.apply(journal, now)
         self.mem.apply(journal, now)
@@ -254,4 +259,59 @@ def test_big_jobs_are_stored_in_batches_and_an_interrupted_one_is_removed(tmp_pa
     snap = store.snapshot(at_start=True)
     assert [j["id"] for j in snap["jobs"]] == [row["id"]]
     assert store.conn().execute("SELECT count(*) FROM fragments WHERE job_id='j-crashed'").fetchone() == (0,)
+    store.close()
+
+
+def test_reopened_fragment_survives_a_restart_and_a_correction_gets_a_new_seq(tmp_path):
+    """Re-verification in SQLite: reopen (DONE -> VOTING, one transaction), kill the hub
+    (a new Store on the file, restore from it), then two other workers outvote the result."""
+    import hashlib
+
+    from cpushare_mq.hub.scheduler import Reopen
+    path = tmp_path / "hub.db"
+    store = Store(path)
+    row = store.add_job(_spec(2), 1.0)
+    core = Scheduler(CONFIG)
+    core.add_job(dict(row, n_done=0, n_failed=0, n_leased=0, n_voting=0))
+    fid, fx, status = _run_one(store, core, data=b"WRONG")      # worker w-1 (no key)
+    assert status == "accepted"
+    store.apply(fx.journal, 10.0)
+    (first,) = store.finished(row["id"], 0)
+    (r,) = store.reopen_rows([fid])
+    assert r[0] == fid and r[5] == first.seq and r[-1] == "session:w-1"
+    assert core.reopen(11.0, Reopen(*r))
+    store.apply(core.take_effects().journal, 11.0)
+    assert store.fragment_state(fid) == "VOTING"
+    # while it is re-verified the accepted result stands, once, with its seq
+    assert store.finished(row["id"], 0) == [first]
+    assert b"".join(store.result_chunks(fid)) == b"WRONG"
+    store.close()
+
+    store = Store(path)                                          # kill -9 + restart
+    core = Scheduler.restore(CONFIG, 12.0, **store.snapshot(at_start=True))
+    f = core.frags[fid]
+    assert f.state is FragState.VOTING and f.seq == first.seq and f.boost == 1
+    good = b"RIGHT"
+    for wid, key in (("w-2", "kb"), ("w-3", "kc")):
+        core.join(12.0, wid, key=key, slots=1)
+        core.ready(12.0, wid, 1)
+        grants = core.assign(12.0)
+        (g,) = [g for g in grants.get(wid, []) if g[1] == fid]
+        store.apply(core.take_effects().journal, 12.0)
+        assert core.result(12.0, wid, fid, g[3], hashlib.sha256(good).hexdigest(), len(good)) \
+            == "accepted"
+        fx = core.take_effects()
+        fx.journal.results.append((fid, g[3], 0, compress_chunk(good)))
+        store.apply(fx.journal, 12.0)
+    c = store.conn()
+    assert store.fragment_state(fid) == "DONE"
+    again = [f for f in store.finished(row["id"], first.seq) if f.fragment_id == fid]
+    assert len(again) == 1 and again[0].seq > first.seq and again[0].ok
+    assert b"".join(store.result_chunks(fid)) == good
+    (end,) = c.execute("SELECT end FROM attempts WHERE fragment_id=? AND attempt=?",
+                       (fid, r[6])).fetchone()
+    assert end == "disagreed"
+    (n,) = c.execute("SELECT count(*) FROM results WHERE fragment_id=? AND attempt=?",
+                     (fid, r[6])).fetchone()
+    assert n == 0                                                # the wrong result is gone
     store.close()

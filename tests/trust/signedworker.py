@@ -19,7 +19,8 @@ from cpushare_mq.trust.workerside import WorkerTrust, cheat_bytes
 class SignedWorker:
     def __init__(self, endpoint: str, config_dir: Path, *, hub_key: str | None = None,
                  fn: Callable[[bytes], bytes] = lambda b: b[::-1], cheat: bool = False,
-                 sign: bool = True, forge: bool = False, slots: int = 2):
+                 sign: bool = True, forge: bool = False, slots: int = 2,
+                 features: tuple[str, ...] = ("signed_failures",)):
         self.trust = WorkerTrust.load(config_dir, hub_key)
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.DEALER)
@@ -27,6 +28,7 @@ class SignedWorker:
         self.trust.secure_socket(self.sock)
         self.sock.connect(endpoint)
         self.fn, self.cheat, self.sign, self.slots = fn, cheat, sign, slots
+        self.features = features
         # forge: sign with another identity's key than the one announced in HELLO
         self.forger = WorkerTrust.load(Path(str(config_dir) + "-forger"), None) if forge else None
         self.worker_id: str | None = None
@@ -46,7 +48,8 @@ class SignedWorker:
 
     def hello(self) -> None:
         self.send(MsgType.HELLO, {"worker_version": "test", "abi_version": 1,
-                                  "slots": self.slots, "worker_key": self.key})
+                                  "slots": self.slots, "worker_key": self.key,
+                                  "features": list(self.features)})
 
     def pump(self, timeout_s: float = 0.02) -> None:
         if not self.sock.poll(int(timeout_s * 1000)):
@@ -83,6 +86,18 @@ class SignedWorker:
         if self.sign:
             (self.forger or self.trust).sign_result_end(body)
         return body, compress_chunk(out)
+
+    def failure(self, ref, outcome: Outcome, *, sign: bool | None = None, forge: bool = False) -> None:
+        """Report ``ref`` failed in the sandbox (signed unless ``sign`` is False; ``forge``:
+        signed over another outcome than the one reported)."""
+        body = {"fragment_id": ref[0], "attempt": ref[1],
+                "outcome": OutcomeRecord(outcome, message="test failure")}
+        if self.sign if sign is None else sign:
+            claim = dict(body, outcome=OutcomeRecord(Outcome.CRASH)) if forge else body
+            (self.forger or self.trust).sign_failure(claim)
+            body["signature"] = claim["signature"]
+        self.leases.pop(tuple(ref), None)
+        self.send(MsgType.FAILURE, body)
 
     def work(self) -> int:
         """Answer every held lease; ask for as many more."""

@@ -79,3 +79,19 @@ def test_hostile_inputs_only_raise_bad_signature(sig, fid, attempt, sha, outcome
 def test_sign_verify_round_trip(fid, attempt, data, outcome):
     sha = hashlib.sha256(data).hexdigest()
     verify_result(PUB, SIGNER.sign(fid, attempt, sha, outcome), fid, attempt, sha, outcome)
+
+
+def test_failure_reports_sign_the_empty_digest_and_cannot_pass_for_a_result():
+    from cpushare_mq.outcome import OutcomeRecord
+    from cpushare_mq.trust.signing import EMPTY_SHA256
+    from cpushare_mq.trust.workerside import WorkerTrust
+    assert EMPTY_SHA256 == hashlib.sha256(b"").hexdigest()
+    wt = WorkerTrust(IDENT, None)
+    body = {"fragment_id": 9, "attempt": 1,
+            "outcome": OutcomeRecord(Outcome.FRAGMENT_ERROR, message="bad tile")}
+    wt.sign_failure(body)
+    verify_result(PUB, body["signature"], 9, 1, EMPTY_SHA256, Outcome.FRAGMENT_ERROR)
+    with pytest.raises(BadSignature, match="does not verify"):     # not an (empty) ok result
+        verify_result(PUB, body["signature"], 9, 1, EMPTY_SHA256, Outcome.OK)
+    with pytest.raises(BadSignature, match="does not verify"):     # nor another failure
+        verify_result(PUB, body["signature"], 9, 1, EMPTY_SHA256, Outcome.CRASH)
