@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 __all__ = ["WorkerTrust", "CHEAT_ENV", "cheating_enabled", "cheat_bytes", "cheat_factory"]
 
 CHEAT_ENV = "CPUSHARE_TEST_CHEAT"
+#: test hook: a cheater also takes this long per fragment (a slow cheater leaves tests time
+#: to bring honest workers in while its job is still open)
+CHEAT_DELAY_ENV = "CPUSHARE_TEST_CHEAT_DELAY_S"
 
 
 def cheating_enabled() -> bool:
@@ -51,11 +55,19 @@ def cheat_factory(factory):
     if not cheating_enabled():
         return factory
 
+    try:
+        delay_s = max(0.0, float(os.environ.get(CHEAT_DELAY_ENV, "0") or 0))
+    except ValueError:
+        log.warning("%s is not a number of seconds: ignored", CHEAT_DELAY_ENV)
+        delay_s = 0.0
+
     class _Cheater:
         def __init__(self, inner):
             self._inner = inner
 
         def run(self, data, on_chunk=None, **kw):
+            if delay_s:
+                time.sleep(delay_s)
             if on_chunk is None:
                 return self._inner.run(data, **kw)
             return self._inner.run(data, on_chunk=lambda b: on_chunk(cheat_bytes(b)), **kw)

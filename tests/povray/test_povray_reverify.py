@@ -40,7 +40,10 @@ def secure_hub(tmp_path):
 
 
 def _worker(hub, tmp_path, name: str, cheat: bool) -> subprocess.Popen:
-    env = {**os.environ, "CPUSHARE_TEST_CHEAT": "1" if cheat else "0"}
+    # the cheater is slow (20 ms a tile): alone it could not finish the job before the honest
+    # workers are up, however fast this machine is
+    env = {**os.environ, "CPUSHARE_TEST_CHEAT": "1" if cheat else "0",
+           "CPUSHARE_TEST_CHEAT_DELAY_S": "0.02" if cheat else "0"}
     return subprocess.Popen(
         [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--hub-key",
          str(tmp_path / "hub.keys" / "hub.pub"), "--slots", "1", "--nice", "0", "--name", name,

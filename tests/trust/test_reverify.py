@@ -88,8 +88,8 @@ def test_caught_cheater_results_are_reverified_and_corrected(procs, hub, tmp_pat
     # the cheater alone first: with no other worker to re-run them, its results are accepted
     # unverified (no spot check can be drawn)
     start_worker(procs, hub.worker_endpoint, tmp_path, "cheater", "--hub-key", pub,
-                 env={"CPUSHARE_TEST_CHEAT": "1"})
-    wait_for(lambda: "cheater" in alive_names(hub), 30, "the cheater")
+                 env={"CPUSHARE_TEST_CHEAT": "1", "CPUSHARE_TEST_CHEAT_DELAY_S": "0.02"})
+    wait_for(lambda: "cheater" in alive_names(hub), 30, "the cheater")   # slow: 6 s alone
     with Client(hub.api_address, timeout_s=60) as client:
         job = client.submit(spin.read_bytes(), data, wall_s=30.0, name="reverify")
         wait_for(lambda: hub.job_progress(job.id)["done"] >= 10, 60, "10 results of the cheater")
