@@ -109,8 +109,11 @@ def throughput(args) -> dict:
                for ff in hub.finished(job, 0, limit=50)}
         assert all(got[i] == frags[i] for i in got), "wrong result"
         assert p["done"] == args.fragments, p
+        with sqlite3.connect(tmp / "hub.db") as db:   # leases handed out, by how they ended
+            ends = dict(db.execute("SELECT end, count(*) FROM attempts WHERE job_id=? "
+                                   "GROUP BY end", (job,)).fetchall())
         return {"fragments": args.fragments, "seconds": dt, "submit_s": t_sub,
-                "per_s": args.fragments / dt, "cpu": cpu}
+                "per_s": args.fragments / dt, "cpu": cpu, "attempt_ends": ends}
     finally:
         stop_all(procs)
         hub.close()
@@ -199,6 +202,7 @@ def main() -> None:
               f"{r['per_s'] / 5000:.2f}x)")
         n = r["fragments"]
         print("  CPU per fragment: " + ", ".join(f"{k} {v / n * 1e6:.0f} us" for k, v in r["cpu"].items()))
+        print("  leases by how they ended: " + ", ".join(f"{k} {v}" for k, v in sorted(r["attempt_ends"].items(), key=lambda kv: str(kv[0]))))
     if args.only in (None, "recovery"):
         for sig in (signal.SIGKILL, signal.SIGSTOP):
             r = recovery(args, sig)

@@ -35,6 +35,9 @@ from ..protocol import AckStatus, ErrorCode, Feature, Message, MsgType
 
 log = logging.getLogger(__name__)
 
+#: run times remembered per slot for the prefetch-surplus decision (at least 8)
+RECENT_RUNS_PER_SLOT = 4
+
 LeaseKey = tuple[int, int]   # (fragment_id, attempt)
 
 
@@ -267,7 +270,8 @@ class WorkerCore:
         self.unacked = 0                    # leases FINISHED
         self.no_work_until = now            # after a sandbox set-up failure
         self.run_time_s = 1.0               # moving average of a fragment's run time
-        self.last_run_s = 1.0               # the latest fragment's run time
+        self.recent_runs: deque[float] = deque(          # the latest run times
+            maxlen=max(8, RECENT_RUNS_PER_SLOT * config.slots))
         self.may_shed = False               # the hub takes RELEASE as withdrawn credit too
         self.shed = 0                       # leases handed back as prefetch surplus
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
@@ -285,11 +289,7 @@ class WorkerCore:
         """Leases to hold beyond the slots: enough to keep ``queue_window_s`` of work queued
         per slot when fragments are short (one hub round trip must not idle the slots),
         ``cfg.prefetch`` when they are long (don't hoard work other workers could do)."""
-        cfg = self.cfg
-        if self.run_time_s <= 0:
-            return cfg.max_prefetch
-        want = int(cfg.slots * cfg.queue_window_s / self.run_time_s)
-        return max(cfg.prefetch, min(cfg.max_prefetch, want))
+        return self._prefetch_for(self.run_time_s)
 
     @property
     def busy(self) -> int:
@@ -625,7 +625,7 @@ class WorkerCore:
             msg = Send(MsgType.RESULT_END, body, [last_blob] if last_blob is not None else [])
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
-            self._note_run_time(now - lease.started_at)
+            self._note_run_time(now - lease.started_at, outcome.wall_s)
             self.counters.done += 1
             self._emit_result_msg(out, lease, msg)
             self._bound_unacked()
@@ -643,7 +643,7 @@ class WorkerCore:
             msg = Send(MsgType.FAILURE, {"fragment_id": key[0], "attempt": key[1], "outcome": outcome})
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
-            self._note_run_time(now - lease.started_at)
+            self._note_run_time(now - lease.started_at, outcome.wall_s)
             self.counters.failed += 1
             self._emit_result_msg(out, lease, msg)
             self._bound_unacked()
@@ -665,17 +665,31 @@ class WorkerCore:
         self._after_slot_free(out, now)
         return self._stamp(out, now)
 
-    def _note_run_time(self, dt: float) -> None:
-        """Fragments that got longer -- two in a row, so one slow run (a hiccup) does not
-        count -- are believed quickly: a deep prefetch of long fragments hoards work other
-        workers could do. Shorter ones pull the average down slowly."""
+    def _note_run_time(self, dt: float, sandbox_wall_s: float) -> None:
+        """``dt``: start to end as the core saw it (queueing and batching included: the
+        credit follows it); ``sandbox_wall_s``: the fragment's own time in the sandbox (the
+        surplus decision follows it, so the worker's own delays never look like longer
+        fragments)."""
         dt = max(0.0, dt)
-        sustained = min(dt, self.last_run_s)
-        self.last_run_s = dt
-        if sustained > self.run_time_s:
-            self.run_time_s += 0.5 * (sustained - self.run_time_s)
-        else:
-            self.run_time_s += 0.2 * (dt - self.run_time_s)
+        self.run_time_s += 0.2 * (dt - self.run_time_s)
+        self.recent_runs.append(max(0.0, sandbox_wall_s))
+
+    def _prefetch_for(self, run_time_s: float) -> int:
+        cfg = self.cfg
+        if run_time_s <= 0:
+            return cfg.max_prefetch
+        want = int(cfg.slots * cfg.queue_window_s / run_time_s)
+        return max(cfg.prefetch, min(cfg.max_prefetch, want))
+
+    def _shed_target(self) -> int | None:
+        """At most how many leases to hold, judged by the sandbox's own run times (None
+        until 4 per slot are known): the fastest quarter of them sets the prefetch. Neither a
+        few slow fragments nor a stall of this worker (it does not slow the sandbox) move
+        it; a job of longer fragments does, right after a few of them."""
+        runs = self.recent_runs
+        if len(runs) < runs.maxlen:
+            return None
+        return self.cfg.slots + self._prefetch_for(sorted(runs)[runs.maxlen // 4])
 
     def _after_slot_free(self, out: list, now: float) -> None:
         if self.draining:
@@ -711,8 +725,11 @@ class WorkerCore:
             return
         self._start_queued(out, now)
         target = self.cfg.slots + self.prefetch
-        if self.may_shed and self.active > target + max(2, target // 2):
-            self._shed(out, self.active - target)
+        keep = self._shed_target()
+        if keep is not None:           # the sandbox says fragments got longer: hold less
+            target = min(target, keep)
+            if self.may_shed and self.active > keep + max(2, keep // 2):
+                self._shed(out, self.active - keep)
         if now < self.no_work_until or self.waiting_bytes > self.cfg.max_queued_input_bytes:
             return
         want = target - self.active - self.credit_out
