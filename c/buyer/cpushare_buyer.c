@@ -36,6 +36,17 @@ enum { BATCH_MORE = 0, BATCH_FINISHED = 1, BATCH_TIMEOUT = 2 };
 #define MAX_RESULT     ((uint64_t)1 << 32)
 #define FOREVER_MS     0xFFFFFFFFu
 #define REPLY_GRACE_MS 60000          /* how long past the hub-side timeout we wait */
+#define NEXT_MAX       64u            /* results asked for per NEXT, at most ... */
+#define NEXT_BYTES     (8u << 20)     /* ... and about this many bytes of them */
+
+/* A result read with its NEXT's batch, waiting to be handed out. */
+struct queued {
+    uint64_t seq;
+    uint32_t index;
+    int ok;
+    uint8_t *data; size_t len;
+    char *reason;
+};
 
 struct cps_client {
     int fd;
@@ -46,8 +57,10 @@ struct cps_client {
     int unacked;       /* last_seq was handed to the caller but not acknowledged yet */
     uint64_t last_seq;
     uint8_t *frame; size_t frame_cap;     /* the last frame read */
-    uint8_t *res; size_t res_cap;         /* the current result's bytes */
-    char *reason;                         /* the current failure reason */
+    uint8_t *res;                         /* the result handed out last (owned) */
+    char *reason;                         /* its failure reason (owned) */
+    struct queued *q; size_t q_len, q_pos, q_cap; /* results of the last NEXT not handed out */
+    uint32_t batch;                       /* results to ask for per NEXT */
     uint8_t *out; size_t out_len, out_cap; /* a request being built */
 };
 
@@ -373,8 +386,19 @@ cps_client *cps_connect(const char *addr, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ requests */
 
+static void drop_queue(cps_client *c)
+{
+    for (size_t i = c->q_pos; i < c->q_len; i++) {
+        free(c->q[i].data);
+        free(c->q[i].reason);
+    }
+    c->q_len = c->q_pos = 0;
+}
+
 static int follow(cps_client *c, const char *job_id)
 {
+    drop_queue(c);   /* never acknowledged: the hub delivers them again on the next attach */
+    c->batch = 1;
     snprintf(c->job_id, sizeof c->job_id, "%s", job_id);
     c->attached = 1;
     c->finished = 0;
@@ -455,8 +479,8 @@ int cps_attach(cps_client *c, const char *job_id)
     return follow(c, job_id);
 }
 
-/* Reads RESULT's CHUNK* RESULT_END BATCH_END (we always ask for one result per NEXT). */
-static int read_result(cps_client *c, cps_result *out, size_t len)
+/* Reads one RESULT (its CHUNK*, RESULT_END) into the queue. */
+static int read_result(cps_client *c, size_t len)
 {
     rd r = { c->frame, len, 0 };
     uint64_t seq = rd_u64(&r);
@@ -467,17 +491,27 @@ static int read_result(cps_client *c, cps_result *out, size_t len)
     const uint8_t *reason = rd_str(&r, &rlen);
     if (r.bad || r.n) return fail(c, "malformed RESULT frame");
     if (size > MAX_RESULT) return fail(c, "result of %llu bytes is too large", (unsigned long long)size);
-    free(c->reason);
-    c->reason = malloc((size_t)rlen + 1);
-    if (!c->reason) return fail(c, "malloc: out of memory");
-    memcpy(c->reason, reason, rlen);
-    c->reason[rlen] = 0;
-    if (size + 1 > c->res_cap) {
-        uint8_t *p = realloc(c->res, (size_t)size + 1);
-        if (!p) return fail(c, "realloc(%llu): out of memory", (unsigned long long)size + 1);
-        c->res = p;
-        c->res_cap = (size_t)size + 1;
+    if (c->q_len == c->q_cap) {
+        size_t cap = c->q_cap ? 2 * c->q_cap : 16;
+        struct queued *q = realloc(c->q, cap * sizeof *q);
+        if (!q) return fail(c, "realloc: out of memory");
+        c->q = q;
+        c->q_cap = cap;
     }
+    struct queued *e = &c->q[c->q_len];
+    e->seq = seq;
+    e->index = index;
+    e->ok = ok ? 1 : 0;
+    e->reason = malloc((size_t)rlen + 1);
+    e->data = malloc((size_t)size + 1);
+    if (!e->reason || !e->data) {
+        free(e->reason);
+        free(e->data);
+        return fail(c, "malloc(%llu): out of memory", (unsigned long long)size + 1);
+    }
+    memcpy(e->reason, reason, rlen);
+    e->reason[rlen] = 0;
+    c->q_len++;               /* from here on drop_queue() frees it */
     size_t got = 0;
     for (;;) {
         uint8_t type;
@@ -487,51 +521,80 @@ static int read_result(cps_client *c, cps_result *out, size_t len)
         if (type != REP_CHUNK) return fail(c, "protocol error: 0x%02x inside a result", type);
         if (n > size - got) return fail(c, "protocol error: result longer than announced %llu bytes",
                                         (unsigned long long)size);
-        memcpy(c->res + got, c->frame, n);
+        memcpy(e->data + got, c->frame, n);
         got += n;
     }
     if (got != size)
         return fail(c, "protocol error: result of %zu bytes, announced %llu", got, (unsigned long long)size);
-    c->res[got] = 0;
-    uint8_t type;
-    size_t n;
-    if (read_frame(c, &type, &n, REPLY_GRACE_MS)) return -1;
-    if (type != REP_BATCH_END || n != 1) return fail(c, "protocol error: expected BATCH_END after a result");
-    if (c->frame[0] == BATCH_FINISHED) c->finished = 1;
-    out->index = index;
-    out->ok = ok ? 1 : 0;
-    out->data = c->res;
-    out->len = got;
-    out->reason = c->reason;
-    c->last_seq = seq;
-    c->unacked = 1;
-    return 1;
+    e->data[got] = 0;
+    e->len = got;
+    return 0;
+}
+
+/* Sends NEXT and reads its whole answer (RESULT* BATCH_END) into the queue: the hub sends
+   only what is ready, so this waits only while nothing is. Returns results read or -1. */
+static int fetch_batch(cps_client *c, int timeout_ms)
+{
+    uint32_t t = timeout_ms < 0 ? FOREVER_MS : (uint32_t)timeout_ms;
+    if (out_begin(c) || out_u32(c, t) || out_u32(c, c->batch ? c->batch : 1) ||
+        send_out(c, REQ_NEXT))
+        return -1;
+    int wait = timeout_ms < 0 ? -1 : timeout_ms + REPLY_GRACE_MS;
+    int got = 0;
+    for (;;) {
+        uint8_t type;
+        size_t len;
+        if (read_frame(c, &type, &len, got ? REPLY_GRACE_MS : wait)) return -1;
+        if (type == REP_RESULT) {
+            if (read_result(c, len)) return -1;
+            got++;
+            continue;
+        }
+        if (type != REP_BATCH_END || len != 1)
+            return fail(c, "protocol error: the hub answered NEXT with message type 0x%02x", type);
+        if (c->frame[0] == BATCH_FINISHED) c->finished = 1;
+        return got;
+    }
+}
+
+/* Ask for about NEXT_BYTES of results per NEXT, judging by the last one's size. */
+static void adapt_batch(cps_client *c, size_t last_len)
+{
+    size_t n = NEXT_BYTES / (last_len + 1);
+    c->batch = n < 1 ? 1 : n > NEXT_MAX ? NEXT_MAX : (uint32_t)n;
 }
 
 int cps_next_result(cps_client *c, cps_result *out, int timeout_ms)
 {
     if (!c->attached) return fail(c, "cps_next_result: no job (call cps_submit or cps_attach first)");
     if (!out) return fail(c, "cps_next_result: out is NULL");
-    if (c->unacked) {
+    if (c->unacked) {   /* asking for the next one consumes the last one */
         if (out_begin(c) || out_u64(c, c->last_seq) || send_out(c, REQ_ACK)) return -1;
         c->unacked = 0;
     }
-    if (c->finished) return 0;
-    uint32_t t = timeout_ms < 0 ? FOREVER_MS : (uint32_t)timeout_ms;
-    if (out_begin(c) || out_u32(c, t) || out_u32(c, 1) || send_out(c, REQ_NEXT)) return -1;
-    int wait = timeout_ms < 0 ? -1 : timeout_ms + REPLY_GRACE_MS;
-    uint8_t type;
-    size_t len;
-    if (read_frame(c, &type, &len, wait)) return -1;
-    if (type == REP_RESULT) return read_result(c, out, len);
-    if (type != REP_BATCH_END || len != 1)
-        return fail(c, "protocol error: the hub answered NEXT with message type 0x%02x", type);
-    if (c->frame[0] == BATCH_FINISHED) {
-        c->finished = 1;
-        return 0;
+    free(c->res);
+    free(c->reason);
+    c->res = NULL;
+    c->reason = NULL;
+    if (c->q_pos == c->q_len) {
+        c->q_pos = c->q_len = 0;
+        if (c->finished) return 0;
+        int got = fetch_batch(c, timeout_ms);
+        if (got < 0) return -1;
+        if (got == 0) return c->finished ? 0 : -2;   /* -2: nothing within timeout_ms */
     }
-    if (c->frame[0] == BATCH_TIMEOUT) return -2;
-    return -2;  /* MORE without a result: nothing yet */
+    struct queued *e = &c->q[c->q_pos++];
+    c->res = e->data;
+    c->reason = e->reason;
+    out->index = e->index;
+    out->ok = e->ok;
+    out->data = e->data;
+    out->len = e->len;
+    out->reason = e->reason;
+    c->last_seq = e->seq;
+    c->unacked = 1;
+    adapt_batch(c, e->len);
+    return 1;
 }
 
 int cps_get_progress(cps_client *c, cps_progress *out)
@@ -578,6 +641,8 @@ void cps_close(cps_client *c)
             expect(c, REP_BYE, &len, 5000, "CLOSE");
         close(c->fd);
     }
+    drop_queue(c);
+    free(c->q);
     free(c->out);
     free(c->frame);
     free(c->res);
