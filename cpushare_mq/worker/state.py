@@ -504,7 +504,10 @@ class WorkerCore:
                     reason = ("shutdown" if self.draining else "paused" if self.paused
                               else "no credit")
                     if reason == "no credit":
-                        log.warning("hub sent lease %s beyond our credit; handed back", lease.key)
+                        # expected right after we handed back surplus (leases the hub sent on
+                        # the credit it had not yet seen withdrawn); otherwise worth a warning
+                        (log.debug if self.shed else log.warning)(
+                            "hub sent lease %s beyond our credit; handed back", lease.key)
                     self._send(out, MsgType.RELEASE, {"leases": [list(lease.key)], "reason": reason})
                     self.counters.released += 1
                 continue
