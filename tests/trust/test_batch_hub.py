@@ -15,6 +15,7 @@ from waiting import wait_for
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.protocol import Feature, MsgType
+from cpushare_mq.trust.signing import ResultSigner
 from cpushare_mq.trust.workerside import WorkerTrust
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
@@ -199,11 +200,30 @@ def run_agent_job(made, hub, tmp_path, n=300):
     return a, job
 
 
-def test_the_worker_agent_signs_batches_once_on_a_new_hub(made, tmp_path):
+def count_signatures(monkeypatch) -> dict:
+    """Count the worker's Ed25519 signatures (alone / per batch)."""
+    n = {"alone": 0, "batch": 0}
+    sign, sign_batch = ResultSigner.sign, ResultSigner.sign_batch
+
+    def counted(kind, fn):
+        def wrapper(self, *a, **kw):
+            n[kind] += 1
+            return fn(self, *a, **kw)
+        return wrapper
+    monkeypatch.setattr(ResultSigner, "sign", counted("alone", sign))
+    monkeypatch.setattr(ResultSigner, "sign_batch", counted("batch", sign_batch))
+    return n
+
+
+def test_the_worker_agent_signs_batches_once_on_a_new_hub(made, tmp_path, monkeypatch):
+    signed = count_signatures(monkeypatch)
     hub = start_hub(made, tmp_path)
     a, job = run_agent_job(made, hub, tmp_path)
     assert a.agent.hub_batch_signature and a.agent.batches_sent > 0
     assert hub.trust.verified_batches > 0
+    # one signature per batch, results sent alone signed alone: far fewer than results
+    assert signed["batch"] == a.agent.batches_sent
+    assert signed["alone"] + signed["batch"] < 300
     batched = [hub.trust.evidence(f.fragment_id, 0) for f in hub.finished(job, 0, 1000)]
     assert all(ev["valid"] and ev["worker_key"] == a.key for ev in batched)
     assert any(ev["batch_id"] is not None for ev in batched)
@@ -212,8 +232,10 @@ def test_the_worker_agent_signs_batches_once_on_a_new_hub(made, tmp_path):
 def test_the_worker_agent_signs_items_one_by_one_on_an_old_hub(made, tmp_path, monkeypatch):
     # an old hub: it knows result_batch but not batch_signature, so it never confirms it
     monkeypatch.setattr(Feature, "ALL", Feature.ALL - {Feature.BATCH_SIGNATURE})
+    signed = count_signatures(monkeypatch)
     hub = start_hub(made, tmp_path)
     a, job = run_agent_job(made, hub, tmp_path)
+    assert signed == {"alone": 300, "batch": 0}
     assert a.agent.hub_batches and not a.agent.hub_batch_signature
     assert a.agent.batches_sent > 0 and hub.trust.verified_batches == 0
     assert hub.trust.ledger.db.execute("SELECT count(*) FROM batches").fetchone() == (0,)
