@@ -1050,10 +1050,11 @@ class Hub:
         if not core.holds(now, wid, fid, attempt):
             status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
             acks.setdefault(wid, []).append([fid, attempt, self._stale_or_dup(fid, status)])
-            if self.trust is not None and not batch_invalid:   # not accepted, but compared
-                self.trust.on_late_result(self._worker_keys.get(wid, ""), fid, attempt,  # with
-                                          b["sha256"], b["outcome"].outcome,   # the winner
-                                          b["signature"], now, batch=batch)
+            # not accepted, but compared with the vote's winner (unless its batch was forged)
+            if self.trust is not None and not batch_invalid:
+                self.trust.on_late_result(self._worker_keys.get(wid, ""), fid, attempt,
+                                          b["sha256"], b["outcome"].outcome, b["signature"],
+                                          now, batch=batch)
             return
         record = b["outcome"]
         if record.outcome is not Outcome.OK:     # a failure sent as a RESULT_END: signed as one
@@ -1095,7 +1096,7 @@ class Hub:
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(p.chunks))
-        elif invalid:
+        elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
         acks.setdefault(wid, []).append([fid, attempt, status])
