@@ -62,6 +62,8 @@ _COUNT = struct.Struct(">I")
 Claim = tuple[int, int, str, "Outcome | str"]
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _SIG_RE = re.compile(r"[0-9a-f]{128}")
+#: outcome name (an Outcome is a str, so it finds its own) -> u8 length | ASCII name
+_OUTCOME_TAIL = {o.value: bytes([len(o.value)]) + o.value.encode("ascii") for o in Outcome}
 
 
 def canonical_result_bytes(fragment_id: int, attempt: int, sha256_hex: str,
@@ -74,14 +76,10 @@ def canonical_result_bytes(fragment_id: int, attempt: int, sha256_hex: str,
         raise BadSignature(f"attempt {attempt!r} is not an integer in [0, 2**32)")
     if type(sha256_hex) is not str or not _SHA_RE.fullmatch(sha256_hex):
         raise BadSignature("sha256 must be 64 lowercase hex digits")
-    name = outcome.value if isinstance(outcome, Outcome) else outcome
-    try:
-        name = Outcome(name).value
-    except ValueError:
-        raise BadSignature(f"unknown outcome {str(name)[:40]!r}") from None
-    raw_name = name.encode("ascii")
-    return (RESULT_DOMAIN + _HEAD.pack(fragment_id, attempt) + bytes.fromhex(sha256_hex)
-            + bytes([len(raw_name)]) + raw_name)
+    tail = _OUTCOME_TAIL.get(outcome) if isinstance(outcome, str) else None
+    if tail is None:
+        raise BadSignature(f"unknown outcome {str(outcome)[:40]!r}")
+    return RESULT_DOMAIN + _HEAD.pack(fragment_id, attempt) + bytes.fromhex(sha256_hex) + tail
 
 
 def canonical_batch_bytes(items: Sequence[Claim]) -> bytes:
