@@ -107,7 +107,9 @@ class Feature:
     #: must not lease it straight back on old credit
     RELEASE_RESETS_CREDIT = "release_resets_credit"
     SIGNED_FAILURES = "signed_failures"  # the worker signs FAILURE reports (FAILURE.signature)
-    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES})
+    #: one signature for a whole RESULT_BATCH (RESULT_BATCH.signature; its items carry "")
+    BATCH_SIGNATURE = "batch_signature"
+    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES, BATCH_SIGNATURE})
 
 
 class AckStatus:
@@ -285,6 +287,9 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         # item i is a RESULT_END body; binary frame i is its last chunk (always present,
         # an empty result's is a zstd frame of 0 bytes)
         "results": (v_list(v_obj(RESULT_END_SCHEMA), Limits.MAX_RESULTS_PER_BATCH), _REQUIRED),
+        # hex Ed25519 signature of the whole batch (only with the feature "batch_signature";
+        # then every item's signature is ""): see cpushare_mq.trust.signing
+        "signature": (v_str(256), ""),
     }, (1, Limits.MAX_RESULTS_PER_BATCH)),
     MsgType.FAILURE: ({
         "fragment_id": (v_fid, _REQUIRED),
@@ -439,6 +444,9 @@ def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
         lo = hi = len(clean["results"])
         if lo == 0:
             raise ProtocolError("RESULT_BATCH: carries no results")
+        if clean["signature"] and any(r["signature"] for r in clean["results"]):
+            raise ProtocolError("RESULT_BATCH: a signed batch's items must not carry their "
+                                "own signatures")
     if not lo <= n <= hi:
         raise ProtocolError(f"{msg_type.name}: expected {lo}..{hi} binary frames, got {n}")
     cap = _BLOB_CAPS.get(msg_type)

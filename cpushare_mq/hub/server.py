@@ -1038,7 +1038,11 @@ class Hub:
         p.stored += len(data)
         self._partial_bytes += len(data)
 
-    def _result_end(self, now: float, wid: str, msg, acks: dict) -> None:
+    def _result_end(self, now: float, wid: str, msg, acks: dict, *, batch=None,
+                    batch_invalid: str = "") -> None:
+        """A RESULT_END (or one item of a RESULT_BATCH: ``batch`` is its verified
+        :class:`~cpushare_mq.trust.hubside.SignedBatch`, ``batch_invalid`` why the batch's
+        signature was refused)."""
         b = msg.body
         fid, attempt = b["fragment_id"], b["attempt"]
         p = self._drop_partial((wid, fid, attempt))
@@ -1046,17 +1050,19 @@ class Hub:
         if not core.holds(now, wid, fid, attempt):
             status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
             acks.setdefault(wid, []).append([fid, attempt, self._stale_or_dup(fid, status)])
-            if self.trust is not None:      # not accepted, but compared with the vote's winner
+            # not accepted, but compared with the vote's winner (unless its batch was forged)
+            if self.trust is not None and not batch_invalid:
                 self.trust.on_late_result(self._worker_keys.get(wid, ""), fid, attempt,
-                                          b["sha256"], b["outcome"].outcome, b["signature"], now)
+                                          b["sha256"], b["outcome"].outcome, b["signature"],
+                                          now, batch=batch)
             return
         record = b["outcome"]
         if record.outcome is not Outcome.OK:     # a failure sent as a RESULT_END: signed as one
-            why = ""
-            if self.trust is not None:
+            why = batch_invalid
+            if self.trust is not None and not why:
                 why = self.trust.check_result(self._worker_keys.get(wid, ""), fid, attempt,
                                               b["sha256"], record.outcome, b["signature"],
-                                              inline=True)
+                                              inline=True, batch=batch)
             self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
@@ -1076,8 +1082,8 @@ class Hub:
         spot = False
         if self.trust is not None and not invalid:
             key = self._worker_keys.get(wid, "")
-            invalid = self.trust.check_result(key, fid, attempt, b["sha256"], record.outcome,
-                                              b["signature"])
+            invalid = batch_invalid or self.trust.check_result(
+                key, fid, attempt, b["sha256"], record.outcome, b["signature"], batch=batch)
             if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
                 job = core.job_of(fid, attempt)
                 me = core.workers[wid].key if wid in core.workers else key
@@ -1090,7 +1096,7 @@ class Hub:
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(p.chunks))
-        elif invalid:
+        elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
         acks.setdefault(wid, []).append([fid, attempt, status])
@@ -1118,10 +1124,26 @@ class Hub:
     def _result_batch(self, now: float, ident: bytes, wid: str, msg, acks: dict,
                       replies: list) -> None:
         """RESULT_BATCH: each item is handled exactly as a RESULT_END carrying its blob
-        (decode checked that there is one blob per item); one bad item costs only itself."""
+        (decode checked that there is one blob per item); one bad item costs only itself.
+        A batch signed as a whole (``signature``, feature ``batch_signature``) is verified
+        once, first: a bad batch signature rejects every item (stale ones are still
+        acknowledged as stale), and the hub carries on."""
+        batch, bad = None, ""
+        if msg["signature"] and self.trust is not None:
+            items = msg["results"]
+            batch, bad = self.trust.check_batch(
+                self._worker_keys.get(wid, ""),
+                [(r["fragment_id"], r["attempt"], r["sha256"], r["outcome"].outcome)
+                 for r in items], msg["signature"])
+            if bad:
+                log.warning("worker %s: RESULT_BATCH of %d results (fragments %s) rejected: %s",
+                            wid, len(items),
+                            ", ".join(str(r["fragment_id"]) for r in items[:10])
+                            + (" ..." if len(items) > 10 else ""), bad)
         for item, blob in zip(msg["results"], msg.blobs, strict=True):
             try:
-                self._result_end(now, wid, Message(MsgType.RESULT_END, item, [blob]), acks)
+                self._result_end(now, wid, Message(MsgType.RESULT_END, item, [blob]), acks,
+                                 batch=batch, batch_invalid=bad)
             except CpushareError as exc:
                 self._error(now, ident, ErrorCode.MALFORMED,
                             f"worker {wid}: RESULT_BATCH item for fragment "

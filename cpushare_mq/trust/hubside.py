@@ -6,7 +6,9 @@ reputation book and its ledger, and the per-worker rate limiter. The hub calls:
 * :meth:`secure_socket` before binding its ROUTER (CURVE + ZAP unless ``insecure``);
 * :meth:`check_hello` on every HELLO (refuse banned / not allow-listed / malformed keys);
 * :meth:`check_result` on every ok RESULT_END (the signature must verify), and
-  :meth:`check_failure` on every FAILURE report (signed too);
+  :meth:`check_failure` on every FAILURE report (signed too); for a RESULT_BATCH signed as
+  a whole, :meth:`check_batch` once (verified at once, always), then :meth:`check_result`
+  per item with the :class:`SignedBatch` it returned;
 * :meth:`allow_message` per message (rate limit);
 * :meth:`wants_spot_check` for a first result of a fragment without redundancy;
 * :meth:`on_fragment_done` / :meth:`on_job_closed` after each commit; it returns the keys
@@ -27,7 +29,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
@@ -39,14 +42,33 @@ from .keys import CurveKeyPair, WorkerKey, ensure_hub_keys, parse_worker_key
 from .ledger import TrustLedger
 from .ratelimit import RateLimiter
 from .reputation import Banned, ReputationBook, Reverify, Struck, TrustPolicy
-from .signing import EMPTY_SHA256, SIGNATURE_HEX_CHARS, verify_result
+from .signing import (
+    EMPTY_SHA256,
+    SIGNATURE_HEX_CHARS,
+    canonical_result_bytes,
+    verify_batch,
+    verify_batch_claim,
+    verify_result,
+)
 from .zap import KeyPolicy, ZapHandler, default_ban_file, make_curve_server, read_key_list
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HubTrust", "default_keys_dir"]
+__all__ = ["HubTrust", "SignedBatch", "default_keys_dir"]
 
 _SIG_HEX = re.compile(r"[0-9a-f]{128}")
+
+
+@dataclass(eq=False)
+class SignedBatch:
+    """A RESULT_BATCH whose one signature verified (:meth:`HubTrust.check_batch`): the claim
+    bytes it covers, stored in the ledger once, when its first result is kept."""
+
+    worker_key: str
+    claim: bytes
+    signature: str
+    count: int
+    ledger_id: int | None = None
 
 
 def default_keys_dir(db_path: str | os.PathLike) -> Path:
@@ -108,6 +130,7 @@ class HubTrust:
         self._bad_signatures: queue.SimpleQueue = queue.SimpleQueue()
         self._verifier: threading.Thread | None = None
         self.verified = 0
+        self.verified_batches = 0
         self.rejected = 0
 
     @property
@@ -225,10 +248,38 @@ class HubTrust:
                                 signature, inline=True)
         return why.replace("result", "failure report") if why else ""
 
+    def check_batch(self, worker_key: str, items: Sequence[tuple[int, int, str, Outcome | str]],
+                    signature: str) -> tuple[SignedBatch | None, str]:
+        """The one signature of a RESULT_BATCH over ``items`` ((fragment_id, attempt, sha256,
+        outcome) of each item, in message order), verified now: it costs one verification
+        for the whole batch, so there is no sampling. Returns ``(batch, "")`` when it
+        verifies (pass ``batch`` to :meth:`check_result` for each item), ``(None, "")`` when
+        the items are to be checked one by one (an unsigned batch on an insecure hub), or
+        ``(None, why)``: every item of the batch must be rejected."""
+        if not worker_key:
+            return None, ("results from a worker without a key" if self.require_signatures
+                          else "")
+        if not self.require_signatures and (not signature or not self._parses(worker_key)):
+            return None, ""       # insecure hub: unsigned results, or an opaque identity
+        try:
+            claim = verify_batch(self._key(worker_key).sign_public, signature, items)
+        except (BadSignature, BadWorkerKey) as exc:
+            self.rejected += len(items)
+            return None, f"bad batch signature: {exc}"
+        self._sig_ok[worker_key] = self._sig_ok.get(worker_key, 0) + len(items)
+        self.verified += len(items)
+        self.verified_batches += 1
+        return SignedBatch(worker_key, claim, signature, len(items)), ""
+
     def check_result(self, worker_key: str, fragment_id: int, attempt: int, sha256: str,
-                     outcome: Outcome | str, signature: str, *, inline: bool = False) -> str:
+                     outcome: Outcome | str, signature: str, *, inline: bool = False,
+                     batch: SignedBatch | None = None) -> str:
         """"" if the result's signature is acceptable (then it is kept in the ledger), else
-        why the result must be rejected. ``inline``: verify now, whatever the key's history."""
+        why the result must be rejected. ``inline``: verify now, whatever the key's history.
+        ``batch``: the result is an item of that verified batch (its own ``signature`` is
+        ""); it is kept in the ledger as a reference to the batch's claim."""
+        if batch is not None:
+            return self._keep_batch_item(batch, worker_key, fragment_id, attempt, sha256, outcome)
         if not worker_key:
             if self.require_signatures:
                 return "result from a worker without a key"
@@ -254,6 +305,20 @@ class HubTrust:
             self.rejected += 1
             return f"bad result signature: {exc}"
         self.ledger.add_signature(fragment_id, attempt, worker_key, sha256, name, signature)
+        return ""
+
+    def _keep_batch_item(self, batch: SignedBatch, worker_key: str, fragment_id: int,
+                         attempt: int, sha256: str, outcome: Outcome | str) -> str:
+        if worker_key != batch.worker_key:      # a bug of the caller, not the worker's
+            return "result checked against another worker's batch"
+        try:
+            name = Outcome(outcome).value
+        except ValueError:
+            return f"bad result signature: unknown outcome {str(outcome)[:40]!r}"
+        if batch.ledger_id is None:
+            batch.ledger_id = self.ledger.add_batch(worker_key, batch.claim, batch.signature)
+        self.ledger.add_signature(fragment_id, attempt, worker_key, sha256, name, "",
+                                  batch_id=batch.ledger_id)
         return ""
 
     # -- signature verification off the hub's loop ----------------------------------------
@@ -284,17 +349,37 @@ class HubTrust:
 
     def evidence(self, fragment_id: int, attempt: int) -> dict | None:
         """The stored signed claim of one result, verified now: ``{"worker_key", "sha256",
-        "outcome", "signature", "valid"}`` (None if no signature was kept)."""
+        "outcome", "signature", "batch_id", "valid"}`` (None if no signature was kept).
+
+        A result signed alone: its own signature over its claim. A result signed in a batch
+        (``batch_id`` set; ``signature`` is then the batch's): the batch's signature must
+        verify over the stored batch claim with the same worker's key, and that claim must
+        contain exactly this result's claim (fragment, attempt, sha256, outcome). ``why``
+        says what failed when ``valid`` is False."""
         self.ledger.flush()
         row = self.ledger.signature(fragment_id, attempt)
         if row is None:
             return None
         try:
-            verify_result(self._key(row["worker_key"]).sign_public, row["signature"],
-                          fragment_id, attempt, row["sha256"], row["outcome"])
+            pub = self._key(row["worker_key"]).sign_public
+            if row["batch_id"] is None:
+                verify_result(pub, row["signature"], fragment_id, attempt, row["sha256"],
+                              row["outcome"])
+            else:
+                batch = self.ledger.batch(row["batch_id"])
+                if batch is None:
+                    raise BadSignature(f"batch {row['batch_id']} is missing from the ledger")
+                if batch["worker_key"] != row["worker_key"]:
+                    raise BadSignature(f"batch {row['batch_id']} was signed by another key")
+                row["signature"] = batch["signature"]
+                items = verify_batch_claim(pub, batch["signature"], batch["claim"])
+                mine = canonical_result_bytes(fragment_id, attempt, row["sha256"], row["outcome"])
+                if not any(canonical_result_bytes(*it) == mine for it in items):
+                    raise BadSignature(f"batch {row['batch_id']} does not claim this result")
             row["valid"] = True
-        except (BadSignature, BadWorkerKey):
+        except (BadSignature, BadWorkerKey) as exc:
             row["valid"] = False
+            row["why"] = str(exc)
         return row
 
     def drain_verifications(self, timeout_s: float = 5.0) -> bool:
@@ -352,7 +437,8 @@ class HubTrust:
             self._verdicts.popitem(last=False)
 
     def on_late_result(self, worker_key: str, fragment_id: int, attempt: int, sha256: str,
-                       outcome: Outcome | str, signature: str, now_s: float) -> None:
+                       outcome: Outcome | str, signature: str, now_s: float, *,
+                       batch: SignedBatch | None = None) -> None:
         """A result that came in after its fragment was decided by a vote (its copy was
         cancelled, or the lease had ended). It is not accepted, but it is still compared
         (in the style of BOINC's validation of late results): a signed result that disagrees
@@ -364,7 +450,8 @@ class HubTrust:
         winner, keys = known
         if worker_key in keys or Outcome(outcome) is not Outcome.OK:
             return
-        if self.check_result(worker_key, fragment_id, attempt, sha256, outcome, signature):
+        if self.check_result(worker_key, fragment_id, attempt, sha256, outcome, signature,
+                             batch=batch):
             return          # unsigned or forged: no evidence either way
         keys.add(worker_key)
         if sha256 == winner:

@@ -2,7 +2,9 @@
 
 :class:`WorkerTrust` is built by the worker CLI from ``--config-dir`` / ``--hub-key`` /
 ``--insecure`` and used by the agent at three points: ``hello_key`` (HELLO.worker_key),
-:meth:`secure_socket` (before connect) and :meth:`sign_result_end` (every RESULT_END body).
+:meth:`secure_socket` (before connect) and :meth:`sign_result_end` (every RESULT_END body
+sent alone) or :meth:`sign_batch` (one signature per RESULT_BATCH, when the hub confirmed
+the protocol feature ``batch_signature``).
 
 Test hook: with the environment variable ``CPUSHARE_TEST_CHEAT=1`` a worker replaces every
 result with wrong bytes (:func:`cheat_bytes`), so tests can show that cheaters are caught.
@@ -15,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +163,17 @@ class WorkerTrust:
 
     def sign_result_end(self, body: dict) -> None:
         """Add ``signature`` to a RESULT_END body (fragment_id, attempt, sha256, outcome)."""
-        outcome = body["outcome"]
-        name = outcome.outcome if hasattr(outcome, "outcome") else outcome["outcome"]
         body["signature"] = self._signer.sign(body["fragment_id"], body["attempt"],
-                                              body["sha256"], name)
+                                              body["sha256"], _outcome_name(body))
+
+    def sign_batch(self, bodies: Sequence[dict]) -> str:
+        """The one signature of a RESULT_BATCH whose items are the RESULT_END ``bodies`` (in
+        message order): the batch claim of their (fragment_id, attempt, sha256, outcome).
+        The bodies themselves must then carry no signature of their own."""
+        return self._signer.sign_batch([(b["fragment_id"], b["attempt"], b["sha256"],
+                                         _outcome_name(b)) for b in bodies])
+
+
+def _outcome_name(body: dict) -> str:
+    outcome = body["outcome"]
+    return outcome.outcome if hasattr(outcome, "outcome") else outcome["outcome"]

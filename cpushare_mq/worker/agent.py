@@ -155,6 +155,8 @@ class WorkerAgent:
             features.append(Feature.RESULT_BATCH)
         if trust is not None:
             features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
+            if config.batch_results:
+                features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
         hello_info["features"] = features
         now = time.monotonic()
         # With pipelining the core may start two leases per slot: the one the sandbox runs
@@ -181,6 +183,7 @@ class WorkerAgent:
         self.wake: zmq.Socket | None = None
         self.hub_batches = False              # the hub's WELCOME accepted RESULT_BATCH
         self.hub_signed_failures = False      # the hub's WELCOME accepted signed FAILUREs
+        self.hub_batch_signature = False      # ... and one signature per RESULT_BATCH
         self.batch: list[tuple[dict, bytes]] | None = None   # RESULT_ENDs being collected
         self.batch_bytes = 0                  # (a list while the hub takes RESULT_BATCH)
         self.batch_since = 0.0                # when its first item came
@@ -327,6 +330,8 @@ class WorkerAgent:
                 self.batch = [] if self.hub_batches else None
                 self.batch_bytes = 0
                 self.hub_signed_failures = Feature.SIGNED_FAILURES in msg["features"]
+                self.hub_batch_signature = (self.hub_batches and self.trust is not None
+                                            and Feature.BATCH_SIGNATURE in msg["features"])
             self._do(core.on_message(msg, now))
 
     def _on_blob(self, msg: Message, now: float) -> None:
@@ -396,8 +401,10 @@ class WorkerAgent:
             return
         if s.type is MsgType.HELLO and s.body.get("slots") != self.slots_n:
             s.body["slots"] = self.slots_n      # not the pipelined run positions
+        batchable = (self.batch is not None and s.type is MsgType.RESULT_END
+                     and len(s.blobs) == 1 and len(s.blobs[0]) <= self.BATCH_BLOB_MAX)
         if (self.trust is not None and s.type is MsgType.RESULT_END
-                and not s.body.get("signature")):
+                and not s.body.get("signature") and not (batchable and self.hub_batch_signature)):
             self.trust.sign_result_end(s.body)    # kept in the body: replays need no re-signing
         if s.type is MsgType.FAILURE:
             if self.trust is not None and self.hub_signed_failures:
@@ -405,17 +412,16 @@ class WorkerAgent:
                     self.trust.sign_failure(s.body)
             else:
                 s.body.pop("signature", None)     # a hub without the feature refuses the field
-        if self.batch is not None and s.type is MsgType.RESULT_END:
-            if len(s.blobs) == 1 and len(s.blobs[0]) <= self.BATCH_BLOB_MAX:
-                if not self.batch:
-                    self.batch_since = time.monotonic()
-                self.batch.append((s.body, s.blobs[0]))
-                self.batch_bytes += len(s.blobs[0])
-                if (len(self.batch) >= self.BATCH_ITEMS_MAX
-                        or self.batch_bytes >= self.BATCH_BYTES_MAX):
-                    self._flush_batch()
-                return
-        elif self.batch and s.type not in _AFTER_BATCH_OK:
+        if batchable:
+            if not self.batch:
+                self.batch_since = time.monotonic()
+            self.batch.append((s.body, s.blobs[0]))
+            self.batch_bytes += len(s.blobs[0])
+            if (len(self.batch) >= self.BATCH_ITEMS_MAX
+                    or self.batch_bytes >= self.BATCH_BYTES_MAX):
+                self._flush_batch()
+            return
+        if self.batch and s.type is not MsgType.RESULT_END and s.type not in _AFTER_BATCH_OK:
             self._flush_batch()     # e.g. BYE: results collected before it must go first
         # results are built by the core from local values, plain JSON types only (tests
         # check them against the schema); everything else is validated before it goes out
@@ -431,7 +437,9 @@ class WorkerAgent:
 
     def _flush_batch(self) -> None:
         """Send the collected RESULT_ENDs: one alone as RESULT_END, several as RESULT_BATCH
-        (item i's last chunk is binary frame i)."""
+        (item i's last chunk is binary frame i). With the feature ``batch_signature`` they
+        are signed here: a RESULT_END alone on its own, a RESULT_BATCH once as a whole (its
+        items then carry no signature; a replay to another hub signs them again)."""
         batch = self.batch
         if not batch:
             return
@@ -440,13 +448,20 @@ class WorkerAgent:
             return      # the core keeps them for replay after the reconnect
         try:
             if len(batch) == 1:
-                frames = encode_trusted(MsgType.RESULT_END, batch[0][0], [batch[0][1]])
+                body = batch[0][0]
+                if self.trust is not None and not body.get("signature"):
+                    self.trust.sign_result_end(body)
+                frames = encode_trusted(MsgType.RESULT_END, body, [batch[0][1]])
             else:
-                frames = encode_trusted(MsgType.RESULT_BATCH, {"results": [b for b, _ in batch]},
-                                        [blob for _, blob in batch])
+                head: dict = {"results": [b for b, _ in batch]}
+                if self.hub_batch_signature:
+                    for b in head["results"]:
+                        b.pop("signature", None)    # (a replayed item signed alone before)
+                    head["signature"] = self.trust.sign_batch(head["results"])
+                frames = encode_trusted(MsgType.RESULT_BATCH, head, [blob for _, blob in batch])
                 self.batches_sent += 1
-        except (TypeError, ValueError) as exc:    # a bug on our side: never die of it
-            log.error("not sending %d results: %s", len(batch), exc)
+        except (ProtocolError, TypeError, ValueError) as exc:   # a bug on our side: never
+            log.error("not sending %d results: %s", len(batch), exc)  # die of it
             return
         self._queue_frames(frames)
 
@@ -513,6 +528,7 @@ class WorkerAgent:
         self.batch, self.batch_bytes = None, 0
         self.hub_batches = False
         self.hub_signed_failures = False
+        self.hub_batch_signature = False
         self.outbox.clear()
         self.inflight.clear()
         self.inflight_bytes = 0
