@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,3 +81,24 @@ def clients() -> Iterator[list[Client]]:
     finally:
         for c in made:
             c.close()
+
+
+@pytest.fixture
+def made() -> Iterator[list]:
+    """Things with close() to close after the test, last made first."""
+    things: list = []
+    yield things
+    for t in reversed(things):
+        t.close()
+
+
+@pytest.fixture
+def procs() -> Iterator[list]:
+    """Processes to kill (SIGKILL) and reap after the test."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for p in started:
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+    for p in started:
+        p.wait(10)

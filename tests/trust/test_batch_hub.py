@@ -13,35 +13,15 @@ import pytest
 from waiting import wait_for
 
 from cpushare_mq.hub.scheduler import JobSpec
-from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.protocol import Feature, MsgType
 from cpushare_mq.trust.signing import ResultSigner
 from cpushare_mq.trust.workerside import WorkerTrust
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
+from .hubs import frags, start_hub
 from .signedworker import SignedWorker, drive
 
-FAST = HubConfig(heartbeat_interval_s=0.1, liveness=10)
 BATCHING = ("signed_failures", "result_batch", "batch_signature")
-
-
-def frags(n: int) -> list[bytes]:
-    return [b"fragment-%03d-" % i + bytes(range(i % 7, 40)) for i in range(n)]
-
-
-@pytest.fixture
-def made():
-    things: list = []
-    yield things
-    for t in reversed(things):
-        t.close()
-
-
-def start_hub(made, tmp_path, **kw) -> Hub:
-    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST,
-              insecure=False, **kw).start()
-    made.append(hub)
-    return hub
 
 
 def worker(made, hub, cfg, **kw) -> SignedWorker:
@@ -67,7 +47,7 @@ def results(hub, job):
 
 
 def test_the_hub_confirms_batch_signature_only_to_workers_that_announce_it(made, tmp_path):
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     new = worker(made, hub, tmp_path / "new", features=BATCHING)
     assert welcome_features(new) == sorted(BATCHING)
     old = worker(made, hub, tmp_path / "old", features=("signed_failures", "result_batch"))
@@ -75,7 +55,7 @@ def test_the_hub_confirms_batch_signature_only_to_workers_that_announce_it(made,
 
 
 def test_a_batch_signed_once_is_accepted_and_every_result_is_provable(made, tmp_path):
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     w = worker(made, hub, tmp_path / "w", features=BATCHING, slots=8)
     data = frags(40)
     job = hub.submit_job(JobSpec(program=b"p", fragments=data))
@@ -99,7 +79,7 @@ def test_a_batch_signed_once_is_accepted_and_every_result_is_provable(made, tmp_
 @pytest.mark.parametrize("how", ["altered", "reordered", "foreign"])
 def test_a_forged_batch_is_rejected_as_a_whole_and_the_hub_carries_on(made, tmp_path, how,
                                                                       caplog):
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     bad = worker(made, hub, tmp_path / "bad", features=BATCHING, slots=4)
     job = hub.submit_job(JobSpec(program=b"p", fragments=frags(4), max_attempts=50))
     leases(bad, 4)
@@ -124,7 +104,7 @@ def test_a_forged_batch_is_rejected_as_a_whole_and_the_hub_carries_on(made, tmp_
 
 
 def test_an_old_worker_batching_per_item_signatures_still_works(made, tmp_path):
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     old = worker(made, hub, tmp_path / "old", features=("signed_failures", "result_batch"),
                  slots=5)
     job = hub.submit_job(JobSpec(program=b"p", fragments=frags(20)))
@@ -140,7 +120,7 @@ def test_an_old_worker_batching_per_item_signatures_still_works(made, tmp_path):
 
 
 def test_an_old_worker_sending_result_ends_still_works(made, tmp_path):
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     old = worker(made, hub, tmp_path / "old")
     job = hub.submit_job(JobSpec(program=b"p", fragments=frags(10)))
     drive(hub, job, [old])
@@ -217,7 +197,7 @@ def count_signatures(monkeypatch) -> dict:
 
 def test_the_worker_agent_signs_batches_once_on_a_new_hub(made, tmp_path, monkeypatch):
     signed = count_signatures(monkeypatch)
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     a, job = run_agent_job(made, hub, tmp_path)
     assert a.agent.hub_batch_signature and a.agent.batches_sent > 0
     assert hub.trust.verified_batches > 0
@@ -233,7 +213,7 @@ def test_the_worker_agent_signs_items_one_by_one_on_an_old_hub(made, tmp_path, m
     # an old hub: it knows result_batch but not batch_signature, so it never confirms it
     monkeypatch.setattr(Feature, "ALL", Feature.ALL - {Feature.BATCH_SIGNATURE})
     signed = count_signatures(monkeypatch)
-    hub = start_hub(made, tmp_path)
+    hub = start_hub(made, tmp_path, insecure=False)
     a, job = run_agent_job(made, hub, tmp_path)
     assert signed == {"alone": 300, "batch": 0}
     assert a.agent.hub_batches and not a.agent.hub_batch_signature

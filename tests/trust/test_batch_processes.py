@@ -9,7 +9,7 @@ from waiting import wait_for
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.trust.keys import load_or_create_worker_identity
 
-from .test_processes import alive_names, echo_program, hub, procs, start_worker  # noqa: F401
+from .test_processes import alive_names, echo_program, hub, start_worker  # noqa: F401  (hub: a fixture)
 
 
 def test_real_workers_send_batches_signed_once_and_they_are_accepted(procs, hub, tmp_path):  # noqa: F811

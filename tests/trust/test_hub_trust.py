@@ -22,27 +22,8 @@ from cpushare_mq.trust.reputation import TrustPolicy
 from cpushare_mq.trust.workerside import WorkerTrust
 from cpushare_mq.trust.zap import write_key_list
 
+from .hubs import FAST, frags, start_hub
 from .signedworker import SignedWorker, drive
-
-FAST = HubConfig(heartbeat_interval_s=0.1, liveness=10)
-
-
-def frags(n: int) -> list[bytes]:
-    return [b"fragment-%03d-" % i + bytes(range(i % 7, 40)) for i in range(n)]
-
-
-@pytest.fixture
-def made():
-    things: list = []
-    yield things
-    for t in reversed(things):
-        t.close()
-
-
-def start_hub(made, tmp_path, **kw) -> Hub:
-    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST, **kw).start()
-    made.append(hub)
-    return hub
 
 
 def worker(made, hub, cfg, **kw) -> SignedWorker:

@@ -25,17 +25,6 @@ FAST = HubConfig(heartbeat_interval_s=0.2, liveness=10)
 
 
 @pytest.fixture
-def procs():
-    started: list[subprocess.Popen] = []
-    yield started
-    for p in started:
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-    for p in started:
-        p.wait(10)
-
-
-@pytest.fixture
 def hub(tmp_path):
     h = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST,
             insecure=False).start()

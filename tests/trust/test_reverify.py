@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import struct
 import subprocess
 import sys
@@ -38,17 +37,6 @@ def spin_native(program: Path, iters: int) -> bytes:
     (n,) = struct.unpack_from("<I", out)
     assert out[4:5] == b"D" and n == 8, out
     return out[5:13]
-
-
-@pytest.fixture
-def procs():
-    started: list[subprocess.Popen] = []
-    yield started
-    for p in started:
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-    for p in started:
-        p.wait(10)
 
 
 def start_worker(procs, endpoint, tmp_path, name, *args, env=None) -> subprocess.Popen:

@@ -17,30 +17,15 @@ import pytest
 from waiting import wait_for
 
 from cpushare_mq.hub.scheduler import JobSpec
-from cpushare_mq.hub.server import Hub, HubConfig
+from cpushare_mq.hub.server import Hub
 from cpushare_mq.native import find_binary
 from cpushare_mq.outcome import Outcome
 from cpushare_mq.trust.hubside import HubTrust
 from cpushare_mq.trust.keys import load_or_create_worker_identity
 from cpushare_mq.trust.signing import EMPTY_SHA256
 
+from .hubs import FAST, start_hub
 from .signedworker import SignedWorker
-
-FAST = HubConfig(heartbeat_interval_s=0.1, liveness=10)
-
-
-@pytest.fixture
-def made():
-    things: list = []
-    yield things
-    for t in reversed(things):
-        t.close()
-
-
-def start_hub(made, tmp_path, **kw) -> Hub:
-    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="", config=FAST, **kw).start()
-    made.append(hub)
-    return hub
 
 
 def leased_worker(made, hub, cfg, n_leases: int = 1, **kw) -> SignedWorker:

@@ -10,6 +10,8 @@ import pytest
 
 from cpushare_mq.native import C_DIR, find_binary
 
+from .fakes import Running
+
 
 @pytest.fixture(scope="session")
 def spin_elf(tmp_path_factory) -> Path:
@@ -27,3 +29,18 @@ def spin_elf(tmp_path_factory) -> Path:
     subprocess.run(["cc", *flags["FREE_CFLAGS"], str(src), "-o", str(out), *flags["FREE_LDFLAGS"],
                     f"{flags['BUILD'][0]}/librt.a"], check=True)
     return out
+
+
+@pytest.fixture
+def cleanup():
+    """Things to stop after the test: Running agents (shut down twice: forced) and fakes."""
+    items = []
+    yield items
+    for it in reversed(items):
+        if isinstance(it, Running):
+            if it.thread.is_alive():
+                it.agent.request_shutdown()
+                it.agent.request_shutdown()
+                it.thread.join(10)
+        else:
+            it.stop()

@@ -12,6 +12,7 @@ import zmq
 
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import Message, MsgType, decode, decompress_chunk, encode
+from cpushare_mq.worker.agent import WorkerAgent
 
 
 class FakeSandbox:
@@ -298,3 +299,19 @@ class FakeHub(threading.Thread):
     def stop(self):
         self.stop_flag.set()
         self.join(5)
+
+
+class Running:
+    def __init__(self, agent: WorkerAgent):
+        self.agent = agent
+        self.thread = threading.Thread(target=agent.run, daemon=True)
+        self.thread.start()
+        assert agent.started.wait(10)
+
+    def stop(self, timeout=15):
+        self.agent.request_shutdown()
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.agent.request_shutdown()
+            self.thread.join(timeout)
+        assert not self.thread.is_alive(), "worker agent did not stop"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import struct
-import threading
 import time
 
 import psutil
@@ -14,37 +13,7 @@ from cpushare_mq.native import find_binary
 from cpushare_mq.protocol import MsgType
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
-from .fakes import FakeHub, FakeSandbox, expected_big, fake_factory
-
-
-class Running:
-    def __init__(self, agent: WorkerAgent):
-        self.agent = agent
-        self.thread = threading.Thread(target=agent.run, daemon=True)
-        self.thread.start()
-        assert agent.started.wait(10)
-
-    def stop(self, timeout=15):
-        self.agent.request_shutdown()
-        self.thread.join(timeout)
-        if self.thread.is_alive():
-            self.agent.request_shutdown()
-            self.thread.join(timeout)
-        assert not self.thread.is_alive(), "worker agent did not stop"
-
-
-@pytest.fixture
-def cleanup():
-    items = []
-    yield items
-    for it in reversed(items):
-        if isinstance(it, Running):
-            if it.thread.is_alive():
-                it.agent.request_shutdown()
-                it.agent.request_shutdown()
-                it.thread.join(10)
-        else:
-            it.stop()
+from .fakes import FakeHub, FakeSandbox, Running, expected_big, fake_factory
 
 
 def start(cleanup, hub, tmp_path, factory=fake_factory, **kw):

@@ -12,24 +12,9 @@ from cpushare_mq.trust.signing import verify_batch, verify_result
 from cpushare_mq.trust.workerside import WorkerTrust
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
-from .fakes import FakeHub, fake_factory
-from .test_agent import Running
+from .fakes import FakeHub, Running, fake_factory
 
 SIGNING_FEATURES = ["release_resets_credit", "result_batch", "signed_failures", "batch_signature"]
-
-
-@pytest.fixture
-def cleanup():
-    items = []
-    yield items
-    for it in reversed(items):
-        if isinstance(it, Running):
-            if it.thread.is_alive():
-                it.agent.request_shutdown()
-                it.agent.request_shutdown()
-                it.thread.join(10)
-        else:
-            it.stop()
 
 
 def new_hub(cleanup, *a, **kw) -> FakeHub:

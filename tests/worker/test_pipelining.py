@@ -10,7 +10,7 @@ import time
 from cpushare_mq.native import find_binary
 from cpushare_mq.protocol import MsgType
 
-from .test_agent import cleanup, new_hub, start  # noqa: F401  (cleanup is a fixture)
+from .test_agent import new_hub, start
 
 
 def wait_for(cond, timeout=20.0) -> bool:
