@@ -164,6 +164,15 @@ class Hub:
             self._job_seq[job.id] = self.store.max_seq(job.id)
             if job.state is not JobState.RUNNING:
                 self._job_ended.add(job.id)
+        if self.trust is not None:
+            try:
+                n = self.trust.restore_unverified(self.store.unverified_results())
+            except StoreError as exc:    # only the re-verification list is incomplete
+                log.error("cannot list the unchecked results of open jobs: %s", exc)
+                n = 0
+            if n:
+                log.info("%d accepted, unchecked results of open jobs will be re-verified if "
+                         "their worker is caught", n)
 
     # ------------------------------------------------------------------------------
     # lifecycle

@@ -335,6 +335,21 @@ class Store:
             yield decompress_chunk(r[0][0], CHUNK_RAW_CAP)
             seq += 1
 
+    def unverified_results(self) -> Iterator[tuple[str, int, str]]:
+        """(worker_key, fragment_id, job_id) of every result accepted alone and never checked
+        (redundancy 1, no spot check: ``boost`` 0) in a running job, oldest first: what the
+        trust layer must re-verify if its worker is caught (rebuilt after a restart).
+        Streamed: a big open job does not need all its rows in memory at once."""
+        try:
+            yield from self.conn().execute(
+                "SELECT a.worker_key, f.id, f.job_id FROM fragments f "
+                "JOIN jobs j ON j.id = f.job_id "
+                "JOIN attempts a ON a.fragment_id = f.id AND a.attempt = f.result_attempt "
+                "WHERE j.state = 'running' AND j.redundancy = 1 AND f.state = 'DONE' "
+                "AND f.boost = 0 AND a.worker_key != '' ORDER BY f.id")
+        except sqlite3.Error as exc:
+            raise StoreError(f"hub database read failed: {exc}") from exc
+
     def get_cursor(self, job_id: str) -> int:
         r = self._q("SELECT cursor FROM jobs WHERE id=?", (job_id,))
         if not r:

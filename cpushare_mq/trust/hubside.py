@@ -468,6 +468,13 @@ class HubTrust:
         out, self._banned_pending = self._banned_pending, []
         return out
 
+    def restore_unverified(self, rows) -> int:
+        """Results of open jobs accepted without a check, as the store has them after a
+        restart (see :meth:`cpushare_mq.hub.store.Store.unverified_results`): a worker caught
+        later still gets them re-verified."""
+        return self.book.restore_unverified(
+            (key, fid, job) for key, fid, job in rows if self._parses(key))
+
     def on_job_closed(self, job_id: str) -> None:
         self.book.on_job_closed(job_id)
 

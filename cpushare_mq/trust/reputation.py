@@ -297,6 +297,15 @@ class ReputationBook:
                 actions.append(Reverify(key, pending))
         return actions
 
+    def restore_unverified(self, rows: Iterable[tuple[str, int, str]]) -> int:
+        """After a hub restart: (worker_key, fragment_id, job_id) of results accepted without
+        any check in jobs still open (from the hub's store). Returns how many were taken."""
+        n = 0
+        for key, fragment_id, job_id in rows:
+            self._remember_unverified(key, fragment_id, job_id)
+            n += 1
+        return n
+
     def _remember_unverified(self, key: str, fragment_id: int, job_id: str) -> None:
         per = self._unverified.setdefault(key, {})
         per[fragment_id] = job_id

@@ -215,3 +215,39 @@ def test_cpushare_status_shows_reputation(made, tmp_path):
         rc = cpushare_main(["status", "--hub", hub.api_address])
     assert rc == 0 and "REPUTATION" in out.getvalue()
     assert any(t in out.getvalue() for t in tiers)
+
+
+def test_unchecked_results_of_open_jobs_survive_a_hub_restart(made, tmp_path):
+    """The list of what a caught worker must have re-verified is rebuilt from the store when
+    the hub restarts: results of open k=1 jobs accepted without a spot check, not those of
+    finished jobs."""
+    def policy():
+        return HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=0.0))
+
+    hub = start_hub(made, tmp_path, insecure=False, trust=policy())
+    w = SignedWorker(hub.worker_endpoint, tmp_path / "w", hub_key=hub.public_key, slots=3)
+    made.append(w)
+    w.hello()
+    done = hub.submit_job(JobSpec(program=b"p", fragments=frags(2)))
+    drive(hub, done, [w])                                  # finished: nothing to keep
+    job = hub.submit_job(JobSpec(program=b"p", fragments=frags(10)))
+    deadline = time.monotonic() + 10
+    while len(w.leases) < 3:
+        assert time.monotonic() < deadline, w.leases
+        w.pump(0.05)
+    answered = sorted(w.leases)
+    for ref in answered:                                   # 3 results, and no more credit
+        body, chunk = w.result_body(ref, w.fn(w.leases.pop(ref)))
+        w.send(MsgType.RESULT_END, body, [chunk])
+    while hub.job_progress(job)["done"] < 3:
+        assert time.monotonic() < deadline, hub.job_progress(job)
+        w.pump(0.05)
+    assert hub.trust.reputation(w.key)["unverified_open"] == 3
+    hub.close()
+    made.remove(hub)
+
+    hub = start_hub(made, tmp_path, insecure=False, trust=policy())
+    assert hub.job_progress(job)["state"] == "running"
+    assert hub.trust.reputation(w.key)["unverified_open"] == 3
+    assert sorted(hub.store.unverified_results()) == sorted(
+        (w.key, fid, job) for fid, _attempt in answered)
