@@ -180,7 +180,9 @@ def bench_layers(args, tmp: Path) -> None:
 
     def sandboxed(pipelined: bool) -> tuple[float, float, int]:
         with Sandbox(elf, shared_input=scene) as sb:   # SCHED_IDLE, as a seller runs it
-            assert sb.run(tiles[0], on_chunk=lambda b: None).ok     # start the process
+            first = sb.run(tiles[0], on_chunk=lambda b: None)       # start the process
+            if not first.ok:
+                raise SystemExit(f"the sandboxed client failed its first tile: {first}")
             c0, cpu = _ctx_switches(sb.pid), 0.0
             t0 = time.perf_counter()
             for i, t in enumerate(tiles):

@@ -4,8 +4,9 @@
 or ``tcp://127.0.0.1:PORT`` and speaks the framed protocol of
 :mod:`cpushare_mq.buyer_protocol` (``docs/buyer-protocol.md``). One thread accepts, one
 thread serves each connection; they call only the Hub's thread-safe buyer methods
-(``submit_job``, ``cancel_job``, ``job_progress``, ``status``, ``wait_for_change``,
-``finished``, ``result_chunks``, ``get_cursor``, ``set_cursor``).
+(``submit_job``, ``cancel_job``, ``job_progress``, ``job_ended``, ``status``,
+``wait_for_change``, ``finished``, ``fragment_seq``, ``result_chunks``, ``get_cursor``,
+``set_cursor``).
 
 Bad input on a connection (garbage, a truncated or oversized frame, an unknown request, an
 unknown job, a request out of order) gets one ERROR frame naming the problem, then that
@@ -680,18 +681,8 @@ class _Connection:
             log.exception("buyer connection %d: could not store the delivery cursor of job %s",
                           self.cid, self.job_id)
 
-    def _job_ended(self, job_id: str) -> bool:
-        ended = getattr(self.hub, "job_ended", None)
-        if ended is not None:          # without the hub's scheduler lock
-            return ended(job_id)
-        p = self.hub.job_progress(job_id)
-        if str(p.get("state", "")).lower() in ("cancelled", "canceled"):
-            return True
-        busy = int(p.get("pending", 0) or 0) + int(p.get("leased", 0) or 0) + int(p.get("voting", 0) or 0)
-        return busy == 0
-
     def _all_delivered(self, job_id: str) -> bool:
-        return self._job_ended(job_id) and not self.hub.finished(job_id, self.delivered, 1)
+        return self.hub.job_ended(job_id) and not self.hub.finished(job_id, self.delivered, 1)
 
     def on_next(self, msg: bp.Message) -> None:
         job_id = self._need_job("NEXT")
@@ -772,7 +763,7 @@ class _Connection:
         """Has ``item``'s fragment been accepted again (a new seq) since it was read?"""
         try:
             seq = self.hub.fragment_seq(item.fragment_id)
-        except (StoreError, AttributeError):
+        except StoreError:
             return False
         return seq is not None and seq > int(item.seq)
 

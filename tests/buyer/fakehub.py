@@ -85,6 +85,17 @@ class FakeHub:
                     "leased": 0, "voting": 0, "done": done, "failed": failed,
                     "failures": [{"index": f.index, "reason": f.reason} for f in job.finished if not f.ok]}
 
+    def job_ended(self, job_id: str) -> bool:
+        with self.cond:
+            job = self._job(job_id)
+            return job.state == "cancelled" or not job.open
+
+    def fragment_seq(self, fragment_id: int) -> int | None:
+        with self.cond:
+            seqs = [f.seq for j in self.jobs.values() for f in j.finished
+                    if f.fragment_id == fragment_id]
+        return max(seqs, default=None)
+
     def status(self) -> dict:
         with self.cond:
             ids = list(self.jobs)
