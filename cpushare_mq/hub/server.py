@@ -602,12 +602,7 @@ class Hub:
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
         for wid in fx.dead:
-            self._worker_keys.pop(wid, None)
-            self._credit_resetters.discard(wid)
-            ident = self._worker_to_ident.pop(wid, None)
-            self._last_sent.pop(wid, None)
-            if ident is not None and self._ident_to_worker.get(ident) == wid:
-                del self._ident_to_worker[ident]
+            self._forget(wid)       # its partial results too: its leases have ended
             if wid in self._unreachable:
                 self._unreachable.discard(wid)
                 log.warning("worker %s declared dead (its connection closed); its leases are back "
