@@ -43,6 +43,8 @@
 #include <unistd.h>
 #include <cpuid.h>
 
+#include "xstate.h"
+
 #define PAGE 4096ull
 #define MAX_PHNUM 64
 #define MIN_VADDR 0x10000ull          /* default vm.mmap_min_addr */
@@ -84,10 +86,12 @@ struct tramp_args {
     uint64_t status_fd;      /* 16 */
     uint64_t nranges;        /* 24 */
     uint64_t flags;          /* 32: bit 0 = use xrstor, bit 1 = SCHED_IDLE */
-    uint64_t pad[27];        /* up to 256 */
+    uint64_t xrstor_mask;    /* 40: XSAVE components to put in their initial state */
+    uint64_t xsave_area;     /* 48: address of the zeroed XSAVE area (64-byte aligned) */
+    uint64_t pad[25];        /* up to 256 */
     struct { uint64_t start, len; } ranges[240]; /* 256 .. 4096 */
 };
-#define TRAMP_ARGS_BYTES (2 * PAGE) /* second page: xsave area */
+/* The argument block is one page followed by the XSAVE area, sized from CPUID (xstate.h). */
 
 static int g_status_fd = -1;
 
@@ -482,12 +486,30 @@ static void *map_trampoline(void)
     return m;
 }
 
-static int have_xsave(void)
+/* The argument block and, after its first page, the XSAVE area the trampoline restores
+ * from: header zero (XSTATE_BV = 0: every requested component to its initial state),
+ * MXCSR at its default. */
+static struct tramp_args *map_tramp_args(uint64_t *bytes)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d))
-        return 0;
-    return (c & bit_OSXSAVE) != 0;
+    struct xstate_cpu cpu;
+    struct xstate_plan xs;
+    xstate_read_cpu(&cpu);
+    const char *why = xstate_plan(&cpu, &xs);
+    if (why)
+        setup_error("cannot reset this CPU's register state: %s (XCR0 %#llx, XSAVE area %u "
+                    "bytes)", why, (unsigned long long)cpu.xcr0, cpu.enabled_bytes);
+    *bytes = PAGE + ((xs.area_bytes + PAGE - 1) & ~(PAGE - 1));
+    struct tramp_args *ta = mmap(NULL, *bytes, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ta == MAP_FAILED)
+        setup_error("mmap(trampoline arguments, %llu bytes): %s", (unsigned long long)*bytes,
+                    strerror(errno));
+    ta->flags = xs.use_xrstor ? 1 : 0;
+    ta->xrstor_mask = xs.mask;
+    ta->xsave_area = (uint64_t)(uintptr_t)ta + PAGE;
+    uint32_t mxcsr = 0x1f80; /* legacy area: MXCSR at 24 */
+    memcpy((char *)ta + PAGE + 24, &mxcsr, sizeof mxcsr);
+    return ta;
 }
 
 struct range { uint64_t start, end; };
@@ -510,7 +532,8 @@ static void add_unmap(struct tramp_args *ta, size_t *n, uint64_t a, uint64_t b)
     (*n)++;
 }
 
-static void plan_unmaps(struct tramp_args *ta, const struct range *keep, int nkeep)
+static void plan_unmaps(struct tramp_args *ta, uint64_t ta_bytes, const struct range *keep,
+                        int nkeep)
 {
     struct range k[MAX_PHNUM + 4];
     memcpy(k, keep, (size_t)nkeep * sizeof k[0]);
@@ -521,7 +544,7 @@ static void plan_unmaps(struct tramp_args *ta, const struct range *keep, int nke
         uint64_t until = i < nkeep ? k[i].start : USER_TOP;
         if (self >= cursor && self < until) {
             add_unmap(ta, &n, cursor, self);
-            add_unmap(ta, &n, self + TRAMP_ARGS_BYTES, until);
+            add_unmap(ta, &n, self + ta_bytes, until);
         } else {
             add_unmap(ta, &n, cursor, until);
         }
@@ -529,7 +552,7 @@ static void plan_unmaps(struct tramp_args *ta, const struct range *keep, int nke
             cursor = k[i].end;
     }
     ta->ranges[n].start = self;
-    ta->ranges[n].len = TRAMP_ARGS_BYTES;
+    ta->ranges[n].len = ta_bytes;
     ta->nranges = n + 1;
 }
 
@@ -576,17 +599,13 @@ int main(int argc, char **argv)
     void *tramp = map_trampoline();
     keep[nkeep++] = (struct range){(uint64_t)(uintptr_t)tramp, (uint64_t)(uintptr_t)tramp + PAGE};
 
-    struct tramp_args *ta = mmap(NULL, TRAMP_ARGS_BYTES, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (ta == MAP_FAILED)
-        setup_error("mmap(trampoline arguments): %s", strerror(errno));
+    uint64_t ta_bytes;
+    struct tramp_args *ta = map_tramp_args(&ta_bytes);
     ta->entry = plan.entry;
     ta->sp = sp;
     ta->status_fd = (uint64_t)o.status_fd;
-    ta->flags = (have_xsave() ? 1 : 0) | (o.idle ? 2 : 0); /* bit 1: SCHED_IDLE */
-    uint32_t mxcsr = 0x1f80; /* legacy area: MXCSR at 24; XSTATE_BV = 0 -> init everything */
-    memcpy((char *)ta + PAGE + 24, &mxcsr, sizeof mxcsr);
-    plan_unmaps(ta, keep, nkeep);
+    ta->flags |= o.idle ? 2 : 0; /* bit 1: SCHED_IDLE */
+    plan_unmaps(ta, ta_bytes, keep, nkeep);
     free(buf);
 
     forget_thread_pointers();

@@ -15,9 +15,9 @@ cps_tramp_begin:
      * the loader computed survives in vector registers. */
     testq   $1, 32(%r12)
     jz      1f
-    lea     4096(%r12), %rcx
-    mov     $-1, %eax
-    mov     $-1, %edx
+    mov     48(%r12), %rcx              /* XSAVE area, sized from CPUID leaf 0xD */
+    mov     40(%r12), %eax              /* requested components: XCR0 less those armed */
+    mov     44(%r12), %edx              /* in XFD (AMX tile data), see xstate.h */
     xrstor64 (%rcx)
     jmp     2f
 1:  fninit
