@@ -47,6 +47,7 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
@@ -245,7 +246,7 @@ class Hub:
 
     def _open_socket(self) -> None:
         self._ctx = zmq.Context()
-        s = self._ctx.socket(zmq.ROUTER)
+        s = router_socket(self._ctx)     # automatic routing ids a peer cannot predict
         s.setsockopt(zmq.ROUTER_MANDATORY, 1)
         s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
         s.setsockopt(zmq.LINGER, 0)
