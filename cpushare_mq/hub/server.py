@@ -47,6 +47,8 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .limits import (MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize,
+                     recv_bounded)
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
@@ -248,10 +250,10 @@ class Hub:
         self._ctx = zmq.Context()
         s = router_socket(self._ctx)     # automatic routing ids a peer cannot predict
         s.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
+        s.setsockopt(zmq.MAXMSGSIZE, MAX_WORKER_FRAME_BYTES)   # per frame, before buffering
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.SNDHWM, 100_000)
-        s.setsockopt(zmq.RCVHWM, 100_000)
+        s.setsockopt(zmq.RCVHWM, WORKER_RCVHWM)
         self._configure_security(s)
         try:
             s.bind(self.bind)
@@ -475,14 +477,14 @@ class Hub:
             secure = self._secure
             if sock in events:
                 t_end = time.monotonic() + cfg.group_commit_s
-                while len(batch) < max_batch:
+                batch_bytes = 0
+                while len(batch) < max_batch and batch_bytes < TURN_BYTES_MAX:
                     try:
+                        frames, size, first = recv_bounded(sock, secure)
+                        batch_bytes += size
                         if secure:      # keep the CURVE key the peer authenticated with
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                            peer = peer_curve_key(frames[-1])
-                            batch.append([f.bytes for f in frames] + [_PeerKey(peer)])
-                        else:
-                            batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                            frames.append(_PeerKey(peer_curve_key(first)))
+                        batch.append(frames)
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
                                 max(0, int((t_end - time.monotonic()) * 1000))):
@@ -869,6 +871,9 @@ class Hub:
         if len(frames) < 2:
             return
         ident, payload = frames[0], frames[1:]
+        if isinstance(payload[0], Oversize):
+            self._error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
+            return
         if self.trust is not None and not self.trust.allow_message(
                 ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
             wid = self._ident_to_worker.get(ident)

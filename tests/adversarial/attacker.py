@@ -65,7 +65,54 @@ def routing_id_collision(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
-ATTACKS = {"routing-id-collision": routing_id_collision}
+def _hello(s: zmq.Socket, name: str) -> None:
+    from cpushare_mq.protocol import MsgType, encode
+    s.send_multipart(encode(MsgType.HELLO, {
+        "worker_version": "attacker", "abi_version": 1, "slots": 1, "name": name,
+        "worker_key": "", "held": [], "features": []}))
+
+
+def _errors(s: zmq.Socket, timeout_s: float) -> list[dict]:
+    from cpushare_mq.protocol import MsgType, decode
+    out = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.ERROR:
+                out.append(msg.body)
+    return out
+
+
+def huge_messages(endpoint: str, hub_key: str | None) -> None:
+    """Messages far over any legitimate size: two 60 MiB frames (each over the per-frame
+    limit), and many 3 MiB frames (each under it, the message over the per-message limit).
+    Exits 0 only if the hub answered the second with ERROR too_large."""
+    from cpushare_mq.protocol import MsgType, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "huge")
+    head = encode(MsgType.RESULT_CHUNK, {"fragment_id": 1, "attempt": 1, "seq": 0}, [b"x"])[:2]
+    big = b"\xab" * (60 << 20)
+    s.send_multipart([*head, big, big], copy=False)
+    del big
+    time.sleep(1.0)
+    s.close(0)
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "many-frames")
+    frame = b"\xcd" * (3 << 20)
+    for _ in range(5):
+        s.send_multipart([*head] + [frame] * 40, copy=False)   # 120 MiB each
+    errors = _errors(s, 20.0)
+    s.close(0)
+    ctx.term()
+    if not any(e.get("code") == "too_large" for e in errors):
+        sys.exit(f"no too_large ERROR from the hub (errors: {errors})")
+
+
+ATTACKS = {"routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
