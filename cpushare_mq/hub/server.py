@@ -49,6 +49,7 @@ from ..protocol import (
 )
 from .limits import (MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize,
                      recv_bounded)
+from .peers import BlobsSent
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
@@ -141,6 +142,7 @@ class Hub:
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._partials: dict[tuple[str, int, int], _Partial] = {}
+        self._blobs_sent = BlobsSent()             # blobs sent per worker session
         self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
@@ -934,6 +936,7 @@ class Hub:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
+        self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
         ident = self._worker_to_ident.pop(wid, None)
@@ -990,11 +993,16 @@ class Hub:
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
             self._error(now, ident, ErrorCode.FORBIDDEN,
-                        f"blob {sha[:16]}... belongs to no job you hold a lease of", replies)
+                        f"blob {sha[:16]}... belongs to no job you hold a lease of now", replies)
+            return
+        why = self._blobs_sent.refusal(wid, sha)
+        if why is not None:
+            self._error(now, ident, ErrorCode.RATE_LIMITED, why, replies)
             return
         data = self.store.blob(sha)
         if data is None:
-            self._error(now, ident, ErrorCode.NOT_FOUND, f"no blob {sha}", replies)
+            self._blobs_sent.unsent(wid, sha)
+            self._error(now, ident, ErrorCode.NOT_FOUND, f"blob {sha} is not stored on this hub", replies)
             return
         replies.append((ident, encode(MsgType.BLOB, {"sha256": sha}, [data])))
 

@@ -112,7 +112,59 @@ def huge_messages(endpoint: str, hub_key: str | None) -> None:
         sys.exit(f"no too_large ERROR from the hub (errors: {errors})")
 
 
-ATTACKS = {"routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def _recv_type(s: zmq.Socket, mtype, timeout_s: float):
+    from cpushare_mq.protocol import decode
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is mtype:
+                return msg
+    sys.exit(f"no {mtype.name} from the hub within {timeout_s} s")
+
+
+def fetch_flood(endpoint: str, hub_key: str | None) -> None:
+    """Take one lease, FETCH its job's shared input 100 times without reading, hand the
+    lease back, FETCH 100 times more; then read. Exits 0 only if the hub sent the blob at
+    most twice and refused FETCH after the RELEASE."""
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.rcvhwm = 1                         # what we do not read stays queued in the hub
+    s.setsockopt(zmq.RCVBUF, 4096)
+    s.connect(endpoint)
+    _hello(s, "fetcher")
+    _recv_type(s, MsgType.WELCOME, 30)
+    s.send_multipart(encode(MsgType.READY, {"credit": 1}))
+    lease = _recv_type(s, MsgType.LEASE, 30)["leases"][0]
+    fetch = encode(MsgType.FETCH, {"sha256": lease["shared_sha256"]})
+    for _ in range(100):
+        s.send_multipart(fetch)
+    for _ in range(10):
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        time.sleep(0.2)
+    s.send_multipart(encode(MsgType.RELEASE, {
+        "leases": [[lease["fragment_id"], lease["attempt"]]], "reason": "attack"}))
+    time.sleep(0.5)
+    for _ in range(100):
+        s.send_multipart(fetch)
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        time.sleep(0.02)
+    blobs, errors = 0, []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and s.poll(2000):
+        msg = decode(s.recv_multipart())
+        if msg.type is MsgType.BLOB:
+            blobs += 1
+        elif msg.type is MsgType.ERROR:
+            errors.append(msg["code"])
+    s.close(0)
+    ctx.term()
+    if blobs > 2 or "forbidden" not in errors:
+        sys.exit(f"hub sent {blobs} copies of the blob; errors {sorted(set(errors))}")
+
+
+ATTACKS = {"fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
