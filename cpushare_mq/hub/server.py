@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import shlex
 import socket
 import threading
 import time
@@ -233,7 +234,8 @@ class Hub:
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
         if self.public_key:
-            log.info("hub public key (give it to workers): %s", self.public_key)
+            log.info("hub public key (give workers the hub.pub file of the keys directory, or this "
+                     "value quoted as shown): %s", shlex.quote(str(self.public_key)))
         try:
             self._loop()
         finally:
