@@ -803,6 +803,10 @@ value expr(parser *P)
 value expr_any(parser *P)
 {
     token *t = peek(P);
+    if (t->kind == T_IDENT && !strcmp(t->text, "array") && !find_sym(P, "array")) {
+        int line = next(P).line;
+        return parse_array(P, line); /* no look-ahead past its '}' */
+    }
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
         if (s && s->v.kind != V_FLOAT && s->v.kind != V_VEC && s->v.kind != V_STRING &&

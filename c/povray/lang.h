@@ -125,6 +125,7 @@ typedef struct parser {
     const pov_parse_opts *opts;
     char main_dir[4096];
     double version;
+    long loop_iterations;
     /* errors */
     char *err;
     size_t errlen;

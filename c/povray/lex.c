@@ -565,6 +565,15 @@ static void loop_check(parser *P, control *c)
         skip_out(P, (size_t)(c - P->ctl));
 }
 
+#define POV_MAX_LOOP_ITERATIONS 20000000L
+
+static void count_iteration(parser *P, int line)
+{
+    if (++P->loop_iterations > POV_MAX_LOOP_ITERATIONS)
+        perr(P, line, "more than %ld #while/#for loop iterations (endless loop?)",
+             POV_MAX_LOOP_ITERATIONS);
+}
+
 static void do_end(parser *P, const token *t)
 {
     size_t fi = P->nframes - 1;
@@ -584,6 +593,7 @@ static void do_end(parser *P, const token *t)
         P->nctl--;
         return;
     case C_WHILE:
+        count_iteration(P, c->line);
         f->pos = c->pos;
         f->line = c->line;
         if (paren_float(P, "#while") == 0.0) {
@@ -596,6 +606,7 @@ static void do_end(parser *P, const token *t)
         if (!s || s->v.kind != V_FLOAT)
             perr(P, t->line, "#for variable '%s' is no longer a float", c->var);
         s->v.c[0] += c->step;
+        count_iteration(P, c->line);
         f->pos = c->pos;
         f->line = c->line;
         loop_check(P, c);
@@ -996,8 +1007,8 @@ void declare_value(parser *P, int local, int line)
         f->pos = pos;
         f->line = vline;
         v = expr_any(P);
-        if (is_punct(P, ";"))
-            next(P);
+        if (P->have_tok ? is_punct(P, ";") : raw_semicolon(P))
+            P->have_tok = 0;
     }
     if (nidx) {
         symbol *s = find_sym(P, name.text);
