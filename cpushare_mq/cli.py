@@ -181,21 +181,29 @@ def _out_dir(path: str) -> Path:
     return d
 
 
-def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[tuple[int, str]]:
-    """Stream the job's results into files; returns the failures."""
+def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar,
+             stream: TextIO) -> list[tuple[int, str]]:
+    """Stream the job's results into files; returns the failures. A result delivered again
+    (``corrected``: the hub re-verified it because its worker was caught cheating, and
+    another result won) overwrites the file, and the buyer is told which ones changed."""
     from .client import BuyerTimeout
 
-    failures: list[tuple[int, str]] = []
+    state: dict[int, bool] = {}          # index -> ok, as last delivered
+    corrected: list[int] = []
     while True:
         try:
             for item in job.items(timeout_s=1.0):
                 bar.waiting = ""
+                before = state.get(item.index)
+                if before is not None:
+                    corrected.append(item.index)
+                    bar.done -= before
+                    bar.failed -= not before
+                state[item.index] = item.ok
                 if item.ok:
-                    name = names[item.index] if names and item.index < len(names) else str(item.index)
-                    write_atomic(out / f"{name}.out", item.chunks)
+                    write_atomic(out / f"{_label(names, item.index)}.out", item.chunks)
                     bar.done += 1
                 else:
-                    failures.append((item.index, item.reason))
                     bar.failed += 1
                 bar.update()
             break
@@ -203,7 +211,18 @@ def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[
             bar.waiting = job.progress().get("waiting", "")  # nothing new: ask the hub why
             bar.update()
     bar.finish()
-    return failures
+    if corrected:
+        shown = ", ".join(_label(names, i) for i in sorted(set(corrected))[:20])
+        more = len(set(corrected)) - 20
+        stream.write(f"{len(set(corrected))} results were corrected after re-verification (the "
+                     f"worker that computed them was caught cheating): {shown}"
+                     + (f" and {more} more" if more > 0 else "") + "\n")
+    return sorted(job.failures)
+
+
+def _label(names: list[str] | None, index: int) -> str:
+    return names[index] if names and index < len(names) else str(index)
+
 
 
 def _report_failures(failures: list[tuple[int, str]], total: int, names: list[str] | None,
@@ -243,7 +262,7 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
         stderr.flush()
         bar = ProgressBar(len(fragments), stderr, enabled=not args.quiet)
         try:
-            failures = _collect(job, out, names, bar)
+            failures = _collect(job, out, names, bar, stderr)
         except KeyboardInterrupt:
             stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; "
                          f"'cpushare results {job.id} --out {args.out} --new' fetches the rest, "
@@ -263,7 +282,7 @@ def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
     with Client(args.hub) as client:
         job = client.attach(args.job, from_start=not args.new)
         bar = ProgressBar(job.total, stderr, enabled=not args.quiet)
-        failures = _collect(job, out, None, bar)
+        failures = _collect(job, out, None, bar, stderr)
     if failures:
         _report_failures(failures, job.total, None, stderr)
         return 1
@@ -298,7 +317,15 @@ def format_status(st: dict) -> str:
         lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
                      f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
                      f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
-                     f"{w.get('reputation') or '-'}")
+                     f"{w.get('reputation') or '-'}"
+                     + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
+    flagged = [s for s in st.get("sellers", []) if s["strikes"] or s["banned"]]
+    if flagged:
+        lines.append(f"sellers with strikes ({len(flagged)}):")
+        lines.append(f"  {'WORKER KEY':<42} {'TIER':<12} {'STRIKES':>7} {'VERIFIED':>8}  BAN")
+        for s in flagged:
+            lines.append(f"  {s['key'][:42]:<42} {s['tier'][:12]:<12} {s['strikes']:>7} "
+                         f"{s['verified']:>8}  {s['reason'] if s['banned'] else '-'}")
     lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
     return "\n".join(lines) + "\n"
 
