@@ -318,7 +318,15 @@ def format_status(st: dict) -> str:
         lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
                      f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
                      f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
-                     f"{w.get('reputation') or '-'}")
+                     f"{w.get('reputation') or '-'}"
+                     + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
+    flagged = [s for s in st.get("sellers", []) if s["strikes"] or s["banned"]]
+    if flagged:
+        lines.append(f"sellers with strikes ({len(flagged)}):")
+        lines.append(f"  {'WORKER KEY':<42} {'TIER':<12} {'STRIKES':>7} {'VERIFIED':>8}  BAN")
+        for s in flagged:
+            lines.append(f"  {s['key'][:42]:<42} {s['tier'][:12]:<12} {s['strikes']:>7} "
+                         f"{s['verified']:>8}  {s['reason'] if s['banned'] else '-'}")
     lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
     return "\n".join(lines) + "\n"
 

@@ -50,6 +50,7 @@ class Tally:
     total: int
     ok: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)
+    corrected: set[int] = field(default_factory=set)   # superseded after re-verification
 
     def record(self, index: int, ok: bool, reason: str) -> None:
         if ok:
@@ -88,6 +89,8 @@ class Follower:
         if item.ok:
             write_atomic(self.out / f"{result_name(self.names, item.index)}.out", item.chunks)
         self.tally.record(item.index, item.ok, item.reason)
+        if getattr(item, "corrected", False):
+            self.tally.corrected.add(item.index)
         self.bar.done, self.bar.failed = len(self.tally.ok), len(self.tally.failed)
         self.bar.waiting = ""
         self.bar.update()
@@ -150,6 +153,12 @@ def verdict(job_id: str, progress: dict | None, tally: Tally, names: list[str] |
             stream: TextIO) -> int:
     """The final lines and exit status; never claims more than what happened."""
     total = tally.total
+    if tally.corrected:
+        fixed = sorted(tally.corrected)
+        shown = ", ".join(result_name(names, i) for i in fixed[:20])
+        more = f" and {len(fixed) - 20} more" if len(fixed) > 20 else ""
+        stream.write(f"{len(fixed)} results were corrected after re-verification (the worker that "
+                     f"computed them was caught cheating): {shown}{more}\n")
     state = str((progress or {}).get("state", "")).lower()
     if state in ("cancelled", "canceled"):
         never = total - len(tally.ok) - len(tally.failed)
