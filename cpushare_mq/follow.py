@@ -89,7 +89,7 @@ class Follower:
         if item.ok:
             write_atomic(self.out / f"{result_name(self.names, item.index)}.out", item.chunks)
         self.tally.record(item.index, item.ok, item.reason)
-        if getattr(item, "corrected", False):
+        if item.corrected:
             self.tally.corrected.add(item.index)
         self.bar.done, self.bar.failed = len(self.tally.ok), len(self.tally.failed)
         self.bar.waiting = ""
