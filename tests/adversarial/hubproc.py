@@ -47,9 +47,9 @@ class HubProcess:
         while time.monotonic() < deadline:
             text = self.log.read_text(errors="replace")
             ep = re.findall(r"serving workers on (tcp://\S+)", text)
-            key = re.findall(r"hub public key \(give it to workers\): (\S+)", text)
-            if ep and (insecure or key):
-                return ep[-1], (None if insecure else key[-1])
+            pub = self.db.with_name(self.db.stem + ".keys") / "hub.pub"
+            if ep and (insecure or pub.exists()):
+                return ep[-1], (None if insecure else pub.read_text().split()[0])
             if self.proc.poll() is not None:
                 raise AssertionError(f"hub exited at start: {text}")
             time.sleep(0.05)
