@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from waiting import wait_for
 
-from .test_cli_daily import _env, _read_until
 from .test_cli import make_inputs
+from .test_cli_daily import _env, _read_until
 
 BIN = Path(sys.executable).parent
 
