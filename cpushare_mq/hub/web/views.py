@@ -22,8 +22,10 @@ from .reader import StoreReader
 HISTORY_S = 300.0
 #: the window of a job's rate (and so its ETA)
 RATE_WINDOW_S = 30.0
-#: how long the costlier job and worker queries (attempt scans) are reused
+#: how long the costlier job and worker queries (attempt scans) are reused: a job of more
+#: than BIG_JOB fragments is scanned at most every SLOW_QUERY_TTL_S
 SLOW_QUERY_TTL_S = 10.0
+BIG_JOB = 10_000
 GAP = "not recorded by this hub yet"
 
 
@@ -158,7 +160,8 @@ class Views:
             p = None
         line = self._job_line(p, now) if p else {"job_id": job_id, "state": row["state"]}
         fids = self._cached(("fids", job_id), 3600.0, lambda: self.reader.fid_range(job_id))
-        slow = self._cached(("slow", job_id), SLOW_QUERY_TTL_S, lambda: {
+        ttl_s = SLOW_QUERY_TTL_S if row["total"] > BIG_JOB else self.ttl_s
+        slow = self._cached(("slow", job_id), ttl_s, lambda: {
             "attempts": self.reader.attempt_ends(job_id, fids),
             "slowest": self.reader.slowest(job_id, fids)})
         img = self.image(job_id, row["total"])
