@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):  # noqa: UP042 - a str Enum, as DESIGN.md asks
-    """Where a fragment is (see DESIGN.md, "Fragment states")."""
+class FragState(str, Enum):  # noqa: UP042 - a str Enum
+    """Where a fragment is (see docs/architecture.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
     LEASED = "LEASED"     # one or more copies running, no result yet
