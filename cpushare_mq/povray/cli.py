@@ -38,6 +38,11 @@ examples:
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
+
+exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
+error, failed tiles, no hub) or the images differ, 2 = bad command line or output path,
+130 = interrupted. Options can also be set in ~/.config/cpushare/config.toml
+([cpushare-povray] table) or by CPUSHARE_POVRAY_<OPTION> environment variables.
 """
 
 
@@ -286,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             return cmd_render(args)
         return cmd_compare(args)
+    except ConfigError as exc:   # a bad command line or path: the user's to fix
+        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
+        return 2
     except CpushareError as exc:
         print(f"cpushare-povray: {exc}", file=sys.stderr)
         return 1
