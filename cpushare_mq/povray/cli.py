@@ -25,6 +25,7 @@ from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
 from .image import compare, read_png
+from .view import Viewer, dashboard_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
 
 exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
@@ -75,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    r.add_argument("--view", action="store_true",
+                   help="print the URL of the job's live page on the hub's dashboard (the "
+                        "image filling in tile by tile; with --hub, the hub needs --web)")
+    r.add_argument("--open", action="store_true", help="with --view: open it in a browser")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
     r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
@@ -143,7 +149,7 @@ def auto_tile(width: int, height: int, workers: int) -> int:
     return best
 
 
-def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
+def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None) -> int:
     """Run povray-server; relay its progress to the bar, other stderr lines and stdout."""
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
            "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
@@ -155,6 +161,8 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
     reader.start()
     try:
         for line in proc.stderr:
+            if viewer is not None:
+                viewer.line(line)
             m = _PROGRESS.match(line.strip())
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
@@ -203,7 +211,7 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
     workers: list[subprocess.Popen] = []
     try:
         hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
-                  insecure=True)
+                  insecure=True, web="127.0.0.1:0" if args.view else None)
         hub.start()
         log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
                  hub.api_address)
@@ -215,7 +223,8 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if args.verbose else subprocess.DEVNULL,
             ))
-        rc = run_server(server, args, str(hub.api_address), progress)
+        viewer = Viewer(hub.web.url, args.open) if hub.web is not None else None
+        rc = run_server(server, args, str(hub.api_address), progress, viewer)
         print(f"workers:    {n} local, embedded hub")
         return rc
     finally:
@@ -226,6 +235,7 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
 
 
 def cmd_render(args) -> int:
+    args.view = args.view or args.open
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile is None:
@@ -250,7 +260,8 @@ def cmd_render(args) -> int:
     find_binary("povray-client.elf")
     progress = Progress(enabled=not args.quiet)
     if args.hub:
-        return run_server(server, args, args.hub, progress)
+        viewer = Viewer(dashboard_of(args.hub), args.open) if args.view else None
+        return run_server(server, args, args.hub, progress, viewer)
     return render_embedded(server, args, progress)
 
 
