@@ -13,6 +13,8 @@ typedef long fpos_t;
 #define _CPUSHARE_SSIZE_T
 #endif
 #define EOF (-1)
+int fileno(FILE *f);
+FILE *fdopen(int fd, const char *mode);
 #define BUFSIZ 8192
 #define FILENAME_MAX 4096
 #define FOPEN_MAX 16

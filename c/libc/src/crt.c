@@ -240,8 +240,10 @@ static int run_main(int argc, char **argv)
 }
 
 static void run_fragments(const struct rw_segment *rw, unsigned char *saved,
-                          unsigned char *after_shared, unsigned char *heap_end)
+                          size_t shared_len, unsigned char *heap_end)
 {
+    unsigned char *shared = saved + align16(rw->file_bytes);
+    unsigned char *after_shared = shared + align16(shared_len);
     for (;;) {
         size_t len = 0;
         int r = read_frame('F', after_shared, (size_t)(heap_end - after_shared), &len);
@@ -250,8 +252,8 @@ static void run_fragments(const struct rw_segment *rw, unsigned char *saved,
         if (r == -1)
             rt_exit(2);
         restore_rw(rw, saved);
-        __cpushare_in.shared = saved + align16(rw->file_bytes);
-        __cpushare_in.shared_len = (size_t)(after_shared - __cpushare_in.shared);
+        __cpushare_in.shared = shared;
+        __cpushare_in.shared_len = shared_len;
         if (r == -2) {
             static const char m[] = "fragment does not fit in the program's heap arena "
                                     "(build with a larger cpushare-cc --heap)";
@@ -286,7 +288,7 @@ __attribute__((noreturn, used)) void __cpushare_crt(void)
     int r = read_frame('S', shared, (size_t)(heap_end - shared), &shared_len);
     if (r != 1)
         rt_exit(2); /* no shared input, or it does not fit: cannot answer anything */
-    run_fragments(&rw, saved, shared + align16(shared_len), heap_end);
+    run_fragments(&rw, saved, shared_len, heap_end);
     rt_exit(0);
 }
 

@@ -483,3 +483,20 @@ int sprintf(char *s, const char *fmt, ...)
     va_end(ap);
     return r;
 }
+
+int fileno(FILE *f)
+{
+    if (f == stdin || f == stdout || f == stderr)
+        return (int)(f - stdin);
+    errno = EBADF;
+    return -1; /* streams from fopen have no descriptor */
+}
+
+FILE *fdopen(int fd, const char *mode)
+{
+    (void)mode;
+    if (fd >= 0 && fd <= 2)
+        return &files[fd];
+    errno = EBADF;
+    return NULL;
+}
