@@ -55,3 +55,14 @@ def conv_programs(build_dir) -> tuple[Path, Path]:
     cpushare_cc("-O2", "-o", "conv.elf", str(PROGS / "conv.c"), cwd=build_dir)
     host_cc("-O2", "-o", "conv.native", str(PROGS / "conv.c"), cwd=build_dir)
     return build_dir / "conv.elf", build_dir / "conv.native"
+
+
+@pytest.fixture(scope="session")
+def ports() -> Path:
+    """Build c/ports (fetches Debian's zlib and lua5.4 sources once; `make test` does it too)."""
+    from cpushare_mq.native import C_DIR
+
+    r = subprocess.run(["make", "-s", "-C", str(C_DIR / "ports")], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, f"building c/ports failed:\n{r.stdout}{r.stderr}"
+    return C_DIR / "build" / "ports"
