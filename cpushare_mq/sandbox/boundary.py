@@ -19,14 +19,14 @@ and wall limits still apply) until it reaches the *boundary*:
 
 Exit status 0 after the answer is not a failure (a program may end between fragments).
 
-This module is the pure part (:func:`settled`) plus the two small probes it needs.
+This module is the pure part (:func:`settled`) plus the input-pipe probe it needs (the
+process state comes from the runner's /proc/PID/stat reads).
 """
 
 from __future__ import annotations
 
 import array
 import fcntl
-import os
 import termios
 
 SLEEPING = b"S"
@@ -46,24 +46,16 @@ def pipe_unread_bytes(fd: int) -> int:
     return buf[0]
 
 
-def process_state(stat_fd: int) -> bytes:
-    """The one-letter state of /proc/PID/stat opened as ``stat_fd`` (b"" if unreadable)."""
-    try:
-        raw = os.pread(stat_fd, 1024, 0)
-        at = raw.rindex(b")")
-        return raw[at + 2:at + 3]
-    except (OSError, ValueError):
-        return b""
-
-
-def settled(*, queued: bool, consumed: int, input_end: int, state: bytes,
-            output_waiting: bool) -> bool:
-    """Has the process reached the boundary after its answer? ``consumed``: input bytes it
-    has read so far (absolute); ``input_end``: where the current fragment's input ends;
-    ``state`` read before ``output_waiting`` (see the module docstring)."""
+def settled(*, queued: bool, consumed: int = 0, input_end: int = 0, state: bytes = b"",
+            output_waiting: bool = True) -> bool:
+    """Has the process reached the boundary after its answer? With the next fragment
+    queued: ``consumed`` (input bytes it has read so far, absolute) against ``input_end``
+    (where the current fragment's input ends). Without: its ``state`` (/proc/PID/stat),
+    read before ``output_waiting`` (see the module docstring); that it read all of its
+    input was checked when it answered (the runner refuses an answer before that)."""
     if queued:
         return consumed > input_end
-    return state == SLEEPING and not output_waiting and consumed >= input_end
+    return state == SLEEPING and not output_waiting
 
 
 def next_wait_s(wait_s: float) -> float:

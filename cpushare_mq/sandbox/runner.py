@@ -309,31 +309,37 @@ class _Process:
 
     # -- accounting ------------------------------------------------------------------
 
-    def read_usage(self) -> float:
-        """CPU seconds used so far (utime + stime, /proc/PID/stat); also tracks the peak
-        resident memory (VmHWM of /proc/PID/status: the RSS in stat is approximate)."""
+    def read_usage(self, stat: bool = True) -> float:
+        """CPU seconds used so far (utime + stime, /proc/PID/stat; ``stat=False``: as last
+        read); also tracks the peak resident memory (VmHWM of /proc/PID/status: the RSS in
+        stat is approximate)."""
+        if stat or self._status_fd is None:
+            self.state()
         try:
-            if self._stat_fd is None:
-                self._stat_fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
-            raw = os.pread(self._stat_fd, 1024, 0)
-            fields = raw[raw.rindex(b")") + 2:].split()
-            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
             status = os.pread(self._status_fd, 4096, 0)
             at = status.find(b"VmHWM:")
             if at >= 0:
                 hwm = int(status[at + 6:status.index(b"kB", at)]) * 1024
                 self.peak_memory_bytes = max(self.peak_memory_bytes, hwm)
-        except (OSError, ValueError, IndexError):
-            return self.cpu_total_s
-        self.cpu_total_s = max(self.cpu_total_s, cpu)
+        except (OSError, ValueError, TypeError):
+            pass
         return self.cpu_total_s
 
     def state(self) -> bytes:
-        """Its state letter from /proc/PID/stat (b"S": sleeping; b"" if unreadable)."""
-        if self._stat_fd is None:
-            self.read_usage()
-        return boundary.process_state(self._stat_fd) if self._stat_fd is not None else b""
+        """Its state letter from /proc/PID/stat (b"S": sleeping; b"" if unreadable); the
+        same read updates :attr:`cpu_total_s`."""
+        try:
+            if self._stat_fd is None:
+                self._stat_fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+            raw = os.pread(self._stat_fd, 1024, 0)
+            at = raw.rindex(b")") + 2
+            fields = raw[at:].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+        except (OSError, ValueError, IndexError):
+            return b""
+        self.cpu_total_s = max(self.cpu_total_s, cpu)
+        return raw[at:at + 1]
 
     # -- signals and reaping (under self.lock: never signal a reaped pid) ---------------
 
@@ -405,6 +411,7 @@ class _Exchange:
     killed_for: str | None = None
     kill_message: str = ""
     after_answer: bool = False      # it failed after its answer (see boundary.py)
+    usage_read: bool = False        # /proc/PID/stat was read at the boundary (CPU is fresh)
     output_bytes: int = 0
     wall_s: float = 0.0
     queued: bytes | None = None     # the next fragment, written (or being written) behind it
@@ -511,7 +518,10 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 if isinstance(event, Data):
                     deliver(event.data)
                 elif isinstance(event, End):
-                    read = consumed()
+                    # with the next fragment behind it, what the program has read matters
+                    # (boundary.py); alone, all of its input must at least have been sent
+                    # (then the boundary shows it was read: blocked reading, pipe empty)
+                    read = consumed() if queued is not None else proc.stdin_written
                     if read < input_end:
                         raise FrameError(
                             "protocol_error",
@@ -530,10 +540,12 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
         return after_answer_output(rest) if rest else True
 
     def at_boundary() -> bool:
+        if queued is not None:
+            return boundary.settled(queued=True, consumed=consumed(), input_end=input_end)
         state = proc.state()                  # before the output pipe: see boundary.py
-        waiting = bool(out_poller.poll(0))
-        return boundary.settled(queued=queued is not None, consumed=consumed(),
-                                input_end=input_end, state=state, output_waiting=waiting)
+        ex.usage_read = True
+        return boundary.settled(queued=False, state=state,
+                                output_waiting=bool(out_poller.poll(0)))
 
     start = clock.now()
     if len(view) == 0:
@@ -852,7 +864,7 @@ class Sandbox:
             raise
         self._avg_wall_s += 0.2 * (ex.wall_s - self._avg_wall_s)
         if ex.result is not None:
-            cpu_total = proc.read_usage()
+            cpu_total = proc.read_usage(stat=not ex.usage_read)
             cpu_s = max(cpu_total - self._cpu_base_s, 0.0)
             self._cpu_base_s = cpu_total
             self._queued, self._unsent, self._carry = ex.queued, ex.unsent, ex.rest
