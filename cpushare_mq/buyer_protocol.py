@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MAGIC = b"CPSB"
-VERSION = 1
+VERSION = 2  # 2: PROGRESS and STATUS job records carry "waiting"
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
 
@@ -118,6 +118,7 @@ _PROGRESS_FIELDS: list = [
     ("job_id", "str"), ("name", "str"), ("state", "str"),
     ("total", "u64"), ("pending", "u64"), ("leased", "u64"), ("voting", "u64"),
     ("done", "u64"), ("failed", "u64"),
+    ("waiting", "str"),      # why queued fragments get no lease ("" = they do), hub/waiting.py
 ]
 _WORKER_FIELDS: list = [
     ("worker_id", "str"), ("name", "str"), ("slots", "u32"), ("busy", "u32"),

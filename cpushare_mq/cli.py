@@ -127,6 +127,7 @@ class ProgressBar:
         self.last_draw = 0.0
         self.done = 0
         self.failed = 0
+        self.waiting = ""        # the hub's reason why queued fragments get no lease
 
     def line(self) -> str:
         finished = self.done + self.failed
@@ -137,8 +138,9 @@ class ProgressBar:
         filled = int(width * finished / self.total) if self.total else width
         bar = "#" * filled + "." * (width - filled)
         eta_s = _fmt_duration(eta) if eta is not None else "?"
-        return (f"[{bar}] {self.done} done, {self.failed} failed / {self.total}  "
+        line = (f"[{bar}] {self.done} done, {self.failed} failed / {self.total}  "
                 f"{rate:.1f}/s  ETA {eta_s}  elapsed {_fmt_duration(elapsed)}")
+        return f"{line}  waiting: {self.waiting}" if self.waiting else line
 
     def update(self, force: bool = False) -> None:
         if not self.enabled:
@@ -187,6 +189,7 @@ def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[
     while True:
         try:
             for item in job.items(timeout_s=1.0):
+                bar.waiting = ""
                 if item.ok:
                     name = names[item.index] if names and item.index < len(names) else str(item.index)
                     write_atomic(out / f"{name}.out", item.chunks)
@@ -197,7 +200,8 @@ def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[
                 bar.update()
             break
         except BuyerTimeout:
-            bar.update()   # nothing new: keep the rate and ETA moving
+            bar.waiting = job.progress().get("waiting", "")  # nothing new: ask the hub why
+            bar.update()
     bar.finish()
     return failures
 
@@ -284,6 +288,8 @@ def format_status(st: dict) -> str:
     for j in st["jobs"]:
         lines.append(f"  {j['job_id']:<34} {j['name'][:16]:<16} {j['state'][:10]:<10} {j['done']:>8} "
                      f"{j['failed']:>7} {j['pending']:>8} {j['leased'] + j['voting']:>8} {j['total']:>8}")
+        if j.get("waiting"):
+            lines.append(f"    waiting: {j['waiting']}")
     lines.append(f"workers ({len(st['workers'])}):")
     if st["workers"]:
         lines.append(f"  {'WORKER':<24} {'NAME':<16} {'ALIVE':<6} {'PAUSED':<7} {'BUSY':>9} "

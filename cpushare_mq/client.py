@@ -362,7 +362,7 @@ class Client:
 
 def _progress_dict(f: dict) -> dict:
     out = {k: f[k] for k in ("job_id", "name", "state", "total", "pending", "leased", "voting",
-                             "done", "failed")}
+                             "done", "failed", "waiting")}
     if "failures" in f:
         out["failures"] = [dict(x) for x in f["failures"]]
         out["failures_truncated"] = bool(f.get("failures_truncated"))

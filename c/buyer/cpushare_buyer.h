@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define CPS_PROTOCOL_VERSION 1
+#define CPS_PROTOCOL_VERSION 2
 
 typedef struct cps_client cps_client;
 

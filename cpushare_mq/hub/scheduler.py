@@ -25,6 +25,7 @@ from enum import Enum
 from ..errors import IllegalTransition, SchedulingError, UnknownJob
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import AckStatus, Limits
+from .waiting import FragView, Waiting, WorkerView, waiting_reason
 
 __all__ = [
     "FragState", "TRANSITIONS", "apply_transition", "JobSpec", "HubConfig", "Scheduler",
@@ -944,7 +945,31 @@ class Scheduler:
             "pending": job.total - job.n_leased - job.n_voting - job.n_done - job.n_failed,
             "leased": job.n_leased, "voting": job.n_voting, "done": job.n_done,
             "failed": job.n_failed, "priority": job.priority,
+            "waiting": w.text if (w := self.waiting(job_id)) else "",
         }
+
+    def waiting(self, job_id: str, sample: int = 32) -> Waiting | None:
+        """Why ``job_id``'s queued fragments get no lease now (see :mod:`.waiting`), or None.
+        Looks at the first ``sample`` queued fragments only: O(sample + workers)."""
+        job = self.jobs.get(job_id)
+        if job is None or job.state is not JobState.RUNNING:
+            return None
+        queued = []
+        for f in job.ready:
+            if len(queued) >= sample:
+                break
+            if f.state.terminal or self._copies_needed(f) <= 0:
+                continue
+            distinct = job.redundancy + f.boost > 1
+            excluded = (f.keys_involved() if distinct else set()) | (f.killers or set())
+            queued.append(FragView(job.redundancy + f.boost if distinct else 1,
+                                   frozenset(excluded), len(f.votes or ())))
+        if not queued:
+            return None
+        holding = {ls.worker for ls in self.leases.values() if ls.frag.job is job}
+        views = [WorkerView(w.key, w.alive, w.paused, w.credit > 0, w.id in holding)
+                 for w in self.workers.values()]
+        return waiting_reason(queued, views)
 
     def workers_info(self, now: float) -> list[dict]:
         return [{

@@ -22,6 +22,7 @@ Key files are plain text, ``name = value`` lines, ``#`` comments::
 from __future__ import annotations
 
 import binascii
+import fcntl
 import logging
 import os
 import stat
@@ -42,7 +43,7 @@ __all__ = [
     "WORKER_SECRET_FILE", "WORKER_PUBLIC_FILE", "generate_curve_keypair", "write_hub_keys",
     "load_hub_keys", "ensure_hub_keys", "load_or_create_worker_identity", "load_worker_identity",
     "parse_public_key", "read_public_key", "parse_worker_key", "check_secret_file",
-    "default_worker_config_dir", "key_fingerprint",
+    "default_worker_config_dir", "key_fingerprint", "IdentityClaim", "claim_worker_identity",
 ]
 
 HUB_SECRET_FILE = "hub.key"
@@ -369,3 +370,54 @@ def load_or_create_worker_identity(config_dir: Path | str | None = None) -> tupl
     _write_atomic(cfg / WORKER_PUBLIC_FILE, ident.worker_key + "\n", 0o644)
     log.info("created worker identity %s (key %s)", path, ident.worker_key)
     return ident, True
+
+
+WORKER_LOCK_FILE = "worker.lock"
+
+
+@dataclass
+class IdentityClaim:
+    """A worker process's hold on its identity directory (see :func:`claim_worker_identity`).
+    Keep it for the life of the process: the lock ends with it."""
+
+    identity: WorkerIdentity
+    created: bool
+    shared: bool          # another running worker process uses the same identity
+    directory: Path
+    lock_fd: int
+
+    def release(self) -> None:
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+
+
+def claim_worker_identity(config_dir: Path | str | None = None) -> IdentityClaim:
+    """Load or create the identity in ``config_dir`` while holding ``worker.lock``.
+
+    Every running worker holds the lock shared; the first one holds it exclusively while it
+    creates the identity, so workers started together never make different keys in one
+    directory. ``shared`` tells whether another worker process already uses this identity:
+    hubs count every worker of one identity as ONE seller (votes and spot checks need
+    distinct sellers), which a seller running several processes should know."""
+    cfg = Path(config_dir) if config_dir is not None else default_worker_config_dir()
+    _make_private_dir(cfg)
+    try:
+        fd = os.open(cfg / WORKER_LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600)
+    except OSError as exc:
+        raise KeyFileError(f"cannot open {cfg / WORKER_LOCK_FILE}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shared = False
+        except BlockingIOError:
+            shared = True
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        ident, created = load_or_create_worker_identity(cfg)
+        if not shared:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(fd)
+        raise
+    return IdentityClaim(ident, created, shared, cfg, fd)

@@ -6,9 +6,8 @@
 sent alone) or :meth:`sign_batch` (one signature per RESULT_BATCH, when the hub confirmed
 the protocol feature ``batch_signature``).
 
-Test hook: with the environment variable ``CPUSHARE_TEST_CHEAT=1`` a worker replaces every
-result with wrong bytes (:func:`cheat_bytes`), so tests can show that cheaters are caught.
-It is read once at start and logged loudly; never set it on a real seller's machine.
+The worker has no way to return wrong results on purpose: tests make cheaters from the
+outside (a wrapper loader that runs another program, ``tests/trust/cheaters.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,64 +22,19 @@ from pathlib import Path
 import zmq
 from zmq.utils.monitor import parse_monitor_message
 
-from .keys import WorkerIdentity, load_or_create_worker_identity, read_public_key
+from .keys import (
+    IdentityClaim,
+    WorkerIdentity,
+    claim_worker_identity,
+    key_fingerprint,
+    read_public_key,
+)
 from .signing import EMPTY_SHA256, ResultSigner
 from .zap import describe_handshake_failure, make_curve_client
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WorkerTrust", "CHEAT_ENV", "cheating_enabled", "cheat_bytes", "cheat_factory"]
-
-CHEAT_ENV = "CPUSHARE_TEST_CHEAT"
-#: test hook: a cheater also takes this long per fragment (a slow cheater leaves tests time
-#: to bring honest workers in while its job is still open)
-CHEAT_DELAY_ENV = "CPUSHARE_TEST_CHEAT_DELAY_S"
-
-
-def cheating_enabled() -> bool:
-    on = os.environ.get(CHEAT_ENV, "") not in ("", "0")
-    if on:
-        log.warning("%s is set: this worker returns WRONG results (test hook)", CHEAT_ENV)
-    return on
-
-
-def cheat_bytes(data: bytes) -> bytes:
-    """Wrong bytes of the same length (a plausible-looking forgery)."""
-    if not data:
-        return b"\x00"
-    return bytes(b ^ 0x5A for b in data)
-
-
-def cheat_factory(factory):
-    """Wrap a sandbox factory so that, when :data:`CHEAT_ENV` is set, every result byte the
-    sandbox produces is replaced (:func:`cheat_bytes`); otherwise return ``factory``."""
-    if not cheating_enabled():
-        return factory
-
-    try:
-        delay_s = max(0.0, float(os.environ.get(CHEAT_DELAY_ENV, "0") or 0))
-    except ValueError:
-        log.warning("%s is not a number of seconds: ignored", CHEAT_DELAY_ENV)
-        delay_s = 0.0
-
-    class _Cheater:
-        def __init__(self, inner):
-            self._inner = inner
-
-        def run(self, data, on_chunk=None, **kw):
-            if delay_s:
-                time.sleep(delay_s)
-            if on_chunk is None:
-                return self._inner.run(data, **kw)
-            return self._inner.run(data, on_chunk=lambda b: on_chunk(cheat_bytes(b)), **kw)
-
-        def __getattr__(self, name):
-            return getattr(self._inner, name)
-
-    def make(*args, **kw):
-        return _Cheater(factory(*args, **kw))
-    return make
-
+__all__ = ["WorkerTrust"]
 
 def _watch_handshakes(sock: zmq.Socket, curve: bool) -> None:
     """Log a clear error when the CURVE handshake with the hub fails (wrong --hub-key,
@@ -129,14 +82,22 @@ class WorkerTrust:
     identity: WorkerIdentity
     hub_public: bytes | None         # None = plain TCP (--insecure or a local endpoint)
     created: bool = False
+    claim: IdentityClaim | None = None   # the lock on the identity directory, held while we run
 
     @classmethod
     def load(cls, config_dir: str | os.PathLike | None, hub_key: str | None) -> WorkerTrust:
         """The identity from ``config_dir`` (created on first start) and the hub's public key
         from ``--hub-key`` (a key or a file; None for plain TCP)."""
-        ident, created = load_or_create_worker_identity(Path(config_dir) if config_dir else None)
+        claim = claim_worker_identity(Path(config_dir) if config_dir else None)
+        if claim.shared:
+            log.warning(
+                "another cpushare-worker on this machine uses the identity in %s (key %s): hubs "
+                "count all workers of one identity as one seller, so redundant copies and spot "
+                "checks cannot go to both; give each worker its own --config-dir to count "
+                "separately, or run one worker with more --slots", claim.directory,
+                key_fingerprint(claim.identity.worker_key))
         pub = read_public_key(hub_key) if hub_key else None
-        return cls(ident, pub, created)
+        return cls(claim.identity, pub, claim.created, claim)
 
     def __post_init__(self) -> None:
         self._signer = ResultSigner(self.identity.signing_key)

@@ -194,9 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
 
             trust = WorkerTrust.load(args.config_dir, args.hub_key)
-        from ..trust.workerside import cheat_factory  # test hook, off unless its env var is set
-
-        agent = WorkerAgent(cfg, trust=trust, sandbox_factory=cheat_factory(default_sandbox_factory))
+        agent = WorkerAgent(cfg, trust=trust, sandbox_factory=default_sandbox_factory)
     except CpushareError as exc:
         print(f"cpushare-worker: {exc}", file=sys.stderr)
         return 2

@@ -284,7 +284,7 @@ def test_unknown_request(fake_server):
 
 
 def test_other_version_is_refused_clearly(fake_server):
-    _expect_error(fake_server.address, hello_frame(version=9), Err.VERSION, "version 1")
+    _expect_error(fake_server.address, hello_frame(version=9), Err.VERSION, f"version {bp.VERSION}")
 
 
 def test_requests_before_hello_or_out_of_order(fake_server):

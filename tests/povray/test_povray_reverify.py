@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import render
+from trust.cheaters import cheater_env
 
 from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.native import find_binary
@@ -42,8 +43,7 @@ def secure_hub(tmp_path):
 def _worker(hub, tmp_path, name: str, cheat: bool) -> subprocess.Popen:
     # the cheater is slow (20 ms a tile): alone it could not finish the job before the honest
     # workers are up, however fast this machine is
-    env = {**os.environ, "CPUSHARE_TEST_CHEAT": "1" if cheat else "0",
-           "CPUSHARE_TEST_CHEAT_DELAY_S": "0.02" if cheat else "0"}
+    env = cheater_env(tmp_path / "liar", delay_s=0.02) if cheat else dict(os.environ)
     return subprocess.Popen(
         [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--hub-key",
          str(tmp_path / "hub.keys" / "hub.pub"), "--slots", "1", "--nice", "0", "--name", name,

@@ -19,6 +19,7 @@ from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.native import find_binary
 from cpushare_mq.trust.keys import generate_curve_keypair, load_or_create_worker_identity
 from cpushare_mq.trust.zap import write_key_list
+from trust.cheaters import cheater_env
 
 BIN = Path(sys.executable).parent
 FAST = HubConfig(heartbeat_interval_s=0.2, liveness=10)
@@ -130,7 +131,7 @@ def test_cheating_worker_among_honest_ones_k3_m2(procs, hub, tmp_path):
     for i in range(2):
         start_worker(procs, hub.worker_endpoint, tmp_path, f"honest{i}", "--hub-key", pub)
     start_worker(procs, hub.worker_endpoint, tmp_path, "cheater", "--hub-key", pub,
-                 env={"CPUSHARE_TEST_CHEAT": "1"})
+                 env=cheater_env(tmp_path / "liar"))
     wait_for(lambda: len(alive_names(hub)) == 3, 30, "three workers")
     # enough fragments that the cheater gets many copies: it is only caught on a copy whose
     # result comes in before the quorum is reached (later copies are cancelled)

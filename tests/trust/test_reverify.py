@@ -1,4 +1,4 @@
-"""Re-verification end to end: a cheating `cpushare-worker` (CPUSHARE_TEST_CHEAT=1) among
+"""Re-verification end to end: a cheating `cpushare-worker` (its sandbox lies: tests/trust/cheaters.py) among
 honest ones on a k = 1 job with spot checks. Once it is caught, its accepted-but-unverified
 results of the open job are re-run elsewhere; the buyer receives the corrected results again
 (``corrected``) and the last result of every index is right."""
@@ -20,6 +20,7 @@ from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.native import find_binary
 from cpushare_mq.trust.hubside import HubTrust
 from cpushare_mq.trust.keys import load_or_create_worker_identity
+from trust.cheaters import cheater_env
 
 FAST = HubConfig(heartbeat_interval_s=0.2, liveness=10)
 BIN = Path(sys.executable).parent
@@ -76,7 +77,7 @@ def test_caught_cheater_results_are_reverified_and_corrected(procs, hub, tmp_pat
     # the cheater alone first: with no other worker to re-run them, its results are accepted
     # unverified (no spot check can be drawn)
     start_worker(procs, hub.worker_endpoint, tmp_path, "cheater", "--hub-key", pub,
-                 env={"CPUSHARE_TEST_CHEAT": "1", "CPUSHARE_TEST_CHEAT_DELAY_S": "0.02"})
+                 env=cheater_env(tmp_path / "liar", delay_s=0.02))
     wait_for(lambda: "cheater" in alive_names(hub), 30, "the cheater")   # slow: 6 s alone
     with Client(hub.api_address, timeout_s=60) as client:
         job = client.submit(spin.read_bytes(), data, wall_s=30.0, name="reverify")
