@@ -48,7 +48,10 @@ def test_failure_after_the_answer_is_that_fragments(after_end, fragment, outcome
         assert sb.processes_started == 2
 
 
-@pytest.mark.parametrize("fragment, outcome, words", AFTER_ANSWER)
+# Not "output": with the next fragment written behind, output after 'E' that is read only
+# once the program has started reading the next fragment cannot be told from that one's
+# output (docs/sandbox.md, "Where a fragment ends").
+@pytest.mark.parametrize("fragment, outcome, words", AFTER_ANSWER[:4])
 def test_with_look_ahead_the_next_fragment_is_never_charged(after_end, fragment, outcome, words):
     with Sandbox(after_end, limits=LIMITS, idle=False) as sb:
         good(sb, next_fragment=lambda: fragment)
