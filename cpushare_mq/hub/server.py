@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import shlex
 import socket
 import threading
 import time
@@ -233,7 +234,8 @@ class Hub:
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
         if self.public_key:
-            log.info("hub public key (give it to workers): %s", self.public_key)
+            log.info("hub public key (give workers the hub.pub file of the keys directory, or this "
+                     "value quoted as shown): %s", shlex.quote(str(self.public_key)))
         try:
             self._loop()
         finally:
@@ -384,12 +386,15 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        sellers = []
         if self.trust is not None:
             for w in workers:
                 rep = self.trust.reputation(self._worker_keys.get(w["worker_id"], ""))
                 w["trust"] = rep
                 w["reputation"] = str(rep.get("tier", "unknown"))
-        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput,
+                w["strikes"] = rep.get("strikes", 0)
+            sellers = self.trust.sellers()
+        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "sellers": sellers,
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..cliopts import add_globals, add_version, apply_defaults
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
@@ -43,6 +44,9 @@ examples:
 """
 
 
+QUIET_HELP = "no progress bar, warnings only"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cpushare-povray",
@@ -50,14 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "in the sandbox; compare images.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    p.add_argument("--json-log", action="store_true", help="log as JSON lines")
+    add_version(p)
+    add_globals(p, suppress=False, quiet_help=QUIET_HELP)
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser(
         "render", help="render a scene (embedded hub + local workers unless --hub)",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_globals(r, suppress=True, quiet_help=QUIET_HELP)
     r.add_argument("scene", help="the .pov file")
     r.add_argument("-W", "--width", type=int, required=True, help="image width in pixels")
     r.add_argument("-H", "--height", type=int, required=True, help="image height in pixels")
@@ -72,12 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
-    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="the same as -q")
 
     c = sub.add_parser(
         "compare", help="PSNR / max difference of two PNG images",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_globals(c, suppress=True, quiet_help=QUIET_HELP)
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--min-psnr", type=float, default=None,
@@ -215,10 +222,14 @@ def cmd_render(args) -> int:
     if not Path(args.scene).is_file():
         raise SceneError(f"scene file {args.scene!r} not found")
     out_dir = Path(args.output).resolve().parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the directory of -o {args.output}: {exc.strerror} "
+                          f"({exc.filename}); choose another output path") from exc
     server = find_binary("povray-server")
     find_binary("povray-client.elf")
-    progress = Progress(enabled=not args.no_progress)
+    progress = Progress(enabled=not args.quiet)
     if args.hub:
         return run_server(server, args, args.hub, progress)
     return render_embedded(server, args, progress)
@@ -238,8 +249,14 @@ def cmd_compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose - 1, args.json_log)
+    parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-povray")
+    except CpushareError as exc:
+        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)
     try:
         if args.command == "render":
             return cmd_render(args)
