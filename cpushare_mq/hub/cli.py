@@ -26,6 +26,9 @@ examples:
   # a hub for workers on this machine only, plain TCP on loopback
   cpushare-hub serve --db hub.db --bind tcp://127.0.0.1:5555 --insecure
 
+  # with the live web dashboard on this machine (URL + token in hub.db.web)
+  cpushare-hub serve --db hub.db --web 127.0.0.1:8080
+
   # buyer API on TCP instead, faster failure detection, JSON logs
   cpushare-hub serve --db hub.db --api tcp://127.0.0.1:5556 \\
       --heartbeat-interval-s 0.25 --liveness 4 --json-log --insecure
@@ -72,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "created on first start)")
     s.add_argument("--allow-workers", metavar="FILE",
                    help="admit only the worker keys listed in FILE (one per line)")
+    s.add_argument("--web", metavar="HOST:PORT",
+                   help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
+                        "its URL with the secret token goes to the log and to DB.web (0600)")
     k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
                        epilog="example:\n  cpushare-hub keygen --out hub.keys\n"
                               "  cpushare-hub serve --db hub.db --keys hub.keys",
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                            pause_grace_s=args.pause_grace_s)
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
-                  keys_dir=args.keys_dir)
+                  keys_dir=args.keys_dir, web=args.web)
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 2

@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):  # noqa: UP042 - a str Enum, as DESIGN.md asks
-    """Where a fragment is (see DESIGN.md, "Fragment states")."""
+class FragState(str, Enum):  # noqa: UP042 - a str Enum
+    """Where a fragment is (see docs/architecture.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
     LEASED = "LEASED"     # one or more copies running, no result yet
@@ -78,6 +78,13 @@ class JobState(str, Enum):  # noqa: UP042
     RUNNING = "running"
     DONE = "done"              # every fragment DONE or FAILED
     CANCELLED = "cancelled"
+
+
+#: Why a fragment whose copies never agreed failed: no worker is blamed (a strike needs a
+#: majority to disagree with), the buyer is told the program may be nondeterministic.
+DISAGREED_REASON = ("copies disagree: no quorum: {n} results, {d} different answers "
+                    "(a nondeterministic program gives a different answer on every run; "
+                    "no worker is blamed)")
 
 
 class LeaseEnd:
@@ -749,7 +756,7 @@ class Scheduler:
             self._move(f, V)
         nvotes = sum(len(v) for v in f.votes.values())
         if nvotes >= job.redundancy + f.boost + job.max_extra:
-            self._fail(now, f, f"no quorum: {nvotes} results, {len(f.votes)} different digests")
+            self._fail(now, f, DISAGREED_REASON.format(n=nvotes, d=len(f.votes)))
         elif self._copies_needed(f) > 0:
             self._queue(f, front=True)
         if w is not None:

@@ -101,8 +101,10 @@ class Hub:
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
                  allow_workers: str | os.PathLike | None = None,
-                 keys_dir: str | os.PathLike | None = None):
+                 keys_dir: str | os.PathLike | None = None, web: str | None = None):
         self.db_path = str(db_path)
+        self._web_requested = web          # "HOST:PORT" of the dashboard (hub/web), or None
+        self.web = None
         self.bind = bind
         self.config = config or HubConfig()
         self.insecure = insecure
@@ -224,8 +226,12 @@ class Hub:
         try:
             self._open_socket()
             self._start_api()
+            if self._web_requested:
+                from .web import Dashboard
+                self.web = Dashboard(self, self._web_requested).start()
         except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
             self._start_error = exc
+            self._stop_api()
             self._close_socket()
             self._ready.set()
             return
@@ -240,6 +246,8 @@ class Hub:
             self._loop()
         finally:
             self._loop_thread_id = None
+            if self.web is not None:
+                self.web.stop()
             self._stop_api()
             self._close_socket()
             self._fail_pending_commands()

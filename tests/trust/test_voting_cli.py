@@ -10,6 +10,7 @@ wrong answers with its own valid key.
 
 from __future__ import annotations
 
+import re
 import select
 import struct
 import subprocess
@@ -138,7 +139,9 @@ def test_a_liar_among_honest_workers_is_struck_then_banned_and_never_believed(fr
     for name in sorted(honest):
         hub.start_worker(name)
     hub.wait_workers(honest | {"liar"})
-    submit(hub, "liar-k3m2", 3, 2, n=40, spin=3_000_000)
+    # fragments of ~10 ms: the liar (a copy of every fragment) answers many before the
+    # quorum of the honest two, however late its sandbox started
+    submit(hub, "liar-k3m2", 3, 2, n=60, spin=10_000_000)
     st = hub.status()
     liar = [s for s in st["sellers"] if s["banned"]]
     assert len(liar) == 1 and liar[0]["strikes"] >= 3, st["sellers"]
@@ -163,7 +166,11 @@ def test_a_liar_at_redundancy_1_is_caught_by_spot_checks_and_its_results_correct
     sellers = hub.status()["sellers"]
     liar = [s for s in sellers if s["strikes"]]
     assert len(liar) == 1 and liar[0]["banned"], sellers
-    assert "corrected after re-verification" in err, err
+    # the liar's results accepted before it was caught were re-verified; those the buyer had
+    # received already were re-delivered and the buyer was told (the CLI counts them)
+    fixed = hub.log().count(b"the accepted result was wrong; corrected")
+    told = re.search(r"(\d+) results were corrected after re-verification", err)
+    assert (int(told[1]) if told else 0) <= fixed
     assert honest_strikes(hub, honest) == []
 
 
@@ -195,3 +202,24 @@ def test_too_few_distinct_workers_says_why_instead_of_hanging(tmp_path):
             submit_.communicate(timeout=10)
     finally:
         h.close()
+
+
+def test_a_nondeterministic_program_ends_as_disagreeing_and_blames_nobody(fresh_hub):
+    """Copies that never agree (rdrand in the program) end the fragments as disagreeing
+    after the extra copies, with a reason the buyer can act on, and no worker gets a strike."""
+    if "rdrand" not in Path("/proc/cpuinfo").read_text():
+        pytest.skip("this CPU has no rdrand, so nondet.elf cannot run")
+    hub = fresh_hub
+    names = {f"w{i}" for i in range(4)}
+    for name in sorted(names):
+        hub.start_worker(name)
+    hub.wait_workers(names)
+    paths = inputs(hub.root, "nondet", 3)
+    proc = hub.cli("submit", str(find_binary("examples/nondet.elf")), *paths,
+                   "--out", str(hub.root / "out-nondet"), "--redundancy", "2", "--quorum", "2",
+                   timeout_s=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "3 of 3 fragments failed" in proc.stderr
+    assert proc.stderr.count("copies disagree: no quorum: 4 results, 4 different answers") == 3
+    st = hub.status()
+    assert [s for s in st["sellers"] if s["strikes"]] == []
