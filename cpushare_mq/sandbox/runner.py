@@ -559,6 +559,8 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
     while not ex.killed_for:
         if answered:
             if ex.rest or at_boundary():
+                if queued is not None and not ex.rest and out_poller.poll(0):
+                    ex.rest = _read_some(proc)   # the next fragment's output, already there
                 break
         elif queued is None and next_fragment is not None and proc.stdin_open:
             queue_next()
@@ -625,6 +627,13 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
         ex.queued = queued
         ex.unsent = bytes(view[sent:])
     return ex
+
+
+def _read_some(proc: _Process) -> bytes:
+    try:
+        return os.read(proc.stdout_fd, READ_CHUNK_BYTES)
+    except OSError:
+        return b""
 
 
 def _ended_after_answer(proc: _Process, ex: _Exchange) -> None:
