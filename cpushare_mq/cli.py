@@ -217,8 +217,7 @@ def _follow(client, job, names: list[str] | None, args: argparse.Namespace, stde
     follower = Follower(job, lambda: client.attach(job.id, from_start=False), out, args.out, names,
                         bar, stderr, args.reconnect_s)
     try:
-        follower.run()
-        progress = follower.job.progress()
+        progress = follower.run()
     except KeyboardInterrupt:
         stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; {hints(job.id, args.out)}\n")
         return EXIT_INTERRUPTED

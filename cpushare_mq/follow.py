@@ -125,16 +125,28 @@ class Follower:
                 self.bar.waiting = f"hub not back yet ({again}); reconnecting"
                 self.bar.update()
 
-    def run(self) -> None:
+    def run(self) -> dict:
+        """Follow the job to its end; returns its final progress."""
         while True:
             try:
                 self._stream()
                 self.bar.finish()
-                return
+                return self._final_progress()
             except CpushareError as exc:
                 if not reconnectable(exc) or self.reconnect_s <= 0:
                     raise
                 self._reattach(exc)
+
+    def _final_progress(self) -> dict:
+        """The job's state once every result is in. The control connection may be a stale one
+        to a hub that has since restarted: a lost connection is retried on a fresh one."""
+        try:
+            return self.job.progress()
+        except CpushareError as exc:
+            if not reconnectable(exc):
+                raise
+            log.debug("progress on a stale control connection: %s", exc)
+            return self.job.progress()
 
 
 def reconnectable(exc: CpushareError) -> bool:

@@ -27,11 +27,12 @@ from ..log import setup_logging
 from ..native import find_binary
 from .image import compare, read_png
 from .localworkers import LocalWorkers, stop_processes, worker_cmd
+from .view import Viewer, dashboard_of
+
+log = logging.getLogger(__name__)
 
 _worker_cmd = worker_cmd   # (its old name, used by tests and bench/povray_bench.py)
 __all__ = ["main", "stop_processes", "run_server", "render_embedded"]
-
-log = logging.getLogger(__name__)
 
 _PROGRESS = re.compile(r"^progress (\d+)/(\d+) failed (\d+)$")
 
@@ -40,7 +41,13 @@ examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
+
+exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
+error, failed tiles, no hub) or the images differ, 2 = bad command line or output path,
+130 = interrupted. Options can also be set in ~/.config/cpushare/config.toml
+([cpushare-povray] table) or by CPUSHARE_POVRAY_<OPTION> environment variables.
 """
 
 
@@ -75,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    r.add_argument("--view", action="store_true",
+                   help="print the URL of the job's live page on the hub's dashboard (the "
+                        "image filling in tile by tile; with --hub, the hub needs --web)")
+    r.add_argument("--open", action="store_true", help="with --view: open it in a browser")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
     r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
@@ -143,7 +154,7 @@ def auto_tile(width: int, height: int, workers: int) -> int:
     return best
 
 
-def run_server(server: Path, args, hub_address: str, progress: Progress,
+def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None,
                on_start: Callable[[subprocess.Popen], None] | None = None) -> int:
     """Run povray-server; relay its progress to the bar, other stderr lines and stdout.
     ``on_start(proc)`` is called once the server runs (e.g. to watch the local workers)."""
@@ -159,6 +170,8 @@ def run_server(server: Path, args, hub_address: str, progress: Progress,
     reader.start()
     try:
         for line in proc.stderr:
+            if viewer is not None:
+                viewer.line(line)
             m = _PROGRESS.match(line.strip())
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
@@ -188,12 +201,14 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
     workers: LocalWorkers | None = None
     try:
         hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
-                  insecure=True)
+                  insecure=True, web="127.0.0.1:0" if args.view else None)
         hub.start()
         log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
                  hub.api_address)
         workers = LocalWorkers(hub.worker_endpoint, tmp, n, verbose=bool(args.verbose))
-        rc = run_server(server, args, str(hub.api_address), progress, on_start=workers.watch)
+        viewer = Viewer(hub.web.url, args.open) if hub.web is not None else None
+        rc = run_server(server, args, str(hub.api_address), progress, viewer,
+                        on_start=workers.watch)
         if workers.all_ended.is_set():
             raise workers.failure()
         print(f"workers:    {n} local, embedded hub")
@@ -207,6 +222,7 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
 
 
 def cmd_render(args) -> int:
+    args.view = args.view or args.open
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile is None:
@@ -231,7 +247,8 @@ def cmd_render(args) -> int:
     find_binary("povray-client.elf")
     progress = Progress(enabled=not args.quiet)
     if args.hub:
-        return run_server(server, args, args.hub, progress)
+        viewer = Viewer(dashboard_of(args.hub), args.open) if args.view else None
+        return run_server(server, args, args.hub, progress, viewer)
     return render_embedded(server, args, progress)
 
 
@@ -261,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             return cmd_render(args)
         return cmd_compare(args)
+    except ConfigError as exc:   # a bad command line or path: the user's to fix
+        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
+        return 2
     except CpushareError as exc:
         print(f"cpushare-povray: {exc}", file=sys.stderr)
         return 1

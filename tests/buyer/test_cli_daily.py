@@ -146,3 +146,63 @@ def test_config_file_and_environment_set_options(real_hub, short_tmp):
     r = subprocess.run([str(BIN / "cpushare"), "status"], capture_output=True, text=True, timeout=60,
                        env=_env(CPUSHARE_CONFIG=str(cfg)))
     assert r.returncode == 2 and "is not valid TOML" in r.stderr
+
+
+def test_worker_install_service_writes_a_unit_that_runs_the_worker(real_hub, echo_elf, short_tmp):
+    import shlex
+
+    xdg = short_tmp / "xdg"
+    cache = short_tmp / "c a c h e"          # a space: the unit must quote it
+    args = ["install-service", "--hub", real_hub.worker_endpoint, "--insecure", "--slots", "1",
+            "--cache-dir", str(cache), "--max-memory", "512M"]
+    r = subprocess.run([str(BIN / "cpushare-worker"), *args], capture_output=True, text=True, timeout=60,
+                       env=_env(XDG_CONFIG_HOME=str(xdg)))
+    assert r.returncode == 0, r.stderr
+    unit = xdg / "systemd" / "user" / "cpushare-worker.service"
+    assert f"wrote {unit}" in r.stdout and "systemctl --user enable --now cpushare-worker" in r.stdout
+    assert "loginctl enable-linger" in r.stdout
+    text = unit.read_text()
+    assert "[Install]\nWantedBy=default.target" in text
+    exec_start = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    cmd = shlex.split(exec_start[len("ExecStart="):])
+    assert Path(cmd[0]).is_absolute() and cmd[1:] == args[1:]
+    # the unit's command line is a working worker
+    worker = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    try:
+        inputs = make_inputs(short_tmp / "in", 3)
+        s = run("submit", echo_elf, *inputs, "--hub", real_hub.api_address, "--out", short_tmp / "out")
+        assert s.returncode == 0, s.stderr
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    again = subprocess.run([str(BIN / "cpushare-worker"), *args], capture_output=True, text=True, timeout=60,
+                           env=_env(XDG_CONFIG_HOME=str(xdg)))
+    assert again.returncode == 2 and "exists; pass --force" in again.stderr
+    bad = subprocess.run([str(BIN / "cpushare-worker"), "install-service", "--force", "--slots", "0",
+                          "--hub", real_hub.worker_endpoint], capture_output=True, text=True, timeout=60,
+                         env=_env(XDG_CONFIG_HOME=str(xdg)))
+    assert bad.returncode == 2 and "--slots" in bad.stderr and unit.read_text() == text
+
+
+def test_povray_output_under_a_file_is_one_line_not_a_traceback(short_tmp):
+    scene = short_tmp / "s.pov"
+    scene.write_text("camera { location <0,0,-3> look_at <0,0,0> }\n")
+    (short_tmp / "file").write_text("x")
+    r = subprocess.run([str(BIN / "cpushare-povray"), "render", str(scene), "-W", "8", "-H", "8",
+                        "-o", str(short_tmp / "file" / "sub" / "out.png")],
+                       capture_output=True, text=True, timeout=60, env=_env())
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "cannot create the directory of -o" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_hub_keygen_prints_the_key_quoted_and_the_file_to_give(short_tmp):
+    import shlex
+
+    r = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(short_tmp / "k")],
+                       capture_output=True, text=True, timeout=60, env=_env())
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if x.startswith("hub public key"))
+    quoted = line.split(": ", 1)[1]
+    assert shlex.split(quoted) == [(short_tmp / "k" / "hub.pub").read_text().strip()]
+    assert f"--hub-key {short_tmp / 'k' / 'hub.pub'}" in r.stdout
