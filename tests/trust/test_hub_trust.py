@@ -14,7 +14,7 @@ import zstandard
 from cpushare_mq.cli import main as cpushare_main
 from cpushare_mq.client import Client
 from cpushare_mq.hub.scheduler import JobSpec
-from cpushare_mq.hub.server import Hub, HubConfig
+from cpushare_mq.hub.server import Hub
 from cpushare_mq.protocol import MsgType, encode
 from cpushare_mq.trust.hubside import HubTrust
 from cpushare_mq.trust.keys import generate_curve_keypair
