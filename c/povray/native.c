@@ -15,7 +15,7 @@
 
 static const char USAGE[] =
     "usage: povray-render SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--tile N]\n"
-    "                     [--dump-scene FILE]\n"
+    "                     [--dump-scene FILE] [-L DIR]... [--clock K]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene in one process (the reference for the distributed\n"
     "render: same parser, same serialized scene, same raytracer core).\n"
@@ -25,6 +25,10 @@ static const char USAGE[] =
     "  --tile N           render in N x N tiles (default: whole rows); the bytes do not\n"
     "                     depend on it\n"
     "  --dump-scene FILE  also write the serialized scene (the job's shared input)\n"
+    "  -L, --library-path DIR, +LDIR\n"
+    "                     search DIR for #include files after the scene's folder\n"
+    "                     (repeatable; then POV-Ray 3.7's povray.ini Library_Path entries)\n"
+    "  -K, --clock K, +KK the value of 'clock' (default 0)\n"
     "\n"
     "example:\n"
     "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png\n";
@@ -60,6 +64,8 @@ int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *dump = NULL;
     uint32_t W = 0, H = 0, tile = 0;
+    pov_parse_opts popts;
+    pov_parse_opts_init(&popts, 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -78,6 +84,23 @@ int main(int argc, char **argv)
             if (!v) { fprintf(stderr, "povray-render: -o needs a file name\n"); return 2; }
             out = v;
             i++;
+        } else if (!strcmp(a, "-L") || !strcmp(a, "--library-path") || !strncmp(a, "+L", 2)) {
+            const char *dir = a[0] == '+' ? a + 2 : v;
+            if (!dir || !*dir) { fprintf(stderr, "povray-render: %s needs a folder\n", a); return 2; }
+            if (pov_parse_opts_add_path(&popts, dir) < 0) {
+                fprintf(stderr, "povray-render: too many library paths (max %d)\n", POV_MAX_LIBRARY_PATHS);
+                return 2;
+            }
+            if (a[0] != '+')
+                i++;
+        } else if (!strcmp(a, "-K") || !strcmp(a, "--clock") || !strncmp(a, "+K", 2)) {
+            const char *k = a[0] == '+' ? a + 2 : v;
+            char *end;
+            errno = 0;
+            popts.clock = k ? strtod(k, &end) : 0.0;
+            if (!k || !*k || *end || errno) { fprintf(stderr, "povray-render: %s needs a number\n", a); return 2; }
+            if (a[0] != '+')
+                i++;
         } else if (!strcmp(a, "--dump-scene")) {
             if (!v) { fprintf(stderr, "povray-render: --dump-scene needs a file name\n"); return 2; }
             dump = v;
@@ -96,9 +119,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "povray-render: need SCENE, -W, -H and -o\n%s", USAGE);
         return 2;
     }
-    char err[512];
+    char err[4096];
     scene parsed;
-    if (pov_parse_file(in, &parsed, err, sizeof err) < 0) {
+    popts.image_width = W;
+    popts.image_height = H;
+    if (pov_parse_file_opts(in, &popts, &parsed, err, sizeof err) < 0) {
         fprintf(stderr, "povray-render: %s\n", err);
         return 1;
     }

@@ -582,21 +582,22 @@ static double srgb(double v)
 static void build_encode_table(render_ctx *ctx)
 {
     union { double d; uint64_t u; } lo, hi, mid;
+    double g = ctx->s->gamma;
     for (int k = 1; k < 256; k++) {
         lo.d = 0.0;
         hi.d = 1.0;
-        if (render_encode(hi.d) < k) {
+        if (render_encode_gamma(hi.d, g) < k) {
             ctx->enc_thr[k] = 2.0; /* unreachable */
             continue;
         }
         while (hi.u - lo.u > 1) {
             mid.u = lo.u + (hi.u - lo.u) / 2;
-            if (render_encode(mid.d) >= k)
+            if (render_encode_gamma(mid.d, g) >= k)
                 hi = mid;
             else
                 lo = mid;
         }
-        ctx->enc_thr[k] = render_encode(lo.d) >= k ? lo.d : hi.d;
+        ctx->enc_thr[k] = render_encode_gamma(lo.d, g) >= k ? lo.d : hi.d;
     }
     ctx->enc_thr[0] = 0.0;
 }
@@ -604,7 +605,7 @@ static void build_encode_table(render_ctx *ctx)
 static uint8_t encode_fast(const render_ctx *ctx, double v)
 {
     if (!(v > 0.0))
-        return render_encode(0.0);
+        return render_encode_gamma(0.0, ctx->s->gamma);
     int lo = 0, hi = 255; /* answer in [lo, hi]: largest k with thr[k] <= v */
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
@@ -616,13 +617,17 @@ static uint8_t encode_fast(const render_ctx *ctx, double v)
     return (uint8_t)lo;
 }
 
-uint8_t render_encode(double v)
+uint8_t render_encode(double v) { return render_encode_gamma(v, 1.0); }
+
+uint8_t render_encode_gamma(double v, double gamma)
 {
     if (!(v > 0.0))
         v = 0.0;
     if (v > 1.0)
         v = 1.0;
-    double e = srgb(v);
+    /* POV-Ray 3.7: colours are in the assumed_gamma working space; the PNG is sRGB. A
+       pre-3.7 scene without assumed_gamma has gamma correction off (gamma 0 here). */
+    double e = gamma == 0.0 ? v : srgb(gamma == 1.0 ? v : rt_pow(v, gamma));
     if (e < 0.0) e = 0.0;
     if (e > 1.0) e = 1.0;
     return (uint8_t)rt_floor(e * 255.0 + 0.5);

@@ -53,6 +53,7 @@ typedef struct {
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;
+    double gamma; /* assumed_gamma (1 = linear); 0 = gamma correction off (pre-3.7 scene) */
     uint32_t n_lights, n_prims;
     light *lights;
     prim *prims;
@@ -64,7 +65,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 1u
+#define POV_SCENE_VERSION 2u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

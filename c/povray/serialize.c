@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3), background (vec3),
- * u32 max_trace_level, f64 adc_bailout, u32 n_lights, lights (pos, colour), u32 n_prims,
+ * u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
  * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp,
@@ -91,6 +91,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
+    put_f64(&w, s->gamma);
     put_u32(&w, s->n_lights);
     for (uint32_t i = 0; i < s->n_lights; i++) {
         put_vec(&w, s->lights[i].pos);
@@ -254,6 +255,9 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->background = get_vec(&r);
     s->max_trace_level = get_u32(&r);
     s->adc_bailout = get_f64(&r);
+    s->gamma = get_f64(&r);
+    if (!r.err && !(s->gamma >= 0.0 && s->gamma <= 10.0))
+        fail(&r, "scene data: gamma out of range 0..10");
     s->n_lights = get_u32(&r);
     if (!r.err && (s->max_trace_level < 1 || s->max_trace_level > MAX_TRACE))
         fail(&r, "scene data: max_trace_level out of range 1..256");
