@@ -68,7 +68,7 @@ def time_native(argvs: list[list[str]], stdins: list[bytes]):
     outs = []
     c0 = os.times()
     t0 = time.perf_counter()
-    for argv, data in zip(argvs, stdins):
+    for argv, data in zip(argvs, stdins, strict=True):
         p = subprocess.run(argv, input=data, capture_output=True)
         if p.returncode != 0:
             raise SystemExit(f"native {argv[0]} failed: {p.stderr.decode()}")
@@ -85,7 +85,7 @@ def bench(name: str, rounds: int, sandbox_args, native_args) -> None:
         tn, cn, outs_n = time_native(*native_args)
         if outs_s != outs_n:
             raise SystemExit(f"{name}: sandbox and native outputs differ")
-        best = [min(a, b) for a, b in zip(best, (ts, tn, cs, cn))]
+        best = [min(a, b) for a, b in zip(best, (ts, tn, cs, cn), strict=True)]
     ts, tn, cs, cn = best
     print(f"{name}: wall sandbox {ts:.3f} s / native {tn:.3f} s = {ts / tn:.3f}; "
           f"CPU {cs:.2f} s / {cn:.2f} s = {cs / cn:.3f}")
