@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "pattern.h"
 #include "rt_math.h"
 
 struct texture {
@@ -43,6 +44,11 @@ struct pov_scene_state {
     vec3 background;
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
+    uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    colour_map *maps;
+    size_t nmaps, capmaps;
+    int has_sky;
+    pigment sky;
     texture def;          /* #default */
 };
 
@@ -190,6 +196,139 @@ static texture *ident_of_kind(parser *P, int kind)
     return s->v.tex;
 }
 
+static colour_map parse_colour_map_body(parser *P)
+{
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    expect(P, "{", "after color_map");
+    token *t = peek(P);
+    if (t->kind == T_IDENT) {
+        symbol *s = find_sym(P, t->text);
+        if (s && s->v.kind == V_COLOUR_MAP) {
+            next(P);
+            m = *s->v.cmap;
+            expect(P, "}", "after the color_map identifier");
+            return m;
+        }
+    }
+    while (is_punct(P, "[")) {
+        int line = next(P).line;
+        if (m.n == POV_MAP_MAX)
+            perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
+        double v = parse_float(P, "a color_map value");
+        opt_comma(P);
+        if (is_punct(P, "[") || peek(P)->kind == T_NUM)
+            perr(P, line, "unsupported: the old color_map form [v1, v2 colour1 colour2]");
+        vec3 c = parse_colour(P, line, "color_map");
+        expect(P, "]", "to close a color_map entry");
+        if (m.n && v < m.v[m.n - 1])
+            perr(P, line, "color_map values must be ascending (%g after %g)", v, m.v[m.n - 1]);
+        m.v[m.n] = v;
+        m.c[m.n] = c;
+        m.n++;
+    }
+    expect(P, "}", "to close color_map");
+    if (!m.n)
+        perr(P, P->line, "empty color_map");
+    return m;
+}
+
+static uint32_t add_map(parser *P, const colour_map *m)
+{
+    struct pov_scene_state *c = P->sc;
+    if (c->nmaps == c->capmaps) {
+        c->capmaps = c->capmaps ? c->capmaps * 2 : 16;
+        c->maps = xrealloc(P, c->maps, c->capmaps * sizeof *c->maps);
+    }
+    c->maps[c->nmaps] = *m;
+    return (uint32_t)c->nmaps++;
+}
+
+static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
+                                                   "scallop_wave", "cubic_wave", "poly_wave"};
+
+/* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
+static int parse_pattern_item(parser *P, pigment *pg)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    int line = tk->line;
+    const pattern_class *pc = pattern_by_name(tk->text);
+    if (pc) {
+        next(P);
+        pg->type = pc->type;
+        pg->wave = pc->default_wave;
+        pg->frequency = 1.0;
+        pg->exponent = 1.0;
+        pg->octaves = 6;
+        pg->omega = 0.5;
+        pg->lambda = 2.0;
+        pg->map = UINT32_MAX; /* set by color_map */
+        pg->noise_gen = 0;
+        if (pc->type == PIG_GRADIENT) {
+            vec3 g = parse_vector(P);
+            if (vlen(g) == 0.0)
+                perr(P, line, "gradient needs a non-zero vector");
+            pg->vec = vnorm(g); /* POV-Ray normalizes it */
+        }
+        return 1;
+    }
+    const char *w = tk->text;
+    if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
+        next(P);
+        colour_map m = parse_colour_map_body(P);
+        pg->map = add_map(P, &m);
+        return 1;
+    }
+    for (int i = 0; i < WAVE_COUNT; i++) {
+        if (!strcmp(w, WAVE_NAMES[i])) {
+            next(P);
+            pg->wave = (uint32_t)i;
+            if (i == WAVE_POLY && (peek(P)->kind == T_NUM || is_punct(P, "(")))
+                pg->exponent = parse_float(P, "poly_wave");
+            return 1;
+        }
+    }
+    static const char *mods[] = {"turbulence", "octaves", "omega", "lambda", "frequency",
+                                 "phase", "noise_generator"};
+    int which = -1;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(w, mods[i]))
+            which = i;
+    if (which < 0)
+        return 0;
+    next(P);
+    if (pg->type < PIG_GRADIENT && which != 0)
+        perr(P, line, "unsupported word '%s' in a pigment without a pattern", w);
+    switch (which) {
+    case 0:
+        pg->turb = parse_vector(P);
+        pg->has_turb = 1;
+        if (pg->type < PIG_GRADIENT)
+            perr(P, line, "unsupported word 'turbulence' in a solid or checker pigment");
+        break;
+    case 1: {
+        double o = parse_float(P, "octaves");
+        if (!(o >= 1 && o <= 10))
+            perr(P, line, "octaves must be in 1..10, got %g", o);
+        pg->octaves = (uint32_t)o;
+        break;
+    }
+    case 2: pg->omega = parse_float(P, "omega"); break;
+    case 3: pg->lambda = parse_float(P, "lambda"); break;
+    case 4: pg->frequency = parse_float(P, "frequency"); break;
+    case 5: pg->phase = parse_float(P, "phase"); break;
+    default: {
+        double g = parse_float(P, "noise_generator");
+        if (!(g == 1 || g == 2))
+            perr(P, line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+        pg->noise_gen = (uint32_t)g;
+    }
+    }
+    return 1;
+}
+
 static void parse_pigment_body(parser *P, pigment *pg)
 {
     expect(P, "{", "after 'pigment'");
@@ -200,11 +339,16 @@ static void parse_pigment_body(parser *P, pigment *pg)
         transform t;
         token *tk = peek(P);
         if (is_punct(P, "}")) {
-            next(P);
+            int line = next(P).line;
+            if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
+                perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
+                     "maps are not supported)");
             return;
         }
         if (parse_transform(P, &t)) {
             pig_transform(pg, &t);
+        } else if (parse_pattern_item(P, pg)) {
+            continue;
         } else if (is_word(P, "checker")) {
             next(P);
             pg->type = PIG_CHECKER;
@@ -424,7 +568,12 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
             parse_object(P, l, &kw);
             continue;
         }
-        if (!strcmp(kw.text, "texture")) {
+        if (!strcmp(kw.text, "hollow")) {
+            /* only media and fog inside an object see it: neither is supported */
+            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+                is_word(P, "true") || is_word(P, "false"))
+                parse_float(P, "hollow");
+        } else if (!strcmp(kw.text, "texture")) {
             texture tx = P->sc->def;
             parse_texture_body(P, &tx);
             if (is_union) {
@@ -561,6 +710,13 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
+    if (is_word(P, "color_map") || is_word(P, "colour_map")) {
+        next(P);
+        out->kind = V_COLOUR_MAP;
+        out->cmap = xalloc(P, sizeof *out->cmap);
+        *out->cmap = parse_colour_map_body(P);
+        return 1;
+    }
     if (is_object_word(tk->text)) {
         token kw = next(P);
         plist *l = xalloc(P, sizeof *l);
@@ -576,7 +732,7 @@ int scene_item_value(parser *P, value *out)
         "merge", "light_source", "camera", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
-        "color_map", "colour_map", "pigment_map", "normal_map", "texture_map", "slope_map",
+        "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
@@ -686,6 +842,11 @@ static void parse_global(parser *P)
             if (!(g > 0.0 && g <= 10.0))
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
+            double g = parse_float(P, "noise_generator");
+            if (!(g == 1 || g == 2))
+                perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+            P->sc->noise_gen = (uint32_t)g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "max_trace_level")) {
             double m = parse_float(P, "max_trace_level");
             if (!(m >= 1.0 && m <= 256.0))
@@ -727,6 +888,40 @@ static void parse_light(parser *P)
     c->lights[c->nlights++] = lt;
 }
 
+static void parse_sky(parser *P)
+{
+    struct pov_scene_state *c = P->sc;
+    expect(P, "{", "after 'sky_sphere'");
+    int layers = 0;
+    for (;;) {
+        transform t;
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            pig_transform(&c->sky, &t);
+            continue;
+        }
+        token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
+            if (layers++)
+                perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
+            c->sky = default_pigment();
+            parse_pigment_body(P, &c->sky);
+            continue;
+        }
+        perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
+    }
+    c->has_sky = layers > 0;
+}
+
+static void resolve_noise(parser *P, pigment *pg)
+{
+    if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
+        pg->noise_gen = P->sc->noise_gen;
+}
+
 static void parse_statement(parser *P)
 {
     token t = next(P);
@@ -742,6 +937,8 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "sky_sphere")) {
+        parse_sky(P);
     } else if (is_object_word(t.text)) {
         size_t from = P->sc->out.n;
         parse_object(P, &P->sc->out, &t);
@@ -755,6 +952,8 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->maps);
+    s->maps = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -849,6 +1048,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
     c->assumed_gamma = -1.0;
+    c->noise_gen = 2;
     c->def.pig = default_pigment();
     c->def.fin = default_finish();
     int rc = -1;
@@ -869,8 +1069,16 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->prims = malloc(sizeof(prim) * (c->out.n + 1));
         if (!out->prims)
             perr(P, P->line, "out of memory");
-        for (size_t i = 0; i < c->out.n; i++)
+        for (size_t i = 0; i < c->out.n; i++) {
             out->prims[i] = c->out.v[i].p;
+            resolve_noise(P, &out->prims[i].pig);
+        }
+        out->n_maps = (uint32_t)c->nmaps;
+        out->maps = c->maps;
+        c->maps = NULL;
+        out->has_sky = (uint32_t)c->has_sky;
+        out->sky = c->sky;
+        resolve_noise(P, &out->sky);
         rc = 0;
     }
     for (size_t k = 0; k < P->nscopes; k++)
@@ -880,6 +1088,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->pool);
     free(c->out.v);
     free(c->lights);
+    free(c->maps);
     free(c);
     free(P);
     free(opts);

@@ -3,6 +3,7 @@
  * rt_math and plain C, so the native renderer and the sandboxed client give the same bits.
  */
 #include "render.h"
+#include "pattern.h"
 #include "rt_math.h"
 
 #define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
@@ -346,6 +347,7 @@ static void build_node(bvh_build *b, uint32_t node, uint32_t first, uint32_t n)
 int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 {
     uint32_t n = s->n_prims, nb = 0, nu = 0;
+    pattern_init();
     ctx->s = s;
     ctx->n_nodes = 0;
     ctx->order = alloc(sizeof(uint32_t) * (n + 1));
@@ -453,8 +455,10 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
 
 /* ---------------------------------------------------------------- shading */
 
-static vec3 pigment_at(const pigment *pg, vec3 P)
+static vec3 pigment_at(const scene *s, const pigment *pg, vec3 P)
 {
+    if (pg->type >= PIG_GRADIENT)
+        return pattern_colour(pg, s->maps, P);
     if (pg->type != PIG_CHECKER)
         return pg->c1;
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
@@ -499,7 +503,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
 {
     const scene *s = ctx->s;
     const finish *f = &p->fin;
-    vec3 pig = pigment_at(&p->pig, P);
+    vec3 pig = pigment_at(s, &p->pig, P);
     vec3 col = vmul(pig, f->ambient);
     for (uint32_t i = 0; i < s->n_lights; i++) {
         const light *lt = &s->lights[i];
@@ -551,7 +555,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     uint32_t pi = 0;
     hit_info h = {0.0, 0};
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, &pi, &h))
-        return s->background;
+        return s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
     const prim *p = &s->prims[pi];
     vec3 P = vadd(O, vscale(D, h.t));
     vec3 N = prim_normal(p, P, &h);

@@ -18,7 +18,21 @@ typedef struct { double x, y, z; } vec3;
 /* Affine map p' = m[.][0..2] * p + m[.][3], row-major 3x4. */
 typedef struct { double m[3][4]; } xform;
 
-enum { PIG_SOLID = 0, PIG_CHECKER = 1 };
+/* Pigment types: solid and checker here, the patterns of pattern.c after them. */
+enum {
+    PIG_SOLID = 0, PIG_CHECKER = 1, PIG_GRADIENT, PIG_ONION, PIG_SPHERICAL, PIG_CYLINDRICAL,
+    PIG_PLANAR, PIG_BOXED, PIG_LEOPARD, PIG_BOZO, PIG_SPOTTED, PIG_MARBLE, PIG_WOOD,
+    PIG_GRANITE, PIG_COUNT
+};
+enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
+
+/* A colour_map: values ascending in [0, 1], opaque colours. */
+#define POV_MAP_MAX 64
+typedef struct {
+    uint32_t n;
+    double v[POV_MAP_MAX];
+    vec3 c[POV_MAP_MAX];
+} colour_map;
 enum { OBJ_SPHERE = 1, OBJ_PLANE = 2, OBJ_BOX = 3, OBJ_CYLINDER = 4 };
 
 typedef struct {
@@ -26,6 +40,14 @@ typedef struct {
     uint32_t has_trans; /* inv is used only when set */
     vec3 c1, c2;        /* colour; checker: first and second colour */
     xform inv;          /* world -> pattern space */
+    /* patterns (type >= PIG_GRADIENT) */
+    uint32_t map;       /* index into scene.maps */
+    uint32_t wave;      /* WAVE_* */
+    double frequency, phase, exponent;
+    vec3 vec;           /* gradient direction */
+    uint32_t has_turb, octaves, noise_gen;
+    vec3 turb;
+    double omega, lambda;
 } pigment;
 
 typedef struct {
@@ -57,6 +79,10 @@ typedef struct {
     uint32_t n_lights, n_prims;
     light *lights;
     prim *prims;
+    uint32_t n_maps;    /* colour maps of the pattern pigments */
+    colour_map *maps;
+    uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
+    pigment sky;
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
