@@ -41,6 +41,8 @@ struct pov_scene_state {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
     int cam_has_look, cam_has_angle;
     double cam_angle;
+    uint32_t cam_type;
+    int cam_has_right_up;
     vec3 background;
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
@@ -568,7 +570,10 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
             parse_object(P, l, &kw);
             continue;
         }
-        if (!strcmp(kw.text, "hollow")) {
+        if (!strcmp(kw.text, "no_shadow")) {
+            for (size_t i = from; i < l->n; i++)
+                l->v[i].p.flags |= PRIM_NO_SHADOW;
+        } else if (!strcmp(kw.text, "hollow")) {
             /* only media and fog inside an object see it: neither is supported */
             if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
                 is_word(P, "true") || is_word(P, "false"))
@@ -619,6 +624,13 @@ static void parse_object(parser *P, plist *l, const token *kw)
         return;
     }
     if (!strcmp(kw->text, "object")) {
+        if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
+            !find_sym(P, peek(P)->text)) {
+            token inner = next(P);
+            parse_object(P, l, &inner);
+            parse_object_mods(P, l, from, l->n - from != 1, "object");
+            return;
+        }
         token id = next(P);
         symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
         if (!s)
@@ -768,13 +780,19 @@ static void parse_camera(parser *P)
 {
     struct pov_scene_state *c = P->sc;
     expect(P, "{", "after 'camera'");
-    for (;;) {
+    for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
+        if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic")))
+            perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
         if (!strcmp(t.text, "perspective")) {
+            c->cam_type = CAM_PERSPECTIVE;
+            continue;
+        } else if (!strcmp(t.text, "orthographic")) {
+            c->cam_type = CAM_ORTHOGRAPHIC;
             continue;
         } else if (!strcmp(t.text, "location")) {
             c->cam_loc = parse_vector(P);
@@ -788,8 +806,10 @@ static void parse_camera(parser *P)
             c->cam_has_angle = 1;
         } else if (!strcmp(t.text, "right")) {
             c->cam_right = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "up")) {
             c->cam_up = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "direction")) {
             c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
@@ -824,6 +844,14 @@ static void finish_camera(parser *P, scene *s)
         vec3 uu = handed > 0.0 ? vcross(dir, right) : vcross(right, dir);
         up = vscale(vnorm(uu), ulen);
     }
+    if (c->cam_type == CAM_ORTHOGRAPHIC && c->cam_has_look &&
+        (c->cam_has_angle || !c->cam_has_right_up)) {
+        /* the view is as wide as the (default) angle sees at the look_at distance */
+        double k = vlen(vsub(c->cam_look, c->cam_loc)) / vlen(dir);
+        right = vscale(right, k);
+        up = vscale(up, k);
+    }
+    s->camera_type = c->cam_type;
     s->location = c->cam_loc;
     s->direction = dir;
     s->right = right;
@@ -864,6 +892,7 @@ static void parse_light(parser *P)
     int line = peek(P)->line;
     expect(P, "{", "after 'light_source'");
     light lt;
+    memset(&lt, 0, sizeof lt);
     lt.pos = parse_vector(P);
     opt_comma(P);
     lt.color = rgb_of(parse_colour5(P));
@@ -878,6 +907,10 @@ static void parse_light(parser *P)
             continue;
         }
         token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "shadowless")) {
+            lt.flags |= LIGHT_SHADOWLESS;
+            continue;
+        }
         perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);
     }
     (void)line;

@@ -409,6 +409,8 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
     hit_info h;
     for (uint32_t i = 0; i < ctx->n_unbounded; i++) {
         uint32_t pi = ctx->unbounded[i];
+        if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+            continue;
         if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH, tmax, &h)) {
             if (!found || h.t < hit->t) {
                 *hit = h; *hit_prim = pi; found = 1;
@@ -429,6 +431,8 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
         if (nd->count) {
             for (uint32_t k = 0; k < nd->count; k++) {
                 uint32_t pi = ctx->order[nd->left + k];
+                if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+                    continue;
                 if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH,
                                found ? hit->t : tmax, &h)) {
                     *hit = h; *hit_prim = pi; found = 1;
@@ -511,7 +515,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
         double dist = vlen(L);
         L = v3(L.x / dist, L.y / dist, L.z / dist);
         double nl = vdot(N, L);
-        if (nl < 1.0e-10 || in_shadow(ctx, P, L, dist))
+        if (nl < 1.0e-10 || (!(lt->flags & LIGHT_SHADOWLESS) && in_shadow(ctx, P, L, dist)))
             continue;
         if (f->diffuse > 0.0) {
             double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
@@ -569,6 +573,10 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     const scene *s = ctx->s;
     double fx = ((double)x + 0.5) / (double)W - 0.5;
     double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    if (s->camera_type == CAM_ORTHOGRAPHIC) {
+        vec3 o = vadd(vadd(s->location, vscale(s->right, fx)), vscale(s->up, fy));
+        return trace(ctx, o, vnorm(s->direction), 1.0, 0);
+    }
     vec3 d = vadd(vadd(s->direction, vscale(s->right, fx)), vscale(s->up, fy));
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }

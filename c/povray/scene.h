@@ -57,8 +57,13 @@ typedef struct {
     vec3 reflection;
 } finish;
 
+enum { PRIM_NO_SHADOW = 1u, PRIM_FLAGS_ALL = 1u };
+enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
+enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_COUNT };
+
 typedef struct {
     uint32_t type;      /* OBJ_* */
+    uint32_t flags;     /* PRIM_* */
     uint32_t has_trans; /* fwd/inv used only when set: geometry below is in object space */
     vec3 a, b;          /* sphere: a = centre; plane: a = unit normal; box: a = min, b = max;
                            cylinder: a = base, b = cap */
@@ -68,10 +73,14 @@ typedef struct {
     finish fin;
 } prim;
 
-typedef struct { vec3 pos, color; } light;
+typedef struct {
+    vec3 pos, color;
+    uint32_t flags; /* LIGHT_* */
+} light;
 
 typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
+    uint32_t camera_type;               /* CAM_* */
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;

@@ -113,6 +113,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->direction);
     put_vec(&w, s->right);
     put_vec(&w, s->up);
+    put_u32(&w, s->camera_type);
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
@@ -121,6 +122,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     for (uint32_t i = 0; i < s->n_lights; i++) {
         put_vec(&w, s->lights[i].pos);
         put_vec(&w, s->lights[i].color);
+        put_u32(&w, s->lights[i].flags);
     }
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
@@ -137,6 +139,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     for (uint32_t i = 0; i < s->n_prims; i++) {
         const prim *p = &s->prims[i];
         put_u32(&w, p->type);
+        put_u32(&w, p->flags);
         put_u32(&w, p->has_trans);
         put_vec(&w, p->a);
         put_vec(&w, p->b);
@@ -258,7 +261,10 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps)
 static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
 {
     p->type = get_u32(r);
+    p->flags = get_u32(r);
     p->has_trans = get_u32(r);
+    if (p->flags & ~PRIM_FLAGS_ALL)
+        return fail(r, "scene data: bad object flags");
     if (p->type < OBJ_SPHERE || p->type > OBJ_CYLINDER)
         return fail(r, "scene data: unknown object type");
     if (p->has_trans > 1)
@@ -308,6 +314,9 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->direction = get_vec(&r);
     s->right = get_vec(&r);
     s->up = get_vec(&r);
+    s->camera_type = get_u32(&r);
+    if (!r.err && s->camera_type >= CAM_COUNT)
+        fail(&r, "scene data: unknown camera type");
     s->background = get_vec(&r);
     s->max_trace_level = get_u32(&r);
     s->adc_bailout = get_f64(&r);
@@ -319,7 +328,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: max_trace_level out of range 1..256");
     if (!r.err && s->n_lights > MAX_LIGHTS)
         fail(&r, "scene data: too many lights");
-    if (!r.err && (size_t)s->n_lights * 48 > len - r.pos)
+    if (!r.err && (size_t)s->n_lights * 52 > len - r.pos)
         fail(&r, "scene data truncated (lights)");
     if (r.err) {
         *err = r.err;
@@ -333,6 +342,9 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     for (uint32_t i = 0; i < s->n_lights; i++) {
         s->lights[i].pos = get_vec(&r);
         s->lights[i].color = get_vec(&r);
+        s->lights[i].flags = get_u32(&r);
+        if (!r.err && (s->lights[i].flags & ~LIGHT_FLAGS_ALL))
+            fail(&r, "scene data: bad light flags");
     }
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))
