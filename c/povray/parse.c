@@ -1009,6 +1009,38 @@ int pov_parse_opts_add_path(pov_parse_opts *o, const char *dir)
     return 0;
 }
 
+int pov_parse_cli_opt(pov_parse_opts *o, const char *prog, const char *a, const char *v,
+                      int *consumed)
+{
+    int plus = a[0] == '+';
+    if (!strcmp(a, "-L") || !strcmp(a, "--library-path") || !strncmp(a, "+L", 2)) {
+        const char *dir = plus ? a + 2 : v;
+        if (!dir || !*dir) {
+            fprintf(stderr, "%s: %s needs a folder\n", prog, a);
+            return -1;
+        }
+        if (pov_parse_opts_add_path(o, dir) < 0) {
+            fprintf(stderr, "%s: too many library paths (max %d)\n", prog, POV_MAX_LIBRARY_PATHS);
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
+    if (!strcmp(a, "-K") || !strcmp(a, "--clock") || !strncmp(a, "+K", 2)) {
+        const char *k = plus ? a + 2 : v;
+        char *end = NULL;
+        errno = 0;
+        o->clock = k ? strtod(k, &end) : 0.0;
+        if (!k || !*k || *end || errno || !(o->clock == o->clock)) {
+            fprintf(stderr, "%s: %s needs a number, got '%s'\n", prog, a, k ? k : "");
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
+    return 0;
+}
+
 #ifndef POV_SYSTEM_INI
 #define POV_SYSTEM_INI "/etc/povray/3.7/povray.ini"
 #endif
