@@ -538,10 +538,75 @@ static void apply_texture(pprim *pp, const texture *tx)
 
 static void parse_object(parser *P, plist *l, const token *kw);
 
+/* ------------------------------------------------------------------ primitives
+   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
+   '{' and the object modifiers. */
+static void parse_sphere(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the sphere radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
+}
+
+static void parse_plane(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the plane distance");
+    double len = vlen(p->a);
+    if (len < 1e-10)
+        perr(P, kw->line, "degenerate plane normal");
+    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
+}
+
+static void parse_box(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 a = parse_vector(P);
+    opt_comma(P);
+    vec3 b = parse_vector(P);
+    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
+    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
+}
+
+static void parse_cylinder(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cylinder radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
+    if (is_word(P, "open"))
+        perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+}
+
+typedef struct {
+    uint32_t type;
+    const char *name;
+    void (*parse)(parser *P, prim *p, const token *kw);
+} prim_parser;
+
+#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
+static const prim_parser PRIM_PARSERS[] = {POV_PRIMITIVES(POV_PRIM_PARSER)};
+#undef POV_PRIM_PARSER
+
+static const prim_parser *prim_parser_of(const char *w)
+{
+    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
+        if (!strcmp(w, PRIM_PARSERS[i].name))
+            return &PRIM_PARSERS[i];
+    return NULL;
+}
+
 static int is_object_word(const char *w)
 {
-    return !strcmp(w, "sphere") || !strcmp(w, "plane") || !strcmp(w, "box") ||
-           !strcmp(w, "cylinder") || !strcmp(w, "union") || !strcmp(w, "object");
+    return prim_parser_of(w) || !strcmp(w, "union") || !strcmp(w, "object");
 }
 
 /* Modifiers after an object's geometry (or a union's children), up to and including '}'.
@@ -647,45 +712,11 @@ static void parse_object(parser *P, plist *l, const token *kw)
         parse_object_mods(P, l, from, src->is_group || src->n != 1, "object");
         return;
     }
-    if (!strcmp(kw->text, "sphere")) {
-        p.type = OBJ_SPHERE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the sphere radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "sphere radius must be positive, got %g", p.r);
-    } else if (!strcmp(kw->text, "plane")) {
-        p.type = OBJ_PLANE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the plane distance");
-        double len = vlen(p.a);
-        if (len < 1e-10)
-            perr(P, kw->line, "degenerate plane normal");
-        p.a = v3(p.a.x / len, p.a.y / len, p.a.z / len);
-    } else if (!strcmp(kw->text, "box")) {
-        p.type = OBJ_BOX;
-        vec3 a = parse_vector(P);
-        opt_comma(P);
-        vec3 b = parse_vector(P);
-        p.a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
-        p.b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
-    } else if (!strcmp(kw->text, "cylinder")) {
-        p.type = OBJ_CYLINDER;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.b = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the cylinder radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "cylinder radius must be positive, got %g", p.r);
-        if (vlen(vsub(p.b, p.a)) < 1e-10)
-            perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-        if (is_word(P, "open"))
-            perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
-    } else {
+    const prim_parser *pp = prim_parser_of(kw->text);
+    if (!pp)
         perr(P, kw->line, "unsupported word '%s'", kw->text);
-    }
+    p.type = pp->type;
+    pp->parse(P, &p, kw);
     plist_push(P, l, &p);
     parse_object_mods(P, l, from, 0, kw->text);
 }

@@ -33,7 +33,16 @@ typedef struct {
     double v[POV_MAP_MAX];
     vec3 c[POV_MAP_MAX];
 } colour_map;
-enum { OBJ_SPHERE = 1, OBJ_PLANE = 2, OBJ_BOX = 3, OBJ_CYLINDER = 4 };
+/* The primitives, once: X(ENUM, keyword). The object enum, the renderer's table (prims.c)
+   and the parser's table (parse.c) are generated from this list. */
+#define POV_PRIMITIVES(X) \
+    X(OBJ_SPHERE, sphere) \
+    X(OBJ_PLANE, plane) \
+    X(OBJ_BOX, box) \
+    X(OBJ_CYLINDER, cylinder)
+#define POV_PRIM_ENUM(ENUM, name) ENUM,
+enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
+#undef POV_PRIM_ENUM
 
 typedef struct {
     uint32_t type;      /* PIG_* */

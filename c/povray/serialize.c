@@ -9,6 +9,7 @@
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
+#include "prims.h"
 #include "rt_math.h"
 
 #ifndef POV_FREESTANDING
@@ -265,7 +266,8 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     p->has_trans = get_u32(r);
     if (p->flags & ~PRIM_FLAGS_ALL)
         return fail(r, "scene data: bad object flags");
-    if (p->type < OBJ_SPHERE || p->type > OBJ_CYLINDER)
+    const prim_class *pc = prim_class_of(p->type);
+    if (!pc)
         return fail(r, "scene data: unknown object type");
     if (p->has_trans > 1)
         return fail(r, "scene data: bad transform flag");
@@ -289,12 +291,9 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     f->reflection = get_vec(r);
     if (r->err)
         return -1;
-    if ((p->type == OBJ_SPHERE || p->type == OBJ_CYLINDER) && !(p->r > 0.0))
-        return fail(r, "scene data: radius must be positive");
-    if (p->type == OBJ_BOX && (p->a.x > p->b.x || p->a.y > p->b.y || p->a.z > p->b.z))
-        return fail(r, "scene data: box corners out of order");
-    if (p->type == OBJ_PLANE && !(rt_fabs(p->a.x * p->a.x + p->a.y * p->a.y + p->a.z * p->a.z - 1.0) < 1e-6))
-        return fail(r, "scene data: plane normal is not a unit vector");
+    const char *bad = pc->check(p);
+    if (bad)
+        return fail(r, bad);
     return 0;
 }
 
