@@ -58,6 +58,9 @@
 #define TRAMP_ADDR 0x500000000000ull
 #define STACK_TOP 0x500200000000ull
 #define USER_TOP 0x7ffffffff000ull    /* end of the 47-bit user address space */
+/* The loader's own resident memory (static binary, XSAVE area, page tables: ~0.6 MiB),
+ * counted against the cap while it copies the program in. */
+#define LOADER_RESERVE_BYTES (2ull << 20)
 #define EXIT_BAD_PROGRAM 125
 #define EXIT_SETUP_ERROR 126
 
@@ -348,6 +351,25 @@ static int cmp_segment(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Everything the program will ever have, under the seller's cap. */
+static void check_memory(struct plan *p, const struct options *o)
+{
+    uint64_t total = 0, file_bytes = 0;
+    for (int i = 0; i < p->nseg; i++) {
+        total += p->seg[i].end - p->seg[i].start;
+        file_bytes += page_up(p->seg[i].filesz);
+    }
+    p->memory_bytes = total + o->stack_bytes + 2 * PAGE; /* + guard + trampoline */
+    /* while loading, the segments' file bytes and the loader itself are resident together */
+    if (file_bytes + LOADER_RESERVE_BYTES > p->memory_bytes)
+        p->memory_bytes = file_bytes + LOADER_RESERVE_BYTES;
+    if (p->memory_bytes > o->max_memory_bytes)
+        bad_program("program needs %llu bytes of memory (segments + stack, or its file bytes "
+                    "+ the loader's own %llu while loading), over the cap of %llu bytes",
+                    (unsigned long long)p->memory_bytes, LOADER_RESERVE_BYTES,
+                    o->max_memory_bytes);
+}
+
 static void validate(const struct program_file *pf, const struct options *o, struct plan *p)
 {
     /* the header (zero past the end of a short file) and the program header table */
@@ -372,13 +394,11 @@ static void validate(const struct program_file *pf, const struct options *o, str
     if (p->nseg == 0)
         bad_program("no loadable (PT_LOAD) segment");
     qsort(p->seg, (size_t)p->nseg, sizeof p->seg[0], cmp_segment);
-    uint64_t total = 0;
     for (int i = 0; i < p->nseg; i++) {
         if (i > 0 && p->seg[i].start < p->seg[i - 1].end)
             bad_program("PT_LOAD segments at 0x%llx and 0x%llx share a page",
                         (unsigned long long)p->seg[i - 1].vaddr,
                         (unsigned long long)p->seg[i].vaddr);
-        total += p->seg[i].end - p->seg[i].start;
     }
     int entry_ok = 0;
     for (int i = 0; i < p->nseg; i++) {
@@ -390,11 +410,9 @@ static void validate(const struct program_file *pf, const struct options *o, str
         bad_program("entry point 0x%llx is not in an executable segment",
                     (unsigned long long)eh->e_entry);
     p->entry = eh->e_entry;
-    p->memory_bytes = total + o->stack_bytes + 2 * PAGE; /* + guard + trampoline */
-    if (p->memory_bytes > o->max_memory_bytes)
-        bad_program("program needs %llu bytes of memory (segments + stack), over the cap of "
-                    "%llu bytes", (unsigned long long)p->memory_bytes, o->max_memory_bytes);
+    check_memory(p, o);
 }
+
 
 static void set_limit(int resource, const char *name, rlim_t value)
 {
