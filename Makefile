@@ -25,6 +25,7 @@ demo: native
 	$(BIN)/cpushare-povray render examples/demo.pov -W 640 -H 480 -o out/demo.png
 
 test: native
+	./scripts/install-browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

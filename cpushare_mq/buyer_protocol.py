@@ -55,6 +55,7 @@ class Limits:
     MAX_STR = 65536                       # any text field
     MAX_RESULTS_PER_NEXT = 4096
     MAX_FAILURES_LISTED = 1000            # PROGRESS lists at most this many failure reasons
+    MAX_SELLERS_LISTED = 200              # STATUS lists at most this many worker keys' reputations
     MAX_LIST = 1_000_000
 
 
@@ -124,6 +125,11 @@ _WORKER_FIELDS: list = [
     ("worker_id", "str"), ("name", "str"), ("slots", "u32"), ("busy", "u32"),
     ("paused", "u8"), ("alive", "u8"), ("last_seen_s", "f64"), ("done", "u64"), ("failed", "u64"),
     ("reputation", "str"),   # trust tier of the worker's key ("" when it has none)
+    ("strikes", "u32"),      # its key's current strikes
+]
+_SELLER_FIELDS: list = [     # one worker key's reputation (connected or not)
+    ("key", "str"), ("tier", "str"), ("verified", "u64"), ("strikes", "u32"),
+    ("banned", "u8"), ("reason", "str"),
 ]
 
 SCHEMAS: dict[int, list] = {
@@ -157,6 +163,7 @@ SCHEMAS: dict[int, list] = {
         ("jobs", ("list", _PROGRESS_FIELDS)),
         ("workers", ("list", _WORKER_FIELDS)),
         ("throughput_per_s", "f64"),
+        ("sellers", ("list", _SELLER_FIELDS)),
     ],
     Rep.OK: [],
     Rep.BYE: [],
@@ -442,9 +449,9 @@ def progress_record(p: dict) -> dict:
     return out
 
 
-def worker_record(w: dict) -> dict:
+def worker_record(w: dict, fields: list = _WORKER_FIELDS) -> dict:
     out = {}
-    for name, kind in _WORKER_FIELDS:
+    for name, kind in fields:
         v = w.get(name)
         if kind == "str":
             out[name] = str(v) if v is not None else ""
@@ -459,6 +466,10 @@ def worker_record(w: dict) -> dict:
         else:
             out[name] = min(_clamp_u64(v), 0xFFFFFFFF) if kind == "u32" else _clamp_u64(v)
     return out
+
+
+def seller_record(s: dict) -> dict:
+    return worker_record(s, _SELLER_FIELDS)
 
 
 def _clamp_u64(v: Any) -> int:

@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):  # noqa: UP042 - a str Enum, as DESIGN.md asks
-    """Where a fragment is (see DESIGN.md, "Fragment states")."""
+class FragState(str, Enum):  # noqa: UP042 - a str Enum
+    """Where a fragment is (see docs/architecture.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
     LEASED = "LEASED"     # one or more copies running, no result yet
@@ -78,6 +78,13 @@ class JobState(str, Enum):  # noqa: UP042
     RUNNING = "running"
     DONE = "done"              # every fragment DONE or FAILED
     CANCELLED = "cancelled"
+
+
+#: Why a fragment whose copies never agreed failed: no worker is blamed (a strike needs a
+#: majority to disagree with), the buyer is told the program may be nondeterministic.
+DISAGREED_REASON = ("copies disagree: no quorum: {n} results, {d} different answers "
+                    "(a nondeterministic program gives a different answer on every run; "
+                    "no worker is blamed)")
 
 
 class LeaseEnd:
@@ -527,13 +534,14 @@ class Scheduler:
         return lease is not None and lease.worker == wid and now <= lease.deadline
 
     def may_fetch(self, wid: str, sha256: str) -> bool:
-        """A worker may fetch the program / shared input of a job it was leased."""
+        """A worker may fetch the program / shared input of a job it holds a lease of now."""
         w = self.workers.get(wid)
         if w is None:
             return False
-        for job_id in w.jobs_seen:
-            job = self.jobs.get(job_id)
-            if job is not None and sha256 in (job.program_sha256, job.shared_sha256):
+        for ref in w.leases:
+            lease = self.leases.get(ref)
+            if lease is not None and sha256 in (lease.frag.job.program_sha256,
+                                                lease.frag.job.shared_sha256):
                 return True
         return False
 
@@ -749,7 +757,7 @@ class Scheduler:
             self._move(f, V)
         nvotes = sum(len(v) for v in f.votes.values())
         if nvotes >= job.redundancy + f.boost + job.max_extra:
-            self._fail(now, f, f"no quorum: {nvotes} results, {len(f.votes)} different digests")
+            self._fail(now, f, DISAGREED_REASON.format(n=nvotes, d=len(f.votes)))
         elif self._copies_needed(f) > 0:
             self._queue(f, front=True)
         if w is not None:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import shlex
 import socket
 import threading
 import time
@@ -47,6 +48,10 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .limits import (MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize,
+                     recv_bounded)
+from .peers import BlobsSent
+from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
@@ -100,8 +105,10 @@ class Hub:
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
                  allow_workers: str | os.PathLike | None = None,
-                 keys_dir: str | os.PathLike | None = None):
+                 keys_dir: str | os.PathLike | None = None, web: str | None = None):
         self.db_path = str(db_path)
+        self._web_requested = web          # "HOST:PORT" of the dashboard (hub/web), or None
+        self.web = None
         self.bind = bind
         self.config = config or HubConfig()
         self.insecure = insecure
@@ -138,6 +145,7 @@ class Hub:
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._partials: dict[tuple[str, int, int], _Partial] = {}
+        self._blobs_sent = BlobsSent()             # blobs sent per worker session
         self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
@@ -223,8 +231,12 @@ class Hub:
         try:
             self._open_socket()
             self._start_api()
+            if self._web_requested:
+                from .web import Dashboard
+                self.web = Dashboard(self, self._web_requested).start()
         except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
             self._start_error = exc
+            self._stop_api()
             self._close_socket()
             self._ready.set()
             return
@@ -233,11 +245,14 @@ class Hub:
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
         if self.public_key:
-            log.info("hub public key (give it to workers): %s", self.public_key)
+            log.info("hub public key (give workers the hub.pub file of the keys directory, or this "
+                     "value quoted as shown): %s", shlex.quote(str(self.public_key)))
         try:
             self._loop()
         finally:
             self._loop_thread_id = None
+            if self.web is not None:
+                self.web.stop()
             self._stop_api()
             self._close_socket()
             self._fail_pending_commands()
@@ -245,12 +260,12 @@ class Hub:
 
     def _open_socket(self) -> None:
         self._ctx = zmq.Context()
-        s = self._ctx.socket(zmq.ROUTER)
+        s = router_socket(self._ctx)     # automatic routing ids a peer cannot predict
         s.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
+        s.setsockopt(zmq.MAXMSGSIZE, MAX_WORKER_FRAME_BYTES)   # per frame, before buffering
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.SNDHWM, 100_000)
-        s.setsockopt(zmq.RCVHWM, 100_000)
+        s.setsockopt(zmq.RCVHWM, WORKER_RCVHWM)
         self._configure_security(s)
         try:
             s.bind(self.bind)
@@ -384,12 +399,15 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        sellers = []
         if self.trust is not None:
             for w in workers:
                 rep = self.trust.reputation(self._worker_keys.get(w["worker_id"], ""))
                 w["trust"] = rep
                 w["reputation"] = str(rep.get("tier", "unknown"))
-        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput,
+                w["strikes"] = rep.get("strikes", 0)
+            sellers = self.trust.sellers()
+        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "sellers": sellers,
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
@@ -474,14 +492,14 @@ class Hub:
             secure = self._secure
             if sock in events:
                 t_end = time.monotonic() + cfg.group_commit_s
-                while len(batch) < max_batch:
+                batch_bytes = 0
+                while len(batch) < max_batch and batch_bytes < TURN_BYTES_MAX:
                     try:
+                        frames, size, first = recv_bounded(sock, secure)
+                        batch_bytes += size
                         if secure:      # keep the CURVE key the peer authenticated with
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                            peer = peer_curve_key(frames[-1])
-                            batch.append([f.bytes for f in frames] + [_PeerKey(peer)])
-                        else:
-                            batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                            frames.append(_PeerKey(peer_curve_key(first)))
+                        batch.append(frames)
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
                                 max(0, int((t_end - time.monotonic()) * 1000))):
@@ -868,6 +886,9 @@ class Hub:
         if len(frames) < 2:
             return
         ident, payload = frames[0], frames[1:]
+        if isinstance(payload[0], Oversize):
+            self._error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
+            return
         if self.trust is not None and not self.trust.allow_message(
                 ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
             wid = self._ident_to_worker.get(ident)
@@ -928,6 +949,7 @@ class Hub:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
+        self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
         ident = self._worker_to_ident.pop(wid, None)
@@ -984,11 +1006,16 @@ class Hub:
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
             self._error(now, ident, ErrorCode.FORBIDDEN,
-                        f"blob {sha[:16]}... belongs to no job you hold a lease of", replies)
+                        f"blob {sha[:16]}... belongs to no job you hold a lease of now", replies)
+            return
+        why = self._blobs_sent.refusal(wid, sha)
+        if why is not None:
+            self._error(now, ident, ErrorCode.RATE_LIMITED, why, replies)
             return
         data = self.store.blob(sha)
         if data is None:
-            self._error(now, ident, ErrorCode.NOT_FOUND, f"no blob {sha}", replies)
+            self._blobs_sent.unsent(wid, sha)
+            self._error(now, ident, ErrorCode.NOT_FOUND, f"blob {sha} is not stored on this hub", replies)
             return
         replies.append((ident, encode(MsgType.BLOB, {"sha256": sha}, [data])))
 

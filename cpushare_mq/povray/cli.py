@@ -20,10 +20,12 @@ import threading
 import time
 from pathlib import Path
 
+from ..cliopts import add_globals, add_version, apply_defaults
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
 from .image import compare, read_png
+from .view import Viewer, dashboard_of
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,17 @@ examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
+
+exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
+error, failed tiles, no hub) or the images differ, 2 = bad command line or output path,
+130 = interrupted. Options can also be set in ~/.config/cpushare/config.toml
+([cpushare-povray] table) or by CPUSHARE_POVRAY_<OPTION> environment variables.
 """
+
+
+QUIET_HELP = "no progress bar, warnings only"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,14 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "in the sandbox; compare images.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    p.add_argument("--json-log", action="store_true", help="log as JSON lines")
+    add_version(p)
+    add_globals(p, suppress=False, quiet_help=QUIET_HELP)
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser(
         "render", help="render a scene (embedded hub + local workers unless --hub)",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_globals(r, suppress=True, quiet_help=QUIET_HELP)
     r.add_argument("scene", help="the .pov file")
     r.add_argument("-W", "--width", type=int, required=True, help="image width in pixels")
     r.add_argument("-H", "--height", type=int, required=True, help="image height in pixels")
@@ -65,14 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    r.add_argument("--view", action="store_true",
+                   help="print the URL of the job's live page on the hub's dashboard (the "
+                        "image filling in tile by tile; with --hub, the hub needs --web)")
+    r.add_argument("--open", action="store_true", help="with --view: open it in a browser")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
-    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="the same as -q")
 
     c = sub.add_parser(
         "compare", help="PSNR / max difference of two PNG images",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_globals(c, suppress=True, quiet_help=QUIET_HELP)
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--min-psnr", type=float, default=None,
@@ -131,7 +149,7 @@ def auto_tile(width: int, height: int, workers: int) -> int:
     return best
 
 
-def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
+def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None) -> int:
     """Run povray-server; relay its progress to the bar, other stderr lines and stdout."""
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
            "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
@@ -143,6 +161,8 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
     reader.start()
     try:
         for line in proc.stderr:
+            if viewer is not None:
+                viewer.line(line)
             m = _PROGRESS.match(line.strip())
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
@@ -191,7 +211,7 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
     workers: list[subprocess.Popen] = []
     try:
         hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
-                  insecure=True)
+                  insecure=True, web="127.0.0.1:0" if args.view else None)
         hub.start()
         log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
                  hub.api_address)
@@ -203,7 +223,8 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=None if args.verbose else subprocess.DEVNULL,
             ))
-        rc = run_server(server, args, str(hub.api_address), progress)
+        viewer = Viewer(hub.web.url, args.open) if hub.web is not None else None
+        rc = run_server(server, args, str(hub.api_address), progress, viewer)
         print(f"workers:    {n} local, embedded hub")
         return rc
     finally:
@@ -214,6 +235,7 @@ def render_embedded(server: Path, args, progress: Progress) -> int:
 
 
 def cmd_render(args) -> int:
+    args.view = args.view or args.open
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile is None:
@@ -229,12 +251,17 @@ def cmd_render(args) -> int:
     if not Path(args.scene).is_file():
         raise SceneError(f"scene file {args.scene!r} not found")
     out_dir = Path(args.output).resolve().parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the directory of -o {args.output}: {exc.strerror} "
+                          f"({exc.filename}); choose another output path") from exc
     server = find_binary("povray-server")
     find_binary("povray-client.elf")
-    progress = Progress(enabled=not args.no_progress)
+    progress = Progress(enabled=not args.quiet)
     if args.hub:
-        return run_server(server, args, args.hub, progress)
+        viewer = Viewer(dashboard_of(args.hub), args.open) if args.view else None
+        return run_server(server, args, args.hub, progress, viewer)
     return render_embedded(server, args, progress)
 
 
@@ -252,12 +279,21 @@ def cmd_compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose - 1, args.json_log)
+    parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-povray")
+    except CpushareError as exc:
+        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)
     try:
         if args.command == "render":
             return cmd_render(args)
         return cmd_compare(args)
+    except ConfigError as exc:   # a bad command line or path: the user's to fix
+        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
+        return 2
     except CpushareError as exc:
         print(f"cpushare-povray: {exc}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ import sys
 import psutil
 
 from ..argtypes import bounded, positive_float
+from ..cliopts import add_globals, add_version, apply_defaults, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 EPILOG = """\
 examples:
+  # start at boot with these options (a systemd user unit; prints how to enable it)
+  cpushare-worker install-service --hub tcp://hub.example:5555 --hub-key ~/hub.pub
+
   # join a hub (CURVE-encrypted; the hub prints its public key when it starts)
   cpushare-worker --hub tcp://hub.example:5555 --hub-key /path/to/hub.pub
 
@@ -36,19 +40,6 @@ Stopping: the first SIGINT/SIGTERM (Ctrl-C) stops taking work, hands unstarted f
 to the hub at once and lets running ones finish within --grace-s; a second one kills the
 sandboxes, hands everything back and exits.
 """
-
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(text: str) -> int:
-    """``"512M"`` / ``"2GiB"`` / ``"1048576"`` -> bytes (binary units)."""
-    m = _SIZE.fullmatch(text)
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size (examples: 1048576, 512M, 2G, 1.5GiB)")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
 
 def _endpoint(text: str) -> str:
     if re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", text) or \
@@ -123,14 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true",
                    help="use plain TCP to the hub (no encryption, no authentication); "
                         "required without --hub-key unless the hub is on loopback")
-    p.add_argument("--json-log", action="store_true", help="log one JSON object per line")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v = debug)")
+    add_version(p)
+    add_globals(p, suppress=False, quiet_help="warnings and errors only")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, args.json_log)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-worker")
+        if argv[:1] == ["install-service"]:
+            from .service import install_service
+
+            return install_service(argv[1:], lambda: parser)
+    except CpushareError as exc:
+        print(f"cpushare-worker: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose, args.json_log)
     if args.hub_key is None and not args.insecure and not _is_local(args.hub):
         print(f"cpushare-worker: the link to {args.hub} would be plain TCP: pass the hub's "
               "public key with --hub-key, or --insecure to accept an unencrypted link",

@@ -249,7 +249,7 @@ def test_no_quorum_within_the_extra_copies_fails():
             w.ok(wid, g, wid.encode())            # everyone says something different
     w.flush()
     (row,) = w.store.frags.values()
-    assert row["state"] == "FAILED" and row["reason"].startswith("no quorum: 3 results")
+    assert row["state"] == "FAILED" and row["reason"].startswith("copies disagree: no quorum: 3 results")
 
 
 def test_cancel_stops_everything_and_unknown_job_is_named():
