@@ -137,3 +137,15 @@ def test_the_layout_programs_are_what_the_tests_assume(name):
         assert (0x555540000000, 0, 0x60000000) in loads   # covers 0x555555554000 + 1 GiB
     else:
         assert sum(f for _v, f, _m in loads) >= 48 << 20
+
+
+def test_cpushare_check_applies_the_same_range_and_memory_rules():
+    """``cpushare check`` (elfcheck) says before submission what the loader would refuse."""
+    from cpushare_mq.sandbox.elfcheck import check_program
+    brk = check_program(find_binary("hostile/far_bss_brk.elf").read_bytes(), 2 << 30)
+    assert any(f"0x{PROGRAM_RANGE_END:x})" in p.what for p in brk.problems), brk
+    top = check_program(find_binary("hostile/far_bss_top.elf").read_bytes(), (1 << 30) + (256 << 20))
+    assert not top.problems, top
+    big = find_binary("hostile/big_data.elf").read_bytes()
+    assert not check_program(big, 64 << 20).problems
+    assert any("over the" in p.what for p in check_program(big, 48 << 20).problems)
