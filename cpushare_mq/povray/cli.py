@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..cliopts import add_globals, add_version, apply_defaults
@@ -25,9 +26,13 @@ from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
 from .image import compare, read_png
+from .localworkers import LocalWorkers, stop_processes, worker_cmd
 from .view import Viewer, dashboard_of
 
 log = logging.getLogger(__name__)
+
+_worker_cmd = worker_cmd   # (its old name, used by tests and bench/povray_bench.py)
+__all__ = ["main", "stop_processes", "run_server", "render_embedded"]
 
 _PROGRESS = re.compile(r"^progress (\d+)/(\d+) failed (\d+)$")
 
@@ -149,13 +154,17 @@ def auto_tile(width: int, height: int, workers: int) -> int:
     return best
 
 
-def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None) -> int:
-    """Run povray-server; relay its progress to the bar, other stderr lines and stdout."""
+def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None,
+               on_start: Callable[[subprocess.Popen], None] | None = None) -> int:
+    """Run povray-server; relay its progress to the bar, other stderr lines and stdout.
+    ``on_start(proc)`` is called once the server runs (e.g. to watch the local workers)."""
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
            "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
            "--redundancy", str(args.redundancy)]
     log.debug("running %s", " ".join(cmd))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if on_start is not None:
+        on_start(proc)
     out_lines: list[str] = []
     reader = threading.Thread(target=lambda: out_lines.extend(proc.stdout), daemon=True)
     reader.start()
@@ -180,55 +189,33 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
     return rc
 
 
-def _worker_cmd(endpoint: str, cache_dir: Path) -> list[str]:
-    """A local worker of the embedded hub. These are the buyer's own cores, so the
-    sandboxes run at normal priority (--nice 0), not at a seller's idle priority."""
-    return [sys.executable, "-c", "import sys; from cpushare_mq.worker.cli import main; "
-            "sys.exit(main())", "--hub", endpoint, "--insecure", "--slots", "1",
-            "--nice", "0", "--cache-dir", str(cache_dir)]
-
-
-def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + timeout_s
-    for p in procs:
-        try:
-            p.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 def render_embedded(server: Path, args, progress: Progress) -> int:
-    """Embedded hub + N local workers, then the server against it; cleans up everything."""
+    """Embedded hub + N local workers, then the server against it; cleans up everything.
+    The render stops as soon as every local worker has ended (each one refuses to start,
+    with a one-line reason, when its sandbox self-test fails)."""
     from ..hub.server import Hub, HubConfig  # imported late: only this path needs it
 
     n = args.workers if args.workers is not None else (os.cpu_count() or 1)
     tmp = Path(tempfile.mkdtemp(prefix="cpushare-povray-"))
     hub = None
-    workers: list[subprocess.Popen] = []
+    workers: LocalWorkers | None = None
     try:
         hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
                   insecure=True, web="127.0.0.1:0" if args.view else None)
         hub.start()
         log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
                  hub.api_address)
-        for i in range(n):
-            cache = tmp / f"worker{i}"
-            cache.mkdir()
-            workers.append(subprocess.Popen(
-                _worker_cmd(hub.worker_endpoint, cache),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=None if args.verbose else subprocess.DEVNULL,
-            ))
+        workers = LocalWorkers(hub.worker_endpoint, tmp, n, verbose=bool(args.verbose))
         viewer = Viewer(hub.web.url, args.open) if hub.web is not None else None
-        rc = run_server(server, args, str(hub.api_address), progress, viewer)
+        rc = run_server(server, args, str(hub.api_address), progress, viewer,
+                        on_start=workers.watch)
+        if workers.all_ended.is_set():
+            raise workers.failure()
         print(f"workers:    {n} local, embedded hub")
         return rc
     finally:
-        stop_processes(workers)
+        if workers is not None:
+            workers.stop()
         if hub is not None:
             hub.stop()
         shutil.rmtree(tmp, ignore_errors=True)
