@@ -48,6 +48,7 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .jobclock import annotate
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
@@ -384,7 +385,7 @@ class Hub:
         with self._lock:
             p = self.core.progress(job_id)
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
-        return p
+        return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
     def status(self) -> dict:
         now = time.time()
@@ -394,6 +395,7 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
         sellers = []
         if self.trust is not None:
             for w in workers:
