@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..cliopts import add_globals, add_version, apply_defaults
@@ -26,8 +26,13 @@ from ..log import setup_logging
 from ..native import find_binary
 from ..progressview import ProgressView
 from .image import compare, read_png
+from .localworkers import LocalWorkers, stop_processes, worker_cmd
+from .view import Viewer, dashboard_of
 
 log = logging.getLogger(__name__)
+
+_worker_cmd = worker_cmd   # (its old name, used by tests and bench/povray_bench.py)
+__all__ = ["main", "stop_processes", "run_server", "render_embedded"]
 
 _PROGRESS = re.compile(r"^progress (\d+)/(\d+) failed (\d+)$")
 _WAITING = re.compile(r"^waiting ?(.*)$")              # the hub's reason ("" = no longer waiting)
@@ -38,6 +43,7 @@ examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
 
 exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
@@ -80,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
     r.add_argument("--resume", metavar="JOB", help="continue job JOB of an interrupted render "
                    "(with --hub, the same scene, size and --tile)")
+    r.add_argument("--view", action="store_true",
+                   help="print the URL of the job's live page on the hub's dashboard (the "
+                        "image filling in tile by tile; with --hub, the hub needs --web)")
+    r.add_argument("--open", action="store_true", help="with --view: open it in a browser")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
     r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
@@ -143,8 +153,10 @@ def auto_tile(width: int, height: int, workers: int) -> int:
     return best
 
 
-def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
-    """Run povray-server; relay its progress to the bar, other stderr lines and stdout."""
+def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=None,
+               on_start: Callable[[subprocess.Popen], None] | None = None) -> int:
+    """Run povray-server; relay its progress to the bar, other stderr lines and stdout.
+    ``on_start(proc)`` is called once the server runs (e.g. to watch the local workers)."""
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
            "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
            "--redundancy", str(args.redundancy)]
@@ -153,11 +165,15 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
     log.debug("running %s", " ".join(cmd))
     job = [args.resume]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if on_start is not None:
+        on_start(proc)
     out_lines: list[str] = []
     reader = threading.Thread(target=lambda: out_lines.extend(proc.stdout), daemon=True)
     reader.start()
     try:
         for line in proc.stderr:
+            if viewer is not None:
+                viewer.line(line)
             m = _PROGRESS.match(line.strip())
             w = _WAITING.match(line.rstrip("\n"))
             if m:
@@ -187,60 +203,40 @@ def run_server(server: Path, args, hub_address: str, progress: Progress) -> int:
     return rc
 
 
-def _worker_cmd(endpoint: str, cache_dir: Path) -> list[str]:
-    """A local worker of the embedded hub. These are the buyer's own cores, so the
-    sandboxes run at normal priority (--nice 0), not at a seller's idle priority."""
-    return [sys.executable, "-c", "import sys; from cpushare_mq.worker.cli import main; "
-            "sys.exit(main())", "--hub", endpoint, "--insecure", "--slots", "1",
-            "--nice", "0", "--cache-dir", str(cache_dir)]
-
-
-def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + timeout_s
-    for p in procs:
-        try:
-            p.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 def render_embedded(server: Path, args, progress: Progress) -> int:
-    """Embedded hub + N local workers, then the server against it; cleans up everything."""
+    """Embedded hub + N local workers, then the server against it; cleans up everything.
+    The render stops as soon as every local worker has ended (each one refuses to start,
+    with a one-line reason, when its sandbox self-test fails)."""
     from ..hub.server import Hub, HubConfig  # imported late: only this path needs it
 
     n = args.workers if args.workers is not None else (os.cpu_count() or 1)
     tmp = Path(tempfile.mkdtemp(prefix="cpushare-povray-"))
     hub = None
-    workers: list[subprocess.Popen] = []
+    workers: LocalWorkers | None = None
     try:
         hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
-                  insecure=True)
+                  insecure=True, web="127.0.0.1:0" if args.view else None)
         hub.start()
         log.info("embedded hub: workers on %s, buyers on %s", hub.worker_endpoint,
                  hub.api_address)
-        for i in range(n):
-            cache = tmp / f"worker{i}"
-            cache.mkdir()
-            workers.append(subprocess.Popen(
-                _worker_cmd(hub.worker_endpoint, cache),
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=None if args.verbose else subprocess.DEVNULL,
-            ))
-        rc = run_server(server, args, str(hub.api_address), progress)
+        workers = LocalWorkers(hub.worker_endpoint, tmp, n, verbose=bool(args.verbose))
+        viewer = Viewer(hub.web.url, args.open) if hub.web is not None else None
+        rc = run_server(server, args, str(hub.api_address), progress, viewer,
+                        on_start=workers.watch)
+        if workers.all_ended.is_set():
+            raise workers.failure()
         print(f"workers:    {n} local, embedded hub")
         return rc
     finally:
-        stop_processes(workers)
+        if workers is not None:
+            workers.stop()
         if hub is not None:
             hub.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cmd_render(args) -> int:
+    args.view = args.view or args.open
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile is None:
@@ -267,7 +263,8 @@ def cmd_render(args) -> int:
     find_binary("povray-client.elf")
     progress = Progress(enabled=not args.quiet)
     if args.hub:
-        return run_server(server, args, args.hub, progress)
+        viewer = Viewer(dashboard_of(args.hub), args.open) if args.view else None
+        return run_server(server, args, args.hub, progress, viewer)
     return render_embedded(server, args, progress)
 
 
