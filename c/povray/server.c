@@ -22,6 +22,7 @@
 static const char USAGE[] =
     "usage: povray-server SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--hub ADDR]\n"
     "                     [--tile N] [--redundancy K] [--program PATH] [--max-attempts N]\n"
+    "                     [-L DIR]... [--clock K]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene on the workers of a cpushare hub: one fragment per\n"
     "N x N tile, run by povray-client.elf in each worker's sandbox.\n"
@@ -35,6 +36,7 @@ static const char USAGE[] =
     "  --program PATH     the client ELF (default: povray-client.elf next to this program)\n"
     "  --max-attempts N   attempts per tile before it fails (default: the hub's)\n"
     "  --resume JOB       continue job JOB (same scene, size and tile) instead of submitting\n"
+    POV_PARSE_CLI_HELP
     "\n"
     "Progress goes to stderr, the summary to stdout; the exit status is 0 only when every\n"
     "tile was rendered.\n"
@@ -178,8 +180,17 @@ int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *hub = NULL, *program = NULL, *resume = NULL;
     uint32_t W = 0, H = 0, tile = 32, redundancy = 1, max_attempts = 0;
+    pov_parse_opts popts;
+    pov_parse_opts_init(&popts, 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = 0, known = pov_parse_cli_opt(&popts, "povray-server", a, v, &used);
+        if (known < 0)
+            return 2;
+        if (known) {
+            i += used - 1;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(USAGE, stdout);
             return 0;
@@ -228,9 +239,11 @@ int main(int argc, char **argv)
     if (!program)
         program = default_program();
 
-    char err[512];
+    char err[4096];
     scene parsed;
-    if (pov_parse_file(in, &parsed, err, sizeof err) < 0) {
+    popts.image_width = W;
+    popts.image_height = H;
+    if (pov_parse_file_opts(in, &popts, &parsed, err, sizeof err) < 0) {
         fprintf(stderr, "povray-server: %s\n", err);
         return 1;
     }

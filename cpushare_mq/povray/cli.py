@@ -41,6 +41,7 @@ _JOB = re.compile(r"^povray-server: job (\S+):")
 EPILOG = """\
 examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
+  cpushare-povray render scene.pov -W 320 -H 240 -o out.png --library-path ~/pov/include
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each tile on K workers, accept agreeing results (default 1)")
     r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
                    help="the same as -q")
+    r.add_argument("-L", "--library-path", action="append", default=[], metavar="DIR",
+                   help="search DIR for #include files after the scene's folder (repeatable; "
+                        "then POV-Ray 3.7's povray.ini Library_Path entries)")
+    r.add_argument("-K", "--clock", type=float, default=None, help="the value of 'clock' (default 0)")
 
     c = sub.add_parser(
         "compare", help="PSNR / max difference of two PNG images",
@@ -162,6 +167,10 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
            "--redundancy", str(args.redundancy)]
     if args.resume:
         cmd += ["--resume", args.resume]
+    for folder in args.library_path:
+        cmd += ["--library-path", folder]
+    if args.clock is not None:
+        cmd += ["--clock", repr(args.clock)]
     log.debug("running %s", " ".join(cmd))
     job = [args.resume]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
