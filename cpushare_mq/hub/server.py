@@ -48,9 +48,9 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
-from .limits import (MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize,
-                     recv_bounded)
 from .budgets import PartialBudgets, lease_cap_bytes
+from .jobclock import annotate
+from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
@@ -393,7 +393,7 @@ class Hub:
         with self._lock:
             p = self.core.progress(job_id)
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
-        return p
+        return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
     def status(self) -> dict:
         now = time.time()
@@ -403,6 +403,7 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
         sellers = []
         if self.trust is not None:
             for w in workers:
