@@ -93,21 +93,27 @@ class Views:
         self.ttl_s = ttl_s
         self._cache: dict[tuple, tuple[float, object]] = {}
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
         self._images: dict[str, ImageSpec | None] = {}
 
     def _cached(self, key: tuple, ttl_s: float, make):
-        now = time.monotonic()
+        """``make()``, reused for ``ttl_s``; viewers asking at once wait for one computation."""
         with self._cache_lock:
-            hit = self._cache.get(key)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            now = time.monotonic()
+            with self._cache_lock:
+                hit = self._cache.get(key)
             if hit is not None and now - hit[0] < ttl_s:
                 return hit[1]
-        value = make()
-        with self._cache_lock:
-            self._cache[key] = (now, value)
-            if len(self._cache) > 256:
-                for k in sorted(self._cache, key=lambda k: self._cache[k][0])[:128]:
-                    del self._cache[k]
-        return value
+            value = make()
+            with self._cache_lock:
+                self._cache[key] = (time.monotonic(), value)
+                if len(self._cache) > 256:
+                    for k in sorted(self._cache, key=lambda k: self._cache[k][0])[:128]:
+                        del self._cache[k]
+                        self._key_locks.pop(k, None)
+            return value
 
     # -- overview ------------------------------------------------------------------------
     def overview(self) -> dict:
