@@ -60,7 +60,8 @@ static value sval(parser *P, const char *s)
 const char *kind_name(int kind)
 {
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
-                                          "finish", "texture", "object", "macro", "broken"};
+                                          "finish", "texture", "object", "macro", "broken",
+                                          "colour_map"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 

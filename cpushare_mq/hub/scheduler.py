@@ -534,13 +534,14 @@ class Scheduler:
         return lease is not None and lease.worker == wid and now <= lease.deadline
 
     def may_fetch(self, wid: str, sha256: str) -> bool:
-        """A worker may fetch the program / shared input of a job it was leased."""
+        """A worker may fetch the program / shared input of a job it holds a lease of now."""
         w = self.workers.get(wid)
         if w is None:
             return False
-        for job_id in w.jobs_seen:
-            job = self.jobs.get(job_id)
-            if job is not None and sha256 in (job.program_sha256, job.shared_sha256):
+        for ref in w.leases:
+            lease = self.leases.get(ref)
+            if lease is not None and sha256 in (lease.frag.job.program_sha256,
+                                                lease.frag.job.shared_sha256):
                 return True
         return False
 

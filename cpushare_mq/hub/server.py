@@ -48,6 +48,10 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .jobclock import annotate
+from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
+from .peers import BlobsSent
+from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
@@ -141,6 +145,7 @@ class Hub:
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._partials: dict[tuple[str, int, int], _Partial] = {}
+        self._blobs_sent = BlobsSent()             # blobs sent per worker session
         self._partial_bytes = 0       # compressed bytes held in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
@@ -255,12 +260,12 @@ class Hub:
 
     def _open_socket(self) -> None:
         self._ctx = zmq.Context()
-        s = self._ctx.socket(zmq.ROUTER)
+        s = router_socket(self._ctx)     # automatic routing ids a peer cannot predict
         s.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
+        s.setsockopt(zmq.MAXMSGSIZE, MAX_WORKER_FRAME_BYTES)   # per frame, before buffering
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.SNDHWM, 100_000)
-        s.setsockopt(zmq.RCVHWM, 100_000)
+        s.setsockopt(zmq.RCVHWM, WORKER_RCVHWM)
         self._configure_security(s)
         try:
             s.bind(self.bind)
@@ -384,7 +389,7 @@ class Hub:
         with self._lock:
             p = self.core.progress(job_id)
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
-        return p
+        return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
     def status(self) -> dict:
         now = time.time()
@@ -394,6 +399,7 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
         sellers = []
         if self.trust is not None:
             for w in workers:
@@ -487,14 +493,14 @@ class Hub:
             secure = self._secure
             if sock in events:
                 t_end = time.monotonic() + cfg.group_commit_s
-                while len(batch) < max_batch:
+                batch_bytes = 0
+                while len(batch) < max_batch and batch_bytes < TURN_BYTES_MAX:
                     try:
+                        frames, size, first = recv_bounded(sock, secure)
+                        batch_bytes += size
                         if secure:      # keep the CURVE key the peer authenticated with
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                            peer = peer_curve_key(frames[-1])
-                            batch.append([f.bytes for f in frames] + [_PeerKey(peer)])
-                        else:
-                            batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                            frames.append(_PeerKey(peer_curve_key(first)))
+                        batch.append(frames)
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
                                 max(0, int((t_end - time.monotonic()) * 1000))):
@@ -881,6 +887,9 @@ class Hub:
         if len(frames) < 2:
             return
         ident, payload = frames[0], frames[1:]
+        if isinstance(payload[0], Oversize):
+            self._error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
+            return
         if self.trust is not None and not self.trust.allow_message(
                 ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
             wid = self._ident_to_worker.get(ident)
@@ -941,6 +950,7 @@ class Hub:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
+        self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
         ident = self._worker_to_ident.pop(wid, None)
@@ -997,11 +1007,16 @@ class Hub:
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
             self._error(now, ident, ErrorCode.FORBIDDEN,
-                        f"blob {sha[:16]}... belongs to no job you hold a lease of", replies)
+                        f"blob {sha[:16]}... belongs to no job you hold a lease of now", replies)
+            return
+        why = self._blobs_sent.refusal(wid, sha)
+        if why is not None:
+            self._error(now, ident, ErrorCode.RATE_LIMITED, why, replies)
             return
         data = self.store.blob(sha)
         if data is None:
-            self._error(now, ident, ErrorCode.NOT_FOUND, f"no blob {sha}", replies)
+            self._blobs_sent.unsent(wid, sha)
+            self._error(now, ident, ErrorCode.NOT_FOUND, f"blob {sha} is not stored on this hub", replies)
             return
         replies.append((ident, encode(MsgType.BLOB, {"sha256": sha}, [data])))
 

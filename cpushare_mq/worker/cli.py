@@ -36,6 +36,13 @@ examples:
   cpushare-worker --hub tcp://hub.example:5555 --insecure \\
       --cache-dir /var/cache/cpushare --cache-size 2G --json-log
 
+  # check that this machine can run the sandbox (CPU, XSAVE size, kernel, seccomp), no hub
+  cpushare-worker --self-test
+
+Self-test: at every start the worker first runs a probe program through its own sandbox (a
+known answer, and a forbidden system call that must be killed); if that fails it exits with
+status 1 and one line naming the cause, and never joins the hub.
+
 Stopping: the first SIGINT/SIGTERM (Ctrl-C) stops taking work, hands unstarted fragments back
 to the hub at once and lets running ones finish within --grace-s; a second one kills the
 sandboxes, hands everything back and exits.
@@ -70,13 +77,34 @@ class _ClearLine:
         self.stream.flush()
 
 
+def check_sandbox(max_memory_bytes: int) -> str:
+    """Run the sandbox probe before joining a hub: '' when it passed, else one line."""
+    from ..sandbox.probe import run_probe
+
+    report = run_probe(max_memory_bytes=max_memory_bytes)
+    if report.ok:
+        log.info("sandbox self-test passed (cold start %.1f ms)", report.cold_start_s * 1000)
+    return report.failure_line()
+
+
+def self_test(max_memory_bytes: int) -> int:
+    """``--self-test``: print the probe's report; 0 when it passed."""
+    from ..sandbox.probe import run_probe
+
+    report = run_probe(max_memory_bytes=max_memory_bytes)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cpushare-worker",
         description="Run a buyer's sandboxed programs on this machine's spare CPU.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT", type=_endpoint,
-                   help="the hub's worker endpoint")
+    p.add_argument("--hub", metavar="tcp://HOST:PORT", type=_endpoint,
+                   help="the hub's worker endpoint (required unless --self-test)")
+    p.add_argument("--self-test", action="store_true",
+                   help="run the sandbox probe alone, print a report and exit 0 (pass) or 1")
     p.add_argument("--slots", type=bounded(int, 1, 4096, what="a whole number"), default=None,
                    help=f"fragments run at once (default: logical CPUs = {psutil.cpu_count(logical=True)})")
     p.add_argument("--prefetch", type=int, default=None,
@@ -133,11 +161,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
+    if args.self_test:
+        return self_test(args.max_memory)
+    if args.hub is None:
+        parser.error("--hub is required (or --self-test)")
     if args.hub_key is None and not args.insecure and not _is_local(args.hub):
         print(f"cpushare-worker: the link to {args.hub} would be plain TCP: pass the hub's "
               "public key with --hub-key, or --insecure to accept an unencrypted link",
               file=sys.stderr)
         return 2
+    failure = check_sandbox(args.max_memory)
+    if failure:
+        print(f"cpushare-worker: {failure}", file=sys.stderr)
+        return 1
     from .agent import AgentConfig, WorkerAgent
     from .slots import default_sandbox_factory
 
