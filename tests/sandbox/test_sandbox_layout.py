@@ -149,3 +149,12 @@ def test_cpushare_check_applies_the_same_range_and_memory_rules():
     big = find_binary("hostile/big_data.elf").read_bytes()
     assert not check_program(big, 64 << 20).problems
     assert any("over the" in p.what for p in check_program(big, 48 << 20).problems)
+
+
+def test_cpushare_xstate_says_whether_cpuid_faults():
+    """What the worker's self-test can show: the kernel's cpuid_fault flag, tried for real."""
+    import subprocess
+    out = subprocess.run([str(find_binary("cpushare-xstate"))], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    fields = dict(f.split("=", 1) for f in out.split())
+    assert fields["cpuid_fault"] == ("1" if "cpuid_fault" in cpu_flags() else "0"), out
