@@ -253,7 +253,8 @@ class _Job:
 
 class _Frag:
     __slots__ = ("fid", "job", "index", "state", "next_attempt", "failures", "leases", "votes",
-                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256", "boost")
+                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256", "boost",
+                 "final_reports")
 
     def __init__(self, fid: int, job: _Job, index: int, state: FragState = P,
                  next_attempt: int = 0, failures: int = 0):
@@ -273,6 +274,9 @@ class _Frag:
         self.size = 0
         self.sha256 = ""
         self.boost = 0            # extra copies and quorum for this fragment (a spot check)
+        #: keys that reported a final failure (fragment_error, bad_program) -> outcome: the
+        #: fragment fails once the job's quorum of distinct keys agree, like a result
+        self.final_reports: dict[str, str] | None = None
 
     def keys_involved(self) -> set[str]:
         keys = {ls.key for ls in self.leases.values()}
@@ -667,7 +671,8 @@ class Scheduler:
             if f.state.terminal or f.fid not in self.frags:
                 continue
             if ((job.redundancy + f.boost > 1 and w.key in f.keys_involved())
-                    or (f.killers and w.key in f.killers)):
+                    or (f.killers and w.key in f.killers)
+                    or (f.final_reports and w.key in f.final_reports)):
                 # copies go to distinct workers; a crash is retried on another worker
                 skipped.setdefault(job, []).append(f)
                 continue
@@ -812,6 +817,8 @@ class Scheduler:
         f.size = size
         f.sha256 = sha256
         votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
+        # a final failure report that a result contradicts counts as a disagreeing vote
+        votes += [(k, f"failure:{o}") for k, o in (f.final_reports or {}).items()]
         if len(votes) > 1:
             self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
         self._finish(now, f, D, "", keep_seq=keep)
@@ -834,7 +841,15 @@ class Scheduler:
         if outcome is Outcome.OK:
             why = "worker reported a failure with outcome ok"
         if outcome.is_final:
-            self._fail(now, f, why)
+            reports = f.final_reports = f.final_reports or {}
+            reports[lease.key] = outcome.value
+            if len(reports) >= f.job.quorum:
+                self._fail(now, f, why if len(reports) == 1 else
+                           f"{why} (reported by {len(reports)} different workers)")
+                return AckStatus.FAILED
+            # not agreed yet, and not counted as an attempt (a lie must not cost the
+            # fragment anything): another worker key runs it
+            self._after_loss(now, f, f"{why} (reported by 1 worker; {f.job.quorum} must agree)")
             return AckStatus.FAILED
         if outcome.kills_sandbox:
             if f.killers is None:
@@ -970,7 +985,8 @@ class Scheduler:
             if f.state.terminal or self._copies_needed(f) <= 0:
                 continue
             distinct = job.redundancy + f.boost > 1
-            excluded = (f.keys_involved() if distinct else set()) | (f.killers or set())
+            excluded = ((f.keys_involved() if distinct else set()) | (f.killers or set())
+                        | set(f.final_reports or ()))
             queued.append(FragView(job.redundancy + f.boost if distinct else 1,
                                    frozenset(excluded), len(f.votes or ())))
         if not queued:

@@ -203,7 +203,38 @@ def unfinished_results(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
-ATTACKS = {"unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def false_failures(endpoint: str, hub_key: str | None) -> None:
+    """Take leases and answer each with FAILURE fragment_error, over and over, each time
+    from a new session (issue 14, item 4: one such report failed a fragment at once, even
+    at redundancy 3)."""
+    from cpushare_mq.outcome import Outcome, OutcomeRecord
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    print("attacking", flush=True)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        s = _socket(ctx, hub_key, None)
+        s.connect(endpoint)
+        _hello(s, "liar", slots=8)
+        _recv_type(s, MsgType.WELCOME, 30)
+        s.send_multipart(encode(MsgType.READY, {"credit": 8}))
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            if not s.poll(100):
+                continue
+            msg = decode(s.recv_multipart())
+            if msg.type is not MsgType.LEASE:
+                continue
+            for lease in msg["leases"]:
+                s.send_multipart(encode(MsgType.FAILURE, {
+                    "fragment_id": lease["fragment_id"], "attempt": lease["attempt"],
+                    "outcome": OutcomeRecord(Outcome.FRAGMENT_ERROR, message="lie")}))
+        s.send_multipart(encode(MsgType.BYE, {"reason": "again"}))
+        s.close(0)
+    ctx.term()
+
+
+ATTACKS = {"false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

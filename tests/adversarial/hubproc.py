@@ -106,32 +106,50 @@ def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = Fa
     return proc
 
 
+def fragment_states(db: Path) -> dict[str, int]:
+    import sqlite3
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return dict(con.execute("SELECT state, count(*) FROM fragments GROUP BY state"))
+    finally:
+        con.close()
+
+
 def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 90.0,
-                           watch=None) -> int:
-    """An honest (plain TCP) worker does every fragment; returns the hub's peak RSS seen
-    meanwhile. ``watch()`` is called every round (e.g. to check the attacker)."""
+                           workers: int = 1) -> int:
+    """Honest (plain TCP) workers do every fragment (the job is DONE, none FAILED, as the
+    database says); returns the hub's peak RSS seen meanwhile."""
     sys.path.insert(0, str(Path(__file__).parent.parent / "hub"))
     from fakeworker import FakeWorker
 
     import zmq
     ctx = zmq.Context()
-    w = FakeWorker(hub.endpoint, slots=4, key="", fn=lambda b: b.upper(), ctx=ctx)
+    ws = [FakeWorker(hub.endpoint, slots=4, name=f"honest{i}", fn=lambda b: b.upper(), ctx=ctx)
+          for i in range(workers)]
     peak = hub.rss_bytes()
     try:
-        w.hello(timeout_s=30)
-        w.ready()
+        for w in ws:
+            w.hello(timeout_s=30)
+            w.ready()
         deadline = time.monotonic() + timeout_s
-        while len(set(w.acks)) < fragments:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"honest worker finished {len(set(w.acks))} of "
-                                     f"{fragments} fragments during the attack")
-            w.heartbeat()
-            w.poll(0.05)
-            w.run_all()
+        next_check = 0.0
+        while True:
+            now = time.monotonic()
+            if now >= next_check:
+                states = fragment_states(hub.db)
+                assert not states.get("FAILED"), f"fragments failed: {states}"
+                if states.get("DONE", 0) == fragments:
+                    return max(peak, hub.rss_bytes())
+                if now > deadline:
+                    raise AssertionError(f"honest workers did not finish during the attack: "
+                                         f"{states}")
+                next_check = now + 0.5
+            for w in ws:
+                w.heartbeat()
+                w.poll(0.02)
+                w.run_all()
             peak = max(peak, hub.rss_bytes())
-            if watch is not None:
-                watch()
-        return peak
     finally:
-        w.close()
+        for w in ws:
+            w.close()
         ctx.term()

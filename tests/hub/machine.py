@@ -239,12 +239,17 @@ class SchedulerMachine(RuleBasedStateMachine):
         w = data.draw(st.sampled_from([w for w in self.connected() if w.held]))
         ref = self._pick_held(data, w)
         was_current = self.current(w, ref)
+        lease = self.core.leases.get(ref)
         status = self.core.failure(self.now, w.wid, ref[0], ref[1], OutcomeRecord(outcome, message="x"))
         assert status == (AckStatus.FAILED if was_current else AckStatus.STALE)
         if was_current and outcome.is_final:
+            # a final failure fails the fragment once the job's quorum of distinct keys agree
+            reports = self.__dict__.setdefault("final_reports", {}).setdefault(ref[0], set())
+            reports.add(lease.key)
             assert self.frag_rows()[ref[0]]["state"] != "DONE"
             self.flush()
-            assert self.frag_rows()[ref[0]]["state"] == "FAILED"
+            if len(reports) >= lease.frag.job.quorum:
+                assert self.frag_rows()[ref[0]]["state"] == "FAILED"
         w.held.discard(ref)
         self.flush()
 

@@ -186,6 +186,49 @@ def test_deterministic_failures_fail_at_once(outcome):
     assert w.store.frags[g[1]]["reason"].startswith(outcome.value)
 
 
+def test_a_final_failure_needs_the_jobs_quorum_and_a_contradicted_one_is_a_disagreeing_vote():
+    """Issue 14: at redundancy 3 / quorum 2 one fragment_error does not fail the fragment
+    (and costs it no attempt); the liar gets no copy again, and when two results agree its
+    report is handed to the trust layer as a disagreeing vote (a strike)."""
+    w = World()
+    job = w.submit(1, redundancy=3, quorum=2, max_attempts=1)
+    for i in range(4):
+        w.join(f"w{i}", credit=1, key=f"k{i}")
+    grants, _ = w.flush()
+    refs = {wid: g for wid, (g,) in grants.items()}
+    liar = sorted(refs)[0]
+    assert w.core.failure(w.now, liar, refs[liar][1], refs[liar][3],
+                          OutcomeRecord(Outcome.FRAGMENT_ERROR, message="lie")) == "failed"
+    grants, _ = w.flush()
+    assert w.core.progress(job)["failed"] == 0
+    assert liar not in grants                      # another key gets the new copy
+    for wid, (g,) in grants.items():
+        refs[wid] = g
+    honest = [wid for wid in refs if wid != liar]
+    fx = None
+    for wid in honest[:2]:
+        assert w.ok(wid, refs[wid]) in ("accepted", "stale")
+        _, fx = w.flush()
+        if fx.verdicts:
+            break
+    assert w.core.progress(job)["done"] == 1
+    (_fid, _job, _sha, votes), = fx.verdicts
+    assert (f"k{liar[1]}", "failure:fragment_error") in votes
+
+
+def test_final_failures_from_the_quorum_of_keys_fail_the_fragment():
+    w = World()
+    job = w.submit(1, redundancy=3, quorum=2)
+    for i in range(3):
+        w.join(f"w{i}", credit=1, key=f"k{i}")
+    grants, _ = w.flush()
+    for wid, (g,) in sorted(grants.items())[:2]:
+        w.core.failure(w.now, wid, g[1], g[3], OutcomeRecord(Outcome.FRAGMENT_ERROR, message="x"))
+    w.flush()
+    p = w.core.progress(job)
+    assert (p["failed"], p["state"]) == (1, "done")
+
+
 def test_crash_is_retried_elsewhere_and_three_killed_sandboxes_fail_it():
     w = World()
     w.submit(1, max_attempts=10)
