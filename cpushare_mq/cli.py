@@ -314,11 +314,14 @@ def format_status(st: dict) -> str:
         lines.append(f"  {'WORKER':<24} {'NAME':<16} {'ALIVE':<6} {'PAUSED':<7} {'BUSY':>9} "
                      f"{'DONE':>8} {'FAILED':>7} {'SEEN':>8}  REPUTATION")
     for w in st["workers"]:
+        paused = "hub" if w.get("held") else "yes" if w["paused"] else "no"
         lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
-                     f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
+                     f"{paused:<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
                      f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
                      f"{w.get('reputation') or '-'}"
                      + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
+        if w.get("held"):
+            lines.append(f"    paused by the hub: {w['held']}")
     flagged = [s for s in st.get("sellers", []) if s["strikes"] or s["banned"]]
     if flagged:
         lines.append(f"sellers with strikes ({len(flagged)}):")
