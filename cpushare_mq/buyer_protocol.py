@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MAGIC = b"CPSB"
-VERSION = 2  # 2: PROGRESS and STATUS job records carry "waiting"
+VERSION = 3  # 2: PROGRESS and STATUS job records carry "waiting"; 3: age_s, elapsed_s, failed_by
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
 
@@ -120,6 +120,9 @@ _PROGRESS_FIELDS: list = [
     ("total", "u64"), ("pending", "u64"), ("leased", "u64"), ("voting", "u64"),
     ("done", "u64"), ("failed", "u64"),
     ("waiting", "str"),      # why queued fragments get no lease ("" = they do), hub/waiting.py
+    ("age_s", "f64"),        # seconds since the job was submitted
+    ("elapsed_s", "f64"),    # seconds from submission to its end (or to now while it runs)
+    ("failed_by", "str"),    # failed fragments by outcome: "bad_program 3, cpu_limit 1"
 ]
 _WORKER_FIELDS: list = [
     ("worker_id", "str"), ("name", "str"), ("slots", "u32"), ("busy", "u32"),
@@ -443,11 +446,7 @@ def iter_fragment_batches(fragments: Sequence[bytes],
 
 def progress_record(p: dict) -> dict:
     """A hub progress dict cleaned to the protocol's PROGRESS fields (missing -> 0/"")."""
-    out = {}
-    for name, kind in _PROGRESS_FIELDS:
-        v = p.get(name)
-        out[name] = (str(v) if v is not None else "") if kind == "str" else _clamp_u64(v)
-    return out
+    return worker_record(p, _PROGRESS_FIELDS)
 
 
 def worker_record(w: dict, fields: list = _WORKER_FIELDS) -> dict:

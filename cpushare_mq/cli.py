@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from .argtypes import positive_float
 from .cliopts import add_globals, add_version, apply_defaults, parse_size
 from .errors import ConfigError, CpushareError
 from .follow import (
@@ -20,6 +22,8 @@ from .follow import (
     hints,
     verdict,
 )
+from .progressview import ProgressView as ProgressBar
+from .statusview import format_status, visible_jobs
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconnect(p)
 
     p = _sub(sub, "status", "jobs with progress, workers with liveness, throughput",
-             "examples:\n  cpushare status --hub hub.db.sock\n  cpushare status --json | jq .workers\n")
+             "examples:\n  cpushare status --hub hub.db.sock\n  cpushare status --watch        # refresh in place\n"
+             "  cpushare status --all          # also jobs ended over a day ago\n"
+             "  cpushare status --json | jq .workers\n"
+             "RUNNING n/m: fragments running / the worker's slots; QUEUED: fragments it holds ahead\n"
+             "(prefetched). RATE and ETA: over the job's life so far.\n")
     _add_hub(p)
     p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.add_argument("--all", action="store_true", help="also jobs that ended and were submitted over a day ago")
+    p.add_argument("--watch", metavar="S", type=positive_float, nargs="?", const=2.0, default=None,
+                   help="refresh every S seconds (default 2) until Ctrl-C")
 
     p = _sub(sub, "cancel", "cancel a job", "example:\n  cpushare cancel j-3f2a... --hub hub.db.sock\n"
              "exit status: 0 = cancelled, 3 = the job had already ended, 1 = unknown job or no hub\n")
@@ -110,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
                    help="the sellers' memory cap to check against (default 1G, the workers' default)")
+
+    p = _sub(sub, "completion", "print shell completion for all five cpushare commands",
+             "examples:\n  eval \"$(cpushare completion bash)\"            # in ~/.bashrc\n"
+             "  cpushare completion zsh > ~/.zfunc/_cpushare   # zsh (uses bashcompinit)\n")
+    p.add_argument("shell", choices=["bash", "zsh"])
     return ap
 
 
@@ -122,63 +138,6 @@ def _add_reconnect(p: argparse.ArgumentParser) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-def _fmt_duration(s: float) -> str:
-    s = int(max(0, s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-class ProgressBar:
-    """done/failed/total, rate, ETA on stderr: redrawn in place on a terminal, a line every
-    few seconds otherwise."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True):
-        self.total = total
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.start = time.monotonic()
-        self.last_draw = 0.0
-        self.done = 0
-        self.failed = 0
-        self.waiting = ""        # the hub's reason why queued fragments get no lease
-
-    def line(self) -> str:
-        finished = self.done + self.failed
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = finished / elapsed
-        eta = (self.total - finished) / rate if rate > 0 else None
-        width = 24
-        filled = int(width * finished / self.total) if self.total else width
-        bar = "#" * filled + "." * (width - filled)
-        eta_s = _fmt_duration(eta) if eta is not None else "?"
-        line = (f"[{bar}] {self.done} done, {self.failed} failed / {self.total}  "
-                f"{rate:.1f}/s  ETA {eta_s}  elapsed {_fmt_duration(elapsed)}")
-        return f"{line}  waiting: {self.waiting}" if self.waiting else line
-
-    def update(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self.last_draw < (0.1 if self.tty else 2.0):
-            return
-        self.last_draw = now
-        if self.tty:
-            self.stream.write("\r" + self.line() + "\x1b[K")
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if not self.enabled:
-            return
-        self.update(force=True)
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
 
 def _read(path: str, what: str) -> bytes:
     try:
@@ -219,6 +178,7 @@ def _follow(client, job, names: list[str] | None, args: argparse.Namespace, stde
     try:
         progress = follower.run()
     except KeyboardInterrupt:
+        bar.finish()
         stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; {hints(job.id, args.out)}\n")
         return EXIT_INTERRUPTED
     except CpushareError as exc:
@@ -299,53 +259,45 @@ def cmd_check(args: argparse.Namespace, stdout: TextIO) -> int:
     return 0
 
 
-def format_status(st: dict) -> str:
-    lines = [f"jobs ({len(st['jobs'])}):"]
-    if st["jobs"]:
-        lines.append(f"  {'JOB':<34} {'NAME':<16} {'STATE':<10} {'DONE':>8} {'FAILED':>7} "
-                     f"{'PENDING':>8} {'RUNNING':>8} {'TOTAL':>8}")
-    for j in st["jobs"]:
-        lines.append(f"  {j['job_id']:<34} {j['name'][:16]:<16} {j['state'][:10]:<10} {j['done']:>8} "
-                     f"{j['failed']:>7} {j['pending']:>8} {j['leased'] + j['voting']:>8} {j['total']:>8}")
-        if j.get("waiting"):
-            lines.append(f"    waiting: {j['waiting']}")
-    lines.append(f"workers ({len(st['workers'])}):")
-    if st["workers"]:
-        lines.append(f"  {'WORKER':<24} {'NAME':<16} {'ALIVE':<6} {'PAUSED':<7} {'BUSY':>9} "
-                     f"{'DONE':>8} {'FAILED':>7} {'SEEN':>8}  REPUTATION")
-    for w in st["workers"]:
-        paused = "hub" if w.get("held") else "yes" if w["paused"] else "no"
-        lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
-                     f"{paused:<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
-                     f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
-                     f"{w.get('reputation') or '-'}"
-                     + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
-        if w.get("held"):
-            lines.append(f"    paused by the hub: {w['held']}")
-    flagged = [s for s in st.get("sellers", []) if s["strikes"] or s["banned"]]
-    if flagged:
-        lines.append(f"sellers with strikes ({len(flagged)}):")
-        lines.append(f"  {'WORKER KEY':<42} {'TIER':<12} {'STRIKES':>7} {'VERIFIED':>8}  BAN")
-        for s in flagged:
-            lines.append(f"  {s['key'][:42]:<42} {s['tier'][:12]:<12} {s['strikes']:>7} "
-                         f"{s['verified']:>8}  {s['reason'] if s['banned'] else '-'}")
-    lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
-    return "\n".join(lines) + "\n"
+def _status_text(st: dict, args: argparse.Namespace, tty: bool) -> str:
+    if args.json:
+        shown, _hidden = visible_jobs(st["jobs"], args.all)
+        return json.dumps({**st, "jobs": shown}, indent=2, sort_keys=True) + "\n"
+    width = shutil.get_terminal_size((200, 24)).columns if tty else 200
+    text = format_status(st, show_all=args.all, width=width, color=tty)
+    if args.watch is not None and tty:
+        return "\x1b[H\x1b[J" + text     # redraw in place
+    if args.watch is not None:
+        return f"--- {time.strftime('%H:%M:%S')}\n{text}"
+    return text
 
 
 def cmd_status(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
+    tty = stdout.isatty()
     with Client(args.hub) as client:
-        st = client.status()
-    if args.json:
-        stdout.write(json.dumps(st, indent=2, sort_keys=True) + "\n")
-    else:
-        stdout.write(format_status(st))
+        try:
+            while True:
+                stdout.write(_status_text(client.status(), args, tty))
+                stdout.flush()
+                if args.watch is None:
+                    return 0
+                time.sleep(args.watch)
+        except KeyboardInterrupt:
+            if args.watch is None:
+                raise
+            return 0   # Ctrl-C is how --watch ends
+
+
+def cmd_completion(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .completion import script
+
+    stdout.write(script(args.shell))
     return 0
 
 
-COMMANDS = {"submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
+COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
             "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout")}
 
 

@@ -363,7 +363,7 @@ class Client:
 
 def _progress_dict(f: dict) -> dict:
     out = {k: f[k] for k in ("job_id", "name", "state", "total", "pending", "leased", "voting",
-                             "done", "failed", "waiting")}
+                             "done", "failed", "waiting", "age_s", "elapsed_s", "failed_by")}
     if "failures" in f:
         out["failures"] = [dict(x) for x in f["failures"]]
         out["failures_truncated"] = bool(f.get("failures_truncated"))

@@ -32,7 +32,7 @@ typedef struct {
    heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
-    V_MACRO, V_BROKEN, V_NKINDS
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -49,6 +49,7 @@ typedef struct {
     texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE */
     plist *obj;   /* V_OBJECT */
     pov_macro *mac;
+    colour_map *cmap; /* V_COLOUR_MAP */
 } value;
 
 struct pov_array {
@@ -125,6 +126,7 @@ typedef struct parser {
     const pov_parse_opts *opts;
     char main_dir[4096];
     double version;
+    double working_gamma; /* assumed_gamma once given (srgb colours convert into it) */
     long loop_iterations;
     /* errors */
     char *err;

@@ -25,10 +25,7 @@ static const char USAGE[] =
     "  --tile N           render in N x N tiles (default: whole rows); the bytes do not\n"
     "                     depend on it\n"
     "  --dump-scene FILE  also write the serialized scene (the job's shared input)\n"
-    "  -L, --library-path DIR, +LDIR\n"
-    "                     search DIR for #include files after the scene's folder\n"
-    "                     (repeatable; then POV-Ray 3.7's povray.ini Library_Path entries)\n"
-    "  -K, --clock K, +KK the value of 'clock' (default 0)\n"
+    POV_PARSE_CLI_HELP
     "\n"
     "example:\n"
     "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png\n";
@@ -68,7 +65,12 @@ int main(int argc, char **argv)
     pov_parse_opts_init(&popts, 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        int used = 0, known = pov_parse_cli_opt(&popts, "povray-render", a, v, &used);
+        if (known < 0)
+            return 2;
+        if (known) {
+            i += used - 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(USAGE, stdout);
             return 0;
         } else if (!strcmp(a, "-W")) {
@@ -84,23 +86,6 @@ int main(int argc, char **argv)
             if (!v) { fprintf(stderr, "povray-render: -o needs a file name\n"); return 2; }
             out = v;
             i++;
-        } else if (!strcmp(a, "-L") || !strcmp(a, "--library-path") || !strncmp(a, "+L", 2)) {
-            const char *dir = a[0] == '+' ? a + 2 : v;
-            if (!dir || !*dir) { fprintf(stderr, "povray-render: %s needs a folder\n", a); return 2; }
-            if (pov_parse_opts_add_path(&popts, dir) < 0) {
-                fprintf(stderr, "povray-render: too many library paths (max %d)\n", POV_MAX_LIBRARY_PATHS);
-                return 2;
-            }
-            if (a[0] != '+')
-                i++;
-        } else if (!strcmp(a, "-K") || !strcmp(a, "--clock") || !strncmp(a, "+K", 2)) {
-            const char *k = a[0] == '+' ? a + 2 : v;
-            char *end;
-            errno = 0;
-            popts.clock = k ? strtod(k, &end) : 0.0;
-            if (!k || !*k || *end || errno) { fprintf(stderr, "povray-render: %s needs a number\n", a); return 2; }
-            if (a[0] != '+')
-                i++;
         } else if (!strcmp(a, "--dump-scene")) {
             if (!v) { fprintf(stderr, "povray-render: --dump-scene needs a file name\n"); return 2; }
             dump = v;

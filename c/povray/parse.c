@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "pattern.h"
 #include "rt_math.h"
 
 struct texture {
@@ -40,9 +41,16 @@ struct pov_scene_state {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
     int cam_has_look, cam_has_angle;
     double cam_angle;
+    uint32_t cam_type;
+    int cam_has_right_up;
     vec3 background;
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
+    uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    colour_map *maps;
+    size_t nmaps, capmaps;
+    int has_sky;
+    pigment sky;
     texture def;          /* #default */
 };
 
@@ -181,6 +189,24 @@ static texture *ident_of_kind(parser *P, int kind)
     symbol *s = find_sym(P, t->text);
     if (!s || (kind == V_PIGMENT && (s->v.kind == V_VEC || s->v.kind == V_FLOAT)))
         return NULL; /* pigment { MyColour } is a colour expression */
+    if (s->v.kind == V_ARRAY) { /* an element: a colour expression or an item */
+        int line = t->line;
+        value v = expr(P);
+        texture *tx = xalloc(P, sizeof *tx);
+        *tx = P->sc->def;
+        if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
+            if (v.c[3] != 0.0 || v.c[4] != 0.0)
+                perr(P, line, "unsupported: transparent colour (filter %g, transmit %g) in "
+                     "pigment", v.c[3], v.c[4]);
+            tx->pig.type = PIG_SOLID;
+            tx->pig.c1 = rgb_of(v);
+            return tx;
+        }
+        if (v.kind != kind)
+            perr(P, line, "array element of '%s' is a %s, expected a %s", t->text,
+                 kind_name(v.kind), kind_name(kind));
+        return v.tex;
+    }
     if (s->v.kind == V_BROKEN)
         perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
     if (s->v.kind != kind)
@@ -188,6 +214,139 @@ static texture *ident_of_kind(parser *P, int kind)
              kind_name(kind));
     next(P);
     return s->v.tex;
+}
+
+static colour_map parse_colour_map_body(parser *P)
+{
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    expect(P, "{", "after color_map");
+    token *t = peek(P);
+    if (t->kind == T_IDENT) {
+        symbol *s = find_sym(P, t->text);
+        if (s && s->v.kind == V_COLOUR_MAP) {
+            next(P);
+            m = *s->v.cmap;
+            expect(P, "}", "after the color_map identifier");
+            return m;
+        }
+    }
+    while (is_punct(P, "[")) {
+        int line = next(P).line;
+        if (m.n == POV_MAP_MAX)
+            perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
+        double v = parse_float(P, "a color_map value");
+        opt_comma(P);
+        if (is_punct(P, "[") || peek(P)->kind == T_NUM)
+            perr(P, line, "unsupported: the old color_map form [v1, v2 colour1 colour2]");
+        vec3 c = parse_colour(P, line, "color_map");
+        expect(P, "]", "to close a color_map entry");
+        if (m.n && v < m.v[m.n - 1])
+            perr(P, line, "color_map values must be ascending (%g after %g)", v, m.v[m.n - 1]);
+        m.v[m.n] = v;
+        m.c[m.n] = c;
+        m.n++;
+    }
+    expect(P, "}", "to close color_map");
+    if (!m.n)
+        perr(P, P->line, "empty color_map");
+    return m;
+}
+
+static uint32_t add_map(parser *P, const colour_map *m)
+{
+    struct pov_scene_state *c = P->sc;
+    if (c->nmaps == c->capmaps) {
+        c->capmaps = c->capmaps ? c->capmaps * 2 : 16;
+        c->maps = xrealloc(P, c->maps, c->capmaps * sizeof *c->maps);
+    }
+    c->maps[c->nmaps] = *m;
+    return (uint32_t)c->nmaps++;
+}
+
+static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
+                                                   "scallop_wave", "cubic_wave", "poly_wave"};
+
+/* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
+static int parse_pattern_item(parser *P, pigment *pg)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    int line = tk->line;
+    const pattern_class *pc = pattern_by_name(tk->text);
+    if (pc) {
+        next(P);
+        pg->type = pc->type;
+        pg->wave = pc->default_wave;
+        pg->frequency = 1.0;
+        pg->exponent = 1.0;
+        pg->octaves = 6;
+        pg->omega = 0.5;
+        pg->lambda = 2.0;
+        pg->map = UINT32_MAX; /* set by color_map */
+        pg->noise_gen = 0;
+        if (pc->type == PIG_GRADIENT) {
+            vec3 g = parse_vector(P);
+            if (vlen(g) == 0.0)
+                perr(P, line, "gradient needs a non-zero vector");
+            pg->vec = vnorm(g); /* POV-Ray normalizes it */
+        }
+        return 1;
+    }
+    const char *w = tk->text;
+    if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
+        next(P);
+        colour_map m = parse_colour_map_body(P);
+        pg->map = add_map(P, &m);
+        return 1;
+    }
+    for (int i = 0; i < WAVE_COUNT; i++) {
+        if (!strcmp(w, WAVE_NAMES[i])) {
+            next(P);
+            pg->wave = (uint32_t)i;
+            if (i == WAVE_POLY && (peek(P)->kind == T_NUM || is_punct(P, "(")))
+                pg->exponent = parse_float(P, "poly_wave");
+            return 1;
+        }
+    }
+    static const char *mods[] = {"turbulence", "octaves", "omega", "lambda", "frequency",
+                                 "phase", "noise_generator"};
+    int which = -1;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(w, mods[i]))
+            which = i;
+    if (which < 0)
+        return 0;
+    next(P);
+    if (pg->type < PIG_GRADIENT && which != 0)
+        perr(P, line, "unsupported word '%s' in a pigment without a pattern", w);
+    switch (which) {
+    case 0:
+        pg->turb = parse_vector(P);
+        pg->has_turb = 1;
+        if (pg->type < PIG_GRADIENT)
+            perr(P, line, "unsupported word 'turbulence' in a solid or checker pigment");
+        break;
+    case 1: {
+        double o = parse_float(P, "octaves");
+        if (!(o >= 1 && o <= 10))
+            perr(P, line, "octaves must be in 1..10, got %g", o);
+        pg->octaves = (uint32_t)o;
+        break;
+    }
+    case 2: pg->omega = parse_float(P, "omega"); break;
+    case 3: pg->lambda = parse_float(P, "lambda"); break;
+    case 4: pg->frequency = parse_float(P, "frequency"); break;
+    case 5: pg->phase = parse_float(P, "phase"); break;
+    default: {
+        double g = parse_float(P, "noise_generator");
+        if (!(g == 1 || g == 2))
+            perr(P, line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+        pg->noise_gen = (uint32_t)g;
+    }
+    }
+    return 1;
 }
 
 static void parse_pigment_body(parser *P, pigment *pg)
@@ -200,11 +359,16 @@ static void parse_pigment_body(parser *P, pigment *pg)
         transform t;
         token *tk = peek(P);
         if (is_punct(P, "}")) {
-            next(P);
+            int line = next(P).line;
+            if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
+                perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
+                     "maps are not supported)");
             return;
         }
         if (parse_transform(P, &t)) {
             pig_transform(pg, &t);
+        } else if (parse_pattern_item(P, pg)) {
+            continue;
         } else if (is_word(P, "checker")) {
             next(P);
             pg->type = PIG_CHECKER;
@@ -392,10 +556,75 @@ static void apply_texture(pprim *pp, const texture *tx)
 
 static void parse_object(parser *P, plist *l, const token *kw);
 
+/* ------------------------------------------------------------------ primitives
+   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
+   '{' and the object modifiers. */
+static void parse_sphere(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the sphere radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
+}
+
+static void parse_plane(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the plane distance");
+    double len = vlen(p->a);
+    if (len < 1e-10)
+        perr(P, kw->line, "degenerate plane normal");
+    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
+}
+
+static void parse_box(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 a = parse_vector(P);
+    opt_comma(P);
+    vec3 b = parse_vector(P);
+    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
+    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
+}
+
+static void parse_cylinder(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cylinder radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
+    if (is_word(P, "open"))
+        perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+}
+
+typedef struct {
+    uint32_t type;
+    const char *name;
+    void (*parse)(parser *P, prim *p, const token *kw);
+} prim_parser;
+
+#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
+static const prim_parser PRIM_PARSERS[] = {POV_PRIMITIVES(POV_PRIM_PARSER)};
+#undef POV_PRIM_PARSER
+
+static const prim_parser *prim_parser_of(const char *w)
+{
+    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
+        if (!strcmp(w, PRIM_PARSERS[i].name))
+            return &PRIM_PARSERS[i];
+    return NULL;
+}
+
 static int is_object_word(const char *w)
 {
-    return !strcmp(w, "sphere") || !strcmp(w, "plane") || !strcmp(w, "box") ||
-           !strcmp(w, "cylinder") || !strcmp(w, "union") || !strcmp(w, "object");
+    return prim_parser_of(w) || !strcmp(w, "union") || !strcmp(w, "object");
 }
 
 /* Modifiers after an object's geometry (or a union's children), up to and including '}'.
@@ -424,7 +653,15 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
             parse_object(P, l, &kw);
             continue;
         }
-        if (!strcmp(kw.text, "texture")) {
+        if (!strcmp(kw.text, "no_shadow")) {
+            for (size_t i = from; i < l->n; i++)
+                l->v[i].p.flags |= PRIM_NO_SHADOW;
+        } else if (!strcmp(kw.text, "hollow")) {
+            /* only media and fog inside an object see it: neither is supported */
+            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+                is_word(P, "true") || is_word(P, "false"))
+                parse_float(P, "hollow");
+        } else if (!strcmp(kw.text, "texture")) {
             texture tx = P->sc->def;
             parse_texture_body(P, &tx);
             if (is_union) {
@@ -470,6 +707,13 @@ static void parse_object(parser *P, plist *l, const token *kw)
         return;
     }
     if (!strcmp(kw->text, "object")) {
+        if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
+            !find_sym(P, peek(P)->text)) {
+            token inner = next(P);
+            parse_object(P, l, &inner);
+            parse_object_mods(P, l, from, l->n - from != 1, "object");
+            return;
+        }
         token id = next(P);
         symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
         if (!s)
@@ -486,45 +730,11 @@ static void parse_object(parser *P, plist *l, const token *kw)
         parse_object_mods(P, l, from, src->is_group || src->n != 1, "object");
         return;
     }
-    if (!strcmp(kw->text, "sphere")) {
-        p.type = OBJ_SPHERE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the sphere radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "sphere radius must be positive, got %g", p.r);
-    } else if (!strcmp(kw->text, "plane")) {
-        p.type = OBJ_PLANE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the plane distance");
-        double len = vlen(p.a);
-        if (len < 1e-10)
-            perr(P, kw->line, "degenerate plane normal");
-        p.a = v3(p.a.x / len, p.a.y / len, p.a.z / len);
-    } else if (!strcmp(kw->text, "box")) {
-        p.type = OBJ_BOX;
-        vec3 a = parse_vector(P);
-        opt_comma(P);
-        vec3 b = parse_vector(P);
-        p.a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
-        p.b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
-    } else if (!strcmp(kw->text, "cylinder")) {
-        p.type = OBJ_CYLINDER;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.b = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the cylinder radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "cylinder radius must be positive, got %g", p.r);
-        if (vlen(vsub(p.b, p.a)) < 1e-10)
-            perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-        if (is_word(P, "open"))
-            perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
-    } else {
+    const prim_parser *pp = prim_parser_of(kw->text);
+    if (!pp)
         perr(P, kw->line, "unsupported word '%s'", kw->text);
-    }
+    p.type = pp->type;
+    pp->parse(P, &p, kw);
     plist_push(P, l, &p);
     parse_object_mods(P, l, from, 0, kw->text);
 }
@@ -561,6 +771,13 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
+    if (is_word(P, "color_map") || is_word(P, "colour_map")) {
+        next(P);
+        out->kind = V_COLOUR_MAP;
+        out->cmap = xalloc(P, sizeof *out->cmap);
+        *out->cmap = parse_colour_map_body(P);
+        return 1;
+    }
     if (is_object_word(tk->text)) {
         token kw = next(P);
         plist *l = xalloc(P, sizeof *l);
@@ -576,7 +793,7 @@ int scene_item_value(parser *P, value *out)
         "merge", "light_source", "camera", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
-        "color_map", "colour_map", "pigment_map", "normal_map", "texture_map", "slope_map",
+        "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
@@ -612,13 +829,19 @@ static void parse_camera(parser *P)
 {
     struct pov_scene_state *c = P->sc;
     expect(P, "{", "after 'camera'");
-    for (;;) {
+    for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
+        if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic")))
+            perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
         if (!strcmp(t.text, "perspective")) {
+            c->cam_type = CAM_PERSPECTIVE;
+            continue;
+        } else if (!strcmp(t.text, "orthographic")) {
+            c->cam_type = CAM_ORTHOGRAPHIC;
             continue;
         } else if (!strcmp(t.text, "location")) {
             c->cam_loc = parse_vector(P);
@@ -632,8 +855,10 @@ static void parse_camera(parser *P)
             c->cam_has_angle = 1;
         } else if (!strcmp(t.text, "right")) {
             c->cam_right = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "up")) {
             c->cam_up = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "direction")) {
             c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
@@ -668,6 +893,14 @@ static void finish_camera(parser *P, scene *s)
         vec3 uu = handed > 0.0 ? vcross(dir, right) : vcross(right, dir);
         up = vscale(vnorm(uu), ulen);
     }
+    if (c->cam_type == CAM_ORTHOGRAPHIC && c->cam_has_look &&
+        (c->cam_has_angle || !c->cam_has_right_up)) {
+        /* the view is as wide as the (default) angle sees at the look_at distance */
+        double k = vlen(vsub(c->cam_look, c->cam_loc)) / vlen(dir);
+        right = vscale(right, k);
+        up = vscale(up, k);
+    }
+    s->camera_type = c->cam_type;
     s->location = c->cam_loc;
     s->direction = dir;
     s->right = right;
@@ -686,6 +919,12 @@ static void parse_global(parser *P)
             if (!(g > 0.0 && g <= 10.0))
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
+            P->working_gamma = g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
+            double g = parse_float(P, "noise_generator");
+            if (!(g == 1 || g == 2))
+                perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+            P->sc->noise_gen = (uint32_t)g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "max_trace_level")) {
             double m = parse_float(P, "max_trace_level");
             if (!(m >= 1.0 && m <= 256.0))
@@ -703,6 +942,7 @@ static void parse_light(parser *P)
     int line = peek(P)->line;
     expect(P, "{", "after 'light_source'");
     light lt;
+    memset(&lt, 0, sizeof lt);
     lt.pos = parse_vector(P);
     opt_comma(P);
     lt.color = rgb_of(parse_colour5(P));
@@ -717,6 +957,10 @@ static void parse_light(parser *P)
             continue;
         }
         token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "shadowless")) {
+            lt.flags |= LIGHT_SHADOWLESS;
+            continue;
+        }
         perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);
     }
     (void)line;
@@ -725,6 +969,40 @@ static void parse_light(parser *P)
         c->lights = xrealloc(P, c->lights, c->caplights * sizeof *c->lights);
     }
     c->lights[c->nlights++] = lt;
+}
+
+static void parse_sky(parser *P)
+{
+    struct pov_scene_state *c = P->sc;
+    expect(P, "{", "after 'sky_sphere'");
+    int layers = 0;
+    for (;;) {
+        transform t;
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            pig_transform(&c->sky, &t);
+            continue;
+        }
+        token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
+            if (layers++)
+                perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
+            c->sky = default_pigment();
+            parse_pigment_body(P, &c->sky);
+            continue;
+        }
+        perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
+    }
+    c->has_sky = layers > 0;
+}
+
+static void resolve_noise(parser *P, pigment *pg)
+{
+    if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
+        pg->noise_gen = P->sc->noise_gen;
 }
 
 static void parse_statement(parser *P)
@@ -742,6 +1020,8 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "sky_sphere")) {
+        parse_sky(P);
     } else if (is_object_word(t.text)) {
         size_t from = P->sc->out.n;
         parse_object(P, &P->sc->out, &t);
@@ -755,6 +1035,8 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->maps);
+    s->maps = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -774,6 +1056,38 @@ int pov_parse_opts_add_path(pov_parse_opts *o, const char *dir)
     if (o->n_library_paths == POV_MAX_LIBRARY_PATHS)
         return -1;
     o->library_paths[o->n_library_paths++] = dir;
+    return 0;
+}
+
+int pov_parse_cli_opt(pov_parse_opts *o, const char *prog, const char *a, const char *v,
+                      int *consumed)
+{
+    int plus = a[0] == '+';
+    if (!strcmp(a, "-L") || !strcmp(a, "--library-path") || !strncmp(a, "+L", 2)) {
+        const char *dir = plus ? a + 2 : v;
+        if (!dir || !*dir) {
+            fprintf(stderr, "%s: %s needs a folder\n", prog, a);
+            return -1;
+        }
+        if (pov_parse_opts_add_path(o, dir) < 0) {
+            fprintf(stderr, "%s: too many library paths (max %d)\n", prog, POV_MAX_LIBRARY_PATHS);
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
+    if (!strcmp(a, "-K") || !strcmp(a, "--clock") || !strncmp(a, "+K", 2)) {
+        const char *k = plus ? a + 2 : v;
+        char *end = NULL;
+        errno = 0;
+        o->clock = k ? strtod(k, &end) : 0.0;
+        if (!k || !*k || *end || errno || !(o->clock == o->clock)) {
+            fprintf(stderr, "%s: %s needs a number, got '%s'\n", prog, a, k ? k : "");
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
     return 0;
 }
 
@@ -835,6 +1149,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     P->err = err;
     P->errlen = errlen;
     P->version = 3.62; /* POV-Ray 3.7 without #version */
+    P->working_gamma = 1.0;
     const char *slash = strrchr(name, '/');
     if (slash)
         snprintf(P->main_dir, sizeof P->main_dir, "%.*s", (int)(slash - name), name);
@@ -849,6 +1164,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
     c->assumed_gamma = -1.0;
+    c->noise_gen = 2;
     c->def.pig = default_pigment();
     c->def.fin = default_finish();
     int rc = -1;
@@ -869,8 +1185,16 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->prims = malloc(sizeof(prim) * (c->out.n + 1));
         if (!out->prims)
             perr(P, P->line, "out of memory");
-        for (size_t i = 0; i < c->out.n; i++)
+        for (size_t i = 0; i < c->out.n; i++) {
             out->prims[i] = c->out.v[i].p;
+            resolve_noise(P, &out->prims[i].pig);
+        }
+        out->n_maps = (uint32_t)c->nmaps;
+        out->maps = c->maps;
+        c->maps = NULL;
+        out->has_sky = (uint32_t)c->has_sky;
+        out->sky = c->sky;
+        resolve_noise(P, &out->sky);
         rc = 0;
     }
     for (size_t k = 0; k < P->nscopes; k++)
@@ -880,6 +1204,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->pool);
     free(c->out.v);
     free(c->lights);
+    free(c->maps);
     free(c);
     free(P);
     free(opts);

@@ -21,7 +21,9 @@ MAX_WORKER_FRAME_BYTES = max(Limits.MAX_CHUNK_BYTES, Limits.MAX_BODY_BYTES) + 40
 #: RESULT_BATCH is cut by the worker at a few hundred KiB)
 MAX_WORKER_MESSAGE_BYTES = Limits.MAX_CHUNK_BYTES + Limits.MAX_BODY_BYTES + (64 << 10)
 #: messages libzmq queues per worker connection before it stops reading that connection
-WORKER_RCVHWM = 1000
+#: (a worker sends a few small messages per fragment; the hub drains every connection
+#: each turn, so a queue this long only forms behind a peer that floods)
+WORKER_RCVHWM = 32
 #: bytes of messages gathered in one loop turn (the turn also stops at max_batch_messages)
 TURN_BYTES_MAX = 64 << 20
 

@@ -192,6 +192,7 @@ class HubConfig:
     max_credit: int = 65536              # a worker's credit is capped here
     tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
     max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
+    max_partial_bytes_per_worker: int = 64 << 20    # ... of them for one worker session
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError

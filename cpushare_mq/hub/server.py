@@ -48,7 +48,9 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .budgets import PartialBudgets, lease_cap_bytes
 from .infra import InfraWatch
+from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
 from .router_ids import router_socket
@@ -88,14 +90,16 @@ class _PeerKey:
 class _Partial:
     """A result being received: running digest and size, compressed chunks kept as sent."""
 
-    __slots__ = ("hasher", "size", "chunks", "broken", "stored")
+    __slots__ = ("wid", "hasher", "size", "chunks", "broken", "stored", "handed_back")
 
-    def __init__(self) -> None:
+    def __init__(self, wid: str) -> None:
+        self.wid = wid
         self.hasher = hashlib.sha256()
         self.size = 0
         self.stored = 0
         self.chunks: list[bytes] = []
         self.broken = ""
+        self.handed_back = False     # refused for a budget: the lease goes back uncounted
 
 
 class Hub:
@@ -147,7 +151,8 @@ class Hub:
         self._infra = InfraWatch()                 # workers whose sandbox keeps failing
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
-        self._partial_bytes = 0       # compressed bytes held in _partials
+        self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
+                                       self.config.max_partial_bytes)   # bytes in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
@@ -390,7 +395,7 @@ class Hub:
         with self._lock:
             p = self.core.progress(job_id)
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
-        return p
+        return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
     def status(self) -> dict:
         now = time.time()
@@ -400,6 +405,7 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
         sellers = []
         if self.trust is not None:
             for w in workers:
@@ -1042,47 +1048,47 @@ class Hub:
         key = (wid, fid, attempt)
         p = self._partials.get(key)
         if p is None:
-            p = self._partials[key] = _Partial()
+            p = self._partials[key] = _Partial(wid)
         self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
 
     def _drop_partial(self, key: tuple[str, int, int]) -> _Partial | None:
         p = self._partials.pop(key, None)
         if p is not None:
-            self._partial_bytes -= p.stored
-            p.stored = 0
+            self._unhold(p)
         return p
+
+    def _unhold(self, p: _Partial) -> None:
+        self._budgets.free(p.wid, p.stored)
+        p.stored = 0
+
+    def _break(self, p: _Partial, why: str) -> None:
+        p.broken = why
+        self._unhold(p)
+        p.chunks.clear()
 
     def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
         if p.broken:
             return
-        if self._partial_bytes + len(data) > self.config.max_partial_bytes:
-            p.broken = (f"the hub holds {self._partial_bytes} bytes of unfinished results "
-                        f"already (max_partial_bytes): result dropped")
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+        job = self.core.job_of(fid, attempt)
+        max_output = job.max_output_bytes if job else 0
+        refused = self._budgets.refusal(p.wid, p.stored, len(data), lease_cap_bytes(max_output))
+        if refused is not None:
+            p.handed_back = not refused.counts
+            self._break(p, refused.why)
             return
         if seq != len(p.chunks):
-            p.broken = f"chunk {seq} arrived where chunk {len(p.chunks)} was expected"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")
             return
-        job = self.core.job_of(fid, attempt)
-        room = (job.max_output_bytes if job else 0) - p.size
         try:
-            raw = decompress_chunk(data, max(0, min(room, CHUNK_RAW_CAP)))
+            raw = decompress_chunk(data, max(0, min(max_output - p.size, CHUNK_RAW_CAP)))
         except DecompressionError as exc:
-            p.broken = f"chunk {seq}: {exc}"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq}: {exc}")
             return
         p.hasher.update(raw)
         p.size += len(raw)
         p.chunks.append(data)
         p.stored += len(data)
-        self._partial_bytes += len(data)
+        self._budgets.hold(p.wid, len(data))
 
     def _result_end(self, now: float, wid: str, msg, acks: dict, *, batch=None,
                     batch_invalid: str = "") -> None:
@@ -1112,9 +1118,15 @@ class Hub:
             self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
-            p = _Partial()
+            p = _Partial(wid)
         if msg.blobs:
             self._add_chunk(p, fid, attempt, len(p.chunks) if not p.broken else -1, msg.blobs[0])
+        if p.handed_back:       # a budget refusal: not the fragment's fault, not counted
+            log.info("worker %s: fragment %d attempt %d handed back: %s", wid, fid, attempt,
+                     p.broken)
+            core.release(now, wid, [(fid, attempt)], p.broken[:200])
+            acks.setdefault(wid, []).append([fid, attempt, AckStatus.STALE])
+            return
         invalid = p.broken
         if not invalid:
             if b["chunks"] != len(p.chunks):
@@ -1123,8 +1135,7 @@ class Hub:
                 invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
             elif b["sha256"] != p.hasher.hexdigest():
                 invalid = "sha256 of the chunks does not match RESULT_END"
-        self._partial_bytes -= p.stored     # p has left _partials: its chunks go to the store
-        p.stored = 0
+        self._unhold(p)     # p has left _partials: its chunks go to the store
         spot = False
         if self.trust is not None and not invalid:
             key = self._worker_keys.get(wid, "")

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from ..cliopts import add_globals, add_version, apply_defaults
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
+from ..progressview import ProgressView
 from .image import compare, read_png
 from .localworkers import LocalWorkers, stop_processes, worker_cmd
 from .view import Viewer, dashboard_of
@@ -35,10 +35,13 @@ _worker_cmd = worker_cmd   # (its old name, used by tests and bench/povray_bench
 __all__ = ["main", "stop_processes", "run_server", "render_embedded"]
 
 _PROGRESS = re.compile(r"^progress (\d+)/(\d+) failed (\d+)$")
+_WAITING = re.compile(r"^waiting ?(.*)$")              # the hub's reason ("" = no longer waiting)
+_JOB = re.compile(r"^povray-server: job (\S+):")
 
 EPILOG = """\
 examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
+  cpushare-povray render scene.pov -W 320 -H 240 -o out.png --library-path ~/pov/include
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
@@ -82,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
     where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    r.add_argument("--resume", metavar="JOB", help="continue job JOB of an interrupted render "
+                   "(with --hub, the same scene, size and --tile)")
     r.add_argument("--view", action="store_true",
                    help="print the URL of the job's live page on the hub's dashboard (the "
                         "image filling in tile by tile; with --hub, the hub needs --web)")
@@ -90,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each tile on K workers, accept agreeing results (default 1)")
     r.add_argument("--no-progress", dest="quiet", action="store_true", default=argparse.SUPPRESS,
                    help="the same as -q")
+    r.add_argument("-L", "--library-path", action="append", default=[], metavar="DIR",
+                   help="search DIR for #include files after the scene's folder (repeatable; "
+                        "then POV-Ray 3.7's povray.ini Library_Path entries)")
+    r.add_argument("-K", "--clock", type=float, default=None, help="the value of 'clock' (default 0)")
 
     c = sub.add_parser(
         "compare", help="PSNR / max difference of two PNG images",
@@ -105,43 +114,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Interrupted(CpushareError):   # noqa: N818 - a Ctrl-C with something to say
+    """Ctrl-C of a render whose job lives on in a hub: the message says how to go on."""
+
+
 class Progress:
-    """A one-line progress bar on a terminal; occasional lines otherwise."""
+    """povray-server's progress lines shown by the buyer side's one progress display."""
 
     def __init__(self, stream=sys.stderr, enabled: bool = True):
         self.stream = stream
         self.enabled = enabled
-        self.tty = enabled and hasattr(stream, "isatty") and stream.isatty()
-        self.last_decile = -1
-        self.started = time.monotonic()
-        self.drawn = False  # a bar is on the current terminal line
+        self.view: ProgressView | None = None
+
+    def wait_reason(self, text: str) -> None:
+        if self.view is not None:
+            self.view.waiting = text
+            self.view.update(force=True)
+        elif text and self.enabled:
+            self.stream.write(f"waiting: {text}\n")
 
     def update(self, done: int, total: int, failed: int) -> None:
         if not self.enabled or total <= 0:
             return
-        frac = done / total
-        if self.tty:
-            width = 30
-            fill = int(frac * width)
-            bar = "#" * fill + "-" * (width - fill)
-            extra = f", {failed} failed" if failed else ""
-            self.stream.write(f"\r[{bar}] {done}/{total} tiles{extra} "
-                              f"{time.monotonic() - self.started:5.1f} s")
-            self.stream.flush()
-            self.drawn = True
-        else:
-            decile = int(frac * 10)
-            if decile != self.last_decile:
-                self.last_decile = decile
-                self.stream.write(f"progress: {done}/{total} tiles, {failed} failed\n")
-                self.stream.flush()
+        if self.view is None:
+            self.view = ProgressView(total, self.stream, unit="tiles")
+        self.view.done, self.view.failed = done, failed
+        self.view.update(force=done == total)
 
     def close(self) -> None:
         """End the bar's line (before another message, or at the end)."""
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+        if self.view is not None:
+            self.view.finish()
+            self.view = None
 
 
 def auto_tile(width: int, height: int, workers: int) -> int:
@@ -161,7 +165,14 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
            "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
            "--redundancy", str(args.redundancy)]
+    if args.resume:
+        cmd += ["--resume", args.resume]
+    for folder in args.library_path:
+        cmd += ["--library-path", folder]
+    if args.clock is not None:
+        cmd += ["--clock", repr(args.clock)]
     log.debug("running %s", " ".join(cmd))
+    job = [args.resume]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if on_start is not None:
         on_start(proc)
@@ -173,15 +184,27 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
             if viewer is not None:
                 viewer.line(line)
             m = _PROGRESS.match(line.strip())
+            w = _WAITING.match(line.rstrip("\n"))
             if m:
                 progress.update(int(m[1]), int(m[2]), int(m[3]))
-            elif line.strip():
+                continue
+            if w:
+                progress.wait_reason(w[1].strip())
+                continue
+            if (j := _JOB.match(line)):
+                job[0] = j[1]
+            if line.strip():
                 progress.close()  # end the bar's line before relaying a message
                 sys.stderr.write(line)
         rc = proc.wait()
-    except BaseException:
+    except BaseException as exc:
         proc.kill()
         proc.wait()
+        if isinstance(exc, KeyboardInterrupt) and job[0] and args.hub:
+            progress.close()
+            raise Interrupted(f"job {job[0]} keeps running on the hub; add --resume {job[0]} to the same "
+                              f"command to continue it, or 'cpushare cancel {job[0]} --hub {args.hub}' "
+                              "to stop it") from None
         raise
     reader.join(5)
     progress.close()
@@ -235,6 +258,8 @@ def cmd_render(args) -> int:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.redundancy < 1:
         raise ConfigError(f"--redundancy must be >= 1, got {args.redundancy}")
+    if args.resume and not args.hub:
+        raise ConfigError("--resume needs --hub: an embedded hub ends with its render, its jobs with it")
     if not Path(args.scene).is_file():
         raise SceneError(f"scene file {args.scene!r} not found")
     out_dir = Path(args.output).resolve().parent
@@ -278,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             return cmd_render(args)
         return cmd_compare(args)
+    except Interrupted as exc:
+        print(f"\ncpushare-povray: interrupted: {exc}", file=sys.stderr)
+        return 130
     except ConfigError as exc:   # a bad command line or path: the user's to fix
         print(f"cpushare-povray: error: {exc}", file=sys.stderr)
         return 2
@@ -285,7 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cpushare-povray: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("cpushare-povray: interrupted", file=sys.stderr)
+        print("\ncpushare-povray: interrupted" + ("" if args.command != "render" or args.hub else
+              ": the embedded hub, its workers and its job are gone (nothing keeps running)"),
+              file=sys.stderr)
         return 130
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 PAGE = 4096
 MAX_PHNUM = 64
 MIN_VADDR = 0x10000
-MAX_VADDR = 0x600000000000
+MAX_VADDR = 0x500000000000                 # below the loader's own memory (loader.c)
 STACK_BYTES = 8 << 20                      # the loader's default stack
+LOADER_RESERVE_BYTES = 2 << 20             # the loader itself, resident while it loads
 DEFAULT_MAX_MEMORY_BYTES = 1 << 30         # cpushare-worker's default --max-memory
 MAX_PROGRAM_BYTES = 64 << 20               # one BLOB frame (protocol.Limits.MAX_PROGRAM_BYTES)
 
@@ -31,8 +32,7 @@ BUILD_HINT = ("build it with 'cpushare-cc prog.c -o prog.elf' (freestanding, sta
               "cpushare runtime; see docs/sandbox.md)")
 
 #: byte strings that only a C library's startup code carries, and the library they name
-LIBC_MARKS = ((b"__libc_start_main", "glibc"), (b"GLIBC_", "glibc"), (b"__libc_start_call_main", "glibc"),
-              (b"__libc_init", "musl or bionic"), (b"__stack_chk_fail", "a C library (stack protector)"))
+LIBC_MARKS = ((b"__libc_start_main", "glibc"), (b"GLIBC_", "glibc"), (b"__libc_start_call_main", "glibc"))
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
@@ -162,6 +162,8 @@ def _layout(loads: list[tuple], entry: int, max_memory_bytes: int) -> tuple[list
     if not any(ph[1] & PF_X and ph[3] <= entry < end for _s, end, ph in spans):
         problems.append(Problem(f"entry point 0x{entry:x} is not in an executable segment", BUILD_HINT))
     memory = sum(e - s for s, e, _ph in spans) + STACK_BYTES + 2 * PAGE
+    file_bytes = sum((ph[5] + PAGE - 1) & ~(PAGE - 1) for _s, _e, ph in spans)
+    memory = max(memory, file_bytes + LOADER_RESERVE_BYTES)
     if memory > max_memory_bytes:
         problems.append(Problem(f"needs {memory} bytes of memory (segments + 8 MiB stack), over the "
                                 f"{max_memory_bytes}-byte cap", "make large arrays smaller (allocate from the "

@@ -134,7 +134,7 @@ def test_progress_bar_and_status_table_text():
     bar.done, bar.failed = 3, 1
     bar.update(force=True)
     line = s.getvalue()
-    assert "3 done, 1 failed / 10" in line and "ETA" in line and "#" in line
+    assert "3 done, 1 failed / 10" in line and "ETA" in line and "/s" in line
     text = format_status({"jobs": [{"job_id": "j-1", "name": "n", "state": "running", "total": 5, "pending": 1,
                                     "leased": 2, "voting": 0, "done": 1, "failed": 1}],
                           "workers": [{"worker_id": "w-1", "name": "box", "slots": 4, "busy": 2, "paused": True,

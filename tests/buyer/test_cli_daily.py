@@ -206,3 +206,76 @@ def test_hub_keygen_prints_the_key_quoted_and_the_file_to_give(short_tmp):
     quoted = line.split(": ", 1)[1]
     assert shlex.split(quoted) == [(short_tmp / "k" / "hub.pub").read_text().strip()]
     assert f"--hub-key {short_tmp / 'k' / 'hub.pub'}" in r.stdout
+
+
+def test_status_shows_times_rates_failures_and_hides_old_jobs(real_hub, worker, short_tmp):
+    import json
+    import signal
+    import sqlite3
+
+    spin = find_binary("examples/spin.elf")     # a 1..7-byte fragment is answered as invalid
+    d = short_tmp / "in"
+    d.mkdir()
+    (d / "good.bin").write_bytes((1000).to_bytes(8, "little"))
+    (d / "bad.bin").write_bytes(b"abc")
+    r = run("submit", spin, d / "good.bin", d / "bad.bin", "--hub", real_hub.api_address, "--out", short_tmp / "o")
+    assert r.returncode == 1
+    job_id = r.stderr.split("submitted job ")[1].split()[0]
+    st = run("status", "--hub", real_hub.api_address)
+    assert st.returncode == 0, st.stderr
+    for column in ("AGE", "ELAPSED", "RATE", "ETA", "RUNNING", "QUEUED"):
+        assert column in st.stdout
+    assert job_id in st.stdout and f"{job_id} failures: " in st.stdout
+    data = json.loads(run("status", "--json", "--hub", real_hub.api_address).stdout)
+    job = next(j for j in data["jobs"] if j["job_id"] == job_id)
+    assert job["age_s"] >= job["elapsed_s"] > 0 and job["failed_by"].endswith(" 1")
+    # the job ended two days ago: hidden unless --all
+    with sqlite3.connect(short_tmp / "hub.db") as db:
+        db.execute("UPDATE jobs SET created_s=created_s-172800, ended_s=ended_s-172800 WHERE id=?", (job_id,))
+    st = run("status", "--hub", real_hub.api_address)
+    assert job_id not in st.stdout and "1 ended over a day ago hidden (--all shows them)" in st.stdout
+    assert job_id in run("status", "--all", "--hub", real_hub.api_address).stdout
+    # --watch refreshes until Ctrl-C, which ends it with status 0
+    proc = subprocess.Popen([str(BIN / "cpushare"), "status", "--watch", "0.2", "--all",
+                             "--hub", real_hub.api_address], stdout=subprocess.PIPE, text=True, env=_env())
+    try:
+        seen = 0
+        while seen < 2:
+            line = proc.stdout.readline()
+            assert line, "status --watch ended early"
+            seen += line.startswith("--- ")
+        proc.send_signal(signal.SIGINT)
+        proc.stdout.read()
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to try the completion")
+def test_shell_completion_completes_subcommands_and_options_of_every_command(short_tmp):
+    r = subprocess.run([str(BIN / "cpushare"), "completion", "bash"], capture_output=True, text=True,
+                       timeout=60, env=_env())
+    assert r.returncode == 0, r.stderr
+    (short_tmp / "c.sh").write_text(r.stdout)
+
+    def complete(*words: str) -> list[str]:
+        fn = "_cpushare_complete_" + words[0].replace("-", "_")
+        arr = " ".join(f"'{w}'" for w in words)
+        out = subprocess.run(["bash", "-c", f"source {short_tmp / 'c.sh'}; COMP_WORDS=({arr}); "
+                              f"COMP_CWORD={len(words) - 1}; {fn}; printf '%s\\n' \"${{COMPREPLY[@]}}\""],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert complete("cpushare", "st") == ["status"]
+    assert complete("cpushare", "submit", "--re") == ["--reconnect-s", "--redundancy"]
+    assert complete("cpushare", "status", "--w") == ["--watch"]
+    assert complete("cpushare-worker", "--max") == ["--max-memory"]
+    assert complete("cpushare-worker", "inst") == ["install-service"]
+    assert complete("cpushare-hub", "serve", "--hea") == ["--heartbeat-interval-s"]
+    assert complete("cpushare-sandbox", "run", "--max-o") == ["--max-output"]
+    assert complete("cpushare-povray", "render", "--res") == ["--resume"]
+    z = subprocess.run([str(BIN / "cpushare"), "completion", "zsh"], capture_output=True, text=True, timeout=60)
+    assert z.returncode == 0 and z.stdout.startswith("autoload -U +X bashcompinit")

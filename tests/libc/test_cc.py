@@ -61,3 +61,25 @@ def test_glibc_headers_are_not_used(tmp_path):
     (tmp_path / "p.c").write_text("#include <sys/socket.h>\nint main(void) { return 0; }\n")
     r = cc("-o", "p.elf", "p.c", cwd=tmp_path)
     assert r.returncode != 0 and "sys/socket.h" in r.stderr
+
+
+def test_kit_works_relocated_like_an_installed_package(tmp_path):
+    """The kit is self-contained: copied elsewhere (as in a wheel's _bin/), it still builds
+    a C library program that runs in the sandbox."""
+    import os
+    import shutil
+
+    kit = find_binary("kit/cflags").parent
+    bindir = tmp_path / "_bin"
+    shutil.copytree(kit, bindir / "kit")
+    shutil.copy2(kit.parent / "librt.a", bindir / "librt.a")
+    (tmp_path / "hi.c").write_text('#include <stdio.h>\nint main(int argc, char **argv)'
+                                   ' { printf("hi %d %.3f\\n", argc, 2.0 / 3); return 0; }\n')
+    r = subprocess.run([*CC, "--print-kit"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "CPUSHARE_NATIVE_DIR": str(bindir)})
+    assert r.stdout.strip() == str(bindir / "kit")
+    r = subprocess.run([*CC, "-O2", "-o", "hi.elf", "hi.c"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "CPUSHARE_NATIVE_DIR": str(bindir)})
+    assert r.returncode == 0, r.stderr
+    with Sandbox(tmp_path / "hi.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+        assert sb.run(b"").ok and sb.last_output == b"hi 1 0.667\n"

@@ -178,13 +178,15 @@ def test_tile_size_does_not_change_bytes(render_bin, scenes, tmp_path, tile):
 # ------------------------------------------------------------------ errors
 
 @pytest.mark.parametrize("src, words", [
-    ("sphere { <0, 0, 0>, 1\n no_shadow }", ["bad.pov:3:", "'no_shadow'", "sphere"]),
+    ("sphere { <0, 0, 0>, 1\n no_image }", ["bad.pov:3:", "'no_image'", "sphere"]),
     ("#include \"no-such-file.inc\"", ["bad.pov:2:", "'no-such-file.inc'", "--library-path"]),
     ("\ntorus { 1, 0.2 }", ["bad.pov:3:", "'torus'"]),
-    ("sphere { 0, 1 pigment { bozo } }", ["bad.pov:2:", "'bozo'", "pigment"]),
+    ("sphere { 0, 1 pigment { bozo } }", ["bad.pov:2:", "without a color_map"]),
+    ("sphere { 0, 1 pigment { crackle color_map { [0 rgb 0] [1 rgb 1] } } }", ["'crackle'", "pigment"]),
     ("sphere { 0, 1 finish { metallic } }", ["'metallic'", "finish"]),
     ("light_source { <0, 0, 0> color rgb 1 spotlight }", ["'spotlight'", "light_source"]),
-    ("camera { orthographic }", ["'orthographic'", "camera"]),
+    ("camera { fisheye }", ["'fisheye'", "camera"]),
+    ("camera { location -5*z orthographic }", ["'orthographic' after other camera items"]),
     ("global_settings { radiosity { } }", ["'radiosity'", "global_settings"]),
     ("global_settings { assumed_gamma 0 }", ["assumed_gamma", "0"]),
     ("sphere { 0, 1 pigment { color rgbf <1, 1, 1, 0.5> } }", ["transparent", "filter 0.5"]),

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from browser import Browser, need_browser
 from fakeworker import FakeWorker
-from hubproc import EXE, start_hub, status_of, stop
+from webhub import EXE, start_hub, status_of, stop
 
 from cpushare_mq.client import Client
 from cpushare_mq.outcome import Outcome

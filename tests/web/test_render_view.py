@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from hubproc import start_hub, status_of, stop
+from webhub import start_hub, status_of, stop
 
 from cpushare_mq.povray.cli import _worker_cmd, stop_processes
 from cpushare_mq.povray.image import decode_png, read_png

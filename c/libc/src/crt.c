@@ -286,8 +286,19 @@ __attribute__((noreturn, used)) void __cpushare_crt(void)
     unsigned char *shared = saved + align16(rw.file_bytes);
     size_t shared_len = 0;
     int r = read_frame('S', shared, (size_t)(heap_end - shared), &shared_len);
+    if (r == -2) { /* too big: say so for every fragment */
+        static const char m[] = "shared input does not fit in the program's heap arena "
+                                "(build with a larger cpushare-cc --heap)";
+        size_t len;
+        while ((r = read_frame('F', shared, (size_t)(heap_end - shared), &len)) != 0) {
+            if (r == -1)
+                rt_exit(2);
+            answer_error(m, sizeof m - 1);
+        }
+        rt_exit(0);
+    }
     if (r != 1)
-        rt_exit(2); /* no shared input, or it does not fit: cannot answer anything */
+        rt_exit(2); /* no 'S' frame: a protocol error of the runner */
     run_fragments(&rw, saved, shared_len, heap_end);
     rt_exit(0);
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OUT_BUF_BYTES 65536
+#define OUT_BUF_BYTES (256 * 1024) /* one D frame per 256 KiB: fewer wake-ups of the runner */
 #define STDERR_TAIL 2048
 #define MAX_FILES 16
 
