@@ -25,6 +25,7 @@ from enum import Enum
 from ..errors import IllegalTransition, SchedulingError, UnknownJob
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import AckStatus, Limits
+from .disagreement import disagreed_reason, hopeless_ties, quorum_out_of_reach
 from .waiting import FragView, Waiting, WorkerView, waiting_reason
 
 __all__ = [
@@ -185,11 +186,12 @@ class HubConfig:
     max_credit: int = 65536              # a worker's credit is capped here
     tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
     max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
+    tie_break_wait_s: float = 60.0       # disagreeing copies, no key left to break the tie: ends
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError
         for name in ("heartbeat_interval_s", "lease_grace_s", "reconnect_grace_s",
-                     "pause_grace_s", "tick_s"):
+                     "pause_grace_s", "tick_s", "tie_break_wait_s"):
             v = getattr(self, name)
             if type(v) not in (int, float) or not math.isfinite(v) or v <= 0:
                 raise ConfigError(f"HubConfig.{name} must be a positive number, got {v!r}")
@@ -360,6 +362,7 @@ class Scheduler:
         self.seq = seq
         self._min_deadline = math.inf      # no lease expires before this
         self._next_lonely_check = 0.0      # see _release_lonely_checks
+        self._tie_since: dict[int, float] = {}   # see _end_hopeless_ties
         self._fx = Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
 
@@ -567,6 +570,7 @@ class Scheduler:
         if now >= self._next_lonely_check:
             self._next_lonely_check = now + 1.0
             self._release_lonely_checks(now)
+            self._end_hopeless_ties(now)
         if now > self._min_deadline:
             expired = [ls for ls in self.leases.values() if ls.deadline < now]
             for lease in expired:
@@ -589,6 +593,23 @@ class Scheduler:
             self._fx.journal.frags.setdefault(f.fid, (f.state, f))
             f.boost = 0
             self._accept(now, f, sha, voters[0][0], voters[0][2])
+
+    def _end_hopeless_ties(self, now: float) -> None:
+        """Copies that disagree wait for a tie-breaker from a key that has not run the
+        fragment; when no connected key may run it for ``tie_break_wait_s``, the fragment
+        ends disagreed (see :mod:`.disagreement`) instead of waiting for ever."""
+        stuck = [(f.fid, frozenset(f.keys_involved() | (f.killers or set())))
+                 for f in self.frags.values()
+                 if f.state is V and f.votes and len(f.votes) > 1 and not f.leases]
+        live = frozenset(w.key for w in self.workers.values() if w.alive)
+        self._tie_since, hopeless = hopeless_ties(stuck, live, self._tie_since, now,
+                                                  self.config.tie_break_wait_s)
+        for fid in hopeless:
+            f = self.frags[fid]
+            sizes = [len(v) for v in f.votes.values()]
+            self._fail(now, f, disagreed_reason(
+                sizes, f.job.quorum + f.boost,
+                f"no connected worker that has not run it came within {self.config.tie_break_wait_s:g} s"))
 
     def next_wakeup(self, now: float) -> float:
         """The latest time the shell should call :meth:`tick` again."""
@@ -747,9 +768,9 @@ class Scheduler:
             return AckStatus.ACCEPTED
         if f.state is L:
             self._move(f, V)
-        nvotes = sum(len(v) for v in f.votes.values())
-        if nvotes >= job.redundancy + f.boost + job.max_extra:
-            self._fail(now, f, f"no quorum: {nvotes} results, {len(f.votes)} different digests")
+        sizes = [len(v) for v in f.votes.values()]
+        if quorum_out_of_reach(sizes, job.quorum + f.boost, job.redundancy + f.boost + job.max_extra):
+            self._fail(now, f, disagreed_reason(sizes, job.quorum + f.boost))
         elif self._copies_needed(f) > 0:
             self._queue(f, front=True)
         if w is not None:
