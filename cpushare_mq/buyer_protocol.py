@@ -126,6 +126,12 @@ _WORKER_FIELDS: list = [
     ("reputation", "str"),   # trust tier of the worker's key ("" when it has none)
 ]
 
+# seller keys that have strikes or a ban (connected or not): what voting and spot checks found
+_STRUCK_FIELDS: list = [
+    ("worker_key", "str"), ("tier", "str"), ("strikes", "u32"), ("strikes_total", "u32"),
+    ("verified", "u64"), ("banned", "u8"), ("ban_reason", "str"),
+]
+
 SCHEMAS: dict[int, list] = {
     Req.HELLO: [("magic", "4s"), ("version", "u32"), ("client", "str")],
     Req.SUBMIT: [
@@ -157,6 +163,7 @@ SCHEMAS: dict[int, list] = {
         ("jobs", ("list", _PROGRESS_FIELDS)),
         ("workers", ("list", _WORKER_FIELDS)),
         ("throughput_per_s", "f64"),
+        ("struck", ("list", _STRUCK_FIELDS)),
     ],
     Rep.OK: [],
     Rep.BYE: [],
@@ -443,8 +450,16 @@ def progress_record(p: dict) -> dict:
 
 
 def worker_record(w: dict) -> dict:
+    return _typed_record(_WORKER_FIELDS, w)
+
+
+def struck_record(s: dict) -> dict:
+    return _typed_record(_STRUCK_FIELDS, s)
+
+
+def _typed_record(fields: list, w: dict) -> dict:
     out = {}
-    for name, kind in _WORKER_FIELDS:
+    for name, kind in fields:
         v = w.get(name)
         if kind == "str":
             out[name] = str(v) if v is not None else ""

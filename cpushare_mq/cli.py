@@ -181,21 +181,39 @@ def _out_dir(path: str) -> Path:
     return d
 
 
-def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[tuple[int, str]]:
-    """Stream the job's results into files; returns the failures."""
+def _label(index: int, names: list[str] | None) -> str:
+    return f"{names[index]} (fragment {index})" if names and index < len(names) else f"fragment {index}"
+
+
+def _collect(job, out: Path, names: list[str] | None,
+             bar: ProgressBar) -> tuple[list[tuple[int, str]], list[int]]:
+    """Stream the job's results into files; returns the failures and the indexes whose
+    result was corrected after it had been written (the hub re-verified it: a worker was
+    caught cheating and another result won)."""
     from .client import BuyerTimeout
 
-    failures: list[tuple[int, str]] = []
+    failures: dict[int, str] = {}
+    ok: set[int] = set()
+    corrected: list[int] = []
     while True:
         try:
             for item in job.items(timeout_s=1.0):
                 bar.waiting = ""
+                name = names[item.index] if names and item.index < len(names) else str(item.index)
+                if item.corrected:
+                    corrected.append(item.index)
+                    if item.index in ok:
+                        ok.discard(item.index)
+                        bar.done -= 1
+                    elif failures.pop(item.index, None) is not None:
+                        bar.failed -= 1
                 if item.ok:
-                    name = names[item.index] if names and item.index < len(names) else str(item.index)
                     write_atomic(out / f"{name}.out", item.chunks)
+                    ok.add(item.index)
                     bar.done += 1
                 else:
-                    failures.append((item.index, item.reason))
+                    (out / f"{name}.out").unlink(missing_ok=True)   # a superseded result
+                    failures[item.index] = item.reason
                     bar.failed += 1
                 bar.update()
             break
@@ -203,17 +221,35 @@ def _collect(job, out: Path, names: list[str] | None, bar: ProgressBar) -> list[
             bar.waiting = job.progress().get("waiting", "")  # nothing new: ask the hub why
             bar.update()
     bar.finish()
-    return failures
+    return sorted(failures.items()), corrected
+
+
+def _report_corrections(corrected: list[int], names: list[str] | None, stream: TextIO) -> None:
+    if not corrected:
+        return
+    shown = sorted(set(corrected))
+    stream.write(f"{len(shown)} results were replaced after they were written (a worker was "
+                 f"caught cheating; the hub re-ran its results and another result won):\n")
+    for index in shown[:100]:
+        stream.write(f"  {_label(index, names)}\n")
+    if len(shown) > 100:
+        stream.write(f"  ... and {len(shown) - 100} more\n")
 
 
 def _report_failures(failures: list[tuple[int, str]], total: int, names: list[str] | None,
                      stream: TextIO) -> None:
     stream.write(f"{len(failures)} of {total} fragments failed:\n")
     for index, reason in sorted(failures)[:100]:
-        label = f"{names[index]} (fragment {index})" if names and index < len(names) else f"fragment {index}"
-        stream.write(f"  {label}: {reason}\n")
+        stream.write(f"  {_label(index, names)}: {reason}\n")
     if len(failures) > 100:
         stream.write(f"  ... and {len(failures) - 100} more (see 'cpushare status --json')\n")
+    from .hub.disagreement import is_disagreed
+
+    disagreed = sum(1 for _i, reason in failures if is_disagreed(reason))
+    if disagreed:
+        stream.write(f"{disagreed} of them ended disagreed: their copies from different workers "
+                     f"never agreed, which a nondeterministic program causes (no worker was "
+                     f"blamed); make the program's output depend on its input only\n")
 
 
 # --------------------------------------------------------------------------- commands
@@ -243,12 +279,13 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
         stderr.flush()
         bar = ProgressBar(len(fragments), stderr, enabled=not args.quiet)
         try:
-            failures = _collect(job, out, names, bar)
+            failures, corrected = _collect(job, out, names, bar)
         except KeyboardInterrupt:
             stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; "
                          f"'cpushare results {job.id} --out {args.out} --new' fetches the rest, "
                          f"'cpushare cancel {job.id}' stops it\n")
             return 130
+    _report_corrections(corrected, names, stderr)
     if failures:
         _report_failures(failures, len(fragments), names, stderr)
         return 1
@@ -263,7 +300,8 @@ def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
     with Client(args.hub) as client:
         job = client.attach(args.job, from_start=not args.new)
         bar = ProgressBar(job.total, stderr, enabled=not args.quiet)
-        failures = _collect(job, out, None, bar)
+        failures, corrected = _collect(job, out, None, bar)
+    _report_corrections(corrected, None, stderr)
     if failures:
         _report_failures(failures, job.total, None, stderr)
         return 1
@@ -299,6 +337,12 @@ def format_status(st: dict) -> str:
                      f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
                      f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
                      f"{w.get('reputation') or '-'}")
+    if st.get("struck"):
+        lines.append(f"sellers caught by votes or spot checks ({len(st['struck'])}):")
+        for s in st["struck"]:
+            state = f"banned: {s['ban_reason']}" if s["banned"] else s["tier"]
+            lines.append(f"  {s['worker_key'][:20]:<20} {s['strikes']} strikes "
+                         f"({s['strikes_total']} ever), {s['verified']} verified, {state}")
     lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
     return "\n".join(lines) + "\n"
 

@@ -340,8 +340,9 @@ class Client:
         msg = self._control_request(bp.encode(Req.STATUS), Rep.STATUS, "STATUS")
         f = msg.fields
         workers = [{**w, "paused": bool(w["paused"]), "alive": bool(w["alive"])} for w in f["workers"]]
+        struck = [{**s, "banned": bool(s["banned"])} for s in f["struck"]]
         return {"jobs": [_progress_dict(j) for j in f["jobs"]], "workers": workers,
-                "throughput_per_s": f["throughput_per_s"]}
+                "throughput_per_s": f["throughput_per_s"], "struck": struck}
 
     def close(self) -> None:
         """Close every job's connection (acknowledging what was consumed) and the control one."""

@@ -389,7 +389,8 @@ class Hub:
                 rep = self.trust.reputation(self._worker_keys.get(w["worker_id"], ""))
                 w["trust"] = rep
                 w["reputation"] = str(rep.get("tier", "unknown"))
-        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput,
+        struck = self.trust.struck() if self.trust is not None else []
+        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "struck": struck,
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:

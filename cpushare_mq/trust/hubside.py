@@ -564,6 +564,10 @@ class HubTrust:
         text = f"{rep['tier']} ({rep['verified']} verified, {rep['strikes']} strikes)"
         return text, rep
 
+    def struck(self, limit: int = 50) -> list[dict]:
+        """For ``status()``: the keys with strikes or a ban, last struck first."""
+        return [{"worker_key": k, **s} for k, s in self.book.struck(limit)]
+
     def reputation(self, worker_key: str) -> dict:
         """For ``status()``: tier, verified results, strikes, banned."""
         if not worker_key or worker_key.startswith("session:"):
