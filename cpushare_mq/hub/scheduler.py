@@ -217,7 +217,7 @@ class _Job:
     __slots__ = ("id", "name", "program_sha256", "shared_sha256", "redundancy", "quorum",
                  "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
                  "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
-                 "exhausted", "inflight", "max_extra", "created_s")
+                 "exhausted", "inflight", "max_extra", "created_s", "held")
 
     def __init__(self, row: dict, max_extra: int | None):
         self.id = row["id"]
@@ -243,6 +243,7 @@ class _Job:
         self.exhausted = False
         self.inflight = 0
         self.max_extra = self.redundancy if max_extra is None else max_extra
+        self.held = False         # a vote caught a worker: stay open until the shell releases
 
 
 class _Frag:
@@ -826,6 +827,10 @@ class Scheduler:
         votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
         if len(votes) > 1:
             self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
+        if f.votes and len(f.votes) > 1:
+            # someone was outvoted: the trust layer may want the job's other results of that
+            # worker re-verified (Scheduler.reopen), which only an open job allows
+            f.job.held = True
         self._finish(now, f, D, "", keep_seq=keep)
 
     def failure(self, now: float, wid: str, fid: int, attempt: int, record: OutcomeRecord) -> str:
@@ -930,6 +935,20 @@ class Scheduler:
             dq[-1] = (sec, dq[-1][1] + 1)
         else:
             dq.append((sec, 1))
+        if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total and not job.held:
+            self._end_job(job, JobState.DONE)
+
+    def held_jobs(self) -> list[str]:
+        """Jobs kept open after a vote outvoted a worker (see :meth:`release_job`)."""
+        return [j.id for j in self.jobs.values() if j.held]
+
+    def release_job(self, now: float, job_id: str) -> None:
+        """The shell has reopened what the trust layer wanted re-verified after a vote that
+        outvoted a worker: the job may end (now, if every fragment is DONE or FAILED)."""
+        job = self.jobs.get(job_id)
+        if job is None or not job.held:
+            return
+        job.held = False
         if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total:
             self._end_job(job, JobState.DONE)
 

@@ -133,3 +133,30 @@ def test_hopeless_ties_need_the_whole_wait_without_an_eligible_key():
     since, out = hopeless_ties(stuck, frozenset({"a", "b", "c"}), {1: 0.0}, 15.0, 5.0)
     assert out == [] and since == {}                 # c came: the clock stops
     assert is_disagreed(disagreed_reason([1, 1], 2)) and not is_disagreed("no quorum")
+
+
+def test_a_vote_that_outvotes_a_worker_keeps_the_job_open_until_the_hub_releases_it():
+    """The spot check that catches a liar may decide a job's last fragment: the job must stay
+    open so the liar's other results of it can still be reopened (issue 21)."""
+    w = World(CFG)
+    job = w.submit(1, redundancy=1)
+    for k in ("liar", "h1", "h2"):
+        w.join(k, credit=1, key=k)
+    grants, _ = w.flush()
+    ((wid, (g,)),) = grants.items()
+    core = w.core
+    assert core.result(w.now, wid, g[1], g[3], "aa" * 32, 1, spot_check=True) == "accepted"
+    for _ in range(2):                    # two more copies that agree with each other
+        for job_id, after, limit in core.refill_requests():
+            core.add_pending(job_id, w.store.pending(job_id, after, limit), limit)
+        grants = core.assign(w.now)
+        w.store.apply(core.take_effects().journal, w.now)
+        ((wid2, (g2,)),) = grants.items()
+        core.result(w.now, wid2, g2[1], g2[3], "bb" * 32, 1)
+    fx = core.take_effects()
+    w.store.apply(fx.journal, w.now)
+    assert w.state(g[1]) == "DONE" and fx.verdicts
+    assert core.progress(job)["state"] == "running" and core.held_jobs() == [job]
+    core.release_job(w.now, job)
+    w.store.apply(core.take_effects().journal, w.now)
+    assert core.progress(job)["state"] == "done" and core.held_jobs() == []

@@ -40,6 +40,8 @@ class World:
         return row["id"]
 
     def flush(self):
+        for job_id in self.core.held_jobs():    # as the hub does (no re-verification here)
+            self.core.release_job(self.now, job_id)
         for job_id, after, limit in self.core.refill_requests():
             self.core.add_pending(job_id, self.store.pending(job_id, after, limit), limit)
         grants = self.core.assign(self.now)
