@@ -8,7 +8,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.stamp-installed
 
-.PHONY: all setup native demo test lint bench clean
+.PHONY: all setup native ports demo test lint bench clean
 all: native
 
 $(STAMP): pyproject.toml setup.py
@@ -21,10 +21,16 @@ setup: $(STAMP)
 native: $(STAMP)
 	$(MAKE) -s -C c
 
+# Real programs from Debian's source packages built for the sandbox (fetched once, cached in
+# ~/.cache/cpushare-mq): see c/ports/Makefile. The tests in tests/libc need them.
+ports: native
+	$(MAKE) -s -C c/ports
+
 demo: native
 	$(BIN)/cpushare-povray render examples/demo.pov -W 640 -H 480 -o out/demo.png
 
-test: native
+test: native ports
+	./scripts/install-browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -31,6 +31,8 @@ class BuildWithC(build_py):
         out.mkdir(parents=True, exist_ok=True)
         build = ROOT / "c" / "build"
         for item in build.rglob("*"):
+            if item.relative_to(build).parts[0] == "ports":
+                continue  # the Debian proof programs (make ports) are not part of the package
             if item.is_file() and not item.name.endswith((".o", ".d")):
                 dest = out / item.relative_to(build)  # keep examples/, hostile/ subfolders
                 dest.parent.mkdir(parents=True, exist_ok=True)

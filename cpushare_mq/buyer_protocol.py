@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MAGIC = b"CPSB"
-VERSION = 2  # 2: PROGRESS and STATUS job records carry "waiting"
+VERSION = 3  # 2: PROGRESS and STATUS job records carry "waiting"; 3: age_s, elapsed_s, failed_by
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
 
@@ -55,6 +55,7 @@ class Limits:
     MAX_STR = 65536                       # any text field
     MAX_RESULTS_PER_NEXT = 4096
     MAX_FAILURES_LISTED = 1000            # PROGRESS lists at most this many failure reasons
+    MAX_SELLERS_LISTED = 200              # STATUS lists at most this many worker keys' reputations
     MAX_LIST = 1_000_000
 
 
@@ -119,17 +120,19 @@ _PROGRESS_FIELDS: list = [
     ("total", "u64"), ("pending", "u64"), ("leased", "u64"), ("voting", "u64"),
     ("done", "u64"), ("failed", "u64"),
     ("waiting", "str"),      # why queued fragments get no lease ("" = they do), hub/waiting.py
+    ("age_s", "f64"),        # seconds since the job was submitted
+    ("elapsed_s", "f64"),    # seconds from submission to its end (or to now while it runs)
+    ("failed_by", "str"),    # failed fragments by outcome: "bad_program 3, cpu_limit 1"
 ]
 _WORKER_FIELDS: list = [
     ("worker_id", "str"), ("name", "str"), ("slots", "u32"), ("busy", "u32"),
     ("paused", "u8"), ("alive", "u8"), ("last_seen_s", "f64"), ("done", "u64"), ("failed", "u64"),
     ("reputation", "str"),   # trust tier of the worker's key ("" when it has none)
+    ("strikes", "u32"),      # its key's current strikes
 ]
-
-# seller keys that have strikes or a ban (connected or not): what voting and spot checks found
-_STRUCK_FIELDS: list = [
-    ("worker_key", "str"), ("tier", "str"), ("strikes", "u32"), ("strikes_total", "u32"),
-    ("verified", "u64"), ("banned", "u8"), ("ban_reason", "str"),
+_SELLER_FIELDS: list = [     # one worker key's reputation (connected or not)
+    ("key", "str"), ("tier", "str"), ("verified", "u64"), ("strikes", "u32"),
+    ("banned", "u8"), ("reason", "str"),
 ]
 
 SCHEMAS: dict[int, list] = {
@@ -163,7 +166,7 @@ SCHEMAS: dict[int, list] = {
         ("jobs", ("list", _PROGRESS_FIELDS)),
         ("workers", ("list", _WORKER_FIELDS)),
         ("throughput_per_s", "f64"),
-        ("struck", ("list", _STRUCK_FIELDS)),
+        ("sellers", ("list", _SELLER_FIELDS)),
     ],
     Rep.OK: [],
     Rep.BYE: [],
@@ -442,22 +445,10 @@ def iter_fragment_batches(fragments: Sequence[bytes],
 
 def progress_record(p: dict) -> dict:
     """A hub progress dict cleaned to the protocol's PROGRESS fields (missing -> 0/"")."""
-    out = {}
-    for name, kind in _PROGRESS_FIELDS:
-        v = p.get(name)
-        out[name] = (str(v) if v is not None else "") if kind == "str" else _clamp_u64(v)
-    return out
+    return worker_record(p, _PROGRESS_FIELDS)
 
 
-def worker_record(w: dict) -> dict:
-    return _typed_record(_WORKER_FIELDS, w)
-
-
-def struck_record(s: dict) -> dict:
-    return _typed_record(_STRUCK_FIELDS, s)
-
-
-def _typed_record(fields: list, w: dict) -> dict:
+def worker_record(w: dict, fields: list = _WORKER_FIELDS) -> dict:
     out = {}
     for name, kind in fields:
         v = w.get(name)
@@ -474,6 +465,10 @@ def _typed_record(fields: list, w: dict) -> dict:
         else:
             out[name] = min(_clamp_u64(v), 0xFFFFFFFF) if kind == "u32" else _clamp_u64(v)
     return out
+
+
+def seller_record(s: dict) -> dict:
+    return worker_record(s, _SELLER_FIELDS)
 
 
 def _clamp_u64(v: Any) -> int:

@@ -5,13 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from .argtypes import positive_float
+from .cliopts import add_globals, add_version, apply_defaults, parse_size
 from .errors import ConfigError, CpushareError
+from .follow import (
+    EXIT_CANCELLED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Follower,
+    hints,
+    verdict,
+)
+from .progressview import ProgressView as ProgressBar
+from .statusview import format_status, visible_jobs
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +40,22 @@ examples:
 
 The hub address is a Unix socket path (default of 'cpushare-hub serve': <database>.sock),
 unix:PATH, or tcp://127.0.0.1:PORT; --hub overrides $CPUSHARE_HUB.
-exit status: 0 = every fragment succeeded, 1 = some failed or the hub refused,
-2 = bad command line, 130 = interrupted (the job keeps running on the hub).
+  cpushare check prog.elf      # would the sandbox accept it? (submit checks too)
+
+exit status (submit, results): 0 = every fragment succeeded, 1 = some failed or the hub
+refused or stayed unreachable, 2 = bad command line or input (e.g. a program 'check' refuses),
+3 = the job was cancelled, 130 = interrupted (the job keeps running on the hub; the command
+that continues it is printed). cancel: 0 = cancelled, 3 = it had already ended.
+check: 0 = accepted, 1 = refused. status: 0, or 1 when the hub cannot be reached.
+Every option can also be set in ~/.config/cpushare/config.toml ([cpushare] table) or by a
+CPUSHARE_<OPTION> environment variable (e.g. CPUSHARE_HUB, CPUSHARE_REDUNDANCY).
 """
+
+
+def _sub(sub, name: str, help_: str, epilog: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_globals(p, suppress=True, quiet_help=QUIET_HELP)
+    return p
 
 
 def _add_hub(p: argparse.ArgumentParser) -> None:
@@ -42,14 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="cpushare", description="Submit jobs to a cpushare hub and collect their results.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
-    ap.add_argument("--json-log", action="store_true", help="log as JSON lines")
+    add_version(ap)
+    add_globals(ap, suppress=False, quiet_help=QUIET_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("submit", help="submit PROGRAM with one fragment per INPUT file and collect results",
-                       epilog="example:\n  cpushare submit prog.elf in/*.txt --hub hub.db.sock --out out/\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _sub(sub, "submit", "submit PROGRAM with one fragment per INPUT file and collect results",
+             "example:\n  cpushare submit prog.elf in/*.txt --hub hub.db.sock --out out/\n")
     p.add_argument("program", metavar="PROGRAM", help="static x86-64 ELF to run on the sellers' machines")
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="one fragment per file")
     _add_hub(p)
@@ -62,107 +85,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-attempts", metavar="N", type=int, default=5, help="tries per fragment (default 5)")
     p.add_argument("--priority", metavar="P", type=int, default=0, help="higher runs first (default 0)")
     p.add_argument("--name", metavar="N", default="", help="a name shown by 'cpushare status'")
+    p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
+                   help="memory the program may need, checked before sending (default 1G, the workers' default)")
+    _add_reconnect(p)
 
-    p = sub.add_parser("status", help="jobs with progress, workers with liveness, throughput",
-                       epilog="examples:\n  cpushare status --hub hub.db.sock\n  cpushare status --json | jq .workers\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _sub(sub, "status", "jobs with progress, workers with liveness, throughput",
+             "examples:\n  cpushare status --hub hub.db.sock\n  cpushare status --watch        # refresh in place\n"
+             "  cpushare status --all          # also jobs ended over a day ago\n"
+             "  cpushare status --json | jq .workers\n"
+             "RUNNING n/m: fragments running / the worker's slots; QUEUED: fragments it holds ahead\n"
+             "(prefetched). RATE and ETA: over the job's life so far.\n")
     _add_hub(p)
     p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.add_argument("--all", action="store_true", help="also jobs that ended and were submitted over a day ago")
+    p.add_argument("--watch", metavar="S", type=positive_float, nargs="?", const=2.0, default=None,
+                   help="refresh every S seconds (default 2) until Ctrl-C")
 
-    p = sub.add_parser("cancel", help="cancel a job",
-                       epilog="example:\n  cpushare cancel 3f2a... --hub hub.db.sock\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _sub(sub, "cancel", "cancel a job", "example:\n  cpushare cancel j-3f2a... --hub hub.db.sock\n"
+             "exit status: 0 = cancelled, 3 = the job had already ended, 1 = unknown job or no hub\n")
     p.add_argument("job", metavar="JOB")
     _add_hub(p)
 
-    p = sub.add_parser("results", help="fetch a job's results again, from the beginning",
-                       epilog="examples:\n  cpushare results JOB --out out/          # every result: out/<index>.out\n"
-                              "  cpushare results JOB --out out/ --new    # only results not consumed yet\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _sub(sub, "results", "fetch a job's results again, from the beginning",
+             "examples:\n  cpushare results JOB --out out/          # every result: out/<index>.out\n"
+             "  cpushare results JOB --out out/ --new    # only results not consumed yet\n")
     p.add_argument("job", metavar="JOB")
     _add_hub(p)
     p.add_argument("--out", metavar="DIR", required=True, help="write each result to DIR/<index>.out")
     p.add_argument("--new", action="store_true", help="only results not consumed yet (and mark them consumed)")
+    _add_reconnect(p)
+
+    p = _sub(sub, "check", "would the sandbox accept PROGRAM? (the loader's rules, without running it)",
+             "examples:\n  cpushare check prog.elf\n  cpushare check prog.elf --max-memory 256M\n"
+             "exit status: 0 = the loader would start it, 1 = refused (each reason with its fix)\n")
+    p.add_argument("program", metavar="PROGRAM")
+    p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
+                   help="the sellers' memory cap to check against (default 1G, the workers' default)")
     return ap
 
 
+QUIET_HELP = "no progress bar, warnings only"
+
+
+def _add_reconnect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reconnect-s", metavar="S", type=float, default=120.0,
+                   help="how long to wait for a restarting hub before giving up (default 120; 0 = never)")
+
+
 # --------------------------------------------------------------------------- helpers
-
-def write_atomic(path: Path, chunks) -> int:
-    """Write chunks to ``path`` via a temporary file + rename; returns the size."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    size = 0
-    try:
-        with open(tmp, "wb") as f:
-            for ch in chunks:
-                f.write(ch)
-                size += len(ch)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
-    return size
-
-
-def _fmt_duration(s: float) -> str:
-    s = int(max(0, s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-class ProgressBar:
-    """done/failed/total, rate, ETA on stderr: redrawn in place on a terminal, a line every
-    few seconds otherwise."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True):
-        self.total = total
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.start = time.monotonic()
-        self.last_draw = 0.0
-        self.done = 0
-        self.failed = 0
-        self.waiting = ""        # the hub's reason why queued fragments get no lease
-
-    def line(self) -> str:
-        finished = self.done + self.failed
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = finished / elapsed
-        eta = (self.total - finished) / rate if rate > 0 else None
-        width = 24
-        filled = int(width * finished / self.total) if self.total else width
-        bar = "#" * filled + "." * (width - filled)
-        eta_s = _fmt_duration(eta) if eta is not None else "?"
-        line = (f"[{bar}] {self.done} done, {self.failed} failed / {self.total}  "
-                f"{rate:.1f}/s  ETA {eta_s}  elapsed {_fmt_duration(elapsed)}")
-        return f"{line}  waiting: {self.waiting}" if self.waiting else line
-
-    def update(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self.last_draw < (0.1 if self.tty else 2.0):
-            return
-        self.last_draw = now
-        if self.tty:
-            self.stream.write("\r" + self.line() + "\x1b[K")
-        else:
-            self.stream.write(self.line() + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if not self.enabled:
-            return
-        self.update(force=True)
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
 
 def _read(path: str, what: str) -> bytes:
     try:
@@ -181,95 +151,56 @@ def _out_dir(path: str) -> Path:
     return d
 
 
-def _label(index: int, names: list[str] | None) -> str:
-    return f"{names[index]} (fragment {index})" if names and index < len(names) else f"fragment {index}"
-
-
-def _collect(job, out: Path, names: list[str] | None,
-             bar: ProgressBar) -> tuple[list[tuple[int, str]], list[int]]:
-    """Stream the job's results into files; returns the failures and the indexes whose
-    result was corrected after it had been written (the hub re-verified it: a worker was
-    caught cheating and another result won)."""
-    from .client import BuyerTimeout
-
-    failures: dict[int, str] = {}
-    ok: set[int] = set()
-    corrected: list[int] = []
-    while True:
-        try:
-            for item in job.items(timeout_s=1.0):
-                bar.waiting = ""
-                name = names[item.index] if names and item.index < len(names) else str(item.index)
-                if item.corrected:
-                    corrected.append(item.index)
-                    if item.index in ok:
-                        ok.discard(item.index)
-                        bar.done -= 1
-                    elif failures.pop(item.index, None) is not None:
-                        bar.failed -= 1
-                if item.ok:
-                    write_atomic(out / f"{name}.out", item.chunks)
-                    ok.add(item.index)
-                    bar.done += 1
-                else:
-                    (out / f"{name}.out").unlink(missing_ok=True)   # a superseded result
-                    failures[item.index] = item.reason
-                    bar.failed += 1
-                bar.update()
-            break
-        except BuyerTimeout:
-            bar.waiting = job.progress().get("waiting", "")  # nothing new: ask the hub why
-            bar.update()
-    bar.finish()
-    return sorted(failures.items()), corrected
-
-
-def _report_corrections(corrected: list[int], names: list[str] | None, stream: TextIO) -> None:
-    if not corrected:
-        return
-    shown = sorted(set(corrected))
-    stream.write(f"{len(shown)} results were replaced after they were written (a worker was "
-                 f"caught cheating; the hub re-ran its results and another result won):\n")
-    for index in shown[:100]:
-        stream.write(f"  {_label(index, names)}\n")
-    if len(shown) > 100:
-        stream.write(f"  ... and {len(shown) - 100} more\n")
-
-
-def _report_failures(failures: list[tuple[int, str]], total: int, names: list[str] | None,
-                     stream: TextIO) -> None:
-    stream.write(f"{len(failures)} of {total} fragments failed:\n")
-    for index, reason in sorted(failures)[:100]:
-        stream.write(f"  {_label(index, names)}: {reason}\n")
-    if len(failures) > 100:
-        stream.write(f"  ... and {len(failures) - 100} more (see 'cpushare status --json')\n")
-    from .hub.disagreement import is_disagreed
-
-    disagreed = sum(1 for _i, reason in failures if is_disagreed(reason))
-    if disagreed:
-        stream.write(f"{disagreed} of them ended disagreed: their copies from different workers "
-                     f"never agreed, which a nondeterministic program causes (no worker was "
-                     f"blamed); make the program's output depend on its input only\n")
-
-
 # --------------------------------------------------------------------------- commands
 
-def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
-    from .client import Client
-
-    names = [Path(p).name for p in args.inputs]
+def _check_names(inputs: list[str]) -> list[str]:
+    names = [Path(p).name for p in inputs]
     seen: dict[str, str] = {}
-    for p, n in zip(args.inputs, names, strict=True):
+    for p, n in zip(inputs, names, strict=True):
         if n in seen:
             raise ConfigError(f"inputs {seen[n]} and {p} have the same file name; their results would "
                               f"both be written to {n}.out")
         seen[n] = p
+    return names
+
+
+def _follow(client, job, names: list[str] | None, args: argparse.Namespace, stderr: TextIO) -> int:
+    """Stream ``job`` into --out; the final verdict, or the job id and how to go on."""
+    out = _out_dir(args.out)
+    bar = ProgressBar(job.total, stderr, enabled=not args.quiet)
+    follower = Follower(job, lambda: client.attach(job.id, from_start=False), out, args.out, names,
+                        bar, stderr, args.reconnect_s)
+    try:
+        progress = follower.run()
+    except KeyboardInterrupt:
+        bar.finish()
+        stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; {hints(job.id, args.out)}\n")
+        return EXIT_INTERRUPTED
+    except CpushareError as exc:
+        bar.finish()
+        stderr.write(f"cpushare: error: lost the hub while following job {job.id}: {exc}\n"
+                     f"  {follower.tally.total - len(follower.tally.ok) - len(follower.tally.failed)} results "
+                     f"not received; {hints(job.id, args.out)}\n")
+        return 1
+    return verdict(job.id, progress, follower.tally, names, out, stderr)
+
+
+def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
+    from .client import Client
+    from .sandbox.elfcheck import check_program
+
+    names = _check_names(args.inputs)
     if args.quorum is not None and not 1 <= args.quorum <= args.redundancy:
         raise ConfigError(f"--quorum {args.quorum} must be between 1 and --redundancy {args.redundancy}")
     program = _read(args.program, "program")
+    report = check_program(program, args.max_memory)
+    if not report.ok:
+        _print_refusal(args.program, report, stderr)
+        stderr.write(f"cpushare: error: not submitted ('cpushare check {args.program}' explains the same)\n")
+        return EXIT_USAGE
     shared = _read(args.shared, "shared input") if args.shared else b""
     fragments = [_read(p, "input") for p in args.inputs]
-    out = _out_dir(args.out)
+    _out_dir(args.out)
     with Client(args.hub) as client:
         job = client.submit(program, fragments, shared_input=shared, redundancy=args.redundancy,
                             quorum=args.quorum, cpu_s=args.cpu_s, wall_s=args.wall_s,
@@ -277,112 +208,110 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
                             name=args.name or Path(args.program).name)
         stderr.write(f"submitted job {job.id} ({len(fragments)} fragments)\n")
         stderr.flush()
-        bar = ProgressBar(len(fragments), stderr, enabled=not args.quiet)
-        try:
-            failures, corrected = _collect(job, out, names, bar)
-        except KeyboardInterrupt:
-            stderr.write(f"\ninterrupted: job {job.id} keeps running on the hub; "
-                         f"'cpushare results {job.id} --out {args.out} --new' fetches the rest, "
-                         f"'cpushare cancel {job.id}' stops it\n")
-            return 130
-    _report_corrections(corrected, names, stderr)
-    if failures:
-        _report_failures(failures, len(fragments), names, stderr)
-        return 1
-    stderr.write(f"all {len(fragments)} fragments succeeded; results in {out}/\n")
-    return 0
+        return _follow(client, job, names, args, stderr)
 
 
 def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
     from .client import Client
 
-    out = _out_dir(args.out)
     with Client(args.hub) as client:
         job = client.attach(args.job, from_start=not args.new)
-        bar = ProgressBar(job.total, stderr, enabled=not args.quiet)
-        failures, corrected = _collect(job, out, None, bar)
-    _report_corrections(corrected, None, stderr)
-    if failures:
-        _report_failures(failures, job.total, None, stderr)
-        return 1
-    stderr.write(f"{bar.done} results written to {out}/\n")
-    return 0
+        return _follow(client, job, None, args, stderr)
 
 
 def cmd_cancel(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
     with Client(args.hub) as client:
-        client.cancel(args.job)
-    stdout.write(f"cancelled job {args.job}\n")
+        before = client.progress(args.job)
+        if before["state"] == "running":
+            client.cancel(args.job)
+        after = client.progress(args.job)
+    counts = f"{after['done']} done, {after['failed']} failed of {after['total']}"
+    if before["state"] == "running" and after["state"] == "cancelled":
+        stdout.write(f"cancelled job {args.job} ({counts}; the rest will not run)\n")
+        return 0
+    stdout.write(f"job {args.job} had already ended ({after['state']}: {counts}); nothing to cancel\n")
+    return EXIT_CANCELLED
+
+
+def _print_refusal(path: str, report, stream: TextIO) -> None:
+    stream.write(f"{path}: the sandbox would refuse this program:\n")
+    for problem in report.problems:
+        stream.write(f"  - {problem.what}\n    fix: {problem.fix}\n")
+
+
+def cmd_check(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .sandbox.elfcheck import check_program
+
+    report = check_program(_read(args.program, "program"), args.max_memory)
+    if not report.ok:
+        _print_refusal(args.program, report, stdout)
+        return 1
+    stdout.write(f"{args.program}: ok: a static x86-64 program, {report.segments} segments, needs "
+                 f"{report.memory_bytes / (1 << 20):.1f} MiB with its stack (cap {args.max_memory / (1 << 20):g} "
+                 "MiB); the loader would start it\n")
     return 0
 
 
-def format_status(st: dict) -> str:
-    lines = [f"jobs ({len(st['jobs'])}):"]
-    if st["jobs"]:
-        lines.append(f"  {'JOB':<34} {'NAME':<16} {'STATE':<10} {'DONE':>8} {'FAILED':>7} "
-                     f"{'PENDING':>8} {'RUNNING':>8} {'TOTAL':>8}")
-    for j in st["jobs"]:
-        lines.append(f"  {j['job_id']:<34} {j['name'][:16]:<16} {j['state'][:10]:<10} {j['done']:>8} "
-                     f"{j['failed']:>7} {j['pending']:>8} {j['leased'] + j['voting']:>8} {j['total']:>8}")
-        if j.get("waiting"):
-            lines.append(f"    waiting: {j['waiting']}")
-    lines.append(f"workers ({len(st['workers'])}):")
-    if st["workers"]:
-        lines.append(f"  {'WORKER':<24} {'NAME':<16} {'ALIVE':<6} {'PAUSED':<7} {'BUSY':>9} "
-                     f"{'DONE':>8} {'FAILED':>7} {'SEEN':>8}  REPUTATION")
-    for w in st["workers"]:
-        lines.append(f"  {w['worker_id'][:24]:<24} {w['name'][:16]:<16} {'yes' if w['alive'] else 'no':<6} "
-                     f"{'yes' if w['paused'] else 'no':<7} {str(w['busy']) + '/' + str(w['slots']):>9} "
-                     f"{w['done']:>8} {w['failed']:>7} {w['last_seen_s']:>7.1f}s  "
-                     f"{w.get('reputation') or '-'}")
-    if st.get("struck"):
-        lines.append(f"sellers caught by votes or spot checks ({len(st['struck'])}):")
-        for s in st["struck"]:
-            state = f"banned: {s['ban_reason']}" if s["banned"] else s["tier"]
-            lines.append(f"  {s['worker_key'][:20]:<20} {s['strikes']} strikes "
-                         f"({s['strikes_total']} ever), {s['verified']} verified, {state}")
-    lines.append(f"throughput: {st['throughput_per_s']:.1f} fragments/s")
-    return "\n".join(lines) + "\n"
+def _status_text(st: dict, args: argparse.Namespace, tty: bool) -> str:
+    if args.json:
+        shown, _hidden = visible_jobs(st["jobs"], args.all)
+        return json.dumps({**st, "jobs": shown}, indent=2, sort_keys=True) + "\n"
+    width = shutil.get_terminal_size((200, 24)).columns if tty else 200
+    text = format_status(st, show_all=args.all, width=width, color=tty)
+    if args.watch is not None and tty:
+        return "\x1b[H\x1b[J" + text     # redraw in place
+    if args.watch is not None:
+        return f"--- {time.strftime('%H:%M:%S')}\n{text}"
+    return text
 
 
 def cmd_status(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
+    tty = stdout.isatty()
     with Client(args.hub) as client:
-        st = client.status()
-    if args.json:
-        stdout.write(json.dumps(st, indent=2, sort_keys=True) + "\n")
-    else:
-        stdout.write(format_status(st))
-    return 0
+        try:
+            while True:
+                stdout.write(_status_text(client.status(), args, tty))
+                stdout.flush()
+                if args.watch is None:
+                    return 0
+                time.sleep(args.watch)
+        except KeyboardInterrupt:
+            if args.watch is None:
+                raise
+            return 0   # Ctrl-C is how --watch ends
+
+
+COMMANDS = {"submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
+            "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout")}
 
 
 def main(argv: list[str] | None = None) -> int:
     from .log import setup_logging
 
     parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare")
+    except ConfigError as exc:
+        sys.stderr.write(f"cpushare: error: {exc}\n")
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)  # -v = info, -vv = debug
-    stdout, stderr = sys.stdout, sys.stderr
+    func, stream = COMMANDS[args.command]
     try:
-        if args.command == "submit":
-            return cmd_submit(args, stderr)
-        if args.command == "results":
-            return cmd_results(args, stderr)
-        if args.command == "cancel":
-            return cmd_cancel(args, stdout)
-        return cmd_status(args, stdout)
+        return func(args, getattr(sys, stream))
     except ConfigError as exc:
-        stderr.write(f"cpushare: error: {exc}\n")
-        return 2
+        sys.stderr.write(f"cpushare: error: {exc}\n")
+        return EXIT_USAGE
     except CpushareError as exc:
-        stderr.write(f"cpushare: error: {exc}\n")
+        sys.stderr.write(f"cpushare: error: {exc}\n")
         return 1
     except KeyboardInterrupt:
-        stderr.write("cpushare: interrupted\n")
-        return 130
+        sys.stderr.write("cpushare: interrupted\n")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

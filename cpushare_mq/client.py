@@ -340,9 +340,9 @@ class Client:
         msg = self._control_request(bp.encode(Req.STATUS), Rep.STATUS, "STATUS")
         f = msg.fields
         workers = [{**w, "paused": bool(w["paused"]), "alive": bool(w["alive"])} for w in f["workers"]]
-        struck = [{**s, "banned": bool(s["banned"])} for s in f["struck"]]
+        sellers = [{**s, "banned": bool(s["banned"])} for s in f["sellers"]]
         return {"jobs": [_progress_dict(j) for j in f["jobs"]], "workers": workers,
-                "throughput_per_s": f["throughput_per_s"], "struck": struck}
+                "throughput_per_s": f["throughput_per_s"], "sellers": sellers}
 
     def close(self) -> None:
         """Close every job's connection (acknowledging what was consumed) and the control one."""
@@ -363,7 +363,7 @@ class Client:
 
 def _progress_dict(f: dict) -> dict:
     out = {k: f[k] for k in ("job_id", "name", "state", "total", "pending", "leased", "voting",
-                             "done", "failed", "waiting")}
+                             "done", "failed", "waiting", "age_s", "elapsed_s", "failed_by")}
     if "failures" in f:
         out["failures"] = [dict(x) for x in f["failures"]]
         out["failures_truncated"] = bool(f.get("failures_truncated"))

@@ -14,7 +14,7 @@ from .errors import ProtocolError
 
 
 class Outcome(str, Enum):
-    """How one fragment's run in the sandbox ended (see DESIGN.md, "Outcomes")."""
+    """How one fragment's run in the sandbox ended (see docs/architecture.md, "The sandbox contract")."""
 
     OK = "ok"
     EXIT_CODE = "exit_code"              # exited with a status other than 0 (or 0 too early)

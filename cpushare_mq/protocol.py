@@ -79,6 +79,8 @@ class MsgType(IntEnum):
     BLOB = 34          # a program / shared input, answering FETCH
     ACK = 35           # results committed (or dropped as duplicate / stale)
     CANCEL = 36        # stop working on these leases (job cancelled, done elsewhere, expired)
+    HOLD = 37          # no work for you for hold_s: your sandbox keeps failing (and why); only
+                       # to a worker whose HELLO announced "infra_release"
     # both ways
     HEARTBEAT = 64
     BYE = 65           # orderly disconnect
@@ -109,7 +111,12 @@ class Feature:
     SIGNED_FAILURES = "signed_failures"  # the worker signs FAILURE reports (FAILURE.signature)
     #: one signature for a whole RESULT_BATCH (RESULT_BATCH.signature; its items carry "")
     BATCH_SIGNATURE = "batch_signature"
-    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES, BATCH_SIGNATURE})
+    #: RELEASE.infra: the leases come back because this machine's sandbox failed (loader
+    #: set-up error, fork failure, out of memory outside the program's cap), not the
+    #: program: no attempt is spent; a worker that keeps doing it gets HOLD
+    INFRA_RELEASE = "infra_release"
+    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES, BATCH_SIGNATURE,
+                     INFRA_RELEASE})
 
 
 class AckStatus:
@@ -301,6 +308,7 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
     MsgType.RELEASE: ({
         "leases": (v_list(v_lease_ref, 65536), _REQUIRED),
         "reason": (v_str(256), ""),
+        "infra": (v_bool, False),     # the machine's failure, not the program's (feature)
     }, (0, 0)),
     MsgType.STATUS: ({
         "paused": (v_bool, _REQUIRED),
@@ -322,6 +330,10 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
     MsgType.CANCEL: ({
         "leases": (v_list(v_lease_ref, 65536), _REQUIRED),
         "reason": (v_str(256), ""),
+    }, (0, 0)),
+    MsgType.HOLD: ({
+        "hold_s": (v_float(0.0, 86400.0), _REQUIRED),
+        "reason": (v_str(1024), ""),
     }, (0, 0)),
     MsgType.HEARTBEAT: ({}, (0, 0)),
     MsgType.BYE: ({"reason": (v_str(256), "")}, (0, 0)),

@@ -463,7 +463,7 @@ int cps_submit(cps_client *c, const cps_job_spec *s, char *job_id, size_t job_id
     return follow(c, tmp);
 }
 
-int cps_attach(cps_client *c, const char *job_id)
+static int attach(cps_client *c, const char *job_id, uint8_t from_start)
 {
     if (!job_id || !*job_id) return fail(c, "cps_attach: empty job id");
     size_t jl = strlen(job_id);
@@ -473,11 +473,15 @@ int cps_attach(cps_client *c, const char *job_id)
         c->unacked = 0;
     }
     size_t len;
-    if (out_begin(c) || out_str(c, job_id, jl) || out_u8(c, 0) || send_out(c, REQ_ATTACH) ||
+    if (out_begin(c) || out_str(c, job_id, jl) || out_u8(c, from_start) || send_out(c, REQ_ATTACH) ||
         expect(c, REP_ATTACHED, &len, REPLY_GRACE_MS, "ATTACH"))
         return -1;
     return follow(c, job_id);
 }
+
+int cps_attach(cps_client *c, const char *job_id) { return attach(c, job_id, 0); }
+
+int cps_attach_all(cps_client *c, const char *job_id) { return attach(c, job_id, 1); }
 
 /* Reads one RESULT (its CHUNK*, RESULT_END) into the queue. */
 static int read_result(cps_client *c, size_t len)
@@ -615,7 +619,13 @@ int cps_get_progress(cps_client *c, cps_progress *out)
     out->running = leased + voting;
     out->done = rd_u64(&r);
     out->failed = rd_u64(&r);
+    const uint8_t *w = rd_str(&r, &n);   /* waiting */
     if (r.bad) return fail(c, "malformed PROGRESS reply");
+    size_t wn = n < sizeof out->waiting - 1 ? n : sizeof out->waiting - 1;
+    memcpy(out->waiting, w, wn);
+    out->waiting[wn] = '\0';
+    for (size_t i = 0; i < wn; i++)      /* one line: no control characters from the hub */
+        if ((unsigned char)out->waiting[i] < 0x20 || out->waiting[i] == 0x7f) out->waiting[i] = ' ';
     return 0;
 }
 

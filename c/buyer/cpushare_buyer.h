@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define CPS_PROTOCOL_VERSION 2
+#define CPS_PROTOCOL_VERSION 3
 
 typedef struct cps_client cps_client;
 
@@ -53,7 +53,9 @@ typedef struct {
     const char *reason;      /* failure reason when !ok; valid until the next call */
 } cps_result;
 
-typedef struct { uint64_t total, pending, running, done, failed; } cps_progress;
+/* waiting: the hub's reason why queued fragments get no worker ("" = they do), e.g.
+   "no worker connected"; cut to fit, always NUL-terminated. */
+typedef struct { uint64_t total, pending, running, done, failed; char waiting[256]; } cps_progress;
 
 /* addr: "unix:PATH", a plain filesystem path, or "tcp://127.0.0.1:PORT"; NULL = $CPUSHARE_HUB.
    On failure returns NULL and writes a message naming the problem into err. */
@@ -65,6 +67,10 @@ int  cps_submit(cps_client *c, const cps_job_spec *spec, char *job_id, size_t jo
 
 /* Follow an existing job: only results not yet consumed are delivered. 0 ok, -1 error. */
 int  cps_attach(cps_client *c, const char *job_id);
+
+/* Follow an existing job from its first result (consumed or not): what a new process needs
+   to rebuild everything, e.g. after the one that submitted it was interrupted. */
+int  cps_attach_all(cps_client *c, const char *job_id);
 
 /* The next finished fragment of the followed job. Calling it again (or cps_close) marks the
    previous result consumed. timeout_ms < 0 waits without limit. An index may be delivered

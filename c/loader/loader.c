@@ -48,8 +48,19 @@
 #define PAGE 4096ull
 #define MAX_PHNUM 64
 #define MIN_VADDR 0x10000ull          /* default vm.mmap_min_addr */
-#define MAX_VADDR 0x600000000000ull   /* well below where the kernel puts mmaps and the stack */
+/* Program segments must lie in [MIN_VADDR, MAX_VADDR): below everything the kernel gives
+ * the loader itself. A static PIE is mapped in the mmap area near the top of the 47-bit
+ * space, its brk (glibc's TLS and heap) starts at ELF_ET_DYN_BASE = 2/3 of it
+ * (0x555555554aaa) plus up to 1 GiB of randomisation, the stack and vDSO are at the top. */
+#define MAX_VADDR 0x500000000000ull
+/* The trampoline page and the program's stack, at the same addresses on every machine, in
+ * the gap between MAX_VADDR and ELF_ET_DYN_BASE (room for a 4 GiB stack and its guard). */
+#define TRAMP_ADDR 0x500000000000ull
+#define STACK_TOP 0x500200000000ull
 #define USER_TOP 0x7ffffffff000ull    /* end of the 47-bit user address space */
+/* The loader's own resident memory (static binary, XSAVE area, page tables: ~0.6 MiB),
+ * counted against the cap while it copies the program in. */
+#define LOADER_RESERVE_BYTES (2ull << 20)
 #define EXIT_BAD_PROGRAM 125
 #define EXIT_SETUP_ERROR 126
 
@@ -215,8 +226,14 @@ static void check_pipe(int fd)
         setup_error("fd %d is not a pipe (the sandbox only talks over pipes)", fd);
 }
 
-/* Read the whole program into memory (at most max_bytes). */
-static unsigned char *read_program(const struct options *o, size_t max_bytes, size_t *len)
+/* The program file: only its headers are read here; segments are read straight into their
+ * mappings (map_segments), so the loader never holds a second copy of the program. */
+struct program_file {
+    int fd;
+    uint64_t size;
+};
+
+static void open_program(const struct options *o, struct program_file *pf)
 {
     int fd = o->program_fd;
     if (fd < 0) {
@@ -224,45 +241,45 @@ static unsigned char *read_program(const struct options *o, size_t max_bytes, si
         if (fd < 0)
             setup_error("open(%s): %s", o->program_path, strerror(errno));
     }
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    if (buf == NULL)
-        setup_error("malloc: %s", strerror(errno));
-    for (;;) {
-        if (n == cap) {
-            if (cap > max_bytes)
-                bad_program("program file is larger than %zu bytes", max_bytes);
-            cap *= 2;
-            buf = realloc(buf, cap);
-            if (buf == NULL)
-                setup_error("realloc: %s", strerror(errno));
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        setup_error("fstat(program): %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        setup_error("the program must be a regular file or a memfd (fd %d is not)", fd);
+    pf->fd = fd;
+    pf->size = (uint64_t)st.st_size;
+}
+
+/* Exactly len bytes at offset off into dst; a short file is the program's fault. */
+static void read_at(const struct program_file *pf, void *dst, uint64_t len, uint64_t off)
+{
+    unsigned char *p = dst;
+    while (len > 0) {
+        size_t want = len > (1u << 30) ? (1u << 30) : (size_t)len;
+        ssize_t r = pread(pf->fd, p, want, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            setup_error("read(program): %s", strerror(errno));
+            setup_error("pread(program, %zu bytes at %llu): %s", want,
+                        (unsigned long long)off, strerror(errno));
         if (r == 0)
-            break;
-        n += (size_t)r;
+            bad_program("the program file ended at %llu bytes while reading it (changed "
+                        "while loading?)", (unsigned long long)off);
+        p += r;
+        off += (uint64_t)r;
+        len -= (uint64_t)r;
     }
-    if (n > max_bytes)
-        bad_program("program file is larger than %zu bytes", max_bytes);
-    if (close(fd) != 0)
-        setup_error("close(program fd): %s", strerror(errno));
-    *len = n;
-    return buf;
 }
 
 static uint64_t page_down(uint64_t x) { return x & ~(PAGE - 1); }
 static uint64_t page_up(uint64_t x) { return (x + PAGE - 1) & ~(PAGE - 1); }
 
-static void check_ident(const unsigned char *buf, size_t len)
+static void check_ident(const unsigned char *buf, uint64_t len)
 {
     if (len < 4 || memcmp(buf, ELFMAG, SELFMAG) != 0)
         bad_program("not an ELF file (no \\177ELF magic)");
     if (len < EI_NIDENT)
-        bad_program("truncated ELF file (%zu bytes)", len);
+        bad_program("truncated ELF file (%llu bytes)", (unsigned long long)len);
     if (buf[EI_CLASS] != ELFCLASS64)
         bad_program("not a 64-bit ELF (EI_CLASS=%u%s)", buf[EI_CLASS],
                     buf[EI_CLASS] == ELFCLASS32 ? ", a 32-bit program" : "");
@@ -273,10 +290,11 @@ static void check_ident(const unsigned char *buf, size_t len)
     if (buf[EI_OSABI] != ELFOSABI_SYSV && buf[EI_OSABI] != ELFOSABI_GNU)
         bad_program("unsupported ELF OS ABI %u", buf[EI_OSABI]);
     if (len < sizeof(Elf64_Ehdr))
-        bad_program("truncated ELF header (%zu bytes, need %zu)", len, sizeof(Elf64_Ehdr));
+        bad_program("truncated ELF header (%llu bytes, need %zu)", (unsigned long long)len,
+                    sizeof(Elf64_Ehdr));
 }
 
-static void check_header(const Elf64_Ehdr *eh, size_t len)
+static void check_header(const Elf64_Ehdr *eh, uint64_t len)
 {
     if (eh->e_machine != EM_X86_64)
         bad_program("not an x86-64 program (e_machine=%u)", eh->e_machine);
@@ -302,7 +320,7 @@ static int segment_prot(uint32_t flags)
            ((flags & PF_X) ? PROT_EXEC : 0);
 }
 
-static void add_load(struct plan *p, const Elf64_Phdr *ph, int idx, size_t len)
+static void add_load(struct plan *p, const Elf64_Phdr *ph, int idx, uint64_t len)
 {
     if (ph->p_memsz == 0)
         return;
@@ -333,16 +351,39 @@ static int cmp_segment(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static void validate(const unsigned char *buf, size_t len, const struct options *o,
-                     struct plan *p)
+/* Everything the program will ever have, under the seller's cap. */
+static void check_memory(struct plan *p, const struct options *o)
 {
-    check_ident(buf, len);
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+    uint64_t total = 0, file_bytes = 0;
+    for (int i = 0; i < p->nseg; i++) {
+        total += p->seg[i].end - p->seg[i].start;
+        file_bytes += page_up(p->seg[i].filesz);
+    }
+    p->memory_bytes = total + o->stack_bytes + 2 * PAGE; /* + guard + trampoline */
+    /* while loading, the segments' file bytes and the loader itself are resident together */
+    if (file_bytes + LOADER_RESERVE_BYTES > p->memory_bytes)
+        p->memory_bytes = file_bytes + LOADER_RESERVE_BYTES;
+    if (p->memory_bytes > o->max_memory_bytes)
+        bad_program("program needs %llu bytes of memory (segments + stack, or its file bytes "
+                    "+ the loader's own %llu while loading), over the cap of %llu bytes",
+                    (unsigned long long)p->memory_bytes, LOADER_RESERVE_BYTES,
+                    o->max_memory_bytes);
+}
+
+static void validate(const struct program_file *pf, const struct options *o, struct plan *p)
+{
+    /* the header (zero past the end of a short file) and the program header table */
+    union { unsigned char bytes[sizeof(Elf64_Ehdr)]; Elf64_Ehdr eh; } head = {{0}};
+    uint64_t len = pf->size;
+    read_at(pf, head.bytes, len < sizeof head ? len : sizeof head, 0);
+    check_ident(head.bytes, len);
+    const Elf64_Ehdr *eh = &head.eh;
     check_header(eh, len);
+    static Elf64_Phdr phs[MAX_PHNUM];
+    read_at(pf, phs, (uint64_t)eh->e_phnum * sizeof phs[0], eh->e_phoff);
     memset(p, 0, sizeof *p);
     for (int i = 0; i < eh->e_phnum; i++) {
-        Elf64_Phdr ph;
-        memcpy(&ph, buf + eh->e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        Elf64_Phdr ph = phs[i];
         if (ph.p_type == PT_INTERP)
             bad_program("dynamically linked (has an interpreter, PT_INTERP); link with -static");
         if (ph.p_type == PT_DYNAMIC)
@@ -353,13 +394,11 @@ static void validate(const unsigned char *buf, size_t len, const struct options 
     if (p->nseg == 0)
         bad_program("no loadable (PT_LOAD) segment");
     qsort(p->seg, (size_t)p->nseg, sizeof p->seg[0], cmp_segment);
-    uint64_t total = 0;
     for (int i = 0; i < p->nseg; i++) {
         if (i > 0 && p->seg[i].start < p->seg[i - 1].end)
             bad_program("PT_LOAD segments at 0x%llx and 0x%llx share a page",
                         (unsigned long long)p->seg[i - 1].vaddr,
                         (unsigned long long)p->seg[i].vaddr);
-        total += p->seg[i].end - p->seg[i].start;
     }
     int entry_ok = 0;
     for (int i = 0; i < p->nseg; i++) {
@@ -371,17 +410,43 @@ static void validate(const unsigned char *buf, size_t len, const struct options 
         bad_program("entry point 0x%llx is not in an executable segment",
                     (unsigned long long)eh->e_entry);
     p->entry = eh->e_entry;
-    p->memory_bytes = total + o->stack_bytes + 2 * PAGE; /* + guard + trampoline */
-    if (p->memory_bytes > o->max_memory_bytes)
-        bad_program("program needs %llu bytes of memory (segments + stack), over the cap of "
-                    "%llu bytes", (unsigned long long)p->memory_bytes, o->max_memory_bytes);
+    check_memory(p, o);
 }
+
 
 static void set_limit(int resource, const char *name, rlim_t value)
 {
     struct rlimit rl = {value, value};
     if (setrlimit(resource, &rl) != 0)
         setup_error("setrlimit(%s): %s", name, strerror(errno));
+}
+
+/* The kernel's OOM killer takes this process before anything of the seller's: the program's
+ * memory is the seller's to reclaim first. Raising one's own score needs no privilege. */
+static void be_first_oom_victim(void)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        setup_error("open(/proc/self/oom_score_adj): %s (is /proc mounted?)", strerror(errno));
+    ssize_t w = write(fd, "1000", 4);
+    if (w != 4)
+        setup_error("write(/proc/self/oom_score_adj, 1000): %s",
+                    w < 0 ? strerror(errno) : "short write");
+    if (close(fd) != 0)
+        setup_error("close(/proc/self/oom_score_adj): %s", strerror(errno));
+}
+
+/* cpuid tells the CPU model, its features and cache sizes: programs could tell machines
+ * apart and behave differently on each. Where the CPU can (Intel CPUID faulting, AMD
+ * CpuidUserDis; "cpuid_fault" in /proc/cpuinfo), cpuid raises SIGSEGV from now on (reset by
+ * execve only). Elsewhere the kernel answers ENODEV and cpuid keeps working (docs/sandbox.md). */
+#ifndef ARCH_SET_CPUID
+#define ARCH_SET_CPUID 0x1012
+#endif
+static void disable_cpuid(void)
+{
+    if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0L) != 0 && errno != ENODEV)
+        setup_error("arch_prctl(ARCH_SET_CPUID, 0): %s", strerror(errno));
 }
 
 static void confine_process(const struct options *o)
@@ -406,6 +471,7 @@ static void confine_process(const struct options *o)
         if (getppid() != (pid_t)o->parent_pid)
             setup_error("the parent process %ld is gone", o->parent_pid);
     }
+    be_first_oom_victim();
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
         setup_error("prctl(PR_GET_SECCOMP): seccomp unavailable or already active (%s)",
                     strerror(errno));
@@ -425,28 +491,36 @@ static void close_other_fds(int keep)
         setup_error("close_range(%u, ~0): %s", lo, strerror(errno));
 }
 
-static void *map_fixed(uint64_t start, uint64_t len)
+/* Anonymous read-write memory at exactly [start, start+len). Nothing of the loader can be
+ * there on a normal memory layout (see MAX_VADDR, STACK_TOP): if something is, the machine
+ * is at fault, not the program (a set-up error, never a bad_program verdict). */
+static void *map_fixed(uint64_t start, uint64_t len, const char *what)
 {
     void *want = (void *)(uintptr_t)start;
     void *got = mmap(want, len, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (got == MAP_FAILED && errno == EEXIST)
-        bad_program("segment at 0x%llx overlaps the loader's own memory",
-                    (unsigned long long)start);
+        setup_error("%s at 0x%llx+0x%llx overlaps the loader's own memory (the kernel placed "
+                    "the loader in the program range: a legacy memory layout, "
+                    "vm.legacy_va_layout=1 or setarch -L? use the default layout)", what,
+                    (unsigned long long)start, (unsigned long long)len);
     if (got == MAP_FAILED)
-        setup_error("mmap(0x%llx, %llu): %s", (unsigned long long)start,
+        setup_error("mmap(%s at 0x%llx, %llu bytes): %s", what, (unsigned long long)start,
                     (unsigned long long)len, strerror(errno));
-    if (got != want)
-        bad_program("segment at 0x%llx could not be placed", (unsigned long long)start);
+    if (got != want) /* a kernel older than 4.17 treats MAP_FIXED_NOREPLACE as a hint */
+        setup_error("mmap(%s at 0x%llx) placed it at %p (kernel without "
+                    "MAP_FIXED_NOREPLACE?)", what, (unsigned long long)start, got);
     return got;
 }
 
-static void map_segments(const struct plan *p, const unsigned char *buf)
+/* Each segment: mapped, its file bytes read straight into it (no copy of the file is held),
+ * the rest zero; then its own permissions. */
+static void map_segments(const struct plan *p, const struct program_file *pf)
 {
     for (int i = 0; i < p->nseg; i++) {
         const struct segment *s = &p->seg[i];
-        map_fixed(s->start, s->end - s->start);
-        memcpy((void *)(uintptr_t)s->vaddr, buf + s->offset, s->filesz);
+        map_fixed(s->start, s->end - s->start, "program segment");
+        read_at(pf, (void *)(uintptr_t)s->vaddr, s->filesz, s->offset);
     }
     for (int i = 0; i < p->nseg; i++) {
         const struct segment *s = &p->seg[i];
@@ -454,16 +528,17 @@ static void map_segments(const struct plan *p, const unsigned char *buf)
             setup_error("mprotect(segment 0x%llx): %s", (unsigned long long)s->start,
                         strerror(errno));
     }
+    if (close(pf->fd) != 0)
+        setup_error("close(program fd): %s", strerror(errno));
 }
 
-/* The stack: [guard page][stack_bytes], initial frame at the top:
+/* The stack: [guard page][stack_bytes] ending at STACK_TOP on every machine (no address a
+ * program could use to tell machines or runs apart), initial frame at the top:
  * argc = 0, argv[0] = NULL, envp[0] = NULL, auxv = {AT_NULL, 0}. Returns the initial sp. */
 static uint64_t map_stack(uint64_t stack_bytes, uint64_t *lo, uint64_t *hi)
 {
     uint64_t len = stack_bytes + PAGE;
-    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        setup_error("mmap(stack, %llu): %s", (unsigned long long)len, strerror(errno));
+    void *m = map_fixed(STACK_TOP - len, len, "the program's stack");
     if (mprotect(m, PAGE, PROT_NONE) != 0)
         setup_error("mprotect(stack guard): %s", strerror(errno));
     *lo = (uint64_t)(uintptr_t)m;
@@ -477,9 +552,7 @@ static void *map_trampoline(void)
     size_t n = (size_t)(cps_tramp_end - cps_tramp_begin);
     if (n > PAGE)
         setup_error("trampoline is larger than a page (%zu bytes)", n);
-    void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        setup_error("mmap(trampoline): %s", strerror(errno));
+    void *m = map_fixed(TRAMP_ADDR, PAGE, "the trampoline");
     memcpy(m, cps_tramp_begin, n);
     if (mprotect(m, PAGE, PROT_READ | PROT_EXEC) != 0)
         setup_error("mprotect(trampoline): %s", strerror(errno));
@@ -579,16 +652,15 @@ int main(int argc, char **argv)
     check_pipe(0);
     check_pipe(1);
 
-    size_t max_file = o.max_memory_bytes < (16u << 20) ? (16u << 20) : o.max_memory_bytes;
-    size_t len;
-    unsigned char *buf = read_program(&o, max_file, &len);
+    struct program_file pf;
+    open_program(&o, &pf);
     static struct plan plan;
-    validate(buf, len, &o, &plan);
+    validate(&pf, &o, &plan);
+    map_segments(&plan, &pf);
 
     confine_process(&o);
     close_other_fds(o.status_fd);
 
-    map_segments(&plan, buf);
     struct range keep[MAX_PHNUM + 4];
     int nkeep = 0;
     for (int i = 0; i < plan.nseg; i++)
@@ -606,8 +678,8 @@ int main(int argc, char **argv)
     ta->status_fd = (uint64_t)o.status_fd;
     ta->flags |= o.idle ? 2 : 0; /* bit 1: SCHED_IDLE */
     plan_unmaps(ta, ta_bytes, keep, nkeep);
-    free(buf);
 
+    disable_cpuid(); /* last: xstate_read_cpu above and glibc's start-up use cpuid */
     forget_thread_pointers();
     void (*jump)(struct tramp_args *) = (void (*)(struct tramp_args *))tramp;
     jump(ta);

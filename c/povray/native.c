@@ -15,7 +15,7 @@
 
 static const char USAGE[] =
     "usage: povray-render SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--tile N]\n"
-    "                     [--dump-scene FILE]\n"
+    "                     [--dump-scene FILE] [-L DIR]... [--clock K]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene in one process (the reference for the distributed\n"
     "render: same parser, same serialized scene, same raytracer core).\n"
@@ -25,6 +25,7 @@ static const char USAGE[] =
     "  --tile N           render in N x N tiles (default: whole rows); the bytes do not\n"
     "                     depend on it\n"
     "  --dump-scene FILE  also write the serialized scene (the job's shared input)\n"
+    POV_PARSE_CLI_HELP
     "\n"
     "example:\n"
     "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png\n";
@@ -60,9 +61,16 @@ int main(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *dump = NULL;
     uint32_t W = 0, H = 0, tile = 0;
+    pov_parse_opts popts;
+    pov_parse_opts_init(&popts, 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        int used = 0, known = pov_parse_cli_opt(&popts, "povray-render", a, v, &used);
+        if (known < 0)
+            return 2;
+        if (known) {
+            i += used - 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(USAGE, stdout);
             return 0;
         } else if (!strcmp(a, "-W")) {
@@ -96,9 +104,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "povray-render: need SCENE, -W, -H and -o\n%s", USAGE);
         return 2;
     }
-    char err[512];
+    char err[4096];
     scene parsed;
-    if (pov_parse_file(in, &parsed, err, sizeof err) < 0) {
+    popts.image_width = W;
+    popts.image_height = H;
+    if (pov_parse_file_opts(in, &popts, &parsed, err, sizeof err) < 0) {
         fprintf(stderr, "povray-render: %s\n", err);
         return 1;
     }

@@ -1,446 +1,58 @@
-/* parse.c -- parser for the POV-Ray 3.7 scene-language subset (hosted C).
+/* parse.c -- the scene grammar of POV-Ray 3.7 (hosted C) on top of lex.c and expr.c.
  *
- * Supported: #version, // and block comments, #declare/#local of floats, vectors,
- * colours, pigments, finishes and textures; global_settings { assumed_gamma 1
- * max_trace_level N }; background; camera { location look_at angle right up direction sky };
- * light_source { <pos> color }; sphere, plane, box, cylinder, union (a group);
- * translate/rotate/scale on objects, unions, pigments and textures; pigment { color rgb |
- * rgb | checker A B }; finish { ambient diffuse brilliance phong phong_size specular
- * roughness reflection }; texture { pigment finish }. Float/vector expressions with
- * + - * / ( ) <a,b,c>, x y z pi and sqrt sin cos tan pow abs radians.
- * Anything else is an error naming the file, line and the word.
+ * Supported: global_settings { assumed_gamma max_trace_level }; background; camera
+ * { perspective location look_at angle right up direction sky }; light_source { <pos> color };
+ * sphere, plane, box, cylinder, union (a group), object { IDENT }; translate/rotate/scale on
+ * objects, unions, pigments and textures; pigment { colour | checker A B }; finish { ambient
+ * diffuse brilliance phong phong_size specular roughness reflection }; texture { pigment
+ * finish }; #default { texture | pigment | finish }. The directive language and expressions
+ * are in lex.c and expr.c. Anything else is an error naming the file, line and word.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "render.h"
+#include "lang.h"
+#include "pattern.h"
 #include "rt_math.h"
 
-/* ------------------------------------------------------------------ lexer */
-enum { T_EOF, T_NUM, T_IDENT, T_PUNCT, T_DIRECTIVE };
-
-typedef struct {
-    int kind;
-    double num;
-    char text[64];
-    int line;
-} token;
-
-enum { V_FLOAT, V_VEC, V_PIGMENT, V_FINISH, V_TEXTURE };
-
-typedef struct {
+struct texture {
     int has_pig, has_fin;
     pigment pig;
     finish fin;
-} texture;
-
-typedef struct {
-    char name[64];
-    int kind;
-    double f;
-    vec3 v;
-    texture tex; /* pigment / finish / texture values */
-} symbol;
+};
 
 typedef struct {
     prim p;
     int textured;
 } pprim;
 
-typedef struct {
+struct plist {
     pprim *v;
     size_t n, cap;
-} plist;
+    int is_group; /* a union: its texture goes to the children without one */
+};
 
-typedef struct {
-    const char *name;
-    const char *src;
-    size_t pos;
-    int line;
-    token tok;     /* current token */
-    int have_tok;
-    char *err;
-    size_t errlen;
-    jmp_buf jb;
-    symbol *syms;
-    size_t nsyms, capsyms;
+struct pov_scene_state {
     plist out;
     light *lights;
     size_t nlights, caplights;
-    /* camera */
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
     int cam_has_look, cam_has_angle;
     double cam_angle;
+    uint32_t cam_type;
+    int cam_has_right_up;
     vec3 background;
     uint32_t max_trace;
-} parser;
-
-static void perr(parser *P, int line, const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 3, 4)));
-
-static void perr(parser *P, int line, const char *fmt, ...)
-{
-    int n = snprintf(P->err, P->errlen, "%s:%d: ", P->name, line);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n < P->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(P->err + n, P->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    longjmp(P->jb, 1);
-}
-
-static void *xrealloc(parser *P, void *p, size_t n)
-{
-    void *r = realloc(p, n ? n : 1);
-    if (!r)
-        perr(P, P->line, "out of memory");
-    return r;
-}
-
-static void skip_space(parser *P)
-{
-    const char *s = P->src;
-    for (;;) {
-        char c = s[P->pos];
-        if (c == '\n') {
-            P->line++;
-            P->pos++;
-        } else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-            P->pos++;
-        } else if (c == '/' && s[P->pos + 1] == '/') {
-            while (s[P->pos] && s[P->pos] != '\n')
-                P->pos++;
-        } else if (c == '/' && s[P->pos + 1] == '*') {
-            /* block comments nest, as in POV-Ray */
-            int start = P->line, depth = 1;
-            P->pos += 2;
-            while (s[P->pos] && depth > 0) {
-                if (s[P->pos] == '*' && s[P->pos + 1] == '/') {
-                    depth--;
-                    P->pos += 2;
-                } else if (s[P->pos] == '/' && s[P->pos + 1] == '*') {
-                    depth++;
-                    P->pos += 2;
-                } else {
-                    if (s[P->pos] == '\n')
-                        P->line++;
-                    P->pos++;
-                }
-            }
-            if (depth > 0)
-                perr(P, start, "unterminated /* comment");
-        } else {
-            return;
-        }
-    }
-}
-
-static void lex(parser *P, token *t)
-{
-    skip_space(P);
-    const char *s = P->src;
-    t->line = P->line;
-    t->text[0] = 0;
-    char c = s[P->pos];
-    if (!c) {
-        t->kind = T_EOF;
-        snprintf(t->text, sizeof t->text, "end of file");
-        return;
-    }
-    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)s[P->pos + 1]))) {
-        char *end;
-        errno = 0;
-        t->num = strtod(s + P->pos, &end);
-        size_t n = (size_t)(end - (s + P->pos));
-        snprintf(t->text, sizeof t->text, "%.*s", (int)(n < 60 ? n : 60), s + P->pos);
-        if (errno == ERANGE || !rt_isfinite(t->num))
-            perr(P, t->line, "number '%s' out of range", t->text);
-        P->pos += n;
-        t->kind = T_NUM;
-        return;
-    }
-    if (isalpha((unsigned char)c) || c == '_' || c == '#') {
-        int dir = c == '#';
-        size_t start = P->pos + (size_t)dir;
-        if (dir) {
-            P->pos++;
-            while (s[P->pos] == ' ' || s[P->pos] == '\t')
-                P->pos++;
-            start = P->pos;
-        }
-        while (isalnum((unsigned char)s[P->pos]) || s[P->pos] == '_')
-            P->pos++;
-        size_t n = P->pos - start;
-        if (n >= sizeof t->text)
-            perr(P, t->line, "identifier too long (max 63 characters)");
-        memcpy(t->text, s + start, n);
-        t->text[n] = 0;
-        if (dir && n == 0)
-            perr(P, t->line, "'#' not followed by a directive name");
-        t->kind = dir ? T_DIRECTIVE : T_IDENT;
-        return;
-    }
-    if (strchr("{}<>,()+-*/;=", c)) {
-        t->kind = T_PUNCT;
-        t->text[0] = c;
-        t->text[1] = 0;
-        P->pos++;
-        return;
-    }
-    if (c == '"')
-        perr(P, t->line, "unsupported word: string literal");
-    perr(P, t->line, "unexpected character '%c'", c);
-}
-
-static token *peek(parser *P)
-{
-    if (!P->have_tok) {
-        lex(P, &P->tok);
-        P->have_tok = 1;
-    }
-    return &P->tok;
-}
-
-static token next(parser *P)
-{
-    token t = *peek(P);
-    P->have_tok = 0;
-    return t;
-}
-
-static int is_punct(parser *P, char c)
-{
-    token *t = peek(P);
-    return t->kind == T_PUNCT && t->text[0] == c;
-}
-
-static int is_word(parser *P, const char *w)
-{
-    token *t = peek(P);
-    return t->kind == T_IDENT && strcmp(t->text, w) == 0;
-}
-
-static void expect(parser *P, char c, const char *where)
-{
-    token t = next(P);
-    if (t.kind != T_PUNCT || t.text[0] != c)
-        perr(P, t.line, "expected '%c' %s, got '%s'", c, where, t.text);
-}
-
-static void opt_comma(parser *P)
-{
-    if (is_punct(P, ','))
-        next(P);
-}
-
-static symbol *find_sym(parser *P, const char *name)
-{
-    for (size_t i = P->nsyms; i-- > 0;)
-        if (strcmp(P->syms[i].name, name) == 0)
-            return &P->syms[i];
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ expressions */
-typedef struct {
-    int is_vec;
-    double f;
-    vec3 v;
-} value;
-
-static value expr(parser *P);
-
-static value fval(double f)
-{
-    value r = {0, f, {f, f, f}};
-    return r;
-}
-
-static value vval(vec3 v)
-{
-    value r = {1, 0.0, v};
-    return r;
-}
-
-static double want_float(parser *P, value v, int line, const char *what)
-{
-    if (v.is_vec)
-        perr(P, line, "expected a float for %s, got a vector", what);
-    return v.f;
-}
-
-static value call_func(parser *P, const token *name)
-{
-    expect(P, '(', "after function name");
-    value a = expr(P);
-    double x = want_float(P, a, name->line, name->text), r;
-    if (strcmp(name->text, "pow") == 0) {
-        expect(P, ',', "between pow arguments");
-        value b = expr(P);
-        r = rt_pow(x, want_float(P, b, name->line, "pow"));
-    } else if (strcmp(name->text, "sqrt") == 0) {
-        r = rt_sqrt(x);
-    } else if (strcmp(name->text, "sin") == 0) {
-        r = rt_sin(x);
-    } else if (strcmp(name->text, "cos") == 0) {
-        r = rt_cos(x);
-    } else if (strcmp(name->text, "tan") == 0) {
-        r = rt_tan(x);
-    } else if (strcmp(name->text, "abs") == 0) {
-        r = rt_fabs(x);
-    } else {
-        r = x * (RT_PI / 180.0); /* radians */
-    }
-    expect(P, ')', "after function argument");
-    if (!rt_isfinite(r))
-        perr(P, name->line, "%s(...) is not a finite number", name->text);
-    return fval(r);
-}
-
-static value primary(parser *P)
-{
-    token t = next(P);
-    if (t.kind == T_NUM)
-        return fval(t.num);
-    if (t.kind == T_PUNCT && t.text[0] == '(') {
-        value v = expr(P);
-        expect(P, ')', "to close '('");
-        return v;
-    }
-    if (t.kind == T_PUNCT && t.text[0] == '<') {
-        double c[3];
-        for (int i = 0; i < 3; i++) {
-            value e = expr(P);
-            c[i] = want_float(P, e, t.line, "a vector component");
-            if (i < 2) {
-                token s = next(P);
-                if (s.kind != T_PUNCT || s.text[0] != ',')
-                    perr(P, s.line, "expected ',' in a 3-component vector, got '%s' "
-                         "(only <x, y, z> vectors are supported)", s.text);
-            }
-        }
-        token e = next(P);
-        if (e.kind != T_PUNCT || e.text[0] != '>')
-            perr(P, e.line, "expected '>' to close the vector, got '%s' "
-                 "(only <x, y, z> vectors are supported)", e.text);
-        return vval(v3(c[0], c[1], c[2]));
-    }
-    if (t.kind == T_IDENT) {
-        if (!strcmp(t.text, "x")) return vval(v3(1, 0, 0));
-        if (!strcmp(t.text, "y")) return vval(v3(0, 1, 0));
-        if (!strcmp(t.text, "z")) return vval(v3(0, 0, 1));
-        if (!strcmp(t.text, "pi")) return fval(RT_PI);
-        static const char *funcs[] = {"pow", "sqrt", "sin", "cos", "tan", "abs", "radians"};
-        for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
-            if (!strcmp(t.text, funcs[i]))
-                return call_func(P, &t);
-        symbol *s = find_sym(P, t.text);
-        if (s && s->kind == V_FLOAT) return fval(s->f);
-        if (s && s->kind == V_VEC) return vval(s->v);
-        if (s)
-            perr(P, t.line, "'%s' is a pigment/finish/texture, not a number or vector", t.text);
-        perr(P, t.line, "unsupported word '%s' (not a declared identifier or keyword here)",
-             t.text);
-    }
-    perr(P, t.line, "expected a number or vector, got '%s'", t.text);
-}
-
-static value unary(parser *P)
-{
-    if (is_punct(P, '-')) {
-        next(P);
-        value v = unary(P);
-        return v.is_vec ? vval(vscale(v.v, -1.0)) : fval(-v.f);
-    }
-    if (is_punct(P, '+')) {
-        next(P);
-        return unary(P);
-    }
-    return primary(P);
-}
-
-static value binop(parser *P, value a, value b, char op, int line)
-{
-    if (!a.is_vec && !b.is_vec) {
-        double r = op == '+' ? a.f + b.f : op == '-' ? a.f - b.f : op == '*' ? a.f * b.f : a.f / b.f;
-        if (!rt_isfinite(r))
-            perr(P, line, "expression is not a finite number (division by zero?)");
-        return fval(r);
-    }
-    vec3 x = a.v, y = b.v, r;
-    switch (op) {
-    case '+': r = vadd(x, y); break;
-    case '-': r = vsub(x, y); break;
-    case '*': r = vmul(x, y); break;
-    default: r = v3(x.x / y.x, x.y / y.y, x.z / y.z); break;
-    }
-    if (!rt_isfinite(r.x) || !rt_isfinite(r.y) || !rt_isfinite(r.z))
-        perr(P, line, "expression is not finite (division by zero?)");
-    return vval(r);
-}
-
-static value term(parser *P)
-{
-    value v = unary(P);
-    while (is_punct(P, '*') || is_punct(P, '/')) {
-        token op = next(P);
-        v = binop(P, v, unary(P), op.text[0], op.line);
-    }
-    return v;
-}
-
-static value expr(parser *P)
-{
-    value v = term(P);
-    while (is_punct(P, '+') || is_punct(P, '-')) {
-        token op = next(P);
-        v = binop(P, v, term(P), op.text[0], op.line);
-    }
-    return v;
-}
-
-static double parse_float(parser *P, const char *what)
-{
-    int line = peek(P)->line;
-    return want_float(P, expr(P), line, what);
-}
-
-static vec3 parse_vector(parser *P)
-{
-    return expr(P).v; /* a float promotes to <f, f, f> */
-}
-
-/* colour: [color|colour] [rgb] expr */
-static vec3 parse_colour(parser *P)
-{
-    if (is_word(P, "color") || is_word(P, "colour"))
-        next(P);
-    if (is_word(P, "rgb")) {
-        next(P);
-    } else {
-        static const char *bad[] = {"rgbf", "rgbt", "rgbft", "red", "green", "blue",
-                                    "filter", "transmit", "srgb", "srgbf", "srgbt"};
-        token *t = peek(P);
-        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-            if (t->kind == T_IDENT && !strcmp(t->text, bad[i]))
-                perr(P, t->line, "unsupported word '%s' (colours are 'rgb <r, g, b>')", t->text);
-    }
-    return parse_vector(P);
-}
-
-static int starts_colour(parser *P)
-{
-    return is_word(P, "color") || is_word(P, "colour") || is_word(P, "rgb");
-}
+    double assumed_gamma; /* < 0: not given */
+    uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    colour_map *maps;
+    size_t nmaps, capmaps;
+    int has_sky;
+    pigment sky;
+    texture def;          /* #default */
+};
 
 /* ------------------------------------------------------------------ transforms */
 typedef struct {
@@ -567,49 +179,190 @@ static finish default_finish(void)
     return f;
 }
 
-static symbol *ident_of_kind(parser *P, int kind)
+static vec3 rgb_of(value c) { return v3(c.c[0], c.c[1], c.c[2]); }
+
+static texture *ident_of_kind(parser *P, int kind)
 {
     token *t = peek(P);
     if (t->kind != T_IDENT)
         return NULL;
     symbol *s = find_sym(P, t->text);
-    if (!s || (kind == V_PIGMENT && (s->kind == V_VEC || s->kind == V_FLOAT)))
+    if (!s || (kind == V_PIGMENT && (s->v.kind == V_VEC || s->v.kind == V_FLOAT)))
         return NULL; /* pigment { MyColour } is a colour expression */
-    if (s->kind != kind) {
-        static const char *names[] = {"float", "vector", "pigment", "finish", "texture"};
-        perr(P, t->line, "'%s' is a %s, expected a %s", t->text, names[s->kind], names[kind]);
-    }
+    if (s->v.kind == V_BROKEN)
+        perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
+    if (s->v.kind != kind)
+        perr(P, t->line, "'%s' is a %s, expected a %s", t->text, kind_name(s->v.kind),
+             kind_name(kind));
     next(P);
-    return s;
+    return s->v.tex;
+}
+
+static colour_map parse_colour_map_body(parser *P)
+{
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    expect(P, "{", "after color_map");
+    token *t = peek(P);
+    if (t->kind == T_IDENT) {
+        symbol *s = find_sym(P, t->text);
+        if (s && s->v.kind == V_COLOUR_MAP) {
+            next(P);
+            m = *s->v.cmap;
+            expect(P, "}", "after the color_map identifier");
+            return m;
+        }
+    }
+    while (is_punct(P, "[")) {
+        int line = next(P).line;
+        if (m.n == POV_MAP_MAX)
+            perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
+        double v = parse_float(P, "a color_map value");
+        opt_comma(P);
+        if (is_punct(P, "[") || peek(P)->kind == T_NUM)
+            perr(P, line, "unsupported: the old color_map form [v1, v2 colour1 colour2]");
+        vec3 c = parse_colour(P, line, "color_map");
+        expect(P, "]", "to close a color_map entry");
+        if (m.n && v < m.v[m.n - 1])
+            perr(P, line, "color_map values must be ascending (%g after %g)", v, m.v[m.n - 1]);
+        m.v[m.n] = v;
+        m.c[m.n] = c;
+        m.n++;
+    }
+    expect(P, "}", "to close color_map");
+    if (!m.n)
+        perr(P, P->line, "empty color_map");
+    return m;
+}
+
+static uint32_t add_map(parser *P, const colour_map *m)
+{
+    struct pov_scene_state *c = P->sc;
+    if (c->nmaps == c->capmaps) {
+        c->capmaps = c->capmaps ? c->capmaps * 2 : 16;
+        c->maps = xrealloc(P, c->maps, c->capmaps * sizeof *c->maps);
+    }
+    c->maps[c->nmaps] = *m;
+    return (uint32_t)c->nmaps++;
+}
+
+static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
+                                                   "scallop_wave", "cubic_wave", "poly_wave"};
+
+/* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
+static int parse_pattern_item(parser *P, pigment *pg)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    int line = tk->line;
+    const pattern_class *pc = pattern_by_name(tk->text);
+    if (pc) {
+        next(P);
+        pg->type = pc->type;
+        pg->wave = pc->default_wave;
+        pg->frequency = 1.0;
+        pg->exponent = 1.0;
+        pg->octaves = 6;
+        pg->omega = 0.5;
+        pg->lambda = 2.0;
+        pg->map = UINT32_MAX; /* set by color_map */
+        pg->noise_gen = 0;
+        if (pc->type == PIG_GRADIENT) {
+            vec3 g = parse_vector(P);
+            if (vlen(g) == 0.0)
+                perr(P, line, "gradient needs a non-zero vector");
+            pg->vec = vnorm(g); /* POV-Ray normalizes it */
+        }
+        return 1;
+    }
+    const char *w = tk->text;
+    if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
+        next(P);
+        colour_map m = parse_colour_map_body(P);
+        pg->map = add_map(P, &m);
+        return 1;
+    }
+    for (int i = 0; i < WAVE_COUNT; i++) {
+        if (!strcmp(w, WAVE_NAMES[i])) {
+            next(P);
+            pg->wave = (uint32_t)i;
+            if (i == WAVE_POLY && (peek(P)->kind == T_NUM || is_punct(P, "(")))
+                pg->exponent = parse_float(P, "poly_wave");
+            return 1;
+        }
+    }
+    static const char *mods[] = {"turbulence", "octaves", "omega", "lambda", "frequency",
+                                 "phase", "noise_generator"};
+    int which = -1;
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(w, mods[i]))
+            which = i;
+    if (which < 0)
+        return 0;
+    next(P);
+    if (pg->type < PIG_GRADIENT && which != 0)
+        perr(P, line, "unsupported word '%s' in a pigment without a pattern", w);
+    switch (which) {
+    case 0:
+        pg->turb = parse_vector(P);
+        pg->has_turb = 1;
+        if (pg->type < PIG_GRADIENT)
+            perr(P, line, "unsupported word 'turbulence' in a solid or checker pigment");
+        break;
+    case 1: {
+        double o = parse_float(P, "octaves");
+        if (!(o >= 1 && o <= 10))
+            perr(P, line, "octaves must be in 1..10, got %g", o);
+        pg->octaves = (uint32_t)o;
+        break;
+    }
+    case 2: pg->omega = parse_float(P, "omega"); break;
+    case 3: pg->lambda = parse_float(P, "lambda"); break;
+    case 4: pg->frequency = parse_float(P, "frequency"); break;
+    case 5: pg->phase = parse_float(P, "phase"); break;
+    default: {
+        double g = parse_float(P, "noise_generator");
+        if (!(g == 1 || g == 2))
+            perr(P, line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+        pg->noise_gen = (uint32_t)g;
+    }
+    }
+    return 1;
 }
 
 static void parse_pigment_body(parser *P, pigment *pg)
 {
-    expect(P, '{', "after 'pigment'");
-    symbol *s = ident_of_kind(P, V_PIGMENT);
+    expect(P, "{", "after 'pigment'");
+    texture *s = ident_of_kind(P, V_PIGMENT);
     if (s)
-        *pg = s->tex.pig;
+        *pg = s->pig;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, '}')) {
-            next(P);
+        if (is_punct(P, "}")) {
+            int line = next(P).line;
+            if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
+                perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
+                     "maps are not supported)");
             return;
         }
         if (parse_transform(P, &t)) {
             pig_transform(pg, &t);
+        } else if (parse_pattern_item(P, pg)) {
+            continue;
         } else if (is_word(P, "checker")) {
             next(P);
             pg->type = PIG_CHECKER;
-            pg->c1 = parse_colour(P);
+            pg->c1 = parse_colour(P, tk->line, "checker");
             opt_comma(P);
-            if (is_punct(P, '}'))
+            if (is_punct(P, "}"))
                 perr(P, peek(P)->line, "checker needs two colours");
-            pg->c2 = parse_colour(P);
+            pg->c2 = parse_colour(P, tk->line, "checker");
         } else if (starts_colour(P) || tk->kind == T_PUNCT || tk->kind == T_NUM ||
                    (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
-            pg->c1 = parse_colour(P);
+            pg->c1 = parse_colour(P, tk->line, "pigment");
         } else {
             perr(P, tk->line, "unsupported word '%s' in pigment", tk->text);
         }
@@ -618,10 +371,10 @@ static void parse_pigment_body(parser *P, pigment *pg)
 
 static void parse_finish_body(parser *P, finish *f)
 {
-    expect(P, '{', "after 'finish'");
-    symbol *s = ident_of_kind(P, V_FINISH);
+    expect(P, "{", "after 'finish'");
+    texture *s = ident_of_kind(P, V_FINISH);
     if (s)
-        *f = s->tex.fin;
+        *f = s->fin;
     for (;;) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
@@ -629,7 +382,7 @@ static void parse_finish_body(parser *P, finish *f)
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a finish item, got '%s'", t.text);
         if (!strcmp(t.text, "ambient")) {
-            f->ambient = starts_colour(P) ? parse_colour(P) : parse_vector(P);
+            f->ambient = rgb_of(parse_colour5(P));
         } else if (!strcmp(t.text, "diffuse")) {
             f->diffuse = parse_float(P, "diffuse");
         } else if (!strcmp(t.text, "brilliance")) {
@@ -646,9 +399,9 @@ static void parse_finish_body(parser *P, finish *f)
                 perr(P, t.line, "roughness must be positive, got %g", r);
             f->roughness_exp = 1.0 / r;
         } else if (!strcmp(t.text, "reflection")) {
-            if (is_punct(P, '{'))
+            if (is_punct(P, "{"))
                 perr(P, t.line, "unsupported word 'reflection { ... }' (use 'reflection 0.3')");
-            f->reflection = starts_colour(P) ? parse_colour(P) : parse_vector(P);
+            f->reflection = rgb_of(parse_colour5(P));
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }
@@ -657,14 +410,14 @@ static void parse_finish_body(parser *P, finish *f)
 
 static void parse_texture_body(parser *P, texture *tx)
 {
-    expect(P, '{', "after 'texture'");
-    symbol *s = ident_of_kind(P, V_TEXTURE);
+    expect(P, "{", "after 'texture'");
+    texture *s = ident_of_kind(P, V_TEXTURE);
     if (s)
-        *tx = s->tex;
+        *tx = *s;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, '}')) {
+        if (is_punct(P, "}")) {
             next(P);
             return;
         }
@@ -682,15 +435,6 @@ static void parse_texture_body(parser *P, texture *tx)
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
         }
     }
-}
-
-static texture default_texture(void)
-{
-    texture t;
-    memset(&t, 0, sizeof t);
-    t.pig = default_pigment();
-    t.fin = default_finish();
-    return t;
 }
 
 /* ------------------------------------------------------------------ objects */
@@ -794,16 +538,87 @@ static void apply_texture(pprim *pp, const texture *tx)
 
 static void parse_object(parser *P, plist *l, const token *kw);
 
+/* ------------------------------------------------------------------ primitives
+   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
+   '{' and the object modifiers. */
+static void parse_sphere(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the sphere radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
+}
+
+static void parse_plane(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the plane distance");
+    double len = vlen(p->a);
+    if (len < 1e-10)
+        perr(P, kw->line, "degenerate plane normal");
+    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
+}
+
+static void parse_box(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 a = parse_vector(P);
+    opt_comma(P);
+    vec3 b = parse_vector(P);
+    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
+    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
+}
+
+static void parse_cylinder(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cylinder radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
+    if (is_word(P, "open"))
+        perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+}
+
+typedef struct {
+    uint32_t type;
+    const char *name;
+    void (*parse)(parser *P, prim *p, const token *kw);
+} prim_parser;
+
+#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
+static const prim_parser PRIM_PARSERS[] = {POV_PRIMITIVES(POV_PRIM_PARSER)};
+#undef POV_PRIM_PARSER
+
+static const prim_parser *prim_parser_of(const char *w)
+{
+    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
+        if (!strcmp(w, PRIM_PARSERS[i].name))
+            return &PRIM_PARSERS[i];
+    return NULL;
+}
+
+static int is_object_word(const char *w)
+{
+    return prim_parser_of(w) || !strcmp(w, "union") || !strcmp(w, "object");
+}
+
 /* Modifiers after an object's geometry (or a union's children), up to and including '}'.
-   Applies to l->v[from..]. For a union, the union's own texture goes to untextured children. */
+   Applies to l->v[from..]. For a group, the group's own texture goes to untextured children. */
 static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, const char *what)
 {
-    texture utex = default_texture();
+    texture utex = P->sc->def;
     int has_utex = 0;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, '}')) {
+        if (is_punct(P, "}")) {
             next(P);
             break;
         }
@@ -816,14 +631,20 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
         if (tk->kind != T_IDENT)
             perr(P, tk->line, "unexpected '%s' in %s", tk->text, what);
         token kw = next(P);
-        if (is_union && (!strcmp(kw.text, "sphere") || !strcmp(kw.text, "plane") ||
-                         !strcmp(kw.text, "box") || !strcmp(kw.text, "cylinder") ||
-                         !strcmp(kw.text, "union"))) {
+        if (is_union && !strcmp(what, "union") && is_object_word(kw.text)) {
             parse_object(P, l, &kw);
             continue;
         }
-        if (!strcmp(kw.text, "texture")) {
-            texture tx = default_texture();
+        if (!strcmp(kw.text, "no_shadow")) {
+            for (size_t i = from; i < l->n; i++)
+                l->v[i].p.flags |= PRIM_NO_SHADOW;
+        } else if (!strcmp(kw.text, "hollow")) {
+            /* only media and fog inside an object see it: neither is supported */
+            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+                is_word(P, "true") || is_word(P, "false"))
+                parse_float(P, "hollow");
+        } else if (!strcmp(kw.text, "texture")) {
+            texture tx = P->sc->def;
             parse_texture_body(P, &tx);
             if (is_union) {
                 utex = tx;
@@ -832,7 +653,7 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
                 apply_texture(&l->v[from], &tx);
             }
         } else if (!strcmp(kw.text, "pigment") || !strcmp(kw.text, "finish")) {
-            texture cur = default_texture();
+            texture cur = P->sc->def;
             if (is_union && has_utex)
                 cur = utex;
             else if (!is_union && l->v[from].textured)
@@ -862,82 +683,168 @@ static void parse_object(parser *P, plist *l, const token *kw)
     prim p;
     memset(&p, 0, sizeof p);
     size_t from = l->n;
-    expect(P, '{', "after the object keyword");
+    expect(P, "{", "after the object keyword");
     if (!strcmp(kw->text, "union")) {
         parse_object_mods(P, l, from, 1, "union");
         return;
     }
-    if (!strcmp(kw->text, "sphere")) {
-        p.type = OBJ_SPHERE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the sphere radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "sphere radius must be positive, got %g", p.r);
-    } else if (!strcmp(kw->text, "plane")) {
-        p.type = OBJ_PLANE;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the plane distance");
-        double len = vlen(p.a);
-        if (len < 1e-10)
-            perr(P, kw->line, "degenerate plane normal");
-        p.a = v3(p.a.x / len, p.a.y / len, p.a.z / len);
-    } else if (!strcmp(kw->text, "box")) {
-        p.type = OBJ_BOX;
-        vec3 a = parse_vector(P);
-        opt_comma(P);
-        vec3 b = parse_vector(P);
-        p.a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
-        p.b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
-    } else {
-        p.type = OBJ_CYLINDER;
-        p.a = parse_vector(P);
-        opt_comma(P);
-        p.b = parse_vector(P);
-        opt_comma(P);
-        p.r = parse_float(P, "the cylinder radius");
-        if (!(p.r > 0.0))
-            perr(P, kw->line, "cylinder radius must be positive, got %g", p.r);
-        if (vlen(vsub(p.b, p.a)) < 1e-10)
-            perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-        if (is_word(P, "open"))
-            perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+    if (!strcmp(kw->text, "object")) {
+        if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
+            !find_sym(P, peek(P)->text)) {
+            token inner = next(P);
+            parse_object(P, l, &inner);
+            parse_object_mods(P, l, from, l->n - from != 1, "object");
+            return;
+        }
+        token id = next(P);
+        symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
+        if (!s)
+            perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
+        if (s->v.kind == V_BROKEN)
+            perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+        if (s->v.kind != V_OBJECT)
+            perr(P, id.line, "'%s' is a %s, not an object", id.text, kind_name(s->v.kind));
+        plist *src = s->v.obj;
+        for (size_t i = 0; i < src->n; i++) {
+            plist_push(P, l, &src->v[i].p);
+            l->v[l->n - 1].textured = src->v[i].textured;
+        }
+        parse_object_mods(P, l, from, src->is_group || src->n != 1, "object");
+        return;
     }
+    const prim_parser *pp = prim_parser_of(kw->text);
+    if (!pp)
+        perr(P, kw->line, "unsupported word '%s'", kw->text);
+    p.type = pp->type;
+    pp->parse(P, &p, kw);
     plist_push(P, l, &p);
     parse_object_mods(P, l, from, 0, kw->text);
+}
+
+/* ------------------------------------------------------------------ values of scene items */
+static texture *new_texture(parser *P)
+{
+    texture *t = xalloc(P, sizeof *t);
+    t->pig = default_pigment();
+    t->fin = default_finish();
+    return t;
+}
+
+int scene_item_value(parser *P, value *out)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    memset(out, 0, sizeof *out);
+    if (is_word(P, "pigment") || is_word(P, "finish") || is_word(P, "texture")) {
+        token kw = next(P);
+        texture *t = new_texture(P);
+        if (kw.text[0] == 'p') {
+            out->kind = V_PIGMENT;
+            parse_pigment_body(P, &t->pig);
+        } else if (kw.text[0] == 'f') {
+            out->kind = V_FINISH;
+            parse_finish_body(P, &t->fin);
+        } else {
+            out->kind = V_TEXTURE;
+            *t = P->sc->def;
+            parse_texture_body(P, t);
+        }
+        out->tex = t;
+        return 1;
+    }
+    if (is_word(P, "color_map") || is_word(P, "colour_map")) {
+        next(P);
+        out->kind = V_COLOUR_MAP;
+        out->cmap = xalloc(P, sizeof *out->cmap);
+        *out->cmap = parse_colour_map_body(P);
+        return 1;
+    }
+    if (is_object_word(tk->text)) {
+        token kw = next(P);
+        plist *l = xalloc(P, sizeof *l);
+        parse_object(P, l, &kw);
+        pool_keep_ptr(P, l->v);
+        l->is_group = !strcmp(kw.text, "union");
+        out->kind = V_OBJECT;
+        out->obj = l;
+        return 1;
+    }
+    static const char *items[] = {
+        "normal", "interior", "material", "cone", "torus", "difference", "intersection",
+        "merge", "light_source", "camera", "disc", "triangle", "smooth_triangle", "mesh",
+        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
+        "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
+        "pigment_map", "normal_map", "texture_map", "slope_map",
+        "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
+        "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
+        if (!strcmp(tk->text, items[i]))
+            perr(P, tk->line, "unsupported word '%s'", tk->text);
+    return 0;
+}
+
+void parse_default(parser *P)
+{
+    expect(P, "{", "after #default");
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind == T_IDENT && !strcmp(t.text, "texture")) {
+            texture tx = P->sc->def;
+            parse_texture_body(P, &tx);
+            P->sc->def = tx;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "pigment")) {
+            parse_pigment_body(P, &P->sc->def.pig);
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "finish")) {
+            parse_finish_body(P, &P->sc->def.fin);
+        } else {
+            perr(P, t.line, "unsupported word '%s' in #default", t.text);
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ statements */
 static void parse_camera(parser *P)
 {
-    expect(P, '{', "after 'camera'");
-    for (;;) {
+    struct pov_scene_state *c = P->sc;
+    expect(P, "{", "after 'camera'");
+    for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
+        if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic")))
+            perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
         if (!strcmp(t.text, "perspective")) {
+            c->cam_type = CAM_PERSPECTIVE;
+            continue;
+        } else if (!strcmp(t.text, "orthographic")) {
+            c->cam_type = CAM_ORTHOGRAPHIC;
             continue;
         } else if (!strcmp(t.text, "location")) {
-            P->cam_loc = parse_vector(P);
+            c->cam_loc = parse_vector(P);
         } else if (!strcmp(t.text, "look_at")) {
-            P->cam_look = parse_vector(P);
-            P->cam_has_look = 1;
+            c->cam_look = parse_vector(P);
+            c->cam_has_look = 1;
         } else if (!strcmp(t.text, "angle")) {
-            P->cam_angle = parse_float(P, "angle");
-            if (!(P->cam_angle > 0.0 && P->cam_angle < 180.0))
-                perr(P, t.line, "camera angle must be in (0, 180), got %g", P->cam_angle);
-            P->cam_has_angle = 1;
+            c->cam_angle = parse_float(P, "angle");
+            if (!(c->cam_angle > 0.0 && c->cam_angle < 180.0))
+                perr(P, t.line, "camera angle must be in (0, 180), got %g", c->cam_angle);
+            c->cam_has_angle = 1;
         } else if (!strcmp(t.text, "right")) {
-            P->cam_right = parse_vector(P);
+            c->cam_right = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "up")) {
-            P->cam_up = parse_vector(P);
+            c->cam_up = parse_vector(P);
+            c->cam_has_right_up = 1;
         } else if (!strcmp(t.text, "direction")) {
-            P->cam_dir = parse_vector(P);
+            c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
-            P->cam_sky = parse_vector(P);
+            c->cam_sky = parse_vector(P);
         } else {
             perr(P, t.line, "unsupported word '%s' in camera", t.text);
         }
@@ -946,28 +853,37 @@ static void parse_camera(parser *P)
 
 static void finish_camera(parser *P, scene *s)
 {
-    vec3 dir = P->cam_dir, right = P->cam_right, up = P->cam_up;
+    struct pov_scene_state *c = P->sc;
+    vec3 dir = c->cam_dir, right = c->cam_right, up = c->cam_up;
     double dlen = vlen(dir), rlen = vlen(right), ulen = vlen(up);
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)
         perr(P, P->line, "camera direction, right and up must be non-zero");
     double handed = vdot(vcross(up, dir), right);
-    if (P->cam_has_angle) {
-        dlen = rlen / rt_tan(P->cam_angle * RT_PI / 360.0) / 2.0;
+    if (c->cam_has_angle) {
+        dlen = rlen / rt_tan(c->cam_angle * RT_PI / 360.0) / 2.0;
         dir = vscale(vnorm(dir), dlen);
     }
-    if (P->cam_has_look) {
-        vec3 d = vsub(P->cam_look, P->cam_loc);
+    if (c->cam_has_look) {
+        vec3 d = vsub(c->cam_look, c->cam_loc);
         if (vlen(d) == 0.0)
             perr(P, P->line, "camera look_at equals location");
         dir = vscale(vnorm(d), dlen);
-        vec3 rr = handed > 0.0 ? vcross(P->cam_sky, dir) : vcross(dir, P->cam_sky);
+        vec3 rr = handed > 0.0 ? vcross(c->cam_sky, dir) : vcross(dir, c->cam_sky);
         if (vlen(rr) == 0.0)
             perr(P, P->line, "camera looks along its sky vector (look_at straight up or down)");
         right = vscale(vnorm(rr), rlen);
         vec3 uu = handed > 0.0 ? vcross(dir, right) : vcross(right, dir);
         up = vscale(vnorm(uu), ulen);
     }
-    s->location = P->cam_loc;
+    if (c->cam_type == CAM_ORTHOGRAPHIC && c->cam_has_look &&
+        (c->cam_has_angle || !c->cam_has_right_up)) {
+        /* the view is as wide as the (default) angle sees at the look_at distance */
+        double k = vlen(vsub(c->cam_look, c->cam_loc)) / vlen(dir);
+        right = vscale(right, k);
+        up = vscale(up, k);
+    }
+    s->camera_type = c->cam_type;
+    s->location = c->cam_loc;
     s->direction = dir;
     s->right = right;
     s->up = up;
@@ -975,20 +891,26 @@ static void finish_camera(parser *P, scene *s)
 
 static void parse_global(parser *P)
 {
-    expect(P, '{', "after 'global_settings'");
+    expect(P, "{", "after 'global_settings'");
     for (;;) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
             return;
         if (t.kind == T_IDENT && !strcmp(t.text, "assumed_gamma")) {
             double g = parse_float(P, "assumed_gamma");
-            if (g != 1.0)
-                perr(P, t.line, "unsupported assumed_gamma %g (only 1.0, linear, is supported)", g);
+            if (!(g > 0.0 && g <= 10.0))
+                perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
+            P->sc->assumed_gamma = g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
+            double g = parse_float(P, "noise_generator");
+            if (!(g == 1 || g == 2))
+                perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+            P->sc->noise_gen = (uint32_t)g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "max_trace_level")) {
             double m = parse_float(P, "max_trace_level");
             if (!(m >= 1.0 && m <= 256.0))
                 perr(P, t.line, "max_trace_level must be in 1..256, got %g", m);
-            P->max_trace = (uint32_t)m;
+            P->sc->max_trace = (uint32_t)m;
         } else {
             perr(P, t.line, "unsupported word '%s' in global_settings", t.text);
         }
@@ -997,90 +919,76 @@ static void parse_global(parser *P)
 
 static void parse_light(parser *P)
 {
-    expect(P, '{', "after 'light_source'");
+    struct pov_scene_state *c = P->sc;
+    int line = peek(P)->line;
+    expect(P, "{", "after 'light_source'");
     light lt;
+    memset(&lt, 0, sizeof lt);
     lt.pos = parse_vector(P);
     opt_comma(P);
-    lt.color = parse_colour(P);
-    token t = next(P);
-    if (t.kind != T_PUNCT || t.text[0] != '}')
-        perr(P, t.line, "unsupported word '%s' in light_source", t.text);
-    if (P->nlights == P->caplights) {
-        P->caplights = P->caplights ? P->caplights * 2 : 8;
-        P->lights = xrealloc(P, P->lights, P->caplights * sizeof *P->lights);
+    lt.color = rgb_of(parse_colour5(P));
+    for (;;) {
+        transform t;
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            lt.pos = xf_point(&t.fwd, lt.pos);
+            continue;
+        }
+        token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "shadowless")) {
+            lt.flags |= LIGHT_SHADOWLESS;
+            continue;
+        }
+        perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);
     }
-    P->lights[P->nlights++] = lt;
+    (void)line;
+    if (c->nlights == c->caplights) {
+        c->caplights = c->caplights ? c->caplights * 2 : 8;
+        c->lights = xrealloc(P, c->lights, c->caplights * sizeof *c->lights);
+    }
+    c->lights[c->nlights++] = lt;
 }
 
-static void parse_declare(parser *P)
+static void parse_sky(parser *P)
 {
-    token name = next(P);
-    if (name.kind != T_IDENT)
-        perr(P, name.line, "expected an identifier after #declare, got '%s'", name.text);
-    static const char *reserved[] = {"x", "y", "z", "pi", "rgb", "color", "colour", "pigment",
-                                     "finish", "texture", "sphere", "box", "plane", "cylinder",
-                                     "union", "camera", "light_source", "background"};
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (!strcmp(name.text, reserved[i]))
-            perr(P, name.line, "cannot #declare the keyword '%s'", name.text);
-    expect(P, '=', "after the #declare name");
-    symbol s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.name, sizeof s.name, "%s", name.text);
-    s.tex = default_texture();
-    token *t = peek(P);
-    if (is_word(P, "pigment")) {
-        next(P);
-        s.kind = V_PIGMENT;
-        parse_pigment_body(P, &s.tex.pig);
-    } else if (is_word(P, "finish")) {
-        next(P);
-        s.kind = V_FINISH;
-        parse_finish_body(P, &s.tex.fin);
-    } else if (is_word(P, "texture")) {
-        next(P);
-        s.kind = V_TEXTURE;
-        parse_texture_body(P, &s.tex);
-    } else if (starts_colour(P)) {
-        s.kind = V_VEC;
-        s.v = parse_colour(P);
-    } else if (t->kind == T_IDENT && (is_word(P, "sphere") || is_word(P, "box") ||
-                                      is_word(P, "plane") || is_word(P, "cylinder") ||
-                                      is_word(P, "union") || is_word(P, "object"))) {
-        perr(P, t->line, "unsupported word '%s' after #declare (only floats, vectors, "
-             "colours, pigments, finishes and textures can be declared)", t->text);
-    } else {
-        value v = expr(P);
-        s.kind = v.is_vec ? V_VEC : V_FLOAT;
-        s.f = v.f;
-        s.v = v.v;
+    struct pov_scene_state *c = P->sc;
+    expect(P, "{", "after 'sky_sphere'");
+    int layers = 0;
+    for (;;) {
+        transform t;
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            pig_transform(&c->sky, &t);
+            continue;
+        }
+        token tk = next(P);
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
+            if (layers++)
+                perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
+            c->sky = default_pigment();
+            parse_pigment_body(P, &c->sky);
+            continue;
+        }
+        perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
-    if (is_punct(P, ';'))
-        next(P);
-    if (P->nsyms == P->capsyms) {
-        P->capsyms = P->capsyms ? P->capsyms * 2 : 16;
-        P->syms = xrealloc(P, P->syms, P->capsyms * sizeof *P->syms);
-    }
-    P->syms[P->nsyms++] = s;
+    c->has_sky = layers > 0;
+}
+
+static void resolve_noise(parser *P, pigment *pg)
+{
+    if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
+        pg->noise_gen = P->sc->noise_gen;
 }
 
 static void parse_statement(parser *P)
 {
     token t = next(P);
-    if (t.kind == T_DIRECTIVE) {
-        if (!strcmp(t.text, "version")) {
-            double v = parse_float(P, "#version");
-            if (v < 3.0 || v >= 4.0)
-                perr(P, t.line, "unsupported #version %g (this renderer follows 3.7)", v);
-            if (is_punct(P, ';'))
-                next(P);
-        } else if (!strcmp(t.text, "declare") || !strcmp(t.text, "local")) {
-            parse_declare(P);
-        } else {
-            perr(P, t.line, "unsupported word '#%s'", t.text);
-        }
-        return;
-    }
     if (t.kind != T_IDENT)
         perr(P, t.line, "unexpected '%s' at the top level", t.text);
     if (!strcmp(t.text, "camera")) {
@@ -1088,15 +996,19 @@ static void parse_statement(parser *P)
     } else if (!strcmp(t.text, "global_settings")) {
         parse_global(P);
     } else if (!strcmp(t.text, "background")) {
-        expect(P, '{', "after 'background'");
-        P->background = parse_colour(P);
-        expect(P, '}', "to close background");
+        expect(P, "{", "after 'background'");
+        P->sc->background = rgb_of(parse_colour5(P));
+        expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
-    } else if (!strcmp(t.text, "sphere") || !strcmp(t.text, "plane") ||
-               !strcmp(t.text, "box") || !strcmp(t.text, "cylinder") ||
-               !strcmp(t.text, "union")) {
-        parse_object(P, &P->out, &t);
+    } else if (!strcmp(t.text, "sky_sphere")) {
+        parse_sky(P);
+    } else if (is_object_word(t.text)) {
+        size_t from = P->sc->out.n;
+        parse_object(P, &P->sc->out, &t);
+        for (size_t i = from; i < P->sc->out.n; i++)
+            if (!P->sc->out.v[i].textured)
+                apply_texture(&P->sc->out.v[i], &P->sc->def);
     } else {
         perr(P, t.line, "unsupported word '%s'", t.text);
     }
@@ -1104,68 +1016,195 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->maps);
+    s->maps = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
     s->prims = NULL;
 }
 
-int pov_parse_string(const char *name, const char *src, scene *out, char *err, size_t errlen)
+void pov_parse_opts_init(pov_parse_opts *o, uint32_t width, uint32_t height)
+{
+    memset(o, 0, sizeof *o);
+    o->default_library_paths = 1;
+    o->image_width = width;
+    o->image_height = height;
+}
+
+int pov_parse_opts_add_path(pov_parse_opts *o, const char *dir)
+{
+    if (o->n_library_paths == POV_MAX_LIBRARY_PATHS)
+        return -1;
+    o->library_paths[o->n_library_paths++] = dir;
+    return 0;
+}
+
+int pov_parse_cli_opt(pov_parse_opts *o, const char *prog, const char *a, const char *v,
+                      int *consumed)
+{
+    int plus = a[0] == '+';
+    if (!strcmp(a, "-L") || !strcmp(a, "--library-path") || !strncmp(a, "+L", 2)) {
+        const char *dir = plus ? a + 2 : v;
+        if (!dir || !*dir) {
+            fprintf(stderr, "%s: %s needs a folder\n", prog, a);
+            return -1;
+        }
+        if (pov_parse_opts_add_path(o, dir) < 0) {
+            fprintf(stderr, "%s: too many library paths (max %d)\n", prog, POV_MAX_LIBRARY_PATHS);
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
+    if (!strcmp(a, "-K") || !strcmp(a, "--clock") || !strncmp(a, "+K", 2)) {
+        const char *k = plus ? a + 2 : v;
+        char *end = NULL;
+        errno = 0;
+        o->clock = k ? strtod(k, &end) : 0.0;
+        if (!k || !*k || *end || errno || !(o->clock == o->clock)) {
+            fprintf(stderr, "%s: %s needs a number, got '%s'\n", prog, a, k ? k : "");
+            return -1;
+        }
+        *consumed = plus ? 1 : 2;
+        return 1;
+    }
+    return 0;
+}
+
+#ifndef POV_SYSTEM_INI
+#define POV_SYSTEM_INI "/etc/povray/3.7/povray.ini"
+#endif
+
+/* Library_Path entries of POV-Ray's own povray.ini, appended to o (kept in buf). */
+static void add_ini_paths(pov_parse_opts *o, char *buf, size_t cap)
+{
+    FILE *f = fopen(POV_SYSTEM_INI, "r");
+    if (!f)
+        return;
+    char line[1024];
+    size_t used = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, "Library_Path", 12) != 0)
+            continue;
+        p += 12;
+        while (*p == ' ' || *p == '\t' || *p == '=')
+            p++;
+        if (*p == '"')
+            p++;
+        size_t n = strcspn(p, "\";\r\n");
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (!n || used + n + 1 > cap || o->n_library_paths == POV_MAX_LIBRARY_PATHS)
+            continue;
+        memcpy(buf + used, p, n);
+        buf[used + n] = 0;
+        o->library_paths[o->n_library_paths++] = buf + used;
+        used += n + 1;
+    }
+    fclose(f);
+}
+
+static int parse_main(const char *name, const char *src, const pov_parse_opts *opts_in,
+                      scene *out, char *err, size_t errlen)
 {
     parser *P = calloc(1, sizeof *P);
-    if (!P) {
+    struct pov_scene_state *c = calloc(1, sizeof *c);
+    pov_parse_opts *opts = malloc(sizeof *opts);
+    char *inibuf = malloc(8192);
+    if (!P || !c || !opts || !inibuf) {
+        free(P), free(c), free(opts), free(inibuf);
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    P->name = name;
-    P->src = src;
-    P->line = 1;
+    *opts = *opts_in;
+    if (opts->default_library_paths)
+        add_ini_paths(opts, inibuf, 8192);
+    jmp_buf jb;
+    P->jb = &jb;
+    P->sc = c;
+    P->opts = opts;
     P->err = err;
     P->errlen = errlen;
-    P->cam_loc = v3(0, 0, 0);
-    P->cam_dir = v3(0, 0, 1);
-    P->cam_up = v3(0, 1, 0);
-    P->cam_right = v3(1.33, 0, 0);
-    P->cam_sky = v3(0, 1, 0);
-    P->background = v3(0, 0, 0);
-    P->max_trace = 5;
+    P->version = 3.62; /* POV-Ray 3.7 without #version */
+    const char *slash = strrchr(name, '/');
+    if (slash)
+        snprintf(P->main_dir, sizeof P->main_dir, "%.*s", (int)(slash - name), name);
+    else
+        snprintf(P->main_dir, sizeof P->main_dir, ".");
+    lex_init(P, name, src);
+    c->cam_loc = v3(0, 0, 0);
+    c->cam_dir = v3(0, 0, 1);
+    c->cam_up = v3(0, 1, 0);
+    c->cam_right = v3(1.33, 0, 0);
+    c->cam_sky = v3(0, 1, 0);
+    c->background = v3(0, 0, 0);
+    c->max_trace = 5;
+    c->assumed_gamma = -1.0;
+    c->noise_gen = 2;
+    c->def.pig = default_pigment();
+    c->def.fin = default_finish();
     int rc = -1;
     memset(out, 0, sizeof *out);
-    if (setjmp(P->jb) == 0) {
+    if (setjmp(jb) == 0) {
         while (peek(P)->kind != T_EOF)
             parse_statement(P);
         finish_camera(P, out);
-        out->background = P->background;
-        out->max_trace_level = P->max_trace;
+        out->background = c->background;
+        out->max_trace_level = c->max_trace;
         out->adc_bailout = 1.0 / 255.0;
-        out->n_lights = (uint32_t)P->nlights;
-        out->lights = P->lights;
-        P->lights = NULL;
-        out->n_prims = (uint32_t)P->out.n;
-        out->prims = malloc(sizeof(prim) * (P->out.n + 1));
+        /* POV-Ray 3.7: no assumed_gamma in a scene older than 3.7 turns gamma off */
+        out->gamma = c->assumed_gamma > 0 ? c->assumed_gamma : P->version < 3.695 ? 0.0 : 1.0;
+        out->n_lights = (uint32_t)c->nlights;
+        out->lights = c->lights;
+        c->lights = NULL;
+        out->n_prims = (uint32_t)c->out.n;
+        out->prims = malloc(sizeof(prim) * (c->out.n + 1));
         if (!out->prims)
             perr(P, P->line, "out of memory");
-        texture def = default_texture();
-        for (size_t i = 0; i < P->out.n; i++) {
-            if (!P->out.v[i].textured)
-                apply_texture(&P->out.v[i], &def);
-            out->prims[i] = P->out.v[i].p;
+        for (size_t i = 0; i < c->out.n; i++) {
+            out->prims[i] = c->out.v[i].p;
+            resolve_noise(P, &out->prims[i].pig);
         }
+        out->n_maps = (uint32_t)c->nmaps;
+        out->maps = c->maps;
+        c->maps = NULL;
+        out->has_sky = (uint32_t)c->has_sky;
+        out->sky = c->sky;
+        resolve_noise(P, &out->sky);
         rc = 0;
     }
-    free(P->out.v);
-    free(P->syms);
-    free(P->lights);
+    for (size_t k = 0; k < P->nscopes; k++)
+        free(P->scopes[k].v);
+    for (size_t i = 0; i < P->npool; i++)
+        free(P->pool[i]);
+    free(P->pool);
+    free(c->out.v);
+    free(c->lights);
+    free(c->maps);
+    free(c);
     free(P);
+    free(opts);
+    free(inibuf);
     return rc;
 }
 
-int pov_parse_file(const char *path, scene *out, char *err, size_t errlen)
+int pov_parse_string(const char *name, const char *src, scene *out, char *err, size_t errlen)
+{
+    pov_parse_opts o;
+    pov_parse_opts_init(&o, 0, 0);
+    return parse_main(name, src, &o, out, err, errlen);
+}
+
+static char *slurp(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 65536, n = 0;
     char *buf = malloc(cap);
@@ -1190,15 +1229,31 @@ int pov_parse_file(const char *path, scene *out, char *err, size_t errlen)
     if (!buf || rerr) {
         snprintf(err, errlen, "%s: cannot read%s", path, buf ? "" : " (out of memory)");
         free(buf);
-        return -1;
+        return NULL;
     }
     buf[n] = 0;
     if (memchr(buf, 0, n)) {
         snprintf(err, errlen, "%s: binary file (contains NUL bytes), not a scene", path);
         free(buf);
-        return -1;
+        return NULL;
     }
-    int rc = pov_parse_string(path, buf, out, err, errlen);
+    return buf;
+}
+
+int pov_parse_file_opts(const char *path, const pov_parse_opts *opts, scene *out, char *err,
+                        size_t errlen)
+{
+    char *buf = slurp(path, err, errlen);
+    if (!buf)
+        return -1;
+    int rc = parse_main(path, buf, opts, out, err, errlen);
     free(buf);
     return rc;
+}
+
+int pov_parse_file(const char *path, scene *out, char *err, size_t errlen)
+{
+    pov_parse_opts o;
+    pov_parse_opts_init(&o, 0, 0);
+    return pov_parse_file_opts(path, &o, out, err, errlen);
 }

@@ -3,13 +3,12 @@
  * rt_math and plain C, so the native renderer and the sandboxed client give the same bits.
  */
 #include "render.h"
+#include "pattern.h"
+#include "prims.h"
 #include "rt_math.h"
 
 #define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
-#define DEPTH_TOLERANCE 1.0e-6  /* POV-Ray: per-object depth tolerance */
 #define SHADOW_TOLERANCE 1.0e-3 /* stop shadow rays short of the light */
-#define PLANE_EPSILON 1.0e-10
-#define MAX_DISTANCE 1.0e7
 #define BVH_LEAF 2
 #define BVH_STACK 64
 #define HUGE_DEPTH 1.0e30
@@ -53,135 +52,7 @@ vec3 xf_normal(const xform *inv, vec3 n)
 
 static double comp(vec3 v, int axis) { return axis == 0 ? v.x : axis == 1 ? v.y : v.z; }
 
-/* ---------------------------------------------------------------- intersections */
-
-typedef struct {
-    double t;
-    int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap */
-} hit_info;
-
-/* Nearest root of the sphere in (DEPTH_TOLERANCE, ...) that is >= tmin, as POV-Ray. */
-static int isect_sphere(vec3 c, double r, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
-{
-    vec3 oc = vsub(c, O);
-    double r2 = r * r;
-    double ocsq = vdot(oc, oc);
-    double tca = vdot(oc, D);
-    double dd = vdot(D, D); /* 1 for world rays, not for transformed ones */
-    if (dd != 1.0) {
-        /* solve |O + tD - c|^2 = r^2 with general D */
-        double b = tca / dd;
-        double disc = b * b - (ocsq - r2) / dd;
-        if (disc <= 0.0)
-            return 0;
-        double hc = rt_sqrt(disc);
-        double t1 = b - hc, t2 = b + hc;
-        if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
-        if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
-        return 0;
-    }
-    if (ocsq >= r2 && tca < 1.0e-10)
-        return 0;
-    double half_sq = r2 - ocsq + tca * tca;
-    if (half_sq <= 1.0e-10)
-        return 0;
-    double hc = rt_sqrt(half_sq);
-    double t1 = tca - hc, t2 = tca + hc;
-    if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
-    if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
-    return 0;
-}
-
-static int isect_plane(vec3 n, double d, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
-{
-    double nd = vdot(n, D);
-    if (rt_fabs(nd) < PLANE_EPSILON)
-        return 0;
-    double no = vdot(n, O);
-    double t = -(no + -d) / nd;
-    if (t >= DEPTH_TOLERANCE && t <= MAX_DISTANCE && t >= tmin && t < tmax) {
-        h->t = t;
-        return 1;
-    }
-    return 0;
-}
-
-static int isect_box(vec3 lo, vec3 hi, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
-{
-    double tnear = -HUGE_DEPTH, tfar = HUGE_DEPTH;
-    int snear = -1, sfar = -1;
-    for (int a = 0; a < 3; a++) {
-        double o = comp(O, a), d = comp(D, a), l = comp(lo, a), u = comp(hi, a);
-        if (rt_fabs(d) < 1.0e-12) {
-            if (o < l || o > u)
-                return 0;
-            continue;
-        }
-        double t1 = (l - o) / d, t2 = (u - o) / d;
-        int s1 = 2 * a, s2 = 2 * a + 1;
-        if (t1 > t2) {
-            double tt = t1; t1 = t2; t2 = tt;
-            int ss = s1; s1 = s2; s2 = ss;
-        }
-        if (t1 > tnear) { tnear = t1; snear = s1; }
-        if (t2 < tfar) { tfar = t2; sfar = s2; }
-        if (tnear > tfar)
-            return 0;
-    }
-    if (snear >= 0 && tnear > DEPTH_TOLERANCE && tnear >= tmin && tnear < tmax) {
-        h->t = tnear; h->side = snear; return 1;
-    }
-    if (sfar >= 0 && tfar > DEPTH_TOLERANCE && tfar >= tmin && tfar < tmax) {
-        h->t = tfar; h->side = sfar; return 1;
-    }
-    return 0;
-}
-
-static void consider(double t, int side, double tmin, double tmax, hit_info *best, int *found)
-{
-    if (t > DEPTH_TOLERANCE && t >= tmin && t < tmax && (!*found || t < best->t)) {
-        best->t = t;
-        best->side = side;
-        *found = 1;
-    }
-}
-
-/* Closed cylinder from a to b with radius r. */
-static int isect_cyl(vec3 a, vec3 b, double r, vec3 O, vec3 D, double tmin, double tmax,
-                     hit_info *h)
-{
-    vec3 axis = vsub(b, a);
-    double len = vlen(axis);
-    if (!(len > 0.0))
-        return 0;
-    vec3 u = vscale(axis, 1.0 / len);
-    vec3 oa = vsub(O, a);
-    double du = vdot(D, u), ou = vdot(oa, u);
-    vec3 dp = vsub(D, vscale(u, du));
-    vec3 op = vsub(oa, vscale(u, ou));
-    double qa = vdot(dp, dp), qb = vdot(dp, op), qc = vdot(op, op) - r * r;
-    int found = 0;
-    if (qa > 1.0e-20) {
-        double disc = qb * qb - qa * qc;
-        if (disc > 0.0) {
-            double sq = rt_sqrt(disc);
-            double t1 = (-qb - sq) / qa, t2 = (-qb + sq) / qa;
-            double z1 = ou + t1 * du, z2 = ou + t2 * du;
-            if (z1 >= 0.0 && z1 <= len) consider(t1, 0, tmin, tmax, h, &found);
-            if (z2 >= 0.0 && z2 <= len) consider(t2, 0, tmin, tmax, h, &found);
-        }
-    }
-    if (rt_fabs(du) > 1.0e-12) {
-        double caps[2] = {0.0, len};
-        for (int i = 0; i < 2; i++) {
-            double t = (caps[i] - ou) / du;
-            vec3 p = vadd(op, vscale(dp, t));
-            if (vdot(p, p) <= r * r)
-                consider(t, 1 + i, tmin, tmax, h, &found);
-        }
-    }
-    return found;
-}
+/* ---------------------------------------------------------------- primitives */
 
 /* Intersect one primitive: nearest t in [tmin, tmax). */
 static int isect_prim(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
@@ -190,49 +61,14 @@ static int isect_prim(const prim *p, vec3 O, vec3 D, double tmin, double tmax, h
         O = xf_point(&p->inv, O);
         D = xf_dir(&p->inv, D);
     }
-    switch (p->type) {
-    case OBJ_SPHERE: return isect_sphere(p->a, p->r, O, D, tmin, tmax, h);
-    case OBJ_PLANE: return isect_plane(p->a, p->r, O, D, tmin, tmax, h);
-    case OBJ_BOX: return isect_box(p->a, p->b, O, D, tmin, tmax, h);
-    case OBJ_CYLINDER: return isect_cyl(p->a, p->b, p->r, O, D, tmin, tmax, h);
-    default: return 0;
-    }
+    return prim_class_of(p->type)->isect(p, O, D, tmin, tmax, h);
 }
 
 /* World-space normal (not yet turned towards the viewer) at world point P. */
 static vec3 prim_normal(const prim *p, vec3 P, const hit_info *h)
 {
     vec3 q = p->has_trans ? xf_point(&p->inv, P) : P;
-    vec3 n;
-    switch (p->type) {
-    case OBJ_SPHERE: {
-        vec3 d = vsub(q, p->a);
-        n = v3(d.x / p->r, d.y / p->r, d.z / p->r);
-        break;
-    }
-    case OBJ_PLANE:
-        n = p->a;
-        break;
-    case OBJ_BOX: {
-        static const double sgn[2] = {-1.0, 1.0};
-        int axis = h->side / 2;
-        double s = sgn[h->side & 1];
-        n = v3(axis == 0 ? s : 0.0, axis == 1 ? s : 0.0, axis == 2 ? s : 0.0);
-        break;
-    }
-    default: { /* cylinder */
-        vec3 u = vnorm(vsub(p->b, p->a));
-        if (h->side == 1) {
-            n = vscale(u, -1.0);
-        } else if (h->side == 2) {
-            n = u;
-        } else {
-            vec3 d = vsub(q, p->a);
-            n = vscale(vsub(d, vscale(u, vdot(d, u))), 1.0 / p->r);
-        }
-        break;
-    }
-    }
+    vec3 n = prim_class_of(p->type)->normal(p, q, h);
     if (p->has_trans)
         n = vnorm(xf_normal(&p->inv, n));
     return n;
@@ -257,27 +93,19 @@ static void corners_bounds(const prim *p, vec3 lo, vec3 hi, double blo[3], doubl
     }
 }
 
-static void prim_bounds(const prim *p, double blo[3], double bhi[3])
+/* World bounds; 0 for an unbounded primitive. */
+static int prim_bounds(const prim *p, double blo[3], double bhi[3])
 {
     vec3 lo, hi;
-    if (p->type == OBJ_SPHERE) {
-        lo = vsub(p->a, v3(p->r, p->r, p->r));
-        hi = vadd(p->a, v3(p->r, p->r, p->r));
-    } else if (p->type == OBJ_BOX) {
-        lo = p->a;
-        hi = p->b;
-    } else { /* cylinder: endpoints +- r on every axis (conservative) */
-        lo = v3(rt_fmin(p->a.x, p->b.x) - p->r, rt_fmin(p->a.y, p->b.y) - p->r,
-                rt_fmin(p->a.z, p->b.z) - p->r);
-        hi = v3(rt_fmax(p->a.x, p->b.x) + p->r, rt_fmax(p->a.y, p->b.y) + p->r,
-                rt_fmax(p->a.z, p->b.z) + p->r);
-    }
+    if (!prim_class_of(p->type)->bounds(p, &lo, &hi))
+        return 0;
     corners_bounds(p, lo, hi, blo, bhi);
     for (int a = 0; a < 3; a++) { /* pad against rounding */
         double pad = 1.0e-9 * (1.0 + rt_fabs(blo[a]) + rt_fabs(bhi[a]));
         blo[a] -= pad;
         bhi[a] += pad;
     }
+    return 1;
 }
 
 typedef struct {
@@ -346,6 +174,7 @@ static void build_node(bvh_build *b, uint32_t node, uint32_t first, uint32_t n)
 int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 {
     uint32_t n = s->n_prims, nb = 0, nu = 0;
+    pattern_init();
     ctx->s = s;
     ctx->n_nodes = 0;
     ctx->order = alloc(sizeof(uint32_t) * (n + 1));
@@ -356,12 +185,12 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     if (!ctx->order || !ctx->unbounded || !ctx->nodes || !blo || !bhi)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
-        if (s->prims[i].type == OBJ_PLANE) {
-            ctx->unbounded[nu++] = i;
-        } else {
-            prim_bounds(&s->prims[i], blo[i], bhi[i]);
+        if (!prim_class_of(s->prims[i].type))
+            return -2; /* unknown primitive: refuse loudly (the scene reader already does) */
+        if (prim_bounds(&s->prims[i], blo[i], bhi[i]))
             ctx->order[nb++] = i;
-        }
+        else
+            ctx->unbounded[nu++] = i;
     }
     ctx->n_unbounded = nu;
     build_encode_table(ctx);
@@ -407,6 +236,8 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
     hit_info h;
     for (uint32_t i = 0; i < ctx->n_unbounded; i++) {
         uint32_t pi = ctx->unbounded[i];
+        if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+            continue;
         if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH, tmax, &h)) {
             if (!found || h.t < hit->t) {
                 *hit = h; *hit_prim = pi; found = 1;
@@ -427,6 +258,8 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
         if (nd->count) {
             for (uint32_t k = 0; k < nd->count; k++) {
                 uint32_t pi = ctx->order[nd->left + k];
+                if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+                    continue;
                 if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH,
                                found ? hit->t : tmax, &h)) {
                     *hit = h; *hit_prim = pi; found = 1;
@@ -453,8 +286,10 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
 
 /* ---------------------------------------------------------------- shading */
 
-static vec3 pigment_at(const pigment *pg, vec3 P)
+static vec3 pigment_at(const scene *s, const pigment *pg, vec3 P)
 {
+    if (pg->type >= PIG_GRADIENT)
+        return pattern_colour(pg, s->maps, P);
     if (pg->type != PIG_CHECKER)
         return pg->c1;
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
@@ -499,7 +334,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
 {
     const scene *s = ctx->s;
     const finish *f = &p->fin;
-    vec3 pig = pigment_at(&p->pig, P);
+    vec3 pig = pigment_at(s, &p->pig, P);
     vec3 col = vmul(pig, f->ambient);
     for (uint32_t i = 0; i < s->n_lights; i++) {
         const light *lt = &s->lights[i];
@@ -507,7 +342,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
         double dist = vlen(L);
         L = v3(L.x / dist, L.y / dist, L.z / dist);
         double nl = vdot(N, L);
-        if (nl < 1.0e-10 || in_shadow(ctx, P, L, dist))
+        if (nl < 1.0e-10 || (!(lt->flags & LIGHT_SHADOWLESS) && in_shadow(ctx, P, L, dist)))
             continue;
         if (f->diffuse > 0.0) {
             double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
@@ -551,7 +386,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     uint32_t pi = 0;
     hit_info h = {0.0, 0};
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, &pi, &h))
-        return s->background;
+        return s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
     const prim *p = &s->prims[pi];
     vec3 P = vadd(O, vscale(D, h.t));
     vec3 N = prim_normal(p, P, &h);
@@ -565,6 +400,10 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     const scene *s = ctx->s;
     double fx = ((double)x + 0.5) / (double)W - 0.5;
     double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    if (s->camera_type == CAM_ORTHOGRAPHIC) {
+        vec3 o = vadd(vadd(s->location, vscale(s->right, fx)), vscale(s->up, fy));
+        return trace(ctx, o, vnorm(s->direction), 1.0, 0);
+    }
     vec3 d = vadd(vadd(s->direction, vscale(s->right, fx)), vscale(s->up, fy));
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }
@@ -582,21 +421,22 @@ static double srgb(double v)
 static void build_encode_table(render_ctx *ctx)
 {
     union { double d; uint64_t u; } lo, hi, mid;
+    double g = ctx->s->gamma;
     for (int k = 1; k < 256; k++) {
         lo.d = 0.0;
         hi.d = 1.0;
-        if (render_encode(hi.d) < k) {
+        if (render_encode_gamma(hi.d, g) < k) {
             ctx->enc_thr[k] = 2.0; /* unreachable */
             continue;
         }
         while (hi.u - lo.u > 1) {
             mid.u = lo.u + (hi.u - lo.u) / 2;
-            if (render_encode(mid.d) >= k)
+            if (render_encode_gamma(mid.d, g) >= k)
                 hi = mid;
             else
                 lo = mid;
         }
-        ctx->enc_thr[k] = render_encode(lo.d) >= k ? lo.d : hi.d;
+        ctx->enc_thr[k] = render_encode_gamma(lo.d, g) >= k ? lo.d : hi.d;
     }
     ctx->enc_thr[0] = 0.0;
 }
@@ -604,7 +444,7 @@ static void build_encode_table(render_ctx *ctx)
 static uint8_t encode_fast(const render_ctx *ctx, double v)
 {
     if (!(v > 0.0))
-        return render_encode(0.0);
+        return render_encode_gamma(0.0, ctx->s->gamma);
     int lo = 0, hi = 255; /* answer in [lo, hi]: largest k with thr[k] <= v */
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
@@ -616,13 +456,17 @@ static uint8_t encode_fast(const render_ctx *ctx, double v)
     return (uint8_t)lo;
 }
 
-uint8_t render_encode(double v)
+uint8_t render_encode(double v) { return render_encode_gamma(v, 1.0); }
+
+uint8_t render_encode_gamma(double v, double gamma)
 {
     if (!(v > 0.0))
         v = 0.0;
     if (v > 1.0)
         v = 1.0;
-    double e = srgb(v);
+    /* POV-Ray 3.7: colours are in the assumed_gamma working space; the PNG is sRGB. A
+       pre-3.7 scene without assumed_gamma has gamma correction off (gamma 0 here). */
+    double e = gamma == 0.0 ? v : srgb(gamma == 1.0 ? v : rt_pow(v, gamma));
     if (e < 0.0) e = 0.0;
     if (e > 1.0) e = 1.0;
     return (uint8_t)rt_floor(e * 255.0 + 0.5);

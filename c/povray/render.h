@@ -32,6 +32,8 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
 
 /* Linear value -> 8-bit sRGB code, floor(clip(srgb(v)) * 255 + 0.5). */
 uint8_t render_encode(double v);
+/* The same for a scene's gamma (scene.gamma: 0 = correction off, else assumed_gamma). */
+uint8_t render_encode_gamma(double v, double gamma);
 
 /* vector helpers shared with the parser */
 static inline vec3 v3(double x, double y, double z) { vec3 r = {x, y, z}; return r; }

@@ -18,14 +18,45 @@ typedef struct { double x, y, z; } vec3;
 /* Affine map p' = m[.][0..2] * p + m[.][3], row-major 3x4. */
 typedef struct { double m[3][4]; } xform;
 
-enum { PIG_SOLID = 0, PIG_CHECKER = 1 };
-enum { OBJ_SPHERE = 1, OBJ_PLANE = 2, OBJ_BOX = 3, OBJ_CYLINDER = 4 };
+/* Pigment types: solid and checker here, the patterns of pattern.c after them. */
+enum {
+    PIG_SOLID = 0, PIG_CHECKER = 1, PIG_GRADIENT, PIG_ONION, PIG_SPHERICAL, PIG_CYLINDRICAL,
+    PIG_PLANAR, PIG_BOXED, PIG_LEOPARD, PIG_BOZO, PIG_SPOTTED, PIG_MARBLE, PIG_WOOD,
+    PIG_GRANITE, PIG_COUNT
+};
+enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
+
+/* A colour_map: values ascending in [0, 1], opaque colours. */
+#define POV_MAP_MAX 64
+typedef struct {
+    uint32_t n;
+    double v[POV_MAP_MAX];
+    vec3 c[POV_MAP_MAX];
+} colour_map;
+/* The primitives, once: X(ENUM, keyword). The object enum, the renderer's table (prims.c)
+   and the parser's table (parse.c) are generated from this list. */
+#define POV_PRIMITIVES(X) \
+    X(OBJ_SPHERE, sphere) \
+    X(OBJ_PLANE, plane) \
+    X(OBJ_BOX, box) \
+    X(OBJ_CYLINDER, cylinder)
+#define POV_PRIM_ENUM(ENUM, name) ENUM,
+enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
+#undef POV_PRIM_ENUM
 
 typedef struct {
     uint32_t type;      /* PIG_* */
     uint32_t has_trans; /* inv is used only when set */
     vec3 c1, c2;        /* colour; checker: first and second colour */
     xform inv;          /* world -> pattern space */
+    /* patterns (type >= PIG_GRADIENT) */
+    uint32_t map;       /* index into scene.maps */
+    uint32_t wave;      /* WAVE_* */
+    double frequency, phase, exponent;
+    vec3 vec;           /* gradient direction */
+    uint32_t has_turb, octaves, noise_gen;
+    vec3 turb;
+    double omega, lambda;
 } pigment;
 
 typedef struct {
@@ -35,8 +66,13 @@ typedef struct {
     vec3 reflection;
 } finish;
 
+enum { PRIM_NO_SHADOW = 1u, PRIM_FLAGS_ALL = 1u };
+enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
+enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_COUNT };
+
 typedef struct {
     uint32_t type;      /* OBJ_* */
+    uint32_t flags;     /* PRIM_* */
     uint32_t has_trans; /* fwd/inv used only when set: geometry below is in object space */
     vec3 a, b;          /* sphere: a = centre; plane: a = unit normal; box: a = min, b = max;
                            cylinder: a = base, b = cap */
@@ -46,16 +82,25 @@ typedef struct {
     finish fin;
 } prim;
 
-typedef struct { vec3 pos, color; } light;
+typedef struct {
+    vec3 pos, color;
+    uint32_t flags; /* LIGHT_* */
+} light;
 
 typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
+    uint32_t camera_type;               /* CAM_* */
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;
+    double gamma; /* assumed_gamma (1 = linear); 0 = gamma correction off (pre-3.7 scene) */
     uint32_t n_lights, n_prims;
     light *lights;
     prim *prims;
+    uint32_t n_maps;    /* colour maps of the pattern pigments */
+    colour_map *maps;
+    uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
+    pigment sky;
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
@@ -64,7 +109,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 1u
+#define POV_SCENE_VERSION 2u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

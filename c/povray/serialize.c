@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3), background (vec3),
- * u32 max_trace_level, f64 adc_bailout, u32 n_lights, lights (pos, colour), u32 n_prims,
+ * u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
  * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp,
@@ -9,6 +9,7 @@
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
+#include "prims.h"
 #include "rt_math.h"
 
 #ifndef POV_FREESTANDING
@@ -17,6 +18,7 @@
 
 #define MAX_LIGHTS 4096u
 #define MAX_PRIMS 4000000u
+#define MAX_MAPS 100000u
 #define MAX_TRACE 256u
 
 /* ------------------------------------------------------------------ writer (hosted) */
@@ -79,6 +81,30 @@ static void put_xform(wbuf *w, const xform *t)
             put_f64(w, t->m[i][j]);
 }
 
+static void put_pigment(wbuf *w, const pigment *pg)
+{
+    put_u32(w, pg->type);
+    put_u32(w, pg->has_trans);
+    put_vec(w, pg->c1);
+    put_vec(w, pg->c2);
+    if (pg->has_trans)
+        put_xform(w, &pg->inv);
+    if (pg->type < PIG_GRADIENT)
+        return;
+    put_u32(w, pg->map);
+    put_u32(w, pg->wave);
+    put_f64(w, pg->frequency);
+    put_f64(w, pg->phase);
+    put_f64(w, pg->exponent);
+    put_vec(w, pg->vec);
+    put_u32(w, pg->has_turb);
+    put_u32(w, pg->octaves);
+    put_u32(w, pg->noise_gen);
+    put_vec(w, pg->turb);
+    put_f64(w, pg->omega);
+    put_f64(w, pg->lambda);
+}
+
 uint8_t *scene_serialize(const scene *s, size_t *len_out)
 {
     wbuf w = {0};
@@ -88,18 +114,33 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->direction);
     put_vec(&w, s->right);
     put_vec(&w, s->up);
+    put_u32(&w, s->camera_type);
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
+    put_f64(&w, s->gamma);
     put_u32(&w, s->n_lights);
     for (uint32_t i = 0; i < s->n_lights; i++) {
         put_vec(&w, s->lights[i].pos);
         put_vec(&w, s->lights[i].color);
+        put_u32(&w, s->lights[i].flags);
     }
+    put_u32(&w, s->n_maps);
+    for (uint32_t i = 0; i < s->n_maps; i++) {
+        put_u32(&w, s->maps[i].n);
+        for (uint32_t k = 0; k < s->maps[i].n; k++) {
+            put_f64(&w, s->maps[i].v[k]);
+            put_vec(&w, s->maps[i].c[k]);
+        }
+    }
+    put_u32(&w, s->has_sky);
+    if (s->has_sky)
+        put_pigment(&w, &s->sky);
     put_u32(&w, s->n_prims);
     for (uint32_t i = 0; i < s->n_prims; i++) {
         const prim *p = &s->prims[i];
         put_u32(&w, p->type);
+        put_u32(&w, p->flags);
         put_u32(&w, p->has_trans);
         put_vec(&w, p->a);
         put_vec(&w, p->b);
@@ -108,12 +149,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
             put_xform(&w, &p->fwd);
             put_xform(&w, &p->inv);
         }
-        put_u32(&w, p->pig.type);
-        put_u32(&w, p->pig.has_trans);
-        put_vec(&w, p->pig.c1);
-        put_vec(&w, p->pig.c2);
-        if (p->pig.has_trans)
-            put_xform(&w, &p->pig.inv);
+        put_pigment(&w, &p->pig);
         const finish *f = &p->fin;
         put_vec(&w, f->ambient);
         put_f64(&w, f->diffuse);
@@ -192,11 +228,46 @@ static void get_xform(rbuf *r, xform *t)
             t->m[i][j] = get_f64(r);
 }
 
-static int get_prim(rbuf *r, prim *p)
+static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps)
+{
+    pg->type = get_u32(r);
+    pg->has_trans = get_u32(r);
+    if (pg->type >= PIG_COUNT || pg->has_trans > 1)
+        return fail(r, "scene data: bad pigment");
+    pg->c1 = get_vec(r);
+    pg->c2 = get_vec(r);
+    if (pg->has_trans)
+        get_xform(r, &pg->inv);
+    if (pg->type < PIG_GRADIENT)
+        return r->err ? -1 : 0;
+    pg->map = get_u32(r);
+    pg->wave = get_u32(r);
+    pg->frequency = get_f64(r);
+    pg->phase = get_f64(r);
+    pg->exponent = get_f64(r);
+    pg->vec = get_vec(r);
+    pg->has_turb = get_u32(r);
+    pg->octaves = get_u32(r);
+    pg->noise_gen = get_u32(r);
+    pg->turb = get_vec(r);
+    pg->omega = get_f64(r);
+    pg->lambda = get_f64(r);
+    if (!r->err && (pg->map >= n_maps || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
+                    pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
+                    pg->noise_gen > 2))
+        return fail(r, "scene data: bad pattern pigment");
+    return r->err ? -1 : 0;
+}
+
+static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
 {
     p->type = get_u32(r);
+    p->flags = get_u32(r);
     p->has_trans = get_u32(r);
-    if (p->type < OBJ_SPHERE || p->type > OBJ_CYLINDER)
+    if (p->flags & ~PRIM_FLAGS_ALL)
+        return fail(r, "scene data: bad object flags");
+    const prim_class *pc = prim_class_of(p->type);
+    if (!pc)
         return fail(r, "scene data: unknown object type");
     if (p->has_trans > 1)
         return fail(r, "scene data: bad transform flag");
@@ -207,14 +278,8 @@ static int get_prim(rbuf *r, prim *p)
         get_xform(r, &p->fwd);
         get_xform(r, &p->inv);
     }
-    p->pig.type = get_u32(r);
-    p->pig.has_trans = get_u32(r);
-    if (p->pig.type > PIG_CHECKER || p->pig.has_trans > 1)
-        return fail(r, "scene data: bad pigment");
-    p->pig.c1 = get_vec(r);
-    p->pig.c2 = get_vec(r);
-    if (p->pig.has_trans)
-        get_xform(r, &p->pig.inv);
+    if (get_pigment(r, &p->pig, n_maps) < 0)
+        return -1;
     finish *f = &p->fin;
     f->ambient = get_vec(r);
     f->diffuse = get_f64(r);
@@ -226,12 +291,9 @@ static int get_prim(rbuf *r, prim *p)
     f->reflection = get_vec(r);
     if (r->err)
         return -1;
-    if ((p->type == OBJ_SPHERE || p->type == OBJ_CYLINDER) && !(p->r > 0.0))
-        return fail(r, "scene data: radius must be positive");
-    if (p->type == OBJ_BOX && (p->a.x > p->b.x || p->a.y > p->b.y || p->a.z > p->b.z))
-        return fail(r, "scene data: box corners out of order");
-    if (p->type == OBJ_PLANE && !(rt_fabs(p->a.x * p->a.x + p->a.y * p->a.y + p->a.z * p->a.z - 1.0) < 1e-6))
-        return fail(r, "scene data: plane normal is not a unit vector");
+    const char *bad = pc->check(p);
+    if (bad)
+        return fail(r, bad);
     return 0;
 }
 
@@ -251,15 +313,21 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->direction = get_vec(&r);
     s->right = get_vec(&r);
     s->up = get_vec(&r);
+    s->camera_type = get_u32(&r);
+    if (!r.err && s->camera_type >= CAM_COUNT)
+        fail(&r, "scene data: unknown camera type");
     s->background = get_vec(&r);
     s->max_trace_level = get_u32(&r);
     s->adc_bailout = get_f64(&r);
+    s->gamma = get_f64(&r);
+    if (!r.err && !(s->gamma >= 0.0 && s->gamma <= 10.0))
+        fail(&r, "scene data: gamma out of range 0..10");
     s->n_lights = get_u32(&r);
     if (!r.err && (s->max_trace_level < 1 || s->max_trace_level > MAX_TRACE))
         fail(&r, "scene data: max_trace_level out of range 1..256");
     if (!r.err && s->n_lights > MAX_LIGHTS)
         fail(&r, "scene data: too many lights");
-    if (!r.err && (size_t)s->n_lights * 48 > len - r.pos)
+    if (!r.err && (size_t)s->n_lights * 52 > len - r.pos)
         fail(&r, "scene data truncated (lights)");
     if (r.err) {
         *err = r.err;
@@ -273,7 +341,41 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     for (uint32_t i = 0; i < s->n_lights; i++) {
         s->lights[i].pos = get_vec(&r);
         s->lights[i].color = get_vec(&r);
+        s->lights[i].flags = get_u32(&r);
+        if (!r.err && (s->lights[i].flags & ~LIGHT_FLAGS_ALL))
+            fail(&r, "scene data: bad light flags");
     }
+    s->n_maps = get_u32(&r);
+    if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))
+        fail(&r, "scene data: too many colour maps");
+    if (r.err) {
+        *err = r.err;
+        return -1;
+    }
+    s->maps = alloc(sizeof(colour_map) * (s->n_maps + 1));
+    if (!s->maps) {
+        *err = "out of memory for colour maps";
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->n_maps && !r.err; i++) {
+        colour_map *m = &s->maps[i];
+        m->n = get_u32(&r);
+        if (!r.err && (m->n < 1 || m->n > POV_MAP_MAX)) {
+            fail(&r, "scene data: colour map size out of range 1..64");
+            break;
+        }
+        for (uint32_t k = 0; k < m->n && !r.err; k++) {
+            m->v[k] = get_f64(&r);
+            m->c[k] = get_vec(&r);
+            if (k && m->v[k] < m->v[k - 1])
+                fail(&r, "scene data: colour map values out of order");
+        }
+    }
+    s->has_sky = get_u32(&r);
+    if (!r.err && s->has_sky > 1)
+        fail(&r, "scene data: bad sky flag");
+    if (!r.err && s->has_sky)
+        get_pigment(&r, &s->sky, s->n_maps);
     s->n_prims = get_u32(&r);
     if (!r.err && s->n_prims > MAX_PRIMS)
         fail(&r, "scene data: too many objects");
@@ -289,7 +391,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         return -1;
     }
     for (uint32_t i = 0; i < s->n_prims; i++)
-        if (get_prim(&r, &s->prims[i]) < 0)
+        if (get_prim(&r, &s->prims[i], s->n_maps) < 0)
             break;
     if (!r.err && r.pos != len)
         fail(&r, "scene data has trailing bytes");

@@ -22,6 +22,7 @@
 static const char USAGE[] =
     "usage: povray-server SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--hub ADDR]\n"
     "                     [--tile N] [--redundancy K] [--program PATH] [--max-attempts N]\n"
+    "                     [-L DIR]... [--clock K]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene on the workers of a cpushare hub: one fragment per\n"
     "N x N tile, run by povray-client.elf in each worker's sandbox.\n"
@@ -34,6 +35,8 @@ static const char USAGE[] =
     "  --redundancy K     run every tile on K workers and accept agreeing results (default 1)\n"
     "  --program PATH     the client ELF (default: povray-client.elf next to this program)\n"
     "  --max-attempts N   attempts per tile before it fails (default: the hub's)\n"
+    "  --resume JOB       continue job JOB (same scene, size and tile) instead of submitting\n"
+    POV_PARSE_CLI_HELP
     "\n"
     "Progress goes to stderr, the summary to stdout; the exit status is 0 only when every\n"
     "tile was rendered.\n"
@@ -175,10 +178,19 @@ static cps_client *reconnect(const char *hub, const char *job_id, cps_client *ol
 
 int main(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *hub = NULL, *program = NULL;
+    const char *in = NULL, *out = NULL, *hub = NULL, *program = NULL, *resume = NULL;
     uint32_t W = 0, H = 0, tile = 32, redundancy = 1, max_attempts = 0;
+    pov_parse_opts popts;
+    pov_parse_opts_init(&popts, 0, 0);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int used = 0, known = pov_parse_cli_opt(&popts, "povray-server", a, v, &used);
+        if (known < 0)
+            return 2;
+        if (known) {
+            i += used - 1;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(USAGE, stdout);
             return 0;
@@ -194,13 +206,15 @@ int main(int argc, char **argv)
             if (parse_uint("--redundancy", v, 1, 16, &redundancy)) return 2;
         } else if (!strcmp(a, "--max-attempts")) {
             if (parse_uint("--max-attempts", v, 1, 1000, &max_attempts)) return 2;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--hub") || !strcmp(a, "--program")) {
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--hub") || !strcmp(a, "--program") ||
+                   !strcmp(a, "--resume")) {
             if (!v) {
                 fprintf(stderr, "povray-server: %s needs a value\n", a);
                 return 2;
             }
             if (a[1] == 'o') out = v;
             else if (a[2] == 'h') hub = v;
+            else if (a[2] == 'r') resume = v;
             else program = v;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "povray-server: unknown option '%s'\n%s", a, USAGE);
@@ -225,9 +239,11 @@ int main(int argc, char **argv)
     if (!program)
         program = default_program();
 
-    char err[512];
+    char err[4096];
     scene parsed;
-    if (pov_parse_file(in, &parsed, err, sizeof err) < 0) {
+    popts.image_width = W;
+    popts.image_height = H;
+    if (pov_parse_file_opts(in, &popts, &parsed, err, sizeof err) < 0) {
         fprintf(stderr, "povray-server: %s\n", err);
         return 1;
     }
@@ -271,7 +287,22 @@ int main(int argc, char **argv)
     };
     char job_id[128];
     double t0 = now_s();
-    if (cps_submit(c, &spec, job_id, sizeof job_id) != 0) {
+    if (resume) {   /* every result from the start: this process has none of them yet */
+        snprintf(job_id, sizeof job_id, "%s", resume);
+        if (cps_attach_all(c, job_id) != 0) {
+            fprintf(stderr, "povray-server: cannot resume job %s: %s\n", job_id, cps_errmsg(c));
+            cps_close(c);
+            return 1;
+        }
+        cps_progress p;
+        if (cps_get_progress(c, &p) == 0 && p.total != t.n) {
+            fprintf(stderr, "povray-server: job %s has %llu tiles, this command line makes %u: "
+                    "resume with the same scene, -W, -H and --tile\n", job_id,
+                    (unsigned long long)p.total, t.n);
+            cps_close(c);
+            return 2;
+        }
+    } else if (cps_submit(c, &spec, job_id, sizeof job_id) != 0) {
         fprintf(stderr, "povray-server: submitting the job failed: %s\n", cps_errmsg(c));
         cps_close(c);
         return 1;
@@ -280,13 +311,24 @@ int main(int argc, char **argv)
             tile, tile, redundancy);
     fprintf(stderr, "progress 0/%u failed 0\n", t.n);
     int fatal = 0;
+    char waiting[256] = "";
     for (;;) {
         cps_result r;
         int rc = cps_next_result(c, &r, 1000);
         if (rc == 0)
             break;
-        if (rc == -2)
+        if (rc == -2) {   /* nothing for a second: ask the hub why, say it when it changes */
+            cps_progress p;
+            if (cps_get_progress(c, &p) == 0 && strcmp(p.waiting, waiting) != 0) {
+                memcpy(waiting, p.waiting, sizeof waiting);
+                fprintf(stderr, "waiting %s\n", waiting);
+            }
             continue;
+        }
+        if (waiting[0]) {
+            waiting[0] = '\0';
+            fprintf(stderr, "waiting \n");
+        }
         if (rc == -1) {
             fprintf(stderr, "povray-server: hub connection error: %s; reconnecting\n",
                     cps_errmsg(c));

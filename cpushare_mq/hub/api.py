@@ -50,7 +50,7 @@ ACK_FLUSH_INTERVAL_S = 0.2        # consumed-result cursor is written at most th
 WAIT_SLICE_S = 0.5                # long waits are cut so stop() is noticed
 MAX_CONNECTIONS = 256
 MAX_FAILURES_LISTED = Limits.MAX_FAILURES_LISTED
-MAX_STRUCK_LISTED = 50                 # seller keys with strikes listed by STATUS
+MAX_SELLERS_LISTED = Limits.MAX_SELLERS_LISTED
 
 
 def default_address(db_path: str | os.PathLike) -> str:
@@ -791,9 +791,9 @@ class _Connection:
             tput = float(st.get("throughput_per_s", 0.0) or 0.0)
         except (TypeError, ValueError):
             tput = 0.0
-        struck = [bp.struck_record(s) for s in st.get("struck", [])[:MAX_STRUCK_LISTED]]
+        sellers = [bp.seller_record(s) for s in st.get("sellers", [])[:MAX_SELLERS_LISTED]]
         self.reply(Rep.STATUS, jobs=jobs, workers=workers,
-                   throughput_per_s=tput if math.isfinite(tput) else 0.0, struck=struck)
+                   throughput_per_s=tput if math.isfinite(tput) else 0.0, sellers=sellers)
 
     def on_cancel(self, msg: bp.Message) -> None:
         job_id = msg["job_id"] or self._need_job("CANCEL")

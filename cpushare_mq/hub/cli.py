@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import signal
 import sys
 
+from ..cliopts import add_globals, add_version, apply_defaults
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -24,6 +26,9 @@ examples:
   # a hub for workers on this machine only, plain TCP on loopback
   cpushare-hub serve --db hub.db --bind tcp://127.0.0.1:5555 --insecure
 
+  # with the live web dashboard on this machine (URL + token in hub.db.web)
+  cpushare-hub serve --db hub.db --web 127.0.0.1:8080
+
   # buyer API on TCP instead, faster failure detection, JSON logs
   cpushare-hub serve --db hub.db --api tcp://127.0.0.1:5556 \\
       --heartbeat-interval-s 0.25 --liveness 4 --json-log --insecure
@@ -40,9 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cpushare-hub", description="Run a cpushare-mq hub: schedules buyers' jobs on "
         "sellers' workers over ZeroMQ and keeps everything in SQLite.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_version(p)
+    add_globals(p, suppress=False, quiet_help="warnings and errors only")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("serve", help="run the hub until SIGINT/SIGTERM", epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_globals(s, suppress=True, quiet_help="warnings and errors only")
     s.add_argument("--db", required=True, help="SQLite database file (created 0600 if missing)")
     s.add_argument("--bind", default="tcp://127.0.0.1:5555",
                    help="worker endpoint (default %(default)s; port 0 = any free port)")
@@ -71,19 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "created on first start)")
     s.add_argument("--allow-workers", metavar="FILE",
                    help="admit only the worker keys listed in FILE (one per line)")
-    s.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v: debug)")
+    s.add_argument("--web", metavar="HOST:PORT",
+                   help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
+                        "its URL with the secret token goes to the log and to DB.web (0600)")
     k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
                        epilog="example:\n  cpushare-hub keygen --out hub.keys\n"
                               "  cpushare-hub serve --db hub.db --keys hub.keys",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("--out", required=True, metavar="DIR", help="directory for hub.key and hub.pub")
-    s.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    s.add_argument("--json-log", action="store_true", help="one JSON object per log line")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-hub")
+    except CpushareError as exc:
+        print(f"cpushare-hub: error: {exc}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command == "keygen":
         return keygen(args.out)
@@ -101,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                            tie_break_wait_s=args.tie_break_wait_s)
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
-                  keys_dir=args.keys_dir)
+                  keys_dir=args.keys_dir, web=args.web)
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 2
@@ -133,7 +146,8 @@ def keygen(out: str) -> int:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {out}/hub.key (keep private) and {out}/hub.pub")
-    print(f"hub public key: {kp.public.decode()}")
+    print(f"hub public key (quoted for the shell): {shlex.quote(kp.public.decode())}")
+    print(f"workers: cpushare-worker --hub tcp://THIS_HOST:5555 --hub-key {shlex.quote(out + '/hub.pub')}")
     return 0
 
 

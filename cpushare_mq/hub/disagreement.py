@@ -2,7 +2,7 @@
 
 A fragment run k times (or spot-checked) needs ``quorum`` identical results from distinct
 worker keys. When the copies differ, extra copies are run up to a budget (redundancy + spot
-check + ``max_extra_copies``). The fragment ends **disagreed** (FAILED with a reason that
+check + ``max_extra_copies``). The fragment ends **disagreeing** (FAILED with a reason that
 starts with :data:`DISAGREED`) when
 
 - no quorum can be reached any more: the largest group of equal results plus the copies
@@ -22,12 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = ["DISAGREED", "is_disagreed", "quorum_out_of_reach", "disagreed_reason", "hopeless_ties"]
 
-#: The first word of the failure reason of a fragment whose copies never agreed.
-DISAGREED = "disagreed"
+#: How the failure reason of a fragment whose copies never agreed starts.
+DISAGREED = "copies disagree: no quorum"
 
 
 def is_disagreed(reason: str) -> bool:
-    """True for the failure reason of a fragment that ended disagreed."""
+    """True for the failure reason of a fragment whose copies never agreed."""
     return reason.startswith(DISAGREED + ":")
 
 
@@ -42,13 +42,11 @@ def quorum_out_of_reach(group_sizes: Sequence[int], quorum: int, budget: int) ->
 
 
 def disagreed_reason(group_sizes: Sequence[int], quorum: int, why: str = "") -> str:
-    """The failure reason of a disagreed fragment (one line)."""
-    copies = sum(group_sizes)
-    text = (f"{DISAGREED}: {copies} copies gave {len(group_sizes)} different results, "
-            f"{quorum} must agree")
-    if why:
-        text += f" ({why})"
-    return text + "; a nondeterministic program gives this; no worker was struck"
+    """The failure reason of a fragment whose copies never agreed (one line). No worker is
+    blamed: a strike needs a majority to disagree with."""
+    return (f"{DISAGREED}: {sum(group_sizes)} results, {len(group_sizes)} different answers, "
+            f"{quorum} must agree{'; ' + why if why else ''} (a nondeterministic program gives "
+            f"a different answer on every run; no worker is blamed)")
 
 
 def hopeless_ties(stuck: Iterable[tuple[int, frozenset[str]]], live_keys: frozenset[str],

@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):  # noqa: UP042 - a str Enum, as DESIGN.md asks
-    """Where a fragment is (see DESIGN.md, "Fragment states")."""
+class FragState(str, Enum):  # noqa: UP042 - a str Enum
+    """Where a fragment is (see docs/architecture.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
     LEASED = "LEASED"     # one or more copies running, no result yet
@@ -79,6 +79,8 @@ class JobState(str, Enum):  # noqa: UP042
     RUNNING = "running"
     DONE = "done"              # every fragment DONE or FAILED
     CANCELLED = "cancelled"
+
+
 
 
 class LeaseEnd:
@@ -186,6 +188,7 @@ class HubConfig:
     max_credit: int = 65536              # a worker's credit is capped here
     tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
     max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
+    max_partial_bytes_per_worker: int = 64 << 20    # ... of them for one worker session
     tie_break_wait_s: float = 60.0       # disagreeing copies, no key left to break the tie: ends
 
     def __post_init__(self) -> None:
@@ -531,13 +534,14 @@ class Scheduler:
         return lease is not None and lease.worker == wid and now <= lease.deadline
 
     def may_fetch(self, wid: str, sha256: str) -> bool:
-        """A worker may fetch the program / shared input of a job it was leased."""
+        """A worker may fetch the program / shared input of a job it holds a lease of now."""
         w = self.workers.get(wid)
         if w is None:
             return False
-        for job_id in w.jobs_seen:
-            job = self.jobs.get(job_id)
-            if job is not None and sha256 in (job.program_sha256, job.shared_sha256):
+        for ref in w.leases:
+            lease = self.leases.get(ref)
+            if lease is not None and sha256 in (lease.frag.job.program_sha256,
+                                                lease.frag.job.shared_sha256):
                 return True
         return False
 

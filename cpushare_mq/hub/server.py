@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import queue
+import shlex
 import socket
 import threading
 import time
@@ -47,6 +48,11 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from .budgets import PartialBudgets, lease_cap_bytes
+from .jobclock import annotate
+from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
+from .peers import BlobsSent
+from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from .store import CHUNK_RAW_CAP, FinishedFragment, Store
 
@@ -83,14 +89,16 @@ class _PeerKey:
 class _Partial:
     """A result being received: running digest and size, compressed chunks kept as sent."""
 
-    __slots__ = ("hasher", "size", "chunks", "broken", "stored")
+    __slots__ = ("wid", "hasher", "size", "chunks", "broken", "stored", "handed_back")
 
-    def __init__(self) -> None:
+    def __init__(self, wid: str) -> None:
+        self.wid = wid
         self.hasher = hashlib.sha256()
         self.size = 0
         self.stored = 0
         self.chunks: list[bytes] = []
         self.broken = ""
+        self.handed_back = False     # refused for a budget: the lease goes back uncounted
 
 
 class Hub:
@@ -100,8 +108,10 @@ class Hub:
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
                  allow_workers: str | os.PathLike | None = None,
-                 keys_dir: str | os.PathLike | None = None):
+                 keys_dir: str | os.PathLike | None = None, web: str | None = None):
         self.db_path = str(db_path)
+        self._web_requested = web          # "HOST:PORT" of the dashboard (hub/web), or None
+        self.web = None
         self.bind = bind
         self.config = config or HubConfig()
         self.insecure = insecure
@@ -138,7 +148,9 @@ class Hub:
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._partials: dict[tuple[str, int, int], _Partial] = {}
-        self._partial_bytes = 0       # compressed bytes held in _partials
+        self._blobs_sent = BlobsSent()             # blobs sent per worker session
+        self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
+                                       self.config.max_partial_bytes)   # bytes in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
@@ -223,8 +235,12 @@ class Hub:
         try:
             self._open_socket()
             self._start_api()
+            if self._web_requested:
+                from .web import Dashboard
+                self.web = Dashboard(self, self._web_requested).start()
         except BaseException as exc:  # noqa: BLE001 - reported to start()'s caller
             self._start_error = exc
+            self._stop_api()
             self._close_socket()
             self._ready.set()
             return
@@ -233,11 +249,14 @@ class Hub:
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
         if self.public_key:
-            log.info("hub public key (give it to workers): %s", self.public_key)
+            log.info("hub public key (give workers the hub.pub file of the keys directory, or this "
+                     "value quoted as shown): %s", shlex.quote(str(self.public_key)))
         try:
             self._loop()
         finally:
             self._loop_thread_id = None
+            if self.web is not None:
+                self.web.stop()
             self._stop_api()
             self._close_socket()
             self._fail_pending_commands()
@@ -245,12 +264,12 @@ class Hub:
 
     def _open_socket(self) -> None:
         self._ctx = zmq.Context()
-        s = self._ctx.socket(zmq.ROUTER)
+        s = router_socket(self._ctx)     # automatic routing ids a peer cannot predict
         s.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        s.setsockopt(zmq.MAXMSGSIZE, Limits.MAX_MESSAGE_BYTES)
+        s.setsockopt(zmq.MAXMSGSIZE, MAX_WORKER_FRAME_BYTES)   # per frame, before buffering
         s.setsockopt(zmq.LINGER, 0)
         s.setsockopt(zmq.SNDHWM, 100_000)
-        s.setsockopt(zmq.RCVHWM, 100_000)
+        s.setsockopt(zmq.RCVHWM, WORKER_RCVHWM)
         self._configure_security(s)
         try:
             s.bind(self.bind)
@@ -374,7 +393,7 @@ class Hub:
         with self._lock:
             p = self.core.progress(job_id)
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
-        return p
+        return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
     def status(self) -> dict:
         now = time.time()
@@ -384,13 +403,16 @@ class Hub:
             tput = self.core.throughput_per_s(now)
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
+        annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
+        sellers = []
         if self.trust is not None:
             for w in workers:
                 rep = self.trust.reputation(self._worker_keys.get(w["worker_id"], ""))
                 w["trust"] = rep
                 w["reputation"] = str(rep.get("tier", "unknown"))
-        struck = self.trust.struck() if self.trust is not None else []
-        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "struck": struck,
+                w["strikes"] = rep.get("strikes", 0)
+            sellers = self.trust.sellers()
+        return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "sellers": sellers,
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
@@ -475,14 +497,14 @@ class Hub:
             secure = self._secure
             if sock in events:
                 t_end = time.monotonic() + cfg.group_commit_s
-                while len(batch) < max_batch:
+                batch_bytes = 0
+                while len(batch) < max_batch and batch_bytes < TURN_BYTES_MAX:
                     try:
+                        frames, size, first = recv_bounded(sock, secure)
+                        batch_bytes += size
                         if secure:      # keep the CURVE key the peer authenticated with
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                            peer = peer_curve_key(frames[-1])
-                            batch.append([f.bytes for f in frames] + [_PeerKey(peer)])
-                        else:
-                            batch.append(sock.recv_multipart(zmq.NOBLOCK, copy=True))
+                            frames.append(_PeerKey(peer_curve_key(first)))
+                        batch.append(frames)
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
                                 max(0, int((t_end - time.monotonic()) * 1000))):
@@ -883,6 +905,9 @@ class Hub:
         if len(frames) < 2:
             return
         ident, payload = frames[0], frames[1:]
+        if isinstance(payload[0], Oversize):
+            self._error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
+            return
         if self.trust is not None and not self.trust.allow_message(
                 ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
             wid = self._ident_to_worker.get(ident)
@@ -943,6 +968,7 @@ class Hub:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _forget(self, wid: str) -> None:
+        self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
         ident = self._worker_to_ident.pop(wid, None)
@@ -999,11 +1025,16 @@ class Hub:
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
             self._error(now, ident, ErrorCode.FORBIDDEN,
-                        f"blob {sha[:16]}... belongs to no job you hold a lease of", replies)
+                        f"blob {sha[:16]}... belongs to no job you hold a lease of now", replies)
+            return
+        why = self._blobs_sent.refusal(wid, sha)
+        if why is not None:
+            self._error(now, ident, ErrorCode.RATE_LIMITED, why, replies)
             return
         data = self.store.blob(sha)
         if data is None:
-            self._error(now, ident, ErrorCode.NOT_FOUND, f"no blob {sha}", replies)
+            self._blobs_sent.unsent(wid, sha)
+            self._error(now, ident, ErrorCode.NOT_FOUND, f"blob {sha} is not stored on this hub", replies)
             return
         replies.append((ident, encode(MsgType.BLOB, {"sha256": sha}, [data])))
 
@@ -1015,47 +1046,47 @@ class Hub:
         key = (wid, fid, attempt)
         p = self._partials.get(key)
         if p is None:
-            p = self._partials[key] = _Partial()
+            p = self._partials[key] = _Partial(wid)
         self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
 
     def _drop_partial(self, key: tuple[str, int, int]) -> _Partial | None:
         p = self._partials.pop(key, None)
         if p is not None:
-            self._partial_bytes -= p.stored
-            p.stored = 0
+            self._unhold(p)
         return p
+
+    def _unhold(self, p: _Partial) -> None:
+        self._budgets.free(p.wid, p.stored)
+        p.stored = 0
+
+    def _break(self, p: _Partial, why: str) -> None:
+        p.broken = why
+        self._unhold(p)
+        p.chunks.clear()
 
     def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
         if p.broken:
             return
-        if self._partial_bytes + len(data) > self.config.max_partial_bytes:
-            p.broken = (f"the hub holds {self._partial_bytes} bytes of unfinished results "
-                        f"already (max_partial_bytes): result dropped")
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+        job = self.core.job_of(fid, attempt)
+        max_output = job.max_output_bytes if job else 0
+        refused = self._budgets.refusal(p.wid, p.stored, len(data), lease_cap_bytes(max_output))
+        if refused is not None:
+            p.handed_back = not refused.counts
+            self._break(p, refused.why)
             return
         if seq != len(p.chunks):
-            p.broken = f"chunk {seq} arrived where chunk {len(p.chunks)} was expected"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")
             return
-        job = self.core.job_of(fid, attempt)
-        room = (job.max_output_bytes if job else 0) - p.size
         try:
-            raw = decompress_chunk(data, max(0, min(room, CHUNK_RAW_CAP)))
+            raw = decompress_chunk(data, max(0, min(max_output - p.size, CHUNK_RAW_CAP)))
         except DecompressionError as exc:
-            p.broken = f"chunk {seq}: {exc}"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq}: {exc}")
             return
         p.hasher.update(raw)
         p.size += len(raw)
         p.chunks.append(data)
         p.stored += len(data)
-        self._partial_bytes += len(data)
+        self._budgets.hold(p.wid, len(data))
 
     def _result_end(self, now: float, wid: str, msg, acks: dict, *, batch=None,
                     batch_invalid: str = "") -> None:
@@ -1085,9 +1116,15 @@ class Hub:
             self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
-            p = _Partial()
+            p = _Partial(wid)
         if msg.blobs:
             self._add_chunk(p, fid, attempt, len(p.chunks) if not p.broken else -1, msg.blobs[0])
+        if p.handed_back:       # a budget refusal: not the fragment's fault, not counted
+            log.info("worker %s: fragment %d attempt %d handed back: %s", wid, fid, attempt,
+                     p.broken)
+            core.release(now, wid, [(fid, attempt)], p.broken[:200])
+            acks.setdefault(wid, []).append([fid, attempt, AckStatus.STALE])
+            return
         invalid = p.broken
         if not invalid:
             if b["chunks"] != len(p.chunks):
@@ -1096,8 +1133,7 @@ class Hub:
                 invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
             elif b["sha256"] != p.hasher.hexdigest():
                 invalid = "sha256 of the chunks does not match RESULT_END"
-        self._partial_bytes -= p.stored     # p has left _partials: its chunks go to the store
-        p.stored = 0
+        self._unhold(p)     # p has left _partials: its chunks go to the store
         spot = False
         if self.trust is not None and not invalid:
             key = self._worker_keys.get(wid, "")

@@ -267,6 +267,19 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"hub database read failed: {exc}") from exc
 
+    def job_clocks(self) -> dict[str, tuple[float, float | None, str]]:
+        """job id -> (created_s, ended_s or None, state), every job (for status displays)."""
+        return {j: (c or 0.0, e, s) for j, c, e, s in self._q("SELECT id, created_s, ended_s, state FROM jobs")}
+
+    def failed_by_outcome(self) -> dict[str, dict[str, int]]:
+        """job id -> {outcome: failed fragments}; the outcome is the reason's first word."""
+        out: dict[str, dict[str, int]] = {}
+        for job_id, outcome, n in self._q(
+                "SELECT job_id, substr(reason, 1, instr(coalesce(reason, '') || ':', ':') - 1), count(*) "
+                "FROM fragments WHERE state='FAILED' GROUP BY 1, 2"):
+            out.setdefault(job_id, {})[outcome or "failed"] = n
+        return out
+
     def job_exists(self, job_id: str) -> bool:
         return bool(self._q("SELECT 1 FROM jobs WHERE id=?", (job_id,)))
 

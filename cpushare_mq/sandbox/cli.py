@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..argtypes import positive_float, positive_int
+from ..argtypes import positive_float
+from ..cliopts import add_globals, add_version, apply_defaults, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
 from .runner import Limits, Sandbox, run_raw
@@ -31,11 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cpushare-sandbox",
         description="Run a static x86-64 ELF program in the seccomp-strict sandbox.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    add_version(parser)
+    add_globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", required=True)
     d = Limits()
     run = sub.add_parser("run", help="run PROGRAM on one input", epilog=EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_globals(run, suppress=True)
     run.add_argument("program", type=Path, metavar="PROGRAM", help="static x86-64 ELF")
     run.add_argument("--raw", action="store_true",
                      help="no framing: the input is the whole stdin, stdout the result")
@@ -47,10 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"CPU seconds limit (default {d.cpu_s:g})")
     run.add_argument("--wall-s", type=positive_float, default=d.wall_s, metavar="S",
                      help=f"wall-clock seconds limit (default {d.wall_s:g})")
-    run.add_argument("--max-output", type=positive_int, default=d.max_output_bytes,
-                     metavar="BYTES", help=f"output cap (default {d.max_output_bytes})")
-    run.add_argument("--max-memory", type=positive_int, default=d.max_memory_bytes,
-                     metavar="BYTES", help=f"memory cap (default {d.max_memory_bytes})")
+    run.add_argument("--max-output", type=parse_size, default=d.max_output_bytes,
+                     metavar="SIZE", help="output cap, e.g. 64M (default 256M)")
+    run.add_argument("--max-memory", type=parse_size, default=d.max_memory_bytes,
+                     metavar="SIZE", help="memory cap, e.g. 512M (default 1G)")
     run.add_argument("--output", type=Path, metavar="FILE",
                      help="write the result there (default: stdout, unless --json)")
     run.add_argument("--json", action="store_true",
@@ -68,8 +71,14 @@ def _read(path: Path | None, what: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, False)
+    parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-sandbox")
+    except CpushareError as exc:
+        print(f"cpushare-sandbox: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose, args.json_log)
     if args.raw and args.shared is not None:
         print("cpushare-sandbox: --shared makes no sense with --raw", file=sys.stderr)
         return 2

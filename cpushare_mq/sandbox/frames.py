@@ -17,9 +17,13 @@ HEADER = struct.Struct("<IB")
 HEADER_BYTES = HEADER.size
 MAX_FRAME_PAYLOAD = 0xFFFFFFFF
 MAX_ERROR_MESSAGE_BYTES = 64 * 1024
-# A flood of tiny frames costs the runner far more than the program; a result is at most
-# this many frames (a POV-Ray tile is one 'D' per row: hundreds).
-MAX_FRAMES_PER_FRAGMENT = 1_000_000
+# A frame costs the runner's decoder far more than a payload byte, and the program next to
+# nothing: so the frames of one fragment are bounded by its payload bytes. The first
+# FREE_FRAMES frames are free, then each frame needs PAYLOAD_BYTES_PER_FRAME more 'D'
+# payload bytes (a POV-Ray tile is one 'D' per row: hundreds of frames of kilobytes; a
+# million empty or 1-byte frames are refused after a few thousand).
+FREE_FRAMES = 4096
+PAYLOAD_BYTES_PER_FRAME = 16
 
 KIND_SHARED = ord("S")
 KIND_FRAGMENT = ord("F")
@@ -78,15 +82,16 @@ class OutputDecoder:
     """Decode one fragment's output (fd 1) incrementally.
 
     ``feed(bytes)`` returns the events found so far; raises :class:`FrameError` on a bad
-    frame, on output over ``max_output_bytes`` (counting 'D' payload bytes), on more than
-    ``max_frames`` frames, and on any byte after the terminating 'E' / 'X' (output for a
+    frame, on output over ``max_output_bytes`` (counting 'D' payload bytes), on more frames
+    than ``free_frames`` + one per ``PAYLOAD_BYTES_PER_FRAME`` payload bytes (the decoding
+    cost stays bounded per byte), and on any byte after the terminating 'E' / 'X' (output for a
     fragment never sent). ``feed_split(bytes)`` is the same but hands those bytes back
     (the pipelined runner keeps them for the next fragment).
     """
 
-    def __init__(self, max_output_bytes: int, max_frames: int = MAX_FRAMES_PER_FRAGMENT):
+    def __init__(self, max_output_bytes: int, free_frames: int = FREE_FRAMES):
         self.max_output_bytes = max_output_bytes
-        self.max_frames = max_frames
+        self.free_frames = free_frames
         self.frames = 0
         self.output_bytes = 0
         self.done = False
@@ -136,8 +141,10 @@ class OutputDecoder:
         self._header.clear()
         self.frames += 1
         if self.frames > self.max_frames:
-            raise FrameError("protocol_error",
-                             f"more than {self.max_frames} frames for one fragment")
+            raise FrameError(
+                "protocol_error",
+                f"{self.frames} frames for {self.output_bytes} payload bytes: at most "
+                f"{self.free_frames} + one per {PAYLOAD_BYTES_PER_FRAME} bytes")
         if kind == KIND_DATA:
             budget = self.max_output_bytes - self.output_bytes
             if length > budget:
@@ -172,6 +179,11 @@ class OutputDecoder:
             self.done = True
             events.append(Error(bytes(self._message).decode("utf-8", errors="replace")))
             self._message.clear()
+
+    @property
+    def max_frames(self) -> int:
+        """Frames allowed so far (it grows with the payload bytes announced)."""
+        return self.free_frames + self.output_bytes // PAYLOAD_BYTES_PER_FRAME
 
     @property
     def in_frame(self) -> bool:

@@ -38,6 +38,7 @@ from pathlib import Path
 from ..errors import ConfigError, NativeBuildError, SandboxClosed, SandboxError
 from ..native import find_binary
 from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
+from . import boundary
 from .classify import classify_exit
 from .frames import (
     Data,
@@ -241,6 +242,7 @@ class _Process:
         self.cpu_total_s = 0.0          # last value read
         self.peak_memory_bytes = 0
         self.stdin_open = True
+        self.stdin_written = 0          # bytes written to its input so far
         self._stat_fd: int | None = None
         self._status_fd: int | None = None
         prog_fd = program.fd()
@@ -307,25 +309,37 @@ class _Process:
 
     # -- accounting ------------------------------------------------------------------
 
-    def read_usage(self) -> float:
-        """CPU seconds used so far (utime + stime, /proc/PID/stat); also tracks the peak
-        resident memory (VmHWM of /proc/PID/status: the RSS in stat is approximate)."""
+    def read_usage(self, stat: bool = True) -> float:
+        """CPU seconds used so far (utime + stime, /proc/PID/stat; ``stat=False``: as last
+        read); also tracks the peak resident memory (VmHWM of /proc/PID/status: the RSS in
+        stat is approximate)."""
+        if stat or self._status_fd is None:
+            self.state()
         try:
-            if self._stat_fd is None:
-                self._stat_fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
-            raw = os.pread(self._stat_fd, 1024, 0)
-            fields = raw[raw.rindex(b")") + 2:].split()
-            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
             status = os.pread(self._status_fd, 4096, 0)
             at = status.find(b"VmHWM:")
             if at >= 0:
                 hwm = int(status[at + 6:status.index(b"kB", at)]) * 1024
                 self.peak_memory_bytes = max(self.peak_memory_bytes, hwm)
-        except (OSError, ValueError, IndexError):
-            return self.cpu_total_s
-        self.cpu_total_s = max(self.cpu_total_s, cpu)
+        except (OSError, ValueError, TypeError):
+            pass
         return self.cpu_total_s
+
+    def state(self) -> bytes:
+        """Its state letter from /proc/PID/stat (b"S": sleeping; b"" if unreadable); the
+        same read updates :attr:`cpu_total_s`."""
+        try:
+            if self._stat_fd is None:
+                self._stat_fd = os.open(f"/proc/{self.pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY | os.O_CLOEXEC)
+            raw = os.pread(self._stat_fd, 1024, 0)
+            at = raw.rindex(b")") + 2
+            fields = raw[at:].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+        except (OSError, ValueError, IndexError):
+            return b""
+        self.cpu_total_s = max(self.cpu_total_s, cpu)
+        return raw[at:at + 1]
 
     # -- signals and reaping (under self.lock: never signal a reaped pid) ---------------
 
@@ -396,11 +410,13 @@ class _Exchange:
     message: str = ""
     killed_for: str | None = None
     kill_message: str = ""
+    after_answer: bool = False      # it failed after its answer (see boundary.py)
+    usage_read: bool = False        # /proc/PID/stat was read at the boundary (CPU is fresh)
     output_bytes: int = 0
     wall_s: float = 0.0
     queued: bytes | None = None     # the next fragment, written (or being written) behind it
     unsent: bytes = b""             # input not written yet (the tail of the queued frame)
-    rest: bytes = b""               # output read past the end frame (the queued fragment's)
+    rest: bytes = b""               # output read past the boundary (the queued fragment's)
 
 
 def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_base_s: float,
@@ -410,6 +426,9 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
     """Send ``payload`` and read the answer until the fragment ends, the process ends, or a
     limit is hit (then the process is killed). Never blocks longer than the limits allow.
 
+    ABI mode: the fragment ends at the boundary after its answer (:mod:`.boundary`):
+    until then its limits still apply and any misbehaviour is its failure.
+
     Pipelining (ABI mode only): the first ``must_send`` bytes of ``payload`` are the
     current fragment's input (the rest is already the next fragment's frame); ``carry`` is
     output read earlier that belongs to this fragment; ``next_fragment()`` is asked on every
@@ -418,10 +437,15 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
     decoder = None if raw else OutputDecoder(limits.max_output_bytes)
     view = memoryview(payload)
     sent = 0
-    must_total = must_left = len(view) if must_send is None else must_send   # this fragment's
+    must_total = len(view) if must_send is None else must_send   # this fragment's input
+    input_end = proc.stdin_written + must_total    # ... ends at this absolute input offset
     queued: bytes | None = None
+    answered = False
+    wait_s = 0.0
     poller = select.poll()
     poller.register(proc.stdout_fd, select.POLLIN)
+    out_poller = select.poll()
+    out_poller.register(proc.stdout_fd, select.POLLIN)
     writing = True
 
     def stop_writing() -> None:
@@ -436,22 +460,24 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 proc.close_stdin()
 
     def write_some() -> None:
-        nonlocal sent, must_left
+        nonlocal sent
         try:
             while sent < len(view):
                 n = os.write(proc.stdin_fd, view[sent:sent + WRITE_CHUNK_BYTES])
                 sent += n
-                must_left = max(must_left - n, 0)
+                proc.stdin_written += n
         except BlockingIOError:
             return
         except (BrokenPipeError, ConnectionResetError):
-            sent_all_or_dead()
+            stop_writing()
+            proc.close_stdin()
             return
         stop_writing()
 
-    def sent_all_or_dead() -> None:
-        stop_writing()
-        proc.close_stdin()
+    def consumed() -> int:
+        """Input bytes the program has read so far (absolute)."""
+        unread = boundary.pipe_unread_bytes(proc.stdin_fd) if proc.stdin_open else 0
+        return proc.stdin_written - unread
 
     def kill(reason: str, message: str) -> None:
         ex.killed_for, ex.kill_message = reason, message
@@ -471,23 +497,36 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
             poller.register(proc.stdin_fd, select.POLLOUT)
         write_some()
 
+    def after_answer_output(chunk: bytes) -> bool:
+        """Output read after the answer: the next fragment's once the program has started
+        reading it, else this fragment's misbehaviour. False: the exchange is over."""
+        if queued is not None and consumed() > input_end:
+            ex.rest += chunk
+            return False
+        kill("protocol", f"{len(chunk)} bytes of output after the fragment's end frame "
+                         "(output for a fragment never sent)")
+        return False
+
     def feed(chunk: bytes) -> bool:
-        """Decode output; False when the exchange is over (answered or killed)."""
+        """Decode output; False when the exchange is over (settled or killed)."""
+        nonlocal answered
+        if answered:
+            return after_answer_output(chunk)
         try:
-            if queued is not None:
-                events, rest = decoder.feed_split(chunk)
-                ex.rest = rest
-            else:
-                events = decoder.feed(chunk)
+            events, rest = decoder.feed_split(chunk)
             for event in events:
                 if isinstance(event, Data):
                     deliver(event.data)
                 elif isinstance(event, End):
-                    if must_left:
+                    # with the next fragment behind it, what the program has read matters
+                    # (boundary.py); alone, all of its input must at least have been sent
+                    # (then the boundary shows it was read: blocked reading, pipe empty)
+                    read = consumed() if queued is not None else proc.stdin_written
+                    if read < input_end:
                         raise FrameError(
                             "protocol_error",
-                            f"result ended after only {must_total - must_left} of {must_total} "
-                            "input bytes were read")
+                            f"result ended after only {max(must_total - (input_end - read), 0)} "
+                            f"of {must_total} input bytes were read")
                     ex.result = Outcome.OK
                 elif isinstance(event, Error):
                     ex.result = Outcome.FRAGMENT_ERROR
@@ -497,7 +536,16 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
             return False
         finally:
             ex.output_bytes = decoder.output_bytes
-        return ex.result is None
+        answered = ex.result is not None
+        return after_answer_output(rest) if rest else True
+
+    def at_boundary() -> bool:
+        if queued is not None:
+            return boundary.settled(queued=True, consumed=consumed(), input_end=input_end)
+        state = proc.state()                  # before the output pipe: see boundary.py
+        ex.usage_read = True
+        return boundary.settled(queued=False, state=state,
+                                output_waiting=bool(out_poller.poll(0)))
 
     start = clock.now()
     if len(view) == 0:
@@ -508,8 +556,13 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
     if carry and not feed(carry):
         next_fragment = None
     next_cpu_check = 0.0
-    while ex.result is None and not ex.killed_for:
-        if queued is None and next_fragment is not None and proc.stdin_open:
+    while not ex.killed_for:
+        if answered:
+            if ex.rest or at_boundary():
+                if queued is not None and not ex.rest and out_poller.poll(0):
+                    ex.rest = _read_some(proc)   # the next fragment's output, already there
+                break
+        elif queued is None and next_fragment is not None and proc.stdin_open:
             queue_next()
         wall = clock.now() - start
         if wall >= limits.wall_s:
@@ -522,7 +575,7 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 break
             # CPU time cannot grow faster than wall time: no need to look again sooner.
             next_cpu_check = wall + max(limits.cpu_s - used, 0.005)
-        timeout_s = max(min(limits.wall_s, next_cpu_check) - wall, 0.0)
+        timeout_s = 0.0 if answered else max(min(limits.wall_s, next_cpu_check) - wall, 0.0)
         events = poller.poll(math.ceil(timeout_s * 1000))
         eof = False
         for fd, _ in events:
@@ -551,21 +604,45 @@ def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_
                 continue
             if not feed(chunk):
                 break
-        if ex.killed_for or ex.result is not None:
+        if ex.killed_for or ex.rest:
             break
         if eof:
-            if decoder is not None and decoder.in_frame:
+            if answered:
+                _ended_after_answer(proc, ex)
+            elif decoder is not None and decoder.in_frame:
                 ex.message = "output ended inside a frame"
             break
-        if queued is not None and events:
+        if answered and not events:
+            # waiting for the boundary: sleep, never spin (the program may be idle-priority)
+            time.sleep(wait_s)
+            wait_s = boundary.next_wait_s(wait_s)
+        elif queued is not None and events:
             # the program has its next fragment: let its output gather in the pipe instead
             # of being woken (and waking it) for every frame
             time.sleep(nap_s)
     ex.wall_s = clock.now() - start
+    if ex.killed_for and ex.result is not None:
+        ex.result, ex.after_answer = None, True    # misbehaved after its answer
     if ex.result is not None and queued is not None:
         ex.queued = queued
         ex.unsent = bytes(view[sent:])
     return ex
+
+
+def _read_some(proc: _Process) -> bytes:
+    try:
+        return os.read(proc.stdout_fd, READ_CHUNK_BYTES)
+    except OSError:
+        return b""
+
+
+def _ended_after_answer(proc: _Process, ex: _Exchange) -> None:
+    """The process ended after answering: exit status 0 is a clean end between fragments;
+    a signal or another status is this fragment's failure."""
+    proc.reap()
+    if proc.signal is None and proc.exit_code == 0:
+        return
+    ex.result, ex.after_answer = None, True
 
 
 class Sandbox:
@@ -796,10 +873,12 @@ class Sandbox:
             raise
         self._avg_wall_s += 0.2 * (ex.wall_s - self._avg_wall_s)
         if ex.result is not None:
-            cpu_total = proc.read_usage()
+            cpu_total = proc.read_usage(stat=not ex.usage_read)
             cpu_s = max(cpu_total - self._cpu_base_s, 0.0)
             self._cpu_base_s = cpu_total
             self._queued, self._unsent, self._carry = ex.queued, ex.unsent, ex.rest
+            if proc.reaped:
+                self._drop_process()   # it ended (status 0) after its answer
             return OutcomeRecord(ex.result, cpu_s=cpu_s, wall_s=ex.wall_s,
                                  peak_memory_bytes=proc.peak_memory_bytes,
                                  output_bytes=ex.output_bytes, message=ex.message)
@@ -827,6 +906,8 @@ def _record_for_ended(proc: _Process, ex: _Exchange, cpu_base_s: float, *, raw: 
         cpu_backstop_s=proc.cpu_backstop_s, raw=raw)
     if ex.message and outcome is not Outcome.OK:
         message = f"{message}; {ex.message}" if message else ex.message
+    if ex.after_answer:
+        message = f"after answering the fragment: {message}"
     return OutcomeRecord(
         outcome,
         exit_code=proc.exit_code,

@@ -564,9 +564,14 @@ class HubTrust:
         text = f"{rep['tier']} ({rep['verified']} verified, {rep['strikes']} strikes)"
         return text, rep
 
-    def struck(self, limit: int = 50) -> list[dict]:
-        """For ``status()``: the keys with strikes or a ban, last struck first."""
-        return [{"worker_key": k, **s} for k, s in self.book.struck(limit)]
+    def sellers(self, limit: int = 200) -> list[dict]:
+        """For ``status()``: every worker key with a strike or a ban first, then the most
+        recently seen, at most ``limit``: key, tier, verified, strikes, banned, reason."""
+        recs = sorted(self.book.records(),
+                      key=lambda r: (not (r.banned or r.strikes_total), -r.first_seen_s))
+        return [{"key": r.key, "tier": self.book.tier(r.key).value, "verified": r.agreed,
+                 "strikes": r.strikes_total, "banned": r.banned, "reason": r.ban_reason}
+                for r in recs[:limit]]
 
     def reputation(self, worker_key: str) -> dict:
         """For ``status()``: tier, verified results, strikes, banned."""

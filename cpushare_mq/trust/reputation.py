@@ -207,13 +207,6 @@ class ReputationBook:
                 "banned": rec.banned, "ban_reason": rec.ban_reason,
                 "unverified_open": len(self._unverified.get(key, ()))}
 
-    def struck(self, limit: int = 50) -> list[tuple[str, dict]]:
-        """(key, summary) of the keys with a strike or a ban, last struck first."""
-        recs = [r for r in self._records.values() if r.strikes_total or r.banned]
-        recs.sort(key=lambda r: -(r.last_strike_s or 0.0))
-        return [(r.key, {**self.summary(r.key), "strikes_total": r.strikes_total})
-                for r in recs[:limit]]
-
     # -- events -------------------------------------------------------------------------
     def on_accepted(self, key: str, fragment_id: int, job_id: str, now_s: float = 0.0,
                     can_check: Callable[[], bool] | None = None) -> bool:

@@ -11,6 +11,7 @@ import sys
 import psutil
 
 from ..argtypes import bounded, positive_float
+from ..cliopts import add_globals, add_version, apply_defaults, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 EPILOG = """\
 examples:
+  # start at boot with these options (a systemd user unit; prints how to enable it)
+  cpushare-worker install-service --hub tcp://hub.example:5555 --hub-key ~/hub.pub
+
   # join a hub (CURVE-encrypted; the hub prints its public key when it starts)
   cpushare-worker --hub tcp://hub.example:5555 --hub-key /path/to/hub.pub
 
@@ -32,23 +36,17 @@ examples:
   cpushare-worker --hub tcp://hub.example:5555 --insecure \\
       --cache-dir /var/cache/cpushare --cache-size 2G --json-log
 
+  # check that this machine can run the sandbox (CPU, XSAVE size, kernel, seccomp), no hub
+  cpushare-worker --self-test
+
+Self-test: at every start the worker first runs a probe program through its own sandbox (a
+known answer, and a forbidden system call that must be killed); if that fails it exits with
+status 1 and one line naming the cause, and never joins the hub.
+
 Stopping: the first SIGINT/SIGTERM (Ctrl-C) stops taking work, hands unstarted fragments back
 to the hub at once and lets running ones finish within --grace-s; a second one kills the
 sandboxes, hands everything back and exits.
 """
-
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.I)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(text: str) -> int:
-    """``"512M"`` / ``"2GiB"`` / ``"1048576"`` -> bytes (binary units)."""
-    m = _SIZE.fullmatch(text)
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size (examples: 1048576, 512M, 2G, 1.5GiB)")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
 
 def _endpoint(text: str) -> str:
     if re.fullmatch(r"tcp://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}", text) or \
@@ -79,13 +77,34 @@ class _ClearLine:
         self.stream.flush()
 
 
+def check_sandbox(max_memory_bytes: int) -> str:
+    """Run the sandbox probe before joining a hub: '' when it passed, else one line."""
+    from ..sandbox.probe import run_probe
+
+    report = run_probe(max_memory_bytes=max_memory_bytes)
+    if report.ok:
+        log.info("sandbox self-test passed (cold start %.1f ms)", report.cold_start_s * 1000)
+    return report.failure_line()
+
+
+def self_test(max_memory_bytes: int) -> int:
+    """``--self-test``: print the probe's report; 0 when it passed."""
+    from ..sandbox.probe import run_probe
+
+    report = run_probe(max_memory_bytes=max_memory_bytes)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cpushare-worker",
         description="Run a buyer's sandboxed programs on this machine's spare CPU.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hub", required=True, metavar="tcp://HOST:PORT", type=_endpoint,
-                   help="the hub's worker endpoint")
+    p.add_argument("--hub", metavar="tcp://HOST:PORT", type=_endpoint,
+                   help="the hub's worker endpoint (required unless --self-test)")
+    p.add_argument("--self-test", action="store_true",
+                   help="run the sandbox probe alone, print a report and exit 0 (pass) or 1")
     p.add_argument("--slots", type=bounded(int, 1, 4096, what="a whole number"), default=None,
                    help=f"fragments run at once (default: logical CPUs = {psutil.cpu_count(logical=True)})")
     p.add_argument("--prefetch", type=int, default=None,
@@ -123,19 +142,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true",
                    help="use plain TCP to the hub (no encryption, no authentication); "
                         "required without --hub-key unless the hub is on loopback")
-    p.add_argument("--json-log", action="store_true", help="log one JSON object per line")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v = debug)")
+    add_version(p)
+    add_globals(p, suppress=False, quiet_help="warnings and errors only")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, args.json_log)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        apply_defaults(parser, "cpushare-worker")
+        if argv[:1] == ["install-service"]:
+            from .service import install_service
+
+            return install_service(argv[1:], lambda: parser)
+    except CpushareError as exc:
+        print(f"cpushare-worker: error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    setup_logging(-1 if args.quiet else args.verbose, args.json_log)
+    if args.self_test:
+        return self_test(args.max_memory)
+    if args.hub is None:
+        parser.error("--hub is required (or --self-test)")
     if args.hub_key is None and not args.insecure and not _is_local(args.hub):
         print(f"cpushare-worker: the link to {args.hub} would be plain TCP: pass the hub's "
               "public key with --hub-key, or --insecure to accept an unencrypted link",
               file=sys.stderr)
         return 2
+    failure = check_sandbox(args.max_memory)
+    if failure:
+        print(f"cpushare-worker: {failure}", file=sys.stderr)
+        return 1
     from .agent import AgentConfig, WorkerAgent
     from .slots import default_sandbox_factory
 

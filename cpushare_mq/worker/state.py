@@ -564,6 +564,15 @@ class WorkerCore:
                     lease.finished_at = min(lease.finished_at, now - self.cfg.ack_timeout_s + 1.0)
         else:
             log.warning("hub error %s: %s", code, text)
+            self._fetch_refused(text)
+
+    def _fetch_refused(self, text: str) -> None:
+        """A refused FETCH (``blob <sha prefix>... ``: no lease held any more, or asked too
+        often) is no longer outstanding: a later lease of that job fetches it again."""
+        words = text.split()
+        if len(words) > 1 and words[0] == "blob":
+            prefix = words[1].rstrip(".")
+            self.fetching = {sha for sha in self.fetching if not sha.startswith(prefix)}
 
     # -- from the shell ---------------------------------------------------------------
 

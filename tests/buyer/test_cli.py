@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cpushare_mq.cli import ProgressBar, format_status, main
+from cpushare_mq.native import find_binary
 
 CPUSHARE = str(Path(sys.executable).parent / "cpushare")
 
@@ -62,13 +63,26 @@ def test_submit_writes_each_result_and_exits_0(real_hub, worker, echo_elf, short
 
 
 def test_submit_reports_failures_with_reasons_and_exits_1(real_hub, worker, short_tmp):
+    spin = find_binary("examples/spin.elf")     # a 1..7-byte fragment is answered as invalid
+    d = short_tmp / "in"
+    d.mkdir()
+    (d / "good.bin").write_bytes((1000).to_bytes(8, "little") + b"tag")
+    (d / "bad.bin").write_bytes(b"abc")
+    r = run("submit", spin, d / "good.bin", d / "bad.bin", "--hub", real_hub.api_address, "--out", short_tmp / "out")
+    assert r.returncode == 1, r.stderr
+    assert "1 of 2 fragments failed (1 succeeded" in r.stderr
+    assert "bad.bin (fragment 1): " in r.stderr and "all 2 fragments succeeded" not in r.stderr
+    assert (short_tmp / "out" / "good.bin.out").exists() and not (short_tmp / "out" / "bad.bin.out").exists()
+
+
+def test_submit_refuses_a_script_before_sending(real_hub, short_tmp):
     inputs = make_inputs(short_tmp / "in", 2)
     bad = short_tmp / "bad.elf"
     bad.write_bytes(b"#!/bin/sh\necho not an ELF\n")
     r = run("submit", bad, *inputs, "--hub", real_hub.api_address, "--out", short_tmp / "out")
-    assert r.returncode == 1
-    assert "2 of 2 fragments failed" in r.stderr
-    assert "tile00.txt (fragment 0): " in r.stderr and "bad_program" in r.stderr
+    assert r.returncode == 2
+    assert "a script ('#!/bin/sh')" in r.stderr and "cpushare-cc" in r.stderr and "not submitted" in r.stderr
+    assert real_hub.status()["jobs"] == []
 
 
 def test_cancel_and_unknown_job(real_hub, echo_elf, short_tmp):
@@ -79,6 +93,8 @@ def test_cancel_and_unknown_job(real_hub, echo_elf, short_tmp):
     r = run("cancel", job.id, "--hub", real_hub.api_address)
     assert r.returncode == 0 and f"cancelled job {job.id}" in r.stdout
     assert real_hub.job_progress(job.id)["state"] == "cancelled"
+    r = run("cancel", job.id, "--hub", real_hub.api_address)       # again: it says so
+    assert r.returncode == 3 and "had already ended (cancelled" in r.stdout
     r = run("cancel", "j-nope", "--hub", real_hub.api_address)
     assert r.returncode == 1 and "unknown job" in r.stderr
 
@@ -118,7 +134,7 @@ def test_progress_bar_and_status_table_text():
     bar.done, bar.failed = 3, 1
     bar.update(force=True)
     line = s.getvalue()
-    assert "3 done, 1 failed / 10" in line and "ETA" in line and "#" in line
+    assert "3 done, 1 failed / 10" in line and "ETA" in line and "/s" in line
     text = format_status({"jobs": [{"job_id": "j-1", "name": "n", "state": "running", "total": 5, "pending": 1,
                                     "leased": 2, "voting": 0, "done": 1, "failed": 1}],
                           "workers": [{"worker_id": "w-1", "name": "box", "slots": 4, "busy": 2, "paused": True,

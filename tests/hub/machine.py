@@ -41,7 +41,7 @@ class ModelWorker:
 
 
 class SchedulerMachine(RuleBasedStateMachine):
-    """Rules = events a hub sees; invariants = DESIGN.md's."""
+    """Rules = events a hub sees; invariants = docs/architecture.md's."""
 
     def __init__(self):
         super().__init__()

@@ -88,7 +88,7 @@ def test_copies_that_disagree_wait_for_a_tie_breaker_then_end_disagreed():
     _, fx = w.flush()
     row = w.store.frags[fid]
     assert row["state"] == "FAILED" and is_disagreed(row["reason"]), row
-    assert "no worker was struck" in row["reason"] and not fx.verdicts
+    assert "no worker is blamed" in row["reason"] and not fx.verdicts
     assert w.core.progress(job)["state"] == "done" and w.core.progress(job)["failed"] == 1
 
 
@@ -114,7 +114,7 @@ def test_nondeterministic_copies_end_disagreed_as_soon_as_no_quorum_is_possible(
     (fid,) = w.store.frags
     row = w.store.frags[fid]
     assert row["state"] == "FAILED" and row["reason"].startswith(
-        "disagreed: 3 copies gave 3 different results, 3 must agree"), row
+        "copies disagree: no quorum: 3 results, 3 different answers, 3 must agree"), row
     assert not fx.verdicts                          # nobody is struck
 
 

@@ -251,7 +251,7 @@ def test_no_quorum_within_the_extra_copies_fails():
             w.ok(wid, g, wid.encode())            # everyone says something different
     w.flush()
     (row,) = w.store.frags.values()
-    assert row["state"] == "FAILED" and row["reason"].startswith("disagreed: 3 copies gave 3 different results")
+    assert row["state"] == "FAILED" and row["reason"].startswith("copies disagree: no quorum: 3 results")
 
 
 def test_cancel_stops_everything_and_unknown_job_is_named():
@@ -411,7 +411,7 @@ def test_reopen_without_agreement_fails_the_fragment_with_a_new_seq():
         assert w.ok(wid, g, data) == "accepted"
         w.flush()
     row = w.store.frags[fid]
-    assert row["state"] == "FAILED" and row["seq"] > seq and row["reason"].startswith("disagreed: ")
+    assert row["state"] == "FAILED" and row["seq"] > seq and row["reason"].startswith("copies disagree: no quorum: ")
     assert row["result_attempt"] is None
 
 

@@ -140,7 +140,7 @@ def test_cli_compare_and_errors(scenes, tmp_path, capsys):
     assert main(["render", str(tmp_path / "nope.pov"), "-W", "8", "-H", "8", "-o",
                  str(tmp_path / "o.png")]) == 1
     assert "not found" in capsys.readouterr().err
-    assert main(["render", str(scenes / "simple.pov"), "-W", "0", "-H", "8", "-o", "o.png"]) == 1
+    assert main(["render", str(scenes / "simple.pov"), "-W", "0", "-H", "8", "-o", "o.png"]) == 2   # a bad command line: 2
 
 
 def test_cli_help_has_examples():

@@ -95,11 +95,26 @@ def test_decoder_refusals():
 
 
 def test_a_flood_of_empty_frames_is_cut_off():
-    dec = OutputDecoder(1 << 20, max_frames=1000)
+    dec = OutputDecoder(1 << 20, free_frames=1000)
     dec.feed(encode_frame("D") * 1000)
-    with pytest.raises(FrameError, match="more than 1000 frames") as err:
+    with pytest.raises(FrameError, match="1001 frames for 0 payload bytes") as err:
         dec.feed(encode_frame("D"))
     assert err.value.outcome == "protocol_error"
+
+
+def test_frames_are_bounded_per_payload_byte():
+    """Decoding cost is bounded per byte: beyond the free frames, each frame needs
+    PAYLOAD_BYTES_PER_FRAME payload bytes (1-byte frames are refused, rows of a tile pass)."""
+    from cpushare_mq.sandbox.frames import FREE_FRAMES, PAYLOAD_BYTES_PER_FRAME
+
+    rows = OutputDecoder(1 << 30)
+    rows.feed(encode_frame("D", b"r" * PAYLOAD_BYTES_PER_FRAME) * (FREE_FRAMES * 4))
+    assert rows.frames == FREE_FRAMES * 4
+    tiny = OutputDecoder(1 << 30)
+    with pytest.raises(FrameError, match="frames for") as err:
+        tiny.feed(encode_frame("D", b"x") * 1_000_000)
+    assert err.value.outcome == "protocol_error"
+    assert tiny.frames < FREE_FRAMES * 2     # cut off after a few thousand, not a million
 
 
 def test_decoder_knows_a_cut_frame():

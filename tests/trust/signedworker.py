@@ -83,8 +83,8 @@ class SignedWorker:
                     self.worker_id = None       # declared dead (e.g. while the test slept)
                     self.leases.clear()
                     self.hello()
-            elif msg.type is MsgType.HEARTBEAT:
-                pass
+            elif msg.type is MsgType.HEARTBEAT and self.worker_id is not None:
+                self.send(MsgType.HEARTBEAT)   # alive while the test pumps, as a real worker
 
     def result_body(self, ref, out: bytes) -> tuple[dict, bytes]:
         body = {"fragment_id": ref[0], "attempt": ref[1], "chunks": 1,

@@ -342,6 +342,7 @@ def test_curve_link_with_hub_key_and_signed_results(procs, tmp_path):
         wrong = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"       # a valid key, not the hub's
         bad = procs.worker(h.worker_endpoint, "B", "--hub-key", wrong,
                            "--config-dir", str(tmp_path / "id-B"))
+        wait_joined(h, 2)     # both good ones in before the job (it may take one worker only)
         prog = find_binary("examples/echo.elf")
         frags = [b"secret fragment %d" % i for i in range(50)]
         job = h.submit_job(JobSpec(program=prog.read_bytes(), fragments=frags))

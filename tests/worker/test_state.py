@@ -267,6 +267,19 @@ def test_unknown_worker_error_rejoins_with_held():
     assert sends(out, MsgType.HELLO)[0].body["held"] == [[1, 0]]
 
 
+def test_refused_fetch_is_asked_again_by_a_later_lease():
+    """The hub refuses a FETCH whose lease ended meanwhile ("forbidden"): a later lease of
+    the same job must FETCH again instead of waiting for an answer that never comes."""
+    core, _ = joined(slots=1, prefetch=0, blobs=(SSHA,))
+    out = core.on_message(lease_msg([(1, 0)]), 0.1)
+    assert [s.body["sha256"] for s in sends(out, MsgType.FETCH)] == [PSHA]
+    core.on_message(msg(MsgType.CANCEL, {"leases": [[1, 0]], "reason": "done elsewhere"}), 0.2)
+    core.on_message(msg(MsgType.ERROR, {"code": "forbidden", "message":
+                    f"blob {PSHA[:16]}... belongs to no job you hold a lease of now"}), 0.3)
+    out = core.on_message(lease_msg([(2, 0)]), 0.4)
+    assert [s.body["sha256"] for s in sends(out, MsgType.FETCH)] == [PSHA]
+
+
 def test_warm_shutdown_releases_unstarted_then_byes_after_ack():
     core, _ = joined(slots=1, prefetch=2)
     core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.1)

@@ -1,0 +1,29 @@
+/* Valid: a large bss at a fixed address of its own, FAR_BSS_ADDR (set by the Makefile), with
+ * FAR_BSS_BYTES bytes. Built twice:
+ *   far_bss_top.elf  1 GiB ending exactly at the top of the range the loader accepts
+ *                    (0x500000000000): must run, on every machine, every time;
+ *   far_bss_brk.elf  1.5 GiB over 0x555540000000, where the kernel puts a static PIE's brk
+ *                    (2/3 of the address space plus up to 1 GiB): once randomly refused as
+ *                    "overlaps the loader's own memory", now always refused for its range.
+ * Answers each fragment with its bytes after touching the first and last byte of the bss. */
+#include "rt.h"
+
+static char far[FAR_BSS_BYTES] __attribute__((section(".far_bss,\"aw\",@nobits#")));
+
+int main(void)
+{
+    const uint8_t *shared, *frag;
+    uint32_t shared_len, len;
+    if (rt_abi_shared(&shared, &shared_len) != 0)
+        return 2;
+    for (;;) {
+        int r = rt_abi_next(&frag, &len);
+        if (r <= 0)
+            return r == 0 ? 0 : 2;
+        volatile char *p = far;
+        p[0] = 1;
+        p[FAR_BSS_BYTES - 1] = 1;
+        rt_abi_data(frag, len);
+        rt_abi_end();
+    }
+}

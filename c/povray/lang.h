@@ -1,0 +1,174 @@
+/* lang.h -- the POV-Ray 3.7 scene language below the scene grammar (hosted C, parser only).
+ *
+ * lex.c:  sources (the scene file, #include files, macro bodies), tokens, and the
+ *         directives POV-Ray handles in its token stream (#include #declare #local #undef
+ *         #default #if #ifdef #ifndef #elseif #else #while #for #switch #case #range #break
+ *         #macro #version #debug #warning #error), symbol scopes.
+ * expr.c: values (float, vector/colour of up to 5 components, string, array, and the
+ *         scene items of parse.c by reference), expressions, built-in functions, colours.
+ * parse.c: the scene grammar (objects, textures, camera, lights) on top of both.
+ */
+#ifndef POV_LANG_H
+#define POV_LANG_H
+
+#include <setjmp.h>
+#include <stddef.h>
+
+#include "parse.h"
+#include "render.h"
+
+enum { T_EOF, T_NUM, T_IDENT, T_PUNCT, T_DIRECTIVE, T_STRING };
+
+typedef struct {
+    int kind;
+    double num;
+    char text[64]; /* identifier, directive name, punctuation ("<=" etc.), number text */
+    char *str;     /* T_STRING: the string (owned by the parser's string pool) */
+    int line;
+    const char *file;
+} token;
+
+/* Value kinds. The scene items (pigment ... object) are owned by parse.c; values refer to
+   heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
+enum {
+    V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_NKINDS
+};
+
+typedef struct pov_array pov_array;
+typedef struct pov_macro pov_macro;
+typedef struct texture texture;
+typedef struct plist plist;
+
+typedef struct {
+    int kind;
+    int n;       /* V_VEC: number of components (2..5); colours are 5 (r g b filter transmit) */
+    double c[5]; /* V_FLOAT: c[0] */
+    char *str;   /* V_STRING, V_BROKEN (the message) */
+    pov_array *arr;
+    texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE */
+    plist *obj;   /* V_OBJECT */
+    pov_macro *mac;
+    colour_map *cmap; /* V_COLOUR_MAP */
+} value;
+
+struct pov_array {
+    int ndim;
+    int dims[5];
+    int total;
+    value *items;
+    unsigned char *set;
+};
+
+struct pov_macro {
+    char name[64];
+    const char *file, *src; /* the defining file's text (kept for the whole parse) */
+    size_t body_pos;
+    int body_line;
+    int nparams;
+    char params[16][64];
+};
+
+typedef struct {
+    char name[64];
+    value v;
+} symbol;
+
+typedef struct {
+    symbol *v;
+    size_t n, cap;
+} symtab;
+
+typedef struct {
+    const char *name; /* file name for messages */
+    const char *src;
+    size_t pos;
+    int line;
+    int is_macro;
+    size_t scope; /* the scope this frame pushed */
+} frame;
+
+enum { C_IF, C_SKIPREST, C_WHILE, C_FOR, C_SWITCH, C_MACRO };
+
+typedef struct {
+    int kind;
+    size_t frame;          /* frame index where the loop/if lives */
+    size_t pos;            /* C_WHILE/C_FOR: where to jump back */
+    int line;
+    char var[64];          /* C_FOR: the loop variable */
+    double end, step;
+    int switch_matched;    /* C_SWITCH: a case ran */
+    double switch_value;
+} control;
+
+#define POV_MAX_FRAMES 256
+#define POV_MAX_CONTROL 512
+#define POV_MAX_SCOPES 300
+
+struct pov_scene_state; /* parse.c's part of the parser */
+
+typedef struct parser {
+    /* token stream */
+    frame frames[POV_MAX_FRAMES];
+    size_t nframes;
+    control ctl[POV_MAX_CONTROL];
+    size_t nctl;
+    token tok;
+    int have_tok;
+    int vec_depth; /* inside <...>: '>' closes the vector instead of comparing */
+    /* symbols: scope 0 global, then one per include file and macro call */
+    symtab scopes[POV_MAX_SCOPES];
+    size_t nscopes;
+    /* files and strings kept alive for the whole parse */
+    char **pool;
+    size_t npool, cappool;
+    /* options */
+    const pov_parse_opts *opts;
+    char main_dir[4096];
+    double version;
+    long loop_iterations;
+    /* errors */
+    char *err;
+    size_t errlen;
+    jmp_buf *jb;
+    int line; /* line of the last token, for messages */
+    struct pov_scene_state *sc;
+} parser;
+
+void perr(parser *P, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+void *xalloc(parser *P, size_t n);
+void *xrealloc(parser *P, void *p, size_t n);
+char *pool_str(parser *P, const char *s, size_t n);
+void pool_keep_ptr(parser *P, void *p); /* freed at the end of the parse */
+
+/* lex.c */
+void lex_init(parser *P, const char *name, const char *src);
+token *peek(parser *P);
+token next(parser *P);
+int is_punct(parser *P, const char *p);
+int is_word(parser *P, const char *w);
+void expect(parser *P, const char *p, const char *where);
+void opt_comma(parser *P);
+symbol *find_sym(parser *P, const char *name);
+void set_sym(parser *P, const char *name, value v, int local);
+const char *cur_file(parser *P);
+int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
+
+/* expr.c */
+value expr(parser *P);
+value expr_any(parser *P); /* expression, string, or an identifier of any kind */
+double parse_float(parser *P, const char *what);
+vec3 parse_vector(parser *P);
+value parse_colour5(parser *P);
+vec3 parse_colour(parser *P, int line, const char *where);
+int starts_colour(parser *P);
+value fval(double f);
+value value_str_n(parser *P, const char *s, size_t n);
+value vvec(vec3 v);
+const char *kind_name(int kind);
+int value_true(parser *P, value v, int line);
+
+/* parse.c: scene items inside expressions and #declare */
+int scene_item_value(parser *P, value *out); /* parses pigment/finish/texture/object ... */
+
+#endif

@@ -1,0 +1,266 @@
+/* prims.c -- every primitive in one table (freestanding-safe).
+ *
+ * POV_PRIMITIVES (scene.h) lists the primitives once; the object enum, this table and the
+ * parser's table (parse.c) are generated from it, so a primitive added to the list without
+ * its NAME_isect, NAME_normal, NAME_bounds and NAME_check functions here (and its
+ * parse_NAME in parse.c) does not link. The renderer and the scene reader only go through
+ * prim_class_of(), which answers NULL for an unknown type: the reader refuses the scene, the
+ * renderer never sees one. Geometry follows POV-Ray 3.7 (minimum depth 1e-4 in render.c,
+ * sphere and plane tolerances here).
+ */
+#include "prims.h"
+#include "render.h"
+#include "rt_math.h"
+
+#define DEPTH_TOLERANCE 1.0e-6  /* POV-Ray: per-object depth tolerance */
+#define PLANE_EPSILON 1.0e-10
+#define MAX_DISTANCE 1.0e7
+#define HUGE_DEPTH 1.0e30
+
+static double comp(vec3 v, int axis) { return axis == 0 ? v.x : axis == 1 ? v.y : v.z; }
+
+
+
+/* Nearest root of the sphere in (DEPTH_TOLERANCE, ...) that is >= tmin, as POV-Ray. */
+static int isect_sphere(vec3 c, double r, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    vec3 oc = vsub(c, O);
+    double r2 = r * r;
+    double ocsq = vdot(oc, oc);
+    double tca = vdot(oc, D);
+    double dd = vdot(D, D); /* 1 for world rays, not for transformed ones */
+    if (dd != 1.0) {
+        /* solve |O + tD - c|^2 = r^2 with general D */
+        double b = tca / dd;
+        double disc = b * b - (ocsq - r2) / dd;
+        if (disc <= 0.0)
+            return 0;
+        double hc = rt_sqrt(disc);
+        double t1 = b - hc, t2 = b + hc;
+        if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
+        if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
+        return 0;
+    }
+    if (ocsq >= r2 && tca < 1.0e-10)
+        return 0;
+    double half_sq = r2 - ocsq + tca * tca;
+    if (half_sq <= 1.0e-10)
+        return 0;
+    double hc = rt_sqrt(half_sq);
+    double t1 = tca - hc, t2 = tca + hc;
+    if (t1 > DEPTH_TOLERANCE && t1 >= tmin && t1 < tmax) { h->t = t1; return 1; }
+    if (t2 > DEPTH_TOLERANCE && t2 >= tmin && t2 < tmax) { h->t = t2; return 1; }
+    return 0;
+}
+
+static int isect_plane(vec3 n, double d, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    double nd = vdot(n, D);
+    if (rt_fabs(nd) < PLANE_EPSILON)
+        return 0;
+    double no = vdot(n, O);
+    double t = -(no + -d) / nd;
+    if (t >= DEPTH_TOLERANCE && t <= MAX_DISTANCE && t >= tmin && t < tmax) {
+        h->t = t;
+        return 1;
+    }
+    return 0;
+}
+
+static int isect_box(vec3 lo, vec3 hi, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    double tnear = -HUGE_DEPTH, tfar = HUGE_DEPTH;
+    int snear = -1, sfar = -1;
+    for (int a = 0; a < 3; a++) {
+        double o = comp(O, a), d = comp(D, a), l = comp(lo, a), u = comp(hi, a);
+        if (rt_fabs(d) < 1.0e-12) {
+            if (o < l || o > u)
+                return 0;
+            continue;
+        }
+        double t1 = (l - o) / d, t2 = (u - o) / d;
+        int s1 = 2 * a, s2 = 2 * a + 1;
+        if (t1 > t2) {
+            double tt = t1; t1 = t2; t2 = tt;
+            int ss = s1; s1 = s2; s2 = ss;
+        }
+        if (t1 > tnear) { tnear = t1; snear = s1; }
+        if (t2 < tfar) { tfar = t2; sfar = s2; }
+        if (tnear > tfar)
+            return 0;
+    }
+    if (snear >= 0 && tnear > DEPTH_TOLERANCE && tnear >= tmin && tnear < tmax) {
+        h->t = tnear; h->side = snear; return 1;
+    }
+    if (sfar >= 0 && tfar > DEPTH_TOLERANCE && tfar >= tmin && tfar < tmax) {
+        h->t = tfar; h->side = sfar; return 1;
+    }
+    return 0;
+}
+
+static void consider(double t, int side, double tmin, double tmax, hit_info *best, int *found)
+{
+    if (t > DEPTH_TOLERANCE && t >= tmin && t < tmax && (!*found || t < best->t)) {
+        best->t = t;
+        best->side = side;
+        *found = 1;
+    }
+}
+
+/* Closed cylinder from a to b with radius r. */
+static int isect_cyl(vec3 a, vec3 b, double r, vec3 O, vec3 D, double tmin, double tmax,
+                     hit_info *h)
+{
+    vec3 axis = vsub(b, a);
+    double len = vlen(axis);
+    if (!(len > 0.0))
+        return 0;
+    vec3 u = vscale(axis, 1.0 / len);
+    vec3 oa = vsub(O, a);
+    double du = vdot(D, u), ou = vdot(oa, u);
+    vec3 dp = vsub(D, vscale(u, du));
+    vec3 op = vsub(oa, vscale(u, ou));
+    double qa = vdot(dp, dp), qb = vdot(dp, op), qc = vdot(op, op) - r * r;
+    int found = 0;
+    if (qa > 1.0e-20) {
+        double disc = qb * qb - qa * qc;
+        if (disc > 0.0) {
+            double sq = rt_sqrt(disc);
+            double t1 = (-qb - sq) / qa, t2 = (-qb + sq) / qa;
+            double z1 = ou + t1 * du, z2 = ou + t2 * du;
+            if (z1 >= 0.0 && z1 <= len) consider(t1, 0, tmin, tmax, h, &found);
+            if (z2 >= 0.0 && z2 <= len) consider(t2, 0, tmin, tmax, h, &found);
+        }
+    }
+    if (rt_fabs(du) > 1.0e-12) {
+        double caps[2] = {0.0, len};
+        for (int i = 0; i < 2; i++) {
+            double t = (caps[i] - ou) / du;
+            vec3 p = vadd(op, vscale(dp, t));
+            if (vdot(p, p) <= r * r)
+                consider(t, 1 + i, tmin, tmax, h, &found);
+        }
+    }
+    return found;
+}
+
+
+/* ---------------------------------------------------------------- the table's functions */
+static int sphere_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    return isect_sphere(p->a, p->r, O, D, tmin, tmax, h);
+}
+
+static vec3 sphere_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    (void)h;
+    vec3 d = vsub(q, p->a);
+    return v3(d.x / p->r, d.y / p->r, d.z / p->r);
+}
+
+static int sphere_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    *lo = vsub(p->a, v3(p->r, p->r, p->r));
+    *hi = vadd(p->a, v3(p->r, p->r, p->r));
+    return 1;
+}
+
+static const char *sphere_check(const prim *p)
+{
+    return p->r > 0.0 ? 0 : "scene data: radius must be positive";
+}
+
+static int plane_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    return isect_plane(p->a, p->r, O, D, tmin, tmax, h);
+}
+
+static vec3 plane_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    (void)q, (void)h;
+    return p->a;
+}
+
+static int plane_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    (void)p, (void)lo, (void)hi;
+    return 0; /* unbounded */
+}
+
+static const char *plane_check(const prim *p)
+{
+    vec3 n = p->a;
+    return rt_fabs(n.x * n.x + n.y * n.y + n.z * n.z - 1.0) < 1e-6
+               ? 0 : "scene data: plane normal is not a unit vector";
+}
+
+static int box_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    return isect_box(p->a, p->b, O, D, tmin, tmax, h);
+}
+
+static vec3 box_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    (void)p, (void)q;
+    static const double sgn[2] = {-1.0, 1.0};
+    int axis = h->side / 2;
+    double s = sgn[h->side & 1];
+    return v3(axis == 0 ? s : 0.0, axis == 1 ? s : 0.0, axis == 2 ? s : 0.0);
+}
+
+static int box_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    *lo = p->a;
+    *hi = p->b;
+    return 1;
+}
+
+static const char *box_check(const prim *p)
+{
+    return p->a.x > p->b.x || p->a.y > p->b.y || p->a.z > p->b.z
+               ? "scene data: box corners out of order" : 0;
+}
+
+static int cylinder_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    return isect_cyl(p->a, p->b, p->r, O, D, tmin, tmax, h);
+}
+
+static vec3 cylinder_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    vec3 u = vnorm(vsub(p->b, p->a));
+    if (h->side == 1)
+        return vscale(u, -1.0);
+    if (h->side == 2)
+        return u;
+    vec3 d = vsub(q, p->a);
+    return vscale(vsub(d, vscale(u, vdot(d, u))), 1.0 / p->r);
+}
+
+static int cylinder_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    /* endpoints +- r on every axis (conservative) */
+    *lo = v3(rt_fmin(p->a.x, p->b.x) - p->r, rt_fmin(p->a.y, p->b.y) - p->r,
+             rt_fmin(p->a.z, p->b.z) - p->r);
+    *hi = v3(rt_fmax(p->a.x, p->b.x) + p->r, rt_fmax(p->a.y, p->b.y) + p->r,
+             rt_fmax(p->a.z, p->b.z) + p->r);
+    return 1;
+}
+
+static const char *cylinder_check(const prim *p)
+{
+    return p->r > 0.0 ? 0 : "scene data: radius must be positive";
+}
+
+/* ---------------------------------------------------------------- the table */
+#define POV_PRIM_CLASS(ENUM, name) \
+    [ENUM] = {ENUM, #name, name##_isect, name##_normal, name##_bounds, name##_check},
+static const prim_class PRIM_CLASSES[OBJ_COUNT] = {POV_PRIMITIVES(POV_PRIM_CLASS)};
+#undef POV_PRIM_CLASS
+
+const prim_class *prim_class_of(uint32_t type)
+{
+    if (type >= OBJ_COUNT || !PRIM_CLASSES[type].isect)
+        return 0;
+    return &PRIM_CLASSES[type];
+}

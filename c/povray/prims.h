@@ -1,0 +1,28 @@
+/* prims.h -- the primitive table (freestanding-safe); see prims.c. */
+#ifndef POV_PRIMS_H
+#define POV_PRIMS_H
+
+#include "scene.h"
+
+typedef struct {
+    double t;
+    int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap */
+} hit_info;
+
+typedef struct {
+    uint32_t type;    /* OBJ_* */
+    const char *name; /* the scene-language keyword */
+    /* nearest hit with t in [tmin, tmax), ray in object space (D not unit when transformed) */
+    int (*isect)(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h);
+    /* object-space normal at object-space point q (not yet normalised for transforms) */
+    vec3 (*normal)(const prim *p, vec3 q, const hit_info *h);
+    /* object-space bounding box; 0 = unbounded (kept out of the BVH) */
+    int (*bounds)(const prim *p, vec3 *lo, vec3 *hi);
+    /* the scene reader's check of the fields: NULL when fine, else a message */
+    const char *(*check)(const prim *p);
+} prim_class;
+
+/* NULL for an unknown type. */
+const prim_class *prim_class_of(uint32_t type);
+
+#endif

@@ -1,0 +1,112 @@
+/* cpushare-mq runtime: ABI v1 frames (see rt.h and docs/sandbox.md). */
+#include "rt.h"
+
+/* ---- ABI v1 frames ---- */
+
+/* The shared input sits at the start of the frame buffer; fragments are read after it. */
+static unsigned char rt_frame_buf[RT_MAX_FRAME_BYTES] __attribute__((aligned(16)));
+static size_t rt_shared_len;
+static int rt_shared_done;
+
+/* Read exactly n bytes. 1 = done, 0 = EOF before the first byte, -1 = error or EOF inside. */
+static int rt_read_exact(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        long r = rt_read(0, p + got, n - got);
+        if (r == -4) /* EINTR */
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return got == 0 ? 0 : -1;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+static void rt_write_all(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    while (n > 0) {
+        long r = rt_write(1, p, n);
+        if (r == -4)
+            continue;
+        if (r <= 0)
+            rt_exit(3); /* the runner went away: nothing sensible left to do */
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
+/* Read one frame of the expected kind into rt_frame_buf + offset. */
+static int rt_read_frame(unsigned char kind, size_t offset, uint32_t *len)
+{
+    unsigned char hdr[5];
+    int r = rt_read_exact(hdr, sizeof hdr);
+    if (r <= 0)
+        return r;
+    uint32_t n = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
+                 (uint32_t)hdr[3] << 24;
+    if (hdr[4] != kind || n > sizeof rt_frame_buf - offset)
+        return -1;
+    if (n > 0 && rt_read_exact(rt_frame_buf + offset, n) != 1)
+        return -1;
+    *len = n;
+    return 1;
+}
+
+int rt_abi_shared(const uint8_t **data, uint32_t *len)
+{
+    uint32_t n = 0;
+    if (rt_shared_done)
+        return -1;
+    if (rt_read_frame('S', 0, &n) != 1)
+        return -1;
+    rt_shared_done = 1;
+    rt_shared_len = ((size_t)n + 15u) & ~(size_t)15u;
+    *data = rt_frame_buf;
+    *len = n;
+    return 0;
+}
+
+int rt_abi_next(const uint8_t **data, uint32_t *len)
+{
+    uint32_t n = 0;
+    if (!rt_shared_done)
+        return -1;
+    int r = rt_read_frame('F', rt_shared_len, &n);
+    if (r != 1)
+        return r;
+    *data = rt_frame_buf + rt_shared_len;
+    *len = n;
+    return 1;
+}
+
+static void rt_frame_header(unsigned char kind, uint32_t n)
+{
+    unsigned char hdr[5] = {(unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 24), kind};
+    rt_write_all(hdr, sizeof hdr);
+}
+
+void rt_abi_data(const void *p, uint32_t n)
+{
+    rt_frame_header('D', n);
+    rt_write_all(p, n);
+}
+
+void rt_abi_end(void)
+{
+    rt_frame_header('E', 0);
+}
+
+void rt_abi_error(const char *msg)
+{
+    size_t n = rt_strlen(msg);
+    if (n > 4096)
+        n = 4096;
+    rt_frame_header('X', (uint32_t)n);
+    rt_write_all(msg, n);
+}

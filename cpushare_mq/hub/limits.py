@@ -1,0 +1,71 @@
+"""What one worker connection may make the hub hold: the inbound size and queue limits of
+the worker socket, and the bounded receive that enforces the per-message limit.
+
+libzmq checks ``ZMQ_MAXMSGSIZE`` per *frame*, in its decoder, before it allocates the frame;
+a frame over :data:`MAX_WORKER_FRAME_BYTES` disconnects the peer there. A message's frame
+count is not limited by libzmq, so the whole message is checked here as it is read: once a
+message passes :data:`MAX_WORKER_MESSAGE_BYTES` the rest of its frames are dropped without
+being copied, and the message becomes an :class:`Oversize` marker (refused with an ERROR).
+"""
+
+from __future__ import annotations
+
+import zmq
+
+from ..protocol import Limits
+
+#: largest frame a worker sends: a compressed result chunk (Limits.MAX_CHUNK_BYTES, 4 MiB)
+#: or a JSON body (Limits.MAX_BODY_BYTES, 1 MiB), plus slack
+MAX_WORKER_FRAME_BYTES = max(Limits.MAX_CHUNK_BYTES, Limits.MAX_BODY_BYTES) + 4096
+#: largest whole message a worker sends: a RESULT_END with its body and one last chunk (a
+#: RESULT_BATCH is cut by the worker at a few hundred KiB)
+MAX_WORKER_MESSAGE_BYTES = Limits.MAX_CHUNK_BYTES + Limits.MAX_BODY_BYTES + (64 << 10)
+#: messages libzmq queues per worker connection before it stops reading that connection
+#: (a worker sends a few small messages per fragment; the hub drains every connection
+#: each turn, so a queue this long only forms behind a peer that floods)
+WORKER_RCVHWM = 32
+#: bytes of messages gathered in one loop turn (the turn also stops at max_batch_messages)
+TURN_BYTES_MAX = 64 << 20
+
+
+class Oversize:
+    """Stands in for a message's payload that passed :data:`MAX_WORKER_MESSAGE_BYTES`."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def describe(self) -> str:
+        return (f"message of at least {self.size} bytes is over the hub's limit of "
+                f"{MAX_WORKER_MESSAGE_BYTES} bytes per message: send results in chunks")
+
+
+def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame | None]:
+    """Receive one whole message (NOBLOCK): ``([ident, frame, ...], size in bytes, first
+    payload frame as a ``zmq.Frame`` when ``secure`` (its ``User-Id`` names the peer's key),
+    else None)``. A message over the limit comes back as ``[ident, Oversize]``, its frames
+    past the limit never copied. Raises ``zmq.Again`` if no message is waiting."""
+    ident = sock.recv(zmq.NOBLOCK)
+    frames: list = [ident]
+    total = 0
+    over = False
+    first = None
+    while sock.rcvmore:
+        if over:
+            total += len(sock.recv(zmq.NOBLOCK, copy=False))
+            continue
+        if secure and first is None:
+            first = sock.recv(zmq.NOBLOCK, copy=False)
+            data = first.bytes
+        else:
+            data = sock.recv(zmq.NOBLOCK)
+        total += len(data)
+        if total > MAX_WORKER_MESSAGE_BYTES:
+            over = True
+            frames = [ident]
+        else:
+            frames.append(data)
+    if over:
+        return [ident, Oversize(total)], total, first
+    return frames, total, first

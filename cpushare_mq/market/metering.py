@@ -1,0 +1,94 @@
+"""Are a seller's CPU-second claims plausible? (pure core)
+
+A worker reports, inside its signed result, the CPU time its sandbox measured. The hub
+cannot measure it, but it sees the same work measured by others: redundant copies and spot
+checks run one fragment on several keys, and a job's fragments are usually alike. So:
+
+* every fragment run by two or more keys gives each key a **ratio**: its claim over the
+  median of the other keys' claims for that fragment (:meth:`Meter.compare`);
+* a key whose ratios' geometric mean, over at least ``flag_after`` comparisons, is above
+  ``flag_ratio`` is **flagged** (an honest seller on a machine 2x slower stays below it);
+* a flagged key is paid the job's median claim of other keys instead of its own claim when
+  that is lower (:meth:`Meter.payable`); an unflagged key is paid what it claims.
+
+Nothing here is a proof: a seller who inflates a little (within ``flag_ratio``) is paid a
+little more. docs/market.md says so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+
+__all__ = ["MeterPolicy", "Meter", "Payable"]
+
+
+@dataclass(frozen=True)
+class MeterPolicy:
+    flag_ratio: float = 3.0     # geometric mean of claim / others' median that flags a key
+    flag_after: int = 5         # comparisons before a key can be flagged
+    job_sample: int = 256       # recent claims kept per job for its median
+
+
+@dataclass
+class _KeyRecord:
+    comparisons: int = 0
+    log_ratio_sum: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return math.exp(self.log_ratio_sum / self.comparisons) if self.comparisons else 1.0
+
+
+@dataclass(frozen=True)
+class Payable:
+    cpu_us: int                 # what to pay for
+    claimed_us: int
+    capped: bool                # paid the median instead of the claim
+
+
+@dataclass
+class Meter:
+    policy: MeterPolicy = field(default_factory=MeterPolicy)
+    _keys: dict[str, _KeyRecord] = field(default_factory=dict)
+    _jobs: dict[str, deque] = field(default_factory=dict)
+
+    def compare(self, copies: list[tuple[str, int]]) -> None:
+        """One fragment's agreeing copies: ``(worker_key, claimed cpu_us)`` from distinct keys."""
+        if len({k for k, _ in copies}) < 2:
+            return
+        for i, (key, claim) in enumerate(copies):
+            others = [c for j, (k, c) in enumerate(copies) if j != i and k != key]
+            median = statistics.median(others) if others else 0
+            if median <= 0:
+                continue
+            rec = self._keys.setdefault(key, _KeyRecord())
+            rec.comparisons += 1
+            rec.log_ratio_sum += math.log(max(claim, 1) / median)
+
+    def flagged(self, key: str) -> bool:
+        rec = self._keys.get(key)
+        return (rec is not None and rec.comparisons >= self.policy.flag_after
+                and rec.ratio > self.policy.flag_ratio)
+
+    def summary(self, key: str) -> dict:
+        rec = self._keys.get(key, _KeyRecord())
+        return {"comparisons": rec.comparisons, "ratio": round(rec.ratio, 3),
+                "flagged": self.flagged(key)}
+
+    def payable(self, job_id: str, key: str, claimed_us: int) -> Payable:
+        """What to pay ``key`` for a result of ``job_id`` it claims ``claimed_us`` for, and
+        remember the claim for the job's median."""
+        sample = self._jobs.setdefault(job_id, deque(maxlen=self.policy.job_sample))
+        others = [c for k, c in sample if k != key]
+        sample.append((key, claimed_us))
+        if self.flagged(key) and others:
+            median = int(statistics.median(others))
+            if median < claimed_us:
+                return Payable(median, claimed_us, True)
+        return Payable(claimed_us, claimed_us, False)
+
+    def forget_job(self, job_id: str) -> None:
+        self._jobs.pop(job_id, None)

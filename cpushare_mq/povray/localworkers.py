@@ -1,0 +1,87 @@
+"""The embedded hub's local workers (``cpushare-worker`` subprocesses) of ``cpushare-povray
+render``, watched: when every one of them has ended (e.g. none can run the sandbox on this
+machine) the render is stopped at once with the workers' own one-line reason, instead of
+waiting forever for tiles nobody will render."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from ..errors import SandboxError
+
+WATCH_PERIOD_S = 0.25
+
+
+def worker_cmd(endpoint: str, cache_dir: Path) -> list[str]:
+    """A local worker of the embedded hub. These are the buyer's own cores, so the
+    sandboxes run at normal priority (--nice 0), not at a seller's idle priority."""
+    return [sys.executable, "-c", "import sys; from cpushare_mq.worker.cli import main; "
+            "sys.exit(main())", "--hub", endpoint, "--insecure", "--slots", "1",
+            "--nice", "0", "--cache-dir", str(cache_dir)]
+
+
+class LocalWorkers:
+    """Start ``n`` workers; :meth:`watch` ends a process once all of them have ended."""
+
+    def __init__(self, endpoint: str, tmp: Path, n: int, *, verbose: bool = False):
+        self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
+        self._stop = threading.Event()
+        self.all_ended = threading.Event()
+        for i in range(n):
+            cache = tmp / f"worker{i}"
+            cache.mkdir()
+            log_path = tmp / f"worker{i}.log"
+            self.logs.append(log_path)
+            with open(log_path, "wb") as log_file:
+                self.procs.append(subprocess.Popen(
+                    worker_cmd(endpoint, cache), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=None if verbose else log_file))
+
+    def watch(self, proc: subprocess.Popen) -> None:
+        """In a daemon thread: kill ``proc`` when every worker has ended."""
+        def loop() -> None:
+            while not self._stop.wait(WATCH_PERIOD_S):
+                if all(p.poll() is not None for p in self.procs):
+                    self.all_ended.set()
+                    if proc.poll() is None:
+                        proc.kill()
+                    return
+        threading.Thread(target=loop, name="cpushare-local-workers", daemon=True).start()
+
+    def failure(self) -> SandboxError:
+        """The error to report when every worker ended: the first one's last log line."""
+        codes = sorted({p.returncode for p in self.procs})
+        last = ""
+        for log_path in self.logs:
+            try:
+                lines = log_path.read_text(errors="replace").strip().splitlines()
+            except OSError:
+                continue
+            if lines:
+                last = lines[-1].strip()
+                break
+        why = f": {last}" if last else " (run with -v to see their log)"
+        return SandboxError(f"every local worker stopped (exit status {codes}){why}")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        stop_processes(self.procs, timeout_s)
+
+
+def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
+    import time
+
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + timeout_s
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()

@@ -1,0 +1,209 @@
+"""Hostile peers, as separate processes: each attack is a function run in its own Python
+process (``python attacker.py ATTACK ENDPOINT [HUB_PUBLIC_KEY]``) so that it shares nothing
+with the hub or the test but the network."""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+import sys
+import time
+
+import zmq
+
+
+def _glibc_rand_outputs(n: int) -> list[int]:
+    """The first ``n`` values of glibc's ``rand()`` without a seed (seed 1), computed by
+    calling it in this fresh process (nothing here called rand before)."""
+    libc = ctypes.CDLL(None)
+    libc.srand(1)
+    return [libc.rand() for _ in range(n)]
+
+
+def predicted_auto_ids(candidates: int = 6, ahead: int = 40) -> list[bytes]:
+    """Routing ids libzmq would give the next id-less peers of a ROUTER made in a process
+    whose ``rand()`` was never seeded: the counter starts at ``rand() | rand() << 31`` (the
+    k-th ROUTER made uses the k-th pair), ids are a zero byte + the big-endian counter."""
+    r = _glibc_rand_outputs(2 * candidates + 1)
+    ids = []
+    for i in range(candidates):
+        start = (r[i * 2] | (r[i * 2 + 1] << 31)) & 0xFFFFFFFF
+        ids += [b"\x00" + struct.pack(">I", (start + k) & 0xFFFFFFFF) for k in range(ahead)]
+    return ids
+
+
+def _socket(ctx: zmq.Context, hub_key: str | None, routing_id: bytes | None) -> zmq.Socket:
+    s = ctx.socket(zmq.DEALER)
+    s.linger = 0
+    if routing_id is not None:
+        s.routing_id = routing_id
+    if hub_key:
+        pub, sec = zmq.curve_keypair()       # a self-made key: the default hub admits any
+        s.curve_publickey, s.curve_secretkey = pub, sec
+        s.curve_serverkey = hub_key.encode()
+    return s
+
+
+def routing_id_collision(endpoint: str, hub_key: str | None) -> None:
+    """Take the ids libzmq would hand out next, then connect id-less sockets (the attack
+    of issue 14, item 1)."""
+    ctx = zmq.Context()
+    socks = []
+    for rid in predicted_auto_ids():
+        s = _socket(ctx, hub_key, rid)
+        s.connect(endpoint)
+        socks.append(s)
+    time.sleep(1.5)                      # let the handshakes finish
+    for _ in range(40):
+        s = _socket(ctx, hub_key, None)
+        s.connect(endpoint)
+        socks.append(s)
+        time.sleep(0.01)
+    time.sleep(1.5)
+    for s in socks:
+        s.close(0)
+    ctx.term()
+
+
+def _hello(s: zmq.Socket, name: str, slots: int = 1) -> None:
+    from cpushare_mq.protocol import MsgType, encode
+    s.send_multipart(encode(MsgType.HELLO, {
+        "worker_version": "attacker", "abi_version": 1, "slots": slots, "name": name,
+        "worker_key": "", "held": [], "features": []}))
+
+
+def _errors(s: zmq.Socket, timeout_s: float) -> list[dict]:
+    from cpushare_mq.protocol import MsgType, decode
+    out = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.ERROR:
+                out.append(msg.body)
+    return out
+
+
+def huge_messages(endpoint: str, hub_key: str | None) -> None:
+    """Messages far over any legitimate size: two 60 MiB frames (each over the per-frame
+    limit), and many 3 MiB frames (each under it, the message over the per-message limit).
+    Exits 0 only if the hub answered the second with ERROR too_large."""
+    from cpushare_mq.protocol import MsgType, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "huge")
+    head = encode(MsgType.RESULT_CHUNK, {"fragment_id": 1, "attempt": 1, "seq": 0}, [b"x"])[:2]
+    big = b"\xab" * (60 << 20)
+    s.send_multipart([*head, big, big], copy=False)
+    del big
+    time.sleep(1.0)
+    s.close(0)
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "many-frames")
+    frame = b"\xcd" * (3 << 20)
+    for _ in range(5):
+        s.send_multipart([*head] + [frame] * 40, copy=False)   # 120 MiB each
+    errors = _errors(s, 20.0)
+    s.close(0)
+    ctx.term()
+    if not any(e.get("code") == "too_large" for e in errors):
+        sys.exit(f"no too_large ERROR from the hub (errors: {errors})")
+
+
+def _recv_type(s: zmq.Socket, mtype, timeout_s: float):
+    from cpushare_mq.protocol import decode
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is mtype:
+                return msg
+    sys.exit(f"no {mtype.name} from the hub within {timeout_s} s")
+
+
+def fetch_flood(endpoint: str, hub_key: str | None) -> None:
+    """Take one lease, FETCH its job's shared input 100 times without reading, hand the
+    lease back, FETCH 100 times more; then read. Exits 0 only if the hub sent the blob at
+    most twice and refused FETCH after the RELEASE."""
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.rcvhwm = 1                         # what we do not read stays queued in the hub
+    s.setsockopt(zmq.RCVBUF, 4096)
+    s.connect(endpoint)
+    _hello(s, "fetcher")
+    _recv_type(s, MsgType.WELCOME, 30)
+    s.send_multipart(encode(MsgType.READY, {"credit": 1}))
+    lease = _recv_type(s, MsgType.LEASE, 30)["leases"][0]
+    fetch = encode(MsgType.FETCH, {"sha256": lease["shared_sha256"]})
+    for _ in range(100):
+        s.send_multipart(fetch)
+    for _ in range(10):
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        time.sleep(0.2)
+    s.send_multipart(encode(MsgType.RELEASE, {
+        "leases": [[lease["fragment_id"], lease["attempt"]]], "reason": "attack"}))
+    time.sleep(0.5)
+    for _ in range(100):
+        s.send_multipart(fetch)
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        time.sleep(0.02)
+    blobs, errors = 0, []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and s.poll(2000):
+        msg = decode(s.recv_multipart())
+        if msg.type is MsgType.BLOB:
+            blobs += 1
+        elif msg.type is MsgType.ERROR:
+            errors.append(msg["code"])
+    s.close(0)
+    ctx.term()
+    if blobs > 2 or "forbidden" not in errors:
+        sys.exit(f"hub sent {blobs} copies of the blob; errors {sorted(set(errors))}")
+
+
+def unfinished_results(endpoint: str, hub_key: str | None) -> None:
+    """Take up to 64 leases and send incompressible 1 MiB chunks for each, never a RESULT_END,
+    for about 15 s (issue 14, item 3: one worker filling the hub's budget for unfinished
+    results starved every other worker)."""
+    import os
+
+    from cpushare_mq.protocol import MsgType, compress_chunk, decode, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "hoarder", slots=64)
+    _recv_type(s, MsgType.WELCOME, 30)
+    s.send_multipart(encode(MsgType.READY, {"credit": 64}))
+    leases = _recv_type(s, MsgType.LEASE, 30)["leases"]
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(leases) < 64:
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.LEASE:
+                leases += msg["leases"]
+    chunk = compress_chunk(os.urandom(1 << 20))
+    print("attacking", flush=True)
+    end = time.monotonic() + 15
+    seq = 0
+    while time.monotonic() < end:
+        for lease in leases:
+            s.send_multipart(encode(MsgType.RESULT_CHUNK, {
+                "fragment_id": lease["fragment_id"], "attempt": lease["attempt"], "seq": seq},
+                [chunk]))
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        seq += 1
+        time.sleep(0.05)
+        while s.poll(0):
+            s.recv_multipart()
+    s.close(0)
+    ctx.term()
+
+
+ATTACKS = {"unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+
+if __name__ == "__main__":
+    ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

@@ -1,0 +1,137 @@
+"""A real ``cpushare-hub serve`` process on loopback, as a user starts it, plus helpers to
+watch it from the outside (alive, RSS)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+BIN = Path(sys.executable).parent
+ATTACKER = Path(__file__).with_name("attacker.py")
+
+
+class HubProcess:
+    def __init__(self, tmp: Path, *, insecure: bool, extra: tuple[str, ...] = ()):
+        self.db = tmp / "hub.db"
+        self.log = tmp / "hub.log"
+        args = [str(BIN / "cpushare-hub"), "serve", "--db", str(self.db),
+                "--bind", "tcp://127.0.0.1:0", "--api", str(tmp / "api.sock"), *extra]
+        if insecure:
+            args.append("--insecure")
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=logf)
+        self.endpoint, self.public_key = self._wait_ready(insecure)
+        self.api = str(tmp / "api.sock")
+        self.peak_rss = 0
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        """Peak RSS, sampled every 10 ms while the hub runs."""
+        try:
+            p = psutil.Process(self.proc.pid)
+            while self.proc.poll() is None:
+                self.peak_rss = max(self.peak_rss, p.memory_info().rss)
+                time.sleep(0.01)
+        except psutil.Error:
+            pass
+
+    def _wait_ready(self, insecure: bool) -> tuple[str, str | None]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = self.log.read_text(errors="replace")
+            ep = re.findall(r"serving workers on (tcp://\S+)", text)
+            pub = self.db.with_name(self.db.stem + ".keys") / "hub.pub"
+            if ep and (insecure or pub.exists()):
+                return ep[-1], (None if insecure else pub.read_text().split()[0])
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub exited at start: {text}")
+            time.sleep(0.05)
+        self.proc.kill()
+        raise AssertionError(f"hub did not start: {self.log.read_text()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def rss_bytes(self) -> int:
+        return psutil.Process(self.proc.pid).memory_info().rss
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def run_attack(name: str, hub: HubProcess, *args: str, timeout_s: float = 120) -> None:
+    cmd = [sys.executable, str(ATTACKER), name, hub.endpoint, hub.public_key or "", *args]
+    subprocess.run(cmd, timeout=timeout_s, check=True)
+
+
+def seed_job(db: Path, fragments: int, **spec) -> str:
+    """Put a job in the hub's database before the hub starts (as a restart would find it);
+    ``spec``: more JobSpec fields."""
+    from cpushare_mq.hub.scheduler import JobSpec
+    from cpushare_mq.hub.store import Store
+    store = Store(db)
+    try:
+        job = JobSpec(program=b"P", fragments=[b"frag-%04d" % i for i in range(fragments)],
+                      **spec)
+        return store.add_job(job, time.time())["id"]
+    finally:
+        store.close()
+
+
+def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = False
+                 ) -> subprocess.Popen:
+    """Start an attacker process; ``wait_started``: return once it prints "attacking"
+    (it has what it needs, e.g. leases, and the attack proper begins)."""
+    proc = subprocess.Popen([sys.executable, str(ATTACKER), name, hub.endpoint,
+                             hub.public_key or "", *args],
+                            stdout=subprocess.PIPE if wait_started else None, text=True)
+    if wait_started:
+        line = proc.stdout.readline()
+        if line.strip() != "attacking":
+            proc.wait(30)
+            raise AssertionError(f"attacker {name} did not start (exit {proc.returncode})")
+    return proc
+
+
+def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 90.0,
+                           watch=None) -> int:
+    """An honest (plain TCP) worker does every fragment; returns the hub's peak RSS seen
+    meanwhile. ``watch()`` is called every round (e.g. to check the attacker)."""
+    sys.path.insert(0, str(Path(__file__).parent.parent / "hub"))
+    from fakeworker import FakeWorker
+
+    import zmq
+    ctx = zmq.Context()
+    w = FakeWorker(hub.endpoint, slots=4, key="", fn=lambda b: b.upper(), ctx=ctx)
+    peak = hub.rss_bytes()
+    try:
+        w.hello(timeout_s=30)
+        w.ready()
+        deadline = time.monotonic() + timeout_s
+        while len(set(w.acks)) < fragments:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"honest worker finished {len(set(w.acks))} of "
+                                     f"{fragments} fragments during the attack")
+            w.heartbeat()
+            w.poll(0.05)
+            w.run_all()
+            peak = max(peak, hub.rss_bytes())
+            if watch is not None:
+                watch()
+        return peak
+    finally:
+        w.close()
+        ctx.term()
