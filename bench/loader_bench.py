@@ -10,7 +10,7 @@ alternating:
 * CPU per cold start: user + system CPU of the loader and program processes (the runner's
   reaped children, getrusage(RUSAGE_CHILDREN)) per `Sandbox(echo.elf).run(b"x")`, the mean
   over N starts; unlike wall time it does not grow with the other processes on the machine;
-* peak memory while loading a large program: VmHWM of hostile/big_data.elf (a 48 MiB program
+* peak memory while loading a large program: VmHWM of hostile/big_data.elf (a 24 MiB program
   file) after its first fragment, loader phase included, under a 1 GiB cap.
 
 Example (baseline = the loader of an earlier commit):

@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("program", metavar="PROGRAM")
     p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
                    help="the sellers' memory cap to check against (default 1G, the workers' default)")
+
+    p = _sub(sub, "completion", "print shell completion for all five cpushare commands",
+             "examples:\n  eval \"$(cpushare completion bash)\"            # in ~/.bashrc\n"
+             "  cpushare completion zsh > ~/.zfunc/_cpushare   # zsh (uses bashcompinit)\n")
+    p.add_argument("shell", choices=["bash", "zsh"])
     return ap
 
 
@@ -285,7 +290,14 @@ def cmd_status(args: argparse.Namespace, stdout: TextIO) -> int:
             return 0   # Ctrl-C is how --watch ends
 
 
-COMMANDS = {"submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
+def cmd_completion(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .completion import script
+
+    stdout.write(script(args.shell))
+    return 0
+
+
+COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
             "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout")}
 
 

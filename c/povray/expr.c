@@ -514,9 +514,10 @@ static value colour_form(parser *P, const token *kw)
         c[4] = c[3];
         c[3] = 0;
     }
-    if (s)
+    if (s) /* sRGB -> linear -> the working space of assumed_gamma */
         for (int i = 0; i < 3; i++)
-            c[i] = srgb_decode(c[i]);
+            c[i] = P->working_gamma == 1.0 ? srgb_decode(c[i])
+                                           : pow(srgb_decode(c[i]), 1.0 / P->working_gamma);
     return vecn(5, c);
 }
 

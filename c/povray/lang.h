@@ -126,6 +126,7 @@ typedef struct parser {
     const pov_parse_opts *opts;
     char main_dir[4096];
     double version;
+    double working_gamma; /* assumed_gamma once given (srgb colours convert into it) */
     long loop_iterations;
     /* errors */
     char *err;

@@ -189,6 +189,24 @@ static texture *ident_of_kind(parser *P, int kind)
     symbol *s = find_sym(P, t->text);
     if (!s || (kind == V_PIGMENT && (s->v.kind == V_VEC || s->v.kind == V_FLOAT)))
         return NULL; /* pigment { MyColour } is a colour expression */
+    if (s->v.kind == V_ARRAY) { /* an element: a colour expression or an item */
+        int line = t->line;
+        value v = expr(P);
+        texture *tx = xalloc(P, sizeof *tx);
+        *tx = P->sc->def;
+        if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
+            if (v.c[3] != 0.0 || v.c[4] != 0.0)
+                perr(P, line, "unsupported: transparent colour (filter %g, transmit %g) in "
+                     "pigment", v.c[3], v.c[4]);
+            tx->pig.type = PIG_SOLID;
+            tx->pig.c1 = rgb_of(v);
+            return tx;
+        }
+        if (v.kind != kind)
+            perr(P, line, "array element of '%s' is a %s, expected a %s", t->text,
+                 kind_name(v.kind), kind_name(kind));
+        return v.tex;
+    }
     if (s->v.kind == V_BROKEN)
         perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
     if (s->v.kind != kind)
@@ -901,6 +919,7 @@ static void parse_global(parser *P)
             if (!(g > 0.0 && g <= 10.0))
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
+            P->working_gamma = g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
             double g = parse_float(P, "noise_generator");
             if (!(g == 1 || g == 2))
@@ -1130,6 +1149,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     P->err = err;
     P->errlen = errlen;
     P->version = 3.62; /* POV-Ray 3.7 without #version */
+    P->working_gamma = 1.0;
     const char *slash = strrchr(name, '/');
     if (slash)
         snprintf(P->main_dir, sizeof P->main_dir, "%.*s", (int)(slash - name), name);

@@ -6,7 +6,8 @@
  * parse_NAME in parse.c) does not link. The renderer and the scene reader only go through
  * prim_class_of(), which answers NULL for an unknown type: the reader refuses the scene, the
  * renderer never sees one. Geometry follows POV-Ray 3.7 (minimum depth 1e-4 in render.c,
- * sphere and plane tolerances here).
+ * sphere and plane tolerances here). render.c includes this file (one unit, so the hot
+ * intersection calls inline); it is not compiled on its own.
  */
 #include "prims.h"
 #include "render.h"

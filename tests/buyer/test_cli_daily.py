@@ -251,3 +251,31 @@ def test_status_shows_times_rates_failures_and_hides_old_jobs(real_hub, worker, 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is needed to try the completion")
+def test_shell_completion_completes_subcommands_and_options_of_every_command(short_tmp):
+    r = subprocess.run([str(BIN / "cpushare"), "completion", "bash"], capture_output=True, text=True,
+                       timeout=60, env=_env())
+    assert r.returncode == 0, r.stderr
+    (short_tmp / "c.sh").write_text(r.stdout)
+
+    def complete(*words: str) -> list[str]:
+        fn = "_cpushare_complete_" + words[0].replace("-", "_")
+        arr = " ".join(f"'{w}'" for w in words)
+        out = subprocess.run(["bash", "-c", f"source {short_tmp / 'c.sh'}; COMP_WORDS=({arr}); "
+                              f"COMP_CWORD={len(words) - 1}; {fn}; printf '%s\\n' \"${{COMPREPLY[@]}}\""],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert complete("cpushare", "st") == ["status"]
+    assert complete("cpushare", "submit", "--re") == ["--reconnect-s", "--redundancy"]
+    assert complete("cpushare", "status", "--w") == ["--watch"]
+    assert complete("cpushare-worker", "--max") == ["--max-memory"]
+    assert complete("cpushare-worker", "inst") == ["install-service"]
+    assert complete("cpushare-hub", "serve", "--hea") == ["--heartbeat-interval-s"]
+    assert complete("cpushare-sandbox", "run", "--max-o") == ["--max-output"]
+    assert complete("cpushare-povray", "render", "--res") == ["--resume"]
+    z = subprocess.run([str(BIN / "cpushare"), "completion", "zsh"], capture_output=True, text=True, timeout=60)
+    assert z.returncode == 0 and z.stdout.startswith("autoload -U +X bashcompinit")

@@ -32,13 +32,13 @@ def vmhwm_bytes(pid: int) -> int:
 
 
 def test_loading_a_large_program_never_exceeds_the_memory_cap():
-    """A 48 MiB program file under a 64 MiB cap: the loader reads the file's bytes straight
+    """A 24 MiB program file under a 40 MiB cap: the loader reads the file's bytes straight
     into the program's segments, so its peak stays under the cap (holding the whole file
-    beside them, as it once did, peaked at ~97 MiB)."""
-    cap = 64 << 20
+    beside them, as it once did, peaked at ~49 MiB)."""
+    cap = 40 << 20
     limits = Limits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=cap)
     program = find_binary("hostile/big_data.elf")
-    assert program.stat().st_size > 48 << 20
+    assert program.stat().st_size > 24 << 20
     with Sandbox(program, limits=limits, idle=False) as sb:
         rec = sb.run(b"x")
         assert rec.ok, rec
@@ -50,7 +50,7 @@ def test_loading_a_large_program_never_exceeds_the_memory_cap():
 
 def test_the_file_bytes_and_the_loader_count_against_the_cap():
     """Below what the program needs while it is loaded, it is refused before it is read."""
-    limits = Limits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=48 << 20)
+    limits = Limits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=24 << 20)
     rec, _ = run_raw(find_binary("hostile/big_data.elf"), b"", limits)
     assert rec.outcome is Outcome.BAD_PROGRAM, rec
     assert "over the cap of" in rec.message, rec
@@ -58,7 +58,7 @@ def test_the_file_bytes_and_the_loader_count_against_the_cap():
 
 def test_the_oom_killer_takes_the_sandbox_first():
     with Sandbox(find_binary("hostile/big_data.elf"),
-                 limits=Limits(cpu_s=10, wall_s=60, max_memory_bytes=64 << 20)) as sb:
+                 limits=Limits(cpu_s=10, wall_s=60, max_memory_bytes=40 << 20)) as sb:
         assert sb.run(b"x").ok
         assert Path(f"/proc/{sb.pid}/oom_score_adj").read_text().strip() == "1000"
 
@@ -136,7 +136,7 @@ def test_the_layout_programs_are_what_the_tests_assume(name):
     elif name == "far_bss_brk":
         assert (0x555540000000, 0, 0x60000000) in loads   # covers 0x555555554000 + 1 GiB
     else:
-        assert sum(f for _v, f, _m in loads) >= 48 << 20
+        assert sum(f for _v, f, _m in loads) >= 24 << 20
 
 
 def test_cpushare_check_applies_the_same_range_and_memory_rules():
@@ -147,8 +147,8 @@ def test_cpushare_check_applies_the_same_range_and_memory_rules():
     top = check_program(find_binary("hostile/far_bss_top.elf").read_bytes(), (1 << 30) + (256 << 20))
     assert not top.problems, top
     big = find_binary("hostile/big_data.elf").read_bytes()
-    assert not check_program(big, 64 << 20).problems
-    assert any("over the" in p.what for p in check_program(big, 48 << 20).problems)
+    assert not check_program(big, 40 << 20).problems
+    assert any("over the" in p.what for p in check_program(big, 24 << 20).problems)
 
 
 def test_cpushare_xstate_says_whether_cpuid_faults():

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_STREAMS = 32
 #: tiles: the shortest time between two pushes, and the most result bytes in one push
 TILE_MIN_INTERVAL_S = 0.1
+#: tiles in flight: re-read at most this often (the whole in-flight list each time)
+FLIGHT_INTERVAL_S = 0.5
 TILE_PUSH_BYTES = 4 << 20
 TILE_ROWS_PER_QUERY = 64
 
@@ -242,23 +244,28 @@ async def _tiles(request: web.Request, s: _Stream, job_id: str, img: ImageSpec) 
     new results (``wait_for_change``), at most every :data:`TILE_MIN_INTERVAL_S`."""
     views = request.app[VIEWS]
     hub = views.hub
-    seq, flight = 0, None
+    loop = asyncio.get_running_loop()
+    seq, flight, flight_at, last = 0, None, 0.0, 0.0
     while True:
+        # at most one push per TILE_MIN_INTERVAL_S, but no added delay after a quiet spell
+        await asyncio.sleep(max(0.0, TILE_MIN_INTERVAL_S - (loop.time() - last)))
+        last = loop.time()
         tiles, seq_now = await _run(request, _tile_batch, views, job_id, img, seq)
         if tiles:
             await s.send("tiles", {"tiles": tiles})
             seq = seq_now
-        now_flight = await _run(request, views.reader.in_flight, job_id)
-        if now_flight != flight:
-            flight = now_flight
-            await s.send("flight", {"tiles": flight})
+        if loop.time() - flight_at >= FLIGHT_INTERVAL_S or flight is None:
+            flight_at = loop.time()
+            now_flight = await _run(request, views.reader.in_flight, job_id)
+            if now_flight != flight:
+                flight = now_flight
+                await s.send("flight", {"tiles": flight})
         if len(tiles) < TILE_ROWS_PER_QUERY:
             ended = await _run(request, hub.job_ended, job_id)
             if ended and not flight:
                 await asyncio.sleep(5.0)
             elif not ended:
                 await _run(request, hub.wait_for_change, job_id, seq, 0.5)
-        await asyncio.sleep(TILE_MIN_INTERVAL_S)
 
 
 # -- downloads ----------------------------------------------------------------------------
