@@ -952,8 +952,8 @@ static value declare_block(parser *P, const token *kw)
         int line = f->line;
         token t;
         lex_raw(P, &t);
-        if (t.kind == T_IDENT && !strcmp(t.text, kw->text))
-            continue;
+        if (t.kind == T_IDENT && !strcmp(t.text, "texture") && !strcmp(kw->text, "texture"))
+            continue; /* the next layer of a layered texture */
         f->pos = pos;
         f->line = line;
         break;

@@ -34,15 +34,29 @@ struct plist {
     int is_group; /* a union: its texture goes to the children without one */
 };
 
-struct pov_scene_state {
-    plist out;
-    light *lights;
-    size_t nlights, caplights;
+typedef struct camdef {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
     int cam_has_look, cam_has_angle;
     double cam_angle;
     uint32_t cam_type;
     int cam_has_right_up;
+} camdef;
+
+static void camera_defaults(camdef *c)
+{
+    memset(c, 0, sizeof *c);
+    c->cam_loc = v3(0, 0, 0);
+    c->cam_dir = v3(0, 0, 1);
+    c->cam_up = v3(0, 1, 0);
+    c->cam_right = v3(1.33, 0, 0);
+    c->cam_sky = v3(0, 1, 0);
+}
+
+struct pov_scene_state {
+    plist out;
+    light *lights;
+    size_t nlights, caplights;
+    camdef cam;
     vec3 background;
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
@@ -748,6 +762,8 @@ static texture *new_texture(parser *P)
     return t;
 }
 
+static void parse_camera(parser *P, camdef *c);
+
 int scene_item_value(parser *P, value *out)
 {
     token *tk = peek(P);
@@ -778,6 +794,13 @@ int scene_item_value(parser *P, value *out)
         *out->cmap = parse_colour_map_body(P);
         return 1;
     }
+    if (is_word(P, "camera")) {
+        next(P);
+        out->kind = V_CAMERA;
+        out->cam = xalloc(P, sizeof *out->cam);
+        parse_camera(P, out->cam);
+        return 1;
+    }
     if (is_object_word(tk->text)) {
         token kw = next(P);
         plist *l = xalloc(P, sizeof *l);
@@ -790,7 +813,7 @@ int scene_item_value(parser *P, value *out)
     }
     static const char *items[] = {
         "normal", "interior", "material", "cone", "torus", "difference", "intersection",
-        "merge", "light_source", "camera", "disc", "triangle", "smooth_triangle", "mesh",
+        "merge", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -825,10 +848,20 @@ void parse_default(parser *P)
 }
 
 /* ------------------------------------------------------------------ statements */
-static void parse_camera(parser *P)
+static void parse_camera(parser *P, camdef *c)
 {
-    struct pov_scene_state *c = P->sc;
+    camera_defaults(c);
     expect(P, "{", "after 'camera'");
+    token *first = peek(P);
+    if (first->kind == T_IDENT) {
+        symbol *s = find_sym(P, first->text);
+        if (s && s->v.kind == V_BROKEN)
+            perr(P, first->line, "'%s' cannot be used: %s", first->text, s->v.str);
+        if (s && s->v.kind == V_CAMERA) {
+            next(P);
+            *c = *s->v.cam;
+        }
+    }
     for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
@@ -871,7 +904,7 @@ static void parse_camera(parser *P)
 
 static void finish_camera(parser *P, scene *s)
 {
-    struct pov_scene_state *c = P->sc;
+    camdef *c = &P->sc->cam;
     vec3 dir = c->cam_dir, right = c->cam_right, up = c->cam_up;
     double dlen = vlen(dir), rlen = vlen(right), ulen = vlen(up);
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)
@@ -1011,7 +1044,7 @@ static void parse_statement(parser *P)
     if (t.kind != T_IDENT)
         perr(P, t.line, "unexpected '%s' at the top level", t.text);
     if (!strcmp(t.text, "camera")) {
-        parse_camera(P);
+        parse_camera(P, &P->sc->cam);
     } else if (!strcmp(t.text, "global_settings")) {
         parse_global(P);
     } else if (!strcmp(t.text, "background")) {
@@ -1156,11 +1189,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     else
         snprintf(P->main_dir, sizeof P->main_dir, ".");
     lex_init(P, name, src);
-    c->cam_loc = v3(0, 0, 0);
-    c->cam_dir = v3(0, 0, 1);
-    c->cam_up = v3(0, 1, 0);
-    c->cam_right = v3(1.33, 0, 0);
-    c->cam_sky = v3(0, 1, 0);
+    camera_defaults(&c->cam);
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
     c->assumed_gamma = -1.0;

@@ -101,3 +101,19 @@ def test_distributed_pattern_scene_equals_native(render_bin, tmp_path, capsys):
     assert rc == 0, capsys.readouterr()
     native = render(render_bin, LANG / "patterns.pov", tmp_path / "n.png", 160, 120)
     assert read_png(out).rgb == native.rgb
+
+
+def test_declared_camera_and_a_broken_declaration_never_swallows_the_next_item(render_bin,
+                                                                              tmp_path):
+    scene = tmp_path / "s.pov"
+    scene.write_text("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+                     "#declare Cam = camera { location <0, 0, -5> look_at 0 angle 30 }\n"
+                     "camera { Cam }\nsphere { 0, 1 pigment { rgb 1 } finish { ambient 1 } }\n")
+    assert _run(render_bin, scene, tmp_path).returncode == 0
+    # angle 30 from 5 units: the unit sphere fills the middle of a 16x12 image
+    assert read_png(tmp_path / "o.png").rgb[(6 * 16 + 8) * 3] == 255
+    # a failed sky_sphere declaration is skipped alone: the sky_sphere using it is an error
+    scene.write_text("#version 3.7;\n#declare Sky = sky_sphere { pigment { rgb 1 } }\n"
+                     "sky_sphere { Sky }\n")
+    proc = _run(render_bin, scene, tmp_path)
+    assert proc.returncode == 1 and "s.pov:3:" in proc.stderr and "'Sky'" in proc.stderr
