@@ -73,6 +73,11 @@ struct pov_macro {
 typedef struct {
     char name[64];
     value v;
+    /* a macro parameter given an identifier refers to it (POV-Ray passes identifiers by
+       reference): #declare of the parameter assigns the caller's identifier */
+    int has_ref;
+    size_t ref_scope;
+    char ref_name[64];
 } symbol;
 
 typedef struct {
@@ -129,6 +134,7 @@ typedef struct parser {
     double version;
     double working_gamma; /* assumed_gamma once given (srgb colours convert into it) */
     long loop_iterations;
+    unsigned long tokens_taken; /* next() calls: tells a bare identifier argument */
     /* errors */
     char *err;
     size_t errlen;

@@ -249,17 +249,27 @@ static colour_map parse_colour_map_body(parser *P)
         int line = next(P).line;
         if (m.n == POV_MAP_MAX)
             perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
-        double v = parse_float(P, "a color_map value");
+        double v = parse_float(P, "a color_map value"), v2 = 0;
         opt_comma(P);
-        if (is_punct(P, "[") || peek(P)->kind == T_NUM)
-            perr(P, line, "unsupported: the old color_map form [v1, v2 colour1 colour2]");
-        vec3 c = parse_colour(P, line, "color_map");
+        int old_form = !starts_colour(P) && (peek(P)->kind == T_NUM || is_punct(P, "-") ||
+                                              is_punct(P, "("));
+        if (old_form) { /* [v1, v2 colour1 colour2]: two entries */
+            v2 = parse_float(P, "a color_map value");
+            opt_comma(P);
+        }
+        for (int k = 0; k <= old_form; k++) {
+            double at = k ? v2 : v;
+            if (m.n == POV_MAP_MAX)
+                perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
+            vec3 c = parse_colour(P, line, "color_map");
+            if (m.n && at < m.v[m.n - 1])
+                perr(P, line, "color_map values must be ascending (%g after %g)", at,
+                     m.v[m.n - 1]);
+            m.v[m.n] = at;
+            m.c[m.n] = c;
+            m.n++;
+        }
         expect(P, "]", "to close a color_map entry");
-        if (m.n && v < m.v[m.n - 1])
-            perr(P, line, "color_map values must be ascending (%g after %g)", v, m.v[m.n - 1]);
-        m.v[m.n] = v;
-        m.c[m.n] = c;
-        m.n++;
     }
     expect(P, "}", "to close color_map");
     if (!m.n)
@@ -614,8 +624,31 @@ static void parse_cylinder(parser *P, prim *p, const token *kw)
         perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
     if (vlen(vsub(p->b, p->a)) < 1e-10)
         perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-    if (is_word(P, "open"))
-        perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
+}
+
+static void parse_cone(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cone base radius");
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r2 = parse_float(P, "the cone cap radius");
+    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
+        perr(P, kw->line, "cone radii must be >= 0 and not both 0, got %g and %g", p->r, p->r2);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cone: base and cap are the same point");
+    if (p->r == p->r2) /* POV-Ray makes it a cylinder */
+        p->type = OBJ_CYLINDER;
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
 }
 
 typedef struct {
@@ -748,7 +781,7 @@ static void parse_object(parser *P, plist *l, const token *kw)
     if (!pp)
         perr(P, kw->line, "unsupported word '%s'", kw->text);
     p.type = pp->type;
-    pp->parse(P, &p, kw);
+    pp->parse(P, &p, kw); /* may change the type (a cone with equal radii is a cylinder) */
     plist_push(P, l, &p);
     parse_object_mods(P, l, from, 0, kw->text);
 }
@@ -812,7 +845,7 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "cone", "torus", "difference", "intersection",
+        "normal", "interior", "material", "torus", "difference", "intersection",
         "merge", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
