@@ -129,6 +129,7 @@ _WORKER_FIELDS: list = [
     ("paused", "u8"), ("alive", "u8"), ("last_seen_s", "f64"), ("done", "u64"), ("failed", "u64"),
     ("reputation", "str"),   # trust tier of the worker's key ("" when it has none)
     ("strikes", "u32"),      # its key's current strikes
+    ("held", "str"),         # why the hub holds it (its sandbox keeps failing; "" = not held)
 ]
 _SELLER_FIELDS: list = [     # one worker key's reputation (connected or not)
     ("key", "str"), ("tier", "str"), ("verified", "u64"), ("strikes", "u32"),

@@ -295,7 +295,8 @@ class _Lease:
 
 class _Worker:
     __slots__ = ("id", "name", "key", "slots", "credit", "leases", "last_seen", "joined_s",
-                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen")
+                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen",
+                 "held_until", "held_reason")
 
     def __init__(self, wid: str, name: str, key: str, slots: int, now: float):
         self.id = wid
@@ -313,6 +314,8 @@ class _Worker:
         self.done = 0
         self.failed = 0
         self.jobs_seen: set[str] = set()
+        self.held_until = 0.0      # held by the hub (its sandbox keeps failing) until then
+        self.held_reason = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -491,6 +494,12 @@ class Scheduler:
         w.paused = paused
         w.busy = busy
 
+    def hold(self, wid: str, until: float, reason: str) -> None:
+        """Lease nothing to ``wid`` before ``until`` (hub/infra.py decides), and say why."""
+        w = self.workers.get(wid)
+        if w is not None:
+            w.held_until, w.held_reason = until, reason
+
     def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "",
                 *, reset_credit: bool = False) -> None:
         """The worker hands leases back unrun (re-queued at once). ``reset_credit``: it also
@@ -565,6 +574,8 @@ class Scheduler:
         cfg = self.config
         dead_before = now - cfg.dead_after_s
         for w in list(self.workers.values()):
+            if w.held_reason and now >= w.held_until:
+                w.held_until, w.held_reason = 0.0, ""      # the hold is over
             if w.last_seen < dead_before:
                 self._declare_dead(now, w, "worker stopped answering")
             elif w.paused and w.leases and now - w.paused_since > cfg.pause_grace_s:
@@ -614,7 +625,8 @@ class Scheduler:
         attempt, lease_s), ...]}. Fair share: highest priority first, then the job with the
         fewest leases in flight."""
         out: dict[str, list[LeaseGrant]] = {}
-        workers = [w for w in self.workers.values() if w.credit > 0 and not w.paused]
+        workers = [w for w in self.workers.values()
+                   if w.credit > 0 and not w.paused and now >= w.held_until]
         if not workers:
             return out
         jobs = [j for j in self.jobs.values() if j.ready and j.state is JobState.RUNNING]
@@ -976,7 +988,8 @@ class Scheduler:
         if not queued:
             return None
         holding = {ls.worker for ls in self.leases.values() if ls.frag.job is job}
-        views = [WorkerView(w.key, w.alive, w.paused, w.credit > 0, w.id in holding)
+        views = [WorkerView(w.key, w.alive, w.paused or bool(w.held_reason), w.credit > 0,
+                            w.id in holding)
                  for w in self.workers.values()]
         return waiting_reason(queued, views)
 
@@ -985,6 +998,7 @@ class Scheduler:
             "worker_id": w.id, "name": w.name, "slots": w.slots, "busy": len(w.leases),
             "paused": w.paused, "alive": w.alive, "last_seen_s": round(max(0.0, now - w.last_seen), 3),
             "done": w.done, "failed": w.failed, "credit": w.credit,
+            "held": w.held_reason if now < w.held_until else "",
         } for w in self.workers.values()]
 
     def throughput_per_s(self, now: float, window_s: float = 10.0) -> float:

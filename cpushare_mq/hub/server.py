@@ -49,6 +49,7 @@ from ..protocol import (
     peek_type,
 )
 from .budgets import PartialBudgets, lease_cap_bytes
+from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
@@ -147,6 +148,7 @@ class Hub:
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
+        self._infra = InfraWatch()                 # workers whose sandbox keeps failing
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
         self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
@@ -941,6 +943,8 @@ class Hub:
             elif t is MsgType.RELEASE:
                 core.release(now, wid, msg["leases"], msg["reason"],
                              reset_credit=wid in self._credit_resetters)
+                if msg["infra"]:
+                    self._infra_release(now, ident, wid, msg["reason"], replies)
             elif t is MsgType.STATUS:
                 core.set_status(now, wid, msg["paused"], msg["busy"])
             elif t is MsgType.BYE:
@@ -953,7 +957,19 @@ class Hub:
         except CpushareError as exc:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
+    def _infra_release(self, now: float, ident: bytes, wid: str, reason: str,
+                       replies: list) -> None:
+        """A worker's sandbox failed for reasons of its machine (hub/infra.py)."""
+        hold = self._infra.failure(now, wid, reason or "no reason given")
+        if hold is None:
+            return
+        self.core.hold(wid, hold.until, hold.reason)
+        log.warning("worker %s held for %.0f s: %s", wid, hold.hold_s, hold.reason)
+        replies.append((ident, encode(MsgType.HOLD, {"hold_s": hold.hold_s,
+                                                     "reason": hold.reason})))
+
     def _forget(self, wid: str) -> None:
+        self._infra.forget(wid)
         self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)

@@ -150,7 +150,9 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
-        features = [Feature.RELEASE_RESETS_CREDIT]
+        # INFRA_RELEASE: a lease this machine's sandbox could not run goes back marked as
+        # ours, not the program's (no attempt spent); the hub may HOLD us
+        features = [Feature.RELEASE_RESETS_CREDIT, Feature.INFRA_RELEASE]
         if config.batch_results:
             features.append(Feature.RESULT_BATCH)
         if trust is not None:

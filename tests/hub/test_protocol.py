@@ -74,6 +74,7 @@ BODIES = {
         st.integers(0, 2**40), st.integers(0, 1000), st.sampled_from(sorted(AckStatus.ALL))),
         max_size=5)}).map(lambda b: (b, [])),
     MsgType.CANCEL: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
+    MsgType.HOLD: st.fixed_dictionaries({"hold_s": st.floats(0.0, 86400.0), "reason": text}).map(lambda b: (b, [])),
     MsgType.HEARTBEAT: st.just(({}, [])),
     MsgType.BYE: st.fixed_dictionaries({"reason": text}).map(lambda b: (b, [])),
     MsgType.ERROR: st.fixed_dictionaries({"code": st.text(max_size=32), "message": st.text(max_size=200)}).map(lambda b: (b, [])),

@@ -112,6 +112,7 @@ def test_cpuid_faults_where_the_cpu_supports_cpuid_faulting(quick):
     if "cpuid_fault" in cpu_flags():
         assert rec.outcome is Outcome.MEMORY_FAULT, rec
         assert rec.signal == 11, rec
+        assert "cpuid" in rec.message, rec
         assert out is None
     else:
         assert rec.ok, rec

@@ -56,7 +56,7 @@ def test_small_results_go_out_in_batches_when_the_hub_takes_them(cleanup, tmp_pa
     hub = new_hub(cleanup, frags, shared=b"S/", features=("result_batch",))
     w = start(cleanup, hub, tmp_path)
     assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags))
-    assert hub.hellos[0]["features"] == ["release_resets_credit", "result_batch"]
+    assert hub.hellos[0]["features"] == ["release_resets_credit", "infra_release", "result_batch"]
     assert {i: hub.results[i] for i in range(400)} == {i: b"S/" + frags[i] for i in range(400)}
     assert hub.results[400] == expected_big(0, 1_000_000)
     assert hub.results[402] == b""
