@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 from .. import __version__
 from ..errors import (
@@ -48,6 +49,7 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from . import handshakes
 from .budgets import PartialBudgets, lease_cap_bytes
 from .infra import InfraWatch
 from .jobclock import annotate
@@ -280,7 +282,8 @@ class Hub:
             raise ConfigError(f"cannot bind the worker socket to {self.bind!r}: {exc}") from exc
         self._sock = s
         self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED | handshakes.FAILED_EVENTS)
+        self._refused = handshakes.RefusedHandshakes(secure=not self.insecure)
 
     @property
     def public_key(self) -> str | None:
@@ -809,12 +812,17 @@ class Hub:
         seen = False
         while True:
             try:
-                monitor.recv_multipart(zmq.NOBLOCK)
+                ev = parse_monitor_message(monitor.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
             except zmq.ZMQError as exc:
                 log.debug("cannot read the worker socket's monitor: %s", exc)
                 break
+            if ev["event"] != zmq.EVENT_DISCONNECTED:   # a refused handshake: say why (rate-limited)
+                line = self._refused.on_event(ev["event"], ev["value"], time.monotonic())
+                if line:
+                    log.warning("%s", line)
+                continue
             seen = True
         if seen:
             self._schedule_probes(time.time(), self.PROBE_DELAYS_S)
