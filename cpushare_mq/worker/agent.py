@@ -227,6 +227,7 @@ class WorkerAgent:
 
     def run(self) -> str:
         """Serve until shutdown completes; returns the reason."""
+        self._handshake_said: dict[str, float] = {}   # handshake errors logged (plain TCP)
         self.wake = self.ctx.socket(zmq.PULL)
         self.wake.setsockopt(zmq.LINGER, 0)
         self.wake.bind(self.wake_address)
@@ -517,6 +518,10 @@ class WorkerAgent:
             sock.setsockopt(zmq.IPV6, 1)
         if self.trust is not None:
             self.trust.secure_socket(sock)      # CURVE client options (with --hub-key)
+        else:   # plain TCP: a CURVE hub refuses the handshake; say so instead of "not answering"
+            from ..trust.workerside import watch_handshakes
+
+            watch_handshakes(sock, curve=False, said_at=self._handshake_said)
         try:
             sock.connect(self.cfg.hub)
         except zmq.ZMQError as exc:
