@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 from .. import __version__
 from ..errors import (
@@ -48,7 +49,9 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from . import handshakes
 from .budgets import PartialBudgets, lease_cap_bytes
+from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
@@ -147,6 +150,7 @@ class Hub:
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
+        self._infra = InfraWatch()                 # workers whose sandbox keeps failing
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
         self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
@@ -278,7 +282,8 @@ class Hub:
             raise ConfigError(f"cannot bind the worker socket to {self.bind!r}: {exc}") from exc
         self._sock = s
         self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED | handshakes.FAILED_EVENTS)
+        self._refused = handshakes.RefusedHandshakes(secure=not self.insecure)
 
     @property
     def public_key(self) -> str | None:
@@ -624,6 +629,7 @@ class Hub:
             self._note_reverified(fx)
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
+        self._release_held(now)
         for wid in fx.dead:
             self._forget(wid)       # its partial results too: its leases have ended
             if wid in self._unreachable:
@@ -689,6 +695,19 @@ class Hub:
         log.warning("re-verifying %d accepted result(s) of caught worker(s) (%d of %d were "
                     "not DONE any more or not theirs; %d queued)", n, len(want) - n, len(want),
                     len(self._reverify))
+
+    def _release_held(self, now: float) -> None:
+        """Let jobs kept open by a vote that outvoted a worker end, once the re-verification
+        it asked for is reopened (queued entries of the job are gone); ends are committed by
+        the next flush."""
+        core = self.core
+        held = core.held_jobs()
+        if not held:
+            return
+        queued = {job_id for job_id, _fid, _key in self._reverify}
+        for job_id in held:
+            if job_id not in queued:
+                core.release_job(now, job_id)
 
     def _note_reverified(self, fx) -> None:
         """Log the reopened fragments this commit resolved."""
@@ -807,12 +826,17 @@ class Hub:
         seen = False
         while True:
             try:
-                monitor.recv_multipart(zmq.NOBLOCK)
+                ev = parse_monitor_message(monitor.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
             except zmq.ZMQError as exc:
                 log.debug("cannot read the worker socket's monitor: %s", exc)
                 break
+            if ev["event"] != zmq.EVENT_DISCONNECTED:   # a refused handshake: say why (rate-limited)
+                line = self._refused.on_event(ev["event"], ev["value"], time.monotonic())
+                if line:
+                    log.warning("%s", line)
+                continue
             seen = True
         if seen:
             self._schedule_probes(time.time(), self.PROBE_DELAYS_S)
@@ -941,6 +965,8 @@ class Hub:
             elif t is MsgType.RELEASE:
                 core.release(now, wid, msg["leases"], msg["reason"],
                              reset_credit=wid in self._credit_resetters)
+                if msg["infra"]:
+                    self._infra_release(now, ident, wid, msg["reason"], replies)
             elif t is MsgType.STATUS:
                 core.set_status(now, wid, msg["paused"], msg["busy"])
             elif t is MsgType.BYE:
@@ -953,7 +979,19 @@ class Hub:
         except CpushareError as exc:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
+    def _infra_release(self, now: float, ident: bytes, wid: str, reason: str,
+                       replies: list) -> None:
+        """A worker's sandbox failed for reasons of its machine (hub/infra.py)."""
+        hold = self._infra.failure(now, wid, reason or "no reason given")
+        if hold is None:
+            return
+        self.core.hold(wid, hold.until, hold.reason)
+        log.warning("worker %s held for %.0f s: %s", wid, hold.hold_s, hold.reason)
+        replies.append((ident, encode(MsgType.HOLD, {"hold_s": hold.hold_s,
+                                                     "reason": hold.reason})))
+
     def _forget(self, wid: str) -> None:
+        self._infra.forget(wid)
         self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
