@@ -17,7 +17,7 @@ LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
 POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 
 
-@pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho"])
+@pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -101,3 +101,32 @@ def test_distributed_pattern_scene_equals_native(render_bin, tmp_path, capsys):
     assert rc == 0, capsys.readouterr()
     native = render(render_bin, LANG / "patterns.pov", tmp_path / "n.png", 160, 120)
     assert read_png(out).rgb == native.rgb
+
+
+def test_declared_camera_and_a_broken_declaration_never_swallows_the_next_item(render_bin,
+                                                                              tmp_path):
+    scene = tmp_path / "s.pov"
+    scene.write_text("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+                     "#declare Cam = camera { location <0, 0, -5> look_at 0 angle 30 }\n"
+                     "camera { Cam }\nsphere { 0, 1 pigment { rgb 1 } finish { ambient 1 } }\n")
+    assert _run(render_bin, scene, tmp_path).returncode == 0
+    # angle 30 from 5 units: the unit sphere fills the middle of a 16x12 image
+    assert read_png(tmp_path / "o.png").rgb[(6 * 16 + 8) * 3] == 255
+    # a failed sky_sphere declaration is skipped alone: the sky_sphere using it is an error
+    scene.write_text("#version 3.7;\n#declare Sky = sky_sphere { pigment { rgb 1 } }\n"
+                     "sky_sphere { Sky }\n")
+    proc = _run(render_bin, scene, tmp_path)
+    assert proc.returncode == 1 and "s.pov:3:" in proc.stderr and "'Sky'" in proc.stderr
+
+
+def test_macro_parameters_are_references_to_identifiers(render_bin, tmp_path):
+    """POV-Ray passes an identifier argument by reference: #declare of the parameter inside
+    the macro changes the caller's identifier (language/macros/macro2.pov relies on it);
+    an expression argument is a value."""
+    scene = tmp_path / "s.pov"
+    scene.write_text("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+                     "#macro Halve(V) #declare V = V / 2; #end\n"
+                     "#declare A = 1;\nHalve(A)\n#declare B = 1;\nHalve(B + 0)\n"
+                     "background { rgb <A, B, 0> }\n")
+    assert _run(render_bin, scene, tmp_path).returncode == 0
+    assert read_png(tmp_path / "o.png").rgb[:3] == bytes([188, 255, 0])
