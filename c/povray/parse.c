@@ -440,6 +440,13 @@ static void parse_finish_body(parser *P, finish *f)
             if (!(r > 0.0))
                 perr(P, t.line, "roughness must be positive, got %g", r);
             f->roughness_exp = 1.0 / r;
+        } else if (!strcmp(t.text, "metallic")) {
+            f->metallic = 1.0;
+            token *n = peek(P);
+            if (n->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+                (n->kind == T_IDENT && find_sym(P, n->text) &&
+                 find_sym(P, n->text)->v.kind == V_FLOAT))
+                f->metallic = parse_float(P, "metallic");
         } else if (!strcmp(t.text, "reflection")) {
             if (is_punct(P, "{"))
                 perr(P, t.line, "unsupported word 'reflection { ... }' (use 'reflection 0.3')");

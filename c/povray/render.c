@@ -337,6 +337,45 @@ static int in_shadow(const render_ctx *ctx, vec3 P, vec3 L, double dist)
 
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level);
 
+/* atan for |t| <= 1: halve the angle twice (atan t = 2 atan(t / (1 + sqrt(1 + t^2)))), then
+   the Taylor series; deterministic IEEE arithmetic, ~1e-16 relative. */
+static double small_atan(double t)
+{
+    for (int i = 0; i < 2; i++)
+        t = t / (1.0 + rt_sqrt(1.0 + t * t));
+    double t2 = t * t, term = t, sum = t;
+    for (int k = 1; k < 12; k++) {
+        term *= -t2;
+        sum += term / (2 * k + 1);
+    }
+    return 4.0 * sum;
+}
+
+static double acos_det(double x)
+{
+    if (x >= 1.0)
+        return 0.0;
+    if (x <= -1.0)
+        return RT_PI;
+    double s = rt_sqrt(1.0 - x * x); /* acos x = atan2(s, x), s >= 0 */
+    if (rt_fabs(x) >= s)
+        return x > 0.0 ? small_atan(s / x) : RT_PI + small_atan(s / x);
+    return 0.5 * RT_PI - small_atan(x / s);
+}
+
+/* POV-Ray 3.7's "metallic" highlight colour: the light's colour pulled towards the
+   pigment's by an empirical Fresnel curve of the angle between normal and light
+   (F = 0.014567225 / (x - 1.12)^2 - 0.011612903, x = acos(N.L) / (pi / 2)). */
+static vec3 metallic_colour(double m, double nl, vec3 pig, vec3 lc)
+{
+    double x = rt_fabs(acos_det(nl)) / (0.5 * RT_PI);
+    double F = 0.014567225 / ((x - 1.12) * (x - 1.12)) - 0.011612903;
+    F = F < 0.0 ? 0.0 : F > 1.0 ? 1.0 : F;
+    double k = m * (1.0 - F);
+    return v3(lc.x * (1.0 + k * (pig.x - 1.0)), lc.y * (1.0 + k * (pig.y - 1.0)),
+              lc.z * (1.0 + k * (pig.z - 1.0)));
+}
+
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
                   uint32_t level)
 {
@@ -357,13 +396,15 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             in *= f->diffuse;
             col = vadd(col, vscale(vmul(pig, lt->color), in));
         }
+        vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lt->color)
+                                    : lt->color;
         if (f->phong > 0.0) {
             double k = -2.0 * vdot(D, N);
             vec3 R = vadd(D, vscale(N, k));
             double rl = vdot(R, L);
             if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
                 double in = f->phong * rt_pow(rl, f->phong_size);
-                col = vadd(col, vscale(lt->color, in));
+                col = vadd(col, vscale(hc, in));
             }
         }
         if (f->specular > 0.0) {
@@ -371,7 +412,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             double nh = vdot(N, H);
             if (nh > 0.0) {
                 double in = f->specular * rt_pow(nh, f->roughness_exp);
-                col = vadd(col, vscale(lt->color, in));
+                col = vadd(col, vscale(hc, in));
             }
         }
     }

@@ -64,6 +64,7 @@ typedef struct {
     vec3 ambient;
     double diffuse, brilliance, phong, phong_size, specular;
     double roughness_exp; /* 1 / roughness */
+    double metallic;      /* 0 = highlights in the light's colour */
     vec3 reflection;
 } finish;
 
