@@ -449,6 +449,31 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     const scene *s = ctx->s;
     double fx = ((double)x + 0.5) / (double)W - 0.5;
     double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    if (s->camera_type >= CAM_CYL1) {
+        /* POV-Ray's cylinder cameras: unit vectors, one axis bent around the cylinder */
+        vec3 R = vnorm(s->right), U = vnorm(s->up), Dn = vnorm(s->direction);
+        double a = s->camera_angle * (RT_PI / 180.0);
+        vec3 o = s->location, d;
+        switch (s->camera_type) {
+        case CAM_CYL1: /* axis up */
+            d = vadd(vadd(vscale(R, rt_sin(fx * a)), vscale(U, fy * vlen(s->up))),
+                     vscale(Dn, rt_cos(fx * a)));
+            break;
+        case CAM_CYL2: /* axis right */
+            d = vadd(vadd(vscale(R, fx * vlen(s->right)), vscale(U, rt_sin(fy * a))),
+                     vscale(Dn, rt_cos(fy * a)));
+            break;
+        case CAM_CYL3: /* axis up, the viewpoint moves along it */
+            o = vadd(o, vscale(U, fy * vlen(s->up)));
+            d = vadd(vscale(R, rt_sin(fx * a)), vscale(Dn, rt_cos(fx * a)));
+            break;
+        default: /* CAM_CYL4: axis right, the viewpoint moves along it */
+            o = vadd(o, vscale(R, fx * vlen(s->right)));
+            d = vadd(vscale(U, rt_sin(fy * a)), vscale(Dn, rt_cos(fy * a)));
+            break;
+        }
+        return trace(ctx, o, vnorm(d), 1.0, 0);
+    }
     if (s->camera_type == CAM_ORTHOGRAPHIC) {
         vec3 o = vadd(vadd(s->location, vscale(s->right, fx)), vscale(s->up, fy));
         return trace(ctx, o, vnorm(s->direction), 1.0, 0);

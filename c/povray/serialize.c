@@ -115,6 +115,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->right);
     put_vec(&w, s->up);
     put_u32(&w, s->camera_type);
+    put_f64(&w, s->camera_angle);
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
@@ -318,6 +319,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->right = get_vec(&r);
     s->up = get_vec(&r);
     s->camera_type = get_u32(&r);
+    s->camera_angle = get_f64(&r);
     if (!r.err && s->camera_type >= CAM_COUNT)
         fail(&r, "scene data: unknown camera type");
     s->background = get_vec(&r);
