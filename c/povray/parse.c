@@ -916,8 +916,12 @@ static void parse_camera(parser *P, camdef *c)
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
         if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
-                      !strcmp(t.text, "cylinder")))
+                      !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle")))
             perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
+        if (!strcmp(t.text, "ultra_wide_angle")) {
+            c->cam_type = CAM_ULTRA_WIDE;
+            continue;
+        }
         if (!strcmp(t.text, "cylinder")) {
             double k = parse_float(P, "the cylinder camera type");
             if (!(k == 1 || k == 2 || k == 3 || k == 4))
@@ -940,7 +944,7 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_angle = parse_float(P, "angle");
             if (c->cam_type >= CAM_CYL1) {
                 if (!(c->cam_angle > 0.0 && c->cam_angle <= 360.0))
-                    perr(P, t.line, "cylinder camera angle must be in (0, 360], got %g",
+                    perr(P, t.line, "this camera's angle must be in (0, 360], got %g",
                          c->cam_angle);
             } else if (!(c->cam_angle > 0.0 && c->cam_angle < 180.0))
                 perr(P, t.line, "camera angle must be in (0, 180), got %g", c->cam_angle);

@@ -449,6 +449,15 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     const scene *s = ctx->s;
     double fx = ((double)x + 0.5) / (double)W - 0.5;
     double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    if (s->camera_type == CAM_ULTRA_WIDE) {
+        /* POV-Ray's ultra_wide_angle: both axes bent, the vertical one by |up| / |right| */
+        vec3 R = vnorm(s->right), U = vnorm(s->up), Dn = vnorm(s->direction);
+        double a = s->camera_angle * (RT_PI / 180.0);
+        double x0 = fx * a, y0 = fy * a * (vlen(s->up) / vlen(s->right));
+        vec3 d = vadd(vadd(vscale(R, rt_sin(x0)), vscale(U, rt_sin(y0))),
+                      vscale(Dn, rt_cos(x0) * rt_cos(y0)));
+        return trace(ctx, s->location, vnorm(d), 1.0, 0);
+    }
     if (s->camera_type >= CAM_CYL1) {
         /* POV-Ray's cylinder cameras: unit vectors, one axis bent around the cylinder */
         vec3 R = vnorm(s->right), U = vnorm(s->up), Dn = vnorm(s->direction);

@@ -71,7 +71,7 @@ typedef struct {
 enum { PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_FLAGS_ALL = 3u };
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
-       CAM_COUNT };
+       CAM_ULTRA_WIDE, CAM_COUNT };
 
 typedef struct {
     uint32_t type;      /* OBJ_* */
