@@ -629,6 +629,7 @@ class Hub:
             self._note_reverified(fx)
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
+        self._release_held(now)
         for wid in fx.dead:
             self._forget(wid)       # its partial results too: its leases have ended
             if wid in self._unreachable:
@@ -694,6 +695,19 @@ class Hub:
         log.warning("re-verifying %d accepted result(s) of caught worker(s) (%d of %d were "
                     "not DONE any more or not theirs; %d queued)", n, len(want) - n, len(want),
                     len(self._reverify))
+
+    def _release_held(self, now: float) -> None:
+        """Let jobs kept open by a vote that outvoted a worker end, once the re-verification
+        it asked for is reopened (queued entries of the job are gone); ends are committed by
+        the next flush."""
+        core = self.core
+        held = core.held_jobs()
+        if not held:
+            return
+        queued = {job_id for job_id, _fid, _key in self._reverify}
+        for job_id in held:
+            if job_id not in queued:
+                core.release_job(now, job_id)
 
     def _note_reverified(self, fx) -> None:
         """Log the reopened fragments this commit resolved."""
