@@ -8,6 +8,12 @@ speak the real protocol and build their frames cheaply.
 
     .venv/bin/python bench/hub_bench.py                      # 100,000 fragments, FULL sync
     .venv/bin/python bench/hub_bench.py -n 200000 --durability NORMAL --workers 8
+    .venv/bin/python bench/hub_bench.py --dashboard 3   # 3 pairs: without / with the dashboard
+
+With ``--dashboard PAIRS`` the job is a picture (each fragment a 1x1 tile of a 400x250 image,
+each result 3 RGB bytes) and the same run alternates hubs without and with the web dashboard,
+with two pages open on it in a separate "browser" process (the overview's and the job's
+event streams, read as fast as they come: the live image receives every tile).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from cpushare_mq.protocol import MAGIC, PROTOCOL_VERSION, MsgType, compress_chun
 RESULT = b"ok"
 
 
-def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt) -> None:
+def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt, result: bytes = RESULT) -> None:
     ctx = zmq.Context()
     socks = []
     for i in range(n_workers):
@@ -48,8 +54,8 @@ def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt) -> None:
         s.send_multipart(encode(MsgType.READY, {"credit": credit}))
     end_header = MAGIC + bytes([PROTOCOL_VERSION, int(MsgType.RESULT_END)])
     hb = encode(MsgType.HEARTBEAT)
-    chunk = compress_chunk(RESULT)
-    tail = (f',"chunks":1,"sha256":"{hashlib.sha256(RESULT).hexdigest()}","size":{len(RESULT)},'
+    chunk = compress_chunk(result)
+    tail = (f',"chunks":1,"sha256":"{hashlib.sha256(result).hexdigest()}","size":{len(result)},'
             '"outcome":{"outcome":"ok"}}').encode()
     ready_header = MAGIC + bytes([PROTOCOL_VERSION, int(MsgType.READY)])
     poller = zmq.Poller()
@@ -80,23 +86,30 @@ def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt) -> None:
 
 
 def run(n: int, n_workers: int, credit: int, durability: str, procs: int,
-        in_process: bool = False) -> dict:
+        in_process: bool = False, image: bool = False, dashboard: bool = False) -> dict:
+    result = PIXEL if image else RESULT
     with tempfile.TemporaryDirectory() as d:
         hub = Hub(os.path.join(d, "bench.db"), bind="tcp://127.0.0.1:0", api="",
-                  config=HubConfig(), durability=durability).start()
+                  config=HubConfig(), durability=durability,
+                  web="127.0.0.1:0" if dashboard else None).start()
+        viewer = None
         try:
             t0 = time.perf_counter()
-            job = hub.submit_job(JobSpec(program=b"bench", fragments=[b"%08d" % i for i in range(n)]))
+            frags = tile_fragments(n) if image else [b"%08d" % i for i in range(n)]
+            job = hub.submit_job(JobSpec(program=b"bench", fragments=frags))
             t_submit = time.perf_counter() - t0
+            if dashboard:
+                viewer = Viewer(hub.web.base, hub.web.token, job)
             if in_process:      # fake workers as threads of the hub's own process (shared GIL)
                 stop = threading.Event()
                 workers = [threading.Thread(target=worker_proc, daemon=True,
-                                            args=(hub.worker_endpoint, n_workers, credit, stop))
+                                            args=(hub.worker_endpoint, n_workers, credit, stop,
+                                                  result))
                            for _ in range(procs)]
             else:
                 stop = mp.Event()
                 workers = [mp.Process(target=worker_proc,
-                                      args=(hub.worker_endpoint, n_workers, credit, stop))
+                                      args=(hub.worker_endpoint, n_workers, credit, stop, result))
                            for _ in range(procs)]
             cpu0 = os.times()
             t1 = time.perf_counter()
@@ -119,8 +132,9 @@ def run(n: int, n_workers: int, credit: int, durability: str, procs: int,
                 w.join(10)
             assert p["done"] == n, p
             fin = hub.finished(job, 0, 1)
-            assert b"".join(hub.result_chunks(fin[0].fragment_id)) == RESULT
-            return {"fragments": n, "workers": n_workers * procs, "credit": credit,
+            assert b"".join(hub.result_chunks(fin[0].fragment_id)) == result
+            seen = viewer.stop() if viewer is not None else None
+            return {"dashboard": seen,"fragments": n, "workers": n_workers * procs, "credit": credit,
                     "fake_workers": "threads in the hub process" if in_process else "separate process",
                     "durability": durability, "submit_s": round(t_submit, 3),
                     "run_s": round(t2 - t1, 3), "per_s": round(n / (t2 - t1)),
@@ -128,7 +142,86 @@ def run(n: int, n_workers: int, credit: int, durability: str, procs: int,
                     "hub_cpu_s": round(hub_cpu_s, 3),
                     "per_hub_cpu_s": round(n / hub_cpu_s) if hub_cpu_s else None}
         finally:
+            if viewer is not None:
+                viewer.stop()
             hub.close()
+
+
+PIXEL = b"\x30\x90\xe0"
+IMAGE_W = 400
+
+
+def tile_fragments(n: int) -> list[bytes]:
+    """n 1x1 tiles of a 400-pixel-wide image (the povray tile format): a picture job."""
+    from cpushare_mq.povray.tiles import Tile
+    h = -(-n // IMAGE_W)
+    return [Tile(IMAGE_W, h, i % IMAGE_W, i // IMAGE_W, 1, 1).encode() for i in range(n)]
+
+
+def viewer_proc(base: str, token: str, job: str, stop_evt, counts) -> None:
+    """A browser with the overview and the job page open: reads both event streams."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(base)
+    conns = []
+    for i, path in enumerate((f"/events/overview?token={token}", f"/events/job/{job}?token={token}")):
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        c.request("GET", path)
+        r = c.getresponse()
+        assert r.status == 200, (path, r.status)
+        conns.append((i, c, r))
+
+    def read(i, r):
+        while not stop_evt.is_set():
+            data = r.fp.read1(1 << 16)
+            if not data:
+                return
+            counts[2 * i] += data.count(b"event: ")
+            counts[2 * i + 1] += data.count(b'"state": "done"')
+    threads = [threading.Thread(target=read, args=(i, r), daemon=True) for i, _c, r in conns]
+    for t in threads:
+        t.start()
+    stop_evt.wait()
+    for _i, c, _r in conns:
+        c.close()
+
+
+class Viewer:
+    def __init__(self, base: str, token: str, job: str):
+        self.stop_evt = mp.Event()
+        self.counts = mp.Array("q", 4)
+        self.proc = mp.Process(target=viewer_proc, args=(base, token, job, self.stop_evt,
+                                                         self.counts), daemon=True)
+        self.proc.start()
+        self.result = None
+
+    def stop(self) -> dict:
+        if self.result is None:
+            self.stop_evt.set()
+            self.proc.join(10)
+            c = list(self.counts)
+            self.result = {"overview_events": c[0], "job_events": c[2], "tiles_drawn": c[3]}
+        return self.result
+
+
+def compare_dashboard(args) -> dict:
+    """Pairs of runs without and with the dashboard open (which goes first alternates);
+    the ratio of each pair and their median."""
+    pairs = []
+    for i in range(args.dashboard):
+        res = {}
+        for with_dash in ((False, True) if i % 2 == 0 else (True, False)):  # order alternates
+            res[with_dash] = run(args.fragments, args.workers, args.credit, args.durability,
+                                 args.procs, image=True, dashboard=with_dash)
+        base, dash = res[False], res[True]
+        pairs.append({"without_per_s": base["per_s"], "with_per_s": dash["per_s"],
+                      "ratio": round(dash["per_s"] / base["per_s"], 3),
+                      "hub_cpu_ratio": round(dash["hub_cpu_s"] / base["hub_cpu_s"], 3),
+                      "dashboard": dash["dashboard"]})
+    ratios = sorted(p["ratio"] for p in pairs)
+    return {"fragments": args.fragments, "pairs": pairs,
+            "median_ratio": ratios[len(ratios) // 2],
+            "loadavg_1m": os.getloadavg()[0]}
 
 
 def main(argv=None) -> int:
@@ -141,7 +234,12 @@ def main(argv=None) -> int:
     ap.add_argument("--in-process", action="store_true",
                     help="run the fake workers as threads of the hub's process (they then share "
                          "its GIL and CPU time: hub_cpu_s includes them)")
+    ap.add_argument("--dashboard", type=int, default=0, metavar="PAIRS",
+                    help="compare PAIRS runs without / with the dashboard open (picture job)")
     args = ap.parse_args(argv)
+    if args.dashboard:
+        print(json.dumps(compare_dashboard(args)))
+        return 0
     res = run(args.fragments, args.workers, args.credit, args.durability, args.procs,
               args.in_process)
     res["goal_per_s"] = 20_000

@@ -14,6 +14,15 @@ the ZAP handler admitting every key). Goal: CURVE costs <= 10 %.
 e2e: the real hub (embedded) + real `cpushare-worker` processes running c/build/examples/echo.elf
 in the sandbox, plain (--insecure) vs CURVE (keys dir + --hub-key). Throughput from submit to
 the last fragment DONE.
+
+redundancy: what voting costs. One CURVE hub with the default trust policy, --workers keyed
+workers (one slot each, their own identities), jobs of --fragments spin.elf fragments
+(--spin-iters iterations each, CPU-bound) at k=1 (default spot checks), k=2 m=2 and k=3 m=2,
+interleaved --repeat times. CPU = the workers' process trees (sandboxes included); ratios
+against k=1 in the same run. Expected: about 2x and 3x, not more (at k=3 m=2 the third copy
+is cancelled when two agree, so it can be less).
+
+    .venv/bin/python bench/trust_curve.py --only redundancy --workers 3 --fragments 150
 """
 
 from __future__ import annotations
@@ -189,9 +198,100 @@ def e2e(fragments: int, workers: int, slots: int, mode: str) -> float:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _tree_cpu_s(procs) -> float:
+    """CPU seconds of the worker processes, their reaped children and live descendants."""
+    import psutil
+
+    total = 0.0
+    for p in procs:
+        try:
+            ps = psutil.Process(p.pid)
+            t = ps.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+            for c in ps.children(recursive=True):
+                try:
+                    ct = c.cpu_times()
+                    total += ct.user + ct.system
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+    return total
+
+
+def redundancy(fragments: int, workers: int, iters: int, repeat: int) -> None:
+    """k=1 / k=2 m=2 / k=3 m=2 on one keyed hub: CPU and sandbox runs per fragment."""
+    import struct
+
+    from cpushare_mq.hub.scheduler import JobSpec
+    from cpushare_mq.hub.server import Hub
+    from cpushare_mq.native import find_binary
+
+    if workers < 3:
+        raise SystemExit("--only redundancy needs --workers >= 3 (k=3 needs 3 distinct keys)")
+    tmp = Path(tempfile.mkdtemp(prefix="cpmq-redundancy-bench-"))
+    hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", insecure=False).start()
+    procs = []
+    try:
+        for i in range(workers):
+            with open(tmp / f"worker-{i}.log", "ab") as log:
+                procs.append(subprocess.Popen(
+                    [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--slots", "1",
+                     "--hub-key", str(tmp / "hub.keys" / "hub.pub"),
+                     "--cache-dir", str(tmp / f"cache-{i}"), "--config-dir", str(tmp / f"cfg-{i}")],
+                    stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        while sum(1 for w in hub.status()["workers"] if w["alive"]) < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"workers did not join; see {tmp}/worker-*.log")
+            time.sleep(0.05)
+        program = Path(find_binary("examples/spin.elf")).read_bytes()
+        cpu: dict[int, list[float]] = {}
+        runs: dict[int, list[float]] = {}
+        for rnd in range(repeat):
+            for k, m in ((1, 1), (2, 2), (3, 2)):
+                frags = [struct.pack("<Q", iters + i) + b"r%d-%d" % (rnd, i)
+                         for i in range(fragments)]
+                c0, t0 = _tree_cpu_s(procs), time.perf_counter()
+                job = hub.submit_job(JobSpec(program=program, fragments=frags, redundancy=k,
+                                             quorum=m, name=f"k{k}"))
+                while hub.job_progress(job)["state"] == "running":
+                    if time.perf_counter() - t0 > 900:
+                        raise SystemExit("a redundancy run did not finish within 900 s")
+                    time.sleep(0.05)
+                time.sleep(0.5)        # let cancelled copies' sandboxes be reaped
+                used = _tree_cpu_s(procs) - c0
+                with sqlite3.connect(tmp / "hub.db") as db:
+                    n = db.execute("SELECT COUNT(*) FROM attempts WHERE job_id = ? AND sha256 "
+                                   "IS NOT NULL AND sha256 != ''", (job,)).fetchone()[0]
+                cpu.setdefault(k, []).append(used / fragments)
+                runs.setdefault(k, []).append(n / fragments)
+                print(f"redundancy k={k} m={m}: {used:7.2f} s CPU for {fragments} fragments "
+                      f"({used / fragments * 1000:.1f} ms each), {n / fragments:.2f} results per "
+                      f"fragment, {time.perf_counter() - t0:.1f} s wall", flush=True)
+        med = {k: sorted(v)[len(v) // 2] for k, v in cpu.items()}
+        rmed = {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
+        print(f"redundancy (medians of {repeat}): CPU per fragment k=1 {med[1] * 1000:.1f} ms, "
+              f"k=2 {med[2] / med[1]:.2f}x, k=3 m=2 {med[3] / med[1]:.2f}x of k=1; results per "
+              f"fragment {rmed[1]:.2f} / {rmed[2]:.2f} / {rmed[3]:.2f}", flush=True)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        hub.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["wire", "e2e"])
+    ap.add_argument("--only", choices=["wire", "e2e", "redundancy"])
+    ap.add_argument("--spin-iters", type=int, default=8_000_000,
+                    help="redundancy: spin.elf iterations per fragment (default %(default)s)")
     ap.add_argument("--fragments", type=int, default=0, help="default: 100000 wire, 10000 e2e")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--slots", type=int, default=2)
@@ -218,6 +318,8 @@ def main(argv=None) -> int:
         print(f"e2e: plain {best['plain']:.0f}/s, CURVE + signatures {best['curve']:.0f}/s "
               f"(costs {(1 - best['curve'] / best['plain']) * 100:.1f} %, goal <= 10 %), "
               f"+ spot checks {best['spot']:.0f}/s", flush=True)
+    if a.only == "redundancy":
+        redundancy(a.fragments or 150, max(3, a.workers), a.spin_iters, max(1, a.repeat))
     return 0
 
 

@@ -69,11 +69,17 @@ def _workers_table(workers: list[dict]):
         ("QUEUED", "right"), ("DONE", "right"), ("FAILED", "right"), ("SEEN", "right"), ("REPUTATION", "left")])
     for w in workers:
         running = min(w["busy"], w["slots"])
+        paused = "hub" if w.get("held") else "yes" if w["paused"] else "no"
         t.add_row(w["worker_id"][:24], w["name"][:16], "yes" if w["alive"] else "no",
-                  "yes" if w["paused"] else "no", f"{running}/{w['slots']}", str(max(0, w["busy"] - w["slots"])),
+                  paused, f"{running}/{w['slots']}", str(max(0, w["busy"] - w["slots"])),
                   str(w["done"]), str(w["failed"]), f"{w['last_seen_s']:.1f}s",
                   (w.get("reputation") or "-") + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
     return t
+
+
+def _worker_notes(workers: list[dict]) -> list[str]:
+    """Why the hub holds a worker (its sandbox keeps failing: hub/infra.py)."""
+    return [f"  {w['worker_id'][:24]} paused by the hub: {w['held']}" for w in workers if w.get("held")]
 
 
 def _sellers_table(flagged: list[dict]):
@@ -96,6 +102,8 @@ def format_status(st: dict, show_all: bool = True, width: int = 200, color: bool
     for line in _job_notes(jobs):
         console.print(line, markup=False)
     console.print(_workers_table(st["workers"]))
+    for line in _worker_notes(st["workers"]):
+        console.print(line, markup=False)
     flagged = [s for s in st.get("sellers", []) if s["strikes"] or s["banned"]]
     if flagged:
         console.print(_sellers_table(flagged))

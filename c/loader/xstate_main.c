@@ -3,11 +3,29 @@
  *   cpushare-xstate OSXSAVE XCR0 ENABLED_BYTES XFD_FEATURES PERM_KNOWN PERM
  *                                the plan for another CPU's answers (numbers in C syntax)
  * Output: one line of key=value pairs; exit 1 with "error: ..." when the loader would
- * refuse to run programs on such a CPU. */
+ * refuse to run programs on such a CPU. For this machine the line ends with cpuid_fault=1
+ * when the loader can make cpuid fault in the sandbox (ARCH_SET_CPUID), 0 when not. */
 #include "xstate.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ARCH_SET_CPUID 0x1012
+
+/* 1 if cpuid can be made to fault (tried on this process, then turned back on), 0 if not. */
+static int cpuid_faulting(void)
+{
+    if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0L) != 0)
+        return 0;
+    if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 1L) != 0) {
+        fprintf(stderr, "cpushare-xstate: arch_prctl(ARCH_SET_CPUID, 1): errno %d\n", errno);
+        exit(2);
+    }
+    return 1;
+}
 
 static unsigned long long number(const char *s)
 {
@@ -44,7 +62,10 @@ int main(int argc, char **argv)
         printf("\nerror: %s\n", why);
         return 1;
     }
-    printf(" use_xrstor=%d mask=%#llx area_bytes=%llu\n", plan.use_xrstor,
+    printf(" use_xrstor=%d mask=%#llx area_bytes=%llu", plan.use_xrstor,
            (unsigned long long)plan.mask, (unsigned long long)plan.area_bytes);
+    if (argc == 1)
+        printf(" cpuid_fault=%d", cpuid_faulting());
+    printf("\n");
     return 0;
 }

@@ -61,7 +61,7 @@ const char *kind_name(int kind)
 {
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
-                                          "colour_map"};
+                                          "colour_map", "camera"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 
@@ -514,9 +514,10 @@ static value colour_form(parser *P, const token *kw)
         c[4] = c[3];
         c[3] = 0;
     }
-    if (s)
+    if (s) /* sRGB -> linear -> the working space of assumed_gamma */
         for (int i = 0; i < 3; i++)
-            c[i] = srgb_decode(c[i]);
+            c[i] = P->working_gamma == 1.0 ? srgb_decode(c[i])
+                                           : pow(srgb_decode(c[i]), 1.0 / P->working_gamma);
     return vecn(5, c);
 }
 

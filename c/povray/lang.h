@@ -32,7 +32,7 @@ typedef struct {
    heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
-    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_NKINDS
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -50,6 +50,7 @@ typedef struct {
     plist *obj;   /* V_OBJECT */
     pov_macro *mac;
     colour_map *cmap; /* V_COLOUR_MAP */
+    struct camdef *cam; /* V_CAMERA (parse.c) */
 } value;
 
 struct pov_array {
@@ -72,6 +73,11 @@ struct pov_macro {
 typedef struct {
     char name[64];
     value v;
+    /* a macro parameter given an identifier refers to it (POV-Ray passes identifiers by
+       reference): #declare of the parameter assigns the caller's identifier */
+    int has_ref;
+    size_t ref_scope;
+    char ref_name[64];
 } symbol;
 
 typedef struct {
@@ -126,7 +132,9 @@ typedef struct parser {
     const pov_parse_opts *opts;
     char main_dir[4096];
     double version;
+    double working_gamma; /* assumed_gamma once given (srgb colours convert into it) */
     long loop_iterations;
+    unsigned long tokens_taken; /* next() calls: tells a bare identifier argument */
     /* errors */
     char *err;
     size_t errlen;

@@ -98,6 +98,7 @@ void set_sym(parser *P, const char *name, value v, int local)
     }
     snprintf(t->v[t->n].name, sizeof t->v[t->n].name, "%s", name);
     t->v[t->n].v = v;
+    t->v[t->n].has_ref = 0;
     t->n++;
 }
 
@@ -683,12 +684,34 @@ static void do_macro_def(parser *P, int line)
 static void call_macro(parser *P, pov_macro *m, const token *t)
 {
     value args[16];
-    int n = 0;
+    int n = 0, is_ref[16];
+    char ref_name[16][64];
+    size_t ref_scope[16];
     expect(P, "(", "after the macro name");
     while (!is_punct(P, ")")) {
         if (n == m->nparams)
             perr(P, t->line, "macro %s takes %d parameters, got more", m->name, m->nparams);
-        args[n++] = expr_any(P);
+        token *a = peek(P);
+        is_ref[n] = 0;
+        if (a->kind == T_IDENT && n < 16) {
+            /* find the scope that holds it, for the reference */
+            for (size_t k = P->nscopes; k-- > 0 && !is_ref[n];) {
+                symtab *tb = &P->scopes[k];
+                for (size_t i = 0; i < tb->n; i++) {
+                    if (!strcmp(tb->v[i].name, a->text) && tb->v[i].v.kind != V_MACRO) {
+                        is_ref[n] = 1;
+                        ref_scope[n] = k;
+                        snprintf(ref_name[n], 64, "%s", a->text);
+                        break;
+                    }
+                }
+            }
+        }
+        unsigned long before = P->tokens_taken;
+        args[n] = expr_any(P);
+        if (P->tokens_taken - before != 1)
+            is_ref[n] = 0; /* an expression, not a bare identifier */
+        n++;
         if (!is_punct(P, ")"))
             expect(P, ",", "between macro arguments");
     }
@@ -698,8 +721,15 @@ static void call_macro(parser *P, pov_macro *m, const token *t)
     P->have_tok = 0;
     push_ctl(P, C_MACRO);
     push_frame(P, m->file, m->src, m->body_pos, m->body_line, 1);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         set_sym(P, m->params[i], args[i], 1);
+        if (is_ref[i]) {
+            symbol *s = find_sym(P, m->params[i]);
+            s->has_ref = 1;
+            s->ref_scope = ref_scope[i];
+            snprintf(s->ref_name, sizeof s->ref_name, "%s", ref_name[i]);
+        }
+    }
 }
 
 /* #declare / #local NAME[idx]... = value [;] */
@@ -842,6 +872,7 @@ token next(parser *P)
 {
     token t = *peek(P);
     P->have_tok = 0;
+    P->tokens_taken++;
     return t;
 }
 
@@ -952,8 +983,8 @@ static value declare_block(parser *P, const token *kw)
         int line = f->line;
         token t;
         lex_raw(P, &t);
-        if (t.kind == T_IDENT && !strcmp(t.text, kw->text))
-            continue;
+        if (t.kind == T_IDENT && !strcmp(t.text, "texture") && !strcmp(kw->text, "texture"))
+            continue; /* the next layer of a layered texture */
         f->pos = pos;
         f->line = line;
         break;
@@ -1026,6 +1057,16 @@ void declare_value(parser *P, int local, int line)
         }
         a->items[off] = v;
         a->set[off] = 1;
+        return;
+    }
+    symbol *cur = find_sym(P, name.text);
+    if (!local && cur && cur->has_ref && cur->ref_scope < P->nscopes) {
+        /* a parameter standing for the caller's identifier: assign that one too */
+        symtab *tb = &P->scopes[cur->ref_scope];
+        for (size_t i = 0; i < tb->n; i++)
+            if (!strcmp(tb->v[i].name, cur->ref_name))
+                tb->v[i].v = v;
+        cur->v = v;
         return;
     }
     set_sym(P, name.text, v, local);

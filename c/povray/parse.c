@@ -34,15 +34,29 @@ struct plist {
     int is_group; /* a union: its texture goes to the children without one */
 };
 
-struct pov_scene_state {
-    plist out;
-    light *lights;
-    size_t nlights, caplights;
+typedef struct camdef {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
     int cam_has_look, cam_has_angle;
     double cam_angle;
     uint32_t cam_type;
     int cam_has_right_up;
+} camdef;
+
+static void camera_defaults(camdef *c)
+{
+    memset(c, 0, sizeof *c);
+    c->cam_loc = v3(0, 0, 0);
+    c->cam_dir = v3(0, 0, 1);
+    c->cam_up = v3(0, 1, 0);
+    c->cam_right = v3(1.33, 0, 0);
+    c->cam_sky = v3(0, 1, 0);
+}
+
+struct pov_scene_state {
+    plist out;
+    light *lights;
+    size_t nlights, caplights;
+    camdef cam;
     vec3 background;
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
@@ -189,6 +203,24 @@ static texture *ident_of_kind(parser *P, int kind)
     symbol *s = find_sym(P, t->text);
     if (!s || (kind == V_PIGMENT && (s->v.kind == V_VEC || s->v.kind == V_FLOAT)))
         return NULL; /* pigment { MyColour } is a colour expression */
+    if (s->v.kind == V_ARRAY) { /* an element: a colour expression or an item */
+        int line = t->line;
+        value v = expr(P);
+        texture *tx = xalloc(P, sizeof *tx);
+        *tx = P->sc->def;
+        if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
+            if (v.c[3] != 0.0 || v.c[4] != 0.0)
+                perr(P, line, "unsupported: transparent colour (filter %g, transmit %g) in "
+                     "pigment", v.c[3], v.c[4]);
+            tx->pig.type = PIG_SOLID;
+            tx->pig.c1 = rgb_of(v);
+            return tx;
+        }
+        if (v.kind != kind)
+            perr(P, line, "array element of '%s' is a %s, expected a %s", t->text,
+                 kind_name(v.kind), kind_name(kind));
+        return v.tex;
+    }
     if (s->v.kind == V_BROKEN)
         perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
     if (s->v.kind != kind)
@@ -217,17 +249,27 @@ static colour_map parse_colour_map_body(parser *P)
         int line = next(P).line;
         if (m.n == POV_MAP_MAX)
             perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
-        double v = parse_float(P, "a color_map value");
+        double v = parse_float(P, "a color_map value"), v2 = 0;
         opt_comma(P);
-        if (is_punct(P, "[") || peek(P)->kind == T_NUM)
-            perr(P, line, "unsupported: the old color_map form [v1, v2 colour1 colour2]");
-        vec3 c = parse_colour(P, line, "color_map");
+        int old_form = !starts_colour(P) && (peek(P)->kind == T_NUM || is_punct(P, "-") ||
+                                              is_punct(P, "("));
+        if (old_form) { /* [v1, v2 colour1 colour2]: two entries */
+            v2 = parse_float(P, "a color_map value");
+            opt_comma(P);
+        }
+        for (int k = 0; k <= old_form; k++) {
+            double at = k ? v2 : v;
+            if (m.n == POV_MAP_MAX)
+                perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
+            vec3 c = parse_colour(P, line, "color_map");
+            if (m.n && at < m.v[m.n - 1])
+                perr(P, line, "color_map values must be ascending (%g after %g)", at,
+                     m.v[m.n - 1]);
+            m.v[m.n] = at;
+            m.c[m.n] = c;
+            m.n++;
+        }
         expect(P, "]", "to close a color_map entry");
-        if (m.n && v < m.v[m.n - 1])
-            perr(P, line, "color_map values must be ascending (%g after %g)", v, m.v[m.n - 1]);
-        m.v[m.n] = v;
-        m.c[m.n] = c;
-        m.n++;
     }
     expect(P, "}", "to close color_map");
     if (!m.n)
@@ -582,8 +624,31 @@ static void parse_cylinder(parser *P, prim *p, const token *kw)
         perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
     if (vlen(vsub(p->b, p->a)) < 1e-10)
         perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-    if (is_word(P, "open"))
-        perr(P, peek(P)->line, "unsupported word 'open' in cylinder");
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
+}
+
+static void parse_cone(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cone base radius");
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r2 = parse_float(P, "the cone cap radius");
+    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
+        perr(P, kw->line, "cone radii must be >= 0 and not both 0, got %g and %g", p->r, p->r2);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cone: base and cap are the same point");
+    if (p->r == p->r2) /* POV-Ray makes it a cylinder */
+        p->type = OBJ_CYLINDER;
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
 }
 
 typedef struct {
@@ -716,7 +781,7 @@ static void parse_object(parser *P, plist *l, const token *kw)
     if (!pp)
         perr(P, kw->line, "unsupported word '%s'", kw->text);
     p.type = pp->type;
-    pp->parse(P, &p, kw);
+    pp->parse(P, &p, kw); /* may change the type (a cone with equal radii is a cylinder) */
     plist_push(P, l, &p);
     parse_object_mods(P, l, from, 0, kw->text);
 }
@@ -729,6 +794,8 @@ static texture *new_texture(parser *P)
     t->fin = default_finish();
     return t;
 }
+
+static void parse_camera(parser *P, camdef *c);
 
 int scene_item_value(parser *P, value *out)
 {
@@ -760,6 +827,13 @@ int scene_item_value(parser *P, value *out)
         *out->cmap = parse_colour_map_body(P);
         return 1;
     }
+    if (is_word(P, "camera")) {
+        next(P);
+        out->kind = V_CAMERA;
+        out->cam = xalloc(P, sizeof *out->cam);
+        parse_camera(P, out->cam);
+        return 1;
+    }
     if (is_object_word(tk->text)) {
         token kw = next(P);
         plist *l = xalloc(P, sizeof *l);
@@ -771,8 +845,8 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "cone", "torus", "difference", "intersection",
-        "merge", "light_source", "camera", "disc", "triangle", "smooth_triangle", "mesh",
+        "normal", "interior", "material", "torus", "difference", "intersection",
+        "merge", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -807,10 +881,20 @@ void parse_default(parser *P)
 }
 
 /* ------------------------------------------------------------------ statements */
-static void parse_camera(parser *P)
+static void parse_camera(parser *P, camdef *c)
 {
-    struct pov_scene_state *c = P->sc;
+    camera_defaults(c);
     expect(P, "{", "after 'camera'");
+    token *first = peek(P);
+    if (first->kind == T_IDENT) {
+        symbol *s = find_sym(P, first->text);
+        if (s && s->v.kind == V_BROKEN)
+            perr(P, first->line, "'%s' cannot be used: %s", first->text, s->v.str);
+        if (s && s->v.kind == V_CAMERA) {
+            next(P);
+            *c = *s->v.cam;
+        }
+    }
     for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
@@ -853,7 +937,7 @@ static void parse_camera(parser *P)
 
 static void finish_camera(parser *P, scene *s)
 {
-    struct pov_scene_state *c = P->sc;
+    camdef *c = &P->sc->cam;
     vec3 dir = c->cam_dir, right = c->cam_right, up = c->cam_up;
     double dlen = vlen(dir), rlen = vlen(right), ulen = vlen(up);
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)
@@ -901,6 +985,7 @@ static void parse_global(parser *P)
             if (!(g > 0.0 && g <= 10.0))
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
+            P->working_gamma = g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
             double g = parse_float(P, "noise_generator");
             if (!(g == 1 || g == 2))
@@ -992,7 +1077,7 @@ static void parse_statement(parser *P)
     if (t.kind != T_IDENT)
         perr(P, t.line, "unexpected '%s' at the top level", t.text);
     if (!strcmp(t.text, "camera")) {
-        parse_camera(P);
+        parse_camera(P, &P->sc->cam);
     } else if (!strcmp(t.text, "global_settings")) {
         parse_global(P);
     } else if (!strcmp(t.text, "background")) {
@@ -1130,17 +1215,14 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     P->err = err;
     P->errlen = errlen;
     P->version = 3.62; /* POV-Ray 3.7 without #version */
+    P->working_gamma = 1.0;
     const char *slash = strrchr(name, '/');
     if (slash)
         snprintf(P->main_dir, sizeof P->main_dir, "%.*s", (int)(slash - name), name);
     else
         snprintf(P->main_dir, sizeof P->main_dir, ".");
     lex_init(P, name, src);
-    c->cam_loc = v3(0, 0, 0);
-    c->cam_dir = v3(0, 0, 1);
-    c->cam_up = v3(0, 1, 0);
-    c->cam_right = v3(1.33, 0, 0);
-    c->cam_sky = v3(0, 1, 0);
+    camera_defaults(&c->cam);
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
     c->assumed_gamma = -1.0;

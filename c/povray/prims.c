@@ -6,7 +6,8 @@
  * parse_NAME in parse.c) does not link. The renderer and the scene reader only go through
  * prim_class_of(), which answers NULL for an unknown type: the reader refuses the scene, the
  * renderer never sees one. Geometry follows POV-Ray 3.7 (minimum depth 1e-4 in render.c,
- * sphere and plane tolerances here).
+ * sphere and plane tolerances here). render.c includes this file (one unit, so the hot
+ * intersection calls inline); it is not compiled on its own.
  */
 #include "prims.h"
 #include "render.h"
@@ -107,9 +108,9 @@ static void consider(double t, int side, double tmin, double tmax, hit_info *bes
     }
 }
 
-/* Closed cylinder from a to b with radius r. */
-static int isect_cyl(vec3 a, vec3 b, double r, vec3 O, vec3 D, double tmin, double tmax,
-                     hit_info *h)
+/* Cylinder from a to b with radius r (caps unless open). */
+static int isect_cyl(vec3 a, vec3 b, double r, int open, vec3 O, vec3 D, double tmin,
+                     double tmax, hit_info *h)
 {
     vec3 axis = vsub(b, a);
     double len = vlen(axis);
@@ -132,7 +133,7 @@ static int isect_cyl(vec3 a, vec3 b, double r, vec3 O, vec3 D, double tmin, doub
             if (z2 >= 0.0 && z2 <= len) consider(t2, 0, tmin, tmax, h, &found);
         }
     }
-    if (rt_fabs(du) > 1.0e-12) {
+    if (!open && rt_fabs(du) > 1.0e-12) {
         double caps[2] = {0.0, len};
         for (int i = 0; i < 2; i++) {
             double t = (caps[i] - ou) / du;
@@ -223,7 +224,7 @@ static const char *box_check(const prim *p)
 
 static int cylinder_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
 {
-    return isect_cyl(p->a, p->b, p->r, O, D, tmin, tmax, h);
+    return isect_cyl(p->a, p->b, p->r, (p->flags & PRIM_OPEN) != 0, O, D, tmin, tmax, h);
 }
 
 static vec3 cylinder_normal(const prim *p, vec3 q, const hit_info *h)
@@ -250,6 +251,77 @@ static int cylinder_bounds(const prim *p, vec3 *lo, vec3 *hi)
 static const char *cylinder_check(const prim *p)
 {
     return p->r > 0.0 ? 0 : "scene data: radius must be positive";
+}
+
+/* Cone from a (radius r) to b (radius r2), caps unless open: on the axis u at height z the
+   radius is r + k z, k = (r2 - r) / |b - a|; |radial|^2 = (r + k z)^2 is a quadratic in t. */
+static int cone_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    vec3 axis = vsub(p->b, p->a);
+    double len = vlen(axis);
+    vec3 u = vscale(axis, 1.0 / len);
+    double k = (p->r2 - p->r) / len;
+    vec3 oa = vsub(O, p->a);
+    double du = vdot(D, u), ou = vdot(oa, u);
+    vec3 dp = vsub(D, vscale(u, du)), op = vsub(oa, vscale(u, ou));
+    double r0 = p->r + k * ou;
+    double qa = vdot(dp, dp) - k * k * du * du;
+    double qb = vdot(dp, op) - k * r0 * du;
+    double qc = vdot(op, op) - r0 * r0;
+    int found = 0;
+    if (rt_fabs(qa) > 1.0e-20) {
+        double disc = qb * qb - qa * qc;
+        if (disc > 0.0) {
+            double sq = rt_sqrt(disc);
+            double ts[2] = {(-qb - sq) / qa, (-qb + sq) / qa};
+            for (int i = 0; i < 2; i++) {
+                double z = ou + ts[i] * du;
+                if (z >= 0.0 && z <= len)
+                    consider(ts[i], 0, tmin, tmax, h, &found);
+            }
+        }
+    }
+    if (!(p->flags & PRIM_OPEN) && rt_fabs(du) > 1.0e-12) {
+        double caps[2] = {0.0, len}, radii[2] = {p->r, p->r2};
+        for (int i = 0; i < 2; i++) {
+            double t = (caps[i] - ou) / du;
+            vec3 q = vadd(op, vscale(dp, t));
+            if (radii[i] > 0.0 && vdot(q, q) <= radii[i] * radii[i])
+                consider(t, 1 + i, tmin, tmax, h, &found);
+        }
+    }
+    return found;
+}
+
+static vec3 cone_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    vec3 axis = vsub(p->b, p->a);
+    double len = vlen(axis);
+    vec3 u = vscale(axis, 1.0 / len);
+    if (h->side == 1)
+        return vscale(u, -1.0);
+    if (h->side == 2)
+        return u;
+    vec3 d = vsub(q, p->a);
+    vec3 radial = vnorm(vsub(d, vscale(u, vdot(d, u))));
+    return vnorm(vsub(radial, vscale(u, (p->r2 - p->r) / len)));
+}
+
+static int cone_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    double r = rt_fmax(p->r, p->r2);
+    *lo = v3(rt_fmin(p->a.x, p->b.x) - r, rt_fmin(p->a.y, p->b.y) - r,
+             rt_fmin(p->a.z, p->b.z) - r);
+    *hi = v3(rt_fmax(p->a.x, p->b.x) + r, rt_fmax(p->a.y, p->b.y) + r,
+             rt_fmax(p->a.z, p->b.z) + r);
+    return 1;
+}
+
+static const char *cone_check(const prim *p)
+{
+    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
+        return "scene data: cone radii must be >= 0 and not both 0";
+    return vlen(vsub(p->b, p->a)) > 0.0 ? 0 : "scene data: degenerate cone";
 }
 
 /* ---------------------------------------------------------------- the table */

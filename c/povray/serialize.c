@@ -145,6 +145,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_vec(&w, p->a);
         put_vec(&w, p->b);
         put_f64(&w, p->r);
+        put_f64(&w, p->r2);
         if (p->has_trans) {
             put_xform(&w, &p->fwd);
             put_xform(&w, &p->inv);
@@ -274,6 +275,7 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     p->a = get_vec(r);
     p->b = get_vec(r);
     p->r = get_f64(r);
+    p->r2 = get_f64(r);
     if (p->has_trans) {
         get_xform(r, &p->fwd);
         get_xform(r, &p->inv);

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after a restart, how long leases wait for their worker (default %(default)s)")
     s.add_argument("--pause-grace-s", type=float, default=30.0, metavar="S",
                    help="how long a paused worker keeps its leases (default %(default)s)")
+    s.add_argument("--tie-break-wait-s", type=float, default=60.0, metavar="S",
+                   help="redundant copies that disagree, and no connected worker left that has "
+                        "not run the fragment: how long to wait for one before the fragment "
+                        "ends 'disagreed' (default %(default)s)")
     s.add_argument("--durability", choices=["FULL", "NORMAL"], default="FULL",
                    help="SQLite synchronous mode: FULL survives power loss, NORMAL only "
                         "process crashes (default %(default)s)")
@@ -106,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = HubConfig(heartbeat_interval_s=args.heartbeat_interval_s, liveness=args.liveness,
                            reconnect_grace_s=args.reconnect_grace_s,
-                           pause_grace_s=args.pause_grace_s)
+                           pause_grace_s=args.pause_grace_s,
+                           tie_break_wait_s=args.tie_break_wait_s)
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
                   keys_dir=args.keys_dir, web=args.web)

@@ -37,6 +37,7 @@ class Hold:
 class _Record:
     times: deque = field(default_factory=deque)
     holds: int = 0               # holds in a row (reset by a quiet window)
+    last: float | None = None    # the last failure
     hold: Hold | None = None
 
 
@@ -54,8 +55,10 @@ class InfraWatch:
         rec = self._workers.setdefault(wid, _Record())
         if rec.hold is not None and now < rec.hold.until:
             return None                       # already held (a release in flight)
-        if rec.times and now - rec.times[-1] > cfg.window_s:
-            rec.holds = 0                     # it had been fine for a while
+        busy_until = max(rec.last or 0.0, rec.hold.until if rec.hold is not None else 0.0)
+        if rec.last is not None and now - busy_until > cfg.window_s:
+            rec.holds = 0                     # it had been fine for a while (not held)
+        rec.last = now
         rec.times.append(now)
         while rec.times and now - rec.times[0] > cfg.window_s:
             rec.times.popleft()

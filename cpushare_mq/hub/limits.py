@@ -21,7 +21,9 @@ MAX_WORKER_FRAME_BYTES = max(Limits.MAX_CHUNK_BYTES, Limits.MAX_BODY_BYTES) + 40
 #: RESULT_BATCH is cut by the worker at a few hundred KiB)
 MAX_WORKER_MESSAGE_BYTES = Limits.MAX_CHUNK_BYTES + Limits.MAX_BODY_BYTES + (64 << 10)
 #: messages libzmq queues per worker connection before it stops reading that connection
-WORKER_RCVHWM = 1000
+#: (a worker sends a few small messages per fragment; the hub drains every connection
+#: each turn, so a queue this long only forms behind a peer that floods)
+WORKER_RCVHWM = 32
 #: bytes of messages gathered in one loop turn (the turn also stops at max_batch_messages)
 TURN_BYTES_MAX = 64 << 20
 
@@ -44,26 +46,25 @@ def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame |
     payload frame as a ``zmq.Frame`` when ``secure`` (its ``User-Id`` names the peer's key),
     else None)``. A message over the limit comes back as ``[ident, Oversize]``, its frames
     past the limit never copied. Raises ``zmq.Again`` if no message is waiting."""
-    ident = sock.recv(zmq.NOBLOCK)
-    frames: list = [ident]
+    recv, getsockopt = sock.recv, sock.getsockopt     # (hot path: one call per frame)
+    frames: list = [recv(_NOBLOCK)]
     total = 0
-    over = False
     first = None
-    while sock.rcvmore:
-        if over:
-            total += len(sock.recv(zmq.NOBLOCK, copy=False))
-            continue
-        if secure and first is None:
-            first = sock.recv(zmq.NOBLOCK, copy=False)
-            data = first.bytes
-        else:
-            data = sock.recv(zmq.NOBLOCK)
+    if secure and getsockopt(_RCVMORE):
+        first = recv(_NOBLOCK, copy=False)
+        data = first.bytes
+        total = len(data)
+        frames.append(data)
+    while getsockopt(_RCVMORE):
+        data = recv(_NOBLOCK)
         total += len(data)
         if total > MAX_WORKER_MESSAGE_BYTES:
-            over = True
-            frames = [ident]
-        else:
-            frames.append(data)
-    if over:
-        return [ident, Oversize(total)], total, first
+            while getsockopt(_RCVMORE):       # drain the rest without copying it
+                total += len(recv(_NOBLOCK, copy=False))
+            return [frames[0], Oversize(total)], total, first
+        frames.append(data)
     return frames, total, first
+
+
+_NOBLOCK = zmq.NOBLOCK
+_RCVMORE = zmq.RCVMORE

@@ -22,9 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..errors import IllegalTransition, SchedulingError, UnknownJob
+from ..errors import ConfigError, IllegalTransition, SchedulingError, UnknownJob
+from ..fragnames import check_names
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import AckStatus, Limits
+from .disagreement import disagreed_reason, hopeless_ties, quorum_out_of_reach
 from .waiting import FragView, Waiting, WorkerView, waiting_reason
 
 __all__ = [
@@ -80,11 +82,6 @@ class JobState(str, Enum):  # noqa: UP042
     CANCELLED = "cancelled"
 
 
-#: Why a fragment whose copies never agreed failed: no worker is blamed (a strike needs a
-#: majority to disagree with), the buyer is told the program may be nondeterministic.
-DISAGREED_REASON = ("copies disagree: no quorum: {n} results, {d} different answers "
-                    "(a nondeterministic program gives a different answer on every run; "
-                    "no worker is blamed)")
 
 
 class LeaseEnd:
@@ -134,6 +131,7 @@ class JobSpec:
     max_output_bytes: int = 256 << 20
     priority: int = 0                # higher first; fair share among equal priority
     name: str = ""
+    fragment_names: Sequence[str] = ()   # one per fragment (the input file's name), or none
 
 
 def validate_spec(spec: JobSpec) -> int:
@@ -153,6 +151,11 @@ def validate_spec(spec: JobSpec) -> int:
             raise bad(f"fragment {i} is {type(frag).__name__}, not bytes")
         if len(frag) > Limits.MAX_FRAGMENT_INPUT_BYTES:
             raise bad(f"fragment {i} of {len(frag)} bytes exceeds {Limits.MAX_FRAGMENT_INPUT_BYTES}")
+    if spec.fragment_names:
+        try:
+            check_names(list(spec.fragment_names), len(spec.fragments))
+        except ConfigError as exc:
+            raise bad(str(exc)) from None
     if type(spec.redundancy) is not int or not 1 <= spec.redundancy <= 16:
         raise bad(f"redundancy must be an integer in [1, 16], got {spec.redundancy!r}")
     quorum = spec.redundancy // 2 + 1 if spec.quorum is None else spec.quorum
@@ -192,11 +195,13 @@ class HubConfig:
     max_credit: int = 65536              # a worker's credit is capped here
     tick_s: float = 0.02                 # housekeeping period (liveness, expiry)
     max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
+    max_partial_bytes_per_worker: int = 64 << 20    # ... of them for one worker session
+    tie_break_wait_s: float = 60.0       # disagreeing copies, no key left to break the tie: ends
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError
         for name in ("heartbeat_interval_s", "lease_grace_s", "reconnect_grace_s",
-                     "pause_grace_s", "tick_s"):
+                     "pause_grace_s", "tick_s", "tie_break_wait_s"):
             v = getattr(self, name)
             if type(v) not in (int, float) or not math.isfinite(v) or v <= 0:
                 raise ConfigError(f"HubConfig.{name} must be a positive number, got {v!r}")
@@ -222,7 +227,7 @@ class _Job:
     __slots__ = ("id", "name", "program_sha256", "shared_sha256", "redundancy", "quorum",
                  "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
                  "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
-                 "exhausted", "inflight", "max_extra", "created_s")
+                 "exhausted", "inflight", "max_extra", "created_s", "held")
 
     def __init__(self, row: dict, max_extra: int | None):
         self.id = row["id"]
@@ -248,6 +253,7 @@ class _Job:
         self.exhausted = False
         self.inflight = 0
         self.max_extra = self.redundancy if max_extra is None else max_extra
+        self.held = False         # a vote caught a worker: stay open until the shell releases
 
 
 class _Frag:
@@ -294,7 +300,8 @@ class _Lease:
 
 class _Worker:
     __slots__ = ("id", "name", "key", "slots", "credit", "leases", "last_seen", "joined_s",
-                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen")
+                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen",
+                 "held_until", "held_reason")
 
     def __init__(self, wid: str, name: str, key: str, slots: int, now: float):
         self.id = wid
@@ -312,6 +319,8 @@ class _Worker:
         self.done = 0
         self.failed = 0
         self.jobs_seen: set[str] = set()
+        self.held_until = 0.0      # held by the hub (its sandbox keeps failing) until then
+        self.held_reason = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,6 +376,7 @@ class Scheduler:
         self.seq = seq
         self._min_deadline = math.inf      # no lease expires before this
         self._next_lonely_check = 0.0      # see _release_lonely_checks
+        self._tie_since: dict[int, float] = {}   # see _end_hopeless_ties
         self._fx = Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
 
@@ -490,6 +500,12 @@ class Scheduler:
         w.paused = paused
         w.busy = busy
 
+    def hold(self, wid: str, until: float, reason: str) -> None:
+        """Lease nothing to ``wid`` before ``until`` (hub/infra.py decides), and say why."""
+        w = self.workers.get(wid)
+        if w is not None:
+            w.held_until, w.held_reason = until, reason
+
     def release(self, now: float, wid: str, refs: Iterable[tuple[int, int]], reason: str = "",
                 *, reset_credit: bool = False) -> None:
         """The worker hands leases back unrun (re-queued at once). ``reset_credit``: it also
@@ -564,6 +580,8 @@ class Scheduler:
         cfg = self.config
         dead_before = now - cfg.dead_after_s
         for w in list(self.workers.values()):
+            if w.held_reason and now >= w.held_until:
+                w.held_until, w.held_reason = 0.0, ""      # the hold is over
             if w.last_seen < dead_before:
                 self._declare_dead(now, w, "worker stopped answering")
             elif w.paused and w.leases and now - w.paused_since > cfg.pause_grace_s:
@@ -575,6 +593,7 @@ class Scheduler:
         if now >= self._next_lonely_check:
             self._next_lonely_check = now + 1.0
             self._release_lonely_checks(now)
+            self._end_hopeless_ties(now)
         if now > self._min_deadline:
             expired = [ls for ls in self.leases.values() if ls.deadline < now]
             for lease in expired:
@@ -598,6 +617,23 @@ class Scheduler:
             f.boost = 0
             self._accept(now, f, sha, voters[0][0], voters[0][2])
 
+    def _end_hopeless_ties(self, now: float) -> None:
+        """Copies that disagree wait for a tie-breaker from a key that has not run the
+        fragment; when no connected key may run it for ``tie_break_wait_s``, the fragment
+        ends disagreed (see :mod:`.disagreement`) instead of waiting for ever."""
+        stuck = [(f.fid, frozenset(f.keys_involved() | (f.killers or set())))
+                 for f in self.frags.values()
+                 if f.state is V and f.votes and len(f.votes) > 1 and not f.leases]
+        live = frozenset(w.key for w in self.workers.values() if w.alive)
+        self._tie_since, hopeless = hopeless_ties(stuck, live, self._tie_since, now,
+                                                  self.config.tie_break_wait_s)
+        for fid in hopeless:
+            f = self.frags[fid]
+            sizes = [len(v) for v in f.votes.values()]
+            self._fail(now, f, disagreed_reason(
+                sizes, f.job.quorum + f.boost,
+                f"no connected worker that has not run it came within {self.config.tie_break_wait_s:g} s"))
+
     def next_wakeup(self, now: float) -> float:
         """The latest time the shell should call :meth:`tick` again."""
         t = min(now + self.config.tick_s, self._min_deadline)
@@ -613,7 +649,8 @@ class Scheduler:
         attempt, lease_s), ...]}. Fair share: highest priority first, then the job with the
         fewest leases in flight."""
         out: dict[str, list[LeaseGrant]] = {}
-        workers = [w for w in self.workers.values() if w.credit > 0 and not w.paused]
+        workers = [w for w in self.workers.values()
+                   if w.credit > 0 and not w.paused and now >= w.held_until]
         if not workers:
             return out
         jobs = [j for j in self.jobs.values() if j.ready and j.state is JobState.RUNNING]
@@ -755,9 +792,9 @@ class Scheduler:
             return AckStatus.ACCEPTED
         if f.state is L:
             self._move(f, V)
-        nvotes = sum(len(v) for v in f.votes.values())
-        if nvotes >= job.redundancy + f.boost + job.max_extra:
-            self._fail(now, f, DISAGREED_REASON.format(n=nvotes, d=len(f.votes)))
+        sizes = [len(v) for v in f.votes.values()]
+        if quorum_out_of_reach(sizes, job.quorum + f.boost, job.redundancy + f.boost + job.max_extra):
+            self._fail(now, f, disagreed_reason(sizes, job.quorum + f.boost))
         elif self._copies_needed(f) > 0:
             self._queue(f, front=True)
         if w is not None:
@@ -813,6 +850,10 @@ class Scheduler:
         votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
         if len(votes) > 1:
             self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
+        if f.votes and len(f.votes) > 1:
+            # someone was outvoted: the trust layer may want the job's other results of that
+            # worker re-verified (Scheduler.reopen), which only an open job allows
+            f.job.held = True
         self._finish(now, f, D, "", keep_seq=keep)
 
     def failure(self, now: float, wid: str, fid: int, attempt: int, record: OutcomeRecord) -> str:
@@ -917,6 +958,20 @@ class Scheduler:
             dq[-1] = (sec, dq[-1][1] + 1)
         else:
             dq.append((sec, 1))
+        if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total and not job.held:
+            self._end_job(job, JobState.DONE)
+
+    def held_jobs(self) -> list[str]:
+        """Jobs kept open after a vote outvoted a worker (see :meth:`release_job`)."""
+        return [j.id for j in self.jobs.values() if j.held]
+
+    def release_job(self, now: float, job_id: str) -> None:
+        """The shell has reopened what the trust layer wanted re-verified after a vote that
+        outvoted a worker: the job may end (now, if every fragment is DONE or FAILED)."""
+        job = self.jobs.get(job_id)
+        if job is None or not job.held:
+            return
+        job.held = False
         if job.state is JobState.RUNNING and job.n_done + job.n_failed >= job.total:
             self._end_job(job, JobState.DONE)
 
@@ -975,7 +1030,8 @@ class Scheduler:
         if not queued:
             return None
         holding = {ls.worker for ls in self.leases.values() if ls.frag.job is job}
-        views = [WorkerView(w.key, w.alive, w.paused, w.credit > 0, w.id in holding)
+        views = [WorkerView(w.key, w.alive, w.paused or bool(w.held_reason), w.credit > 0,
+                            w.id in holding)
                  for w in self.workers.values()]
         return waiting_reason(queued, views)
 
@@ -984,6 +1040,7 @@ class Scheduler:
             "worker_id": w.id, "name": w.name, "slots": w.slots, "busy": len(w.leases),
             "paused": w.paused, "alive": w.alive, "last_seen_s": round(max(0.0, now - w.last_seen), 3),
             "done": w.done, "failed": w.failed, "credit": w.credit,
+            "held": w.held_reason if now < w.held_until else "",
         } for w in self.workers.values()]
 
     def throughput_per_s(self, now: float, window_s: float = 10.0) -> float:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import zmq
+from zmq.utils.monitor import parse_monitor_message
 
 from .. import __version__
 from ..errors import (
@@ -48,6 +49,9 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from . import handshakes
+from .budgets import PartialBudgets, lease_cap_bytes
+from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
@@ -88,14 +92,16 @@ class _PeerKey:
 class _Partial:
     """A result being received: running digest and size, compressed chunks kept as sent."""
 
-    __slots__ = ("hasher", "size", "chunks", "broken", "stored")
+    __slots__ = ("wid", "hasher", "size", "chunks", "broken", "stored", "handed_back")
 
-    def __init__(self) -> None:
+    def __init__(self, wid: str) -> None:
+        self.wid = wid
         self.hasher = hashlib.sha256()
         self.size = 0
         self.stored = 0
         self.chunks: list[bytes] = []
         self.broken = ""
+        self.handed_back = False     # refused for a budget: the lease goes back uncounted
 
 
 class Hub:
@@ -144,9 +150,11 @@ class Hub:
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
+        self._infra = InfraWatch()                 # workers whose sandbox keeps failing
         self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
-        self._partial_bytes = 0       # compressed bytes held in _partials
+        self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
+                                       self.config.max_partial_bytes)   # bytes in _partials
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
@@ -274,7 +282,8 @@ class Hub:
             raise ConfigError(f"cannot bind the worker socket to {self.bind!r}: {exc}") from exc
         self._sock = s
         self.worker_endpoint = s.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._monitor = s.get_monitor_socket(zmq.EVENT_DISCONNECTED | handshakes.FAILED_EVENTS)
+        self._refused = handshakes.RefusedHandshakes(secure=not self.insecure)
 
     @property
     def public_key(self) -> str | None:
@@ -620,6 +629,7 @@ class Hub:
             self._note_reverified(fx)
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
+        self._release_held(now)
         for wid in fx.dead:
             self._forget(wid)       # its partial results too: its leases have ended
             if wid in self._unreachable:
@@ -685,6 +695,19 @@ class Hub:
         log.warning("re-verifying %d accepted result(s) of caught worker(s) (%d of %d were "
                     "not DONE any more or not theirs; %d queued)", n, len(want) - n, len(want),
                     len(self._reverify))
+
+    def _release_held(self, now: float) -> None:
+        """Let jobs kept open by a vote that outvoted a worker end, once the re-verification
+        it asked for is reopened (queued entries of the job are gone); ends are committed by
+        the next flush."""
+        core = self.core
+        held = core.held_jobs()
+        if not held:
+            return
+        queued = {job_id for job_id, _fid, _key in self._reverify}
+        for job_id in held:
+            if job_id not in queued:
+                core.release_job(now, job_id)
 
     def _note_reverified(self, fx) -> None:
         """Log the reopened fragments this commit resolved."""
@@ -803,12 +826,17 @@ class Hub:
         seen = False
         while True:
             try:
-                monitor.recv_multipart(zmq.NOBLOCK)
+                ev = parse_monitor_message(monitor.recv_multipart(zmq.NOBLOCK))
             except zmq.Again:
                 break
             except zmq.ZMQError as exc:
                 log.debug("cannot read the worker socket's monitor: %s", exc)
                 break
+            if ev["event"] != zmq.EVENT_DISCONNECTED:   # a refused handshake: say why (rate-limited)
+                line = self._refused.on_event(ev["event"], ev["value"], time.monotonic())
+                if line:
+                    log.warning("%s", line)
+                continue
             seen = True
         if seen:
             self._schedule_probes(time.time(), self.PROBE_DELAYS_S)
@@ -937,6 +965,8 @@ class Hub:
             elif t is MsgType.RELEASE:
                 core.release(now, wid, msg["leases"], msg["reason"],
                              reset_credit=wid in self._credit_resetters)
+                if msg["infra"]:
+                    self._infra_release(now, ident, wid, msg["reason"], replies)
             elif t is MsgType.STATUS:
                 core.set_status(now, wid, msg["paused"], msg["busy"])
             elif t is MsgType.BYE:
@@ -949,7 +979,19 @@ class Hub:
         except CpushareError as exc:
             self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
+    def _infra_release(self, now: float, ident: bytes, wid: str, reason: str,
+                       replies: list) -> None:
+        """A worker's sandbox failed for reasons of its machine (hub/infra.py)."""
+        hold = self._infra.failure(now, wid, reason or "no reason given")
+        if hold is None:
+            return
+        self.core.hold(wid, hold.until, hold.reason)
+        log.warning("worker %s held for %.0f s: %s", wid, hold.hold_s, hold.reason)
+        replies.append((ident, encode(MsgType.HOLD, {"hold_s": hold.hold_s,
+                                                     "reason": hold.reason})))
+
     def _forget(self, wid: str) -> None:
+        self._infra.forget(wid)
         self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
@@ -1028,47 +1070,47 @@ class Hub:
         key = (wid, fid, attempt)
         p = self._partials.get(key)
         if p is None:
-            p = self._partials[key] = _Partial()
+            p = self._partials[key] = _Partial(wid)
         self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
 
     def _drop_partial(self, key: tuple[str, int, int]) -> _Partial | None:
         p = self._partials.pop(key, None)
         if p is not None:
-            self._partial_bytes -= p.stored
-            p.stored = 0
+            self._unhold(p)
         return p
+
+    def _unhold(self, p: _Partial) -> None:
+        self._budgets.free(p.wid, p.stored)
+        p.stored = 0
+
+    def _break(self, p: _Partial, why: str) -> None:
+        p.broken = why
+        self._unhold(p)
+        p.chunks.clear()
 
     def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
         if p.broken:
             return
-        if self._partial_bytes + len(data) > self.config.max_partial_bytes:
-            p.broken = (f"the hub holds {self._partial_bytes} bytes of unfinished results "
-                        f"already (max_partial_bytes): result dropped")
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+        job = self.core.job_of(fid, attempt)
+        max_output = job.max_output_bytes if job else 0
+        refused = self._budgets.refusal(p.wid, p.stored, len(data), lease_cap_bytes(max_output))
+        if refused is not None:
+            p.handed_back = not refused.counts
+            self._break(p, refused.why)
             return
         if seq != len(p.chunks):
-            p.broken = f"chunk {seq} arrived where chunk {len(p.chunks)} was expected"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")
             return
-        job = self.core.job_of(fid, attempt)
-        room = (job.max_output_bytes if job else 0) - p.size
         try:
-            raw = decompress_chunk(data, max(0, min(room, CHUNK_RAW_CAP)))
+            raw = decompress_chunk(data, max(0, min(max_output - p.size, CHUNK_RAW_CAP)))
         except DecompressionError as exc:
-            p.broken = f"chunk {seq}: {exc}"
-            self._partial_bytes -= p.stored
-            p.stored = 0
-            p.chunks.clear()
+            self._break(p, f"chunk {seq}: {exc}")
             return
         p.hasher.update(raw)
         p.size += len(raw)
         p.chunks.append(data)
         p.stored += len(data)
-        self._partial_bytes += len(data)
+        self._budgets.hold(p.wid, len(data))
 
     def _result_end(self, now: float, wid: str, msg, acks: dict, *, batch=None,
                     batch_invalid: str = "") -> None:
@@ -1098,9 +1140,15 @@ class Hub:
             self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
         if p is None:
-            p = _Partial()
+            p = _Partial(wid)
         if msg.blobs:
             self._add_chunk(p, fid, attempt, len(p.chunks) if not p.broken else -1, msg.blobs[0])
+        if p.handed_back:       # a budget refusal: not the fragment's fault, not counted
+            log.info("worker %s: fragment %d attempt %d handed back: %s", wid, fid, attempt,
+                     p.broken)
+            core.release(now, wid, [(fid, attempt)], p.broken[:200])
+            acks.setdefault(wid, []).append([fid, attempt, AckStatus.STALE])
+            return
         invalid = p.broken
         if not invalid:
             if b["chunks"] != len(p.chunks):
@@ -1109,8 +1157,7 @@ class Hub:
                 invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
             elif b["sha256"] != p.hasher.hexdigest():
                 invalid = "sha256 of the chunks does not match RESULT_END"
-        self._partial_bytes -= p.stored     # p has left _partials: its chunks go to the store
-        p.stored = 0
+        self._unhold(p)     # p has left _partials: its chunks go to the store
         spot = False
         if self.trust is not None and not invalid:
             key = self._worker_keys.get(wid, "")

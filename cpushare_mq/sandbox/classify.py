@@ -35,7 +35,7 @@ def classify_signal(sig: int, cpu_total_s: float, cpu_backstop_s: float | None) 
     if sig == _signal.SIGXCPU:
         return Outcome.CPU_LIMIT, "SIGXCPU: RLIMIT_CPU reached"
     if sig in (_signal.SIGSEGV, _signal.SIGBUS):
-        return Outcome.MEMORY_FAULT, f"{signal_name(sig)}: invalid memory access (or rdtsc)"
+        return Outcome.MEMORY_FAULT, f"{signal_name(sig)}: invalid memory access (or rdtsc, cpuid)"
     return Outcome.CRASH, f"{signal_name(sig)}"
 
 

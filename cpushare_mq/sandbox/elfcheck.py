@@ -32,8 +32,7 @@ BUILD_HINT = ("build it with 'cpushare-cc prog.c -o prog.elf' (freestanding, sta
               "cpushare runtime; see docs/sandbox.md)")
 
 #: byte strings that only a C library's startup code carries, and the library they name
-LIBC_MARKS = ((b"__libc_start_main", "glibc"), (b"GLIBC_", "glibc"), (b"__libc_start_call_main", "glibc"),
-              (b"__libc_init", "musl or bionic"), (b"__stack_chk_fail", "a C library (stack protector)"))
+LIBC_MARKS = ((b"__libc_start_main", "glibc"), (b"GLIBC_", "glibc"), (b"__libc_start_call_main", "glibc"))
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")

@@ -38,7 +38,7 @@ from pathlib import Path
 from ..errors import ConfigError, NativeBuildError, SandboxClosed, SandboxError
 from ..native import find_binary
 from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
-from . import boundary
+from . import boundary, oom
 from .classify import classify_exit
 from .frames import (
     Data,
@@ -689,6 +689,7 @@ class Sandbox:
         self._avg_wall_s = PIPELINE_NAP_S * 8    # recent fragments' wall time (moving average)
         self.last_output: bytes | None = None
         self.processes_started = 0
+        self._oom_kills: int | None = None  # the machine's OOM kill count when it started
 
     # -- public API -------------------------------------------------------------------
 
@@ -823,6 +824,7 @@ class Sandbox:
                 proc.send(signal.SIGSTOP)
         self.processes_started += 1
         self._cpu_base_s = 0.0
+        self._oom_kills = oom.oom_kill_count()
         if closed:
             self._drop_process()
             self._program.close()
@@ -888,7 +890,12 @@ class Sandbox:
         if closed:
             self._program.close()
             raise SandboxClosed("the sandbox was closed while the fragment was running")
-        return _record_for_ended(proc, ex, self._cpu_base_s, raw=False)
+        rec = _record_for_ended(proc, ex, self._cpu_base_s, raw=False)
+        if (rec.outcome is Outcome.FORBIDDEN_SYSCALL
+                and oom.killed_by_oom(self._oom_kills, oom.oom_kill_count())):
+            raise SandboxError("the kernel's out-of-memory killer ended the sandbox: this "
+                               "machine ran out of memory (the program was under its cap)")
+        return rec
 
     def _drop_process(self) -> None:
         self._queued, self._unsent, self._carry = None, b"", b""

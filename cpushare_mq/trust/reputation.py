@@ -9,8 +9,9 @@ on how much of its history was verified:
 =============  ==========================================  ===============================
 tier           when                                        share of its results checked
 =============  ==========================================  ===============================
-probation      fewer than ``probation_checks`` agreeing    ``probation_share`` (30 %)
-               verifications since its last strike
+probation      fewer than ``probation_checks`` agreeing    ``probation_share`` (30 %);
+               verifications since its last strike         ``struck_share`` (100 %) while
+                                                           it has a strike
 established    little history                              ``spot_check_share`` (5 %)
 trusted        ``trusted_checks`` agreeing verifications   ``trusted_share`` (1 %)
                in a row; may serve as a verifier
@@ -54,6 +55,7 @@ class TrustPolicy:
     spot_check_share: float = 0.05   # established workers ("little history")
     probation_share: float = 0.30    # new keys and keys after a strike
     trusted_share: float = 0.01      # trusted keys: never zero, so a turncoat is still caught
+    struck_share: float = 1.0        # keys with a strike, until probation is passed again
     probation_checks: int = 5        # agreeing verifications to leave probation
     trusted_checks: int = 50         # agreeing verifications in a row to become trusted
     ban_strikes: int = 3             # strikes that ban a key
@@ -61,7 +63,7 @@ class TrustPolicy:
     max_unverified_per_worker: int = 100_000  # bound on remembered unverified results
 
     def __post_init__(self) -> None:
-        for name in ("spot_check_share", "probation_share", "trusted_share"):
+        for name in ("spot_check_share", "probation_share", "trusted_share", "struck_share"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"trust policy: {name} must be a share in [0, 1], got {v!r}")
@@ -191,6 +193,9 @@ class ReputationBook:
         """The probability that one accepted result of ``key`` is spot-checked."""
         tier = self.tier(key)
         p = self.policy
+        rec = self._records.get(key)
+        if tier is Tier.PROBATION and rec is not None and rec.strikes:
+            return p.struck_share    # caught once: none of its results goes unchecked for now
         return {Tier.PROBATION: p.probation_share, Tier.ESTABLISHED: p.spot_check_share,
                 Tier.TRUSTED: p.trusted_share, Tier.BANNED: 1.0}[tier]
 

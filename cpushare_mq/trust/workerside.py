@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +37,15 @@ log = logging.getLogger(__name__)
 
 __all__ = ["WorkerTrust"]
 
-def _watch_handshakes(sock: zmq.Socket, curve: bool) -> None:
+REPEAT_S = 30.0                   # the same handshake error at most this often
+
+
+def watch_handshakes(sock: zmq.Socket, curve: bool, said_at: dict[str, float] | None = None) -> None:
     """Log a clear error when the CURVE handshake with the hub fails (wrong --hub-key,
-    refused by the hub's allow-list or ban list). Runs until the socket is closed."""
+    refused by the hub's allow-list or ban list). Runs until the socket is closed. ``said_at``
+    (message -> when logged), kept by the caller across its reconnects, says each message at
+    most every REPEAT_S seconds."""
+    said_at = {} if said_at is None else said_at
     try:
         mon = sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH
                                       | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -49,7 +56,7 @@ def _watch_handshakes(sock: zmq.Socket, curve: bool) -> None:
         return
 
     def run() -> None:
-        said = set()
+        said = set()   # per socket; said_at spaces the same message across reconnects
         try:
             while True:
                 if not mon.poll(1000):
@@ -65,10 +72,12 @@ def _watch_handshakes(sock: zmq.Socket, curve: bool) -> None:
                     continue
                 why = describe_handshake_failure(event, value)
                 if why and not curve:
-                    why = ("handshake with the hub failed: it probably uses CURVE; pass its "
-                           "public key with --hub-key")
-                if why and (event, value) not in said:
+                    why = ("handshake with the hub failed: the hub uses CURVE and this worker does "
+                           "not; pass the hub's public key with --hub-key (its hub.pub file)")
+                now = time.monotonic()
+                if why and (event, value) not in said and now - said_at.get(why, -1e9) >= REPEAT_S:
                     said.add((event, value))
+                    said_at[why] = now
                     log.error("%s", why)
         except zmq.ZMQError:
             pass
@@ -101,6 +110,7 @@ class WorkerTrust:
 
     def __post_init__(self) -> None:
         self._signer = ResultSigner(self.identity.signing_key)
+        self._said_at: dict[str, float] = {}   # handshake errors logged, across reconnects
 
     @property
     def hello_key(self) -> str:
@@ -111,7 +121,7 @@ class WorkerTrust:
         key) and a watcher that logs failed handshakes clearly."""
         if self.hub_public is not None:
             make_curve_client(sock, self.identity.curve, self.hub_public)
-        _watch_handshakes(sock, self.hub_public is not None)
+        watch_handshakes(sock, self.hub_public is not None, self._said_at)
 
     def sign_failure(self, body: dict) -> None:
         """Add ``signature`` to a FAILURE body: (fragment_id, attempt, sha256 of the empty

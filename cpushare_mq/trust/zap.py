@@ -297,6 +297,13 @@ def describe_handshake_failure(event: int, value: int) -> str | None:
     if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
         return (f"the hub refused this worker's key (ZAP status {value}): it is not on the hub's "
                 "allow-list, or it is banned")
+    if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+        return ("handshake with the hub failed: the hub runs --insecure (plain TCP) and this worker "
+                "uses CURVE (--hub-key); start the worker with --insecure instead of --hub-key, or "
+                "the hub without --insecure")
+    if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL and value == zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+        return ("CURVE handshake with the hub failed: wrong --hub-key (use the hub's hub.pub, or "
+                "the key it prints at start, quoted as printed)")
     if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
         return ("CURVE handshake with the hub failed (protocol error "
                 f"{value:#x}): wrong --hub-key, or the hub is not using CURVE")

@@ -150,7 +150,9 @@ class WorkerAgent:
             "name": (config.name or pysocket.gethostname())[:256],
             "worker_key": trust.hello_key if trust is not None else "",
         }
-        features = [Feature.RELEASE_RESETS_CREDIT]
+        # INFRA_RELEASE: a lease this machine's sandbox could not run goes back marked as
+        # ours, not the program's (no attempt spent); the hub may HOLD us
+        features = [Feature.RELEASE_RESETS_CREDIT, Feature.INFRA_RELEASE]
         if config.batch_results:
             features.append(Feature.RESULT_BATCH)
         if trust is not None:
@@ -225,6 +227,7 @@ class WorkerAgent:
 
     def run(self) -> str:
         """Serve until shutdown completes; returns the reason."""
+        self._handshake_said: dict[str, float] = {}   # handshake errors logged (plain TCP)
         self.wake = self.ctx.socket(zmq.PULL)
         self.wake.setsockopt(zmq.LINGER, 0)
         self.wake.bind(self.wake_address)
@@ -515,6 +518,10 @@ class WorkerAgent:
             sock.setsockopt(zmq.IPV6, 1)
         if self.trust is not None:
             self.trust.secure_socket(sock)      # CURVE client options (with --hub-key)
+        else:   # plain TCP: a CURVE hub refuses the handshake; say so instead of "not answering"
+            from ..trust.workerside import watch_handshakes
+
+            watch_handshakes(sock, curve=False, said_at=self._handshake_said)
         try:
             sock.connect(self.cfg.hub)
         except zmq.ZMQError as exc:

@@ -269,6 +269,9 @@ class WorkerCore:
         self.waiting_bytes = 0              # their inputs
         self.unacked = 0                    # leases FINISHED
         self.no_work_until = now            # after a sandbox set-up failure
+        self.infra_release = False          # the hub confirmed Feature.INFRA_RELEASE
+        self.held_until = 0.0               # the hub holds us (HOLD) until then ...
+        self.held_reason = ""               # ... and why
         self.run_time_s = 1.0               # moving average of a fragment's run time
         self.recent_runs: deque[float] = deque(          # the latest run times
             maxlen=max(8, RECENT_RUNS_PER_SLOT * config.slots))
@@ -384,6 +387,7 @@ class WorkerCore:
         self.liveness = msg["liveness"]
         self.backoff.reset()
         self.may_shed = Feature.RELEASE_RESETS_CREDIT in msg["features"]
+        self.infra_release = Feature.INFRA_RELEASE in msg["features"]
         ok = {tuple(k) for k in msg["held_ok"]}
         log.info("joined hub as %s (heartbeat %.3gs x %d, %d of %d held leases honoured)",
                  self.worker_id, self.interval_s, self.liveness, len(ok), len(self.leases))
@@ -477,6 +481,8 @@ class WorkerCore:
                 log.warning("unexpected WELCOME while already joined; ignored")
         elif t is MsgType.ERROR:
             self._on_error(msg, out, now)
+        elif t is MsgType.HOLD:
+            self._on_hold(msg, now)
         elif t is MsgType.BYE:
             self._lose_session(out, now, f"hub said BYE ({msg['reason'] or 'no reason'})")
             self.reconnect_at = now + max(self.backoff.next_s, self.interval_s)
@@ -546,6 +552,14 @@ class WorkerCore:
             if lease.state is LeaseState.RUNNING:
                 out.append(Abort(lease.key, msg["reason"] or "cancelled by the hub"))
             self._drop(lease)
+
+    def _on_hold(self, msg: Message, now: float) -> None:
+        """The hub gives us no work for a while: our sandbox kept failing (and why)."""
+        self.held_until = now + msg["hold_s"]
+        self.held_reason = msg["reason"]
+        self.no_work_until = max(self.no_work_until, self.held_until)
+        log.error("the hub holds this worker (no work) for %.0f s: %s; check this machine "
+                  "with 'cpushare-worker --self-test'", msg["hold_s"], msg["reason"] or "no reason")
 
     def _on_error(self, msg: Message, out: list, now: float) -> None:
         code, text = msg["code"], msg["message"]
@@ -672,7 +686,10 @@ class WorkerCore:
         if lease is not None and lease.state is LeaseState.RUNNING:
             self._drop(lease)
             if self.state == self.UP:
-                self._send(out, MsgType.RELEASE, {"leases": [list(key)], "reason": reason[:256]})
+                body = {"leases": [list(key)], "reason": reason[:256]}
+                if self.infra_release:
+                    body["infra"] = True    # our machine's failure: no attempt spent
+                self._send(out, MsgType.RELEASE, body)
                 self.counters.released += 1
         self._after_slot_free(out, now)
         return self._stamp(out, now)

@@ -65,10 +65,10 @@ def routing_id_collision(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
-def _hello(s: zmq.Socket, name: str) -> None:
+def _hello(s: zmq.Socket, name: str, slots: int = 1) -> None:
     from cpushare_mq.protocol import MsgType, encode
     s.send_multipart(encode(MsgType.HELLO, {
-        "worker_version": "attacker", "abi_version": 1, "slots": 1, "name": name,
+        "worker_version": "attacker", "abi_version": 1, "slots": slots, "name": name,
         "worker_key": "", "held": [], "features": []}))
 
 
@@ -164,7 +164,46 @@ def fetch_flood(endpoint: str, hub_key: str | None) -> None:
         sys.exit(f"hub sent {blobs} copies of the blob; errors {sorted(set(errors))}")
 
 
-ATTACKS = {"fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def unfinished_results(endpoint: str, hub_key: str | None) -> None:
+    """Take up to 64 leases and send incompressible 1 MiB chunks for each, never a RESULT_END,
+    for about 15 s (issue 14, item 3: one worker filling the hub's budget for unfinished
+    results starved every other worker)."""
+    import os
+
+    from cpushare_mq.protocol import MsgType, compress_chunk, decode, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "hoarder", slots=64)
+    _recv_type(s, MsgType.WELCOME, 30)
+    s.send_multipart(encode(MsgType.READY, {"credit": 64}))
+    leases = _recv_type(s, MsgType.LEASE, 30)["leases"]
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(leases) < 64:
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        if s.poll(100):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.LEASE:
+                leases += msg["leases"]
+    chunk = compress_chunk(os.urandom(1 << 20))
+    print("attacking", flush=True)
+    end = time.monotonic() + 15
+    seq = 0
+    while time.monotonic() < end:
+        for lease in leases:
+            s.send_multipart(encode(MsgType.RESULT_CHUNK, {
+                "fragment_id": lease["fragment_id"], "attempt": lease["attempt"], "seq": seq},
+                [chunk]))
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        seq += 1
+        time.sleep(0.05)
+        while s.poll(0):
+            s.recv_multipart()
+    s.close(0)
+    ctx.term()
+
+
+ATTACKS = {"unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

@@ -77,23 +77,33 @@ def run_attack(name: str, hub: HubProcess, *args: str, timeout_s: float = 120) -
     subprocess.run(cmd, timeout=timeout_s, check=True)
 
 
-def seed_job(db: Path, fragments: int, shared: bytes | None = None) -> str:
-    """Put a job in the hub's database before the hub starts (as a restart would find it)."""
+def seed_job(db: Path, fragments: int, **spec) -> str:
+    """Put a job in the hub's database before the hub starts (as a restart would find it);
+    ``spec``: more JobSpec fields."""
     from cpushare_mq.hub.scheduler import JobSpec
     from cpushare_mq.hub.store import Store
     store = Store(db)
     try:
-        spec = JobSpec(program=b"P", fragments=[b"frag-%04d" % i for i in range(fragments)])
-        if shared is not None:
-            spec = JobSpec(program=b"P", fragments=spec.fragments, shared_input=shared)
-        return store.add_job(spec, time.time())["id"]
+        job = JobSpec(program=b"P", fragments=[b"frag-%04d" % i for i in range(fragments)],
+                      **spec)
+        return store.add_job(job, time.time())["id"]
     finally:
         store.close()
 
 
-def start_attack(name: str, hub: HubProcess, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ATTACKER), name, hub.endpoint,
-                             hub.public_key or "", *args])
+def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = False
+                 ) -> subprocess.Popen:
+    """Start an attacker process; ``wait_started``: return once it prints "attacking"
+    (it has what it needs, e.g. leases, and the attack proper begins)."""
+    proc = subprocess.Popen([sys.executable, str(ATTACKER), name, hub.endpoint,
+                             hub.public_key or "", *args],
+                            stdout=subprocess.PIPE if wait_started else None, text=True)
+    if wait_started:
+        line = proc.stdout.readline()
+        if line.strip() != "attacking":
+            proc.wait(30)
+            raise AssertionError(f"attacker {name} did not start (exit {proc.returncode})")
+    return proc
 
 
 def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 90.0,

@@ -11,7 +11,7 @@ RSS_LIMIT = 200 << 20
 
 
 def test_fetch_flood_and_fetch_after_release(tmp_path):
-    seed_job(tmp_path / "hub.db", 100, shared=os.urandom(4 << 20))
+    seed_job(tmp_path / "hub.db", 100, shared_input=os.urandom(4 << 20))
     hub = HubProcess(tmp_path, insecure=True)
     attack = start_attack("fetch-flood", hub)
     try:

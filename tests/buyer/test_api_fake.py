@@ -189,7 +189,7 @@ def test_status_lists_jobs_and_workers(fake_hub, fake_server):
     assert st["jobs"][0]["name"] == "stat"
     assert st["workers"] == [{"worker_id": "w1", "name": "fake", "slots": 2, "busy": 1, "paused": False,
                               "alive": True, "last_seen_s": 0.25, "done": 3, "failed": 1,
-                              "reputation": "", "strikes": 0}]
+                              "reputation": "", "strikes": 0, "held": ""}]
     assert st["throughput_per_s"] == 12.5
 
 

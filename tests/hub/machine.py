@@ -75,6 +75,8 @@ class SchedulerMachine(RuleBasedStateMachine):
 
     def flush(self) -> dict:
         core = self.core
+        for job_id in core.held_jobs():     # as the hub does once re-verification is reopened
+            core.release_job(self.now, job_id)
         for job_id, after, limit in core.refill_requests():
             core.add_pending(job_id, self.store.pending(job_id, after, limit), limit)
         grants = core.assign(self.now)

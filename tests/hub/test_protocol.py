@@ -61,7 +61,8 @@ BODIES = {
         lambda items: ({"results": [i[0] for i in items]}, [i[1] for i in items])),
     MsgType.FAILURE: st.fixed_dictionaries({
         "fragment_id": small, "attempt": st.integers(0, 1000), "outcome": outcome}).map(lambda b: (b, [])),
-    MsgType.RELEASE: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
+    MsgType.RELEASE: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text,
+                                            "infra": st.booleans()}).map(lambda b: (b, [])),
     MsgType.STATUS: st.fixed_dictionaries({"paused": st.booleans(), "busy": st.integers(0, 4096)}).map(lambda b: (b, [])),
     MsgType.WELCOME: st.fixed_dictionaries({
         "worker_id": text, "hub_version": text, "heartbeat_interval_s": st.floats(0.001, 3600),
@@ -74,6 +75,7 @@ BODIES = {
         st.integers(0, 2**40), st.integers(0, 1000), st.sampled_from(sorted(AckStatus.ALL))),
         max_size=5)}).map(lambda b: (b, [])),
     MsgType.CANCEL: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
+    MsgType.HOLD: st.fixed_dictionaries({"hold_s": st.floats(0.0, 86400.0), "reason": text}).map(lambda b: (b, [])),
     MsgType.HEARTBEAT: st.just(({}, [])),
     MsgType.BYE: st.fixed_dictionaries({"reason": text}).map(lambda b: (b, [])),
     MsgType.ERROR: st.fixed_dictionaries({"code": st.text(max_size=32), "message": st.text(max_size=200)}).map(lambda b: (b, [])),

@@ -287,7 +287,8 @@ def test_fs_base_is_cleared(hostile_elf, quick):
 
 
 INTERESTING = st.sampled_from([0, 1, 7, 0xFFF, 0x1000, 0x10000, 0x400000, 0x401000, 2**31,
-                               2**32 - 1, 2**47, 0x600000000000, 2**63, 2**64 - 1])
+                               2**32 - 1, 2**47, 0x4FFFFFFFF000, 0x500000000000, 0x600000000000,
+                               2**63, 2**64 - 1])
 PHDR_FIELDS = ["p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz", "p_align"]
 
 

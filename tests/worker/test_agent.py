@@ -56,7 +56,7 @@ def test_small_results_go_out_in_batches_when_the_hub_takes_them(cleanup, tmp_pa
     hub = new_hub(cleanup, frags, shared=b"S/", features=("result_batch",))
     w = start(cleanup, hub, tmp_path)
     assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags))
-    assert hub.hellos[0]["features"] == ["release_resets_credit", "result_batch"]
+    assert hub.hellos[0]["features"] == ["release_resets_credit", "infra_release", "result_batch"]
     assert {i: hub.results[i] for i in range(400)} == {i: b"S/" + frags[i] for i in range(400)}
     assert hub.results[400] == expected_big(0, 1_000_000)
     assert hub.results[402] == b""
@@ -248,7 +248,9 @@ def test_load_of_other_processes_is_measured(tmp_path):
 def test_misbehaving_programs_are_failures_not_worker_deaths(cleanup, tmp_path):
     prog = find_binary("hostile/abi_hostile.elf").read_bytes()
     frags = [b"n1", b"X", b"Z", b"x", b"q", b"o", b"n2", b"e", b"l", b"n3"]
-    hub = new_hub(cleanup, frags, program=prog, limits=(1.0, 3.0, 1 << 20))
+    # wall 30 s, not 3: the sandboxes run at idle priority, and on a loaded machine the
+    # spinning 'l' got less than its 1 CPU-second within 3 s (timeout instead of cpu_limit)
+    hub = new_hub(cleanup, frags, program=prog, limits=(1.0, 30.0, 1 << 20))
     w = start(cleanup, hub, tmp_path, factory=None)
     assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags), timeout=60)
     assert {i: hub.results[i] for i in (0, 6, 9)} == {0: b"n1", 6: b"n2", 9: b"n3"}
@@ -296,3 +298,18 @@ def test_cancel_kills_the_running_sandbox_and_frees_the_slot(cleanup, tmp_path, 
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert hub.failures == [] and 0 not in hub.results           # nothing reported for it
     assert w.agent.stats()["cancelled"] == 1
+
+
+def test_misbehaviour_after_the_answer_is_charged_to_its_fragment_not_the_next(cleanup, tmp_path):
+    """Issue 13: a worker slot pipelines (the next fragment is written behind the current
+    one); a program that answers and then misbehaves fails *that* fragment, and the next
+    one, never read by the failed process, is answered by a fresh one."""
+    prog = find_binary("hostile/after_end.elf").read_bytes()
+    frags = [b"good", b"syscall", b"good", b"crash", b"good", b"exit3", b"good"]
+    hub = new_hub(cleanup, frags, program=prog, limits=(5.0, 60.0, 1 << 20))
+    start(cleanup, hub, tmp_path, factory=None, slots=1)
+    assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags), timeout=120)
+    assert hub.results == {i: b"answer:good" for i in (0, 2, 4, 6)}
+    outcomes = {key[0]: rec.outcome.value for key, rec in hub.failures}
+    assert outcomes == {1: "forbidden_syscall", 3: "memory_fault", 5: "exit_code"}
+    assert all(rec.message.startswith("after answering") for _, rec in hub.failures)

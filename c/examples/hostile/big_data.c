@@ -1,11 +1,11 @@
-/* Valid, large: 48 MiB of initialised data, so the program file itself is 48 MiB. The loader
+/* Valid, large: 24 MiB of initialised data, so the program file itself is 24 MiB. The loader
  * reads segment bytes straight into their mappings; it must never hold the file beside
  * them (it once did: about twice the program's size at its peak, over the seller's cap).
  * No runtime (librt's 64 MiB frame buffer would dwarf the data): its own _start and a
  * minimal ABI v1 loop. Answers each fragment with one byte: first + last data byte (= 3). */
 #include <stdint.h>
 
-#define DATA_BYTES (48u << 20)
+#define DATA_BYTES (24u << 20)
 
 static const unsigned char data[DATA_BYTES] = {1, [DATA_BYTES - 1] = 2};
 static unsigned char scratch[4096];

@@ -15,7 +15,7 @@ import time
 from collections import deque
 
 from ...errors import UnknownJob
-from .image import ImageSpec, describe
+from .image import ImageSpec, describe, looks_like_tile
 from .reader import StoreReader
 
 #: how far back the throughput chart and the rates look
@@ -27,6 +27,8 @@ RATE_WINDOW_S = 30.0
 SLOW_QUERY_TTL_S = 10.0
 BIG_JOB = 10_000
 GAP = "not recorded by this hub yet"
+#: picture descriptions kept in memory (a job of a million tiles takes tens of MB)
+IMAGES_KEPT = 8
 
 
 class Rates:
@@ -93,21 +95,27 @@ class Views:
         self.ttl_s = ttl_s
         self._cache: dict[tuple, tuple[float, object]] = {}
         self._cache_lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
         self._images: dict[str, ImageSpec | None] = {}
 
     def _cached(self, key: tuple, ttl_s: float, make):
-        now = time.monotonic()
+        """``make()``, reused for ``ttl_s``; viewers asking at once wait for one computation."""
         with self._cache_lock:
-            hit = self._cache.get(key)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            now = time.monotonic()
+            with self._cache_lock:
+                hit = self._cache.get(key)
             if hit is not None and now - hit[0] < ttl_s:
                 return hit[1]
-        value = make()
-        with self._cache_lock:
-            self._cache[key] = (now, value)
-            if len(self._cache) > 256:
-                for k in sorted(self._cache, key=lambda k: self._cache[k][0])[:128]:
-                    del self._cache[k]
-        return value
+            value = make()
+            with self._cache_lock:
+                self._cache[key] = (time.monotonic(), value)
+                if len(self._cache) > 256:
+                    for k in sorted(self._cache, key=lambda k: self._cache[k][0])[:128]:
+                        del self._cache[k]
+                        self._key_locks.pop(k, None)
+            return value
 
     # -- overview ------------------------------------------------------------------------
     def overview(self) -> dict:
@@ -141,12 +149,18 @@ class Views:
 
     # -- job -----------------------------------------------------------------------------
     def image(self, job_id: str, total: int) -> ImageSpec | None:
-        if job_id not in self._images:
-            first = self.reader.inputs(job_id, 1)
-            spec = describe(self.reader.inputs(job_id, total)) if first and \
-                len(first[0]) == 32 else None
+        """The job's picture (read once from its fragments; the last few are kept)."""
+        with self._cache_lock:
+            if job_id in self._images:
+                return self._images[job_id]
+        first = self.reader.inputs(job_id, 1)
+        spec = describe(self.reader.inputs(job_id, total)) if first and \
+            looks_like_tile(first[0]) else None
+        with self._cache_lock:
+            if len(self._images) >= IMAGES_KEPT:
+                self._images.pop(next(iter(self._images)))
             self._images[job_id] = spec
-        return self._images[job_id]
+        return spec
 
     def job(self, job_id: str) -> dict:
         return self._cached(("job", job_id), self.ttl_s, lambda: self._job(job_id))
@@ -197,16 +211,19 @@ class Views:
 
 
 def worker_line(w: dict, lease_s: dict[str, float]) -> dict:
-    """A worker as the overview shows it: slots running and prefetched (held beyond its
-    slots), whether it is paused and why, reputation."""
+    """A worker as the overview shows it: slots running and prefetched (leases beyond its
+    slots), whether it is paused (its owner's STATUS) or held by the hub and why, reputation."""
     busy = w.get("busy", 0)
+    held = w.get("held") or ""     # the hub holds a worker whose sandbox keeps failing
     slots = w.get("slots", 0)
     trust = w.get("trust") or {}
     return {"worker_id": w["worker_id"], "name": w.get("name", ""), "slots": slots,
             "running": min(busy, slots), "prefetched": max(0, busy - slots),
-            "state": "paused" if w.get("paused") else ("alive" if w.get("alive") else "silent"),
-            "paused": bool(w.get("paused")),
-            "paused_why": w.get("paused_reason") or w.get("pause_reason") or "",
+            "state": ("held" if held else "paused" if w.get("paused")
+                      else "alive" if w.get("alive") else "silent"),
+            "paused": bool(w.get("paused") or held),
+            "paused_why": held or w.get("paused_reason") or ("paused by its owner"
+                                                             if w.get("paused") else ""),
             "last_seen_s": w.get("last_seen_s"), "done": w.get("done", 0),
             "failed": w.get("failed", 0), "credit": w.get("credit"),
             "lease_s": lease_s.get(w["worker_id"], 0.0),
