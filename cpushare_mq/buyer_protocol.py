@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MAGIC = b"CPSB"
-VERSION = 3  # 2: PROGRESS and STATUS job records carry "waiting"; 3: age_s, elapsed_s, failed_by
+VERSION = 4  # 2: job records carry "waiting"; 3: age_s, elapsed_s, failed_by; 4: fragment names
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
 
@@ -75,6 +75,7 @@ class Req(IntEnum):
     STATUS = 0x0B      # every job and worker
     CANCEL = 0x0C      # cancel a job (job_id "" = the attached job)
     CLOSE = 0x0D       # orderly goodbye -> BYE
+    NAMES = 0x0E       # during a submission: names of the next fragments (optional; see fragnames.py)
 
 
 class Rep(IntEnum):
@@ -144,6 +145,7 @@ SCHEMAS: dict[int, list] = {
         ("max_output_bytes", "u64"), ("name", "str"),
     ],
     Req.FRAGMENTS: [("fragments", ("list", "bytes"))],
+    Req.NAMES: [("names", ("list", "str"))],
     Req.SUBMIT_END: [],
     Req.ATTACH: [("job_id", "str"), ("from_start", "u8")],
     Req.NEXT: [("timeout_ms", "u32"), ("max_results", "u32")],
@@ -156,7 +158,7 @@ SCHEMAS: dict[int, list] = {
     Rep.SUBMITTED: [("job_id", "str")],
     Rep.ATTACHED: [("job_id", "str"), ("total", "u64"), ("cursor", "u64")],
     Rep.RESULT: [("seq", "u64"), ("index", "u32"), ("ok", "u8"), ("size", "u64"),
-                 ("reason", "str")],
+                 ("reason", "str"), ("name", "str")],
     Rep.RESULT_END: [],
     Rep.BATCH_END: [("status", "u8")],
     Rep.PROGRESS: _PROGRESS_FIELDS + [
@@ -266,11 +268,12 @@ def encode_payload(msg_type: int, fields: dict | None = None) -> bytes:
 _RESULT_HEAD = struct.Struct("<QIBQI")    # the fixed part of RESULT (schema order)
 
 
-def encode_result(seq: int, index: int, ok: bool, size: int, reason: str = "") -> bytes:
+def encode_result(seq: int, index: int, ok: bool, size: int, reason: str = "", name: str = "") -> bytes:
     """``encode(Rep.RESULT, ...)`` for the hot path: the same bytes, packed at once. The
     caller passes values it took from its own store (ints in range)."""
     r = reason.encode("utf-8", "replace")[: Limits.MAX_STR]
-    payload = _RESULT_HEAD.pack(seq, index, 1 if ok else 0, size, len(r)) + r
+    n = name.encode("utf-8", "replace")[: Limits.MAX_STR]
+    payload = _RESULT_HEAD.pack(seq, index, 1 if ok else 0, size, len(r)) + r + _U32.pack(len(n)) + n
     return HEADER.pack(len(payload), Rep.RESULT) + payload
 
 
@@ -345,14 +348,18 @@ def _decode_result(payload: bytes) -> Message:
     if len(payload) < head:
         return decode_by_schema(Rep.RESULT, payload)      # names the missing field
     seq, index, ok, size, n = _RESULT_HEAD.unpack_from(payload)
-    if n > Limits.MAX_STR or len(payload) != head + n:
+    if n > Limits.MAX_STR or len(payload) < head + n + 4:
+        return decode_by_schema(Rep.RESULT, payload)
+    (m,) = _U32.unpack_from(payload, head + n)
+    if m > Limits.MAX_STR or len(payload) != head + n + 4 + m:
         return decode_by_schema(Rep.RESULT, payload)
     try:
-        reason = bytes(payload[head:]).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProtocolError(f"RESULT.reason: not valid UTF-8 ({exc.reason})") from exc
+        reason = bytes(payload[head:head + n]).decode("utf-8")
+        name = bytes(payload[head + n + 4:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return decode_by_schema(Rep.RESULT, payload)      # names the field
     return Message(Rep.RESULT, {"seq": seq, "index": index, "ok": ok, "size": size,
-                                "reason": reason})
+                                "reason": reason, "name": name})
 
 
 def decode_by_schema(msg_type: int, payload: bytes) -> Message:
@@ -442,6 +449,13 @@ def iter_fragment_batches(fragments: Sequence[bytes],
         size += len(f) + 4
     if batch:
         yield frame(Req.FRAGMENTS, encode_fragments(batch))
+
+
+def iter_name_batches(names: Sequence[str], max_count: int = 4096) -> Iterator[bytes]:
+    """Cut fragment names into NAMES frames (each well under the frame cap: names are at most
+    255 bytes)."""
+    for i in range(0, len(names), max_count):
+        yield encode(Req.NAMES, names=list(names[i:i + max_count]))
 
 
 def progress_record(p: dict) -> dict:

@@ -36,7 +36,7 @@ examples:
   cpushare status              # jobs, workers, throughput
   cpushare status --json
   cpushare cancel JOB_ID
-  cpushare results JOB_ID --out again/     # fetch every result again: again/<index>.out
+  cpushare results JOB_ID --out again/     # every result again: again/<input name>.out
 
 The hub address is a Unix socket path (default of 'cpushare-hub serve': <database>.sock),
 unix:PATH, or tcp://127.0.0.1:PORT; --hub overrides $CPUSHARE_HUB.
@@ -107,11 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_hub(p)
 
     p = _sub(sub, "results", "fetch a job's results again, from the beginning",
-             "examples:\n  cpushare results JOB --out out/          # every result: out/<index>.out\n"
+             "examples:\n  cpushare results JOB --out out/          # every result: out/<name>.out\n"
              "  cpushare results JOB --out out/ --new    # only results not consumed yet\n")
     p.add_argument("job", metavar="JOB")
     _add_hub(p)
-    p.add_argument("--out", metavar="DIR", required=True, help="write each result to DIR/<index>.out")
+    p.add_argument("--out", metavar="DIR", required=True,
+                   help="write each result to DIR/<name>.out (the name given at submission, else its index)")
     p.add_argument("--new", action="store_true", help="only results not consumed yet (and mark them consumed)")
     _add_reconnect(p)
 
@@ -169,11 +170,11 @@ def _check_names(inputs: list[str]) -> list[str]:
     return names
 
 
-def _follow(client, job, names: list[str] | None, args: argparse.Namespace, stderr: TextIO) -> int:
+def _follow(client, job, args: argparse.Namespace, stderr: TextIO) -> int:
     """Stream ``job`` into --out; the final verdict, or the job id and how to go on."""
     out = _out_dir(args.out)
     bar = ProgressBar(job.total, stderr, enabled=not args.quiet)
-    follower = Follower(job, lambda: client.attach(job.id, from_start=False), out, args.out, names,
+    follower = Follower(job, lambda: client.attach(job.id, from_start=False), out, args.out,
                         bar, stderr, args.reconnect_s)
     try:
         progress = follower.run()
@@ -187,7 +188,7 @@ def _follow(client, job, names: list[str] | None, args: argparse.Namespace, stde
                      f"  {follower.tally.total - len(follower.tally.ok) - len(follower.tally.failed)} results "
                      f"not received; {hints(job.id, args.out)}\n")
         return 1
-    return verdict(job.id, progress, follower.tally, names, out, stderr)
+    return verdict(job.id, progress, follower.tally, out, stderr)
 
 
 def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
@@ -210,10 +211,10 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
         job = client.submit(program, fragments, shared_input=shared, redundancy=args.redundancy,
                             quorum=args.quorum, cpu_s=args.cpu_s, wall_s=args.wall_s,
                             max_attempts=args.max_attempts, priority=args.priority,
-                            name=args.name or Path(args.program).name)
+                            name=args.name or Path(args.program).name, fragment_names=names)
         stderr.write(f"submitted job {job.id} ({len(fragments)} fragments)\n")
         stderr.flush()
-        return _follow(client, job, names, args, stderr)
+        return _follow(client, job, args, stderr)
 
 
 def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
@@ -221,7 +222,7 @@ def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
 
     with Client(args.hub) as client:
         job = client.attach(args.job, from_start=not args.new)
-        return _follow(client, job, None, args, stderr)
+        return _follow(client, job, args, stderr)
 
 
 def cmd_cancel(args: argparse.Namespace, stdout: TextIO) -> int:

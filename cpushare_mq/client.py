@@ -35,6 +35,7 @@ from typing import Any
 from . import buyer_protocol as bp
 from .buyer_protocol import BatchStatus, Err, Rep, Req
 from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
+from .fragnames import check_names
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,8 @@ class ResultItem:
     #: this index was delivered before on this Job: the hub re-verified it (the worker that
     #: computed it was caught cheating) and this result SUPERSEDES the earlier one
     corrected: bool = False
+    #: the fragment's name given at submission ("" if none); see :mod:`cpushare_mq.fragnames`
+    name: str = ""
 
     def read(self) -> bytes:
         return b"".join(self.chunks)
@@ -268,8 +271,10 @@ class Client:
     def submit(self, program: bytes | str | os.PathLike, fragments: Iterable[bytes], shared_input: bytes = b"",
                redundancy: int = 1, quorum: int | None = None, cpu_s: float = 60.0,
                wall_s: float = 300.0, max_attempts: int = 5, priority: int = 0, name: str = "",
-               max_output_bytes: int = 0) -> Job:
-        """Store a job in the hub and return it, followed (its results can be iterated)."""
+               max_output_bytes: int = 0, fragment_names: Iterable[str] | None = None) -> Job:
+        """Store a job in the hub and return it, followed (its results can be iterated).
+        ``fragment_names``: one plain file name per fragment (e.g. the input files' names),
+        kept by the hub and given back with each result (:attr:`ResultItem.name`)."""
         if isinstance(program, (str, os.PathLike)):
             try:
                 with open(program, "rb") as f:
@@ -281,6 +286,7 @@ class Client:
         frags = [bytes(f) for f in fragments]
         if not frags:
             raise ConfigError("a job needs at least one fragment")
+        names = check_names(list(fragment_names or []), len(frags))
         for name_, v, lo, hi in (("redundancy", redundancy, 1, 64), ("max_attempts", max_attempts, 1, 1000)):
             if not isinstance(v, int) or not lo <= v <= hi:
                 raise ConfigError(f"{name_} must be an integer in [{lo}, {hi}], got {v!r}")
@@ -299,6 +305,8 @@ class Client:
                                 max_output_bytes=int(max_output_bytes), name=str(name)))
             conn.send(bp.frame(Req.PROGRAM, bytes(program)))
             conn.send(bp.frame(Req.SHARED, bytes(shared_input)))
+            for fr in bp.iter_name_batches(names):
+                conn.send(fr)
             for fr in bp.iter_fragment_batches(frags):
                 conn.send(fr)
             conn.send(bp.encode(Req.SUBMIT_END))
@@ -484,7 +492,7 @@ class Job:
         it = chunks()
         self._current = it
         return ResultItem(index=head["index"], ok=bool(head["ok"]), size=size, reason=head["reason"],
-                          chunks=it, seq=seq)
+                          chunks=it, seq=seq, name=head["name"])
 
     def _drain_current(self) -> None:
         if self._current is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import ConfigError, CpushareError
+from .fragnames import result_file_name
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,11 @@ class Tally:
     ok: set[int] = field(default_factory=set)
     failed: dict[int, str] = field(default_factory=dict)
     corrected: set[int] = field(default_factory=set)   # superseded after re-verification
+    names: dict[int, str] = field(default_factory=dict)  # the hub's name of each fragment seen
 
-    def record(self, index: int, ok: bool, reason: str) -> None:
+    def record(self, index: int, ok: bool, reason: str, name: str = "") -> None:
+        if name:
+            self.names[index] = name
         if ok:
             self.ok.add(index)
             self.failed.pop(index, None)
@@ -61,8 +65,8 @@ class Tally:
             self.ok.discard(index)
 
 
-def result_name(names: list[str] | None, index: int) -> str:
-    return names[index] if names and 0 <= index < len(names) else str(index)
+def result_name(names: dict[int, str], index: int) -> str:
+    return names.get(index) or str(index)
 
 
 def hints(job_id: str, out: str) -> str:
@@ -73,13 +77,12 @@ def hints(job_id: str, out: str) -> str:
 class Follower:
     """Streams a job's results into ``out``, re-attaching after a lost hub connection."""
 
-    def __init__(self, job, attach: Callable[[], object], out: Path, out_arg: str, names: list[str] | None,
+    def __init__(self, job, attach: Callable[[], object], out: Path, out_arg: str,
                  bar, stderr: TextIO, reconnect_s: float):
         self.job = job
         self.attach = attach               # () -> a new Job following the same job id
         self.out = out
         self.out_arg = out_arg
-        self.names = names
         self.bar = bar
         self.stderr = stderr
         self.reconnect_s = reconnect_s
@@ -87,8 +90,8 @@ class Follower:
 
     def _take(self, item) -> None:
         if item.ok:
-            write_atomic(self.out / f"{result_name(self.names, item.index)}.out", item.chunks)
-        self.tally.record(item.index, item.ok, item.reason)
+            write_atomic(self.out / result_file_name(item.name, item.index), item.chunks)
+        self.tally.record(item.index, item.ok, item.reason, item.name)
         if item.corrected:
             self.tally.corrected.add(item.index)
         self.bar.done, self.bar.failed = len(self.tally.ok), len(self.tally.failed)
@@ -161,13 +164,12 @@ def reconnectable(exc: CpushareError) -> bool:
     return True
 
 
-def verdict(job_id: str, progress: dict | None, tally: Tally, names: list[str] | None, out: Path,
-            stream: TextIO) -> int:
+def verdict(job_id: str, progress: dict | None, tally: Tally, out: Path, stream: TextIO) -> int:
     """The final lines and exit status; never claims more than what happened."""
     total = tally.total
     if tally.corrected:
         fixed = sorted(tally.corrected)
-        shown = ", ".join(result_name(names, i) for i in fixed[:20])
+        shown = ", ".join(result_name(tally.names, i) for i in fixed[:20])
         more = f" and {len(fixed) - 20} more" if len(fixed) > 20 else ""
         stream.write(f"{len(fixed)} results were corrected after re-verification (the worker that "
                      f"computed them was caught cheating): {shown}{more}\n")
@@ -176,12 +178,12 @@ def verdict(job_id: str, progress: dict | None, tally: Tally, names: list[str] |
         never = total - len(tally.ok) - len(tally.failed)
         stream.write(f"job {job_id} was cancelled: {len(tally.ok)} of {total} fragments succeeded "
                      f"(results in {out}/), {len(tally.failed)} failed, {never} never finished\n")
-        _list_failures(tally, names, stream)
+        _list_failures(tally, stream)
         return EXIT_CANCELLED
     if tally.failed:
         stream.write(f"{len(tally.failed)} of {total} fragments failed ({len(tally.ok)} succeeded, "
                      f"results in {out}/):\n")
-        _list_failures(tally, names, stream)
+        _list_failures(tally, stream)
         return EXIT_FAILED
     if len(tally.ok) < total:
         stream.write(f"job {job_id}: only {len(tally.ok)} of {total} results received "
@@ -191,10 +193,11 @@ def verdict(job_id: str, progress: dict | None, tally: Tally, names: list[str] |
     return EXIT_OK
 
 
-def _list_failures(tally: Tally, names: list[str] | None, stream: TextIO) -> None:
+def _list_failures(tally: Tally, stream: TextIO) -> None:
     items = sorted(tally.failed.items())
     for index, reason in items[:100]:
-        label = f"{names[index]} (fragment {index})" if names and index < len(names) else f"fragment {index}"
+        name = tally.names.get(index)
+        label = f"{name} (fragment {index})" if name else f"fragment {index}"
         stream.write(f"  {label}: {reason}\n")
     if len(items) > 100:
         stream.write(f"  ... and {len(items) - 100} more (see 'cpushare status --json')\n")

@@ -37,6 +37,7 @@ class ProgressView:
         self.failed = 0
         self.waiting = ""        # the hub's reason why queued fragments get no lease
         self._live = None        # (rich Progress, task id) once drawn on a terminal
+        self._drawn: tuple | None = None   # (done, failed, waiting) of the last plain line
 
     # ------------------------------------------------------------------ numbers
     def rate(self) -> float:
@@ -89,6 +90,7 @@ class ProgressView:
         if self.tty:
             self._draw_tty()
         else:
+            self._drawn = (self.done, self.failed, self.waiting)
             self.stream.write(self.line() + "\n")
             self.stream.flush()
 
@@ -96,7 +98,8 @@ class ProgressView:
         """Draw the final state and end the live display (call before printing anything else)."""
         if not self.enabled:
             return
-        self.update(force=True)
+        if self.tty or self._drawn != (self.done, self.failed, self.waiting):
+            self.update(force=True)
         if self._live is not None:
             self._live[0].stop()
             self._live = None

@@ -493,6 +493,8 @@ static int read_result(cps_client *c, size_t len)
     uint64_t size = rd_u64(&r);
     uint32_t rlen;
     const uint8_t *reason = rd_str(&r, &rlen);
+    uint32_t nlen;
+    rd_str(&r, &nlen);   /* the fragment's name (protocol 4); this client names by index */
     if (r.bad || r.n) return fail(c, "malformed RESULT frame");
     if (size > MAX_RESULT) return fail(c, "result of %llu bytes is too large", (unsigned long long)size);
     if (c->q_len == c->q_cap) {

@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define CPS_PROTOCOL_VERSION 3
+#define CPS_PROTOCOL_VERSION 4
 
 typedef struct cps_client cps_client;
 

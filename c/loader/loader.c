@@ -3,15 +3,19 @@
  * Steps (each failure is reported on the status fd and the program never runs):
  *   1. parse options; reset signal dispositions and the signal mask
  *   2. check fd 0 and fd 1 are pipes
- *   3. read the program and validate it (ELF64, x86-64, ET_EXEC, no interpreter, PT_LOAD
- *      segments in a sane range, no W+X, entry in an executable segment, memory under cap)
- *   4. hard rlimits (CPU backstop, CORE=0, FSIZE=0), no-new-privs, not dumpable, rdtsc
- *      traps, new session, killed when its parent dies
- *   5. close every fd but 0, 1 and the status fd
- *   6. map each segment at its address with its own permissions; a fresh stack with a
- *      guard page below it; an initial stack holding argc=0 and empty argv/envp/auxv
- *   7. unregister rseq and the robust futex list (they point into loader memory)
- *   8. hand over to the trampoline (tramp.S) in a page of its own, which resets the
+ *   3. read the program's headers and validate them (ELF64, x86-64, ET_EXEC, no interpreter,
+ *      PT_LOAD segments in the program range, no W+X, entry in an executable segment,
+ *      memory under cap)
+ *   4. map each segment at its address, its file bytes read straight into it, with its own
+ *      permissions (the loader never holds a copy of the file)
+ *   5. hard rlimits (CPU backstop, CORE=0, FSIZE=0), no-new-privs, not dumpable, rdtsc
+ *      traps, new session, killed when its parent dies, oom_score_adj 1000
+ *   6. close every fd but 0, 1 and the status fd
+ *   7. a fresh stack with a guard page below it and the trampoline page, both at fixed
+ *      addresses; an initial stack holding argc=0 and empty argv/envp/auxv
+ *   8. cpuid faults from now on where the CPU supports it; unregister rseq and the robust
+ *      futex list (they point into loader memory)
+ *   9. hand over to the trampoline (tramp.S) in a page of its own, which resets the
  *      vector registers, unmaps everything else (loader, libc data, old stack with the
  *      seller's argv/env/auxv, vDSO, vvar), clears FS/GS base, switches to SCHED_IDLE
  *      (so the set-up itself is not starved on a busy machine), closes the status fd,
@@ -412,7 +416,6 @@ static void validate(const struct program_file *pf, const struct options *o, str
     p->entry = eh->e_entry;
     check_memory(p, o);
 }
-
 
 static void set_limit(int resource, const char *name, rlim_t value)
 {

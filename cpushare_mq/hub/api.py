@@ -38,6 +38,7 @@ from ..errors import (
     UnknownJob,
     VersionMismatch,
 )
+from ..fragnames import name_problem
 
 log = logging.getLogger(__name__)
 
@@ -513,9 +514,10 @@ class _Connection:
             self.hello = True
             self.reply(Rep.HELLO, magic=bp.MAGIC, version=bp.VERSION, server="cpushare-hub")
             return True
-        if self.submit is not None and req not in (Req.PROGRAM, Req.SHARED, Req.FRAGMENTS, Req.SUBMIT_END):
+        if self.submit is not None and req not in (Req.PROGRAM, Req.SHARED, Req.FRAGMENTS, Req.NAMES,
+                                                   Req.SUBMIT_END):
             raise _Refuse(Err.BAD_REQUEST, f"{req.name} in the middle of a submission "
-                          "(expected PROGRAM, SHARED, FRAGMENTS or SUBMIT_END)")
+                          "(expected PROGRAM, SHARED, FRAGMENTS, NAMES or SUBMIT_END)")
         handler = getattr(self, f"on_{req.name.lower()}")
         try:
             return handler(msg) is not False
@@ -552,7 +554,7 @@ class _Connection:
             raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: max_output_bytes {f['max_output_bytes']} is over 1 GiB")
         if len(f["name"]) > 4096:
             raise _Refuse(Err.BAD_REQUEST, "SUBMIT: name is longer than 4096 characters")
-        self.submit = {"params": f, "program": None, "shared": None, "fragments": [], "bytes": 0}
+        self.submit = {"params": f, "program": None, "shared": None, "fragments": [], "bytes": 0, "names": []}
 
     def _need_submit(self, what: str) -> dict:
         if self.submit is None:
@@ -595,6 +597,17 @@ class _Connection:
             raise _Refuse(Err.TOO_LARGE, f"the job's fragments total over {Limits.MAX_JOB_INPUT_BYTES} bytes")
         s["fragments"].extend(frags)
 
+    def on_names(self, msg: bp.Message) -> None:
+        s = self._need_submit("NAMES")
+        names = msg["names"]
+        if len(s["names"]) + len(names) > s["params"]["n_fragments"]:
+            raise _Refuse(Err.BAD_REQUEST, f"more names than the {s['params']['n_fragments']} fragments announced")
+        for i, name in enumerate(names):
+            why = name_problem(name)
+            if why:
+                raise _Refuse(Err.BAD_REQUEST, f"NAMES: fragment {len(s['names']) + i}: {why}")
+        s["names"].extend(names)
+
     def on_submit_end(self, msg: bp.Message) -> None:
         s = self._need_submit("SUBMIT_END")
         p = s["params"]
@@ -603,6 +616,9 @@ class _Connection:
         if len(s["fragments"]) != p["n_fragments"]:
             raise _Refuse(Err.BAD_REQUEST, f"SUBMIT_END after {len(s['fragments'])} fragments, "
                           f"SUBMIT announced {p['n_fragments']}")
+        if s["names"] and len(s["names"]) != p["n_fragments"]:
+            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT_END after {len(s['names'])} names for "
+                          f"{p['n_fragments']} fragments (name all of them or none)")
         kw: dict[str, Any] = {"program": s["program"], "fragments": s["fragments"],
                               "shared_input": s["shared"], "redundancy": p["redundancy"] or 1,
                               "quorum": p["quorum"] or None, "priority": p["priority"], "name": p["name"]}
@@ -614,6 +630,8 @@ class _Connection:
             kw["max_attempts"] = p["max_attempts"]
         if p["max_output_bytes"] > 0:
             kw["max_output_bytes"] = p["max_output_bytes"]
+        if s["names"]:
+            kw["fragment_names"] = s["names"]
         self.submit = None
         self._flush_ack(force=True)
         try:
@@ -726,7 +744,7 @@ class _Connection:
     def _send_result(self, item: Any) -> None:
         if not item.ok:
             self.queue(bp.encode_result(int(item.seq), int(item.index), False, 0,
-                                        str(item.reason or "failed")))
+                                        str(item.reason or "failed"), str(getattr(item, "name", ""))))
         else:
             announced = int(item.size)
             inline = getattr(item, "data", None)    # small results come with their row
@@ -745,11 +763,12 @@ class _Connection:
                     log.warning("job %s fragment %d: result is %d bytes, the hub said %d",
                                 self.job_id, item.index, len(inline), announced)
             if inline is not None:
-                self.queue(bp.encode_result(int(item.seq), int(item.index), True, len(inline)))
+                self.queue(bp.encode_result(int(item.seq), int(item.index), True, len(inline), "",
+                                            str(getattr(item, "name", ""))))
                 self._queue_chunk(inline)
             else:
                 self.queue(bp.encode(Rep.RESULT, seq=int(item.seq), index=int(item.index), ok=1,
-                                     size=announced, reason=""))
+                                     size=announced, reason="", name=str(getattr(item, "name", ""))))
                 sent = 0
                 for ch in self.hub.result_chunks(item.fragment_id):
                     self._queue_chunk(bytes(ch))

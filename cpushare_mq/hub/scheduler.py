@@ -22,7 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..errors import IllegalTransition, SchedulingError, UnknownJob
+from ..errors import ConfigError, IllegalTransition, SchedulingError, UnknownJob
+from ..fragnames import check_names
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import AckStatus, Limits
 from .disagreement import disagreed_reason, hopeless_ties, quorum_out_of_reach
@@ -130,6 +131,7 @@ class JobSpec:
     max_output_bytes: int = 256 << 20
     priority: int = 0                # higher first; fair share among equal priority
     name: str = ""
+    fragment_names: Sequence[str] = ()   # one per fragment (the input file's name), or none
 
 
 def validate_spec(spec: JobSpec) -> int:
@@ -149,6 +151,11 @@ def validate_spec(spec: JobSpec) -> int:
             raise bad(f"fragment {i} is {type(frag).__name__}, not bytes")
         if len(frag) > Limits.MAX_FRAGMENT_INPUT_BYTES:
             raise bad(f"fragment {i} of {len(frag)} bytes exceeds {Limits.MAX_FRAGMENT_INPUT_BYTES}")
+    if spec.fragment_names:
+        try:
+            check_names(list(spec.fragment_names), len(spec.fragments))
+        except ConfigError as exc:
+            raise bad(str(exc)) from None
     if type(spec.redundancy) is not int or not 1 <= spec.redundancy <= 16:
         raise bad(f"redundancy must be an integer in [1, 16], got {spec.redundancy!r}")
     quorum = spec.redundancy // 2 + 1 if spec.quorum is None else spec.quorum

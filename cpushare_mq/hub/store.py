@@ -57,6 +57,7 @@ class FinishedFragment:
     reason: str
     #: the whole result when it is small and came with the row (else read ``result_chunks``)
     data: bytes | None = None
+    name: str = ""         # the buyer's name for the fragment ("" = none: use the index)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -141,7 +142,7 @@ class Store:
             db["fragments"].create({
                 "id": int, "job_id": str, "idx": int, "input": bytes, "state": str,
                 "next_attempt": int, "failures": int, "seq": int, "reason": str,
-                "result_attempt": int, "size": int, "sha256": str, "boost": int,
+                "result_attempt": int, "size": int, "sha256": str, "boost": int, "name": str,
             }, pk="id", not_null={"job_id", "idx", "state"},
                 defaults={"next_attempt": 0, "failures": 0, "size": 0, "reason": "", "boost": 0},
                 if_not_exists=True)
@@ -158,6 +159,8 @@ class Store:
                                  pk=("fragment_id", "attempt", "seq"), if_not_exists=True)
             # indexes on columns that never change after insert (no upkeep per state change);
             # the pending window is found by scanning a job's fragments in id order
+            if "name" not in db["fragments"].columns_dict:   # a database from before names
+                c.execute("ALTER TABLE fragments ADD COLUMN name TEXT")
             db["fragments"].create_index(["job_id", "id"], if_not_exists=True)
             c.execute("CREATE INDEX IF NOT EXISTS fragments_seq ON fragments(job_id, seq) "
                       "WHERE seq IS NOT NULL")
@@ -207,7 +210,8 @@ class Store:
         }
         c = self.conn()
         batch = self.SUBMIT_BATCH
-        frags = iter(enumerate(spec.fragments))
+        names = list(spec.fragment_names) or [None] * len(spec.fragments)
+        frags = iter(enumerate(zip(spec.fragments, names, strict=True)))
         try:
             c.execute("BEGIN IMMEDIATE")
             c.executemany("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
@@ -221,10 +225,10 @@ class Store:
             c.execute(f"INSERT INTO jobs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
                       values)
             while True:
-                part = [(job_id, i, bytes(f)) for i, f in itertools.islice(frags, batch)]
+                part = [(job_id, i, bytes(f), n) for i, (f, n) in itertools.islice(frags, batch)]
                 if part:
-                    c.executemany("INSERT INTO fragments(job_id, idx, input, state) "
-                                  "VALUES (?,?,?,'PENDING')", part)
+                    c.executemany("INSERT INTO fragments(job_id, idx, input, name, state) "
+                                  "VALUES (?,?,?,?,'PENDING')", part)
                 if len(part) < batch:
                     break
                 c.execute("COMMIT")
@@ -308,7 +312,7 @@ class Store:
         """Finished fragments after ``after_seq`` in seq order; a small accepted result that
         is stored in one chunk comes along as ``data`` (the same query)."""
         rows = self._q(
-            "SELECT f.seq, f.idx, f.id, f.state, f.size, f.reason, r.data FROM fragments f "
+            "SELECT f.seq, f.idx, f.id, f.state, f.size, f.reason, r.data, f.name FROM fragments f "
             "LEFT JOIN results r ON f.state!='FAILED' AND f.size<=? AND r.fragment_id=f.id "
             "AND r.attempt=f.result_attempt AND r.seq=0 "
             "WHERE f.job_id=? AND f.seq IS NOT NULL AND f.seq>? ORDER BY f.seq LIMIT ?",
@@ -316,7 +320,7 @@ class Store:
         # a VOTING fragment with a seq is being re-verified: its accepted result stands
         # (and is delivered) until the vote ends
         out = []
-        for s, i, fid, st, size, reason, chunk in rows:
+        for s, i, fid, st, size, reason, chunk, name in rows:
             data = None
             if chunk is not None:
                 try:
@@ -325,7 +329,7 @@ class Store:
                     data = None
                 if data is not None and len(data) != (size or 0):   # more chunks follow
                     data = None
-            out.append(FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "", data))
+            out.append(FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "", data, name or ""))
         return out
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:

@@ -57,9 +57,10 @@ def test_submit_writes_each_result_and_exits_0(real_hub, worker, echo_elf, short
     again = short_tmp / "again"
     rr = run("results", job_id, "--hub", real_hub.api_address, "--out", again)
     assert rr.returncode == 0, rr.stderr
-    assert sorted(os.listdir(again)) == sorted(f"{i}.out" for i in range(12))
-    for i, p in enumerate(inputs):
-        assert (again / f"{i}.out").read_bytes() == p.read_bytes()
+    # the hub kept each fragment's name: the same file names as submit wrote
+    assert sorted(os.listdir(again)) == sorted(f"{p.name}.out" for p in inputs)
+    for p in inputs:
+        assert (again / f"{p.name}.out").read_bytes() == p.read_bytes()
 
 
 def test_submit_reports_failures_with_reasons_and_exits_1(real_hub, worker, short_tmp):

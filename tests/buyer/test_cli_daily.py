@@ -279,3 +279,69 @@ def test_shell_completion_completes_subcommands_and_options_of_every_command(sho
     assert complete("cpushare-povray", "render", "--res") == ["--resume"]
     z = subprocess.run([str(BIN / "cpushare"), "completion", "zsh"], capture_output=True, text=True, timeout=60)
     assert z.returncode == 0 and z.stdout.startswith("autoload -U +X bashcompinit")
+
+
+def test_hub_keeps_fragment_names_and_refuses_bad_ones(real_hub, short_tmp):
+    import socket as pysocket
+
+    from cpushare_mq import buyer_protocol as bp
+    from cpushare_mq.buyer_protocol import Err, Rep, Req
+    from cpushare_mq.client import Client
+    from cpushare_mq.errors import ConfigError
+
+    with Client(real_hub.api_address) as c:
+        with pytest.raises(ConfigError, match="has a '/'"):
+            c.submit(find_binary("examples/echo.elf"), [b"x"], fragment_names=["../x"])
+
+    def raw_submit(names_frames: list[bytes], n: int = 2) -> tuple[int, str]:
+        s = pysocket.socket(pysocket.AF_UNIX)
+        s.connect(real_hub.api_address.removeprefix("unix:"))
+        try:
+            s.sendall(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="test"))
+            s.sendall(bp.encode(Req.SUBMIT, n_fragments=n, redundancy=1, quorum=0, cpu_s=1.0, wall_s=1.0,
+                                max_attempts=1, priority=0, max_output_bytes=0, name="raw"))
+            s.sendall(bp.frame(Req.PROGRAM, find_binary("examples/echo.elf").read_bytes()))
+            s.sendall(bp.frame(Req.SHARED, b""))
+            for f in names_frames:
+                s.sendall(f)
+            s.sendall(b"".join(bp.iter_fragment_batches([b"a"] * n)))
+            s.sendall(bp.encode(Req.SUBMIT_END))
+            reader, replies = bp.FrameReader(), []
+            while len(replies) < 2:
+                data = s.recv(65536)
+                if not data:
+                    break
+                replies += [bp.decode(t, p) for t, p in reader.feed(data)]
+            last = replies[-1]
+            return (last["code"], last["message"]) if last.type == Rep.ERROR else (0, last["job_id"])
+        finally:
+            s.close()
+
+    code, why = raw_submit([bp.encode(Req.NAMES, names=["ok", "a/b"])])
+    assert code == Err.BAD_REQUEST and "has a '/'" in why
+    code, why = raw_submit([bp.encode(Req.NAMES, names=["only-one"])])
+    assert code == Err.BAD_REQUEST and "name all of them or none" in why
+    code, why = raw_submit([bp.encode(Req.NAMES, names=["same", "same"])])
+    assert code == Err.BAD_REQUEST and "used twice" in why
+    code, job_id = raw_submit([])                        # names are optional: results by index
+    assert code == 0 and job_id.startswith("j-")
+
+
+def test_a_database_from_before_fragment_names_is_upgraded(short_tmp, echo_elf):
+    import sqlite3
+
+    from cpushare_mq.hub.scheduler import JobSpec
+    from cpushare_mq.hub.server import Hub
+
+    hub = Hub(short_tmp / "hub.db", bind="tcp://127.0.0.1:0").start()
+    job = hub.submit_job(JobSpec(program=echo_elf.read_bytes(), fragments=[b"a", b"b"]))
+    hub.close()
+    with sqlite3.connect(short_tmp / "hub.db") as db:
+        db.execute("ALTER TABLE fragments DROP COLUMN name")
+    hub = Hub(short_tmp / "hub.db", bind="tcp://127.0.0.1:0").start()
+    try:
+        assert hub.job_progress(job)["total"] == 2
+        named = hub.submit_job(JobSpec(program=echo_elf.read_bytes(), fragments=[b"a"], fragment_names=["x.in"]))
+        assert hub.job_progress(named)["total"] == 1
+    finally:
+        hub.close()

@@ -151,4 +151,4 @@ def test_ctrl_c_of_submit_prints_the_job_id_and_how_to_go_on(hub_process, echo_e
     r = subprocess.run([str(BIN / "cpushare"), "results", job_id, "--out", str(short_tmp / "out"), "--new",
                         "--hub", str(hub_process.sock)], capture_output=True, text=True, timeout=180, env=_env())
     assert r.returncode == 0, r.stderr
-    assert sorted(os.listdir(short_tmp / "out")) == ["0.out", "1.out"]
+    assert sorted(os.listdir(short_tmp / "out")) == ["tile00.txt.out", "tile01.txt.out"]   # the hub's names

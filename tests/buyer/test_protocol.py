@@ -76,10 +76,10 @@ def test_random_payload_decodes_or_raises_protocol_error(t, payload):
 
 
 @given(seq=st.integers(0, 2**64 - 1), index=st.integers(0, 2**32 - 1), ok=st.booleans(),
-       size=st.integers(0, 2**64 - 1), reason=st.text(max_size=300))
-def test_fast_result_encoder_matches_the_schema_encoder(seq, index, ok, size, reason):
-    fast = bp.encode_result(seq, index, ok, size, reason)
-    assert fast == bp.encode(Rep.RESULT, seq=seq, index=index, ok=int(ok), size=size, reason=reason)
+       size=st.integers(0, 2**64 - 1), reason=st.text(max_size=300), name=st.text(max_size=300))
+def test_fast_result_encoder_matches_the_schema_encoder(seq, index, ok, size, reason, name):
+    fast = bp.encode_result(seq, index, ok, size, reason, name)
+    assert fast == bp.encode(Rep.RESULT, seq=seq, index=index, ok=int(ok), size=size, reason=reason, name=name)
     reader = bp.FrameReader()
     [(t, payload)] = list(reader.feed(fast))
     msg = bp.decode(t, payload)
@@ -95,8 +95,9 @@ def _outcome(fn, *args):
 
 @given(payload=st.one_of(
     st.binary(max_size=64),
-    st.builds(lambda head, reason, extra: head + struct.pack("<I", len(reason)) + reason + extra,
-              st.binary(min_size=21, max_size=21), st.binary(max_size=40),
+    st.builds(lambda head, reason, name, extra: head + struct.pack("<I", len(reason)) + reason
+              + struct.pack("<I", len(name)) + name + extra,
+              st.binary(min_size=21, max_size=21), st.binary(max_size=40), st.binary(max_size=40),
               st.sampled_from([b"", b"x"]))))
 def test_fast_result_decoder_agrees_with_the_schema_decoder(payload):
     fast = _outcome(bp.decode, Rep.RESULT, payload)

@@ -129,3 +129,10 @@ def test_cli_options_and_bad_bind(tmp_path, capsys):
     assert rc == 1
     assert "cannot bind the worker socket" in capsys.readouterr().err
     assert os.stat(tmp_path / "a.db").st_mode & 0o077 == 0
+
+
+def test_tie_break_wait_is_a_serve_option_and_must_be_positive(tmp_path, capsys):
+    rc = main(["serve", "--db", str(tmp_path / "t.db"), "--api", "", "--insecure", "-q",
+               "--tie-break-wait-s", "0"])
+    assert rc != 0
+    assert "tie_break_wait_s must be a positive number" in capsys.readouterr().err

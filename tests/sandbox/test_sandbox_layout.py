@@ -4,6 +4,8 @@ learn about the machine (issue 13, parts 4 and 5). Each program is in c/examples
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,7 +122,7 @@ def test_cpuid_faults_where_the_cpu_supports_cpuid_faulting(quick):
         assert vendor in Path("/proc/cpuinfo").read_bytes(), out
 
 
-@pytest.mark.parametrize("name", ["far_bss_top", "far_bss_brk", "big_data"])
+@pytest.mark.parametrize("name", ["far_bss_top", "far_bss_brk", "far_bss_legacy", "big_data"])
 def test_the_layout_programs_are_what_the_tests_assume(name):
     """Guards the tests above against a toolchain that lays the programs out differently."""
     elf = find_binary(f"hostile/{name}.elf").read_bytes()
@@ -136,6 +138,8 @@ def test_the_layout_programs_are_what_the_tests_assume(name):
         assert max(v + m for v, _f, m in loads) == PROGRAM_RANGE_END
     elif name == "far_bss_brk":
         assert (0x555540000000, 0, 0x60000000) in loads   # covers 0x555555554000 + 1 GiB
+    elif name == "far_bss_legacy":
+        assert (0x2AAAAAA00000, 0, 0x1000000) in loads     # covers 0x2aaaaaaab000 + 11 MiB
     else:
         assert sum(f for _v, f, _m in loads) >= 24 << 20
 
@@ -154,8 +158,34 @@ def test_cpushare_check_applies_the_same_range_and_memory_rules():
 
 def test_cpushare_xstate_says_whether_cpuid_faults():
     """What the worker's self-test can show: the kernel's cpuid_fault flag, tried for real."""
-    import subprocess
     out = subprocess.run([str(find_binary("cpushare-xstate"))], capture_output=True, text=True,
                          timeout=30, check=True).stdout
     fields = dict(f.split("=", 1) for f in out.split())
     assert fields["cpuid_fault"] == ("1" if "cpuid_fault" in cpu_flags() else "0"), out
+
+
+def _legacy_layout_run(program: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    """`cpushare-sandbox run PROGRAM` with the legacy bottom-up memory layout and no
+    randomisation (`setarch -L -R`): the kernel maps the (static PIE) loader at exactly
+    0x2aaaaaaab000, inside the program range."""
+    frag = tmp_path / "frag"
+    frag.write_bytes(b"legacy")
+    cli = Path(sys.executable).parent / "cpushare-sandbox"
+    return subprocess.run(["setarch", "x86_64", "-L", "-R", str(cli), "run", str(program),
+                           "--input", str(frag)], capture_output=True, timeout=120)
+
+
+def test_a_legacy_memory_layout_is_the_machines_fault_never_the_programs(echo_elf, tmp_path):
+    """Where the loader's own memory is in the way, the program is not judged: the sandbox
+    cannot be set up (exit 2, SandboxError, the fragment goes elsewhere), with the cause
+    named; programs that do not collide still run there."""
+    probe = subprocess.run(["setarch", "x86_64", "-L", "-R", "true"], capture_output=True)
+    if probe.returncode != 0:   # e.g. a container's seccomp filter refusing personality()
+        pytest.skip(f"this kernel/container refuses setarch -L -R: {probe.stderr!r}")
+    ok = _legacy_layout_run(echo_elf, tmp_path)
+    assert ok.returncode == 0 and ok.stdout == b"legacy", ok
+    collides = _legacy_layout_run(find_binary("hostile/far_bss_legacy.elf"), tmp_path)
+    assert collides.returncode == 2, collides              # set-up error, not an outcome
+    assert b"overlaps the loader's own memory" in collides.stderr, collides
+    assert b"legacy memory layout" in collides.stderr, collides
+    assert b"bad_program" not in collides.stderr + collides.stdout, collides

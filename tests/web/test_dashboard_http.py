@@ -98,3 +98,38 @@ def test_web_address(text, host, port):
 def test_bad_web_address(text):
     with pytest.raises(ConfigError, match="--web"):
         parse_web_address(text)
+
+
+def test_overview_shows_a_paused_worker_and_why(hub):
+    import json
+
+    from fakeworker import FakeWorker
+
+    from cpushare_mq.protocol import MsgType
+    w = FakeWorker(hub.worker_endpoint, name="pausing-seller")
+    try:
+        w.hello()
+        w.send(MsgType.STATUS, {"paused": True, "busy": 0})
+        deadline = time.monotonic() + 30
+        while True:
+            w.heartbeat()
+            _s, body = get(f"{hub.web.base}/api/overview?token={hub.web.token}")
+            rows = [x for x in json.loads(body)["workers"] if x["name"] == "pausing-seller"]
+            if rows and rows[0]["state"] == "paused":
+                break
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.3)
+        assert rows[0]["paused"] and rows[0]["paused_why"] == "paused by its owner"
+    finally:
+        w.close()
+
+
+def test_worker_line_states():
+    from cpushare_mq.hub.web.views import worker_line
+    base = {"worker_id": "w", "slots": 2, "busy": 5, "alive": True}
+    line = worker_line(base, {"w": 3.0})
+    assert (line["state"], line["running"], line["prefetched"], line["lease_s"]) == \
+        ("alive", 2, 3, 3.0)
+    held = worker_line({**base, "held": "its sandbox keeps failing"}, {})
+    assert held["state"] == "held" and held["paused_why"] == "its sandbox keeps failing"
+    assert worker_line({**base, "alive": False}, {})["state"] == "silent"

@@ -4,7 +4,10 @@
  *                    (0x500000000000): must run, on every machine, every time;
  *   far_bss_brk.elf  1.5 GiB over 0x555540000000, where the kernel puts a static PIE's brk
  *                    (2/3 of the address space plus up to 1 GiB): once randomly refused as
- *                    "overlaps the loader's own memory", now always refused for its range.
+ *                    "overlaps the loader's own memory", now always refused for its range;
+ *   far_bss_legacy.elf 16 MiB over 0x2aaaaaaab000, where a legacy bottom-up memory layout
+ *                    without randomisation (setarch -L -R) maps the loader: a set-up error
+ *                    of the machine there, never a bad_program verdict; runs elsewhere.
  * Answers each fragment with its bytes after touching the first and last byte of the bss. */
 #include "rt.h"
 

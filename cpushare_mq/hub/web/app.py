@@ -27,12 +27,14 @@ log = logging.getLogger(__name__)
 
 #: the most server-sent-event streams open at once (each costs a push per second)
 MAX_STREAMS = 32
-#: tiles: the shortest time between two pushes, and the most result bytes in one push
-TILE_MIN_INTERVAL_S = 0.1
+#: tiles: the shortest time between two pushes, the most tiles and about the most result
+#: bytes in one (so at most 256 tiles a second: a render of thousands of tiles is followed
+#: live; a job of 100,000 tiny tiles is drawn behind the hub rather than slowing it down)
+TILE_MIN_INTERVAL_S = 0.25
+TILE_ROWS_PER_QUERY = 64
+TILE_PUSH_BYTES = 4 << 20
 #: tiles in flight: re-read at most this often (the whole in-flight list each time)
 FLIGHT_INTERVAL_S = 0.5
-TILE_PUSH_BYTES = 4 << 20
-TILE_ROWS_PER_QUERY = 64
 
 VIEWS = web.AppKey("views", Views)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
@@ -220,22 +222,19 @@ async def _job_summaries(request: web.Request, s: _Stream, job_id: str) -> None:
         await s.send("job", await _run(request, views.job, job_id))
 
 
-def _tile_batch(views: Views, job_id: str, img: ImageSpec, after_seq: int) -> tuple[list, int]:
-    """Tiles finished after ``after_seq`` (up to about :data:`TILE_PUSH_BYTES`)."""
-    out, seq, size = [], after_seq, 0
-    for row_seq, idx, fid, ok, _size, attempt in views.reader.finished_after(
-            job_id, after_seq, TILE_ROWS_PER_QUERY):
-        try:
-            rgb = views.reader.result_of(fid, attempt) if ok else None
-        except StoreError as exc:
-            rgb = None
-            log.warning("dashboard: tile %d of job %s: %s", idx, job_id, exc)
-        out.append(tile_update(img, idx, bool(ok), rgb))
-        seq = row_seq
-        size += len(rgb or b"")
-        if size >= TILE_PUSH_BYTES:
-            break
-    return out, seq
+def _tile_batch(views: Views, job_id: str, img: ImageSpec,
+                after_seq: int) -> tuple[list, int, bool]:
+    """Tiles finished after ``after_seq`` (up to :data:`TILE_ROWS_PER_QUERY`, fewer when
+    the tiles are big), the last seq, and whether more may be waiting (a full batch)."""
+    biggest = max(w * h * 3 for _x, _y, w, h in img.rects)
+    limit = max(1, min(TILE_ROWS_PER_QUERY, TILE_PUSH_BYTES // biggest))
+    try:
+        rows = views.reader.finished_results(job_id, after_seq, limit)
+    except StoreError as exc:
+        log.warning("dashboard: tiles of job %s: %s", job_id, exc)
+        return [], after_seq, False
+    return ([tile_update(img, idx, ok, data) for _seq, idx, ok, data in rows],
+            rows[-1][0] if rows else after_seq, len(rows) >= limit)
 
 
 async def _tiles(request: web.Request, s: _Stream, job_id: str, img: ImageSpec) -> None:
@@ -250,7 +249,7 @@ async def _tiles(request: web.Request, s: _Stream, job_id: str, img: ImageSpec) 
         # at most one push per TILE_MIN_INTERVAL_S, but no added delay after a quiet spell
         await asyncio.sleep(max(0.0, TILE_MIN_INTERVAL_S - (loop.time() - last)))
         last = loop.time()
-        tiles, seq_now = await _run(request, _tile_batch, views, job_id, img, seq)
+        tiles, seq_now, more = await _run(request, _tile_batch, views, job_id, img, seq)
         if tiles:
             await s.send("tiles", {"tiles": tiles})
             seq = seq_now
@@ -260,7 +259,7 @@ async def _tiles(request: web.Request, s: _Stream, job_id: str, img: ImageSpec) 
             if now_flight != flight:
                 flight = now_flight
                 await s.send("flight", {"tiles": flight})
-        if len(tiles) < TILE_ROWS_PER_QUERY:
+        if not more:
             ended = await _run(request, hub.job_ended, job_id)
             if ended and not flight:
                 await asyncio.sleep(5.0)

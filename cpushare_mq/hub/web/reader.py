@@ -79,10 +79,6 @@ class StoreReader:
             raise UnknownJob(f"no job {job_id!r}")
         return r[0]
 
-    def jobs(self, limit: int = 50) -> list[dict]:
-        return self.rows("SELECT id, name, state, total, created_s, ended_s FROM jobs "
-                         "WHERE state != 'loading' ORDER BY created_s DESC LIMIT ?", (limit,))
-
     def fid_range(self, job_id: str) -> tuple[int, int]:
         """The job's fragment ids are one range (inserted together): attempts are found by
         a primary-key range instead of a scan of every attempt."""
@@ -124,6 +120,27 @@ class StoreReader:
         """(seq, idx, fragment id, ok, size, result attempt) after ``after_seq``."""
         return self.q("SELECT seq, idx, id, state='DONE', size, result_attempt FROM fragments "
                       "WHERE job_id=? AND seq>? ORDER BY seq LIMIT ?", (job_id, after_seq, limit))
+
+    def finished_results(self, job_id: str, after_seq: int, limit: int) -> list[tuple]:
+        """(seq, idx, ok, result or None) after ``after_seq``: one query for the lot (a
+        result stored in several chunks is read on its own)."""
+        rows = self.q(
+            "SELECT f.seq, f.idx, f.id, f.state='DONE', f.size, f.result_attempt, r.data "
+            "FROM fragments f LEFT JOIN results r ON f.state='DONE' AND r.fragment_id=f.id "
+            "AND r.attempt=f.result_attempt AND r.seq=0 WHERE f.job_id=? AND f.seq>? "
+            "ORDER BY f.seq LIMIT ?", (job_id, after_seq, limit))
+        out = []
+        for seq, idx, fid, ok, size, attempt, first in rows:
+            data = None
+            if ok and first is not None:
+                try:
+                    data = decompress_chunk(first, CHUNK_RAW_CAP)
+                except DecompressionError:
+                    data = None
+                if data is not None and len(data) != size:
+                    data = self.result_of(fid, attempt)
+            out.append((seq, idx, bool(ok), data))
+        return out
 
     def recent_done(self, job_id: str, limit: int = 100) -> list[dict]:
         return self.rows("SELECT idx, size FROM fragments WHERE job_id=? AND state='DONE' AND "

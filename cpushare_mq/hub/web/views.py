@@ -211,16 +211,19 @@ class Views:
 
 
 def worker_line(w: dict, lease_s: dict[str, float]) -> dict:
-    """A worker as the overview shows it: slots running and prefetched (held beyond its
-    slots), whether it is paused and why, reputation."""
+    """A worker as the overview shows it: slots running and prefetched (leases beyond its
+    slots), whether it is paused (its owner's STATUS) or held by the hub and why, reputation."""
     busy = w.get("busy", 0)
+    held = w.get("held") or ""     # the hub holds a worker whose sandbox keeps failing
     slots = w.get("slots", 0)
     trust = w.get("trust") or {}
     return {"worker_id": w["worker_id"], "name": w.get("name", ""), "slots": slots,
             "running": min(busy, slots), "prefetched": max(0, busy - slots),
-            "state": "paused" if w.get("paused") else ("alive" if w.get("alive") else "silent"),
-            "paused": bool(w.get("paused")),
-            "paused_why": w.get("paused_reason") or w.get("pause_reason") or "",
+            "state": ("held" if held else "paused" if w.get("paused")
+                      else "alive" if w.get("alive") else "silent"),
+            "paused": bool(w.get("paused") or held),
+            "paused_why": held or w.get("paused_reason") or ("paused by its owner"
+                                                             if w.get("paused") else ""),
             "last_seen_s": w.get("last_seen_s"), "done": w.get("done", 0),
             "failed": w.get("failed", 0), "credit": w.get("credit"),
             "lease_s": lease_s.get(w["worker_id"], 0.0),
