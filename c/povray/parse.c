@@ -440,10 +440,24 @@ static void parse_finish_body(parser *P, finish *f)
             if (!(r > 0.0))
                 perr(P, t.line, "roughness must be positive, got %g", r);
             f->roughness_exp = 1.0 / r;
+        } else if (!strcmp(t.text, "metallic")) {
+            f->metallic = 1.0;
+            token *n = peek(P);
+            if (n->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+                (n->kind == T_IDENT && find_sym(P, n->text) &&
+                 find_sym(P, n->text)->v.kind == V_FLOAT))
+                f->metallic = parse_float(P, "metallic");
         } else if (!strcmp(t.text, "reflection")) {
-            if (is_punct(P, "{"))
-                perr(P, t.line, "unsupported word 'reflection { ... }' (use 'reflection 0.3')");
-            f->reflection = rgb_of(parse_colour5(P));
+            if (is_punct(P, "{")) { /* reflection { C }: one constant value only */
+                next(P);
+                f->reflection = rgb_of(parse_colour5(P));
+                if (!is_punct(P, "}"))
+                    perr(P, peek(P)->line, "unsupported: '%s' in reflection { } (only a "
+                         "constant 'reflection { C }')", peek(P)->text);
+                next(P);
+            } else {
+                f->reflection = rgb_of(parse_colour5(P));
+            }
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }
@@ -901,8 +915,20 @@ static void parse_camera(parser *P, camdef *c)
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
-        if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic")))
+        if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
+                      !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle")))
             perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
+        if (!strcmp(t.text, "ultra_wide_angle")) {
+            c->cam_type = CAM_ULTRA_WIDE;
+            continue;
+        }
+        if (!strcmp(t.text, "cylinder")) {
+            double k = parse_float(P, "the cylinder camera type");
+            if (!(k == 1 || k == 2 || k == 3 || k == 4))
+                perr(P, t.line, "cylinder camera type must be 1, 2, 3 or 4, got %g", k);
+            c->cam_type = CAM_CYL1 + (uint32_t)k - 1;
+            continue;
+        }
         if (!strcmp(t.text, "perspective")) {
             c->cam_type = CAM_PERSPECTIVE;
             continue;
@@ -916,7 +942,11 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_has_look = 1;
         } else if (!strcmp(t.text, "angle")) {
             c->cam_angle = parse_float(P, "angle");
-            if (!(c->cam_angle > 0.0 && c->cam_angle < 180.0))
+            if (c->cam_type >= CAM_CYL1) {
+                if (!(c->cam_angle > 0.0 && c->cam_angle <= 360.0))
+                    perr(P, t.line, "this camera's angle must be in (0, 360], got %g",
+                         c->cam_angle);
+            } else if (!(c->cam_angle > 0.0 && c->cam_angle < 180.0))
                 perr(P, t.line, "camera angle must be in (0, 180), got %g", c->cam_angle);
             c->cam_has_angle = 1;
         } else if (!strcmp(t.text, "right")) {
@@ -943,7 +973,8 @@ static void finish_camera(parser *P, scene *s)
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)
         perr(P, P->line, "camera direction, right and up must be non-zero");
     double handed = vdot(vcross(up, dir), right);
-    if (c->cam_has_angle) {
+    s->camera_angle = c->cam_has_angle ? c->cam_angle : 90.0;
+    if (c->cam_has_angle && c->cam_type < CAM_CYL1) { /* cylinder cameras normalise */
         dlen = rlen / rt_tan(c->cam_angle * RT_PI / 360.0) / 2.0;
         dir = vscale(vnorm(dir), dlen);
     }

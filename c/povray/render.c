@@ -337,6 +337,45 @@ static int in_shadow(const render_ctx *ctx, vec3 P, vec3 L, double dist)
 
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level);
 
+/* atan for |t| <= 1: halve the angle twice (atan t = 2 atan(t / (1 + sqrt(1 + t^2)))), then
+   the Taylor series; deterministic IEEE arithmetic, ~1e-16 relative. */
+static double small_atan(double t)
+{
+    for (int i = 0; i < 2; i++)
+        t = t / (1.0 + rt_sqrt(1.0 + t * t));
+    double t2 = t * t, term = t, sum = t;
+    for (int k = 1; k < 12; k++) {
+        term *= -t2;
+        sum += term / (2 * k + 1);
+    }
+    return 4.0 * sum;
+}
+
+static double acos_det(double x)
+{
+    if (x >= 1.0)
+        return 0.0;
+    if (x <= -1.0)
+        return RT_PI;
+    double s = rt_sqrt(1.0 - x * x); /* acos x = atan2(s, x), s >= 0 */
+    if (rt_fabs(x) >= s)
+        return x > 0.0 ? small_atan(s / x) : RT_PI + small_atan(s / x);
+    return 0.5 * RT_PI - small_atan(x / s);
+}
+
+/* POV-Ray 3.7's "metallic" highlight colour: the light's colour pulled towards the
+   pigment's by an empirical Fresnel curve of the angle between normal and light
+   (F = 0.014567225 / (x - 1.12)^2 - 0.011612903, x = acos(N.L) / (pi / 2)). */
+static vec3 metallic_colour(double m, double nl, vec3 pig, vec3 lc)
+{
+    double x = rt_fabs(acos_det(nl)) / (0.5 * RT_PI);
+    double F = 0.014567225 / ((x - 1.12) * (x - 1.12)) - 0.011612903;
+    F = F < 0.0 ? 0.0 : F > 1.0 ? 1.0 : F;
+    double k = m * (1.0 - F);
+    return v3(lc.x * (1.0 + k * (pig.x - 1.0)), lc.y * (1.0 + k * (pig.y - 1.0)),
+              lc.z * (1.0 + k * (pig.z - 1.0)));
+}
+
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
                   uint32_t level)
 {
@@ -357,13 +396,15 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             in *= f->diffuse;
             col = vadd(col, vscale(vmul(pig, lt->color), in));
         }
+        vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lt->color)
+                                    : lt->color;
         if (f->phong > 0.0) {
             double k = -2.0 * vdot(D, N);
             vec3 R = vadd(D, vscale(N, k));
             double rl = vdot(R, L);
             if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
                 double in = f->phong * rt_pow(rl, f->phong_size);
-                col = vadd(col, vscale(lt->color, in));
+                col = vadd(col, vscale(hc, in));
             }
         }
         if (f->specular > 0.0) {
@@ -371,7 +412,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             double nh = vdot(N, H);
             if (nh > 0.0) {
                 double in = f->specular * rt_pow(nh, f->roughness_exp);
-                col = vadd(col, vscale(lt->color, in));
+                col = vadd(col, vscale(hc, in));
             }
         }
     }
@@ -408,6 +449,40 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     const scene *s = ctx->s;
     double fx = ((double)x + 0.5) / (double)W - 0.5;
     double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    if (s->camera_type == CAM_ULTRA_WIDE) {
+        /* POV-Ray's ultra_wide_angle: both axes bent, the vertical one by |up| / |right| */
+        vec3 R = vnorm(s->right), U = vnorm(s->up), Dn = vnorm(s->direction);
+        double a = s->camera_angle * (RT_PI / 180.0);
+        double x0 = fx * a, y0 = fy * a * (vlen(s->up) / vlen(s->right));
+        vec3 d = vadd(vadd(vscale(R, rt_sin(x0)), vscale(U, rt_sin(y0))),
+                      vscale(Dn, rt_cos(x0) * rt_cos(y0)));
+        return trace(ctx, s->location, vnorm(d), 1.0, 0);
+    }
+    if (s->camera_type >= CAM_CYL1) {
+        /* POV-Ray's cylinder cameras: unit vectors, one axis bent around the cylinder */
+        vec3 R = vnorm(s->right), U = vnorm(s->up), Dn = vnorm(s->direction);
+        double a = s->camera_angle * (RT_PI / 180.0);
+        vec3 o = s->location, d;
+        switch (s->camera_type) {
+        case CAM_CYL1: /* axis up */
+            d = vadd(vadd(vscale(R, rt_sin(fx * a)), vscale(U, fy * vlen(s->up))),
+                     vscale(Dn, rt_cos(fx * a)));
+            break;
+        case CAM_CYL2: /* axis right */
+            d = vadd(vadd(vscale(R, fx * vlen(s->right)), vscale(U, rt_sin(fy * a))),
+                     vscale(Dn, rt_cos(fy * a)));
+            break;
+        case CAM_CYL3: /* axis up, the viewpoint moves along it */
+            o = vadd(o, vscale(U, fy * vlen(s->up)));
+            d = vadd(vscale(R, rt_sin(fx * a)), vscale(Dn, rt_cos(fx * a)));
+            break;
+        default: /* CAM_CYL4: axis right, the viewpoint moves along it */
+            o = vadd(o, vscale(R, fx * vlen(s->right)));
+            d = vadd(vscale(U, rt_sin(fy * a)), vscale(Dn, rt_cos(fy * a)));
+            break;
+        }
+        return trace(ctx, o, vnorm(d), 1.0, 0);
+    }
     if (s->camera_type == CAM_ORTHOGRAPHIC) {
         vec3 o = vadd(vadd(s->location, vscale(s->right, fx)), vscale(s->up, fy));
         return trace(ctx, o, vnorm(s->direction), 1.0, 0);

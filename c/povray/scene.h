@@ -64,12 +64,14 @@ typedef struct {
     vec3 ambient;
     double diffuse, brilliance, phong, phong_size, specular;
     double roughness_exp; /* 1 / roughness */
+    double metallic;      /* 0 = highlights in the light's colour */
     vec3 reflection;
 } finish;
 
 enum { PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_FLAGS_ALL = 3u };
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
-enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_COUNT };
+enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
+       CAM_ULTRA_WIDE, CAM_COUNT };
 
 typedef struct {
     uint32_t type;      /* OBJ_* */
@@ -92,6 +94,7 @@ typedef struct {
 typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
     uint32_t camera_type;               /* CAM_* */
+    double camera_angle;                /* degrees; the cylinder cameras' field of view */
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;

@@ -4,8 +4,8 @@
  * u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
  * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
- * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp,
- * vec3 reflection). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
+ * metallic, vec3 reflection). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -115,6 +115,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->right);
     put_vec(&w, s->up);
     put_u32(&w, s->camera_type);
+    put_f64(&w, s->camera_angle);
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
@@ -159,6 +160,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, f->phong_size);
         put_f64(&w, f->specular);
         put_f64(&w, f->roughness_exp);
+        put_f64(&w, f->metallic);
         put_vec(&w, f->reflection);
     }
     if (w.oom) {
@@ -290,6 +292,7 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     f->phong_size = get_f64(r);
     f->specular = get_f64(r);
     f->roughness_exp = get_f64(r);
+    f->metallic = get_f64(r);
     f->reflection = get_vec(r);
     if (r->err)
         return -1;
@@ -316,6 +319,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->right = get_vec(&r);
     s->up = get_vec(&r);
     s->camera_type = get_u32(&r);
+    s->camera_angle = get_f64(&r);
     if (!r.err && s->camera_type >= CAM_COUNT)
         fail(&r, "scene data: unknown camera type");
     s->background = get_vec(&r);

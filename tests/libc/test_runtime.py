@@ -79,3 +79,10 @@ def test_bad_argv_block_and_oversize_fragment_are_fragment_errors(runtime_elf):
     assert bad.outcome.value == "fragment_error" and "bad ARGV block" in bad.message
     assert big.outcome.value == "fragment_error" and "cpushare-cc --heap" in big.message
     assert fine.ok
+
+
+def test_argv_that_does_not_fit_the_heap_is_a_fragment_error(runtime_elf):
+    many = b"ARGV\0" + b"a\0" * (6 << 20) + b"\0"  # 12 MiB of arguments: 48 MiB of argv
+    (big, _), (fine, out) = outs(runtime_elf, many, args_fragment("args", "x"))
+    assert big.outcome.value == "fragment_error" and "cpushare-cc --heap" in big.message
+    assert fine.ok and out == b"[program][args][x][NULL]\n"

@@ -183,7 +183,7 @@ def test_tile_size_does_not_change_bytes(render_bin, scenes, tmp_path, tile):
     ("\ntorus { 1, 0.2 }", ["bad.pov:3:", "'torus'"]),
     ("sphere { 0, 1 pigment { bozo } }", ["bad.pov:2:", "without a color_map"]),
     ("sphere { 0, 1 pigment { crackle color_map { [0 rgb 0] [1 rgb 1] } } }", ["'crackle'", "pigment"]),
-    ("sphere { 0, 1 finish { metallic } }", ["'metallic'", "finish"]),
+    ("sphere { 0, 1 finish { irid { 0.3 } } }", ["'irid'", "finish"]),
     ("light_source { <0, 0, 0> color rgb 1 spotlight }", ["'spotlight'", "light_source"]),
     ("camera { fisheye }", ["'fisheye'", "camera"]),
     ("camera { location -5*z orthographic }", ["'orthographic' after other camera items"]),

@@ -160,16 +160,13 @@ static size_t align16(size_t n)
     return (n + 15u) & ~(size_t)15u;
 }
 
-/* Split off the "ARGV\0a\0b\0\0" block; argv lives in the arena at *free. */
-static int parse_args(unsigned char *frag, size_t len, unsigned char **free, char ***argv_out)
+/* Split off the "ARGV\0a\0b\0\0" block: argv (and the "program" string) go in the arena at
+ * *free, below end. Returns argc, -1 for a malformed block, -2 when argv does not fit. */
+static int parse_args(unsigned char *frag, size_t len, unsigned char **free,
+                      const unsigned char *end, char ***argv_out)
 {
     static const char magic[5] = {'A', 'R', 'G', 'V', 0};
-    char **argv = (char **)*free;
-    int argc = 0;
-    size_t pos = 0, max_args = len / 2 + 2;
-    char *name = (char *)(argv + max_args + 1);
-    memcpy(name, "program", 8);
-    argv[argc++] = name;
+    size_t pos = 0, nargs = 0;
     __cpushare_in.stdin_data = frag;
     __cpushare_in.stdin_len = len;
     if (len >= 5 && memcmp(frag, magic, 5) == 0) {
@@ -178,7 +175,7 @@ static int parse_args(unsigned char *frag, size_t len, unsigned char **free, cha
             size_t n = strnlen((char *)frag + pos, len - pos);
             if (pos + n >= len)
                 return -1; /* unterminated argument */
-            argv[argc++] = (char *)frag + pos;
+            nargs++;
             pos += n + 1;
         }
         if (pos >= len)
@@ -187,8 +184,18 @@ static int parse_args(unsigned char *frag, size_t len, unsigned char **free, cha
         __cpushare_in.stdin_data = frag + pos;
         __cpushare_in.stdin_len = len - pos;
     }
+    size_t need = (nargs + 2) * sizeof(char *) + 16;
+    if (*free > end || need > (size_t)(end - *free))
+        return -2;
+    char **argv = (char **)*free;
+    char *name = (char *)(argv + nargs + 2);
+    memcpy(name, "program", 8);
+    int argc = 0;
+    argv[argc++] = name;
+    for (size_t p = 5; argc <= (int)nargs; p += strlen((char *)frag + p) + 1)
+        argv[argc++] = (char *)frag + p;
     argv[argc] = 0;
-    *free = (unsigned char *)name + align16(8);
+    *free += align16(need);
     *argv_out = argv;
     return argc;
 }
@@ -262,7 +269,13 @@ static void run_fragments(const struct rw_segment *rw, unsigned char *saved,
         }
         unsigned char *free = after_shared + align16(len);
         char **argv;
-        int argc = parse_args(after_shared, len, &free, &argv);
+        int argc = parse_args(after_shared, len, &free, heap_end, &argv);
+        if (argc == -2) {
+            static const char m[] = "fragment does not fit in the program's heap arena "
+                                    "(build with a larger cpushare-cc --heap)";
+            answer_error(m, sizeof m - 1);
+            continue;
+        }
         if (argc < 0) {
             static const char m[] = "bad ARGV block: NUL-terminated arguments must end with "
                                     "an empty one (\"ARGV\\0a\\0b\\0\\0\")";

@@ -79,10 +79,6 @@ class StoreReader:
             raise UnknownJob(f"no job {job_id!r}")
         return r[0]
 
-    def jobs(self, limit: int = 50) -> list[dict]:
-        return self.rows("SELECT id, name, state, total, created_s, ended_s FROM jobs "
-                         "WHERE state != 'loading' ORDER BY created_s DESC LIMIT ?", (limit,))
-
     def fid_range(self, job_id: str) -> tuple[int, int]:
         """The job's fragment ids are one range (inserted together): attempts are found by
         a primary-key range instead of a scan of every attempt."""
