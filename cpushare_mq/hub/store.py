@@ -23,7 +23,6 @@ import itertools
 import logging
 import os
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ import sqlite_utils
 
 from ..errors import DecompressionError, StoreError, UnknownJob
 from ..protocol import decompress_chunk
+from .connections import ThreadConnections
 from .scheduler import FragState, JobSpec, Journal, validate_spec
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,7 @@ class Store:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StoreError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.synchronous = synchronous.upper()
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._conns = ThreadConnections(self._open)
         self._create_file()
         self._create_schema()
 
@@ -95,31 +93,22 @@ class Store:
 
     def conn(self) -> sqlite3.Connection:
         """This thread's connection (autocommit mode; transactions are explicit)."""
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            try:
-                c = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
-                                    check_same_thread=False)
-                c.execute("PRAGMA journal_mode=WAL")
-                c.execute(f"PRAGMA synchronous={self.synchronous}")
-                c.execute("PRAGMA busy_timeout=30000")
-                c.execute("PRAGMA foreign_keys=OFF")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open hub database {self.path}: {exc}") from exc
-            self._local.conn = c
-            with self._conns_lock:
-                self._conns.append(c)
+        return self._conns.get()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            c = sqlite3.connect(self.path, isolation_level=None, timeout=30.0,
+                                check_same_thread=False)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute(f"PRAGMA synchronous={self.synchronous}")
+            c.execute("PRAGMA busy_timeout=30000")
+            c.execute("PRAGMA foreign_keys=OFF")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open hub database {self.path}: {exc}") from exc
         return c
 
     def close(self) -> None:
-        with self._conns_lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except sqlite3.Error:
-                    pass
-            self._conns.clear()
-        self._local = threading.local()
+        self._conns.close_all()
 
     def _create_schema(self) -> None:
         c = self.conn()

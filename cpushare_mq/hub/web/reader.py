@@ -10,12 +10,12 @@ index, or a primary-key range over one job's fragment ids).
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from ...errors import DecompressionError, StoreError, UnknownJob
 from ...protocol import decompress_chunk
+from ..connections import ThreadConnections
 
 #: decompression cap for one stored chunk (workers cut results into 256 KiB pieces)
 CHUNK_RAW_CAP = 4 << 20
@@ -28,33 +28,23 @@ class StoreReader:
 
     def __init__(self, db_path: str):
         self.db_path = str(db_path)
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._conns = ThreadConnections(self._open)
 
     def conn(self) -> sqlite3.Connection:
-        c = getattr(self._local, "conn", None)
-        if c is None:
-            uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
-            try:
-                c = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
-                c.execute("PRAGMA busy_timeout=5000")
-                c.execute("PRAGMA query_only=1")
-            except sqlite3.Error as exc:
-                raise StoreError(f"dashboard cannot open {self.db_path} read-only: {exc}") from exc
-            self._local.conn = c
-            with self._lock:
-                self._conns.append(c)
+        return self._conns.get()
+
+    def _open(self) -> sqlite3.Connection:
+        uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
+        try:
+            c = sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
+            c.execute("PRAGMA busy_timeout=5000")
+            c.execute("PRAGMA query_only=1")
+        except sqlite3.Error as exc:
+            raise StoreError(f"dashboard cannot open {self.db_path} read-only: {exc}") from exc
         return c
 
     def close(self) -> None:
-        with self._lock:
-            for c in self._conns:
-                try:
-                    c.close()
-                except sqlite3.Error:
-                    pass
-            self._conns.clear()
+        self._conns.close_all()
 
     def q(self, sql: str, args: Sequence = ()) -> list[tuple]:
         try:
