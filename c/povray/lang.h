@@ -174,6 +174,9 @@ value fval(double f);
 value value_str_n(parser *P, const char *s, size_t n);
 value vvec(vec3 v);
 const char *kind_name(int kind);
+/* A whole file, NUL-terminated (*len without the NUL); NULL with errno set when it cannot
+ * be opened or read (ENOMEM when out of memory). The one file reader of the parser. */
+char *pov_read_file(const char *path, size_t *len);
 int value_true(parser *P, value v, int line);
 
 /* parse.c: scene items inside expressions and #declare */

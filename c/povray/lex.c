@@ -308,7 +308,7 @@ void lex_init(parser *P, const char *name, const char *src)
     P->nframes = 1;
 }
 
-static char *read_file(const char *path, size_t *len)
+char *pov_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -354,11 +354,11 @@ static void do_include(parser *P, const char *name, int line)
     size_t len = 0;
     if (name[0] == '/') {
         snprintf(path, sizeof path, "%s", name);
-        text = read_file(path, &len);
+        text = pov_read_file(path, &len);
     }
     for (int i = 0; !text && name[0] != '/' && i < nd; i++) {
         snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-        text = read_file(path, &len);
+        text = pov_read_file(path, &len);
     }
     if (!text) {
         char where[2048] = "";

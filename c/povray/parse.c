@@ -1314,37 +1314,14 @@ int pov_parse_string(const char *name, const char *src, scene *out, char *err, s
 
 static char *slurp(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    size_t n;
+    errno = 0;
+    char *buf = pov_read_file(path, &n);
+    if (!buf) {
+        snprintf(err, errlen, "%s: cannot open or read: %s", path,
+                 strerror(errno ? errno : EIO));
         return NULL;
     }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf || rerr) {
-        snprintf(err, errlen, "%s: cannot read%s", path, buf ? "" : " (out of memory)");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
     if (memchr(buf, 0, n)) {
         snprintf(err, errlen, "%s: binary file (contains NUL bytes), not a scene", path);
         free(buf);
