@@ -95,11 +95,16 @@ def test_worker_without_the_right_hub_key_cannot_connect(procs, hub, tmp_path):
     _, log_plain = start_worker(procs, hub.worker_endpoint, tmp_path, "nokey")
     _, log_ok = start_worker(procs, hub.worker_endpoint, tmp_path, "right", "--hub-key",
                              str(tmp_path / "hub.keys" / "hub.pub"))
-    wait_for(lambda: "right" in alive_names(hub), 30, "the worker with the right key")
+    def logs() -> str:
+        return "\n".join(f"--- {n}.log:\n{(tmp_path / f'{n}.log').read_text()}"
+                         for n in ("wrongkey", "nokey", "right"))
+
+    wait_for(lambda: "right" in alive_names(hub), 30, "the worker with the right key",
+             explain=logs)
     wait_for(lambda: "wrong --hub-key" in (tmp_path / "wrongkey.log").read_text(), 30,
-               "the wrong-key worker's handshake failure in its log")
+             "the wrong-key worker's handshake failure in its log", explain=logs)
     wait_for(lambda: "hub-key" in log_plain.read_text(), 30,
-               "the key-less worker's handshake failure in its log")
+             "the key-less worker's handshake failure in its log", explain=logs)
     assert alive_names(hub) == {"right"}
 
 
