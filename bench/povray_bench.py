@@ -112,9 +112,9 @@ def distributed(n_workers: int, w: int, h: int, tile: int, tmp: Path) -> float:
             time.sleep(0.05)
         # warm-up: workers cache the program and the scene
         timed([str(find_binary("povray-server")), str(SCENE), "-W", "64", "-H", "48", "-o",
-               str(d / "warm.png"), "--hub", str(hub.api_address), "--tile", "8"])
+               str(d / "warm.png"), "--api", str(hub.api_address), "--tile", "8"])
         _, out, _ = timed([str(find_binary("povray-server")), str(SCENE), "-W", str(w), "-H",
-                           str(h), "-o", str(d / "dist.png"), "--hub", str(hub.api_address),
+                           str(h), "-o", str(d / "dist.png"), "--api", str(hub.api_address),
                            "--tile", str(tile)])
         t = float(re.search(r"wall time:\s+([0-9.]+) s", out)[1])
         native = d / "native.png"

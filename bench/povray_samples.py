@@ -131,11 +131,11 @@ def main() -> int:
 
     scenes = list_scenes(args.only)
     with cf.ThreadPoolExecutor(args.ref_jobs) as ex:
-        refs = dict(zip(scenes, ex.map(lambda s: render_ref(s, args.timeout_s), scenes)))
+        refs = dict(zip(scenes, ex.map(lambda s: render_ref(s, args.timeout_s), scenes), strict=True))
     eligible = [s for s in scenes if refs[s]["status"] == "ok"]
     binary = str(find_binary("povray-render"))
     with cf.ThreadPoolExecutor(args.jobs) as ex:
-        ours = dict(zip(eligible, ex.map(lambda s: render_ours(binary, s, args.timeout_s), eligible)))
+        ours = dict(zip(eligible, ex.map(lambda s: render_ours(binary, s, args.timeout_s), eligible), strict=True))
 
     reasons: collections.Counter[str] = collections.Counter()
     failures: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .argtypes import positive_float
-from .cliopts import add_globals, add_version, apply_defaults, parse_size
+from .cliopts import API_HELP, add_api_address, add_globals, add_version, apply_defaults, parse_size
 from .errors import ConfigError, CpushareError
 from .follow import (
     EXIT_CANCELLED,
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 EPILOG = """\
 examples:
   # one fragment per input file; results land in out/<input name>.out as they finish
-  cpushare submit prog.elf tiles/*.bin --hub /var/lib/cpushare/hub.db.sock --out out/
-  export CPUSHARE_HUB=tcp://127.0.0.1:5600
+  cpushare submit prog.elf tiles/*.bin --api /var/lib/cpushare/hub.db.sock --out out/
+  export CPUSHARE_API=tcp://127.0.0.1:5600
   cpushare submit prog.elf a.in b.in --out out/ --shared scene.bin --redundancy 3 --quorum 2
   cpushare status              # jobs, workers, throughput
   cpushare status --json
@@ -39,7 +39,7 @@ examples:
   cpushare results JOB_ID --out again/     # every result again: again/<input name>.out
 
 The hub address is a Unix socket path (default of 'cpushare-hub serve': <database>.sock),
-unix:PATH, or tcp://127.0.0.1:PORT; --hub overrides $CPUSHARE_HUB.
+unix:PATH, or tcp://127.0.0.1:PORT; --api overrides $CPUSHARE_API.
   cpushare check prog.elf      # would the sandbox accept it? (submit checks too)
 
 exit status (submit, results): 0 = every fragment succeeded, 1 = some failed or the hub
@@ -48,7 +48,7 @@ refused or stayed unreachable, 2 = bad command line or input (e.g. a program 'ch
 that continues it is printed). cancel: 0 = cancelled, 3 = it had already ended.
 check: 0 = accepted, 1 = refused. status: 0, or 1 when the hub cannot be reached.
 Every option can also be set in ~/.config/cpushare/config.toml ([cpushare] table) or by a
-CPUSHARE_<OPTION> environment variable (e.g. CPUSHARE_HUB, CPUSHARE_REDUNDANCY).
+CPUSHARE_<OPTION> environment variable (e.g. CPUSHARE_API, CPUSHARE_REDUNDANCY).
 """
 
 
@@ -58,9 +58,8 @@ def _sub(sub, name: str, help_: str, epilog: str) -> argparse.ArgumentParser:
     return p
 
 
-def _add_hub(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hub", metavar="ADDR", default=None,
-                   help="hub buyer socket: PATH, unix:PATH or tcp://127.0.0.1:PORT (default $CPUSHARE_HUB)")
+def _add_api(p: argparse.ArgumentParser) -> None:
+    add_api_address(p, API_HELP + " (default $CPUSHARE_API)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,10 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = _sub(sub, "submit", "submit PROGRAM with one fragment per INPUT file and collect results",
-             "example:\n  cpushare submit prog.elf in/*.txt --hub hub.db.sock --out out/\n")
+             "example:\n  cpushare submit prog.elf in/*.txt --api hub.db.sock --out out/\n")
     p.add_argument("program", metavar="PROGRAM", help="static x86-64 ELF to run on the sellers' machines")
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="one fragment per file")
-    _add_hub(p)
+    _add_api(p)
     p.add_argument("--out", metavar="DIR", required=True, help="write each result to DIR/<input name>.out")
     p.add_argument("--shared", metavar="FILE", help="shared input given to every fragment")
     p.add_argument("--redundancy", metavar="K", type=int, default=1, help="run each fragment on K workers (default 1)")
@@ -90,27 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reconnect(p)
 
     p = _sub(sub, "status", "jobs with progress, workers with liveness, throughput",
-             "examples:\n  cpushare status --hub hub.db.sock\n  cpushare status --watch        # refresh in place\n"
+             "examples:\n  cpushare status --api hub.db.sock\n  cpushare status --watch        # refresh in place\n"
              "  cpushare status --all          # also jobs ended over a day ago\n"
              "  cpushare status --json | jq .workers\n"
              "RUNNING n/m: fragments running / the worker's slots; QUEUED: fragments it holds ahead\n"
              "(prefetched). RATE and ETA: over the job's life so far.\n")
-    _add_hub(p)
+    _add_api(p)
     p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.add_argument("--all", action="store_true", help="also jobs that ended and were submitted over a day ago")
     p.add_argument("--watch", metavar="S", type=positive_float, nargs="?", const=2.0, default=None,
                    help="refresh every S seconds (default 2) until Ctrl-C")
 
-    p = _sub(sub, "cancel", "cancel a job", "example:\n  cpushare cancel j-3f2a... --hub hub.db.sock\n"
+    p = _sub(sub, "cancel", "cancel a job", "example:\n  cpushare cancel j-3f2a... --api hub.db.sock\n"
              "exit status: 0 = cancelled, 3 = the job had already ended, 1 = unknown job or no hub\n")
     p.add_argument("job", metavar="JOB")
-    _add_hub(p)
+    _add_api(p)
 
     p = _sub(sub, "results", "fetch a job's results again, from the beginning",
              "examples:\n  cpushare results JOB --out out/          # every result: out/<name>.out\n"
              "  cpushare results JOB --out out/ --new    # only results not consumed yet\n")
     p.add_argument("job", metavar="JOB")
-    _add_hub(p)
+    _add_api(p)
     p.add_argument("--out", metavar="DIR", required=True,
                    help="write each result to DIR/<name>.out (the name given at submission, else its index)")
     p.add_argument("--new", action="store_true", help="only results not consumed yet (and mark them consumed)")
@@ -207,7 +206,7 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
     shared = _read(args.shared, "shared input") if args.shared else b""
     fragments = [_read(p, "input") for p in args.inputs]
     _out_dir(args.out)
-    with Client(args.hub) as client:
+    with Client(args.api) as client:
         job = client.submit(program, fragments, shared_input=shared, redundancy=args.redundancy,
                             quorum=args.quorum, cpu_s=args.cpu_s, wall_s=args.wall_s,
                             max_attempts=args.max_attempts, priority=args.priority,
@@ -220,7 +219,7 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
 def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
     from .client import Client
 
-    with Client(args.hub) as client:
+    with Client(args.api) as client:
         job = client.attach(args.job, from_start=not args.new)
         return _follow(client, job, args, stderr)
 
@@ -228,7 +227,7 @@ def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
 def cmd_cancel(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
-    with Client(args.hub) as client:
+    with Client(args.api) as client:
         before = client.progress(args.job)
         if before["state"] == "running":
             client.cancel(args.job)
@@ -277,7 +276,7 @@ def cmd_status(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
     tty = stdout.isatty()
-    with Client(args.hub) as client:
+    with Client(args.api) as client:
         try:
             while True:
                 stdout.write(_status_text(client.status(), args, tty))

@@ -3,7 +3,7 @@
 ::
 
     from cpushare_mq import Client
-    with Client("/path/hub.db.sock") as c:          # or "tcp://127.0.0.1:PORT"; None = $CPUSHARE_HUB
+    with Client("/path/hub.db.sock") as c:          # or "tcp://127.0.0.1:PORT"; None = $CPUSHARE_API
         job = c.submit(program, [b"frag0", b"frag1"], shared_input=b"", name="demo")
         for index, data in job.results():          # streaming, as fragments complete
             ...
@@ -65,11 +65,14 @@ class BuyerTimeout(BuyerApiError, TimeoutError):
 
 
 def resolve_address(address: str | os.PathLike | None) -> str:
-    """The hub address to use: ``address``, else ``$CPUSHARE_HUB``; ConfigError if neither."""
+    """The hub address to use: ``address``, else ``$CPUSHARE_API``; ConfigError if neither."""
     if address is None or address == "":
-        address = os.environ.get("CPUSHARE_HUB", "")
+        address = os.environ.get("CPUSHARE_API", "")
+        if not address and os.environ.get("CPUSHARE_HUB"):
+            raise ConfigError("CPUSHARE_HUB was renamed CPUSHARE_API (the hub's buyer API "
+                              "address): set CPUSHARE_API instead")
         if not address:
-            raise ConfigError("no hub address: pass one (--hub ADDR) or set CPUSHARE_HUB "
+            raise ConfigError("no hub address: pass one (--api ADDR) or set CPUSHARE_API "
                               "(e.g. /path/hub.db.sock or tcp://127.0.0.1:PORT)")
     return os.fspath(address)
 
@@ -246,7 +249,7 @@ class ResultItem:
 
 class Client:
     """A connection to a hub's buyer socket. ``address``: a socket path, ``unix:PATH`` or
-    ``tcp://127.0.0.1:PORT``; None = ``$CPUSHARE_HUB``. Thread-safe for control calls
+    ``tcp://127.0.0.1:PORT``; None = ``$CPUSHARE_API``. Thread-safe for control calls
     (status, progress, cancel); iterate each job's results from one thread."""
 
     def __init__(self, address: str | os.PathLike | None = None, *, timeout_s: float = 60.0):

@@ -73,6 +73,28 @@ def add_globals(ap: argparse.ArgumentParser, *, suppress: bool, quiet_help: str 
     ap.add_argument("--json-log", action="store_true", default=d(False), help="log as JSON lines")
 
 
+API_HELP = "the hub's buyer API: PATH, unix:PATH or tcp://127.0.0.1:PORT"
+RENAMED_HUB = ("--hub was renamed --api on the buyer's commands (the hub's buyer API address, as "
+               "in 'cpushare-hub serve --api'); --hub now means only the hub's worker endpoint, "
+               "for cpushare-worker")
+
+
+class _RenamedHub(argparse.Action):
+    """The buyer's old ``--hub``: refused with the new name instead of 'unrecognized'."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(RENAMED_HUB)
+
+
+def add_api_address(p, help_: str = API_HELP):
+    """``--api ADDR`` (the one flag for the hub's buyer API address on every buyer command)
+    and the old ``--hub``, hidden, which says it was renamed. Returns the ``--api`` action.
+    ``p`` is a parser or a mutually exclusive group."""
+    action = p.add_argument("--api", metavar="ADDR", default=None, help=help_)
+    p.add_argument("--hub", action=_RenamedHub, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return action
+
+
 # --------------------------------------------------------------------------- config + env
 
 def config_path() -> Path:

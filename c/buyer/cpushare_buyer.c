@@ -362,9 +362,9 @@ static int hello(cps_client *c)
 
 cps_client *cps_connect(const char *addr, char *err, size_t errlen)
 {
-    if (!addr || !*addr) addr = getenv("CPUSHARE_HUB");
+    if (!addr || !*addr) addr = getenv("CPUSHARE_API");
     if (!addr || !*addr) {
-        if (err && errlen) snprintf(err, errlen, "no hub address: pass one or set CPUSHARE_HUB");
+        if (err && errlen) snprintf(err, errlen, "no hub address: pass one or set CPUSHARE_API");
         return NULL;
     }
     cps_client *c = calloc(1, sizeof *c);

@@ -20,15 +20,15 @@
 #include "scene.h"
 
 static const char USAGE[] =
-    "usage: povray-server SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--hub ADDR]\n"
+    "usage: povray-server SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--api ADDR]\n"
     "                     [--tile N] [--redundancy K] [--program PATH] [--max-attempts N]\n"
     "                     [-L DIR]... [--clock K]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene on the workers of a cpushare hub: one fragment per\n"
     "N x N tile, run by povray-client.elf in each worker's sandbox.\n"
     "\n"
-    "  --hub ADDR         buyer socket of the hub: unix:PATH, a path, or tcp://127.0.0.1:PORT\n"
-    "                     (default: $CPUSHARE_HUB)\n"
+    "  --api ADDR         buyer socket of the hub: unix:PATH, a path, or tcp://127.0.0.1:PORT\n"
+    "                     (default: $CPUSHARE_API)\n"
     "  -W, -H N           image size in pixels (1..65536)\n"
     "  -o FILE            output PNG (written only when every tile succeeded)\n"
     "  --tile N           tile size in pixels (default 32)\n"
@@ -42,7 +42,7 @@ static const char USAGE[] =
     "tile was rendered.\n"
     "\n"
     "example:\n"
-    "  povray-server examples/demo.pov -W 640 -H 480 -o demo.png --hub /tmp/hub.db.sock\n";
+    "  povray-server examples/demo.pov -W 640 -H 480 -o demo.png --api /tmp/hub.db.sock\n";
 
 #define RECONNECT_TRIES 60
 #define RECONNECT_SLEEP_US 500000
@@ -206,16 +206,20 @@ int main(int argc, char **argv)
             if (parse_uint("--redundancy", v, 1, 16, &redundancy)) return 2;
         } else if (!strcmp(a, "--max-attempts")) {
             if (parse_uint("--max-attempts", v, 1, 1000, &max_attempts)) return 2;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--hub") || !strcmp(a, "--program") ||
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--api") || !strcmp(a, "--program") ||
                    !strcmp(a, "--resume")) {
             if (!v) {
                 fprintf(stderr, "povray-server: %s needs a value\n", a);
                 return 2;
             }
-            if (a[1] == 'o') out = v;
-            else if (a[2] == 'h') hub = v;
-            else if (a[2] == 'r') resume = v;
+            if (!strcmp(a, "-o")) out = v;
+            else if (!strcmp(a, "--api")) hub = v;
+            else if (!strcmp(a, "--resume")) resume = v;
             else program = v;
+        } else if (!strcmp(a, "--hub")) {
+            fprintf(stderr, "povray-server: --hub was renamed --api (the hub's buyer API address; "
+                            "--hub is the worker's flag for the hub's worker endpoint)\n");
+            return 2;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "povray-server: unknown option '%s'\n%s", a, USAGE);
             return 2;
@@ -232,8 +236,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "povray-server: need SCENE, -W, -H and -o\n%s", USAGE);
         return 2;
     }
-    if (!hub && !getenv("CPUSHARE_HUB")) {
-        fprintf(stderr, "povray-server: no hub given: use --hub ADDR or set CPUSHARE_HUB\n");
+    if (!hub && !getenv("CPUSHARE_API")) {
+        fprintf(stderr, "povray-server: no hub given: use --api ADDR or set CPUSHARE_API\n");
         return 2;
     }
     if (!program)

@@ -1,6 +1,6 @@
 """cpushare-povray: render POV-Ray scenes on cpushare workers; compare images.
 
-``render`` runs the native ``povray-server`` (C) against a hub. Without ``--hub`` it first
+``render`` runs the native ``povray-server`` (C) against a hub. Without ``--api`` it first
 starts an embedded hub and N local workers (``cpushare-worker`` subprocesses), so one
 command renders a scene on every core of this machine through the real sandbox.
 """
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cliopts import add_globals, add_version, apply_defaults
+from ..cliopts import add_api_address, add_globals, add_version, apply_defaults
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
@@ -43,7 +43,7 @@ examples:
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png
   cpushare-povray render scene.pov -W 320 -H 240 -o out.png --library-path ~/pov/include
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
-  cpushare-povray render scene.pov -W 640 -H 480 -o out.png --hub /var/lib/hub.db.sock --redundancy 2
+  cpushare-povray render scene.pov -W 640 -H 480 -o out.png --api /var/lib/hub.db.sock --redundancy 2
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
 
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser(
-        "render", help="render a scene (embedded hub + local workers unless --hub)",
+        "render", help="render a scene (embedded hub + local workers unless --api)",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_globals(r, suppress=True, quiet_help=QUIET_HELP)
@@ -84,12 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     where = r.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None,
                        help="local workers of the embedded hub (default: one per CPU)")
-    where.add_argument("--hub", help="use this hub's buyer socket instead of an embedded hub")
+    add_api_address(where, "use this hub's buyer API (PATH, unix:PATH or tcp://127.0.0.1:PORT) "
+                           "instead of an embedded hub")
     r.add_argument("--resume", metavar="JOB", help="continue job JOB of an interrupted render "
-                   "(with --hub, the same scene, size and --tile)")
+                   "(with --api, the same scene, size and --tile)")
     r.add_argument("--view", action="store_true",
                    help="print the URL of the job's live page on the hub's dashboard (the "
-                        "image filling in tile by tile; with --hub, the hub needs --web)")
+                        "image filling in tile by tile; with --api, the hub needs --web)")
     r.add_argument("--open", action="store_true", help="with --view: open it in a browser")
     r.add_argument("--redundancy", type=int, default=1,
                    help="run each tile on K workers, accept agreeing results (default 1)")
@@ -163,7 +164,7 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
     """Run povray-server; relay its progress to the bar, other stderr lines and stdout.
     ``on_start(proc)`` is called once the server runs (e.g. to watch the local workers)."""
     cmd = [str(server), str(args.scene), "-W", str(args.width), "-H", str(args.height),
-           "-o", str(args.output), "--tile", str(args.tile), "--hub", hub_address,
+           "-o", str(args.output), "--tile", str(args.tile), "--api", hub_address,
            "--redundancy", str(args.redundancy)]
     if args.resume:
         cmd += ["--resume", args.resume]
@@ -200,10 +201,10 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
     except BaseException as exc:
         proc.kill()
         proc.wait()
-        if isinstance(exc, KeyboardInterrupt) and job[0] and args.hub:
+        if isinstance(exc, KeyboardInterrupt) and job[0] and args.api:
             progress.close()
             raise Interrupted(f"job {job[0]} keeps running on the hub; add --resume {job[0]} to the same "
-                              f"command to continue it, or 'cpushare cancel {job[0]} --hub {args.hub}' "
+                              f"command to continue it, or 'cpushare cancel {job[0]} --api {args.api}' "
                               "to stop it") from None
         raise
     reader.join(5)
@@ -249,7 +250,7 @@ def cmd_render(args) -> int:
     if args.width < 1 or args.height < 1 or args.width > 65536 or args.height > 65536:
         raise ConfigError(f"image size {args.width}x{args.height} out of range 1..65536")
     if args.tile is None:
-        expected_workers = 8 if args.hub else (args.workers or os.cpu_count() or 1)
+        expected_workers = 8 if args.api else (args.workers or os.cpu_count() or 1)
         args.tile = auto_tile(args.width, args.height, expected_workers)
         log.info("tile size %d", args.tile)
     if args.tile < 1:
@@ -258,8 +259,8 @@ def cmd_render(args) -> int:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     if args.redundancy < 1:
         raise ConfigError(f"--redundancy must be >= 1, got {args.redundancy}")
-    if args.resume and not args.hub:
-        raise ConfigError("--resume needs --hub: an embedded hub ends with its render, its jobs with it")
+    if args.resume and not args.api:
+        raise ConfigError("--resume needs --api: an embedded hub ends with its render, its jobs with it")
     if not Path(args.scene).is_file():
         raise SceneError(f"scene file {args.scene!r} not found")
     out_dir = Path(args.output).resolve().parent
@@ -271,9 +272,9 @@ def cmd_render(args) -> int:
     server = find_binary("povray-server")
     find_binary("povray-client.elf")
     progress = Progress(enabled=not args.quiet)
-    if args.hub:
-        viewer = Viewer(dashboard_of(args.hub), args.open) if args.view else None
-        return run_server(server, args, args.hub, progress, viewer)
+    if args.api:
+        viewer = Viewer(dashboard_of(args.api), args.open) if args.view else None
+        return run_server(server, args, args.api, progress, viewer)
     return render_embedded(server, args, progress)
 
 
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cpushare-povray: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ncpushare-povray: interrupted" + ("" if args.command != "render" or args.hub else
+        print("\ncpushare-povray: interrupted" + ("" if args.command != "render" or args.api else
               ": the embedded hub, its workers and its job are gone (nothing keeps running)"),
               file=sys.stderr)
         return 130

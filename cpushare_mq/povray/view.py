@@ -1,6 +1,6 @@
 """``cpushare-povray render --view``: the URL of the render's job page on the hub's dashboard.
 
-The embedded hub is started with its dashboard (loopback, any free port); with ``--hub`` the
+The embedded hub is started with its dashboard (loopback, any free port); with ``--api`` the
 dashboard of that hub is found in the file it writes beside its database (``DB.web``, next to
 the default buyer socket ``DB.sock``). The job id comes from povray-server's line
 ``povray-server: job ID: ...``; the URL is printed once (and opened with ``--open``).

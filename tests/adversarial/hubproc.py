@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -120,9 +120,8 @@ def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 9
     """Honest (plain TCP) workers do every fragment (the job is DONE, none FAILED, as the
     database says); returns the hub's peak RSS seen meanwhile."""
     sys.path.insert(0, str(Path(__file__).parent.parent / "hub"))
-    from fakeworker import FakeWorker
-
     import zmq
+    from fakeworker import FakeWorker
     ctx = zmq.Context()
     ws = [FakeWorker(hub.endpoint, slots=4, name=f"honest{i}", fn=lambda b: b.upper(), ctx=ctx)
           for i in range(workers)]

@@ -232,14 +232,14 @@ def test_unknown_job_is_refused_and_the_hub_carries_on(fake_server):
 
 
 def test_client_errors_name_the_problem(tmp_path, fake_server, monkeypatch):
-    monkeypatch.delenv("CPUSHARE_HUB", raising=False)
-    with pytest.raises(ConfigError, match="CPUSHARE_HUB"):
+    monkeypatch.delenv("CPUSHARE_API", raising=False)
+    with pytest.raises(ConfigError, match="CPUSHARE_API"):
         Client()
     with pytest.raises(BuyerApiError, match="is the hub running"):
         Client(str(tmp_path / "nothing.sock"))
     with pytest.raises(ConfigError, match="tcp://"):
         Client("http://example.com")
-    monkeypatch.setenv("CPUSHARE_HUB", fake_server.address)
+    monkeypatch.setenv("CPUSHARE_API", fake_server.address)
     with Client() as c:
         with pytest.raises(ConfigError, match="at least one fragment"):
             c.submit(PROGRAM, [])

@@ -43,14 +43,14 @@ def _read_until(proc: subprocess.Popen, needle: str, timeout_s: float = 60.0) ->
 def test_cancel_while_attached_exits_3_and_says_so(real_hub, echo_elf, short_tmp):
     inputs = make_inputs(short_tmp / "in", 4)
     proc = subprocess.Popen([str(BIN / "cpushare"), "submit", str(echo_elf), *map(str, inputs),
-                             "--hub", real_hub.api_address, "--out", str(short_tmp / "out")],
+                             "--api", real_hub.api_address, "--out", str(short_tmp / "out")],
                             stderr=subprocess.PIPE, text=True, env=_env())
     try:
         head = _read_until(proc, "submitted job ")
         job_id = head.split("submitted job ")[1].split()[0]
         # no worker is connected: the progress line says why within a few seconds
         _read_until(proc, "waiting: no worker", timeout_s=30)
-        c = run("cancel", job_id, "--hub", real_hub.api_address)
+        c = run("cancel", job_id, "--api", real_hub.api_address)
         assert c.returncode == 0 and f"cancelled job {job_id}" in c.stdout
         rest = proc.stderr.read()
         assert proc.wait(60) == 3
@@ -64,10 +64,10 @@ def test_cancel_while_attached_exits_3_and_says_so(real_hub, echo_elf, short_tmp
 
 def test_cancel_of_a_finished_job_says_so(real_hub, worker, echo_elf, short_tmp):
     inputs = make_inputs(short_tmp / "in", 2)
-    r = run("submit", echo_elf, *inputs, "--hub", real_hub.api_address, "--out", short_tmp / "out")
+    r = run("submit", echo_elf, *inputs, "--api", real_hub.api_address, "--out", short_tmp / "out")
     assert r.returncode == 0, r.stderr
     job_id = r.stderr.split("submitted job ")[1].split()[0]
-    c = run("cancel", job_id, "--hub", real_hub.api_address)
+    c = run("cancel", job_id, "--api", real_hub.api_address)
     assert c.returncode == 3
     assert f"job {job_id} had already ended (done: 2 done, 0 failed of 2); nothing to cancel" in c.stdout
 
@@ -112,9 +112,9 @@ def test_check_agrees_with_the_loader_on_every_built_program():
 
 
 def test_global_options_after_the_subcommand_and_version_everywhere(real_hub):
-    r = run("status", "-q", "--hub", real_hub.api_address)
+    r = run("status", "-q", "--api", real_hub.api_address)
     assert r.returncode == 0 and "jobs (0)" in r.stdout
-    r = run("-q", "status", "-v", "--hub", real_hub.api_address)
+    r = run("-q", "status", "-v", "--api", real_hub.api_address)
     assert r.returncode == 0
     for cmd in COMMANDS:
         v = subprocess.run([str(BIN / cmd), "--version"], capture_output=True, text=True, timeout=60)
@@ -123,7 +123,7 @@ def test_global_options_after_the_subcommand_and_version_everywhere(real_hub):
 
 def test_config_file_and_environment_set_options(real_hub, short_tmp):
     cfg = short_tmp / "config.toml"
-    cfg.write_text(f'[cpushare]\nhub = "{real_hub.api_address}"\n')
+    cfg.write_text(f'[cpushare]\napi = "{real_hub.api_address}"\n')
     r = subprocess.run([str(BIN / "cpushare"), "status"], capture_output=True, text=True, timeout=60,
                        env=_env(CPUSHARE_CONFIG=str(cfg)))
     assert r.returncode == 0 and "jobs (0)" in r.stdout, r.stderr
@@ -170,7 +170,7 @@ def test_worker_install_service_writes_a_unit_that_runs_the_worker(real_hub, ech
     worker = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     try:
         inputs = make_inputs(short_tmp / "in", 3)
-        s = run("submit", echo_elf, *inputs, "--hub", real_hub.api_address, "--out", short_tmp / "out")
+        s = run("submit", echo_elf, *inputs, "--api", real_hub.api_address, "--out", short_tmp / "out")
         assert s.returncode == 0, s.stderr
     finally:
         worker.terminate()
@@ -218,26 +218,26 @@ def test_status_shows_times_rates_failures_and_hides_old_jobs(real_hub, worker, 
     d.mkdir()
     (d / "good.bin").write_bytes((1000).to_bytes(8, "little"))
     (d / "bad.bin").write_bytes(b"abc")
-    r = run("submit", spin, d / "good.bin", d / "bad.bin", "--hub", real_hub.api_address, "--out", short_tmp / "o")
+    r = run("submit", spin, d / "good.bin", d / "bad.bin", "--api", real_hub.api_address, "--out", short_tmp / "o")
     assert r.returncode == 1
     job_id = r.stderr.split("submitted job ")[1].split()[0]
-    st = run("status", "--hub", real_hub.api_address)
+    st = run("status", "--api", real_hub.api_address)
     assert st.returncode == 0, st.stderr
     for column in ("AGE", "ELAPSED", "RATE", "ETA", "RUNNING", "QUEUED"):
         assert column in st.stdout
     assert job_id in st.stdout and f"{job_id} failures: " in st.stdout
-    data = json.loads(run("status", "--json", "--hub", real_hub.api_address).stdout)
+    data = json.loads(run("status", "--json", "--api", real_hub.api_address).stdout)
     job = next(j for j in data["jobs"] if j["job_id"] == job_id)
     assert job["age_s"] >= job["elapsed_s"] > 0 and job["failed_by"].endswith(" 1")
     # the job ended two days ago: hidden unless --all
     with sqlite3.connect(short_tmp / "hub.db") as db:
         db.execute("UPDATE jobs SET created_s=created_s-172800, ended_s=ended_s-172800 WHERE id=?", (job_id,))
-    st = run("status", "--hub", real_hub.api_address)
+    st = run("status", "--api", real_hub.api_address)
     assert job_id not in st.stdout and "1 ended over a day ago hidden (--all shows them)" in st.stdout
-    assert job_id in run("status", "--all", "--hub", real_hub.api_address).stdout
+    assert job_id in run("status", "--all", "--api", real_hub.api_address).stdout
     # --watch refreshes until Ctrl-C, which ends it with status 0
     proc = subprocess.Popen([str(BIN / "cpushare"), "status", "--watch", "0.2", "--all",
-                             "--hub", real_hub.api_address], stdout=subprocess.PIPE, text=True, env=_env())
+                             "--api", real_hub.api_address], stdout=subprocess.PIPE, text=True, env=_env())
     try:
         seen = 0
         while seen < 2:

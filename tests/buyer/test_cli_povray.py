@@ -22,7 +22,7 @@ def render(*extra: str) -> list[str]:
 
 def test_render_says_why_it_waits_and_resumes_after_ctrl_c(real_hub, short_tmp):
     out = short_tmp / "out.png"
-    proc = subprocess.Popen(render("-o", str(out), "--hub", real_hub.api_address),
+    proc = subprocess.Popen(render("-o", str(out), "--api", real_hub.api_address),
                             stderr=subprocess.PIPE, text=True, env=_env())
     try:
         head = _read_until(proc, "povray-server: job ")
@@ -36,12 +36,12 @@ def test_render_says_why_it_waits_and_resumes_after_ctrl_c(real_hub, short_tmp):
             proc.kill()
             proc.wait()
     assert f"interrupted: job {job_id} keeps running on the hub; add --resume {job_id}" in rest
-    assert f"'cpushare cancel {job_id} --hub {real_hub.api_address}'" in rest and "Traceback" not in rest
+    assert f"'cpushare cancel {job_id} --api {real_hub.api_address}'" in rest and "Traceback" not in rest
     assert not out.exists()
 
     worker = start_worker(real_hub.worker_endpoint, short_tmp / "cache", slots=2)
     try:
-        r = subprocess.run(render("-o", str(out), "--hub", real_hub.api_address, "--resume", job_id),
+        r = subprocess.run(render("-o", str(out), "--api", real_hub.api_address, "--resume", job_id),
                            capture_output=True, text=True, timeout=300, env=_env())
     finally:
         stop_process(worker)
@@ -50,7 +50,7 @@ def test_render_says_why_it_waits_and_resumes_after_ctrl_c(real_hub, short_tmp):
     assert [j["job_id"] for j in real_hub.status()["jobs"]] == [job_id]     # no second job
 
     wrong = [str(BIN / "cpushare-povray"), "render", str(SCENE), "-W", "48", "-H", "32", "--tile", "8",
-             "-o", str(out), "--hub", real_hub.api_address, "--resume", job_id]
+             "-o", str(out), "--api", real_hub.api_address, "--resume", job_id]
     r = subprocess.run(wrong, capture_output=True, text=True, timeout=60, env=_env())
     assert r.returncode == 2 and "resume with the same scene, -W, -H and --tile" in r.stderr
 
@@ -58,7 +58,7 @@ def test_render_says_why_it_waits_and_resumes_after_ctrl_c(real_hub, short_tmp):
 def test_resume_needs_a_hub_and_ctrl_c_of_an_embedded_render_leaves_nothing(short_tmp):
     r = subprocess.run(render("-o", str(short_tmp / "o.png"), "--resume", "j-x"), capture_output=True,
                        text=True, timeout=60, env=_env())
-    assert r.returncode == 2 and "--resume needs --hub" in r.stderr
+    assert r.returncode == 2 and "--resume needs --api" in r.stderr
     proc = subprocess.Popen(render("-o", str(short_tmp / "o.png"), "--workers", "1", "-W", "640", "-H", "480"),
                             stderr=subprocess.PIPE, text=True, env=_env(), start_new_session=True)
     try:

@@ -87,7 +87,7 @@ def test_submit_rides_out_a_hub_restart(hub_process, echo_elf, short_tmp):
     inputs = make_inputs(short_tmp / "in", 6)
     out = short_tmp / "out"
     proc = subprocess.Popen([str(BIN / "cpushare"), "submit", str(echo_elf), *map(str, inputs),
-                             "--hub", str(hub_process.sock), "--out", str(out)],
+                             "--api", str(hub_process.sock), "--out", str(out)],
                             stderr=subprocess.PIPE, text=True, env=_env())
     try:
         _read_until(proc, "submitted job ")
@@ -110,7 +110,7 @@ def test_submit_rides_out_a_hub_restart(hub_process, echo_elf, short_tmp):
 def test_a_hub_that_stays_away_ends_submit_with_the_job_id_and_what_to_do(hub_process, echo_elf, short_tmp):
     inputs = make_inputs(short_tmp / "in", 2)
     proc = subprocess.Popen([str(BIN / "cpushare"), "submit", str(echo_elf), *map(str, inputs),
-                             "--hub", str(hub_process.sock), "--out", str(short_tmp / "out"),
+                             "--api", str(hub_process.sock), "--out", str(short_tmp / "out"),
                              "--reconnect-s", "3"],
                             stderr=subprocess.PIPE, text=True, env=_env())
     try:
@@ -131,7 +131,7 @@ def test_a_hub_that_stays_away_ends_submit_with_the_job_id_and_what_to_do(hub_pr
 def test_ctrl_c_of_submit_prints_the_job_id_and_how_to_go_on(hub_process, echo_elf, short_tmp):
     inputs = make_inputs(short_tmp / "in", 2)
     proc = subprocess.Popen([str(BIN / "cpushare"), "submit", str(echo_elf), *map(str, inputs),
-                             "--hub", str(hub_process.sock), "--out", str(short_tmp / "out")],
+                             "--api", str(hub_process.sock), "--out", str(short_tmp / "out")],
                             stderr=subprocess.PIPE, text=True, env=_env())
     try:
         head = _read_until(proc, "submitted job ")
@@ -149,6 +149,6 @@ def test_ctrl_c_of_submit_prints_the_job_id_and_how_to_go_on(hub_process, echo_e
     # and the printed command does continue it
     hub_process.start_worker()
     r = subprocess.run([str(BIN / "cpushare"), "results", job_id, "--out", str(short_tmp / "out"), "--new",
-                        "--hub", str(hub_process.sock)], capture_output=True, text=True, timeout=180, env=_env())
+                        "--api", str(hub_process.sock)], capture_output=True, text=True, timeout=180, env=_env())
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(short_tmp / "out")) == ["tile00.txt.out", "tile01.txt.out"]   # the hub's names

@@ -64,7 +64,7 @@ class Cluster:
 
     def submit(self, program: Path, inputs: list[Path], out: Path, *extra: str):
         return subprocess.run([str(BIN / "cpushare"), "submit", str(program), *map(str, inputs),
-                               "--hub", self.api, "--out", str(out), "--redundancy", "2", "-q",
+                               "--api", self.api, "--out", str(out), "--redundancy", "2", "-q",
                                *extra], capture_output=True, text=True, timeout=300,
                               env=self.env)
 

@@ -78,7 +78,7 @@ def hub_and_workers(tmp_path):
 
 def server_cmd(scene, out, hub, *extra):
     return [str(find_binary("povray-server")), str(scene), "-W", "320", "-H", "240", "-o",
-            str(out), "--hub", str(hub.api_address), *extra]
+            str(out), "--api", str(hub.api_address), *extra]
 
 
 def test_worker_killed_mid_render(render_bin, scenes, tmp_path, hub_and_workers):
@@ -110,7 +110,7 @@ def test_redundancy_two_through_the_cli_with_hub(render_bin, scenes, tmp_path, h
     hub, _ = hub_and_workers
     out = tmp_path / "r2.png"
     rc = main(["render", str(scenes / "medium.pov"), "-W", "320", "-H", "240", "-o", str(out),
-               "--tile", "40", "--redundancy", "2", "--hub", str(hub.api_address),
+               "--tile", "40", "--redundancy", "2", "--api", str(hub.api_address),
                "--no-progress"])
     assert rc == 0, capsys.readouterr()
     assert "done 48, failed 0" in capsys.readouterr().out
@@ -122,11 +122,11 @@ def test_bad_scene_and_missing_hub_are_clear_errors(scenes, tmp_path):
     bad = tmp_path / "bad.pov"
     bad.write_text("torus { 1, 0.2 }\n")
     proc = subprocess.run([str(find_binary("povray-server")), str(bad), "-W", "8", "-H", "8",
-                           "-o", str(tmp_path / "o.png"), "--hub", str(tmp_path / "none.sock")],
+                           "-o", str(tmp_path / "o.png"), "--api", str(tmp_path / "none.sock")],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "bad.pov:1: unsupported word 'torus'" in proc.stderr
     proc = subprocess.run([str(find_binary("povray-server")), str(scenes / "simple.pov"), "-W",
-                           "8", "-H", "8", "-o", str(tmp_path / "o.png"), "--hub",
+                           "8", "-H", "8", "-o", str(tmp_path / "o.png"), "--api",
                            str(tmp_path / "none.sock")], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "cannot connect to the hub" in proc.stderr
     assert not (tmp_path / "o.png").exists()

@@ -58,7 +58,7 @@ def test_povray_server_overwrites_corrected_tiles(render_bin, scenes, tmp_path, 
     out = tmp_path / "dist.png"
     proc = subprocess.Popen(
         [str(find_binary("povray-server")), str(scenes / "heavy.pov"), "-W", "320", "-H", "240",
-         "-o", str(out), "--hub", str(hub.api_address), "--tile", "8"],
+         "-o", str(out), "--api", str(hub.api_address), "--tile", "8"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     corrected, messages, progress = [], [], []
     try:

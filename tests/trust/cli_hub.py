@@ -54,7 +54,7 @@ class CliHub:
         return p
 
     def cli(self, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([str(BIN / "cpushare"), *args, "--hub", str(self.sock)],
+        return subprocess.run([str(BIN / "cpushare"), *args, "--api", str(self.sock)],
                               capture_output=True, text=True, timeout=timeout_s)
 
     def status(self) -> dict:

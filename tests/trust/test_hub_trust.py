@@ -218,7 +218,7 @@ def test_cpushare_status_shows_reputation(made, tmp_path):
     assert tiers and tiers <= {"probation", "established", "trusted"}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rc = cpushare_main(["status", "--hub", hub.api_address])
+        rc = cpushare_main(["status", "--api", hub.api_address])
     assert rc == 0 and "REPUTATION" in out.getvalue()
     assert any(t in out.getvalue() for t in tiers)
 

@@ -207,7 +207,7 @@ def test_exactly_k_with_a_liar_waits_for_a_tie_breaker_and_says_so(fresh_hub):
         sub = subprocess.Popen(
             [str(Path(sys.executable).parent / "cpushare"), "submit",
              str(find_binary("examples/echo.elf")), *paths, "--out", str(hub.root / "out-tie"),
-             "--redundancy", "2", "--quorum", "2", "--hub", str(hub.sock)],
+             "--redundancy", "2", "--quorum", "2", "--api", str(hub.sock)],
             stdout=subprocess.DEVNULL, stderr=err)
     try:
         wait_for(lambda: any(j.get("waiting", "").startswith(
@@ -240,7 +240,7 @@ def test_too_few_distinct_workers_says_why_instead_of_hanging(tmp_path):
         submit_ = subprocess.Popen(
             [str(Path(sys.executable).parent / "cpushare"), "submit",
              str(find_binary("examples/echo.elf")), *paths, "--out", str(tmp_path / "o"),
-             "--redundancy", "2", "--quorum", "2", "--hub", str(h.sock)],
+             "--redundancy", "2", "--quorum", "2", "--api", str(h.sock)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             wait_for(lambda: any("needs 2 distinct workers" in j.get("waiting", "")

@@ -37,7 +37,7 @@ def test_view_prints_the_job_page_of_a_render_on_a_hub(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         out = tmp_path / "out.png"
-        r = render("-o", str(out), "--hub", f"{db}.sock", "--view")
+        r = render("-o", str(out), "--api", f"{db}.sock", "--view")
         assert r.returncode == 0, r.stderr
         urls = re.findall(r"^view: +(http://\S+/job/(j-\w+)\?token=\S+)$", r.stdout, re.M)
         assert len(urls) == 1, r.stdout
@@ -60,7 +60,7 @@ def test_view_prints_the_job_page_of_a_render_on_a_hub(tmp_path):
 def test_view_without_a_dashboard_is_one_clear_line(tmp_path):
     proc, db, _endpoint = start_hub(tmp_path, web=False)
     try:
-        r = render("-o", str(tmp_path / "o.png"), "--hub", f"{db}.sock", "--view",
+        r = render("-o", str(tmp_path / "o.png"), "--api", f"{db}.sock", "--view",
                    timeout_s=60)
     finally:
         stop(proc)

@@ -66,7 +66,7 @@ def test_failing_sandbox_spends_no_attempts_is_held_and_shown(tmp_path, monkeypa
         assert db_rows(db, "SELECT MAX(failures) FROM fragments")[0][0] == 0
         assert h.job_progress(job)["failed"] == 0
         # the buyer sees it
-        st = subprocess.run([sys.executable, "-m", "cpushare_mq.cli", "status", "--hub",
+        st = subprocess.run([sys.executable, "-m", "cpushare_mq.cli", "status", "--api",
                              h.api_address], capture_output=True, text=True, timeout=60)
         assert st.returncode == 0, st.stderr
         assert "paused by the hub: its sandbox failed 3 times" in st.stdout
