@@ -83,10 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
                         "its URL with the secret token goes to the log and to DB.web (0600)")
     k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
-                       epilog="example:\n  cpushare-hub keygen --out hub.keys\n"
+                       epilog="example:\n  cpushare-hub keygen --keys hub.keys\n"
                               "  cpushare-hub serve --db hub.db --keys hub.keys",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    k.add_argument("--out", required=True, metavar="DIR", help="directory for hub.key and hub.pub")
+    k.add_argument("--keys", "--keys-dir", "--out", dest="keys", required=True, metavar="DIR",
+                   help="directory for hub.key and hub.pub (the same DIR as 'serve --keys')")
     return p
 
 
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     if args.command == "keygen":
-        return keygen(args.out)
+        return keygen(args.keys)
     if args.command != "serve":
         parser.print_help()
         return 2

@@ -181,7 +181,7 @@ def _field(path: Path, fields: dict[str, str], name: str) -> str:
 def write_hub_keys(out_dir: Path | str, *, overwrite: bool = False,
                    keypair: CurveKeyPair | None = None) -> CurveKeyPair:
     """Create ``out_dir/hub.key`` (0600) and ``out_dir/hub.pub`` (0644); the logic behind
-    ``cpushare-hub keygen --out DIR``. Refuses to replace existing keys unless ``overwrite``."""
+    ``cpushare-hub keygen --keys DIR``. Refuses to replace existing keys unless ``overwrite``."""
     out = Path(out_dir)
     _make_private_dir(out)
     secret_path, public_path = out / HUB_SECRET_FILE, out / HUB_PUBLIC_FILE

@@ -203,7 +203,7 @@ def test_povray_output_under_a_file_is_one_line_not_a_traceback(short_tmp):
 def test_hub_keygen_prints_the_key_quoted_and_the_file_to_give(short_tmp):
     import shlex
 
-    r = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(short_tmp / "k")],
+    r = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--keys", str(short_tmp / "k")],
                        capture_output=True, text=True, timeout=60, env=_env())
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("hub public key"))

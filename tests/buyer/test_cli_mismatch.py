@@ -52,7 +52,7 @@ def _worker(root: Path, name: str, endpoint: str, *extra: str) -> tuple[subproce
 
 
 def test_secure_hub_and_workers_without_or_with_a_wrong_key(short_tmp):
-    subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(short_tmp / "other")], check=True,
+    subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--keys", str(short_tmp / "other")], check=True,
                    capture_output=True, env=_env())
     hub, endpoint = _hub(short_tmp)
     plain, plain_log = _worker(short_tmp, "plain", endpoint)                 # loopback: no key needed to start
@@ -77,7 +77,7 @@ def test_secure_hub_and_workers_without_or_with_a_wrong_key(short_tmp):
 
 
 def test_insecure_hub_and_a_curve_worker(short_tmp):
-    subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(short_tmp / "k")], check=True,
+    subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--keys", str(short_tmp / "k")], check=True,
                    capture_output=True, env=_env())
     hub, endpoint = _hub(short_tmp, "--insecure")
     w, w_log = _worker(short_tmp, "curve", endpoint, "--hub-key", str(short_tmp / "k" / "hub.pub"))

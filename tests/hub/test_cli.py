@@ -118,7 +118,7 @@ def test_cli_options_and_bad_bind(tmp_path, capsys):
     assert rc == 1
     assert "cannot bind the worker socket" in capsys.readouterr().err
     assert (tmp_path / "s.keys" / "hub.pub").is_file()
-    assert main(["keygen", "--out", str(tmp_path / "k")]) == 0
+    assert main(["keygen", "--keys", str(tmp_path / "k")]) == 0
     pub = (tmp_path / "k" / "hub.pub").read_text().strip()
     assert pub in capsys.readouterr().out
     assert os.stat(tmp_path / "k" / "hub.key").st_mode & 0o077 == 0

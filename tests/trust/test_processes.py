@@ -58,13 +58,13 @@ def echo_program() -> bytes:
 
 
 def test_keygen_and_serve_print_the_public_key(tmp_path):
-    out = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(tmp_path / "k")],
+    out = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--keys", str(tmp_path / "k")],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     pub = (tmp_path / "k" / "hub.pub").read_text().strip()
     assert pub in out.stdout
     assert oct(os.stat(tmp_path / "k" / "hub.key").st_mode & 0o777) == "0o600"
-    again = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--out", str(tmp_path / "k")],
+    again = subprocess.run([str(BIN / "cpushare-hub"), "keygen", "--keys", str(tmp_path / "k")],
                            capture_output=True, text=True, timeout=30)
     assert again.returncode != 0 and "already exists" in again.stderr
     os.chmod(tmp_path / "k" / "hub.key", 0o644)
