@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TextIO
 
 from .argtypes import positive_float
-from .cliopts import API_HELP, add_api_address, add_globals, add_version, apply_defaults, parse_size
+from .cliopts import (
+    API_HELP,
+    add_api_address,
+    add_globals,
+    add_version,
+    parse_command_line,
+    parse_size,
+)
 from .errors import ConfigError, CpushareError
 from .follow import (
     EXIT_CANCELLED,
@@ -304,13 +311,7 @@ COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "st
 def main(argv: list[str] | None = None) -> int:
     from .log import setup_logging
 
-    parser = build_parser()
-    try:
-        apply_defaults(parser, "cpushare")
-    except ConfigError as exc:
-        sys.stderr.write(f"cpushare: error: {exc}\n")
-        return EXIT_USAGE
-    args = parser.parse_args(argv)
+    args = parse_command_line(build_parser(), "cpushare", argv)
     setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)  # -v = info, -vv = debug
     func, stream = COMMANDS[args.command]
     try:

@@ -195,3 +195,14 @@ def apply_defaults(ap: argparse.ArgumentParser, program: str, environ=None) -> N
         for action in settable[name]:
             action.default = _convert(action, value, where)
             action.required = False
+
+
+def parse_command_line(parser: argparse.ArgumentParser, program: str,
+                       argv: list[str] | None = None) -> argparse.Namespace:
+    """Defaults from the config file and the environment, then ``argv``. A bad config or
+    environment value ends the program like a bad flag: one line, exit status 2."""
+    try:
+        apply_defaults(parser, program)
+    except ConfigError as exc:
+        parser.exit(2, f"{program}: error: {exc}\n")
+    return parser.parse_args(argv)

@@ -8,7 +8,7 @@ import shlex
 import signal
 import sys
 
-from ..cliopts import add_globals, add_version, apply_defaults
+from ..cliopts import add_globals, add_version, parse_command_line
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -93,12 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    try:
-        apply_defaults(parser, "cpushare-hub")
-    except CpushareError as exc:
-        print(f"cpushare-hub: error: {exc}", file=sys.stderr)
-        return 2
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, "cpushare-hub", argv)
     if args.command == "keygen":
         return keygen(args.keys)
     if args.command != "serve":

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cliopts import add_api_address, add_globals, add_version, apply_defaults
+from ..cliopts import add_api_address, add_globals, add_version, parse_command_line
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
@@ -292,13 +292,7 @@ def cmd_compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        apply_defaults(parser, "cpushare-povray")
-    except CpushareError as exc:
-        print(f"cpushare-povray: error: {exc}", file=sys.stderr)
-        return 2
-    args = parser.parse_args(argv)
+    args = parse_command_line(build_parser(), "cpushare-povray", argv)
     setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)
     try:
         if args.command == "render":

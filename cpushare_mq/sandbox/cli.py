@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..argtypes import positive_float
-from ..cliopts import add_globals, add_version, apply_defaults, parse_size
+from ..cliopts import add_globals, add_version, parse_command_line, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
 from .runner import Limits, Sandbox, run_raw
@@ -71,13 +71,7 @@ def _read(path: Path | None, what: str) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        apply_defaults(parser, "cpushare-sandbox")
-    except CpushareError as exc:
-        print(f"cpushare-sandbox: error: {exc}", file=sys.stderr)
-        return 2
-    args = parser.parse_args(argv)
+    args = parse_command_line(build_parser(), "cpushare-sandbox", argv)
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
     if args.raw and args.shared is not None:
         print("cpushare-sandbox: --shared makes no sense with --raw", file=sys.stderr)
