@@ -76,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_version(ap)
     add_globals(ap, suppress=False, quiet_help=QUIET_HELP)
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return ap
 
+
+def _submit_parser(sub) -> None:
     p = _sub(sub, "submit", "submit PROGRAM with one fragment per INPUT file and collect results",
              "example:\n  cpushare submit prog.elf in/*.txt --api hub.db.sock --out out/\n")
     p.add_argument("program", metavar="PROGRAM", help="static x86-64 ELF to run on the sellers' machines")
@@ -95,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory the program may need, checked before sending (default 1G, the workers' default)")
     _add_reconnect(p)
 
+
+def _status_parser(sub) -> None:
     p = _sub(sub, "status", "jobs with progress, workers with liveness, throughput",
              "examples:\n  cpushare status --api hub.db.sock\n  cpushare status --watch        # refresh in place\n"
              "  cpushare status --all          # also jobs ended over a day ago\n"
@@ -107,11 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", metavar="S", type=positive_float, nargs="?", const=2.0, default=None,
                    help="refresh every S seconds (default 2) until Ctrl-C")
 
+
+def _cancel_parser(sub) -> None:
     p = _sub(sub, "cancel", "cancel a job", "example:\n  cpushare cancel j-3f2a... --api hub.db.sock\n"
              "exit status: 0 = cancelled, 3 = the job had already ended, 1 = unknown job or no hub\n")
     p.add_argument("job", metavar="JOB")
     _add_api(p)
 
+
+def _results_parser(sub) -> None:
     p = _sub(sub, "results", "fetch a job's results again, from the beginning",
              "examples:\n  cpushare results JOB --out out/          # every result: out/<name>.out\n"
              "  cpushare results JOB --out out/ --new    # only results not consumed yet\n")
@@ -122,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", action="store_true", help="only results not consumed yet (and mark them consumed)")
     _add_reconnect(p)
 
+
+def _check_parser(sub) -> None:
     p = _sub(sub, "check", "would the sandbox accept PROGRAM? (the loader's rules, without running it)",
              "examples:\n  cpushare check prog.elf\n  cpushare check prog.elf --max-memory 256M\n"
              "exit status: 0 = the loader would start it, 1 = refused (each reason with its fix)\n")
@@ -129,11 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
                    help="the sellers' memory cap to check against (default 1G, the workers' default)")
 
+
+def _completion_parser(sub) -> None:
     p = _sub(sub, "completion", "print shell completion for all five cpushare commands",
              "examples:\n  eval \"$(cpushare completion bash)\"            # in ~/.bashrc\n"
              "  cpushare completion zsh > ~/.zfunc/_cpushare   # zsh (uses bashcompinit)\n")
     p.add_argument("shell", choices=["bash", "zsh"])
-    return ap
+
+
+#: one entry per subcommand, in the order --help lists them
+SUBCOMMANDS = (_submit_parser, _status_parser, _cancel_parser, _results_parser, _check_parser,
+               _completion_parser)
 
 
 QUIET_HELP = "no progress bar, warnings only"
