@@ -39,73 +39,89 @@ def simulate(seed: int, *, honest: int = 8, cheaters: int = 1, fragments: int = 
              jobs: int = 1) -> SimResult:
     """Run ``fragments`` fragments (split over ``jobs`` open jobs) on ``honest`` + ``cheaters``
     workers. A cheater returns a wrong digest with probability ``cheat_rate`` per run."""
-    rng = random.Random(seed)
-    book = ReputationBook(policy, rng=random.Random(rng.getrandbits(64)))
-    workers = [f"honest-{i}" for i in range(honest)] + [f"cheater-{i}" for i in range(cheaters)]
-    bad = {w for w in workers if w.startswith("cheater")}
-    res = SimResult(caught_at={w: None for w in bad}, banned_at={w: None for w in bad})
-    done_by: dict[str, int] = {w: 0 for w in workers}
-    standing: dict[int, tuple[str, str]] = {}      # fragment -> (worker, digest) accepted
-    job_of = {fid: f"job-{fid % jobs}" for fid in range(fragments)}
+    sim = _Simulation(seed, honest, cheaters, cheat_rate, policy)
+    for fid in range(fragments):
+        if not sim.step(fid, f"job-{fid % jobs}"):
+            break
+    return sim.finish()
 
-    def run(worker: str, fid: int) -> str:
-        res.runs += 1
-        if worker in bad and rng.random() < cheat_rate:
-            return f"wrong-{worker}-{fid}-{rng.getrandbits(32)}"
+
+class _Simulation:
+    """The state of one :func:`simulate` run: the book, the workers and what stands."""
+
+    def __init__(self, seed: int, honest: int, cheaters: int, cheat_rate: float,
+                 policy: TrustPolicy | None):
+        self.rng = random.Random(seed)
+        self.book = ReputationBook(policy, rng=random.Random(self.rng.getrandbits(64)))
+        self.workers = [f"honest-{i}" for i in range(honest)] + [f"cheater-{i}" for i in range(cheaters)]
+        self.bad = {w for w in self.workers if w.startswith("cheater")}
+        self.cheat_rate = cheat_rate
+        self.res = SimResult(caught_at={w: None for w in self.bad}, banned_at={w: None for w in self.bad})
+        self.done_by: dict[str, int] = {w: 0 for w in self.workers}
+        self.standing: dict[int, tuple[str, str]] = {}      # fragment -> (worker, digest) accepted
+
+    def step(self, fid: int, job: str) -> bool:
+        """Fragment ``fid`` of ``job``, run once and perhaps checked; False: nobody is left."""
+        pool = self.alive()
+        if not pool:
+            return False
+        w = self.rng.choice(pool)
+        self.done_by[w] += 1
+        digest = self.run(w, fid)
+        self.res.fragments += 1
+        win = self.verify(fid, (w, digest)) if self.book.on_accepted(w, fid, job) else None
+        self.standing[fid] = win if win is not None else (w, digest)
+        return True
+
+    def finish(self) -> SimResult:
+        self.res.wrong_accepted = sum(1 for fid, (_, d) in self.standing.items() if d != f"right-{fid}")
+        return self.res
+
+    def run(self, worker: str, fid: int) -> str:
+        self.res.runs += 1
+        if worker in self.bad and self.rng.random() < self.cheat_rate:
+            return f"wrong-{worker}-{fid}-{self.rng.getrandbits(32)}"
         return f"right-{fid}"
 
-    def alive() -> list[str]:
-        return [w for w in workers if not book.is_banned(w)]
+    def alive(self) -> list[str]:
+        return [w for w in self.workers if not self.book.is_banned(w)]
 
-    def verify(fid: int, first: tuple[str, str]) -> tuple[str, str] | None:
+    def verify(self, fid: int, first: tuple[str, str]) -> tuple[str, str] | None:
         """Re-run until a quorum of 2; returns the winning (worker, digest) or None."""
         results = [first]
         while True:
             t = tally_results(results, quorum=2, max_copies=4)
             if t.state == "decided":
-                for action in book.on_verdict(fid, t.agreed, t.disagreed):
-                    handle(action)
+                for action in self.book.on_verdict(fid, t.agreed, t.disagreed):
+                    self.handle(action)
                 return (t.agreed[0], t.winner)
             if t.state == "undecidable":
                 return None
-            v = book.pick_verifier(alive(), exclude=t.keys)
+            v = self.book.pick_verifier(self.alive(), exclude=t.keys)
             if v is None:
                 return None
-            res.check_runs += 1
-            results.append((v, run(v, fid)))
+            self.res.check_runs += 1
+            results.append((v, self.run(v, fid)))
 
-    def handle(action: object) -> None:
+    def handle(self, action: object) -> None:
+        res = self.res
         if isinstance(action, Struck):
-            if action.worker_key in bad:
-                if res.caught_at[action.worker_key] is None:
-                    res.caught_at[action.worker_key] = done_by[action.worker_key]
-            else:
+            if action.worker_key not in self.bad:
                 res.honest_struck += 1
+            elif res.caught_at[action.worker_key] is None:
+                res.caught_at[action.worker_key] = self.done_by[action.worker_key]
         elif isinstance(action, Banned):
-            if action.worker_key in bad and res.banned_at[action.worker_key] is None:
-                res.banned_at[action.worker_key] = done_by[action.worker_key]
+            if action.worker_key in self.bad and res.banned_at[action.worker_key] is None:
+                res.banned_at[action.worker_key] = self.done_by[action.worker_key]
         elif isinstance(action, Reverify):
-            for _job, fid in action.fragments:
-                if fid not in standing:
-                    continue
-                old = standing[fid]
-                win = verify(fid, old)
-                if win is not None and win[1] != old[1]:
-                    standing[fid] = win
-                    res.wrong_corrected += 1
+            self.reverify(action)
 
-    for fid in range(fragments):
-        pool = alive()
-        if not pool:
-            break
-        w = rng.choice(pool)
-        done_by[w] += 1
-        digest = run(w, fid)
-        res.fragments += 1
-        if book.on_accepted(w, fid, job_of[fid]):
-            win = verify(fid, (w, digest))
-            standing[fid] = win if win is not None else (w, digest)
-        else:
-            standing[fid] = (w, digest)
-    res.wrong_accepted = sum(1 for fid, (_, d) in standing.items() if d != f"right-{fid}")
-    return res
+    def reverify(self, action: Reverify) -> None:
+        for _job, fid in action.fragments:
+            old = self.standing.get(fid)
+            if old is None:
+                continue
+            win = self.verify(fid, old)
+            if win is not None and win[1] != old[1]:
+                self.standing[fid] = win
+                self.res.wrong_corrected += 1
