@@ -1,5 +1,5 @@
 /* render.c -- the raytracer core, following POV-Ray 3.7's rules for the subset (see
- * /work/shared/scenes/README.md, copied into docs/povray.md). Freestanding-safe: uses only
+ * docs/povray.md, "The scene language" and "Matching POV-Ray 3.7"). Freestanding-safe: uses only
  * rt_math and plain C, so the native renderer and the sandboxed client give the same bits.
  */
 #include "render.h"
