@@ -15,21 +15,15 @@ static uint64_t hardware_random(void)
     return v;
 }
 
+static const char *noisy_echo(rt_bytes shared, rt_bytes frag, void *ctx)
+{
+    uint64_t noise = hardware_random();
+    rt_abi_data(frag.data, frag.len);
+    rt_abi_data(&noise, sizeof noise);
+    return NULL;
+}
+
 int main(void)
 {
-    const uint8_t *shared, *frag;
-    uint32_t shared_len, len;
-    if (rt_abi_shared(&shared, &shared_len) != 0)
-        return 2;
-    for (;;) {
-        int r = rt_abi_next(&frag, &len);
-        if (r == 0)
-            return 0;
-        if (r < 0)
-            return 2;
-        uint64_t noise = hardware_random();
-        rt_abi_data(frag, len);
-        rt_abi_data(&noise, sizeof noise);
-        rt_abi_end();
-    }
+    return rt_abi_serve(noisy_echo, NULL);
 }

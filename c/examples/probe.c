@@ -9,15 +9,6 @@
  * cpushare_mq/sandbox/probe.py computes the same answer and compares. */
 #include "rt.h"
 
-static uint64_t fnv1a(uint64_t h, const uint8_t *p, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static long forbidden_getpid(void)
 {
     long ret;
@@ -27,37 +18,27 @@ static long forbidden_getpid(void)
 
 static unsigned char answer[4096 + 16];
 
+static const char *probe(rt_bytes shared, rt_bytes frag, void *ctx)
+{
+    if (frag.len == 7 && memcmp(frag.data, "syscall", 7) == 0) {
+        forbidden_getpid();
+        return "the forbidden system call returned";
+    }
+    if (frag.len > 4096)
+        return "probe fragments are at most 4096 bytes";
+    for (uint32_t i = 0; i < frag.len; i++)
+        answer[i] = frag.data[frag.len - 1 - i];
+    uint64_t h = rt_fnv1a64(rt_fnv1a64(RT_FNV1A64_INIT, shared.data, shared.len), frag.data, frag.len);
+    double root;
+    double x = (double)frag.len + 2.0;
+    __asm__("sqrtsd %1, %0" : "=x"(root) : "x"(x));
+    memcpy(answer + frag.len, &h, 8);
+    memcpy(answer + frag.len + 8, &root, 8);
+    rt_abi_data(answer, frag.len + 16);
+    return NULL;
+}
+
 int main(void)
 {
-    const uint8_t *shared, *frag;
-    uint32_t shared_len, len;
-    if (rt_abi_shared(&shared, &shared_len) != 0)
-        return 2;
-    uint64_t base = fnv1a(14695981039346656037ull, shared, shared_len);
-    for (;;) {
-        int r = rt_abi_next(&frag, &len);
-        if (r == 0)
-            return 0;
-        if (r < 0)
-            return 2;
-        if (len == 7 && memcmp(frag, "syscall", 7) == 0) {
-            forbidden_getpid();
-            rt_abi_error("the forbidden system call returned");
-            continue;
-        }
-        if (len > 4096) {
-            rt_abi_error("probe fragments are at most 4096 bytes");
-            continue;
-        }
-        for (uint32_t i = 0; i < len; i++)
-            answer[i] = frag[len - 1 - i];
-        uint64_t h = fnv1a(base, frag, len);
-        double root;
-        double x = (double)len + 2.0;
-        __asm__("sqrtsd %1, %0" : "=x"(root) : "x"(x));
-        memcpy(answer + len, &h, 8);
-        memcpy(answer + len + 8, &root, 8);
-        rt_abi_data(answer, len + 16);
-        rt_abi_end();
-    }
+    return rt_abi_serve(probe, NULL);
 }

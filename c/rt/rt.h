@@ -54,4 +54,21 @@ void rt_abi_data(const void *p, uint32_t n); /* one 'D' frame, written at once *
 void rt_abi_end(void);                       /* 'E': this fragment's result is complete */
 void rt_abi_error(const char *msg);          /* 'X': this fragment is invalid (UTF-8 message) */
 
+/* The usual main loop, for a program that answers each fragment on its own:
+ *     static const char *answer(rt_bytes shared, rt_bytes frag, void *ctx) { ... }
+ *     int main(void) { return rt_abi_serve(answer, NULL); }
+ * reads the shared input, then calls answer once per fragment; answer writes its result with
+ * rt_abi_data and returns NULL ('E' follows) or a message ('X': the fragment is invalid).
+ * Returns main's exit status: 0 at the end of the input, 2 on a malformed input stream. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t len;
+} rt_bytes;
+typedef const char *(*rt_answer_fn)(rt_bytes shared, rt_bytes frag, void *ctx);
+int rt_abi_serve(rt_answer_fn answer, void *ctx);
+
+/* 64-bit FNV-1a of n bytes, continuing from h (start with RT_FNV1A64_INIT). */
+#define RT_FNV1A64_INIT 14695981039346656037ull
+uint64_t rt_fnv1a64(uint64_t h, const void *p, size_t n);
+
 #endif

@@ -110,3 +110,30 @@ void rt_abi_error(const char *msg)
     rt_frame_header('X', (uint32_t)n);
     rt_write_all(msg, n);
 }
+
+int rt_abi_serve(rt_answer_fn answer, void *ctx)
+{
+    rt_bytes shared, frag;
+    if (rt_abi_shared(&shared.data, &shared.len) != 0)
+        return 2;
+    for (;;) {
+        int r = rt_abi_next(&frag.data, &frag.len);
+        if (r <= 0)
+            return r == 0 ? 0 : 2;
+        const char *invalid = answer(shared, frag, ctx);
+        if (invalid)
+            rt_abi_error(invalid);
+        else
+            rt_abi_end();
+    }
+}
+
+uint64_t rt_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}

@@ -13,20 +13,16 @@
 
 static char far[FAR_BSS_BYTES] __attribute__((section(".far_bss,\"aw\",@nobits#")));
 
+static const char *touch_and_echo(rt_bytes shared, rt_bytes frag, void *ctx)
+{
+    volatile char *p = far;
+    p[0] = 1;
+    p[FAR_BSS_BYTES - 1] = 1;
+    rt_abi_data(frag.data, frag.len);
+    return NULL;
+}
+
 int main(void)
 {
-    const uint8_t *shared, *frag;
-    uint32_t shared_len, len;
-    if (rt_abi_shared(&shared, &shared_len) != 0)
-        return 2;
-    for (;;) {
-        int r = rt_abi_next(&frag, &len);
-        if (r <= 0)
-            return r == 0 ? 0 : 2;
-        volatile char *p = far;
-        p[0] = 1;
-        p[FAR_BSS_BYTES - 1] = 1;
-        rt_abi_data(frag, len);
-        rt_abi_end();
-    }
+    return rt_abi_serve(touch_and_echo, NULL);
 }
