@@ -83,3 +83,18 @@ def test_kit_works_relocated_like_an_installed_package(tmp_path):
     assert r.returncode == 0, r.stderr
     with Sandbox(tmp_path / "hi.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
         assert sb.run(b"").ok and sb.last_output == b"hi 1 0.667\n"
+
+
+def test_the_example_of_writing_a_program_in_docs_builds_and_runs(tmp_path):
+    """docs/sandbox.md "Writing a program": its C block, built with cpushare-cc, answers a
+    fragment with its bytes and refuses an empty one ('X' -> fragment_error)."""
+    doc = (C_DIR.parent / "docs" / "sandbox.md").read_text()
+    section = doc.split("## Writing a program", 1)[1]
+    (tmp_path / "prog.c").write_text(section.split("```c\n", 1)[1].split("```", 1)[0])
+    r = cc("-O2", "-Wall", "-o", "prog.elf", "prog.c", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with Sandbox(tmp_path / "prog.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+        rec = sb.run(b"hello")
+        assert rec.ok and sb.last_output == b"hello", rec
+        rec = sb.run(b"")
+        assert rec.outcome.value == "fragment_error" and "empty fragment" in rec.message, rec
