@@ -33,6 +33,38 @@ __attribute__((noreturn)) void rt_exit(int status)
 
 /* ---- memory (string instructions: the compiler cannot turn these back into calls) ---- */
 
+/* Read exactly n bytes. 1 = done, 0 = EOF before the first byte, -1 = error or EOF inside. */
+int rt_read_exact(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        long r = rt_read(0, p + got, n - got);
+        if (r == -4) /* EINTR */
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return got == 0 ? 0 : -1;
+        got += (size_t)r;
+    }
+    return 1;
+}
+
+void rt_write_all(const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    while (n > 0) {
+        long r = rt_write(1, p, n);
+        if (r == -4)
+            continue;
+        if (r <= 0)
+            rt_exit(3); /* the runner went away: nothing sensible left to do */
+        p += r;
+        n -= (size_t)r;
+    }
+}
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;

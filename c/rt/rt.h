@@ -31,6 +31,10 @@
 long rt_read(int fd, void *buf, unsigned long n);
 long rt_write(int fd, const void *buf, unsigned long n);
 __attribute__((noreturn)) void rt_exit(int status); /* syscall 60 (exit), never exit_group */
+/* Read exactly n bytes of fd 0: 1 = done, 0 = EOF before the first byte, -1 = error or EOF
+ * inside. Write all n bytes to fd 1, or exit(3) when the runner has gone away. */
+int rt_read_exact(void *buf, size_t n);
+void rt_write_all(const void *buf, size_t n);
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

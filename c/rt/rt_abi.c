@@ -8,38 +8,6 @@ static unsigned char rt_frame_buf[RT_MAX_FRAME_BYTES] __attribute__((aligned(16)
 static size_t rt_shared_len;
 static int rt_shared_done;
 
-/* Read exactly n bytes. 1 = done, 0 = EOF before the first byte, -1 = error or EOF inside. */
-static int rt_read_exact(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    size_t got = 0;
-    while (got < n) {
-        long r = rt_read(0, p + got, n - got);
-        if (r == -4) /* EINTR */
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            return got == 0 ? 0 : -1;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
-static void rt_write_all(const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-    while (n > 0) {
-        long r = rt_write(1, p, n);
-        if (r == -4)
-            continue;
-        if (r <= 0)
-            rt_exit(3); /* the runner went away: nothing sensible left to do */
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
 /* Read one frame of the expected kind into rt_frame_buf + offset. */
 static int rt_read_frame(unsigned char kind, size_t offset, uint32_t *len)
 {

@@ -77,41 +77,11 @@ static void restore_rw(const struct rw_segment *rw, const unsigned char *saved)
     }
 }
 
-static void write_all(const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-    while (n > 0) {
-        long r = rt_write(1, p, n);
-        if (r == -4)
-            continue;
-        if (r <= 0)
-            rt_exit(3); /* the runner went away */
-        p += r;
-        n -= (size_t)r;
-    }
-}
-
-/* 1 = read all n bytes, 0 = EOF before the first, -1 = error or EOF inside. */
-static int read_exact(void *buf, size_t n)
-{
-    unsigned char *p = buf;
-    size_t got = 0;
-    while (got < n) {
-        long r = rt_read(0, p + got, n - got);
-        if (r == -4)
-            continue;
-        if (r <= 0)
-            return (r == 0 && got == 0) ? 0 : -1;
-        got += (size_t)r;
-    }
-    return 1;
-}
-
 static void frame_header(unsigned char kind, uint32_t n)
 {
     unsigned char h[5] = {(unsigned char)n, (unsigned char)(n >> 8), (unsigned char)(n >> 16),
                           (unsigned char)(n >> 24), kind};
-    write_all(h, 5);
+    rt_write_all(h, 5);
 }
 
 void __cpushare_write_data(const void *p, size_t n)
@@ -119,7 +89,7 @@ void __cpushare_write_data(const void *p, size_t n)
     while (n > 0) {
         uint32_t part = n > (1u << 30) ? (1u << 30) : (uint32_t)n;
         frame_header('D', part);
-        write_all(p, part);
+        rt_write_all(p, part);
         p = (const unsigned char *)p + part;
         n -= part;
     }
@@ -128,7 +98,7 @@ void __cpushare_write_data(const void *p, size_t n)
 static void answer_error(const char *msg, size_t n)
 {
     frame_header('X', (uint32_t)n);
-    write_all(msg, n);
+    rt_write_all(msg, n);
 }
 
 /* Read a frame of `kind` into buf (cap bytes). 1 = ok, 0 = EOF, -1 = bad frame, -2 = too
@@ -136,7 +106,7 @@ static void answer_error(const char *msg, size_t n)
 static int read_frame(unsigned char kind, unsigned char *buf, size_t cap, size_t *len)
 {
     unsigned char h[5];
-    int r = read_exact(h, 5);
+    int r = rt_read_exact(h, 5);
     if (r <= 0)
         return r;
     uint32_t n = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
@@ -145,10 +115,10 @@ static int read_frame(unsigned char kind, unsigned char *buf, size_t cap, size_t
         return -1;
     *len = n;
     if (n <= cap)
-        return n == 0 || read_exact(buf, n) == 1 ? 1 : -1;
+        return n == 0 || rt_read_exact(buf, n) == 1 ? 1 : -1;
     while (n > 0) {
         size_t part = n < cap ? n : cap;
-        if (cap == 0 || read_exact(buf, part) != 1)
+        if (cap == 0 || rt_read_exact(buf, part) != 1)
             return -1;
         n -= (uint32_t)part;
     }

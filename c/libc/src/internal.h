@@ -9,6 +9,8 @@
 long rt_read(int fd, void *buf, unsigned long n);
 long rt_write(int fd, const void *buf, unsigned long n);
 void rt_exit(int status) __attribute__((noreturn));
+int rt_read_exact(void *buf, size_t n);   /* c/rt/rt.c: see rt.h */
+void rt_write_all(const void *buf, size_t n);
 
 /* The current fragment's inputs (set by crt.c before main runs). */
 struct cpushare_inputs {
