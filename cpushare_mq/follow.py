@@ -9,13 +9,13 @@ Exit statuses (the same for ``cpushare submit`` and ``cpushare results``; docs/b
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from .atomicfile import replace_file
 from .errors import ConfigError, CpushareError
 from .fragnames import result_file_name
 
@@ -27,21 +27,10 @@ RECONNECT_POLL_S = 1.0
 
 def write_atomic(path: Path, chunks) -> int:
     """Write chunks to ``path`` via a temporary file + rename; returns the size."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    size = 0
     try:
-        with open(tmp, "wb") as f:
-            for ch in chunks:
-                f.write(ch)
-                size += len(ch)
-        os.replace(tmp, path)
+        return replace_file(path, chunks)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
-    return size
 
 
 @dataclass

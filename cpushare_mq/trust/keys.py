@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from zmq.utils import z85
 
+from ..atomicfile import replace_file
 from .errors import BadWorkerKey, InsecureKeyFile, KeyFileError
 
 log = logging.getLogger(__name__)
@@ -111,21 +112,9 @@ def _make_private_dir(path: Path) -> None:
 
 def _write_atomic(path: Path, text: str, mode: int) -> None:
     """Write ``text`` to ``path`` via a temporary file created with ``mode`` and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-        try:
-            os.fchmod(fd, mode)                 # umask cannot widen, but be explicit
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        replace_file(path, text.encode("utf-8"), mode=mode, sync=True)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise KeyFileError(f"cannot write key file {path}: {exc.strerror or exc}") from exc
 
 

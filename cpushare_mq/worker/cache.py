@@ -19,6 +19,7 @@ import re
 import time
 from pathlib import Path
 
+from ..atomicfile import replace_file
 from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -117,21 +118,8 @@ class BlobCache:
         self._evict(len(data))
         tmp = self.dir / f"{_TMP_PREFIX}{digest}-{os.getpid()}-{time.monotonic_ns()}"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.dir / digest)
+            replace_file(self.dir / digest, data, mode=0o600, sync=True, tmp=tmp)
         except OSError as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             log.error("cannot write blob %s to cache %s: %s (kept in memory only)",
                       digest[:12], self.dir, exc)
             return digest

@@ -16,6 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..atomicfile import replace_file
 from ..errors import ConfigError
 
 UNIT_NAME = "cpushare-worker.service"
@@ -90,9 +91,7 @@ def install_service(argv: list[str], build_parser) -> int:
         raise ConfigError(f"{path} exists; pass --force to replace it")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(unit_text(executable(), worker_args))
-        os.replace(tmp, path)
+        replace_file(path, unit_text(executable(), worker_args).encode())
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
     sys.stdout.write(f"wrote {path}\n"

@@ -15,6 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
+from ...atomicfile import replace_file
 from ...errors import ConfigError
 
 COOKIE = "cpushare_dashboard"
@@ -85,13 +86,8 @@ def web_file(db_path: str) -> str:
 def write_web_file(db_path: str, url: str) -> str:
     """Write the URL (with its token) into ``<db>.web``, owner-only; return the path."""
     path = web_file(db_path)
-    tmp = f"{path}.tmp{os.getpid()}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(url + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        replace_file(path, (url + "\n").encode(), mode=0o600)
     except OSError as exc:
         raise ConfigError(f"cannot write the dashboard address to {path}: {exc}") from exc
     return path
