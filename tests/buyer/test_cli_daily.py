@@ -3,42 +3,22 @@ the program check, consistent options, config file and environment."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from cpushare_mq.native import find_binary
 
+from .buyercli import clean_env as _env
+from .buyercli import read_until as _read_until
 from .test_cli import make_inputs, run
 
 BIN = Path(sys.executable).parent
 COMMANDS = ("cpushare", "cpushare-hub", "cpushare-worker", "cpushare-sandbox", "cpushare-povray")
-
-
-def _env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CPUSHARE_") or k == "CPUSHARE_NATIVE_DIR"}
-    env.update(extra)
-    return env
-
-
-def _read_until(proc: subprocess.Popen, needle: str, timeout_s: float = 60.0) -> str:
-    """stderr lines of ``proc`` until one contains ``needle`` (the process keeps running)."""
-    seen = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return "".join(seen)
-    raise AssertionError(f"{needle!r} not seen within {timeout_s} s; got:\n{''.join(seen)}")
 
 
 def test_cancel_while_attached_exits_3_and_says_so(real_hub, echo_elf, short_tmp):

@@ -13,7 +13,7 @@ from waiting import wait_for
 
 from cpushare_mq.hub.handshakes import CRYPTOGRAPHIC, MECHANISM_MISMATCH, RefusedHandshakes
 
-from .test_cli_daily import _env
+from .buyercli import clean_env as _env
 
 BIN = Path(sys.executable).parent
 

@@ -4,13 +4,14 @@ finishes the image, and Ctrl-C of a render with an embedded hub leaves nothing r
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from .buyercli import clean_env as _env
+from .buyercli import interrupt, running
+from .buyercli import read_until as _read_until
 from .conftest import start_worker, stop_process
-from .test_cli_daily import _env, _read_until
 
 BIN = Path(sys.executable).parent
 SCENE = Path(__file__).resolve().parents[1] / "data" / "scenes" / "simple.pov"
@@ -24,17 +25,11 @@ def test_render_says_why_it_waits_and_resumes_after_ctrl_c(real_hub, short_tmp):
     out = short_tmp / "out.png"
     proc = subprocess.Popen(render("-o", str(out), "--api", real_hub.api_address),
                             stderr=subprocess.PIPE, text=True, env=_env())
-    try:
+    with running(proc):
         head = _read_until(proc, "povray-server: job ")
         job_id = head.split("povray-server: job ")[1].split(":")[0]
         _read_until(proc, "waiting: no worker connected", timeout_s=30)
-        proc.send_signal(signal.SIGINT)
-        rest = proc.stderr.read()
-        assert proc.wait(60) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        rest = interrupt(proc)
     assert f"interrupted: job {job_id} keeps running on the hub; add --resume {job_id}" in rest
     assert f"'cpushare cancel {job_id} --api {real_hub.api_address}'" in rest and "Traceback" not in rest
     assert not out.exists()
@@ -61,15 +56,9 @@ def test_resume_needs_a_hub_and_ctrl_c_of_an_embedded_render_leaves_nothing(shor
     assert r.returncode == 2 and "--resume needs --api" in r.stderr
     proc = subprocess.Popen(render("-o", str(short_tmp / "o.png"), "--workers", "1", "-W", "640", "-H", "480"),
                             stderr=subprocess.PIPE, text=True, env=_env(), start_new_session=True)
-    try:
+    with running(proc):
         _read_until(proc, "povray-server: job ")
-        proc.send_signal(signal.SIGINT)
-        rest = proc.stderr.read()
-        assert proc.wait(60) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        rest = interrupt(proc)
     assert "the embedded hub, its workers and its job are gone" in rest and "Traceback" not in rest
     left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     assert left.stdout.strip() == "", "processes of the render's session are still running"

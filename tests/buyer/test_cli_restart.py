@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from waiting import wait_for
 
+from .buyercli import clean_env as _env
+from .buyercli import interrupt, running
+from .buyercli import read_until as _read_until
 from .test_cli import make_inputs
-from .test_cli_daily import _env, _read_until
 
 BIN = Path(sys.executable).parent
 
@@ -133,17 +135,11 @@ def test_ctrl_c_of_submit_prints_the_job_id_and_how_to_go_on(hub_process, echo_e
     proc = subprocess.Popen([str(BIN / "cpushare"), "submit", str(echo_elf), *map(str, inputs),
                              "--api", str(hub_process.sock), "--out", str(short_tmp / "out")],
                             stderr=subprocess.PIPE, text=True, env=_env())
-    try:
+    with running(proc):
         head = _read_until(proc, "submitted job ")
         job_id = head.split("submitted job ")[1].split()[0]
         time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        rest = proc.stderr.read()
-        assert proc.wait(60) == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        rest = interrupt(proc)
     assert f"interrupted: job {job_id} keeps running on the hub" in rest
     assert f"'cpushare cancel {job_id}'" in rest
     # and the printed command does continue it
