@@ -21,7 +21,6 @@ import argparse
 import bisect
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchprocs import start_workers, stop_all  # noqa: E402
 
 from cpushare_mq.client import Client  # noqa: E402
 from cpushare_mq.hub.api import BuyerApiServer  # noqa: E402
@@ -205,9 +206,7 @@ def bench_e2e(n):
 
     d = Path(tempfile.mkdtemp(prefix="cpsb-e2e-"))
     hub = Hub(d / "hub.db", bind="tcp://127.0.0.1:0").start()
-    w = subprocess.Popen([str(Path(sys.executable).parent / "cpushare-worker"), "--hub", hub.worker_endpoint,
-                          "--insecure", "--slots", "2", "--cache-dir", str(d / "cache")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    w = start_workers(hub.worker_endpoint, d, 1, 2, ["--insecure"])
     try:
         prog = find_binary("examples/echo.elf").read_bytes()
         with Client(hub.api_address) as c:
@@ -226,12 +225,7 @@ def bench_e2e(n):
               f"fragments/s; first result after {first * 1000:.0f} ms")
         return n / dt
     finally:
-        w.send_signal(signal.SIGTERM)
-        try:
-            w.wait(15)
-        except subprocess.TimeoutExpired:
-            w.kill()
-            w.wait()
+        stop_all(w)
         hub.close()
         shutil.rmtree(d, ignore_errors=True)
 

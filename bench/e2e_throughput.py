@@ -22,7 +22,6 @@ import os
 import signal
 import sqlite3
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,47 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchprocs import start_workers, stop_all, wait_workers  # noqa: E402
+
 from cpushare_mq.hub.scheduler import JobSpec  # noqa: E402
 from cpushare_mq.hub.server import Hub  # noqa: E402
 from cpushare_mq.native import find_binary  # noqa: E402
 
 BIN = Path(sys.executable).parent
-
-
-def start_workers(endpoint: str, tmp: Path, n: int, slots: int, extra=(),
-                  identities: bool = False) -> list[subprocess.Popen]:
-    procs = []
-    for i in range(n):
-        log = open(tmp / f"worker-{i}.log", "ab")
-        ident = ["--config-dir", str(tmp / f"id-{i}")] if identities else []
-        procs.append(subprocess.Popen(
-            [str(BIN / "cpushare-worker"), "--hub", endpoint, "--slots", str(slots),
-             "--name", f"w{i}", "--cache-dir", str(tmp / f"cache-{i}"), *ident, *extra],
-            stdout=log, stderr=subprocess.STDOUT))
-        log.close()
-    return procs
-
-
-def stop_all(procs):
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGCONT)
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def wait_workers(hub: Hub, n: int, timeout_s: float = 20):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if sum(1 for w in hub.status()["workers"] if w["alive"]) >= n:
-            return
-        time.sleep(0.05)
-    raise SystemExit("workers did not join")
 
 
 def throughput(args) -> dict:

@@ -31,9 +31,7 @@ import argparse
 import multiprocessing as mp
 import os
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import zmq  # noqa: E402
+from benchprocs import start_workers, stop_all, wait_workers  # noqa: E402
 
 from cpushare_mq import protocol  # noqa: E402
 from cpushare_mq.protocol import MsgType  # noqa: E402
@@ -157,18 +156,8 @@ def e2e(fragments: int, workers: int, slots: int, mode: str) -> float:
     extra = ["--hub-key", str(tmp / "hub.keys" / "hub.pub")] if mode != "plain" else ["--insecure"]
     procs = []
     try:
-        for i in range(workers):
-            log = open(tmp / f"worker-{i}.log", "ab")
-            procs.append(subprocess.Popen(
-                [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--slots", str(slots),
-                 "--cache-dir", str(tmp / f"cache-{i}"), "--config-dir", str(tmp / f"cfg-{i}"),
-                 *extra], stdout=log, stderr=subprocess.STDOUT))
-            log.close()
-        deadline = time.monotonic() + 30
-        while sum(1 for w in hub.status()["workers"] if w["alive"]) < workers:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"workers did not join; see {tmp}/worker-*.log")
-            time.sleep(0.05)
+        procs = start_workers(hub.worker_endpoint, tmp, workers, slots, extra, identities=True)
+        wait_workers(hub, workers, 30)
         program = Path(find_binary("examples/echo.elf")).read_bytes()
         frags = [i.to_bytes(4, "little") * 25 for i in range(fragments)]
         t0 = time.perf_counter()
@@ -186,14 +175,7 @@ def e2e(fragments: int, workers: int, slots: int, mode: str) -> float:
                   f"{(runs / fragments - 1) * 100:.1f} % extra runs", flush=True)
         return rate
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(procs)
         hub.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -233,18 +215,9 @@ def redundancy(fragments: int, workers: int, iters: int, repeat: int) -> None:
     hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", insecure=False).start()
     procs = []
     try:
-        for i in range(workers):
-            with open(tmp / f"worker-{i}.log", "ab") as log:
-                procs.append(subprocess.Popen(
-                    [str(BIN / "cpushare-worker"), "--hub", hub.worker_endpoint, "--slots", "1",
-                     "--hub-key", str(tmp / "hub.keys" / "hub.pub"),
-                     "--cache-dir", str(tmp / f"cache-{i}"), "--config-dir", str(tmp / f"cfg-{i}")],
-                    stdout=log, stderr=subprocess.STDOUT))
-        deadline = time.monotonic() + 60
-        while sum(1 for w in hub.status()["workers"] if w["alive"]) < workers:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"workers did not join; see {tmp}/worker-*.log")
-            time.sleep(0.05)
+        procs = start_workers(hub.worker_endpoint, tmp, workers, 1,
+                              ["--hub-key", str(tmp / "hub.keys" / "hub.pub")], identities=True)
+        wait_workers(hub, workers, 60)
         program = Path(find_binary("examples/spin.elf")).read_bytes()
         cpu: dict[int, list[float]] = {}
         runs: dict[int, list[float]] = {}
@@ -275,14 +248,7 @@ def redundancy(fragments: int, workers: int, iters: int, repeat: int) -> None:
               f"k=2 {med[2] / med[1]:.2f}x, k=3 m=2 {med[3] / med[1]:.2f}x of k=1; results per "
               f"fragment {rmed[1]:.2f} / {rmed[2]:.2f} / {rmed[3]:.2f}", flush=True)
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(procs)
         hub.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
