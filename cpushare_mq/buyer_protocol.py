@@ -27,6 +27,7 @@ from enum import IntEnum
 from typing import Any
 
 from .errors import ProtocolError, VersionMismatch
+from .limits import Limits
 
 __all__ = [
     "MAGIC", "VERSION", "Limits", "Req", "Rep", "Err", "BatchStatus", "Message",
@@ -38,25 +39,6 @@ MAGIC = b"CPSB"
 VERSION = 4  # 2: job records carry "waiting"; 3: age_s, elapsed_s, failed_by; 4: fragment names
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
-
-
-class Limits:
-    """Caps of the buyer protocol (bytes unless named otherwise)."""
-
-    MAX_FRAME_BYTES = (64 << 20) + 4096   # any one frame's payload (a program fits in one)
-    MAX_PROGRAM_BYTES = 64 << 20
-    MAX_SHARED_BYTES = 64 << 20
-    MAX_FRAGMENT_BYTES = 16 << 20         # one fragment's input
-    MAX_FRAGMENTS = 10_000_000            # fragments in one job
-    MAX_JOB_INPUT_BYTES = 2 << 30         # sum of a job's fragment inputs
-    BATCH_TARGET_BYTES = 1 << 20          # clients cut fragment batches at about this size
-    BATCH_MAX_FRAGMENTS = 65536
-    CHUNK_BYTES = 1 << 20                 # result chunks the server sends are at most this
-    MAX_STR = 65536                       # any text field
-    MAX_RESULTS_PER_NEXT = 4096
-    MAX_FAILURES_LISTED = 1000            # PROGRESS lists at most this many failure reasons
-    MAX_SELLERS_LISTED = 200              # STATUS lists at most this many worker keys' reputations
-    MAX_LIST = 1_000_000
 
 
 class Req(IntEnum):
@@ -228,7 +210,7 @@ def _enc(out: list, where: str, kind: Any, value: Any) -> None:
         if kind == "str":
             if not isinstance(value, str):
                 raise ProtocolError(f"{where}: expected text, got {type(value).__name__}")
-            value = value.encode("utf-8", "replace")[: Limits.MAX_STR]
+            value = value.encode("utf-8", "replace")[: Limits.BUYER_MAX_STR]
         elif not isinstance(value, (bytes, bytearray, memoryview)):
             raise ProtocolError(f"{where}: expected bytes, got {type(value).__name__}")
         out.append(_U32.pack(len(value)))
@@ -271,8 +253,8 @@ _RESULT_HEAD = struct.Struct("<QIBQI")    # the fixed part of RESULT (schema ord
 def encode_result(seq: int, index: int, ok: bool, size: int, reason: str = "", name: str = "") -> bytes:
     """``encode(Rep.RESULT, ...)`` for the hot path: the same bytes, packed at once. The
     caller passes values it took from its own store (ints in range)."""
-    r = reason.encode("utf-8", "replace")[: Limits.MAX_STR]
-    n = name.encode("utf-8", "replace")[: Limits.MAX_STR]
+    r = reason.encode("utf-8", "replace")[: Limits.BUYER_MAX_STR]
+    n = name.encode("utf-8", "replace")[: Limits.BUYER_MAX_STR]
     payload = _RESULT_HEAD.pack(seq, index, 1 if ok else 0, size, len(r)) + r + _U32.pack(len(n)) + n
     return HEADER.pack(len(payload), Rep.RESULT) + payload
 
@@ -317,8 +299,8 @@ def _dec(cur: _Cursor, where: str, kind: Any) -> Any:
         return cur.take(4, where)
     if kind in ("str", "bytes"):
         (n,) = _U32.unpack(cur.take(4, f"{where} length"))
-        if kind == "str" and n > Limits.MAX_STR:
-            raise ProtocolError(f"{where}: text of {n} bytes is longer than {Limits.MAX_STR}")
+        if kind == "str" and n > Limits.BUYER_MAX_STR:
+            raise ProtocolError(f"{where}: text of {n} bytes is longer than {Limits.BUYER_MAX_STR}")
         raw = cur.take(n, where)
         if kind == "bytes":
             return raw
@@ -348,10 +330,10 @@ def _decode_result(payload: bytes) -> Message:
     if len(payload) < head:
         return decode_by_schema(Rep.RESULT, payload)      # names the missing field
     seq, index, ok, size, n = _RESULT_HEAD.unpack_from(payload)
-    if n > Limits.MAX_STR or len(payload) < head + n + 4:
+    if n > Limits.BUYER_MAX_STR or len(payload) < head + n + 4:
         return decode_by_schema(Rep.RESULT, payload)
     (m,) = _U32.unpack_from(payload, head + n)
-    if m > Limits.MAX_STR or len(payload) != head + n + 4 + m:
+    if m > Limits.BUYER_MAX_STR or len(payload) != head + n + 4 + m:
         return decode_by_schema(Rep.RESULT, payload)
     try:
         reason = bytes(payload[head:head + n]).decode("utf-8")

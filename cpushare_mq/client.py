@@ -36,6 +36,7 @@ from . import buyer_protocol as bp
 from .buyer_protocol import BatchStatus, Err, Rep, Req
 from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
 from .fragnames import check_names
+from .jobspec import DEFAULT_MAX_OUTPUT_BYTES, check_policy
 
 log = logging.getLogger(__name__)
 
@@ -287,19 +288,10 @@ class Client:
         if not isinstance(program, (bytes, bytearray, memoryview)) or not len(program):
             raise ConfigError("program must be non-empty bytes or the path of an ELF file")
         frags = [bytes(f) for f in fragments]
-        if not frags:
-            raise ConfigError("a job needs at least one fragment")
+        check_policy(n_fragments=len(frags), redundancy=redundancy, quorum=quorum, cpu_s=cpu_s,
+                     wall_s=wall_s, max_attempts=max_attempts, priority=priority, name=name,
+                     max_output_bytes=max_output_bytes or DEFAULT_MAX_OUTPUT_BYTES)
         names = check_names(list(fragment_names or []), len(frags))
-        for name_, v, lo, hi in (("redundancy", redundancy, 1, 64), ("max_attempts", max_attempts, 1, 1000)):
-            if not isinstance(v, int) or not lo <= v <= hi:
-                raise ConfigError(f"{name_} must be an integer in [{lo}, {hi}], got {v!r}")
-        if quorum is not None and (not isinstance(quorum, int) or not 1 <= quorum <= redundancy):
-            raise ConfigError(f"quorum must be an integer in [1, redundancy={redundancy}], got {quorum!r}")
-        for name_, v in (("cpu_s", cpu_s), ("wall_s", wall_s)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 7 * 86400:
-                raise ConfigError(f"{name_} must be a number of seconds in (0, 604800], got {v!r}")
-        if not isinstance(priority, int) or not -(2**31) <= priority < 2**31:
-            raise ConfigError(f"priority must be a 32-bit integer, got {priority!r}")
         conn = _Conn(self.address, self.timeout_s)
         try:
             conn.send(bp.encode(Req.SUBMIT, n_fragments=len(frags), redundancy=redundancy,

@@ -30,6 +30,7 @@ from typing import Any
 import zstandard
 
 from .errors import DecompressionError, ProtocolError, VersionMismatch
+from .limits import Limits
 from .outcome import Outcome, OutcomeRecord
 
 __all__ = [
@@ -41,22 +42,6 @@ __all__ = [
 MAGIC = b"CPMQ"
 PROTOCOL_VERSION = 1
 _HEADER = struct.Struct("<4sBB")
-
-
-class Limits:
-    """Hard size limits of the wire format (bytes unless named otherwise)."""
-
-    MAX_BODY_BYTES = 1 << 20             # JSON body of any message
-    MAX_BLOBS = 4096                     # binary frames in one message
-    MAX_FRAGMENT_INPUT_BYTES = 16 << 20  # one fragment's input
-    MAX_PROGRAM_BYTES = 64 << 20         # a program or shared input (one BLOB frame)
-    MAX_CHUNK_BYTES = 4 << 20            # one compressed result chunk
-    RAW_CHUNK_BYTES = 256 << 10          # workers cut results into chunks of at most this raw size
-    MAX_RESULT_BYTES = 1 << 30           # one fragment's whole uncompressed result
-    MAX_LEASES_PER_MESSAGE = 1024
-    MAX_RESULTS_PER_BATCH = 1024         # RESULT_BATCH items
-    MAX_STR = 4096
-    MAX_MESSAGE_BYTES = MAX_PROGRAM_BYTES + MAX_BODY_BYTES + 4096  # for ZMQ_MAXMSGSIZE
 
 
 class MsgType(IntEnum):

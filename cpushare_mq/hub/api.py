@@ -39,6 +39,7 @@ from ..errors import (
     VersionMismatch,
 )
 from ..fragnames import name_problem
+from ..jobspec import JobSpecError, check_policy
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,17 @@ def parse_address(address: str) -> tuple[str, Any]:
     if len(os.fsencode(path)) > 107:
         raise ConfigError(f"Unix socket path {path!r} is longer than 107 bytes; use a shorter path")
     return "unix", path
+
+
+def submit_policy(f: dict) -> dict[str, Any]:
+    """A SUBMIT frame's numbers as :func:`~cpushare_mq.jobspec.check_policy` arguments: 0
+    stands for the hub's default (redundancy 1, quorum by majority, the JobSpec defaults)."""
+    policy: dict[str, Any] = {"redundancy": f["redundancy"] or 1, "quorum": f["quorum"] or None,
+                              "priority": f["priority"], "name": f["name"]}
+    for key in ("cpu_s", "wall_s", "max_attempts", "max_output_bytes"):
+        if f[key] != 0:
+            policy[key] = f[key]
+    return policy
 
 
 def client_for(hub: Any):
@@ -536,25 +548,13 @@ class _Connection:
 
     def on_submit(self, msg: bp.Message) -> None:
         f = msg.fields
-        n = f["n_fragments"]
-        if not 1 <= n <= Limits.MAX_FRAGMENTS:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: n_fragments {n} is outside [1, {Limits.MAX_FRAGMENTS}]")
-        red = f["redundancy"] or 1
-        if red > 64:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: redundancy {red} is over 64")
-        if f["quorum"] > red:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: quorum {f['quorum']} is over the redundancy {red}")
-        for key in ("cpu_s", "wall_s"):
-            v = f[key]
-            if not (math.isfinite(v) and 0 <= v <= 7 * 86400):
-                raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: {key} {v} is outside [0, 604800] (0 = hub default)")
-        if f["max_attempts"] > 1000:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: max_attempts {f['max_attempts']} is over 1000")
-        if f["max_output_bytes"] > (1 << 30):
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT: max_output_bytes {f['max_output_bytes']} is over 1 GiB")
-        if len(f["name"]) > 4096:
-            raise _Refuse(Err.BAD_REQUEST, "SUBMIT: name is longer than 4096 characters")
-        self.submit = {"params": f, "program": None, "shared": None, "fragments": [], "bytes": 0, "names": []}
+        policy = submit_policy(f)
+        try:
+            check_policy(n_fragments=f["n_fragments"], **policy)
+        except JobSpecError as exc:
+            raise _Refuse(Err.BAD_REQUEST, str(exc)) from None
+        self.submit = {"params": f, "policy": policy, "program": None, "shared": None,
+                       "fragments": [], "bytes": 0, "names": []}
 
     def _need_submit(self, what: str) -> dict:
         if self.submit is None:
@@ -589,9 +589,9 @@ class _Connection:
         if len(s["fragments"]) + len(frags) > n_total:
             raise _Refuse(Err.BAD_REQUEST, f"more fragments than the {n_total} announced in SUBMIT")
         for i, fr in enumerate(frags):
-            if len(fr) > Limits.MAX_FRAGMENT_BYTES:
+            if len(fr) > Limits.MAX_FRAGMENT_INPUT_BYTES:
                 raise _Refuse(Err.TOO_LARGE, f"fragment {len(s['fragments']) + i} of {len(fr)} bytes is "
-                              f"over {Limits.MAX_FRAGMENT_BYTES}")
+                              f"over {Limits.MAX_FRAGMENT_INPUT_BYTES}")
             s["bytes"] += len(fr)
         if s["bytes"] > Limits.MAX_JOB_INPUT_BYTES:
             raise _Refuse(Err.TOO_LARGE, f"the job's fragments total over {Limits.MAX_JOB_INPUT_BYTES} bytes")
@@ -620,16 +620,7 @@ class _Connection:
             raise _Refuse(Err.BAD_REQUEST, f"SUBMIT_END after {len(s['names'])} names for "
                           f"{p['n_fragments']} fragments (name all of them or none)")
         kw: dict[str, Any] = {"program": s["program"], "fragments": s["fragments"],
-                              "shared_input": s["shared"], "redundancy": p["redundancy"] or 1,
-                              "quorum": p["quorum"] or None, "priority": p["priority"], "name": p["name"]}
-        if p["cpu_s"] > 0:
-            kw["cpu_s"] = p["cpu_s"]
-        if p["wall_s"] > 0:
-            kw["wall_s"] = p["wall_s"]
-        if p["max_attempts"] > 0:
-            kw["max_attempts"] = p["max_attempts"]
-        if p["max_output_bytes"] > 0:
-            kw["max_output_bytes"] = p["max_output_bytes"]
+                              "shared_input": s["shared"], **s["policy"]}
         if s["names"]:
             kw["fragment_names"] = s["names"]
         self.submit = None
@@ -639,6 +630,8 @@ class _Connection:
             job_id = self.hub.submit_job(spec)
         except StoreError:
             raise
+        except JobSpecError as exc:
+            raise _Refuse(Err.BAD_REQUEST, str(exc)) from None
         except (ValueError, TypeError, SchedulingError) as exc:
             raise _Refuse(Err.BAD_REQUEST, f"job refused: {exc}") from None
         log.info("buyer connection %d submitted job %s (%d fragments)", self.cid, job_id, len(kw["fragments"]))

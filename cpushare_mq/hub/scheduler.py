@@ -22,8 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..errors import ConfigError, IllegalTransition, SchedulingError, UnknownJob
-from ..fragnames import check_names
+from ..errors import IllegalTransition, SchedulingError, UnknownJob
+from ..jobspec import JobSpec, validate_spec
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import AckStatus, Limits
 from .disagreement import disagreed_reason, hopeless_ties, quorum_out_of_reach
@@ -114,67 +114,6 @@ class Reopen:
     sha256: str              # its digest
     size: int
     key: str                 # the worker key of that attempt
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """What a buyer submits. Validated by :func:`validate_spec`."""
-
-    program: bytes
-    fragments: Sequence[bytes]
-    shared_input: bytes = b""
-    redundancy: int = 1
-    quorum: int | None = None        # None = majority of redundancy (k//2+1)
-    cpu_s: float = 60.0              # per fragment
-    wall_s: float = 300.0            # per fragment
-    max_attempts: int = 5
-    max_output_bytes: int = 256 << 20
-    priority: int = 0                # higher first; fair share among equal priority
-    name: str = ""
-    fragment_names: Sequence[str] = ()   # one per fragment (the input file's name), or none
-
-
-def validate_spec(spec: JobSpec) -> int:
-    """Check a job spec; return its effective quorum. Raises :class:`SchedulingError`."""
-    def bad(why: str) -> SchedulingError:
-        return SchedulingError(f"invalid job spec: {why}")
-    if not isinstance(spec.program, (bytes, bytearray, memoryview)) or len(spec.program) == 0:
-        raise bad("program must be non-empty bytes")
-    if len(spec.program) > Limits.MAX_PROGRAM_BYTES:
-        raise bad(f"program of {len(spec.program)} bytes exceeds {Limits.MAX_PROGRAM_BYTES}")
-    if not isinstance(spec.shared_input, (bytes, bytearray, memoryview)):
-        raise bad("shared_input must be bytes")
-    if len(spec.shared_input) > Limits.MAX_PROGRAM_BYTES:
-        raise bad(f"shared_input of {len(spec.shared_input)} bytes exceeds {Limits.MAX_PROGRAM_BYTES}")
-    for i, frag in enumerate(spec.fragments):
-        if not isinstance(frag, (bytes, bytearray, memoryview)):
-            raise bad(f"fragment {i} is {type(frag).__name__}, not bytes")
-        if len(frag) > Limits.MAX_FRAGMENT_INPUT_BYTES:
-            raise bad(f"fragment {i} of {len(frag)} bytes exceeds {Limits.MAX_FRAGMENT_INPUT_BYTES}")
-    if spec.fragment_names:
-        try:
-            check_names(list(spec.fragment_names), len(spec.fragments))
-        except ConfigError as exc:
-            raise bad(str(exc)) from None
-    if type(spec.redundancy) is not int or not 1 <= spec.redundancy <= 16:
-        raise bad(f"redundancy must be an integer in [1, 16], got {spec.redundancy!r}")
-    quorum = spec.redundancy // 2 + 1 if spec.quorum is None else spec.quorum
-    if type(quorum) is not int or not 1 <= quorum <= spec.redundancy:
-        raise bad(f"quorum must be an integer in [1, redundancy={spec.redundancy}], got {quorum!r}")
-    for name in ("cpu_s", "wall_s"):
-        v = getattr(spec, name)
-        if type(v) not in (int, float) or not math.isfinite(v) or not 0 < v <= 1e6:
-            raise bad(f"{name} must be a number in (0, 1e6], got {v!r}")
-    if type(spec.max_attempts) is not int or not 1 <= spec.max_attempts <= 1000:
-        raise bad(f"max_attempts must be an integer in [1, 1000], got {spec.max_attempts!r}")
-    if type(spec.max_output_bytes) is not int or not 0 <= spec.max_output_bytes <= Limits.MAX_RESULT_BYTES:
-        raise bad(f"max_output_bytes must be an integer in [0, {Limits.MAX_RESULT_BYTES}], "
-                  f"got {spec.max_output_bytes!r}")
-    if type(spec.priority) is not int or not -1000 <= spec.priority <= 1000:
-        raise bad(f"priority must be an integer in [-1000, 1000], got {spec.priority!r}")
-    if not isinstance(spec.name, str) or len(spec.name) > 256:
-        raise bad("name must be a string of at most 256 characters")
-    return quorum
 
 
 @dataclass(frozen=True)

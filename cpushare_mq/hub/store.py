@@ -32,9 +32,10 @@ from pathlib import Path
 import sqlite_utils
 
 from ..errors import DecompressionError, StoreError, UnknownJob
+from ..jobspec import JobSpec, validate_spec
 from ..protocol import decompress_chunk
 from .connections import ThreadConnections
-from .scheduler import FragState, JobSpec, Journal, validate_spec
+from .scheduler import FragState, Journal
 
 log = logging.getLogger(__name__)
 

@@ -241,7 +241,7 @@ def test_client_errors_name_the_problem(tmp_path, fake_server, monkeypatch):
         Client("http://example.com")
     monkeypatch.setenv("CPUSHARE_API", fake_server.address)
     with Client() as c:
-        with pytest.raises(ConfigError, match="at least one fragment"):
+        with pytest.raises(ConfigError, match="number of fragments must be an integer in \\[1, "):
             c.submit(PROGRAM, [])
         with pytest.raises(ConfigError, match="quorum"):
             c.submit(PROGRAM, [b"a"], redundancy=2, quorum=3)
@@ -304,7 +304,7 @@ def test_requests_before_hello_or_out_of_order(fake_server):
     _expect_error(a, hello_frame() + body + bp.encode(Req.STATUS), Err.BAD_REQUEST, "middle of a submission")
     bad_quorum = bp.encode(Req.SUBMIT, n_fragments=1, redundancy=2, quorum=3, cpu_s=0.0, wall_s=0.0,
                            max_attempts=0, priority=0, max_output_bytes=0, name="")
-    _expect_error(a, hello_frame() + bad_quorum, Err.BAD_REQUEST, "quorum 3")
+    _expect_error(a, hello_frame() + bad_quorum, Err.BAD_REQUEST, "quorum (with redundancy=2) must be an integer in [1, 2], got 3")
 
 
 def test_ack_of_undelivered_result_is_refused(fake_hub, fake_server):

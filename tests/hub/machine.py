@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from memstore import MemStore
 
 from cpushare_mq.hub.scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
+from cpushare_mq.jobspec import JobSpecError
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import AckStatus
 
@@ -128,6 +130,10 @@ class SchedulerMachine(RuleBasedStateMachine):
         spec = JobSpec(program=b"P", fragments=[b"%d" % i for i in range(n)],
                        redundancy=redundancy, max_attempts=max_attempts, priority=priority,
                        wall_s=WALL_S, cpu_s=1.0)
+        if n == 0:   # every entry point refuses an empty job (cpushare_mq/jobspec.py)
+            with pytest.raises(JobSpecError, match="number of fragments"):
+                self.store.add_job(spec, self.now)
+            return
         row = self.store.add_job(spec, self.now)
         self.core.add_job(row)
         self.flush()
