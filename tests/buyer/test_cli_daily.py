@@ -290,7 +290,7 @@ def test_hub_keeps_fragment_names_and_refuses_bad_ones(real_hub, short_tmp):
                 s.sendall(f)
             s.sendall(b"".join(bp.iter_fragment_batches([b"a"] * n)))
             s.sendall(bp.encode(Req.SUBMIT_END))
-            reader, replies = bp.FrameReader(), []
+            reader, replies = bp.FrameBuffer(), []
             while len(replies) < 2:
                 data = s.recv(65536)
                 if not data:
