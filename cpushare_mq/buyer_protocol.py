@@ -31,7 +31,7 @@ from .limits import Limits
 
 __all__ = [
     "MAGIC", "VERSION", "Limits", "Req", "Rep", "Err", "BatchStatus", "Message",
-    "encode", "decode", "frame", "FrameReader", "HEADER", "FOREVER_MS",
+    "encode", "decode", "frame", "FrameBuffer", "HEADER", "FOREVER_MS",
     "encode_fragments", "iter_fragment_batches",
 ]
 
@@ -366,40 +366,74 @@ def check_hello(msg: Message) -> None:
                               f"this side speaks version {VERSION}")
 
 
-class FrameReader:
-    """Incremental frame splitter: feed bytes, get (type, payload) pairs.
+class FrameBuffer:
+    """Bytes received in, whole frames out: the one receive buffer of the buyer protocol,
+    used by the hub's buyer socket and the Python client alike. No I/O: the caller reads
+    its socket and hands the bytes to :meth:`add` (h11's receive buffer is the model).
 
-    Refuses a header announcing a payload over ``max_frame_bytes`` as soon as the header
-    arrives (before buffering it), so a huge length costs nothing.
+    A header announcing a payload over ``max_frame_bytes`` raises :class:`FrameTooLarge` as
+    soon as the header is complete, before any of that payload is buffered.
     """
+
+    __slots__ = ("max_frame_bytes", "_buf", "_pos")
+
+    #: consumed bytes at the front kept at most this long before they are dropped
+    _COMPACT_BYTES = 1 << 20
 
     def __init__(self, max_frame_bytes: int = Limits.MAX_FRAME_BYTES):
         self.max_frame_bytes = max_frame_bytes
         self._buf = bytearray()
+        self._pos = 0          # the unread bytes start here
+
+    def add(self, data: bytes) -> None:
+        """Append received bytes."""
+        if self._pos and self._pos == len(self._buf):
+            self._buf.clear()
+            self._pos = 0
+        self._buf += data
+
+    def next_frame(self) -> tuple[int, bytes] | None:
+        """The next whole frame as (type, payload), or None until more bytes are added."""
+        buf, pos = self._buf, self._pos
+        if len(buf) - pos < HEADER.size:
+            return None
+        length, msg_type = HEADER.unpack_from(buf, pos)
+        if length > self.max_frame_bytes:
+            raise FrameTooLarge(f"frame announces a {length}-byte payload, over the "
+                                f"{self.max_frame_bytes}-byte cap")
+        end = pos + HEADER.size + length
+        if len(buf) < end:
+            return None
+        payload = bytes(buf[pos + HEADER.size:end])
+        if end == len(buf):
+            buf.clear()
+            end = 0
+        elif end > self._COMPACT_BYTES:
+            del buf[:end]
+            end = 0
+        self._pos = end
+        return msg_type, payload
 
     def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
-        self._buf += data
-        while True:
-            if len(self._buf) < HEADER.size:
-                return
-            length, msg_type = HEADER.unpack_from(self._buf)
-            check_length(length, self.max_frame_bytes)
-            if len(self._buf) < HEADER.size + length:
-                return
-            payload = bytes(self._buf[HEADER.size:HEADER.size + length])
-            del self._buf[:HEADER.size + length]
-            yield msg_type, payload
+        """:meth:`add` then every whole frame now buffered."""
+        self.add(data)
+        while (fr := self.next_frame()) is not None:
+            yield fr
 
     @property
     def pending(self) -> int:
-        """Bytes of an incomplete frame still buffered."""
-        return len(self._buf)
+        """Bytes of an incomplete frame still buffered (0 = between frames)."""
+        return len(self._buf) - self._pos
 
-
-def check_length(length: int, max_frame_bytes: int = Limits.MAX_FRAME_BYTES) -> None:
-    if length > max_frame_bytes:
-        raise FrameTooLarge(f"frame announces a {length}-byte payload, over the "
-                            f"{max_frame_bytes}-byte cap")
+    @property
+    def missing(self) -> int:
+        """Bytes still to receive before the frame in progress is whole (at least 1; the
+        header's size while between frames)."""
+        have = self.pending
+        if have < HEADER.size:
+            return HEADER.size - have
+        (length,) = _U32.unpack_from(self._buf, self._pos)
+        return max(1, HEADER.size + length - have)
 
 
 class FrameTooLarge(ProtocolError):
@@ -438,6 +472,27 @@ def iter_name_batches(names: Sequence[str], max_count: int = 4096) -> Iterator[b
     255 bytes)."""
     for i in range(0, len(names), max_count):
         yield encode(Req.NAMES, names=list(names[i:i + max_count]))
+
+
+def progress_fields(p: dict) -> dict:
+    """The fields of a PROGRESS reply from a hub's progress dict (failures capped)."""
+    failures = list(p.get("failures") or [])
+    listed = [{"index": min(max(int(x.get("index", 0)), 0), 0xFFFFFFFF),
+               "reason": str(x.get("reason", ""))[:4096]} for x in failures[:Limits.MAX_FAILURES_LISTED]]
+    return {**progress_record(p), "failures": listed,
+            "failures_truncated": 1 if len(failures) > Limits.MAX_FAILURES_LISTED else 0}
+
+
+def status_fields(st: dict) -> dict:
+    """The fields of a STATUS reply from a hub's status dict (sellers capped)."""
+    try:
+        tput = float(st.get("throughput_per_s", 0.0) or 0.0)
+    except (TypeError, ValueError):
+        tput = 0.0
+    return {"jobs": [progress_record(j) for j in st.get("jobs", [])],
+            "workers": [worker_record(w) for w in st.get("workers", [])],
+            "throughput_per_s": tput if math.isfinite(tput) else 0.0,
+            "sellers": [seller_record(s) for s in st.get("sellers", [])[:Limits.MAX_SELLERS_LISTED]]}
 
 
 def progress_record(p: dict) -> dict:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import buyer_protocol as bp
+from .buyer_address import parse_address
 from .buyer_protocol import BatchStatus, Err, Rep, Req
 from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
 from .fragnames import check_names
@@ -84,8 +85,7 @@ class _Conn:
     def __init__(self, address: str, timeout_s: float):
         self.address = address
         self.timeout_s = timeout_s
-        self._buf = bytearray()   # received bytes; the unread ones start at _pos
-        self._pos = 0
+        self._in = bp.FrameBuffer()   # received, not yet read
         self.sock = self._open(address, timeout_s)
         self.closed = False
         try:
@@ -101,29 +101,22 @@ class _Conn:
 
     @staticmethod
     def _open(address: str, timeout_s: float) -> socket.socket:
-        if address.startswith("tcp://"):
-            host, sep, port = address[len("tcp://"):].rpartition(":")
-            if not sep or not host or not port.isdigit():
-                raise ConfigError(f"bad hub address {address!r}: expected tcp://HOST:PORT")
+        kind, target = parse_address(address)
+        if kind == "tcp":
             try:
-                sock = socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s)
+                sock = socket.create_connection(target, timeout=timeout_s)
             except OSError as exc:
                 raise BuyerApiError(f"cannot connect to the hub at {address}: {exc.strerror or exc}"
                                     " -- is the hub running?") from exc
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return sock
-        if "://" in address:
-            raise ConfigError(f"bad hub address {address!r}: use a socket path, unix:PATH or tcp://127.0.0.1:PORT")
-        path = address[len("unix:"):] if address.startswith("unix:") else address
-        if not path:
-            raise ConfigError(f"bad hub address {address!r}: empty socket path")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout_s)
         try:
-            sock.connect(path)
+            sock.connect(target)
         except OSError as exc:
             sock.close()
-            raise BuyerApiError(f"cannot connect to the hub's buyer socket {path}: "
+            raise BuyerApiError(f"cannot connect to the hub's buyer socket {target}: "
                                 f"{exc.strerror or exc} -- is the hub running?") from exc
         return sock
 
@@ -146,12 +139,19 @@ class _Conn:
         self.abort()
         raise BuyerApiError(f"connection to the hub at {self.address} broke while sending: {exc}") from exc
 
-    def _fill(self, n: int, timeout_s: float | None, what: str) -> None:
+    def _next_frame(self, timeout_s: float | None) -> tuple[int, bytes]:
+        """The next whole frame, reading the socket as needed (BuyerApiError past the time)."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        if self._pos and len(self._buf) - self._pos < n:   # drop what was read, then fill
-            del self._buf[:self._pos]
-            self._pos = 0
-        while len(self._buf) - self._pos < n:
+        buf = self._in
+        while True:
+            try:
+                fr = buf.next_frame()
+            except ProtocolError as exc:
+                self.abort()
+                raise BuyerApiError(f"the hub sent a bad frame: {exc}") from exc
+            if fr is not None:
+                return fr
+            what = "frame payload" if buf.pending else "frame header"
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -160,7 +160,7 @@ class _Conn:
             else:
                 self.sock.settimeout(None)
             try:
-                chunk = self.sock.recv(max(n - len(self._buf) + self._pos, 1 << 16))
+                chunk = self.sock.recv(max(buf.missing, 1 << 16))
             except TimeoutError:
                 continue
             except OSError as exc:
@@ -169,20 +169,10 @@ class _Conn:
             if not chunk:
                 self.closed = True
                 raise BuyerApiError(f"the hub at {self.address} closed the connection ({what})")
-            self._buf += chunk
+            buf.add(chunk)
 
     def recv(self, timeout_s: float | None) -> bp.Message:
-        self._fill(bp.HEADER.size, timeout_s, "frame header")
-        length, msg_type = bp.HEADER.unpack_from(self._buf, self._pos)
-        try:
-            bp.check_length(length)
-        except ProtocolError as exc:
-            self.abort()
-            raise BuyerApiError(f"the hub sent a bad frame: {exc}") from exc
-        self._fill(bp.HEADER.size + length, timeout_s, "frame payload")
-        start = self._pos + bp.HEADER.size
-        payload = bytes(self._buf[start:start + length])
-        self._pos = start + length
+        msg_type, payload = self._next_frame(timeout_s)
         try:
             msg = bp.decode(msg_type, payload)
         except ProtocolError as exc:

@@ -32,6 +32,7 @@ class Limits:
     MAX_BLOBS = 4096                     # binary frames in one message
     MAX_CHUNK_BYTES = 4 << 20            # one compressed result chunk
     RAW_CHUNK_BYTES = 256 << 10          # workers cut results into chunks of at most this raw size
+    CHUNK_RAW_CAP = 4 << 20              # one stored result chunk decompresses to at most this
     MAX_LEASES_PER_MESSAGE = 1024
     MAX_RESULTS_PER_BATCH = 1024         # RESULT_BATCH items
     MAX_STR = 4096                       # any text field of a worker message

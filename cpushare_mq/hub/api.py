@@ -15,9 +15,7 @@ connection is closed; the hub and the other connections carry on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import math
 import os
 import select
 import socket
@@ -28,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import buyer_protocol as bp
+from ..buyer_address import default_address, parse_address
 from ..buyer_protocol import BatchStatus, Err, Limits, Rep, Req
 from ..errors import (
     ConfigError,
@@ -38,8 +37,9 @@ from ..errors import (
     UnknownJob,
     VersionMismatch,
 )
-from ..fragnames import name_problem
-from ..jobspec import JobSpecError, check_policy
+from ..jobspec import JobSpecError
+from .submission import Refusal as _Refuse
+from .submission import Submission
 
 log = logging.getLogger(__name__)
 
@@ -51,56 +51,6 @@ _RECV_BYTES = 64 << 10            # one read takes up to this much (several fram
 ACK_FLUSH_INTERVAL_S = 0.2        # consumed-result cursor is written at most this often
 WAIT_SLICE_S = 0.5                # long waits are cut so stop() is noticed
 MAX_CONNECTIONS = 256
-MAX_FAILURES_LISTED = Limits.MAX_FAILURES_LISTED
-MAX_SELLERS_LISTED = Limits.MAX_SELLERS_LISTED
-
-
-def default_address(db_path: str | os.PathLike) -> str:
-    return f"unix:{os.fspath(db_path)}.sock"
-
-
-def parse_address(address: str) -> tuple[str, Any]:
-    """``"unix:PATH"`` / ``PATH`` -> ("unix", PATH); ``"tcp://HOST:PORT"`` -> ("tcp", (HOST, PORT)).
-
-    TCP is only allowed on a loopback address: the buyer socket has no authentication.
-    Raises :class:`ConfigError` naming what is wrong.
-    """
-    if not isinstance(address, str) or not address.strip():
-        raise ConfigError("buyer API address is empty: give unix:PATH, a path, or tcp://127.0.0.1:PORT")
-    if address.startswith("tcp://"):
-        rest = address[len("tcp://"):]
-        host, sep, port_s = rest.rpartition(":")
-        host = host.strip("[]")
-        if not sep or not host or not port_s.isdigit() or int(port_s) > 65535:
-            raise ConfigError(f"bad buyer API address {address!r}: expected tcp://127.0.0.1:PORT")
-        if host != "localhost":
-            try:
-                ip = ipaddress.ip_address(host)
-            except ValueError as exc:
-                raise ConfigError(f"bad buyer API address {address!r}: {host!r} is not an IP address") from exc
-            if not ip.is_loopback:
-                raise ConfigError(f"buyer API address {address!r} is not loopback: the buyer socket "
-                                  "has no authentication, bind it to 127.0.0.1 or use a Unix socket")
-        return "tcp", (host, int(port_s))
-    if "://" in address:
-        raise ConfigError(f"bad buyer API address {address!r}: use unix:PATH, a path, or tcp://127.0.0.1:PORT")
-    path = address[len("unix:"):] if address.startswith("unix:") else address
-    if not path:
-        raise ConfigError(f"bad buyer API address {address!r}: empty socket path")
-    if len(os.fsencode(path)) > 107:
-        raise ConfigError(f"Unix socket path {path!r} is longer than 107 bytes; use a shorter path")
-    return "unix", path
-
-
-def submit_policy(f: dict) -> dict[str, Any]:
-    """A SUBMIT frame's numbers as :func:`~cpushare_mq.jobspec.check_policy` arguments: 0
-    stands for the hub's default (redundancy 1, quorum by majority, the JobSpec defaults)."""
-    policy: dict[str, Any] = {"redundancy": f["redundancy"] or 1, "quorum": f["quorum"] or None,
-                              "priority": f["priority"], "name": f["name"]}
-    for key in ("cpu_s", "wall_s", "max_attempts", "max_output_bytes"):
-        if f[key] != 0:
-            policy[key] = f[key]
-    return policy
 
 
 def client_for(hub: Any):
@@ -114,13 +64,20 @@ def client_for(hub: Any):
     return Client(addr)
 
 
-class _Refuse(Exception):
-    """Internal: answer with ERROR(code, message) and close the connection."""
-
-    def __init__(self, code: Err, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+def linger_close(sock: socket.socket) -> None:
+    """Close so that what we sent (an ERROR) still reaches the peer: stop writing, read and
+    drop what the peer still sends for a moment, then close."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0.2)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            if not sock.recv(1 << 16):
+                break
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 class _Closed(Exception):
@@ -338,14 +295,13 @@ class _Connection:
         self._out: list[bytes] = []
         self._out_bytes = 0
         self.hello = False
-        self.submit: dict | None = None       # a submission in progress
+        self.submit: Submission | None = None  # a submission in progress
         self.job_id: str | None = None        # the followed job
         self.delivered = 0                    # highest seq sent on this connection
         self.ack_dirty = False                # acknowledged but not yet written to the store
         self.last_flush = 0.0
         self.waiting = False                  # inside NEXT's wait (not reading requests)
-        self._in = bytearray()                # received, not yet parsed (from _in_pos on)
-        self._in_pos = 0
+        self._in = bp.FrameBuffer()           # received, not yet parsed
         self._timeout_s: float | None = -1.0  # the socket's timeout as last set
         if sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -363,68 +319,42 @@ class _Connection:
             self.sock.sendall(bp.encode(Rep.ERROR, code=int(code), message=message))
         except OSError:
             pass
-        self._linger_close()
+        linger_close(self.sock)
 
     def _set_timeout(self, timeout_s: float | None) -> None:
         if timeout_s != self._timeout_s:      # a syscall each time: only when it changes
             self.sock.settimeout(timeout_s)
             self._timeout_s = timeout_s
 
-    def _fill(self, need: int, frame_started: bool) -> bool:
-        """Read until ``need`` bytes are buffered (reads are large: several small requests,
-        e.g. a stream of ACKs, come in with one system call). False on a clean end of file
-        between frames."""
+    def read_frame(self) -> tuple[int, bytes] | None:
+        """The next request frame, or None on a clean end of file between frames. Reads are
+        large: several small requests (e.g. a stream of ACKs) come in with one system call."""
         buf = self._in
-        while len(buf) - self._in_pos < need:
-            self._set_timeout(PARTIAL_FRAME_TIMEOUT_S if frame_started else None)
+        while True:
             try:
-                chunk = self.sock.recv(min(max(_RECV_BYTES, need - (len(buf) - self._in_pos)), 1 << 20))
+                fr = buf.next_frame()
+            except bp.FrameTooLarge as exc:
+                raise _Refuse(Err.TOO_LARGE, str(exc)) from None
+            if fr is not None:
+                return fr
+            started = buf.pending > 0
+            self._set_timeout(PARTIAL_FRAME_TIMEOUT_S if started else None)
+            try:
+                chunk = self.sock.recv(min(max(_RECV_BYTES, buf.missing), 1 << 20))
             except TimeoutError:
-                raise _Refuse(Err.BAD_FRAME, f"truncated frame: got {len(buf) - self._in_pos} "
-                              f"of {need} bytes and nothing more for "
+                raise _Refuse(Err.BAD_FRAME, f"truncated frame: got {buf.pending} bytes, "
+                              f"{buf.missing} more expected, and nothing more for "
                               f"{PARTIAL_FRAME_TIMEOUT_S:g} s") from None
             except OSError as exc:
                 raise _Closed(str(exc)) from exc
             if not chunk:
                 if self.server.stopping:
                     raise _Refuse(Err.SHUTTING_DOWN, "the hub is shutting down")
-                if not frame_started:
-                    return False
-                raise _Refuse(Err.BAD_FRAME, "truncated frame: connection ended after "
-                              f"{len(buf) - self._in_pos} of {need} bytes")
-            if self._in_pos and self._in_pos == len(buf):
-                buf.clear()
-                self._in_pos = 0
-            buf += chunk
-            frame_started = True
-        return True
-
-    def _take(self, n: int) -> bytes:
-        pos = self._in_pos
-        out = bytes(self._in[pos:pos + n])
-        self._in_pos = pos + n
-        if self._in_pos == len(self._in):
-            self._in.clear()
-            self._in_pos = 0
-        elif self._in_pos > (1 << 20):       # keep the buffer from growing at the front
-            del self._in[:self._in_pos]
-            self._in_pos = 0
-        return out
-
-    def read_frame(self) -> tuple[int, bytes] | None:
-        """The next request frame, or None on a clean end of file between frames."""
-        started = len(self._in) > self._in_pos
-        if not self._fill(bp.HEADER.size, started):
-            return None
-        length, msg_type = bp.HEADER.unpack(self._take(bp.HEADER.size))
-        try:
-            bp.check_length(length)
-        except ProtocolError as exc:
-            raise _Refuse(Err.TOO_LARGE, str(exc)) from None
-        if not length:
-            return msg_type, b""
-        self._fill(length, True)
-        return msg_type, self._take(length)
+                if not started:
+                    return None
+                raise _Refuse(Err.BAD_FRAME, f"truncated frame: connection ended after {buf.pending} "
+                              f"bytes, {buf.missing} more expected")
+            buf.add(chunk)
 
     def queue(self, data: bytes) -> None:
         self._out.append(data)
@@ -447,21 +377,6 @@ class _Connection:
     def reply(self, msg_type: int, **fields: Any) -> None:
         self.queue(bp.encode(msg_type, fields))
         self.flush()
-
-    def _linger_close(self) -> None:
-        """Close so that what we sent (an ERROR) still reaches the peer: stop writing, read
-        and drop what the peer still sends for a moment, then close."""
-        try:
-            self.sock.shutdown(socket.SHUT_WR)
-            self.sock.settimeout(0.2)
-            deadline = time.monotonic() + 1.0
-            while time.monotonic() < deadline:
-                if not self.sock.recv(1 << 16):
-                    break
-        except OSError:
-            pass
-        finally:
-            self.sock.close()
 
     # ------------------------------------------------------------------ main loop
     def run(self) -> None:
@@ -493,7 +408,7 @@ class _Connection:
         finally:
             self._flush_ack(force=True)
             if refused:
-                self._linger_close()
+                linger_close(self.sock)
             else:
                 try:
                     self.sock.close()
@@ -547,82 +462,27 @@ class _Connection:
         raise _Refuse(Err.BAD_REQUEST, "HELLO sent twice")
 
     def on_submit(self, msg: bp.Message) -> None:
-        f = msg.fields
-        policy = submit_policy(f)
-        try:
-            check_policy(n_fragments=f["n_fragments"], **policy)
-        except JobSpecError as exc:
-            raise _Refuse(Err.BAD_REQUEST, str(exc)) from None
-        self.submit = {"params": f, "policy": policy, "program": None, "shared": None,
-                       "fragments": [], "bytes": 0, "names": []}
+        self.submit = Submission(msg.fields)
 
-    def _need_submit(self, what: str) -> dict:
+    def _need_submit(self, what: str) -> Submission:
         if self.submit is None:
             raise _Refuse(Err.BAD_REQUEST, f"{what} outside a submission (send SUBMIT first)")
         return self.submit
 
     def on_program(self, msg: bp.Message) -> None:
-        s = self._need_submit("PROGRAM")
-        data = msg["data"]
-        if s["program"] is not None:
-            raise _Refuse(Err.BAD_REQUEST, "PROGRAM sent twice in one submission")
-        if not data:
-            raise _Refuse(Err.BAD_REQUEST, "PROGRAM is empty")
-        if len(data) > Limits.MAX_PROGRAM_BYTES:
-            raise _Refuse(Err.TOO_LARGE, f"program of {len(data)} bytes is over {Limits.MAX_PROGRAM_BYTES}")
-        s["program"] = data
+        self._need_submit("PROGRAM").add_program(msg["data"])
 
     def on_shared(self, msg: bp.Message) -> None:
-        s = self._need_submit("SHARED")
-        if s["program"] is None or s["shared"] is not None:
-            raise _Refuse(Err.BAD_REQUEST, "SHARED must come once, right after PROGRAM")
-        if len(msg["data"]) > Limits.MAX_SHARED_BYTES:
-            raise _Refuse(Err.TOO_LARGE, f"shared input of {len(msg['data'])} bytes is over {Limits.MAX_SHARED_BYTES}")
-        s["shared"] = msg["data"]
+        self._need_submit("SHARED").add_shared(msg["data"])
 
     def on_fragments(self, msg: bp.Message) -> None:
-        s = self._need_submit("FRAGMENTS")
-        if s["shared"] is None:
-            raise _Refuse(Err.BAD_REQUEST, "FRAGMENTS before PROGRAM and SHARED")
-        frags = msg["fragments"]
-        n_total = s["params"]["n_fragments"]
-        if len(s["fragments"]) + len(frags) > n_total:
-            raise _Refuse(Err.BAD_REQUEST, f"more fragments than the {n_total} announced in SUBMIT")
-        for i, fr in enumerate(frags):
-            if len(fr) > Limits.MAX_FRAGMENT_INPUT_BYTES:
-                raise _Refuse(Err.TOO_LARGE, f"fragment {len(s['fragments']) + i} of {len(fr)} bytes is "
-                              f"over {Limits.MAX_FRAGMENT_INPUT_BYTES}")
-            s["bytes"] += len(fr)
-        if s["bytes"] > Limits.MAX_JOB_INPUT_BYTES:
-            raise _Refuse(Err.TOO_LARGE, f"the job's fragments total over {Limits.MAX_JOB_INPUT_BYTES} bytes")
-        s["fragments"].extend(frags)
+        self._need_submit("FRAGMENTS").add_fragments(msg["fragments"])
 
     def on_names(self, msg: bp.Message) -> None:
-        s = self._need_submit("NAMES")
-        names = msg["names"]
-        if len(s["names"]) + len(names) > s["params"]["n_fragments"]:
-            raise _Refuse(Err.BAD_REQUEST, f"more names than the {s['params']['n_fragments']} fragments announced")
-        for i, name in enumerate(names):
-            why = name_problem(name)
-            if why:
-                raise _Refuse(Err.BAD_REQUEST, f"NAMES: fragment {len(s['names']) + i}: {why}")
-        s["names"].extend(names)
+        self._need_submit("NAMES").add_names(msg["names"])
 
     def on_submit_end(self, msg: bp.Message) -> None:
-        s = self._need_submit("SUBMIT_END")
-        p = s["params"]
-        if s["shared"] is None:
-            raise _Refuse(Err.BAD_REQUEST, "SUBMIT_END before PROGRAM and SHARED")
-        if len(s["fragments"]) != p["n_fragments"]:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT_END after {len(s['fragments'])} fragments, "
-                          f"SUBMIT announced {p['n_fragments']}")
-        if s["names"] and len(s["names"]) != p["n_fragments"]:
-            raise _Refuse(Err.BAD_REQUEST, f"SUBMIT_END after {len(s['names'])} names for "
-                          f"{p['n_fragments']} fragments (name all of them or none)")
-        kw: dict[str, Any] = {"program": s["program"], "fragments": s["fragments"],
-                              "shared_input": s["shared"], **s["policy"]}
-        if s["names"]:
-            kw["fragment_names"] = s["names"]
+        kw = self._need_submit("SUBMIT_END").spec_arguments()
         self.submit = None
         self._flush_ack(force=True)
         try:
@@ -644,7 +504,7 @@ class _Connection:
 
     def has_input(self) -> bool:
         """Unread bytes (or an end of file) wait on this connection (buffer or socket)."""
-        if len(self._in) > self._in_pos:
+        if self._in.pending:
             return True
         try:
             return bool(select.select([self.sock], [], [], 0)[0])
@@ -787,25 +647,10 @@ class _Connection:
 
     def on_progress(self, msg: bp.Message) -> None:
         job_id = msg["job_id"] or self._need_job("PROGRESS")
-        p = self.hub.job_progress(job_id)
-        rec = bp.progress_record(p)
-        failures = list(p.get("failures") or [])
-        listed = [{"index": min(max(int(x.get("index", 0)), 0), 0xFFFFFFFF),
-                   "reason": str(x.get("reason", ""))[:4096]} for x in failures[:MAX_FAILURES_LISTED]]
-        self.reply(Rep.PROGRESS, **rec, failures=listed,
-                   failures_truncated=1 if len(failures) > MAX_FAILURES_LISTED else 0)
+        self.reply(Rep.PROGRESS, **bp.progress_fields(self.hub.job_progress(job_id)))
 
     def on_status(self, msg: bp.Message) -> None:
-        st = self.hub.status()
-        jobs = [bp.progress_record(j) for j in st.get("jobs", [])]
-        workers = [bp.worker_record(w) for w in st.get("workers", [])]
-        try:
-            tput = float(st.get("throughput_per_s", 0.0) or 0.0)
-        except (TypeError, ValueError):
-            tput = 0.0
-        sellers = [bp.seller_record(s) for s in st.get("sellers", [])[:MAX_SELLERS_LISTED]]
-        self.reply(Rep.STATUS, jobs=jobs, workers=workers,
-                   throughput_per_s=tput if math.isfinite(tput) else 0.0, sellers=sellers)
+        self.reply(Rep.STATUS, **bp.status_fields(self.hub.status()))
 
     def on_cancel(self, msg: bp.Message) -> None:
         job_id = msg["job_id"] or self._need_job("CANCEL")

@@ -1,11 +1,17 @@
 """One SQLite connection per thread, all closed together: shared by the hub's store and the
-dashboard's read-only reader (each says how to open a connection)."""
+dashboard's read-only reader (each says how to open a connection); and :func:`transaction`,
+the one way a transaction is begun, committed and rolled back."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from ..errors import StoreError
+
+__all__ = ["ThreadConnections", "transaction"]
 
 
 class ThreadConnections:
@@ -34,3 +40,28 @@ class ThreadConnections:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+@contextmanager
+def transaction(c: sqlite3.Connection, what: str, *, immediate: bool = True) -> Iterator[sqlite3.Connection]:
+    """One transaction on ``c`` (a connection in autocommit mode): BEGIN (IMMEDIATE: take the
+    write lock now), COMMIT when the block ends, ROLLBACK if it raises. A sqlite3 error leaves
+    as :class:`StoreError` naming ``what`` failed; any other exception passes through."""
+    try:
+        c.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        yield c
+        c.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(c)
+        raise StoreError(f"{what}: {exc}") from exc
+    except BaseException:
+        _rollback(c)
+        raise
+
+
+def _rollback(c: sqlite3.Connection) -> None:
+    try:
+        if c.in_transaction:
+            c.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass

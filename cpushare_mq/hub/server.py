@@ -51,13 +51,14 @@ from ..protocol import (
 )
 from . import handshakes
 from .budgets import PartialBudgets, lease_cap_bytes
+from .delivery import decoded_chunks, with_inline_data
 from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
-from .store import CHUNK_RAW_CAP, FinishedFragment, Store
+from .store import FinishedFragment, Store
 
 
 def peer_curve_key(frame) -> str | None:
@@ -449,10 +450,10 @@ class Hub:
     def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
         if job_id not in self._job_seq and not self.store.job_exists(job_id):
             raise UnknownJob(f"no job {job_id!r}")
-        return self.store.finished(job_id, after_seq, limit)
+        return with_inline_data(self.store.finished(job_id, after_seq, limit))
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
-        return self.store.result_chunks(fragment_id)
+        return decoded_chunks(self.store.result_chunks(fragment_id))
 
     def fragment_seq(self, fragment_id: int) -> int | None:
         """The fragment's acceptance seq now (a re-verified one may have a newer one)."""
@@ -1102,7 +1103,7 @@ class Hub:
             self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")
             return
         try:
-            raw = decompress_chunk(data, max(0, min(max_output - p.size, CHUNK_RAW_CAP)))
+            raw = decompress_chunk(data, max(0, min(max_output - p.size, Limits.CHUNK_RAW_CAP)))
         except DecompressionError as exc:
             self._break(p, f"chunk {seq}: {exc}")
             return

@@ -1,6 +1,7 @@
 """The hub's durable state: SQLite in WAL mode, schema made with sqlite-utils.
 
-Tables (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``):
+Tables (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``; the steps
+that build and upgrade it are :mod:`cpushare_mq.hub.migrations`):
 
 ``jobs``       one row per job: policy, state, the buyer's delivery cursor
 ``fragments``  one row per fragment: input bytes, state, attempt counter, failures, the
@@ -8,12 +9,14 @@ Tables (schema version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``):
                attempt's result was accepted
 ``attempts``   every lease: worker, deadline and how it ended (vote, disagreed, lost, ...)
 ``workers``    every worker session: name, key, slots, when seen, done/failed counts
-``results``    result chunks, zstd-compressed exactly as received, per (fragment, attempt)
+``results``    result chunks, zstd-compressed exactly as received, per (fragment, attempt):
+               the store hands them back as they came and decodes nothing
 ``blobs``      content-addressed programs and shared inputs (sha256 -> bytes)
 
 The loop thread writes through :meth:`Store.apply` (one transaction per batch: group
 commit). Other threads read (and make small writes: job submission, cursors) on their own
-connections. Every sqlite3 error leaves as :class:`StoreError`.
+connections. Every transaction goes through :func:`~cpushare_mq.hub.connections.transaction`;
+every sqlite3 error leaves as :class:`StoreError`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import itertools
 import logging
 import os
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,18 +33,18 @@ from pathlib import Path
 
 import sqlite_utils
 
-from ..errors import DecompressionError, StoreError, UnknownJob
+from ..errors import StoreError, UnknownJob
 from ..jobspec import JobSpec, validate_spec
-from ..protocol import decompress_chunk
-from .connections import ThreadConnections
+from .connections import ThreadConnections, transaction
+from .migrations import SCHEMA_VERSION, migrate
 from .scheduler import FragState, Journal
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-#: decompression cap for one stored result chunk (workers cut results into 256 KiB pieces)
-CHUNK_RAW_CAP = 4 << 20
-#: results up to this size come with their finished() row (one query for a batch of them)
+__all__ = ["Store", "FinishedFragment", "SCHEMA_VERSION", "sha256_hex"]
+
+#: results stored in one chunk of up to this many (compressed) bytes come with their
+#: finished() row (one query for a batch of them)
 INLINE_RESULT_BYTES = 64 << 10
 
 
@@ -59,6 +61,9 @@ class FinishedFragment:
     #: the whole result when it is small and came with the row (else read ``result_chunks``)
     data: bytes | None = None
     name: str = ""         # the buyer's name for the fragment ("" = none: use the index)
+    #: from the store: the result's only stored chunk, compressed as received, when it is
+    #: small (the hub decodes it into ``data``: cpushare_mq/hub/delivery.py)
+    chunk: bytes | None = None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -112,66 +117,7 @@ class Store:
         self._conns.close_all()
 
     def _create_schema(self) -> None:
-        c = self.conn()
-        try:
-            version = c.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"hub database {self.path} has schema version {version}, newer "
-                                 f"than this hub's {SCHEMA_VERSION}: upgrade cpushare-mq")
-            db = sqlite_utils.Database(c)
-            c.execute("BEGIN IMMEDIATE")
-            db["blobs"].create({"sha256": str, "size": int, "data": bytes}, pk="sha256",
-                               not_null={"size", "data"}, if_not_exists=True)
-            db["jobs"].create({
-                "id": str, "name": str, "program_sha256": str, "shared_sha256": str,
-                "redundancy": int, "quorum": int, "cpu_s": float, "wall_s": float,
-                "max_attempts": int, "max_output_bytes": int, "priority": int, "state": str,
-                "total": int, "created_s": float, "ended_s": float, "cursor": int,
-            }, pk="id", not_null={"state", "total"}, defaults={"cursor": 0, "state": "running"},
-                if_not_exists=True)
-            db["fragments"].create({
-                "id": int, "job_id": str, "idx": int, "input": bytes, "state": str,
-                "next_attempt": int, "failures": int, "seq": int, "reason": str,
-                "result_attempt": int, "size": int, "sha256": str, "boost": int, "name": str,
-            }, pk="id", not_null={"job_id", "idx", "state"},
-                defaults={"next_attempt": 0, "failures": 0, "size": 0, "reason": "", "boost": 0},
-                if_not_exists=True)
-            db["attempts"].create({
-                "fragment_id": int, "attempt": int, "job_id": str, "worker_id": str,
-                "worker_key": str, "leased_s": float, "deadline_s": float, "ended_s": float,
-                "end": str, "sha256": str, "size": int, "detail": str,
-            }, pk=("fragment_id", "attempt"), if_not_exists=True)
-            db["workers"].create({
-                "id": str, "name": str, "worker_key": str, "slots": int, "joined_s": float,
-                "last_seen_s": float, "state": str, "done": int, "failed": int,
-            }, pk="id", if_not_exists=True)
-            db["results"].create({"fragment_id": int, "attempt": int, "seq": int, "data": bytes},
-                                 pk=("fragment_id", "attempt", "seq"), if_not_exists=True)
-            # indexes on columns that never change after insert (no upkeep per state change);
-            # the pending window is found by scanning a job's fragments in id order
-            if "name" not in db["fragments"].columns_dict:   # a database from before names
-                c.execute("ALTER TABLE fragments ADD COLUMN name TEXT")
-            db["fragments"].create_index(["job_id", "id"], if_not_exists=True)
-            c.execute("CREATE INDEX IF NOT EXISTS fragments_seq ON fragments(job_id, seq) "
-                      "WHERE seq IS NOT NULL")
-            # small partial indexes: the fragments in flight (for a restart), the failed ones
-            c.execute("CREATE INDEX IF NOT EXISTS fragments_active ON fragments(job_id) "
-                      "WHERE state IN ('LEASED', 'VOTING')")
-            c.execute("CREATE INDEX IF NOT EXISTS fragments_failed ON fragments(job_id, seq) "
-                      "WHERE state = 'FAILED'")
-            c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            c.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(c)
-            raise StoreError(f"cannot create the schema in {self.path}: {exc}") from exc
-
-    @staticmethod
-    def _rollback(c: sqlite3.Connection) -> None:
-        try:
-            if c.in_transaction:
-                c.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
+        migrate(self.conn(), self.path)
 
     def tables(self) -> list[str]:
         return sqlite_utils.Database(self.conn()).table_names()
@@ -199,42 +145,37 @@ class Store:
             "created_s": now, "ended_s": None, "cursor": 0,
         }
         c = self.conn()
-        batch = self.SUBMIT_BATCH
         names = list(spec.fragment_names) or [None] * len(spec.fragments)
         frags = iter(enumerate(zip(spec.fragments, names, strict=True)))
+        big = row["total"] > self.SUBMIT_BATCH
+        what = f"cannot store job {spec.name or job_id!r}"
         try:
-            c.execute("BEGIN IMMEDIATE")
-            c.executemany("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
-                          [(row["program_sha256"], len(program), program),
-                           (row["shared_sha256"], len(shared), shared)])
-            cols = list(row)
-            big = row["total"] > batch
-            values = [row[k] for k in cols]
-            if big:
-                values[cols.index("state")] = "loading"
-            c.execute(f"INSERT INTO jobs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                      values)
-            while True:
-                part = [(job_id, i, bytes(f), n) for i, (f, n) in itertools.islice(frags, batch)]
-                if part:
-                    c.executemany("INSERT INTO fragments(job_id, idx, input, name, state) "
-                                  "VALUES (?,?,?,?,'PENDING')", part)
-                if len(part) < batch:
-                    break
-                c.execute("COMMIT")
-                c.execute("BEGIN IMMEDIATE")
-            if big:
-                c.execute("UPDATE jobs SET state='running' WHERE id=?", (job_id,))
-            c.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(c)
-            self._drop_loading(job_id)
-            raise StoreError(f"cannot store job {spec.name or job_id!r}: {exc}") from exc
+            with transaction(c, what):
+                c.executemany("INSERT OR IGNORE INTO blobs(sha256, size, data) VALUES (?,?,?)",
+                              [(row["program_sha256"], len(program), program),
+                               (row["shared_sha256"], len(shared), shared)])
+                cols = list(row)
+                values = [("loading" if big and k == "state" else row[k]) for k in cols]
+                c.execute(f"INSERT INTO jobs({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                          values)
+                done = self._insert_fragments(c, job_id, frags)
+            while not done:
+                with transaction(c, what):
+                    done = self._insert_fragments(c, job_id, frags)
+                    if done:
+                        c.execute("UPDATE jobs SET state='running' WHERE id=?", (job_id,))
         except BaseException:
-            self._rollback(c)
             self._drop_loading(job_id)
             raise
         return row
+
+    def _insert_fragments(self, c: sqlite3.Connection, job_id: str, frags: Iterator) -> bool:
+        """Insert the next SUBMIT_BATCH fragments; True when there are no more."""
+        part = [(job_id, i, bytes(f), n) for i, (f, n) in itertools.islice(frags, self.SUBMIT_BATCH)]
+        if part:
+            c.executemany("INSERT INTO fragments(job_id, idx, input, name, state) "
+                          "VALUES (?,?,?,?,'PENDING')", part)
+        return len(part) < self.SUBMIT_BATCH
 
     def _drop_loading(self, job_id: str | None = None) -> None:
         """Remove jobs whose submission never finished (all of them, or one)."""
@@ -242,18 +183,16 @@ class Store:
         where = "state='loading'" + (" AND id=?" if job_id else "")
         args = (job_id,) if job_id else ()
         try:
-            c.execute("BEGIN IMMEDIATE")
-            ids = [r[0] for r in c.execute(f"SELECT id FROM jobs WHERE {where}", args)]
-            for jid in ids:
-                c.execute("DELETE FROM fragments WHERE job_id=?", (jid,))
-                c.execute("DELETE FROM jobs WHERE id=?", (jid,))
-            c.execute("COMMIT")
-            if ids:
-                log.warning("removed %d job(s) whose submission did not finish: %s",
-                            len(ids), ", ".join(ids))
-        except sqlite3.Error as exc:
-            self._rollback(c)
-            log.error("cannot remove unfinished job submissions: %s", exc)
+            with transaction(c, "cannot remove unfinished job submissions"):
+                ids = [r[0] for r in c.execute(f"SELECT id FROM jobs WHERE {where}", args)]
+                for jid in ids:
+                    c.execute("DELETE FROM fragments WHERE job_id=?", (jid,))
+                    c.execute("DELETE FROM jobs WHERE id=?", (jid,))
+        except StoreError as exc:
+            log.error("%s", exc)
+            return
+        if ids:
+            log.warning("removed %d job(s) whose submission did not finish: %s", len(ids), ", ".join(ids))
 
     def _q(self, sql: str, args: Sequence = ()) -> list[tuple]:
         try:
@@ -299,31 +238,23 @@ class Store:
         return r[0][0] or 0
 
     def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]:
-        """Finished fragments after ``after_seq`` in seq order; a small accepted result that
-        is stored in one chunk comes along as ``data`` (the same query)."""
+        """Finished fragments after ``after_seq`` in seq order; an accepted result stored in
+        one small chunk comes along as ``chunk`` (the same query), as it was stored."""
         rows = self._q(
             "SELECT f.seq, f.idx, f.id, f.state, f.size, f.reason, r.data, f.name FROM fragments f "
-            "LEFT JOIN results r ON f.state!='FAILED' AND f.size<=? AND r.fragment_id=f.id "
-            "AND r.attempt=f.result_attempt AND r.seq=0 "
+            "LEFT JOIN results r ON f.state!='FAILED' AND r.fragment_id=f.id "
+            "AND r.attempt=f.result_attempt AND r.seq=0 AND f.size<=? "
+            "AND NOT EXISTS (SELECT 1 FROM results m WHERE m.fragment_id=f.id "
+            "AND m.attempt=f.result_attempt AND m.seq=1) "
             "WHERE f.job_id=? AND f.seq IS NOT NULL AND f.seq>? ORDER BY f.seq LIMIT ?",
             (INLINE_RESULT_BYTES, job_id, after_seq, limit))
         # a VOTING fragment with a seq is being re-verified: its accepted result stands
         # (and is delivered) until the vote ends
-        out = []
-        for s, i, fid, st, size, reason, chunk, name in rows:
-            data = None
-            if chunk is not None:
-                try:
-                    data = decompress_chunk(chunk, CHUNK_RAW_CAP)
-                except DecompressionError:     # result_chunks() reports it for this one
-                    data = None
-                if data is not None and len(data) != (size or 0):   # more chunks follow
-                    data = None
-            out.append(FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "", data, name or ""))
-        return out
+        return [FinishedFragment(s, i, fid, st != "FAILED", size or 0, reason or "", None, name or "", chunk)
+                for s, i, fid, st, size, reason, chunk, name in rows]
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
-        """The accepted result of a DONE fragment, decompressed chunk by chunk."""
+        """The accepted result of a DONE fragment: its chunks as stored (compressed)."""
         r = self._q("SELECT state, result_attempt FROM fragments WHERE id=?", (fragment_id,))
         if not r:
             raise StoreError(f"no fragment {fragment_id}")
@@ -339,7 +270,7 @@ class Store:
                         (fragment_id, attempt, seq))
             if not r:
                 return
-            yield decompress_chunk(r[0][0], CHUNK_RAW_CAP)
+            yield r[0][0]
             seq += 1
 
     def unverified_results(self) -> Iterator[tuple[str, int, str]]:
@@ -433,8 +364,7 @@ class Store:
         """Write one batch of changes in one transaction (the group commit). Raises
         :class:`StoreError` with everything rolled back."""
         c = self.conn()
-        try:
-            c.execute("BEGIN IMMEDIATE")
+        with transaction(c, f"could not commit to {self.path}"):
             if j.jobs:
                 c.executemany("UPDATE jobs SET state=?, ended_s=? WHERE id=?",
                               [(job.state.value, now, job.id) for job in j.jobs.values()])
@@ -470,13 +400,6 @@ class Store:
                     "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
                       "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers.values()])
-            c.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(c)
-            raise StoreError(f"could not commit to {self.path}: {exc}") from exc
-        except StoreError:
-            self._rollback(c)
-            raise
 
     # -- restart -----------------------------------------------------------------------
     def snapshot(self, *, at_start: bool = False) -> dict:
@@ -485,8 +408,7 @@ class Store:
         if at_start:
             self._drop_loading()
         c = self.conn()
-        try:
-            c.execute("BEGIN")
+        with transaction(c, f"cannot read {self.path} to restore the hub", immediate=False):
             cur = c.execute("SELECT * FROM jobs WHERE state != 'loading'")
             names = [d[0] for d in cur.description]
             jobs = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -522,10 +444,6 @@ class Store:
                     f"SELECT DISTINCT fragment_id, worker_key FROM attempts "
                     f"WHERE fragment_id IN ({marks}) AND end IN ({KILL_ENDS_SQL})", part).fetchall()
             seq = c.execute("SELECT max(seq) FROM fragments").fetchone()[0] or 0
-            c.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback(c)
-            raise StoreError(f"cannot read {self.path} to restore the hub: {exc}") from exc
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
                 "votes": votes, "killers": killers}
 
@@ -541,6 +459,3 @@ def _kill_ends() -> str:
 
 KILL_ENDS_SQL = _kill_ends()
 
-
-def now_s() -> float:
-    return time.time()

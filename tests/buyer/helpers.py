@@ -42,5 +42,5 @@ def raw_exchange(address: str, data: bytes, *, shut_wr: bool = True, timeout_s: 
             buf += chunk
     finally:
         s.close()
-    frames = [bp.decode(t, p) for t, p in bp.FrameReader().feed(buf)]
+    frames = [bp.decode(t, p) for t, p in bp.FrameBuffer().feed(buf)]
     return frames, closed

@@ -54,7 +54,7 @@ def test_resume_needs_a_hub_and_ctrl_c_of_an_embedded_render_leaves_nothing(shor
     r = subprocess.run(render("-o", str(short_tmp / "o.png"), "--resume", "j-x"), capture_output=True,
                        text=True, timeout=60, env=_env())
     assert r.returncode == 2 and "--resume needs --api" in r.stderr
-    proc = subprocess.Popen(render("-o", str(short_tmp / "o.png"), "--workers", "1", "-W", "640", "-H", "480"),
+    proc = subprocess.Popen(render("-o", str(short_tmp / "o.png"), "--workers", "1", "-W", "2560", "-H", "1920"),
                             stderr=subprocess.PIPE, text=True, env=_env(), start_new_session=True)
     with running(proc):
         _read_until(proc, "povray-server: job ")

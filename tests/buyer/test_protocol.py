@@ -41,7 +41,7 @@ def messages(draw):
 def test_round_trip(m):
     t, fields = m
     data = bp.encode(t, fields)
-    frames = list(bp.FrameReader().feed(data))
+    frames = list(bp.FrameBuffer().feed(data))
     assert len(frames) == 1
     got_t, payload = frames[0]
     assert got_t == t
@@ -80,7 +80,7 @@ def test_random_payload_decodes_or_raises_protocol_error(t, payload):
 def test_fast_result_encoder_matches_the_schema_encoder(seq, index, ok, size, reason, name):
     fast = bp.encode_result(seq, index, ok, size, reason, name)
     assert fast == bp.encode(Rep.RESULT, seq=seq, index=index, ok=int(ok), size=size, reason=reason, name=name)
-    reader = bp.FrameReader()
+    reader = bp.FrameBuffer()
     [(t, payload)] = list(reader.feed(fast))
     msg = bp.decode(t, payload)
     assert (msg["seq"], msg["index"], msg["ok"], msg["size"]) == (seq, index, int(ok), size)
@@ -124,7 +124,7 @@ def test_huge_list_count_is_refused_without_allocating():
 
 
 def test_frame_reader_refuses_huge_length_from_the_header_alone():
-    r = bp.FrameReader()
+    r = bp.FrameBuffer()
     with pytest.raises(bp.FrameTooLarge, match="over the"):
         list(r.feed(struct.pack("<IB", bp.Limits.MAX_FRAME_BYTES + 1, Req.PROGRAM)))
 
@@ -132,7 +132,7 @@ def test_frame_reader_refuses_huge_length_from_the_header_alone():
 def test_frame_reader_splits_arbitrarily_fed_bytes():
     frames = [bp.encode(Req.ACK, seq=i) for i in range(50)] + [bp.frame(Rep.CHUNK, b"x" * 1000)]
     blob = b"".join(frames)
-    r = bp.FrameReader()
+    r = bp.FrameBuffer()
     out = []
     for i in range(0, len(blob), 7):
         out.extend(r.feed(blob[i:i + 7]))
@@ -157,7 +157,7 @@ def test_hello_checks_magic_and_version():
 def test_fragment_batches_keep_every_fragment_in_order(frags, target):
     out = []
     for fr in bp.iter_fragment_batches(frags, target_bytes=target):
-        (t, payload), = bp.FrameReader().feed(fr)
+        (t, payload), = bp.FrameBuffer().feed(fr)
         assert t == Req.FRAGMENTS
         batch = bp.decode(t, payload)["fragments"]
         assert batch, "a batch is never empty"

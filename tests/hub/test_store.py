@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from machine import CONFIG, SchedulerMachine
 
 from cpushare_mq.errors import StoreError, UnknownJob
+from cpushare_mq.hub.delivery import decoded_chunks, with_inline_data
 from cpushare_mq.hub.scheduler import FragState, HubConfig, JobSpec, Scheduler
 from cpushare_mq.hub.store import SCHEMA_VERSION, Store
 from cpushare_mq.protocol import compress_chunk
@@ -172,7 +173,13 @@ def test_results_cursor_and_finished(store):
     store.apply(fx.journal, 10.0)
     fin = store.finished(row["id"], 0)
     assert [(f.index, f.fragment_id, f.ok, f.size) for f in fin] == [(0, fid, True, 12)]
-    assert b"".join(store.result_chunks(fid)) == b"hello result"
+    # the store returns what it was given (compressed, as the worker sent it) and decodes
+    # nothing; the hub's delivery decodes (cpushare_mq/hub/delivery.py)
+    stored = compress_chunk(b"hello result")
+    assert (fin[0].chunk, fin[0].data) == (stored, None)
+    assert list(store.result_chunks(fid)) == [stored]
+    assert with_inline_data(fin)[0].data == b"hello result"
+    assert b"".join(decoded_chunks(store.result_chunks(fid))) == b"hello result"
     assert store.get_cursor(row["id"]) == 0
     store.set_cursor(row["id"], fin[0].seq)
     assert store.get_cursor(row["id"]) == fin[0].seq
@@ -284,7 +291,7 @@ def test_reopened_fragment_survives_a_restart_and_a_correction_gets_a_new_seq(tm
     assert store.fragment_state(fid) == "VOTING"
     # while it is re-verified the accepted result stands, once, with its seq
     assert store.finished(row["id"], 0) == [first]
-    assert b"".join(store.result_chunks(fid)) == b"WRONG"
+    assert b"".join(decoded_chunks(store.result_chunks(fid))) == b"WRONG"
     store.close()
 
     store = Store(path)                                          # kill -9 + restart
@@ -307,7 +314,7 @@ def test_reopened_fragment_survives_a_restart_and_a_correction_gets_a_new_seq(tm
     assert store.fragment_state(fid) == "DONE"
     again = [f for f in store.finished(row["id"], first.seq) if f.fragment_id == fid]
     assert len(again) == 1 and again[0].seq > first.seq and again[0].ok
-    assert b"".join(store.result_chunks(fid)) == good
+    assert b"".join(decoded_chunks(store.result_chunks(fid))) == good
     (end,) = c.execute("SELECT end FROM attempts WHERE fragment_id=? AND attempt=?",
                        (fid, r[6])).fetchone()
     assert end == "disagreed"

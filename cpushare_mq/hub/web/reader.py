@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...errors import DecompressionError, StoreError, UnknownJob
+from ...limits import Limits
 from ...protocol import decompress_chunk
 from ..connections import ThreadConnections
 
 #: decompression cap for one stored chunk (workers cut results into 256 KiB pieces)
-CHUNK_RAW_CAP = 4 << 20
+CHUNK_RAW_CAP = Limits.CHUNK_RAW_CAP
 #: the most result bytes the dashboard reads for one download or tile
 MAX_RESULT_BYTES = 256 << 20
 
