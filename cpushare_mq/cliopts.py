@@ -146,8 +146,27 @@ def _settable(ap: argparse.ArgumentParser) -> dict[str, list[argparse.Action]]:
     return out
 
 
+class Repeated(argparse.Action):
+    """A repeatable option (``--hub A --hub B``): a list. In the config file it is a TOML
+    list (or one value); given on the command line, it replaces that list."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = namespace.__dict__.setdefault("_repeated_given", set())
+        if self.dest not in seen:
+            seen.add(self.dest)
+            setattr(namespace, self.dest, [])
+        getattr(namespace, self.dest).append(values)
+
+
 def _convert(action: argparse.Action, value, where: str):
     """A config/env value as the default of ``action`` (strings are converted by argparse)."""
+    if isinstance(action, Repeated):
+        items = value if isinstance(value, list) else [value]
+        return [_convert_one(action, v, where) for v in items]
+    return _convert_one(action, value, where)
+
+
+def _convert_one(action: argparse.Action, value, where: str):
     if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
         if isinstance(value, bool):
             flag = value

@@ -197,6 +197,9 @@ class WorkerAgent:
                                  config.idle_resume_after_s) if config.when_idle else None
         self.exit_reason = ""
         self.started = threading.Event()
+        # multi-hub worker (worker/multihub.py): called with ``now`` every loop turn,
+        # returns the core's actions for this hub's share of the slots
+        self.on_tick: Callable[[float], list] | None = None
         # statistics
         self.bytes_sent = 0
         self.messages_sent = 0
@@ -263,6 +266,8 @@ class WorkerAgent:
                 if core.exited:
                     break
             self._do(core.tick(now))
+            if self.on_tick is not None:
+                self._do(self.on_tick(now))
             if core.exited:
                 break
             congested = self._congested()

@@ -11,7 +11,7 @@ import sys
 import psutil
 
 from ..argtypes import bounded, positive_float
-from ..cliopts import add_globals, add_version, apply_defaults, parse_size
+from ..cliopts import Repeated, add_globals, add_version, apply_defaults, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -35,6 +35,12 @@ examples:
   # cache programs in a chosen directory, at most 2 GiB, JSON logs for a log collector
   cpushare-worker --hub tcp://hub.example:5555 --insecure \\
       --cache-dir /var/cache/cpushare --cache-size 2G --json-log
+
+  # serve two buyers' hubs at once: each free slot goes to the best-paying one with work
+  # (prices come from the hubs' offers on a market), never below 0.02 per CPU-hour
+  cpushare-worker --hub tcp://a.example:5555 --hub-key a.pub \
+      --hub tcp://b.example:5555 --hub-key b.pub --market tcp://market.example:5560 \
+      --market-key market.pub --min-price 0.02
 
   # check that this machine can run the sandbox (CPU, XSAVE size, kernel, seccomp), no hub
   cpushare-worker --self-test
@@ -101,8 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cpushare-worker",
         description="Run a buyer's sandboxed programs on this machine's spare CPU.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hub", metavar="tcp://HOST:PORT", type=_endpoint,
-                   help="the hub's worker endpoint (required unless --self-test)")
+    p.add_argument("--hub", metavar="tcp://HOST:PORT", type=_endpoint, action=Repeated,
+                   help="a hub's worker endpoint; repeat it (each with its --hub-key, in "
+                        "the same order) to serve several hubs (required unless --self-test "
+                        "or --market)")
     p.add_argument("--self-test", action="store_true",
                    help="run the sandbox probe alone, print a report and exit 0 (pass) or 1")
     p.add_argument("--slots", type=bounded(int, 1, 4096, what="a whole number"), default=None,
@@ -133,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status-interval-s", type=positive_float, default=10.0,
                    help="status log line period when stderr is not a terminal (default 10)")
     p.add_argument("--name", default="", help="name shown in the hub's status (default: host name)")
-    p.add_argument("--hub-key", metavar="KEY_OR_FILE",
+    p.add_argument("--hub-key", metavar="KEY_OR_FILE", action=Repeated,
                    help="the hub's public CURVE key (40 Z85 characters, or a file holding it): "
-                        "encrypts and authenticates the link, results are signed")
+                        "encrypts and authenticates the link, results are signed; one per --hub")
+    from .hubargs import add_market_options
+
+    add_market_options(p)
     p.add_argument("--config-dir", metavar="DIR",
                    help="where this worker's identity (key pair) lives, created on first start "
                         "(default ~/.config/cpushare-worker; used with --hub-key, or when given)")
@@ -163,12 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
     if args.self_test:
         return self_test(args.max_memory)
-    if args.hub is None:
-        parser.error("--hub is required (or --self-test)")
-    if args.hub_key is None and not args.insecure and not _is_local(args.hub):
-        print(f"cpushare-worker: the link to {args.hub} would be plain TCP: pass the hub's "
-              "public key with --hub-key, or --insecure to accept an unencrypted link",
-              file=sys.stderr)
+    from .hubargs import pair_hubs
+
+    try:
+        hubs = pair_hubs(args, _is_local)
+    except CpushareError as exc:
+        print(f"cpushare-worker: {exc}", file=sys.stderr)
         return 2
     failure = check_sandbox(args.max_memory)
     if failure:
@@ -183,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(h, logging.StreamHandler) and h.stream is sys.stderr:
                 h.setStream(_ClearLine(sys.stderr))
     cfg = AgentConfig(
-        hub=args.hub, slots=args.slots or 0, prefetch=args.prefetch, cache_dir=args.cache_dir,
+        hub=hubs[0][0] if hubs else "tcp://unset:1", slots=args.slots or 0, prefetch=args.prefetch, cache_dir=args.cache_dir,
         cache_size_bytes=args.cache_size, max_memory_bytes=args.max_memory,
         when_idle=args.when_idle, idle_threshold_pct=args.idle_threshold, nice=args.nice,
         grace_s=args.grace_s, status_interval_s=args.status_interval_s, live_status=tty,
@@ -191,11 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         batch_delay_s=args.batch_delay_ms / 1000.0)
     try:
         trust = None
-        if args.hub_key is not None or args.config_dir is not None:
+        keyed = any(key is not None for _, key in hubs) or args.market_key is not None
+        if keyed or args.config_dir is not None:
             from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
 
-            trust = WorkerTrust.load(args.config_dir, args.hub_key)
-        agent = WorkerAgent(cfg, trust=trust, sandbox_factory=default_sandbox_factory)
+            trust = WorkerTrust.load(args.config_dir, hubs[0][1] if hubs else None)
+        if len(hubs) == 1 and not args.market:
+            agent = WorkerAgent(cfg, trust=trust, sandbox_factory=default_sandbox_factory)
+        else:
+            from .hubargs import multi_hub_worker
+
+            agent = multi_hub_worker(args, cfg, hubs, trust)
     except CpushareError as exc:
         print(f"cpushare-worker: {exc}", file=sys.stderr)
         return 2

@@ -278,6 +278,10 @@ class WorkerCore:
         self.may_shed = False               # the hub takes RELEASE as withdrawn credit too
         self.shed = 0                       # leases handed back as prefetch surplus
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
+        # a multi-hub worker's share (set_allotment): leases it may still start, and
+        # leases to hold queued beyond those (None: no limit / the prefetch)
+        self.start_budget: int | None = None
+        self.hold_queued: int | None = None
 
     # -- bookkeeping ------------------------------------------------------------------
 
@@ -736,7 +740,7 @@ class WorkerCore:
     # -- scheduling -------------------------------------------------------------------
 
     def _start_queued(self, out: list, now: float) -> None:
-        while self.queue and len(self.running) < self.cfg.slots:
+        while self.queue and len(self.running) < self.cfg.slots and self.start_budget != 0:
             key = self.queue.popleft()
             lease = self.leases.get(key)
             if lease is None or lease.state is not LeaseState.QUEUED:
@@ -746,6 +750,8 @@ class WorkerCore:
             self.waiting -= 1
             self.waiting_bytes -= len(lease.input or b"")
             self.running.add(key)
+            if self.start_budget is not None:
+                self.start_budget -= 1
             out.append(Run(lease))
 
     def _schedule(self, out: list, now: float) -> None:
@@ -754,6 +760,8 @@ class WorkerCore:
             return
         self._start_queued(out, now)
         target = self.cfg.slots + self.prefetch
+        if self.start_budget is not None:   # several hubs share the slots (worker/arbiter.py)
+            target = self._allotted_target()
         keep = self._shed_target()
         if keep is not None:           # the sandbox says fragments got longer: hold less
             target = min(target, keep)
@@ -766,9 +774,28 @@ class WorkerCore:
             self.credit_out += want
             self._send(out, MsgType.READY, {"credit": want})
 
+    def set_allotment(self, starts: int, hold_queued: int | None, now: float) -> list[Action]:
+        """Multi-hub worker (worker/arbiter.py): start at most ``starts`` more of this hub's
+        leases (until the next call) and hold at most ``hold_queued`` leases waiting beyond
+        those (``None``: the usual prefetch); the surplus goes back to the hub."""
+        self.start_budget = max(0, starts)
+        self.hold_queued = None if hold_queued is None else max(0, hold_queued)
+        out: list[Action] = []
+        if self.state == self.UP and not self.draining:
+            self._schedule(out, now)
+            surplus = self.active - self._allotted_target()
+            if self.may_shed and surplus > 0 and not self.paused:
+                self._shed(out, surplus, "another hub pays more")
+        return self._stamp(out, now)
+
+    def _allotted_target(self) -> int:
+        return len(self.running) + (self.start_budget or 0) + (
+            self.prefetch if self.hold_queued is None else self.hold_queued)
+
     # -- pause / resume (seller's machine busy) ------------------------------------------
 
-    def _shed(self, out: list, n: int) -> None:
+    def _shed(self, out: list, n: int,
+              reason: str = "prefetch surplus (fragments got longer)") -> None:
         """Hand back the ``n`` most recently queued leases: fragments got longer than when
         they were prefetched, and other workers can start them now. With the feature
         ``release_resets_credit`` the hub also drops our unused credit (see :meth:`_send`)."""
@@ -783,10 +810,8 @@ class WorkerCore:
             return
         self.shed += len(keys)
         self.counters.released += len(keys)
-        log.info("handing back %d prefetched leases: fragments now take ~%.3g s", len(keys),
-                 self.run_time_s)
-        self._send(out, MsgType.RELEASE, {"leases": [list(k) for k in keys],
-                                          "reason": "prefetch surplus (fragments got longer)"})
+        log.info("handing back %d prefetched leases: %s", len(keys), reason)
+        self._send(out, MsgType.RELEASE, {"leases": [list(k) for k in keys], "reason": reason})
 
     def _release_unstarted(self, out: list, reason: str) -> None:
         keys = [lease.key for lease in self.leases.values()
