@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpushare_mq.sandbox import Limits, Sandbox  # noqa: E402
+from cpushare_mq.sandbox import Sandbox, SandboxLimits  # noqa: E402
 
 PORTS = ROOT / "c" / "build" / "ports"
-LIMITS = Limits(cpu_s=600, wall_s=1200, max_output_bytes=1 << 30)
+LIMITS = SandboxLimits(cpu_s=600, wall_s=1200, max_output_bytes=1 << 30)
 
 
 def args_fragment(*args: str, stdin: bytes = b"") -> bytes:

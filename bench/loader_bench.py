@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cpushare_mq.native import find_binary  # noqa: E402
-from cpushare_mq.sandbox import Limits, Sandbox  # noqa: E402
+from cpushare_mq.sandbox import Sandbox, SandboxLimits  # noqa: E402
 
 
 def children_cpu_s() -> float:
@@ -54,7 +54,7 @@ def cpu_per_start(loader: Path | None, echo: Path, n: int) -> float:
 
 
 def peak_loading_bytes(loader: Path | None, program: Path) -> int:
-    limits = Limits(cpu_s=30, wall_s=120, max_memory_bytes=1 << 30)
+    limits = SandboxLimits(cpu_s=30, wall_s=120, max_memory_bytes=1 << 30)
     with Sandbox(program, limits=limits, loader=loader, idle=False) as sb:
         rec = sb.run(b"x")
         if not rec.ok:

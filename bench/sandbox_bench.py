@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cpushare_mq.native import find_binary  # noqa: E402
-from cpushare_mq.sandbox import Limits, Sandbox  # noqa: E402
+from cpushare_mq.sandbox import Sandbox, SandboxLimits  # noqa: E402
 
 
 def frame(kind: str, payload: bytes = b"") -> bytes:
@@ -86,7 +86,7 @@ def cpu_overhead(prog: Path, reps: int, n: int, idle: bool) -> tuple[float, floa
         native.append(time.perf_counter() - t0)
         assert b"burnt" in p.stdout
         t0 = time.perf_counter()
-        with Sandbox(prog, limits=Limits(cpu_s=120, wall_s=600), idle=idle) as sb:
+        with Sandbox(prog, limits=SandboxLimits(cpu_s=120, wall_s=600), idle=idle) as sb:
             rec = sb.run(fragment)
         sandboxed.append(time.perf_counter() - t0)
         assert rec.ok, rec

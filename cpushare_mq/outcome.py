@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .errors import ProtocolError
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """How one fragment's run in the sandbox ended (see docs/architecture.md, "The sandbox contract")."""
 
     OK = "ok"

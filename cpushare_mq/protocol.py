@@ -24,7 +24,7 @@ import struct
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import zstandard
@@ -72,7 +72,9 @@ class MsgType(IntEnum):
     ERROR = 66         # refusal: bad message, other version, unknown worker, ...
 
 
-class ErrorCode:
+class ErrorCode(StrEnum):
+    """ERROR.code: why a peer refused a message."""
+
     VERSION = "version"              # peer speaks another protocol version
     MALFORMED = "malformed"          # message failed validation
     UNKNOWN_WORKER = "unknown_worker"  # say HELLO first (e.g. the hub restarted or declared you dead)
@@ -83,7 +85,7 @@ class ErrorCode:
     INTERNAL = "internal"            # the hub could not store what was sent (e.g. disk full)
 
 
-class Feature:
+class Feature(StrEnum):
     """Optional protocol additions a peer announces in ``HELLO.features`` (worker) and the
     hub confirms in ``WELCOME.features`` (only those the worker announced, so a worker that
     knows no features gets the WELCOME it always got)."""
@@ -100,17 +102,24 @@ class Feature:
     #: set-up error, fork failure, out of memory outside the program's cap), not the
     #: program: no attempt is spent; a worker that keeps doing it gets HOLD
     INFRA_RELEASE = "infra_release"
-    ALL = frozenset({RESULT_BATCH, RELEASE_RESETS_CREDIT, SIGNED_FAILURES, BATCH_SIGNATURE,
-                     INFRA_RELEASE})
 
 
-class AckStatus:
+#: every feature this code knows (not a member: set after the class; the hub confirms those
+#: of a worker's HELLO that are in it)
+Feature.ALL = frozenset(Feature)  # type: ignore[attr-defined]
+
+
+class AckStatus(StrEnum):
+    """ACK.items[].status: what the hub did with a result or failure report."""
+
     ACCEPTED = "accepted"    # committed; this result (or this vote) counts
     DUPLICATE = "duplicate"  # this fragment was already accepted: dropped
     STALE = "stale"          # the lease is no longer current: dropped
     REJECTED = "rejected"    # invalid (digest mismatch, bad chunk sequence): dropped
     FAILED = "failed"        # failure report recorded
-    ALL = frozenset({"accepted", "duplicate", "stale", "rejected", "failed"})
+
+
+AckStatus.ALL = frozenset(AckStatus)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------
@@ -147,7 +156,9 @@ def v_float(lo: float = 0.0, hi: float = 1e12) -> Validator:
 def v_str(max_len: int = Limits.MAX_STR, pattern: re.Pattern | None = None) -> Validator:
     def check(where: str, v: Any) -> str:
         if type(v) is not str:
-            raise _fail(where, f"expected a string, got {type(v).__name__}")
+            if not isinstance(v, StrEnum):      # ErrorCode, AckStatus, Feature, ...
+                raise _fail(where, f"expected a string, got {type(v).__name__}")
+            v = v.value
         if len(v) > max_len:
             raise _fail(where, f"string of {len(v)} characters is longer than {max_len}")
         if pattern is not None and not pattern.fullmatch(v):

@@ -22,8 +22,8 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .. import buyer_protocol as bp
 from ..buyer_address import default_address, parse_address
@@ -37,13 +37,16 @@ from ..errors import (
     UnknownJob,
     VersionMismatch,
 )
-from ..jobspec import JobSpecError
+from ..jobspec import JobSpec, JobSpecError
 from .submission import Refusal as _Refuse
 from .submission import Submission
 
+if TYPE_CHECKING:
+    from .store import FinishedFragment
+
 log = logging.getLogger(__name__)
 
-__all__ = ["BuyerApiServer", "parse_address", "client_for", "default_address"]
+__all__ = ["BuyerApiServer", "BuyerHub", "parse_address", "client_for", "default_address"]
 
 PARTIAL_FRAME_TIMEOUT_S = 30.0    # a frame started must be finished within this
 _RESULT_END = bp.encode(Rep.RESULT_END)
@@ -51,6 +54,28 @@ _RECV_BYTES = 64 << 10            # one read takes up to this much (several fram
 ACK_FLUSH_INTERVAL_S = 0.2        # consumed-result cursor is written at most this often
 WAIT_SLICE_S = 0.5                # long waits are cut so stop() is noticed
 MAX_CONNECTIONS = 256
+
+
+@runtime_checkable
+class BuyerHub(Protocol):
+    """What the buyer socket needs of a hub: the thread-safe buyer methods of
+    :class:`cpushare_mq.hub.server.Hub` (tests serve an in-memory one)."""
+
+    def submit_job(self, spec: JobSpec) -> str: ...
+    def cancel_job(self, job_id: str) -> None: ...
+    def job_progress(self, job_id: str) -> dict: ...
+    def job_ended(self, job_id: str) -> bool: ...
+    def status(self) -> dict: ...
+    def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int: ...
+    def finished(self, job_id: str, after_seq: int, limit: int = 1000) -> list[FinishedFragment]: ...
+    def result_chunks(self, fragment_id: int) -> Iterator[bytes]: ...
+    def fragment_seq(self, fragment_id: int) -> int | None: ...
+    def get_cursor(self, job_id: str) -> int: ...
+    def set_cursor(self, job_id: str, seq: int) -> None: ...
+
+
+#: makes the JobSpec the hub is given (tests pass their own record type)
+JobSpecFactory = Callable[..., JobSpec]
 
 
 def client_for(hub: Any):
@@ -88,7 +113,7 @@ class BuyerApiServer:
     """Serves the buyer protocol for ``hub`` on ``address``. ``start()`` binds and returns;
     ``stop()`` closes the listener and every connection."""
 
-    def __init__(self, hub: Any, address: str, *, job_spec_factory: Callable[..., Any] | None = None,
+    def __init__(self, hub: BuyerHub, address: str, *, job_spec_factory: JobSpecFactory | None = None,
                  max_connections: int = MAX_CONNECTIONS):
         self.hub = hub
         self.kind, self._target = parse_address(address)
@@ -270,11 +295,9 @@ class BuyerApiServer:
         with self._lock:
             self._conns.pop(cid, None)
 
-    def make_job_spec(self, **kw: Any) -> Any:
+    def make_job_spec(self, **kw: Any) -> JobSpec:
         if self._job_spec_factory is not None:
             return self._job_spec_factory(**kw)
-        from .scheduler import JobSpec
-
         return JobSpec(**kw)
 
     @property
@@ -445,9 +468,8 @@ class _Connection:
                                                    Req.SUBMIT_END):
             raise _Refuse(Err.BAD_REQUEST, f"{req.name} in the middle of a submission "
                           "(expected PROGRAM, SHARED, FRAGMENTS, NAMES or SUBMIT_END)")
-        handler = getattr(self, f"on_{req.name.lower()}")
         try:
-            return handler(msg) is not False
+            return _HANDLERS[req](self, msg) is not False
         except UnknownJob as exc:
             raise _Refuse(Err.UNKNOWN_JOB, f"unknown job: {exc}") from None
         except StoreError as exc:
@@ -594,13 +616,13 @@ class _Connection:
         self.queue(bp.encode(Rep.BATCH_END, status=int(status)))
         self.flush()
 
-    def _send_result(self, item: Any) -> None:
+    def _send_result(self, item: FinishedFragment) -> None:
         if not item.ok:
             self.queue(bp.encode_result(int(item.seq), int(item.index), False, 0,
-                                        str(item.reason or "failed"), str(getattr(item, "name", ""))))
+                                        str(item.reason or "failed"), item.name))
         else:
             announced = int(item.size)
-            inline = getattr(item, "data", None)    # small results come with their row
+            inline = item.data    # small results come with their row
             if inline is None and announced <= (16 << 20):
                 try:
                     inline = b"".join(bytes(ch) for ch in self.hub.result_chunks(item.fragment_id))
@@ -617,11 +639,11 @@ class _Connection:
                                 self.job_id, item.index, len(inline), announced)
             if inline is not None:
                 self.queue(bp.encode_result(int(item.seq), int(item.index), True, len(inline), "",
-                                            str(getattr(item, "name", ""))))
+                                            item.name))
                 self._queue_chunk(inline)
             else:
                 self.queue(bp.encode(Rep.RESULT, seq=int(item.seq), index=int(item.index), ok=1,
-                                     size=announced, reason="", name=str(getattr(item, "name", ""))))
+                                     size=announced, reason="", name=item.name))
                 sent = 0
                 for ch in self.hub.result_chunks(item.fragment_id):
                     self._queue_chunk(bytes(ch))
@@ -632,7 +654,7 @@ class _Connection:
         self.queue(_RESULT_END)
         self.delivered = int(item.seq)
 
-    def _superseded(self, item: Any) -> bool:
+    def _superseded(self, item: FinishedFragment) -> bool:
         """Has ``item``'s fragment been accepted again (a new seq) since it was read?"""
         try:
             seq = self.hub.fragment_seq(item.fragment_id)
@@ -662,3 +684,15 @@ class _Connection:
         self._flush_ack(force=True)
         self.reply(Rep.BYE)
         return False
+
+
+#: request type -> the _Connection method serving it (one row per Req, as in SCHEMAS)
+_HANDLERS: dict[Req, Callable[[_Connection, bp.Message], bool | None]] = {
+    Req.HELLO: _Connection.on_hello, Req.SUBMIT: _Connection.on_submit,
+    Req.PROGRAM: _Connection.on_program, Req.SHARED: _Connection.on_shared,
+    Req.FRAGMENTS: _Connection.on_fragments, Req.NAMES: _Connection.on_names,
+    Req.SUBMIT_END: _Connection.on_submit_end, Req.ATTACH: _Connection.on_attach,
+    Req.NEXT: _Connection.on_next, Req.ACK: _Connection.on_ack,
+    Req.PROGRESS: _Connection.on_progress, Req.STATUS: _Connection.on_status,
+    Req.CANCEL: _Connection.on_cancel, Req.CLOSE: _Connection.on_close,
+}

@@ -20,7 +20,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from ..errors import IllegalTransition, SchedulingError, UnknownJob
 from ..jobspec import JobSpec, validate_spec
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class FragState(str, Enum):  # noqa: UP042 - a str Enum
+class FragState(StrEnum):
     """Where a fragment is (see docs/architecture.md, "Fragment states")."""
 
     PENDING = "PENDING"   # waiting for (another) lease, no result yet
@@ -76,7 +76,7 @@ def apply_transition(frag: _Frag, new: FragState) -> FragState:
     return old
 
 
-class JobState(str, Enum):  # noqa: UP042
+class JobState(StrEnum):
     RUNNING = "running"
     DONE = "done"              # every fragment DONE or FAILED
     CANCELLED = "cancelled"

@@ -49,6 +49,7 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
+from ..sandbox.frames import ABI_VERSION
 from . import handshakes
 from .budgets import PartialBudgets, lease_cap_bytes
 from .delivery import decoded_chunks, with_inline_data
@@ -72,7 +73,6 @@ __all__ = ["Hub", "HubConfig", "JobSpec", "FinishedFragment"]
 
 log = logging.getLogger(__name__)
 
-ABI_VERSION = 1
 _ERRORS_PER_PEER_PER_S = 5
 _LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one input may be 16 MiB)
 #: re-verification of a caught worker's accepted results: fragments reopened per loop turn,

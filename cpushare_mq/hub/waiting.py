@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["WaitReason", "TEXTS", "WorkerView", "FragView", "Waiting", "waiting_reason"]
 
 
-class WaitReason(str, Enum):  # noqa: UP042 - a str Enum
+class WaitReason(StrEnum):
     NO_WORKER = "no_worker"
     ALL_PAUSED = "all_paused"
     NEEDS_DISTINCT = "needs_distinct"

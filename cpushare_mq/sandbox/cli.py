@@ -11,7 +11,7 @@ from ..argtypes import positive_float
 from ..cliopts import add_globals, add_version, parse_command_line, parse_size
 from ..errors import CpushareError
 from ..log import setup_logging
-from .runner import Limits, Sandbox, run_raw
+from .runner import Sandbox, SandboxLimits, run_raw
 
 EPILOG = """\
 examples:
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_version(parser)
     add_globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", required=True)
-    d = Limits()
+    d = SandboxLimits()
     run = sub.add_parser("run", help="run PROGRAM on one input", epilog=EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     add_globals(run, suppress=True)
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     data = _read(args.input, "input")
     shared = _read(args.shared, "shared input")
-    limits = Limits(cpu_s=args.cpu_s, wall_s=args.wall_s, max_output_bytes=args.max_output,
+    limits = SandboxLimits(cpu_s=args.cpu_s, wall_s=args.wall_s, max_output_bytes=args.max_output,
                     max_memory_bytes=args.max_memory)
     chunks: list[bytes] = []
     try:

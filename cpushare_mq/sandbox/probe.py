@@ -135,9 +135,9 @@ def run_probe(*, max_memory_bytes: int = PROBE_MAX_MEMORY_BYTES) -> ProbeReport:
     cause = advice = ""
     cold: float | None = None
     try:
-        from .runner import Limits, Sandbox  # imported late: runner imports this package
+        from .runner import Sandbox, SandboxLimits  # imported late: runner imports this package
         program = find_binary(PROBE_PROGRAM)
-        limits = Limits(cpu_s=PROBE_CPU_S, wall_s=PROBE_WALL_S, max_output_bytes=1 << 20,
+        limits = SandboxLimits(cpu_s=PROBE_CPU_S, wall_s=PROBE_WALL_S, max_output_bytes=1 << 20,
                         max_memory_bytes=min(max_memory_bytes, PROBE_MAX_MEMORY_BYTES))
         t0 = time.monotonic()
         with Sandbox(program, PROBE_SHARED, limits, idle=False) as sb:

@@ -49,6 +49,7 @@ from .frames import (
     encode_frame,
     frame_header,
 )
+from .limits import SandboxLimits
 
 log = logging.getLogger(__name__)
 
@@ -65,32 +66,8 @@ NextFragment = Callable[[], "bytes | None"]
 OnChunk = Callable[[bytes], None]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-fragment limits the seller (or the job) sets."""
-
-    cpu_s: float = 60.0                  # CPU seconds per fragment
-    wall_s: float = 300.0                # wall seconds per fragment (paused time not counted)
-    max_output_bytes: int = 256 << 20    # result bytes per fragment
-    max_memory_bytes: int = 1 << 30      # program's mapped memory (segments + stack)
-
-    def __post_init__(self) -> None:
-        for name in ("cpu_s", "wall_s"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-                raise ConfigError(f"Limits.{name} must be a finite number > 0, got {v!r}")
-        for name in ("max_output_bytes", "max_memory_bytes"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ConfigError(f"Limits.{name} must be an int > 0, got {v!r}")
-        if self.max_memory_bytes > 1 << 46:
-            raise ConfigError(f"Limits.max_memory_bytes is absurdly large: {self.max_memory_bytes}")
-
-    @property
-    def cpu_backstop_s(self) -> int:
-        """RLIMIT_CPU of a warm process (whole seconds): room for several fragments; the
-        runner recycles the process before a fragment could reach it."""
-        return math.ceil(max(4 * self.cpu_s, self.cpu_s + 5))
+#: a job's defaults and the seller's default memory cap
+DEFAULT_LIMITS = SandboxLimits()
 
 
 class _PauseClock:
@@ -419,7 +396,7 @@ class _Exchange:
     rest: bytes = b""               # output read past the boundary (the queued fragment's)
 
 
-def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: Limits, cpu_base_s: float,
+def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: SandboxLimits, cpu_base_s: float,
               clock: _PauseClock, deliver: OnChunk, must_send: int | None = None,
               carry: bytes = b"", next_fragment: NextFragment | None = None,
               nap_s: float = PIPELINE_NAP_S) -> _Exchange:
@@ -665,10 +642,10 @@ class Sandbox:
     pipelining = True   # run() takes next_fragment (callers check for it)
 
     def __init__(self, program: bytes | os.PathLike | str, shared_input: bytes = b"",
-                 limits: Limits = Limits(), *, loader: os.PathLike | str | None = None,
+                 limits: SandboxLimits = DEFAULT_LIMITS, *, loader: os.PathLike | str | None = None,
                  idle: bool = True):
-        if not isinstance(limits, Limits):
-            raise ConfigError(f"limits must be a Limits, not {type(limits).__name__}")
+        if not isinstance(limits, SandboxLimits):
+            raise ConfigError(f"limits must be a SandboxLimits, not {type(limits).__name__}")
         if len(shared_input) > MAX_FRAGMENT_BYTES:
             raise ConfigError(f"shared input of {len(shared_input)} bytes does not fit a frame")
         self.limits = limits
@@ -927,14 +904,14 @@ def _record_for_ended(proc: _Process, ex: _Exchange, cpu_base_s: float, *, raw: 
     )
 
 
-def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: Limits = Limits(),
+def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: SandboxLimits = DEFAULT_LIMITS,
             on_chunk: OnChunk | None = None, *, loader: os.PathLike | str | None = None,
             idle: bool = True) -> tuple[OutcomeRecord, bytes | None]:
     """Run ``program`` once with ``data`` as its whole stdin (no framing); its stdout is the
     result and exit status 0 is success. Returns the record and, when the outcome is ``ok``
     and no ``on_chunk`` was given, the output bytes (else ``None``)."""
-    if not isinstance(limits, Limits):
-        raise ConfigError(f"limits must be a Limits, not {type(limits).__name__}")
+    if not isinstance(limits, SandboxLimits):
+        raise ConfigError(f"limits must be a SandboxLimits, not {type(limits).__name__}")
     prog = _Program(program)
     try:
         proc = _Process(_loader_path(loader), prog, limits.max_memory_bytes,

@@ -31,6 +31,7 @@ from .. import __version__
 from ..errors import ConfigError, ProtocolError
 from ..protocol import Feature, Message, MsgType, decode, encode, encode_trusted
 from ..protocol import Limits as WireLimits
+from ..sandbox.frames import ABI_VERSION
 from .cache import BlobCache
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
 from .state import (
@@ -49,7 +50,6 @@ from .state import (
 
 log = logging.getLogger(__name__)
 
-ABI_VERSION = 1
 _UNVALIDATED = (MsgType.RESULT_CHUNK, MsgType.RESULT_END)
 # messages that may overtake collected RESULT_ENDs (any other flushes the batch first)
 _AFTER_BATCH_OK = (MsgType.RESULT_CHUNK, MsgType.READY, MsgType.HEARTBEAT, MsgType.FAILURE)

@@ -433,3 +433,11 @@ def test_c_client_over_tcp(fake_hub, short_tmp):
         assert bad.returncode == 1 and "expected tcp://HOST:PORT" in bad.stderr
     finally:
         srv.stop()
+
+
+def test_every_request_type_has_one_handler_and_the_real_hub_is_a_buyer_hub(tmp_path):
+    from cpushare_mq.hub import api
+    from cpushare_mq.hub.server import Hub
+
+    assert set(api._HANDLERS) == set(Req)
+    assert issubclass(Hub, api.BuyerHub)      # the Protocol the buyer socket is typed against

@@ -86,12 +86,12 @@ def test_check_agrees_with_the_loader_on_every_built_program():
     """Whatever the check accepts the loader maps; what it refuses the loader refuses or the
     sandbox kills at start-up (the glibc and TLS rules)."""
     from cpushare_mq.sandbox.elfcheck import check_program
-    from cpushare_mq.sandbox.runner import Limits, run_raw
+    from cpushare_mq.sandbox.runner import SandboxLimits, run_raw
 
     for name in ("examples/echo.elf", "examples/spin.elf", "hostile/big_bss.elf"):
         path = find_binary(name)
         report = check_program(path.read_bytes())
-        rec, _out = run_raw(path, b"", Limits(cpu_s=2, wall_s=20))
+        rec, _out = run_raw(path, b"", SandboxLimits(cpu_s=2, wall_s=20))
         assert (rec.outcome.value != "bad_program") == report.ok, (name, rec, report)
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cpushare_mq.sandbox import Limits, Sandbox
+from cpushare_mq.sandbox import Sandbox, SandboxLimits
 
 PROGS = Path(__file__).parent / "progs"
-LIMITS = Limits(cpu_s=60, wall_s=300)
+LIMITS = SandboxLimits(cpu_s=60, wall_s=300)
 
 
 def cpushare_cc(*args: str, cwd: Path) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from cpushare_mq.native import C_DIR, find_binary
-from cpushare_mq.sandbox import Limits, Sandbox
+from cpushare_mq.sandbox import Sandbox, SandboxLimits
 
 CC = [sys.executable, "-m", "cpushare_mq.cc"]
 
@@ -23,7 +23,7 @@ def test_frame_program_built_by_cpushare_cc_runs_in_the_sandbox(tmp_path):
     assert r.returncode == 0, r.stderr
     outs = []
     for prog in (tmp_path / "checksum.elf", find_binary("examples/checksum.elf")):
-        with Sandbox(prog, shared_input=b"abc", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+        with Sandbox(prog, shared_input=b"abc", limits=SandboxLimits(cpu_s=10, wall_s=60)) as sb:
             rec = sb.run(b"fragment")
             assert rec.ok, rec
             outs.append(sb.last_output)
@@ -41,7 +41,7 @@ def test_separate_compile_and_link(tmp_path):
     assert cc("-c", "a.c", cwd=tmp_path).returncode == 0
     r = cc("-O2", "-o", "p.elf", "a.o", "b.c", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    with Sandbox(tmp_path / "p.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+    with Sandbox(tmp_path / "p.elf", limits=SandboxLimits(cpu_s=10, wall_s=60)) as sb:
         assert sb.run(b"xyz").ok and sb.last_output == bytes([6])
 
 
@@ -81,7 +81,7 @@ def test_kit_works_relocated_like_an_installed_package(tmp_path):
     r = subprocess.run([*CC, "-O2", "-o", "hi.elf", "hi.c"], cwd=tmp_path, capture_output=True,
                        text=True, timeout=120, env={**os.environ, "CPUSHARE_NATIVE_DIR": str(bindir)})
     assert r.returncode == 0, r.stderr
-    with Sandbox(tmp_path / "hi.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+    with Sandbox(tmp_path / "hi.elf", limits=SandboxLimits(cpu_s=10, wall_s=60)) as sb:
         assert sb.run(b"").ok and sb.last_output == b"hi 1 0.667\n"
 
 
@@ -93,7 +93,7 @@ def test_the_example_of_writing_a_program_in_docs_builds_and_runs(tmp_path):
     (tmp_path / "prog.c").write_text(section.split("```c\n", 1)[1].split("```", 1)[0])
     r = cc("-O2", "-Wall", "-o", "prog.elf", "prog.c", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    with Sandbox(tmp_path / "prog.elf", limits=Limits(cpu_s=10, wall_s=60)) as sb:
+    with Sandbox(tmp_path / "prog.elf", limits=SandboxLimits(cpu_s=10, wall_s=60)) as sb:
         rec = sb.run(b"hello")
         assert rec.ok and sb.last_output == b"hello", rec
         rec = sb.run(b"")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cpushare_mq.native import find_binary
-from cpushare_mq.sandbox import Limits
+from cpushare_mq.sandbox import SandboxLimits
 
 
 def frame(kind: str, payload: bytes = b"") -> bytes:
@@ -41,6 +41,6 @@ def abi_hostile_elf() -> Path:
 
 
 @pytest.fixture(scope="session")
-def quick() -> Limits:
+def quick() -> SandboxLimits:
     """Tight limits so that a misbehaving program costs a fraction of a second."""
-    return Limits(cpu_s=0.3, wall_s=5.0, max_output_bytes=1 << 20, max_memory_bytes=1 << 30)
+    return SandboxLimits(cpu_s=0.3, wall_s=5.0, max_output_bytes=1 << 20, max_memory_bytes=1 << 30)

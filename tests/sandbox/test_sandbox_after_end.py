@@ -11,10 +11,10 @@ import pytest
 
 from cpushare_mq.native import find_binary
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox
+from cpushare_mq.sandbox import Sandbox, SandboxLimits
 from cpushare_mq.sandbox.frames import FREE_FRAMES
 
-LIMITS = Limits(cpu_s=0.5, wall_s=60.0, max_output_bytes=64 << 20, max_memory_bytes=1 << 30)
+LIMITS = SandboxLimits(cpu_s=0.5, wall_s=60.0, max_output_bytes=64 << 20, max_memory_bytes=1 << 30)
 
 AFTER_ANSWER = [
     (b"syscall", Outcome.FORBIDDEN_SYSCALL, "forbidden system call"),
@@ -70,7 +70,7 @@ def test_exit_0_after_the_answer_is_a_clean_end(after_end):
 
 
 def test_cpu_after_the_answer_is_charged_to_its_fragment(after_end):
-    limits = Limits(cpu_s=30.0, wall_s=300.0, max_output_bytes=1 << 20)
+    limits = SandboxLimits(cpu_s=30.0, wall_s=300.0, max_output_bytes=1 << 20)
     with Sandbox(after_end, limits=limits, idle=False) as sb:
         burn = sb.run(b"burn")                          # ~1e9 iterations after 'E'
         after = sb.run(b"good")

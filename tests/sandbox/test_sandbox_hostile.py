@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox, run_raw
+from cpushare_mq.sandbox import Sandbox, SandboxLimits, run_raw
 
 from .conftest import frame
 
@@ -127,14 +127,14 @@ def test_faults(hostile_elf, quick, attack, outcome, sig):
 
 
 def test_infinite_loop_hits_the_cpu_limit(hostile_elf):
-    limits = Limits(cpu_s=0.3, wall_s=60.0)
+    limits = SandboxLimits(cpu_s=0.3, wall_s=60.0)
     rec, _ = run_raw(hostile_elf, b"loop", limits, idle=False)   # not starved by other load
     assert rec.outcome is Outcome.CPU_LIMIT, rec
     assert 0.25 <= rec.cpu_s < 5.0
 
 
 def test_infinite_loop_hits_the_wall_limit_first_when_it_is_lower(hostile_elf):
-    limits = Limits(cpu_s=30.0, wall_s=0.3)
+    limits = SandboxLimits(cpu_s=30.0, wall_s=0.3)
     rec, _ = run_raw(hostile_elf, b"loop", limits)
     assert rec.outcome is Outcome.TIMEOUT, rec
     assert rec.wall_s >= 0.3
@@ -142,7 +142,7 @@ def test_infinite_loop_hits_the_wall_limit_first_when_it_is_lower(hostile_elf):
 
 def test_blocked_signals_and_forged_sigreturn_do_not_escape_the_cpu_limit(hostile_elf, quick):
     chunks: list[bytes] = []
-    rec, out = run_raw(hostile_elf, b"sigreturn_loop", Limits(cpu_s=0.3, wall_s=60),
+    rec, out = run_raw(hostile_elf, b"sigreturn_loop", SandboxLimits(cpu_s=0.3, wall_s=60),
                        on_chunk=chunks.append, idle=False)
     assert b"".join(chunks) == b"L"   # the forged frame was taken: it runs with signals blocked
     assert rec.outcome is Outcome.CPU_LIMIT, rec
@@ -260,6 +260,6 @@ def test_fragment_error_carries_the_message_and_keeps_the_process(abi_hostile_el
 
 
 def test_blocking_forever_hits_the_wall_limit(abi_hostile_elf):
-    with Sandbox(abi_hostile_elf, limits=Limits(cpu_s=10, wall_s=0.3)) as sb:
+    with Sandbox(abi_hostile_elf, limits=SandboxLimits(cpu_s=10, wall_s=0.3)) as sb:
         rec = sb.run(b"b")
     assert rec.outcome is Outcome.TIMEOUT and rec.cpu_s < 0.2, rec

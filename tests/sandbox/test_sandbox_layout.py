@@ -12,7 +12,7 @@ import pytest
 
 from cpushare_mq.native import find_binary
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox, run_raw
+from cpushare_mq.sandbox import Sandbox, SandboxLimits, run_raw
 
 PROGRAM_RANGE_END = 0x500000000000      # loader.c MAX_VADDR
 INITIAL_SP = 0x500200000000 - 64        # loader.c STACK_TOP, minus the initial frame
@@ -38,7 +38,7 @@ def test_loading_a_large_program_never_exceeds_the_memory_cap():
     into the program's segments, so its peak stays under the cap (holding the whole file
     beside them, as it once did, peaked at ~49 MiB)."""
     cap = 40 << 20
-    limits = Limits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=cap)
+    limits = SandboxLimits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=cap)
     program = find_binary("hostile/big_data.elf")
     assert program.stat().st_size > 24 << 20
     with Sandbox(program, limits=limits, idle=False) as sb:
@@ -52,7 +52,7 @@ def test_loading_a_large_program_never_exceeds_the_memory_cap():
 
 def test_the_file_bytes_and_the_loader_count_against_the_cap():
     """Below what the program needs while it is loaded, it is refused before it is read."""
-    limits = Limits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=24 << 20)
+    limits = SandboxLimits(cpu_s=10, wall_s=60, max_output_bytes=1 << 20, max_memory_bytes=24 << 20)
     rec, _ = run_raw(find_binary("hostile/big_data.elf"), b"", limits)
     assert rec.outcome is Outcome.BAD_PROGRAM, rec
     assert "over the cap of" in rec.message, rec
@@ -60,7 +60,7 @@ def test_the_file_bytes_and_the_loader_count_against_the_cap():
 
 def test_the_oom_killer_takes_the_sandbox_first():
     with Sandbox(find_binary("hostile/big_data.elf"),
-                 limits=Limits(cpu_s=10, wall_s=60, max_memory_bytes=40 << 20)) as sb:
+                 limits=SandboxLimits(cpu_s=10, wall_s=60, max_memory_bytes=40 << 20)) as sb:
         assert sb.run(b"x").ok
         assert Path(f"/proc/{sb.pid}/oom_score_adj").read_text().strip() == "1000"
 
@@ -68,7 +68,7 @@ def test_the_oom_killer_takes_the_sandbox_first():
 def test_a_program_at_the_top_of_the_range_runs_every_time():
     """1 GiB of bss ending exactly at the end of the program range: nothing of the loader is
     ever there, so it runs in every fresh process."""
-    limits = Limits(cpu_s=10, wall_s=60, max_memory_bytes=(1 << 30) + (256 << 20))
+    limits = SandboxLimits(cpu_s=10, wall_s=60, max_memory_bytes=(1 << 30) + (256 << 20))
     program = find_binary("hostile/far_bss_top.elf")
     for _ in range(RUNS):
         with Sandbox(program, limits=limits, idle=False) as sb:
@@ -82,7 +82,7 @@ def test_the_verdict_on_a_program_never_depends_on_where_the_loader_landed():
     It was refused as 'overlaps the loader's own memory' (at random, for smaller segments
     there); the range the loader accepts now ends below everything of the loader, so the
     program is refused for its address range, every time, with the same message."""
-    limits = Limits(cpu_s=10, wall_s=60, max_memory_bytes=2 << 30)
+    limits = SandboxLimits(cpu_s=10, wall_s=60, max_memory_bytes=2 << 30)
     program = find_binary("hostile/far_bss_brk.elf")
     messages = set()
     for _ in range(RUNS):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cpushare_mq.errors import SandboxError
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox, run_raw
+from cpushare_mq.sandbox import Sandbox, SandboxLimits, run_raw
 
 EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 PHDR = struct.Struct("<IIQQQQQQ")
@@ -64,7 +64,7 @@ def dynamic_elf(tmp_path_factory) -> Path:
     return d / "p"
 
 
-REFUSE_LIMITS = Limits(cpu_s=1, wall_s=5)
+REFUSE_LIMITS = SandboxLimits(cpu_s=1, wall_s=5)
 
 
 def refused(program, limits=REFUSE_LIMITS) -> str:
@@ -134,9 +134,9 @@ def test_entry_point_outside_executable_memory(echo_elf):
 
 
 def test_memory_over_the_sellers_cap(echo_elf):
-    msg = refused(echo_elf, Limits(cpu_s=1, wall_s=5, max_memory_bytes=64 << 20))
+    msg = refused(echo_elf, SandboxLimits(cpu_s=1, wall_s=5, max_memory_bytes=64 << 20))
     assert "over the cap of 67108864 bytes" in msg
-    assert run_raw(echo_elf, b"", Limits(max_memory_bytes=512 << 20))[0].outcome is not Outcome.BAD_PROGRAM
+    assert run_raw(echo_elf, b"", SandboxLimits(max_memory_bytes=512 << 20))[0].outcome is not Outcome.BAD_PROGRAM
 
 
 def test_bad_program_is_remembered_not_retried(quick):
@@ -233,7 +233,7 @@ def test_a_loader_that_dies_before_starting_the_program_is_an_error(echo_elf, tm
         run_raw(echo_elf, b"", loader=fake)
 
 
-FUZZ_LIMITS = Limits(cpu_s=0.2, wall_s=2.0, max_output_bytes=1 << 16, max_memory_bytes=256 << 20)
+FUZZ_LIMITS = SandboxLimits(cpu_s=0.2, wall_s=2.0, max_output_bytes=1 << 16, max_memory_bytes=256 << 20)
 
 
 def _check_confined_outcome(program: bytes) -> None:

@@ -7,9 +7,9 @@ import pytest
 from cpushare_mq.errors import SandboxError
 from cpushare_mq.native import find_binary
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox, oom
+from cpushare_mq.sandbox import Sandbox, SandboxLimits, oom
 
-LIMITS = Limits(cpu_s=5.0, wall_s=60.0)
+LIMITS = SandboxLimits(cpu_s=5.0, wall_s=60.0)
 
 
 def test_oom_kill_count_reads_vmstat(tmp_path):

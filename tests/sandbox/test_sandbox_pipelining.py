@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox
+from cpushare_mq.sandbox import Sandbox, SandboxLimits
 
 
 def run_pipelined(sb: Sandbox, fragments: list[bytes]) -> list:
@@ -27,7 +27,7 @@ def run_pipelined(sb: Sandbox, fragments: list[bytes]) -> list:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.binary(max_size=70_000), min_size=1, max_size=6))
 def test_pipelined_echo_gives_every_fragment_its_own_result(echo_elf, fragments):
-    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30), idle=False) as sb:
+    with Sandbox(echo_elf, limits=SandboxLimits(cpu_s=5, wall_s=30), idle=False) as sb:
         got = run_pipelined(sb, fragments)
         assert got == [(Outcome.OK, f) for f in fragments]
         assert sb.processes_started == 1
@@ -36,7 +36,7 @@ def test_pipelined_echo_gives_every_fragment_its_own_result(echo_elf, fragments)
 def test_output_read_past_the_end_frame_goes_to_the_next_fragment(echo_elf):
     """A slow consumer: the program answers the queued fragment before the runner reads
     the first one's end frame; those bytes are the second fragment's result."""
-    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30), idle=False) as sb:
+    with Sandbox(echo_elf, limits=SandboxLimits(cpu_s=5, wall_s=30), idle=False) as sb:
         chunks: list[bytes] = []
 
         def slow(b: bytes) -> None:
@@ -97,7 +97,7 @@ def test_next_fragment_is_asked_until_it_gives_one(echo_elf):
         return b"second" if len(asked) == 2 else None
 
     big = bytes(range(256)) * 800       # 200 KB: more than a pipe holds, several turns
-    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30), idle=False) as sb:
+    with Sandbox(echo_elf, limits=SandboxLimits(cpu_s=5, wall_s=30), idle=False) as sb:
         rec = sb.run(big, next_fragment=later)
         assert rec.ok and sb.last_output == big
         assert asked == [0, 1]           # asked again after None, never after it gave one

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cpushare_mq.errors import ConfigError, SandboxClosed
 from cpushare_mq.outcome import Outcome
-from cpushare_mq.sandbox import Limits, Sandbox, run_raw
+from cpushare_mq.sandbox import Sandbox, SandboxLimits, run_raw
 
 
 def fnv1a64(data: bytes) -> str:
@@ -31,7 +31,7 @@ def proc_state(pid: int) -> str:
 @pytest.fixture(scope="module")
 def warm_echo():
     from cpushare_mq.native import find_binary
-    sb = Sandbox(find_binary("examples/echo.elf"), limits=Limits(cpu_s=5, wall_s=30), idle=False)
+    sb = Sandbox(find_binary("examples/echo.elf"), limits=SandboxLimits(cpu_s=5, wall_s=30), idle=False)
     yield sb
     sb.close()
 
@@ -89,7 +89,7 @@ def test_a_process_that_exits_between_fragments_is_replaced(abi_hostile_elf, qui
 
 
 def test_results_stream_in_chunks_while_the_program_runs(abi_hostile_elf):
-    limits = Limits(cpu_s=10, wall_s=30, max_output_bytes=4 << 20)
+    limits = SandboxLimits(cpu_s=10, wall_s=30, max_output_bytes=4 << 20)
     calls: list[tuple[int, str]] = []
     with Sandbox(abi_hostile_elf, limits=limits) as sb:
         def on_chunk(b: bytes) -> None:
@@ -101,7 +101,7 @@ def test_results_stream_in_chunks_while_the_program_runs(abi_hostile_elf):
 
 
 def test_cpu_limit_is_per_fragment_in_a_warm_process(abi_hostile_elf):
-    limits = Limits(cpu_s=0.5, wall_s=120)
+    limits = SandboxLimits(cpu_s=0.5, wall_s=120)
     burn = b"c" + bytes([4])
     with Sandbox(abi_hostile_elf, limits=limits, idle=False) as sb:   # not starved by load
         first = sb.run(burn)
@@ -125,13 +125,13 @@ def test_peak_memory_is_reported(abi_hostile_elf):
 
 def test_memory_cap_applies_to_the_programs_bss(abi_hostile_elf):
     # abi_hostile uses the runtime: 2 x 64 MiB of bss
-    with Sandbox(abi_hostile_elf, limits=Limits(max_memory_bytes=100 << 20)) as sb:
+    with Sandbox(abi_hostile_elf, limits=SandboxLimits(max_memory_bytes=100 << 20)) as sb:
         rec = sb.run(b"n")
     assert rec.outcome is Outcome.BAD_PROGRAM and "over the cap" in rec.message
 
 
 def test_pause_stops_the_process_and_its_wall_clock(echo_elf):
-    limits = Limits(cpu_s=20, wall_s=1.5)
+    limits = SandboxLimits(cpu_s=20, wall_s=1.5)
     with Sandbox(echo_elf, limits=limits) as sb:
         assert sb.run(b"warm").ok
         result = {}
@@ -153,7 +153,7 @@ def test_pause_stops_the_process_and_its_wall_clock(echo_elf):
 
 def test_pause_and_resume_from_another_thread_never_break_results(echo_elf):
     stop = threading.Event()
-    with Sandbox(echo_elf, limits=Limits(cpu_s=5, wall_s=30), idle=False) as sb:
+    with Sandbox(echo_elf, limits=SandboxLimits(cpu_s=5, wall_s=30), idle=False) as sb:
         def flip() -> None:
             while not stop.is_set():
                 sb.pause()
@@ -173,7 +173,7 @@ def test_pause_and_resume_from_another_thread_never_break_results(echo_elf):
 
 
 def test_close_from_another_thread_aborts_a_running_fragment(abi_hostile_elf):
-    sb = Sandbox(abi_hostile_elf, limits=Limits(cpu_s=30, wall_s=30))
+    sb = Sandbox(abi_hostile_elf, limits=SandboxLimits(cpu_s=30, wall_s=30))
     assert sb.run(b"n").ok
     pid = sb.pid
     errors = []
@@ -219,12 +219,12 @@ def test_run_raw_collects_or_streams(echo_elf, hostile_elf, quick):
 ])
 def test_bad_limits_are_config_errors(kwargs):
     with pytest.raises(ConfigError, match=next(iter(kwargs))):
-        Limits(**kwargs)
+        SandboxLimits(**kwargs)
 
 
 def test_cpu_backstop_leaves_room_for_several_fragments():
-    assert Limits(cpu_s=60).cpu_backstop_s == 240
-    assert Limits(cpu_s=0.3).cpu_backstop_s == 6
+    assert SandboxLimits(cpu_s=60).cpu_backstop_s == 240
+    assert SandboxLimits(cpu_s=0.3).cpu_backstop_s == 6
 
 
 def test_an_exception_in_on_chunk_propagates_and_the_sandbox_recovers(echo_elf):
@@ -308,8 +308,8 @@ def test_sandbox_dies_with_its_worker(abi_hostile_elf, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(
         "import sys, time\n"
-        "from cpushare_mq.sandbox import Sandbox, Limits\n"
-        f"sb = Sandbox({str(abi_hostile_elf)!r}, limits=Limits(cpu_s=600, wall_s=600))\n"
+        "from cpushare_mq.sandbox import Sandbox, SandboxLimits\n"
+        f"sb = Sandbox({str(abi_hostile_elf)!r}, limits=SandboxLimits(cpu_s=600, wall_s=600))\n"
         "assert sb.run(b'n').ok\n"
         "print(sb.pid, flush=True)\n"
         "sb.run(b'l')\n")

@@ -83,11 +83,11 @@ def test_the_shipped_worker_has_no_way_to_cheat():
 
 def test_the_outside_cheater_lies_with_a_valid_abi(tmp_path):
     from cpushare_mq.native import find_binary
-    from cpushare_mq.sandbox import Limits, Sandbox
+    from cpushare_mq.sandbox import Sandbox, SandboxLimits
     from trust.cheaters import cheating_native_dir
 
     liar = cheating_native_dir(tmp_path / "liar") / "cpushare-loader"
-    with Sandbox(find_binary("examples/echo.elf"), limits=Limits(cpu_s=5, wall_s=30),
+    with Sandbox(find_binary("examples/echo.elf"), limits=SandboxLimits(cpu_s=5, wall_s=30),
                  loader=liar) as sb:
         rec = sb.run(b"pixels")
         assert rec.outcome == "ok"
