@@ -181,7 +181,6 @@ def from_hub_args(hub, args) -> Publisher | None:
     from .money import parse_price
 
     price = parse_price(args.price)
-    if args.advertise:
-        reachable_endpoint(args.advertise, None)
+    reachable_endpoint(args.bind, args.advertise)      # refused now, not in the thread
     return Publisher(hub, args.market, read_public_key(args.market_key), price,
                      advertise=args.advertise)

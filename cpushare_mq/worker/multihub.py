@@ -103,8 +103,8 @@ class SlotShares:
             self._seen[name] = self._version
         starts = slots - running
         hold_queued = None if mine.hold is None else max(0, mine.hold - running - starts)
-        log.debug("share %s: view %s -> start %d, hold %s (active %d target?)", name.split()[0],
-                  self._views[name], starts, hold_queued, core.active)
+        log.debug("share of %s: start %d more, hold %s queued", name.split()[0], starts,
+                  hold_queued)
         return core.set_allotment(starts, hold_queued, now)
 
     def snapshot(self) -> dict[str, dict]:

@@ -181,3 +181,14 @@ def test_one_hub_going_away_and_back_while_the_other_carries_on(tmp_path, spin_e
             w.wait(10)
         for h in hubs.values():
             h.close()
+
+
+def test_a_hub_key_starting_with_a_dash_is_a_value():
+    from cpushare_mq.cliopts import join_key_values
+    from cpushare_mq.worker.cli import build_parser
+
+    key = "-" + "a" * 39
+    argv = ["--hub", "tcp://a.example:1", "--hub-key", key, "--hub", "tcp://b.example:1",
+            "--hub-key", "b.pub", "--slots", "2"]
+    args = build_parser().parse_args(join_key_values(argv))
+    assert args.hub_key == [key, "b.pub"] and args.slots == 2
