@@ -20,7 +20,7 @@ from ..errors import ConfigError, ProtocolError
 from .money import Price, decimal_text
 from .offering import Offering, OfferPolicy
 from .offers import offer_signing_key, sign_offer
-from .wire import MAX_MESSAGE_BYTES, MarketMsg, decode, encode
+from .wire import MarketMsg, decode, encode, market_socket
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,8 @@ class Publisher:
         self.ctx.destroy(0)
 
     def _socket(self) -> zmq.Socket:
-        from ..trust.zap import make_curve_client
-
-        sock = self.ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 500)
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        sock.setsockopt(zmq.SNDHWM, 10)
-        make_curve_client(sock, self.keypair, self.market_key)
-        sock.connect(self.market)
-        return sock
+        return market_socket(self.ctx, self.market, self.keypair, self.market_key, sndhwm=10,
+                             linger_ms=500)
 
     def _run(self) -> None:
         while not self.hub.worker_endpoint and not self._stop.wait(0.05):
