@@ -38,13 +38,18 @@ def reachable_endpoint(bound: str, advertise: str | None) -> str:
     return endpoint
 
 
+WORK_COUNT_CAP = 100_000     # an offer's work count stops there (the query stays cheap)
+
+
 def waiting_fragments(db_path: str) -> int:
-    """Fragments waiting for a lease in running jobs (read-only; 0 if unreadable)."""
+    """Fragments waiting for a lease in running jobs, up to WORK_COUNT_CAP (read-only; 0 if
+    unreadable)."""
     try:
         con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1.0)
         try:
-            return con.execute("SELECT COUNT(*) FROM fragments f JOIN jobs j ON j.id=f.job_id "
-                               "WHERE f.state='PENDING' AND j.state='running'").fetchone()[0]
+            return con.execute("SELECT COUNT(*) FROM (SELECT 1 FROM fragments f JOIN jobs j "
+                               "ON j.id=f.job_id WHERE f.state='PENDING' AND "
+                               "j.state='running' LIMIT ?)", (WORK_COUNT_CAP,)).fetchone()[0]
         finally:
             con.close()
     except sqlite3.Error as exc:
@@ -96,9 +101,11 @@ class Publisher:
                  self.price, endpoint, self.market)
         price = decimal_text(self.price.per_cpu_hour)
         try:
+            work, counted_at = 0, -1e9
             while not self._stop.is_set():
                 now = time.monotonic()
-                work = waiting_fragments(self.hub.db_path)
+                if now - counted_at >= self.core.policy.min_gap_s:   # a query, once a second
+                    work, counted_at = waiting_fragments(self.hub.db_path), now
                 if self.core.due(now, price, self.price.currency, work):
                     offer = sign_offer(self.keypair.public.decode(), self.signing,
                                        endpoint=endpoint, price=price,
