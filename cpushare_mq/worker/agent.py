@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import platform
+import secrets
 import socket as pysocket
 import sys
 import threading
@@ -34,6 +35,7 @@ from ..protocol import Limits as WireLimits
 from ..sandbox.frames import ABI_VERSION
 from .cache import BlobCache
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
+from .slotwork import RunFailed, SlotWork, deliver
 from .state import (
     Abort,
     Connect,
@@ -53,8 +55,6 @@ log = logging.getLogger(__name__)
 _UNVALIDATED = (MsgType.RESULT_CHUNK, MsgType.RESULT_END)
 # messages that may overtake collected RESULT_ENDs (any other flushes the batch first)
 _AFTER_BATCH_OK = (MsgType.RESULT_CHUNK, MsgType.READY, MsgType.HEARTBEAT, MsgType.FAILURE)
-_wake_counter = 0
-_wake_lock = threading.Lock()
 
 
 def _cpu_model() -> str:
@@ -131,10 +131,8 @@ class WorkerAgent:
             os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "cpushare-worker")
         self.cache = BlobCache(cache_dir, config.cache_size_bytes)
         self.ctx = context or zmq.Context.instance()
-        global _wake_counter
-        with _wake_lock:
-            _wake_counter += 1
-            self.wake_address = f"inproc://cpushare-worker-wake-{os.getpid()}-{_wake_counter}"
+        # unique per agent (several may share a context): no process-wide counter
+        self.wake_address = f"inproc://cpushare-worker-wake-{os.getpid()}-{secrets.token_hex(8)}"
         prefetch = self.slots_n if config.prefetch is None else config.prefetch
         # Pipelining hands one of the prefetched leases of each slot to its sandbox early,
         # so it needs a prefetch of at least one lease per slot (the default).
@@ -169,7 +167,7 @@ class WorkerAgent:
             self.run_positions = 2 * self.slots_n
             prefetch -= self.slots_n
         self.core = WorkerCore(CoreConfig(
-            slots=self.run_positions, prefetch=prefetch, hello_info=hello_info,
+            slots=self.run_positions, announced_slots=self.slots_n, prefetch=prefetch, hello_info=hello_info,
             heartbeat_interval_s=config.heartbeat_interval_s, liveness=config.liveness,
             backoff_initial_s=config.backoff_initial_s, backoff_max_s=config.backoff_max_s,
             retain_bytes=config.retain_bytes), now)
@@ -362,22 +360,10 @@ class WorkerAgent:
     def _slot_events(self) -> None:
         core = self.core
         for ev in self.pool.drain_events(256):
-            now = time.monotonic()
-            kind = ev[0]
-            if kind == "end":
-                _, key, chunks, sha, size, rec, last = ev
-                self._do(core.end(key, chunks, sha, size, rec, last, now))
-            elif kind == "chunk":
-                _, key, seq, blob = ev
-                self._do(core.chunk(key, seq, blob, now))
-            elif kind == "failure":
-                _, key, rec = ev
-                if rec.outcome.value != "ok":
-                    log.info("fragment %s failed: %s %s", key, rec.outcome.value, rec.message[:200])
-                self._do(core.failure(key, rec, now))
-            elif kind == "gaveup":
-                _, key, reason = ev
-                self._do(core.slot_gave_up(key, reason, now))
+            if isinstance(ev, RunFailed):
+                rec = ev.outcome
+                log.info("fragment %s failed: %s %s", ev.key, rec.outcome.value, rec.message[:200])
+            self._do(deliver(core, ev, time.monotonic()))
 
     # -- actions ----------------------------------------------------------------------
 
@@ -407,8 +393,6 @@ class WorkerAgent:
     def _send(self, s: Send) -> None:
         if self.dealer is None:
             return
-        if s.type is MsgType.HELLO and s.body.get("slots") != self.slots_n:
-            s.body["slots"] = self.slots_n      # not the pipelined run positions
         batchable = (self.batch is not None and s.type is MsgType.RESULT_END
                      and len(s.blobs) == 1 and len(s.blobs[0]) <= self.BATCH_BLOB_MAX)
         if (self.trust is not None and s.type is MsgType.RESULT_END
@@ -570,15 +554,15 @@ class WorkerAgent:
         return data
 
     def _start(self, run: Run) -> None:
-        lease = run.lease
-        program = self._blob(lease.program_sha256)
-        shared = self._blob(lease.shared_sha256) if program is not None else None
+        item = run.item
+        program = self._blob(item.program_sha256)
+        shared = self._blob(item.shared_sha256) if program is not None else None
         if program is None or shared is None:
-            sha = lease.program_sha256 if program is None else lease.shared_sha256
+            sha = item.program_sha256 if program is None else item.shared_sha256
             log.info("blob %s missing or corrupt in the cache; fetching it again", sha[:12])
-            self._do(self.core.blob_lost(sha, lease.key, time.monotonic()))
+            self._do(self.core.blob_lost(sha, item.key, time.monotonic()))
             return
-        self.pool.submit(lease, program, shared)
+        self.pool.submit(SlotWork(item, program, shared))
 
     # -- status / idle ------------------------------------------------------------------
 

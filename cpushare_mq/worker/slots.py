@@ -1,16 +1,12 @@
 """Slot threads: each runs fragments in its own (warm) sandbox and hands the results to the
 socket-owning loop thread.
 
-A slot takes ``(lease, program, shared_input)`` work items from a shared queue, keeps one
+A slot takes :class:`~.slotwork.SlotWork` items (frozen) from a shared queue, keeps one
 sandbox alive for consecutive fragments of the same job (same program, shared input and
 limits), cuts the result into raw chunks of at most ``protocol.Limits.RAW_CHUNK_BYTES``,
-compresses each chunk (zstd level 1, a compressor per thread) and puts events on a bounded
-queue:
-
-    ("chunk", key, seq, compressed)
-    ("end", key, chunks, sha256_hex, size, outcome_record, last_compressed_chunk)
-    ("failure", key, outcome_record)
-    ("gaveup", key, reason)       # the sandbox could not be set up: hand the lease back
+compresses each chunk (zstd level 1, a compressor per thread) and puts frozen events
+(:mod:`.slotwork`) on a bounded queue: ``ChunkReady``, ``RunEnded``, ``RunFailed`` and
+``SlotGaveUp`` (the sandbox could not be set up: hand the lease back).
 
 The queue is bounded, so a slow hub link (the loop stops draining it) stops the slot from
 reading its sandbox's output pipe, and the sandboxed program blocks on write: memory stays
@@ -42,7 +38,16 @@ import zstandard
 from ..errors import BadProgram, SandboxError
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import Limits as WireLimits
-from .state import Lease, LeaseKey
+from .slotwork import (
+    ChunkReady,
+    LeaseKey,
+    RunEnded,
+    RunFailed,
+    SlotEvent,
+    SlotGaveUp,
+    SlotWork,
+    WorkItem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,10 @@ class _Stop(Exception):
     pass
 
 
+STOP = object()     # take_spare_work took a stop marker
+ABORTED = OutcomeRecord(Outcome.CRASH, message="aborted")
+
+
 class Slot(threading.Thread):
     def __init__(self, pool: SlotPool, number: int):
         super().__init__(name=f"slot-{number}", daemon=True)
@@ -95,7 +104,7 @@ class Slot(threading.Thread):
         self.aborted = False
         self.niced_pid: int | None = None
         self.paused = False
-        self.ahead: tuple | None = None      # the next work item, taken early (pipelining)
+        self.ahead: SlotWork | None = None   # the next work item, taken early (pipelining)
         self.ahead_key: LeaseKey | None = None
         self.ahead_aborted = False
         self.ahead_queued = False            # its fragment went to the sandbox
@@ -125,7 +134,7 @@ class Slot(threading.Thread):
             self.ahead_aborted = self.ahead_queued = False
         # a fragment already written to the program is left there: the sandbox replaces
         # the process when the next run() is for another fragment (or at stop)
-        return None if item is None else item[0].key
+        return None if item is None else item.item.key
 
     def set_paused(self, paused: bool) -> None:
         with self.lock:
@@ -155,14 +164,14 @@ class Slot(threading.Thread):
                 if item is None or self.pool.stopping:
                     break
                 try:
-                    self._run_one(*item)
+                    self._run_one(item)
                 except _Stop:
                     break
                 except Exception as exc:  # a bug here must not kill the slot
                     log.exception("slot %d: unexpected error", self.number)
                     self._close_sandbox()
                     try:
-                        self._emit(("gaveup", item[0].key, f"worker error: {exc}"))
+                        self._emit(SlotGaveUp(item.item.key, f"worker error: {exc}"))
                     except _Stop:
                         break
                 finally:
@@ -172,7 +181,7 @@ class Slot(threading.Thread):
             self._close_sandbox()
             self.push.close(0)
 
-    def _take_ahead(self) -> tuple | None:
+    def _take_ahead(self) -> SlotWork | None:
         with self.lock:
             item, self.ahead, self.ahead_key = self.ahead, None, None
             aborted, self.ahead_aborted = self.ahead_aborted, False
@@ -180,7 +189,7 @@ class Slot(threading.Thread):
         if item is not None and aborted:
             if queued:
                 self._close_sandbox()   # the program has the unwanted fragment next
-            self._emit(("failure", item[0].key, OutcomeRecord(Outcome.CRASH, message="aborted")))
+            self._emit(RunFailed(item.item.key, ABORTED))
             return None
         return item
 
@@ -189,28 +198,28 @@ class Slot(threading.Thread):
         input when there is one no idle slot is waiting for and it fits this sandbox."""
         if self.ahead is not None or self.pool.stopping:
             return None
-        item = self.pool.take_spare_work()
-        if item is None:
+        work = self.pool.take_spare_work()
+        if work is None:
             return None
-        if item[0] is None:          # a stop marker: put it back for the thread loop
+        if work is STOP:             # a stop marker: put it back for the thread loop
             self.pool.work.put(None)
             return None
-        lease = item[0]
+        item = work.item
         with self.lock:
-            self.ahead, self.ahead_key = item, lease.key
-        if self._spec_for(lease) != spec:
+            self.ahead, self.ahead_key = work, item.key
+        if self._spec_for(item) != spec:
             return None              # runs next, in a new sandbox
         with self.lock:
             if self.ahead_aborted:
                 return None
             self.ahead_queued = True
         self.pool.pipelined += 1
-        return lease.input or b""
+        return item.input
 
-    def _spec_for(self, lease: Lease) -> SandboxSpec:
+    def _spec_for(self, item: WorkItem) -> SandboxSpec:
         # the wire allows 0 for these; the sandbox wants > 0 (0 output bytes: any output fails)
-        return SandboxSpec(lease.program_sha256, lease.shared_sha256, max(lease.cpu_s, 0.001),
-                           max(lease.wall_s, 0.001), max(lease.max_output_bytes, 1),
+        return SandboxSpec(item.program_sha256, item.shared_sha256, max(item.cpu_s, 0.001),
+                           max(item.wall_s, 0.001), max(item.max_output_bytes, 1),
                            self.pool.max_memory_bytes)
 
     def _close_sandbox(self) -> None:
@@ -222,7 +231,7 @@ class Slot(threading.Thread):
             except Exception:
                 log.exception("slot %d: closing sandbox failed", self.number)
 
-    def _emit(self, event: tuple) -> None:
+    def _emit(self, event: SlotEvent) -> None:
         pool = self.pool
         while True:
             if pool.stopping:
@@ -239,74 +248,65 @@ class Slot(threading.Thread):
             except zmq.Again:
                 pass
 
-    def _run_one(self, lease: Lease, program: bytes, shared: bytes) -> None:
-        key = lease.key
-        spec = self._spec_for(lease)
+    def _run_one(self, work: SlotWork) -> None:
+        item = work.item
+        spec = self._spec_for(item)
         if self.sandbox is not None and self.spec != spec:
             self._close_sandbox()
         with self.lock:
-            self.current = key
+            self.current = item.key
             self.aborted = False
-        if self.sandbox is None:
-            try:
-                sb = self.pool.factory(program, shared, spec)
-            except BadProgram as exc:
-                self._emit(("failure", key, OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])))
-                return
-            except SandboxError as exc:
-                log.error("slot %d: cannot set up a sandbox: %s", self.number, exc)
-                self._emit(("gaveup", key, f"sandbox error: {exc}"))
-                return
-            with self.lock:
-                self.sandbox, self.spec = sb, spec
-                if self.paused:     # paused while it was being set up
-                    sb.pause()
+        if self.sandbox is None and not self._open_sandbox(work, spec):
+            return
         sb = self.sandbox
-        data = lease.input or b""
-        lease.input = None
-
-        h = hashlib.sha256()
-        buf = bytearray()
-        state = [0, 0]   # seq, size
-
-        def on_chunk(b: bytes) -> None:
-            if self.aborted:
-                return
-            h.update(b)
-            state[1] += len(b)
-            buf.extend(b)
-            while len(buf) >= RAW_CHUNK:
-                piece = bytes(buf[:RAW_CHUNK])
-                del buf[:RAW_CHUNK]
-                self._emit(("chunk", key, state[0], self.cctx.compress(piece)))
-                state[0] += 1
-
-        try:
-            if self.pool.pipeline and getattr(sb, "pipelining", False):
-                rec = sb.run(data, on_chunk=on_chunk,
-                             next_fragment=lambda: self._next_fragment(spec))
-            else:
-                rec = sb.run(data, on_chunk=on_chunk)
-        except BadProgram as exc:
-            rec = OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])
-        except SandboxError as exc:
-            if self.aborted:
-                rec = OutcomeRecord(Outcome.CRASH, message="aborted")
-            else:
-                log.error("slot %d: sandbox failed: %s", self.number, exc)
-                self._close_sandbox()
-                self._emit(("gaveup", key, f"sandbox error: {exc}"))
-                return
+        stream = _ResultStream(item.key, self)
+        rec = self._run_sandbox(sb, item, spec, stream)
+        if rec is None:
+            return
         self._lower_priority(sb)
         if self.aborted:
             self._close_sandbox()   # closed under it: start a fresh one next time
-            self._emit(("failure", key, OutcomeRecord(Outcome.CRASH, message="aborted")))
-            return
-        if rec.ok:
-            last = self.cctx.compress(bytes(buf))
-            self._emit(("end", key, state[0] + 1, h.hexdigest(), state[1], rec, last))
+            self._emit(RunFailed(item.key, ABORTED))
+        elif rec.ok:
+            self._emit(stream.ended(rec))
         else:
-            self._emit(("failure", key, rec))
+            self._emit(RunFailed(item.key, rec))
+
+    def _open_sandbox(self, work: SlotWork, spec: SandboxSpec) -> bool:
+        """A sandbox for ``work`` (False: it could not start, and that was reported)."""
+        key = work.item.key
+        try:
+            sb = self.pool.factory(work.program, work.shared, spec)
+        except BadProgram as exc:
+            self._emit(RunFailed(key, OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])))
+            return False
+        except SandboxError as exc:
+            log.error("slot %d: cannot set up a sandbox: %s", self.number, exc)
+            self._emit(SlotGaveUp(key, f"sandbox error: {exc}"))
+            return False
+        with self.lock:
+            self.sandbox, self.spec = sb, spec
+            if self.paused:     # paused while it was being set up
+                sb.pause()
+        return True
+
+    def _run_sandbox(self, sb: Any, item: WorkItem, spec: SandboxSpec,
+                     stream: _ResultStream) -> OutcomeRecord | None:
+        """Run ``item`` in ``sb``; ``None``: the sandbox failed on our side (reported)."""
+        try:
+            if self.pool.pipeline and getattr(sb, "pipelining", False):
+                return sb.run(item.input, on_chunk=stream.add,
+                              next_fragment=lambda: self._next_fragment(spec))
+            return sb.run(item.input, on_chunk=stream.add)
+        except BadProgram as exc:
+            return OutcomeRecord(Outcome.BAD_PROGRAM, message=str(exc)[:1000])
+        except SandboxError as exc:
+            if self.aborted:
+                return ABORTED
+            log.error("slot %d: sandbox failed: %s", self.number, exc)
+            self._close_sandbox()
+            self._emit(SlotGaveUp(item.key, f"sandbox error: {exc}"))
+            return None
 
     def _lower_priority(self, sb: Any) -> None:
         nice = self.pool.nice
@@ -320,6 +320,36 @@ class Slot(threading.Thread):
             os.setpriority(os.PRIO_PROCESS, pid, nice)
         except OSError as exc:
             log.debug("slot %d: setpriority(%d) failed: %s", self.number, pid, exc)
+
+
+class _ResultStream:
+    """One run's output cut into compressed raw chunks, hashed as it goes."""
+
+    def __init__(self, key: LeaseKey, slot: Slot):
+        self.key = key
+        self.slot = slot
+        self.hash = hashlib.sha256()
+        self.buf = bytearray()
+        self.seq = 0
+        self.size = 0
+
+    def add(self, b: bytes) -> None:
+        slot = self.slot
+        if slot.aborted:
+            return
+        self.hash.update(b)
+        self.size += len(b)
+        buf = self.buf
+        buf.extend(b)
+        while len(buf) >= RAW_CHUNK:
+            piece = bytes(buf[:RAW_CHUNK])
+            del buf[:RAW_CHUNK]
+            slot._emit(ChunkReady(self.key, self.seq, slot.cctx.compress(piece)))
+            self.seq += 1
+
+    def ended(self, rec: OutcomeRecord) -> RunEnded:
+        last = self.slot.cctx.compress(bytes(self.buf))
+        return RunEnded(self.key, self.seq + 1, self.hash.hexdigest(), self.size, rec, last)
 
 
 class SlotPool:
@@ -348,10 +378,10 @@ class SlotPool:
         for s in self.slots:
             s.start()
 
-    def submit(self, lease: Lease, program: bytes, shared: bytes) -> None:
-        self.work.put((lease, program, shared))
+    def submit(self, work: SlotWork) -> None:
+        self.work.put(work)
 
-    def take_work(self) -> tuple | None:
+    def take_work(self) -> SlotWork | None:
         """Block for the next work item (``None`` = stop)."""
         with self.waiting_lock:
             self.waiting += 1
@@ -361,9 +391,9 @@ class SlotPool:
             with self.waiting_lock:
                 self.waiting -= 1
 
-    def take_spare_work(self) -> tuple | None:
+    def take_spare_work(self) -> SlotWork | object | None:
         """A work item no waiting slot is about to take, else ``None`` (never blocks).
-        Returns ``(None,)`` when it took a stop marker."""
+        Returns :data:`STOP` when it took a stop marker."""
         with self.waiting_lock:
             if self.work.qsize() <= self.waiting:
                 return None
@@ -371,7 +401,7 @@ class SlotPool:
                 item = self.work.get_nowait()
             except queue.Empty:
                 return None
-        return (None,) if item is None else item
+        return STOP if item is None else item
 
     def abort(self, key: LeaseKey) -> None:
         for s in self.slots:
@@ -395,7 +425,7 @@ class SlotPool:
             if item is None:
                 stops += 1
             else:
-                keys.append(item[0].key)
+                keys.append(item.item.key)
         for _ in range(stops):
             self.work.put(None)
         return keys
@@ -421,7 +451,7 @@ class SlotPool:
                 pids.append(pid)
         return pids
 
-    def drain_events(self, limit: int) -> list[tuple]:
+    def drain_events(self, limit: int) -> list[SlotEvent]:
         """Take up to ``limit`` events (clears the wake-up flag first, so a slot that puts
         an event after this point sends a new wake-up)."""
         self.wake_pending = False

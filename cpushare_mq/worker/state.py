@@ -32,13 +32,13 @@ from typing import Any
 
 from ..outcome import OutcomeRecord
 from ..protocol import AckStatus, ErrorCode, Feature, Message, MsgType
+from .slotwork import LeaseKey, WorkItem
 
 log = logging.getLogger(__name__)
 
 #: run times remembered per slot for the prefetch-surplus decision (at least 8)
 RECENT_RUNS_PER_SLOT = 4
 
-LeaseKey = tuple[int, int]   # (fragment_id, attempt)
 
 
 # ----------------------------------------------------------------------------- actions
@@ -63,7 +63,7 @@ class Disconnect:
 
 @dataclass(slots=True)
 class Run:
-    lease: Lease
+    item: WorkItem     # a frozen copy: the slot never sees the core's Lease
 
 
 @dataclass(slots=True)
@@ -184,6 +184,11 @@ class Lease:
         self.finished_at = 0.0
         self.started_at = 0.0
 
+    def work_item(self) -> WorkItem:
+        return WorkItem(self.key, self.job_id, self.index, self.program_sha256,
+                        self.shared_sha256, self.cpu_s, self.wall_s, self.max_output_bytes,
+                        self.input or b"")
+
     @property
     def fragment_id(self) -> int:
         return self.key[0]
@@ -200,7 +205,9 @@ class Lease:
 class CoreConfig:
     """Tunables of the worker core (all times in seconds)."""
 
-    slots: int = 1
+    slots: int = 1                         # leases running at once
+    announced_slots: int | None = None     # HELLO.slots (None: slots), e.g. without the
+                                           # look-ahead leases a pipelining slot runs
     prefetch: int = 2                      # leases asked for beyond the slots (at least)
     max_prefetch: int = 256                # ... and at most, when fragments are very short
     queue_window_s: float = 0.02           # short fragments: keep this much work queued per slot
@@ -362,7 +369,7 @@ class WorkerCore:
                 if lease.retain_ok or lease.state in (LeaseState.FETCHING, LeaseState.QUEUED)]
         held = held[:MAX_HELD]
         body = dict(self.cfg.hello_info)
-        body["slots"] = self.cfg.slots
+        body["slots"] = self.cfg.announced_slots or self.cfg.slots
         body["held"] = held
         self.state = self.HELLO
         self.fetching.clear()
@@ -618,15 +625,9 @@ class WorkerCore:
             self.running.discard(key)
             lease = self.leases.get(key)
             if lease is not None and lease.state is LeaseState.RUNNING:
-                if lease.input is None:      # the input went to the slot: cannot run again
-                    self._drop(lease)
-                    if self.state == self.UP:
-                        self._send(out, MsgType.RELEASE, {"leases": [list(key)],
-                                                          "reason": "blob lost"})
-                else:
-                    lease.state = LeaseState.FETCHING
-                    self.waiting += 1
-                    self.waiting_bytes += len(lease.input)
+                lease.state = LeaseState.FETCHING    # its input stays here until it ends
+                self.waiting += 1
+                self.waiting_bytes += len(lease.input or b"")
         if self.state == self.UP and sha not in self.fetching:
             self.fetching.add(sha)
             self._send(out, MsgType.FETCH, {"sha256": sha})
@@ -656,6 +657,7 @@ class WorkerCore:
             msg = Send(MsgType.RESULT_END, body, [last_blob] if last_blob is not None else [])
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
+            lease.input = None         # ran: never needed again
             self._note_run_time(now - lease.started_at, outcome.wall_s)
             self.counters.done += 1
             self._emit_result_msg(out, lease, msg)
@@ -674,6 +676,7 @@ class WorkerCore:
             msg = Send(MsgType.FAILURE, {"fragment_id": key[0], "attempt": key[1], "outcome": outcome})
             lease.state = LeaseState.FINISHED
             lease.finished_at = now
+            lease.input = None         # ran: never needed again
             self._note_run_time(now - lease.started_at, outcome.wall_s)
             self.counters.failed += 1
             self._emit_result_msg(out, lease, msg)
@@ -753,7 +756,7 @@ class WorkerCore:
             self.running.add(key)
             if self.start_budget is not None:
                 self.start_budget -= 1
-            out.append(Run(lease))
+            out.append(Run(lease.work_item()))
 
     def _schedule(self, out: list, now: float) -> None:
         """Start queued leases on free slots, then ask for more work if there is room."""

@@ -11,6 +11,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import Message, MsgType, decode, encode
+from cpushare_mq.worker.slotwork import (
+    ChunkReady,
+    RunEnded,
+    RunFailed,
+    SlotGaveUp,
+    WorkItem,
+    deliver,
+)
 from cpushare_mq.worker.state import (
     Abort,
     Backoff,
@@ -183,15 +191,15 @@ def test_lease_runs_on_free_slots_and_result_flow():
     core, _ = joined(slots=2, prefetch=1)
     out = core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.1)
     runs = [a for a in out if isinstance(a, Run)]
-    assert [r.lease.key for r in runs] == [(1, 0), (2, 0)]
-    assert runs[0].lease.input == b"in1"
+    assert [r.item.key for r in runs] == [(1, 0), (2, 0)]
+    assert runs[0].item.input == b"in1"
     assert not sends(out, MsgType.READY)        # 3 held = slots + prefetch: no more credit
     out = core.chunk((1, 0), 0, b"c0", 0.2)
     assert sends(out, MsgType.RESULT_CHUNK)[0].body["seq"] == 0
     out = core.end((1, 0), 2, "a" * 64, 10, OK, b"c1", 0.3)
     end = sends(out, MsgType.RESULT_END)[0]
     assert end.blobs == [b"c1"] and end.body["chunks"] == 2
-    assert [r.lease.key for r in out if isinstance(r, Run)] == [(3, 0)]
+    assert [r.item.key for r in out if isinstance(r, Run)] == [(3, 0)]
     assert [r.body["credit"] for r in sends(out, MsgType.READY)] == [1]
     check_wire(out)
     out = core.on_message(msg(MsgType.ACK, {"results": [[1, 0, "accepted"]]}), 0.4)
@@ -204,7 +212,7 @@ def test_missing_blob_is_fetched_once_then_runs():
     assert [f.body["sha256"] for f in sends(out, MsgType.FETCH)] == [PSHA]
     assert not [a for a in out if isinstance(a, Run)]
     out = core.blob_available(PSHA, 0.2)
-    assert [a.lease.key for a in out if isinstance(a, Run)] == [(1, 0), (2, 0)]
+    assert [a.item.key for a in out if isinstance(a, Run)] == [(1, 0), (2, 0)]
 
 
 def test_hub_silence_disconnects_then_reconnects_with_backoff_and_held():
@@ -404,8 +412,10 @@ class CoreMachine(RuleBasedStateMachine):
         super().__init__()
         self.slots, self.prefetch = 2, 2
         self.now = 0.0
-        self.core = WorkerCore(CoreConfig(slots=self.slots, prefetch=self.prefetch,
-                                          max_prefetch=6, queue_window_s=0.05,
+        # announced_slots: the hub hears a count of its own (a pipelining agent runs
+        # two leases per slot); the core must never rewrite it
+        self.core = WorkerCore(CoreConfig(slots=self.slots, announced_slots=1,
+                                          prefetch=self.prefetch, max_prefetch=6, queue_window_s=0.05,
                                           hello_info=HELLO_INFO, retain_bytes=600,
                                           backoff_initial_s=0.1, backoff_max_s=1.0), 0.0)
         self.core.blobs.update({PSHA, SSHA})
@@ -430,6 +440,7 @@ class CoreMachine(RuleBasedStateMachine):
             elif isinstance(a, Send):
                 assert self.connected, f"sent {a.type.name} with no socket"
                 if a.type is MsgType.HELLO:
+                    assert a.body["slots"] == 1, "HELLO.slots is not the announced count"
                     self.pending_hello = a.body
                     self.hub_credit = 0
                 elif a.type is MsgType.READY:
@@ -440,8 +451,14 @@ class CoreMachine(RuleBasedStateMachine):
                     key = (a.body["fragment_id"], a.body["attempt"])
                     assert key not in self.acked, "result sent again after its ACK"
             elif isinstance(a, Run):
-                assert a.lease.key not in self.running
-                self.running.add(a.lease.key)
+                item = a.item
+                assert isinstance(item, WorkItem) and item.key not in self.running
+                # the slot gets its own frozen copy with the input the hub sent, also
+                # when the lease runs again after its blob was lost
+                assert item.input == b"in%d" % item.key[0]
+                with pytest.raises(AttributeError):
+                    item.input = None
+                self.running.add(item.key)
             elif isinstance(a, Abort):
                 self.handed_back.add(a.key)
 
@@ -485,20 +502,42 @@ class CoreMachine(RuleBasedStateMachine):
     def slot_finishes(self, data, ok, nchunks, dt):
         key = data.draw(st.sampled_from(sorted(self.running)))
         self.advance(dt)
+        # typed slot events, delivered the way the agent delivers them
         for i in range(nchunks):
-            self.apply(self.core.chunk(key, i, b"z" * 100, self.now))
+            self.apply(deliver(self.core, ChunkReady(key, i, b"z" * 100), self.now))
         if ok:
-            self.apply(self.core.end(key, nchunks + 1, "0" * 64, 1, OK, b"z", self.now))
+            event = RunEnded(key, nchunks + 1, "0" * 64, 1, OK, b"z")
         else:
-            self.apply(self.core.failure(key, OutcomeRecord(Outcome.CRASH, signal=4), self.now))
+            event = RunFailed(key, OutcomeRecord(Outcome.CRASH, signal=4))
+        self.apply(deliver(self.core, event, self.now))
         self.running.discard(key)
+        lease = self.core.leases.get(key)
+        assert lease is None or lease.input is None   # ran: the core let its input go
+
+    @precondition(lambda self: self.running)
+    @rule(data=st.data())
+    def runner_loses_blob(self, data):
+        """The agent could not load the program for a Run: the lease waits for it again
+        (its input is still the core's) and the core fetches the blob."""
+        key = data.draw(st.sampled_from(sorted(self.running)))
+        self.advance(0.01)
+        self.apply(self.core.blob_lost(PSHA, key, self.now))
+        self.running.discard(key)
+        lease = self.core.leases.get(key)
+        assert lease is None or lease.state is LeaseState.FETCHING
+
+    @precondition(lambda self: PSHA not in self.core.blobs)
+    @rule()
+    def blob_arrives(self):
+        self.advance(0.01)
+        self.apply(self.core.blob_available(PSHA, self.now))
 
     @precondition(lambda self: self.running)
     @rule(data=st.data())
     def slot_cannot_start_sandbox(self, data):
         key = data.draw(st.sampled_from(sorted(self.running)))
         self.advance(0.01)
-        self.apply(self.core.slot_gave_up(key, "sandbox error: loader missing", self.now))
+        self.apply(deliver(self.core, SlotGaveUp(key, "sandbox error: loader missing"), self.now))
         self.running.discard(key)
         assert key not in self.core.leases
 
@@ -612,9 +651,9 @@ def test_allotment_a_losing_hub_starts_nothing_and_hands_queued_leases_back():
     out = core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.03)
     assert not [a for a in out if isinstance(a, Run)]              # waits for its share
     out = core.set_allotment(2, None, 0.04)                        # two slots free up
-    assert [a.lease.key for a in out if isinstance(a, Run)] == [(1, 0), (2, 0)]
+    assert [a.item.key for a in out if isinstance(a, Run)] == [(1, 0), (2, 0)]
     out = core.end((1, 0), 1, "0" * 64, 0, OK, b"", 0.05)
-    assert [a.lease.key for a in out if isinstance(a, Run)] == [(3, 0)]   # refills its share
+    assert [a.item.key for a in out if isinstance(a, Run)] == [(3, 0)]   # refills its share
     out = core.set_allotment(0, 0, 0.06)          # a better hub has work: this one loses
     assert not sends(out, MsgType.READY)
     core.on_message(lease_msg([(4, 0)]), 0.07)     # on credit it had asked before
