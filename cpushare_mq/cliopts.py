@@ -34,7 +34,8 @@ from .errors import ConfigError
 
 #: program name -> environment variable prefix
 ENV_PREFIX = {"cpushare": "CPUSHARE", "cpushare-worker": "CPUSHARE_WORKER", "cpushare-hub": "CPUSHARE_HUBD",
-              "cpushare-povray": "CPUSHARE_POVRAY", "cpushare-sandbox": "CPUSHARE_SANDBOX"}
+              "cpushare-povray": "CPUSHARE_POVRAY", "cpushare-sandbox": "CPUSHARE_SANDBOX",
+              "cpushare-market": "CPUSHARE_MARKET"}
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", re.I)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}

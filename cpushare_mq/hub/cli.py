@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--web", metavar="HOST:PORT",
                    help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
                         "its URL with the secret token goes to the log and to DB.web (0600)")
+    from ..market.publisher import add_hub_options
+
+    add_hub_options(s)
     k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
                        epilog="example:\n  cpushare-hub keygen --keys hub.keys\n"
                               "  cpushare-hub serve --db hub.db --keys hub.keys",
@@ -111,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
                   keys_dir=args.keys_dir, web=args.web)
+        from ..market.publisher import from_hub_args
+
+        publisher = from_hub_args(hub, args)
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 2
@@ -123,12 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     if args.insecure:
         log.warning("worker socket is plain TCP (--insecure): no encryption, no worker keys")
+    if publisher is not None:
+        publisher.start()
     try:
         hub.serve_forever()
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 1
     finally:
+        if publisher is not None:
+            publisher.stop()
         hub.close()
     return 0
 

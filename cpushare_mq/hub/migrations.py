@@ -102,4 +102,9 @@ def migrate(c: sqlite3.Connection, path: str, upto: int = SCHEMA_VERSION) -> int
                 if schema_version(c) < version:    # another process may have done it
                     step(c)
                     c.execute(f"PRAGMA user_version={version}")
+    # the hub serves only what it can store: write once now (the version, unchanged), so a
+    # read-only file or file system is refused at start (with nothing to migrate, nothing
+    # else writes before the first job)
+    with transaction(c, f"cannot write to hub database {path}"):
+        c.execute(f"PRAGMA user_version={schema_version(c)}")
     return found

@@ -11,7 +11,8 @@ work. The rule, applied whenever anything changes:
    the seller's ``--min-price`` (an unknown price counts as 0);
 3. free slots go to acceptable hubs that have work, best price first (ties: the order the
    hubs were given in), each getting at most what it can use (its held leases plus the work
-   its offer says is waiting; all free slots when that is unknown);
+   its offer says is waiting; all free slots when that is unknown); a hub has work until it
+   proves *dry* (it held our credit for a while and sent nothing), whatever its offer said;
 4. the best hub with work keeps its usual prefetch even when no slot is free (the next
    slots that free up are its); any other hub that gets no slot holds no more leases than
    it runs (its queued ones go back to it, so other workers can run them), except one
@@ -44,8 +45,16 @@ class HubView:
 
     @property
     def more_work(self) -> bool:
-        """Might it lease more than it already did?"""
-        return not self.dry and (self.work is None or self.work > 0)
+        """Might it lease more than it already did? Until it proves dry, yes: an offer's
+        count is seconds old, what the hub does with our credit is news."""
+        return not self.dry
+
+    def demand(self, total: int) -> int:
+        """Slots it could use now: its held leases, plus the work its offer says is
+        waiting (all slots when that is unknown or stale at 0)."""
+        if not self.more_work:
+            return self.queued
+        return self.queued + (self.work if self.work else total)
 
     @property
     def has_work(self) -> bool:
@@ -84,8 +93,7 @@ def allot(total: int, hubs: dict[str, HubView], min_price: Decimal = Decimal(0)
         first = best_with_work is None
         if first:
             best_with_work = (-_rank_price(h), h.order)
-        more = (total if h.work is None else h.work) if h.more_work else 0
-        give = min(free, h.queued + more)
+        give = min(free, h.demand(total))
         free -= give
         running = max(0, h.running)
         if give > 0:

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_delay_s=args.batch_delay_ms / 1000.0)
     try:
         trust = None
-        keyed = any(key is not None for _, key in hubs) or args.market_key is not None
+        keyed = any(key is not None for _, key in hubs) or bool(args.market)
         if keyed or args.config_dir is not None:
             from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
 

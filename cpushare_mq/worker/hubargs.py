@@ -77,5 +77,5 @@ def multi_hub_worker(args: argparse.Namespace, cfg, hubs: list[tuple[str, str | 
 
         worker.market = MarketLink(worker, args.market, args.market_key, trust,
                                    currency=(args.min_price.currency if args.min_price
-                                             else None), insecure=args.insecure)
+                                             else None), min_price=min_price)
     return worker

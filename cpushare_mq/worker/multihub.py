@@ -40,7 +40,8 @@ MAX_HUBS = 32          # hubs served at once (static ones and those found on the
 class SlotShares:
     """What every hub's agent last reported, and each hub's committed share of the slots."""
 
-    def __init__(self, total: int, min_price: Decimal = Decimal(0), dry_after_s: float = 1.0):
+    def __init__(self, total: int, min_price: Decimal = Decimal(0), dry_after_s: float = 1.0,
+                 connect_grace_s: float = 3.0):
         self.total = total
         self.min_price = min_price
         self.dry_after_s = dry_after_s
@@ -50,12 +51,20 @@ class SlotShares:
         self._offers: dict[str, tuple[Decimal | None, int | None]] = {}
         self._dry: dict[str, Dryness] = {}
         self._order: dict[str, int] = {}
+        # a hub just added counts as connected (with unknown work) for connect_grace_s, so
+        # a worse hub that happens to answer first does not take the slots meanwhile
+        self.connect_grace_s = connect_grace_s
+        self._added: dict[str, float] = {}
+        self._was_up: set[str] = set()
 
     def add(self, name: str) -> None:
         with self._lock:
             self._order.setdefault(name, len(self._order))
             self._dry.setdefault(name, Dryness(self.dry_after_s))
             self._committed.setdefault(name, 0)
+            self._added.setdefault(name, time.monotonic())
+            price, work = self._offers.get(name, (None, None))
+            self._views.setdefault(name, HubView(self._order[name], True, 0, 0, price, work))
 
     def set_offer(self, name: str, price: Decimal | None, work: int | None) -> None:
         """The hub's latest offer (price per CPU-hour, fragments waiting); None = unknown."""
@@ -67,9 +76,13 @@ class SlotShares:
         apply its current share."""
         dry = self._dry[name].observe(now, core.credit_out, core.counters.leases_received)
         running = len(core.running)
+        up = core.state == core.UP
         with self._lock:
+            if up:
+                self._was_up.add(name)
+            connecting = name not in self._was_up and now - self._added[name] < self.connect_grace_s
             price, work = self._offers.get(name, (None, None))
-            self._views[name] = HubView(self._order[name], core.state == core.UP, running,
+            self._views[name] = HubView(self._order[name], up or connecting, running,
                                         core.waiting, price, work, dry)
             mine = allot(self.total, self._views, self.min_price)[name]
             others = sum(c for n, c in self._committed.items() if n != name)
@@ -136,6 +149,7 @@ class MultiHubWorker:
             if self.trust is not None:
                 trust = dataclasses.replace(self.trust, hub_public=hub_key)
             agent = WorkerAgent(cfg, trust=trust, sandbox_factory=self.sandbox_factory)
+            agent.core.set_allotment(0, 0, time.monotonic())    # nothing until its share
             self.shares.add(name)
             agent.on_tick = lambda now, n=name, a=agent: self.shares.update(n, a.core, now)
             self.agents[name] = agent
