@@ -37,6 +37,7 @@ from ..errors import (
 )
 from ..outcome import Outcome
 from ..protocol import (
+    ABI_VERSION,
     AckStatus,
     ErrorCode,
     Feature,
@@ -49,7 +50,6 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
-from ..sandbox.frames import ABI_VERSION
 from . import handshakes
 from .budgets import PartialBudgets, lease_cap_bytes
 from .delivery import decoded_chunks, with_inline_data
