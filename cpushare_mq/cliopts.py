@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -217,6 +218,25 @@ def apply_defaults(ap: argparse.ArgumentParser, program: str, environ=None) -> N
             action.required = False
 
 
+KEY_OPTIONS = ("--hub-key", "--market-key")
+
+
+def join_key_values(argv: list[str]) -> list[str]:
+    """``--hub-key -abc...`` as ``--hub-key=-abc...``: a Z85 key (40 characters) may start
+    with ``-``, which argparse would take for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in KEY_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") \
+                and len(argv[i + 1]) == 40:
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out
+
+
 def parse_command_line(parser: argparse.ArgumentParser, program: str,
                        argv: list[str] | None = None) -> argparse.Namespace:
     """Defaults from the config file and the environment, then ``argv``. A bad config or
@@ -225,4 +245,4 @@ def parse_command_line(parser: argparse.ArgumentParser, program: str,
         apply_defaults(parser, program)
     except ConfigError as exc:
         parser.exit(2, f"{program}: error: {exc}\n")
-    return parser.parse_args(argv)
+    return parser.parse_args(join_key_values(sys.argv[1:] if argv is None else argv))

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--web", metavar="HOST:PORT",
                    help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
                         "its URL with the secret token goes to the log and to DB.web (0600)")
-    from ..market.publisher import add_hub_options
+    from ..market.hubopts import add_hub_options
 
     add_hub_options(s)
     k = sub.add_parser("keygen", help="make the hub's CURVE key pair (hub.key 0600, hub.pub)",
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
                   keys_dir=args.keys_dir, web=args.web)
-        from ..market.publisher import from_hub_args
+        from ..market.hubopts import from_hub_args
 
         publisher = from_hub_args(hub, args)
     except CpushareError as exc:

@@ -24,8 +24,12 @@ MAX_WORKER_MESSAGE_BYTES = Limits.MAX_CHUNK_BYTES + Limits.MAX_BODY_BYTES + (64 
 #: (a worker sends a few small messages per fragment; the hub drains every connection
 #: each turn, so a queue this long only forms behind a peer that floods)
 WORKER_RCVHWM = 32
-#: bytes of messages gathered in one loop turn (the turn also stops at max_batch_messages)
-TURN_BYTES_MAX = 64 << 20
+#: bytes of messages gathered in one loop turn (the turn also stops at max_batch_messages).
+#: The hub's memory under a flood is its base (~50 MiB) + one worker's unfinished results
+#: (HubConfig.max_partial_bytes_per_worker, 64 MiB) + this + the flooder's queue
+#: (WORKER_RCVHWM messages of up to MAX_WORKER_MESSAGE_BYTES): ~165 MiB at most, under the
+#: 200 MB the hostile-peer tests allow (at 64 MiB a turn it reached 191-206 MiB).
+TURN_BYTES_MAX = 16 << 20
 
 
 class Oversize:

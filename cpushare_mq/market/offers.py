@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 from dataclasses import asdict, dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -29,6 +28,7 @@ from zmq.utils import z85
 
 from ..errors import ConfigError, ProtocolError
 from .money import MAX_PRICE, parse_amount
+from .receipts import canonical_bytes
 
 __all__ = ["Offer", "SIGNED", "FIELDS", "claim_bytes", "offer_signing_key", "sign_offer",
            "MAX_TTL_S", "MAX_OFFER_BYTES"]
@@ -111,11 +111,7 @@ class Offer:
 
 
 def claim_bytes(o: Offer) -> bytes:
-    out = [DOMAIN]
-    for name in SIGNED:
-        data = str(getattr(o, name)).encode()
-        out.append(struct.pack("<I", len(data)) + data)
-    return b"".join(out)
+    return canonical_bytes(DOMAIN, o, SIGNED)
 
 
 def offer_signing_key(curve_secret_z85: bytes) -> Ed25519PrivateKey:

@@ -20,7 +20,7 @@ from ..errors import ConfigError, ProtocolError
 from .money import Price, decimal_text
 from .offering import Offering, OfferPolicy
 from .offers import offer_signing_key, sign_offer
-from .wire import MAX_MESSAGE_BYTES, MarketMsg, decode, encode
+from .wire import MarketMsg, decode, encode, market_socket
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,18 @@ def reachable_endpoint(bound: str, advertise: str | None) -> str:
     return endpoint
 
 
+WORK_COUNT_CAP = 100_000     # an offer's work count stops there (the query stays cheap)
+
+
 def waiting_fragments(db_path: str) -> int:
-    """Fragments waiting for a lease in running jobs (read-only; 0 if unreadable)."""
+    """Fragments waiting for a lease in running jobs, up to WORK_COUNT_CAP (read-only; 0 if
+    unreadable)."""
     try:
         con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1.0)
         try:
-            return con.execute("SELECT COUNT(*) FROM fragments f JOIN jobs j ON j.id=f.job_id "
-                               "WHERE f.state='PENDING' AND j.state='running'").fetchone()[0]
+            return con.execute("SELECT COUNT(*) FROM (SELECT 1 FROM fragments f JOIN jobs j "
+                               "ON j.id=f.job_id WHERE f.state='PENDING' AND "
+                               "j.state='running' LIMIT ?)", (WORK_COUNT_CAP,)).fetchone()[0]
         finally:
             con.close()
     except sqlite3.Error as exc:
@@ -80,15 +85,8 @@ class Publisher:
         self.ctx.destroy(0)
 
     def _socket(self) -> zmq.Socket:
-        from ..trust.zap import make_curve_client
-
-        sock = self.ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 500)
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        sock.setsockopt(zmq.SNDHWM, 10)
-        make_curve_client(sock, self.keypair, self.market_key)
-        sock.connect(self.market)
-        return sock
+        return market_socket(self.ctx, self.market, self.keypair, self.market_key, sndhwm=10,
+                             linger_ms=500)
 
     def _run(self) -> None:
         while not self.hub.worker_endpoint and not self._stop.wait(0.05):
@@ -103,9 +101,11 @@ class Publisher:
                  self.price, endpoint, self.market)
         price = decimal_text(self.price.per_cpu_hour)
         try:
+            work, counted_at = 0, -1e9
             while not self._stop.is_set():
                 now = time.monotonic()
-                work = waiting_fragments(self.hub.db_path)
+                if now - counted_at >= self.core.policy.min_gap_s:   # a query, once a second
+                    work, counted_at = waiting_fragments(self.hub.db_path), now
                 if self.core.due(now, price, self.price.currency, work):
                     offer = sign_offer(self.keypair.public.decode(), self.signing,
                                        endpoint=endpoint, price=price,
@@ -145,43 +145,3 @@ class Publisher:
                 reason = str(body.get("message", ""))[:300]
                 if self.core.refused(reason):
                     log.warning("the market refused this hub's offer: %s", reason)
-
-
-# --------------------------------------------------------------------------- the hub's CLI
-
-def add_hub_options(s) -> None:
-    """``cpushare-hub serve``'s market options."""
-    s.add_argument("--market", metavar="tcp://HOST:PORT",
-                   help="publish this hub's signed offer on this market (cpushare-market "
-                        "serve) and renew it every few seconds; needs --price")
-    s.add_argument("--market-key", metavar="KEY_OR_FILE",
-                   help="the market's public CURVE key (printed by 'cpushare-market serve')")
-    s.add_argument("--price", metavar="PRICE",
-                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR' (the "
-                        "price its offer shows on --market)")
-    s.add_argument("--advertise", metavar="tcp://HOST:PORT",
-                   help="the worker endpoint the offer names (default: --bind, which must "
-                        "then be a reachable address, not 0.0.0.0)")
-
-
-def from_hub_args(hub, args) -> Publisher | None:
-    """The publisher for ``cpushare-hub serve``'s options (None without --market); raises
-    :class:`ConfigError` with one line naming what to fix."""
-    if not args.market:
-        if args.market_key or args.advertise:
-            raise ConfigError("--market-key and --advertise go with --market")
-        return None
-    if not args.market.startswith("tcp://"):
-        raise ConfigError(f"--market {args.market!r} must look like tcp://HOST:PORT")
-    if not args.market_key:
-        raise ConfigError("--market needs --market-key (the key 'cpushare-market serve' printed)")
-    if not args.price:
-        raise ConfigError("--market needs --price: what this hub pays per CPU-hour, e.g. 0.05")
-    from ..trust.keys import read_public_key
-    from .money import parse_price
-
-    price = parse_price(args.price)
-    if args.advertise:
-        reachable_endpoint(args.advertise, None)
-    return Publisher(hub, args.market, read_public_key(args.market_key), price,
-                     advertise=args.advertise)

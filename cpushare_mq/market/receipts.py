@@ -84,12 +84,18 @@ class Receipt:
         return Decimal(self.amount).quantize(AMOUNT_QUANTUM)
 
 
-def claim_bytes(r: Receipt) -> bytes:
-    out = [DOMAIN]
-    for name in FIELDS:
-        data = str(getattr(r, name)).encode()
+def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> bytes:
+    """The bytes a market record is signed over: ``domain``, then each named field as a u32
+    little-endian length and its UTF-8 text (receipts here, offers in :mod:`.offers`)."""
+    out = [domain]
+    for name in names:
+        data = str(getattr(record, name)).encode()
         out.append(struct.pack("<I", len(data)) + data)
     return b"".join(out)
+
+
+def claim_bytes(r: Receipt) -> bytes:
+    return canonical_bytes(DOMAIN, r, FIELDS)
 
 
 def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:

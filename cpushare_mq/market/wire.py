@@ -19,9 +19,12 @@ import json
 import struct
 from enum import IntEnum
 
+import zmq
+
 from ..errors import ProtocolError
 
-__all__ = ["MarketMsg", "MAGIC", "VERSION", "MAX_MESSAGE_BYTES", "encode", "decode"]
+__all__ = ["MarketMsg", "MAGIC", "VERSION", "MAX_MESSAGE_BYTES", "encode", "decode",
+           "market_socket"]
 
 MAGIC = b"CPMK"
 VERSION = 1
@@ -69,3 +72,19 @@ def decode(frames: list[bytes]) -> tuple[MarketMsg, dict]:
     if not isinstance(obj, dict):
         raise ProtocolError("body must be a JSON object")
     return mtype, obj
+
+
+def market_socket(ctx: zmq.Context, market: str, client_keys, market_public: bytes | None, *,
+                  sndhwm: int, linger_ms: int = 0) -> zmq.Socket:
+    """A DEALER to the market: CURVE with ``client_keys`` (a key pair with ``public`` and
+    ``secret``) when ``market_public`` is given, messages capped, connected."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, linger_ms)
+    sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    sock.setsockopt(zmq.SNDHWM, sndhwm)
+    if market_public is not None:
+        sock.curve_secretkey = client_keys.secret
+        sock.curve_publickey = client_keys.public
+        sock.curve_serverkey = market_public
+    sock.connect(market)
+    return sock

@@ -11,7 +11,14 @@ import sys
 import psutil
 
 from ..argtypes import bounded, positive_float
-from ..cliopts import Repeated, add_globals, add_version, apply_defaults, parse_size
+from ..cliopts import (
+    Repeated,
+    add_globals,
+    add_version,
+    apply_defaults,
+    join_key_values,
+    parse_size,
+)
 from ..errors import CpushareError
 from ..log import setup_logging
 
@@ -170,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     except CpushareError as exc:
         print(f"cpushare-worker: error: {exc}", file=sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_key_values(argv))
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
     if args.self_test:
         return self_test(args.max_memory)

@@ -20,7 +20,7 @@ import zmq
 
 from ..errors import ConfigError, ProtocolError
 from ..market.offers import Offer
-from ..market.wire import MAX_MESSAGE_BYTES, MarketMsg, decode, encode
+from ..market.wire import MarketMsg, decode, encode, market_socket
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +62,8 @@ class MarketLink:
         self.ctx.destroy(0)
 
     def _socket(self) -> zmq.Socket:
-        sock = self.ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-        sock.setsockopt(zmq.SNDHWM, 4)
-        if self.market_public is not None:
-            from ..trust.zap import make_curve_client
-
-            make_curve_client(sock, self.trust.identity.curve, self.market_public)
-        sock.connect(self.market)
-        return sock
+        keys = self.trust.identity.curve if self.market_public is not None else None
+        return market_socket(self.ctx, self.market, keys, self.market_public, sndhwm=4)
 
     def _run(self) -> None:
         sock = self._socket()

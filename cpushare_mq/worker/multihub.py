@@ -55,6 +55,8 @@ class SlotShares:
         # a worse hub that happens to answer first does not take the slots meanwhile
         self.connect_grace_s = connect_grace_s
         self._added: dict[str, float] = {}
+        self._version = 0                   # bumped by every change of a view, offer, share
+        self._seen: dict[str, int] = {}     # the version each hub's share was computed at
         self._was_up: set[str] = set()
 
     def add(self, name: str) -> None:
@@ -63,13 +65,16 @@ class SlotShares:
             self._dry.setdefault(name, Dryness(self.dry_after_s))
             self._committed.setdefault(name, 0)
             self._added.setdefault(name, time.monotonic())
+            self._version += 1
             price, work = self._offers.get(name, (None, None))
             self._views.setdefault(name, HubView(self._order[name], True, 0, 0, price, work))
 
     def set_offer(self, name: str, price: Decimal | None, work: int | None) -> None:
         """The hub's latest offer (price per CPU-hour, fragments waiting); None = unknown."""
         with self._lock:
-            self._offers[name] = (price, work)
+            if self._offers.get(name) != (price, work):
+                self._offers[name] = (price, work)
+                self._version += 1
 
     def update(self, name: str, core, now: float) -> list:
         """Called by hub ``name``'s agent (its loop thread) with its core: the actions that
@@ -82,16 +87,24 @@ class SlotShares:
                 self._was_up.add(name)
             connecting = name not in self._was_up and now - self._added[name] < self.connect_grace_s
             price, work = self._offers.get(name, (None, None))
-            self._views[name] = HubView(self._order[name], up or connecting, running,
-                                        core.waiting, price, work, dry)
+            view = HubView(self._order[name], up or connecting, running, core.waiting, price,
+                           work, dry)
+            if self._views.get(name) != view:
+                self._views[name] = view
+                self._version += 1
+            if self._seen.get(name) == self._version:
+                return []       # nothing changed for anyone since this hub's last share
             mine = allot(self.total, self._views, self.min_price)[name]
             others = sum(c for n, c in self._committed.items() if n != name)
             slots = max(running, min(mine.slots, self.total - others))
-            self._committed[name] = slots
+            if self._committed.get(name) != slots:
+                self._committed[name] = slots
+                self._version += 1
+            self._seen[name] = self._version
         starts = slots - running
         hold_queued = None if mine.hold is None else max(0, mine.hold - running - starts)
-        log.debug("share %s: view %s -> start %d, hold %s (active %d target?)", name.split()[0],
-                  self._views[name], starts, hold_queued, core.active)
+        log.debug("share of %s: start %d more, hold %s queued", name.split()[0], starts,
+                  hold_queued)
         return core.set_allotment(starts, hold_queued, now)
 
     def snapshot(self) -> dict[str, dict]:

@@ -118,3 +118,57 @@ def test_dryness_follows_leases_and_credit(steps):
             assert dry is (credit > 0 and False)
         if since is not None and now - since >= 1.0:
             assert dry
+
+
+class FakeCore:
+    """What SlotShares reads of a hub's core, and what set_allotment does to it."""
+
+    UP = "up"
+
+    def __init__(self):
+        self.state = "up"
+        self.running: set[int] = set()
+        self.waiting = 0
+        self.credit_out = 0
+        self.counters = type("C", (), {"leases_received": 0})()
+        self.budget = None
+        self.next = 0
+
+    def set_allotment(self, starts, hold, now):
+        self.budget = starts
+        return []
+
+    def start(self):
+        while self.waiting and self.budget:
+            self.waiting -= 1
+            self.budget -= 1
+            self.next += 1
+            self.running.add(self.next)
+
+
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
+    ["update", "lease", "end", "start", "price"]), st.integers(0, 3)), max_size=120))
+def test_shares_never_add_up_to_more_than_the_slots(total, steps):
+    from cpushare_mq.worker.multihub import SlotShares
+
+    shares = SlotShares(total, connect_grace_s=0.0)
+    cores = [FakeCore() for _ in range(3)]
+    for i in range(3):
+        shares.add(str(i))
+    now = 0.0
+    for hub, what, n in steps:
+        now += 0.1
+        core = cores[hub]
+        if what == "update":
+            shares.update(str(hub), core, now)
+        elif what == "lease":
+            core.waiting += n
+            core.counters.leases_received += n
+        elif what == "end" and core.running:
+            core.running.pop()
+        elif what == "start":
+            core.start()
+        elif what == "price":
+            shares.set_offer(str(hub), Decimal(n), None)
+        # what runs never exceeds the slots, whatever order the hubs' threads ran in
+        assert sum(len(c.running) for c in cores) <= total

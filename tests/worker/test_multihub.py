@@ -51,7 +51,7 @@ def test_one_worker_two_hubs_fills_the_first_then_moves(two_hubs, tmp_path, spin
     a, b = two_hubs
     pairs = []
     for h in (a, b):
-        pairs += ["--hub", h.worker_endpoint, "--hub-key", h.public_key]
+        pairs += ["--hub", h.worker_endpoint, f"--hub-key={h.public_key}"]   # a key may start with -
     fa, fb = spin_fragments(30, 20_000, "a"), spin_fragments(30, 20_000, "b")
     ja = a.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=fa))
     jb = b.submit_job(JobSpec(program=spin_elf.read_bytes(), fragments=fb))
@@ -125,3 +125,70 @@ def test_hub_pairs_from_the_config_file_and_the_command_line_replaces_them(tmp_p
     apply_defaults(p, "cpushare-worker", environ={})
     args = p.parse_args(["--hub", "tcp://c.example:3", "--hub-key", "c.pub"])
     assert args.hub == ["tcp://c.example:3"] and args.hub_key == ["c.pub"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_one_hub_going_away_and_back_while_the_other_carries_on(tmp_path, spin_elf):
+    from .test_market_e2e import accepted_once
+
+    ports = {"a": free_port(), "b": free_port()}
+
+    def start(n):
+        return Hub(tmp_path / f"{n}.db", bind=f"tcp://127.0.0.1:{ports[n]}", api="",
+                   insecure=False).start()
+
+    hubs = {"a": start("a"), "b": start("b")}
+    w = None
+    try:
+        pairs = []
+        for h in hubs.values():
+            pairs += ["--hub", h.worker_endpoint, f"--hub-key={h.public_key}"]   # a key may start with -
+        prog = spin_elf.read_bytes()
+        ja = hubs["a"].submit_job(JobSpec(program=prog, fragments=spin_fragments(200, 40_000, "a")))
+        jb = hubs["b"].submit_job(JobSpec(program=prog, fragments=spin_fragments(60, 40_000, "b")))
+        w = start_worker(tmp_path, [*pairs, "--slots", "2"], "w")
+        log = lambda: (tmp_path / "worker-w.log").read_text(errors="replace")  # noqa: E731
+        wait_for(lambda: hubs["a"].job_progress(ja)["done"] >= 20, 60, "A's job under way",
+                 explain=lambda: log()[-3000:])
+        assert hubs["b"].job_progress(jb)["done"] == 0          # A first (order given)
+        hubs["a"].close()                                      # A goes away mid-job
+        wait_for(lambda: hubs["b"].job_progress(jb)["done"] == 60, 90,
+                 "B's job while A is away", explain=lambda: log()[-3000:])
+        hubs["a"] = start("a")                                 # A is back (same db, keys)
+        wait_for(lambda: hubs["a"].job_progress(ja)["done"] == 200, 120,
+                 "A's job after its restart", explain=lambda: log()[-3000:])
+        accepted_once(Path(hubs["a"].db_path), ja, 200)
+        accepted_once(Path(hubs["b"].db_path), jb, 60)
+        assert log().count("joined hub as") >= 3               # A, B, and A again
+        # caching per hub: B's next job of the same program fetches nothing again
+        fetched = log().count("fetched blob")
+        jb2 = hubs["b"].submit_job(JobSpec(program=prog, fragments=spin_fragments(10, 0, "c")))
+        wait_for(lambda: hubs["b"].job_progress(jb2)["done"] == 10, 60, "B's second job")
+        assert log().count("fetched blob") == fetched
+        w.send_signal(signal.SIGTERM)
+        assert w.wait(40) == 0
+        assert "Traceback" not in log()
+    finally:
+        if w is not None and w.poll() is None:
+            w.kill()
+            w.wait(10)
+        for h in hubs.values():
+            h.close()
+
+
+def test_a_hub_key_starting_with_a_dash_is_a_value():
+    from cpushare_mq.cliopts import join_key_values
+    from cpushare_mq.worker.cli import build_parser
+
+    key = "-" + "a" * 39
+    argv = ["--hub", "tcp://a.example:1", "--hub-key", key, "--hub", "tcp://b.example:1",
+            "--hub-key", "b.pub", "--slots", "2"]
+    args = build_parser().parse_args(join_key_values(argv))
+    assert args.hub_key == [key, "b.pub"] and args.slots == 2

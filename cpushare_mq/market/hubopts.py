@@ -1,0 +1,45 @@
+"""``cpushare-hub serve``'s market options (``--market``, ``--market-key``, ``--price``,
+``--advertise``): kept apart from :mod:`.publisher` so a hub without ``--market`` imports
+nothing of it."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+
+
+def add_hub_options(s) -> None:
+    """``cpushare-hub serve``'s market options."""
+    s.add_argument("--market", metavar="tcp://HOST:PORT",
+                   help="publish this hub's signed offer on this market (cpushare-market "
+                        "serve) and renew it every few seconds; needs --price")
+    s.add_argument("--market-key", metavar="KEY_OR_FILE",
+                   help="the market's public CURVE key (printed by 'cpushare-market serve')")
+    s.add_argument("--price", metavar="PRICE",
+                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR' (the "
+                        "price its offer shows on --market)")
+    s.add_argument("--advertise", metavar="tcp://HOST:PORT",
+                   help="the worker endpoint the offer names (default: --bind, which must "
+                        "then be a reachable address, not 0.0.0.0)")
+
+
+def from_hub_args(hub, args):
+    """The publisher for ``cpushare-hub serve``'s options (None without --market); raises
+    :class:`ConfigError` with one line naming what to fix."""
+    if not args.market:
+        if args.market_key or args.advertise:
+            raise ConfigError("--market-key and --advertise go with --market")
+        return None
+    if not args.market.startswith("tcp://"):
+        raise ConfigError(f"--market {args.market!r} must look like tcp://HOST:PORT")
+    if not args.market_key:
+        raise ConfigError("--market needs --market-key (the key 'cpushare-market serve' printed)")
+    if not args.price:
+        raise ConfigError("--market needs --price: what this hub pays per CPU-hour, e.g. 0.05")
+    from ..trust.keys import read_public_key
+    from .money import parse_price
+    from .publisher import Publisher, reachable_endpoint
+
+    price = parse_price(args.price)
+    reachable_endpoint(args.bind, args.advertise)      # refused now, not in the thread
+    return Publisher(hub, args.market, read_public_key(args.market_key), price,
+                     advertise=args.advertise)
