@@ -10,7 +10,6 @@ to the loop thread.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import queue
@@ -29,7 +28,6 @@ from .. import __version__
 from ..errors import (
     ConfigError,
     CpushareError,
-    DecompressionError,
     ProtocolError,
     StoreError,
     UnknownJob,
@@ -45,13 +43,12 @@ from ..protocol import (
     Message,
     MsgType,
     decode,
-    decompress_chunk,
     encode,
     encode_trusted,
     peek_type,
 )
 from . import handshakes
-from .budgets import PartialBudgets, lease_cap_bytes
+from .assembly import ResultAssembly
 from .delivery import decoded_chunks, with_inline_data
 from .infra import InfraWatch
 from .jobclock import annotate
@@ -88,21 +85,6 @@ class _PeerKey:
 
     def __init__(self, key: str | None):
         self.key = key
-
-
-class _Partial:
-    """A result being received: running digest and size, compressed chunks kept as sent."""
-
-    __slots__ = ("wid", "hasher", "size", "chunks", "broken", "stored", "handed_back")
-
-    def __init__(self, wid: str) -> None:
-        self.wid = wid
-        self.hasher = hashlib.sha256()
-        self.size = 0
-        self.stored = 0
-        self.chunks: list[bytes] = []
-        self.broken = ""
-        self.handed_back = False     # refused for a budget: the lease goes back uncounted
 
 
 class Hub:
@@ -152,10 +134,9 @@ class Hub:
         self._last_sent: dict[str, float] = {}
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._infra = InfraWatch()                 # workers whose sandbox keeps failing
-        self._partials: dict[tuple[str, int, int], _Partial] = {}
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
-        self._budgets = PartialBudgets(self.config.max_partial_bytes_per_worker,
-                                       self.config.max_partial_bytes)   # bytes in _partials
+        self._assembly = ResultAssembly(self.config.max_partial_bytes_per_worker,
+                                        self.config.max_partial_bytes)
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
         self._grants_unsent: dict[str, list] = {}  # leases of this turn not sent yet
         self._next_sweep_s = 0.0
@@ -407,6 +388,7 @@ class Hub:
             jobs = [self.core.progress(j) for j in self.core.jobs]
             workers = self.core.workers_info(now)
             tput = self.core.throughput_per_s(now)
+            held = self._assembly.held_bytes
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
         annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
@@ -419,7 +401,8 @@ class Hub:
                 w["strikes"] = rep.get("strikes", 0)
             sellers = self.trust.sellers()
         return {"jobs": jobs, "workers": workers, "throughput_per_s": tput, "sellers": sellers,
-                "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3)}
+                "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3),
+                "unfinished_result_bytes": held}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
         deadline = time.monotonic() + max(0.0, timeout_s)
@@ -561,8 +544,7 @@ class Hub:
         self.core.tick(now)
         if now >= self._next_sweep_s:
             self._next_sweep_s = now + 1.0
-            for key in [k for k in self._partials if not self.core.holds(now, *k)]:
-                self._drop_partial(key)
+            self._assembly.drop_where(lambda k: not self.core.holds(now, *k))
         ok = self._flush(now, acks, replies)
         for fut, result, exc in done_cmds:
             if exc is not None:
@@ -958,7 +940,7 @@ class Hub:
                 pass
             elif t is MsgType.FAILURE:
                 b = msg.body
-                self._drop_partial((wid, b["fragment_id"], b["attempt"]))
+                self._assembly.drop((wid, b["fragment_id"], b["attempt"]))
                 self._failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"],
                               b["signature"], acks)
             elif t is MsgType.FETCH:
@@ -1000,8 +982,7 @@ class Hub:
         self._last_sent.pop(wid, None)
         if ident is not None and self._ident_to_worker.get(ident) == wid:
             del self._ident_to_worker[ident]
-        for key in [k for k in self._partials if k[0] == wid]:
-            self._drop_partial(key)
+        self._assembly.drop_where(lambda k: k[0] == wid)
 
     def _hello(self, now: float, ident: bytes, msg, replies: list, peer_key: str | None = None) -> None:
         b = msg.body
@@ -1068,50 +1049,12 @@ class Hub:
         fid, attempt = b["fragment_id"], b["attempt"]
         if not self.core.holds(now, wid, fid, attempt):
             return  # stale: the RESULT_END will be acknowledged as such
-        key = (wid, fid, attempt)
-        p = self._partials.get(key)
-        if p is None:
-            p = self._partials[key] = _Partial(wid)
-        self._add_chunk(p, fid, attempt, b["seq"], msg.blobs[0])
+        self._assembly.chunk((wid, fid, attempt), b["seq"], msg.blobs[0],
+                             self._max_output_bytes(fid, attempt))
 
-    def _drop_partial(self, key: tuple[str, int, int]) -> _Partial | None:
-        p = self._partials.pop(key, None)
-        if p is not None:
-            self._unhold(p)
-        return p
-
-    def _unhold(self, p: _Partial) -> None:
-        self._budgets.free(p.wid, p.stored)
-        p.stored = 0
-
-    def _break(self, p: _Partial, why: str) -> None:
-        p.broken = why
-        self._unhold(p)
-        p.chunks.clear()
-
-    def _add_chunk(self, p: _Partial, fid: int, attempt: int, seq: int, data: bytes) -> None:
-        if p.broken:
-            return
+    def _max_output_bytes(self, fid: int, attempt: int) -> int:
         job = self.core.job_of(fid, attempt)
-        max_output = job.max_output_bytes if job else 0
-        refused = self._budgets.refusal(p.wid, p.stored, len(data), lease_cap_bytes(max_output))
-        if refused is not None:
-            p.handed_back = not refused.counts
-            self._break(p, refused.why)
-            return
-        if seq != len(p.chunks):
-            self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")
-            return
-        try:
-            raw = decompress_chunk(data, max(0, min(max_output - p.size, Limits.CHUNK_RAW_CAP)))
-        except DecompressionError as exc:
-            self._break(p, f"chunk {seq}: {exc}")
-            return
-        p.hasher.update(raw)
-        p.size += len(raw)
-        p.chunks.append(data)
-        p.stored += len(data)
-        self._budgets.hold(p.wid, len(data))
+        return job.max_output_bytes if job else 0
 
     def _result_end(self, now: float, wid: str, msg, acks: dict, *, batch=None,
                     batch_invalid: str = "") -> None:
@@ -1120,9 +1063,9 @@ class Hub:
         signature was refused)."""
         b = msg.body
         fid, attempt = b["fragment_id"], b["attempt"]
-        p = self._drop_partial((wid, fid, attempt))
         core = self.core
         if not core.holds(now, wid, fid, attempt):
+            self._assembly.drop((wid, fid, attempt))
             status = core.result(now, wid, fid, attempt, b["sha256"], b["size"])
             acks.setdefault(wid, []).append([fid, attempt, self._stale_or_dup(fid, status)])
             # not accepted, but compared with the vote's winner (unless its batch was forged)
@@ -1138,27 +1081,19 @@ class Hub:
                 why = self.trust.check_result(self._worker_keys.get(wid, ""), fid, attempt,
                                               b["sha256"], record.outcome, b["signature"],
                                               inline=True, batch=batch)
+            self._assembly.drop((wid, fid, attempt))
             self._failure(now, wid, fid, attempt, record, "", acks, invalid=why)
             return
-        if p is None:
-            p = _Partial(wid)
-        if msg.blobs:
-            self._add_chunk(p, fid, attempt, len(p.chunks) if not p.broken else -1, msg.blobs[0])
-        if p.handed_back:       # a budget refusal: not the fragment's fault, not counted
+        verdict = self._assembly.finish((wid, fid, attempt), b,
+                                        msg.blobs[0] if msg.blobs else None,
+                                        self._max_output_bytes(fid, attempt))
+        if verdict.handed_back:       # a budget refusal: not the fragment's fault, not counted
             log.info("worker %s: fragment %d attempt %d handed back: %s", wid, fid, attempt,
-                     p.broken)
-            core.release(now, wid, [(fid, attempt)], p.broken[:200])
+                     verdict.invalid)
+            core.release(now, wid, [(fid, attempt)], verdict.invalid[:200])
             acks.setdefault(wid, []).append([fid, attempt, AckStatus.STALE])
             return
-        invalid = p.broken
-        if not invalid:
-            if b["chunks"] != len(p.chunks):
-                invalid = f"RESULT_END says {b['chunks']} chunks, {len(p.chunks)} arrived"
-            elif b["size"] != p.size:
-                invalid = f"RESULT_END says {b['size']} bytes, the chunks hold {p.size}"
-            elif b["sha256"] != p.hasher.hexdigest():
-                invalid = "sha256 of the chunks does not match RESULT_END"
-        self._unhold(p)     # p has left _partials: its chunks go to the store
+        invalid = verdict.invalid
         spot = False
         if self.trust is not None and not invalid:
             key = self._worker_keys.get(wid, "")
@@ -1175,7 +1110,7 @@ class Hub:
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
-                (fid, attempt, i, data) for i, data in enumerate(p.chunks))
+                (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)

@@ -282,6 +282,7 @@ class WorkerCore:
         # leases to hold queued beyond those (None: no limit / the prefetch)
         self.start_budget: int | None = None
         self.hold_queued: int | None = None
+        self.slot_share = 0                 # running + starts when the share was set
 
     # -- bookkeeping ------------------------------------------------------------------
 
@@ -740,7 +741,7 @@ class WorkerCore:
     # -- scheduling -------------------------------------------------------------------
 
     def _start_queued(self, out: list, now: float) -> None:
-        while self.queue and len(self.running) < self.cfg.slots and self.start_budget != 0:
+        while self.queue and len(self.running) < self.cfg.slots and self._may_start():
             key = self.queue.popleft()
             lease = self.leases.get(key)
             if lease is None or lease.state is not LeaseState.QUEUED:
@@ -780,17 +781,30 @@ class WorkerCore:
         those (``None``: the usual prefetch); the surplus goes back to the hub."""
         self.start_budget = max(0, starts)
         self.hold_queued = None if hold_queued is None else max(0, hold_queued)
+        self.slot_share = len(self.running) + self.start_budget
         out: list[Action] = []
         if self.state == self.UP and not self.draining:
             self._schedule(out, now)
+            # only a hub losing its slots hands leases back (the prefetch of a winning one
+            # moves with the fragments' run time: shedding on it would churn)
             surplus = self.active - self._allotted_target()
-            if self.may_shed and surplus > 0 and not self.paused:
+            if self.hold_queued is not None and self.may_shed and surplus > 0 and not self.paused:
                 self._shed(out, surplus, "another hub pays more")
         return self._stamp(out, now)
 
+    def _may_start(self) -> bool:
+        """Within this hub's share: a hub that is winning slots refills its share as its
+        fragments end (as with one hub); any other starts only what it was just given."""
+        if self.start_budget is None:
+            return True
+        if self.hold_queued is None:
+            return len(self.running) < self.slot_share
+        return self.start_budget > 0
+
     def _allotted_target(self) -> int:
-        return len(self.running) + (self.start_budget or 0) + (
-            self.prefetch if self.hold_queued is None else self.hold_queued)
+        if self.hold_queued is None:    # its share, as with one hub: credit asked in batches
+            return self.slot_share + self.prefetch
+        return len(self.running) + (self.start_budget or 0) + self.hold_queued
 
     # -- pause / resume (seller's machine busy) ------------------------------------------
 

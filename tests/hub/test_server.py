@@ -451,7 +451,7 @@ def test_big_inputs_are_split_over_lease_messages_and_partials_are_accounted(hub
     assert w.received.count(MsgType.LEASE) == 2          # 24 MiB + 12 MiB, not one 36 MiB message
     assert sorted(len(d) for d in w.inputs.values()) == [12 << 20] * 3
     drive(hub, job, [w], answer=lambda w: w.run_all())
-    assert hub._budgets.total == 0
+    assert hub.status()["unfinished_result_bytes"] == 0
     assert results_of(hub, job) == dict(enumerate(frags))
 
 

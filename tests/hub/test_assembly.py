@@ -1,0 +1,71 @@
+"""hub/assembly.py: a result assembled from its chunks, as the hub receives them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cpushare_mq.hub.assembly import ResultAssembly
+from cpushare_mq.protocol import compress_chunk
+
+KEY = ("w-1", 7, 0)
+
+
+def end(data: bytes, chunks: int) -> dict:
+    return {"chunks": chunks, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+@given(st.binary(max_size=4096), st.lists(st.integers(1, 600), max_size=12))
+def test_any_chunking_of_a_result_assembles_to_it(data, cuts):
+    pieces, at = [], 0
+    for n in cuts:
+        pieces.append(data[at:at + n])
+        at += n
+    pieces.append(data[at:])
+    a = ResultAssembly(1 << 20, 1 << 30)
+    for seq, piece in enumerate(pieces[:-1]):
+        a.chunk(KEY, seq, compress_chunk(piece), 1 << 20)
+    v = a.finish(KEY, end(data, len(pieces)), compress_chunk(pieces[-1]), 1 << 20)
+    assert v.invalid == "" and not v.handed_back and len(v.chunks) == len(pieces)
+    assert a.held_bytes == 0 and len(a) == 0
+
+
+def test_a_wrong_digest_size_count_or_order_is_invalid():
+    a = ResultAssembly(1 << 20, 1 << 30)
+    a.chunk(KEY, 0, compress_chunk(b"abc"), 1000)
+    assert "sha256" in a.finish(KEY, {**end(b"abc", 1), "sha256": "0" * 64}, None, 1000).invalid
+    a.chunk(KEY, 0, compress_chunk(b"abc"), 1000)
+    assert "bytes" in a.finish(KEY, end(b"abcd", 1), None, 1000).invalid
+    a.chunk(KEY, 0, compress_chunk(b"abc"), 1000)
+    assert "chunks" in a.finish(KEY, end(b"abc", 2), None, 1000).invalid
+    a.chunk(KEY, 1, compress_chunk(b"abc"), 1000)
+    assert "expected" in a.finish(KEY, end(b"abc", 1), None, 1000).invalid
+    assert a.held_bytes == 0
+
+
+def test_a_worker_over_its_budget_is_handed_back_and_others_are_not_touched():
+    a = ResultAssembly(per_worker_bytes=64 << 10, total_bytes=1 << 30)
+    other, second, third = ("w-2", 8, 0), ("w-1", 9, 0), ("w-1", 10, 0)
+    a.chunk(other, 0, compress_chunk(b"x" * 100), 60 << 10)
+    big = compress_chunk(os.urandom(50 << 10))
+    a.chunk(KEY, 0, big, 60 << 10)         # one whole result always fits
+    a.chunk(second, 0, big, 60 << 10)      # (the budget is at least one whole result: 125 KiB)
+    a.chunk(third, 0, big, 60 << 10)       # a third passes the worker's budget
+    v = a.finish(third, end(b"", 1), None, 60 << 10)
+    assert v.handed_back and "max_partial_bytes_per_worker" in v.invalid
+    assert a.finish(other, end(b"x" * 100, 1), None, 60 << 10).invalid == ""
+    a.drop_where(lambda k: k[0] == "w-1")
+    assert a.held_bytes == 0
+
+
+def test_dropping_a_worker_frees_its_budget():
+    a = ResultAssembly(1 << 20, 1 << 30)
+    a.chunk(KEY, 0, compress_chunk(b"abc"), 1000)
+    a.chunk(("w-2", 1, 0), 0, compress_chunk(b"abc"), 1000)
+    a.drop_where(lambda k: k[0] == "w-1")
+    assert len(a) == 1
+    a.drop(("w-2", 1, 0))
+    assert a.held_bytes == 0 and len(a) == 0
