@@ -892,75 +892,94 @@ class Hub:
     # one message
 
     def _handle(self, now: float, frames: list, acks: dict, replies: list) -> None:
+        got = self._admit(now, frames, replies)
+        if got is None:
+            return
+        ident, msg, peer_key = got
+        t = msg.type
+        if t is MsgType.HELLO:
+            self._hello(now, ident, msg, replies, peer_key)
+            return
+        wid = self._ident_to_worker.get(ident)
+        if wid is None or not self.core.touch(now, wid):
+            if t is not MsgType.BYE:
+                self._error(now, ident, ErrorCode.UNKNOWN_WORKER,
+                            "say HELLO first (the hub restarted or declared you dead)", replies)
+            return
+        handler = _WORKER_MESSAGES.get(t)
+        if handler is None:
+            self._error(now, ident, ErrorCode.MALFORMED,
+                        f"{t.name} is not a message a worker sends", replies)
+            return
+        try:
+            handler(self, now, ident, wid, msg, acks, replies)
+        except CpushareError as exc:
+            self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
+
+    def _admit(self, now: float, frames: list, replies: list):
+        """(ident, decoded message, peer's CURVE key) of a received message, or None when it
+        is refused here (too large, over the peer's rate, undecodable: each told once)."""
         peer_key = None
         if frames and isinstance(frames[-1], _PeerKey):
             peer_key = frames.pop().key
         if len(frames) < 2:
-            return
+            return None
         ident, payload = frames[0], frames[1:]
         if isinstance(payload[0], Oversize):
             self._error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
-            return
+            return None
         if self.trust is not None and not self.trust.allow_message(
                 ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
             wid = self._ident_to_worker.get(ident)
             if wid is not None:
                 self.core.touch(now, wid)     # a flooding worker is still alive
             self._error(now, ident, ErrorCode.RATE_LIMITED, "too many messages: slow down", replies)
-            return
+            return None
         try:
-            msg = decode(payload)
+            return ident, decode(payload), peer_key
         except VersionMismatch as exc:
             self._error(now, ident, ErrorCode.VERSION, str(exc), replies)
-            return
         except ProtocolError as exc:
             self._error(now, ident, ErrorCode.MALFORMED, str(exc), replies)
-            return
-        core = self.core
-        t = msg.type
-        if t is MsgType.HELLO:
-            self._hello(now, ident, msg, replies, peer_key)
-            return
-        wid = self._ident_to_worker.get(ident)
-        if wid is None or not core.touch(now, wid):
-            if t is not MsgType.BYE:
-                self._error(now, ident, ErrorCode.UNKNOWN_WORKER,
-                            "say HELLO first (the hub restarted or declared you dead)", replies)
-            return
-        try:
-            if t is MsgType.RESULT_END:
-                self._result_end(now, wid, msg, acks)
-            elif t is MsgType.RESULT_BATCH:
-                self._result_batch(now, ident, wid, msg, acks, replies)
-            elif t is MsgType.RESULT_CHUNK:
-                self._result_chunk(now, wid, msg)
-            elif t is MsgType.READY:
-                core.ready(now, wid, msg["credit"])
-            elif t is MsgType.HEARTBEAT:
-                pass
-            elif t is MsgType.FAILURE:
-                b = msg.body
-                self._assembly.drop((wid, b["fragment_id"], b["attempt"]))
-                self._failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"],
-                              b["signature"], acks)
-            elif t is MsgType.FETCH:
-                self._fetch(now, ident, wid, msg["sha256"], replies)
-            elif t is MsgType.RELEASE:
-                core.release(now, wid, msg["leases"], msg["reason"],
-                             reset_credit=wid in self._credit_resetters)
-                if msg["infra"]:
-                    self._infra_release(now, ident, wid, msg["reason"], replies)
-            elif t is MsgType.STATUS:
-                core.set_status(now, wid, msg["paused"], msg["busy"])
-            elif t is MsgType.BYE:
-                core.leave(now, wid, msg["reason"] or "bye")
-                self._forget(wid)
-                log.info("worker %s left: %s", wid, msg["reason"] or "bye")
-            else:
-                self._error(now, ident, ErrorCode.MALFORMED,
-                            f"{t.name} is not a message a worker sends", replies)
-        except CpushareError as exc:
-            self._error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
+        return None
+
+    # -- one method per message a known worker sends (the _WORKER_MESSAGES table) --------
+    def _on_result_end(self, now, ident, wid, msg, acks, replies) -> None:
+        self._result_end(now, wid, msg, acks)
+
+    def _on_result_batch(self, now, ident, wid, msg, acks, replies) -> None:
+        self._result_batch(now, ident, wid, msg, acks, replies)
+
+    def _on_result_chunk(self, now, ident, wid, msg, acks, replies) -> None:
+        self._result_chunk(now, wid, msg)
+
+    def _on_ready(self, now, ident, wid, msg, acks, replies) -> None:
+        self.core.ready(now, wid, msg["credit"])
+
+    def _on_heartbeat(self, now, ident, wid, msg, acks, replies) -> None:
+        pass      # touch() above was the point
+
+    def _on_failure(self, now, ident, wid, msg, acks, replies) -> None:
+        b = msg.body
+        self._assembly.drop((wid, b["fragment_id"], b["attempt"]))
+        self._failure(now, wid, b["fragment_id"], b["attempt"], b["outcome"], b["signature"], acks)
+
+    def _on_fetch(self, now, ident, wid, msg, acks, replies) -> None:
+        self._fetch(now, ident, wid, msg["sha256"], replies)
+
+    def _on_release(self, now, ident, wid, msg, acks, replies) -> None:
+        self.core.release(now, wid, msg["leases"], msg["reason"],
+                          reset_credit=wid in self._credit_resetters)
+        if msg["infra"]:
+            self._infra_release(now, ident, wid, msg["reason"], replies)
+
+    def _on_status(self, now, ident, wid, msg, acks, replies) -> None:
+        self.core.set_status(now, wid, msg["paused"], msg["busy"])
+
+    def _on_bye(self, now, ident, wid, msg, acks, replies) -> None:
+        self.core.leave(now, wid, msg["reason"] or "bye")
+        self._forget(wid)
+        log.info("worker %s left: %s", wid, msg["reason"] or "bye")
 
     def _infra_release(self, now: float, ident: bytes, wid: str, reason: str,
                        replies: list) -> None:
@@ -1173,3 +1192,18 @@ class Hub:
                 pass
         return status
 
+
+#: what a worker that said HELLO may send, and the Hub method that takes it (the same
+#: names as protocol.SCHEMAS; HELLO itself is handled before a worker is known)
+_WORKER_MESSAGES = {
+    MsgType.RESULT_END: Hub._on_result_end,
+    MsgType.RESULT_BATCH: Hub._on_result_batch,
+    MsgType.RESULT_CHUNK: Hub._on_result_chunk,
+    MsgType.READY: Hub._on_ready,
+    MsgType.HEARTBEAT: Hub._on_heartbeat,
+    MsgType.FAILURE: Hub._on_failure,
+    MsgType.FETCH: Hub._on_fetch,
+    MsgType.RELEASE: Hub._on_release,
+    MsgType.STATUS: Hub._on_status,
+    MsgType.BYE: Hub._on_bye,
+}

@@ -20,7 +20,7 @@ from ..errors import ConfigError, ProtocolError
 from .money import Price, decimal_text
 from .offering import Offering, OfferPolicy
 from .offers import offer_signing_key, sign_offer
-from .wire import MarketMsg, decode, encode, market_socket
+from .wire import MarketMsg, encode, market_socket, received
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +128,11 @@ class Publisher:
             sock.close()
 
     def _answers(self, sock: zmq.Socket) -> None:
-        while True:
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            try:
-                mtype, body = decode(frames)
-            except ProtocolError as exc:
-                log.warning("bad answer from the market: %s", exc)
+        for answer in received(sock):
+            if isinstance(answer, ProtocolError):
+                log.warning("bad answer from the market: %s", answer)
                 continue
+            mtype, body = answer
             if mtype is MarketMsg.OK:
                 self.published += 1
                 self.core.accepted()

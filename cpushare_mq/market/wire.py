@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from enum import IntEnum
 
 import zmq
@@ -24,7 +25,7 @@ import zmq
 from ..errors import ProtocolError
 
 __all__ = ["MarketMsg", "MAGIC", "VERSION", "MAX_MESSAGE_BYTES", "encode", "decode",
-           "market_socket"]
+           "market_socket", "received"]
 
 MAGIC = b"CPMK"
 VERSION = 1
@@ -88,3 +89,17 @@ def market_socket(ctx: zmq.Context, market: str, client_keys, market_public: byt
         sock.curve_serverkey = market_public
     sock.connect(market)
     return sock
+
+
+def received(sock: zmq.Socket) -> Iterator[tuple[MarketMsg, dict] | ProtocolError]:
+    """Every message waiting on ``sock`` (never blocks), decoded — or the
+    :class:`ProtocolError` that says why it could not be."""
+    while True:
+        try:
+            frames = sock.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return
+        try:
+            yield decode(frames)
+        except ProtocolError as exc:
+            yield exc

@@ -20,7 +20,7 @@ import zmq
 
 from ..errors import ConfigError, ProtocolError
 from ..market.offers import Offer
-from ..market.wire import MarketMsg, decode, encode, market_socket
+from ..market.wire import MarketMsg, encode, market_socket, received
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,11 @@ class MarketLink:
             sock.close(0)
 
     def _answers(self, sock: zmq.Socket) -> None:
-        while True:
+        for answer in received(sock):
             try:
-                frames = sock.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            try:
-                mtype, body = decode(frames)
+                if isinstance(answer, ProtocolError):
+                    raise answer
+                mtype, body = answer
                 if mtype is MarketMsg.ERROR:
                     self._say(f"the market refused: {str(body.get('message'))[:200]}")
                     continue

@@ -600,3 +600,28 @@ def test_idle_detector_alternates(samples):
 def test_message_helper_roundtrip():
     m = msg(MsgType.READY, {"credit": 3})
     assert isinstance(m, Message) and m["credit"] == 3
+
+
+def test_allotment_a_losing_hub_starts_nothing_and_hands_queued_leases_back():
+    """worker/multihub.py's hook: with no share a hub's leases wait or go back; a winning
+    hub refills its share as its fragments end."""
+    from cpushare_mq.protocol import Feature
+
+    core, _ = joined(slots=2, prefetch=2, features=[Feature.RELEASE_RESETS_CREDIT])
+    core.set_allotment(0, None, 0.02)             # best hub with work, no free slot yet
+    out = core.on_message(lease_msg([(1, 0), (2, 0), (3, 0)]), 0.03)
+    assert not [a for a in out if isinstance(a, Run)]              # waits for its share
+    out = core.set_allotment(2, None, 0.04)                        # two slots free up
+    assert [a.lease.key for a in out if isinstance(a, Run)] == [(1, 0), (2, 0)]
+    out = core.end((1, 0), 1, "0" * 64, 0, OK, b"", 0.05)
+    assert [a.lease.key for a in out if isinstance(a, Run)] == [(3, 0)]   # refills its share
+    out = core.set_allotment(0, 0, 0.06)          # a better hub has work: this one loses
+    assert not sends(out, MsgType.READY)
+    core.on_message(lease_msg([(4, 0)]), 0.07)     # on credit it had asked before
+    out = core.set_allotment(0, 0, 0.08)
+    released = sends(out, MsgType.RELEASE)
+    assert released and released[0].body["leases"] == [[4, 0]]
+    assert released[0].body["reason"] == "another hub pays more"
+    out = core.end((2, 0), 1, "0" * 64, 0, OK, b"", 0.09)
+    assert not [a for a in out if isinstance(a, Run)] and not sends(out, MsgType.READY)
+    check_wire(out)
