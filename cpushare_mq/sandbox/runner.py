@@ -21,7 +21,6 @@ the program's CPU time and cache.
 
 from __future__ import annotations
 
-import errno
 import logging
 import math
 import os
@@ -32,20 +31,23 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, NativeBuildError, SandboxClosed, SandboxError
 from ..native import find_binary
 from ..outcome import MAX_MESSAGE_CHARS, Outcome, OutcomeRecord
-from . import boundary, oom
+from . import oom
 from .classify import classify_exit
+from .exchange import (
+    READ_CHUNK_BYTES,
+    Exchange,
+    FramedExchanger,
+    NextFragment,
+    OnChunk,
+    RawExchanger,
+    loader_refusal,
+)
 from .frames import (
-    Data,
-    End,
-    Error,
-    FrameError,
-    OutputDecoder,
     encode_frame,
     frame_header,
 )
@@ -55,15 +57,10 @@ log = logging.getLogger(__name__)
 
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
-READ_CHUNK_BYTES = 1 << 16
-WRITE_CHUNK_BYTES = 1 << 16
 LOADER_START_TIMEOUT_S = 30.0
 MAX_FRAGMENT_BYTES = 0xFFFFFFFF
 PIPELINE_NAP_S = 0.001          # read batching while the program has its next fragment (max)
 
-NextFragment = Callable[[], "bytes | None"]
-
-OnChunk = Callable[[bytes], None]
 
 
 #: a job's defaults and the seller's default memory cap
@@ -379,249 +376,6 @@ class _Process:
         self._stat_fd = self._status_fd = None
 
 
-@dataclass
-class _Exchange:
-    """What happened during one fragment (or one raw run)."""
-
-    result: Outcome | None = None   # OK / FRAGMENT_ERROR when the program answered
-    message: str = ""
-    killed_for: str | None = None
-    kill_message: str = ""
-    after_answer: bool = False      # it failed after its answer (see boundary.py)
-    usage_read: bool = False        # /proc/PID/stat was read at the boundary (CPU is fresh)
-    output_bytes: int = 0
-    wall_s: float = 0.0
-    queued: bytes | None = None     # the next fragment, written (or being written) behind it
-    unsent: bytes = b""             # input not written yet (the tail of the queued frame)
-    rest: bytes = b""               # output read past the boundary (the queued fragment's)
-
-
-def _exchange(proc: _Process, payload: bytes, *, raw: bool, limits: SandboxLimits, cpu_base_s: float,
-              clock: _PauseClock, deliver: OnChunk, must_send: int | None = None,
-              carry: bytes = b"", next_fragment: NextFragment | None = None,
-              nap_s: float = PIPELINE_NAP_S) -> _Exchange:
-    """Send ``payload`` and read the answer until the fragment ends, the process ends, or a
-    limit is hit (then the process is killed). Never blocks longer than the limits allow.
-
-    ABI mode: the fragment ends at the boundary after its answer (:mod:`.boundary`):
-    until then its limits still apply and any misbehaviour is its failure.
-
-    Pipelining (ABI mode only): the first ``must_send`` bytes of ``payload`` are the
-    current fragment's input (the rest is already the next fragment's frame); ``carry`` is
-    output read earlier that belongs to this fragment; ``next_fragment()`` is asked on every
-    turn until it gives the next fragment, whose 'F' frame is then written behind."""
-    ex = _Exchange()
-    decoder = None if raw else OutputDecoder(limits.max_output_bytes)
-    view = memoryview(payload)
-    sent = 0
-    must_total = len(view) if must_send is None else must_send   # this fragment's input
-    input_end = proc.stdin_written + must_total    # ... ends at this absolute input offset
-    queued: bytes | None = None
-    answered = False
-    wait_s = 0.0
-    poller = select.poll()
-    poller.register(proc.stdout_fd, select.POLLIN)
-    out_poller = select.poll()
-    out_poller.register(proc.stdout_fd, select.POLLIN)
-    writing = True
-
-    def stop_writing() -> None:
-        nonlocal writing
-        if writing:
-            writing = False
-            try:
-                poller.unregister(proc.stdin_fd)
-            except KeyError:
-                pass
-            if raw:
-                proc.close_stdin()
-
-    def write_some() -> None:
-        nonlocal sent
-        try:
-            while sent < len(view):
-                n = os.write(proc.stdin_fd, view[sent:sent + WRITE_CHUNK_BYTES])
-                sent += n
-                proc.stdin_written += n
-        except BlockingIOError:
-            return
-        except (BrokenPipeError, ConnectionResetError):
-            stop_writing()
-            proc.close_stdin()
-            return
-        stop_writing()
-
-    def consumed() -> int:
-        """Input bytes the program has read so far (absolute)."""
-        unread = boundary.pipe_unread_bytes(proc.stdin_fd) if proc.stdin_open else 0
-        return proc.stdin_written - unread
-
-    def kill(reason: str, message: str) -> None:
-        ex.killed_for, ex.kill_message = reason, message
-        proc.kill()
-
-    def queue_next() -> None:
-        """Ask for the next fragment; write its frame behind the current input."""
-        nonlocal view, sent, writing, queued
-        frag = next_fragment()
-        if frag is None:
-            return
-        queued = bytes(frag)
-        view = memoryview(bytes(view[sent:]) + frame_header("F", len(queued)) + queued)
-        sent = 0
-        if not writing:
-            writing = True
-            poller.register(proc.stdin_fd, select.POLLOUT)
-        write_some()
-
-    def after_answer_output(chunk: bytes) -> bool:
-        """Output read after the answer: the next fragment's once the program has started
-        reading it, else this fragment's misbehaviour. False: the exchange is over."""
-        if queued is not None and consumed() > input_end:
-            ex.rest += chunk
-            return False
-        kill("protocol", f"{len(chunk)} bytes of output after the fragment's end frame "
-                         "(output for a fragment never sent)")
-        return False
-
-    def feed(chunk: bytes) -> bool:
-        """Decode output; False when the exchange is over (settled or killed)."""
-        nonlocal answered
-        if answered:
-            return after_answer_output(chunk)
-        try:
-            events, rest = decoder.feed_split(chunk)
-            for event in events:
-                if isinstance(event, Data):
-                    deliver(event.data)
-                elif isinstance(event, End):
-                    # with the next fragment behind it, what the program has read matters
-                    # (boundary.py); alone, all of its input must at least have been sent
-                    # (then the boundary shows it was read: blocked reading, pipe empty)
-                    read = consumed() if queued is not None else proc.stdin_written
-                    if read < input_end:
-                        raise FrameError(
-                            "protocol_error",
-                            f"result ended after only {max(must_total - (input_end - read), 0)} "
-                            f"of {must_total} input bytes were read")
-                    ex.result = Outcome.OK
-                elif isinstance(event, Error):
-                    ex.result = Outcome.FRAGMENT_ERROR
-                    ex.message = event.message[:MAX_MESSAGE_CHARS]
-        except FrameError as exc:
-            kill("output" if exc.outcome == "output_limit" else "protocol", exc.message)
-            return False
-        finally:
-            ex.output_bytes = decoder.output_bytes
-        answered = ex.result is not None
-        return after_answer_output(rest) if rest else True
-
-    def at_boundary() -> bool:
-        if queued is not None:
-            return boundary.settled(queued=True, consumed=consumed(), input_end=input_end)
-        state = proc.state()                  # before the output pipe: see boundary.py
-        ex.usage_read = True
-        return boundary.settled(queued=False, state=state,
-                                output_waiting=bool(out_poller.poll(0)))
-
-    start = clock.now()
-    if len(view) == 0:
-        stop_writing()
-    else:
-        poller.register(proc.stdin_fd, select.POLLOUT)
-        write_some()
-    if carry and not feed(carry):
-        next_fragment = None
-    next_cpu_check = 0.0
-    while not ex.killed_for:
-        if answered:
-            if ex.rest or at_boundary():
-                if queued is not None and not ex.rest and out_poller.poll(0):
-                    ex.rest = _read_some(proc)   # the next fragment's output, already there
-                break
-        elif queued is None and next_fragment is not None and proc.stdin_open:
-            queue_next()
-        wall = clock.now() - start
-        if wall >= limits.wall_s:
-            kill("wall", f"wall-clock limit of {limits.wall_s:g} s reached")
-            break
-        if wall >= next_cpu_check:
-            used = proc.read_usage() - cpu_base_s
-            if used >= limits.cpu_s:
-                kill("cpu", f"CPU limit of {limits.cpu_s:g} s reached")
-                break
-            # CPU time cannot grow faster than wall time: no need to look again sooner.
-            next_cpu_check = wall + max(limits.cpu_s - used, 0.005)
-        timeout_s = 0.0 if answered else max(min(limits.wall_s, next_cpu_check) - wall, 0.0)
-        events = poller.poll(math.ceil(timeout_s * 1000))
-        eof = False
-        for fd, _ in events:
-            if fd == proc.stdin_fd:
-                write_some()
-                continue
-            try:
-                chunk = os.read(proc.stdout_fd, READ_CHUNK_BYTES)
-            except OSError as exc:
-                if exc.errno != errno.EAGAIN:
-                    eof = True
-                continue
-            if not chunk:
-                eof = True
-                continue
-            if raw:
-                room = limits.max_output_bytes - ex.output_bytes
-                if len(chunk) > room:
-                    if room:
-                        deliver(chunk[:room])
-                    ex.output_bytes += room
-                    kill("output", f"output over the cap of {limits.max_output_bytes} bytes")
-                    break
-                ex.output_bytes += len(chunk)
-                deliver(chunk)
-                continue
-            if not feed(chunk):
-                break
-        if ex.killed_for or ex.rest:
-            break
-        if eof:
-            if answered:
-                _ended_after_answer(proc, ex)
-            elif decoder is not None and decoder.in_frame:
-                ex.message = "output ended inside a frame"
-            break
-        if answered and not events:
-            # waiting for the boundary: sleep, never spin (the program may be idle-priority)
-            time.sleep(wait_s)
-            wait_s = boundary.next_wait_s(wait_s)
-        elif queued is not None and events:
-            # the program has its next fragment: let its output gather in the pipe instead
-            # of being woken (and waking it) for every frame
-            time.sleep(nap_s)
-    ex.wall_s = clock.now() - start
-    if ex.killed_for and ex.result is not None:
-        ex.result, ex.after_answer = None, True    # misbehaved after its answer
-    if ex.result is not None and queued is not None:
-        ex.queued = queued
-        ex.unsent = bytes(view[sent:])
-    return ex
-
-
-def _read_some(proc: _Process) -> bytes:
-    try:
-        return os.read(proc.stdout_fd, READ_CHUNK_BYTES)
-    except OSError:
-        return b""
-
-
-def _ended_after_answer(proc: _Process, ex: _Exchange) -> None:
-    """The process ended after answering: exit status 0 is a clean end between fragments;
-    a signal or another status is this fragment's failure."""
-    proc.reap()
-    if proc.signal is None and proc.exit_code == 0:
-        return
-    ex.result, ex.after_answer = None, True
-
-
 class Sandbox:
     """One warm sandboxed process serving fragments of one job (ABI v1).
 
@@ -814,11 +568,8 @@ class Sandbox:
         return True
 
     def _loader_refused(self, status: str) -> OutcomeRecord:
-        kind, _, message = status.partition(": ")
-        if kind == "bad_program":
-            self._bad_program = OutcomeRecord(Outcome.BAD_PROGRAM, message=message[:MAX_MESSAGE_CHARS])
-            return self._bad_program
-        raise SandboxError(f"the sandbox loader failed: {message or status}")
+        self._bad_program = loader_refusal(status)
+        return self._bad_program
 
     def _check_between_fragments(self) -> OutcomeRecord | None:
         """A warm process must be silent between fragments; a dead one is replaced."""
@@ -842,10 +593,10 @@ class Sandbox:
                       carry: bytes = b"", next_fragment: NextFragment | None = None) -> OutcomeRecord:
         proc = self._proc
         try:
-            ex = _exchange(proc, payload, raw=False, limits=self.limits, cpu_base_s=self._cpu_base_s,
-                           clock=self._clock, deliver=deliver, must_send=must_send, carry=carry,
-                           next_fragment=next_fragment,
-                           nap_s=min(PIPELINE_NAP_S, self._avg_wall_s / 8))
+            ex = FramedExchanger(proc, payload, limits=self.limits, cpu_base_s=self._cpu_base_s,
+                                 clock=self._clock, deliver=deliver, must_send=must_send,
+                                 carry=carry, next_fragment=next_fragment,
+                                 nap_s=min(PIPELINE_NAP_S, self._avg_wall_s / 8)).run()
         except BaseException:
             proc.kill()
             self._drop_process()
@@ -883,7 +634,7 @@ class Sandbox:
             proc.reap()
 
 
-def _record_for_ended(proc: _Process, ex: _Exchange, cpu_base_s: float, *, raw: bool) -> OutcomeRecord:
+def _record_for_ended(proc: _Process, ex: Exchange, cpu_base_s: float, *, raw: bool) -> OutcomeRecord:
     outcome, message = classify_exit(
         exit_code=proc.exit_code, signal=proc.signal, killed_for=ex.killed_for,
         kill_message=ex.kill_message, cpu_total_s=proc.cpu_total_s,
@@ -922,14 +673,11 @@ def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: SandboxLimi
         status = proc.wait_started()
         if status:
             proc.reap()
-            kind, _, message = status.partition(": ")
-            if kind == "bad_program":
-                return OutcomeRecord(Outcome.BAD_PROGRAM, message=message[:MAX_MESSAGE_CHARS]), None
-            raise SandboxError(f"the sandbox loader failed: {message or status}")
+            return loader_refusal(status), None
         collected = bytearray() if on_chunk is None else None
         deliver = collected.extend if collected is not None else on_chunk
-        ex = _exchange(proc, bytes(data), raw=True, limits=limits, cpu_base_s=0.0,
-                       clock=_PauseClock(), deliver=deliver)
+        ex = RawExchanger(proc, bytes(data), limits=limits, clock=_PauseClock(),
+                          deliver=deliver).run()
         proc.reap()
         rec = _record_for_ended(proc, ex, 0.0, raw=True)
     finally:
