@@ -56,12 +56,16 @@ class Spec:
 
 @dataclass(frozen=True)
 class Fin:
+    """The fields of the hub's FinishedFragment the buyer socket reads."""
+
     seq: int
     index: int
     fragment_id: int
     ok: bool
     size: int
     reason: str
+    data: bytes | None = None    # the result itself (None: read result_chunks)
+    name: str = ""
 
 
 class InstantHub:

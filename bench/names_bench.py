@@ -42,7 +42,7 @@ class NamedHub(bb.InstantHub):
         names = list(spec.fragment_names)
         if names:
             spec_, fins, seqs = self.jobs[jid]
-            fins = [NamedFin(f.seq, f.index, f.fragment_id, f.ok, f.size, f.reason, names[f.index]) for f in fins]
+            fins = [NamedFin(f.seq, f.index, f.fragment_id, f.ok, f.size, f.reason, name=names[f.index]) for f in fins]
             self.jobs[jid] = (spec_, fins, seqs)
         return jid
 

@@ -34,13 +34,17 @@ from .limits import Limits
 from .outcome import Outcome, OutcomeRecord
 
 __all__ = [
-    "PROTOCOL_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus", "Feature",
+    "PROTOCOL_VERSION", "ABI_VERSION", "MAGIC", "MsgType", "Message", "ErrorCode", "AckStatus", "Feature",
     "encode", "encode_trusted", "decode", "peek_type", "Outcome", "OutcomeRecord",
     "compress_chunk", "decompress_chunk", "Limits",
 ]
 
 MAGIC = b"CPMQ"
 PROTOCOL_VERSION = 1
+#: the sandbox ABI this code speaks (the frames of cpushare_mq/sandbox/frames.py, fd 0 and 1
+#: only): a worker announces it in HELLO.abi_version, a hub refuses another one. Here, not in
+#: the sandbox package, so the hub never loads the sandbox.
+ABI_VERSION = 1
 _HEADER = struct.Struct("<4sBB")
 
 

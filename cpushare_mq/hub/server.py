@@ -35,6 +35,7 @@ from ..errors import (
 )
 from ..outcome import Outcome
 from ..protocol import (
+    ABI_VERSION,
     AckStatus,
     ErrorCode,
     Feature,
@@ -46,7 +47,6 @@ from ..protocol import (
     encode_trusted,
     peek_type,
 )
-from ..sandbox.frames import ABI_VERSION
 from . import handshakes
 from .assembly import ResultAssembly
 from .delivery import decoded_chunks, with_inline_data
@@ -113,6 +113,14 @@ class Hub:
         self.api_address: str | None = None
         self.worker_endpoint: str = ""
         self.store = Store(self.db_path, synchronous=durability)
+        self._init_threads()
+        self._init_connections()
+        self._init_reverification()
+        self._started_s = time.time()
+        self._restore_at_start()
+
+    def _init_threads(self) -> None:
+        """The loop thread, its wake-up pipe and the queue of commands from other threads."""
         self._lock = threading.RLock()
         self._cond = threading.Condition()
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
@@ -128,7 +136,9 @@ class Hub:
         self._ctx: zmq.Context | None = None
         self._sock: zmq.Socket | None = None
         self._monitor: zmq.Socket | None = None    # the worker socket's disconnect events
-        # per-connection state (loop thread only)
+
+    def _init_connections(self) -> None:
+        """Per-connection state (loop thread only)."""
         self._ident_to_worker: dict[bytes, str] = {}
         self._worker_to_ident: dict[str, bytes] = {}
         self._last_sent: dict[str, float] = {}
@@ -150,13 +160,18 @@ class Hub:
         self._next_worker = 0
         self._job_seq: dict[str, int] = {}
         self._job_ended: set[str] = set()
+
+    def _init_reverification(self) -> None:
         # re-verification (trust): (job_id, fragment_id, worker_key) waiting to be reopened,
         # and the fragments reopened and not resolved yet
         self._reverify: deque[tuple[str, int, str]] = deque()
         self._reopened: dict[int, int] = {}     # fragment id -> the seq it had
         self.reverify_stats = {"queued": 0, "reopened": 0, "confirmed": 0, "corrected": 0,
                                "failed": 0, "skipped": 0}
-        self._started_s = time.time()
+
+    def _restore_at_start(self) -> None:
+        """The scheduler from the store: every open job, and (trust) the accepted, unchecked
+        results that a caught worker's re-verification would re-run."""
         self.core = self._restore(time.time(), keep_workers=(), at_start=True)
         for job in self.core.jobs.values():
             self._job_seq[job.id] = self.store.max_seq(job.id)
@@ -557,12 +572,41 @@ class Hub:
 
     def _flush(self, now: float, acks: dict[str, list], replies: list) -> bool:
         """Refill windows, assign leases, commit everything, then send. Loop thread or
-        inline under the lock."""
-        core = self.core
-        grants: dict[str, list] = {}
+        inline under the lock. False: the commit failed and nothing was acknowledged."""
         if self._reverify:
             self._reopen_some(now)
-        for _round in range(8):     # refill the pending windows while credit remains
+        grants = self._assign(now)
+        fx = self.core.take_effects()
+        fx.journal.results.extend(self._pending_results)
+        self._pending_results = []
+        self._grants_unsent = grants
+        try:
+            if fx.journal:
+                self.store.apply(fx.journal, now)
+        except StoreError as exc:
+            self._commit_failed(now, exc, acks, replies)
+            return False
+        self._after_commit(now, fx, replies)
+        if self._sock is None:
+            return True
+        for ident, frames in replies:
+            self._send(ident, frames)
+        for wid, items in acks.items():
+            self._send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
+        for wid, refs in fx.cancels.items():
+            self._send_worker(wid, MsgType.CANCEL, {
+                "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)
+        if grants:
+            self._send_leases(now, grants)
+        self._grants_unsent = {}
+        return True
+
+    def _assign(self, now: float) -> dict[str, list]:
+        """Leases for the workers' credit, refilling the jobs' pending windows from the store
+        as they empty (a few rounds at most per turn)."""
+        core = self.core
+        grants: dict[str, list] = {}
+        for _round in range(8):
             for job_id, after, limit in core.refill_requests():
                 try:
                     rows = self.store.pending(job_id, after, limit)
@@ -575,27 +619,26 @@ class Hub:
                 grants.setdefault(wid, []).extend(lst)
             if not more or not core.refill_requests():
                 break
-        fx = core.take_effects()
-        fx.journal.results.extend(self._pending_results)
-        self._pending_results = []
-        self._grants_unsent = grants
+        return grants
+
+    def _commit_failed(self, now: float, exc: StoreError, acks: dict, replies: list) -> None:
+        """Nothing is acknowledged: the scheduler is rebuilt from what the store holds and the
+        workers whose results were not stored are told (they send them again)."""
+        log.error("%s: nothing acknowledged; rebuilding the scheduler from the store", exc)
         try:
-            if fx.journal:
-                self.store.apply(fx.journal, now)
-        except StoreError as exc:
-            log.error("%s: nothing acknowledged; rebuilding the scheduler from the store", exc)
-            try:
-                self._rebuild(now)
-            except StoreError as exc2:
-                log.error("cannot re-read the store either: %s", exc2)
-            for wid in acks:
-                self._send_worker(wid, MsgType.ERROR, {
-                    "code": ErrorCode.INTERNAL,
-                    "message": "the hub could not store your results (nothing acknowledged)"})
-            for ident, frames in replies:
-                self._send(ident, frames)
-            return False
-        # committed: publish progress, then talk
+            self._rebuild(now)
+        except StoreError as exc2:
+            log.error("cannot re-read the store either: %s", exc2)
+        for wid in acks:
+            self._send_worker(wid, MsgType.ERROR, {
+                "code": ErrorCode.INTERNAL,
+                "message": "the hub could not store your results (nothing acknowledged)"})
+        for ident, frames in replies:
+            self._send(ident, frames)
+
+    def _after_commit(self, now: float, fx, replies: list) -> None:
+        """Committed: publish progress to the buyers' waiters, run the trust hooks, forget
+        the dead."""
         changed = False
         for _old, f in fx.journal.frags.values():
             if f.seq is not None and f.seq > self._job_seq.get(f.job.id, 0):
@@ -622,19 +665,6 @@ class Hub:
             else:
                 log.warning("worker %s declared dead (silent for %.2f s); its leases are back in "
                             "the queue", wid, self.config.dead_after_s)
-        if self._sock is None:
-            return True
-        for ident, frames in replies:
-            self._send(ident, frames)
-        for wid, items in acks.items():
-            self._send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
-        for wid, refs in fx.cancels.items():
-            self._send_worker(wid, MsgType.CANCEL, {
-                "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)
-        if grants:
-            self._send_leases(now, grants)
-        self._grants_unsent = {}
-        return True
 
     def _reopen_some(self, now: float) -> None:
         """Reopen the next batch of queued re-verifications (bounded: at most

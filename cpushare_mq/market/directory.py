@@ -57,15 +57,9 @@ class Directory:
 
     def handle(self, peer: object, curve_key: str | None, mtype: MarketMsg, body: dict,
                now: float, wall_s: float) -> tuple[MarketMsg, dict] | None:
-        if not self.limits.allow(peer, now):
-            if peer in self._told:
-                return None
-            if len(self._told) > 100_000:
-                self._told.clear()
-            self._told.add(peer)
-            return self._error("rate_limited", "too many messages: at most "
-                               f"{self.policy.rate_per_s:g} per second; slow down")
-        self._told.discard(peer)
+        over = self._over_budget(peer, now)
+        if over is not False:
+            return over
         try:
             if mtype is MarketMsg.PUBLISH:
                 return self._publish(curve_key, body, now, wall_s)
@@ -76,6 +70,26 @@ class Directory:
             raise ProtocolError(f"{mtype.name} is not something a peer sends to the market")
         except ProtocolError as exc:
             return self._error("malformed", str(exc))
+
+    def undecodable(self, peer: object, reason: str, now: float) -> tuple[MarketMsg, dict] | None:
+        """A message from ``peer`` that could not be decoded (``reason``): counted against
+        its budget like any other, refused with the reason."""
+        over = self._over_budget(peer, now)
+        return self._error("malformed", reason) if over is False else over
+
+    def _over_budget(self, peer: object, now: float):
+        """False when ``peer`` may send this message; else the one refusal it gets for a
+        burst (then None: dropped unanswered)."""
+        if self.limits.allow(peer, now):
+            self._told.discard(peer)
+            return False
+        if peer in self._told:
+            return None
+        if len(self._told) > 100_000:
+            self._told.clear()
+        self._told.add(peer)
+        return self._error("rate_limited", "too many messages: at most "
+                           f"{self.policy.rate_per_s:g} per second; slow down")
 
     def expire(self, now: float) -> list[str]:
         gone = [k for k, s in self.offers.items() if s.expires_at <= now]

@@ -156,10 +156,9 @@ class MarketServer:
         try:
             mtype, body = decode([f.bytes for f in frames[1:]])
         except ProtocolError as exc:
-            answer = self.core.handle(peer, key, MarketMsg.LIST, {"bad": 1}, now, time.time())
+            answer = self.core.undecodable(peer, str(exc), now)
             if answer is None:
                 return              # over its budget: not even a refusal
-            answer = (MarketMsg.ERROR, {"code": "malformed", "message": str(exc)[:300]})
         else:
             answer = self.core.handle(peer, key, mtype, body, now, time.time())
             if answer is None:

@@ -13,9 +13,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-#: the version of this ABI (the frames below, fd 0 and 1 only): a worker announces it in
-#: HELLO.abi_version and a hub refuses another one
-ABI_VERSION = 1
 HEADER = struct.Struct("<IB")
 HEADER_BYTES = HEADER.size
 MAX_FRAME_PAYLOAD = 0xFFFFFFFF

@@ -30,9 +30,8 @@ import zmq
 
 from .. import __version__
 from ..errors import ConfigError, ProtocolError
-from ..protocol import Feature, Message, MsgType, decode, encode, encode_trusted
+from ..protocol import ABI_VERSION, Feature, Message, MsgType, decode, encode, encode_trusted
 from ..protocol import Limits as WireLimits
-from ..sandbox.frames import ABI_VERSION
 from .cache import BlobCache
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
 from .slotwork import RunFailed, SlotWork, deliver

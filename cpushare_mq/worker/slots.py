@@ -74,8 +74,8 @@ def default_sandbox_factory(program: bytes, shared: bytes, spec: SandboxSpec):
     from ..sandbox import Sandbox, SandboxLimits  # imported late: the sandbox is a lower layer
 
     limits = SandboxLimits(cpu_s=spec.cpu_s, wall_s=spec.wall_s,
-                    max_output_bytes=spec.max_output_bytes,
-                    max_memory_bytes=spec.max_memory_bytes)
+                           max_output_bytes=spec.max_output_bytes,
+                           max_memory_bytes=spec.max_memory_bytes)
     return Sandbox(program, shared_input=shared, limits=limits)
 
 
