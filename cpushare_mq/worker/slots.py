@@ -64,6 +64,14 @@ class SandboxSpec:
     max_output_bytes: int
     max_memory_bytes: int
 
+    def limits(self):
+        """The :class:`~cpushare_mq.sandbox.SandboxLimits` of a sandbox for this spec."""
+        from ..sandbox import SandboxLimits
+
+        return SandboxLimits(cpu_s=self.cpu_s, wall_s=self.wall_s,
+                             max_output_bytes=self.max_output_bytes,
+                             max_memory_bytes=self.max_memory_bytes)
+
 
 # factory(program, shared_input, spec) -> object with run(fragment, on_chunk), pause(),
 # resume(), close(), pid
@@ -71,12 +79,9 @@ SandboxFactory = Callable[[bytes, bytes, SandboxSpec], Any]
 
 
 def default_sandbox_factory(program: bytes, shared: bytes, spec: SandboxSpec):
-    from ..sandbox import Sandbox, SandboxLimits  # imported late: the sandbox is a lower layer
+    from ..sandbox import Sandbox  # imported late: the sandbox is a lower layer
 
-    limits = SandboxLimits(cpu_s=spec.cpu_s, wall_s=spec.wall_s,
-                           max_output_bytes=spec.max_output_bytes,
-                           max_memory_bytes=spec.max_memory_bytes)
-    return Sandbox(program, shared_input=shared, limits=limits)
+    return Sandbox(program, shared_input=shared, limits=spec.limits())
 
 
 # its sandboxes take run(..., next_fragment=...): the pool may pipeline (a factory without

@@ -11,6 +11,7 @@ import pytest
 
 from cpushare_mq.native import find_binary
 from cpushare_mq.protocol import MsgType
+from cpushare_mq.sandbox import Sandbox
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
 from .fakes import FakeHub, FakeSandbox, Running, expected_big, fake_factory
@@ -23,6 +24,14 @@ def start(cleanup, hub, tmp_path, factory=fake_factory, **kw):
     r = Running(WorkerAgent(cfg, sandbox_factory=factory, load_sampler=sampler))
     cleanup.append(r)
     return r
+
+
+def normal_priority_factory(program, shared, spec):
+    """The real sandbox, kept at normal priority instead of SCHED_IDLE (Sandbox(idle=False))."""
+    return Sandbox(program, shared_input=shared, limits=spec.limits(), idle=False)
+
+
+normal_priority_factory.pipelining = True
 
 
 def new_hub(cleanup, *a, **kw):
@@ -231,15 +240,16 @@ def test_load_of_other_processes_is_measured(tmp_path):
     assert a._other_load_pct() == 0.0                 # first call: a baseline
     b0, t0 = busy()
     c0 = time.process_time()
-    t_end = time.monotonic() + 0.5
-    while time.monotonic() < t_end:                   # burn CPU in this (the worker's) process
+    # burn a fixed amount of CPU in this (the worker's) process, not a fixed wall time:
+    # on a machine whose cores are busy, half a second of wall time may bring us almost
+    # no CPU, and then there is nothing of ours to tell apart from the others' load
+    while time.process_time() - c0 < 0.3:
         pass
     v = a._other_load_pct()
     b1, t1 = busy()
     ncpu = psutil.cpu_count()
     total_pct = 100 * (b1 - b0) / ((t1 - t0) * ncpu)
     ours_pct = 100 * (time.process_time() - c0) / ((t1 - t0) * ncpu)
-    assert ours_pct > 15                               # we did burn CPU
     assert 0.0 <= v <= 100.0
     # whatever else the machine is doing, our own share is not counted as the owner's
     assert v <= total_pct - ours_pct / 2 + 5, (v, total_pct, ours_pct)
@@ -248,10 +258,12 @@ def test_load_of_other_processes_is_measured(tmp_path):
 def test_misbehaving_programs_are_failures_not_worker_deaths(cleanup, tmp_path):
     prog = find_binary("hostile/abi_hostile.elf").read_bytes()
     frags = [b"n1", b"X", b"Z", b"x", b"q", b"o", b"n2", b"e", b"l", b"n3"]
-    # wall 30 s, not 3: the sandboxes run at idle priority, and on a loaded machine the
-    # spinning 'l' got less than its 1 CPU-second within 3 s (timeout instead of cpu_limit)
+    # The spinning 'l' must reach its 1 CPU-second before its wall limit (else: timeout,
+    # not cpu_limit). A seller's sandboxes run at SCHED_IDLE and get no CPU at all while
+    # the machine's cores are busy, so this test (about classifying misbehaviour, not
+    # about priority) runs them at normal priority: they get their share under any load.
     hub = new_hub(cleanup, frags, program=prog, limits=(1.0, 30.0, 1 << 20))
-    w = start(cleanup, hub, tmp_path, factory=None)
+    w = start(cleanup, hub, tmp_path, factory=normal_priority_factory)
     assert hub.wait(lambda: len(hub.results) + len(hub.failures) == len(frags), timeout=60)
     assert {i: hub.results[i] for i in (0, 6, 9)} == {0: b"n1", 6: b"n2", 9: b"n3"}
     outcomes = {key[0]: rec.outcome.value for key, rec in hub.failures}
