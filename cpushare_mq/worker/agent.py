@@ -106,6 +106,29 @@ class AgentConfig:
         return self.slots or psutil.cpu_count(logical=True) or 1
 
 
+def _hello_info(config: AgentConfig, trust) -> dict:
+    """The HELLO fields other than slots / held: who we are and what we speak."""
+    hello_info = {
+        "worker_version": __version__,
+        "abi_version": ABI_VERSION,
+        "memory_bytes": config.max_memory_bytes,
+        "cpu_model": _cpu_model(),
+        "name": (config.name or pysocket.gethostname())[:256],
+        "worker_key": trust.hello_key if trust is not None else "",
+    }
+    # INFRA_RELEASE: a lease this machine's sandbox could not run goes back marked as
+    # ours, not the program's (no attempt spent); the hub may HOLD us
+    features = [Feature.RELEASE_RESETS_CREDIT, Feature.INFRA_RELEASE]
+    if config.batch_results:
+        features.append(Feature.RESULT_BATCH)
+    if trust is not None:
+        features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
+        if config.batch_results:
+            features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
+    hello_info["features"] = features
+    return hello_info
+
+
 class WorkerAgent:
     """``WorkerAgent(config).run()`` serves the hub until shutdown; see :meth:`request_shutdown`."""
 
@@ -139,37 +162,7 @@ class WorkerAgent:
                              factory=sandbox_factory or default_sandbox_factory,
                              max_memory_bytes=config.max_memory_bytes, nice=config.nice,
                              pipeline=config.pipeline and prefetch >= self.slots_n)
-        hello_info = {
-            "worker_version": __version__,
-            "abi_version": ABI_VERSION,
-            "memory_bytes": config.max_memory_bytes,
-            "cpu_model": _cpu_model(),
-            "name": (config.name or pysocket.gethostname())[:256],
-            "worker_key": trust.hello_key if trust is not None else "",
-        }
-        # INFRA_RELEASE: a lease this machine's sandbox could not run goes back marked as
-        # ours, not the program's (no attempt spent); the hub may HOLD us
-        features = [Feature.RELEASE_RESETS_CREDIT, Feature.INFRA_RELEASE]
-        if config.batch_results:
-            features.append(Feature.RESULT_BATCH)
-        if trust is not None:
-            features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
-            if config.batch_results:
-                features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
-        hello_info["features"] = features
-        now = time.monotonic()
-        # With pipelining the core may start two leases per slot: the one the sandbox runs
-        # and the one written behind it (slots.py), taken from the prefetch, so the worker
-        # holds as many leases as without; the hub is told the real slot count.
-        self.run_positions = self.slots_n
-        if self.pool.pipeline:
-            self.run_positions = 2 * self.slots_n
-            prefetch -= self.slots_n
-        self.core = WorkerCore(CoreConfig(
-            slots=self.run_positions, announced_slots=self.slots_n, prefetch=prefetch, hello_info=hello_info,
-            heartbeat_interval_s=config.heartbeat_interval_s, liveness=config.liveness,
-            backoff_initial_s=config.backoff_initial_s, backoff_max_s=config.backoff_max_s,
-            retain_bytes=config.retain_bytes), now)
+        self.core = self._new_core(prefetch, _hello_info(config, trust))
         for sha in self.cache.keys():
             self.core.blobs.add(sha)
         self.memo: OrderedDict[str, bytes] = OrderedDict()   # blobs in use, verified
@@ -204,6 +197,24 @@ class WorkerAgent:
         self.fetched_bytes = 0
         self.blob_loads = 0
         self._cpu_prev: tuple[float, float, float] | None = None
+
+    def _new_core(self, prefetch: int, hello_info: dict) -> WorkerCore:
+        """The core, told how many leases may run at once and what slot count to announce.
+
+        With pipelining the core may start two leases per slot: the one the sandbox runs
+        and the one written behind it (slots.py), taken from the prefetch, so the worker
+        holds as many leases as without; the hub is told the real slot count."""
+        config = self.cfg
+        self.run_positions = self.slots_n
+        if self.pool.pipeline:
+            self.run_positions = 2 * self.slots_n
+            prefetch -= self.slots_n
+        return WorkerCore(CoreConfig(
+            slots=self.run_positions, announced_slots=self.slots_n, prefetch=prefetch,
+            hello_info=hello_info, heartbeat_interval_s=config.heartbeat_interval_s,
+            liveness=config.liveness, backoff_initial_s=config.backoff_initial_s,
+            backoff_max_s=config.backoff_max_s, retain_bytes=config.retain_bytes),
+            time.monotonic())
 
     # -- public -----------------------------------------------------------------------
 
