@@ -38,6 +38,7 @@ from ..errors import (
     VersionMismatch,
 )
 from ..jobspec import JobSpec, JobSpecError
+from .peercred import peer_uid, refusal_for_uid
 from .submission import Refusal as _Refuse
 from .submission import Submission
 
@@ -251,6 +252,13 @@ class BuyerApiServer:
                     self._conns[cid] = conn
             if too_many:
                 conn.refuse_now(Err.BAD_REQUEST, f"too many buyer connections (limit {self.max_connections})")
+                continue
+            stranger = refusal_for_uid(peer_uid(sock))
+            if stranger is not None:
+                with self._lock:
+                    self._conns.pop(cid, None)
+                log.warning("buyer connection %d refused: %s", cid, stranger)
+                conn.refuse_now(Err.BAD_REQUEST, stranger)
                 continue
             conn.thread.start()
 

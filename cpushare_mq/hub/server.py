@@ -17,7 +17,6 @@ import shlex
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
@@ -54,8 +53,9 @@ from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
+from .reverification import Reverification
 from .router_ids import router_socket
-from .scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
+from .scheduler import HubConfig, JobSpec, JobState, Scheduler
 from .store import FinishedFragment, Store
 
 
@@ -72,10 +72,6 @@ log = logging.getLogger(__name__)
 
 _ERRORS_PER_PEER_PER_S = 5
 _LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one input may be 16 MiB)
-#: re-verification of a caught worker's accepted results: fragments reopened per loop turn,
-#: and reopened fragments unresolved at once (the rest wait in a queue of (job, fid, key))
-REOPEN_BATCH = 256
-MAX_REOPENED = 2048
 
 
 class _PeerKey:
@@ -115,7 +111,7 @@ class Hub:
         self.store = Store(self.db_path, synchronous=durability)
         self._init_threads()
         self._init_connections()
-        self._init_reverification()
+        self._reverification = Reverification()    # a caught worker's results re-run
         self._started_s = time.time()
         self._restore_at_start()
 
@@ -160,14 +156,6 @@ class Hub:
         self._next_worker = 0
         self._job_seq: dict[str, int] = {}
         self._job_ended: set[str] = set()
-
-    def _init_reverification(self) -> None:
-        # re-verification (trust): (job_id, fragment_id, worker_key) waiting to be reopened,
-        # and the fragments reopened and not resolved yet
-        self._reverify: deque[tuple[str, int, str]] = deque()
-        self._reopened: dict[int, int] = {}     # fragment id -> the seq it had
-        self.reverify_stats = {"queued": 0, "reopened": 0, "confirmed": 0, "corrected": 0,
-                               "failed": 0, "skipped": 0}
 
     def _restore_at_start(self) -> None:
         """The scheduler from the store: every open job, and (trust) the accepted, unchecked
@@ -419,6 +407,11 @@ class Hub:
                 "worker_endpoint": self.worker_endpoint, "uptime_s": round(now - self._started_s, 3),
                 "unfinished_result_bytes": held}
 
+    @property
+    def reverify_stats(self) -> dict[str, int]:
+        """Re-verification counts: queued, reopened, confirmed, corrected, failed, skipped."""
+        return self._reverification.stats
+
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
         deadline = time.monotonic() + max(0.0, timeout_s)
         with self._cond:
@@ -573,8 +566,8 @@ class Hub:
     def _flush(self, now: float, acks: dict[str, list], replies: list) -> bool:
         """Refill windows, assign leases, commit everything, then send. Loop thread or
         inline under the lock. False: the commit failed and nothing was acknowledged."""
-        if self._reverify:
-            self._reopen_some(now)
+        if self._reverification:
+            self._reverification.reopen_some(now, self.core, self.store)
         grants = self._assign(now)
         fx = self.core.take_effects()
         fx.journal.results.extend(self._pending_results)
@@ -651,8 +644,8 @@ class Hub:
         if changed:
             with self._cond:
                 self._cond.notify_all()
-        if self._reopened:
-            self._note_reverified(fx)
+        if self._reverification.reopened_any:
+            self._reverification.note_resolved(fx, self.core)
         if self.trust is not None:
             self._trust_after_commit(now, fx, replies)
         self._release_held(now)
@@ -666,49 +659,6 @@ class Hub:
                 log.warning("worker %s declared dead (silent for %.2f s); its leases are back in "
                             "the queue", wid, self.config.dead_after_s)
 
-    def _reopen_some(self, now: float) -> None:
-        """Reopen the next batch of queued re-verifications (bounded: at most
-        :data:`MAX_REOPENED` unresolved at once, :data:`REOPEN_BATCH` per turn). Only DONE
-        fragments of running jobs whose accepted result came from the caught key."""
-        core = self.core
-        # (one resolved in this turn is still listed: _note_reverified reports it after the
-        # commit)
-        unresolved = sum(1 for fid in self._reopened if fid in core.frags)
-        room = min(REOPEN_BATCH, MAX_REOPENED - unresolved)
-        if room <= 0:
-            return
-        want: dict[int, str] = {}
-        while self._reverify and len(want) < room:
-            job_id, fid, key = self._reverify.popleft()
-            job = core.jobs.get(job_id)
-            if job is None or job.state is not JobState.RUNNING:
-                self.reverify_stats["skipped"] += 1
-                log.info("re-verification of fragment %d skipped: job %s is not running", fid,
-                         job_id)
-                continue
-            want[fid] = key
-        if not want:
-            return
-        try:
-            rows = self.store.reopen_rows(sorted(want))
-        except StoreError as exc:
-            log.error("cannot load fragments to re-verify (%s); %d dropped", exc, len(want))
-            self.reverify_stats["skipped"] += len(want)
-            return
-        n = 0
-        for fid, job_id, idx, next_attempt, failures, seq, attempt, sha, size, key in rows:
-            if key != want.get(fid):
-                continue        # accepted from another worker meanwhile
-            if core.reopen(now, Reopen(fid, job_id, idx, next_attempt, failures, seq, attempt,
-                                       sha, size or 0, key)):
-                self._reopened[fid] = seq
-                n += 1
-        self.reverify_stats["reopened"] += n
-        self.reverify_stats["skipped"] += len(want) - n
-        log.warning("re-verifying %d accepted result(s) of caught worker(s) (%d of %d were "
-                    "not DONE any more or not theirs; %d queued)", n, len(want) - n, len(want),
-                    len(self._reverify))
-
     def _release_held(self, now: float) -> None:
         """Let jobs kept open by a vote that outvoted a worker end, once the re-verification
         it asked for is reopened (queued entries of the job are gone); ends are committed by
@@ -717,34 +667,10 @@ class Hub:
         held = core.held_jobs()
         if not held:
             return
-        queued = {job_id for job_id, _fid, _key in self._reverify}
+        queued = self._reverification.queued_jobs()
         for job_id in held:
             if job_id not in queued:
                 core.release_job(now, job_id)
-
-    def _note_reverified(self, fx) -> None:
-        """Log the reopened fragments this commit resolved."""
-        for _old, f in fx.journal.frags.values():
-            if f.fid not in self._reopened or not f.state.terminal:
-                continue
-            old_seq = self._reopened.pop(f.fid)
-            if f.state.value == "FAILED":
-                what = "failed"
-                log.warning("re-verification of fragment %d (job %s, index %d): no agreement, "
-                            "FAILED (the buyer gets the failure as a correction, seq %d): %s",
-                            f.fid, f.job.id, f.index, f.seq, f.reason)
-            elif f.seq == old_seq:
-                what = "confirmed"
-                log.info("re-verification of fragment %d (job %s, index %d): result confirmed",
-                         f.fid, f.job.id, f.index)
-            else:
-                what = "corrected"
-                log.warning("re-verification of fragment %d (job %s, index %d): the accepted "
-                            "result was wrong; corrected result accepted as seq %d", f.fid,
-                            f.job.id, f.index, f.seq)
-            self.reverify_stats[what] += 1
-        # what is neither resolved nor in the core any more (job cancelled) is forgotten
-        self._reopened = {fid: q for fid, q in self._reopened.items() if fid in self.core.frags}
 
     def _trust_after_commit(self, now: float, fx, replies: list) -> None:
         """Report verdicts and closed jobs to the trust layer; drop banned workers."""
@@ -754,8 +680,7 @@ class Hub:
                 banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
             banned.update(self.trust.take_banned())      # caught by late results
             for rv in self.trust.take_reverify():
-                self._reverify.extend((job_id, fid, rv.worker_key) for job_id, fid in rv.fragments)
-                self.reverify_stats["queued"] += len(rv.fragments)
+                self._reverification.enqueue(rv.worker_key, rv.fragments)
             for job in fx.journal.jobs.values():
                 if job.state is not JobState.RUNNING:
                     self.trust.on_job_closed(job.id)

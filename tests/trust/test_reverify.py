@@ -117,24 +117,24 @@ def test_caught_cheater_results_are_reverified_and_corrected(procs, hub, tmp_pat
 def test_reverification_is_bounded_and_batched(tmp_path, monkeypatch):
     """In-process hub, in-test signed workers: the cheater's 15+ unverified results are
     reopened at most 2 per loop turn and 3 unresolved at once, and all end up right."""
-    import cpushare_mq.hub.server as server_mod
+    import cpushare_mq.hub.reverification as reverification
     from cpushare_mq.hub.scheduler import JobSpec
     from cpushare_mq.trust.reputation import TrustPolicy
 
     from .signedworker import SignedWorker
-    monkeypatch.setattr(server_mod, "REOPEN_BATCH", 2)
-    monkeypatch.setattr(server_mod, "MAX_REOPENED", 3)
+    monkeypatch.setattr(reverification, "REOPEN_BATCH", 2)
+    monkeypatch.setattr(reverification, "MAX_REOPENED", 3)
     trust = HubTrust(tmp_path / "hub.db", policy=TrustPolicy(probation_share=1.0), seed=3)
     hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="",
               config=HubConfig(heartbeat_interval_s=0.1, liveness=20), insecure=False,
               trust=trust).start()
     seen_open: list[int] = []
-    orig = Hub._reopen_some
+    orig = reverification.Reverification.reopen_some
 
-    def spy(self, now):
-        orig(self, now)
-        seen_open.append(sum(1 for fid in self._reopened if fid in self.core.frags))
-    monkeypatch.setattr(Hub, "_reopen_some", spy)
+    def spy(self, now, core, store):
+        orig(self, now, core, store)
+        seen_open.append(self.open_count(core))
+    monkeypatch.setattr(reverification.Reverification, "reopen_some", spy)
     ws: list[SignedWorker] = []
     try:
         cheater = SignedWorker(hub.worker_endpoint, tmp_path / "cheater", hub_key=hub.public_key,
