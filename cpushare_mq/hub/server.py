@@ -1090,7 +1090,7 @@ class Hub:
                 (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
             if paying:      # issue 19: a signed receipt per accepted result
                 self.ledger.on_result(paying.id, self._worker_keys.get(wid, ""), fid, attempt,
-                                      record.cpu_s)
+                                      record.cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)

@@ -85,9 +85,12 @@ class HubLedger:
         return key
 
     def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-                  cpu_s: float, now_s: float | None = None) -> SignedReceipt | None:
-        """``cpu_s``: what the worker's signed outcome record claims."""
-        claimed = min(max(int(round(cpu_s * 1e6)), 0), MAX_CLAIM_US)
+                  cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
+                  now_s: float | None = None) -> SignedReceipt | None:
+        """``cpu_s``: what the worker's signed outcome record claims; never more than the
+        job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it)."""
+        cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
+        claimed = min(max(int(round(cpu_s * 1e6)), 0), cap_us)
         paid = self.meter.payable(job_id, worker_key or "-", claimed).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, self.price, int(time.time() if now_s is None else now_s))
