@@ -36,6 +36,7 @@ import sqlite_utils
 from ..errors import StoreError, UnknownJob
 from ..jobspec import JobSpec, validate_spec
 from .connections import ThreadConnections, transaction
+from .dbfile import check_database_file
 from .migrations import SCHEMA_VERSION, migrate
 from .scheduler import FragState, Journal
 
@@ -89,7 +90,7 @@ class Store:
             if not p.exists():
                 fd = os.open(self.path, os.O_CREAT | os.O_RDWR | os.O_EXCL, 0o600)
                 os.close(fd)
-            elif p.stat().st_mode & 0o077:
+            elif check_database_file(self.path):
                 log.warning("hub database %s is readable by others (mode %o); chmod 600 it",
                             self.path, p.stat().st_mode & 0o777)
         except FileExistsError:
