@@ -117,8 +117,9 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
     """The hub's public receipt key and its receipts (filtered), oldest first."""
     path = ledger_path(db_path)
     if not os.path.exists(path):
-        raise ConfigError(f"no ledger {path}: is --db the hub's database "
-                          "('cpushare-hub serve --db FILE')?")
+        raise ConfigError(f"no ledger {path}: is --db the hub's database ('cpushare-hub serve "
+                          "--db FILE'), and was the hub started with --price (no price, no "
+                          "receipts)?")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
