@@ -86,6 +86,8 @@ class _PeerKey:
 class Hub:
     """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
 
+    ledger = None     # market.ledger.HubLedger: set by cpushare-hub serve (issue 19)
+
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
@@ -1080,11 +1082,15 @@ class Hub:
                     key, fid, job.id if job else "", now,
                     verifier_exists=lambda: any(      # else the check would wait forever
                         o.alive and not o.paused and o.key != me for o in core.workers.values()))
+        paying = self.ledger is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
+            if paying:      # issue 19: a signed receipt per accepted result
+                self.ledger.on_result(paying.id, self._worker_keys.get(wid, ""), fid, attempt,
+                                      record.cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
