@@ -584,7 +584,6 @@ class Scheduler:
         for w in self.workers.values():
             t = min(t, w.last_seen + dead_after + 1e-4)
         return t
-        return t
 
     # -- leasing ---------------------------------------------------------------------
     def assign(self, now: float) -> dict[str, list[LeaseGrant]]:
@@ -715,10 +714,7 @@ class Scheduler:
         if not invalid and size > job.max_output_bytes:
             invalid = f"result of {size} bytes exceeds the job's max_output_bytes {job.max_output_bytes}"
         if invalid:
-            f.failures += 1
-            self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
-                            notify=False, count=False)
-            return AckStatus.REJECTED
+            return self._reject(now, lease, invalid)
         self._end_lease(now, lease, LeaseEnd.VOTE, "", notify=False, requeue=False, sha256=sha256,
                         size=size)
         w = self.workers.get(wid)
@@ -744,6 +740,28 @@ class Scheduler:
         if w is not None:
             w.done += 1
         return AckStatus.ACCEPTED
+
+    def reject(self, now: float, wid: str, fid: int, attempt: int, invalid: str) -> str:
+        """A report for a lease failed the hub's checks (a failure report with a bad
+        signature): the lease ends as rejected, counted as a failure of the fragment, which
+        is retried elsewhere. Returns the ACK status (``stale`` if the lease is not current)."""
+        lease = self.leases.get((fid, attempt))
+        if lease is None or lease.worker != wid or now > lease.deadline:
+            return AckStatus.STALE
+        return self._reject(now, lease, invalid)
+
+    def _reject(self, now: float, lease: _Lease, invalid: str) -> str:
+        lease.frag.failures += 1
+        self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
+                        notify=False, count=False)
+        return AckStatus.REJECTED
+
+    def has_verifier(self, wid: str, key: str = "") -> bool:
+        """Is there a live, unpaused worker with another key than session ``wid``'s (``key``
+        if it is gone) that could re-run its result as a spot check?"""
+        w = self.workers.get(wid)
+        me = w.key if w is not None else key
+        return any(o.alive and not o.paused and o.key != me for o in self.workers.values())
 
     def reopen(self, now: float, r: Reopen) -> bool:
         """Re-verify the accepted result of DONE fragment ``r.fid`` (its worker was caught

@@ -10,6 +10,7 @@ to the loop thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -678,7 +679,7 @@ class Hub:
         try:
             for fid, _job_id, sha, votes in fx.verdicts:
                 banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
-            banned.update(self.trust.take_banned())      # caught by late results
+            banned.update(self.trust.take_banned(now))      # caught by late results
             for rv in self.trust.take_reverify():
                 self._reverification.enqueue(rv.worker_key, rv.fragments)
             for job in fx.journal.jobs.values():
@@ -1075,11 +1076,9 @@ class Hub:
                 key, fid, attempt, b["sha256"], record.outcome, b["signature"], batch=batch)
             if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
                 job = core.job_of(fid, attempt)
-                me = core.workers[wid].key if wid in core.workers else key
-                spot = self.trust.wants_spot_check(
+                spot = self.trust.wants_spot_check(   # without a verifier it would wait forever
                     key, fid, job.id if job else "", now,
-                    verifier_exists=lambda: any(      # else the check would wait forever
-                        o.alive and not o.paused and o.key != me for o in core.workers.values()))
+                    verifier_exists=functools.partial(core.has_verifier, wid, key))
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
@@ -1104,7 +1103,7 @@ class Hub:
         if invalid and core.holds(now, wid, fid, attempt):
             log.warning("worker %s: failure report (%s) of fragment %d attempt %d rejected: %s",
                         wid, record.outcome.value, fid, attempt, invalid)
-            status = core.result(now, wid, fid, attempt, "", 0,
+            status = core.reject(now, wid, fid, attempt,
                                  f"{record.outcome.value} report rejected: {invalid}")
         else:
             status = core.failure(now, wid, fid, attempt, record)
