@@ -1071,51 +1071,10 @@ class Scheduler:
             core.add_job(row)
         core._fx = Effects()
         for wd in workers:
-            w = _Worker(wd["id"], wd.get("name", ""), wd.get("key", wd["id"]), wd.get("slots", 1),
-                        wd.get("last_seen", now))
-            w.credit = wd.get("credit", 0)
-            w.paused = wd.get("paused", False)
-            w.paused_since = wd.get("paused_since", 0.0)
-            w.done = wd.get("done", 0)
-            w.failed = wd.get("failed", 0)
-            w.jobs_seen = set(wd.get("jobs_seen", ()))
-            core.workers[w.id] = w
-        for fid, job_id, index, state, next_attempt, failures, *rest in active:
-            job = core.jobs.get(job_id)
-            if job is None or job.state is not JobState.RUNNING:
-                continue
-            f = core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
-            f.boost = rest[0] if rest and rest[0] else 0
-            if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
-                f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
-        grace_end = now + config.reconnect_grace_s
-        for fid, attempt, wid, key, deadline in open_leases:
-            f = core.frags.get(fid)
-            if f is None:
-                continue
-            w = core.workers.get(wid) if wid else None
-            if w is None:
-                wid = None
-                deadline = min(deadline, grace_end)
-            lease = _Lease(f, attempt, wid, key or "", deadline)
-            core.leases[(fid, attempt)] = lease
-            f.leases[attempt] = lease
-            f.job.inflight += 1
-            if w is not None:
-                w.leases.add((fid, attempt))
-            core._min_deadline = min(core._min_deadline, deadline)
-        for fid, attempt, key, sha, size in votes:
-            f = core.frags.get(fid)
-            if f is not None:
-                if f.votes is None:
-                    f.votes = {}
-                f.votes.setdefault(sha, []).append((attempt, key, size))
-        for fid, key in killers:
-            f = core.frags.get(fid)
-            if f is not None:
-                if f.killers is None:
-                    f.killers = set()
-                f.killers.add(key)
+            core._restore_worker(wd, now)
+        core._restore_fragments(active)
+        core._restore_leases(open_leases, now + config.reconnect_grace_s)
+        core._restore_votes(votes, killers)
         # fragments whose leases vanished while the hub was down (or never got stored)
         for f in list(core.frags.values()):
             if f.state is L and not f.leases:
@@ -1124,4 +1083,56 @@ class Scheduler:
                 core._queue(f)
         return core
 
+    def _restore_worker(self, wd: dict, now: float) -> None:
+        w = _Worker(wd["id"], wd.get("name", ""), wd.get("key", wd["id"]), wd.get("slots", 1),
+                    wd.get("last_seen", now))
+        w.credit = wd.get("credit", 0)
+        w.paused = wd.get("paused", False)
+        w.paused_since = wd.get("paused_since", 0.0)
+        w.done = wd.get("done", 0)
+        w.failed = wd.get("failed", 0)
+        w.jobs_seen = set(wd.get("jobs_seen", ()))
+        self.workers[w.id] = w
 
+    def _restore_fragments(self, active: Iterable[tuple]) -> None:
+        for fid, job_id, index, state, next_attempt, failures, *rest in active:
+            job = self.jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                continue
+            f = self.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+            f.boost = rest[0] if rest and rest[0] else 0
+            if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
+                f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
+
+    def _restore_leases(self, open_leases: Iterable[tuple], grace_end: float) -> None:
+        """Open leases: a kept worker's stay its own, others are orphaned until
+        min(deadline, ``grace_end``)."""
+        for fid, attempt, wid, key, deadline in open_leases:
+            f = self.frags.get(fid)
+            if f is None:
+                continue
+            w = self.workers.get(wid) if wid else None
+            if w is None:
+                wid = None
+                deadline = min(deadline, grace_end)
+            lease = _Lease(f, attempt, wid, key or "", deadline)
+            self.leases[(fid, attempt)] = lease
+            f.leases[attempt] = lease
+            f.job.inflight += 1
+            if w is not None:
+                w.leases.add((fid, attempt))
+            self._min_deadline = min(self._min_deadline, deadline)
+
+    def _restore_votes(self, votes: Iterable[tuple], killers: Iterable[tuple]) -> None:
+        for fid, attempt, key, sha, size in votes:
+            f = self.frags.get(fid)
+            if f is not None:
+                if f.votes is None:
+                    f.votes = {}
+                f.votes.setdefault(sha, []).append((attempt, key, size))
+        for fid, key in killers:
+            f = self.frags.get(fid)
+            if f is not None:
+                if f.killers is None:
+                    f.killers = set()
+                f.killers.add(key)
