@@ -87,6 +87,8 @@ class _PeerKey:
 class Hub:
     """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
 
+    ledger = None     # market.ledger.HubLedger: set by cpushare-hub serve (issue 19)
+
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
@@ -1079,11 +1081,15 @@ class Hub:
                 spot = self.trust.wants_spot_check(   # without a verifier it would wait forever
                     key, fid, job.id if job else "", now,
                     verifier_exists=functools.partial(core.has_verifier, wid, key))
+        paying = self.ledger is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
+            if paying:      # issue 19: a signed receipt per accepted result
+                self.ledger.on_result(paying.id, self._worker_keys.get(wid, ""), fid, attempt,
+                                      record.cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)

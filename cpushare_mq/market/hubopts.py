@@ -43,3 +43,12 @@ def from_hub_args(hub, args):
     reachable_endpoint(args.bind, args.advertise)      # refused now, not in the thread
     return Publisher(hub, args.market, read_public_key(args.market_key), price,
                      advertise=args.advertise)
+
+
+def attach_ledger(hub, args) -> None:
+    """Every ``cpushare-hub serve`` keeps a ledger of signed receipts (``hub.db.ledger``),
+    priced at ``--price`` (default :data:`~.ledger.DEFAULT_PRICE`)."""
+    from .ledger import DEFAULT_PRICE, HubLedger
+    from .money import parse_price
+
+    hub.ledger = HubLedger(hub.db_path, parse_price(args.price) if args.price else DEFAULT_PRICE)

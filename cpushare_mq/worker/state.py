@@ -628,6 +628,9 @@ class WorkerCore:
                 lease.state = LeaseState.FETCHING    # its input stays here until it ends
                 self.waiting += 1
                 self.waiting_bytes += len(lease.input or b"")
+                if self.paused or self.draining:     # it will not start again here: hand it back
+                    self._release_unstarted(out, "paused" if self.paused else "shutting down")
+                    return self._stamp(out, now)
         if self.state == self.UP and sha not in self.fetching:
             self.fetching.add(sha)
             self._send(out, MsgType.FETCH, {"sha256": sha})
