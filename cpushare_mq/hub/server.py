@@ -1076,11 +1076,7 @@ class Hub:
             key = self._worker_keys.get(wid, "")
             invalid = batch_invalid or self.trust.check_result(
                 key, fid, attempt, b["sha256"], record.outcome, b["signature"], batch=batch)
-            if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
-                job = core.job_of(fid, attempt)
-                spot = self.trust.wants_spot_check(   # without a verifier it would wait forever
-                    key, fid, job.id if job else "", now,
-                    verifier_exists=functools.partial(core.has_verifier, wid, key))
+            spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
         paying = self.ledger is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
@@ -1094,6 +1090,17 @@ class Hub:
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
         acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _wants_spot_check(self, now: float, wid: str, key: str, fid: int, attempt: int) -> bool:
+        """The trust layer's draw for a result that would be accepted alone (redundancy 1);
+        without another worker to re-run it, the check would wait forever: no check."""
+        core = self.core
+        if not core.is_first_solo_result(now, wid, fid, attempt):
+            return False
+        job = core.job_of(fid, attempt)
+        return self.trust.wants_spot_check(
+            key, fid, job.id if job else "", now,
+            verifier_exists=functools.partial(core.has_verifier, wid, key))
 
     def _failure(self, now: float, wid: str, fid: int, attempt: int, record, signature: str,
                  acks: dict, *, invalid: str | None = None) -> None:
