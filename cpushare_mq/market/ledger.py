@@ -12,6 +12,7 @@ the job's median claim.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -28,6 +29,7 @@ from .receipts import Receipt, sign_receipt, verify_receipt
 __all__ = ["DEFAULT_PRICE", "HubLedger", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
 
+log = logging.getLogger(__name__)
 DEFAULT_PRICE = Price(Decimal("1"), "credits")   # per CPU-hour without --price
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -95,10 +97,15 @@ class HubLedger:
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, self.price, int(time.time() if now_s is None else now_s))
         sr = SignedReceipt(r, sign_receipt(r, self.key))
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?)",
-            (fragment_id, job_id, r.worker_key, r.issued_s, json.dumps(r.to_dict()),
-             sr.signature))
+        try:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?)",
+                (fragment_id, job_id, r.worker_key, r.issued_s, json.dumps(r.to_dict()),
+                 sr.signature))
+        except sqlite3.Error as exc:      # e.g. a full disk: the hub goes on, unpaid
+            log.error("ledger: no receipt for fragment %d of %s (%s): %s", fragment_id,
+                      job_id, worker_key or "-", exc)
+            return None
         return sr if cur.rowcount == 1 else None
 
     def close(self) -> None:
@@ -110,8 +117,9 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
     """The hub's public receipt key and its receipts (filtered), oldest first."""
     path = ledger_path(db_path)
     if not os.path.exists(path):
-        raise ConfigError(f"no ledger {path}: is --db the hub's database "
-                          "('cpushare-hub serve --db FILE')?")
+        raise ConfigError(f"no ledger {path}: is --db the hub's database ('cpushare-hub serve "
+                          "--db FILE'), and was the hub started with --price (no price, no "
+                          "receipts)?")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()

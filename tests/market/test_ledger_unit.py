@@ -30,3 +30,10 @@ def test_one_receipt_per_fragment_and_the_key_survives(tmp_path):
     hub_key, items = read_receipts(db)
     assert hub_key == key and [sr.receipt.cpu_us for sr in items] == [1_500_000]
     assert verify_receipts([sr.to_dict() for sr in items], key) == items
+
+
+def test_a_ledger_that_cannot_write_never_stops_the_hub(tmp_path, caplog):
+    led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
+    led.db.close()          # as a full disk or a broken file would: every write fails
+    assert led.on_result("j-1", "KEY", 3, 0, cpu_s=1.0) is None
+    assert "ledger: no receipt for fragment 3 of j-1" in caplog.text
