@@ -36,8 +36,8 @@ struct plist {
 
 typedef struct camdef {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
-    int cam_has_look, cam_has_angle;
-    double cam_angle;
+    int cam_has_look, cam_has_angle, cam_has_angle_v;
+    double cam_angle, cam_angle_v; /* cam_angle_v: the spherical camera's vertical angle */
     uint32_t cam_type;
     int cam_has_right_up;
 } camdef;
@@ -964,9 +964,15 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_has_look = 1;
         } else if (!strcmp(t.text, "angle")) {
             c->cam_angle = parse_float(P, "angle");
-            if (c->cam_type == CAM_SPHERICAL && peek_is_vertical_angle(P))
-                perr(P, t.line, "unsupported: a second (vertical) spherical camera angle; "
-                     "POV-Ray's default (half the horizontal one) is used without it");
+            if (c->cam_type == CAM_SPHERICAL && peek_is_vertical_angle(P)) {
+                if (is_punct(P, ","))
+                    next(P);
+                c->cam_angle_v = parse_float(P, "the vertical angle");
+                if (!(c->cam_angle_v > 0.0 && c->cam_angle_v <= 360.0))
+                    perr(P, t.line, "the vertical angle must be in (0, 360], got %g",
+                         c->cam_angle_v);
+                c->cam_has_angle_v = 1;
+            }
             if (CAM_ANGLE_TO_360(c->cam_type)) {
                 if (!(c->cam_angle > 0.0 && c->cam_angle <= 360.0))
                     perr(P, t.line, "this camera's angle must be in (0, 360], got %g",
@@ -1000,6 +1006,7 @@ static void finish_camera(parser *P, scene *s)
     double handed = vdot(vcross(up, dir), right);
     s->camera_angle = c->cam_has_angle ? c->cam_angle
                       : c->cam_type == CAM_SPHERICAL ? 360.0 : 90.0;
+    s->camera_angle_v = c->cam_has_angle_v ? c->cam_angle_v : s->camera_angle / 2.0;
     if (c->cam_has_angle && !CAM_ANGLE_TO_360(c->cam_type)) { /* the others normalise */
         dlen = rlen / rt_tan(c->cam_angle * RT_PI / 360.0) / 2.0;
         dir = vscale(vnorm(dir), dlen);

@@ -448,7 +448,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
  * bytes match POV-Ray 3.7.0's renders in tests/data): fisheye maps the distance from the centre, scaled by |right| and
  * |up|, to the angle from the unit view direction, no ray outside the circle (black);
  * panoramic sees 180 degrees across and tan of the height; spherical maps angle (default 360)
- * across and half of it down, on unit vectors. fx, fy in [-0.5, 0.5], y up. */
+ * across and angle_v (default half of it) down, on unit vectors. fx, fy in [-0.5, 0.5], y up. */
 static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
 {
     const scene *s = ctx->s;
@@ -468,7 +468,7 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
                  vscale(s->direction, rt_sin(a))); /* the vectors as they are */
     } else { /* CAM_SPHERICAL */
         double h = fx * s->camera_angle * (RT_PI / 180.0);
-        double v = fy * s->camera_angle * (RT_PI / 360.0);
+        double v = fy * s->camera_angle_v * (RT_PI / 180.0);
         d = vadd(vscale(vadd(vscale(R, rt_sin(h)), vscale(Dn, rt_cos(h))), rt_cos(v)),
                  vscale(U, rt_sin(v)));
     }

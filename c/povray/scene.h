@@ -98,6 +98,7 @@ typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
     uint32_t camera_type;               /* CAM_* */
     double camera_angle;                /* degrees; the cylinder cameras' field of view */
+    double camera_angle_v;              /* degrees; the spherical camera's vertical one */
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;
@@ -117,7 +118,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 2u
+#define POV_SCENE_VERSION 3u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

@@ -134,10 +134,10 @@ def test_macro_parameters_are_references_to_identifiers(render_bin, tmp_path):
     assert read_png(tmp_path / "o.png").rgb[:3] == bytes([188, 255, 0])
 
 
-def test_spherical_vertical_angle_is_refused_by_name(render_bin, tmp_path):
-    err = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { spherical angle 180, 90 }\n"
+def test_bad_spherical_vertical_angle_is_an_error_naming_it(render_bin, tmp_path):
+    err = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { spherical angle 180, -90 }\n"
                       "sphere { 0, 1 pigment { rgb 1 } }\n")
-    assert "bad.pov:2" in err and "vertical" in err
+    assert "bad.pov:2" in err and "vertical angle" in err and "-90" in err
 
 
 def test_lens_camera_distributed_equals_native(render_bin, tmp_path, capsys):
