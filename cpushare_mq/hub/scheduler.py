@@ -322,6 +322,8 @@ class Scheduler:
         self._tie_since: dict[int, float] = {}   # see _end_hopeless_ties
         self._fx = Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
+        #: final failure reports from the store for fragments not loaded yet (restore)
+        self._reports_to_restore: dict[int, dict[str, str]] = {}
 
     # -- effects ---------------------------------------------------------------------
     def take_effects(self) -> Effects:
@@ -359,6 +361,8 @@ class Scheduler:
             if fid in frags or job.state is not JobState.RUNNING:
                 continue
             f = _Frag(fid, job, index, P, next_attempt, failures)
+            if self._reports_to_restore:
+                f.final_reports = self._reports_to_restore.pop(fid, None)
             f.queued = True
             frags[fid] = f
             job.ready.append(f)
@@ -1057,12 +1061,15 @@ class Scheduler:
     @classmethod
     def restore(cls, config: HubConfig, now: float, *, seq: int, jobs: Iterable[dict],
                 active: Iterable[tuple], open_leases: Iterable[tuple], votes: Iterable[tuple],
-                killers: Iterable[tuple], workers: Iterable[dict] = ()) -> Scheduler:
+                killers: Iterable[tuple], workers: Iterable[dict] = (),
+                final_reports: Iterable[tuple] = ()) -> Scheduler:
         """Rebuild a core from what the store holds (after a restart, or after a failed
         commit). ``active``: (fid, job_id, index, state, next_attempt, failures[, boost, seq,
         result_attempt, sha256, size]) of LEASED and VOTING fragments (seq is set only for
         a fragment reopened for re-verification: the result it had); ``open_leases``: (fid, attempt, worker_id, key, deadline);
         ``votes``: (fid, attempt, key, sha256, size); ``killers``: (fid, key);
+        ``final_reports``: (fid, key, outcome) of unfinished fragments, kept until the fragment
+        is loaded (a PENDING one only when its window is);
         ``workers``: still-connected workers to keep (dicts of id, name, key, slots, credit,
         last_seen, paused, paused_since, done, failed) — their leases stay theirs, all
         other open leases are orphaned until min(deadline, now + reconnect grace)."""
@@ -1072,6 +1079,8 @@ class Scheduler:
         core._fx = Effects()
         for wd in workers:
             core._restore_worker(wd, now)
+        for fid, key, outcome in final_reports:
+            core._reports_to_restore.setdefault(fid, {})[key] = outcome
         core._restore_fragments(active)
         core._restore_leases(open_leases, now + config.reconnect_grace_s)
         core._restore_votes(votes, killers)
@@ -1100,6 +1109,7 @@ class Scheduler:
             if job is None or job.state is not JobState.RUNNING:
                 continue
             f = self.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+            f.final_reports = self._reports_to_restore.pop(fid, None)
             f.boost = rest[0] if rest and rest[0] else 0
             if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
                 f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
