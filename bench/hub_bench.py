@@ -9,6 +9,7 @@ speak the real protocol and build their frames cheaply.
     .venv/bin/python bench/hub_bench.py                      # 100,000 fragments, FULL sync
     .venv/bin/python bench/hub_bench.py -n 200000 --durability NORMAL --workers 8
     .venv/bin/python bench/hub_bench.py --dashboard 3   # 3 pairs: without / with the dashboard
+    .venv/bin/python bench/hub_bench.py -n 20000 --ledger   # with signed receipts (issue 19)
 
 With ``--dashboard PAIRS`` the job is a picture (each fragment a 1x1 tile of a 400x250 image,
 each result 3 RGB bytes) and the same run alternates hubs without and with the web dashboard,
@@ -86,12 +87,16 @@ def worker_proc(endpoint: str, n_workers: int, credit: int, stop_evt, result: by
 
 
 def run(n: int, n_workers: int, credit: int, durability: str, procs: int,
-        in_process: bool = False, image: bool = False, dashboard: bool = False) -> dict:
+        in_process: bool = False, image: bool = False, dashboard: bool = False,
+        ledger: bool = False) -> dict:
     result = PIXEL if image else RESULT
     with tempfile.TemporaryDirectory() as d:
         hub = Hub(os.path.join(d, "bench.db"), bind="tcp://127.0.0.1:0", api="",
                   config=HubConfig(), durability=durability,
                   web="127.0.0.1:0" if dashboard else None).start()
+        if ledger:      # issue 19: a signed receipt per accepted result, as cpushare-hub serve
+            from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
+            hub.ledger = HubLedger(hub.db_path, DEFAULT_PRICE)
         viewer = None
         try:
             t0 = time.perf_counter()
@@ -236,12 +241,14 @@ def main(argv=None) -> int:
                          "its GIL and CPU time: hub_cpu_s includes them)")
     ap.add_argument("--dashboard", type=int, default=0, metavar="PAIRS",
                     help="compare PAIRS runs without / with the dashboard open (picture job)")
+    ap.add_argument("--ledger", action="store_true",
+                    help="with the market ledger (signed receipts), as cpushare-hub serve runs")
     args = ap.parse_args(argv)
     if args.dashboard:
         print(json.dumps(compare_dashboard(args)))
         return 0
     res = run(args.fragments, args.workers, args.credit, args.durability, args.procs,
-              args.in_process)
+              args.in_process, ledger=args.ledger)
     res["goal_per_s"] = 20_000
     res["ratio_to_goal"] = round(res["per_s"] / 20_000, 2)
     res["cpu_ratio_to_goal"] = round(res["per_hub_cpu_s"] / 20_000, 2)

@@ -151,8 +151,18 @@ def _completion_parser(sub) -> None:
 
 
 #: one entry per subcommand, in the order --help lists them
+def _ledger_parser(sub) -> None:
+    from .market.ledgercli import add_parser
+    add_parser(sub, _sub)
+
+
+def cmd_ledger(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .market.ledgercli import cmd_ledger as run
+    return run(args, stdout)
+
+
 SUBCOMMANDS = (_submit_parser, _status_parser, _cancel_parser, _results_parser, _check_parser,
-               _completion_parser)
+               _completion_parser, _ledger_parser)
 
 
 QUIET_HELP = "no progress bar, warnings only"
@@ -324,7 +334,8 @@ def cmd_completion(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
-            "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout")}
+            "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout"),
+            "ledger": (cmd_ledger, "stdout")}
 
 
 def main(argv: list[str] | None = None) -> int:

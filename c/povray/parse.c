@@ -36,8 +36,8 @@ struct plist {
 
 typedef struct camdef {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
-    int cam_has_look, cam_has_angle;
-    double cam_angle;
+    int cam_has_look, cam_has_angle, cam_has_angle_v;
+    double cam_angle, cam_angle_v; /* cam_angle_v: the spherical camera's vertical angle */
     uint32_t cam_type;
     int cam_has_right_up;
 } camdef;
@@ -895,6 +895,23 @@ void parse_default(parser *P)
 }
 
 /* ------------------------------------------------------------------ statements */
+/* The lens cameras without options: their CAM_* type, or -1 for another word. */
+static int camera_lens_type(const char *word)
+{
+    static const struct { const char *word; int type; } lens[] = {
+        {"fisheye", CAM_FISHEYE}, {"panoramic", CAM_PANORAMIC}, {"spherical", CAM_SPHERICAL}};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        if (!strcmp(word, lens[i].word))
+            return lens[i].type;
+    return -1;
+}
+
+/* After a spherical camera's angle: does a second (vertical) one follow? */
+static int peek_is_vertical_angle(parser *P)
+{
+    return is_punct(P, ",") || peek(P)->kind == T_NUM;
+}
+
 static void parse_camera(parser *P, camdef *c)
 {
     camera_defaults(c);
@@ -916,10 +933,15 @@ static void parse_camera(parser *P, camdef *c)
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
         if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
-                      !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle")))
+                      !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle") ||
+                      camera_lens_type(t.text) >= 0))
             perr(P, t.line, "unsupported: '%s' after other camera items (put it first)", t.text);
         if (!strcmp(t.text, "ultra_wide_angle")) {
             c->cam_type = CAM_ULTRA_WIDE;
+            continue;
+        }
+        if (camera_lens_type(t.text) >= 0) {
+            c->cam_type = (uint32_t)camera_lens_type(t.text);
             continue;
         }
         if (!strcmp(t.text, "cylinder")) {
@@ -942,7 +964,16 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_has_look = 1;
         } else if (!strcmp(t.text, "angle")) {
             c->cam_angle = parse_float(P, "angle");
-            if (c->cam_type >= CAM_CYL1) {
+            if (c->cam_type == CAM_SPHERICAL && peek_is_vertical_angle(P)) {
+                if (is_punct(P, ","))
+                    next(P);
+                c->cam_angle_v = parse_float(P, "the vertical angle");
+                if (!(c->cam_angle_v > 0.0 && c->cam_angle_v <= 360.0))
+                    perr(P, t.line, "the vertical angle must be in (0, 360], got %g",
+                         c->cam_angle_v);
+                c->cam_has_angle_v = 1;
+            }
+            if (CAM_ANGLE_TO_360(c->cam_type)) {
                 if (!(c->cam_angle > 0.0 && c->cam_angle <= 360.0))
                     perr(P, t.line, "this camera's angle must be in (0, 360], got %g",
                          c->cam_angle);
@@ -973,8 +1004,10 @@ static void finish_camera(parser *P, scene *s)
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)
         perr(P, P->line, "camera direction, right and up must be non-zero");
     double handed = vdot(vcross(up, dir), right);
-    s->camera_angle = c->cam_has_angle ? c->cam_angle : 90.0;
-    if (c->cam_has_angle && c->cam_type < CAM_CYL1) { /* cylinder cameras normalise */
+    s->camera_angle = c->cam_has_angle ? c->cam_angle
+                      : c->cam_type == CAM_SPHERICAL ? 360.0 : 90.0;
+    s->camera_angle_v = c->cam_has_angle_v ? c->cam_angle_v : s->camera_angle / 2.0;
+    if (c->cam_has_angle && !CAM_ANGLE_TO_360(c->cam_type)) { /* the others normalise */
         dlen = rlen / rt_tan(c->cam_angle * RT_PI / 360.0) / 2.0;
         dir = vscale(vnorm(dir), dlen);
     }

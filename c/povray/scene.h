@@ -71,7 +71,10 @@ typedef struct {
 enum { PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_FLAGS_ALL = 3u };
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
-       CAM_ULTRA_WIDE, CAM_COUNT };
+       CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_COUNT };
+#define CAM_IS_CYLINDER(t) ((t) >= CAM_CYL1 && (t) <= CAM_CYL4)
+/* cameras whose angle may reach 360 degrees (the lens bends every ray) */
+#define CAM_ANGLE_TO_360(t) ((t) >= CAM_CYL1)
 
 typedef struct {
     uint32_t type;      /* OBJ_* */
@@ -95,6 +98,7 @@ typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
     uint32_t camera_type;               /* CAM_* */
     double camera_angle;                /* degrees; the cylinder cameras' field of view */
+    double camera_angle_v;              /* degrees; the spherical camera's vertical one */
     vec3 background;
     uint32_t max_trace_level;
     double adc_bailout;
@@ -114,7 +118,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 2u
+#define POV_SCENE_VERSION 3u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

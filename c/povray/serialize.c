@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
- * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3), background (vec3),
- * u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
+ * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3, u32 type, f64 angle, f64 vertical angle (version 3)),
+ * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
  * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
@@ -116,6 +116,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->up);
     put_u32(&w, s->camera_type);
     put_f64(&w, s->camera_angle);
+    put_f64(&w, s->camera_angle_v);
     put_vec(&w, s->background);
     put_u32(&w, s->max_trace_level);
     put_f64(&w, s->adc_bailout);
@@ -320,6 +321,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->up = get_vec(&r);
     s->camera_type = get_u32(&r);
     s->camera_angle = get_f64(&r);
+    s->camera_angle_v = get_f64(&r);
     if (!r.err && s->camera_type >= CAM_COUNT)
         fail(&r, "scene data: unknown camera type");
     s->background = get_vec(&r);

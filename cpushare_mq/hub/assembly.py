@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ..errors import DecompressionError
 from ..limits import Limits
 from ..protocol import decompress_chunk
-from .budgets import PartialBudgets, lease_cap_bytes
+from .budgets import PartialBudgets, chunk_cap, lease_cap_bytes
 
 __all__ = ["Partial", "ResultAssembly", "Verdict"]
 
@@ -121,6 +121,10 @@ class ResultAssembly:
         if refused is not None:
             p.handed_back = not refused.counts
             self._break(p, refused.why)
+            return
+        if len(p.chunks) >= chunk_cap(max_output):
+            self._break(p, f"more than {chunk_cap(max_output)} chunks for one result "
+                           f"(max_output_bytes {max_output})")
             return
         if seq != len(p.chunks):
             self._break(p, f"chunk {seq} arrived where chunk {len(p.chunks)} was expected")

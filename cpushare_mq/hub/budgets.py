@@ -7,6 +7,7 @@ RESULT_CHUNKs and its RESULT_END, per lease, per worker session and for the whol
 * Per worker session: at most ``per_worker_bytes`` (HubConfig.max_partial_bytes_per_worker),
   or one whole result of the lease at hand if that is more; a worker that keeps results
   unfinished only ever refuses its own.
+* Chunks per result: at most :func:`chunk_cap` of the job's ``max_output_bytes``.
 * Whole hub: at most ``total_bytes`` (HubConfig.max_partial_bytes), the memory guard.
 A refusal for the worker's or the hub's budget is not the fragment's fault: its lease is
 handed back to the queue uncounted.
@@ -16,10 +17,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..limits import Limits
+
 
 def lease_cap_bytes(max_output_bytes: int) -> int:
     """Compressed bytes one result of a job with this ``max_output_bytes`` may hold."""
     return max_output_bytes + max_output_bytes // 64 + (64 << 10)
+
+
+#: the fewest chunks any result may have
+MIN_CHUNK_CAP = 64
+
+
+def chunk_cap(max_output_bytes: int) -> int:
+    """Chunks one result of a job with this ``max_output_bytes`` may have: workers cut
+    results into raw chunks of ``Limits.RAW_CHUNK_BYTES`` (the last one shorter), plus one
+    spare, and never fewer than ``MIN_CHUNK_CAP`` (room for other chunkings of small
+    results); more is the result's own fault (a 1-byte result sent as 20,001 chunks would
+    be 20,001 stored rows)."""
+    return max(MIN_CHUNK_CAP, max_output_bytes // Limits.RAW_CHUNK_BYTES + 2)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         from ..market.hubopts import from_hub_args
 
         publisher = from_hub_args(hub, args)
+        from ..market.hubopts import attach_ledger
+
+        attach_ledger(hub, args)
     except CpushareError as exc:
         print(f"cpushare-hub: {exc}", file=sys.stderr)
         return 2

@@ -322,6 +322,8 @@ class Scheduler:
         self._tie_since: dict[int, float] = {}   # see _end_hopeless_ties
         self._fx = Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
+        #: final failure reports from the store for fragments not loaded yet (restore)
+        self._reports_to_restore: dict[int, dict[str, str]] = {}
 
     # -- effects ---------------------------------------------------------------------
     def take_effects(self) -> Effects:
@@ -359,6 +361,8 @@ class Scheduler:
             if fid in frags or job.state is not JobState.RUNNING:
                 continue
             f = _Frag(fid, job, index, P, next_attempt, failures)
+            if self._reports_to_restore:
+                f.final_reports = self._reports_to_restore.pop(fid, None)
             f.queued = True
             frags[fid] = f
             job.ready.append(f)
@@ -584,7 +588,6 @@ class Scheduler:
         for w in self.workers.values():
             t = min(t, w.last_seen + dead_after + 1e-4)
         return t
-        return t
 
     # -- leasing ---------------------------------------------------------------------
     def assign(self, now: float) -> dict[str, list[LeaseGrant]]:
@@ -715,10 +718,7 @@ class Scheduler:
         if not invalid and size > job.max_output_bytes:
             invalid = f"result of {size} bytes exceeds the job's max_output_bytes {job.max_output_bytes}"
         if invalid:
-            f.failures += 1
-            self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
-                            notify=False, count=False)
-            return AckStatus.REJECTED
+            return self._reject(now, lease, invalid)
         self._end_lease(now, lease, LeaseEnd.VOTE, "", notify=False, requeue=False, sha256=sha256,
                         size=size)
         w = self.workers.get(wid)
@@ -744,6 +744,28 @@ class Scheduler:
         if w is not None:
             w.done += 1
         return AckStatus.ACCEPTED
+
+    def reject(self, now: float, wid: str, fid: int, attempt: int, invalid: str) -> str:
+        """A report for a lease failed the hub's checks (a failure report with a bad
+        signature): the lease ends as rejected, counted as a failure of the fragment, which
+        is retried elsewhere. Returns the ACK status (``stale`` if the lease is not current)."""
+        lease = self.leases.get((fid, attempt))
+        if lease is None or lease.worker != wid or now > lease.deadline:
+            return AckStatus.STALE
+        return self._reject(now, lease, invalid)
+
+    def _reject(self, now: float, lease: _Lease, invalid: str) -> str:
+        lease.frag.failures += 1
+        self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
+                        notify=False, count=False)
+        return AckStatus.REJECTED
+
+    def has_verifier(self, wid: str, key: str = "") -> bool:
+        """Is there a live, unpaused worker with another key than session ``wid``'s (``key``
+        if it is gone) that could re-run its result as a spot check?"""
+        w = self.workers.get(wid)
+        me = w.key if w is not None else key
+        return any(o.alive and not o.paused and o.key != me for o in self.workers.values())
 
     def reopen(self, now: float, r: Reopen) -> bool:
         """Re-verify the accepted result of DONE fragment ``r.fid`` (its worker was caught
@@ -1039,12 +1061,15 @@ class Scheduler:
     @classmethod
     def restore(cls, config: HubConfig, now: float, *, seq: int, jobs: Iterable[dict],
                 active: Iterable[tuple], open_leases: Iterable[tuple], votes: Iterable[tuple],
-                killers: Iterable[tuple], workers: Iterable[dict] = ()) -> Scheduler:
+                killers: Iterable[tuple], workers: Iterable[dict] = (),
+                final_reports: Iterable[tuple] = ()) -> Scheduler:
         """Rebuild a core from what the store holds (after a restart, or after a failed
         commit). ``active``: (fid, job_id, index, state, next_attempt, failures[, boost, seq,
         result_attempt, sha256, size]) of LEASED and VOTING fragments (seq is set only for
         a fragment reopened for re-verification: the result it had); ``open_leases``: (fid, attempt, worker_id, key, deadline);
         ``votes``: (fid, attempt, key, sha256, size); ``killers``: (fid, key);
+        ``final_reports``: (fid, key, outcome) of unfinished fragments, kept until the fragment
+        is loaded (a PENDING one only when its window is);
         ``workers``: still-connected workers to keep (dicts of id, name, key, slots, credit,
         last_seen, paused, paused_since, done, failed) — their leases stay theirs, all
         other open leases are orphaned until min(deadline, now + reconnect grace)."""
@@ -1053,51 +1078,12 @@ class Scheduler:
             core.add_job(row)
         core._fx = Effects()
         for wd in workers:
-            w = _Worker(wd["id"], wd.get("name", ""), wd.get("key", wd["id"]), wd.get("slots", 1),
-                        wd.get("last_seen", now))
-            w.credit = wd.get("credit", 0)
-            w.paused = wd.get("paused", False)
-            w.paused_since = wd.get("paused_since", 0.0)
-            w.done = wd.get("done", 0)
-            w.failed = wd.get("failed", 0)
-            w.jobs_seen = set(wd.get("jobs_seen", ()))
-            core.workers[w.id] = w
-        for fid, job_id, index, state, next_attempt, failures, *rest in active:
-            job = core.jobs.get(job_id)
-            if job is None or job.state is not JobState.RUNNING:
-                continue
-            f = core.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
-            f.boost = rest[0] if rest and rest[0] else 0
-            if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
-                f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
-        grace_end = now + config.reconnect_grace_s
-        for fid, attempt, wid, key, deadline in open_leases:
-            f = core.frags.get(fid)
-            if f is None:
-                continue
-            w = core.workers.get(wid) if wid else None
-            if w is None:
-                wid = None
-                deadline = min(deadline, grace_end)
-            lease = _Lease(f, attempt, wid, key or "", deadline)
-            core.leases[(fid, attempt)] = lease
-            f.leases[attempt] = lease
-            f.job.inflight += 1
-            if w is not None:
-                w.leases.add((fid, attempt))
-            core._min_deadline = min(core._min_deadline, deadline)
-        for fid, attempt, key, sha, size in votes:
-            f = core.frags.get(fid)
-            if f is not None:
-                if f.votes is None:
-                    f.votes = {}
-                f.votes.setdefault(sha, []).append((attempt, key, size))
-        for fid, key in killers:
-            f = core.frags.get(fid)
-            if f is not None:
-                if f.killers is None:
-                    f.killers = set()
-                f.killers.add(key)
+            core._restore_worker(wd, now)
+        for fid, key, outcome in final_reports:
+            core._reports_to_restore.setdefault(fid, {})[key] = outcome
+        core._restore_fragments(active)
+        core._restore_leases(open_leases, now + config.reconnect_grace_s)
+        core._restore_votes(votes, killers)
         # fragments whose leases vanished while the hub was down (or never got stored)
         for f in list(core.frags.values()):
             if f.state is L and not f.leases:
@@ -1106,4 +1092,57 @@ class Scheduler:
                 core._queue(f)
         return core
 
+    def _restore_worker(self, wd: dict, now: float) -> None:
+        w = _Worker(wd["id"], wd.get("name", ""), wd.get("key", wd["id"]), wd.get("slots", 1),
+                    wd.get("last_seen", now))
+        w.credit = wd.get("credit", 0)
+        w.paused = wd.get("paused", False)
+        w.paused_since = wd.get("paused_since", 0.0)
+        w.done = wd.get("done", 0)
+        w.failed = wd.get("failed", 0)
+        w.jobs_seen = set(wd.get("jobs_seen", ()))
+        self.workers[w.id] = w
 
+    def _restore_fragments(self, active: Iterable[tuple]) -> None:
+        for fid, job_id, index, state, next_attempt, failures, *rest in active:
+            job = self.jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                continue
+            f = self.frags[fid] = _Frag(fid, job, index, FragState(state), next_attempt, failures)
+            f.final_reports = self._reports_to_restore.pop(fid, None)
+            f.boost = rest[0] if rest and rest[0] else 0
+            if len(rest) >= 5 and rest[1] is not None:     # reopened: the result it had
+                f.seq, f.result_attempt, f.sha256, f.size = rest[1], rest[2], rest[3] or "", rest[4] or 0
+
+    def _restore_leases(self, open_leases: Iterable[tuple], grace_end: float) -> None:
+        """Open leases: a kept worker's stay its own, others are orphaned until
+        min(deadline, ``grace_end``)."""
+        for fid, attempt, wid, key, deadline in open_leases:
+            f = self.frags.get(fid)
+            if f is None:
+                continue
+            w = self.workers.get(wid) if wid else None
+            if w is None:
+                wid = None
+                deadline = min(deadline, grace_end)
+            lease = _Lease(f, attempt, wid, key or "", deadline)
+            self.leases[(fid, attempt)] = lease
+            f.leases[attempt] = lease
+            f.job.inflight += 1
+            if w is not None:
+                w.leases.add((fid, attempt))
+            self._min_deadline = min(self._min_deadline, deadline)
+
+    def _restore_votes(self, votes: Iterable[tuple], killers: Iterable[tuple]) -> None:
+        for fid, attempt, key, sha, size in votes:
+            f = self.frags.get(fid)
+            if f is not None:
+                if f.votes is None:
+                    f.votes = {}
+                f.votes.setdefault(sha, []).append((attempt, key, size))
+        for fid, key in killers:
+            f = self.frags.get(fid)
+            if f is not None:
+                if f.killers is None:
+                    f.killers = set()
+                f.killers.add(key)

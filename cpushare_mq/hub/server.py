@@ -10,6 +10,7 @@ to the loop thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -85,6 +86,8 @@ class _PeerKey:
 
 class Hub:
     """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
+
+    ledger = None     # market.ledger.HubLedger: set by cpushare-hub serve (issue 19)
 
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,
@@ -678,7 +681,7 @@ class Hub:
         try:
             for fid, _job_id, sha, votes in fx.verdicts:
                 banned.update(self.trust.on_fragment_done(fid, sha, votes, now))
-            banned.update(self.trust.take_banned())      # caught by late results
+            banned.update(self.trust.take_banned(now))      # caught by late results
             for rv in self.trust.take_reverify():
                 self._reverification.enqueue(rv.worker_key, rv.fragments)
             for job in fx.journal.jobs.values():
@@ -1073,22 +1076,31 @@ class Hub:
             key = self._worker_keys.get(wid, "")
             invalid = batch_invalid or self.trust.check_result(
                 key, fid, attempt, b["sha256"], record.outcome, b["signature"], batch=batch)
-            if not invalid and core.is_first_solo_result(now, wid, fid, attempt):
-                job = core.job_of(fid, attempt)
-                me = core.workers[wid].key if wid in core.workers else key
-                spot = self.trust.wants_spot_check(
-                    key, fid, job.id if job else "", now,
-                    verifier_exists=lambda: any(      # else the check would wait forever
-                        o.alive and not o.paused and o.key != me for o in core.workers.values()))
+            spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
+        paying = self.ledger is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
+            if paying:      # issue 19: a signed receipt per accepted result
+                self.ledger.on_result(paying.id, self._worker_keys.get(wid, ""), fid, attempt,
+                                      record.cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
         acks.setdefault(wid, []).append([fid, attempt, status])
+
+    def _wants_spot_check(self, now: float, wid: str, key: str, fid: int, attempt: int) -> bool:
+        """The trust layer's draw for a result that would be accepted alone (redundancy 1);
+        without another worker to re-run it, the check would wait forever: no check."""
+        core = self.core
+        if not core.is_first_solo_result(now, wid, fid, attempt):
+            return False
+        job = core.job_of(fid, attempt)
+        return self.trust.wants_spot_check(
+            key, fid, job.id if job else "", now,
+            verifier_exists=functools.partial(core.has_verifier, wid, key))
 
     def _failure(self, now: float, wid: str, fid: int, attempt: int, record, signature: str,
                  acks: dict, *, invalid: str | None = None) -> None:
@@ -1104,7 +1116,7 @@ class Hub:
         if invalid and core.holds(now, wid, fid, attempt):
             log.warning("worker %s: failure report (%s) of fragment %d attempt %d rejected: %s",
                         wid, record.outcome.value, fid, attempt, invalid)
-            status = core.result(now, wid, fid, attempt, "", 0,
+            status = core.reject(now, wid, fid, attempt,
                                  f"{record.outcome.value} report rejected: {invalid}")
         else:
             status = core.failure(now, wid, fid, attempt, record)

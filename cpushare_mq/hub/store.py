@@ -444,19 +444,29 @@ class Store:
                 killers += c.execute(
                     f"SELECT DISTINCT fragment_id, worker_key FROM attempts "
                     f"WHERE fragment_id IN ({marks}) AND end IN ({KILL_ENDS_SQL})", part).fetchall()
+            final_reports = []      # of every unfinished fragment: they need a quorum
+            for job_id in running:
+                final_reports += c.execute(
+                    "SELECT a.fragment_id, a.worker_key, substr(a.end, 9) FROM fragments f "
+                    "JOIN attempts a ON a.fragment_id = f.id WHERE f.job_id=? AND f.state IN "
+                    f"('PENDING','LEASED','VOTING') AND a.end IN ({FINAL_ENDS_SQL})",
+                    (job_id,)).fetchall()
             seq = c.execute("SELECT max(seq) FROM fragments").fetchone()[0] or 0
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
-                "votes": votes, "killers": killers}
+                "votes": votes, "killers": killers, "final_reports": final_reports}
 
     def counts(self) -> dict[str, int]:
         return {state.value: n for state in FragState for (n,) in
                 self._q("SELECT count(*) FROM fragments WHERE state=?", (state.value,))}
 
 
-def _kill_ends() -> str:
+def _failure_ends(which) -> str:
+    """The attempts.end values of failures whose outcome ``which`` selects, as SQL."""
     from ..outcome import Outcome
-    return ",".join(f"'failure:{o.value}'" for o in Outcome if o.kills_sandbox)
+    return ",".join(f"'failure:{o.value}'" for o in Outcome if which(o))
 
 
-KILL_ENDS_SQL = _kill_ends()
+KILL_ENDS_SQL = _failure_ends(lambda o: o.kills_sandbox)
+#: attempts that ended with a final failure report ("failure:fragment_error", ...)
+FINAL_ENDS_SQL = _failure_ends(lambda o: o.is_final)
 

@@ -15,8 +15,9 @@ def add_hub_options(s) -> None:
     s.add_argument("--market-key", metavar="KEY_OR_FILE",
                    help="the market's public CURVE key (printed by 'cpushare-market serve')")
     s.add_argument("--price", metavar="PRICE",
-                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR' (the "
-                        "price its offer shows on --market)")
+                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR': it then "
+                        "signs a receipt for every accepted result (hub.db.ledger) and its "
+                        "offer on --market shows the price")
     s.add_argument("--advertise", metavar="tcp://HOST:PORT",
                    help="the worker endpoint the offer names (default: --bind, which must "
                         "then be a reachable address, not 0.0.0.0)")
@@ -43,3 +44,16 @@ def from_hub_args(hub, args):
     reachable_endpoint(args.bind, args.advertise)      # refused now, not in the thread
     return Publisher(hub, args.market, read_public_key(args.market_key), price,
                      advertise=args.advertise)
+
+
+def attach_ledger(hub, args) -> None:
+    """A hub that pays for CPU (``--price``) keeps a ledger of signed receipts
+    (``hub.db.ledger``). Without a price there is nothing to pay and no receipt is signed:
+    a receipt costs the hub's loop about 200 us (an Ed25519 signature and an insert), more
+    than the rest of a tiny fragment's handling (bench/RESULTS.md, issue 19)."""
+    if not args.price:
+        return
+    from .ledger import HubLedger
+    from .money import parse_price
+
+    hub.ledger = HubLedger(hub.db_path, parse_price(args.price))

@@ -461,10 +461,10 @@ class HubTrust:
             self.ledger.add_strike(worker_key, fragment_id, sha256, winner)
         self._banned_pending.extend(self._apply(actions))
 
-    def take_banned(self) -> list[str]:
+    def take_banned(self, now_s: float) -> list[str]:
         """Keys banned since the last call outside a verdict (late results, bad signatures
-        found by the background verifier): drop them."""
-        self._collect_bad_signatures(time.time())
+        found by the background verifier, counted at ``now_s``): drop them."""
+        self._collect_bad_signatures(now_s)
         out, self._banned_pending = self._banned_pending, []
         return out
 
@@ -511,58 +511,6 @@ class HubTrust:
     def flush(self) -> None:
         self.ledger.put_records(self.book.take_dirty())
         self.ledger.flush()
-
-    # -- glue for cpushare_mq.hub.server (duck-typed on the scheduler's objects) ---------
-    @staticmethod
-    def key_of(core, wid: str) -> str:
-        """The announced worker key of session ``wid`` ("" if it announced none)."""
-        w = core.workers.get(wid)
-        key = getattr(w, "key", "") or ""
-        return "" if key.startswith("session:") else key
-
-    def on_result_end(self, core, wid: str, body: dict, now_s: float) -> str:
-        """An ok RESULT_END that passed the digest checks, before the scheduler counts it:
-        verify its signature ("" or why to reject it) and decide on a spot check (the core's
-        ``require_check`` makes the fragment wait for a second, agreeing result)."""
-        key = self.key_of(core, wid)
-        fid, attempt = body["fragment_id"], body["attempt"]
-        outcome = body["outcome"]
-        name = outcome.outcome if hasattr(outcome, "outcome") else outcome["outcome"]
-        invalid = self.check_result(key, fid, attempt, body["sha256"], name, body["signature"])
-        if invalid or not key:
-            return invalid
-        f = core.frags.get(fid)
-        require = getattr(core, "require_check", None)
-        if (f is not None and require is not None and f.job.quorum == 1 and not f.votes
-                and self.wants_spot_check(key, fid, f.job.id, now_s)):
-            require(fid, 2)
-        return ""
-
-    def after_commit(self, journal, now_s: float) -> list[str]:
-        """After a commit: verdicts for fragments that were just accepted, forget closed
-        jobs. Returns worker keys banned now (the hub drops their sessions)."""
-        banned: list[str] = []
-        for old, f in journal.frags.values():
-            if getattr(f.state, "value", f.state) != "DONE" or not f.votes:
-                continue
-            if getattr(old, "value", old) == "DONE":
-                continue
-            votes = [(k, sha) for sha, lst in f.votes.items() for _a, k, _s in lst]
-            if len(votes) > 1:
-                banned.extend(self.on_fragment_done(f.fid, f.sha256, votes, now_s))
-        for job in journal.jobs.values():
-            if getattr(job.state, "value", job.state) != "running":
-                self.on_job_closed(job.id)
-        self.flush()
-        return banned
-
-    def status_of(self, worker_key: str) -> tuple[str, dict]:
-        """(short text, full summary) of a worker key's reputation for status()."""
-        rep = self.reputation(worker_key)
-        if rep.get("tier") == "unknown":
-            return "-", rep
-        text = f"{rep['tier']} ({rep['verified']} verified, {rep['strikes']} strikes)"
-        return text, rep
 
     def sellers(self, limit: int = 200) -> list[dict]:
         """For ``status()``: every worker key with a strike or a ban first, then the most

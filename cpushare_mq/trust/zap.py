@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import zmq
 from zmq.utils import z85
 
+from ..logthrottle import LogThrottle
 from .errors import KeyFileError
 from .keys import Z85_KEY_CHARS, CurveKeyPair, _curve_key, _write_atomic
 
@@ -176,6 +178,7 @@ class ZapHandler:
         self._error: BaseException | None = None
         self.admitted = 0
         self.refused = 0
+        self._log_throttle = LogThrottle()
 
     def start(self) -> ZapHandler:
         """Bind the ZAP endpoint and serve; returns once bound (before any server binds)."""
@@ -246,15 +249,21 @@ class ZapHandler:
                 log.debug("ZAP: admitted %s from %s", key, peer)
                 return reply(b"200", "OK", key.encode("ascii"))
             self.refused += 1
-            log.warning("ZAP: refused worker key %s from %s: %s", key, peer, why)
+            self._warn("key", f"ZAP: refused worker key {key} from {peer}: {why}")
             return reply(b"400", why)
         if mechanism == b"NULL" and self.allow_null:
             self.admitted += 1
             return reply(b"200", "OK", b"")
         self.refused += 1
-        log.warning("ZAP: refused %s connection from %s (domain %r): CURVE required",
-                    mechanism.decode("ascii", "replace"), peer, domain.decode("ascii", "replace"))
+        self._warn("mechanism", f"ZAP: refused {mechanism.decode('ascii', 'replace')} connection "
+                   f"from {peer} (domain {domain.decode('ascii', 'replace')!r}): CURVE required")
         return reply(b"400", "CURVE required")
+
+    def _warn(self, kind: str, message: str) -> None:
+        """A refusal at WARNING, at most one per kind a minute (the rest counted)."""
+        line = self._log_throttle.line(kind, message, time.monotonic())
+        if line is not None:
+            log.warning("%s", line)
 
 
 def make_curve_server(sock: zmq.Socket, keypair: CurveKeyPair, domain: str = DEFAULT_DOMAIN) -> None:

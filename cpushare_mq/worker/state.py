@@ -625,15 +625,12 @@ class WorkerCore:
             self.running.discard(key)
             lease = self.leases.get(key)
             if lease is not None and lease.state is LeaseState.RUNNING:
-                if self.paused or self.draining:     # no waiting leases now: hand it back
-                    self._drop(lease)
-                    if self.state == self.UP:
-                        self._send(out, MsgType.RELEASE, {"leases": [list(key)],
-                                                          "reason": "blob lost"})
-                else:
-                    lease.state = LeaseState.FETCHING    # its input stays here until it ends
-                    self.waiting += 1
-                    self.waiting_bytes += len(lease.input or b"")
+                lease.state = LeaseState.FETCHING    # its input stays here until it ends
+                self.waiting += 1
+                self.waiting_bytes += len(lease.input or b"")
+                if self.paused or self.draining:     # it will not start again here: hand it back
+                    self._release_unstarted(out, "paused" if self.paused else "shutting down")
+                    return self._stamp(out, now)
         if self.state == self.UP and sha not in self.fetching:
             self.fetching.add(sha)
             self._send(out, MsgType.FETCH, {"sha256": sha})

@@ -234,7 +234,38 @@ def false_failures(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
-ATTACKS = {"false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def many_chunks(endpoint: str, hub_key: str | None) -> None:
+    """Take one lease and send a 1-byte result as 20,001 chunks (20,000 empty ones), then its
+    RESULT_END (issue 14, item 6: each chunk became a stored row)."""
+    import hashlib
+
+    from cpushare_mq.outcome import Outcome, OutcomeRecord
+    from cpushare_mq.protocol import MsgType, compress_chunk, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    _hello(s, "chunker")
+    _recv_type(s, MsgType.WELCOME, 30)
+    s.send_multipart(encode(MsgType.READY, {"credit": 1}))
+    lease = _recv_type(s, MsgType.LEASE, 30)["leases"][0]
+    print("attacking", flush=True)
+    fid, attempt = lease["fragment_id"], lease["attempt"]
+    empty = compress_chunk(b"")
+    for seq in range(20_000):
+        s.send_multipart(encode(MsgType.RESULT_CHUNK,
+                                {"fragment_id": fid, "attempt": attempt, "seq": seq}, [empty]))
+        if seq % 1000 == 0:
+            s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+    s.send_multipart(encode(MsgType.RESULT_END, {
+        "fragment_id": fid, "attempt": attempt, "chunks": 20_001, "size": 1,
+        "sha256": hashlib.sha256(b"x").hexdigest(), "outcome": OutcomeRecord(Outcome.OK)},
+        [compress_chunk(b"x")]))
+    time.sleep(3.0)
+    s.close(0)
+    ctx.term()
+
+
+ATTACKS = {"many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

@@ -69,3 +69,14 @@ def test_dropping_a_worker_frees_its_budget():
     assert len(a) == 1
     a.drop(("w-2", 1, 0))
     assert a.held_bytes == 0 and len(a) == 0
+
+
+def test_more_chunks_than_the_cap_is_invalid():
+    from cpushare_mq.hub.budgets import chunk_cap
+    a = ResultAssembly(1 << 20, 1 << 30)
+    cap = chunk_cap(1 << 20)
+    for seq in range(cap + 5):
+        a.chunk(KEY, seq, compress_chunk(b""), 1 << 20)
+    v = a.finish(KEY, end(b"x", cap + 6), compress_chunk(b"x"), 1 << 20)
+    assert f"more than {cap} chunks" in v.invalid and not v.handed_back and not v.chunks
+    assert a.held_bytes == 0

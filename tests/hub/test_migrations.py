@@ -95,82 +95,8 @@ CREATE INDEX fragments_seq ON fragments(job_id, seq) WHERE seq IS NOT NULL;
 CREATE INDEX fragments_active ON fragments(job_id) WHERE state IN ('LEASED', 'VOTING');
 CREATE INDEX fragments_failed ON fragments(job_id, seq) WHERE state = 'FAILED';"""
 #: version 1 as the first hubs wrote it: fragments had no name column yet
-V1_SCHEMA_BEFORE_NAMES = """CREATE TABLE "blobs" (
-   "sha256" TEXT PRIMARY KEY,
-   "size" INTEGER NOT NULL,
-   "data" BLOB NOT NULL
-);
-CREATE TABLE "jobs" (
-   "id" TEXT PRIMARY KEY,
-   "name" TEXT,
-   "program_sha256" TEXT,
-   "shared_sha256" TEXT,
-   "redundancy" INTEGER,
-   "quorum" INTEGER,
-   "cpu_s" REAL,
-   "wall_s" REAL,
-   "max_attempts" INTEGER,
-   "max_output_bytes" INTEGER,
-   "priority" INTEGER,
-   "state" TEXT NOT NULL DEFAULT 'running',
-   "total" INTEGER NOT NULL,
-   "created_s" REAL,
-   "ended_s" REAL,
-   "cursor" INTEGER DEFAULT 0
-);
-CREATE TABLE "fragments" (
-   "id" INTEGER PRIMARY KEY,
-   "job_id" TEXT NOT NULL,
-   "idx" INTEGER NOT NULL,
-   "input" BLOB,
-   "state" TEXT NOT NULL,
-   "next_attempt" INTEGER DEFAULT 0,
-   "failures" INTEGER DEFAULT 0,
-   "seq" INTEGER,
-   "reason" TEXT DEFAULT '',
-   "result_attempt" INTEGER,
-   "size" INTEGER DEFAULT 0,
-   "sha256" TEXT,
-   "boost" INTEGER DEFAULT 0
-);
-CREATE TABLE "attempts" (
-   "fragment_id" INTEGER,
-   "attempt" INTEGER,
-   "job_id" TEXT,
-   "worker_id" TEXT,
-   "worker_key" TEXT,
-   "leased_s" REAL,
-   "deadline_s" REAL,
-   "ended_s" REAL,
-   "end" TEXT,
-   "sha256" TEXT,
-   "size" INTEGER,
-   "detail" TEXT,
-   PRIMARY KEY ("fragment_id", "attempt")
-);
-CREATE TABLE "workers" (
-   "id" TEXT PRIMARY KEY,
-   "name" TEXT,
-   "worker_key" TEXT,
-   "slots" INTEGER,
-   "joined_s" REAL,
-   "last_seen_s" REAL,
-   "state" TEXT,
-   "done" INTEGER,
-   "failed" INTEGER
-);
-CREATE TABLE "results" (
-   "fragment_id" INTEGER,
-   "attempt" INTEGER,
-   "seq" INTEGER,
-   "data" BLOB,
-   PRIMARY KEY ("fragment_id", "attempt", "seq")
-);
-CREATE INDEX "idx_fragments_job_id_id"
-    ON "fragments" ("job_id", "id");
-CREATE INDEX fragments_seq ON fragments(job_id, seq) WHERE seq IS NOT NULL;
-CREATE INDEX fragments_active ON fragments(job_id) WHERE state IN ('LEASED', 'VOTING');
-CREATE INDEX fragments_failed ON fragments(job_id, seq) WHERE state = 'FAILED';"""
+V1_SCHEMA_BEFORE_NAMES = V1_SCHEMA.replace(',\n   "name" TEXT\n', "\n")
+assert V1_SCHEMA_BEFORE_NAMES != V1_SCHEMA
 
 
 def old_database(path, schema: str) -> None:

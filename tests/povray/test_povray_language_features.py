@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import render
+from conftest import parse_error, render
 
 from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
@@ -18,7 +18,8 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 
 
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
-                                  "finish", "cylcam", "ultrawide"])
+                                  "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
+                                  "spherical"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -131,3 +132,19 @@ def test_macro_parameters_are_references_to_identifiers(render_bin, tmp_path):
                      "background { rgb <A, B, 0> }\n")
     assert _run(render_bin, scene, tmp_path).returncode == 0
     assert read_png(tmp_path / "o.png").rgb[:3] == bytes([188, 255, 0])
+
+
+def test_bad_spherical_vertical_angle_is_an_error_naming_it(render_bin, tmp_path):
+    err = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { spherical angle 180, -90 }\n"
+                      "sphere { 0, 1 pigment { rgb 1 } }\n")
+    assert "bad.pov:2" in err and "vertical angle" in err and "-90" in err
+
+
+def test_lens_camera_distributed_equals_native(render_bin, tmp_path, capsys):
+    scene = LANG / "fisheye.pov"
+    out = tmp_path / "d.png"
+    rc = main(["render", str(scene), "-W", "160", "-H", "120", "-o", str(out),
+               "--tile", "24", "--workers", "2", "--no-progress", "-L", str(LANG / "inc")])
+    assert rc == 0
+    native = render(render_bin, scene, tmp_path / "n.png", 160, 120, "-L", str(LANG / "inc"))
+    assert read_png(out).rgb == native.rgb

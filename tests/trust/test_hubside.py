@@ -150,7 +150,7 @@ def test_late_results_are_still_compared(tmp_path):
     trust.on_late_result(late.hello_key, 7, 2, WRONG, Outcome.OK, "", 2.0)
     assert trust.reputation(late.hello_key)["strikes"] == 0
     trust.on_late_result(late.hello_key, 7, 2, WRONG, Outcome.OK, signed(late, WRONG), 2.0)
-    assert trust.take_banned() == [late.hello_key] and trust.take_banned() == []
+    assert trust.take_banned(0.0) == [late.hello_key] and trust.take_banned(0.0) == []
     assert "banned" in trust.check_hello(late.hello_key)
     # a fragment that was never voted on teaches nothing
     trust.on_late_result(b.hello_key, 99, 0, WRONG, Outcome.OK, "x", 3.0)
@@ -176,7 +176,7 @@ def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
     assert trust.check_result(w.hello_key, n + 1, 0, SHA, Outcome.OK, forged["signature"]) == ""
     assert trust._verifier is not None and trust.drain_verifications()
     assert trust.verified == n + 1
-    assert trust.take_banned() == [w.hello_key]           # the bad one became a strike
+    assert trust.take_banned(0.0) == [w.hello_key]           # the bad one became a strike
     trust.flush()
     assert trust.ledger.strikes(w.hello_key)[0]["majority_sha256"] == "bad-signature"
     # malformed signatures are still refused at once

@@ -22,7 +22,9 @@ def price(h: HubView) -> Decimal:
 
 
 def demand(h: HubView, total: int) -> int:
-    more = (total if h.work is None else h.work) if h.more_work else 0
+    """Slots a hub could use: its held leases, plus the work its offer counts, or every slot
+    when the count is unknown or 0 (an offer is seconds old; only dryness is news)."""
+    more = (h.work or total) if h.more_work else 0
     return h.queued + more
 
 

@@ -1,0 +1,164 @@
+"""The hub's ledger: one signed receipt per accepted fragment (I/O shell around
+:mod:`.receipts` and :mod:`.metering`).
+
+The ledger is its own SQLite file next to the hub's database (``hub.db`` ->
+``hub.db.ledger``, created 0600). It holds the hub's Ed25519 receipt-signing key (made on
+first use) and the receipts. ``fragment_id`` is the primary key: a fragment is paid once,
+whatever restarts or reconnects happen. The worker's claimed CPU time comes from the
+outcome record it signed with its result; :class:`~.metering.Meter` caps a flagged key at
+the job's median claim.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ..errors import ConfigError, ProtocolError
+from .metering import Meter
+from .money import Price
+from .receipts import Receipt, sign_receipt, verify_receipt
+
+__all__ = ["DEFAULT_PRICE", "HubLedger", "SignedReceipt", "ledger_path", "read_receipts",
+           "verify_receipts"]
+
+log = logging.getLogger(__name__)
+DEFAULT_PRICE = Price(Decimal("1"), "credits")   # per CPU-hour without --price
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+    fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
+    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
+"""
+MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
+
+
+def ledger_path(db_path: str) -> str:
+    return f"{db_path}.ledger"
+
+
+@dataclass(frozen=True)
+class SignedReceipt:
+    receipt: Receipt
+    signature: str
+
+    def to_dict(self) -> dict:
+        return {**self.receipt.to_dict(), "signature": self.signature}
+
+    @classmethod
+    def from_dict(cls, d: object) -> SignedReceipt:
+        if not isinstance(d, dict) or type(d.get("signature")) is not str:
+            raise ProtocolError("a signed receipt must be an object with a 'signature' string")
+        body = {k: v for k, v in d.items() if k != "signature"}
+        return cls(Receipt.from_dict(body), d["signature"])
+
+
+class HubLedger:
+    """The hub side: ``on_accepted`` issues, signs and stores a receipt (at most one per
+    fragment) and returns it, or None when the fragment was already paid."""
+
+    def __init__(self, db_path: str, price: Price, meter: Meter | None = None):
+        path = ledger_path(db_path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.price, self.meter = price, meter or Meter()
+        self.key = self._signing_key()
+        self.public_hex = self.key.public_key().public_bytes_raw().hex()
+
+    def _signing_key(self) -> Ed25519PrivateKey:
+        row = self.db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
+        if row:
+            return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
+        key = Ed25519PrivateKey.generate()
+        self.db.execute("INSERT INTO meta VALUES ('signing_key', ?)",
+                        (key.private_bytes_raw().hex(),))
+        return key
+
+    def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+                  cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
+                  now_s: float | None = None) -> SignedReceipt | None:
+        """``cpu_s``: what the worker's signed outcome record claims; never more than the
+        job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it)."""
+        cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
+        claimed = min(max(int(round(cpu_s * 1e6)), 0), cap_us)
+        paid = self.meter.payable(job_id, worker_key or "-", claimed).cpu_us
+        r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
+                          paid, self.price, int(time.time() if now_s is None else now_s))
+        sr = SignedReceipt(r, sign_receipt(r, self.key))
+        try:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?)",
+                (fragment_id, job_id, r.worker_key, r.issued_s, json.dumps(r.to_dict()),
+                 sr.signature))
+        except sqlite3.Error as exc:      # e.g. a full disk: the hub goes on, unpaid
+            log.error("ledger: no receipt for fragment %d of %s (%s): %s", fragment_id,
+                      job_id, worker_key or "-", exc)
+            return None
+        return sr if cur.rowcount == 1 else None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = None,
+                  since_s: int | None = None) -> tuple[str, list[SignedReceipt]]:
+    """The hub's public receipt key and its receipts (filtered), oldest first."""
+    path = ledger_path(db_path)
+    if not os.path.exists(path):
+        raise ConfigError(f"no ledger {path}: is --db the hub's database ('cpushare-hub serve "
+                          "--db FILE'), and was the hub started with --price (no price, no "
+                          "receipts)?")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
+        key = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
+               .public_key().public_bytes_raw().hex()) if row else ""
+        sql, params = "SELECT body, signature FROM receipts WHERE 1=1", []
+        for cond, value in (("job_id=?", job), ("worker_key=?", worker),
+                            ("issued_s>=?", since_s)):
+            if value is not None:
+                sql += f" AND {cond}"
+                params.append(value)
+        rows = db.execute(sql + " ORDER BY issued_s, fragment_id", params).fetchall()
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot read the ledger {path}: {exc}") from exc
+    finally:
+        db.close()
+    return key, [SignedReceipt(Receipt.from_dict(json.loads(b)), s) for b, s in rows]
+
+
+def verify_receipts(items: object, hub_key_hex: str) -> list[SignedReceipt]:
+    """Check receipts from a file offline: each must be well formed, name ``hub_key_hex``
+    and carry its valid signature. Raise :class:`ProtocolError` naming the first bad one."""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(hub_key_hex))
+    except ValueError as exc:
+        raise ConfigError(f"--hub-key {hub_key_hex[:20]!r}... is not a 64-hex-digit "
+                          "Ed25519 key (printed by 'cpushare ledger --db hub.db')") from exc
+    if not isinstance(items, list):
+        raise ProtocolError("expected a JSON list of receipts ('cpushare ledger --json')")
+    out = []
+    for i, d in enumerate(items):
+        try:
+            sr = SignedReceipt.from_dict(d)
+        except ProtocolError as exc:
+            raise ProtocolError(f"receipt {i}: {exc}") from None
+        if sr.receipt.hub_key != hub_key_hex or not verify_receipt(sr.receipt, sr.signature,
+                                                                   public):
+            raise ProtocolError(f"receipt {i} (fragment {sr.receipt.fragment_id}): bad "
+                                "signature: altered, or not signed by this hub")
+        out.append(sr)
+    return out
+
