@@ -12,9 +12,11 @@ __all__ = ["LogThrottle"]
 class LogThrottle:
     """``line(kind, message, now)`` -> the message to log now, or None (counted)."""
 
-    def __init__(self, interval_s: float = 60.0, max_kinds: int = 1024):
+    def __init__(self, interval_s: float = 60.0, max_kinds: int = 1024,
+                 counted: str = " ({n} more like it in the last {s:.0f} s)"):
         self.interval_s = interval_s
         self.max_kinds = max_kinds
+        self.counted = counted       # appended when lines were held back: n lines in s seconds
         self._last: dict[str, float] = {}
         self._quiet: dict[str, int] = {}
 
@@ -29,5 +31,5 @@ class LogThrottle:
         more = self._quiet.pop(kind, 0)
         self._last[kind] = now
         if more:
-            message += f" ({more} more like it in the last {now - last:.0f} s)"
+            message += self.counted.format(n=more, s=now - last)
         return message

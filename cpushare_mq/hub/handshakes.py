@@ -12,9 +12,9 @@ the log (libzmq's handshake events do not name the peer, so the count is per kin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import zmq
+
+from ..logthrottle import LogThrottle
 
 MECHANISM_MISMATCH = zmq.PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
 CRYPTOGRAPHIC = zmq.PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC
@@ -40,12 +40,12 @@ def explain(event: int, value: int, secure: bool) -> tuple[str, str] | None:
     return None   # EVENT_HANDSHAKE_FAILED_AUTH: ZAP logged why
 
 
-@dataclass
 class RefusedHandshakes:
-    secure: bool
-    interval_s: float = 60.0
-    _last: dict[str, float] = field(default_factory=dict)    # kind -> when last logged
-    _quiet: dict[str, int] = field(default_factory=dict)     # kind -> refusals not logged since
+    """The line to log for each refused handshake, one per kind per ``interval_s``."""
+
+    def __init__(self, secure: bool, interval_s: float = 60.0):
+        self.secure = secure
+        self._throttle = LogThrottle(interval_s, counted=" ({n} more like it since {s:.0f} s ago)")
 
     def on_event(self, event: int, value: int, now: float) -> str | None:
         """The line to log for this monitor event, or None (not a refusal, or rate-limited)."""
@@ -53,12 +53,4 @@ class RefusedHandshakes:
         if got is None:
             return None
         kind, message = got
-        last = self._last.get(kind)
-        if last is not None and now - last < self.interval_s:
-            self._quiet[kind] = self._quiet.get(kind, 0) + 1
-            return None
-        more = self._quiet.pop(kind, 0)
-        self._last[kind] = now
-        if more:
-            message += f" ({more} more like it since {now - last:.0f} s ago)"
-        return message
+        return self._throttle.line(kind, message, now)
