@@ -10,22 +10,16 @@ plus a thin shell that stats the path.
 from __future__ import annotations
 
 import os
-import stat
 
 from ..errors import StoreError
+from ..fileperms import file_refusal
 
 __all__ = ["database_refusal", "check_database_file"]
 
 
 def database_refusal(path: str, mode: int, owner_uid: int, my_uid: int) -> str | None:
     """Why the hub must not use a database file with this mode and owner (None: it may)."""
-    if owner_uid != my_uid:
-        return (f"hub database {path} is owned by uid {owner_uid}, not by this user ({my_uid}); "
-                f"refusing to use it (fix: run the hub as its owner, or chown {my_uid} {path})")
-    if mode & 0o022:
-        return (f"hub database {path} has mode {stat.S_IMODE(mode):04o}: group/others can write "
-                f"it; refusing to use it (fix: chmod 600 {path})")
-    return None
+    return file_refusal("hub database", path, mode, owner_uid, my_uid, 0o022)
 
 
 def check_database_file(path: str) -> bool:

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from zmq.utils import z85
 
 from ..atomicfile import replace_file
+from ..fileperms import file_refusal
 from .errors import BadWorkerKey, InsecureKeyFile, KeyFileError
 
 log = logging.getLogger(__name__)
@@ -129,14 +130,9 @@ def check_secret_file(path: Path | str) -> None:
         raise KeyFileError(f"cannot stat key file {path}: {exc.strerror or exc}") from exc
     if not stat.S_ISREG(st.st_mode):
         raise KeyFileError(f"key file {path} is not a regular file")
-    if st.st_mode & 0o077:
-        raise InsecureKeyFile(
-            f"key file {path} has mode {stat.S_IMODE(st.st_mode):04o}: group/others can access "
-            f"its secret key; refusing to use it (fix: chmod 600 {path})")
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        raise InsecureKeyFile(
-            f"key file {path} is owned by uid {st.st_uid}, not by this user ({os.getuid()}); "
-            "refusing to use it")
+    reason = file_refusal("key file", str(path), st.st_mode, st.st_uid, os.getuid(), 0o077)
+    if reason:
+        raise InsecureKeyFile(reason)
 
 
 def _read_fields(path: Path) -> dict[str, str]:
