@@ -75,6 +75,10 @@ class SlotShares:
             if self._offers.get(name) != (price, work):
                 self._offers[name] = (price, work)
                 self._version += 1
+                view = self._views.get(name)
+                if view is not None:    # now, not at the hub's next update: another hub's
+                    # share computed meanwhile must not rank it by its old (or no) price
+                    self._views[name] = dataclasses.replace(view, price=price, work=work)
 
     def update(self, name: str, core, now: float) -> list:
         """Called by hub ``name``'s agent (its loop thread) with its core: the actions that
