@@ -132,13 +132,17 @@ def test_two_hubs_one_market_three_workers(procs, tmp_path, spin_elf):
         accepted_once(tmp_path / f"{name}.db", jobs[name], n)
 
     def votes(name):
-        """(worker, leased_s) of each fragment's first counted copy, in lease order"""
-        return db_rows(tmp_path / f"{name}.db", "SELECT w.name, MIN(a.leased_s) AS t FROM "
-                       "attempts a JOIN workers w ON w.id=a.worker_id WHERE a.job_id=? AND "
-                       "a.end='vote' GROUP BY a.fragment_id ORDER BY t", (jobs[name],))
+        """(worker of its counted copy, when the hub first leased it) of each fragment, in
+        that order. The first lease, not the counted copy's: a lease a worker held queued and
+        handed back (another hub's share grew) is leased again later, after the hub's work
+        had all been handed out once."""
+        return db_rows(tmp_path / f"{name}.db", "SELECT w.name, (SELECT MIN(b.leased_s) FROM "
+                       "attempts b WHERE b.fragment_id=a.fragment_id) AS t FROM attempts a "
+                       "JOIN workers w ON w.id=a.worker_id WHERE a.job_id=? AND a.end='vote' "
+                       "GROUP BY a.fragment_id ORDER BY t", (jobs[name],))
 
     high, low = votes("high"), votes("low")
-    # the better-paying hub first: no low-price fragment started before the last high one
+    # the better-paying hub first: no low-price fragment leased before every high one was
     assert low[0][1] > high[-1][1], (high[-3:], low[:3])
     # every worker took part in the better hub; only those whose minimum the cheap hub
     # meets moved to it when the better one ran out
