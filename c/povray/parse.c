@@ -773,7 +773,7 @@ static const struct {
     uint32_t flag;
 } OBJECT_FLAGS[] = {
     {"no_shadow", PRIM_NO_SHADOW}, {"no_image", PRIM_NO_IMAGE},
-    {"no_reflection", PRIM_NO_REFLECTION}, {"double_illuminate", PRIM_DOUBLE_ILLUMINATE},
+    {"no_reflection", PRIM_NO_REFLECTION},
 };
 
 /* An optional boolean after a flag word (hollow on, no_shadow off is not POV-Ray). */

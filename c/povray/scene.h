@@ -73,7 +73,7 @@ typedef struct {
    from camera rays / reflected rays / shadow rays. */
 enum {
     PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_NO_IMAGE = 4u, PRIM_NO_REFLECTION = 8u,
-    PRIM_NO_SURFACE = 16u, PRIM_DOUBLE_ILLUMINATE = 32u, PRIM_FLAGS_ALL = 63u
+    PRIM_NO_SURFACE = 16u, PRIM_FLAGS_ALL = 31u
 };
 
 /* CSG as inside tests. A node answers "is point P inside?": a leaf asks one primitive, AND
