@@ -123,9 +123,9 @@ def _hello_info(config: AgentConfig, trust) -> dict:
         features.append(Feature.RESULT_BATCH)
     if trust is not None:
         features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
-        features.append(Feature.RECEIPTS)   # keep the hub's signed receipts (issue 19)
         if config.batch_results:
             features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
+        features.append(Feature.RECEIPTS)   # keep the hub's signed receipts (issue 19)
     hello_info["features"] = features
     return hello_info
 
