@@ -127,6 +127,7 @@ class WorkerCore:
             MsgType.ERROR: self._on_error, MsgType.HOLD: self._on_hold,
             MsgType.BYE: self._on_bye,
             MsgType.BLOB: self._ignore,        # the shell caches it, then blob_available()
+            MsgType.RECEIPTS: self._ignore,    # the shell keeps them (worker/earnings.py)
             MsgType.HEARTBEAT: self._ignore,
         }
 
