@@ -137,7 +137,7 @@ class WorkerAgent:
     BATCH_BYTES_MAX = 256 << 10    # a RESULT_BATCH's blobs, at most (then it is sent)
     BATCH_ITEMS_MAX = 256          # ... and its items (the protocol allows 1024)
 
-    def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
+    def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | Callable | None = None,
                  load_sampler: Callable[[], float] | None = None,
                  context: zmq.Context | None = None, trust=None):
         """``trust`` (a :class:`cpushare_mq.trust.workerside.WorkerTrust`, optional): the
