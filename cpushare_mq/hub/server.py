@@ -29,6 +29,7 @@ from ..errors import (
     ConfigError,
     CpushareError,
     ProtocolError,
+    SchedulingError,
     StoreError,
     UnknownJob,
     VersionMismatch,
@@ -367,14 +368,29 @@ class Hub:
         """Store the job durably, then schedule it. Returns the job id."""
         if not isinstance(spec, JobSpec):
             raise TypeError(f"submit_job takes a JobSpec, got {type(spec).__name__}")
+        from ..market.payout import job_terms
+        terms = job_terms(self.payout, spec)        # issue 19: its price and budget
         row = self.store.add_job(spec, time.time())
         row.update(n_done=0, n_failed=0, n_leased=0, n_voting=0)
         with self._cond:
             self._job_seq.setdefault(row["id"], 0)
-        self._call(lambda now: self.core.add_job(row))
+        self._call(lambda now: self._add_job(row, terms))
         log.info("job %s submitted: %s fragments%s", row["id"], row["total"],
                  f" ({spec.name})" if spec.name else "")
         return row["id"]
+
+    def _add_job(self, row: dict, terms) -> None:
+        self.core.add_job(row)
+        if terms is not None:          # before anything of it is leased
+            self.payout.on_job(row["id"], terms, self.core)
+
+    def raise_budget(self, job_id: str, amount):
+        """Add ``amount`` (a Decimal) to a job's budget; returns the new budget (issue 19)."""
+        if not self.store.job_exists(job_id):
+            raise UnknownJob(f"no job {job_id!r}")
+        if self.payout is None:
+            raise SchedulingError("this hub keeps no ledger: no job of it has a budget")
+        return self._call(lambda now: self.payout.raise_budget(job_id, amount, self.core))
 
     def cancel_job(self, job_id: str) -> None:
         if not self.store.job_exists(job_id):
@@ -571,6 +587,8 @@ class Hub:
         inline under the lock. False: the commit failed and nothing was acknowledged."""
         if self._reverification:
             self._reverification.reopen_some(now, self.core, self.store)
+        if self.payout is not None:
+            self.payout.before_assign(self.core)        # budgets (issue 19)
         grants = self._assign(now)
         fx = self.core.take_effects()
         fx.journal.results.extend(self._pending_results)
