@@ -37,6 +37,9 @@ class Outbound:
             self.send(ident, frames)
         for wid, items in acks.items():
             self.send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
+        payout = self.hub.payout
+        for wid, body in payout.outgoing() if payout is not None else ():
+            self.send_worker(wid, MsgType.RECEIPTS, body, validate=False)     # issue 19
         for wid, refs in fx.cancels.items():
             self.send_worker(wid, MsgType.CANCEL, {
                 "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)

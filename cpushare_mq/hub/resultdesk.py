@@ -143,13 +143,13 @@ class ResultDesk:
             invalid = batch_invalid or hub.trust.check_result(
                 key, fid, attempt, b["sha256"], b["outcome"].outcome, b["signature"], batch=batch)
             spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
-        paying = hub.ledger is not None and core.job_of(fid, attempt)   # issue 19
+        paying = hub.payout is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._accepted.extend((fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
             if paying:      # issue 19: a signed receipt per accepted result
-                hub.ledger.on_result(paying.id, hub.sessions.key_of(wid), fid, attempt,
+                hub.payout.on_result(wid, paying.id, hub.sessions.key_of(wid), fid, attempt,
                                      b["outcome"].cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,

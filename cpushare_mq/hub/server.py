@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 class Hub:
     """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
 
-    ledger = None     # market.ledger.HubLedger: set by cpushare-hub serve (issue 19)
+    payout = None     # market.payout.Payout: set by cpushare-hub serve (issue 19)
 
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,

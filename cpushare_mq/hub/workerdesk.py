@@ -121,6 +121,10 @@ class WorkerDesk:
     def on_status(self, now, ident, wid, msg, acks, replies) -> None:
         self.hub.core.set_status(now, wid, msg["paused"], msg["busy"])
 
+    def on_receipt_ack(self, now, ident, wid, msg, acks, replies) -> None:
+        if self.hub.payout is not None:          # issue 19
+            self.hub.payout.on_ack(wid, msg["fragment_ids"])
+
     def on_bye(self, now, ident, wid, msg, acks, replies) -> None:
         self.hub.core.leave(now, wid, msg["reason"] or "bye")
         self.forget(wid)
@@ -133,6 +137,8 @@ class WorkerDesk:
         self._infra.forget(wid)
         self._blobs_sent.forget(wid)
         hub.sessions.forget(wid)
+        if hub.payout is not None:
+            hub.payout.forget(wid)
         hub.liveness.forget(wid)
         hub.result_desk.drop_worker(wid)
 
@@ -162,6 +168,8 @@ class WorkerDesk:
             # WELCOME it always got
             **({"features": feats} if (feats := sorted(Feature.ALL & set(b["features"])))
                else {})})))
+        if hub.payout is not None:      # issue 19: receipts it has not acknowledged yet
+            hub.payout.on_hello(wid, b["worker_key"], b["features"])
 
     def _hello_refusal(self, b: dict, peer_key: str | None) -> tuple[str, str] | None:
         """(error code, why) if this HELLO cannot open a session, else None."""
@@ -226,4 +234,5 @@ WORKER_MESSAGES = {
     MsgType.RELEASE: WorkerDesk.on_release,
     MsgType.STATUS: WorkerDesk.on_status,
     MsgType.BYE: WorkerDesk.on_bye,
+    MsgType.RECEIPT_ACK: WorkerDesk.on_receipt_ack,
 }

@@ -482,8 +482,8 @@ class WorkerCore:
                 self._on_lease(msg, out, now)
         elif t is MsgType.ACK:
             self._on_ack(msg, out)
-        elif t is MsgType.BLOB:
-            pass  # the shell stores it in the cache and calls blob_available()
+        elif t is MsgType.BLOB or t is MsgType.RECEIPTS:
+            pass  # the shell stores it (the cache; worker/earnings.py) and tells us if needed
         elif t is MsgType.CANCEL:
             self._on_cancel(msg, out)
         elif t is MsgType.WELCOME:
