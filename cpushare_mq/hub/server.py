@@ -214,7 +214,9 @@ class Hub:
         except ImportError as exc:
             log.warning("buyer API not available (%s): serving workers only", exc)
             return
-        self._api_server = BuyerApiServer(self, self._api_requested)
+        from ..buyer_token import token_path
+        self._api_server = BuyerApiServer(self, self._api_requested,
+                                          token_file=token_path(self.db_path))
         self._api_server.start()
         self.api_address = getattr(self._api_server, "address", None) or self._api_requested
 
