@@ -164,10 +164,10 @@ class Hub:
         """The scheduler from the store: every open job, and (trust) the accepted, unchecked
         results that a caught worker's re-verification would re-run."""
         self.core = self._restore(time.time(), keep_workers=(), at_start=True)
-        for job in self.core.jobs.values():
-            self._job_seq[job.id] = self.store.max_seq(job.id)
-            if job.state is not JobState.RUNNING:
-                self._job_ended.add(job.id)
+        for job_id, state in self.core.job_states().items():
+            self._job_seq[job_id] = self.store.max_seq(job_id)
+            if state is not JobState.RUNNING:
+                self._job_ended.add(job_id)
         if self.trust is not None:
             try:
                 n = self.trust.restore_unverified(self.store.unverified_results())
@@ -391,7 +391,7 @@ class Hub:
     def status(self) -> dict:
         now = time.time()
         with self._lock:
-            jobs = [self.core.progress(j) for j in self.core.jobs]
+            jobs = [self.core.progress(j) for j in self.core.job_states()]
             workers = self.core.workers_info(now)
             tput = self.core.throughput_per_s(now)
             held = self._assembly.held_bytes
@@ -573,12 +573,12 @@ class Hub:
             self._reverification.reopen_some(now, self.core, self.store)
         grants = self._assign(now)
         fx = self.core.take_effects()
-        fx.journal.results.extend(self._pending_results)
+        journal = fx.journal.with_results(self._pending_results)
         self._pending_results = []
         self._grants_unsent = grants
         try:
-            if fx.journal:
-                self.store.apply(fx.journal, now)
+            if journal:
+                self.store.apply(journal, now)
         except StoreError as exc:
             self._commit_failed(now, exc, acks, replies)
             return False
@@ -636,11 +636,11 @@ class Hub:
         """Committed: publish progress to the buyers' waiters, run the trust hooks, forget
         the dead."""
         changed = False
-        for _old, f in fx.journal.frags.values():
-            if f.seq is not None and f.seq > self._job_seq.get(f.job.id, 0):
-                self._job_seq[f.job.id] = f.seq
+        for f in fx.journal.frags:
+            if f.seq is not None and f.seq > self._job_seq.get(f.job_id, 0):
+                self._job_seq[f.job_id] = f.seq
                 changed = True
-        for job in fx.journal.jobs.values():
+        for job in fx.journal.jobs:
             if job.state is not JobState.RUNNING:
                 self._job_ended.add(job.id)
                 changed = True
@@ -684,7 +684,7 @@ class Hub:
             banned.update(self.trust.take_banned(now))      # caught by late results
             for rv in self.trust.take_reverify():
                 self._reverification.enqueue(rv.worker_key, rv.fragments)
-            for job in fx.journal.jobs.values():
+            for job in fx.journal.jobs:
                 if job.state is not JobState.RUNNING:
                     self.trust.on_job_closed(job.id)
             self.trust.flush()
@@ -710,7 +710,7 @@ class Hub:
             log.error("cannot read fragment inputs (%s): leases handed back to the queue", exc)
             for wid, lst in grants.items():     # committed but never sent: undo them
                 self.core.release(now, wid, [(g[1], g[3]) for g in lst], "hub could not read inputs")
-                if wid in self.core.workers:
+                if self.core.has_worker(wid):
                     self.core.ready(now, wid, len(lst))
             return
         for wid, lst in grants.items():
@@ -804,7 +804,7 @@ class Hub:
                 self._sock.send_multipart([ident, *heartbeat], zmq.NOBLOCK, copy=False)
                 self._last_sent[wid] = now
             except zmq.ZMQError as exc:
-                if exc.errno == zmq.EHOSTUNREACH and wid in self.core.workers:
+                if exc.errno == zmq.EHOSTUNREACH and self.core.has_worker(wid):
                     self._unreachable.add(wid)
                     self.core.lost(now, wid, "connection closed")
 
@@ -834,7 +834,7 @@ class Hub:
         self._grants_unsent = {}
         self._pending_results = []
         keep = []
-        for w in self.core.workers.values():
+        for w in self.core.worker_records():
             d = self._worker_dict(w)
             d["credit"] = min(self.config.max_credit, d["credit"] + len(unsent.get(w.id, ())))
             keep.append(d)
