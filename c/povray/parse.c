@@ -1010,7 +1010,7 @@ int scene_item_value(parser *P, value *out)
     static const char *items[] = {
         "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
-        "height_field", "isosurface", "text", "julia_fractal",
+        "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",

@@ -440,7 +440,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
         return v3(0.0, 0.0, 0.0);
     ray_t r = make_ray(O, D);
     uint32_t pi = 0;
-    hit_info h = {0.0, 0};
+    hit_info h = {0.0, 0, 0.0};
     /* camera rays skip no_image objects, reflected rays no_reflection ones */
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h))

@@ -42,7 +42,8 @@ typedef struct {
     X(OBJ_CYLINDER, cylinder) \
     X(OBJ_CONE, cone) \
     X(OBJ_TORUS, torus) \
-    X(OBJ_POLY, poly)
+    X(OBJ_POLY, poly) \
+    X(OBJ_TEXT, text)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
