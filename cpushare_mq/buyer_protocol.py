@@ -58,6 +58,7 @@ class Req(IntEnum):
     CANCEL = 0x0C      # cancel a job (job_id "" = the attached job)
     CLOSE = 0x0D       # orderly goodbye -> BYE
     NAMES = 0x0E       # during a submission: names of the next fragments (optional; see fragnames.py)
+    PURGE = 0x0F       # remove an ended job's data now -> PURGED (hub/retention.py)
 
 
 class Rep(IntEnum):
@@ -74,6 +75,7 @@ class Rep(IntEnum):
     STATUS = 0x89
     OK = 0x8A
     BYE = 0x8B
+    PURGED = 0x8C      # the job's data is gone: how many fragments were removed
     ERROR = 0xFF       # code + message; the hub closes the connection after it
 
 
@@ -136,6 +138,7 @@ SCHEMAS: dict[int, list] = {
     Req.STATUS: [],
     Req.CANCEL: [("job_id", "str")],
     Req.CLOSE: [],
+    Req.PURGE: [("job_id", "str")],
     Rep.HELLO: [("magic", "4s"), ("version", "u32"), ("server", "str")],
     Rep.SUBMITTED: [("job_id", "str")],
     Rep.ATTACHED: [("job_id", "str"), ("total", "u64"), ("cursor", "u64")],
@@ -155,6 +158,7 @@ SCHEMAS: dict[int, list] = {
     ],
     Rep.OK: [],
     Rep.BYE: [],
+    Rep.PURGED: [("job_id", "str"), ("fragments", "u64")],
     Rep.ERROR: [("code", "u16"), ("message", "str")],
 }
 

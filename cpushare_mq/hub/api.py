@@ -64,6 +64,7 @@ class BuyerHub(Protocol):
 
     def submit_job(self, spec: JobSpec) -> str: ...
     def cancel_job(self, job_id: str) -> None: ...
+    def purge_job(self, job_id: str) -> int: ...
     def job_progress(self, job_id: str) -> dict: ...
     def job_ended(self, job_id: str) -> bool: ...
     def status(self) -> dict: ...
@@ -688,6 +689,14 @@ class _Connection:
         log.info("buyer connection %d cancelled job %s", self.cid, job_id)
         self.reply(Rep.OK)
 
+    def on_purge(self, msg: bp.Message) -> None:
+        job_id = msg["job_id"]
+        if not job_id:
+            raise _Refuse(Err.BAD_REQUEST, "PURGE needs a job id")
+        n = self.hub.purge_job(job_id)
+        log.info("buyer connection %d purged job %s", self.cid, job_id)
+        self.reply(Rep.PURGED, job_id=job_id, fragments=n)
+
     def on_close(self, msg: bp.Message) -> bool:
         self._flush_ack(force=True)
         self.reply(Rep.BYE)
@@ -703,4 +712,5 @@ _HANDLERS: dict[Req, Callable[[_Connection, bp.Message], bool | None]] = {
     Req.NEXT: _Connection.on_next, Req.ACK: _Connection.on_ack,
     Req.PROGRESS: _Connection.on_progress, Req.STATUS: _Connection.on_status,
     Req.CANCEL: _Connection.on_cancel, Req.CLOSE: _Connection.on_close,
+    Req.PURGE: _Connection.on_purge,
 }

@@ -386,6 +386,13 @@ class Scheduler:
         job.ready.clear()
         self._end_job(job, JobState.CANCELLED)
 
+    def forget_job(self, job_id: str) -> None:
+        """The shell committed the end of ``job_id``: drop it (the core holds live jobs only;
+        an ended job is answered from the store). A running job stays."""
+        job = self.jobs.get(job_id)
+        if job is not None and job.state is not JobState.RUNNING:
+            del self.jobs[job_id]
+
     def _end_job(self, job: _Job, state: JobState) -> None:
         job.state = state
         job.ready.clear()

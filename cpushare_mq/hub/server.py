@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from pathlib import Path
 
 import zmq
 from zmq.utils.monitor import parse_monitor_message
@@ -54,6 +55,7 @@ from .infra import InfraWatch
 from .jobclock import annotate
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, Oversize, recv_bounded
 from .peers import BlobsSent
+from .retention import DEFAULT_KEEP_DAYS, Janitor, RetentionPolicy, ended_progress, purge_job
 from .reverification import Reverification
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Scheduler
@@ -93,8 +95,10 @@ class Hub:
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
                  allow_workers: str | os.PathLike | None = None,
-                 keys_dir: str | os.PathLike | None = None, web: str | None = None):
+                 keys_dir: str | os.PathLike | None = None, web: str | None = None,
+                 keep_days: float = DEFAULT_KEEP_DAYS):
         self.db_path = str(db_path)
+        self.retention = RetentionPolicy(keep_days)    # ended jobs' data: hub/retention.py
         self._web_requested = web          # "HOST:PORT" of the dashboard (hub/web), or None
         self.web = None
         self.bind = bind
@@ -117,6 +121,8 @@ class Hub:
         self._reverification = Reverification()    # a caught worker's results re-run
         self._started_s = time.time()
         self._restore_at_start()
+        self._janitor = Janitor(self.store.conn, self.retention, trust_path=self._trust_path,
+                                on_purged=self._forget_purged)
 
     def _init_threads(self) -> None:
         """The loop thread, its wake-up pipe and the queue of commands from other threads."""
@@ -237,6 +243,7 @@ class Hub:
             self._ready.set()
             return
         self._loop_thread_id = threading.get_ident()
+        self._janitor.start()
         self._ready.set()
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
@@ -247,6 +254,7 @@ class Hub:
             self._loop()
         finally:
             self._loop_thread_id = None
+            self._janitor.stop()
             if self.web is not None:
                 self.web.stop()
             self._stop_api()
@@ -377,14 +385,17 @@ class Hub:
         return row["id"]
 
     def cancel_job(self, job_id: str) -> None:
-        if not self.store.job_exists(job_id):
-            raise UnknownJob(f"no job {job_id!r}")
+        if self.store.job_row(job_id)["state"] != JobState.RUNNING.value:
+            return          # it ended: nothing to cancel (UnknownJob if there is no such job)
         self._call(lambda now: self.core.cancel_job(now, job_id))
         log.info("job %s cancelled", job_id)
 
     def job_progress(self, job_id: str) -> dict:
-        with self._lock:
-            p = self.core.progress(job_id)
+        try:
+            with self._lock:
+                p = self.core.progress(job_id)
+        except UnknownJob:          # ended (the core keeps live jobs only) or unknown
+            p = ended_progress(self.store.conn(), job_id)[0]
         p["failures"] = self.store.failures(job_id) if p["failed"] else []
         return annotate([p], self.store.job_clocks(), self.store.failed_by_outcome(), time.time())[0]
 
@@ -395,6 +406,8 @@ class Hub:
             workers = self.core.workers_info(now)
             tput = self.core.throughput_per_s(now)
             held = self._assembly.held_bytes
+        live = {p["job_id"] for p in jobs}      # a job may end between the two reads
+        jobs = [p for p in ended_progress(self.store.conn()) if p["job_id"] not in live] + jobs
         for p in jobs:
             p["failures"] = self.store.failures(p["job_id"], 20) if p["failed"] else []
         annotate(jobs, self.store.job_clocks(), self.store.failed_by_outcome(), now)
@@ -418,8 +431,10 @@ class Hub:
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
         deadline = time.monotonic() + max(0.0, timeout_s)
         with self._cond:
-            if job_id not in self._job_seq and not self.store.job_exists(job_id):
-                raise UnknownJob(f"no job {job_id!r}")
+            if job_id not in self._job_seq:     # ended before this hub started, or unknown
+                if not self.store.job_exists(job_id):
+                    raise UnknownJob(f"no job {job_id!r}")
+                return self.store.max_seq(job_id)
             while True:
                 seq = self._job_seq.get(job_id, 0)
                 if seq > after_seq or job_id in self._job_ended:
@@ -445,6 +460,23 @@ class Hub:
         if job_id not in self._job_seq and not self.store.job_exists(job_id):
             raise UnknownJob(f"no job {job_id!r}")
         return with_inline_data(self.store.finished(job_id, after_seq, limit))
+
+    def purge_job(self, job_id: str) -> int:
+        """Remove ended job ``job_id``'s data now (see :mod:`.retention`); returns the number
+        of fragments removed. Raises UnknownJob, or JobStillRunning for a running job."""
+        n = purge_job(self.store.conn(), job_id, time.time(), self._trust_path)
+        self._forget_purged(job_id)
+        log.info("job %s purged (%d fragments)", job_id, n)
+        return n
+
+    @property
+    def _trust_path(self) -> Path:
+        return Path(f"{self.db_path}.trust")
+
+    def _forget_purged(self, job_id: str) -> None:
+        with self._cond:
+            self._job_seq.pop(job_id, None)
+            self._job_ended.discard(job_id)
 
     def result_chunks(self, fragment_id: int) -> Iterator[bytes]:
         return decoded_chunks(self.store.result_chunks(fragment_id))
@@ -643,6 +675,7 @@ class Hub:
         for job in fx.journal.jobs.values():
             if job.state is not JobState.RUNNING:
                 self._job_ended.add(job.id)
+                self.core.forget_job(job.id)    # committed: answered from the store now
                 changed = True
         if changed:
             with self._cond:
