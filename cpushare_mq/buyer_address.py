@@ -1,6 +1,6 @@
 """Where a buyer socket is: the one parser of its address, for the hub (bind) and the client
 (connect). ``unix:PATH`` or a plain path is a Unix stream socket; ``tcp://HOST:PORT`` must be
-a loopback address, because the buyer socket has no authentication. No I/O."""
+a loopback address: its only authentication is a token (buyer_token.py), not encryption. No I/O."""
 
 from __future__ import annotations
 
@@ -51,5 +51,5 @@ def _tcp(address: str) -> tuple[str, int]:
             raise ConfigError(f"bad buyer API address {address!r}: {host!r} is not an IP address") from exc
         if not ip.is_loopback:
             raise ConfigError(f"buyer API address {address!r} is not loopback: the buyer socket "
-                              "has no authentication, bind it to 127.0.0.1 or use a Unix socket")
+                              "is not encrypted, bind it to 127.0.0.1 or use a Unix socket")
     return host, int(port_s)

@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 MAGIC = b"CPSB"
-VERSION = 4  # 2: job records carry "waiting"; 3: age_s, elapsed_s, failed_by; 4: fragment names
+VERSION = 5  # 2: job records carry "waiting"; 3: age_s, elapsed_s, failed_by; 4: fragment names;
+#             5: HELLO carries the buyer API token (buyer_token.py)
 HEADER = struct.Struct("<IB")   # payload length, type
 FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes"
 
@@ -44,7 +45,7 @@ FOREVER_MS = 0xFFFFFFFF         # NEXT timeout meaning "wait as long as it takes
 class Req(IntEnum):
     """Client -> hub message types."""
 
-    HELLO = 0x01       # magic, version, client name
+    HELLO = 0x01       # magic, version, client name, token (TCP only; "" on a Unix socket)
     SUBMIT = 0x02      # job parameters; PROGRAM, SHARED, FRAGMENTS..., SUBMIT_END follow
     PROGRAM = 0x03     # raw payload: the ELF
     SHARED = 0x04      # raw payload: the shared input (may be empty)
@@ -90,6 +91,7 @@ class Err(IntEnum):
     BAD_REQUEST = 6      # well-formed but invalid (bad parameter, out of order)
     INTERNAL = 7         # the hub failed (e.g. its store): try again later
     SHUTTING_DOWN = 8
+    UNAUTHORIZED = 9     # a TCP connection without the hub's buyer API token
 
 
 class BatchStatus(IntEnum):
@@ -122,7 +124,7 @@ _SELLER_FIELDS: list = [     # one worker key's reputation (connected or not)
 ]
 
 SCHEMAS: dict[int, list] = {
-    Req.HELLO: [("magic", "4s"), ("version", "u32"), ("client", "str")],
+    Req.HELLO: [("magic", "4s"), ("version", "u32"), ("client", "str"), ("token", "str")],
     Req.SUBMIT: [
         ("n_fragments", "u32"), ("redundancy", "u32"), ("quorum", "u32"),
         ("cpu_s", "f64"), ("wall_s", "f64"), ("max_attempts", "u32"), ("priority", "i32"),
@@ -368,6 +370,15 @@ def check_hello(msg: Message) -> None:
     if msg["version"] != VERSION:
         raise VersionMismatch(f"peer speaks buyer protocol version {msg['version']}, "
                               f"this side speaks version {VERSION}")
+
+
+def hello_version(payload: bytes) -> int | None:
+    """The version a client's HELLO payload claims (None: too short or not our magic), read
+    before the rest is decoded: a HELLO of another version has other fields, and its sender
+    must be told about the version, not about a field."""
+    if len(payload) < 8 or bytes(payload[:4]) != MAGIC:
+        return None
+    return _U32.unpack_from(payload, 4)[0]
 
 
 class FrameBuffer:

@@ -15,6 +15,7 @@ from .argtypes import positive_float
 from .cliopts import (
     API_HELP,
     add_api_address,
+    add_api_token,
     add_globals,
     add_version,
     parse_command_line,
@@ -38,7 +39,7 @@ EPILOG = """\
 examples:
   # one fragment per input file; results land in out/<input name>.out as they finish
   cpushare submit prog.elf tiles/*.bin --api /var/lib/cpushare/hub.db.sock --out out/
-  export CPUSHARE_API=tcp://127.0.0.1:5600
+  export CPUSHARE_API=tcp://127.0.0.1:5600 CPUSHARE_API_TOKEN=/var/lib/cpushare/hub.db.api-token
   cpushare submit prog.elf a.in b.in --out out/ --shared scene.bin --redundancy 3 --quorum 2
   cpushare status              # jobs, workers, throughput
   cpushare status --json
@@ -47,7 +48,9 @@ examples:
   cpushare results JOB_ID --out again/     # every result again: again/<input name>.out
 
 The hub address is a Unix socket path (default of 'cpushare-hub serve': <database>.sock),
-unix:PATH, or tcp://127.0.0.1:PORT; --api overrides $CPUSHARE_API.
+unix:PATH, or tcp://127.0.0.1:PORT; --api overrides $CPUSHARE_API. Over TCP the hub
+admits only clients that present its token (--api-token FILE or $CPUSHARE_API_TOKEN; the hub
+writes the file beside its database, <database>.api-token, readable by its user only).
   cpushare check prog.elf      # would the sandbox accept it? (submit checks too)
 
 exit status (submit, results): 0 = every fragment succeeded, 1 = some failed or the hub
@@ -68,6 +71,7 @@ def _sub(sub, name: str, help_: str, epilog: str) -> argparse.ArgumentParser:
 
 def _add_api(p: argparse.ArgumentParser) -> None:
     add_api_address(p, API_HELP + " (default $CPUSHARE_API)")
+    add_api_token(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,7 +258,7 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
     shared = _read(args.shared, "shared input") if args.shared else b""
     fragments = [_read(p, "input") for p in args.inputs]
     _out_dir(args.out)
-    with Client(args.api) as client:
+    with Client(args.api, token_file=args.api_token) as client:
         job = client.submit(program, fragments, shared_input=shared, redundancy=args.redundancy,
                             quorum=args.quorum, cpu_s=args.cpu_s, wall_s=args.wall_s,
                             max_attempts=args.max_attempts, priority=args.priority,
@@ -267,7 +271,7 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
 def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
     from .client import Client
 
-    with Client(args.api) as client:
+    with Client(args.api, token_file=args.api_token) as client:
         job = client.attach(args.job, from_start=not args.new)
         return _follow(client, job, args, stderr)
 
@@ -275,7 +279,7 @@ def cmd_results(args: argparse.Namespace, stderr: TextIO) -> int:
 def cmd_cancel(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
-    with Client(args.api) as client:
+    with Client(args.api, token_file=args.api_token) as client:
         before = client.progress(args.job)
         if before["state"] == "running":
             client.cancel(args.job)
@@ -340,7 +344,7 @@ def cmd_status(args: argparse.Namespace, stdout: TextIO) -> int:
     from .client import Client
 
     tty = stdout.isatty()
-    with Client(args.api) as client:
+    with Client(args.api, token_file=args.api_token) as client:
         try:
             while True:
                 stdout.write(_status_text(client.status(), args, tty))

@@ -10,6 +10,7 @@
         print(job.progress(), job.failures)
 
     job = Client().attach(job_id)                   # after a restart: unconsumed results only
+    Client("tcp://127.0.0.1:5556", token_file="/path/hub.db.api-token")   # TCP needs the token
 
 It speaks the framed buyer protocol (:mod:`cpushare_mq.buyer_protocol`,
 ``docs/buyer-protocol.md``) over the hub's buyer socket. Each job being followed has its
@@ -35,6 +36,7 @@ from typing import Any
 from . import buyer_protocol as bp
 from .buyer_address import parse_address
 from .buyer_protocol import BatchStatus, Err, Rep, Req
+from .buyer_token import read_token, resolve_token_file
 from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
 from .fragnames import check_names
 from .jobspec import DEFAULT_MAX_OUTPUT_BYTES, check_policy
@@ -79,17 +81,28 @@ def resolve_address(address: str | os.PathLike | None) -> str:
     return os.fspath(address)
 
 
+def _token_for(address: str, token_file: str | os.PathLike | None) -> str:
+    """The buyer API token a connection to ``address`` presents: over TCP the one in
+    ``token_file`` (else ``$CPUSHARE_API_TOKEN``), "" if none is given (the hub then says
+    what is missing); a Unix socket needs none (the hub checks the peer's uid)."""
+    if parse_address(address)[0] != "tcp":
+        return ""
+    path = resolve_token_file(token_file)
+    return read_token(path) if path else ""
+
+
 class _Conn:
     """One buyer-protocol connection (HELLO done)."""
 
-    def __init__(self, address: str, timeout_s: float):
+    def __init__(self, address: str, timeout_s: float, token: str = ""):
         self.address = address
         self.timeout_s = timeout_s
         self._in = bp.FrameBuffer()   # received, not yet read
         self.sock = self._open(address, timeout_s)
         self.closed = False
         try:
-            self.send(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="cpushare_mq.client"))
+            self.send(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION,
+                                client="cpushare_mq.client", token=token))
             msg = self.expect(Rep.HELLO, timeout_s, "HELLO")
             bp.check_hello(msg)
         except ProtocolError as exc:
@@ -243,9 +256,11 @@ class Client:
     ``tcp://127.0.0.1:PORT``; None = ``$CPUSHARE_API``. Thread-safe for control calls
     (status, progress, cancel); iterate each job's results from one thread."""
 
-    def __init__(self, address: str | os.PathLike | None = None, *, timeout_s: float = 60.0):
+    def __init__(self, address: str | os.PathLike | None = None, *, timeout_s: float = 60.0,
+                 token_file: str | os.PathLike | None = None):
         self.address = resolve_address(address)
         self.timeout_s = timeout_s
+        self._token = _token_for(self.address, token_file)
         self._lock = threading.Lock()
         self._control: _Conn | None = None
         self._jobs: list[Job] = []
@@ -253,7 +268,7 @@ class Client:
 
     def _control_conn(self) -> _Conn:
         if self._control is None or self._control.closed:
-            self._control = _Conn(self.address, self.timeout_s)
+            self._control = _Conn(self.address, self.timeout_s, self._token)
         return self._control
 
     def _control_request(self, data: bytes, rep: Rep, request: str) -> bp.Message:
@@ -282,7 +297,7 @@ class Client:
                      wall_s=wall_s, max_attempts=max_attempts, priority=priority, name=name,
                      max_output_bytes=max_output_bytes or DEFAULT_MAX_OUTPUT_BYTES)
         names = check_names(list(fragment_names or []), len(frags))
-        conn = _Conn(self.address, self.timeout_s)
+        conn = _Conn(self.address, self.timeout_s, self._token)
         try:
             conn.send(bp.encode(Req.SUBMIT, n_fragments=len(frags), redundancy=redundancy,
                                 quorum=quorum or 0, cpu_s=float(cpu_s), wall_s=float(wall_s),
@@ -310,7 +325,7 @@ class Client:
         """Follow an existing job: results not consumed yet (or all of them, ``from_start``)."""
         if not isinstance(job_id, str) or not job_id:
             raise ConfigError("job id must be a non-empty string")
-        conn = _Conn(self.address, self.timeout_s)
+        conn = _Conn(self.address, self.timeout_s, self._token)
         try:
             msg = conn.request(bp.encode(Req.ATTACH, job_id=job_id, from_start=int(from_start)),
                                Rep.ATTACHED, "ATTACH")

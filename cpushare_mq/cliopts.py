@@ -97,6 +97,16 @@ def add_api_address(p, help_: str = API_HELP):
     return action
 
 
+API_TOKEN_HELP = ("the hub's buyer API token file, needed for a tcp:// --api (the hub writes "
+                  "it beside its database: DATABASE.api-token; default $CPUSHARE_API_TOKEN)")
+
+
+def add_api_token(p) -> None:
+    """``--api-token FILE``: the buyer API token a client presents over TCP (buyer_token.py);
+    one flag on every buyer command."""
+    p.add_argument("--api-token", metavar="FILE", default=None, help=API_TOKEN_HELP)
+
+
 # --------------------------------------------------------------------------- config + env
 
 def config_path() -> Path:

@@ -62,6 +62,7 @@ class MsgType(IntEnum):
     STATUS = 8         # paused / busy slots changed
     RESULT_BATCH = 9   # several RESULT_ENDs in one message, each with its last chunk (only
                        # to a hub whose WELCOME lists "result_batch" in ``features``)
+    RECEIPT_ACK = 10   # these receipts are stored (feature "receipts"): the hub stops resending
     # hub -> worker
     WELCOME = 32       # joined: session id and timing parameters
     LEASE = 33         # one or more fragments to run, inputs as blobs
@@ -70,6 +71,8 @@ class MsgType(IntEnum):
     CANCEL = 36        # stop working on these leases (job cancelled, done elsewhere, expired)
     HOLD = 37          # no work for you for hold_s: your sandbox keeps failing (and why); only
                        # to a worker whose HELLO announced "infra_release"
+    RECEIPTS = 38      # signed receipts of accepted results the hub paid for (only to a worker
+                       # whose HELLO announced "receipts"; docs/market.md)
     # both ways
     HEARTBEAT = 64
     BYE = 65           # orderly disconnect
@@ -106,6 +109,9 @@ class Feature(StrEnum):
     #: set-up error, fork failure, out of memory outside the program's cap), not the
     #: program: no attempt is spent; a worker that keeps doing it gets HOLD
     INFRA_RELEASE = "infra_release"
+    #: the worker keeps the hub's signed receipts (RECEIPTS) and acknowledges them
+    #: (RECEIPT_ACK); the hub resends the unacknowledged ones at each HELLO
+    RECEIPTS = "receipts"
 
 
 #: every feature this code knows (not a member: set after the class; the hub confirms those
@@ -269,6 +275,18 @@ RESULT_END_SCHEMA: dict[str, tuple[Validator, Any]] = {
     "signature": (v_str(256), ""),              # hex Ed25519 signature (trust layer)
 }
 
+#: a signed receipt as sent in RECEIPTS (the fields of cpushare_mq.market.receipts.FIELDS
+#: and its signature; amounts as decimal strings): checked again, with its signature, by the
+#: worker (worker/earnings.py)
+RECEIPT_SCHEMA: dict[str, tuple[Validator, Any]] = {
+    **{name: (v_str(128), _REQUIRED) for name in ("hub_key", "job_id", "worker_key", "price",
+                                                  "currency", "amount")},
+    **{name: (v_int(0), _REQUIRED) for name in ("fragment_id", "attempt", "cpu_us",
+                                                "issued_s")},
+    "signature": (v_str(128), _REQUIRED),
+}
+MAX_RECEIPTS_PER_MESSAGE = 256
+
 # (validators for the body, (min blobs, max blobs))
 SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]] = {
     MsgType.HELLO: ({
@@ -309,6 +327,12 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "leases": (v_list(v_lease_ref, 65536), _REQUIRED),
         "reason": (v_str(256), ""),
         "infra": (v_bool, False),     # the machine's failure, not the program's (feature)
+    }, (0, 0)),
+    MsgType.RECEIPT_ACK: ({
+        "fragment_ids": (v_list(v_fid, MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
+    }, (0, 0)),
+    MsgType.RECEIPTS: ({
+        "receipts": (v_list(v_obj(RECEIPT_SCHEMA), MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
     }, (0, 0)),
     MsgType.STATUS: ({
         "paused": (v_bool, _REQUIRED),

@@ -345,11 +345,36 @@ static int parse_and_connect(cps_client *c, const char *addr)
     return 0;
 }
 
-static int hello(cps_client *c)
+/* The buyer API token a TCP connection presents: the first line of the file named by
+   $CPUSHARE_API_TOKEN (the hub's DATABASE.api-token); none for a Unix socket, and none when
+   the variable is unset (the hub then says what is missing). */
+static int read_token(cps_client *c, const char *addr, char *tok, size_t cap)
+{
+    tok[0] = 0;
+    const char *path = getenv("CPUSHARE_API_TOKEN");
+    if (strncmp(addr, "tcp://", 6) != 0 || !path || !*path)
+        return 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail(c, "cannot read the buyer API token file %s ($CPUSHARE_API_TOKEN): %s (errno %d)",
+                    path, strerror(errno), errno);
+    if (!fgets(tok, (int)cap, f))
+        tok[0] = 0;
+    fclose(f);
+    tok[strcspn(tok, " \t\r\n")] = 0;
+    if (!tok[0])
+        return fail(c, "%s ($CPUSHARE_API_TOKEN) holds no buyer API token", path);
+    return 0;
+}
+
+static int hello(cps_client *c, const char *addr)
 {
     size_t len;
+    char token[256];
+    if (read_token(c, addr, token, sizeof token)) return -1;
     if (out_begin(c) || out_bytes(c, "CPSB", 4) || out_u32(c, CPS_PROTOCOL_VERSION) ||
-        out_str(c, "cpushare_buyer.c", 16) || send_out(c, REQ_HELLO))
+        out_str(c, "cpushare_buyer.c", 16) || out_str(c, token, strlen(token)) ||
+        send_out(c, REQ_HELLO))
         return -1;
     if (expect(c, REP_HELLO, &len, REPLY_GRACE_MS, "HELLO")) return -1;
     if (len < 8 || memcmp(c->frame, "CPSB", 4) != 0)
@@ -373,7 +398,7 @@ cps_client *cps_connect(const char *addr, char *err, size_t errlen)
         return NULL;
     }
     c->fd = -1;
-    if (parse_and_connect(c, addr) || hello(c)) {
+    if (parse_and_connect(c, addr) || hello(c, addr)) {
         if (err && errlen) snprintf(err, errlen, "%s", c->err);
         if (c->fd >= 0) close(c->fd);
         free(c->out);

@@ -29,7 +29,7 @@
 extern "C" {
 #endif
 
-#define CPS_PROTOCOL_VERSION 4
+#define CPS_PROTOCOL_VERSION 5
 
 typedef struct cps_client cps_client;
 
@@ -57,7 +57,8 @@ typedef struct {
    "no worker connected"; cut to fit, always NUL-terminated. */
 typedef struct { uint64_t total, pending, running, done, failed; char waiting[256]; } cps_progress;
 
-/* addr: "unix:PATH", a plain filesystem path, or "tcp://127.0.0.1:PORT"; NULL = $CPUSHARE_HUB.
+/* addr: "unix:PATH", a plain filesystem path, or "tcp://127.0.0.1:PORT"; NULL = $CPUSHARE_API.
+   Over TCP the hub's buyer API token is read from the file $CPUSHARE_API_TOKEN names.
    On failure returns NULL and writes a message naming the problem into err. */
 cps_client *cps_connect(const char *addr, char *err, size_t errlen);
 

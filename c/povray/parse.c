@@ -14,25 +14,9 @@
 #include <string.h>
 
 #include "lang.h"
+#include "objects.h"
 #include "pattern.h"
 #include "rt_math.h"
-
-struct texture {
-    int has_pig, has_fin;
-    pigment pig;
-    finish fin;
-};
-
-typedef struct {
-    prim p;
-    int textured;
-} pprim;
-
-struct plist {
-    pprim *v;
-    size_t n, cap;
-    int is_group; /* a union: its texture goes to the children without one */
-};
 
 typedef struct camdef {
     vec3 cam_loc, cam_dir, cam_right, cam_up, cam_sky, cam_look;
@@ -494,17 +478,6 @@ static void parse_texture_body(parser *P, texture *tx)
 }
 
 /* ------------------------------------------------------------------ objects */
-static void plist_push(parser *P, plist *l, const prim *p)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->v = xrealloc(P, l->v, l->cap * sizeof *l->v);
-    }
-    memset(&l->v[l->n], 0, sizeof l->v[l->n]);
-    l->v[l->n].p = *p;
-    l->n++;
-}
-
 static void enter_matrix_mode(prim *p)
 {
     if (!p->has_trans) {
@@ -592,7 +565,7 @@ static void apply_texture(pprim *pp, const texture *tx)
     pp->textured = 1;
 }
 
-static void parse_object(parser *P, plist *l, const token *kw);
+static uint32_t parse_object(parser *P, plist *l, const token *kw);
 
 /* ------------------------------------------------------------------ primitives
    One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
@@ -683,15 +656,194 @@ static const prim_parser *prim_parser_of(const char *w)
     return NULL;
 }
 
-static int is_object_word(const char *w)
+static int is_csg_word(const char *w)
 {
-    return prim_parser_of(w) || !strcmp(w, "union") || !strcmp(w, "object");
+    return !strcmp(w, "union") || !strcmp(w, "intersection") || !strcmp(w, "difference") ||
+           !strcmp(w, "merge");
 }
 
-/* Modifiers after an object's geometry (or a union's children), up to and including '}'.
-   Applies to l->v[from..]. For a group, the group's own texture goes to untextured children. */
-static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, const char *what)
+static int is_object_word(const char *w)
 {
+    return prim_parser_of(w) || is_csg_word(w) || !strcmp(w, "object");
+}
+
+/* One object being parsed: its primitives are l->v[from ..]; node is its inside test once
+   sealed. A CSG block (union, intersection, difference, merge) takes objects as its
+   children until the first modifier, then combines them (seal). */
+typedef struct {
+    plist *l;
+    size_t from;
+    const char *what;  /* the keyword, for messages */
+    int is_group;      /* its texture goes to the children without one */
+    int csg, sealed;
+    csg_children kids;
+    uint32_t node;
+    plist bound;       /* bounded_by { } objects (only clipped_by { bounded_by } uses them) */
+    int has_bound;
+} objbuild;
+
+static void seal(parser *P, objbuild *b)
+{
+    if (b->sealed)
+        return;
+    b->node = csg_combine(P, b->l, b->what, &b->kids);
+    csg_children_free(&b->kids);
+    b->sealed = 1;
+}
+
+static void set_flags(plist *l, size_t from, uint32_t flags)
+{
+    for (size_t i = from; i < l->n; i++)
+        l->v[i].p.flags |= flags;
+}
+
+/* A CSG child, or a union's object after its modifiers (POV-Ray wants children first;
+   a union has always taken them anywhere here). */
+static void parse_child(parser *P, objbuild *b, const token *kw)
+{
+    size_t f = b->l->n;
+    if (b->sealed && strcmp(b->what, "union"))
+        perr(P, kw->line, "'%s' after the modifiers of %s: its objects come first", kw->text,
+             b->what);
+    uint32_t nd = parse_object(P, b->l, kw);
+    if (!b->sealed) {
+        csg_children_add(P, &b->kids, f, nd);
+        return;
+    }
+    uint32_t both[2] = {b->node, nd};
+    b->node = plist_group(P, b->l, CSG_OR, both, 2);
+}
+
+/* clipped_by { OBJECT... } or clipped_by { bounded_by }: the object's surfaces count only
+   inside every clipping object, which are not drawn themselves. */
+static void parse_clip(parser *P, objbuild *b, int line)
+{
+    plist *l = b->l;
+    size_t surf_end = l->n;
+    csg_children cl = {0};
+    expect(P, "{", "after 'clipped_by'");
+    if (is_word(P, "bounded_by")) {
+        next(P);
+        if (!b->has_bound)
+            perr(P, line, "unsupported: clipped_by { bounded_by } before bounded_by { }");
+        csg_children_add(P, &cl, l->n, plist_append(P, l, &b->bound));
+    }
+    while (!is_punct(P, "}")) {
+        token kw = next(P);
+        if (kw.kind != T_IDENT || !is_object_word(kw.text))
+            perr(P, kw.line, "expected an object in clipped_by, got '%s'", kw.text);
+        size_t f = l->n;
+        csg_children_add(P, &cl, f, parse_object(P, l, &kw));
+    }
+    next(P);
+    if (!cl.n)
+        perr(P, line, "clipped_by needs an object");
+    set_flags(l, surf_end, PRIM_NO_SURFACE);
+    uint32_t clip = plist_group(P, l, CSG_AND, cl.node, cl.n);
+    csg_children_free(&cl);
+    plist_add_cond(P, l, b->from, surf_end, clip);
+    uint32_t both[2] = {b->node, clip};
+    b->node = plist_group(P, l, CSG_AND, both, 2);
+}
+
+/* bounded_by { OBJECT } : only a hint for POV-Ray's bounding; kept for clipped_by. */
+static void parse_bound(parser *P, objbuild *b)
+{
+    expect(P, "{", "after 'bounded_by'");
+    plist_free(&b->bound);
+    b->has_bound = 0;
+    csg_children bk = {0};
+    while (!is_punct(P, "}")) {
+        token kw = next(P);
+        if (kw.kind != T_IDENT || !is_object_word(kw.text))
+            perr(P, kw.line, "expected an object in bounded_by, got '%s'", kw.text);
+        size_t f = b->bound.n;
+        csg_children_add(P, &bk, f, parse_object(P, &b->bound, &kw));
+    }
+    next(P);
+    if (bk.n) {
+        b->bound.root = plist_group(P, &b->bound, CSG_AND, bk.node, bk.n);
+        b->has_bound = 1;
+    }
+    csg_children_free(&bk);
+}
+
+static const struct {
+    const char *word;
+    uint32_t flag;
+} OBJECT_FLAGS[] = {
+    {"no_shadow", PRIM_NO_SHADOW}, {"no_image", PRIM_NO_IMAGE},
+    {"no_reflection", PRIM_NO_REFLECTION},
+};
+
+/* An optional boolean after a flag word (hollow on, no_shadow off is not POV-Ray). */
+static int opt_bool(parser *P, const char *what)
+{
+    if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+        is_word(P, "true") || is_word(P, "false") || is_word(P, "yes") || is_word(P, "no"))
+        return parse_float(P, what) != 0.0;
+    return 1;
+}
+
+/* Object words that only set a flag or are accepted without effect; 0 if kw is none. */
+static int parse_flag_word(parser *P, objbuild *b, const token *kw)
+{
+    for (size_t k = 0; k < sizeof OBJECT_FLAGS / sizeof OBJECT_FLAGS[0]; k++)
+        if (!strcmp(kw->text, OBJECT_FLAGS[k].word)) {
+            set_flags(b->l, b->from, OBJECT_FLAGS[k].flag);
+            return 1;
+        }
+    if (!strcmp(kw->text, "hollow")) {
+        /* only media and fog inside an object see it: neither is supported */
+        opt_bool(P, "hollow");
+        return 1;
+    }
+    if (!strcmp(kw->text, "inverse")) {
+        seal(P, b);
+        b->node = plist_invert(P, b->l, b->node);
+        return 1;
+    }
+    return 0;
+}
+
+/* texture / pigment / finish of an object; *utex collects a group's texture. */
+static void parse_object_texture(parser *P, objbuild *b, const token *kw, texture *utex,
+                                 int *has_utex)
+{
+    plist *l = b->l;
+    if (!strcmp(kw->text, "texture")) {
+        texture tx = P->sc->def;
+        parse_texture_body(P, &tx);
+        if (b->is_group) {
+            *utex = tx;
+            *has_utex = 1;
+        } else {
+            apply_texture(&l->v[b->from], &tx);
+        }
+        return;
+    }
+    texture cur = P->sc->def;
+    if (b->is_group && *has_utex)
+        cur = *utex;
+    else if (!b->is_group && l->v[b->from].textured)
+        cur = (texture){1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin};
+    if (kw->text[0] == 'p')
+        parse_pigment_body(P, &cur.pig);
+    else
+        parse_finish_body(P, &cur.fin);
+    if (b->is_group) {
+        *utex = cur;
+        *has_utex = 1;
+    } else {
+        apply_texture(&l->v[b->from], &cur);
+    }
+}
+
+/* Modifiers after an object's geometry (or a CSG block's children), up to and including
+   '}'; apply to l->v[from..]. Returns the object's node. */
+static uint32_t parse_object_mods(parser *P, objbuild *b)
+{
+    plist *l = b->l;
     texture utex = P->sc->def;
     int has_utex = 0;
     for (;;) {
@@ -701,103 +853,90 @@ static void parse_object_mods(parser *P, plist *l, size_t from, int is_union, co
             next(P);
             break;
         }
+        if (tk->kind != T_IDENT || !b->csg || !is_object_word(tk->text))
+            seal(P, b);
         if (parse_transform(P, &t)) {
-            transform_list(l, from, &t);
+            transform_list(l, b->from, &t);
             if (has_utex)
                 pig_transform(&utex.pig, &t);
             continue;
         }
         if (tk->kind != T_IDENT)
-            perr(P, tk->line, "unexpected '%s' in %s", tk->text, what);
+            perr(P, tk->line, "unexpected '%s' in %s", tk->text, b->what);
         token kw = next(P);
-        if (is_union && !strcmp(what, "union") && is_object_word(kw.text)) {
-            parse_object(P, l, &kw);
+        if (b->csg && is_object_word(kw.text))
+            parse_child(P, b, &kw);
+        else if (parse_flag_word(P, b, &kw))
             continue;
-        }
-        if (!strcmp(kw.text, "no_shadow")) {
-            for (size_t i = from; i < l->n; i++)
-                l->v[i].p.flags |= PRIM_NO_SHADOW;
-        } else if (!strcmp(kw.text, "hollow")) {
-            /* only media and fog inside an object see it: neither is supported */
-            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
-                is_word(P, "true") || is_word(P, "false"))
-                parse_float(P, "hollow");
-        } else if (!strcmp(kw.text, "texture")) {
-            texture tx = P->sc->def;
-            parse_texture_body(P, &tx);
-            if (is_union) {
-                utex = tx;
-                has_utex = 1;
-            } else {
-                apply_texture(&l->v[from], &tx);
-            }
-        } else if (!strcmp(kw.text, "pigment") || !strcmp(kw.text, "finish")) {
-            texture cur = P->sc->def;
-            if (is_union && has_utex)
-                cur = utex;
-            else if (!is_union && l->v[from].textured)
-                cur = (texture){1, 1, l->v[from].p.pig, l->v[from].p.fin};
-            if (kw.text[0] == 'p')
-                parse_pigment_body(P, &cur.pig);
-            else
-                parse_finish_body(P, &cur.fin);
-            if (is_union) {
-                utex = cur;
-                has_utex = 1;
-            } else {
-                apply_texture(&l->v[from], &cur);
-            }
-        } else {
-            perr(P, kw.line, "unsupported word '%s' in %s", kw.text, what);
-        }
+        else if (!strcmp(kw.text, "clipped_by"))
+            parse_clip(P, b, kw.line);
+        else if (!strcmp(kw.text, "bounded_by"))
+            parse_bound(P, b);
+        else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
+                 !strcmp(kw.text, "finish"))
+            parse_object_texture(P, b, &kw, &utex, &has_utex);
+        else
+            perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
     }
-    if (is_union && has_utex)
-        for (size_t i = from; i < l->n; i++)
+    seal(P, b);
+    plist_free(&b->bound);
+    if (b->is_group && has_utex)
+        for (size_t i = b->from; i < l->n; i++)
             if (!l->v[i].textured)
                 apply_texture(&l->v[i], &utex);
+    return b->node;
 }
 
-static void parse_object(parser *P, plist *l, const token *kw)
+static uint32_t object_mods(parser *P, plist *l, size_t from, uint32_t node, int is_group,
+                            const char *what)
+{
+    objbuild b = {.l = l, .from = from, .what = what, .is_group = is_group, .sealed = 1,
+                  .node = node};
+    return parse_object_mods(P, &b);
+}
+
+/* object { IDENT mods } or object { OBJECT mods } */
+static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
+{
+    if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
+        !find_sym(P, peek(P)->text)) {
+        token inner = next(P);
+        uint32_t nd = parse_object(P, l, &inner);
+        return object_mods(P, l, from, nd, l->n - from != 1, "object");
+    }
+    token id = next(P);
+    symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
+    if (!s)
+        perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
+    if (s->v.kind == V_BROKEN)
+        perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+    if (s->v.kind != V_OBJECT)
+        perr(P, id.line, "'%s' is a %s, not an object", id.text, kind_name(s->v.kind));
+    plist *src = s->v.obj;
+    uint32_t nd = plist_append(P, l, src);
+    return object_mods(P, l, from, nd, src->is_group || src->n != 1, "object");
+}
+
+/* Parse one object into l; returns its node (its inside test). */
+static uint32_t parse_object(parser *P, plist *l, const token *kw)
 {
     prim p;
     memset(&p, 0, sizeof p);
     size_t from = l->n;
     expect(P, "{", "after the object keyword");
-    if (!strcmp(kw->text, "union")) {
-        parse_object_mods(P, l, from, 1, "union");
-        return;
+    if (is_csg_word(kw->text)) {
+        objbuild b = {.l = l, .from = from, .what = kw->text, .is_group = 1, .csg = 1};
+        return parse_object_mods(P, &b);
     }
-    if (!strcmp(kw->text, "object")) {
-        if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
-            !find_sym(P, peek(P)->text)) {
-            token inner = next(P);
-            parse_object(P, l, &inner);
-            parse_object_mods(P, l, from, l->n - from != 1, "object");
-            return;
-        }
-        token id = next(P);
-        symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
-        if (!s)
-            perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
-        if (s->v.kind == V_BROKEN)
-            perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
-        if (s->v.kind != V_OBJECT)
-            perr(P, id.line, "'%s' is a %s, not an object", id.text, kind_name(s->v.kind));
-        plist *src = s->v.obj;
-        for (size_t i = 0; i < src->n; i++) {
-            plist_push(P, l, &src->v[i].p);
-            l->v[l->n - 1].textured = src->v[i].textured;
-        }
-        parse_object_mods(P, l, from, src->is_group || src->n != 1, "object");
-        return;
-    }
+    if (!strcmp(kw->text, "object"))
+        return parse_object_ref(P, l, from);
     const prim_parser *pp = prim_parser_of(kw->text);
     if (!pp)
         perr(P, kw->line, "unsupported word '%s'", kw->text);
     p.type = pp->type;
     pp->parse(P, &p, kw); /* may change the type (a cone with equal radii is a cylinder) */
-    plist_push(P, l, &p);
-    parse_object_mods(P, l, from, 0, kw->text);
+    uint32_t nd = plist_push_prim(P, l, &p);
+    return object_mods(P, l, from, nd, 0, kw->text);
 }
 
 /* ------------------------------------------------------------------ values of scene items */
@@ -851,16 +990,15 @@ int scene_item_value(parser *P, value *out)
     if (is_object_word(tk->text)) {
         token kw = next(P);
         plist *l = xalloc(P, sizeof *l);
-        parse_object(P, l, &kw);
-        pool_keep_ptr(P, l->v);
-        l->is_group = !strcmp(kw.text, "union");
+        l->root = parse_object(P, l, &kw);
+        plist_keep(P, l);
+        l->is_group = is_csg_word(kw.text);
         out->kind = V_OBJECT;
         out->obj = l;
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "torus", "difference", "intersection",
-        "merge", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "normal", "interior", "material", "torus", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -1165,6 +1303,12 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->nodes);
+    free(s->kids);
+    free(s->conds);
+    s->nodes = NULL;
+    s->kids = NULL;
+    s->conds = NULL;
     free(s->maps);
     s->maps = NULL;
     free(s->lights);
@@ -1315,6 +1459,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             out->prims[i] = c->out.v[i].p;
             resolve_noise(P, &out->prims[i].pig);
         }
+        plist_to_scene(P, &c->out, out);
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
@@ -1328,7 +1473,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     for (size_t i = 0; i < P->npool; i++)
         free(P->pool[i]);
     free(P->pool);
-    free(c->out.v);
+    plist_free(&c->out);
     free(c->lights);
     free(c->maps);
     free(c);

@@ -17,6 +17,7 @@
 #define PLANE_EPSILON 1.0e-10
 #define MAX_DISTANCE 1.0e7
 #define HUGE_DEPTH 1.0e30
+#define INSIDE_EPSILON 1.0e-10 /* POV-Ray's EPSILON in inside tests */
 
 static double comp(vec3 v, int axis) { return axis == 0 ? v.x : axis == 1 ? v.y : v.z; }
 
@@ -159,6 +160,13 @@ static vec3 sphere_normal(const prim *p, vec3 q, const hit_info *h)
     return v3(d.x / p->r, d.y / p->r, d.z / p->r);
 }
 
+static int sphere_inside(const prim *p, vec3 q)
+{
+    vec3 d = vsub(q, p->a);
+    double d2 = vdot(d, d), r2 = p->r * p->r;
+    return d2 < r2 ? 1 : d2 > r2 ? -1 : 0;
+}
+
 static int sphere_bounds(const prim *p, vec3 *lo, vec3 *hi)
 {
     *lo = vsub(p->a, v3(p->r, p->r, p->r));
@@ -180,6 +188,11 @@ static vec3 plane_normal(const prim *p, vec3 q, const hit_info *h)
 {
     (void)q, (void)h;
     return p->a;
+}
+
+static int plane_inside(const prim *p, vec3 q)
+{
+    return vdot(q, p->a) - p->r < INSIDE_EPSILON ? 1 : -1;
 }
 
 static int plane_bounds(const prim *p, vec3 *lo, vec3 *hi)
@@ -209,6 +222,14 @@ static vec3 box_normal(const prim *p, vec3 q, const hit_info *h)
     return v3(axis == 0 ? s : 0.0, axis == 1 ? s : 0.0, axis == 2 ? s : 0.0);
 }
 
+static int box_inside(const prim *p, vec3 q)
+{
+    if (q.x < p->a.x || q.y < p->a.y || q.z < p->a.z || q.x > p->b.x || q.y > p->b.y ||
+        q.z > p->b.z)
+        return -1;
+    return 1;
+}
+
 static int box_bounds(const prim *p, vec3 *lo, vec3 *hi)
 {
     *lo = p->a;
@@ -236,6 +257,29 @@ static vec3 cylinder_normal(const prim *p, vec3 q, const hit_info *h)
         return u;
     vec3 d = vsub(q, p->a);
     return vscale(vsub(d, vscale(u, vdot(d, u))), 1.0 / p->r);
+}
+
+/* POV-Ray's cylinder and cone inside test, in the unit space of the axis (height 0..1,
+   radius 1): a closed one is EPSILON smaller, an open one EPSILON larger. */
+static int axial_inside(const prim *p, vec3 q, double r_base, double r_cap)
+{
+    vec3 axis = vsub(p->b, p->a);
+    double len2 = vdot(axis, axis);
+    vec3 d = vsub(q, p->a);
+    double z = vdot(d, axis) / len2;
+    vec3 radial = vsub(d, vscale(axis, z));
+    double rz = r_base + (r_cap - r_base) * z;
+    double off = (p->flags & PRIM_OPEN) ? INSIDE_EPSILON : -INSIDE_EPSILON;
+    double rmax = rt_fmax(r_base, r_cap);
+    double w2 = vdot(radial, radial) / (rmax * rmax), z2 = rz * rz / (rmax * rmax);
+    if (w2 > z2 + off || z < 0.0 - off || z > 1.0 + off)
+        return -1;
+    return 1;
+}
+
+static int cylinder_inside(const prim *p, vec3 q)
+{
+    return axial_inside(p, q, p->r, p->r);
 }
 
 static int cylinder_bounds(const prim *p, vec3 *lo, vec3 *hi)
@@ -307,6 +351,11 @@ static vec3 cone_normal(const prim *p, vec3 q, const hit_info *h)
     return vnorm(vsub(radial, vscale(u, (p->r2 - p->r) / len)));
 }
 
+static int cone_inside(const prim *p, vec3 q)
+{
+    return axial_inside(p, q, p->r, p->r2);
+}
+
 static int cone_bounds(const prim *p, vec3 *lo, vec3 *hi)
 {
     double r = rt_fmax(p->r, p->r2);
@@ -326,7 +375,8 @@ static const char *cone_check(const prim *p)
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \
-    [ENUM] = {ENUM, #name, name##_isect, name##_normal, name##_bounds, name##_check},
+    [ENUM] = {ENUM, #name, name##_isect, name##_normal, name##_bounds, name##_inside, \
+              name##_check},
 static const prim_class PRIM_CLASSES[OBJ_COUNT] = {POV_PRIMITIVES(POV_PRIM_CLASS)};
 #undef POV_PRIM_CLASS
 

@@ -18,6 +18,10 @@ typedef struct {
     vec3 (*normal)(const prim *p, vec3 q, const hit_info *h);
     /* object-space bounding box; 0 = unbounded (kept out of the BVH) */
     int (*bounds)(const prim *p, vec3 *lo, vec3 *hi);
+    /* POV-Ray's inside test at object-space point q: 1 inside, -1 outside, 0 on a boundary
+       that is neither (a sphere's surface: POV-Ray's strict comparisons); an inverted
+       object is inside where this answers -1 */
+    int (*inside)(const prim *p, vec3 q);
     /* the scene reader's check of the fields: NULL when fine, else a message */
     const char *(*check)(const prim *p);
 } prim_class;

@@ -116,6 +116,8 @@ static int prim_bounds(const prim *p, double blo[3], double bhi[3])
     return 1;
 }
 
+#include "csg_eval.c"
+
 typedef struct {
     render_ctx *ctx;
     double (*blo)[3], (*bhi)[3];
@@ -195,10 +197,14 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     for (uint32_t i = 0; i < n; i++) {
         if (!prim_class_of(s->prims[i].type))
             return -2; /* unknown primitive: refuse loudly (the scene reader already does) */
-        if (prim_bounds(&s->prims[i], blo[i], bhi[i]))
+        if (s->prims[i].flags & PRIM_NO_SURFACE)
+            continue; /* only inside tests use it */
+        int b = visible_bounds(s, &s->prims[i], blo[i], bhi[i]);
+        if (b > 0)
             ctx->order[nb++] = i;
-        else
+        else if (b == 0)
             ctx->unbounded[nu++] = i;
+        /* b < 0: CSG leaves none of its surface */
     }
     ctx->n_unbounded = nu;
     build_encode_table(ctx);
@@ -237,16 +243,16 @@ static inline int slab_hit(const bvh_node *nd, const ray_t *r, double tmax)
 /* Closest hit with t >= MIN_ISECT_DEPTH and t < tmax (any = stop at the first hit). The
    traversal order depends only on the ray, so the answer is the same in every tile. */
 static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
-                    uint32_t *hit_prim, hit_info *hit)
+                    uint32_t skip, uint32_t *hit_prim, hit_info *hit)
 {
     const scene *s = ctx->s;
     int found = 0;
     hit_info h;
     for (uint32_t i = 0; i < ctx->n_unbounded; i++) {
         uint32_t pi = ctx->unbounded[i];
-        if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+        if (s->prims[pi].flags & skip)
             continue;
-        if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH, tmax, &h)) {
+        if (isect_visible(s, &s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH, tmax, &h)) {
             if (!found || h.t < hit->t) {
                 *hit = h; *hit_prim = pi; found = 1;
                 if (any) return 1;
@@ -266,10 +272,10 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
         if (nd->count) {
             for (uint32_t k = 0; k < nd->count; k++) {
                 uint32_t pi = ctx->order[nd->left + k];
-                if (any && (s->prims[pi].flags & PRIM_NO_SHADOW))
+                if (s->prims[pi].flags & skip)
                     continue;
-                if (isect_prim(&s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH,
-                               found ? hit->t : tmax, &h)) {
+                if (isect_visible(s, &s->prims[pi], r->O, r->D, MIN_ISECT_DEPTH,
+                                  found ? hit->t : tmax, &h)) {
                     *hit = h; *hit_prim = pi; found = 1;
                     if (any) return 1;
                 }
@@ -332,7 +338,7 @@ static int in_shadow(const render_ctx *ctx, vec3 P, vec3 L, double dist)
     ray_t r = make_ray(P, L);
     uint32_t pi;
     hit_info h;
-    return find_hit(ctx, &r, dist - SHADOW_TOLERANCE, 1, &pi, &h);
+    return find_hit(ctx, &r, dist - SHADOW_TOLERANCE, 1, PRIM_NO_SHADOW, &pi, &h);
 }
 
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level);
@@ -434,7 +440,9 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     ray_t r = make_ray(O, D);
     uint32_t pi = 0;
     hit_info h = {0.0, 0};
-    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, &pi, &h))
+    /* camera rays skip no_image objects, reflected rays no_reflection ones */
+    uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
+    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h))
         return s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
     const prim *p = &s->prims[pi];
     vec3 P = vadd(O, vscale(D, h.t));

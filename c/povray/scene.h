@@ -68,7 +68,30 @@ typedef struct {
     vec3 reflection;
 } finish;
 
-enum { PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_FLAGS_ALL = 3u };
+/* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
+   object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
+   from camera rays / reflected rays / shadow rays. */
+enum {
+    PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_NO_IMAGE = 4u, PRIM_NO_REFLECTION = 8u,
+    PRIM_NO_SURFACE = 16u, PRIM_FLAGS_ALL = 31u
+};
+
+/* CSG as inside tests. A node answers "is point P inside?": a leaf asks one primitive, AND
+   and OR combine child nodes (scene.kids[first .. first + n)), invert negates (with the
+   primitive's own boundary rule for a leaf, as POV-Ray's inverted objects). A primitive's
+   surface counts only where every node of its conditions (scene.conds[cond_first ..
+   cond_first + cond_n)) says inside: intersection { A B } gives A's surface the condition
+   B, difference { A B } gives A "not B" and B "A", merge { A B } gives A "not B",
+   clipped_by { C } gives every surface C. Children are always stored before their parent
+   (kids[] < the node's own index), so the tree has no cycles. */
+enum { CSG_LEAF = 0, CSG_AND, CSG_OR, CSG_KIND_COUNT };
+#define POV_CSG_MAX_DEPTH 64
+typedef struct {
+    uint32_t kind;   /* CSG_* */
+    uint32_t invert; /* 0 or 1 */
+    uint32_t first;  /* leaf: the primitive's index; AND/OR: first entry of scene.kids */
+    uint32_t n;      /* AND/OR: number of children */
+} csg_node;
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
        CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_COUNT };
@@ -85,6 +108,7 @@ typedef struct {
     double r;           /* sphere/cylinder radius, cone base radius; plane: distance */
     double r2;          /* cone: cap radius */
     xform fwd, inv;     /* object -> world, world -> object */
+    uint32_t cond_first, cond_n; /* CSG conditions: scene.conds[cond_first ..] */
     pigment pig;
     finish fin;
 } prim;
@@ -110,6 +134,10 @@ typedef struct {
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
     pigment sky;
+    uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */
+    csg_node *nodes;
+    uint32_t *kids;  /* node indices */
+    uint32_t *conds; /* node indices */
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
@@ -118,7 +146,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 3u
+#define POV_SCENE_VERSION 4u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

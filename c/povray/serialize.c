@@ -2,10 +2,12 @@
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3, u32 type, f64 angle, f64 vertical angle (version 3)),
  * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
- * prims: u32 type, u32 has_trans, vec3 a, vec3 b, f64 r, [fwd 12 f64, inv 12 f64],
+ * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
+ * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
  * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
- * metallic, vec3 reflection). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * metallic, vec3 reflection); then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
+ * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -105,6 +107,23 @@ static void put_pigment(wbuf *w, const pigment *pg)
     put_f64(w, pg->lambda);
 }
 
+static void put_csg(wbuf *w, const scene *s)
+{
+    put_u32(w, s->n_nodes);
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        put_u32(w, s->nodes[i].kind);
+        put_u32(w, s->nodes[i].invert);
+        put_u32(w, s->nodes[i].first);
+        put_u32(w, s->nodes[i].n);
+    }
+    put_u32(w, s->n_kids);
+    for (uint32_t i = 0; i < s->n_kids; i++)
+        put_u32(w, s->kids[i]);
+    put_u32(w, s->n_conds);
+    for (uint32_t i = 0; i < s->n_conds; i++)
+        put_u32(w, s->conds[i]);
+}
+
 uint8_t *scene_serialize(const scene *s, size_t *len_out)
 {
     wbuf w = {0};
@@ -152,6 +171,8 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
             put_xform(&w, &p->fwd);
             put_xform(&w, &p->inv);
         }
+        put_u32(&w, p->cond_first);
+        put_u32(&w, p->cond_n);
         put_pigment(&w, &p->pig);
         const finish *f = &p->fin;
         put_vec(&w, f->ambient);
@@ -164,6 +185,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, f->metallic);
         put_vec(&w, f->reflection);
     }
+    put_csg(&w, s);
     if (w.oom) {
         free(w.p);
         return NULL;
@@ -283,6 +305,8 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
         get_xform(r, &p->fwd);
         get_xform(r, &p->inv);
     }
+    p->cond_first = get_u32(r);
+    p->cond_n = get_u32(r);
     if (get_pigment(r, &p->pig, n_maps) < 0)
         return -1;
     finish *f = &p->fin;
@@ -301,6 +325,81 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     if (bad)
         return fail(r, bad);
     return 0;
+}
+
+/* A u32 array of n entries (n read first, at most max); NULL after fail(). */
+static uint32_t *get_u32s(rbuf *r, uint32_t *n, uint32_t max, pov_alloc_fn alloc)
+{
+    *n = get_u32(r);
+    if (!r->err && (*n > max || (size_t)*n * 4 > r->len - r->pos))
+        fail(r, "scene data: CSG table too large or truncated");
+    if (r->err)
+        return 0;
+    uint32_t *v = alloc(sizeof(uint32_t) * ((size_t)*n + 1));
+    if (!v) {
+        fail(r, "out of memory for the CSG tables");
+        return 0;
+    }
+    for (uint32_t i = 0; i < *n; i++)
+        v[i] = get_u32(r);
+    return v;
+}
+
+/* One node's check; depth[] holds the depth of every earlier node. */
+static const char *check_node(const scene *s, uint32_t i, uint8_t *depth)
+{
+    const csg_node *nd = &s->nodes[i];
+    if (nd->kind >= CSG_KIND_COUNT || nd->invert > 1)
+        return "scene data: bad CSG node";
+    depth[i] = 1;
+    if (nd->kind == CSG_LEAF)
+        return nd->first < s->n_prims ? 0 : "scene data: CSG leaf names no object";
+    if (nd->first > s->n_kids || nd->n > s->n_kids - nd->first)
+        return "scene data: CSG node children out of range";
+    for (uint32_t k = 0; k < nd->n; k++) {
+        uint32_t c = s->kids[nd->first + k];
+        if (c >= i)
+            return "scene data: CSG child after its parent";
+        if (depth[c] + 1 > depth[i])
+            depth[i] = (uint8_t)(depth[c] + 1);
+    }
+    return depth[i] > POV_CSG_MAX_DEPTH ? "scene data: CSG nesting too deep" : 0;
+}
+
+static void get_csg(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_nodes = get_u32(r);
+    if (!r->err && (s->n_nodes > MAX_PRIMS * 4u || (size_t)s->n_nodes * 16 > r->len - r->pos))
+        fail(r, "scene data: too many CSG nodes");
+    if (r->err)
+        return;
+    s->nodes = alloc(sizeof(csg_node) * ((size_t)s->n_nodes + 1));
+    uint8_t *depth = alloc((size_t)s->n_nodes + 1);
+    if (!s->nodes || !depth) {
+        fail(r, "out of memory for the CSG tables");
+        return;
+    }
+    for (uint32_t i = 0; i < s->n_nodes; i++) {
+        s->nodes[i].kind = get_u32(r);
+        s->nodes[i].invert = get_u32(r);
+        s->nodes[i].first = get_u32(r);
+        s->nodes[i].n = get_u32(r);
+    }
+    s->kids = get_u32s(r, &s->n_kids, MAX_PRIMS * 8u, alloc);
+    s->conds = get_u32s(r, &s->n_conds, MAX_PRIMS * 64u, alloc);
+    for (uint32_t i = 0; i < s->n_nodes && !r->err; i++) {
+        const char *bad = check_node(s, i, depth);
+        if (bad)
+            fail(r, bad);
+    }
+    for (uint32_t i = 0; i < s->n_conds && !r->err; i++)
+        if (s->conds[i] >= s->n_nodes)
+            fail(r, "scene data: CSG condition names no node");
+    for (uint32_t i = 0; i < s->n_prims && !r->err; i++) {
+        const prim *p = &s->prims[i];
+        if (p->cond_first > s->n_conds || p->cond_n > s->n_conds - p->cond_first)
+            fail(r, "scene data: object's CSG conditions out of range");
+    }
 }
 
 int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
@@ -401,6 +500,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     for (uint32_t i = 0; i < s->n_prims; i++)
         if (get_prim(&r, &s->prims[i], s->n_maps) < 0)
             break;
+    if (!r.err)
+        get_csg(&r, s, alloc);
     if (!r.err && r.pos != len)
         fail(&r, "scene data has trailing bytes");
     if (r.err) {

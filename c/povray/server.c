@@ -29,6 +29,8 @@ static const char USAGE[] =
     "\n"
     "  --api ADDR         buyer socket of the hub: unix:PATH, a path, or tcp://127.0.0.1:PORT\n"
     "                     (default: $CPUSHARE_API)\n"
+    "  --api-token FILE   the hub's buyer API token file, needed over TCP (the hub writes it\n"
+    "                     beside its database: DATABASE.api-token; default $CPUSHARE_API_TOKEN)\n"
     "  -W, -H N           image size in pixels (1..65536)\n"
     "  -o FILE            output PNG (written only when every tile succeeded)\n"
     "  --tile N           tile size in pixels (default 32)\n"
@@ -207,7 +209,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--max-attempts")) {
             if (parse_uint("--max-attempts", v, 1, 1000, &max_attempts)) return 2;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--api") || !strcmp(a, "--program") ||
-                   !strcmp(a, "--resume")) {
+                   !strcmp(a, "--resume") || !strcmp(a, "--api-token")) {
             if (!v) {
                 fprintf(stderr, "povray-server: %s needs a value\n", a);
                 return 2;
@@ -215,6 +217,12 @@ int main(int argc, char **argv)
             if (!strcmp(a, "-o")) out = v;
             else if (!strcmp(a, "--api")) hub = v;
             else if (!strcmp(a, "--resume")) resume = v;
+            else if (!strcmp(a, "--api-token")) {
+                if (setenv("CPUSHARE_API_TOKEN", v, 1) != 0) {   /* read by cps_connect */
+                    fprintf(stderr, "povray-server: setenv: %s (errno %d)\n", strerror(errno), errno);
+                    return 2;
+                }
+            }
             else program = v;
         } else if (!strcmp(a, "--hub")) {
             fprintf(stderr, "povray-server: --hub was renamed --api (the hub's buyer API address; "

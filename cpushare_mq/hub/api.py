@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from .. import buyer_protocol as bp
 from ..buyer_address import default_address, parse_address
 from ..buyer_protocol import BatchStatus, Err, Limits, Rep, Req
+from ..buyer_token import ENV_VAR as TOKEN_ENV
+from ..buyer_token import ensure_token, token_path, token_refusal
 from ..errors import (
     ConfigError,
     CpushareError,
@@ -35,7 +37,6 @@ from ..errors import (
     SchedulingError,
     StoreError,
     UnknownJob,
-    VersionMismatch,
 )
 from ..jobspec import JobSpec, JobSpecError
 from .peercred import peer_uid, refusal_for_uid
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 __all__ = ["BuyerApiServer", "BuyerHub", "parse_address", "client_for", "default_address"]
 
 PARTIAL_FRAME_TIMEOUT_S = 30.0    # a frame started must be finished within this
+HELLO_TIMEOUT_S = 10.0            # a connection must complete its HELLO within this
 _RESULT_END = bp.encode(Rep.RESULT_END)
 _RECV_BYTES = 64 << 10            # one read takes up to this much (several frames at once)
 ACK_FLUSH_INTERVAL_S = 0.2        # consumed-result cursor is written at most this often
@@ -88,7 +90,8 @@ def client_for(hub: Any):
     if not addr:
         raise ConfigError("this hub serves no buyer socket (it was created with api=''); "
                           "start it with an API address to get a client")
-    return Client(addr)
+    db = getattr(hub, "db_path", None)
+    return Client(addr, token_file=token_path(db) if db else None)
 
 
 def linger_close(sock: socket.socket) -> None:
@@ -116,9 +119,11 @@ class BuyerApiServer:
     ``stop()`` closes the listener and every connection."""
 
     def __init__(self, hub: BuyerHub, address: str, *, job_spec_factory: JobSpecFactory | None = None,
-                 max_connections: int = MAX_CONNECTIONS):
+                 max_connections: int = MAX_CONNECTIONS, token_file: str | None = None):
         self.hub = hub
         self.kind, self._target = parse_address(address)
+        self.token_file = token_file      # TCP only: the buyer API token (buyer_token.py)
+        self._token: str | None = None
         self.requested_address = address
         self.address: str | None = None
         self._job_spec_factory = job_spec_factory
@@ -137,11 +142,19 @@ class BuyerApiServer:
         self._listener = self._bind()
         self._thread = threading.Thread(target=self._accept_loop, name="buyer-api-accept", daemon=True)
         self._thread.start()
-        log.info("buyer API listening on %s", self.address)
+        if self._token is not None:
+            log.info("buyer API listening on %s (clients need the token in %s: "
+                     "--api-token FILE or $%s)", self.address, self.token_file, TOKEN_ENV)
+        else:
+            log.info("buyer API listening on %s", self.address)
         return self
 
     def _bind(self) -> socket.socket:
         if self.kind == "tcp":
+            if not self.token_file:
+                raise ConfigError("a buyer API on TCP needs a token file (the hub keeps it "
+                                  "beside its database); or use a Unix socket")
+            self._token = ensure_token(self.token_file)
             host, port = self._target
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             s = socket.socket(family, socket.SOCK_STREAM)
@@ -300,6 +313,13 @@ class BuyerApiServer:
                 return
             time.sleep(0.01)
 
+    def token_refusal(self, presented: str) -> str | None:
+        """Why a connection presenting this token is refused (None: admitted). Only TCP
+        connections need one: a Unix socket checks the peer's uid instead."""
+        if self._token is None:
+            return None
+        return token_refusal(self._token, presented, str(self.token_file))
+
     def _forget(self, cid: int) -> None:
         with self._lock:
             self._conns.pop(cid, None)
@@ -335,6 +355,7 @@ class _Connection:
         self.waiting = False                  # inside NEXT's wait (not reading requests)
         self._in = bp.FrameBuffer()           # received, not yet parsed
         self._timeout_s: float | None = -1.0  # the socket's timeout as last set
+        self._hello_by = time.monotonic() + HELLO_TIMEOUT_S   # HELLO due (monotonic time)
         if sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -370,10 +391,16 @@ class _Connection:
             if fr is not None:
                 return fr
             started = buf.pending > 0
-            self._set_timeout(PARTIAL_FRAME_TIMEOUT_S if started else None)
+            if not self.hello:      # a stranger may not hold a connection without HELLO
+                self._set_timeout(max(0.01, self._hello_by - time.monotonic()))
+            else:
+                self._set_timeout(PARTIAL_FRAME_TIMEOUT_S if started else None)
             try:
                 chunk = self.sock.recv(min(max(_RECV_BYTES, buf.missing), 1 << 20))
             except TimeoutError:
+                if not self.hello:
+                    raise _Refuse(Err.BAD_REQUEST, f"no HELLO within {HELLO_TIMEOUT_S:g} s "
+                                  "of connecting") from None
                 raise _Refuse(Err.BAD_FRAME, f"truncated frame: got {buf.pending} bytes, "
                               f"{buf.missing} more expected, and nothing more for "
                               f"{PARTIAL_FRAME_TIMEOUT_S:g} s") from None
@@ -456,23 +483,15 @@ class _Connection:
             req = Req(msg_type)
         except ValueError:
             raise _Refuse(Err.UNKNOWN_REQUEST, f"unknown request type 0x{msg_type:02x}") from None
+        if not self.hello:
+            if req != Req.HELLO:
+                raise _Refuse(Err.BAD_REQUEST, f"expected HELLO first, got {req.name}")
+            self.on_first_hello(payload)
+            return True
         try:
             msg = bp.decode(req, payload)
         except ProtocolError as exc:
             raise _Refuse(Err.BAD_FRAME, str(exc)) from None
-        if not self.hello:
-            if req != Req.HELLO:
-                raise _Refuse(Err.BAD_REQUEST, f"expected HELLO first, got {req.name}")
-            try:
-                bp.check_hello(msg)
-            except VersionMismatch:
-                raise _Refuse(Err.VERSION, f"this hub speaks buyer protocol version {bp.VERSION}; "
-                              f"the client speaks version {msg['version']}") from None
-            except ProtocolError as exc:
-                raise _Refuse(Err.BAD_FRAME, str(exc)) from None
-            self.hello = True
-            self.reply(Rep.HELLO, magic=bp.MAGIC, version=bp.VERSION, server="cpushare-hub")
-            return True
         if self.submit is not None and req not in (Req.PROGRAM, Req.SHARED, Req.FRAGMENTS, Req.NAMES,
                                                    Req.SUBMIT_END):
             raise _Refuse(Err.BAD_REQUEST, f"{req.name} in the middle of a submission "
@@ -489,6 +508,23 @@ class _Connection:
             raise _Refuse(Err.INTERNAL, f"{req.name} failed in the hub: {exc}") from None
 
     # ------------------------------------------------------------------ requests
+    def on_first_hello(self, payload: bytes) -> None:
+        """The handshake: protocol version, then (TCP) the buyer API token."""
+        claimed = bp.hello_version(payload)
+        if claimed is not None and claimed != bp.VERSION:
+            raise _Refuse(Err.VERSION, f"this hub speaks buyer protocol version {bp.VERSION}; "
+                          f"the client speaks version {claimed}")
+        try:
+            msg = bp.decode(Req.HELLO, payload)
+            bp.check_hello(msg)
+        except ProtocolError as exc:
+            raise _Refuse(Err.BAD_FRAME, str(exc)) from None
+        refused = self.server.token_refusal(msg["token"])
+        if refused is not None:
+            raise _Refuse(Err.UNAUTHORIZED, refused)
+        self.hello = True
+        self.reply(Rep.HELLO, magic=bp.MAGIC, version=bp.VERSION, server="cpushare-hub")
+
     def on_hello(self, msg: bp.Message) -> None:
         raise _Refuse(Err.BAD_REQUEST, "HELLO sent twice")
 

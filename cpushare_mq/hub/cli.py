@@ -29,7 +29,9 @@ examples:
   # with the live web dashboard on this machine (URL + token in hub.db.web)
   cpushare-hub serve --db hub.db --web 127.0.0.1:8080
 
-  # buyer API on TCP instead, faster failure detection, JSON logs
+  # buyer API on TCP instead (clients need the token the hub writes to hub.db.api-token:
+  # cpushare status --api tcp://127.0.0.1:5556 --api-token hub.db.api-token),
+  # faster failure detection, JSON logs
   cpushare-hub serve --db hub.db --api tcp://127.0.0.1:5556 \\
       --heartbeat-interval-s 0.25 --liveness 4 --json-log --insecure
 

@@ -89,7 +89,7 @@ class _PeerKey:
 class Hub:
     """A hub: worker socket + scheduler + store (+ the buyer socket, if ``api`` != "")."""
 
-    ledger = None     # market.ledger.HubLedger: set by cpushare-hub serve (issue 19)
+    payout = None     # market.payout.Payout: set by cpushare-hub serve (issue 19)
 
     def __init__(self, db_path: str | os.PathLike, bind: str = "tcp://127.0.0.1:5555", *,
                  api: str | None = None, config: HubConfig | None = None,
@@ -325,7 +325,9 @@ class Hub:
         except ImportError as exc:
             log.warning("buyer API not available (%s): serving workers only", exc)
             return
-        self._api_server = BuyerApiServer(self, self._api_requested)
+        from ..buyer_token import token_path
+        self._api_server = BuyerApiServer(self, self._api_requested,
+                                          token_file=token_path(self.db_path))
         self._api_server.start()
         self.api_address = getattr(self._api_server, "address", None) or self._api_requested
 
@@ -621,6 +623,8 @@ class Hub:
             self._send(ident, frames)
         for wid, items in acks.items():
             self._send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
+        for wid, body in self.payout.outgoing() if self.payout is not None else ():
+            self._send_worker(wid, MsgType.RECEIPTS, body, validate=False)     # issue 19
         for wid, refs in fx.cancels.items():
             self._send_worker(wid, MsgType.CANCEL, {
                 "leases": refs, "reason": fx.cancel_reasons.get(wid, "")[:256]}, validate=False)
@@ -967,6 +971,10 @@ class Hub:
     def _on_status(self, now, ident, wid, msg, acks, replies) -> None:
         self.core.set_status(now, wid, msg["paused"], msg["busy"])
 
+    def _on_receipt_ack(self, now, ident, wid, msg, acks, replies) -> None:
+        if self.payout is not None:          # issue 19
+            self.payout.on_ack(wid, msg["fragment_ids"])
+
     def _on_bye(self, now, ident, wid, msg, acks, replies) -> None:
         self.core.leave(now, wid, msg["reason"] or "bye")
         self._forget(wid)
@@ -988,6 +996,8 @@ class Hub:
         self._blobs_sent.forget(wid)
         self._worker_keys.pop(wid, None)
         self._credit_resetters.discard(wid)
+        if self.payout is not None:
+            self.payout.forget(wid)
         ident = self._worker_to_ident.pop(wid, None)
         self._last_sent.pop(wid, None)
         if ident is not None and self._ident_to_worker.get(ident) == wid:
@@ -1037,6 +1047,8 @@ class Hub:
             # WELCOME it always got
             **({"features": feats} if (feats := sorted(Feature.ALL & set(b["features"])))
                else {})})))
+        if self.payout is not None:      # issue 19: receipts it has not acknowledged yet
+            self.payout.on_hello(wid, b["worker_key"], b["features"])
 
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):
@@ -1110,15 +1122,15 @@ class Hub:
             invalid = batch_invalid or self.trust.check_result(
                 key, fid, attempt, b["sha256"], record.outcome, b["signature"], batch=batch)
             spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
-        paying = self.ledger is not None and core.job_of(fid, attempt)   # issue 19
+        paying = self.payout is not None and core.job_of(fid, attempt)   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
             self._pending_results.extend(
                 (fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
             if paying:      # issue 19: a signed receipt per accepted result
-                self.ledger.on_result(paying.id, self._worker_keys.get(wid, ""), fid, attempt,
-                                      record.cpu_s, paying.cpu_s)
+                self.payout.on_result(wid, paying.id, self._worker_keys.get(wid, ""), fid,
+                                      attempt, record.cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
@@ -1206,4 +1218,5 @@ _WORKER_MESSAGES = {
     MsgType.RELEASE: Hub._on_release,
     MsgType.STATUS: Hub._on_status,
     MsgType.BYE: Hub._on_bye,
+    MsgType.RECEIPT_ACK: Hub._on_receipt_ack,
 }

@@ -55,5 +55,6 @@ def attach_ledger(hub, args) -> None:
         return
     from .ledger import HubLedger
     from .money import parse_price
+    from .payout import Payout
 
-    hub.ledger = HubLedger(hub.db_path, parse_price(args.price))
+    hub.payout = Payout(HubLedger(hub.db_path, parse_price(args.price)))

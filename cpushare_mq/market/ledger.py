@@ -16,7 +16,6 @@ import logging
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import ConfigError, ProtocolError
 from .metering import Meter
 from .money import Price
-from .receipts import Receipt, sign_receipt, verify_receipt
+from .receipts import Receipt, SignedReceipt, sign_receipt, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
@@ -35,9 +34,14 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
     fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
-    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL);
+    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 """
+#: ledgers written before receipts reached workers lack the column
+_DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
+_UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
+                      "(worker_key, fragment_id) WHERE delivered = 0")
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 
 
@@ -45,25 +49,10 @@ def ledger_path(db_path: str) -> str:
     return f"{db_path}.ledger"
 
 
-@dataclass(frozen=True)
-class SignedReceipt:
-    receipt: Receipt
-    signature: str
-
-    def to_dict(self) -> dict:
-        return {**self.receipt.to_dict(), "signature": self.signature}
-
-    @classmethod
-    def from_dict(cls, d: object) -> SignedReceipt:
-        if not isinstance(d, dict) or type(d.get("signature")) is not str:
-            raise ProtocolError("a signed receipt must be an object with a 'signature' string")
-        body = {k: v for k, v in d.items() if k != "signature"}
-        return cls(Receipt.from_dict(body), d["signature"])
-
-
 class HubLedger:
-    """The hub side: ``on_accepted`` issues, signs and stores a receipt (at most one per
-    fragment) and returns it, or None when the fragment was already paid."""
+    """The hub side: ``on_result`` issues, signs and stores a receipt (at most one per
+    fragment) and returns it, or None when the fragment was already paid. Each receipt is
+    *undelivered* until its worker acknowledges it (:meth:`delivered`)."""
 
     def __init__(self, db_path: str, price: Price, meter: Meter | None = None):
         path = ledger_path(db_path)
@@ -73,6 +62,9 @@ class HubLedger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        if "delivered" not in {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}:
+            self.db.execute(_DELIVERED)
+        self.db.execute(_UNDELIVERED_INDEX)
         self.price, self.meter = price, meter or Meter()
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
@@ -88,18 +80,20 @@ class HubLedger:
 
     def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                   cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
-                  now_s: float | None = None) -> SignedReceipt | None:
+                  now_s: float | None = None, price: Price | None = None
+                  ) -> SignedReceipt | None:
         """``cpu_s``: what the worker's signed outcome record claims; never more than the
-        job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it)."""
+        job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it).
+        ``price``: the job's own price (default: the hub's)."""
         cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
         claimed = min(max(int(round(cpu_s * 1e6)), 0), cap_us)
         paid = self.meter.payable(job_id, worker_key or "-", claimed).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
-                          paid, self.price, int(time.time() if now_s is None else now_s))
+                          paid, price or self.price, int(time.time() if now_s is None else now_s))
         sr = SignedReceipt(r, sign_receipt(r, self.key))
         try:
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, 0)",
                 (fragment_id, job_id, r.worker_key, r.issued_s, json.dumps(r.to_dict()),
                  sr.signature))
         except sqlite3.Error as exc:      # e.g. a full disk: the hub goes on, unpaid
@@ -107,6 +101,30 @@ class HubLedger:
                       job_id, worker_key or "-", exc)
             return None
         return sr if cur.rowcount == 1 else None
+
+    def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
+        """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
+        try:
+            rows = self.db.execute(
+                "SELECT body, signature FROM receipts WHERE worker_key=? AND delivered=0 "
+                "ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
+        except sqlite3.Error as exc:
+            log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
+            return []
+        return [SignedReceipt(Receipt.from_dict(json.loads(b)), s) for b, s in rows]
+
+    def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
+        """``worker_key`` acknowledged these receipts (others' receipts are left alone)."""
+        try:
+            self.db.execute("BEGIN")
+            try:
+                self.db.executemany(
+                    "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?",
+                    [(fid, worker_key) for fid in fragment_ids])
+            finally:
+                self.db.execute("COMMIT")
+        except sqlite3.Error as exc:    # resent at the worker's next HELLO: harmless
+            log.error("ledger: cannot record delivered receipts: %s", exc)
 
     def close(self) -> None:
         self.db.close()

@@ -53,12 +53,13 @@ def parse_since(text: str | None) -> int | None:
     return int((t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp())
 
 
-def totals(receipts) -> dict[str, dict]:
+def totals(receipts, by: str = "worker_key") -> dict[str, dict]:
+    """Per ``"<by field> <currency>"``: receipts, CPU microseconds and the exact sum."""
     out: dict[str, dict] = defaultdict(lambda: {"receipts": 0, "cpu_us": 0,
                                                 "amount": Decimal(0)})
     for sr in receipts:
         r = sr.receipt
-        t = out[f"{r.worker_key} {r.currency}"]
+        t = out[f"{getattr(r, by)} {r.currency}"]
         t["receipts"] += 1
         t["cpu_us"] += r.cpu_us
         t["amount"] += r.amount_decimal
@@ -87,6 +88,15 @@ def cmd_ledger(args, stdout: TextIO) -> int:
         raise ConfigError("give --db FILE (the hub's database) or --verify FILE --hub-key KEY")
     key, receipts = read_receipts(args.db, job=args.job, worker=args.worker,
                                   since_s=parse_since(args.since))
+    if not (args.json or args.csv):
+        stdout.write(f"hub receipt key {key}\n")
+    write_receipts(receipts, args, stdout, "worker_key")
+    return 0
+
+
+def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
+    """``--json`` (a list ``--verify`` reads), ``--csv`` or a table with totals per ``by``
+    field (``worker_key`` for the buyer's ledger, ``hub_key`` for a seller's earnings)."""
     if args.json:
         json.dump([sr.to_dict() for sr in receipts], stdout, indent=1)
         stdout.write("\n")
@@ -97,14 +107,13 @@ def cmd_ledger(args, stdout: TextIO) -> int:
             d = sr.to_dict()
             w.writerow([d[f] for f in (*FIELDS, "signature")])
     else:
-        stdout.write(f"hub receipt key {key}\n")
+        label = by.split("_")[0]
         for sr in receipts:
             r = sr.receipt
             stdout.write(f"{r.job_id} fragment {r.fragment_id} attempt {r.attempt} "
-                         f"worker {r.worker_key[:16]} cpu {r.cpu_us / 1e6:.6f} s "
+                         f"{label} {getattr(r, by)[:16]} cpu {r.cpu_us / 1e6:.6f} s "
                          f"{r.amount} {r.currency}\n")
-        for who, t in totals(receipts).items():
-            worker, currency = who.split(" ")
-            stdout.write(f"total worker {worker[:16]}: {t['receipts']} receipts, "
+        for who, t in totals(receipts, by).items():
+            name, currency = who.split(" ")
+            stdout.write(f"total {label} {name[:16]}: {t['receipts']} receipts, "
                          f"{t['cpu_us'] / 1e6:.6f} CPU s, {t['amount']} {currency}\n")
-    return 0

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, cost, decimal_text, parse_amount
 
-__all__ = ["Receipt", "FIELDS", "claim_bytes", "sign_receipt", "verify_receipt"]
+__all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "verify_receipt"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
@@ -82,6 +82,22 @@ class Receipt:
     @property
     def amount_decimal(self) -> Decimal:
         return Decimal(self.amount).quantize(AMOUNT_QUANTUM)
+
+
+@dataclass(frozen=True)
+class SignedReceipt:
+    receipt: Receipt
+    signature: str
+
+    def to_dict(self) -> dict:
+        return {**self.receipt.to_dict(), "signature": self.signature}
+
+    @classmethod
+    def from_dict(cls, d: object) -> SignedReceipt:
+        if not isinstance(d, dict) or type(d.get("signature")) is not str:
+            raise ProtocolError("a signed receipt must be an object with a 'signature' string")
+        body = {k: v for k, v in d.items() if k != "signature"}
+        return cls(Receipt.from_dict(body), d["signature"])
 
 
 def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> bytes:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cliopts import add_api_address, add_globals, add_version, parse_command_line
+from ..cliopts import add_api_address, add_api_token, add_globals, add_version, parse_command_line
 from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="local workers of the embedded hub (default: one per CPU)")
     add_api_address(where, "use this hub's buyer API (PATH, unix:PATH or tcp://127.0.0.1:PORT) "
                            "instead of an embedded hub")
+    add_api_token(r)
     r.add_argument("--resume", metavar="JOB", help="continue job JOB of an interrupted render "
                    "(with --api, the same scene, size and --tile)")
     r.add_argument("--view", action="store_true",
@@ -168,6 +169,8 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
            "--redundancy", str(args.redundancy)]
     if args.resume:
         cmd += ["--resume", args.resume]
+    if getattr(args, "api_token", None):
+        cmd += ["--api-token", str(args.api_token)]
     for folder in args.library_path:
         cmd += ["--library-path", folder]
     if args.clock is not None:

@@ -393,8 +393,6 @@ class Sandbox:
     other call first replaces the process (it holds a fragment nobody wants).
     """
 
-    pipelining = True   # run() takes next_fragment (callers check for it)
-
     def __init__(self, program: bytes | os.PathLike | str, shared_input: bytes = b"",
                  limits: SandboxLimits = DEFAULT_LIMITS, *, loader: os.PathLike | str | None = None,
                  idle: bool = True):

@@ -125,6 +125,7 @@ def _hello_info(config: AgentConfig, trust) -> dict:
         features.append(Feature.SIGNED_FAILURES)    # FAILURE reports carry a signature
         if config.batch_results:
             features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
+        features.append(Feature.RECEIPTS)   # keep the hub's signed receipts (issue 19)
     hello_info["features"] = features
     return hello_info
 
@@ -137,7 +138,7 @@ class WorkerAgent:
     BATCH_BYTES_MAX = 256 << 10    # a RESULT_BATCH's blobs, at most (then it is sent)
     BATCH_ITEMS_MAX = 256          # ... and its items (the protocol allows 1024)
 
-    def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | None = None,
+    def __init__(self, config: AgentConfig, *, sandbox_factory: SandboxFactory | Callable | None = None,
                  load_sampler: Callable[[], float] | None = None,
                  context: zmq.Context | None = None, trust=None):
         """``trust`` (a :class:`cpushare_mq.trust.workerside.WorkerTrust`, optional): the
@@ -163,6 +164,11 @@ class WorkerAgent:
                              max_memory_bytes=config.max_memory_bytes, nice=config.nice,
                              pipeline=config.pipeline and prefetch >= self.slots_n)
         self.core = self._new_core(prefetch, _hello_info(config, trust))
+        self.receipts = None       # the hub's signed receipts (issue 19): worker/earnings.py
+        if trust is not None:
+            from .earnings import ReceiptInbox  # late: cryptography is heavy
+
+            self.receipts = ReceiptInbox(trust)
         for sha in self.cache.keys():
             self.core.blobs.add(sha)
         self.memo: OrderedDict[str, bytes] = OrderedDict()   # blobs in use, verified
@@ -340,6 +346,10 @@ class WorkerAgent:
             now = time.monotonic()
             if msg.type is MsgType.BLOB:
                 self._on_blob(msg, now)
+            elif msg.type is MsgType.RECEIPTS and self.receipts is not None:   # issue 19
+                ack = self.receipts.on_receipts(msg["receipts"])
+                if ack is not None:
+                    self._queue_frames(encode(MsgType.RECEIPT_ACK, ack))
             elif msg.type is MsgType.WELCOME:
                 self.hub_batches = (self.cfg.batch_results
                                     and Feature.RESULT_BATCH in msg["features"])
@@ -646,6 +656,8 @@ class WorkerAgent:
         if self.wake is not None:
             self.wake.close(0)
             self.wake = None
+        if self.receipts is not None:
+            self.receipts.close()
 
 
 def _human(n: float) -> str:

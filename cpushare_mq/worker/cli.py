@@ -49,6 +49,9 @@ examples:
       --hub tcp://b.example:5555 --hub-key b.pub --market tcp://market.example:5560 \
       --market-key market.pub --min-price 0.02
 
+  # the receipts hubs sent for this worker's CPU time, totals per hub (--json, --csv)
+  cpushare-worker earnings
+
   # check that this machine can run the sandbox (CPU, XSAVE size, kernel, seccomp), no hub
   cpushare-worker --self-test
 
@@ -174,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             from .service import install_service
 
             return install_service(argv[1:], lambda: parser)
+        if argv[:1] == ["earnings"]:       # issue 19: the seller's receipts
+            from .earningscli import main as earnings
+
+            return earnings(argv[1:])
     except CpushareError as exc:
         print(f"cpushare-worker: error: {exc}", file=sys.stderr)
         return 2

@@ -30,7 +30,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import zmq
 import zstandard
@@ -73,20 +73,50 @@ class SandboxSpec:
                              max_memory_bytes=self.max_memory_bytes)
 
 
-# factory(program, shared_input, spec) -> object with run(fragment, on_chunk), pause(),
-# resume(), close(), pid
-SandboxFactory = Callable[[bytes, bytes, SandboxSpec], Any]
+class SandboxLike(Protocol):
+    """What a slot needs of a sandbox (:class:`cpushare_mq.sandbox.Sandbox` and test doubles)."""
+
+    pid: int | None
+
+    def run(self, fragment: bytes, on_chunk: Callable[[bytes], None], **kw: Any) -> OutcomeRecord:
+        ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
-def default_sandbox_factory(program: bytes, shared: bytes, spec: SandboxSpec):
+@dataclass(frozen=True)
+class SandboxFactory:
+    """Makes the sandbox of one :class:`SandboxSpec`: ``make(program, shared_input, spec)``.
+
+    ``pipelining``: its sandboxes take ``run(..., next_fragment=...)``, so the pool may hand
+    a slot its next work item early (a factory that says False gets one item per slot at a
+    time). A plain callable given to :class:`SlotPool` is a factory without pipelining."""
+
+    make: Callable[[bytes, bytes, SandboxSpec], SandboxLike]
+    pipelining: bool = False
+
+    def __call__(self, program: bytes, shared: bytes, spec: SandboxSpec) -> SandboxLike:
+        return self.make(program, shared, spec)
+
+
+def _real_sandbox(program: bytes, shared: bytes, spec: SandboxSpec) -> SandboxLike:
     from ..sandbox import Sandbox  # imported late: the sandbox is a lower layer
 
     return Sandbox(program, shared_input=shared, limits=spec.limits())
 
 
-# its sandboxes take run(..., next_fragment=...): the pool may pipeline (a factory without
-# this attribute gets one work item per slot at a time)
-default_sandbox_factory.pipelining = True
+#: the real sandbox (c/loader), which pipelines
+default_sandbox_factory = SandboxFactory(_real_sandbox, pipelining=True)
+
+
+def as_factory(factory: SandboxFactory | Callable[[bytes, bytes, SandboxSpec], SandboxLike]
+               ) -> SandboxFactory:
+    """``factory`` itself, or a plain callable as a factory without pipelining."""
+    return factory if isinstance(factory, SandboxFactory) else SandboxFactory(factory)
 
 
 class _Stop(Exception):
@@ -104,7 +134,7 @@ class Slot(threading.Thread):
         self.number = number
         self.lock = threading.Lock()
         self.current: LeaseKey | None = None
-        self.sandbox: Any = None
+        self.sandbox: SandboxLike | None = None
         self.spec: SandboxSpec | None = None
         self.aborted = False
         self.niced_pid: int | None = None
@@ -295,11 +325,11 @@ class Slot(threading.Thread):
                 sb.pause()
         return True
 
-    def _run_sandbox(self, sb: Any, item: WorkItem, spec: SandboxSpec,
+    def _run_sandbox(self, sb: SandboxLike, item: WorkItem, spec: SandboxSpec,
                      stream: _ResultStream) -> OutcomeRecord | None:
         """Run ``item`` in ``sb``; ``None``: the sandbox failed on our side (reported)."""
         try:
-            if self.pool.pipeline and getattr(sb, "pipelining", False):
+            if self.pool.pipeline:
                 return sb.run(item.input, on_chunk=stream.add,
                               next_fragment=lambda: self._next_fragment(spec))
             return sb.run(item.input, on_chunk=stream.add)
@@ -313,11 +343,11 @@ class Slot(threading.Thread):
             self._emit(SlotGaveUp(item.key, f"sandbox error: {exc}"))
             return None
 
-    def _lower_priority(self, sb: Any) -> None:
+    def _lower_priority(self, sb: SandboxLike) -> None:
         nice = self.pool.nice
         if nice is None:
             return
-        pid = getattr(sb, "pid", None)
+        pid = sb.pid
         if pid is None or pid == self.niced_pid:
             return
         self.niced_pid = pid
@@ -361,16 +391,16 @@ class SlotPool:
     """N slot threads sharing one work queue and one bounded event queue."""
 
     def __init__(self, n: int, ctx: zmq.Context, wake_address: str, *,
-                 factory: SandboxFactory = default_sandbox_factory,
+                 factory: SandboxFactory | Callable = default_sandbox_factory,
                  max_memory_bytes: int = 1 << 30, nice: int | None = 19,
                  event_queue_size: int | None = None, pipeline: bool = True):
         self.ctx = ctx
-        self.pipeline = pipeline and getattr(factory, "pipelining", False)
+        self.factory = as_factory(factory)
+        self.pipeline = pipeline and self.factory.pipelining
         self.pipelined = 0                   # fragments handed to a sandbox behind another
         self.waiting = 0                     # slot threads blocked waiting for work
         self.waiting_lock = threading.Lock()
         self.wake_address = wake_address
-        self.factory = factory
         self.max_memory_bytes = max_memory_bytes
         self.nice = nice
         self.work: queue.SimpleQueue = queue.SimpleQueue()
@@ -451,7 +481,7 @@ class SlotPool:
         pids = []
         for s in self.slots:
             sb = s.sandbox
-            pid = getattr(sb, "pid", None) if sb is not None else None
+            pid = sb.pid if sb is not None else None
             if pid:
                 pids.append(pid)
         return pids

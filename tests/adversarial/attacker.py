@@ -265,7 +265,66 @@ def many_chunks(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
-ATTACKS = {"many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def _buyer_reply(sock, timeout_s: float = 20.0) -> list[tuple[int, dict]]:
+    """Every frame the buyer API sends until it closes the connection."""
+
+    from cpushare_mq import buyer_protocol as bp
+    buf = bp.FrameBuffer()
+    out = []
+    sock.settimeout(timeout_s)
+    while True:
+        try:
+            data = sock.recv(1 << 16)
+        except TimeoutError:
+            sys.exit("the hub neither answered nor closed the connection")
+        except OSError:
+            return out
+        if not data:
+            return out
+        out += [(t, bp.decode(t, p).fields) for t, p in buf.feed(data)]
+
+
+def buyer_without_token(endpoint: str, hub_key: str | None, api: str) -> None:
+    """A local user who cannot read the token file: connects to the TCP buyer API with no
+    token, a wrong one (same length, shorter, 60 KiB), an older protocol version, and
+    requests pipelined after HELLO, for about 8 s; also holds 200 connections that send
+    nothing. Exits 0 only if every try got exactly one ERROR (UNAUTHORIZED, or VERSION for
+    the old HELLO) and nothing else (issue 14, item 8)."""
+    import socket
+    import struct
+
+    from cpushare_mq import buyer_protocol as bp
+    from cpushare_mq.buyer_protocol import Err, Req
+    host, port = api[len("tcp://"):].rsplit(":", 1)
+    addr = (host, int(port))
+
+    def hello(token: str) -> bytes:
+        return bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="x", token=token)
+
+    old = bp.frame(Req.HELLO, bp.MAGIC + struct.pack("<I", 4) + struct.pack("<I", 1) + b"x")
+    tries = [(hello(""), Err.UNAUTHORIZED), (hello("0" * 64), Err.UNAUTHORIZED),
+             (hello("ab"), Err.UNAUTHORIZED), (hello("f" * 60000), Err.UNAUTHORIZED),
+             (old, Err.VERSION)]
+    idle = [socket.create_connection(addr, timeout=10) for _ in range(200)]
+    print("attacking", flush=True)
+    end = time.monotonic() + 8
+    n = 0
+    while time.monotonic() < end:
+        for frame, code in tries:
+            s = socket.create_connection(addr, timeout=10)
+            s.sendall(frame + bp.encode(Req.STATUS) + bp.encode(Req.CANCEL, job_id=""))
+            got = _buyer_reply(s)
+            s.close()
+            n += 1
+            if len(got) != 1 or got[0][0] != bp.Rep.ERROR or got[0][1]["code"] != code:
+                sys.exit(f"try {n}: expected one ERROR {code.name}, got {got}")
+    for s in idle:
+        s.close()
+    print(f"refused {n} connections", flush=True)
+
+
+ATTACKS = {"buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
-    ATTACKS[sys.argv[1]](sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    ATTACKS[sys.argv[1]](sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None) or None,
+                         *sys.argv[4:])

@@ -17,17 +17,19 @@ ATTACKER = Path(__file__).with_name("attacker.py")
 
 
 class HubProcess:
-    def __init__(self, tmp: Path, *, insecure: bool, extra: tuple[str, ...] = ()):
+    def __init__(self, tmp: Path, *, insecure: bool, extra: tuple[str, ...] = (),
+                 api: str | None = None):
         self.db = tmp / "hub.db"
         self.log = tmp / "hub.log"
+        api = api or str(tmp / "api.sock")
         args = [str(BIN / "cpushare-hub"), "serve", "--db", str(self.db),
-                "--bind", "tcp://127.0.0.1:0", "--api", str(tmp / "api.sock"), *extra]
+                "--bind", "tcp://127.0.0.1:0", "--api", api, *extra]
         if insecure:
             args.append("--insecure")
         with open(self.log, "ab") as logf:
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=logf)
         self.endpoint, self.public_key = self._wait_ready(insecure)
-        self.api = str(tmp / "api.sock")
+        self.api = self._bound_api() if api.startswith("tcp://") else api
         self.peak_rss = 0
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -55,6 +57,16 @@ class HubProcess:
             time.sleep(0.05)
         self.proc.kill()
         raise AssertionError(f"hub did not start: {self.log.read_text()}")
+
+    def _bound_api(self) -> str:
+        """The buyer API's TCP address as bound (the hub logs it; port 0 = any)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            got = re.findall(r"buyer API listening on (tcp://\S+)", self.log.read_text(errors="replace"))
+            if got:
+                return got[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"hub logged no buyer API address: {self.log.read_text()}")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -7,8 +7,8 @@ from cpushare_mq import buyer_protocol as bp
 from cpushare_mq.buyer_protocol import Req
 
 
-def hello_frame(version: int = bp.VERSION) -> bytes:
-    return bp.encode(Req.HELLO, magic=bp.MAGIC, version=version, client="raw-test")
+def hello_frame(version: int = bp.VERSION, token: str = "") -> bytes:
+    return bp.encode(Req.HELLO, magic=bp.MAGIC, version=version, client="raw-test", token=token)
 
 
 def unix_path(address: str) -> str:

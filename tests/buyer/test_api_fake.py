@@ -369,15 +369,18 @@ def test_address_parsing_refuses_non_loopback_tcp(fake_hub):
         BuyerApiServer(fake_hub, "/" + "x" * 200)
 
 
-def test_tcp_loopback_works(fake_hub):
+def test_tcp_loopback_works(fake_hub, tmp_path):
     from cpushare_mq.hub.api import BuyerApiServer
 
     from .fakehub import FakeSpec
 
-    srv = BuyerApiServer(fake_hub, "tcp://127.0.0.1:0", job_spec_factory=FakeSpec).start()
+    token = tmp_path / "hub.db.api-token"
+    srv = BuyerApiServer(fake_hub, "tcp://127.0.0.1:0", job_spec_factory=FakeSpec,
+                         token_file=str(token)).start()
     try:
         assert srv.address.startswith("tcp://127.0.0.1:") and not srv.address.endswith(":0")
-        with Client(srv.address) as c:
+        assert token.stat().st_mode & 0o777 == 0o600
+        with Client(srv.address, token_file=token) as c:
             job = c.submit(PROGRAM, [b"q"])
             fake_hub.finish(job.id, 0, b"Q")
             assert list(job.results(timeout_s=10)) == [(0, b"Q")]
@@ -418,14 +421,17 @@ def test_c_client_over_tcp(fake_hub, short_tmp):
 
     from .fakehub import FakeSpec
 
-    srv = BuyerApiServer(fake_hub, "tcp://127.0.0.1:0", job_spec_factory=FakeSpec).start()
+    token = short_tmp / "hub.db.api-token"
+    srv = BuyerApiServer(fake_hub, "tcp://127.0.0.1:0", job_spec_factory=FakeSpec,
+                         token_file=str(token)).start()
     try:
         prog, inp = short_tmp / "p", short_tmp / "in"
         prog.write_bytes(PROGRAM)
         inp.write_bytes(b"over tcp")
         threading.Timer(0.2, lambda: fake_hub.echo_all("job-1")).start()
         r = subprocess.run([str(find_binary("buyer-test")), "-a", srv.address, "-o", str(short_tmp), str(prog), str(inp)],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "CPUSHARE_API_TOKEN": str(token)})
         assert r.returncode == 0, r.stderr
         assert "result 0 ok 8" in r.stdout and (short_tmp / "0.out").read_bytes() == b"over tcp"
         bad = subprocess.run([str(find_binary("buyer-test")), "-a", "tcp://127.0.0.1", str(prog)],

@@ -281,7 +281,7 @@ def test_hub_keeps_fragment_names_and_refuses_bad_ones(real_hub, short_tmp):
         s = pysocket.socket(pysocket.AF_UNIX)
         s.connect(real_hub.api_address.removeprefix("unix:"))
         try:
-            s.sendall(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="test"))
+            s.sendall(bp.encode(Req.HELLO, magic=bp.MAGIC, version=bp.VERSION, client="test", token=""))
             s.sendall(bp.encode(Req.SUBMIT, n_fragments=n, redundancy=1, quorum=0, cpu_s=1.0, wall_s=1.0,
                                 max_attempts=1, priority=0, max_output_bytes=0, name="raw"))
             s.sendall(bp.frame(Req.PROGRAM, find_binary("examples/echo.elf").read_bytes()))

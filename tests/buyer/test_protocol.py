@@ -142,12 +142,12 @@ def test_frame_reader_splits_arbitrarily_fed_bytes():
 
 
 def test_hello_checks_magic_and_version():
-    good = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": bp.MAGIC, "version": bp.VERSION, "client": "t"}))
+    good = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": bp.MAGIC, "version": bp.VERSION, "client": "t", "token": ""}))
     bp.check_hello(good)
-    other = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": bp.MAGIC, "version": 7, "client": "t"}))
+    other = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": bp.MAGIC, "version": 7, "client": "t", "token": ""}))
     with pytest.raises(VersionMismatch, match="version 7"):
         bp.check_hello(other)
-    junk = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": b"HTTP", "version": 1, "client": ""}))
+    junk = bp.decode(Req.HELLO, bp.encode_payload(Req.HELLO, {"magic": b"HTTP", "version": 1, "client": "", "token": ""}))
     with pytest.raises(ProtocolError, match="magic"):
         bp.check_hello(junk)
 
@@ -168,8 +168,8 @@ def test_fragment_batches_keep_every_fragment_in_order(frags, target):
 
 def test_byte_level_example_in_the_docs():
     # docs/buyer-protocol.md shows exactly these bytes
-    assert bp.encode(Req.HELLO, magic=bp.MAGIC, version=1, client="c").hex(" ") == \
-        "0d 00 00 00 01 43 50 53 42 01 00 00 00 01 00 00 00 63"
+    assert bp.encode(Req.HELLO, magic=bp.MAGIC, version=5, client="c", token="").hex(" ") == \
+        "11 00 00 00 01 43 50 53 42 05 00 00 00 01 00 00 00 63 00 00 00 00"
     assert bp.encode(Req.NEXT, timeout_ms=1000, max_results=1).hex(" ") == \
         "08 00 00 00 08 e8 03 00 00 01 00 00 00"
     assert bp.encode(Req.ACK, seq=7).hex(" ") == "08 00 00 00 09 07 00 00 00 00 00 00 00"

@@ -76,6 +76,13 @@ BODIES = {
         max_size=5)}).map(lambda b: (b, [])),
     MsgType.CANCEL: st.fixed_dictionaries({"leases": st.lists(ref, max_size=5), "reason": text}).map(lambda b: (b, [])),
     MsgType.HOLD: st.fixed_dictionaries({"hold_s": st.floats(0.0, 86400.0), "reason": text}).map(lambda b: (b, [])),
+    MsgType.RECEIPT_ACK: st.fixed_dictionaries({"fragment_ids": st.lists(small, max_size=5)}).map(
+        lambda b: (b, [])),
+    MsgType.RECEIPTS: st.fixed_dictionaries({"receipts": st.lists(st.fixed_dictionaries({
+        **{k: st.text(max_size=20) for k in ("hub_key", "job_id", "worker_key", "price",
+                                             "currency", "amount", "signature")},
+        **{k: small for k in ("fragment_id", "attempt", "cpu_us", "issued_s")}}),
+        max_size=3)}).map(lambda b: (b, [])),
     MsgType.HEARTBEAT: st.just(({}, [])),
     MsgType.BYE: st.fixed_dictionaries({"reason": text}).map(lambda b: (b, [])),
     MsgType.ERROR: st.fixed_dictionaries({"code": st.text(max_size=32), "message": st.text(max_size=200)}).map(lambda b: (b, [])),

@@ -14,10 +14,9 @@ from cpushare_mq.hub.scheduler import (
     HubConfig,
     JobSpec,
     Scheduler,
-    _Frag,
-    _Job,
     apply_transition,
 )
+from cpushare_mq.hub.scheduler.records import _Frag, _Job
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 
 CFG = HubConfig(heartbeat_interval_s=1.0, liveness=3, lease_grace_s=5.0, pause_grace_s=5.0,

@@ -178,7 +178,7 @@ def test_tile_size_does_not_change_bytes(render_bin, scenes, tmp_path, tile):
 # ------------------------------------------------------------------ errors
 
 @pytest.mark.parametrize("src, words", [
-    ("sphere { <0, 0, 0>, 1\n no_image }", ["bad.pov:3:", "'no_image'", "sphere"]),
+    ("sphere { <0, 0, 0>, 1\n photons { target } }", ["bad.pov:3:", "'photons'", "sphere"]),
     ("#include \"no-such-file.inc\"", ["bad.pov:2:", "'no-such-file.inc'", "--library-path"]),
     ("\ntorus { 1, 0.2 }", ["bad.pov:3:", "'torus'"]),
     ("sphere { 0, 1 pigment { bozo } }", ["bad.pov:2:", "without a color_map"]),

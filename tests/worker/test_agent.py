@@ -13,6 +13,7 @@ from cpushare_mq.native import find_binary
 from cpushare_mq.protocol import MsgType
 from cpushare_mq.sandbox import Sandbox
 from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
+from cpushare_mq.worker.slots import SandboxFactory
 
 from .fakes import FakeHub, FakeSandbox, Running, expected_big, fake_factory
 
@@ -26,12 +27,12 @@ def start(cleanup, hub, tmp_path, factory=fake_factory, **kw):
     return r
 
 
-def normal_priority_factory(program, shared, spec):
+def _normal_priority_sandbox(program, shared, spec):
     """The real sandbox, kept at normal priority instead of SCHED_IDLE (Sandbox(idle=False))."""
     return Sandbox(program, shared_input=shared, limits=spec.limits(), idle=False)
 
 
-normal_priority_factory.pipelining = True
+normal_priority_factory = SandboxFactory(_normal_priority_sandbox, pipelining=True)
 
 
 def new_hub(cleanup, *a, **kw):

@@ -14,7 +14,8 @@ from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 
 from .fakes import FakeHub, Running, fake_factory
 
-SIGNING_FEATURES = ["release_resets_credit", "infra_release", "result_batch", "signed_failures", "batch_signature"]
+SIGNING_FEATURES = ["release_resets_credit", "infra_release", "result_batch", "signed_failures", "batch_signature",
+                    "receipts"]
 
 
 def new_hub(cleanup, *a, **kw) -> FakeHub:
@@ -80,7 +81,8 @@ def test_no_batch_signature_announced_without_batches(cleanup, tmp_path):
     hub = new_hub(cleanup, [b"z"], features=("result_batch", "batch_signature"))
     start(cleanup, hub, tmp_path, batch_results=False)
     assert hub.wait(lambda: len(hub.results) == 1)
-    assert hub.hellos[0]["features"] == ["release_resets_credit", "infra_release", "signed_failures"]
+    assert hub.hellos[0]["features"] == ["release_resets_credit", "infra_release", "signed_failures",
+                                         "receipts"]
 
 
 def test_results_replayed_to_a_hub_without_the_feature_are_signed_alone(cleanup, tmp_path):

@@ -2,14 +2,17 @@
 ``cpushare-market serve``, two ``cpushare-hub serve --market`` with different prices, three
 ``cpushare-worker --market`` with different ``--min-price``. The workers fill the
 better-paying hub first, move to the other when it runs out (only those whose minimum it
-meets), and every fragment is accepted exactly once."""
+meets), every fragment is accepted exactly once, and the hubs' ledger totals equal the
+workers' earnings totals per worker."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -95,6 +98,22 @@ def accepted_once(db: Path, job: str, n: int) -> None:
                    (job,)) == []
 
 
+def receipts_json(tmp_path: Path, *argv: str) -> list[dict]:
+    r = subprocess.run([str(BIN / argv[0]), *argv[1:], "--json"], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def totals_per_worker(receipts: list[dict]) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """(hub receipt key, worker key) -> (receipts, exact amount)"""
+    out: dict = {}
+    for r in receipts:
+        n, amount = out.get((r["hub_key"], r["worker_key"]), (0, Decimal(0)))
+        out[(r["hub_key"], r["worker_key"])] = (n + 1, amount + Decimal(r["amount"]))
+    return out
+
+
 def test_two_hubs_one_market_three_workers(procs, tmp_path, spin_elf):
     procs.start("market", "cpushare-market", "serve", "--db", "market.db", "--bind",
                 "tcp://127.0.0.1:0")
@@ -148,6 +167,23 @@ def test_two_hubs_one_market_three_workers(procs, tmp_path, spin_elf):
     # meets moved to it when the better one ran out
     assert {w for w, _ in high} == {"w1", "w2", "w3"}
     assert {w for w, _ in low} == {"w1", "w2"}
+    # ledger totals equal earnings totals per worker (the workers got every signed receipt)
+    ledgers = [r for name in ("high", "low")
+               for r in receipts_json(tmp_path, "cpushare", "ledger", "--db", f"{name}.db")]
+    assert len(ledgers) == 2 * n and totals_per_worker(ledgers)
+    earned: dict = {}
+
+    def reconciled() -> bool:
+        earned.clear()
+        for w in ("w1", "w2", "w3"):
+            earned[w] = receipts_json(tmp_path, "cpushare-worker", "earnings",
+                                      "--config-dir", f"id-{w}")
+        return totals_per_worker([r for got in earned.values() for r in got]) == \
+            totals_per_worker(ledgers)
+
+    wait_for(reconciled, 60, "ledger totals to equal earnings totals per worker",
+             explain=lambda: f"{totals_per_worker(ledgers)}\n{earned}")
+    assert {r["price"] for r in earned["w3"]} == {"2"}    # w3 only ever served the 2.0 hub
     for w in ("w1", "w2", "w3"):
         p = procs.procs[w]
         p.send_signal(signal.SIGTERM)

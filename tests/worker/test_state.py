@@ -381,8 +381,8 @@ def test_sandbox_setup_failure_pauses_asking_for_work():
 
 
 def test_unacknowledged_results_are_bounded(monkeypatch):
-    import cpushare_mq.worker.state as state_mod
-    monkeypatch.setattr(state_mod, "MAX_UNACKED", 5)
+    import cpushare_mq.worker.leasebook as leasebook_mod
+    monkeypatch.setattr(leasebook_mod, "MAX_UNACKED", 5)
     core, _ = joined(slots=1, prefetch=0)
     for fid in range(7):
         core.on_message(lease_msg([(fid, 0)]), 0.1 + fid)

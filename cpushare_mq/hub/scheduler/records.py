@@ -1,0 +1,116 @@
+"""The core's own mutable records (slots classes): only for active fragments and the
+pending window. Private to the scheduler package: nothing outside it reads them (the shell
+gets the frozen records of :mod:`.effects`)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .states import FragState, JobState
+
+P = FragState.PENDING
+
+
+class _Job:
+    __slots__ = ("id", "name", "program_sha256", "shared_sha256", "redundancy", "quorum",
+                 "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
+                 "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
+                 "exhausted", "inflight", "max_extra", "created_s", "held")
+
+    def __init__(self, row: dict, max_extra: int | None):
+        self.id = row["id"]
+        self.name = row.get("name", "")
+        self.program_sha256 = row["program_sha256"]
+        self.shared_sha256 = row["shared_sha256"]
+        self.redundancy = row["redundancy"]
+        self.quorum = row["quorum"]
+        self.cpu_s = row["cpu_s"]
+        self.wall_s = row["wall_s"]
+        self.max_attempts = row["max_attempts"]
+        self.max_output_bytes = row["max_output_bytes"]
+        self.priority = row["priority"]
+        self.state = JobState(row.get("state", "running"))
+        self.total = row["total"]
+        self.n_done = row.get("n_done", 0)
+        self.n_failed = row.get("n_failed", 0)
+        self.n_leased = row.get("n_leased", 0)
+        self.n_voting = row.get("n_voting", 0)
+        self.created_s = row.get("created_s", 0.0)
+        self.ready: deque[_Frag] = deque()
+        self.loaded_upto = 0
+        self.exhausted = False
+        self.inflight = 0
+        self.max_extra = self.redundancy if max_extra is None else max_extra
+        self.held = False         # a vote caught a worker: stay open until the shell releases
+
+
+class _Frag:
+    __slots__ = ("fid", "job", "index", "state", "next_attempt", "failures", "leases", "votes",
+                 "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256", "boost",
+                 "final_reports")
+
+    def __init__(self, fid: int, job: _Job, index: int, state: FragState = P,
+                 next_attempt: int = 0, failures: int = 0):
+        self.fid = fid
+        self.job = job
+        self.index = index
+        self.state = state
+        self.next_attempt = next_attempt
+        self.failures = failures
+        self.leases: dict[int, _Lease] = {}
+        self.votes: dict[str, list[tuple[int, str, int]]] | None = None  # sha -> [(attempt, key, size)]
+        self.killers: set[str] | None = None
+        self.queued = False
+        self.seq: int | None = None
+        self.reason = ""
+        self.result_attempt: int | None = None
+        self.size = 0
+        self.sha256 = ""
+        self.boost = 0            # extra copies and quorum for this fragment (a spot check)
+        #: keys that reported a final failure (fragment_error, bad_program) -> outcome: the
+        #: fragment fails once the job's quorum of distinct keys agree, like a result
+        self.final_reports: dict[str, str] | None = None
+
+    def keys_involved(self) -> set[str]:
+        keys = {ls.key for ls in self.leases.values()}
+        if self.votes:
+            for lst in self.votes.values():
+                keys.update(k for _a, k, _s in lst)
+        return keys
+
+
+class _Lease:
+    __slots__ = ("frag", "attempt", "worker", "key", "deadline")
+
+    def __init__(self, frag: _Frag, attempt: int, worker: str | None, key: str, deadline: float):
+        self.frag = frag
+        self.attempt = attempt
+        self.worker = worker      # worker id, None = orphaned (hub restarted, owner not back yet)
+        self.key = key            # worker identity used for "distinct workers"
+        self.deadline = deadline
+
+
+class _Worker:
+    __slots__ = ("id", "name", "key", "slots", "credit", "leases", "last_seen", "joined_s",
+                 "paused", "paused_since", "busy", "alive", "done", "failed", "jobs_seen",
+                 "held_until", "held_reason")
+
+    def __init__(self, wid: str, name: str, key: str, slots: int, now: float):
+        self.id = wid
+        self.name = name
+        self.key = key
+        self.slots = slots
+        self.credit = 0
+        self.leases: set[tuple[int, int]] = set()
+        self.last_seen = now
+        self.joined_s = now
+        self.paused = False
+        self.paused_since = 0.0
+        self.busy = 0
+        self.alive = True
+        self.done = 0
+        self.failed = 0
+        self.jobs_seen: set[str] = set()
+        self.held_until = 0.0      # held by the hub (its sandbox keeps failing) until then
+        self.held_reason = ""
+

@@ -1,0 +1,84 @@
+"""The hub's receipt delivery (market/payout.py) and the worker's receipt store
+(worker/earnings.py): a receipt is queued for the worker that earned it, resent at each
+HELLO until acknowledged, and kept once; a forged, altered or someone else's receipt is
+refused and never acknowledged."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
+from cpushare_mq.market.money import cost
+from cpushare_mq.market.payout import Payout
+from cpushare_mq.protocol import MAX_RECEIPTS_PER_MESSAGE, Feature, MsgType, decode, encode
+from cpushare_mq.worker.earnings import Earnings, ReceiptInbox, read_earnings
+
+HELLO = [Feature.RECEIPTS.value]
+
+
+def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path):
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay.on_hello("w-1", "KA", HELLO)
+    pay.on_hello("w-2", "KB", [])                    # announced no receipts: gets none
+    for fid in range(3):
+        pay.on_result("w-1", "j-1", "KA", fid, 0, 2.0, 60.0)
+    pay.on_result("w-2", "j-1", "KB", 9, 0, 2.0, 60.0)
+    out = pay.outgoing()
+    assert [w for w, _ in out] == ["w-1"] and pay.outgoing() == []
+    body = out[0][1]
+    assert decode(encode(MsgType.RECEIPTS, body)).body == body    # valid on the wire
+    assert [r["fragment_id"] for r in body["receipts"]] == [0, 1, 2]
+    pay.on_ack("w-1", [0, 9])        # 9 is KB's: an ack from KA's session does not count
+    pay.forget("w-1")
+    pay.on_hello("w-3", "KA", HELLO)                  # KA reconnects: 1 and 2 are owed
+    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in pay.outgoing()] == [[1, 2]]
+    pay.on_hello("w-4", "KB", HELLO)
+    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in pay.outgoing()] == [[9]]
+    pay.close()
+    again = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))   # a hub restart
+    again.on_hello("w-5", "KA", HELLO)
+    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in again.outgoing()] == [[1, 2]]
+
+
+def test_many_owed_receipts_are_split_into_messages(tmp_path):
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    n = MAX_RECEIPTS_PER_MESSAGE + 5
+    for fid in range(n):
+        pay.on_result("w-0", "j-1", "KA", fid, 0, 0.5, 60.0)
+    pay.on_hello("w-1", "KA", HELLO)
+    sizes = [len(b["receipts"]) for _, b in pay.outgoing()]
+    assert sizes == [MAX_RECEIPTS_PER_MESSAGE, 5]
+
+
+def signed(tmp_path, key: str, fids) -> list[dict]:
+    led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
+    return [led.on_result("j-1", key, fid, 0, 3.0, 60.0).to_dict() for fid in fids]
+
+
+def test_the_worker_keeps_valid_receipts_once_and_refuses_bad_ones(tmp_path, caplog):
+    items = signed(tmp_path, "KA", range(4))
+    store = Earnings(tmp_path, "KA")
+    altered = {**items[1], "cpu_us": items[1]["cpu_us"] * 10}
+    altered["amount"] = str(cost(DEFAULT_PRICE, altered["cpu_us"]))
+    forged = {**items[2], "signature": "0" * 128}
+    assert store.take("HUBCURVE", [items[0], altered, forged, items[3]]) == [0, 3]
+    assert "bad signature" in caplog.text
+    assert store.take("HUBCURVE", [items[0], items[1]]) == [0, 1]    # resent: kept once
+    rows = read_earnings(tmp_path)
+    assert [sr.receipt.fragment_id for _, sr in rows] == [0, 1, 3]
+    assert {c for c, _ in rows} == {"HUBCURVE"}
+    assert read_earnings(tmp_path, hub=items[0]["hub_key"]) == rows
+    assert read_earnings(tmp_path, hub="HUBCURVE") == rows and read_earnings(tmp_path, "x") == []
+
+
+def test_a_receipt_for_another_worker_is_refused(tmp_path, caplog):
+    items = signed(tmp_path, "KB", [5])
+    trust = SimpleNamespace(claim=SimpleNamespace(directory=tmp_path), hello_key="KA",
+                            hub_public=b"CURVEKEY")
+    inbox = ReceiptInbox(trust)
+    assert inbox.on_receipts(items) is None and "names another worker key" in caplog.text
+    inbox.close()
+    trust.hello_key = "KB"
+    inbox = ReceiptInbox(trust)
+    assert inbox.on_receipts(items) == {"fragment_ids": [5]}
+    inbox.close()

@@ -1,0 +1,122 @@
+"""CSG (issue 17): intersection, difference, merge, inverse, clipped_by, bounded_by and the
+object flags, against POV-Ray 3.7's render (tests/data/scenes/lang/csg.pov is also in
+test_povray_language_features.py's list), the distributed render byte-identical to the native
+one, the sandboxed client refusing a corrupt CSG tree, and the parser's messages."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import parse_error, render, render_source
+
+from cpushare_mq.povray.cli import main
+from cpushare_mq.povray.image import read_png
+from cpushare_mq.povray.tiles import Tile, frame, split_frames
+
+LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
+HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+        "camera { location <0, 0, -5> look_at 0 angle 40 }\n"
+        "light_source { <0, 0, -10> rgb 1 }\n")
+
+
+def test_distributed_csg_scene_equals_native(render_bin, tmp_path, capsys):
+    out = tmp_path / "d.png"
+    rc = main(["render", str(LANG / "csg.pov"), "-W", "160", "-H", "120", "-o", str(out),
+               "--tile", "16", "--workers", "2", "--no-progress"])
+    assert rc == 0, capsys.readouterr()
+    native = render(render_bin, LANG / "csg.pov", tmp_path / "n.png", 160, 120)
+    assert read_png(out).rgb == native.rgb
+
+
+def _pixel(img, x: int, y: int) -> bytes:
+    at = (y * img.width + x) * 3
+    return img.rgb[at:at + 3]
+
+
+def test_difference_cuts_a_hole_and_inverse_turns_it_inside_out(render_bin, tmp_path):
+    body = "sphere { 0, 1 }\ncylinder { <0, 0, -2>, <0, 0, 2>, 0.4 }\n"
+    tex = "pigment { rgb 1 } finish { ambient 1 diffuse 0 }"
+    hole = render_source(render_bin, tmp_path, HEAD + f"difference {{ {body} {tex} }}\n",
+                         name="hole")
+    assert _pixel(hole, 32, 24) == b"\0\0\0"       # through the hole: background
+    assert _pixel(hole, 32 + 12, 24) == b"\xff\xff\xff"  # the sphere beside it
+    # intersection { A inverse B } is the same object as difference { A B }
+    same = render_source(render_bin, tmp_path, HEAD + "intersection { sphere { 0, 1 } "
+                         f"cylinder {{ <0, 0, -2>, <0, 0, 2>, 0.4 inverse }} {tex} }}\n",
+                         name="same")
+    assert same.rgb == hole.rgb
+
+
+def test_clipped_by_and_no_image(render_bin, tmp_path):
+    tex = "pigment { rgb 1 } finish { ambient 1 diffuse 0 }"
+    clipped = render_source(render_bin, tmp_path, HEAD + f"sphere {{ 0, 1 {tex} "
+                            "clipped_by { plane { y, 0 } } }\n", name="clip")
+    assert _pixel(clipped, 32, 30) == b"\xff\xff\xff"  # lower half kept
+    assert _pixel(clipped, 32, 18) != b"\xff\xff\xff"  # upper half: inside of the back
+    hidden = render_source(render_bin, tmp_path, HEAD + f"sphere {{ 0, 1 {tex} no_image }}\n",
+                           name="noimage")
+    assert hidden.rgb == bytes(len(hidden.rgb))
+
+
+def _csg_tail(render_bin, tmp_path, src: str) -> bytes:
+    scene = tmp_path / "t.pov"
+    scene.write_text(HEAD + src)
+    render(render_bin, scene, tmp_path / "t.png", 8, 6, "--dump-scene", str(tmp_path / "t.scene"))
+    return (tmp_path / "t.scene").read_bytes()
+
+
+def _u32(v: int) -> bytes:
+    return v.to_bytes(4, "little")
+
+
+def _client(client_elf, scene: bytes) -> list:
+    tile = Tile(8, 6, 0, 0, 8, 6).encode()
+    stdin = frame(b"S", scene) + frame(b"F", tile)
+    proc = subprocess.run([str(client_elf)], input=stdin, capture_output=True, timeout=60)
+    assert proc.returncode == 0
+    return split_frames(proc.stdout)
+
+
+@pytest.mark.parametrize(("what", "message"), [
+    ("cond", "CSG condition names no node"),
+    ("leaf", "CSG leaf names no object"),
+    ("kind", "bad CSG node"),
+    ("cycle", "CSG child after its parent"),
+])
+def test_client_refuses_a_corrupt_csg_tree(render_bin, client_elf, tmp_path, what, message):
+    # scene format 4 ends with: n_nodes, nodes (kind, invert, first, n), n_kids, kids,
+    # n_conds, conds (c/povray/serialize.c)
+    if what == "cycle":
+        # the first sphere's condition is the union's OR node (3) over the leaves 1 and 2
+        good = _csg_tail(render_bin, tmp_path, "intersection { sphere { 0, 1 } union { "
+                         "sphere { <0.5, 0, 0>, 1 } sphere { <-0.5, 0, 0>, 1 } } }\n")
+        assert good[-24:-16] == _u32(1) + _u32(2)
+        bad = good[:-24] + _u32(3) + good[-20:]  # the OR node's first child is itself
+    else:
+        good = _csg_tail(render_bin, tmp_path,
+                         "intersection { sphere { 0, 1 } sphere { <0.5, 0, 0>, 1 } }\n")
+        leaf0, leaf1 = _u32(0) * 4, _u32(0) * 2 + _u32(1) + _u32(0)
+        tail = _u32(2) + leaf0 + leaf1 + _u32(0) + _u32(2) + _u32(1) + _u32(0)
+        assert good.endswith(tail), good[-len(tail):].hex()
+        at = len(good) - len(tail)
+        if what == "cond":
+            bad = good[:-4] + _u32(7)
+        elif what == "leaf":
+            bad = good[:at + 4 + 16 + 8] + _u32(99) + good[at + 4 + 16 + 12:]
+        else:
+            bad = good[:at + 4] + _u32(9) + good[at + 8:]
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    frames = _client(client_elf, bad)
+    assert frames[0][0] == b"X" and message in frames[0][1].decode()
+
+
+def test_csg_messages_name_file_line_and_word(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "difference {\n box { -1, 1 }\n"
+                      " translate x\n sphere { 0, 1 }\n}\n")
+    assert "bad.pov:8:" in msg and "'sphere' after the modifiers of difference" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 clipped_by { rgb 1 } }\n")
+    assert "bad.pov:5:" in msg and "expected an object in clipped_by" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1\n photons { target } }\n")
+    assert "bad.pov:6:" in msg and "'photons'" in msg
