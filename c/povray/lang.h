@@ -141,6 +141,9 @@ typedef struct parser {
     jmp_buf *jb;
     int line; /* line of the last token, for messages */
     struct pov_scene_state *sc;
+    /* the scene's data pool (numbers of primitives beyond a, b, r, r2; objects.c) */
+    double *data;
+    size_t ndata, capdata;
 } parser;
 
 void perr(parser *P, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));

@@ -567,95 +567,6 @@ static void apply_texture(pprim *pp, const texture *tx)
 
 static uint32_t parse_object(parser *P, plist *l, const token *kw);
 
-/* ------------------------------------------------------------------ primitives
-   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
-   '{' and the object modifiers. */
-static void parse_sphere(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the sphere radius");
-    if (!(p->r > 0.0))
-        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
-}
-
-static void parse_plane(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the plane distance");
-    double len = vlen(p->a);
-    if (len < 1e-10)
-        perr(P, kw->line, "degenerate plane normal");
-    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
-}
-
-static void parse_box(parser *P, prim *p, const token *kw)
-{
-    (void)kw;
-    vec3 a = parse_vector(P);
-    opt_comma(P);
-    vec3 b = parse_vector(P);
-    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
-    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
-}
-
-static void parse_cylinder(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->b = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the cylinder radius");
-    if (!(p->r > 0.0))
-        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
-    if (vlen(vsub(p->b, p->a)) < 1e-10)
-        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-    if (is_word(P, "open")) {
-        next(P);
-        p->flags |= PRIM_OPEN;
-    }
-}
-
-static void parse_cone(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the cone base radius");
-    opt_comma(P);
-    p->b = parse_vector(P);
-    opt_comma(P);
-    p->r2 = parse_float(P, "the cone cap radius");
-    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
-        perr(P, kw->line, "cone radii must be >= 0 and not both 0, got %g and %g", p->r, p->r2);
-    if (vlen(vsub(p->b, p->a)) < 1e-10)
-        perr(P, kw->line, "degenerate cone: base and cap are the same point");
-    if (p->r == p->r2) /* POV-Ray makes it a cylinder */
-        p->type = OBJ_CYLINDER;
-    if (is_word(P, "open")) {
-        next(P);
-        p->flags |= PRIM_OPEN;
-    }
-}
-
-typedef struct {
-    uint32_t type;
-    const char *name;
-    void (*parse)(parser *P, prim *p, const token *kw);
-} prim_parser;
-
-#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
-static const prim_parser PRIM_PARSERS[] = {POV_PRIMITIVES(POV_PRIM_PARSER)};
-#undef POV_PRIM_PARSER
-
-static const prim_parser *prim_parser_of(const char *w)
-{
-    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
-        if (!strcmp(w, PRIM_PARSERS[i].name))
-            return &PRIM_PARSERS[i];
-    return NULL;
-}
-
 static int is_csg_word(const char *w)
 {
     return !strcmp(w, "union") || !strcmp(w, "intersection") || !strcmp(w, "difference") ||
@@ -678,7 +589,7 @@ typedef struct {
     int csg, sealed;
     csg_children kids;
     uint32_t node;
-    plist bound;       /* bounded_by { } objects (only clipped_by { bounded_by } uses them) */
+    uint32_t bound_node; /* bounded_by { } objects */
     int has_bound;
 } objbuild;
 
@@ -726,7 +637,7 @@ static void parse_clip(parser *P, objbuild *b, int line)
         next(P);
         if (!b->has_bound)
             perr(P, line, "unsupported: clipped_by { bounded_by } before bounded_by { }");
-        csg_children_add(P, &cl, l->n, plist_append(P, l, &b->bound));
+        csg_children_add(P, &cl, l->n, b->bound_node);
     }
     while (!is_punct(P, "}")) {
         token kw = next(P);
@@ -746,23 +657,26 @@ static void parse_clip(parser *P, objbuild *b, int line)
     b->node = plist_group(P, l, CSG_AND, both, 2);
 }
 
-/* bounded_by { OBJECT } : only a hint for POV-Ray's bounding; kept for clipped_by. */
+/* bounded_by { OBJECT... }: POV-Ray tests a ray against the bound before the object (a
+   ray that misses it misses the object); its primitives join the list, not drawn, so that
+   the object's later transforms move them too. */
 static void parse_bound(parser *P, objbuild *b)
 {
-    expect(P, "{", "after 'bounded_by'");
-    plist_free(&b->bound);
-    b->has_bound = 0;
+    plist *l = b->l;
+    size_t start = l->n;
     csg_children bk = {0};
+    expect(P, "{", "after 'bounded_by'");
     while (!is_punct(P, "}")) {
         token kw = next(P);
         if (kw.kind != T_IDENT || !is_object_word(kw.text))
             perr(P, kw.line, "expected an object in bounded_by, got '%s'", kw.text);
-        size_t f = b->bound.n;
-        csg_children_add(P, &bk, f, parse_object(P, &b->bound, &kw));
+        size_t f = l->n;
+        csg_children_add(P, &bk, f, parse_object(P, l, &kw));
     }
     next(P);
+    set_flags(l, start, PRIM_NO_SURFACE);
     if (bk.n) {
-        b->bound.root = plist_group(P, &b->bound, CSG_AND, bk.node, bk.n);
+        b->bound_node = plist_group(P, l, CSG_OR, bk.node, bk.n);
         b->has_bound = 1;
     }
     csg_children_free(&bk);
@@ -879,7 +793,8 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
     }
     seal(P, b);
-    plist_free(&b->bound);
+    if (b->has_bound)
+        plist_set_bound(l, b->from, l->n, b->bound_node);
     if (b->is_group && has_utex)
         for (size_t i = b->from; i < l->n; i++)
             if (!l->v[i].textured)
@@ -998,9 +913,9 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "torus", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "normal", "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
-        "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
+        "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
@@ -1303,6 +1218,8 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->data);
+    s->data = NULL;
     free(s->nodes);
     free(s->kids);
     free(s->conds);
@@ -1460,6 +1377,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             resolve_noise(P, &out->prims[i].pig);
         }
         plist_to_scene(P, &c->out, out);
+        out->n_data = (uint32_t)P->ndata;
+        out->data = P->data;
+        P->data = NULL;
+        for (size_t i = 0; i < c->out.n; i++)
+            out->prims[i].d = out->data + out->prims[i].data_first;
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
@@ -1474,6 +1396,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         free(P->pool[i]);
     free(P->pool);
     plist_free(&c->out);
+    free(P->data);
     free(c->lights);
     free(c->maps);
     free(c);

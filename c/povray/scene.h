@@ -40,7 +40,9 @@ typedef struct {
     X(OBJ_PLANE, plane) \
     X(OBJ_BOX, box) \
     X(OBJ_CYLINDER, cylinder) \
-    X(OBJ_CONE, cone)
+    X(OBJ_CONE, cone) \
+    X(OBJ_TORUS, torus) \
+    X(OBJ_POLY, poly)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -109,6 +111,10 @@ typedef struct {
     double r2;          /* cone: cap radius */
     xform fwd, inv;     /* object -> world, world -> object */
     uint32_t cond_first, cond_n; /* CSG conditions: scene.conds[cond_first ..] */
+    uint32_t data_first, data_n; /* more numbers: scene.data[data_first ..] */
+    uint32_t bound;     /* bounded_by: 1 + a node whose primitives the ray must meet (or
+                           start inside), as POV-Ray tests a bound before the object; 0 none */
+    const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;
 } prim;
@@ -134,6 +140,8 @@ typedef struct {
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
     pigment sky;
+    uint32_t n_data;    /* the primitives' numbers beyond a, b, r, r2 */
+    double *data;
     uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */
     csg_node *nodes;
     uint32_t *kids;  /* node indices */
