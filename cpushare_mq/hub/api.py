@@ -729,9 +729,7 @@ class _Connection:
         job_id = msg["job_id"]
         if not job_id:
             raise _Refuse(Err.BAD_REQUEST, "PURGE needs a job id")
-        n = self.hub.purge_job(job_id)
-        log.info("buyer connection %d purged job %s", self.cid, job_id)
-        self.reply(Rep.PURGED, job_id=job_id, fragments=n)
+        self.reply(Rep.PURGED, job_id=job_id, fragments=self.hub.purge_job(job_id))
 
     def on_close(self, msg: bp.Message) -> bool:
         self._flush_ack(force=True)
