@@ -8,9 +8,10 @@
 #include "lang.h"
 
 struct texture {
-    int has_pig, has_fin;
+    int has_pig, has_fin, has_nrm;
     pigment pig;
     finish fin;
+    tnormal nrm;
 };
 
 typedef struct {

@@ -157,6 +157,14 @@ static void pig_transform(pigment *pg, const transform *t)
 }
 
 /* ------------------------------------------------------------------ textures */
+/* A transform of a whole texture moves its pigment and its normal. */
+static void tex_transform(pigment *pg, tnormal *n, const transform *t)
+{
+    pig_transform(pg, t);
+    if (n->type != NRM_NONE)
+        pig_transform(&n->pat, t);
+}
+
 static pigment default_pigment(void)
 {
     pigment p;
@@ -275,6 +283,21 @@ static uint32_t add_map(parser *P, const colour_map *m)
 static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
                                                    "scallop_wave", "cubic_wave", "poly_wave"};
 
+/* A pattern's defaults (POV-Ray's), keeping its transform. */
+static void parse_pattern_defaults(pigment *pg, uint32_t type)
+{
+    const pattern_class *pc = pattern_by_type(type);
+    pg->type = type;
+    pg->wave = pc->default_wave;
+    pg->frequency = 1.0;
+    pg->exponent = 1.0;
+    pg->octaves = 6;
+    pg->omega = 0.5;
+    pg->lambda = 2.0;
+    pg->map = UINT32_MAX; /* set by color_map */
+    pg->noise_gen = 0;
+}
+
 /* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
 static int parse_pattern_item(parser *P, pigment *pg)
 {
@@ -285,15 +308,7 @@ static int parse_pattern_item(parser *P, pigment *pg)
     const pattern_class *pc = pattern_by_name(tk->text);
     if (pc) {
         next(P);
-        pg->type = pc->type;
-        pg->wave = pc->default_wave;
-        pg->frequency = 1.0;
-        pg->exponent = 1.0;
-        pg->octaves = 6;
-        pg->omega = 0.5;
-        pg->lambda = 2.0;
-        pg->map = UINT32_MAX; /* set by color_map */
-        pg->noise_gen = 0;
+        parse_pattern_defaults(pg, pc->type);
         if (pc->type == PIG_GRADIENT) {
             vec3 g = parse_vector(P);
             if (vlen(g) == 0.0)
@@ -448,6 +463,74 @@ static void parse_finish_body(parser *P, finish *f)
     }
 }
 
+static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles"};
+
+/* A pattern keyword of a normal, with its optional bump_size; 0 if the word is none. */
+static int parse_normal_pattern(parser *P, tnormal *n)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    uint32_t type = NRM_NONE;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(tk->text, NORMAL_ONLY[i]))
+            type = NRM_BUMPS + (uint32_t)i;
+    if (type != NRM_NONE) {
+        next(P);
+        pigment pg = n->pat;
+        parse_pattern_defaults(&pg, PIG_BOZO);
+        n->pat = pg;
+    } else if (pattern_by_name(tk->text)) {
+        parse_pattern_item(P, &n->pat);
+        type = NRM_PATTERN;
+    } else {
+        return 0;
+    }
+    n->type = type;
+    token *a = peek(P);
+    if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+        (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))
+        n->amount = parse_float(P, "bump_size");
+    return 1;
+}
+
+static void parse_normal_body(parser *P, tnormal *n)
+{
+    expect(P, "{", "after 'normal'");
+    texture *s = ident_of_kind(P, V_NORMAL);
+    if (s)
+        *n = s->nrm;
+    if (n->delta == 0.0) {
+        n->amount = 0.5;
+        n->delta = 0.02;
+    }
+    for (;;) {
+        transform t;
+        token *tk = peek(P);
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            pig_transform(&n->pat, &t);
+        } else if (parse_normal_pattern(P, n)) {
+            continue;
+        } else if (is_word(P, "bump_size")) {
+            next(P);
+            n->amount = parse_float(P, "bump_size");
+        } else if (is_word(P, "accuracy")) {
+            next(P);
+            n->delta = parse_float(P, "accuracy");
+            if (!(n->delta > 0.0))
+                perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
+        } else if (n->type != NRM_NONE && parse_pattern_item(P, &n->pat)) {
+            continue;
+        } else {
+            perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
+        }
+    }
+}
+
 static void parse_texture_body(parser *P, texture *tx)
 {
     expect(P, "{", "after 'texture'");
@@ -462,7 +545,7 @@ static void parse_texture_body(parser *P, texture *tx)
             return;
         }
         if (parse_transform(P, &t)) {
-            pig_transform(&tx->pig, &t);
+            tex_transform(&tx->pig, &tx->nrm, &t);
         } else if (is_word(P, "pigment")) {
             next(P);
             parse_pigment_body(P, &tx->pig);
@@ -471,6 +554,10 @@ static void parse_texture_body(parser *P, texture *tx)
             next(P);
             parse_finish_body(P, &tx->fin);
             tx->has_fin = 1;
+        } else if (is_word(P, "normal")) {
+            next(P);
+            parse_normal_body(P, &tx->nrm);
+            tx->has_nrm = 1;
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
         }
@@ -554,7 +641,7 @@ static void transform_list(plist *l, size_t from, const transform *t)
     for (size_t i = from; i < l->n; i++) {
         transform_geometry(&l->v[i].p, t);
         if (l->v[i].textured)
-            pig_transform(&l->v[i].p.pig, t);
+            tex_transform(&l->v[i].p.pig, &l->v[i].p.nrm, t);
     }
 }
 
@@ -562,6 +649,7 @@ static void apply_texture(pprim *pp, const texture *tx)
 {
     pp->p.pig = tx->pig;
     pp->p.fin = tx->fin;
+    pp->p.nrm = tx->nrm;
     pp->textured = 1;
 }
 
@@ -740,9 +828,12 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     if (b->is_group && *has_utex)
         cur = *utex;
     else if (!b->is_group && l->v[b->from].textured)
-        cur = (texture){1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin};
+        cur = (texture){1, 1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin,
+                        l->v[b->from].p.nrm};
     if (kw->text[0] == 'p')
         parse_pigment_body(P, &cur.pig);
+    else if (kw->text[0] == 'n')
+        parse_normal_body(P, &cur.nrm);
     else
         parse_finish_body(P, &cur.fin);
     if (b->is_group) {
@@ -772,7 +863,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         if (parse_transform(P, &t)) {
             transform_list(l, b->from, &t);
             if (has_utex)
-                pig_transform(&utex.pig, &t);
+                tex_transform(&utex.pig, &utex.nrm, &t);
             continue;
         }
         if (tk->kind != T_IDENT)
@@ -787,7 +878,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         else if (!strcmp(kw.text, "bounded_by"))
             parse_bound(P, b);
         else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
-                 !strcmp(kw.text, "finish"))
+                 !strcmp(kw.text, "finish") || !strcmp(kw.text, "normal"))
             parse_object_texture(P, b, &kw, &utex, &has_utex);
         else
             perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
@@ -871,10 +962,14 @@ int scene_item_value(parser *P, value *out)
     if (tk->kind != T_IDENT)
         return 0;
     memset(out, 0, sizeof *out);
-    if (is_word(P, "pigment") || is_word(P, "finish") || is_word(P, "texture")) {
+    if (is_word(P, "pigment") || is_word(P, "finish") || is_word(P, "texture") ||
+        is_word(P, "normal")) {
         token kw = next(P);
         texture *t = new_texture(P);
-        if (kw.text[0] == 'p') {
+        if (kw.text[0] == 'n') {
+            out->kind = V_NORMAL;
+            parse_normal_body(P, &t->nrm);
+        } else if (kw.text[0] == 'p') {
             out->kind = V_PIGMENT;
             parse_pigment_body(P, &t->pig);
         } else if (kw.text[0] == 'f') {
@@ -913,7 +1008,7 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
         "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -1375,6 +1470,8 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         for (size_t i = 0; i < c->out.n; i++) {
             out->prims[i] = c->out.v[i].p;
             resolve_noise(P, &out->prims[i].pig);
+            if (out->prims[i].nrm.type != NRM_NONE)
+                resolve_noise(P, &out->prims[i].nrm.pat);
         }
         plist_to_scene(P, &c->out, out);
         out->n_data = (uint32_t)P->ndata;

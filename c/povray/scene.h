@@ -70,6 +70,16 @@ typedef struct {
     vec3 reflection;
 } finish;
 
+/* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
+   without its own normal function) or one of the normal-only patterns. */
+enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_COUNT };
+typedef struct {
+    uint32_t type;  /* NRM_* */
+    double amount;  /* bump_size */
+    double delta;   /* accuracy: NRM_PATTERN's sampling distance */
+    pigment pat;    /* the pattern, its transform, wave, turbulence, noise generator */
+} tnormal;
+
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
    from camera rays / reflected rays / shadow rays. */
@@ -117,6 +127,7 @@ typedef struct {
     const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;
+    tnormal nrm;
 } prim;
 
 typedef struct {

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import UnknownJob
+from ..errors import SchedulingError, UnknownJob
 from .delivery import decoded_chunks, with_inline_data
 from .jobclock import annotate
 from .retention import ended_progress, purge_job
@@ -35,13 +35,29 @@ class BuyerDesk:
         hub = self.hub
         if not isinstance(spec, JobSpec):
             raise TypeError(f"submit_job takes a JobSpec, got {type(spec).__name__}")
+        from ..market.payout import job_terms
+        terms = job_terms(hub.payout, spec)        # issue 19: its price and budget
         row = hub.store.add_job(spec, time.time())
         row.update(n_done=0, n_failed=0, n_leased=0, n_voting=0)
         hub.job_watch.add(row["id"])
-        hub.loop.call(lambda now: hub.core.add_job(row))
+        hub.loop.call(lambda now: self._add_job(row, terms))
         log.info("job %s submitted: %s fragments%s", row["id"], row["total"],
                  f" ({spec.name})" if spec.name else "")
         return row["id"]
+
+    def _add_job(self, row: dict, terms) -> None:
+        self.hub.core.add_job(row)
+        if terms is not None:          # before anything of it is leased
+            self.hub.payout.on_job(row["id"], terms, self.hub.core)
+
+    def raise_budget(self, job_id: str, amount):
+        """Add ``amount`` (a Decimal) to a job's budget; returns the new budget (issue 19)."""
+        hub = self.hub
+        if not hub.store.job_exists(job_id):
+            raise UnknownJob(f"no job {job_id!r}")
+        if hub.payout is None:
+            raise SchedulingError("this hub keeps no ledger: no job of it has a budget")
+        return hub.loop.call(lambda now: hub.payout.raise_budget(job_id, amount, hub.core))
 
     def cancel_job(self, job_id: str) -> None:
         hub = self.hub

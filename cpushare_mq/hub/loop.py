@@ -145,6 +145,8 @@ class HubLoop:
         inline under the lock. False: the commit failed and nothing was acknowledged."""
         hub = self.hub
         hub.verdicts.before_assign(now)
+        if hub.payout is not None:
+            hub.payout.before_assign(self.core)        # budgets (issue 19)
         grants = self._assign(now)
         fx = self.core.take_effects()
         fx.journal.results.extend(hub.result_desk.take_accepted())

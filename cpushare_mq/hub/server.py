@@ -253,6 +253,10 @@ class Hub:
         """Store the job durably, then schedule it. Returns the job id."""
         return self.buyer_desk.submit_job(spec)
 
+    def raise_budget(self, job_id: str, amount):
+        """``cpushare job raise-budget`` (issue 19): returns the new budget."""
+        return self.buyer_desk.raise_budget(job_id, amount)
+
     def cancel_job(self, job_id: str) -> None:
         self.buyer_desk.cancel_job(job_id)
 
