@@ -366,11 +366,6 @@ class Store:
         :class:`StoreError` with everything rolled back."""
         c = self.conn()
         with transaction(c, f"could not commit to {self.path}"):
-            if j.jobs:
-                c.executemany("UPDATE jobs SET state=?, ended_s=?, n_done=?, n_failed=?, "
-                              f"max_seq={ENDED_MAX_SEQ_SQL} WHERE id=?",
-                              [(job.state.value, now, job.n_done, job.n_failed, job.id)
-                               for job in j.jobs.values()])
             if j.attempts_new:
                 c.executemany(
                     "INSERT INTO attempts(fragment_id, attempt, job_id, worker_id, worker_key, "
@@ -403,6 +398,11 @@ class Store:
                     "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
                       "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers.values()])
+            if j.jobs:      # last: an ended job's max_seq reads its fragments' new seqs
+                c.executemany("UPDATE jobs SET state=?, ended_s=?, n_done=?, n_failed=?, "
+                              f"max_seq={ENDED_MAX_SEQ_SQL} WHERE id=?",
+                              [(job.state.value, now, job.n_done, job.n_failed, job.id)
+                               for job in j.jobs.values()])
 
     # -- restart -----------------------------------------------------------------------
     def snapshot(self, *, at_start: bool = False) -> dict:
