@@ -378,8 +378,8 @@ class Store:
                               "WHERE fragment_id=? AND attempt=?", j.attempts_end)
             if j.frags:
                 rows = [(f.state.value, f.next_attempt, f.failures, f.seq, f.reason,
-                         f.result_attempt, f.size, f.sha256, f.boost, f.fid, old.value)
-                        for old, f in j.frags.values()]
+                         f.result_attempt, f.size, f.sha256, f.boost, f.fid, f.old.value)
+                        for f in j.frags]
                 cur = c.executemany(
                     "UPDATE fragments SET state=?, next_attempt=?, failures=?, seq=?, reason=?, "
                     "result_attempt=?, size=?, sha256=?, boost=? WHERE id=? AND state=?", rows)
@@ -397,12 +397,12 @@ class Store:
                     "INSERT OR REPLACE INTO workers(id, name, worker_key, slots, joined_s, "
                     "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
-                      "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers.values()])
+                      "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers])
             if j.jobs:      # last: an ended job's max_seq reads its fragments' new seqs
                 c.executemany("UPDATE jobs SET state=?, ended_s=?, n_done=?, n_failed=?, "
                               f"max_seq={ENDED_MAX_SEQ_SQL} WHERE id=?",
                               [(job.state.value, now, job.n_done, job.n_failed, job.id)
-                               for job in j.jobs.values()])
+                               for job in j.jobs])
 
     # -- restart -----------------------------------------------------------------------
     def snapshot(self, *, at_start: bool = False) -> dict:
