@@ -18,6 +18,7 @@ import shlex
 import socket
 import threading
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
@@ -48,6 +49,7 @@ from ..protocol import (
     peek_type,
 )
 from . import handshakes
+from .admission import HelloGate
 from .assembly import ResultAssembly
 from .delivery import decoded_chunks, with_inline_data
 from .infra import InfraWatch
@@ -58,6 +60,15 @@ from .reverification import Reverification
 from .router_ids import router_socket
 from .scheduler import HubConfig, JobSpec, JobState, Scheduler
 from .store import FinishedFragment, Store
+from .workerids import worker_id_for
+
+
+def peer_address(frame) -> str | None:
+    """The network address of the peer that sent ``frame`` (``Peer-Address``), if known."""
+    try:
+        return frame.get("Peer-Address") or None
+    except (zmq.ZMQError, AttributeError, UnicodeDecodeError):
+        return None
 
 
 def peer_curve_key(frame) -> str | None:
@@ -76,12 +87,14 @@ _LEASE_MESSAGE_BYTES = 32 << 20      # fragment inputs per LEASE message (one in
 
 
 class _PeerKey:
-    """Rides at the end of a received frame list: the peer's authenticated CURVE key."""
+    """Rides at the end of a received frame list: the peer's authenticated CURVE key, and a
+    frame of the message (whose ``Peer-Address`` a HELLO's admission reads)."""
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "frame")
 
-    def __init__(self, key: str | None):
+    def __init__(self, key: str | None, frame=None):
         self.key = key
+        self.frame = frame
 
 
 class Hub:
@@ -144,6 +157,7 @@ class Hub:
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
         self._infra = InfraWatch()                 # workers whose sandbox keeps failing
         self._blobs_sent = BlobsSent()             # blobs sent per worker session
+        self._hello_gate = HelloGate()             # HELLOs per address and key (admission.py)
         self._assembly = ResultAssembly(self.config.max_partial_bytes_per_worker,
                                         self.config.max_partial_bytes)
         self._pending_results: list[tuple] = []   # accepted chunks waiting for the commit
@@ -156,7 +170,6 @@ class Hub:
         self._last_probe_s = 0.0
         self._unreachable: set[str] = set()
         self._error_budget: dict[bytes, list[float]] = {}
-        self._next_worker = 0
         self._job_seq: dict[str, int] = {}
         self._job_ended: set[str] = set()
 
@@ -504,8 +517,9 @@ class Hub:
                     try:
                         frames, size, first = recv_bounded(sock, secure)
                         batch_bytes += size
-                        if secure:      # keep the CURVE key the peer authenticated with
-                            frames.append(_PeerKey(peer_curve_key(first)))
+                        if first is not None:   # the CURVE key the peer authenticated with
+                            frames.append(_PeerKey(peer_curve_key(first) if secure else None,
+                                                   first))
                         batch.append(frames)
                     except zmq.Again:
                         if time.monotonic() >= t_end or not sock.poll(
@@ -857,10 +871,10 @@ class Hub:
         got = self._admit(now, frames, replies)
         if got is None:
             return
-        ident, msg, peer_key = got
+        ident, msg, peer = got
         t = msg.type
         if t is MsgType.HELLO:
-            self._hello(now, ident, msg, replies, peer_key)
+            self._hello(now, ident, msg, replies, peer)
             return
         wid = self._ident_to_worker.get(ident)
         if wid is None or not self.core.touch(now, wid):
@@ -881,9 +895,9 @@ class Hub:
     def _admit(self, now: float, frames: list, replies: list):
         """(ident, decoded message, peer's CURVE key) of a received message, or None when it
         is refused here (too large, over the peer's rate, undecodable: each told once)."""
-        peer_key = None
+        peer = None
         if frames and isinstance(frames[-1], _PeerKey):
-            peer_key = frames.pop().key
+            peer = frames.pop()
         if len(frames) < 2:
             return None
         ident, payload = frames[0], frames[1:]
@@ -898,7 +912,7 @@ class Hub:
             self._error(now, ident, ErrorCode.RATE_LIMITED, "too many messages: slow down", replies)
             return None
         try:
-            return ident, decode(payload), peer_key
+            return ident, decode(payload), peer
         except VersionMismatch as exc:
             self._error(now, ident, ErrorCode.VERSION, str(exc), replies)
         except ProtocolError as exc:
@@ -971,8 +985,11 @@ class Hub:
             del self._ident_to_worker[ident]
         self._assembly.drop_where(lambda k: k[0] == wid)
 
-    def _hello(self, now: float, ident: bytes, msg, replies: list, peer_key: str | None = None) -> None:
+    def _hello(self, now: float, ident: bytes, msg, replies: list, peer: _PeerKey | None = None) -> None:
         b = msg.body
+        peer_key = peer.key if peer is not None else None
+        if not self._hello_admitted(now, ident, b["worker_key"], peer, replies):
+            return
         if b["abi_version"] != ABI_VERSION:
             self._error(now, ident, ErrorCode.VERSION,
                         f"sandbox ABI {b['abi_version']} not supported: this hub uses ABI {ABI_VERSION}",
@@ -991,11 +1008,15 @@ class Hub:
                 self._error(now, ident, ErrorCode.FORBIDDEN, why, replies)
                 return
         old = self._ident_to_worker.get(ident)
-        self._next_worker += 1
-        wid = f"w-{os.getpid() & 0xffff:04x}{int(now * 1000) & 0xffffff:06x}-{self._next_worker}"
+        # one id (one row) per key; ids of dead sessions not forgotten yet stay taken
+        wid = worker_id_for(b["worker_key"], ChainMap(self.core.workers, self._worker_to_ident))
+        if wid is None:
+            self._error(now, ident, ErrorCode.FORBIDDEN, "too many sessions of this worker key "
+                        "at once", replies)
+            return
         held = [tuple(r) for r in b["held"]]
         ok = self.core.join(now, wid, name=b["name"], key=b["worker_key"], slots=b["slots"],
-                            held=held, replaces=old)
+                            held=held, replaces=old, key_proven=bool(peer_key))
         if old is not None:
             self._forget(old)
         self._ident_to_worker[ident] = wid
@@ -1016,6 +1037,20 @@ class Hub:
                else {})})))
         if self.payout is not None:      # issue 19: receipts it has not acknowledged yet
             self.payout.on_hello(wid, b["worker_key"], b["features"])
+
+    def _hello_admitted(self, now: float, ident: bytes, worker_key: str, peer, replies: list) -> bool:
+        """HELLOs per address and per key are rate-limited (hub/admission.py)."""
+        address = peer_address(peer.frame) if peer is not None else None
+        key = (peer.key if peer is not None else None) or worker_key or ident.hex()
+        refused = self._hello_gate.refusal(address, key, now)
+        if refused is None:
+            return True
+        why, line = refused
+        if line is not None:
+            log.warning("%s", line)
+        replies.append((ident, encode(MsgType.ERROR, {"code": ErrorCode.RATE_LIMITED,
+                                                      "message": why})))
+        return False
 
     def _fetch(self, now: float, ident: bytes, wid: str, sha: str, replies: list) -> None:
         if not self.core.may_fetch(wid, sha):

@@ -164,3 +164,46 @@ def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 9
         for w in ws:
             w.close()
         ctx.term()
+
+
+def real_worker_finishes(hub: HubProcess, tmp: Path, fragments: int = 6,
+                         timeout_s: float = 180.0) -> None:
+    """A real ``cpushare-worker`` (with the hub's key unless the hub is --insecure) joins the
+    hub and runs a job the buyer submits with ``cpushare submit`` (echo.elf): every result
+    comes back right."""
+    from cpushare_mq.native import find_binary
+    inputs = []
+    for i in range(fragments):
+        p = tmp / f"in{i}.txt"
+        p.write_bytes(b"honest %d\n" % i)
+        inputs.append(p)
+    key = (["--hub-key", str(hub.db.with_name(hub.db.stem + ".keys") / "hub.pub")]
+           if hub.public_key else ["--insecure"])
+    with open(tmp / "worker.log", "ab") as wlog:
+        worker = subprocess.Popen(
+            [str(BIN / "cpushare-worker"), "--hub", hub.endpoint, *key, "--slots", "2",
+             "--name", "honest", "--config-dir", str(tmp / "honest-id"),
+             "--cache-dir", str(tmp / "honest-cache")], stdout=wlog, stderr=wlog)
+    try:
+        r = subprocess.run([str(BIN / "cpushare"), "submit", str(find_binary("examples/echo.elf")),
+                            *map(str, inputs), "--api", hub.api, "--out", str(tmp / "out")],
+                           capture_output=True, text=True, timeout=timeout_s)
+        assert r.returncode == 0, (r.stderr, (tmp / "worker.log").read_text()[-2000:])
+        for p in inputs:
+            assert (tmp / "out" / f"{p.name}.out").read_bytes() == p.read_bytes()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def worker_rows(db: Path) -> int:
+    import sqlite3
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM workers").fetchone()[0]
+    finally:
+        con.close()
