@@ -59,6 +59,8 @@ class Req(IntEnum):
     CANCEL = 0x0C      # cancel a job (job_id "" = the attached job)
     CLOSE = 0x0D       # orderly goodbye -> BYE
     NAMES = 0x0E       # during a submission: names of the next fragments (optional; see fragnames.py)
+    TERMS = 0x0F       # during a submission: the job's price and budget (optional; docs/market.md)
+    RAISE_BUDGET = 0x10  # add to a job's budget -> OK
 
 
 class Rep(IntEnum):
@@ -130,6 +132,8 @@ SCHEMAS: dict[int, list] = {
     ],
     Req.FRAGMENTS: [("fragments", ("list", "bytes"))],
     Req.NAMES: [("names", ("list", "str"))],
+    Req.TERMS: [("price", "str"), ("budget", "str")],     # decimal text; "" = none
+    Req.RAISE_BUDGET: [("job_id", "str"), ("amount", "str")],
     Req.SUBMIT_END: [],
     Req.ATTACH: [("job_id", "str"), ("from_start", "u8")],
     Req.NEXT: [("timeout_ms", "u32"), ("max_results", "u32")],

@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _submit_parser(sub) -> None:
     p = _sub(sub, "submit", "submit PROGRAM with one fragment per INPUT file and collect results",
-             "example:\n  cpushare submit prog.elf in/*.txt --api hub.db.sock --out out/\n")
+             "examples:\n  cpushare submit prog.elf in/*.txt --api hub.db.sock --out out/\n"
+             "  cpushare submit prog.elf in/* --out out/ --price '0.05 EUR' --budget 2\n")
     p.add_argument("program", metavar="PROGRAM", help="static x86-64 ELF to run on the sellers' machines")
     p.add_argument("inputs", metavar="INPUT", nargs="+", help="one fragment per file")
     _add_api(p)
@@ -100,6 +101,11 @@ def _submit_parser(sub) -> None:
     p.add_argument("--max-attempts", metavar="N", type=int, default=5, help="tries per fragment (default 5)")
     p.add_argument("--priority", metavar="P", type=int, default=0, help="higher runs first (default 0)")
     p.add_argument("--name", metavar="N", default="", help="a name shown by 'cpushare status'")
+    p.add_argument("--price", metavar="P", default=None,
+                   help="pay P per CPU-hour, e.g. 0.05 or '0.05 EUR' (default: the hub's --price)")
+    p.add_argument("--budget", metavar="B", default=None,
+                   help="the most the job may cost, in its price's currency: leasing stops "
+                        "before it could exceed B ('cpushare job raise-budget' goes on)")
     p.add_argument("--max-memory", metavar="SIZE", type=parse_size, default="1G",
                    help="memory the program may need, checked before sending (default 1G, the workers' default)")
     _add_reconnect(p)
@@ -165,8 +171,18 @@ def cmd_ledger(args: argparse.Namespace, stdout: TextIO) -> int:
     return run(args, stdout)
 
 
+def _job_parser(sub) -> None:
+    from .market.jobcli import add_parser
+    add_parser(sub, _sub, _add_api)
+
+
+def cmd_job(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .market.jobcli import cmd_job as run
+    return run(args, stdout)
+
+
 SUBCOMMANDS = (_submit_parser, _status_parser, _cancel_parser, _results_parser, _check_parser,
-               _completion_parser, _ledger_parser)
+               _completion_parser, _ledger_parser, _job_parser)
 
 
 QUIET_HELP = "no progress bar, warnings only"
@@ -250,7 +266,8 @@ def cmd_submit(args: argparse.Namespace, stderr: TextIO) -> int:
         job = client.submit(program, fragments, shared_input=shared, redundancy=args.redundancy,
                             quorum=args.quorum, cpu_s=args.cpu_s, wall_s=args.wall_s,
                             max_attempts=args.max_attempts, priority=args.priority,
-                            name=args.name or Path(args.program).name, fragment_names=names)
+                            name=args.name or Path(args.program).name, fragment_names=names,
+                            price=args.price, budget=args.budget)
         stderr.write(f"submitted job {job.id} ({len(fragments)} fragments)\n")
         stderr.flush()
         return _follow(client, job, args, stderr)
@@ -339,7 +356,7 @@ def cmd_completion(args: argparse.Namespace, stdout: TextIO) -> int:
 
 COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
             "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout"),
-            "ledger": (cmd_ledger, "stdout")}
+            "ledger": (cmd_ledger, "stdout"), "job": (cmd_job, "stdout")}
 
 
 def main(argv: list[str] | None = None) -> int:

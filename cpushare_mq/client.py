@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from . import buyer_protocol as bp
@@ -39,7 +40,8 @@ from .buyer_protocol import BatchStatus, Err, Rep, Req
 from .buyer_token import read_token, resolve_token_file
 from .errors import BuyerApiError, ConfigError, CpushareError, ProtocolError
 from .fragnames import check_names
-from .jobspec import DEFAULT_MAX_OUTPUT_BYTES, check_policy
+from .jobspec import DEFAULT_MAX_OUTPUT_BYTES, check_policy, check_terms
+from .market.money import decimal_text
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +253,21 @@ class ResultItem:
         return b"".join(self.chunks)
 
 
+def _terms_text(price, budget) -> tuple[str, str] | None:
+    """``(price, budget)`` as the decimal text TERMS carries, checked here like the hub
+    will (ConfigError); None when neither is given. Floats are refused: money is exact."""
+    if price is None and budget is None:
+        return None
+    out = []
+    for what, v in (("price", price), ("budget", budget)):
+        if isinstance(v, float):
+            raise ConfigError(f"{what} must be exact: give it as text ('0.05') or a Decimal, "
+                              f"not the float {v!r}")
+        out.append("" if v is None else decimal_text(v) if isinstance(v, Decimal) else str(v))
+    check_terms(*out)
+    return out[0], out[1]
+
+
 class Client:
     """A connection to a hub's buyer socket. ``address``: a socket path, ``unix:PATH`` or
     ``tcp://127.0.0.1:PORT``; None = ``$CPUSHARE_API``. Thread-safe for control calls
@@ -280,10 +297,14 @@ class Client:
     def submit(self, program: bytes | str | os.PathLike, fragments: Iterable[bytes], shared_input: bytes = b"",
                redundancy: int = 1, quorum: int | None = None, cpu_s: float = 60.0,
                wall_s: float = 300.0, max_attempts: int = 5, priority: int = 0, name: str = "",
-               max_output_bytes: int = 0, fragment_names: Iterable[str] | None = None) -> Job:
+               max_output_bytes: int = 0, fragment_names: Iterable[str] | None = None,
+               price: str | Decimal | None = None, budget: str | Decimal | None = None) -> Job:
         """Store a job in the hub and return it, followed (its results can be iterated).
         ``fragment_names``: one plain file name per fragment (e.g. the input files' names),
-        kept by the hub and given back with each result (:attr:`ResultItem.name`)."""
+        kept by the hub and given back with each result (:attr:`ResultItem.name`).
+        ``price``: per CPU-hour, ``"0.05"``, ``"0.05 EUR"`` or a Decimal (default: the hub's);
+        ``budget``: the most the job may cost, in the price's currency (exact decimals only,
+        never floats; docs/market.md)."""
         if isinstance(program, (str, os.PathLike)):
             try:
                 with open(program, "rb") as f:
@@ -297,12 +318,15 @@ class Client:
                      wall_s=wall_s, max_attempts=max_attempts, priority=priority, name=name,
                      max_output_bytes=max_output_bytes or DEFAULT_MAX_OUTPUT_BYTES)
         names = check_names(list(fragment_names or []), len(frags))
+        terms = _terms_text(price, budget)
         conn = _Conn(self.address, self.timeout_s, self._token)
         try:
             conn.send(bp.encode(Req.SUBMIT, n_fragments=len(frags), redundancy=redundancy,
                                 quorum=quorum or 0, cpu_s=float(cpu_s), wall_s=float(wall_s),
                                 max_attempts=max_attempts, priority=priority,
                                 max_output_bytes=int(max_output_bytes), name=str(name)))
+            if terms:
+                conn.send(bp.encode(Req.TERMS, price=terms[0], budget=terms[1]))
             conn.send(bp.frame(Req.PROGRAM, bytes(program)))
             conn.send(bp.frame(Req.SHARED, bytes(shared_input)))
             for fr in bp.iter_name_batches(names):
@@ -342,6 +366,13 @@ class Client:
 
     def cancel(self, job_id: str) -> None:
         self._control_request(bp.encode(Req.CANCEL, job_id=job_id), Rep.OK, "CANCEL")
+
+    def raise_budget(self, job_id: str, amount: str | Decimal) -> None:
+        """Add ``amount`` (exact: text or Decimal) to a job's budget; a job waiting for
+        budget goes on (``cpushare job raise-budget``)."""
+        text = _terms_text(None, amount)[1]
+        self._control_request(bp.encode(Req.RAISE_BUDGET, job_id=job_id, amount=text),
+                              Rep.OK, "RAISE_BUDGET")
 
     def status(self) -> dict:
         """Every job with its progress, every worker, recent throughput."""

@@ -23,8 +23,10 @@ from typing import Any
 from .errors import ConfigError, SchedulingError
 from .fragnames import check_names
 from .limits import Limits
+from .market.money import Price, parse_amount, parse_price
 
-__all__ = ["JobSpec", "JobSpecError", "check_policy", "validate_spec", "DEFAULT_MAX_OUTPUT_BYTES"]
+__all__ = ["JobSpec", "JobSpecError", "check_policy", "check_terms", "validate_spec",
+           "DEFAULT_MAX_OUTPUT_BYTES"]
 
 DEFAULT_MAX_OUTPUT_BYTES = 256 << 20
 
@@ -50,6 +52,8 @@ class JobSpec:
     priority: int = 0                # higher first; fair share among equal priority
     name: str = ""
     fragment_names: Sequence[str] = ()   # one per fragment (the input file's name), or none
+    price: str = ""                  # per CPU-hour, "0.05" or "0.05 EUR"; "" = the hub's price
+    budget: str = ""                 # the most the job may cost, in its price's currency; "" = none
 
 
 def _bad(why: str) -> JobSpecError:
@@ -83,6 +87,21 @@ def check_policy(*, n_fragments: int, redundancy: int = 1, quorum: int | None = 
     return effective
 
 
+def check_terms(price: str = "", budget: str = "") -> tuple[Price | None, Any]:
+    """A job's price (per CPU-hour, ``"0.05"`` or ``"0.05 EUR"``) and budget (a decimal in
+    the price's currency); ``""`` = none. Returns ``(Price or None, Decimal or None)``;
+    raises :class:`JobSpecError`. Exact decimals only: a float is refused."""
+    for what, v in (("price", price), ("budget", budget)):
+        if not isinstance(v, str):
+            raise _bad(f"{what} must be text like '0.05' (exact decimals, never floats), "
+                       f"got {type(v).__name__}")
+    try:
+        return (parse_price(price) if price else None,
+                parse_amount(budget, "budget") if budget else None)
+    except ConfigError as exc:
+        raise _bad(str(exc)) from None
+
+
 def _check_bytes(what: str, v: Any, cap: int, *, empty_ok: bool) -> None:
     if not isinstance(v, (bytes, bytearray, memoryview)):
         raise _bad(f"{what} must be bytes, got {type(v).__name__}")
@@ -103,6 +122,7 @@ def validate_spec(spec: JobSpec) -> int:
             check_names(list(spec.fragment_names), len(spec.fragments))
         except ConfigError as exc:
             raise _bad(str(exc)) from None
+    check_terms(spec.price, spec.budget)
     return check_policy(n_fragments=len(spec.fragments), redundancy=spec.redundancy,
                         quorum=spec.quorum, cpu_s=spec.cpu_s, wall_s=spec.wall_s,
                         max_attempts=spec.max_attempts, max_output_bytes=spec.max_output_bytes,

@@ -52,10 +52,28 @@ static double next_above(double t)
 
 #define CSG_MAX_HITS_PER_PRIM 64 /* more roots than any primitive has: a guard only */
 
+/* POV-Ray's test of a bounded_by object before the object: the ray starts inside it or
+   meets one of its primitives. */
+static int ray_in_bound(const scene *s, uint32_t ni, vec3 O, vec3 D)
+{
+    const csg_node *nd = &s->nodes[ni];
+    if (nd->kind == CSG_LEAF) {
+        hit_info h;
+        const prim *b = &s->prims[nd->first];
+        return node_inside(s, ni, O, 0) || isect_prim(b, O, D, DEPTH_TOLERANCE, HUGE_DEPTH, &h);
+    }
+    for (uint32_t k = 0; k < nd->n; k++)
+        if (ray_in_bound(s, s->kids[nd->first + k], O, D))
+            return 1;
+    return 0;
+}
+
 /* Nearest hit of p in [tmin, tmax) that meets p's CSG conditions. */
 static int isect_visible(const scene *s, const prim *p, vec3 O, vec3 D, double tmin,
                          double tmax, hit_info *h)
 {
+    if (p->bound && !ray_in_bound(s, p->bound - 1, O, D))
+        return 0;
     if (!isect_prim(p, O, D, tmin, tmax, h))
         return 0;
     if (!p->cond_n)
@@ -125,6 +143,16 @@ static int visible_bounds(const scene *s, const prim *p, double blo[3], double b
 {
     box3 b;
     int have = prim_bounds(p, b.lo, b.hi);
+    if (p->bound) {
+        box3 c;
+        if (node_bounds(s, p->bound - 1, 0, &c)) {
+            if (have)
+                box_meet(&b, &c);
+            else
+                b = c;
+            have = 1;
+        }
+    }
     for (uint32_t k = 0; k < p->cond_n; k++) {
         box3 c;
         if (!node_bounds(s, s->conds[p->cond_first + k], 0, &c))

@@ -32,7 +32,7 @@ typedef struct {
    heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
-    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NKINDS
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -46,7 +46,7 @@ typedef struct {
     double c[5]; /* V_FLOAT: c[0] */
     char *str;   /* V_STRING, V_BROKEN (the message) */
     pov_array *arr;
-    texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE */
+    texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE / V_NORMAL */
     plist *obj;   /* V_OBJECT */
     pov_macro *mac;
     colour_map *cmap; /* V_COLOUR_MAP */
@@ -141,6 +141,9 @@ typedef struct parser {
     jmp_buf *jb;
     int line; /* line of the last token, for messages */
     struct pov_scene_state *sc;
+    /* the scene's data pool (numbers of primitives beyond a, b, r, r2; objects.c) */
+    double *data;
+    size_t ndata, capdata;
 } parser;
 
 void perr(parser *P, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));

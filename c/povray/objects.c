@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "objects.h"
+#include "prims.h"
 
 #define GROW(P, arr, n, cap)                                              \
     do {                                                                  \
@@ -35,6 +36,7 @@ uint32_t plist_push_prim(parser *P, plist *l, const prim *p)
     memset(&l->v[l->n], 0, sizeof l->v[l->n]);
     l->v[l->n].p = *p;
     l->v[l->n].cond_head = -1;
+    l->v[l->n].bound = -1;
     csg_node leaf = {CSG_LEAF, 0, (uint32_t)l->n, 0};
     l->n++;
     return add_node(P, l, leaf);
@@ -60,6 +62,19 @@ uint32_t plist_group(parser *P, plist *l, uint32_t kind, const uint32_t *nodes, 
     return add_node(P, l, nd);
 }
 
+/* POV-Ray (Remove_Bounds, on by default) drops a manual bound from objects it can bound
+   itself: only the infinite primitives keep it. */
+void plist_set_bound(plist *l, size_t from, size_t to, uint32_t ni)
+{
+    for (size_t i = from; i < to; i++) {
+        prim *p = &l->v[i].p;
+        vec3 lo, hi;
+        if (!(p->flags & PRIM_NO_SURFACE) && l->v[i].bound < 0 &&
+            !prim_class_of(p->type)->bounds(p, &lo, &hi))
+            l->v[i].bound = (int32_t)ni;
+    }
+}
+
 void plist_add_cond(parser *P, plist *l, size_t from, size_t to, uint32_t ni)
 {
     for (size_t i = from; i < to; i++) {
@@ -80,6 +95,8 @@ uint32_t plist_append(parser *P, plist *l, const plist *src)
         l->v[l->n] = src->v[i];
         if (src->v[i].cond_head >= 0)
             l->v[l->n].cond_head += (int32_t)cell_off;
+        if (src->v[i].bound >= 0)
+            l->v[l->n].bound += (int32_t)node_off;
         l->n++;
     }
     for (size_t i = 0; i < src->n_nodes; i++) {
@@ -160,6 +177,20 @@ uint32_t csg_combine(parser *P, plist *l, const char *word, const csg_children *
     return plist_group(P, l, CSG_AND, inv, c->n);
 }
 
+void prim_set_data(parser *P, prim *p, const double *v, size_t n)
+{
+    if (P->ndata + n > UINT32_MAX / 2)
+        perr(P, P->line, "too much object data");
+    while (P->ndata + n > P->capdata) {
+        P->capdata = P->capdata ? P->capdata * 2 : 256;
+        P->data = xrealloc(P, P->data, P->capdata * sizeof *P->data);
+    }
+    memcpy(P->data + P->ndata, v, n * sizeof *v);
+    p->data_first = (uint32_t)P->ndata;
+    p->data_n = (uint32_t)n;
+    P->ndata += n;
+}
+
 void plist_keep(parser *P, plist *l)
 {
     pool_keep_ptr(P, l->v);
@@ -212,9 +243,12 @@ void plist_to_scene(parser *P, const plist *l, scene *out)
     uint8_t *used = xalloc(P, l->n_nodes + 1), *depth = xalloc(P, l->n_nodes + 1);
     uint32_t *renum = xalloc(P, (l->n_nodes + 1) * sizeof *renum);
     size_t nconds = 0, nkids = 0, nnodes = 0;
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         for (int32_t c = l->v[i].cond_head; c >= 0; c = l->cells[c].next, nconds++)
             mark(l, l->cells[c].node, used);
+        if (l->v[i].bound >= 0)
+            mark(l, (uint32_t)l->v[i].bound, used);
+    }
     check_depth(P, l, used, depth);
     for (size_t i = 0; i < l->n_nodes; i++)
         if (used[i]) {
@@ -246,5 +280,6 @@ void plist_to_scene(parser *P, const plist *l, scene *out)
         for (int32_t c = l->v[i].cond_head; c >= 0; c = l->cells[c].next)
             out->conds[out->n_conds++] = renum[l->cells[c].node];
         p->cond_n = out->n_conds - p->cond_first;
+        p->bound = l->v[i].bound >= 0 ? renum[l->v[i].bound] + 1 : 0;
     }
 }

@@ -8,15 +8,17 @@
 #include "lang.h"
 
 struct texture {
-    int has_pig, has_fin;
+    int has_pig, has_fin, has_nrm;
     pigment pig;
     finish fin;
+    tnormal nrm;
 };
 
 typedef struct {
     prim p;
     int textured;
     int32_t cond_head; /* first cell of its CSG conditions in plist.cells, -1 = none */
+    int32_t bound;     /* bounded_by node of the same plist, -1 = none */
 } pprim;
 
 typedef struct {
@@ -53,6 +55,8 @@ uint32_t plist_append(parser *P, plist *l, const plist *src);
 uint32_t plist_invert(parser *P, plist *l, uint32_t ni);
 /* A new AND/OR node over the given nodes. */
 uint32_t plist_group(parser *P, plist *l, uint32_t kind, const uint32_t *nodes, size_t n);
+/* Every surface primitive of l->v[from .. to) without one gets the bound node ni. */
+void plist_set_bound(plist *l, size_t from, size_t to, uint32_t ni);
 /* Every surface primitive of l->v[from .. to) gets the condition "inside node ni". */
 void plist_add_cond(parser *P, plist *l, size_t from, size_t to, uint32_t ni);
 void csg_children_add(parser *P, csg_children *c, size_t from, uint32_t node);
@@ -63,6 +67,17 @@ uint32_t csg_combine(parser *P, plist *l, const char *word, const csg_children *
 /* Keep the list's arrays until the end of the parse (declared objects). */
 void plist_keep(parser *P, plist *l);
 void plist_free(plist *l);
+/* prims_parse.c: the primitives' parsers, one per entry of POV_PRIMITIVES */
+typedef struct {
+    uint32_t type;
+    const char *name;
+    void (*parse)(parser *P, prim *p, const token *kw);
+} prim_parser;
+const prim_parser *prim_parser_of(const char *w); /* NULL for a word that is none */
+
+/* Append n numbers to the scene's data pool; sets p->data_first/data_n. */
+void prim_set_data(parser *P, prim *p, const double *v, size_t n);
+
 /* The scene's CSG tables from the final list: only the nodes some condition uses. */
 void plist_to_scene(parser *P, const plist *l, scene *out);
 

@@ -157,6 +157,14 @@ static void pig_transform(pigment *pg, const transform *t)
 }
 
 /* ------------------------------------------------------------------ textures */
+/* A transform of a whole texture moves its pigment and its normal. */
+static void tex_transform(pigment *pg, tnormal *n, const transform *t)
+{
+    pig_transform(pg, t);
+    if (n->type != NRM_NONE)
+        pig_transform(&n->pat, t);
+}
+
 static pigment default_pigment(void)
 {
     pigment p;
@@ -275,6 +283,21 @@ static uint32_t add_map(parser *P, const colour_map *m)
 static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
                                                    "scallop_wave", "cubic_wave", "poly_wave"};
 
+/* A pattern's defaults (POV-Ray's), keeping its transform. */
+static void parse_pattern_defaults(pigment *pg, uint32_t type)
+{
+    const pattern_class *pc = pattern_by_type(type);
+    pg->type = type;
+    pg->wave = pc->default_wave;
+    pg->frequency = 1.0;
+    pg->exponent = 1.0;
+    pg->octaves = 6;
+    pg->omega = 0.5;
+    pg->lambda = 2.0;
+    pg->map = UINT32_MAX; /* set by color_map */
+    pg->noise_gen = 0;
+}
+
 /* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
 static int parse_pattern_item(parser *P, pigment *pg)
 {
@@ -285,15 +308,7 @@ static int parse_pattern_item(parser *P, pigment *pg)
     const pattern_class *pc = pattern_by_name(tk->text);
     if (pc) {
         next(P);
-        pg->type = pc->type;
-        pg->wave = pc->default_wave;
-        pg->frequency = 1.0;
-        pg->exponent = 1.0;
-        pg->octaves = 6;
-        pg->omega = 0.5;
-        pg->lambda = 2.0;
-        pg->map = UINT32_MAX; /* set by color_map */
-        pg->noise_gen = 0;
+        parse_pattern_defaults(pg, pc->type);
         if (pc->type == PIG_GRADIENT) {
             vec3 g = parse_vector(P);
             if (vlen(g) == 0.0)
@@ -448,6 +463,74 @@ static void parse_finish_body(parser *P, finish *f)
     }
 }
 
+static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles"};
+
+/* A pattern keyword of a normal, with its optional bump_size; 0 if the word is none. */
+static int parse_normal_pattern(parser *P, tnormal *n)
+{
+    token *tk = peek(P);
+    if (tk->kind != T_IDENT)
+        return 0;
+    uint32_t type = NRM_NONE;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(tk->text, NORMAL_ONLY[i]))
+            type = NRM_BUMPS + (uint32_t)i;
+    if (type != NRM_NONE) {
+        next(P);
+        pigment pg = n->pat;
+        parse_pattern_defaults(&pg, PIG_BOZO);
+        n->pat = pg;
+    } else if (pattern_by_name(tk->text)) {
+        parse_pattern_item(P, &n->pat);
+        type = NRM_PATTERN;
+    } else {
+        return 0;
+    }
+    n->type = type;
+    token *a = peek(P);
+    if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+        (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))
+        n->amount = parse_float(P, "bump_size");
+    return 1;
+}
+
+static void parse_normal_body(parser *P, tnormal *n)
+{
+    expect(P, "{", "after 'normal'");
+    texture *s = ident_of_kind(P, V_NORMAL);
+    if (s)
+        *n = s->nrm;
+    if (n->delta == 0.0) {
+        n->amount = 0.5;
+        n->delta = 0.02;
+    }
+    for (;;) {
+        transform t;
+        token *tk = peek(P);
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        if (parse_transform(P, &t)) {
+            pig_transform(&n->pat, &t);
+        } else if (parse_normal_pattern(P, n)) {
+            continue;
+        } else if (is_word(P, "bump_size")) {
+            next(P);
+            n->amount = parse_float(P, "bump_size");
+        } else if (is_word(P, "accuracy")) {
+            next(P);
+            n->delta = parse_float(P, "accuracy");
+            if (!(n->delta > 0.0))
+                perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
+        } else if (n->type != NRM_NONE && parse_pattern_item(P, &n->pat)) {
+            continue;
+        } else {
+            perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
+        }
+    }
+}
+
 static void parse_texture_body(parser *P, texture *tx)
 {
     expect(P, "{", "after 'texture'");
@@ -462,7 +545,7 @@ static void parse_texture_body(parser *P, texture *tx)
             return;
         }
         if (parse_transform(P, &t)) {
-            pig_transform(&tx->pig, &t);
+            tex_transform(&tx->pig, &tx->nrm, &t);
         } else if (is_word(P, "pigment")) {
             next(P);
             parse_pigment_body(P, &tx->pig);
@@ -471,6 +554,10 @@ static void parse_texture_body(parser *P, texture *tx)
             next(P);
             parse_finish_body(P, &tx->fin);
             tx->has_fin = 1;
+        } else if (is_word(P, "normal")) {
+            next(P);
+            parse_normal_body(P, &tx->nrm);
+            tx->has_nrm = 1;
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
         }
@@ -554,7 +641,7 @@ static void transform_list(plist *l, size_t from, const transform *t)
     for (size_t i = from; i < l->n; i++) {
         transform_geometry(&l->v[i].p, t);
         if (l->v[i].textured)
-            pig_transform(&l->v[i].p.pig, t);
+            tex_transform(&l->v[i].p.pig, &l->v[i].p.nrm, t);
     }
 }
 
@@ -562,99 +649,11 @@ static void apply_texture(pprim *pp, const texture *tx)
 {
     pp->p.pig = tx->pig;
     pp->p.fin = tx->fin;
+    pp->p.nrm = tx->nrm;
     pp->textured = 1;
 }
 
 static uint32_t parse_object(parser *P, plist *l, const token *kw);
-
-/* ------------------------------------------------------------------ primitives
-   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
-   '{' and the object modifiers. */
-static void parse_sphere(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the sphere radius");
-    if (!(p->r > 0.0))
-        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
-}
-
-static void parse_plane(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the plane distance");
-    double len = vlen(p->a);
-    if (len < 1e-10)
-        perr(P, kw->line, "degenerate plane normal");
-    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
-}
-
-static void parse_box(parser *P, prim *p, const token *kw)
-{
-    (void)kw;
-    vec3 a = parse_vector(P);
-    opt_comma(P);
-    vec3 b = parse_vector(P);
-    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
-    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
-}
-
-static void parse_cylinder(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->b = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the cylinder radius");
-    if (!(p->r > 0.0))
-        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
-    if (vlen(vsub(p->b, p->a)) < 1e-10)
-        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
-    if (is_word(P, "open")) {
-        next(P);
-        p->flags |= PRIM_OPEN;
-    }
-}
-
-static void parse_cone(parser *P, prim *p, const token *kw)
-{
-    p->a = parse_vector(P);
-    opt_comma(P);
-    p->r = parse_float(P, "the cone base radius");
-    opt_comma(P);
-    p->b = parse_vector(P);
-    opt_comma(P);
-    p->r2 = parse_float(P, "the cone cap radius");
-    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
-        perr(P, kw->line, "cone radii must be >= 0 and not both 0, got %g and %g", p->r, p->r2);
-    if (vlen(vsub(p->b, p->a)) < 1e-10)
-        perr(P, kw->line, "degenerate cone: base and cap are the same point");
-    if (p->r == p->r2) /* POV-Ray makes it a cylinder */
-        p->type = OBJ_CYLINDER;
-    if (is_word(P, "open")) {
-        next(P);
-        p->flags |= PRIM_OPEN;
-    }
-}
-
-typedef struct {
-    uint32_t type;
-    const char *name;
-    void (*parse)(parser *P, prim *p, const token *kw);
-} prim_parser;
-
-#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
-static const prim_parser PRIM_PARSERS[] = {POV_PRIMITIVES(POV_PRIM_PARSER)};
-#undef POV_PRIM_PARSER
-
-static const prim_parser *prim_parser_of(const char *w)
-{
-    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
-        if (!strcmp(w, PRIM_PARSERS[i].name))
-            return &PRIM_PARSERS[i];
-    return NULL;
-}
 
 static int is_csg_word(const char *w)
 {
@@ -678,7 +677,7 @@ typedef struct {
     int csg, sealed;
     csg_children kids;
     uint32_t node;
-    plist bound;       /* bounded_by { } objects (only clipped_by { bounded_by } uses them) */
+    uint32_t bound_node; /* bounded_by { } objects */
     int has_bound;
 } objbuild;
 
@@ -726,7 +725,7 @@ static void parse_clip(parser *P, objbuild *b, int line)
         next(P);
         if (!b->has_bound)
             perr(P, line, "unsupported: clipped_by { bounded_by } before bounded_by { }");
-        csg_children_add(P, &cl, l->n, plist_append(P, l, &b->bound));
+        csg_children_add(P, &cl, l->n, b->bound_node);
     }
     while (!is_punct(P, "}")) {
         token kw = next(P);
@@ -746,23 +745,26 @@ static void parse_clip(parser *P, objbuild *b, int line)
     b->node = plist_group(P, l, CSG_AND, both, 2);
 }
 
-/* bounded_by { OBJECT } : only a hint for POV-Ray's bounding; kept for clipped_by. */
+/* bounded_by { OBJECT... }: POV-Ray tests a ray against the bound before the object (a
+   ray that misses it misses the object); its primitives join the list, not drawn, so that
+   the object's later transforms move them too. */
 static void parse_bound(parser *P, objbuild *b)
 {
-    expect(P, "{", "after 'bounded_by'");
-    plist_free(&b->bound);
-    b->has_bound = 0;
+    plist *l = b->l;
+    size_t start = l->n;
     csg_children bk = {0};
+    expect(P, "{", "after 'bounded_by'");
     while (!is_punct(P, "}")) {
         token kw = next(P);
         if (kw.kind != T_IDENT || !is_object_word(kw.text))
             perr(P, kw.line, "expected an object in bounded_by, got '%s'", kw.text);
-        size_t f = b->bound.n;
-        csg_children_add(P, &bk, f, parse_object(P, &b->bound, &kw));
+        size_t f = l->n;
+        csg_children_add(P, &bk, f, parse_object(P, l, &kw));
     }
     next(P);
+    set_flags(l, start, PRIM_NO_SURFACE);
     if (bk.n) {
-        b->bound.root = plist_group(P, &b->bound, CSG_AND, bk.node, bk.n);
+        b->bound_node = plist_group(P, l, CSG_OR, bk.node, bk.n);
         b->has_bound = 1;
     }
     csg_children_free(&bk);
@@ -826,9 +828,12 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     if (b->is_group && *has_utex)
         cur = *utex;
     else if (!b->is_group && l->v[b->from].textured)
-        cur = (texture){1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin};
+        cur = (texture){1, 1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin,
+                        l->v[b->from].p.nrm};
     if (kw->text[0] == 'p')
         parse_pigment_body(P, &cur.pig);
+    else if (kw->text[0] == 'n')
+        parse_normal_body(P, &cur.nrm);
     else
         parse_finish_body(P, &cur.fin);
     if (b->is_group) {
@@ -858,7 +863,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         if (parse_transform(P, &t)) {
             transform_list(l, b->from, &t);
             if (has_utex)
-                pig_transform(&utex.pig, &t);
+                tex_transform(&utex.pig, &utex.nrm, &t);
             continue;
         }
         if (tk->kind != T_IDENT)
@@ -873,13 +878,14 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         else if (!strcmp(kw.text, "bounded_by"))
             parse_bound(P, b);
         else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
-                 !strcmp(kw.text, "finish"))
+                 !strcmp(kw.text, "finish") || !strcmp(kw.text, "normal"))
             parse_object_texture(P, b, &kw, &utex, &has_utex);
         else
             perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
     }
     seal(P, b);
-    plist_free(&b->bound);
+    if (b->has_bound)
+        plist_set_bound(l, b->from, l->n, b->bound_node);
     if (b->is_group && has_utex)
         for (size_t i = b->from; i < l->n; i++)
             if (!l->v[i].textured)
@@ -956,10 +962,14 @@ int scene_item_value(parser *P, value *out)
     if (tk->kind != T_IDENT)
         return 0;
     memset(out, 0, sizeof *out);
-    if (is_word(P, "pigment") || is_word(P, "finish") || is_word(P, "texture")) {
+    if (is_word(P, "pigment") || is_word(P, "finish") || is_word(P, "texture") ||
+        is_word(P, "normal")) {
         token kw = next(P);
         texture *t = new_texture(P);
-        if (kw.text[0] == 'p') {
+        if (kw.text[0] == 'n') {
+            out->kind = V_NORMAL;
+            parse_normal_body(P, &t->nrm);
+        } else if (kw.text[0] == 'p') {
             out->kind = V_PIGMENT;
             parse_pigment_body(P, &t->pig);
         } else if (kw.text[0] == 'f') {
@@ -998,9 +1008,9 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "normal", "interior", "material", "torus", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
-        "poly", "cubic", "quartic", "height_field", "isosurface", "text", "julia_fractal",
+        "height_field", "isosurface", "text", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
@@ -1303,6 +1313,8 @@ static void parse_statement(parser *P)
 
 void scene_free(scene *s)
 {
+    free(s->data);
+    s->data = NULL;
     free(s->nodes);
     free(s->kids);
     free(s->conds);
@@ -1458,8 +1470,15 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         for (size_t i = 0; i < c->out.n; i++) {
             out->prims[i] = c->out.v[i].p;
             resolve_noise(P, &out->prims[i].pig);
+            if (out->prims[i].nrm.type != NRM_NONE)
+                resolve_noise(P, &out->prims[i].nrm.pat);
         }
         plist_to_scene(P, &c->out, out);
+        out->n_data = (uint32_t)P->ndata;
+        out->data = P->data;
+        P->data = NULL;
+        for (size_t i = 0; i < c->out.n; i++)
+            out->prims[i].d = out->data + out->prims[i].data_first;
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
@@ -1474,6 +1493,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         free(P->pool[i]);
     free(P->pool);
     plist_free(&c->out);
+    free(P->data);
     free(c->lights);
     free(c->maps);
     free(c);

@@ -366,15 +366,20 @@ static double wave(double v, const pigment *pg)
     }
 }
 
+double pattern_value(const pigment *pg, vec3 q)
+{
+    const pattern_class *pc = pattern_by_type(pg->type);
+    if (!pc)
+        return 0.0; /* unreachable: the scene reader checks the type */
+    if (pg->has_turb && !pc->own_turbulence)
+        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
+    return wave(pc->value(q, pg), pg);
+}
+
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P)
 {
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-    const pattern_class *pc = pattern_by_type(pg->type);
-    if (!pc)
-        return v3(0, 0, 0); /* unreachable: the scene reader checks the type */
-    if (pg->has_turb && !pc->own_turbulence)
-        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
-    double v = wave(pc->value(q, pg), pg);
+    double v = pattern_value(pg, q);
     const colour_map *m = &maps[pg->map];
     uint32_t last = m->n - 1;
     if (v >= m->v[last])

@@ -19,6 +19,9 @@ double pov_noise(vec3 p, uint32_t generator);
 vec3 pov_dnoise(vec3 p);
 double pov_turbulence(vec3 p, const pigment *pg);
 vec3 pov_dturbulence(vec3 p, const pigment *pg);
+/* Value of a pattern (type >= PIG_GRADIENT) at pattern-space point q, turbulence and wave
+   applied. */
+double pattern_value(const pigment *pg, vec3 q);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P);
 

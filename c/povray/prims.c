@@ -373,6 +373,8 @@ static const char *cone_check(const prim *p)
     return vlen(vsub(p->b, p->a)) > 0.0 ? 0 : "scene data: degenerate cone";
 }
 
+#include "prims_poly.c"
+
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \
     [ENUM] = {ENUM, #name, name##_isect, name##_normal, name##_bounds, name##_inside, \

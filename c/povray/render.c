@@ -9,6 +9,7 @@
    path inline (a call through the table cost heavy.pov 35 %). */
 #include "prims.c"
 #include "rt_math.h"
+#include "normals.c"
 
 #define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
 #define SHADOW_TOLERANCE 1.0e-3 /* stop shadow rays short of the light */
@@ -449,6 +450,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     vec3 N = prim_normal(p, P, &h);
     if (vdot(N, D) > 0.0)
         N = vscale(N, -1.0);
+    if (p->nrm.type != NRM_NONE)
+        N = perturb_normal(&p->nrm, N, P);
     return shade(ctx, p, P, N, D, weight, level + 1);
 }
 

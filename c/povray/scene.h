@@ -40,7 +40,9 @@ typedef struct {
     X(OBJ_PLANE, plane) \
     X(OBJ_BOX, box) \
     X(OBJ_CYLINDER, cylinder) \
-    X(OBJ_CONE, cone)
+    X(OBJ_CONE, cone) \
+    X(OBJ_TORUS, torus) \
+    X(OBJ_POLY, poly)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -67,6 +69,16 @@ typedef struct {
     double metallic;      /* 0 = highlights in the light's colour */
     vec3 reflection;
 } finish;
+
+/* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
+   without its own normal function) or one of the normal-only patterns. */
+enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_COUNT };
+typedef struct {
+    uint32_t type;  /* NRM_* */
+    double amount;  /* bump_size */
+    double delta;   /* accuracy: NRM_PATTERN's sampling distance */
+    pigment pat;    /* the pattern, its transform, wave, turbulence, noise generator */
+} tnormal;
 
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
@@ -109,8 +121,13 @@ typedef struct {
     double r2;          /* cone: cap radius */
     xform fwd, inv;     /* object -> world, world -> object */
     uint32_t cond_first, cond_n; /* CSG conditions: scene.conds[cond_first ..] */
+    uint32_t data_first, data_n; /* more numbers: scene.data[data_first ..] */
+    uint32_t bound;     /* bounded_by: 1 + a node whose primitives the ray must meet (or
+                           start inside), as POV-Ray tests a bound before the object; 0 none */
+    const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;
+    tnormal nrm;
 } prim;
 
 typedef struct {
@@ -134,6 +151,8 @@ typedef struct {
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
     pigment sky;
+    uint32_t n_data;    /* the primitives' numbers beyond a, b, r, r2 */
+    double *data;
     uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */
     csg_node *nodes;
     uint32_t *kids;  /* node indices */

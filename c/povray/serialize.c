@@ -4,9 +4,11 @@
  * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
- * pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
+ * u32 data_first, u32 data_n, u32 bound (version 4: numbers in the data pool written before the
+ * prims as u32 n_data, f64...), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
- * metallic, vec3 reflection); then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
+ * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
+ * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
@@ -21,6 +23,7 @@
 #define MAX_LIGHTS 4096u
 #define MAX_PRIMS 4000000u
 #define MAX_MAPS 100000u
+#define MAX_DATA 200000000u
 #define MAX_TRACE 256u
 
 /* ------------------------------------------------------------------ writer (hosted) */
@@ -157,6 +160,9 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->has_sky);
     if (s->has_sky)
         put_pigment(&w, &s->sky);
+    put_u32(&w, s->n_data);
+    for (uint32_t i = 0; i < s->n_data; i++)
+        put_f64(&w, s->data[i]);
     put_u32(&w, s->n_prims);
     for (uint32_t i = 0; i < s->n_prims; i++) {
         const prim *p = &s->prims[i];
@@ -173,6 +179,9 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         }
         put_u32(&w, p->cond_first);
         put_u32(&w, p->cond_n);
+        put_u32(&w, p->data_first);
+        put_u32(&w, p->data_n);
+        put_u32(&w, p->bound);
         put_pigment(&w, &p->pig);
         const finish *f = &p->fin;
         put_vec(&w, f->ambient);
@@ -184,6 +193,12 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, f->roughness_exp);
         put_f64(&w, f->metallic);
         put_vec(&w, f->reflection);
+        put_u32(&w, p->nrm.type);
+        if (p->nrm.type != NRM_NONE) {
+            put_f64(&w, p->nrm.amount);
+            put_f64(&w, p->nrm.delta);
+            put_pigment(&w, &p->nrm.pat);
+        }
     }
     put_csg(&w, s);
     if (w.oom) {
@@ -254,7 +269,8 @@ static void get_xform(rbuf *r, xform *t)
             t->m[i][j] = get_f64(r);
 }
 
-static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps)
+/* need_map: a pigment's pattern needs its colour map (a normal's does not) */
+static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
 {
     pg->type = get_u32(r);
     pg->has_trans = get_u32(r);
@@ -278,14 +294,30 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps)
     pg->turb = get_vec(r);
     pg->omega = get_f64(r);
     pg->lambda = get_f64(r);
-    if (!r->err && (pg->map >= n_maps || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
+    if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
                     pg->noise_gen > 2))
         return fail(r, "scene data: bad pattern pigment");
     return r->err ? -1 : 0;
 }
 
-static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
+static int get_normal(rbuf *r, tnormal *n, uint32_t n_maps)
+{
+    n->type = get_u32(r);
+    if (r->err || n->type == NRM_NONE)
+        return r->err ? -1 : 0;
+    if (n->type >= NRM_COUNT)
+        return fail(r, "scene data: bad normal type");
+    n->amount = get_f64(r);
+    n->delta = get_f64(r);
+    if (get_pigment(r, &n->pat, n_maps, 0) < 0)
+        return -1;
+    if (n->pat.type < PIG_GRADIENT || !(n->delta > 0.0))
+        return fail(r, "scene data: bad normal pattern");
+    return 0;
+}
+
+static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint32_t n_data)
 {
     p->type = get_u32(r);
     p->flags = get_u32(r);
@@ -307,7 +339,13 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     }
     p->cond_first = get_u32(r);
     p->cond_n = get_u32(r);
-    if (get_pigment(r, &p->pig, n_maps) < 0)
+    p->data_first = get_u32(r);
+    p->data_n = get_u32(r);
+    p->bound = get_u32(r);
+    if (!r->err && (p->data_first > n_data || p->data_n > n_data - p->data_first))
+        return fail(r, "scene data: object's numbers out of range");
+    p->d = data + p->data_first;
+    if (get_pigment(r, &p->pig, n_maps, 1) < 0)
         return -1;
     finish *f = &p->fin;
     f->ambient = get_vec(r);
@@ -319,7 +357,7 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps)
     f->roughness_exp = get_f64(r);
     f->metallic = get_f64(r);
     f->reflection = get_vec(r);
-    if (r->err)
+    if (get_normal(r, &p->nrm, n_maps) < 0)
         return -1;
     const char *bad = pc->check(p);
     if (bad)
@@ -399,6 +437,8 @@ static void get_csg(rbuf *r, scene *s, pov_alloc_fn alloc)
         const prim *p = &s->prims[i];
         if (p->cond_first > s->n_conds || p->cond_n > s->n_conds - p->cond_first)
             fail(r, "scene data: object's CSG conditions out of range");
+        if (p->bound > s->n_nodes)
+            fail(r, "scene data: object's bound names no node");
     }
 }
 
@@ -482,7 +522,21 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     if (!r.err && s->has_sky > 1)
         fail(&r, "scene data: bad sky flag");
     if (!r.err && s->has_sky)
-        get_pigment(&r, &s->sky, s->n_maps);
+        get_pigment(&r, &s->sky, s->n_maps, 1);
+    s->n_data = get_u32(&r);
+    if (!r.err && (s->n_data > MAX_DATA || (size_t)s->n_data * 8 > len - r.pos))
+        fail(&r, "scene data: too many object numbers");
+    if (r.err) {
+        *err = r.err;
+        return -1;
+    }
+    s->data = alloc(sizeof(double) * ((size_t)s->n_data + 1));
+    if (!s->data) {
+        *err = "out of memory for object numbers";
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->n_data; i++)
+        s->data[i] = get_f64(&r);
     s->n_prims = get_u32(&r);
     if (!r.err && s->n_prims > MAX_PRIMS)
         fail(&r, "scene data: too many objects");
@@ -498,7 +552,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         return -1;
     }
     for (uint32_t i = 0; i < s->n_prims; i++)
-        if (get_prim(&r, &s->prims[i], s->n_maps) < 0)
+        if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data) < 0)
             break;
     if (!r.err)
         get_csg(&r, s, alloc);

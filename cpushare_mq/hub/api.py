@@ -66,6 +66,7 @@ class BuyerHub(Protocol):
 
     def submit_job(self, spec: JobSpec) -> str: ...
     def cancel_job(self, job_id: str) -> None: ...
+    def raise_budget(self, job_id: str, amount: Any) -> Any: ...
     def job_progress(self, job_id: str) -> dict: ...
     def job_ended(self, job_id: str) -> bool: ...
     def status(self) -> dict: ...
@@ -492,9 +493,9 @@ class _Connection:
         except ProtocolError as exc:
             raise _Refuse(Err.BAD_FRAME, str(exc)) from None
         if self.submit is not None and req not in (Req.PROGRAM, Req.SHARED, Req.FRAGMENTS, Req.NAMES,
-                                                   Req.SUBMIT_END):
+                                                   Req.TERMS, Req.SUBMIT_END):
             raise _Refuse(Err.BAD_REQUEST, f"{req.name} in the middle of a submission "
-                          "(expected PROGRAM, SHARED, FRAGMENTS, NAMES or SUBMIT_END)")
+                          "(expected PROGRAM, SHARED, FRAGMENTS, NAMES, TERMS or SUBMIT_END)")
         try:
             return _HANDLERS[req](self, msg) is not False
         except UnknownJob as exc:
@@ -546,6 +547,16 @@ class _Connection:
 
     def on_names(self, msg: bp.Message) -> None:
         self._need_submit("NAMES").add_names(msg["names"])
+
+    def on_terms(self, msg: bp.Message) -> None:
+        self._need_submit("TERMS").add_terms(msg["price"], msg["budget"])
+
+    def on_raise_budget(self, msg: bp.Message) -> None:
+        from ..market.payout import parse_raise
+        new = self.hub.raise_budget(msg["job_id"], parse_raise(msg["amount"]))
+        log.info("buyer connection %d raised the budget of job %s to %s", self.cid,
+                 msg["job_id"], new)
+        self.reply(Rep.OK)
 
     def on_submit_end(self, msg: bp.Message) -> None:
         kw = self._need_submit("SUBMIT_END").spec_arguments()
@@ -739,4 +750,5 @@ _HANDLERS: dict[Req, Callable[[_Connection, bp.Message], bool | None]] = {
     Req.NEXT: _Connection.on_next, Req.ACK: _Connection.on_ack,
     Req.PROGRESS: _Connection.on_progress, Req.STATUS: _Connection.on_status,
     Req.CANCEL: _Connection.on_cancel, Req.CLOSE: _Connection.on_close,
+    Req.TERMS: _Connection.on_terms, Req.RAISE_BUDGET: _Connection.on_raise_budget,
 }

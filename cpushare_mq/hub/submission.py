@@ -14,7 +14,7 @@ from typing import Any
 
 from ..buyer_protocol import Err
 from ..fragnames import name_problem
-from ..jobspec import JobSpecError, check_policy
+from ..jobspec import JobSpecError, check_policy, check_terms
 from ..limits import Limits
 
 __all__ = ["Refusal", "Submission", "submit_policy"]
@@ -94,6 +94,16 @@ class Submission:
             if why:
                 raise Refusal(Err.BAD_REQUEST, f"NAMES: fragment {len(self.names) + i}: {why}")
         self.names.extend(names)
+
+    def add_terms(self, price: str, budget: str) -> None:
+        """TERMS: the job's price and budget (issue 19), checked now."""
+        if "price" in self.policy:
+            raise Refusal(Err.BAD_REQUEST, "TERMS sent twice in one submission")
+        try:
+            check_terms(price, budget)
+        except JobSpecError as exc:
+            raise Refusal(Err.BAD_REQUEST, f"TERMS: {exc}") from None
+        self.policy.update(price=price, budget=budget)
 
     def spec_arguments(self) -> dict[str, Any]:
         """At SUBMIT_END: the JobSpec's keyword arguments (Refusal if something is missing)."""

@@ -24,6 +24,7 @@ class WaitReason(StrEnum):
     TIE_BREAK = "tie_break"
     AVOIDS_FAILED = "avoids_failed"
     BUSY_OTHER_JOBS = "busy_other_jobs"
+    BUDGET = "budget"        # the next leases could cost more than the job's budget left
 
 
 #: The one table of reasons in words (formatted with the :class:`Waiting` parameters).
@@ -37,6 +38,7 @@ TEXTS: dict[WaitReason, str] = {
     WaitReason.AVOIDS_FAILED: ("waits for a worker that has not failed this fragment "
                                "({connected} connected have)"),
     WaitReason.BUSY_OTHER_JOBS: "workers all busy with other jobs ({connected} connected)",
+    WaitReason.BUDGET: "budget reached: {detail}",
 }
 
 
@@ -62,11 +64,12 @@ class Waiting:
     connected: int = 0
     paused: int = 0
     needed: int = 0
+    detail: str = ""         # BUDGET: what was spent and how to go on (market/payout.py)
 
     @property
     def text(self) -> str:
         return TEXTS[self.reason].format(connected=self.connected, paused=self.paused,
-                                         needed=self.needed)
+                                         needed=self.needed, detail=self.detail)
 
 
 def waiting_reason(queued: Sequence[FragView], workers: Sequence[WorkerView]) -> Waiting | None:

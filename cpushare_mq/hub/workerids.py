@@ -20,14 +20,12 @@ __all__ = ["worker_id_for"]
 MAX_SESSIONS_PER_KEY = 4096
 
 
-def worker_id_for(key: str, in_use: Container[str]) -> str | None:
+def worker_id_for(key: str, *in_use: Container[str]) -> str | None:
     """The id of a new session of ``key``: the first of ``w-<hash>``, ``w-<hash>-2``, ...
-    not in ``in_use``; None when :data:`MAX_SESSIONS_PER_KEY` are taken."""
+    in none of ``in_use``; None when :data:`MAX_SESSIONS_PER_KEY` are taken."""
     base = "w-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    if base not in in_use:
-        return base
-    for n in range(2, MAX_SESSIONS_PER_KEY + 1):
-        wid = f"{base}-{n}"
-        if wid not in in_use:
+    for n in range(1, MAX_SESSIONS_PER_KEY + 1):
+        wid = base if n == 1 else f"{base}-{n}"
+        if not any(wid in taken for taken in in_use):
             return wid
     return None

@@ -15,9 +15,10 @@ def add_hub_options(s) -> None:
     s.add_argument("--market-key", metavar="KEY_OR_FILE",
                    help="the market's public CURVE key (printed by 'cpushare-market serve')")
     s.add_argument("--price", metavar="PRICE",
-                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR': it then "
-                        "signs a receipt for every accepted result (hub.db.ledger) and its "
-                        "offer on --market shows the price")
+                   help="what this hub pays per CPU-hour, e.g. '0.05' or '0.05 EUR', for jobs "
+                        "submitted without their own --price: it then signs a receipt for "
+                        "every accepted result (hub.db.ledger) and its offer on --market "
+                        "shows the price")
     s.add_argument("--advertise", metavar="tcp://HOST:PORT",
                    help="the worker endpoint the offer names (default: --bind, which must "
                         "then be a reachable address, not 0.0.0.0)")
@@ -47,14 +48,14 @@ def from_hub_args(hub, args):
 
 
 def attach_ledger(hub, args) -> None:
-    """A hub that pays for CPU (``--price``) keeps a ledger of signed receipts
-    (``hub.db.ledger``). Without a price there is nothing to pay and no receipt is signed:
-    a receipt costs the hub's loop about 200 us (an Ed25519 signature and an insert), more
-    than the rest of a tiny fragment's handling (bench/RESULTS.md, issue 19)."""
-    if not args.price:
-        return
+    """Every ``cpushare-hub serve`` keeps a ledger (``hub.db.ledger``): the jobs' prices and
+    budgets, and a signed receipt for each paid result. A job is paid at its own price
+    (``cpushare submit --price``) or the hub's (``--price``, also ``price = "..."`` in the
+    config file); a job with neither costs nothing and gets no receipts (a receipt costs the
+    hub's loop an Ed25519 signature and an insert: bench/RESULTS.md, issue 19)."""
     from .ledger import HubLedger
     from .money import parse_price
     from .payout import Payout
 
-    hub.payout = Payout(HubLedger(hub.db_path, parse_price(args.price)))
+    hub.payout = Payout(HubLedger(hub.db_path, parse_price(args.price) if args.price
+                                  else None))

@@ -16,16 +16,17 @@ import logging
 import os
 import sqlite3
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError
 from .metering import Meter
-from .money import Price
+from .money import Price, decimal_text
 from .receipts import Receipt, SignedReceipt, sign_receipt, verify_receipt
 
-__all__ = ["DEFAULT_PRICE", "HubLedger", "SignedReceipt", "ledger_path", "read_receipts",
+__all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,25 @@ CREATE TABLE IF NOT EXISTS receipts (
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
+CREATE TABLE IF NOT EXISTS terms (
+    job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
+    budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL);
 """
 #: ledgers written before receipts reached workers lack the column
 _DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
+
+
+@dataclass(frozen=True)
+class JobTerms:
+    """What a job pays: its price (fixed at submission: the buyer's, else the hub's), its
+    budget (None: none) and its CPU limit per fragment, the most one lease can cost."""
+
+    price: Price
+    budget: Decimal | None
+    cpu_limit_us: int
 
 
 def ledger_path(db_path: str) -> str:
@@ -54,7 +68,7 @@ class HubLedger:
     fragment) and returns it, or None when the fragment was already paid. Each receipt is
     *undelivered* until its worker acknowledges it (:meth:`delivered`)."""
 
-    def __init__(self, db_path: str, price: Price, meter: Meter | None = None):
+    def __init__(self, db_path: str, price: Price | None, meter: Meter | None = None):
         path = ledger_path(db_path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
@@ -84,12 +98,15 @@ class HubLedger:
                   ) -> SignedReceipt | None:
         """``cpu_s``: what the worker's signed outcome record claims; never more than the
         job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it).
-        ``price``: the job's own price (default: the hub's)."""
+        ``price``: the job's own price (default: the hub's; neither: no receipt)."""
+        price = price or self.price
+        if price is None:
+            return None
         cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
         claimed = min(max(int(round(cpu_s * 1e6)), 0), cap_us)
         paid = self.meter.payable(job_id, worker_key or "-", claimed).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
-                          paid, price or self.price, int(time.time() if now_s is None else now_s))
+                          paid, price, int(time.time() if now_s is None else now_s))
         sr = SignedReceipt(r, sign_receipt(r, self.key))
         try:
             cur = self.db.execute(
@@ -125,6 +142,28 @@ class HubLedger:
                 self.db.execute("COMMIT")
         except sqlite3.Error as exc:    # resent at the worker's next HELLO: harmless
             log.error("ledger: cannot record delivered receipts: %s", exc)
+
+    def set_terms(self, job_id: str, terms: JobTerms) -> None:
+        """A job's price and budget, kept across restarts (raises ConfigError: the job is
+        then refused, before the buyer is told it was stored)."""
+        try:
+            self.db.execute("INSERT OR REPLACE INTO terms VALUES (?, ?, ?, ?, ?)",
+                            (job_id, decimal_text(terms.price.per_cpu_hour),
+                             terms.price.currency,
+                             "" if terms.budget is None else decimal_text(terms.budget),
+                             terms.cpu_limit_us))
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot record the price of job {job_id}: {exc}") from exc
+
+    def terms(self) -> dict[str, JobTerms]:
+        rows = self.db.execute("SELECT job_id, price, currency, budget, cpu_limit_us FROM terms")
+        return {j: JobTerms(Price(Decimal(p), c), Decimal(b) if b else None, us)
+                for j, p, c, b, us in rows}
+
+    def spent(self, job_id: str) -> Decimal:
+        """What ``job_id``'s receipts add up to (exact)."""
+        rows = self.db.execute("SELECT body FROM receipts WHERE job_id=?", (job_id,))
+        return sum((Decimal(json.loads(b)["amount"]) for (b,) in rows), Decimal(0))
 
     def close(self) -> None:
         self.db.close()

@@ -9,7 +9,12 @@ The hub's loop calls, all on its own thread:
   for the worker that earned it;
 * :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send;
 * :meth:`Payout.on_ack` for a worker's ``RECEIPT_ACK``: those receipts are delivered;
-* :meth:`Payout.forget` when a worker's session ends.
+* :meth:`Payout.forget` when a worker's session ends;
+* :func:`job_terms` when a job is submitted (its price and budget, refused with one line),
+  :meth:`Payout.on_job` once it is stored, :meth:`Payout.raise_budget` for
+  ``cpushare job raise-budget``, and :meth:`Payout.before_assign` before each lease round:
+  a job with a budget gets as many more leases as :class:`~.budget.Budget` allows, and
+  waits with the reason "budget reached" at 0.
 
 A receipt stays *undelivered* in the ledger until its worker acknowledges it, so a worker
 gets each receipt at least once and keeps it once (its own store is keyed by hub and
@@ -19,13 +24,17 @@ fragment: worker/earnings.py).
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
+from ..errors import ConfigError, SchedulingError
+from ..jobspec import check_terms
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE, Feature
-from .ledger import HubLedger
-from .money import Price
+from .budget import Budget
+from .ledger import MAX_CLAIM_US, HubLedger, JobTerms
+from .money import Price, decimal_text
 from .receipts import SignedReceipt
 
-__all__ = ["Payout", "RESEND_AT_HELLO"]
+__all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
 
 log = logging.getLogger(__name__)
 #: receipts resent to a worker at one HELLO, at most (the rest at its next HELLO)
@@ -37,10 +46,60 @@ class Payout:
         self.ledger = ledger
         self._receivers: dict[str, str] = {}     # worker id -> its key (feature "receipts")
         self._outbox: dict[str, list[dict]] = {}
+        self._terms: dict[str, JobTerms] = ledger.terms()
+        self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
+                                           if t.budget is not None}
 
     @property
-    def price(self) -> Price:
+    def price(self) -> Price | None:
         return self.ledger.price
+
+    # -- prices and budgets ----------------------------------------------------------
+    def on_job(self, job_id: str, terms: JobTerms, core) -> None:
+        """A stored job's terms (from :func:`job_terms`): kept, and its allowance set before
+        the core leases anything of it."""
+        self._terms[job_id] = terms
+        try:
+            self.ledger.set_terms(job_id, terms)
+        except ConfigError as exc:       # kept in memory: holds until the hub restarts
+            log.error("%s", exc)
+        if terms.budget is not None:
+            self._spent[job_id] = Decimal(0)
+            self._allow(job_id, core)
+
+    def raise_budget(self, job_id: str, amount: Decimal, core) -> Decimal:
+        """Add ``amount`` to ``job_id``'s budget; returns the new budget."""
+        t = self._terms.get(job_id)
+        if t is None or t.budget is None:
+            raise SchedulingError(f"job {job_id} has no budget (give one at submission: "
+                                  "cpushare submit --budget B)")
+        new = JobTerms(t.price, t.budget + amount, t.cpu_limit_us)
+        self.ledger.set_terms(job_id, new)
+        self._terms[job_id] = new
+        self._spent.setdefault(job_id, self.ledger.spent(job_id))
+        if core.running_job(job_id):
+            self._allow(job_id, core)
+        log.info("job %s: budget raised by %s to %s %s", job_id, decimal_text(amount),
+                 decimal_text(new.budget), t.price.currency)
+        return new.budget
+
+    def before_assign(self, core) -> None:
+        """Each budgeted running job's lease allowance, from what it spent and has in flight."""
+        for job_id in list(self._spent):
+            if core.running_job(job_id):
+                self._allow(job_id, core)
+            else:         # ended: nothing more to lease (raise_budget brings it back)
+                del self._spent[job_id]
+
+    def _allow(self, job_id: str, core) -> None:
+        t = self._terms[job_id]
+        b = Budget(t.price, t.budget, t.cpu_limit_us)
+        spent, flying = self._spent[job_id], core.in_flight(job_id)
+        room = b.room_for(spent, flying)
+        why = (f"{_short(spent)} of {_short(t.budget)} {t.price.currency} spent, "
+               f"{flying} leases out may cost up to {_short(b.lease_cost())} each: "
+               f"'cpushare job raise-budget {job_id} AMOUNT' continues it") if room == 0 else ""
+        core.set_allowance(job_id, room, why)
 
     def on_hello(self, wid: str, worker_key: str, features) -> None:
         if not worker_key or Feature.RECEIPTS not in features:
@@ -57,9 +116,14 @@ class Payout:
 
     def on_result(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
                   attempt: int, cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
+        t = self._terms.get(job_id)
         sr = self.ledger.on_result(job_id, worker_key, fragment_id, attempt, cpu_s,
-                                   limit_cpu_s)
-        if sr is not None and wid in self._receivers:
+                                   limit_cpu_s, price=t.price if t else None)
+        if sr is None:
+            return None
+        if job_id in self._spent:
+            self._spent[job_id] += sr.receipt.amount_decimal
+        if wid in self._receivers:
             self._outbox.setdefault(wid, []).append(sr.to_dict())
         return sr
 
@@ -81,3 +145,42 @@ class Payout:
 
     def close(self) -> None:
         self.ledger.close()
+
+
+def _short(d: Decimal) -> str:
+    return decimal_text(d.normalize())
+
+
+def job_terms(payout: Payout | None, spec) -> JobTerms | None:
+    """A submitted job's terms: its own price, else the hub's, and its budget; None when
+    nothing is paid. Raises :class:`SchedulingError` (one line) for terms this hub cannot
+    keep."""
+    try:
+        price, budget = check_terms(spec.price, spec.budget)
+    except ConfigError as exc:
+        raise SchedulingError(str(exc)) from None
+    if payout is None:
+        if price or budget is not None:
+            raise SchedulingError("this hub keeps no ledger, so a job cannot have a price or "
+                                  "a budget: run it as 'cpushare-hub serve'")
+        return None
+    price = price or payout.price
+    if price is None:
+        if budget is not None:
+            raise SchedulingError("a budget needs a price: submit with --price P, or start "
+                                  "the hub with --price")
+        return None
+    return JobTerms(price, budget, min(int(spec.cpu_s * 1e6), MAX_CLAIM_US))
+
+
+def parse_raise(text: str) -> Decimal:
+    """``cpushare job raise-budget``'s AMOUNT: a positive exact decimal."""
+    from .money import parse_amount
+
+    try:
+        amount = parse_amount(text, "the amount to add to the budget")
+    except ConfigError as exc:
+        raise SchedulingError(str(exc)) from None
+    if amount <= 0:
+        raise SchedulingError(f"the amount to add to the budget must be above 0, got {text!r}")
+    return amount

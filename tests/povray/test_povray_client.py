@@ -127,13 +127,15 @@ def test_client_answers_x_to_a_bad_scene(client_elf, medium_scene, mutate):
     elif mutate == "trailing":
         bad = scene + b"\0"
     else:  # first object's type field -> unknown type
-        # scene format 3 (c/povray/serialize.c): magic, version, 4 camera vectors, camera
+        # scene format 4 (c/povray/serialize.c): magic, version, 4 camera vectors, camera
         # type, angle and vertical angle, background, max_trace_level, adc_bailout, gamma,
         # then n_lights
         n_lights = int.from_bytes(scene[168:172], "little")
-        # lights (52 bytes each), n_maps (0 here), has_sky (0), n_prims, then the type
-        assert int.from_bytes(scene[172 + 52 * n_lights:176 + 52 * n_lights], "little") == 0
-        at = 172 + 52 * n_lights + 4 + 4 + 4
+        # lights (52 bytes each), n_maps (0 here), has_sky (0), n_data (0), n_prims, then
+        # the type
+        base = 172 + 52 * n_lights
+        assert scene[base:base + 12] == bytes(12)
+        at = base + 4 + 4 + 4 + 4
         bad = scene[:at] + (77).to_bytes(4, "little") + scene[at + 4:]
     tile = Tile(80, 60, 0, 0, 8, 8).encode()
     rc, frames = run_client(client_elf, bad, [tile, tile])

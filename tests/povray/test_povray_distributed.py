@@ -120,11 +120,11 @@ def test_redundancy_two_through_the_cli_with_hub(render_bin, scenes, tmp_path, h
 
 def test_bad_scene_and_missing_hub_are_clear_errors(scenes, tmp_path):
     bad = tmp_path / "bad.pov"
-    bad.write_text("torus { 1, 0.2 }\n")
+    bad.write_text("ovus { 1, 0.5 }\n")
     proc = subprocess.run([str(find_binary("povray-server")), str(bad), "-W", "8", "-H", "8",
                            "-o", str(tmp_path / "o.png"), "--api", str(tmp_path / "none.sock")],
                           capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 1 and "bad.pov:1: unsupported word 'torus'" in proc.stderr
+    assert proc.returncode == 1 and "bad.pov:1: unsupported word 'ovus'" in proc.stderr
     proc = subprocess.run([str(find_binary("povray-server")), str(scenes / "simple.pov"), "-W",
                            "8", "-H", "8", "-o", str(tmp_path / "o.png"), "--api",
                            str(tmp_path / "none.sock")], capture_output=True, text=True, timeout=30)

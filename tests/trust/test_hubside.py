@@ -162,19 +162,19 @@ def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
     w = WorkerTrust.load(tmp_path / "w", None)
     forger = WorkerTrust.load(tmp_path / "f", None)
     trust = HubTrust(tmp_path / "h.db", policy=TrustPolicy(ban_strikes=1), verify_share=1.0)
-    n = trust.inline_signatures
+    n = trust.signatures.inline_signatures
     for fid in range(n):                       # the first ones are checked before acceptance
         body = end_body(fid, 0)
         w.sign_result_end(body)
         assert trust.check_result(w.hello_key, fid, 0, SHA, Outcome.OK, body["signature"]) == ""
-    assert trust.verified == n and trust._verifier is None
+    assert trust.verified == n and not trust.signatures.verifying_in_background
     good = end_body(n, 0)
     w.sign_result_end(good)
     assert trust.check_result(w.hello_key, n, 0, SHA, Outcome.OK, good["signature"]) == ""
     forged = end_body(n + 1, 0)
     forger.sign_result_end(forged)             # a valid signature, but by another key
     assert trust.check_result(w.hello_key, n + 1, 0, SHA, Outcome.OK, forged["signature"]) == ""
-    assert trust._verifier is not None and trust.drain_verifications()
+    assert trust.signatures.verifying_in_background and trust.drain_verifications()
     assert trust.verified == n + 1
     assert trust.take_banned(0.0) == [w.hello_key]           # the bad one became a strike
     trust.flush()
@@ -182,23 +182,23 @@ def test_signatures_of_established_keys_are_verified_off_the_loop(tmp_path):
     # malformed signatures are still refused at once
     assert "hex" in trust.check_result(forger.hello_key, 1, 0, SHA, Outcome.OK, "zz")
     trust.shutdown()
-    assert trust._verifier is None
+    assert not trust.signatures.verifying_in_background
 
 
 def test_later_signatures_are_sampled_but_all_kept_as_evidence(tmp_path):
     w = WorkerTrust.load(tmp_path / "w", None)
     forger = WorkerTrust.load(tmp_path / "f", None)
     trust = HubTrust(tmp_path / "h.db", verify_share=0.0)
-    for fid in range(trust.inline_signatures + 5):
+    for fid in range(trust.signatures.inline_signatures + 5):
         body = end_body(fid, 0)
         w.sign_result_end(body)
         assert trust.check_result(w.hello_key, fid, 0, SHA, Outcome.OK, body["signature"]) == ""
     forged = end_body(999, 0)
     forger.sign_result_end(forged)
     assert trust.check_result(w.hello_key, 999, 0, SHA, Outcome.OK, forged["signature"]) == ""
-    assert trust.stored_unverified == 6
+    assert trust.signatures.stored_unverified == 6
     assert trust.evidence(3, 0)["valid"] is True
-    assert trust.evidence(trust.inline_signatures + 2, 0)["valid"] is True
+    assert trust.evidence(trust.signatures.inline_signatures + 2, 0)["valid"] is True
     assert trust.evidence(999, 0)["valid"] is False
     assert trust.evidence(12345, 0) is None
     trust.shutdown()

@@ -233,15 +233,20 @@ def test_real_sandbox_echo(cleanup, tmp_path):
 
 
 def test_load_of_other_processes_is_measured(tmp_path):
-    """The real sampler: our own CPU use does not count as the owner's."""
-    a = WorkerAgent(AgentConfig(hub="tcp://127.0.0.1:9", cache_dir=str(tmp_path), slots=1))
+    """The real sampler (the agent's default): our own CPU use does not count as the owner's."""
     import psutil
+
+    from cpushare_mq.worker.machineload import MachineLoad
+
+    a = WorkerAgent(AgentConfig(hub="tcp://127.0.0.1:9", cache_dir=str(tmp_path), slots=1))
+    assert a.load_sampler.__self__.__class__ is MachineLoad
+    load = MachineLoad()
 
     def busy():
         t = psutil.cpu_times()
         return sum(t) - t.idle - t.iowait - t.guest - t.guest_nice, time.monotonic()
 
-    assert a._other_load_pct() == 0.0                 # first call: a baseline
+    assert load.other_pct() == 0.0                 # first call: a baseline
     b0, t0 = busy()
     c0 = time.process_time()
     # burn a fixed amount of CPU in this (the worker's) process, not a fixed wall time:
@@ -249,7 +254,7 @@ def test_load_of_other_processes_is_measured(tmp_path):
     # no CPU, and then there is nothing of ours to tell apart from the others' load
     while time.process_time() - c0 < 0.3:
         pass
-    v = a._other_load_pct()
+    v = load.other_pct()
     b1, t1 = busy()
     ncpu = psutil.cpu_count()
     total_pct = 100 * (b1 - b0) / ((t1 - t0) * ncpu)

@@ -55,7 +55,8 @@ class Leasing(CoreState):
                    if w.credit > 0 and not w.paused and now >= w.held_until]
         if not workers:
             return out
-        jobs = [j for j in self.jobs.values() if j.ready and j.state is JobState.RUNNING]
+        jobs = [j for j in self.jobs.values()
+                if j.ready and j.state is JobState.RUNNING and j.allowance != 0]
         if not jobs:
             return out
         workers.sort(key=lambda w: len(w.leases))
@@ -92,10 +93,10 @@ class Leasing(CoreState):
         while room > 0:
             if len(jobs) == 1:
                 job = jobs[0]
-                if not job.ready:
+                if not job.ready or job.allowance == 0:
                     break
             else:
-                cands = [j for j in jobs if j.ready]
+                cands = [j for j in jobs if j.ready and j.allowance != 0]
                 if not cands:
                     break
                 top = max(j.priority for j in cands)
@@ -122,6 +123,8 @@ class Leasing(CoreState):
             w.credit -= 1
             w.jobs_seen.add(job.id)
             job.inflight += 1
+            if job.allowance is not None:     # a budget (.allowance)
+                job.allowance -= 1
             if deadline < self._min_deadline:
                 self._min_deadline = deadline
             self._fx.journal.frags.setdefault(f.fid, (f.state, f))

@@ -4,7 +4,7 @@ invariant check the tests call."""
 from __future__ import annotations
 
 from ...errors import UnknownJob
-from ..waiting import FragView, Waiting, WorkerView, waiting_reason
+from ..waiting import FragView, Waiting, WaitReason, WorkerView, waiting_reason
 from .lifecycle import CoreState
 from .records import _Job
 from .states import FragState, JobState
@@ -35,6 +35,8 @@ class Queries(CoreState):
         job = self.jobs.get(job_id)
         if job is None or job.state is not JobState.RUNNING:
             return None
+        if job.allowance == 0 and job.ready:     # a budget (.allowance)
+            return Waiting(WaitReason.BUDGET, detail=job.allowance_why)
         queued = []
         for f in job.ready:
             if len(queued) >= sample:

@@ -15,7 +15,8 @@ class _Job:
     __slots__ = ("id", "name", "program_sha256", "shared_sha256", "redundancy", "quorum",
                  "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
                  "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
-                 "exhausted", "inflight", "max_extra", "created_s", "held")
+                 "exhausted", "inflight", "max_extra", "created_s", "held", "allowance",
+                 "allowance_why")
 
     def __init__(self, row: dict, max_extra: int | None):
         self.id = row["id"]
@@ -42,6 +43,8 @@ class _Job:
         self.inflight = 0
         self.max_extra = self.redundancy if max_extra is None else max_extra
         self.held = False         # a vote caught a worker: stay open until the shell releases
+        self.allowance: int | None = None   # more leases allowed (a budget; .allowance)
+        self.allowance_why = ""
 
 
 class _Frag:

@@ -1,0 +1,167 @@
+/* prims_parse.c -- the scene language of every primitive (hosted C, parser only).
+ *
+ * One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
+ * '{' and the object modifiers; the table PRIM_PARSERS is generated from the list, so a
+ * primitive without its parser does not link. Primitives with more numbers than a, b, r,
+ * r2 keep them in the scene's data pool (scene_data_add). Transforms: parse.c folds the
+ * ones POV-Ray folds into sphere, plane, box and cylinder; every other primitive keeps a
+ * matrix pair.
+ */
+#include <string.h>
+
+#include "objects.h"
+#include "rt_math.h"
+
+/* ------------------------------------------------------------------ primitives
+   One parse_NAME per entry of POV_PRIMITIVES (scene.h): the geometry between the keyword's
+   '{' and the object modifiers. */
+static void parse_sphere(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the sphere radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "sphere radius must be positive, got %g", p->r);
+}
+
+static void parse_plane(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the plane distance");
+    double len = vlen(p->a);
+    if (len < 1e-10)
+        perr(P, kw->line, "degenerate plane normal");
+    p->a = v3(p->a.x / len, p->a.y / len, p->a.z / len);
+}
+
+static void parse_box(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 a = parse_vector(P);
+    opt_comma(P);
+    vec3 b = parse_vector(P);
+    p->a = v3(rt_fmin(a.x, b.x), rt_fmin(a.y, b.y), rt_fmin(a.z, b.z));
+    p->b = v3(rt_fmax(a.x, b.x), rt_fmax(a.y, b.y), rt_fmax(a.z, b.z));
+}
+
+static void parse_cylinder(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cylinder radius");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "cylinder radius must be positive, got %g", p->r);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cylinder: base and cap are the same point");
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
+}
+
+static void parse_cone(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the cone base radius");
+    opt_comma(P);
+    p->b = parse_vector(P);
+    opt_comma(P);
+    p->r2 = parse_float(P, "the cone cap radius");
+    if (!(p->r >= 0.0 && p->r2 >= 0.0 && p->r + p->r2 > 0.0))
+        perr(P, kw->line, "cone radii must be >= 0 and not both 0, got %g and %g", p->r, p->r2);
+    if (vlen(vsub(p->b, p->a)) < 1e-10)
+        perr(P, kw->line, "degenerate cone: base and cap are the same point");
+    if (p->r == p->r2) /* POV-Ray makes it a cylinder */
+        p->type = OBJ_CYLINDER;
+    if (is_word(P, "open")) {
+        next(P);
+        p->flags |= PRIM_OPEN;
+    }
+}
+
+static void opt_sturm(parser *P)
+{
+    if (is_word(P, "sturm")) /* our solver is Sturm's already */
+        next(P);
+}
+
+static void parse_torus(parser *P, prim *p, const token *kw)
+{
+    p->r = parse_float(P, "the torus major radius");
+    opt_comma(P);
+    p->r2 = parse_float(P, "the torus minor radius");
+    if (!(p->r > 0.0 && p->r2 > 0.0))
+        perr(P, kw->line, "torus radii must be positive, got %g and %g", p->r, p->r2);
+    opt_sturm(P);
+}
+
+/* < n1, n2, ... > with up to max numbers; returns how many. */
+static int parse_numbers(parser *P, double *out, int max, const char *what)
+{
+    int line = peek(P)->line;
+    expect(P, "<", what);
+    P->vec_depth++;
+    int n = 0;
+    for (;;) {
+        if (n == max)
+            perr(P, line, "%s: more than %d numbers", what, max);
+        out[n++] = parse_float(P, what);
+        if (is_punct(P, ">")) {
+            next(P);
+            break;
+        }
+        opt_comma(P);
+    }
+    P->vec_depth--;
+    return n;
+}
+
+/* The coefficients of an order-n polynomial (n + 1)(n + 2)(n + 3) / 6 of them. */
+static void parse_poly_body(parser *P, prim *p, int order, const token *kw)
+{
+    double c[120];
+    int want = (order + 1) * (order + 2) * (order + 3) / 6;
+    int got = parse_numbers(P, c, want, "the poly coefficients");
+    if (got != want)
+        perr(P, kw->line, "%s of order %d needs %d coefficients, got %d", kw->text, order,
+             want, got);
+    p->type = OBJ_POLY;
+    p->r = order;
+    prim_set_data(P, p, c, (size_t)want);
+    opt_sturm(P);
+}
+
+static void parse_poly(parser *P, prim *p, const token *kw)
+{
+    double order = parse_float(P, "the poly order");
+    if (!(order >= 2 && order <= 7 && order == (int)order))
+        perr(P, kw->line, "unsupported poly order %g (2 to 7 are supported)", order);
+    opt_comma(P);
+    parse_poly_body(P, p, (int)order, kw);
+}
+
+static void parse_cubic(parser *P, prim *p, const token *kw) { parse_poly_body(P, p, 3, kw); }
+
+static void parse_quartic(parser *P, prim *p, const token *kw) { parse_poly_body(P, p, 4, kw); }
+
+/* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
+#define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
+static const prim_parser PRIM_PARSERS[] = {
+    POV_PRIMITIVES(POV_PRIM_PARSER)
+    {OBJ_POLY, "cubic", parse_cubic},
+    {OBJ_POLY, "quartic", parse_quartic},
+};
+#undef POV_PRIM_PARSER
+
+const prim_parser *prim_parser_of(const char *w)
+{
+    for (size_t i = 0; i < sizeof PRIM_PARSERS / sizeof PRIM_PARSERS[0]; i++)
+        if (!strcmp(w, PRIM_PARSERS[i].name))
+            return &PRIM_PARSERS[i];
+    return NULL;
+}
+
