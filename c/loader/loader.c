@@ -33,6 +33,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,8 +79,31 @@ struct options {
     unsigned long long cpu_limit_s; /* 0: no RLIMIT_CPU */
     unsigned long long stack_bytes;
     int idle;
-    long parent_pid;         /* > 0: die with this parent (PR_SET_PDEATHSIG) */
+    int parent_pid;          /* > 0: die with this parent (PR_SET_PDEATHSIG) */
 };
+
+/* The numeric options, one row each. A sandbox limit the runner hands over (the
+ * loader_arg of a SandboxLimits field in cpushare_mq/sandbox/limits.py) is one field of
+ * struct options, one row here and the code that enforces it. */
+struct number_option {
+    const char *name;
+    size_t offset;           /* of its field in struct options */
+    int is_int;              /* an int field (else unsigned long long) */
+    unsigned long long max;
+};
+
+#define INT_OPTION(name, field, max) {name, offsetof(struct options, field), 1, max}
+#define ULL_OPTION(name, field, max) {name, offsetof(struct options, field), 0, max}
+
+static const struct number_option number_options[] = {
+    INT_OPTION("--program-fd", program_fd, INT_MAX),
+    INT_OPTION("--status-fd", status_fd, INT_MAX),
+    INT_OPTION("--parent-pid", parent_pid, INT_MAX),
+    ULL_OPTION("--max-memory", max_memory_bytes, 1ull << 46),
+    ULL_OPTION("--cpu-limit-s", cpu_limit_s, 1ull << 32),
+    ULL_OPTION("--stack-bytes", stack_bytes, 1ull << 32),
+};
+#define N_NUMBER_OPTIONS (sizeof number_options / sizeof number_options[0])
 
 struct segment {
     uint64_t start, end;     /* page-rounded address range */
@@ -143,8 +167,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void setup_error(const ch
 }
 
 static const char usage[] =
-    "usage: cpushare-loader [--program-fd N | PROGRAM] [--status-fd N] [--max-memory BYTES]\n"
-    "                       [--cpu-limit-s S] [--stack-bytes BYTES] [--parent-pid PID]\n"
+    "usage: cpushare-loader [--program-fd N | PROGRAM] --status-fd N [--OPTION NUMBER]...\n"
     "                       [--no-idle]\n"
     "Runs a static x86-64 ELF under seccomp STRICT with fd 0/1 (pipes) only.\n"
     "Normally started by the Python runner (cpushare_mq.sandbox), with an empty environment.";
@@ -161,28 +184,46 @@ static unsigned long long parse_number(const char *opt, const char *s, unsigned 
     return v;
 }
 
+static const struct number_option *find_number_option(const char *name)
+{
+    for (size_t i = 0; i < N_NUMBER_OPTIONS; i++)
+        if (strcmp(name, number_options[i].name) == 0)
+            return &number_options[i];
+    return NULL;
+}
+
+static void set_number_option(struct options *o, const struct number_option *opt, const char *value)
+{
+    unsigned long long v = parse_number(opt->name, value, opt->max);
+    char *field = (char *)o + opt->offset;
+    if (opt->is_int)
+        *(int *)field = (int)v;
+    else
+        *(unsigned long long *)field = v;
+}
+
+__attribute__((noreturn)) static void unknown_option(const char *name)
+{
+    char names[512];
+    size_t n = 0;
+    for (size_t i = 0; i < N_NUMBER_OPTIONS && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, " %s", number_options[i].name);
+    setup_error("unknown option %s (numeric options:%s; --no-idle)\n%s", name, names, usage);
+}
+
 static void parse_options(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.program_fd = -1, .status_fd = -1, .max_memory_bytes = 1ull << 30,
                           .stack_bytes = 8ull << 20, .idle = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--program-fd") == 0)
-            o->program_fd = (int)parse_number(a, argv[++i], INT_MAX);
-        else if (strcmp(a, "--status-fd") == 0)
-            o->status_fd = (int)parse_number(a, argv[++i], INT_MAX);
-        else if (strcmp(a, "--max-memory") == 0)
-            o->max_memory_bytes = parse_number(a, argv[++i], 1ull << 46);
-        else if (strcmp(a, "--cpu-limit-s") == 0)
-            o->cpu_limit_s = parse_number(a, argv[++i], 1ull << 32);
-        else if (strcmp(a, "--stack-bytes") == 0)
-            o->stack_bytes = parse_number(a, argv[++i], 1ull << 32);
-        else if (strcmp(a, "--parent-pid") == 0)
-            o->parent_pid = (long)parse_number(a, argv[++i], INT_MAX);
+        const struct number_option *opt = find_number_option(a);
+        if (opt != NULL)
+            set_number_option(o, opt, argv[++i]);
         else if (strcmp(a, "--no-idle") == 0)
             o->idle = 0;
         else if (a[0] == '-')
-            setup_error("unknown option %s\n%s", a, usage);
+            unknown_option(a);
         else if (o->program_path == NULL)
             o->program_path = a;
         else
@@ -472,7 +513,7 @@ static void confine_process(const struct options *o)
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
             setup_error("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
         if (getppid() != (pid_t)o->parent_pid)
-            setup_error("the parent process %ld is gone", o->parent_pid);
+            setup_error("the parent process %d is gone", o->parent_pid);
     }
     be_first_oom_victim();
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0)

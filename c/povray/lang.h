@@ -164,6 +164,11 @@ symbol *find_sym(parser *P, const char *name);
 void set_sym(parser *P, const char *name, value v, int local);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
+/* A file found as #include finds it (the scene's folder, then the library paths), kept
+   until the end of the parse; an error naming `what`, the file and the folders when it
+   is not found. path receives the path used. */
+char *lang_find_file(parser *P, const char *name, int line, const char *what, size_t *len,
+                     char *path, size_t pathlen);
 
 /* expr.c */
 value expr(parser *P);

@@ -50,6 +50,8 @@ struct pov_scene_state {
     int has_sky;
     pigment sky;
     texture def;          /* #default */
+    uint32_t nfogs;
+    fog fogs[POV_MAX_FOGS];
 };
 
 /* ------------------------------------------------------------------ transforms */
@@ -1009,10 +1011,10 @@ int scene_item_value(parser *P, value *out)
     }
     static const char *items[] = {
         "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
-        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
-        "height_field", "isosurface", "text", "julia_fractal",
+        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
+        "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
+        "density", "media", "function", "transform", "spline", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -1277,6 +1279,59 @@ static void parse_sky(parser *P)
     c->has_sky = layers > 0;
 }
 
+/* fog { [fog_type 1|2] distance D colour [fog_offset O] [fog_alt A] [up V] } */
+static void parse_fog(parser *P)
+{
+    struct pov_scene_state *c = P->sc;
+    int line = peek(P)->line;
+    expect(P, "{", "after 'fog'");
+    fog f = {FOG_CONSTANT, 0.0, {0, 0, 0}, 0.0, 0.0, 0.0, 1.0, {0, 1, 0}};
+    for (;;) {
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        token *tk = peek(P);
+        if (starts_colour(P) || tk->kind == T_PUNCT ||
+            (tk->kind == T_IDENT && find_sym(P, tk->text))) {
+            value col = parse_colour5(P);
+            f.colour = rgb_of(col);
+            f.filter = col.c[3];
+            f.transmit = col.c[4];
+            continue;
+        }
+        token t = next(P);
+        if (t.kind == T_IDENT && !strcmp(t.text, "fog_type")) {
+            double ty = parse_float(P, "fog_type");
+            if (!(ty == 1 || ty == 2))
+                perr(P, t.line, "fog_type must be 1 or 2, got %g", ty);
+            f.type = (uint32_t)ty;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "distance")) {
+            f.distance = parse_float(P, "the fog distance");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "fog_offset")) {
+            f.offset = parse_float(P, "fog_offset");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "fog_alt")) {
+            f.alt = parse_float(P, "fog_alt");
+            if (f.alt == 0.0)
+                perr(P, t.line, "fog_alt must not be 0");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "up")) {
+            f.up = parse_vector(P);
+            if (vlen(f.up) == 0.0)
+                perr(P, t.line, "the fog's up vector must not be 0");
+            f.up = vnorm(f.up);
+        } else {
+            perr(P, t.line, "unsupported word '%s' in fog", t.text);
+        }
+    }
+    if (rt_fabs(f.distance) <= 1e-10) /* POV-Ray ignores a fog without distance */
+        return;
+    if (!(f.distance > 0.0))
+        perr(P, line, "fog distance must be positive, got %g", f.distance);
+    if (c->nfogs == POV_MAX_FOGS)
+        perr(P, line, "more than %d fogs", POV_MAX_FOGS);
+    c->fogs[c->nfogs++] = f;
+}
+
 static void resolve_noise(parser *P, pigment *pg)
 {
     if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
@@ -1298,6 +1353,8 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "fog")) {
+        parse_fog(P);
     } else if (!strcmp(t.text, "sky_sphere")) {
         parse_sky(P);
     } else if (is_object_word(t.text)) {
@@ -1482,6 +1539,8 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
+        out->n_fogs = c->nfogs;
+        memcpy(out->fogs, c->fogs, sizeof c->fogs);
         out->has_sky = (uint32_t)c->has_sky;
         out->sky = c->sky;
         resolve_noise(P, &out->sky);

@@ -78,7 +78,7 @@ class BuyerDesk:
         now = time.time()
         with hub.core_lock:
             core = hub.core
-            jobs = [core.progress(j) for j in core.jobs]
+            jobs = [core.progress(j) for j in core.job_states()]
             workers = core.workers_info(now)
             tput = core.throughput_per_s(now)
             held = hub.result_desk.held_bytes

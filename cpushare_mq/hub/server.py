@@ -94,7 +94,7 @@ class Hub:
     def _restore_at_start(self) -> None:
         """What buyers wait on from the restored scheduler, and (trust) the accepted,
         unchecked results that a caught worker's re-verification would re-run."""
-        self.job_watch.restore(self.core.jobs.values(), self.store.max_seq)
+        self.job_watch.restore(self.core.job_states(), self.store.max_seq)
         if self.trust is None:
             return
         try:

@@ -368,7 +368,7 @@ class Store:
         with transaction(c, f"could not commit to {self.path}"):
             if j.jobs:
                 c.executemany("UPDATE jobs SET state=?, ended_s=? WHERE id=?",
-                              [(job.state.value, now, job.id) for job in j.jobs.values()])
+                              [(job.state.value, now, job.id) for job in j.jobs])
             if j.attempts_new:
                 c.executemany(
                     "INSERT INTO attempts(fragment_id, attempt, job_id, worker_id, worker_key, "
@@ -381,8 +381,8 @@ class Store:
                               "WHERE fragment_id=? AND attempt=?", j.attempts_end)
             if j.frags:
                 rows = [(f.state.value, f.next_attempt, f.failures, f.seq, f.reason,
-                         f.result_attempt, f.size, f.sha256, f.boost, f.fid, old.value)
-                        for old, f in j.frags.values()]
+                         f.result_attempt, f.size, f.sha256, f.boost, f.fid, f.old.value)
+                        for f in j.frags]
                 cur = c.executemany(
                     "UPDATE fragments SET state=?, next_attempt=?, failures=?, seq=?, reason=?, "
                     "result_attempt=?, size=?, sha256=?, boost=? WHERE id=? AND state=?", rows)
@@ -400,7 +400,7 @@ class Store:
                     "INSERT OR REPLACE INTO workers(id, name, worker_key, slots, joined_s, "
                     "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
-                      "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers.values()])
+                      "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers])
 
     # -- restart -----------------------------------------------------------------------
     def snapshot(self, *, at_start: bool = False) -> dict:

@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from ..argtypes import positive_float
-from ..cliopts import add_globals, add_version, parse_command_line, parse_size
+from ..cliopts import add_globals, add_version, parse_command_line
 from ..errors import CpushareError
 from ..log import setup_logging
-from .runner import Sandbox, SandboxLimits, run_raw
+from .limitflags import add_limit_options, limits_from_args
+from .runner import Sandbox, run_raw
 
 EPILOG = """\
 examples:
@@ -35,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_version(parser)
     add_globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", required=True)
-    d = SandboxLimits()
     run = sub.add_parser("run", help="run PROGRAM on one input", epilog=EPILOG,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     add_globals(run, suppress=True)
@@ -46,14 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the fragment (or raw stdin); default: empty")
     run.add_argument("--shared", type=Path, metavar="FILE",
                      help="shared input ('S' frame); default: empty; not with --raw")
-    run.add_argument("--cpu-s", type=positive_float, default=d.cpu_s, metavar="S",
-                     help=f"CPU seconds limit (default {d.cpu_s:g})")
-    run.add_argument("--wall-s", type=positive_float, default=d.wall_s, metavar="S",
-                     help=f"wall-clock seconds limit (default {d.wall_s:g})")
-    run.add_argument("--max-output", type=parse_size, default=d.max_output_bytes,
-                     metavar="SIZE", help="output cap, e.g. 64M (default 256M)")
-    run.add_argument("--max-memory", type=parse_size, default=d.max_memory_bytes,
-                     metavar="SIZE", help="memory cap, e.g. 512M (default 1G)")
+    add_limit_options(run)       # every SandboxLimits field (sandbox/limits.py)
     run.add_argument("--output", type=Path, metavar="FILE",
                      help="write the result there (default: stdout, unless --json)")
     run.add_argument("--json", action="store_true",
@@ -81,10 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     data = _read(args.input, "input")
     shared = _read(args.shared, "shared input")
-    limits = SandboxLimits(cpu_s=args.cpu_s, wall_s=args.wall_s, max_output_bytes=args.max_output,
-                    max_memory_bytes=args.max_memory)
     chunks: list[bytes] = []
     try:
+        limits = limits_from_args(args)
         if args.raw:
             rec, _ = run_raw(args.program, data, limits, on_chunk=chunks.append)
         else:

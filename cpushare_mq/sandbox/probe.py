@@ -16,11 +16,12 @@ import re
 import struct
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import CpushareError, NativeBuildError
 from ..native import find_binary
 from ..outcome import Outcome
+from .limits import SandboxLimits
 
 PROBE_PROGRAM = "examples/probe.elf"
 PROBE_SHARED = b"cpushare sandbox probe"
@@ -126,19 +127,21 @@ def seccomp_state() -> str:
     return "no Seccomp line in /proc/self/status (kernel without CONFIG_SECCOMP?)"
 
 
-def run_probe(*, max_memory_bytes: int = PROBE_MAX_MEMORY_BYTES) -> ProbeReport:
+def run_probe(limits: SandboxLimits | None = None) -> ProbeReport:
     """Run the probe program through the sandbox the worker would use (the loader that
-    :func:`find_binary` picks, ``CPUSHARE_NATIVE_DIR`` included) under ``max_memory_bytes``."""
+    :func:`find_binary` picks, ``CPUSHARE_NATIVE_DIR`` included) under the seller's
+    ``limits`` (the probe's own time and output limits, memory at most its own cap)."""
     info = dict(cpu_model=cpu_model(), xsave=xsave_plan(), kernel=platform.release(),
                 seccomp=seccomp_state())
     checks: list[ProbeCheck] = []
     cause = advice = ""
     cold: float | None = None
     try:
-        from .runner import Sandbox, SandboxLimits  # imported late: runner imports this package
+        from .runner import Sandbox  # imported late: runner imports this package
         program = find_binary(PROBE_PROGRAM)
-        limits = SandboxLimits(cpu_s=PROBE_CPU_S, wall_s=PROBE_WALL_S, max_output_bytes=1 << 20,
-                        max_memory_bytes=min(max_memory_bytes, PROBE_MAX_MEMORY_BYTES))
+        seller = limits or SandboxLimits()
+        limits = replace(seller, cpu_s=PROBE_CPU_S, wall_s=PROBE_WALL_S, max_output_bytes=1 << 20,
+                         max_memory_bytes=min(seller.max_memory_bytes, PROBE_MAX_MEMORY_BYTES))
         t0 = time.monotonic()
         with Sandbox(program, PROBE_SHARED, limits, idle=False) as sb:
             rec = sb.run(PROBE_FRAGMENT)

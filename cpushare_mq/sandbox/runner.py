@@ -206,7 +206,7 @@ def _loader_path(loader: os.PathLike | str | None) -> Path:
 class _Process:
     """One loader + program process and its pipes."""
 
-    def __init__(self, loader: Path, program: _Program, max_memory_bytes: int, cpu_backstop_s: int,
+    def __init__(self, loader: Path, program: _Program, limits: SandboxLimits, cpu_backstop_s: int,
                  idle: bool = True):
         self.cpu_backstop_s = cpu_backstop_s
         self.lock = threading.Lock()
@@ -222,7 +222,7 @@ class _Process:
         prog_fd = program.fd()
         status_r, status_w = os.pipe()
         argv = [str(loader), "--program-fd", str(prog_fd), "--status-fd", str(status_w),
-                "--max-memory", str(max_memory_bytes), "--cpu-limit-s", str(cpu_backstop_s),
+                *limits.loader_args(), "--cpu-limit-s", str(cpu_backstop_s),
                 "--parent-pid", str(os.getpid())]
         if not idle:
             argv.append("--no-idle")
@@ -544,7 +544,7 @@ class Sandbox:
             proc = None
         if proc is not None:
             return False
-        proc = _Process(self._loader, self._program, self.limits.max_memory_bytes,
+        proc = _Process(self._loader, self._program, self.limits,
                         self.limits.cpu_backstop_s, self._idle)
         with self._lock:
             self._proc = proc
@@ -663,7 +663,7 @@ def run_raw(program: bytes | os.PathLike | str, data: bytes, limits: SandboxLimi
         raise ConfigError(f"limits must be a SandboxLimits, not {type(limits).__name__}")
     prog = _Program(program)
     try:
-        proc = _Process(_loader_path(loader), prog, limits.max_memory_bytes,
+        proc = _Process(_loader_path(loader), prog, limits,
                         math.ceil(limits.cpu_s) + 1, idle)
     finally:
         prog.close()

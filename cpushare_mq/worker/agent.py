@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 import zmq
@@ -30,6 +30,7 @@ import zmq
 from .. import __version__
 from ..errors import ConfigError, ProtocolError
 from ..protocol import ABI_VERSION, Feature, Message, MsgType, decode, encode
+from ..sandbox.limits import SandboxLimits
 from .batching import ResultBatcher
 from .blobsource import BlobSource
 from .cache import BlobCache
@@ -74,7 +75,8 @@ class AgentConfig:
     prefetch: int | None = None           # None = slots
     cache_dir: str = ""
     cache_size_bytes: int = 1 << 30
-    max_memory_bytes: int = 1 << 30       # per sandbox
+    # the seller's sandbox limits (its flags: sandbox/limitflags.py); the job's come per lease
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
     when_idle: bool = False
     idle_threshold_pct: float = 30.0
     idle_pause_after_s: float = 3.0
@@ -109,7 +111,7 @@ def _hello_info(config: AgentConfig, trust) -> dict:
     hello_info = {
         "worker_version": __version__,
         "abi_version": ABI_VERSION,
-        "memory_bytes": config.max_memory_bytes,
+        "memory_bytes": config.limits.max_memory_bytes,
         "cpu_model": _cpu_model(),
         "name": (config.name or pysocket.gethostname())[:256],
         "worker_key": trust.hello_key if trust is not None else "",
@@ -153,7 +155,7 @@ class WorkerAgent:
         # so it needs a prefetch of at least one lease per slot (the default).
         self.pool = SlotPool(self.slots_n, self.ctx, self.wake_address,
                              factory=sandbox_factory or default_sandbox_factory,
-                             max_memory_bytes=config.max_memory_bytes, nice=config.nice,
+                             limits=config.limits, nice=config.nice,
                              pipeline=config.pipeline and prefetch >= self.slots_n)
         self.core = self._new_core(prefetch, _hello_info(config, trust))
         self.receipts = None       # the hub's signed receipts (issue 19): worker/earnings.py

@@ -21,6 +21,8 @@ from ..cliopts import (
 )
 from ..errors import CpushareError
 from ..log import setup_logging
+from ..sandbox.limitflags import add_limit_options, limits_from_args
+from ..sandbox.limits import SandboxLimits, SetBy
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +95,21 @@ class _ClearLine:
         self.stream.flush()
 
 
-def check_sandbox(max_memory_bytes: int) -> str:
+def check_sandbox(limits: SandboxLimits) -> str:
     """Run the sandbox probe before joining a hub: '' when it passed, else one line."""
     from ..sandbox.probe import run_probe
 
-    report = run_probe(max_memory_bytes=max_memory_bytes)
+    report = run_probe(limits)
     if report.ok:
         log.info("sandbox self-test passed (cold start %.1f ms)", report.cold_start_s * 1000)
     return report.failure_line()
 
 
-def self_test(max_memory_bytes: int) -> int:
+def self_test(limits: SandboxLimits) -> int:
     """``--self-test``: print the probe's report; 0 when it passed."""
     from ..sandbox.probe import run_probe
 
-    report = run_probe(max_memory_bytes=max_memory_bytes)
+    report = run_probe(limits)
     print(report.render())
     return 0 if report.ok else 1
 
@@ -131,8 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where programs and shared inputs are cached (default ~/.cache/cpushare-worker)")
     p.add_argument("--cache-size", type=parse_size, default=1 << 30, metavar="BYTES",
                    help="cache size bound, LRU eviction (default 1G)")
-    p.add_argument("--max-memory", type=parse_size, default=1 << 30, metavar="BYTES",
-                   help="memory cap of each sandbox (default 1G)")
+    add_limit_options(p, SetBy.SELLER)      # --max-memory ... (sandbox/limits.py's table)
     p.add_argument("--when-idle", action="store_true",
                    help="pause sandboxes (SIGSTOP) while other processes use the CPU")
     p.add_argument("--idle-threshold", type=bounded(float, 0, 100, what="a percentage"), default=30.0, metavar="PCT",
@@ -173,64 +174,83 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         apply_defaults(parser, "cpushare-worker")
-        if argv[:1] == ["install-service"]:
-            from .service import install_service
-
-            return install_service(argv[1:], lambda: parser)
-        if argv[:1] == ["earnings"]:       # issue 19: the seller's receipts
-            from .earningscli import main as earnings
-
-            return earnings(argv[1:])
+        if argv[:1] in (["install-service"], ["earnings"]):
+            return _subcommand(argv, parser)
     except CpushareError as exc:
         print(f"cpushare-worker: error: {exc}", file=sys.stderr)
         return 2
     args = parser.parse_args(join_key_values(argv))
     setup_logging(-1 if args.quiet else args.verbose, args.json_log)
-    if args.self_test:
-        return self_test(args.max_memory)
     from .hubargs import pair_hubs
 
     try:
+        limits = limits_from_args(args, SetBy.SELLER)
+        if args.self_test:
+            return self_test(limits)
         hubs = pair_hubs(args, _is_local)
     except CpushareError as exc:
         print(f"cpushare-worker: {exc}", file=sys.stderr)
         return 2
-    failure = check_sandbox(args.max_memory)
+    failure = check_sandbox(limits)
     if failure:
         print(f"cpushare-worker: {failure}", file=sys.stderr)
         return 1
-    from .agent import AgentConfig, WorkerAgent
-    from .slots import default_sandbox_factory
+    try:
+        agent = _make_agent(args, _agent_config(args, hubs, limits), hubs)
+    except CpushareError as exc:
+        print(f"cpushare-worker: {exc}", file=sys.stderr)
+        return 2
+    return _serve(agent)
+
+
+def _subcommand(argv: list[str], parser: argparse.ArgumentParser) -> int:
+    if argv[0] == "install-service":
+        from .service import install_service
+
+        return install_service(argv[1:], lambda: parser)
+    from .earningscli import main as earnings  # issue 19: the seller's receipts
+
+    return earnings(argv[1:])
+
+
+def _agent_config(args: argparse.Namespace, hubs: list, limits: SandboxLimits):
+    """The agent's configuration from the parsed flags (and the terminal)."""
+    from .agent import AgentConfig
 
     tty = sys.stderr.isatty() and not args.json_log
     if tty:   # log lines first wipe the live status line (it is redrawn twice a second)
         for h in logging.getLogger().handlers:
             if isinstance(h, logging.StreamHandler) and h.stream is sys.stderr:
                 h.setStream(_ClearLine(sys.stderr))
-    cfg = AgentConfig(
-        hub=hubs[0][0] if hubs else "tcp://unset:1", slots=args.slots or 0, prefetch=args.prefetch, cache_dir=args.cache_dir,
-        cache_size_bytes=args.cache_size, max_memory_bytes=args.max_memory,
-        when_idle=args.when_idle, idle_threshold_pct=args.idle_threshold, nice=args.nice,
-        grace_s=args.grace_s, status_interval_s=args.status_interval_s, live_status=tty,
-        name=args.name, batch_results=args.result_batch,
+    return AgentConfig(
+        hub=hubs[0][0] if hubs else "tcp://unset:1", slots=args.slots or 0,
+        prefetch=args.prefetch, cache_dir=args.cache_dir, cache_size_bytes=args.cache_size,
+        limits=limits, when_idle=args.when_idle, idle_threshold_pct=args.idle_threshold,
+        nice=args.nice, grace_s=args.grace_s, status_interval_s=args.status_interval_s,
+        live_status=tty, name=args.name, batch_results=args.result_batch,
         batch_delay_s=args.batch_delay_ms / 1000.0)
-    try:
-        trust = None
-        keyed = any(key is not None for _, key in hubs) or bool(args.market)
-        if keyed or args.config_dir is not None:
-            from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
 
-            trust = WorkerTrust.load(args.config_dir, hubs[0][1] if hubs else None)
-        if len(hubs) == 1 and not args.market:
-            agent = WorkerAgent(cfg, trust=trust, sandbox_factory=default_sandbox_factory)
-        else:
-            from .hubargs import multi_hub_worker
 
-            agent = multi_hub_worker(args, cfg, hubs, trust)
-    except CpushareError as exc:
-        print(f"cpushare-worker: {exc}", file=sys.stderr)
-        return 2
+def _make_agent(args: argparse.Namespace, cfg, hubs: list):
+    """One agent for one hub, or the multi-hub worker (several hubs, or a market)."""
+    trust = None
+    keyed = any(key is not None for _, key in hubs) or bool(args.market)
+    if keyed or args.config_dir is not None:
+        from ..trust.workerside import WorkerTrust  # imported late: cryptography is heavy
 
+        trust = WorkerTrust.load(args.config_dir, hubs[0][1] if hubs else None)
+    if len(hubs) == 1 and not args.market:
+        from .agent import WorkerAgent
+        from .slots import default_sandbox_factory
+
+        return WorkerAgent(cfg, trust=trust, sandbox_factory=default_sandbox_factory)
+    from .hubargs import multi_hub_worker
+
+    return multi_hub_worker(args, cfg, hubs, trust)
+
+
+def _serve(agent) -> int:
+    """Run until shutdown: the first SIGINT/SIGTERM is warm, the second forced."""
     def on_signal(signum, _frame):
         agent.request_shutdown()
 

@@ -38,6 +38,7 @@ import zstandard
 from ..errors import BadProgram, SandboxError
 from ..outcome import Outcome, OutcomeRecord
 from ..protocol import Limits as WireLimits
+from ..sandbox.limits import SandboxLimits
 from .slotwork import (
     ChunkReady,
     LeaseKey,
@@ -59,18 +60,11 @@ class SandboxSpec:
     """Everything that decides whether a warm sandbox can serve the next fragment."""
     program_sha256: str
     shared_sha256: str
-    cpu_s: float
-    wall_s: float
-    max_output_bytes: int
-    max_memory_bytes: int
+    sandbox_limits: SandboxLimits      # the seller's, with the lease's job limits
 
-    def limits(self):
+    def limits(self) -> SandboxLimits:
         """The :class:`~cpushare_mq.sandbox.SandboxLimits` of a sandbox for this spec."""
-        from ..sandbox import SandboxLimits
-
-        return SandboxLimits(cpu_s=self.cpu_s, wall_s=self.wall_s,
-                             max_output_bytes=self.max_output_bytes,
-                             max_memory_bytes=self.max_memory_bytes)
+        return self.sandbox_limits
 
 
 class SandboxLike(Protocol):
@@ -252,10 +246,8 @@ class Slot(threading.Thread):
         return item.input
 
     def _spec_for(self, item: WorkItem) -> SandboxSpec:
-        # the wire allows 0 for these; the sandbox wants > 0 (0 output bytes: any output fails)
-        return SandboxSpec(item.program_sha256, item.shared_sha256, max(item.cpu_s, 0.001),
-                           max(item.wall_s, 0.001), max(item.max_output_bytes, 1),
-                           self.pool.max_memory_bytes)
+        return SandboxSpec(item.program_sha256, item.shared_sha256,
+                           self.pool.limits.for_lease(item))
 
     def _close_sandbox(self) -> None:
         with self.lock:
@@ -392,7 +384,7 @@ class SlotPool:
 
     def __init__(self, n: int, ctx: zmq.Context, wake_address: str, *,
                  factory: SandboxFactory | Callable = default_sandbox_factory,
-                 max_memory_bytes: int = 1 << 30, nice: int | None = 19,
+                 limits: SandboxLimits | None = None, nice: int | None = 19,
                  event_queue_size: int | None = None, pipeline: bool = True):
         self.ctx = ctx
         self.factory = as_factory(factory)
@@ -401,7 +393,7 @@ class SlotPool:
         self.waiting = 0                     # slot threads blocked waiting for work
         self.waiting_lock = threading.Lock()
         self.wake_address = wake_address
-        self.max_memory_bytes = max_memory_bytes
+        self.limits = limits or SandboxLimits()   # the seller's (job values come per lease)
         self.nice = nice
         self.work: queue.SimpleQueue = queue.SimpleQueue()
         self.events: queue.Queue = queue.Queue(maxsize=event_queue_size or max(16, 4 * n))

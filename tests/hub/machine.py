@@ -12,6 +12,7 @@ from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from memstore import MemStore
+from sealcheck import assert_sealed
 
 from cpushare_mq.hub.scheduler import HubConfig, JobSpec, JobState, Reopen, Scheduler
 from cpushare_mq.jobspec import JobSpecError
@@ -83,9 +84,11 @@ class SchedulerMachine(RuleBasedStateMachine):
             core.add_pending(job_id, self.store.pending(job_id, after, limit), limit)
         grants = core.assign(self.now)
         fx = core.take_effects()
+        assert_sealed(grants, "grants")         # the shell gets frozen records only
+        assert_sealed(fx, "effects")
         self.apply(fx.journal)
         for w in self.workers:
-            if w.wid is not None and w.wid not in core.workers:
+            if w.wid is not None and not core.has_worker(w.wid):
                 w.wid = None          # declared dead: the worker will find out and rejoin
         for wid, lst in grants.items():
             w = self.by_wid(wid)

@@ -51,7 +51,7 @@ class MemStore:
         return sorted(rows)[:limit]
 
     def apply(self, j: Journal, now: float) -> None:
-        for job in j.jobs.values():
+        for job in j.jobs:
             self.jobs[job.id]["state"] = job.state.value
             self.jobs[job.id]["ended_s"] = now
         for fid, attempt, job_id, wid, key, leased, deadline in j.attempts_new:
@@ -66,10 +66,10 @@ class MemStore:
         for ended, end, sha, size, detail, fid, attempt in j.attempts_end:
             self.attempts[(fid, attempt)].update(ended_s=ended, end=end, sha256=sha, size=size,
                                                  detail=detail)
-        for old, f in j.frags.values():
+        for f in j.frags:
             row = self.frags[f.fid]
-            if row["state"] != old.value:
-                raise StoreError(f"fragment {f.fid}: store has {row['state']}, core thought {old.value}")
+            if row["state"] != f.old.value:
+                raise StoreError(f"fragment {f.fid}: store has {row['state']}, core thought {f.old.value}")
             row.update(state=f.state.value, next_attempt=f.next_attempt, failures=f.failures,
                        seq=f.seq, reason=f.reason, result_attempt=f.result_attempt, size=f.size,
                        sha256=f.sha256, boost=f.boost)
@@ -78,7 +78,7 @@ class MemStore:
         for fid, attempt in j.drop_results:
             for k in [k for k in self.results if k[:2] == (fid, attempt)]:
                 del self.results[k]
-        for w in j.workers.values():
+        for w in j.workers:
             self.workers[w.id] = {"alive": w.alive, "done": w.done, "failed": w.failed}
 
     def snapshot(self) -> dict:
