@@ -75,13 +75,18 @@ class HubProcess:
         return psutil.Process(self.proc.pid).memory_info().rss
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it is still running after ``timeout_s``."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout_s)
 
 
 def run_attack(name: str, hub: HubProcess, *args: str, timeout_s: float = 120) -> None:
@@ -192,12 +197,7 @@ def real_worker_finishes(hub: HubProcess, tmp: Path, fragments: int = 6,
         for p in inputs:
             assert (tmp / "out" / f"{p.name}.out").read_bytes() == p.read_bytes()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop_process(worker, 20)
 
 
 def worker_rows(db: Path) -> int:
