@@ -152,7 +152,7 @@ class WorkerDesk:
         if not self._hello_admitted(now, ident, b["worker_key"], peer, replies):
             return
         refused = self._hello_refusal(b, peer_key)
-        if refused is None and (wid := hub.sessions.new_id(b["worker_key"], hub.core.workers)) is None:
+        if refused is None and (wid := hub.sessions.new_id(b["worker_key"], hub.core.has_worker)) is None:
             refused = (ErrorCode.FORBIDDEN, "too many sessions of this worker key at once")
         if refused is not None:
             hub.errors.error(now, ident, *refused, replies)

@@ -12,7 +12,7 @@ hub) share the ids of the empty key the same way. Pure: the caller says which id
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Container
+from collections.abc import Callable
 
 __all__ = ["worker_id_for"]
 
@@ -20,12 +20,12 @@ __all__ = ["worker_id_for"]
 MAX_SESSIONS_PER_KEY = 4096
 
 
-def worker_id_for(key: str, *in_use: Container[str]) -> str | None:
+def worker_id_for(key: str, taken: Callable[[str], bool]) -> str | None:
     """The id of a new session of ``key``: the first of ``w-<hash>``, ``w-<hash>-2``, ...
-    in none of ``in_use``; None when :data:`MAX_SESSIONS_PER_KEY` are taken."""
+    that is not ``taken``; None when :data:`MAX_SESSIONS_PER_KEY` are taken."""
     base = "w-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     for n in range(1, MAX_SESSIONS_PER_KEY + 1):
         wid = base if n == 1 else f"{base}-{n}"
-        if not any(wid in taken for taken in in_use):
+        if not taken(wid):
             return wid
     return None

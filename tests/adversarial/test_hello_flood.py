@@ -36,11 +36,13 @@ def test_the_rules():
     assert "10.0.0.1" in a.refusal("HELLO", "10.0.0.1", "k3", 0.0)  # the address's burst
     assert a.refusal("HELLO", "10.0.0.2", "k3", 0.0) is None        # other address
     assert a.refusal("HELLO", "10.0.0.1", "k3", 1.0) is None        # a second later
-    ids = set()
+    ids: set[str] = set()
     for _ in range(3):
-        ids.add(worker_id_for("k", ids))
-    assert len(ids) == 3 and worker_id_for("k", ()) == worker_id_for("k", {"x"})
-    assert worker_id_for("k", ()) != worker_id_for("other", ())
+        ids.add(worker_id_for("k", ids.__contains__))
+    free = {"x"}.__contains__
+    assert len(ids) == 3 and worker_id_for("k", ids.__contains__) not in ids
+    assert worker_id_for("k", free) != worker_id_for("other", free)
+    assert worker_id_for("k", lambda wid: True) is None
 
 
 def _bounded_rows(hub, started: float, honest: int) -> int:
