@@ -232,6 +232,8 @@ static colour_map parse_colour_map_body(parser *P)
     token *t = peek(P);
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
+        if (s && s->v.kind == V_BROKEN)
+            perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
         if (s && s->v.kind == V_COLOUR_MAP) {
             next(P);
             m = *s->v.cmap;
@@ -374,6 +376,14 @@ static int parse_pattern_item(parser *P, pigment *pg)
     return 1;
 }
 
+/* A pattern pigment that reaches an object or the sky needs its color_map. */
+static void check_map(parser *P, const pigment *pg, int line)
+{
+    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
+        perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
+             "maps are not supported)");
+}
+
 static void parse_pigment_body(parser *P, pigment *pg)
 {
     expect(P, "{", "after 'pigment'");
@@ -383,11 +393,8 @@ static void parse_pigment_body(parser *P, pigment *pg)
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) {
-            int line = next(P).line;
-            if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
-                perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
-                     "maps are not supported)");
+        if (is_punct(P, "}")) { /* a pattern may get its color_map where it is used */
+            next(P);
             return;
         }
         if (parse_transform(P, &t)) {
@@ -886,6 +893,9 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
     }
     seal(P, b);
+    for (size_t i = b->from; i < l->n; i++)
+        if (l->v[i].textured)
+            check_map(P, &l->v[i].p.pig, P->line);
     if (b->has_bound)
         plist_set_bound(l, b->from, l->n, b->bound_node);
     if (b->is_group && has_utex)
@@ -1277,6 +1287,8 @@ static void parse_sky(parser *P)
         perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
     c->has_sky = layers > 0;
+    if (c->has_sky)
+        check_map(P, &c->sky, P->line);
 }
 
 /* fog { [fog_type 1|2] distance D colour [fog_offset O] [fog_alt A] [up V] } */
@@ -1361,8 +1373,10 @@ static void parse_statement(parser *P)
         size_t from = P->sc->out.n;
         parse_object(P, &P->sc->out, &t);
         for (size_t i = from; i < P->sc->out.n; i++)
-            if (!P->sc->out.v[i].textured)
+            if (!P->sc->out.v[i].textured) {
                 apply_texture(&P->sc->out.v[i], &P->sc->def);
+                check_map(P, &P->sc->out.v[i].p.pig, t.line);
+            }
     } else {
         perr(P, t.line, "unsupported word '%s'", t.text);
     }

@@ -27,7 +27,7 @@ enum {
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
 
 /* A colour_map: values ascending in [0, 1], opaque colours. */
-#define POV_MAP_MAX 64
+#define POV_MAP_MAX 256
 typedef struct {
     uint32_t n;
     double v[POV_MAP_MAX];

@@ -23,7 +23,7 @@
 
 #define MAX_LIGHTS 4096u
 #define MAX_PRIMS 4000000u
-#define MAX_MAPS 100000u
+#define MAX_MAPS 16384u
 #define MAX_DATA 200000000u
 #define MAX_TRACE 256u
 
@@ -542,7 +542,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         colour_map *m = &s->maps[i];
         m->n = get_u32(&r);
         if (!r.err && (m->n < 1 || m->n > POV_MAP_MAX)) {
-            fail(&r, "scene data: colour map size out of range 1..64");
+            fail(&r, "scene data: colour map size out of range 1..256");
             break;
         }
         for (uint32_t k = 0; k < m->n && !r.err; k++) {

@@ -150,3 +150,18 @@ def test_text_errors(render_bin, tmp_path):
     assert "font 'junk.ttf'" in msg
     msg = parse_error(render_bin, tmp_path, HEAD + 'text { internal 1 "A", 1, 0 }\n')
     assert "text without 'ttf'" in msg
+
+
+def test_a_declared_pattern_gets_its_color_map_where_it_is_used(render_bin, tmp_path):
+    """woods.inc declares its grain pigments without a map; scenes add one (up to 256
+    entries, as the .map files of POV-Ray's include folder have)."""
+    entries = " ".join(f"[{i / 255:.6f} rgb <{i / 255:.4f}, 0.3, 0.2>]" for i in range(256))
+    decl = HEAD + f"#declare M = color_map {{ {entries} }}\n"
+    late = render_source(render_bin, tmp_path, decl + "#declare G = pigment { wood scale 0.1 }\n"
+                         "sphere { 0, 1 pigment { G color_map { M } } }\n", name="late")
+    inline = render_source(render_bin, tmp_path, decl + "sphere { 0, 1 pigment { wood "
+                           "color_map { M } scale 0.1 } }\n", name="inline")
+    assert late.rgb == inline.rgb
+    msg = parse_error(render_bin, tmp_path, decl + "#declare G = pigment { wood }\n"
+                      "sphere { 0, 1 pigment { G } }\n")
+    assert "bad.pov:7:" in msg and "without a color_map" in msg
