@@ -32,6 +32,7 @@ from ..protocol import MAX_RECEIPTS_PER_MESSAGE, Feature
 from .budget import Budget
 from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
 from .money import Price, decimal_text
+from .paid import failure_is_paid
 from .receipts import SignedReceipt
 
 __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
@@ -117,6 +118,19 @@ class Payout:
     def on_result(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
                   attempt: int, cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
         self._meter_copy(job_id, worker_key, fragment_id, claimed_us(cpu_s, limit_cpu_s))
+        return self._pay(wid, job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s)
+
+    def on_failed(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
+                  attempt: int, record, limit_cpu_s: float) -> SignedReceipt | None:
+        """A failure report that ended its fragment FAILED: paid when the failure was the
+        program's (market/paid.py)."""
+        if not failure_is_paid(record.outcome):
+            return None
+        return self._pay(wid, job_id, worker_key, fragment_id, attempt, record.cpu_s,
+                         limit_cpu_s)
+
+    def _pay(self, wid: str, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+             cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
         t = self._terms.get(job_id)
         sr = self.ledger.on_result(job_id, worker_key, fragment_id, attempt, cpu_s,
                                    limit_cpu_s, price=t.price if t else None)
