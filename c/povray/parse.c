@@ -1567,6 +1567,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->pool);
     plist_free(&c->out);
     free(P->data);
+    free(P->rand_state);
     free(c->lights);
     free(c->maps);
     free(c);

@@ -165,3 +165,10 @@ def test_a_declared_pattern_gets_its_color_map_where_it_is_used(render_bin, tmp_
     msg = parse_error(render_bin, tmp_path, decl + "#declare G = pigment { wood }\n"
                       "sphere { 0, 1 pigment { G } }\n")
     assert "bad.pov:7:" in msg and "without a color_map" in msg
+
+
+def test_rand_streams_and_their_errors(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "#declare X = rand(0);\n")
+    assert "bad.pov:5:" in msg and "no such random stream" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "#declare S = seed(1e12);\n")
+    assert "bad.pov:5:" in msg and "seed(" in msg
