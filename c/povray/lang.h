@@ -141,6 +141,9 @@ typedef struct parser {
     jmp_buf *jb;
     int line; /* line of the last token, for messages */
     struct pov_scene_state *sc;
+    /* seed()/rand() streams */
+    uint32_t *rand_state;
+    size_t nrand, caprand;
     /* the scene's data pool (numbers of primitives beyond a, b, r, r2; objects.c) */
     double *data;
     size_t ndata, capdata;
@@ -164,6 +167,11 @@ symbol *find_sym(parser *P, const char *name);
 void set_sym(parser *P, const char *name, value v, int local);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
+/* A file found as #include finds it (the scene's folder, then the library paths), kept
+   until the end of the parse; an error naming `what`, the file and the folders when it
+   is not found. path receives the path used. */
+char *lang_find_file(parser *P, const char *name, int line, const char *what, size_t *len,
+                     char *path, size_t pathlen);
 
 /* expr.c */
 value expr(parser *P);

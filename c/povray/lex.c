@@ -342,37 +342,42 @@ char *pov_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static void do_include(parser *P, const char *name, int line)
+char *lang_find_file(parser *P, const char *name, int line, const char *what, size_t *len,
+                     char *path, size_t pathlen)
 {
-    char path[4096];
     const char *dirs[POV_MAX_LIBRARY_PATHS + 1];
     int nd = 0;
     dirs[nd++] = P->main_dir;
     for (int i = 0; i < P->opts->n_library_paths; i++)
         dirs[nd++] = P->opts->library_paths[i];
     char *text = NULL;
-    size_t len = 0;
     if (name[0] == '/') {
-        snprintf(path, sizeof path, "%s", name);
-        text = pov_read_file(path, &len);
+        snprintf(path, pathlen, "%s", name);
+        text = pov_read_file(path, len);
     }
     for (int i = 0; !text && name[0] != '/' && i < nd; i++) {
-        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-        text = pov_read_file(path, &len);
+        snprintf(path, pathlen, "%s/%s", dirs[i], name);
+        text = pov_read_file(path, len);
     }
     if (!text) {
         char where[2048] = "";
         size_t w = 0;
         for (int i = 0; i < nd && w < sizeof where - 1; i++)
             w += (size_t)snprintf(where + w, sizeof where - w, "%s%s", i ? ", " : "", dirs[i]);
-        perr(P, line, "cannot find include file '%s' (searched %s; add a folder with "
-             "--library-path DIR)", name, where);
-    }
-    if (memchr(text, 0, len)) {
-        free(text);
-        perr(P, line, "include file '%s' is binary (contains NUL bytes)", path);
+        perr(P, line, "cannot find %s '%s' (searched %s; add a folder with "
+             "--library-path DIR)", what, name, where);
     }
     pool_keep_ptr(P, text);
+    return text;
+}
+
+static void do_include(parser *P, const char *name, int line)
+{
+    char path[4096];
+    size_t len = 0;
+    char *text = lang_find_file(P, name, line, "include file", &len, path, sizeof path);
+    if (memchr(text, 0, len))
+        perr(P, line, "include file '%s' is binary (contains NUL bytes)", path);
     push_frame(P, pool_str(P, path, strlen(path)), text, 0, 1, 0);
 }
 

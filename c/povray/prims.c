@@ -374,6 +374,7 @@ static const char *cone_check(const prim *p)
 }
 
 #include "prims_poly.c"
+#include "prims_text.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

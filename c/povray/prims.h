@@ -6,7 +6,9 @@
 
 typedef struct {
     double t;
-    int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap */
+    int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap; text: segment
+                 (>= 0) or cap (-1 front, -2 back) */
+    double s; /* text: the segment's parameter at the hit */
 } hit_info;
 
 typedef struct {

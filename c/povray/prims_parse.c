@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "objects.h"
+#include "ttf.h"
 #include "rt_math.h"
 
 /* ------------------------------------------------------------------ primitives
@@ -148,12 +149,63 @@ static void parse_cubic(parser *P, prim *p, const token *kw) { parse_poly_body(P
 
 static void parse_quartic(parser *P, prim *p, const token *kw) { parse_poly_body(P, p, 4, kw); }
 
+static const char *parse_string(parser *P, const char *what)
+{
+    int line = peek(P)->line;
+    value v = expr(P);
+    if (v.kind != V_STRING)
+        perr(P, line, "%s must be a string, got a %s", what, kind_name(v.kind));
+    return v.str;
+}
+
+/* text { ttf "FONT", "STRING", thickness, offset }: the string's glyphs from z = 0 to z =
+   thickness, each character moved by its advance (and kerning) plus offset. */
+static void parse_text(parser *P, prim *p, const token *kw)
+{
+    if (!is_word(P, "ttf"))
+        perr(P, kw->line, "unsupported: text without 'ttf' (got '%s')", peek(P)->text);
+    next(P);
+    const char *font = parse_string(P, "the font name");
+    opt_comma(P);
+    const char *str = parse_string(P, "the text");
+    opt_comma(P);
+    p->r = parse_float(P, "the text thickness");
+    opt_comma(P);
+    value off = expr(P);
+    vec3 offset = off.kind == V_FLOAT ? v3(off.c[0], 0.0, 0.0) : v3(off.c[0], off.c[1], off.c[2]);
+    if (off.kind != V_FLOAT && off.kind != V_VEC)
+        perr(P, kw->line, "the text offset must be a number or a vector");
+    if (!(p->r > 0.0))
+        perr(P, kw->line, "text thickness must be positive, got %g", p->r);
+    ttf_text(P, kw->line, font, str, offset, p);
+}
+
+/* quadric { <A, B, C>, <D, E, F>, <G, H, I>, J }: A x^2 + B y^2 + C z^2 + D xy + E xz +
+   F yz + G x + H y + I z + J = 0, an order-2 poly */
+static void parse_quadric(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 sq = parse_vector(P);
+    opt_comma(P);
+    vec3 mixed = parse_vector(P);
+    opt_comma(P);
+    vec3 lin = parse_vector(P);
+    opt_comma(P);
+    double j = parse_float(P, "the quadric constant");
+    /* the poly order of terms: x2 xy xz x y2 yz y z2 z 1 */
+    double c[10] = {sq.x, mixed.x, mixed.y, lin.x, sq.y, mixed.z, lin.y, sq.z, lin.z, j};
+    p->type = OBJ_POLY;
+    p->r = 2;
+    prim_set_data(P, p, c, 10);
+}
+
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
 static const prim_parser PRIM_PARSERS[] = {
     POV_PRIMITIVES(POV_PRIM_PARSER)
     {OBJ_POLY, "cubic", parse_cubic},
     {OBJ_POLY, "quartic", parse_quartic},
+    {OBJ_POLY, "quadric", parse_quadric},
 };
 #undef POV_PRIM_PARSER
 

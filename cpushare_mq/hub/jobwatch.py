@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 
-from .scheduler import JobState
+from .scheduler import JobState, Journal
 
 __all__ = ["JobWatch"]
 
@@ -21,13 +21,14 @@ class JobWatch:
         self._seq: dict[str, int] = {}       # job id -> newest committed acceptance seq
         self._ended: set[str] = set()        # jobs done or cancelled (committed)
 
-    def restore(self, jobs: Iterable, max_seq: Callable[[str], int]) -> None:
-        """At start: the open jobs the scheduler restored, their seqs as the store has them."""
+    def restore(self, jobs: Mapping[str, JobState], max_seq: Callable[[str], int]) -> None:
+        """At start: the jobs the scheduler restored (id -> state), their seqs as the store
+        has them."""
         with self._cond:
-            for job in jobs:
-                self._seq[job.id] = max_seq(job.id)
-                if job.state is not JobState.RUNNING:
-                    self._ended.add(job.id)
+            for job_id, state in jobs.items():
+                self._seq[job_id] = max_seq(job_id)
+                if state is not JobState.RUNNING:
+                    self._ended.add(job_id)
 
     def add(self, job_id: str) -> None:
         """A job was submitted (committed)."""
@@ -37,16 +38,22 @@ class JobWatch:
     def knows(self, job_id: str) -> bool:
         return job_id in self._seq
 
-    def publish(self, journal) -> None:
+    def forget(self, job_id: str) -> None:
+        """The job was purged (hub/retention.py)."""
+        with self._cond:
+            self._seq.pop(job_id, None)
+            self._ended.discard(job_id)
+
+    def publish(self, journal: Journal) -> None:
         """A commit of this ``journal`` (the scheduler's): wake the waiters of jobs whose
         results or state changed."""
         changed = False
         with self._cond:
-            for _old, f in journal.frags.values():
-                if f.seq is not None and f.seq > self._seq.get(f.job.id, 0):
-                    self._seq[f.job.id] = f.seq
+            for f in journal.frags:
+                if f.seq is not None and f.seq > self._seq.get(f.job_id, 0):
+                    self._seq[f.job_id] = f.seq
                     changed = True
-            for job in journal.jobs.values():
+            for job in journal.jobs:
                 if job.state is not JobState.RUNNING:
                     self._ended.add(job.id)
                     changed = True

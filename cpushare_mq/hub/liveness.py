@@ -93,7 +93,7 @@ class Liveness:
             errno = hub.wire.send(ident, heartbeat)
             if not errno:
                 self._last_sent[wid] = now
-            elif errno == zmq.EHOSTUNREACH and wid in hub.core.workers:
+            elif errno == zmq.EHOSTUNREACH and hub.core.has_worker(wid):
                 self._unreachable.add(wid)
                 hub.core.lost(now, wid, "connection closed")
 

@@ -19,7 +19,7 @@ import zmq
 from ..errors import StoreError
 from ..protocol import ErrorCode, MsgType
 from .commands import Commands
-from .scheduler import HubConfig, Scheduler
+from .scheduler import HubConfig, JobState, Scheduler
 
 if TYPE_CHECKING:
     from .server import Hub
@@ -149,11 +149,11 @@ class HubLoop:
             hub.payout.before_assign(self.core)        # budgets (issue 19)
         grants = self._assign(now)
         fx = self.core.take_effects()
-        fx.journal.results.extend(hub.result_desk.take_accepted())
+        journal = fx.journal.with_results(hub.result_desk.take_accepted())
         self._grants_unsent = grants
         try:
-            if fx.journal:
-                hub.store.apply(fx.journal, now)
+            if journal:
+                hub.store.apply(journal, now)
         except StoreError as exc:
             self._commit_failed(now, exc, acks, replies)
             return False
@@ -205,6 +205,9 @@ class HubLoop:
         forget the dead."""
         hub = self.hub
         hub.job_watch.publish(fx.journal)
+        for job in fx.journal.jobs:    # its end is committed: answered from the store
+            if job.state is not JobState.RUNNING:
+                self.core.forget_job(job.id)
         hub.verdicts.after_commit(now, fx, replies)
         for wid in fx.dead:
             hub.worker_desk.forget(wid)       # its partial results too: its leases have ended
@@ -218,7 +221,7 @@ class HubLoop:
         self._grants_unsent = {}
         self.hub.result_desk.drop_accepted()
         keep = []
-        for w in self.core.workers.values():
+        for w in self.core.worker_records():
             d = _worker_row(w)
             d["credit"] = min(self.config.max_credit, d["credit"] + len(unsent.get(w.id, ())))
             keep.append(d)

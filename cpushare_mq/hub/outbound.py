@@ -58,7 +58,7 @@ class Outbound:
             core = hub.core
             for wid, lst in grants.items():     # committed but never sent: undo them
                 core.release(now, wid, [(g[1], g[3]) for g in lst], "hub could not read inputs")
-                if wid in core.workers:
+                if core.has_worker(wid):
                     core.ready(now, wid, len(lst))
             return
         for wid, lst in grants.items():

@@ -184,7 +184,12 @@ class ResultDesk:
             status = core.reject(now, wid, fid, attempt,
                                  f"{record.outcome.value} report rejected: {invalid}")
         else:
+            paying = hub.payout is not None and core.job_of(fid, attempt)   # issue 19
+            failed_before = core.failed_fragments(paying.id) if paying else 0
             status = core.failure(now, wid, fid, attempt, record)
+            if paying and core.failed_fragments(paying.id) > failed_before:   # ended FAILED
+                hub.payout.on_failed(wid, paying.id, hub.sessions.key_of(wid), fid, attempt,
+                                     record, paying.cpu_s)
         _ack(acks, wid, fid, attempt, status)
 
     def batch(self, now: float, ident: bytes, wid: str, msg, acks: dict, replies: list) -> None:

@@ -55,7 +55,7 @@ class Reverification:
 
     def open_count(self, core: Scheduler) -> int:
         """Reopened fragments not resolved yet."""
-        return sum(1 for fid in self._reopened if fid in core.frags)
+        return sum(1 for fid in self._reopened if core.has_fragment(fid))
 
     def reopen_some(self, now: float, core: Scheduler, store: Store) -> None:
         """Reopen the next batch of queued fragments in ``core``."""
@@ -91,8 +91,7 @@ class Reverification:
         want: dict[int, str] = {}
         while self._queue and len(want) < room:
             job_id, fid, key = self._queue.popleft()
-            job = core.jobs.get(job_id)
-            if job is None or job.state is not JobState.RUNNING:
+            if core.job_state(job_id) is not JobState.RUNNING:
                 self.stats["skipped"] += 1
                 log.info("re-verification of fragment %d skipped: job %s is not running", fid,
                          job_id)
@@ -102,7 +101,7 @@ class Reverification:
 
     def note_resolved(self, fx, core: Scheduler) -> None:
         """Count and log the reopened fragments this commit (effects ``fx``) resolved."""
-        for _old, f in fx.journal.frags.values():
+        for f in fx.journal.frags:
             if f.fid not in self._reopened or not f.state.terminal:
                 continue
             old_seq = self._reopened.pop(f.fid)
@@ -110,16 +109,16 @@ class Reverification:
                 what = "failed"
                 log.warning("re-verification of fragment %d (job %s, index %d): no agreement, "
                             "FAILED (the buyer gets the failure as a correction, seq %d): %s",
-                            f.fid, f.job.id, f.index, f.seq, f.reason)
+                            f.fid, f.job_id, f.index, f.seq, f.reason)
             elif f.seq == old_seq:
                 what = "confirmed"
                 log.info("re-verification of fragment %d (job %s, index %d): result confirmed",
-                         f.fid, f.job.id, f.index)
+                         f.fid, f.job_id, f.index)
             else:
                 what = "corrected"
                 log.warning("re-verification of fragment %d (job %s, index %d): the accepted "
                             "result was wrong; corrected result accepted as seq %d", f.fid,
-                            f.job.id, f.index, f.seq)
+                            f.job_id, f.index, f.seq)
             self.stats[what] += 1
         # what is neither resolved nor in the core any more (job cancelled) is forgotten
-        self._reopened = {fid: q for fid, q in self._reopened.items() if fid in core.frags}
+        self._reopened = {fid: q for fid, q in self._reopened.items() if core.has_fragment(fid)}

@@ -61,7 +61,7 @@ class Verdicts:
             banned.update(trust.take_banned(now))      # caught by late results
             for rv in trust.take_reverify():
                 self.reverification.enqueue(rv.worker_key, rv.fragments)
-            for job in fx.journal.jobs.values():
+            for job in fx.journal.jobs:
                 if job.state is not JobState.RUNNING:
                     trust.on_job_closed(job.id)
             trust.flush()

@@ -59,6 +59,13 @@ class JobTerms:
     cpu_limit_us: int
 
 
+def claimed_us(cpu_s: float, limit_cpu_s: float) -> int:
+    """A worker's claim in whole microseconds, never below 0 nor above the job's CPU limit
+    (the sandbox kills a fragment past it) nor a week."""
+    cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
+    return min(max(int(round(cpu_s * 1e6)), 0), cap_us)
+
+
 def ledger_path(db_path: str) -> str:
     return f"{db_path}.ledger"
 
@@ -102,9 +109,8 @@ class HubLedger:
         price = price or self.price
         if price is None:
             return None
-        cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
-        claimed = min(max(int(round(cpu_s * 1e6)), 0), cap_us)
-        paid = self.meter.payable(job_id, worker_key or "-", claimed).cpu_us
+        paid = self.meter.payable(job_id, worker_key or "-",
+                                  claimed_us(cpu_s, limit_cpu_s)).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, price, int(time.time() if now_s is None else now_s))
         sr = SignedReceipt(r, sign_receipt(r, self.key))

@@ -5,11 +5,15 @@ cannot measure it, but it sees the same work measured by others: redundant copie
 checks run one fragment on several keys, and a job's fragments are usually alike. So:
 
 * every fragment run by two or more keys gives each key a **ratio**: its claim over the
-  median of the other keys' claims for that fragment (:meth:`Meter.compare`);
+  median of the other keys' claims for that fragment (:meth:`Meter.add_copy` as each copy's
+  result is counted: at the second copy both keys get one, each later copy its own;
+  :meth:`Meter.compare` for a whole set at once);
 * a key whose ratios' geometric mean, over at least ``flag_after`` comparisons, is above
-  ``flag_ratio`` is **flagged** (an honest seller on a machine 2x slower stays below it);
-* a flagged key is paid the job's median claim of other keys instead of its own claim when
-  that is lower (:meth:`Meter.payable`); an unflagged key is paid what it claims.
+  ``flag_ratio`` (2) is **flagged** (the hub logs it; an honest seller on a machine 1.5x
+  slower than the others stays below it);
+* past ``median_ratio`` (3) a key is paid the job's median claim of other keys instead of
+  its own claim when that is lower (:meth:`Meter.payable`); any other key is paid what it
+  claims.
 
 Nothing here is a proof: a seller who inflates a little (within ``flag_ratio``) is paid a
 little more. docs/market.md says so.
@@ -27,9 +31,11 @@ __all__ = ["MeterPolicy", "Meter", "Payable"]
 
 @dataclass(frozen=True)
 class MeterPolicy:
-    flag_ratio: float = 3.0     # geometric mean of claim / others' median that flags a key
+    flag_ratio: float = 2.0     # geometric mean of claim / others' median that flags a key
+    median_ratio: float = 3.0   # ... past which it is paid the job's median instead
     flag_after: int = 5         # comparisons before a key can be flagged
     job_sample: int = 256       # recent claims kept per job for its median
+    fragments_kept: int = 10_000   # fragments whose copies' claims are remembered
 
 
 @dataclass
@@ -54,29 +60,54 @@ class Meter:
     policy: MeterPolicy = field(default_factory=MeterPolicy)
     _keys: dict[str, _KeyRecord] = field(default_factory=dict)
     _jobs: dict[str, deque] = field(default_factory=dict)
+    _copies: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def add_copy(self, fragment_id: int, key: str, claimed_us: int) -> list[str]:
+        """One counted copy of ``fragment_id`` by ``key``; returns the keys this flags (or
+        moves past the median ratio)."""
+        copies = self._copies.pop(fragment_id, [])
+        self._copies[fragment_id] = copies          # most recent last: the oldest go first
+        if len(self._copies) > self.policy.fragments_kept:
+            del self._copies[next(iter(self._copies))]
+        if any(k == key for k, _ in copies):
+            return []
+        was = {k: self._level(k) for k in {k for k, _ in copies} | {key}}
+        copies.append((key, claimed_us))
+        if len(copies) == 2:
+            self.compare(copies)
+        elif len(copies) > 2:
+            self._ratio(key, claimed_us, [c for _, c in copies[:-1]])
+        return sorted(k for k, level in was.items() if self._level(k) > level)
+
+    def _level(self, key: str) -> int:
+        return int(self.flagged(key)) + int(self.flagged(key, self.policy.median_ratio))
 
     def compare(self, copies: list[tuple[str, int]]) -> None:
         """One fragment's agreeing copies: ``(worker_key, claimed cpu_us)`` from distinct keys."""
         if len({k for k, _ in copies}) < 2:
             return
         for i, (key, claim) in enumerate(copies):
-            others = [c for j, (k, c) in enumerate(copies) if j != i and k != key]
-            median = statistics.median(others) if others else 0
-            if median <= 0:
-                continue
-            rec = self._keys.setdefault(key, _KeyRecord())
-            rec.comparisons += 1
-            rec.log_ratio_sum += math.log(max(claim, 1) / median)
+            self._ratio(key, claim, [c for j, (k, c) in enumerate(copies) if j != i and k != key])
 
-    def flagged(self, key: str) -> bool:
+    def _ratio(self, key: str, claim: int, others: list[int]) -> None:
+        median = statistics.median(others) if others else 0
+        if median <= 0:
+            return
+        rec = self._keys.setdefault(key, _KeyRecord())
+        rec.comparisons += 1
+        rec.log_ratio_sum += math.log(max(claim, 1) / median)
+
+    def flagged(self, key: str, ratio: float | None = None) -> bool:
+        """``key``'s claims run above ``ratio`` (default the flag ratio) times the others'."""
         rec = self._keys.get(key)
         return (rec is not None and rec.comparisons >= self.policy.flag_after
-                and rec.ratio > self.policy.flag_ratio)
+                and rec.ratio > (self.policy.flag_ratio if ratio is None else ratio))
 
     def summary(self, key: str) -> dict:
         rec = self._keys.get(key, _KeyRecord())
         return {"comparisons": rec.comparisons, "ratio": round(rec.ratio, 3),
-                "flagged": self.flagged(key)}
+                "flagged": self.flagged(key),
+                "paid_median": self.flagged(key, self.policy.median_ratio)}
 
     def payable(self, job_id: str, key: str, claimed_us: int) -> Payable:
         """What to pay ``key`` for a result of ``job_id`` it claims ``claimed_us`` for, and
@@ -84,7 +115,7 @@ class Meter:
         sample = self._jobs.setdefault(job_id, deque(maxlen=self.policy.job_sample))
         others = [c for k, c in sample if k != key]
         sample.append((key, claimed_us))
-        if self.flagged(key) and others:
+        if others and self.flagged(key, self.policy.median_ratio):
             median = int(statistics.median(others))
             if median < claimed_us:
                 return Payable(median, claimed_us, True)

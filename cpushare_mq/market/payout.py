@@ -30,8 +30,9 @@ from ..errors import ConfigError, SchedulingError
 from ..jobspec import check_terms
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE, Feature
 from .budget import Budget
-from .ledger import MAX_CLAIM_US, HubLedger, JobTerms
+from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
 from .money import Price, decimal_text
+from .paid import failure_is_paid
 from .receipts import SignedReceipt
 
 __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
@@ -116,6 +117,20 @@ class Payout:
 
     def on_result(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
                   attempt: int, cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
+        self._meter_copy(job_id, worker_key, fragment_id, claimed_us(cpu_s, limit_cpu_s))
+        return self._pay(wid, job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s)
+
+    def on_failed(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
+                  attempt: int, record, limit_cpu_s: float) -> SignedReceipt | None:
+        """A failure report that ended its fragment FAILED: paid when the failure was the
+        program's (market/paid.py)."""
+        if not failure_is_paid(record.outcome):
+            return None
+        return self._pay(wid, job_id, worker_key, fragment_id, attempt, record.cpu_s,
+                         limit_cpu_s)
+
+    def _pay(self, wid: str, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+             cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
         t = self._terms.get(job_id)
         sr = self.ledger.on_result(job_id, worker_key, fragment_id, attempt, cpu_s,
                                    limit_cpu_s, price=t.price if t else None)
@@ -126,6 +141,18 @@ class Payout:
         if wid in self._receivers:
             self._outbox.setdefault(wid, []).append(sr.to_dict())
         return sr
+
+    def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:
+        """Every counted copy of a fragment feeds the plausibility check (market/metering.py):
+        the claims of the copies of one fragment are compared."""
+        meter = self.ledger.meter
+        for k in meter.add_copy(fragment_id, key or "-", claim_us):
+            s = meter.summary(k)
+            log.warning("worker key %s flagged: its CPU-time claims run %.1fx the other keys' "
+                        "for the same fragments (%d comparisons, job %s)%s", k[:16], s["ratio"],
+                        s["comparisons"], job_id,
+                        "; it is paid the job's median claim from now on" if s["paid_median"]
+                        else "")
 
     def on_ack(self, wid: str, fragment_ids: list[int]) -> None:
         key = self._receivers.get(wid)

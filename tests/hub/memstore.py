@@ -12,6 +12,7 @@ from cpushare_mq.hub.scheduler import Journal, validate_spec
 from cpushare_mq.outcome import Outcome
 
 KILL_ENDS = {f"failure:{o.value}" for o in Outcome if o.kills_sandbox}
+FINAL_ENDS = {f"failure:{o.value}" for o in Outcome if o.is_final}
 
 
 class MemStore:
@@ -51,7 +52,7 @@ class MemStore:
         return sorted(rows)[:limit]
 
     def apply(self, j: Journal, now: float) -> None:
-        for job in j.jobs.values():
+        for job in j.jobs:
             self.jobs[job.id]["state"] = job.state.value
             self.jobs[job.id]["ended_s"] = now
         for fid, attempt, job_id, wid, key, leased, deadline in j.attempts_new:
@@ -66,10 +67,10 @@ class MemStore:
         for ended, end, sha, size, detail, fid, attempt in j.attempts_end:
             self.attempts[(fid, attempt)].update(ended_s=ended, end=end, sha256=sha, size=size,
                                                  detail=detail)
-        for old, f in j.frags.values():
+        for f in j.frags:
             row = self.frags[f.fid]
-            if row["state"] != old.value:
-                raise StoreError(f"fragment {f.fid}: store has {row['state']}, core thought {old.value}")
+            if row["state"] != f.old.value:
+                raise StoreError(f"fragment {f.fid}: store has {row['state']}, core thought {f.old.value}")
             row.update(state=f.state.value, next_attempt=f.next_attempt, failures=f.failures,
                        seq=f.seq, reason=f.reason, result_attempt=f.result_attempt, size=f.size,
                        sha256=f.sha256, boost=f.boost)
@@ -78,12 +79,14 @@ class MemStore:
         for fid, attempt in j.drop_results:
             for k in [k for k in self.results if k[:2] == (fid, attempt)]:
                 del self.results[k]
-        for w in j.workers.values():
+        for w in j.workers:
             self.workers[w.id] = {"alive": w.alive, "done": w.done, "failed": w.failed}
 
     def snapshot(self) -> dict:
         jobs = []
         for row in self.jobs.values():
+            if row["state"] != "running":     # the hub loads live jobs only (hub/retention.py)
+                continue
             states = [f["state"] for f in self.frags.values() if f["job_id"] == row["id"]]
             jobs.append(dict(row, n_done=states.count("DONE"), n_failed=states.count("FAILED"),
                              n_leased=states.count("LEASED"), n_voting=states.count("VOTING")))
@@ -99,9 +102,14 @@ class MemStore:
                  for (fid, a), r in self.attempts.items() if fid in fids and r["end"] == "vote"]
         killers = sorted({(fid, r["worker_key"]) for (fid, a), r in self.attempts.items()
                           if fid in fids and r["end"] in KILL_ENDS})
+        unfinished = {f["id"] for f in self.frags.values() if f["job_id"] in running
+                      and f["state"] in ("PENDING", "LEASED", "VOTING")}
+        final_reports = [(fid, r["worker_key"], r["end"][len("failure:"):])
+                         for (fid, a), r in self.attempts.items()
+                         if fid in unfinished and r["end"] in FINAL_ENDS]
         seq = max((f["seq"] or 0 for f in self.frags.values()), default=0)
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
-                "votes": votes, "killers": killers}
+                "votes": votes, "killers": killers, "final_reports": final_reports}
 
     def reopen_rows(self, fids) -> list[tuple]:
         out = []

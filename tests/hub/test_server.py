@@ -464,7 +464,12 @@ def test_secure_hub_admits_only_curve_workers_with_signed_results(tmp_path, work
     try:
         assert hub.public_key and (tmp_path / "hub.keys").is_dir()
         plain = workers(hub)                     # no CURVE: the handshake never completes
-        plain.send(MsgType.HELLO, {"worker_version": "x", "abi_version": 1, "slots": 1})
+        try:     # (a DEALER whose only connection already failed its handshake has no
+                 # peer to queue for: a blocking send would wait for ever)
+            plain.sock.send_multipart(encode(MsgType.HELLO, {
+                "worker_version": "x", "abi_version": 1, "slots": 1}), zmq.NOBLOCK)
+        except zmq.Again:
+            pass
         assert not plain.sock.poll(500)
         wt = WorkerTrust.load(tmp_path / "w", hub.public_key)
         ctx = zmq.Context()

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -160,7 +161,7 @@ def _run_one(store, core, now=10.0, data=b"hello result"):
     import hashlib
     status = core.result(now, "w-1", fid, attempt, hashlib.sha256(data).hexdigest(), len(data))
     fx = core.take_effects()
-    fx.journal.results.append((fid, attempt, 0, compress_chunk(data)))
+    fx = replace(fx, journal=fx.journal.with_results([(fid, attempt, 0, compress_chunk(data))]))
     return fid, fx, status
 
 
@@ -307,9 +308,8 @@ def test_reopened_fragment_survives_a_restart_and_a_correction_gets_a_new_seq(tm
         store.apply(core.take_effects().journal, 12.0)
         assert core.result(12.0, wid, fid, g[3], hashlib.sha256(good).hexdigest(), len(good)) \
             == "accepted"
-        fx = core.take_effects()
-        fx.journal.results.append((fid, g[3], 0, compress_chunk(good)))
-        store.apply(fx.journal, 12.0)
+        journal = core.take_effects().journal
+        store.apply(journal.with_results([(fid, g[3], 0, compress_chunk(good))]), 12.0)
     c = store.conn()
     assert store.fragment_state(fid) == "DONE"
     again = [f for f in store.finished(row["id"], first.seq) if f.fragment_id == fid]

@@ -25,6 +25,11 @@ class Allowances(CoreState):
         job = self.jobs.get(job_id)
         return job.inflight if job is not None else 0
 
+    def failed_fragments(self, job_id: str) -> int:
+        """How many of ``job_id``'s fragments ended FAILED (did a report just end one?)."""
+        job = self.jobs.get(job_id)
+        return job.n_failed if job is not None else 0
+
     def running_job(self, job_id: str) -> bool:
         job = self.jobs.get(job_id)
         return job is not None and job.state is JobState.RUNNING

@@ -1,15 +1,18 @@
-"""What the core hands out: effects of a batch (store journal, CANCELs, dead workers,
-verdicts) and the records the shell reads."""
+"""What the core hands out: frozen records only. The effects of a batch (:class:`Effects`:
+the store's :class:`Journal`, CANCELs, dead workers, verdicts), the leases of
+:meth:`Scheduler.assign` (:data:`LeaseGrant`, naming their job by its :class:`JobView`), and
+the records the shell reads or gives back (:class:`WorkerRecord`, :class:`Reopen`). The
+core's own mutable objects (:mod:`.records`) never leave the package."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-from .records import _Frag, _Job, _Worker
-from .states import FragState
+from .states import FragState, JobState
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reopen:
     """What :meth:`Scheduler.reopen` needs of a DONE fragment (the store's ``fragments`` row
     and the ``attempts`` row of its accepted result)."""
@@ -26,32 +29,105 @@ class Reopen:
     key: str                 # the worker key of that attempt
 
 
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job's fixed facts, as a LEASE, a result's checks and a receipt need them."""
 
-# ---------------------------------------------------------------------------------------
-# Effects
+    id: str
+    name: str
+    program_sha256: str
+    shared_sha256: str
+    redundancy: int
+    quorum: int
+    cpu_s: float
+    wall_s: float
+    max_attempts: int
+    max_output_bytes: int
+    priority: int
 
 
-@dataclass
+#: A lease handed out by :meth:`Scheduler.assign`: (job, fid, index, attempt, lease_s).
+LeaseGrant = tuple[JobView, int, int, int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class FragChange:
+    """One fragment row of a batch: ``old`` is its state in the store before the batch (the
+    store's update checks it), the rest is the row now."""
+
+    fid: int
+    job_id: str
+    index: int
+    old: FragState
+    state: FragState
+    next_attempt: int
+    failures: int
+    seq: int | None          # acceptance sequence number (DONE/FAILED, or a reopened one's)
+    reason: str
+    result_attempt: int | None
+    size: int
+    sha256: str
+    boost: int               # extra copies and quorum (a spot check)
+
+
+@dataclass(frozen=True, slots=True)
+class JobEnd:
+    """A job that ended in this batch, with its final counts (kept on its row: the hub
+    answers for ended jobs from the store, hub/retention.py)."""
+
+    id: str
+    state: JobState
+    n_done: int
+    n_failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRecord:
+    """A worker session as the core knows it (a join or leave in a journal, or
+    :meth:`Scheduler.worker_records` for a rebuild that keeps the connected ones)."""
+
+    id: str
+    name: str
+    key: str
+    slots: int
+    credit: int
+    joined_s: float
+    last_seen: float
+    paused: bool
+    paused_since: float
+    alive: bool
+    done: int
+    failed: int
+    jobs_seen: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Journal:
-    """Store changes of one batch, in the order the store applies them."""
+    """Store changes of one batch, in the order the store applies them (one transaction)."""
 
-    frags: dict[int, tuple[FragState, _Frag]] = field(default_factory=dict)  # fid -> (state in store, frag)
-    attempts_new: list[tuple] = field(default_factory=list)   # (fid, attempt, job, worker, key, leased_s, deadline)
-    attempts_owner: list[tuple] = field(default_factory=list) # (worker, key, fid, attempt): re-attached
-    attempts_end: list[tuple] = field(default_factory=list)   # (ended_s, end, sha256, size, detail, fid, attempt)
-    results: list[tuple] = field(default_factory=list)        # (fid, attempt, seq, data) — filled by the shell
-    drop_results: list[tuple] = field(default_factory=list)   # (fid, attempt)
-    jobs: dict[str, _Job] = field(default_factory=dict)
-    workers: dict[str, _Worker] = field(default_factory=dict)
+    frags: tuple[FragChange, ...] = ()
+    attempts_new: tuple[tuple, ...] = ()    # (fid, attempt, job, worker, key, leased_s, deadline)
+    attempts_owner: tuple[tuple, ...] = ()  # (worker, key, fid, attempt): re-attached
+    attempts_end: tuple[tuple, ...] = ()    # (ended_s, end, sha256, size, detail, fid, attempt)
+    results: tuple[tuple, ...] = ()         # (fid, attempt, seq, data): added by the shell
+    drop_results: tuple[tuple, ...] = ()    # (fid, attempt)
+    jobs: tuple[JobEnd, ...] = ()
+    workers: tuple[WorkerRecord, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.frags or self.attempts_new or self.attempts_owner or self.attempts_end
-                    or self.results
-                    or self.drop_results or self.jobs or self.workers)
+                    or self.results or self.drop_results or self.jobs or self.workers)
+
+    def with_results(self, results: Iterable[tuple]) -> Journal:
+        """This journal plus the accepted results' chunks the shell assembled."""
+        more = tuple(results)
+        return replace(self, results=self.results + more) if more else self
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Effects:
+    """Everything one batch of events asks of the shell (:meth:`Scheduler.take_effects`)."""
+
     journal: Journal = field(default_factory=Journal)
     cancels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # worker -> leases
     cancel_reasons: dict[str, str] = field(default_factory=dict)
@@ -59,8 +135,3 @@ class Effects:
     finished_jobs: set[str] = field(default_factory=set)       # jobs with a new DONE/FAILED fragment or ended
     # fragments accepted on more than one result: (fid, job_id, winner sha256, [(key, sha256)])
     verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = field(default_factory=list)
-
-
-
-# A lease handed out by assign(): (job, fid, index, attempt, lease_s)
-LeaseGrant = tuple

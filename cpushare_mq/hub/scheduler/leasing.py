@@ -131,7 +131,7 @@ class Leasing(CoreState):
             if f.state is P:
                 self._move(f, L)
             self._fx.journal.attempts_new.append((f.fid, attempt, job.id, w.id, w.key, now, deadline))
-            grants.append((job, f.fid, f.index, attempt, lease_s))
+            grants.append((job.view, f.fid, f.index, attempt, lease_s))
             room -= 1
             if self._copies_needed(f) > 0:
                 self._queue(f, front=True)

@@ -9,7 +9,7 @@ from collections import deque
 from ...errors import IllegalTransition
 from .config import HubConfig
 from .effects import Effects
-from .records import _Frag, _Job, _Lease, _Worker
+from .records import _Effects, _Frag, _Job, _Lease, _Worker
 from .states import FragState, JobState, LeaseEnd, apply_transition
 
 P, L, V, D, F = (FragState.PENDING, FragState.LEASED, FragState.VOTING, FragState.DONE,
@@ -29,15 +29,16 @@ class CoreState:
         self._min_deadline = math.inf      # no lease expires before this
         self._next_lonely_check = 0.0      # see _release_lonely_checks
         self._tie_since: dict[int, float] = {}   # see _end_hopeless_ties
-        self._fx = Effects()
+        self._fx = _Effects()
         self._done_times: deque[tuple[float, int]] = deque()   # (second, count) for throughput
         #: final failure reports from the store for fragments not loaded yet (restore)
         self._reports_to_restore: dict[int, dict[str, str]] = {}
 
     # -- effects ---------------------------------------------------------------------
     def take_effects(self) -> Effects:
-        fx, self._fx = self._fx, Effects()
-        return fx
+        """What the events since the last call ask of the shell, as frozen records."""
+        fx, self._fx = self._fx, _Effects()
+        return fx.freeze()
 
     def _end_job(self, job: _Job, state: JobState) -> None:
         job.state = state

@@ -5,17 +5,39 @@ from __future__ import annotations
 
 from ...errors import UnknownJob
 from ..waiting import FragView, Waiting, WaitReason, WorkerView, waiting_reason
+from .effects import JobView, WorkerRecord
 from .lifecycle import CoreState
-from .records import _Job
 from .states import FragState, JobState
 
 P, L, V = FragState.PENDING, FragState.LEASED, FragState.VOTING
 
 
 class Queries(CoreState):
-    def job_of(self, fid: int, attempt: int) -> _Job | None:
+    def job_of(self, fid: int, attempt: int) -> JobView | None:
+        """The job of lease (``fid``, ``attempt``) if it is open."""
         lease = self.leases.get((fid, attempt))
-        return lease.frag.job if lease else None
+        return lease.frag.job.view if lease else None
+
+    def job_state(self, job_id: str) -> JobState | None:
+        """``job_id``'s state, None if the core does not know it."""
+        job = self.jobs.get(job_id)
+        return job.state if job is not None else None
+
+    def job_states(self) -> dict[str, JobState]:
+        """Every job the core knows: id -> state."""
+        return {job.id: job.state for job in self.jobs.values()}
+
+    def has_worker(self, wid: str) -> bool:
+        """Is worker session ``wid`` connected (joined, not dead, not gone)?"""
+        return wid in self.workers
+
+    def has_fragment(self, fid: int) -> bool:
+        """Is fragment ``fid`` open in the core (in a pending window, LEASED or VOTING)?"""
+        return fid in self.frags
+
+    def worker_records(self) -> list[WorkerRecord]:
+        """The connected workers, frozen (a rebuild keeps them: :meth:`restore`)."""
+        return [w.record() for w in self.workers.values()]
 
     def progress(self, job_id: str) -> dict:
         job = self.jobs.get(job_id)

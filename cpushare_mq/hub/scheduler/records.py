@@ -1,11 +1,13 @@
 """The core's own mutable records (slots classes): only for active fragments and the
-pending window. Private to the scheduler package: nothing outside it reads them (the shell
-gets the frozen records of :mod:`.effects`)."""
+pending window, and the draft of a batch's effects. Private to the scheduler package:
+nothing outside it reads them; what leaves is built from them as the frozen records of
+:mod:`.effects` (:meth:`_Effects.freeze`, :attr:`_Job.view`, :meth:`_Worker.record`)."""
 
 from __future__ import annotations
 
 from collections import deque
 
+from .effects import Effects, FragChange, JobEnd, JobView, Journal, WorkerRecord
 from .states import FragState, JobState
 
 P = FragState.PENDING
@@ -16,7 +18,7 @@ class _Job:
                  "cpu_s", "wall_s", "max_attempts", "max_output_bytes", "priority", "state",
                  "total", "n_done", "n_failed", "n_leased", "n_voting", "ready", "loaded_upto",
                  "exhausted", "inflight", "max_extra", "created_s", "held", "allowance",
-                 "allowance_why")
+                 "allowance_why", "view")
 
     def __init__(self, row: dict, max_extra: int | None):
         self.id = row["id"]
@@ -45,6 +47,9 @@ class _Job:
         self.held = False         # a vote caught a worker: stay open until the shell releases
         self.allowance: int | None = None   # more leases allowed (a budget; .allowance)
         self.allowance_why = ""
+        self.view = JobView(self.id, self.name, self.program_sha256, self.shared_sha256,
+                            self.redundancy, self.quorum, self.cpu_s, self.wall_s,
+                            self.max_attempts, self.max_output_bytes, self.priority)
 
 
 class _Frag:
@@ -73,6 +78,12 @@ class _Frag:
         #: keys that reported a final failure (fragment_error, bad_program) -> outcome: the
         #: fragment fails once the job's quorum of distinct keys agree, like a result
         self.final_reports: dict[str, str] | None = None
+
+    def change(self, old: FragState) -> FragChange:
+        """The frozen row of this fragment now (``old``: its state in the store)."""
+        return FragChange(self.fid, self.job.id, self.index, old, self.state, self.next_attempt,
+                          self.failures, self.seq, self.reason, self.result_attempt, self.size,
+                          self.sha256, self.boost)
 
     def keys_involved(self) -> set[str]:
         keys = {ls.key for ls in self.leases.values()}
@@ -117,3 +128,49 @@ class _Worker:
         self.held_until = 0.0      # held by the hub (its sandbox keeps failing) until then
         self.held_reason = ""
 
+
+    def record(self) -> WorkerRecord:
+        return WorkerRecord(self.id, self.name, self.key, self.slots, self.credit, self.joined_s,
+                            self.last_seen, self.paused, self.paused_since, self.alive,
+                            self.done, self.failed, tuple(self.jobs_seen))
+
+
+class _Journal:
+    """The draft of a batch's :class:`~.effects.Journal`: live objects until it is frozen."""
+
+    __slots__ = ("frags", "attempts_new", "attempts_owner", "attempts_end", "drop_results",
+                 "jobs", "workers")
+
+    def __init__(self) -> None:
+        self.frags: dict[int, tuple[FragState, _Frag]] = {}  # fid -> (state in store, frag)
+        self.attempts_new: list[tuple] = []
+        self.attempts_owner: list[tuple] = []
+        self.attempts_end: list[tuple] = []
+        self.drop_results: list[tuple] = []
+        self.jobs: dict[str, _Job] = {}
+        self.workers: dict[str, _Worker] = {}
+
+    def freeze(self) -> Journal:
+        return Journal(tuple([f.change(old) for old, f in self.frags.values()]),
+                       tuple(self.attempts_new), tuple(self.attempts_owner),
+                       tuple(self.attempts_end), (), tuple(self.drop_results),
+                       tuple([JobEnd(j.id, j.state, j.n_done, j.n_failed) for j in self.jobs.values()]),
+                       tuple([w.record() for w in self.workers.values()]))
+
+
+class _Effects:
+    """The draft of a batch's :class:`~.effects.Effects`."""
+
+    __slots__ = ("journal", "cancels", "cancel_reasons", "dead", "finished_jobs", "verdicts")
+
+    def __init__(self) -> None:
+        self.journal = _Journal()
+        self.cancels: dict[str, list[tuple[int, int]]] = {}
+        self.cancel_reasons: dict[str, str] = {}
+        self.dead: list[str] = []
+        self.finished_jobs: set[str] = set()
+        self.verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = []
+
+    def freeze(self) -> Effects:
+        return Effects(self.journal.freeze(), self.cancels, self.cancel_reasons, self.dead,
+                       self.finished_jobs, self.verdicts)

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Self
 
 from .config import HubConfig
-from .effects import Effects
 from .lifecycle import CoreState
-from .records import _Frag, _Lease, _Worker
+from .records import _Effects, _Frag, _Lease, _Worker
 from .states import FragState, JobState
 
 P, L = FragState.PENDING, FragState.LEASED
@@ -33,7 +32,7 @@ class Restore(CoreState):
         core = cls(config, seq=seq)
         for row in jobs:
             core.add_job(row)
-        core._fx = Effects()
+        core._fx = _Effects()
         for wd in workers:
             core._restore_worker(wd, now)
         for fid, key, outcome in final_reports:

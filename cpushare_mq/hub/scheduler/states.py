@@ -61,7 +61,7 @@ class JobState(StrEnum):
 
 
 
-class LeaseEnd:
+class LeaseEnd(StrEnum):
     """How an attempt ended (the ``end`` column of the attempts table)."""
 
     VOTE = "vote"              # an ok result that was counted (accepted or a vote)
