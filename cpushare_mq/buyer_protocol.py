@@ -61,6 +61,7 @@ class Req(IntEnum):
     NAMES = 0x0E       # during a submission: names of the next fragments (optional; see fragnames.py)
     TERMS = 0x0F       # during a submission: the job's price and budget (optional; docs/market.md)
     RAISE_BUDGET = 0x10  # add to a job's budget -> OK
+    PURGE = 0x11       # remove an ended job's data now -> PURGED (hub/retention.py)
 
 
 class Rep(IntEnum):
@@ -77,6 +78,7 @@ class Rep(IntEnum):
     STATUS = 0x89
     OK = 0x8A
     BYE = 0x8B
+    PURGED = 0x8C      # the job's data is gone: how many fragments were removed
     ERROR = 0xFF       # code + message; the hub closes the connection after it
 
 
@@ -142,6 +144,7 @@ SCHEMAS: dict[int, list] = {
     Req.STATUS: [],
     Req.CANCEL: [("job_id", "str")],
     Req.CLOSE: [],
+    Req.PURGE: [("job_id", "str")],
     Rep.HELLO: [("magic", "4s"), ("version", "u32"), ("server", "str")],
     Rep.SUBMITTED: [("job_id", "str")],
     Rep.ATTACHED: [("job_id", "str"), ("total", "u64"), ("cursor", "u64")],
@@ -161,6 +164,7 @@ SCHEMAS: dict[int, list] = {
     ],
     Rep.OK: [],
     Rep.BYE: [],
+    Rep.PURGED: [("job_id", "str"), ("fragments", "u64")],
     Rep.ERROR: [("code", "u16"), ("message", "str")],
 }
 

@@ -21,7 +21,7 @@ from .cliopts import (
     parse_command_line,
     parse_size,
 )
-from .errors import ConfigError, CpushareError
+from .errors import BuyerApiError, ConfigError, CpushareError
 from .follow import (
     EXIT_CANCELLED,
     EXIT_INTERRUPTED,
@@ -44,6 +44,7 @@ examples:
   cpushare status              # jobs, workers, throughput
   cpushare status --json
   cpushare cancel JOB_ID
+  cpushare purge JOB_ID        # remove an ended job's data now (else after --keep-days)
   cpushare results JOB_ID --out again/     # every result again: again/<input name>.out
 
 The hub address is a Unix socket path (default of 'cpushare-hub serve': <database>.sock),
@@ -132,6 +133,17 @@ def _cancel_parser(sub) -> None:
     _add_api(p)
 
 
+def _purge_parser(sub) -> None:
+    p = _sub(sub, "purge", "remove ended jobs' data (fragments, results) from the hub now",
+             "examples:\n  cpushare purge j-3f2a... --api hub.db.sock\n"
+             "  cpushare purge j-3f2a... j-77b1...\n"
+             "The hub also purges every ended job by itself, 'cpushare-hub serve --keep-days' days\n"
+             "(default 7) after it ended. A running job is refused: cancel it first.\n"
+             "exit status: 0 = every job purged, 1 = a job unknown, still running, or no hub\n")
+    p.add_argument("jobs", metavar="JOB", nargs="+")
+    _add_api(p)
+
+
 def _results_parser(sub) -> None:
     p = _sub(sub, "results", "fetch a job's results again, from the beginning",
              "examples:\n  cpushare results JOB --out out/          # every result: out/<name>.out\n"
@@ -181,8 +193,8 @@ def cmd_job(args: argparse.Namespace, stdout: TextIO) -> int:
     return run(args, stdout)
 
 
-SUBCOMMANDS = (_submit_parser, _status_parser, _cancel_parser, _results_parser, _check_parser,
-               _completion_parser, _ledger_parser, _job_parser)
+SUBCOMMANDS = (_submit_parser, _status_parser, _cancel_parser, _purge_parser, _results_parser,
+               _check_parser, _completion_parser, _ledger_parser, _job_parser)
 
 
 QUIET_HELP = "no progress bar, warnings only"
@@ -297,6 +309,22 @@ def cmd_cancel(args: argparse.Namespace, stdout: TextIO) -> int:
     return EXIT_CANCELLED
 
 
+def cmd_purge(args: argparse.Namespace, stdout: TextIO) -> int:
+    from .client import Client
+
+    failed = 0
+    for job_id in args.jobs:
+        try:
+            with Client(args.api) as client:
+                n = client.purge(job_id)
+        except BuyerApiError as exc:
+            sys.stderr.write(f"cpushare: error: {exc}\n")
+            failed += 1
+            continue
+        stdout.write(f"purged job {job_id} ({n} fragments; its results are gone)\n")
+    return 1 if failed else 0
+
+
 def _print_refusal(path: str, report, stream: TextIO) -> None:
     stream.write(f"{path}: the sandbox would refuse this program:\n")
     for problem in report.problems:
@@ -355,7 +383,7 @@ def cmd_completion(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 COMMANDS = {"completion": (cmd_completion, "stdout"), "submit": (cmd_submit, "stderr"), "results": (cmd_results, "stderr"),
-            "cancel": (cmd_cancel, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout"),
+            "cancel": (cmd_cancel, "stdout"), "purge": (cmd_purge, "stdout"), "status": (cmd_status, "stdout"), "check": (cmd_check, "stdout"),
             "ledger": (cmd_ledger, "stdout"), "job": (cmd_job, "stdout")}
 
 

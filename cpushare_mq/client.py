@@ -374,6 +374,12 @@ class Client:
         self._control_request(bp.encode(Req.RAISE_BUDGET, job_id=job_id, amount=text),
                               Rep.OK, "RAISE_BUDGET")
 
+    def purge(self, job_id: str) -> int:
+        """Remove ended job ``job_id``'s data from the hub now (its results too); returns
+        the number of fragments removed. A running job is refused: cancel it first."""
+        msg = self._control_request(bp.encode(Req.PURGE, job_id=job_id), Rep.PURGED, "PURGE")
+        return int(msg["fragments"])
+
     def status(self) -> dict:
         """Every job with its progress, every worker, recent throughput."""
         msg = self._control_request(bp.encode(Req.STATUS), Rep.STATUS, "STATUS")

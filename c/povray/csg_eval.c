@@ -68,9 +68,10 @@ static int ray_in_bound(const scene *s, uint32_t ni, vec3 O, vec3 D)
     return 0;
 }
 
-/* Nearest hit of p in [tmin, tmax) that meets p's CSG conditions. */
-static int isect_visible(const scene *s, const prim *p, vec3 O, vec3 D, double tmin,
-                         double tmax, hit_info *h)
+/* isect_visible's path for a primitive with a bound or CSG conditions (kept out of line:
+   the plain path is the hot one). */
+static __attribute__((noinline)) int isect_csg(const scene *s, const prim *p, vec3 O, vec3 D,
+                                               double tmin, double tmax, hit_info *h)
 {
     if (p->bound && !ray_in_bound(s, p->bound - 1, O, D))
         return 0;
@@ -85,6 +86,16 @@ static int isect_visible(const scene *s, const prim *p, vec3 O, vec3 D, double t
             return 0;
     }
     return 0;
+}
+
+/* Nearest hit of p in [tmin, tmax) that meets p's bound and CSG conditions. */
+static inline __attribute__((always_inline)) int isect_visible(const scene *s, const prim *p,
+                                                               vec3 O, vec3 D, double tmin,
+                                                               double tmax, hit_info *h)
+{
+    if (!(p->cond_n | p->bound))
+        return isect_prim(p, O, D, tmin, tmax, h);
+    return isect_csg(s, p, O, D, tmin, tmax, h);
 }
 
 /* ------------------------------------------------------------------ bounds */

@@ -262,6 +262,31 @@ static vec3 axis_rotate(vec3 p, vec3 axis, double deg)
     return vadd(vadd(vscale(p, c), vscale(vcross(k, p), s)), vscale(k, vdot(k, p) * (1 - c)));
 }
 
+/* seed(N) opens a random stream and returns its number; rand(S) is the stream's next value
+   in [0, 1]. POV-Ray 3.7's generator: next = next * 1812433253 + 12345 (mod 2^32),
+   value = next / (2^32 - 1). */
+static value random_stream(parser *P, const token *t)
+{
+    expect(P, "(", "after the function name");
+    double a = farg(P, t->text);
+    expect(P, ")", "after the argument");
+    if (t->text[0] == 's') {
+        if (!(a >= -2147483648.0 && a < 2147483648.0))
+            perr(P, t->line, "seed(%g): out of the range of an int", a);
+        if (P->nrand == P->caprand) {
+            P->caprand = P->caprand ? P->caprand * 2 : 16;
+            P->rand_state = xrealloc(P, P->rand_state, P->caprand * sizeof *P->rand_state);
+        }
+        P->rand_state[P->nrand] = (uint32_t)(int32_t)a;
+        return fval((double)P->nrand++);
+    }
+    if (!(a >= 0 && a < (double)P->nrand))
+        perr(P, t->line, "rand(%g): no such random stream (seed() opens one)", a);
+    uint32_t *st = &P->rand_state[(size_t)a];
+    *st = *st * 1812433253u + 12345u;
+    return fval((double)*st / 4294967295.0);
+}
+
 static value call_builtin(parser *P, const token *t, int *found)
 {
     const char *n = t->text;
@@ -698,7 +723,7 @@ static value primary(parser *P)
     if (found)
         return postfix(P, v, t.line);
     if (!strcmp(t.text, "seed") || !strcmp(t.text, "rand"))
-        perr(P, t.line, "unsupported word '%s' (POV-Ray's random streams)", t.text);
+        return postfix(P, random_stream(P, &t), t.line);
     perr(P, t.line, "unsupported word '%s' (not a declared identifier or keyword here)",
          t.text);
 }

@@ -141,6 +141,9 @@ typedef struct parser {
     jmp_buf *jb;
     int line; /* line of the last token, for messages */
     struct pov_scene_state *sc;
+    /* seed()/rand() streams */
+    uint32_t *rand_state;
+    size_t nrand, caprand;
     /* the scene's data pool (numbers of primitives beyond a, b, r, r2; objects.c) */
     double *data;
     size_t ndata, capdata;

@@ -50,6 +50,8 @@ struct pov_scene_state {
     int has_sky;
     pigment sky;
     texture def;          /* #default */
+    uint32_t nfogs;
+    fog fogs[POV_MAX_FOGS];
 };
 
 /* ------------------------------------------------------------------ transforms */
@@ -230,6 +232,8 @@ static colour_map parse_colour_map_body(parser *P)
     token *t = peek(P);
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
+        if (s && s->v.kind == V_BROKEN)
+            perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
         if (s && s->v.kind == V_COLOUR_MAP) {
             next(P);
             m = *s->v.cmap;
@@ -372,6 +376,14 @@ static int parse_pattern_item(parser *P, pigment *pg)
     return 1;
 }
 
+/* A pattern pigment that reaches an object or the sky needs its color_map. */
+static void check_map(parser *P, const pigment *pg, int line)
+{
+    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
+        perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
+             "maps are not supported)");
+}
+
 static void parse_pigment_body(parser *P, pigment *pg)
 {
     expect(P, "{", "after 'pigment'");
@@ -381,11 +393,8 @@ static void parse_pigment_body(parser *P, pigment *pg)
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) {
-            int line = next(P).line;
-            if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
-                perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
-                     "maps are not supported)");
+        if (is_punct(P, "}")) { /* a pattern may get its color_map where it is used */
+            next(P);
             return;
         }
         if (parse_transform(P, &t)) {
@@ -884,6 +893,9 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             perr(P, kw.line, "unsupported word '%s' in %s", kw.text, b->what);
     }
     seal(P, b);
+    for (size_t i = b->from; i < l->n; i++)
+        if (l->v[i].textured)
+            check_map(P, &l->v[i].p.pig, P->line);
     if (b->has_bound)
         plist_set_bound(l, b->from, l->n, b->bound_node);
     if (b->is_group && has_utex)
@@ -1009,10 +1021,10 @@ int scene_item_value(parser *P, value *out)
     }
     static const char *items[] = {
         "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
-        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob", "quadric",
+        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "transform", "spline", "fog", "rainbow", "sky_sphere",
+        "density", "media", "function", "transform", "spline", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -1275,6 +1287,61 @@ static void parse_sky(parser *P)
         perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
     c->has_sky = layers > 0;
+    if (c->has_sky)
+        check_map(P, &c->sky, P->line);
+}
+
+/* fog { [fog_type 1|2] distance D colour [fog_offset O] [fog_alt A] [up V] } */
+static void parse_fog(parser *P)
+{
+    struct pov_scene_state *c = P->sc;
+    int line = peek(P)->line;
+    expect(P, "{", "after 'fog'");
+    fog f = {FOG_CONSTANT, 0.0, {0, 0, 0}, 0.0, 0.0, 0.0, 1.0, {0, 1, 0}};
+    for (;;) {
+        if (is_punct(P, "}")) {
+            next(P);
+            break;
+        }
+        token *tk = peek(P);
+        if (starts_colour(P) || tk->kind == T_PUNCT ||
+            (tk->kind == T_IDENT && find_sym(P, tk->text))) {
+            value col = parse_colour5(P);
+            f.colour = rgb_of(col);
+            f.filter = col.c[3];
+            f.transmit = col.c[4];
+            continue;
+        }
+        token t = next(P);
+        if (t.kind == T_IDENT && !strcmp(t.text, "fog_type")) {
+            double ty = parse_float(P, "fog_type");
+            if (!(ty == 1 || ty == 2))
+                perr(P, t.line, "fog_type must be 1 or 2, got %g", ty);
+            f.type = (uint32_t)ty;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "distance")) {
+            f.distance = parse_float(P, "the fog distance");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "fog_offset")) {
+            f.offset = parse_float(P, "fog_offset");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "fog_alt")) {
+            f.alt = parse_float(P, "fog_alt");
+            if (f.alt == 0.0)
+                perr(P, t.line, "fog_alt must not be 0");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "up")) {
+            f.up = parse_vector(P);
+            if (vlen(f.up) == 0.0)
+                perr(P, t.line, "the fog's up vector must not be 0");
+            f.up = vnorm(f.up);
+        } else {
+            perr(P, t.line, "unsupported word '%s' in fog", t.text);
+        }
+    }
+    if (rt_fabs(f.distance) <= 1e-10) /* POV-Ray ignores a fog without distance */
+        return;
+    if (!(f.distance > 0.0))
+        perr(P, line, "fog distance must be positive, got %g", f.distance);
+    if (c->nfogs == POV_MAX_FOGS)
+        perr(P, line, "more than %d fogs", POV_MAX_FOGS);
+    c->fogs[c->nfogs++] = f;
 }
 
 static void resolve_noise(parser *P, pigment *pg)
@@ -1298,14 +1365,18 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "fog")) {
+        parse_fog(P);
     } else if (!strcmp(t.text, "sky_sphere")) {
         parse_sky(P);
     } else if (is_object_word(t.text)) {
         size_t from = P->sc->out.n;
         parse_object(P, &P->sc->out, &t);
         for (size_t i = from; i < P->sc->out.n; i++)
-            if (!P->sc->out.v[i].textured)
+            if (!P->sc->out.v[i].textured) {
                 apply_texture(&P->sc->out.v[i], &P->sc->def);
+                check_map(P, &P->sc->out.v[i].p.pig, t.line);
+            }
     } else {
         perr(P, t.line, "unsupported word '%s'", t.text);
     }
@@ -1482,6 +1553,8 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
+        out->n_fogs = c->nfogs;
+        memcpy(out->fogs, c->fogs, sizeof c->fogs);
         out->has_sky = (uint32_t)c->has_sky;
         out->sky = c->sky;
         resolve_noise(P, &out->sky);
@@ -1494,6 +1567,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->pool);
     plist_free(&c->out);
     free(P->data);
+    free(P->rand_state);
     free(c->lights);
     free(c->maps);
     free(c);

@@ -180,12 +180,32 @@ static void parse_text(parser *P, prim *p, const token *kw)
     ttf_text(P, kw->line, font, str, offset, p);
 }
 
+/* quadric { <A, B, C>, <D, E, F>, <G, H, I>, J }: A x^2 + B y^2 + C z^2 + D xy + E xz +
+   F yz + G x + H y + I z + J = 0, an order-2 poly */
+static void parse_quadric(parser *P, prim *p, const token *kw)
+{
+    (void)kw;
+    vec3 sq = parse_vector(P);
+    opt_comma(P);
+    vec3 mixed = parse_vector(P);
+    opt_comma(P);
+    vec3 lin = parse_vector(P);
+    opt_comma(P);
+    double j = parse_float(P, "the quadric constant");
+    /* the poly order of terms: x2 xy xz x y2 yz y z2 z 1 */
+    double c[10] = {sq.x, mixed.x, mixed.y, lin.x, sq.y, mixed.z, lin.y, sq.z, lin.z, j};
+    p->type = OBJ_POLY;
+    p->r = 2;
+    prim_set_data(P, p, c, 10);
+}
+
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},
 static const prim_parser PRIM_PARSERS[] = {
     POV_PRIMITIVES(POV_PRIM_PARSER)
     {OBJ_POLY, "cubic", parse_cubic},
     {OBJ_POLY, "quartic", parse_quartic},
+    {OBJ_POLY, "quadric", parse_quadric},
 };
 #undef POV_PRIM_PARSER
 

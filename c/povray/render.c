@@ -433,6 +433,8 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
     return col;
 }
 
+#include "fog.c"
+
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level)
 {
     const scene *s = ctx->s;
@@ -443,8 +445,10 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     hit_info h = {0.0, 0, 0.0};
     /* camera rays skip no_image objects, reflected rays no_reflection ones */
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
-    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h))
-        return s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
+    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h)) {
+        vec3 sky = s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
+        return s->n_fogs ? apply_fog(s, O, D, -1.0, sky) : sky;
+    }
     const prim *p = &s->prims[pi];
     vec3 P = vadd(O, vscale(D, h.t));
     vec3 N = prim_normal(p, P, &h);
@@ -452,7 +456,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
         N = vscale(N, -1.0);
     if (p->nrm.type != NRM_NONE)
         N = perturb_normal(&p->nrm, N, P);
-    return shade(ctx, p, P, N, D, weight, level + 1);
+    vec3 c = shade(ctx, p, P, N, D, weight, level + 1);
+    return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }
 
 /* POV-Ray 3.7's fisheye, panoramic and spherical cameras (reference manual, "Camera"; the

@@ -27,7 +27,7 @@ enum {
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
 
 /* A colour_map: values ascending in [0, 1], opaque colours. */
-#define POV_MAP_MAX 64
+#define POV_MAP_MAX 256
 typedef struct {
     uint32_t n;
     double v[POV_MAP_MAX];
@@ -136,6 +136,18 @@ typedef struct {
     uint32_t flags; /* LIGHT_* */
 } light;
 
+/* fog { }: constant (POV-Ray's fog_type 1) or ground fog (2) */
+enum { FOG_CONSTANT = 1, FOG_GROUND = 2 };
+#define POV_MAX_FOGS 16
+typedef struct {
+    uint32_t type;            /* FOG_* */
+    double distance;          /* where the fog lets 1/e through */
+    vec3 colour;
+    double filter, transmit;  /* of the fog's colour */
+    double offset, alt;       /* ground fog: its top and how fast it thins above */
+    vec3 up;                  /* ground fog: the up direction (unit) */
+} fog;
+
 typedef struct {
     vec3 location, direction, right, up; /* final camera vectors */
     uint32_t camera_type;               /* CAM_* */
@@ -152,6 +164,8 @@ typedef struct {
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
     pigment sky;
+    uint32_t n_fogs;
+    fog fogs[POV_MAX_FOGS];
     uint32_t n_data;    /* the primitives' numbers beyond a, b, r, r2 */
     double *data;
     uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */

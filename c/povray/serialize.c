@@ -4,7 +4,8 @@
  * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
- * u32 data_first, u32 data_n, u32 bound (version 4: numbers in the data pool written before the
+ * u32 data_first, u32 data_n, u32 bound (version 4: fogs before the data pool (u32 n,
+ * then type, distance, colour, filter, transmit, offset, alt, up), then numbers in the data pool written before the
  * prims as u32 n_data, f64...), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
  * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
@@ -22,7 +23,7 @@
 
 #define MAX_LIGHTS 4096u
 #define MAX_PRIMS 4000000u
-#define MAX_MAPS 100000u
+#define MAX_MAPS 16384u
 #define MAX_DATA 200000000u
 #define MAX_TRACE 256u
 
@@ -160,6 +161,18 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->has_sky);
     if (s->has_sky)
         put_pigment(&w, &s->sky);
+    put_u32(&w, s->n_fogs);
+    for (uint32_t i = 0; i < s->n_fogs; i++) {
+        const fog *f = &s->fogs[i];
+        put_u32(&w, f->type);
+        put_f64(&w, f->distance);
+        put_vec(&w, f->colour);
+        put_f64(&w, f->filter);
+        put_f64(&w, f->transmit);
+        put_f64(&w, f->offset);
+        put_f64(&w, f->alt);
+        put_vec(&w, f->up);
+    }
     put_u32(&w, s->n_data);
     for (uint32_t i = 0; i < s->n_data; i++)
         put_f64(&w, s->data[i]);
@@ -365,6 +378,27 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
     return 0;
 }
 
+static void get_fogs(rbuf *r, scene *s)
+{
+    s->n_fogs = get_u32(r);
+    if (!r->err && s->n_fogs > POV_MAX_FOGS)
+        fail(r, "scene data: too many fogs");
+    for (uint32_t i = 0; i < s->n_fogs && !r->err; i++) {
+        fog *f = &s->fogs[i];
+        f->type = get_u32(r);
+        f->distance = get_f64(r);
+        f->colour = get_vec(r);
+        f->filter = get_f64(r);
+        f->transmit = get_f64(r);
+        f->offset = get_f64(r);
+        f->alt = get_f64(r);
+        f->up = get_vec(r);
+        if (!r->err && ((f->type != FOG_CONSTANT && f->type != FOG_GROUND) ||
+                        !(f->distance > 0.0) || (f->type == FOG_GROUND && f->alt == 0.0)))
+            fail(r, "scene data: bad fog");
+    }
+}
+
 /* A u32 array of n entries (n read first, at most max); NULL after fail(). */
 static uint32_t *get_u32s(rbuf *r, uint32_t *n, uint32_t max, pov_alloc_fn alloc)
 {
@@ -508,7 +542,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         colour_map *m = &s->maps[i];
         m->n = get_u32(&r);
         if (!r.err && (m->n < 1 || m->n > POV_MAP_MAX)) {
-            fail(&r, "scene data: colour map size out of range 1..64");
+            fail(&r, "scene data: colour map size out of range 1..256");
             break;
         }
         for (uint32_t k = 0; k < m->n && !r.err; k++) {
@@ -523,6 +557,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: bad sky flag");
     if (!r.err && s->has_sky)
         get_pigment(&r, &s->sky, s->n_maps, 1);
+    get_fogs(&r, s);
     s->n_data = get_u32(&r);
     if (!r.err && (s->n_data > MAX_DATA || (size_t)s->n_data * 8 > len - r.pos))
         fail(&r, "scene data: too many object numbers");

@@ -67,6 +67,8 @@ class BuyerHub(Protocol):
     def submit_job(self, spec: JobSpec) -> str: ...
     def cancel_job(self, job_id: str) -> None: ...
     def raise_budget(self, job_id: str, amount: Any) -> Any: ...
+
+    def purge_job(self, job_id: str) -> int: ...
     def job_progress(self, job_id: str) -> dict: ...
     def job_ended(self, job_id: str) -> bool: ...
     def status(self) -> dict: ...
@@ -551,13 +553,6 @@ class _Connection:
     def on_terms(self, msg: bp.Message) -> None:
         self._need_submit("TERMS").add_terms(msg["price"], msg["budget"])
 
-    def on_raise_budget(self, msg: bp.Message) -> None:
-        from ..market.payout import parse_raise
-        new = self.hub.raise_budget(msg["job_id"], parse_raise(msg["amount"]))
-        log.info("buyer connection %d raised the budget of job %s to %s", self.cid,
-                 msg["job_id"], new)
-        self.reply(Rep.OK)
-
     def on_submit_end(self, msg: bp.Message) -> None:
         kw = self._need_submit("SUBMIT_END").spec_arguments()
         self.submit = None
@@ -601,13 +596,13 @@ class _Connection:
         self._follow(job_id, bool(msg["from_start"]), cursor)
         self.reply(Rep.ATTACHED, job_id=job_id, total=int(prog.get("total", 0)), cursor=cursor)
 
-    def _need_job(self, what: str) -> str:
+    def need_job(self, what: str) -> str:
         if self.job_id is None:
             raise _Refuse(Err.BAD_REQUEST, f"{what}: no job followed on this connection (SUBMIT or ATTACH first)")
         return self.job_id
 
     def on_ack(self, msg: bp.Message) -> None:
-        job_id = self._need_job("ACK")
+        job_id = self.need_job("ACK")
         seq = msg["seq"]
         if seq > self.delivered:
             raise _Refuse(Err.BAD_REQUEST, f"ACK of seq {seq}, but only results up to seq "
@@ -634,7 +629,7 @@ class _Connection:
         return self.hub.job_ended(job_id) and not self.hub.finished(job_id, self.delivered, 1)
 
     def on_next(self, msg: bp.Message) -> None:
-        job_id = self._need_job("NEXT")
+        job_id = self.need_job("NEXT")
         max_results = max(1, min(msg["max_results"], Limits.MAX_RESULTS_PER_NEXT))
         t_ms = msg["timeout_ms"]
         deadline = None if t_ms == bp.FOREVER_MS else time.monotonic() + t_ms / 1000.0
@@ -722,33 +717,55 @@ class _Connection:
         for off in range(0, len(data), step):
             self.queue(bp.frame(Rep.CHUNK, data[off:off + step]))
 
-    def on_progress(self, msg: bp.Message) -> None:
-        job_id = msg["job_id"] or self._need_job("PROGRESS")
-        self.reply(Rep.PROGRESS, **bp.progress_fields(self.hub.job_progress(job_id)))
-
-    def on_status(self, msg: bp.Message) -> None:
-        self.reply(Rep.STATUS, **bp.status_fields(self.hub.status()))
-
-    def on_cancel(self, msg: bp.Message) -> None:
-        job_id = msg["job_id"] or self._need_job("CANCEL")
-        self.hub.cancel_job(job_id)
-        log.info("buyer connection %d cancelled job %s", self.cid, job_id)
-        self.reply(Rep.OK)
-
     def on_close(self, msg: bp.Message) -> bool:
         self._flush_ack(force=True)
         self.reply(Rep.BYE)
         return False
 
 
-#: request type -> the _Connection method serving it (one row per Req, as in SCHEMAS)
+# -- job control: requests that need no per-connection state but the followed job ---------
+
+
+def _on_progress(conn: _Connection, msg: bp.Message) -> None:
+    job_id = msg["job_id"] or conn.need_job("PROGRESS")
+    conn.reply(Rep.PROGRESS, **bp.progress_fields(conn.hub.job_progress(job_id)))
+
+
+def _on_status(conn: _Connection, msg: bp.Message) -> None:
+    conn.reply(Rep.STATUS, **bp.status_fields(conn.hub.status()))
+
+
+def _on_cancel(conn: _Connection, msg: bp.Message) -> None:
+    job_id = msg["job_id"] or conn.need_job("CANCEL")
+    conn.hub.cancel_job(job_id)
+    log.info("buyer connection %d cancelled job %s", conn.cid, job_id)
+    conn.reply(Rep.OK)
+
+
+def _on_purge(conn: _Connection, msg: bp.Message) -> None:
+    job_id = msg["job_id"]
+    if not job_id:
+        raise _Refuse(Err.BAD_REQUEST, "PURGE needs a job id")
+    conn.reply(Rep.PURGED, job_id=job_id, fragments=conn.hub.purge_job(job_id))
+
+
+def _on_raise_budget(conn: _Connection, msg: bp.Message) -> None:
+    from ..market.payout import parse_raise
+    new = conn.hub.raise_budget(msg["job_id"], parse_raise(msg["amount"]))
+    log.info("buyer connection %d raised the budget of job %s to %s", conn.cid,
+             msg["job_id"], new)
+    conn.reply(Rep.OK)
+
+
+#: request type -> the _Connection method (or job-control function) serving it (one row per Req, as in SCHEMAS)
 _HANDLERS: dict[Req, Callable[[_Connection, bp.Message], bool | None]] = {
     Req.HELLO: _Connection.on_hello, Req.SUBMIT: _Connection.on_submit,
     Req.PROGRAM: _Connection.on_program, Req.SHARED: _Connection.on_shared,
     Req.FRAGMENTS: _Connection.on_fragments, Req.NAMES: _Connection.on_names,
     Req.SUBMIT_END: _Connection.on_submit_end, Req.ATTACH: _Connection.on_attach,
     Req.NEXT: _Connection.on_next, Req.ACK: _Connection.on_ack,
-    Req.PROGRESS: _Connection.on_progress, Req.STATUS: _Connection.on_status,
-    Req.CANCEL: _Connection.on_cancel, Req.CLOSE: _Connection.on_close,
-    Req.TERMS: _Connection.on_terms, Req.RAISE_BUDGET: _Connection.on_raise_budget,
+    Req.PROGRESS: _on_progress, Req.STATUS: _on_status,
+    Req.CANCEL: _on_cancel, Req.CLOSE: _Connection.on_close,
+    Req.TERMS: _Connection.on_terms, Req.RAISE_BUDGET: _on_raise_budget,
+    Req.PURGE: _on_purge,
 }

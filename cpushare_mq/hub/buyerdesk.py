@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import SchedulingError, UnknownJob
 from .delivery import decoded_chunks, with_inline_data
 from .jobclock import annotate
+from .retention import ended_progress, purge_job
 from .scheduler import JobSpec, JobState
 from .store import FinishedFragment
 
@@ -60,15 +61,23 @@ class BuyerDesk:
 
     def cancel_job(self, job_id: str) -> None:
         hub = self.hub
-        if not hub.store.job_exists(job_id):
-            raise UnknownJob(f"no job {job_id!r}")
-        hub.loop.call(lambda now: hub.core.cancel_job(now, job_id))
+        if hub.store.job_row(job_id)["state"] != JobState.RUNNING.value:
+            return          # it ended: nothing to cancel (UnknownJob if there is no such job)
+        try:
+            hub.loop.call(lambda now: hub.core.cancel_job(now, job_id))
+        except UnknownJob:
+            if not hub.store.job_exists(job_id):
+                raise
+            return          # it ended meanwhile (and left the core)
         log.info("job %s cancelled", job_id)
 
     def job_progress(self, job_id: str) -> dict:
         hub = self.hub
-        with hub.core_lock:
-            p = hub.core.progress(job_id)
+        try:
+            with hub.core_lock:
+                p = hub.core.progress(job_id)
+        except UnknownJob:          # ended (the core keeps live jobs only) or unknown
+            p = ended_progress(hub.store.conn(), job_id)[0]
         store = hub.store
         p["failures"] = store.failures(job_id) if p["failed"] else []
         return annotate([p], store.job_clocks(), store.failed_by_outcome(), time.time())[0]
@@ -83,6 +92,8 @@ class BuyerDesk:
             tput = core.throughput_per_s(now)
             held = hub.result_desk.held_bytes
         store = hub.store
+        live = {p["job_id"] for p in jobs}      # a job may end between the two reads
+        jobs = [p for p in ended_progress(store.conn()) if p["job_id"] not in live] + jobs
         for p in jobs:
             p["failures"] = store.failures(p["job_id"], 20) if p["failed"] else []
         annotate(jobs, store.job_clocks(), store.failed_by_outcome(), now)
@@ -99,11 +110,22 @@ class BuyerDesk:
                 "uptime_s": round(now - self.started_s, 3), "unfinished_result_bytes": held}
 
     def wait_for_change(self, job_id: str, after_seq: int, timeout_s: float) -> int:
-        seq = self.hub.job_watch.wait_for_change(job_id, after_seq, timeout_s,
-                                                 self.hub.store.job_exists)
+        store = self.hub.store
+        if not self.hub.job_watch.knows(job_id):    # ended before this start, or unknown
+            if not store.job_exists(job_id):
+                raise UnknownJob(f"no job {job_id!r}")
+            return store.max_seq(job_id)
+        seq = self.hub.job_watch.wait_for_change(job_id, after_seq, timeout_s, store.job_exists)
         if seq is None:
             raise UnknownJob(f"no job {job_id!r}")
         return seq
+
+    def purge_job(self, job_id: str) -> int:
+        hub = self.hub
+        n = purge_job(hub.store.conn(), job_id, time.time(), hub.trust_ledger_path)
+        hub.job_watch.forget(job_id)
+        log.info("job %s purged (%d fragments)", job_id, n)
+        return n
 
     def job_ended(self, job_id: str) -> bool:
         ended = self.hub.job_watch.ended(job_id)

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--web", metavar="HOST:PORT",
                    help="serve the read-only dashboard here (e.g. 127.0.0.1:8080; port 0 = any); "
                         "its URL with the secret token goes to the log and to DB.web (0600)")
+    s.add_argument("--keep-days", type=float, default=7.0, metavar="DAYS",
+                   help="keep an ended job's fragments and results this many days after it "
+                        "ended, then purge them (default %(default)s; 0 = at once; "
+                        "'cpushare purge JOB' purges one now)")
     from ..market.hubopts import add_hub_options
 
     add_hub_options(s)
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                            tie_break_wait_s=args.tie_break_wait_s)
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
-                  keys_dir=args.keys_dir, web=args.web)
+                  keys_dir=args.keys_dir, web=args.web, keep_days=args.keep_days)
         from ..market.hubopts import from_hub_args
 
         publisher = from_hub_args(hub, args)

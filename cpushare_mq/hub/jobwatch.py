@@ -38,6 +38,12 @@ class JobWatch:
     def knows(self, job_id: str) -> bool:
         return job_id in self._seq
 
+    def forget(self, job_id: str) -> None:
+        """The job was purged (hub/retention.py)."""
+        with self._cond:
+            self._seq.pop(job_id, None)
+            self._ended.discard(job_id)
+
     def publish(self, journal: Journal) -> None:
         """A commit of this ``journal`` (the scheduler's): wake the waiters of jobs whose
         results or state changed."""

@@ -19,7 +19,7 @@ import zmq
 from ..errors import StoreError
 from ..protocol import ErrorCode, MsgType
 from .commands import Commands
-from .scheduler import HubConfig, Scheduler
+from .scheduler import HubConfig, JobState, Scheduler
 
 if TYPE_CHECKING:
     from .server import Hub
@@ -205,6 +205,9 @@ class HubLoop:
         forget the dead."""
         hub = self.hub
         hub.job_watch.publish(fx.journal)
+        for job in fx.journal.jobs:    # its end is committed: answered from the store
+            if job.state is not JobState.RUNNING:
+                self.core.forget_job(job.id)
         hub.verdicts.after_commit(now, fx, replies)
         for wid in fx.dead:
             hub.worker_desk.forget(wid)       # its partial results too: its leases have ended

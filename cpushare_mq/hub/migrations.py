@@ -74,10 +74,36 @@ def _v2_fragment_names(c: sqlite3.Connection) -> None:
     _indexes(c)
 
 
+def _v3_retention(c: sqlite3.Connection) -> None:
+    """Retention (:mod:`cpushare_mq.hub.retention`): an ended job's final counts on its row
+    (``n_done``, ``n_failed``: the hub keeps only live jobs in memory and answers for ended
+    ones from here) and its largest acceptance number (``max_seq``: a restarted hub numbers
+    on from the largest of all, reading no ended job's fragments), and ``purges``, the jobs whose data is being removed (a purge interrupted
+    by a crash resumes at the next start)."""
+    db = sqlite_utils.Database(c)
+    cols = db["jobs"].columns_dict
+    for col in ("n_done", "n_failed", "max_seq"):
+        if col not in cols:
+            c.execute(f"ALTER TABLE jobs ADD COLUMN {col} INTEGER")
+    c.execute("UPDATE jobs SET "
+              "n_done=(SELECT count(*) FROM fragments f WHERE f.job_id=jobs.id AND f.state='DONE'), "
+              "n_failed=(SELECT count(*) FROM fragments f WHERE f.job_id=jobs.id AND f.state='FAILED'), "
+              f"max_seq={ENDED_MAX_SEQ_SQL} "
+              "WHERE state NOT IN ('running', 'loading')")
+    db["purges"].create({"job_id": str, "program_sha256": str, "shared_sha256": str,
+                         "started_s": float}, pk="job_id", if_not_exists=True)
+
+
+#: an ended job's largest acceptance number, from its fragments (the job's row is ``jobs``)
+ENDED_MAX_SEQ_SQL = ("(SELECT max(f.seq) FROM fragments f WHERE f.job_id=jobs.id "
+                     "AND f.seq IS NOT NULL)")
+
+
 #: (version reached, step, what it adds), in order
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None], str]] = [
     (1, _v1_tables, "the first schema"),
     (2, _v2_fragment_names, "fragment names"),
+    (3, _v3_retention, "retention: ended jobs' counts, purges"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -8,7 +8,8 @@ buyer-facing API. :class:`Hub` composes the rooms that do the work and owns thei
 * :mod:`.liveness` — heartbeats and probes for closed connections; :mod:`.outbound` —
   ACKs, CANCELs and LEASEs after the commit; :mod:`.replies` — rate-limited ERRORs;
 * :mod:`.verdicts` — the trust layer's verdicts, bans and re-verification after a commit;
-* :mod:`.buyerdesk` and :mod:`.jobwatch` — the thread-safe buyer API and what it waits on.
+* :mod:`.buyerdesk` and :mod:`.jobwatch` — the thread-safe buyer API and what it waits on;
+* :mod:`.retention` — ended jobs answered from the store, and purged (the janitor thread).
 
 Rooms reach each other through the hub's attributes and public methods. Buyer-side
 methods (``submit_job``, ``cancel_job``, ...) are thread-safe: reads use the calling
@@ -22,6 +23,7 @@ import os
 import shlex
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from ..errors import ConfigError, StoreError
 from .buyerdesk import BuyerDesk
@@ -31,6 +33,7 @@ from .loop import HubLoop
 from .outbound import Outbound
 from .replies import ErrorReplies
 from .resultdesk import ResultDesk
+from .retention import DEFAULT_KEEP_DAYS, Janitor, RetentionPolicy
 from .scheduler import HubConfig, JobSpec, Scheduler
 from .sessions import Sessions
 from .store import FinishedFragment, Store
@@ -52,8 +55,10 @@ class Hub:
                  api: str | None = None, config: HubConfig | None = None,
                  insecure: bool = True, durability: str = "FULL", trust=None,
                  allow_workers: str | os.PathLike | None = None,
-                 keys_dir: str | os.PathLike | None = None, web: str | None = None):
+                 keys_dir: str | os.PathLike | None = None, web: str | None = None,
+                 keep_days: float = DEFAULT_KEEP_DAYS):
         self.db_path = str(db_path)
+        self.retention = RetentionPolicy(keep_days)    # ended jobs' data: hub/retention.py
         self._web_requested = web          # "HOST:PORT" of the dashboard (hub/web), or None
         self.web = None
         self.bind = bind
@@ -90,6 +95,8 @@ class Hub:
         self.job_watch = JobWatch()
         self.buyer_desk = BuyerDesk(self)
         self.loop = HubLoop(self)     # restores the scheduler from the store
+        self.janitor = Janitor(self.store.conn, self.retention, trust_path=self.trust_ledger_path,
+                               on_purged=self.job_watch.forget)
 
     def _restore_at_start(self) -> None:
         """What buyers wait on from the restored scheduler, and (trust) the accepted,
@@ -111,6 +118,11 @@ class Hub:
         """The scheduler (loop thread, or under ``core_lock``); rebuilt after a failed
         commit, so never keep it."""
         return self.loop.core
+
+    @property
+    def trust_ledger_path(self) -> Path:
+        """The trust layer's SQLite file (trust/ledger.py), beside the database."""
+        return Path(f"{self.db_path}.trust")
 
     @property
     def worker_endpoint(self) -> str:
@@ -181,6 +193,7 @@ class Hub:
             self._ready.set()
             return
         self.loop.commands.loop_thread_id = threading.get_ident()
+        self.janitor.start()
         self._ready.set()
         log.info("hub serving workers on %s (db %s%s)", self.worker_endpoint, self.db_path,
                  f", buyers on {self.api_address}" if self.api_address else "")
@@ -191,6 +204,7 @@ class Hub:
             self.loop.run()
         finally:
             self.loop.commands.loop_thread_id = None
+            self.janitor.stop()
             if self.web is not None:
                 self.web.stop()
             self._stop_api()
@@ -245,6 +259,11 @@ class Hub:
 
     def cancel_job(self, job_id: str) -> None:
         self.buyer_desk.cancel_job(job_id)
+
+    def purge_job(self, job_id: str) -> int:
+        """Remove ended job ``job_id``'s data now (see :mod:`.retention`); returns the number
+        of fragments removed. Raises UnknownJob, or JobStillRunning for a running job."""
+        return self.buyer_desk.purge_job(job_id)
 
     def job_progress(self, job_id: str) -> dict:
         return self.buyer_desk.job_progress(job_id)

@@ -37,7 +37,7 @@ from ..errors import StoreError, UnknownJob
 from ..jobspec import JobSpec, validate_spec
 from .connections import ThreadConnections, transaction
 from .dbfile import check_database_file
-from .migrations import SCHEMA_VERSION, migrate
+from .migrations import ENDED_MAX_SEQ_SQL, SCHEMA_VERSION, migrate
 from .scheduler import FragState, Journal
 
 log = logging.getLogger(__name__)
@@ -366,9 +366,6 @@ class Store:
         :class:`StoreError` with everything rolled back."""
         c = self.conn()
         with transaction(c, f"could not commit to {self.path}"):
-            if j.jobs:
-                c.executemany("UPDATE jobs SET state=?, ended_s=? WHERE id=?",
-                              [(job.state.value, now, job.id) for job in j.jobs])
             if j.attempts_new:
                 c.executemany(
                     "INSERT INTO attempts(fragment_id, attempt, job_id, worker_id, worker_key, "
@@ -401,29 +398,38 @@ class Store:
                     "last_seen_s, state, done, failed) VALUES (?,?,?,?,?,?,?,?,?)",
                     [(w.id, w.name, w.key, w.slots, w.joined_s, w.last_seen,
                       "alive" if w.alive else "gone", w.done, w.failed) for w in j.workers])
+            if j.jobs:      # last: an ended job's max_seq reads its fragments' new seqs
+                c.executemany("UPDATE jobs SET state=?, ended_s=?, n_done=?, n_failed=?, "
+                              f"max_seq={ENDED_MAX_SEQ_SQL} WHERE id=?",
+                              [(job.state.value, now, job.n_done, job.n_failed, job.id)
+                               for job in j.jobs])
 
     # -- restart -----------------------------------------------------------------------
     def snapshot(self, *, at_start: bool = False) -> dict:
-        """What :meth:`Scheduler.restore` needs (see there). ``at_start``: first remove
-        job submissions a crash interrupted."""
+        """What :meth:`Scheduler.restore` needs (see there): the live (running) jobs only,
+        so the hub's memory and start time do not grow with the jobs that ended (those are
+        answered from their rows: :mod:`.retention`). ``at_start``: first remove job
+        submissions a crash interrupted."""
         if at_start:
             self._drop_loading()
         c = self.conn()
         with transaction(c, f"cannot read {self.path} to restore the hub", immediate=False):
-            cur = c.execute("SELECT * FROM jobs WHERE state != 'loading'")
+            cur = c.execute("SELECT * FROM jobs WHERE state = 'running'")
             names = [d[0] for d in cur.description]
             jobs = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-            counts: dict[str, dict[str, int]] = {}
-            for job_id, state, n in c.execute(
-                    "SELECT job_id, state, count(*) FROM fragments GROUP BY job_id, state"):
-                counts.setdefault(job_id, {})[state] = n
+            # the acceptance numbers go on from the largest ever given (ended jobs' on
+            # their rows): two fragments never share one
+            seq = c.execute("SELECT max(max_seq) FROM jobs").fetchone()[0] or 0
             for job in jobs:
-                n = counts.get(job["id"], {})
+                n = dict(c.execute("SELECT state, count(*) FROM fragments WHERE job_id=? "
+                                   "GROUP BY state", (job["id"],)).fetchall())
                 job["n_done"] = n.get("DONE", 0)
                 job["n_failed"] = n.get("FAILED", 0)
                 job["n_leased"] = n.get("LEASED", 0)
                 job["n_voting"] = n.get("VOTING", 0)
-            running = [j["id"] for j in jobs if j["state"] == "running"]
+                seq = max(seq, c.execute("SELECT max(seq) FROM fragments WHERE job_id=? AND "
+                                         "seq IS NOT NULL", (job["id"],)).fetchone()[0] or 0)
+            running = [j["id"] for j in jobs]
             active = []
             for job_id in running:
                 active += c.execute(
@@ -451,7 +457,6 @@ class Store:
                     "JOIN attempts a ON a.fragment_id = f.id WHERE f.job_id=? AND f.state IN "
                     f"('PENDING','LEASED','VOTING') AND a.end IN ({FINAL_ENDS_SQL})",
                     (job_id,)).fetchall()
-            seq = c.execute("SELECT max(seq) FROM fragments").fetchone()[0] or 0
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
                 "votes": votes, "killers": killers, "final_reports": final_reports}
 

@@ -32,12 +32,13 @@ class HubProcess:
         self.hub: subprocess.Popen | None = None
         self.endpoint = ""
 
-    def start(self) -> None:
+    def start(self, *extra: str) -> None:
+        """``cpushare-hub serve`` on the database (``extra``: more of its options)."""
         log = open(self.root / "hub.log", "ab")  # noqa: SIM115 - closed right after the start
         size = (self.root / "hub.log").stat().st_size
         self.hub = subprocess.Popen(
             [str(BIN / "cpushare-hub"), "serve", "--db", str(self.root / "hub.db"),
-             "--bind", "tcp://127.0.0.1:0", "--api", f"unix:{self.sock}"],
+             "--bind", "tcp://127.0.0.1:0", "--api", f"unix:{self.sock}", *extra],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=_env())
         log.close()
         self.procs.append(self.hub)

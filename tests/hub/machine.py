@@ -87,6 +87,9 @@ class SchedulerMachine(RuleBasedStateMachine):
         assert_sealed(grants, "grants")         # the shell gets frozen records only
         assert_sealed(fx, "effects")
         self.apply(fx.journal)
+        for job in fx.journal.jobs:    # as the hub does once the end is committed
+            if job.state is not JobState.RUNNING:
+                core.forget_job(job.id)
         for w in self.workers:
             if w.wid is not None and not core.has_worker(w.wid):
                 w.wid = None          # declared dead: the worker will find out and rejoin
@@ -312,9 +315,11 @@ class SchedulerMachine(RuleBasedStateMachine):
             return
         # by position: SQLite's job ids are random, and draws must not depend on them
         job_id = list(self.store.jobs)[data.draw(st.integers(0, len(self.store.jobs) - 1))]
+        if self.store.jobs[job_id]["state"] != "running":
+            assert job_id not in self.core.jobs     # ended: the core holds live jobs only
+            return                  # and the hub has nothing to cancel (Hub.cancel_job)
         self.core.cancel_job(self.now, job_id)
-        if self.store.jobs[job_id]["state"] == "running":
-            self.cancelled.add(job_id)
+        self.cancelled.add(job_id)
         self.flush()
 
     def _reopenable(self) -> list[int]:

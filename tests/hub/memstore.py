@@ -12,6 +12,7 @@ from cpushare_mq.hub.scheduler import Journal, validate_spec
 from cpushare_mq.outcome import Outcome
 
 KILL_ENDS = {f"failure:{o.value}" for o in Outcome if o.kills_sandbox}
+FINAL_ENDS = {f"failure:{o.value}" for o in Outcome if o.is_final}
 
 
 class MemStore:
@@ -84,6 +85,8 @@ class MemStore:
     def snapshot(self) -> dict:
         jobs = []
         for row in self.jobs.values():
+            if row["state"] != "running":     # the hub loads live jobs only (hub/retention.py)
+                continue
             states = [f["state"] for f in self.frags.values() if f["job_id"] == row["id"]]
             jobs.append(dict(row, n_done=states.count("DONE"), n_failed=states.count("FAILED"),
                              n_leased=states.count("LEASED"), n_voting=states.count("VOTING")))
@@ -99,9 +102,14 @@ class MemStore:
                  for (fid, a), r in self.attempts.items() if fid in fids and r["end"] == "vote"]
         killers = sorted({(fid, r["worker_key"]) for (fid, a), r in self.attempts.items()
                           if fid in fids and r["end"] in KILL_ENDS})
+        unfinished = {f["id"] for f in self.frags.values() if f["job_id"] in running
+                      and f["state"] in ("PENDING", "LEASED", "VOTING")}
+        final_reports = [(fid, r["worker_key"], r["end"][len("failure:"):])
+                         for (fid, a), r in self.attempts.items()
+                         if fid in unfinished and r["end"] in FINAL_ENDS]
         seq = max((f["seq"] or 0 for f in self.frags.values()), default=0)
         return {"seq": seq, "jobs": jobs, "active": active, "open_leases": open_leases,
-                "votes": votes, "killers": killers}
+                "votes": votes, "killers": killers, "final_reports": final_reports}
 
     def reopen_rows(self, fids) -> list[tuple]:
         out = []

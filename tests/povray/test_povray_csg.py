@@ -122,6 +122,8 @@ def test_csg_messages_name_file_line_and_word(render_bin, tmp_path):
     assert "bad.pov:6:" in msg and "'photons'" in msg
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1\n normal { ripples 0.5 } }\n")
     assert "bad.pov:6:" in msg and "'ripples' in normal" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "fog { distance 5 rgb 1\n turbulence 0.5 }\n")
+    assert "bad.pov:6:" in msg and "'turbulence' in fog" in msg
 
 
 FONTS = Path("/usr/share/povray-3.7/include")
@@ -148,3 +150,25 @@ def test_text_errors(render_bin, tmp_path):
     assert "font 'junk.ttf'" in msg
     msg = parse_error(render_bin, tmp_path, HEAD + 'text { internal 1 "A", 1, 0 }\n')
     assert "text without 'ttf'" in msg
+
+
+def test_a_declared_pattern_gets_its_color_map_where_it_is_used(render_bin, tmp_path):
+    """woods.inc declares its grain pigments without a map; scenes add one (up to 256
+    entries, as the .map files of POV-Ray's include folder have)."""
+    entries = " ".join(f"[{i / 255:.6f} rgb <{i / 255:.4f}, 0.3, 0.2>]" for i in range(256))
+    decl = HEAD + f"#declare M = color_map {{ {entries} }}\n"
+    late = render_source(render_bin, tmp_path, decl + "#declare G = pigment { wood scale 0.1 }\n"
+                         "sphere { 0, 1 pigment { G color_map { M } } }\n", name="late")
+    inline = render_source(render_bin, tmp_path, decl + "sphere { 0, 1 pigment { wood "
+                           "color_map { M } scale 0.1 } }\n", name="inline")
+    assert late.rgb == inline.rgb
+    msg = parse_error(render_bin, tmp_path, decl + "#declare G = pigment { wood }\n"
+                      "sphere { 0, 1 pigment { G } }\n")
+    assert "bad.pov:7:" in msg and "without a color_map" in msg
+
+
+def test_rand_streams_and_their_errors(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "#declare X = rand(0);\n")
+    assert "bad.pov:5:" in msg and "no such random stream" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "#declare S = seed(1e12);\n")
+    assert "bad.pov:5:" in msg and "seed(" in msg

@@ -72,10 +72,13 @@ class FragChange:
 
 @dataclass(frozen=True, slots=True)
 class JobEnd:
-    """A job that ended in this batch."""
+    """A job that ended in this batch, with its final counts (kept on its row: the hub
+    answers for ended jobs from the store, hub/retention.py)."""
 
     id: str
     state: JobState
+    n_done: int
+    n_failed: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,13 @@ class Jobs(CoreState):
         job.ready.clear()
         self._end_job(job, JobState.CANCELLED)
 
+    def forget_job(self, job_id: str) -> None:
+        """The shell committed the end of ``job_id``: drop it (the core holds live jobs only;
+        an ended job is answered from the store: hub/retention.py). A running job stays."""
+        job = self.jobs.get(job_id)
+        if job is not None and job.state is not JobState.RUNNING:
+            del self.jobs[job_id]
+
     def held_jobs(self) -> list[str]:
         """Jobs kept open after a vote outvoted a worker (see :meth:`release_job`)."""
         return [j.id for j in self.jobs.values() if j.held]

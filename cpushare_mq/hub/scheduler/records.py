@@ -154,7 +154,7 @@ class _Journal:
         return Journal(tuple([f.change(old) for old, f in self.frags.values()]),
                        tuple(self.attempts_new), tuple(self.attempts_owner),
                        tuple(self.attempts_end), (), tuple(self.drop_results),
-                       tuple([JobEnd(j.id, j.state) for j in self.jobs.values()]),
+                       tuple([JobEnd(j.id, j.state, j.n_done, j.n_failed) for j in self.jobs.values()]),
                        tuple([w.record() for w in self.workers.values()]))
 
 

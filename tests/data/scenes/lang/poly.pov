@@ -31,3 +31,5 @@ poly { 2, <1, 0, 0, 0, -1, 0, 0, 1, 0, -0.05>
   pigment { rgb <0.6, 0.3, 1> }
   translate <-2.3, 1.5, 0>
 }
+// quadric { <A, B, C>, <D, E, F>, <G, H, I>, J }
+intersection { quadric { <1, -1, 1>, <0.2, 0, 0>, <0, 0.3, 0>, -0.2 } sphere { 0, 0.5 } pigment { rgb <0.2, 1, 1> } translate <0, 1.8, -1> }
