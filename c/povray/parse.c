@@ -804,6 +804,8 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
             set_flags(b->l, b->from, OBJECT_FLAGS[k].flag);
             return 1;
         }
+    if (!strcmp(kw->text, "sturm")) /* our polynomial roots are Sturm's already */
+        return 1;
     if (!strcmp(kw->text, "hollow")) {
         /* only media and fog inside an object see it: neither is supported */
         opt_bool(P, "hollow");
@@ -1020,7 +1022,7 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source", "triangle", "smooth_triangle", "mesh",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -1226,6 +1228,73 @@ static void parse_global(parser *P)
     }
 }
 
+/* light_source words other than transforms; 0 if the word is none of them. */
+static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius,
+                            double *falloff, const token *tk)
+{
+    const char *w = tk->text;
+    if (!strcmp(w, "shadowless"))
+        lt->flags |= LIGHT_SHADOWLESS;
+    else if (!strcmp(w, "spotlight"))
+        lt->type = LIGHT_SPOT;
+    else if (!strcmp(w, "point_at"))
+        *point_at = parse_vector(P);
+    else if (!strcmp(w, "radius"))
+        *radius = parse_float(P, "radius");
+    else if (!strcmp(w, "falloff"))
+        *falloff = parse_float(P, "falloff");
+    else if (!strcmp(w, "tightness"))
+        lt->tightness = parse_float(P, "tightness");
+    else if (!strcmp(w, "fade_distance"))
+        lt->fade_distance = parse_float(P, "fade_distance");
+    else if (!strcmp(w, "fade_power"))
+        lt->fade_power = parse_float(P, "fade_power");
+    else
+        return 0;
+    return 1;
+}
+
+/* looks_like { OBJECT }: drawn without shadow, moved to the light's final position. */
+static void parse_looks_like(parser *P, size_t *from)
+{
+    expect(P, "{", "after 'looks_like'");
+    token kw = next(P);
+    if (kw.kind != T_IDENT || !is_object_word(kw.text))
+        perr(P, kw.line, "expected an object in looks_like, got '%s'", kw.text);
+    *from = P->sc->out.n;
+    parse_object(P, &P->sc->out, &kw);
+    expect(P, "}", "to close looks_like");
+}
+
+static void finish_light(parser *P, light *lt, vec3 point_at, double radius, double falloff,
+                         size_t looks_from, int line)
+{
+    if (lt->type == LIGHT_SPOT) {
+        vec3 d = vsub(point_at, lt->pos);
+        if (vlen(d) == 0.0)
+            perr(P, line, "spotlight: point_at equals the light's location");
+        lt->dir = vnorm(d);
+        lt->cos_radius = rt_cos(radius * (RT_PI / 180.0));
+        lt->cos_falloff = rt_cos(falloff * (RT_PI / 180.0));
+    }
+    if (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))
+        perr(P, line, "fade_power needs a positive fade_distance");
+    if (lt->fade_power < 0.0)
+        perr(P, line, "fade_power must not be negative");
+    plist *out = &P->sc->out;
+    if (looks_from == SIZE_MAX)
+        return;
+    transform t = {'t', lt->pos, xf_identity(), xf_identity()};
+    t.fwd.m[0][3] = lt->pos.x, t.fwd.m[1][3] = lt->pos.y, t.fwd.m[2][3] = lt->pos.z;
+    t.inv.m[0][3] = -lt->pos.x, t.inv.m[1][3] = -lt->pos.y, t.inv.m[2][3] = -lt->pos.z;
+    transform_list(out, looks_from, &t);
+    for (size_t i = looks_from; i < out->n; i++) {
+        out->v[i].p.flags |= PRIM_NO_SHADOW;
+        if (!out->v[i].textured)
+            apply_texture(&out->v[i], &P->sc->def);
+    }
+}
+
 static void parse_light(parser *P)
 {
     struct pov_scene_state *c = P->sc;
@@ -1236,6 +1305,9 @@ static void parse_light(parser *P)
     lt.pos = parse_vector(P);
     opt_comma(P);
     lt.color = rgb_of(parse_colour5(P));
+    vec3 point_at = v3(0, 0, 1);
+    double radius = 30.0, falloff = 45.0; /* POV-Ray's spotlight defaults */
+    size_t looks_from = SIZE_MAX;
     for (;;) {
         transform t;
         if (is_punct(P, "}")) {
@@ -1244,16 +1316,19 @@ static void parse_light(parser *P)
         }
         if (parse_transform(P, &t)) {
             lt.pos = xf_point(&t.fwd, lt.pos);
+            point_at = xf_point(&t.fwd, point_at);
             continue;
         }
         token tk = next(P);
-        if (tk.kind == T_IDENT && !strcmp(tk.text, "shadowless")) {
-            lt.flags |= LIGHT_SHADOWLESS;
+        if (tk.kind == T_IDENT && parse_light_word(P, &lt, &point_at, &radius, &falloff, &tk))
+            continue;
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && looks_from == SIZE_MAX) {
+            parse_looks_like(P, &looks_from);
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);
     }
-    (void)line;
+    finish_light(P, &lt, point_at, radius, falloff, looks_from, line);
     if (c->nlights == c->caplights) {
         c->caplights = c->caplights ? c->caplights * 2 : 8;
         c->lights = xrealloc(P, c->lights, c->caplights * sizeof *c->lights);

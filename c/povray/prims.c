@@ -373,6 +373,50 @@ static const char *cone_check(const prim *p)
     return vlen(vsub(p->b, p->a)) > 0.0 ? 0 : "scene data: degenerate cone";
 }
 
+/* Disc: centre a, unit normal b, radius r, hole radius r2 (0: none); inside is the half
+   space behind the normal, as a plane's. */
+static int disc_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    double nd = vdot(p->b, D);
+    if (rt_fabs(nd) < PLANE_EPSILON)
+        return 0;
+    double t = vdot(p->b, vsub(p->a, O)) / nd;
+    if (!(t > DEPTH_TOLERANCE && t >= tmin && t < tmax && t < MAX_DISTANCE))
+        return 0;
+    vec3 q = vsub(vadd(O, vscale(D, t)), p->a);
+    double d2 = vdot(q, q);
+    if (d2 > p->r * p->r || d2 < p->r2 * p->r2)
+        return 0;
+    h->t = t;
+    return 1;
+}
+
+static vec3 disc_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    (void)q, (void)h;
+    return p->b;
+}
+
+static int disc_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    *lo = vsub(p->a, v3(p->r, p->r, p->r));
+    *hi = vadd(p->a, v3(p->r, p->r, p->r));
+    return 1;
+}
+
+static int disc_inside(const prim *p, vec3 q)
+{
+    return vdot(vsub(q, p->a), p->b) < INSIDE_EPSILON ? 1 : -1;
+}
+
+static const char *disc_check(const prim *p)
+{
+    vec3 n = p->b;
+    if (rt_fabs(vdot(n, n) - 1.0) > 1e-6)
+        return "scene data: disc normal is not a unit vector";
+    return p->r > 0.0 && p->r2 >= 0.0 && p->r2 < p->r ? 0 : "scene data: bad disc radii";
+}
+
 #include "prims_poly.c"
 #include "prims_text.c"
 

@@ -84,6 +84,26 @@ static void parse_cone(parser *P, prim *p, const token *kw)
     }
 }
 
+/* disc { centre, normal, radius [, hole radius] } */
+static void parse_disc(parser *P, prim *p, const token *kw)
+{
+    p->a = parse_vector(P);
+    opt_comma(P);
+    vec3 n = parse_vector(P);
+    opt_comma(P);
+    p->r = parse_float(P, "the disc radius");
+    if (is_punct(P, ",")) {
+        next(P);
+        p->r2 = parse_float(P, "the disc hole radius");
+    }
+    if (vlen(n) < 1e-10)
+        perr(P, kw->line, "degenerate disc normal");
+    p->b = vnorm(n);
+    if (!(p->r > 0.0 && p->r2 >= 0.0 && p->r2 < p->r))
+        perr(P, kw->line, "disc radius must be positive and above the hole radius, got %g "
+             "and %g", p->r, p->r2);
+}
+
 static void opt_sturm(parser *P)
 {
     if (is_word(P, "sturm")) /* our solver is Sturm's already */
