@@ -768,7 +768,7 @@ static uint32_t parse_object(parser *P, plist *l, const token *kw);
 static int is_csg_word(const char *w)
 {
     return !strcmp(w, "union") || !strcmp(w, "intersection") || !strcmp(w, "difference") ||
-           !strcmp(w, "merge");
+           !strcmp(w, "merge") || !strcmp(w, "mesh"); /* a mesh: a union of triangles */
 }
 
 static int is_object_word(const char *w)
@@ -907,6 +907,14 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
         }
     if (!strcmp(kw->text, "sturm")) /* our polynomial roots are Sturm's already */
         return 1;
+    if (!strcmp(kw->text, "inside_vector")) { /* a mesh's: its triangles have no inside */
+        parse_vector(P);
+        return 1;
+    }
+    if (!strcmp(kw->text, "hierarchy")) {
+        opt_bool(P, "hierarchy");
+        return 1;
+    }
     if (!strcmp(kw->text, "hollow")) {
         /* only media and fog inside an object see it: neither is supported */
         opt_bool(P, "hollow");
@@ -1130,7 +1138,7 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "interior", "material", "light_source", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
