@@ -49,7 +49,7 @@ def test_the_check_sees_a_private_read(tmp_path):
 ROOMS = ["hub/server.py", "hub/loop.py", "hub/commands.py", "hub/wire.py", "hub/sessions.py",
          "hub/workerdesk.py", "hub/resultdesk.py", "hub/replies.py", "hub/liveness.py",
          "hub/outbound.py", "hub/verdicts.py", "hub/jobwatch.py", "hub/buyerdesk.py",
-         "trust/hubside.py", "trust/admission.py", "trust/signatures.py"]
+         "trust/hubside.py", "trust/peerchecks.py", "trust/signatures.py"]
 
 
 def test_the_hub_and_its_trust_layer_are_rooms_readable_in_one_sitting():
