@@ -4,6 +4,7 @@
     .venv/bin/python bench/e2e_throughput.py                 # throughput + recovery, defaults
     .venv/bin/python bench/e2e_throughput.py --fragments 50000 --workers 2 --slots 2
     .venv/bin/python bench/e2e_throughput.py --only recovery
+    .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05
 
 throughput: hub (embedded, in this process) + N workers, trivial ABI-echo fragments of 100
 bytes (c/build/examples/echo.elf); time from submit to the last fragment DONE in the store.
@@ -43,6 +44,12 @@ def throughput(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-bench-"))
     hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", durability="NORMAL"
               if args.durability == "NORMAL" else "FULL", insecure=not args.secure).start()
+    if args.price:      # as 'cpushare-hub serve --price': a signed receipt per accepted result
+        from cpushare_mq.market.ledger import HubLedger
+        from cpushare_mq.market.money import parse_price
+        from cpushare_mq.market.payout import Payout
+
+        hub.payout = Payout(HubLedger(str(tmp / "hub.db"), parse_price(args.price)))
     extra = list(args.worker_args)
     if args.secure:    # CURVE link + signed results; each worker gets its own identity
         extra += ["--hub-key", hub.public_key]
@@ -155,13 +162,17 @@ def main() -> None:
     ap.add_argument("--only", choices=["throughput", "recovery"])
     ap.add_argument("--secure", action="store_true",
                     help="throughput over CURVE with signed results (hub insecure=False)")
+    ap.add_argument("--price", metavar="P", default=None,
+                    help="the hub pays P per CPU-hour (a signed receipt per result, sent to "
+                         "the worker when --secure), as 'cpushare-hub serve --price P'")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if args.only in (None, "throughput"):
         r = throughput(args)
-        mode = "CURVE + signed results" if args.secure else "plain TCP"
+        mode = ("CURVE + signed results" if args.secure else "plain TCP") + (
+            f", receipts at {args.price}" if args.price else "")
         print(f"throughput ({mode}): {r['fragments']} echo fragments in {r['seconds']:.2f} s = "
               f"{r['per_s']:,.0f} fragments/s (submit {r['submit_s']:.2f} s; goal 5,000/s -> "
               f"{r['per_s'] / 5000:.2f}x)")

@@ -284,6 +284,8 @@ RECEIPT_SCHEMA: dict[str, tuple[Validator, Any]] = {
     **{name: (v_int(0), _REQUIRED) for name in ("fragment_id", "attempt", "cpu_us",
                                                 "issued_s")},
     "signature": (v_str(128), _REQUIRED),
+    # the Merkle path to the signed batch root (steps "l"/"r" + 64 hex); absent: signed alone
+    "proof": (v_list(v_str(65), 40), None),
 }
 MAX_RECEIPTS_PER_MESSAGE = 256
 

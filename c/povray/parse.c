@@ -55,8 +55,8 @@ struct pov_scene_state {
 };
 
 /* ------------------------------------------------------------------ transforms */
-typedef struct {
-    int kind; /* 't' translate, 'r' rotate, 's' scale */
+typedef struct transform {
+    int kind; /* 't' translate, 'r' rotate, 's' scale, 'm' any other (matrix, transform) */
     vec3 v;
     xform fwd, inv;
 } transform;
@@ -106,6 +106,99 @@ static xform xf_transpose3(const xform *a)
     return r;
 }
 
+static int parse_transform(parser *P, transform *t);
+
+/* The inverse of the affine map a (0 when it is singular). */
+static int xf_invert(const xform *a, xform *out)
+{
+    const double(*m)[4] = a->m;
+    double c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1], c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2];
+    double c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0];
+    double det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
+    if (det == 0.0 || !(rt_fabs(det) < 1e300))
+        return 0;
+    xform r;
+    r.m[0][0] = c00 / det;
+    r.m[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+    r.m[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+    r.m[1][0] = c01 / det;
+    r.m[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+    r.m[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+    r.m[2][0] = c02 / det;
+    r.m[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+    r.m[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+    for (int i = 0; i < 3; i++)
+        r.m[i][3] = -(r.m[i][0] * m[0][3] + r.m[i][1] * m[1][3] + r.m[i][2] * m[2][3]);
+    *out = r;
+    return 1;
+}
+
+/* matrix <m00, m01, m02, m10, m11, m12, m20, m21, m22, m30, m31, m32>: POV-Ray's 4x3
+   matrix, a point (x, y, z, 1) times it. */
+static void parse_matrix(parser *P, transform *t, int line)
+{
+    double v[12];
+    int n = 0;
+    expect(P, "<", "after 'matrix'");
+    P->vec_depth++;
+    while (n < 12) {
+        v[n++] = parse_float(P, "a matrix entry");
+        if (n < 12)
+            opt_comma(P);
+    }
+    P->vec_depth--;
+    expect(P, ">", "after the 12 matrix entries");
+    t->kind = 'm';
+    t->v = v3(0, 0, 0);
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            t->fwd.m[i][j] = v[3 * j + i];
+        t->fwd.m[i][3] = v[9 + i];
+    }
+    if (!xf_invert(&t->fwd, &t->inv))
+        perr(P, line, "singular matrix (it has no inverse)");
+}
+
+/* transform { [IDENT] transforms... [inverse] } or transform IDENT: one composed map. */
+static void parse_transform_block(parser *P, transform *t, int line)
+{
+    int braces = is_punct(P, "{");
+    if (braces)
+        next(P);
+    t->kind = 'm';
+    t->v = v3(0, 0, 0);
+    t->fwd = xf_identity();
+    t->inv = xf_identity();
+    for (;;) {
+        transform u;
+        token *tk = peek(P);
+        if (braces && is_punct(P, "}")) {
+            next(P);
+            return;
+        }
+        if (tk->kind == T_IDENT && find_sym(P, tk->text) &&
+            find_sym(P, tk->text)->v.kind == V_TRANSFORM) {
+            const transform *d = find_sym(P, next(P).text)->v.xf;
+            t->fwd = xf_compose(&d->fwd, &t->fwd);
+            t->inv = xf_compose(&t->inv, &d->inv);
+        } else if (braces && is_word(P, "inverse")) {
+            next(P);
+            xform f = t->fwd;
+            t->fwd = t->inv;
+            t->inv = f;
+        } else if (braces && parse_transform(P, &u)) {
+            t->fwd = xf_compose(&u.fwd, &t->fwd);
+            t->inv = xf_compose(&t->inv, &u.inv);
+        } else if (braces) {
+            perr(P, tk->line, "unsupported word '%s' in transform", tk->text);
+        } else {
+            perr(P, line, "expected '{' or a transform identifier after 'transform'");
+        }
+        if (!braces)
+            return;
+    }
+}
+
 static int parse_transform(parser *P, transform *t)
 {
     token *tk = peek(P);
@@ -144,8 +237,16 @@ static int parse_transform(parser *P, transform *t)
         t->inv = xf_transpose3(&t->fwd);
         return 1;
     }
-    if (!strcmp(tk->text, "matrix") || !strcmp(tk->text, "transform"))
-        perr(P, line, "unsupported word '%s' (use translate, rotate, scale)", tk->text);
+    if (!strcmp(tk->text, "matrix")) {
+        next(P);
+        parse_matrix(P, t, line);
+        return 1;
+    }
+    if (!strcmp(tk->text, "transform")) {
+        next(P);
+        parse_transform_block(P, t, line);
+        return 1;
+    }
     return 0;
 }
 
@@ -619,7 +720,7 @@ static void transform_geometry(prim *p, const transform *t)
             p->b = xf_point(&t->fwd, p->b);
             return;
         }
-        if (uniform_scale(t->v)) {
+        if (t->kind == 's' && uniform_scale(t->v)) {
             p->a = vmul(p->a, t->v);
             p->b = vmul(p->b, t->v);
             p->r *= rt_fabs(t->v.x);
@@ -667,7 +768,7 @@ static uint32_t parse_object(parser *P, plist *l, const token *kw);
 static int is_csg_word(const char *w)
 {
     return !strcmp(w, "union") || !strcmp(w, "intersection") || !strcmp(w, "difference") ||
-           !strcmp(w, "merge");
+           !strcmp(w, "merge") || !strcmp(w, "mesh"); /* a mesh: a union of triangles */
 }
 
 static int is_object_word(const char *w)
@@ -804,6 +905,16 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
             set_flags(b->l, b->from, OBJECT_FLAGS[k].flag);
             return 1;
         }
+    if (!strcmp(kw->text, "sturm")) /* our polynomial roots are Sturm's already */
+        return 1;
+    if (!strcmp(kw->text, "inside_vector")) { /* a mesh's: its triangles have no inside */
+        parse_vector(P);
+        return 1;
+    }
+    if (!strcmp(kw->text, "hierarchy")) {
+        opt_bool(P, "hierarchy");
+        return 1;
+    }
     if (!strcmp(kw->text, "hollow")) {
         /* only media and fog inside an object see it: neither is supported */
         opt_bool(P, "hollow");
@@ -995,6 +1106,13 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
+    if (is_word(P, "transform")) {
+        int line = next(P).line;
+        out->kind = V_TRANSFORM;
+        out->xf = xalloc(P, sizeof *out->xf);
+        parse_transform_block(P, out->xf, line);
+        return 1;
+    }
     if (is_word(P, "color_map") || is_word(P, "colour_map")) {
         next(P);
         out->kind = V_COLOUR_MAP;
@@ -1020,11 +1138,11 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "interior", "material", "light_source", "disc", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "transform", "spline", "rainbow", "sky_sphere",
+        "density", "media", "function", "spline", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -1226,6 +1344,73 @@ static void parse_global(parser *P)
     }
 }
 
+/* light_source words other than transforms; 0 if the word is none of them. */
+static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius,
+                            double *falloff, const token *tk)
+{
+    const char *w = tk->text;
+    if (!strcmp(w, "shadowless"))
+        lt->flags |= LIGHT_SHADOWLESS;
+    else if (!strcmp(w, "spotlight"))
+        lt->type = LIGHT_SPOT;
+    else if (!strcmp(w, "point_at"))
+        *point_at = parse_vector(P);
+    else if (!strcmp(w, "radius"))
+        *radius = parse_float(P, "radius");
+    else if (!strcmp(w, "falloff"))
+        *falloff = parse_float(P, "falloff");
+    else if (!strcmp(w, "tightness"))
+        lt->tightness = parse_float(P, "tightness");
+    else if (!strcmp(w, "fade_distance"))
+        lt->fade_distance = parse_float(P, "fade_distance");
+    else if (!strcmp(w, "fade_power"))
+        lt->fade_power = parse_float(P, "fade_power");
+    else
+        return 0;
+    return 1;
+}
+
+/* looks_like { OBJECT }: drawn without shadow, moved to the light's final position. */
+static void parse_looks_like(parser *P, size_t *from)
+{
+    expect(P, "{", "after 'looks_like'");
+    token kw = next(P);
+    if (kw.kind != T_IDENT || !is_object_word(kw.text))
+        perr(P, kw.line, "expected an object in looks_like, got '%s'", kw.text);
+    *from = P->sc->out.n;
+    parse_object(P, &P->sc->out, &kw);
+    expect(P, "}", "to close looks_like");
+}
+
+static void finish_light(parser *P, light *lt, vec3 point_at, double radius, double falloff,
+                         size_t looks_from, int line)
+{
+    if (lt->type == LIGHT_SPOT) {
+        vec3 d = vsub(point_at, lt->pos);
+        if (vlen(d) == 0.0)
+            perr(P, line, "spotlight: point_at equals the light's location");
+        lt->dir = vnorm(d);
+        lt->cos_radius = rt_cos(radius * (RT_PI / 180.0));
+        lt->cos_falloff = rt_cos(falloff * (RT_PI / 180.0));
+    }
+    if (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))
+        perr(P, line, "fade_power needs a positive fade_distance");
+    if (lt->fade_power < 0.0)
+        perr(P, line, "fade_power must not be negative");
+    plist *out = &P->sc->out;
+    if (looks_from == SIZE_MAX)
+        return;
+    transform t = {'t', lt->pos, xf_identity(), xf_identity()};
+    t.fwd.m[0][3] = lt->pos.x, t.fwd.m[1][3] = lt->pos.y, t.fwd.m[2][3] = lt->pos.z;
+    t.inv.m[0][3] = -lt->pos.x, t.inv.m[1][3] = -lt->pos.y, t.inv.m[2][3] = -lt->pos.z;
+    transform_list(out, looks_from, &t);
+    for (size_t i = looks_from; i < out->n; i++) {
+        out->v[i].p.flags |= PRIM_NO_SHADOW;
+        if (!out->v[i].textured)
+            apply_texture(&out->v[i], &P->sc->def);
+    }
+}
+
 static void parse_light(parser *P)
 {
     struct pov_scene_state *c = P->sc;
@@ -1236,6 +1421,9 @@ static void parse_light(parser *P)
     lt.pos = parse_vector(P);
     opt_comma(P);
     lt.color = rgb_of(parse_colour5(P));
+    vec3 point_at = v3(0, 0, 1);
+    double radius = 30.0, falloff = 45.0; /* POV-Ray's spotlight defaults */
+    size_t looks_from = SIZE_MAX;
     for (;;) {
         transform t;
         if (is_punct(P, "}")) {
@@ -1244,16 +1432,19 @@ static void parse_light(parser *P)
         }
         if (parse_transform(P, &t)) {
             lt.pos = xf_point(&t.fwd, lt.pos);
+            point_at = xf_point(&t.fwd, point_at);
             continue;
         }
         token tk = next(P);
-        if (tk.kind == T_IDENT && !strcmp(tk.text, "shadowless")) {
-            lt.flags |= LIGHT_SHADOWLESS;
+        if (tk.kind == T_IDENT && parse_light_word(P, &lt, &point_at, &radius, &falloff, &tk))
+            continue;
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && looks_from == SIZE_MAX) {
+            parse_looks_like(P, &looks_from);
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);
     }
-    (void)line;
+    finish_light(P, &lt, point_at, radius, falloff, looks_from, line);
     if (c->nlights == c->caplights) {
         c->caplights = c->caplights ? c->caplights * 2 : 8;
         c->lights = xrealloc(P, c->lights, c->caplights * sizeof *c->lights);

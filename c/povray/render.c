@@ -383,6 +383,31 @@ static vec3 metallic_colour(double m, double nl, vec3 pig, vec3 lc)
               lc.z * (1.0 + k * (pig.z - 1.0)));
 }
 
+/* POV-Ray's spotlight cone (pow(cos, tightness), cubic between falloff and radius) and
+   fading (2 / (1 + (d / fade_distance)^fade_power)); L points from the surface to the
+   light, dist is the distance. */
+static double light_attenuation(const light *lt, vec3 L, double dist)
+{
+    double att = 1.0;
+    if (lt->type == LIGHT_SPOT) {
+        double c = -vdot(L, lt->dir);
+        if (c <= 0.0)
+            return 0.0;
+        att = lt->tightness != 0.0 ? rt_pow(c, lt->tightness) : 1.0;
+        if (lt->cos_radius > 0.0) {
+            if (c < lt->cos_falloff)
+                return 0.0;
+            if (c < lt->cos_radius) {
+                double x = (c - lt->cos_falloff) / (lt->cos_radius - lt->cos_falloff);
+                att *= (3.0 - 2.0 * x) * x * x;
+            }
+        }
+    }
+    if (lt->fade_power > 0.0)
+        att *= 2.0 / (1.0 + rt_pow(dist / lt->fade_distance, lt->fade_power));
+    return att;
+}
+
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
                   uint32_t level)
 {
@@ -396,15 +421,22 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
         double dist = vlen(L);
         L = v3(L.x / dist, L.y / dist, L.z / dist);
         double nl = vdot(N, L);
-        if (nl < 1.0e-10 || (!(lt->flags & LIGHT_SHADOWLESS) && in_shadow(ctx, P, L, dist)))
+        if (nl < 1.0e-10)
             continue;
+        double att = light_attenuation(lt, L, dist);
+        if (att <= 0.0 ||
+            (!(lt->flags & LIGHT_SHADOWLESS) && in_shadow(ctx, P, L, dist)))
+            continue;
+        vec3 lcol = vscale(lt->color, att);
         if (f->diffuse > 0.0) {
             double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
             in *= f->diffuse;
-            col = vadd(col, vscale(vmul(pig, lt->color), in));
+            col = vadd(col, vscale(vmul(pig, lcol), in));
         }
-        vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lt->color)
-                                    : lt->color;
+        if (lt->flags & LIGHT_SHADOWLESS)
+            continue; /* POV-Ray: a fill light makes no highlights */
+        vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lcol)
+                                    : lcol;
         if (f->phong > 0.0) {
             double k = -2.0 * vdot(D, N);
             vec3 R = vadd(D, vscale(N, k));

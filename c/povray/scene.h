@@ -43,7 +43,9 @@ typedef struct {
     X(OBJ_CONE, cone) \
     X(OBJ_TORUS, torus) \
     X(OBJ_POLY, poly) \
-    X(OBJ_TEXT, text)
+    X(OBJ_TEXT, text) \
+    X(OBJ_DISC, disc) \
+    X(OBJ_TRIANGLE, triangle)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -131,9 +133,14 @@ typedef struct {
     tnormal nrm;
 } prim;
 
+enum { LIGHT_POINT = 0, LIGHT_SPOT = 1, LIGHT_TYPE_COUNT };
 typedef struct {
     vec3 pos, color;
     uint32_t flags; /* LIGHT_* */
+    uint32_t type;  /* LIGHT_POINT, LIGHT_SPOT */
+    vec3 dir;       /* spotlight: unit vector from the light to point_at */
+    double cos_radius, cos_falloff, tightness; /* spotlight: cosines of its angles */
+    double fade_distance, fade_power;          /* fade_power 0: no fading */
 } light;
 
 /* fog { }: constant (POV-Ray's fog_type 1) or ground fog (2) */

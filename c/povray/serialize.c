@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3, u32 type, f64 angle, f64 vertical angle (version 3)),
- * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour), u32 n_prims,
+ * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
  * u32 data_first, u32 data_n, u32 bound (version 4: fogs before the data pool (u32 n,
@@ -149,6 +149,13 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_vec(&w, s->lights[i].pos);
         put_vec(&w, s->lights[i].color);
         put_u32(&w, s->lights[i].flags);
+        put_u32(&w, s->lights[i].type);
+        put_vec(&w, s->lights[i].dir);
+        put_f64(&w, s->lights[i].cos_radius);
+        put_f64(&w, s->lights[i].cos_falloff);
+        put_f64(&w, s->lights[i].tightness);
+        put_f64(&w, s->lights[i].fade_distance);
+        put_f64(&w, s->lights[i].fade_power);
     }
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
@@ -508,7 +515,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: max_trace_level out of range 1..256");
     if (!r.err && s->n_lights > MAX_LIGHTS)
         fail(&r, "scene data: too many lights");
-    if (!r.err && (size_t)s->n_lights * 52 > len - r.pos)
+    if (!r.err && (size_t)s->n_lights * 120 > len - r.pos)
         fail(&r, "scene data truncated (lights)");
     if (r.err) {
         *err = r.err;
@@ -525,6 +532,17 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         s->lights[i].flags = get_u32(&r);
         if (!r.err && (s->lights[i].flags & ~LIGHT_FLAGS_ALL))
             fail(&r, "scene data: bad light flags");
+        light *lt = &s->lights[i];
+        lt->type = get_u32(&r);
+        lt->dir = get_vec(&r);
+        lt->cos_radius = get_f64(&r);
+        lt->cos_falloff = get_f64(&r);
+        lt->tightness = get_f64(&r);
+        lt->fade_distance = get_f64(&r);
+        lt->fade_power = get_f64(&r);
+        if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
+                       (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
+            fail(&r, "scene data: bad light");
     }
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))

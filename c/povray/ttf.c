@@ -366,6 +366,13 @@ void ttf_text(parser *P, int line, const char *fontname, const char *str, vec3 o
     char path[4096];
     size_t len = 0;
     font f = {0, 0, P, line, fontname};
+    char withext[1024];
+    const char *base = strrchr(fontname, '/');
+    if (!strchr(base ? base : fontname, '.')) { /* POV-Ray adds .ttf to a bare name */
+        snprintf(withext, sizeof withext, "%s.ttf", fontname);
+        fontname = withext;
+        f.name = withext;
+    }
     f.b = (const uint8_t *)lang_find_file(P, fontname, line, "font file", &len, path,
                                           sizeof path);
     f.n = len;

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zmq
 
-from ..protocol import Limits
+from ..protocol import Limits, MsgType, encode
 
 #: largest frame a worker sends: a compressed result chunk (Limits.MAX_CHUNK_BYTES, 4 MiB)
 #: or a JSON body (Limits.MAX_BODY_BYTES, 1 MiB), plus slack
@@ -46,10 +46,12 @@ class Oversize:
 
 
 def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame | None]:
-    """Receive one whole message (NOBLOCK): ``([ident, frame, ...], size in bytes, first
-    payload frame as a ``zmq.Frame`` when ``secure`` (its ``User-Id`` names the peer's key),
-    else None)``. A message over the limit comes back as ``[ident, Oversize]``, its frames
-    past the limit never copied. Raises ``zmq.Again`` if no message is waiting."""
+    """Receive one whole message (NOBLOCK): ``([ident, frame, ...], size in bytes, a payload
+    frame as a ``zmq.Frame`` when ``secure`` (its ``User-Id`` names the peer's key) or when
+    the message is a HELLO (its ``Peer-Address`` names the peer's address: HELLOs are
+    rate-limited per address, hub/admission.py), else None)``. A message over the limit
+    comes back as ``[ident, Oversize]``, its frames past the limit never copied. Raises
+    ``zmq.Again`` if no message is waiting."""
     recv, getsockopt = sock.recv, sock.getsockopt     # (hot path: one call per frame)
     frames: list = [recv(_NOBLOCK)]
     total = 0
@@ -59,6 +61,15 @@ def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame |
         data = first.bytes
         total = len(data)
         frames.append(data)
+    elif getsockopt(_RCVMORE):
+        data = recv(_NOBLOCK)
+        total = len(data)
+        frames.append(data)
+        if data == _HELLO_HEADER and getsockopt(_RCVMORE):   # the body carries the address
+            first = recv(_NOBLOCK, copy=False)
+            data = first.bytes
+            total += len(data)
+            frames.append(data)
     while getsockopt(_RCVMORE):
         data = recv(_NOBLOCK)
         total += len(data)
@@ -70,5 +81,6 @@ def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame |
     return frames, total, first
 
 
+_HELLO_HEADER = encode(MsgType.HELLO, {}, validate=False)[0]
 _NOBLOCK = zmq.NOBLOCK
 _RCVMORE = zmq.RCVMORE

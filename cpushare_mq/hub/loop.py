@@ -139,6 +139,7 @@ class HubLoop:
             else:
                 fut.set_result(result)
         hub.liveness.heartbeats(time.time())
+        hub.sessions.turn_ended()       # ended sessions' ids may be reused (hub/workerids.py)
 
     def flush(self, now: float, acks: dict[str, list], replies: list) -> bool:
         """Refill windows, assign leases, commit everything, then send. Loop thread or

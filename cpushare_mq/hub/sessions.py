@@ -1,15 +1,16 @@
 """Worker sessions as the hub's socket sees them: which connection (ROUTER routing id) is
 which worker session, the key the worker announced in its HELLO and the protocol features
-that change how the hub treats it. A HELLO starts a new session (a new worker id), even on a
-connection that had one. Loop thread only.
+that change how the hub treats it. A HELLO starts a new session, even on a connection that
+had one; its worker id is the key's (one id and one ``workers`` row per key, another for
+each further session of the key at the same time: hub/workerids.py). Loop thread only.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..protocol import Feature
+from .workerids import worker_id_for
 
 __all__ = ["Sessions"]
 
@@ -20,15 +21,23 @@ class Sessions:
         self._ident_of: dict[str, bytes] = {}      # worker id -> routing id
         self._keys: dict[str, str] = {}            # worker id -> HELLO.worker_key
         self._credit_resetters: set[str] = set()   # workers with Feature.RELEASE_RESETS_CREDIT
-        self._started = 0
+        self._resting: set[str] = set()            # ids ended this turn: not given out again
 
     def __len__(self) -> int:
         return len(self._ident_of)
 
-    def new_id(self, now: float) -> str:
-        """A worker id no other session of this hub process had."""
-        self._started += 1
-        return f"w-{os.getpid() & 0xffff:04x}{int(now * 1000) & 0xffffff:06x}-{self._started}"
+    def new_id(self, worker_key: str, in_core: Callable[[str], bool] = lambda wid: False
+               ) -> str | None:
+        """The id of a new session of ``worker_key``: its key's id, or the next one free
+        (not an open session's or one not forgotten yet, not one that ended this turn, not
+        ``in_core``: the scheduler's live workers). None: too many sessions of the key."""
+        return worker_id_for(worker_key, lambda wid: (wid in self._ident_of or wid in self._resting
+                                                      or in_core(wid)))
+
+    def turn_ended(self) -> None:
+        """The turn's acknowledgements, leases and replies (addressed by worker id) are sent:
+        the ids of sessions that ended in it may be given to new sessions now."""
+        self._resting.clear()
 
     def open(self, wid: str, ident: bytes, worker_key: str, features: Iterable[str]) -> None:
         """Session ``wid`` now speaks on connection ``ident``."""
@@ -39,6 +48,7 @@ class Sessions:
             self._credit_resetters.add(wid)
 
     def forget(self, wid: str) -> None:
+        self._resting.add(wid)
         self._keys.pop(wid, None)
         self._credit_resetters.discard(wid)
         ident = self._ident_of.pop(wid, None)

@@ -18,7 +18,7 @@ from . import handshakes
 from .limits import MAX_WORKER_FRAME_BYTES, TURN_BYTES_MAX, WORKER_RCVHWM, recv_bounded
 from .router_ids import router_socket
 
-__all__ = ["WorkerSocket", "PeerKey", "peer_curve_key"]
+__all__ = ["WorkerSocket", "PeerKey", "peer_curve_key", "peer_address"]
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,27 @@ def peer_curve_key(frame) -> str | None:
         return None
 
 
+def peer_address(frame) -> str | None:
+    """The network address of the peer that sent ``frame`` (``Peer-Address``), if known."""
+    try:
+        return frame.get("Peer-Address") or None
+    except (zmq.ZMQError, AttributeError, UnicodeDecodeError):
+        return None
+
+
 class PeerKey:
-    """Rides at the end of a received frame list: the peer's authenticated CURVE key."""
+    """Rides at the end of a received frame list: the peer's authenticated CURVE key, and a
+    frame of the message (a HELLO's admission reads its ``Peer-Address``, hub/admission.py)."""
 
-    __slots__ = ("key",)
+    __slots__ = ("key", "frame")
 
-    def __init__(self, key: str | None):
+    def __init__(self, key: str | None, frame=None):
         self.key = key
+        self.frame = frame
+
+    @property
+    def address(self) -> str | None:
+        return peer_address(self.frame) if self.frame is not None else None
 
 
 class WorkerSocket:
@@ -126,7 +140,7 @@ class WorkerSocket:
         """What is waiting, up to ``max_messages`` and ``TURN_BYTES_MAX`` bytes, waiting up
         to ``group_commit_s`` for more. Each message is its frame list (routing id first; an
         oversized one is an ``Oversize`` marker), with a :class:`PeerKey` last on a secure
-        socket."""
+        socket and after every HELLO."""
         sock = self._sock
         batch: list[list] = []
         t_end = time.monotonic() + group_commit_s
@@ -136,8 +150,8 @@ class WorkerSocket:
             try:
                 frames, size, first = recv_bounded(sock, secure)
                 batch_bytes += size
-                if secure:      # keep the CURVE key the peer authenticated with
-                    frames.append(PeerKey(peer_curve_key(first)))
+                if first is not None:   # the CURVE key the peer authenticated with
+                    frames.append(PeerKey(peer_curve_key(first) if secure else None, first))
                 batch.append(frames)
             except zmq.Again:
                 if time.monotonic() >= t_end or not sock.poll(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import CpushareError, ProtocolError, VersionMismatch
 from ..protocol import ABI_VERSION, ErrorCode, Feature, MsgType, decode, encode, peek_type
+from .admission import HelloGate
 from .infra import InfraWatch
 from .limits import Oversize
 from .peers import BlobsSent
@@ -32,6 +33,7 @@ class WorkerDesk:
         self.hub = hub
         self._infra = InfraWatch()          # workers whose sandbox keeps failing
         self._blobs_sent = BlobsSent()      # blobs sent per worker session
+        self._hello_gate = HelloGate()      # HELLOs per address and per key (admission.py)
 
     def handle(self, now: float, frames: list, acks: dict, replies: list) -> None:
         """One received message (its frame list, as the worker socket read it)."""
@@ -39,10 +41,10 @@ class WorkerDesk:
         got = self._admit(now, frames, replies)
         if got is None:
             return
-        ident, msg, peer_key = got
+        ident, msg, peer = got
         t = msg.type
         if t is MsgType.HELLO:
-            self._hello(now, ident, msg, replies, peer_key)
+            self._hello(now, ident, msg, replies, peer)
             return
         wid = hub.sessions.worker_at(ident)
         if wid is None or not hub.core.touch(now, wid):
@@ -62,12 +64,13 @@ class WorkerDesk:
             hub.errors.error(now, ident, ErrorCode.MALFORMED, f"worker {wid}: {exc}", replies)
 
     def _admit(self, now: float, frames: list, replies: list):
-        """(ident, decoded message, peer's CURVE key) of a received message, or None when it
-        is refused here (too large, over the peer's rate, undecodable: each told once)."""
+        """(ident, decoded message, :class:`PeerKey` or None) of a received message, or None
+        when it is refused here (too large, over the peer's rate, undecodable: each told
+        once)."""
         hub = self.hub
-        peer_key = None
+        peer = None
         if frames and isinstance(frames[-1], PeerKey):
-            peer_key = frames.pop().key
+            peer = frames.pop()
         if len(frames) < 2:
             return None
         ident, payload = frames[0], frames[1:]
@@ -83,7 +86,7 @@ class WorkerDesk:
                              replies)
             return None
         try:
-            return ident, decode(payload), peer_key
+            return ident, decode(payload), peer
         except VersionMismatch as exc:
             hub.errors.error(now, ident, ErrorCode.VERSION, str(exc), replies)
         except ProtocolError as exc:
@@ -142,18 +145,22 @@ class WorkerDesk:
         hub.liveness.forget(wid)
         hub.result_desk.drop_worker(wid)
 
-    def _hello(self, now: float, ident: bytes, msg, replies: list, peer_key: str | None) -> None:
+    def _hello(self, now: float, ident: bytes, msg, replies: list, peer: PeerKey | None) -> None:
         hub = self.hub
         b = msg.body
+        peer_key = peer.key if peer is not None else None
+        if not self._hello_admitted(now, ident, b["worker_key"], peer, replies):
+            return
         refused = self._hello_refusal(b, peer_key)
+        if refused is None and (wid := hub.sessions.new_id(b["worker_key"], hub.core.has_worker)) is None:
+            refused = (ErrorCode.FORBIDDEN, "too many sessions of this worker key at once")
         if refused is not None:
             hub.errors.error(now, ident, *refused, replies)
             return
         old = hub.sessions.worker_at(ident)
-        wid = hub.sessions.new_id(now)
         held = [tuple(r) for r in b["held"]]
         ok = hub.core.join(now, wid, name=b["name"], key=b["worker_key"], slots=b["slots"],
-                           held=held, replaces=old)
+                           held=held, replaces=old, key_proven=bool(peer_key))
         if old is not None:
             self.forget(old)
         hub.sessions.open(wid, ident, b["worker_key"], b["features"])
@@ -170,6 +177,21 @@ class WorkerDesk:
                else {})})))
         if hub.payout is not None:      # issue 19: receipts it has not acknowledged yet
             hub.payout.on_hello(wid, b["worker_key"], b["features"])
+
+    def _hello_admitted(self, now: float, ident: bytes, worker_key: str, peer: PeerKey | None,
+                        replies: list) -> bool:
+        """HELLOs are rate-limited per address and per key (hub/admission.py); a refusal is
+        answered, and logged once a minute."""
+        key = (peer.key if peer is not None else None) or worker_key or ident.hex()
+        refused = self._hello_gate.refusal(peer.address if peer is not None else None, key, now)
+        if refused is None:
+            return True
+        why, line = refused
+        if line is not None:
+            log.warning("%s", line)
+        replies.append((ident, encode(MsgType.ERROR, {"code": ErrorCode.RATE_LIMITED,
+                                                      "message": why})))
+        return False
 
     def _hello_refusal(self, b: dict, peer_key: str | None) -> tuple[str, str] | None:
         """(error code, why) if this HELLO cannot open a session, else None."""

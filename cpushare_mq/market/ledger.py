@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import ConfigError, ProtocolError
 from .metering import Meter
 from .money import Price, decimal_text
-from .receipts import Receipt, SignedReceipt, sign_receipt, verify_receipt
+from .receipts import Receipt, SignedReceipt, sign_batch, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
     fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0);
+    delivered INTEGER NOT NULL DEFAULT 0, proof TEXT);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 CREATE TABLE IF NOT EXISTS terms (
     job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS terms (
 """
 #: ledgers written before receipts reached workers lack the column
 _DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
+_PROOF = "ALTER TABLE receipts ADD COLUMN proof TEXT"    # NULL: signed alone (v1)
+_INSERT = ("INSERT OR IGNORE INTO receipts (fragment_id, job_id, worker_key, issued_s, body, "
+           "signature, delivered, proof) VALUES (?, ?, ?, ?, ?, ?, 0, ?)")
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
@@ -71,9 +74,11 @@ def ledger_path(db_path: str) -> str:
 
 
 class HubLedger:
-    """The hub side: ``on_result`` issues, signs and stores a receipt (at most one per
-    fragment) and returns it, or None when the fragment was already paid. Each receipt is
-    *undelivered* until its worker acknowledges it (:meth:`delivered`)."""
+    """The hub side: :meth:`issue` makes a receipt during a turn of the hub's loop,
+    :meth:`commit` signs the turn's receipts with one signature (a Merkle root: receipts.py)
+    and stores them in one transaction, at most one per fragment, before the hub commits the
+    results they pay for. Each receipt is *undelivered* until its worker acknowledges it
+    (:meth:`delivered`)."""
 
     def __init__(self, db_path: str, price: Price | None, meter: Meter | None = None):
         path = ledger_path(db_path)
@@ -83,8 +88,11 @@ class HubLedger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        if "delivered" not in {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}:
-            self.db.execute(_DELIVERED)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
+        for name, alter in (("delivered", _DELIVERED), ("proof", _PROOF)):
+            if name not in columns:
+                self.db.execute(alter)
+        self._pending: dict[int, Receipt] = {}     # issued this turn, signed at commit()
         self.db.execute(_UNDELIVERED_INDEX)
         self.price, self.meter = price, meter or Meter()
         self.key = self._signing_key()
@@ -99,42 +107,73 @@ class HubLedger:
                         (key.private_bytes_raw().hex(),))
         return key
 
-    def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-                  cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
-                  now_s: float | None = None, price: Price | None = None
-                  ) -> SignedReceipt | None:
-        """``cpu_s``: what the worker's signed outcome record claims; never more than the
-        job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a fragment past it).
-        ``price``: the job's own price (default: the hub's; neither: no receipt)."""
+    def issue(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+              cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
+              now_s: float | None = None, price: Price | None = None) -> Receipt | None:
+        """A receipt for :meth:`commit` to sign and store. ``cpu_s``: what the worker's
+        signed outcome record claims; never more than the job's CPU limit ``limit_cpu_s``
+        is paid (the sandbox kills a fragment past it). ``price``: the job's own price
+        (default: the hub's; neither: no receipt)."""
         price = price or self.price
-        if price is None:
+        if price is None or fragment_id in self._pending:
             return None
         paid = self.meter.payable(job_id, worker_key or "-",
                                   claimed_us(cpu_s, limit_cpu_s)).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, price, int(time.time() if now_s is None else now_s))
-        sr = SignedReceipt(r, sign_receipt(r, self.key))
+        self._pending[fragment_id] = r
+        return r
+
+    def commit(self) -> list[SignedReceipt]:
+        """Sign the receipts issued since the last commit (one signature) and store them in
+        one transaction; returns those stored (a fragment already paid is left out)."""
+        if not self._pending:
+            return []
+        batch = sign_batch(list(self._pending.values()), self.key)
+        self._pending = {}
+        stored = []
         try:
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?, 0)",
-                (fragment_id, job_id, r.worker_key, r.issued_s, json.dumps(r.to_dict()),
-                 sr.signature))
+            self.db.execute("BEGIN")
+            try:
+                for sr in batch:
+                    r = sr.receipt
+                    cur = self.db.execute(_INSERT, (
+                        r.fragment_id, r.job_id, r.worker_key, r.issued_s,
+                        json.dumps(r.to_dict()), sr.signature, json.dumps(sr.proof)))
+                    if cur.rowcount == 1:
+                        stored.append(sr)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
         except sqlite3.Error as exc:      # e.g. a full disk: the hub goes on, unpaid
-            log.error("ledger: no receipt for fragment %d of %s (%s): %s", fragment_id,
-                      job_id, worker_key or "-", exc)
+            log.error("ledger: no receipt for %d fragment(s): %s: %s", len(batch),
+                      ", ".join(f"{sr.receipt.fragment_id} of {sr.receipt.job_id}"
+                                for sr in batch[:5]), exc)
+            return []
+        return stored
+
+    def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+                  cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
+                  now_s: float | None = None, price: Price | None = None
+                  ) -> SignedReceipt | None:
+        """:meth:`issue` and :meth:`commit` one receipt: it, or None when not stored."""
+        if self.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s, now_s,
+                      price) is None:
             return None
-        return sr if cur.rowcount == 1 else None
+        stored = self.commit()
+        return stored[0] if stored else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
         """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
         try:
             rows = self.db.execute(
-                "SELECT body, signature FROM receipts WHERE worker_key=? AND delivered=0 "
-                "ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
+                "SELECT body, signature, proof FROM receipts WHERE worker_key=? AND "
+                "delivered=0 ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
             return []
-        return [SignedReceipt(Receipt.from_dict(json.loads(b)), s) for b, s in rows]
+        return [_row(b, s, p) for b, s, p in rows]
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (others' receipts are left alone)."""
@@ -188,7 +227,7 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
         row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
         key = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
                .public_key().public_bytes_raw().hex()) if row else ""
-        sql, params = "SELECT body, signature FROM receipts WHERE 1=1", []
+        sql, params = "SELECT body, signature, proof FROM receipts WHERE 1=1", []
         for cond, value in (("job_id=?", job), ("worker_key=?", worker),
                             ("issued_s>=?", since_s)):
             if value is not None:
@@ -199,7 +238,12 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
         raise ConfigError(f"cannot read the ledger {path}: {exc}") from exc
     finally:
         db.close()
-    return key, [SignedReceipt(Receipt.from_dict(json.loads(b)), s) for b, s in rows]
+    return key, [_row(b, s, p) for b, s, p in rows]
+
+
+def _row(body: str, signature: str, proof: str | None) -> SignedReceipt:
+    return SignedReceipt(Receipt.from_dict(json.loads(body)), signature,
+                         None if proof is None else tuple(json.loads(proof)))
 
 
 def verify_receipts(items: object, hub_key_hex: str) -> list[SignedReceipt]:
@@ -212,14 +256,14 @@ def verify_receipts(items: object, hub_key_hex: str) -> list[SignedReceipt]:
                           "Ed25519 key (printed by 'cpushare ledger --db hub.db')") from exc
     if not isinstance(items, list):
         raise ProtocolError("expected a JSON list of receipts ('cpushare ledger --json')")
-    out = []
+    out, seen = [], {}
     for i, d in enumerate(items):
         try:
             sr = SignedReceipt.from_dict(d)
         except ProtocolError as exc:
             raise ProtocolError(f"receipt {i}: {exc}") from None
-        if sr.receipt.hub_key != hub_key_hex or not verify_receipt(sr.receipt, sr.signature,
-                                                                   public):
+        if sr.receipt.hub_key != hub_key_hex or not verify_receipt(
+                sr.receipt, sr.signature, public, sr.proof, seen=seen):
             raise ProtocolError(f"receipt {i} (fragment {sr.receipt.fragment_id}): bad "
                                 "signature: altered, or not signed by this hub")
         out.append(sr)

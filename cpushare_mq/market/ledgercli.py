@@ -102,10 +102,10 @@ def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
         stdout.write("\n")
     elif args.csv:
         w = csv.writer(stdout)
-        w.writerow([*FIELDS, "signature"])
+        w.writerow([*FIELDS, "signature", "proof"])
         for sr in receipts:
             d = sr.to_dict()
-            w.writerow([d[f] for f in (*FIELDS, "signature")])
+            w.writerow([*(d[f] for f in (*FIELDS, "signature")), " ".join(sr.proof or ())])
     else:
         label = by.split("_")[0]
         for sr in receipts:

@@ -113,13 +113,13 @@ class Meter:
         """What to pay ``key`` for a result of ``job_id`` it claims ``claimed_us`` for, and
         remember the claim for the job's median."""
         sample = self._jobs.setdefault(job_id, deque(maxlen=self.policy.job_sample))
-        others = [c for k, c in sample if k != key]
+        capped = None
+        if self.flagged(key, self.policy.median_ratio):
+            others = [c for k, c in sample if k != key]
+            if others and (median := int(statistics.median(others))) < claimed_us:
+                capped = Payable(median, claimed_us, True)
         sample.append((key, claimed_us))
-        if others and self.flagged(key, self.policy.median_ratio):
-            median = int(statistics.median(others))
-            if median < claimed_us:
-                return Payable(median, claimed_us, True)
-        return Payable(claimed_us, claimed_us, False)
+        return capped or Payable(claimed_us, claimed_us, False)
 
     def forget_job(self, job_id: str) -> None:
         self._jobs.pop(job_id, None)

@@ -33,7 +33,7 @@ from .budget import Budget
 from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
 from .money import Price, decimal_text
 from .paid import failure_is_paid
-from .receipts import SignedReceipt
+from .receipts import Receipt
 
 __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
 
@@ -47,6 +47,7 @@ class Payout:
         self.ledger = ledger
         self._receivers: dict[str, str] = {}     # worker id -> its key (feature "receipts")
         self._outbox: dict[str, list[dict]] = {}
+        self._payees: dict[int, str] = {}        # fragment -> worker id, until commit()
         self._terms: dict[str, JobTerms] = ledger.terms()
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
                                            if t.budget is not None}
@@ -85,7 +86,9 @@ class Payout:
         return new.budget
 
     def before_assign(self, core) -> None:
-        """Each budgeted running job's lease allowance, from what it spent and has in flight."""
+        """The turn's receipts (:meth:`commit`), then each budgeted running job's lease
+        allowance, from what it spent and has in flight."""
+        self.commit()
         for job_id in list(self._spent):
             if core.running_job(job_id):
                 self._allow(job_id, core)
@@ -106,6 +109,7 @@ class Payout:
         if not worker_key or Feature.RECEIPTS not in features:
             return
         self._receivers[wid] = worker_key
+        self.commit()               # this turn's receipts too
         owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)
         if owed:
             log.info("worker %s: resending %d unacknowledged receipts", wid, len(owed))
@@ -116,12 +120,12 @@ class Payout:
         self._outbox.pop(wid, None)
 
     def on_result(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
-                  attempt: int, cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
+                  attempt: int, cpu_s: float, limit_cpu_s: float) -> Receipt | None:
         self._meter_copy(job_id, worker_key, fragment_id, claimed_us(cpu_s, limit_cpu_s))
         return self._pay(wid, job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s)
 
     def on_failed(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
-                  attempt: int, record, limit_cpu_s: float) -> SignedReceipt | None:
+                  attempt: int, record, limit_cpu_s: float) -> Receipt | None:
         """A failure report that ended its fragment FAILED: paid when the failure was the
         program's (market/paid.py)."""
         if not failure_is_paid(record.outcome):
@@ -130,17 +134,26 @@ class Payout:
                          limit_cpu_s)
 
     def _pay(self, wid: str, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-             cpu_s: float, limit_cpu_s: float) -> SignedReceipt | None:
+             cpu_s: float, limit_cpu_s: float) -> Receipt | None:
+        """A receipt issued now, signed and stored with the turn's others (:meth:`commit`)."""
         t = self._terms.get(job_id)
-        sr = self.ledger.on_result(job_id, worker_key, fragment_id, attempt, cpu_s,
-                                   limit_cpu_s, price=t.price if t else None)
-        if sr is None:
-            return None
-        if job_id in self._spent:
-            self._spent[job_id] += sr.receipt.amount_decimal
-        if wid in self._receivers:
-            self._outbox.setdefault(wid, []).append(sr.to_dict())
-        return sr
+        r = self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
+                              price=t.price if t else None)
+        if r is not None:
+            self._payees[fragment_id] = wid
+        return r
+
+    def commit(self) -> None:
+        """Sign and store the turn's receipts (before the hub commits the results they pay
+        for), count them against budgets and queue them for their workers."""
+        payees, self._payees = self._payees, {}
+        for sr in self.ledger.commit():
+            r = sr.receipt
+            if r.job_id in self._spent:
+                self._spent[r.job_id] += r.amount_decimal
+            wid = payees.get(r.fragment_id)
+            if wid in self._receivers:
+                self._outbox.setdefault(wid, []).append(sr.to_dict())
 
     def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:
         """Every counted copy of a fragment feeds the plausibility check (market/metering.py):
@@ -161,6 +174,7 @@ class Payout:
 
     def outgoing(self) -> list[tuple[str, dict]]:
         """``(worker id, RECEIPTS body)`` for what is queued; the queue is emptied."""
+        self.commit()
         if not self._outbox:
             return []
         out = []

@@ -10,13 +10,22 @@ Canonical bytes (:func:`claim_bytes`): the domain ``b"cpushare-mq/receipt/v1\\0"
 field in the order of :data:`FIELDS` as a u32 little-endian length and its UTF-8 text
 (integers in decimal, amounts as :class:`~decimal.Decimal` strings). Nothing here trusts its
 input: :meth:`Receipt.from_dict` validates every field of a peer's receipt.
+
+One signature per batch (:func:`sign_batch`): the hub signs, once per turn of its loop, the
+root of a Merkle tree whose leaves are the turn's receipts, ``sha256(0x00 || claim_bytes)``;
+an inner node is ``sha256(0x01 || left || right)`` (an odd node goes up as it is). Each
+receipt carries that signature and its *proof*: the sibling hashes from its leaf to the
+root, each as ``"l"`` or ``"r"`` (the sibling's side) and 64 hex digits. The signed bytes
+are ``b"cpushare-mq/receipts-root/v1\\0" || root``. A receipt without a proof (the first
+ledgers) is a signature of its claim bytes alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptography.exceptions import InvalidSignature
@@ -25,12 +34,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, cost, decimal_text, parse_amount
 
-__all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "verify_receipt"]
+__all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
+           "verify_receipt", "proof_root"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
           "currency", "amount", "issued_s")
 _HEX_SIG = re.compile(r"[0-9a-f]{128}")
+ROOT_DOMAIN = b"cpushare-mq/receipts-root/v1\0"
+_STEP = re.compile(r"[lr][0-9a-f]{64}")
+MAX_PROOF = 40                 # a tree of up to 2**40 receipts
+_U32 = struct.Struct("<I").pack
 _SHORT = 128
 
 
@@ -55,7 +69,7 @@ class Receipt:
                    decimal_text(cost(price, cpu_us)), issued_s)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in FIELDS}    # (asdict deep-copies)
 
     @classmethod
     def from_dict(cls, d: object) -> Receipt:
@@ -88,16 +102,26 @@ class Receipt:
 class SignedReceipt:
     receipt: Receipt
     signature: str
+    proof: tuple[str, ...] | None = None    # Merkle path to the signed root (None: v1)
 
     def to_dict(self) -> dict:
-        return {**self.receipt.to_dict(), "signature": self.signature}
+        d = {**self.receipt.to_dict(), "signature": self.signature}
+        if self.proof is not None:
+            d["proof"] = list(self.proof)
+        return d
 
     @classmethod
     def from_dict(cls, d: object) -> SignedReceipt:
         if not isinstance(d, dict) or type(d.get("signature")) is not str:
             raise ProtocolError("a signed receipt must be an object with a 'signature' string")
-        body = {k: v for k, v in d.items() if k != "signature"}
-        return cls(Receipt.from_dict(body), d["signature"])
+        proof = d.get("proof")
+        if proof is not None and (type(proof) is not list or len(proof) > MAX_PROOF or not all(
+                type(s) is str and _STEP.fullmatch(s) for s in proof)):
+            raise ProtocolError(f"receipt proof must be a list of at most {MAX_PROOF} "
+                                "'l'/'r' + 64-hex-digit steps")
+        body = {k: v for k, v in d.items() if k not in ("signature", "proof")}
+        return cls(Receipt.from_dict(body), d["signature"],
+                   None if proof is None else tuple(proof))
 
 
 def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> bytes:
@@ -106,7 +130,8 @@ def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> by
     out = [domain]
     for name in names:
         data = str(getattr(record, name)).encode()
-        out.append(struct.pack("<I", len(data)) + data)
+        out.append(_U32(len(data)))
+        out.append(data)
     return b"".join(out)
 
 
@@ -115,15 +140,61 @@ def claim_bytes(r: Receipt) -> bytes:
 
 
 def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:
+    """A v1 signature: of ``r``'s claim bytes alone (tests; the hub signs batches)."""
     return key.sign(claim_bytes(r)).hex()
 
 
-def verify_receipt(r: Receipt, signature: str, public: Ed25519PublicKey) -> bool:
-    """True when ``signature`` (hex) is ``public``'s signature of ``r``."""
+def _leaf(r: Receipt) -> bytes:
+    return hashlib.sha256(b"\x00" + claim_bytes(r)).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedReceipt]:
+    """One signature for all of ``receipts``: each gets it with its Merkle proof."""
+    level = [_leaf(r) for r in receipts]
+    proofs: list[list[str]] = [[] for _ in receipts]
+    pos = list(range(len(receipts)))
+    while len(level) > 1:
+        for i, p in enumerate(pos):
+            sib = p ^ 1
+            if sib < len(level):
+                proofs[i].append(("l" if sib < p else "r") + level[sib].hex())
+            pos[i] = p // 2
+        level = [_node(level[j], level[j + 1]) if j + 1 < len(level) else level[j]
+                 for j in range(0, len(level), 2)]
+    if not level:
+        return []
+    signature = key.sign(ROOT_DOMAIN + level[0]).hex()
+    return [SignedReceipt(r, signature, tuple(p)) for r, p in zip(receipts, proofs, strict=True)]
+
+
+def proof_root(r: Receipt, proof: tuple[str, ...]) -> bytes:
+    """The Merkle root ``proof`` leads to from ``r``'s leaf."""
+    h = _leaf(r)
+    for step in proof:
+        sib = bytes.fromhex(step[1:])
+        h = _node(sib, h) if step[0] == "l" else _node(h, sib)
+    return h
+
+
+def verify_receipt(r: Receipt, signature: str, public: Ed25519PublicKey,
+                   proof: tuple[str, ...] | None = None, *, seen: dict | None = None) -> bool:
+    """True when ``signature`` (hex) is ``public``'s signature of ``r`` (with ``proof``: of
+    the batch root it leads to). ``seen`` caches (root, signature) pairs already checked."""
     if type(signature) is not str or not _HEX_SIG.fullmatch(signature):
         return False
+    signed = claim_bytes(r) if proof is None else ROOT_DOMAIN + proof_root(r, proof)
+    memo = (public.public_bytes_raw(), signed, signature)
+    if seen is not None and memo in seen:
+        return seen[memo]
     try:
-        public.verify(bytes.fromhex(signature), claim_bytes(r))
+        public.verify(bytes.fromhex(signature), signed)
+        ok = True
     except InvalidSignature:
-        return False
-    return True
+        ok = False
+    if seen is not None and len(seen) < 4096:
+        seen[memo] = ok
+    return ok

@@ -68,6 +68,12 @@ class RateLimiter:
         self.refused[peer] = self.refused.get(peer, 0) + 1
         return False
 
+    def refund(self, peer: object, cost: float = 1.0) -> None:
+        """Give back tokens taken by :meth:`allow` (the try was refused for another reason)."""
+        bucket = self._buckets.get(peer)
+        if bucket is not None:
+            bucket.tokens = min(bucket.burst, bucket.tokens + cost)
+
     def forget(self, peer: object) -> None:
         self._buckets.pop(peer, None)
         self.refused.pop(peer, None)

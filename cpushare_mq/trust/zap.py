@@ -27,6 +27,7 @@ from pathlib import Path
 import zmq
 from zmq.utils import z85
 
+from ..hub.admission import HANDSHAKE_LIMITS, Admission
 from ..logthrottle import LogThrottle
 from .errors import KeyFileError
 from .keys import Z85_KEY_CHARS, CurveKeyPair, _curve_key, _write_atomic
@@ -162,14 +163,18 @@ class ZapHandler:
     """A ZAP request handler on ``inproc://zeromq.zap.01`` of ``context``, in its own thread.
 
     CURVE handshakes are answered from ``policy``; NULL-mechanism requests (plain TCP on a
-    socket with a ZAP domain) only when ``allow_null``. Use as a context manager or call
-    :meth:`start` / :meth:`stop`.
+    socket with a ZAP domain) only when ``allow_null``. Handshakes are rate-limited per peer
+    address and per CURVE key (``admission``, default :data:`HANDSHAKE_LIMITS`): one over
+    the limit gets status 300, a temporary failure (libzmq reconnects by itself). Use as a
+    context manager or call :meth:`start` / :meth:`stop`.
     """
 
     def __init__(self, context: zmq.Context, policy: KeyPolicy | None = None, *,
-                 allow_null: bool = False, poll_ms: int = 100):
+                 allow_null: bool = False, poll_ms: int = 100,
+                 admission: Admission | None = None):
         self.context = context
         self.policy = policy or KeyPolicy()
+        self.admission = admission or Admission(HANDSHAKE_LIMITS)
         self.allow_null = allow_null
         self._poll_ms = poll_ms
         self._stop = threading.Event()
@@ -243,6 +248,11 @@ class ZapHandler:
                 self.refused += 1
                 return reply(b"400", "bad CURVE credentials")
             key = z85.encode(credentials[0]).decode("ascii")
+            busy = self.admission.refusal("handshake", peer, key, time.monotonic())
+            if busy is not None:
+                self.refused += 1
+                self._warn("rate", f"ZAP: refused a handshake: {busy}")
+                return reply(b"300", busy)
             ok, why = self.policy.admits(key)
             if ok:
                 self.admitted += 1
@@ -252,6 +262,11 @@ class ZapHandler:
             self._warn("key", f"ZAP: refused worker key {key} from {peer}: {why}")
             return reply(b"400", why)
         if mechanism == b"NULL" and self.allow_null:
+            busy = self.admission.refusal("handshake", peer, None, time.monotonic())
+            if busy is not None:
+                self.refused += 1
+                self._warn("rate", f"ZAP: refused a handshake: {busy}")
+                return reply(b"300", busy)
             self.admitted += 1
             return reply(b"200", "OK", b"")
         self.refused += 1
@@ -303,6 +318,9 @@ def default_ban_file(keys_dir: Path | str) -> Path:
 def describe_handshake_failure(event: int, value: int) -> str | None:
     """A clear message for a failed handshake seen on a client's socket monitor (``event``
     and ``value`` from :func:`zmq.utils.monitor.parse_monitor_message`), or None."""
+    if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH and value == 300:
+        return ("the hub is limiting handshakes from this address or key (ZAP status 300: too "
+                "many connections in a short time); retrying")
     if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
         return (f"the hub refused this worker's key (ZAP status {value}): it is not on the hub's "
                 "allow-list, or it is banned")

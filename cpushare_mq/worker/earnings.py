@@ -30,13 +30,14 @@ EARNINGS_FILE = "earnings.db"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipts (
     hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL, hub_curve TEXT NOT NULL,
-    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
+    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, proof TEXT,
     PRIMARY KEY (hub_key, fragment_id));
 """
 
 
-def _check(d: object, worker_key: str) -> SignedReceipt:
-    """A peer's receipt, or :class:`ProtocolError` naming what is wrong with it."""
+def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
+    """A peer's receipt, or :class:`ProtocolError` naming what is wrong with it. ``seen``:
+    the batch signatures already checked (one signature covers a whole RECEIPTS message)."""
     sr = SignedReceipt.from_dict(d)
     r = sr.receipt
     if r.worker_key != worker_key:
@@ -46,7 +47,7 @@ def _check(d: object, worker_key: str) -> SignedReceipt:
     except ValueError:
         raise ProtocolError(f"receipt for fragment {r.fragment_id}: hub_key is not an "
                             "Ed25519 key") from None
-    if not verify_receipt(r, sr.signature, public):
+    if not verify_receipt(r, sr.signature, public, sr.proof, seen=seen):
         raise ProtocolError(f"receipt for fragment {r.fragment_id}: bad signature")
     return sr
 
@@ -60,7 +61,10 @@ class Earnings:
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")    # as the hub's ledger
             self.db.executescript(_SCHEMA)
+            if "proof" not in {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}:
+                self.db.execute("ALTER TABLE receipts ADD COLUMN proof TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
         self.path, self.worker_key = path, worker_key
@@ -69,24 +73,26 @@ class Earnings:
         """Check and store a RECEIPTS message's receipts; returns the fragment ids to
         acknowledge (those stored now or before). A bad receipt is logged and not
         acknowledged, so it is never counted, and the others are kept."""
-        rows, ack = [], []
+        rows, ack, seen = [], [], {}
         for d in items:
             try:
-                sr = _check(d, self.worker_key)
+                sr = _check(d, self.worker_key, seen)
             except ProtocolError as exc:
                 log.warning("refused a receipt from hub %s: %s", hub_curve[:12] or "-", exc)
                 continue
             r = sr.receipt
             rows.append((r.hub_key, r.fragment_id, hub_curve, r.issued_s,
-                         json.dumps(r.to_dict()), sr.signature))
+                         json.dumps(r.to_dict()), sr.signature,
+                         None if sr.proof is None else json.dumps(sr.proof)))
             ack.append(r.fragment_id)
         if not rows:
             return []
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                self.db.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?, ?, ?)",
-                                    rows)
+                self.db.executemany("INSERT OR IGNORE INTO receipts (hub_key, fragment_id, "
+                                    "hub_curve, issued_s, body, signature, proof) VALUES "
+                                    "(?, ?, ?, ?, ?, ?, ?)", rows)
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
@@ -111,7 +117,7 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            sql, params = "SELECT hub_curve, body, signature FROM receipts", ()
+            sql, params = "SELECT hub_curve, body, signature, proof FROM receipts", ()
             if hub is not None:
                 sql, params = sql + " WHERE hub_curve=? OR hub_key=?", (hub, hub)
             rows = db.execute(sql + " ORDER BY issued_s, hub_key, fragment_id",
@@ -120,8 +126,9 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
             db.close()
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot read the earnings file {path}: {exc}") from exc
-    return [(c, SignedReceipt.from_dict({**json.loads(b), "signature": s}))
-            for c, b, s in rows]
+    return [(c, SignedReceipt.from_dict({**json.loads(b), "signature": s,
+                                         **({} if p is None else {"proof": json.loads(p)})}))
+            for c, b, s, p in rows]
 
 
 class ReceiptInbox:

@@ -323,7 +323,114 @@ def buyer_without_token(endpoint: str, hub_key: str | None, api: str) -> None:
     print(f"refused {n} connections", flush=True)
 
 
-ATTACKS = {"buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def _worker_key(curve_public: bytes | None = None) -> str:
+    """A well-formed worker key: a CURVE public key (self-made unless given) and a fresh
+    Ed25519 public key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    curve = curve_public or zmq.curve_keypair()[0]
+    return curve.decode() + "_" + Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex()
+
+
+def _knock(s: zmq.Socket, key: str) -> None:
+    from cpushare_mq.protocol import MsgType, encode
+    s.send_multipart(encode(MsgType.HELLO, {
+        "worker_version": "attacker", "abi_version": 1, "slots": 1, "name": "knocker",
+        "worker_key": key, "held": [], "features": ["signed_failures"]}))
+
+
+def _count_answers(socks: list, timeout_s: float) -> dict[str, int]:
+    from cpushare_mq.protocol import MsgType, decode
+    seen = {"welcome": 0, "rate_limited": 0, "other": 0}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        quiet = True
+        for s in socks:
+            while s.poll(0):
+                quiet = False
+                msg = decode(s.recv_multipart())
+                if msg.type is MsgType.WELCOME:
+                    seen["welcome"] += 1
+                elif msg.type is MsgType.ERROR and msg["code"] == "rate_limited":
+                    seen["rate_limited"] += 1
+                else:
+                    seen["other"] += 1
+        if quiet:
+            time.sleep(0.05)
+    return seen
+
+
+def hello_flood(endpoint: str, hub_key: str | None, source: str) -> None:
+    """3,000 HELLOs from address ``source`` (issue 14, item 6: each wrote a worker row and a
+    log line). Plain hub: 1,500 on one connection with one key, 1,500 with a new key each
+    over 30 connections. CURVE hub: 600 connections, each a new self-made key and one HELLO,
+    then 2,400 HELLOs on one of them. Prints what came back; exits 0 only if some HELLOs
+    were refused as rate-limited."""
+    ctx = zmq.Context()
+    host, port = endpoint[len("tcp://"):].rsplit(":", 1)
+    src = f"tcp://{source}:0;{host}:{port}"
+    socks = []
+    print("attacking", flush=True)
+    started = time.monotonic()
+    if hub_key:
+        first_pub = None
+        for _ in range(600):
+            pub, sec = zmq.curve_keypair()
+            first_pub = first_pub or pub
+            s = ctx.socket(zmq.DEALER)
+            s.linger = 0
+            s.curve_publickey, s.curve_secretkey = pub, sec
+            s.curve_serverkey = hub_key.encode()
+            s.connect(src)
+            _knock(s, _worker_key(pub))
+            socks.append(s)
+        same = _worker_key(first_pub)
+        for _ in range(2400):
+            _knock(socks[0], same)
+    else:
+        one = ctx.socket(zmq.DEALER)
+        one.linger = 0
+        one.connect(src)
+        socks.append(one)
+        same = _worker_key()
+        for _ in range(1500):
+            _knock(one, same)
+        for _ in range(30):
+            s = ctx.socket(zmq.DEALER)
+            s.linger = 0
+            s.connect(src)
+            socks.append(s)
+            for _ in range(50):
+                _knock(s, _worker_key())
+    seen = _count_answers(socks, 10.0)
+    print(f"after {time.monotonic() - started:.1f} s: {seen}", flush=True)
+    for s in socks:
+        s.close(0)
+    ctx.term()
+    if not seen["rate_limited"] and not hub_key:
+        sys.exit(f"no HELLO was refused as rate-limited: {seen}")
+
+
+def claim_key(endpoint: str, hub_key: str | None, victim_key: str) -> None:
+    """On a plain hub, say HELLO with a connected worker's (public) key and claim every lease
+    it might hold (fragments 1..400, attempts 0..3) as ours (issue 14, smaller item: the hub
+    handed them over). Exits 0 only if the hub gave none."""
+    from cpushare_mq.protocol import MsgType, encode
+    ctx = zmq.Context()
+    s = _socket(ctx, hub_key, None)
+    s.connect(endpoint)
+    held = [[fid, attempt] for fid in range(1, 401) for attempt in range(4)]
+    s.send_multipart(encode(MsgType.HELLO, {
+        "worker_version": "attacker", "abi_version": 1, "slots": 8, "name": "thief",
+        "worker_key": victim_key, "held": held, "features": ["signed_failures"]}))
+    welcome = _recv_type(s, MsgType.WELCOME, 30)
+    s.close(0)
+    ctx.term()
+    if welcome["held_ok"]:
+        sys.exit(f"the hub handed over {len(welcome['held_ok'])} live leases of another "
+                 f"worker: {welcome['held_ok'][:10]}")
+
+
+ATTACKS = {"claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None) or None,

@@ -75,13 +75,18 @@ class HubProcess:
         return psutil.Process(self.proc.pid).memory_info().rss
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it is still running after ``timeout_s``."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout_s)
 
 
 def run_attack(name: str, hub: HubProcess, *args: str, timeout_s: float = 120) -> None:
@@ -164,3 +169,41 @@ def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 9
         for w in ws:
             w.close()
         ctx.term()
+
+
+def real_worker_finishes(hub: HubProcess, tmp: Path, fragments: int = 6,
+                         timeout_s: float = 180.0) -> None:
+    """A real ``cpushare-worker`` (with the hub's key unless the hub is --insecure) joins the
+    hub and runs a job the buyer submits with ``cpushare submit`` (echo.elf): every result
+    comes back right."""
+    from cpushare_mq.native import find_binary
+    inputs = []
+    for i in range(fragments):
+        p = tmp / f"in{i}.txt"
+        p.write_bytes(b"honest %d\n" % i)
+        inputs.append(p)
+    key = (["--hub-key", str(hub.db.with_name(hub.db.stem + ".keys") / "hub.pub")]
+           if hub.public_key else ["--insecure"])
+    with open(tmp / "worker.log", "ab") as wlog:
+        worker = subprocess.Popen(
+            [str(BIN / "cpushare-worker"), "--hub", hub.endpoint, *key, "--slots", "2",
+             "--name", "honest", "--config-dir", str(tmp / "honest-id"),
+             "--cache-dir", str(tmp / "honest-cache")], stdout=wlog, stderr=wlog)
+    try:
+        r = subprocess.run([str(BIN / "cpushare"), "submit", str(find_binary("examples/echo.elf")),
+                            *map(str, inputs), "--api", hub.api, "--out", str(tmp / "out")],
+                           capture_output=True, text=True, timeout=timeout_s)
+        assert r.returncode == 0, (r.stderr, (tmp / "worker.log").read_text()[-2000:])
+        for p in inputs:
+            assert (tmp / "out" / f"{p.name}.out").read_bytes() == p.read_bytes()
+    finally:
+        stop_process(worker, 20)
+
+
+def worker_rows(db: Path) -> int:
+    import sqlite3
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM workers").fetchone()[0]
+    finally:
+        con.close()

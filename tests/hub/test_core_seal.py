@@ -4,7 +4,7 @@ and the frozen records they return, never through the core's own objects.
 Statically: no module outside ``hub/scheduler/`` imports the core's private records, and the
 hub's shells use nothing of a core but its public methods. At run time: the scheduler state
 machine (tests/hub/machine.py) checks after every step that the effects and leases it got
-hold frozen records and plain values only (``sealcheck.assert_sealed``); here one lease's
+hold frozen records and plain values only (``sealcheck.assert_sealed``: NamedTuples count as tuples); here one lease's
 life is checked the same way, and the records refuse to change."""
 
 from __future__ import annotations
@@ -82,8 +82,10 @@ def test_one_lease_life_hands_out_frozen_records_only():
     assert_sealed(core.worker_records())
     (change,) = [f for f in fx.journal.frags if f.fid == fid]
     assert change.state == "DONE" and change.old == "LEASED" and change.job_id == job.id
-    for record in (job, change, fx.journal, fx, fx.journal.workers[0]):
+    for record in (job, fx.journal, fx, fx.journal.workers[0]):
         with pytest.raises(dataclasses.FrozenInstanceError):
-            record.__setattr__(dataclasses.fields(record)[0].name, None)
+            setattr(record, dataclasses.fields(record)[0].name, None)
+    with pytest.raises(AttributeError):     # (a NamedTuple: the hot path's record)
+        change.state = "PENDING"
     store.apply(fx.journal, now)
     assert store.frags[fid]["state"] == "DONE" and store.frags[other[1]]["state"] == "PENDING"

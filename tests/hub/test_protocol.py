@@ -81,7 +81,8 @@ BODIES = {
     MsgType.RECEIPTS: st.fixed_dictionaries({"receipts": st.lists(st.fixed_dictionaries({
         **{k: st.text(max_size=20) for k in ("hub_key", "job_id", "worker_key", "price",
                                              "currency", "amount", "signature")},
-        **{k: small for k in ("fragment_id", "attempt", "cpu_us", "issued_s")}}),
+        **{k: small for k in ("fragment_id", "attempt", "cpu_us", "issued_s")},
+        "proof": st.lists(st.text("lr0123456789abcdef", max_size=65), max_size=2)}),
         max_size=3)}).map(lambda b: (b, [])),
     MsgType.HEARTBEAT: st.just(({}, [])),
     MsgType.BYE: st.fixed_dictionaries({"reason": text}).map(lambda b: (b, [])),

@@ -330,7 +330,7 @@ def test_rogue_dealer_cannot_hurt_the_hub(hub, workers):
         w.ready()
         drive(hub, job, [w])
         assert sorted(results_of(hub, job)) == list(range(5))
-        assert all(a[2] == "accepted" for a in w.acks)
+        assert all(a[2] == "accepted" for a in w.acks), w.acks
         errors = 0
         while rogue.poll(100):
             rogue.recv_multipart()

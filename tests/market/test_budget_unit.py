@@ -80,8 +80,8 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     grants = core.assign(100.0)["w1"]
     assert len(grants) == 2                       # each lease may cost 1: 2 fit in 2.5
     f = grants[0]
-    sr = pay.on_result("w1", job, "K", f[1], f[3], 0.75, 1.0)
-    assert sr.receipt.amount_decimal == Decimal("0.75") and sr.receipt.currency == "EUR"
+    r = pay.on_result("w1", job, "K", f[1], f[3], 0.75, 1.0)
+    assert r.amount_decimal == Decimal("0.75") and r.currency == "EUR"
     core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
     pay.before_assign(core)                       # 0.75 + 1 out + 1 more > 2.5
     assert core.assign(100.0) == {}

@@ -36,4 +36,4 @@ def test_a_ledger_that_cannot_write_never_stops_the_hub(tmp_path, caplog):
     led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     led.db.close()          # as a full disk or a broken file would: every write fails
     assert led.on_result("j-1", "KEY", 3, 0, cpu_s=1.0) is None
-    assert "ledger: no receipt for fragment 3 of j-1" in caplog.text
+    assert "ledger: no receipt for 1 fragment(s): 3 of j-1" in caplog.text

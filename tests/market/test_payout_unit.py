@@ -5,11 +5,17 @@ refused and never acknowledged."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import SimpleNamespace
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
-from cpushare_mq.market.money import cost
+from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout
+from cpushare_mq.market.receipts import Receipt, SignedReceipt, sign_batch, verify_receipt
 from cpushare_mq.protocol import MAX_RECEIPTS_PER_MESSAGE, Feature, MsgType, decode, encode
 from cpushare_mq.worker.earnings import Earnings, ReceiptInbox, read_earnings
 
@@ -82,3 +88,26 @@ def test_a_receipt_for_another_worker_is_refused(tmp_path, caplog):
     inbox = ReceiptInbox(trust)
     assert inbox.on_receipts(items) == {"fragment_ids": [5]}
     inbox.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), pick=st.integers(0, 10**6))
+def test_one_signature_per_batch_each_receipt_verifies_alone(n, pick):
+    key = Ed25519PrivateKey.generate()
+    price = Price(Decimal("0.5"), "EUR")
+    batch = sign_batch([Receipt.issue("HK", "j", fid, 0, "KA", 1000 * fid, price, 5)
+                        for fid in range(n)], key)
+    assert len({sr.signature for sr in batch}) == 1
+    assert all(len(sr.proof) <= max(1, n).bit_length() for sr in batch)
+    public = key.public_key()
+    assert all(verify_receipt(sr.receipt, sr.signature, public, sr.proof) for sr in batch)
+    sr = batch[pick % n]
+    other = batch[(pick + 1) % n]
+    assert SignedReceipt.from_dict(sr.to_dict()) == sr          # the proof travels with it
+    inflated = Receipt.issue("HK", "j", sr.receipt.fragment_id, 0, "KA",
+                             sr.receipt.cpu_us + 1, price, 5)
+    assert not verify_receipt(inflated, sr.signature, public, sr.proof)
+    if n > 1:
+        assert not verify_receipt(sr.receipt, sr.signature, public, other.proof)
+    assert not verify_receipt(sr.receipt, sr.signature, Ed25519PrivateKey.generate()
+                              .public_key(), sr.proof)

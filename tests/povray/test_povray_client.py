@@ -131,11 +131,11 @@ def test_client_answers_x_to_a_bad_scene(client_elf, medium_scene, mutate):
         # type, angle and vertical angle, background, max_trace_level, adc_bailout, gamma,
         # then n_lights
         n_lights = int.from_bytes(scene[168:172], "little")
-        # lights (52 bytes each), n_maps (0 here), has_sky (0), n_data (0), n_prims, then
-        # the type
-        base = 172 + 52 * n_lights
-        assert scene[base:base + 12] == bytes(12)
-        at = base + 4 + 4 + 4 + 4
+        # lights (120 bytes each), n_maps (0 here), has_sky (0), n_fogs (0), n_data (0),
+        # n_prims, then the type
+        base = 172 + 120 * n_lights
+        assert scene[base:base + 16] == bytes(16)
+        at = base + 4 + 4 + 4 + 4 + 4
         bad = scene[:at] + (77).to_bytes(4, "little") + scene[at + 4:]
     tile = Tile(80, 60, 0, 0, 8, 8).encode()
     rc, frames = run_client(client_elf, bad, [tile, tile])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from .states import FragState, JobState
 
@@ -50,10 +51,12 @@ class JobView:
 LeaseGrant = tuple[JobView, int, int, int, float]
 
 
-@dataclass(frozen=True, slots=True)
-class FragChange:
+class FragChange(NamedTuple):
     """One fragment row of a batch: ``old`` is its state in the store before the batch (the
-    store's update checks it), the rest is the row now."""
+    store's update checks it), the rest is the row now. (A NamedTuple, the one record here
+    that is not a frozen dataclass: every fragment passes through two or more of them, and
+    the dataclass cost 1.4 us per fragment, 3-5 % of the hub's CPU per fragment, see
+    bench/RESULTS.md, issue 20; it is as immutable.)"""
 
     fid: int
     job_id: str

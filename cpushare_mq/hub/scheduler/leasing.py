@@ -127,13 +127,16 @@ class Leasing(CoreState):
                 job.allowance -= 1
             if deadline < self._min_deadline:
                 self._min_deadline = deadline
-            self._fx.journal.frags.setdefault(f.fid, (f.state, f))
             if f.state is P:
-                self._move(f, L)
+                self._move(f, L)          # (journals the fragment)
+            else:                         # another copy: its next_attempt changed
+                self._fx.journal.frags.setdefault(f.fid, (f.state, f))
             self._fx.journal.attempts_new.append((f.fid, attempt, job.id, w.id, w.key, now, deadline))
             grants.append((job.view, f.fid, f.index, attempt, lease_s))
             room -= 1
-            if self._copies_needed(f) > 0:
+            # (a lone copy with no votes and no check needs no other: skip the count)
+            if (job.quorum > 1 or job.redundancy > 1 or f.boost or f.votes) \
+                    and self._copies_needed(f) > 0:
                 self._queue(f, front=True)
         for job, lst in skipped.items():
             for f in reversed(lst):

@@ -12,8 +12,12 @@ from .states import SESSION_KEY_PREFIX, LeaseEnd
 
 class Membership(CoreState):
     def join(self, now: float, wid: str, *, name: str = "", key: str = "", slots: int = 1,
-             held: Sequence[tuple[int, int]] = (), replaces: str | None = None) -> list[tuple[int, int]]:
-        """A worker said HELLO (new session ``wid``). Returns the held leases honoured."""
+             held: Sequence[tuple[int, int]] = (), replaces: str | None = None,
+             key_proven: bool = True) -> list[tuple[int, int]]:
+        """A worker said HELLO (new session ``wid``). Returns the held leases honoured.
+        ``key_proven``: the connection authenticated with ``key`` (CURVE); only then may it
+        take the live leases of another session of that key (on a plain hub anyone can claim
+        any key)."""
         if wid in self.workers:
             raise SchedulingError(f"worker id {wid!r} already in use")
         w = _Worker(wid, name, key or SESSION_KEY_PREFIX + wid, slots, now)
@@ -30,7 +34,7 @@ class Membership(CoreState):
                 # without a key (then a session id is all there is to go by)
                 same = lease.key == w.key or lease.key.startswith(SESSION_KEY_PREFIX)
             else:
-                same = owner.id == replaces or (bool(key) and owner.key == key)
+                same = owner.id == replaces or (key_proven and bool(key) and owner.key == key)
             if not same or owner is w:
                 continue
             if owner is not None:

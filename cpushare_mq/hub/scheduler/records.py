@@ -79,12 +79,6 @@ class _Frag:
         #: fragment fails once the job's quorum of distinct keys agree, like a result
         self.final_reports: dict[str, str] | None = None
 
-    def change(self, old: FragState) -> FragChange:
-        """The frozen row of this fragment now (``old``: its state in the store)."""
-        return FragChange(self.fid, self.job.id, self.index, old, self.state, self.next_attempt,
-                          self.failures, self.seq, self.reason, self.result_attempt, self.size,
-                          self.sha256, self.boost)
-
     def keys_involved(self) -> set[str]:
         keys = {ls.key for ls in self.leases.values()}
         if self.votes:
@@ -151,7 +145,12 @@ class _Journal:
         self.workers: dict[str, _Worker] = {}
 
     def freeze(self) -> Journal:
-        return Journal(tuple([f.change(old) for old, f in self.frags.values()]),
+        """The frozen journal: each journaled fragment's row now, with its state in the
+        store before the batch."""
+        return Journal(tuple([FragChange(f.fid, f.job.id, f.index, old, f.state, f.next_attempt,
+                                         f.failures, f.seq, f.reason, f.result_attempt, f.size,
+                                         f.sha256, f.boost)
+                              for old, f in self.frags.values()]),
                        tuple(self.attempts_new), tuple(self.attempts_owner),
                        tuple(self.attempts_end), (), tuple(self.drop_results),
                        tuple([JobEnd(j.id, j.state, j.n_done, j.n_failed) for j in self.jobs.values()]),

@@ -116,7 +116,8 @@ class Voting(CoreState):
             self._end_lease(now, other, LeaseEnd.CANCELLED, "fragment done elsewhere",
                             notify=True, requeue=False)
         j = self._fx.journal
-        for sha, lst in (f.votes or {}).items():
+        all_votes = f.votes or {}
+        for sha, lst in all_votes.items():
             for a, _k, _s in lst:
                 if sha != sha256:
                     j.attempts_end.append((now, LeaseEnd.DISAGREED, sha, _s, f"quorum chose {sha256}",
@@ -126,10 +127,10 @@ class Voting(CoreState):
         f.result_attempt = attempt
         f.size = size
         f.sha256 = sha256
-        votes = [(k, sha) for sha, lst in (f.votes or {}).items() for _a, k, _s in lst]
-        # a final failure report that a result contradicts counts as a disagreeing vote
-        votes += [(k, f"failure:{o}") for k, o in (f.final_reports or {}).items()]
-        if len(votes) > 1:
+        if sum(map(len, all_votes.values())) + len(f.final_reports or ()) > 1:
+            votes = [(k, sha) for sha, lst in all_votes.items() for _a, k, _s in lst]
+            # a final failure report that a result contradicts counts as a disagreeing vote
+            votes += [(k, f"failure:{o}") for k, o in (f.final_reports or {}).items()]
             self._fx.verdicts.append((f.fid, f.job.id, sha256, votes))
         if f.votes and len(f.votes) > 1:
             # someone was outvoted: the trust layer may want the job's other results of that
