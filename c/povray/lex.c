@@ -297,6 +297,13 @@ static void pop_frame(parser *P)
     P->nframes--;
 }
 
+void lex_push_body(parser *P, const pov_macro *m)
+{
+    push_frame(P, m->file, m->src, m->body_pos, m->body_line, 1);
+}
+
+void lex_pop_body(parser *P) { pop_frame(P); }
+
 void lex_init(parser *P, const char *name, const char *src)
 {
     P->nscopes = 1;
@@ -1035,7 +1042,10 @@ void declare_value(parser *P, int local, int line)
     size_t pos = f->pos;
     int vline = f->line;
     lex_raw(P, &t);
-    if (t.kind == T_IDENT && is_block_kind(t.text) && find_sym(P, t.text) == NULL) {
+    if (t.kind == T_IDENT && !strcmp(t.text, "function") && find_sym(P, t.text) == NULL) {
+        v = userfunc_declare(P, &t);
+        raw_semicolon(P);
+    } else if (t.kind == T_IDENT && is_block_kind(t.text) && find_sym(P, t.text) == NULL) {
         v = declare_block(P, &t);
         raw_semicolon(P);
     } else {
