@@ -523,11 +523,10 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }
 
-vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)
+/* The colour seen at image-plane position fx, fy in [-0.5, 0.5] (y up). */
+static vec3 camera_colour(const render_ctx *ctx, double fx, double fy)
 {
     const scene *s = ctx->s;
-    double fx = ((double)x + 0.5) / (double)W - 0.5;
-    double fy = 0.5 - ((double)y + 0.5) / (double)H;
     if (s->camera_type >= CAM_FISHEYE)
         return lens_pixel(ctx, fx, fy);
     if (s->camera_type == CAM_ULTRA_WIDE) {
@@ -572,6 +571,25 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }
 
+vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)
+{
+    double fx = ((double)x + 0.5) / (double)W - 0.5;
+    double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    return camera_colour(ctx, fx, fy);
+}
+
+/* POV-Ray 3.7's TracePixel: the sample at (x, y) in pixel units (pixel centres at whole
+   numbers) moves to the centre (x + 0.5, y - 0.5) and maps to x / W - 0.5 and
+   ((H - 1) - y) / H - 0.5, computed in that order (anti-aliasing's sub-pixel samples). */
+vec3 render_sample(const render_ctx *ctx, uint32_t W, uint32_t H, double x, double y)
+{
+    x += 0.5;
+    y -= 0.5;
+    double fx = x / (double)W - 0.5;
+    double fy = (((double)H - 1.0) - y) / (double)H - 0.5;
+    return camera_colour(ctx, fx, fy);
+}
+
 static double srgb(double v)
 {
     if (v <= 0.0031308)
@@ -605,7 +623,7 @@ static void build_encode_table(render_ctx *ctx)
     ctx->enc_thr[0] = 0.0;
 }
 
-static uint8_t encode_fast(const render_ctx *ctx, double v)
+uint8_t render_encode_fast(const render_ctx *ctx, double v)
 {
     if (!(v > 0.0))
         return render_encode_gamma(0.0, ctx->s->gamma);
@@ -643,9 +661,9 @@ void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uin
         for (uint32_t x = x0; x < x0 + w; x++) {
             vec3 c = render_pixel(ctx, W, H, x, y);
             uint8_t *px = rowbuf + 3 * (x - x0);
-            px[0] = encode_fast(ctx, c.x);
-            px[1] = encode_fast(ctx, c.y);
-            px[2] = encode_fast(ctx, c.z);
+            px[0] = render_encode_fast(ctx, c.x);
+            px[1] = render_encode_fast(ctx, c.y);
+            px[2] = render_encode_fast(ctx, c.z);
         }
         on_row(user, y, rowbuf, w * 3);
     }
