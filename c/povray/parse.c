@@ -1177,7 +1177,8 @@ void parse_default(parser *P)
 static int camera_lens_type(const char *word)
 {
     static const struct { const char *word; int type; } lens[] = {
-        {"fisheye", CAM_FISHEYE}, {"panoramic", CAM_PANORAMIC}, {"spherical", CAM_SPHERICAL}};
+        {"fisheye", CAM_FISHEYE}, {"panoramic", CAM_PANORAMIC}, {"spherical", CAM_SPHERICAL},
+        {"omnimax", CAM_OMNIMAX}};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         if (!strcmp(word, lens[i].word))
             return lens[i].type;

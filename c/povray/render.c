@@ -492,6 +492,35 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }
 
+/* POV-Ray 3.7's omnimax camera (its tracepixel.cpp): x0, y0 in [-1, 1] squeezed by the
+   aspect ratio |right| / |up| (at most 1.283458 across, the dome's), the radius mapped to
+   the angle from the view direction by 1.411269 r - 0.09439 r^3 + 0.25674 r^5; no ray
+   outside the unit circle or more than 45 degrees below the axis (black). */
+static int omnimax_dir(const scene *s, double x0, double y0, vec3 R, vec3 U, vec3 Dn, vec3 *d)
+{
+    double aspect = vlen(s->right) / vlen(s->up);
+    if (aspect > 1.0) {
+        if (aspect > 1.283458) {
+            x0 *= aspect / 1.283458;
+            y0 = (y0 - 1.0) / 1.283458 + 1.0;
+        } else {
+            y0 = (y0 - 1.0) / aspect + 1.0;
+        }
+    } else {
+        y0 /= aspect;
+    }
+    double rad = rt_sqrt(x0 * x0 + y0 * y0);
+    if (rad > 1.0)
+        return 0;
+    double cphi = rad == 0.0 ? 1.0 : x0 / rad, sphi = rad == 0.0 ? 0.0 : y0 / rad;
+    double r3 = rad * rad * rad, theta = 1.411269 * rad - 0.09439 * r3 + 0.25674 * r3 * rad * rad;
+    double cy = rt_cos(theta), sy = rt_sin(theta);
+    if (sphi * sy < rt_tan(135.0 * (RT_PI / 180.0)) * cy)
+        return 0;
+    *d = vadd(vadd(vscale(R, cphi * sy), vscale(U, sphi * sy)), vscale(Dn, cy));
+    return 1;
+}
+
 /* POV-Ray 3.7's fisheye, panoramic and spherical cameras (reference manual, "Camera"; the
  * bytes match POV-Ray 3.7.0's renders in tests/data): fisheye maps the distance from the centre, scaled by |right| and
  * |up|, to the angle from the unit view direction, no ray outside the circle (black);
@@ -510,6 +539,9 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
         double cphi = rad == 0.0 ? 1.0 : x0 / rad, sphi = rad == 0.0 ? 0.0 : y0 / rad;
         double theta = rad * s->camera_angle * (RT_PI / 360.0), st = rt_sin(theta);
         d = vadd(vadd(vscale(R, cphi * st), vscale(U, sphi * st)), vscale(Dn, rt_cos(theta)));
+    } else if (s->camera_type == CAM_OMNIMAX) {
+        if (!omnimax_dir(s, 2.0 * fx, 2.0 * fy, R, U, Dn, &d))
+            return v3(0.0, 0.0, 0.0);
     } else if (s->camera_type == CAM_PANORAMIC) {
         double a = (0.5 - fx) * RT_PI, b = fy * RT_PI;
         d = vadd(vadd(vscale(s->right, rt_cos(a)), vscale(s->up, rt_tan(b))),

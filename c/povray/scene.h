@@ -109,7 +109,7 @@ typedef struct {
 } csg_node;
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
-       CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_COUNT };
+       CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_OMNIMAX, CAM_COUNT };
 #define CAM_IS_CYLINDER(t) ((t) >= CAM_CYL1 && (t) <= CAM_CYL4)
 /* cameras whose angle may reach 360 degrees (the lens bends every ray) */
 #define CAM_ANGLE_TO_360(t) ((t) >= CAM_CYL1)
