@@ -48,7 +48,7 @@ class Clock(CoreState):
             if len(f.votes) != 1 or f.state is not V:
                 continue
             (sha, voters), = f.votes.items()
-            if alive - {k for _a, k, _s in voters}:
+            if any(self._may_check_key(k, voters[0][1]) for k in alive - {k for _a, k, _s in voters}):
                 continue
             self._fx.journal.frags.setdefault(f.fid, (f.state, f))
             f.boost = 0
