@@ -433,6 +433,8 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             in *= f->diffuse;
             col = vadd(col, vscale(vmul(pig, lcol), in));
         }
+        if (lt->flags & LIGHT_SHADOWLESS)
+            continue; /* POV-Ray: a fill light makes no highlights */
         vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lcol)
                                     : lcol;
         if (f->phong > 0.0) {
