@@ -11,19 +11,24 @@ result of key C may be checked by key V only when
 * V is **not younger** than C (first seen by this hub no later than C) when C is itself
   established or trusted: a seller with a verified history is only ever checked by keys
   at least as old, so keys made after it cannot gang up on it. A key on probation (new, or
-  struck) may be checked by any established key.
+  struck) may be checked by any established key. A tie (the check disagreed) is broken by
+  any key with standing that has not run the fragment.
 
-Until some key on this hub has ever passed probation (a new hub), there is nobody to trust
-yet, and any other key that is not banned may check (as before): the first sellers of a hub
-should be known ones (``--allow-workers``), or run jobs with redundancy >= 2 first, whose
-votes establish keys.
+Until :data:`MIN_STANDING` keys on this hub have ever passed probation (a new hub), there is
+nobody to trust yet, and any other key that is not banned may check (as before). Two, so that
+a check that disagrees can have its tie broken by another key with standing. The first
+sellers of a hub should be known ones (``--allow-workers``), or run jobs with redundancy
+>= 2 first, whose votes establish keys.
 """
 
 from __future__ import annotations
 
 from .reputation import ReputationBook, Tier
 
-__all__ = ["VerifierRule"]
+__all__ = ["VerifierRule", "MIN_STANDING"]
+
+#: keys that must have passed probation before only keys with standing may check
+MIN_STANDING = 2
 
 _STANDING = (Tier.ESTABLISHED, Tier.TRUSTED)
 
@@ -35,13 +40,15 @@ class VerifierRule:
         self.book = book
 
     def __call__(self, verifier: str, checked: str) -> bool:
+        """May ``verifier`` re-run the result of ``checked`` ("": break a tie between keys
+        that disagree, which any key with standing may do)?"""
         book = self.book
         if verifier == checked or book.is_banned(verifier):
             return False
-        if not book.has_established():
-            return True                    # a new hub: nobody has earned trust yet
+        if not book.has_established(MIN_STANDING):
+            return True                    # a new hub: not enough keys have earned trust
         if book.tier(verifier) not in _STANDING:
             return False
-        if book.tier(checked) not in _STANDING:
+        if not checked or book.tier(checked) not in _STANDING:
             return True
         return book.first_seen(verifier) <= book.first_seen(checked)

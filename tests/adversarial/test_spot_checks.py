@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from trust.cheaters import cheater_env
 from trust.cli_hub import CliHub
+from trust.test_voting_cli import inputs
 
 from cpushare_mq.native import find_binary
 from cpushare_mq.trust.reputation import ReputationBook, TrustPolicy
@@ -33,29 +34,22 @@ def test_the_rule():
     assert rule("newer", "old") and rule("old", "newer")        # a new hub: anyone else
     assert not rule("old", "old")
     for _ in range(2):
-        book.on_verdict(1, ["old", "young"], [], 5.0)
-    assert book.has_established()
+        book.on_verdict(1, ["old"], [], 5.0)
+    assert book.has_established() and rule("newer", "old")      # one key with standing: not yet
+    for _ in range(2):
+        book.on_verdict(1, ["young"], [], 5.0)
+    assert book.has_established(2)
     assert not rule("newer", "old") and not rule("newer", "young")   # probation checks nobody
     assert rule("old", "newer") and rule("young", "newer")            # standing checks probation
     assert rule("old", "young") and not rule("young", "old")          # never younger than it
+    assert rule("young", "") and not rule("newer", "")                # a tie-break: standing
     book.ban("old", "test")
     assert not rule("old", "newer")
 
 
-def _inputs(root: Path, name: str, n: int) -> list[Path]:
-    d = root / f"in-{name}"
-    d.mkdir()
-    out = []
-    for i in range(n):
-        p = d / f"frag{i:03d}.in"
-        p.write_bytes(b"%s fragment %d " % (name.encode(), i) + bytes(range(i % 200)))
-        out.append(p)
-    return out
-
-
 def _submit(hub: CliHub, name: str, k: int, n: int) -> tuple[list[Path], Path]:
     """Submit ``n`` echo.elf fragments (the right answer is the input)."""
-    paths = _inputs(hub.root, name, n)
+    paths = [Path(p) for p in inputs(hub.root, name, n)]
     out = hub.root / f"out-{name}"
     proc = hub.cli("submit", str(find_binary("examples/echo.elf")), *map(str, paths),
                    "--out", str(out), "--redundancy", str(k), "--quorum", str(k), "--name", name,

@@ -25,12 +25,16 @@ class Checkers(CoreState):
         self._verifier_rule = rule
 
     def _may_check(self, key: str, f: _Frag) -> bool:
-        """May a worker with ``key`` run a copy of ``f`` as a check of its first result?"""
+        """May a worker with ``key`` run a copy of ``f``: the check of its first result, or
+        (once two keys disagree) the tie-break, for which the rule is asked with no checked
+        key ("")?"""
         rule = self._verifier_rule
         if rule is None or not f.boost or not f.votes:
             return True
-        checked = min((v for lst in f.votes.values() for v in lst), key=lambda v: v[0])[1]
-        return rule(key, checked)
+        voters = [v for lst in f.votes.values() for v in lst]
+        if len({k for _a, k, _s in voters}) > 1:
+            return rule(key, "")
+        return rule(key, voters[0][1])
 
     def _may_check_key(self, key: str, checked: str) -> bool:
         rule = self._verifier_rule
