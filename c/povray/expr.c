@@ -61,7 +61,7 @@ const char *kind_name(int kind)
 {
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
-                                          "colour_map", "camera", "normal"};
+                                          "colour_map", "camera", "normal", "transform"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 
@@ -778,7 +778,9 @@ static int is_cmp(parser *P)
 static value compare(parser *P)
 {
     value v = sum(P);
-    while (is_cmp(P)) {
+    /* a vector followed by '<' is two items without a comma (box { <..> <..> }), as in
+       POV-Ray: comparisons take floats only */
+    while (is_cmp(P) && !(v.kind == V_VEC && is_punct(P, "<"))) {
         token op = next(P);
         value b = sum(P);
         if (v.kind != V_FLOAT || b.kind != V_FLOAT)

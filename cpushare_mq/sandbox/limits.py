@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
+from operator import attrgetter
 
 from ..errors import ConfigError
 
@@ -83,8 +84,7 @@ class SandboxLimits:
         """These (the seller's) limits with the job's values carried by ``lease`` (any object
         with an attribute per job-set field, e.g. the worker's ``WorkItem``). The wire allows
         0 for them; the sandbox wants > 0 (0 output bytes: any output fails)."""
-        job = {name: max(getattr(lease, name), _FLOOR[row.unit]) for name, row in _job_rows()}
-        return replace(self, **job)
+        return _with_job(self, _job_values()(lease))
 
     @property
     def cpu_backstop_s(self) -> int:
@@ -108,7 +108,19 @@ def _job_rows() -> tuple[tuple[str, Limit], ...]:
     return tuple(limit_rows(SetBy.JOB))
 
 
+@cache
+def _job_values() -> attrgetter:
+    names = [name for name, _ in _job_rows()]
+    return attrgetter(*names) if len(names) > 1 else lambda lease: (getattr(lease, names[0]),)
+
+
 _FLOOR = {Unit.SECONDS: 0.001, Unit.BYTES: 1}
+
+
+@lru_cache(maxsize=256)     # per fragment, twice (a worker's jobs have a few limit sets)
+def _with_job(limits: SandboxLimits, values: tuple) -> SandboxLimits:
+    return replace(limits, **{name: max(v, _FLOOR[row.unit])
+                              for (name, row), v in zip(_job_rows(), values, strict=True)})
 
 
 def _check(name: str, row: Limit, v: object) -> None:

@@ -31,20 +31,18 @@ class Credit:
         self.out = max(0, self.out - 1)
         return solicited
 
-    def target(self, running: int) -> int:
-        """Leases to hold in all (running and waiting)."""
-        target = self.slots + self.pace.leases
+    def plan(self, running: int, active: int) -> tuple[int, int]:
+        """Leases to hold in all (running and waiting), and how many of the ``active`` to
+        hand back now because the sandbox says fragments got longer (0: none)."""
+        prefetch = self.pace.leases
+        target = self.slots + prefetch
         if self.allotment.shared:    # several hubs share the slots (worker/arbiter.py)
-            target = self.allotment.target(running, self.pace.leases)
+            target = self.allotment.target(running, prefetch)
         keep = self.pace.shed_target()
-        return target if keep is None else min(target, keep)
-
-    def surplus(self, active: int) -> int:
-        """Leases to hand back now: the sandbox says fragments got longer (0: none)."""
-        keep = self.pace.shed_target()
-        if keep is not None and active > keep + max(2, keep // 2):
-            return active - keep
-        return 0
+        if keep is None:
+            return target, 0
+        surplus = active - keep if active > keep + max(2, keep // 2) else 0
+        return min(target, keep), surplus
 
     def ask(self, active: int, target: int, waiting_bytes: int, now: float) -> int:
         """Credit to ask for now (0: none), counted as out."""

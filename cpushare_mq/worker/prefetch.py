@@ -39,9 +39,10 @@ class Prefetch:
         return self.for_run_time(self.run_time_s)
 
     def for_run_time(self, run_time_s: float) -> int:
-        if run_time_s <= 0:
+        window_s = self.slots * self.queue_window_s
+        if run_time_s * self.max <= window_s:     # (also: no overflow for a tiny run time)
             return self.max
-        want = int(self.slots * self.queue_window_s / run_time_s)
+        want = int(window_s / run_time_s)
         return max(self.min, min(self.max, want))
 
     def shed_target(self) -> int | None:

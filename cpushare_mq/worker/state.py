@@ -414,8 +414,7 @@ class WorkerCore:
         if self.paused:
             return
         self.runs.start_queued(out, now)
-        target = self.credit.target(len(self.running))
-        surplus = self.credit.surplus(self.active)
+        target, surplus = self.credit.plan(len(self.running), self.active)
         if surplus and self.session.may_shed:
             self._shed(out, surplus)
         want = self.credit.ask(self.active, target, self.book.waiting_bytes, now)

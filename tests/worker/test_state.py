@@ -664,3 +664,17 @@ def test_allotment_a_losing_hub_starts_nothing_and_hands_queued_leases_back():
     out = core.end((2, 0), 1, "0" * 64, 0, OK, b"", 0.09)
     assert not [a for a in out if isinstance(a, Run)] and not sends(out, MsgType.READY)
     check_wire(out)
+
+
+def test_prefetch_of_runs_that_take_no_time_is_the_maximum():
+    """Runs ending at the start time (a coarse clock) drive the moving average towards 0;
+    the prefetch is then its maximum, never an overflow (int(inf) used to raise after a few
+    thousand such runs)."""
+    from cpushare_mq.worker.prefetch import Prefetch
+
+    pace = Prefetch(slots=2, prefetch=2, max_prefetch=256, queue_window_s=0.02)
+    for _ in range(5000):
+        pace.note_run_time(0.0, 0.0)
+    assert pace.leases == 256
+    assert pace.for_run_time(5e-324) == pace.for_run_time(0.0) == 256
+    assert pace.for_run_time(1.0) == 2
