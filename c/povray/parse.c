@@ -1483,13 +1483,48 @@ static void parse_sky(parser *P)
         check_map(P, &c->sky, P->line);
 }
 
+/* fog turbulence words: turbulence, octaves, omega, lambda, turb_depth */
+static int parse_fog_turbulence(parser *P, fog *f, const token *t)
+{
+    if (!f->has_turb) { /* POV-Ray's classic turbulence defaults */
+        f->turb.type = PIG_BOZO;
+        f->turb.octaves = 6;
+        f->turb.omega = 0.5;
+        f->turb.lambda = 2.0;
+        f->turb.frequency = 1.0;
+        f->turb.exponent = 1.0;
+        f->turb.noise_gen = 0; /* the scene's, set at the end */
+    }
+    const char *w = t->text;
+    if (!strcmp(w, "turbulence"))
+        f->turb.turb = parse_vector(P);
+    else if (!strcmp(w, "octaves")) {
+        double o = parse_float(P, "octaves");
+        f->turb.octaves = o < 1 ? 1 : o > 10 ? 10 : (uint32_t)o;
+    } else if (!strcmp(w, "omega"))
+        f->turb.omega = parse_float(P, "omega");
+    else if (!strcmp(w, "lambda"))
+        f->turb.lambda = parse_float(P, "lambda");
+    else if (!strcmp(w, "turb_depth"))
+        f->turb_depth = parse_float(P, "turb_depth");
+    else
+        return 0;
+    f->has_turb = 1;
+    return 1;
+}
+
 /* fog { [fog_type 1|2] distance D colour [fog_offset O] [fog_alt A] [up V] } */
 static void parse_fog(parser *P)
 {
     struct pov_scene_state *c = P->sc;
     int line = peek(P)->line;
     expect(P, "{", "after 'fog'");
-    fog f = {FOG_CONSTANT, 0.0, {0, 0, 0}, 0.0, 0.0, 0.0, 1.0, {0, 1, 0}};
+    fog f;
+    memset(&f, 0, sizeof f);
+    f.type = FOG_CONSTANT;
+    f.alt = 1.0;
+    f.up = v3(0, 1, 0);
+    f.turb_depth = 0.5;
     for (;;) {
         if (is_punct(P, "}")) {
             next(P);
@@ -1518,6 +1553,8 @@ static void parse_fog(parser *P)
             f.alt = parse_float(P, "fog_alt");
             if (f.alt == 0.0)
                 perr(P, t.line, "fog_alt must not be 0");
+        } else if (t.kind == T_IDENT && parse_fog_turbulence(P, &f, &t)) {
+            continue;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "up")) {
             f.up = parse_vector(P);
             if (vlen(f.up) == 0.0)
@@ -1747,6 +1784,9 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         c->maps = NULL;
         out->n_fogs = c->nfogs;
         memcpy(out->fogs, c->fogs, sizeof c->fogs);
+        for (uint32_t i = 0; i < out->n_fogs; i++)
+            if (out->fogs[i].has_turb)
+                resolve_noise(P, &out->fogs[i].turb);
         out->has_sky = (uint32_t)c->has_sky;
         out->sky = c->sky;
         resolve_noise(P, &out->sky);

@@ -153,6 +153,9 @@ typedef struct {
     double filter, transmit;  /* of the fog's colour */
     double offset, alt;       /* ground fog: its top and how fast it thins above */
     vec3 up;                  /* ground fog: the up direction (unit) */
+    uint32_t has_turb;        /* turbulence thins the fog (POV-Ray's classic turbulence) */
+    double turb_depth;
+    pigment turb;             /* turb, octaves, omega, lambda, noise_gen of the turbulence */
 } fog;
 
 typedef struct {

@@ -179,6 +179,11 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, f->offset);
         put_f64(&w, f->alt);
         put_vec(&w, f->up);
+        put_u32(&w, f->has_turb);
+        if (f->has_turb) {
+            put_f64(&w, f->turb_depth);
+            put_pigment(&w, &f->turb);
+        }
     }
     put_u32(&w, s->n_data);
     for (uint32_t i = 0; i < s->n_data; i++)
@@ -400,6 +405,15 @@ static void get_fogs(rbuf *r, scene *s)
         f->offset = get_f64(r);
         f->alt = get_f64(r);
         f->up = get_vec(r);
+        f->has_turb = get_u32(r);
+        if (!r->err && f->has_turb > 1)
+            fail(r, "scene data: bad fog");
+        if (!r->err && f->has_turb) {
+            f->turb_depth = get_f64(r);
+            get_pigment(r, &f->turb, 0, 0);
+            if (!r->err && f->turb.type < PIG_GRADIENT)
+                fail(r, "scene data: bad fog turbulence");
+        }
         if (!r->err && ((f->type != FOG_CONSTANT && f->type != FOG_GROUND) ||
                         !(f->distance > 0.0) || (f->type == FOG_GROUND && f->alt == 0.0)))
             fail(r, "scene data: bad fog");
