@@ -143,8 +143,15 @@ static vec3 supersample(const aa_run *r, double x, double y, vec3 c)
 
 typedef struct {
     vec3 col[BLK_STRIDE * BLK_STRIDE];
+    vec3 enc[BLK_STRIDE * BLK_STRIDE];     /* col through the anti-aliasing gamma */
     uint8_t done[BLK_STRIDE * BLK_STRIDE]; /* supersampled (or a border sample) */
 } m1_block;
+
+static void m1_set(const aa_run *r, m1_block *b, uint32_t k, vec3 c)
+{
+    b->col[k] = c;
+    b->enc[k] = encode3(r, c);
+}
 
 #define AT(i, j) ((uint32_t)((j) + 1) * BLK_STRIDE + (uint32_t)((i) + 1))
 
@@ -152,30 +159,31 @@ typedef struct {
 static void m1_pixel(const aa_run *r, m1_block *b, int i, int j, int x, int y)
 {
     uint32_t c = AT(i, j), l = AT(i - 1, j), t = AT(i, j - 1);
-    vec3 cur = sample(r, x, y), ecur = encode3(r, cur);
-    int ld = differs(r, encode3(r, b->col[l]), ecur);
-    int td = differs(r, encode3(r, b->col[t]), ecur);
+    m1_set(r, b, c, sample(r, x, y));
+    int ld = differs(r, b->enc[l], b->enc[c]);
+    int td = differs(r, b->enc[t], b->enc[c]);
     if (ld && !b->done[l]) {
-        b->col[l] = supersample(r, x - 1.0, y, b->col[l]);
+        m1_set(r, b, l, supersample(r, x - 1.0, y, b->col[l]));
         b->done[l] = 1;
     }
     if (td && !b->done[t]) {
-        b->col[t] = supersample(r, x, y - 1.0, b->col[t]);
+        m1_set(r, b, t, supersample(r, x, y - 1.0, b->col[t]));
         b->done[t] = 1;
     }
     b->done[c] = (uint8_t)(ld || td);
-    b->col[c] = b->done[c] ? supersample(r, x, y, cur) : cur;
+    if (b->done[c])
+        m1_set(r, b, c, supersample(r, x, y, b->col[c]));
 }
 
 /* The block loop of the block at (bx, by) over its first cw columns and ch rows. */
 static void m1_run_block(const aa_run *r, m1_block *b, int bx, int by, int cw, int ch)
 {
     for (int i = 0; i < cw; i++) {
-        b->col[AT(i, -1)] = sample(r, bx + i, by - 1.0);
+        m1_set(r, b, AT(i, -1), sample(r, bx + i, by - 1.0));
         b->done[AT(i, -1)] = 1;
     }
     for (int j = 0; j < ch; j++) {
-        b->col[AT(-1, j)] = sample(r, bx - 1.0, by + j);
+        m1_set(r, b, AT(-1, j), sample(r, bx - 1.0, by + j));
         b->done[AT(-1, j)] = 1;
         for (int i = 0; i < cw; i++)
             m1_pixel(r, b, i, j, bx + i, by + j);

@@ -61,7 +61,8 @@ const char *kind_name(int kind)
 {
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
-                                          "colour_map", "camera", "normal", "transform"};
+                                          "colour_map", "camera", "normal", "transform",
+                                          "function"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 
@@ -703,6 +704,8 @@ static value primary(parser *P)
             perr(P, t.line, "'%s' cannot be used: %s", t.text, v.str);
         if (v.kind == V_ARRAY && is_punct(P, "["))
             v = index_array(P, v, t.text, t.line);
+        if (v.kind == V_FUNCTION)
+            v = userfunc_call(P, v.mac, &t);
         return postfix(P, v, t.line);
     }
     int found;
@@ -839,7 +842,7 @@ value expr_any(parser *P)
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
         if (s && s->v.kind != V_FLOAT && s->v.kind != V_VEC && s->v.kind != V_STRING &&
-            !(s->v.kind == V_ARRAY)) {
+            s->v.kind != V_ARRAY && s->v.kind != V_FUNCTION) {
             next(P);
             return s->v;
         }
