@@ -69,6 +69,7 @@ struct pov_macro {
     int body_line;
     int nparams;
     char params[16][64];
+    unsigned optional; /* bit i: params[i] was declared 'optional' (may be left out) */
 };
 
 typedef struct {
