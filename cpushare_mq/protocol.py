@@ -395,6 +395,13 @@ def _reject_constant(name: str) -> Any:
 
 
 _json_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _json_encoder_utf8(body: Any) -> None:
+    """Raise UnicodeEncodeError if a string of ``body`` holds a lone surrogate (a JSON
+    ``\\ud800`` escape): such text cannot be stored (SQLite) or logged as UTF-8, and one
+    such HELLO made the hub's commit fail, costing every message of its turn (issue 14)."""
+    json.dumps(body, ensure_ascii=False).encode("utf-8")
 _json_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode
 
 
@@ -462,8 +469,11 @@ def decode(frames: Sequence[bytes]) -> Message:
     if len(raw) > Limits.MAX_BODY_BYTES:
         raise ProtocolError(f"{msg_type.name}: body of {len(raw)} bytes exceeds {Limits.MAX_BODY_BYTES}")
     try:
-        body = _json_decoder.decode(bytes(raw).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raw = bytes(raw)
+        body = _json_decoder.decode(raw.decode("utf-8"))
+        if b"\\ud" in raw or b"\\uD" in raw:    # escapes may spell a lone surrogate
+            _json_encoder_utf8(body)
+    except (UnicodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"{msg_type.name}: body is not valid JSON: {exc}"[:300]) from None
     blobs = [bytes(b) for b in frames[2:]]
     clean = _validate(msg_type, body, blobs)

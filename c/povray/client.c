@@ -1,7 +1,8 @@
 /* client.c -- povray-client.elf: the sandboxed tile renderer (ABI v1 program on c/rt).
  *
  * Shared input ('S') = the serialized scene; each fragment ('F') = a 32-byte tile
- * {"TILE", version 1, W, H, x0, y0, w, h} (little-endian u32). For each tile: its rows
+ * {"TILE", version 1, W, H, x0, y0, w, h} (little-endian u32), or a 48-byte version 2 that
+ * adds the anti-aliasing options (scene.h, antialias.c). For each tile: its rows
  * (w*3 RGB8 bytes each, top to bottom) streamed in 'D' frames as they are finished -- a
  * frame carries the rows done since the last one, sent once about FRAME_TARGET_BYTES have
  * gathered (always whole rows, at least one), the rest when the tile is done -- then 'E'.
@@ -9,6 +10,7 @@
  * scene or tile gets 'X' with a message (retrying elsewhere would not help).
  */
 #include "rt.h"
+#include "antialias.h"
 #include "render.h"
 
 static void *arena_alloc(size_t n)
@@ -67,6 +69,8 @@ int main(void)
     uint32_t row_cap = 0;
     row_batch batch = {0, 0, 0};
     uint32_t batch_cap = 0;
+    void *aa_work = 0;
+    size_t aa_cap = 0;
     for (;;) {
         int r = rt_abi_next(&data, &len);
         if (r == 0)
@@ -105,7 +109,19 @@ int main(void)
         }
         batch.cap = want;
         batch.used = 0;
-        render_tile(&ctx, t.W, t.H, t.x0, t.y0, t.w, t.h, row, send_row, &batch);
+        if (t.aa.method && aa_work_bytes(&t.aa, t.w) > aa_cap) {
+            aa_cap = aa_work_bytes(&t.aa, t.w);
+            aa_work = rt_alloc(aa_cap);
+            if (!aa_work) {
+                aa_cap = 0;
+                rt_abi_error("out of memory for anti-aliasing");
+                continue;
+            }
+        }
+        if (t.aa.method)
+            aa_render_tile(&ctx, &t, aa_work, send_row, &batch);
+        else
+            render_tile(&ctx, t.W, t.H, t.x0, t.y0, t.w, t.h, row, send_row, &batch);
         flush_rows(&batch);
         rt_abi_end();
     }

@@ -61,7 +61,8 @@ const char *kind_name(int kind)
 {
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
-                                          "colour_map", "camera", "normal"};
+                                          "colour_map", "camera", "normal", "transform",
+                                          "function"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 
@@ -703,6 +704,8 @@ static value primary(parser *P)
             perr(P, t.line, "'%s' cannot be used: %s", t.text, v.str);
         if (v.kind == V_ARRAY && is_punct(P, "["))
             v = index_array(P, v, t.text, t.line);
+        if (v.kind == V_FUNCTION)
+            v = userfunc_call(P, v.mac, &t);
         return postfix(P, v, t.line);
     }
     int found;
@@ -778,7 +781,9 @@ static int is_cmp(parser *P)
 static value compare(parser *P)
 {
     value v = sum(P);
-    while (is_cmp(P)) {
+    /* a vector followed by '<' is two items without a comma (box { <..> <..> }), as in
+       POV-Ray: comparisons take floats only */
+    while (is_cmp(P) && !(v.kind == V_VEC && is_punct(P, "<"))) {
         token op = next(P);
         value b = sum(P);
         if (v.kind != V_FLOAT || b.kind != V_FLOAT)
@@ -837,7 +842,7 @@ value expr_any(parser *P)
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
         if (s && s->v.kind != V_FLOAT && s->v.kind != V_VEC && s->v.kind != V_STRING &&
-            !(s->v.kind == V_ARRAY)) {
+            s->v.kind != V_ARRAY && s->v.kind != V_FUNCTION) {
             next(P);
             return s->v;
         }

@@ -35,6 +35,17 @@ static double ground_fog_density(const fog *f, vec3 O, vec3 D, double width)
     return 1.0 / (start * start + 1.0);
 }
 
+/* Turbulence thins the fog: at the middle of the ray's stretch (scaled by the turbulence
+   vector) the classic turbulence times turb_depth (at most 1) takes its share off the
+   width, less so the denser the fog already is there. */
+static double fog_turbulence_width(const fog *f, vec3 O, vec3 D, double width)
+{
+    vec3 P = vmul(vadd(O, vscale(D, width * 0.5)), f->turb.turb);
+    double k = rt_exp(-width / f->distance);
+    double t = pov_turbulence(P, &f->turb) * f->turb_depth;
+    return width * (1.0 - k * (t < 1.0 ? t : 1.0));
+}
+
 /* colour seen through the scene's fogs along O + t D, t in [0, depth) (depth < 0: a miss) */
 static vec3 apply_fog(const scene *s, vec3 O, vec3 D, double depth, vec3 colour)
 {
@@ -43,7 +54,8 @@ static vec3 apply_fog(const scene *s, vec3 O, vec3 D, double depth, vec3 colour)
     for (uint32_t i = 0; i < s->n_fogs; i++) {
         const fog *f = &s->fogs[i];
         double k = f->type == FOG_GROUND ? ground_fog_density(f, O, D, width) : 1.0;
-        double att = rt_exp(-width * k / f->distance);
+        double w = f->has_turb ? fog_turbulence_width(f, O, D, width) : width;
+        double att = rt_exp(-w * k / f->distance);
         if (att < f->transmit)
             att = f->transmit;
         double fl = f->filter;

@@ -32,7 +32,7 @@ typedef struct {
    heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
-    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_NKINDS
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -48,9 +48,10 @@ typedef struct {
     pov_array *arr;
     texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE / V_NORMAL */
     plist *obj;   /* V_OBJECT */
-    pov_macro *mac;
+    pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c) */
     colour_map *cmap; /* V_COLOUR_MAP */
     struct camdef *cam; /* V_CAMERA (parse.c) */
+    struct transform *xf; /* V_TRANSFORM (parse.c) */
 } value;
 
 struct pov_array {
@@ -68,6 +69,7 @@ struct pov_macro {
     int body_line;
     int nparams;
     char params[16][64];
+    unsigned optional; /* bit i: params[i] was declared 'optional' (may be left out) */
 };
 
 typedef struct {
@@ -189,6 +191,14 @@ const char *kind_name(int kind);
  * be opened or read (ENOMEM when out of memory). The one file reader of the parser. */
 char *pov_read_file(const char *path, size_t *len);
 int value_true(parser *P, value v, int line);
+
+/* lex.c: a body read in place of the token stream (macro calls, user functions) */
+void lex_push_body(parser *P, const pov_macro *m);
+void lex_pop_body(parser *P);
+
+/* userfunc.c: user-defined float functions, function [(params)] { float expression } */
+value userfunc_declare(parser *P, const token *kw);
+value userfunc_call(parser *P, const pov_macro *fn, const token *name);
 
 /* parse.c: scene items inside expressions and #declare */
 int scene_item_value(parser *P, value *out); /* parses pigment/finish/texture/object ... */

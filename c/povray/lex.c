@@ -297,6 +297,13 @@ static void pop_frame(parser *P)
     P->nframes--;
 }
 
+void lex_push_body(parser *P, const pov_macro *m)
+{
+    push_frame(P, m->file, m->src, m->body_pos, m->body_line, 1);
+}
+
+void lex_pop_body(parser *P) { pop_frame(P); }
+
 void lex_init(parser *P, const char *name, const char *src)
 {
     P->nscopes = 1;
@@ -667,8 +674,10 @@ static void do_macro_def(parser *P, int line)
             break;
         if (t.kind == T_PUNCT && t.text[0] == ',')
             continue;
-        if (t.kind == T_IDENT && !strcmp(t.text, "optional"))
-            perr(P, t.line, "unsupported word 'optional' in #macro parameters");
+        if (t.kind == T_IDENT && !strcmp(t.text, "optional")) {
+            m->optional |= 1u << m->nparams; /* POV-Ray 3.7.1+: the next one may be left out */
+            continue;
+        }
         if (t.kind != T_IDENT || m->nparams == 16)
             perr(P, t.line, "bad macro parameter '%s' (identifiers, at most 16)", t.text);
         snprintf(m->params[m->nparams++], 64, "%s", t.text);
@@ -686,16 +695,34 @@ static void do_macro_def(parser *P, int line)
     set_sym(P, m->name, v, 0);
 }
 
+/* Arguments left out (empty, or missing at the end) must be optional parameters. */
+static void macro_check_absent(parser *P, const pov_macro *m, const token *t, int *absent, int *n)
+{
+    for (; *n < m->nparams; (*n)++)
+        absent[*n] = 1;
+    for (int i = 0; i < m->nparams; i++) {
+        if (absent[i] && !(m->optional & (1u << i)))
+            perr(P, t->line, "macro %s: parameter %d ('%s') is not optional and was left out",
+                 m->name, i + 1, m->params[i]);
+    }
+}
+
 static void call_macro(parser *P, pov_macro *m, const token *t)
 {
     value args[16];
-    int n = 0, is_ref[16];
+    int n = 0, is_ref[16], absent[16] = {0};
     char ref_name[16][64];
     size_t ref_scope[16];
     expect(P, "(", "after the macro name");
     while (!is_punct(P, ")")) {
         if (n == m->nparams)
             perr(P, t->line, "macro %s takes %d parameters, got more", m->name, m->nparams);
+        if (is_punct(P, ",")) { /* an empty argument: an optional parameter left out */
+            next(P);
+            is_ref[n] = 0;
+            absent[n++] = 1;
+            continue;
+        }
         token *a = peek(P);
         is_ref[n] = 0;
         if (a->kind == T_IDENT && n < 16) {
@@ -720,13 +747,14 @@ static void call_macro(parser *P, pov_macro *m, const token *t)
         if (!is_punct(P, ")"))
             expect(P, ",", "between macro arguments");
     }
-    if (n != m->nparams)
-        perr(P, t->line, "macro %s takes %d parameters, got %d", m->name, m->nparams, n);
+    macro_check_absent(P, m, t, absent, &n);
     /* consume ')' without looking past it (the body comes next) */
     P->have_tok = 0;
     push_ctl(P, C_MACRO);
     push_frame(P, m->file, m->src, m->body_pos, m->body_line, 1);
     for (int i = 0; i < n; i++) {
+        if (absent[i])
+            continue; /* left undefined in the macro, as POV-Ray does */
         set_sym(P, m->params[i], args[i], 1);
         if (is_ref[i]) {
             symbol *s = find_sym(P, m->params[i]);
@@ -1035,7 +1063,10 @@ void declare_value(parser *P, int local, int line)
     size_t pos = f->pos;
     int vline = f->line;
     lex_raw(P, &t);
-    if (t.kind == T_IDENT && is_block_kind(t.text) && find_sym(P, t.text) == NULL) {
+    if (t.kind == T_IDENT && !strcmp(t.text, "function") && find_sym(P, t.text) == NULL) {
+        v = userfunc_declare(P, &t);
+        raw_semicolon(P);
+    } else if (t.kind == T_IDENT && is_block_kind(t.text) && find_sym(P, t.text) == NULL) {
         v = declare_block(P, &t);
         raw_semicolon(P);
     } else {

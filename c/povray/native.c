@@ -9,13 +9,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "aa_cli.h"
+#include "antialias.h"
 #include "parse.h"
 #include "png.h"
 #include "render.h"
 
 static const char USAGE[] =
     "usage: povray-render SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--tile N]\n"
-    "                     [--dump-scene FILE] [-L DIR]... [--clock K]\n"
+    "                     [--dump-scene FILE] [-L DIR]... [--clock K] [+A[THR] +AMn +Rn +J[AMT]]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene in one process (the reference for the distributed\n"
     "render: same parser, same serialized scene, same raytracer core).\n"
@@ -26,9 +28,11 @@ static const char USAGE[] =
     "                     depend on it\n"
     "  --dump-scene FILE  also write the serialized scene (the job's shared input)\n"
     POV_PARSE_CLI_HELP
+    POV_AA_CLI_HELP
     "\n"
-    "example:\n"
-    "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png\n";
+    "examples:\n"
+    "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png\n"
+    "  povray-render examples/demo.pov -W 640 -H 480 -o demo.png +A0.1 +AM2 +R3 -J\n";
 
 static void *xmalloc(size_t n) { return malloc(n ? n : 1); }
 
@@ -63,9 +67,13 @@ int main(int argc, char **argv)
     uint32_t W = 0, H = 0, tile = 0;
     pov_parse_opts popts;
     pov_parse_opts_init(&popts, 0, 0);
+    pov_aa_cli aacli;
+    pov_aa_cli_init(&aacli);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int used = 0, known = pov_parse_cli_opt(&popts, "povray-render", a, v, &used);
+        if (known == 0)
+            known = pov_aa_cli_opt(&aacli, "povray-render", a, v, &used);
         if (known < 0)
             return 2;
         if (known) {
@@ -90,7 +98,7 @@ int main(int argc, char **argv)
             if (!v) { fprintf(stderr, "povray-render: --dump-scene needs a file name\n"); return 2; }
             dump = v;
             i++;
-        } else if (a[0] == '-' && a[1]) {
+        } else if ((a[0] == '-' || a[0] == '+') && a[1]) {
             fprintf(stderr, "povray-render: unknown option '%s'\n%s", a, USAGE);
             return 2;
         } else if (!in) {
@@ -146,11 +154,20 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint32_t tw = tile ? tile : W, th = tile ? tile : H;
+    aa_opts aa = pov_aa_cli_result(&aacli);
+    void *work = aa.method ? malloc(aa_work_bytes(&aa, tw)) : NULL;
+    if (aa.method && !work) {
+        fprintf(stderr, "povray-render: out of memory for anti-aliasing\n");
+        return 1;
+    }
     for (uint32_t y0 = 0; y0 < H; y0 += th) {
         for (uint32_t x0 = 0; x0 < W; x0 += tw) {
-            uint32_t w = W - x0 < tw ? W - x0 : tw, h = H - y0 < th ? H - y0 : th;
+            tile_spec t = {W, H, x0, y0, W - x0 < tw ? W - x0 : tw, H - y0 < th ? H - y0 : th, aa};
             sink sk = {img, W, x0};
-            render_tile(&ctx, W, H, x0, y0, w, h, row, on_row, &sk);
+            if (aa.method)
+                aa_render_tile(&ctx, &t, work, on_row, &sk);
+            else
+                render_tile(&ctx, W, H, x0, y0, t.w, t.h, row, on_row, &sk);
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

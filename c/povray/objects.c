@@ -159,7 +159,7 @@ uint32_t csg_combine(parser *P, plist *l, const char *word, const csg_children *
     if (c->n == 0) /* an empty CSG block: nothing drawn, inside nowhere */
         return plist_group(P, l, CSG_OR, 0, 0);
     uint32_t *inv = xalloc(P, c->n * sizeof *inv);
-    if (!strcmp(word, "union"))
+    if (!strcmp(word, "union") || !strcmp(word, "mesh"))
         return plist_group(P, l, CSG_OR, c->node, c->n);
     if (!strcmp(word, "intersection")) {
         cross_conditions(P, l, c, c->node, 0);

@@ -55,8 +55,8 @@ struct pov_scene_state {
 };
 
 /* ------------------------------------------------------------------ transforms */
-typedef struct {
-    int kind; /* 't' translate, 'r' rotate, 's' scale */
+typedef struct transform {
+    int kind; /* 't' translate, 'r' rotate, 's' scale, 'm' any other (matrix, transform) */
     vec3 v;
     xform fwd, inv;
 } transform;
@@ -106,6 +106,99 @@ static xform xf_transpose3(const xform *a)
     return r;
 }
 
+static int parse_transform(parser *P, transform *t);
+
+/* The inverse of the affine map a (0 when it is singular). */
+static int xf_invert(const xform *a, xform *out)
+{
+    const double(*m)[4] = a->m;
+    double c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1], c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2];
+    double c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0];
+    double det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
+    if (det == 0.0 || !(rt_fabs(det) < 1e300))
+        return 0;
+    xform r;
+    r.m[0][0] = c00 / det;
+    r.m[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+    r.m[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+    r.m[1][0] = c01 / det;
+    r.m[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+    r.m[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+    r.m[2][0] = c02 / det;
+    r.m[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+    r.m[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+    for (int i = 0; i < 3; i++)
+        r.m[i][3] = -(r.m[i][0] * m[0][3] + r.m[i][1] * m[1][3] + r.m[i][2] * m[2][3]);
+    *out = r;
+    return 1;
+}
+
+/* matrix <m00, m01, m02, m10, m11, m12, m20, m21, m22, m30, m31, m32>: POV-Ray's 4x3
+   matrix, a point (x, y, z, 1) times it. */
+static void parse_matrix(parser *P, transform *t, int line)
+{
+    double v[12];
+    int n = 0;
+    expect(P, "<", "after 'matrix'");
+    P->vec_depth++;
+    while (n < 12) {
+        v[n++] = parse_float(P, "a matrix entry");
+        if (n < 12)
+            opt_comma(P);
+    }
+    P->vec_depth--;
+    expect(P, ">", "after the 12 matrix entries");
+    t->kind = 'm';
+    t->v = v3(0, 0, 0);
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++)
+            t->fwd.m[i][j] = v[3 * j + i];
+        t->fwd.m[i][3] = v[9 + i];
+    }
+    if (!xf_invert(&t->fwd, &t->inv))
+        perr(P, line, "singular matrix (it has no inverse)");
+}
+
+/* transform { [IDENT] transforms... [inverse] } or transform IDENT: one composed map. */
+static void parse_transform_block(parser *P, transform *t, int line)
+{
+    int braces = is_punct(P, "{");
+    if (braces)
+        next(P);
+    t->kind = 'm';
+    t->v = v3(0, 0, 0);
+    t->fwd = xf_identity();
+    t->inv = xf_identity();
+    for (;;) {
+        transform u;
+        token *tk = peek(P);
+        if (braces && is_punct(P, "}")) {
+            next(P);
+            return;
+        }
+        if (tk->kind == T_IDENT && find_sym(P, tk->text) &&
+            find_sym(P, tk->text)->v.kind == V_TRANSFORM) {
+            const transform *d = find_sym(P, next(P).text)->v.xf;
+            t->fwd = xf_compose(&d->fwd, &t->fwd);
+            t->inv = xf_compose(&t->inv, &d->inv);
+        } else if (braces && is_word(P, "inverse")) {
+            next(P);
+            xform f = t->fwd;
+            t->fwd = t->inv;
+            t->inv = f;
+        } else if (braces && parse_transform(P, &u)) {
+            t->fwd = xf_compose(&u.fwd, &t->fwd);
+            t->inv = xf_compose(&t->inv, &u.inv);
+        } else if (braces) {
+            perr(P, tk->line, "unsupported word '%s' in transform", tk->text);
+        } else {
+            perr(P, line, "expected '{' or a transform identifier after 'transform'");
+        }
+        if (!braces)
+            return;
+    }
+}
+
 static int parse_transform(parser *P, transform *t)
 {
     token *tk = peek(P);
@@ -144,8 +237,16 @@ static int parse_transform(parser *P, transform *t)
         t->inv = xf_transpose3(&t->fwd);
         return 1;
     }
-    if (!strcmp(tk->text, "matrix") || !strcmp(tk->text, "transform"))
-        perr(P, line, "unsupported word '%s' (use translate, rotate, scale)", tk->text);
+    if (!strcmp(tk->text, "matrix")) {
+        next(P);
+        parse_matrix(P, t, line);
+        return 1;
+    }
+    if (!strcmp(tk->text, "transform")) {
+        next(P);
+        parse_transform_block(P, t, line);
+        return 1;
+    }
     return 0;
 }
 
@@ -619,7 +720,7 @@ static void transform_geometry(prim *p, const transform *t)
             p->b = xf_point(&t->fwd, p->b);
             return;
         }
-        if (uniform_scale(t->v)) {
+        if (t->kind == 's' && uniform_scale(t->v)) {
             p->a = vmul(p->a, t->v);
             p->b = vmul(p->b, t->v);
             p->r *= rt_fabs(t->v.x);
@@ -667,7 +768,7 @@ static uint32_t parse_object(parser *P, plist *l, const token *kw);
 static int is_csg_word(const char *w)
 {
     return !strcmp(w, "union") || !strcmp(w, "intersection") || !strcmp(w, "difference") ||
-           !strcmp(w, "merge");
+           !strcmp(w, "merge") || !strcmp(w, "mesh"); /* a mesh: a union of triangles */
 }
 
 static int is_object_word(const char *w)
@@ -806,6 +907,14 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
         }
     if (!strcmp(kw->text, "sturm")) /* our polynomial roots are Sturm's already */
         return 1;
+    if (!strcmp(kw->text, "inside_vector")) { /* a mesh's: its triangles have no inside */
+        parse_vector(P);
+        return 1;
+    }
+    if (!strcmp(kw->text, "hierarchy")) {
+        opt_bool(P, "hierarchy");
+        return 1;
+    }
     if (!strcmp(kw->text, "hollow")) {
         /* only media and fog inside an object see it: neither is supported */
         opt_bool(P, "hollow");
@@ -997,6 +1106,13 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
+    if (is_word(P, "transform")) {
+        int line = next(P).line;
+        out->kind = V_TRANSFORM;
+        out->xf = xalloc(P, sizeof *out->xf);
+        parse_transform_block(P, out->xf, line);
+        return 1;
+    }
     if (is_word(P, "color_map") || is_word(P, "colour_map")) {
         next(P);
         out->kind = V_COLOUR_MAP;
@@ -1022,11 +1138,11 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "interior", "material", "light_source", "triangle", "smooth_triangle", "mesh",
+        "interior", "material", "light_source",
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "transform", "spline", "rainbow", "sky_sphere",
+        "density", "media", "function", "spline", "rainbow", "sky_sphere",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -1061,7 +1177,8 @@ void parse_default(parser *P)
 static int camera_lens_type(const char *word)
 {
     static const struct { const char *word; int type; } lens[] = {
-        {"fisheye", CAM_FISHEYE}, {"panoramic", CAM_PANORAMIC}, {"spherical", CAM_SPHERICAL}};
+        {"fisheye", CAM_FISHEYE}, {"panoramic", CAM_PANORAMIC}, {"spherical", CAM_SPHERICAL},
+        {"omnimax", CAM_OMNIMAX}};
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         if (!strcmp(word, lens[i].word))
             return lens[i].type;
@@ -1366,13 +1483,48 @@ static void parse_sky(parser *P)
         check_map(P, &c->sky, P->line);
 }
 
+/* fog turbulence words: turbulence, octaves, omega, lambda, turb_depth */
+static int parse_fog_turbulence(parser *P, fog *f, const token *t)
+{
+    if (!f->has_turb) { /* POV-Ray's classic turbulence defaults */
+        f->turb.type = PIG_BOZO;
+        f->turb.octaves = 6;
+        f->turb.omega = 0.5;
+        f->turb.lambda = 2.0;
+        f->turb.frequency = 1.0;
+        f->turb.exponent = 1.0;
+        f->turb.noise_gen = 0; /* the scene's, set at the end */
+    }
+    const char *w = t->text;
+    if (!strcmp(w, "turbulence"))
+        f->turb.turb = parse_vector(P);
+    else if (!strcmp(w, "octaves")) {
+        double o = parse_float(P, "octaves");
+        f->turb.octaves = o < 1 ? 1 : o > 10 ? 10 : (uint32_t)o;
+    } else if (!strcmp(w, "omega"))
+        f->turb.omega = parse_float(P, "omega");
+    else if (!strcmp(w, "lambda"))
+        f->turb.lambda = parse_float(P, "lambda");
+    else if (!strcmp(w, "turb_depth"))
+        f->turb_depth = parse_float(P, "turb_depth");
+    else
+        return 0;
+    f->has_turb = 1;
+    return 1;
+}
+
 /* fog { [fog_type 1|2] distance D colour [fog_offset O] [fog_alt A] [up V] } */
 static void parse_fog(parser *P)
 {
     struct pov_scene_state *c = P->sc;
     int line = peek(P)->line;
     expect(P, "{", "after 'fog'");
-    fog f = {FOG_CONSTANT, 0.0, {0, 0, 0}, 0.0, 0.0, 0.0, 1.0, {0, 1, 0}};
+    fog f;
+    memset(&f, 0, sizeof f);
+    f.type = FOG_CONSTANT;
+    f.alt = 1.0;
+    f.up = v3(0, 1, 0);
+    f.turb_depth = 0.5;
     for (;;) {
         if (is_punct(P, "}")) {
             next(P);
@@ -1401,6 +1553,8 @@ static void parse_fog(parser *P)
             f.alt = parse_float(P, "fog_alt");
             if (f.alt == 0.0)
                 perr(P, t.line, "fog_alt must not be 0");
+        } else if (t.kind == T_IDENT && parse_fog_turbulence(P, &f, &t)) {
+            continue;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "up")) {
             f.up = parse_vector(P);
             if (vlen(f.up) == 0.0)
@@ -1630,6 +1784,9 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         c->maps = NULL;
         out->n_fogs = c->nfogs;
         memcpy(out->fogs, c->fogs, sizeof c->fogs);
+        for (uint32_t i = 0; i < out->n_fogs; i++)
+            if (out->fogs[i].has_turb)
+                resolve_noise(P, &out->fogs[i].turb);
         out->has_sky = (uint32_t)c->has_sky;
         out->sky = c->sky;
         resolve_noise(P, &out->sky);

@@ -81,6 +81,8 @@ void pattern_init(void)
     noise_ready = 1;
 }
 
+unsigned pov_hash(int i) { return hash_table[i & 0xfff]; }
+
 #define NOISE_EPSILON 1.0e-5
 #define NOISE_MIN (-10000)
 

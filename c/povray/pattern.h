@@ -13,6 +13,8 @@ typedef struct {
 } pattern_class;
 
 void pattern_init(void); /* the noise tables; call once before rendering */
+/* POV-Ray's hashTable[i & 0xfff] (noise, and the jitter of anti-aliasing) */
+unsigned pov_hash(int i);
 const pattern_class *pattern_by_name(const char *name);
 const pattern_class *pattern_by_type(uint32_t type);
 double pov_noise(vec3 p, uint32_t generator);

@@ -417,6 +417,87 @@ static const char *disc_check(const prim *p)
     return p->r > 0.0 && p->r2 >= 0.0 && p->r2 < p->r ? 0 : "scene data: bad disc radii";
 }
 
+/* Triangle (r = 0) and smooth_triangle (r = 1): data p1 p2 p3, then for a smooth one the
+   vertex normals n1 n2 n3. No inside: POV-Ray's triangles are outside everywhere. */
+typedef struct {
+    vec3 p1, e1, e2;
+} tri_geom;
+
+static tri_geom tri_of(const prim *p)
+{
+    const double *d = p->d;
+    tri_geom g;
+    g.p1 = v3(d[0], d[1], d[2]);
+    g.e1 = v3(d[3] - d[0], d[4] - d[1], d[5] - d[2]);
+    g.e2 = v3(d[6] - d[0], d[7] - d[1], d[8] - d[2]);
+    return g;
+}
+
+static int triangle_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, hit_info *h)
+{
+    tri_geom g = tri_of(p);
+    vec3 pv = vcross(D, g.e2);
+    double det = vdot(g.e1, pv);
+    if (rt_fabs(det) < 1.0e-20)
+        return 0;
+    vec3 tv = vsub(O, g.p1);
+    double u = vdot(tv, pv) / det;
+    if (u < 0.0 || u > 1.0)
+        return 0;
+    vec3 qv = vcross(tv, g.e1);
+    double v = vdot(D, qv) / det;
+    if (v < 0.0 || u + v > 1.0)
+        return 0;
+    double t = vdot(g.e2, qv) / det;
+    if (!(t > DEPTH_TOLERANCE && t >= tmin && t < tmax && t < MAX_DISTANCE))
+        return 0;
+    h->t = t;
+    h->s = u;
+    h->side = 0;
+    return 1;
+}
+
+static vec3 triangle_normal(const prim *p, vec3 q, const hit_info *h)
+{
+    (void)h;
+    tri_geom g = tri_of(p);
+    vec3 n = vnorm(vcross(g.e1, g.e2));
+    if (p->r == 0.0)
+        return n;
+    /* barycentric weights of q, then the interpolated vertex normal */
+    vec3 w = vsub(q, g.p1), c = vcross(g.e1, g.e2);
+    double cc = vdot(c, c);
+    double b2 = vdot(vcross(g.e1, w), c) / cc, b1 = vdot(vcross(w, g.e2), c) / cc;
+    double b0 = 1.0 - b1 - b2;
+    const double *d = p->d + 9;
+    vec3 m = v3(b0 * d[0] + b1 * d[3] + b2 * d[6], b0 * d[1] + b1 * d[4] + b2 * d[7],
+                b0 * d[2] + b1 * d[5] + b2 * d[8]);
+    return vlen(m) > 0.0 ? vnorm(m) : n;
+}
+
+static int triangle_bounds(const prim *p, vec3 *lo, vec3 *hi)
+{
+    const double *d = p->d;
+    *lo = v3(rt_fmin(d[0], rt_fmin(d[3], d[6])), rt_fmin(d[1], rt_fmin(d[4], d[7])),
+             rt_fmin(d[2], rt_fmin(d[5], d[8])));
+    *hi = v3(rt_fmax(d[0], rt_fmax(d[3], d[6])), rt_fmax(d[1], rt_fmax(d[4], d[7])),
+             rt_fmax(d[2], rt_fmax(d[5], d[8])));
+    return 1;
+}
+
+static int triangle_inside(const prim *p, vec3 q)
+{
+    (void)p, (void)q;
+    return -1;
+}
+
+static const char *triangle_check(const prim *p)
+{
+    if (!((p->r == 0.0 && p->data_n == 9) || (p->r == 1.0 && p->data_n == 18)))
+        return "scene data: bad triangle";
+    return 0;
+}
+
 #include "prims_poly.c"
 #include "prims_text.c"
 

@@ -104,6 +104,38 @@ static void parse_disc(parser *P, prim *p, const token *kw)
              "and %g", p->r, p->r2);
 }
 
+/* triangle { p1, p2, p3 } */
+static void parse_triangle(parser *P, prim *p, const token *kw)
+{
+    double d[9];
+    for (int i = 0; i < 3; i++) {
+        vec3 v = parse_vector(P);
+        d[3 * i] = v.x, d[3 * i + 1] = v.y, d[3 * i + 2] = v.z;
+        if (i < 2)
+            opt_comma(P);
+    }
+    (void)kw;
+    p->r = 0.0;
+    prim_set_data(P, p, d, 9);
+}
+
+/* smooth_triangle { p1, n1, p2, n2, p3, n3 } */
+static void parse_smooth_triangle(parser *P, prim *p, const token *kw)
+{
+    double d[18];
+    for (int i = 0; i < 6; i++) {
+        vec3 v = parse_vector(P);
+        int at = i % 2 ? 9 + 3 * (i / 2) : 3 * (i / 2); /* points first, then normals */
+        d[at] = v.x, d[at + 1] = v.y, d[at + 2] = v.z;
+        if (i < 5)
+            opt_comma(P);
+    }
+    (void)kw;
+    p->type = OBJ_TRIANGLE;
+    p->r = 1.0;
+    prim_set_data(P, p, d, 18);
+}
+
 static void opt_sturm(parser *P)
 {
     if (is_word(P, "sturm")) /* our solver is Sturm's already */
@@ -226,6 +258,7 @@ static const prim_parser PRIM_PARSERS[] = {
     {OBJ_POLY, "cubic", parse_cubic},
     {OBJ_POLY, "quartic", parse_quartic},
     {OBJ_POLY, "quadric", parse_quadric},
+    {OBJ_TRIANGLE, "smooth_triangle", parse_smooth_triangle},
 };
 #undef POV_PRIM_PARSER
 

@@ -433,6 +433,8 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             in *= f->diffuse;
             col = vadd(col, vscale(vmul(pig, lcol), in));
         }
+        if (lt->flags & LIGHT_SHADOWLESS)
+            continue; /* POV-Ray: a fill light makes no highlights */
         vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lcol)
                                     : lcol;
         if (f->phong > 0.0) {
@@ -490,6 +492,35 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }
 
+/* POV-Ray 3.7's omnimax camera (its tracepixel.cpp): x0, y0 in [-1, 1] squeezed by the
+   aspect ratio |right| / |up| (at most 1.283458 across, the dome's), the radius mapped to
+   the angle from the view direction by 1.411269 r - 0.09439 r^3 + 0.25674 r^5; no ray
+   outside the unit circle or more than 45 degrees below the axis (black). */
+static int omnimax_dir(const scene *s, double x0, double y0, vec3 R, vec3 U, vec3 Dn, vec3 *d)
+{
+    double aspect = vlen(s->right) / vlen(s->up);
+    if (aspect > 1.0) {
+        if (aspect > 1.283458) {
+            x0 *= aspect / 1.283458;
+            y0 = (y0 - 1.0) / 1.283458 + 1.0;
+        } else {
+            y0 = (y0 - 1.0) / aspect + 1.0;
+        }
+    } else {
+        y0 /= aspect;
+    }
+    double rad = rt_sqrt(x0 * x0 + y0 * y0);
+    if (rad > 1.0)
+        return 0;
+    double cphi = rad == 0.0 ? 1.0 : x0 / rad, sphi = rad == 0.0 ? 0.0 : y0 / rad;
+    double r3 = rad * rad * rad, theta = 1.411269 * rad - 0.09439 * r3 + 0.25674 * r3 * rad * rad;
+    double cy = rt_cos(theta), sy = rt_sin(theta);
+    if (sphi * sy < rt_tan(135.0 * (RT_PI / 180.0)) * cy)
+        return 0;
+    *d = vadd(vadd(vscale(R, cphi * sy), vscale(U, sphi * sy)), vscale(Dn, cy));
+    return 1;
+}
+
 /* POV-Ray 3.7's fisheye, panoramic and spherical cameras (reference manual, "Camera"; the
  * bytes match POV-Ray 3.7.0's renders in tests/data): fisheye maps the distance from the centre, scaled by |right| and
  * |up|, to the angle from the unit view direction, no ray outside the circle (black);
@@ -508,6 +539,9 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
         double cphi = rad == 0.0 ? 1.0 : x0 / rad, sphi = rad == 0.0 ? 0.0 : y0 / rad;
         double theta = rad * s->camera_angle * (RT_PI / 360.0), st = rt_sin(theta);
         d = vadd(vadd(vscale(R, cphi * st), vscale(U, sphi * st)), vscale(Dn, rt_cos(theta)));
+    } else if (s->camera_type == CAM_OMNIMAX) {
+        if (!omnimax_dir(s, 2.0 * fx, 2.0 * fy, R, U, Dn, &d))
+            return v3(0.0, 0.0, 0.0);
     } else if (s->camera_type == CAM_PANORAMIC) {
         double a = (0.5 - fx) * RT_PI, b = fy * RT_PI;
         d = vadd(vadd(vscale(s->right, rt_cos(a)), vscale(s->up, rt_tan(b))),
@@ -521,11 +555,10 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }
 
-vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)
+/* The colour seen at image-plane position fx, fy in [-0.5, 0.5] (y up). */
+static vec3 camera_colour(const render_ctx *ctx, double fx, double fy)
 {
     const scene *s = ctx->s;
-    double fx = ((double)x + 0.5) / (double)W - 0.5;
-    double fy = 0.5 - ((double)y + 0.5) / (double)H;
     if (s->camera_type >= CAM_FISHEYE)
         return lens_pixel(ctx, fx, fy);
     if (s->camera_type == CAM_ULTRA_WIDE) {
@@ -570,6 +603,25 @@ vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uin
     return trace(ctx, s->location, vnorm(d), 1.0, 0);
 }
 
+vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)
+{
+    double fx = ((double)x + 0.5) / (double)W - 0.5;
+    double fy = 0.5 - ((double)y + 0.5) / (double)H;
+    return camera_colour(ctx, fx, fy);
+}
+
+/* POV-Ray 3.7's TracePixel: the sample at (x, y) in pixel units (pixel centres at whole
+   numbers) moves to the centre (x + 0.5, y - 0.5) and maps to x / W - 0.5 and
+   ((H - 1) - y) / H - 0.5, computed in that order (anti-aliasing's sub-pixel samples). */
+vec3 render_sample(const render_ctx *ctx, uint32_t W, uint32_t H, double x, double y)
+{
+    x += 0.5;
+    y -= 0.5;
+    double fx = x / (double)W - 0.5;
+    double fy = (((double)H - 1.0) - y) / (double)H - 0.5;
+    return camera_colour(ctx, fx, fy);
+}
+
 static double srgb(double v)
 {
     if (v <= 0.0031308)
@@ -603,7 +655,7 @@ static void build_encode_table(render_ctx *ctx)
     ctx->enc_thr[0] = 0.0;
 }
 
-static uint8_t encode_fast(const render_ctx *ctx, double v)
+uint8_t render_encode_fast(const render_ctx *ctx, double v)
 {
     if (!(v > 0.0))
         return render_encode_gamma(0.0, ctx->s->gamma);
@@ -641,9 +693,9 @@ void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uin
         for (uint32_t x = x0; x < x0 + w; x++) {
             vec3 c = render_pixel(ctx, W, H, x, y);
             uint8_t *px = rowbuf + 3 * (x - x0);
-            px[0] = encode_fast(ctx, c.x);
-            px[1] = encode_fast(ctx, c.y);
-            px[2] = encode_fast(ctx, c.z);
+            px[0] = render_encode_fast(ctx, c.x);
+            px[1] = render_encode_fast(ctx, c.y);
+            px[2] = render_encode_fast(ctx, c.z);
         }
         on_row(user, y, rowbuf, w * 3);
     }

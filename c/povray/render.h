@@ -30,6 +30,12 @@ void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uin
 /* One pixel's linear colour (before the output curve); for tests and tools. */
 vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y);
 
+/* The linear colour of the sample at (x, y) in pixel units as POV-Ray 3.7 places it (pixel
+   centres at whole numbers; anti-aliasing's sub-pixel samples, antialias.c). */
+vec3 render_sample(const render_ctx *ctx, uint32_t W, uint32_t H, double x, double y);
+/* The scene's output code of a linear value (the table of render_prepare). */
+uint8_t render_encode_fast(const render_ctx *ctx, double v);
+
 /* Linear value -> 8-bit sRGB code, floor(clip(srgb(v)) * 255 + 0.5). */
 uint8_t render_encode(double v);
 /* The same for a scene's gamma (scene.gamma: 0 = correction off, else assumed_gamma). */

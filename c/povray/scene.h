@@ -44,7 +44,8 @@ typedef struct {
     X(OBJ_TORUS, torus) \
     X(OBJ_POLY, poly) \
     X(OBJ_TEXT, text) \
-    X(OBJ_DISC, disc)
+    X(OBJ_DISC, disc) \
+    X(OBJ_TRIANGLE, triangle)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -108,7 +109,7 @@ typedef struct {
 } csg_node;
 enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
-       CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_COUNT };
+       CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_OMNIMAX, CAM_COUNT };
 #define CAM_IS_CYLINDER(t) ((t) >= CAM_CYL1 && (t) <= CAM_CYL4)
 /* cameras whose angle may reach 360 degrees (the lens bends every ray) */
 #define CAM_ANGLE_TO_360(t) ((t) >= CAM_CYL1)
@@ -152,6 +153,9 @@ typedef struct {
     double filter, transmit;  /* of the fog's colour */
     double offset, alt;       /* ground fog: its top and how fast it thins above */
     vec3 up;                  /* ground fog: the up direction (unit) */
+    uint32_t has_turb;        /* turbulence thins the fog (POV-Ray's classic turbulence) */
+    double turb_depth;
+    pigment turb;             /* turb, octaves, omega, lambda, noise_gen of the turbulence */
 } fog;
 
 typedef struct {
@@ -193,13 +197,21 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out);
 int scene_deserialize(const uint8_t *data, size_t len, scene *out, pov_alloc_fn alloc,
                       const char **err);
 
-/* Tile description (the fragment): little-endian u32 fields. */
+/* Tile description (the fragment): little-endian u32 fields. Version 1 (32 bytes): the
+   rectangle; version 2 (48 bytes, anti-aliased renders): then the sampling method (1 or 2,
+   POV-Ray's +AM), depth (+R, 1..9), threshold (+A) and jitter amount (+J, 0 = off) as
+   IEEE single floats in [0, 1], as POV-Ray keeps these options. */
 #define POV_TILE_MAGIC 0x454c4954u /* "TILE" */
 #define POV_TILE_VERSION 1u
 #define POV_TILE_BYTES 32u
+#define POV_TILE_AA_VERSION 2u
+#define POV_TILE_AA_BYTES 48u
 #define POV_MAX_DIM 65536u
-typedef struct { uint32_t W, H, x0, y0, w, h; } tile_spec;
-void tile_encode(const tile_spec *t, uint8_t out[POV_TILE_BYTES]);
+#define POV_AA_MAX_DEPTH 9u
+typedef struct { uint32_t method, depth; float threshold, jitter; } aa_opts; /* method 0 = off */
+typedef struct { uint32_t W, H, x0, y0, w, h; aa_opts aa; } tile_spec;
+/* Writes version 1 without anti-aliasing, else version 2; returns the length. */
+uint32_t tile_encode(const tile_spec *t, uint8_t out[POV_TILE_AA_BYTES]);
 int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err);
 
 #endif

@@ -179,6 +179,11 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, f->offset);
         put_f64(&w, f->alt);
         put_vec(&w, f->up);
+        put_u32(&w, f->has_turb);
+        if (f->has_turb) {
+            put_f64(&w, f->turb_depth);
+            put_pigment(&w, &f->turb);
+        }
     }
     put_u32(&w, s->n_data);
     for (uint32_t i = 0; i < s->n_data; i++)
@@ -400,6 +405,15 @@ static void get_fogs(rbuf *r, scene *s)
         f->offset = get_f64(r);
         f->alt = get_f64(r);
         f->up = get_vec(r);
+        f->has_turb = get_u32(r);
+        if (!r->err && f->has_turb > 1)
+            fail(r, "scene data: bad fog");
+        if (!r->err && f->has_turb) {
+            f->turb_depth = get_f64(r);
+            get_pigment(r, &f->turb, 0, 0);
+            if (!r->err && f->turb.type < PIG_GRADIENT)
+                fail(r, "scene data: bad fog turbulence");
+        }
         if (!r->err && ((f->type != FOG_CONSTANT && f->type != FOG_GROUND) ||
                         !(f->distance > 0.0) || (f->type == FOG_GROUND && f->alt == 0.0)))
             fail(r, "scene data: bad fog");
@@ -627,30 +641,72 @@ static void le32(uint8_t *b, uint32_t v)
     b[3] = (uint8_t)(v >> 24);
 }
 
-void tile_encode(const tile_spec *t, uint8_t out[POV_TILE_BYTES])
+static uint32_t f32_bits(float f)
 {
+    union { float f; uint32_t u; } c;
+    c.f = f;
+    return c.u;
+}
+
+static float bits_f32(uint32_t u)
+{
+    union { float f; uint32_t u; } c;
+    c.u = u;
+    return c.f;
+}
+
+uint32_t tile_encode(const tile_spec *t, uint8_t out[POV_TILE_AA_BYTES])
+{
+    int aa = t->aa.method != 0;
     le32(out, POV_TILE_MAGIC);
-    le32(out + 4, POV_TILE_VERSION);
+    le32(out + 4, aa ? POV_TILE_AA_VERSION : POV_TILE_VERSION);
     le32(out + 8, t->W);
     le32(out + 12, t->H);
     le32(out + 16, t->x0);
     le32(out + 20, t->y0);
     le32(out + 24, t->w);
     le32(out + 28, t->h);
+    if (!aa)
+        return POV_TILE_BYTES;
+    le32(out + 32, t->aa.method);
+    le32(out + 36, t->aa.depth);
+    le32(out + 40, f32_bits(t->aa.threshold));
+    le32(out + 44, f32_bits(t->aa.jitter));
+    return POV_TILE_AA_BYTES;
+}
+
+/* version 2's anti-aliasing fields (after the rectangle) */
+static int tile_decode_aa(rbuf *r, aa_opts *aa, const char **err)
+{
+    aa->method = get_u32(r);
+    aa->depth = get_u32(r);
+    aa->threshold = bits_f32(get_u32(r));
+    aa->jitter = bits_f32(get_u32(r));
+    if (aa->method < 1 || aa->method > 2 || aa->depth < 1 || aa->depth > POV_AA_MAX_DEPTH) {
+        *err = "tile: anti-aliasing method must be 1 or 2 and depth 1..9";
+        return -1;
+    }
+    if (!(aa->threshold >= 0.0f && aa->threshold <= 1.0f) ||
+        !(aa->jitter >= 0.0f && aa->jitter <= 1.0f)) {
+        *err = "tile: anti-aliasing threshold and jitter must be numbers in 0..1";
+        return -1;
+    }
+    return 0;
 }
 
 int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
 {
     rbuf r = {data, len, 0, 0};
-    if (len != POV_TILE_BYTES) {
-        *err = "tile must be exactly 32 bytes";
+    if (len != POV_TILE_BYTES && len != POV_TILE_AA_BYTES) {
+        *err = "tile must be exactly 32 bytes (48 with anti-aliasing)";
         return -1;
     }
     if (get_u32(&r) != POV_TILE_MAGIC) {
         *err = "tile: bad magic (expected 'TILE')";
         return -1;
     }
-    if (get_u32(&r) != POV_TILE_VERSION) {
+    uint32_t version = get_u32(&r);
+    if (version != (len == POV_TILE_BYTES ? POV_TILE_VERSION : POV_TILE_AA_VERSION)) {
         *err = "tile: unsupported version";
         return -1;
     }
@@ -660,6 +716,10 @@ int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
     t->y0 = get_u32(&r);
     t->w = get_u32(&r);
     t->h = get_u32(&r);
+    t->aa.method = t->aa.depth = 0;
+    t->aa.threshold = t->aa.jitter = 0.0f;
+    if (version == POV_TILE_AA_VERSION && tile_decode_aa(&r, &t->aa, err) < 0)
+        return -1;
     if (t->W == 0 || t->H == 0 || t->W > POV_MAX_DIM || t->H > POV_MAX_DIM) {
         *err = "tile: image size out of range 1..65536";
         return -1;

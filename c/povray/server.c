@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../buyer/cpushare_buyer.h"
+#include "aa_cli.h"
 #include "parse.h"
 #include "png.h"
 #include "scene.h"
@@ -22,7 +23,7 @@
 static const char USAGE[] =
     "usage: povray-server SCENE.pov -W WIDTH -H HEIGHT -o OUT.png [--api ADDR]\n"
     "                     [--tile N] [--redundancy K] [--program PATH] [--max-attempts N]\n"
-    "                     [-L DIR]... [--clock K]\n"
+    "                     [-L DIR]... [--clock K] [+A[THR] +AMn +Rn +J[AMT]]\n"
     "\n"
     "Render a POV-Ray 3.7 subset scene on the workers of a cpushare hub: one fragment per\n"
     "N x N tile, run by povray-client.elf in each worker's sandbox.\n"
@@ -39,12 +40,14 @@ static const char USAGE[] =
     "  --max-attempts N   attempts per tile before it fails (default: the hub's)\n"
     "  --resume JOB       continue job JOB (same scene, size and tile) instead of submitting\n"
     POV_PARSE_CLI_HELP
+    POV_AA_CLI_HELP
     "\n"
     "Progress goes to stderr, the summary to stdout; the exit status is 0 only when every\n"
     "tile was rendered.\n"
     "\n"
-    "example:\n"
-    "  povray-server examples/demo.pov -W 640 -H 480 -o demo.png --api /tmp/hub.db.sock\n";
+    "examples:\n"
+    "  povray-server examples/demo.pov -W 640 -H 480 -o demo.png --api /tmp/hub.db.sock\n"
+    "  povray-server examples/demo.pov -W 640 -H 480 -o demo.png --api /tmp/hub.db.sock +A +R4\n";
 
 #define RECONNECT_TRIES 60
 #define RECONNECT_SLEEP_US 500000
@@ -121,12 +124,13 @@ static char *default_program(void)
 
 typedef struct {
     tile_spec *tiles;
-    uint8_t (*frags)[POV_TILE_BYTES];
+    uint8_t (*frags)[POV_TILE_AA_BYTES];
+    uint32_t frag_len; /* every tile's: 32, or 48 with anti-aliasing */
     uint8_t *state; /* 0 pending, 1 done, 2 failed */
     uint32_t n, done, failed;
 } tiling;
 
-static int cut_tiles(tiling *t, uint32_t W, uint32_t H, uint32_t size)
+static int cut_tiles(tiling *t, uint32_t W, uint32_t H, uint32_t size, aa_opts aa)
 {
     uint32_t nx = (W + size - 1) / size, ny = (H + size - 1) / size;
     t->n = nx * ny;
@@ -145,7 +149,8 @@ static int cut_tiles(tiling *t, uint32_t W, uint32_t H, uint32_t size)
             s->y0 = y0;
             s->w = W - x0 < size ? W - x0 : size;
             s->h = H - y0 < size ? H - y0 : size;
-            tile_encode(s, t->frags[i]);
+            s->aa = aa;
+            t->frag_len = tile_encode(s, t->frags[i]);
         }
     }
     return 0;
@@ -184,9 +189,13 @@ int main(int argc, char **argv)
     uint32_t W = 0, H = 0, tile = 32, redundancy = 1, max_attempts = 0;
     pov_parse_opts popts;
     pov_parse_opts_init(&popts, 0, 0);
+    pov_aa_cli aacli;
+    pov_aa_cli_init(&aacli);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int used = 0, known = pov_parse_cli_opt(&popts, "povray-server", a, v, &used);
+        if (known == 0)
+            known = pov_aa_cli_opt(&aacli, "povray-server", a, v, &used);
         if (known < 0)
             return 2;
         if (known) {
@@ -228,7 +237,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "povray-server: --hub was renamed --api (the hub's buyer API address; "
                             "--hub is the worker's flag for the hub's worker endpoint)\n");
             return 2;
-        } else if (a[0] == '-' && a[1]) {
+        } else if ((a[0] == '-' || a[0] == '+') && a[1]) {
             fprintf(stderr, "povray-server: unknown option '%s'\n%s", a, USAGE);
             return 2;
         } else if (!in) {
@@ -266,7 +275,7 @@ int main(int argc, char **argv)
     uint8_t *elf = read_file(program, &elf_len);
     tiling t = {0};
     uint8_t *img = calloc((size_t)W * H, 3);
-    if (!scene_blob || !elf || !img || cut_tiles(&t, W, H, tile) < 0) {
+    if (!scene_blob || !elf || !img || cut_tiles(&t, W, H, tile, pov_aa_cli_result(&aacli)) < 0) {
         if (elf)
             fprintf(stderr, "povray-server: out of memory\n");
         return 1;
@@ -279,7 +288,7 @@ int main(int argc, char **argv)
     }
     for (uint32_t i = 0; i < t.n; i++) {
         frag_ptrs[i] = t.frags[i];
-        frag_lens[i] = POV_TILE_BYTES;
+        frag_lens[i] = t.frag_len;
     }
 
     cps_client *c = cps_connect(hub, err, sizeof err);

@@ -322,7 +322,7 @@ class BuyerApiServer:
             return None
         return token_refusal(self._token, presented, str(self.token_file))
 
-    def _forget(self, cid: int) -> None:
+    def forget(self, cid: int) -> None:
         with self._lock:
             self._conns.pop(cid, None)
 
@@ -475,7 +475,7 @@ class _Connection:
                     self.sock.close()
                 except OSError:
                     pass
-            self.server._forget(self.cid)
+            self.server.forget(self.cid)
 
     def handle(self, msg_type: int, payload: bytes) -> bool:
         """Serve one request. False = close the connection (after CLOSE)."""

@@ -18,7 +18,9 @@ import zmq
 
 from ..errors import StoreError
 from ..protocol import ErrorCode, MsgType
+from ..trust.verifiers import VerifierRule
 from .commands import Commands
+from .isolation import handle_isolated
 from .scheduler import HubConfig, JobState, Scheduler
 
 if TYPE_CHECKING:
@@ -49,7 +51,10 @@ class HubLoop:
 
     def _restore(self, now: float, keep_workers, at_start: bool = False) -> Scheduler:
         snap = self.hub.store.snapshot(at_start=at_start)
-        return Scheduler.restore(self.config, now, workers=keep_workers, **snap)
+        core = Scheduler.restore(self.config, now, workers=keep_workers, **snap)
+        if self.hub.trust is not None:     # checks go to trusted keys (trust/verifiers.py)
+            core.set_verifier_rule(VerifierRule(self.hub.trust.book))
+        return core
 
     # -- the thread ---------------------------------------------------------------------
     def run(self) -> None:
@@ -119,8 +124,8 @@ class HubLoop:
         now = time.time()
         acks: dict[str, list] = {}
         replies: list[tuple[bytes, list[bytes]]] = []
-        for frames in batch:
-            hub.worker_desk.handle(now, frames, acks, replies)
+        for frames in batch:      # a message's own bug costs that message (isolation.py)
+            handle_isolated(hub.worker_desk, self.core, now, frames, acks, replies)
         while (cmd := self.commands.take()) is not None:
             fn, fut = cmd
             try:

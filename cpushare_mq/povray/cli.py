@@ -25,6 +25,7 @@ from ..errors import ConfigError, CpushareError, SceneError
 from ..log import setup_logging
 from ..native import find_binary
 from ..progressview import ProgressView
+from . import aa_options
 from .image import compare, read_png
 from .localworkers import LocalWorkers, stop_processes, worker_cmd
 from .view import Viewer, dashboard_of
@@ -45,6 +46,7 @@ examples:
   cpushare-povray render scene.pov -W 1920 -H 1080 -o big.png --workers 2 --tile 64
   cpushare-povray render scene.pov -W 640 -H 480 -o out.png --api /var/lib/hub.db.sock --redundancy 2
   cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png --view --open
+  cpushare-povray render examples/demo.pov -W 640 -H 480 -o demo.png +A0.1 +AM2 +R3
   cpushare-povray compare out.png reference.png --min-psnr 50 --max-diff 2
 
 exit status: 0 = image written (compare: within the limits), 1 = the render failed (scene
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="search DIR for #include files after the scene's folder (repeatable; "
                         "then POV-Ray 3.7's povray.ini Library_Path entries)")
     r.add_argument("-K", "--clock", type=float, default=None, help="the value of 'clock' (default 0)")
+    aa_options.add_arguments(r)
 
     c = sub.add_parser(
         "compare", help="PSNR / max difference of two PNG images",
@@ -175,6 +178,7 @@ def run_server(server: Path, args, hub_address: str, progress: Progress, viewer=
         cmd += ["--library-path", folder]
     if args.clock is not None:
         cmd += ["--clock", repr(args.clock)]
+    cmd += aa_options.server_args(args)
     log.debug("running %s", " ".join(cmd))
     job = [args.resume]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -295,6 +299,7 @@ def cmd_compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = aa_options.pov_style(sys.argv[1:] if argv is None else argv)
     args = parse_command_line(build_parser(), "cpushare-povray", argv)
     setup_logging(-1 if args.quiet else args.verbose - 1, args.json_log)
     try:

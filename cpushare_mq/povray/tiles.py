@@ -1,7 +1,9 @@
 """Tiles (the fragments of a render job) and the ABI v1 frames the client speaks.
 
 A tile is 32 bytes: little-endian u32 {magic b"TILE", version 1, image W, image H, x0, y0,
-w, h}. The client answers with one 'D' frame per row (w*3 RGB8 bytes), then 'E'.
+w, h}; an anti-aliased render's tiles are 48 bytes, version 2, with the anti-aliasing
+options after the rectangle (c/povray/scene.h; only the rectangle is read here). The client
+answers with one 'D' frame per row (w*3 RGB8 bytes), then 'E'.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from ..errors import TileError
 TILE_MAGIC = b"TILE"
 TILE_VERSION = 1
 TILE_BYTES = 32
+TILE_AA_VERSION = 2
+TILE_AA_BYTES = 48
+TILE_SIZES = {TILE_BYTES: TILE_VERSION, TILE_AA_BYTES: TILE_AA_VERSION}  # length -> version
 MAX_DIM = 65536
 
 
@@ -42,13 +47,14 @@ class Tile:
 
     @classmethod
     def decode(cls, data: bytes) -> Tile:
-        if len(data) != TILE_BYTES:
-            raise TileError(f"a tile is {TILE_BYTES} bytes, got {len(data)}")
+        if len(data) not in TILE_SIZES:
+            raise TileError(f"a tile is {TILE_BYTES} or {TILE_AA_BYTES} bytes, got {len(data)}")
         if data[:4] != TILE_MAGIC:
             raise TileError(f"tile magic is {data[:4]!r}, expected {TILE_MAGIC!r}")
-        version, *fields = struct.unpack("<7I", data[4:])
-        if version != TILE_VERSION:
-            raise TileError(f"tile version {version} unsupported (expected {TILE_VERSION})")
+        version, *fields = struct.unpack("<7I", data[4:TILE_BYTES])
+        if version != TILE_SIZES[len(data)]:
+            raise TileError(f"tile version {version} unsupported for {len(data)} bytes "
+                            f"(expected {TILE_SIZES[len(data)]})")
         tile = cls(*fields)
         tile.validate()
         return tile

@@ -16,7 +16,7 @@ reputation book and its ledger, and the per-worker rate limiter. The hub calls:
   results of caught workers the hub must re-verify;
 * :meth:`flush` once per loop turn, :meth:`close` at the end.
 
-The checks live in rooms of their own: :mod:`.admission` (HELLO, rate limits) and
+The checks live in rooms of their own: :mod:`.peerchecks` (HELLO, rate limits) and
 :mod:`.signatures` (signed results, inline and in the background, and their evidence);
 this class keeps the keys, the socket, and the verdicts (reputation, strikes, bans). Nothing
 here touches the hub's scheduler or store.
@@ -35,9 +35,9 @@ from pathlib import Path
 import zmq
 
 from ..outcome import Outcome
-from .admission import Admission
 from .keys import CurveKeyPair, ensure_hub_keys
 from .ledger import TrustLedger
+from .peerchecks import PeerChecks
 from .reputation import Banned, ReputationBook, Reverify, Struck, TrustPolicy
 from .signatures import SignatureChecks, SignedBatch
 from .zap import KeyPolicy, ZapHandler, default_ban_file, make_curve_server, read_key_list
@@ -82,11 +82,11 @@ class HubTrust:
         self.signatures = SignatureChecks(self.ledger, require_signatures=self.require_signatures,
                                           async_verify=async_verify, verify_share=verify_share,
                                           seed=seed)
-        self.admission = Admission(self.policy, require_signatures=self.require_signatures,
-                                   is_banned=self.book.is_banned, parse_key=self.signatures.key,
-                                   rate_per_s=rate_per_s, burst=burst,
-                                   heartbeat_rate_per_s=heartbeat_rate_per_s,
-                                   heartbeat_burst=heartbeat_burst)
+        self.peer_checks = PeerChecks(self.policy, require_signatures=self.require_signatures,
+                                      is_banned=self.book.is_banned,
+                                      parse_key=self.signatures.key, rate_per_s=rate_per_s,
+                                      burst=burst, heartbeat_rate_per_s=heartbeat_rate_per_s,
+                                      heartbeat_burst=heartbeat_burst)
         # recently decided votes: fragment -> (winning sha256, keys compared), to judge
         # results that arrive after the vote
         self._verdicts: OrderedDict[int, tuple[str, set[str]]] = OrderedDict()
@@ -136,14 +136,14 @@ class HubTrust:
         self.close()
         self.ledger.close()
 
-    # -- per message (admission and signatures) -------------------------------------------
+    # -- per message (peer checks and signatures) ----------------------------------------
     def allow_message(self, peer: bytes, now_s: float, heartbeat: bool = False) -> bool:
         """Per-peer rate limits (all messages; heartbeats separately)."""
-        return self.admission.allow_message(peer, now_s, heartbeat)
+        return self.peer_checks.allow_message(peer, now_s, heartbeat)
 
     def check_hello(self, worker_key: str, features: Iterable[str] | None = None) -> str | None:
         """None if this worker may join, else the reason to refuse it."""
-        return self.admission.check_hello(worker_key, features)
+        return self.peer_checks.check_hello(worker_key, features)
 
     def check_failure(self, worker_key: str, fragment_id: int, attempt: int,
                       outcome: Outcome | str, signature: str) -> str:

@@ -155,6 +155,9 @@ class ReputationBook:
         self._unverified: dict[str, dict[int, str]] = {}
         self._job_index: dict[str, set[tuple[str, int]]] = {}
         self._dirty: set[str] = set()
+        #: keys that ever passed probation here (only grows; see has_established)
+        self._ever_established = {r.key for r in self._records.values()
+                                  if r.streak >= self.policy.probation_checks and not r.banned}
 
     # -- records ------------------------------------------------------------------------
     def record(self, key: str, now_s: float = 0.0) -> WorkerRecord:
@@ -184,6 +187,15 @@ class ReputationBook:
         if rec.streak < self.policy.trusted_checks:
             return Tier.ESTABLISHED
         return Tier.TRUSTED
+
+    def has_established(self, n: int = 1) -> bool:
+        """Have at least ``n`` keys ever passed probation here (once true, always true)?"""
+        return len(self._ever_established) >= n
+
+    def first_seen(self, key: str) -> float:
+        """When this hub first saw ``key`` (infinity: never, the youngest of all)."""
+        rec = self._records.get(key)
+        return rec.first_seen_s if rec is not None else float("inf")
 
     def is_banned(self, key: str) -> bool:
         rec = self._records.get(key)
@@ -233,6 +245,8 @@ class ReputationBook:
             rec = self.record(key, now_s)
             rec.agreed += 1
             rec.streak += 1
+            if rec.streak >= self.policy.probation_checks:
+                self._ever_established.add(key)
             if rec.strikes and rec.streak % self.policy.forgive_after_checks == 0:
                 rec.strikes -= 1
             self._forget_unverified(key, fragment_id)

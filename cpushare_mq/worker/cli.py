@@ -210,7 +210,7 @@ def _subcommand(argv: list[str], parser: argparse.ArgumentParser) -> int:
         return install_service(argv[1:], lambda: parser)
     from .earningscli import main as earnings  # issue 19: the seller's receipts
 
-    return earnings(argv[1:])
+    return earnings(argv[1:], config_dir=parser.get_default("config_dir"))
 
 
 def _agent_config(args: argparse.Namespace, hubs: list, limits: SandboxLimits):

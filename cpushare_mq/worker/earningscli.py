@@ -26,8 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                                             "for, with totals per hub.",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config-dir", metavar="DIR",
-                   help="the worker's identity directory, where earnings.db lives (default "
-                        "~/.config/cpushare-worker: the worker's --config-dir)")
+                   help="the worker's identity directory, where earnings.db lives (default: "
+                        "the worker's --config-dir from its config file or environment, "
+                        "else ~/.config/cpushare-worker)")
     p.add_argument("--hub", metavar="KEY",
                    help="only this hub's receipts (its receipt key, hex, or CURVE key)")
     fmt = p.add_mutually_exclusive_group()
@@ -36,13 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str], stdout: TextIO = sys.stdout) -> int:
+def main(argv: list[str], stdout: TextIO = sys.stdout, config_dir: str | None = None) -> int:
+    """``config_dir``: the worker's own --config-dir default (its config file, environment)."""
     args = build_parser().parse_args(argv)
     from ..market.ledgercli import write_receipts
     from ..trust.keys import default_worker_config_dir
     from .earnings import read_earnings
 
-    directory = args.config_dir or default_worker_config_dir()
+    directory = args.config_dir or config_dir or default_worker_config_dir()
     try:
         hub = args.hub.strip() if args.hub else None
         if hub is not None and os.path.isfile(os.path.expanduser(hub)):

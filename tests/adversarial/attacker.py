@@ -430,7 +430,40 @@ def claim_key(endpoint: str, hub_key: str | None, victim_key: str) -> None:
                  f"worker: {welcome['held_ok'][:10]}")
 
 
-ATTACKS = {"claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def poison_hello(endpoint: str, hub_key: str | None, source: str) -> None:
+    """For about 8 s, from address ``source``, HELLOs whose name holds a lone surrogate (the
+    JSON escape ``\\ud800``): each made the hub's commit fail and cost every message of its
+    turn its acknowledgement (issue 14, smaller item). Exits 0 only if the hub answered them
+    with ERROR malformed."""
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    host, port = endpoint[len("tcp://"):].rsplit(":", 1)
+    body = (b'{"worker_version":"x","abi_version":1,"slots":1,"name":"poison \\ud800",'
+            b'"worker_key":"","held":[],"features":[]}')
+    head = encode(MsgType.HELLO, {}, validate=False)[0]     # our header, any body
+    print("attacking", flush=True)
+    socks, codes = [], []
+    end = time.monotonic() + 8
+    while time.monotonic() < end:
+        s = ctx.socket(zmq.DEALER)
+        s.linger = 0
+        s.connect(f"tcp://{source}:0;{host}:{port}")
+        s.send_multipart([head, body])
+        socks.append(s)
+        time.sleep(0.12)            # under the HELLO limit: every one reaches the hub
+        for t in socks:
+            while t.poll(0):
+                msg = decode(t.recv_multipart())
+                if msg.type is MsgType.ERROR:
+                    codes.append(msg["code"])
+    for s in socks:
+        s.close(0)
+    ctx.term()
+    if "malformed" not in codes:
+        sys.exit(f"the hub did not refuse the poisoned HELLOs (errors: {sorted(set(codes))})")
+
+
+ATTACKS = {"poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None) or None,

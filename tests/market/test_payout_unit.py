@@ -111,3 +111,29 @@ def test_one_signature_per_batch_each_receipt_verifies_alone(n, pick):
         assert not verify_receipt(sr.receipt, sr.signature, public, other.proof)
     assert not verify_receipt(sr.receipt, sr.signature, Ed25519PrivateKey.generate()
                               .public_key(), sr.proof)
+
+
+def test_earnings_cli_reads_the_workers_config_dir_and_totals_per_hub(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ident = tmp_path / "ident"
+    ident.mkdir()
+    items = signed(tmp_path, "KA", range(3))
+    assert Earnings(ident, "KA").take("HUBCURVE", items) == [0, 1, 2]
+    (tmp_path / "c.toml").write_text(f'[cpushare-worker]\nconfig-dir = "{ident}"\n')
+    exe = str(Path(sys.executable).parent / "cpushare-worker")
+    env = {**os.environ, "CPUSHARE_CONFIG": str(tmp_path / "c.toml")}
+    r = subprocess.run([exe, "earnings"], capture_output=True, text=True, env=env, timeout=60)
+    total = sum(Decimal(d["amount"]) for d in items)
+    assert r.returncode == 0 and f"3 receipts, 9.000000 CPU s, {total} credits" in r.stdout, \
+        r.stdout + r.stderr
+    r = subprocess.run([exe, "earnings", "--json", "--hub", "nobody"], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+    r = subprocess.run([exe, "earnings", "--config-dir", str(tmp_path / "none")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no earnings file" in r.stderr and len(r.stderr.splitlines()) == 1

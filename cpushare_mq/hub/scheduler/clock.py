@@ -48,7 +48,7 @@ class Clock(CoreState):
             if len(f.votes) != 1 or f.state is not V:
                 continue
             (sha, voters), = f.votes.items()
-            if alive - {k for _a, k, _s in voters}:
+            if any(self._may_check_key(k, voters[0][1]) for k in alive - {k for _a, k, _s in voters}):
                 continue
             self._fx.journal.frags.setdefault(f.fid, (f.state, f))
             f.boost = 0
@@ -58,10 +58,11 @@ class Clock(CoreState):
         """Copies that disagree wait for a tie-breaker from a key that has not run the
         fragment; when no connected key may run it for ``tie_break_wait_s``, the fragment
         ends disagreed (see :mod:`.disagreement`) instead of waiting for ever."""
-        stuck = [(f.fid, frozenset(f.keys_involved() | (f.killers or set())))
+        live = frozenset(w.key for w in self.workers.values() if w.alive)
+        stuck = [(f.fid, frozenset(f.keys_involved() | (f.killers or set())
+                                   | {k for k in live if not self._may_check(k, f)}))
                  for f in self.frags.values()
                  if f.state is V and f.votes and len(f.votes) > 1 and not f.leases]
-        live = frozenset(w.key for w in self.workers.values() if w.alive)
         self._tie_since, hopeless = hopeless_ties(stuck, live, self._tie_since, now,
                                                   self.config.tie_break_wait_s)
         for fid in hopeless:

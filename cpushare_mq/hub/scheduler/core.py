@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .allowance import Allowances
+from .checkers import Checkers
 from .clock import Clock
 from .jobs import Jobs
 from .leasing import Leasing
@@ -14,9 +15,9 @@ from .voting import Voting
 __all__ = ["Scheduler"]
 
 
-class Scheduler(Jobs, Membership, Leasing, Voting, Clock, Queries, Restore, Allowances):
+class Scheduler(Jobs, Membership, Leasing, Voting, Clock, Queries, Restore, Allowances, Checkers):
     """The pure scheduling core: every event method takes ``now`` and changes memory only;
     effects are taken with :meth:`take_effects`. Each room (a base class, one module) owns
     one concept: :mod:`.jobs`, :mod:`.membership`, :mod:`.leasing`, :mod:`.voting`,
-    :mod:`.clock`, :mod:`.queries`, :mod:`.restore`, :mod:`.allowance`; :mod:`.lifecycle` holds the shared
+    :mod:`.clock`, :mod:`.queries`, :mod:`.restore`, :mod:`.allowance`, :mod:`.checkers`; :mod:`.lifecycle` holds the shared
     state and the one path of a fragment's state changes."""

@@ -7,7 +7,7 @@ core's own mutable objects (:mod:`.records`) never leave the package."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .states import FragState, JobState
@@ -124,7 +124,10 @@ class Journal:
     def with_results(self, results: Iterable[tuple]) -> Journal:
         """This journal plus the accepted results' chunks the shell assembled."""
         more = tuple(results)
-        return replace(self, results=self.results + more) if more else self
+        if not more:
+            return self
+        return Journal(self.frags, self.attempts_new, self.attempts_owner, self.attempts_end,
+                       self.results + more, self.drop_results, self.jobs, self.workers)
 
 
 @dataclass(frozen=True, slots=True)

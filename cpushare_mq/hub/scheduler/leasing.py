@@ -107,8 +107,10 @@ class Leasing(CoreState):
                 continue
             if ((job.redundancy + f.boost > 1 and w.key in f.keys_involved())
                     or (f.killers and w.key in f.killers)
-                    or (f.final_reports and w.key in f.final_reports)):
-                # copies go to distinct workers; a crash is retried on another worker
+                    or (f.final_reports and w.key in f.final_reports)
+                    or not self._may_check(w.key, f)):
+                # copies go to distinct workers; a crash is retried on another worker; a
+                # check goes to a key the verifier rule admits (.checkers)
                 skipped.setdefault(job, []).append(f)
                 continue
             attempt = f.next_attempt

@@ -81,7 +81,8 @@ class CoreState:
                 if notify:
                     self._fx.cancels.setdefault(w.id, []).append(ref)
                     self._fx.cancel_reasons[w.id] = detail
-        self._fx.journal.attempts_end.append((now, end, sha256, size, detail[:1000], f.fid,
+        # (the row carries plain strings: SQLite binds a str subclass twice as slowly)
+        self._fx.journal.attempts_end.append((now, str(end), sha256, size, detail[:1000], f.fid,
                                               lease.attempt))
         if not requeue:
             return

@@ -135,4 +135,5 @@ class Membership(CoreState):
         if it is gone) that could re-run its result as a spot check?"""
         w = self.workers.get(wid)
         me = w.key if w is not None else key
-        return any(o.alive and not o.paused and o.key != me for o in self.workers.values())
+        return any(o.alive and not o.paused and self._may_check_key(o.key, me)
+                   for o in self.workers.values())

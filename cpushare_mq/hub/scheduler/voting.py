@@ -120,7 +120,7 @@ class Voting(CoreState):
         for sha, lst in all_votes.items():
             for a, _k, _s in lst:
                 if sha != sha256:
-                    j.attempts_end.append((now, LeaseEnd.DISAGREED, sha, _s, f"quorum chose {sha256}",
+                    j.attempts_end.append((now, str(LeaseEnd.DISAGREED), sha, _s, f"quorum chose {sha256}",
                                            f.fid, a))
                 if a != attempt:
                     j.drop_results.append((f.fid, a))

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass
 
 from ...errors import TileError
-from ...povray.tiles import TILE_BYTES, TILE_MAGIC, Tile
+from ...povray.tiles import TILE_MAGIC, TILE_SIZES, Tile
 
 #: the most tiles the dashboard draws for one job (a bigger job is shown without its image)
 MAX_TILES = 1_000_000
@@ -34,7 +34,7 @@ class ImageSpec:
 
 
 def looks_like_tile(first_input: bytes | None) -> bool:
-    return first_input is not None and len(first_input) == TILE_BYTES and \
+    return first_input is not None and len(first_input) in TILE_SIZES and \
         bytes(first_input[:4]) == TILE_MAGIC
 
 

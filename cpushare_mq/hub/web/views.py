@@ -207,7 +207,9 @@ class Views:
         return {"worker": row, "live": worker_line(live, {}) if live else None,
                 "sessions": self.reader.sessions(key) if key else [row],
                 "ends": slow["ends"], "attempts": slow["attempts"],
-                "trust": trust, "receipts": None, "receipts_note": GAP}
+                "trust": trust, "receipts": None,
+                "receipts_note": "in the hub's ledger, not shown here: cpushare ledger --db "
+                                 "HUB.db --worker KEY"}
 
 
 def worker_line(w: dict, lease_s: dict[str, float]) -> dict:

@@ -15,7 +15,7 @@ from .keys import WorkerKey
 from .ratelimit import RateLimiter
 from .zap import KeyPolicy
 
-__all__ = ["Admission"]
+__all__ = ["PeerChecks"]
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_REFUSALS_LOGGED = 10_000
 
 
-class Admission:
+class PeerChecks:
     def __init__(self, policy: KeyPolicy, *, require_signatures: bool,
                  is_banned: Callable[[str], bool], parse_key: Callable[[str], WorkerKey],
                  rate_per_s: float, burst: float, heartbeat_rate_per_s: float,

@@ -1,0 +1,55 @@
+"""One message's bug costs that message, not its turn (issue 14: an error in one message cost
+every message of the loop turn its acknowledgement, and a peer that can trigger one every
+turn keeps the hub from acknowledging anything).
+
+:func:`handle_isolated` runs the worker desk on one message. If it raises (a bug: the desk
+answers every error it expects itself), the replies and acknowledgements that message added
+are dropped, its sender gets one ``ERROR internal``, and the turn goes on with the other
+messages, provided the scheduler's indexes are still consistent
+(``Scheduler.check_invariants``); if they are not, the error propagates and the turn is
+rebuilt from the store as before (nothing of it acknowledged). The dropped message is not
+lost: its sender resends what was not acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from ..protocol import ErrorCode, MsgType, encode
+
+__all__ = ["handle_isolated"]
+
+log = logging.getLogger(__name__)
+
+
+class _Desk(Protocol):
+    def handle(self, now: float, frames: list, acks: dict, replies: list) -> None: ...
+
+
+class _Core(Protocol):
+    def check_invariants(self) -> None: ...
+
+
+def handle_isolated(desk: _Desk, core: _Core, now: float, frames: list, acks: dict,
+                    replies: list) -> None:
+    """``desk.handle(now, frames, acks, replies)``, its own failure costing only itself."""
+    n_replies = len(replies)
+    n_acks = {wid: len(items) for wid, items in acks.items()}
+    try:
+        desk.handle(now, frames, acks, replies)
+    except Exception:
+        ident = frames[0] if frames and isinstance(frames[0], bytes) else b""
+        log.exception("internal error on a message from peer %s: that message is not "
+                      "acknowledged, the rest of the turn is", ident.hex() or "?")
+        core.check_invariants()          # inconsistent: the whole turn is rebuilt instead
+        del replies[n_replies:]
+        for wid in list(acks):
+            if wid in n_acks:
+                del acks[wid][n_acks[wid]:]
+            else:
+                del acks[wid]
+        if ident:
+            replies.append((ident, encode(MsgType.ERROR, {
+                "code": ErrorCode.INTERNAL,
+                "message": "the hub failed on this message (not acknowledged): send it again"})))
