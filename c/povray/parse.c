@@ -47,6 +47,8 @@ struct pov_scene_state {
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
     colour_map *maps;
     size_t nmaps, capmaps;
+    pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
+    size_t npent, cappent;
     int has_sky;
     pigment sky;
     texture def;          /* #default */
@@ -416,8 +418,13 @@ static void parse_pattern_defaults(pigment *pg, uint32_t type)
     pg->lambda = 2.0;
     pg->map = UINT32_MAX; /* set by color_map */
     pg->noise_gen = 0;
+    pg->sub_n = 0;
     pattern_default_args(type, pg->arg);
 }
+
+static void parse_pigment_map_body(parser *P, pigment *pg);
+static void parse_checker_pigments(parser *P, pigment *pg);
+static void check_map(parser *P, pigment *pg, int line);
 
 /* A pattern's own keyword (pattern.c's PATTERN_ARGS); 0 if `w` is none of its words. */
 static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
@@ -461,6 +468,13 @@ static int parse_pattern_item(parser *P, pigment *pg)
     const char *w = tk->text;
     if (parse_pattern_arg(P, pg, w))
         return 1;
+    if (!strcmp(w, "pigment_map")) {
+        next(P);
+        if (pg->type < PIG_GRADIENT)
+            perr(P, line, "pigment_map needs a pattern before it");
+        parse_pigment_map_body(P, pg);
+        return 1;
+    }
     if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
         next(P);
         colour_map m = parse_colour_map_body(P);
@@ -519,8 +533,9 @@ static int parse_pattern_item(parser *P, pigment *pg)
    default map of its pattern. */
 static void check_map(parser *P, pigment *pg, int line)
 {
-    (void)line;
-    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX) {
+    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX && !pg->sub_n) {
+        if (pg->type == PIG_AVERAGE)
+            perr(P, line, "average needs a pigment_map");
         colour_map m;
         pattern_default_map(pattern_by_type(pg->type), &m);
         for (size_t i = 0; i < P->sc->nmaps; i++)
@@ -532,16 +547,16 @@ static void check_map(parser *P, pigment *pg, int line)
     }
 }
 
-static void parse_pigment_body(parser *P, pigment *pg)
+/* The inside of pigment { } (or of a pigment_map entry), up to `close`. */
+static void parse_pigment_items(parser *P, pigment *pg, const char *close)
 {
-    expect(P, "{", "after 'pigment'");
     texture *s = ident_of_kind(P, V_PIGMENT);
     if (s)
         *pg = s->pig;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) { /* a pattern may get its color_map where it is used */
+        if (is_punct(P, close)) { /* a pattern may get its color_map where it is used */
             next(P);
             return;
         }
@@ -551,20 +566,96 @@ static void parse_pigment_body(parser *P, pigment *pg)
             continue;
         } else if (is_word(P, "checker")) {
             next(P);
+            if (is_word(P, "pigment")) {
+                parse_checker_pigments(P, pg);
+                continue;
+            }
             pg->type = PIG_CHECKER;
             pg->c1 = parse_colour_ft(P, pg->ft1);
             opt_comma(P);
-            if (is_punct(P, "}"))
+            if (is_punct(P, close))
                 perr(P, peek(P)->line, "checker needs two colours");
             pg->c2 = parse_colour_ft(P, pg->ft2);
-        } else if (starts_colour(P) || tk->kind == T_PUNCT || tk->kind == T_NUM ||
-                   (tk->kind == T_IDENT && find_sym(P, tk->text))) {
+        } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
+                   tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
             pg->c1 = parse_colour_ft(P, pg->ft1);
         } else {
             perr(P, tk->line, "unsupported word '%s' in pigment", tk->text);
         }
     }
+}
+
+static void parse_pigment_body(parser *P, pigment *pg)
+{
+    expect(P, "{", "after 'pigment'");
+    parse_pigment_items(P, pg, "}");
+}
+
+/* checker pigment { A } pigment { B }: the checker pattern with the pigment_map [0 A] [1 B] */
+static void parse_checker_pigments(parser *P, pigment *pg)
+{
+    pigment e[2];
+    for (int i = 0; i < 2; i++) {
+        if (!is_word(P, "pigment"))
+            perr(P, peek(P)->line, "checker needs two pigments");
+        next(P);
+        e[i] = default_pigment();
+        parse_pigment_body(P, &e[i]);
+        check_map(P, &e[i], P->line);
+        opt_comma(P);
+    }
+    parse_pattern_defaults(pg, PIG_CHECKER_MAP);
+    struct pov_scene_state *c = P->sc;
+    if (c->npent + 2 > c->cappent) {
+        c->cappent = (c->npent + 2) * 2;
+        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+    }
+    for (int i = 0; i < 2; i++) {
+        c->pent[c->npent + i].v = i;
+        c->pent[c->npent + i].pig = e[i];
+    }
+    pg->sub_first = (uint32_t)c->npent;
+    pg->sub_n = 2;
+    c->npent += 2;
+}
+
+/* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
+   entries land in P->sc->pent first), then appended together, so an entry refers only to
+   entries before it. */
+static void parse_pigment_map_body(parser *P, pigment *pg)
+{
+    pigment_entry *tmp = xrealloc(P, NULL, POV_MAP_MAX * sizeof *tmp); /* nested maps recurse */
+    uint32_t n = 0;
+    int line = P->line;
+    expect(P, "{", "after pigment_map");
+    while (!is_punct(P, "}")) {
+        if (n == POV_MAP_MAX)
+            perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
+        expect(P, "[", "to open a pigment_map entry");
+        double v = parse_float(P, "a pigment_map value");
+        opt_comma(P);
+        pigment e = default_pigment();
+        parse_pigment_items(P, &e, "]");
+        check_map(P, &e, line);
+        if (n && pg->type != PIG_AVERAGE && v < tmp[n - 1].v)
+            perr(P, line, "pigment_map values must be ascending (%g after %g)", v, tmp[n - 1].v);
+        tmp[n].v = v;
+        tmp[n++].pig = e;
+    }
+    next(P);
+    if (!n)
+        perr(P, line, "empty pigment_map");
+    struct pov_scene_state *c = P->sc;
+    if (c->npent + n > c->cappent) {
+        c->cappent = (c->npent + n) * 2;
+        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+    }
+    memcpy(c->pent + c->npent, tmp, n * sizeof *tmp);
+    free(tmp);
+    pg->sub_first = (uint32_t)c->npent;
+    pg->sub_n = n;
+    c->npent += n;
 }
 
 static void parse_finish_body(parser *P, finish *f)
@@ -680,7 +771,8 @@ static void parse_normal_body(parser *P, tnormal *n)
             n->delta = parse_float(P, "accuracy");
             if (!(n->delta > 0.0))
                 perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
-        } else if (n->type != NRM_NONE && parse_pattern_item(P, &n->pat)) {
+        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") &&
+                   parse_pattern_item(P, &n->pat)) {
             continue;
         } else {
             perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
@@ -1674,6 +1766,8 @@ void scene_free(scene *s)
     s->conds = NULL;
     free(s->maps);
     s->maps = NULL;
+    free(s->pentries);
+    s->pentries = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -1833,6 +1927,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
+        for (size_t i = 0; i < c->npent; i++)
+            resolve_noise(P, &c->pent[i].pig);
+        out->n_pentries = (uint32_t)c->npent;
+        out->pentries = c->pent;
+        c->pent = NULL;
         out->n_fogs = c->nfogs;
         memcpy(out->fogs, c->fogs, sizeof c->fogs);
         for (uint32_t i = 0; i < out->n_fogs; i++)
@@ -1853,6 +1952,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->rand_state);
     free(c->lights);
     free(c->maps);
+    free(c->pent);
     free(c);
     free(P);
     free(opts);

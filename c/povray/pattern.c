@@ -459,6 +459,22 @@ static const pattern_map_entry MAP_WOOD[] = {
     {0.6, 0.666, 0.312, 0.2}, {0.6, 0.4, 0.1333, 0.066}};
 #define MAP(m) m, (uint32_t)(sizeof m / sizeof m[0])
 
+static double p_zero(vec3 q, const pigment *pg)
+{
+    (void)q, (void)pg;
+    return 0.0; /* average: pigment_colour weighs its entries */
+}
+
+/* checker as a pattern (CheckerPattern::Evaluate): 1 where floor(x + e) + floor(y + e) +
+   floor(z + e) is odd */
+static double p_checker(vec3 q, const pigment *pg)
+{
+    (void)pg;
+    double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+               rt_floor(q.z + POV_EPSILON), half = v * 0.5;
+    return rt_floor(half) != half ? 1.0 : 0.0;
+}
+
 static const pattern_class PATTERNS[] = {
     /* name          type            value          wave           own turb  default map */
     {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY)},
@@ -476,6 +492,9 @@ static const pattern_class PATTERNS[] = {
     {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE)},
     {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
     {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
+    {"average",     PIG_AVERAGE,     p_zero,        WAVE_RAMP,     0, MAP(MAP_GRAY)},
+    /* reached through "checker pigment { } pigment { }" (parse.c), not by its name */
+    {"checker pigments", PIG_CHECKER_MAP, p_checker, WAVE_RAMP,  0, MAP(MAP_GRAY)},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */
@@ -578,14 +597,20 @@ static double wave(double v, const pigment *pg)
     }
 }
 
+/* The pattern-space point after the turbulence warp (POV-Ray's Warp_EPoint). */
+static vec3 pattern_warp(const pattern_class *pc, const pigment *pg, vec3 q)
+{
+    if (pg->has_turb && !pc->own_turbulence)
+        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
+    return q;
+}
+
 double pattern_value(const pigment *pg, vec3 q)
 {
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    if (pg->has_turb && !pc->own_turbulence)
-        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
-    return wave(pc->value(q, pg), pg);
+    return wave(pc->value(pattern_warp(pc, pg, q), pg), pg);
 }
 
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
@@ -608,4 +633,80 @@ vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft
     ft[0] = m->ft[i - 1][0] * wp + m->ft[i][0] * wn;
     ft[1] = m->ft[i - 1][1] * wp + m->ft[i][1] * wn;
     return vadd(vscale(m->c[i - 1], wp), vscale(m->c[i], wn));
+}
+
+/* ------------------------------------------------------------------ pigment_map, average */
+static vec3 solid_or_checker(const pigment *pg, vec3 P, double ft[2])
+{
+    int second = 0;
+    if (pg->type == PIG_CHECKER) {
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+                   rt_floor(q.z + POV_EPSILON);
+        double half = v * 0.5;
+        second = rt_floor(half) != half;
+    }
+    const double *f = second ? pg->ft2 : pg->ft1;
+    ft[0] = f[0];
+    ft[1] = f[1];
+    return second ? pg->c2 : pg->c1;
+}
+
+static vec3 entry_colour(const scene *s, const pigment *parent, uint32_t k, vec3 P, double ft[2])
+{
+    const pigment_entry *e = &s->pentries[parent->sub_first + k];
+    return pigment_colour(s, &e->pig, P, ft);
+}
+
+/* POV-Ray's average: the entries' colours weighted by their values, at the average
+   pigment's own point. */
+static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    vec3 q = pattern_warp(pattern_by_type(pg->type), pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 sum = {0, 0, 0};
+    double total = 0.0, f0 = 0.0, f1 = 0.0;
+    for (uint32_t k = 0; k < pg->sub_n; k++) {
+        double w = s->pentries[pg->sub_first + k].v, e[2];
+        sum = vadd(sum, vscale(entry_colour(s, pg, k, q, e), w));
+        f0 += w * e[0], f1 += w * e[1];
+        total += w;
+    }
+    if (total == 0.0)
+        total = 1.0; /* all weights 0: black, as the sum is */
+    ft[0] = f0 / total, ft[1] = f1 / total;
+    return vscale(sum, 1.0 / total);
+}
+
+/* A pattern with a pigment_map: BlendMap::Search over the entries' values, the entries'
+   pigments evaluated at the pattern's own point (its transforms and turbulence applied, as
+   POV-Ray's Warp_EPoint hands it on). */
+static vec3 pigment_map_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    const pattern_class *pc = pattern_by_type(pg->type);
+    vec3 C = pattern_warp(pc, pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    double v = wave(pc->value(C, pg), pg);
+    const pigment_entry *m = &s->pentries[pg->sub_first];
+    uint32_t last = pg->sub_n - 1, i = 0;
+    if (v >= m[last].v)
+        return entry_colour(s, pg, last, C, ft);
+    while (v > m[i].v)
+        i++;
+    if (v == m[i].v || i == 0)
+        return entry_colour(s, pg, i, C, ft);
+    double wp = (m[i].v - v) / (m[i].v - m[i - 1].v), wn = 1.0 - wp, a[2], b[2];
+    vec3 ca = entry_colour(s, pg, i - 1, C, a), cb = entry_colour(s, pg, i, C, b);
+    ft[0] = a[0] * wp + b[0] * wn;
+    ft[1] = a[1] * wp + b[1] * wn;
+    return vadd(vscale(ca, wp), vscale(cb, wn));
+}
+
+vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    if (pg->type < PIG_GRADIENT)
+        return solid_or_checker(pg, P, ft);
+    if (pg->type == PIG_AVERAGE)
+        return average_colour(s, pg, P, ft);
+    if (pg->sub_n)
+        return pigment_map_colour(s, pg, P, ft);
+    return pattern_colour(pg, s->maps, P, ft);
 }

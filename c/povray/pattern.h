@@ -44,6 +44,9 @@ vec3 pov_dturbulence(vec3 p, const pigment *pg);
 /* Value of a pattern (type >= PIG_GRADIENT) at pattern-space point q, turbulence and wave
    applied. */
 double pattern_value(const pigment *pg, vec3 q);
+/* Colour (and filter, transmit) of any pigment at world point P: solid, checker, a pattern
+   with its colour map or pigment_map, average. */
+vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2]);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 
