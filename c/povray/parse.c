@@ -418,6 +418,27 @@ static void parse_pattern_defaults(pigment *pg, uint32_t type)
     pg->lambda = 2.0;
     pg->map = UINT32_MAX; /* set by color_map */
     pg->noise_gen = 0;
+    pattern_default_args(type, pg->arg);
+}
+
+/* A pattern's own keyword (pattern.c's PATTERN_ARGS); 0 if `w` is none of its words. */
+static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
+{
+    const pattern_arg *a = pattern_arg_by_name(pg->type, w);
+    if (!a)
+        return 0;
+    next(P);
+    if (a->n == 0) {
+        pg->arg[a->first] = 1.0;
+    } else if (a->n == 1) {
+        pg->arg[a->first] = parse_float(P, w);
+    } else {
+        vec3 v = parse_vector(P);
+        pg->arg[a->first] = v.x, pg->arg[a->first + 1] = v.y, pg->arg[a->first + 2] = v.z;
+    }
+    if (pg->type == PIG_CRACKLE && !(pg->arg[3] > 0.0))
+        perr(P, peek(P)->line, "crackle metric must be positive, got %g", pg->arg[3]);
+    return 1;
 }
 
 /* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
@@ -440,6 +461,8 @@ static int parse_pattern_item(parser *P, pigment *pg)
         return 1;
     }
     const char *w = tk->text;
+    if (parse_pattern_arg(P, pg, w))
+        return 1;
     if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
         next(P);
         colour_map m = parse_colour_map_body(P);
@@ -494,12 +517,21 @@ static int parse_pattern_item(parser *P, pigment *pg)
     return 1;
 }
 
-/* A pattern pigment that reaches an object or the sky needs its color_map. */
-static void check_map(parser *P, const pigment *pg, int line)
+/* A pattern pigment that reaches an object or the sky without a color_map gets POV-Ray's
+   default map of its pattern. */
+static void check_map(parser *P, pigment *pg, int line)
 {
-    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
-        perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
-             "maps are not supported)");
+    (void)line;
+    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX) {
+        colour_map m;
+        pattern_default_map(pattern_by_type(pg->type), &m);
+        for (size_t i = 0; i < P->sc->nmaps; i++)
+            if (!memcmp(&P->sc->maps[i], &m, sizeof m)) { /* one copy of each default */
+                pg->map = (uint32_t)i;
+                return;
+            }
+        pg->map = add_map(P, &m);
+    }
 }
 
 static void parse_pigment_body(parser *P, pigment *pg)

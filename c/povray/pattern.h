@@ -4,19 +4,39 @@
 
 #include "scene.h"
 
+/* A colour_map entry of POV-Ray's built-in default maps. */
+typedef struct { double v, r, g, b; } pattern_map_entry;
+
 typedef struct {
     const char *name;
     uint32_t type; /* PIG_* */
     double (*value)(vec3 q, const pigment *pg);
     uint32_t default_wave;
     int own_turbulence; /* marble, wood: turbulence is part of the value */
+    const pattern_map_entry *default_map; /* POV-Ray's map when the scene gives none */
+    uint32_t default_map_n;
 } pattern_class;
+
+/* A pattern's own keyword (crackle's form/metric/offset/solid, agate_turb): it sets
+   pigment.arg[first .. first + n) from a float (n = 1), a vector (n = 3) or nothing (a
+   flag, n = 0: arg[first] = 1). */
+typedef struct {
+    uint32_t type; /* PIG_* */
+    const char *word;
+    uint32_t first, n;
+} pattern_arg;
 
 void pattern_init(void); /* the noise tables; call once before rendering */
 /* POV-Ray's hashTable[i & 0xfff] (noise, and the jitter of anti-aliasing) */
 unsigned pov_hash(int i);
 const pattern_class *pattern_by_name(const char *name);
 const pattern_class *pattern_by_type(uint32_t type);
+/* The keyword `word` of pattern `type`, or NULL. */
+const pattern_arg *pattern_arg_by_name(uint32_t type, const char *word);
+/* pigment.arg of a fresh pattern of this type (POV-Ray's defaults). */
+void pattern_default_args(uint32_t type, double arg[POV_PATTERN_ARGS]);
+/* Fills *m with POV-Ray's default colour map of the pattern (zeroing *m first). */
+void pattern_default_map(const pattern_class *pc, colour_map *m);
 double pov_noise(vec3 p, uint32_t generator);
 vec3 pov_dnoise(vec3 p);
 double pov_turbulence(vec3 p, const pigment *pg);

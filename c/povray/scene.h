@@ -22,7 +22,7 @@ typedef struct { double m[3][4]; } xform;
 enum {
     PIG_SOLID = 0, PIG_CHECKER = 1, PIG_GRADIENT, PIG_ONION, PIG_SPHERICAL, PIG_CYLINDRICAL,
     PIG_PLANAR, PIG_BOXED, PIG_LEOPARD, PIG_BOZO, PIG_SPOTTED, PIG_MARBLE, PIG_WOOD,
-    PIG_GRANITE, PIG_COUNT
+    PIG_GRANITE, PIG_AGATE, PIG_CRACKLE, PIG_CELLS, PIG_COUNT
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
 
@@ -51,6 +51,7 @@ typedef struct {
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
 
+#define POV_PATTERN_ARGS 6
 typedef struct {
     uint32_t type;      /* PIG_* */
     uint32_t has_trans; /* inv is used only when set */
@@ -65,6 +66,7 @@ typedef struct {
     uint32_t has_turb, octaves, noise_gen;
     vec3 turb;
     double omega, lambda;
+    double arg[POV_PATTERN_ARGS]; /* the pattern's own parameters (pattern.c's PATTERN_ARGS) */
 } pigment;
 
 typedef struct {
@@ -192,7 +194,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 4u
+#define POV_SCENE_VERSION 5u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

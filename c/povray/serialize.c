@@ -113,6 +113,8 @@ static void put_pigment(wbuf *w, const pigment *pg)
     put_vec(w, pg->turb);
     put_f64(w, pg->omega);
     put_f64(w, pg->lambda);
+    for (int i = 0; i < POV_PATTERN_ARGS; i++)
+        put_f64(w, pg->arg[i]);
 }
 
 static void put_csg(wbuf *w, const scene *s)
@@ -329,6 +331,8 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->turb = get_vec(r);
     pg->omega = get_f64(r);
     pg->lambda = get_f64(r);
+    for (int i = 0; i < POV_PATTERN_ARGS; i++)
+        pg->arg[i] = get_f64(r);
     if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
                     pg->noise_gen > 2))

@@ -162,9 +162,6 @@ def test_a_declared_pattern_gets_its_color_map_where_it_is_used(render_bin, tmp_
     inline = render_source(render_bin, tmp_path, decl + "sphere { 0, 1 pigment { wood "
                            "color_map { M } scale 0.1 } }\n", name="inline")
     assert late.rgb == inline.rgb
-    msg = parse_error(render_bin, tmp_path, decl + "#declare G = pigment { wood }\n"
-                      "sphere { 0, 1 pigment { G } }\n")
-    assert "bad.pov:7:" in msg and "without a color_map" in msg
 
 
 def test_rand_streams_and_their_errors(render_bin, tmp_path):
