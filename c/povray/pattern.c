@@ -578,14 +578,25 @@ static double wave(double v, const pigment *pg)
     }
 }
 
-double pattern_value(const pigment *pg, vec3 q)
+vec3 pattern_warp(const pigment *pg, vec3 q)
+{
+    const pattern_class *pc = pattern_by_type(pg->type);
+    if (pc && pg->has_turb && !pc->own_turbulence)
+        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
+    return q;
+}
+
+double pattern_value_warped(const pigment *pg, vec3 q)
 {
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    if (pg->has_turb && !pc->own_turbulence)
-        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
     return wave(pc->value(q, pg), pg);
+}
+
+double pattern_value(const pigment *pg, vec3 q)
+{
+    return pattern_value_warped(pg, pattern_warp(pg, q));
 }
 
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])

@@ -44,6 +44,10 @@ vec3 pov_dturbulence(vec3 p, const pigment *pg);
 /* Value of a pattern (type >= PIG_GRADIENT) at pattern-space point q, turbulence and wave
    applied. */
 double pattern_value(const pigment *pg, vec3 q);
+/* The same in two steps: the turbulence warp of q (none for patterns whose turbulence is
+   their own, marble and wood), then the value at an already warped point. */
+vec3 pattern_warp(const pigment *pg, vec3 q);
+double pattern_value_warped(const pigment *pg, vec3 q);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 
