@@ -24,6 +24,8 @@ typedef struct camdef {
     double cam_angle, cam_angle_v; /* cam_angle_v: the spherical camera's vertical angle */
     uint32_t cam_type;
     int cam_has_right_up;
+    int cam_has_xf;
+    xform cam_xf; /* translate/rotate/... after the other items */
 } camdef;
 
 static void camera_defaults(camdef *c)
@@ -1334,6 +1336,22 @@ static int peek_is_vertical_angle(parser *P)
     return is_punct(P, ",") || peek(P)->kind == T_NUM;
 }
 
+/* A camera transform: applied to the finished camera (location as a point, the other
+   vectors as directions), as POV-Ray applies it after look_at. */
+static void camera_transform(parser *P, camdef *c, const token *t)
+{
+    P->tok = *t; /* give the word back to parse_transform */
+    P->have_tok = 1;
+    transform tr;
+    if (!parse_transform(P, &tr))
+        perr(P, t->line, "expected a transform in camera, got '%s'", t->text);
+    if (!c->cam_has_xf) {
+        c->cam_xf = xf_identity();
+        c->cam_has_xf = 1;
+    }
+    c->cam_xf = xf_compose(&tr.fwd, &c->cam_xf);
+}
+
 static void parse_camera(parser *P, camdef *c)
 {
     camera_defaults(c);
@@ -1354,6 +1372,12 @@ static void parse_camera(parser *P, camdef *c)
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
+        int is_xf = !strcmp(t.text, "translate") || !strcmp(t.text, "rotate") ||
+                    !strcmp(t.text, "scale") || !strcmp(t.text, "matrix") ||
+                    !strcmp(t.text, "transform");
+        if (c->cam_has_xf && !is_xf)
+            perr(P, t.line, "unsupported: '%s' after a camera transform (put transforms last)",
+                 t.text);
         if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
                       !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle") ||
                       camera_lens_type(t.text) >= 0))
@@ -1412,6 +1436,8 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
             c->cam_sky = parse_vector(P);
+        } else if (is_xf) {
+            camera_transform(P, c, &t);
         } else {
             perr(P, t.line, "unsupported word '%s' in camera", t.text);
         }
@@ -1457,6 +1483,12 @@ static void finish_camera(parser *P, scene *s)
     s->direction = dir;
     s->right = right;
     s->up = up;
+    if (c->cam_has_xf) {
+        s->location = xf_point(&c->cam_xf, s->location);
+        s->direction = xf_dir(&c->cam_xf, s->direction);
+        s->right = xf_dir(&c->cam_xf, s->right);
+        s->up = xf_dir(&c->cam_xf, s->up);
+    }
 }
 
 static void parse_global(parser *P)
@@ -1737,6 +1769,8 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "default")) { /* the old spelling of #default */
+        parse_default(P);
     } else if (!strcmp(t.text, "fog")) {
         parse_fog(P);
     } else if (!strcmp(t.text, "sky_sphere")) {

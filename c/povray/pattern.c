@@ -597,20 +597,25 @@ static double wave(double v, const pigment *pg)
     }
 }
 
-/* The pattern-space point after the turbulence warp (POV-Ray's Warp_EPoint). */
-static vec3 pattern_warp(const pattern_class *pc, const pigment *pg, vec3 q)
+vec3 pattern_warp(const pigment *pg, vec3 q)
 {
-    if (pg->has_turb && !pc->own_turbulence)
+    const pattern_class *pc = pattern_by_type(pg->type);
+    if (pc && pg->has_turb && !pc->own_turbulence)
         q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
     return q;
 }
 
-double pattern_value(const pigment *pg, vec3 q)
+double pattern_value_warped(const pigment *pg, vec3 q)
 {
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    return wave(pc->value(pattern_warp(pc, pg, q), pg), pg);
+    return wave(pc->value(q, pg), pg);
+}
+
+double pattern_value(const pigment *pg, vec3 q)
+{
+    return pattern_value_warped(pg, pattern_warp(pg, q));
 }
 
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
@@ -662,7 +667,7 @@ static vec3 entry_colour(const scene *s, const pigment *parent, uint32_t k, vec3
    pigment's own point. */
 static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
-    vec3 q = pattern_warp(pattern_by_type(pg->type), pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 q = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
     vec3 sum = {0, 0, 0};
     double total = 0.0, f0 = 0.0, f1 = 0.0;
     for (uint32_t k = 0; k < pg->sub_n; k++) {
@@ -682,9 +687,8 @@ static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[
    POV-Ray's Warp_EPoint hands it on). */
 static vec3 pigment_map_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
-    const pattern_class *pc = pattern_by_type(pg->type);
-    vec3 C = pattern_warp(pc, pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
-    double v = wave(pc->value(C, pg), pg);
+    vec3 C = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    double v = pattern_value_warped(pg, C);
     const pigment_entry *m = &s->pentries[pg->sub_first];
     uint32_t last = pg->sub_n - 1, i = 0;
     if (v >= m[last].v)

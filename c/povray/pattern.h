@@ -47,6 +47,10 @@ double pattern_value(const pigment *pg, vec3 q);
 /* Colour (and filter, transmit) of any pigment at world point P: solid, checker, a pattern
    with its colour map or pigment_map, average. */
 vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2]);
+/* The same in two steps: the turbulence warp of q (none for patterns whose turbulence is
+   their own, marble and wood), then the value at an already warped point. */
+vec3 pattern_warp(const pigment *pg, vec3 q);
+double pattern_value_warped(const pigment *pg, vec3 q);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 

@@ -202,3 +202,14 @@ def test_filter_and_transmit_match_povray(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 texture { pigment { rgb 1 } }\n"
                       " texture { pigment { rgbt <1, 0, 0, 0.5> } } }\n")
     assert "bad.pov:6:" in msg and "layered textures" in msg
+
+
+def test_old_default_spelling_and_camera_transform_order(render_bin, tmp_path):
+    a = render_source(render_bin, tmp_path, HEAD + "default { pigment { rgb <1, 0, 0> } }\n"
+                      "sphere { 0, 1 }\n", name="a")
+    b = render_source(render_bin, tmp_path, HEAD + "#default { pigment { rgb <1, 0, 0> } }\n"
+                      "sphere { 0, 1 }\n", name="b")
+    assert a.rgb == b.rgb and a.rgb != bytes(len(a.rgb))
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { rotate y * 10\n"
+                      " location -5 * z }\n")
+    assert "bad.pov:3:" in msg and "'location' after a camera transform" in msg
