@@ -16,6 +16,7 @@
 #include "lang.h"
 #include "objects.h"
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "rt_math.h"
 
 typedef struct camdef {
@@ -47,6 +48,7 @@ struct pov_scene_state {
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    uint32_t n_waves;     /* global_settings number_of_waves (0: POV-Ray's 10) */
     colour_map *maps;
     size_t nmaps, capmaps;
     pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
@@ -426,7 +428,66 @@ static void parse_pattern_defaults(pigment *pg, uint32_t type)
 
 static void parse_pigment_map_body(parser *P, pigment *pg);
 static void parse_checker_pigments(parser *P, pigment *pg);
+static void parse_pigment_body(parser *P, pigment *pg);
 static void check_map(parser *P, pigment *pg, int line);
+
+static void check_pattern_args(parser *P, const pigment *pg)
+{
+    int line = peek(P)->line;
+    const double *a = pg->arg;
+    if (pg->type == PIG_CRACKLE && !(a[3] > 0.0))
+        perr(P, line, "crackle metric must be positive, got %g", a[3]);
+    if (pg->type == PIG_MANDEL && !(a[0] >= 1.0 && a[0] <= 1e6))
+        perr(P, line, "mandel needs 1..1000000 iterations, got %g", a[0]);
+    if (pg->type == PIG_MANDEL && !(a[1] == 2.0 || a[1] == 3.0 || a[1] == 4.0))
+        perr(P, line, "unsupported mandel exponent %g (2, 3 and 4 are supported)", a[1]);
+    if (pg->type == PIG_MANDEL && !(a[2] >= 0 && a[2] <= 8 && a[4] >= 0 && a[4] <= 6))
+        perr(P, line, "mandel exterior type must be 0..8 and interior type 0..6");
+    if (pg->type == PIG_MANDEL && (a[2] == 7 || a[2] == 8) && !(a[3] >= 1.0 && a[3] < 4e9))
+        perr(P, line, "mandel exterior types 7 and 8 need a factor of at least 1");
+    if (pg->type == PIG_BRICK && !(a[0] > 0 && a[1] > 0 && a[2] > 0))
+        perr(P, line, "brick_size must be positive");
+}
+
+/* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
+   (a pigment_map), or nothing (the default map) */
+static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
+{
+    if (is_word(P, "pigment")) {
+        pigment_entry e[3];
+        uint32_t n = 0;
+        while (n < pc->colours && is_word(P, "pigment")) {
+            next(P);
+            e[n].pig = default_pigment();
+            parse_pigment_body(P, &e[n].pig);
+            check_map(P, &e[n].pig, P->line);
+            e[n].v = n;
+            n++;
+            opt_comma(P);
+        }
+        struct pov_scene_state *c = P->sc;
+        if (c->npent + n > c->cappent) {
+            c->cappent = (c->npent + n) * 2;
+            c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+        }
+        memcpy(c->pent + c->npent, e, n * sizeof *e);
+        pg->sub_first = (uint32_t)c->npent;
+        pg->sub_n = n;
+        c->npent += n;
+        return;
+    }
+    if (!starts_colour(P) && peek(P)->kind != T_NUM && !is_punct(P, "<"))
+        return;
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    while (m.n < pc->colours && (starts_colour(P) || peek(P)->kind == T_NUM || is_punct(P, "<"))) {
+        m.v[m.n] = m.n;
+        m.c[m.n] = parse_colour_ft(P, m.ft[m.n]);
+        m.n++;
+        opt_comma(P);
+    }
+    pg->map = add_map(P, &m);
+}
 
 /* A pattern's own keyword (pattern.c's PATTERN_ARGS); 0 if `w` is none of its words. */
 static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
@@ -439,12 +500,15 @@ static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
         pg->arg[a->first] = 1.0;
     } else if (a->n == 1) {
         pg->arg[a->first] = parse_float(P, w);
+    } else if (a->n == 2) {
+        pg->arg[a->first] = parse_float(P, w);
+        opt_comma(P);
+        pg->arg[a->first + 1] = parse_float(P, w);
     } else {
         vec3 v = parse_vector(P);
         pg->arg[a->first] = v.x, pg->arg[a->first + 1] = v.y, pg->arg[a->first + 2] = v.z;
     }
-    if (pg->type == PIG_CRACKLE && !(pg->arg[3] > 0.0))
-        perr(P, peek(P)->line, "crackle metric must be positive, got %g", pg->arg[3]);
+    check_pattern_args(P, pg);
     return 1;
 }
 
@@ -465,6 +529,11 @@ static int parse_pattern_item(parser *P, pigment *pg)
                 perr(P, line, "gradient needs a non-zero vector");
             pg->vec = vnorm(g); /* POV-Ray normalizes it */
         }
+        for (uint32_t i = 0; i < pc->lead; i++)
+            pg->arg[i] = parse_float(P, pc->name);
+        if (pc->colours && pc->type != PIG_CHECKER_MAP)
+            parse_discrete_items(P, pg, pc);
+        check_pattern_args(P, pg);
         return 1;
     }
     const char *w = tk->text;
@@ -539,7 +608,10 @@ static void check_map(parser *P, pigment *pg, int line)
         if (pg->type == PIG_AVERAGE)
             perr(P, line, "average needs a pigment_map");
         colour_map m;
-        pattern_default_map(pattern_by_type(pg->type), &m);
+        const pattern_class *pc = pattern_by_type(pg->type);
+        if (pg->type == PIG_MANDEL && pg->arg[1] != 2.0) /* only POV-Ray's mandel2 has one */
+            pc = pattern_by_type(PIG_GRADIENT);
+        pattern_default_map(pc, &m);
         for (size_t i = 0; i < P->sc->nmaps; i++)
             if (!memcmp(&P->sc->maps[i], &m, sizeof m)) { /* one copy of each default */
                 pg->map = (uint32_t)i;
@@ -731,6 +803,10 @@ static int parse_normal_pattern(parser *P, tnormal *n)
         parse_pattern_defaults(&pg, PIG_BOZO);
         n->pat = pg;
     } else if (pattern_by_name(tk->text)) {
+        const pattern_class *pc = pattern_by_name(tk->text);
+        if (pc->discrete || pc->type == PIG_WAVES || pc->type == PIG_RIPPLES ||
+            pc->type == PIG_QUILTED) /* POV-Ray's own normal functions: not yet */
+            perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
         parse_pattern_item(P, &n->pat);
         type = NRM_PATTERN;
     } else {
@@ -1504,6 +1580,11 @@ static void parse_global(parser *P)
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
             P->working_gamma = g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "number_of_waves")) {
+            double n = parse_float(P, "number_of_waves");
+            if (!(n >= 1 && n <= POV_MAX_WAVES))
+                perr(P, t.line, "number_of_waves must be in 1..%d, got %g", POV_MAX_WAVES, n);
+            P->sc->n_waves = (uint32_t)n;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
             double g = parse_float(P, "noise_generator");
             if (!(g == 1 || g == 2))
@@ -1748,10 +1829,14 @@ static void parse_fog(parser *P)
     c->fogs[c->nfogs++] = f;
 }
 
+/* The global settings a pattern takes at the end of the scene: noise_generator, and
+   number_of_waves for waves and ripples (arg[0]). */
 static void resolve_noise(parser *P, pigment *pg)
 {
     if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
         pg->noise_gen = P->sc->noise_gen;
+    if (pg->type == PIG_WAVES || pg->type == PIG_RIPPLES)
+        pg->arg[0] = P->sc->n_waves ? P->sc->n_waves : 10;
 }
 
 static void parse_statement(parser *P)

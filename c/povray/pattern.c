@@ -13,6 +13,7 @@
  * types and blend-map search follow ContinuousPattern::Evaluate and BlendMap::Search.
  */
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "render.h"
 #include "rt_math.h"
 
@@ -110,6 +111,7 @@ void pattern_init(void)
         hash_table[4096 + i] = hash_table[i];
     mt19937_fill(pattern_rands, PATTERN_RANDS);
     noise_ready = 1;
+    pattern_shapes_init();
 }
 
 unsigned pov_hash(int i) { return hash_table[i & 0xfff]; }
@@ -457,7 +459,16 @@ static const pattern_map_entry MAP_MARBLE[] = {
     {0.0, 0.9, 0.8, 0.8}, {0.9, 0.9, 0.08, 0.08}, {0.9, 0.0, 0.0, 0.0}};
 static const pattern_map_entry MAP_WOOD[] = {
     {0.6, 0.666, 0.312, 0.2}, {0.6, 0.4, 0.1333, 0.066}};
+static const pattern_map_entry MAP_CHECKER[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}};
+static const pattern_map_entry MAP_HEXAGON[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}, {2.0, 1, 0, 0}};
+static const pattern_map_entry MAP_BRICK[] = {{0.0, 0.5, 0.5, 0.5}, {1.0, 0.6, 0.15, 0.15}};
+static const pattern_map_entry MAP_RADIAL[] = {
+    {0.0, 0, 1, 1}, {0.333, 1, 1, 0}, {0.666, 1, 0, 1}, {1.0, 0, 1, 1}};
+static const pattern_map_entry MAP_MANDEL[] = {
+    {0.001, 0, 0, 0}, {0.001, 0, 1, 1}, {0.012, 1, 1, 0}, {0.015, 1, 0, 1}, {0.1, 0, 1, 1}};
 #define MAP(m) m, (uint32_t)(sizeof m / sizeof m[0])
+/* lead numbers, discrete, colours */
+#define PLAIN 0, 0, 0
 
 static double p_zero(vec3 q, const pigment *pg)
 {
@@ -477,24 +488,36 @@ static double p_checker(vec3 q, const pigment *pg)
 
 static const pattern_class PATTERNS[] = {
     /* name          type            value          wave           own turb  default map */
-    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0, MAP(MAP_BOZO)},
-    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1, MAP(MAP_MARBLE)},
-    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1, MAP(MAP_WOOD)},
-    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE)},
-    {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"average",     PIG_AVERAGE,     p_zero,        WAVE_RAMP,     0, MAP(MAP_GRAY)},
+    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0, MAP(MAP_BOZO), PLAIN},
+    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1, MAP(MAP_MARBLE), PLAIN},
+    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1, MAP(MAP_WOOD), PLAIN},
+    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE), PLAIN},
+    {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"average",     PIG_AVERAGE,     p_zero,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
     /* reached through "checker pigment { } pigment { }" (parse.c), not by its name */
-    {"checker pigments", PIG_CHECKER_MAP, p_checker, WAVE_RAMP,  0, MAP(MAP_GRAY)},
+    {"checker pigments", PIG_CHECKER_MAP, p_checker, WAVE_RAMP,  0, MAP(MAP_CHECKER), 0, 1, 2},
+    {"radial",      PIG_RADIAL,      p_radial,      WAVE_RAMP,     0, MAP(MAP_RADIAL), PLAIN},
+    {"spiral1",     PIG_SPIRAL1,     p_spiral1,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"spiral2",     PIG_SPIRAL2,     p_spiral2,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"quilted",     PIG_QUILTED,     p_quilted,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"hexagon",     PIG_HEXAGON,     p_hexagon,     WAVE_RAMP,     0, MAP(MAP_HEXAGON), 0, 1, 3},
+    {"brick",       PIG_BRICK,       p_brick,       WAVE_RAMP,     0, MAP(MAP_BRICK), 0, 1, 2},
+    {"mandel",      PIG_MANDEL,      p_mandel,      WAVE_RAMP,     0, MAP(MAP_MANDEL), 1, 0, 0},
+    {"waves",       PIG_WAVES,       p_waves,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"ripples",     PIG_RIPPLES,     p_ripples,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"wrinkles",    PIG_WRINKLES,    p_wrinkles,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bumps",       PIG_BUMPS,       p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"dents",       PIG_DENTS,       p_dents,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */
@@ -508,10 +531,20 @@ static const pattern_arg PATTERN_ARGS[] = {
     {PIG_CRACKLE, "metric", 3, 1},
     {PIG_CRACKLE, "offset", 4, 1},
     {PIG_CRACKLE, "solid", 5, 0},
+    {PIG_QUILTED, "control0", 0, 1},
+    {PIG_QUILTED, "control1", 1, 1},
+    {PIG_BRICK, "brick_size", 0, 3},
+    {PIG_BRICK, "mortar", 3, 1},
+    {PIG_MANDEL, "exponent", 1, 1},
+    {PIG_MANDEL, "exterior", 2, 2},
+    {PIG_MANDEL, "interior", 4, 2},
 };
 static const struct { uint32_t type; double arg[POV_PATTERN_ARGS]; } PATTERN_ARG_DEFAULTS[] = {
     {PIG_AGATE, {1.0}},
     {PIG_CRACKLE, {-1.0, 1.0, 0.0, 2.0, 0.0, 0.0}},
+    {PIG_QUILTED, {1.0, 1.0}},
+    {PIG_BRICK, {8.0, 3.0, 4.5, 0.5}},
+    {PIG_MANDEL, {0.0, 2.0, 1.0, 1.0, 0.0, 1.0}},
 };
 
 static int same_word(const char *a, const char *b)
@@ -610,7 +643,8 @@ double pattern_value_warped(const pigment *pg, vec3 q)
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    return wave(pc->value(q, pg), pg);
+    double v = pc->value(q, pg);
+    return pc->discrete ? v : wave(v, pg);
 }
 
 double pattern_value(const pigment *pg, vec3 q)

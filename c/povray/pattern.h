@@ -15,11 +15,14 @@ typedef struct {
     int own_turbulence; /* marble, wood: turbulence is part of the value */
     const pattern_map_entry *default_map; /* POV-Ray's map when the scene gives none */
     uint32_t default_map_n;
+    uint32_t lead;     /* numbers right after the name, into arg[0..] (spiral1 3, mandel 25) */
+    uint32_t discrete; /* checker, hexagon, brick: no wave, frequency or phase */
+    uint32_t colours;  /* checker, hexagon, brick: how many colours or pigments may follow */
 } pattern_class;
 
-/* A pattern's own keyword (crackle's form/metric/offset/solid, agate_turb): it sets
-   pigment.arg[first .. first + n) from a float (n = 1), a vector (n = 3) or nothing (a
-   flag, n = 0: arg[first] = 1). */
+/* A pattern's own keyword (crackle's form/metric/offset/solid, agate_turb, ...): it sets
+   pigment.arg[first .. first + n) from a float (n = 1), two floats (n = 2, mandel's
+   exterior/interior), a vector (n = 3) or nothing (a flag, n = 0: arg[first] = 1). */
 typedef struct {
     uint32_t type; /* PIG_* */
     const char *word;

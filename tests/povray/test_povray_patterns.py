@@ -23,13 +23,16 @@ HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
         "light_source { <0, 0, -10> rgb 1 }\n")
 
 
-def test_agate_crackle_cells_and_default_maps_match_povray(render_bin, tmp_path):
-    img = render(render_bin, LANG / "patterns2.pov", tmp_path / "p.png", 160, 120)
-    cmp = compare(img, read_png(LANG / "ref" / "patterns2.png"))
+@pytest.mark.parametrize("name", ["patterns2", "shapes2"])
+def test_patterns_match_povray(render_bin, tmp_path, name):
+    """patterns2: agate, crackle, cells, default maps; shapes2: radial, spiral1/2, quilted,
+    hexagon, brick, mandel, waves, ripples (number_of_waves), wrinkles, bumps, dents."""
+    img = render(render_bin, LANG / f"{name}.pov", tmp_path / "p.png", 160, 120)
+    cmp = compare(img, read_png(LANG / "ref" / f"{name}.png"))
     assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
 
 
-@pytest.mark.parametrize("name", ["patterns2", "pmap"])
+@pytest.mark.parametrize("name", ["patterns2", "pmap", "shapes2"])
 def test_distributed_patterns_equal_native(render_bin, tmp_path, capsys, name):
     """crackle keeps the nuclei of the last cube it saw, pigment_maps nest: tiles on
     sandboxed workers in any order give the same bytes as one process."""
@@ -48,6 +51,23 @@ def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
                           "[0.4 rgb 1] [0.4 rgb <0, 1, 0>] [0.6 rgb <0, 1, 0>] [0.6 rgb <0, 0, 1>] "
                           "[0.8 rgb <0, 0, 1>] [0.8 rgb <1, 0, 0>] } scale 0.2 } }\n", name="given")
     assert bare.rgb == given.rgb
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("pigment { mandel 0 }", ["mandel needs 1..1000000 iterations"]),
+    ("pigment { mandel 9 exponent 5 }", ["unsupported mandel exponent 5"]),
+    ("pigment { brick brick_size <1, 0, 1> }", ["brick_size must be positive"]),
+    ("normal { waves 0.5 }", ["'waves' in normal"]),
+    ("normal { hexagon 0.5 }", ["'hexagon' in normal"]),
+])
+def test_more_pattern_errors(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 " + src + " }\n")
+    assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_number_of_waves_range(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "global_settings { number_of_waves 0 }\n")
+    assert "bad.pov:5:" in msg and "number_of_waves must be in 1..64" in msg
 
 
 def test_pattern_keyword_errors(render_bin, tmp_path):
