@@ -785,7 +785,12 @@ static void parse_finish_body(parser *P, finish *f)
     }
 }
 
-static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles"};
+/* the patterns with POV-Ray's own normal function, in NRM_BUMPS.. order, and the pattern
+   whose modifiers (frequency, phase, control0, number_of_waves) they take */
+static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles", "waves", "ripples",
+                                          "quilted"};
+static const uint32_t NORMAL_ONLY_PAT[] = {PIG_BOZO, PIG_BOZO, PIG_BOZO, PIG_WAVES, PIG_RIPPLES,
+                                           PIG_QUILTED};
 
 /* A pattern keyword of a normal, with its optional bump_size; 0 if the word is none. */
 static int parse_normal_pattern(parser *P, tnormal *n)
@@ -794,18 +799,18 @@ static int parse_normal_pattern(parser *P, tnormal *n)
     if (tk->kind != T_IDENT)
         return 0;
     uint32_t type = NRM_NONE;
-    for (int i = 0; i < 3; i++)
+    uint32_t pat = PIG_BOZO;
+    for (int i = 0; i < 6; i++)
         if (!strcmp(tk->text, NORMAL_ONLY[i]))
-            type = NRM_BUMPS + (uint32_t)i;
+            type = NRM_BUMPS + (uint32_t)i, pat = NORMAL_ONLY_PAT[i];
     if (type != NRM_NONE) {
         next(P);
         pigment pg = n->pat;
-        parse_pattern_defaults(&pg, PIG_BOZO);
+        parse_pattern_defaults(&pg, pat);
         n->pat = pg;
     } else if (pattern_by_name(tk->text)) {
         const pattern_class *pc = pattern_by_name(tk->text);
-        if (pc->discrete || pc->type == PIG_WAVES || pc->type == PIG_RIPPLES ||
-            pc->type == PIG_QUILTED) /* POV-Ray's own normal functions: not yet */
+        if (pc->discrete) /* POV-Ray uses a normal_map for these */
             perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
         parse_pattern_item(P, &n->pat);
         type = NRM_PATTERN;

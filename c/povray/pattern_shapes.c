@@ -278,3 +278,30 @@ double p_dents(vec3 q, const pigment *pg)
     double n = pov_noise(q, pg->noise_gen);
     return n * n * n;
 }
+
+vec3 normal_waves(vec3 q, const pigment *pg, double amount, int ripples)
+{
+    int n = (int)pg->arg[0];
+    vec3 r = {0.0, 0.0, 0.0};
+    for (int i = 0; i < n; i++) {
+        vec3 d = vsub(q, wave_source[i]);
+        double l = vlen(d);
+        if (l == 0.0)
+            l = 1.0;
+        double s;
+        if (ripples)
+            s = cycloidal(l * pg->frequency + pg->phase) * amount;
+        else
+            s = cycloidal(l * pg->frequency * wave_freq[i] + pg->phase) * amount / wave_freq[i];
+        r = vadd(r, vscale(d, s / (l * (double)n)));
+    }
+    return r;
+}
+
+vec3 normal_quilted(vec3 q, const pigment *pg, double amount)
+{
+    vec3 v = {q.x - rt_floor(q.x) - 0.5, q.y - rt_floor(q.y) - 0.5, q.z - rt_floor(q.z) - 0.5};
+    double t = vlen(v), it = 1.0 - t;
+    t = (t * t * t + 3.0 * t * it * it * pg->arg[0] + 3.0 * t * t * it * pg->arg[1]) * 1.154700538;
+    return vscale(v, t * amount);
+}

@@ -19,5 +19,10 @@ double p_waves(vec3 q, const pigment *pg);
 double p_ripples(vec3 q, const pigment *pg);
 double p_wrinkles(vec3 q, const pigment *pg);
 double p_dents(vec3 q, const pigment *pg);
+/* POV-Ray's own normal perturbations of waves, ripples (its normal.cpp: each source pushes
+   the normal along the point's offset from it) and quilted, times bump_size `amount`, at the
+   warped pattern-space point q of the normal's pattern pg. */
+vec3 normal_waves(vec3 q, const pigment *pg, double amount, int ripples);
+vec3 normal_quilted(vec3 q, const pigment *pg, double amount);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "render.h"
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "prims.h"
 /* The primitive table is compiled into this unit so that the intersection calls of the hot
    path inline (a call through the table cost heavy.pov 35 %). */

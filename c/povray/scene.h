@@ -90,7 +90,8 @@ typedef struct {
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
    without its own normal function) or one of the normal-only patterns. */
-enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_COUNT };
+enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_WAVES, NRM_RIPPLES,
+       NRM_QUILTED, NRM_COUNT };
 typedef struct {
     uint32_t type;  /* NRM_* */
     double amount;  /* bump_size */
