@@ -818,6 +818,8 @@ static int parse_normal_pattern(parser *P, tnormal *n)
         return 0;
     }
     n->type = type;
+    if (is_punct(P, ",")) /* normal { gradient x, 0.5 } */
+        next(P);
     token *a = peek(P);
     if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
         (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))

@@ -127,3 +127,12 @@ def test_pigment_map_errors(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { gradient x pigment_map "
                       "{ [0.5 rgb 1] [0.2 rgb 0] } } }\n")
     assert "bad.pov:5:" in msg and "ascending" in msg
+
+
+def test_a_comma_may_come_before_bump_size(render_bin, tmp_path):
+    """POV-Ray's own sample scenes write normal { gradient x, 5.6 }."""
+    comma = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 normal { gradient x, 0.6 "
+                          "scale 0.2 } }\n", name="comma")
+    plain = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 normal { gradient x 0.6 "
+                          "scale 0.2 } }\n", name="plain")
+    assert comma.rgb == plain.rgb
