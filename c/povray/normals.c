@@ -50,6 +50,10 @@ static vec3 normal_offset(const tnormal *n, vec3 q)
         double v = pov_noise(q, pg->noise_gen);
         return vscale(pov_dnoise(q), v * v * v * n->amount);
     }
+    if (n->type == NRM_WAVES || n->type == NRM_RIPPLES) /* pattern_shapes.c */
+        return normal_waves(q, pg, n->amount, n->type == NRM_RIPPLES);
+    if (n->type == NRM_QUILTED)
+        return normal_quilted(q, pg, n->amount);
     return vscale(wrinkles_at(q), n->amount); /* NRM_WRINKLES */
 }
 

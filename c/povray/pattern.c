@@ -13,6 +13,7 @@
  * types and blend-map search follow ContinuousPattern::Evaluate and BlendMap::Search.
  */
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "render.h"
 #include "rt_math.h"
 
@@ -110,6 +111,7 @@ void pattern_init(void)
         hash_table[4096 + i] = hash_table[i];
     mt19937_fill(pattern_rands, PATTERN_RANDS);
     noise_ready = 1;
+    pattern_shapes_init();
 }
 
 unsigned pov_hash(int i) { return hash_table[i & 0xfff]; }
@@ -457,25 +459,65 @@ static const pattern_map_entry MAP_MARBLE[] = {
     {0.0, 0.9, 0.8, 0.8}, {0.9, 0.9, 0.08, 0.08}, {0.9, 0.0, 0.0, 0.0}};
 static const pattern_map_entry MAP_WOOD[] = {
     {0.6, 0.666, 0.312, 0.2}, {0.6, 0.4, 0.1333, 0.066}};
+static const pattern_map_entry MAP_CHECKER[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}};
+static const pattern_map_entry MAP_HEXAGON[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}, {2.0, 1, 0, 0}};
+static const pattern_map_entry MAP_BRICK[] = {{0.0, 0.5, 0.5, 0.5}, {1.0, 0.6, 0.15, 0.15}};
+static const pattern_map_entry MAP_RADIAL[] = {
+    {0.0, 0, 1, 1}, {0.333, 1, 1, 0}, {0.666, 1, 0, 1}, {1.0, 0, 1, 1}};
+static const pattern_map_entry MAP_MANDEL[] = {
+    {0.001, 0, 0, 0}, {0.001, 0, 1, 1}, {0.012, 1, 1, 0}, {0.015, 1, 0, 1}, {0.1, 0, 1, 1}};
 #define MAP(m) m, (uint32_t)(sizeof m / sizeof m[0])
+/* lead numbers, discrete, colours */
+#define PLAIN 0, 0, 0
+
+static double p_zero(vec3 q, const pigment *pg)
+{
+    (void)q, (void)pg;
+    return 0.0; /* average: pigment_colour weighs its entries */
+}
+
+/* checker as a pattern (CheckerPattern::Evaluate): 1 where floor(x + e) + floor(y + e) +
+   floor(z + e) is odd */
+static double p_checker(vec3 q, const pigment *pg)
+{
+    (void)pg;
+    double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+               rt_floor(q.z + POV_EPSILON), half = v * 0.5;
+    return rt_floor(half) != half ? 1.0 : 0.0;
+}
 
 static const pattern_class PATTERNS[] = {
     /* name          type            value          wave           own turb  default map */
-    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0, MAP(MAP_BOZO)},
-    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1, MAP(MAP_MARBLE)},
-    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1, MAP(MAP_WOOD)},
-    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE)},
-    {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY)},
-    {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY)},
+    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0, MAP(MAP_BOZO), PLAIN},
+    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1, MAP(MAP_MARBLE), PLAIN},
+    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1, MAP(MAP_WOOD), PLAIN},
+    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE), PLAIN},
+    {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"average",     PIG_AVERAGE,     p_zero,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    /* reached through "checker pigment { } pigment { }" (parse.c), not by its name */
+    {"checker pigments", PIG_CHECKER_MAP, p_checker, WAVE_RAMP,  0, MAP(MAP_CHECKER), 0, 1, 2},
+    {"radial",      PIG_RADIAL,      p_radial,      WAVE_RAMP,     0, MAP(MAP_RADIAL), PLAIN},
+    {"spiral1",     PIG_SPIRAL1,     p_spiral1,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"spiral2",     PIG_SPIRAL2,     p_spiral2,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"quilted",     PIG_QUILTED,     p_quilted,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"hexagon",     PIG_HEXAGON,     p_hexagon,     WAVE_RAMP,     0, MAP(MAP_HEXAGON), 0, 1, 3},
+    {"brick",       PIG_BRICK,       p_brick,       WAVE_RAMP,     0, MAP(MAP_BRICK), 0, 1, 2},
+    {"mandel",      PIG_MANDEL,      p_mandel,      WAVE_RAMP,     0, MAP(MAP_MANDEL), 1, 0, 0},
+    {"waves",       PIG_WAVES,       p_waves,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"ripples",     PIG_RIPPLES,     p_ripples,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"wrinkles",    PIG_WRINKLES,    p_wrinkles,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bumps",       PIG_BUMPS,       p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"dents",       PIG_DENTS,       p_dents,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */
@@ -489,10 +531,20 @@ static const pattern_arg PATTERN_ARGS[] = {
     {PIG_CRACKLE, "metric", 3, 1},
     {PIG_CRACKLE, "offset", 4, 1},
     {PIG_CRACKLE, "solid", 5, 0},
+    {PIG_QUILTED, "control0", 0, 1},
+    {PIG_QUILTED, "control1", 1, 1},
+    {PIG_BRICK, "brick_size", 0, 3},
+    {PIG_BRICK, "mortar", 3, 1},
+    {PIG_MANDEL, "exponent", 1, 1},
+    {PIG_MANDEL, "exterior", 2, 2},
+    {PIG_MANDEL, "interior", 4, 2},
 };
 static const struct { uint32_t type; double arg[POV_PATTERN_ARGS]; } PATTERN_ARG_DEFAULTS[] = {
     {PIG_AGATE, {1.0}},
     {PIG_CRACKLE, {-1.0, 1.0, 0.0, 2.0, 0.0, 0.0}},
+    {PIG_QUILTED, {1.0, 1.0}},
+    {PIG_BRICK, {8.0, 3.0, 4.5, 0.5}},
+    {PIG_MANDEL, {0.0, 2.0, 1.0, 1.0, 0.0, 1.0}},
 };
 
 static int same_word(const char *a, const char *b)
@@ -591,7 +643,8 @@ double pattern_value_warped(const pigment *pg, vec3 q)
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    return wave(pc->value(q, pg), pg);
+    double v = pc->value(q, pg);
+    return pc->discrete ? v : wave(v, pg);
 }
 
 double pattern_value(const pigment *pg, vec3 q)
@@ -619,4 +672,79 @@ vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft
     ft[0] = m->ft[i - 1][0] * wp + m->ft[i][0] * wn;
     ft[1] = m->ft[i - 1][1] * wp + m->ft[i][1] * wn;
     return vadd(vscale(m->c[i - 1], wp), vscale(m->c[i], wn));
+}
+
+/* ------------------------------------------------------------------ pigment_map, average */
+static vec3 solid_or_checker(const pigment *pg, vec3 P, double ft[2])
+{
+    int second = 0;
+    if (pg->type == PIG_CHECKER) {
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+                   rt_floor(q.z + POV_EPSILON);
+        double half = v * 0.5;
+        second = rt_floor(half) != half;
+    }
+    const double *f = second ? pg->ft2 : pg->ft1;
+    ft[0] = f[0];
+    ft[1] = f[1];
+    return second ? pg->c2 : pg->c1;
+}
+
+static vec3 entry_colour(const scene *s, const pigment *parent, uint32_t k, vec3 P, double ft[2])
+{
+    const pigment_entry *e = &s->pentries[parent->sub_first + k];
+    return pigment_colour(s, &e->pig, P, ft);
+}
+
+/* POV-Ray's average: the entries' colours weighted by their values, at the average
+   pigment's own point. */
+static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    vec3 q = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 sum = {0, 0, 0};
+    double total = 0.0, f0 = 0.0, f1 = 0.0;
+    for (uint32_t k = 0; k < pg->sub_n; k++) {
+        double w = s->pentries[pg->sub_first + k].v, e[2];
+        sum = vadd(sum, vscale(entry_colour(s, pg, k, q, e), w));
+        f0 += w * e[0], f1 += w * e[1];
+        total += w;
+    }
+    if (total == 0.0)
+        total = 1.0; /* all weights 0: black, as the sum is */
+    ft[0] = f0 / total, ft[1] = f1 / total;
+    return vscale(sum, 1.0 / total);
+}
+
+/* A pattern with a pigment_map: BlendMap::Search over the entries' values, the entries'
+   pigments evaluated at the pattern's own point (its transforms and turbulence applied, as
+   POV-Ray's Warp_EPoint hands it on). */
+static vec3 pigment_map_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    vec3 C = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    double v = pattern_value_warped(pg, C);
+    const pigment_entry *m = &s->pentries[pg->sub_first];
+    uint32_t last = pg->sub_n - 1, i = 0;
+    if (v >= m[last].v)
+        return entry_colour(s, pg, last, C, ft);
+    while (v > m[i].v)
+        i++;
+    if (v == m[i].v || i == 0)
+        return entry_colour(s, pg, i, C, ft);
+    double wp = (m[i].v - v) / (m[i].v - m[i - 1].v), wn = 1.0 - wp, a[2], b[2];
+    vec3 ca = entry_colour(s, pg, i - 1, C, a), cb = entry_colour(s, pg, i, C, b);
+    ft[0] = a[0] * wp + b[0] * wn;
+    ft[1] = a[1] * wp + b[1] * wn;
+    return vadd(vscale(ca, wp), vscale(cb, wn));
+}
+
+vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    if (pg->type < PIG_GRADIENT)
+        return solid_or_checker(pg, P, ft);
+    if (pg->type == PIG_AVERAGE)
+        return average_colour(s, pg, P, ft);
+    if (pg->sub_n)
+        return pigment_map_colour(s, pg, P, ft);
+    return pattern_colour(pg, s->maps, P, ft);
 }

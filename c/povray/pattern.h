@@ -15,11 +15,14 @@ typedef struct {
     int own_turbulence; /* marble, wood: turbulence is part of the value */
     const pattern_map_entry *default_map; /* POV-Ray's map when the scene gives none */
     uint32_t default_map_n;
+    uint32_t lead;     /* numbers right after the name, into arg[0..] (spiral1 3, mandel 25) */
+    uint32_t discrete; /* checker, hexagon, brick: no wave, frequency or phase */
+    uint32_t colours;  /* checker, hexagon, brick: how many colours or pigments may follow */
 } pattern_class;
 
-/* A pattern's own keyword (crackle's form/metric/offset/solid, agate_turb): it sets
-   pigment.arg[first .. first + n) from a float (n = 1), a vector (n = 3) or nothing (a
-   flag, n = 0: arg[first] = 1). */
+/* A pattern's own keyword (crackle's form/metric/offset/solid, agate_turb, ...): it sets
+   pigment.arg[first .. first + n) from a float (n = 1), two floats (n = 2, mandel's
+   exterior/interior), a vector (n = 3) or nothing (a flag, n = 0: arg[first] = 1). */
 typedef struct {
     uint32_t type; /* PIG_* */
     const char *word;
@@ -44,6 +47,9 @@ vec3 pov_dturbulence(vec3 p, const pigment *pg);
 /* Value of a pattern (type >= PIG_GRADIENT) at pattern-space point q, turbulence and wave
    applied. */
 double pattern_value(const pigment *pg, vec3 q);
+/* Colour (and filter, transmit) of any pigment at world point P: solid, checker, a pattern
+   with its colour map or pigment_map, average. */
+vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2]);
 /* The same in two steps: the turbulence warp of q (none for patterns whose turbulence is
    their own, marble and wood), then the value at an already warped point. */
 vec3 pattern_warp(const pigment *pg, vec3 q);
