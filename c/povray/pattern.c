@@ -694,7 +694,7 @@ static vec3 solid_or_checker(const pigment *pg, vec3 P, double ft[2])
 {
     int second = 0;
     if (pg->type == PIG_CHECKER) {
-        vec3 q = pattern_space(pg, P);
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P; /* no warp: refused */
         double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
                    rt_floor(q.z + POV_EPSILON);
         double half = v * 0.5;

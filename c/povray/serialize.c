@@ -334,6 +334,8 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->ft2[1] = get_f64(r);
     if (pg->has_trans)
         get_xform(r, &pg->inv);
+    pg->has_warp = 0; /* a solid or checker pigment has none of the pattern fields */
+    pg->sub_n = 0;
     if (pg->type < PIG_GRADIENT)
         return r->err ? -1 : 0;
     pg->map = get_u32(r);
