@@ -290,6 +290,19 @@ static finish default_finish(void)
 
 static vec3 rgb_of(value c) { return v3(c.c[0], c.c[1], c.c[2]); }
 
+/* A colour with its filter and transmit (pigments and colour maps). */
+static vec3 parse_colour_ft(parser *P, double ft[2])
+{
+    int line = peek(P)->line;
+    value c = parse_colour5(P);
+    if (c.c[3] < 0.0 || c.c[3] > 1.0 || c.c[4] < 0.0 || c.c[4] > 1.0)
+        perr(P, line, "unsupported: filter %g, transmit %g (only 0..1: POV-Ray's contrast "
+             "tricks with values outside are not rendered)", c.c[3], c.c[4]);
+    ft[0] = c.c[3];
+    ft[1] = c.c[4];
+    return rgb_of(c);
+}
+
 static texture *ident_of_kind(parser *P, int kind)
 {
     token *t = peek(P);
@@ -304,11 +317,11 @@ static texture *ident_of_kind(parser *P, int kind)
         texture *tx = xalloc(P, sizeof *tx);
         *tx = P->sc->def;
         if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
-            if (v.c[3] != 0.0 || v.c[4] != 0.0)
-                perr(P, line, "unsupported: transparent colour (filter %g, transmit %g) in "
-                     "pigment", v.c[3], v.c[4]);
+            if (v.c[3] < 0.0 || v.c[3] > 1.0 || v.c[4] < 0.0 || v.c[4] > 1.0)
+                perr(P, line, "unsupported: filter %g, transmit %g (only 0..1)", v.c[3], v.c[4]);
             tx->pig.type = PIG_SOLID;
             tx->pig.c1 = rgb_of(v);
+            tx->pig.ft1[0] = v.c[3], tx->pig.ft1[1] = v.c[4];
             return tx;
         }
         if (v.kind != kind)
@@ -358,12 +371,14 @@ static colour_map parse_colour_map_body(parser *P)
             double at = k ? v2 : v;
             if (m.n == POV_MAP_MAX)
                 perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
-            vec3 c = parse_colour(P, line, "color_map");
+            double ft[2];
+            vec3 c = parse_colour_ft(P, ft);
             if (m.n && at < m.v[m.n - 1])
                 perr(P, line, "color_map values must be ascending (%g after %g)", at,
                      m.v[m.n - 1]);
             m.v[m.n] = at;
             m.c[m.n] = c;
+            m.ft[m.n][0] = ft[0], m.ft[m.n][1] = ft[1];
             m.n++;
         }
         expect(P, "]", "to close a color_map entry");
@@ -505,15 +520,15 @@ static void parse_pigment_body(parser *P, pigment *pg)
         } else if (is_word(P, "checker")) {
             next(P);
             pg->type = PIG_CHECKER;
-            pg->c1 = parse_colour(P, tk->line, "checker");
+            pg->c1 = parse_colour_ft(P, pg->ft1);
             opt_comma(P);
             if (is_punct(P, "}"))
                 perr(P, peek(P)->line, "checker needs two colours");
-            pg->c2 = parse_colour(P, tk->line, "checker");
+            pg->c2 = parse_colour_ft(P, pg->ft2);
         } else if (starts_colour(P) || tk->kind == T_PUNCT || tk->kind == T_NUM ||
                    (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
-            pg->c1 = parse_colour(P, tk->line, "pigment");
+            pg->c1 = parse_colour_ft(P, pg->ft1);
         } else {
             perr(P, tk->line, "unsupported word '%s' in pigment", tk->text);
         }
@@ -789,6 +804,7 @@ typedef struct {
     uint32_t node;
     uint32_t bound_node; /* bounded_by { } objects */
     int has_bound;
+    int had_texture;   /* a second texture { } would be a layer: refused */
 } objbuild;
 
 static void seal(parser *P, objbuild *b)
@@ -934,6 +950,9 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
 {
     plist *l = b->l;
     if (!strcmp(kw->text, "texture")) {
+        if (b->had_texture)
+            perr(P, kw->line, "unsupported: layered textures (texture { } texture { })");
+        b->had_texture = 1;
         texture tx = P->sc->def;
         parse_texture_body(P, &tx);
         if (b->is_group) {

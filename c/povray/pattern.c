@@ -378,19 +378,24 @@ double pattern_value(const pigment *pg, vec3 q)
     return wave(pc->value(q, pg), pg);
 }
 
-vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P)
+vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
 {
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
     double v = pattern_value(pg, q);
     const colour_map *m = &maps[pg->map];
-    uint32_t last = m->n - 1;
-    if (v >= m->v[last])
+    uint32_t last = m->n - 1, i = 0;
+    if (v >= m->v[last]) {
+        ft[0] = m->ft[last][0], ft[1] = m->ft[last][1];
         return m->c[last];
-    uint32_t i = 0;
+    }
     while (v > m->v[i])
         i++;
-    if (v == m->v[i] || i == 0)
+    if (v == m->v[i] || i == 0) {
+        ft[0] = m->ft[i][0], ft[1] = m->ft[i][1];
         return m->c[i];
+    }
     double wp = (m->v[i] - v) / (m->v[i] - m->v[i - 1]), wn = 1.0 - wp;
+    ft[0] = m->ft[i - 1][0] * wp + m->ft[i][0] * wn;
+    ft[1] = m->ft[i - 1][1] * wp + m->ft[i][1] * wn;
     return vadd(vscale(m->c[i - 1], wp), vscale(m->c[i], wn));
 }

@@ -25,6 +25,6 @@ vec3 pov_dturbulence(vec3 p, const pigment *pg);
    applied. */
 double pattern_value(const pigment *pg, vec3 q);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
-vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P);
+vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 
 #endif

@@ -182,6 +182,21 @@ static void build_node(bvh_build *b, uint32_t node, uint32_t first, uint32_t n)
     build_node(b, left + 1, first + half, n - half);
 }
 
+/* Does any object's pigment (or colour map) let light through? */
+static int scene_has_clear(const scene *s)
+{
+    for (uint32_t i = 0; i < s->n_maps; i++)
+        for (uint32_t k = 0; k < s->maps[i].n; k++)
+            if (s->maps[i].ft[k][0] != 0.0 || s->maps[i].ft[k][1] != 0.0)
+                return 1;
+    for (uint32_t i = 0; i < s->n_prims; i++) {
+        const pigment *pg = &s->prims[i].pig;
+        if (pg->ft1[0] != 0.0 || pg->ft1[1] != 0.0 || pg->ft2[0] != 0.0 || pg->ft2[1] != 0.0)
+            return 1;
+    }
+    return 0;
+}
+
 int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 {
     uint32_t n = s->n_prims, nb = 0, nu = 0;
@@ -208,6 +223,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
         /* b < 0: CSG leaves none of its surface */
     }
     ctx->n_unbounded = nu;
+    ctx->has_clear = scene_has_clear(s);
     build_encode_table(ctx);
     bvh_build b = {ctx, blo, bhi};
     if (nb > 0) {
@@ -301,17 +317,26 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
 
 /* ---------------------------------------------------------------- shading */
 
-static vec3 pigment_at(const scene *s, const pigment *pg, vec3 P)
+/* The pigment's colour at P; ft receives its filter and transmit. */
+static vec3 pigment_at(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
     if (pg->type >= PIG_GRADIENT)
-        return pattern_colour(pg, s->maps, P);
-    if (pg->type != PIG_CHECKER)
-        return pg->c1;
-    vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-    double v = rt_floor(q.x + 1.0e-10) + rt_floor(q.y + 1.0e-10) + rt_floor(q.z + 1.0e-10);
-    double half = v * 0.5;
-    return rt_floor(half) != half ? pg->c2 : pg->c1;
+        return pattern_colour(pg, s->maps, P, ft);
+    int second = 0;
+    if (pg->type == PIG_CHECKER) {
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        double v = rt_floor(q.x + 1.0e-10) + rt_floor(q.y + 1.0e-10) + rt_floor(q.z + 1.0e-10);
+        double half = v * 0.5;
+        second = rt_floor(half) != half;
+    }
+    const double *f = second ? pg->ft2 : pg->ft1;
+    ft[0] = f[0];
+    ft[1] = f[1];
+    return second ? pg->c2 : pg->c1;
 }
+
+/* POV-Ray's greyscale weights */
+static double grey(vec3 c) { return 0.297 * c.x + 0.589 * c.y + 0.114 * c.z; }
 
 static double max3(vec3 v) { return rt_fmax(v.x, rt_fmax(v.y, v.z)); }
 
@@ -408,13 +433,41 @@ static double light_attenuation(const light *lt, vec3 L, double dist)
     return att;
 }
 
-static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
-                  uint32_t level)
+/* What reaches P from the light along L (unit) over dist: 1 unblocked, 0 blocked, and with
+   transparent objects in the scene, POV-Ray's filtering by each surface crossed
+   (colour * filter + transmit; an opaque one stops the light). */
+static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
+{
+    if (!ctx->has_clear)
+        return in_shadow(ctx, P, L, dist) ? v3(0.0, 0.0, 0.0) : v3(1.0, 1.0, 1.0);
+    const scene *s = ctx->s;
+    vec3 f = v3(1.0, 1.0, 1.0), O = P;
+    double left = dist - SHADOW_TOLERANCE;
+    for (int i = 0; i < 64; i++) {
+        ray_t r = make_ray(O, L);
+        uint32_t pi;
+        hit_info h;
+        if (!find_hit(ctx, &r, left, 0, PRIM_NO_SHADOW, &pi, &h))
+            return f;
+        vec3 Q = vadd(O, vscale(L, h.t));
+        double ft[2];
+        vec3 c = pigment_at(s, &s->prims[pi].pig, Q, ft);
+        if (ft[0] == 0.0 && ft[1] == 0.0)
+            return v3(0.0, 0.0, 0.0);
+        f = vmul(f, v3(c.x * ft[0] + ft[1], c.y * ft[0] + ft[1], c.z * ft[0] + ft[1]));
+        O = Q;
+        left -= h.t;
+    }
+    return v3(0.0, 0.0, 0.0);
+}
+
+/* Diffuse and highlights of every light, added to *col in POV-Ray's order; opacity scales
+   the diffuse part of a transparent surface (1 for an opaque one). */
+static void add_lights(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, vec3 pig,
+                       double opacity, vec3 *col)
 {
     const scene *s = ctx->s;
     const finish *f = &p->fin;
-    vec3 pig = pigment_at(s, &p->pig, P);
-    vec3 col = vmul(pig, f->ambient);
     for (uint32_t i = 0; i < s->n_lights; i++) {
         const light *lt = &s->lights[i];
         vec3 L = vsub(lt->pos, P);
@@ -424,14 +477,22 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
         if (nl < 1.0e-10)
             continue;
         double att = light_attenuation(lt, L, dist);
-        if (att <= 0.0 ||
-            (!(lt->flags & LIGHT_SHADOWLESS) && in_shadow(ctx, P, L, dist)))
+        if (att <= 0.0)
             continue;
         vec3 lcol = vscale(lt->color, att);
+        if (!(lt->flags & LIGHT_SHADOWLESS)) {
+            vec3 lf = light_filter(ctx, P, L, dist);
+            if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
+                continue;
+            if (ctx->has_clear)
+                lcol = vmul(lcol, lf);
+        }
         if (f->diffuse > 0.0) {
             double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
             in *= f->diffuse;
-            col = vadd(col, vscale(vmul(pig, lcol), in));
+            if (opacity != 1.0)
+                in *= opacity;
+            *col = vadd(*col, vscale(vmul(pig, lcol), in));
         }
         if (lt->flags & LIGHT_SHADOWLESS)
             continue; /* POV-Ray: a fill light makes no highlights */
@@ -443,7 +504,7 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             double rl = vdot(R, L);
             if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
                 double in = f->phong * rt_pow(rl, f->phong_size);
-                col = vadd(col, vscale(hc, in));
+                *col = vadd(*col, vscale(hc, in));
             }
         }
         if (f->specular > 0.0) {
@@ -451,8 +512,32 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
             double nh = vdot(N, H);
             if (nh > 0.0) {
                 double in = f->specular * rt_pow(nh, f->roughness_exp);
-                col = vadd(col, vscale(hc, in));
+                *col = vadd(*col, vscale(hc, in));
             }
+        }
+    }
+}
+
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
+                  uint32_t level)
+{
+    const scene *s = ctx->s;
+    const finish *f = &p->fin;
+    double ft[2];
+    vec3 pig = pigment_at(s, &p->pig, P, ft);
+    int clear = ft[0] != 0.0 || ft[1] != 0.0;
+    double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
+    vec3 col = vmul(pig, f->ambient);
+    if (clear)
+        col = vscale(col, opacity);
+    add_lights(ctx, p, P, N, D, pig, opacity, &col);
+    if (clear) { /* the light through the surface, filtered (no interior: it goes straight) */
+        vec3 fil = v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1], pig.z * ft[0] + ft[1]);
+        double trans = rt_fabs(grey(fil));
+        if ((trans < 1.0 ? trans : 1.0) > s->adc_bailout) {
+            double w1 = rt_fmax(rt_fabs(fil.x), rt_fmax(rt_fabs(fil.y), rt_fabs(fil.z)));
+            vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
+            col = vadd(col, vmul(tc, fil));
         }
     }
     double rmax = max3(f->reflection);
@@ -478,7 +563,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     /* camera rays skip no_image objects, reflected rays no_reflection ones */
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h)) {
-        vec3 sky = s->has_sky ? pigment_at(s, &s->sky, D) : s->background;
+        double ft[2];
+        vec3 sky = s->has_sky ? pigment_at(s, &s->sky, D, ft) : s->background;
         return s->n_fogs ? apply_fog(s, O, D, -1.0, sky) : sky;
     }
     const prim *p = &s->prims[pi];

@@ -15,6 +15,7 @@ typedef struct {
     uint32_t *unbounded;    /* planes */
     uint32_t n_unbounded;
     double enc_thr[256]; /* smallest linear value giving output code k */
+    int has_clear;       /* some pigment has filter or transmit: shadows are filtered */
 } render_ctx;
 
 /* Build the acceleration structure. Returns 0, or -1 when alloc fails. */

@@ -26,12 +26,13 @@ enum {
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
 
-/* A colour_map: values ascending in [0, 1], opaque colours. */
+/* A colour_map: values ascending in [0, 1], colours with filter and transmit. */
 #define POV_MAP_MAX 256
 typedef struct {
     uint32_t n;
     double v[POV_MAP_MAX];
     vec3 c[POV_MAP_MAX];
+    double ft[POV_MAP_MAX][2]; /* filter, transmit */
 } colour_map;
 /* The primitives, once: X(ENUM, keyword). The object enum, the renderer's table (prims.c)
    and the parser's table (parse.c) are generated from this list. */
@@ -54,6 +55,7 @@ typedef struct {
     uint32_t type;      /* PIG_* */
     uint32_t has_trans; /* inv is used only when set */
     vec3 c1, c2;        /* colour; checker: first and second colour */
+    double ft1[2], ft2[2]; /* their filter and transmit */
     xform inv;          /* world -> pattern space */
     /* patterns (type >= PIG_GRADIENT) */
     uint32_t map;       /* index into scene.maps */

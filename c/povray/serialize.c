@@ -93,6 +93,10 @@ static void put_pigment(wbuf *w, const pigment *pg)
     put_u32(w, pg->has_trans);
     put_vec(w, pg->c1);
     put_vec(w, pg->c2);
+    put_f64(w, pg->ft1[0]);
+    put_f64(w, pg->ft1[1]);
+    put_f64(w, pg->ft2[0]);
+    put_f64(w, pg->ft2[1]);
     if (pg->has_trans)
         put_xform(w, &pg->inv);
     if (pg->type < PIG_GRADIENT)
@@ -163,6 +167,8 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         for (uint32_t k = 0; k < s->maps[i].n; k++) {
             put_f64(&w, s->maps[i].v[k]);
             put_vec(&w, s->maps[i].c[k]);
+            put_f64(&w, s->maps[i].ft[k][0]);
+            put_f64(&w, s->maps[i].ft[k][1]);
         }
     }
     put_u32(&w, s->has_sky);
@@ -303,6 +309,10 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         return fail(r, "scene data: bad pigment");
     pg->c1 = get_vec(r);
     pg->c2 = get_vec(r);
+    pg->ft1[0] = get_f64(r);
+    pg->ft1[1] = get_f64(r);
+    pg->ft2[0] = get_f64(r);
+    pg->ft2[1] = get_f64(r);
     if (pg->has_trans)
         get_xform(r, &pg->inv);
     if (pg->type < PIG_GRADIENT)
@@ -580,6 +590,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         for (uint32_t k = 0; k < m->n && !r.err; k++) {
             m->v[k] = get_f64(&r);
             m->c[k] = get_vec(&r);
+            m->ft[k][0] = get_f64(&r);
+            m->ft[k][1] = get_f64(&r);
             if (k && m->v[k] < m->v[k - 1])
                 fail(&r, "scene data: colour map values out of order");
         }
