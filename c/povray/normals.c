@@ -27,15 +27,17 @@ static vec3 wrinkles_at(vec3 q)
     return r;
 }
 
-/* The perturbation in pattern space at pattern-space point q. */
+/* The perturbation in pattern space at pattern-space point q. A pattern's turbulence warps
+   q once before the four samples (POV-Ray's Warp_EPoint), not each sample. */
 static vec3 normal_offset(const tnormal *n, vec3 q)
 {
     const pigment *pg = &n->pat;
-    if (n->type == NRM_PATTERN) {
+    if (n->type == NRM_PATTERN) { /* warped once, as POV-Ray, then sampled */
         double k = n->amount * -5.0 * (0.02 / n->delta);
         vec3 d = {0.0, 0.0, 0.0};
+        q = pattern_warp(pg, q);
         for (int i = 0; i < 4; i++) {
-            double v = pattern_value(pg, vadd(q, vscale(PYRAMID[i], n->delta)));
+            double v = pattern_value_warped(pg, vadd(q, vscale(PYRAMID[i], n->delta)));
             d = vadd(d, vscale(PYRAMID[i], v * k));
         }
         return d;
@@ -48,6 +50,10 @@ static vec3 normal_offset(const tnormal *n, vec3 q)
         double v = pov_noise(q, pg->noise_gen);
         return vscale(pov_dnoise(q), v * v * v * n->amount);
     }
+    if (n->type == NRM_WAVES || n->type == NRM_RIPPLES) /* pattern_shapes.c */
+        return normal_waves(q, pg, n->amount, n->type == NRM_RIPPLES);
+    if (n->type == NRM_QUILTED)
+        return normal_quilted(q, pg, n->amount);
     return vscale(wrinkles_at(q), n->amount); /* NRM_WRINKLES */
 }
 

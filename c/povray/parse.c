@@ -16,6 +16,7 @@
 #include "lang.h"
 #include "objects.h"
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "rt_math.h"
 
 typedef struct camdef {
@@ -24,6 +25,8 @@ typedef struct camdef {
     double cam_angle, cam_angle_v; /* cam_angle_v: the spherical camera's vertical angle */
     uint32_t cam_type;
     int cam_has_right_up;
+    int cam_has_xf;
+    xform cam_xf; /* translate/rotate/... after the other items */
 } camdef;
 
 static void camera_defaults(camdef *c)
@@ -45,8 +48,11 @@ struct pov_scene_state {
     uint32_t max_trace;
     double assumed_gamma; /* < 0: not given */
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    uint32_t n_waves;     /* global_settings number_of_waves (0: POV-Ray's 10) */
     colour_map *maps;
     size_t nmaps, capmaps;
+    pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
+    size_t npent, cappent;
     int has_sky;
     pigment sky;
     texture def;          /* #default */
@@ -416,6 +422,94 @@ static void parse_pattern_defaults(pigment *pg, uint32_t type)
     pg->lambda = 2.0;
     pg->map = UINT32_MAX; /* set by color_map */
     pg->noise_gen = 0;
+    pg->sub_n = 0;
+    pattern_default_args(type, pg->arg);
+}
+
+static void parse_pigment_map_body(parser *P, pigment *pg);
+static void parse_checker_pigments(parser *P, pigment *pg);
+static void parse_pigment_body(parser *P, pigment *pg);
+static void check_map(parser *P, pigment *pg, int line);
+
+static void check_pattern_args(parser *P, const pigment *pg)
+{
+    int line = peek(P)->line;
+    const double *a = pg->arg;
+    if (pg->type == PIG_CRACKLE && !(a[3] > 0.0))
+        perr(P, line, "crackle metric must be positive, got %g", a[3]);
+    if (pg->type == PIG_MANDEL && !(a[0] >= 1.0 && a[0] <= 1e6))
+        perr(P, line, "mandel needs 1..1000000 iterations, got %g", a[0]);
+    if (pg->type == PIG_MANDEL && !(a[1] == 2.0 || a[1] == 3.0 || a[1] == 4.0))
+        perr(P, line, "unsupported mandel exponent %g (2, 3 and 4 are supported)", a[1]);
+    if (pg->type == PIG_MANDEL && !(a[2] >= 0 && a[2] <= 8 && a[4] >= 0 && a[4] <= 6))
+        perr(P, line, "mandel exterior type must be 0..8 and interior type 0..6");
+    if (pg->type == PIG_MANDEL && (a[2] == 7 || a[2] == 8) && !(a[3] >= 1.0 && a[3] < 4e9))
+        perr(P, line, "mandel exterior types 7 and 8 need a factor of at least 1");
+    if (pg->type == PIG_BRICK && !(a[0] > 0 && a[1] > 0 && a[2] > 0))
+        perr(P, line, "brick_size must be positive");
+}
+
+/* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
+   (a pigment_map), or nothing (the default map) */
+static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
+{
+    if (is_word(P, "pigment")) {
+        pigment_entry e[3];
+        uint32_t n = 0;
+        while (n < pc->colours && is_word(P, "pigment")) {
+            next(P);
+            e[n].pig = default_pigment();
+            parse_pigment_body(P, &e[n].pig);
+            check_map(P, &e[n].pig, P->line);
+            e[n].v = n;
+            n++;
+            opt_comma(P);
+        }
+        struct pov_scene_state *c = P->sc;
+        if (c->npent + n > c->cappent) {
+            c->cappent = (c->npent + n) * 2;
+            c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+        }
+        memcpy(c->pent + c->npent, e, n * sizeof *e);
+        pg->sub_first = (uint32_t)c->npent;
+        pg->sub_n = n;
+        c->npent += n;
+        return;
+    }
+    if (!starts_colour(P) && peek(P)->kind != T_NUM && !is_punct(P, "<"))
+        return;
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    while (m.n < pc->colours && (starts_colour(P) || peek(P)->kind == T_NUM || is_punct(P, "<"))) {
+        m.v[m.n] = m.n;
+        m.c[m.n] = parse_colour_ft(P, m.ft[m.n]);
+        m.n++;
+        opt_comma(P);
+    }
+    pg->map = add_map(P, &m);
+}
+
+/* A pattern's own keyword (pattern.c's PATTERN_ARGS); 0 if `w` is none of its words. */
+static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
+{
+    const pattern_arg *a = pattern_arg_by_name(pg->type, w);
+    if (!a)
+        return 0;
+    next(P);
+    if (a->n == 0) {
+        pg->arg[a->first] = 1.0;
+    } else if (a->n == 1) {
+        pg->arg[a->first] = parse_float(P, w);
+    } else if (a->n == 2) {
+        pg->arg[a->first] = parse_float(P, w);
+        opt_comma(P);
+        pg->arg[a->first + 1] = parse_float(P, w);
+    } else {
+        vec3 v = parse_vector(P);
+        pg->arg[a->first] = v.x, pg->arg[a->first + 1] = v.y, pg->arg[a->first + 2] = v.z;
+    }
+    check_pattern_args(P, pg);
+    return 1;
 }
 
 /* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
@@ -435,9 +529,23 @@ static int parse_pattern_item(parser *P, pigment *pg)
                 perr(P, line, "gradient needs a non-zero vector");
             pg->vec = vnorm(g); /* POV-Ray normalizes it */
         }
+        for (uint32_t i = 0; i < pc->lead; i++)
+            pg->arg[i] = parse_float(P, pc->name);
+        if (pc->colours && pc->type != PIG_CHECKER_MAP)
+            parse_discrete_items(P, pg, pc);
+        check_pattern_args(P, pg);
         return 1;
     }
     const char *w = tk->text;
+    if (parse_pattern_arg(P, pg, w))
+        return 1;
+    if (!strcmp(w, "pigment_map")) {
+        next(P);
+        if (pg->type < PIG_GRADIENT)
+            perr(P, line, "pigment_map needs a pattern before it");
+        parse_pigment_map_body(P, pg);
+        return 1;
+    }
     if (!strcmp(w, "color_map") || !strcmp(w, "colour_map")) {
         next(P);
         colour_map m = parse_colour_map_body(P);
@@ -492,24 +600,37 @@ static int parse_pattern_item(parser *P, pigment *pg)
     return 1;
 }
 
-/* A pattern pigment that reaches an object or the sky needs its color_map. */
-static void check_map(parser *P, const pigment *pg, int line)
+/* A pattern pigment that reaches an object or the sky without a color_map gets POV-Ray's
+   default map of its pattern. */
+static void check_map(parser *P, pigment *pg, int line)
 {
-    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX)
-        perr(P, line, "unsupported: a pattern without a color_map (POV-Ray's default "
-             "maps are not supported)");
+    if (pg->type >= PIG_GRADIENT && pg->map == UINT32_MAX && !pg->sub_n) {
+        if (pg->type == PIG_AVERAGE)
+            perr(P, line, "average needs a pigment_map");
+        colour_map m;
+        const pattern_class *pc = pattern_by_type(pg->type);
+        if (pg->type == PIG_MANDEL && pg->arg[1] != 2.0) /* only POV-Ray's mandel2 has one */
+            pc = pattern_by_type(PIG_GRADIENT);
+        pattern_default_map(pc, &m);
+        for (size_t i = 0; i < P->sc->nmaps; i++)
+            if (!memcmp(&P->sc->maps[i], &m, sizeof m)) { /* one copy of each default */
+                pg->map = (uint32_t)i;
+                return;
+            }
+        pg->map = add_map(P, &m);
+    }
 }
 
-static void parse_pigment_body(parser *P, pigment *pg)
+/* The inside of pigment { } (or of a pigment_map entry), up to `close`. */
+static void parse_pigment_items(parser *P, pigment *pg, const char *close)
 {
-    expect(P, "{", "after 'pigment'");
     texture *s = ident_of_kind(P, V_PIGMENT);
     if (s)
         *pg = s->pig;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) { /* a pattern may get its color_map where it is used */
+        if (is_punct(P, close)) { /* a pattern may get its color_map where it is used */
             next(P);
             return;
         }
@@ -519,20 +640,96 @@ static void parse_pigment_body(parser *P, pigment *pg)
             continue;
         } else if (is_word(P, "checker")) {
             next(P);
+            if (is_word(P, "pigment")) {
+                parse_checker_pigments(P, pg);
+                continue;
+            }
             pg->type = PIG_CHECKER;
             pg->c1 = parse_colour_ft(P, pg->ft1);
             opt_comma(P);
-            if (is_punct(P, "}"))
+            if (is_punct(P, close))
                 perr(P, peek(P)->line, "checker needs two colours");
             pg->c2 = parse_colour_ft(P, pg->ft2);
-        } else if (starts_colour(P) || tk->kind == T_PUNCT || tk->kind == T_NUM ||
-                   (tk->kind == T_IDENT && find_sym(P, tk->text))) {
+        } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
+                   tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
             pg->c1 = parse_colour_ft(P, pg->ft1);
         } else {
             perr(P, tk->line, "unsupported word '%s' in pigment", tk->text);
         }
     }
+}
+
+static void parse_pigment_body(parser *P, pigment *pg)
+{
+    expect(P, "{", "after 'pigment'");
+    parse_pigment_items(P, pg, "}");
+}
+
+/* checker pigment { A } pigment { B }: the checker pattern with the pigment_map [0 A] [1 B] */
+static void parse_checker_pigments(parser *P, pigment *pg)
+{
+    pigment e[2];
+    for (int i = 0; i < 2; i++) {
+        if (!is_word(P, "pigment"))
+            perr(P, peek(P)->line, "checker needs two pigments");
+        next(P);
+        e[i] = default_pigment();
+        parse_pigment_body(P, &e[i]);
+        check_map(P, &e[i], P->line);
+        opt_comma(P);
+    }
+    parse_pattern_defaults(pg, PIG_CHECKER_MAP);
+    struct pov_scene_state *c = P->sc;
+    if (c->npent + 2 > c->cappent) {
+        c->cappent = (c->npent + 2) * 2;
+        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+    }
+    for (int i = 0; i < 2; i++) {
+        c->pent[c->npent + i].v = i;
+        c->pent[c->npent + i].pig = e[i];
+    }
+    pg->sub_first = (uint32_t)c->npent;
+    pg->sub_n = 2;
+    c->npent += 2;
+}
+
+/* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
+   entries land in P->sc->pent first), then appended together, so an entry refers only to
+   entries before it. */
+static void parse_pigment_map_body(parser *P, pigment *pg)
+{
+    pigment_entry *tmp = xrealloc(P, NULL, POV_MAP_MAX * sizeof *tmp); /* nested maps recurse */
+    uint32_t n = 0;
+    int line = P->line;
+    expect(P, "{", "after pigment_map");
+    while (!is_punct(P, "}")) {
+        if (n == POV_MAP_MAX)
+            perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
+        expect(P, "[", "to open a pigment_map entry");
+        double v = parse_float(P, "a pigment_map value");
+        opt_comma(P);
+        pigment e = default_pigment();
+        parse_pigment_items(P, &e, "]");
+        check_map(P, &e, line);
+        if (n && pg->type != PIG_AVERAGE && v < tmp[n - 1].v)
+            perr(P, line, "pigment_map values must be ascending (%g after %g)", v, tmp[n - 1].v);
+        tmp[n].v = v;
+        tmp[n++].pig = e;
+    }
+    next(P);
+    if (!n)
+        perr(P, line, "empty pigment_map");
+    struct pov_scene_state *c = P->sc;
+    if (c->npent + n > c->cappent) {
+        c->cappent = (c->npent + n) * 2;
+        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
+    }
+    memcpy(c->pent + c->npent, tmp, n * sizeof *tmp);
+    free(tmp);
+    pg->sub_first = (uint32_t)c->npent;
+    pg->sub_n = n;
+    c->npent += n;
 }
 
 static void parse_finish_body(parser *P, finish *f)
@@ -588,7 +785,12 @@ static void parse_finish_body(parser *P, finish *f)
     }
 }
 
-static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles"};
+/* the patterns with POV-Ray's own normal function, in NRM_BUMPS.. order, and the pattern
+   whose modifiers (frequency, phase, control0, number_of_waves) they take */
+static const char *const NORMAL_ONLY[] = {"bumps", "dents", "wrinkles", "waves", "ripples",
+                                          "quilted"};
+static const uint32_t NORMAL_ONLY_PAT[] = {PIG_BOZO, PIG_BOZO, PIG_BOZO, PIG_WAVES, PIG_RIPPLES,
+                                           PIG_QUILTED};
 
 /* A pattern keyword of a normal, with its optional bump_size; 0 if the word is none. */
 static int parse_normal_pattern(parser *P, tnormal *n)
@@ -597,21 +799,27 @@ static int parse_normal_pattern(parser *P, tnormal *n)
     if (tk->kind != T_IDENT)
         return 0;
     uint32_t type = NRM_NONE;
-    for (int i = 0; i < 3; i++)
+    uint32_t pat = PIG_BOZO;
+    for (int i = 0; i < 6; i++)
         if (!strcmp(tk->text, NORMAL_ONLY[i]))
-            type = NRM_BUMPS + (uint32_t)i;
+            type = NRM_BUMPS + (uint32_t)i, pat = NORMAL_ONLY_PAT[i];
     if (type != NRM_NONE) {
         next(P);
         pigment pg = n->pat;
-        parse_pattern_defaults(&pg, PIG_BOZO);
+        parse_pattern_defaults(&pg, pat);
         n->pat = pg;
     } else if (pattern_by_name(tk->text)) {
+        const pattern_class *pc = pattern_by_name(tk->text);
+        if (pc->discrete) /* POV-Ray uses a normal_map for these */
+            perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
         parse_pattern_item(P, &n->pat);
         type = NRM_PATTERN;
     } else {
         return 0;
     }
     n->type = type;
+    if (is_punct(P, ",")) /* normal { gradient x, 0.5 } */
+        next(P);
     token *a = peek(P);
     if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
         (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))
@@ -648,7 +856,8 @@ static void parse_normal_body(parser *P, tnormal *n)
             n->delta = parse_float(P, "accuracy");
             if (!(n->delta > 0.0))
                 perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
-        } else if (n->type != NRM_NONE && parse_pattern_item(P, &n->pat)) {
+        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") &&
+                   parse_pattern_item(P, &n->pat)) {
             continue;
         } else {
             perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
@@ -1210,6 +1419,22 @@ static int peek_is_vertical_angle(parser *P)
     return is_punct(P, ",") || peek(P)->kind == T_NUM;
 }
 
+/* A camera transform: applied to the finished camera (location as a point, the other
+   vectors as directions), as POV-Ray applies it after look_at. */
+static void camera_transform(parser *P, camdef *c, const token *t)
+{
+    P->tok = *t; /* give the word back to parse_transform */
+    P->have_tok = 1;
+    transform tr;
+    if (!parse_transform(P, &tr))
+        perr(P, t->line, "expected a transform in camera, got '%s'", t->text);
+    if (!c->cam_has_xf) {
+        c->cam_xf = xf_identity();
+        c->cam_has_xf = 1;
+    }
+    c->cam_xf = xf_compose(&tr.fwd, &c->cam_xf);
+}
+
 static void parse_camera(parser *P, camdef *c)
 {
     camera_defaults(c);
@@ -1230,6 +1455,12 @@ static void parse_camera(parser *P, camdef *c)
             break;
         if (t.kind != T_IDENT)
             perr(P, t.line, "expected a camera item, got '%s'", t.text);
+        int is_xf = !strcmp(t.text, "translate") || !strcmp(t.text, "rotate") ||
+                    !strcmp(t.text, "scale") || !strcmp(t.text, "matrix") ||
+                    !strcmp(t.text, "transform");
+        if (c->cam_has_xf && !is_xf)
+            perr(P, t.line, "unsupported: '%s' after a camera transform (put transforms last)",
+                 t.text);
         if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
                       !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle") ||
                       camera_lens_type(t.text) >= 0))
@@ -1288,6 +1519,8 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
             c->cam_sky = parse_vector(P);
+        } else if (is_xf) {
+            camera_transform(P, c, &t);
         } else {
             perr(P, t.line, "unsupported word '%s' in camera", t.text);
         }
@@ -1333,6 +1566,12 @@ static void finish_camera(parser *P, scene *s)
     s->direction = dir;
     s->right = right;
     s->up = up;
+    if (c->cam_has_xf) {
+        s->location = xf_point(&c->cam_xf, s->location);
+        s->direction = xf_dir(&c->cam_xf, s->direction);
+        s->right = xf_dir(&c->cam_xf, s->right);
+        s->up = xf_dir(&c->cam_xf, s->up);
+    }
 }
 
 static void parse_global(parser *P)
@@ -1348,6 +1587,11 @@ static void parse_global(parser *P)
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
             P->working_gamma = g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "number_of_waves")) {
+            double n = parse_float(P, "number_of_waves");
+            if (!(n >= 1 && n <= POV_MAX_WAVES))
+                perr(P, t.line, "number_of_waves must be in 1..%d, got %g", POV_MAX_WAVES, n);
+            P->sc->n_waves = (uint32_t)n;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
             double g = parse_float(P, "noise_generator");
             if (!(g == 1 || g == 2))
@@ -1592,10 +1836,14 @@ static void parse_fog(parser *P)
     c->fogs[c->nfogs++] = f;
 }
 
+/* The global settings a pattern takes at the end of the scene: noise_generator, and
+   number_of_waves for waves and ripples (arg[0]). */
 static void resolve_noise(parser *P, pigment *pg)
 {
     if (pg->type >= PIG_GRADIENT && pg->noise_gen == 0)
         pg->noise_gen = P->sc->noise_gen;
+    if (pg->type == PIG_WAVES || pg->type == PIG_RIPPLES)
+        pg->arg[0] = P->sc->n_waves ? P->sc->n_waves : 10;
 }
 
 static void parse_statement(parser *P)
@@ -1613,6 +1861,8 @@ static void parse_statement(parser *P)
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
         parse_light(P);
+    } else if (!strcmp(t.text, "default")) { /* the old spelling of #default */
+        parse_default(P);
     } else if (!strcmp(t.text, "fog")) {
         parse_fog(P);
     } else if (!strcmp(t.text, "sky_sphere")) {
@@ -1642,6 +1892,8 @@ void scene_free(scene *s)
     s->conds = NULL;
     free(s->maps);
     s->maps = NULL;
+    free(s->pentries);
+    s->pentries = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -1801,6 +2053,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_maps = (uint32_t)c->nmaps;
         out->maps = c->maps;
         c->maps = NULL;
+        for (size_t i = 0; i < c->npent; i++)
+            resolve_noise(P, &c->pent[i].pig);
+        out->n_pentries = (uint32_t)c->npent;
+        out->pentries = c->pent;
+        c->pent = NULL;
         out->n_fogs = c->nfogs;
         memcpy(out->fogs, c->fogs, sizeof c->fogs);
         for (uint32_t i = 0; i < out->n_fogs; i++)
@@ -1821,6 +2078,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->rand_state);
     free(c->lights);
     free(c->maps);
+    free(c->pent);
     free(c);
     free(P);
     free(opts);

@@ -13,6 +13,7 @@
  * types and blend-map search follow ContinuousPattern::Evaluate and BlendMap::Search.
  */
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "render.h"
 #include "rt_math.h"
 
@@ -58,6 +59,36 @@ static double rtable[534];
 static unsigned short hash_table[8192];
 static int noise_ready;
 
+/* POV-Ray 3.7's gPatternRands: the first values of a default-seeded (5489) mt19937 drawn
+   through boost's uniform_real(0, 1) (u32 / 2^32); crackle and cells index it by Hash3d
+   (< 4096) plus 0..2. */
+#define PATTERN_RANDS 4098
+static double pattern_rands[PATTERN_RANDS];
+
+static void mt19937_fill(double *out, int n)
+{
+    static uint32_t mt[624];
+    mt[0] = 5489u;
+    for (int i = 1; i < 624; i++)
+        mt[i] = 1812433253u * (mt[i - 1] ^ (mt[i - 1] >> 30)) + (uint32_t)i;
+    int idx = 624;
+    for (int k = 0; k < n; k++) {
+        if (idx >= 624) {
+            for (int i = 0; i < 624; i++) {
+                uint32_t y = (mt[i] & 0x80000000u) | (mt[(i + 1) % 624] & 0x7fffffffu);
+                mt[i] = mt[(i + 397) % 624] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+            }
+            idx = 0;
+        }
+        uint32_t y = mt[idx++];
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c5680u;
+        y ^= (y << 15) & 0xefc60000u;
+        y ^= y >> 18;
+        out[k] = (double)y / 4294967296.0;
+    }
+}
+
 void pattern_init(void)
 {
     if (noise_ready)
@@ -78,7 +109,9 @@ void pattern_init(void)
     }
     for (int i = 0; i < 4096; i++)
         hash_table[4096 + i] = hash_table[i];
+    mt19937_fill(pattern_rands, PATTERN_RANDS);
     noise_ready = 1;
+    pattern_shapes_init();
 }
 
 unsigned pov_hash(int i) { return hash_table[i & 0xfff]; }
@@ -87,6 +120,11 @@ unsigned pov_hash(int i) { return hash_table[i & 0xfff]; }
 #define NOISE_MIN (-10000)
 
 static inline int hash2d(int a, int b) { return hash_table[hash_table[a] ^ b]; }
+/* POV-Ray's Hash3d: each coordinate masked to 12 bits */
+static inline int hash3d(int a, int b, int c)
+{
+    return hash_table[hash_table[hash_table[a & 0xfff] ^ (b & 0xfff)] ^ (c & 0xfff)];
+}
 static inline const double *rt_at(int h, int iz) { return &rtable[(hash_table[h ^ iz] & 0xFF) * 2]; }
 static inline double scurve(double a) { return a * a * (3.0 - 2.0 * a); }
 static inline double incr(const double *m, double s, double x, double y, double z)
@@ -302,31 +340,255 @@ static double p_granite(vec3 q, const pigment *pg)
     return v;
 }
 
+#define POV_EPSILON 1.0e-10 /* POV-Ray's EPSILON */
+
+/* agate: arg[0] = agate_turb (1); its own turbulence sum (octaves, omega, lambda) always
+   applies, and a turbulence warp displaces the point first as for the other patterns */
+static double p_agate(vec3 q, const pigment *pg)
+{
+    double t = pg->arg[0] * pov_turbulence(q, pg);
+    double n = 0.5 * (cycloidal(1.3 * t + 1.1 * q.z) + 1.0);
+    if (n < 0.0)
+        return 0.0;
+    return rt_pow(n < 1.0 ? n : 1.0, 0.77);
+}
+
+/* cells: one value of the table per unit cube */
+static double p_cells(vec3 q, const pigment *pg)
+{
+    (void)pg;
+    int h = hash3d((int)rt_floor(q.x + POV_EPSILON), (int)rt_floor(q.y + POV_EPSILON),
+                   (int)rt_floor(q.z + POV_EPSILON));
+    double v = pattern_rands[h];
+    return v < 1.0 ? v : 1.0;
+}
+
+/* crackle: arg[0..2] = form (-1, 1, 0), arg[3] = metric (2), arg[4] = offset (0),
+   arg[5] = solid (0). The nuclei of the 81 cubes within a "3d knight move" of the point's
+   cube (offsets -2..2, at most one of them +-2, in x, y, z order), each at its cube's corner
+   plus three table values from Hash3d; the three smallest distances (in POV-Ray's order of
+   comparison) weighted by form, or the noise at the nearest nucleus when solid. */
+typedef struct { int x, y, z, ok; vec3 nuc[81]; } crackle_cell;
+
+static void crackle_nuclei(crackle_cell *c, int fx, int fy, int fz)
+{
+    int k = 0;
+    for (int ax = -2; ax <= 2; ax++)
+        for (int ay = -2; ay <= 2; ay++)
+            for (int az = -2; az <= 2; az++) {
+                if ((ax == 2 || ax == -2) + (ay == 2 || ay == -2) + (az == 2 || az == -2) > 1)
+                    continue;
+                int x = fx + ax, y = fy + ay, z = fz + az;
+                int h = hash3d(x, y, z);
+                c->nuc[k++] = (vec3){x + pattern_rands[h], y + pattern_rands[h + 1],
+                                     z + pattern_rands[h + 2]};
+            }
+    c->x = fx, c->y = fy, c->z = fz, c->ok = 1;
+}
+
+static double crackle_dist(vec3 d, double metric)
+{
+    if (metric == 2.0)
+        return d.x * d.x + d.y * d.y + d.z * d.z;
+    if (metric == 1.0)
+        return rt_fabs(d.x) + rt_fabs(d.y) + rt_fabs(d.z);
+    return rt_pow(rt_fabs(d.x), metric) + rt_pow(rt_fabs(d.y), metric) +
+           rt_pow(rt_fabs(d.z), metric);
+}
+
+static double crackle_root(double s, double metric)
+{
+    if (metric == 2.0)
+        return rt_sqrt(s);
+    if (metric == 1.0)
+        return s;
+    return rt_pow(s, 1.0 / metric);
+}
+
+static double p_crackle(vec3 q, const pigment *pg)
+{
+    static crackle_cell cache; /* the nuclei depend only on the cube: same values */
+    double metric = pg->arg[3], offset = pg->arg[4];
+    int fx = (int)rt_floor(q.x - POV_EPSILON), fy = (int)rt_floor(q.y - POV_EPSILON),
+        fz = (int)rt_floor(q.z - POV_EPSILON);
+    if (!cache.ok || cache.x != fx || cache.y != fy || cache.z != fz)
+        crackle_nuclei(&cache, fx, fy, fz);
+    const vec3 *nuc = cache.nuc;
+    double m[3];
+    int near = 0;
+    for (int i = 0; i < 3; i++)
+        m[i] = crackle_dist(vsub(nuc[i], q), metric);
+    double t;
+    if (m[1] < m[0])
+        t = m[0], m[0] = m[1], m[1] = t, near = 1;
+    if (m[2] < m[0])
+        t = m[0], m[0] = m[2], m[2] = t, near = 2;
+    if (m[2] < m[1])
+        t = m[1], m[1] = m[2], m[2] = t;
+    for (int i = 3; i < 81; i++) {
+        double d = crackle_dist(vsub(nuc[i], q), metric);
+        if (d < m[0])
+            m[2] = m[1], m[1] = m[0], m[0] = d, near = i;
+        else if (d < m[1])
+            m[2] = m[1], m[1] = d;
+        else if (d < m[2])
+            m[2] = d;
+    }
+    if (offset != 0.0) {
+        double add = metric == 2.0 ? offset * offset
+                     : metric == 1.0 ? offset : rt_pow(offset, metric);
+        m[0] += add, m[1] += add, m[2] += add;
+    }
+    double v;
+    if (pg->arg[5] != 0.0)
+        v = pov_noise(nuc[near], pg->noise_gen);
+    else
+        v = pg->arg[0] * crackle_root(m[0], metric) + pg->arg[1] * crackle_root(m[1], metric) +
+            pg->arg[2] * crackle_root(m[2], metric);
+    return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+}
+
+/* POV-Ray 3.7's default colour maps (pattern.cpp gaDefaultBlendMapEntries_*) */
+static const pattern_map_entry MAP_GRAY[] = {{0.0, 0, 0, 0}, {1.0, 1, 1, 1}};
+static const pattern_map_entry MAP_AGATE[] = {
+    {0.0, 1.0, 1.0, 1.0}, {0.5, 0.95, 0.75, 0.5}, {0.5, 0.9, 0.7, 0.5},
+    {0.6, 0.9, 0.7, 0.4}, {0.6, 1.0, 0.7, 0.4},   {1.0, 0.6, 0.3, 0.0}};
+static const pattern_map_entry MAP_BOZO[] = {
+    {0.4, 1, 1, 1}, {0.4, 0, 1, 0}, {0.6, 0, 1, 0}, {0.6, 0, 0, 1}, {0.8, 0, 0, 1}, {0.8, 1, 0, 0}};
+static const pattern_map_entry MAP_MARBLE[] = {
+    {0.0, 0.9, 0.8, 0.8}, {0.9, 0.9, 0.08, 0.08}, {0.9, 0.0, 0.0, 0.0}};
+static const pattern_map_entry MAP_WOOD[] = {
+    {0.6, 0.666, 0.312, 0.2}, {0.6, 0.4, 0.1333, 0.066}};
+static const pattern_map_entry MAP_CHECKER[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}};
+static const pattern_map_entry MAP_HEXAGON[] = {{0.0, 0, 0, 1}, {1.0, 0, 1, 0}, {2.0, 1, 0, 0}};
+static const pattern_map_entry MAP_BRICK[] = {{0.0, 0.5, 0.5, 0.5}, {1.0, 0.6, 0.15, 0.15}};
+static const pattern_map_entry MAP_RADIAL[] = {
+    {0.0, 0, 1, 1}, {0.333, 1, 1, 0}, {0.666, 1, 0, 1}, {1.0, 0, 1, 1}};
+static const pattern_map_entry MAP_MANDEL[] = {
+    {0.001, 0, 0, 0}, {0.001, 0, 1, 1}, {0.012, 1, 1, 0}, {0.015, 1, 0, 1}, {0.1, 0, 1, 1}};
+#define MAP(m) m, (uint32_t)(sizeof m / sizeof m[0])
+/* lead numbers, discrete, colours */
+#define PLAIN 0, 0, 0
+
+static double p_zero(vec3 q, const pigment *pg)
+{
+    (void)q, (void)pg;
+    return 0.0; /* average: pigment_colour weighs its entries */
+}
+
+/* checker as a pattern (CheckerPattern::Evaluate): 1 where floor(x + e) + floor(y + e) +
+   floor(z + e) is odd */
+static double p_checker(vec3 q, const pigment *pg)
+{
+    (void)pg;
+    double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+               rt_floor(q.z + POV_EPSILON), half = v * 0.5;
+    return rt_floor(half) != half ? 1.0 : 0.0;
+}
+
 static const pattern_class PATTERNS[] = {
-    /* name          type            value          wave           own turbulence */
-    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0},
-    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0},
-    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0},
-    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0},
-    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0},
-    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0},
-    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0},
-    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0},
-    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0},
-    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1},
-    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1},
-    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0},
+    /* name          type            value          wave           own turb  default map */
+    {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"onion",       PIG_ONION,       p_onion,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"spherical",   PIG_SPHERICAL,   p_spherical,   WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cylindrical", PIG_CYLINDRICAL, p_cylindrical, WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"planar",      PIG_PLANAR,      p_planar,      WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"boxed",       PIG_BOXED,       p_boxed,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"leopard",     PIG_LEOPARD,     p_leopard,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bozo",        PIG_BOZO,        p_bozo,        WAVE_RAMP,     0, MAP(MAP_BOZO), PLAIN},
+    {"spotted",     PIG_SPOTTED,     p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"marble",      PIG_MARBLE,      p_marble,      WAVE_TRIANGLE, 1, MAP(MAP_MARBLE), PLAIN},
+    {"wood",        PIG_WOOD,        p_wood,        WAVE_TRIANGLE, 1, MAP(MAP_WOOD), PLAIN},
+    {"granite",     PIG_GRANITE,     p_granite,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"agate",       PIG_AGATE,       p_agate,       WAVE_RAMP,     0, MAP(MAP_AGATE), PLAIN},
+    {"crackle",     PIG_CRACKLE,     p_crackle,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"cells",       PIG_CELLS,       p_cells,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"average",     PIG_AVERAGE,     p_zero,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    /* reached through "checker pigment { } pigment { }" (parse.c), not by its name */
+    {"checker pigments", PIG_CHECKER_MAP, p_checker, WAVE_RAMP,  0, MAP(MAP_CHECKER), 0, 1, 2},
+    {"radial",      PIG_RADIAL,      p_radial,      WAVE_RAMP,     0, MAP(MAP_RADIAL), PLAIN},
+    {"spiral1",     PIG_SPIRAL1,     p_spiral1,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"spiral2",     PIG_SPIRAL2,     p_spiral2,     WAVE_TRIANGLE, 0, MAP(MAP_GRAY), 1, 0, 0},
+    {"quilted",     PIG_QUILTED,     p_quilted,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"hexagon",     PIG_HEXAGON,     p_hexagon,     WAVE_RAMP,     0, MAP(MAP_HEXAGON), 0, 1, 3},
+    {"brick",       PIG_BRICK,       p_brick,       WAVE_RAMP,     0, MAP(MAP_BRICK), 0, 1, 2},
+    {"mandel",      PIG_MANDEL,      p_mandel,      WAVE_RAMP,     0, MAP(MAP_MANDEL), 1, 0, 0},
+    {"waves",       PIG_WAVES,       p_waves,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"ripples",     PIG_RIPPLES,     p_ripples,     WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"wrinkles",    PIG_WRINKLES,    p_wrinkles,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"bumps",       PIG_BUMPS,       p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"dents",       PIG_DENTS,       p_dents,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
 };
+
+/* every pattern type has its row: a new PIG_* without one does not compile */
+_Static_assert(sizeof PATTERNS / sizeof PATTERNS[0] == PIG_COUNT - PIG_GRADIENT,
+               "PATTERNS needs one row per pattern type");
+
+/* The patterns' own keywords and their defaults. */
+static const pattern_arg PATTERN_ARGS[] = {
+    {PIG_AGATE, "agate_turb", 0, 1},
+    {PIG_CRACKLE, "form", 0, 3},
+    {PIG_CRACKLE, "metric", 3, 1},
+    {PIG_CRACKLE, "offset", 4, 1},
+    {PIG_CRACKLE, "solid", 5, 0},
+    {PIG_QUILTED, "control0", 0, 1},
+    {PIG_QUILTED, "control1", 1, 1},
+    {PIG_BRICK, "brick_size", 0, 3},
+    {PIG_BRICK, "mortar", 3, 1},
+    {PIG_MANDEL, "exponent", 1, 1},
+    {PIG_MANDEL, "exterior", 2, 2},
+    {PIG_MANDEL, "interior", 4, 2},
+};
+static const struct { uint32_t type; double arg[POV_PATTERN_ARGS]; } PATTERN_ARG_DEFAULTS[] = {
+    {PIG_AGATE, {1.0}},
+    {PIG_CRACKLE, {-1.0, 1.0, 0.0, 2.0, 0.0, 0.0}},
+    {PIG_QUILTED, {1.0, 1.0}},
+    {PIG_BRICK, {8.0, 3.0, 4.5, 0.5}},
+    {PIG_MANDEL, {0.0, 2.0, 1.0, 1.0, 0.0, 1.0}},
+};
+
+static int same_word(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return !*a && !*b;
+}
+
+const pattern_arg *pattern_arg_by_name(uint32_t type, const char *word)
+{
+    for (unsigned i = 0; i < sizeof PATTERN_ARGS / sizeof PATTERN_ARGS[0]; i++)
+        if (PATTERN_ARGS[i].type == type && same_word(PATTERN_ARGS[i].word, word))
+            return &PATTERN_ARGS[i];
+    return 0;
+}
+
+void pattern_default_args(uint32_t type, double arg[POV_PATTERN_ARGS])
+{
+    for (int k = 0; k < POV_PATTERN_ARGS; k++)
+        arg[k] = 0.0;
+    for (unsigned i = 0; i < sizeof PATTERN_ARG_DEFAULTS / sizeof PATTERN_ARG_DEFAULTS[0]; i++)
+        if (PATTERN_ARG_DEFAULTS[i].type == type)
+            for (int k = 0; k < POV_PATTERN_ARGS; k++)
+                arg[k] = PATTERN_ARG_DEFAULTS[i].arg[k];
+}
+
+void pattern_default_map(const pattern_class *pc, colour_map *m)
+{
+    unsigned char *b = (unsigned char *)m;
+    for (size_t i = 0; i < sizeof *m; i++)
+        b[i] = 0;
+    m->n = pc->default_map_n;
+    for (uint32_t i = 0; i < m->n; i++) {
+        m->v[i] = pc->default_map[i].v;
+        m->c[i] = (vec3){pc->default_map[i].r, pc->default_map[i].g, pc->default_map[i].b};
+    }
+}
 
 const pattern_class *pattern_by_name(const char *name)
 {
-    for (unsigned i = 0; i < sizeof PATTERNS / sizeof PATTERNS[0]; i++) {
-        const char *a = PATTERNS[i].name, *b = name;
-        while (*a && *a == *b)
-            a++, b++;
-        if (!*a && !*b)
+    for (unsigned i = 0; i < sizeof PATTERNS / sizeof PATTERNS[0]; i++)
+        if (same_word(PATTERNS[i].name, name))
             return &PATTERNS[i];
-    }
     return 0;
 }
 
@@ -368,14 +630,26 @@ static double wave(double v, const pigment *pg)
     }
 }
 
-double pattern_value(const pigment *pg, vec3 q)
+vec3 pattern_warp(const pigment *pg, vec3 q)
+{
+    const pattern_class *pc = pattern_by_type(pg->type);
+    if (pc && pg->has_turb && !pc->own_turbulence)
+        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
+    return q;
+}
+
+double pattern_value_warped(const pigment *pg, vec3 q)
 {
     const pattern_class *pc = pattern_by_type(pg->type);
     if (!pc)
         return 0.0; /* unreachable: the scene reader checks the type */
-    if (pg->has_turb && !pc->own_turbulence)
-        q = vadd(q, vmul(pov_dturbulence(q, pg), pg->turb));
-    return wave(pc->value(q, pg), pg);
+    double v = pc->value(q, pg);
+    return pc->discrete ? v : wave(v, pg);
+}
+
+double pattern_value(const pigment *pg, vec3 q)
+{
+    return pattern_value_warped(pg, pattern_warp(pg, q));
 }
 
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
@@ -398,4 +672,79 @@ vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft
     ft[0] = m->ft[i - 1][0] * wp + m->ft[i][0] * wn;
     ft[1] = m->ft[i - 1][1] * wp + m->ft[i][1] * wn;
     return vadd(vscale(m->c[i - 1], wp), vscale(m->c[i], wn));
+}
+
+/* ------------------------------------------------------------------ pigment_map, average */
+static vec3 solid_or_checker(const pigment *pg, vec3 P, double ft[2])
+{
+    int second = 0;
+    if (pg->type == PIG_CHECKER) {
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
+                   rt_floor(q.z + POV_EPSILON);
+        double half = v * 0.5;
+        second = rt_floor(half) != half;
+    }
+    const double *f = second ? pg->ft2 : pg->ft1;
+    ft[0] = f[0];
+    ft[1] = f[1];
+    return second ? pg->c2 : pg->c1;
+}
+
+static vec3 entry_colour(const scene *s, const pigment *parent, uint32_t k, vec3 P, double ft[2])
+{
+    const pigment_entry *e = &s->pentries[parent->sub_first + k];
+    return pigment_colour(s, &e->pig, P, ft);
+}
+
+/* POV-Ray's average: the entries' colours weighted by their values, at the average
+   pigment's own point. */
+static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    vec3 q = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 sum = {0, 0, 0};
+    double total = 0.0, f0 = 0.0, f1 = 0.0;
+    for (uint32_t k = 0; k < pg->sub_n; k++) {
+        double w = s->pentries[pg->sub_first + k].v, e[2];
+        sum = vadd(sum, vscale(entry_colour(s, pg, k, q, e), w));
+        f0 += w * e[0], f1 += w * e[1];
+        total += w;
+    }
+    if (total == 0.0)
+        total = 1.0; /* all weights 0: black, as the sum is */
+    ft[0] = f0 / total, ft[1] = f1 / total;
+    return vscale(sum, 1.0 / total);
+}
+
+/* A pattern with a pigment_map: BlendMap::Search over the entries' values, the entries'
+   pigments evaluated at the pattern's own point (its transforms and turbulence applied, as
+   POV-Ray's Warp_EPoint hands it on). */
+static vec3 pigment_map_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    vec3 C = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    double v = pattern_value_warped(pg, C);
+    const pigment_entry *m = &s->pentries[pg->sub_first];
+    uint32_t last = pg->sub_n - 1, i = 0;
+    if (v >= m[last].v)
+        return entry_colour(s, pg, last, C, ft);
+    while (v > m[i].v)
+        i++;
+    if (v == m[i].v || i == 0)
+        return entry_colour(s, pg, i, C, ft);
+    double wp = (m[i].v - v) / (m[i].v - m[i - 1].v), wn = 1.0 - wp, a[2], b[2];
+    vec3 ca = entry_colour(s, pg, i - 1, C, a), cb = entry_colour(s, pg, i, C, b);
+    ft[0] = a[0] * wp + b[0] * wn;
+    ft[1] = a[1] * wp + b[1] * wn;
+    return vadd(vscale(ca, wp), vscale(cb, wn));
+}
+
+vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
+{
+    if (pg->type < PIG_GRADIENT)
+        return solid_or_checker(pg, P, ft);
+    if (pg->type == PIG_AVERAGE)
+        return average_colour(s, pg, P, ft);
+    if (pg->sub_n)
+        return pigment_map_colour(s, pg, P, ft);
+    return pattern_colour(pg, s->maps, P, ft);
 }

@@ -4,6 +4,7 @@
  */
 #include "render.h"
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "prims.h"
 /* The primitive table is compiled into this unit so that the intersection calls of the hot
    path inline (a call through the table cost heavy.pov 35 %). */
@@ -189,8 +190,8 @@ static int scene_has_clear(const scene *s)
         for (uint32_t k = 0; k < s->maps[i].n; k++)
             if (s->maps[i].ft[k][0] != 0.0 || s->maps[i].ft[k][1] != 0.0)
                 return 1;
-    for (uint32_t i = 0; i < s->n_prims; i++) {
-        const pigment *pg = &s->prims[i].pig;
+    for (uint32_t i = 0; i < s->n_prims + s->n_pentries; i++) { /* and pigment_map entries */
+        const pigment *pg = i < s->n_prims ? &s->prims[i].pig : &s->pentries[i - s->n_prims].pig;
         if (pg->ft1[0] != 0.0 || pg->ft1[1] != 0.0 || pg->ft2[0] != 0.0 || pg->ft2[1] != 0.0)
             return 1;
     }
@@ -320,19 +321,7 @@ static int find_hit(const render_ctx *ctx, const ray_t *r, double tmax, int any,
 /* The pigment's colour at P; ft receives its filter and transmit. */
 static vec3 pigment_at(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
-    if (pg->type >= PIG_GRADIENT)
-        return pattern_colour(pg, s->maps, P, ft);
-    int second = 0;
-    if (pg->type == PIG_CHECKER) {
-        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-        double v = rt_floor(q.x + 1.0e-10) + rt_floor(q.y + 1.0e-10) + rt_floor(q.z + 1.0e-10);
-        double half = v * 0.5;
-        second = rt_floor(half) != half;
-    }
-    const double *f = second ? pg->ft2 : pg->ft1;
-    ft[0] = f[0];
-    ft[1] = f[1];
-    return second ? pg->c2 : pg->c1;
+    return pigment_colour(s, pg, P, ft); /* pattern.c */
 }
 
 /* POV-Ray's greyscale weights */

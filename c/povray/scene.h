@@ -22,7 +22,11 @@ typedef struct { double m[3][4]; } xform;
 enum {
     PIG_SOLID = 0, PIG_CHECKER = 1, PIG_GRADIENT, PIG_ONION, PIG_SPHERICAL, PIG_CYLINDRICAL,
     PIG_PLANAR, PIG_BOXED, PIG_LEOPARD, PIG_BOZO, PIG_SPOTTED, PIG_MARBLE, PIG_WOOD,
-    PIG_GRANITE, PIG_COUNT
+    PIG_GRANITE, PIG_AGATE, PIG_CRACKLE, PIG_CELLS, PIG_AVERAGE,
+    PIG_CHECKER_MAP, /* checker pigment { } pigment { }: the checker as a pattern (0 or 1) */
+    PIG_RADIAL, PIG_SPIRAL1, PIG_SPIRAL2, PIG_QUILTED, PIG_HEXAGON, PIG_BRICK, PIG_MANDEL,
+    PIG_WAVES, PIG_RIPPLES, PIG_WRINKLES, PIG_BUMPS, PIG_DENTS,
+    PIG_COUNT
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
 
@@ -51,6 +55,7 @@ typedef struct {
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
 
+#define POV_PATTERN_ARGS 6
 typedef struct {
     uint32_t type;      /* PIG_* */
     uint32_t has_trans; /* inv is used only when set */
@@ -65,7 +70,15 @@ typedef struct {
     uint32_t has_turb, octaves, noise_gen;
     vec3 turb;
     double omega, lambda;
+    double arg[POV_PATTERN_ARGS]; /* the pattern's own parameters (pattern.c's PATTERN_ARGS) */
+    /* pigment_map (sub_n > 0, instead of the colour map): its entries are
+       scene.pentries[sub_first .. sub_first + sub_n), evaluated at this pattern's point */
+    uint32_t sub_first, sub_n;
 } pigment;
+/* An entry of a pigment_map: its value (average: its weight) and its pigment. An entry's
+   pigment refers only to entries before its own, so evaluation always ends. */
+typedef struct { double v; pigment pig; } pigment_entry;
+#define POV_PIGMENT_DEPTH_MAX 16
 
 typedef struct {
     vec3 ambient;
@@ -77,7 +90,8 @@ typedef struct {
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
    without its own normal function) or one of the normal-only patterns. */
-enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_COUNT };
+enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_WAVES, NRM_RIPPLES,
+       NRM_QUILTED, NRM_COUNT };
 typedef struct {
     uint32_t type;  /* NRM_* */
     double amount;  /* bump_size */
@@ -172,6 +186,8 @@ typedef struct {
     uint32_t n_lights, n_prims;
     light *lights;
     prim *prims;
+    uint32_t n_pentries; /* the entries of every pigment_map */
+    pigment_entry *pentries;
     uint32_t n_maps;    /* colour maps of the pattern pigments */
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
@@ -192,7 +208,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 4u
+#define POV_SCENE_VERSION 5u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

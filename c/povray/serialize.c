@@ -113,6 +113,10 @@ static void put_pigment(wbuf *w, const pigment *pg)
     put_vec(w, pg->turb);
     put_f64(w, pg->omega);
     put_f64(w, pg->lambda);
+    for (int i = 0; i < POV_PATTERN_ARGS; i++)
+        put_f64(w, pg->arg[i]);
+    put_u32(w, pg->sub_first);
+    put_u32(w, pg->sub_n);
 }
 
 static void put_csg(wbuf *w, const scene *s)
@@ -170,6 +174,11 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
             put_f64(&w, s->maps[i].ft[k][0]);
             put_f64(&w, s->maps[i].ft[k][1]);
         }
+    }
+    put_u32(&w, s->n_pentries);
+    for (uint32_t i = 0; i < s->n_pentries; i++) {
+        put_f64(&w, s->pentries[i].v);
+        put_pigment(&w, &s->pentries[i].pig);
     }
     put_u32(&w, s->has_sky);
     if (s->has_sky)
@@ -246,6 +255,8 @@ typedef struct {
     const uint8_t *p;
     size_t len, pos;
     const char *err;
+    uint32_t sub_limit;   /* a pigment read now may use pigment_map entries below this */
+    const uint8_t *depth; /* the nesting depth of each pigment_map entry read so far */
 } rbuf;
 
 static int fail(rbuf *r, const char *msg)
@@ -329,10 +340,54 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->turb = get_vec(r);
     pg->omega = get_f64(r);
     pg->lambda = get_f64(r);
+    for (int i = 0; i < POV_PATTERN_ARGS; i++)
+        pg->arg[i] = get_f64(r);
+    pg->sub_first = get_u32(r);
+    pg->sub_n = get_u32(r);
+    if (!r->err && (pg->sub_n > POV_MAP_MAX || pg->sub_first > r->sub_limit ||
+                    pg->sub_n > r->sub_limit - pg->sub_first ||
+                    (pg->type == PIG_AVERAGE && pg->sub_n == 0) || (!need_map && pg->sub_n)))
+        return fail(r, "scene data: bad pigment_map reference");
+    if (!r->err && pg->sub_n) {
+        need_map = 0; /* the entries stand for the colour map */
+        for (uint32_t k = 0; k < pg->sub_n; k++)
+            if (r->depth[pg->sub_first + k] >= POV_PIGMENT_DEPTH_MAX)
+                return fail(r, "scene data: pigment_map nested too deep");
+    }
     if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
                     pg->noise_gen > 2))
         return fail(r, "scene data: bad pattern pigment");
+    return r->err ? -1 : 0;
+}
+
+/* The pigment_map entries: entry k may refer only to entries below k (so evaluation ends),
+   at most POV_PIGMENT_DEPTH_MAX deep. Afterwards every pigment may use all of them. */
+static int get_pentries(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_pentries = get_u32(r);
+    if (!r->err && (s->n_pentries > MAX_PRIMS || (size_t)s->n_pentries * 8 > r->len - r->pos))
+        return fail(r, "scene data: too many pigment_map entries");
+    if (r->err)
+        return -1;
+    s->pentries = alloc(sizeof(pigment_entry) * ((size_t)s->n_pentries + 1));
+    uint8_t *depth = alloc((size_t)s->n_pentries + 1);
+    if (!s->pentries || !depth)
+        return fail(r, "out of memory for pigment_map entries");
+    r->depth = depth;
+    for (uint32_t k = 0; k < s->n_pentries && !r->err; k++) {
+        s->pentries[k].v = get_f64(r);
+        r->sub_limit = k;
+        if (get_pigment(r, &s->pentries[k].pig, s->n_maps, 1) < 0)
+            return -1;
+        const pigment *pg = &s->pentries[k].pig;
+        uint8_t d = 1;
+        for (uint32_t j = 0; j < pg->sub_n; j++)
+            if (depth[pg->sub_first + j] + 1 > d)
+                d = (uint8_t)(depth[pg->sub_first + j] + 1);
+        depth[k] = d;
+    }
+    r->sub_limit = s->n_pentries;
     return r->err ? -1 : 0;
 }
 
@@ -510,7 +565,7 @@ static void get_csg(rbuf *r, scene *s, pov_alloc_fn alloc)
 int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
                       const char **err)
 {
-    rbuf r = {data, len, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0};
     if (get_u32(&r) != POV_SCENE_MAGIC) {
         *err = r.err ? r.err : "not a scene (bad magic)";
         return -1;
@@ -595,6 +650,10 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
             if (k && m->v[k] < m->v[k - 1])
                 fail(&r, "scene data: colour map values out of order");
         }
+    }
+    if (get_pentries(&r, s, alloc) < 0) {
+        *err = r.err;
+        return -1;
     }
     s->has_sky = get_u32(&r);
     if (!r.err && s->has_sky > 1)
@@ -708,7 +767,7 @@ static int tile_decode_aa(rbuf *r, aa_opts *aa, const char **err)
 
 int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
 {
-    rbuf r = {data, len, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0};
     if (len != POV_TILE_BYTES && len != POV_TILE_AA_BYTES) {
         *err = "tile must be exactly 32 bytes (48 with anti-aliasing)";
         return -1;

@@ -35,6 +35,7 @@ from .batching import ResultBatcher
 from .blobsource import BlobSource
 from .cache import BlobCache
 from .hublink import HubLink
+from .idle import IdleVerdict
 from .machineload import MachineLoad
 from .slots import SandboxFactory, SlotPool, default_sandbox_factory
 from .slotwork import RunFailed, SlotWork, deliver
@@ -434,9 +435,9 @@ class WorkerAgent:
 
     def _sample_idle(self, now: float) -> None:
         verdict = self.idle.sample(now, self.load_sampler())
-        if verdict == "pause":
+        if verdict is IdleVerdict.PAUSE:
             self._do(self.core.pause(now))
-        elif verdict == "resume":
+        elif verdict is IdleVerdict.RESUME:
             self._do(self.core.resume(now))
 
     # -- teardown -----------------------------------------------------------------------

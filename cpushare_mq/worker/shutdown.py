@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 class Drain:
     """Whether the worker is draining, until when, and whether it has exited."""
 
-    def __init__(self, session: HubSession, book: LeaseBook, runs: Runs, send: Outgoing):
-        self.session, self.book, self.runs, self.send = session, book, runs, send
+    def __init__(self, session: HubSession, book: LeaseBook, runs: Runs, outgoing: Outgoing):
+        self.session, self.book, self.runs, self.outgoing = session, book, runs, outgoing
         self.draining = False
         self.deadline = 0.0
         self.exited = False
@@ -34,7 +34,7 @@ class Drain:
         self.deadline = now + grace_s
         log.info("shutting down: %d running, %d handed back, grace %.1fs",
                  len(self.runs.running), self.book.waiting, grace_s)
-        self.send.release_unstarted(out, "shutdown")
+        self.outgoing.release_unstarted(out, "shutdown")
         self.step(out, now)
 
     def force(self, out: list) -> None:
@@ -42,7 +42,7 @@ class Drain:
         if self.exited:
             return
         self.draining = True
-        self.send.release_unstarted(out, "shutdown")
+        self.outgoing.release_unstarted(out, "shutdown")
         self._abort_running(out, "forced shutdown")
         self.exit(out, "forced shutdown")
 
@@ -60,12 +60,12 @@ class Drain:
 
     def _abort_running(self, out: list, reason: str) -> list[LeaseKey]:
         keys = self.runs.abort_all(out, reason)
-        self.send.release(out, keys, "shutdown")
+        self.outgoing.release(out, keys, "shutdown")
         return keys
 
     def exit(self, out: list, reason: str) -> None:
         if self.session.state is not SessionState.DOWN:
-            self.send.send(out, MsgType.BYE, {"reason": reason[:256]})
+            self.outgoing.send(out, MsgType.BYE, {"reason": reason[:256]})
         self.exited = True
         self.session.state = SessionState.DOWN
         out.append(Exit(reason))

@@ -117,8 +117,8 @@ class WorkerCore:
         self.credit = Credit(config.slots, config.min_ready_credit,
                              config.max_queued_input_bytes, self.pace, self.allotment, now)
         self.counters = Counters()
-        self.send = Outgoing(self.session, self.book, self.fetches, self.credit, self.counters)
-        self.drain = Drain(self.session, self.book, self.runs, self.send)
+        self.outgoing = Outgoing(self.session, self.book, self.fetches, self.credit, self.counters)
+        self.drain = Drain(self.session, self.book, self.runs, self.outgoing)
         self.paused = False
         self.next_scan = now                # periodic scan of all leases (expiry, resends)
         self._handlers = {
@@ -184,7 +184,7 @@ class WorkerCore:
         self.session.opening(now)
         self.fetches.asked.clear()
         self.credit.out = 0
-        self.send.send(out, MsgType.HELLO, body)
+        self.outgoing.send(out, MsgType.HELLO, body)
 
     def _lose_session(self, out: list, now: float, reason: str) -> None:
         self.session.lost(now, reason)
@@ -211,8 +211,8 @@ class WorkerCore:
             out.extend(self.book.expire_and_resend(now, self.cfg.ack_timeout_s))
         self._after_event(out, now)
         if session.heartbeat_due(now) and not self.exited:
-            self.send.send(out, MsgType.HEARTBEAT)
-        return self.send.stamp(out, now)
+            self.outgoing.send(out, MsgType.HEARTBEAT)
+        return self.outgoing.stamp(out, now)
 
     def next_timer(self, now: float) -> float:
         """Seconds until :meth:`tick` has something to do at the latest."""
@@ -238,7 +238,7 @@ class WorkerCore:
         else:
             handler(msg, out, now)
         self._after_event(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def _ignore(self, msg: Message, out: list, now: float) -> None:
         pass
@@ -253,10 +253,10 @@ class WorkerCore:
                  self.worker_id, self.session.interval_s, self.session.liveness, len(ok),
                  len(self.book.leases))
         for lease in self.book.honoured(ok, out, now):
-            self.send.fetch(out, lease.program_sha256, lease.shared_sha256)
+            self.outgoing.fetch(out, lease.program_sha256, lease.shared_sha256)
         if self.paused:
-            self.send.send(out, MsgType.STATUS, {"paused": True, "busy": self.busy})
-            self.send.release_unstarted(out, "paused")
+            self.outgoing.send(out, MsgType.STATUS, {"paused": True, "busy": self.busy})
+            self.outgoing.release_unstarted(out, "paused")
 
     def _on_lease(self, msg: Message, out: list, now: float) -> None:
         if not self.session.up:
@@ -275,12 +275,12 @@ class WorkerCore:
                     # the credit it had not yet seen withdrawn); otherwise worth a warning
                     (log.debug if self.shed else log.warning)(
                         "hub sent lease %s beyond our credit; handed back", lease.key)
-                self.send.send(out, MsgType.RELEASE, {"leases": [list(lease.key)], "reason": reason})
+                self.outgoing.send(out, MsgType.RELEASE, {"leases": [list(lease.key)], "reason": reason})
                 self.counters.released += 1
                 continue
             missing = self.fetches.missing(lease.program_sha256, lease.shared_sha256)
             self.book.add(lease, ready=not missing)
-            self.send.fetch(out, *missing)
+            self.outgoing.fetch(out, *missing)
 
     def _on_ack(self, msg: Message, out: list, now: float) -> None:
         accepted, dropped = self.book.acknowledged(msg["results"])
@@ -323,9 +323,9 @@ class WorkerCore:
         out: list[Action] = []
         lease = self.runs.running_lease(key)
         if lease is not None:
-            self.send.result(out, lease, Send(
+            self.outgoing.result(out, lease, Send(
                 MsgType.RESULT_CHUNK, {"fragment_id": key[0], "attempt": key[1], "seq": seq}, [blob]))
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def end(self, key: LeaseKey, chunks: int, sha256: str, size: int, outcome: OutcomeRecord,
             last_blob: bytes | None, now: float) -> list[Action]:
@@ -351,10 +351,10 @@ class WorkerCore:
                 self.counters.failed += 1
             else:
                 self.counters.done += 1
-            self.send.result(out, lease, msg)
+            self.outgoing.result(out, lease, msg)
             self.book.bound_unacked()
         self._after_slot_free(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def slot_gave_up(self, key: LeaseKey, reason: str, now: float) -> list[Action]:
         """The slot could not run the lease at all (sandbox set-up failed on our side):
@@ -365,10 +365,10 @@ class WorkerCore:
             body = {"leases": [list(key)], "reason": reason[:256]}
             if self.session.infra_release:
                 body["infra"] = True    # our machine's failure: no attempt spent
-            self.send.send(out, MsgType.RELEASE, body)
+            self.outgoing.send(out, MsgType.RELEASE, body)
             self.counters.released += 1
         self._after_slot_free(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def _after_slot_free(self, out: list, now: float) -> None:
         if self.draining:
@@ -390,7 +390,7 @@ class WorkerCore:
                 self.book.move(lease, LeaseState.QUEUED)
         if self.session.up and not self.draining:
             self._schedule(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def blob_lost(self, sha: str, key: LeaseKey | None, now: float) -> list[Action]:
         """The runner could not load ``sha`` (evicted or corrupt): fetch it again; the lease
@@ -399,13 +399,13 @@ class WorkerCore:
         self.fetches.have.discard(sha)
         if key is not None and self.runs.lost_blob(key) and (self.paused or self.draining):
             # it will not start again here: hand it back
-            self.send.release_unstarted(out, "paused" if self.paused else "shutting down")
-            return self.send.stamp(out, now)
+            self.outgoing.release_unstarted(out, "paused" if self.paused else "shutting down")
+            return self.outgoing.stamp(out, now)
         if self.session.up:
-            self.send.fetch(out, sha)
+            self.outgoing.fetch(out, sha)
         if self.session.up and not self.draining:
             self._schedule(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -419,7 +419,7 @@ class WorkerCore:
             self._shed(out, surplus)
         want = self.credit.ask(self.active, target, self.book.waiting_bytes, now)
         if want:
-            self.send.send(out, MsgType.READY, {"credit": want})
+            self.outgoing.send(out, MsgType.READY, {"credit": want})
 
     def set_allotment(self, starts: int, hold_queued: int | None, now: float) -> list[Action]:
         """Multi-hub worker (worker/arbiter.py): start at most ``starts`` more of this hub's
@@ -433,7 +433,7 @@ class WorkerCore:
             if (self.allotment.handing_back() and self.session.may_shed and surplus > 0
                     and not self.paused):
                 self._shed(out, surplus, "another hub pays more")
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def _shed(self, out: list, n: int,
               reason: str = "prefetch surplus (fragments got longer)") -> None:
@@ -446,7 +446,7 @@ class WorkerCore:
         self.credit.shed += len(keys)
         self.counters.released += len(keys)
         log.info("handing back %d prefetched leases: %s", len(keys), reason)
-        self.send.send(out, MsgType.RELEASE, {"leases": [list(k) for k in keys], "reason": reason})
+        self.outgoing.send(out, MsgType.RELEASE, {"leases": [list(k) for k in keys], "reason": reason})
 
     # -- pause / resume (seller's machine busy) -----------------------------------------
 
@@ -457,9 +457,9 @@ class WorkerCore:
         self.paused = True
         out.append(PauseSandboxes())
         if self.session.up:
-            self.send.send(out, MsgType.STATUS, {"paused": True, "busy": self.busy})
-        self.send.release_unstarted(out, "paused")
-        return self.send.stamp(out, now)
+            self.outgoing.send(out, MsgType.STATUS, {"paused": True, "busy": self.busy})
+        self.outgoing.release_unstarted(out, "paused")
+        return self.outgoing.stamp(out, now)
 
     def resume(self, now: float) -> list[Action]:
         out: list[Action] = []
@@ -468,10 +468,10 @@ class WorkerCore:
         self.paused = False
         out.append(ResumeSandboxes())
         if self.session.up:
-            self.send.send(out, MsgType.STATUS, {"paused": False, "busy": self.busy})
+            self.outgoing.send(out, MsgType.STATUS, {"paused": False, "busy": self.busy})
             if not self.draining:
                 self._schedule(out, now)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     # -- shutdown -----------------------------------------------------------------------
 
@@ -480,10 +480,10 @@ class WorkerCore:
         fragments finish within ``grace_s`` and their results be acknowledged."""
         out: list[Action] = []
         self.drain.begin(out, now, grace_s)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)
 
     def force_shutdown(self, now: float) -> list[Action]:
         """Second signal: abort everything, hand back all unfinished leases, leave."""
         out: list[Action] = []
         self.drain.force(out)
-        return self.send.stamp(out, now)
+        return self.outgoing.stamp(out, now)

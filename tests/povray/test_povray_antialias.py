@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from conftest import render
+from test_povray_distributed import hub_and_workers  # noqa: F401 (the fixture: a hub, 2 workers)
 
-from cpushare_mq.hub.server import Hub, HubConfig
 from cpushare_mq.native import find_binary
 from cpushare_mq.povray.aa_options import pov_style
-from cpushare_mq.povray.cli import _worker_cmd, main, stop_processes
+from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
 from cpushare_mq.povray.tiles import TILE_AA_BYTES, Tile
 
@@ -89,36 +89,18 @@ def test_tile_with_antialiasing_round_trips():
     assert len(data) == TILE_AA_BYTES and Tile.decode(data) == t
 
 
-@pytest.fixture
-def hub_two_workers(tmp_path):
-    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api=None, config=HubConfig(),
-              insecure=True)
-    hub.start()
-    workers: list[subprocess.Popen] = []
-    try:
-        for i in range(2):
-            cache = tmp_path / f"w{i}"
-            cache.mkdir()
-            workers.append(subprocess.Popen(_worker_cmd(hub.worker_endpoint, cache),
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True))
-        yield hub
-    finally:
-        stop_processes(workers)
-        hub.stop()
-
-
 @pytest.mark.parametrize("opts", [["+A0.1"], ["+A0.1", "+AM2", "+R3"]])
-def test_distributed_antialiasing_equals_native_at_two_tilings(render_bin, tmp_path,
-                                                               hub_two_workers, opts, capsys):
+def test_distributed_antialiasing_equals_native_at_two_tilings(render_bin, tmp_path, request,
+                                                               opts, capsys):
     """Through a real hub and two sandboxed workers: tiles of 24 (not a multiple of POV-Ray's
     32-pixel blocks: every tile reruns parts of its blocks) and 32 (aligned) both give the
     native render's bytes."""
+    hub, _ = request.getfixturevalue("hub_and_workers")
     native = render(render_bin, AA / "edges.pov", tmp_path / "native.png", 100, 70, *opts)
     for tile in ("24", "32"):
         out = tmp_path / f"d{tile}.png"
         rc = main(["render", str(AA / "edges.pov"), "-W", "100", "-H", "70", "-o", str(out),
-                   "--tile", tile, "--api", str(hub_two_workers.api_address), "--no-progress",
+                   "--tile", tile, "--api", str(hub.api_address), "--no-progress",
                    *opts])
         assert rc == 0, capsys.readouterr()
         assert read_png(out).rgb == native.rgb, (opts, tile)

@@ -1,0 +1,138 @@
+"""Patterns (issue 17): agate, crackle (form, metric, offset, solid), cells and POV-Ray's
+default colour maps (tests/data/scenes/lang/patterns2.pov), pigment_map, average and checker
+with pigments (pmap.pov) against POV-Ray 3.7's renders, the distributed render byte-identical
+to the native one, the sandboxed client refusing pigment_map references that would loop, and
+the parser's messages."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import parse_error, render, render_source
+
+from cpushare_mq.povray.cli import main
+from cpushare_mq.povray.image import compare, read_png
+from cpushare_mq.povray.tiles import Tile, frame, split_frames
+
+LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
+HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+        "camera { location <0, 0, -5> look_at 0 angle 40 }\n"
+        "light_source { <0, 0, -10> rgb 1 }\n")
+
+
+@pytest.mark.parametrize("name", ["patterns2", "shapes2", "normals2"])
+def test_patterns_match_povray(render_bin, tmp_path, name):
+    """patterns2: agate, crackle, cells, default maps; shapes2: radial, spiral1/2, quilted,
+    hexagon, brick, mandel, waves, ripples (number_of_waves), wrinkles, bumps, dents;
+    normals2: the normals of waves, ripples and quilted."""
+    img = render(render_bin, LANG / f"{name}.pov", tmp_path / "p.png", 160, 120)
+    cmp = compare(img, read_png(LANG / "ref" / f"{name}.png"))
+    assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
+
+
+@pytest.mark.parametrize("name", ["patterns2", "pmap", "shapes2"])
+def test_distributed_patterns_equal_native(render_bin, tmp_path, capsys, name):
+    """crackle keeps the nuclei of the last cube it saw, pigment_maps nest: tiles on
+    sandboxed workers in any order give the same bytes as one process."""
+    out = tmp_path / "d.png"
+    rc = main(["render", str(LANG / f"{name}.pov"), "-W", "160", "-H", "120", "-o", str(out),
+               "--tile", "16", "--workers", "2", "--no-progress"])
+    assert rc == 0, capsys.readouterr()
+    native = render(render_bin, LANG / f"{name}.pov", tmp_path / "n.png", 160, 120)
+    assert read_png(out).rgb == native.rgb
+
+
+def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
+    bare = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { bozo scale 0.2 } }\n",
+                         name="bare")
+    given = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { bozo color_map { "
+                          "[0.4 rgb 1] [0.4 rgb <0, 1, 0>] [0.6 rgb <0, 1, 0>] [0.6 rgb <0, 0, 1>] "
+                          "[0.8 rgb <0, 0, 1>] [0.8 rgb <1, 0, 0>] } scale 0.2 } }\n", name="given")
+    assert bare.rgb == given.rgb
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("pigment { mandel 0 }", ["mandel needs 1..1000000 iterations"]),
+    ("pigment { mandel 9 exponent 5 }", ["unsupported mandel exponent 5"]),
+    ("pigment { brick brick_size <1, 0, 1> }", ["brick_size must be positive"]),
+    ("normal { hexagon 0.5 }", ["'hexagon' in normal"]),
+])
+def test_more_pattern_errors(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 " + src + " }\n")
+    assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_number_of_waves_range(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "global_settings { number_of_waves 0 }\n")
+    assert "bad.pov:5:" in msg and "number_of_waves must be in 1..64" in msg
+
+
+def test_pattern_keyword_errors(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { crackle metric 0 } }\n")
+    assert "bad.pov:5:" in msg and "crackle metric must be positive" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { bozo form <1, 0, 0> } }\n")
+    assert "bad.pov:5:" in msg and "'form'" in msg
+
+
+def test_pigment_map_average_and_checker_pigments_match_povray(render_bin, tmp_path):
+    img = render(render_bin, LANG / "pmap.pov", tmp_path / "p.png", 160, 120)
+    cmp = compare(img, read_png(LANG / "ref" / "pmap.png"))
+    assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
+
+
+def _scene_bytes(render_bin, tmp_path, src: str) -> bytes:
+    scene = tmp_path / "t.pov"
+    scene.write_text(HEAD + src)
+    render(render_bin, scene, tmp_path / "t.png", 8, 6, "--dump-scene", str(tmp_path / "t.scene"))
+    return (tmp_path / "t.scene").read_bytes()
+
+
+def _client(client_elf, scene: bytes) -> list:
+    tile = Tile(8, 6, 0, 0, 8, 6).encode()
+    stdin = frame(b"S", scene) + frame(b"F", tile)
+    proc = subprocess.run([str(client_elf)], input=stdin, capture_output=True, timeout=60)
+    assert proc.returncode == 0
+    return split_frames(proc.stdout)
+
+
+@pytest.mark.parametrize(("sub_first", "sub_n"), [(2, 1), (0, 3), (1, 0xFFFFFFFF)])
+def test_client_refuses_a_pigment_map_entry_that_refers_to_itself_or_beyond(
+        render_bin, client_elf, tmp_path, sub_first, sub_n):
+    """Entry 2 (the gradient) may use only entries 0 and 1: a reference to itself (a cycle)
+    or past them is refused, never followed."""
+    good = _scene_bytes(render_bin, tmp_path, "sphere { 0, 1 pigment { bozo pigment_map { "
+                        "[0.25 gradient x phase 0.3125 pigment_map { [0 rgb 1] [1 rgb 0] }] "
+                        "[0.75 rgb <1, 0, 0>] } } }\n")
+    at = good.index(struct.pack("<d", 0.3125)) + 8
+    # after the phase: exponent, gradient vector, has_turb, octaves, noise_generator, turb,
+    # omega, lambda, six pattern parameters, then sub_first and sub_n (scene format 5)
+    at += 8 + 24 + 12 + 24 + 16 + 48
+    assert good[at:at + 8] == struct.pack("<II", 0, 2)
+    bad = good[:at] + struct.pack("<II", sub_first, sub_n) + good[at + 8:]
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    frames = _client(client_elf, bad)
+    assert frames[0][0] == b"X" and "pigment_map" in frames[0][1].decode()
+
+
+def test_pigment_map_errors(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { pigment_map { [0 rgb 1] } } }\n")
+    assert "bad.pov:5:" in msg and "pigment_map needs a pattern" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { average } }\n")
+    assert "bad.pov:5:" in msg and "average needs a pigment_map" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { checker pigment { rgb 1 } } }\n")
+    assert "bad.pov:5:" in msg and "checker needs two pigments" in msg
+    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { gradient x pigment_map "
+                      "{ [0.5 rgb 1] [0.2 rgb 0] } } }\n")
+    assert "bad.pov:5:" in msg and "ascending" in msg
+
+
+def test_a_comma_may_come_before_bump_size(render_bin, tmp_path):
+    """POV-Ray's own sample scenes write normal { gradient x, 5.6 }."""
+    comma = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 normal { gradient x, 0.6 "
+                          "scale 0.2 } }\n", name="comma")
+    plain = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 normal { gradient x 0.6 "
+                          "scale 0.2 } }\n", name="plain")
+    assert comma.rgb == plain.rgb
