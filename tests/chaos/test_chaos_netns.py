@@ -129,12 +129,13 @@ def test_cut_link_mid_job_reassigns_and_rejoins(tmp_path, procs, net, slow_elf):
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
             delays = []
-            lost = c.execute("SELECT fragment_id, worker_id FROM attempts WHERE job_id=? AND "
+            # (by attempt, not worker id: a key keeps its id when it rejoins, hub/workerids.py)
+            lost = c.execute("SELECT fragment_id, attempt FROM attempts WHERE job_id=? AND "
                              "end='lost'", (job.id,)).fetchall()
-            for fid, old_worker in lost:
+            for fid, old_attempt in lost:
                 (again,) = c.execute(
                     "SELECT min(leased_s) FROM attempts WHERE fragment_id=? AND "
-                    "leased_s > ? AND worker_id != ?", (fid, t_cut_wall, old_worker)).fetchone()
+                    "leased_s > ? AND attempt != ?", (fid, t_cut_wall, old_attempt)).fetchone()
                 assert again is not None, f"fragment {fid} was not leased again"
                 delay = again - t_cut_wall
                 assert delay <= HEARTBEAT_S * LIVENESS + SLACK_S + FRAGMENT_S, \

