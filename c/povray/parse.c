@@ -449,6 +449,46 @@ static void check_pattern_args(parser *P, const pigment *pg)
         perr(P, line, "brick_size must be positive");
 }
 
+/* warp { turbulence T [octaves N] [omega W] [lambda L] }: the transforms so far move into
+   wpre, the ones after it gather in inv (pattern.c pattern_space) */
+static void parse_turbulence_warp(parser *P, pigment *pg, int line)
+{
+    if (pg->type < PIG_GRADIENT)
+        perr(P, line, "unsupported: warp in a pigment without a pattern");
+    if (pg->has_warp)
+        perr(P, line, "unsupported: more than one warp in a pigment");
+    expect(P, "{", "after warp");
+    if (!is_word(P, "turbulence"))
+        perr(P, peek(P)->line, "unsupported warp '%s' (warp { turbulence ... } is supported)",
+             peek(P)->text);
+    next(P);
+    pg->wturb = parse_vector(P);
+    pg->woctaves = 6, pg->womega = 0.5, pg->wlambda = 2.0;
+    while (!is_punct(P, "}")) {
+        token *t = peek(P);
+        if (is_word(P, "octaves")) {
+            next(P);
+            double o = parse_float(P, "octaves");
+            if (!(o >= 1 && o <= 10))
+                perr(P, t->line, "octaves must be in 1..10, got %g", o);
+            pg->woctaves = (uint32_t)o;
+        } else if (is_word(P, "omega")) {
+            next(P);
+            pg->womega = parse_float(P, "omega");
+        } else if (is_word(P, "lambda")) {
+            next(P);
+            pg->wlambda = parse_float(P, "lambda");
+        } else {
+            perr(P, t->line, "unsupported word '%s' in warp", t->text);
+        }
+    }
+    next(P);
+    pg->wpre = pg->has_trans ? pg->inv : xf_identity();
+    pg->inv = xf_identity();
+    pg->has_trans = 1;
+    pg->has_warp = 1;
+}
+
 /* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
    (a pigment_map), or nothing (the default map) */
 static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
@@ -539,6 +579,11 @@ static int parse_pattern_item(parser *P, pigment *pg)
     const char *w = tk->text;
     if (parse_pattern_arg(P, pg, w))
         return 1;
+    if (!strcmp(w, "warp")) {
+        next(P);
+        parse_turbulence_warp(P, pg, line);
+        return 1;
+    }
     if (!strcmp(w, "pigment_map")) {
         next(P);
         if (pg->type < PIG_GRADIENT)
@@ -856,7 +901,7 @@ static void parse_normal_body(parser *P, tnormal *n)
             n->delta = parse_float(P, "accuracy");
             if (!(n->delta > 0.0))
                 perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
-        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") &&
+        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") && !is_word(P, "warp") &&
                    parse_pattern_item(P, &n->pat)) {
             continue;
         } else {

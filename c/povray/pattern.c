@@ -652,9 +652,24 @@ double pattern_value(const pigment *pg, vec3 q)
     return pattern_value_warped(pg, pattern_warp(pg, q));
 }
 
-vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
+/* World point P into the pattern's space (before its own turbulence): its transforms, and a
+   warp { turbulence } between the transforms given before and after it, as POV-Ray applies
+   its warp list. */
+static vec3 pattern_space(const pigment *pg, vec3 P)
 {
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+    if (pg->has_warp) {
+        pigment t = *pg; /* pov_dturbulence reads octaves, omega, lambda from a pigment */
+        t.octaves = pg->woctaves, t.omega = pg->womega, t.lambda = pg->wlambda;
+        q = vadd(q, vmul(pov_dturbulence(q, &t), pg->wturb));
+        q = xf_point(&pg->wpre, q);
+    }
+    return q;
+}
+
+vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
+{
+    vec3 q = pattern_space(pg, P);
     double v = pattern_value(pg, q);
     const colour_map *m = &maps[pg->map];
     uint32_t last = m->n - 1, i = 0;
@@ -679,7 +694,7 @@ static vec3 solid_or_checker(const pigment *pg, vec3 P, double ft[2])
 {
     int second = 0;
     if (pg->type == PIG_CHECKER) {
-        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P; /* no warp: refused */
         double v = rt_floor(q.x + POV_EPSILON) + rt_floor(q.y + POV_EPSILON) +
                    rt_floor(q.z + POV_EPSILON);
         double half = v * 0.5;
@@ -701,7 +716,7 @@ static vec3 entry_colour(const scene *s, const pigment *parent, uint32_t k, vec3
    pigment's own point. */
 static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
-    vec3 q = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 q = pattern_warp(pg, pattern_space(pg, P));
     vec3 sum = {0, 0, 0};
     double total = 0.0, f0 = 0.0, f1 = 0.0;
     for (uint32_t k = 0; k < pg->sub_n; k++) {
@@ -721,7 +736,7 @@ static vec3 average_colour(const scene *s, const pigment *pg, vec3 P, double ft[
    POV-Ray's Warp_EPoint hands it on). */
 static vec3 pigment_map_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
 {
-    vec3 C = pattern_warp(pg, pg->has_trans ? xf_point(&pg->inv, P) : P);
+    vec3 C = pattern_warp(pg, pattern_space(pg, P));
     double v = pattern_value_warped(pg, C);
     const pigment_entry *m = &s->pentries[pg->sub_first];
     uint32_t last = pg->sub_n - 1, i = 0;

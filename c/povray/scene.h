@@ -74,6 +74,13 @@ typedef struct {
     /* pigment_map (sub_n > 0, instead of the colour map): its entries are
        scene.pentries[sub_first .. sub_first + sub_n), evaluated at this pattern's point */
     uint32_t sub_first, sub_n;
+    /* warp { turbulence T octaves omega lambda }: inv (the transforms given after the warp)
+       takes the point to the warp's space, the turbulence displaces it there, then wpre (the
+       transforms given before it) takes it on to pattern space */
+    uint32_t has_warp, woctaves;
+    vec3 wturb;
+    double womega, wlambda;
+    xform wpre;
 } pigment;
 /* An entry of a pigment_map: its value (average: its weight) and its pigment. An entry's
    pigment refers only to entries before its own, so evaluation always ends. */

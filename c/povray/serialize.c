@@ -117,6 +117,14 @@ static void put_pigment(wbuf *w, const pigment *pg)
         put_f64(w, pg->arg[i]);
     put_u32(w, pg->sub_first);
     put_u32(w, pg->sub_n);
+    put_u32(w, pg->has_warp);
+    if (pg->has_warp) {
+        put_u32(w, pg->woctaves);
+        put_vec(w, pg->wturb);
+        put_f64(w, pg->womega);
+        put_f64(w, pg->wlambda);
+        put_xform(w, &pg->wpre);
+    }
 }
 
 static void put_csg(wbuf *w, const scene *s)
@@ -326,6 +334,8 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->ft2[1] = get_f64(r);
     if (pg->has_trans)
         get_xform(r, &pg->inv);
+    pg->has_warp = 0; /* a solid or checker pigment has none of the pattern fields */
+    pg->sub_n = 0;
     if (pg->type < PIG_GRADIENT)
         return r->err ? -1 : 0;
     pg->map = get_u32(r);
@@ -344,6 +354,18 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         pg->arg[i] = get_f64(r);
     pg->sub_first = get_u32(r);
     pg->sub_n = get_u32(r);
+    pg->has_warp = get_u32(r);
+    if (!r->err && pg->has_warp > 1)
+        return fail(r, "scene data: bad warp flag");
+    if (pg->has_warp) {
+        pg->woctaves = get_u32(r);
+        pg->wturb = get_vec(r);
+        pg->womega = get_f64(r);
+        pg->wlambda = get_f64(r);
+        get_xform(r, &pg->wpre);
+        if (!r->err && (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans || !need_map))
+            return fail(r, "scene data: bad warp");
+    }
     if (!r->err && (pg->sub_n > POV_MAP_MAX || pg->sub_first > r->sub_limit ||
                     pg->sub_n > r->sub_limit - pg->sub_first ||
                     (pg->type == PIG_AVERAGE && pg->sub_n == 0) || (!need_map && pg->sub_n)))

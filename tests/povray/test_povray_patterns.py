@@ -23,7 +23,7 @@ HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
         "light_source { <0, 0, -10> rgb 1 }\n")
 
 
-@pytest.mark.parametrize("name", ["patterns2", "shapes2", "normals2"])
+@pytest.mark.parametrize("name", ["patterns2", "shapes2", "normals2", "warp"])
 def test_patterns_match_povray(render_bin, tmp_path, name):
     """patterns2: agate, crackle, cells, default maps; shapes2: radial, spiral1/2, quilted,
     hexagon, brick, mandel, waves, ripples (number_of_waves), wrinkles, bumps, dents;
@@ -33,7 +33,7 @@ def test_patterns_match_povray(render_bin, tmp_path, name):
     assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
 
 
-@pytest.mark.parametrize("name", ["patterns2", "pmap", "shapes2"])
+@pytest.mark.parametrize("name", ["patterns2", "pmap", "shapes2", "warp"])
 def test_distributed_patterns_equal_native(render_bin, tmp_path, capsys, name):
     """crackle keeps the nuclei of the last cube it saw, pigment_maps nest: tiles on
     sandboxed workers in any order give the same bytes as one process."""
@@ -59,6 +59,10 @@ def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
     ("pigment { mandel 9 exponent 5 }", ["unsupported mandel exponent 5"]),
     ("pigment { brick brick_size <1, 0, 1> }", ["brick_size must be positive"]),
     ("normal { hexagon 0.5 }", ["'hexagon' in normal"]),
+    ("normal { bozo 0.5 warp { turbulence 0.2 } }", ["'warp' in normal"]),
+    ("pigment { rgb 1 warp { turbulence 0.2 } }", ["warp in a pigment without a pattern"]),
+    ("pigment { bozo warp { repeat x } }", ["unsupported warp 'repeat'"]),
+    ("pigment { bozo warp { turbulence 0.2 } warp { turbulence 0.1 } }", ["more than one warp"]),
 ])
 def test_more_pattern_errors(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 " + src + " }\n")
