@@ -9,30 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from waiting import wait_for
 
 from cpushare_mq.native import find_binary
 
-from .test_ledger_e2e import BIN, LedgerProcs, ledger_json
-
-
-@pytest.fixture
-def bprocs():
-    root = Path(tempfile.mkdtemp(prefix="cpsb-"))     # short: the hub's Unix socket path
-    ps = LedgerProcs(root)
-    try:
-        yield ps
-    finally:
-        ps.close()
-        shutil.rmtree(root, ignore_errors=True)
+from .test_ledger_e2e import BIN, ledger_json
 
 
 def cpushare(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -54,18 +40,18 @@ def job_status(root: Path, job: str) -> dict:
     return next(j for j in json.loads(r.stdout)["jobs"] if j["job_id"] == job)
 
 
-def test_a_budget_stops_leasing_and_raise_budget_goes_on(bprocs):
-    root = bprocs.root
+def test_a_budget_stops_leasing_and_raise_budget_goes_on(ledger_procs):
+    root = ledger_procs.root
     (root / "config.toml").write_text('[cpushare-hub]\nprice = "0.25 EUR"\n')
     with open(root / "hub.log", "ab") as log:
         hub = subprocess.Popen([str(BIN / "cpushare-hub"), "serve", "--db", "hub.db", "--bind",
                                 "tcp://127.0.0.1:0"], stdout=log, stderr=subprocess.STDOUT,
                                cwd=root, start_new_session=True,
                                env={**os.environ, "CPUSHARE_CONFIG": str(root / "config.toml")})
-    bprocs.procs.append(hub)
-    m = wait_for(lambda: re.search(r"serving workers on (tcp://\S+)", bprocs.log("hub")), 60,
-                 "the hub's endpoint", explain=lambda: bprocs.log("hub"))
-    bprocs.start("w1", "cpushare-worker", "--hub", m.group(1), "--hub-key", "hub.keys/hub.pub",
+    ledger_procs.procs.append(hub)
+    m = wait_for(lambda: re.search(r"serving workers on (tcp://\S+)", ledger_procs.log("hub")), 60,
+                 "the hub's endpoint", explain=lambda: ledger_procs.log("hub"))
+    ledger_procs.start("w1", "cpushare-worker", "--hub", m.group(1), "--hub-key", "hub.keys/hub.pub",
                  "--slots", "1", "--name", "w1", "--cache-dir", "cache-w1", "--config-dir", "id-w1")
     spin = str(find_binary("examples/spin.elf"))
 
@@ -82,13 +68,13 @@ def test_a_budget_stops_leasing_and_raise_budget_goes_on(bprocs):
             [str(BIN / "cpushare"), "submit", spin, *inputs(root, "paid", n), "--api",
              "hub.db.sock", "--out", "out-paid", "--price", "3600 EUR", "--budget", "1.25",
              "--cpu-s", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=root)
-    bprocs.procs.append(submit)
-    m = wait_for(lambda: re.search(r"submitted job (\S+)", bprocs.log("submit")), 60,
-                 "the job id", explain=lambda: bprocs.log("submit"))
+    ledger_procs.procs.append(submit)
+    m = wait_for(lambda: re.search(r"submitted job (\S+)", ledger_procs.log("submit")), 60,
+                 "the job id", explain=lambda: ledger_procs.log("submit"))
     job = m.group(1)
     st = wait_for(lambda: (s := job_status(root, job))["waiting"].startswith("budget reached")
                   and s["leased"] == 0 and s, 180, "the job to wait for budget",
-                  explain=lambda: f"{job_status(root, job)}\n{bprocs.log('hub')[-2000:]}")
+                  explain=lambda: f"{job_status(root, job)}\n{ledger_procs.log('hub')[-2000:]}")
     assert st["state"] == "running" and st["done"] < n
     assert "cpushare job raise-budget" in st["waiting"]
     paid = [x for x in ledger_json(root) if x["job_id"] == job]
@@ -106,16 +92,16 @@ def test_a_budget_stops_leasing_and_raise_budget_goes_on(bprocs):
     ok = cpushare(root, "job", "raise-budget", job, "100", "--api", "hub.db.sock")
     assert ok.returncode == 0 and f"raised the budget of job {job} by 100" in ok.stdout, \
         ok.stdout + ok.stderr
-    assert submit.wait(240) == 0, bprocs.log("submit")
+    assert submit.wait(240) == 0, ledger_procs.log("submit")
     paid = [x for x in ledger_json(root) if x["job_id"] == job]
     assert len(paid) == n and sum(Decimal(x["amount"]) for x in paid) <= Decimal("101.25")
     hub.send_signal(signal.SIGTERM)
     assert hub.wait(60) == 0
 
 
-def test_bad_prices_and_budgets_are_refused_in_one_line(bprocs):
-    root = bprocs.root
-    bprocs.hub("hub")          # with --price 0.5 EUR
+def test_bad_prices_and_budgets_are_refused_in_one_line(ledger_procs):
+    root = ledger_procs.root
+    ledger_procs.hub("hub")          # with --price 0.5 EUR
     spin = str(find_binary("examples/spin.elf"))
     files = inputs(root, "x", 1)
     for extra, words in ((["--price", "0.05.1"]), "price must be a non-negative decimal"), \

@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
-import tempfile
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from waiting import wait_for
 
 from cpushare_mq.client import Client
 from cpushare_mq.native import find_binary
 
-from .test_ledger_e2e import BIN, LedgerProcs, ledger_json
+from .test_ledger_e2e import BIN, ledger_json
 
 
 def free_port() -> int:
@@ -66,25 +62,14 @@ def done(root, job: str) -> int:
         db.close()
 
 
-@pytest.fixture
-def lprocs():
-    root = Path(tempfile.mkdtemp(prefix="cpse-"))     # short: the hub's Unix socket path
-    ps = LedgerProcs(root)
-    try:
-        yield ps
-    finally:
-        ps.close()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(lprocs):
-    root = lprocs.root
+def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
+    root = ledger_procs.root
     endpoint = f"tcp://127.0.0.1:{free_port()}"
-    hub = lprocs.hub("hub", endpoint)
+    hub = ledger_procs.hub("hub", endpoint)
     assert hub == endpoint
 
     def worker(name: str):
-        return lprocs.start(name, "cpushare-worker", "--hub", endpoint, "--hub-key",
+        return ledger_procs.start(name, "cpushare-worker", "--hub", endpoint, "--hub-key",
                             "hub.keys/hub.pub", "--slots", "1", "--name", name,
                             "--cache-dir", f"cache-{name}", "--config-dir", f"id-{name}")
 
@@ -94,22 +79,22 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(lprocs):
     n = 30
     job = Client(str(root / "hub.db.sock")).submit(spin, fragments(n, "a")).id
     wait_for(lambda: done(root, job) >= 4, 120, "a few fragments done",
-             explain=lambda: lprocs.log("hub")[-3000:])
+             explain=lambda: ledger_procs.log("hub")[-3000:])
     assert done(root, job) < n
-    os.killpg(lprocs.procs[0].pid, signal.SIGKILL)     # the hub dies mid-job
-    lprocs.procs[0].wait(30)
-    lprocs.hub("hub2", endpoint)                        # and comes back on its database
+    os.killpg(ledger_procs.procs[0].pid, signal.SIGKILL)     # the hub dies mid-job
+    ledger_procs.procs[0].wait(30)
+    ledger_procs.hub("hub2", endpoint)                        # and comes back on its database
     wait_for(lambda: done(root, job) >= 10, 120, "the job going on after the restart",
-             explain=lambda: lprocs.log("hub2")[-3000:])
+             explain=lambda: ledger_procs.log("hub2")[-3000:])
     assert done(root, job) < n
     os.killpg(w2.pid, signal.SIGKILL)                  # a worker dies while being paid
     w2.wait(30)
     wait_for(lambda: done(root, job) >= 15, 120, "more fragments done without w2",
-             explain=lambda: lprocs.log("hub2")[-3000:])
+             explain=lambda: ledger_procs.log("hub2")[-3000:])
     assert done(root, job) < n
     worker("w2")             # the same identity reconnects: owed receipts come now
     wait_for(lambda: done(root, job) == n, 240, "the job to finish",
-             explain=lambda: lprocs.log("hub2")[-3000:])
+             explain=lambda: ledger_procs.log("hub2")[-3000:])
 
     ledger = ledger_json(root)
     ids = [r["fragment_id"] for r in ledger]

@@ -5,29 +5,14 @@ that ends FAILED by the wall clock (which a slow seller machine can cause) is no
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.native import find_binary
 
-from .test_ledger_e2e import BIN, LedgerProcs, ledger_json
-
-
-@pytest.fixture
-def fprocs():
-    root = Path(tempfile.mkdtemp(prefix="cpsf-"))     # short: the hub's Unix socket path
-    ps = LedgerProcs(root)
-    try:
-        yield ps
-    finally:
-        ps.close()
-        shutil.rmtree(root, ignore_errors=True)
+from .test_ledger_e2e import BIN, ledger_json
 
 
 def submit(root: Path, name: str, spins: list[int], *extra: str) -> str:
@@ -43,11 +28,11 @@ def submit(root: Path, name: str, spins: list[int], *extra: str) -> str:
     return r.stderr.split("submitted job ")[1].split()[0]
 
 
-def test_program_failures_that_end_a_fragment_are_paid_wall_clock_ones_are_not(fprocs):
-    root = fprocs.root
-    endpoint = fprocs.hub("hub")                    # --price "0.5 EUR"
+def test_program_failures_that_end_a_fragment_are_paid_wall_clock_ones_are_not(ledger_procs):
+    root = ledger_procs.root
+    endpoint = ledger_procs.hub("hub")                    # --price "0.5 EUR"
     for w in ("w1", "w2"):      # a fragment that kills a sandbox is retried on another key
-        fprocs.start(w, "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
+        ledger_procs.start(w, "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
                      "--slots", "1", "--name", w, "--cache-dir", f"cache-{w}",
                      "--config-dir", f"id-{w}")
     forever = 10**12

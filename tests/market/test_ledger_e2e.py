@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from waiting import wait_for
 
 from cpushare_mq.market.money import Price, cost
@@ -63,20 +60,6 @@ class LedgerProcs:
             self.stop(p)
 
 
-@pytest.fixture
-def lprocs():
-    root = Path(tempfile.mkdtemp(prefix="cpsl-"))     # short: the hub's Unix socket path
-    ps = LedgerProcs(root)
-    try:
-        yield ps
-    finally:
-        ps.close()
-        if os.environ.get("KEEP") is None:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(root)
-
-
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "cpushare"), *args], capture_output=True, text=True,
                           timeout=180, cwd=root)
@@ -99,10 +82,10 @@ def ledger_json(root: Path, *args: str) -> list[dict]:
     return json.loads(r.stdout)
 
 
-def test_receipts_ledger_and_offline_verification(lprocs):
-    root = lprocs.root
-    endpoint = lprocs.hub("hub")
-    lprocs.start("w1", "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
+def test_receipts_ledger_and_offline_verification(ledger_procs):
+    root = ledger_procs.root
+    endpoint = ledger_procs.hub("hub")
+    ledger_procs.start("w1", "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
                  "--slots", "2", "--name", "w1", "--cache-dir", "cache-w1",
                  "--config-dir", "id-w1")
     job = submit(root, "a", 6)
@@ -152,8 +135,8 @@ def test_receipts_ledger_and_offline_verification(lprocs):
     assert r.returncode == 2 and "--verify needs --hub-key" in r.stderr
 
     # a restart: same key, nothing issued twice, the next job's receipts add to the ledger
-    lprocs.stop(lprocs.procs[0])
-    lprocs.hub("hub2", endpoint)      # the worker reconnects to the same address
+    ledger_procs.stop(ledger_procs.procs[0])
+    ledger_procs.hub("hub2", endpoint)      # the worker reconnects to the same address
     job2 = submit(root, "b", 3)
     after = ledger_json(root)
     assert len(after) == 9 and after[:6] == receipts

@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import sqlite3
 import statistics
 import subprocess
-import tempfile
 from pathlib import Path
 
-import pytest
 from waiting import wait_for
 
 from cpushare_mq.native import find_binary
 from cpushare_mq.sandbox.probe import PROBE_PROGRAM
 
-from .test_ledger_e2e import BIN, LedgerProcs, ledger_json
+from .test_ledger_e2e import BIN, ledger_json
 
 SOURCE = Path(__file__).with_name("meter_proxy.c")
 
@@ -47,17 +44,6 @@ def metered_native_dir(directory: Path, factor: float) -> Path:
         f'exec {shlex.quote(str(proxy))} {shlex.quote(str(real))} {int(factor * 1000)} "$@"\n')
     loader.chmod(0o755)
     return directory
-
-
-@pytest.fixture
-def mprocs():
-    root = Path(tempfile.mkdtemp(prefix="cpsm-"))     # short: the hub's Unix socket path
-    ps = LedgerProcs(root)
-    try:
-        yield ps
-    finally:
-        ps.close()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def submit(root: Path, name: str, n: int, *extra: str) -> str:
@@ -83,28 +69,28 @@ def worker_keys(root: Path) -> dict[str, str]:
         db.close()
 
 
-def test_an_inflating_seller_is_flagged_and_paid_the_median_a_slower_honest_one_is_not(mprocs):
-    root = mprocs.root
-    endpoint = mprocs.hub("hub")
+def test_an_inflating_seller_is_flagged_and_paid_the_median_a_slower_honest_one_is_not(ledger_procs):
+    root = ledger_procs.root
+    endpoint = ledger_procs.hub("hub")
     env = {"slow": metered_native_dir(root / "native-slow", 1.5),
            "inflator": metered_native_dir(root / "native-inflator", 5.0)}
     for name in ("honest", "slow", "inflator"):
         extra_env = {"CPUSHARE_NATIVE_DIR": str(env[name])} if name in env else {}
         with open(root / f"{name}.log", "ab") as log:
-            mprocs.procs.append(subprocess.Popen(
+            ledger_procs.procs.append(subprocess.Popen(
                 [str(BIN / "cpushare-worker"), "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
                  "--slots", "1", "--name", name, "--cache-dir", f"cache-{name}", "--config-dir",
                  f"id-{name}"], stdout=log, stderr=subprocess.STDOUT, cwd=root,
                 start_new_session=True, env={**os.environ, **extra_env}))
-    wait_for(lambda: mprocs.log("hub").count("joined (") >= 3, 120, "three workers joined",
-             explain=lambda: mprocs.log("hub")[-3000:])
+    wait_for(lambda: ledger_procs.log("hub").count("joined (") >= 3, 120, "three workers joined",
+             explain=lambda: ledger_procs.log("hub")[-3000:])
     # every fragment on two keys: their claims for the same work are compared
     submit(root, "pairs", 24, "--redundancy", "2")
     keys = worker_keys(root)
     assert set(keys) == {"honest", "slow", "inflator"}, keys
-    flagged = set(re.findall(r"worker key (\S+) flagged", mprocs.log("hub")))
-    assert flagged == {keys["inflator"][:16]}, mprocs.log("hub")[-3000:]
-    assert "paid the job's median claim from now on" in mprocs.log("hub")
+    flagged = set(re.findall(r"worker key (\S+) flagged", ledger_procs.log("hub")))
+    assert flagged == {keys["inflator"][:16]}, ledger_procs.log("hub")[-3000:]
+    assert "paid the job's median claim from now on" in ledger_procs.log("hub")
 
     # a job run once per fragment: the inflating key is paid the job's median claim
     job = submit(root, "solo", 30)
