@@ -21,7 +21,8 @@ from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import ConfigError, ProtocolError
+from ..errors import ConfigError, ProtocolError, StoreError
+from ..hub.connections import transaction
 from .metering import Meter
 from .money import Price, decimal_text
 from .receipts import Receipt, SignedReceipt, sign_batch, verify_receipt
@@ -133,8 +134,7 @@ class HubLedger:
         self._pending = {}
         stored = []
         try:
-            self.db.execute("BEGIN")
-            try:
+            with transaction(self.db, "cannot store receipts", immediate=False):
                 for sr in batch:
                     r = sr.receipt
                     cur = self.db.execute(_INSERT, (
@@ -142,11 +142,7 @@ class HubLedger:
                         json.dumps(r.to_dict()), sr.signature, json.dumps(sr.proof)))
                     if cur.rowcount == 1:
                         stored.append(sr)
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:      # e.g. a full disk: the hub goes on, unpaid
+        except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(batch),
                       ", ".join(f"{sr.receipt.fragment_id} of {sr.receipt.job_id}"
                                 for sr in batch[:5]), exc)
@@ -178,14 +174,11 @@ class HubLedger:
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (others' receipts are left alone)."""
         try:
-            self.db.execute("BEGIN")
-            try:
+            with transaction(self.db, "cannot record delivered receipts", immediate=False):
                 self.db.executemany(
                     "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?",
                     [(fid, worker_key) for fid in fragment_ids])
-            finally:
-                self.db.execute("COMMIT")
-        except sqlite3.Error as exc:    # resent at the worker's next HELLO: harmless
+        except StoreError as exc:    # resent at the worker's next HELLO: harmless
             log.error("ledger: cannot record delivered receipts: %s", exc)
 
     def set_terms(self, job_id: str, terms: JobTerms) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ..errors import ConfigError, ProtocolError
+from ..errors import ConfigError, ProtocolError, StoreError
+from ..hub.connections import transaction
 from ..market.receipts import SignedReceipt, verify_receipt
 
 __all__ = ["EARNINGS_FILE", "Earnings", "read_earnings"]
@@ -88,17 +89,12 @@ class Earnings:
         if not rows:
             return []
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(self.db, f"cannot store receipts in {self.path}"):
                 self.db.executemany("INSERT OR IGNORE INTO receipts (hub_key, fragment_id, "
                                     "hub_curve, issued_s, body, signature, proof) VALUES "
                                     "(?, ?, ?, ?, ?, ?, ?)", rows)
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:     # not acknowledged: the hub resends them later
-            log.error("cannot store %d receipts in %s: %s", len(rows), self.path, exc)
+        except StoreError as exc:     # not acknowledged: the hub resends them later
+            log.error("%d receipts not stored (the hub resends them): %s", len(rows), exc)
             return []
         return ack
 
