@@ -131,38 +131,34 @@ def begin_purge(c: sqlite3.Connection, job_id: str, now: float) -> None:
         c.execute("DELETE FROM jobs WHERE id=?", (job_id,))
 
 
+def _in_trust_ledger(trust_path: Path | None, what: str, sql: str, args: Sequence = ()) -> None:
+    """Run one statement in its own transaction on the trust ledger, if there is one."""
+    if trust_path is None or not trust_path.exists():
+        return
+    try:
+        t = sqlite3.connect(trust_path, isolation_level=None, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the trust ledger {trust_path}: {exc}") from exc
+    try:
+        with transaction(t, f"cannot remove {what} from {trust_path}"):
+            t.execute(sql, args)
+    finally:
+        t.close()
+
+
 def _forget_signatures(trust_path: Path | None, fids: Sequence[int]) -> None:
     """The trust ledger's signatures of these fragments' results, except the ones a strike
     cites (evidence against a key is kept)."""
-    if trust_path is None or not trust_path.exists():
-        return
-    try:
-        t = sqlite3.connect(trust_path, isolation_level=None, timeout=30.0)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the trust ledger {trust_path}: {exc}") from exc
-    try:
-        t.execute("PRAGMA busy_timeout=30000")
-        marks = ",".join("?" * len(fids))
-        with transaction(t, f"cannot remove purged signatures from {trust_path}"):
-            t.execute(f"DELETE FROM signatures WHERE fragment_id IN ({marks}) AND fragment_id "
-                      f"NOT IN (SELECT fragment_id FROM strikes)", list(fids))
-    finally:
-        t.close()
+    marks = ",".join("?" * len(fids))
+    _in_trust_ledger(trust_path, "purged signatures",
+                     f"DELETE FROM signatures WHERE fragment_id IN ({marks}) AND fragment_id "
+                     f"NOT IN (SELECT fragment_id FROM strikes)", list(fids))
 
 
 def _forget_unused_batches(trust_path: Path | None) -> None:
-    if trust_path is None or not trust_path.exists():
-        return
-    try:
-        t = sqlite3.connect(trust_path, isolation_level=None, timeout=30.0)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot open the trust ledger {trust_path}: {exc}") from exc
-    try:
-        with transaction(t, f"cannot remove purged batch signatures from {trust_path}"):
-            t.execute("DELETE FROM batches WHERE id NOT IN "
-                      "(SELECT batch_id FROM signatures WHERE batch_id IS NOT NULL)")
-    finally:
-        t.close()
+    _in_trust_ledger(trust_path, "purged batch signatures",
+                     "DELETE FROM batches WHERE id NOT IN "
+                     "(SELECT batch_id FROM signatures WHERE batch_id IS NOT NULL)")
 
 
 def finish_purge(c: sqlite3.Connection, job_id: str, trust_path: Path | None = None,
