@@ -234,6 +234,35 @@ def false_failures(endpoint: str, hub_key: str | None) -> None:
     ctx.term()
 
 
+def vanishing(endpoint: str, hub_key: str | None) -> None:
+    """Take leases with one key, then vanish without a word (no BYE, no heartbeat) until the
+    hub declares the session dead; again with a new session of the same key, five times
+    (issue 14, item 4: each lost or expired lease counted against its fragment, so one key
+    exhausted any fragment's attempts alone)."""
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    key = _worker_key()
+    print("attacking", flush=True)
+    leased = 0
+    for _ in range(5):
+        s = _socket(ctx, hub_key, None)
+        s.connect(endpoint)
+        s.send_multipart(encode(MsgType.HELLO, {
+            "worker_version": "attacker", "abi_version": 1, "slots": 8, "name": "vanisher",
+            "worker_key": key, "held": [], "features": ["signed_failures"]}))
+        _recv_type(s, MsgType.WELCOME, 30)
+        s.send_multipart(encode(MsgType.READY, {"credit": 8}))
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            if s.poll(100) and decode(s.recv_multipart()).type is MsgType.LEASE:
+                leased += 1
+        s.close(0)                       # gone: the hub must notice by the silence
+        time.sleep(3.0)                  # past the hub's dead_after_s (1.5 s by default)
+    ctx.term()
+    if leased < 5:
+        sys.exit(f"the vanisher got leases only {leased} times of 5")
+
+
 def many_chunks(endpoint: str, hub_key: str | None) -> None:
     """Take one lease and send a 1-byte result as 20,001 chunks (20,000 empty ones), then its
     RESULT_END (issue 14, item 6: each chunk became a stored row)."""
@@ -463,7 +492,7 @@ def poison_hello(endpoint: str, hub_key: str | None, source: str) -> None:
         sys.exit(f"the hub did not refuse the poisoned HELLOs (errors: {sorted(set(codes))})")
 
 
-ATTACKS = {"poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+ATTACKS = {"vanishing": vanishing, "poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None) or None,

@@ -3,7 +3,16 @@ distinct workers agree, like a result; a lone false fragment_error no longer fai
 
 from __future__ import annotations
 
-from hubproc import HubProcess, honest_worker_finishes, seed_job, start_attack
+import sqlite3
+
+from hubproc import (
+    HubProcess,
+    fragment_states,
+    honest_worker_finishes,
+    run_attack,
+    seed_job,
+    start_attack,
+)
 
 
 def test_false_fragment_errors_do_not_fail_a_redundant_job(tmp_path):
@@ -18,4 +27,28 @@ def test_false_fragment_errors_do_not_fail_a_redundant_job(tmp_path):
         if attack.poll() is None:
             attack.kill()
             attack.wait()
+        hub.stop()
+
+
+def test_a_key_that_keeps_vanishing_with_leases_does_not_fail_them(tmp_path):
+    """Issue 14, item 4: leases lost (the worker vanished) or expired counted against the
+    fragment each time. One key taking the job's leases and vanishing five times (max_attempts
+    3) failed every fragment; now a key costs a fragment one attempt however often it loses
+    it, and honest workers finish the job afterwards."""
+    seed_job(tmp_path / "hub.db", 6, max_attempts=3)
+    hub = HubProcess(tmp_path, insecure=True)
+    try:
+        run_attack("vanishing", hub, timeout_s=120)
+        assert hub.alive(), hub.log.read_text()[-2000:]
+        con = sqlite3.connect(f"file:{hub.db}?mode=ro", uri=True, timeout=30)
+        try:
+            lost = con.execute("SELECT count(*) FROM attempts WHERE end='lost'").fetchone()[0]
+            failures = con.execute("SELECT max(failures) FROM fragments").fetchone()[0]
+        finally:
+            con.close()
+        assert lost >= 5 * 3, lost          # the attack happened: leases lost five times
+        assert "FAILED" not in fragment_states(hub.db)
+        assert failures == 1
+        honest_worker_finishes(hub, 6)
+    finally:
         hub.stop()

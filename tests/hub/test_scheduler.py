@@ -104,6 +104,32 @@ def test_dead_worker_leases_requeued_at_once_and_counted():
     assert w.ok("w1", grants["w1"][0]) == "stale"
 
 
+def test_one_key_that_keeps_losing_a_fragment_costs_it_one_attempt():
+    """Issue 14, item 4: leases held until they expire or lost by a vanishing worker counted
+    against the fragment each time, so one key could fail any fragment alone. Now each key
+    counts once; distinct keys still exhaust the attempts of a fragment that loses them all."""
+    w = World()
+    job = w.submit(1, max_attempts=2)
+    for cycle in range(5):               # the same key, five sessions: expiry, then vanishing
+        w.join(f"s{cycle}", credit=1, key="vanisher")
+        grants, _ = w.flush()
+        assert grants, f"cycle {cycle}: the fragment was not leased again"
+        if cycle % 2:
+            w.core.lost(w.now, f"s{cycle}", "connection closed")
+        else:
+            w.now += grants[f"s{cycle}"][0][4] + 1      # past the lease's deadline
+            w.core.tick(w.now)
+            w.core.leave(w.now, f"s{cycle}", "bye")
+        w.flush()
+    (frag,) = w.store.frags.values()
+    assert (frag["state"], frag["failures"]) == ("PENDING", 1)
+    w.join("other", credit=1, key="other")      # a second key losing it exhausts the two
+    w.flush()
+    w.core.lost(w.now, "other", "connection closed")
+    w.flush()
+    assert w.core.progress(job)["failed"] == 1
+
+
 def test_release_and_bye_are_not_failed_attempts():
     w = World()
     job = w.submit(2, max_attempts=1)

@@ -89,8 +89,21 @@ class CoreState:
         if count is None:
             count = end in (LeaseEnd.LOST, LeaseEnd.EXPIRED)
         if count:
-            f.failures += 1
+            self._count_failure(f, lease.key)
         self._after_loss(now, f, detail)
+
+    @staticmethod
+    def _count_failure(f: _Frag, key: str) -> None:
+        """One more failed attempt of ``f``, counted once per worker key: a key that keeps
+        losing leases (it vanishes, or holds them until they expire) or sending rejected
+        reports costs the fragment one attempt, however often it does it; failing the
+        fragment takes ``max_attempts`` distinct keys (all keyless sessions count as one)."""
+        if f.blamed is None:
+            f.blamed = set()
+        elif key in f.blamed:
+            return
+        f.blamed.add(key)
+        f.failures += 1
 
     def _after_loss(self, now: float, f: _Frag, why: str) -> None:
         """A copy of ``f`` ended without a result: fail it if attempts are exhausted, else

@@ -55,7 +55,7 @@ class _Job:
 class _Frag:
     __slots__ = ("fid", "job", "index", "state", "next_attempt", "failures", "leases", "votes",
                  "killers", "queued", "seq", "reason", "result_attempt", "size", "sha256", "boost",
-                 "final_reports")
+                 "final_reports", "blamed")
 
     def __init__(self, fid: int, job: _Job, index: int, state: FragState = P,
                  next_attempt: int = 0, failures: int = 0):
@@ -78,6 +78,9 @@ class _Frag:
         #: keys that reported a final failure (fragment_error, bad_program) -> outcome: the
         #: fragment fails once the job's quorum of distinct keys agree, like a result
         self.final_reports: dict[str, str] | None = None
+        #: keys whose failed attempts were counted against ``failures`` (once per key and
+        #: hub run: a key that keeps losing the fragment cannot exhaust its attempts alone)
+        self.blamed: set[str] | None = None
 
     def keys_involved(self) -> set[str]:
         keys = {ls.key for ls in self.leases.values()}

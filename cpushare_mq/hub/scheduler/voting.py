@@ -75,7 +75,7 @@ class Voting(CoreState):
         return self._reject(now, lease, invalid)
 
     def _reject(self, now: float, lease: _Lease, invalid: str) -> str:
-        lease.frag.failures += 1
+        self._count_failure(lease.frag, lease.key)
         self._end_lease(now, lease, LeaseEnd.REJECTED, f"rejected result: {invalid}",
                         notify=False, count=False)
         return AckStatus.REJECTED
@@ -173,6 +173,6 @@ class Voting(CoreState):
             if len(f.killers) >= self.config.sandbox_kill_limit:
                 self._fail(now, f, f"killed the sandbox on {len(f.killers)} different workers; last: {why}")
                 return AckStatus.FAILED
-        f.failures += 1
+        self._count_failure(f, lease.key)
         self._after_loss(now, f, why)
         return AckStatus.FAILED
