@@ -208,6 +208,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fragments", type=int, default=50_000)
     ap.add_argument("--hold", type=int, default=500,
                     help="fragments held in phase 3 (at most half the workers: the rest take over)")
+    ap.add_argument("--join-rate-per-s", type=float, default=1000.0,
+                    help="the hub's --join-rate-per-s (all simulated workers share one "
+                         "address; the hub's default of 10 would make joining take minutes)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -225,7 +228,8 @@ def main(argv=None) -> int:
     api = str(tmp / "hub.sock")
     hub = subprocess.Popen([sys.executable, "-c", "import sys; from cpushare_mq.hub.cli import main; "
                             "sys.exit(main())", "serve", "--db", str(tmp / "hub.db"), "--bind", endpoint,
-                            "--api", api, "--insecure", "-q"], cwd=str(tmp),
+                            "--api", api, "--insecure", "-q",
+                            "--join-rate-per-s", str(a.join_rate_per_s)], cwd=str(tmp),
                            stderr=open(tmp / "hub.log", "w"))
     res: dict = {"workers": a.workers, "sim_processes": a.procs,
                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from ..logthrottle import LogThrottle
 from ..trust.ratelimit import RateLimiter
 
-__all__ = ["AdmissionLimits", "Admission", "HelloGate", "HANDSHAKE_LIMITS", "HELLO_LIMITS"]
+__all__ = ["AdmissionLimits", "Admission", "HelloGate", "HANDSHAKE_LIMITS", "HELLO_LIMITS",
+           "join_limits"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class AdmissionLimits:
 HANDSHAKE_LIMITS = AdmissionLimits()
 #: HELLO messages: per address, per worker key (or per connection for a worker without one)
 HELLO_LIMITS = AdmissionLimits()
+
+
+def join_limits(per_address_per_s: float) -> AdmissionLimits:
+    """The limits for a hub whose sellers may join at ``per_address_per_s`` from one address
+    (``cpushare-hub serve --join-rate-per-s``, ``HubConfig.join_rate_per_s``): ten seconds'
+    worth at once, then that rate; the per-key numbers stay (one seller's key)."""
+    return AdmissionLimits(per_address_per_s=per_address_per_s,
+                           per_address_burst=max(1.0, 10.0 * per_address_per_s))
 
 
 class Admission:

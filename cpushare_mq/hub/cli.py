@@ -26,6 +26,9 @@ examples:
   # a hub for workers on this machine only, plain TCP on loopback
   cpushare-hub serve --db hub.db --bind tcp://127.0.0.1:5555 --insecure
 
+  # a lab of 1,000 sellers behind one NAT address, all joining after a restart
+  cpushare-hub serve --db hub.db --bind tcp://0.0.0.0:5555 --join-rate-per-s 200
+
   # with the live web dashboard on this machine (URL + token in hub.db.web)
   cpushare-hub serve --db hub.db --web 127.0.0.1:8080
 
@@ -71,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="redundant copies that disagree, and no connected worker left that has "
                         "not run the fragment: how long to wait for one before the fragment "
                         "ends 'disagreed' (default %(default)s)")
+    s.add_argument("--join-rate-per-s", type=float, default=10.0, metavar="N",
+                   help="HELLOs and CURVE handshakes a second from one network address, "
+                        "after 10 s worth at once (default 10: 100 at once, then 10 a "
+                        "second); raise it for many sellers behind one NAT address")
     s.add_argument("--durability", choices=["FULL", "NORMAL"], default="FULL",
                    help="SQLite synchronous mode: FULL survives power loss, NORMAL only "
                         "process crashes (default %(default)s)")
@@ -116,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         config = HubConfig(heartbeat_interval_s=args.heartbeat_interval_s, liveness=args.liveness,
                            reconnect_grace_s=args.reconnect_grace_s,
                            pause_grace_s=args.pause_grace_s,
-                           tie_break_wait_s=args.tie_break_wait_s)
+                           tie_break_wait_s=args.tie_break_wait_s,
+                           join_rate_per_s=args.join_rate_per_s)
         hub = Hub(args.db, args.bind, api=args.api, config=config, insecure=args.insecure,
                   durability=args.durability, allow_workers=args.allow_workers,
                   keys_dir=args.keys_dir, web=args.web, keep_days=args.keep_days)

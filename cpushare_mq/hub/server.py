@@ -69,7 +69,8 @@ class Hub:
         if trust is None and not insecure:
             from ..trust.hubside import HubTrust
             trust = HubTrust(self.db_path, insecure=False, keys_dir=keys_dir,
-                             allow_workers=allow_workers)
+                             allow_workers=allow_workers,
+                             join_rate_per_s=self.config.join_rate_per_s)
         self.trust = trust
         self._api_requested = f"{self.db_path}.sock" if api is None else api
         self.api_address: str | None = None

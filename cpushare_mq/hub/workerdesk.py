@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import CpushareError, ProtocolError, VersionMismatch
 from ..protocol import ABI_VERSION, ErrorCode, Feature, MsgType, decode, encode, peek_type
-from .admission import HelloGate
+from .admission import HelloGate, join_limits
 from .infra import InfraWatch
 from .limits import Oversize
 from .peers import BlobsSent
@@ -33,7 +33,8 @@ class WorkerDesk:
         self.hub = hub
         self._infra = InfraWatch()          # workers whose sandbox keeps failing
         self._blobs_sent = BlobsSent()      # blobs sent per worker session
-        self._hello_gate = HelloGate()      # HELLOs per address and per key (admission.py)
+        # HELLOs per address and per key (admission.py)
+        self._hello_gate = HelloGate(join_limits(hub.config.join_rate_per_s))
 
     def handle(self, now: float, frames: list, acks: dict, replies: list) -> None:
         """One received message (its frame list, as the worker socket read it)."""

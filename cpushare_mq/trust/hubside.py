@@ -34,6 +34,7 @@ from pathlib import Path
 
 import zmq
 
+from ..hub.admission import Admission, join_limits
 from ..outcome import Outcome
 from .keys import CurveKeyPair, ensure_hub_keys
 from .ledger import TrustLedger
@@ -61,8 +62,10 @@ class HubTrust:
                  rate_per_s: float = 100_000.0, burst: float = 200_000.0,
                  heartbeat_rate_per_s: float = 50.0, heartbeat_burst: float = 200.0,
                  async_verify: bool = True, verify_share: float = 0.1,
-                 seed: int | None = None):
+                 seed: int | None = None, join_rate_per_s: float | None = None):
         self.insecure = insecure
+        # CURVE handshakes per address (None: HANDSHAKE_LIMITS): HubConfig.join_rate_per_s
+        self._join_rate_per_s = join_rate_per_s
         self.keys_dir = Path(keys_dir) if keys_dir else default_keys_dir(db_path)
         # signatures are required whenever a worker announces a key; a worker without one
         # is only admitted on an insecure hub (tests, trusted LANs)
@@ -118,7 +121,9 @@ class HubTrust:
         """CURVE server + ZAP on ``sock`` (before bind); nothing when insecure."""
         if self.insecure or self.keypair is None:
             return
-        self.zap = ZapHandler(ctx, self.policy).start()
+        rate = self._join_rate_per_s
+        admission = None if rate is None else Admission(join_limits(rate))
+        self.zap = ZapHandler(ctx, self.policy, admission=admission).start()
         make_curve_server(sock, self.keypair)
 
     def close(self) -> None:

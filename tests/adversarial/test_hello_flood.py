@@ -82,3 +82,45 @@ def test_three_thousand_hellos(tmp_path, insecure):
             attack.kill()
             attack.wait()
         hub.stop()
+
+
+def _join_many(hub, n: int) -> tuple[dict[str, int], float]:
+    """``n`` plain-TCP connections from one address, each a new key saying HELLO once, as
+    fast as they can; the answers counted (and the seconds it took)."""
+    import zmq
+    from attacker import _count_answers, _knock, _worker_key
+    ctx = zmq.Context()
+    socks = []
+    started = time.monotonic()
+    try:
+        for _ in range(n):
+            s = ctx.socket(zmq.DEALER)
+            s.linger = 0
+            s.connect(hub.endpoint)
+            _knock(s, _worker_key())
+            socks.append(s)
+        seen = _count_answers(socks, 5.0)
+        return seen, time.monotonic() - started
+    finally:
+        for s in socks:
+            s.close(0)
+        ctx.term()
+
+
+@pytest.mark.parametrize("rate", [200.0, 0.5])
+def test_the_join_rate_is_the_operators_choice(tmp_path, rate):
+    """``cpushare-hub serve --join-rate-per-s``: a lab of sellers behind one NAT address may
+    all join at once when the operator raises it (300 at once, the default admits 100), and a
+    hub may be stricter than the default (0.5 a second: 5 at once)."""
+    hub = HubProcess(tmp_path, insecure=True, extra=("--join-rate-per-s", str(rate)))
+    try:
+        seen, elapsed_s = _join_many(hub, 300)
+        assert hub.alive(), hub.log.read_text()[-2000:]
+        if rate > 100:
+            assert (seen["welcome"], seen["rate_limited"]) == (300, 0), seen
+        else:
+            allowed = 10 * rate + rate * elapsed_s + 1
+            assert seen["welcome"] <= allowed, (seen, elapsed_s)
+            assert seen["rate_limited"] >= 300 - allowed, seen
+    finally:
+        hub.stop()

@@ -26,11 +26,12 @@ class HubConfig:
     max_partial_bytes: int = 1 << 30     # compressed result chunks held before their RESULT_END
     max_partial_bytes_per_worker: int = 64 << 20    # ... of them for one worker session
     tie_break_wait_s: float = 60.0       # disagreeing copies, no key left to break the tie: ends
+    join_rate_per_s: float = 10.0        # HELLOs and CURVE handshakes a second per address
 
     def __post_init__(self) -> None:
         from ...errors import ConfigError
         for name in ("heartbeat_interval_s", "lease_grace_s", "reconnect_grace_s",
-                     "pause_grace_s", "tick_s", "tie_break_wait_s"):
+                     "pause_grace_s", "tick_s", "tie_break_wait_s", "join_rate_per_s"):
             v = getattr(self, name)
             if type(v) not in (int, float) or not math.isfinite(v) or v <= 0:
                 raise ConfigError(f"HubConfig.{name} must be a positive number, got {v!r}")
