@@ -2,7 +2,7 @@
 on): ``cpushare-hub serve --price`` and three real ``cpushare-worker`` processes — an honest
 one, an honest one on a machine 1.5x slower, and one whose meter claims 5x what it used.
 Sellers whose meters differ are made from the outside, as a real one would be: the shipped
-worker, with ``CPUSHARE_NATIVE_DIR`` pointing at a wrapper loader (``meter_proxy.c``) that
+worker, with ``CPUSHARE_NATIVE_DIR`` pointing at a wrapper loader (``tests/loader_proxy.c`` in its "meter" mode) that
 burns FACTOR times the real loader's CPU in the process the worker measures. A job run on
 two keys per fragment compares their claims: the inflating key is flagged (hub log) and paid
 the job's median from then on; the slower honest key is neither flagged nor capped."""
@@ -11,39 +11,22 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sqlite3
 import statistics
 import subprocess
 from pathlib import Path
 
+from proxied_loader import proxied_native_dir
 from waiting import wait_for
 
 from cpushare_mq.native import find_binary
-from cpushare_mq.sandbox.probe import PROBE_PROGRAM
 
 from .test_ledger_e2e import BIN, ledger_json
 
-SOURCE = Path(__file__).with_name("meter_proxy.c")
-
 
 def metered_native_dir(directory: Path, factor: float) -> Path:
-    """A native dir whose ``cpushare-loader`` claims ``factor`` x the real CPU time (honest
-    with the worker's self-test probe, which it runs with the real loader)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    proxy = directory / "meter-proxy"
-    subprocess.run(["cc", "-O2", "-o", str(proxy), str(SOURCE)], check=True, timeout=60)
-    real, probe = find_binary("cpushare-loader"), find_binary(PROBE_PROGRAM)
-    loader = directory / "cpushare-loader"
-    loader.write_text(
-        "#!/bin/sh\n"
-        'fd=""; prev=""\n'
-        'for a in "$@"; do [ "$prev" = --program-fd ] && fd="$a"; prev="$a"; done\n'
-        f'if [ -n "$fd" ] && cmp -s "/proc/self/fd/$fd" {shlex.quote(str(probe))}; then '
-        f'exec {shlex.quote(str(real))} "$@"; fi\n'
-        f'exec {shlex.quote(str(proxy))} {shlex.quote(str(real))} {int(factor * 1000)} "$@"\n')
-    loader.chmod(0o755)
-    return directory
+    """A native dir whose ``cpushare-loader`` claims ``factor`` x the real CPU time."""
+    return proxied_native_dir(directory, "meter", int(factor * 1000))
 
 
 def submit(root: Path, name: str, n: int, *extra: str) -> str:
