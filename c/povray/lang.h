@@ -163,6 +163,7 @@ token *peek(parser *P);
 token next(parser *P);
 int is_punct(parser *P, const char *p);
 int is_word(parser *P, const char *w);
+int raw_next_is_word(parser *P, const char *w);
 void expect(parser *P, const char *p, const char *where);
 void opt_comma(parser *P);
 symbol *find_sym(parser *P, const char *name);

@@ -915,6 +915,22 @@ int is_punct(parser *P, const char *p)
     return t->kind == T_PUNCT && strcmp(t->text, p) == 0;
 }
 
+/* Is the next word w, looking at the source only: no directive after it runs (a #declare
+   after a value must not run inside that value's declaration)? */
+int raw_next_is_word(parser *P, const char *w)
+{
+    if (P->have_tok)
+        return P->tok.kind == T_IDENT && !strcmp(P->tok.text, w);
+    frame *f = top(P);
+    size_t pos = f->pos;
+    int line = f->line;
+    token t;
+    lex_raw(P, &t);
+    f->pos = pos;
+    f->line = line;
+    return t.kind == T_IDENT && !strcmp(t.text, w);
+}
+
 int is_word(parser *P, const char *w)
 {
     token *t = peek(P);
@@ -982,19 +998,8 @@ static value declare_block(parser *P, const token *kw)
     P->have_tok = 1;
     if (setjmp(jb) == 0) {
         P->jb = &jb;
-        if (!scene_item_value(P, &v))
+        if (!scene_item_value(P, &v)) /* (a texture's value takes its layers with it) */
             perr(P, kw->line, "internal: '%s' is not a scene item", kw->text);
-        if (!P->have_tok) {
-            frame *f = top(P);
-            size_t pos = f->pos;
-            int line = f->line;
-            token t;
-            lex_raw(P, &t);
-            f->pos = pos;
-            f->line = line;
-            if (t.kind == T_IDENT && !strcmp(t.text, "texture") && !strcmp(kw->text, "texture"))
-                perr(P, t.line, "unsupported: layered textures (texture { } texture { })");
-        }
         P->jb = outer;
         return v;
     }

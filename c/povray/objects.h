@@ -12,10 +12,13 @@ struct texture {
     pigment pig;
     finish fin;
     tnormal nrm;
+    const texture *below; /* a layered texture: the layer under this one (NULL: none). Layers
+                             are never changed once made: a transform copies the chain. */
 };
 
 typedef struct {
     prim p;
+    const texture *below; /* the layers under p's own surface (a layered texture) */
     int textured;
     int32_t cond_head; /* first cell of its CSG conditions in plist.cells, -1 = none */
     int32_t bound;     /* bounded_by node of the same plist, -1 = none */

@@ -274,6 +274,43 @@ static void tex_transform(pigment *pg, tnormal *n, const transform *t)
         pig_transform(&n->pat, t);
 }
 
+/* The layers of a layered texture under a transformed one: copies, each transformed (the
+   chain may be shared with an identifier or another object). */
+static const texture *layers_transformed(parser *P, const texture *below, const transform *t)
+{
+    if (!below)
+        return NULL;
+    texture *c = xalloc(P, sizeof *c);
+    *c = *below;
+    tex_transform(&c->pig, &c->nrm, t);
+    c->below = layers_transformed(P, below->below, t);
+    return c;
+}
+
+/* A transform of a whole (perhaps layered) texture. */
+static void texture_transform(parser *P, texture *tx, const transform *t)
+{
+    tex_transform(&tx->pig, &tx->nrm, t);
+    tx->below = layers_transformed(P, tx->below, t);
+}
+
+/* ``top`` (itself perhaps layered) laid on ``under``: POV-Ray's texture { } texture { },
+   where each texture goes on top of those before it. */
+static texture layered_on(parser *P, const texture *top, const texture *under)
+{
+    texture out = *top;
+    texture *u = xalloc(P, sizeof *u);
+    *u = *under;
+    if (!top->below) {
+        out.below = u;
+        return out;
+    }
+    texture *c = xalloc(P, sizeof *c);
+    *c = layered_on(P, top->below, u);
+    out.below = c;
+    return out;
+}
+
 static pigment default_pigment(void)
 {
     pigment p;
@@ -924,7 +961,7 @@ static void parse_texture_body(parser *P, texture *tx)
             return;
         }
         if (parse_transform(P, &t)) {
-            tex_transform(&tx->pig, &tx->nrm, &t);
+            texture_transform(P, tx, &t);
         } else if (is_word(P, "pigment")) {
             next(P);
             parse_pigment_body(P, &tx->pig);
@@ -1015,12 +1052,14 @@ static void transform_geometry(prim *p, const transform *t)
     p->inv = t->inv;
 }
 
-static void transform_list(plist *l, size_t from, const transform *t)
+static void transform_list(parser *P, plist *l, size_t from, const transform *t)
 {
     for (size_t i = from; i < l->n; i++) {
         transform_geometry(&l->v[i].p, t);
-        if (l->v[i].textured)
+        if (l->v[i].textured) {
             tex_transform(&l->v[i].p.pig, &l->v[i].p.nrm, t);
+            l->v[i].below = layers_transformed(P, l->v[i].below, t);
+        }
     }
 }
 
@@ -1029,7 +1068,14 @@ static void apply_texture(pprim *pp, const texture *tx)
     pp->p.pig = tx->pig;
     pp->p.fin = tx->fin;
     pp->p.nrm = tx->nrm;
+    pp->below = tx->below;
     pp->textured = 1;
+}
+
+/* The texture an object has now (its top surface and the layers under it). */
+static texture texture_of(const pprim *pp)
+{
+    return (texture){1, 1, 1, pp->p.pig, pp->p.fin, pp->p.nrm, pp->below};
 }
 
 static uint32_t parse_object(parser *P, plist *l, const token *kw);
@@ -1204,11 +1250,13 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
 {
     plist *l = b->l;
     if (!strcmp(kw->text, "texture")) {
-        if (b->had_texture)
-            perr(P, kw->line, "unsupported: layered textures (texture { } texture { })");
-        b->had_texture = 1;
         texture tx = P->sc->def;
         parse_texture_body(P, &tx);
+        if (b->had_texture) { /* a layered texture: this one on top of those before */
+            texture under = b->is_group ? *utex : texture_of(&l->v[b->from]);
+            tx = layered_on(P, &tx, &under);
+        }
+        b->had_texture = 1;
         if (b->is_group) {
             *utex = tx;
             *has_utex = 1;
@@ -1221,8 +1269,7 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     if (b->is_group && *has_utex)
         cur = *utex;
     else if (!b->is_group && l->v[b->from].textured)
-        cur = (texture){1, 1, 1, l->v[b->from].p.pig, l->v[b->from].p.fin,
-                        l->v[b->from].p.nrm};
+        cur = texture_of(&l->v[b->from]);
     if (kw->text[0] == 'p')
         parse_pigment_body(P, &cur.pig);
     else if (kw->text[0] == 'n')
@@ -1254,9 +1301,9 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         if (tk->kind != T_IDENT || !b->csg || !is_object_word(tk->text))
             seal(P, b);
         if (parse_transform(P, &t)) {
-            transform_list(l, b->from, &t);
+            transform_list(P, l, b->from, &t);
             if (has_utex)
-                tex_transform(&utex.pig, &utex.nrm, &t);
+                texture_transform(P, &utex, &t);
             continue;
         }
         if (tk->kind != T_IDENT)
@@ -1279,7 +1326,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
     seal(P, b);
     for (size_t i = b->from; i < l->n; i++)
         if (l->v[i].textured)
-            check_map(P, &l->v[i].p.pig, P->line);
+            check_map(P, &l->v[i].p.pig, P->line); /* (the layers under it: flatten_layers) */
     if (b->has_bound)
         plist_set_bound(l, b->from, l->n, b->bound_node);
     if (b->is_group && has_utex)
@@ -1375,6 +1422,12 @@ int scene_item_value(parser *P, value *out)
             out->kind = V_TEXTURE;
             *t = P->sc->def;
             parse_texture_body(P, t);
+            while (raw_next_is_word(P, "texture")) { /* a layered texture: each on top */
+                next(P);
+                texture top = P->sc->def;
+                parse_texture_body(P, &top);
+                *t = layered_on(P, &top, t);
+            }
         }
         out->tex = t;
         return 1;
@@ -1712,7 +1765,7 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
     transform t = {'t', lt->pos, xf_identity(), xf_identity()};
     t.fwd.m[0][3] = lt->pos.x, t.fwd.m[1][3] = lt->pos.y, t.fwd.m[2][3] = lt->pos.z;
     t.inv.m[0][3] = -lt->pos.x, t.inv.m[1][3] = -lt->pos.y, t.inv.m[2][3] = -lt->pos.z;
-    transform_list(out, looks_from, &t);
+    transform_list(P, out, looks_from, &t);
     for (size_t i = looks_from; i < out->n; i++) {
         out->v[i].p.flags |= PRIM_NO_SHADOW;
         if (!out->v[i].textured)
@@ -1939,6 +1992,8 @@ void scene_free(scene *s)
     s->maps = NULL;
     free(s->pentries);
     s->pentries = NULL;
+    free(s->layers);
+    s->layers = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -2029,6 +2084,40 @@ static void add_ini_paths(pov_parse_opts *o, char *buf, size_t cap)
     fclose(f);
 }
 
+/* The layers under each object's top surface, as the scene's layer table (scene.layers,
+   prim.layer_first/layer_n), their noise generators resolved like the objects'. */
+static void flatten_layers(parser *P, const plist *l, scene *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        size_t k = 0;
+        for (const texture *t = l->v[i].below; t; t = t->below)
+            k++;
+        if (k >= POV_MAX_LAYERS)
+            perr(P, P->line, "unsupported: a texture of more than %d layers", POV_MAX_LAYERS - 1);
+        n += k;
+    }
+    out->n_layers = (uint32_t)n;
+    out->layers = malloc(sizeof(tlayer) * (n + 1));
+    if (!out->layers)
+        perr(P, P->line, "out of memory");
+    n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        out->prims[i].layer_first = (uint32_t)n;
+        for (const texture *t = l->v[i].below; t; t = t->below) {
+            tlayer *ly = &out->layers[n++];
+            ly->pig = t->pig;
+            ly->fin = t->fin;
+            ly->nrm = t->nrm;
+            check_map(P, &ly->pig, P->line);
+            resolve_noise(P, &ly->pig);
+            if (ly->nrm.type != NRM_NONE)
+                resolve_noise(P, &ly->nrm.pat);
+        }
+        out->prims[i].layer_n = (uint32_t)n - out->prims[i].layer_first;
+    }
+}
+
 static int parse_main(const char *name, const char *src, const pov_parse_opts *opts_in,
                       scene *out, char *err, size_t errlen)
 {
@@ -2089,6 +2178,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             if (out->prims[i].nrm.type != NRM_NONE)
                 resolve_noise(P, &out->prims[i].nrm.pat);
         }
+        flatten_layers(P, &c->out, out);
         plist_to_scene(P, &c->out, out);
         out->n_data = (uint32_t)P->ndata;
         out->data = P->data;

@@ -190,6 +190,11 @@ static int scene_has_clear(const scene *s)
         for (uint32_t k = 0; k < s->maps[i].n; k++)
             if (s->maps[i].ft[k][0] != 0.0 || s->maps[i].ft[k][1] != 0.0)
                 return 1;
+    for (uint32_t i = 0; i < s->n_layers; i++) { /* the layers under the objects' tops */
+        const pigment *pg = &s->layers[i].pig;
+        if (pg->ft1[0] != 0.0 || pg->ft1[1] != 0.0 || pg->ft2[0] != 0.0 || pg->ft2[1] != 0.0)
+            return 1;
+    }
     for (uint32_t i = 0; i < s->n_prims + s->n_pentries; i++) { /* and pigment_map entries */
         const pigment *pg = i < s->n_prims ? &s->prims[i].pig : &s->pentries[i - s->n_prims].pig;
         if (pg->ft1[0] != 0.0 || pg->ft1[1] != 0.0 || pg->ft2[0] != 0.0 || pg->ft2[1] != 0.0)
@@ -422,6 +427,18 @@ static double light_attenuation(const light *lt, vec3 L, double dist)
     return att;
 }
 
+/* Layer k of p's texture: 0 is its top (the prim's own surface), then those under it. */
+static void layer_of(const scene *s, const prim *p, uint32_t k, const pigment **pig,
+                     const finish **fin, const tnormal **nrm)
+{
+    if (k == 0) {
+        *pig = &p->pig, *fin = &p->fin, *nrm = &p->nrm;
+        return;
+    }
+    const tlayer *l = &s->layers[p->layer_first + k - 1];
+    *pig = &l->pig, *fin = &l->fin, *nrm = &l->nrm;
+}
+
 /* What reaches P from the light along L (unit) over dist: 1 unblocked, 0 blocked, and with
    transparent objects in the scene, POV-Ray's filtering by each surface crossed
    (colour * filter + transmit; an opaque one stops the light). */
@@ -439,11 +456,18 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
         if (!find_hit(ctx, &r, left, 0, PRIM_NO_SHADOW, &pi, &h))
             return f;
         vec3 Q = vadd(O, vscale(L, h.t));
-        double ft[2];
-        vec3 c = pigment_at(s, &s->prims[pi].pig, Q, ft);
-        if (ft[0] == 0.0 && ft[1] == 0.0)
-            return v3(0.0, 0.0, 0.0);
-        f = vmul(f, v3(c.x * ft[0] + ft[1], c.y * ft[0] + ft[1], c.z * ft[0] + ft[1]));
+        const prim *p = &s->prims[pi];
+        for (uint32_t k = 0; k <= p->layer_n; k++) { /* every layer filters the light */
+            const pigment *pg;
+            const finish *fin;
+            const tnormal *nr;
+            layer_of(s, p, k, &pg, &fin, &nr);
+            double ft[2];
+            vec3 c = pigment_at(s, pg, Q, ft);
+            if (ft[0] == 0.0 && ft[1] == 0.0)
+                return v3(0.0, 0.0, 0.0);
+            f = vmul(f, v3(c.x * ft[0] + ft[1], c.y * ft[0] + ft[1], c.z * ft[0] + ft[1]));
+        }
         O = Q;
         left -= h.t;
     }
@@ -452,11 +476,10 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
 
 /* Diffuse and highlights of every light, added to *col in POV-Ray's order; opacity scales
    the diffuse part of a transparent surface (1 for an opaque one). */
-static void add_lights(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, vec3 pig,
+static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
                        double opacity, vec3 *col)
 {
     const scene *s = ctx->s;
-    const finish *f = &p->fin;
     for (uint32_t i = 0; i < s->n_lights; i++) {
         const light *lt = &s->lights[i];
         vec3 L = vsub(lt->pos, P);
@@ -507,33 +530,58 @@ static void add_lights(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec
     }
 }
 
+/* The colour at P of p's texture, layer by layer from the top as POV-Ray 3.7 lights a
+   layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, diffuse and
+   highlights scaled by its opacity and by the filter of the layers above it (filcol, which
+   each layer multiplies by colour * filter + transmit); what gets through every layer
+   continues the ray; then each layer's reflection, weighted by what reached that layer.
+   N faces the ray and is not perturbed yet: each layer perturbs it with its own normal. */
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
                   uint32_t level)
 {
     const scene *s = ctx->s;
-    const finish *f = &p->fin;
-    double ft[2];
-    vec3 pig = pigment_at(s, &p->pig, P, ft);
-    int clear = ft[0] != 0.0 || ft[1] != 0.0;
-    double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
-    vec3 col = vmul(pig, f->ambient);
-    if (clear)
-        col = vscale(col, opacity);
-    add_lights(ctx, p, P, N, D, pig, opacity, &col);
-    if (clear) { /* the light through the surface, filtered (no interior: it goes straight) */
-        vec3 fil = v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1], pig.z * ft[0] + ft[1]);
-        double trans = rt_fabs(grey(fil));
-        if ((trans < 1.0 ? trans : 1.0) > s->adc_bailout) {
-            double w1 = rt_fmax(rt_fabs(fil.x), rt_fmax(rt_fabs(fil.y), rt_fabs(fil.z)));
-            vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
-            col = vadd(col, vmul(tc, fil));
+    vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
+    double trans = 1.0;
+    uint32_t reflective[POV_MAX_LAYERS];
+    double rweight[POV_MAX_LAYERS];
+    uint32_t nrefl = 0;
+    for (uint32_t k = 0; k <= p->layer_n && trans > s->adc_bailout; k++) {
+        const pigment *pg;
+        const finish *f;
+        const tnormal *nr;
+        layer_of(s, p, k, &pg, &f, &nr);
+        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        double ft[2];
+        vec3 pig = pigment_at(s, pg, P, ft);
+        int clear = ft[0] != 0.0 || ft[1] != 0.0;
+        double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
+        vec3 lc = vmul(pig, f->ambient);
+        if (clear)
+            lc = vscale(lc, opacity);
+        add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
+        col = vadd(col, vmul(lc, filcol));
+        if (max3(f->reflection) > 0.0) {
+            reflective[nrefl] = k;
+            rweight[nrefl++] = weight * trans;
         }
+        filcol = vmul(filcol, v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1],
+                                 pig.z * ft[0] + ft[1]));
+        trans = rt_fmin(1.0, rt_fabs(grey(filcol)));
     }
-    double rmax = max3(f->reflection);
-    if (rmax > 0.0) {
-        double k = -2.0 * vdot(D, N);
-        vec3 R = vadd(D, vscale(N, k));
-        vec3 rc = trace(ctx, P, R, weight * rmax, level);
+    if (trans > s->adc_bailout) { /* the light through the surface (no interior: straight on) */
+        double w1 = rt_fmax(rt_fabs(filcol.x), rt_fmax(rt_fabs(filcol.y), rt_fabs(filcol.z)));
+        vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
+        col = vadd(col, vmul(tc, filcol));
+    }
+    for (uint32_t i = 0; i < nrefl; i++) {
+        const pigment *pg;
+        const finish *f;
+        const tnormal *nr;
+        layer_of(s, p, reflective[i], &pg, &f, &nr);
+        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        double k2 = -2.0 * vdot(D, LN);
+        vec3 R = vadd(D, vscale(LN, k2));
+        vec3 rc = trace(ctx, P, R, rweight[i] * max3(f->reflection), level);
         col = vadd(col, vmul(f->reflection, rc));
     }
     return col;
@@ -561,8 +609,6 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     vec3 N = prim_normal(p, P, &h);
     if (vdot(N, D) > 0.0)
         N = vscale(N, -1.0);
-    if (p->nrm.type != NRM_NONE)
-        N = perturb_normal(&p->nrm, N, P);
     vec3 c = shade(ctx, p, P, N, D, weight, level + 1);
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }

@@ -150,11 +150,22 @@ typedef struct {
     uint32_t data_first, data_n; /* more numbers: scene.data[data_first ..] */
     uint32_t bound;     /* bounded_by: 1 + a node whose primitives the ray must meet (or
                            start inside), as POV-Ray tests a bound before the object; 0 none */
+    uint32_t layer_first, layer_n; /* layered texture: the layers under pig/fin/nrm (the top
+                                      one), top to bottom: scene.layers[layer_first ..] */
     const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;
     tnormal nrm;
 } prim;
+
+/* One layer of a layered texture (texture { } texture { }: each on top of the one before)
+   below an object's top layer. */
+typedef struct {
+    pigment pig;
+    finish fin;
+    tnormal nrm;
+} tlayer;
+#define POV_MAX_LAYERS 64 /* layers of one object's texture */
 
 enum { LIGHT_POINT = 0, LIGHT_SPOT = 1, LIGHT_TYPE_COUNT };
 typedef struct {
@@ -201,6 +212,8 @@ typedef struct {
     pigment sky;
     uint32_t n_fogs;
     fog fogs[POV_MAX_FOGS];
+    uint32_t n_layers;  /* the layers under the objects' top ones (prim.layer_first) */
+    tlayer *layers;
     uint32_t n_data;    /* the primitives' numbers beyond a, b, r, r2 */
     double *data;
     uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */
@@ -215,7 +228,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 5u
+#define POV_SCENE_VERSION 6u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

@@ -4,9 +4,10 @@
  * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
- * u32 data_first, u32 data_n, u32 bound (version 4: fogs before the data pool (u32 n,
+ * u32 data_first, u32 data_n, u32 bound, u32 layer_first, u32 layer_n (version 6) (version 4: fogs before the data pool (u32 n,
  * then type, distance, colour, filter, transmit, offset, alt, up), then numbers in the data pool written before the
- * prims as u32 n_data, f64...), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
+ * prims as u32 n_data, f64...; version 6: then the texture layers under the objects' top
+ * ones, u32 n_layers, each a pigment, finish and normal like a prim's), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
  * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
@@ -127,6 +128,27 @@ static void put_pigment(wbuf *w, const pigment *pg)
     }
 }
 
+/* What a ray sees of a surface: a prim's top layer or a layer under it. */
+static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnormal *nrm)
+{
+    put_pigment(w, pig);
+    put_vec(w, f->ambient);
+    put_f64(w, f->diffuse);
+    put_f64(w, f->brilliance);
+    put_f64(w, f->phong);
+    put_f64(w, f->phong_size);
+    put_f64(w, f->specular);
+    put_f64(w, f->roughness_exp);
+    put_f64(w, f->metallic);
+    put_vec(w, f->reflection);
+    put_u32(w, nrm->type);
+    if (nrm->type != NRM_NONE) {
+        put_f64(w, nrm->amount);
+        put_f64(w, nrm->delta);
+        put_pigment(w, &nrm->pat);
+    }
+}
+
 static void put_csg(wbuf *w, const scene *s)
 {
     put_u32(w, s->n_nodes);
@@ -211,6 +233,9 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->n_data);
     for (uint32_t i = 0; i < s->n_data; i++)
         put_f64(&w, s->data[i]);
+    put_u32(&w, s->n_layers);
+    for (uint32_t i = 0; i < s->n_layers; i++)
+        put_surface(&w, &s->layers[i].pig, &s->layers[i].fin, &s->layers[i].nrm);
     put_u32(&w, s->n_prims);
     for (uint32_t i = 0; i < s->n_prims; i++) {
         const prim *p = &s->prims[i];
@@ -230,23 +255,9 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, p->data_first);
         put_u32(&w, p->data_n);
         put_u32(&w, p->bound);
-        put_pigment(&w, &p->pig);
-        const finish *f = &p->fin;
-        put_vec(&w, f->ambient);
-        put_f64(&w, f->diffuse);
-        put_f64(&w, f->brilliance);
-        put_f64(&w, f->phong);
-        put_f64(&w, f->phong_size);
-        put_f64(&w, f->specular);
-        put_f64(&w, f->roughness_exp);
-        put_f64(&w, f->metallic);
-        put_vec(&w, f->reflection);
-        put_u32(&w, p->nrm.type);
-        if (p->nrm.type != NRM_NONE) {
-            put_f64(&w, p->nrm.amount);
-            put_f64(&w, p->nrm.delta);
-            put_pigment(&w, &p->nrm.pat);
-        }
+        put_u32(&w, p->layer_first);
+        put_u32(&w, p->layer_n);
+        put_surface(&w, &p->pig, &p->fin, &p->nrm);
     }
     put_csg(&w, s);
     if (w.oom) {
@@ -429,7 +440,41 @@ static int get_normal(rbuf *r, tnormal *n, uint32_t n_maps)
     return 0;
 }
 
-static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint32_t n_data)
+static int get_surface(rbuf *r, pigment *pig, finish *f, tnormal *nrm, uint32_t n_maps)
+{
+    if (get_pigment(r, pig, n_maps, 1) < 0)
+        return -1;
+    f->ambient = get_vec(r);
+    f->diffuse = get_f64(r);
+    f->brilliance = get_f64(r);
+    f->phong = get_f64(r);
+    f->phong_size = get_f64(r);
+    f->specular = get_f64(r);
+    f->roughness_exp = get_f64(r);
+    f->metallic = get_f64(r);
+    f->reflection = get_vec(r);
+    return get_normal(r, nrm, n_maps);
+}
+
+/* The texture layers under the objects' top ones. */
+static int get_layers(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_layers = get_u32(r);
+    if (!r->err && (s->n_layers > MAX_PRIMS || (size_t)s->n_layers * 200 > r->len - r->pos))
+        return fail(r, "scene data: too many texture layers");
+    if (r->err)
+        return -1;
+    s->layers = alloc(sizeof(tlayer) * ((size_t)s->n_layers + 1));
+    if (!s->layers)
+        return fail(r, "out of memory for texture layers");
+    for (uint32_t i = 0; i < s->n_layers; i++)
+        if (get_surface(r, &s->layers[i].pig, &s->layers[i].fin, &s->layers[i].nrm, s->n_maps) < 0)
+            return -1;
+    return 0;
+}
+
+static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint32_t n_data,
+                    uint32_t n_layers)
 {
     p->type = get_u32(r);
     p->flags = get_u32(r);
@@ -457,19 +502,12 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
     if (!r->err && (p->data_first > n_data || p->data_n > n_data - p->data_first))
         return fail(r, "scene data: object's numbers out of range");
     p->d = data + p->data_first;
-    if (get_pigment(r, &p->pig, n_maps, 1) < 0)
-        return -1;
-    finish *f = &p->fin;
-    f->ambient = get_vec(r);
-    f->diffuse = get_f64(r);
-    f->brilliance = get_f64(r);
-    f->phong = get_f64(r);
-    f->phong_size = get_f64(r);
-    f->specular = get_f64(r);
-    f->roughness_exp = get_f64(r);
-    f->metallic = get_f64(r);
-    f->reflection = get_vec(r);
-    if (get_normal(r, &p->nrm, n_maps) < 0)
+    p->layer_first = get_u32(r);
+    p->layer_n = get_u32(r);
+    if (!r->err && (p->layer_first > n_layers || p->layer_n > n_layers - p->layer_first ||
+                    p->layer_n >= POV_MAX_LAYERS))
+        return fail(r, "scene data: object's texture layers out of range");
+    if (get_surface(r, &p->pig, &p->fin, &p->nrm, n_maps) < 0)
         return -1;
     const char *bad = pc->check(p);
     if (bad)
@@ -697,6 +735,10 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     }
     for (uint32_t i = 0; i < s->n_data; i++)
         s->data[i] = get_f64(&r);
+    if (get_layers(&r, s, alloc) < 0) {
+        *err = r.err;
+        return -1;
+    }
     s->n_prims = get_u32(&r);
     if (!r.err && s->n_prims > MAX_PRIMS)
         fail(&r, "scene data: too many objects");
@@ -712,7 +754,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         return -1;
     }
     for (uint32_t i = 0; i < s->n_prims; i++)
-        if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data) < 0)
+        if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data, s->n_layers) < 0)
             break;
     if (!r.err)
         get_csg(&r, s, alloc);

@@ -85,3 +85,17 @@ def parse_error(render_bin: Path, tmp_path: Path, src: str) -> str:
     assert proc.returncode != 0, "scene was accepted"
     assert not (tmp_path / "bad.png").exists()
     return proc.stderr
+
+
+def distributed_equals_native(render_bin: Path, tmp_path: Path, scene: Path, *extra: str,
+                              tile: str = "16") -> None:
+    """``cpushare-povray render --tile T --workers 2`` (sandboxed workers, tiles in any
+    order) gives the same bytes as ``povray-render`` in one process."""
+    from cpushare_mq.povray.cli import main
+    from cpushare_mq.povray.image import read_png
+    out = tmp_path / "d.png"
+    rc = main(["render", str(scene), "-W", "160", "-H", "120", "-o", str(out), "--tile", tile,
+               "--workers", "2", "--no-progress", *extra])
+    assert rc == 0, f"cpushare-povray render exited {rc}"
+    native = render(render_bin, scene, tmp_path / "n.png", 160, 120, *extra)
+    assert read_png(out).rgb == native.rgb

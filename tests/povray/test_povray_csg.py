@@ -9,9 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import parse_error, render, render_source
+from conftest import distributed_equals_native, parse_error, render, render_source
 
-from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
 from cpushare_mq.povray.tiles import Tile, frame, split_frames
 
@@ -21,13 +20,8 @@ HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
         "light_source { <0, 0, -10> rgb 1 }\n")
 
 
-def test_distributed_csg_scene_equals_native(render_bin, tmp_path, capsys):
-    out = tmp_path / "d.png"
-    rc = main(["render", str(LANG / "csg.pov"), "-W", "160", "-H", "120", "-o", str(out),
-               "--tile", "16", "--workers", "2", "--no-progress"])
-    assert rc == 0, capsys.readouterr()
-    native = render(render_bin, LANG / "csg.pov", tmp_path / "n.png", 160, 120)
-    assert read_png(out).rgb == native.rgb
+def test_distributed_csg_scene_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "csg.pov")
 
 
 def _pixel(img, x: int, y: int) -> bytes:
@@ -193,15 +187,13 @@ def test_two_vectors_without_a_comma_and_fill_lights_without_highlights(render_b
 def test_filter_and_transmit_match_povray(render_bin, tmp_path):
     """rgbf/rgbt pigments and colour maps: the surface's own light scaled by its opacity,
     the light behind filtered by colour * filter + transmit, shadows filtered the same way
-    (transparent.pov, bit-identical, is in the feature-scene list)."""
+    (transparent.pov, bit-identical, is in the feature-scene list; layered textures:
+    test_povray_layers.py)."""
     img = render(render_bin, LANG / "filter.pov", tmp_path / "f.png", 160, 120)
     cmp = compare(img, read_png(LANG / "ref" / "filter.png"))
     assert cmp.psnr_db >= 60.0, cmp.summary()
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 pigment { rgb 0.5 transmit 100 } }\n")
     assert "bad.pov:5:" in msg and "transmit 100" in msg
-    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1 texture { pigment { rgb 1 } }\n"
-                      " texture { pigment { rgbt <1, 0, 0, 0.5> } } }\n")
-    assert "bad.pov:6:" in msg and "layered textures" in msg
 
 
 def test_old_default_spelling_and_camera_transform_order(render_bin, tmp_path):
