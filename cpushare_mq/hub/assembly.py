@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import DecompressionError
 from ..limits import Limits
@@ -39,11 +39,10 @@ class Partial:
         self.handed_back = False     # refused for a budget: the lease goes back uncounted
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How a finished result's bytes stand: ``handed_back`` (a budget refused it: not the
     fragment's fault, not counted), else ``invalid`` ("" = the chunks match the RESULT_END)
-    and the ``chunks`` as received, for the store."""
+    and the ``chunks`` as received, for the store. (A NamedTuple: one per result.)"""
     handed_back: bool
     invalid: str
     chunks: tuple[bytes, ...]
@@ -76,7 +75,11 @@ class ResultAssembly:
         """The RESULT_END ``body`` of a lease held now (with its last chunk, if it carries
         one): compares chunk count, size and sha256 with what arrived, and lets go of the
         budget (the chunks go to the store or nowhere)."""
-        p = self._partials.pop(key, None) or Partial(key[0])
+        p = self._partials.pop(key, None)
+        if p is None:
+            if last_chunk is not None:      # the common case: a result in one message
+                return self._whole(key[0], body, last_chunk, max_output_bytes)
+            p = Partial(key[0])
         if last_chunk is not None:
             self._add(p, len(p.chunks) if not p.broken else -1, last_chunk, max_output_bytes)
         self._unhold(p)
@@ -105,6 +108,26 @@ class ResultAssembly:
             self.drop(key)
 
     # -- inside -------------------------------------------------------------------------
+    def _whole(self, wid: str, body: dict, data: bytes, max_output: int) -> Verdict:
+        """:meth:`finish` of a result whose only chunk rides on its RESULT_END: the checks
+        of :meth:`_add` for chunk 0 of a fresh :class:`Partial` (its budgets, its cap, its
+        decompression) and of :meth:`finish`, without holding the chunk in between."""
+        refused = self.budgets.refusal(wid, 0, len(data), lease_cap_bytes(max_output))
+        if refused is not None:
+            return Verdict(not refused.counts, refused.why, ())
+        try:
+            raw = decompress_chunk(data, max(0, min(max_output, Limits.CHUNK_RAW_CAP)))
+        except DecompressionError as exc:
+            return Verdict(False, f"chunk 0: {exc}", ())
+        if body["chunks"] != 1:
+            return Verdict(False, f"RESULT_END says {body['chunks']} chunks, 1 arrived", ())
+        if body["size"] != len(raw):
+            return Verdict(False, f"RESULT_END says {body['size']} bytes, the chunks hold "
+                                  f"{len(raw)}", ())
+        if body["sha256"] != hashlib.sha256(raw).hexdigest():
+            return Verdict(False, "sha256 of the chunks does not match RESULT_END", ())
+        return Verdict(False, "", (data,))
+
     def _unhold(self, p: Partial) -> None:
         self.budgets.free(p.wid, p.stored)
         p.stored = 0

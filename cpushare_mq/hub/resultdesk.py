@@ -126,10 +126,12 @@ class ResultDesk:
     def _finish(self, now: float, wid: str, b: dict, last_chunk: bytes | None, acks: dict,
                 batch, batch_invalid: str) -> None:
         """An ok result of a lease held now: checked, then offered to the scheduler."""
-        hub, core = self.hub, self.hub.core
+        hub = self.hub
+        core = hub.core
         fid, attempt = b["fragment_id"], b["attempt"]
+        job = core.job_of(fid, attempt)        # open: the lease is held now
         verdict = self._assembly.finish((wid, fid, attempt), b, last_chunk,
-                                        self._max_output_bytes(fid, attempt))
+                                        job.max_output_bytes if job else 0)
         if verdict.handed_back:       # a budget refusal: not the fragment's fault, not counted
             log.info("worker %s: fragment %d attempt %d handed back: %s", wid, fid, attempt,
                      verdict.invalid)
@@ -143,11 +145,15 @@ class ResultDesk:
             invalid = batch_invalid or hub.trust.check_result(
                 key, fid, attempt, b["sha256"], b["outcome"].outcome, b["signature"], batch=batch)
             spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
-        paying = hub.payout is not None and core.job_of(fid, attempt)   # issue 19
+        paying = hub.payout is not None and job   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
                              spot_check=spot)
         if status == AckStatus.ACCEPTED:
-            self._accepted.extend((fid, attempt, i, data) for i, data in enumerate(verdict.chunks))
+            chunks = verdict.chunks
+            if len(chunks) == 1:
+                self._accepted.append((fid, attempt, 0, chunks[0]))
+            else:
+                self._accepted.extend([(fid, attempt, i, data) for i, data in enumerate(chunks)])
             if paying:      # issue 19: a signed receipt per accepted result
                 hub.payout.on_result(wid, paying.id, hub.sessions.key_of(wid), fid, attempt,
                                      b["outcome"].cpu_s, paying.cpu_s)
