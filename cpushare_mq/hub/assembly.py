@@ -119,14 +119,14 @@ class ResultAssembly:
             raw = decompress_chunk(data, max(0, min(max_output, Limits.CHUNK_RAW_CAP)))
         except DecompressionError as exc:
             return Verdict(False, f"chunk 0: {exc}", ())
+        invalid = ""
         if body["chunks"] != 1:
-            return Verdict(False, f"RESULT_END says {body['chunks']} chunks, 1 arrived", ())
-        if body["size"] != len(raw):
-            return Verdict(False, f"RESULT_END says {body['size']} bytes, the chunks hold "
-                                  f"{len(raw)}", ())
-        if body["sha256"] != hashlib.sha256(raw).hexdigest():
-            return Verdict(False, "sha256 of the chunks does not match RESULT_END", ())
-        return Verdict(False, "", (data,))
+            invalid = f"RESULT_END says {body['chunks']} chunks, 1 arrived"
+        elif body["size"] != len(raw):
+            invalid = f"RESULT_END says {body['size']} bytes, the chunks hold {len(raw)}"
+        elif body["sha256"] != hashlib.sha256(raw).hexdigest():
+            invalid = "sha256 of the chunks does not match RESULT_END"
+        return Verdict(False, invalid, (data,))
 
     def _unhold(self, p: Partial) -> None:
         self.budgets.free(p.wid, p.stored)

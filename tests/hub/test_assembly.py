@@ -80,3 +80,38 @@ def test_more_chunks_than_the_cap_is_invalid():
     v = a.finish(KEY, end(b"x", cap + 6), compress_chunk(b"x"), 1 << 20)
     assert f"more than {cap} chunks" in v.invalid and not v.handed_back and not v.chunks
     assert a.held_bytes == 0
+
+
+PRESET = compress_chunk(os.urandom(100 << 10))     # a worker's or another's held result
+
+
+@given(data=st.binary(max_size=3000), max_output=st.sampled_from([0, 10, 2000, 1 << 20]),
+       chunks=st.integers(0, 3), size_delta=st.sampled_from([0, 0, 1, -1]),
+       bad_digest=st.booleans(), corrupt=st.booleans(),
+       full=st.sampled_from(["", "", "worker", "hub"]))
+def test_a_result_in_one_message_gets_the_verdict_of_the_same_chunk_sent_apart(
+        data, max_output, chunks, size_delta, bad_digest, corrupt, full):
+    """The one-message path of finish() (no Partial) checks exactly what the general path
+    checks: lease cap, worker and hub budgets, decompression, chunk count, size, digest."""
+    blob = compress_chunk(data)
+    if corrupt:
+        blob = blob[:-1] + bytes([blob[-1] ^ 0xFF]) + b"\x00"
+    body = {**end(data, chunks), "size": len(data) + size_delta}
+    if bad_digest:
+        body["sha256"] = "0" * 64
+    verdicts = []
+    for apart in (False, True):
+        room = len(PRESET) + 5      # the budget left after the preset: 5 bytes
+        a = ResultAssembly(per_worker_bytes=room, total_bytes=room if full == "hub" else 1 << 30)
+        if full:
+            a.chunk(("w-1" if full == "worker" else "w-9", 1, 0), 0, PRESET, 1 << 20)
+        held, partials = a.held_bytes, len(a)
+        if apart:
+            a.chunk(KEY, 0, blob, max_output)
+            verdicts.append(a.finish(KEY, body, None, max_output))
+        else:
+            verdicts.append(a.finish(KEY, body, blob, max_output))
+        assert a.held_bytes == held and len(a) == partials
+    assert verdicts[0] == verdicts[1]
+    if full == "hub":
+        assert verdicts[0].handed_back and "max_partial_bytes " in verdicts[0].invalid
