@@ -7,6 +7,14 @@
 
 #include "lang.h"
 
+/* A patterned texture as parsed: the pattern and its entries (values ascending). */
+typedef struct tmapdef {
+    pigment pat;
+    uint32_t n;
+    double *v;
+    texture *e;
+} tmapdef;
+
 struct texture {
     int has_pig, has_fin, has_nrm;
     pigment pig;
@@ -14,11 +22,14 @@ struct texture {
     tnormal nrm;
     const texture *below; /* a layered texture: the layer under this one (NULL: none). Layers
                              are never changed once made: a transform copies the chain. */
+    const tmapdef *map;   /* a patterned texture (pig, fin, nrm unused), or NULL; never
+                             changed once made either */
 };
 
 typedef struct {
     prim p;
     const texture *below; /* the layers under p's own surface (a layered texture) */
+    const tmapdef *map;   /* a patterned texture instead of p's surface, or NULL */
     int textured;
     int32_t cond_head; /* first cell of its CSG conditions in plist.cells, -1 = none */
     int32_t bound;     /* bounded_by node of the same plist, -1 = none */

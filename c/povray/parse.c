@@ -287,17 +287,41 @@ static const texture *layers_transformed(parser *P, const texture *below, const 
     return c;
 }
 
-/* A transform of a whole (perhaps layered) texture. */
+static void texture_transform(parser *P, texture *tx, const transform *t);
+
+/* A copy of a patterned texture, its pattern and every entry transformed. */
+static const tmapdef *tmap_transformed(parser *P, const tmapdef *m, const transform *t)
+{
+    if (!m)
+        return NULL;
+    tmapdef *c = xalloc(P, sizeof *c);
+    *c = *m;
+    c->v = xalloc(P, m->n * sizeof *c->v);
+    c->e = xalloc(P, m->n * sizeof *c->e);
+    memcpy(c->v, m->v, m->n * sizeof *c->v);
+    pig_transform(&c->pat, t);
+    for (uint32_t i = 0; i < m->n; i++) {
+        c->e[i] = m->e[i];
+        texture_transform(P, &c->e[i], t);
+    }
+    return c;
+}
+
+/* A transform of a whole (perhaps layered or patterned) texture. */
 static void texture_transform(parser *P, texture *tx, const transform *t)
 {
     tex_transform(&tx->pig, &tx->nrm, t);
     tx->below = layers_transformed(P, tx->below, t);
+    tx->map = tmap_transformed(P, tx->map, t);
 }
 
 /* ``top`` (itself perhaps layered) laid on ``under``: POV-Ray's texture { } texture { },
    where each texture goes on top of those before it. */
 static texture layered_on(parser *P, const texture *top, const texture *under)
 {
+    if (top->map || under->map)
+        perr(P, P->line, "unsupported: a patterned texture (checker texture, texture_map) "
+             "in a layered texture");
     texture out = *top;
     texture *u = xalloc(P, sizeof *u);
     *u = *under;
@@ -947,16 +971,18 @@ static void parse_normal_body(parser *P, tnormal *n)
     }
 }
 
-static void parse_texture_body(parser *P, texture *tx)
+static void parse_texture_pattern(parser *P, texture *tx, const char *close);
+
+/* The inside of texture { } (or of a texture_map entry), up to `close`. */
+static void parse_texture_items(parser *P, texture *tx, const char *close)
 {
-    expect(P, "{", "after 'texture'");
     texture *s = ident_of_kind(P, V_TEXTURE);
     if (s)
         *tx = *s;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) {
+        if (is_punct(P, close)) {
             next(P);
             return;
         }
@@ -974,10 +1000,102 @@ static void parse_texture_body(parser *P, texture *tx)
             next(P);
             parse_normal_body(P, &tx->nrm);
             tx->has_nrm = 1;
+        } else if (tk->kind == T_IDENT && !tx->map &&
+                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"))) {
+            parse_texture_pattern(P, tx, close);
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
         }
     }
+}
+
+static void parse_texture_body(parser *P, texture *tx)
+{
+    expect(P, "{", "after 'texture'");
+    parse_texture_items(P, tx, "}");
+}
+
+/* One entry of a patterned texture: value v, the texture (its own patterns are refused). */
+static void add_tmap_entry(parser *P, tmapdef *m, double v, const texture *e, int line)
+{
+    if (m->n == POV_MAP_MAX)
+        perr(P, line, "texture_map has more than %d entries", POV_MAP_MAX);
+    if (e->map)
+        perr(P, line, "unsupported: a patterned texture inside a patterned texture");
+    if (m->n && v < m->v[m->n - 1])
+        perr(P, line, "texture_map values must not decrease (%g after %g)", v, m->v[m->n - 1]);
+    m->v[m->n] = v;
+    m->e[m->n++] = *e;
+}
+
+/* texture_map { [value TEXTURE_ITEMS]... } */
+static void parse_texture_map_body(parser *P, tmapdef *m)
+{
+    int line = P->line;
+    expect(P, "{", "after texture_map");
+    while (!is_punct(P, "}")) {
+        expect(P, "[", "to open a texture_map entry");
+        double v = parse_float(P, "a texture_map value");
+        opt_comma(P);
+        texture e = P->sc->def;
+        if (is_word(P, "texture")) {
+            next(P);
+            parse_texture_body(P, &e);
+            expect(P, "]", "to close a texture_map entry");
+        } else {
+            parse_texture_items(P, &e, "]");
+        }
+        add_tmap_entry(P, m, v, &e, line);
+    }
+    next(P);
+}
+
+/* texture { checker|hexagon|brick texture { } texture { } ... MODIFIERS } or texture {
+   PATTERN texture_map { } MODIFIERS }: the pattern, its entries, then up to (not past)
+   `close`, the pattern's modifiers and transforms of the whole. */
+static void parse_texture_pattern(parser *P, texture *tx, const char *close)
+{
+    int line = peek(P)->line;
+    tmapdef *m = xalloc(P, sizeof *m);
+    m->pat = default_pigment();
+    m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
+    m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
+    if (is_word(P, "checker")) {
+        next(P);
+        parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
+    } else {
+        parse_pattern_item(P, &m->pat);
+    }
+    const pattern_class *pc = pattern_by_type(m->pat.type);
+    if (m->pat.type == PIG_AVERAGE)
+        perr(P, line, "unsupported: average textures");
+    while (pc->colours && m->n < pc->colours && is_word(P, "texture")) {
+        next(P);
+        texture e = P->sc->def;
+        parse_texture_body(P, &e);
+        add_tmap_entry(P, m, m->n, &e, line);
+        opt_comma(P);
+    }
+    for (;;) {
+        transform t;
+        token *tk = peek(P);
+        if (is_punct(P, close))
+            break;
+        if (parse_transform(P, &t)) {
+            pig_transform(&m->pat, &t);
+            for (uint32_t i = 0; i < m->n; i++)
+                texture_transform(P, &m->e[i], &t);
+        } else if (is_word(P, "texture_map")) {
+            next(P);
+            parse_texture_map_body(P, m);
+        } else if (!parse_pattern_item(P, &m->pat)) {
+            perr(P, tk->line, "unsupported word '%s' in a patterned texture", tk->text);
+        }
+    }
+    if (m->n == 0)
+        perr(P, line, "a patterned texture needs its textures (texture_map { } or, after "
+             "checker, hexagon or brick, texture { } texture { })");
+    tx->map = m;
 }
 
 /* ------------------------------------------------------------------ objects */
@@ -1059,6 +1177,7 @@ static void transform_list(parser *P, plist *l, size_t from, const transform *t)
         if (l->v[i].textured) {
             tex_transform(&l->v[i].p.pig, &l->v[i].p.nrm, t);
             l->v[i].below = layers_transformed(P, l->v[i].below, t);
+            l->v[i].map = tmap_transformed(P, l->v[i].map, t);
         }
     }
 }
@@ -1069,13 +1188,14 @@ static void apply_texture(pprim *pp, const texture *tx)
     pp->p.fin = tx->fin;
     pp->p.nrm = tx->nrm;
     pp->below = tx->below;
+    pp->map = tx->map;
     pp->textured = 1;
 }
 
 /* The texture an object has now (its top surface and the layers under it). */
 static texture texture_of(const pprim *pp)
 {
-    return (texture){1, 1, 1, pp->p.pig, pp->p.fin, pp->p.nrm, pp->below};
+    return (texture){1, 1, 1, pp->p.pig, pp->p.fin, pp->p.nrm, pp->below, pp->map};
 }
 
 static uint32_t parse_object(parser *P, plist *l, const token *kw);
@@ -1994,6 +2114,10 @@ void scene_free(scene *s)
     s->pentries = NULL;
     free(s->layers);
     s->layers = NULL;
+    free(s->tmaps);
+    s->tmaps = NULL;
+    free(s->tentries);
+    s->tentries = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -2084,38 +2208,93 @@ static void add_ini_paths(pov_parse_opts *o, char *buf, size_t cap)
     fclose(f);
 }
 
-/* The layers under each object's top surface, as the scene's layer table (scene.layers,
-   prim.layer_first/layer_n), their noise generators resolved like the objects'. */
-static void flatten_layers(parser *P, const plist *l, scene *out)
+/* The scene's texture tables as they are filled (scene.layers, tmaps, tentries). */
+typedef struct {
+    tlayer *layers;
+    size_t nlayers, caplayers;
+    tmap *tmaps;
+    size_t ntmaps, captmaps;
+    tentry *tentries;
+    size_t ntentries, captentries;
+} tex_tables;
+
+static void *grow(parser *P, void *p, size_t *cap, size_t need, size_t size)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        size_t k = 0;
-        for (const texture *t = l->v[i].below; t; t = t->below)
-            k++;
-        if (k >= POV_MAX_LAYERS)
-            perr(P, P->line, "unsupported: a texture of more than %d layers", POV_MAX_LAYERS - 1);
-        n += k;
-    }
-    out->n_layers = (uint32_t)n;
-    out->layers = malloc(sizeof(tlayer) * (n + 1));
-    if (!out->layers)
+    if (need <= *cap)
+        return p;
+    *cap = need * 2;
+    void *q = realloc(p, *cap * size);
+    if (!q) {
+        free(p);
         perr(P, P->line, "out of memory");
-    n = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        out->prims[i].layer_first = (uint32_t)n;
-        for (const texture *t = l->v[i].below; t; t = t->below) {
-            tlayer *ly = &out->layers[n++];
-            ly->pig = t->pig;
-            ly->fin = t->fin;
-            ly->nrm = t->nrm;
-            check_map(P, &ly->pig, P->line);
-            resolve_noise(P, &ly->pig);
-            if (ly->nrm.type != NRM_NONE)
-                resolve_noise(P, &ly->nrm.pat);
-        }
-        out->prims[i].layer_n = (uint32_t)n - out->prims[i].layer_first;
     }
+    return q;
+}
+
+/* A surface's pigment and normal ready to render: default colour map, noise generator. */
+static void finish_surface(parser *P, pigment *pig, tnormal *nrm)
+{
+    check_map(P, pig, P->line);
+    resolve_noise(P, pig);
+    if (nrm->type != NRM_NONE)
+        resolve_noise(P, &nrm->pat);
+}
+
+/* The layers under a top layer, appended to the layer table: their range. */
+static void add_layers(parser *P, tex_tables *t, const texture *below, uint32_t *first,
+                       uint32_t *n)
+{
+    *first = (uint32_t)t->nlayers;
+    for (const texture *b = below; b; b = b->below) {
+        if (t->nlayers - *first >= POV_MAX_LAYERS - 1)
+            perr(P, P->line, "unsupported: a texture of more than %d layers", POV_MAX_LAYERS - 1);
+        t->layers = grow(P, t->layers, &t->caplayers, t->nlayers + 1, sizeof *t->layers);
+        tlayer *ly = &t->layers[t->nlayers++];
+        ly->pig = b->pig;
+        ly->fin = b->fin;
+        ly->nrm = b->nrm;
+        finish_surface(P, &ly->pig, &ly->nrm);
+    }
+    *n = (uint32_t)t->nlayers - *first;
+}
+
+/* A patterned texture appended to the tables: 1 + its index (prim.tmap). */
+static uint32_t add_tmap(parser *P, tex_tables *t, const tmapdef *m)
+{
+    t->tentries = grow(P, t->tentries, &t->captentries, t->ntentries + m->n, sizeof *t->tentries);
+    uint32_t first = (uint32_t)t->ntentries;
+    t->ntentries += m->n;
+    for (uint32_t i = 0; i < m->n; i++) {
+        tentry *e = &t->tentries[first + i];
+        e->v = m->v[i];
+        e->pig = m->e[i].pig;
+        e->fin = m->e[i].fin;
+        e->nrm = m->e[i].nrm;
+        finish_surface(P, &e->pig, &e->nrm);
+        add_layers(P, t, m->e[i].below, &e->layer_first, &e->layer_n);
+    }
+    t->tmaps = grow(P, t->tmaps, &t->captmaps, t->ntmaps + 1, sizeof *t->tmaps);
+    tmap *tm = &t->tmaps[t->ntmaps++];
+    tm->pat = m->pat;
+    resolve_noise(P, &tm->pat);
+    tm->first = first;
+    tm->n = m->n;
+    return (uint32_t)t->ntmaps;
+}
+
+/* The layers under each object's top surface and its patterned texture, as the scene's
+   tables (scene.layers, tmaps, tentries; prim.layer_first/layer_n, prim.tmap). */
+static void flatten_textures(parser *P, const plist *l, scene *out)
+{
+    tex_tables t = {0};
+    for (size_t i = 0; i < l->n; i++) {
+        prim *p = &out->prims[i];
+        add_layers(P, &t, l->v[i].below, &p->layer_first, &p->layer_n);
+        p->tmap = l->v[i].map ? add_tmap(P, &t, l->v[i].map) : 0;
+    }
+    out->n_layers = (uint32_t)t.nlayers, out->layers = t.layers;
+    out->n_tmaps = (uint32_t)t.ntmaps, out->tmaps = t.tmaps;
+    out->n_tentries = (uint32_t)t.ntentries, out->tentries = t.tentries;
 }
 
 static int parse_main(const char *name, const char *src, const pov_parse_opts *opts_in,
@@ -2178,7 +2357,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             if (out->prims[i].nrm.type != NRM_NONE)
                 resolve_noise(P, &out->prims[i].nrm.pat);
         }
-        flatten_layers(P, &c->out, out);
+        flatten_textures(P, &c->out, out);
         plist_to_scene(P, &c->out, out);
         out->n_data = (uint32_t)P->ndata;
         out->data = P->data;

@@ -667,6 +667,11 @@ static vec3 pattern_space(const pigment *pg, vec3 P)
     return q;
 }
 
+double pattern_value_at(const pigment *pg, vec3 P)
+{
+    return pattern_value_warped(pg, pattern_warp(pg, pattern_space(pg, P)));
+}
+
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2])
 {
     vec3 q = pattern_space(pg, P);

@@ -54,6 +54,9 @@ vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2]);
    their own, marble and wood), then the value at an already warped point. */
 vec3 pattern_warp(const pigment *pg, vec3 q);
 double pattern_value_warped(const pigment *pg, vec3 q);
+/* The value of a pattern (type >= PIG_GRADIENT) at world point P: its transforms, warp,
+   turbulence and wave applied (a patterned texture's choice). */
+double pattern_value_at(const pigment *pg, vec3 P);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 

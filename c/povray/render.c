@@ -190,8 +190,9 @@ static int scene_has_clear(const scene *s)
         for (uint32_t k = 0; k < s->maps[i].n; k++)
             if (s->maps[i].ft[k][0] != 0.0 || s->maps[i].ft[k][1] != 0.0)
                 return 1;
-    for (uint32_t i = 0; i < s->n_layers; i++) { /* the layers under the objects' tops */
-        const pigment *pg = &s->layers[i].pig;
+    for (uint32_t i = 0; i < s->n_layers + s->n_tentries; i++) { /* layers, texture_maps */
+        const pigment *pg = i < s->n_layers ? &s->layers[i].pig
+                                            : &s->tentries[i - s->n_layers].pig;
         if (pg->ft1[0] != 0.0 || pg->ft1[1] != 0.0 || pg->ft2[0] != 0.0 || pg->ft2[1] != 0.0)
             return 1;
     }
@@ -427,17 +428,7 @@ static double light_attenuation(const light *lt, vec3 L, double dist)
     return att;
 }
 
-/* Layer k of p's texture: 0 is its top (the prim's own surface), then those under it. */
-static void layer_of(const scene *s, const prim *p, uint32_t k, const pigment **pig,
-                     const finish **fin, const tnormal **nrm)
-{
-    if (k == 0) {
-        *pig = &p->pig, *fin = &p->fin, *nrm = &p->nrm;
-        return;
-    }
-    const tlayer *l = &s->layers[p->layer_first + k - 1];
-    *pig = &l->pig, *fin = &l->fin, *nrm = &l->nrm;
-}
+#include "texture_shade.c"
 
 /* What reaches P from the light along L (unit) over dist: 1 unblocked, 0 blocked, and with
    transparent objects in the scene, POV-Ray's filtering by each surface crossed
@@ -456,18 +447,10 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
         if (!find_hit(ctx, &r, left, 0, PRIM_NO_SHADOW, &pi, &h))
             return f;
         vec3 Q = vadd(O, vscale(L, h.t));
-        const prim *p = &s->prims[pi];
-        for (uint32_t k = 0; k <= p->layer_n; k++) { /* every layer filters the light */
-            const pigment *pg;
-            const finish *fin;
-            const tnormal *nr;
-            layer_of(s, p, k, &pg, &fin, &nr);
-            double ft[2];
-            vec3 c = pigment_at(s, pg, Q, ft);
-            if (ft[0] == 0.0 && ft[1] == 0.0)
-                return v3(0.0, 0.0, 0.0);
-            f = vmul(f, v3(c.x * ft[0] + ft[1], c.y * ft[0] + ft[1], c.z * ft[0] + ft[1]));
-        }
+        vec3 lf = texture_filter(s, &s->prims[pi], Q); /* every layer filters the light */
+        if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
+            return lf;
+        f = vmul(f, lf);
         O = Q;
         left -= h.t;
     }
@@ -528,63 +511,6 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
             }
         }
     }
-}
-
-/* The colour at P of p's texture, layer by layer from the top as POV-Ray 3.7 lights a
-   layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, diffuse and
-   highlights scaled by its opacity and by the filter of the layers above it (filcol, which
-   each layer multiplies by colour * filter + transmit); what gets through every layer
-   continues the ray; then each layer's reflection, weighted by what reached that layer.
-   N faces the ray and is not perturbed yet: each layer perturbs it with its own normal. */
-static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
-                  uint32_t level)
-{
-    const scene *s = ctx->s;
-    vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
-    double trans = 1.0;
-    uint32_t reflective[POV_MAX_LAYERS];
-    double rweight[POV_MAX_LAYERS];
-    uint32_t nrefl = 0;
-    for (uint32_t k = 0; k <= p->layer_n && trans > s->adc_bailout; k++) {
-        const pigment *pg;
-        const finish *f;
-        const tnormal *nr;
-        layer_of(s, p, k, &pg, &f, &nr);
-        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
-        double ft[2];
-        vec3 pig = pigment_at(s, pg, P, ft);
-        int clear = ft[0] != 0.0 || ft[1] != 0.0;
-        double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
-        vec3 lc = vmul(pig, f->ambient);
-        if (clear)
-            lc = vscale(lc, opacity);
-        add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
-        col = vadd(col, vmul(lc, filcol));
-        if (max3(f->reflection) > 0.0) {
-            reflective[nrefl] = k;
-            rweight[nrefl++] = weight * trans;
-        }
-        filcol = vmul(filcol, v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1],
-                                 pig.z * ft[0] + ft[1]));
-        trans = rt_fmin(1.0, rt_fabs(grey(filcol)));
-    }
-    if (trans > s->adc_bailout) { /* the light through the surface (no interior: straight on) */
-        double w1 = rt_fmax(rt_fabs(filcol.x), rt_fmax(rt_fabs(filcol.y), rt_fabs(filcol.z)));
-        vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
-        col = vadd(col, vmul(tc, filcol));
-    }
-    for (uint32_t i = 0; i < nrefl; i++) {
-        const pigment *pg;
-        const finish *f;
-        const tnormal *nr;
-        layer_of(s, p, reflective[i], &pg, &f, &nr);
-        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
-        double k2 = -2.0 * vdot(D, LN);
-        vec3 R = vadd(D, vscale(LN, k2));
-        vec3 rc = trace(ctx, P, R, rweight[i] * max3(f->reflection), level);
-        col = vadd(col, vmul(f->reflection, rc));
-    }
-    return col;
 }
 
 #include "fog.c"

@@ -152,6 +152,8 @@ typedef struct {
                            start inside), as POV-Ray tests a bound before the object; 0 none */
     uint32_t layer_first, layer_n; /* layered texture: the layers under pig/fin/nrm (the top
                                       one), top to bottom: scene.layers[layer_first ..] */
+    uint32_t tmap;      /* a patterned texture: 1 + its index in scene.tmaps (pig, fin, nrm
+                           and the layers unused); 0 none */
     const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;
@@ -166,6 +168,22 @@ typedef struct {
     tnormal nrm;
 } tlayer;
 #define POV_MAX_LAYERS 64 /* layers of one object's texture */
+
+/* A patterned texture: texture { checker|hexagon|brick texture { } texture { } ... } or
+   texture { PATTERN texture_map { [v TEXTURE] ... } }. The pattern's value picks one of the
+   entries (scene.tentries[first .. first + n), values ascending) or blends the lit colours
+   of the two around it, as POV-Ray blends whole textures. */
+typedef struct {
+    double v;
+    pigment pig;                   /* the entry's top layer */
+    finish fin;
+    tnormal nrm;
+    uint32_t layer_first, layer_n; /* and the layers under it (scene.layers) */
+} tentry;
+typedef struct {
+    pigment pat;                   /* the pattern (type >= PIG_GRADIENT, no colour map) */
+    uint32_t first, n;
+} tmap;
 
 enum { LIGHT_POINT = 0, LIGHT_SPOT = 1, LIGHT_TYPE_COUNT };
 typedef struct {
@@ -214,6 +232,9 @@ typedef struct {
     fog fogs[POV_MAX_FOGS];
     uint32_t n_layers;  /* the layers under the objects' top ones (prim.layer_first) */
     tlayer *layers;
+    uint32_t n_tmaps, n_tentries; /* patterned textures (prim.tmap) and their entries */
+    tmap *tmaps;
+    tentry *tentries;
     uint32_t n_data;    /* the primitives' numbers beyond a, b, r, r2 */
     double *data;
     uint32_t n_nodes, n_kids, n_conds; /* CSG (see csg_node) */

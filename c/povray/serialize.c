@@ -7,7 +7,10 @@
  * u32 data_first, u32 data_n, u32 bound, u32 layer_first, u32 layer_n (version 6) (version 4: fogs before the data pool (u32 n,
  * then type, distance, colour, filter, transmit, offset, alt, up), then numbers in the data pool written before the
  * prims as u32 n_data, f64...; version 6: then the texture layers under the objects' top
- * ones, u32 n_layers, each a pigment, finish and normal like a prim's), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
+ * ones, u32 n_layers, each a pigment, finish and normal like a prim's; then the
+ * texture_map entries, u32 n, each f64 value, u32 layer_first, u32 layer_n and a surface,
+ * and the patterned textures, u32 n, each a pattern pigment, u32 first entry, u32 count;
+ * a prim's u32 tmap follows its layer_n), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
  * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
@@ -236,6 +239,20 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->n_layers);
     for (uint32_t i = 0; i < s->n_layers; i++)
         put_surface(&w, &s->layers[i].pig, &s->layers[i].fin, &s->layers[i].nrm);
+    put_u32(&w, s->n_tentries);
+    for (uint32_t i = 0; i < s->n_tentries; i++) {
+        const tentry *e = &s->tentries[i];
+        put_f64(&w, e->v);
+        put_u32(&w, e->layer_first);
+        put_u32(&w, e->layer_n);
+        put_surface(&w, &e->pig, &e->fin, &e->nrm);
+    }
+    put_u32(&w, s->n_tmaps);
+    for (uint32_t i = 0; i < s->n_tmaps; i++) {
+        put_pigment(&w, &s->tmaps[i].pat);
+        put_u32(&w, s->tmaps[i].first);
+        put_u32(&w, s->tmaps[i].n);
+    }
     put_u32(&w, s->n_prims);
     for (uint32_t i = 0; i < s->n_prims; i++) {
         const prim *p = &s->prims[i];
@@ -257,6 +274,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, p->bound);
         put_u32(&w, p->layer_first);
         put_u32(&w, p->layer_n);
+        put_u32(&w, p->tmap);
         put_surface(&w, &p->pig, &p->fin, &p->nrm);
     }
     put_csg(&w, s);
@@ -473,8 +491,61 @@ static int get_layers(rbuf *r, scene *s, pov_alloc_fn alloc)
     return 0;
 }
 
+/* A range of scene.layers (under an object's or a texture_map entry's top layer). */
+static int get_layer_range(rbuf *r, uint32_t *first, uint32_t *n, uint32_t n_layers)
+{
+    *first = get_u32(r);
+    *n = get_u32(r);
+    if (!r->err && (*first > n_layers || *n > n_layers - *first || *n >= POV_MAX_LAYERS))
+        return fail(r, "scene data: texture layers out of range");
+    return r->err ? -1 : 0;
+}
+
+/* The patterned textures: their entries (each a surface and its layers), then the maps
+   (a pattern and a range of entries with ascending values). */
+static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_tentries = get_u32(r);
+    if (!r->err && (s->n_tentries > MAX_PRIMS || (size_t)s->n_tentries * 200 > r->len - r->pos))
+        return fail(r, "scene data: too many texture_map entries");
+    if (r->err)
+        return -1;
+    s->tentries = alloc(sizeof(tentry) * ((size_t)s->n_tentries + 1));
+    if (!s->tentries)
+        return fail(r, "out of memory for texture_map entries");
+    for (uint32_t i = 0; i < s->n_tentries; i++) {
+        tentry *e = &s->tentries[i];
+        e->v = get_f64(r);
+        if (get_layer_range(r, &e->layer_first, &e->layer_n, s->n_layers) < 0 ||
+            get_surface(r, &e->pig, &e->fin, &e->nrm, s->n_maps) < 0)
+            return -1;
+    }
+    s->n_tmaps = get_u32(r);
+    if (!r->err && (s->n_tmaps > MAX_PRIMS || (size_t)s->n_tmaps * 100 > r->len - r->pos))
+        return fail(r, "scene data: too many patterned textures");
+    if (r->err)
+        return -1;
+    s->tmaps = alloc(sizeof(tmap) * ((size_t)s->n_tmaps + 1));
+    if (!s->tmaps)
+        return fail(r, "out of memory for patterned textures");
+    for (uint32_t i = 0; i < s->n_tmaps; i++) {
+        tmap *m = &s->tmaps[i];
+        if (get_pigment(r, &m->pat, s->n_maps, 0) < 0)
+            return -1;
+        m->first = get_u32(r);
+        m->n = get_u32(r);
+        if (!r->err && (m->pat.type < PIG_GRADIENT || m->n < 1 || m->n > POV_MAP_MAX ||
+                        m->first > s->n_tentries || m->n > s->n_tentries - m->first))
+            return fail(r, "scene data: bad patterned texture");
+        for (uint32_t k = 1; k < m->n && !r->err; k++)
+            if (s->tentries[m->first + k].v < s->tentries[m->first + k - 1].v)
+                return fail(r, "scene data: texture_map values out of order");
+    }
+    return r->err ? -1 : 0;
+}
+
 static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint32_t n_data,
-                    uint32_t n_layers)
+                    uint32_t n_layers, uint32_t n_tmaps)
 {
     p->type = get_u32(r);
     p->flags = get_u32(r);
@@ -502,11 +573,11 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
     if (!r->err && (p->data_first > n_data || p->data_n > n_data - p->data_first))
         return fail(r, "scene data: object's numbers out of range");
     p->d = data + p->data_first;
-    p->layer_first = get_u32(r);
-    p->layer_n = get_u32(r);
-    if (!r->err && (p->layer_first > n_layers || p->layer_n > n_layers - p->layer_first ||
-                    p->layer_n >= POV_MAX_LAYERS))
-        return fail(r, "scene data: object's texture layers out of range");
+    if (get_layer_range(r, &p->layer_first, &p->layer_n, n_layers) < 0)
+        return -1;
+    p->tmap = get_u32(r);
+    if (!r->err && p->tmap > n_tmaps)
+        return fail(r, "scene data: object's patterned texture out of range");
     if (get_surface(r, &p->pig, &p->fin, &p->nrm, n_maps) < 0)
         return -1;
     const char *bad = pc->check(p);
@@ -735,7 +806,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     }
     for (uint32_t i = 0; i < s->n_data; i++)
         s->data[i] = get_f64(&r);
-    if (get_layers(&r, s, alloc) < 0) {
+    if (get_layers(&r, s, alloc) < 0 || get_tmaps(&r, s, alloc) < 0) {
         *err = r.err;
         return -1;
     }
@@ -754,7 +825,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         return -1;
     }
     for (uint32_t i = 0; i < s->n_prims; i++)
-        if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data, s->n_layers) < 0)
+        if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data, s->n_layers,
+                     s->n_tmaps) < 0)
             break;
     if (!r.err)
         get_csg(&r, s, alloc);

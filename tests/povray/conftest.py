@@ -99,3 +99,13 @@ def distributed_equals_native(render_bin: Path, tmp_path: Path, scene: Path, *ex
     assert rc == 0, f"cpushare-povray render exited {rc}"
     native = render(render_bin, scene, tmp_path / "n.png", 160, 120, *extra)
     assert read_png(out).rgb == native.rgb
+
+
+def matches_povray(render_bin: Path, tmp_path: Path, scene: Path, min_psnr_db: float = 50.0,
+                   max_diff: int = 2) -> None:
+    """povray-render's 160x120 image of ``scene`` against POV-Ray's own (ref/NAME.png beside
+    it, made with the command in tests/data/scenes/lang/README.md)."""
+    from cpushare_mq.povray.image import compare, read_png
+    img = render(render_bin, scene, tmp_path / "ours.png", 160, 120)
+    cmp = compare(img, read_png(scene.parent / "ref" / f"{scene.stem}.png"))
+    assert cmp.psnr_db >= min_psnr_db and cmp.max_diff <= max_diff, cmp.summary()

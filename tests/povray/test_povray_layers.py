@@ -11,18 +11,14 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import distributed_equals_native, parse_error, render, render_source
+from conftest import distributed_equals_native, matches_povray, parse_error, render_source
 from test_povray_patterns import HEAD, _client, _scene_bytes
-
-from cpushare_mq.povray.image import compare, read_png
 
 LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
 
 
 def test_layered_textures_match_povray(render_bin, tmp_path):
-    img = render(render_bin, LANG / "layers.pov", tmp_path / "l.png", 160, 120)
-    cmp = compare(img, read_png(LANG / "ref" / "layers.png"))
-    assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
+    matches_povray(render_bin, tmp_path, LANG / "layers.pov")
 
 
 def test_distributed_layers_equal_native(render_bin, tmp_path):

@@ -1,0 +1,175 @@
+/* texture_shade.c -- what a ray sees of an object's texture: one surface with the layers
+ * under it (texture { } texture { }), or a patterned texture whose pattern picks one such
+ * surface or blends two (checker/hexagon/brick textures, texture_map). Included by render.c
+ * (freestanding: the sandboxed client renders with it too). */
+
+static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
+                       double opacity, vec3 *col);
+
+/* A top layer and the layers under it (scene.layers[layer_first .. + layer_n)). */
+typedef struct {
+    const pigment *pig;
+    const finish *fin;
+    const tnormal *nrm;
+    uint32_t layer_first, layer_n;
+} surface;
+
+static surface surface_of_prim(const prim *p)
+{
+    return (surface){&p->pig, &p->fin, &p->nrm, p->layer_first, p->layer_n};
+}
+
+static surface surface_of_entry(const tentry *e)
+{
+    return (surface){&e->pig, &e->fin, &e->nrm, e->layer_first, e->layer_n};
+}
+
+/* Layer k of a surface: 0 is its top, then those under it. */
+static void layer_of(const scene *s, const surface *sf, uint32_t k, const pigment **pig,
+                     const finish **fin, const tnormal **nrm)
+{
+    if (k == 0) {
+        *pig = sf->pig, *fin = sf->fin, *nrm = sf->nrm;
+        return;
+    }
+    const tlayer *l = &s->layers[sf->layer_first + k - 1];
+    *pig = &l->pig, *fin = &l->fin, *nrm = &l->nrm;
+}
+
+/* The entries of patterned texture m at P, as POV-Ray's blend map search finds them: one
+   (returns 1, *ia) or two blended (returns 2: *ia with weight *wa, *ib with 1 - *wa). */
+static int tmap_pick(const scene *s, const tmap *m, vec3 P, uint32_t *ia, uint32_t *ib,
+                     double *wa)
+{
+    double v = pattern_value_at(&m->pat, P);
+    const tentry *e = &s->tentries[m->first];
+    uint32_t last = m->n - 1, i = 0;
+    if (v >= e[last].v) {
+        *ia = m->first + last;
+        return 1;
+    }
+    while (v > e[i].v)
+        i++;
+    *ia = m->first + i;
+    if (v == e[i].v || i == 0)
+        return 1;
+    *ib = m->first + i - 1;
+    *wa = (v - e[i - 1].v) / (e[i].v - e[i - 1].v);
+    return 2;
+}
+
+/* What a surface lets through at Q: the product of colour * filter + transmit over every
+   layer; zero when a layer is opaque. */
+static vec3 surface_filter(const scene *s, const surface *sf, vec3 Q)
+{
+    vec3 f = v3(1.0, 1.0, 1.0);
+    for (uint32_t k = 0; k <= sf->layer_n; k++) {
+        const pigment *pg;
+        const finish *fin;
+        const tnormal *nr;
+        layer_of(s, sf, k, &pg, &fin, &nr);
+        double ft[2];
+        vec3 c = pigment_at(s, pg, Q, ft);
+        if (ft[0] == 0.0 && ft[1] == 0.0)
+            return v3(0.0, 0.0, 0.0);
+        f = vmul(f, v3(c.x * ft[0] + ft[1], c.y * ft[0] + ft[1], c.z * ft[0] + ft[1]));
+    }
+    return f;
+}
+
+/* What object p lets through at Q (a shadow ray crossing it). */
+static vec3 texture_filter(const scene *s, const prim *p, vec3 Q)
+{
+    if (!p->tmap) {
+        surface sf = surface_of_prim(p);
+        return surface_filter(s, &sf, Q);
+    }
+    uint32_t ia, ib = 0;
+    double wa = 1.0;
+    int n = tmap_pick(s, &s->tmaps[p->tmap - 1], Q, &ia, &ib, &wa);
+    surface a = surface_of_entry(&s->tentries[ia]);
+    vec3 fa = surface_filter(s, &a, Q);
+    if (n == 1)
+        return fa;
+    surface b = surface_of_entry(&s->tentries[ib]);
+    return vadd(vscale(fa, wa), vscale(surface_filter(s, &b, Q), 1.0 - wa));
+}
+
+/* The colour at P of a surface, layer by layer from the top as POV-Ray 3.7 lights a
+   layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, diffuse and
+   highlights scaled by its opacity and by the filter of the layers above it (filcol, which
+   each layer multiplies by colour * filter + transmit); what gets through every layer
+   continues the ray; then each layer's reflection, weighted by what reached that layer.
+   N faces the ray and is not perturbed yet: each layer perturbs it with its own normal. */
+static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D,
+                          double weight, uint32_t level)
+{
+    const scene *s = ctx->s;
+    vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
+    double trans = 1.0;
+    uint32_t reflective[POV_MAX_LAYERS];
+    double rweight[POV_MAX_LAYERS];
+    uint32_t nrefl = 0;
+    for (uint32_t k = 0; k <= sf->layer_n && trans > s->adc_bailout; k++) {
+        const pigment *pg;
+        const finish *f;
+        const tnormal *nr;
+        layer_of(s, sf, k, &pg, &f, &nr);
+        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        double ft[2];
+        vec3 pig = pigment_at(s, pg, P, ft);
+        int clear = ft[0] != 0.0 || ft[1] != 0.0;
+        double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
+        vec3 lc = vmul(pig, f->ambient);
+        if (clear)
+            lc = vscale(lc, opacity);
+        add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
+        col = vadd(col, vmul(lc, filcol));
+        if (max3(f->reflection) > 0.0) {
+            reflective[nrefl] = k;
+            rweight[nrefl++] = weight * trans;
+        }
+        filcol = vmul(filcol, v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1],
+                                 pig.z * ft[0] + ft[1]));
+        trans = rt_fmin(1.0, rt_fabs(grey(filcol)));
+    }
+    if (trans > s->adc_bailout) { /* the light through the surface (no interior: straight on) */
+        double w1 = rt_fmax(rt_fabs(filcol.x), rt_fmax(rt_fabs(filcol.y), rt_fabs(filcol.z)));
+        vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
+        col = vadd(col, vmul(tc, filcol));
+    }
+    for (uint32_t i = 0; i < nrefl; i++) {
+        const pigment *pg;
+        const finish *f;
+        const tnormal *nr;
+        layer_of(s, sf, reflective[i], &pg, &f, &nr);
+        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        double k2 = -2.0 * vdot(D, LN);
+        vec3 R = vadd(D, vscale(LN, k2));
+        vec3 rc = trace(ctx, P, R, rweight[i] * max3(f->reflection), level);
+        col = vadd(col, vmul(f->reflection, rc));
+    }
+    return col;
+}
+
+/* The colour of object p at P: its surface, or the one or two its pattern picks, their lit
+   colours blended as POV-Ray blends the textures of a texture_map. */
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
+                  uint32_t level)
+{
+    const scene *s = ctx->s;
+    if (!p->tmap) {
+        surface sf = surface_of_prim(p);
+        return shade_surface(ctx, &sf, P, N, D, weight, level);
+    }
+    uint32_t ia, ib = 0;
+    double wa = 1.0;
+    int n = tmap_pick(s, &s->tmaps[p->tmap - 1], P, &ia, &ib, &wa);
+    surface a = surface_of_entry(&s->tentries[ia]);
+    vec3 ca = shade_surface(ctx, &a, P, N, D, weight, level);
+    if (n == 1)
+        return ca;
+    surface b = surface_of_entry(&s->tentries[ib]);
+    vec3 cb = shade_surface(ctx, &b, P, N, D, weight, level);
+    return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
+}

@@ -1,0 +1,53 @@
+"""Patterned textures (issue 17): checker, hexagon and brick textures and texture_map blending
+whole lit textures (tests/data/scenes/lang/tmaps.pov) against POV-Ray's render; the
+distributed render byte-identical to the native one; the sandboxed client refusing a
+patterned texture out of range; the parser's messages."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from conftest import distributed_equals_native, matches_povray, parse_error
+from test_povray_patterns import HEAD, _client, _scene_bytes
+
+LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
+
+
+def test_patterned_textures_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "tmaps.pov")
+
+
+def test_distributed_patterned_textures_equal_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "tmaps.pov")
+
+
+@pytest.mark.parametrize("tmap", [2, 0xFFFFFFFF])
+def test_client_refuses_a_patterned_texture_out_of_range(render_bin, client_elf, tmp_path, tmap):
+    good = _scene_bytes(render_bin, tmp_path, "sphere { 0, 0.8125 texture { checker "
+                        "texture { pigment { rgb 1 } } texture { pigment { rgb 0 } } } }\n")
+    # after the radius (0.8125), r2, cond_first, cond_n, data_first, data_n, bound,
+    # layer_first, layer_n: the u32 tmap (1 + its index; scene format 6)
+    at = good.index(struct.pack("<d", 0.8125)) + 8 + 8 + 4 * 7
+    assert good[at:at + 4] == struct.pack("<I", 1)
+    bad = good[:at] + struct.pack("<I", tmap) + good[at + 4:]
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    frames = _client(client_elf, bad)
+    assert frames[0][0] == b"X" and "patterned texture" in frames[0][1].decode()
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("texture { gradient x texture_map { [0.6 pigment { rgb 1 }] [0.2 pigment { rgb 0 }] } }",
+     ["texture_map values must not decrease"]),
+    ("texture { checker texture { checker texture { pigment { rgb 1 } } "
+     "texture { pigment { rgb 0 } } } texture { pigment { rgb 0 } } }",
+     ["patterned texture inside a patterned texture"]),
+    ("texture { gradient x scale 2 }", ["needs its textures"]),
+    ("texture { pigment { rgb 1 } } texture { checker texture { pigment { rgb 1 } } "
+     "texture { pigment { rgb 0 } } }", ["patterned texture", "layered texture"]),
+    ("texture { average texture_map { [1 pigment { rgb 1 }] } }", ["average textures"]),
+])
+def test_patterned_texture_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + f"sphere {{ 0, 1\n{src}\n}}\n")
+    assert "bad.pov:" in msg and all(w in msg for w in words), msg
