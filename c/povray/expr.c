@@ -547,37 +547,44 @@ static value colour_form(parser *P, const token *kw)
     return vecn(5, c);
 }
 
+static int colour_component(const token *t)
+{
+    static const char *const words[5] = {"red", "green", "blue", "filter", "transmit"};
+    if (t->kind != T_IDENT)
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(t->text, words[i]))
+            return i;
+    return -1;
+}
+
+/* [color] (EXPRESSION | COMPONENT F) [COMPONENT F]...: a colour, then (as POV-Ray allows,
+   `color rgb 1 filter 0.5`, `color Red transmit 0.3`) components set one by one. */
 value parse_colour5(parser *P)
 {
     if (is_word(P, "color") || is_word(P, "colour"))
         next(P);
     value c = vecn(5, (double[5]){0, 0, 0, 0, 0});
-    int any = 0;
-    for (;;) {
-        token *t = peek(P);
-        if (t->kind == T_IDENT && (!strcmp(t->text, "red") || !strcmp(t->text, "green") ||
-                                   !strcmp(t->text, "blue") || !strcmp(t->text, "filter") ||
-                                   !strcmp(t->text, "transmit"))) {
-            token kw = next(P);
-            int i = kw.text[0] == 'r' ? 0 : kw.text[0] == 'g' ? 1 : kw.text[0] == 'b' ? 2
-                  : kw.text[0] == 'f' ? 3 : 4;
-            c.c[i] = parse_float(P, kw.text);
-            any = 1;
-            continue;
-        }
-        if (any)
-            return c;
+    token *t = peek(P);
+    if (colour_component(t) < 0) {
         int line = t->line;
         value v = expr(P);
-        if (v.kind == V_FLOAT)
-            return vecn(5, v.c);
-        if (v.kind != V_VEC)
-            perr(P, line, "expected a colour, got a %s", kind_name(v.kind));
-        for (int i = 0; i < v.n; i++)
-            c.c[i] = v.c[i];
-        c.n = 5;
-        return c;
+        if (v.kind == V_FLOAT) {
+            c = vecn(5, v.c);
+        } else {
+            if (v.kind != V_VEC)
+                perr(P, line, "expected a colour, got a %s", kind_name(v.kind));
+            for (int i = 0; i < v.n; i++)
+                c.c[i] = v.c[i];
+            c.n = 5;
+        }
     }
+    int i;
+    while ((i = colour_component(peek(P))) >= 0) {
+        token kw = next(P);
+        c.c[i] = parse_float(P, kw.text);
+    }
+    return c;
 }
 
 /* A colour for the renderer: only red, green and blue; filter/transmit must be 0. */

@@ -236,8 +236,10 @@ static void lex_raw(parser *P, token *t)
             perr(P, t->line, "identifier too long (max 63 characters)");
         memcpy(t->text, s + start, n);
         t->text[n] = 0;
-        if (dir && n == 0)
-            perr(P, t->line, "'#' not followed by a directive name");
+        if (dir && n == 0) { /* a lone '#' (POV-Ray 3.7 renders such scenes): nothing */
+            lex_raw(P, t);
+            return;
+        }
         t->kind = dir ? T_DIRECTIVE : T_IDENT;
         return;
     }

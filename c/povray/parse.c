@@ -440,9 +440,8 @@ static colour_map parse_colour_map_body(parser *P)
                 perr(P, line, "color_map has more than %d entries", POV_MAP_MAX);
             double ft[2];
             vec3 c = parse_colour_ft(P, ft);
-            if (m.n && at < m.v[m.n - 1])
-                perr(P, line, "color_map values must be ascending (%g after %g)", at,
-                     m.v[m.n - 1]);
+            /* (values out of order are kept: POV-Ray's search takes the first entry at or
+               above the value, which stays well defined, e.g. woods.inc's T_Wood32) */
             m.v[m.n] = at;
             m.c[m.n] = c;
             m.ft[m.n][0] = ft[0], m.ft[m.n][1] = ft[1];
@@ -1224,7 +1223,9 @@ typedef struct {
     uint32_t node;
     uint32_t bound_node; /* bounded_by { } objects */
     int has_bound;
-    int had_texture;   /* a second texture { } would be a layer: refused */
+    uint32_t clip_node;  /* clipped_by { } objects */
+    int has_clip;
+    int had_texture;   /* a later texture { } is a layer on top of the first */
 } objbuild;
 
 static void seal(parser *P, objbuild *b)
@@ -1287,6 +1288,8 @@ static void parse_clip(parser *P, objbuild *b, int line)
     uint32_t clip = plist_group(P, l, CSG_AND, cl.node, cl.n);
     csg_children_free(&cl);
     plist_add_cond(P, l, b->from, surf_end, clip);
+    b->clip_node = clip;
+    b->has_clip = 1;
     uint32_t both[2] = {b->node, clip};
     b->node = plist_group(P, l, CSG_AND, both, 2);
 }
@@ -1299,7 +1302,17 @@ static void parse_bound(parser *P, objbuild *b)
     plist *l = b->l;
     size_t start = l->n;
     csg_children bk = {0};
+    int line = P->line;
     expect(P, "{", "after 'bounded_by'");
+    if (is_word(P, "clipped_by")) { /* bounded_by { clipped_by }: the clip is the bound */
+        next(P);
+        if (!b->has_clip)
+            perr(P, line, "unsupported: bounded_by { clipped_by } before clipped_by { }");
+        expect(P, "}", "after bounded_by { clipped_by");
+        b->bound_node = b->clip_node;
+        b->has_bound = 1;
+        return;
+    }
     while (!is_punct(P, "}")) {
         token kw = next(P);
         if (kw.kind != T_IDENT || !is_object_word(kw.text))

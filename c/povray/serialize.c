@@ -778,8 +778,6 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
             m->c[k] = get_vec(&r);
             m->ft[k][0] = get_f64(&r);
             m->ft[k][1] = get_f64(&r);
-            if (k && m->v[k] < m->v[k - 1])
-                fail(&r, "scene data: colour map values out of order");
         }
     }
     if (get_pentries(&r, s, alloc) < 0) {

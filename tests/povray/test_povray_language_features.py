@@ -19,7 +19,8 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
-                                  "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb"])
+                                  "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
+                                  "mapforms"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -148,3 +149,9 @@ def test_lens_camera_distributed_equals_native(render_bin, tmp_path, capsys):
     assert rc == 0
     native = render(render_bin, scene, tmp_path / "n.png", 160, 120, "-L", str(LANG / "inc"))
     assert read_png(out).rgb == native.rgb
+
+
+def test_bounded_by_clipped_by_needs_the_clip_first(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
+                      "sphere { 0, 1 bounded_by { clipped_by } clipped_by { plane { y, 0 } } }\n")
+    assert "bad.pov:3:" in msg and "bounded_by { clipped_by } before clipped_by" in msg
