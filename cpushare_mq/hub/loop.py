@@ -124,8 +124,8 @@ class HubLoop:
         now = time.time()
         acks: dict[str, list] = {}
         replies: list[tuple[bytes, list[bytes]]] = []
-        for frames in batch:      # a message's own bug costs that message (isolation.py)
-            handle_isolated(hub.worker_desk, self.core, now, frames, acks, replies)
+        # a message's own bug costs that message (isolation.py)
+        handle_isolated(hub.worker_desk, self.core, now, batch, acks, replies)
         while (cmd := self.commands.take()) is not None:
             fn, fut = cmd
             try:

@@ -90,12 +90,13 @@ class ResultDesk:
         signature was refused)."""
         b = msg.body
         fid, attempt = b["fragment_id"], b["attempt"]
-        if not self.hub.core.holds(now, wid, fid, attempt):
+        core = self.hub.core
+        if not core.holds(now, wid, fid, attempt):
             self._late(now, wid, b, acks, batch, batch_invalid)
         elif b["outcome"].outcome is not Outcome.OK:
             self._failed_end(now, wid, b, acks, batch, batch_invalid)
         else:
-            self._finish(now, wid, b, msg.blobs[0] if msg.blobs else None, acks, batch,
+            self._finish(now, core, wid, b, msg.blobs[0] if msg.blobs else None, acks, batch,
                          batch_invalid)
 
     def _late(self, now: float, wid: str, b: dict, acks: dict, batch, batch_invalid: str) -> None:
@@ -123,11 +124,11 @@ class ResultDesk:
         self._assembly.drop((wid, fid, attempt))
         self.failure(now, wid, fid, attempt, record, "", acks, invalid=why)
 
-    def _finish(self, now: float, wid: str, b: dict, last_chunk: bytes | None, acks: dict,
-                batch, batch_invalid: str) -> None:
-        """An ok result of a lease held now: checked, then offered to the scheduler."""
+    def _finish(self, now: float, core, wid: str, b: dict, last_chunk: bytes | None,
+                acks: dict, batch, batch_invalid: str) -> None:
+        """An ok result of a lease held now: checked, then offered to the scheduler
+        (``core``, the hub's now)."""
         hub = self.hub
-        core = hub.core
         fid, attempt = b["fragment_id"], b["attempt"]
         job = core.job_of(fid, attempt)        # open: the lease is held now
         verdict = self._assembly.finish((wid, fid, attempt), b, last_chunk,

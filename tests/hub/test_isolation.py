@@ -35,15 +35,15 @@ class _Core:
 
 def test_the_failing_message_costs_only_itself():
     acks, replies, core = {}, [], _Core()
-    handle_isolated(_Desk(), core, 0.0, [b"good", b"ok"], acks, replies)
-    handle_isolated(_Desk(), core, 0.0, [b"evil", b"bad"], acks, replies)
-    assert acks == {"w-a": [[1, 0, "accepted"]]}
-    assert replies[0] == (b"good", [b"reply"])
-    (ident, frames), = replies[1:]
+    handle_isolated(_Desk(), core, 0.0, [[b"good", b"ok"], [b"evil", b"bad"], [b"late", b"ok"]],
+                    acks, replies)
+    assert acks == {"w-a": [[1, 0, "accepted"], [1, 0, "accepted"]]}
+    assert replies[0] == (b"good", [b"reply"]) and replies[2] == (b"late", [b"reply"])
+    (ident, frames), = replies[1:2]
     assert ident == b"evil" and decode(frames)["code"] == "internal"
     core.consistent = False
     with pytest.raises(AssertionError):
-        handle_isolated(_Desk(), core, 0.0, [b"evil", b"bad"], acks, replies)
+        handle_isolated(_Desk(), core, 0.0, [[b"evil", b"bad"]], acks, replies)
 
 
 def test_a_hub_bug_on_one_message_does_not_cost_the_turn(tmp_path, monkeypatch):
