@@ -4,8 +4,9 @@ the worker socket, and the bounded receive that enforces the per-message limit.
 libzmq checks ``ZMQ_MAXMSGSIZE`` per *frame*, in its decoder, before it allocates the frame;
 a frame over :data:`MAX_WORKER_FRAME_BYTES` disconnects the peer there. A message's frame
 count is not limited by libzmq, so the whole message is checked here as it is read: once a
-message passes :data:`MAX_WORKER_MESSAGE_BYTES` the rest of its frames are dropped without
-being copied, and the message becomes an :class:`Oversize` marker (refused with an ERROR).
+message passes :data:`MAX_WORKER_MESSAGE_BYTES` the rest of its frames (and the frame that
+passed it) are dropped without being copied, and the message becomes an :class:`Oversize`
+marker (refused with an ERROR).
 """
 
 from __future__ import annotations
@@ -50,37 +51,28 @@ def recv_bounded(sock: zmq.Socket, secure: bool) -> tuple[list, int, zmq.Frame |
     frame as a ``zmq.Frame`` when ``secure`` (its ``User-Id`` names the peer's key) or when
     the message is a HELLO (its ``Peer-Address`` names the peer's address: HELLOs are
     rate-limited per address, hub/admission.py), else None)``. A message over the limit
-    comes back as ``[ident, Oversize]``, its frames past the limit never copied. Raises
-    ``zmq.Again`` if no message is waiting."""
-    recv, getsockopt = sock.recv, sock.getsockopt     # (hot path: one call per frame)
-    frames: list = [recv(_NOBLOCK)]
+    comes back as ``[ident, Oversize]``: its size is counted from the frames' lengths, and
+    no frame from the one that passes the limit on is ever copied. Raises ``zmq.Again`` if
+    no message is waiting. (Hot path: each frame is taken as a ``zmq.Frame``, whose ``more``
+    saves the RCVMORE call, and copied to bytes only once its size is known to fit.)"""
+    recv = sock.recv
+    f = recv(_NOBLOCK, copy=False)
+    frames: list = [f.bytes]
     total = 0
     first = None
-    if secure and getsockopt(_RCVMORE):
-        first = recv(_NOBLOCK, copy=False)
-        data = first.bytes
-        total = len(data)
-        frames.append(data)
-    elif getsockopt(_RCVMORE):
-        data = recv(_NOBLOCK)
-        total = len(data)
-        frames.append(data)
-        if data == _HELLO_HEADER and getsockopt(_RCVMORE):   # the body carries the address
-            first = recv(_NOBLOCK, copy=False)
-            data = first.bytes
-            total += len(data)
-            frames.append(data)
-    while getsockopt(_RCVMORE):
-        data = recv(_NOBLOCK)
-        total += len(data)
+    while f.more:
+        f = recv(_NOBLOCK, copy=False)
+        total += len(f)
         if total > MAX_WORKER_MESSAGE_BYTES:
-            while getsockopt(_RCVMORE):       # drain the rest without copying it
-                total += len(recv(_NOBLOCK, copy=False))
+            while f.more:                     # drain the rest without copying it
+                f = recv(_NOBLOCK, copy=False)
+                total += len(f)
             return [frames[0], Oversize(total)], total, first
-        frames.append(data)
+        frames.append(f.bytes)
+        if first is None and (secure or (len(frames) == 3 and frames[1] == _HELLO_HEADER)):
+            first = f        # secure: the header frame; a HELLO: its body (the address)
     return frames, total, first
 
 
 _HELLO_HEADER = encode(MsgType.HELLO, {}, validate=False)[0]
 _NOBLOCK = zmq.NOBLOCK
-_RCVMORE = zmq.RCVMORE
