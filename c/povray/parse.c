@@ -352,6 +352,8 @@ static finish default_finish(void)
     f.brilliance = 1.0;
     f.phong_size = 40.0;
     f.roughness_exp = 1.0 / 0.05;
+    f.reflection_falloff = 1.0;
+    f.reflection_exp = 1.0;
     return f;
 }
 
@@ -837,6 +839,56 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
     c->npent += n;
 }
 
+static int opt_bool(parser *P, const char *what);
+
+static double nonzero(parser *P, int line, const char *what)
+{
+    double v = parse_float(P, what);
+    if (v == 0.0)
+        perr(P, line, "%s must not be 0", what);
+    return v;
+}
+
+/* reflection { [MIN,] MAX [fresnel [B]] [falloff F] [exponent E] [metallic [M]] }, as
+   POV-Ray 3.7 reads it: one colour is both minimum and maximum, except that fresnel alone
+   makes the minimum 0. */
+static void parse_reflection_block(parser *P, finish *f)
+{
+    next(P);
+    f->reflection_min = f->reflection = rgb_of(parse_colour5(P));
+    opt_comma(P);
+    int second = 0;
+    token *n = peek(P);
+    if (starts_colour(P) || n->kind == T_NUM || is_punct(P, "<") || is_punct(P, "(") ||
+        is_punct(P, "-") || (n->kind == T_IDENT && find_sym(P, n->text))) {
+        f->reflection = rgb_of(parse_colour5(P));
+        second = 1;
+    }
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind == T_IDENT && !strcmp(t.text, "fresnel")) {
+            f->fresnel = (uint32_t)opt_bool(P, "fresnel");
+            if (f->fresnel && !second)
+                f->reflection_min = v3(0.0, 0.0, 0.0);
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "falloff")) {
+            f->reflection_falloff = parse_float(P, "falloff");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "exponent")) {
+            f->reflection_exp = 1.0 / nonzero(P, t.line, "exponent");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "metallic")) {
+            f->reflect_metallic = 1.0;
+            token *n = peek(P);
+            if (n->kind == T_NUM || is_punct(P, "(") ||
+                (n->kind == T_IDENT && find_sym(P, n->text) &&
+                 find_sym(P, n->text)->v.kind == V_FLOAT))
+                f->reflect_metallic = parse_float(P, "metallic");
+        } else {
+            perr(P, t.line, "unsupported word '%s' in reflection { }", t.text);
+        }
+    }
+}
+
 static void parse_finish_body(parser *P, finish *f)
 {
     expect(P, "{", "after 'finish'");
@@ -874,16 +926,19 @@ static void parse_finish_body(parser *P, finish *f)
                  find_sym(P, n->text)->v.kind == V_FLOAT))
                 f->metallic = parse_float(P, "metallic");
         } else if (!strcmp(t.text, "reflection")) {
-            if (is_punct(P, "{")) { /* reflection { C }: one constant value only */
-                next(P);
-                f->reflection = rgb_of(parse_colour5(P));
-                if (!is_punct(P, "}"))
-                    perr(P, peek(P)->line, "unsupported: '%s' in reflection { } (only a "
-                         "constant 'reflection { C }')", peek(P)->text);
-                next(P);
-            } else {
-                f->reflection = rgb_of(parse_colour5(P));
+            if (is_punct(P, "{"))
+                parse_reflection_block(P, f);
+            else { /* the old syntax: one colour, minimum and maximum alike */
+                f->reflection = f->reflection_min = rgb_of(parse_colour5(P));
+                f->reflection_falloff = 1.0;
+                f->fresnel = 0;
             }
+        } else if (!strcmp(t.text, "reflection_exponent")) {
+            f->reflection_exp = 1.0 / nonzero(P, t.line, "reflection_exponent");
+        } else if (!strcmp(t.text, "conserve_energy")) {
+            f->conserve_energy = (uint32_t)opt_bool(P, "conserve_energy");
+        } else if (!strcmp(t.text, "emission")) {
+            f->emission = rgb_of(parse_colour5(P));
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }

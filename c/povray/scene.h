@@ -92,7 +92,14 @@ typedef struct {
     double diffuse, brilliance, phong, phong_size, specular;
     double roughness_exp; /* 1 / roughness */
     double metallic;      /* 0 = highlights in the light's colour */
-    vec3 reflection;
+    vec3 reflection;      /* reflection { MIN, MAX }: the maximum (at a grazing angle) */
+    vec3 reflection_min;  /* ... and the minimum (facing); the old `reflection C`: both C */
+    double reflection_falloff; /* (1 - cos)^falloff between them (1: linear) */
+    double reflection_exp;     /* 1 / exponent: the reflected colour to this power */
+    double reflect_metallic;   /* reflection { metallic M }: the surface colour tints it */
+    uint32_t fresnel;          /* reflection { fresnel }: POV-Ray's Fresnel term */
+    uint32_t conserve_energy;  /* what a layer reflects no longer passes through it */
+    vec3 emission;        /* light of its own, as ambient but independent of ambient_light */
 } finish;
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern

@@ -12,7 +12,8 @@
  * and the patterned textures, u32 n, each a pattern pigment, u32 first entry, u32 count;
  * a prim's u32 tmap follows its layer_n), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
- * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
+ * metallic, vec3 reflection; version 6: vec3 reflection_min, f64 falloff, f64 1/exponent, f64 reflection
+ * metallic, u32 fresnel, u32 conserve_energy, vec3 emission), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
@@ -144,6 +145,13 @@ static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnor
     put_f64(w, f->roughness_exp);
     put_f64(w, f->metallic);
     put_vec(w, f->reflection);
+    put_vec(w, f->reflection_min);
+    put_f64(w, f->reflection_falloff);
+    put_f64(w, f->reflection_exp);
+    put_f64(w, f->reflect_metallic);
+    put_u32(w, f->fresnel);
+    put_u32(w, f->conserve_energy);
+    put_vec(w, f->emission);
     put_u32(w, nrm->type);
     if (nrm->type != NRM_NONE) {
         put_f64(w, nrm->amount);
@@ -471,6 +479,15 @@ static int get_surface(rbuf *r, pigment *pig, finish *f, tnormal *nrm, uint32_t 
     f->roughness_exp = get_f64(r);
     f->metallic = get_f64(r);
     f->reflection = get_vec(r);
+    f->reflection_min = get_vec(r);
+    f->reflection_falloff = get_f64(r);
+    f->reflection_exp = get_f64(r);
+    f->reflect_metallic = get_f64(r);
+    f->fresnel = get_u32(r);
+    f->conserve_energy = get_u32(r);
+    f->emission = get_vec(r);
+    if (!r->err && (f->fresnel > 1 || f->conserve_energy > 1))
+        return fail(r, "scene data: bad finish flags");
     return get_normal(r, nrm, n_maps);
 }
 

@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms"])
+                                  "mapforms", "reflect"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -155,3 +155,14 @@ def test_bounded_by_clipped_by_needs_the_clip_first(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
                       "sphere { 0, 1 bounded_by { clipped_by } clipped_by { plane { y, 0 } } }\n")
     assert "bad.pov:3:" in msg and "bounded_by { clipped_by } before clipped_by" in msg
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("finish { reflection { 0.2, 0.8 exponent 0 } }", ["exponent must not be 0"]),
+    ("finish { reflection { 0.2 blurry } }", ["unsupported word 'blurry' in reflection"]),
+    ("finish { reflection_exponent 0 }", ["reflection_exponent must not be 0"]),
+])
+def test_reflection_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
+                      f"sphere {{ 0, 1\n{src}\n}}\n")
+    assert "bad.pov:4:" in msg and all(w in msg for w in words), msg
