@@ -103,7 +103,8 @@ static double sqr(double x) { return x * x; }
    as POV-Ray 3.7 computes it (its trace.cpp: ComputeReflectivity, then the reflection's
    metallic tint); *w: the weight the reflected ray is traced with. Without interiors every
    object has POV-Ray's default index of refraction 1, for which Fresnel's term is 0. */
-static vec3 layer_reflectivity(const finish *f, vec3 pig, double cosi, double *w)
+static inline __attribute__((always_inline)) vec3
+layer_reflectivity(const finish *f, vec3 pig, double cosi, double *w)
 {
     vec3 hi = f->reflection, lo = f->reflection_min, r;
     if (f->fresnel) {
@@ -139,8 +140,9 @@ static vec3 reflected(vec3 D, vec3 LN, vec3 N)
 {
     vec3 R = vadd(D, vscale(LN, -2.0 * vdot(D, LN)));
     double n = vdot(R, N);
-    if (n < 0.0)
-        R = vdot(R, LN) < 0.0 ? vadd(D, vscale(N, -2.0 * vdot(D, N))) : vadd(R, vscale(N, -2.0 * n));
+    if (n >= 0.0)
+        return R; /* unit already (D and LN are): POV-Ray's normalisation changes nothing */
+    R = vdot(R, LN) < 0.0 ? vadd(D, vscale(N, -2.0 * vdot(D, N))) : vadd(R, vscale(N, -2.0 * n));
     return vnorm(R);
 }
 
@@ -150,7 +152,8 @@ static int reflects(const finish *f)
 }
 
 /* Layer k's reflection at P, traced with what reached the layer (weight). */
-static vec3 layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
+static inline __attribute__((always_inline)) vec3
+layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
                              vec3 N, vec3 D, double weight, uint32_t level)
 {
     const pigment *pg;
@@ -177,8 +180,9 @@ static vec3 layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t 
    reflectivity with conserve_energy); what gets through every layer continues the ray;
    then each layer's reflection, weighted by what reached that layer. N faces the ray and
    is not perturbed yet: each layer perturbs it with its own normal. */
-static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D,
-                          double weight, uint32_t level)
+static inline __attribute__((always_inline)) vec3
+shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D, double weight,
+              uint32_t level)
 {
     const scene *s = ctx->s;
     vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
@@ -227,16 +231,12 @@ static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3
     return col;
 }
 
-/* The colour of object p at P: its surface, or the one or two its pattern picks, their lit
+/* A patterned texture's colour at P: the one or two entries its pattern picks, their lit
    colours blended as POV-Ray blends the textures of a texture_map. */
-static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
-                  uint32_t level)
+static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const prim *p, vec3 P,
+                                                 vec3 N, vec3 D, double weight, uint32_t level)
 {
     const scene *s = ctx->s;
-    if (!p->tmap) {
-        surface sf = surface_of_prim(p);
-        return shade_surface(ctx, &sf, P, N, D, weight, level);
-    }
     uint32_t ia, ib = 0;
     double wa = 1.0;
     int n = tmap_pick(s, &s->tmaps[p->tmap - 1], P, &ia, &ib, &wa);
@@ -247,4 +247,14 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
     surface b = surface_of_entry(&s->tentries[ib]);
     vec3 cb = shade_surface(ctx, &b, P, N, D, weight, level);
     return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
+}
+
+/* The colour of object p at P: its own surface or its patterned texture. */
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
+                  uint32_t level)
+{
+    if (p->tmap)
+        return shade_tmap(ctx, p, P, N, D, weight, level);
+    surface sf = surface_of_prim(p);
+    return shade_surface(ctx, &sf, P, N, D, weight, level);
 }
