@@ -1894,6 +1894,41 @@ static void parse_global(parser *P)
     }
 }
 
+/* area_light AXIS1, AXIS2, N1, N2 and its modifiers; 0 if the word is none of them. */
+static int parse_area_word(parser *P, light *lt, const token *tk)
+{
+    const char *w = tk->text;
+    if (!strcmp(w, "area_light")) {
+        lt->axis1 = parse_vector(P);
+        opt_comma(P);
+        lt->axis2 = parse_vector(P);
+        opt_comma(P);
+        double n1 = parse_float(P, "area_light size 1");
+        opt_comma(P);
+        double n2 = parse_float(P, "area_light size 2");
+        if (!(n1 >= 1 && n1 <= POV_AREA_MAX && n2 >= 1 && n2 <= POV_AREA_MAX))
+            perr(P, tk->line, "area_light sizes must be 1..%u, got %g and %g", POV_AREA_MAX, n1, n2);
+        lt->area_n1 = (uint32_t)n1, lt->area_n2 = (uint32_t)n2;
+    } else if (!strcmp(w, "adaptive")) {
+        double a = parse_float(P, "adaptive");
+        if (!(a >= 0 && a <= 64))
+            perr(P, tk->line, "adaptive must be 0..64, got %g", a);
+        lt->adaptive = (uint32_t)a;
+    } else if (!strcmp(w, "jitter")) {
+        lt->area_flags = opt_bool(P, "jitter") ? lt->area_flags | AREA_JITTER
+                                               : lt->area_flags & ~AREA_JITTER;
+    } else if (!strcmp(w, "circular")) {
+        lt->area_flags = opt_bool(P, "circular") ? lt->area_flags | AREA_CIRCULAR
+                                                 : lt->area_flags & ~AREA_CIRCULAR;
+    } else if (!strcmp(w, "orient")) {
+        lt->area_flags = opt_bool(P, "orient") ? lt->area_flags | AREA_ORIENT
+                                               : lt->area_flags & ~AREA_ORIENT;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* light_source words other than transforms; 0 if the word is none of them. */
 static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius,
                             double *falloff, const token *tk)
@@ -1916,7 +1951,7 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     else if (!strcmp(w, "fade_power"))
         lt->fade_power = parse_float(P, "fade_power");
     else
-        return 0;
+        return parse_area_word(P, lt, tk);
     return 1;
 }
 
@@ -1947,6 +1982,10 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
         perr(P, line, "fade_power needs a positive fade_distance");
     if (lt->fade_power < 0.0)
         perr(P, line, "fade_power must not be negative");
+    if (!lt->area_n1 && (lt->area_flags || lt->adaptive))
+        lt->area_flags = lt->adaptive = 0; /* POV-Ray ignores them without area_light */
+    if ((lt->area_flags & AREA_CIRCULAR) && (lt->area_n1 < 2 || lt->area_n2 < 2))
+        perr(P, line, "unsupported: a circular area_light of less than 2 x 2 lights");
     plist *out = &P->sc->out;
     if (looks_from == SIZE_MAX)
         return;
@@ -1983,6 +2022,8 @@ static void parse_light(parser *P)
         if (parse_transform(P, &t)) {
             lt.pos = xf_point(&t.fwd, lt.pos);
             point_at = xf_point(&t.fwd, point_at);
+            lt.axis1 = xf_dir(&t.fwd, lt.axis1);
+            lt.axis2 = xf_dir(&t.fwd, lt.axis2);
             continue;
         }
         token tk = next(P);

@@ -200,7 +200,13 @@ typedef struct {
     vec3 dir;       /* spotlight: unit vector from the light to point_at */
     double cos_radius, cos_falloff, tightness; /* spotlight: cosines of its angles */
     double fade_distance, fade_power;          /* fade_power 0: no fading */
+    /* area_light AXIS1, AXIS2, N1, N2 (n1 = 0: a point light): shadows sampled on an
+       n1 x n2 grid over the axes, centred on pos, as POV-Ray 3.7 samples it (area.c) */
+    uint32_t area_n1, area_n2, adaptive, area_flags; /* AREA_* */
+    vec3 axis1, axis2;
 } light;
+enum { AREA_JITTER = 1u, AREA_CIRCULAR = 2u, AREA_ORIENT = 4u, AREA_FLAGS_ALL = 7u };
+#define POV_AREA_MAX 64u /* samples along one axis of an area light */
 
 /* fog { }: constant (POV-Ray's fog_type 1) or ground fog (2) */
 enum { FOG_CONSTANT = 1, FOG_GROUND = 2 };

@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3, u32 type, f64 angle, f64 vertical angle (version 3)),
- * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power), u32 n_prims,
+ * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power; version 6: u32 area n1, n2, adaptive, flags, vec3 axis1, axis2), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
  * u32 data_first, u32 data_n, u32 bound, u32 layer_first, u32 layer_n (version 6) (version 4: fogs before the data pool (u32 n,
@@ -205,6 +205,12 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, s->lights[i].tightness);
         put_f64(&w, s->lights[i].fade_distance);
         put_f64(&w, s->lights[i].fade_power);
+        put_u32(&w, s->lights[i].area_n1);
+        put_u32(&w, s->lights[i].area_n2);
+        put_u32(&w, s->lights[i].adaptive);
+        put_u32(&w, s->lights[i].area_flags);
+        put_vec(&w, s->lights[i].axis1);
+        put_vec(&w, s->lights[i].axis2);
     }
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
@@ -767,9 +773,20 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         lt->tightness = get_f64(&r);
         lt->fade_distance = get_f64(&r);
         lt->fade_power = get_f64(&r);
+        lt->area_n1 = get_u32(&r);
+        lt->area_n2 = get_u32(&r);
+        lt->adaptive = get_u32(&r);
+        lt->area_flags = get_u32(&r);
+        lt->axis1 = get_vec(&r);
+        lt->axis2 = get_vec(&r);
         if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
                        (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
             fail(&r, "scene data: bad light");
+        if (!r.err && (lt->area_n1 > POV_AREA_MAX || lt->area_n2 > POV_AREA_MAX ||
+                       (lt->area_n1 == 0) != (lt->area_n2 == 0) || lt->adaptive > 64 ||
+                       (lt->area_flags & ~AREA_FLAGS_ALL) ||
+                       ((lt->area_flags & AREA_CIRCULAR) && (lt->area_n1 < 2 || lt->area_n2 < 2))))
+            fail(&r, "scene data: bad area light");
     }
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))
