@@ -352,6 +352,8 @@ static finish default_finish(void)
     f.brilliance = 1.0;
     f.phong_size = 40.0;
     f.roughness_exp = 1.0 / 0.05;
+    f.reflection_falloff = 1.0;
+    f.reflection_exp = 1.0;
     return f;
 }
 
@@ -837,6 +839,56 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
     c->npent += n;
 }
 
+static int opt_bool(parser *P, const char *what);
+
+static double nonzero(parser *P, int line, const char *what)
+{
+    double v = parse_float(P, what);
+    if (v == 0.0)
+        perr(P, line, "%s must not be 0", what);
+    return v;
+}
+
+/* reflection { [MIN,] MAX [fresnel [B]] [falloff F] [exponent E] [metallic [M]] }, as
+   POV-Ray 3.7 reads it: one colour is both minimum and maximum, except that fresnel alone
+   makes the minimum 0. */
+static void parse_reflection_block(parser *P, finish *f)
+{
+    next(P);
+    f->reflection_min = f->reflection = rgb_of(parse_colour5(P));
+    opt_comma(P);
+    int second = 0;
+    token *n = peek(P);
+    if (starts_colour(P) || n->kind == T_NUM || is_punct(P, "<") || is_punct(P, "(") ||
+        is_punct(P, "-") || (n->kind == T_IDENT && find_sym(P, n->text))) {
+        f->reflection = rgb_of(parse_colour5(P));
+        second = 1;
+    }
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind == T_IDENT && !strcmp(t.text, "fresnel")) {
+            f->fresnel = (uint32_t)opt_bool(P, "fresnel");
+            if (f->fresnel && !second)
+                f->reflection_min = v3(0.0, 0.0, 0.0);
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "falloff")) {
+            f->reflection_falloff = parse_float(P, "falloff");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "exponent")) {
+            f->reflection_exp = 1.0 / nonzero(P, t.line, "exponent");
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "metallic")) {
+            f->reflect_metallic = 1.0;
+            token *n = peek(P);
+            if (n->kind == T_NUM || is_punct(P, "(") ||
+                (n->kind == T_IDENT && find_sym(P, n->text) &&
+                 find_sym(P, n->text)->v.kind == V_FLOAT))
+                f->reflect_metallic = parse_float(P, "metallic");
+        } else {
+            perr(P, t.line, "unsupported word '%s' in reflection { }", t.text);
+        }
+    }
+}
+
 static void parse_finish_body(parser *P, finish *f)
 {
     expect(P, "{", "after 'finish'");
@@ -874,16 +926,19 @@ static void parse_finish_body(parser *P, finish *f)
                  find_sym(P, n->text)->v.kind == V_FLOAT))
                 f->metallic = parse_float(P, "metallic");
         } else if (!strcmp(t.text, "reflection")) {
-            if (is_punct(P, "{")) { /* reflection { C }: one constant value only */
-                next(P);
-                f->reflection = rgb_of(parse_colour5(P));
-                if (!is_punct(P, "}"))
-                    perr(P, peek(P)->line, "unsupported: '%s' in reflection { } (only a "
-                         "constant 'reflection { C }')", peek(P)->text);
-                next(P);
-            } else {
-                f->reflection = rgb_of(parse_colour5(P));
+            if (is_punct(P, "{"))
+                parse_reflection_block(P, f);
+            else { /* the old syntax: one colour, minimum and maximum alike */
+                f->reflection = f->reflection_min = rgb_of(parse_colour5(P));
+                f->reflection_falloff = 1.0;
+                f->fresnel = 0;
             }
+        } else if (!strcmp(t.text, "reflection_exponent")) {
+            f->reflection_exp = 1.0 / nonzero(P, t.line, "reflection_exponent");
+        } else if (!strcmp(t.text, "conserve_energy")) {
+            f->conserve_energy = (uint32_t)opt_bool(P, "conserve_energy");
+        } else if (!strcmp(t.text, "emission")) {
+            f->emission = rgb_of(parse_colour5(P));
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }
@@ -1839,6 +1894,41 @@ static void parse_global(parser *P)
     }
 }
 
+/* area_light AXIS1, AXIS2, N1, N2 and its modifiers; 0 if the word is none of them. */
+static int parse_area_word(parser *P, light *lt, const token *tk)
+{
+    const char *w = tk->text;
+    if (!strcmp(w, "area_light")) {
+        lt->axis1 = parse_vector(P);
+        opt_comma(P);
+        lt->axis2 = parse_vector(P);
+        opt_comma(P);
+        double n1 = parse_float(P, "area_light size 1");
+        opt_comma(P);
+        double n2 = parse_float(P, "area_light size 2");
+        if (!(n1 >= 1 && n1 <= POV_AREA_MAX && n2 >= 1 && n2 <= POV_AREA_MAX))
+            perr(P, tk->line, "area_light sizes must be 1..%u, got %g and %g", POV_AREA_MAX, n1, n2);
+        lt->area_n1 = (uint32_t)n1, lt->area_n2 = (uint32_t)n2;
+    } else if (!strcmp(w, "adaptive")) {
+        double a = parse_float(P, "adaptive");
+        if (!(a >= 0 && a <= 64))
+            perr(P, tk->line, "adaptive must be 0..64, got %g", a);
+        lt->adaptive = (uint32_t)a;
+    } else if (!strcmp(w, "jitter")) {
+        lt->area_flags = opt_bool(P, "jitter") ? lt->area_flags | AREA_JITTER
+                                               : lt->area_flags & ~AREA_JITTER;
+    } else if (!strcmp(w, "circular")) {
+        lt->area_flags = opt_bool(P, "circular") ? lt->area_flags | AREA_CIRCULAR
+                                                 : lt->area_flags & ~AREA_CIRCULAR;
+    } else if (!strcmp(w, "orient")) {
+        lt->area_flags = opt_bool(P, "orient") ? lt->area_flags | AREA_ORIENT
+                                               : lt->area_flags & ~AREA_ORIENT;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* light_source words other than transforms; 0 if the word is none of them. */
 static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius,
                             double *falloff, const token *tk)
@@ -1861,7 +1951,7 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     else if (!strcmp(w, "fade_power"))
         lt->fade_power = parse_float(P, "fade_power");
     else
-        return 0;
+        return parse_area_word(P, lt, tk);
     return 1;
 }
 
@@ -1892,6 +1982,10 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
         perr(P, line, "fade_power needs a positive fade_distance");
     if (lt->fade_power < 0.0)
         perr(P, line, "fade_power must not be negative");
+    if (!lt->area_n1 && (lt->area_flags || lt->adaptive))
+        lt->area_flags = lt->adaptive = 0; /* POV-Ray ignores them without area_light */
+    if ((lt->area_flags & AREA_CIRCULAR) && (lt->area_n1 < 2 || lt->area_n2 < 2))
+        perr(P, line, "unsupported: a circular area_light of less than 2 x 2 lights");
     plist *out = &P->sc->out;
     if (looks_from == SIZE_MAX)
         return;
@@ -1928,6 +2022,8 @@ static void parse_light(parser *P)
         if (parse_transform(P, &t)) {
             lt.pos = xf_point(&t.fwd, lt.pos);
             point_at = xf_point(&t.fwd, point_at);
+            lt.axis1 = xf_dir(&t.fwd, lt.axis1);
+            lt.axis2 = xf_dir(&t.fwd, lt.axis2);
             continue;
         }
         token tk = next(P);

@@ -457,6 +457,8 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
     return v3(0.0, 0.0, 0.0);
 }
 
+#include "area_light.c"
+
 /* Diffuse and highlights of every light, added to *col in POV-Ray's order; opacity scales
    the diffuse part of a transparent surface (1 for an opaque one). */
 static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
@@ -475,7 +477,11 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
         if (att <= 0.0)
             continue;
         vec3 lcol = vscale(lt->color, att);
-        if (!(lt->flags & LIGHT_SHADOWLESS)) {
+        if (!(lt->flags & LIGHT_SHADOWLESS) && lt->area_n1) {
+            lcol = area_light_colour(ctx, lt, P, L, lcol); /* area_light.c */
+            if (lcol.x == 0.0 && lcol.y == 0.0 && lcol.z == 0.0)
+                continue;
+        } else if (!(lt->flags & LIGHT_SHADOWLESS)) {
             vec3 lf = light_filter(ctx, P, L, dist);
             if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
                 continue;

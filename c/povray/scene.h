@@ -92,7 +92,14 @@ typedef struct {
     double diffuse, brilliance, phong, phong_size, specular;
     double roughness_exp; /* 1 / roughness */
     double metallic;      /* 0 = highlights in the light's colour */
-    vec3 reflection;
+    vec3 reflection;      /* reflection { MIN, MAX }: the maximum (at a grazing angle) */
+    vec3 reflection_min;  /* ... and the minimum (facing); the old `reflection C`: both C */
+    double reflection_falloff; /* (1 - cos)^falloff between them (1: linear) */
+    double reflection_exp;     /* 1 / exponent: the reflected colour to this power */
+    double reflect_metallic;   /* reflection { metallic M }: the surface colour tints it */
+    uint32_t fresnel;          /* reflection { fresnel }: POV-Ray's Fresnel term */
+    uint32_t conserve_energy;  /* what a layer reflects no longer passes through it */
+    vec3 emission;        /* light of its own, as ambient but independent of ambient_light */
 } finish;
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
@@ -193,7 +200,13 @@ typedef struct {
     vec3 dir;       /* spotlight: unit vector from the light to point_at */
     double cos_radius, cos_falloff, tightness; /* spotlight: cosines of its angles */
     double fade_distance, fade_power;          /* fade_power 0: no fading */
+    /* area_light AXIS1, AXIS2, N1, N2 (n1 = 0: a point light): shadows sampled on an
+       n1 x n2 grid over the axes, centred on pos, as POV-Ray 3.7 samples it (area.c) */
+    uint32_t area_n1, area_n2, adaptive, area_flags; /* AREA_* */
+    vec3 axis1, axis2;
 } light;
+enum { AREA_JITTER = 1u, AREA_CIRCULAR = 2u, AREA_ORIENT = 4u, AREA_FLAGS_ALL = 7u };
+#define POV_AREA_MAX 64u /* samples along one axis of an area light */
 
 /* fog { }: constant (POV-Ray's fog_type 1) or ground fog (2) */
 enum { FOG_CONSTANT = 1, FOG_GROUND = 2 };

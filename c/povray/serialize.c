@@ -1,7 +1,7 @@
 /* serialize.c -- the scene's binary form (the job's shared input).
  *
  * Little-endian: u32 magic "PVSC", u32 version, camera (4 vec3, u32 type, f64 angle, f64 vertical angle (version 3)),
- * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power), u32 n_prims,
+ * background (vec3), u32 max_trace_level, f64 adc_bailout, f64 gamma (version 2), u32 n_lights, lights (pos, colour, flags, type, dir, cos radius, cos falloff, tightness, fade distance, fade power; version 6: u32 area n1, n2, adaptive, flags, vec3 axis1, axis2), u32 n_prims,
  * prims: u32 type, u32 flags, u32 has_trans, vec3 a, vec3 b, f64 r, f64 r2, [fwd 12 f64,
  * inv 12 f64], u32 cond_first, u32 cond_n (version 4),
  * u32 data_first, u32 data_n, u32 bound, u32 layer_first, u32 layer_n (version 6) (version 4: fogs before the data pool (u32 n,
@@ -12,7 +12,8 @@
  * and the patterned textures, u32 n, each a pattern pigment, u32 first entry, u32 count;
  * a prim's u32 tmap follows its layer_n), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
- * metallic, vec3 reflection), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
+ * metallic, vec3 reflection; version 6: vec3 reflection_min, f64 falloff, f64 1/exponent, f64 reflection
+ * metallic, u32 fresnel, u32 conserve_energy, vec3 emission), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
@@ -144,6 +145,13 @@ static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnor
     put_f64(w, f->roughness_exp);
     put_f64(w, f->metallic);
     put_vec(w, f->reflection);
+    put_vec(w, f->reflection_min);
+    put_f64(w, f->reflection_falloff);
+    put_f64(w, f->reflection_exp);
+    put_f64(w, f->reflect_metallic);
+    put_u32(w, f->fresnel);
+    put_u32(w, f->conserve_energy);
+    put_vec(w, f->emission);
     put_u32(w, nrm->type);
     if (nrm->type != NRM_NONE) {
         put_f64(w, nrm->amount);
@@ -197,6 +205,12 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_f64(&w, s->lights[i].tightness);
         put_f64(&w, s->lights[i].fade_distance);
         put_f64(&w, s->lights[i].fade_power);
+        put_u32(&w, s->lights[i].area_n1);
+        put_u32(&w, s->lights[i].area_n2);
+        put_u32(&w, s->lights[i].adaptive);
+        put_u32(&w, s->lights[i].area_flags);
+        put_vec(&w, s->lights[i].axis1);
+        put_vec(&w, s->lights[i].axis2);
     }
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
@@ -471,6 +485,15 @@ static int get_surface(rbuf *r, pigment *pig, finish *f, tnormal *nrm, uint32_t 
     f->roughness_exp = get_f64(r);
     f->metallic = get_f64(r);
     f->reflection = get_vec(r);
+    f->reflection_min = get_vec(r);
+    f->reflection_falloff = get_f64(r);
+    f->reflection_exp = get_f64(r);
+    f->reflect_metallic = get_f64(r);
+    f->fresnel = get_u32(r);
+    f->conserve_energy = get_u32(r);
+    f->emission = get_vec(r);
+    if (!r->err && (f->fresnel > 1 || f->conserve_energy > 1))
+        return fail(r, "scene data: bad finish flags");
     return get_normal(r, nrm, n_maps);
 }
 
@@ -750,9 +773,20 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         lt->tightness = get_f64(&r);
         lt->fade_distance = get_f64(&r);
         lt->fade_power = get_f64(&r);
+        lt->area_n1 = get_u32(&r);
+        lt->area_n2 = get_u32(&r);
+        lt->adaptive = get_u32(&r);
+        lt->area_flags = get_u32(&r);
+        lt->axis1 = get_vec(&r);
+        lt->axis2 = get_vec(&r);
         if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
                        (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
             fail(&r, "scene data: bad light");
+        if (!r.err && (lt->area_n1 > POV_AREA_MAX || lt->area_n2 > POV_AREA_MAX ||
+                       (lt->area_n1 == 0) != (lt->area_n2 == 0) || lt->adaptive > 64 ||
+                       (lt->area_flags & ~AREA_FLAGS_ALL) ||
+                       ((lt->area_flags & AREA_CIRCULAR) && (lt->area_n1 < 2 || lt->area_n2 < 2))))
+            fail(&r, "scene data: bad area light");
     }
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))

@@ -95,14 +95,94 @@ static vec3 texture_filter(const scene *s, const prim *p, vec3 Q)
     return vadd(vscale(fa, wa), vscale(surface_filter(s, &b, Q), 1.0 - wa));
 }
 
+#define POV_EPSILON 1.0e-10 /* POV-Ray's EPSILON */
+
+static double sqr(double x) { return x * x; }
+
+/* How much of a reflected ray a layer adds, at the cosine of the angle of incidence cosi,
+   as POV-Ray 3.7 computes it (its trace.cpp: ComputeReflectivity, then the reflection's
+   metallic tint); *w: the weight the reflected ray is traced with. Without interiors every
+   object has POV-Ray's default index of refraction 1, for which Fresnel's term is 0. */
+static inline __attribute__((always_inline)) vec3
+layer_reflectivity(const finish *f, vec3 pig, double cosi, double *w)
+{
+    vec3 hi = f->reflection, lo = f->reflection_min, r;
+    if (f->fresnel) {
+        const double ior = 1.0;
+        double sqx = ior * ior + cosi * cosi - 1.0, k = 1.0;
+        if (sqx > 0.0) {
+            double g = rt_sqrt(sqx);
+            k = 0.5 * (sqr(g - cosi) / sqr(g + cosi));
+            k *= 1.0 + sqr(cosi * (g + cosi) - 1.0) / sqr(cosi * (g - cosi) + 1.0);
+            k = rt_fmin(1.0, rt_fmax(0.0, k));
+        }
+        r = vadd(vscale(hi, k), vscale(lo, 1.0 - k));
+        *w *= max3(r);
+    } else {
+        *w *= rt_fmax(max3(hi), max3(lo));
+        double frac = rt_fabs(f->reflection_falloff - 1.0) > POV_EPSILON
+                      ? rt_pow(1.0 - cosi, f->reflection_falloff) : 1.0 - cosi;
+        r = rt_fabs(frac) < POV_EPSILON ? lo : rt_fabs(frac - 1.0) < POV_EPSILON ? hi
+            : vadd(vscale(hi, frac), vscale(lo, 1.0 - frac));
+    }
+    if (f->reflect_metallic != 0.0) {
+        double m = f->reflect_metallic, x = rt_fabs(acos_det(cosi)) / (0.5 * RT_PI);
+        double F = rt_fmin(1.0, rt_fmax(0.0, 0.014567225 / sqr(x - 1.12) - 0.011612903));
+        r = v3(r.x * (1.0 + m * (1.0 - F) * (pig.x - 1.0)), r.y * (1.0 + m * (1.0 - F) * (pig.y - 1.0)),
+               r.z * (1.0 + m * (1.0 - F) * (pig.z - 1.0)));
+    }
+    return r;
+}
+
+/* D mirrored by the (perturbed) normal LN; a ray that would leave below the surface (raw
+   normal N) is mirrored again by N, as POV-Ray 3.7's ComputeReflection does. Unit length. */
+static vec3 reflected(vec3 D, vec3 LN, vec3 N)
+{
+    vec3 R = vadd(D, vscale(LN, -2.0 * vdot(D, LN)));
+    double n = vdot(R, N);
+    if (n >= 0.0)
+        return R; /* unit already (D and LN are): POV-Ray's normalisation changes nothing */
+    R = vdot(R, LN) < 0.0 ? vadd(D, vscale(N, -2.0 * vdot(D, N))) : vadd(R, vscale(N, -2.0 * n));
+    return vnorm(R);
+}
+
+static int reflects(const finish *f)
+{
+    return max3(f->reflection) > 0.0 || max3(f->reflection_min) > 0.0;
+}
+
+/* Layer k's reflection at P, traced with what reached the layer (weight). */
+static inline __attribute__((always_inline)) vec3
+layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
+                             vec3 N, vec3 D, double weight, uint32_t level)
+{
+    const pigment *pg;
+    const finish *f;
+    const tnormal *nr;
+    layer_of(ctx->s, sf, k, &pg, &f, &nr);
+    vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+    double ft[2], w = weight;
+    vec3 pig = f->reflect_metallic != 0.0 ? pigment_at(ctx->s, pg, P, ft) : v3(0, 0, 0);
+    vec3 refl = layer_reflectivity(f, pig, -vdot(D, LN), &w);
+    if (refl.x == 0.0 && refl.y == 0.0 && refl.z == 0.0)
+        return v3(0.0, 0.0, 0.0);
+    vec3 rc = trace(ctx, P, reflected(D, LN, N), w, level);
+    if (f->reflection_exp != 1.0)
+        rc = v3(rt_pow(rc.x, f->reflection_exp), rt_pow(rc.y, f->reflection_exp),
+                rt_pow(rc.z, f->reflection_exp));
+    return vmul(refl, rc);
+}
+
 /* The colour at P of a surface, layer by layer from the top as POV-Ray 3.7 lights a
-   layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, diffuse and
-   highlights scaled by its opacity and by the filter of the layers above it (filcol, which
-   each layer multiplies by colour * filter + transmit); what gets through every layer
-   continues the ray; then each layer's reflection, weighted by what reached that layer.
-   N faces the ray and is not perturbed yet: each layer perturbs it with its own normal. */
-static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D,
-                          double weight, uint32_t level)
+   layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, emission,
+   diffuse and highlights scaled by its opacity and by the filter of the layers above it
+   (filcol, which each layer multiplies by colour * filter + transmit, and by 1 - its
+   reflectivity with conserve_energy); what gets through every layer continues the ray;
+   then each layer's reflection, weighted by what reached that layer. N faces the ray and
+   is not perturbed yet: each layer perturbs it with its own normal. */
+static inline __attribute__((always_inline)) vec3
+shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D, double weight,
+              uint32_t level)
 {
     const scene *s = ctx->s;
     vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
@@ -123,14 +203,22 @@ static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3
         vec3 lc = vmul(pig, f->ambient);
         if (clear)
             lc = vscale(lc, opacity);
+        if (max3(f->emission) > 0.0)
+            lc = vadd(lc, vscale(vmul(pig, f->emission), opacity));
         add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
         col = vadd(col, vmul(lc, filcol));
-        if (max3(f->reflection) > 0.0) {
+        if (reflects(f)) {
             reflective[nrefl] = k;
             rweight[nrefl++] = weight * trans;
         }
         filcol = vmul(filcol, v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1],
                                  pig.z * ft[0] + ft[1]));
+        if (f->conserve_energy && reflects(f)) {
+            double w = 1.0;
+            vec3 r = layer_reflectivity(f, pig, -vdot(D, LN), &w);
+            filcol = vmul(filcol, v3(rt_fmin(1.0, 1.0 - r.x), rt_fmin(1.0, 1.0 - r.y),
+                                     rt_fmin(1.0, 1.0 - r.z)));
+        }
         trans = rt_fmin(1.0, rt_fabs(grey(filcol)));
     }
     if (trans > s->adc_bailout) { /* the light through the surface (no interior: straight on) */
@@ -138,30 +226,17 @@ static vec3 shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3
         vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
         col = vadd(col, vmul(tc, filcol));
     }
-    for (uint32_t i = 0; i < nrefl; i++) {
-        const pigment *pg;
-        const finish *f;
-        const tnormal *nr;
-        layer_of(s, sf, reflective[i], &pg, &f, &nr);
-        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
-        double k2 = -2.0 * vdot(D, LN);
-        vec3 R = vadd(D, vscale(LN, k2));
-        vec3 rc = trace(ctx, P, R, rweight[i] * max3(f->reflection), level);
-        col = vadd(col, vmul(f->reflection, rc));
-    }
+    for (uint32_t i = 0; i < nrefl; i++)
+        col = vadd(col, layer_reflection(ctx, sf, reflective[i], P, N, D, rweight[i], level));
     return col;
 }
 
-/* The colour of object p at P: its surface, or the one or two its pattern picks, their lit
+/* A patterned texture's colour at P: the one or two entries its pattern picks, their lit
    colours blended as POV-Ray blends the textures of a texture_map. */
-static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
-                  uint32_t level)
+static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const prim *p, vec3 P,
+                                                 vec3 N, vec3 D, double weight, uint32_t level)
 {
     const scene *s = ctx->s;
-    if (!p->tmap) {
-        surface sf = surface_of_prim(p);
-        return shade_surface(ctx, &sf, P, N, D, weight, level);
-    }
     uint32_t ia, ib = 0;
     double wa = 1.0;
     int n = tmap_pick(s, &s->tmaps[p->tmap - 1], P, &ia, &ib, &wa);
@@ -172,4 +247,14 @@ static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, 
     surface b = surface_of_entry(&s->tentries[ib]);
     vec3 cb = shade_surface(ctx, &b, P, N, D, weight, level);
     return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
+}
+
+/* The colour of object p at P: its own surface or its patterned texture. */
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
+                  uint32_t level)
+{
+    if (p->tmap)
+        return shade_tmap(ctx, p, P, N, D, weight, level);
+    surface sf = surface_of_prim(p);
+    return shade_surface(ctx, &sf, P, N, D, weight, level);
 }

@@ -127,15 +127,16 @@ def test_client_answers_x_to_a_bad_scene(client_elf, medium_scene, mutate):
     elif mutate == "trailing":
         bad = scene + b"\0"
     else:  # first object's type field -> unknown type
-        # scene format 4 (c/povray/serialize.c): magic, version, 4 camera vectors, camera
+        # scene format 6 (c/povray/serialize.c): magic, version, 4 camera vectors, camera
         # type, angle and vertical angle, background, max_trace_level, adc_bailout, gamma,
         # then n_lights
         n_lights = int.from_bytes(scene[168:172], "little")
-        # lights (120 bytes each), n_maps (0 here), has_sky (0), n_fogs (0), n_data (0),
-        # n_prims, then the type
-        base = 172 + 120 * n_lights
-        assert scene[base:base + 16] == bytes(16)
-        at = base + 4 + 4 + 4 + 4 + 4
+        # lights (184 bytes each), n_maps, n_pentries, has_sky, n_fogs, n_data, n_layers,
+        # n_tentries, n_tmaps (all 0 here), n_prims, then the first object's type
+        base = 172 + 184 * n_lights
+        assert scene[base:base + 32] == bytes(32)
+        at = base + 32 + 4
+        assert int.from_bytes(scene[at:at + 4], "little") < 20      # a known type
         bad = scene[:at] + (77).to_bytes(4, "little") + scene[at + 4:]
     tile = Tile(80, 60, 0, 0, 8, 8).encode()
     rc, frames = run_client(client_elf, bad, [tile, tile])

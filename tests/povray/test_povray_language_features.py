@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms"])
+                                  "mapforms", "reflect", "arealight"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -155,3 +155,34 @@ def test_bounded_by_clipped_by_needs_the_clip_first(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
                       "sphere { 0, 1 bounded_by { clipped_by } clipped_by { plane { y, 0 } } }\n")
     assert "bad.pov:3:" in msg and "bounded_by { clipped_by } before clipped_by" in msg
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("finish { reflection { 0.2, 0.8 exponent 0 } }", ["exponent must not be 0"]),
+    ("finish { reflection { 0.2 blurry } }", ["unsupported word 'blurry' in reflection"]),
+    ("finish { reflection_exponent 0 }", ["reflection_exponent must not be 0"]),
+])
+def test_reflection_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
+                      f"sphere {{ 0, 1\n{src}\n}}\n")
+    assert "bad.pov:4:" in msg and all(w in msg for w in words), msg
+
+
+def test_jittered_area_lights_are_close_to_povray_and_the_same_on_every_worker(render_bin, tmp_path):
+    """POV-Ray's jitter is random, ours a hash: close (40 dB), and tiles give the same bytes."""
+    from conftest import distributed_equals_native, matches_povray
+    matches_povray(render_bin, tmp_path, LANG / "arealight_jitter.pov", min_psnr_db=40.0,
+                   max_diff=255)
+    distributed_equals_native(render_bin, tmp_path, LANG / "arealight_jitter.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("area_light x, z, 0, 4", ["area_light sizes must be 1..64"]),
+    ("area_light x, z, 65, 4", ["area_light sizes must be 1..64"]),
+    ("area_light x, z, 1, 4 circular", ["circular area_light of less than 2 x 2"]),
+    ("area_light x, z, 4, 4 adaptive -1", ["adaptive must be 0..64"]),
+])
+def test_area_light_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
+                      f"light_source {{ <0, 5, 0> rgb 1\n{src}\n}}\n")
+    assert "bad.pov:" in msg and all(w in msg for w in words), msg

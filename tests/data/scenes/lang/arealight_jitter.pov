@@ -1,0 +1,16 @@
+// Area lights with jitter (issue 17): the scene of arealight.pov, its rectangular and its
+// circular light jittered. POV-Ray's jitter draws from one random sequence for the whole
+// render; ours is a hash of the shading point, the light and the grid point, the same on
+// every worker: close to POV-Ray, byte-identical between the native and the tiled render.
+#version 3.7;
+global_settings { assumed_gamma 1 }
+camera { location <0, 5, -9> look_at <0, 0, 0> angle 50 }
+light_source { <-6, 8, -4> rgb 0.7 area_light <3, 0, 0>, <0, 0, 3>, 5, 5 adaptive 1 jitter }
+light_source { <0, 4, 0> rgb 0.5 area_light <2, 0, 0>, <0, 2, 0>, 9, 9 adaptive 0
+               rotate 30 * y translate 5 * x }
+light_source { <3, 9, -6> rgb 0.4
+               area_light <2, 0, 0>, <0, 2, 0>, 6, 6 adaptive 2 circular orient jitter }
+plane { y, -1 pigment { rgb 0.9 } }
+sphere { <-1.5, 0.2, 0>, 1 pigment { rgb <0.9, 0.3, 0.2> } }
+box { <0.8, -1, -0.6>, <2, 1.5, 0.6> pigment { rgb <0.2, 0.5, 0.9> } rotate 20 * y }
+cylinder { <-3.5, -1, 1.5>, <-3.5, 2, 1.5>, 0.3 pigment { rgb <0.3, 0.8, 0.3> } }
