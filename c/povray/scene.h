@@ -100,6 +100,7 @@ typedef struct {
     uint32_t fresnel;          /* reflection { fresnel }: POV-Ray's Fresnel term */
     uint32_t conserve_energy;  /* what a layer reflects no longer passes through it */
     vec3 emission;        /* light of its own, as ambient but independent of ambient_light */
+    double crand;         /* graininess: each light's diffuse minus up to this much, at random */
 } finish;
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
