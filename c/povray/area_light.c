@@ -7,8 +7,9 @@
  * by the whole render; ours is a hash of the shading point, the light and the grid point,
  * so every worker computes the same bytes for the same pixel. Included by render.c. */
 
-/* A number in [0, 1) from the bits of P and three small integers (splitmix64's finaliser). */
-static double area_jitter(vec3 P, uint32_t light, uint32_t u, uint32_t v, uint32_t axis)
+/* A number in [0, 1) from the bits of P and four small integers (splitmix64's finaliser):
+   the renderer's randomness (area light jitter, crand), the same on every worker. */
+static double point_random(vec3 P, uint32_t light, uint32_t u, uint32_t v, uint32_t axis)
 {
     union { double d; uint64_t u; } x = {P.x}, y = {P.y}, z = {P.z};
     uint64_t h = x.u ^ (y.u * 0x9e3779b97f4a7c15ull) ^ (z.u * 0xc2b2ae3d27d4eb4full) ^
@@ -36,8 +37,8 @@ static vec3 area_offset(const area_walk *a, uint32_t u, uint32_t v)
     const light *lt = a->lt;
     double ju = u, jv = v;
     if (lt->area_flags & AREA_JITTER) {
-        ju += area_jitter(a->P, a->index, u, v, 0) - 0.5;
-        jv += area_jitter(a->P, a->index, u, v, 1) - 0.5;
+        ju += point_random(a->P, a->index, u, v, 0) - 0.5;
+        jv += point_random(a->P, a->index, u, v, 1) - 0.5;
     }
     if (lt->area_flags & AREA_CIRCULAR) {
         ju = ju / (lt->area_n1 - 1) - 0.5 + 0.001;

@@ -939,6 +939,8 @@ static void parse_finish_body(parser *P, finish *f)
             f->conserve_energy = (uint32_t)opt_bool(P, "conserve_energy");
         } else if (!strcmp(t.text, "emission")) {
             f->emission = rgb_of(parse_colour5(P));
+        } else if (!strcmp(t.text, "crand")) {
+            f->crand = parse_float(P, "crand");
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }

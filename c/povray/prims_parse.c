@@ -152,6 +152,84 @@ static void parse_torus(parser *P, prim *p, const token *kw)
     opt_sturm(P);
 }
 
+/* A blob component's strength: [strength] S. */
+static double blob_strength(parser *P)
+{
+    opt_comma(P);
+    if (is_word(P, "strength"))
+        next(P);
+    return parse_float(P, "the blob component's strength");
+}
+
+/* One component into c[0..8] (prims_blob.c's layout); kw: sphere, cylinder, component. */
+static void parse_blob_component(parser *P, const token *kw, double *c)
+{
+    memset(c, 0, 9 * sizeof *c);
+    vec3 a = v3(0, 0, 0), b = v3(0, 0, 0);
+    if (!strcmp(kw->text, "component")) { /* the old form: component S, R, <centre> */
+        c[1] = parse_float(P, "the blob component's strength");
+        opt_comma(P);
+        c[2] = parse_float(P, "the blob component's radius");
+        opt_comma(P);
+        a = parse_vector(P);
+    } else {
+        expect(P, "{", kw->text);
+        a = parse_vector(P);
+        opt_comma(P);
+        if (kw->text[0] == 'c') {
+            c[0] = 1.0;
+            b = parse_vector(P);
+            opt_comma(P);
+        }
+        c[2] = parse_float(P, "the blob component's radius");
+        c[1] = blob_strength(P);
+        if (!is_punct(P, "}"))
+            perr(P, peek(P)->line, "unsupported: '%s' in a blob component (its textures and "
+                 "transforms)", peek(P)->text);
+        next(P);
+    }
+    if (!(c[2] > 0.0))
+        perr(P, kw->line, "blob component radius must be positive, got %g", c[2]);
+    if (c[0] == 1.0 && vlen(vsub(b, a)) == 0.0)
+        perr(P, kw->line, "blob cylinder ends must differ");
+    c[3] = a.x, c[4] = a.y, c[5] = a.z, c[6] = b.x, c[7] = b.y, c[8] = b.z;
+}
+
+/* blob { [threshold T] (sphere { } | cylinder { } | component S, R, <C>)... [sturm]
+   [hierarchy [B]] }: the components up to the first object modifier. */
+static void parse_blob(parser *P, prim *p, const token *kw)
+{
+    double *c = xrealloc(P, NULL, 9 * 16 * sizeof *c);
+    size_t n = 0, cap = 16;
+    p->type = OBJ_BLOB;
+    p->r = 1.0; /* POV-Ray's default threshold */
+    for (;;) {
+        if (is_word(P, "threshold")) {
+            next(P);
+            p->r = parse_float(P, "the blob threshold");
+        } else if (is_word(P, "sphere") || is_word(P, "cylinder") || is_word(P, "component")) {
+            token t = next(P);
+            if (n == 1024)
+                perr(P, t.line, "unsupported: a blob of more than 1024 components");
+            if (n == cap)
+                c = xrealloc(P, c, 9 * (cap *= 2) * sizeof *c);
+            parse_blob_component(P, &t, c + 9 * n++);
+        } else if (is_word(P, "sturm")) {
+            next(P);
+        } else if (is_word(P, "hierarchy")) {
+            next(P);
+            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+                is_word(P, "true") || is_word(P, "false"))
+                parse_float(P, "hierarchy");
+        } else {
+            break;
+        }
+    }
+    if (!n)
+        perr(P, kw->line, "blob needs at least one component");
+    prim_set_data(P, p, c, 9 * n);
+}
+
 /* < n1, n2, ... > with up to max numbers; returns how many. */
 static int parse_numbers(parser *P, double *out, int max, const char *what)
 {

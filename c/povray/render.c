@@ -493,6 +493,8 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
             in *= f->diffuse;
             if (opacity != 1.0)
                 in *= opacity;
+            if (f->crand > 0.0) /* POV-Ray draws from one sequence; ours: area_light.c */
+                in -= point_random(P, i, 0xC4A, 0, 2) * f->crand;
             *col = vadd(*col, vscale(vmul(pig, lcol), in));
         }
         if (lt->flags & LIGHT_SHADOWLESS)

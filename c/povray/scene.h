@@ -50,7 +50,8 @@ typedef struct {
     X(OBJ_POLY, poly) \
     X(OBJ_TEXT, text) \
     X(OBJ_DISC, disc) \
-    X(OBJ_TRIANGLE, triangle)
+    X(OBJ_TRIANGLE, triangle) \
+    X(OBJ_BLOB, blob)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -100,6 +101,7 @@ typedef struct {
     uint32_t fresnel;          /* reflection { fresnel }: POV-Ray's Fresnel term */
     uint32_t conserve_energy;  /* what a layer reflects no longer passes through it */
     vec3 emission;        /* light of its own, as ambient but independent of ambient_light */
+    double crand;         /* graininess: each light's diffuse minus up to this much, at random */
 } finish;
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern

@@ -13,7 +13,7 @@
  * a prim's u32 tmap follows its layer_n), pigment (u32 type, u32 has_trans, vec3 c1, vec3 c2, [inv 12 f64]),
  * finish (vec3 ambient, f64 diffuse brilliance phong phong_size specular roughness_exp
  * metallic, vec3 reflection; version 6: vec3 reflection_min, f64 falloff, f64 1/exponent, f64 reflection
- * metallic, u32 fresnel, u32 conserve_energy, vec3 emission), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
+ * metallic, u32 fresnel, u32 conserve_energy, vec3 emission, f64 crand), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
@@ -152,6 +152,7 @@ static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnor
     put_u32(w, f->fresnel);
     put_u32(w, f->conserve_energy);
     put_vec(w, f->emission);
+    put_f64(w, f->crand);
     put_u32(w, nrm->type);
     if (nrm->type != NRM_NONE) {
         put_f64(w, nrm->amount);
@@ -492,6 +493,7 @@ static int get_surface(rbuf *r, pigment *pig, finish *f, tnormal *nrm, uint32_t 
     f->fresnel = get_u32(r);
     f->conserve_energy = get_u32(r);
     f->emission = get_vec(r);
+    f->crand = get_f64(r);
     if (!r->err && (f->fresnel > 1 || f->conserve_energy > 1))
         return fail(r, "scene data: bad finish flags");
     return get_normal(r, nrm, n_maps);

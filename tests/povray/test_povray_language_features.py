@@ -168,12 +168,14 @@ def test_reflection_errors_name_the_line_and_word(render_bin, tmp_path, src, wor
     assert "bad.pov:4:" in msg and all(w in msg for w in words), msg
 
 
-def test_jittered_area_lights_are_close_to_povray_and_the_same_on_every_worker(render_bin, tmp_path):
-    """POV-Ray's jitter is random, ours a hash: close (40 dB), and tiles give the same bytes."""
+@pytest.mark.parametrize("name", ["arealight_jitter", "crand"])
+def test_random_features_are_close_to_povray_and_the_same_on_every_worker(render_bin, tmp_path,
+                                                                        name):
+    """Area light jitter and crand: POV-Ray draws random numbers, ours are a hash of the
+    shading point: close (40 dB), and tiles on workers give the same bytes."""
     from conftest import distributed_equals_native, matches_povray
-    matches_povray(render_bin, tmp_path, LANG / "arealight_jitter.pov", min_psnr_db=40.0,
-                   max_diff=255)
-    distributed_equals_native(render_bin, tmp_path, LANG / "arealight_jitter.pov")
+    matches_povray(render_bin, tmp_path, LANG / f"{name}.pov", min_psnr_db=40.0, max_diff=255)
+    distributed_equals_native(render_bin, tmp_path, LANG / f"{name}.pov")
 
 
 @pytest.mark.parametrize(("src", "words"), [
