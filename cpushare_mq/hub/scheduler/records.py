@@ -150,9 +150,10 @@ class _Journal:
     def freeze(self) -> Journal:
         """The frozen journal: each journaled fragment's row now, with its state in the
         store before the batch."""
-        return Journal(tuple([FragChange(f.fid, f.job.id, f.index, old, f.state, f.next_attempt,
-                                         f.failures, f.seq, f.reason, f.result_attempt, f.size,
-                                         f.sha256, f.boost)
+        new = tuple.__new__     # = FragChange(...) without its __new__'s call (2+ a fragment)
+        return Journal(tuple([new(FragChange, (f.fid, f.job.id, f.index, old, f.state,
+                                               f.next_attempt, f.failures, f.seq, f.reason,
+                                               f.result_attempt, f.size, f.sha256, f.boost))
                               for old, f in self.frags.values()]),
                        tuple(self.attempts_new), tuple(self.attempts_owner),
                        tuple(self.attempts_end), (), tuple(self.drop_results),
