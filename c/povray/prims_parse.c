@@ -152,6 +152,20 @@ static void parse_torus(parser *P, prim *p, const token *kw)
     opt_sturm(P);
 }
 
+static int parse_numbers(parser *P, double *out, int max, const char *what);
+
+/* superellipsoid { <e, n> }: both exponents positive. */
+static void parse_superellipsoid(parser *P, prim *p, const token *kw)
+{
+    double v[2];
+    if (parse_numbers(P, v, 2, "the superellipsoid exponents") != 2)
+        perr(P, kw->line, "superellipsoid needs <e, n>");
+    if (!(v[0] > 0.0 && v[1] > 0.0))
+        perr(P, kw->line, "superellipsoid exponents must be positive, got <%g, %g>", v[0], v[1]);
+    p->type = OBJ_SUPERELLIPSOID;
+    p->r = v[0], p->r2 = v[1];
+}
+
 /* A blob component's strength: [strength] S. */
 static double blob_strength(parser *P)
 {

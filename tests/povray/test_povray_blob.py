@@ -1,6 +1,7 @@
-"""blob (issue 17): sphere and cylinder components, negative strengths, the old component
-form, transforms and CSG (tests/data/scenes/lang/blob.pov) against POV-Ray's render; the
-distributed render byte-identical to the native one; the parser's messages."""
+"""blob and superellipsoid (issue 17): sphere and cylinder components, negative strengths,
+the old component form, transforms and CSG (tests/data/scenes/lang/blob.pov), and
+superellipsoids of several exponents (superel.pov) against POV-Ray's renders; the
+distributed renders byte-identical to the native ones; the parser's messages."""
 
 from __future__ import annotations
 
@@ -29,5 +30,22 @@ def test_distributed_blob_equals_native(render_bin, tmp_path):
     ("blob { sphere { 0, 1, 1 pigment { rgb 1 } } }", ["'pigment' in a blob component"]),
 ])
 def test_blob_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_superellipsoid_matches_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "superel.pov", min_psnr_db=55.0, max_diff=255)
+
+
+def test_distributed_superellipsoid_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "superel.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("superellipsoid { <0, 1> }", ["superellipsoid exponents must be positive"]),
+    ("superellipsoid { <1> }", ["superellipsoid needs <e, n>"]),
+])
+def test_superellipsoid_errors(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
