@@ -502,6 +502,7 @@ static const char *triangle_check(const prim *p)
 #include "prims_blob.c"
 #include "prims_super.c"
 #include "prims_prism.c"
+#include "prims_lathe.c"
 #include "prims_text.c"
 
 /* ---------------------------------------------------------------- the table */

@@ -275,6 +275,48 @@ static void parse_prism(parser *P, prim *p, const token *kw)
     prim_set_data(P, p, seg, 12 * (size_t)count);
 }
 
+/* lathe { [linear_spline|quadratic_spline|cubic_spline|bezier_spline] N, <P>... [sturm] }:
+   the segments as POV-Ray's Compute_Lathe makes them (its Bezier segments run from the
+   first point of each four, unlike a prism's). */
+static void parse_lathe(parser *P, prim *p, const token *kw)
+{
+    static const char *const SPLINES[] = {"linear_spline", "quadratic_spline", "cubic_spline",
+                                          "bezier_spline"};
+    int type = SPLINE_LINEAR;
+    for (int i = 0; i < 4; i++)
+        if (is_word(P, SPLINES[i]))
+            next(P), type = i + 1;
+    double nf = parse_float(P, "the lathe's number of points");
+    int min = type == SPLINE_LINEAR ? 2 : type == SPLINE_QUADRATIC ? 3 : 4;
+    if (!(nf >= min && nf <= 100000 && nf == (int)nf) || (type == SPLINE_BEZIER && (int)nf % 4))
+        perr(P, kw->line, "lathe with %s needs %s%d..100000 points, got %g", SPLINES[type - 1],
+             type == SPLINE_BEZIER ? "a multiple of 4, " : "", min, nf);
+    int n = (int)nf;
+    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
+    for (int i = 0; i < n; i++) {
+        opt_comma(P);
+        vec3 v = parse_vector(P);
+        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
+    }
+    int count = type == SPLINE_BEZIER ? n / 4 : n - min + 1;
+    double *seg = xrealloc(P, NULL, 12 * (size_t)count * sizeof *seg);
+    for (int j = 0; j < count; j++) {
+        if (type != SPLINE_BEZIER) {
+            prism_segment(type, pt, j, seg + 12 * j);
+            continue;
+        }
+        double rev[8]; /* a prism's Bezier form of the reversed four: the same curve */
+        for (int k = 0; k < 4; k++)
+            rev[2 * k] = pt[8 * j + 2 * (3 - k)], rev[2 * k + 1] = pt[8 * j + 2 * (3 - k) + 1];
+        prism_segment(type, rev, 0, seg + 12 * j);
+    }
+    if (is_word(P, "sturm"))
+        next(P);
+    p->type = OBJ_LATHE;
+    p->a = v3(0, 0, type == SPLINE_LINEAR ? 1 : type == SPLINE_QUADRATIC ? 2 : 3);
+    prim_set_data(P, p, seg, 12 * (size_t)count);
+}
+
 static int parse_numbers(parser *P, double *out, int max, const char *what);
 
 /* superellipsoid { <e, n> }: both exponents positive. */
