@@ -501,6 +501,8 @@ static const char *triangle_check(const prim *p)
 #include "prims_poly.c"
 #include "prims_blob.c"
 #include "prims_super.c"
+#include "prims_prism.c"
+#include "prims_lathe.c"
 #include "prims_text.c"
 
 /* ---------------------------------------------------------------- the table */

@@ -152,6 +152,171 @@ static void parse_torus(parser *P, prim *p, const token *kw)
     opt_sturm(P);
 }
 
+/* ------------------------------------------------------------------ prism */
+enum { SPLINE_LINEAR = 1, SPLINE_QUADRATIC, SPLINE_CUBIC, SPLINE_BEZIER };
+
+/* Segment i's coefficients A, B, C, D (x, z each) from the points, as POV-Ray's
+   Compute_Prism makes them; out[8..11] its bounding rectangle. */
+static void prism_segment(int type, const double *pt, int i, double *out)
+{
+    const double *p0 = pt + 2 * i, *p1 = p0 + 2, *p2 = p0 + 4, *p3 = p0 + 6;
+    for (int c = 0; c < 2; c++) {
+        double a = 0, b = 0, cc, d;
+        if (type == SPLINE_LINEAR) {
+            cc = p1[c] - p0[c], d = p0[c];
+        } else if (type == SPLINE_QUADRATIC) {
+            b = 0.5 * p0[c] - p1[c] + 0.5 * p2[c], cc = -0.5 * p0[c] + 0.5 * p2[c], d = p1[c];
+        } else if (type == SPLINE_CUBIC) {
+            a = -0.5 * p0[c] + 1.5 * p1[c] - 1.5 * p2[c] + 0.5 * p3[c];
+            b = p0[c] - 2.5 * p1[c] + 2.0 * p2[c] - 0.5 * p3[c];
+            cc = -0.5 * p0[c] + 0.5 * p2[c], d = p1[c];
+        } else {
+            a = p0[c] - 3.0 * p1[c] + 3.0 * p2[c] - p3[c];
+            b = 3.0 * p1[c] - 6.0 * p2[c] + 3.0 * p3[c];
+            cc = 3.0 * p2[c] - 3.0 * p3[c], d = p3[c];
+        }
+        out[c] = a, out[2 + c] = b, out[4 + c] = cc, out[6 + c] = d;
+        /* the rectangle: the ends and the extrema in between */
+        double lo = d, hi = d, e = a + b + cc + d;
+        lo = lo < e ? lo : e, hi = hi > e ? hi : e;
+        double qa = 3.0 * a, qb = 2.0 * b, qc = cc;
+        double r[2];
+        int n = 0;
+        if (qa != 0.0) {
+            double disc = qb * qb - 4.0 * qa * qc;
+            if (disc >= 0.0) {
+                double sq = rt_sqrt(disc);
+                r[n++] = (-qb - sq) / (2.0 * qa), r[n++] = (-qb + sq) / (2.0 * qa);
+            }
+        } else if (qb != 0.0) {
+            r[n++] = -qc / qb;
+        }
+        for (int k = 0; k < n; k++)
+            if (r[k] >= 0.0 && r[k] <= 1.0) {
+                double v = ((a * r[k] + b) * r[k] + cc) * r[k] + d;
+                lo = lo < v ? lo : v, hi = hi > v ? hi : v;
+            }
+        out[8 + 2 * c] = lo, out[9 + 2 * c] = hi;
+    }
+}
+
+/* The segments of the points, with POV-Ray's closing of each sub-curve; returns how many. */
+static int prism_segments(parser *P, int type, const double *pt, int n, double *seg, int line)
+{
+    int need = type == SPLINE_LINEAR ? 1 : type == SPLINE_QUADRATIC ? 2 : 3, count = 0;
+    const double eps = 1.0e-10;
+    const double *first = type == SPLINE_LINEAR ? pt : pt + 2;
+    for (int i = 0; i < n - 1; i++) {
+        if (i + need >= n)
+            perr(P, line, "too few points in prism (not closed? control points missing?)");
+        prism_segment(type, pt, i, seg + 12 * count++);
+        int close = type == SPLINE_LINEAR ? i + 1 : i + 2;
+        if (type == SPLINE_BEZIER) {
+            i += 3;
+        } else if (rt_fabs(pt[2 * close] - first[0]) < eps &&
+                   rt_fabs(pt[2 * close + 1] - first[1]) < eps) {
+            i += type == SPLINE_LINEAR ? 1 : type == SPLINE_QUADRATIC ? 2 : 3;
+            int next = type == SPLINE_LINEAR ? i + 1 : i + 2;
+            if (next < n)
+                first = pt + 2 * next;
+        }
+    }
+    return count;
+}
+
+/* prism { [linear_sweep|conic_sweep] [linear_spline|quadratic_spline|cubic_spline|
+   bezier_spline] H1, H2, N, <P0>, ... [open] [sturm] } */
+static void parse_prism(parser *P, prim *p, const token *kw)
+{
+    static const char *const SPLINES[] = {"linear_spline", "quadratic_spline", "cubic_spline",
+                                          "bezier_spline"};
+    int type = SPLINE_LINEAR, conic = 0;
+    for (;;) {
+        int found = 0;
+        for (int i = 0; i < 4; i++)
+            if (is_word(P, SPLINES[i]))
+                next(P), type = i + 1, found = 1;
+        if (is_word(P, "linear_sweep"))
+            next(P), conic = 0, found = 1;
+        else if (is_word(P, "conic_sweep"))
+            next(P), conic = 1, found = 1;
+        if (!found)
+            break;
+    }
+    double h1 = parse_float(P, "the prism's first height");
+    opt_comma(P);
+    double h2 = parse_float(P, "the prism's second height");
+    opt_comma(P);
+    double nf = parse_float(P, "the prism's number of points");
+    if (!(nf >= 3 && nf <= 100000 && nf == (int)nf))
+        perr(P, kw->line, "prism needs 3..100000 points, got %g", nf);
+    int n = (int)nf;
+    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
+    for (int i = 0; i < n; i++) {
+        opt_comma(P);
+        vec3 v = parse_vector(P);
+        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
+    }
+    if (h1 == h2)
+        perr(P, kw->line, "prism heights must differ, got %g twice", h1);
+    double *seg = xrealloc(P, NULL, 12 * (size_t)n * sizeof *seg);
+    int count = prism_segments(P, type, pt, n, seg, kw->line);
+    p->type = OBJ_PRISM;
+    p->r = h1 < h2 ? h1 : h2, p->r2 = h1 < h2 ? h2 : h1;
+    p->a = v3(conic, 0, type == SPLINE_LINEAR ? 1 : type == SPLINE_QUADRATIC ? 2 : 3);
+    for (;;) {
+        if (is_word(P, "open"))
+            next(P), p->a.y = 1;
+        else if (is_word(P, "sturm"))
+            next(P);
+        else
+            break;
+    }
+    prim_set_data(P, p, seg, 12 * (size_t)count);
+}
+
+/* lathe { [linear_spline|quadratic_spline|cubic_spline|bezier_spline] N, <P>... [sturm] }:
+   the segments as POV-Ray's Compute_Lathe makes them (its Bezier segments run from the
+   first point of each four, unlike a prism's). */
+static void parse_lathe(parser *P, prim *p, const token *kw)
+{
+    static const char *const SPLINES[] = {"linear_spline", "quadratic_spline", "cubic_spline",
+                                          "bezier_spline"};
+    int type = SPLINE_LINEAR;
+    for (int i = 0; i < 4; i++)
+        if (is_word(P, SPLINES[i]))
+            next(P), type = i + 1;
+    double nf = parse_float(P, "the lathe's number of points");
+    int min = type == SPLINE_LINEAR ? 2 : type == SPLINE_QUADRATIC ? 3 : 4;
+    if (!(nf >= min && nf <= 100000 && nf == (int)nf) || (type == SPLINE_BEZIER && (int)nf % 4))
+        perr(P, kw->line, "lathe with %s needs %s%d..100000 points, got %g", SPLINES[type - 1],
+             type == SPLINE_BEZIER ? "a multiple of 4, " : "", min, nf);
+    int n = (int)nf;
+    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
+    for (int i = 0; i < n; i++) {
+        opt_comma(P);
+        vec3 v = parse_vector(P);
+        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
+    }
+    int count = type == SPLINE_BEZIER ? n / 4 : n - min + 1;
+    double *seg = xrealloc(P, NULL, 12 * (size_t)count * sizeof *seg);
+    for (int j = 0; j < count; j++) {
+        if (type != SPLINE_BEZIER) {
+            prism_segment(type, pt, j, seg + 12 * j);
+            continue;
+        }
+        double rev[8]; /* a prism's Bezier form of the reversed four: the same curve */
+        for (int k = 0; k < 4; k++)
+            rev[2 * k] = pt[8 * j + 2 * (3 - k)], rev[2 * k + 1] = pt[8 * j + 2 * (3 - k) + 1];
+        prism_segment(type, rev, 0, seg + 12 * j);
+    }
+    if (is_word(P, "sturm"))
+        next(P);
+    p->type = OBJ_LATHE;
+    p->a = v3(0, 0, type == SPLINE_LINEAR ? 1 : type == SPLINE_QUADRATIC ? 2 : 3);
+    prim_set_data(P, p, seg, 12 * (size_t)count);
+}
+
 static int parse_numbers(parser *P, double *out, int max, const char *what);
 
 /* superellipsoid { <e, n> }: both exponents positive. */

@@ -52,7 +52,9 @@ typedef struct {
     X(OBJ_DISC, disc) \
     X(OBJ_TRIANGLE, triangle) \
     X(OBJ_BLOB, blob) \
-    X(OBJ_SUPERELLIPSOID, superellipsoid)
+    X(OBJ_SUPERELLIPSOID, superellipsoid) \
+    X(OBJ_PRISM, prism) \
+    X(OBJ_LATHE, lathe)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
