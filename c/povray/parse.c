@@ -27,6 +27,8 @@ typedef struct camdef {
     int cam_has_right_up;
     int cam_has_xf;
     xform cam_xf; /* translate/rotate/... after the other items */
+    int cam_has_normal;
+    tnormal cam_normal; /* camera { normal { } }: bends every camera ray */
 } camdef;
 
 static void camera_defaults(camdef *c)
@@ -1818,6 +1820,14 @@ static void parse_camera(parser *P, camdef *c)
             c->cam_dir = parse_vector(P);
         } else if (!strcmp(t.text, "sky")) {
             c->cam_sky = parse_vector(P);
+        } else if (!strcmp(t.text, "normal")) {
+            if (c->cam_type >= CAM_FISHEYE)
+                perr(P, t.line, "unsupported: a camera normal on a fisheye, panoramic, "
+                     "spherical or omnimax camera");
+            memset(&c->cam_normal, 0, sizeof c->cam_normal);
+            c->cam_normal.delta = 0.02; /* POV-Ray's default accuracy */
+            parse_normal_body(P, &c->cam_normal);
+            c->cam_has_normal = 1;
         } else if (is_xf) {
             camera_transform(P, c, &t);
         } else {
@@ -1826,9 +1836,19 @@ static void parse_camera(parser *P, camdef *c)
     }
 }
 
+static void resolve_noise(parser *P, pigment *pg);
+
 static void finish_camera(parser *P, scene *s)
 {
     camdef *c = &P->sc->cam;
+    s->has_cam_normal = c->cam_has_normal && c->cam_normal.type != NRM_NONE;
+    if (s->has_cam_normal) {
+        if (c->cam_type >= CAM_FISHEYE)
+            perr(P, P->line, "unsupported: a camera normal on a fisheye, panoramic, spherical "
+                 "or omnimax camera");
+        s->cam_normal = c->cam_normal;
+        resolve_noise(P, &s->cam_normal.pat);
+    }
     vec3 dir = c->cam_dir, right = c->cam_right, up = c->cam_up;
     double dlen = vlen(dir), rlen = vlen(right), ulen = vlen(up);
     if (dlen == 0.0 || rlen == 0.0 || ulen == 0.0)

@@ -611,6 +611,16 @@ static vec3 lens_pixel(const render_ctx *ctx, double fx, double fy)
 }
 
 /* The colour seen at image-plane position fx, fy in [-0.5, 0.5] (y up). */
+/* A camera ray: with a camera normal, its direction bent by the normal's pattern taken at
+   the screen point (fx, fy, 0), as POV-Ray's CreateCameraRay does. */
+static vec3 camera_trace(const render_ctx *ctx, vec3 o, vec3 d, double fx, double fy)
+{
+    d = vnorm(d);
+    if (ctx->s->has_cam_normal)
+        d = vnorm(perturb_normal(&ctx->s->cam_normal, d, v3(fx, fy, 0.0)));
+    return trace(ctx, o, d, 1.0, 0);
+}
+
 static vec3 camera_colour(const render_ctx *ctx, double fx, double fy)
 {
     const scene *s = ctx->s;
@@ -623,7 +633,7 @@ static vec3 camera_colour(const render_ctx *ctx, double fx, double fy)
         double x0 = fx * a, y0 = fy * a * (vlen(s->up) / vlen(s->right));
         vec3 d = vadd(vadd(vscale(R, rt_sin(x0)), vscale(U, rt_sin(y0))),
                       vscale(Dn, rt_cos(x0) * rt_cos(y0)));
-        return trace(ctx, s->location, vnorm(d), 1.0, 0);
+        return camera_trace(ctx, s->location, d, fx, fy);
     }
     if (CAM_IS_CYLINDER(s->camera_type)) {
         /* POV-Ray's cylinder cameras: unit vectors, one axis bent around the cylinder */
@@ -648,14 +658,14 @@ static vec3 camera_colour(const render_ctx *ctx, double fx, double fy)
             d = vadd(vscale(U, rt_sin(fy * a)), vscale(Dn, rt_cos(fy * a)));
             break;
         }
-        return trace(ctx, o, vnorm(d), 1.0, 0);
+        return camera_trace(ctx, o, d, fx, fy);
     }
     if (s->camera_type == CAM_ORTHOGRAPHIC) {
         vec3 o = vadd(vadd(s->location, vscale(s->right, fx)), vscale(s->up, fy));
-        return trace(ctx, o, vnorm(s->direction), 1.0, 0);
+        return camera_trace(ctx, o, s->direction, fx, fy);
     }
     vec3 d = vadd(vadd(s->direction, vscale(s->right, fx)), vscale(s->up, fy));
-    return trace(ctx, s->location, vnorm(d), 1.0, 0);
+    return camera_trace(ctx, s->location, d, fx, fy);
 }
 
 vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y)

@@ -246,6 +246,8 @@ typedef struct {
     colour_map *maps;
     uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
     pigment sky;
+    uint32_t has_cam_normal; /* camera { normal { } }: each camera ray perturbed by it */
+    tnormal cam_normal;
     uint32_t n_fogs;
     fog fogs[POV_MAX_FOGS];
     uint32_t n_layers;  /* the layers under the objects' top ones (prim.layer_first) */

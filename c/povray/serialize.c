@@ -231,6 +231,13 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->has_sky);
     if (s->has_sky)
         put_pigment(&w, &s->sky);
+    put_u32(&w, s->has_cam_normal);
+    if (s->has_cam_normal) {
+        put_u32(&w, s->cam_normal.type);
+        put_f64(&w, s->cam_normal.amount);
+        put_f64(&w, s->cam_normal.delta);
+        put_pigment(&w, &s->cam_normal.pat);
+    }
     put_u32(&w, s->n_fogs);
     for (uint32_t i = 0; i < s->n_fogs; i++) {
         const fog *f = &s->fogs[i];
@@ -825,6 +832,13 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: bad sky flag");
     if (!r.err && s->has_sky)
         get_pigment(&r, &s->sky, s->n_maps, 1);
+    s->has_cam_normal = get_u32(&r);
+    if (!r.err && s->has_cam_normal > 1)
+        fail(&r, "scene data: bad camera normal flag");
+    if (!r.err && s->has_cam_normal &&
+        (get_normal(&r, &s->cam_normal, s->n_maps) < 0 || s->cam_normal.type == NRM_NONE ||
+         s->camera_type >= CAM_FISHEYE))
+        fail(&r, r.err ? r.err : "scene data: bad camera normal");
     get_fogs(&r, s);
     s->n_data = get_u32(&r);
     if (!r.err && (s->n_data > MAX_DATA || (size_t)s->n_data * 8 > len - r.pos))

@@ -189,3 +189,15 @@ def test_area_light_errors_name_the_line_and_word(render_bin, tmp_path, src, wor
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5 * z }\n"
                       f"light_source {{ <0, 5, 0> rgb 1\n{src}\n}}\n")
     assert "bad.pov:" in msg and all(w in msg for w in words), msg
+
+
+def test_camera_normal_matches_povray(render_bin, tmp_path):
+    """62 dB: a few pixels where a bent ray grazes an edge differ by rounding."""
+    from conftest import matches_povray
+    matches_povray(render_bin, tmp_path, LANG / "camnormal.pov", min_psnr_db=55.0, max_diff=255)
+
+
+def test_camera_normal_on_a_lens_camera_is_refused(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { fisheye location -5 * z\n"
+                      "normal { bumps 0.5 } }\n")
+    assert "bad.pov:3:" in msg and "camera normal on a fisheye" in msg
