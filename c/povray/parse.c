@@ -1591,6 +1591,7 @@ static texture *new_texture(parser *P)
 }
 
 static void parse_camera(parser *P, camdef *c);
+static void parse_sky_body(parser *P, pigment *sky, int *has);
 
 int scene_item_value(parser *P, value *out)
 {
@@ -1639,6 +1640,16 @@ int scene_item_value(parser *P, value *out)
         *out->cmap = parse_colour_map_body(P);
         return 1;
     }
+    if (is_word(P, "sky_sphere")) {
+        next(P);
+        out->kind = V_SKY;
+        out->tex = new_texture(P);
+        int has = 0;
+        parse_sky_body(P, &out->tex->pig, &has);
+        if (!has)
+            perr(P, P->line, "unsupported: a declared sky_sphere without a pigment");
+        return 1;
+    }
     if (is_word(P, "camera")) {
         next(P);
         out->kind = V_CAMERA;
@@ -1661,7 +1672,7 @@ int scene_item_value(parser *P, value *out)
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "spline", "rainbow", "sky_sphere",
+        "density", "media", "function", "spline", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -2066,11 +2077,22 @@ static void parse_light(parser *P)
     c->lights[c->nlights++] = lt;
 }
 
-static void parse_sky(parser *P)
+/* sky_sphere { [IDENT] pigment { } transforms }: the sky pigment into *sky; whether there is
+   one into *has. The sky's own transforms apply to its pigment wherever they stand. */
+static void parse_sky_body(parser *P, pigment *sky, int *has)
 {
-    struct pov_scene_state *c = P->sc;
     expect(P, "{", "after 'sky_sphere'");
+    transform acc = {.kind = 'm', .fwd = xf_identity(), .inv = xf_identity()};
+    token *first = peek(P);
+    symbol *s = first->kind == T_IDENT ? find_sym(P, first->text) : NULL;
+    if (s && s->v.kind == V_BROKEN)
+        perr(P, first->line, "'%s' cannot be used: %s", first->text, s->v.str);
     int layers = 0;
+    if (s && s->v.kind == V_SKY) {
+        next(P);
+        *sky = s->v.tex->pig;
+        layers = 1;
+    }
     for (;;) {
         transform t;
         if (is_punct(P, "}")) {
@@ -2078,22 +2100,30 @@ static void parse_sky(parser *P)
             break;
         }
         if (parse_transform(P, &t)) {
-            pig_transform(&c->sky, &t);
+            acc.fwd = xf_compose(&t.fwd, &acc.fwd);
+            acc.inv = xf_compose(&acc.inv, &t.inv);
             continue;
         }
         token tk = next(P);
         if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
             if (layers++)
                 perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
-            c->sky = default_pigment();
-            parse_pigment_body(P, &c->sky);
+            *sky = default_pigment();
+            parse_pigment_body(P, sky);
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
-    c->has_sky = layers > 0;
-    if (c->has_sky)
-        check_map(P, &c->sky, P->line);
+    *has = layers > 0;
+    if (layers) {
+        pig_transform(sky, &acc);
+        check_map(P, sky, P->line);
+    }
+}
+
+static void parse_sky(parser *P)
+{
+    parse_sky_body(P, &P->sc->sky, &P->sc->has_sky);
 }
 
 /* fog turbulence words: turbulence, octaves, omega, lambda, turb_depth */
