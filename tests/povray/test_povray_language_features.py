@@ -117,7 +117,7 @@ def test_declared_camera_and_a_broken_declaration_never_swallows_the_next_item(r
     assert read_png(tmp_path / "o.png").rgb[(6 * 16 + 8) * 3] == 255
     # a failed sky_sphere declaration is skipped alone: the sky_sphere using it is an error
     scene.write_text("#version 3.7;\n#declare Sky = sky_sphere { pigment { rgb 1 } "
-                     "pigment { rgbt 1 } }\n"
+                     "emission 2 }\n"
                      "sky_sphere { Sky }\n")
     proc = _run(render_bin, scene, tmp_path)
     assert proc.returncode == 1 and "s.pov:3:" in proc.stderr and "'Sky'" in proc.stderr
