@@ -366,9 +366,9 @@ static vec3 parse_colour_ft(parser *P, double ft[2])
 {
     int line = peek(P)->line;
     value c = parse_colour5(P);
-    if (c.c[3] < 0.0 || c.c[3] > 1.0 || c.c[4] < 0.0 || c.c[4] > 1.0)
-        perr(P, line, "unsupported: filter %g, transmit %g (only 0..1: POV-Ray's contrast "
-             "tricks with values outside are not rendered)", c.c[3], c.c[4]);
+    if (!(rt_fabs(c.c[3]) <= 1.0e6 && rt_fabs(c.c[4]) <= 1.0e6))
+        perr(P, line, "filter %g, transmit %g out of range (POV-Ray's contrast tricks go "
+             "beyond 0..1, but not beyond +-1000000)", c.c[3], c.c[4]);
     ft[0] = c.c[3];
     ft[1] = c.c[4];
     return rgb_of(c);
@@ -388,8 +388,9 @@ static texture *ident_of_kind(parser *P, int kind)
         texture *tx = xalloc(P, sizeof *tx);
         *tx = P->sc->def;
         if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
-            if (v.c[3] < 0.0 || v.c[3] > 1.0 || v.c[4] < 0.0 || v.c[4] > 1.0)
-                perr(P, line, "unsupported: filter %g, transmit %g (only 0..1)", v.c[3], v.c[4]);
+            if (!(rt_fabs(v.c[3]) <= 1.0e6 && rt_fabs(v.c[4]) <= 1.0e6))
+                perr(P, line, "filter %g, transmit %g out of range (POV-Ray's contrast tricks "
+                     "go beyond 0..1, but not beyond +-1000000)", v.c[3], v.c[4]);
             tx->pig.type = PIG_SOLID;
             tx->pig.c1 = rgb_of(v);
             tx->pig.ft1[0] = v.c[3], tx->pig.ft1[1] = v.c[4];
