@@ -46,11 +46,12 @@ typedef struct {
     double c[5]; /* V_FLOAT: c[0] */
     char *str;   /* V_STRING, V_BROKEN (the message) */
     pov_array *arr;
-    texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE / V_NORMAL; V_SKY its pig */
+    texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE / V_NORMAL */
     plist *obj;   /* V_OBJECT */
     pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c) */
     colour_map *cmap; /* V_COLOUR_MAP */
     struct camdef *cam; /* V_CAMERA (parse.c) */
+    pigment *sky; /* V_SKY: POV_SKY_MAX pigments, n of them given */
     struct transform *xf; /* V_TRANSFORM (parse.c) */
 } value;
 

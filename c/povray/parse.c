@@ -56,7 +56,7 @@ struct pov_scene_state {
     pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
     size_t npent, cappent;
     int has_sky;
-    pigment sky;
+    pigment sky[POV_SKY_MAX];
     texture def;          /* #default */
     uint32_t nfogs;
     fog fogs[POV_MAX_FOGS];
@@ -1643,9 +1643,10 @@ int scene_item_value(parser *P, value *out)
     if (is_word(P, "sky_sphere")) {
         next(P);
         out->kind = V_SKY;
-        out->tex = new_texture(P);
+        out->sky = xalloc(P, POV_SKY_MAX * sizeof *out->sky);
         int has = 0;
-        parse_sky_body(P, &out->tex->pig, &has);
+        parse_sky_body(P, out->sky, &has);
+        out->n = has;
         if (!has)
             perr(P, P->line, "unsupported: a declared sky_sphere without a pigment");
         return 1;
@@ -2077,8 +2078,8 @@ static void parse_light(parser *P)
     c->lights[c->nlights++] = lt;
 }
 
-/* sky_sphere { [IDENT] pigment { } transforms }: the sky pigment into *sky; whether there is
-   one into *has. The sky's own transforms apply to its pigment wherever they stand. */
+/* sky_sphere { [IDENT] pigment { }... transforms }: the sky's pigments into sky[], their
+   number into *has. The sky's own transforms apply to all its pigments wherever they stand. */
 static void parse_sky_body(parser *P, pigment *sky, int *has)
 {
     expect(P, "{", "after 'sky_sphere'");
@@ -2087,11 +2088,11 @@ static void parse_sky_body(parser *P, pigment *sky, int *has)
     symbol *s = first->kind == T_IDENT ? find_sym(P, first->text) : NULL;
     if (s && s->v.kind == V_BROKEN)
         perr(P, first->line, "'%s' cannot be used: %s", first->text, s->v.str);
-    int layers = 0;
+    int layers = 0, moved = 0;
     if (s && s->v.kind == V_SKY) {
         next(P);
-        *sky = s->v.tex->pig;
-        layers = 1;
+        layers = s->v.n;
+        memcpy(sky, s->v.sky, (size_t)layers * sizeof *sky);
     }
     for (;;) {
         transform t;
@@ -2102,28 +2103,30 @@ static void parse_sky_body(parser *P, pigment *sky, int *has)
         if (parse_transform(P, &t)) {
             acc.fwd = xf_compose(&t.fwd, &acc.fwd);
             acc.inv = xf_compose(&acc.inv, &t.inv);
+            moved = 1;
             continue;
         }
         token tk = next(P);
         if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
-            if (layers++)
-                perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
-            *sky = default_pigment();
-            parse_pigment_body(P, sky);
+            if (layers == POV_SKY_MAX)
+                perr(P, tk.line, "unsupported: more than %d pigments in sky_sphere", POV_SKY_MAX);
+            sky[layers] = default_pigment();
+            parse_pigment_body(P, &sky[layers++]);
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
-    *has = layers > 0;
-    if (layers) {
-        pig_transform(sky, &acc);
-        check_map(P, sky, P->line);
+    *has = layers;
+    for (int i = 0; i < layers; i++) {
+        if (moved)
+            pig_transform(&sky[i], &acc);
+        check_map(P, &sky[i], P->line);
     }
 }
 
 static void parse_sky(parser *P)
 {
-    parse_sky_body(P, &P->sc->sky, &P->sc->has_sky);
+    parse_sky_body(P, P->sc->sky, &P->sc->has_sky);
 }
 
 /* fog turbulence words: turbulence, octaves, omega, lambda, turb_depth */
@@ -2540,8 +2543,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             if (out->fogs[i].has_turb)
                 resolve_noise(P, &out->fogs[i].turb);
         out->has_sky = (uint32_t)c->has_sky;
-        out->sky = c->sky;
-        resolve_noise(P, &out->sky);
+        out->sky_legacy = P->version < 3.695;
+        for (int i = 0; i < c->has_sky; i++) {
+            out->sky[i] = c->sky[i];
+            resolve_noise(P, &out->sky[i]);
+        }
         rc = 0;
     }
     for (size_t k = 0; k < P->nscopes; k++)

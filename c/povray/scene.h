@@ -92,6 +92,7 @@ typedef struct {
    pigment refers only to entries before its own, so evaluation always ends. */
 typedef struct { double v; pigment pig; } pigment_entry;
 #define POV_PIGMENT_DEPTH_MAX 16
+#define POV_SKY_MAX 8 /* pigments of one sky_sphere */
 
 typedef struct {
     vec3 ambient;
@@ -246,8 +247,11 @@ typedef struct {
     pigment_entry *pentries;
     uint32_t n_maps;    /* colour maps of the pattern pigments */
     colour_map *maps;
-    uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
-    pigment sky;
+    /* sky_sphere { pigment... }: seen by rays that miss everything; has_sky pigments, the
+       last on top, blended over the background as POV-Ray 3.7 does (sky.c); sky_legacy: the
+       blend of scenes before #version 3.7 */
+    uint32_t has_sky, sky_legacy;
+    pigment sky[POV_SKY_MAX];
     uint32_t has_cam_normal; /* camera { normal { } }: each camera ray perturbed by it */
     tnormal cam_normal;
     uint32_t n_fogs;
