@@ -62,7 +62,7 @@ const char *kind_name(int kind)
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
                                           "colour_map", "camera", "normal", "transform",
-                                          "function"};
+                                          "function", "sky_sphere"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 

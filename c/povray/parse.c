@@ -56,7 +56,7 @@ struct pov_scene_state {
     pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
     size_t npent, cappent;
     int has_sky;
-    pigment sky;
+    pigment sky[POV_SKY_MAX];
     texture def;          /* #default */
     uint32_t nfogs;
     fog fogs[POV_MAX_FOGS];
@@ -366,9 +366,9 @@ static vec3 parse_colour_ft(parser *P, double ft[2])
 {
     int line = peek(P)->line;
     value c = parse_colour5(P);
-    if (c.c[3] < 0.0 || c.c[3] > 1.0 || c.c[4] < 0.0 || c.c[4] > 1.0)
-        perr(P, line, "unsupported: filter %g, transmit %g (only 0..1: POV-Ray's contrast "
-             "tricks with values outside are not rendered)", c.c[3], c.c[4]);
+    if (!(rt_fabs(c.c[3]) <= 1.0e6 && rt_fabs(c.c[4]) <= 1.0e6))
+        perr(P, line, "filter %g, transmit %g out of range (POV-Ray's contrast tricks go "
+             "beyond 0..1, but not beyond +-1000000)", c.c[3], c.c[4]);
     ft[0] = c.c[3];
     ft[1] = c.c[4];
     return rgb_of(c);
@@ -388,8 +388,9 @@ static texture *ident_of_kind(parser *P, int kind)
         texture *tx = xalloc(P, sizeof *tx);
         *tx = P->sc->def;
         if (kind == V_PIGMENT && (v.kind == V_VEC || v.kind == V_FLOAT)) {
-            if (v.c[3] < 0.0 || v.c[3] > 1.0 || v.c[4] < 0.0 || v.c[4] > 1.0)
-                perr(P, line, "unsupported: filter %g, transmit %g (only 0..1)", v.c[3], v.c[4]);
+            if (!(rt_fabs(v.c[3]) <= 1.0e6 && rt_fabs(v.c[4]) <= 1.0e6))
+                perr(P, line, "filter %g, transmit %g out of range (POV-Ray's contrast tricks "
+                     "go beyond 0..1, but not beyond +-1000000)", v.c[3], v.c[4]);
             tx->pig.type = PIG_SOLID;
             tx->pig.c1 = rgb_of(v);
             tx->pig.ft1[0] = v.c[3], tx->pig.ft1[1] = v.c[4];
@@ -1618,6 +1619,7 @@ static texture *new_texture(parser *P)
 }
 
 static void parse_camera(parser *P, camdef *c);
+static void parse_sky_body(parser *P, pigment *sky, int *has);
 
 int scene_item_value(parser *P, value *out)
 {
@@ -1666,6 +1668,17 @@ int scene_item_value(parser *P, value *out)
         *out->cmap = parse_colour_map_body(P);
         return 1;
     }
+    if (is_word(P, "sky_sphere")) {
+        next(P);
+        out->kind = V_SKY;
+        out->sky = xalloc(P, POV_SKY_MAX * sizeof *out->sky);
+        int has = 0;
+        parse_sky_body(P, out->sky, &has);
+        out->n = has;
+        if (!has)
+            perr(P, P->line, "unsupported: a declared sky_sphere without a pigment");
+        return 1;
+    }
     if (is_word(P, "camera")) {
         next(P);
         out->kind = V_CAMERA;
@@ -1688,7 +1701,7 @@ int scene_item_value(parser *P, value *out)
         "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "spline", "rainbow", "sky_sphere",
+        "density", "media", "function", "spline", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)
@@ -2093,11 +2106,22 @@ static void parse_light(parser *P)
     c->lights[c->nlights++] = lt;
 }
 
-static void parse_sky(parser *P)
+/* sky_sphere { [IDENT] pigment { }... transforms }: the sky's pigments into sky[], their
+   number into *has. The sky's own transforms apply to all its pigments wherever they stand. */
+static void parse_sky_body(parser *P, pigment *sky, int *has)
 {
-    struct pov_scene_state *c = P->sc;
     expect(P, "{", "after 'sky_sphere'");
-    int layers = 0;
+    transform acc = {.kind = 'm', .fwd = xf_identity(), .inv = xf_identity()};
+    token *first = peek(P);
+    symbol *s = first->kind == T_IDENT ? find_sym(P, first->text) : NULL;
+    if (s && s->v.kind == V_BROKEN)
+        perr(P, first->line, "'%s' cannot be used: %s", first->text, s->v.str);
+    int layers = 0, moved = 0;
+    if (s && s->v.kind == V_SKY) {
+        next(P);
+        layers = s->v.n;
+        memcpy(sky, s->v.sky, (size_t)layers * sizeof *sky);
+    }
     for (;;) {
         transform t;
         if (is_punct(P, "}")) {
@@ -2105,22 +2129,32 @@ static void parse_sky(parser *P)
             break;
         }
         if (parse_transform(P, &t)) {
-            pig_transform(&c->sky, &t);
+            acc.fwd = xf_compose(&t.fwd, &acc.fwd);
+            acc.inv = xf_compose(&acc.inv, &t.inv);
+            moved = 1;
             continue;
         }
         token tk = next(P);
         if (tk.kind == T_IDENT && !strcmp(tk.text, "pigment")) {
-            if (layers++)
-                perr(P, tk.line, "unsupported: more than one pigment in sky_sphere");
-            c->sky = default_pigment();
-            parse_pigment_body(P, &c->sky);
+            if (layers == POV_SKY_MAX)
+                perr(P, tk.line, "unsupported: more than %d pigments in sky_sphere", POV_SKY_MAX);
+            sky[layers] = default_pigment();
+            parse_pigment_body(P, &sky[layers++]);
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in sky_sphere", tk.text);
     }
-    c->has_sky = layers > 0;
-    if (c->has_sky)
-        check_map(P, &c->sky, P->line);
+    *has = layers;
+    for (int i = 0; i < layers; i++) {
+        if (moved)
+            pig_transform(&sky[i], &acc);
+        check_map(P, &sky[i], P->line);
+    }
+}
+
+static void parse_sky(parser *P)
+{
+    parse_sky_body(P, P->sc->sky, &P->sc->has_sky);
 }
 
 /* fog turbulence words: turbulence, octaves, omega, lambda, turb_depth */
@@ -2537,8 +2571,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
             if (out->fogs[i].has_turb)
                 resolve_noise(P, &out->fogs[i].turb);
         out->has_sky = (uint32_t)c->has_sky;
-        out->sky = c->sky;
-        resolve_noise(P, &out->sky);
+        out->sky_legacy = P->version < 3.695;
+        for (int i = 0; i < c->has_sky; i++) {
+            out->sky[i] = c->sky[i];
+            resolve_noise(P, &out->sky[i]);
+        }
         rc = 0;
     }
     for (size_t k = 0; k < P->nscopes; k++)

@@ -505,6 +505,9 @@ static const char *triangle_check(const prim *p)
 #include "prims_lathe.c"
 #include "prims_text.c"
 
+#include "prims_polygon.c"
+#include "prims_sor.c"
+
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \
     [ENUM] = {ENUM, #name, name##_isect, name##_normal, name##_bounds, name##_inside, \

@@ -7,6 +7,7 @@
  * ones POV-Ray folds into sphere, plane, box and cylinder; every other primitive keeps a
  * matrix pair.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "objects.h"
@@ -507,6 +508,9 @@ static void parse_quadric(parser *P, prim *p, const token *kw)
     p->r = 2;
     prim_set_data(P, p, c, 10);
 }
+
+#include "prims_polygon_parse.c"
+#include "prims_sor_parse.c"
 
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},

@@ -522,6 +522,7 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
 }
 
 #include "fog.c"
+#include "sky.c"
 
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level)
 {
@@ -534,8 +535,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     /* camera rays skip no_image objects, reflected rays no_reflection ones */
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h)) {
-        double ft[2];
-        vec3 sky = s->has_sky ? pigment_at(s, &s->sky, D, ft) : s->background;
+        vec3 sky = s->has_sky ? sky_colour(s, D) : s->background;
         return s->n_fogs ? apply_fog(s, O, D, -1.0, sky) : sky;
     }
     const prim *p = &s->prims[pi];

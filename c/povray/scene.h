@@ -54,7 +54,9 @@ typedef struct {
     X(OBJ_BLOB, blob) \
     X(OBJ_SUPERELLIPSOID, superellipsoid) \
     X(OBJ_PRISM, prism) \
-    X(OBJ_LATHE, lathe)
+    X(OBJ_LATHE, lathe) \
+    X(OBJ_POLYGON, polygon) \
+    X(OBJ_SOR, sor)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -90,6 +92,7 @@ typedef struct {
    pigment refers only to entries before its own, so evaluation always ends. */
 typedef struct { double v; pigment pig; } pigment_entry;
 #define POV_PIGMENT_DEPTH_MAX 16
+#define POV_SKY_MAX 8 /* pigments of one sky_sphere */
 
 typedef struct {
     vec3 ambient;
@@ -244,8 +247,11 @@ typedef struct {
     pigment_entry *pentries;
     uint32_t n_maps;    /* colour maps of the pattern pigments */
     colour_map *maps;
-    uint32_t has_sky;   /* sky_sphere { pigment }: seen by rays that miss everything */
-    pigment sky;
+    /* sky_sphere { pigment... }: seen by rays that miss everything; has_sky pigments, the
+       last on top, blended over the background as POV-Ray 3.7 does (sky.c); sky_legacy: the
+       blend of scenes before #version 3.7 */
+    uint32_t has_sky, sky_legacy;
+    pigment sky[POV_SKY_MAX];
     uint32_t has_cam_normal; /* camera { normal { } }: each camera ray perturbed by it */
     tnormal cam_normal;
     uint32_t n_fogs;

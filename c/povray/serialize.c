@@ -230,7 +230,9 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     }
     put_u32(&w, s->has_sky);
     if (s->has_sky)
-        put_pigment(&w, &s->sky);
+        put_u32(&w, s->sky_legacy);
+    for (uint32_t i = 0; i < s->has_sky; i++)
+        put_pigment(&w, &s->sky[i]);
     put_u32(&w, s->has_cam_normal);
     if (s->has_cam_normal) {
         put_u32(&w, s->cam_normal.type);
@@ -828,10 +830,13 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         return -1;
     }
     s->has_sky = get_u32(&r);
-    if (!r.err && s->has_sky > 1)
-        fail(&r, "scene data: bad sky flag");
-    if (!r.err && s->has_sky)
-        get_pigment(&r, &s->sky, s->n_maps, 1);
+    if (!r.err && s->has_sky > POV_SKY_MAX)
+        fail(&r, "scene data: more sky pigments than POV_SKY_MAX");
+    s->sky_legacy = !r.err && s->has_sky ? get_u32(&r) : 0;
+    if (!r.err && s->sky_legacy > 1)
+        fail(&r, "scene data: bad sky blend flag");
+    for (uint32_t i = 0; !r.err && i < s->has_sky; i++)
+        get_pigment(&r, &s->sky[i], s->n_maps, 1);
     s->has_cam_normal = get_u32(&r);
     if (!r.err && s->has_cam_normal > 1)
         fail(&r, "scene data: bad camera normal flag");

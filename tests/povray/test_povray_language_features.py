@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import parse_error, render
+from conftest import distributed_equals_native, matches_povray, parse_error, render
 
 from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
@@ -116,7 +116,8 @@ def test_declared_camera_and_a_broken_declaration_never_swallows_the_next_item(r
     # angle 30 from 5 units: the unit sphere fills the middle of a 16x12 image
     assert read_png(tmp_path / "o.png").rgb[(6 * 16 + 8) * 3] == 255
     # a failed sky_sphere declaration is skipped alone: the sky_sphere using it is an error
-    scene.write_text("#version 3.7;\n#declare Sky = sky_sphere { pigment { rgb 1 } }\n"
+    scene.write_text("#version 3.7;\n#declare Sky = sky_sphere { pigment { rgb 1 } "
+                     "emission 2 }\n"
                      "sky_sphere { Sky }\n")
     proc = _run(render_bin, scene, tmp_path)
     assert proc.returncode == 1 and "s.pov:3:" in proc.stderr and "'Sky'" in proc.stderr
@@ -173,7 +174,6 @@ def test_random_features_are_close_to_povray_and_the_same_on_every_worker(render
                                                                         name):
     """Area light jitter and crand: POV-Ray draws random numbers, ours are a hash of the
     shading point: close (40 dB), and tiles on workers give the same bytes."""
-    from conftest import distributed_equals_native, matches_povray
     matches_povray(render_bin, tmp_path, LANG / f"{name}.pov", min_psnr_db=40.0, max_diff=255)
     distributed_equals_native(render_bin, tmp_path, LANG / f"{name}.pov")
 
@@ -192,7 +192,6 @@ def test_area_light_errors_name_the_line_and_word(render_bin, tmp_path, src, wor
 
 def test_camera_normal_matches_povray(render_bin, tmp_path):
     """62 dB: a few pixels where a bent ray grazes an edge differ by rounding."""
-    from conftest import matches_povray
     matches_povray(render_bin, tmp_path, LANG / "camnormal.pov", min_psnr_db=55.0, max_diff=255)
 
 

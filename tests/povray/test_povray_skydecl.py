@@ -1,0 +1,61 @@
+"""Sky spheres (issue 17): `#declare S = sky_sphere { ... }` used as `sky_sphere { S
+transforms }` (skies.inc's S_Cloud1..5), a sky transform written before its pigment, and
+several pigments layered over the background with POV-Ray 3.7's blend and, before #version
+3.7, POV-Ray 3.6's, against POV-Ray 3.7's renders (tests/data/scenes/lang/skydecl.pov,
+skyorder.pov, skylayers.pov, skylayers36.pov); the distributed render byte-identical to the
+native one; the sandboxed reader refusing a sky count out of range; clear errors."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from conftest import distributed_equals_native, matches_povray, parse_error
+from test_povray_patterns import _client, _scene_bytes
+
+LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
+
+
+@pytest.mark.parametrize("name", ["skydecl", "skyorder", "skylayers", "skylayers36"])
+def test_declared_sky_matches_povray(render_bin, tmp_path, name):
+    matches_povray(render_bin, tmp_path, LANG / f"{name}.pov")
+
+
+def test_distributed_declared_sky_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "skydecl.pov")
+
+
+def test_distributed_layered_sky_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "skylayers.pov")
+
+
+def test_too_many_sky_pigments_is_an_error_naming_the_limit(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\nsky_sphere {" +
+                      " pigment { rgbt 0.5 }" * 9 + " }\n")
+    assert "more than 8 pigments in sky_sphere" in msg
+
+
+def test_client_refuses_a_sky_count_out_of_range(render_bin, client_elf, tmp_path):
+    src = "sky_sphere { pigment { rgbt <0.25, 0.5, 0.75, 0.5> } }\n"
+    good = _scene_bytes(render_bin, tmp_path, src)
+    # has_sky (1), the blend flag (0: #version 3.7), the pigment: type 0 (solid), no
+    # transform, its colour
+    at = good.index(struct.pack("<IIII3d", 1, 0, 0, 0, 0.25, 0.5, 0.75))
+    bad = good[:at] + struct.pack("<I", 9) + good[at + 4:]
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    frames = _client(client_elf, bad)
+    assert frames[0][0] == b"X" and "sky" in frames[0][1].decode()
+
+
+def test_sky_identifier_elsewhere_is_an_error(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path,
+                      "#version 3.7;\n#declare S = sky_sphere { pigment { rgb 1 } }\n"
+                      "sphere { 0, 1 pigment { S } }\n")
+    assert "S" in msg and ":3:" in msg
+
+
+def test_declared_sky_without_pigment_is_an_error(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path,
+                      "#version 3.7;\n#declare S = sky_sphere { rotate y*10 }\nsky_sphere { S }\n")
+    assert "sky_sphere without a pigment" in msg
