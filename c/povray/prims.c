@@ -506,6 +506,7 @@ static const char *triangle_check(const prim *p)
 #include "prims_text.c"
 
 #include "prims_polygon.c"
+#include "prims_sor.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

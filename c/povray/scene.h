@@ -55,7 +55,8 @@ typedef struct {
     X(OBJ_SUPERELLIPSOID, superellipsoid) \
     X(OBJ_PRISM, prism) \
     X(OBJ_LATHE, lathe) \
-    X(OBJ_POLYGON, polygon)
+    X(OBJ_POLYGON, polygon) \
+    X(OBJ_SOR, sor)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
