@@ -69,6 +69,9 @@ class Meter:
         self._copies[fragment_id] = copies          # most recent last: the oldest go first
         if len(self._copies) > self.policy.fragments_kept:
             del self._copies[next(iter(self._copies))]
+        if not copies:      # a first copy compares with nothing: no level moves (per result)
+            copies.append((key, claimed_us))
+            return []
         if any(k == key for k, _ in copies):
             return []
         was = {k: self._level(k) for k in {k for k, _ in copies} | {key}}

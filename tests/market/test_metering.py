@@ -58,3 +58,17 @@ def test_a_key_is_compared_once_per_fragment_and_memory_is_bounded():
     for fid in range(m.policy.fragments_kept + 50):
         m.add_copy(fid + 10, "a", 1)
     assert len(m._copies) == m.policy.fragments_kept
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(0, 10**9))
+def test_a_first_copy_flags_no_one_and_moves_no_ratio(seed, claim):
+    """The first copy of a fragment (the common case, redundancy 1) is only remembered:
+    nothing to compare it with (add_copy's fast path)."""
+    m = Meter()
+    feed(m, {"a": 1.0, "b": 4.0, "c": 1.0}, random.Random(seed), 30)
+    keys = ("a", "b", "c", "new")
+    before = {k: m.summary(k) for k in keys}
+    for i, k in enumerate(keys):
+        assert m.add_copy(10_000 + i, k, claim) == []
+    assert {k: m.summary(k) for k in keys} == before
