@@ -556,6 +556,16 @@ static void parse_turbulence_warp(parser *P, pigment *pg, int line)
 
 /* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
    (a pigment_map), or nothing (the default map) */
+/* the next item of a pattern's colour list (brick Gray70, Wheat): a colour expression */
+static int starts_list_colour(parser *P)
+{
+    token *tk = peek(P);
+    if (starts_colour(P) || tk->kind == T_NUM || is_punct(P, "<"))
+        return 1;
+    symbol *s = tk->kind == T_IDENT ? find_sym(P, tk->text) : NULL;
+    return s && s->v.kind == V_VEC;
+}
+
 static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
 {
     if (is_word(P, "pigment")) {
@@ -581,11 +591,11 @@ static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc
         c->npent += n;
         return;
     }
-    if (!starts_colour(P) && peek(P)->kind != T_NUM && !is_punct(P, "<"))
+    if (!starts_list_colour(P))
         return;
     colour_map m;
     memset(&m, 0, sizeof m);
-    while (m.n < pc->colours && (starts_colour(P) || peek(P)->kind == T_NUM || is_punct(P, "<"))) {
+    while (m.n < pc->colours && starts_list_colour(P)) {
         m.v[m.n] = m.n;
         m.c[m.n] = parse_colour_ft(P, m.ft[m.n]);
         m.n++;
@@ -754,12 +764,14 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
                 parse_checker_pigments(P, pg);
                 continue;
             }
-            pg->type = PIG_CHECKER;
-            pg->c1 = parse_colour_ft(P, pg->ft1);
-            opt_comma(P);
-            if (is_punct(P, close))
-                perr(P, peek(P)->line, "checker needs two colours");
-            pg->c2 = parse_colour_ft(P, pg->ft2);
+            pg->type = PIG_CHECKER; /* POV-Ray's default colours: blue, then green */
+            pg->c1 = (vec3){0, 0, 1}, pg->c2 = (vec3){0, 1, 0};
+            if (starts_list_colour(P)) {
+                pg->c1 = parse_colour_ft(P, pg->ft1);
+                opt_comma(P);
+            }
+            if (starts_list_colour(P))
+                pg->c2 = parse_colour_ft(P, pg->ft2);
         } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
                    tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
@@ -1537,6 +1549,20 @@ static uint32_t object_mods(parser *P, plist *l, size_t from, uint32_t node, int
     return parse_object_mods(P, &b);
 }
 
+/* object { ARRAY[i]... mods }: the element must be an object */
+static uint32_t object_array_item(parser *P, plist *l, size_t from)
+{
+    token id = *peek(P);
+    value v = expr(P);
+    if (v.kind == V_BROKEN)
+        perr(P, id.line, "'%s' element cannot be used: %s", id.text, v.str);
+    if (v.kind != V_OBJECT)
+        perr(P, id.line, "array element of '%s' is a %s, not an object", id.text,
+             kind_name(v.kind));
+    uint32_t nd = plist_append(P, l, v.obj);
+    return object_mods(P, l, from, nd, v.obj->is_group || v.obj->n != 1, "object");
+}
+
 /* object { IDENT mods } or object { OBJECT mods } */
 static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
 {
@@ -1546,8 +1572,10 @@ static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
         uint32_t nd = parse_object(P, l, &inner);
         return object_mods(P, l, from, nd, l->n - from != 1, "object");
     }
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    if (s && s->v.kind == V_ARRAY) /* object { Arr[i] mods } */
+        return object_array_item(P, l, from);
     token id = next(P);
-    symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
     if (!s)
         perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
     if (s->v.kind == V_BROKEN)
