@@ -816,6 +816,15 @@ static void parse_checker_pigments(parser *P, pigment *pg)
     c->npent += 2;
 }
 
+/* An average's pigment_map entry may leave out its weight (POV-Ray takes 1) when the entry
+   starts with a pattern; POV-Ray wants the weight before a colour or an identifier. */
+static int weight_left_out(parser *P)
+{
+    token *tk = peek(P);
+    return tk->kind == T_IDENT && !find_sym(P, tk->text) &&
+           (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"));
+}
+
 /* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
    entries land in P->sc->pent first), then appended together, so an entry refers only to
    entries before it. */
@@ -829,7 +838,8 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
         if (n == POV_MAP_MAX)
             perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
         expect(P, "[", "to open a pigment_map entry");
-        double v = parse_float(P, "a pigment_map value");
+        double v = pg->type == PIG_AVERAGE && weight_left_out(P)
+                       ? 1.0 : parse_float(P, "a pigment_map value");
         opt_comma(P);
         pigment e = default_pigment();
         parse_pigment_items(P, &e, "]");
@@ -2018,10 +2028,26 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     return 1;
 }
 
-/* looks_like { OBJECT }: drawn without shadow, moved to the light's final position. */
+/* looks_like { OBJECT } or { IDENT }: drawn without shadow, moved to the light's final
+   position. POV-Ray applies modifiers after the object once it has moved it to the light:
+   refused here. */
 static void parse_looks_like(parser *P, size_t *from)
 {
     expect(P, "{", "after 'looks_like'");
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    if (s && (s->v.kind == V_OBJECT || s->v.kind == V_BROKEN)) {
+        token id = next(P);
+        if (s->v.kind == V_BROKEN)
+            perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+        if (!is_punct(P, "}"))
+            perr(P, peek(P)->line, "unsupported: '%s' after an object in looks_like",
+                 peek(P)->text);
+        const plist *src = s->v.obj;
+        *from = P->sc->out.n;
+        uint32_t nd = plist_append(P, &P->sc->out, src);
+        object_mods(P, &P->sc->out, *from, nd, src->is_group || src->n != 1, "object");
+        return;
+    }
     token kw = next(P);
     if (kw.kind != T_IDENT || !is_object_word(kw.text))
         perr(P, kw.line, "expected an object in looks_like, got '%s'", kw.text);
