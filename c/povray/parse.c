@@ -772,6 +772,10 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
             }
             if (starts_list_colour(P))
                 pg->c2 = parse_colour_ft(P, pg->ft2);
+        } else if (is_word(P, "quick_color") || is_word(P, "quick_colour")) {
+            next(P); /* POV-Ray uses it only at +Q5 and below: read and dropped */
+            double ft[2];
+            parse_colour_ft(P, ft);
         } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
                    tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;

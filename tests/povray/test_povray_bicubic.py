@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import distributed_equals_native, matches_povray, parse_error
+from conftest import distributed_equals_native, matches_povray, parse_error, render_source
 from test_povray_patterns import HEAD
 
 LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
@@ -33,3 +33,12 @@ def test_distributed_bicubic_patch_equals_native(render_bin, tmp_path):
 def test_bicubic_patch_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_quick_color_is_read_and_dropped(render_bin, tmp_path):
+    # POV-Ray uses quick_color only at +Q5 and below (objects/bezier.pov has one)
+    base = HEAD + "sphere { 0, 1 pigment { checker rgb 1 rgb <1, 0, 0> QUICK } }\n"
+    plain = render_source(render_bin, tmp_path, base.replace("QUICK", ""), name="plain")
+    quick = render_source(render_bin, tmp_path, base.replace("QUICK", "quick_color rgb <0, 1, 0>"),
+                          name="quick")
+    assert plain == quick
