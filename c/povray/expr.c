@@ -138,8 +138,12 @@ static value parse_array_init(parser *P, pov_array *a, int dim, int *off, int li
             a->set[*off] = 1;
             (*off)++;
         }
-        if (i + 1 < a->dims[dim])
-            expect(P, ",", "between array items (or too few items)");
+        if (i + 1 < a->dims[dim]) { /* the comma is optional, as POV-Ray's Parse_Comma */
+            opt_comma(P);
+            if (is_punct(P, "}"))
+                perr(P, line, "too few items in the array initializer (%d of %d)", i + 1,
+                     a->dims[dim]);
+        }
     }
     opt_comma(P);
     expect(P, "}", "to close the array initializer (or too many items)");
@@ -151,8 +155,9 @@ static value parse_array(parser *P, int line)
 {
     pov_array *a = xalloc(P, sizeof *a);
     a->total = 1;
-    while (is_punct(P, "[")) {
-        next(P);
+    while (raw_peek_punct(P, "[", 1)) {
+        if (P->have_tok)
+            next(P);
         if (a->ndim == 5)
             perr(P, line, "arrays have at most 5 dimensions");
         double d = parse_float(P, "an array size");
@@ -168,7 +173,7 @@ static value parse_array(parser *P, int line)
         perr(P, line, "array needs a size: array[N]");
     a->items = xalloc(P, sizeof(value) * (size_t)a->total);
     a->set = xalloc(P, (size_t)a->total);
-    if (is_punct(P, "{")) {
+    if (raw_peek_punct(P, "{", 0)) {
         int off = 0;
         parse_array_init(P, a, 0, &off, line);
     }
@@ -645,6 +650,9 @@ static value vector_literal(parser *P, int line)
         if (s.kind != T_PUNCT || s.text[0] != ',') { /* the comma is optional: <0 20 0> */
             P->tok = s;
             P->have_tok = 1;
+        } else if (is_punct(P, ">")) { /* a trailing comma, <1, 0, 0,> (POV-Ray takes it) */
+            next(P);
+            break;
         }
     }
     P->vec_depth--;

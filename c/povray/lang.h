@@ -163,6 +163,7 @@ void lex_init(parser *P, const char *name, const char *src);
 token *peek(parser *P);
 token next(parser *P);
 int is_punct(parser *P, const char *p);
+int raw_peek_punct(parser *P, const char *p, int take);
 int is_word(parser *P, const char *w);
 int raw_next_is_word(parser *P, const char *w);
 void expect(parser *P, const char *p, const char *where);

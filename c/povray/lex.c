@@ -967,6 +967,26 @@ static int raw_semicolon(parser *P)
     return 0;
 }
 
+/* 1 when the next raw token of the top frame is the punctuation p (consumed only when
+   take), without running directives: a lookahead that must not run a following #declare
+   before the current one is stored (array[N] with no initializer and no ';') */
+int raw_peek_punct(parser *P, const char *p, int take)
+{
+    if (P->have_tok)
+        return is_punct(P, p);
+    frame *f = top(P);
+    size_t pos = f->pos;
+    int line = f->line;
+    token t;
+    lex_raw(P, &t);
+    if (t.kind == T_PUNCT && !strcmp(t.text, p) && take)
+        return 1;
+    int hit = t.kind == T_PUNCT && !strcmp(t.text, p);
+    f->pos = pos;
+    f->line = line;
+    return hit;
+}
+
 static const char *const BLOCK_KINDS[] = {
     "pigment", "finish", "texture", "normal", "interior", "material", "object", "sphere",
     "box", "plane", "cylinder", "cone", "torus", "union", "difference", "intersection",

@@ -557,6 +557,16 @@ static void parse_turbulence_warp(parser *P, pigment *pg, int line)
 
 /* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
    (a pigment_map), or nothing (the default map) */
+/* the next item of a pattern's colour list (brick Gray70, Wheat): a colour expression */
+static int starts_list_colour(parser *P)
+{
+    token *tk = peek(P);
+    if (starts_colour(P) || tk->kind == T_NUM || is_punct(P, "<"))
+        return 1;
+    symbol *s = tk->kind == T_IDENT ? find_sym(P, tk->text) : NULL;
+    return s && s->v.kind == V_VEC;
+}
+
 static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
 {
     if (is_word(P, "pigment")) {
@@ -582,11 +592,11 @@ static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc
         c->npent += n;
         return;
     }
-    if (!starts_colour(P) && peek(P)->kind != T_NUM && !is_punct(P, "<"))
+    if (!starts_list_colour(P))
         return;
     colour_map m;
     memset(&m, 0, sizeof m);
-    while (m.n < pc->colours && (starts_colour(P) || peek(P)->kind == T_NUM || is_punct(P, "<"))) {
+    while (m.n < pc->colours && starts_list_colour(P)) {
         m.v[m.n] = m.n;
         m.c[m.n] = parse_colour_ft(P, m.ft[m.n]);
         m.n++;
@@ -755,12 +765,18 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
                 parse_checker_pigments(P, pg);
                 continue;
             }
-            pg->type = PIG_CHECKER;
-            pg->c1 = parse_colour_ft(P, pg->ft1);
-            opt_comma(P);
-            if (is_punct(P, close))
-                perr(P, peek(P)->line, "checker needs two colours");
-            pg->c2 = parse_colour_ft(P, pg->ft2);
+            pg->type = PIG_CHECKER; /* POV-Ray's default colours: blue, then green */
+            pg->c1 = (vec3){0, 0, 1}, pg->c2 = (vec3){0, 1, 0};
+            if (starts_list_colour(P)) {
+                pg->c1 = parse_colour_ft(P, pg->ft1);
+                opt_comma(P);
+            }
+            if (starts_list_colour(P))
+                pg->c2 = parse_colour_ft(P, pg->ft2);
+        } else if (is_word(P, "quick_color") || is_word(P, "quick_colour")) {
+            next(P); /* POV-Ray uses it only at +Q5 and below: read and dropped */
+            double ft[2];
+            parse_colour_ft(P, ft);
         } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
                    tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
@@ -805,6 +821,15 @@ static void parse_checker_pigments(parser *P, pigment *pg)
     c->npent += 2;
 }
 
+/* An average's pigment_map entry may leave out its weight (POV-Ray takes 1) when the entry
+   starts with a pattern; POV-Ray wants the weight before a colour or an identifier. */
+static int weight_left_out(parser *P)
+{
+    token *tk = peek(P);
+    return tk->kind == T_IDENT && !find_sym(P, tk->text) &&
+           (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"));
+}
+
 /* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
    entries land in P->sc->pent first), then appended together, so an entry refers only to
    entries before it. */
@@ -818,7 +843,8 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
         if (n == POV_MAP_MAX)
             perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
         expect(P, "[", "to open a pigment_map entry");
-        double v = parse_float(P, "a pigment_map value");
+        double v = pg->type == PIG_AVERAGE && weight_left_out(P)
+                       ? 1.0 : parse_float(P, "a pigment_map value");
         opt_comma(P);
         pigment e = default_pigment();
         parse_pigment_items(P, &e, "]");
@@ -1061,7 +1087,8 @@ static void parse_texture_items(parser *P, texture *tx, const char *close)
             parse_normal_body(P, &tx->nrm);
             tx->has_nrm = 1;
         } else if (tk->kind == T_IDENT && !tx->map &&
-                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"))) {
+                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
+                    !strcmp(tk->text, "tiles"))) {
             parse_texture_pattern(P, tx, close);
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
@@ -1110,9 +1137,27 @@ static void parse_texture_map_body(parser *P, tmapdef *m)
     next(P);
 }
 
+/* One tile of tiles { }: texture { } [texture { }...] (layered, the last on top). */
+static texture parse_tile(parser *P)
+{
+    if (!is_word(P, "texture"))
+        perr(P, peek(P)->line, "tiles needs texture { } before and after tile2");
+    next(P);
+    texture e = P->sc->def;
+    parse_texture_body(P, &e);
+    while (is_word(P, "texture")) {
+        next(P);
+        texture top = P->sc->def;
+        parse_texture_body(P, &top);
+        e = layered_on(P, &top, &e);
+    }
+    return e;
+}
+
 /* texture { checker|hexagon|brick texture { } texture { } ... MODIFIERS } or texture {
    PATTERN texture_map { } MODIFIERS }: the pattern, its entries, then up to (not past)
-   `close`, the pattern's modifiers and transforms of the whole. */
+   `close`, the pattern's modifiers and transforms of the whole. POV-Ray's old
+   tiles { TEXTURES tile2 TEXTURES } is the checker texture of the two, tile2's first. */
 static void parse_texture_pattern(parser *P, texture *tx, const char *close)
 {
     int line = peek(P)->line;
@@ -1120,7 +1165,19 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
     m->pat = default_pigment();
     m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
     m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
-    if (is_word(P, "checker")) {
+    if (is_word(P, "tiles")) {
+        next(P);
+        parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
+        expect(P, "{", "after 'tiles'");
+        texture first = parse_tile(P);
+        if (!is_word(P, "tile2"))
+            perr(P, peek(P)->line, "tiles needs 'tile2' between its two textures");
+        next(P);
+        texture second = parse_tile(P);
+        expect(P, "}", "to close tiles");
+        add_tmap_entry(P, m, 0, &second, line); /* POV-Ray's tiles: tile2 on the even cells */
+        add_tmap_entry(P, m, 1, &first, line);
+    } else if (is_word(P, "checker")) {
         next(P);
         parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
     } else {
@@ -1538,6 +1595,20 @@ static uint32_t object_mods(parser *P, plist *l, size_t from, uint32_t node, int
     return parse_object_mods(P, &b);
 }
 
+/* object { ARRAY[i]... mods }: the element must be an object */
+static uint32_t object_array_item(parser *P, plist *l, size_t from)
+{
+    token id = *peek(P);
+    value v = expr(P);
+    if (v.kind == V_BROKEN)
+        perr(P, id.line, "'%s' element cannot be used: %s", id.text, v.str);
+    if (v.kind != V_OBJECT)
+        perr(P, id.line, "array element of '%s' is a %s, not an object", id.text,
+             kind_name(v.kind));
+    uint32_t nd = plist_append(P, l, v.obj);
+    return object_mods(P, l, from, nd, v.obj->is_group || v.obj->n != 1, "object");
+}
+
 /* object { IDENT mods } or object { OBJECT mods } */
 static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
 {
@@ -1547,8 +1618,10 @@ static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
         uint32_t nd = parse_object(P, l, &inner);
         return object_mods(P, l, from, nd, l->n - from != 1, "object");
     }
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    if (s && s->v.kind == V_ARRAY) /* object { Arr[i] mods } */
+        return object_array_item(P, l, from);
     token id = next(P);
-    symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
     if (!s)
         perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
     if (s->v.kind == V_BROKEN)
@@ -1996,10 +2069,26 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     return 1;
 }
 
-/* looks_like { OBJECT }: drawn without shadow, moved to the light's final position. */
+/* looks_like { OBJECT } or { IDENT }: drawn without shadow, moved to the light's final
+   position. POV-Ray applies modifiers after the object once it has moved it to the light:
+   refused here. */
 static void parse_looks_like(parser *P, size_t *from)
 {
     expect(P, "{", "after 'looks_like'");
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    if (s && (s->v.kind == V_OBJECT || s->v.kind == V_BROKEN)) {
+        token id = next(P);
+        if (s->v.kind == V_BROKEN)
+            perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+        if (!is_punct(P, "}"))
+            perr(P, peek(P)->line, "unsupported: '%s' after an object in looks_like",
+                 peek(P)->text);
+        const plist *src = s->v.obj;
+        *from = P->sc->out.n;
+        uint32_t nd = plist_append(P, &P->sc->out, src);
+        object_mods(P, &P->sc->out, *from, nd, src->is_group || src->n != 1, "object");
+        return;
+    }
     token kw = next(P);
     if (kw.kind != T_IDENT || !is_object_word(kw.text))
         perr(P, kw.line, "expected an object in looks_like, got '%s'", kw.text);
