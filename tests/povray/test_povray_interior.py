@@ -32,3 +32,7 @@ def test_adc_bailout_changes_the_picture(render_bin, tmp_path):
 def test_adc_bailout_out_of_range_is_an_error(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "global_settings { adc_bailout 2 }\n")
     assert "adc_bailout must be in 0..1, got 2" in msg
+
+
+def test_distributed_adc_bailout_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "adcbail.pov")
