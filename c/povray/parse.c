@@ -1535,6 +1535,42 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     }
 }
 
+/* interior { ior F caustics F fade_distance F fade_power F fade_colour C dispersion 1 }
+   into p's interior fields (POV-Ray 3.7's defaults: ior 1, no fading, fade colour black). */
+static void parse_interior_body(parser *P, prim *p)
+{
+    static uint32_t next_id; /* one identity per interior { } written */
+    expect(P, "{", "after 'interior'");
+    p->interior_id = ++next_id;
+    p->ior = 1.0;
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind != T_IDENT)
+            perr(P, t.line, "unexpected '%s' in interior", t.text);
+        if (!strcmp(t.text, "ior")) {
+            p->ior = parse_float(P, "ior");
+            if (!(p->ior > 0.0 && p->ior < 1.0e6))
+                perr(P, t.line, "ior must be above 0, got %g", p->ior);
+        } else if (!strcmp(t.text, "caustics")) {
+            p->caustics = parse_float(P, "caustics");
+        } else if (!strcmp(t.text, "fade_distance")) {
+            p->fade_distance = parse_float(P, "fade_distance");
+        } else if (!strcmp(t.text, "fade_power")) {
+            p->fade_power = parse_float(P, "fade_power");
+        } else if (!strcmp(t.text, "fade_color") || !strcmp(t.text, "fade_colour")) {
+            p->fade_colour = rgb_of(parse_colour5(P));
+        } else if (!strcmp(t.text, "dispersion")) {
+            double d = parse_float(P, "dispersion");
+            if (d != 1.0)
+                perr(P, t.line, "unsupported dispersion %g (only 1, no dispersion)", d);
+        } else {
+            perr(P, t.line, "unsupported word '%s' in interior", t.text);
+        }
+    }
+}
+
 /* Modifiers after an object's geometry (or a CSG block's children), up to and including
    '}'; apply to l->v[from..]. Returns the object's node. */
 static uint32_t parse_object_mods(parser *P, objbuild *b)
@@ -1542,6 +1578,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
     plist *l = b->l;
     texture utex = P->sc->def;
     int has_utex = 0;
+    prim inter = {.interior_id = 0};
     for (;;) {
         transform t;
         token *tk = peek(P);
@@ -1568,6 +1605,8 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             parse_clip(P, b, kw.line);
         else if (!strcmp(kw.text, "bounded_by"))
             parse_bound(P, b);
+        else if (!strcmp(kw.text, "interior"))
+            parse_interior_body(P, &inter);
         else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
                  !strcmp(kw.text, "finish") || !strcmp(kw.text, "normal"))
             parse_object_texture(P, b, &kw, &utex, &has_utex);
@@ -1580,6 +1619,13 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             check_map(P, &l->v[i].p.pig, P->line); /* (the layers under it: flatten_layers) */
     if (b->has_bound)
         plist_set_bound(l, b->from, l->n, b->bound_node);
+    for (size_t i = b->from; inter.interior_id && i < l->n; i++)
+        if (!l->v[i].p.interior_id) { /* a CSG child without its own: the group's */
+            prim *q = &l->v[i].p;
+            q->interior_id = inter.interior_id, q->ior = inter.ior, q->caustics = inter.caustics;
+            q->fade_distance = inter.fade_distance, q->fade_power = inter.fade_power;
+            q->fade_colour = inter.fade_colour;
+        }
     if (b->is_group && has_utex)
         for (size_t i = b->from; i < l->n; i++)
             if (!l->v[i].textured)

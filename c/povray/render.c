@@ -204,6 +204,8 @@ static int scene_has_clear(const scene *s)
     return 0;
 }
 
+static void interior_camera_media(const scene *s, vec3 O, ray_media *m);
+
 int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 {
     uint32_t n = s->n_prims, nb = 0, nu = 0;
@@ -231,6 +233,11 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     }
     ctx->n_unbounded = nu;
     ctx->has_clear = scene_has_clear(s);
+    ctx->media_cur = alloc(sizeof *ctx->media_cur);
+    if (!ctx->media_cur)
+        return -1;
+    interior_camera_media(s, s->location, &ctx->cam_media);
+    *ctx->media_cur = &ctx->cam_media;
     build_encode_table(ctx);
     bvh_build b = {ctx, blo, bhi};
     if (nb > 0) {
@@ -440,6 +447,7 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
     const scene *s = ctx->s;
     vec3 f = v3(1.0, 1.0, 1.0), O = P;
     double left = dist - SHADOW_TOLERANCE;
+    ray_media sm = **ctx->media_cur; /* the lit ray's interiors, updated at each surface */
     for (int i = 0; i < 64; i++) {
         ray_t r = make_ray(O, L);
         uint32_t pi;
@@ -448,6 +456,9 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
             return f;
         vec3 Q = vadd(O, vscale(L, h.t));
         vec3 lf = texture_filter(s, &s->prims[pi], Q); /* every layer filters the light */
+        if (lf.x != 0.0 || lf.y != 0.0 || lf.z != 0.0)
+            lf = vmul(lf, interior_shadow(ctx, &s->prims[pi], Q, L, &h, h.t,
+                                          1 + s->prims[pi].layer_n, &sm));
         if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
             return lf;
         f = vmul(f, lf);
@@ -529,6 +540,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     const scene *s = ctx->s;
     if (level >= s->max_trace_level || weight < s->adc_bailout)
         return v3(0.0, 0.0, 0.0);
+    if (level == 0)
+        *ctx->media_cur = &ctx->cam_media;
     ray_t r = make_ray(O, D);
     uint32_t pi = 0;
     hit_info h = {0.0, 0, 0.0};
@@ -543,7 +556,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     vec3 N = prim_normal(p, P, &h);
     if (vdot(N, D) > 0.0)
         N = vscale(N, -1.0);
-    vec3 c = shade(ctx, p, P, N, D, weight, level + 1);
+    vec3 c = shade(ctx, p, P, N, D, h.t, weight, level + 1);
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }
 

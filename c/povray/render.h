@@ -6,6 +6,15 @@
 
 typedef struct bvh_node bvh_node;
 
+/* The interiors a ray is inside, innermost last (interior.c): their identities and
+   indices of refraction. */
+#define POV_RAY_INTERIORS 32
+typedef struct ray_media {
+    uint32_t n;
+    uint32_t key[POV_RAY_INTERIORS];
+    double ior[POV_RAY_INTERIORS];
+} ray_media;
+
 /* A scene prepared for rendering: the bounded primitives in a BVH, planes apart. */
 typedef struct {
     const scene *s;
@@ -16,6 +25,8 @@ typedef struct {
     uint32_t n_unbounded;
     double enc_thr[256]; /* smallest linear value giving output code k */
     int has_clear;       /* some pigment has filter or transmit: shadows are filtered */
+    const ray_media **media_cur; /* the interiors of the ray being traced (interior.c) */
+    ray_media cam_media;         /* those around the camera, where camera rays start */
 } render_ctx;
 
 /* Build the acceleration structure. Returns 0, or -1 when alloc fails. */

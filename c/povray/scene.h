@@ -174,6 +174,12 @@ typedef struct {
     pigment pig;
     finish fin;
     tnormal nrm;
+    /* interior { } (c/povray/interior.c): 0 = none (POV-Ray's default, index of refraction
+       1, nothing faded); else the interior's identity (a ray keeps the interiors it is in
+       by these, as POV-Ray keeps its interior pointers) and its numbers */
+    uint32_t interior_id;
+    double ior, caustics, fade_distance, fade_power;
+    vec3 fade_colour;
 } prim;
 
 /* One layer of a layered texture (texture { } texture { }: each on top of the one before)

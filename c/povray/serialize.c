@@ -300,6 +300,14 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, p->layer_n);
         put_u32(&w, p->tmap);
         put_surface(&w, &p->pig, &p->fin, &p->nrm);
+        put_u32(&w, p->interior_id);
+        if (p->interior_id) {
+            put_f64(&w, p->ior);
+            put_f64(&w, p->caustics);
+            put_f64(&w, p->fade_distance);
+            put_f64(&w, p->fade_power);
+            put_vec(&w, p->fade_colour);
+        }
     }
     put_csg(&w, s);
     if (w.oom) {
@@ -614,6 +622,20 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
         return fail(r, "scene data: object's patterned texture out of range");
     if (get_surface(r, &p->pig, &p->fin, &p->nrm, n_maps) < 0)
         return -1;
+    p->interior_id = get_u32(r);
+    p->ior = 1.0;
+    if (p->interior_id) {
+        p->ior = get_f64(r);
+        p->caustics = get_f64(r);
+        p->fade_distance = get_f64(r);
+        p->fade_power = get_f64(r);
+        p->fade_colour = get_vec(r);
+        if (!r->err && !(p->ior > 0.0 && p->ior < 1.0e6 && rt_fabs(p->caustics) < 1.0e6 &&
+                         rt_fabs(p->fade_distance) < 1.0e12 && rt_fabs(p->fade_power) < 1.0e6 &&
+                         rt_fabs(p->fade_colour.x) + rt_fabs(p->fade_colour.y) +
+                         rt_fabs(p->fade_colour.z) < 1.0e6))
+            return fail(r, "scene data: interior out of range");
+    }
     const char *bad = pc->check(p);
     if (bad)
         return fail(r, bad);

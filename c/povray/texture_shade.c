@@ -104,11 +104,10 @@ static double sqr(double x) { return x * x; }
    metallic tint); *w: the weight the reflected ray is traced with. Without interiors every
    object has POV-Ray's default index of refraction 1, for which Fresnel's term is 0. */
 static inline __attribute__((always_inline)) vec3
-layer_reflectivity(const finish *f, vec3 pig, double cosi, double *w)
+layer_reflectivity(const finish *f, vec3 pig, double cosi, double ior, double *w)
 {
     vec3 hi = f->reflection, lo = f->reflection_min, r;
     if (f->fresnel) {
-        const double ior = 1.0;
         double sqx = ior * ior + cosi * cosi - 1.0, k = 1.0;
         if (sqx > 0.0) {
             double g = rt_sqrt(sqx);
@@ -146,6 +145,9 @@ static vec3 reflected(vec3 D, vec3 LN, vec3 N)
     return vnorm(R);
 }
 
+static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level);
+#include "interior.c"
+
 static int reflects(const finish *f)
 {
     return max3(f->reflection) > 0.0 || max3(f->reflection_min) > 0.0;
@@ -154,7 +156,7 @@ static int reflects(const finish *f)
 /* Layer k's reflection at P, traced with what reached the layer (weight). */
 static inline __attribute__((always_inline)) vec3
 layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
-                             vec3 N, vec3 D, double weight, uint32_t level)
+                             vec3 N, vec3 D, double weight, uint32_t level, double ior)
 {
     const pigment *pg;
     const finish *f;
@@ -163,7 +165,7 @@ layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
     vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
     double ft[2], w = weight;
     vec3 pig = f->reflect_metallic != 0.0 ? pigment_at(ctx->s, pg, P, ft) : v3(0, 0, 0);
-    vec3 refl = layer_reflectivity(f, pig, -vdot(D, LN), &w);
+    vec3 refl = layer_reflectivity(f, pig, -vdot(D, LN), ior, &w);
     if (refl.x == 0.0 && refl.y == 0.0 && refl.z == 0.0)
         return v3(0.0, 0.0, 0.0);
     vec3 rc = trace(ctx, P, reflected(D, LN, N), w, level);
@@ -181,10 +183,12 @@ layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
    then each layer's reflection, weighted by what reached that layer. N faces the ray and
    is not perturbed yet: each layer perturbs it with its own normal. */
 static inline __attribute__((always_inline)) vec3
-shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D, double weight,
-              uint32_t level)
+shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, vec3 N, vec3 D,
+              double depth, double weight, uint32_t level)
 {
     const scene *s = ctx->s;
+    double rior = interior_relative_ior(s, *ctx->media_cur, p);
+    vec3 topN = N;
     vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
     double trans = 1.0;
     uint32_t reflective[POV_MAX_LAYERS];
@@ -196,6 +200,8 @@ shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D, 
         const tnormal *nr;
         layer_of(s, sf, k, &pg, &f, &nr);
         vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        if (k == 0)
+            topN = LN;
         double ft[2];
         vec3 pig = pigment_at(s, pg, P, ft);
         int clear = ft[0] != 0.0 || ft[1] != 0.0;
@@ -215,46 +221,52 @@ shade_surface(const render_ctx *ctx, const surface *sf, vec3 P, vec3 N, vec3 D, 
                                  pig.z * ft[0] + ft[1]));
         if (f->conserve_energy && reflects(f)) {
             double w = 1.0;
-            vec3 r = layer_reflectivity(f, pig, -vdot(D, LN), &w);
+            vec3 r = layer_reflectivity(f, pig, -vdot(D, LN), rior, &w);
             filcol = vmul(filcol, v3(rt_fmin(1.0, 1.0 - r.x), rt_fmin(1.0, 1.0 - r.y),
                                      rt_fmin(1.0, 1.0 - r.z)));
         }
         trans = rt_fmin(1.0, rt_fabs(grey(filcol)));
     }
-    if (trans > s->adc_bailout) { /* the light through the surface (no interior: straight on) */
+    int tir = 0;
+    if (trans > s->adc_bailout) { /* the light through the surface (interior.c) */
         double w1 = rt_fmax(rt_fabs(filcol.x), rt_fmax(rt_fabs(filcol.y), rt_fabs(filcol.z)));
-        vec3 tc = trace(ctx, P, D, weight * w1, level - 1); /* continues the ray */
-        col = vadd(col, vmul(tc, filcol));
+        vec3 tc = interior_transmit(ctx, p, P, topN, N, D, depth, weight * w1, level, &tir);
+        col = vadd(col, tir ? tc : vmul(tc, filcol)); /* totally reflected: not filtered */
     }
-    for (uint32_t i = 0; i < nrefl; i++)
-        col = vadd(col, layer_reflection(ctx, sf, reflective[i], P, N, D, rweight[i], level));
+    for (uint32_t i = 0; i < nrefl; i++) {
+        if (tir && reflective[i] == 0) /* POV-Ray skips the reflections by the top normal */
+            continue;
+        col = vadd(col, layer_reflection(ctx, sf, reflective[i], P, N, D, rweight[i], level,
+                                         rior));
+    }
     return col;
 }
 
 /* A patterned texture's colour at P: the one or two entries its pattern picks, their lit
    colours blended as POV-Ray blends the textures of a texture_map. */
 static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const prim *p, vec3 P,
-                                                 vec3 N, vec3 D, double weight, uint32_t level)
+                                                 vec3 N, vec3 D, double depth, double weight,
+                                                 uint32_t level)
 {
     const scene *s = ctx->s;
     uint32_t ia, ib = 0;
     double wa = 1.0;
     int n = tmap_pick(s, &s->tmaps[p->tmap - 1], P, &ia, &ib, &wa);
     surface a = surface_of_entry(&s->tentries[ia]);
-    vec3 ca = shade_surface(ctx, &a, P, N, D, weight, level);
+    vec3 ca = shade_surface(ctx, &a, p, P, N, D, depth, weight, level);
     if (n == 1)
         return ca;
     surface b = surface_of_entry(&s->tentries[ib]);
-    vec3 cb = shade_surface(ctx, &b, P, N, D, weight, level);
+    vec3 cb = shade_surface(ctx, &b, p, P, N, D, depth, weight, level);
     return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
 }
 
 /* The colour of object p at P: its own surface or its patterned texture. */
-static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double weight,
-                  uint32_t level)
+static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double depth,
+                  double weight, uint32_t level)
 {
     if (p->tmap)
-        return shade_tmap(ctx, p, P, N, D, weight, level);
+        return shade_tmap(ctx, p, P, N, D, depth, weight, level);
     surface sf = surface_of_prim(p);
-    return shade_surface(ctx, &sf, P, N, D, weight, level);
+    return shade_surface(ctx, &sf, p, P, N, D, depth, weight, level);
 }
