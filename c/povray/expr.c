@@ -497,6 +497,12 @@ static value call_builtin(parser *P, const token *t, int *found)
     }
     if (!strcmp(n, "vstr"))
         return vstr_call(P, t);
+    if (!strcmp(n, "min_extent") || !strcmp(n, "max_extent")) {
+        expect(P, "(", "after min_extent/max_extent");
+        value o = expr_any(P);
+        expect(P, ")", "after min_extent/max_extent");
+        return object_extent(P, &o, n[1] == 'a', t->line);
+    }
     if (!strcmp(n, "chr")) {
         expect(P, "(", "after chr");
         int c = (int)farg(P, n);
