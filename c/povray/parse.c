@@ -48,6 +48,7 @@ struct pov_scene_state {
     camdef cam;
     vec3 background;
     uint32_t max_trace;
+    double adc_bailout;   /* global_settings adc_bailout (default 1/255) */
     double assumed_gamma; /* < 0: not given */
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
     uint32_t n_waves;     /* global_settings number_of_waves (0: POV-Ray's 10) */
@@ -772,6 +773,10 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
             }
             if (starts_list_colour(P))
                 pg->c2 = parse_colour_ft(P, pg->ft2);
+        } else if (is_word(P, "quick_color") || is_word(P, "quick_colour")) {
+            next(P); /* POV-Ray uses it only at +Q5 and below: read and dropped */
+            double ft[2];
+            parse_colour_ft(P, ft);
         } else if (starts_colour(P) || (tk->kind == T_PUNCT && !is_punct(P, "}")) ||
                    tk->kind == T_NUM || (tk->kind == T_IDENT && find_sym(P, tk->text))) {
             pg->type = PIG_SOLID;
@@ -816,6 +821,15 @@ static void parse_checker_pigments(parser *P, pigment *pg)
     c->npent += 2;
 }
 
+/* An average's pigment_map entry may leave out its weight (POV-Ray takes 1) when the entry
+   starts with a pattern; POV-Ray wants the weight before a colour or an identifier. */
+static int weight_left_out(parser *P)
+{
+    token *tk = peek(P);
+    return tk->kind == T_IDENT && !find_sym(P, tk->text) &&
+           (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"));
+}
+
 /* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
    entries land in P->sc->pent first), then appended together, so an entry refers only to
    entries before it. */
@@ -829,7 +843,8 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
         if (n == POV_MAP_MAX)
             perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
         expect(P, "[", "to open a pigment_map entry");
-        double v = parse_float(P, "a pigment_map value");
+        double v = pg->type == PIG_AVERAGE && weight_left_out(P)
+                       ? 1.0 : parse_float(P, "a pigment_map value");
         opt_comma(P);
         pigment e = default_pigment();
         parse_pigment_items(P, &e, "]");
@@ -1072,7 +1087,8 @@ static void parse_texture_items(parser *P, texture *tx, const char *close)
             parse_normal_body(P, &tx->nrm);
             tx->has_nrm = 1;
         } else if (tk->kind == T_IDENT && !tx->map &&
-                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"))) {
+                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
+                    !strcmp(tk->text, "tiles"))) {
             parse_texture_pattern(P, tx, close);
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
@@ -1121,9 +1137,27 @@ static void parse_texture_map_body(parser *P, tmapdef *m)
     next(P);
 }
 
+/* One tile of tiles { }: texture { } [texture { }...] (layered, the last on top). */
+static texture parse_tile(parser *P)
+{
+    if (!is_word(P, "texture"))
+        perr(P, peek(P)->line, "tiles needs texture { } before and after tile2");
+    next(P);
+    texture e = P->sc->def;
+    parse_texture_body(P, &e);
+    while (is_word(P, "texture")) {
+        next(P);
+        texture top = P->sc->def;
+        parse_texture_body(P, &top);
+        e = layered_on(P, &top, &e);
+    }
+    return e;
+}
+
 /* texture { checker|hexagon|brick texture { } texture { } ... MODIFIERS } or texture {
    PATTERN texture_map { } MODIFIERS }: the pattern, its entries, then up to (not past)
-   `close`, the pattern's modifiers and transforms of the whole. */
+   `close`, the pattern's modifiers and transforms of the whole. POV-Ray's old
+   tiles { TEXTURES tile2 TEXTURES } is the checker texture of the two, tile2's first. */
 static void parse_texture_pattern(parser *P, texture *tx, const char *close)
 {
     int line = peek(P)->line;
@@ -1131,7 +1165,19 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
     m->pat = default_pigment();
     m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
     m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
-    if (is_word(P, "checker")) {
+    if (is_word(P, "tiles")) {
+        next(P);
+        parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
+        expect(P, "{", "after 'tiles'");
+        texture first = parse_tile(P);
+        if (!is_word(P, "tile2"))
+            perr(P, peek(P)->line, "tiles needs 'tile2' between its two textures");
+        next(P);
+        texture second = parse_tile(P);
+        expect(P, "}", "to close tiles");
+        add_tmap_entry(P, m, 0, &second, line); /* POV-Ray's tiles: tile2 on the even cells */
+        add_tmap_entry(P, m, 1, &first, line);
+    } else if (is_word(P, "checker")) {
         next(P);
         parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
     } else {
@@ -1956,6 +2002,11 @@ static void parse_global(parser *P)
             if (!(m >= 1.0 && m <= 256.0))
                 perr(P, t.line, "max_trace_level must be in 1..256, got %g", m);
             P->sc->max_trace = (uint32_t)m;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "adc_bailout")) {
+            double a = parse_float(P, "adc_bailout");
+            if (!(a >= 0.0 && a <= 1.0))
+                perr(P, t.line, "adc_bailout must be in 0..1, got %g", a);
+            P->sc->adc_bailout = a;
         } else {
             perr(P, t.line, "unsupported word '%s' in global_settings", t.text);
         }
@@ -2023,10 +2074,26 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     return 1;
 }
 
-/* looks_like { OBJECT }: drawn without shadow, moved to the light's final position. */
+/* looks_like { OBJECT } or { IDENT }: drawn without shadow, moved to the light's final
+   position. POV-Ray applies modifiers after the object once it has moved it to the light:
+   refused here. */
 static void parse_looks_like(parser *P, size_t *from)
 {
     expect(P, "{", "after 'looks_like'");
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    if (s && (s->v.kind == V_OBJECT || s->v.kind == V_BROKEN)) {
+        token id = next(P);
+        if (s->v.kind == V_BROKEN)
+            perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+        if (!is_punct(P, "}"))
+            perr(P, peek(P)->line, "unsupported: '%s' after an object in looks_like",
+                 peek(P)->text);
+        const plist *src = s->v.obj;
+        *from = P->sc->out.n;
+        uint32_t nd = plist_append(P, &P->sc->out, src);
+        object_mods(P, &P->sc->out, *from, nd, src->is_group || src->n != 1, "object");
+        return;
+    }
     token kw = next(P);
     if (kw.kind != T_IDENT || !is_object_word(kw.text))
         perr(P, kw.line, "expected an object in looks_like, got '%s'", kw.text);
@@ -2527,6 +2594,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     camera_defaults(&c->cam);
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
+    c->adc_bailout = 1.0 / 255.0;
     c->assumed_gamma = -1.0;
     c->noise_gen = 2;
     c->def.pig = default_pigment();
@@ -2539,7 +2607,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         finish_camera(P, out);
         out->background = c->background;
         out->max_trace_level = c->max_trace;
-        out->adc_bailout = 1.0 / 255.0;
+        out->adc_bailout = c->adc_bailout;
         /* POV-Ray 3.7: no assumed_gamma in a scene older than 3.7 turns gamma off */
         out->gamma = c->assumed_gamma > 0 ? c->assumed_gamma : P->version < 3.695 ? 0.0 : 1.0;
         out->n_lights = (uint32_t)c->nlights;

@@ -507,6 +507,7 @@ static const char *triangle_check(const prim *p)
 
 #include "prims_polygon.c"
 #include "prims_sor.c"
+#include "prims_bicubic.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

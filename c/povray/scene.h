@@ -56,7 +56,8 @@ typedef struct {
     X(OBJ_PRISM, prism) \
     X(OBJ_LATHE, lathe) \
     X(OBJ_POLYGON, polygon) \
-    X(OBJ_SOR, sor)
+    X(OBJ_SOR, sor) \
+    X(OBJ_BICUBIC_PATCH, bicubic_patch)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM

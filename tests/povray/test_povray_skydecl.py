@@ -3,7 +3,9 @@ transforms }` (skies.inc's S_Cloud1..5), a sky transform written before its pigm
 several pigments layered over the background with POV-Ray 3.7's blend and, before #version
 3.7, POV-Ray 3.6's, against POV-Ray 3.7's renders (tests/data/scenes/lang/skydecl.pov,
 skyorder.pov, skylayers.pov, skylayers36.pov); the distributed render byte-identical to the
-native one; the sandboxed reader refusing a sky count out of range; clear errors."""
+native one; the sandboxed reader refusing a sky count out of range; clear errors. Also
+(avgnoweight.pov) an average pigment_map whose entries leave out their weights and
+looks_like { IDENT }."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from test_povray_patterns import _client, _scene_bytes
 LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
 
 
-@pytest.mark.parametrize("name", ["skydecl", "skyorder", "skylayers", "skylayers36"])
+@pytest.mark.parametrize("name", ["skydecl", "skyorder", "skylayers", "skylayers36",
+                                  "avgnoweight"])
 def test_declared_sky_matches_povray(render_bin, tmp_path, name):
     matches_povray(render_bin, tmp_path, LANG / f"{name}.pov")
 
@@ -59,3 +62,19 @@ def test_declared_sky_without_pigment_is_an_error(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path,
                       "#version 3.7;\n#declare S = sky_sphere { rotate y*10 }\nsky_sphere { S }\n")
     assert "sky_sphere without a pigment" in msg
+
+
+def test_average_weight_left_out_only_before_a_pattern(render_bin, tmp_path):
+    """POV-Ray wants the weight before a colour (as before an identifier)."""
+    msg = parse_error(render_bin, tmp_path,
+                      "#version 3.7;\nsky_sphere { pigment { average pigment_map {\n"
+                      "[bozo] [rgb 1] } } }\n")
+    assert ":3:" in msg and "pigment_map value" in msg
+
+
+def test_looks_like_identifier_with_modifiers_is_refused(render_bin, tmp_path):
+    """POV-Ray moves the object to the light before its modifiers: not supported, said."""
+    msg = parse_error(render_bin, tmp_path,
+                      "#version 3.7;\n#declare B = sphere { 0, 1 }\n"
+                      "light_source { 1, rgb 1 looks_like { B\nscale 2 } }\n")
+    assert ":4:" in msg and "'scale' after an object in looks_like" in msg
