@@ -1086,7 +1086,8 @@ static void parse_texture_items(parser *P, texture *tx, const char *close)
             parse_normal_body(P, &tx->nrm);
             tx->has_nrm = 1;
         } else if (tk->kind == T_IDENT && !tx->map &&
-                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"))) {
+                   (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
+                    !strcmp(tk->text, "tiles"))) {
             parse_texture_pattern(P, tx, close);
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);
@@ -1135,9 +1136,27 @@ static void parse_texture_map_body(parser *P, tmapdef *m)
     next(P);
 }
 
+/* One tile of tiles { }: texture { } [texture { }...] (layered, the last on top). */
+static texture parse_tile(parser *P)
+{
+    if (!is_word(P, "texture"))
+        perr(P, peek(P)->line, "tiles needs texture { } before and after tile2");
+    next(P);
+    texture e = P->sc->def;
+    parse_texture_body(P, &e);
+    while (is_word(P, "texture")) {
+        next(P);
+        texture top = P->sc->def;
+        parse_texture_body(P, &top);
+        e = layered_on(P, &top, &e);
+    }
+    return e;
+}
+
 /* texture { checker|hexagon|brick texture { } texture { } ... MODIFIERS } or texture {
    PATTERN texture_map { } MODIFIERS }: the pattern, its entries, then up to (not past)
-   `close`, the pattern's modifiers and transforms of the whole. */
+   `close`, the pattern's modifiers and transforms of the whole. POV-Ray's old
+   tiles { TEXTURES tile2 TEXTURES } is the checker texture of the two, tile2's first. */
 static void parse_texture_pattern(parser *P, texture *tx, const char *close)
 {
     int line = peek(P)->line;
@@ -1145,7 +1164,19 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
     m->pat = default_pigment();
     m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
     m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
-    if (is_word(P, "checker")) {
+    if (is_word(P, "tiles")) {
+        next(P);
+        parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
+        expect(P, "{", "after 'tiles'");
+        texture first = parse_tile(P);
+        if (!is_word(P, "tile2"))
+            perr(P, peek(P)->line, "tiles needs 'tile2' between its two textures");
+        next(P);
+        texture second = parse_tile(P);
+        expect(P, "}", "to close tiles");
+        add_tmap_entry(P, m, 0, &second, line); /* POV-Ray's tiles: tile2 on the even cells */
+        add_tmap_entry(P, m, 1, &first, line);
+    } else if (is_word(P, "checker")) {
         next(P);
         parse_pattern_defaults(&m->pat, PIG_CHECKER_MAP);
     } else {

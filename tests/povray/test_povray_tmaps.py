@@ -1,5 +1,6 @@
 """Patterned textures (issue 17): checker, hexagon and brick textures and texture_map blending
-whole lit textures (tests/data/scenes/lang/tmaps.pov) against POV-Ray's render; the
+whole lit textures (tests/data/scenes/lang/tmaps.pov) and the old tiles { } texture
+(tiles.pov, a layered tile) against POV-Ray's renders; the
 distributed render byte-identical to the native one; the sandboxed client refusing a
 patterned texture out of range; the parser's messages."""
 
@@ -15,8 +16,9 @@ from test_povray_patterns import HEAD, _client, _scene_bytes
 LANG = Path(__file__).resolve().parent.parent / "data" / "scenes" / "lang"
 
 
-def test_patterned_textures_match_povray(render_bin, tmp_path):
-    matches_povray(render_bin, tmp_path, LANG / "tmaps.pov")
+@pytest.mark.parametrize("name", ["tmaps", "tiles"])
+def test_patterned_textures_match_povray(render_bin, tmp_path, name):
+    matches_povray(render_bin, tmp_path, LANG / f"{name}.pov")
 
 
 def test_distributed_patterned_textures_equal_native(render_bin, tmp_path):
@@ -47,6 +49,10 @@ def test_client_refuses_a_patterned_texture_out_of_range(render_bin, client_elf,
     ("texture { pigment { rgb 1 } } texture { checker texture { pigment { rgb 1 } } "
      "texture { pigment { rgb 0 } } }", ["patterned texture", "layered texture"]),
     ("texture { average texture_map { [1 pigment { rgb 1 }] } }", ["average textures"]),
+    ("texture { tiles { texture { pigment { rgb 1 } } texture { pigment { rgb 0 } } } }",
+     ["tiles needs 'tile2'"]),
+    ("texture { tiles { texture { pigment { rgb 1 } } tile2 } }",
+     ["tiles needs texture { } before and after tile2"]),
 ])
 def test_patterned_texture_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + f"sphere {{ 0, 1\n{src}\n}}\n")
