@@ -48,6 +48,7 @@ struct pov_scene_state {
     camdef cam;
     vec3 background;
     uint32_t max_trace;
+    double adc_bailout;   /* global_settings adc_bailout (default 1/255) */
     double assumed_gamma; /* < 0: not given */
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
     uint32_t n_waves;     /* global_settings number_of_waves (0: POV-Ray's 10) */
@@ -1996,6 +1997,11 @@ static void parse_global(parser *P)
             if (!(m >= 1.0 && m <= 256.0))
                 perr(P, t.line, "max_trace_level must be in 1..256, got %g", m);
             P->sc->max_trace = (uint32_t)m;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "adc_bailout")) {
+            double a = parse_float(P, "adc_bailout");
+            if (!(a >= 0.0 && a <= 1.0))
+                perr(P, t.line, "adc_bailout must be in 0..1, got %g", a);
+            P->sc->adc_bailout = a;
         } else {
             perr(P, t.line, "unsupported word '%s' in global_settings", t.text);
         }
@@ -2583,6 +2589,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     camera_defaults(&c->cam);
     c->background = v3(0, 0, 0);
     c->max_trace = 5;
+    c->adc_bailout = 1.0 / 255.0;
     c->assumed_gamma = -1.0;
     c->noise_gen = 2;
     c->def.pig = default_pigment();
@@ -2595,7 +2602,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         finish_camera(P, out);
         out->background = c->background;
         out->max_trace_level = c->max_trace;
-        out->adc_bailout = 1.0 / 255.0;
+        out->adc_bailout = c->adc_bailout;
         /* POV-Ray 3.7: no assumed_gamma in a scene older than 3.7 turns gamma off */
         out->gamma = c->assumed_gamma > 0 ? c->assumed_gamma : P->version < 3.695 ? 0.0 : 1.0;
         out->n_lights = (uint32_t)c->nlights;

@@ -201,6 +201,18 @@ static void prism_segment(int type, const double *pt, int i, double *out)
     }
 }
 
+/* n points <u, v> (each after an optional comma), as x, y pairs. */
+static double *parse_points_2d(parser *P, int n)
+{
+    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
+    for (int i = 0; i < n; i++) {
+        opt_comma(P);
+        vec3 v = parse_vector(P);
+        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
+    }
+    return pt;
+}
+
 /* The segments of the points, with POV-Ray's closing of each sub-curve; returns how many. */
 static int prism_segments(parser *P, int type, const double *pt, int n, double *seg, int line)
 {
@@ -252,12 +264,7 @@ static void parse_prism(parser *P, prim *p, const token *kw)
     if (!(nf >= 3 && nf <= 100000 && nf == (int)nf))
         perr(P, kw->line, "prism needs 3..100000 points, got %g", nf);
     int n = (int)nf;
-    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
-    for (int i = 0; i < n; i++) {
-        opt_comma(P);
-        vec3 v = parse_vector(P);
-        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
-    }
+    double *pt = parse_points_2d(P, n);
     if (h1 == h2)
         perr(P, kw->line, "prism heights must differ, got %g twice", h1);
     double *seg = xrealloc(P, NULL, 12 * (size_t)n * sizeof *seg);
@@ -293,12 +300,7 @@ static void parse_lathe(parser *P, prim *p, const token *kw)
         perr(P, kw->line, "lathe with %s needs %s%d..100000 points, got %g", SPLINES[type - 1],
              type == SPLINE_BEZIER ? "a multiple of 4, " : "", min, nf);
     int n = (int)nf;
-    double *pt = xrealloc(P, NULL, 2 * (size_t)n * sizeof *pt);
-    for (int i = 0; i < n; i++) {
-        opt_comma(P);
-        vec3 v = parse_vector(P);
-        pt[2 * i] = v.x, pt[2 * i + 1] = v.y;
-    }
+    double *pt = parse_points_2d(P, n);
     int count = type == SPLINE_BEZIER ? n / 4 : n - min + 1;
     double *seg = xrealloc(P, NULL, 12 * (size_t)count * sizeof *seg);
     for (int j = 0; j < count; j++) {

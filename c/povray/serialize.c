@@ -754,6 +754,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->gamma = get_f64(&r);
     if (!r.err && !(s->gamma >= 0.0 && s->gamma <= 10.0))
         fail(&r, "scene data: gamma out of range 0..10");
+    if (!r.err && !(s->adc_bailout >= 0.0 && s->adc_bailout <= 1.0))
+        fail(&r, "scene data: adc_bailout out of range 0..1");
     s->n_lights = get_u32(&r);
     if (!r.err && (s->max_trace_level < 1 || s->max_trace_level > MAX_TRACE))
         fail(&r, "scene data: max_trace_level out of range 1..256");

@@ -9,38 +9,25 @@ it, and a healthy worker then does the whole job.
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from proxied_loader import probe_honest_native_dir
 from waiting import wait_for
 
 from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.hub.server import Hub
 from cpushare_mq.native import find_binary
-from cpushare_mq.sandbox.probe import PROBE_PROGRAM
 
 from .test_e2e import Procs, db_rows, results_of
 
 
 def flaky_native_dir(tmp_path):
     """A loader that is the real one for the probe program and crashes for any other."""
-    d = tmp_path / "flaky-native"
-    d.mkdir()
-    real, probe = find_binary("cpushare-loader"), find_binary(PROBE_PROGRAM)
-    loader = d / "cpushare-loader"
-    loader.write_text(
-        "#!/bin/sh\n"
-        'fd=""; prev=""\n'
-        'for a in "$@"; do [ "$prev" = --program-fd ] && fd="$a"; prev="$a"; done\n'
-        f'if [ -n "$fd" ] && cmp -s "/proc/self/fd/$fd" {shlex.quote(str(probe))}; then '
-        f'exec {shlex.quote(str(real))} "$@"; fi\n'
-        "kill -SEGV $$\n")
-    loader.chmod(0o755)
-    return d
+    return probe_honest_native_dir(tmp_path / "flaky-native", "kill -SEGV $$")
 
 
 def test_failing_sandbox_spends_no_attempts_is_held_and_shown(tmp_path, monkeypatch):
