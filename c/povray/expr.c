@@ -271,6 +271,47 @@ static vec3 axis_rotate(vec3 p, vec3 axis, double deg)
 /* seed(N) opens a random stream and returns its number; rand(S) is the stream's next value
    in [0, 1]. POV-Ray 3.7's generator: next = next * 1812433253 + 12345 (mod 2^32),
    value = next / (2^32 - 1). */
+/* str()'s number format as POV-Ray 3.7 prints it: P decimals (6 when P < 0), at least L
+   characters, zero-padded to -L when L < 0 (str(2, -4, 1) is "02.0", str(0.5, 0, -1)
+   "0.500000") */
+static void str_number(char *buf, size_t size, double v, int l, int p)
+{
+    snprintf(buf, size, l < 0 ? "%0*.*f" : "%*.*f", l < 0 ? -l : l, p < 0 ? 6 : p, v);
+}
+
+/* vstr(N, V, Sep, L, P): N (2..5) components of V, each as str(c, L, P), Sep between */
+static value vstr_call(parser *P, const token *t)
+{
+    expect(P, "(", "after vstr");
+    int n = (int)farg(P, "vstr");
+    expect(P, ",", "in vstr");
+    int line = peek(P)->line;
+    value v = arg(P);
+    if (v.kind != V_FLOAT && v.kind != V_VEC)
+        perr(P, line, "vstr needs a vector, got a %s", kind_name(v.kind));
+    expect(P, ",", "in vstr");
+    const char *sep = strarg(P, "vstr");
+    expect(P, ",", "in vstr");
+    int l = (int)farg(P, "vstr");
+    expect(P, ",", "in vstr");
+    int p = (int)farg(P, "vstr");
+    expect(P, ")", "after vstr");
+    if (n < 2 || n > 5)
+        perr(P, t->line, "vstr needs 2..5 components, got %d", n);
+    char buf[1024], num[128];
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n; i++) {
+        /* a float gives the first component only: vstr(2, 7, ...) is "7, 0" in POV-Ray */
+        double c = v.kind == V_FLOAT ? (i ? 0.0 : v.c[0]) : i < v.n ? v.c[i] : 0.0;
+        str_number(num, sizeof num, c, l, p);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? sep : "", num);
+        if (len >= sizeof buf)
+            perr(P, t->line, "vstr result longer than %zu characters", sizeof buf - 1);
+    }
+    return sval(P, buf);
+}
+
 static value random_stream(parser *P, const token *t)
 {
     expect(P, "(", "after the function name");
@@ -451,11 +492,16 @@ static value call_builtin(parser *P, const token *t, int *found)
         int p = (int)farg(P, n);
         expect(P, ")", "after str");
         char buf[128];
-        if (p < 0)
-            snprintf(buf, sizeof buf, "%*g", l < 0 ? 0 : l, v);
-        else
-            snprintf(buf, sizeof buf, l < 0 ? "%0*.*f" : "%*.*f", l < 0 ? -l : l, p, v);
+        str_number(buf, sizeof buf, v, l, p);
         return sval(P, buf);
+    }
+    if (!strcmp(n, "vstr"))
+        return vstr_call(P, t);
+    if (!strcmp(n, "min_extent") || !strcmp(n, "max_extent")) {
+        expect(P, "(", "after min_extent/max_extent");
+        value o = expr_any(P);
+        expect(P, ")", "after min_extent/max_extent");
+        return object_extent(P, &o, n[1] == 'a', t->line);
     }
     if (!strcmp(n, "chr")) {
         expect(P, "(", "after chr");

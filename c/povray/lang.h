@@ -136,6 +136,7 @@ typedef struct parser {
     char main_dir[4096];
     double version;
     double working_gamma; /* assumed_gamma once given (srgb colours convert into it) */
+    int charset_not_ascii; /* global_settings { charset utf8 | sys }: text keeps to ASCII */
     long loop_iterations;
     unsigned long tokens_taken; /* next() calls: tells a bare identifier argument */
     /* errors */
@@ -181,6 +182,8 @@ char *lang_find_file(parser *P, const char *name, int line, const char *what, si
 /* expr.c */
 value expr(parser *P);
 value expr_any(parser *P); /* expression, string, or an identifier of any kind */
+/* extent.c: min_extent / max_extent of an object value */
+value object_extent(parser *P, const value *obj, int max, int line);
 double parse_float(parser *P, const char *what);
 vec3 parse_vector(parser *P);
 value parse_colour5(parser *P);

@@ -746,8 +746,8 @@ static void call_macro(parser *P, pov_macro *m, const token *t)
         if (P->tokens_taken - before != 1)
             is_ref[n] = 0; /* an expression, not a bare identifier */
         n++;
-        if (!is_punct(P, ")"))
-            expect(P, ",", "between macro arguments");
+        if (!is_punct(P, ")")) /* the comma is optional, as POV-Ray's Parse_Comma */
+            opt_comma(P);
     }
     macro_check_absent(P, m, t, absent, &n);
     /* consume ')' without looking past it (the body comes next) */

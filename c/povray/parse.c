@@ -1992,6 +1992,11 @@ static void parse_global(parser *P)
             if (!(g == 1 || g == 2))
                 perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
             P->sc->noise_gen = (uint32_t)g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "charset")) {
+            token c = next(P);
+            if (strcmp(c.text, "ascii") && strcmp(c.text, "utf8") && strcmp(c.text, "sys"))
+                perr(P, c.line, "charset must be ascii, utf8 or sys, got '%s'", c.text);
+            P->charset_not_ascii = strcmp(c.text, "ascii") != 0;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "max_trace_level")) {
             double m = parse_float(P, "max_trace_level");
             if (!(m >= 1.0 && m <= 256.0))

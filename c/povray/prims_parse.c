@@ -479,7 +479,11 @@ static void parse_text(parser *P, prim *p, const token *kw)
     next(P);
     const char *font = parse_string(P, "the font name");
     opt_comma(P);
+    int sline = peek(P)->line;
     const char *str = parse_string(P, "the text");
+    for (const char *c = str; *c && P->charset_not_ascii; c++)
+        if ((unsigned char)*c >= 0x80) /* the same glyphs only for ASCII text */
+            perr(P, sline, "unsupported: non-ASCII text with charset utf8 or sys");
     opt_comma(P);
     p->r = parse_float(P, "the text thickness");
     opt_comma(P);

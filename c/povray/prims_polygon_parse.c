@@ -46,14 +46,21 @@ static size_t polygon_edges_of(const vec3 *pt, size_t n, vec3 o, vec3 u, vec3 v,
     return edges;
 }
 
+/* The number of points of polygon, sor, ... (from lo to hi): the first point's '<' follows,
+   so no comparison is read. */
+static size_t parse_point_count(parser *P, const token *kw, size_t lo, size_t hi)
+{
+    P->vec_depth++;
+    double count = parse_float(P, "the number of points");
+    P->vec_depth--;
+    if (!(count >= (double)lo && count <= (double)hi && count == (double)(size_t)count))
+        perr(P, kw->line, "%s needs %zu to %zu points, got %g", kw->text, lo, hi, count);
+    return (size_t)count;
+}
+
 static void parse_polygon(parser *P, prim *p, const token *kw)
 {
-    P->vec_depth++; /* the first point's '<' follows: no comparison */
-    double count = parse_float(P, "the polygon's number of points");
-    P->vec_depth--;
-    if (!(count >= 3 && count <= POLYGON_MAX_POINTS && count == (int)count))
-        perr(P, kw->line, "polygon needs 3 to %d points, got %g", POLYGON_MAX_POINTS, count);
-    size_t n = (size_t)count;
+    size_t n = parse_point_count(P, kw, 3, POLYGON_MAX_POINTS);
     vec3 *pt = xrealloc(P, NULL, (n + 1) * sizeof *pt);
     for (size_t i = 0; i < n; i++) {
         opt_comma(P);

@@ -91,12 +91,7 @@ static double sor_segment(parser *P, const token *kw, const sor_pt *q, double *e
 
 static void parse_sor(parser *P, prim *p, const token *kw)
 {
-    P->vec_depth++; /* the first point's '<' follows: no comparison */
-    double count = parse_float(P, "the sor's number of points");
-    P->vec_depth--;
-    if (!(count >= 4 && count <= SOR_MAX_POINTS && count == (int)count))
-        perr(P, kw->line, "sor needs 4 to %d points, got %g", SOR_MAX_POINTS, count);
-    size_t n = (size_t)count;
+    size_t n = parse_point_count(P, kw, 4, SOR_MAX_POINTS);
     sor_pt *pt = xrealloc(P, NULL, n * sizeof *pt);
     for (size_t i = 0; i < n; i++) {
         opt_comma(P);
