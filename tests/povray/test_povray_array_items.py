@@ -41,15 +41,6 @@ def test_str_and_vstr_match_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "vstr.pov")
 
 
-@pytest.mark.parametrize(("src", "words"), [
-    ('#declare S = vstr(6, <1, 2, 3>, ",", 0, 1);', ["vstr needs 2..5 components, got 6"]),
-    ('#declare S = vstr(3, "a", ",", 0, 1);', ["vstr needs a vector, got a string"]),
-])
-def test_vstr_errors(render_bin, tmp_path, src, words):
-    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
-    assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
-
-
 def test_extents_match_povray(render_bin, tmp_path):
     """extent.pov marks the min_extent/max_extent corners of six kinds of object."""
     matches_povray(render_bin, tmp_path, LANG / "extent.pov")
@@ -60,10 +51,12 @@ def test_distributed_extents_equal_native(render_bin, tmp_path):
 
 
 @pytest.mark.parametrize(("src", "words"), [
+    ('#declare S = vstr(6, <1, 2, 3>, ",", 0, 1);', ["vstr needs 2..5 components, got 6"]),
+    ('#declare S = vstr(3, "a", ",", 0, 1);', ["vstr needs a vector, got a string"]),
     ("#declare V = min_extent(3);", ["min_extent needs an object, got a float"]),
     ('#declare V = max_extent("s");', ["max_extent needs an object, got a string"]),
     ("global_settings { charset latin1 }", ["charset must be ascii, utf8 or sys", "latin1"]),
 ])
-def test_extent_and_charset_errors(render_bin, tmp_path, src, words):
+def test_vstr_extent_and_charset_errors(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
