@@ -21,8 +21,9 @@ def test_patterned_textures_match_povray(render_bin, tmp_path, name):
     matches_povray(render_bin, tmp_path, LANG / f"{name}.pov")
 
 
-def test_distributed_patterned_textures_equal_native(render_bin, tmp_path):
-    distributed_equals_native(render_bin, tmp_path, LANG / "tmaps.pov")
+@pytest.mark.parametrize("name", ["tmaps", "tiles"])
+def test_distributed_patterned_textures_equal_native(render_bin, tmp_path, name):
+    distributed_equals_native(render_bin, tmp_path, LANG / f"{name}.pov")
 
 
 @pytest.mark.parametrize("tmap", [2, 0xFFFFFFFF])
