@@ -1571,6 +1571,26 @@ static void parse_interior_body(parser *P, prim *p)
     }
 }
 
+/* material { texture { }... interior { } }: the textures and interior as if given on the
+   object (a declared material is not supported yet). */
+static void parse_material_body(parser *P, objbuild *b, prim *inter, texture *utex,
+                                int *has_utex)
+{
+    expect(P, "{", "after 'material'");
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind == T_IDENT && !strcmp(t.text, "texture"))
+            parse_object_texture(P, b, &t, utex, has_utex);
+        else if (t.kind == T_IDENT && !strcmp(t.text, "interior"))
+            parse_interior_body(P, inter);
+        else
+            perr(P, t.line, "unsupported word '%s' in material (texture and interior are)",
+                 t.text);
+    }
+}
+
 /* Modifiers after an object's geometry (or a CSG block's children), up to and including
    '}'; apply to l->v[from..]. Returns the object's node. */
 static uint32_t parse_object_mods(parser *P, objbuild *b)
@@ -1607,6 +1627,8 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             parse_bound(P, b);
         else if (!strcmp(kw.text, "interior"))
             parse_interior_body(P, &inter);
+        else if (!strcmp(kw.text, "material"))
+            parse_material_body(P, b, &inter, &utex, &has_utex);
         else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
                  !strcmp(kw.text, "finish") || !strcmp(kw.text, "normal"))
             parse_object_texture(P, b, &kw, &utex, &has_utex);

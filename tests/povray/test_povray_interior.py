@@ -67,3 +67,20 @@ def test_dispersion_is_refused_by_name(render_bin, tmp_path):
 def test_unknown_interior_word_is_refused(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "sphere { 0, 1 interior { media { } } }\n")
     assert "unsupported word 'media' in interior" in msg
+
+
+def test_material_is_its_texture_and_interior(render_bin, tmp_path):
+    """material { texture { } interior { } } renders as the two given on the object."""
+    src = (LANG / "interior.pov").read_text()
+    tex = "pigment { rgbf <0.95, 0.98, 1, 0.95> }\n  finish { phong 0.8 reflection 0.1 }"
+    assert tex in src
+    inner = src.replace(tex, "material { texture { " + tex + " } interior { ior 1.5 } }")
+    inner = inner.replace("  interior { ior 1.5 }\n", "", 1)
+    assert inner.count("ior 1.5") == 1
+    plain = render_source(render_bin, tmp_path, src, 80, 60, name="plain").rgb
+    assert render_source(render_bin, tmp_path, inner, 80, 60, name="mat").rgb == plain
+
+
+def test_unknown_material_word_is_refused(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, "sphere { 0, 1 material { pigment { rgb 1 } } }\n")
+    assert "unsupported word 'pigment' in material" in msg
