@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import distributed_equals_native, parse_error, render, render_source
+from conftest import distributed_equals_native, matches_povray, parse_error, render, render_source
 
 from cpushare_mq.povray.image import compare, read_png
 from cpushare_mq.povray.tiles import Tile, frame, split_frames
@@ -200,7 +200,6 @@ def test_povrays_contrast_trick_with_transmit_beyond_1(render_bin, tmp_path):
     """advanced/bwstripe.pov's trick (tests/data/scenes/lang/contrast.pov): a tiny sphere
     around the camera with transmit 100 spreads greys near 0.5 to black and white, by
     POV-Ray's own formulas taken as they are (75 dB against POV-Ray's render)."""
-    from conftest import matches_povray
     matches_povray(render_bin, tmp_path, LANG / "contrast.pov", min_psnr_db=60.0, max_diff=255)
 
 
