@@ -17,7 +17,7 @@ from pathlib import Path
 
 from waiting import wait_for
 
-from cpushare_mq.market.money import Price, cost
+from cpushare_mq.market.money import Price, cost, decimal_text
 from cpushare_mq.market.receipts import Receipt, sign_receipt
 from cpushare_mq.native import find_binary
 
@@ -115,13 +115,16 @@ def test_receipts_ledger_and_offline_verification(ledger_procs):
     assert ok.returncode == 0 and "OK: 6 receipts" in ok.stdout, ok.stdout + ok.stderr
 
     # attacks: an inflated receipt (amount kept consistent) and one signed by another key
+    # (the receipt with the most CPU: one of 0 us, a fragment shorter than a clock tick,
+    # would stay 0 when inflated, and its amount 0E-9 would be refused as malformed first)
     forged = [dict(r) for r in receipts]
-    forged[2]["cpu_us"] *= 10
-    forged[2]["amount"] = str(cost(Price(Decimal("0.5"), "EUR"), forged[2]["cpu_us"]))
+    i = max(range(len(forged)), key=lambda k: forged[k]["cpu_us"])
+    forged[i]["cpu_us"] *= 10
+    forged[i]["amount"] = decimal_text(cost(Price(Decimal("0.5"), "EUR"), forged[i]["cpu_us"]))
     bad = root / "altered.json"
     bad.write_text(json.dumps(forged))
     r = cli(root, "ledger", "--verify", str(bad), "--hub-key", hub_key)
-    assert r.returncode == 1 and "receipt 2" in r.stdout and "bad signature" in r.stdout
+    assert r.returncode == 1 and f"receipt {i}" in r.stdout and "bad signature" in r.stdout, r.stdout
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     mallory = Ed25519PrivateKey.generate()
