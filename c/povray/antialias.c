@@ -35,7 +35,6 @@
 #include "rt_math.h"
 
 #define AA_GAMMA 2.5       /* POV-Ray 3.7's default Antialias_Gamma */
-#define AA_EPSILON 1.0e-10 /* POV-Ray's EPSILON, the end of the supersampling loop */
 #define BLK_STRIDE (POV_AA_BLOCK + 1u) /* a block and the row above / column left of it */
 
 /* POV-Ray 3.7's JitterTable (backend/support/jitter.cpp), single floats as there. */
@@ -134,8 +133,8 @@ static int differs(const aa_run *r, vec3 ea, vec3 eb)
 static vec3 supersample(const aa_run *r, double x, double y, vec3 c)
 {
     double step = 1.0 / (double)r->depth, range = 0.5 - step * 0.5;
-    for (double yy = -range; yy <= range + AA_EPSILON; yy += step)
-        for (double xx = -range; xx <= range + AA_EPSILON; xx += step)
+    for (double yy = -range; yy <= range + POV_EPSILON; yy += step)
+        for (double xx = -range; xx <= range + POV_EPSILON; xx += step)
             c = fadd(c, sample_jittered(r, x + xx, y + yy));
     double k = (double)(r->depth * r->depth + 1);
     return v3((float)(c.x / k), (float)(c.y / k), (float)(c.z / k));

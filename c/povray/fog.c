@@ -9,7 +9,6 @@
  */
 
 #define FOG_BOUND_HUGE 2.0e10
-#define FOG_EPSILON 1.0e-10
 
 /* atan for any x from render.c's small_atan (|t| <= 1) */
 static double fog_atan(double x)
@@ -30,7 +29,7 @@ static double ground_fog_density(const fog *f, vec3 O, vec3 D, double width)
     if (end <= 0.0)
         return (fog_atan(start) - end) / (start - end);
     double delta = start - end;
-    if (rt_fabs(delta) > FOG_EPSILON)
+    if (rt_fabs(delta) > POV_EPSILON)
         return (fog_atan(start) - fog_atan(end)) / delta;
     return 1.0 / (start * start + 1.0);
 }

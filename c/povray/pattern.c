@@ -340,7 +340,6 @@ static double p_granite(vec3 q, const pigment *pg)
     return v;
 }
 
-#define POV_EPSILON 1.0e-10 /* POV-Ray's EPSILON */
 
 /* agate: arg[0] = agate_turb (1); its own turbulence sum (octaves, omega, lambda) always
    applies, and a turbulence warp displaces the point first as for the other patterns */

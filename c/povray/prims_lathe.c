@@ -14,6 +14,7 @@
  */
 
 #define LATHE_DATA 12
+#define LATHE_DEPTH_TOLERANCE 1.0e-4 /* POV-Ray's lathe.cpp */
 
 static uint32_t lathe_n(const prim *p) { return p->data_n / LATHE_DATA; }
 
@@ -37,7 +38,7 @@ static int lathe_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, 
 {
     double len = vlen(D);
     vec3 Dn = vscale(D, 1.0 / len);
-    double kmin = rt_fmax(tmin * len, PRISM_DEPTH_TOLERANCE);
+    double kmin = rt_fmax(tmin * len, LATHE_DEPTH_TOLERANCE);
     double kmax = tmax >= HUGE_DEPTH ? HUGE_DEPTH : tmax * len, best = HUGE_DEPTH;
     double r = Dn.x * Dn.x + Dn.z * Dn.z, m = Dn.x * O.x + Dn.z * O.z, dy = Dn.y;
     double pxz = O.x * O.x + O.z * O.z;
@@ -54,7 +55,7 @@ static int lathe_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, 
         double w[POLY_MAX_DEGREE];
         int n = poly_roots(f, 0.0, 1.0, w);
         for (int i = 0; i < n; i++) {
-            if (rt_fabs(dy) > PRISM_EPSILON) {
+            if (rt_fabs(dy) > POV_EPSILON) {
                 lathe_try(upoly_eval(&Y, w[i]) / dy, w[i], (int)j, kmin, kmax, &best, h);
                 continue;
             }
@@ -75,7 +76,7 @@ static int lathe_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, 
 static vec3 lathe_normal(const prim *p, vec3 q, const hit_info *h)
 {
     double r = q.x * q.x + q.z * q.z;
-    if (r <= PRISM_EPSILON)
+    if (r <= POV_EPSILON)
         return v3(0.0, 1.0, 0.0);
     r = rt_sqrt(r);
     const double *s = p->d + LATHE_DATA * h->side;
@@ -113,7 +114,7 @@ static int lathe_inside(const prim *p, vec3 q)
     int deg = (int)p->a.z, crossings = 0;
     for (uint32_t i = 0; i < lathe_n(p); i++) {
         const double *s = p->d + LATHE_DATA * i;
-        if (q.y < s[10] - PRISM_EPSILON || q.y > s[11] + PRISM_EPSILON)
+        if (q.y < s[10] - POV_EPSILON || q.y > s[11] + POV_EPSILON)
             continue;
         double w[3];
         int n = prism_roots(deg, s[1], s[3], s[5], s[7] - q.y, w);

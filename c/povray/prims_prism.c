@@ -14,7 +14,6 @@
  */
 
 #define PRISM_DATA 12
-#define PRISM_EPSILON 1.0e-10        /* POV-Ray's EPSILON */
 #define PRISM_DEPTH_TOLERANCE 1.0e-4 /* POV-Ray's prism.cpp */
 
 static uint32_t prism_n(const prim *p) { return p->data_n / PRISM_DATA; }
@@ -23,7 +22,7 @@ static uint32_t prism_n(const prim *p) { return p->data_n / PRISM_DATA; }
 static int prism_roots(int deg, double c3, double c2, double c1, double c0, double *w)
 {
     if (deg == 1) {
-        if (rt_fabs(c1) <= PRISM_EPSILON)
+        if (rt_fabs(c1) <= POV_EPSILON)
             return 0;
         w[0] = -c0 / c1;
         return w[0] >= 0.0 && w[0] <= 1.0;
@@ -57,7 +56,7 @@ static int prism_plane(const prim *p, vec3 O, vec3 D, double hy, double kmin, do
                        double *best, hit_info *h)
 {
     int conic = p->a.x != 0.0;
-    if (conic && rt_fabs(hy) <= PRISM_EPSILON)
+    if (conic && rt_fabs(hy) <= POV_EPSILON)
         return 0;
     double k = (hy - O.y) / D.y;
     if (!(k > kmin && k < kmax && k < *best))
@@ -76,17 +75,17 @@ static int prism_plane(const prim *p, vec3 O, vec3 D, double hy, double kmin, do
 static int prism_side_k(const prim *p, const double *s, double w, vec3 O, vec3 D, double *k)
 {
     if (p->a.x == 0.0) {
-        *k = rt_fabs(D.x) > PRISM_EPSILON ? (seg_x(s, w) - O.x) / D.x : (seg_z(s, w) - O.z) / D.z;
+        *k = rt_fabs(D.x) > POV_EPSILON ? (seg_x(s, w) - O.x) / D.x : (seg_z(s, w) - O.z) / D.z;
         return 1;
     }
     double x = seg_x(s, w), hh = D.x - x * D.y;
-    if (rt_fabs(hh) > PRISM_EPSILON) {
+    if (rt_fabs(hh) > POV_EPSILON) {
         *k = (x * O.y - O.x) / hh;
         return 1;
     }
     double z = seg_z(s, w);
     hh = D.z - z * D.y;
-    if (rt_fabs(hh) <= PRISM_EPSILON)
+    if (rt_fabs(hh) <= POV_EPSILON)
         return 0;
     *k = (z * O.y - O.z) / hh;
     return 1;
@@ -125,14 +124,14 @@ static int prism_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, 
     vec3 Dn = vscale(D, 1.0 / len);
     double kmin = rt_fmax(tmin * len, PRISM_DEPTH_TOLERANCE);
     double kmax = tmax >= HUGE_DEPTH ? HUGE_DEPTH : tmax * len, best = HUGE_DEPTH;
-    if (rt_fabs(Dn.y) < PRISM_EPSILON) {
+    if (rt_fabs(Dn.y) < POV_EPSILON) {
         if (O.y < p->r || O.y > p->r2)
             return 0;
     } else if (p->a.y == 0.0) {
         prism_plane(p, O, Dn, p->r2, kmin, kmax, &best, h);
         prism_plane(p, O, Dn, p->r, kmin, kmax, &best, h);
     }
-    if (rt_fabs(Dn.x) > PRISM_EPSILON || rt_fabs(Dn.z) > PRISM_EPSILON)
+    if (rt_fabs(Dn.x) > POV_EPSILON || rt_fabs(Dn.z) > POV_EPSILON)
         prism_sides(p, O, Dn, kmin, kmax, &best, h);
     if (best >= HUGE_DEPTH)
         return 0;
@@ -149,7 +148,7 @@ static vec3 prism_normal(const prim *p, vec3 q, const hit_info *h)
     vec3 n = v3(w * (3.0 * s[1] * w + 2.0 * s[3]) + s[5], 0.0,
                 -(w * (3.0 * s[0] * w + 2.0 * s[2]) + s[4]));
     if (p->a.x != 0.0)
-        n.y = rt_fabs(q.y) > PRISM_EPSILON ? -(q.x * n.x + q.z * n.z) / q.y : 0.0;
+        n.y = rt_fabs(q.y) > POV_EPSILON ? -(q.x * n.x + q.z * n.z) / q.y : 0.0;
     return vnorm(n);
 }
 
@@ -179,7 +178,7 @@ static int prism_inside(const prim *p, vec3 q)
     if (!(q.y >= p->r && q.y < p->r2))
         return -1;
     if (p->a.x != 0.0) {
-        if (rt_fabs(q.y) <= PRISM_EPSILON)
+        if (rt_fabs(q.y) <= POV_EPSILON)
             return -1;
         q.x /= q.y, q.z /= q.y;
     }

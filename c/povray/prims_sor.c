@@ -14,7 +14,6 @@
 
 #define SOR_DATA 6
 #define SOR_DEPTH_TOLERANCE 1.0e-4 /* POV-Ray's DEPTH_TOLERANCE for sor */
-#define SOR_EPSILON 1.0e-10
 
 enum { SOR_HIT_BASE = -1, SOR_HIT_CAP = -2 };
 
@@ -61,7 +60,7 @@ static int sor_isect(const prim *p, vec3 O, vec3 D0, double tmin, double tmax, h
     if (r0 > R)
         return 0;
     sor_best b = {0.0, 0, 0};
-    if (p->a.z == 0.0 && rt_fabs(D.y) > SOR_EPSILON) {
+    if (p->a.z == 0.0 && rt_fabs(D.y) > POV_EPSILON) {
         sor_disc(P, D, len, H1, p->a.x, SOR_HIT_BASE, tmin, tmax, &b);
         sor_disc(P, D, len, H2, p->a.y, SOR_HIT_CAP, tmin, tmax, &b);
     }

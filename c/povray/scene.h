@@ -15,6 +15,10 @@
 
 typedef struct { double x, y, z; } vec3;
 
+/* POV-Ray's EPSILON (its frame.h): the one tolerance its shapes, patterns, fog, lighting and
+   anti-aliasing compare against; ours too, wherever we follow its code. */
+#define POV_EPSILON 1.0e-10
+
 /* Affine map p' = m[.][0..2] * p + m[.][3], row-major 3x4. */
 typedef struct { double m[3][4]; } xform;
 

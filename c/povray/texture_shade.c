@@ -95,7 +95,6 @@ static vec3 texture_filter(const scene *s, const prim *p, vec3 Q)
     return vadd(vscale(fa, wa), vscale(surface_filter(s, &b, Q), 1.0 - wa));
 }
 
-#define POV_EPSILON 1.0e-10 /* POV-Ray's EPSILON */
 
 static double sqr(double x) { return x * x; }
 
@@ -153,22 +152,26 @@ static int reflects(const finish *f)
     return max3(f->reflection) > 0.0 || max3(f->reflection_min) > 0.0;
 }
 
-/* Layer k's reflection at P, traced with what reached the layer (weight). */
-static inline __attribute__((always_inline)) vec3
-layer_reflection(const render_ctx *ctx, const surface *sf, uint32_t k, vec3 P,
-                             vec3 N, vec3 D, double weight, uint32_t level, double ior)
-{
-    const pigment *pg;
+/* A layer that reflects, as the lighting pass saw it: its finish, perturbed normal and
+   colour, and the weight of what reached it (the reflection pass needs nothing else). */
+typedef struct {
     const finish *f;
-    const tnormal *nr;
-    layer_of(ctx->s, sf, k, &pg, &f, &nr);
-    vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
-    double ft[2], w = weight;
-    vec3 pig = f->reflect_metallic != 0.0 ? pigment_at(ctx->s, pg, P, ft) : v3(0, 0, 0);
-    vec3 refl = layer_reflectivity(f, pig, -vdot(D, LN), ior, &w);
+    vec3 LN, pig;
+    double weight;
+    uint32_t k;
+} reflecting_layer;
+
+/* A layer's reflection at P (N: the raw normal, D: the ray). */
+static inline __attribute__((always_inline)) vec3
+layer_reflection(const render_ctx *ctx, const reflecting_layer *r, vec3 P, vec3 N, vec3 D,
+                 uint32_t level, double ior)
+{
+    const finish *f = r->f;
+    double w = r->weight;
+    vec3 refl = layer_reflectivity(f, r->pig, -vdot(D, r->LN), ior, &w);
     if (refl.x == 0.0 && refl.y == 0.0 && refl.z == 0.0)
         return v3(0.0, 0.0, 0.0);
-    vec3 rc = trace(ctx, P, reflected(D, LN, N), w, level);
+    vec3 rc = trace(ctx, P, reflected(D, r->LN, N), w, level);
     if (f->reflection_exp != 1.0)
         rc = v3(rt_pow(rc.x, f->reflection_exp), rt_pow(rc.y, f->reflection_exp),
                 rt_pow(rc.z, f->reflection_exp));
@@ -191,8 +194,7 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
     vec3 topN = N;
     vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
     double trans = 1.0;
-    uint32_t reflective[POV_MAX_LAYERS];
-    double rweight[POV_MAX_LAYERS];
+    reflecting_layer refl[POV_MAX_LAYERS];
     uint32_t nrefl = 0;
     for (uint32_t k = 0; k <= sf->layer_n && trans > s->adc_bailout; k++) {
         const pigment *pg;
@@ -213,13 +215,12 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
             lc = vadd(lc, vscale(vmul(pig, f->emission), opacity));
         add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
         col = vadd(col, vmul(lc, filcol));
-        if (reflects(f)) {
-            reflective[nrefl] = k;
-            rweight[nrefl++] = weight * trans;
-        }
+        int reflecting = reflects(f);
+        if (reflecting)
+            refl[nrefl++] = (reflecting_layer){f, LN, pig, weight * trans, k};
         filcol = vmul(filcol, v3(pig.x * ft[0] + ft[1], pig.y * ft[0] + ft[1],
                                  pig.z * ft[0] + ft[1]));
-        if (f->conserve_energy && reflects(f)) {
+        if (f->conserve_energy && reflecting) {
             double w = 1.0;
             vec3 r = layer_reflectivity(f, pig, -vdot(D, LN), rior, &w);
             filcol = vmul(filcol, v3(rt_fmin(1.0, 1.0 - r.x), rt_fmin(1.0, 1.0 - r.y),
@@ -234,10 +235,9 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
         col = vadd(col, tir ? tc : vmul(tc, filcol)); /* totally reflected: not filtered */
     }
     for (uint32_t i = 0; i < nrefl; i++) {
-        if (tir && reflective[i] == 0) /* POV-Ray skips the reflections by the top normal */
+        if (tir && refl[i].k == 0) /* POV-Ray skips the reflections by the top normal */
             continue;
-        col = vadd(col, layer_reflection(ctx, sf, reflective[i], P, N, D, rweight[i], level,
-                                         rior));
+        col = vadd(col, layer_reflection(ctx, &refl[i], P, N, D, level, rior));
     }
     return col;
 }
