@@ -155,6 +155,8 @@ class HubLoop:
             hub.payout.before_assign(self.core)        # budgets (issue 19)
         grants = self._assign(now)
         fx = self.core.take_effects()
+        if hub.payout is not None:
+            hub.payout.settle(fx)      # receipts stored before the results they pay for
         journal = fx.journal.with_results(hub.result_desk.take_accepted())
         self._grants_unsent = grants
         try:

@@ -155,9 +155,9 @@ class ResultDesk:
                 self._accepted.append((fid, attempt, 0, chunks[0]))
             else:
                 self._accepted.extend([(fid, attempt, i, data) for i, data in enumerate(chunks)])
-            if paying:      # issue 19: a signed receipt per accepted result
-                hub.payout.on_result(wid, paying.id, hub.sessions.key_of(wid), fid, attempt,
-                                     b["outcome"].cpu_s, paying.cpu_s)
+            if paying:      # issue 19: a claim, paid if the fragment is accepted with it
+                hub.payout.on_copy(paying.id, hub.sessions.key_of(wid), fid, attempt,
+                                   b["outcome"].cpu_s, paying.cpu_s)
         elif invalid and invalid != batch_invalid:    # (a bad batch is logged once)
             log.warning("worker %s: result of fragment %d attempt %d rejected: %s", wid, fid,
                         attempt, invalid)
@@ -195,7 +195,7 @@ class ResultDesk:
             failed_before = core.failed_fragments(paying.id) if paying else 0
             status = core.failure(now, wid, fid, attempt, record)
             if paying and core.failed_fragments(paying.id) > failed_before:   # ended FAILED
-                hub.payout.on_failed(wid, paying.id, hub.sessions.key_of(wid), fid, attempt,
+                hub.payout.on_failed(paying.id, hub.sessions.key_of(wid), fid, attempt,
                                      record, paying.cpu_s)
         _ack(acks, wid, fid, attempt, status)
 

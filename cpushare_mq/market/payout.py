@@ -5,8 +5,12 @@ The hub's loop calls, all on its own thread:
 * :meth:`Payout.on_hello` when a worker joins: a worker whose HELLO announced the protocol
   feature ``receipts`` gets every receipt its key has not acknowledged yet (after a restart
   of either side, a lost connection, a worker that was away while its last result was paid);
-* :meth:`Payout.on_result` for each accepted result: a signed receipt in the ledger, queued
-  for the worker that earned it;
+* :meth:`Payout.on_copy` for each ok result the scheduler counts as a vote: a *claim*
+  (market/claims.py), metered, not paid yet: a vote can be outvoted;
+* :meth:`Payout.settle` with each batch's effects, before the hub commits them: every copy
+  whose result the fragment was accepted with is paid (a signed receipt in the ledger,
+  queued for its worker key), outvoted copies and the claims of failed fragments and ended
+  jobs are dropped, the claims still open are stored (a restarted hub pays them);
 * :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send;
 * :meth:`Payout.on_ack` for a worker's ``RECEIPT_ACK``: those receipts are delivered;
 * :meth:`Payout.forget` when a worker's session ends;
@@ -27,11 +31,13 @@ import logging
 from decimal import Decimal
 
 from ..errors import ConfigError, SchedulingError
+from ..hub.scheduler.states import FragState, JobState
 from ..jobspec import check_terms
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE, Feature
 from .budget import Budget
+from .claims import Claim, Claims
 from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
-from .money import Price, decimal_text
+from .money import Price, cost, decimal_text
 from .paid import failure_is_paid
 from .receipts import Receipt
 
@@ -40,14 +46,19 @@ __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
 log = logging.getLogger(__name__)
 #: receipts resent to a worker at one HELLO, at most (the rest at its next HELLO)
 RESEND_AT_HELLO = 16 * MAX_RECEIPTS_PER_MESSAGE
+_ZERO = Decimal(0)
 
 
 class Payout:
     def __init__(self, ledger: HubLedger):
         self.ledger = ledger
         self._receivers: dict[str, str] = {}     # worker id -> its key (feature "receipts")
+        self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
         self._outbox: dict[str, list[dict]] = {}
-        self._payees: dict[int, str] = {}        # fragment -> worker id, until commit()
+        open_claims = ledger.claims()
+        self._claims = Claims(open_claims)
+        self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
+        self._fresh: list[Claim] = []            # claims of this turn, not stored yet
         self._terms: dict[str, JobTerms] = ledger.terms()
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
                                            if t.budget is not None}
@@ -98,7 +109,7 @@ class Payout:
     def _allow(self, job_id: str, core) -> None:
         t = self._terms[job_id]
         b = Budget(t.price, t.budget, t.cpu_limit_us)
-        spent, flying = self._spent[job_id], core.in_flight(job_id)
+        spent, flying = self._spent[job_id] + self._claims.owed(job_id), core.in_flight(job_id)
         room = b.room_for(spent, flying)
         why = (f"{_short(spent)} of {_short(t.budget)} {t.price.currency} spent, "
                f"{flying} leases out may cost up to {_short(b.lease_cost())} each: "
@@ -109,6 +120,7 @@ class Payout:
         if not worker_key or Feature.RECEIPTS not in features:
             return
         self._receivers[wid] = worker_key
+        self._by_key[worker_key] = wid
         self.commit()               # this turn's receipts too
         owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)
         if owed:
@@ -116,43 +128,81 @@ class Payout:
             self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in owed)
 
     def forget(self, wid: str) -> None:
-        self._receivers.pop(wid, None)
+        key = self._receivers.pop(wid, None)
+        if key is not None and self._by_key.get(key) == wid:
+            del self._by_key[key]
         self._outbox.pop(wid, None)
 
-    def on_result(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
-                  attempt: int, cpu_s: float, limit_cpu_s: float) -> Receipt | None:
-        self._meter_copy(job_id, worker_key, fragment_id, claimed_us(cpu_s, limit_cpu_s))
-        return self._pay(wid, job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s)
+    def on_copy(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+                cpu_s: float, limit_cpu_s: float) -> None:
+        """An ok result counted as a vote: metered now, paid if the fragment is accepted with
+        its result (:meth:`settle`)."""
+        claim_us = claimed_us(cpu_s, limit_cpu_s)
+        self._meter_copy(job_id, worker_key, fragment_id, claim_us)
+        t = self._terms.get(job_id)
+        owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
+        c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
+        self._claims.add(c)
+        self._fresh.append(c)
 
-    def on_failed(self, wid: str, job_id: str, worker_key: str, fragment_id: int,
+    def settle(self, fx) -> None:
+        """A batch's effects (the scheduler's, before the hub commits them): pay the copies
+        each accepted fragment was accepted with, drop the claims of outvoted copies, failed
+        fragments and ended jobs, store the claims still open; then :meth:`commit`."""
+        claims = self._claims
+        for fid, _job_id, winners in fx.accepted:
+            paid, dropped = claims.settle(fid, winners)
+            for c in paid:
+                self._pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s,
+                          cap=len(winners))
+            if dropped:
+                log.info("fragment %d: %d outvoted copies not paid", fid, len(dropped))
+            self._forget_claims(fid)
+        if len(claims):
+            for ch in fx.journal.frags:
+                if ch.state is FragState.FAILED and ch.fid in claims:
+                    claims.drop_fragment(ch.fid)
+                    self._forget_claims(ch.fid)
+            for job in fx.journal.jobs:
+                if job.state is not JobState.RUNNING:
+                    for c in claims.drop_job(job.id):
+                        self._forget_claims(c.fragment_id)
+        for c in self._fresh:
+            if c.fragment_id in claims:
+                self.ledger.keep_claim(c)
+                self._saved.add(c.fragment_id)
+        self._fresh = []
+        self.commit()
+
+    def _forget_claims(self, fid: int) -> None:
+        if fid in self._saved:
+            self._saved.discard(fid)
+            self.ledger.settled(fid)
+
+    def on_failed(self, job_id: str, worker_key: str, fragment_id: int,
                   attempt: int, record, limit_cpu_s: float) -> Receipt | None:
         """A failure report that ended its fragment FAILED: paid when the failure was the
         program's (market/paid.py)."""
         if not failure_is_paid(record.outcome):
             return None
-        return self._pay(wid, job_id, worker_key, fragment_id, attempt, record.cpu_s,
-                         limit_cpu_s)
+        return self._pay(job_id, worker_key, fragment_id, attempt, record.cpu_s, limit_cpu_s)
 
-    def _pay(self, wid: str, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-             cpu_s: float, limit_cpu_s: float) -> Receipt | None:
+    def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
+             cpu_s: float, limit_cpu_s: float, cap: int = 1) -> Receipt | None:
         """A receipt issued now, signed and stored with the turn's others (:meth:`commit`)."""
         t = self._terms.get(job_id)
-        r = self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
-                              price=t.price if t else None)
-        if r is not None:
-            self._payees[fragment_id] = wid
-        return r
+        return self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
+                                 price=t.price if t else None, cap=cap)
 
     def commit(self) -> None:
         """Sign and store the turn's receipts (before the hub commits the results they pay
         for), count them against budgets and queue them for their workers."""
-        payees, self._payees = self._payees, {}
         for sr in self.ledger.commit():
             r = sr.receipt
             if r.job_id in self._spent:
                 self._spent[r.job_id] += r.amount_decimal
-            wid = payees.get(r.fragment_id)
-            if wid in self._receivers:
+            wid = self._by_key.get(r.worker_key)
+            if wid is not None:
                 self._outbox.setdefault(wid, []).append(sr.to_dict())
 
     def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:

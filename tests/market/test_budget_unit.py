@@ -80,9 +80,13 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     grants = core.assign(100.0)["w1"]
     assert len(grants) == 2                       # each lease may cost 1: 2 fit in 2.5
     f = grants[0]
-    r = pay.on_result("w1", job, "K", f[1], f[3], 0.75, 1.0)
-    assert r.amount_decimal == Decimal("0.75") and r.currency == "EUR"
     core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
+    pay.on_copy(job, "K", f[1], f[3], 0.75, 1.0)
+    fx = core.take_effects()
+    assert fx.accepted == [(f[1], job, (f[3],))]
+    pay.settle(fx)                                # the accepted copy is paid
+    assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
+        Decimal("0.75")]
     pay.before_assign(core)                       # 0.75 + 1 out + 1 more > 2.5
     assert core.assign(100.0) == {}
     assert "0.75 of 2.5 EUR spent" in core.progress(job)["waiting"]

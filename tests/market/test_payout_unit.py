@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cpushare_mq.hub.scheduler.effects import Effects
 from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout
@@ -22,13 +23,20 @@ from cpushare_mq.worker.earnings import Earnings, ReceiptInbox, read_earnings
 HELLO = [Feature.RECEIPTS.value]
 
 
+def accept(pay: Payout, job: str, key: str, fid: int, attempt: int, cpu_s: float,
+           limit_cpu_s: float) -> None:
+    """One copy counted and its fragment accepted with it, as the hub's loop does."""
+    pay.on_copy(job, key, fid, attempt, cpu_s, limit_cpu_s)
+    pay.settle(Effects(accepted=[(fid, job, (attempt,))]))
+
+
 def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path):
     pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
     pay.on_hello("w-1", "KA", HELLO)
     pay.on_hello("w-2", "KB", [])                    # announced no receipts: gets none
     for fid in range(3):
-        pay.on_result("w-1", "j-1", "KA", fid, 0, 2.0, 60.0)
-    pay.on_result("w-2", "j-1", "KB", 9, 0, 2.0, 60.0)
+        accept(pay, "j-1", "KA", fid, 0, 2.0, 60.0)
+    accept(pay, "j-1", "KB", 9, 0, 2.0, 60.0)
     out = pay.outgoing()
     assert [w for w, _ in out] == ["w-1"] and pay.outgoing() == []
     body = out[0][1]
@@ -50,7 +58,7 @@ def test_many_owed_receipts_are_split_into_messages(tmp_path):
     pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
     n = MAX_RECEIPTS_PER_MESSAGE + 5
     for fid in range(n):
-        pay.on_result("w-0", "j-1", "KA", fid, 0, 0.5, 60.0)
+        accept(pay, "j-1", "KA", fid, 0, 0.5, 60.0)
     pay.on_hello("w-1", "KA", HELLO)
     sizes = [len(b["receipts"]) for _, b in pay.outgoing()]
     assert sizes == [MAX_RECEIPTS_PER_MESSAGE, 5]

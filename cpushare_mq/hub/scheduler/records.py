@@ -164,7 +164,8 @@ class _Journal:
 class _Effects:
     """The draft of a batch's :class:`~.effects.Effects`."""
 
-    __slots__ = ("journal", "cancels", "cancel_reasons", "dead", "finished_jobs", "verdicts")
+    __slots__ = ("journal", "cancels", "cancel_reasons", "dead", "finished_jobs", "verdicts",
+                 "accepted")
 
     def __init__(self) -> None:
         self.journal = _Journal()
@@ -173,7 +174,8 @@ class _Effects:
         self.dead: list[str] = []
         self.finished_jobs: set[str] = set()
         self.verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = []
+        self.accepted: list[tuple[int, str, tuple[int, ...]]] = []
 
     def freeze(self) -> Effects:
         return Effects(self.journal.freeze(), self.cancels, self.cancel_reasons, self.dead,
-                       self.finished_jobs, self.verdicts)
+                       self.finished_jobs, self.verdicts, self.accepted)

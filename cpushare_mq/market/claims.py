@@ -1,0 +1,93 @@
+"""Copies counted but not yet paid (pure core).
+
+A fragment may be run more than once: redundant copies (``--redundancy``), a spot check,
+a re-verification. Each ok result the scheduler counts as a vote is a **claim**: the worker
+key, the attempt and the CPU time its signed outcome record reports. Nothing is paid then:
+a vote can still be outvoted. When the scheduler accepts the fragment it names the winning
+copies (the attempts whose result is the accepted one); their claims are paid, the others'
+are dropped. A fragment that fails, or a job that ends, drops its open claims.
+
+:class:`Claims` keeps the open claims and, per job, what they could still cost (the budget
+counts it with the receipts already paid: market/budget.py). The ledger persists open
+claims so that a hub restarted between a fragment's votes still pays its earlier copies
+(market/ledger.py); :class:`Claims` decides, the ledger stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = ["Claim", "Claims"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One counted copy of a fragment, waiting for the fragment's verdict."""
+
+    job_id: str
+    fragment_id: int
+    attempt: int
+    worker_key: str
+    cpu_s: float           # what the worker's signed outcome record reports
+    limit_cpu_s: float     # the job's CPU limit: never paid above it
+    cost: Decimal          # the most it can be paid: the claim at the job's price
+
+
+class Claims:
+    """Open claims by fragment, and their cost by job."""
+
+    def __init__(self, open_claims: Iterable[Claim] = ()):
+        self._by_frag: dict[int, dict[int, Claim]] = {}
+        self._owed: dict[str, Decimal] = {}
+        for c in open_claims:
+            self.add(c)
+
+    def __len__(self) -> int:
+        return len(self._by_frag)
+
+    def __contains__(self, fragment_id: int) -> bool:
+        return fragment_id in self._by_frag
+
+    def add(self, c: Claim) -> None:
+        """A copy counted as a vote (a copy counted again replaces itself)."""
+        copies = self._by_frag.setdefault(c.fragment_id, {})
+        old = copies.get(c.attempt)
+        if old is not None:
+            self._owe(old.job_id, -old.cost)
+        copies[c.attempt] = c
+        self._owe(c.job_id, c.cost)
+
+    def settle(self, fragment_id: int, winners: Iterable[int]) -> tuple[list[Claim], list[Claim]]:
+        """The fragment was accepted with the result of the attempts ``winners``: the
+        claims to pay, and those dropped (outvoted). A winner without an open claim (paid
+        before: a re-verified result) is left out."""
+        copies = self._by_frag.pop(fragment_id, {})
+        for c in copies.values():
+            self._owe(c.job_id, -c.cost)
+        paid = [copies.pop(a) for a in winners if a in copies]
+        return paid, list(copies.values())
+
+    def drop_fragment(self, fragment_id: int) -> list[Claim]:
+        """The fragment failed: its open claims, not paid."""
+        return self.settle(fragment_id, ())[1]
+
+    def drop_job(self, job_id: str) -> list[Claim]:
+        """The job ended: its open claims, not paid."""
+        fids = [fid for fid, copies in self._by_frag.items()
+                if any(c.job_id == job_id for c in copies.values())]
+        dropped = [c for fid in fids for c in self.drop_fragment(fid)]
+        self._owed.pop(job_id, None)
+        return dropped
+
+    def owed(self, job_id: str) -> Decimal:
+        """What ``job_id``'s open claims could still cost."""
+        return self._owed.get(job_id, Decimal(0))
+
+    def _owe(self, job_id: str, amount: Decimal) -> None:
+        left = self._owed.get(job_id, Decimal(0)) + amount
+        if left:
+            self._owed[job_id] = left
+        else:
+            self._owed.pop(job_id, None)

@@ -1,0 +1,181 @@
+"""Who is paid when a fragment runs more than once (issue 19): every copy whose result the
+fragment is accepted with, and no other — an outvoted copy is never paid, even when it was
+counted first; the claims of copies waiting for the vote survive a hub restart, count
+against the job's budget, and are dropped when the fragment fails or the job ends. Driven
+through the real scheduler core and the hub's payout (market/payout.py, market/claims.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cpushare_mq.hub.scheduler import HubConfig, JobSpec, Scheduler
+from cpushare_mq.market.claims import Claim, Claims
+from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, ledger_path
+from cpushare_mq.market.payout import Payout, job_terms
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
+from memstore import MemStore  # noqa: E402
+
+RIGHT, WRONG = hashlib.sha256(b"right").hexdigest(), hashlib.sha256(b"wrong").hexdigest()
+
+
+def voting_world(redundancy: int, n: int = 1, max_extra_copies: int | None = None, **spec):
+    store = MemStore()
+    core = Scheduler(HubConfig(window_fragments=8, max_extra_copies=max_extra_copies))
+    row = store.add_job(JobSpec(program=b"p", fragments=[b"%d" % i for i in range(n)],
+                                redundancy=redundancy, wall_s=60.0, **spec), 100.0)
+    core.add_job(row)
+    for job_id, after, limit in core.refill_requests():
+        core.add_pending(job_id, store.pending(job_id, after, limit), limit)
+    for w in ("liar", "a", "b", "c"):
+        core.join(100.0, w, key=f"K-{w}", slots=1)
+    return core, row["id"]
+
+
+def lease(core, wid: str) -> tuple[int, int]:
+    core.ready(100.0, wid, 1)
+    (grant,) = core.assign(100.0)[wid]
+    return grant[1], grant[3]
+
+
+def vote(core, pay: Payout, job: str, wid: str, fid: int, attempt: int, sha: str,
+         cpu_s: float = 2.0) -> None:
+    assert core.result(100.0, wid, fid, attempt, sha, 1) == "accepted"   # the vote counts
+    pay.on_copy(job, f"K-{wid}", fid, attempt, cpu_s, 60.0)
+
+
+def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
+    rows = pay.ledger.db.execute("SELECT worker_key, fragment_id, attempt FROM receipts")
+    out: dict[str, list] = {}
+    for key, fid, attempt in rows:
+        out.setdefault(key, []).append((fid, attempt))
+    return out
+
+
+def test_an_outvoted_copy_is_never_paid_even_when_counted_first(tmp_path):
+    core, job = voting_world(redundancy=2)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    fid, a0 = lease(core, "liar")
+    vote(core, pay, job, "liar", fid, a0, WRONG)         # counted first
+    pay.settle(core.take_effects())
+    assert receipts(pay) == {}                           # nothing is paid before the verdict
+    _, a1 = lease(core, "a")
+    vote(core, pay, job, "a", fid, a1, RIGHT)
+    pay.settle(core.take_effects())
+    _, a2 = lease(core, "b")                             # the tie is broken by a third copy
+    vote(core, pay, job, "b", fid, a2, RIGHT)
+    fx = core.take_effects()
+    assert fx.accepted == [(fid, job, (a1, a2))]
+    pay.settle(fx)
+    assert receipts(pay) == {"K-a": [(fid, a1)], "K-b": [(fid, a2)]}
+
+
+def test_a_copy_counted_before_a_restart_is_paid_at_the_acceptance_after_it(tmp_path):
+    core, job = voting_world(redundancy=2)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    fid, a0 = lease(core, "a")
+    vote(core, pay, job, "a", fid, a0, RIGHT)
+    pay.settle(core.take_effects())                     # the claim is stored with the turn
+    pay.close()
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))   # the hub restarts
+    _, a1 = lease(core, "b")
+    vote(core, pay, job, "b", fid, a1, RIGHT)
+    pay.settle(core.take_effects())
+    assert receipts(pay) == {"K-a": [(fid, a0)], "K-b": [(fid, a1)]}
+    assert pay.ledger.claims() == []                    # settled: nothing left open
+
+
+def test_claims_of_a_failed_fragment_and_of_an_ended_job_are_dropped(tmp_path):
+    core, job = voting_world(redundancy=2, n=2, max_extra_copies=0, quorum=2)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    f0, a0 = lease(core, "a")
+    vote(core, pay, job, "a", f0, a0, RIGHT)
+    fb, b0 = lease(core, "b")                  # a fragment waiting for its vote goes first
+    assert fb == f0
+    vote(core, pay, job, "b", f0, b0, WRONG)             # no quorum is reachable: FAILED
+    f1, c0 = lease(core, "c")
+    vote(core, pay, job, "c", f1, c0, RIGHT)
+    pay.settle(core.take_effects())
+    assert receipts(pay) == {}
+    assert [c.fragment_id for c in pay.ledger.claims()] == [f1]
+    core.cancel_job(100.0, job)
+    pay.settle(core.take_effects())
+    assert receipts(pay) == {} and pay.ledger.claims() == []
+
+
+def test_open_claims_count_against_the_budget(tmp_path):
+    core, job = voting_world(redundancy=2, n=4, cpu_s=1.0)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), None))
+    spec = JobSpec(program=b"p", fragments=[b""], cpu_s=1.0, price="3600 EUR", budget="3.5")
+    pay.on_job(job, job_terms(pay, spec), core)            # each lease may cost 1 EUR
+    fid, a0 = lease(core, "a")
+    vote(core, pay, job, "a", fid, a0, RIGHT, cpu_s=1.0)   # owed 1, not paid yet
+    pay.settle(core.take_effects())
+    pay.before_assign(core)
+    for w in ("liar", "b", "c"):
+        core.ready(100.0, w, 1)
+    assert sum(map(len, core.assign(100.0).values())) == 2     # 1 owed + 2 out + 1 > 3.5
+    assert core.progress(job)["waiting"].startswith("budget reached")
+
+
+def test_an_old_ledger_keyed_per_fragment_is_upgraded_with_its_receipts(tmp_path):
+    db = tmp_path / "hub.db"
+    old = sqlite3.connect(ledger_path(str(db)))
+    old.executescript(
+        "CREATE TABLE receipts (fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, "
+        "worker_key TEXT NOT NULL, issued_s INTEGER NOT NULL, body TEXT NOT NULL, "
+        "signature TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0, proof TEXT);"
+        "CREATE INDEX receipts_job ON receipts (job_id);")
+    body = {"attempt": 3, "amount": "0.5"}
+    old.execute("INSERT INTO receipts VALUES (7, 'j', 'K', 1, ?, 'sig', 1, NULL)",
+                (json.dumps(body),))
+    old.commit()
+    old.close()
+    led = HubLedger(str(db), DEFAULT_PRICE)
+    assert led.db.execute("SELECT fragment_id, attempt, delivered FROM receipts").fetchall() == [
+        (7, 3, 1)]
+    assert led.spent("j") == Decimal("0.5")
+    indexes = {r[1] for r in led.db.execute("PRAGMA index_list(receipts)")}
+    assert {"receipts_job", "receipts_undelivered"} <= indexes
+    # the same fragment, another agreeing copy: paid now (up to the copies accepted)
+    led.issue("j", "K2", 7, 4, 1.0, 60.0, cap=2)
+    assert [sr.receipt.attempt for sr in led.commit()] == [4]
+
+
+def test_the_cap_keeps_a_rerun_after_a_crash_from_being_paid_on_top(tmp_path):
+    led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
+    assert led.on_result("j", "K", 1, 0, 1.0) is not None    # paid, then the hub died
+    led.issue("j", "K", 1, 1, 1.0, cap=1)                     # the re-run, accepted alone
+    assert led.commit() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.sampled_from("ab"),
+                          st.integers(0, 9)), max_size=40),
+       st.lists(st.tuples(st.integers(0, 5), st.sets(st.integers(0, 3))), max_size=8))
+def test_claims_owed_is_always_the_sum_of_the_open_claims(adds, settles):
+    claims, open_ = Claims(), {}
+    settles = (settles + [(None, set())] * len(adds))[:len(adds)]
+    for (fid, attempt, job, cents), (sfid, winners) in zip(adds, settles, strict=True):
+        c = Claim(job, fid, attempt, "K", 1.0, 60.0, Decimal(cents) / 100)
+        claims.add(c)
+        open_[fid, attempt] = c
+        if sfid is not None:
+            paid, dropped = claims.settle(sfid, winners)
+            gone = {k: v for k, v in open_.items() if k[0] == sfid}
+            assert sorted(paid + dropped, key=lambda c: c.attempt) == sorted(
+                gone.values(), key=lambda c: c.attempt)
+            assert {c.attempt for c in paid} == winners & {a for _, a in gone}
+            for k in gone:
+                del open_[k]
+        for job in "ab":
+            assert claims.owed(job) == sum((c.cost for c in open_.values() if c.job_id == job),
+                                           Decimal(0))
