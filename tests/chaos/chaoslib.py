@@ -177,5 +177,4 @@ def db_report(db: Path, job_id: str) -> dict:
         "attempt_ends": ends,
         # runs that may have executed: everything but leases handed back unrun
         "executions": sum(n for end, n in ends.items() if end != "released"),
-        "workers": {w for _f, _a, w, _e in attempts},
     }

@@ -159,7 +159,10 @@ def test_seeded_faults_during_a_distributed_render(tmp_path, procs, povray_bins,
     assert rep["result_attempt_matches"] and rep["stored_result_attempts"] == {1: total}, (rep, ctx)
     ratio = rep["executions"] / total
     assert ratio <= 1.3, (f"{rep['executions']} executions for {total} fragments", rep["attempt_ends"], ctx)
-    # the faults really happened: several hub lives, buyer restarts, lost leases
+    # the faults really happened: several hub lives, buyer restarts, workers joining. (Not
+    # counted from the attempts' worker ids: the hub reuses the id of an ended session of the
+    # same key, hub/workerids.py, and these workers share one key; under load the joined
+    # workers may replace killed ones rather than run beside them.)
     assert any(e.startswith("hub_kill") for e in log) and "hub_restart" in log, log
-    assert n_buyers >= 2 and len(rep["workers"]) >= 4, (n_buyers, rep["workers"])
+    assert n_buyers >= 2 and n_started >= 6, (n_buyers, n_started)
     print(f"chaos {ctx}: {log}; executions/fragments = {ratio:.3f}; ends {dict(rep['attempt_ends'])}")
