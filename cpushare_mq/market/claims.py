@@ -3,9 +3,10 @@
 A fragment may be run more than once: redundant copies (``--redundancy``), a spot check,
 a re-verification. Each ok result the scheduler counts as a vote is a **claim**: the worker
 key, the attempt and the CPU time its signed outcome record reports. Nothing is paid then:
-a vote can still be outvoted. When the scheduler accepts the fragment it names the winning
-copies (the attempts whose result is the accepted one); their claims are paid, the others'
-are dropped. A fragment that fails, or a job that ends, drops its open claims.
+a vote can still be outvoted. When the scheduler accepts the fragment it names the accepted
+attempt (the first copy of the winning result); its claim is paid (one receipt per
+fragment), the others are dropped. A fragment that fails, or a job that ends, drops its
+open claims.
 
 :class:`Claims` keeps the open claims and, per job, what they could still cost (the budget
 counts it with the receipts already paid: market/budget.py). The ledger persists open
@@ -61,8 +62,8 @@ class Claims:
 
     def settle(self, fragment_id: int, winners: Iterable[int]) -> tuple[list[Claim], list[Claim]]:
         """The fragment was accepted with the result of the attempts ``winners``: the
-        claims to pay, and those dropped (outvoted). A winner without an open claim (paid
-        before: a re-verified result) is left out."""
+        claims to pay, and those dropped. A winner without an open claim (paid before: a
+        re-verified result) is left out."""
         copies = self._by_frag.pop(fragment_id, {})
         for c in copies.values():
             self._owe(c.job_id, -c.cost)

@@ -1,14 +1,13 @@
-"""The hub's ledger: one signed receipt per paid copy of a fragment, and the open claims of
+"""The hub's ledger: one signed receipt per accepted fragment, and the open claims of the
 copies still waiting for their fragment's vote (I/O shell around :mod:`.receipts`,
 :mod:`.claims` and :mod:`.metering`).
 
 The ledger is its own SQLite file next to the hub's database (``hub.db`` ->
 ``hub.db.ledger``, created 0600). It holds the hub's Ed25519 receipt-signing key (made on
-first use), the receipts and the open claims. ``(fragment_id, attempt)`` is the primary key:
-a copy is paid once, whatever restarts or reconnects happen, and a fragment at most as many
-times as the copies its acceptance named. The worker's claimed CPU time comes from the
-outcome record it signed with its result; :class:`~.metering.Meter` caps a flagged key at
-the job's median claim.
+first use), the receipts and the open claims. ``fragment_id`` is the receipts' primary key:
+a fragment is paid once, whatever restarts or reconnects happen. The worker's claimed CPU
+time comes from the outcome record it signed with its result; :class:`~.metering.Meter`
+caps a flagged key at the job's median claim.
 """
 
 from __future__ import annotations
@@ -37,6 +36,11 @@ log = logging.getLogger(__name__)
 DEFAULT_PRICE = Price(Decimal("1"), "credits")   # per CPU-hour without --price
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+    fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
+    issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0, proof TEXT);
+CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 CREATE TABLE IF NOT EXISTS terms (
     job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
     budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL);
@@ -45,25 +49,13 @@ CREATE TABLE IF NOT EXISTS claims (
     worker_key TEXT NOT NULL, cpu_s REAL NOT NULL, limit_cpu_s REAL NOT NULL,
     cost TEXT NOT NULL, PRIMARY KEY (fragment_id, attempt));
 """
-#: one receipt per paid copy of a fragment (ledgers before issue 19's voting fix had one
-#: per fragment, keyed on fragment_id alone: :func:`_migrate_receipts` rebuilds them)
-_RECEIPTS = """
-CREATE TABLE IF NOT EXISTS receipts (
-    fragment_id INTEGER NOT NULL, attempt INTEGER NOT NULL, job_id TEXT NOT NULL,
-    worker_key TEXT NOT NULL, issued_s INTEGER NOT NULL, body TEXT NOT NULL,
-    signature TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0, proof TEXT,
-    PRIMARY KEY (fragment_id, attempt));
-CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
-CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts (worker_key, fragment_id)
-    WHERE delivered = 0;
-"""
-_OLD_COLUMNS = "fragment_id, job_id, worker_key, issued_s, body, signature"
-# a copy is stored only while the fragment has fewer than ``cap`` receipts: a hub killed
-# after paying a copy but before committing its vote re-runs the fragment, and the re-run
-# is not paid on top (the cap is the number of copies the acceptance named)
-_INSERT = ("INSERT OR IGNORE INTO receipts (fragment_id, attempt, job_id, worker_key, issued_s, "
-           "body, signature, delivered, proof) SELECT ?, ?, ?, ?, ?, ?, ?, 0, ? WHERE "
-           "(SELECT COUNT(*) FROM receipts WHERE fragment_id = ?) < ?")
+#: ledgers written before receipts reached workers lack the column
+_DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
+_PROOF = "ALTER TABLE receipts ADD COLUMN proof TEXT"    # NULL: signed alone (v1)
+_INSERT = ("INSERT OR IGNORE INTO receipts (fragment_id, job_id, worker_key, issued_s, body, "
+           "signature, delivered, proof) VALUES (?, ?, ?, ?, ?, ?, 0, ?)")
+_UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
+                      "(worker_key, fragment_id) WHERE delivered = 0")
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 
@@ -92,7 +84,7 @@ def ledger_path(db_path: str) -> str:
 class HubLedger:
     """The hub side: :meth:`issue` makes a receipt during a turn of the hub's loop,
     :meth:`commit` signs the turn's receipts with one signature (a Merkle root: receipts.py)
-    and stores them in one transaction, at most one per copy, before the hub commits the
+    and stores them in one transaction, at most one per fragment, before the hub commits the
     results they pay for. Each receipt is *undelivered* until its worker acknowledges it
     (:meth:`delivered`)."""
 
@@ -104,10 +96,12 @@ class HubLedger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        _migrate_receipts(self.db)
-        self.db.executescript(_RECEIPTS)
-        # issued this turn, signed at commit(): (fragment, attempt) -> (receipt, cap)
-        self._pending: dict[tuple[int, int], tuple[Receipt, int]] = {}
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
+        for name, alter in (("delivered", _DELIVERED), ("proof", _PROOF)):
+            if name not in columns:
+                self.db.execute(alter)
+        self.db.execute(_UNDELIVERED_INDEX)
+        self._pending: dict[int, Receipt] = {}     # issued this turn, signed at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
         self.price, self.meter = price, meter or Meter()
@@ -125,21 +119,19 @@ class HubLedger:
 
     def issue(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
               cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
-              now_s: float | None = None, price: Price | None = None,
-              cap: int = 1) -> Receipt | None:
+              now_s: float | None = None, price: Price | None = None) -> Receipt | None:
         """A receipt for :meth:`commit` to sign and store. ``cpu_s``: what the worker's
         signed outcome record claims; never more than the job's CPU limit ``limit_cpu_s``
         is paid (the sandbox kills a fragment past it). ``price``: the job's own price
-        (default: the hub's; neither: no receipt). ``cap``: stored only while the fragment
-        has fewer receipts than that (the copies its acceptance named)."""
+        (default: the hub's; neither: no receipt)."""
         price = price or self.price
-        if price is None or (fragment_id, attempt) in self._pending:
+        if price is None or fragment_id in self._pending:
             return None
         paid = self.meter.payable(job_id, worker_key or "-",
                                   claimed_us(cpu_s, limit_cpu_s)).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, price, int(time.time() if now_s is None else now_s))
-        self._pending[fragment_id, attempt] = (r, cap)
+        self._pending[fragment_id] = r
         return r
 
     def keep_claim(self, claim: Claim) -> None:
@@ -159,22 +151,21 @@ class HubLedger:
     def commit(self) -> list[SignedReceipt]:
         """Sign the receipts issued since the last commit (one signature) and store them,
         with the turn's claim changes, in one transaction; returns the receipts stored (a
-        copy already paid, or past its fragment's cap, is left out)."""
+        fragment already paid is left out)."""
         if not (self._pending or self._claims_new or self._claims_gone):
             return []
-        pending = list(self._pending.values())
-        batch = sign_batch([r for r, _cap in pending], self.key) if pending else []
+        batch = sign_batch(list(self._pending.values()), self.key) if self._pending else []
         claims_new, gone = self._claims_new, self._claims_gone
         self._pending, self._claims_new, self._claims_gone = {}, [], []
         stored = []
         try:
             with transaction(self.db, "cannot store receipts", immediate=False):
                 self._store_claims(claims_new, gone)
-                for sr, (r, cap) in zip(batch, pending, strict=True):
+                for sr in batch:
+                    r = sr.receipt
                     cur = self.db.execute(_INSERT, (
-                        r.fragment_id, r.attempt, r.job_id, r.worker_key, r.issued_s,
-                        json.dumps(r.to_dict()), sr.signature, json.dumps(sr.proof),
-                        r.fragment_id, cap))
+                        r.fragment_id, r.job_id, r.worker_key, r.issued_s,
+                        json.dumps(r.to_dict()), sr.signature, json.dumps(sr.proof)))
                     if cur.rowcount == 1:
                         stored.append(sr)
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
@@ -248,27 +239,6 @@ class HubLedger:
 
     def close(self) -> None:
         self.db.close()
-
-
-def _migrate_receipts(db: sqlite3.Connection) -> None:
-    """A ledger keyed on fragment_id alone (one receipt per fragment) becomes one keyed on
-    (fragment_id, attempt), keeping every receipt; older ones also lacked ``delivered`` and
-    ``proof``. One transaction: a failure leaves the old table as it was."""
-    columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
-    if not columns or "attempt" in columns:
-        return
-    delivered = "delivered" if "delivered" in columns else "0"
-    proof = "proof" if "proof" in columns else "NULL"
-    with transaction(db, "cannot upgrade the receipt ledger"):
-        db.execute("ALTER TABLE receipts RENAME TO receipts_v1")
-        db.execute("DROP INDEX IF EXISTS receipts_job")
-        db.execute("DROP INDEX IF EXISTS receipts_undelivered")
-        db.execute(_RECEIPTS.split(";")[0])           # its CREATE TABLE
-        db.execute(f"INSERT INTO receipts SELECT fragment_id, json_extract(body, '$.attempt'), "
-                   f"job_id, worker_key, issued_s, body, signature, {delivered}, {proof} "
-                   "FROM receipts_v1")
-        db.execute("DROP TABLE receipts_v1")
-    log.info("ledger: receipts now keyed per paid copy (fragment, attempt)")
 
 
 def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = None,

@@ -7,10 +7,11 @@ The hub's loop calls, all on its own thread:
   of either side, a lost connection, a worker that was away while its last result was paid);
 * :meth:`Payout.on_copy` for each ok result the scheduler counts as a vote: a *claim*
   (market/claims.py), metered, not paid yet: a vote can be outvoted;
-* :meth:`Payout.settle` with each batch's effects, before the hub commits them: every copy
-  whose result the fragment was accepted with is paid (a signed receipt in the ledger,
-  queued for its worker key), outvoted copies and the claims of failed fragments and ended
-  jobs are dropped, the claims still open are stored (a restarted hub pays them);
+* :meth:`Payout.settle` with each batch's effects, before the hub commits them: the copy a
+  fragment was accepted with is paid (a signed receipt in the ledger, one per fragment,
+  queued for its worker key); the other copies' claims, outvoted or not, and those of failed
+  fragments and ended jobs are dropped; the claims still open are stored (a restarted hub
+  pays them);
 * :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send;
 * :meth:`Payout.on_ack` for a worker's ``RECEIPT_ACK``: those receipts are delivered;
 * :meth:`Payout.forget` when a worker's session ends;
@@ -146,17 +147,16 @@ class Payout:
         self._fresh.append(c)
 
     def settle(self, fx) -> None:
-        """A batch's effects (the scheduler's, before the hub commits them): pay the copies
-        each accepted fragment was accepted with, drop the claims of outvoted copies, failed
-        fragments and ended jobs, store the claims still open; then :meth:`commit`."""
+        """A batch's effects (the scheduler's, before the hub commits them): pay the copy
+        each accepted fragment was accepted with, drop the other copies' claims and those of
+        failed fragments and ended jobs, store the claims still open; then :meth:`commit`."""
         claims = self._claims
-        for fid, _job_id, winners in fx.accepted:
-            paid, dropped = claims.settle(fid, winners)
+        for fid, _job_id, attempt in fx.accepted:
+            paid, others = claims.settle(fid, (attempt,))
             for c in paid:
-                self._pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s,
-                          cap=len(winners))
-            if dropped:
-                log.info("fragment %d: %d outvoted copies not paid", fid, len(dropped))
+                self._pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
+            if others:
+                log.debug("fragment %d: %d other copies not paid", fid, len(others))
             self._forget_claims(fid)
         if len(claims):
             for ch in fx.journal.frags:
@@ -188,11 +188,11 @@ class Payout:
         return self._pay(job_id, worker_key, fragment_id, attempt, record.cpu_s, limit_cpu_s)
 
     def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-             cpu_s: float, limit_cpu_s: float, cap: int = 1) -> Receipt | None:
+             cpu_s: float, limit_cpu_s: float) -> Receipt | None:
         """A receipt issued now, signed and stored with the turn's others (:meth:`commit`)."""
         t = self._terms.get(job_id)
         return self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
-                                 price=t.price if t else None, cap=cap)
+                                 price=t.price if t else None)
 
     def commit(self) -> None:
         """Sign and store the turn's receipts (before the hub commits the results they pay

@@ -83,7 +83,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
     pay.on_copy(job, "K", f[1], f[3], 0.75, 1.0)
     fx = core.take_effects()
-    assert fx.accepted == [(f[1], job, (f[3],))]
+    assert fx.accepted == [(f[1], job, f[3])]
     pay.settle(fx)                                # the accepted copy is paid
     assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
         Decimal("0.75")]

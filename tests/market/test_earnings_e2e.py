@@ -97,16 +97,8 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
              explain=lambda: ledger_procs.log("hub2")[-3000:])
 
     ledger = ledger_json(root)
-    copies = [(r["fragment_id"], r["attempt"]) for r in ledger]
-    assert len(copies) == len(set(copies))          # a copy is paid once, ever
-    assert len({fid for fid, _ in copies}) == n     # every fragment is paid
-    # never more copies than agreed with the accepted result (a spot check's copy is paid
-    # too), and never one the hub's vote did not count (but for a copy paid in the window
-    # between the ledger's commit and the hub's, before the SIGKILL: then that one instead)
-    agreeing = agreeing_copies(root)
-    for fid in {fid for fid, _ in copies}:
-        mine_ = [a for f, a in copies if f == fid]
-        assert len(mine_) <= len(agreeing[fid]), (fid, mine_, agreeing[fid])
+    ids = [r["fragment_id"] for r in ledger]
+    assert len(ids) == len(set(ids)) == n          # one receipt per fragment, ever
     hub_side = per_worker(ledger)
     mine = {}
 
@@ -120,32 +112,13 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
     wait_for(delivered, 60, "every receipt at its worker",
              explain=lambda: f"hub {hub_side}\nworkers {[per_worker(m) for m in mine.values()]}")
     # the same signed records on both sides, each kept once
-    def copy(r):
-        return r["fragment_id"], r["attempt"]
-
-    seller = sorted((r for got in mine.values() for r in got), key=copy)
-    assert seller == sorted(ledger, key=copy)
+    seller = sorted((r for got in mine.values() for r in got), key=lambda r: r["fragment_id"])
+    assert seller == sorted(ledger, key=lambda r: r["fragment_id"])
     assert {r["worker_key"] for r in mine["id-w2"]} != {r["worker_key"] for r in mine["id-w1"]}
     # the table's totals: what the seller sees, per hub
     r = earnings_table(root, "id-w1")
     total = sum(Decimal(x["amount"]) for x in mine["id-w1"])
     assert f"{len(mine['id-w1'])} receipts" in r and f"{total} EUR" in r
-
-
-def agreeing_copies(root) -> dict[int, set[int]]:
-    """fragment -> the attempts whose result is the one it was accepted with (hub store)."""
-    import sqlite3
-
-    db = sqlite3.connect(f"file:{root / 'hub.db'}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = db.execute("SELECT a.fragment_id, a.attempt FROM attempts a JOIN fragments f "
-                          "ON f.id = a.fragment_id WHERE a.sha256 = f.sha256").fetchall()
-    finally:
-        db.close()
-    out: dict[int, set[int]] = defaultdict(set)
-    for fid, attempt in rows:
-        out[fid].add(attempt)
-    return out
 
 
 def earnings_table(root, ident: str) -> str:

@@ -27,7 +27,7 @@ def accept(pay: Payout, job: str, key: str, fid: int, attempt: int, cpu_s: float
            limit_cpu_s: float) -> None:
     """One copy counted and its fragment accepted with it, as the hub's loop does."""
     pay.on_copy(job, key, fid, attempt, cpu_s, limit_cpu_s)
-    pay.settle(Effects(accepted=[(fid, job, (attempt,))]))
+    pay.settle(Effects(accepted=[(fid, job, attempt)]))
 
 
 def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path):

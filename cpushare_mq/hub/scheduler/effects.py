@@ -141,6 +141,6 @@ class Effects:
     finished_jobs: set[str] = field(default_factory=set)       # jobs with a new DONE/FAILED fragment or ended
     # fragments accepted on more than one result: (fid, job_id, winner sha256, [(key, sha256)])
     verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = field(default_factory=list)
-    # every fragment accepted: (fid, job_id, the attempts whose result was accepted) — the
-    # copies a market pays (market/claims.py); plain tuples: one per fragment, hot path
-    accepted: list[tuple[int, str, tuple[int, ...]]] = field(default_factory=list)
+    # every fragment accepted: (fid, job_id, the accepted attempt) — the copy a market pays
+    # (market/claims.py); plain tuples: one per fragment, on the hot path
+    accepted: list[tuple[int, str, int]] = field(default_factory=list)

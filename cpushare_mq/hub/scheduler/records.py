@@ -174,7 +174,7 @@ class _Effects:
         self.dead: list[str] = []
         self.finished_jobs: set[str] = set()
         self.verdicts: list[tuple[int, str, str, list[tuple[str, str]]]] = []
-        self.accepted: list[tuple[int, str, tuple[int, ...]]] = []
+        self.accepted: list[tuple[int, str, int]] = []
 
     def freeze(self) -> Effects:
         return Effects(self.journal.freeze(), self.cancels, self.cancel_reasons, self.dead,

@@ -127,7 +127,7 @@ class Voting(CoreState):
         f.result_attempt = attempt
         f.size = size
         f.sha256 = sha256
-        self._fx.accepted.append((f.fid, f.job.id, tuple([a for a, _k, _s in all_votes.get(sha256, ())])))
+        self._fx.accepted.append((f.fid, f.job.id, attempt))
         if sum(map(len, all_votes.values())) + len(f.final_reports or ()) > 1:
             votes = [(k, sha) for sha, lst in all_votes.items() for _a, k, _s in lst]
             # a final failure report that a result contradicts counts as a disagreeing vote
