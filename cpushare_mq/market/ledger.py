@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS claims (
     fragment_id INTEGER NOT NULL, attempt INTEGER NOT NULL, job_id TEXT NOT NULL,
     worker_key TEXT NOT NULL, cpu_s REAL NOT NULL, limit_cpu_s REAL NOT NULL,
     cost TEXT NOT NULL, PRIMARY KEY (fragment_id, attempt));
+CREATE TABLE IF NOT EXISTS meter_keys (
+    worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
 #: ledgers written before receipts reached workers lack the column
 _DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
@@ -57,6 +59,7 @@ _INSERT = ("INSERT OR IGNORE INTO receipts (fragment_id, job_id, worker_key, iss
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
+_UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 
 
@@ -105,6 +108,7 @@ class HubLedger:
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
         self.price, self.meter = price, meter or Meter()
+        self.meter.restore(self.db.execute("SELECT * FROM meter_keys"))
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
 
@@ -127,6 +131,8 @@ class HubLedger:
         price = price or self.price
         if price is None or fragment_id in self._pending:
             return None
+        if not self.meter.has_job(job_id):       # its median: from its receipts so far
+            self.meter.seed_job(job_id, self._recent_claims(job_id))
         paid = self.meter.payable(job_id, worker_key or "-",
                                   claimed_us(cpu_s, limit_cpu_s)).cpu_us
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
@@ -152,7 +158,8 @@ class HubLedger:
         """Sign the receipts issued since the last commit (one signature) and store them,
         with the turn's claim changes, in one transaction; returns the receipts stored (a
         fragment already paid is left out)."""
-        if not (self._pending or self._claims_new or self._claims_gone):
+        meter_keys = self.meter.take_changed()
+        if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
             return []
         batch = sign_batch(list(self._pending.values()), self.key) if self._pending else []
         claims_new, gone = self._claims_new, self._claims_gone
@@ -161,6 +168,8 @@ class HubLedger:
         try:
             with transaction(self.db, "cannot store receipts", immediate=False):
                 self._store_claims(claims_new, gone)
+                if meter_keys:
+                    self.db.executemany(_UPSERT_METER, meter_keys)
                 for sr in batch:
                     r = sr.receipt
                     cur = self.db.execute(_INSERT, (
@@ -182,6 +191,17 @@ class HubLedger:
                  decimal_text(c.cost)) for c in new])
         if gone:
             self.db.executemany("DELETE FROM claims WHERE fragment_id=?", [(f,) for f in gone])
+
+    def _recent_claims(self, job_id: str) -> list[tuple[str, int]]:
+        """``(key, cpu_us)`` of the job's last receipts, oldest first."""
+        try:
+            rows = self.db.execute(
+                "SELECT worker_key, body FROM receipts WHERE job_id=? ORDER BY fragment_id "
+                "DESC LIMIT ?", (job_id, self.meter.policy.job_sample)).fetchall()
+        except sqlite3.Error as exc:
+            log.error("ledger: cannot read job %s's receipts: %s", job_id, exc)
+            return []
+        return [(k, json.loads(b)["cpu_us"]) for k, b in reversed(rows)]
 
     def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                   cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = ["MeterPolicy", "Meter", "Payable"]
@@ -61,6 +62,7 @@ class Meter:
     _keys: dict[str, _KeyRecord] = field(default_factory=dict)
     _jobs: dict[str, deque] = field(default_factory=dict)
     _copies: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    _changed: set[str] = field(default_factory=set)   # keys whose record moved, to store
 
     def add_copy(self, fragment_id: int, key: str, claimed_us: int) -> list[str]:
         """One counted copy of ``fragment_id`` by ``key``; returns the keys this flags (or
@@ -99,6 +101,34 @@ class Meter:
         rec = self._keys.setdefault(key, _KeyRecord())
         rec.comparisons += 1
         rec.log_ratio_sum += math.log(max(claim, 1) / median)
+        self._changed.add(key)
+
+    # -- kept across restarts (the hub's ledger stores and restores these) ------------
+    def take_changed(self) -> list[tuple[str, int, float]]:
+        """``(key, comparisons, log ratio sum)`` of the keys compared since the last call."""
+        out = [(k, self._keys[k].comparisons, self._keys[k].log_ratio_sum)
+               for k in sorted(self._changed)]
+        self._changed.clear()
+        return out
+
+    def restore(self, records: Iterable[tuple[str, int, float]]) -> None:
+        """Key records as :meth:`take_changed` gave them (a restarted hub)."""
+        for key, comparisons, log_ratio_sum in records:
+            self._keys[key] = _KeyRecord(comparisons, log_ratio_sum)
+
+    def restore_copy(self, fragment_id: int, key: str, claimed_us: int) -> None:
+        """A copy counted before a restart, its comparisons already in the key records."""
+        copies = self._copies.setdefault(fragment_id, [])
+        if all(k != key for k, _ in copies):
+            copies.append((key, claimed_us))
+
+    def has_job(self, job_id: str) -> bool:
+        return job_id in self._jobs
+
+    def seed_job(self, job_id: str, claims: Iterable[tuple[str, int]]) -> None:
+        """A job's recent claims, oldest first (a restarted hub's receipts of it)."""
+        sample = self._jobs.setdefault(job_id, deque(maxlen=self.policy.job_sample))
+        sample.extend(claims)
 
     def flagged(self, key: str, ratio: float | None = None) -> bool:
         """``key``'s claims run above ``ratio`` (default the flag ratio) times the others'."""

@@ -57,6 +57,9 @@ class Payout:
         self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
         self._outbox: dict[str, list[dict]] = {}
         open_claims = ledger.claims()
+        for c in open_claims:        # the votes in progress, for the comparisons to come
+            ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-",
+                                      claimed_us(c.cpu_s, c.limit_cpu_s))
         self._claims = Claims(open_claims)
         self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
         self._fresh: list[Claim] = []            # claims of this turn, not stored yet

@@ -148,3 +148,39 @@ def test_claims_owed_is_always_the_sum_of_the_open_claims(adds, settles):
         for job in "ab":
             assert claims.owed(job) == sum((c.cost for c in open_.values() if c.job_id == job),
                                            Decimal(0))
+
+
+def test_the_plausibility_check_survives_a_hub_restart(tmp_path):
+    """An inflating key flagged before a restart is still flagged after it and still paid
+    the job's median (seeded from the job's receipts); a vote in progress across the restart
+    still compares its copies."""
+    core, job = voting_world(redundancy=2, n=12)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    for i in range(5):                     # "a" claims 5x what "b" does for the same work
+        fid, a0 = lease(core, "a")
+        vote(core, pay, job, "a", fid, a0, RIGHT, cpu_s=5.0)
+        _, b0 = lease(core, "b")
+        vote(core, pay, job, "b", fid, b0, RIGHT, cpu_s=1.0 + i / 100)
+        pay.settle(core.take_effects())
+    assert pay.ledger.meter.flagged("K-a", 3.0)
+    fid, c0 = lease(core, "c")             # a vote in progress when the hub dies
+    vote(core, pay, job, "c", fid, c0, RIGHT, cpu_s=1.0)
+    pay.settle(core.take_effects())
+    before = pay.ledger.meter.summary("K-c")["comparisons"]
+    pay.close()
+
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))     # restarted
+    assert pay.ledger.meter.flagged("K-a", 3.0)
+    _, a1 = lease(core, "a")
+    vote(core, pay, job, "a", fid, a1, RIGHT, cpu_s=5.0)
+    pay.settle(core.take_effects())
+    assert pay.ledger.meter.summary("K-c")["comparisons"] == before + 1
+    # "c"'s copy was first: it is paid; then "a" alone on a fresh fragment: the median
+    fid2, a2 = lease(core, "a")
+    vote(core, pay, job, "a", fid2, a2, RIGHT, cpu_s=5.0)
+    _, b2 = lease(core, "b")
+    vote(core, pay, job, "b", fid2, b2, RIGHT, cpu_s=1.0)
+    pay.settle(core.take_effects())
+    paid = {json.loads(b)["fragment_id"]: json.loads(b)["cpu_us"]
+            for (b,) in pay.ledger.db.execute("SELECT body FROM receipts")}
+    assert paid[fid] == 1_000_000 and paid[fid2] < 1_100_000      # not "a"'s 5 s
