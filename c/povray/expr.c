@@ -424,7 +424,7 @@ static value call_builtin(parser *P, const token *t, int *found)
         expect(P, "(", "after defined");
         token id = next(P);
         expect(P, ")", "after defined");
-        return fval(id.kind == T_IDENT ? 1.0 : 0.0);
+        return fval(id.kind == T_IDENT && find_sym(P, id.text) != NULL ? 1.0 : 0.0);
     }
     if (!strcmp(n, "dimension_size") || !strcmp(n, "dimensions")) {
         expect(P, "(", "after the function name");

@@ -139,6 +139,10 @@ typedef struct parser {
     int charset_not_ascii; /* global_settings { charset utf8 | sys }: text keeps to ASCII */
     long loop_iterations;
     unsigned long tokens_taken; /* next() calls: tells a bare identifier argument */
+    size_t value_frame;         /* > 0: a #declare's value is read in frame value_frame - 1:
+                                   there a directive or macro call after a complete operand
+                                   ends the value, unrun (peek) */
+    int ended_operand;          /* ... the last token taken completed an operand */
     /* errors */
     char *err;
     size_t errlen;
@@ -170,6 +174,11 @@ int raw_next_is_word(parser *P, const char *w);
 void expect(parser *P, const char *p, const char *where);
 void opt_comma(parser *P);
 symbol *find_sym(parser *P, const char *name);
+/* fileio.c: #fopen #fclose #write #read */
+void fileio_fopen(parser *P, int line);
+void fileio_fclose(parser *P, int line);
+void fileio_write(parser *P, int line);
+void fileio_read(parser *P, int line);
 void set_sym(parser *P, const char *name, value v, int local);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */

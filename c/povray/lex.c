@@ -489,7 +489,35 @@ static double paren_float(parser *P, const char *what)
     return v.c[0];
 }
 
-static int raw_ident_in_parens(parser *P, char *name, const char *what)
+/* Is the array element NAME[i]... (the '[' taken) set? An index out of range is an error. */
+static int element_defined(parser *P, const char *name, int line)
+{
+    symbol *s = find_sym(P, name);
+    if (!s || s->v.kind != V_ARRAY)
+        perr(P, line, "'%s' is not an array", name);
+    pov_array *a = s->v.arr;
+    int off = 0, dim = 0;
+    for (;;) {
+        if (dim == a->ndim)
+            perr(P, line, "array '%s' has %d dimensions", name, a->ndim);
+        int i = (int)parse_float(P, "an array index");
+        if (i < 0 || i >= a->dims[dim])
+            perr(P, line, "index %d out of range for '%s' (size %d)", i, name, a->dims[dim]);
+        off = off * a->dims[dim++] + i;
+        expect(P, "]", "after an array index");
+        if (!is_punct(P, "["))
+            break;
+        next(P);
+    }
+    if (dim != a->ndim)
+        perr(P, line, "array '%s' has %d dimensions, got %d indices", name, a->ndim, dim);
+    expect(P, ")", "to close #ifdef");
+    P->have_tok = 0;
+    return a->set[off];
+}
+
+/* #ifdef (NAME) / #ifdef (NAME[i]...): is it declared (the element: set)? */
+static int ifdef_condition(parser *P, const char *what)
 {
     token t;
     lex_raw(P, &t);
@@ -498,14 +526,15 @@ static int raw_ident_in_parens(parser *P, char *name, const char *what)
     lex_raw(P, &t);
     if (t.kind != T_IDENT)
         perr(P, t.line, "expected an identifier in %s, got '%s'", what, t.text);
-    snprintf(name, 64, "%s", t.text);
+    char name[64];
+    snprintf(name, sizeof name, "%s", t.text);
     int line = t.line;
     lex_raw(P, &t);
     if (t.kind == T_PUNCT && t.text[0] == '[')
-        perr(P, t.line, "unsupported: %s of an array element", what);
+        return element_defined(P, name, line);
     if (t.kind != T_PUNCT || t.text[0] != ')')
         perr(P, t.line, "expected ')' in %s, got '%s'", what, t.text);
-    return line;
+    return find_sym(P, name) != NULL;
 }
 
 /* The condition of #if/#elseif/#ifdef/#ifndef decided: run the branch or skip on. */
@@ -794,9 +823,7 @@ static void do_directive(parser *P, const token *t)
     } else if (!strcmp(d, "if")) {
         branch(P, paren_float(P, "#if") != 0.0);
     } else if (!strcmp(d, "ifdef") || !strcmp(d, "ifndef")) {
-        char name[64];
-        raw_ident_in_parens(P, name, d[2] == 'd' ? "#ifdef" : "#ifndef");
-        int def = find_sym(P, name) != NULL;
+        int def = ifdef_condition(P, d[2] == 'd' ? "#ifdef" : "#ifndef");
         branch(P, d[2] == 'd' ? def : !def);
     } else if (!strcmp(d, "else") || !strcmp(d, "elseif")) {
         if (!P->nctl || P->ctl[P->nctl - 1].frame != P->nframes - 1 ||
@@ -864,6 +891,14 @@ static void do_directive(parser *P, const token *t)
             perr(P, t->line, "#%s needs a string", d);
         if (d[0] == 'e')
             perr(P, t->line, "#error: %s", v.str);
+    } else if (!strcmp(d, "fopen")) {
+        fileio_fopen(P, t->line);
+    } else if (!strcmp(d, "fclose")) {
+        fileio_fclose(P, t->line);
+    } else if (!strcmp(d, "write")) {
+        fileio_write(P, t->line);
+    } else if (!strcmp(d, "read")) {
+        fileio_read(P, t->line);
     } else if (!strcmp(d, "default")) {
         void parse_default(parser *P);
         parse_default(P);
@@ -873,10 +908,45 @@ static void do_directive(parser *P, const token *t)
 }
 
 /* ------------------------------------------------------------------ the token stream */
+/* The token that stands for a directive or macro call ending a #declare's value that has
+   no ';' ('#declare A = "x"  #declare B = A', '#declare C = ""  Macro(C)'): it is read again,
+   and run, once the value is stored, as in POV-Ray (see declare_value). */
+static const char END_OF_VALUE[] = "#";
+
+static int value_ends_here(const parser *P)
+{
+    return P->value_frame == P->nframes && P->ended_operand;
+}
+
+static void end_of_value(frame *f, size_t pos, int line, token *t)
+{
+    f->pos = pos;
+    f->line = line;
+    t->kind = T_PUNCT;
+    snprintf(t->text, sizeof t->text, "%s", END_OF_VALUE);
+}
+
+/* Does t complete an operand (so that no operator follows: a macro or directive after it
+   cannot be part of the value)? A number, a string, ')', ']' or a declared identifier. */
+static int completes_operand(parser *P, const token *t)
+{
+    if (t->kind == T_NUM || t->kind == T_STRING)
+        return 1;
+    if (t->kind == T_PUNCT)
+        return (t->text[0] == ')' || t->text[0] == ']') && !t->text[1];
+    if (t->kind != T_IDENT)
+        return 0;
+    symbol *s = find_sym(P, t->text);
+    return s != NULL && s->v.kind != V_MACRO;
+}
+
 token *peek(parser *P)
 {
     while (!P->have_tok) {
         token t;
+        frame *f = top(P);
+        size_t pos = f->pos;
+        int line = f->line;
         lex_raw(P, &t);
         if (t.kind == T_EOF) {
             if (P->nframes > 1 && !top(P)->is_macro) {
@@ -888,13 +958,19 @@ token *peek(parser *P)
             if (P->nctl)
                 perr(P, P->ctl[P->nctl - 1].line, "missing #end at the end of the file");
         } else if (t.kind == T_DIRECTIVE) {
-            do_directive(P, &t);
-            continue;
+            if (!value_ends_here(P)) {
+                do_directive(P, &t);
+                continue;
+            }
+            end_of_value(f, pos, line, &t);
         } else if (t.kind == T_IDENT) {
             symbol *s = find_sym(P, t.text);
             if (s && s->v.kind == V_MACRO) {
-                call_macro(P, s->v.mac, &t);
-                continue;
+                if (!value_ends_here(P)) {
+                    call_macro(P, s->v.mac, &t);
+                    continue;
+                }
+                end_of_value(f, pos, line, &t);
             }
         }
         P->tok = t;
@@ -908,6 +984,8 @@ token next(parser *P)
     token t = *peek(P);
     P->have_tok = 0;
     P->tokens_taken++;
+    if (P->value_frame)
+        P->ended_operand = completes_operand(P, &t);
     return t;
 }
 
@@ -1100,8 +1178,14 @@ void declare_value(parser *P, int local, int line)
         f = top(P);
         f->pos = pos;
         f->line = vline;
+        size_t outer = P->value_frame;
+        P->value_frame = P->nframes;      /* macro bodies called in the value run as usual */
+        P->ended_operand = 0;
         v = expr_any(P);
-        if (P->have_tok ? is_punct(P, ";") : raw_semicolon(P))
+        P->value_frame = outer;
+        if (P->have_tok && P->tok.kind == T_PUNCT && !strcmp(P->tok.text, END_OF_VALUE))
+            P->have_tok = 0;              /* the directive is read again, after this */
+        else if (P->have_tok ? is_punct(P, ";") : raw_semicolon(P))
             P->have_tok = 0;
     }
     if (nidx) {
