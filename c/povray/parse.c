@@ -2011,8 +2011,9 @@ static void finish_camera(parser *P, scene *s)
             perr(P, P->line, "camera look_at equals location");
         dir = vscale(vnorm(d), dlen);
         vec3 rr = handed > 0.0 ? vcross(c->cam_sky, dir) : vcross(dir, c->cam_sky);
-        if (vlen(rr) == 0.0)
-            perr(P, P->line, "camera looks along its sky vector (look_at straight up or down)");
+        if (rt_fabs(rr.x) < POV_EPSILON && rt_fabs(rr.y) < POV_EPSILON &&
+            rt_fabs(rr.z) < POV_EPSILON) /* looking along the sky: POV-Ray keeps right */
+            rr = handed > 0.0 ? right : vscale(right, -1.0);
         right = vscale(vnorm(rr), rlen);
         vec3 uu = handed > 0.0 ? vcross(dir, right) : vcross(right, dir);
         up = vscale(vnorm(uu), ulen);
