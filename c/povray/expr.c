@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lang.h"
+#include "pattern.h"
 
 value fval(double f)
 {
@@ -419,6 +420,25 @@ static value call_builtin(parser *P, const token *t, int *found)
         if (vdot(ax, ax) == 0)
             perr(P, t->line, "vaxis_rotate around a zero axis");
         return vvec(axis_rotate(a, ax, d));
+    }
+    if (!strcmp(n, "vturbulence")) { /* vturbulence(Lambda, Omega, Octaves, V): POV-Ray's
+                                          DTurbulence, as a turbulence warp displaces */
+        expect(P, "(", "after vturbulence");
+        pigment pg;
+        memset(&pg, 0, sizeof pg);
+        pg.lambda = farg(P, n);
+        opt_comma(P);
+        pg.omega = farg(P, n);
+        opt_comma(P);
+        double oct = farg(P, n);
+        opt_comma(P);
+        vec3 v = as3(varg(P, n));
+        expect(P, ")", "after vturbulence");
+        if (!(oct >= 1 && oct <= 10))
+            perr(P, t->line, "vturbulence octaves must be in 1..10, got %g", oct);
+        pg.octaves = (uint32_t)oct;
+        pattern_init(); /* the noise tables (made once) */
+        return vvec(pov_dturbulence(v, &pg));
     }
     if (!strcmp(n, "defined")) {
         expect(P, "(", "after defined");
