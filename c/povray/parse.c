@@ -870,6 +870,7 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
 }
 
 static int opt_bool(parser *P, const char *what);
+static double opt_float(parser *P, const char *what, double absent);
 
 static double nonzero(parser *P, int line, const char *what)
 {
@@ -907,12 +908,7 @@ static void parse_reflection_block(parser *P, finish *f)
         } else if (t.kind == T_IDENT && !strcmp(t.text, "exponent")) {
             f->reflection_exp = 1.0 / nonzero(P, t.line, "exponent");
         } else if (t.kind == T_IDENT && !strcmp(t.text, "metallic")) {
-            f->reflect_metallic = 1.0;
-            token *n = peek(P);
-            if (n->kind == T_NUM || is_punct(P, "(") ||
-                (n->kind == T_IDENT && find_sym(P, n->text) &&
-                 find_sym(P, n->text)->v.kind == V_FLOAT))
-                f->reflect_metallic = parse_float(P, "metallic");
+            f->reflect_metallic = opt_float(P, "metallic", 1.0);
         } else {
             perr(P, t.line, "unsupported word '%s' in reflection { }", t.text);
         }
@@ -949,12 +945,7 @@ static void parse_finish_body(parser *P, finish *f)
                 perr(P, t.line, "roughness must be positive, got %g", r);
             f->roughness_exp = 1.0 / r;
         } else if (!strcmp(t.text, "metallic")) {
-            f->metallic = 1.0;
-            token *n = peek(P);
-            if (n->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
-                (n->kind == T_IDENT && find_sym(P, n->text) &&
-                 find_sym(P, n->text)->v.kind == V_FLOAT))
-                f->metallic = parse_float(P, "metallic");
+            f->metallic = opt_float(P, "metallic", 1.0);
         } else if (!strcmp(t.text, "reflection")) {
             if (is_punct(P, "{"))
                 parse_reflection_block(P, f);
@@ -1455,13 +1446,23 @@ static const struct {
     {"no_reflection", PRIM_NO_REFLECTION},
 };
 
+/* An optional float after a word (metallic [M], hollow [on]): a number, '(', '-', a
+   declared float or a boolean word starts one; else ``absent``. */
+static double opt_float(parser *P, const char *what, double absent)
+{
+    token *n = peek(P);
+    symbol *s = n->kind == T_IDENT ? find_sym(P, n->text) : NULL;
+    if (n->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+        (s && s->v.kind == V_FLOAT) || is_word(P, "on") || is_word(P, "off") ||
+        is_word(P, "true") || is_word(P, "false") || is_word(P, "yes") || is_word(P, "no"))
+        return parse_float(P, what);
+    return absent;
+}
+
 /* An optional boolean after a flag word (hollow on, no_shadow off is not POV-Ray). */
 static int opt_bool(parser *P, const char *what)
 {
-    if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
-        is_word(P, "true") || is_word(P, "false") || is_word(P, "yes") || is_word(P, "no"))
-        return parse_float(P, what) != 0.0;
-    return 1;
+    return opt_float(P, what, 1.0) != 0.0;
 }
 
 /* Object words that only set a flag or are accepted without effect; 0 if kw is none. */

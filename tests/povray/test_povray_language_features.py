@@ -199,3 +199,18 @@ def test_camera_normal_on_a_lens_camera_is_refused(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { fisheye location -5 * z\n"
                       "normal { bumps 0.5 } }\n")
     assert "bad.pov:3:" in msg and "camera normal on a fisheye" in msg
+
+
+def test_optional_floats_take_boolean_words(render_bin, tmp_path):
+    """'metallic on' is 'metallic 1' and 'metallic off' is 'metallic 0' (POV-Ray reads a
+    boolean word as a float wherever an optional float may follow a word)."""
+    def scene(word: str) -> bytes:
+        src = ("camera { location <0, 1, -4> look_at 0 } light_source { <-5, 9, -9>, rgb 1 }\n"
+               "sphere { 0, 1 pigment { rgb <0.9, 0.4, 0.1> } finish { phong 1 metallic %s "
+               "reflection { 0.3 metallic %s } } }\nplane { y, -1 pigment { rgb 0.5 } }\n"
+               % (word, word))
+        p = tmp_path / f"m-{word}.pov"
+        p.write_text(src)
+        return render(render_bin, p, tmp_path / f"m-{word}.png", 32, 24).rgb
+
+    assert scene("on") == scene("1") != scene("0") == scene("off")
