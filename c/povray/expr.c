@@ -943,14 +943,18 @@ value expr_any(parser *P)
     return expr(P);
 }
 
+/* A scene item's float or vector (a radius, a count, a location): as POV-Ray's Parse_Float
+   and Parse_Vector, only sums of terms -- a comparison, '&', '|' or '?:' needs parentheses
+   there -- so 'prism { 0, 1, 4 <-1, 0>, ...' reads the count 4 and then a vector. (#if,
+   #while, #declare and function arguments take whole expressions.) */
 double parse_float(parser *P, const char *what)
 {
     int line = peek(P)->line;
-    return want_float(P, expr(P), line, what);
+    return want_float(P, sum(P), line, what);
 }
 
 vec3 parse_vector(parser *P)
 {
     int line = peek(P)->line;
-    return as3(want_vec(P, expr(P), line, "a vector"));
+    return as3(want_vec(P, sum(P), line, "a vector"));
 }
