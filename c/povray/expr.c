@@ -63,7 +63,8 @@ const char *kind_name(int kind)
     static const char *names[V_NKINDS] = {"float", "vector", "string", "array", "pigment",
                                           "finish", "texture", "object", "macro", "broken",
                                           "colour_map", "camera", "normal", "transform",
-                                          "function", "sky_sphere"};
+                                          "function", "sky_sphere", "interior",
+                                          "material"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 

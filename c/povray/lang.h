@@ -32,7 +32,8 @@ typedef struct {
    heap copies. V_BROKEN is a declaration that failed: using it raises its saved error. */
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
-    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_SKY, V_NKINDS
+    V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_SKY,
+    V_INTERIOR, V_MATERIAL, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -51,6 +52,7 @@ typedef struct {
     pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c) */
     colour_map *cmap; /* V_COLOUR_MAP */
     struct camdef *cam; /* V_CAMERA (parse.c) */
+    struct matdef *mat; /* V_INTERIOR / V_MATERIAL (parse.c) */
     pigment *sky; /* V_SKY: POV_SKY_MAX pigments, n of them given */
     struct transform *xf; /* V_TRANSFORM (parse.c) */
 } value;

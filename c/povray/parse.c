@@ -1497,6 +1497,25 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
 }
 
 /* texture / pigment / finish of an object; *utex collects a group's texture. */
+/* A whole texture given to the object (texture { }, a material's): on top of one given
+   before (a layered texture). */
+static void put_object_texture(parser *P, objbuild *b, texture tx, texture *utex,
+                               int *has_utex)
+{
+    plist *l = b->l;
+    if (b->had_texture) { /* a layered texture: this one on top of those before */
+        texture under = b->is_group ? *utex : texture_of(&l->v[b->from]);
+        tx = layered_on(P, &tx, &under);
+    }
+    b->had_texture = 1;
+    if (b->is_group) {
+        *utex = tx;
+        *has_utex = 1;
+    } else {
+        apply_texture(&l->v[b->from], &tx);
+    }
+}
+
 static void parse_object_texture(parser *P, objbuild *b, const token *kw, texture *utex,
                                  int *has_utex)
 {
@@ -1504,17 +1523,7 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     if (!strcmp(kw->text, "texture")) {
         texture tx = P->sc->def;
         parse_texture_body(P, &tx);
-        if (b->had_texture) { /* a layered texture: this one on top of those before */
-            texture under = b->is_group ? *utex : texture_of(&l->v[b->from]);
-            tx = layered_on(P, &tx, &under);
-        }
-        b->had_texture = 1;
-        if (b->is_group) {
-            *utex = tx;
-            *has_utex = 1;
-        } else {
-            apply_texture(&l->v[b->from], &tx);
-        }
+        put_object_texture(P, b, tx, utex, has_utex);
         return;
     }
     texture cur = P->sc->def;
@@ -1536,18 +1545,67 @@ static void parse_object_texture(parser *P, objbuild *b, const token *kw, textur
     }
 }
 
-/* interior { ior F caustics F fade_distance F fade_power F fade_colour C dispersion 1 }
-   into p's interior fields (POV-Ray 3.7's defaults: ior 1, no fading, fade colour black). */
+/* A declared interior or material (#declare I = interior { }, #declare M = material { }):
+   the interior's fields as a prim carries them, and a material's texture (its layers in one
+   texture, as an object's). */
+typedef struct matdef {
+    prim inter;
+    int has_interior, has_texture;
+    texture tex;
+} matdef;
+
+static void copy_interior(prim *dst, const prim *src)
+{
+    dst->interior_id = src->interior_id, dst->ior = src->ior, dst->caustics = src->caustics;
+    dst->fade_distance = src->fade_distance, dst->fade_power = src->fade_power;
+    dst->fade_colour = src->fade_colour;
+}
+
+/* The declared value of kind `kind` (or an array element of it) named by the next token,
+   taken; NULL if the next token names none. */
+static const matdef *declared_mat(parser *P, int kind)
+{
+    token *t = peek(P);
+    symbol *s = t->kind == T_IDENT ? find_sym(P, t->text) : NULL;
+    if (s && s->v.kind == V_BROKEN)
+        perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
+    if (s && s->v.kind == V_ARRAY) { /* material { MArr[i] } */
+        token id = *t;
+        value v = expr_any(P);
+        if (v.kind == V_BROKEN)
+            perr(P, id.line, "'%s' element cannot be used: %s", id.text, v.str);
+        if (v.kind != kind)
+            perr(P, id.line, "array element of '%s' is a %s, not a %s", id.text,
+                 kind_name(v.kind), kind_name(kind));
+        return v.mat;
+    }
+    if (!s || s->v.kind != kind)
+        return NULL;
+    next(P);
+    return s->v.mat;
+}
+
+/* interior { [I] ior F caustics F fade_distance F fade_power F fade_colour C dispersion 1 }
+   into p's interior fields (POV-Ray 3.7's defaults: ior 1, no fading, fade colour black);
+   a declared interior I first gives its fields (and, unchanged, its identity: the objects
+   sharing it are one interior to a ray, as POV-Ray shares the declared interior). */
 static void parse_interior_body(parser *P, prim *p)
 {
     static uint32_t next_id; /* one identity per interior { } written */
     expect(P, "{", "after 'interior'");
-    p->interior_id = ++next_id;
-    p->ior = 1.0;
-    for (;;) {
+    const matdef *m = declared_mat(P, V_INTERIOR);
+    if (m) {
+        copy_interior(p, &m->inter);
+    } else {
+        p->interior_id = ++next_id;
+        p->ior = 1.0;
+    }
+    for (int items = 0;; items++) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
             return;
+        if (m && items == 0)
+            p->interior_id = ++next_id; /* changed: an interior of its own */
         if (t.kind != T_IDENT)
             perr(P, t.line, "unexpected '%s' in interior", t.text);
         if (!strcmp(t.text, "ior")) {
@@ -1572,12 +1630,17 @@ static void parse_interior_body(parser *P, prim *p)
     }
 }
 
-/* material { texture { }... interior { } }: the textures and interior as if given on the
-   object (a declared material is not supported yet). */
+/* material { [M] texture { }... interior { } }: the textures and interior as if given on
+   the object; a declared material M first gives its texture and interior. */
 static void parse_material_body(parser *P, objbuild *b, prim *inter, texture *utex,
                                 int *has_utex)
 {
     expect(P, "{", "after 'material'");
+    const matdef *m = declared_mat(P, V_MATERIAL);
+    if (m && m->has_interior)
+        copy_interior(inter, &m->inter);
+    if (m && m->has_texture)
+        put_object_texture(P, b, m->tex, utex, has_utex);
     for (;;) {
         token t = next(P);
         if (t.kind == T_PUNCT && t.text[0] == '}')
@@ -1736,6 +1799,39 @@ static texture *new_texture(parser *P)
 static void parse_camera(parser *P, camdef *c);
 static void parse_sky_body(parser *P, pigment *sky, int *has);
 
+/* The value of '#declare I = interior { }' or '#declare M = material { }'. */
+static matdef *parse_mat_value(parser *P, int is_material)
+{
+    matdef *m = xalloc(P, sizeof *m);
+    memset(m, 0, sizeof *m);
+    if (!is_material) {
+        parse_interior_body(P, &m->inter);
+        m->has_interior = 1;
+        return m;
+    }
+    expect(P, "{", "after 'material'");
+    const matdef *from = declared_mat(P, V_MATERIAL);
+    if (from)
+        *m = *from;
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return m;
+        if (t.kind == T_IDENT && !strcmp(t.text, "texture")) {
+            texture tx = P->sc->def;
+            parse_texture_body(P, &tx);
+            m->tex = m->has_texture ? layered_on(P, &tx, &m->tex) : tx;
+            m->has_texture = 1;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "interior")) {
+            parse_interior_body(P, &m->inter);
+            m->has_interior = 1;
+        } else {
+            perr(P, t.line, "unsupported word '%s' in material (texture and interior are)",
+                 t.text);
+        }
+    }
+}
+
 int scene_item_value(parser *P, value *out)
 {
     token *tk = peek(P);
@@ -1767,6 +1863,11 @@ int scene_item_value(parser *P, value *out)
             }
         }
         out->tex = t;
+        return 1;
+    }
+    if (is_word(P, "interior") || is_word(P, "material")) {
+        out->kind = next(P).text[0] == 'm' ? V_MATERIAL : V_INTERIOR;
+        out->mat = parse_mat_value(P, out->kind == V_MATERIAL);
         return 1;
     }
     if (is_word(P, "transform")) {
