@@ -1335,7 +1335,32 @@ typedef struct {
     uint32_t clip_node;  /* clipped_by { } objects */
     int has_clip;
     int had_texture;   /* a later texture { } is a layer on top of the first */
+    size_t light_from; /* the scene's lights from here on are the group's (union { light_source }) */
 } objbuild;
+
+static void parse_light(parser *P, int in_group);
+
+/* A CSG block's transform moves its lights too, as POV-Ray's light source unions. */
+static void transform_lights(parser *P, size_t from, const transform *t)
+{
+    for (size_t i = from; i < P->sc->nlights; i++) {
+        light *lt = &P->sc->lights[i];
+        lt->pos = xf_point(&t->fwd, lt->pos);
+        if (vlen(lt->dir) > 0.0)
+            lt->dir = vnorm(xf_dir(&t->fwd, lt->dir));
+        lt->axis1 = xf_dir(&t->fwd, lt->axis1);
+        lt->axis2 = xf_dir(&t->fwd, lt->axis2);
+    }
+}
+
+/* union { light_source { } ... }: a light of the scene that the block's transforms move. */
+static void group_light(parser *P, objbuild *b, int line)
+{
+    if (b->l != &P->sc->out)
+        perr(P, line, "unsupported: a light_source inside a declared object (put the %s in "
+             "the scene itself)", b->what);
+    parse_light(P, 1);
+}
 
 static void seal(parser *P, objbuild *b)
 {
@@ -1674,6 +1699,7 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             seal(P, b);
         if (parse_transform(P, &t)) {
             transform_list(P, l, b->from, &t);
+            transform_lights(P, b->light_from, &t);
             if (has_utex)
                 texture_transform(P, &utex, &t);
             continue;
@@ -1681,7 +1707,9 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         if (tk->kind != T_IDENT)
             perr(P, tk->line, "unexpected '%s' in %s", tk->text, b->what);
         token kw = next(P);
-        if (b->csg && is_object_word(kw.text))
+        if (b->csg && !strcmp(kw.text, "light_source"))
+            group_light(P, b, kw.line);
+        else if (b->csg && is_object_word(kw.text))
             parse_child(P, b, &kw);
         else if (parse_flag_word(P, b, &kw))
             continue;
@@ -1723,7 +1751,7 @@ static uint32_t object_mods(parser *P, plist *l, size_t from, uint32_t node, int
                             const char *what)
 {
     objbuild b = {.l = l, .from = from, .what = what, .is_group = is_group, .sealed = 1,
-                  .node = node};
+                  .node = node, .light_from = P->sc->nlights};
     return parse_object_mods(P, &b);
 }
 
@@ -1773,7 +1801,8 @@ static uint32_t parse_object(parser *P, plist *l, const token *kw)
     size_t from = l->n;
     expect(P, "{", "after the object keyword");
     if (is_csg_word(kw->text)) {
-        objbuild b = {.l = l, .from = from, .what = kw->text, .is_group = 1, .csg = 1};
+        objbuild b = {.l = l, .from = from, .what = kw->text, .is_group = 1, .csg = 1,
+                      .light_from = P->sc->nlights};
         return parse_object_mods(P, &b);
     }
     if (!strcmp(kw->text, "object"))
@@ -2306,7 +2335,7 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
     }
 }
 
-static void parse_light(parser *P)
+static void parse_light(parser *P, int in_group)
 {
     struct pov_scene_state *c = P->sc;
     int line = peek(P)->line;
@@ -2335,6 +2364,8 @@ static void parse_light(parser *P)
         token tk = next(P);
         if (tk.kind == T_IDENT && parse_light_word(P, &lt, &point_at, &radius, &falloff, &tk))
             continue;
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && in_group)
+            perr(P, tk.line, "unsupported: looks_like on a light_source inside a CSG block");
         if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && looks_from == SIZE_MAX) {
             parse_looks_like(P, &looks_from);
             continue;
@@ -2514,7 +2545,7 @@ static void parse_statement(parser *P)
         P->sc->background = rgb_of(parse_colour5(P));
         expect(P, "}", "to close background");
     } else if (!strcmp(t.text, "light_source")) {
-        parse_light(P);
+        parse_light(P, 0);
     } else if (!strcmp(t.text, "default")) { /* the old spelling of #default */
         parse_default(P);
     } else if (!strcmp(t.text, "fog")) {

@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -214,3 +214,9 @@ def test_optional_floats_take_boolean_words(render_bin, tmp_path):
         return render(render_bin, p, tmp_path / f"m-{word}.png", 32, 24).rgb
 
     assert scene("on") == scene("1") != scene("0") == scene("off")
+
+
+def test_a_light_in_a_declared_object_is_refused_with_one_line(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, "#declare U = union { light_source { 0, 1 } "
+                      "sphere { 0, 1 } }\nobject { U }\ncamera { location -5*z look_at 0 }\n")
+    assert "a light_source inside a declared object" in msg, msg
