@@ -51,6 +51,7 @@ struct pov_scene_state {
     double adc_bailout;   /* global_settings adc_bailout (default 1/255) */
     double assumed_gamma; /* < 0: not given */
     uint32_t noise_gen;   /* global_settings noise_generator (default 2) */
+    vec3 irid_wl;         /* global_settings irid_wavelength (default 0.70, 0.52, 0.48) */
     uint32_t n_waves;     /* global_settings number_of_waves (0: POV-Ray's 10) */
     colour_map *maps;
     size_t nmaps, capmaps;
@@ -344,6 +345,25 @@ static pigment default_pigment(void)
     memset(&p, 0, sizeof p);
     p.type = PIG_SOLID; /* black */
     return p;
+}
+
+/* irid { AMOUNT [thickness T] [turbulence U] } (POV-Ray takes U's first component) */
+static void parse_irid(parser *P, finish *f)
+{
+    expect(P, "{", "after 'irid'");
+    f->irid = parse_float(P, "irid");
+    for (;;) {
+        token t = next(P);
+        if (t.kind == T_PUNCT && t.text[0] == '}')
+            return;
+        if (t.kind == T_IDENT && !strcmp(t.text, "thickness"))
+            f->irid_thickness = parse_float(P, "thickness");
+        else if (t.kind == T_IDENT && !strcmp(t.text, "turbulence"))
+            f->irid_turb = parse_vector(P).x;
+        else
+            perr(P, t.line, "unsupported word '%s' in irid (thickness and turbulence are)",
+                 t.text);
+    }
 }
 
 static finish default_finish(void)
@@ -962,6 +982,8 @@ static void parse_finish_body(parser *P, finish *f)
             f->emission = rgb_of(parse_colour5(P));
         } else if (!strcmp(t.text, "crand")) {
             f->crand = parse_float(P, "crand");
+        } else if (!strcmp(t.text, "irid")) {
+            parse_irid(P, f);
         } else {
             perr(P, t.line, "unsupported word '%s' in finish", t.text);
         }
@@ -2192,6 +2214,11 @@ static void parse_global(parser *P)
             if (!(g == 1 || g == 2))
                 perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
             P->sc->noise_gen = (uint32_t)g;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "irid_wavelength")) {
+            vec3 wl = rgb_of(parse_colour5(P));
+            if (!(wl.x > 0.0 && wl.y > 0.0 && wl.z > 0.0))
+                perr(P, t.line, "irid_wavelength must be positive in each channel");
+            P->sc->irid_wl = wl;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "charset")) {
             token c = next(P);
             if (strcmp(c.text, "ascii") && strcmp(c.text, "utf8") && strcmp(c.text, "sys"))
@@ -2799,6 +2826,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     c->adc_bailout = 1.0 / 255.0;
     c->assumed_gamma = -1.0;
     c->noise_gen = 2;
+    c->irid_wl = v3(0.70, 0.52, 0.48); /* POV-Ray 3.7's defaults (scenedata.cpp) */
     c->def.pig = default_pigment();
     c->def.fin = default_finish();
     int rc = -1;
@@ -2810,6 +2838,8 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->background = c->background;
         out->max_trace_level = c->max_trace;
         out->adc_bailout = c->adc_bailout;
+        out->irid_wavelength = c->irid_wl;
+        out->noise_generator = c->noise_gen;
         /* POV-Ray 3.7: no assumed_gamma in a scene older than 3.7 turns gamma off */
         out->gamma = c->assumed_gamma > 0 ? c->assumed_gamma : P->version < 3.695 ? 0.0 : 1.0;
         out->n_lights = (uint32_t)c->nlights;

@@ -213,24 +213,28 @@ vec3 pov_dnoise(vec3 p)
     return r;
 }
 
-double pov_turbulence(vec3 p, const pigment *pg)
+double pov_turbulence_of(vec3 p, uint32_t gen, uint32_t octaves, double omega, double lambda)
 {
-    uint32_t gen = pg->noise_gen;
     double v = pov_noise(p, gen);
     if (gen != 1) {
         v = 2.0 * v - 0.5;
         v = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
     }
-    double l = pg->lambda, o = pg->omega;
-    for (uint32_t i = 2; i <= pg->octaves; i++) {
+    double l = lambda, o = omega;
+    for (uint32_t i = 2; i <= octaves; i++) {
         double n = pov_noise(vscale(p, l), gen);
         v += o * (gen == 1 ? n : 2.0 * n - 0.5);
-        if (i < pg->octaves) {
-            l *= pg->lambda;
-            o *= pg->omega;
+        if (i < octaves) {
+            l *= lambda;
+            o *= omega;
         }
     }
     return v;
+}
+
+double pov_turbulence(vec3 p, const pigment *pg)
+{
+    return pov_turbulence_of(p, pg->noise_gen, pg->octaves, pg->omega, pg->lambda);
 }
 
 vec3 pov_dturbulence(vec3 p, const pigment *pg)

@@ -43,6 +43,8 @@ void pattern_default_map(const pattern_class *pc, colour_map *m);
 double pov_noise(vec3 p, uint32_t generator);
 vec3 pov_dnoise(vec3 p);
 double pov_turbulence(vec3 p, const pigment *pg);
+/* POV-Ray's Turbulence() with its parameters given one by one (irid.c: 5, 0.5, 2) */
+double pov_turbulence_of(vec3 p, uint32_t gen, uint32_t octaves, double omega, double lambda);
 vec3 pov_dturbulence(vec3 p, const pigment *pg);
 /* Value of a pattern (type >= PIG_GRADIENT) at pattern-space point q, turbulence and wave
    applied. */

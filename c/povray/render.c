@@ -435,6 +435,7 @@ static double light_attenuation(const light *lt, vec3 L, double dist)
     return att;
 }
 
+#include "irid.c"
 #include "texture_shade.c"
 
 /* What reaches P from the light along L (unit) over dist: 1 unblocked, 0 blocked, and with
@@ -470,8 +471,51 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
 
 #include "area_light.c"
 
+/* A light's phong and specular highlights (hc: their colour), added to *col. */
+static void add_highlights(const finish *f, vec3 N, vec3 D, vec3 L, vec3 hc, vec3 *col)
+{
+    if (f->phong > 0.0) {
+        double k = -2.0 * vdot(D, N);
+        vec3 R = vadd(D, vscale(N, k));
+        double rl = vdot(R, L);
+        if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
+            double in = f->phong * rt_pow(rl, f->phong_size);
+            *col = vadd(*col, vscale(hc, in));
+        }
+    }
+    if (f->specular > 0.0) {
+        vec3 H = vnorm(vsub(L, D));
+        double nh = vdot(N, H);
+        if (nh > 0.0) {
+            double in = f->specular * rt_pow(nh, f->roughness_exp);
+            *col = vadd(*col, vscale(hc, in));
+        }
+    }
+}
+
+/* What reaches P from light i (unit L, dist away), shadows and filters applied; zero when
+   nothing does. */
+static vec3 light_reaching(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist)
+{
+    double att = light_attenuation(lt, L, dist);
+    if (att <= 0.0)
+        return v3(0.0, 0.0, 0.0);
+    vec3 lcol = vscale(lt->color, att);
+    if (!(lt->flags & LIGHT_SHADOWLESS) && lt->area_n1)
+        return area_light_colour(ctx, lt, P, L, lcol); /* area_light.c */
+    if (!(lt->flags & LIGHT_SHADOWLESS)) {
+        vec3 lf = light_filter(ctx, P, L, dist);
+        if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
+            return lf;
+        if (ctx->has_clear)
+            lcol = vmul(lcol, lf);
+    }
+    return lcol;
+}
+
 /* Diffuse and highlights of every light, added to *col in POV-Ray's order; opacity scales
-   the diffuse part of a transparent surface (1 for an opaque one). */
+   the diffuse part of a transparent surface (1 for an opaque one). With irid, each light's
+   part is tinted before it is added (irid.c). */
 static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
                        double opacity, vec3 *col)
 {
@@ -484,21 +528,11 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
         double nl = vdot(N, L);
         if (nl < 1.0e-10)
             continue;
-        double att = light_attenuation(lt, L, dist);
-        if (att <= 0.0)
+        vec3 lcol = light_reaching(ctx, lt, P, L, dist);
+        if (lcol.x == 0.0 && lcol.y == 0.0 && lcol.z == 0.0)
             continue;
-        vec3 lcol = vscale(lt->color, att);
-        if (!(lt->flags & LIGHT_SHADOWLESS) && lt->area_n1) {
-            lcol = area_light_colour(ctx, lt, P, L, lcol); /* area_light.c */
-            if (lcol.x == 0.0 && lcol.y == 0.0 && lcol.z == 0.0)
-                continue;
-        } else if (!(lt->flags & LIGHT_SHADOWLESS)) {
-            vec3 lf = light_filter(ctx, P, L, dist);
-            if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
-                continue;
-            if (ctx->has_clear)
-                lcol = vmul(lcol, lf);
-        }
+        vec3 part = v3(0.0, 0.0, 0.0);
+        vec3 *acc = f->irid != 0.0 ? &part : col;
         if (f->diffuse > 0.0) {
             double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
             in *= f->diffuse;
@@ -506,29 +540,13 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
                 in *= opacity;
             if (f->crand > 0.0) /* POV-Ray draws from one sequence; ours: area_light.c */
                 in -= point_random(P, i, 0xC4A, 0, 2) * f->crand;
-            *col = vadd(*col, vscale(vmul(pig, lcol), in));
+            *acc = vadd(*acc, vscale(vmul(pig, lcol), in));
         }
-        if (lt->flags & LIGHT_SHADOWLESS)
-            continue; /* POV-Ray: a fill light makes no highlights */
-        vec3 hc = f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig, lcol)
-                                    : lcol;
-        if (f->phong > 0.0) {
-            double k = -2.0 * vdot(D, N);
-            vec3 R = vadd(D, vscale(N, k));
-            double rl = vdot(R, L);
-            if (rl > 0.0 && (f->phong_size < 60.0 || rl > 0.0008)) {
-                double in = f->phong * rt_pow(rl, f->phong_size);
-                *col = vadd(*col, vscale(hc, in));
-            }
-        }
-        if (f->specular > 0.0) {
-            vec3 H = vnorm(vsub(L, D));
-            double nh = vdot(N, H);
-            if (nh > 0.0) {
-                double in = f->specular * rt_pow(nh, f->roughness_exp);
-                *col = vadd(*col, vscale(hc, in));
-            }
-        }
+        if (!(lt->flags & LIGHT_SHADOWLESS)) /* POV-Ray: a fill light makes no highlights */
+            add_highlights(f, N, D, L, f->metallic > 0.0 ? metallic_colour(f->metallic, nl, pig,
+                                                                              lcol) : lcol, acc);
+        if (f->irid != 0.0)
+            *col = vadd(*col, irid_tint(s, f, L, D, N, P, part));
     }
 }
 

@@ -113,6 +113,9 @@ typedef struct {
     uint32_t conserve_energy;  /* what a layer reflects no longer passes through it */
     vec3 emission;        /* light of its own, as ambient but independent of ambient_light */
     double crand;         /* graininess: each light's diffuse minus up to this much, at random */
+    /* irid { amount thickness T turbulence U } (c/povray/irid.c): thin-film interference
+       tinting each light's part and the reflection; 0 = none */
+    double irid, irid_thickness, irid_turb;
 } finish;
 
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
@@ -278,6 +281,8 @@ typedef struct {
     csg_node *nodes;
     uint32_t *kids;  /* node indices */
     uint32_t *conds; /* node indices */
+    vec3 irid_wavelength;     /* global_settings irid_wavelength (version 7) */
+    uint32_t noise_generator; /* global_settings noise_generator, for irid's turbulence */
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
@@ -286,7 +291,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 6u
+#define POV_SCENE_VERSION 7u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

@@ -15,7 +15,9 @@
  * metallic, vec3 reflection; version 6: vec3 reflection_min, f64 falloff, f64 1/exponent, f64 reflection
  * metallic, u32 fresnel, u32 conserve_energy, vec3 emission, f64 crand), u32 normal type [f64 amount, f64 delta, pigment] (version 4);
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
- * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32); version 7: each finish
+ * ends with f64 irid, irid thickness, irid turbulence, and the scene with vec3
+ * irid_wavelength, u32 noise_generator. vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -153,6 +155,9 @@ static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnor
     put_u32(w, f->conserve_energy);
     put_vec(w, f->emission);
     put_f64(w, f->crand);
+    put_f64(w, f->irid);
+    put_f64(w, f->irid_thickness);
+    put_f64(w, f->irid_turb);
     put_u32(w, nrm->type);
     if (nrm->type != NRM_NONE) {
         put_f64(w, nrm->amount);
@@ -310,6 +315,8 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         }
     }
     put_csg(&w, s);
+    put_vec(&w, s->irid_wavelength);
+    put_u32(&w, s->noise_generator);
     if (w.oom) {
         free(w.p);
         return NULL;
@@ -511,6 +518,9 @@ static int get_surface(rbuf *r, pigment *pig, finish *f, tnormal *nrm, uint32_t 
     f->conserve_energy = get_u32(r);
     f->emission = get_vec(r);
     f->crand = get_f64(r);
+    f->irid = get_f64(r);
+    f->irid_thickness = get_f64(r);
+    f->irid_turb = get_f64(r);
     if (!r->err && (f->fresnel > 1 || f->conserve_energy > 1))
         return fail(r, "scene data: bad finish flags");
     return get_normal(r, nrm, n_maps);
@@ -907,6 +917,13 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
             break;
     if (!r.err)
         get_csg(&r, s, alloc);
+    s->irid_wavelength = get_vec(&r);
+    s->noise_generator = get_u32(&r);
+    if (!r.err && (s->noise_generator < 1 || s->noise_generator > 2))
+        fail(&r, "scene data: noise_generator out of range 1..2");
+    if (!r.err && !(s->irid_wavelength.x > 0.0 && s->irid_wavelength.y > 0.0 &&
+                    s->irid_wavelength.z > 0.0))
+        fail(&r, "scene data: irid_wavelength must be positive");
     if (!r.err && r.pos != len)
         fail(&r, "scene data has trailing bytes");
     if (r.err) {

@@ -171,7 +171,10 @@ layer_reflection(const render_ctx *ctx, const reflecting_layer *r, vec3 P, vec3 
     vec3 refl = layer_reflectivity(f, r->pig, -vdot(D, r->LN), ior, &w);
     if (refl.x == 0.0 && refl.y == 0.0 && refl.z == 0.0)
         return v3(0.0, 0.0, 0.0);
-    vec3 rc = trace(ctx, P, reflected(D, r->LN, N), w, level);
+    vec3 R = reflected(D, r->LN, N);
+    vec3 rc = trace(ctx, P, R, w, level);
+    if (f->irid != 0.0)
+        rc = irid_tint(ctx->s, f, R, D, r->LN, P, rc);
     if (f->reflection_exp != 1.0)
         rc = v3(rt_pow(rc.x, f->reflection_exp), rt_pow(rc.y, f->reflection_exp),
                 rt_pow(rc.z, f->reflection_exp));

@@ -73,6 +73,9 @@ def _client(client_elf, scene: bytes) -> list:
     return split_frames(proc.stdout)
 
 
+TRAILER = 28   # scene format 7: what follows the CSG tree
+
+
 @pytest.mark.parametrize(("what", "message"), [
     ("cond", "CSG condition names no node"),
     ("leaf", "CSG leaf names no object"),
@@ -81,16 +84,19 @@ def _client(client_elf, scene: bytes) -> list:
 ])
 def test_client_refuses_a_corrupt_csg_tree(render_bin, client_elf, tmp_path, what, message):
     # scene format 4 ends with: n_nodes, nodes (kind, invert, first, n), n_kids, kids,
-    # n_conds, conds (c/povray/serialize.c)
+    # n_conds, conds; format 7 adds 28 bytes after them (vec3 irid_wavelength, u32
+    # noise_generator) (c/povray/serialize.c)
     if what == "cycle":
         # the first sphere's condition is the union's OR node (3) over the leaves 1 and 2
-        good = _csg_tail(render_bin, tmp_path, "intersection { sphere { 0, 1 } union { "
-                         "sphere { <0.5, 0, 0>, 1 } sphere { <-0.5, 0, 0>, 1 } } }\n")
+        whole = _csg_tail(render_bin, tmp_path, "intersection { sphere { 0, 1 } union { "
+                          "sphere { <0.5, 0, 0>, 1 } sphere { <-0.5, 0, 0>, 1 } } }\n")
+        good, after = whole[:-TRAILER], whole[-TRAILER:]
         assert good[-24:-16] == _u32(1) + _u32(2)
         bad = good[:-24] + _u32(3) + good[-20:]  # the OR node's first child is itself
     else:
-        good = _csg_tail(render_bin, tmp_path,
-                         "intersection { sphere { 0, 1 } sphere { <0.5, 0, 0>, 1 } }\n")
+        whole = _csg_tail(render_bin, tmp_path,
+                          "intersection { sphere { 0, 1 } sphere { <0.5, 0, 0>, 1 } }\n")
+        good, after = whole[:-TRAILER], whole[-TRAILER:]
         leaf0, leaf1 = _u32(0) * 4, _u32(0) * 2 + _u32(1) + _u32(0)
         tail = _u32(2) + leaf0 + leaf1 + _u32(0) + _u32(2) + _u32(1) + _u32(0)
         assert good.endswith(tail), good[-len(tail):].hex()
@@ -101,6 +107,7 @@ def test_client_refuses_a_corrupt_csg_tree(render_bin, client_elf, tmp_path, wha
             bad = good[:at + 4 + 16 + 8] + _u32(99) + good[at + 4 + 16 + 12:]
         else:
             bad = good[:at + 4] + _u32(9) + good[at + 8:]
+    good, bad = good + after, bad + after
     assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
     frames = _client(client_elf, bad)
     assert frames[0][0] == b"X" and message in frames[0][1].decode()

@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -206,9 +206,9 @@ def test_optional_floats_take_boolean_words(render_bin, tmp_path):
     boolean word as a float wherever an optional float may follow a word)."""
     def scene(word: str) -> bytes:
         src = ("camera { location <0, 1, -4> look_at 0 } light_source { <-5, 9, -9>, rgb 1 }\n"
-               "sphere { 0, 1 pigment { rgb <0.9, 0.4, 0.1> } finish { phong 1 metallic %s "
-               "reflection { 0.3 metallic %s } } }\nplane { y, -1 pigment { rgb 0.5 } }\n"
-               % (word, word))
+               "sphere { 0, 1 pigment { rgb <0.9, 0.4, 0.1> } finish { phong 1 metallic "
+               f"{word} reflection {{ 0.3 metallic {word} }} }} }}\n"
+               "plane { y, -1 pigment { rgb 0.5 } }\n")
         p = tmp_path / f"m-{word}.pov"
         p.write_text(src)
         return render(render_bin, p, tmp_path / f"m-{word}.png", 32, 24).rgb
@@ -220,3 +220,10 @@ def test_a_light_in_a_declared_object_is_refused_with_one_line(render_bin, tmp_p
     msg = parse_error(render_bin, tmp_path, "#declare U = union { light_source { 0, 1 } "
                       "sphere { 0, 1 } }\nobject { U }\ncamera { location -5*z look_at 0 }\n")
     assert "a light_source inside a declared object" in msg, msg
+
+
+def test_irid_and_declared_materials_render_the_same_distributed(render_bin, tmp_path):
+    """Scene format 7 (irid, the scene's irid wavelengths and noise generator) travels to
+    the sandboxed clients: their tiles make the native render's bytes."""
+    distributed_equals_native(render_bin, tmp_path, LANG / "irid.pov")
+    distributed_equals_native(render_bin, tmp_path, LANG / "matdecl.pov")
