@@ -1490,7 +1490,7 @@ static const struct {
     uint32_t flag;
 } OBJECT_FLAGS[] = {
     {"no_shadow", PRIM_NO_SHADOW}, {"no_image", PRIM_NO_IMAGE},
-    {"no_reflection", PRIM_NO_REFLECTION},
+    {"no_reflection", PRIM_NO_REFLECTION}, {"double_illuminate", PRIM_DOUBLE_ILLUMINATE},
 };
 
 /* An optional float after a word (metallic [M], hollow [on]): a number, '(', '-', a

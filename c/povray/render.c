@@ -515,9 +515,10 @@ static vec3 light_reaching(const render_ctx *ctx, const light *lt, vec3 P, vec3 
 
 /* Diffuse and highlights of every light, added to *col in POV-Ray's order; opacity scales
    the diffuse part of a transparent surface (1 for an opaque one). With irid, each light's
-   part is tinted before it is added (irid.c). */
+   part is tinted before it is added (irid.c). two_sided (double_illuminate): a light behind
+   the surface lights it too, by |N.L| as POV-Ray's diffuse. */
 static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
-                       double opacity, vec3 *col)
+                       double opacity, int two_sided, vec3 *col)
 {
     const scene *s = ctx->s;
     for (uint32_t i = 0; i < s->n_lights; i++) {
@@ -526,7 +527,7 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
         double dist = vlen(L);
         L = v3(L.x / dist, L.y / dist, L.z / dist);
         double nl = vdot(N, L);
-        if (nl < 1.0e-10)
+        if (nl < 1.0e-10 && !two_sided)
             continue;
         vec3 lcol = light_reaching(ctx, lt, P, L, dist);
         if (lcol.x == 0.0 && lcol.y == 0.0 && lcol.z == 0.0)
@@ -534,7 +535,8 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
         vec3 part = v3(0.0, 0.0, 0.0);
         vec3 *acc = f->irid != 0.0 ? &part : col;
         if (f->diffuse > 0.0) {
-            double in = f->brilliance != 1.0 ? rt_pow(nl, f->brilliance) : nl;
+            double anl = rt_fabs(nl);
+            double in = f->brilliance != 1.0 ? rt_pow(anl, f->brilliance) : anl;
             in *= f->diffuse;
             if (opacity != 1.0)
                 in *= opacity;

@@ -131,10 +131,11 @@ typedef struct {
 
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
-   from camera rays / reflected rays / shadow rays. */
+   from camera rays / reflected rays / shadow rays. PRIM_DOUBLE_ILLUMINATE: lights behind
+   the surface light it too (double_illuminate). */
 enum {
     PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_NO_IMAGE = 4u, PRIM_NO_REFLECTION = 8u,
-    PRIM_NO_SURFACE = 16u, PRIM_FLAGS_ALL = 31u
+    PRIM_NO_SURFACE = 16u, PRIM_DOUBLE_ILLUMINATE = 32u, PRIM_FLAGS_ALL = 63u
 };
 
 /* CSG as inside tests. A node answers "is point P inside?": a leaf asks one primitive, AND

@@ -4,7 +4,7 @@
  * (freestanding: the sandboxed client renders with it too). */
 
 static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, vec3 D, vec3 pig,
-                       double opacity, vec3 *col);
+                       double opacity, int two_sided, vec3 *col);
 
 /* A top layer and the layers under it (scene.layers[layer_first .. + layer_n)). */
 typedef struct {
@@ -216,7 +216,8 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
             lc = vscale(lc, opacity);
         if (max3(f->emission) > 0.0)
             lc = vadd(lc, vscale(vmul(pig, f->emission), opacity));
-        add_lights(ctx, f, P, LN, D, pig, opacity, &lc);
+        add_lights(ctx, f, P, LN, D, pig, opacity, (p->flags & PRIM_DOUBLE_ILLUMINATE) != 0,
+                   &lc);
         col = vadd(col, vmul(lc, filcol));
         int reflecting = reflects(f);
         if (reflecting)
