@@ -2282,6 +2282,8 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
     const char *w = tk->text;
     if (!strcmp(w, "shadowless"))
         lt->flags |= LIGHT_SHADOWLESS;
+    else if (!strcmp(w, "parallel"))
+        lt->flags |= LIGHT_PARALLEL;
     else if (!strcmp(w, "spotlight"))
         lt->type = LIGHT_SPOT;
     else if (!strcmp(w, "point_at"))
@@ -2332,6 +2334,15 @@ static void parse_looks_like(parser *P, size_t *from)
 static void finish_light(parser *P, light *lt, vec3 point_at, double radius, double falloff,
                          size_t looks_from, int line)
 {
+    if (lt->flags & LIGHT_PARALLEL) {
+        if (lt->type == LIGHT_SPOT || lt->area_n1)
+            perr(P, line, "unsupported: a parallel spotlight or area light (parallel point "
+                 "lights are supported)");
+        vec3 d = vsub(point_at, lt->pos);
+        if (vlen(d) == 0.0)
+            perr(P, line, "parallel light: point_at equals the light's location");
+        lt->dir = vnorm(d);
+    }
     if (lt->type == LIGHT_SPOT) {
         vec3 d = vsub(point_at, lt->pos);
         if (vlen(d) == 0.0)

@@ -524,8 +524,14 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
     for (uint32_t i = 0; i < s->n_lights; i++) {
         const light *lt = &s->lights[i];
         vec3 L = vsub(lt->pos, P);
-        double dist = vlen(L);
-        L = v3(L.x / dist, L.y / dist, L.z / dist);
+        double dist;
+        if (lt->flags & LIGHT_PARALLEL) { /* POV-Ray: along -dir, as far as the light's plane */
+            L = vscale(lt->dir, -1.0);
+            dist = vdot(vsub(lt->pos, P), L);
+        } else {
+            dist = vlen(L);
+            L = v3(L.x / dist, L.y / dist, L.z / dist);
+        }
         double nl = vdot(N, L);
         if (nl < 1.0e-10 && !two_sided)
             continue;

@@ -154,7 +154,9 @@ typedef struct {
     uint32_t first;  /* leaf: the primitive's index; AND/OR: first entry of scene.kids */
     uint32_t n;      /* AND/OR: number of children */
 } csg_node;
-enum { LIGHT_SHADOWLESS = 1u, LIGHT_FLAGS_ALL = 1u };
+/* LIGHT_PARALLEL: every ray to the light is parallel to point_at - location (light.dir), as
+   from a light at infinity, its distance measured along that direction (POV-Ray's parallel) */
+enum { LIGHT_SHADOWLESS = 1u, LIGHT_PARALLEL = 2u, LIGHT_FLAGS_ALL = 3u };
 enum { CAM_PERSPECTIVE = 0, CAM_ORTHOGRAPHIC = 1, CAM_CYL1, CAM_CYL2, CAM_CYL3, CAM_CYL4,
        CAM_ULTRA_WIDE, CAM_FISHEYE, CAM_PANORAMIC, CAM_SPHERICAL, CAM_OMNIMAX, CAM_COUNT };
 #define CAM_IS_CYLINDER(t) ((t) >= CAM_CYL1 && (t) <= CAM_CYL4)
