@@ -62,6 +62,8 @@ struct pov_scene_state {
     texture def;          /* #default */
     uint32_t nfogs;
     fog fogs[POV_MAX_FOGS];
+    uint32_t nrainbows;
+    rainbow rainbows[POV_MAX_RAINBOWS];
 };
 
 /* ------------------------------------------------------------------ transforms */
@@ -2569,6 +2571,8 @@ static void resolve_noise(parser *P, pigment *pg)
         pg->arg[0] = P->sc->n_waves ? P->sc->n_waves : 10;
 }
 
+#include "rainbow_parse.c"
+
 static void parse_statement(parser *P)
 {
     token t = next(P);
@@ -2588,6 +2592,8 @@ static void parse_statement(parser *P)
         parse_default(P);
     } else if (!strcmp(t.text, "fog")) {
         parse_fog(P);
+    } else if (!strcmp(t.text, "rainbow")) {
+        parse_rainbow(P);
     } else if (!strcmp(t.text, "sky_sphere")) {
         parse_sky(P);
     } else if (is_object_word(t.text)) {
@@ -2881,6 +2887,10 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_pentries = (uint32_t)c->npent;
         out->pentries = c->pent;
         c->pent = NULL;
+        out->n_rainbows = c->nrainbows;
+        memcpy(out->rainbows, c->rainbows, sizeof c->rainbows);
+        for (uint32_t i = 0; i < out->n_rainbows; i++)
+            resolve_noise(P, &out->rainbows[i].pig);
         out->n_fogs = c->nfogs;
         memcpy(out->fogs, c->fogs, sizeof c->fogs);
         for (uint32_t i = 0; i < out->n_fogs; i++)

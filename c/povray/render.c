@@ -559,6 +559,7 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
 }
 
 #include "fog.c"
+#include "rainbow.c"
 #include "sky.c"
 
 static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t level)
@@ -575,6 +576,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h)) {
         vec3 sky = s->has_sky ? sky_colour(s, D) : s->background;
+        if (s->n_rainbows)
+            sky = apply_rainbows(s, D, -1.0, sky);
         return s->n_fogs ? apply_fog(s, O, D, -1.0, sky) : sky;
     }
     const prim *p = &s->prims[pi];
@@ -583,6 +586,8 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     if (vdot(N, D) > 0.0)
         N = vscale(N, -1.0);
     vec3 c = shade(ctx, p, P, N, D, h.t, weight, level + 1);
+    if (s->n_rainbows)
+        c = apply_rainbows(s, D, h.t, c);
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;
 }
 

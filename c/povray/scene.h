@@ -233,6 +233,17 @@ typedef struct {
 enum { AREA_JITTER = 1u, AREA_CIRCULAR = 2u, AREA_ORIENT = 4u, AREA_FLAGS_ALL = 7u };
 #define POV_AREA_MAX 64u /* samples along one axis of an area light */
 
+/* rainbow { } (c/povray/rainbow.c), as POV-Ray 3.7 keeps one after parsing: unit vectors,
+   angles in radians (angle already lowered by half the width; arc and falloff angles
+   halved), the colour map as a gradient x pigment of the index */
+#define POV_MAX_RAINBOWS 8
+typedef struct {
+    vec3 antisolar, up, right;
+    double angle, width, distance, jitter;
+    double arc_angle, falloff_angle, falloff_width;
+    pigment pig;
+} rainbow;
+
 /* fog { }: constant (POV-Ray's fog_type 1) or ground fog (2) */
 enum { FOG_CONSTANT = 1, FOG_GROUND = 2 };
 #define POV_MAX_FOGS 16
@@ -285,6 +296,8 @@ typedef struct {
     uint32_t *kids;  /* node indices */
     uint32_t *conds; /* node indices */
     vec3 irid_wavelength;     /* global_settings irid_wavelength (version 7) */
+    uint32_t n_rainbows;      /* version 7 */
+    rainbow rainbows[POV_MAX_RAINBOWS];
     uint32_t noise_generator; /* global_settings noise_generator, for irid's turbulence */
 } scene;
 

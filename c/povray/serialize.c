@@ -17,7 +17,8 @@
  * then the CSG tree (version 4): u32 n_nodes, nodes (u32 kind,
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32); version 7: each finish
  * ends with f64 irid, irid thickness, irid turbulence, and the scene with vec3
- * irid_wavelength, u32 noise_generator. vec3 = 3 f64. Reading checks every length, count, type and that every
+ * irid_wavelength, u32 noise_generator, u32 n_rainbows, rainbows (vec3 antisolar, up, right, f64
+ * angle, width, distance, jitter, arc angle, falloff angle, falloff width, pigment). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -183,6 +184,25 @@ static void put_csg(wbuf *w, const scene *s)
         put_u32(w, s->conds[i]);
 }
 
+static void put_rainbows(wbuf *w, const scene *s)
+{
+    put_u32(w, s->n_rainbows);
+    for (uint32_t i = 0; i < s->n_rainbows; i++) {
+        const rainbow *rb = &s->rainbows[i];
+        put_vec(w, rb->antisolar);
+        put_vec(w, rb->up);
+        put_vec(w, rb->right);
+        put_f64(w, rb->angle);
+        put_f64(w, rb->width);
+        put_f64(w, rb->distance);
+        put_f64(w, rb->jitter);
+        put_f64(w, rb->arc_angle);
+        put_f64(w, rb->falloff_angle);
+        put_f64(w, rb->falloff_width);
+        put_pigment(w, &rb->pig);
+    }
+}
+
 uint8_t *scene_serialize(const scene *s, size_t *len_out)
 {
     wbuf w = {0};
@@ -317,6 +337,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_csg(&w, s);
     put_vec(&w, s->irid_wavelength);
     put_u32(&w, s->noise_generator);
+    put_rainbows(&w, s);
     if (w.oom) {
         free(w.p);
         return NULL;
@@ -652,6 +673,31 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
     return 0;
 }
 
+static void get_rainbows(rbuf *r, scene *s)
+{
+    s->n_rainbows = get_u32(r);
+    if (!r->err && s->n_rainbows > POV_MAX_RAINBOWS)
+        fail(r, "scene data: too many rainbows");
+    for (uint32_t i = 0; i < s->n_rainbows && !r->err; i++) {
+        rainbow *rb = &s->rainbows[i];
+        rb->antisolar = get_vec(r);
+        rb->up = get_vec(r);
+        rb->right = get_vec(r);
+        rb->angle = get_f64(r);
+        rb->width = get_f64(r);
+        rb->distance = get_f64(r);
+        rb->jitter = get_f64(r);
+        rb->arc_angle = get_f64(r);
+        rb->falloff_angle = get_f64(r);
+        rb->falloff_width = get_f64(r);
+        if (get_pigment(r, &rb->pig, s->n_maps, 1) < 0)
+            return;
+        if (!r->err && (rb->pig.type < PIG_GRADIENT || rb->width == 0.0 ||
+                        rb->distance == 0.0))
+            fail(r, "scene data: bad rainbow");
+    }
+}
+
 static void get_fogs(rbuf *r, scene *s)
 {
     s->n_fogs = get_u32(r);
@@ -919,6 +965,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         get_csg(&r, s, alloc);
     s->irid_wavelength = get_vec(&r);
     s->noise_generator = get_u32(&r);
+    if (!r.err)
+        get_rainbows(&r, s);
     if (!r.err && (s->noise_generator < 1 || s->noise_generator > 2))
         fail(&r, "scene data: noise_generator out of range 1..2");
     if (!r.err && !(s->irid_wavelength.x > 0.0 && s->irid_wavelength.y > 0.0 &&

@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -222,8 +222,23 @@ def test_a_light_in_a_declared_object_is_refused_with_one_line(render_bin, tmp_p
     assert "a light_source inside a declared object" in msg, msg
 
 
-def test_irid_and_declared_materials_render_the_same_distributed(render_bin, tmp_path):
-    """Scene format 7 (irid, the scene's irid wavelengths and noise generator) travels to
+def test_irid_materials_and_rainbows_render_the_same_distributed(render_bin, tmp_path):
+    """Scene format 7 (irid, the scene's irid wavelengths and noise generator, rainbows) travels to
     the sandboxed clients: their tiles make the native render's bytes."""
     distributed_equals_native(render_bin, tmp_path, LANG / "irid.pov")
     distributed_equals_native(render_bin, tmp_path, LANG / "matdecl.pov")
+    distributed_equals_native(render_bin, tmp_path, LANG / "rainbow.pov")
+
+
+@pytest.mark.parametrize("src, words", [
+    ("rainbow { angle 40 width 5 colour_map { [0 rgb 1] [1 rgb 0] } }",
+     "rainbow: its direction vector is zero"),
+    ("rainbow { angle 40 width 5 direction z }", "rainbow needs a color_map"),
+    ("rainbow { direction z up z width 5 colour_map { [0 rgb 1] [1 rgb 0] } }",
+     "co-linear"),
+    ("rainbow { direction z width 5 arc_angle 30 falloff_angle 60 colour_map { [0 rgb 1] } }",
+     "arc_angle is smaller than falloff_angle"),
+])
+def test_bad_rainbows_fail_with_one_line(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
+    assert words in msg and msg.count("\n") <= 1, msg
