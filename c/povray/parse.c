@@ -2286,6 +2286,13 @@ static int parse_light_word(parser *P, light *lt, vec3 *point_at, double *radius
         lt->flags |= LIGHT_SHADOWLESS;
     else if (!strcmp(w, "parallel"))
         lt->flags |= LIGHT_PARALLEL;
+    else if (!strcmp(w, "cylinder")) { /* POV-Ray: its defaults, set here, as distances */
+        lt->type = LIGHT_CYLINDER;
+        lt->flags |= LIGHT_PARALLEL;
+        *radius = 0.75;
+        *falloff = 1.0;
+        lt->tightness = 0.0;
+    }
     else if (!strcmp(w, "spotlight"))
         lt->type = LIGHT_SPOT;
     else if (!strcmp(w, "point_at"))
@@ -2336,6 +2343,12 @@ static void parse_looks_like(parser *P, size_t *from)
 static void finish_light(parser *P, light *lt, vec3 point_at, double radius, double falloff,
                          size_t looks_from, int line)
 {
+    if (lt->type == LIGHT_CYLINDER) {
+        if (!(falloff > 0.0) || radius < 0.0)
+            perr(P, line, "cylinder light: falloff must be positive and radius not negative");
+        lt->cos_radius = radius; /* distances (scene.h) */
+        lt->cos_falloff = falloff;
+    }
     if (lt->flags & LIGHT_PARALLEL) {
         if (lt->type == LIGHT_SPOT || lt->area_n1)
             perr(P, line, "unsupported: a parallel spotlight or area light (parallel point "

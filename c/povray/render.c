@@ -413,9 +413,44 @@ static vec3 metallic_colour(double m, double nl, vec3 pig, vec3 lc)
 /* POV-Ray's spotlight cone (pow(cos, tightness), cubic between falloff and radius) and
    fading (2 / (1 + (d / fade_distance)^fade_power)); L points from the surface to the
    light, dist is the distance. */
-static double light_attenuation(const light *lt, vec3 L, double dist)
+/* POV-Ray's cubic_spline(low, high, pos) */
+static double cubic_step(double low, double high, double pos)
+{
+    if (pos < low)
+        return 0.0;
+    if (pos >= high)
+        return 1.0;
+    pos = (pos - low) / (high - low);
+    return (3.0 - 2.0 * pos) * pos * pos;
+}
+
+/* A cylinder light's attenuation at P: by the distance from its axis (POV-Ray 3.7's
+   Attenuate_Light) */
+static double cylinder_attenuation(const light *lt, vec3 P)
+{
+    vec3 v = vsub(P, lt->pos);
+    double k = vdot(v, lt->dir);
+    if (k <= 0.0)
+        return 0.0;
+    double len = vlen(vsub(v, vscale(lt->dir, k)));
+    double radius = lt->cos_radius, falloff = lt->cos_falloff;
+    if (len >= falloff)
+        return 0.0;
+    double d = 1.0 - len / falloff;
+    double att = lt->tightness != 0.0 ? rt_pow(d, lt->tightness) : 1.0;
+    if (radius > 0.0 && len > radius)
+        att *= cubic_step(0.0, 1.0 - radius / falloff, d);
+    return att;
+}
+
+static double light_attenuation(const light *lt, vec3 P, vec3 L, double dist)
 {
     double att = 1.0;
+    if (lt->type == LIGHT_CYLINDER) {
+        att = cylinder_attenuation(lt, P);
+        if (att <= 0.0)
+            return 0.0;
+    }
     if (lt->type == LIGHT_SPOT) {
         double c = -vdot(L, lt->dir);
         if (c <= 0.0)
@@ -497,7 +532,7 @@ static void add_highlights(const finish *f, vec3 N, vec3 D, vec3 L, vec3 hc, vec
    nothing does. */
 static vec3 light_reaching(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist)
 {
-    double att = light_attenuation(lt, L, dist);
+    double att = light_attenuation(lt, P, L, dist);
     if (att <= 0.0)
         return v3(0.0, 0.0, 0.0);
     vec3 lcol = vscale(lt->color, att);

@@ -217,7 +217,10 @@ typedef struct {
     uint32_t first, n;
 } tmap;
 
-enum { LIGHT_POINT = 0, LIGHT_SPOT = 1, LIGHT_TYPE_COUNT };
+/* LIGHT_CYLINDER: parallel rays (LIGHT_PARALLEL) within cos_falloff of the axis through pos
+   along dir, full within cos_radius (for a cylinder light these two hold the radii as
+   distances, not cosines), as POV-Ray's cylinder light */
+enum { LIGHT_POINT = 0, LIGHT_SPOT = 1, LIGHT_CYLINDER = 2, LIGHT_TYPE_COUNT };
 typedef struct {
     vec3 pos, color;
     uint32_t flags; /* LIGHT_* */

@@ -392,6 +392,8 @@ static double get_f64(rbuf *r)
     return v.d;
 }
 
+static double vdot3(vec3 a, vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+
 static vec3 get_vec(rbuf *r)
 {
     vec3 v;
@@ -873,6 +875,9 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
                        (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
             fail(&r, "scene data: bad light");
+        if (!r.err && (((lt->flags & LIGHT_PARALLEL) && vdot3(lt->dir, lt->dir) == 0.0) ||
+                       (lt->type == LIGHT_CYLINDER && !(lt->cos_falloff > 0.0))))
+            fail(&r, "scene data: bad parallel or cylinder light");
         if (!r.err && (lt->area_n1 > POV_AREA_MAX || lt->area_n2 > POV_AREA_MAX ||
                        (lt->area_n1 == 0) != (lt->area_n2 == 0) || lt->adaptive > 64 ||
                        (lt->area_flags & ~AREA_FLAGS_ALL) ||
