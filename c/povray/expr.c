@@ -422,6 +422,8 @@ static value call_builtin(parser *P, const token *t, int *found)
             perr(P, t->line, "vaxis_rotate around a zero axis");
         return vvec(axis_rotate(a, ax, d));
     }
+    if (!strcmp(n, "trace"))
+        return trace_call(P, t);
     if (!strcmp(n, "vturbulence")) { /* vturbulence(Lambda, Omega, Octaves, V): POV-Ray's
                                           DTurbulence, as a turbulence warp displaces */
         expect(P, "(", "after vturbulence");

@@ -144,7 +144,8 @@ typedef struct parser {
     size_t value_frame;         /* > 0: a #declare's value is read in frame value_frame - 1:
                                    there a directive or macro call after a complete operand
                                    ends the value, unrun (peek) */
-    int ended_operand;          /* ... the last token taken completed an operand */
+    token last_taken;           /* ... the last token taken there (completes an operand?) */
+    int have_last;
     /* errors */
     char *err;
     size_t errlen;
@@ -176,12 +177,15 @@ int raw_next_is_word(parser *P, const char *w);
 void expect(parser *P, const char *p, const char *where);
 void opt_comma(parser *P);
 symbol *find_sym(parser *P, const char *name);
+/* trace_fn.c: trace(OBJECT, A, B [, N]) */
+value trace_call(parser *P, const token *t);
 /* fileio.c: #fopen #fclose #write #read */
 void fileio_fopen(parser *P, int line);
 void fileio_fclose(parser *P, int line);
 void fileio_write(parser *P, int line);
 void fileio_read(parser *P, int line);
 void set_sym(parser *P, const char *name, value v, int local);
+void set_sym_in(parser *P, const char *name, value v, size_t scope);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
 /* A file found as #include finds it (the scene's folder, then the library paths), kept

@@ -85,7 +85,13 @@ symbol *find_sym(parser *P, const char *name)
 
 void set_sym(parser *P, const char *name, value v, int local)
 {
-    symtab *t = &P->scopes[local ? P->nscopes - 1 : 0];
+    set_sym_in(P, name, v, local ? P->nscopes - 1 : 0);
+}
+
+/* name = v in scope k (0: global) */
+void set_sym_in(parser *P, const char *name, value v, size_t k)
+{
+    symtab *t = &P->scopes[k];
     for (size_t i = 0; i < t->n; i++) {
         if (strcmp(t->v[i].name, name) == 0) {
             t->v[i].v = v;
@@ -913,9 +919,11 @@ static void do_directive(parser *P, const token *t)
    and run, once the value is stored, as in POV-Ray (see declare_value). */
 static const char END_OF_VALUE[] = "#";
 
-static int value_ends_here(const parser *P)
+static int completes_operand(parser *P, const token *t);
+
+static int value_ends_here(parser *P)
 {
-    return P->value_frame == P->nframes && P->ended_operand;
+    return P->value_frame == P->nframes && P->have_last && completes_operand(P, &P->last_taken);
 }
 
 static void end_of_value(frame *f, size_t pos, int line, token *t)
@@ -984,8 +992,10 @@ token next(parser *P)
     token t = *peek(P);
     P->have_tok = 0;
     P->tokens_taken++;
-    if (P->value_frame)
-        P->ended_operand = completes_operand(P, &t);
+    if (P->value_frame) { /* judged only when a directive or macro follows (peek) */
+        P->last_taken = t;
+        P->have_last = 1;
+    }
     return t;
 }
 
@@ -1147,6 +1157,9 @@ void declare_value(parser *P, int local, int line)
     if (name.kind != T_IDENT)
         perr(P, name.line, "expected an identifier after #%s, got '%s'",
              local ? "local" : "declare", name.text);
+    /* the scope the #local is written in: the value may be a macro call whose own scope
+       is still open when the value ends ('#local V = M()' with M's body 'X; #end') */
+    size_t scope = local ? P->nscopes - 1 : 0;
     int idx[5], nidx = 0;
     token t;
     for (;;) {
@@ -1180,7 +1193,7 @@ void declare_value(parser *P, int local, int line)
         f->line = vline;
         size_t outer = P->value_frame;
         P->value_frame = P->nframes;      /* macro bodies called in the value run as usual */
-        P->ended_operand = 0;
+        P->have_last = 0;
         v = expr_any(P);
         P->value_frame = outer;
         if (P->have_tok && P->tok.kind == T_PUNCT && !strcmp(P->tok.text, END_OF_VALUE))
@@ -1216,5 +1229,5 @@ void declare_value(parser *P, int local, int line)
         cur->v = v;
         return;
     }
-    set_sym(P, name.text, v, local);
+    set_sym_in(P, name.text, v, scope < P->nscopes ? scope : P->nscopes - 1);
 }

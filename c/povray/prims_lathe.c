@@ -53,7 +53,9 @@ static int lathe_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, 
             f.c[e] = r * YY.c[e] - dy * dy * XX.c[e] + (e <= deg ? 2.0 * m * dy * Y.c[e] : 0.0);
         f.c[0] += dy * dy * pxz;
         double w[POLY_MAX_DEGREE];
-        int n = poly_roots(f, 0.0, 1.0, w);
+        /* a ray parallel to the xz plane: f is r (Y - Oy)^2, whose double roots a root
+           finder may step over; the heights where the profile meets the ray are Y's */
+        int n = poly_roots(rt_fabs(dy) > POV_EPSILON ? f : Y, 0.0, 1.0, w);
         for (int i = 0; i < n; i++) {
             if (rt_fabs(dy) > POV_EPSILON) {
                 lathe_try(upoly_eval(&Y, w[i]) / dy, w[i], (int)j, kmin, kmax, &best, h);

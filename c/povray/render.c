@@ -593,6 +593,19 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
     }
 }
 
+int render_first_hit(const render_ctx *ctx, vec3 O, vec3 D, double *t, uint32_t *prim, vec3 *N)
+{
+    ray_t r = make_ray(O, D);
+    uint32_t pi = 0;
+    hit_info h = {0.0, 0, 0.0};
+    if (!find_hit(ctx, &r, HUGE_DEPTH, 0, 0, &pi, &h))
+        return 0;
+    *t = h.t;
+    *prim = pi;
+    *N = prim_normal(&ctx->s->prims[pi], vadd(O, vscale(D, h.t)), &h);
+    return 1;
+}
+
 #include "fog.c"
 #include "rainbow.c"
 #include "sky.c"

@@ -39,6 +39,10 @@ typedef void (*row_fn)(void *user, uint32_t y, const uint8_t *rgb, uint32_t n_by
 void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uint32_t y0,
                  uint32_t w, uint32_t h, uint8_t *rowbuf, row_fn on_row, void *user);
 
+/* The first surface along O + t D (D unit), t > 0: 1 and its distance, the primitive and
+   its normal there (not turned toward the ray), or 0 (trace() of the scene language). */
+int render_first_hit(const render_ctx *ctx, vec3 O, vec3 D, double *t, uint32_t *prim, vec3 *N);
+
 /* One pixel's linear colour (before the output curve); for tests and tools. */
 vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y);
 

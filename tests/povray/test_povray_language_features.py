@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -240,5 +240,16 @@ def test_irid_materials_and_rainbows_render_the_same_distributed(render_bin, tmp
      "arc_angle is smaller than falloff_angle"),
 ])
 def test_bad_rainbows_fail_with_one_line(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
+    assert words in msg and msg.count("\n") <= 1, msg
+
+
+@pytest.mark.parametrize("src, words", [
+    ("#declare P = trace(Nothing, 0, y);", "trace() needs a declared object first, got 'Nothing'"),
+    ("#declare O = sphere { 0, 1 }\n#declare P = trace(O, 0, 0);", "trace(): the direction is zero"),
+    ("#declare O = sphere { 0, 1 }\n#declare P = trace(O, 0, y, 3);",
+     "the fourth argument must be an identifier"),
+])
+def test_bad_trace_calls_fail_with_one_line(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
     assert words in msg and msg.count("\n") <= 1, msg
