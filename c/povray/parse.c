@@ -1340,7 +1340,7 @@ static int is_csg_word(const char *w)
 
 static int is_object_word(const char *w)
 {
-    return prim_parser_of(w) || is_csg_word(w) || !strcmp(w, "object");
+    return prim_parser_of(w) || is_csg_word(w) || !strcmp(w, "object") || !strcmp(w, "mesh2");
 }
 
 /* One object being parsed: its primitives are l->v[from ..]; node is its inside test once
@@ -1818,15 +1818,21 @@ static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
 }
 
 /* Parse one object into l; returns its node (its inside test). */
+#include "mesh2_parse.c"
+
 static uint32_t parse_object(parser *P, plist *l, const token *kw)
 {
     prim p;
     memset(&p, 0, sizeof p);
     size_t from = l->n;
     expect(P, "{", "after the object keyword");
-    if (is_csg_word(kw->text)) {
+    if (is_csg_word(kw->text) || !strcmp(kw->text, "mesh2")) {
         objbuild b = {.l = l, .from = from, .what = kw->text, .is_group = 1, .csg = 1,
                       .light_from = P->sc->nlights};
+        if (kw->text[4] == '2') {
+            b.what = "mesh"; /* a union of its triangles */
+            parse_mesh2_body(P, &b);
+        }
         return parse_object_mods(P, &b);
     }
     if (!strcmp(kw->text, "object"))
@@ -1960,14 +1966,14 @@ int scene_item_value(parser *P, value *out)
         plist *l = xalloc(P, sizeof *l);
         l->root = parse_object(P, l, &kw);
         plist_keep(P, l);
-        l->is_group = is_csg_word(kw.text);
+        l->is_group = is_csg_word(kw.text) || !strcmp(kw.text, "mesh2");
         out->kind = V_OBJECT;
         out->obj = l;
         return 1;
     }
     static const char *items[] = {
-        "interior", "material", "light_source",
-        "mesh2", "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
+        "light_source",
+        "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "isosurface", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "spline", "rainbow",

@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -251,5 +251,19 @@ def test_bad_rainbows_fail_with_one_line(render_bin, tmp_path, src, words):
      "the fourth argument must be an identifier"),
 ])
 def test_bad_trace_calls_fail_with_one_line(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
+    assert words in msg and msg.count("\n") <= 1, msg
+
+
+@pytest.mark.parametrize("src, words", [
+    ("mesh2 { vertex_vectors { 3, 0, x, y } face_indices { 1, <0, 1, 3> } }",
+     "face_indices: index 3 out of range 0..2"),
+    ("mesh2 { vertex_vectors { 3, 0, x, y } texture_list { 2, texture { }, texture { } } "
+     "face_indices { 1, <0, 1, 2>, 0, 1, 1 } }", "three textures on one mesh2 face"),
+    ("mesh2 { vertex_vectors { 3, 0, x, y } }", "mesh2 needs vertex_vectors and face_indices"),
+    ("mesh2 { vertex_vectors { 3, 0, x, y } normal_vectors { 2, y, y } "
+     "face_indices { 1, <0, 1, 2> } }", "vertex 2 has no normal"),
+])
+def test_bad_mesh2_fails_with_one_line(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
     assert words in msg and msg.count("\n") <= 1, msg
