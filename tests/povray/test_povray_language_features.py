@@ -238,24 +238,10 @@ def test_irid_materials_and_rainbows_render_the_same_distributed(render_bin, tmp
      "co-linear"),
     ("rainbow { direction z width 5 arc_angle 30 falloff_angle 60 colour_map { [0 rgb 1] } }",
      "arc_angle is smaller than falloff_angle"),
-])
-def test_bad_rainbows_fail_with_one_line(render_bin, tmp_path, src, words):
-    msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
-    assert words in msg and msg.count("\n") <= 1, msg
-
-
-@pytest.mark.parametrize("src, words", [
     ("#declare P = trace(Nothing, 0, y);", "trace() needs a declared object first, got 'Nothing'"),
     ("#declare O = sphere { 0, 1 }\n#declare P = trace(O, 0, 0);", "trace(): the direction is zero"),
     ("#declare O = sphere { 0, 1 }\n#declare P = trace(O, 0, y, 3);",
      "the fourth argument must be an identifier"),
-])
-def test_bad_trace_calls_fail_with_one_line(render_bin, tmp_path, src, words):
-    msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
-    assert words in msg and msg.count("\n") <= 1, msg
-
-
-@pytest.mark.parametrize("src, words", [
     ("mesh2 { vertex_vectors { 3, 0, x, y } face_indices { 1, <0, 1, 3> } }",
      "face_indices: index 3 out of range 0..2"),
     ("mesh2 { vertex_vectors { 3, 0, x, y } texture_list { 2, texture { }, texture { } } "
@@ -264,6 +250,6 @@ def test_bad_trace_calls_fail_with_one_line(render_bin, tmp_path, src, words):
     ("mesh2 { vertex_vectors { 3, 0, x, y } normal_vectors { 2, y, y } "
      "face_indices { 1, <0, 1, 2> } }", "vertex 2 has no normal"),
 ])
-def test_bad_mesh2_fails_with_one_line(render_bin, tmp_path, src, words):
+def test_bad_rainbow_trace_and_mesh2_fail_with_one_line(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, src + "\ncamera { location -5*z look_at 0 }\n")
     assert words in msg and msg.count("\n") <= 1, msg
