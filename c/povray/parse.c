@@ -1124,7 +1124,9 @@ static void add_tmap_entry(parser *P, tmapdef *m, double v, const texture *e, in
         perr(P, line, "texture_map has more than %d entries", POV_MAP_MAX);
     if (e->map)
         perr(P, line, "unsupported: a patterned texture inside a patterned texture");
-    if (m->n && v < m->v[m->n - 1])
+    if (m->pat.type == PIG_AVERAGE && !(v >= 0.0))
+        perr(P, line, "an average's texture_map weights must not be negative, got %g", v);
+    if (m->pat.type != PIG_AVERAGE && m->n && v < m->v[m->n - 1])
         perr(P, line, "texture_map values must not decrease (%g after %g)", v, m->v[m->n - 1]);
     m->v[m->n] = v;
     m->e[m->n++] = *e;
@@ -1137,7 +1139,10 @@ static void parse_texture_map_body(parser *P, tmapdef *m)
     expect(P, "{", "after texture_map");
     while (!is_punct(P, "}")) {
         expect(P, "[", "to open a texture_map entry");
-        double v = parse_float(P, "a texture_map value");
+        double v = 1.0; /* an average's entry may leave out its weight (POV-Ray takes 1) */
+        if (m->pat.type != PIG_AVERAGE || (!is_word(P, "texture") && !is_word(P, "pigment") &&
+                                               !is_word(P, "finish") && !is_word(P, "normal")))
+            v = parse_float(P, "a texture_map value");
         opt_comma(P);
         texture e = P->sc->def;
         if (is_word(P, "texture")) {
@@ -1199,8 +1204,6 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
         parse_pattern_item(P, &m->pat);
     }
     const pattern_class *pc = pattern_by_type(m->pat.type);
-    if (m->pat.type == PIG_AVERAGE)
-        perr(P, line, "unsupported: average textures");
     while (pc->colours && m->n < pc->colours && is_word(P, "texture")) {
         next(P);
         texture e = P->sc->def;

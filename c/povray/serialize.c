@@ -459,7 +459,8 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     }
     if (!r->err && (pg->sub_n > POV_MAP_MAX || pg->sub_first > r->sub_limit ||
                     pg->sub_n > r->sub_limit - pg->sub_first ||
-                    (pg->type == PIG_AVERAGE && pg->sub_n == 0) || (!need_map && pg->sub_n)))
+                    (pg->type == PIG_AVERAGE && need_map && pg->sub_n == 0) ||
+                    (!need_map && pg->sub_n)))
         return fail(r, "scene data: bad pigment_map reference");
     if (!r->err && pg->sub_n) {
         need_map = 0; /* the entries stand for the colour map */
@@ -577,7 +578,7 @@ static int get_layer_range(rbuf *r, uint32_t *first, uint32_t *n, uint32_t n_lay
 }
 
 /* The patterned textures: their entries (each a surface and its layers), then the maps
-   (a pattern and a range of entries with ascending values). */
+   (a pattern and a range of entries with ascending values; an average's are weights). */
 static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
 {
     s->n_tentries = get_u32(r);
@@ -612,9 +613,12 @@ static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
         if (!r->err && (m->pat.type < PIG_GRADIENT || m->n < 1 || m->n > POV_MAP_MAX ||
                         m->first > s->n_tentries || m->n > s->n_tentries - m->first))
             return fail(r, "scene data: bad patterned texture");
-        for (uint32_t k = 1; k < m->n && !r->err; k++)
+        for (uint32_t k = 1; k < m->n && !r->err && m->pat.type != PIG_AVERAGE; k++)
             if (s->tentries[m->first + k].v < s->tentries[m->first + k - 1].v)
                 return fail(r, "scene data: texture_map values out of order");
+        for (uint32_t k = 0; k < m->n && !r->err && m->pat.type == PIG_AVERAGE; k++)
+            if (!(s->tentries[m->first + k].v >= 0.0)) /* an average's weights */
+                return fail(r, "scene data: negative average weight");
     }
     return r->err ? -1 : 0;
 }

@@ -36,6 +36,16 @@ static void layer_of(const scene *s, const surface *sf, uint32_t k, const pigmen
     *pig = &l->pig, *fin = &l->fin, *nrm = &l->nrm;
 }
 
+/* An average texture (texture { average texture_map { [w T]... } }): each entry's weight,
+   w over the sum of the weights, as POV-Ray averages whole textures; 0 for other maps. */
+static double average_weight(const scene *s, const tmap *m, uint32_t i)
+{
+    double sum = 0.0;
+    for (uint32_t k = 0; k < m->n; k++)
+        sum += s->tentries[m->first + k].v;
+    return sum > 0.0 ? s->tentries[m->first + i].v / sum : 0.0;
+}
+
 /* The entries of patterned texture m at P, as POV-Ray's blend map search finds them: one
    (returns 1, *ia) or two blended (returns 2: *ia with weight *wa, *ib with 1 - *wa). */
 static int tmap_pick(const scene *s, const tmap *m, vec3 P, uint32_t *ia, uint32_t *ib,
@@ -83,6 +93,15 @@ static vec3 texture_filter(const scene *s, const prim *p, vec3 Q)
     if (!p->tmap) {
         surface sf = surface_of_prim(p);
         return surface_filter(s, &sf, Q);
+    }
+    const tmap *m = &s->tmaps[p->tmap - 1];
+    if (m->pat.type == PIG_AVERAGE) {
+        vec3 f = v3(0.0, 0.0, 0.0);
+        for (uint32_t i = 0; i < m->n; i++) {
+            surface e = surface_of_entry(&s->tentries[m->first + i]);
+            f = vadd(f, vscale(surface_filter(s, &e, Q), average_weight(s, m, i)));
+        }
+        return f;
     }
     uint32_t ia, ib = 0;
     double wa = 1.0;
@@ -253,9 +272,19 @@ static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const pr
                                                  uint32_t level)
 {
     const scene *s = ctx->s;
+    const tmap *m = &s->tmaps[p->tmap - 1];
+    if (m->pat.type == PIG_AVERAGE) {
+        vec3 c = v3(0.0, 0.0, 0.0);
+        for (uint32_t i = 0; i < m->n; i++) {
+            surface e = surface_of_entry(&s->tentries[m->first + i]);
+            double w = average_weight(s, m, i);
+            c = vadd(c, vscale(shade_surface(ctx, &e, p, P, N, D, depth, weight * w, level), w));
+        }
+        return c;
+    }
     uint32_t ia, ib = 0;
     double wa = 1.0;
-    int n = tmap_pick(s, &s->tmaps[p->tmap - 1], P, &ia, &ib, &wa);
+    int n = tmap_pick(s, m, P, &ia, &ib, &wa);
     surface a = surface_of_entry(&s->tentries[ia]);
     vec3 ca = shade_surface(ctx, &a, p, P, N, D, depth, weight, level);
     if (n == 1)
