@@ -1016,9 +1016,6 @@ static int parse_normal_pattern(parser *P, tnormal *n)
         parse_pattern_defaults(&pg, pat);
         n->pat = pg;
     } else if (pattern_by_name(tk->text)) {
-        const pattern_class *pc = pattern_by_name(tk->text);
-        if (pc->discrete) /* POV-Ray uses a normal_map for these */
-            perr(P, tk->line, "unsupported word '%s' in normal", tk->text);
         parse_pattern_item(P, &n->pat);
         type = NRM_PATTERN;
     } else {
