@@ -310,7 +310,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 7u
+#define POV_SCENE_VERSION 8u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

@@ -18,7 +18,8 @@
  * invert, first, n), u32 n_kids, kids (u32), u32 n_conds, conds (u32); version 7: each finish
  * ends with f64 irid, irid thickness, irid turbulence, and the scene with vec3
  * irid_wavelength, u32 noise_generator, u32 n_rainbows, rainbows (vec3 antisolar, up, right, f64
- * angle, width, distance, jitter, arc angle, falloff angle, falloff width, pigment). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * angle, width, distance, jitter, arc angle, falloff angle, falloff width, pigment). Version 8
+ * (the session of 2026-12-05 09:00 UTC) appends fields named where they are written. vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
