@@ -762,6 +762,16 @@ static value keyword_value(parser *P, const token *t, int *found)
     return fval(0);
 }
 
+int expr_keyword_float(parser *P, const token *t, double *v)
+{
+    int found = 0;
+    value k = keyword_value(P, t, &found);
+    if (!found || k.kind != V_FLOAT)
+        return 0;
+    *v = k.c[0];
+    return 1;
+}
+
 static value primary(parser *P)
 {
     token t = next(P);
@@ -788,6 +798,8 @@ static value primary(parser *P)
             perr(P, t.line, "'%s' cannot be used: %s", t.text, v.str);
         if (v.kind == V_ARRAY && is_punct(P, "["))
             v = index_array(P, v, t.text, t.line);
+        if (v.kind == V_FUNCTION && !is_punct(P, "("))
+            return v; /* a function by its name: a macro's argument (math.inc's fn_Gradient(F)) */
         if (v.kind == V_FUNCTION)
             v = userfunc_call(P, v.mac, &t);
         return postfix(P, v, t.line);
@@ -922,6 +934,10 @@ value expr_any(parser *P)
     if (t->kind == T_IDENT && !strcmp(t->text, "array") && !find_sym(P, "array")) {
         int line = next(P).line;
         return parse_array(P, line); /* no look-ahead past its '}' */
+    }
+    if (t->kind == T_IDENT && !strcmp(t->text, "function") && !find_sym(P, "function")) {
+        token kw = next(P); /* a macro whose value is a function (math.inc's fn_Gradient) */
+        return userfunc_declare(P, &kw);
     }
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);

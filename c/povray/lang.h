@@ -65,6 +65,13 @@ struct pov_array {
     unsigned char *set;
 };
 
+/* A name a function's body uses that was local where the function was declared (a macro's
+   parameter or #local): its value then, as POV-Ray binds it when it compiles the function. */
+typedef struct {
+    char name[64];
+    value v;
+} fn_capture;
+
 struct pov_macro {
     char name[64];
     const char *file, *src; /* the defining file's text (kept for the whole parse) */
@@ -73,6 +80,8 @@ struct pov_macro {
     int nparams;
     char params[16][64];
     unsigned optional; /* bit i: params[i] was declared 'optional' (may be left out) */
+    fn_capture *caps;  /* functions: the local names their body uses (userfunc.c) */
+    int ncaps;
 };
 
 typedef struct {
@@ -158,6 +167,7 @@ typedef struct parser {
     /* the scene's data pool (numbers of primitives beyond a, b, r, r2; objects.c) */
     double *data;
     size_t ndata, capdata;
+    struct fn_pool *fns; /* render-time functions (fn_compile.c) */
 } parser;
 
 void perr(parser *P, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -188,6 +198,7 @@ void set_sym(parser *P, const char *name, value v, int local);
 void set_sym_in(parser *P, const char *name, value v, size_t scope);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
+void lex_raw(parser *P, token *t);     /* the next token as written: no directive runs */
 /* A file found as #include finds it (the scene's folder, then the library paths), kept
    until the end of the parse; an error naming `what`, the file and the folders when it
    is not found. path receives the path used. */
@@ -220,6 +231,32 @@ void lex_pop_body(parser *P);
 /* userfunc.c: user-defined float functions, function [(params)] { float expression } */
 value userfunc_declare(parser *P, const token *kw);
 value userfunc_call(parser *P, const pov_macro *fn, const token *name);
+
+/* fn_compile.c: render-time functions. fn_compile_block compiles the { EXPR } after a
+   function keyword (isosurface, function pattern) and returns the scene's function index;
+   fn_pool_to_scene hands the pool to the scene. */
+uint32_t fn_compile_block(parser *P);
+void fn_pool_to_scene(parser *P, scene *out);
+void fn_pool_free(parser *P);
+/* pigment_pattern { PIGMENT }: its pigment in the pool; the index */
+uint32_t fn_pool_add_pigment(parser *P);
+/* A call of a function whose body is internal(N), pattern { } or pigment { } while parsing,
+   its body's '{' read: the value now (a float; a colour for pigment). */
+value fn_call_now(parser *P, const token *name, const double *args, int n);
+/* Around such a call (parse.c): the scene so far that its pigment is evaluated in, bound;
+   the maps and pigment-map entries the call added are dropped at the end. */
+void fn_scratch_begin(parser *P, size_t mark[3]);
+void fn_scratch_scene(parser *P, scene *s, const size_t mark[3]);
+void fn_scratch_end(parser *P, const size_t mark[3]);
+/* The pool's function pigments and their count; drop those from n on. */
+pigment *fn_pool_pigments(parser *P, size_t *n);
+void fn_pool_drop_pigments(parser *P, size_t n);
+/* The functions compiled so far, lent to a scene made at parse time (trace()). */
+void fn_pool_view(parser *P, scene *out);
+/* expr.c: pi, true, clock, image_width ... as a float; 0 when t is none of them */
+int expr_keyword_float(parser *P, const token *t, double *v);
+/* parse.c: function { pigment { } } / function { pattern { } } */
+void parse_fn_pigment(parser *P, pigment *pg, int is_pattern);
 
 /* parse.c: scene items inside expressions and #declare */
 int scene_item_value(parser *P, value *out); /* parses pigment/finish/texture/object ... */

@@ -199,7 +199,7 @@ static void lex_string(parser *P, token *t)
 }
 
 /* One token of the top frame; T_EOF at the end of the frame's text. */
-static void lex_raw(parser *P, token *t)
+void lex_raw(parser *P, token *t)
 {
     skip_space(P);
     frame *f = top(P);

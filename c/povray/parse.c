@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fn.h"
 #include "lang.h"
 #include "objects.h"
 #include "pattern.h"
@@ -669,6 +670,10 @@ static int parse_pattern_item(parser *P, pigment *pg)
         }
         for (uint32_t i = 0; i < pc->lead; i++)
             pg->arg[i] = parse_float(P, pc->name);
+        if (pc->type == PIG_FUNCTION)
+            pg->arg[0] = fn_compile_block(P);
+        if (pc->type == PIG_PIGMENT_PATTERN)
+            pg->arg[0] = fn_pool_add_pigment(P);
         if (pc->colours && pc->type != PIG_CHECKER_MAP)
             parse_discrete_items(P, pg, pc);
         check_pattern_args(P, pg);
@@ -813,6 +818,18 @@ static void parse_pigment_body(parser *P, pigment *pg)
 {
     expect(P, "{", "after 'pigment'");
     parse_pigment_items(P, pg, "}");
+}
+
+/* fn_compile.c: the { } of function { pigment { } } (a pigment, its map completed) or of
+   function { pattern { } } (a pattern whose value is used) */
+void parse_fn_pigment(parser *P, pigment *pg, int is_pattern)
+{
+    int line = peek(P)->line;
+    *pg = default_pigment();
+    parse_pigment_body(P, pg);
+    if (is_pattern && pg->type < PIG_GRADIENT)
+        perr(P, line, "pattern { } in a function needs a pattern (got a colour)");
+    check_map(P, pg, line); /* a pattern's map goes unused; the reader checks every one */
 }
 
 /* checker pigment { A } pigment { B }: the checker pattern with the pigment_map [0 A] [1 B] */
@@ -1974,7 +1991,7 @@ int scene_item_value(parser *P, value *out)
     static const char *items[] = {
         "light_source",
         "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
-        "height_field", "isosurface", "julia_fractal",
+        "height_field", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "spline", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
@@ -2592,6 +2609,38 @@ static void resolve_noise(parser *P, pigment *pg)
 
 #include "rainbow_parse.c"
 
+void fn_scratch_begin(parser *P, size_t mark[3])
+{
+    mark[0] = P->sc->nmaps;
+    mark[1] = P->sc->npent;
+    fn_pool_pigments(P, &mark[2]);
+}
+
+void fn_scratch_scene(parser *P, scene *s, const size_t mark[3])
+{
+    size_t n;
+    pigment *pigs = fn_pool_pigments(P, &n);
+    for (size_t i = mark[2]; i < n; i++) /* the call's pigments, as the scene's end would */
+        resolve_noise(P, &pigs[i]);
+    memset(s, 0, sizeof *s);
+    fn_pool_view(P, s);
+    s->maps = P->sc->maps;
+    s->n_maps = (uint32_t)P->sc->nmaps;
+    s->pentries = P->sc->pent;
+    s->n_pentries = (uint32_t)P->sc->npent;
+    s->noise_generator = P->sc->noise_gen;
+    pattern_init();
+    fn_bind(s);
+}
+
+void fn_scratch_end(parser *P, const size_t mark[3])
+{
+    P->sc->nmaps = mark[0];
+    P->sc->npent = mark[1];
+    fn_pool_drop_pigments(P, mark[2]);
+    fn_bind(NULL);
+}
+
 static void parse_statement(parser *P)
 {
     token t = next(P);
@@ -2648,6 +2697,12 @@ void scene_free(scene *s)
     s->tmaps = NULL;
     free(s->tentries);
     s->tentries = NULL;
+    free(s->funcs);
+    free(s->fcode);
+    free(s->fpigs);
+    s->funcs = NULL;
+    s->fcode = NULL;
+    s->fpigs = NULL;
     free(s->lights);
     free(s->prims);
     s->lights = NULL;
@@ -2906,6 +2961,9 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_pentries = (uint32_t)c->npent;
         out->pentries = c->pent;
         c->pent = NULL;
+        fn_pool_to_scene(P, out);
+        for (uint32_t i = 0; i < out->n_fpigs; i++)
+            resolve_noise(P, &out->fpigs[i]);
         out->n_rainbows = c->nrainbows;
         memcpy(out->rainbows, c->rainbows, sizeof c->rainbows);
         for (uint32_t i = 0; i < out->n_rainbows; i++)
@@ -2930,6 +2988,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->pool);
     plist_free(&c->out);
     free(P->data);
+    fn_pool_free(P);
     free(P->rand_state);
     free(c->lights);
     free(c->maps);

@@ -12,6 +12,7 @@
  * 0.48985582. Turbulence and its vector form sum octaves with lambda and omega. The wave
  * types and blend-map search follow ContinuousPattern::Evaluate and BlendMap::Search.
  */
+#include "fn.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "render.h"
@@ -521,6 +522,9 @@ static const pattern_class PATTERNS[] = {
     {"wrinkles",    PIG_WRINKLES,    p_wrinkles,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
     {"bumps",       PIG_BUMPS,       p_bozo,        WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
     {"dents",       PIG_DENTS,       p_dents,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
+    {"function",    PIG_FUNCTION,    fn_pattern_value, WAVE_RAMP,  0, MAP(MAP_GRAY), PLAIN},
+    {"pigment_pattern", PIG_PIGMENT_PATTERN, fn_pigment_pattern_value, WAVE_RAMP, 0, MAP(MAP_GRAY),
+     PLAIN},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */

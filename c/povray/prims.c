@@ -9,6 +9,7 @@
  * sphere and plane tolerances here). render.c includes this file (one unit, so the hot
  * intersection calls inline); it is not compiled on its own.
  */
+#include "fn.h"
 #include "prims.h"
 #include "render.h"
 #include "rt_math.h"
@@ -508,6 +509,7 @@ static const char *triangle_check(const prim *p)
 #include "prims_polygon.c"
 #include "prims_sor.c"
 #include "prims_bicubic.c"
+#include "prims_iso.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

@@ -28,6 +28,10 @@ typedef struct {
     const char *(*check)(const prim *p);
 } prim_class;
 
+/* isosurface (prims_iso.c): its numbers in the data pool, and the most hits of one ray */
+enum { ISO_FN, ISO_THRESHOLD, ISO_ACCURACY, ISO_MAX_GRADIENT, ISO_MAX_TRACE, ISO_DATA_N };
+#define ISO_MAX_HITS 16
+
 /* NULL for an unknown type. */
 const prim_class *prim_class_of(uint32_t type);
 

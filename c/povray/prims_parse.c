@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "objects.h"
+#include "prims.h"
 #include "ttf.h"
 #include "rt_math.h"
 
@@ -518,6 +519,7 @@ static void parse_quadric(parser *P, prim *p, const token *kw)
 #include "prims_polygon_parse.c"
 #include "prims_sor_parse.c"
 #include "prims_bicubic_parse.c"
+#include "prims_iso_parse.c"
 
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},

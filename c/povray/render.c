@@ -3,6 +3,7 @@
  * rt_math and plain C, so the native renderer and the sandboxed client give the same bits.
  */
 #include "render.h"
+#include "fn.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "prims.h"
@@ -210,6 +211,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
 {
     uint32_t n = s->n_prims, nb = 0, nu = 0;
     pattern_init();
+    fn_bind(s);
     ctx->s = s;
     ctx->n_nodes = 0;
     ctx->order = alloc(sizeof(uint32_t) * (n + 1));

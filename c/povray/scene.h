@@ -30,6 +30,8 @@ enum {
     PIG_CHECKER_MAP, /* checker pigment { } pigment { }: the checker as a pattern (0 or 1) */
     PIG_RADIAL, PIG_SPIRAL1, PIG_SPIRAL2, PIG_QUILTED, PIG_HEXAGON, PIG_BRICK, PIG_MANDEL,
     PIG_WAVES, PIG_RIPPLES, PIG_WRINKLES, PIG_BUMPS, PIG_DENTS,
+    PIG_FUNCTION, /* function { }: arg[0] is the scene's function (fn.h) */
+    PIG_PIGMENT_PATTERN, /* pigment_pattern { }: arg[0] is the scene's function pigment */
     PIG_COUNT
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
@@ -61,7 +63,8 @@ typedef struct {
     X(OBJ_LATHE, lathe) \
     X(OBJ_POLYGON, polygon) \
     X(OBJ_SOR, sor) \
-    X(OBJ_BICUBIC_PATCH, bicubic_patch)
+    X(OBJ_BICUBIC_PATCH, bicubic_patch) \
+    X(OBJ_ISOSURFACE, isosurface)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
@@ -302,6 +305,11 @@ typedef struct {
     uint32_t n_rainbows;      /* version 7 */
     rainbow rainbows[POV_MAX_RAINBOWS];
     uint32_t noise_generator; /* global_settings noise_generator, for irid's turbulence */
+    /* user functions at render time (fn.h; version 8) */
+    uint32_t n_funcs, n_fcode, n_fpigs;
+    struct fn_def *funcs;
+    struct fn_instr *fcode;
+    pigment *fpigs;
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the

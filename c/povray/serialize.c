@@ -19,10 +19,14 @@
  * ends with f64 irid, irid thickness, irid turbulence, and the scene with vec3
  * irid_wavelength, u32 noise_generator, u32 n_rainbows, rainbows (vec3 antisolar, up, right, f64
  * angle, width, distance, jitter, arc angle, falloff angle, falloff width, pigment). Version 8
- * (the session of 2026-12-05 09:00 UTC) appends fields named where they are written. vec3 = 3 f64. Reading checks every length, count, type and that every
+ * (the session of 2026-12-05 09:00 UTC) appends fields named where they are written:
+ * after the rainbows, the render-time functions (fn.h): u32 n, function pigments (pattern
+ * pigments without their colour map); u32 n, instructions (u32 op, u32 a, f64 k); u32 n,
+ * functions (u32 first, n, n_locals). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
+#include "fn.h"
 #include "prims.h"
 #include "rt_math.h"
 
@@ -185,6 +189,26 @@ static void put_csg(wbuf *w, const scene *s)
         put_u32(w, s->conds[i]);
 }
 
+/* version 8: the render-time functions (fn.h) */
+static void put_functions(wbuf *w, const scene *s)
+{
+    put_u32(w, s->n_fpigs);
+    for (uint32_t i = 0; i < s->n_fpigs; i++)
+        put_pigment(w, &s->fpigs[i]);
+    put_u32(w, s->n_fcode);
+    for (uint32_t i = 0; i < s->n_fcode; i++) {
+        put_u32(w, s->fcode[i].op);
+        put_u32(w, s->fcode[i].a);
+        put_f64(w, s->fcode[i].k);
+    }
+    put_u32(w, s->n_funcs);
+    for (uint32_t i = 0; i < s->n_funcs; i++) {
+        put_u32(w, s->funcs[i].first);
+        put_u32(w, s->funcs[i].n);
+        put_u32(w, s->funcs[i].n_locals);
+    }
+}
+
 static void put_rainbows(wbuf *w, const scene *s)
 {
     put_u32(w, s->n_rainbows);
@@ -339,6 +363,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_vec(&w, s->irid_wavelength);
     put_u32(&w, s->noise_generator);
     put_rainbows(&w, s);
+    put_functions(&w, s);
     if (w.oom) {
         free(w.p);
         return NULL;
@@ -812,6 +837,43 @@ static void get_csg(rbuf *r, scene *s, pov_alloc_fn alloc)
     }
 }
 
+/* A count of records of at least `min_bytes` each that the rest of the data can hold */
+static uint32_t get_count(rbuf *r, uint32_t max, size_t min_bytes, const char *what)
+{
+    uint32_t n = get_u32(r);
+    if (!r->err && (n > max || (size_t)n * min_bytes > r->len - r->pos))
+        fail(r, what);
+    return r->err ? 0 : n;
+}
+
+/* version 8: the function pigments (every pigment_map entry usable), code and records */
+static void get_functions(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_fpigs = get_count(r, MAX_MAPS, 8, "scene data: bad function pigments");
+    s->fpigs = alloc(sizeof(pigment) * ((size_t)s->n_fpigs + 1));
+    for (uint32_t i = 0; s->fpigs && !r->err && i < s->n_fpigs; i++)
+        get_pigment(r, &s->fpigs[i], s->n_maps, 1);
+    s->n_fcode = get_count(r, POV_FN_MAX_CODE, 16, "scene data: bad function code");
+    s->fcode = alloc(sizeof(fn_instr) * ((size_t)s->n_fcode + 1));
+    for (uint32_t i = 0; s->fcode && !r->err && i < s->n_fcode; i++) {
+        s->fcode[i].op = get_u32(r);
+        s->fcode[i].a = get_u32(r);
+        s->fcode[i].k = get_f64(r);
+    }
+    s->n_funcs = get_count(r, POV_FN_MAX_CODE, 12, "scene data: bad function records");
+    s->funcs = alloc(sizeof(fn_def) * ((size_t)s->n_funcs + 1));
+    for (uint32_t i = 0; s->funcs && !r->err && i < s->n_funcs; i++) {
+        s->funcs[i].first = get_u32(r);
+        s->funcs[i].n = get_u32(r);
+        s->funcs[i].n_locals = get_u32(r);
+    }
+    if (!s->fpigs || !s->fcode || !s->funcs)
+        fail(r, "out of memory for functions");
+    const char *err = r->err ? 0 : fn_check(s);
+    if (err)
+        fail(r, err);
+}
+
 int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
                       const char **err)
 {
@@ -982,6 +1044,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     if (!r.err && !(s->irid_wavelength.x > 0.0 && s->irid_wavelength.y > 0.0 &&
                     s->irid_wavelength.z > 0.0))
         fail(&r, "scene data: irid_wavelength must be positive");
+    if (!r.err)
+        get_functions(&r, s, alloc);
     if (!r.err && r.pos != len)
         fail(&r, "scene data has trailing bytes");
     if (r.err) {

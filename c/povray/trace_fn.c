@@ -13,6 +13,7 @@
 #include "lang.h"
 #include "objects.h"
 #include "render.h"
+#include "fn.h"
 
 /* Allocations of one prepared object scene, freed together. */
 #define TRACE_ALLOCS 16
@@ -63,8 +64,16 @@ static void drop_cached(void)
 
 static const render_ctx *prepared(parser *P, const plist *l, int line)
 {
-    if (same_object(l))
+    if (same_object(l)) {
+        scene *s = &cached.s; /* the data and function pools may have grown (and moved) */
+        s->data = P->data;
+        s->n_data = (uint32_t)P->ndata;
+        for (size_t i = 0; i < l->n; i++)
+            s->prims[i].d = P->data ? P->data + s->prims[i].data_first : NULL;
+        fn_pool_view(P, s);
+        fn_bind(s);
         return &cached.ctx;
+    }
     drop_cached();
     cached.orig = calloc(l->n + 1, sizeof *cached.orig);
     cached.nodes = calloc(l->n_nodes + 1, sizeof *cached.nodes);
@@ -90,6 +99,7 @@ static const render_ctx *prepared(parser *P, const plist *l, int line)
     s->max_trace_level = 1;
     s->irid_wavelength = v3(1, 1, 1);
     s->noise_generator = 2;
+    fn_pool_view(P, s);
     if (render_prepare(&cached.ctx, s, trace_alloc) != 0)
         perr(P, line, "trace(): cannot prepare the object (out of memory)");
     return &cached.ctx;

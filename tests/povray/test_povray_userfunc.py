@@ -32,13 +32,13 @@ def test_function_values(render_bin, tmp_path):
 
 
 def test_unsupported_functions_fail_where_used(render_bin, tmp_path):
-    unused = HEAD + ('#declare P = function { pattern { checker } }\n'
+    unused = HEAD + ('#declare P = function { transform { scale 2 } }\n'
                      "background { color rgb 1 }\n")
     assert render_source(render_bin, tmp_path, unused, 4, 4).rgb[:3] == b"\xff\xff\xff"
-    used = HEAD + ("#declare P = function { pattern { checker } }\n"
+    used = HEAD + ("#declare P = function { transform { scale 2 } }\n"
                    "background { color rgb P(0, 0, 0) }\n")
     msg = parse_error(render_bin, tmp_path, used)
-    assert "bad.pov:5:" in msg and "'P' cannot be used" in msg and "'pattern'" in msg
+    assert "bad.pov:5:" in msg and "'P' cannot be used" in msg and "'transform'" in msg
     assert "takes 2 parameters, got 1" in parse_error(
         render_bin, tmp_path, HEAD + "#declare F = function(a, b) { a }\n"
         "background { color rgb F(1) }\n")
