@@ -2081,9 +2081,9 @@ static void parse_camera(parser *P, camdef *c)
         int is_xf = !strcmp(t.text, "translate") || !strcmp(t.text, "rotate") ||
                     !strcmp(t.text, "scale") || !strcmp(t.text, "matrix") ||
                     !strcmp(t.text, "transform");
-        if (c->cam_has_xf && !is_xf)
-            perr(P, t.line, "unsupported: '%s' after a camera transform (put transforms last)",
-                 t.text);
+        if (c->cam_has_xf && !is_xf && P->version < 3.495) /* 3.5 on: in any order */
+            perr(P, t.line, "unsupported: '%s' after a camera transform before #version 3.5 "
+                 "(put transforms last)", t.text);
         if (items && (!strcmp(t.text, "perspective") || !strcmp(t.text, "orthographic") ||
                       !strcmp(t.text, "cylinder") || !strcmp(t.text, "ultra_wide_angle") ||
                       camera_lens_type(t.text) >= 0))
