@@ -36,23 +36,12 @@ static user_file *find_file(const char *name)
     return NULL;
 }
 
-static void undeclare(parser *P, const char *name)
-{
-    for (size_t k = P->nscopes; k-- > 0;) {
-        symtab *tb = &P->scopes[k];
-        for (size_t i = 0; i < tb->n; i++)
-            if (!strcmp(tb->v[i].name, name)) {
-                tb->v[i] = tb->v[--tb->n];
-                return;
-            }
-    }
-}
 
 static void close_file(parser *P, user_file *u)
 {
     if (fclose(u->f) != 0)
         perr(P, 0, "cannot close file '%s': %s", u->name, strerror(errno));
-    undeclare(P, u->name);
+    sym_undef(P, u->name);
     u->f = NULL;
 }
 

@@ -94,10 +94,15 @@ typedef struct {
     char ref_name[64];
 } symbol;
 
+/* One scope's symbols, names unique, with a hash index (lex.c): an include file such as
+   stdinc.inc declares thousands, and every identifier is looked up. */
 typedef struct {
     symbol *v;
     size_t n, cap;
+    uint32_t *slot; /* index + 1 of the symbol whose name hashes here, 0 empty */
+    size_t nslots;  /* a power of 2, at least twice n; 0 until the first symbol */
 } symtab;
+symbol *symtab_find(symtab *t, const char *name);
 
 typedef struct {
     const char *name; /* file name for messages */
@@ -187,6 +192,7 @@ int raw_next_is_word(parser *P, const char *w);
 void expect(parser *P, const char *p, const char *where);
 void opt_comma(parser *P);
 symbol *find_sym(parser *P, const char *name);
+void sym_undef(parser *P, const char *name); /* #undef, #fclose: the innermost one goes */
 /* trace_fn.c: trace(OBJECT, A, B [, N]) */
 value trace_call(parser *P, const token *t);
 /* fileio.c: #fopen #fclose #write #read */

@@ -72,13 +72,51 @@ char *pool_str(parser *P, const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ symbols */
+static uint32_t name_hash(const char *name) /* FNV-1a */
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h;
+}
+
+static void symtab_reindex(parser *P, symtab *t)
+{
+    size_t want = 64;
+    while (want < 2 * t->n + 2)
+        want *= 2;
+    if (want != t->nslots) {
+        free(t->slot);
+        t->slot = malloc(want * sizeof *t->slot);
+        if (!t->slot)
+            perr(P, P->line, "out of memory");
+        t->nslots = want;
+    }
+    memset(t->slot, 0, t->nslots * sizeof *t->slot);
+    for (size_t i = 0; i < t->n; i++) {
+        size_t j = name_hash(t->v[i].name) & (t->nslots - 1);
+        while (t->slot[j])
+            j = (j + 1) & (t->nslots - 1);
+        t->slot[j] = (uint32_t)i + 1;
+    }
+}
+
+symbol *symtab_find(symtab *t, const char *name)
+{
+    if (!t->nslots)
+        return NULL;
+    for (size_t j = name_hash(name) & (t->nslots - 1); t->slot[j]; j = (j + 1) & (t->nslots - 1))
+        if (strcmp(t->v[t->slot[j] - 1].name, name) == 0)
+            return &t->v[t->slot[j] - 1];
+    return NULL;
+}
+
 symbol *find_sym(parser *P, const char *name)
 {
     for (size_t k = P->nscopes; k-- > 0;) {
-        symtab *t = &P->scopes[k];
-        for (size_t i = t->n; i-- > 0;)
-            if (strcmp(t->v[i].name, name) == 0)
-                return &t->v[i];
+        symbol *s = symtab_find(&P->scopes[k], name);
+        if (s)
+            return s;
     }
     return NULL;
 }
@@ -92,11 +130,10 @@ void set_sym(parser *P, const char *name, value v, int local)
 void set_sym_in(parser *P, const char *name, value v, size_t k)
 {
     symtab *t = &P->scopes[k];
-    for (size_t i = 0; i < t->n; i++) {
-        if (strcmp(t->v[i].name, name) == 0) {
-            t->v[i].v = v;
-            return;
-        }
+    symbol *old = symtab_find(t, name);
+    if (old) {
+        old->v = v;
+        return;
     }
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 32;
@@ -106,6 +143,27 @@ void set_sym_in(parser *P, const char *name, value v, size_t k)
     t->v[t->n].v = v;
     t->v[t->n].has_ref = 0;
     t->n++;
+    if (2 * t->n + 2 > t->nslots) {
+        symtab_reindex(P, t);
+    } else {
+        size_t j = name_hash(t->v[t->n - 1].name) & (t->nslots - 1);
+        while (t->slot[j])
+            j = (j + 1) & (t->nslots - 1);
+        t->slot[j] = (uint32_t)t->n;
+    }
+}
+
+void sym_undef(parser *P, const char *name)
+{
+    for (size_t k = P->nscopes; k-- > 0;) {
+        symtab *t = &P->scopes[k];
+        symbol *s = symtab_find(t, name);
+        if (s) {
+            *s = t->v[--t->n];
+            symtab_reindex(P, t);
+            return;
+        }
+    }
 }
 
 static void push_scope(parser *P)
@@ -120,6 +178,7 @@ static void pop_scope(parser *P)
 {
     P->nscopes--;
     free(P->scopes[P->nscopes].v);
+    free(P->scopes[P->nscopes].slot);
     memset(&P->scopes[P->nscopes], 0, sizeof P->scopes[0]);
 }
 
@@ -765,14 +824,11 @@ static void call_macro(parser *P, pov_macro *m, const token *t)
         if (a->kind == T_IDENT && n < 16) {
             /* find the scope that holds it, for the reference */
             for (size_t k = P->nscopes; k-- > 0 && !is_ref[n];) {
-                symtab *tb = &P->scopes[k];
-                for (size_t i = 0; i < tb->n; i++) {
-                    if (!strcmp(tb->v[i].name, a->text) && tb->v[i].v.kind != V_MACRO) {
-                        is_ref[n] = 1;
-                        ref_scope[n] = k;
-                        snprintf(ref_name[n], 64, "%s", a->text);
-                        break;
-                    }
+                const symbol *s = symtab_find(&P->scopes[k], a->text);
+                if (s && s->v.kind != V_MACRO) {
+                    is_ref[n] = 1;
+                    ref_scope[n] = k;
+                    snprintf(ref_name[n], 64, "%s", a->text);
                 }
             }
         }
@@ -882,15 +938,7 @@ static void do_directive(parser *P, const token *t)
     } else if (!strcmp(d, "undef")) {
         token n;
         lex_raw(P, &n);
-        for (size_t k = P->nscopes; k-- > 0;) {
-            symtab *tb = &P->scopes[k];
-            for (size_t i = 0; i < tb->n; i++) {
-                if (!strcmp(tb->v[i].name, n.text)) {
-                    tb->v[i] = tb->v[--tb->n];
-                    return;
-                }
-            }
-        }
+        sym_undef(P, n.text);
     } else if (!strcmp(d, "debug") || !strcmp(d, "warning") || !strcmp(d, "error")) {
         value v = expr(P);
         if (v.kind != V_STRING)
@@ -1227,6 +1275,10 @@ void declare_value(parser *P, int local, int line)
             if (!strcmp(tb->v[i].name, cur->ref_name))
                 tb->v[i].v = v;
         cur->v = v;
+        return;
+    }
+    if (!local && cur) { /* #declare of a visible name: the innermost one, local or not, as */
+        cur->v = v;      /* POV-Ray's Parse_Declare reuses the entry the name found */
         return;
     }
     set_sym_in(P, name.text, v, scope < P->nscopes ? scope : P->nscopes - 1);

@@ -2982,7 +2982,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         rc = 0;
     }
     for (size_t k = 0; k < P->nscopes; k++)
-        free(P->scopes[k].v);
+        free(P->scopes[k].v), free(P->scopes[k].slot);
     for (size_t i = 0; i < P->npool; i++)
         free(P->pool[i]);
     free(P->pool);

@@ -50,10 +50,9 @@ static const char *unsupported_body(parser *P)
 static const symbol *local_sym(parser *P, const char *name)
 {
     for (size_t k = P->nscopes; k-- > 1;) {
-        const symtab *t = &P->scopes[k];
-        for (size_t i = t->n; i-- > 0;)
-            if (strcmp(t->v[i].name, name) == 0)
-                return &t->v[i];
+        const symbol *s = symtab_find(&P->scopes[k], name);
+        if (s)
+            return s;
     }
     return NULL;
 }

@@ -136,6 +136,36 @@ def test_macro_parameters_are_references_to_identifiers(render_bin, tmp_path):
     assert read_png(tmp_path / "o.png").rgb[:3] == bytes([188, 255, 0])
 
 
+def test_declare_of_a_local_name_changes_the_local(render_bin, tmp_path):
+    """#declare of a name #local in an enclosing scope changes that local, as POV-Ray's
+    Parse_Declare reuses the entry the name finds (shapes.inc's HF_Square counts a #local K
+    up with #declare K = K + 1: taken as a new global, its loop never ended); an undeclared
+    name becomes global. POV-Ray 3.7.0.10 prints "in: 6 in if: 7 global: none N Q: 3 global
+    Q: none" for this scene's #debug of R."""
+    src = ("#version 3.7;\n#declare R = \"\";\n"
+           "#macro M() #local K = 1; #declare K = K + 5;\n"
+           '  #declare R = concat(R, "in: ", str(K, 0, 0), " ");\n'
+           "  #if (1) #declare K = K + 1;\n"
+           '    #declare R = concat(R, "in if: ", str(K, 0, 0), " "); #end\n#end\nM()\n'
+           '#ifdef (K) #declare R = concat(R, "global: ", str(K, 0, 0), " ");\n'
+           '#else #declare R = concat(R, "global: none "); #end\n'
+           "#macro N() #local Q = 1; #while (Q < 3) #declare Q = Q + 1; #end\n"
+           '  #declare R = concat(R, "N Q: ", str(Q, 0, 0), " "); #end\nN()\n'
+           '#ifdef (Q) #declare R = concat(R, "global Q: ", str(Q, 0, 0));\n'
+           '#else #declare R = concat(R, "global Q: none"); #end\n'
+           "#declare G = 1; #macro S() #declare G = G + 1; #end S() S()\n"
+           '#error concat(R, " G: ", str(G, 0, 0))\n')
+    msg = parse_error(render_bin, tmp_path, src)
+    assert "#error: in: 6 in if: 7 global: none N Q: 3 global Q: none G: 3" in msg, msg
+
+
+def test_undef_removes_the_innermost_name(render_bin, tmp_path):
+    src = ("#version 3.7;\n#declare A = 1;\n#macro M() #local A = 2; #undef A\n"
+           '  #declare R = str(A, 0, 0); #end\nM()\n#undef A\n'
+           '#ifdef (A) #declare R = "still"; #end\n#error concat("R ", R)\n')
+    assert "#error: R 1" in parse_error(render_bin, tmp_path, src)
+
+
 def test_bad_spherical_vertical_angle_is_an_error_naming_it(render_bin, tmp_path):
     err = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { spherical angle 180, -90 }\n"
                       "sphere { 0, 1 pigment { rgb 1 } }\n")
