@@ -1921,11 +1921,13 @@ int scene_item_value(parser *P, value *out)
         if (kw.text[0] == 'n') {
             out->kind = V_NORMAL;
             parse_normal_body(P, &t->nrm);
-        } else if (kw.text[0] == 'p') {
-            out->kind = V_PIGMENT;
+        } else if (kw.text[0] == 'p') { /* a declared pigment or finish starts from the */
+            out->kind = V_PIGMENT;         /* #default one, as POV-Ray copies it */
+            t->pig = P->sc->def.pig;
             parse_pigment_body(P, &t->pig);
         } else if (kw.text[0] == 'f') {
             out->kind = V_FINISH;
+            t->fin = P->sc->def.fin;
             parse_finish_body(P, &t->fin);
         } else {
             out->kind = V_TEXTURE;
