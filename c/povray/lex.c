@@ -101,20 +101,26 @@ static void symtab_reindex(parser *P, symtab *t)
     }
 }
 
-symbol *symtab_find(symtab *t, const char *name)
+static symbol *symtab_find_hashed(symtab *t, const char *name, uint32_t h)
 {
     if (!t->nslots)
         return NULL;
-    for (size_t j = name_hash(name) & (t->nslots - 1); t->slot[j]; j = (j + 1) & (t->nslots - 1))
+    for (size_t j = h & (t->nslots - 1); t->slot[j]; j = (j + 1) & (t->nslots - 1))
         if (strcmp(t->v[t->slot[j] - 1].name, name) == 0)
             return &t->v[t->slot[j] - 1];
     return NULL;
 }
 
+symbol *symtab_find(symtab *t, const char *name)
+{
+    return symtab_find_hashed(t, name, name_hash(name));
+}
+
 symbol *find_sym(parser *P, const char *name)
 {
+    uint32_t h = name_hash(name); /* once: a macro nested 40 deep looks in 40 scopes */
     for (size_t k = P->nscopes; k-- > 0;) {
-        symbol *s = symtab_find(&P->scopes[k], name);
+        symbol *s = symtab_find_hashed(&P->scopes[k], name, h);
         if (s)
             return s;
     }
