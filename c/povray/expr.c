@@ -64,7 +64,7 @@ const char *kind_name(int kind)
                                           "finish", "texture", "object", "macro", "broken",
                                           "colour_map", "camera", "normal", "transform",
                                           "function", "sky_sphere", "interior",
-                                          "material"};
+                                          "material", "spline"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 
@@ -798,8 +798,10 @@ static value primary(parser *P)
             perr(P, t.line, "'%s' cannot be used: %s", t.text, v.str);
         if (v.kind == V_ARRAY && is_punct(P, "["))
             v = index_array(P, v, t.text, t.line);
-        if (v.kind == V_FUNCTION && !is_punct(P, "("))
+        if ((v.kind == V_FUNCTION || v.kind == V_SPLINE) && !is_punct(P, "("))
             return v; /* a function by its name: a macro's argument (math.inc's fn_Gradient(F)) */
+        if (v.kind == V_SPLINE)
+            return postfix(P, spline_call(P, v.spl, &t), t.line);
         if (v.kind == V_FUNCTION)
             v = userfunc_call(P, v.mac, &t);
         return postfix(P, v, t.line);
@@ -942,8 +944,10 @@ value expr_any(parser *P)
     if (t->kind == T_IDENT) {
         symbol *s = find_sym(P, t->text);
         if (s && s->v.kind != V_FLOAT && s->v.kind != V_VEC && s->v.kind != V_STRING &&
-            s->v.kind != V_ARRAY && s->v.kind != V_FUNCTION) {
-            next(P);
+            s->v.kind != V_ARRAY && s->v.kind != V_FUNCTION && s->v.kind != V_SPLINE) {
+            token id = next(P);
+            if (s->v.kind == V_BROKEN && is_punct(P, "(")) /* a call of a failed declaration */
+                perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
             return s->v;
         }
         if (s && s->v.kind == V_ARRAY) {

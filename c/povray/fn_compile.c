@@ -282,6 +282,9 @@ static void c_declared(fnc *c, const token *t, const value *v)
         c_call(c, v->mac, t);
     } else if (v->kind == V_BROKEN) {
         perr(c->P, t->line, "%s", v->str);
+    } else if (v->kind == V_SPLINE) {
+        perr(c->P, t->line, "unsupported: the spline %s in a function evaluated while rendering "
+             "(splines are called while parsing)", t->text);
     } else {
         perr(c->P, t->line, "%s is a %s: a function can use floats and functions", t->text,
              kind_name(v->kind));

@@ -33,7 +33,7 @@ typedef struct {
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
     V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_SKY,
-    V_INTERIOR, V_MATERIAL, V_NKINDS
+    V_INTERIOR, V_MATERIAL, V_SPLINE, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -55,6 +55,7 @@ typedef struct {
     struct matdef *mat; /* V_INTERIOR / V_MATERIAL (parse.c) */
     pigment *sky; /* V_SKY: POV_SKY_MAX pigments, n of them given */
     struct transform *xf; /* V_TRANSFORM (parse.c) */
+    struct pov_spline *spl; /* V_SPLINE (spline.c) */
 } value;
 
 struct pov_array {
@@ -236,6 +237,10 @@ void lex_pop_body(parser *P);
 
 /* userfunc.c: user-defined float functions, function [(params)] { float expression } */
 value userfunc_declare(parser *P, const token *kw);
+/* spline.c: spline { ... } at its '{'; a call S(t [, TYPE]) at its '(' */
+typedef struct pov_spline pov_spline;
+pov_spline *spline_parse(parser *P);
+value spline_call(parser *P, const pov_spline *s, const token *name);
 value userfunc_call(parser *P, const pov_macro *fn, const token *name);
 
 /* fn_compile.c: render-time functions. fn_compile_block compiles the { EXPR } after a

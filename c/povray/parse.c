@@ -1943,6 +1943,12 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
+    if (is_word(P, "spline")) {
+        next(P);
+        out->kind = V_SPLINE;
+        out->spl = spline_parse(P);
+        return 1;
+    }
     if (is_word(P, "interior") || is_word(P, "material")) {
         out->kind = next(P).text[0] == 'm' ? V_MATERIAL : V_INTERIOR;
         out->mat = parse_mat_value(P, out->kind == V_MATERIAL);
@@ -1995,7 +2001,7 @@ int scene_item_value(parser *P, value *out)
         "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
-        "density", "media", "function", "spline", "rainbow",
+        "density", "media", "function", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++)

@@ -36,7 +36,7 @@ static void read_params(parser *P, pov_macro *m, int line)
 /* the body's first word when it makes a function we do not evaluate, else NULL */
 static const char *unsupported_body(parser *P)
 {
-    static const char *const words[] = {"spline", "transform", "function"};
+    static const char *const words[] = {"transform", "function"};
     token *t = peek(P);
     if (t->kind == T_STRING)
         return "\"...\" (a built-in function by name)";
@@ -148,6 +148,14 @@ value userfunc_declare(parser *P, const token *kw)
     m->body_pos = pos; /* at the '{' */
     m->body_line = line;
     expect(P, "{", "after 'function'");
+    if (is_word(P, "spline")) { /* function { spline { } }: the spline, called as S(t) */
+        next(P);
+        value v = {0};
+        v.kind = V_SPLINE;
+        v.spl = spline_parse(P);
+        expect(P, "}", "after the function's spline");
+        return v;
+    }
     const char *bad = unsupported_body(P);
     int bad_line = peek(P)->line;
     char imsg[256];
