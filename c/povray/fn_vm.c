@@ -7,43 +7,11 @@
  */
 #include "fn.h"
 #include "pattern.h"
+#include "pattern_shapes.h"
 #include "render.h"
 #include "rt_math.h"
 
 /* ------------------------------------------------------------------ maths not in rt_math */
-static double atan_small(double x) /* |x| <= tan(pi/12) */
-{
-    double x2 = x * x, term = x, sum = x;
-    for (int k = 1; k < 24; k++) {
-        term *= -x2;
-        sum += term / (2 * k + 1);
-    }
-    return sum;
-}
-
-static double fn_atan(double x)
-{
-    static const double SQRT3 = 1.7320508075688772935;
-    if (x != x)
-        return x;
-    if (x < 0.0)
-        return -fn_atan(-x);
-    if (x > 1.0)
-        return RT_PI / 2 - fn_atan(1.0 / x);
-    if (x > 2.0 - SQRT3)
-        return RT_PI / 6 + atan_small((SQRT3 * x - 1.0) / (SQRT3 + x));
-    return atan_small(x);
-}
-
-static double fn_atan2(double y, double x)
-{
-    if (x > 0.0)
-        return fn_atan(y / x);
-    if (x < 0.0)
-        return y >= 0.0 ? fn_atan(y / x) + RT_PI : fn_atan(y / x) - RT_PI;
-    return y > 0.0 ? RT_PI / 2 : y < 0.0 ? -RT_PI / 2 : 0.0;
-}
-
 static double fn_fmod(double a, double b)
 {
     if (b == 0.0 || a != a || b != b)
@@ -68,9 +36,9 @@ static double unary(uint32_t op, double a)
     case FN_SIN: return rt_sin(a);
     case FN_COS: return rt_cos(a);
     case FN_TAN: return rt_tan(a);
-    case FN_ASIN: return fn_atan2(a, rt_sqrt(1.0 - a * a));
-    case FN_ACOS: return fn_atan2(rt_sqrt(1.0 - a * a), a);
-    case FN_ATAN: return fn_atan(a);
+    case FN_ASIN: return pov_atan2(a, rt_sqrt(1.0 - a * a));
+    case FN_ACOS: return pov_atan2(rt_sqrt(1.0 - a * a), a);
+    case FN_ATAN: return pov_atan(a);
     case FN_SINH: return 0.5 * (rt_exp(a) - rt_exp(-a));
     case FN_COSH: return 0.5 * (rt_exp(a) + rt_exp(-a));
     case FN_TANH: { double e = rt_exp(2.0 * a); return (e - 1.0) / (e + 1.0); }
@@ -94,7 +62,7 @@ static double binary(uint32_t op, double a, double b)
     case FN_DIV: return a / b;
     case FN_POW: return rt_pow(a, b);
     case FN_MOD: return fn_fmod(a, b);
-    case FN_ATAN2: return fn_atan2(a, b);
+    case FN_ATAN2: return pov_atan2(a, b);
     case FN_MIN: return a < b ? a : b;
     case FN_MAX: return a > b ? a : b;
     case FN_LT: return a < b;
@@ -147,8 +115,8 @@ static double i_rounded_box(const double *a)
     return -a[3] + rt_sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) - 1e-6;
 }
 
-static double i_th(const double *a) { return fn_atan2(a[0], a[2]); }
-static double i_ph(const double *a) { return fn_atan2(rt_sqrt(a[0] * a[0] + a[2] * a[2]), a[1]); }
+static double i_th(const double *a) { return pov_atan2(a[0], a[2]); }
+static double i_ph(const double *a) { return pov_atan2(rt_sqrt(a[0] * a[0] + a[2] * a[2]), a[1]); }
 
 static const fn_internal INTERNALS[] = {
     {47, 3, i_ph},

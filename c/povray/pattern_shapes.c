@@ -28,27 +28,29 @@ static double atan_small(double x) /* |x| <= tan(pi/12) */
     return sum;
 }
 
-static double my_atan(double x)
+double pov_atan(double x)
 {
+    if (x != x)
+        return x;
     if (x < 0.0)
-        return -my_atan(-x);
+        return -pov_atan(-x);
     if (x > 1.0)
-        return PI / 2 - my_atan(1.0 / x);
+        return PI / 2 - pov_atan(1.0 / x);
     if (x > 2.0 - SQRT3)
         return PI / 6 + atan_small((SQRT3 * x - 1.0) / (SQRT3 + x));
     return atan_small(x);
 }
 
-static double my_atan2(double y, double x)
+double pov_atan2(double y, double x)
 {
     if (x > 0.0)
-        return my_atan(y / x);
+        return pov_atan(y / x);
     if (x < 0.0)
-        return y >= 0.0 ? my_atan(y / x) + PI : my_atan(y / x) - PI;
+        return y >= 0.0 ? pov_atan(y / x) + PI : pov_atan(y / x) - PI;
     return y > 0.0 ? PI / 2 : y < 0.0 ? -PI / 2 : 0.0;
 }
 
-static double my_asin(double x) { return my_atan2(x, rt_sqrt(1.0 - x * x)); }
+static double my_asin(double x) { return pov_atan2(x, rt_sqrt(1.0 - x * x)); }
 
 static double cycloidal(double v) { return rt_sin(v * (2.0 * PI)); }
 
@@ -63,7 +65,7 @@ double p_radial(vec3 q, const pigment *pg)
     (void)pg;
     if (rt_fabs(q.x) < 0.001 && rt_fabs(q.z) < 0.001)
         return 0.25;
-    return 0.25 + (my_atan2(q.x, q.z) + PI) / (2.0 * PI);
+    return 0.25 + (pov_atan2(q.x, q.z) + PI) / (2.0 * PI);
 }
 
 /* arg[0] = arms; the turbulence amount's x times the turbulence sum joins the value */

@@ -8,6 +8,9 @@
 #define POV_MAX_WAVES 64 /* global_settings number_of_waves: 1..64 */
 
 void pattern_shapes_init(void); /* the wave sources and frequencies; from pattern_init */
+/* atan and atan2 without libm (the sandbox has none): a few ulp, NaN in NaN out */
+double pov_atan(double x);
+double pov_atan2(double y, double x);
 double p_radial(vec3 q, const pigment *pg);
 double p_spiral1(vec3 q, const pigment *pg);
 double p_spiral2(vec3 q, const pigment *pg);
