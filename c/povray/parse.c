@@ -540,15 +540,52 @@ static void check_pattern_args(parser *P, const pigment *pg)
 
 /* warp { turbulence T [octaves N] [omega W] [lambda L] }: the transforms so far move into
    wpre, the ones after it gather in inv (pattern.c pattern_space) */
-static void parse_turbulence_warp(parser *P, pigment *pg, int line)
+/* warp { repeat <w> [offset O] [flip F] }: w along exactly one axis */
+static void parse_repeat_warp(parser *P, pigment *pg, int line)
+{
+    vec3 r = parse_vector(P);
+    double c[3] = {r.x, r.y, r.z};
+    int axes = (c[0] != 0.0) + (c[1] != 0.0) + (c[2] != 0.0);
+    if (axes != 1)
+        perr(P, line, "warp repeat needs a vector along one axis (x * 2, ...), got <%g, %g, %g>",
+             r.x, r.y, r.z);
+    pg->waxis = c[0] != 0.0 ? 0 : c[1] != 0.0 ? 1 : 2;
+    pg->wwidth = c[pg->waxis];
+    pg->woffset = v3(0, 0, 0);
+    pg->wflip = v3(1, 1, 1);
+    while (!is_punct(P, "}")) {
+        token t = next(P);
+        if (!strcmp(t.text, "offset")) {
+            pg->woffset = parse_vector(P);
+        } else if (!strcmp(t.text, "flip")) {
+            vec3 f = parse_vector(P);
+            pg->wflip = v3(f.x != 0.0 ? -1 : 1, f.y != 0.0 ? -1 : 1, f.z != 0.0 ? -1 : 1);
+        } else {
+            perr(P, t.line, "unsupported word '%s' in warp repeat (offset and flip are)",
+                 t.text);
+        }
+    }
+    pg->has_warp = WARP_REPEAT;
+}
+
+static void parse_warp(parser *P, pigment *pg, int line)
 {
     if (pg->type < PIG_GRADIENT)
         perr(P, line, "unsupported: warp in a pigment without a pattern");
     if (pg->has_warp)
         perr(P, line, "unsupported: more than one warp in a pigment");
     expect(P, "{", "after warp");
+    if (is_word(P, "repeat")) {
+        next(P);
+        parse_repeat_warp(P, pg, line);
+        next(P);
+        pg->wpre = pg->has_trans ? pg->inv : xf_identity();
+        pg->inv = xf_identity();
+        pg->has_trans = 1;
+        return;
+    }
     if (!is_word(P, "turbulence"))
-        perr(P, peek(P)->line, "unsupported warp '%s' (warp { turbulence ... } is supported)",
+        perr(P, peek(P)->line, "unsupported warp '%s' (turbulence and repeat are supported)",
              peek(P)->text);
     next(P);
     pg->wturb = parse_vector(P);
@@ -575,7 +612,7 @@ static void parse_turbulence_warp(parser *P, pigment *pg, int line)
     pg->wpre = pg->has_trans ? pg->inv : xf_identity();
     pg->inv = xf_identity();
     pg->has_trans = 1;
-    pg->has_warp = 1;
+    pg->has_warp = WARP_TURBULENCE;
 }
 
 /* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
@@ -684,7 +721,7 @@ static int parse_pattern_item(parser *P, pigment *pg)
         return 1;
     if (!strcmp(w, "warp")) {
         next(P);
-        parse_turbulence_warp(P, pg, line);
+        parse_warp(P, pg, line);
         return 1;
     }
     if (!strcmp(w, "pigment_map")) {

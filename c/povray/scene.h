@@ -88,14 +88,20 @@ typedef struct {
     /* pigment_map (sub_n > 0, instead of the colour map): its entries are
        scene.pentries[sub_first .. sub_first + sub_n), evaluated at this pattern's point */
     uint32_t sub_first, sub_n;
-    /* warp { turbulence T octaves omega lambda }: inv (the transforms given after the warp)
-       takes the point to the warp's space, the turbulence displaces it there, then wpre (the
-       transforms given before it) takes it on to pattern space */
+    /* one warp { } (has_warp, a WARP_*): inv (the transforms given after the warp) takes the
+       point to the warp's space, the warp moves it there, then wpre (the transforms given
+       before it) takes it on to pattern space. turbulence T octaves omega lambda: woctaves,
+       wturb, womega, wlambda; repeat <width along one axis> offset O flip F: POV-Ray's
+       warps.cpp, each odd block mirrored by wflip (-1 or 1 per axis), block n moved by n O */
     uint32_t has_warp, woctaves;
     vec3 wturb;
     double womega, wlambda;
     xform wpre;
+    uint32_t waxis;
+    double wwidth;
+    vec3 woffset, wflip;
 } pigment;
+enum { WARP_NONE = 0, WARP_TURBULENCE = 1, WARP_REPEAT = 2 };
 /* An entry of a pigment_map: its value (average: its weight) and its pigment. An entry's
    pigment refers only to entries before its own, so evaluation always ends. */
 typedef struct { double v; pigment pig; } pigment_entry;

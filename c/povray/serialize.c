@@ -138,6 +138,12 @@ static void put_pigment(wbuf *w, const pigment *pg)
         put_f64(w, pg->wlambda);
         put_xform(w, &pg->wpre);
     }
+    if (pg->has_warp == WARP_REPEAT) { /* version 8 */
+        put_u32(w, pg->waxis);
+        put_f64(w, pg->wwidth);
+        put_vec(w, pg->woffset);
+        put_vec(w, pg->wflip);
+    }
 }
 
 /* What a ray sees of a surface: a prim's top layer or a layer under it. */
@@ -472,7 +478,7 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->sub_first = get_u32(r);
     pg->sub_n = get_u32(r);
     pg->has_warp = get_u32(r);
-    if (!r->err && pg->has_warp > 1)
+    if (!r->err && pg->has_warp > WARP_REPEAT)
         return fail(r, "scene data: bad warp flag");
     if (pg->has_warp) {
         pg->woctaves = get_u32(r);
@@ -480,8 +486,19 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         pg->womega = get_f64(r);
         pg->wlambda = get_f64(r);
         get_xform(r, &pg->wpre);
-        if (!r->err && (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans || !need_map))
+        if (!r->err && pg->has_warp == WARP_TURBULENCE &&
+            (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans || !need_map))
             return fail(r, "scene data: bad warp");
+    }
+    if (pg->has_warp == WARP_REPEAT) {
+        pg->waxis = get_u32(r);
+        pg->wwidth = get_f64(r);
+        pg->woffset = get_vec(r);
+        pg->wflip = get_vec(r);
+        vec3 f = pg->wflip;
+        if (!r->err && (pg->waxis > 2 || pg->wwidth == 0.0 || !pg->has_trans || !need_map ||
+                        rt_fabs(f.x) != 1.0 || rt_fabs(f.y) != 1.0 || rt_fabs(f.z) != 1.0))
+            return fail(r, "scene data: bad repeat warp");
     }
     if (!r->err && (pg->sub_n > POV_MAP_MAX || pg->sub_first > r->sub_limit ||
                     pg->sub_n > r->sub_limit - pg->sub_first ||

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import parse_error, render, render_source
+from conftest import distributed_equals_native, matches_povray, parse_error, render, render_source
 
 from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
@@ -61,7 +61,7 @@ def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
     ("normal { checker 0.5 }", ["'checker' in normal"]),
     ("normal { bozo 0.5 warp { turbulence 0.2 } }", ["'warp' in normal"]),
     ("pigment { rgb 1 warp { turbulence 0.2 } }", ["warp in a pigment without a pattern"]),
-    ("pigment { bozo warp { repeat x } }", ["unsupported warp 'repeat'"]),
+    ("pigment { bozo warp { spherical } }", ["unsupported warp 'spherical'"]),
     ("pigment { bozo warp { turbulence 0.2 } warp { turbulence 0.1 } }", ["more than one warp"]),
 ])
 def test_more_pattern_errors(render_bin, tmp_path, src, words):
@@ -140,3 +140,24 @@ def test_a_comma_may_come_before_bump_size(render_bin, tmp_path):
     plain = render_source(render_bin, tmp_path, HEAD + "sphere { 0, 1 normal { gradient x 0.6 "
                           "scale 0.2 } }\n", name="plain")
     assert comma.rgb == plain.rgb
+
+
+def test_repeat_warp_matches_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "warprepeat.pov")
+
+
+def test_distributed_repeat_warp_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "warprepeat.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("sphere { 0, 1 pigment { agate warp { repeat <1, 1, 0> } } }",
+     ["warp repeat needs a vector along one axis"]),
+    ("sphere { 0, 1 pigment { agate warp { repeat x turn 2 } } }",
+     ["unsupported word 'turn' in warp repeat"]),
+    ("sphere { 0, 1 pigment { agate warp { black_hole 0, 1 } } }",
+     ["unsupported warp 'black_hole'"]),
+])
+def test_warp_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert "bad.pov:" in msg and all(w in msg for w in words), msg
