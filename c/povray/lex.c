@@ -1152,6 +1152,19 @@ static int is_block_kind(const char *w)
 /* A block-valued declaration that fails keeps its error: using the identifier raises it,
    so a declaration the scene never uses (a library's texture made of patterns we do not
    have) does not stop the scene, and one it uses is never silently wrong. */
+/* A macro parameter given an identifier stands for it (POV-Ray passes a pointer to the
+   caller's entry): assigning the parameter, by #declare or #local, assigns that identifier,
+   and the one it stands for in turn. */
+static void assign_through_refs(parser *P, symbol *s, value v)
+{
+    for (size_t hop = 0; s && hop <= POV_MAX_SCOPES; hop++) {
+        s->v = v;
+        if (!s->has_ref || s->ref_scope >= P->nscopes)
+            return;
+        s = symtab_find(&P->scopes[s->ref_scope], s->ref_name);
+    }
+}
+
 static value declare_block(parser *P, const token *kw)
 {
     size_t nframes = P->nframes, nctl = P->nctl, nscopes = P->nscopes;
@@ -1273,19 +1286,11 @@ void declare_value(parser *P, int local, int line)
         a->set[off] = 1;
         return;
     }
-    symbol *cur = find_sym(P, name.text);
-    if (!local && cur && cur->has_ref && cur->ref_scope < P->nscopes) {
-        /* a parameter standing for the caller's identifier: assign that one too */
-        symtab *tb = &P->scopes[cur->ref_scope];
-        for (size_t i = 0; i < tb->n; i++)
-            if (!strcmp(tb->v[i].name, cur->ref_name))
-                tb->v[i].v = v;
-        cur->v = v;
+    size_t target = scope < P->nscopes ? scope : P->nscopes - 1;
+    symbol *cur = local ? symtab_find(&P->scopes[target], name.text) : find_sym(P, name.text);
+    if (cur) { /* POV-Ray's Parse_Declare reuses the entry the name found: #declare the */
+        assign_through_refs(P, cur, v); /* innermost visible one, #local this scope's one */
         return;
     }
-    if (!local && cur) { /* #declare of a visible name: the innermost one, local or not, as */
-        cur->v = v;      /* POV-Ray's Parse_Declare reuses the entry the name found */
-        return;
-    }
-    set_sym_in(P, name.text, v, scope < P->nscopes ? scope : P->nscopes - 1);
+    set_sym_in(P, name.text, v, target);
 }

@@ -136,6 +136,23 @@ def test_macro_parameters_are_references_to_identifiers(render_bin, tmp_path):
     assert read_png(tmp_path / "o.png").rgb[:3] == bytes([188, 255, 0])
 
 
+def test_local_of_a_reference_parameter_changes_the_callers_identifier(render_bin, tmp_path):
+    """#local of a parameter given an identifier assigns that identifier too, through a
+    chain of macros, as POV-Ray's pointer to the caller's entry does (language/tracevines.pov
+    grew its vines from stale roots without it, past 20 million loop turns); an expression
+    argument stays a value. POV-Ray 3.7.0.10 writes "11 101 11 11 1"."""
+    src = ("#version 3.7;\n"
+           "#macro SetL(A) #local A = A + 10; #end\n"
+           "#macro SetD(A) #declare A = A + 100; #end\n"
+           "#macro Pass(B) SetL(B) #end\n"
+           "#macro Shadow(C) #local Q = 1; SetL(Q) #local C = Q; #end\n"
+           "#declare X = 1; SetL(X)\n#declare Y = 1; SetD(Y)\n#declare Z = 1; Pass(Z)\n"
+           "#declare W = 0; Shadow(W)\n#declare E = 1; SetL(E + 0)\n"
+           '#error concat(str(X,0,0), " ", str(Y,0,0), " ", str(Z,0,0), " ", str(W,0,0), " ", '
+           "str(E,0,0))\n")
+    assert "#error: 11 101 11 11 1" in parse_error(render_bin, tmp_path, src)
+
+
 def test_declare_of_a_local_name_changes_the_local(render_bin, tmp_path):
     """#declare of a name #local in an enclosing scope changes that local, as POV-Ray's
     Parse_Declare reuses the entry the name finds (shapes.inc's HF_Square counts a #local K
