@@ -71,13 +71,70 @@ static vec3 normal_into_pattern(const xform *inv, vec3 n)
               vdot(c0, vcross(c1, n)) / det);
 }
 
-/* N (unit, facing the viewer) perturbed by n at world point P: as POV-Ray, the normal goes
-   into pattern space (normalised), gets the perturbation there, and comes back. */
-static vec3 perturb_normal(const tnormal *n, vec3 N, vec3 P)
+#define POV_NORMAL_MAP_DEPTH 16 /* normal_maps inside normal_maps: deeper is ignored */
+
+static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, int depth);
+
+/* normal_map in pattern space (POV-Ray's Perturb_Normal with a normal blend map, and
+   Do_Average_Normals): the entries' normals at the warped point q, the two around the
+   pattern's value blended linearly; average: summed by weight (single precision, as POV-Ray)
+   over the weights' total. Np is the normal in pattern space. */
+static vec3 normal_map_blend(const scene *s, const tnormal *n, vec3 Np, vec3 q, int depth)
 {
+    const pigment *pg = &n->pat;
+    const normal_entry *e = &s->nentries[n->map_first];
+    uint32_t last = n->map_n - 1;
+    q = pattern_warp(pg, q);
+    if (pg->type == PIG_AVERAGE) {
+        vec3 sum = {0.0, 0.0, 0.0};
+        float total = 0.0f;
+        for (uint32_t i = 0; i <= last; i++) {
+            float w = (float)e[i].v;
+            sum = vadd(sum, vscale(perturb_normal_d(s, &e[i].n, Np, q, depth + 1), w));
+            total += w;
+        }
+        return total != 0.0f ? vscale(sum, 1.0 / total) : Np;
+    }
+    double v = pattern_value_warped(pg, q);
+    uint32_t cur = 0, prev = 0;
+    if (v >= e[last].v) {
+        cur = prev = last;
+    } else {
+        while (v > e[cur].v)
+            prev = cur++;
+    }
+    vec3 r = perturb_normal_d(s, &e[cur].n, Np, q, depth + 1);
+    if (prev == cur)
+        return r;
+    vec3 p1 = perturb_normal_d(s, &e[prev].n, Np, q, depth + 1);
+    double v2 = (v - e[prev].v) / (e[cur].v - e[prev].v);
+    return vadd(vscale(p1, 1.0 - v2), vscale(r, v2));
+}
+
+/* N (unit, facing the viewer) perturbed by n at world point P: as POV-Ray, the normal goes
+   into pattern space (normalised), gets the perturbation there, and comes back. A normal_map
+   that names entries the scene lacks, or nests too deep, leaves N as it is. */
+static vec3 perturb_normal(const scene *s, const tnormal *n, vec3 N, vec3 P)
+{
+    return perturb_normal_d(s, n, N, P, 0);
+}
+
+static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, int depth)
+{
+    const pigment *pg = &n->pat;
+    if (n->map_n) {
+        if (depth >= POV_NORMAL_MAP_DEPTH || n->map_first > s->n_nentries ||
+            n->map_n > s->n_nentries - n->map_first)
+            return N;
+        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
+        vec3 Np = pg->has_trans ? vnorm(normal_into_pattern(&pg->inv, N)) : N;
+        vec3 r = normal_map_blend(s, n, Np, q, depth);
+        if (pg->has_trans)
+            r = xf_normal(&pg->inv, r);
+        return vnorm(r);
+    }
     if (n->amount == 0.0)
         return N;
-    const pigment *pg = &n->pat;
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
     vec3 Np = pg->has_trans ? vnorm(normal_into_pattern(&pg->inv, N)) : N;
     vec3 r = vadd(Np, normal_offset(n, q));

@@ -58,6 +58,8 @@ struct pov_scene_state {
     size_t nmaps, capmaps;
     pigment_entry *pent;  /* the entries of every pigment_map (scene.pentries) */
     size_t npent, cappent;
+    normal_entry *nent;   /* the entries of every normal_map (scene.nentries) */
+    size_t nnent, capnent;
     int has_sky;
     pigment sky[POV_SKY_MAX];
     texture def;          /* #default */
@@ -1085,20 +1087,74 @@ static int parse_normal_pattern(parser *P, tnormal *n)
     return 1;
 }
 
+static void parse_normal_items(parser *P, tnormal *n, const char *close);
+
+/* normal_map { [v NORMAL_ITEMS] ... } (average: [[weight] NORMAL_ITEMS], weight 1 when left
+   out): the entries go after those of maps inside them, so each refers only to earlier ones */
+static void parse_normal_map(parser *P, tnormal *n, int line)
+{
+    if (n->type != NRM_PATTERN)
+        perr(P, line, "normal_map needs a pattern before it (normal { bozo normal_map { } })");
+    if (n->pat.type == PIG_BRICK || n->pat.type == PIG_HEXAGON || n->pat.type == PIG_CHECKER)
+        perr(P, line, "normal_map cannot be used with this normal type (brick, checker and "
+             "hexagon have their own entries), as POV-Ray");
+    expect(P, "{", "after normal_map");
+    normal_entry *e = xalloc(P, sizeof *e * POV_MAP_MAX);
+    uint32_t k = 0;
+    int average = n->pat.type == PIG_AVERAGE;
+    while (!is_punct(P, "}")) {
+        if (k == POV_MAP_MAX)
+            perr(P, line, "normal_map: more than %d entries", POV_MAP_MAX);
+        expect(P, "[", "to start a normal_map entry");
+        token *a = peek(P);
+        int has_value = a->kind == T_NUM || is_punct(P, "-") || is_punct(P, "(") ||
+                        (a->kind == T_IDENT && find_sym(P, a->text) &&
+                         find_sym(P, a->text)->v.kind == V_FLOAT);
+        e[k].v = average && !has_value ? 1.0 : parse_float(P, "a normal_map entry's value");
+        opt_comma(P);
+        memset(&e[k].n, 0, sizeof e[k].n);
+        e[k].n.amount = 0.5, e[k].n.delta = 0.02;
+        parse_normal_items(P, &e[k].n, "]");
+        if (k && !average && e[k].v < e[k - 1].v)
+            perr(P, line, "normal_map values must ascend (%g after %g)", e[k].v, e[k - 1].v);
+        k++;
+    }
+    next(P);
+    if (k == 0)
+        perr(P, line, "normal_map needs at least one entry");
+    struct pov_scene_state *c = P->sc;
+    if (c->nnent + k > c->capnent) {
+        c->capnent = (c->nnent + k) * 2;
+        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
+    }
+    memcpy(c->nent + c->nnent, e, k * sizeof *e);
+    n->map_first = (uint32_t)c->nnent;
+    n->map_n = k;
+    c->nnent += k;
+}
+
 static void parse_normal_body(parser *P, tnormal *n)
 {
     expect(P, "{", "after 'normal'");
-    texture *s = ident_of_kind(P, V_NORMAL);
-    if (s)
-        *n = s->nrm;
     if (n->delta == 0.0) {
         n->amount = 0.5;
         n->delta = 0.02;
     }
+    parse_normal_items(P, n, "}");
+    if (n->pat.type == PIG_AVERAGE && !n->map_n)
+        perr(P, P->line, "average in a normal needs a normal_map");
+}
+
+/* The inside of normal { } (or of a normal_map entry), up to `close`. */
+static void parse_normal_items(parser *P, tnormal *n, const char *close)
+{
+    texture *s = ident_of_kind(P, V_NORMAL);
+    if (s)
+        *n = s->nrm;
     for (;;) {
         transform t;
         token *tk = peek(P);
-        if (is_punct(P, "}")) {
+        if (is_punct(P, close)) {
             next(P);
             break;
         }
@@ -1114,6 +1170,9 @@ static void parse_normal_body(parser *P, tnormal *n)
             n->delta = parse_float(P, "accuracy");
             if (!(n->delta > 0.0))
                 perr(P, tk->line, "accuracy must be positive, got %g", n->delta);
+        } else if (is_word(P, "normal_map")) {
+            next(P);
+            parse_normal_map(P, n, tk->line);
         } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") && !is_word(P, "warp") &&
                    parse_pattern_item(P, &n->pat)) {
             continue;
@@ -2736,6 +2795,8 @@ void scene_free(scene *s)
     s->maps = NULL;
     free(s->pentries);
     s->pentries = NULL;
+    free(s->nentries);
+    s->nentries = NULL;
     free(s->layers);
     s->layers = NULL;
     free(s->tmaps);
@@ -3006,6 +3067,11 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->n_pentries = (uint32_t)c->npent;
         out->pentries = c->pent;
         c->pent = NULL;
+        for (size_t i = 0; i < c->nnent; i++)
+            resolve_noise(P, &c->nent[i].n.pat);
+        out->n_nentries = (uint32_t)c->nnent;
+        out->nentries = c->nent;
+        c->nent = NULL;
         fn_pool_to_scene(P, out);
         for (uint32_t i = 0; i < out->n_fpigs; i++)
             resolve_noise(P, &out->fpigs[i]);
@@ -3038,6 +3104,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(c->lights);
     free(c->maps);
     free(c->pent);
+    free(c->nent);
     free(c);
     free(P);
     free(opts);

@@ -711,7 +711,7 @@ static vec3 camera_trace(const render_ctx *ctx, vec3 o, vec3 d, double fx, doubl
 {
     d = vnorm(d);
     if (ctx->s->has_cam_normal)
-        d = vnorm(perturb_normal(&ctx->s->cam_normal, d, v3(fx, fy, 0.0)));
+        d = vnorm(perturb_normal(ctx->s, &ctx->s->cam_normal, d, v3(fx, fy, 0.0)));
     return trace(ctx, o, d, 1.0, 0);
 }
 

@@ -136,7 +136,17 @@ typedef struct {
     double amount;  /* bump_size */
     double delta;   /* accuracy: NRM_PATTERN's sampling distance */
     pigment pat;    /* the pattern, its transform, wave, turbulence, noise generator */
+    /* normal_map { }: its entries are scene.nentries[map_first .. map_first + map_n), blended
+       by the pattern's value (average: weighted by theirs) in place of the pattern's slope */
+    uint32_t map_first, map_n;
 } tnormal;
+
+/* An entry of a normal_map: its value (average: its weight) and its normal. An entry's
+   normal refers only to entries before its own, so evaluation always ends. */
+typedef struct {
+    double v;
+    tnormal n;
+} normal_entry;
 
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
@@ -285,6 +295,8 @@ typedef struct {
     prim *prims;
     uint32_t n_pentries; /* the entries of every pigment_map */
     pigment_entry *pentries;
+    uint32_t n_nentries; /* the entries of every normal_map (version 8) */
+    normal_entry *nentries;
     uint32_t n_maps;    /* colour maps of the pattern pigments */
     colour_map *maps;
     /* sky_sphere { pigment... }: seen by rays that miss everything; has_sky pigments, the

@@ -146,6 +146,18 @@ static void put_pigment(wbuf *w, const pigment *pg)
     }
 }
 
+static void put_normal(wbuf *w, const tnormal *n)
+{
+    put_u32(w, n->type);
+    if (n->type != NRM_NONE) {
+        put_f64(w, n->amount);
+        put_f64(w, n->delta);
+        put_pigment(w, &n->pat);
+        put_u32(w, n->map_first); /* version 8 */
+        put_u32(w, n->map_n);
+    }
+}
+
 /* What a ray sees of a surface: a prim's top layer or a layer under it. */
 static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnormal *nrm)
 {
@@ -170,12 +182,7 @@ static void put_surface(wbuf *w, const pigment *pig, const finish *f, const tnor
     put_f64(w, f->irid);
     put_f64(w, f->irid_thickness);
     put_f64(w, f->irid_turb);
-    put_u32(w, nrm->type);
-    if (nrm->type != NRM_NONE) {
-        put_f64(w, nrm->amount);
-        put_f64(w, nrm->delta);
-        put_pigment(w, &nrm->pat);
-    }
+    put_normal(w, nrm);
 }
 
 static void put_csg(wbuf *w, const scene *s)
@@ -290,12 +297,8 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     for (uint32_t i = 0; i < s->has_sky; i++)
         put_pigment(&w, &s->sky[i]);
     put_u32(&w, s->has_cam_normal);
-    if (s->has_cam_normal) {
-        put_u32(&w, s->cam_normal.type);
-        put_f64(&w, s->cam_normal.amount);
-        put_f64(&w, s->cam_normal.delta);
-        put_pigment(&w, &s->cam_normal.pat);
-    }
+    if (s->has_cam_normal)
+        put_normal(&w, &s->cam_normal);
     put_u32(&w, s->n_fogs);
     for (uint32_t i = 0; i < s->n_fogs; i++) {
         const fog *f = &s->fogs[i];
@@ -370,6 +373,11 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
     put_u32(&w, s->noise_generator);
     put_rainbows(&w, s);
     put_functions(&w, s);
+    put_u32(&w, s->n_nentries); /* version 8: the normal_map entries */
+    for (uint32_t i = 0; i < s->n_nentries; i++) {
+        put_f64(&w, s->nentries[i].v);
+        put_normal(&w, &s->nentries[i].n);
+    }
     if (w.oom) {
         free(w.p);
         return NULL;
@@ -559,6 +567,8 @@ static int get_normal(rbuf *r, tnormal *n, uint32_t n_maps)
     n->delta = get_f64(r);
     if (get_pigment(r, &n->pat, n_maps, 0) < 0)
         return -1;
+    n->map_first = get_u32(r); /* checked where it is used (normals.c): the entries come last */
+    n->map_n = get_u32(r);
     if (n->pat.type < PIG_GRADIENT || !(n->delta > 0.0))
         return fail(r, "scene data: bad normal pattern");
     return 0;
@@ -863,6 +873,23 @@ static uint32_t get_count(rbuf *r, uint32_t max, size_t min_bytes, const char *w
     return r->err ? 0 : n;
 }
 
+/* version 8: the normal_map entries, each referring only to entries before it */
+static void get_normal_entries(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_nentries = get_count(r, MAX_MAPS, 12, "scene data: bad normal_map entries");
+    s->nentries = alloc(sizeof(normal_entry) * ((size_t)s->n_nentries + 1));
+    if (!s->nentries)
+        fail(r, "out of memory for normal_map entries");
+    for (uint32_t i = 0; s->nentries && !r->err && i < s->n_nentries; i++) {
+        normal_entry *e = &s->nentries[i];
+        e->v = get_f64(r);
+        if (get_normal(r, &e->n, s->n_maps) < 0)
+            return;
+        if (e->n.type == NRM_NONE || e->n.map_first > i || e->n.map_n > i - e->n.map_first)
+            fail(r, "scene data: bad normal_map entry");
+    }
+}
+
 /* version 8: the function pigments (every pigment_map entry usable), code and records */
 static void get_functions(rbuf *r, scene *s, pov_alloc_fn alloc)
 {
@@ -1063,6 +1090,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: irid_wavelength must be positive");
     if (!r.err)
         get_functions(&r, s, alloc);
+    if (!r.err)
+        get_normal_entries(&r, s, alloc);
     if (!r.err && r.pos != len)
         fail(&r, "scene data has trailing bytes");
     if (r.err) {

@@ -223,7 +223,7 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
         const finish *f;
         const tnormal *nr;
         layer_of(s, sf, k, &pg, &f, &nr);
-        vec3 LN = nr->type != NRM_NONE ? perturb_normal(nr, N, P) : N;
+        vec3 LN = nr->type != NRM_NONE ? perturb_normal(s, nr, N, P) : N;
         if (k == 0)
             topN = LN;
         double ft[2];

@@ -73,7 +73,7 @@ def _client(client_elf, scene: bytes) -> list:
     return split_frames(proc.stdout)
 
 
-TRAILER = 44   # scene format 8: what follows the CSG tree (no rainbow, no functions)
+TRAILER = 48   # scene format 8: what follows the CSG tree (no rainbow, functions, normal_maps)
 
 
 @pytest.mark.parametrize(("what", "message"), [
@@ -85,7 +85,8 @@ TRAILER = 44   # scene format 8: what follows the CSG tree (no rainbow, no funct
 def test_client_refuses_a_corrupt_csg_tree(render_bin, client_elf, tmp_path, what, message):
     # scene format 4 ends with: n_nodes, nodes (kind, invert, first, n), n_kids, kids,
     # n_conds, conds; format 7 adds 32 bytes after them (vec3 irid_wavelength, u32
-    # noise_generator, u32 n_rainbows = 0) and format 8 12 (u32 n_fpigs, n_fcode, n_funcs = 0)
+    # noise_generator, u32 n_rainbows = 0) and format 8 16 (u32 n_fpigs, n_fcode, n_funcs,
+    # n_nentries = 0)
     # (c/povray/serialize.c)
     if what == "cycle":
         # the first sphere's condition is the union's OR node (3) over the leaves 1 and 2

@@ -80,7 +80,8 @@ def test_function_errors_name_the_line_and_word(render_bin, tmp_path, src, words
 def _function_scene(render_bin, tmp_path) -> bytes:
     """A scene whose only function is `function { x }`: the scene ends with its function
     section (c/povray/serialize.c, format 8): u32 n_fpigs = 0, u32 n_fcode = 1, the
-    instruction (u32 op, u32 a, f64 k), u32 n_funcs = 1, the record (first, n, n_locals)."""
+    instruction (u32 op, u32 a, f64 k), u32 n_funcs = 1, the record (first, n, n_locals);
+    then u32 n_nentries = 0."""
     scene = tmp_path / "f.pov"
     scene.write_text(HEAD + "light_source { <0, 5, -5> rgb 1 }\n"
                      "isosurface { function { x } pigment { rgb 1 } }\n")
@@ -98,13 +99,15 @@ def _function_scene(render_bin, tmp_path) -> bytes:
 ])
 def test_client_refuses_corrupt_function_code(render_bin, client_elf, tmp_path, patch, message):
     good = _function_scene(render_bin, tmp_path)
+    good, entries = good[:-4], good[-4:]   # u32 n_nentries = 0 (normal_map entries) last
+    assert entries == b"\0\0\0\0"
     tail = struct.Struct("<IIIId I III")
     fields = list(tail.unpack(good[-tail.size:]))
     assert fields[:4] == [0, 1, 1, 0] and fields[5:] == [1, 0, 1, 3], fields  # LOAD local 0
     names = ["n_fpigs", "n_fcode", "op", "a", "k", "n_funcs", "first", "n", "n_locals"]
     for key, value in patch.items():
         fields[names.index(key)] = value
-    bad = good[:-tail.size] + tail.pack(*fields)
-    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    bad = good[:-tail.size] + tail.pack(*fields) + entries
+    assert [k for k, _ in _client(client_elf, good + entries)][-1] == b"E"
     frames = _client(client_elf, bad)
     assert frames[0][0] == b"X" and message in frames[0][1].decode(), frames[0]

@@ -1,0 +1,55 @@
+"""normal_map (issue 17): blended and averaged normals against POV-Ray's render of
+tests/data/scenes/lang/normalmap.pov, the distributed render byte-identical to the native one,
+the parser's messages, and the sandboxed client refusing a normal_map entry that refers to
+itself or a later one (evaluation would not end)."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from conftest import distributed_equals_native, matches_povray, parse_error, render
+from test_povray_csg import _client
+from test_povray_isosurface import LANG
+
+HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
+        "camera { location <0, 0, -3> look_at 0 }\n")
+
+
+def test_normal_maps_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "normalmap.pov")
+
+
+def test_distributed_normal_maps_equal_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "normalmap.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("sphere { 0, 1 normal { brick normal_map { [0 bumps] [1 dents] } } }",
+     ["bad.pov:4:", "normal_map cannot be used with this normal type"]),
+    ("sphere { 0, 1 normal { average } }", ["average in a normal needs a normal_map"]),
+    ("sphere { 0, 1 normal { bozo normal_map { [0.5 bumps] [0.2 dents] } } }",
+     ["bad.pov:4:", "normal_map values must ascend"]),
+    ("sphere { 0, 1 normal { bozo normal_map { } } }", ["normal_map needs at least one entry"]),
+    ("sphere { 0, 1 normal { normal_map { [0 bumps] } } }",
+     ["normal_map needs a pattern before it"]),
+])
+def test_normal_map_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert all(w in msg for w in words), msg
+
+
+def test_client_refuses_a_normal_map_entry_pointing_at_itself(render_bin, client_elf, tmp_path):
+    # the scene ends with the normal_map entries (c/povray/serialize.c, version 8); the last
+    # entry's normal ends with its own map reference (u32 map_first, u32 map_n)
+    scene = tmp_path / "n.pov"
+    scene.write_text(HEAD + "light_source { <0, 5, -5> rgb 1 }\n"
+                     "sphere { 0, 1 pigment { rgb 1 } normal { bozo normal_map { [0 bumps 1] "
+                     "[1 dents 1] } } }\n")
+    render(render_bin, scene, tmp_path / "n.png", 8, 6, "--dump-scene", str(tmp_path / "s"))
+    good = (tmp_path / "s").read_bytes()
+    assert struct.unpack("<II", good[-8:]) == (0, 0)
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    for first, n in [(1, 1), (0, 2), (7, 1)]:
+        frames = _client(client_elf, good[:-8] + struct.pack("<II", first, n))
+        assert frames[0][0] == b"X" and b"bad normal_map entry" in frames[0][1], frames[0]
