@@ -1088,6 +1088,7 @@ static int parse_normal_pattern(parser *P, tnormal *n)
 }
 
 static void parse_normal_items(parser *P, tnormal *n, const char *close);
+static void parse_normal_body(parser *P, tnormal *n);
 
 /* normal_map { [v NORMAL_ITEMS] ... } (average: [[weight] NORMAL_ITEMS], weight 1 when left
    out): the entries go after those of maps inside them, so each refers only to earlier ones */
@@ -1112,8 +1113,9 @@ static void parse_normal_map(parser *P, tnormal *n, int line)
                          find_sym(P, a->text)->v.kind == V_FLOAT);
         e[k].v = average && !has_value ? 1.0 : parse_float(P, "a normal_map entry's value");
         opt_comma(P);
-        memset(&e[k].n, 0, sizeof e[k].n);
-        e[k].n.amount = 0.5, e[k].n.delta = 0.02;
+        e[k].n = P->sc->def.nrm; /* each entry starts from the #default normal, as POV-Ray */
+        if (e[k].n.delta == 0.0)
+            e[k].n.amount = 0.5, e[k].n.delta = 0.02;
         parse_normal_items(P, &e[k].n, "]");
         if (k && !average && e[k].v < e[k - 1].v)
             perr(P, line, "normal_map values must ascend (%g after %g)", e[k].v, e[k - 1].v);
@@ -1131,6 +1133,32 @@ static void parse_normal_map(parser *P, tnormal *n, int line)
     n->map_first = (uint32_t)c->nnent;
     n->map_n = k;
     c->nnent += k;
+}
+
+/* checker normal { A } normal { B }: the checker pattern with the normal_map [0 A] [1 B] */
+static void parse_checker_normals(parser *P, tnormal *n, int line)
+{
+    normal_entry e[2];
+    for (int i = 0; i < 2; i++) {
+        if (!is_word(P, "normal"))
+            perr(P, line, "checker in a normal needs two normals (checker normal { } normal { })");
+        next(P);
+        e[i].n = P->sc->def.nrm;
+        e[i].v = i;
+        parse_normal_body(P, &e[i].n);
+        opt_comma(P);
+    }
+    n->type = NRM_PATTERN;
+    parse_pattern_defaults(&n->pat, PIG_CHECKER_MAP);
+    struct pov_scene_state *c = P->sc;
+    if (c->nnent + 2 > c->capnent) {
+        c->capnent = (c->nnent + 2) * 2;
+        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
+    }
+    memcpy(c->nent + c->nnent, e, sizeof e);
+    n->map_first = (uint32_t)c->nnent;
+    n->map_n = 2;
+    c->nnent += 2;
 }
 
 static void parse_normal_body(parser *P, tnormal *n)
@@ -1173,6 +1201,9 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
         } else if (is_word(P, "normal_map")) {
             next(P);
             parse_normal_map(P, n, tk->line);
+        } else if (is_word(P, "checker")) {
+            int line = next(P).line;
+            parse_checker_normals(P, n, line);
         } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") && !is_word(P, "warp") &&
                    parse_pattern_item(P, &n->pat)) {
             continue;
@@ -2016,6 +2047,7 @@ int scene_item_value(parser *P, value *out)
         texture *t = new_texture(P);
         if (kw.text[0] == 'n') {
             out->kind = V_NORMAL;
+            t->nrm = P->sc->def.nrm;
             parse_normal_body(P, &t->nrm);
         } else if (kw.text[0] == 'p') { /* a declared pigment or finish starts from the */
             out->kind = V_PIGMENT;         /* #default one, as POV-Ray copies it */
@@ -2121,6 +2153,8 @@ void parse_default(parser *P)
             parse_pigment_body(P, &P->sc->def.pig);
         } else if (t.kind == T_IDENT && !strcmp(t.text, "finish")) {
             parse_finish_body(P, &P->sc->def.fin);
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "normal")) {
+            parse_normal_body(P, &P->sc->def.nrm); /* normal { bump_size 1.5 }: a template */
         } else {
             perr(P, t.line, "unsupported word '%s' in #default", t.text);
         }

@@ -1,5 +1,6 @@
-"""normal_map (issue 17): blended and averaged normals against POV-Ray's render of
-tests/data/scenes/lang/normalmap.pov, the distributed render byte-identical to the native one,
+"""normal_map (issue 17): blended and averaged normals, checker normal { } normal { } and
+#default { normal { } } against POV-Ray's renders of tests/data/scenes/lang/normalmap.pov and
+normdefault.pov, the distributed render byte-identical to the native one,
 the parser's messages, and the sandboxed client refusing a normal_map entry that refers to
 itself or a later one (evaluation would not end)."""
 
@@ -20,6 +21,10 @@ def test_normal_maps_match_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "normalmap.pov")
 
 
+def test_default_normal_and_checker_normals_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "normdefault.pov")
+
+
 def test_distributed_normal_maps_equal_native(render_bin, tmp_path):
     distributed_equals_native(render_bin, tmp_path, LANG / "normalmap.pov")
 
@@ -33,6 +38,8 @@ def test_distributed_normal_maps_equal_native(render_bin, tmp_path):
     ("sphere { 0, 1 normal { bozo normal_map { } } }", ["normal_map needs at least one entry"]),
     ("sphere { 0, 1 normal { normal_map { [0 bumps] } } }",
      ["normal_map needs a pattern before it"]),
+    ("sphere { 0, 1 normal { checker 0.5 } }",
+     ["bad.pov:4:", "checker in a normal needs two normals"]),
 ])
 def test_normal_map_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")

@@ -58,7 +58,7 @@ def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
     ("pigment { mandel 0 }", ["mandel needs 1..1000000 iterations"]),
     ("pigment { mandel 9 exponent 5 }", ["unsupported mandel exponent 5"]),
     ("pigment { brick brick_size <1, 0, 1> }", ["brick_size must be positive"]),
-    ("normal { checker 0.5 }", ["'checker' in normal"]),
+    ("normal { checker 0.5 }", ["checker in a normal needs two normals"]),
     ("normal { bozo 0.5 warp { turbulence 0.2 } }", ["'warp' in normal"]),
     ("pigment { rgb 1 warp { turbulence 0.2 } }", ["warp in a pigment without a pattern"]),
     ("pigment { bozo warp { spherical } }", ["unsupported warp 'spherical'"]),
