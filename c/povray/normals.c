@@ -27,17 +27,41 @@ static vec3 wrinkles_at(vec3 q)
     return r;
 }
 
+/* POV-Ray's Do_Slope_Map: the entries around v (as a blend map searches them), their
+   heights and slopes joined by its Hermite cubic */
+static double slope_value(const colour_map *m, double v)
+{
+    uint32_t last = m->n - 1, cur = 0, prev = 0;
+    if (v >= m->v[last]) {
+        cur = prev = last;
+    } else {
+        while (v > m->v[cur])
+            prev = cur++;
+    }
+    if (prev == cur)
+        return m->c[cur].x;
+    double t = (v - m->v[prev]) / (m->v[cur] - m->v[prev]), tt = t * t, ttt = tt * t;
+    double p0 = m->c[prev].x, s0 = m->c[prev].y, p1 = m->c[cur].x, s1 = m->c[cur].y;
+    double r = ttt * (s0 + s1 + 2.0 * (p0 - p1));
+    r += -tt * (2.0 * s0 + s1 + 3.0 * (p0 - p1));
+    return r + t * s0 + p0;
+}
+
 /* The perturbation in pattern space at pattern-space point q. A pattern's turbulence warps
    q once before the four samples (POV-Ray's Warp_EPoint), not each sample. */
-static vec3 normal_offset(const tnormal *n, vec3 q)
+static vec3 normal_offset(const scene *s, const tnormal *n, vec3 q)
 {
     const pigment *pg = &n->pat;
     if (n->type == NRM_PATTERN) { /* warped once, as POV-Ray, then sampled */
         double k = n->amount * -5.0 * (0.02 / n->delta);
+        const colour_map *slope = n->slope_map && n->slope_map <= s->n_maps ?
+                                  &s->maps[n->slope_map - 1] : NULL;
         vec3 d = {0.0, 0.0, 0.0};
         q = pattern_warp(pg, q);
         for (int i = 0; i < 4; i++) {
             double v = pattern_value_warped(pg, vadd(q, vscale(PYRAMID[i], n->delta)));
+            if (slope)
+                v = slope_value(slope, v);
             d = vadd(d, vscale(PYRAMID[i], v * k));
         }
         return d;
@@ -137,7 +161,7 @@ static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, i
         return N;
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
     vec3 Np = pg->has_trans ? vnorm(normal_into_pattern(&pg->inv, N)) : N;
-    vec3 r = vadd(Np, normal_offset(n, q));
+    vec3 r = vadd(Np, normal_offset(s, n, q));
     if (pg->has_trans)
         r = xf_normal(&pg->inv, r);
     return vnorm(r);

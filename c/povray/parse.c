@@ -1135,6 +1135,36 @@ static void parse_normal_map(parser *P, tnormal *n, int line)
     c->nnent += k;
 }
 
+/* slope_map { [v <height, slope>]... }: kept as a colour map (height, slope, 0) */
+static void parse_slope_map(parser *P, tnormal *n, int line)
+{
+    if (n->type != NRM_PATTERN || n->map_n)
+        perr(P, line, "slope_map needs a pattern of its own before it (normal { onion "
+             "slope_map { } })");
+    expect(P, "{", "after slope_map");
+    colour_map *m = xalloc(P, sizeof *m);
+    memset(m, 0, sizeof *m);
+    while (!is_punct(P, "}")) {
+        if (m->n == POV_MAP_MAX)
+            perr(P, line, "slope_map: more than %d entries", POV_MAP_MAX);
+        expect(P, "[", "to start a slope_map entry");
+        double v = parse_float(P, "a slope_map entry's value");
+        opt_comma(P);
+        value hs = expr(P);
+        if (hs.kind != V_VEC || hs.n < 2)
+            perr(P, line, "a slope_map entry needs <height, slope>");
+        if (!(v >= 0.0 && v <= 1.0) || (m->n && v < m->v[m->n - 1]))
+            perr(P, line, "slope_map values must ascend in 0..1 (got %g)", v);
+        m->v[m->n] = v;
+        m->c[m->n++] = v3(hs.c[0], hs.c[1], 0.0);
+        expect(P, "]", "to close a slope_map entry");
+    }
+    next(P);
+    if (m->n == 0)
+        perr(P, line, "slope_map needs at least one entry");
+    n->slope_map = add_map(P, m) + 1;
+}
+
 /* checker normal { A } normal { B }: the checker pattern with the normal_map [0 A] [1 B] */
 static void parse_checker_normals(parser *P, tnormal *n, int line)
 {
@@ -1204,6 +1234,9 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
         } else if (is_word(P, "checker")) {
             int line = next(P).line;
             parse_checker_normals(P, n, line);
+        } else if (is_word(P, "slope_map")) {
+            int line = next(P).line;
+            parse_slope_map(P, n, line);
         } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") && !is_word(P, "warp") &&
                    parse_pattern_item(P, &n->pat)) {
             continue;

@@ -139,6 +139,9 @@ typedef struct {
     /* normal_map { }: its entries are scene.nentries[map_first .. map_first + map_n), blended
        by the pattern's value (average: weighted by theirs) in place of the pattern's slope */
     uint32_t map_first, map_n;
+    /* slope_map { [v <height, slope>] }: 1 + its scene.maps index (height in c.x, slope in
+       c.y), 0 none: the pattern's value through POV-Ray's Hermite cubic of the two entries */
+    uint32_t slope_map;
 } tnormal;
 
 /* An entry of a normal_map: its value (average: its weight) and its normal. An entry's

@@ -155,6 +155,7 @@ static void put_normal(wbuf *w, const tnormal *n)
         put_pigment(w, &n->pat);
         put_u32(w, n->map_first); /* version 8 */
         put_u32(w, n->map_n);
+        put_u32(w, n->slope_map);
     }
 }
 
@@ -569,6 +570,9 @@ static int get_normal(rbuf *r, tnormal *n, uint32_t n_maps)
         return -1;
     n->map_first = get_u32(r); /* checked where it is used (normals.c): the entries come last */
     n->map_n = get_u32(r);
+    n->slope_map = get_u32(r);
+    if (!r->err && (n->slope_map > n_maps || (n->slope_map && n->type != NRM_PATTERN)))
+        return fail(r, "scene data: bad slope_map");
     if (n->pat.type < PIG_GRADIENT || !(n->delta > 0.0))
         return fail(r, "scene data: bad normal pattern");
     return 0;

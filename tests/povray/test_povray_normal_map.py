@@ -1,6 +1,6 @@
-"""normal_map (issue 17): blended and averaged normals, checker normal { } normal { } and
-#default { normal { } } against POV-Ray's renders of tests/data/scenes/lang/normalmap.pov and
-normdefault.pov, the distributed render byte-identical to the native one,
+"""normal_map and slope_map (issue 17): blended and averaged normals, checker normal { }
+normal { }, slopes and #default { normal { } } against POV-Ray's renders of
+tests/data/scenes/lang/normalmap.pov, slopemap.pov and normdefault.pov, the distributed render byte-identical to the native one,
 the parser's messages, and the sandboxed client refusing a normal_map entry that refers to
 itself or a later one (evaluation would not end)."""
 
@@ -25,8 +25,13 @@ def test_default_normal_and_checker_normals_match_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "normdefault.pov")
 
 
-def test_distributed_normal_maps_equal_native(render_bin, tmp_path):
-    distributed_equals_native(render_bin, tmp_path, LANG / "normalmap.pov")
+def test_slope_maps_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "slopemap.pov")
+
+
+@pytest.mark.parametrize("scene", ["normalmap.pov", "slopemap.pov"])
+def test_distributed_normal_maps_equal_native(render_bin, tmp_path, scene):
+    distributed_equals_native(render_bin, tmp_path, LANG / scene)
 
 
 @pytest.mark.parametrize(("src", "words"), [
@@ -38,6 +43,12 @@ def test_distributed_normal_maps_equal_native(render_bin, tmp_path):
     ("sphere { 0, 1 normal { bozo normal_map { } } }", ["normal_map needs at least one entry"]),
     ("sphere { 0, 1 normal { normal_map { [0 bumps] } } }",
      ["normal_map needs a pattern before it"]),
+    ("sphere { 0, 1 normal { onion slope_map { [0.5 <0, 1>] [0.2 <1, 0>] } } }",
+     ["bad.pov:4:", "slope_map values must ascend"]),
+    ("sphere { 0, 1 normal { onion slope_map { [0 1] } } }",
+     ["a slope_map entry needs <height, slope>"]),
+    ("sphere { 0, 1 normal { bumps slope_map { [0 <0, 1>] } } }",
+     ["slope_map needs a pattern of its own before it"]),
     ("sphere { 0, 1 normal { checker 0.5 } }",
      ["bad.pov:4:", "checker in a normal needs two normals"]),
 ])
@@ -48,15 +59,18 @@ def test_normal_map_errors_name_the_line_and_word(render_bin, tmp_path, src, wor
 
 def test_client_refuses_a_normal_map_entry_pointing_at_itself(render_bin, client_elf, tmp_path):
     # the scene ends with the normal_map entries (c/povray/serialize.c, version 8); the last
-    # entry's normal ends with its own map reference (u32 map_first, u32 map_n)
+    # entry's normal ends with its own map reference (u32 map_first, u32 map_n) and its
+    # slope_map (u32, 0: none)
     scene = tmp_path / "n.pov"
     scene.write_text(HEAD + "light_source { <0, 5, -5> rgb 1 }\n"
                      "sphere { 0, 1 pigment { rgb 1 } normal { bozo normal_map { [0 bumps 1] "
                      "[1 dents 1] } } }\n")
     render(render_bin, scene, tmp_path / "n.png", 8, 6, "--dump-scene", str(tmp_path / "s"))
     good = (tmp_path / "s").read_bytes()
-    assert struct.unpack("<II", good[-8:]) == (0, 0)
+    assert struct.unpack("<III", good[-12:]) == (0, 0, 0)
     assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
     for first, n in [(1, 1), (0, 2), (7, 1)]:
-        frames = _client(client_elf, good[:-8] + struct.pack("<II", first, n))
+        frames = _client(client_elf, good[:-12] + struct.pack("<III", first, n, 0))
         assert frames[0][0] == b"X" and b"bad normal_map entry" in frames[0][1], frames[0]
+    frames = _client(client_elf, good[:-12] + struct.pack("<III", 0, 0, 999))
+    assert frames[0][0] == b"X" and b"bad slope_map" in frames[0][1], frames[0]
