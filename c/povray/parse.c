@@ -532,6 +532,8 @@ static void check_pattern_args(parser *P, const pigment *pg)
         perr(P, line, "mandel needs 1..1000000 iterations, got %g", a[0]);
     if (pg->type == PIG_MANDEL && !(a[1] == 2.0 || a[1] == 3.0 || a[1] == 4.0))
         perr(P, line, "unsupported mandel exponent %g (2, 3 and 4 are supported)", a[1]);
+    if (pg->type == PIG_MANDEL && a[8] >= 2.0 && a[1] != 2.0)
+        perr(P, line, "magnet takes no exponent");
     if (pg->type == PIG_MANDEL && !(a[2] >= 0 && a[2] <= 8 && a[4] >= 0 && a[4] <= 6))
         perr(P, line, "mandel exterior type must be 0..8 and interior type 0..6");
     if (pg->type == PIG_MANDEL && (a[2] == 7 || a[2] == 8) && !(a[3] >= 1.0 && a[3] < 4e9))
@@ -691,12 +693,47 @@ static int parse_pattern_arg(parser *P, pigment *pg, const char *w)
 }
 
 /* Pattern keywords and modifiers in a pigment; 0 if the next word is none of them. */
+/* julia <c>, N and magnet 1|2 mandel N / magnet 1|2 julia <c>, N: the mandel pattern's
+   arguments with arg[8] its kind and arg[6], arg[7] the constant (pattern_shapes.c) */
+static int parse_fractal_item(parser *P, pigment *pg, const token *tk)
+{
+    int julia = !strcmp(tk->text, "julia"), magnet = !strcmp(tk->text, "magnet");
+    if ((!julia && !magnet) || find_sym(P, tk->text))
+        return 0;
+    int line = next(P).line, type = 0;
+    parse_pattern_defaults(pg, PIG_MANDEL);
+    if (magnet) {
+        double t = parse_float(P, "the magnet type");
+        if (t != 1.0 && t != 2.0)
+            perr(P, line, "magnet type must be 1 or 2, got %g", t);
+        type = (int)t;
+        token w = next(P);
+        if (strcmp(w.text, "mandel") && strcmp(w.text, "julia"))
+            perr(P, w.line, "expected mandel or julia after magnet %d, got '%s'", type, w.text);
+        julia = w.text[0] == 'j';
+    }
+    if (julia) {
+        value c = expr(P);
+        if (c.kind != V_VEC || c.n < 2)
+            perr(P, line, "julia needs a 2D vector <real, imaginary>, got a %s",
+                 kind_name(c.kind));
+        pg->arg[6] = c.c[0], pg->arg[7] = c.c[1];
+        opt_comma(P);
+    }
+    pg->arg[0] = parse_float(P, "the fractal's iterations");
+    pg->arg[8] = magnet ? 2 + 2 * (type - 1) + julia : 1;
+    check_pattern_args(P, pg);
+    return 1;
+}
+
 static int parse_pattern_item(parser *P, pigment *pg)
 {
     token *tk = peek(P);
     if (tk->kind != T_IDENT)
         return 0;
     int line = tk->line;
+    if (parse_fractal_item(P, pg, tk))
+        return 1;
     const pattern_class *pc = pattern_by_name(tk->text);
     if (pc) {
         next(P);
@@ -796,7 +833,8 @@ static void check_map(parser *P, pigment *pg, int line)
             perr(P, line, "average needs a pigment_map");
         colour_map m;
         const pattern_class *pc = pattern_by_type(pg->type);
-        if (pg->type == PIG_MANDEL && pg->arg[1] != 2.0) /* only POV-Ray's mandel2 has one */
+        /* only POV-Ray's mandel2 has a map of its own (not mandel3/4, julia or magnet) */
+        if (pg->type == PIG_MANDEL && (pg->arg[1] != 2.0 || pg->arg[8] != 0.0))
             pc = pattern_by_type(PIG_GRADIENT);
         pattern_default_map(pc, &m);
         for (size_t i = 0; i < P->sc->nmaps; i++)
@@ -905,7 +943,8 @@ static int weight_left_out(parser *P)
 {
     token *tk = peek(P);
     return tk->kind == T_IDENT && !find_sym(P, tk->text) &&
-           (pattern_by_name(tk->text) || !strcmp(tk->text, "checker"));
+           (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
+            !strcmp(tk->text, "julia") || !strcmp(tk->text, "magnet"));
 }
 
 /* pigment_map { [value PIGMENT_ITEMS]... }: the entries are parsed (their own nested
@@ -1071,7 +1110,8 @@ static int parse_normal_pattern(parser *P, tnormal *n)
         pigment pg = n->pat;
         parse_pattern_defaults(&pg, pat);
         n->pat = pg;
-    } else if (pattern_by_name(tk->text)) {
+    } else if (pattern_by_name(tk->text) || !strcmp(tk->text, "julia") ||
+               !strcmp(tk->text, "magnet")) {
         parse_pattern_item(P, &n->pat);
         type = NRM_PATTERN;
     } else {
@@ -1277,7 +1317,8 @@ static void parse_texture_items(parser *P, texture *tx, const char *close)
             tx->has_nrm = 1;
         } else if (tk->kind == T_IDENT && !tx->map &&
                    (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
-                    !strcmp(tk->text, "tiles"))) {
+                    !strcmp(tk->text, "tiles") || !strcmp(tk->text, "julia") ||
+                    !strcmp(tk->text, "magnet"))) {
             parse_texture_pattern(P, tx, close);
         } else {
             perr(P, tk->line, "unsupported word '%s' in texture", tk->text);

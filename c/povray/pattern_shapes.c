@@ -1,5 +1,6 @@
 /* pattern_shapes.c -- more of POV-Ray 3.7's patterns (freestanding-safe): radial, spiral1,
- * spiral2, quilted, hexagon, brick, mandel (exponents 2..4), waves, ripples, wrinkles, dents.
+ * spiral2, quilted, hexagon, brick, mandel and julia (exponents 2..4), magnet (types 1 and 2,
+ * mandel and julia), waves, ripples, wrinkles, dents.
  *
  * The formulas are those of POV-Ray 3.7's pattern.cpp (RadialPattern, Spiral1Pattern,
  * QuiltedPattern with quilt_cubic, HexagonPattern, BrickPattern, Mandel2/3/4Pattern with
@@ -166,8 +167,8 @@ static double fractal_exterior(int type, double f, int iters, int max_it, double
     case 4: return a * a * f;
     case 5: return b * b * f;
     case 6: return rt_sqrt(a * a + b * b) * f;
-    case 7: return (double)(iters % (unsigned)f) / f;
-    case 8: return (double)(iters % (unsigned)(1 + f)) / f;
+    case 7: return f >= 1.0 && f < 4e9 ? (double)(iters % (unsigned)f) / f : 0.0;
+    case 8: return f >= 1.0 && f < 4e9 ? (double)(iters % (unsigned)(1 + f)) / f : 0.0;
     default: return 0.0;
     }
 }
@@ -186,12 +187,59 @@ static double fractal_interior(int type, double f, double a, double b, double mi
     }
 }
 
+/* One step of magnet type 1 or 2 (POV-Ray's magnet1m/1j/2m/2j patterns): z = (N / D)^2 with
+   c = cr + ci i; a, b in and out. */
+static void magnet_step(int type, double *a, double *b, double cr, double ci)
+{
+    double A = *a, B = *b, a2 = A * A, b2 = B * B, t1r, t1i, t2r, t2i;
+    if (type == 1) {
+        t1r = a2 - b2 + cr - 1, t1i = 2 * A * B + ci;
+        t2r = 2 * A + cr - 2, t2i = 2 * B + ci;
+    } else {
+        double c1r = cr - 1, c2r = cr - 2, c1c2r = c1r * c2r - ci * ci, c1c2i = (c1r + c2r) * ci;
+        t1r = a2 * A - 3 * A * b2 + 3 * (A * c1r - B * ci) + c1c2r;
+        t1i = 3 * a2 * B - b2 * B + 3 * (A * ci + B * c1r) + c1c2i;
+        t2r = 3 * (a2 - b2) + 3 * (A * c2r - B * ci) + c1c2r + 1;
+        t2i = 6 * A * B + 3 * (A * ci + B * c2r) + c1c2i;
+    }
+    double t = t2r * t2r + t2i * t2i;
+    A = (t1r * t2r + t1i * t2i) / t;
+    B = (t1i * t2r - t1r * t2i) / t;
+    b2 = B * B;
+    *b = 2 * A * B;
+    *a = A * A - b2;
+}
+
+/* magnet { 1 | 2 } { mandel N | julia <c>, N }: arg[8] 2 + 2 (type - 1) + (julia) */
+static double p_magnet(vec3 q, const pigment *pg)
+{
+    int max_it = (int)pg->arg[0], kind = (int)pg->arg[8], col;
+    int type = kind < 4 ? 1 : 2, julia = kind & 1;
+    double cr = julia ? pg->arg[6] : q.x, ci = julia ? pg->arg[7] : q.y;
+    double a = julia ? q.x : 0.0, b = julia ? q.y : 0.0;
+    double mind = julia ? a * a + b * b : 10000.0;
+    for (col = 0; col < max_it; col++) {
+        magnet_step(type, &a, &b, cr, ci);
+        double a2 = a * a, b2 = b * b, d2 = a2 + b2;
+        if (d2 < mind)
+            mind = d2;
+        if (d2 > 10000.0 || (a - 1) * (a - 1) + b2 < 1 / 10000.0)
+            return fractal_exterior((int)pg->arg[2], pg->arg[3], col, max_it, a, b);
+    }
+    return fractal_interior((int)pg->arg[4], pg->arg[5], a, b, mind);
+}
+
 /* arg[0] = iterations, arg[1] = exponent (2..4), arg[2], arg[3] = exterior type and factor
-   (1, 1), arg[4], arg[5] = interior type and factor (0, 1) */
+   (1, 1), arg[4], arg[5] = interior type and factor (0, 1); arg[8] = 0 mandel, 1 julia (of
+   c = arg[6] + arg[7] i: z starts at the point), 2..5 magnet (p_magnet) */
 double p_mandel(vec3 q, const pigment *pg)
 {
+    if (pg->arg[8] >= 2.0)
+        return p_magnet(q, pg);
     int max_it = (int)pg->arg[0], e = (int)pg->arg[1], col;
-    double x = q.x, y = q.y, a = x, b = y, a2 = a * a, b2 = b * b, mind = a2 + b2;
+    int julia = pg->arg[8] == 1.0;
+    double x = julia ? pg->arg[6] : q.x, y = julia ? pg->arg[7] : q.y;
+    double a = q.x, b = q.y, a2 = a * a, b2 = b * b, mind = a2 + b2;
     for (col = 0; col < max_it; col++) {
         if (e == 2) {
             b = 2.0 * a * b + y;

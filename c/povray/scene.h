@@ -69,7 +69,7 @@ typedef struct {
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
 
-#define POV_PATTERN_ARGS 6
+#define POV_PATTERN_ARGS 9
 typedef struct {
     uint32_t type;      /* PIG_* */
     uint32_t has_trans; /* inv is used only when set */

@@ -112,8 +112,8 @@ def test_client_refuses_a_pigment_map_entry_that_refers_to_itself_or_beyond(
                         "[0.75 rgb <1, 0, 0>] } } }\n")
     at = good.index(struct.pack("<d", 0.3125)) + 8
     # after the phase: exponent, gradient vector, has_turb, octaves, noise_generator, turb,
-    # omega, lambda, six pattern parameters, then sub_first and sub_n (scene format 5)
-    at += 8 + 24 + 12 + 24 + 16 + 48
+    # omega, lambda, nine pattern parameters (six before format 8), then sub_first and sub_n
+    at += 8 + 24 + 12 + 24 + 16 + 72
     assert good[at:at + 8] == struct.pack("<II", 0, 2)
     bad = good[:at] + struct.pack("<II", sub_first, sub_n) + good[at + 8:]
     assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
@@ -159,5 +159,26 @@ def test_distributed_repeat_warp_equals_native(render_bin, tmp_path):
      ["unsupported warp 'black_hole'"]),
 ])
 def test_warp_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert "bad.pov:" in msg and all(w in msg for w in words), msg
+
+
+def test_julia_and_magnet_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "fractals.pov")
+
+
+def test_distributed_fractals_equal_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "fractals.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("sphere { 0, 1 pigment { magnet 3 mandel 10 } }", ["magnet type must be 1 or 2, got 3"]),
+    ("sphere { 0, 1 pigment { magnet 1 bozo 10 } }",
+     ["expected mandel or julia after magnet 1, got 'bozo'"]),
+    ("sphere { 0, 1 pigment { julia 0.3, 10 } }", ["julia needs a 2D vector"]),
+    ("sphere { 0, 1 pigment { magnet 2 mandel 10 exponent 3 } }", ["magnet takes no exponent"]),
+    ("sphere { 0, 1 pigment { julia <0, 1>, 10 exponent 5 } }", ["unsupported mandel exponent 5"]),
+])
+def test_fractal_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:" in msg and all(w in msg for w in words), msg
