@@ -30,6 +30,7 @@ typedef struct {
     prim p;
     const texture *below; /* the layers under p's own surface (a layered texture) */
     const tmapdef *map;   /* a patterned texture instead of p's surface, or NULL */
+    const texture *inside; /* interior_texture { }, or NULL */
     int textured;
     int32_t cond_head; /* first cell of its CSG conditions in plist.cells, -1 = none */
     int32_t bound;     /* bounded_by node of the same plist, -1 = none */

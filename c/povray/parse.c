@@ -1529,6 +1529,12 @@ static void transform_list(parser *P, plist *l, size_t from, const transform *t)
             l->v[i].below = layers_transformed(P, l->v[i].below, t);
             l->v[i].map = tmap_transformed(P, l->v[i].map, t);
         }
+        if (l->v[i].inside) {
+            texture *in = xalloc(P, sizeof *in);
+            *in = *l->v[i].inside;
+            texture_transform(P, in, t);
+            l->v[i].inside = in;
+        }
     }
 }
 
@@ -1783,6 +1789,21 @@ static void put_object_texture(parser *P, objbuild *b, texture tx, texture *utex
     }
 }
 
+/* interior_texture { }: the texture seen from inside, on the object or (a group) on each
+   of its parts without one of its own */
+static void parse_interior_texture(parser *P, objbuild *b)
+{
+    texture *in = xalloc(P, sizeof *in);
+    *in = P->sc->def;
+    int line = P->line;
+    parse_texture_body(P, in);
+    if (in->map)
+        perr(P, line, "unsupported: a patterned interior_texture (checker, texture_map ...)");
+    for (size_t i = b->from; i < b->l->n; i++)
+        if (!b->l->v[i].inside || !b->is_group)
+            b->l->v[i].inside = in;
+}
+
 static void parse_object_texture(parser *P, objbuild *b, const token *kw, texture *utex,
                                  int *has_utex)
 {
@@ -1963,6 +1984,8 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
             parse_interior_body(P, &inter);
         else if (!strcmp(kw.text, "material"))
             parse_material_body(P, b, &inter, &utex, &has_utex);
+        else if (!strcmp(kw.text, "interior_texture"))
+            parse_interior_texture(P, b);
         else if (!strcmp(kw.text, "texture") || !strcmp(kw.text, "pigment") ||
                  !strcmp(kw.text, "finish") || !strcmp(kw.text, "normal"))
             parse_object_texture(P, b, &kw, &utex, &has_utex);
@@ -3083,6 +3106,20 @@ static uint32_t add_tmap(parser *P, tex_tables *t, const tmapdef *m)
 
 /* The layers under each object's top surface and its patterned texture, as the scene's
    tables (scene.layers, tmaps, tentries; prim.layer_first/layer_n, prim.tmap). */
+static uint32_t add_inside(parser *P, tex_tables *t, const texture *in)
+{
+    t->tentries = grow(P, t->tentries, &t->captentries, t->ntentries + 1, sizeof *t->tentries);
+    uint32_t at = (uint32_t)t->ntentries++;
+    tentry *e = &t->tentries[at];
+    memset(e, 0, sizeof *e);
+    e->pig = in->pig;
+    e->fin = in->fin;
+    e->nrm = in->nrm;
+    finish_surface(P, &e->pig, &e->nrm);
+    add_layers(P, t, in->below, &t->tentries[at].layer_first, &t->tentries[at].layer_n);
+    return at + 1;
+}
+
 static void flatten_textures(parser *P, const plist *l, scene *out)
 {
     tex_tables t = {0};
@@ -3090,6 +3127,7 @@ static void flatten_textures(parser *P, const plist *l, scene *out)
         prim *p = &out->prims[i];
         add_layers(P, &t, l->v[i].below, &p->layer_first, &p->layer_n);
         p->tmap = l->v[i].map ? add_tmap(P, &t, l->v[i].map) : 0;
+        p->inside_tex = l->v[i].inside ? add_inside(P, &t, l->v[i].inside) : 0;
     }
     out->n_layers = (uint32_t)t.nlayers, out->layers = t.layers;
     out->n_tmaps = (uint32_t)t.ntmaps, out->tmaps = t.tmaps;

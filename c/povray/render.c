@@ -493,7 +493,9 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
         if (!find_hit(ctx, &r, left, 0, PRIM_NO_SHADOW, &pi, &h))
             return f;
         vec3 Q = vadd(O, vscale(L, h.t));
-        vec3 lf = texture_filter(s, &s->prims[pi], Q); /* every layer filters the light */
+        const prim *hp = &s->prims[pi];
+        int inside = hp->inside_tex && vdot(prim_normal(hp, Q, &h), L) > 0.0;
+        vec3 lf = texture_filter(s, hp, Q, inside); /* every layer filters the light */
         if (lf.x != 0.0 || lf.y != 0.0 || lf.z != 0.0)
             lf = vmul(lf, interior_shadow(ctx, &s->prims[pi], Q, L, &h, h.t,
                                           1 + s->prims[pi].layer_n, &sm));
@@ -633,9 +635,10 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
     const prim *p = &s->prims[pi];
     vec3 P = vadd(O, vscale(D, h.t));
     vec3 N = prim_normal(p, P, &h);
-    if (vdot(N, D) > 0.0)
+    int inside = vdot(N, D) > 0.0;
+    if (inside)
         N = vscale(N, -1.0);
-    vec3 c = shade(ctx, p, P, N, D, h.t, weight, level + 1);
+    vec3 c = shade(ctx, p, P, N, D, h.t, weight, level + 1, inside);
     if (s->n_rainbows)
         c = apply_rainbows(s, D, h.t, c);
     return s->n_fogs ? apply_fog(s, O, D, h.t, c) : c;

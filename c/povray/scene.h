@@ -202,6 +202,8 @@ typedef struct {
                                       one), top to bottom: scene.layers[layer_first ..] */
     uint32_t tmap;      /* a patterned texture: 1 + its index in scene.tmaps (pig, fin, nrm
                            and the layers unused); 0 none */
+    uint32_t inside_tex; /* interior_texture { }: 1 + the scene.tentries entry seen from the
+                            inside (where the surface faces away from the ray); 0 none */
     const double *d;             /* = scene.data + data_first (set by the reader) */
     pigment pig;
     finish fin;

@@ -359,6 +359,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, p->layer_first);
         put_u32(&w, p->layer_n);
         put_u32(&w, p->tmap);
+        put_u32(&w, p->inside_tex); /* version 8 */
         put_surface(&w, &p->pig, &p->fin, &p->nrm);
         put_u32(&w, p->interior_id);
         if (p->interior_id) {
@@ -714,6 +715,7 @@ static int get_prim(rbuf *r, prim *p, uint32_t n_maps, const double *data, uint3
     p->tmap = get_u32(r);
     if (!r->err && p->tmap > n_tmaps)
         return fail(r, "scene data: object's patterned texture out of range");
+    p->inside_tex = get_u32(r); /* checked against scene.tentries by the caller */
     if (get_surface(r, &p->pig, &p->fin, &p->nrm, n_maps) < 0)
         return -1;
     p->interior_id = get_u32(r);
@@ -1077,10 +1079,15 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         *err = "out of memory for objects";
         return -1;
     }
-    for (uint32_t i = 0; i < s->n_prims; i++)
+    for (uint32_t i = 0; i < s->n_prims; i++) {
         if (get_prim(&r, &s->prims[i], s->n_maps, s->data, s->n_data, s->n_layers,
                      s->n_tmaps) < 0)
             break;
+        if (s->prims[i].inside_tex > s->n_tentries) {
+            fail(&r, "scene data: object's interior_texture out of range");
+            break;
+        }
+    }
     if (!r.err)
         get_csg(&r, s, alloc);
     s->irid_wavelength = get_vec(&r);

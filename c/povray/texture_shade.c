@@ -87,9 +87,14 @@ static vec3 surface_filter(const scene *s, const surface *sf, vec3 Q)
     return f;
 }
 
-/* What object p lets through at Q (a shadow ray crossing it). */
-static vec3 texture_filter(const scene *s, const prim *p, vec3 Q)
+/* What object p lets through at Q (a shadow ray crossing it; inside: where its surface
+   faces away from the ray, its interior_texture if it has one). */
+static vec3 texture_filter(const scene *s, const prim *p, vec3 Q, int inside)
 {
+    if (inside && p->inside_tex) {
+        surface sf = surface_of_entry(&s->tentries[p->inside_tex - 1]);
+        return surface_filter(s, &sf, Q);
+    }
     if (!p->tmap) {
         surface sf = surface_of_prim(p);
         return surface_filter(s, &sf, Q);
@@ -294,10 +299,15 @@ static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const pr
     return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
 }
 
-/* The colour of object p at P: its own surface or its patterned texture. */
+/* The colour of object p at P: its own surface or its patterned texture; seen from inside
+   (its surface faced away from the ray), its interior_texture if it has one. */
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double depth,
-                  double weight, uint32_t level)
+                  double weight, uint32_t level, int inside)
 {
+    if (inside && p->inside_tex) {
+        surface sf = surface_of_entry(&ctx->s->tentries[p->inside_tex - 1]);
+        return shade_surface(ctx, &sf, p, P, N, D, depth, weight, level);
+    }
     if (p->tmap)
         return shade_tmap(ctx, p, P, N, D, depth, weight, level);
     surface sf = surface_of_prim(p);
