@@ -1130,6 +1130,21 @@ static int parse_normal_pattern(parser *P, tnormal *n)
 static void parse_normal_items(parser *P, tnormal *n, const char *close);
 static void parse_normal_body(parser *P, tnormal *n);
 
+/* n's normal_map: its k entries e appended to the scene's (after those of the maps inside
+   them, which their parsing appended first) */
+static void add_normal_entries(parser *P, tnormal *n, const normal_entry *e, uint32_t k)
+{
+    struct pov_scene_state *c = P->sc;
+    if (c->nnent + k > c->capnent) {
+        c->capnent = (c->nnent + k) * 2;
+        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
+    }
+    memcpy(c->nent + c->nnent, e, k * sizeof *e);
+    n->map_first = (uint32_t)c->nnent;
+    n->map_n = k;
+    c->nnent += k;
+}
+
 /* normal_map { [v NORMAL_ITEMS] ... } (average: [[weight] NORMAL_ITEMS], weight 1 when left
    out): the entries go after those of maps inside them, so each refers only to earlier ones */
 static void parse_normal_map(parser *P, tnormal *n, int line)
@@ -1164,15 +1179,7 @@ static void parse_normal_map(parser *P, tnormal *n, int line)
     next(P);
     if (k == 0)
         perr(P, line, "normal_map needs at least one entry");
-    struct pov_scene_state *c = P->sc;
-    if (c->nnent + k > c->capnent) {
-        c->capnent = (c->nnent + k) * 2;
-        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
-    }
-    memcpy(c->nent + c->nnent, e, k * sizeof *e);
-    n->map_first = (uint32_t)c->nnent;
-    n->map_n = k;
-    c->nnent += k;
+    add_normal_entries(P, n, e, k);
 }
 
 /* slope_map { [v <height, slope>]... }: kept as a colour map (height, slope, 0) */
@@ -1220,15 +1227,7 @@ static void parse_checker_normals(parser *P, tnormal *n, int line)
     }
     n->type = NRM_PATTERN;
     parse_pattern_defaults(&n->pat, PIG_CHECKER_MAP);
-    struct pov_scene_state *c = P->sc;
-    if (c->nnent + 2 > c->capnent) {
-        c->capnent = (c->nnent + 2) * 2;
-        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
-    }
-    memcpy(c->nent + c->nnent, e, sizeof e);
-    n->map_first = (uint32_t)c->nnent;
-    n->map_n = 2;
-    c->nnent += 2;
+    add_normal_entries(P, n, e, 2);
 }
 
 static void parse_normal_body(parser *P, tnormal *n)
