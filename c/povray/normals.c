@@ -95,6 +95,28 @@ static vec3 normal_into_pattern(const xform *inv, vec3 n)
               vdot(c0, vcross(c1, n)) / det);
 }
 
+/* A normal through the pattern's transforms, as POV-Ray's Warp_Normal goes through its warp
+   list (the transforms after a warp, then those before it), normalised; and back, as its
+   UnWarp_Normal. A warp's own displacement leaves normals alone. */
+static vec3 normal_to_pattern(const pigment *pg, vec3 N)
+{
+    if (!pg->has_trans)
+        return N;
+    N = normal_into_pattern(&pg->inv, N);
+    if (pg->has_warp)
+        N = normal_into_pattern(&pg->wpre, N);
+    return vnorm(N);
+}
+
+static vec3 normal_from_pattern(const pigment *pg, vec3 r)
+{
+    if (pg->has_trans && pg->has_warp)
+        r = xf_normal(&pg->wpre, r);
+    if (pg->has_trans)
+        r = xf_normal(&pg->inv, r);
+    return vnorm(r);
+}
+
 #define POV_NORMAL_MAP_DEPTH 16 /* normal_maps inside normal_maps: deeper is ignored */
 
 static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, int depth);
@@ -150,19 +172,12 @@ static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, i
         if (depth >= POV_NORMAL_MAP_DEPTH || n->map_first > s->n_nentries ||
             n->map_n > s->n_nentries - n->map_first)
             return N;
-        vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-        vec3 Np = pg->has_trans ? vnorm(normal_into_pattern(&pg->inv, N)) : N;
-        vec3 r = normal_map_blend(s, n, Np, q, depth);
-        if (pg->has_trans)
-            r = xf_normal(&pg->inv, r);
-        return vnorm(r);
+        vec3 r = normal_map_blend(s, n, normal_to_pattern(pg, N), pattern_space(pg, P), depth);
+        return normal_from_pattern(pg, r);
     }
     if (n->amount == 0.0)
         return N;
-    vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-    vec3 Np = pg->has_trans ? vnorm(normal_into_pattern(&pg->inv, N)) : N;
-    vec3 r = vadd(Np, normal_offset(s, n, q));
-    if (pg->has_trans)
-        r = xf_normal(&pg->inv, r);
-    return vnorm(r);
+    vec3 q = pattern_space(pg, P); /* the transforms and a warp { } (POV-Ray's Warp_EPoint) */
+    vec3 r = vadd(normal_to_pattern(pg, N), normal_offset(s, n, q));
+    return normal_from_pattern(pg, r);
 }

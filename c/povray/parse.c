@@ -1276,7 +1276,7 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
         } else if (is_word(P, "slope_map")) {
             int line = next(P).line;
             parse_slope_map(P, n, line);
-        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") && !is_word(P, "warp") &&
+        } else if (n->type != NRM_NONE && !is_word(P, "pigment_map") &&
                    parse_pattern_item(P, &n->pat)) {
             continue;
         } else {

@@ -679,7 +679,7 @@ static vec3 repeat_warp(const pigment *pg, vec3 q)
 /* World point P into the pattern's space (before its own turbulence): its transforms, and a
    warp { turbulence } between the transforms given before and after it, as POV-Ray applies
    its warp list. */
-static vec3 pattern_space(const pigment *pg, vec3 P)
+vec3 pattern_space(const pigment *pg, vec3 P)
 {
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
     if (pg->has_warp == WARP_TURBULENCE) {

@@ -59,6 +59,9 @@ double pattern_value_warped(const pigment *pg, vec3 q);
 /* The value of a pattern (type >= PIG_GRADIENT) at world point P: its transforms, warp,
    turbulence and wave applied (a patterned texture's choice). */
 double pattern_value_at(const pigment *pg, vec3 P);
+/* World point P into the pattern's space: its transforms and its warp { } (not its own
+   turbulence, which pattern_warp applies) */
+vec3 pattern_space(const pigment *pg, vec3 P);
 /* Colour of a pattern pigment (type >= PIG_GRADIENT) at world point P. */
 vec3 pattern_colour(const pigment *pg, const colour_map *maps, vec3 P, double ft[2]);
 

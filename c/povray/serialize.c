@@ -497,7 +497,7 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         pg->wlambda = get_f64(r);
         get_xform(r, &pg->wpre);
         if (!r->err && pg->has_warp == WARP_TURBULENCE &&
-            (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans || !need_map))
+            (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans))
             return fail(r, "scene data: bad warp");
     }
     if (pg->has_warp == WARP_REPEAT) {
@@ -506,7 +506,7 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         pg->woffset = get_vec(r);
         pg->wflip = get_vec(r);
         vec3 f = pg->wflip;
-        if (!r->err && (pg->waxis > 2 || pg->wwidth == 0.0 || !pg->has_trans || !need_map ||
+        if (!r->err && (pg->waxis > 2 || pg->wwidth == 0.0 || !pg->has_trans ||
                         rt_fabs(f.x) != 1.0 || rt_fabs(f.y) != 1.0 || rt_fabs(f.z) != 1.0))
             return fail(r, "scene data: bad repeat warp");
     }

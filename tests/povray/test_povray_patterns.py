@@ -59,7 +59,7 @@ def test_a_pattern_without_a_map_takes_povrays_default(render_bin, tmp_path):
     ("pigment { mandel 9 exponent 5 }", ["unsupported mandel exponent 5"]),
     ("pigment { brick brick_size <1, 0, 1> }", ["brick_size must be positive"]),
     ("normal { checker 0.5 }", ["checker in a normal needs two normals"]),
-    ("normal { bozo 0.5 warp { turbulence 0.2 } }", ["'warp' in normal"]),
+    ("normal { bumps 0.5 warp { black_hole 0, 1 } }", ["unsupported warp 'black_hole'"]),
     ("pigment { rgb 1 warp { turbulence 0.2 } }", ["warp in a pigment without a pattern"]),
     ("pigment { bozo warp { spherical } }", ["unsupported warp 'spherical'"]),
     ("pigment { bozo warp { turbulence 0.2 } warp { turbulence 0.1 } }", ["more than one warp"]),
@@ -146,8 +146,13 @@ def test_repeat_warp_matches_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "warprepeat.pov")
 
 
-def test_distributed_repeat_warp_equals_native(render_bin, tmp_path):
-    distributed_equals_native(render_bin, tmp_path, LANG / "warprepeat.pov")
+def test_warps_in_normals_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "normalwarp.pov")
+
+
+@pytest.mark.parametrize("scene", ["warprepeat.pov", "normalwarp.pov"])
+def test_distributed_warps_equal_native(render_bin, tmp_path, scene):
+    distributed_equals_native(render_bin, tmp_path, LANG / scene)
 
 
 @pytest.mark.parametrize(("src", "words"), [
