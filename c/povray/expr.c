@@ -424,6 +424,8 @@ static value call_builtin(parser *P, const token *t, int *found)
     }
     if (!strcmp(n, "trace"))
         return trace_call(P, t);
+    if (!strcmp(n, "inside"))
+        return inside_call(P, t);
     if (!strcmp(n, "vturbulence")) { /* vturbulence(Lambda, Omega, Octaves, V): POV-Ray's
                                           DTurbulence, as a turbulence warp displaces */
         expect(P, "(", "after vturbulence");

@@ -194,8 +194,12 @@ void expect(parser *P, const char *p, const char *where);
 void opt_comma(parser *P);
 symbol *find_sym(parser *P, const char *name);
 void sym_undef(parser *P, const char *name); /* #undef, #fclose: the innermost one goes */
+/* A translate, rotate or uniform scale on a blob component (parse.c): its map and scale; 0
+   when the next word is no transform; any other transform is an error. */
+int parse_blob_transform(parser *P, xform *fwd, double *scale);
 /* trace_fn.c: trace(OBJECT, A, B [, N]) */
 value trace_call(parser *P, const token *t);
+value inside_call(parser *P, const token *t); /* inside(OBJECT, <point>): 1 or 0 */
 /* fileio.c: #fopen #fclose #write #read */
 void fileio_fopen(parser *P, int line);
 void fileio_fclose(parser *P, int line);

@@ -214,6 +214,21 @@ static void parse_transform_block(parser *P, transform *t, int line)
     }
 }
 
+int parse_blob_transform(parser *P, xform *fwd, double *scale)
+{
+    transform t;
+    int line = peek(P)->line;
+    if (!parse_transform(P, &t))
+        return 0;
+    int uniform = t.kind == 's' && t.v.x == t.v.y && t.v.y == t.v.z && t.v.x > 0.0;
+    if (t.kind != 't' && t.kind != 'r' && !uniform)
+        perr(P, line, "unsupported: a blob component's transform other than translate, rotate "
+             "and a uniform positive scale");
+    *fwd = t.fwd;
+    *scale = uniform ? t.v.x : 1.0;
+    return 1;
+}
+
 static int parse_transform(parser *P, transform *t)
 {
     token *tk = peek(P);

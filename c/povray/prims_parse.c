@@ -366,9 +366,15 @@ static void parse_blob_component(parser *P, const token *kw, double *c)
         }
         c[2] = parse_float(P, "the blob component's radius");
         c[1] = blob_strength(P);
+        xform fwd;
+        double scale;
+        while (parse_blob_transform(P, &fwd, &scale)) { /* rigid: the component moves */
+            a = xf_point(&fwd, a), b = xf_point(&fwd, b);
+            c[2] *= scale;
+        }
         if (!is_punct(P, "}"))
-            perr(P, peek(P)->line, "unsupported: '%s' in a blob component (its textures and "
-                 "transforms)", peek(P)->text);
+            perr(P, peek(P)->line, "unsupported: '%s' in a blob component (its textures are)",
+                 peek(P)->text);
         next(P);
     }
     if (!(c[2] > 0.0))

@@ -597,6 +597,15 @@ static void add_lights(const render_ctx *ctx, const finish *f, vec3 P, vec3 N, v
     }
 }
 
+int render_prim_inside(const render_ctx *ctx, uint32_t i, vec3 P)
+{
+    if (i >= ctx->s->n_prims)
+        return 0;
+    const prim *p = &ctx->s->prims[i];
+    vec3 q = p->has_trans ? xf_point(&p->inv, P) : P;
+    return PRIM_CLASSES[p->type].inside(p, q) > 0;
+}
+
 int render_first_hit(const render_ctx *ctx, vec3 O, vec3 D, double *t, uint32_t *prim, vec3 *N)
 {
     ray_t r = make_ray(O, D);

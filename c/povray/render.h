@@ -42,6 +42,8 @@ void render_tile(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x0, uin
 /* The first surface along O + t D (D unit), t > 0: 1 and its distance, the primitive and
    its normal there (not turned toward the ray), or 0 (trace() of the scene language). */
 int render_first_hit(const render_ctx *ctx, vec3 O, vec3 D, double *t, uint32_t *prim, vec3 *N);
+/* Is P inside primitive i of the prepared scene (its own inside test)? */
+int render_prim_inside(const render_ctx *ctx, uint32_t i, vec3 P);
 
 /* One pixel's linear colour (before the output curve); for tests and tools. */
 vec3 render_pixel(const render_ctx *ctx, uint32_t W, uint32_t H, uint32_t x, uint32_t y);

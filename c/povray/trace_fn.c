@@ -132,15 +132,50 @@ static void set_vector(parser *P, const char *name, vec3 v)
         set_sym(P, name, val, 0);
 }
 
-value trace_call(parser *P, const token *t)
+static const plist *declared_object(parser *P, const char *fn)
 {
-    expect(P, "(", "after trace");
     token id = next(P);
     symbol *s = id.kind == T_IDENT ? find_sym(P, id.text) : NULL;
     if (s && s->v.kind == V_BROKEN)
         perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
     if (!s || s->v.kind != V_OBJECT)
-        perr(P, id.line, "trace() needs a declared object first, got '%s'", id.text);
+        perr(P, id.line, "%s() needs a declared object first, got '%s'", fn, id.text);
+    return s->v.obj;
+}
+
+/* Is P inside node ni of the object's CSG tree (inverted an odd number of times: outside)? */
+static int node_inside(const render_ctx *ctx, const plist *l, uint32_t ni, vec3 P, int inv,
+                       int depth)
+{
+    const csg_node *nd = &l->nodes[ni];
+    inv ^= (int)nd->invert;
+    if (nd->kind == CSG_LEAF)
+        return render_prim_inside(ctx, nd->first, P) != inv;
+    int all = (nd->kind == CSG_AND) != inv; /* OR inverted: the AND of inverted children */
+    for (uint32_t k = 0; k < nd->n && depth < POV_CSG_MAX_DEPTH; k++) {
+        int in = node_inside(ctx, l, l->kids[nd->first + k], P, inv, depth + 1);
+        if (all != in)
+            return in;
+    }
+    return all;
+}
+
+/* inside(OBJECT, <P>): 1 when P is inside the object, by its primitives' inside tests
+   combined as its CSG tree combines them (POV-Ray's Inside_Object), else 0 */
+value inside_call(parser *P, const token *t)
+{
+    expect(P, "(", "after inside");
+    const plist *obj = declared_object(P, "inside");
+    opt_comma(P);
+    vec3 p = parse_vector(P);
+    expect(P, ")", "after inside's arguments");
+    return fval(node_inside(prepared(P, obj, t->line), obj, obj->root, p, 0, 0) ? 1.0 : 0.0);
+}
+
+value trace_call(parser *P, const token *t)
+{
+    expect(P, "(", "after trace");
+    const plist *obj = declared_object(P, "trace");
     opt_comma(P);
     vec3 a = parse_vector(P);
     opt_comma(P);
@@ -160,7 +195,6 @@ value trace_call(parser *P, const token *t)
         perr(P, t->line, "trace(): the direction is zero");
     double dist;
     uint32_t pi;
-    const plist *obj = s->v.obj;
     vec3 n = v3(0, 0, 0), hit = v3(0, 0, 0);
     if (render_first_hit(prepared(P, obj, t->line), a, vnorm(b), &dist, &pi, &n)) {
         hit = vadd(a, vscale(vnorm(b), dist));

@@ -49,3 +49,23 @@ def test_distributed_superellipsoid_equals_native(render_bin, tmp_path):
 def test_superellipsoid_errors(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_transformed_blob_components_match_povray(render_bin, tmp_path):
+    matches_povray(render_bin, tmp_path, LANG / "blobxf.pov")
+
+
+def test_a_blob_component_sheared_is_refused(render_bin, tmp_path):
+    msg = parse_error(render_bin, tmp_path, HEAD + "blob { sphere { 0, 1, 1 scale <1, 2, 1> } }\n")
+    assert "bad.pov:5:" in msg and "translate, rotate and a uniform positive scale" in msg, msg
+
+
+def test_inside_is_povrays(render_bin, tmp_path):
+    # POV-Ray 3.7.0.10 prints 1001 for these four points (a sphere; a box minus a sphere)
+    src = ("#version 3.7;\n#declare S = sphere { <1, 0, 0>, 1 }\n"
+           "#declare U = difference { box { -1, 1 } sphere { 0, 0.8 } translate x*3 }\n"
+           "#error concat(str(inside(S, <1, 0.5, 0>), 0, 0), str(inside(S, <2.5, 0, 0>), 0, 0),"
+           " str(inside(U, <3, 0, 0>), 0, 0), str(inside(U, <3.9, 0.9, 0>), 0, 0))\n")
+    assert "#error: 1001" in parse_error(render_bin, tmp_path, src)
+    assert "inside() needs a declared object first, got 'Q'" in parse_error(
+        render_bin, tmp_path, "#declare V = inside(Q, <0, 0, 0>);\n")
