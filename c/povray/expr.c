@@ -64,7 +64,7 @@ const char *kind_name(int kind)
                                           "finish", "texture", "object", "macro", "broken",
                                           "colour_map", "camera", "normal", "transform",
                                           "function", "sky_sphere", "interior",
-                                          "material", "spline"};
+                                          "material", "spline", "light_source"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 

@@ -33,7 +33,7 @@ typedef struct {
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
     V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_SKY,
-    V_INTERIOR, V_MATERIAL, V_SPLINE, V_NKINDS
+    V_INTERIOR, V_MATERIAL, V_SPLINE, V_LIGHT, V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -49,7 +49,8 @@ typedef struct {
     pov_array *arr;
     texture *tex; /* V_PIGMENT / V_FINISH / V_TEXTURE / V_NORMAL */
     plist *obj;   /* V_OBJECT */
-    pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c) */
+    pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c); V_LIGHT:
+                       the light_source's { } (parsed again where it is used) */
     colour_map *cmap; /* V_COLOUR_MAP */
     struct camdef *cam; /* V_CAMERA (parse.c) */
     struct matdef *mat; /* V_INTERIOR / V_MATERIAL (parse.c) */
@@ -174,6 +175,7 @@ typedef struct parser {
     double *data;
     size_t ndata, capdata;
     struct fn_pool *fns; /* render-time functions (fn_compile.c) */
+    int child_depth;     /* objects being parsed as parts of a CSG block (parse.c) */
 } parser;
 
 void perr(parser *P, int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -209,6 +211,8 @@ void set_sym(parser *P, const char *name, value v, int local);
 void set_sym_in(parser *P, const char *name, value v, size_t scope);
 const char *cur_file(parser *P);
 int lex_skip_block_value(parser *P); /* skip a balanced { ... } after a keyword */
+/* The { ... } that comes next, kept to be read again (lex_push_body); 0 if no '{' comes */
+pov_macro *lex_capture_block(parser *P, const char *name);
 void lex_raw(parser *P, token *t);     /* the next token as written: no directive runs */
 /* A file found as #include finds it (the scene's folder, then the library paths), kept
    until the end of the parse; an error naming `what`, the file and the folders when it

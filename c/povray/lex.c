@@ -501,6 +501,19 @@ static const char *skip_block(parser *P, int stop_else)
 }
 
 /* Skip a balanced { ... } (the next raw token must be '{'); 0 if it is not. */
+pov_macro *lex_capture_block(parser *P, const char *name)
+{
+    frame *f = top(P);
+    pov_macro *m = xalloc(P, sizeof *m);
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->file = f->name;
+    m->src = f->src;
+    m->body_pos = f->pos;
+    m->body_line = f->line;
+    return lex_skip_block_value(P) ? m : NULL;
+}
+
 int lex_skip_block_value(parser *P)
 {
     frame *f = top(P);
@@ -1168,6 +1181,7 @@ static void assign_through_refs(parser *P, symbol *s, value v)
 static value declare_block(parser *P, const token *kw)
 {
     size_t nframes = P->nframes, nctl = P->nctl, nscopes = P->nscopes;
+    int child_depth = P->child_depth;
     frame saved = *top(P);
     jmp_buf jb, *outer = P->jb;
     value v;
@@ -1187,6 +1201,7 @@ static value declare_block(parser *P, const token *kw)
     while (P->nscopes > nscopes)
         pop_scope(P);
     P->nctl = nctl;
+    P->child_depth = child_depth;
     *top(P) = saved;
     P->have_tok = 0;
     /* skip the value: keyword { ... } [keyword { ... }]... (layered textures) */

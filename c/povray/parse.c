@@ -1647,7 +1647,9 @@ static void parse_child(parser *P, objbuild *b, const token *kw)
     if (b->sealed && strcmp(b->what, "union"))
         perr(P, kw->line, "'%s' after the modifiers of %s: its objects come first", kw->text,
              b->what);
+    P->child_depth++;
     uint32_t nd = parse_object(P, b->l, kw);
+    P->child_depth--;
     if (!b->sealed) {
         csg_children_add(P, &b->kids, f, nd);
         return;
@@ -2049,6 +2051,32 @@ static uint32_t object_array_item(parser *P, plist *l, size_t from)
 }
 
 /* object { IDENT mods } or object { OBJECT mods } */
+/* object { L [transforms] } at the top of the scene, L a declared light_source: the light
+   (and its looks_like object) added as if written there, then moved. Its node is never used
+   there; inside an object or CSG block (which would combine it) it is refused. */
+static uint32_t object_light(parser *P, plist *l, const pov_macro *m, const token *id)
+{
+    if (l != &P->sc->out || P->child_depth)
+        perr(P, id->line, "unsupported: the declared light_source '%s' inside an object or CSG "
+             "block (use object { %s } in the scene itself)", id->text, id->text);
+    size_t light_from = P->sc->nlights, from = l->n;
+    lex_push_body(P, m);
+    parse_light(P, 0);
+    lex_pop_body(P);
+    for (;;) {
+        transform t;
+        if (is_punct(P, "}")) {
+            next(P);
+            return 0;
+        }
+        if (!parse_transform(P, &t))
+            perr(P, peek(P)->line, "unsupported: '%s' on a declared light_source (transforms "
+                 "are supported)", peek(P)->text);
+        transform_lights(P, light_from, &t);
+        transform_list(P, l, from, &t);
+    }
+}
+
 static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
 {
     if (peek(P)->kind == T_IDENT && is_object_word(peek(P)->text) &&
@@ -2065,6 +2093,8 @@ static uint32_t parse_object_ref(parser *P, plist *l, size_t from)
         perr(P, id.line, "expected an object identifier in object { }, got '%s'", id.text);
     if (s->v.kind == V_BROKEN)
         perr(P, id.line, "'%s' cannot be used: %s", id.text, s->v.str);
+    if (s->v.kind == V_LIGHT)
+        return object_light(P, l, s->v.mac, &id);
     if (s->v.kind != V_OBJECT)
         perr(P, id.line, "'%s' is a %s, not an object", id.text, kind_name(s->v.kind));
     plist *src = s->v.obj;
@@ -2188,6 +2218,14 @@ int scene_item_value(parser *P, value *out)
         out->spl = spline_parse(P);
         return 1;
     }
+    if (is_word(P, "light_source")) { /* read again where it is used: object { L } */
+        token kw = next(P);
+        out->kind = V_LIGHT;
+        out->mac = lex_capture_block(P, "light_source");
+        if (!out->mac)
+            perr(P, kw.line, "expected '{' after 'light_source'");
+        return 1;
+    }
     if (is_word(P, "interior") || is_word(P, "material")) {
         out->kind = next(P).text[0] == 'm' ? V_MATERIAL : V_INTERIOR;
         out->mat = parse_mat_value(P, out->kind == V_MATERIAL);
@@ -2236,7 +2274,6 @@ int scene_item_value(parser *P, value *out)
         return 1;
     }
     static const char *items[] = {
-        "light_source",
         "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
         "height_field", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
@@ -2612,6 +2649,16 @@ static void parse_looks_like(parser *P, size_t *from)
     expect(P, "}", "to close looks_like");
 }
 
+/* The looks_like object (the scene's objects from `from` on) moved to the light's position
+   when it is read; the light's later transforms move both. */
+static void looks_at_light(parser *P, size_t from, vec3 pos)
+{
+    transform t = {'t', pos, xf_identity(), xf_identity()};
+    t.fwd.m[0][3] = pos.x, t.fwd.m[1][3] = pos.y, t.fwd.m[2][3] = pos.z;
+    t.inv.m[0][3] = -pos.x, t.inv.m[1][3] = -pos.y, t.inv.m[2][3] = -pos.z;
+    transform_list(P, &P->sc->out, from, &t);
+}
+
 static void finish_light(parser *P, light *lt, vec3 point_at, double radius, double falloff,
                          size_t looks_from, int line)
 {
@@ -2649,10 +2696,6 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
     plist *out = &P->sc->out;
     if (looks_from == SIZE_MAX)
         return;
-    transform t = {'t', lt->pos, xf_identity(), xf_identity()};
-    t.fwd.m[0][3] = lt->pos.x, t.fwd.m[1][3] = lt->pos.y, t.fwd.m[2][3] = lt->pos.z;
-    t.inv.m[0][3] = -lt->pos.x, t.inv.m[1][3] = -lt->pos.y, t.inv.m[2][3] = -lt->pos.z;
-    transform_list(P, out, looks_from, &t);
     for (size_t i = looks_from; i < out->n; i++) {
         out->v[i].p.flags |= PRIM_NO_SHADOW;
         if (!out->v[i].textured)
@@ -2684,6 +2727,8 @@ static void parse_light(parser *P, int in_group)
             point_at = xf_point(&t.fwd, point_at);
             lt.axis1 = xf_dir(&t.fwd, lt.axis1);
             lt.axis2 = xf_dir(&t.fwd, lt.axis2);
+            if (looks_from != SIZE_MAX) /* the looks_like object moves with its light */
+                transform_list(P, &c->out, looks_from, &t);
             continue;
         }
         token tk = next(P);
@@ -2693,6 +2738,7 @@ static void parse_light(parser *P, int in_group)
             perr(P, tk.line, "unsupported: looks_like on a light_source inside a CSG block");
         if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && looks_from == SIZE_MAX) {
             parse_looks_like(P, &looks_from);
+            looks_at_light(P, looks_from, lt.pos); /* where the light is now, as POV-Ray */
             continue;
         }
         perr(P, tk.line, "unsupported word '%s' in light_source", tk.text);

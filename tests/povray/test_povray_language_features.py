@@ -20,7 +20,7 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2", "avgtex", "defaultdecl"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2", "avgtex", "defaultdecl", "lightdecl"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
@@ -261,6 +261,15 @@ def test_optional_floats_take_boolean_words(render_bin, tmp_path):
         return render(render_bin, p, tmp_path / f"m-{word}.png", 32, 24).rgb
 
     assert scene("on") == scene("1") != scene("0") == scene("off")
+
+
+def test_a_declared_light_inside_a_block_is_refused(render_bin, tmp_path):
+    err = parse_error(render_bin, tmp_path, "#version 3.7;\n#declare L = light_source { <0, 5, 0> "
+                      "rgb 1 }\nunion { sphere { 0, 1 } object { L } }\n")
+    assert "bad.pov:3:" in err and "the declared light_source 'L' inside an object" in err, err
+    err = parse_error(render_bin, tmp_path, "#version 3.7;\n#declare L = light_source { <0, 5, 0> "
+                      "rgb 1 }\nobject { L pigment { rgb 1 } }\n")
+    assert "bad.pov:3:" in err and "'pigment' on a declared light_source" in err, err
 
 
 def test_a_light_in_a_declared_object_is_refused_with_one_line(render_bin, tmp_path):
