@@ -2176,6 +2176,22 @@ static matdef *parse_mat_value(parser *P, int is_material)
     }
 }
 
+/* spline { } (spline.c) or light_source { } (read again where it is used: object { L }) */
+static int spline_or_light_value(parser *P, value *out)
+{
+    token kw = next(P);
+    if (kw.text[0] == 's') {
+        out->kind = V_SPLINE;
+        out->spl = spline_parse(P);
+        return 1;
+    }
+    out->kind = V_LIGHT;
+    out->mac = lex_capture_block(P, "light_source");
+    if (!out->mac)
+        perr(P, kw.line, "expected '{' after 'light_source'");
+    return 1;
+}
+
 int scene_item_value(parser *P, value *out)
 {
     token *tk = peek(P);
@@ -2212,20 +2228,8 @@ int scene_item_value(parser *P, value *out)
         out->tex = t;
         return 1;
     }
-    if (is_word(P, "spline")) {
-        next(P);
-        out->kind = V_SPLINE;
-        out->spl = spline_parse(P);
-        return 1;
-    }
-    if (is_word(P, "light_source")) { /* read again where it is used: object { L } */
-        token kw = next(P);
-        out->kind = V_LIGHT;
-        out->mac = lex_capture_block(P, "light_source");
-        if (!out->mac)
-            perr(P, kw.line, "expected '{' after 'light_source'");
-        return 1;
-    }
+    if (is_word(P, "spline") || is_word(P, "light_source"))
+        return spline_or_light_value(P, out);
     if (is_word(P, "interior") || is_word(P, "material")) {
         out->kind = next(P).text[0] == 'm' ? V_MATERIAL : V_INTERIOR;
         out->mat = parse_mat_value(P, out->kind == V_MATERIAL);

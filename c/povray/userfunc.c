@@ -120,6 +120,17 @@ static int internal_params(parser *P, pov_macro *m, int listed, char *msg, size_
     return 1;
 }
 
+/* function { spline { } } (its '{' read): the spline, called as S(t) */
+static value spline_function(parser *P)
+{
+    next(P);
+    value v = {0};
+    v.kind = V_SPLINE;
+    v.spl = spline_parse(P);
+    expect(P, "}", "after the function's spline");
+    return v;
+}
+
 value userfunc_declare(parser *P, const token *kw)
 {
     pov_macro *m = xalloc(P, sizeof *m);
@@ -148,14 +159,8 @@ value userfunc_declare(parser *P, const token *kw)
     m->body_pos = pos; /* at the '{' */
     m->body_line = line;
     expect(P, "{", "after 'function'");
-    if (is_word(P, "spline")) { /* function { spline { } }: the spline, called as S(t) */
-        next(P);
-        value v = {0};
-        v.kind = V_SPLINE;
-        v.spl = spline_parse(P);
-        expect(P, "}", "after the function's spline");
-        return v;
-    }
+    if (is_word(P, "spline"))
+        return spline_function(P);
     const char *bad = unsupported_body(P);
     int bad_line = peek(P)->line;
     char imsg[256];
