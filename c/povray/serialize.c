@@ -19,10 +19,13 @@
  * ends with f64 irid, irid thickness, irid turbulence, and the scene with vec3
  * irid_wavelength, u32 noise_generator, u32 n_rainbows, rainbows (vec3 antisolar, up, right, f64
  * angle, width, distance, jitter, arc angle, falloff angle, falloff width, pigment). Version 8
- * (the session of 2026-12-05 09:00 UTC) appends fields named where they are written:
- * after the rainbows, the render-time functions (fn.h): u32 n, function pigments (pattern
- * pigments without their colour map); u32 n, instructions (u32 op, u32 a, f64 k); u32 n,
- * functions (u32 first, n, n_locals). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * (2026-12-05) adds fields named where they are written: a pattern has 9 parameters (6
+ * before); a warp repeat (u32 axis, f64 width, vec3 offset, vec3 flip) follows a pattern's
+ * warp; a normal ends with u32 map_first, map_n (its normal_map) and u32 slope_map; a prim's
+ * u32 inside_tex (interior_texture) follows its tmap; after the rainbows, the render-time
+ * functions (fn.h): u32 n, function pigments; u32 n, instructions (u32 op, u32 a, f64 k);
+ * u32 n, functions (u32 first, n, n_locals); then u32 n, the normal_map entries (f64 value,
+ * normal), each referring only to entries before it. vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
