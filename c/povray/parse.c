@@ -122,6 +122,7 @@ static xform xf_transpose3(const xform *a)
 }
 
 static int parse_transform(parser *P, transform *t);
+static void *grow(parser *P, void *p, size_t *cap, size_t need, size_t size);
 
 /* The inverse of the affine map a (0 when it is singular). */
 static int xf_invert(const xform *a, xform *out)
@@ -661,10 +662,7 @@ static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc
             opt_comma(P);
         }
         struct pov_scene_state *c = P->sc;
-        if (c->npent + n > c->cappent) {
-            c->cappent = (c->npent + n) * 2;
-            c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
-        }
+        c->pent = grow(P, c->pent, &c->cappent, c->npent + n, sizeof *c->pent);
         memcpy(c->pent + c->npent, e, n * sizeof *e);
         pg->sub_first = (uint32_t)c->npent;
         pg->sub_n = n;
@@ -939,10 +937,7 @@ static void parse_checker_pigments(parser *P, pigment *pg)
     }
     parse_pattern_defaults(pg, PIG_CHECKER_MAP);
     struct pov_scene_state *c = P->sc;
-    if (c->npent + 2 > c->cappent) {
-        c->cappent = (c->npent + 2) * 2;
-        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
-    }
+    c->pent = grow(P, c->pent, &c->cappent, c->npent + 2, sizeof *c->pent);
     for (int i = 0; i < 2; i++) {
         c->pent[c->npent + i].v = i;
         c->pent[c->npent + i].pig = e[i];
@@ -990,10 +985,7 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
     if (!n)
         perr(P, line, "empty pigment_map");
     struct pov_scene_state *c = P->sc;
-    if (c->npent + n > c->cappent) {
-        c->cappent = (c->npent + n) * 2;
-        c->pent = xrealloc(P, c->pent, c->cappent * sizeof *c->pent);
-    }
+    c->pent = grow(P, c->pent, &c->cappent, c->npent + n, sizeof *c->pent);
     memcpy(c->pent + c->npent, tmp, n * sizeof *tmp);
     free(tmp);
     pg->sub_first = (uint32_t)c->npent;
@@ -1150,10 +1142,7 @@ static void parse_normal_body(parser *P, tnormal *n);
 static void add_normal_entries(parser *P, tnormal *n, const normal_entry *e, uint32_t k)
 {
     struct pov_scene_state *c = P->sc;
-    if (c->nnent + k > c->capnent) {
-        c->capnent = (c->nnent + k) * 2;
-        c->nent = xrealloc(P, c->nent, c->capnent * sizeof *c->nent);
-    }
+    c->nent = grow(P, c->nent, &c->capnent, c->nnent + k, sizeof *c->nent);
     memcpy(c->nent + c->nnent, e, k * sizeof *e);
     n->map_first = (uint32_t)c->nnent;
     n->map_n = k;
