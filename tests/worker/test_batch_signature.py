@@ -89,7 +89,10 @@ def test_results_replayed_to_a_hub_without_the_feature_are_signed_alone(cleanup,
     """The first hub takes batch signatures but never ACKs and dies; the worker replays its
     unacknowledged results to a restarted hub that does not know the feature."""
     frags = [b"sleep:0.05"] * 4 + [b"w%d" % i for i in range(40)]
-    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.1, ack=False,
+    # heartbeats every 0.5 s (the worker gives up after 1.5 s of silence): at 0.1 s a busy
+    # machine stalled the fake hub's thread past 0.3 s and the worker left the first hub
+    # before it had every result (seen in the soak with both cores busy)
+    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.5, ack=False,
                   features=("result_batch", "signed_failures", "batch_signature"))
     endpoint = hub.endpoint
     w, pub = start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
@@ -98,7 +101,7 @@ def test_results_replayed_to_a_hub_without_the_feature_are_signed_alone(cleanup,
     hub.stop()
     sent = {claim(it)[:2] for b in hub.messages(MsgType.RESULT_BATCH) for it in b["results"]}
     sent |= {claim(it)[:2] for it in hub.messages(MsgType.RESULT_END)}
-    hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint,
+    hub2 = FakeHub(frags, heartbeat_interval_s=0.5, endpoint=endpoint,
                    features=("result_batch", "signed_failures"))
     hub2.leased = {k: None for k in sent}     # its store remembers the leases, not the results
     hub2.pending = []
