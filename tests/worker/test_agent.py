@@ -125,14 +125,17 @@ def test_cache_second_job_and_restart_fetch_nothing(cleanup, tmp_path):
 @pytest.mark.parametrize("features", [(), ("result_batch",)])
 def test_hub_restart_resends_held_results_accepted_once(cleanup, tmp_path, features):
     frags = [b"sleep:0.3"] * 6
-    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.1, ack=False,  # never ACKs
+    # heartbeats every 0.5 s: at 0.1 s (0.3 s of silence tolerated) a busy machine can stall
+    # the fake hub long enough for the worker to leave it, and the fake takes the results of
+    # a new connection as stale (test_batch_signature failed so in the soak)
+    hub = new_hub(cleanup, frags, heartbeat_interval_s=0.5, ack=False,  # never ACKs
                   features=features)
     endpoint = hub.endpoint
     start(cleanup, hub, tmp_path, backoff_initial_s=0.05)
     assert hub.wait(lambda: len(hub.results) >= 2)
     hub.stop()                                                    # the hub dies
     leased, accepted = dict(hub.leased), dict(hub.results)        # what its store would hold
-    hub2 = FakeHub(frags, heartbeat_interval_s=0.1, endpoint=endpoint, features=features)
+    hub2 = FakeHub(frags, heartbeat_interval_s=0.5, endpoint=endpoint, features=features)
     hub2.leased = {k: None for k in leased}                       # its store remembers leases
     hub2.pending = [i for i in range(6) if i not in accepted and all(k[0] != i for k in leased)]
     hub2.results = dict(accepted)
