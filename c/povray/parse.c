@@ -2012,8 +2012,10 @@ static uint32_t parse_object_mods(parser *P, objbuild *b)
         }
     if (b->is_group && has_utex)
         for (size_t i = b->from; i < l->n; i++)
-            if (!l->v[i].textured)
+            if (!l->v[i].textured) {
                 apply_texture(&l->v[i], &utex);
+                check_map(P, &l->v[i].p.pig, P->line);
+            }
     return b->node;
 }
 

@@ -224,3 +224,17 @@ def test_old_default_spelling_and_camera_transform_order(render_bin, tmp_path):
     msg = parse_error(render_bin, tmp_path, "#version 3.1;\ncamera { rotate y * 10\n"
                       " location -5 * z }\n")
     assert "bad.pov:3:" in msg and "'location' after a camera transform before" in msg
+
+
+def test_a_pattern_given_to_a_declared_clipped_object_renders(render_bin, tmp_path):
+    # object { Thing pigment { bozo } } colours the clipping box's object too; its pattern
+    # got no colour map and the scene was refused as damaged ("bad pattern pigment")
+    head = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\ncamera { location <0, 0, -6> "
+            "look_at 0 }\nlight_source { <3, 5, -9> rgb 1 }\n")
+    given_later = render_source(render_bin, tmp_path, head + (
+        "#declare Thing = plane { z, 0 clipped_by { box { -2, 2 } } }\n"
+        "object { Thing pigment { bozo scale 0.3 } }\n"), name="later")
+    given_inside = render_source(render_bin, tmp_path, head + (
+        "plane { z, 0 clipped_by { box { -2, 2 } } pigment { bozo scale 0.3 } }\n"),
+        name="inside")
+    assert given_later.rgb == given_inside.rgb
