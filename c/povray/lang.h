@@ -175,6 +175,8 @@ typedef struct parser {
     double *data;
     size_t ndata, capdata;
     struct fn_pool *fns; /* render-time functions (fn_compile.c) */
+    struct image_pool *imgs; /* image_map and bump_map images (imagemap_parse.c) */
+    int assumed_gamma_given; /* global_settings assumed_gamma was read */
     int child_depth;     /* objects being parsed as parts of a CSG block (parse.c) */
 } parser;
 
@@ -219,6 +221,11 @@ void lex_raw(parser *P, token *t);     /* the next token as written: no directiv
    is not found. path receives the path used. */
 char *lang_find_file(parser *P, const char *name, int line, const char *what, size_t *len,
                      char *path, size_t pathlen);
+
+/* imagemap_parse.c: the { } after image_map (colour_use) or bump_map; the image's index */
+uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_size);
+void image_pool_to_scene(parser *P, scene *out);
+void image_pool_free(parser *P);
 
 /* expr.c */
 value expr(parser *P);

@@ -175,6 +175,10 @@ static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, i
         vec3 r = normal_map_blend(s, n, normal_to_pattern(pg, N), pattern_space(pg, P), depth);
         return normal_from_pattern(pg, r);
     }
+    if (n->type == NRM_BUMP_MAP) { /* imagemap.c: the image's slope replaces the normal */
+        vec3 q = pattern_warp(pg, pattern_space(pg, P));
+        return normal_from_pattern(pg, image_bump_normal(s, n, q, normal_to_pattern(pg, N)));
+    }
     if (n->amount == 0.0)
         return N;
     vec3 q = pattern_space(pg, P); /* the transforms and a warp { } (POV-Ray's Warp_EPoint) */

@@ -890,6 +890,10 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
             }
             if (starts_list_colour(P))
                 pg->c2 = parse_colour_ft(P, pg->ft2);
+        } else if (is_word(P, "image_map")) {
+            int line = next(P).line;
+            parse_pattern_defaults(pg, PIG_IMAGE_MAP);
+            pg->arg[0] = image_parse_block(P, line, 1, NULL);
         } else if (is_word(P, "quick_color") || is_word(P, "quick_colour")) {
             next(P); /* POV-Ray uses it only at +Q5 and below: read and dropped */
             double ft[2];
@@ -1274,6 +1278,11 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
         } else if (is_word(P, "normal_map")) {
             next(P);
             parse_normal_map(P, n, tk->line);
+        } else if (is_word(P, "bump_map")) {
+            int line = next(P).line;
+            n->type = NRM_BUMP_MAP;
+            parse_pattern_defaults(&n->pat, PIG_IMAGE_MAP);
+            n->pat.arg[0] = image_parse_block(P, line, 0, &n->amount);
         } else if (is_word(P, "checker")) {
             int line = next(P).line;
             parse_checker_normals(P, n, line);
@@ -2510,6 +2519,7 @@ static void parse_global(parser *P)
                 perr(P, t.line, "assumed_gamma must be in (0, 10], got %g", g);
             P->sc->assumed_gamma = g;
             P->working_gamma = g;
+            P->assumed_gamma_given = 1;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "number_of_waves")) {
             double n = parse_float(P, "number_of_waves");
             if (!(n >= 1 && n <= POV_MAX_WAVES))
@@ -2992,6 +3002,12 @@ void scene_free(scene *s)
     free(s->funcs);
     free(s->fcode);
     free(s->fpigs);
+    free(s->images);
+    free(s->ipx);
+    free(s->ilut);
+    s->images = NULL;
+    s->ipx = NULL;
+    s->ilut = NULL;
     s->funcs = NULL;
     s->fcode = NULL;
     s->fpigs = NULL;
@@ -3274,6 +3290,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         out->nentries = c->nent;
         c->nent = NULL;
         fn_pool_to_scene(P, out);
+        image_pool_to_scene(P, out);
         for (uint32_t i = 0; i < out->n_fpigs; i++)
             resolve_noise(P, &out->fpigs[i]);
         out->n_rainbows = c->nrainbows;
@@ -3301,6 +3318,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     plist_free(&c->out);
     free(P->data);
     fn_pool_free(P);
+    image_pool_free(P);
     free(P->rand_state);
     free(c->lights);
     free(c->maps);

@@ -13,6 +13,7 @@
  * types and blend-map search follow ContinuousPattern::Evaluate and BlendMap::Search.
  */
 #include "fn.h"
+#include "imagemap.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "render.h"
@@ -525,6 +526,8 @@ static const pattern_class PATTERNS[] = {
     {"function",    PIG_FUNCTION,    fn_pattern_value, WAVE_RAMP,  0, MAP(MAP_GRAY), PLAIN},
     {"pigment_pattern", PIG_PIGMENT_PATTERN, fn_pigment_pattern_value, WAVE_RAMP, 0, MAP(MAP_GRAY),
      PLAIN},
+    /* reached through "image_map { }" in a pigment (imagemap_parse.c), not by its name */
+    {"image_map pigment", PIG_IMAGE_MAP, image_pattern_value, WAVE_RAMP, 0, MAP(MAP_GRAY), PLAIN},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */
@@ -790,6 +793,8 @@ vec3 pigment_colour(const scene *s, const pigment *pg, vec3 P, double ft[2])
         return solid_or_checker(pg, P, ft);
     if (pg->type == PIG_AVERAGE)
         return average_colour(s, pg, P, ft);
+    if (pg->type == PIG_IMAGE_MAP) /* imagemap.c: colours of its own */
+        return image_map_colour(s, pg, pattern_warp(pg, pattern_space(pg, P)), ft);
     if (pg->sub_n)
         return pigment_map_colour(s, pg, P, ft);
     return pattern_colour(pg, s->maps, P, ft);

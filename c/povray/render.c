@@ -4,6 +4,7 @@
  */
 #include "render.h"
 #include "fn.h"
+#include "imagemap.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "prims.h"
@@ -184,9 +185,25 @@ static void build_node(bvh_build *b, uint32_t node, uint32_t first, uint32_t n)
     build_node(b, left + 1, first + half, n - half);
 }
 
-/* Does any object's pigment (or colour map) let light through? */
+/* Can an image let light through: an alpha channel, filter or transmit all, a palette entry
+   with filter or transmit? */
+static int image_has_clear(const scene *s, const image_ref *im)
+{
+    if (im->channels == 2 || im->channels == 4 || im->all_filter != 0.0 ||
+        im->all_transmit != 0.0)
+        return 1;
+    for (uint32_t k = 0; im->indexed && k < im->lut_n; k += 5)
+        if (s->ilut[im->lut_first + k + 3] != 0.0f || s->ilut[im->lut_first + k + 4] != 0.0f)
+            return 1;
+    return 0;
+}
+
+/* Does any object's pigment (or colour map, or image) let light through? */
 static int scene_has_clear(const scene *s)
 {
+    for (uint32_t i = 0; i < s->n_images; i++)
+        if (image_has_clear(s, &s->images[i]))
+            return 1;
     for (uint32_t i = 0; i < s->n_maps; i++)
         for (uint32_t k = 0; k < s->maps[i].n; k++)
             if (s->maps[i].ft[k][0] != 0.0 || s->maps[i].ft[k][1] != 0.0)
@@ -212,6 +229,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     uint32_t n = s->n_prims, nb = 0, nu = 0;
     pattern_init();
     fn_bind(s);
+    image_bind(s);
     ctx->s = s;
     ctx->n_nodes = 0;
     ctx->order = alloc(sizeof(uint32_t) * (n + 1));

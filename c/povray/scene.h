@@ -32,6 +32,7 @@ enum {
     PIG_WAVES, PIG_RIPPLES, PIG_WRINKLES, PIG_BUMPS, PIG_DENTS,
     PIG_FUNCTION, /* function { }: arg[0] is the scene's function (fn.h) */
     PIG_PIGMENT_PATTERN, /* pigment_pattern { }: arg[0] is the scene's function pigment */
+    PIG_IMAGE_MAP, /* image_map { } (imagemap.c): arg[0] is the scene's image */
     PIG_COUNT
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };
@@ -130,7 +131,7 @@ typedef struct {
 /* normal { }: a pattern's slope (sampled at four points, as POV-Ray does for every pattern
    without its own normal function) or one of the normal-only patterns. */
 enum { NRM_NONE = 0, NRM_PATTERN, NRM_BUMPS, NRM_DENTS, NRM_WRINKLES, NRM_WAVES, NRM_RIPPLES,
-       NRM_QUILTED, NRM_COUNT };
+       NRM_QUILTED, NRM_BUMP_MAP /* bump_map { }: pat is its PIG_IMAGE_MAP */, NRM_COUNT };
 typedef struct {
     uint32_t type;  /* NRM_* */
     double amount;  /* bump_size */
@@ -150,6 +151,28 @@ typedef struct {
     double v;
     tnormal n;
 } normal_entry;
+
+/* An image of an image_map or bump_map (c/povray/imagemap.c), as POV-Ray 3.7's ImageData
+   keeps one: the decoded samples (scene.ipx, rows from the image's top) and how they read
+   (scene.ilut): an indexed image's palette as red, green, blue, filter, transmit per entry
+   (gamma applied, filter/transmit modifiers set); else each sample value's colour value
+   (the file's gamma into the scene's), alpha read linearly. */
+enum { IMAP_PLANAR = 0, IMAP_SPHERICAL = 1, IMAP_CYLINDRICAL = 2, IMAP_TORUS = 5 };
+enum { IMAP_NO_INTERPOLATION = 0, IMAP_BILINEAR = 2, IMAP_BICUBIC = 3, IMAP_NORM_DIST = 4 };
+typedef struct {
+    uint32_t w, h, channels; /* channels: 1 grey or index, 2 grey+alpha, 3 rgb, 4 rgba */
+    uint32_t indexed;        /* samples are palette indices (channels 1) */
+    uint32_t max;            /* the largest sample value: 255 or 65535 */
+    uint32_t px_first;       /* scene.ipx[px_first .. px_first + w * h * channels) */
+    uint32_t lut_first, lut_n; /* scene.ilut: indexed: 5 per palette entry; else max + 1 */
+    uint32_t map_type, interpolate, once; /* IMAP_* */
+    uint32_t use_colour;     /* bump_map: heights from the colours' grey, not the indices */
+    double width, height;    /* w and h times repeat */
+    double offset_u, offset_v; /* in pixels (POV-Ray's Offset: offset times -w, -h) */
+    double all_filter, all_transmit; /* added to a non-indexed image's filter, transmit */
+} image_ref;
+#define POV_MAX_IMAGES 1024u
+#define POV_MAX_IMAGE_SAMPLES (1u << 28)
 
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
@@ -333,6 +356,11 @@ typedef struct {
     struct fn_def *funcs;
     struct fn_instr *fcode;
     pigment *fpigs;
+    /* images (version 9): image_map and bump_map */
+    uint32_t n_images, n_ipx, n_ilut;
+    image_ref *images;
+    uint16_t *ipx;
+    float *ilut;
 } scene;
 
 /* Allocation callback for the freestanding-safe parts (malloc natively, rt_alloc in the
@@ -341,7 +369,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 8u
+#define POV_SCENE_VERSION 9u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

@@ -25,7 +25,8 @@
  * u32 inside_tex (interior_texture) follows its tmap; after the rainbows, the render-time
  * functions (fn.h): u32 n, function pigments; u32 n, instructions (u32 op, u32 a, f64 k);
  * u32 n, functions (u32 first, n, n_locals); then u32 n, the normal_map entries (f64 value,
- * normal), each referring only to entries before it. vec3 = 3 f64. Reading checks every length, count, type and that every
+ * normal), each referring only to entries before it. Version 9 (2026-12-05): the images
+ * (serialize_image.c) after the lights. vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -245,6 +246,8 @@ static void put_rainbows(wbuf *w, const scene *s)
     }
 }
 
+static void put_images(wbuf *w, const scene *s); /* serialize_image.c */
+
 uint8_t *scene_serialize(const scene *s, size_t *len_out)
 {
     wbuf w = {0};
@@ -280,6 +283,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_vec(&w, s->lights[i].axis1);
         put_vec(&w, s->lights[i].axis2);
     }
+    put_images(&w, s); /* version 9 */
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
         put_u32(&w, s->maps[i].n);
@@ -399,6 +403,7 @@ typedef struct {
     const char *err;
     uint32_t sub_limit;   /* a pigment read now may use pigment_map entries below this */
     const uint8_t *depth; /* the nesting depth of each pigment_map entry read so far */
+    uint32_t n_images;    /* images read (version 9): image_map pigments name one of these */
 } rbuf;
 
 static int fail(rbuf *r, const char *msg)
@@ -524,6 +529,9 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
             if (r->depth[pg->sub_first + k] >= POV_PIGMENT_DEPTH_MAX)
                 return fail(r, "scene data: pigment_map nested too deep");
     }
+    if (!r->err && pg->type == PIG_IMAGE_MAP &&
+        !(pg->arg[0] >= 0.0 && pg->arg[0] < r->n_images && pg->arg[0] == rt_floor(pg->arg[0])))
+        return fail(r, "scene data: image_map names no image");
     if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
                     pg->noise_gen > 2))
@@ -577,7 +585,8 @@ static int get_normal(rbuf *r, tnormal *n, uint32_t n_maps)
     n->slope_map = get_u32(r);
     if (!r->err && (n->slope_map > n_maps || (n->slope_map && n->type != NRM_PATTERN)))
         return fail(r, "scene data: bad slope_map");
-    if (n->pat.type < PIG_GRADIENT || !(n->delta > 0.0))
+    if (n->pat.type < PIG_GRADIENT || !(n->delta > 0.0) ||
+        (n->type == NRM_BUMP_MAP) != (n->pat.type == PIG_IMAGE_MAP))
         return fail(r, "scene data: bad normal pattern");
     return 0;
 }
@@ -927,10 +936,12 @@ static void get_functions(rbuf *r, scene *s, pov_alloc_fn alloc)
         fail(r, err);
 }
 
+#include "serialize_image.c"
+
 int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
                       const char **err)
 {
-    rbuf r = {data, len, 0, 0, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0, 0};
     if (get_u32(&r) != POV_SCENE_MAGIC) {
         *err = r.err ? r.err : "not a scene (bad magic)";
         return -1;
@@ -1004,6 +1015,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
                        ((lt->area_flags & AREA_CIRCULAR) && (lt->area_n1 < 2 || lt->area_n2 < 2))))
             fail(&r, "scene data: bad area light");
     }
+    if (!r.err)
+        get_images(&r, s, alloc); /* version 9 */
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))
         fail(&r, "scene data: too many colour maps");
@@ -1179,7 +1192,7 @@ static int tile_decode_aa(rbuf *r, aa_opts *aa, const char **err)
 
 int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
 {
-    rbuf r = {data, len, 0, 0, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0, 0};
     if (len != POV_TILE_BYTES && len != POV_TILE_AA_BYTES) {
         *err = "tile must be exactly 32 bytes (48 with anti-aliasing)";
         return -1;

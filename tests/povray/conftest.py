@@ -35,7 +35,8 @@ def povlib(tmp_path_factory) -> ctypes.CDLL:
     out = tmp_path_factory.mktemp("povlib") / "libpovtest.so"
     src = [C_DIR / "rt" / "rt_math.c", C_DIR / "povray" / "png.c", C_DIR / "povray" / "serialize.c",
            C_DIR / "povray" / "render.c", C_DIR / "povray" / "pattern.c",
-           C_DIR / "povray" / "pattern_shapes.c", C_DIR / "povray" / "fn_vm.c"]
+           C_DIR / "povray" / "pattern_shapes.c", C_DIR / "povray" / "fn_vm.c",
+           C_DIR / "povray" / "imagemap.c"]
     subprocess.run(
         ["cc", "-O2", "-shared", "-fPIC", "-ffp-contract=off", f"-I{C_DIR / 'rt'}",
          *map(str, src), "-o", str(out)],
