@@ -316,3 +316,231 @@ def test_tga_truncations(dump, tmp_path):
 def test_tga_is_only_by_type(dump, tmp_path):
     msg = decode_error(dump, tmp_path, tga_small(), "auto")
     assert "not an image file" in msg
+
+
+# ---------------------------------------------------------------------------- GIF
+
+def lzw_encode(indices: list[int], min_size: int, clear_first: bool = True,
+               clear_when_full: bool = True) -> bytes:
+    """GIF's LZW: codes least significant bit first; a clear code when the table is full
+    (else the full table goes on being used: a "deferred clear")."""
+    clear, end = 1 << min_size, (1 << min_size) + 1
+    acc = nbits = 0
+    out = bytearray()
+
+    def put(code: int, size: int):
+        nonlocal acc, nbits
+        acc |= code << nbits
+        nbits += size
+        while nbits >= 8:
+            out.append(acc & 255)
+            acc >>= 8
+            nbits -= 8
+
+    def reset():
+        return {(i,): i for i in range(clear)}, end + 1, min_size + 1
+
+    table, nxt, size = reset()
+    if clear_first:
+        put(clear, size)
+    w: tuple[int, ...] = ()
+    for k in indices:
+        if w + (k,) in table:
+            w = w + (k,)
+            continue
+        put(table[w], size)
+        if nxt < 4096:
+            table[w + (k,)] = nxt
+            if nxt == 1 << size and size < 12:
+                size += 1
+            nxt += 1
+        elif clear_when_full:
+            put(clear, size)
+            table, nxt, size = reset()
+        w = (k,)
+    if w:
+        put(table[w], size)
+    put(end, size)
+    if nbits:
+        out.append(acc & 255)
+    return bytes(out)
+
+
+def sub_blocks(data: bytes, size: int = 255) -> bytes:
+    return b"".join(bytes([len(data[i:i + size])]) + data[i:i + size]
+                    for i in range(0, len(data), size)) + b"\0"
+
+
+def table_bits(n: int) -> int:
+    return max(1, (n - 1).bit_length()) - 1  # 2 << bits entries
+
+
+def gif(frame: list[list[int]], palette: list[tuple[int, int, int]], *, screen=None,
+        at=(0, 0), local=False, interlaced=False, transparent=None, background=0,
+        min_size=None, lzw=None) -> bytes:
+    h, w = len(frame), len(frame[0])
+    sw, sh = screen or (w, h)
+    bits = table_bits(len(palette))
+    table = b"".join(bytes(c) for c in palette) + bytes(3 * ((2 << bits) - len(palette)))
+    head = b"GIF89a" + sw.to_bytes(2, "little") + sh.to_bytes(2, "little")
+    head += bytes([0 if local else 0x80 | 0x70 | bits, background, 0])
+    if not local:
+        head += table
+    head += b"!\xfe" + sub_blocks(b"a comment")
+    if transparent is not None:
+        head += b"!\xf9\x04" + bytes([1, 0, 0, transparent, 0])
+    rows = frame
+    if interlaced:
+        order = [y for start, step in ((0, 8), (4, 8), (2, 4), (1, 2)) for y in range(start, h, step)]
+        rows = [frame[y] for y in order]
+    desc = b"," + at[0].to_bytes(2, "little") + at[1].to_bytes(2, "little") \
+        + w.to_bytes(2, "little") + h.to_bytes(2, "little")
+    desc += bytes([(0x80 | bits if local else 0) | (0x40 if interlaced else 0)])
+    if local:
+        desc += table
+    min_size = min_size or max(2, bits + 1)
+    data = lzw if lzw is not None else lzw_encode([i for r in rows for i in r], min_size)
+    return head + desc + bytes([min_size]) + sub_blocks(data) + b";"
+
+
+def gif_canvas(frame, screen, at, background):
+    sw, sh = screen
+    canvas = [[background] * sw for _ in range(sh)]
+    for y, row in enumerate(frame):
+        canvas[at[1] + y][at[0]:at[0] + len(row)] = row
+    return [i for r in canvas for i in r]
+
+
+colour_st = st.tuples(*[st.integers(0, 255)] * 3)
+
+
+@settings(HYPO)
+@given(w=st.integers(1, 40), h=st.integers(1, 40), ncol=st.integers(1, 256),
+       local=st.booleans(), interlaced=st.booleans(), seed=st.integers(0, 2**32 - 1),
+       data=st.data())
+def test_gif_round_trip(dump, tmp_path, w, h, ncol, local, interlaced, seed, data):
+    palette = [((i * 37) & 255, (i * 91 + seed) & 255, (i * 13) & 255) for i in range(ncol)]
+    # a few colours in runs, or noise: both exercise the table (and its clear when full)
+    spread = data.draw(st.sampled_from([1, 2, ncol]))
+    x = seed
+    frame = []
+    for _y in range(h):
+        row = []
+        for _x in range(w):
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+            row.append((x >> 16) % min(spread, ncol))
+        frame.append(row)
+    transparent = data.draw(st.one_of(st.none(), st.integers(0, ncol - 1)))
+    f = gif(frame, palette, local=local, interlaced=interlaced, transparent=transparent)
+    d = decode(dump, tmp_path, f, "auto")
+    n = 2 << table_bits(ncol)
+    assert (d.w, d.h, d.channels, d.bits, d.palette_n) == (w, h, 1, 8, n)
+    assert d.px == [i for r in frame for i in r]
+    want = [(*c, 0 if i == transparent else 255) for i, c in enumerate(palette)]
+    assert d.palette[:ncol] == want
+
+
+@pytest.mark.parametrize("interlaced", [False, True])
+def test_gif_frame_on_a_larger_screen(dump, tmp_path, interlaced):
+    frame = [[(x + y) % 4 for x in range(5)] for y in range(9)]
+    pal = [(0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    f = gif(frame, pal, screen=(8, 12), at=(2, 1), interlaced=interlaced, background=3)
+    d = decode(dump, tmp_path, f, "gif")
+    assert (d.w, d.h) == (8, 12)
+    assert d.px == gif_canvas(frame, (8, 12), (2, 1), 3)
+    # a frame reaching past the screen grows it
+    d = decode(dump, tmp_path, gif(frame, pal, screen=(3, 3), at=(1, 2)), "gif")
+    assert (d.w, d.h) == (6, 11)
+
+
+def test_gif_without_initial_clear_and_long_runs(dump, tmp_path):
+    frame = [[1] * 300 for _ in range(40)]  # strings up to the table's end (no clear needed)
+    frame[5][7] = 0
+    data = lzw_encode([i for r in frame for i in r], 2, clear_first=False)
+    d = decode(dump, tmp_path, gif(frame, [(0, 0, 0), (9, 9, 9)], lzw=data), "gif")
+    assert d.px == [i for r in frame for i in r]
+
+
+@pytest.mark.parametrize("clear_when_full", [False, True])
+def test_gif_full_table(dump, tmp_path, clear_when_full):
+    x, frame = 1, []
+    for _y in range(50):
+        row = []
+        for _x in range(300):
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+            row.append((x >> 16) % 256)
+        frame.append(row)
+    pal = [(i, i, i) for i in range(256)]
+    data = lzw_encode([i for r in frame for i in r], 8, clear_when_full=clear_when_full)
+    d = decode(dump, tmp_path, gif(frame, pal, lzw=data), "gif")
+    assert d.px == [i for r in frame for i in r]
+
+
+def gif_small() -> bytes:
+    frame = [[(x * y) % 3 for x in range(6)] for y in range(5)]
+    return gif(frame, [(1, 2, 3), (4, 5, 6), (7, 8, 9)], transparent=2, interlaced=True)
+
+
+def test_gif_truncations(dump, tmp_path):
+    data = gif_small()
+    # the trailer (;) and the last block's terminator are not needed
+    assert_every_truncation_fails(dump, tmp_path, data, "gif", ("gif: ",), len(data) - 2)
+
+
+def lzw_codes(codes: list[int], size: int) -> bytes:
+    acc = sum(c << (size * i) for i, c in enumerate(codes))
+    return acc.to_bytes((size * len(codes) + 7) // 8, "little")
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda f: f[:6], "shorter than its 13-byte header"),
+    (lambda f: b"GIF90a" + f[6:], "not a GIF file"),
+    (lambda f: f[:10] + b"\0" + f[11:13] + f[13 + 12:], "no colour table"),
+    (lambda f: f[:13 + 12] + b";", "no image in the file"),
+    (lambda f: f[:13 + 12] + b"\x99", "unknown block 0x99"),
+])
+def test_gif_refused(dump, tmp_path, mutate, words):
+    msg = decode_error(dump, tmp_path, mutate(gif_small()), "gif")
+    assert msg.startswith("gif: ") and words in msg, msg
+
+
+@pytest.mark.parametrize("codes, min_size, words", [
+    ([4, 6], 2, "LZW code 6 beyond the table"),        # the first code after a clear
+    ([4, 1, 7], 2, "LZW code 7 beyond the table"),     # past the next free entry
+    ([4, 1, 5], 2, "ends after 1 of 4 pixels"),         # the end code too soon
+    ([4, 1], 2, "truncated"),
+    ([4, 3], 2, "colour index 3 beyond the 2-entry"),
+])
+def test_gif_bad_codes(dump, tmp_path, codes, min_size, words):
+    f = gif([[0, 1], [1, 0]], [(0, 0, 0), (1, 1, 1)], min_size=min_size,
+            lzw=lzw_codes(codes, min_size + 1))
+    msg = decode_error(dump, tmp_path, f, "gif")
+    assert msg.startswith("gif: ") and words in msg, msg
+
+
+@pytest.mark.parametrize("min_size", [1, 9, 12])
+def test_gif_bad_code_size(dump, tmp_path, min_size):
+    f = gif([[0]], [(0, 0, 0), (1, 1, 1)], min_size=min_size, lzw=b"\0")
+    assert f"code size {min_size}" in decode_error(dump, tmp_path, f, "gif")
+
+
+def test_gif_absurd_size(dump, tmp_path):
+    f = bytearray(gif([[0]], [(0, 0, 0), (1, 1, 1)]))
+    f[6:10] = b"\xff\xff\xff\xff"
+    msg = decode_error(dump, tmp_path, bytes(f), "gif")
+    assert msg.startswith("gif: image of 65535x65535"), msg
+
+
+@settings(HYPO)
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), min_size=1, max_size=8))
+def test_gif_damaged_bytes(dump, tmp_path, hits):
+    """Random bytes overwritten: a clean decode or a clean gif: error, never a crash."""
+    base = bytearray(gif_small())
+    files = []
+    for k, (at, v) in enumerate(hits):
+        f = bytearray(base)
+        f[at % len(f)] = v
+        files.append(tmp_path / f"d{k}.gif")
+        files[-1].write_bytes(bytes(f))
+    for line in each_file(dump, "gif", files):
+        assert line.startswith(("ok ", "error gif: ")), line
