@@ -114,6 +114,7 @@ int main(int argc, char **argv)
                 one_line(rc, &img, err);
             } else if (rc != 0) {
                 fprintf(stderr, "%s\n", err);
+                free(data);
                 return 1;
             } else {
                 print_image(&img);
