@@ -9,6 +9,7 @@ address and undefined-behaviour sanitizers where gcc has them, so a read past th
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -85,6 +86,7 @@ def decode_error(dump: Path, tmp_path: Path, data: bytes, fmt: str) -> str:
     p.write_bytes(data)
     proc = subprocess.run([str(dump), fmt, str(p)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1, proc.stdout[:300] + proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr  # one line (and no sanitizer report)
     return proc.stderr.strip()
 
 
@@ -544,3 +546,131 @@ def test_gif_damaged_bytes(dump, tmp_path, hits):
         files[-1].write_bytes(bytes(f))
     for line in each_file(dump, "gif", files):
         assert line.startswith(("ok ", "error gif: ")), line
+
+
+# ---------------------------------------------------------------------------- JPEG
+
+JPEGS = {  # file: what it covers (made with libjpeg 6.2-turbo; the .ref decodes by its islow)
+    "s444": "4:4:4, 37x29 (no whole MCU at the edges)",
+    "s420": "4:2:0, 37x29",
+    "s422": "4:2:2, 41x23",
+    "s440": "4:4:0 (vertical 2:1)",
+    "gray": "grayscale 33x17",
+    "restart420": "4:2:0 with a restart interval of 3 MCUs",
+    "restartgray": "grayscale, a restart marker after every MCU (RST0..7 twice round)",
+    "q16bit": "16-bit quantisation tables (SOF1)",
+    "scans420": "4:2:0, one scan per component (non-interleaved) with restarts",
+}
+
+
+def read_pnm(data: bytes) -> tuple[int, int, list[int]]:
+    _magic, size, _maxval, pixels = data.split(b"\n", 3)
+    w, h = map(int, size.split())
+    return w, h, list(pixels)
+
+
+@pytest.mark.parametrize("name", sorted(JPEGS))
+def test_jpeg_against_libjpeg(dump, tmp_path, name):
+    data = (IMAGES / f"{name}.jpg").read_bytes()
+    ref = next(IMAGES.glob(f"{name}.ref.p?m"))
+    w, h, want = read_pnm(ref.read_bytes())
+    d = decode(dump, tmp_path, data, "auto")
+    assert (d.w, d.h, d.channels, d.bits, d.palette_n) == \
+        (w, h, 1 if ref.suffix == ".pgm" else 3, 8, 0)
+    diff = [abs(a - b) for a, b in zip(d.px, want, strict=True)]
+    mse = sum(x * x for x in diff) / len(diff)
+    psnr = 99.0 if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+    assert psnr >= 45 and max(diff) <= 4, (name, psnr, max(diff))
+
+
+def jpeg_segments(data: bytes) -> dict[int, int]:
+    """The offset of each marker before the first scan's data (the last of each kind)."""
+    at, pos = {}, 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        at[data[pos + 1]] = pos
+        if data[pos + 1] == 0xDA:
+            break
+        pos += 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return at
+
+
+def jpeg_patch(data: bytes, at: int, new: bytes) -> bytes:
+    return data[:at] + new + data[at + len(new):]
+
+
+def s420() -> bytes:
+    return (IMAGES / "s420.jpg").read_bytes()
+
+
+def sof_patch(offset: int, new: bytes):
+    return lambda f: jpeg_patch(f, jpeg_segments(f)[0xC0] + offset, new)
+
+
+def dht_counts(counts: bytes):
+    return lambda f: jpeg_patch(f, jpeg_segments(f)[0xC4] + 5, counts)
+
+
+def dht_overfull(f: bytes) -> bytes:
+    """Three of the last Huffman table's codes moved to 1 bit: more than 1 bit can tell."""
+    at = jpeg_segments(f)[0xC4] + 5
+    counts = bytearray(f[at:at + 16])
+    longest = max(i for i in range(16) if counts[i] >= 3)
+    counts[longest] -= 3
+    counts[0] += 3
+    return jpeg_patch(f, at, bytes(counts))
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda f: (IMAGES / "progressive.jpg").read_bytes(),
+     "jpeg: progressive JPEG is not supported; save it as baseline"),
+    (sof_patch(1, b"\xc9"), "jpeg: arithmetic-coded JPEG is not supported"),
+    (sof_patch(1, b"\xc3"), "jpeg: lossless JPEG"),
+    (sof_patch(4, b"\x0c"), "12-bit samples"),
+    (sof_patch(5, b"\xff\xff\xff\xff"), "jpeg: image of 65535x65535"),
+    (sof_patch(5, b"\0\0"), "height 0"),
+    (sof_patch(14, b"\x31"), "sampling factors 2x2 beside 3x2 are not supported"),
+    (sof_patch(11, b"\x05"), "sampling factors 0x5"),
+    (dht_overfull, "bad Huffman table (more codes of 1 bits than fit)"),
+    (dht_counts(b"\0" * 3 + b"\xff"), "a Huffman table of"),
+    (lambda f: f[:jpeg_segments(f)[0xC0]] + f[jpeg_segments(f)[0xDA]:], "before the frame"),
+    (lambda f: f[:jpeg_segments(f)[0xDA]] + b"\xff\xd9", "no scan of component 1"),
+    (lambda f: f[:2] + f[jpeg_segments(f)[0xC0]:], "quantisation table 0, which is not"),
+    (lambda f: jpeg_patch(f, 4, b"\xff\xff"), "segment 0xe0 of 65535 bytes runs past"),
+])
+def test_jpeg_refused(dump, tmp_path, mutate, words):
+    msg = decode_error(dump, tmp_path, mutate(s420()), "jpeg")
+    assert msg.startswith("jpeg: ") and words in msg, msg
+
+
+def test_jpeg_bad_restart_marker(dump, tmp_path):
+    f = (IMAGES / "restartgray.jpg").read_bytes()
+    at = f.index(b"\xff\xd0", jpeg_segments(f)[0xDA])
+    msg = decode_error(dump, tmp_path, jpeg_patch(f, at + 1, b"\xd3"), "jpeg")
+    assert msg.startswith("jpeg: restart marker RST0 missing"), msg
+
+
+def test_jpeg_not_jpeg(dump, tmp_path):
+    assert decode_error(dump, tmp_path, b"\xff\xd8", "jpeg").startswith("jpeg: not a JPEG")
+
+
+@pytest.mark.parametrize("name", ["s420", "restartgray", "scans420"])
+def test_jpeg_truncations(dump, tmp_path, name):
+    data = (IMAGES / f"{name}.jpg").read_bytes()
+    # the image is whole without its EOI marker
+    assert_every_truncation_fails(dump, tmp_path, data, "jpeg", ("jpeg: ",), len(data) - 2)
+
+
+@settings(HYPO)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1,
+                max_size=12))
+def test_jpeg_damaged_bytes(dump, tmp_path, hits):
+    """Random bytes overwritten: a clean decode or a clean jpeg: error, never a crash."""
+    files = []
+    for k, name in enumerate(["s420", "restart420", "s422"]):
+        f = bytearray((IMAGES / f"{name}.jpg").read_bytes())
+        for at, v in hits:
+            f[at % len(f)] = v
+        files.append(tmp_path / f"d{k}.jpg")
+        files[-1].write_bytes(bytes(f))
+    for line in each_file(dump, "jpeg", files):
+        assert line.startswith(("ok ", "error jpeg: ")), line
