@@ -642,6 +642,15 @@ def test_jpeg_refused(dump, tmp_path, mutate, words):
     assert msg.startswith("jpeg: ") and words in msg, msg
 
 
+def test_jpeg_skips_app_and_comment_segments(dump, tmp_path):
+    f = s420()
+    exif = b"Exif\0\0" + bytes(range(256)) * 3
+    extra = b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif \
+        + b"\xff\xfe\0\x07hello" + b"\xff\xff"  # a fill byte before the next marker
+    want = decode(dump, tmp_path, f, "jpeg").px
+    assert decode(dump, tmp_path, f[:2] + extra + f[2:], "jpeg").px == want
+
+
 def test_jpeg_bad_restart_marker(dump, tmp_path):
     f = (IMAGES / "restartgray.jpg").read_bytes()
     at = f.index(b"\xff\xd0", jpeg_segments(f)[0xDA])
