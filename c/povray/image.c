@@ -15,6 +15,13 @@ static const struct {
     image_decoder decode;
 } FORMATS[] = {
     {IMG_PNG, "\x89PNG\r\n\x1a\n", 8, image_decode_png},
+    {IMG_GIF, "GIF8", 4, image_decode_gif},
+    {IMG_JPEG, "\xff\xd8\xff", 3, image_decode_jpeg},
+    {IMG_PPM, "P6", 2, image_decode_pnm}, /* the PNM decoder reads P2, P3, P5 and P6 */
+    {IMG_PPM, "P3", 2, image_decode_pnm},
+    {IMG_PGM, "P5", 2, image_decode_pnm},
+    {IMG_PGM, "P2", 2, image_decode_pnm},
+    {IMG_TGA, NULL, 0, image_decode_tga},
 };
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
