@@ -548,3 +548,42 @@ void fn_pool_free(parser *P)
     free(P->fns);
     P->fns = NULL;
 }
+
+/* height_field { function W, H { EXPR | pigment { } } }: the function at each grid point
+   (x / (W-1), y / (H-1), 0), row y = 0 first, as POV-Ray's Make_Pattern_Image evaluates it
+   while parsing: one float per point, or (pigment) red, green, blue, transmit per point. */
+int fn_grid_now(parser *P, uint32_t w, uint32_t h, double *out)
+{
+    fnc c;
+    fnc_start(&c, P);
+    expect(P, "{", "after the height_field function's size");
+    int is_pigment = is_word(P, "pigment");
+    uint32_t f = 0, pig = 0;
+    size_t first = c.pool->n, mark[3];
+    fn_scratch_begin(P, mark);
+    if (is_pigment) {
+        next(P);
+        pig = add_pigment(&c, 0);
+    } else {
+        c_expr(&c);
+        f = fnc_finish(&c, first);
+    }
+    expect(P, "}", "at the end of the height_field's function");
+    scene s;
+    fn_scratch_scene(P, &s, mark);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            vec3 at = v3((double)x / (w - 1), (double)y / (h - 1), 0.0);
+            size_t i = (size_t)y * w + x;
+            if (!is_pigment) {
+                out[i] = fn_eval(f, at);
+                continue;
+            }
+            double col[5];
+            fn_pigment_colour(pig, at, col);
+            out[4 * i] = col[0], out[4 * i + 1] = col[1], out[4 * i + 2] = col[2];
+            out[4 * i + 3] = col[4];
+        }
+    fn_scratch_end(P, mark);
+    return is_pigment;
+}

@@ -354,3 +354,91 @@ void image_pool_free(parser *P)
     free(ip);
     P->imgs = NULL;
 }
+
+/* ------------------------------------------------------------------ height_field */
+
+/* POV-Ray's IntEncode: a value in [0, 1] to 0..max, rounded */
+static double int_encode(double v, double max)
+{
+    double q = floor(v * max + 0.5);
+    return q < 0.0 ? 0.0 : q > max ? max : q;
+}
+
+/* POV-Ray 3.7.0's image_height_at for a decoded file's pixel (float arithmetic as its image
+   store does it): a palette index times 256; grey times 65535; 8-bit colour red as the high
+   byte and green as the low one; 16-bit colour its grey */
+static double height_of(const pov_image *img, const uint16_t *px)
+{
+    if (img->palette_n)
+        return px[0] * 256.0;
+    float max = img->bits == 16 ? 65535.0f : 255.0f;
+    float r = px[0] / max;
+    if (img->channels <= 2)
+        return (double)(uint16_t)(r * 65535.0f);
+    float g = px[1] / max, b = px[2] / max;
+    if (img->bits == 16)
+        return (double)(uint16_t)((float)(r * 0.297 + g * 0.589 + b * 0.114) * 65535.0f);
+    return (double)(uint16_t)((r * 256.0 + g) * 255.0);
+}
+
+static double *file_heights(parser *P, int line, uint32_t *w, uint32_t *h)
+{
+    int given;
+    uint32_t format = parse_type(P, &given);
+    int name_line = peek(P)->line;
+    value v = expr(P);
+    if (v.kind != V_STRING)
+        perr(P, name_line, "a height_field's file name must be a string, got a %s",
+             kind_name(v.kind));
+    if (!given)
+        format = format_of_name(P, v.str, name_line);
+    if (is_word(P, "gamma") || is_word(P, "premultiplied"))
+        perr(P, peek(P)->line, "unsupported word '%s' in height_field (heights are read as "
+             "the file stores them)", peek(P)->text);
+    image_file *f = load(P, v.str, format, name_line);
+    *w = f->img.w, *h = f->img.h;
+    if (*w < 2 || *h < 2)
+        perr(P, line, "height_field image '%s' of %ux%u pixels: at least 2x2 needed", v.str,
+             (unsigned)*w, (unsigned)*h);
+    double *out = xalloc(P, sizeof(double) * (size_t)*w * *h);
+    const uint16_t *px = P->imgs->px + f->px_first;
+    for (uint32_t z = 0; z < *h; z++)
+        for (uint32_t x = 0; x < *w; x++)
+            out[(size_t)z * *w + x] = height_of(&f->img, px + ((size_t)(*h - 1 - z) * *w + x) *
+                                                         f->img.channels);
+    return out;
+}
+
+/* function W, H { }: POV-Ray keeps the values as a 16-bit grey image (a float function) or
+   a 16-bit RGBA one (a pigment); the heights come from those as from a file */
+static double *function_heights(parser *P, int line, uint32_t *w, uint32_t *h)
+{
+    double fw = parse_float(P, "the height_field function's width");
+    opt_comma(P);
+    double fh = parse_float(P, "the height_field function's height");
+    *w = (uint32_t)(int)(fw + 0.5), *h = (uint32_t)(int)(fh + 0.5);
+    if (!(fw + 0.5 >= 2.0 && fh + 0.5 >= 2.0 && fw <= 8192.0 && fh <= 8192.0))
+        perr(P, line, "height_field function size must be 2..8192 each, got %g, %g", fw, fh);
+    size_t n = (size_t)*w * *h;
+    double *vals = xalloc(P, sizeof(double) * n * 4), *out = xalloc(P, sizeof(double) * n);
+    int pigment = fn_grid_now(P, *w, *h, vals);
+    pov_image img = {.channels = pigment ? 4 : 1, .bits = 16};
+    for (uint32_t z = 0; z < *h; z++)
+        for (uint32_t x = 0; x < *w; x++) {
+            size_t i = (size_t)(*h - 1 - z) * *w + x; /* image row y = 0 is the function's */
+            uint16_t px[4] = {0};
+            for (uint32_t k = 0; k < img.channels; k++)
+                px[k] = (uint16_t)int_encode(vals[i * img.channels + k], 65535.0);
+            out[(size_t)z * *w + x] = height_of(&img, px);
+        }
+    return out;
+}
+
+double *image_parse_heights(parser *P, int line, uint32_t *w, uint32_t *h)
+{
+    if (is_word(P, "function")) {
+        next(P);
+        return function_heights(P, line, w, h);
+    }
+    return file_heights(P, line, w, h);
+}

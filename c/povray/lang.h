@@ -222,6 +222,12 @@ void lex_raw(parser *P, token *t);     /* the next token as written: no directiv
 char *lang_find_file(parser *P, const char *name, int line, const char *what, size_t *len,
                      char *path, size_t pathlen);
 
+/* fn_compile.c: height_field's function W, H { }: the grid's values (W * H floats, or W * H
+   red, green, blue, transmit for a pigment; returns 1 then) */
+int fn_grid_now(parser *P, uint32_t w, uint32_t h, double *out);
+/* imagemap_parse.c: height_field's image or function: W * H heights (0..65535, row 0 the
+   image's bottom), kept until the parse ends */
+double *image_parse_heights(parser *P, int line, uint32_t *w, uint32_t *h);
 /* imagemap_parse.c: the { } after image_map (colour_use) or bump_map; the image's index */
 uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_size);
 void image_pool_to_scene(parser *P, scene *out);

@@ -510,6 +510,7 @@ static const char *triangle_check(const prim *p)
 #include "prims_sor.c"
 #include "prims_bicubic.c"
 #include "prims_iso.c"
+#include "prims_hfield.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

@@ -526,6 +526,7 @@ static void parse_quadric(parser *P, prim *p, const token *kw)
 #include "prims_sor_parse.c"
 #include "prims_bicubic_parse.c"
 #include "prims_iso_parse.c"
+#include "prims_hfield_parse.c"
 
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},

@@ -65,7 +65,8 @@ typedef struct {
     X(OBJ_POLYGON, polygon) \
     X(OBJ_SOR, sor) \
     X(OBJ_BICUBIC_PATCH, bicubic_patch) \
-    X(OBJ_ISOSURFACE, isosurface)
+    X(OBJ_ISOSURFACE, isosurface) \
+    X(OBJ_HEIGHT_FIELD, height_field)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
