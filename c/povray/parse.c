@@ -829,8 +829,8 @@ static int parse_pattern_item(parser *P, pigment *pg)
     case 5: pg->phase = parse_float(P, "phase"); break;
     default: {
         double g = parse_float(P, "noise_generator");
-        if (!(g == 1 || g == 2))
-            perr(P, line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+        if (!(g == 1 || g == 2 || g == 3))
+            perr(P, line, "noise_generator must be 1, 2 or 3, got %g", g);
         pg->noise_gen = (uint32_t)g;
     }
     }
@@ -2527,8 +2527,8 @@ static void parse_global(parser *P)
             P->sc->n_waves = (uint32_t)n;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "noise_generator")) {
             double g = parse_float(P, "noise_generator");
-            if (!(g == 1 || g == 2))
-                perr(P, t.line, "unsupported noise_generator %g (1 and 2 are supported)", g);
+            if (!(g == 1 || g == 2 || g == 3))
+                perr(P, t.line, "noise_generator must be 1, 2 or 3, got %g", g);
             P->sc->noise_gen = (uint32_t)g;
         } else if (t.kind == T_IDENT && !strcmp(t.text, "irid_wavelength")) {
             vec3 wl = rgb_of(parse_colour5(P));

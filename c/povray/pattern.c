@@ -91,6 +91,82 @@ static void mt19937_fill(double *out, int n)
     }
 }
 
+/* noise_generator 3: POV-Ray 3.7's SolidNoise (Perlin's gradient noise, its noise.cpp):
+   2048 unit gradients and a permutation drawn from its generator, seed 1 */
+#define SOLID_N 2048
+#define SOLID_ROLLOVER 10000000.023157213
+static int solid_perm[2 * (SOLID_N + 1)];
+static vec3 solid_grad[2 * (SOLID_N + 1)];
+
+static int solid_rand(uint32_t *next)
+{
+    *next = *next * 1812433253u + 12345u;
+    return (int)((*next >> 16) & 0x7FFF);
+}
+
+static void solid_noise_init(void)
+{
+    uint32_t next = 1;
+    for (int i = 0; i < SOLID_N; i++) {
+        double v[3], s;
+        do {
+            for (int j = 0; j < 3; j++)
+                v[j] = (double)(solid_rand(&next) % (SOLID_N << 1) - SOLID_N) / (double)SOLID_N;
+            s = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+        } while (s > 1.0 || s < 1.0e-5);
+        s = rt_sqrt(s);
+        solid_grad[i] = v3(v[0] / s, v[1] / s, v[2] / s);
+    }
+    for (int i = 0; i < SOLID_N; i++)
+        solid_perm[i] = i;
+    for (int i = SOLID_N; i > 0; i -= 2) {
+        int k = solid_perm[i], j = solid_rand(&next) % SOLID_N;
+        solid_perm[i] = solid_perm[j];
+        solid_perm[j] = k;
+    }
+    for (int i = 0; i < SOLID_N + 2; i++) {
+        solid_perm[SOLID_N + i] = solid_perm[i];
+        solid_grad[SOLID_N + i] = solid_grad[i];
+    }
+}
+
+static void solid_setup(double c, int *b0, int *b1, double *r0, double *r1)
+{
+    double t = c + SOLID_ROLLOVER;
+    int it = (int)rt_floor(t);
+    *b0 = it & (SOLID_N - 1);
+    *b1 = (*b0 + 1) & (SOLID_N - 1);
+    *r0 = t - it;
+    *r1 = *r0 - 1.0;
+}
+
+static double lerp(double t, double a, double b) { return a + t * (b - a); }
+
+static double solid_at(int g, double x, double y, double z)
+{
+    return x * solid_grad[g].x + y * solid_grad[g].y + z * solid_grad[g].z;
+}
+
+static double solid_noise(vec3 p)
+{
+    int bx0, bx1, by0, by1, bz0, bz1;
+    double rx0, rx1, ry0, ry1, rz0, rz1;
+    solid_setup(p.x, &bx0, &bx1, &rx0, &rx1);
+    solid_setup(p.y, &by0, &by1, &ry0, &ry1);
+    solid_setup(p.z, &bz0, &bz1, &rz0, &rz1);
+    int i = solid_perm[bx0], j = solid_perm[bx1];
+    int b00 = solid_perm[i + by0], b10 = solid_perm[j + by0];
+    int b01 = solid_perm[i + by1], b11 = solid_perm[j + by1];
+    double sx = rx0 * rx0 * (3.0 - 2.0 * rx0), sy = ry0 * ry0 * (3.0 - 2.0 * ry0);
+    double sz = rz0 * rz0 * (3.0 - 2.0 * rz0);
+    double a = lerp(sx, solid_at(b00 + bz0, rx0, ry0, rz0), solid_at(b10 + bz0, rx1, ry0, rz0));
+    double b = lerp(sx, solid_at(b01 + bz0, rx0, ry1, rz0), solid_at(b11 + bz0, rx1, ry1, rz0));
+    double c = lerp(sy, a, b);
+    a = lerp(sx, solid_at(b00 + bz1, rx0, ry0, rz1), solid_at(b10 + bz1, rx1, ry0, rz1));
+    b = lerp(sx, solid_at(b01 + bz1, rx0, ry1, rz1), solid_at(b11 + bz1, rx1, ry1, rz1));
+    return lerp(sz, c, lerp(sy, a, b));
+}
+
 void pattern_init(void)
 {
     if (noise_ready)
@@ -111,6 +187,7 @@ void pattern_init(void)
     }
     for (int i = 0; i < 4096; i++)
         hash_table[4096 + i] = hash_table[i];
+    solid_noise_init();
     mt19937_fill(pattern_rands, PATTERN_RANDS);
     noise_ready = 1;
     pattern_shapes_init();
@@ -169,6 +246,10 @@ static void lattice_setup(vec3 p, lat *L)
 
 double pov_noise(vec3 p, uint32_t gen)
 {
+    if (gen == 3) { /* POV-Ray's correction of its tables' bias */
+        double v = 0.5 * (1.59 * solid_noise(p) + 0.985);
+        return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+    }
     lat L;
     lattice_setup(p, &L);
     int iz = L.iz;

@@ -534,7 +534,7 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         return fail(r, "scene data: image_map names no image");
     if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
-                    pg->noise_gen > 2))
+                    pg->noise_gen > 3))
         return fail(r, "scene data: bad pattern pigment");
     return r->err ? -1 : 0;
 }
@@ -1110,8 +1110,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     s->noise_generator = get_u32(&r);
     if (!r.err)
         get_rainbows(&r, s);
-    if (!r.err && (s->noise_generator < 1 || s->noise_generator > 2))
-        fail(&r, "scene data: noise_generator out of range 1..2");
+    if (!r.err && (s->noise_generator < 1 || s->noise_generator > 3))
+        fail(&r, "scene data: noise_generator out of range 1..3");
     if (!r.err && !(s->irid_wavelength.x > 0.0 && s->irid_wavelength.y > 0.0 &&
                     s->irid_wavelength.z > 0.0))
         fail(&r, "scene data: irid_wavelength must be positive");

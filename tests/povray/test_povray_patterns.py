@@ -187,3 +187,22 @@ def test_distributed_fractals_equal_native(render_bin, tmp_path):
 def test_fractal_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:" in msg and all(w in msg for w in words), msg
+
+
+def test_noise_generator_3_matches_povray(render_bin, tmp_path):
+    # POV-Ray's Perlin solid noise (noise.cpp's SolidNoise) through bozo, granite, wrinkles,
+    # turbulence and bumps, set globally and overridden per pattern
+    matches_povray(render_bin, tmp_path, LANG / "noisegen3.pov")
+
+
+def test_distributed_noise_generator_3_equals_native(render_bin, tmp_path):
+    distributed_equals_native(render_bin, tmp_path, LANG / "noisegen3.pov")
+
+
+@pytest.mark.parametrize("src", [
+    "sphere { 0, 1 pigment { bozo noise_generator 4 } }",
+    "global_settings { noise_generator 0 }\nsphere { 0, 1 }",
+])
+def test_noise_generator_out_of_range_is_refused(render_bin, tmp_path, src):
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert "bad.pov:" in msg and "noise_generator must be 1, 2 or 3" in msg, msg
