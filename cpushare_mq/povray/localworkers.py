@@ -1,13 +1,22 @@
 """The embedded hub's local workers (``cpushare-worker`` subprocesses) of ``cpushare-povray
 render``, watched: when every one of them has ended (e.g. none can run the sandbox on this
 machine) the render is stopped at once with the workers' own one-line reason, instead of
-waiting forever for tiles nobody will render."""
+waiting forever for tiles nobody will render.
+
+Stopping them leaves nothing behind: the render becomes the child subreaper of its workers'
+sandboxes (Linux's PR_SET_CHILD_SUBREAPER), so a sandbox whose worker ended before reaping it
+(a worker killed after its grace; each sandbox dies with its worker, PR_SET_PDEATHSIG) is
+handed to the render, which waits for it before it says the workers are gone."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from ..errors import SandboxError
@@ -27,6 +36,7 @@ class LocalWorkers:
     """Start ``n`` workers; :meth:`watch` ends a process once all of them have ended."""
 
     def __init__(self, endpoint: str, tmp: Path, n: int, *, verbose: bool = False):
+        become_subreaper()
         self.procs: list[subprocess.Popen] = []
         self.logs: list[Path] = []
         self._stop = threading.Event()
@@ -70,6 +80,54 @@ class LocalWorkers:
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
         stop_processes(self.procs, timeout_s)
+        reap_sandboxes(timeout_s)
+
+
+PR_SET_CHILD_SUBREAPER = 36   # <linux/prctl.h>
+LOADER_COMM = "cpushare-loader"   # the sandbox loader's name as the kernel keeps it (15 bytes)
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (our workers' sandboxes) become this process's children."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)   # best effort: Linux since 3.4
+
+
+def _orphaned_sandboxes() -> list[int]:
+    """This process's children that are sandbox loaders (handed to it by ended workers)."""
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in kids:
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == LOADER_COMM:
+                pids.append(int(pid))
+    return pids
+
+
+def reap_sandboxes(timeout_s: float) -> None:
+    """Wait for the orphaned sandboxes to end (each is being killed already), then SIGKILL
+    and reap any still there at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pids = _orphaned_sandboxes()
+        if not pids:
+            return
+        late = time.monotonic() > deadline
+        for pid in pids:
+            try:
+                if late:
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0 if late else os.WNOHANG)
+            except (ChildProcessError, ProcessLookupError):
+                pass
+        time.sleep(0.01)
 
 
 def stop_processes(procs: list[subprocess.Popen], timeout_s: float = 10.0) -> None:
