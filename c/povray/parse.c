@@ -2279,7 +2279,6 @@ int scene_item_value(parser *P, value *out)
     }
     static const char *items[] = {
         "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
-        "height_field", "julia_fractal",
         "pigment_map", "normal_map", "texture_map", "slope_map",
         "density", "media", "function", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",

@@ -511,6 +511,7 @@ static const char *triangle_check(const prim *p)
 #include "prims_bicubic.c"
 #include "prims_iso.c"
 #include "prims_hfield.c"
+#include "prims_julia.c"
 
 /* ---------------------------------------------------------------- the table */
 #define POV_PRIM_CLASS(ENUM, name) \

@@ -9,7 +9,15 @@ typedef struct {
     int side; /* box: face (0..5); cylinder: 0 side, 1 base cap, 2 top cap; text: segment
                  (>= 0) or cap (-1 front, -2 back) */
     double s; /* text: the segment's parameter at the hit */
+    vec3 n;   /* julia_fractal: the normal found with the hit (object space) */
 } hit_info;
+
+/* julia_fractal (prims_julia.c): its numbers in the data pool */
+enum { JULIA_C = 0, JULIA_SLICE = 4, JULIA_SLICE_DIST = 8, JULIA_ITERATIONS, JULIA_PRECISION,
+       JULIA_EXIT, JULIA_RADIUS2, JULIA_ALGEBRA, JULIA_SUBTYPE, JULIA_DATA_N };
+enum { JULIA_QUATERNION = 0, JULIA_HYPERCOMPLEX = 1 };
+enum { JULIA_SQR = 0, JULIA_CUBE = 1 };
+#define JULIA_MAX_ITERATIONS 256
 
 typedef struct {
     uint32_t type;    /* OBJ_* */

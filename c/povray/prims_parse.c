@@ -7,6 +7,7 @@
  * ones POV-Ray folds into sphere, plane, box and cylinder; every other primitive keeps a
  * matrix pair.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -527,6 +528,7 @@ static void parse_quadric(parser *P, prim *p, const token *kw)
 #include "prims_bicubic_parse.c"
 #include "prims_iso_parse.c"
 #include "prims_hfield_parse.c"
+#include "prims_julia_parse.c"
 
 /* POV_PRIMITIVES, then the keywords that are another spelling of one of them */
 #define POV_PRIM_PARSER(ENUM, name) {ENUM, #name, parse_##name},

@@ -628,7 +628,7 @@ int render_first_hit(const render_ctx *ctx, vec3 O, vec3 D, double *t, uint32_t 
 {
     ray_t r = make_ray(O, D);
     uint32_t pi = 0;
-    hit_info h = {0.0, 0, 0.0};
+    hit_info h = {0.0, 0, 0.0, {0.0, 0.0, 0.0}};
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, 0, &pi, &h))
         return 0;
     *t = h.t;
@@ -650,7 +650,7 @@ static vec3 trace(const render_ctx *ctx, vec3 O, vec3 D, double weight, uint32_t
         *ctx->media_cur = &ctx->cam_media;
     ray_t r = make_ray(O, D);
     uint32_t pi = 0;
-    hit_info h = {0.0, 0, 0.0};
+    hit_info h = {0.0, 0, 0.0, {0.0, 0.0, 0.0}};
     /* camera rays skip no_image objects, reflected rays no_reflection ones */
     uint32_t skip = level == 0 ? PRIM_NO_IMAGE : PRIM_NO_REFLECTION;
     if (!find_hit(ctx, &r, HUGE_DEPTH, 0, skip, &pi, &h)) {

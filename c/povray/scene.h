@@ -66,7 +66,8 @@ typedef struct {
     X(OBJ_SOR, sor) \
     X(OBJ_BICUBIC_PATCH, bicubic_patch) \
     X(OBJ_ISOSURFACE, isosurface) \
-    X(OBJ_HEIGHT_FIELD, height_field)
+    X(OBJ_HEIGHT_FIELD, height_field) \
+    X(OBJ_JULIA_FRACTAL, julia_fractal)
 #define POV_PRIM_ENUM(ENUM, name) ENUM,
 enum { OBJ_NONE = 0, POV_PRIMITIVES(POV_PRIM_ENUM) OBJ_COUNT };
 #undef POV_PRIM_ENUM
