@@ -176,6 +176,7 @@ typedef struct parser {
     size_t ndata, capdata;
     struct fn_pool *fns; /* render-time functions (fn_compile.c) */
     struct image_pool *imgs; /* image_map and bump_map images (imagemap_parse.c) */
+    struct warp_pool *warps; /* every pattern's warp { } list (warp_parse.c) */
     int assumed_gamma_given; /* global_settings assumed_gamma was read */
     int child_depth;     /* objects being parsed as parts of a CSG block (parse.c) */
 } parser;
@@ -228,6 +229,11 @@ int fn_grid_now(parser *P, uint32_t w, uint32_t h, double *out);
 /* imagemap_parse.c: height_field's image or function: W * H heights (0..65535, row 0 the
    image's bottom), kept until the parse ends */
 double *image_parse_heights(parser *P, int line, uint32_t *w, uint32_t *h);
+/* warp_parse.c: the { } after 'warp', appended to the pigment's warp list */
+void warp_parse(parser *P, pigment *pg, int line);
+void warp_pool_view(parser *P, scene *s);   /* the pool as it is, for a scratch scene */
+void warp_pool_to_scene(parser *P, scene *out);
+void warp_pool_free(parser *P);
 /* imagemap_parse.c: the { } after image_map (colour_use) or bump_map; the image's index */
 uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_size);
 void image_pool_to_scene(parser *P, scene *out);

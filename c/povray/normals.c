@@ -103,15 +103,17 @@ static vec3 normal_to_pattern(const pigment *pg, vec3 N)
     if (!pg->has_trans)
         return N;
     N = normal_into_pattern(&pg->inv, N);
-    if (pg->has_warp)
-        N = normal_into_pattern(&pg->wpre, N);
+    const warp_item *w = warps_of(pg);
+    for (uint32_t i = w ? pg->warp_n : 0; i-- > 0;)
+        N = normal_into_pattern(&w[i].pre, N);
     return vnorm(N);
 }
 
 static vec3 normal_from_pattern(const pigment *pg, vec3 r)
 {
-    if (pg->has_trans && pg->has_warp)
-        r = xf_normal(&pg->wpre, r);
+    const warp_item *w = pg->has_trans ? warps_of(pg) : 0;
+    for (uint32_t i = 0; w && i < pg->warp_n; i++)
+        r = xf_normal(&w[i].pre, r);
     if (pg->has_trans)
         r = xf_normal(&pg->inv, r);
     return vnorm(r);

@@ -18,6 +18,7 @@
 #include "objects.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
+#include "warp.h"
 #include "rt_math.h"
 
 typedef struct camdef {
@@ -560,81 +561,6 @@ static void check_pattern_args(parser *P, const pigment *pg)
 
 /* warp { turbulence T [octaves N] [omega W] [lambda L] }: the transforms so far move into
    wpre, the ones after it gather in inv (pattern.c pattern_space) */
-/* warp { repeat <w> [offset O] [flip F] }: w along exactly one axis */
-static void parse_repeat_warp(parser *P, pigment *pg, int line)
-{
-    vec3 r = parse_vector(P);
-    double c[3] = {r.x, r.y, r.z};
-    int axes = (c[0] != 0.0) + (c[1] != 0.0) + (c[2] != 0.0);
-    if (axes != 1)
-        perr(P, line, "warp repeat needs a vector along one axis (x * 2, ...), got <%g, %g, %g>",
-             r.x, r.y, r.z);
-    pg->waxis = c[0] != 0.0 ? 0 : c[1] != 0.0 ? 1 : 2;
-    pg->wwidth = c[pg->waxis];
-    pg->woffset = v3(0, 0, 0);
-    pg->wflip = v3(1, 1, 1);
-    while (!is_punct(P, "}")) {
-        token t = next(P);
-        if (!strcmp(t.text, "offset")) {
-            pg->woffset = parse_vector(P);
-        } else if (!strcmp(t.text, "flip")) {
-            vec3 f = parse_vector(P);
-            pg->wflip = v3(f.x != 0.0 ? -1 : 1, f.y != 0.0 ? -1 : 1, f.z != 0.0 ? -1 : 1);
-        } else {
-            perr(P, t.line, "unsupported word '%s' in warp repeat (offset and flip are)",
-                 t.text);
-        }
-    }
-    pg->has_warp = WARP_REPEAT;
-}
-
-static void parse_warp(parser *P, pigment *pg, int line)
-{
-    if (pg->type < PIG_GRADIENT)
-        perr(P, line, "unsupported: warp in a pigment without a pattern");
-    if (pg->has_warp)
-        perr(P, line, "unsupported: more than one warp in a pigment");
-    expect(P, "{", "after warp");
-    if (is_word(P, "repeat")) {
-        next(P);
-        parse_repeat_warp(P, pg, line);
-        next(P);
-        pg->wpre = pg->has_trans ? pg->inv : xf_identity();
-        pg->inv = xf_identity();
-        pg->has_trans = 1;
-        return;
-    }
-    if (!is_word(P, "turbulence"))
-        perr(P, peek(P)->line, "unsupported warp '%s' (turbulence and repeat are supported)",
-             peek(P)->text);
-    next(P);
-    pg->wturb = parse_vector(P);
-    pg->woctaves = 6, pg->womega = 0.5, pg->wlambda = 2.0;
-    while (!is_punct(P, "}")) {
-        token *t = peek(P);
-        if (is_word(P, "octaves")) {
-            next(P);
-            double o = parse_float(P, "octaves");
-            if (!(o >= 1 && o <= 10))
-                perr(P, t->line, "octaves must be in 1..10, got %g", o);
-            pg->woctaves = (uint32_t)o;
-        } else if (is_word(P, "omega")) {
-            next(P);
-            pg->womega = parse_float(P, "omega");
-        } else if (is_word(P, "lambda")) {
-            next(P);
-            pg->wlambda = parse_float(P, "lambda");
-        } else {
-            perr(P, t->line, "unsupported word '%s' in warp", t->text);
-        }
-    }
-    next(P);
-    pg->wpre = pg->has_trans ? pg->inv : xf_identity();
-    pg->inv = xf_identity();
-    pg->has_trans = 1;
-    pg->has_warp = WARP_TURBULENCE;
-}
-
 /* hexagon / brick: up to pc->colours colours (a colour map [0 c1] [1 c2] ...) or pigments
    (a pigment_map), or nothing (the default map) */
 /* the next item of a pattern's colour list (brick Gray70, Wheat): a colour expression */
@@ -773,7 +699,7 @@ static int parse_pattern_item(parser *P, pigment *pg)
         return 1;
     if (!strcmp(w, "warp")) {
         next(P);
-        parse_warp(P, pg, line);
+        warp_parse(P, pg, line);
         return 1;
     }
     if (!strcmp(w, "pigment_map")) {
@@ -2928,8 +2854,10 @@ void fn_scratch_scene(parser *P, scene *s, const size_t mark[3])
     s->pentries = P->sc->pent;
     s->n_pentries = (uint32_t)P->sc->npent;
     s->noise_generator = P->sc->noise_gen;
+    warp_pool_view(P, s);
     pattern_init();
     fn_bind(s);
+    warp_bind(s);
 }
 
 void fn_scratch_end(parser *P, const size_t mark[3])
@@ -2938,6 +2866,7 @@ void fn_scratch_end(parser *P, const size_t mark[3])
     P->sc->npent = mark[1];
     fn_pool_drop_pigments(P, mark[2]);
     fn_bind(NULL);
+    warp_bind(NULL);
 }
 
 static void parse_statement(parser *P)
@@ -3290,6 +3219,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
         c->nent = NULL;
         fn_pool_to_scene(P, out);
         image_pool_to_scene(P, out);
+        warp_pool_to_scene(P, out);
         for (uint32_t i = 0; i < out->n_fpigs; i++)
             resolve_noise(P, &out->fpigs[i]);
         out->n_rainbows = c->nrainbows;
@@ -3318,6 +3248,7 @@ static int parse_main(const char *name, const char *src, const pov_parse_opts *o
     free(P->data);
     fn_pool_free(P);
     image_pool_free(P);
+    warp_pool_free(P);
     free(P->rand_state);
     free(c->lights);
     free(c->maps);

@@ -14,6 +14,7 @@
  */
 #include "fn.h"
 #include "imagemap.h"
+#include "warp.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "render.h"
@@ -743,39 +744,21 @@ double pattern_value(const pigment *pg, vec3 q)
     return pattern_value_warped(pg, pattern_warp(pg, q));
 }
 
-/* warp { repeat }: the block of q along the axis (floor, a float in POV-Ray 3.7), q moved
-   into block 0, odd blocks mirrored, then moved by the block times the offset */
-static vec3 repeat_warp(const pigment *pg, vec3 q)
-{
-    double c[3] = {q.x, q.y, q.z}, f[3] = {pg->wflip.x, pg->wflip.y, pg->wflip.z};
-    uint32_t a = pg->waxis;
-    double blk = (double)(float)rt_floor(c[a] / pg->wwidth);
-    c[a] -= blk * pg->wwidth;
-    if (((long long)blk) & 1) {
-        for (int i = 0; i < 3; i++)
-            c[i] *= f[i];
-        if (f[a] < 0)
-            c[a] = pg->wwidth + c[a];
-    }
-    return v3(c[0] + blk * pg->woffset.x, c[1] + blk * pg->woffset.y, c[2] + blk * pg->woffset.z);
-}
-
-/* World point P into the pattern's space (before its own turbulence): its transforms, and a
-   warp { turbulence } between the transforms given before and after it, as POV-Ray applies
-   its warp list. */
+/* World point P into the pattern's space (before its own turbulence): the transforms given
+   after the last warp, then each warp from the last to the first with the transforms given
+   before it, as POV-Ray walks its warp list (warp.c). */
 vec3 pattern_space(const pigment *pg, vec3 P)
 {
     vec3 q = pg->has_trans ? xf_point(&pg->inv, P) : P;
-    if (pg->has_warp == WARP_TURBULENCE) {
-        pigment t = *pg; /* pov_dturbulence reads octaves, omega, lambda from a pigment */
-        t.octaves = pg->woctaves, t.omega = pg->womega, t.lambda = pg->wlambda;
-        q = vadd(q, vmul(pov_dturbulence(q, &t), pg->wturb));
-        q = xf_point(&pg->wpre, q);
-    } else if (pg->has_warp == WARP_REPEAT) {
-        q = xf_point(&pg->wpre, repeat_warp(pg, q));
-    }
+    const warp_item *w = warps_of(pg);
+    for (uint32_t i = w ? pg->warp_n : 0; i-- > 0;)
+        q = warp_point(&w[i], q);
     return q;
 }
+
+int pattern_hash3d(int a, int b, int c) { return hash3d(a, b, c); }
+
+double pattern_rand(int i) { return pattern_rands[(unsigned)i % PATTERN_RANDS]; }
 
 double pattern_value_at(const pigment *pg, vec3 P)
 {

@@ -32,6 +32,10 @@ typedef struct {
 void pattern_init(void); /* the noise tables; call once before rendering */
 /* POV-Ray's hashTable[i & 0xfff] (noise, and the jitter of anti-aliasing) */
 unsigned pov_hash(int i);
+/* POV-Ray's Hash3d of a lattice cell, and its table of random numbers in [0, 1) (the first
+   values of a default-seeded mt19937; black_hole's and crackle's jitter) */
+int pattern_hash3d(int a, int b, int c);
+double pattern_rand(int i);
 const pattern_class *pattern_by_name(const char *name);
 const pattern_class *pattern_by_type(uint32_t type);
 /* The keyword `word` of pattern `type`, or NULL. */

@@ -5,6 +5,7 @@
 #include "render.h"
 #include "fn.h"
 #include "imagemap.h"
+#include "warp.h"
 #include "pattern.h"
 #include "pattern_shapes.h"
 #include "prims.h"
@@ -230,6 +231,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     pattern_init();
     fn_bind(s);
     image_bind(s);
+    warp_bind(s);
     ctx->s = s;
     ctx->n_nodes = 0;
     ctx->order = alloc(sizeof(uint32_t) * (n + 1));

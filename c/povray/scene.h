@@ -91,20 +91,22 @@ typedef struct {
     /* pigment_map (sub_n > 0, instead of the colour map): its entries are
        scene.pentries[sub_first .. sub_first + sub_n), evaluated at this pattern's point */
     uint32_t sub_first, sub_n;
-    /* one warp { } (has_warp, a WARP_*): inv (the transforms given after the warp) takes the
-       point to the warp's space, the warp moves it there, then wpre (the transforms given
-       before it) takes it on to pattern space. turbulence T octaves omega lambda: woctaves,
-       wturb, womega, wlambda; repeat <width along one axis> offset O flip F: POV-Ray's
-       warps.cpp, each odd block mirrored by wflip (-1 or 1 per axis), block n moved by n O */
-    uint32_t has_warp, woctaves;
-    vec3 wturb;
-    double womega, wlambda;
-    xform wpre;
-    uint32_t waxis;
-    double wwidth;
-    vec3 woffset, wflip;
+    /* warp { } list (warp.h): scene.warps[warp_first .. warp_first + warp_n); inv then
+       holds the transforms given after the last warp */
+    uint32_t warp_first, warp_n;
 } pigment;
-enum { WARP_NONE = 0, WARP_TURBULENCE = 1, WARP_REPEAT = 2 };
+/* One warp { } (c/povray/warp.c, as POV-Ray's warp.cpp): its type, its numbers (warp.h's
+   WA_*), turbulence's octaves, and `pre`, the transforms given before it (after the warp
+   before it), from this warp's space on towards pattern space. */
+enum { WARP_NONE = 0, WARP_TURBULENCE, WARP_REPEAT, WARP_BLACK_HOLE, WARP_PLANAR,
+       WARP_SPHERICAL, WARP_CYLINDRICAL, WARP_TOROIDAL, WARP_CUBIC, WARP_COUNT };
+#define POV_WARP_ARGS 15
+#define POV_MAX_WARPS 64 /* warps of one pattern */
+typedef struct {
+    uint32_t type, octaves;
+    xform pre;
+    double a[POV_WARP_ARGS];
+} warp_item;
 /* An entry of a pigment_map: its value (average: its weight) and its pigment. An entry's
    pigment refers only to entries before its own, so evaluation always ends. */
 typedef struct { double v; pigment pig; } pigment_entry;
@@ -358,6 +360,8 @@ typedef struct {
     struct fn_def *funcs;
     struct fn_instr *fcode;
     pigment *fpigs;
+    uint32_t n_warps;   /* every pattern's warps (version 9) */
+    warp_item *warps;
     /* images (version 9): image_map and bump_map */
     uint32_t n_images, n_ipx, n_ilut;
     image_ref *images;

@@ -26,12 +26,14 @@
  * functions (fn.h): u32 n, function pigments; u32 n, instructions (u32 op, u32 a, f64 k);
  * u32 n, functions (u32 first, n, n_locals); then u32 n, the normal_map entries (f64 value,
  * normal), each referring only to entries before it. Version 9 (2026-12-05): the images
- * (serialize_image.c) after the lights. vec3 = 3 f64. Reading checks every length, count, type and that every
+ * and the warps (serialize_image.c) after the lights; a pattern's warp fields are u32
+ * warp_first, warp_n (its list among the warps). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
 #include "fn.h"
 #include "prims.h"
+#include "warp.h"
 #include "rt_math.h"
 
 #ifndef POV_FREESTANDING
@@ -134,20 +136,8 @@ static void put_pigment(wbuf *w, const pigment *pg)
         put_f64(w, pg->arg[i]);
     put_u32(w, pg->sub_first);
     put_u32(w, pg->sub_n);
-    put_u32(w, pg->has_warp);
-    if (pg->has_warp) {
-        put_u32(w, pg->woctaves);
-        put_vec(w, pg->wturb);
-        put_f64(w, pg->womega);
-        put_f64(w, pg->wlambda);
-        put_xform(w, &pg->wpre);
-    }
-    if (pg->has_warp == WARP_REPEAT) { /* version 8 */
-        put_u32(w, pg->waxis);
-        put_f64(w, pg->wwidth);
-        put_vec(w, pg->woffset);
-        put_vec(w, pg->wflip);
-    }
+    put_u32(w, pg->warp_first); /* version 9: the warp list (serialize_image.c) */
+    put_u32(w, pg->warp_n);
 }
 
 static void put_normal(wbuf *w, const tnormal *n)
@@ -247,6 +237,7 @@ static void put_rainbows(wbuf *w, const scene *s)
 }
 
 static void put_images(wbuf *w, const scene *s); /* serialize_image.c */
+static void put_warps(wbuf *w, const scene *s);
 
 uint8_t *scene_serialize(const scene *s, size_t *len_out)
 {
@@ -284,6 +275,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_vec(&w, s->lights[i].axis2);
     }
     put_images(&w, s); /* version 9 */
+    put_warps(&w, s);
     put_u32(&w, s->n_maps);
     for (uint32_t i = 0; i < s->n_maps; i++) {
         put_u32(&w, s->maps[i].n);
@@ -404,6 +396,7 @@ typedef struct {
     uint32_t sub_limit;   /* a pigment read now may use pigment_map entries below this */
     const uint8_t *depth; /* the nesting depth of each pigment_map entry read so far */
     uint32_t n_images;    /* images read (version 9): image_map pigments name one of these */
+    uint32_t n_warps;     /* warps read (version 9): pigments' warp lists are among these */
 } rbuf;
 
 static int fail(rbuf *r, const char *msg)
@@ -475,7 +468,7 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     pg->ft2[1] = get_f64(r);
     if (pg->has_trans)
         get_xform(r, &pg->inv);
-    pg->has_warp = 0; /* a solid or checker pigment has none of the pattern fields */
+    pg->warp_n = 0; /* a solid or checker pigment has none of the pattern fields */
     pg->sub_n = 0;
     if (pg->type < PIG_GRADIENT)
         return r->err ? -1 : 0;
@@ -495,29 +488,11 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
         pg->arg[i] = get_f64(r);
     pg->sub_first = get_u32(r);
     pg->sub_n = get_u32(r);
-    pg->has_warp = get_u32(r);
-    if (!r->err && pg->has_warp > WARP_REPEAT)
-        return fail(r, "scene data: bad warp flag");
-    if (pg->has_warp) {
-        pg->woctaves = get_u32(r);
-        pg->wturb = get_vec(r);
-        pg->womega = get_f64(r);
-        pg->wlambda = get_f64(r);
-        get_xform(r, &pg->wpre);
-        if (!r->err && pg->has_warp == WARP_TURBULENCE &&
-            (pg->woctaves < 1 || pg->woctaves > 10 || !pg->has_trans))
-            return fail(r, "scene data: bad warp");
-    }
-    if (pg->has_warp == WARP_REPEAT) {
-        pg->waxis = get_u32(r);
-        pg->wwidth = get_f64(r);
-        pg->woffset = get_vec(r);
-        pg->wflip = get_vec(r);
-        vec3 f = pg->wflip;
-        if (!r->err && (pg->waxis > 2 || pg->wwidth == 0.0 || !pg->has_trans ||
-                        rt_fabs(f.x) != 1.0 || rt_fabs(f.y) != 1.0 || rt_fabs(f.z) != 1.0))
-            return fail(r, "scene data: bad repeat warp");
-    }
+    pg->warp_first = get_u32(r);
+    pg->warp_n = get_u32(r);
+    if (!r->err && (pg->warp_n > POV_MAX_WARPS || pg->warp_first > r->n_warps ||
+                    pg->warp_n > r->n_warps - pg->warp_first || (pg->warp_n && !pg->has_trans)))
+        return fail(r, "scene data: bad warp list");
     if (!r->err && (pg->sub_n > POV_MAP_MAX || pg->sub_first > r->sub_limit ||
                     pg->sub_n > r->sub_limit - pg->sub_first ||
                     (pg->type == PIG_AVERAGE && need_map && pg->sub_n == 0) ||
@@ -941,7 +916,7 @@ static void get_functions(rbuf *r, scene *s, pov_alloc_fn alloc)
 int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn alloc,
                       const char **err)
 {
-    rbuf r = {data, len, 0, 0, 0, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0, 0, 0};
     if (get_u32(&r) != POV_SCENE_MAGIC) {
         *err = r.err ? r.err : "not a scene (bad magic)";
         return -1;
@@ -1017,6 +992,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
     }
     if (!r.err)
         get_images(&r, s, alloc); /* version 9 */
+    if (!r.err)
+        get_warps(&r, s, alloc);
     s->n_maps = get_u32(&r);
     if (!r.err && (s->n_maps > MAX_MAPS || (size_t)s->n_maps * 4 > len - r.pos))
         fail(&r, "scene data: too many colour maps");
@@ -1192,7 +1169,7 @@ static int tile_decode_aa(rbuf *r, aa_opts *aa, const char **err)
 
 int tile_decode(const uint8_t *data, size_t len, tile_spec *t, const char **err)
 {
-    rbuf r = {data, len, 0, 0, 0, 0, 0};
+    rbuf r = {data, len, 0, 0, 0, 0, 0, 0};
     if (len != POV_TILE_BYTES && len != POV_TILE_AA_BYTES) {
         *err = "tile must be exactly 32 bytes (48 with anti-aliasing)";
         return -1;

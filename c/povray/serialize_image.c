@@ -1,5 +1,6 @@
-/* serialize_image.c -- the scene's images (version 9), included by serialize.c after its
- * helpers: u32 n, images (u32 w, h, channels, indexed, max, px_first, lut_first, lut_n,
+/* serialize_image.c -- the scene's images and warps (version 9), included by serialize.c
+ * after its helpers. The warps: u32 n, then each u32 type, u32 octaves, the transform before
+ * it (12 f64), its 15 numbers (f64). The images: u32 n, images (u32 w, h, channels, indexed, max, px_first, lut_first, lut_n,
  * map_type, interpolate, once, use_colour; f64 width, height, offset_u, offset_v, all_filter,
  * all_transmit); u32 n, samples (u16 each, then 0 or 2 bytes to a multiple of 4); u32 n, the
  * colour tables (f32 each). The reader checks every image against the pools and every
@@ -121,4 +122,39 @@ static void get_images(rbuf *r, scene *s, pov_alloc_fn alloc)
             fail(r, why);
     }
     r->n_images = r->err ? 0 : s->n_images;
+}
+
+#ifndef POV_FREESTANDING
+static void put_warps(wbuf *w, const scene *s)
+{
+    put_u32(w, s->n_warps);
+    for (uint32_t i = 0; i < s->n_warps; i++) {
+        const warp_item *wi = &s->warps[i];
+        put_u32(w, wi->type);
+        put_u32(w, wi->octaves);
+        put_xform(w, &wi->pre);
+        for (int k = 0; k < POV_WARP_ARGS; k++)
+            put_f64(w, wi->a[k]);
+    }
+}
+#endif
+
+static void get_warps(rbuf *r, scene *s, pov_alloc_fn alloc)
+{
+    s->n_warps = get_count(r, MAX_PRIMS, 8 + 8 * (12 + POV_WARP_ARGS), "scene data: bad warps");
+    s->warps = r->err ? 0 : alloc(sizeof(warp_item) * ((size_t)s->n_warps + 1));
+    if (!r->err && !s->warps)
+        fail(r, "out of memory for warps");
+    for (uint32_t i = 0; !r->err && i < s->n_warps; i++) {
+        warp_item *w = &s->warps[i];
+        w->type = get_u32(r);
+        w->octaves = get_u32(r);
+        get_xform(r, &w->pre);
+        for (int k = 0; k < POV_WARP_ARGS; k++)
+            w->a[k] = get_f64(r);
+        const char *why = r->err ? 0 : warp_check(w);
+        if (why)
+            fail(r, why);
+    }
+    r->n_warps = r->err ? 0 : s->n_warps;
 }

@@ -14,6 +14,7 @@
 #include "objects.h"
 #include "render.h"
 #include "fn.h"
+#include "warp.h"
 
 /* Allocations of one prepared object scene, freed together. */
 #define TRACE_ALLOCS 16
@@ -71,7 +72,9 @@ static const render_ctx *prepared(parser *P, const plist *l, int line)
         for (size_t i = 0; i < l->n; i++)
             s->prims[i].d = P->data ? P->data + s->prims[i].data_first : NULL;
         fn_pool_view(P, s);
+        warp_pool_view(P, s);
         fn_bind(s);
+        warp_bind(s);
         return &cached.ctx;
     }
     drop_cached();
@@ -100,6 +103,7 @@ static const render_ctx *prepared(parser *P, const plist *l, int line)
     s->irid_wavelength = v3(1, 1, 1);
     s->noise_generator = 2;
     fn_pool_view(P, s);
+    warp_pool_view(P, s);
     if (render_prepare(&cached.ctx, s, trace_alloc) != 0)
         perr(P, line, "trace(): cannot prepare the object (out of memory)");
     return &cached.ctx;
