@@ -32,6 +32,17 @@ static void set_err(char *err, size_t err_len, const char *fmt, ...)
     va_end(ap);
 }
 
+int image_fail(char *err, size_t err_len, const char *who, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(err, err_len, "%s: %s", who, msg);
+    return -1;
+}
+
 int image_alloc(pov_image *out, uint32_t w, uint32_t h, uint32_t channels, uint32_t bits,
                 const char *who, char *err, size_t err_len)
 {

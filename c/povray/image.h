@@ -43,6 +43,10 @@ int image_decode_jpeg(const uint8_t *data, size_t len, pov_image *out, char *err
                       size_t err_len);
 void image_free(pov_image *img);
 
+/* Shared by the decoders: a refusal "who: message" into err (err_len bytes); returns -1. */
+int image_fail(char *err, size_t err_len, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline uint32_t image_le16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 /* Shared by the decoders: allocates out->px for w x h x channels (checking the limits);
    returns 0 or -1 with err set. */
 int image_alloc(pov_image *out, uint32_t w, uint32_t h, uint32_t channels, uint32_t bits,

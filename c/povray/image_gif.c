@@ -30,24 +30,8 @@ typedef struct {
 /* the four passes of an interlaced image: first row and row step */
 static const uint32_t PASSES[4][2] = {{0, 8}, {4, 8}, {2, 4}, {1, 2}};
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(err, err_len, "gif: %s", msg);
-    return -1;
-}
-
-static uint32_t le16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
+#define fail(err, err_len, ...) image_fail(err, err_len, "gif", __VA_ARGS__)
+#define le16 image_le16
 
 /* The frame row the n-th stored row lands on. */
 static uint32_t frame_row(const gif_sink *s, uint32_t n)

@@ -20,16 +20,7 @@ typedef struct {
     size_t idat_len;
 } png_info;
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = snprintf(err, err_len, "png: ");
-    if (n >= 0 && (size_t)n < err_len)
-        vsnprintf(err + n, err_len - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(err, err_len, ...) image_fail(err, err_len, "png", __VA_ARGS__)
 
 static uint32_t be32(const uint8_t *p)
 {

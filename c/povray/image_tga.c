@@ -27,24 +27,8 @@ typedef struct {
     const uint8_t *cur;
 } tga_src;
 
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(err, err_len, "tga: %s", msg);
-    return -1;
-}
-
-static uint32_t le16(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
+#define fail(err, err_len, ...) image_fail(err, err_len, "tga", __VA_ARGS__)
+#define le16 image_le16
 
 static uint8_t five_to_eight(uint32_t v)
 {
