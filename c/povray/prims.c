@@ -509,6 +509,22 @@ static const char *triangle_check(const prim *p)
 #include "prims_polygon.c"
 #include "prims_sor.c"
 #include "prims_bicubic.c"
+/* POV-Ray's Sphere::Intersect (an isosurface's container, a julia fractal's bound): the
+   depths along the unit direction Dn where the ray enters and leaves the sphere */
+static int sphere_span(vec3 centre, double r2, vec3 O, vec3 Dn, double *k0, double *k1)
+{
+    vec3 oc = vsub(centre, O);
+    double oc2 = vdot(oc, oc), t = vdot(oc, Dn);
+    if (oc2 >= r2 && t < POV_EPSILON)
+        return 0;
+    double half2 = r2 - oc2 + t * t;
+    if (!(half2 > POV_EPSILON))
+        return 0;
+    double h = rt_sqrt(half2);
+    *k0 = t - h, *k1 = t + h;
+    return 1;
+}
+
 #include "prims_iso.c"
 #include "prims_hfield.c"
 #include "prims_julia.c"

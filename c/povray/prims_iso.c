@@ -66,16 +66,10 @@ static int iso_container(const prim *p, vec3 O, vec3 D, double *t1, double *t2, 
 {
     *s1 = *s2 = 0;
     if (p->r2 == 1.0) {
-        double len = vlen(D);
-        vec3 Dn = vscale(D, 1.0 / len), oc = vsub(p->a, O);
-        double ocsq = vdot(oc, oc), tca = vdot(oc, Dn), r2 = p->r * p->r;
-        if (ocsq >= r2 && tca < POV_EPSILON)
+        double len = vlen(D), k0, k1;
+        if (!sphere_span(p->a, p->r * p->r, O, vscale(D, 1.0 / len), &k0, &k1))
             return 0;
-        double hc2 = r2 - ocsq + tca * tca;
-        if (!(hc2 > POV_EPSILON))
-            return 0;
-        double hc = rt_sqrt(hc2);
-        *t1 = (tca - hc) / len, *t2 = (tca + hc) / len;
+        *t1 = k0 / len, *t2 = k1 / len;
         return 1;
     }
     double o[3] = {O.x, O.y, O.z}, d[3] = {D.x, D.y, D.z};

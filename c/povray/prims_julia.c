@@ -205,21 +205,6 @@ static int julia_in(const double *d, vec3 p, julia_stack st)
 
 /* ------------------------------------------------------------------ the primitive */
 
-/* the bounding sphere about the origin (POV-Ray's Sphere::Intersect): entry and exit
-   depths along the unit direction */
-static int julia_bound(const double *d, vec3 O, vec3 Dn, double *k0, double *k1)
-{
-    double oc2 = vdot(O, O), t = -vdot(O, Dn), r2 = d[JULIA_RADIUS2];
-    if (oc2 >= r2 && t < POV_EPSILON)
-        return 0;
-    double half2 = r2 - oc2 + t * t;
-    if (!(half2 > POV_EPSILON))
-        return 0;
-    double h = rt_sqrt(half2);
-    *k0 = t - h, *k1 = t + h;
-    return 1;
-}
-
 typedef struct {
     double depth, dist, max;
     vec3 next, point;
@@ -258,7 +243,8 @@ static int julia_trace(const double *d, vec3 O, vec3 Dn, double kmin, double *k,
     julia_stack st;
     julia_march m;
     double k0, k1, next_dist = 0.0;
-    if (!julia_bound(d, O, Dn, &k0, &k1) || k1 < JULIA_TOLERANCE)
+    if (!sphere_span(v3(0.0, 0.0, 0.0), d[JULIA_RADIUS2], O, Dn, &k0, &k1) ||
+        k1 < JULIA_TOLERANCE)
         return 0;
     m.depth = k0 < JULIA_TOLERANCE ? JULIA_TOLERANCE : k0, m.max = k1;
     m.next = vadd(O, vscale(Dn, m.depth));
