@@ -514,6 +514,25 @@ static uint32_t add_map(parser *P, const colour_map *m)
     return (uint32_t)c->nmaps++;
 }
 
+static void parse_pattern_defaults(pigment *pg, uint32_t type);
+
+/* checker C1, C2 as the checker pattern with the colour map [0 C1] [1 C2] (a value of 0 or 1
+   picks a colour exactly), so that warps and turbulence move it as POV-Ray moves it */
+static void checker_as_pattern(parser *P, pigment *pg)
+{
+    if (pg->type != PIG_CHECKER)
+        return;
+    colour_map m;
+    memset(&m, 0, sizeof m);
+    m.n = 2;
+    m.v[1] = 1.0;
+    m.c[0] = pg->c1, m.c[1] = pg->c2;
+    memcpy(m.ft[0], pg->ft1, sizeof m.ft[0]);
+    memcpy(m.ft[1], pg->ft2, sizeof m.ft[1]);
+    parse_pattern_defaults(pg, PIG_CHECKER_MAP);
+    pg->map = add_map(P, &m);
+}
+
 static const char *const WAVE_NAMES[WAVE_COUNT] = {"ramp_wave", "sine_wave", "triangle_wave",
                                                    "scallop_wave", "cubic_wave", "poly_wave"};
 
@@ -697,6 +716,8 @@ static int parse_pattern_item(parser *P, pigment *pg)
     const char *w = tk->text;
     if (parse_pattern_arg(P, pg, w))
         return 1;
+    if (!strcmp(w, "warp") || !strcmp(w, "turbulence"))
+        checker_as_pattern(P, pg); /* a plain checker takes them as the checker pattern */
     if (!strcmp(w, "warp")) {
         next(P);
         warp_parse(P, pg, line);

@@ -210,14 +210,17 @@ def test_noise_generator_out_of_range_is_refused(render_bin, tmp_path, src):
     assert "bad.pov:" in msg and "noise_generator must be 1, 2 or 3" in msg, msg
 
 
-def test_warp_lists_match_povray(render_bin, tmp_path):
+@pytest.mark.parametrize("scene", ["warps.pov", "checkerwarp.pov"])
+def test_warp_lists_match_povray(render_bin, tmp_path, scene):
     # black_hole (repeated, jittered), planar, spherical, cylindrical, toroidal, cubic, several
-    # warps in one pattern with transforms between them, warps in a normal
-    matches_povray(render_bin, tmp_path, LANG / "warps.pov")
+    # warps in one pattern with transforms between them, warps in a normal; a plain checker
+    # with turbulence and warps
+    matches_povray(render_bin, tmp_path, LANG / scene)
 
 
-def test_distributed_warp_lists_equal_native(render_bin, tmp_path):
-    distributed_equals_native(render_bin, tmp_path, LANG / "warps.pov")
+@pytest.mark.parametrize("scene", ["warps.pov", "checkerwarp.pov"])
+def test_distributed_warp_lists_equal_native(render_bin, tmp_path, scene):
+    distributed_equals_native(render_bin, tmp_path, LANG / scene)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
