@@ -247,10 +247,30 @@ vec3 image_map_colour(const scene *s, const pigment *pg, vec3 q, double ft[2])
 
 static double grey5(const double c[5]) { return 0.297 * c[0] + 0.589 * c[1] + 0.114 * c[2]; }
 
+/* material_map's choice (pg->arg[1] textures): the palette index, or the red (a float, as
+   POV-Ray's colours are) times 255; beyond the count wrapped as POV-Ray 3.7.0 wraps it (an
+   index equal to the count takes the last texture: its walk along the list stops there);
+   off the image, the first */
+static double material_number(const image_ref *im, const pigment *pg, vec3 q)
+{
+    double x, y, c[5];
+    uint32_t n = (uint32_t)pg->arg[1];
+    if (!map_pos(q, im, &x, &y))
+        return 0.0;
+    int index = colour_at(bound, im, x, y, c);
+    double red = (double)(float)c[0] * 255.0;
+    uint32_t k = index != -1 ? (uint32_t)index : red > 0.0 && red < 4e9 ? (uint32_t)red : 0;
+    if (k > n)
+        k %= n;
+    return (double)(k < n ? k : n - 1);
+}
+
 double image_pattern_value(vec3 q, const pigment *pg)
 {
     const image_ref *im = image_of(bound, pg);
     double x, y, c[5];
+    if (im && pg->arg[1] >= 1.0)
+        return material_number(im, pg, q);
     if (!im || !map_pos(q, im, &x, &y))
         return 0.0;
     int index = colour_at(bound, im, x, y, c);

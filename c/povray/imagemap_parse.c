@@ -226,7 +226,7 @@ static void parse_uv(parser *P, double *u, double *v)
     *v = p.y;
 }
 
-static int parse_item(parser *P, image_ref *r, double *bump_size)
+static int parse_item(parser *P, image_ref *r, double *bump_size, int use)
 {
     token *tk = peek(P);
     int line = tk->line;
@@ -249,7 +249,8 @@ static int parse_item(parser *P, image_ref *r, double *bump_size)
         if (v != IMAP_PLANAR && v != IMAP_SPHERICAL && v != IMAP_CYLINDRICAL && v != IMAP_TORUS)
             perr(P, line, "map_type must be 0, 1, 2 or 5, got %g", v);
         r->map_type = (uint32_t)v;
-    } else if (!strcmp(w, "use_color") || !strcmp(w, "use_colour") || !strcmp(w, "use_index")) {
+    } else if (use != IMAGE_FOR_MATERIAL &&
+               (!strcmp(w, "use_color") || !strcmp(w, "use_colour") || !strcmp(w, "use_index"))) {
         next(P);
         r->use_colour = w[4] == 'c';
     } else if (!strcmp(w, "repeat")) {
@@ -268,7 +269,7 @@ static int parse_item(parser *P, image_ref *r, double *bump_size)
     } else if (bump_size && !strcmp(w, "bump_size")) {
         next(P);
         *bump_size = parse_float(P, "bump_size");
-    } else if (!bump_size && (!strcmp(w, "filter") || !strcmp(w, "transmit"))) {
+    } else if (use == IMAGE_FOR_PIGMENT && (!strcmp(w, "filter") || !strcmp(w, "transmit"))) {
         next(P);
         parse_filter_transmit(P, r, w[0] == 'f' ? 3 : 4, w, line);
     } else {
@@ -279,9 +280,13 @@ static int parse_item(parser *P, image_ref *r, double *bump_size)
 
 /* The block after image_map or bump_map: { [TYPE] "FILE" [gamma G] items }. Returns the
    scene's image index; bump_size (a bump_map's) may be set by its items. */
-uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_size)
+uint32_t image_parse_block(parser *P, int line, int use, double *bump_size)
 {
-    expect(P, "{", colour_use ? "after 'image_map'" : "after 'bump_map'");
+    static const char *const WHAT[] = {"image_map", "bump_map", "material_map"};
+    int colour_use = use == IMAGE_FOR_PIGMENT;
+    char after[32];
+    snprintf(after, sizeof after, "after '%s'", WHAT[use]);
+    expect(P, "{", after);
     int given;
     uint32_t format = parse_type(P, &given);
     int name_line = peek(P)->line;
@@ -313,12 +318,15 @@ uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_siz
     r.width = r.w, r.height = r.h;
     gamma_curve g = curve_for(P, &f->img, colour_use, override);
     add_lut(P, &r, &f->img, &g);
-    while (parse_item(P, &r, colour_use ? NULL : bump_size))
+    while (parse_item(P, &r, use == IMAGE_FOR_BUMP ? bump_size : NULL, use))
         ;
-    if (!is_punct(P, "}"))
-        perr(P, peek(P)->line, "unsupported word '%s' in %s", peek(P)->text,
-             colour_use ? "image_map" : "bump_map");
-    next(P);
+    if (use == IMAGE_FOR_MATERIAL && is_word(P, "texture")) {
+        /* the caller reads the textures and the closing brace */
+    } else if (!is_punct(P, "}")) {
+        perr(P, peek(P)->line, "unsupported word '%s' in %s", peek(P)->text, WHAT[use]);
+    } else {
+        next(P);
+    }
     struct image_pool *ip = pool(P);
     if (ip->nrefs >= POV_MAX_IMAGES)
         perr(P, line, "more than %u image maps in one scene", POV_MAX_IMAGES);

@@ -234,8 +234,10 @@ void warp_parse(parser *P, pigment *pg, int line);
 void warp_pool_view(parser *P, scene *s);   /* the pool as it is, for a scratch scene */
 void warp_pool_to_scene(parser *P, scene *out);
 void warp_pool_free(parser *P);
-/* imagemap_parse.c: the { } after image_map (colour_use) or bump_map; the image's index */
-uint32_t image_parse_block(parser *P, int line, int colour_use, double *bump_size);
+/* imagemap_parse.c: the { } after image_map, bump_map or material_map (whose textures,
+   from the first `texture`, and closing brace the caller reads); the image's index */
+enum { IMAGE_FOR_PIGMENT = 0, IMAGE_FOR_BUMP = 1, IMAGE_FOR_MATERIAL = 2 };
+uint32_t image_parse_block(parser *P, int line, int use, double *bump_size);
 void image_pool_to_scene(parser *P, scene *out);
 void image_pool_free(parser *P);
 

@@ -840,7 +840,7 @@ static void parse_pigment_items(parser *P, pigment *pg, const char *close)
         } else if (is_word(P, "image_map")) {
             int line = next(P).line;
             parse_pattern_defaults(pg, PIG_IMAGE_MAP);
-            pg->arg[0] = image_parse_block(P, line, 1, NULL);
+            pg->arg[0] = image_parse_block(P, line, IMAGE_FOR_PIGMENT, NULL);
         } else if (is_word(P, "quick_color") || is_word(P, "quick_colour")) {
             next(P); /* POV-Ray uses it only at +Q5 and below: read and dropped */
             double ft[2];
@@ -1229,7 +1229,7 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
             int line = next(P).line;
             n->type = NRM_BUMP_MAP;
             parse_pattern_defaults(&n->pat, PIG_IMAGE_MAP);
-            n->pat.arg[0] = image_parse_block(P, line, 0, &n->amount);
+            n->pat.arg[0] = image_parse_block(P, line, IMAGE_FOR_BUMP, &n->amount);
         } else if (is_word(P, "checker")) {
             int line = next(P).line;
             parse_checker_normals(P, n, line);
@@ -1246,6 +1246,7 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
 }
 
 static void parse_texture_pattern(parser *P, texture *tx, const char *close);
+static void parse_material_map(parser *P, texture *tx);
 
 /* The inside of texture { } (or of a texture_map entry), up to `close`. */
 static void parse_texture_items(parser *P, texture *tx, const char *close)
@@ -1274,6 +1275,8 @@ static void parse_texture_items(parser *P, texture *tx, const char *close)
             next(P);
             parse_normal_body(P, &tx->nrm);
             tx->has_nrm = 1;
+        } else if (is_word(P, "material_map") && !tx->map) {
+            parse_material_map(P, tx);
         } else if (tk->kind == T_IDENT && !tx->map &&
                    (pattern_by_name(tk->text) || !strcmp(tk->text, "checker") ||
                     !strcmp(tk->text, "tiles") || !strcmp(tk->text, "julia") ||
@@ -1404,6 +1407,32 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
     if (m->n == 0)
         perr(P, line, "a patterned texture needs its textures (texture_map { } or, after "
              "checker, hexagon or brick, texture { } texture { })");
+    tx->map = m;
+}
+
+/* material_map { [TYPE] "FILE" [once] [interpolate N] [map_type N] texture { }... }: the
+   image's palette index (or its red times 255) picks a texture, as POV-Ray's material_map;
+   a patterned texture whose pattern's value is that number (arg[1]: how many textures) */
+static void parse_material_map(parser *P, texture *tx)
+{
+    int line = next(P).line;
+    tmapdef *m = xalloc(P, sizeof *m);
+    m->pat = default_pigment();
+    m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
+    m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
+    parse_pattern_defaults(&m->pat, PIG_IMAGE_MAP);
+    m->pat.frequency = 0.0; /* the number as it is: no wave */
+    m->pat.arg[0] = image_parse_block(P, line, IMAGE_FOR_MATERIAL, NULL);
+    while (is_word(P, "texture")) {
+        next(P);
+        texture e = P->sc->def;
+        parse_texture_body(P, &e);
+        add_tmap_entry(P, m, m->n, &e, line);
+    }
+    expect(P, "}", "to close material_map (after its textures)");
+    if (m->n == 0)
+        perr(P, line, "material_map needs at least one texture { }");
+    m->pat.arg[1] = m->n;
     tx->map = m;
 }
 

@@ -507,6 +507,9 @@ static int get_pigment(rbuf *r, pigment *pg, uint32_t n_maps, int need_map)
     if (!r->err && pg->type == PIG_IMAGE_MAP &&
         !(pg->arg[0] >= 0.0 && pg->arg[0] < r->n_images && pg->arg[0] == rt_floor(pg->arg[0])))
         return fail(r, "scene data: image_map names no image");
+    if (!r->err && pg->type == PIG_IMAGE_MAP && /* material_map: how many textures, or 0 */
+        !(pg->arg[1] >= 0.0 && pg->arg[1] <= POV_MAP_MAX && pg->arg[1] == rt_floor(pg->arg[1])))
+        return fail(r, "scene data: bad material_map");
     if (!r->err && ((need_map && pg->map >= n_maps) || pg->wave >= WAVE_COUNT || pg->has_turb > 1 ||
                     pg->octaves < 1 || pg->octaves > 32 || pg->noise_gen < 1 ||
                     pg->noise_gen > 3))

@@ -19,12 +19,12 @@ HEAD = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\n"
         "camera { location <0, 0, -3> look_at 0 }\n")
 
 
-@pytest.mark.parametrize("scene", ["imagemap.pov", "bumpmap.pov"])
-def test_image_and_bump_maps_match_povray(render_bin, tmp_path, scene):
+@pytest.mark.parametrize("scene", ["imagemap.pov", "bumpmap.pov", "materialmap.pov"])
+def test_image_bump_and_material_maps_match_povray(render_bin, tmp_path, scene):
     matches_povray(render_bin, tmp_path, LANG / scene)
 
 
-@pytest.mark.parametrize("scene", ["imagemap.pov", "bumpmap.pov"])
+@pytest.mark.parametrize("scene", ["imagemap.pov", "bumpmap.pov", "materialmap.pov"])
 def test_distributed_image_maps_equal_native(render_bin, tmp_path, scene):
     distributed_equals_native(render_bin, tmp_path, LANG / scene)
 
@@ -62,6 +62,10 @@ def _with_images(tmp_path):
      ["unsupported: an image made by a function"]),
     ('plane { z, 0 normal { image_map { png "img/pal4.png" } } }',
      ["unsupported word 'image_map' in normal"]),
+    ('plane { z, 0 texture { material_map { png "img/pal4.png" } } }',
+     ["material_map needs at least one texture { }"]),
+    ('plane { z, 0 texture { material_map { png "img/pal4.png" filter all 1 texture { } } } }',
+     ["unsupported word 'filter' in material_map"]),
 ])
 def test_image_map_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     _with_images(tmp_path)
