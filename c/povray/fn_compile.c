@@ -218,6 +218,8 @@ static void c_call(fnc *c, const pov_macro *m, const token *name)
         perr(c->P, name->line, "function %s takes %d parameters, got %d", name->text,
              m->nparams, nargs);
     lex_push_body(c->P, m);
+    for (int i = 0; i < m->ncaps; i++) /* a pigment body reads them by name */
+        set_sym(c->P, m->caps[i].name, m->caps[i].v, 1);
     expect(c->P, "{", "at the start of a function's body");
     token *t = peek(c->P);
     int is_pattern = t->kind == T_IDENT && !strcmp(t->text, "pattern");

@@ -65,8 +65,9 @@ static int is_param(const pov_macro *m, const char *name)
     return 0;
 }
 
-/* The body (at its '{') read once: each local float, vector or function it names is kept
-   with its value now (fn_capture). */
+/* The body (at its '{') read once: each local float, vector, function, pigment or colour
+   map it names is kept with its value now (fn_capture), for a body read after the macro
+   that declared it has returned. */
 static void capture_locals(parser *P, pov_macro *m)
 {
     token t;
@@ -79,7 +80,8 @@ static void capture_locals(parser *P, pov_macro *m)
         depth += t.kind == T_PUNCT && t.text[0] == '{';
         depth -= t.kind == T_PUNCT && t.text[0] == '}';
         const symbol *s = t.kind == T_IDENT && !is_param(m, t.text) ? local_sym(P, t.text) : NULL;
-        if (!s || !(s->v.kind == V_FLOAT || s->v.kind == V_VEC || s->v.kind == V_FUNCTION))
+        if (!s || !(s->v.kind == V_FLOAT || s->v.kind == V_VEC || s->v.kind == V_FUNCTION ||
+                    s->v.kind == V_PIGMENT || s->v.kind == V_COLOUR_MAP))
             continue;
         int seen = 0;
         for (int i = 0; i < m->ncaps && !seen; i++)
@@ -221,13 +223,13 @@ value userfunc_call(parser *P, const pov_macro *fn, const token *name)
     P->have_tok = 0; /* the ')': the body comes next */
     lex_push_body(P, fn);
     expect(P, "{", "at the start of a function's body");
+    for (int i = 0; i < fn->ncaps; i++)
+        set_sym(P, fn->caps[i].name, fn->caps[i].v, 1);
     if (render_time_body(P)) {
         value v = fn_call_now(P, name, args, n);
         lex_pop_body(P);
         return v;
     }
-    for (int i = 0; i < fn->ncaps; i++)
-        set_sym(P, fn->caps[i].name, fn->caps[i].v, 1);
     for (int i = 0; i < n; i++)
         set_sym(P, fn->params[i], fval(args[i]), 1);
     value v = expr(P);

@@ -42,3 +42,24 @@ def test_unsupported_functions_fail_where_used(render_bin, tmp_path):
     assert "takes 2 parameters, got 1" in parse_error(
         render_bin, tmp_path, HEAD + "#declare F = function(a, b) { a }\n"
         "background { color rgb F(1) }\n")
+
+
+def test_a_pigment_function_declared_in_a_macro_keeps_the_macros_names(render_bin, tmp_path):
+    # #declare F = function { pigment { ... } } inside a macro names the macro's parameter and
+    # local pigment; F is read after the macro has returned (advanced/wallstucco's BrickWall)
+    head = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\ncamera { location <0, 0, -4> "
+            "look_at 0 }\nlight_source { <0, 3, -5> rgb 1 }\n")
+    in_macro = render_source(render_bin, tmp_path, head + (
+        "#macro Make(Size)\n"
+        "  #local Stripes = pigment { gradient x color_map { [0 rgb 0] [1 rgb 1] } }\n"
+        "  #declare F = function { pigment { pigment_pattern { gradient y scale Size.y }\n"
+        "    pigment_map { [0.5 Stripes] [0.5 rgb <1, 0, 0>] } } }\n"
+        "#end\n"
+        "Make(<1, 0.5, 1>)\n"
+        "plane { z, 0 pigment { function { F(x, y, z).red } } }\n"), name="in_macro")
+    direct = render_source(render_bin, tmp_path, head + (
+        "#declare Stripes = pigment { gradient x color_map { [0 rgb 0] [1 rgb 1] } }\n"
+        "#declare F = function { pigment { pigment_pattern { gradient y scale 0.5 }\n"
+        "  pigment_map { [0.5 Stripes] [0.5 rgb <1, 0, 0>] } } }\n"
+        "plane { z, 0 pigment { function { F(x, y, z).red } } }\n"), name="direct")
+    assert in_macro.rgb == direct.rgb
