@@ -2515,6 +2515,13 @@ static void parse_global(parser *P)
             if (strcmp(c.text, "ascii") && strcmp(c.text, "utf8") && strcmp(c.text, "sys"))
                 perr(P, c.line, "charset must be ascii, utf8 or sys, got '%s'", c.text);
             P->charset_not_ascii = strcmp(c.text, "ascii") != 0;
+        } else if (t.kind == T_IDENT && !strcmp(t.text, "hf_gray_16")) {
+            /* it asks for 16-bit grey output (in POV-Ray 3.7 a command-line option); with
+               8-bit output POV-Ray 3.7's image is the same without it, and 8-bit output is
+               all we write: read and left out (advanced/crater/crater_dat, slopemt_dat_37) */
+            if (peek(P)->kind == T_NUM || is_word(P, "on") || is_word(P, "off") ||
+                is_word(P, "true") || is_word(P, "false"))
+                parse_float(P, "hf_gray_16");
         } else if (t.kind == T_IDENT && !strcmp(t.text, "max_trace_level")) {
             double m = parse_float(P, "max_trace_level");
             if (!(m >= 1.0 && m <= 256.0))

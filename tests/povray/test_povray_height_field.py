@@ -10,7 +10,7 @@ import shutil
 import struct
 
 import pytest
-from conftest import distributed_equals_native, matches_povray, parse_error, render
+from conftest import distributed_equals_native, matches_povray, parse_error, render, render_source
 from test_povray_csg import _client
 from test_povray_isosurface import LANG
 
@@ -58,3 +58,18 @@ def test_client_refuses_a_damaged_height_field(render_bin, client_elf, tmp_path)
     for bad_a in [(20.0, 21.0, 1.0), (1.0, 20.0, 1.0), (20.0, 20.0, 0.5)]:
         frames = _client(client_elf, good[:at] + struct.pack("<3d", *bad_a) + good[at + 24:])
         assert frames[0][0] == b"X" and b"bad height_field" in frames[0][1], frames[0]
+
+
+def test_hf_gray_16_leaves_8_bit_output_as_it_is(render_bin, tmp_path):
+    # it asks POV-Ray for 16-bit grey output; with 8-bit output POV-Ray 3.7's image is the
+    # same without it (advanced/crater/crater_dat and textures/patterns/slopemt_dat_37, a 3.6
+    # scene, match its renders), and 8-bit output is all we write
+    scene = "camera { location <0, 2, -3> look_at 0 }\nlight_source { <0, 5, -5> rgb 1 }\n" \
+            "sphere { 0, 1 pigment { rgb <0.9, 0.5, 0.2> } }\n"
+    for version in ("3.7", "3.6"):
+        head = f"#version {version};\n"
+        plain = render_source(render_bin, tmp_path, head + "global_settings { assumed_gamma "
+                              "2.0 }\n" + scene, name="plain")
+        grey = render_source(render_bin, tmp_path, head + "global_settings { assumed_gamma "
+                             "2.0 hf_gray_16 }\n" + scene, name="grey")
+        assert grey.rgb == plain.rgb
