@@ -22,6 +22,7 @@ static const struct {
     {IMG_PGM, "P5", 2, image_decode_pnm},
     {IMG_PGM, "P2", 2, image_decode_pnm},
     {IMG_TGA, NULL, 0, image_decode_tga},
+    {IMG_POT, NULL, 0, image_decode_pot},
 };
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...)
@@ -68,6 +69,29 @@ int image_alloc(pov_image *out, uint32_t w, uint32_t h, uint32_t channels, uint3
     out->channels = channels;
     out->bits = bits;
     return 0;
+}
+
+/* POV-Ray's POT reading (its gif.cpp): the GIF's palette left out, each pixel of the left
+   half the high byte of a 16-bit grey, the pixel as far right its low byte */
+int image_decode_pot(const uint8_t *data, size_t len, pov_image *out, char *err, size_t err_len)
+{
+    pov_image gif;
+    if (image_decode_gif(data, len, &gif, err, err_len) != 0)
+        return -1;
+    int rc = -1;
+    if (!gif.palette_n || gif.w % 2)
+        image_fail(err, err_len, "pot", "a POT file is a palette GIF of even width (got %u)",
+                   (unsigned)gif.w);
+    else if (image_alloc(out, gif.w / 2, gif.h, 1, 16, "pot", err, err_len) == 0) {
+        for (uint32_t y = 0; y < gif.h; y++)
+            for (uint32_t x = 0; x < out->w; x++) {
+                const uint16_t *row = gif.px + (size_t)y * gif.w;
+                out->px[(size_t)y * out->w + x] = (uint16_t)(row[x] << 8 | row[x + out->w]);
+            }
+        rc = 0;
+    }
+    image_free(&gif);
+    return rc;
 }
 
 void image_free(pov_image *img)

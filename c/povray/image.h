@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* POV-Ray's image keywords (gif tga iff ppm pgm png jpeg tiff sys exr hdr bmp); IMG_AUTO:
-   none given, decided by the file's first bytes */
-enum { IMG_AUTO = 0, IMG_PNG, IMG_GIF, IMG_TGA, IMG_PPM, IMG_PGM, IMG_JPEG, IMG_FORMAT_COUNT };
+/* POV-Ray's image keywords (gif tga iff ppm pgm png jpeg tiff sys exr hdr bmp pot); IMG_AUTO:
+   none given, decided by the file's first bytes. IMG_POT: Fractint's 16-bit "potential"
+   files, a GIF twice as wide whose right half holds each left pixel's low byte. */
+enum { IMG_AUTO = 0, IMG_PNG, IMG_GIF, IMG_TGA, IMG_PPM, IMG_PGM, IMG_JPEG, IMG_POT,
+       IMG_FORMAT_COUNT };
 
 #define POV_IMAGE_MAX_PIXELS (1u << 26) /* refused above this (w * h) */
 #define POV_IMAGE_MAX_DIM 65535u
@@ -39,6 +41,7 @@ int image_decode_png(const uint8_t *data, size_t len, pov_image *out, char *err,
 int image_decode_gif(const uint8_t *data, size_t len, pov_image *out, char *err, size_t err_len);
 int image_decode_tga(const uint8_t *data, size_t len, pov_image *out, char *err, size_t err_len);
 int image_decode_pnm(const uint8_t *data, size_t len, pov_image *out, char *err, size_t err_len);
+int image_decode_pot(const uint8_t *data, size_t len, pov_image *out, char *err, size_t err_len);
 int image_decode_jpeg(const uint8_t *data, size_t len, pov_image *out, char *err,
                       size_t err_len);
 void image_free(pov_image *img);

@@ -41,7 +41,7 @@ static const struct {
     {"png", IMG_PNG}, {"gif", IMG_GIF}, {"tga", IMG_TGA},   {"ppm", IMG_PPM},
     {"pgm", IMG_PGM}, {"jpeg", IMG_JPEG}, {"iff", IMG_FORMAT_COUNT}, {"tiff", IMG_FORMAT_COUNT},
     {"sys", IMG_FORMAT_COUNT}, {"exr", IMG_FORMAT_COUNT}, {"hdr", IMG_FORMAT_COUNT},
-    {"bmp", IMG_FORMAT_COUNT}, {"pot", IMG_FORMAT_COUNT},
+    {"bmp", IMG_FORMAT_COUNT}, {"pot", IMG_POT},
 };
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -50,7 +50,7 @@ static const struct {
     uint32_t format;
 } EXTENSIONS[] = {
     {".png", IMG_PNG}, {".gif", IMG_GIF}, {".tga", IMG_TGA}, {".ppm", IMG_PPM},
-    {".pgm", IMG_PGM}, {".jpg", IMG_JPEG}, {".jpeg", IMG_JPEG},
+    {".pgm", IMG_PGM}, {".jpg", IMG_JPEG}, {".jpeg", IMG_JPEG}, {".pot", IMG_POT},
 };
 
 static struct image_pool *pool(parser *P)
@@ -87,8 +87,8 @@ static uint32_t parse_type(parser *P, int *given)
         if (!strcmp(tk->text, TYPES[i].word)) {
             next(P);
             if (TYPES[i].format == IMG_FORMAT_COUNT)
-                perr(P, tk->line, "unsupported image type '%s' (png, gif, tga, ppm, pgm and "
-                     "jpeg are)", TYPES[i].word);
+                perr(P, tk->line, "unsupported image type '%s' (png, gif, tga, ppm, pgm, "
+                     "jpeg and pot are)", TYPES[i].word);
             *given = 1;
             return TYPES[i].format;
         }

@@ -19,7 +19,7 @@
 #include "image.h"
 
 static const char *const NAMES[IMG_FORMAT_COUNT] = {"auto", "png", "gif", "tga",
-                                                    "ppm",  "pgm", "jpeg"};
+                                                    "ppm",  "pgm", "jpeg", "pot"};
 
 static uint8_t *read_file(const char *path, size_t *len)
 {

@@ -35,7 +35,8 @@ def test_distributed_height_fields_equal_native(render_bin, tmp_path):
     ('height_field { function 1, 40 { x } }', ["height_field function size must be 2..8192"]),
     ('height_field { function 20, 20 { pattern { bozo } } }',
      ["bad.pov:5:", "unsupported word 'pattern' in a function"]),
-    ('height_field { pot "img/grey8.png" }', ["unsupported image type 'pot'"]),
+    ('height_field { sys "img/grey8.png" }', ["unsupported image type 'sys'"]),
+    ('height_field { pot "img/grey8.png" }', ["img/grey8.png': gif: "]),
 ])
 def test_height_field_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     shutil.copytree(LANG / "img", tmp_path / "img")

@@ -840,3 +840,23 @@ def test_png_damaged_bytes(dump, tmp_path, hits):
         files[-1].write_bytes(f)
     for line in each_file(dump, "png", files):
         assert line.startswith(("ok ", "error png: ")), line
+
+
+# ---------------------------------------------------------------------------- POT
+
+@settings(HYPO)
+@given(st.integers(1, 9), st.integers(1, 7), st.randoms(use_true_random=False))
+def test_pot_round_trip(dump, tmp_path, w, h, rnd):
+    """Fractint's POT: a palette GIF twice as wide, each left pixel the high byte of a 16-bit
+    grey and the pixel w to its right the low byte (POV-Ray's gif.cpp)."""
+    values = [[rnd.randint(0, 65535) for _ in range(w)] for _ in range(h)]
+    frame = [[v >> 8 for v in row] + [v & 255 for v in row] for row in values]
+    palette = [(i, i, i) for i in range(256)]
+    got = decode(dump, tmp_path, gif(frame, palette), "pot")
+    assert (got.w, got.h, got.channels, got.bits, got.palette_n) == (w, h, 1, 16, 0)
+    assert got.px == [v for row in values for v in row]
+
+
+def test_pot_of_odd_width_is_refused(dump, tmp_path):
+    msg = decode_error(dump, tmp_path, gif([[1, 2, 3]], [(0, 0, 0)] * 4), "pot")
+    assert msg.startswith("pot: ") and "even width" in msg, msg
