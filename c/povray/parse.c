@@ -1738,6 +1738,8 @@ static int parse_flag_word(parser *P, objbuild *b, const token *kw)
         }
     if (!strcmp(kw->text, "sturm")) /* our polynomial roots are Sturm's already */
         return 1;
+    if (!strcmp(kw->text, "no_radiosity")) /* radiosity is refused: hidden from none */
+        return 1;
     if (!strcmp(kw->text, "inside_vector")) { /* a mesh's: its triangles have no inside */
         parse_vector(P);
         return 1;

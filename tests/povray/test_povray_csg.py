@@ -238,3 +238,15 @@ def test_a_pattern_given_to_a_declared_clipped_object_renders(render_bin, tmp_pa
         "plane { z, 0 clipped_by { box { -2, 2 } } pigment { bozo scale 0.3 } }\n"),
         name="inside")
     assert given_later.rgb == given_inside.rgb
+
+
+def test_no_radiosity_is_read_and_changes_nothing(render_bin, tmp_path):
+    # radiosity is refused, so an object hidden from radiosity rays is hidden from none
+    # (include files such as screen.inc mark their objects so)
+    head = ("#version 3.7;\nglobal_settings { assumed_gamma 1 }\ncamera { location <0, 0, -4> "
+            "look_at 0 }\nlight_source { <2, 4, -5> rgb 1 }\n")
+    plain = render_source(render_bin, tmp_path, head + "sphere { 0, 1 pigment { rgb 1 } }\n",
+                          name="plain")
+    marked = render_source(render_bin, tmp_path, head + "sphere { 0, 1 pigment { rgb 1 } "
+                           "no_radiosity }\n", name="marked")
+    assert marked.rgb == plain.rgb
