@@ -170,6 +170,8 @@ static vec3 perturb_normal(const scene *s, const tnormal *n, vec3 N, vec3 P)
 static vec3 perturb_normal_d(const scene *s, const tnormal *n, vec3 N, vec3 P, int depth)
 {
     const pigment *pg = &n->pat;
+    if (n->type == NRM_NONE) /* a block pattern's entry left out: the default, no normal */
+        return N;
     if (n->map_n) {
         if (depth >= POV_NORMAL_MAP_DEPTH || n->map_first > s->n_nentries ||
             n->map_n > s->n_nentries - n->map_first)

@@ -1053,6 +1053,19 @@ static const uint32_t NORMAL_ONLY_PAT[] = {PIG_BOZO, PIG_BOZO, PIG_BOZO, PIG_WAV
                                            PIG_QUILTED};
 
 /* A pattern keyword of a normal, with its optional bump_size; 0 if the word is none. */
+/* The bump size that may follow a normal's pattern: normal { gradient x, 0.5 } */
+static void parse_opt_bump_size(parser *P, tnormal *n)
+{
+    if (is_punct(P, ","))
+        next(P);
+    token *a = peek(P);
+    if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
+        (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))
+        n->amount = parse_float(P, "bump_size");
+}
+
+static int parse_block_normals(parser *P, tnormal *n, const char *name, int count);
+
 static int parse_normal_pattern(parser *P, tnormal *n)
 {
     token *tk = peek(P);
@@ -1071,17 +1084,16 @@ static int parse_normal_pattern(parser *P, tnormal *n)
     } else if (pattern_by_name(tk->text) || !strcmp(tk->text, "julia") ||
                !strcmp(tk->text, "magnet")) {
         parse_pattern_item(P, &n->pat);
+        n->type = NRM_PATTERN;
+        if ((n->pat.type == PIG_BRICK && parse_block_normals(P, n, "brick", 2)) ||
+            (n->pat.type == PIG_HEXAGON && parse_block_normals(P, n, "hexagon", 3)))
+            return 1;
         type = NRM_PATTERN;
     } else {
         return 0;
     }
     n->type = type;
-    if (is_punct(P, ",")) /* normal { gradient x, 0.5 } */
-        next(P);
-    token *a = peek(P);
-    if (a->kind == T_NUM || is_punct(P, "(") || is_punct(P, "-") ||
-        (a->kind == T_IDENT && find_sym(P, a->text) && find_sym(P, a->text)->v.kind == V_FLOAT))
-        n->amount = parse_float(P, "bump_size");
+    parse_opt_bump_size(P, n);
     return 1;
 }
 
@@ -1167,22 +1179,29 @@ static void parse_slope_map(parser *P, tnormal *n, int line)
     n->slope_map = add_map(P, m) + 1;
 }
 
-/* checker normal { A } normal { B }: the checker pattern with the normal_map [0 A] [1 B] */
-static void parse_checker_normals(parser *P, tnormal *n, int line)
+/* brick, checker and hexagon in a normal, as POV-Ray's Parse_Blend_List reads them: `count`
+   normals after the pattern are its entries for the values 0, 1 (and 2). Without any, the
+   pattern's own values perturb the normal as any pattern's do: flat inside each block, except
+   where the samples around a point fall in two blocks (a plane through the checker's faces,
+   the usual case, tilts every other square). Fewer than `count` are refused (POV-Ray 3.7
+   crashes on them). Returns the number of normals read. */
+static int parse_block_normals(parser *P, tnormal *n, const char *name, int count)
 {
-    normal_entry e[2];
-    for (int i = 0; i < 2; i++) {
-        if (!is_word(P, "normal"))
-            perr(P, line, "checker in a normal needs two normals (checker normal { } normal { })");
+    normal_entry e[3];
+    int k = 0, line = peek(P)->line;
+    for (; k < count && is_word(P, "normal"); k++) {
         next(P);
-        e[i].n = P->sc->def.nrm;
-        e[i].v = i;
-        parse_normal_body(P, &e[i].n);
+        e[k].n = P->sc->def.nrm;
+        e[k].v = k;
+        parse_normal_body(P, &e[k].n);
         opt_comma(P);
     }
-    n->type = NRM_PATTERN;
-    parse_pattern_defaults(&n->pat, PIG_CHECKER_MAP);
-    add_normal_entries(P, n, e, 2);
+    if (k == 0)
+        return 0;
+    if (k < count)
+        perr(P, line, "%s in a normal takes %d normals or none, got %d", name, count, k);
+    add_normal_entries(P, n, e, (uint32_t)count);
+    return k;
 }
 
 static void parse_normal_body(parser *P, tnormal *n)
@@ -1231,8 +1250,12 @@ static void parse_normal_items(parser *P, tnormal *n, const char *close)
             parse_pattern_defaults(&n->pat, PIG_IMAGE_MAP);
             n->pat.arg[0] = image_parse_block(P, line, IMAGE_FOR_BUMP, &n->amount);
         } else if (is_word(P, "checker")) {
-            int line = next(P).line;
-            parse_checker_normals(P, n, line);
+            next(P);
+            n->type = NRM_PATTERN;
+            parse_pattern_defaults(&n->pat, PIG_CHECKER_MAP);
+            n->map_n = 0;
+            if (!parse_block_normals(P, n, "checker", 2))
+                parse_opt_bump_size(P, n);
         } else if (is_word(P, "slope_map")) {
             int line = next(P).line;
             parse_slope_map(P, n, line);

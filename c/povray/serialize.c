@@ -869,7 +869,8 @@ static uint32_t get_count(rbuf *r, uint32_t max, size_t min_bytes, const char *w
     return r->err ? 0 : n;
 }
 
-/* version 8: the normal_map entries, each referring only to entries before it */
+/* version 8: the normal_map entries, each referring only to entries before it (an entry
+   without a normal, a block pattern's default, leaves the normal as it is) */
 static void get_normal_entries(rbuf *r, scene *s, pov_alloc_fn alloc)
 {
     s->n_nentries = get_count(r, MAX_MAPS, 12, "scene data: bad normal_map entries");
@@ -881,7 +882,7 @@ static void get_normal_entries(rbuf *r, scene *s, pov_alloc_fn alloc)
         e->v = get_f64(r);
         if (get_normal(r, &e->n, s->n_maps) < 0)
             return;
-        if (e->n.type == NRM_NONE || e->n.map_first > i || e->n.map_n > i - e->n.map_first)
+        if (e->n.map_first > i || e->n.map_n > i - e->n.map_first)
             fail(r, "scene data: bad normal_map entry");
     }
 }

@@ -123,8 +123,6 @@ def test_csg_messages_name_file_line_and_word(render_bin, tmp_path):
     assert "bad.pov:5:" in msg and "expected an object in clipped_by" in msg
     msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1\n photons { target } }\n")
     assert "bad.pov:6:" in msg and "'photons'" in msg
-    msg = parse_error(render_bin, tmp_path, HEAD + "sphere { 0, 1\n normal { checker 0.5 } }\n")
-    assert "bad.pov:6:" in msg and "checker in a normal needs two normals" in msg
     msg = parse_error(render_bin, tmp_path, HEAD + "fog { distance 5 rgb 1\n warp { } }\n")
     assert "bad.pov:6:" in msg and "'warp' in fog" in msg
 

@@ -1,6 +1,6 @@
-"""normal_map and slope_map (issue 17): blended and averaged normals, checker normal { }
-normal { }, slopes and #default { normal { } } against POV-Ray's renders of
-tests/data/scenes/lang/normalmap.pov, slopemap.pov and normdefault.pov, the distributed render byte-identical to the native one,
+"""normal_map and slope_map (issue 17): blended and averaged normals, checker, brick and
+hexagon in normals (with and without their lists of normals), slopes and #default { normal { } } against POV-Ray's renders of
+tests/data/scenes/lang/normalmap.pov, slopemap.pov, normdefault.pov and blocknormals.pov, the distributed render byte-identical to the native one,
 the parser's messages, and the sandboxed client refusing a normal_map entry that refers to
 itself or a later one (evaluation would not end)."""
 
@@ -25,11 +25,17 @@ def test_default_normal_and_checker_normals_match_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "normdefault.pov")
 
 
+def test_block_patterns_in_normals_match_povray(render_bin, tmp_path):
+    """checker without normals (every other square tilted where the plane meets the cells'
+    faces), checker, brick and hexagon with their lists of normals: pixel-identical."""
+    matches_povray(render_bin, tmp_path, LANG / "blocknormals.pov", min_psnr_db=99.0, max_diff=0)
+
+
 def test_slope_maps_match_povray(render_bin, tmp_path):
     matches_povray(render_bin, tmp_path, LANG / "slopemap.pov")
 
 
-@pytest.mark.parametrize("scene", ["normalmap.pov", "slopemap.pov"])
+@pytest.mark.parametrize("scene", ["normalmap.pov", "slopemap.pov", "blocknormals.pov"])
 def test_distributed_normal_maps_equal_native(render_bin, tmp_path, scene):
     distributed_equals_native(render_bin, tmp_path, LANG / scene)
 
@@ -49,8 +55,8 @@ def test_distributed_normal_maps_equal_native(render_bin, tmp_path, scene):
      ["a slope_map entry needs <height, slope>"]),
     ("sphere { 0, 1 normal { bumps slope_map { [0 <0, 1>] } } }",
      ["slope_map needs a pattern of its own before it"]),
-    ("sphere { 0, 1 normal { checker 0.5 } }",
-     ["bad.pov:4:", "checker in a normal needs two normals"]),
+    ("sphere { 0, 1 normal { brick normal { bumps } } }",
+     ["bad.pov:4:", "brick in a normal takes 2 normals or none, got 1"]),
 ])
 def test_normal_map_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
