@@ -64,7 +64,8 @@ const char *kind_name(int kind)
                                           "finish", "texture", "object", "macro", "broken",
                                           "colour_map", "camera", "normal", "transform",
                                           "function", "sky_sphere", "interior",
-                                          "material", "spline", "light_source"};
+                                          "material", "spline", "light_source",
+                                          "pigment_map", "normal_map", "texture_map"};
     return kind >= 0 && kind < V_NKINDS ? names[kind] : "?";
 }
 

@@ -33,7 +33,8 @@ typedef struct {
 enum {
     V_FLOAT, V_VEC, V_STRING, V_ARRAY, V_PIGMENT, V_FINISH, V_TEXTURE, V_OBJECT,
     V_MACRO, V_BROKEN, V_COLOUR_MAP, V_CAMERA, V_NORMAL, V_TRANSFORM, V_FUNCTION, V_SKY,
-    V_INTERIOR, V_MATERIAL, V_SPLINE, V_LIGHT, V_NKINDS
+    V_INTERIOR, V_MATERIAL, V_SPLINE, V_LIGHT, V_PIGMENT_MAP, V_NORMAL_MAP, V_TEXTURE_MAP,
+    V_NKINDS
 };
 
 typedef struct pov_array pov_array;
@@ -52,6 +53,9 @@ typedef struct {
     pov_macro *mac; /* V_MACRO; V_FUNCTION: its parameters and body (userfunc.c); V_LIGHT:
                        the light_source's { } (parsed again where it is used) */
     colour_map *cmap; /* V_COLOUR_MAP */
+    uint32_t map_first, map_n; /* V_PIGMENT_MAP / V_NORMAL_MAP: its entries in the scene's
+                                  lists (shared by every use: entries are never changed) */
+    struct tmapdef *tmap; /* V_TEXTURE_MAP: its entries, copied into each use (pat unused) */
     struct camdef *cam; /* V_CAMERA (parse.c) */
     struct matdef *mat; /* V_INTERIOR / V_MATERIAL (parse.c) */
     pigment *sky; /* V_SKY: POV_SKY_MAX pigments, n of them given */

@@ -417,6 +417,23 @@ static vec3 parse_colour_ft(parser *P, double ft[2])
     return rgb_of(c);
 }
 
+/* A declared map of `kind` (pigment_map { PM }, normal_map { NM }, texture_map { TM }) as
+   the map's whole body, or NULL when the next word is not one; its "}" is taken. */
+static const value *map_ident(parser *P, int kind)
+{
+    token *t = peek(P);
+    if (t->kind != T_IDENT)
+        return NULL;
+    symbol *s = find_sym(P, t->text);
+    if (s && s->v.kind == V_BROKEN)
+        perr(P, t->line, "'%s' cannot be used: %s", t->text, s->v.str);
+    if (!s || s->v.kind != kind)
+        return NULL;
+    next(P);
+    expect(P, "}", "after the map identifier");
+    return &s->v;
+}
+
 static texture *ident_of_kind(parser *P, int kind)
 {
     token *t = peek(P);
@@ -917,6 +934,13 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
     uint32_t n = 0;
     int line = P->line;
     expect(P, "{", "after pigment_map");
+    const value *id = map_ident(P, V_PIGMENT_MAP);
+    if (id) {
+        free(tmp);
+        pg->sub_first = id->map_first;
+        pg->sub_n = id->map_n;
+        return;
+    }
     while (!is_punct(P, "}")) {
         if (n == POV_MAP_MAX)
             perr(P, line, "pigment_map has more than %d entries", POV_MAP_MAX);
@@ -1122,6 +1146,12 @@ static void parse_normal_map(parser *P, tnormal *n, int line)
         perr(P, line, "normal_map cannot be used with this normal type (brick, checker and "
              "hexagon have their own entries), as POV-Ray");
     expect(P, "{", "after normal_map");
+    const value *id = map_ident(P, V_NORMAL_MAP);
+    if (id) {
+        n->map_first = id->map_first;
+        n->map_n = id->map_n;
+        return;
+    }
     normal_entry *e = xalloc(P, sizeof *e * POV_MAP_MAX);
     uint32_t k = 0;
     int average = n->pat.type == PIG_AVERAGE;
@@ -1337,6 +1367,11 @@ static void parse_texture_map_body(parser *P, tmapdef *m)
 {
     int line = P->line;
     expect(P, "{", "after texture_map");
+    const value *id = map_ident(P, V_TEXTURE_MAP);
+    for (uint32_t i = 0; id && i < id->tmap->n; i++)
+        add_tmap_entry(P, m, id->tmap->v[i], &id->tmap->e[i], line);
+    if (id)
+        return;
     while (!is_punct(P, "}")) {
         expect(P, "[", "to open a texture_map entry");
         double v = 1.0; /* an average's entry may leave out its weight (POV-Ray takes 1) */
@@ -2178,6 +2213,40 @@ static matdef *parse_mat_value(parser *P, int is_material)
 }
 
 /* spline { } (spline.c) or light_source { } (read again where it is used: object { L }) */
+/* #declare M = pigment_map { } | normal_map { } | texture_map { }: the entries, parsed as a
+   map of a pattern with ascending values (POV-Ray's identifiers carry no pattern); the
+   pigment and normal entries stay in the scene's lists, where each use refers to them */
+static int map_value(parser *P, value *out)
+{
+    token kw = next(P);
+    if (kw.text[0] == 'p') {
+        pigment pg = default_pigment();
+        parse_pattern_defaults(&pg, PIG_BOZO);
+        parse_pigment_map_body(P, &pg);
+        out->kind = V_PIGMENT_MAP;
+        out->map_first = pg.sub_first, out->map_n = pg.sub_n;
+    } else if (kw.text[0] == 'n') {
+        tnormal n = P->sc->def.nrm;
+        n.type = NRM_PATTERN;
+        parse_pattern_defaults(&n.pat, PIG_BOZO);
+        parse_normal_map(P, &n, kw.line);
+        out->kind = V_NORMAL_MAP;
+        out->map_first = n.map_first, out->map_n = n.map_n;
+    } else {
+        tmapdef *m = xalloc(P, sizeof *m);
+        m->pat = default_pigment();
+        parse_pattern_defaults(&m->pat, PIG_BOZO);
+        m->v = xalloc(P, POV_MAP_MAX * sizeof *m->v);
+        m->e = xalloc(P, POV_MAP_MAX * sizeof *m->e);
+        parse_texture_map_body(P, m);
+        if (m->n == 0)
+            perr(P, kw.line, "texture_map needs at least one entry");
+        out->kind = V_TEXTURE_MAP;
+        out->tmap = m;
+    }
+    return 1;
+}
+
 static int spline_or_light_value(parser *P, value *out)
 {
     token kw = next(P);
@@ -2250,6 +2319,8 @@ int scene_item_value(parser *P, value *out)
         *out->cmap = parse_colour_map_body(P);
         return 1;
     }
+    if (is_word(P, "pigment_map") || is_word(P, "normal_map") || is_word(P, "texture_map"))
+        return map_value(P, out);
     if (is_word(P, "sky_sphere")) {
         next(P);
         out->kind = V_SKY;
@@ -2280,7 +2351,7 @@ int scene_item_value(parser *P, value *out)
     }
     static const char *items[] = {
         "polygon", "prism", "lathe", "sor", "superellipsoid", "blob",
-        "pigment_map", "normal_map", "texture_map", "slope_map",
+        "slope_map",
         "density", "media", "function", "rainbow",
         "bicubic_patch", "parametric", "sphere_sweep", "ovus", "lemon", "density_map",
     };

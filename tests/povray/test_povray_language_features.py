@@ -20,7 +20,8 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
 @pytest.mark.parametrize("name", ["directives", "patterns", "gamma22", "legacy", "ortho", "shapes",
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
-                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2", "avgtex", "defaultdecl", "lightdecl"])
+                                  "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2", "avgtex", "defaultdecl", "lightdecl",
+                                  "declmaps"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))

@@ -63,6 +63,26 @@ def test_normal_map_errors_name_the_line_and_word(render_bin, tmp_path, src, wor
     assert all(w in msg for w in words), msg
 
 
+@pytest.mark.parametrize(("src", "words"), [
+    ("#declare PM = pigment_map { [0 rgb 1] [1 rgb 0] }\n"
+     "sphere { 0, 1 normal { bozo normal_map { PM } } }",
+     ["bad.pov:5:", "expected '[' to start a normal_map entry, got 'PM'"]),
+    ("#declare TM = texture_map { [0.5 pigment { rgb 1 }] [0.2 pigment { rgb 0 }] }\n"
+     "box { 0, 1 texture { bozo texture_map { TM } } }",
+     ["bad.pov:5: 'TM' cannot be used:", "bad.pov:4: texture_map values must not decrease"]),
+    ("#declare NM = normal_map { }\nsphere { 0, 1 normal { bozo normal_map { NM } } }",
+     ["'NM' cannot be used", "normal_map needs at least one entry"]),
+    ("#declare PM = pigment_map { [0 rgb 1] }\n"
+     "sphere { 0, 1 pigment { bozo pigment_map { PM [1 rgb 0] } } }",
+     ["bad.pov:5:", "expected '}' after the map identifier, got '['"]),
+])
+def test_declared_map_errors_name_the_line_and_word(render_bin, tmp_path, src, words):
+    """Declared pigment_map, normal_map and texture_map identifiers: a wrong kind of map, bad
+    entries and an identifier with more entries after it are refused where they are."""
+    msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
+    assert all(w in msg for w in words), msg
+
+
 def test_client_refuses_a_normal_map_entry_pointing_at_itself(render_bin, client_elf, tmp_path):
     # the scene ends with the normal_map entries (c/povray/serialize.c, version 8); the last
     # entry's normal ends with its own map reference (u32 map_first, u32 map_n) and its
