@@ -60,9 +60,17 @@ static vec3 area_sample(area_walk *a, uint32_t u, uint32_t v)
     uint32_t k = u * a->lt->area_n2 + v;
     if (a->done[k])
         return a->grid[k];
-    vec3 L = vsub(vadd(a->lt->pos, area_offset(a, u, v)), a->P);
-    double dist = vlen(L);
-    vec3 c = vmul(a->lcol, light_filter(a->ctx, a->P, vscale(L, 1.0 / dist), dist));
+    vec3 S = vadd(a->lt->pos, area_offset(a, u, v)), L;
+    double dist;
+    if (a->lt->flags & LIGHT_PARALLEL) { /* POV-Ray: from point_at through the grid point, */
+        L = vnorm(vsub(S, a->lt->point_at)); /* as far as the point's projection on it */
+        dist = vdot(L, vsub(S, a->P));
+    } else {
+        L = vsub(S, a->P);
+        dist = vlen(L);
+        L = vscale(L, 1.0 / dist);
+    }
+    vec3 c = vmul(a->lcol, light_filter(a->ctx, a->P, L, dist));
     a->done[k] = 1;
     a->grid[k] = c;
     return c;

@@ -1640,6 +1640,7 @@ static void transform_lights(parser *P, size_t from, const transform *t)
     for (size_t i = from; i < P->sc->nlights; i++) {
         light *lt = &P->sc->lights[i];
         lt->pos = xf_point(&t->fwd, lt->pos);
+        lt->point_at = xf_point(&t->fwd, lt->point_at);
         if (vlen(lt->dir) > 0.0)
             lt->dir = vnorm(xf_dir(&t->fwd, lt->dir));
         lt->axis1 = xf_dir(&t->fwd, lt->axis1);
@@ -2752,9 +2753,7 @@ static void finish_light(parser *P, light *lt, vec3 point_at, double radius, dou
         lt->cos_falloff = falloff;
     }
     if (lt->flags & LIGHT_PARALLEL) {
-        if (lt->type == LIGHT_SPOT || lt->area_n1)
-            perr(P, line, "unsupported: a parallel spotlight or area light (parallel point "
-                 "lights are supported)");
+        lt->point_at = point_at;
         vec3 d = vsub(point_at, lt->pos);
         if (vlen(d) == 0.0)
             perr(P, line, "parallel light: point_at equals the light's location");

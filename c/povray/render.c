@@ -473,8 +473,11 @@ static double light_attenuation(const light *lt, vec3 P, vec3 L, double dist)
         if (att <= 0.0)
             return 0.0;
     }
-    if (lt->type == LIGHT_SPOT) {
-        double c = -vdot(L, lt->dir);
+    if (lt->type == LIGHT_SPOT) { /* POV-Ray's Attenuate_Light: a parallel spotlight (L is
+                                     -dir) lights all in front of its plane, nothing behind */
+        double c = vdot(L, lt->dir);
+        if (dist > 0.0)
+            c = -c;
         if (c <= 0.0)
             return 0.0;
         att = lt->tightness != 0.0 ? rt_pow(c, lt->tightness) : 1.0;

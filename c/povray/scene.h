@@ -283,6 +283,8 @@ typedef struct {
        n1 x n2 grid over the axes, centred on pos, as POV-Ray 3.7 samples it (area.c) */
     uint32_t area_n1, area_n2, adaptive, area_flags; /* AREA_* */
     vec3 axis1, axis2;
+    vec3 point_at; /* a parallel area light's samples shine from here through each grid
+                      point, as POV-Ray's ComputeOneWhiteLightRay aims them (version 10) */
 } light;
 enum { AREA_JITTER = 1u, AREA_CIRCULAR = 2u, AREA_ORIENT = 4u, AREA_FLAGS_ALL = 7u };
 #define POV_AREA_MAX 64u /* samples along one axis of an area light */
@@ -375,7 +377,7 @@ typedef void *(*pov_alloc_fn)(size_t n);
 
 /* serialize.c */
 #define POV_SCENE_MAGIC 0x43535650u /* "PVSC" */
-#define POV_SCENE_VERSION 9u
+#define POV_SCENE_VERSION 10u
 /* Hosted: serialize into a malloc'ed buffer; returns NULL on out of memory. */
 uint8_t *scene_serialize(const scene *s, size_t *len_out);
 /* Freestanding-safe: returns 0 ok, -1 with a static message in *err. */

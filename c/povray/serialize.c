@@ -27,7 +27,8 @@
  * u32 n, functions (u32 first, n, n_locals); then u32 n, the normal_map entries (f64 value,
  * normal), each referring only to entries before it. Version 9 (2026-12-05): the images
  * and the warps (serialize_image.c) after the lights; a pattern's warp fields are u32
- * warp_first, warp_n (its list among the warps). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * warp_first, warp_n (its list among the warps). Version 10 (2026-12-05): a light ends with
+ * vec3 point_at (parallel area lights aim their samples from it). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -273,6 +274,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, s->lights[i].area_flags);
         put_vec(&w, s->lights[i].axis1);
         put_vec(&w, s->lights[i].axis2);
+        put_vec(&w, s->lights[i].point_at); /* version 10 */
     }
     put_images(&w, s); /* version 9 */
     put_warps(&w, s);
@@ -951,7 +953,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: max_trace_level out of range 1..256");
     if (!r.err && s->n_lights > MAX_LIGHTS)
         fail(&r, "scene data: too many lights");
-    if (!r.err && (size_t)s->n_lights * 120 > len - r.pos)
+    if (!r.err && (size_t)s->n_lights * 144 > len - r.pos)
         fail(&r, "scene data truncated (lights)");
     if (r.err) {
         *err = r.err;
@@ -982,6 +984,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         lt->area_flags = get_u32(&r);
         lt->axis1 = get_vec(&r);
         lt->axis2 = get_vec(&r);
+        lt->point_at = get_vec(&r);
         if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
                        (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
             fail(&r, "scene data: bad light");
