@@ -30,7 +30,7 @@ demo: native
 	$(BIN)/cpushare-povray render examples/demo.pov -W 640 -H 480 -o out/demo.png
 
 test: native ports
-	./scripts/install-browser
+	./scripts/install-test-packages
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
