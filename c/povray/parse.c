@@ -701,6 +701,69 @@ static int parse_fractal_item(parser *P, pigment *pg, const token *tk)
     return 1;
 }
 
+static double opt_float(parser *P, const char *what, double absent);
+
+/* POV-Ray's VNormalizeEq: each component times 1 / length; *len gets the length */
+static vec3 pov_normalize(vec3 v, double *len)
+{
+    *len = rt_sqrt(v.x * v.x + v.y * v.y + v.z * v.z);
+    if (*len == 0.0)
+        return v;
+    double k = 1.0 / *len;
+    return v3(v.x * k, v.y * k, v.z * k);
+}
+
+/* [, LOW [, HIGH]] after a slope or altitude vector: arg[first] = LOW, arg[first + 1] =
+   HIGH - LOW (0: none; a zero range given is ignored, as POV-Ray ignores it with a warning) */
+static void parse_slope_range(parser *P, pigment *pg, int first)
+{
+    opt_comma(P);
+    double lo = opt_float(P, "a slope range", 0.0);
+    opt_comma(P);
+    double hi = opt_float(P, "a slope range", 0.0);
+    if (hi != 0.0 && hi == lo)
+        lo = hi = 0.0;
+    pg->arg[first] = lo;
+    pg->arg[first + 1] = hi - lo;
+}
+
+/* slope VECTOR | slope { [point_at] VECTOR [, LOW [, HIGH]] [altitude VECTOR [, LOW [,
+   HIGH]]] }, as POV-Ray 3.7's parser reads it (p_slope in pattern.c says what each holds) */
+static void parse_slope(parser *P, pigment *pg, int line)
+{
+    vec3 alt = v3(0.0, 0.0, 0.0);
+    if (!is_punct(P, "{")) {
+        pg->vec = parse_vector(P);
+    } else {
+        next(P);
+        if (is_word(P, "point_at")) {
+            next(P);
+            pg->arg[8] = 1.0;
+        }
+        pg->vec = parse_vector(P);
+        parse_slope_range(P, pg, 0);
+        if (is_word(P, "altitude")) {
+            if (pg->arg[8] != 0.0)
+                perr(P, peek(P)->line, "'altitude' cannot be used with 'point_at' in slope");
+            next(P);
+            alt = parse_vector(P);
+            parse_slope_range(P, pg, 5);
+        }
+        expect(P, "}", "to close slope");
+    }
+    if (pg->arg[8] != 0.0) {
+        pg->arg[7] = 1.0;
+        return;
+    }
+    double slope_len, alt_len;
+    pg->vec = pov_normalize(pg->vec, &slope_len);
+    alt = pov_normalize(alt, &alt_len);
+    if (slope_len + alt_len == 0.0)
+        perr(P, line, "slope: zero length for both the slope and the altitude vector");
+    pg->arg[2] = alt.x, pg->arg[3] = alt.y, pg->arg[4] = alt.z;
+    pg->arg[7] = slope_len / (slope_len + alt_len);
+}
+
 static int parse_pattern_item(parser *P, pigment *pg)
 {
     token *tk = peek(P);
@@ -713,6 +776,8 @@ static int parse_pattern_item(parser *P, pigment *pg)
     if (pc) {
         next(P);
         parse_pattern_defaults(pg, pc->type);
+        if (pc->type == PIG_SLOPE)
+            parse_slope(P, pg, line);
         if (pc->type == PIG_GRADIENT) {
             vec3 g = parse_vector(P);
             if (vlen(g) == 0.0)
@@ -969,7 +1034,6 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
 }
 
 static int opt_bool(parser *P, const char *what);
-static double opt_float(parser *P, const char *what, double absent);
 
 static double nonzero(parser *P, int line, const char *what)
 {

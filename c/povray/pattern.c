@@ -573,6 +573,61 @@ static double p_checker(vec3 q, const pigment *pg)
     return rt_floor(half) != half ? 1.0 : 0.0;
 }
 
+/* The surface being shaded (pattern_set_surface), for the slope pattern. */
+static int surface_known;
+static vec3 surface_P, surface_N;
+
+void pattern_set_surface(vec3 P, vec3 N)
+{
+    surface_known = 1;
+    surface_P = P;
+    surface_N = N;
+}
+
+void pattern_no_surface(void) { surface_known = 0; }
+
+/* fmod(v, 1) (exact: v less its integer part) */
+static double fmod1(double v) { return v - (v < 0.0 ? rt_ceil(v) : rt_floor(v)); }
+
+/* POV-Ray 3.7's wrap of the slope pattern's value into [0, 1): 1 (and, with an altitude, up
+   to 1 + EPSILON) kept just below 1, the rest as fmod does */
+static double slope_wrap(double v, int altitude)
+{
+    if (altitude ? (v >= 1.0 && v - 1.0 < POV_EPSILON) : v == 1.0)
+        return v - POV_EPSILON;
+    return v < 0.0 ? 1.0 + fmod1(v) : fmod1(v);
+}
+
+/* slope (POV-Ray 3.7's slope_pattern): the angle between the surface normal and the slope
+   vector (vec; with point_at, the direction from the surface to the point vec), asin(N.v)
+   mapped to [0, 1] and rescaled by [arg 0, arg 0 + arg 1] when arg 1 is not 0; with an
+   altitude (arg 2..4, rescaled by arg 5, 6 the same way), arg 7 * slope + (1 - arg 7) *
+   the height along it at pattern-space point q. arg 8: point_at. */
+static double p_slope(vec3 q, const pigment *pg)
+{
+    if (!surface_known)
+        return 0.0;
+    const double *a = pg->arg;
+    vec3 v = pg->vec;
+    if (a[8] != 0.0) {
+        v = vsub(pg->vec, surface_P);
+        double len = rt_sqrt(vdot(v, v));
+        if (len > 0.0)
+            v = vscale(v, 1.0 / len);
+    }
+    double s = rt_fmin(1.0, rt_fmax(-1.0, vdot(surface_N, v)));
+    s = (pov_atan2(s, rt_sqrt(1.0 - s * s)) / RT_PI * 2.0 + 1.0) * 0.5;
+    if (a[1] != 0.0)
+        s = (s - a[0]) / a[1];
+    double alt_weight = a[8] != 0.0 ? 0.0 : 1.0 - a[7];
+    if (alt_weight == 0.0)
+        return slope_wrap(s, 0);
+    double h = vdot(q, v3(a[2], a[3], a[4]));
+    if (a[6] != 0.0)
+        h = (h - a[5]) / a[6];
+    return slope_wrap(a[7] * s + alt_weight * h, 1);
+}
+
 static const pattern_class PATTERNS[] = {
     /* name          type            value          wave           own turb  default map */
     {"gradient",    PIG_GRADIENT,    p_gradient,    WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
@@ -610,6 +665,7 @@ static const pattern_class PATTERNS[] = {
      PLAIN},
     /* reached through "image_map { }" in a pigment (imagemap_parse.c), not by its name */
     {"image_map pigment", PIG_IMAGE_MAP, image_pattern_value, WAVE_RAMP, 0, MAP(MAP_GRAY), PLAIN},
+    {"slope",       PIG_SLOPE,       p_slope,       WAVE_RAMP,     0, MAP(MAP_GRAY), PLAIN},
 };
 
 /* every pattern type has its row: a new PIG_* without one does not compile */

@@ -517,8 +517,11 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
             return f;
         vec3 Q = vadd(O, vscale(L, h.t));
         const prim *hp = &s->prims[pi];
-        int inside = hp->inside_tex && vdot(prim_normal(hp, Q, &h), L) > 0.0;
-        vec3 lf = texture_filter(s, hp, Q, inside); /* every layer filters the light */
+        vec3 HN = prim_normal(hp, Q, &h);
+        int inside = hp->inside_tex && vdot(HN, L) > 0.0;
+        if (vdot(HN, L) > 0.0)
+            HN = vscale(HN, -1.0);
+        vec3 lf = texture_filter(s, hp, Q, HN, inside); /* every layer filters the light */
         if (lf.x != 0.0 || lf.y != 0.0 || lf.z != 0.0)
             lf = vmul(lf, interior_shadow(ctx, &s->prims[pi], Q, L, &h, h.t,
                                           1 + s->prims[pi].layer_n, &sm));

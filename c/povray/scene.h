@@ -33,6 +33,7 @@ enum {
     PIG_FUNCTION, /* function { }: arg[0] is the scene's function (fn.h) */
     PIG_PIGMENT_PATTERN, /* pigment_pattern { }: arg[0] is the scene's function pigment */
     PIG_IMAGE_MAP, /* image_map { } (imagemap.c): arg[0] is the scene's image */
+    PIG_SLOPE, /* slope { } (pattern.c): the surface's normal; vec and arg as p_slope reads */
     PIG_COUNT
 };
 enum { WAVE_RAMP = 0, WAVE_SINE, WAVE_TRIANGLE, WAVE_SCALLOP, WAVE_CUBIC, WAVE_POLY, WAVE_COUNT };

@@ -89,7 +89,7 @@ static vec3 surface_filter(const scene *s, const surface *sf, vec3 Q)
 
 /* What object p lets through at Q (a shadow ray crossing it; inside: where its surface
    faces away from the ray, its interior_texture if it has one). */
-static vec3 texture_filter(const scene *s, const prim *p, vec3 Q, int inside)
+static vec3 texture_filter_at(const scene *s, const prim *p, vec3 Q, int inside)
 {
     if (inside && p->inside_tex) {
         surface sf = surface_of_entry(&s->tentries[p->inside_tex - 1]);
@@ -119,6 +119,15 @@ static vec3 texture_filter(const scene *s, const prim *p, vec3 Q, int inside)
     return vadd(vscale(fa, wa), vscale(surface_filter(s, &b, Q), 1.0 - wa));
 }
 
+/* The same, N being the surface's normal at Q facing against the shadow ray (POV-Ray's
+   ComputeShadowColour hands it to the slope pattern). */
+static vec3 texture_filter(const scene *s, const prim *p, vec3 Q, vec3 N, int inside)
+{
+    pattern_set_surface(Q, N);
+    vec3 f = texture_filter_at(s, p, Q, inside);
+    pattern_no_surface();
+    return f;
+}
 
 static double sqr(double x) { return x * x; }
 
@@ -218,7 +227,7 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
 {
     const scene *s = ctx->s;
     double rior = interior_relative_ior(s, *ctx->media_cur, p);
-    vec3 topN = N;
+    vec3 topN = N, curN = N; /* curN: the last layer's perturbed normal (POV-Ray's PNormal) */
     vec3 col = v3(0.0, 0.0, 0.0), filcol = v3(1.0, 1.0, 1.0);
     double trans = 1.0;
     reflecting_layer refl[POV_MAX_LAYERS];
@@ -228,11 +237,16 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
         const finish *f;
         const tnormal *nr;
         layer_of(s, sf, k, &pg, &f, &nr);
-        vec3 LN = nr->type != NRM_NONE ? perturb_normal(s, nr, N, P) : N;
+        pattern_set_surface(P, curN); /* the slope pattern's normal, as POV-Ray's PNormal */
+        vec3 LN = N;
+        if (nr->type != NRM_NONE)
+            LN = curN = perturb_normal(s, nr, N, P);
         if (k == 0)
             topN = LN;
         double ft[2];
+        pattern_set_surface(P, curN);
         vec3 pig = pigment_at(s, pg, P, ft);
+        pattern_no_surface();
         int clear = ft[0] != 0.0 || ft[1] != 0.0;
         double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
         vec3 lc = vmul(pig, f->ambient);
@@ -289,7 +303,9 @@ static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const pr
     }
     uint32_t ia, ib = 0;
     double wa = 1.0;
+    pattern_set_surface(P, N);
     int n = tmap_pick(s, m, P, &ia, &ib, &wa);
+    pattern_no_surface();
     surface a = surface_of_entry(&s->tentries[ia]);
     vec3 ca = shade_surface(ctx, &a, p, P, N, D, depth, weight, level);
     if (n == 1)

@@ -21,12 +21,29 @@ POVRAY_INI = Path("/etc/povray/3.7/povray.ini")
                                   "finish", "cylcam", "ultrawide", "fisheye", "panoramic",
                                   "spherical", "csg", "poly", "normal", "fog", "rand", "lights", "transform", "transparent", "camxf", "normalturb",
                                   "mapforms", "reflect", "arealight", "lookdown", "vturb", "matdecl", "lightunion", "irid", "doubleillum", "parallel", "rainbow", "cylinderlight", "trace", "mesh2", "avgtex", "defaultdecl", "lightdecl",
-                                  "declmaps"])
+                                  "declmaps", "slope"])
 def test_feature_scene_matches_povray(render_bin, tmp_path, name):
     img = render(render_bin, LANG / f"{name}.pov", tmp_path / f"{name}.png", 160, 120,
                  "-L", str(LANG / "inc"))
     cmp = compare(img, read_png(LANG / "ref" / f"{name}.png"))
     assert cmp.psnr_db >= 50.0 and cmp.max_diff <= 2, cmp.summary()
+
+
+def test_slope_distributed_equals_native(render_bin, tmp_path):
+    """The slope pattern reads the surface being shaded: the sandboxed workers' tiles give the
+    native bytes (no state left from another pixel)."""
+    distributed_equals_native(render_bin, tmp_path, LANG / "slope.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("sphere { 0, 1 pigment { slope { 0 altitude 0 } } }",
+     ["bad.pov:3:", "slope: zero length for both the slope and the altitude vector"]),
+    ("sphere { 0, 1 pigment { slope { point_at y altitude y } } }",
+     ["bad.pov:3:", "'altitude' cannot be used with 'point_at' in slope"]),
+])
+def test_slope_errors_name_the_line(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5*z }\n" + src)
+    assert all(w in msg for w in words), msg
 
 
 def test_parallel_area_lights_and_spotlights_match_povray(render_bin, tmp_path):
