@@ -315,21 +315,16 @@ static const texture *layers_transformed(parser *P, const texture *below, const 
 
 static void texture_transform(parser *P, texture *tx, const transform *t);
 
-/* A copy of a patterned texture, its pattern and every entry transformed. */
+/* A copy of a patterned texture with its pattern transformed. Its entries are left as they
+   are: they are evaluated at the pattern's point, which the transform moves (POV-Ray's
+   Transform_Textures moves only the pattern of a patterned texture). */
 static const tmapdef *tmap_transformed(parser *P, const tmapdef *m, const transform *t)
 {
     if (!m)
         return NULL;
     tmapdef *c = xalloc(P, sizeof *c);
     *c = *m;
-    c->v = xalloc(P, m->n * sizeof *c->v);
-    c->e = xalloc(P, m->n * sizeof *c->e);
-    memcpy(c->v, m->v, m->n * sizeof *c->v);
     pig_transform(&c->pat, t);
-    for (uint32_t i = 0; i < m->n; i++) {
-        c->e[i] = m->e[i];
-        texture_transform(P, &c->e[i], t);
-    }
     return c;
 }
 
@@ -1412,12 +1407,22 @@ static void parse_texture_body(parser *P, texture *tx)
 }
 
 /* One entry of a patterned texture: value v, the texture (its own patterns are refused). */
+static uint32_t tmap_def_depth(const tmapdef *m)
+{
+    uint32_t d = 0;
+    for (uint32_t i = 0; m && i < m->n; i++) {
+        uint32_t k = tmap_def_depth(m->e[i].map);
+        d = k > d ? k : d;
+    }
+    return m ? d + 1 : 0;
+}
+
 static void add_tmap_entry(parser *P, tmapdef *m, double v, const texture *e, int line)
 {
     if (m->n == POV_MAP_MAX)
         perr(P, line, "texture_map has more than %d entries", POV_MAP_MAX);
-    if (e->map)
-        perr(P, line, "unsupported: a patterned texture inside a patterned texture");
+    if (e->map && tmap_def_depth(e->map) >= POV_TMAP_DEPTH)
+        perr(P, line, "patterned textures nested more than %d deep", POV_TMAP_DEPTH);
     if (m->pat.type == PIG_AVERAGE && !(v >= 0.0))
         perr(P, line, "an average's texture_map weights must not be negative, got %g", v);
     if (m->pat.type != PIG_AVERAGE && m->n && v < m->v[m->n - 1])
@@ -1516,9 +1521,7 @@ static void parse_texture_pattern(parser *P, texture *tx, const char *close)
         if (is_punct(P, close))
             break;
         if (parse_transform(P, &t)) {
-            pig_transform(&m->pat, &t);
-            for (uint32_t i = 0; i < m->n; i++)
-                texture_transform(P, &m->e[i], &t);
+            pig_transform(&m->pat, &t); /* the entries follow the pattern's point */
         } else if (is_word(P, "texture_map")) {
             next(P);
             parse_texture_map_body(P, m);
@@ -3295,15 +3298,21 @@ static void add_layers(parser *P, tex_tables *t, const texture *below, uint32_t 
     *n = (uint32_t)t->nlayers - *first;
 }
 
-/* A patterned texture appended to the tables: 1 + its index (prim.tmap). */
+/* A patterned texture appended to the tables: 1 + its index (prim.tmap). The patterned
+   textures among its entries go first, so each map refers only to maps before it. */
 static uint32_t add_tmap(parser *P, tex_tables *t, const tmapdef *m)
 {
+    uint32_t sub[POV_MAP_MAX];
+    for (uint32_t i = 0; i < m->n; i++)
+        sub[i] = m->e[i].map ? add_tmap(P, t, m->e[i].map) : 0;
     t->tentries = grow(P, t->tentries, &t->captentries, t->ntentries + m->n, sizeof *t->tentries);
     uint32_t first = (uint32_t)t->ntentries;
     t->ntentries += m->n;
     for (uint32_t i = 0; i < m->n; i++) {
         tentry *e = &t->tentries[first + i];
+        memset(e, 0, sizeof *e);
         e->v = m->v[i];
+        e->tmap = sub[i]; /* then the surface below is a default one, unused */
         e->pig = m->e[i].pig;
         e->fin = m->e[i].fin;
         e->nrm = m->e[i].nrm;

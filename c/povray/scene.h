@@ -263,10 +263,16 @@ typedef struct {
     finish fin;
     tnormal nrm;
     uint32_t layer_first, layer_n; /* and the layers under it (scene.layers) */
+    uint32_t tmap;                 /* a patterned texture as the entry: 1 + its index in
+                                      scene.tmaps, always before the map holding this entry
+                                      (the surface above unused); 0 none (version 10) */
 } tentry;
+#define POV_TMAP_DEPTH 16 /* patterned textures inside patterned textures */
 typedef struct {
     pigment pat;                   /* the pattern (type >= PIG_GRADIENT, no colour map) */
     uint32_t first, n;
+    uint32_t depth;                /* 1 + the deepest map among its entries (not stored:
+                                      the reader works it out, at most POV_TMAP_DEPTH) */
 } tmap;
 
 /* LIGHT_CYLINDER: parallel rays (LIGHT_PARALLEL) within cos_falloff of the axis through pos

@@ -28,7 +28,8 @@
  * normal), each referring only to entries before it. Version 9 (2026-12-05): the images
  * and the warps (serialize_image.c) after the lights; a pattern's warp fields are u32
  * warp_first, warp_n (its list among the warps). Version 10 (2026-12-05): a light ends with
- * vec3 point_at (parallel area lights aim their samples from it). vec3 = 3 f64. Reading checks every length, count, type and that every
+ * vec3 point_at (parallel area lights aim their samples from it); a texture_map entry ends
+ * with u32 tmap (a patterned texture inside a patterned texture). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
 #include "scene.h"
@@ -331,6 +332,7 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_u32(&w, e->layer_first);
         put_u32(&w, e->layer_n);
         put_surface(&w, &e->pig, &e->fin, &e->nrm);
+        put_u32(&w, e->tmap); /* version 10 */
     }
     put_u32(&w, s->n_tmaps);
     for (uint32_t i = 0; i < s->n_tmaps; i++) {
@@ -627,6 +629,22 @@ static int get_layer_range(rbuf *r, uint32_t *first, uint32_t *n, uint32_t n_lay
     return r->err ? -1 : 0;
 }
 
+/* Map i's depth from its entries' maps, which must come before it (so that shading one
+   ends), nested at most POV_TMAP_DEPTH deep; -1 when they do not. */
+static int tmap_depth(scene *s, uint32_t i)
+{
+    tmap *m = &s->tmaps[i];
+    m->depth = 1;
+    for (uint32_t k = 0; k < m->n; k++) {
+        uint32_t sub = s->tentries[m->first + k].tmap;
+        if (sub > i)
+            return -1;
+        if (sub && s->tmaps[sub - 1].depth + 1 > m->depth)
+            m->depth = s->tmaps[sub - 1].depth + 1;
+    }
+    return m->depth <= POV_TMAP_DEPTH ? 0 : -1;
+}
+
 /* The patterned textures: their entries (each a surface and its layers), then the maps
    (a pattern and a range of entries with ascending values; an average's are weights). */
 static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
@@ -645,6 +663,7 @@ static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
         if (get_layer_range(r, &e->layer_first, &e->layer_n, s->n_layers) < 0 ||
             get_surface(r, &e->pig, &e->fin, &e->nrm, s->n_maps) < 0)
             return -1;
+        e->tmap = get_u32(r); /* checked with the map holding the entry */
     }
     s->n_tmaps = get_u32(r);
     if (!r->err && (s->n_tmaps > MAX_PRIMS || (size_t)s->n_tmaps * 100 > r->len - r->pos))
@@ -669,7 +688,12 @@ static int get_tmaps(rbuf *r, scene *s, pov_alloc_fn alloc)
         for (uint32_t k = 0; k < m->n && !r->err && m->pat.type == PIG_AVERAGE; k++)
             if (!(s->tentries[m->first + k].v >= 0.0)) /* an average's weights */
                 return fail(r, "scene data: negative average weight");
+        if (!r->err && tmap_depth(s, i) < 0)
+            return fail(r, "scene data: bad patterned texture inside a patterned texture");
     }
+    for (uint32_t i = 0; i < s->n_tentries && !r->err; i++) /* those of no map too */
+        if (s->tentries[i].tmap > s->n_tmaps)
+            return fail(r, "scene data: bad patterned texture inside a patterned texture");
     return r->err ? -1 : 0;
 }
 

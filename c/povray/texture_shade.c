@@ -46,12 +46,21 @@ static double average_weight(const scene *s, const tmap *m, uint32_t i)
     return sum > 0.0 ? s->tentries[m->first + i].v / sum : 0.0;
 }
 
-/* The entries of patterned texture m at P, as POV-Ray's blend map search finds them: one
-   (returns 1, *ia) or two blended (returns 2: *ia with weight *wa, *ib with 1 - *wa). */
-static int tmap_pick(const scene *s, const tmap *m, vec3 P, uint32_t *ia, uint32_t *ib,
+/* Where a patterned texture's entries are evaluated: the map's own point, its transforms and
+   warps applied to Q (POV-Ray's ComputeOneTextureColour hands its Warp_EPoint on as the
+   entries' ipoint), so what transforms the map moves its entries too. */
+static vec3 tmap_point(const tmap *m, vec3 Q)
+{
+    return pattern_warp(&m->pat, pattern_space(&m->pat, Q));
+}
+
+/* The entries of patterned texture m at its point q (tmap_point), as POV-Ray's blend map
+   search finds them: one (returns 1, *ia) or two blended (returns 2: *ia with weight *wa,
+   *ib with 1 - *wa). */
+static int tmap_pick(const scene *s, const tmap *m, vec3 q, uint32_t *ia, uint32_t *ib,
                      double *wa)
 {
-    double v = pattern_value_at(&m->pat, P);
+    double v = pattern_value_warped(&m->pat, q);
     const tentry *e = &s->tentries[m->first];
     uint32_t last = m->n - 1, i = 0;
     if (v >= e[last].v) {
@@ -87,36 +96,48 @@ static vec3 surface_filter(const scene *s, const surface *sf, vec3 Q)
     return f;
 }
 
-/* What object p lets through at Q (a shadow ray crossing it; inside: where its surface
-   faces away from the ray, its interior_texture if it has one). */
-static vec3 texture_filter_at(const scene *s, const prim *p, vec3 Q, int inside)
+static vec3 map_filter(const scene *s, const tmap *m, vec3 Q);
+
+/* What a texture_map entry lets through at Q: its surface, or its own patterned texture. */
+static vec3 entry_filter(const scene *s, const tentry *e, vec3 Q)
 {
-    if (inside && p->inside_tex) {
-        surface sf = surface_of_entry(&s->tentries[p->inside_tex - 1]);
-        return surface_filter(s, &sf, Q);
-    }
-    if (!p->tmap) {
-        surface sf = surface_of_prim(p);
-        return surface_filter(s, &sf, Q);
-    }
-    const tmap *m = &s->tmaps[p->tmap - 1];
+    if (e->tmap)
+        return map_filter(s, &s->tmaps[e->tmap - 1], Q);
+    surface sf = surface_of_entry(e);
+    return surface_filter(s, &sf, Q);
+}
+
+/* What patterned texture m lets through at Q: its entries' filters, weighted (average) or
+   the one or two its pattern picks, blended. */
+static vec3 map_filter(const scene *s, const tmap *m, vec3 Q)
+{
+    Q = tmap_point(m, Q);
     if (m->pat.type == PIG_AVERAGE) {
         vec3 f = v3(0.0, 0.0, 0.0);
-        for (uint32_t i = 0; i < m->n; i++) {
-            surface e = surface_of_entry(&s->tentries[m->first + i]);
-            f = vadd(f, vscale(surface_filter(s, &e, Q), average_weight(s, m, i)));
-        }
+        for (uint32_t i = 0; i < m->n; i++)
+            f = vadd(f, vscale(entry_filter(s, &s->tentries[m->first + i], Q),
+                               average_weight(s, m, i)));
         return f;
     }
     uint32_t ia, ib = 0;
     double wa = 1.0;
-    int n = tmap_pick(s, &s->tmaps[p->tmap - 1], Q, &ia, &ib, &wa);
-    surface a = surface_of_entry(&s->tentries[ia]);
-    vec3 fa = surface_filter(s, &a, Q);
+    int n = tmap_pick(s, m, Q, &ia, &ib, &wa);
+    vec3 fa = entry_filter(s, &s->tentries[ia], Q);
     if (n == 1)
         return fa;
-    surface b = surface_of_entry(&s->tentries[ib]);
-    return vadd(vscale(fa, wa), vscale(surface_filter(s, &b, Q), 1.0 - wa));
+    return vadd(vscale(fa, wa), vscale(entry_filter(s, &s->tentries[ib], Q), 1.0 - wa));
+}
+
+/* What object p lets through at Q (a shadow ray crossing it; inside: where its surface
+   faces away from the ray, its interior_texture if it has one). */
+static vec3 texture_filter_at(const scene *s, const prim *p, vec3 Q, int inside)
+{
+    if (inside && p->inside_tex)
+        return entry_filter(s, &s->tentries[p->inside_tex - 1], Q);
+    if (p->tmap)
+        return map_filter(s, &s->tmaps[p->tmap - 1], Q);
+    surface sf = surface_of_prim(p);
+    return surface_filter(s, &sf, Q);
 }
 
 /* The same, N being the surface's normal at Q facing against the shadow ray (POV-Ray's
@@ -214,16 +235,38 @@ layer_reflection(const render_ctx *ctx, const reflecting_layer *r, vec3 P, vec3 
     return vmul(refl, rc);
 }
 
+/* Where a surface's textures are evaluated: Q, the hit point or, inside patterned textures,
+   the last map's point (tmap_point), and the maps on the way there, whose transforms a
+   layer's normal goes through before its own perturbation and back after (POV-Ray's
+   warps list in ComputeLightedTexture). */
+typedef struct {
+    vec3 Q;
+    const pigment *outer[POV_TMAP_DEPTH];
+    uint32_t n;
+} tex_at;
+
+/* N perturbed by a layer's normal at `at`. */
+static vec3 layer_normal(const scene *s, const tnormal *nr, const tex_at *at, vec3 N)
+{
+    for (uint32_t i = 0; i < at->n; i++)
+        N = normal_to_pattern(at->outer[i], N);
+    N = perturb_normal(s, nr, N, at->Q);
+    for (uint32_t i = at->n; i-- > 0;)
+        N = normal_from_pattern(at->outer[i], N);
+    return N;
+}
+
 /* The colour at P of a surface, layer by layer from the top as POV-Ray 3.7 lights a
    layered texture (its trace.cpp, ComputeLightedTexture): each layer's ambient, emission,
    diffuse and highlights scaled by its opacity and by the filter of the layers above it
    (filcol, which each layer multiplies by colour * filter + transmit, and by 1 - its
    reflectivity with conserve_energy); what gets through every layer continues the ray;
    then each layer's reflection, weighted by what reached that layer. N faces the ray and
-   is not perturbed yet: each layer perturbs it with its own normal. */
+   is not perturbed yet: each layer perturbs it with its own normal. Its pigments and
+   normals are evaluated where `at` says, the lights, reflections and refraction at P. */
 static inline __attribute__((always_inline)) vec3
-shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, vec3 N, vec3 D,
-              double depth, double weight, uint32_t level)
+shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, const tex_at *at,
+              vec3 N, vec3 D, double depth, double weight, uint32_t level)
 {
     const scene *s = ctx->s;
     double rior = interior_relative_ior(s, *ctx->media_cur, p);
@@ -240,12 +283,12 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
         pattern_set_surface(P, curN); /* the slope pattern's normal, as POV-Ray's PNormal */
         vec3 LN = N;
         if (nr->type != NRM_NONE)
-            LN = curN = perturb_normal(s, nr, N, P);
+            LN = curN = layer_normal(s, nr, at, N);
         if (k == 0)
             topN = LN;
         double ft[2];
         pattern_set_surface(P, curN);
-        vec3 pig = pigment_at(s, pg, P, ft);
+        vec3 pig = pigment_at(s, pg, at->Q, ft);
         pattern_no_surface();
         int clear = ft[0] != 0.0 || ft[1] != 0.0;
         double opacity = clear ? 1.0 - ft[0] - ft[1] : 1.0; /* POV-Ray 3.7's opacity() */
@@ -284,34 +327,54 @@ shade_surface(const render_ctx *ctx, const surface *sf, const prim *p, vec3 P, v
     return col;
 }
 
+static vec3 shade_map(const render_ctx *ctx, const tmap *m, const prim *p, vec3 P,
+                      const tex_at *at, vec3 N, vec3 D, double depth, double weight,
+                      uint32_t level);
+
+/* A texture_map entry's colour at P: its surface, or its own patterned texture. */
+static vec3 shade_entry(const render_ctx *ctx, const tentry *e, const prim *p, vec3 P,
+                        const tex_at *at, vec3 N, vec3 D, double depth, double weight,
+                        uint32_t level)
+{
+    if (e->tmap)
+        return shade_map(ctx, &ctx->s->tmaps[e->tmap - 1], p, P, at, N, D, depth, weight,
+                         level);
+    surface sf = surface_of_entry(e);
+    return shade_surface(ctx, &sf, p, P, at, N, D, depth, weight, level);
+}
+
 /* A patterned texture's colour at P: the one or two entries its pattern picks, their lit
-   colours blended as POV-Ray blends the textures of a texture_map. */
-static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const prim *p, vec3 P,
-                                                 vec3 N, vec3 D, double depth, double weight,
-                                                 uint32_t level)
+   colours blended as POV-Ray blends the textures of a texture_map, each evaluated at the
+   map's point (an entry may be a patterned texture itself: the scene reader has checked they
+   nest at most POV_TMAP_DEPTH deep, each map's entries naming only maps before it). */
+static __attribute__((noinline)) vec3 shade_map(const render_ctx *ctx, const tmap *m,
+                                                const prim *p, vec3 P, const tex_at *at,
+                                                vec3 N, vec3 D, double depth, double weight,
+                                                uint32_t level)
 {
     const scene *s = ctx->s;
-    const tmap *m = &s->tmaps[p->tmap - 1];
+    tex_at in = *at;
+    in.Q = tmap_point(m, at->Q);
+    if (in.n < POV_TMAP_DEPTH)
+        in.outer[in.n++] = &m->pat;
     if (m->pat.type == PIG_AVERAGE) {
         vec3 c = v3(0.0, 0.0, 0.0);
         for (uint32_t i = 0; i < m->n; i++) {
-            surface e = surface_of_entry(&s->tentries[m->first + i]);
             double w = average_weight(s, m, i);
-            c = vadd(c, vscale(shade_surface(ctx, &e, p, P, N, D, depth, weight * w, level), w));
+            c = vadd(c, vscale(shade_entry(ctx, &s->tentries[m->first + i], p, P, &in, N, D,
+                                           depth, weight * w, level), w));
         }
         return c;
     }
     uint32_t ia, ib = 0;
     double wa = 1.0;
     pattern_set_surface(P, N);
-    int n = tmap_pick(s, m, P, &ia, &ib, &wa);
+    int n = tmap_pick(s, m, in.Q, &ia, &ib, &wa);
     pattern_no_surface();
-    surface a = surface_of_entry(&s->tentries[ia]);
-    vec3 ca = shade_surface(ctx, &a, p, P, N, D, depth, weight, level);
+    vec3 ca = shade_entry(ctx, &s->tentries[ia], p, P, &in, N, D, depth, weight, level);
     if (n == 1)
         return ca;
-    surface b = surface_of_entry(&s->tentries[ib]);
-    vec3 cb = shade_surface(ctx, &b, p, P, N, D, depth, weight, level);
+    vec3 cb = shade_entry(ctx, &s->tentries[ib], p, P, &in, N, D, depth, weight, level);
     return vadd(vscale(ca, wa), vscale(cb, 1.0 - wa));
 }
 
@@ -320,12 +383,14 @@ static __attribute__((noinline)) vec3 shade_tmap(const render_ctx *ctx, const pr
 static vec3 shade(const render_ctx *ctx, const prim *p, vec3 P, vec3 N, vec3 D, double depth,
                   double weight, uint32_t level, int inside)
 {
-    if (inside && p->inside_tex) {
-        surface sf = surface_of_entry(&ctx->s->tentries[p->inside_tex - 1]);
-        return shade_surface(ctx, &sf, p, P, N, D, depth, weight, level);
-    }
+    tex_at at;
+    at.Q = P, at.n = 0;
+    if (inside && p->inside_tex)
+        return shade_entry(ctx, &ctx->s->tentries[p->inside_tex - 1], p, P, &at, N, D, depth,
+                           weight, level);
     if (p->tmap)
-        return shade_tmap(ctx, p, P, N, D, depth, weight, level);
+        return shade_map(ctx, &ctx->s->tmaps[p->tmap - 1], p, P, &at, N, D, depth, weight,
+                         level);
     surface sf = surface_of_prim(p);
-    return shade_surface(ctx, &sf, p, P, N, D, depth, weight, level);
+    return shade_surface(ctx, &sf, p, P, &at, N, D, depth, weight, level);
 }
