@@ -70,7 +70,7 @@ static vec3 area_sample(area_walk *a, uint32_t u, uint32_t v)
         dist = vlen(L);
         L = vscale(L, 1.0 / dist);
     }
-    vec3 c = vmul(a->lcol, light_filter(a->ctx, a->P, L, dist));
+    vec3 c = vmul(a->lcol, light_path(a->ctx, a->lt, a->P, L, dist));
     a->done[k] = 1;
     a->grid[k] = c;
     return c;

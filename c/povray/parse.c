@@ -2800,6 +2800,38 @@ static void parse_looks_like(parser *P, size_t *from)
     expect(P, "}", "to close looks_like");
 }
 
+/* projected_through { OBJECT } or { IDENT }: objects only this light sees, through which
+   alone it reaches a point (POV-Ray's TracePointLightShadowRay); its later transforms move
+   them too. They are the scene's objects from *from on, never drawn (PRIM_PROJECTOR). */
+static void parse_projector(parser *P, light *lt, size_t *from, int in_group, int line)
+{
+    if (in_group)
+        perr(P, line, "unsupported: projected_through on a light_source inside a CSG block");
+    if (lt->proj_n)
+        perr(P, line, "a light_source takes one projected_through");
+    plist *out = &P->sc->out;
+    *from = out->n;
+    expect(P, "{", "after 'projected_through'");
+    symbol *s = peek(P)->kind == T_IDENT ? find_sym(P, peek(P)->text) : NULL;
+    token kw = next(P);
+    if (s && s->v.kind == V_BROKEN)
+        perr(P, kw.line, "'%s' cannot be used: %s", kw.text, s->v.str);
+    if (s && s->v.kind == V_OBJECT) {
+        uint32_t nd = plist_append(P, out, s->v.obj);
+        object_mods(P, out, *from, nd, s->v.obj->is_group || s->v.obj->n != 1, "object");
+    } else if (kw.kind == T_IDENT && is_object_word(kw.text)) {
+        parse_object(P, out, &kw);
+        expect(P, "}", "to close projected_through");
+    } else {
+        perr(P, kw.line, "expected an object in projected_through, got '%s'", kw.text);
+    }
+    if (out->n == *from)
+        perr(P, line, "projected_through needs an object with a surface");
+    set_flags(out, *from, PRIM_PROJECTOR);
+    lt->proj_first = (uint32_t)*from;
+    lt->proj_n = (uint32_t)(out->n - *from);
+}
+
 /* The looks_like object (the scene's objects from `from` on) moved to the light's position
    when it is read; the light's later transforms move both. */
 static void looks_at_light(parser *P, size_t from, vec3 pos)
@@ -2864,7 +2896,7 @@ static void parse_light(parser *P, int in_group)
     lt.color = rgb_of(parse_colour5(P));
     vec3 point_at = v3(0, 0, 1);
     double radius = 30.0, falloff = 45.0; /* POV-Ray's spotlight defaults */
-    size_t looks_from = SIZE_MAX;
+    size_t looks_from = SIZE_MAX, proj_from = SIZE_MAX;
     for (;;) {
         transform t;
         if (is_punct(P, "}")) {
@@ -2876,13 +2908,18 @@ static void parse_light(parser *P, int in_group)
             point_at = xf_point(&t.fwd, point_at);
             lt.axis1 = xf_dir(&t.fwd, lt.axis1);
             lt.axis2 = xf_dir(&t.fwd, lt.axis2);
-            if (looks_from != SIZE_MAX) /* the looks_like object moves with its light */
-                transform_list(P, &c->out, looks_from, &t);
+            size_t moved = looks_from < proj_from ? looks_from : proj_from;
+            if (moved != SIZE_MAX) /* looks_like and projected_through move with the light */
+                transform_list(P, &c->out, moved, &t);
             continue;
         }
         token tk = next(P);
         if (tk.kind == T_IDENT && parse_light_word(P, &lt, &point_at, &radius, &falloff, &tk))
             continue;
+        if (tk.kind == T_IDENT && !strcmp(tk.text, "projected_through")) {
+            parse_projector(P, &lt, &proj_from, in_group, tk.line);
+            continue;
+        }
         if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && in_group)
             perr(P, tk.line, "unsupported: looks_like on a light_source inside a CSG block");
         if (tk.kind == T_IDENT && !strcmp(tk.text, "looks_like") && looks_from == SIZE_MAX) {

@@ -17,6 +17,7 @@
 
 #define MIN_ISECT_DEPTH 1.0e-4  /* POV-Ray: closest accepted intersection */
 #define SHADOW_TOLERANCE 1.0e-3 /* stop shadow rays short of the light */
+#define SMALL_TOLERANCE 1.0e-3  /* POV-Ray's: a projected_through object's own surface */
 #define BVH_LEAF 2
 #define BVH_STACK 64
 
@@ -244,8 +245,8 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     for (uint32_t i = 0; i < n; i++) {
         if (!prim_class_of(s->prims[i].type))
             return -2; /* unknown primitive: refuse loudly (the scene reader already does) */
-        if (s->prims[i].flags & PRIM_NO_SURFACE)
-            continue; /* only inside tests use it */
+        if (s->prims[i].flags & (PRIM_NO_SURFACE | PRIM_PROJECTOR))
+            continue; /* only inside tests use it, or a light looking through it */
         int b = visible_bounds(s, &s->prims[i], blo[i], bhi[i]);
         if (b > 0)
             ctx->order[nb++] = i;
@@ -534,6 +535,8 @@ static vec3 light_filter(const render_ctx *ctx, vec3 P, vec3 L, double dist)
     return v3(0.0, 0.0, 0.0);
 }
 
+static vec3 light_path(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist);
+
 #include "area_light.c"
 
 /* A light's phong and specular highlights (hc: their colour), added to *col. */
@@ -558,6 +561,39 @@ static void add_highlights(const finish *f, vec3 N, vec3 D, vec3 L, vec3 hc, vec
     }
 }
 
+/* Where the ray from P along L first meets light lt's projected_through objects, before
+   dist: *t; 0 when it misses them. */
+static int projector_hit(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist,
+                         double *t)
+{
+    const scene *s = ctx->s;
+    hit_info h;
+    int found = 0;
+    for (uint32_t k = 0; k < lt->proj_n; k++)
+        if (isect_visible(s, &s->prims[lt->proj_first + k], P, L, MIN_ISECT_DEPTH,
+                          found ? *t : dist, &h)) {
+            *t = h.t;
+            found = 1;
+        }
+    return found;
+}
+
+/* What of light lt gets from P along L to the light (dist away): its shadows and filters;
+   with projected_through, only light that passes its objects, shadowed by what lies
+   before them (POV-Ray's TracePointLightShadowRay; a shadowless light is not shadowed). */
+static vec3 light_path(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist)
+{
+    if (lt->proj_n) {
+        double tp;
+        if (!projector_hit(ctx, lt, P, L, dist, &tp))
+            return v3(0.0, 0.0, 0.0);
+        if (lt->flags & LIGHT_SHADOWLESS)
+            return v3(1.0, 1.0, 1.0);
+        dist = tp - SMALL_TOLERANCE + SHADOW_TOLERANCE; /* blockers before tp only */
+    }
+    return light_filter(ctx, P, L, dist);
+}
+
 /* What reaches P from light i (unit L, dist away), shadows and filters applied; zero when
    nothing does. */
 static vec3 light_reaching(const render_ctx *ctx, const light *lt, vec3 P, vec3 L, double dist)
@@ -568,8 +604,8 @@ static vec3 light_reaching(const render_ctx *ctx, const light *lt, vec3 P, vec3 
     vec3 lcol = vscale(lt->color, att);
     if (!(lt->flags & LIGHT_SHADOWLESS) && lt->area_n1)
         return area_light_colour(ctx, lt, P, L, lcol); /* area_light.c */
-    if (!(lt->flags & LIGHT_SHADOWLESS)) {
-        vec3 lf = light_filter(ctx, P, L, dist);
+    if (!(lt->flags & LIGHT_SHADOWLESS) || lt->proj_n) {
+        vec3 lf = light_path(ctx, lt, P, L, dist);
         if (lf.x == 0.0 && lf.y == 0.0 && lf.z == 0.0)
             return lf;
         if (ctx->has_clear)

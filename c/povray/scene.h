@@ -182,10 +182,12 @@ typedef struct {
 /* Object flags. PRIM_NO_SURFACE: the object is only used by inside tests (a clipped_by
    object): rays never hit it. PRIM_NO_IMAGE / PRIM_NO_REFLECTION / PRIM_NO_SHADOW hide it
    from camera rays / reflected rays / shadow rays. PRIM_DOUBLE_ILLUMINATE: lights behind
-   the surface light it too (double_illuminate). */
+   the surface light it too (double_illuminate). PRIM_PROJECTOR: part of a light's
+   projected_through object, which no ray but that light's sees (light.proj_first). */
 enum {
     PRIM_NO_SHADOW = 1u, PRIM_OPEN = 2u, PRIM_NO_IMAGE = 4u, PRIM_NO_REFLECTION = 8u,
-    PRIM_NO_SURFACE = 16u, PRIM_DOUBLE_ILLUMINATE = 32u, PRIM_FLAGS_ALL = 63u
+    PRIM_NO_SURFACE = 16u, PRIM_DOUBLE_ILLUMINATE = 32u, PRIM_PROJECTOR = 64u,
+    PRIM_FLAGS_ALL = 127u
 };
 
 /* CSG as inside tests. A node answers "is point P inside?": a leaf asks one primitive, AND
@@ -292,6 +294,9 @@ typedef struct {
     vec3 axis1, axis2;
     vec3 point_at; /* a parallel area light's samples shine from here through each grid
                       point, as POV-Ray's ComputeOneWhiteLightRay aims them (version 10) */
+    uint32_t proj_first, proj_n; /* projected_through: the light reaches a point only through
+                                    these objects (scene.prims, all PRIM_PROJECTOR), as
+                                    POV-Ray's TracePointLightShadowRay; proj_n 0: none */
 } light;
 enum { AREA_JITTER = 1u, AREA_CIRCULAR = 2u, AREA_ORIENT = 4u, AREA_FLAGS_ALL = 7u };
 #define POV_AREA_MAX 64u /* samples along one axis of an area light */

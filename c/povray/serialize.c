@@ -28,7 +28,8 @@
  * normal), each referring only to entries before it. Version 9 (2026-12-05): the images
  * and the warps (serialize_image.c) after the lights; a pattern's warp fields are u32
  * warp_first, warp_n (its list among the warps). Version 10 (2026-12-05): a light ends with
- * vec3 point_at (parallel area lights aim their samples from it); a texture_map entry ends
+ * vec3 point_at (parallel area lights aim their samples from it) and u32 proj_first, proj_n
+ * (its projected_through objects among the prims); a texture_map entry ends
  * with u32 tmap (a patterned texture inside a patterned texture). vec3 = 3 f64. Reading checks every length, count, type and that every
  * number is finite. scene_serialize is hosted (malloc); the rest is freestanding-safe.
  */
@@ -276,6 +277,8 @@ uint8_t *scene_serialize(const scene *s, size_t *len_out)
         put_vec(&w, s->lights[i].axis1);
         put_vec(&w, s->lights[i].axis2);
         put_vec(&w, s->lights[i].point_at); /* version 10 */
+        put_u32(&w, s->lights[i].proj_first);
+        put_u32(&w, s->lights[i].proj_n);
     }
     put_images(&w, s); /* version 9 */
     put_warps(&w, s);
@@ -895,6 +898,24 @@ static uint32_t get_count(rbuf *r, uint32_t max, size_t min_bytes, const char *w
     return r->err ? 0 : n;
 }
 
+/* version 10: each light's projected_through objects are objects of the scene that only
+   that light sees (PRIM_PROJECTOR), and every such object belongs to a light */
+static void check_projectors(rbuf *r, const scene *s)
+{
+    for (uint32_t i = 0; i < s->n_lights; i++) {
+        const light *lt = &s->lights[i];
+        if (lt->proj_first > s->n_prims || lt->proj_n > s->n_prims - lt->proj_first) {
+            fail(r, "scene data: projected_through objects out of range");
+            return;
+        }
+        for (uint32_t k = 0; k < lt->proj_n; k++)
+            if (!(s->prims[lt->proj_first + k].flags & PRIM_PROJECTOR)) {
+                fail(r, "scene data: projected_through object drawn as well");
+                return;
+            }
+    }
+}
+
 /* version 8: the normal_map entries, each referring only to entries before it (an entry
    without a normal, a block pattern's default, leaves the normal as it is) */
 static void get_normal_entries(rbuf *r, scene *s, pov_alloc_fn alloc)
@@ -977,7 +998,7 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         fail(&r, "scene data: max_trace_level out of range 1..256");
     if (!r.err && s->n_lights > MAX_LIGHTS)
         fail(&r, "scene data: too many lights");
-    if (!r.err && (size_t)s->n_lights * 144 > len - r.pos)
+    if (!r.err && (size_t)s->n_lights * 152 > len - r.pos)
         fail(&r, "scene data truncated (lights)");
     if (r.err) {
         *err = r.err;
@@ -1009,6 +1030,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
         lt->axis1 = get_vec(&r);
         lt->axis2 = get_vec(&r);
         lt->point_at = get_vec(&r);
+        lt->proj_first = get_u32(&r); /* checked once the objects are read */
+        lt->proj_n = get_u32(&r);
         if (!r.err && (lt->type >= LIGHT_TYPE_COUNT || lt->fade_power < 0.0 ||
                        (lt->fade_power > 0.0 && !(lt->fade_distance > 0.0))))
             fail(&r, "scene data: bad light");
@@ -1112,6 +1135,8 @@ int scene_deserialize(const uint8_t *data, size_t len, scene *s, pov_alloc_fn al
             break;
         }
     }
+    if (!r.err)
+        check_projectors(&r, s);
     if (!r.err)
         get_csg(&r, s, alloc);
     s->irid_wavelength = get_vec(&r);

@@ -4,11 +4,13 @@ rules, and the distributed render of a pattern scene byte-identical to the nativ
 
 from __future__ import annotations
 
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import distributed_equals_native, matches_povray, parse_error, render
+from test_povray_patterns import _client, _scene_bytes
 
 from cpushare_mq.povray.cli import main
 from cpushare_mq.povray.image import compare, read_png
@@ -44,6 +46,50 @@ def test_slope_distributed_equals_native(render_bin, tmp_path):
 def test_slope_errors_name_the_line(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5*z }\n" + src)
     assert all(w in msg for w in words), msg
+
+
+def test_projected_through_matches_povray(render_bin, tmp_path):
+    """projected_through: light only through the object (a declared one, one in place moved
+    by the light's transform, an area light's and a shadowless light's), shadowed only by
+    what lies before it; a few pixels where an area light's samples graze the red sphere
+    differ by one sample."""
+    img = render(render_bin, LANG / "projected.pov", tmp_path / "pj.png", 160, 120)
+    cmp = compare(img, read_png(LANG / "ref" / "projected.png"))
+    assert cmp.psnr_db >= 60.0 and cmp.max_diff <= 20, cmp.summary()
+    distributed_equals_native(render_bin, tmp_path, LANG / "projected.pov")
+
+
+@pytest.mark.parametrize(("src", "words"), [
+    ("light_source { 0, 1 projected_through { rgb 1 } }",
+     ["bad.pov:3:", "expected an object in projected_through"]),
+    ("union { light_source { 0, 1 projected_through { sphere { 0, 1 } } } sphere { 0, 1 } }",
+     ["bad.pov:3:", "projected_through on a light_source inside a CSG block"]),
+    ("light_source { 0, 1 projected_through { sphere { 0, 1 } } "
+     "projected_through { sphere { 0, 1 } } }", ["one projected_through"]),
+])
+def test_projected_through_errors(render_bin, tmp_path, src, words):
+    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5*z }\n" + src)
+    assert all(w in msg for w in words), msg
+
+
+@pytest.mark.parametrize(("first", "n", "message"), [
+    (0, 2, "projected_through object drawn as well"),    # the drawn sphere too
+    (1, 7, "projected_through objects out of range"),
+    (0xFFFFFFFF, 1, "projected_through objects out of range"),
+])
+def test_client_refuses_a_light_seeing_through_what_it_should_not(render_bin, client_elf,
+                                                                  tmp_path, first, n, message):
+    """A light's projected_through objects must be objects only that light sees."""
+    good = _scene_bytes(render_bin, tmp_path, "sphere { 0, 1 pigment { rgb 1 } }\n"
+                        "light_source { <0, 5, -5> rgb <0.8125, 0.3125, 0.1875> "
+                        "projected_through { sphere { <0, 4, -4>, 0.5 } } }\n")
+    # a light: pos, colour, u32 flags, type, dir, 5 f64, 4 u32, axis1, axis2, point_at, then
+    # u32 proj_first, proj_n (scene format 10)
+    at = good.index(struct.pack("<3d", 0.8125, 0.3125, 0.1875)) + 24 + 160
+    assert struct.unpack_from("<II", good, at) == (1, 1)
+    assert [k for k, _ in _client(client_elf, good)][-1] == b"E"
+    frames = _client(client_elf, good[:at] + struct.pack("<II", first, n) + good[at + 8:])
+    assert frames[0][0] == b"X" and message in frames[0][1].decode(), frames[0]
 
 
 def test_parallel_area_lights_and_spotlights_match_povray(render_bin, tmp_path):
