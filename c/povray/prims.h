@@ -18,6 +18,9 @@ enum { JULIA_C = 0, JULIA_SLICE = 4, JULIA_SLICE_DIST = 8, JULIA_ITERATIONS, JUL
 enum { JULIA_QUATERNION = 0, JULIA_HYPERCOMPLEX = 1 };
 enum { JULIA_SQR = 0, JULIA_CUBE = 1 };
 #define JULIA_MAX_ITERATIONS 256
+/* components of one blob (its intersection works in a buffer sized by the largest blob of
+   the scene: blob_prepare, prims_blob.c) */
+#define BLOB_MAX_COMPONENTS 65536
 
 typedef struct {
     uint32_t type;    /* OBJ_* */

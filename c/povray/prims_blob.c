@@ -15,18 +15,42 @@
  */
 
 #define BLOB_DATA 9
-#define BLOB_MAX_COMPONENTS 1024
-#define BLOB_MAX_ELEMENTS (3 * BLOB_MAX_COMPONENTS) /* a cylinder: its body and two caps */
+#define BLOB_ELEMENTS 3 /* per component at most: a cylinder's body and two caps */
 #define BLOB_DEPTH_TOLERANCE 1.0e-2 /* POV-Ray's DEPTH_TOLERANCE for blobs */
 
 enum { BLOB_SPHERE = 0, BLOB_CYLINDER = 1 };
 
-typedef struct {
+typedef struct blob_element_s {
     double t0, t1;       /* where the element's field is non-zero along the ray */
     upoly f;             /* its field there, in t */
 } blob_element;
 
 static uint32_t blob_n(const prim *p) { return p->data_n / BLOB_DATA; }
+
+/* The elements along the current ray and their ends: room for the scene's largest blob,
+   made once by blob_prepare (the renderer traces one ray at a time in a process). */
+static blob_element *blob_el;
+static double *blob_cut;
+static uint32_t blob_room; /* components */
+
+/* Room for the blobs of scene s; -1 when out of memory. */
+static int blob_prepare(const scene *s, pov_alloc_fn alloc)
+{
+    uint32_t most = 0;
+    for (uint32_t i = 0; i < s->n_prims; i++)
+        if (s->prims[i].type == OBJ_BLOB && blob_n(&s->prims[i]) > most)
+            most = blob_n(&s->prims[i]);
+    blob_room = 0; /* an earlier scene's room may be freed (trace() frees its own) */
+    if (most == 0)
+        return 0;
+    blob_el = alloc(sizeof *blob_el * BLOB_ELEMENTS * (size_t)most);
+    blob_cut = alloc(sizeof *blob_cut * 2 * BLOB_ELEMENTS * (size_t)most);
+    if (!blob_el || !blob_cut)
+        return -1;
+    blob_room = most;
+    return 0;
+}
+
 
 /* q(t) = |w + t D|^2 - (u.(w + t D))^2 (u = 0: a sphere's d^2), the field s (1 - q/r^2)^2
    as a quartic, and the interval where q <= r^2 (returns 0 when the ray misses it). */
@@ -93,8 +117,10 @@ static int blob_isect(const prim *p, vec3 O, vec3 D, double tmin, double tmax, h
 {
     double len = vlen(D);
     vec3 Dn = vscale(D, 1.0 / len);
-    blob_element el[BLOB_MAX_ELEMENTS];
-    double cut[2 * BLOB_MAX_ELEMENTS];
+    if (blob_n(p) > blob_room)
+        return 0; /* unreachable: render_prepare made room for every blob */
+    blob_element *el = blob_el;
+    double *cut = blob_cut;
     int n = 0, ncut = 0;
     for (uint32_t i = 0; i < blob_n(p); i++)
         n += blob_elements(p->d + BLOB_DATA * i, O, Dn, el + n);

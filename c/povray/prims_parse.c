@@ -399,8 +399,9 @@ static void parse_blob(parser *P, prim *p, const token *kw)
             p->r = parse_float(P, "the blob threshold");
         } else if (is_word(P, "sphere") || is_word(P, "cylinder") || is_word(P, "component")) {
             token t = next(P);
-            if (n == 1024)
-                perr(P, t.line, "unsupported: a blob of more than 1024 components");
+            if (n == BLOB_MAX_COMPONENTS)
+                perr(P, t.line, "unsupported: a blob of more than %d components",
+                     BLOB_MAX_COMPONENTS);
             if (n == cap)
                 c = xrealloc(P, c, 9 * (cap *= 2) * sizeof *c);
             parse_blob_component(P, &t, c + 9 * n++);

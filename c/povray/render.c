@@ -240,7 +240,7 @@ int render_prepare(render_ctx *ctx, const scene *s, pov_alloc_fn alloc)
     ctx->nodes = alloc(sizeof(bvh_node) * (2 * n + 1));
     double (*blo)[3] = alloc(sizeof(double[3]) * (n + 1));
     double (*bhi)[3] = alloc(sizeof(double[3]) * (n + 1));
-    if (!ctx->order || !ctx->unbounded || !ctx->nodes || !blo || !bhi)
+    if (!ctx->order || !ctx->unbounded || !ctx->nodes || !blo || !bhi || blob_prepare(s, alloc) < 0)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         if (!prim_class_of(s->prims[i].type))

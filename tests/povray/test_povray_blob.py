@@ -1,5 +1,6 @@
 """blob and superellipsoid (issue 17): sphere and cylinder components, negative strengths,
-the old component form, transforms and CSG (tests/data/scenes/lang/blob.pov), and
+the old component form, transforms and CSG (tests/data/scenes/lang/blob.pov), a blob of
+3000 components (bigblob.pov), and
 superellipsoids of several exponents (superel.pov) against POV-Ray's renders; the
 distributed renders byte-identical to the native ones; the parser's messages."""
 
@@ -49,6 +50,13 @@ def test_distributed_superellipsoid_equals_native(render_bin, tmp_path):
 def test_superellipsoid_errors(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, HEAD + src + "\n")
     assert "bad.pov:5:" in msg and all(w in msg for w in words), msg
+
+
+def test_a_blob_of_thousands_of_components_matches_povray(render_bin, tmp_path):
+    """3000 components (a blob took at most 1024 before): pixel-identical, and the sandboxed
+    workers, whose buffer is sized by the scene's largest blob, give the native bytes."""
+    matches_povray(render_bin, tmp_path, LANG / "bigblob.pov", min_psnr_db=99.0, max_diff=0)
+    distributed_equals_native(render_bin, tmp_path, LANG / "bigblob.pov")
 
 
 def test_transformed_blob_components_match_povray(render_bin, tmp_path):
