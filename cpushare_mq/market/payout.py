@@ -140,7 +140,10 @@ class Payout:
     def on_copy(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                 cpu_s: float, limit_cpu_s: float) -> None:
         """An ok result counted as a vote: metered now, paid if the fragment is accepted with
-        its result (:meth:`settle`)."""
+        its result (:meth:`settle`). A job nobody pays for (no price of its own, none at the
+        hub) makes no claims and is not metered: the plausibility check only decides pay."""
+        if job_id not in self._terms and self.ledger.price is None:
+            return
         claim_us = claimed_us(cpu_s, limit_cpu_s)
         self._meter_copy(job_id, worker_key, fragment_id, claim_us)
         t = self._terms.get(job_id)

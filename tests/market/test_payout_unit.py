@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpushare_mq.hub.scheduler.effects import Effects
-from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
+from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, JobTerms
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout
 from cpushare_mq.market.receipts import Receipt, SignedReceipt, sign_batch, verify_receipt
@@ -145,3 +145,25 @@ def test_earnings_cli_reads_the_workers_config_dir_and_totals_per_hub(tmp_path):
     r = subprocess.run([exe, "earnings", "--config-dir", str(tmp_path / "none")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "no earnings file" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_a_job_nobody_pays_for_makes_no_claims_and_is_not_metered(tmp_path):
+    """No price of its own and none at the hub: its copies open no claims, feed no metering
+    and leave the ledger untouched (the hub's loop pays nothing per result for them); a job
+    with a price on the same hub is claimed, metered and paid as before."""
+    ledger = HubLedger(str(tmp_path / "hub.db"), None)
+    pay = Payout(ledger)
+    pay.on_copy("free", "KA", 1, 0, 2.0, 60.0)
+    pay.on_copy("free", "KB", 1, 1, 9.0, 60.0)      # a second copy: would be compared
+    assert len(pay._claims) == 0 and ledger.meter.summary("KA")["comparisons"] == 0
+    pay.settle(Effects(accepted=[(1, "free", 0)]))
+    assert ledger.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    assert ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 0
+    pay.on_job("paid", JobTerms(Price(Decimal("0.05"), "USD"), None, 60_000_000), SimpleNamespace(
+        running_job=lambda j: True, in_flight=lambda j: 0, set_allowance=lambda *a: None))
+    pay.on_copy("paid", "KA", 2, 0, 2.0, 60.0)
+    pay.on_copy("paid", "KB", 2, 1, 2.0, 60.0)
+    assert ledger.meter.summary("KA")["comparisons"] == 1
+    pay.settle(Effects(accepted=[(2, "paid", 0)]))
+    assert ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 1
+    pay.close()
