@@ -174,3 +174,54 @@ def test_client_survives_corrupted_scenes(client_elf, medium_scene, edits, resiz
     assert len(res) == 2
     for kind, rows in res:
         assert kind == "X" or [len(r) for r in rows] == expected_frame_sizes(tile)
+
+
+FEATURES = """#version 3.7;
+global_settings { assumed_gamma 1 }
+camera { location <0, 3, -6> look_at <0, 0.5, 0> }
+light_source { <-3, 6, -2> rgb 0.6 parallel point_at 0 area_light x, z, 2, 2 }
+light_source { <0, 4, -6> rgb 0.5 projected_through { sphere { <0, 2, -3>, 0.6 } } }
+#declare NM = normal_map { [0 bumps 0.5 scale 0.1] [1 dents 0.4] }
+#declare Inner = texture { slope { y, 0.2, 0.8 altitude y } texture_map {
+    [0.4 pigment { rgb <0, 0.6, 0> }] [0.6 pigment { rgbt <1, 1, 1, 0.5> }] } }
+sphere { <-1, 1, 0>, 1 texture { gradient y scale 2 texture_map { [0.3 Inner]
+    [0.6 checker texture { pigment { rgb 1 } normal { hexagon normal { bumps } normal { dents }
+    normal { wrinkles } } } texture { pigment { rgb 0 } }] } } }
+blob { threshold 0.5 sphere { <1, 1, 0>, 1, 1 } sphere { <1.6, 1, 0>, 0.8, 1 }
+    pigment { rgb <1, 0.5, 0> } normal { checker 0.5 scale 0.2 } }
+plane { y, 0 pigment { rgb 0.8 } normal { gradient x normal_map { NM } } }
+"""
+
+
+@pytest.fixture(scope="module")
+def feature_scene(render_bin, tmp_path_factory):
+    """This session's additions in one scene: nested patterned textures, slope, block
+    patterns in normals, declared normal_map, parallel area and projected_through lights."""
+    d = tmp_path_factory.mktemp("features")
+    (d / "f.pov").write_text(FEATURES)
+    render(render_bin, d / "f.pov", d / "f.png", 80, 60, "--dump-scene", str(d / "f.scene"))
+    return (d / "f.scene").read_bytes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
+                min_size=1, max_size=8),
+       st.integers(min_value=-64, max_value=64))
+def test_client_survives_corrupted_scenes_with_nested_maps_and_projectors(
+        client_elf, feature_scene, edits, resize):
+    """The same for a scene whose records refer to each other more (maps inside maps, a
+    light's objects, normal_map entries): never a crash, a hang or an out-of-range read."""
+    data = bytearray(feature_scene)
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    if resize > 0:
+        data += bytes(resize)
+    elif resize < 0:
+        del data[resize:]
+    tile = Tile(80, 60, 8, 4, 6, 3)
+    rc, frames = run_client(client_elf, bytes(data), [tile.encode(), tile.encode()])
+    assert rc == 0
+    res = results(frames)
+    assert len(res) == 2
+    for kind, rows in res:
+        assert kind == "X" or [len(r) for r in rows] == expected_frame_sizes(tile)
