@@ -98,7 +98,8 @@ def test_fresh_keys_cannot_confirm_each_others_wrong_answers(hub):
         hub.start_worker(name)
     hub.wait_workers(HONEST)
     paths, out, right = _submit(hub, "warmup", 2, 12)     # 12 agreeing votes: established
-    assert all((out / f"{p.name}.out").read_bytes() == r for p, r in zip(paths, right))
+    assert all((out / f"{p.name}.out").read_bytes() == r
+               for p, r in zip(paths, right, strict=True))
     for name in sorted(LIARS):
         hub.start_worker(name, env=cheater_env(hub.root / f"{name}-native"))
     hub.wait_workers(HONEST | LIARS)
