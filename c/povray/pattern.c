@@ -574,17 +574,7 @@ static double p_checker(vec3 q, const pigment *pg)
 }
 
 /* The surface being shaded (pattern_set_surface), for the slope pattern. */
-static int surface_known;
-static vec3 surface_P, surface_N;
-
-void pattern_set_surface(vec3 P, vec3 N)
-{
-    surface_known = 1;
-    surface_P = P;
-    surface_N = N;
-}
-
-void pattern_no_surface(void) { surface_known = 0; }
+pattern_surface_t pattern_surface;
 
 /* fmod(v, 1) (exact: v less its integer part) */
 static double fmod1(double v) { return v - (v < 0.0 ? rt_ceil(v) : rt_floor(v)); }
@@ -605,17 +595,17 @@ static double slope_wrap(double v, int altitude)
    the height along it at pattern-space point q. arg 8: point_at. */
 static double p_slope(vec3 q, const pigment *pg)
 {
-    if (!surface_known)
+    if (!pattern_surface.known)
         return 0.0;
     const double *a = pg->arg;
     vec3 v = pg->vec;
     if (a[8] != 0.0) {
-        v = vsub(pg->vec, surface_P);
+        v = vsub(pg->vec, pattern_surface.P);
         double len = rt_sqrt(vdot(v, v));
         if (len > 0.0)
             v = vscale(v, 1.0 / len);
     }
-    double s = rt_fmin(1.0, rt_fmax(-1.0, vdot(surface_N, v)));
+    double s = rt_fmin(1.0, rt_fmax(-1.0, vdot(pattern_surface.N, v)));
     s = (pov_atan2(s, rt_sqrt(1.0 - s * s)) / RT_PI * 2.0 + 1.0) * 0.5;
     if (a[1] != 0.0)
         s = (s - a[0]) / a[1];

@@ -33,8 +33,18 @@ void pattern_init(void); /* the noise tables; call once before rendering */
 /* The surface the next patterns are evaluated on (the slope pattern reads it): world point P
    and unit normal N facing the ray, as POV-Ray's intersection hands them on; none (slope then
    0, as POV-Ray's without an intersection) once the shading of that point is done. */
-void pattern_set_surface(vec3 P, vec3 N);
-void pattern_no_surface(void);
+typedef struct {
+    int known;
+    vec3 P, N;
+} pattern_surface_t;
+extern pattern_surface_t pattern_surface; /* (pattern.c) set by the shading, per point */
+static inline void pattern_set_surface(vec3 P, vec3 N)
+{
+    pattern_surface.known = 1;
+    pattern_surface.P = P;
+    pattern_surface.N = N;
+}
+static inline void pattern_no_surface(void) { pattern_surface.known = 0; }
 /* POV-Ray's hashTable[i & 0xfff] (noise, and the jitter of anti-aliasing) */
 unsigned pov_hash(int i);
 /* POV-Ray's Hash3d of a lattice cell, and its table of random numbers in [0, 1) (the first
