@@ -37,17 +37,6 @@ def test_slope_distributed_equals_native(render_bin, tmp_path):
     distributed_equals_native(render_bin, tmp_path, LANG / "slope.pov")
 
 
-@pytest.mark.parametrize(("src", "words"), [
-    ("sphere { 0, 1 pigment { slope { 0 altitude 0 } } }",
-     ["bad.pov:3:", "slope: zero length for both the slope and the altitude vector"]),
-    ("sphere { 0, 1 pigment { slope { point_at y altitude y } } }",
-     ["bad.pov:3:", "'altitude' cannot be used with 'point_at' in slope"]),
-])
-def test_slope_errors_name_the_line(render_bin, tmp_path, src, words):
-    msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5*z }\n" + src)
-    assert all(w in msg for w in words), msg
-
-
 def test_projected_through_matches_povray(render_bin, tmp_path):
     """projected_through: light only through the object (a declared one, one in place moved
     by the light's transform, an area light's and a shadowless light's), shadowed only by
@@ -60,6 +49,10 @@ def test_projected_through_matches_povray(render_bin, tmp_path):
 
 
 @pytest.mark.parametrize(("src", "words"), [
+    ("sphere { 0, 1 pigment { slope { 0 altitude 0 } } }",
+     ["bad.pov:3:", "slope: zero length for both the slope and the altitude vector"]),
+    ("sphere { 0, 1 pigment { slope { point_at y altitude y } } }",
+     ["bad.pov:3:", "'altitude' cannot be used with 'point_at' in slope"]),
     ("light_source { 0, 1 projected_through { rgb 1 } }",
      ["bad.pov:3:", "expected an object in projected_through"]),
     ("union { light_source { 0, 1 projected_through { sphere { 0, 1 } } } sphere { 0, 1 } }",
@@ -67,7 +60,7 @@ def test_projected_through_matches_povray(render_bin, tmp_path):
     ("light_source { 0, 1 projected_through { sphere { 0, 1 } } "
      "projected_through { sphere { 0, 1 } } }", ["one projected_through"]),
 ])
-def test_projected_through_errors(render_bin, tmp_path, src, words):
+def test_slope_and_projected_through_errors_name_the_line(render_bin, tmp_path, src, words):
     msg = parse_error(render_bin, tmp_path, "#version 3.7;\ncamera { location -5*z }\n" + src)
     assert all(w in msg for w in words), msg
 
