@@ -604,6 +604,18 @@ static int starts_list_colour(parser *P)
     return s && s->v.kind == V_VEC;
 }
 
+/* pg's pigment_map: its n entries e appended to the scene's (after those of the maps inside
+   them, which their parsing appended first, so each refers only to earlier ones) */
+static void add_pigment_entries(parser *P, pigment *pg, const pigment_entry *e, uint32_t n)
+{
+    struct pov_scene_state *c = P->sc;
+    c->pent = grow(P, c->pent, &c->cappent, c->npent + n, sizeof *c->pent);
+    memcpy(c->pent + c->npent, e, n * sizeof *e);
+    pg->sub_first = (uint32_t)c->npent;
+    pg->sub_n = n;
+    c->npent += n;
+}
+
 static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc)
 {
     if (is_word(P, "pigment")) {
@@ -618,12 +630,7 @@ static void parse_discrete_items(parser *P, pigment *pg, const pattern_class *pc
             n++;
             opt_comma(P);
         }
-        struct pov_scene_state *c = P->sc;
-        c->pent = grow(P, c->pent, &c->cappent, c->npent + n, sizeof *c->pent);
-        memcpy(c->pent + c->npent, e, n * sizeof *e);
-        pg->sub_first = (uint32_t)c->npent;
-        pg->sub_n = n;
-        c->npent += n;
+        add_pigment_entries(P, pg, e, n);
         return;
     }
     if (!starts_list_colour(P))
@@ -953,26 +960,19 @@ void parse_fn_pigment(parser *P, pigment *pg, int is_pattern)
 /* checker pigment { A } pigment { B }: the checker pattern with the pigment_map [0 A] [1 B] */
 static void parse_checker_pigments(parser *P, pigment *pg)
 {
-    pigment e[2];
+    pigment_entry e[2];
     for (int i = 0; i < 2; i++) {
         if (!is_word(P, "pigment"))
             perr(P, peek(P)->line, "checker needs two pigments");
         next(P);
-        e[i] = default_pigment();
-        parse_pigment_body(P, &e[i]);
-        check_map(P, &e[i], P->line);
+        e[i].v = i;
+        e[i].pig = default_pigment();
+        parse_pigment_body(P, &e[i].pig);
+        check_map(P, &e[i].pig, P->line);
         opt_comma(P);
     }
     parse_pattern_defaults(pg, PIG_CHECKER_MAP);
-    struct pov_scene_state *c = P->sc;
-    c->pent = grow(P, c->pent, &c->cappent, c->npent + 2, sizeof *c->pent);
-    for (int i = 0; i < 2; i++) {
-        c->pent[c->npent + i].v = i;
-        c->pent[c->npent + i].pig = e[i];
-    }
-    pg->sub_first = (uint32_t)c->npent;
-    pg->sub_n = 2;
-    c->npent += 2;
+    add_pigment_entries(P, pg, e, 2);
 }
 
 /* An average's pigment_map entry may leave out its weight (POV-Ray takes 1) when the entry
@@ -1019,13 +1019,8 @@ static void parse_pigment_map_body(parser *P, pigment *pg)
     next(P);
     if (!n)
         perr(P, line, "empty pigment_map");
-    struct pov_scene_state *c = P->sc;
-    c->pent = grow(P, c->pent, &c->cappent, c->npent + n, sizeof *c->pent);
-    memcpy(c->pent + c->npent, tmp, n * sizeof *tmp);
+    add_pigment_entries(P, pg, tmp, n);
     free(tmp);
-    pg->sub_first = (uint32_t)c->npent;
-    pg->sub_n = n;
-    c->npent += n;
 }
 
 static int opt_bool(parser *P, const char *what);
