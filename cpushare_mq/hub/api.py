@@ -15,6 +15,7 @@ connection is closed; the hub and the other connections carry on.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .. import buyer_protocol as bp
-from ..buyer_address import default_address, parse_address
+from ..buyer_address import MAX_UNIX_PATH_BYTES, default_address, parse_address
 from ..buyer_protocol import BatchStatus, Err, Limits, Rep, Req
 from ..buyer_token import ENV_VAR as TOKEN_ENV
 from ..buyer_token import ensure_token, token_path, token_refusal
@@ -169,21 +170,40 @@ class BuyerApiServer:
             bound = s.getsockname()
             shown = f"[{bound[0]}]" if family == socket.AF_INET6 else bound[0]
             self.address = f"tcp://{shown}:{bound[1]}"
+            s.listen(128)
         else:
-            path = self._target
-            self._remove_stale_socket(path)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            old_umask = os.umask(0o177)   # the socket file is created owner-only (0600)
-            try:
-                s.bind(path)
-            except OSError as exc:
-                s.close()
-                raise ConfigError(f"cannot bind buyer API socket {path}: {exc.strerror}") from exc
-            finally:
-                os.umask(old_umask)
-            self.address = f"unix:{path}"
-        s.listen(128)
+            s = self._bind_unix(self._target)
         s.settimeout(WAIT_SLICE_S)
+        return s
+
+    def _bind_unix(self, path: str) -> socket.socket:
+        """A listening socket at ``path``, owner-only (0600). It is bound and listening under
+        a staging name first and then linked into place, so a client that sees the file can
+        connect (a hub started in the background is up once its socket exists)."""
+        self._remove_stale_socket(path)
+        staging = f"{path}.{os.getpid()}.new"
+        if len(os.fsencode(staging)) > MAX_UNIX_PATH_BYTES:
+            staging = path            # no room for the suffix: bound in place
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)
+        try:
+            if staging != path:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(staging)        # left by a hub of this pid that was killed
+            s.bind(staging)
+            s.listen(128)
+            if staging != path:
+                os.link(staging, path)        # fails if another hub took the path meanwhile
+                os.unlink(staging)
+        except OSError as exc:
+            s.close()
+            if staging != path:
+                with contextlib.suppress(OSError):
+                    os.unlink(staging)
+            raise ConfigError(f"cannot bind buyer API socket {path}: {exc.strerror}") from exc
+        finally:
+            os.umask(old_umask)
+        self.address = f"unix:{path}"
         return s
 
     @staticmethod

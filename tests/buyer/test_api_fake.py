@@ -447,3 +447,43 @@ def test_every_request_type_has_one_handler_and_the_real_hub_is_a_buyer_hub(tmp_
 
     assert set(api._HANDLERS) == set(Req)
     assert issubclass(Hub, api.BuyerHub)      # the Protocol the buyer socket is typed against
+
+
+def test_the_socket_file_appears_only_once_it_accepts(fake_hub, tmp_path, monkeypatch):
+    """A client that sees the hub's socket file can connect: a hub started in the background
+    (the README's 'cpushare-hub serve &') is up once its socket exists. Checked at the one
+    moment it could go wrong: right after bind, before listen."""
+    import socket as socketmod
+
+    from cpushare_mq.hub.api import BuyerApiServer
+
+    from .fakehub import FakeSpec
+
+    target, seen, plain = str(tmp_path / "s.sock"), [], socketmod.socket
+
+    class ProbeAfterBind(plain):
+        def bind(self, address):
+            super().bind(address)
+            probe = plain(socketmod.AF_UNIX, socketmod.SOCK_STREAM)
+            try:
+                probe.connect(target)
+                seen.append("accepts")
+            except FileNotFoundError:
+                seen.append("absent")
+            except ConnectionRefusedError:
+                seen.append("refuses")
+            finally:
+                probe.close()
+
+    monkeypatch.setattr(socketmod, "socket", ProbeAfterBind)
+    srv = BuyerApiServer(fake_hub, target, job_spec_factory=FakeSpec).start()
+    monkeypatch.undo()
+    try:
+        assert seen == ["absent"]
+        assert sorted(os.listdir(tmp_path)) == ["s.sock"]     # no staging name left behind
+        assert oct(os.stat(target).st_mode & 0o777) == "0o600"
+        c = Client(srv.address)
+        assert c.status()["jobs"] == []
+        c.close()
+    finally:
+        srv.stop()
