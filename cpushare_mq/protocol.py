@@ -112,6 +112,9 @@ class Feature(StrEnum):
     #: the worker keeps the hub's signed receipts (RECEIPTS) and acknowledges them
     #: (RECEIPT_ACK); the hub resends the unacknowledged ones at each HELLO
     RECEIPTS = "receipts"
+    #: the worker takes fresh receipts as batches (RECEIPTS.batches: one signature checked
+    #: per batch, cpushare_mq/market/receiptbatch.py); resent ones still come one by one
+    RECEIPT_BATCHES = "receipt_batches"
 
 
 #: every feature this code knows (not a member: set after the class; the hub confirms those
@@ -289,6 +292,25 @@ RECEIPT_SCHEMA: dict[str, tuple[Validator, Any]] = {
 }
 MAX_RECEIPTS_PER_MESSAGE = 256
 
+
+def v_receipt_row(where: str, v: Any) -> list:
+    """A row of a receipt batch: 8 strings (at most 128 characters) and integers, in the
+    order of cpushare_mq.market.receiptbatch (checked there field by field)."""
+    if type(v) is not list or len(v) != 8 or not all(
+            type(x) is int or (type(x) is str and len(x) <= 128) for x in v):
+        raise _fail(where, "expected a receipt row: a list of 8 strings and integers")
+    return v
+
+
+#: a batch of one worker's receipts under one signature (feature "receipt_batches")
+RECEIPT_BATCH_SCHEMA: dict[str, tuple[Validator, Any]] = {
+    "hub_key": (v_str(128), _REQUIRED),
+    "worker_key": (v_str(128), _REQUIRED),
+    "signature": (v_str(128), _REQUIRED),
+    "proof": (v_list(v_str(65), 32), _REQUIRED),
+    "rows": (v_list(v_receipt_row, MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
+}
+
 # (validators for the body, (min blobs, max blobs))
 SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]] = {
     MsgType.HELLO: ({
@@ -334,7 +356,8 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
         "fragment_ids": (v_list(v_fid, MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
     }, (0, 0)),
     MsgType.RECEIPTS: ({
-        "receipts": (v_list(v_obj(RECEIPT_SCHEMA), MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
+        "receipts": (v_list(v_obj(RECEIPT_SCHEMA), MAX_RECEIPTS_PER_MESSAGE), ()),
+        "batches": (v_list(v_obj(RECEIPT_BATCH_SCHEMA), 1), ()),
     }, (0, 0)),
     MsgType.STATUS: ({
         "paused": (v_bool, _REQUIRED),

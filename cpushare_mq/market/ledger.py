@@ -27,7 +27,8 @@ from ..hub.connections import transaction
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receipts import Receipt, SignedReceipt, sign_batch, verify_receipt
+from .receiptbatch import ReceiptBatch, sign_batches
+from .receipts import Receipt, SignedReceipt, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS meter_keys (
 #: ledgers written before receipts reached workers lack the column
 _DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
 _PROOF = "ALTER TABLE receipts ADD COLUMN proof TEXT"    # NULL: signed alone (v1)
-_INSERT = ("INSERT OR IGNORE INTO receipts (fragment_id, job_id, worker_key, issued_s, body, "
+_INSERT = ("INSERT INTO receipts (fragment_id, job_id, worker_key, issued_s, body, "
            "signature, delivered, proof) VALUES (?, ?, ?, ?, ?, ?, 0, ?)")
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
@@ -107,6 +108,7 @@ class HubLedger:
         self._pending: dict[int, Receipt] = {}     # issued this turn, signed at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
+        self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit()
         self.price, self.meter = price, meter or Meter()
         self.meter.restore(self.db.execute("SELECT * FROM meter_keys"))
         self.key = self._signing_key()
@@ -154,35 +156,49 @@ class HubLedger:
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
-    def commit(self) -> list[SignedReceipt]:
+    def commit(self) -> list[tuple[ReceiptBatch, list[SignedReceipt]]]:
         """Sign the receipts issued since the last commit (one signature) and store them,
-        with the turn's claim changes, in one transaction; returns the receipts stored (a
-        fragment already paid is left out)."""
+        with the turn's claim changes, in one transaction; returns them as batches, one per
+        worker, each with its receipts and their proofs (a fragment already paid is left
+        out before signing)."""
         meter_keys = self.meter.take_changed()
-        if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
+        if not (self._pending or self._claims_new or self._claims_gone or self._delivered
+                or meter_keys):
             return []
-        batch = sign_batch(list(self._pending.values()), self.key) if self._pending else []
-        claims_new, gone = self._claims_new, self._claims_gone
-        self._pending, self._claims_new, self._claims_gone = {}, [], []
-        stored = []
+        pending, claims_new, gone = self._pending, self._claims_new, self._claims_gone
+        delivered = self._delivered
+        self._pending, self._claims_new, self._claims_gone, self._delivered = {}, [], [], []
         try:
             with transaction(self.db, "cannot store receipts", immediate=False):
                 self._store_claims(claims_new, gone)
+                if delivered:
+                    self.db.executemany("UPDATE receipts SET delivered=1 WHERE fragment_id=? "
+                                        "AND worker_key=?", delivered)
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
-                for sr in batch:
-                    r = sr.receipt
-                    cur = self.db.execute(_INSERT, (
-                        r.fragment_id, r.job_id, r.worker_key, r.issued_s,
-                        json.dumps(r.to_dict()), sr.signature, json.dumps(sr.proof)))
-                    if cur.rowcount == 1:
-                        stored.append(sr)
+                batches = sign_batches(self._unpaid(pending), self.key) if pending else []
+                self.db.executemany(_INSERT, [
+                    (sr.receipt.fragment_id, sr.receipt.job_id, sr.receipt.worker_key,
+                     sr.receipt.issued_s, json.dumps(sr.receipt.to_dict()), sr.signature,
+                     json.dumps(sr.proof)) for _, signed in batches for sr in signed])
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
-            log.error("ledger: no receipt for %d fragment(s): %s: %s", len(batch),
-                      ", ".join(f"{sr.receipt.fragment_id} of {sr.receipt.job_id}"
-                                for sr in batch[:5]), exc)
+            log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
+                      ", ".join(f"{r.fragment_id} of {r.job_id}"
+                                for r in list(pending.values())[:5]), exc)
             return []
-        return stored
+        return batches
+
+    def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
+        """``pending`` without the fragments the ledger has paid already (a result accepted
+        again after the hub was killed between the ledger's commit and its own)."""
+        fids = list(pending)
+        paid = set()
+        for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit
+            part = fids[i:i + 500]
+            paid.update(f for (f,) in self.db.execute(
+                f"SELECT fragment_id FROM receipts WHERE fragment_id IN "
+                f"({','.join('?' * len(part))})", part))
+        return [r for f, r in pending.items() if f not in paid]
 
     def _store_claims(self, new: list[Claim], gone: list[int]) -> None:
         if new:
@@ -212,7 +228,7 @@ class HubLedger:
                       price) is None:
             return None
         stored = self.commit()
-        return stored[0] if stored else None
+        return stored[0][1][0] if stored else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
         """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
@@ -226,14 +242,10 @@ class HubLedger:
         return [_row(b, s, p) for b, s, p in rows]
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
-        """``worker_key`` acknowledged these receipts (others' receipts are left alone)."""
-        try:
-            with transaction(self.db, "cannot record delivered receipts", immediate=False):
-                self.db.executemany(
-                    "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?",
-                    [(fid, worker_key) for fid in fragment_ids])
-        except StoreError as exc:    # resent at the worker's next HELLO: harmless
-            log.error("ledger: cannot record delivered receipts: %s", exc)
+        """``worker_key`` acknowledged these receipts (others' receipts are left alone);
+        recorded with the next :meth:`commit` (a mark lost to a crash only makes the hub
+        resend those receipts at the worker's next HELLO, which it keeps once)."""
+        self._delivered.extend((fid, worker_key) for fid in fragment_ids)
 
     def set_terms(self, job_id: str, terms: JobTerms) -> None:
         """A job's price and budget, kept across restarts (raises ConfigError: the job is
@@ -258,6 +270,13 @@ class HubLedger:
         return sum((Decimal(json.loads(b)["amount"]) for (b,) in rows), Decimal(0))
 
     def close(self) -> None:
+        if self._delivered:          # the marks still waiting for a commit
+            try:
+                with transaction(self.db, "cannot record delivered receipts", immediate=False):
+                    self.db.executemany("UPDATE receipts SET delivered=1 WHERE fragment_id=? "
+                                        "AND worker_key=?", self._delivered)
+            except StoreError as exc:    # resent at the worker's next HELLO: harmless
+                log.error("ledger: %s", exc)
         self.db.close()
 
 

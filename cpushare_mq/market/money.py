@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from ..errors import ConfigError
 
@@ -71,7 +71,10 @@ def cost(price: Price, cpu_us: int) -> Decimal:
     """What ``cpu_us`` microseconds of CPU cost at ``price`` (exact, rounded half-even)."""
     if type(cpu_us) is not int or cpu_us < 0:
         raise ConfigError(f"cpu_us must be a non-negative integer, got {cpu_us!r}")
-    with localcontext() as ctx:
-        ctx.prec = 60                      # exact for every price and cpu_us we accept
-        return (price.per_cpu_hour * cpu_us / US_PER_HOUR).quantize(AMOUNT_QUANTUM,
-                                                                     rounding=ROUND_HALF_EVEN)
+    ctx = _EXACT
+    return ctx.divide(ctx.multiply(price.per_cpu_hour, cpu_us), US_PER_HOUR).quantize(
+        AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN, context=ctx)
+
+
+#: exact for every price and cpu_us we accept (an explicit context: no thread-local switch)
+_EXACT = Context(prec=60)

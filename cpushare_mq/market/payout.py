@@ -55,7 +55,9 @@ class Payout:
         self.ledger = ledger
         self._receivers: dict[str, str] = {}     # worker id -> its key (feature "receipts")
         self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
-        self._outbox: dict[str, list[dict]] = {}
+        self._outbox: dict[str, list[dict]] = {}      # receipts one by one (and resent)
+        self._batched: set[str] = set()          # workers with feature "receipt_batches"
+        self._batch_out: dict[str, list[dict]] = {}   # their batches (receiptbatch.py)
         open_claims = ledger.claims()
         for c in open_claims:        # the votes in progress, for the comparisons to come
             ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-",
@@ -125,6 +127,8 @@ class Payout:
             return
         self._receivers[wid] = worker_key
         self._by_key[worker_key] = wid
+        if Feature.RECEIPT_BATCHES in features:
+            self._batched.add(wid)
         self.commit()               # this turn's receipts too
         owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)
         if owed:
@@ -136,6 +140,8 @@ class Payout:
         if key is not None and self._by_key.get(key) == wid:
             del self._by_key[key]
         self._outbox.pop(wid, None)
+        self._batched.discard(wid)
+        self._batch_out.pop(wid, None)
 
     def on_copy(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                 cpu_s: float, limit_cpu_s: float) -> None:
@@ -202,14 +208,19 @@ class Payout:
 
     def commit(self) -> None:
         """Sign and store the turn's receipts (before the hub commits the results they pay
-        for), count them against budgets and queue them for their workers."""
-        for sr in self.ledger.commit():
-            r = sr.receipt
-            if r.job_id in self._spent:
-                self._spent[r.job_id] += r.amount_decimal
-            wid = self._by_key.get(r.worker_key)
-            if wid is not None:
-                self._outbox.setdefault(wid, []).append(sr.to_dict())
+        for), count them against budgets and queue them for their workers: one batch each
+        for a worker that takes batches, the receipts one by one for an older worker."""
+        for batch, signed in self.ledger.commit():
+            for r in batch.receipts:
+                if r.job_id in self._spent:
+                    self._spent[r.job_id] += r.amount_decimal
+            wid = self._by_key.get(batch.receipts[0].worker_key)
+            if wid is None:
+                continue
+            if wid in self._batched:
+                self._batch_out.setdefault(wid, []).append(batch.to_wire())
+            else:
+                self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in signed)
 
     def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:
         """Every counted copy of a fragment feeds the plausibility check (market/metering.py):
@@ -229,15 +240,15 @@ class Payout:
             self.ledger.delivered(key, fragment_ids)
 
     def outgoing(self) -> list[tuple[str, dict]]:
-        """``(worker id, RECEIPTS body)`` for what is queued; the queue is emptied."""
+        """``(worker id, RECEIPTS body)`` for what is queued; the queues are emptied."""
         self.commit()
-        if not self._outbox:
-            return []
         out = []
         for wid, items in self._outbox.items():
             for i in range(0, len(items), MAX_RECEIPTS_PER_MESSAGE):
                 out.append((wid, {"receipts": items[i:i + MAX_RECEIPTS_PER_MESSAGE]}))
-        self._outbox = {}
+        for wid, batches in self._batch_out.items():
+            out.extend((wid, {"batches": [b]}) for b in batches)
+        self._outbox, self._batch_out = {}, {}
         return out
 
     def close(self) -> None:

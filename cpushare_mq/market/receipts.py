@@ -23,6 +23,7 @@ ledgers) is a signature of its claim bytes alone.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, cost, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
-           "verify_receipt", "proof_root"]
+           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "node"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
@@ -46,6 +47,7 @@ _STEP = re.compile(r"[lr][0-9a-f]{64}")
 MAX_PROOF = 40                 # a tree of up to 2**40 receipts
 _U32 = struct.Struct("<I").pack
 _SHORT = 128
+_FIELD_VALUES = operator.attrgetter(*FIELDS)
 
 
 @dataclass(frozen=True)
@@ -76,22 +78,28 @@ class Receipt:
         """Validate a receipt from a peer or a file; raise :class:`ProtocolError`."""
         if not isinstance(d, dict) or set(d) != set(FIELDS):
             raise ProtocolError(f"a receipt must be an object with exactly the fields {FIELDS}")
-        for name in ("hub_key", "job_id", "worker_key", "currency"):
-            v = d[name]
+        return cls.checked(*(d[name] for name in FIELDS))
+
+    @classmethod
+    def checked(cls, hub_key: object, job_id: object, fragment_id: object, attempt: object,
+                worker_key: object, cpu_us: object, price: object, currency: object,
+                amount: object, issued_s: object) -> Receipt:
+        """The one validation of a receipt's fields (in the order of :data:`FIELDS`), from
+        a peer or a file: every field typed and bounded, ``amount`` = price x cpu_us /
+        3.6e9. Raises :class:`ProtocolError` naming the field."""
+        for name, v in (("hub_key", hub_key), ("job_id", job_id), ("worker_key", worker_key),
+                        ("currency", currency)):
             if type(v) is not str or not 0 < len(v) <= _SHORT:
                 raise ProtocolError(f"receipt {name} must be a string of 1-{_SHORT} characters")
-        for name in ("fragment_id", "attempt", "cpu_us", "issued_s"):
-            v = d[name]
+        for name, v in (("fragment_id", fragment_id), ("attempt", attempt), ("cpu_us", cpu_us),
+                        ("issued_s", issued_s)):
             if type(v) is not int or not 0 <= v < 2**63:
                 raise ProtocolError(f"receipt {name} must be a non-negative integer")
-        try:
-            price = parse_amount(d["price"], "receipt price")
-            amount = parse_amount(d["amount"], "receipt amount")
-        except Exception as exc:  # ConfigError from the parser: a peer's bad field
-            raise ProtocolError(str(exc)) from exc
-        if amount != cost(Price(price, d["currency"]), d["cpu_us"]):
+        per_hour, paid = _amounts(price, amount)
+        if paid != cost(Price(per_hour, currency), cpu_us):
             raise ProtocolError("receipt amount is not price x cpu_us / 3.6e9")
-        return cls(**{**d, "price": decimal_text(price), "amount": decimal_text(amount)})
+        return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us,
+                   decimal_text(per_hour), currency, decimal_text(paid), issued_s)
 
     @property
     def amount_decimal(self) -> Decimal:
@@ -136,7 +144,14 @@ def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> by
 
 
 def claim_bytes(r: Receipt) -> bytes:
-    return canonical_bytes(DOMAIN, r, FIELDS)
+    """:func:`canonical_bytes` of a receipt (written out: it is on the path of every paid
+    result, on both sides)."""
+    out = [DOMAIN]
+    for value in _FIELD_VALUES(r):
+        data = str(value).encode()
+        out.append(_U32(len(data)))
+        out.append(data)
+    return b"".join(out)
 
 
 def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:
@@ -144,39 +159,61 @@ def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:
     return key.sign(claim_bytes(r)).hex()
 
 
-def _leaf(r: Receipt) -> bytes:
+def _amounts(price: object, amount: object) -> tuple[Decimal, Decimal]:
+    try:
+        return parse_amount(price, "receipt price"), parse_amount(amount, "receipt amount")
+    except Exception as exc:  # ConfigError from the parser: a peer's bad field
+        raise ProtocolError(str(exc)) from exc
+
+
+def leaf(r: Receipt) -> bytes:
+    """The Merkle leaf of ``r``: ``sha256(0x00 || claim bytes)``."""
     return hashlib.sha256(b"\x00" + claim_bytes(r)).digest()
 
 
-def _node(left: bytes, right: bytes) -> bytes:
+def node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedReceipt]:
-    """One signature for all of ``receipts``: each gets it with its Merkle proof."""
-    level = [_leaf(r) for r in receipts]
-    proofs: list[list[str]] = [[] for _ in receipts]
-    pos = list(range(len(receipts)))
+def merkle(leaves: list[bytes]) -> tuple[bytes, list[list[str]]]:
+    """The root over ``leaves`` (at least one) and each leaf's proof (its sibling steps)."""
+    level, proofs, pos = leaves, [[] for _ in leaves], list(range(len(leaves)))
     while len(level) > 1:
         for i, p in enumerate(pos):
             sib = p ^ 1
             if sib < len(level):
                 proofs[i].append(("l" if sib < p else "r") + level[sib].hex())
             pos[i] = p // 2
-        level = [_node(level[j], level[j + 1]) if j + 1 < len(level) else level[j]
+        level = [node(level[j], level[j + 1]) if j + 1 < len(level) else level[j]
                  for j in range(0, len(level), 2)]
-    if not level:
+    return level[0], proofs
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """:func:`merkle`'s root alone (no proofs: what a verifier needs)."""
+    level = leaves
+    while len(level) > 1:
+        level = [node(level[j], level[j + 1]) if j + 1 < len(level) else level[j]
+                 for j in range(0, len(level), 2)]
+    return level[0]
+
+
+def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedReceipt]:
+    """One signature for all of ``receipts``: each gets it with its Merkle proof. (The hub
+    signs its turns with :func:`~.receiptbatch.sign_batches`, whose receipts verify alike.)"""
+    if not receipts:
         return []
-    signature = key.sign(ROOT_DOMAIN + level[0]).hex()
+    root, proofs = merkle([leaf(r) for r in receipts])
+    signature = key.sign(ROOT_DOMAIN + root).hex()
     return [SignedReceipt(r, signature, tuple(p)) for r, p in zip(receipts, proofs, strict=True)]
 
 
 def proof_root(r: Receipt, proof: tuple[str, ...]) -> bytes:
     """The Merkle root ``proof`` leads to from ``r``'s leaf."""
-    h = _leaf(r)
+    h = leaf(r)
     for step in proof:
         sib = bytes.fromhex(step[1:])
-        h = _node(sib, h) if step[0] == "l" else _node(h, sib)
+        h = node(sib, h) if step[0] == "l" else node(h, sib)
     return h
 
 

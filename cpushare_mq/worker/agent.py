@@ -127,6 +127,7 @@ def _hello_info(config: AgentConfig, trust) -> dict:
         if config.batch_results:
             features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
         features.append(Feature.RECEIPTS)   # keep the hub's signed receipts (issue 19)
+        features.append(Feature.RECEIPT_BATCHES)    # ... taken a batch at a time
     hello_info["features"] = features
     return hello_info
 
@@ -345,7 +346,7 @@ class WorkerAgent:
             if msg.type is MsgType.BLOB:
                 self._on_blob(msg, now)
             elif msg.type is MsgType.RECEIPTS and self.receipts is not None:   # issue 19
-                ack = self.receipts.on_receipts(msg["receipts"])
+                ack = self.receipts.on_receipts(msg["receipts"], msg["batches"])
                 if ack is not None:
                     self.link.queue(encode(MsgType.RECEIPT_ACK, ack))
             elif msg.type is MsgType.WELCOME:

@@ -12,6 +12,7 @@ connection) sent it.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import transaction
+from ..market.receiptbatch import ReceiptBatch
 from ..market.receipts import SignedReceipt, verify_receipt
 
 __all__ = ["EARNINGS_FILE", "Earnings", "read_earnings"]
@@ -33,7 +35,15 @@ CREATE TABLE IF NOT EXISTS receipts (
     hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL, hub_curve TEXT NOT NULL,
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, proof TEXT,
     PRIMARY KEY (hub_key, fragment_id));
+CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
 """
+#: columns added since the first earnings files: (name, ALTER TABLE)
+_ADDED = (("proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),
+          # a receipt that came in a batch: its body, signature and proof are the batch's
+          # (receipt_batches.wire), its own columns body and signature are ''
+          ("batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"))
+_INSERT = ("INSERT OR IGNORE INTO receipts (hub_key, fragment_id, hub_curve, issued_s, body, "
+           "signature, proof, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
@@ -43,14 +53,36 @@ def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
     r = sr.receipt
     if r.worker_key != worker_key:
         raise ProtocolError(f"receipt for fragment {r.fragment_id} names another worker key")
-    try:
-        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(r.hub_key))
-    except ValueError:
-        raise ProtocolError(f"receipt for fragment {r.fragment_id}: hub_key is not an "
-                            "Ed25519 key") from None
-    if not verify_receipt(r, sr.signature, public, sr.proof, seen=seen):
+    if not verify_receipt(r, sr.signature, _public(r.hub_key, r.fragment_id), sr.proof,
+                          seen=seen):
         raise ProtocolError(f"receipt for fragment {r.fragment_id}: bad signature")
     return sr
+
+
+def _check_batch(d: object, worker_key: str) -> ReceiptBatch:
+    """A peer's receipt batch, checked whole, or :class:`ProtocolError`: one bad row or a bad
+    signature refuses the whole batch."""
+    batch = ReceiptBatch.from_wire(d)
+    first = batch.receipts[0]
+    if first.worker_key != worker_key:
+        raise ProtocolError(f"receipt batch of fragments {first.fragment_id}.. names another "
+                            "worker key")
+    if not batch.verify(_public(first.hub_key, first.fragment_id)):
+        raise ProtocolError(f"receipt batch of fragments {first.fragment_id}..: bad signature")
+    return batch
+
+
+def _public(hub_key: str, fragment_id: int) -> Ed25519PublicKey:
+    try:
+        return _public_key(hub_key)
+    except ValueError:
+        raise ProtocolError(f"receipt for fragment {fragment_id}: hub_key is not an "
+                            "Ed25519 key") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _public_key(hub_key: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(hub_key))
 
 
 class Earnings:
@@ -64,39 +96,52 @@ class Earnings:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")    # as the hub's ledger
             self.db.executescript(_SCHEMA)
-            if "proof" not in {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}:
-                self.db.execute("ALTER TABLE receipts ADD COLUMN proof TEXT")
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
+            for name, alter in _ADDED:
+                if name not in columns:
+                    self.db.execute(alter)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
         self.path, self.worker_key = path, worker_key
 
-    def take(self, hub_curve: str, items: list[dict]) -> list[int]:
-        """Check and store a RECEIPTS message's receipts; returns the fragment ids to
-        acknowledge (those stored now or before). A bad receipt is logged and not
-        acknowledged, so it is never counted, and the others are kept."""
-        rows, ack, seen = [], [], {}
+    def take(self, hub_curve: str, items: list[dict], batches: list[dict] = ()) -> list[int]:
+        """Check and store a RECEIPTS message's receipts (one by one, and in batches: a
+        batch is stored as it came, its receipts keyed by hub and fragment); returns the
+        fragment ids to acknowledge (those stored now or before). A bad receipt or batch is
+        logged and not acknowledged, so it is never counted; the others are kept."""
+        singles, seen = [], {}
         for d in items:
             try:
-                sr = _check(d, self.worker_key, seen)
+                singles.append(_check(d, self.worker_key, seen))
             except ProtocolError as exc:
                 log.warning("refused a receipt from hub %s: %s", hub_curve[:12] or "-", exc)
-                continue
-            r = sr.receipt
-            rows.append((r.hub_key, r.fragment_id, hub_curve, r.issued_s,
-                         json.dumps(r.to_dict()), sr.signature,
-                         None if sr.proof is None else json.dumps(sr.proof)))
-            ack.append(r.fragment_id)
-        if not rows:
+        good = []
+        for d in batches:
+            try:
+                good.append((_check_batch(d, self.worker_key), d))
+            except ProtocolError as exc:
+                log.warning("refused a receipt batch from hub %s: %s", hub_curve[:12] or "-",
+                            exc)
+        if not (singles or good):
             return []
         try:
             with transaction(self.db, f"cannot store receipts in {self.path}"):
-                self.db.executemany("INSERT OR IGNORE INTO receipts (hub_key, fragment_id, "
-                                    "hub_curve, issued_s, body, signature, proof) VALUES "
-                                    "(?, ?, ?, ?, ?, ?, ?)", rows)
+                self.db.executemany(_INSERT, [
+                    (sr.receipt.hub_key, sr.receipt.fragment_id, hub_curve, sr.receipt.issued_s,
+                     json.dumps(sr.receipt.to_dict()), sr.signature,
+                     None if sr.proof is None else json.dumps(sr.proof), None)
+                    for sr in singles])
+                for batch, wire in good:
+                    bid = self.db.execute("INSERT INTO receipt_batches (wire) VALUES (?)",
+                                          (json.dumps(wire),)).lastrowid
+                    self.db.executemany(_INSERT, [
+                        (r.hub_key, r.fragment_id, hub_curve, r.issued_s, "", "", None, bid)
+                        for r in batch.receipts])
         except StoreError as exc:     # not acknowledged: the hub resends them later
-            log.error("%d receipts not stored (the hub resends them): %s", len(rows), exc)
+            log.error("receipts not stored (the hub resends them): %s", exc)
             return []
-        return ack
+        return ([sr.receipt.fragment_id for sr in singles]
+                + [r.fragment_id for batch, _ in good for r in batch.receipts])
 
     def close(self) -> None:
         self.db.close()
@@ -105,7 +150,8 @@ class Earnings:
 def read_earnings(directory: str | os.PathLike, hub: str | None = None
                   ) -> list[tuple[str, SignedReceipt]]:
     """``(hub CURVE key, receipt)`` pairs, oldest first; ``hub`` filters on the hub's CURVE
-    key or its receipt key."""
+    key or its receipt key. A receipt kept from a batch gets its own proof, derived from
+    the batch, whose signature is checked again here."""
     path = Path(directory) / EARNINGS_FILE
     if not path.exists():
         raise ConfigError(f"no earnings file {path}: has this worker (--config-dir "
@@ -113,18 +159,49 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            sql, params = "SELECT hub_curve, body, signature, proof FROM receipts", ()
+            columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
+            batch_col = "batch_id" if "batch_id" in columns else "NULL"
+            sql = (f"SELECT hub_curve, fragment_id, body, signature, proof, {batch_col} "
+                   "FROM receipts")
+            params: tuple = ()
             if hub is not None:
                 sql, params = sql + " WHERE hub_curve=? OR hub_key=?", (hub, hub)
-            rows = db.execute(sql + " ORDER BY issued_s, hub_key, fragment_id",
-                              params).fetchall()
+            rows = db.execute(sql, params).fetchall()
+            wires = dict(db.execute("SELECT id, wire FROM receipt_batches")) if any(
+                r[5] is not None for r in rows) else {}
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot read the earnings file {path}: {exc}") from exc
-    return [(c, SignedReceipt.from_dict({**json.loads(b), "signature": s,
-                                         **({} if p is None else {"proof": json.loads(p)})}))
-            for c, b, s, p in rows]
+    out = []
+    opened: dict[int, dict[int, SignedReceipt]] = {}
+    for curve, fid, body, sig, proof, bid in rows:
+        if bid is None:
+            out.append((curve, SignedReceipt.from_dict(
+                {**json.loads(body), "signature": sig,
+                 **({} if proof is None else {"proof": json.loads(proof)})})))
+            continue
+        if bid not in opened:
+            opened[bid] = _reopen(path, bid, wires.get(bid))
+        out.append((curve, opened[bid][fid]))
+    out.sort(key=lambda p: (p[1].receipt.issued_s, p[1].receipt.hub_key,
+                            p[1].receipt.fragment_id))
+    return out
+
+
+def _reopen(path: Path, bid: int, wire: str | None) -> dict[int, SignedReceipt]:
+    """A stored batch's receipts by fragment, each with its own proof, or
+    :class:`ConfigError` when the batch is missing or no longer matches its signature."""
+    try:
+        batch = ReceiptBatch.from_wire(json.loads(wire)) if wire else None
+        first = batch.receipts[0] if batch else None
+        signed = batch.open(_public(first.hub_key, first.fragment_id)) if batch else None
+    except (ProtocolError, ValueError) as exc:
+        raise ConfigError(f"earnings file {path}: receipt batch {bid} is damaged: {exc}") from exc
+    if signed is None:
+        raise ConfigError(f"earnings file {path}: receipt batch {bid} is missing or fails its "
+                          "hub's signature (was the file altered?)")
+    return {sr.receipt.fragment_id: sr for sr in signed}
 
 
 class ReceiptInbox:
@@ -135,7 +212,7 @@ class ReceiptInbox:
         self.trust = trust
         self._earnings: Earnings | None = None
 
-    def on_receipts(self, items: list[dict]) -> dict | None:
+    def on_receipts(self, items: list[dict], batches: list[dict] = ()) -> dict | None:
         trust = self.trust
         if trust is None or trust.claim is None:
             return None
@@ -146,7 +223,7 @@ class ReceiptInbox:
                 log.error("%s: receipts not kept (the hub resends them)", exc)
                 return None
         hub_curve = trust.hub_public.decode() if trust.hub_public else ""
-        ack = self._earnings.take(hub_curve, items)
+        ack = self._earnings.take(hub_curve, items, batches)
         return {"fragment_ids": ack} if ack else None
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import struct
 from collections import defaultdict
 from decimal import Decimal
@@ -115,6 +116,11 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
     seller = sorted((r for got in mine.values() for r in got), key=lambda r: r["fragment_id"])
     assert seller == sorted(ledger, key=lambda r: r["fragment_id"])
     assert {r["worker_key"] for r in mine["id-w2"]} != {r["worker_key"] for r in mine["id-w1"]}
+    # fresh receipts came a batch (one signature) at a time, resent ones one by one
+    for ident in ("id-w1", "id-w2"):
+        db = sqlite3.connect(f"file:{root / ident / 'earnings.db'}?mode=ro", uri=True)
+        assert db.execute("SELECT count(*) FROM receipt_batches").fetchone()[0] > 0
+        db.close()
     # the table's totals: what the seller sees, per hub
     r = earnings_table(root, "id-w1")
     total = sum(Decimal(x["amount"]) for x in mine["id-w1"])

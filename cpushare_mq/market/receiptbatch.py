@@ -1,0 +1,144 @@
+"""Receipt batches: the receipts of one worker from one turn of the hub, as they travel.
+
+The hub signs each turn's receipts once (:mod:`.receipts`: the root of a Merkle tree). In
+that tree the leaves of one worker's receipts form a subtree of their own (at most
+:data:`MAX_BATCH` receipts each), so the worker gets them as one *batch*: the receipts as
+compact rows, the turn's signature and one proof, from the subtree's root to the signed
+root. The worker rebuilds the leaves and the subtree's root, checks the signature once
+(:meth:`ReceiptBatch.open`), and derives each receipt's own proof: the same receipts, with
+the same proofs, as the hub keeps in its ledger, each verifiable alone
+(:func:`~.receipts.verify_receipt`).
+
+On the wire (``RECEIPTS.batches``, for workers that announce the ``receipt_batches``
+feature)::
+
+    {"hub_key": HEX, "worker_key": KEY, "signature": HEX, "proof": ["l<64 hex>", ...],
+     "rows": [[job_id, fragment_id, attempt, cpu_us, price, currency, amount, issued_s], ...]}
+
+Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ..errors import ProtocolError
+from ..protocol import MAX_RECEIPTS_PER_MESSAGE
+from .receipts import (
+    MAX_PROOF,
+    ROOT_DOMAIN,
+    Receipt,
+    SignedReceipt,
+    leaf,
+    merkle,
+    merkle_root,
+    node,
+)
+
+__all__ = ["MAX_BATCH", "ReceiptBatch", "sign_batches"]
+
+MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
+_WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
+_HEX_SIG = re.compile(r"[0-9a-f]{128}")
+_STEP = re.compile(r"[lr][0-9a-f]{64}")
+_ROW_LEN = 8
+#: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
+#: receipt's whole proof stays within MAX_PROOF
+_MAX_BATCH_PROOF = MAX_PROOF - 8
+
+
+@dataclass(frozen=True)
+class ReceiptBatch:
+    """Receipts of one worker under one signature: ``proof`` leads from the root of their
+    own subtree to the signed root."""
+
+    receipts: tuple[Receipt, ...]
+    signature: str
+    proof: tuple[str, ...]
+
+    def to_wire(self) -> dict:
+        first = self.receipts[0]
+        return {"hub_key": first.hub_key, "worker_key": first.worker_key,
+                "signature": self.signature, "proof": list(self.proof),
+                "rows": [[r.job_id, r.fragment_id, r.attempt, r.cpu_us, r.price, r.currency,
+                          r.amount, r.issued_s] for r in self.receipts]}
+
+    @classmethod
+    def from_wire(cls, d: object) -> ReceiptBatch:
+        """A peer's batch, every row validated; raise :class:`ProtocolError`."""
+        if not isinstance(d, dict) or set(d) != _WIRE_KEYS:
+            raise ProtocolError(f"a receipt batch must be an object with exactly the fields "
+                                f"{sorted(_WIRE_KEYS)}")
+        sig, proof, rows = d["signature"], d["proof"], d["rows"]
+        if type(sig) is not str or not _HEX_SIG.fullmatch(sig):
+            raise ProtocolError("receipt batch signature must be 128 hex digits")
+        if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
+                type(s) is str and _STEP.fullmatch(s) for s in proof):
+            raise ProtocolError(f"receipt batch proof must be a list of at most {_MAX_BATCH_PROOF} "
+                                "'l'/'r' + 64-hex-digit steps")
+        if type(rows) is not list or not 0 < len(rows) <= MAX_BATCH:
+            raise ProtocolError(f"receipt batch rows must be a list of 1-{MAX_BATCH} rows")
+        hub_key, worker_key = d["hub_key"], d["worker_key"]
+        receipts = []
+        for row in rows:
+            if type(row) is not list or len(row) != _ROW_LEN:
+                raise ProtocolError(f"a receipt row must be a list of {_ROW_LEN} values: "
+                                    "job_id, fragment_id, attempt, cpu_us, price, currency, "
+                                    "amount, issued_s")
+            job_id, fid, attempt, cpu_us, price, currency, amount, issued_s = row
+            receipts.append(Receipt.checked(hub_key, job_id, fid, attempt, worker_key, cpu_us,
+                                            price, currency, amount, issued_s))
+        return cls(tuple(receipts), sig, tuple(proof))
+
+    def verify(self, public: Ed25519PublicKey) -> bool:
+        """True when ``public`` signed this batch's root; False when it did not (altered,
+        reordered, cut short, or another key's)."""
+        return self._check(public, merkle_root([leaf(r) for r in self.receipts]))
+
+    def open(self, public: Ed25519PublicKey) -> list[SignedReceipt] | None:
+        """The receipts, each with its own proof, when ``public`` signed this batch's root;
+        None when it did not."""
+        root, proofs = merkle([leaf(r) for r in self.receipts])
+        if not self._check(public, root):
+            return None
+        return [SignedReceipt(r, self.signature, (*p, *self.proof))
+                for r, p in zip(self.receipts, proofs, strict=True)]
+
+    def _check(self, public: Ed25519PublicKey, subtree_root: bytes) -> bool:
+        root = subtree_root
+        for step in self.proof:
+            sib = bytes.fromhex(step[1:])
+            root = node(sib, root) if step[0] == "l" else node(root, sib)
+        try:
+            public.verify(bytes.fromhex(self.signature), ROOT_DOMAIN + root)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey
+                 ) -> list[tuple[ReceiptBatch, list[SignedReceipt]]]:
+    """Sign a turn's receipts with one signature: each worker's receipts (in issue order,
+    at most :data:`MAX_BATCH` at a time) form a subtree; the signed root is the tree over
+    the subtrees' roots. Returns each batch with its receipts' own proofs (the ledger's)."""
+    groups: dict[tuple[str, int], list[Receipt]] = {}
+    seen: dict[str, int] = {}
+    for r in receipts:
+        n = seen.get(r.worker_key, 0)
+        seen[r.worker_key] = n + 1
+        groups.setdefault((r.worker_key, n // MAX_BATCH), []).append(r)
+    subtrees = [merkle([leaf(r) for r in group]) for group in groups.values()]
+    if not subtrees:
+        return []
+    root, tops = merkle([sub_root for sub_root, _ in subtrees])
+    signature = key.sign(ROOT_DOMAIN + root).hex()
+    out = []
+    for group, (_, proofs), top in zip(groups.values(), subtrees, tops, strict=True):
+        batch = ReceiptBatch(tuple(group), signature, tuple(top))
+        out.append((batch, [SignedReceipt(r, signature, (*p, *top))
+                            for r, p in zip(group, proofs, strict=True)]))
+    return out

@@ -1,0 +1,216 @@
+"""Receipt batches (market/receiptbatch.py): a worker's receipts of one hub turn travel as
+compact rows under the turn's one signature; the worker checks the batch whole, keeps it,
+and derives for each receipt the proof the hub's ledger holds. Attacked as a hostile hub
+(or a man in the middle of a plain link) would: altered, reordered, cut, padded, re-keyed
+and malformed batches are refused whole and never acknowledged; the file a worker keeps is
+checked again when it is read."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cpushare_mq.errors import ConfigError, ProtocolError
+from cpushare_mq.hub.scheduler.effects import Effects
+from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
+from cpushare_mq.market.money import Price, cost, decimal_text
+from cpushare_mq.market.payout import Payout
+from cpushare_mq.market.receiptbatch import MAX_BATCH, ReceiptBatch, sign_batches
+from cpushare_mq.market.receipts import Receipt, verify_receipt
+from cpushare_mq.protocol import Feature, MsgType, decode, encode
+from cpushare_mq.worker.earnings import Earnings, read_earnings
+
+BATCHED = [Feature.RECEIPTS.value, Feature.RECEIPT_BATCHES.value]
+PRICE = Price(Decimal("0.37"), "EUR")
+
+
+def receipts(hub_key: str, owners: list[str]) -> list[Receipt]:
+    return [Receipt.issue(hub_key, "j", fid, 0, key, 1000 + 7 * fid, PRICE, 5)
+            for fid, key in enumerate(owners)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(owners=st.lists(st.sampled_from(["KA", "KB", "KC"]), min_size=1, max_size=60))
+def test_each_batch_opens_to_the_ledgers_receipts_under_one_signature(owners):
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    signed = sign_batches(receipts("HK", owners), key)
+    assert len({b.signature for b, _ in signed}) == 1
+    assert sorted(b.receipts[0].worker_key for b, _ in signed) == sorted(set(owners))
+    for batch, mine in signed:
+        assert {r.worker_key for r in batch.receipts} == {batch.receipts[0].worker_key}
+        again = ReceiptBatch.from_wire(json.loads(json.dumps(batch.to_wire())))
+        assert again == batch and again.verify(public)
+        assert again.open(public) == mine          # the worker's proofs are the hub's
+        assert all(verify_receipt(sr.receipt, sr.signature, public, sr.proof) for sr in mine)
+    assert sorted(r.fragment_id for b, _ in signed for r in b.receipts) == list(range(len(owners)))
+
+
+def test_a_worker_with_more_than_a_batch_gets_several():
+    key = Ed25519PrivateKey.generate()
+    signed = sign_batches(receipts("HK", ["KA"] * (MAX_BATCH + 3)), key)
+    assert [len(b.receipts) for b, _ in signed] == [MAX_BATCH, 3]
+    assert all(b.verify(key.public_key()) for b, _ in signed)
+
+
+def _tamper(wire: dict, how: str, other: dict) -> dict:
+    w = copy.deepcopy(wire)
+    rows = w["rows"]
+    if how == "inflated":          # more CPU time, the amount made to match: the hub never signed it
+        rows[0][3] *= 10
+        rows[0][6] = decimal_text(cost(PRICE, rows[0][3]))
+    elif how == "reordered":
+        rows.reverse()
+    elif how == "cut":
+        rows.pop()
+    elif how == "padded":          # a row of another worker's batch of the same turn
+        rows.append(other["rows"][0])
+    elif how == "proof":
+        w["proof"][0] = w["proof"][0][0] + "0" * 64
+    elif how == "foreign key":     # signed by a key that is not the hub's it names
+        forged = sign_batches([ReceiptBatch.from_wire(wire).receipts[0]],
+                              Ed25519PrivateKey.generate())[0][0].to_wire()
+        w = {**forged, "hub_key": wire["hub_key"]}
+    return w
+
+
+@pytest.mark.parametrize("how", ["inflated", "reordered", "cut", "padded", "proof",
+                                 "foreign key"])
+def test_a_tampered_batch_is_refused_whole_and_the_good_one_kept(tmp_path, caplog, how):
+    key = Ed25519PrivateKey.generate()
+    hub_key = key.public_key().public_bytes_raw().hex()
+    (mine, _), (theirs, _) = sign_batches(receipts(hub_key, ["KA", "KB"] * 3), key)
+    good = sign_batches(receipts(hub_key, ["KA"] * 2)[1:], key)[0][0]   # another turn
+    store = Earnings(tmp_path, "KA")
+    bad = _tamper(mine.to_wire(), how, theirs.to_wire())
+    assert store.take("HUBCURVE", [], [bad, good.to_wire()]) == [1]
+    assert "refused a receipt batch" in caplog.text and "bad signature" in caplog.text
+    assert [sr.receipt.fragment_id for _, sr in read_earnings(tmp_path)] == [1]
+    store.close()
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("rows", [], "rows must be a list of 1-256 rows"),
+    ("rows", [["j", 1, 0, 5, "0.37", "EUR", "0.000000001"]], "list of 8 values"),
+    ("rows", [["j", -1, 0, 5, "0.37", "EUR", "0", 5]], "fragment_id must be a non-negative"),
+    ("rows", [["j", 1, 0, 5, "0.37", "EUR", "1e3", 5]], "receipt amount must be"),
+    ("rows", [["j", 1, 0, 5, "0.37", "EUR", "0.1", 5]], "amount is not price x cpu_us"),
+    ("signature", "zz", "signature must be 128 hex digits"),
+    ("proof", ["x" * 65], "proof must be a list of at most 32"),
+    ("worker_key", "", "worker_key must be a string of 1-128"),
+])
+def test_a_malformed_batch_gets_a_one_line_error(field, value, says):
+    key = Ed25519PrivateKey.generate()
+    wire = sign_batches(receipts("HK", ["KA", "KA"]), key)[0][0].to_wire()
+    with pytest.raises(ProtocolError, match=says) as err:
+        ReceiptBatch.from_wire({**wire, field: value})
+    assert "\n" not in str(err.value)
+
+
+def test_a_batch_for_another_worker_is_refused(tmp_path, caplog):
+    key = Ed25519PrivateKey.generate()
+    batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KB"]), key)[0][0]
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [batch.to_wire()]) == []
+    assert "names another worker key" in caplog.text
+    store.close()
+
+
+def accept(pay: Payout, key: str, *fids: int) -> None:
+    """Copies counted and their fragments accepted in one turn of the hub's loop."""
+    for fid in fids:
+        pay.on_copy("j-1", key, fid, 0, 2.0, 60.0)
+    pay.settle(Effects(accepted=[(fid, "j-1", 0) for fid in fids]))
+
+
+def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tmp_path):
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay.on_hello("w-1", "KA", BATCHED)
+    pay.on_hello("w-2", "KB", [Feature.RECEIPTS.value])       # an older worker: one by one
+    accept(pay, "KA", 0, 2, 4)
+    accept(pay, "KB", 1, 3)
+    out = pay.outgoing()
+    assert [w for w, _ in out] == ["w-2", "w-1"]
+    assert [r["fragment_id"] for r in out[0][1]["receipts"]] == [1, 3]
+    body = decode(encode(MsgType.RECEIPTS, out[1][1])).body      # valid on the wire
+    assert body["receipts"] == () and [len(b["rows"]) for b in body["batches"]] == [3]
+    accept(pay, "KA", 12, 14)                                      # the next turn
+    (w, later), = pay.outgoing()
+    (tmp_path / "ka").mkdir()
+    store = Earnings(tmp_path / "ka", "KA")
+    acked = [fid for b in (*body["batches"], *later["batches"])
+             for fid in store.take("HUBCURVE", [], [b])]
+    assert w == "w-1" and acked == [0, 2, 4, 12, 14]
+    pay.on_ack("w-1", acked)
+    pay.forget("w-1")
+    pay.on_hello("w-3", "KA", BATCHED)          # nothing owed: the acks were recorded
+    assert pay.outgoing() == []
+    kept = [sr for _, sr in read_earnings(tmp_path / "ka")]
+    hub_key, ledger = read_receipts(str(tmp_path / "hub.db"), worker="KA")
+    assert kept == ledger and all(sr.receipt.hub_key == hub_key for sr in kept)
+    store.close()
+    pay.close()
+
+
+def test_a_receipt_resent_one_by_one_after_its_batch_is_kept_once(tmp_path):
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay.on_hello("w-1", "KA", BATCHED)
+    accept(pay, "KA", 7)
+    (_, body), = pay.outgoing()
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], body["batches"]) == [7]
+    pay.forget("w-1")                        # the ACK was lost with the connection
+    pay.on_hello("w-2", "KA", BATCHED)
+    (_, again), = pay.outgoing()
+    assert again["receipts"] and store.take("HUBCURVE", again["receipts"]) == [7]
+    assert [sr.receipt.fragment_id for _, sr in read_earnings(tmp_path)] == [7]
+    store.close()
+    pay.close()
+
+
+def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
+    key = Ed25519PrivateKey.generate()
+    batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"] * 3),
+                         key)[0][0]
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [batch.to_wire()]) == [0, 1, 2]
+    store.close()
+    db = sqlite3.connect(tmp_path / "earnings.db")
+    (wire,), = db.execute("SELECT wire FROM receipt_batches")
+    w = json.loads(wire)
+    w["rows"][1][3] += 1000
+    w["rows"][1][6] = decimal_text(cost(PRICE, w["rows"][1][3]))
+    db.execute("UPDATE receipt_batches SET wire=?", (json.dumps(w),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="receipt batch 1 is missing or fails its hub's "
+                                          "signature"):
+        read_earnings(tmp_path)
+
+
+def test_an_earnings_file_from_before_batches_is_migrated_and_kept(tmp_path):
+    key = Ed25519PrivateKey.generate()
+    hub_key = key.public_key().public_bytes_raw().hex()
+    (batch, signed), = sign_batches(receipts(hub_key, ["KA"] * 2), key)
+    db = sqlite3.connect(tmp_path / "earnings.db")      # the schema of the first files
+    db.execute("CREATE TABLE receipts (hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL, "
+               "hub_curve TEXT NOT NULL, issued_s INTEGER NOT NULL, body TEXT NOT NULL, "
+               "signature TEXT NOT NULL, PRIMARY KEY (hub_key, fragment_id))")
+    old = signed[0]
+    db.execute("INSERT INTO receipts VALUES (?, ?, 'OLDHUB', 5, ?, ?)",
+               (hub_key, 0, json.dumps(old.receipt.to_dict()), old.signature))
+    db.commit()
+    db.close()
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [batch.to_wire()]) == [0, 1]    # 0: kept before
+    store.close()
+    kept = read_earnings(tmp_path)
+    assert [(c, sr.receipt.fragment_id) for c, sr in kept] == [("OLDHUB", 0), ("HUBCURVE", 1)]
+    assert kept[1][1] == signed[1]
