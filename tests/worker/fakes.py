@@ -10,6 +10,7 @@ import time
 
 import zmq
 
+from cpushare_mq.hub.scheduler.config import HubConfig
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 from cpushare_mq.protocol import Message, MsgType, decode, decompress_chunk, encode
 from cpushare_mq.worker.agent import WorkerAgent
@@ -82,10 +83,12 @@ def fake_factory(program, shared, spec):
 
 class FakeHub(threading.Thread):
     """A minimal hub: hands out ``fragments`` (list of bytes) of one job, answers FETCH,
-    collects results and ACKs them. Everything it sees is recorded for assertions."""
+    collects results and ACKs them. Everything it sees is recorded for assertions. Its
+    heartbeat is the real hub's default: with a shorter one a worker on a busy machine took
+    a stall of this thread for a lost hub, mid-test (a test about liveness sets its own)."""
 
     def __init__(self, fragments, program=b"PROGRAM", shared=b"", *, lease_s=60.0,
-                 heartbeat_interval_s=0.2, liveness=3, ack=True, honour_held=True, endpoint=None,
+                 heartbeat_interval_s=HubConfig.heartbeat_interval_s, liveness=3, ack=True, honour_held=True, endpoint=None,
                  send_heartbeats=True, rcvhwm=1000, limits=(10.0, 10.0, 1 << 30), features=()):
         super().__init__(daemon=True)
         self.ctx = zmq.Context.instance()
