@@ -26,7 +26,7 @@ def start_hub(db: Path, bind: str, log: Path) -> tuple[subprocess.Popen, str]:
     logf = open(log, "ab")
     proc = subprocess.Popen(
         [str(EXE), "serve", "--db", str(db), "--bind", bind, "--api", "", "--insecure",
-         "--heartbeat-interval-s", "0.1", "--reconnect-grace-s", "5"],
+         "--heartbeat-interval-s", "0.1", "--liveness", "20", "--reconnect-grace-s", "5"],
         stdout=subprocess.DEVNULL, stderr=logf)
     logf.close()
     deadline = time.monotonic() + 20
