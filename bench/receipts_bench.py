@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The receipt path of one paid result, stage by stage, in one process (issue 19).
+
+    .venv/bin/python bench/receipts_bench.py                   # 300 turns of 30 receipts
+    .venv/bin/python bench/receipts_bench.py --turns 1000 --per-turn 60
+
+Each turn: the hub's ledger issues ``--per-turn`` receipts for one worker and commits them
+(one signature, one transaction), the batch is encoded as the hub sends it (``RECEIPTS``),
+decoded and checked as the worker does and stored in its earnings file, and the worker's
+``RECEIPT_ACK`` is decoded and recorded by the hub. Reported: this thread's CPU time per
+receipt for each stage (``time.thread_time``: steady on a busy machine, unlike wall time).
+The end-to-end figure is ``bench/e2e_throughput.py --secure`` with and without ``--price``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from cpushare_mq.market.ledger import HubLedger  # noqa: E402
+from cpushare_mq.market.money import parse_price  # noqa: E402
+from cpushare_mq.protocol import MsgType, decode, encode, encode_trusted  # noqa: E402
+from cpushare_mq.worker.earnings import Earnings  # noqa: E402
+
+STAGES = ("issue", "commit", "encode", "decode", "take", "ack")
+
+
+def run(turns: int, per_turn: int) -> dict[str, float]:
+    tmp = tempfile.mkdtemp(prefix="cpmq-receipts-")
+    ledger = HubLedger(os.path.join(tmp, "hub.db"), parse_price("0.05"))
+    worker_key = Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex()
+    earnings = Earnings(tmp, worker_key)
+    spent = dict.fromkeys(STAGES, 0.0)
+    fid = 0
+    clock = time.thread_time
+    for _ in range(turns):
+        t0 = clock()
+        for _ in range(per_turn):
+            fid += 1
+            ledger.issue("job-1", worker_key, fid, 1, 0.000123)
+        t1 = clock()
+        (batch, _signed), = ledger.commit()
+        t2 = clock()
+        frames = encode_trusted(MsgType.RECEIPTS, {"batches": [batch.to_wire()]})
+        t3 = clock()
+        msg = decode(frames)
+        t4 = clock()
+        acked = earnings.take("HUBCURVE", msg["receipts"], msg["batches"])
+        t5 = clock()
+        ack = decode(encode(MsgType.RECEIPT_ACK, {"fragment_ids": acked}))
+        ledger.delivered(worker_key, ack["fragment_ids"])
+        t6 = clock()
+        if len(acked) != per_turn:
+            raise SystemExit(f"the worker kept {len(acked)} of {per_turn} receipts")
+        for stage, a, b in zip(STAGES, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6),
+                               strict=True):
+            spent[stage] += b - a
+    earnings.close()
+    ledger.close()
+    n = turns * per_turn
+    return {stage: s / n * 1e6 for stage, s in spent.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--turns", type=int, default=300)
+    ap.add_argument("--per-turn", type=int, default=30, help="receipts per turn (one worker)")
+    args = ap.parse_args()
+    us = run(args.turns, args.per_turn)
+    print(" ".join(f"{k} {v:.1f}" for k, v in us.items()),
+          f"total {sum(us.values()):.1f} us of CPU per receipt")
+
+
+if __name__ == "__main__":
+    main()
