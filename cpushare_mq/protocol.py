@@ -192,7 +192,12 @@ def v_list(item: Validator, max_len: int) -> Validator:
             raise _fail(where, f"expected a list, got {type(v).__name__}")
         if len(v) > max_len:
             raise _fail(where, f"list of {len(v)} items is longer than {max_len}")
-        return [item(f"{where}[{i}]", x) for i, x in enumerate(v)]
+        try:
+            return [item(where, x) for x in v]
+        except ProtocolError:      # again, item by item, for the error that names its index
+            for i, x in enumerate(v):
+                item(f"{where}[{i}]", x)
+            raise
     return check
 
 
@@ -209,14 +214,35 @@ def v_outcome(where: str, v: Any) -> OutcomeRecord:
         raise _fail(where, str(exc)) from None
 
 
-v_sha256 = v_str(64, _SHA256_RE)
-v_fid = v_int(0)
-v_attempt = v_int(0, 1_000_000)
+_v_sha256_text = v_str(64, _SHA256_RE)
+_SHA256_SEEN: dict[str, None] = {}      # digests already checked (every lease names two)
+
+
+def v_sha256(where: str, v: Any) -> str:
+    """64 lowercase hex digits."""
+    if type(v) is str and v in _SHA256_SEEN:
+        return v
+    v = _v_sha256_text(where, v)
+    if len(_SHA256_SEEN) >= 1024:        # bounded: a peer's digests cannot grow it
+        _SHA256_SEEN.clear()
+    _SHA256_SEEN[v] = None
+    return v
+
+
+_FID_MAX, _ATTEMPT_MAX = 2**63 - 1, 1_000_000
+v_fid = v_int(0, _FID_MAX)
+v_attempt = v_int(0, _ATTEMPT_MAX)
 _REQUIRED = object()
+
+
+_v_status = v_str(16)
 
 
 def v_lease_ref(where: str, v: Any) -> tuple[int, int]:
     """A ``[fragment_id, attempt]`` pair."""
+    if (type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) is int
+            and 0 <= v[0] <= _FID_MAX and 0 <= v[1] <= _ATTEMPT_MAX):
+        return (v[0], v[1])               # the common case, checked at once
     if type(v) is not list or len(v) != 2:
         raise _fail(where, f"expected [fragment_id, attempt], got {v!r}"[:200])
     return (v_fid(f"{where}.fragment_id", v[0]), v_attempt(f"{where}.attempt", v[1]))
@@ -224,9 +250,13 @@ def v_lease_ref(where: str, v: Any) -> tuple[int, int]:
 
 def v_ack_item(where: str, v: Any) -> tuple[int, int, str]:
     """A ``[fragment_id, attempt, status]`` triple."""
+    if (type(v) is list and len(v) == 3 and type(v[0]) is int and type(v[1]) is int
+            and 0 <= v[0] <= _FID_MAX and 0 <= v[1] <= _ATTEMPT_MAX and type(v[2]) is str
+            and v[2] in AckStatus.ALL):
+        return (v[0], v[1], v[2])         # the common case, checked at once
     if type(v) is not list or len(v) != 3:
         raise _fail(where, f"expected [fragment_id, attempt, status], got {v!r}"[:200])
-    status = v_str(16)(f"{where}.status", v[2])
+    status = _v_status(f"{where}.status", v[2])
     if status not in AckStatus.ALL:
         raise _fail(where, f"unknown ack status {status!r}")
     return (v_fid(f"{where}.fragment_id", v[0]), v_attempt(f"{where}.attempt", v[1]), status)

@@ -23,6 +23,8 @@ class Prefetch:
         self.run_time_s = 1.0               # moving average of a fragment's run time
         self.recent_runs: deque[float] = deque(          # the latest run times
             maxlen=max(8, RECENT_RUNS_PER_SLOT * slots))
+        self._shed: int | None = None           # shed_target() until the next run time
+        self._shed_known = False
 
     def note_run_time(self, dt: float, sandbox_wall_s: float) -> None:
         """``dt``: start to end as the core saw it (queueing and batching included: the
@@ -32,6 +34,7 @@ class Prefetch:
         dt = max(0.0, dt)
         self.run_time_s += 0.2 * (dt - self.run_time_s)
         self.recent_runs.append(max(0.0, sandbox_wall_s))
+        self._shed_known = False
 
     @property
     def leases(self) -> int:
@@ -50,7 +53,9 @@ class Prefetch:
         until 4 per slot are known): the fastest quarter of them sets the prefetch. Neither a
         few slow fragments nor a stall of this worker (it does not slow the sandbox) move
         it; a job of longer fragments does, right after a few of them."""
-        runs = self.recent_runs
-        if len(runs) < runs.maxlen:
-            return None
-        return self.slots + self.for_run_time(sorted(runs)[runs.maxlen // 4])
+        if not self._shed_known:        # (asked at every scheduling step, changed per run)
+            runs = self.recent_runs
+            self._shed = (None if len(runs) < runs.maxlen else
+                          self.slots + self.for_run_time(sorted(runs)[runs.maxlen // 4]))
+            self._shed_known = True
+        return self._shed

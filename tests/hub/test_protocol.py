@@ -264,3 +264,35 @@ def test_features_are_optional_in_hello_and_welcome():
         "result_batch"]
     with pytest.raises(ProtocolError, match="HELLO.features"):
         decode(encode(MsgType.HELLO, dict(hello, features="result_batch"), validate=False))
+
+
+_EDGE_INTS = st.sampled_from([0, 1, 1_000_000, 1_000_001, 2**63 - 1, 2**63, -1])
+_ITEM = st.one_of(_EDGE_INTS, st.integers(), st.booleans(), st.floats(allow_nan=False),
+                  st.sampled_from(["accepted", "duplicate", "stale", "bogus", ""]), st.none())
+
+
+@settings(max_examples=400, deadline=None)
+@given(v=st.one_of(st.lists(_ITEM, min_size=0, max_size=4), _ITEM))
+def test_the_fast_checks_of_acks_and_lease_refs_agree_with_the_field_rules(v):
+    """v_ack_item and v_lease_ref check the common case at once; they must accept exactly
+    what the per-field validators accept, and return the same values."""
+    from cpushare_mq.protocol import AckStatus, v_ack_item, v_attempt, v_fid, v_lease_ref
+
+    def reference(n):
+        if type(v) is not list or len(v) != n:
+            raise ProtocolError("shape")
+        out = (v_fid("f", v[0]), v_attempt("a", v[1]))
+        if n == 3:
+            if not isinstance(v[2], str) or v[2] not in AckStatus.ALL:
+                raise ProtocolError("status")
+            out += (v[2],)
+        return out
+
+    for n, check in ((3, v_ack_item), (2, v_lease_ref)):
+        try:
+            want = reference(n)
+        except ProtocolError:
+            with pytest.raises(ProtocolError):
+                check("x", v)
+        else:
+            assert check("x", v) == want
