@@ -414,10 +414,12 @@ class WorkerCore:
         if self.paused:
             return
         self.runs.start_queued(out, now)
-        target, surplus = self.credit.plan(len(self.running), self.active)
+        active = self.active
+        target, surplus = self.credit.plan(len(self.running), active)
         if surplus and self.session.may_shed:
             self._shed(out, surplus)
-        want = self.credit.ask(self.active, target, self.book.waiting_bytes, now)
+            active = self.active
+        want = self.credit.ask(active, target, self.book.waiting_bytes, now)
         if want:
             self.outgoing.send(out, MsgType.READY, {"credit": want})
 
