@@ -550,6 +550,11 @@ def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
         if clean["signature"] and any(r["signature"] for r in clean["results"]):
             raise ProtocolError("RESULT_BATCH: a signed batch's items must not carry their "
                                 "own signatures")
+    elif msg_type is MsgType.RECEIPTS:      # one RECEIPT_ACK must be able to answer it
+        count = len(clean["receipts"]) + sum(len(b["rows"]) for b in clean["batches"])
+        if count > MAX_RECEIPTS_PER_MESSAGE:
+            raise ProtocolError(f"RECEIPTS: carries {count} receipts, more than "
+                                f"{MAX_RECEIPTS_PER_MESSAGE}")
     if not lo <= n <= hi:
         raise ProtocolError(f"{msg_type.name}: expected {lo}..{hi} binary frames, got {n}")
     cap = _BLOB_CAPS.get(msg_type)

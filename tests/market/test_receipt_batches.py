@@ -214,3 +214,16 @@ def test_an_earnings_file_from_before_batches_is_migrated_and_kept(tmp_path):
     kept = read_earnings(tmp_path)
     assert [(c, sr.receipt.fragment_id) for c, sr in kept] == [("OLDHUB", 0), ("HUBCURVE", 1)]
     assert kept[1][1] == signed[1]
+
+
+def test_a_receipts_message_too_big_for_one_acknowledgement_is_refused():
+    """A hub may send receipts one by one or a batch in one message; together they must fit
+    one RECEIPT_ACK, or the worker could not answer (it refuses the message instead)."""
+    key = Ed25519PrivateKey.generate()
+    batch = sign_batches(receipts("HK", ["KA"] * 100), key)[0][0].to_wire()
+    singles = [sr.to_dict() for _, signed in sign_batches(receipts("HK", ["KA"] * 200), key)
+               for sr in signed]
+    with pytest.raises(ProtocolError, match="carries 300 receipts, more than 256"):
+        decode(encode(MsgType.RECEIPTS, {"receipts": singles, "batches": [batch]},
+                      validate=False))
+    assert decode(encode(MsgType.RECEIPTS, {"receipts": singles[:156], "batches": [batch]}))
