@@ -59,6 +59,7 @@ _INSERT = ("INSERT INTO receipts (fragment_id, job_id, worker_key, issued_s, bod
            "signature, delivered, proof) VALUES (?, ?, ?, ?, ?, ?, 0, ?)")
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
+_MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
@@ -172,8 +173,7 @@ class HubLedger:
             with transaction(self.db, "cannot store receipts", immediate=False):
                 self._store_claims(claims_new, gone)
                 if delivered:
-                    self.db.executemany("UPDATE receipts SET delivered=1 WHERE fragment_id=? "
-                                        "AND worker_key=?", delivered)
+                    self.db.executemany(_MARK_DELIVERED, delivered)
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
                 batches = sign_batches(self._unpaid(pending), self.key) if pending else []
@@ -273,8 +273,7 @@ class HubLedger:
         if self._delivered:          # the marks still waiting for a commit
             try:
                 with transaction(self.db, "cannot record delivered receipts", immediate=False):
-                    self.db.executemany("UPDATE receipts SET delivered=1 WHERE fragment_id=? "
-                                        "AND worker_key=?", self._delivered)
+                    self.db.executemany(_MARK_DELIVERED, self._delivered)
             except StoreError as exc:    # resent at the worker's next HELLO: harmless
                 log.error("ledger: %s", exc)
         self.db.close()

@@ -20,7 +20,6 @@ Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -29,22 +28,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ..errors import ProtocolError
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE
 from .receipts import (
+    HEX_SIGNATURE,
     MAX_PROOF,
+    PROOF_STEP,
     ROOT_DOMAIN,
     Receipt,
     SignedReceipt,
     leaf,
     merkle,
     merkle_root,
-    node,
+    walk,
 )
 
 __all__ = ["MAX_BATCH", "ReceiptBatch", "sign_batches"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
-_HEX_SIG = re.compile(r"[0-9a-f]{128}")
-_STEP = re.compile(r"[lr][0-9a-f]{64}")
 _ROW_LEN = 8
 #: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
 #: receipt's whole proof stays within MAX_PROOF
@@ -74,10 +73,10 @@ class ReceiptBatch:
             raise ProtocolError(f"a receipt batch must be an object with exactly the fields "
                                 f"{sorted(_WIRE_KEYS)}")
         sig, proof, rows = d["signature"], d["proof"], d["rows"]
-        if type(sig) is not str or not _HEX_SIG.fullmatch(sig):
+        if type(sig) is not str or not HEX_SIGNATURE.fullmatch(sig):
             raise ProtocolError("receipt batch signature must be 128 hex digits")
         if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
-                type(s) is str and _STEP.fullmatch(s) for s in proof):
+                type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
             raise ProtocolError(f"receipt batch proof must be a list of at most {_MAX_BATCH_PROOF} "
                                 "'l'/'r' + 64-hex-digit steps")
         if type(rows) is not list or not 0 < len(rows) <= MAX_BATCH:
@@ -109,12 +108,9 @@ class ReceiptBatch:
                 for r, p in zip(self.receipts, proofs, strict=True)]
 
     def _check(self, public: Ed25519PublicKey, subtree_root: bytes) -> bool:
-        root = subtree_root
-        for step in self.proof:
-            sib = bytes.fromhex(step[1:])
-            root = node(sib, root) if step[0] == "l" else node(root, sib)
         try:
-            public.verify(bytes.fromhex(self.signature), ROOT_DOMAIN + root)
+            public.verify(bytes.fromhex(self.signature),
+                          ROOT_DOMAIN + walk(subtree_root, self.proof))
         except InvalidSignature:
             return False
         return True

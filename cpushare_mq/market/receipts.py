@@ -36,14 +36,15 @@ from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, cost, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
-           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "node"]
+           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "node", "walk",
+           "HEX_SIGNATURE", "PROOF_STEP"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
           "currency", "amount", "issued_s")
-_HEX_SIG = re.compile(r"[0-9a-f]{128}")
+HEX_SIGNATURE = re.compile(r"[0-9a-f]{128}")
 ROOT_DOMAIN = b"cpushare-mq/receipts-root/v1\0"
-_STEP = re.compile(r"[lr][0-9a-f]{64}")
+PROOF_STEP = re.compile(r"[lr][0-9a-f]{64}")
 MAX_PROOF = 40                 # a tree of up to 2**40 receipts
 _U32 = struct.Struct("<I").pack
 _SHORT = 128
@@ -124,7 +125,7 @@ class SignedReceipt:
             raise ProtocolError("a signed receipt must be an object with a 'signature' string")
         proof = d.get("proof")
         if proof is not None and (type(proof) is not list or len(proof) > MAX_PROOF or not all(
-                type(s) is str and _STEP.fullmatch(s) for s in proof)):
+                type(s) is str and PROOF_STEP.fullmatch(s) for s in proof)):
             raise ProtocolError(f"receipt proof must be a list of at most {MAX_PROOF} "
                                 "'l'/'r' + 64-hex-digit steps")
         body = {k: v for k, v in d.items() if k not in ("signature", "proof")}
@@ -210,7 +211,11 @@ def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedRe
 
 def proof_root(r: Receipt, proof: tuple[str, ...]) -> bytes:
     """The Merkle root ``proof`` leads to from ``r``'s leaf."""
-    h = leaf(r)
+    return walk(leaf(r), proof)
+
+
+def walk(h: bytes, proof: tuple[str, ...] | list[str]) -> bytes:
+    """The root ``proof``'s sibling steps lead to from the node ``h``."""
     for step in proof:
         sib = bytes.fromhex(step[1:])
         h = node(sib, h) if step[0] == "l" else node(h, sib)
@@ -221,7 +226,7 @@ def verify_receipt(r: Receipt, signature: str, public: Ed25519PublicKey,
                    proof: tuple[str, ...] | None = None, *, seen: dict | None = None) -> bool:
     """True when ``signature`` (hex) is ``public``'s signature of ``r`` (with ``proof``: of
     the batch root it leads to). ``seen`` caches (root, signature) pairs already checked."""
-    if type(signature) is not str or not _HEX_SIG.fullmatch(signature):
+    if type(signature) is not str or not HEX_SIGNATURE.fullmatch(signature):
         return False
     signed = claim_bytes(r) if proof is None else ROOT_DOMAIN + proof_root(r, proof)
     memo = (public.public_bytes_raw(), signed, signature)
