@@ -23,7 +23,6 @@ ledgers) is a signature of its claim bytes alone.
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 import struct
 from dataclasses import dataclass
@@ -48,7 +47,8 @@ PROOF_STEP = re.compile(r"[lr][0-9a-f]{64}")
 MAX_PROOF = 40                 # a tree of up to 2**40 receipts
 _U32 = struct.Struct("<I").pack
 _SHORT = 128
-_FIELD_VALUES = operator.attrgetter(*FIELDS)
+_LEAF_HEAD = b"\x00" + DOMAIN
+_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,15 @@ class Receipt:
                         ("issued_s", issued_s)):
             if type(v) is not int or not 0 <= v < 2**63:
                 raise ProtocolError(f"receipt {name} must be a non-negative integer")
-        per_hour, paid = _amounts(price, amount)
-        if paid != cost(Price(per_hour, currency), cpu_us):
-            raise ProtocolError("receipt amount is not price x cpu_us / 3.6e9")
-        return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us,
-                   decimal_text(per_hour), currency, decimal_text(paid), issued_s)
+        per_hour, price_text = _price(price)
+        paid = decimal_text(cost(Price(per_hour, currency), cpu_us))
+        if amount != paid:      # the hub's text form, else the same number written otherwise
+            written = _amount(amount, "receipt amount")
+            if written != Decimal(paid):
+                raise ProtocolError("receipt amount is not price x cpu_us / 3.6e9")
+            paid = decimal_text(written)
+        return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us, price_text,
+                   currency, paid, issued_s)
 
     @property
     def amount_decimal(self) -> Decimal:
@@ -146,13 +150,39 @@ def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> by
 
 def claim_bytes(r: Receipt) -> bytes:
     """:func:`canonical_bytes` of a receipt (written out: it is on the path of every paid
-    result, on both sides)."""
-    out = [DOMAIN]
-    for value in _FIELD_VALUES(r):
-        data = str(value).encode()
-        out.append(_U32(len(data)))
-        out.append(data)
-    return b"".join(out)
+    result, on both sides; a test holds the two equal)."""
+    return b"".join(_claim_parts(DOMAIN, r))
+
+
+def _claim_parts(head: bytes, r: Receipt) -> tuple[bytes, ...]:
+    return (head, _text(r.hub_key), _text(r.job_id), _number(r.fragment_id),
+            _number(r.attempt), _text(r.worker_key), _number(r.cpu_us), _text(r.price),
+            _text(r.currency), _fresh_text(r.amount), _number(r.issued_s))
+
+
+#: length-prefixed texts that repeat from receipt to receipt (keys, job ids, prices,
+#: currencies), bounded: a peer's values may fill it, not grow it
+_TEXTS: dict[str, bytes] = {}
+_MAX_TEXTS = 4096
+
+
+def _text(text: str) -> bytes:
+    part = _TEXTS.get(text)
+    if part is None:
+        part = _fresh_text(text)
+        if len(_TEXTS) < _MAX_TEXTS:
+            _TEXTS[text] = part
+    return part
+
+
+def _fresh_text(text: str) -> bytes:
+    data = text.encode()
+    return _U32(len(data)) + data
+
+
+def _number(n: int) -> bytes:
+    data = b"%d" % n
+    return _U32(len(data)) + data
 
 
 def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:
@@ -160,16 +190,30 @@ def sign_receipt(r: Receipt, key: Ed25519PrivateKey) -> str:
     return key.sign(claim_bytes(r)).hex()
 
 
-def _amounts(price: object, amount: object) -> tuple[Decimal, Decimal]:
+def _amount(text: object, what: str) -> Decimal:
     try:
-        return parse_amount(price, "receipt price"), parse_amount(amount, "receipt amount")
+        return parse_amount(text, what)
     except Exception as exc:  # ConfigError from the parser: a peer's bad field
         raise ProtocolError(str(exc)) from exc
 
 
+#: prices seen in receipts, parsed: text -> (value, its one text form); bounded
+_PRICES: dict[str, tuple[Decimal, str]] = {}
+
+
+def _price(text: object) -> tuple[Decimal, str]:
+    known = _PRICES.get(text) if type(text) is str else None
+    if known is None:
+        value = _amount(text, "receipt price")
+        known = (value, decimal_text(value))
+        if len(_PRICES) < _MAX_TEXTS:
+            _PRICES[text] = known
+    return known
+
+
 def leaf(r: Receipt) -> bytes:
     """The Merkle leaf of ``r``: ``sha256(0x00 || claim bytes)``."""
-    return hashlib.sha256(b"\x00" + claim_bytes(r)).digest()
+    return _sha256(b"".join(_claim_parts(_LEAF_HEAD, r))).digest()
 
 
 def node(left: bytes, right: bytes) -> bytes:

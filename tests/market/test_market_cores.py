@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from decimal import Decimal
 
@@ -14,7 +15,16 @@ from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.market.budget import Budget
 from cpushare_mq.market.metering import Meter
 from cpushare_mq.market.money import Price, cost, parse_price
-from cpushare_mq.market.receipts import Receipt, claim_bytes, sign_receipt, verify_receipt
+from cpushare_mq.market.receipts import (
+    DOMAIN,
+    FIELDS,
+    Receipt,
+    canonical_bytes,
+    claim_bytes,
+    leaf,
+    sign_receipt,
+    verify_receipt,
+)
 
 prices = st.decimals(min_value=0, max_value=1000000, places=9, allow_nan=False,
                      allow_infinity=False).map(lambda d: Price(d, "EUR"))
@@ -59,6 +69,22 @@ def test_receipts_round_trip_and_their_signature_covers_every_field(r):
         changed = Receipt(**{**r.to_dict(), name: getattr(r, name) + 1})
         assert not verify_receipt(changed, sig, key.public_key())
         assert claim_bytes(changed) != claim_bytes(r)
+
+
+@given(receipts)
+def test_the_fast_claim_bytes_are_the_canonical_bytes(r):
+    canonical = canonical_bytes(DOMAIN, r, FIELDS)
+    assert claim_bytes(r) == canonical
+    assert leaf(r) == hashlib.sha256(b"\x00" + canonical).digest()
+
+
+def test_an_amount_written_otherwise_is_kept_as_written_when_it_is_the_same_number():
+    r = Receipt.issue("ab" * 32, "j", 1, 0, "w", 7_200_000_000, Price(Decimal("0.50")), 1)
+    assert (r.price, r.amount) == ("0.50", "1.000000000")
+    again = Receipt.from_dict({**r.to_dict(), "amount": "1.00"})
+    assert (again.price, again.amount) == ("0.50", "1.00")     # the signed text, as it came
+    with pytest.raises(ProtocolError, match="amount"):
+        Receipt.from_dict({**r.to_dict(), "amount": "1.000000001"})
 
 
 def test_a_forged_or_inconsistent_receipt_is_refused():
