@@ -47,7 +47,7 @@ def run(turns: int, per_turn: int) -> dict[str, float]:
             fid += 1
             ledger.issue("job-1", worker_key, fid, 1, 0.000123)
         t1 = clock()
-        (batch, _signed), = ledger.commit()
+        (batch, _wire), = ledger.commit()
         t2 = clock()
         frames = encode_trusted(MsgType.RECEIPTS, {"batches": [batch.to_wire()]})
         t3 = clock()

@@ -27,7 +27,7 @@ from ..hub.connections import transaction
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receiptbatch import ReceiptBatch, sign_batches
+from .receiptbatch import ReceiptBatch, open_stored, sign_batches
 from .receipts import Receipt, SignedReceipt, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
@@ -40,8 +40,10 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS receipts (
     fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0, proof TEXT);
+    delivered INTEGER NOT NULL DEFAULT 0, proof TEXT, batch_id INTEGER, cpu_us INTEGER,
+    amount TEXT);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
+CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (
     job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
     budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL);
@@ -52,16 +54,26 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS meter_keys (
     worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
-#: ledgers written before receipts reached workers lack the column
-_DELIVERED = "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"
-_PROOF = "ALTER TABLE receipts ADD COLUMN proof TEXT"    # NULL: signed alone (v1)
-_INSERT = ("INSERT INTO receipts (fragment_id, job_id, worker_key, issued_s, body, "
-           "signature, delivered, proof) VALUES (?, ?, ?, ?, ?, ?, 0, ?)")
+#: columns added since the first ledgers: (name, ALTER TABLE). A receipt stored with its
+#: turn's batch (``batch_id``: the batch as sent, in ``receipt_batches``) has ``body`` and
+#: ``signature`` '' and no ``proof`` (derived from the batch when read); ``cpu_us`` and
+#: ``amount`` are its body's, for sums.
+_ADDED = (("delivered", "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"),
+          ("proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),    # NULL: signed alone (v1)
+          ("batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"),
+          ("cpu_us", "ALTER TABLE receipts ADD COLUMN cpu_us INTEGER"),
+          ("amount", "ALTER TABLE receipts ADD COLUMN amount TEXT"))
+_FILL_SUMS = ("UPDATE receipts SET cpu_us=json_extract(body, '$.cpu_us'), "
+              "amount=json_extract(body, '$.amount') WHERE cpu_us IS NULL AND body != ''")
+_INSERT = ("INSERT INTO receipts (fragment_id, job_id, worker_key, issued_s, body, signature, "
+           "delivered, batch_id, cpu_us, amount) VALUES (?, ?, ?, ?, '', '', 0, ?, ?, ?)")
+_INSERT_BATCH = "INSERT INTO receipt_batches (wire) VALUES (?)"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
+_COMPACT = (",", ":")        # JSON separators of a stored batch
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 
 
@@ -102,9 +114,11 @@ class HubLedger:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
-        for name, alter in (("delivered", _DELIVERED), ("proof", _PROOF)):
+        for name, alter in _ADDED:
             if name not in columns:
                 self.db.execute(alter)
+        if "cpu_us" not in columns:
+            self.db.execute(_FILL_SUMS)
         self.db.execute(_UNDELIVERED_INDEX)
         self._pending: dict[int, Receipt] = {}     # issued this turn, signed at commit()
         self._claims_new: list[Claim] = []
@@ -157,11 +171,11 @@ class HubLedger:
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
-    def commit(self) -> list[tuple[ReceiptBatch, list[SignedReceipt]]]:
+    def commit(self) -> list[tuple[ReceiptBatch, dict]]:
         """Sign the receipts issued since the last commit (one signature) and store them,
         with the turn's claim changes, in one transaction; returns them as batches, one per
-        worker, each with its receipts and their proofs (a fragment already paid is left
-        out before signing)."""
+        worker, each with its wire form (``RECEIPTS.batches``), which is also what the
+        ledger keeps of it (a fragment already paid is left out before signing)."""
         meter_keys = self.meter.take_changed()
         if not (self._pending or self._claims_new or self._claims_gone or self._delivered
                 or meter_keys):
@@ -176,17 +190,29 @@ class HubLedger:
                     self.db.executemany(_MARK_DELIVERED, delivered)
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
-                batches = sign_batches(self._unpaid(pending), self.key) if pending else []
-                self.db.executemany(_INSERT, [
-                    (sr.receipt.fragment_id, sr.receipt.job_id, sr.receipt.worker_key,
-                     sr.receipt.issued_s, json.dumps(sr.receipt.to_dict()), sr.signature,
-                     json.dumps(sr.proof)) for _, signed in batches for sr in signed])
+                out = self._store(sign_batches(self._unpaid(pending), self.key)
+                                  if pending else [])
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
                       ", ".join(f"{r.fragment_id} of {r.job_id}"
                                 for r in list(pending.values())[:5]), exc)
             return []
-        return batches
+        return out
+
+    def _store(self, batches: list[ReceiptBatch]) -> list[tuple[ReceiptBatch, dict]]:
+        """Each batch kept as it is sent, and a row per receipt (paid once: the fragment
+        is the key) pointing at it."""
+        out, rows = [], []
+        for batch in batches:
+            wire = batch.to_wire()
+            bid = self.db.execute(_INSERT_BATCH, (json.dumps(wire, separators=_COMPACT),)
+                                  ).lastrowid
+            rows += [(r.fragment_id, r.job_id, r.worker_key, r.issued_s, bid, r.cpu_us,
+                      r.amount) for r in batch.receipts]
+            out.append((batch, wire))
+        if rows:
+            self.db.executemany(_INSERT, rows)
+        return out
 
     def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
         """``pending`` without the fragments the ledger has paid already (a result accepted
@@ -212,12 +238,12 @@ class HubLedger:
         """``(key, cpu_us)`` of the job's last receipts, oldest first."""
         try:
             rows = self.db.execute(
-                "SELECT worker_key, body FROM receipts WHERE job_id=? ORDER BY fragment_id "
+                "SELECT worker_key, cpu_us FROM receipts WHERE job_id=? ORDER BY fragment_id "
                 "DESC LIMIT ?", (job_id, self.meter.policy.job_sample)).fetchall()
         except sqlite3.Error as exc:
             log.error("ledger: cannot read job %s's receipts: %s", job_id, exc)
             return []
-        return [(k, json.loads(b)["cpu_us"]) for k, b in reversed(rows)]
+        return list(reversed(rows))
 
     def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                   cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
@@ -228,18 +254,20 @@ class HubLedger:
                       price) is None:
             return None
         stored = self.commit()
-        return stored[0][1][0] if stored else None
+        return stored[0][0].signed()[0] if stored else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
         """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
         try:
             rows = self.db.execute(
-                "SELECT body, signature, proof FROM receipts WHERE worker_key=? AND "
-                "delivered=0 ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
+                f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 "
+                "ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
+            return _signed(self.db, rows, self.key.public_key())
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
-            return []
-        return [_row(b, s, p) for b, s, p in rows]
+        except ProtocolError as exc:
+            log.error("ledger: the receipts owed to %s are damaged: %s", worker_key[:16], exc)
+        return []
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (others' receipts are left alone);
@@ -266,8 +294,8 @@ class HubLedger:
 
     def spent(self, job_id: str) -> Decimal:
         """What ``job_id``'s receipts add up to (exact)."""
-        rows = self.db.execute("SELECT body FROM receipts WHERE job_id=?", (job_id,))
-        return sum((Decimal(json.loads(b)["amount"]) for (b,) in rows), Decimal(0))
+        rows = self.db.execute("SELECT amount FROM receipts WHERE job_id=?", (job_id,))
+        return sum((Decimal(a) for (a,) in rows), Decimal(0))
 
     def close(self) -> None:
         if self._delivered:          # the marks still waiting for a commit
@@ -281,7 +309,9 @@ class HubLedger:
 
 def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = None,
                   since_s: int | None = None) -> tuple[str, list[SignedReceipt]]:
-    """The hub's public receipt key and its receipts (filtered), oldest first."""
+    """The hub's public receipt key and its receipts (filtered), oldest first. A receipt
+    stored with its batch gets its own proof, derived from the batch, whose signature is
+    checked again here (a ledger altered since is refused)."""
     path = ledger_path(db_path)
     if not os.path.exists(path):
         raise ConfigError(f"no ledger {path}: is --db the hub's database ('cpushare-hub serve "
@@ -290,25 +320,54 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
-        key = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
-               .public_key().public_bytes_raw().hex()) if row else ""
-        sql, params = "SELECT body, signature, proof FROM receipts WHERE 1=1", []
+        public = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0])).public_key()
+                  if row else None)
+        columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
+        read = _READ if "batch_id" in columns else "fragment_id, body, signature, proof, NULL"
+        sql, params = f"SELECT {read} FROM receipts WHERE 1=1", []
         for cond, value in (("job_id=?", job), ("worker_key=?", worker),
                             ("issued_s>=?", since_s)):
             if value is not None:
                 sql += f" AND {cond}"
                 params.append(value)
         rows = db.execute(sql + " ORDER BY issued_s, fragment_id", params).fetchall()
+        receipts = _signed(db, rows, public)
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot read the ledger {path}: {exc}") from exc
+    except ProtocolError as exc:
+        raise ConfigError(f"the ledger {path} is damaged (was it altered?): {exc}") from exc
     finally:
         db.close()
-    return key, [_row(b, s, p) for b, s, p in rows]
+    return (public.public_bytes_raw().hex() if public else ""), receipts
 
 
-def _row(body: str, signature: str, proof: str | None) -> SignedReceipt:
-    return SignedReceipt(Receipt.from_dict(json.loads(body)), signature,
-                         None if proof is None else tuple(json.loads(proof)))
+_READ = "fragment_id, body, signature, proof, batch_id"
+
+
+def _signed(db: sqlite3.Connection, rows: list[tuple], public: Ed25519PublicKey | None
+            ) -> list[SignedReceipt]:
+    """Ledger rows (:data:`_READ`) as signed receipts: stored alone, or reopened from their
+    batch (each batch read and checked once). Raises ProtocolError for a damaged one."""
+    batches: dict[int, dict[int, SignedReceipt]] = {}
+    out = []
+    for fid, body, sig, proof, bid in rows:
+        if bid is None:
+            try:
+                body, proof = json.loads(body), None if proof is None else json.loads(proof)
+            except ValueError as exc:
+                raise ProtocolError(f"receipt for fragment {fid} is not JSON: {exc}") from exc
+            out.append(SignedReceipt.from_dict(
+                {**body, "signature": sig} if proof is None
+                else {**body, "signature": sig, "proof": proof}))
+            continue
+        if bid not in batches:
+            (wire,) = db.execute("SELECT wire FROM receipt_batches WHERE id=?", (bid,)
+                                 ).fetchone() or (None,)
+            batches[bid] = open_stored(wire, public)
+        if fid not in batches[bid]:
+            raise ProtocolError(f"receipt batch {bid} has no receipt for fragment {fid}")
+        out.append(batches[bid][fid])
+    return out
 
 
 def verify_receipts(items: object, hub_key_hex: str) -> list[SignedReceipt]:

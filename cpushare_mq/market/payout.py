@@ -210,17 +210,18 @@ class Payout:
         """Sign and store the turn's receipts (before the hub commits the results they pay
         for), count them against budgets and queue them for their workers: one batch each
         for a worker that takes batches, the receipts one by one for an older worker."""
-        for batch, signed in self.ledger.commit():
-            for r in batch.receipts:
-                if r.job_id in self._spent:
-                    self._spent[r.job_id] += r.amount_decimal
+        for batch, wire in self.ledger.commit():
+            if self._spent:
+                for r in batch.receipts:
+                    if r.job_id in self._spent:
+                        self._spent[r.job_id] += r.amount_decimal
             wid = self._by_key.get(batch.receipts[0].worker_key)
             if wid is None:
                 continue
             if wid in self._batched:
-                self._batch_out.setdefault(wid, []).append(batch.to_wire())
+                self._batch_out.setdefault(wid, []).append(wire)
             else:
-                self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in signed)
+                self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in batch.signed())
 
     def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:
         """Every counted copy of a fragment feeds the plausibility check (market/metering.py):

@@ -20,6 +20,8 @@ Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`).
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -40,7 +42,7 @@ from .receipts import (
     walk,
 )
 
-__all__ = ["MAX_BATCH", "ReceiptBatch", "sign_batches"]
+__all__ = ["MAX_BATCH", "ReceiptBatch", "hub_public", "open_stored", "sign_batches"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
@@ -104,6 +106,13 @@ class ReceiptBatch:
         root, proofs = merkle([leaf(r) for r in self.receipts])
         if not self._check(public, root):
             return None
+        return self._with_proofs(proofs)
+
+    def signed(self) -> list[SignedReceipt]:
+        """The receipts, each with its own proof (the signer's side: nothing to check)."""
+        return self._with_proofs(merkle([leaf(r) for r in self.receipts])[1])
+
+    def _with_proofs(self, proofs: list[list[str]]) -> list[SignedReceipt]:
         return [SignedReceipt(r, self.signature, (*p, *self.proof))
                 for r, p in zip(self.receipts, proofs, strict=True)]
 
@@ -116,25 +125,52 @@ class ReceiptBatch:
         return True
 
 
-def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey
-                 ) -> list[tuple[ReceiptBatch, list[SignedReceipt]]]:
+def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[ReceiptBatch]:
     """Sign a turn's receipts with one signature: each worker's receipts (in issue order,
     at most :data:`MAX_BATCH` at a time) form a subtree; the signed root is the tree over
-    the subtrees' roots. Returns each batch with its receipts' own proofs (the ledger's)."""
+    the subtrees' roots. Returns one batch per subtree (:meth:`ReceiptBatch.signed` gives
+    its receipts' own proofs)."""
     groups: dict[tuple[str, int], list[Receipt]] = {}
     seen: dict[str, int] = {}
     for r in receipts:
         n = seen.get(r.worker_key, 0)
         seen[r.worker_key] = n + 1
         groups.setdefault((r.worker_key, n // MAX_BATCH), []).append(r)
-    subtrees = [merkle([leaf(r) for r in group]) for group in groups.values()]
-    if not subtrees:
+    if not groups:
         return []
-    root, tops = merkle([sub_root for sub_root, _ in subtrees])
+    root, tops = merkle([merkle_root([leaf(r) for r in group]) for group in groups.values()])
     signature = key.sign(ROOT_DOMAIN + root).hex()
-    out = []
-    for group, (_, proofs), top in zip(groups.values(), subtrees, tops, strict=True):
-        batch = ReceiptBatch(tuple(group), signature, tuple(top))
-        out.append((batch, [SignedReceipt(r, signature, (*p, *top))
-                            for r, p in zip(group, proofs, strict=True)]))
-    return out
+    return [ReceiptBatch(tuple(group), signature, tuple(top))
+            for group, top in zip(groups.values(), tops, strict=True)]
+
+
+def open_stored(text: str | None, public: Ed25519PublicKey | None = None
+                ) -> dict[int, SignedReceipt]:
+    """A batch kept as it came (its wire as JSON text), reopened: its receipts by fragment,
+    each with its own proof. Raises :class:`ProtocolError` when it is missing, damaged or
+    not signed by ``public`` (default: the receipt key it names), as when the file holding
+    it was altered."""
+    if not text:
+        raise ProtocolError("the batch is missing")
+    try:
+        wire = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError(f"the batch is not JSON: {exc}") from exc
+    batch = ReceiptBatch.from_wire(wire)
+    signed = batch.open(public or hub_public(batch.receipts[0].hub_key))
+    if signed is None:
+        raise ProtocolError("the batch fails its hub's signature")
+    return {sr.receipt.fragment_id: sr for sr in signed}
+
+
+def hub_public(hub_key: str) -> Ed25519PublicKey:
+    """The receipt key a receipt names, or :class:`ProtocolError`."""
+    try:
+        return _public_key(hub_key)
+    except ValueError:
+        raise ProtocolError(f"receipt hub_key {hub_key[:20]!r} is not an Ed25519 key") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _public_key(hub_key: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(hub_key))

@@ -12,7 +12,6 @@ connection) sent it.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import transaction
-from ..market.receiptbatch import ReceiptBatch
+from ..market.receiptbatch import ReceiptBatch, hub_public, open_stored
 from ..market.receipts import SignedReceipt, verify_receipt
 
 __all__ = ["EARNINGS_FILE", "Earnings", "read_earnings"]
@@ -35,15 +34,19 @@ CREATE TABLE IF NOT EXISTS receipts (
     hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL, hub_curve TEXT NOT NULL,
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL, proof TEXT,
     PRIMARY KEY (hub_key, fragment_id));
-CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipt_batches (
+    id INTEGER PRIMARY KEY, wire TEXT NOT NULL, hub_curve TEXT);
 """
-#: columns added since the first earnings files: (name, ALTER TABLE)
-_ADDED = (("proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),
-          # a receipt that came in a batch: its body, signature and proof are the batch's
-          # (receipt_batches.wire), its own columns body and signature are ''
-          ("batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"))
+#: columns added since the first earnings files: (table, name, ALTER TABLE)
+_ADDED = (("receipts", "proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),
+          # files of the first batches kept a row per receipt of a batch too: its body,
+          # signature and proof are the batch's (receipt_batches.wire), its own '' and NULL
+          ("receipts", "batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"),
+          # a batch kept alone (no rows): who sent it
+          ("receipt_batches", "hub_curve", "ALTER TABLE receipt_batches ADD COLUMN hub_curve TEXT"))
 _INSERT = ("INSERT OR IGNORE INTO receipts (hub_key, fragment_id, hub_curve, issued_s, body, "
            "signature, proof, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_BATCH = "INSERT INTO receipt_batches (wire, hub_curve) VALUES (?, ?)"
 
 
 def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
@@ -74,15 +77,10 @@ def _check_batch(d: object, worker_key: str) -> ReceiptBatch:
 
 def _public(hub_key: str, fragment_id: int) -> Ed25519PublicKey:
     try:
-        return _public_key(hub_key)
-    except ValueError:
+        return hub_public(hub_key)
+    except ProtocolError:
         raise ProtocolError(f"receipt for fragment {fragment_id}: hub_key is not an "
                             "Ed25519 key") from None
-
-
-@functools.lru_cache(maxsize=16)
-def _public_key(hub_key: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(hub_key))
 
 
 class Earnings:
@@ -96,19 +94,19 @@ class Earnings:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")    # as the hub's ledger
             self.db.executescript(_SCHEMA)
-            columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
-            for name, alter in _ADDED:
-                if name not in columns:
+            for table, name, alter in _ADDED:
+                if name not in _columns(self.db, table):
                     self.db.execute(alter)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
         self.path, self.worker_key = path, worker_key
 
     def take(self, hub_curve: str, items: list[dict], batches: list[dict] = ()) -> list[int]:
-        """Check and store a RECEIPTS message's receipts (one by one, and in batches: a
-        batch is stored as it came, its receipts keyed by hub and fragment); returns the
-        fragment ids to acknowledge (those stored now or before). A bad receipt or batch is
-        logged and not acknowledged, so it is never counted; the others are kept."""
+        """Check and store a RECEIPTS message's receipts (one by one, keyed by hub and
+        fragment, and in batches: a batch is stored whole, as it came); returns the fragment
+        ids to acknowledge (those stored now or before). A bad receipt or batch is logged and
+        not acknowledged, so it is never counted; the others are kept. A receipt the hub
+        sends again (its acknowledgement was lost) is counted once: :func:`read_earnings`."""
         singles, seen = [], {}
         for d in items:
             try:
@@ -131,12 +129,10 @@ class Earnings:
                      json.dumps(sr.receipt.to_dict()), sr.signature,
                      None if sr.proof is None else json.dumps(sr.proof), None)
                     for sr in singles])
-                for batch, wire in good:
-                    bid = self.db.execute("INSERT INTO receipt_batches (wire) VALUES (?)",
-                                          (json.dumps(wire),)).lastrowid
-                    self.db.executemany(_INSERT, [
-                        (r.hub_key, r.fragment_id, hub_curve, r.issued_s, "", "", None, bid)
-                        for r in batch.receipts])
+                if good:
+                    self.db.executemany(_INSERT_BATCH, [
+                        (json.dumps(wire, separators=(",", ":")), hub_curve)
+                        for _, wire in good])
         except StoreError as exc:     # not acknowledged: the hub resends them later
             log.error("receipts not stored (the hub resends them): %s", exc)
             return []
@@ -149,9 +145,10 @@ class Earnings:
 
 def read_earnings(directory: str | os.PathLike, hub: str | None = None
                   ) -> list[tuple[str, SignedReceipt]]:
-    """``(hub CURVE key, receipt)`` pairs, oldest first; ``hub`` filters on the hub's CURVE
-    key or its receipt key. A receipt kept from a batch gets its own proof, derived from
-    the batch, whose signature is checked again here."""
+    """``(hub CURVE key, receipt)`` pairs, oldest first, each receipt once (a hub may have
+    sent one again); ``hub`` filters on the hub's CURVE key or its receipt key. A receipt
+    kept in a batch gets its own proof, derived from the batch, whose signature is checked
+    again here."""
     path = Path(directory) / EARNINGS_FILE
     if not path.exists():
         raise ConfigError(f"no earnings file {path}: has this worker (--config-dir "
@@ -159,49 +156,59 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
-            batch_col = "batch_id" if "batch_id" in columns else "NULL"
-            sql = (f"SELECT hub_curve, fragment_id, body, signature, proof, {batch_col} "
-                   "FROM receipts")
-            params: tuple = ()
-            if hub is not None:
-                sql, params = sql + " WHERE hub_curve=? OR hub_key=?", (hub, hub)
-            rows = db.execute(sql, params).fetchall()
-            wires = dict(db.execute("SELECT id, wire FROM receipt_batches")) if any(
-                r[5] is not None for r in rows) else {}
+            rows, batches = _stored(db)
         finally:
             db.close()
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot read the earnings file {path}: {exc}") from exc
-    out = []
+    found: dict[tuple[str, int], tuple[str, SignedReceipt]] = {}
     opened: dict[int, dict[int, SignedReceipt]] = {}
     for curve, fid, body, sig, proof, bid in rows:
         if bid is None:
-            out.append((curve, SignedReceipt.from_dict(
-                {**json.loads(body), "signature": sig,
-                 **({} if proof is None else {"proof": json.loads(proof)})})))
-            continue
-        if bid not in opened:
-            opened[bid] = _reopen(path, bid, wires.get(bid))
-        out.append((curve, opened[bid][fid]))
+            sr = SignedReceipt.from_dict({**json.loads(body), "signature": sig,
+                                          **({} if proof is None else {"proof": json.loads(proof)})})
+        else:
+            if bid not in opened:
+                opened[bid] = _reopen(path, bid, batches.get(bid, (None, None))[0])
+            sr = opened[bid][fid]
+        found.setdefault((sr.receipt.hub_key, fid), (curve, sr))
+    for bid, (wire, curve) in batches.items():
+        if curve is not None:            # a batch kept alone
+            for fid, sr in _reopen(path, bid, wire).items():
+                found.setdefault((sr.receipt.hub_key, fid), (curve, sr))
+    out = [(curve, sr) for curve, sr in found.values()
+           if hub is None or hub in (curve, sr.receipt.hub_key)]
     out.sort(key=lambda p: (p[1].receipt.issued_s, p[1].receipt.hub_key,
                             p[1].receipt.fragment_id))
     return out
+
+
+def _stored(db: sqlite3.Connection) -> tuple[list[tuple], dict[int, tuple[str, str | None]]]:
+    """The receipts kept one by one (``hub_curve, fragment_id, body, signature, proof,
+    batch_id``) and the batches (id -> ``(wire, hub_curve)``), from a file of any version."""
+    batch_col = "batch_id" if "batch_id" in _columns(db, "receipts") else "NULL"
+    rows = db.execute(f"SELECT hub_curve, fragment_id, body, signature, proof, {batch_col} "
+                      "FROM receipts").fetchall()
+    columns = _columns(db, "receipt_batches")
+    if not columns:
+        return rows, {}
+    curve_col = "hub_curve" if "hub_curve" in columns else "NULL"
+    return rows, {bid: (wire, curve) for bid, wire, curve in
+                  db.execute(f"SELECT id, wire, {curve_col} FROM receipt_batches")}
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _reopen(path: Path, bid: int, wire: str | None) -> dict[int, SignedReceipt]:
     """A stored batch's receipts by fragment, each with its own proof, or
     :class:`ConfigError` when the batch is missing or no longer matches its signature."""
     try:
-        batch = ReceiptBatch.from_wire(json.loads(wire)) if wire else None
-        first = batch.receipts[0] if batch else None
-        signed = batch.open(_public(first.hub_key, first.fragment_id)) if batch else None
-    except (ProtocolError, ValueError) as exc:
-        raise ConfigError(f"earnings file {path}: receipt batch {bid} is damaged: {exc}") from exc
-    if signed is None:
-        raise ConfigError(f"earnings file {path}: receipt batch {bid} is missing or fails its "
-                          "hub's signature (was the file altered?)")
-    return {sr.receipt.fragment_id: sr for sr in signed}
+        return open_stored(wire)
+    except ProtocolError as exc:
+        raise ConfigError(f"earnings file {path}: receipt batch {bid} is missing, damaged or "
+                          f"fails its hub's signature (was the file altered?): {exc}") from exc
 
 
 class ReceiptInbox:

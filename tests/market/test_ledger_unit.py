@@ -3,9 +3,23 @@ fragment is paid once, and the signing key survives reopening."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from decimal import Decimal
 
-from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts, verify_receipts
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cpushare_mq.errors import ConfigError
+from cpushare_mq.market.ledger import (
+    DEFAULT_PRICE,
+    HubLedger,
+    ledger_path,
+    read_receipts,
+    verify_receipts,
+)
+from cpushare_mq.market.money import cost, decimal_text
+from cpushare_mq.market.receipts import Receipt, sign_batch
 
 
 def test_inflated_claim_is_paid_at_the_jobs_cpu_limit(tmp_path):
@@ -37,3 +51,63 @@ def test_a_ledger_that_cannot_write_never_stops_the_hub(tmp_path, caplog):
     led.db.close()          # as a full disk or a broken file would: every write fails
     assert led.on_result("j-1", "KEY", 3, 0, cpu_s=1.0) is None
     assert "ledger: no receipt for 1 fragment(s): 3 of j-1" in caplog.text
+
+
+def _old_ledger(db: str) -> tuple[Ed25519PrivateKey, list]:
+    """A ledger as the hub wrote it before receipt batches: each receipt a row of its own
+    (its body, the turn's signature and its proof), two of them not yet delivered."""
+    key = Ed25519PrivateKey.generate()
+    hub_key = key.public_key().public_bytes_raw().hex()
+    signed = sign_batch([Receipt.issue(hub_key, "j-1", fid, 0, "KEY", 1_800_000_000,
+                                       DEFAULT_PRICE, 100 + fid) for fid in (1, 2)], key)
+    con = sqlite3.connect(ledger_path(db))
+    con.executescript("""
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE receipts (
+            fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
+            issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
+            delivered INTEGER NOT NULL DEFAULT 0, proof TEXT);""")
+    con.execute("INSERT INTO meta VALUES ('signing_key', ?)", (key.private_bytes_raw().hex(),))
+    con.executemany("INSERT INTO receipts VALUES (?, 'j-1', 'KEY', ?, ?, ?, 0, ?)", [
+        (sr.receipt.fragment_id, sr.receipt.issued_s, json.dumps(sr.receipt.to_dict()),
+         sr.signature, json.dumps(sr.proof)) for sr in signed])
+    con.commit()
+    con.close()
+    return key, signed
+
+
+def test_a_ledger_from_before_batches_keeps_its_receipts_sums_and_resends(tmp_path):
+    db = str(tmp_path / "hub.db")
+    key, old = _old_ledger(db)
+    led = HubLedger(db, DEFAULT_PRICE)
+    assert led.public_hex == key.public_key().public_bytes_raw().hex()
+    assert led.undelivered("KEY", 10) == old                   # resent as they were signed
+    assert led.spent("j-1") == Decimal("1.000000000")          # two half hours at 1 an hour
+    new = led.on_result("j-1", "KEY", 3, 0, cpu_s=1800.0)      # stored with its batch
+    assert led.spent("j-1") == Decimal("1.500000000")
+    assert led.undelivered("KEY", 10) == [*old, new]
+    led.close()
+    hub_key, items = read_receipts(db)
+    assert items == [*old, new] and verify_receipts([sr.to_dict() for sr in items],
+                                                    hub_key) == items
+
+
+def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
+    db = str(tmp_path / "hub.db")
+    led = HubLedger(db, DEFAULT_PRICE)
+    for fid in (1, 2):
+        led.issue("j-1", "KEY", fid, 0, cpu_s=10.0)
+    led.commit()
+    con = sqlite3.connect(ledger_path(db))
+    (wire,), = con.execute("SELECT wire FROM receipt_batches")
+    w = json.loads(wire)
+    w["rows"][0][3] *= 100                                      # more CPU time, and the
+    w["rows"][0][6] = decimal_text(cost(DEFAULT_PRICE, w["rows"][0][3]))   # amount to match
+    con.execute("UPDATE receipt_batches SET wire=?", (json.dumps(w),))
+    con.commit()
+    con.close()
+    with pytest.raises(ConfigError, match=r"hub.db.ledger is damaged \(was it altered\?\): "
+                                          "the batch fails its hub's signature"):
+        read_receipts(db)
+    assert led.undelivered("KEY", 10) == []                     # the hub goes on
+    assert "ledger: the receipts owed to KEY are damaged" in caplog.text

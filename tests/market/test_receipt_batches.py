@@ -41,23 +41,24 @@ def receipts(hub_key: str, owners: list[str]) -> list[Receipt]:
 def test_each_batch_opens_to_the_ledgers_receipts_under_one_signature(owners):
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
-    signed = sign_batches(receipts("HK", owners), key)
-    assert len({b.signature for b, _ in signed}) == 1
-    assert sorted(b.receipts[0].worker_key for b, _ in signed) == sorted(set(owners))
-    for batch, mine in signed:
+    batches = sign_batches(receipts("HK", owners), key)
+    assert len({b.signature for b in batches}) == 1
+    assert sorted(b.receipts[0].worker_key for b in batches) == sorted(set(owners))
+    for batch in batches:
+        mine = batch.signed()                      # the proofs the hub's ledger gives
         assert {r.worker_key for r in batch.receipts} == {batch.receipts[0].worker_key}
         again = ReceiptBatch.from_wire(json.loads(json.dumps(batch.to_wire())))
         assert again == batch and again.verify(public)
         assert again.open(public) == mine          # the worker's proofs are the hub's
         assert all(verify_receipt(sr.receipt, sr.signature, public, sr.proof) for sr in mine)
-    assert sorted(r.fragment_id for b, _ in signed for r in b.receipts) == list(range(len(owners)))
+    assert sorted(r.fragment_id for b in batches for r in b.receipts) == list(range(len(owners)))
 
 
 def test_a_worker_with_more_than_a_batch_gets_several():
     key = Ed25519PrivateKey.generate()
-    signed = sign_batches(receipts("HK", ["KA"] * (MAX_BATCH + 3)), key)
-    assert [len(b.receipts) for b, _ in signed] == [MAX_BATCH, 3]
-    assert all(b.verify(key.public_key()) for b, _ in signed)
+    batches = sign_batches(receipts("HK", ["KA"] * (MAX_BATCH + 3)), key)
+    assert [len(b.receipts) for b in batches] == [MAX_BATCH, 3]
+    assert all(b.verify(key.public_key()) for b in batches)
 
 
 def _tamper(wire: dict, how: str, other: dict) -> dict:
@@ -76,7 +77,7 @@ def _tamper(wire: dict, how: str, other: dict) -> dict:
         w["proof"][0] = w["proof"][0][0] + "0" * 64
     elif how == "foreign key":     # signed by a key that is not the hub's it names
         forged = sign_batches([ReceiptBatch.from_wire(wire).receipts[0]],
-                              Ed25519PrivateKey.generate())[0][0].to_wire()
+                              Ed25519PrivateKey.generate())[0].to_wire()
         w = {**forged, "hub_key": wire["hub_key"]}
     return w
 
@@ -86,8 +87,8 @@ def _tamper(wire: dict, how: str, other: dict) -> dict:
 def test_a_tampered_batch_is_refused_whole_and_the_good_one_kept(tmp_path, caplog, how):
     key = Ed25519PrivateKey.generate()
     hub_key = key.public_key().public_bytes_raw().hex()
-    (mine, _), (theirs, _) = sign_batches(receipts(hub_key, ["KA", "KB"] * 3), key)
-    good = sign_batches(receipts(hub_key, ["KA"] * 2)[1:], key)[0][0]   # another turn
+    mine, theirs = sign_batches(receipts(hub_key, ["KA", "KB"] * 3), key)
+    good = sign_batches(receipts(hub_key, ["KA"] * 2)[1:], key)[0]   # another turn
     store = Earnings(tmp_path, "KA")
     bad = _tamper(mine.to_wire(), how, theirs.to_wire())
     assert store.take("HUBCURVE", [], [bad, good.to_wire()]) == [1]
@@ -108,7 +109,7 @@ def test_a_tampered_batch_is_refused_whole_and_the_good_one_kept(tmp_path, caplo
 ])
 def test_a_malformed_batch_gets_a_one_line_error(field, value, says):
     key = Ed25519PrivateKey.generate()
-    wire = sign_batches(receipts("HK", ["KA", "KA"]), key)[0][0].to_wire()
+    wire = sign_batches(receipts("HK", ["KA", "KA"]), key)[0].to_wire()
     with pytest.raises(ProtocolError, match=says) as err:
         ReceiptBatch.from_wire({**wire, field: value})
     assert "\n" not in str(err.value)
@@ -116,7 +117,7 @@ def test_a_malformed_batch_gets_a_one_line_error(field, value, says):
 
 def test_a_batch_for_another_worker_is_refused(tmp_path, caplog):
     key = Ed25519PrivateKey.generate()
-    batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KB"]), key)[0][0]
+    batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KB"]), key)[0]
     store = Earnings(tmp_path, "KA")
     assert store.take("HUBCURVE", [], [batch.to_wire()]) == []
     assert "names another worker key" in caplog.text
@@ -178,7 +179,7 @@ def test_a_receipt_resent_one_by_one_after_its_batch_is_kept_once(tmp_path):
 def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
     key = Ed25519PrivateKey.generate()
     batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"] * 3),
-                         key)[0][0]
+                         key)[0]
     store = Earnings(tmp_path, "KA")
     assert store.take("HUBCURVE", [], [batch.to_wire()]) == [0, 1, 2]
     store.close()
@@ -190,7 +191,7 @@ def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
     db.execute("UPDATE receipt_batches SET wire=?", (json.dumps(w),))
     db.commit()
     db.close()
-    with pytest.raises(ConfigError, match="receipt batch 1 is missing or fails its hub's "
+    with pytest.raises(ConfigError, match="receipt batch 1 is missing, damaged or fails its hub.s "
                                           "signature"):
         read_earnings(tmp_path)
 
@@ -198,7 +199,8 @@ def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
 def test_an_earnings_file_from_before_batches_is_migrated_and_kept(tmp_path):
     key = Ed25519PrivateKey.generate()
     hub_key = key.public_key().public_bytes_raw().hex()
-    (batch, signed), = sign_batches(receipts(hub_key, ["KA"] * 2), key)
+    batch, = sign_batches(receipts(hub_key, ["KA"] * 2), key)
+    signed = batch.signed()
     db = sqlite3.connect(tmp_path / "earnings.db")      # the schema of the first files
     db.execute("CREATE TABLE receipts (hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL, "
                "hub_curve TEXT NOT NULL, issued_s INTEGER NOT NULL, body TEXT NOT NULL, "
@@ -216,13 +218,42 @@ def test_an_earnings_file_from_before_batches_is_migrated_and_kept(tmp_path):
     assert kept[1][1] == signed[1]
 
 
+def test_an_earnings_file_of_the_first_batches_is_read_and_kept_adding_to(tmp_path):
+    """The first batch files kept a row per receipt besides the batch; such a file opens,
+    takes new batches (kept whole now) and lists every receipt once, per hub too."""
+    key = Ed25519PrivateKey.generate()
+    hub_key = key.public_key().public_bytes_raw().hex()
+    first, second = sign_batches(receipts(hub_key, ["KA"] * (MAX_BATCH + 2)), key)
+    db = sqlite3.connect(tmp_path / "earnings.db")
+    db.executescript("""
+        CREATE TABLE receipts (hub_key TEXT NOT NULL, fragment_id INTEGER NOT NULL,
+            hub_curve TEXT NOT NULL, issued_s INTEGER NOT NULL, body TEXT NOT NULL,
+            signature TEXT NOT NULL, proof TEXT, batch_id INTEGER,
+            PRIMARY KEY (hub_key, fragment_id));
+        CREATE TABLE receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);""")
+    db.execute("INSERT INTO receipt_batches VALUES (1, ?)", (json.dumps(first.to_wire()),))
+    db.executemany("INSERT INTO receipts VALUES (?, ?, 'OLDHUB', 5, '', '', NULL, 1)",
+                   [(hub_key, r.fragment_id) for r in first.receipts])
+    db.commit()
+    db.close()
+    store = Earnings(tmp_path, "KA")
+    assert store.take("NEWHUB", [], [second.to_wire(), first.to_wire()]) == [
+        r.fragment_id for r in (*second.receipts, *first.receipts)]     # one sent again
+    store.close()
+    kept = read_earnings(tmp_path)
+    assert [sr for _, sr in kept] == first.signed() + second.signed()
+    assert {c for c, _ in kept[:MAX_BATCH]} == {"OLDHUB"} and kept[-1][0] == "NEWHUB"
+    assert len(read_earnings(tmp_path, hub="NEWHUB")) == 2
+    assert len(read_earnings(tmp_path, hub=hub_key)) == MAX_BATCH + 2
+
+
 def test_a_receipts_message_too_big_for_one_acknowledgement_is_refused():
     """A hub may send receipts one by one or a batch in one message; together they must fit
     one RECEIPT_ACK, or the worker could not answer (it refuses the message instead)."""
     key = Ed25519PrivateKey.generate()
-    batch = sign_batches(receipts("HK", ["KA"] * 100), key)[0][0].to_wire()
-    singles = [sr.to_dict() for _, signed in sign_batches(receipts("HK", ["KA"] * 200), key)
-               for sr in signed]
+    batch = sign_batches(receipts("HK", ["KA"] * 100), key)[0].to_wire()
+    singles = [sr.to_dict() for b in sign_batches(receipts("HK", ["KA"] * 200), key)
+               for sr in b.signed()]
     with pytest.raises(ProtocolError, match="carries 300 receipts, more than 256"):
         decode(encode(MsgType.RECEIPTS, {"receipts": singles, "batches": [batch]},
                       validate=False))

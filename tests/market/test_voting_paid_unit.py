@@ -7,7 +7,6 @@ real scheduler core and the hub's payout (market/payout.py, market/claims.py).""
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 
 from cpushare_mq.hub.scheduler import HubConfig, JobSpec, Scheduler
 from cpushare_mq.market.claims import Claim, Claims
-from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger
+from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
 from cpushare_mq.market.payout import Payout, job_terms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
@@ -52,11 +51,12 @@ def vote(core, pay: Payout, job: str, wid: str, fid: int, attempt: int, sha: str
 
 
 def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
-    """worker key -> [(fragment, attempt)] of its receipts."""
+    """worker key -> [(fragment, attempt)] of its receipts (as 'cpushare ledger' reads them)."""
+    (path,) = [p for _, name, p in pay.ledger.db.execute("PRAGMA database_list") if name == "main"]
     out: dict[str, list] = {}
-    for (key, body) in pay.ledger.db.execute("SELECT worker_key, body FROM receipts"):
-        r = json.loads(body)
-        out.setdefault(key, []).append((r["fragment_id"], r["attempt"]))
+    for sr in read_receipts(path.removesuffix(".ledger"))[1]:
+        out.setdefault(sr.receipt.worker_key, []).append((sr.receipt.fragment_id,
+                                                          sr.receipt.attempt))
     return out
 
 
@@ -181,6 +181,6 @@ def test_the_plausibility_check_survives_a_hub_restart(tmp_path):
     _, b2 = lease(core, "b")
     vote(core, pay, job, "b", fid2, b2, RIGHT, cpu_s=1.0)
     pay.settle(core.take_effects())
-    paid = {json.loads(b)["fragment_id"]: json.loads(b)["cpu_us"]
-            for (b,) in pay.ledger.db.execute("SELECT body FROM receipts")}
+    paid = {fid: cpu_us for fid, cpu_us in pay.ledger.db.execute(
+        "SELECT fragment_id, cpu_us FROM receipts")}
     assert paid[fid] == 1_000_000 and paid[fid2] < 1_100_000      # not "a"'s 5 s
