@@ -55,10 +55,11 @@ class Claims:
         """A copy counted as a vote (a copy counted again replaces itself)."""
         copies = self._by_frag.setdefault(c.fragment_id, {})
         old = copies.get(c.attempt)
-        if old is not None:
+        if old is not None and old.cost:
             self._owe(old.job_id, -old.cost)
         copies[c.attempt] = c
-        self._owe(c.job_id, c.cost)
+        if c.cost:                  # (0 unless the job has a budget)
+            self._owe(c.job_id, c.cost)
 
     def settle(self, fragment_id: int, winners: Iterable[int]) -> tuple[list[Claim], list[Claim]]:
         """The fragment was accepted with the result of the attempts ``winners``: the
@@ -66,7 +67,8 @@ class Claims:
         re-verified result) is left out."""
         copies = self._by_frag.pop(fragment_id, {})
         for c in copies.values():
-            self._owe(c.job_id, -c.cost)
+            if c.cost:
+                self._owe(c.job_id, -c.cost)
         paid = [copies.pop(a) for a in winners if a in copies]
         return paid, list(copies.values())
 

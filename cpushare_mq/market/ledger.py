@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     fragment_id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, worker_key TEXT NOT NULL,
     issued_s INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0, proof TEXT, batch_id INTEGER, cpu_us INTEGER,
-    amount TEXT);
+    amount TEXT, attempt INTEGER, price TEXT, currency TEXT);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (
@@ -54,19 +54,28 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS meter_keys (
     worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
-#: columns added since the first ledgers: (name, ALTER TABLE). A receipt stored with its
-#: turn's batch (``batch_id``: the batch as sent, in ``receipt_batches``) has ``body`` and
-#: ``signature`` '' and no ``proof`` (derived from the batch when read); ``cpu_us`` and
-#: ``amount`` are its body's, for sums.
+#: columns added since the first ledgers: (name, ALTER TABLE). A receipt is stored with the
+#: turn that pays it, its fields in columns (``body`` and ``signature`` ''), and signed with
+#: the batch it is sent in (``batch_id``: the batch as sent, in ``receipt_batches``; its
+#: proof is derived from the batch when read). Rows of older ledgers have ``body``,
+#: ``signature`` and ``proof`` of their own (``cpu_us`` and ``amount`` filled for sums).
 _ADDED = (("delivered", "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"),
           ("proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),    # NULL: signed alone (v1)
           ("batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"),
           ("cpu_us", "ALTER TABLE receipts ADD COLUMN cpu_us INTEGER"),
-          ("amount", "ALTER TABLE receipts ADD COLUMN amount TEXT"))
+          ("amount", "ALTER TABLE receipts ADD COLUMN amount TEXT"),
+          ("attempt", "ALTER TABLE receipts ADD COLUMN attempt INTEGER"),
+          ("price", "ALTER TABLE receipts ADD COLUMN price TEXT"),
+          ("currency", "ALTER TABLE receipts ADD COLUMN currency TEXT"))
 _FILL_SUMS = ("UPDATE receipts SET cpu_us=json_extract(body, '$.cpu_us'), "
               "amount=json_extract(body, '$.amount') WHERE cpu_us IS NULL AND body != ''")
-_INSERT = ("INSERT INTO receipts (fragment_id, job_id, worker_key, issued_s, body, signature, "
-           "delivered, batch_id, cpu_us, amount) VALUES (?, ?, ?, ?, '', '', 0, ?, ?, ?)")
+_INSERT = ("INSERT INTO receipts (fragment_id, job_id, attempt, worker_key, cpu_us, price, "
+           "currency, amount, issued_s, body, signature, delivered) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0)")
+_UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price, currency, amount, "
+             "issued_s FROM receipts WHERE batch_id IS NULL AND signature = '' "
+             "ORDER BY fragment_id")
+_SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
 _INSERT_BATCH = "INSERT INTO receipt_batches (wire) VALUES (?)"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
@@ -120,7 +129,7 @@ class HubLedger:
         if "cpu_us" not in columns:
             self.db.execute(_FILL_SUMS)
         self.db.execute(_UNDELIVERED_INDEX)
-        self._pending: dict[int, Receipt] = {}     # issued this turn, signed at commit()
+        self._pending: dict[int, Receipt] = {}     # issued this turn, stored at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
         self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit()
@@ -128,6 +137,8 @@ class HubLedger:
         self.meter.restore(self.db.execute("SELECT * FROM meter_keys"))
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
+        self._unsigned: list[Receipt] = [     # stored, signed at sign() (a hub killed first)
+            Receipt(self.public_hex, *row) for row in self.db.execute(_UNSIGNED)]
 
     def _signing_key(self) -> Ed25519PrivateKey:
         row = self.db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
@@ -171,11 +182,10 @@ class HubLedger:
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
-    def commit(self) -> list[tuple[ReceiptBatch, dict]]:
-        """Sign the receipts issued since the last commit (one signature) and store them,
-        with the turn's claim changes, in one transaction; returns them as batches, one per
-        worker, each with its wire form (``RECEIPTS.batches``), which is also what the
-        ledger keeps of it (a fragment already paid is left out before signing)."""
+    def commit(self) -> list[Receipt]:
+        """Store the receipts issued since the last commit, with the turn's claim changes,
+        in one transaction (a fragment already paid is left out); returns them. They are
+        signed by :meth:`sign`."""
         meter_keys = self.meter.take_changed()
         if not (self._pending or self._claims_new or self._claims_gone or self._delivered
                 or meter_keys):
@@ -190,28 +200,47 @@ class HubLedger:
                     self.db.executemany(_MARK_DELIVERED, delivered)
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
-                out = self._store(sign_batches(self._unpaid(pending), self.key)
-                                  if pending else [])
+                stored = self._unpaid(pending) if pending else []
+                self.db.executemany(_INSERT, [
+                    (r.fragment_id, r.job_id, r.attempt, r.worker_key, r.cpu_us, r.price,
+                     r.currency, r.amount, r.issued_s) for r in stored])
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
                       ", ".join(f"{r.fragment_id} of {r.job_id}"
                                 for r in list(pending.values())[:5]), exc)
             return []
-        return out
+        self._unsigned += stored
+        return stored
 
-    def _store(self, batches: list[ReceiptBatch]) -> list[tuple[ReceiptBatch, dict]]:
-        """Each batch kept as it is sent, and a row per receipt (paid once: the fragment
-        is the key) pointing at it."""
-        out, rows = [], []
-        for batch in batches:
-            wire = batch.to_wire()
-            bid = self.db.execute(_INSERT_BATCH, (json.dumps(wire, separators=_COMPACT),)
-                                  ).lastrowid
-            rows += [(r.fragment_id, r.job_id, r.worker_key, r.issued_s, bid, r.cpu_us,
-                      r.amount) for r in batch.receipts]
-            out.append((batch, wire))
-        if rows:
-            self.db.executemany(_INSERT, rows)
+    @property
+    def unsigned(self) -> int:
+        """Receipts stored and not signed yet."""
+        return len(self._unsigned)
+
+    def sign(self) -> list[tuple[ReceiptBatch, dict]]:
+        """Sign the stored receipts not signed yet with one signature, as batches of one
+        worker each (receiptbatch.py), and keep each batch as it is sent; returns each
+        batch with its wire form (``RECEIPTS.batches``). On a write error they stay
+        unsigned, for the next call."""
+        if not self._unsigned:
+            return []
+        batches = sign_batches(self._unsigned, self.key)
+        out = []
+        try:
+            with transaction(self.db, "cannot store signed receipts", immediate=False):
+                for batch in batches:
+                    wire = batch.to_wire()
+                    bid = self.db.execute(_INSERT_BATCH, (json.dumps(
+                        wire, separators=_COMPACT),)).lastrowid
+                    fids = [r.fragment_id for r in batch.receipts]
+                    self.db.execute(f"UPDATE receipts SET batch_id=? WHERE fragment_id IN "
+                                    f"({','.join('?' * len(fids))})", (bid, *fids))
+                    out.append((batch, wire))
+        except StoreError as exc:
+            log.error("ledger: %d receipt(s) stored but not signed yet: %s",
+                      len(self._unsigned), exc)
+            return []
+        self._unsigned = []
         return out
 
     def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
@@ -253,15 +282,16 @@ class HubLedger:
         if self.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s, now_s,
                       price) is None:
             return None
-        stored = self.commit()
-        return stored[0][0].signed()[0] if stored else None
+        self.commit()
+        signed = self.sign()
+        return signed[0][0].signed()[0] if signed else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
         """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
         try:
             rows = self.db.execute(
-                f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 "
-                "ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
+                f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 AND "
+                f"{_SIGNED_ONLY} ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
             return _signed(self.db, rows, self.key.public_key())
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
@@ -298,6 +328,8 @@ class HubLedger:
         return sum((Decimal(a) for (a,) in rows), Decimal(0))
 
     def close(self) -> None:
+        self.commit()
+        self.sign()                  # resent at each worker's next HELLO
         if self._delivered:          # the marks still waiting for a commit
             try:
                 with transaction(self.db, "cannot record delivered receipts", immediate=False):
@@ -323,8 +355,9 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
         public = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0])).public_key()
                   if row else None)
         columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
-        read = _READ if "batch_id" in columns else "fragment_id, body, signature, proof, NULL"
-        sql, params = f"SELECT {read} FROM receipts WHERE 1=1", []
+        sql = (f"SELECT {_READ} FROM receipts WHERE {_SIGNED_ONLY}" if "batch_id" in columns
+               else "SELECT fragment_id, body, signature, proof, NULL FROM receipts WHERE 1=1")
+        params: list = []
         for cond, value in (("job_id=?", job), ("worker_key=?", worker),
                             ("issued_s>=?", since_s)):
             if value is not None:

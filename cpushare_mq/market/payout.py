@@ -12,7 +12,10 @@ The hub's loop calls, all on its own thread:
   queued for its worker key); the other copies' claims, outvoted or not, and those of failed
   fragments and ended jobs are dropped; the claims still open are stored (a restarted hub
   pays them);
-* :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send;
+* :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send: the
+  receipts stored since the last signing, signed together (one signature, a batch per
+  worker) every :data:`SIGN_INTERVAL_S` while leases are out, as soon as :data:`SIGN_AT`
+  wait, and at once when no lease is out (a job done or stopped: its ledger is complete);
 * :meth:`Payout.on_ack` for a worker's ``RECEIPT_ACK``: those receipts are delivered;
 * :meth:`Payout.forget` when a worker's session ends;
 * :func:`job_terms` when a job is submitted (its price and budget, refused with one line),
@@ -47,6 +50,10 @@ __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
 log = logging.getLogger(__name__)
 #: receipts resent to a worker at one HELLO, at most (the rest at its next HELLO)
 RESEND_AT_HELLO = 16 * MAX_RECEIPTS_PER_MESSAGE
+#: stored receipts are signed and sent at most this often, so that a worker checks one
+#: signature and stores one batch for many results (docs/market.md: what paying costs)
+SIGN_INTERVAL_S = 0.25
+SIGN_AT = 4 * MAX_RECEIPTS_PER_MESSAGE     # ... or as soon as this many wait
 _ZERO = Decimal(0)
 
 
@@ -68,6 +75,7 @@ class Payout:
         self._terms: dict[str, JobTerms] = ledger.terms()
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
                                            if t.budget is not None}
+        self._sign_at = 0.0                      # when the receipts waiting are signed
 
     @property
     def price(self) -> Price | None:
@@ -129,8 +137,8 @@ class Payout:
         self._by_key[worker_key] = wid
         if Feature.RECEIPT_BATCHES in features:
             self._batched.add(wid)
-        self.commit()               # this turn's receipts too
-        owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)
+        self.commit()               # this turn's acknowledgements recorded first
+        owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)   # (those signed)
         if owed:
             log.info("worker %s: resending %d unacknowledged receipts", wid, len(owed))
             self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in owed)
@@ -207,17 +215,19 @@ class Payout:
                                  price=t.price if t else None)
 
     def commit(self) -> None:
-        """Sign and store the turn's receipts (before the hub commits the results they pay
-        for), count them against budgets and queue them for their workers: one batch each
-        for a worker that takes batches, the receipts one by one for an older worker."""
-        for batch, wire in self.ledger.commit():
-            if self._spent:
-                for r in batch.receipts:
-                    if r.job_id in self._spent:
-                        self._spent[r.job_id] += r.amount_decimal
+        """Store the turn's receipts (before the hub commits the results they pay for) and
+        count them against budgets; they are signed and sent by :meth:`outgoing`."""
+        for r in self.ledger.commit():
+            if r.job_id in self._spent:
+                self._spent[r.job_id] += r.amount_decimal
+
+    def _sign(self) -> None:
+        """Sign the receipts waiting and queue them for their workers: one batch each for a
+        worker that takes batches, the receipts one by one for an older worker."""
+        for batch, wire in self.ledger.sign():
             wid = self._by_key.get(batch.receipts[0].worker_key)
             if wid is None:
-                continue
+                continue          # sent at its next HELLO
             if wid in self._batched:
                 self._batch_out.setdefault(wid, []).append(wire)
             else:
@@ -240,9 +250,15 @@ class Payout:
         if key and fragment_ids:
             self.ledger.delivered(key, fragment_ids)
 
-    def outgoing(self) -> list[tuple[str, dict]]:
-        """``(worker id, RECEIPTS body)`` for what is queued; the queues are emptied."""
+    def outgoing(self, now: float, leases_out: int) -> list[tuple[str, dict]]:
+        """``(worker id, RECEIPTS body)`` for what is queued (and the receipts waiting, when
+        it is time to sign them: ``leases_out``, the hub's leases out now); the queues are
+        emptied."""
         self.commit()
+        waiting = self.ledger.unsigned
+        if waiting and (not leases_out or now >= self._sign_at or waiting >= SIGN_AT):
+            self._sign()
+            self._sign_at = now + SIGN_INTERVAL_S
         out = []
         for wid, items in self._outbox.items():
             for i in range(0, len(items), MAX_RECEIPTS_PER_MESSAGE):

@@ -85,6 +85,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     fx = core.take_effects()
     assert fx.accepted == [(f[1], job, f[3])]
     pay.settle(fx)                                # the accepted copy is paid
+    pay.outgoing(100.0, core.leases_out())        # (signed with the turn's end)
     assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
         Decimal("0.75")]
     pay.before_assign(core)                       # 0.75 + 1 out + 1 more > 2.5

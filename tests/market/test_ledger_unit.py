@@ -98,6 +98,7 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     for fid in (1, 2):
         led.issue("j-1", "KEY", fid, 0, cpu_s=10.0)
     led.commit()
+    led.sign()
     con = sqlite3.connect(ledger_path(db))
     (wire,), = con.execute("SELECT wire FROM receipt_batches")
     w = json.loads(wire)

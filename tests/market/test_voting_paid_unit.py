@@ -51,7 +51,9 @@ def vote(core, pay: Payout, job: str, wid: str, fid: int, attempt: int, sha: str
 
 
 def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
-    """worker key -> [(fragment, attempt)] of its receipts (as 'cpushare ledger' reads them)."""
+    """worker key -> [(fragment, attempt)] of its receipts (as 'cpushare ledger' reads them
+    once the hub's turn ends: no lease out, the receipts stored are signed)."""
+    pay.outgoing(0.0, 0)
     (path,) = [p for _, name, p in pay.ledger.db.execute("PRAGMA database_list") if name == "main"]
     out: dict[str, list] = {}
     for sr in read_receipts(path.removesuffix(".ledger"))[1]:

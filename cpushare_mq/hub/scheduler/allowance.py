@@ -25,6 +25,10 @@ class Allowances(CoreState):
         job = self.jobs.get(job_id)
         return job.inflight if job is not None else 0
 
+    def leases_out(self) -> int:
+        """Leases of every job out now."""
+        return sum(job.inflight for job in self.jobs.values())
+
     def failed_fragments(self, job_id: str) -> int:
         """How many of ``job_id``'s fragments ended FAILED (did a report just end one?)."""
         job = self.jobs.get(job_id)
