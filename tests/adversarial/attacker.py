@@ -5,11 +5,31 @@ with the hub or the test but the network."""
 from __future__ import annotations
 
 import ctypes
+import select
 import struct
 import sys
 import time
 
 import zmq
+
+#: an attack that runs until the test stops it gives up after this long (the test is gone)
+UNSTOPPED_CAP_S = 180.0
+
+
+class _UntilStopped:
+    """For attacks started with ``start_attack(..., until_stopped=True)``: true until the
+    test writes a line to our stdin (or closes it); exits non-zero if that never comes."""
+
+    def __init__(self) -> None:
+        self.cap = time.monotonic() + UNSTOPPED_CAP_S
+        self.stopped = False
+
+    def __bool__(self) -> bool:
+        if not self.stopped:
+            self.stopped = bool(select.select([sys.stdin], [], [], 0)[0])
+        if not self.stopped and time.monotonic() > self.cap:
+            sys.exit(f"not told to stop within {UNSTOPPED_CAP_S:g} s")
+        return not self.stopped
 
 
 def _glibc_rand_outputs(n: int) -> list[int]:
@@ -223,20 +243,21 @@ def unfinished_results(endpoint: str, hub_key: str | None) -> None:
 def false_failures(endpoint: str, hub_key: str | None) -> None:
     """Take leases and answer each with FAILURE fragment_error, over and over, each time
     from a new session (issue 14, item 4: one such report failed a fragment at once, even
-    at redundancy 3)."""
+    at redundancy 3), until the test stops it. Prints "attacking" once its first lies are
+    sent, so the honest workers the test starts then find them already told."""
     from cpushare_mq.outcome import Outcome, OutcomeRecord
     from cpushare_mq.protocol import MsgType, decode, encode
     ctx = zmq.Context()
-    print("attacking", flush=True)
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
+    going = _UntilStopped()
+    lied = False
+    while going:
         s = _socket(ctx, hub_key, None)
         s.connect(endpoint)
         _hello(s, "liar", slots=8)
         _recv_type(s, MsgType.WELCOME, 30)
         s.send_multipart(encode(MsgType.READY, {"credit": 8}))
         until = time.monotonic() + 1.0
-        while time.monotonic() < until:
+        while time.monotonic() < until and going:
             if not s.poll(100):
                 continue
             msg = decode(s.recv_multipart())
@@ -246,6 +267,9 @@ def false_failures(endpoint: str, hub_key: str | None) -> None:
                 s.send_multipart(encode(MsgType.FAILURE, {
                     "fragment_id": lease["fragment_id"], "attempt": lease["attempt"],
                     "outcome": OutcomeRecord(Outcome.FRAGMENT_ERROR, message="lie")}))
+            if not lied:
+                lied = True
+                print("attacking", flush=True)
         s.send_multipart(encode(MsgType.BYE, {"reason": "again"}))
         s.close(0)
     ctx.term()

@@ -14,18 +14,28 @@ from hubproc import (
     honest_worker_finishes,
     seed_job,
     start_attack,
+    stop_attack,
 )
 from waiting import wait_for
 
 
 def test_false_fragment_errors_do_not_fail_a_redundant_job(tmp_path):
+    """The liar's first FAILURE reports are sent before the honest workers start, and it
+    goes on lying from new sessions until the honest workers have finished the job."""
     seed_job(tmp_path / "hub.db", 60, redundancy=3, quorum=2)
     hub = HubProcess(tmp_path, insecure=True)
-    attack = start_attack("false-failures", hub, wait_started=True)
+    attack = start_attack("false-failures", hub, wait_started=True, until_stopped=True)
     try:
         honest_worker_finishes(hub, 60, workers=3)
-        assert attack.wait(120) == 0
+        assert stop_attack(attack) == 0
         assert hub.alive(), hub.log.read_text()[-2000:]
+        con = sqlite3.connect(f"file:{hub.db}?mode=ro", uri=True, timeout=30)
+        try:
+            lies = con.execute("SELECT count(*) FROM attempts "
+                               "WHERE end='failure:fragment_error'").fetchone()[0]
+        finally:
+            con.close()
+        assert lies > 0, "the hub recorded none of the liar's FAILURE reports"
     finally:
         if attack.poll() is None:
             attack.kill()
