@@ -162,8 +162,12 @@ def _recv_type(s: zmq.Socket, mtype, timeout_s: float):
 
 def fetch_flood(endpoint: str, hub_key: str | None) -> None:
     """Take one lease, FETCH its job's shared input 100 times without reading, hand the
-    lease back, FETCH 100 times more; then read. Exits 0 only if the hub sent the blob at
-    most twice and refused FETCH after the RELEASE."""
+    lease back, then FETCH again every 20 ms (at most 100 times) until the hub refuses one
+    as forbidden (it answers a peer's errors up to a budget per second, so the first
+    refusal comes once the second of the rate_limited answers has passed). Exits 0 only
+    if the hub sent the blob at most twice and refused FETCH after the RELEASE. The hub
+    handles one connection's messages in order and answers in order, so every BLOB it
+    sends arrives before its first forbidden: reading stops there."""
     from cpushare_mq.protocol import MsgType, decode, encode
     ctx = zmq.Context()
     s = _socket(ctx, hub_key, None)
@@ -177,24 +181,28 @@ def fetch_flood(endpoint: str, hub_key: str | None) -> None:
     fetch = encode(MsgType.FETCH, {"sha256": lease["shared_sha256"]})
     for _ in range(100):
         s.send_multipart(fetch)
-    for _ in range(10):
-        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
-        time.sleep(0.2)
+    s.send_multipart(encode(MsgType.HEARTBEAT, {}))
     s.send_multipart(encode(MsgType.RELEASE, {
         "leases": [[lease["fragment_id"], lease["attempt"]]], "reason": "attack"}))
-    time.sleep(0.5)
+    blobs, errors = 0, []
+
+    def read(timeout_ms: int) -> None:
+        nonlocal blobs
+        while "forbidden" not in errors and s.poll(timeout_ms):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.BLOB:
+                blobs += 1
+            elif msg.type is MsgType.ERROR:
+                errors.append(msg["code"])
+            timeout_ms = 0
+
     for _ in range(100):
+        if "forbidden" in errors:
+            break
         s.send_multipart(fetch)
         s.send_multipart(encode(MsgType.HEARTBEAT, {}))
-        time.sleep(0.02)
-    blobs, errors = 0, []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and s.poll(2000):
-        msg = decode(s.recv_multipart())
-        if msg.type is MsgType.BLOB:
-            blobs += 1
-        elif msg.type is MsgType.ERROR:
-            errors.append(msg["code"])
+        read(20)
+    read(2000)
     s.close(0)
     ctx.term()
     if blobs > 2 or "forbidden" not in errors:
