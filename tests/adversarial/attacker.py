@@ -5,11 +5,32 @@ with the hub or the test but the network."""
 from __future__ import annotations
 
 import ctypes
+import select
 import struct
 import sys
 import time
+from collections.abc import Callable
 
 import zmq
+
+#: an attack that runs until the test stops it gives up after this long (the test is gone)
+UNSTOPPED_CAP_S = 180.0
+
+
+class _UntilStopped:
+    """For attacks started with ``start_attack(..., until_stopped=True)``: true until the
+    test writes a line to our stdin (or closes it); exits non-zero if that never comes."""
+
+    def __init__(self) -> None:
+        self.cap = time.monotonic() + UNSTOPPED_CAP_S
+        self.stopped = False
+
+    def __bool__(self) -> bool:
+        if not self.stopped:
+            self.stopped = bool(select.select([sys.stdin], [], [], 0)[0])
+        if not self.stopped and time.monotonic() > self.cap:
+            sys.exit(f"not told to stop within {UNSTOPPED_CAP_S:g} s")
+        return not self.stopped
 
 
 def _glibc_rand_outputs(n: int) -> list[int]:
@@ -142,8 +163,12 @@ def _recv_type(s: zmq.Socket, mtype, timeout_s: float):
 
 def fetch_flood(endpoint: str, hub_key: str | None) -> None:
     """Take one lease, FETCH its job's shared input 100 times without reading, hand the
-    lease back, FETCH 100 times more; then read. Exits 0 only if the hub sent the blob at
-    most twice and refused FETCH after the RELEASE."""
+    lease back, then FETCH again every 20 ms (at most 100 times) until the hub refuses one
+    as forbidden (it answers a peer's errors up to a budget per second, so the first
+    refusal comes once the second of the rate_limited answers has passed). Exits 0 only
+    if the hub sent the blob at most twice and refused FETCH after the RELEASE. The hub
+    handles one connection's messages in order and answers in order, so every BLOB it
+    sends arrives before its first forbidden: reading stops there."""
     from cpushare_mq.protocol import MsgType, decode, encode
     ctx = zmq.Context()
     s = _socket(ctx, hub_key, None)
@@ -157,24 +182,28 @@ def fetch_flood(endpoint: str, hub_key: str | None) -> None:
     fetch = encode(MsgType.FETCH, {"sha256": lease["shared_sha256"]})
     for _ in range(100):
         s.send_multipart(fetch)
-    for _ in range(10):
-        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
-        time.sleep(0.2)
+    s.send_multipart(encode(MsgType.HEARTBEAT, {}))
     s.send_multipart(encode(MsgType.RELEASE, {
         "leases": [[lease["fragment_id"], lease["attempt"]]], "reason": "attack"}))
-    time.sleep(0.5)
+    blobs, errors = 0, []
+
+    def read(timeout_ms: int) -> None:
+        nonlocal blobs
+        while "forbidden" not in errors and s.poll(timeout_ms):
+            msg = decode(s.recv_multipart())
+            if msg.type is MsgType.BLOB:
+                blobs += 1
+            elif msg.type is MsgType.ERROR:
+                errors.append(msg["code"])
+            timeout_ms = 0
+
     for _ in range(100):
+        if "forbidden" in errors:
+            break
         s.send_multipart(fetch)
         s.send_multipart(encode(MsgType.HEARTBEAT, {}))
-        time.sleep(0.02)
-    blobs, errors = 0, []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and s.poll(2000):
-        msg = decode(s.recv_multipart())
-        if msg.type is MsgType.BLOB:
-            blobs += 1
-        elif msg.type is MsgType.ERROR:
-            errors.append(msg["code"])
+        read(20)
+    read(2000)
     s.close(0)
     ctx.term()
     if blobs > 2 or "forbidden" not in errors:
@@ -183,8 +212,8 @@ def fetch_flood(endpoint: str, hub_key: str | None) -> None:
 
 def unfinished_results(endpoint: str, hub_key: str | None) -> None:
     """Take up to 64 leases and send incompressible 1 MiB chunks for each, never a RESULT_END,
-    for about 15 s (issue 14, item 3: one worker filling the hub's budget for unfinished
-    results starved every other worker)."""
+    until the test stops it (issue 14, item 3: one worker filling the hub's budget for
+    unfinished results starved every other worker)."""
     import os
 
     from cpushare_mq.protocol import MsgType, compress_chunk, decode, encode
@@ -204,9 +233,9 @@ def unfinished_results(endpoint: str, hub_key: str | None) -> None:
                 leases += msg["leases"]
     chunk = compress_chunk(os.urandom(1 << 20))
     print("attacking", flush=True)
-    end = time.monotonic() + 15
+    going = _UntilStopped()
     seq = 0
-    while time.monotonic() < end:
+    while going:
         for lease in leases:
             s.send_multipart(encode(MsgType.RESULT_CHUNK, {
                 "fragment_id": lease["fragment_id"], "attempt": lease["attempt"], "seq": seq},
@@ -223,20 +252,21 @@ def unfinished_results(endpoint: str, hub_key: str | None) -> None:
 def false_failures(endpoint: str, hub_key: str | None) -> None:
     """Take leases and answer each with FAILURE fragment_error, over and over, each time
     from a new session (issue 14, item 4: one such report failed a fragment at once, even
-    at redundancy 3)."""
+    at redundancy 3), until the test stops it. Prints "attacking" once its first lies are
+    sent, so the honest workers the test starts then find them already told."""
     from cpushare_mq.outcome import Outcome, OutcomeRecord
     from cpushare_mq.protocol import MsgType, decode, encode
     ctx = zmq.Context()
-    print("attacking", flush=True)
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
+    going = _UntilStopped()
+    lied = False
+    while going:
         s = _socket(ctx, hub_key, None)
         s.connect(endpoint)
         _hello(s, "liar", slots=8)
         _recv_type(s, MsgType.WELCOME, 30)
         s.send_multipart(encode(MsgType.READY, {"credit": 8}))
         until = time.monotonic() + 1.0
-        while time.monotonic() < until:
+        while time.monotonic() < until and going:
             if not s.poll(100):
                 continue
             msg = decode(s.recv_multipart())
@@ -246,6 +276,9 @@ def false_failures(endpoint: str, hub_key: str | None) -> None:
                 s.send_multipart(encode(MsgType.FAILURE, {
                     "fragment_id": lease["fragment_id"], "attempt": lease["attempt"],
                     "outcome": OutcomeRecord(Outcome.FRAGMENT_ERROR, message="lie")}))
+            if not lied:
+                lied = True
+                print("attacking", flush=True)
         s.send_multipart(encode(MsgType.BYE, {"reason": "again"}))
         s.close(0)
     ctx.term()
@@ -255,12 +288,14 @@ def vanishing(endpoint: str, hub_key: str | None) -> None:
     """Take leases with one key, then vanish without a word (no BYE, no heartbeat) until the
     hub declares the session dead; again with a new session of the same key, five times
     (issue 14, item 4: each lost or expired lease counted against its fragment, so one key
-    exhausted any fragment's attempts alone)."""
-    from cpushare_mq.protocol import MsgType, decode, encode
+    exhausted any fragment's attempts alone). After each vanishing it prints
+    ``vanished N`` (N: the leases it took) and waits for a line on stdin: the test sends one
+    once the hub has recorded those leases as lost, so each round starts when the last one
+    has had its effect, not after a guessed sleep."""
+    from cpushare_mq.protocol import MsgType, encode
     ctx = zmq.Context()
     key = _worker_key()
     print("attacking", flush=True)
-    leased = 0
     for _ in range(5):
         s = _socket(ctx, hub_key, None)
         s.connect(endpoint)
@@ -269,15 +304,13 @@ def vanishing(endpoint: str, hub_key: str | None) -> None:
             "worker_key": key, "held": [], "features": ["signed_failures"]}))
         _recv_type(s, MsgType.WELCOME, 30)
         s.send_multipart(encode(MsgType.READY, {"credit": 8}))
-        until = time.monotonic() + 1.0
-        while time.monotonic() < until:
-            if s.poll(100) and decode(s.recv_multipart()).type is MsgType.LEASE:
-                leased += 1
-        s.close(0)                       # gone: the hub must notice by the silence
-        time.sleep(3.0)                  # past the hub's dead_after_s (1.5 s by default)
+        # the hub grants on READY and sends one turn's grants as one LEASE message
+        leases = _recv_type(s, MsgType.LEASE, 30)["leases"]
+        s.close(0)                       # gone: the hub must notice by itself
+        print(f"vanished {len(leases)}", flush=True)
+        if not sys.stdin.readline():
+            sys.exit("the test went away")
     ctx.term()
-    if leased < 5:
-        sys.exit(f"the vanisher got leases only {leased} times of 5")
 
 
 def many_chunks(endpoint: str, hub_key: str | None) -> None:
@@ -333,9 +366,10 @@ def _buyer_reply(sock, timeout_s: float = 20.0) -> list[tuple[int, dict]]:
 def buyer_without_token(endpoint: str, hub_key: str | None, api: str) -> None:
     """A local user who cannot read the token file: connects to the TCP buyer API with no
     token, a wrong one (same length, shorter, 60 KiB), an older protocol version, and
-    requests pipelined after HELLO, for about 8 s; also holds 200 connections that send
-    nothing. Exits 0 only if every try got exactly one ERROR (UNAUTHORIZED, or VERSION for
-    the old HELLO) and nothing else (issue 14, item 8)."""
+    requests pipelined after HELLO, round after round until the test stops it (at least one
+    whole round); also holds 200 connections that send nothing. Exits 0 only if every try
+    got exactly one ERROR (UNAUTHORIZED, or VERSION for the old HELLO) and nothing else
+    (issue 14, item 8)."""
     import socket
     import struct
 
@@ -353,9 +387,9 @@ def buyer_without_token(endpoint: str, hub_key: str | None, api: str) -> None:
              (old, Err.VERSION)]
     idle = [socket.create_connection(addr, timeout=10) for _ in range(200)]
     print("attacking", flush=True)
-    end = time.monotonic() + 8
+    going = _UntilStopped()
     n = 0
-    while time.monotonic() < end:
+    while n == 0 or going:
         for frame, code in tries:
             s = socket.create_connection(addr, timeout=10)
             s.sendall(frame + bp.encode(Req.STATUS) + bp.encode(Req.CANCEL, job_id=""))
@@ -384,22 +418,31 @@ def _knock(s: zmq.Socket, key: str) -> None:
         "worker_key": key, "held": [], "features": ["signed_failures"]}))
 
 
-def _count_answers(socks: list, timeout_s: float) -> dict[str, int]:
+def _count_answers(socks: list, timeout_s: float,
+                   enough: Callable[[dict[str, int], list[int]], bool] | None = None
+                   ) -> dict[str, int]:
+    """The answers that come to ``socks`` in ``timeout_s``, or until ``enough(seen,
+    answered)`` (``answered``: the HELLOs answered, WELCOME or rate_limited, per socket)."""
     from cpushare_mq.protocol import MsgType, decode
     seen = {"welcome": 0, "rate_limited": 0, "other": 0}
+    answered = [0] * len(socks)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         quiet = True
-        for s in socks:
+        for i, s in enumerate(socks):
             while s.poll(0):
                 quiet = False
                 msg = decode(s.recv_multipart())
                 if msg.type is MsgType.WELCOME:
                     seen["welcome"] += 1
+                    answered[i] += 1
                 elif msg.type is MsgType.ERROR and msg["code"] == "rate_limited":
                     seen["rate_limited"] += 1
+                    answered[i] += 1
                 else:
                     seen["other"] += 1
+        if enough is not None and enough(seen, answered):
+            break
         if quiet:
             time.sleep(0.05)
     return seen
@@ -409,8 +452,11 @@ def hello_flood(endpoint: str, hub_key: str | None, source: str) -> None:
     """3,000 HELLOs from address ``source`` (issue 14, item 6: each wrote a worker row and a
     log line). Plain hub: 1,500 on one connection with one key, 1,500 with a new key each
     over 30 connections. CURVE hub: 600 connections, each a new self-made key and one HELLO,
-    then 2,400 HELLOs on one of them. Prints what came back; exits 0 only if some HELLOs
-    were refused as rate-limited."""
+    then 2,400 HELLOs on one of them. Holds its connections and counts the answers until the
+    test stops it and the hub has answered every HELLO of the flood (plain: all 3,000; CURVE:
+    the 2,401 on the connection that carries most of them; the others' handshakes are
+    rate-limited, so their HELLOs may never reach it). Prints what came back; exits 0 only
+    if some HELLOs were refused as rate-limited."""
     ctx = zmq.Context()
     host, port = endpoint[len("tcp://"):].rsplit(":", 1)
     src = f"tcp://{source}:0;{host}:{port}"
@@ -447,7 +493,15 @@ def hello_flood(endpoint: str, hub_key: str | None, source: str) -> None:
             socks.append(s)
             for _ in range(50):
                 _knock(s, _worker_key())
-    seen = _count_answers(socks, 10.0)
+    going = _UntilStopped()
+
+    def flood_answered(seen: dict[str, int], answered: list[int]) -> bool:
+        if hub_key:
+            return answered[0] >= 2401
+        return sum(answered) >= 3000
+
+    seen = _count_answers(socks, UNSTOPPED_CAP_S,
+                          lambda seen, answered: flood_answered(seen, answered) and not going)
     print(f"after {time.monotonic() - started:.1f} s: {seen}", flush=True)
     for s in socks:
         s.close(0)
@@ -477,10 +531,10 @@ def claim_key(endpoint: str, hub_key: str | None, victim_key: str) -> None:
 
 
 def poison_hello(endpoint: str, hub_key: str | None, source: str) -> None:
-    """For about 8 s, from address ``source``, HELLOs whose name holds a lone surrogate (the
-    JSON escape ``\\ud800``): each made the hub's commit fail and cost every message of its
-    turn its acknowledgement (issue 14, smaller item). Exits 0 only if the hub answered them
-    with ERROR malformed."""
+    """From address ``source``, HELLOs whose name holds a lone surrogate (the JSON escape
+    ``\\ud800``) until the test stops it: each made the hub's commit fail and cost every
+    message of its turn its acknowledgement (issue 14, smaller item). Exits 0 only if the
+    hub answered them with ERROR malformed."""
     from cpushare_mq.protocol import MsgType, decode, encode
     ctx = zmq.Context()
     host, port = endpoint[len("tcp://"):].rsplit(":", 1)
@@ -489,24 +543,33 @@ def poison_hello(endpoint: str, hub_key: str | None, source: str) -> None:
     head = encode(MsgType.HELLO, {}, validate=False)[0]     # our header, any body
     print("attacking", flush=True)
     socks, codes = [], []
-    end = time.monotonic() + 8
-    while time.monotonic() < end:
+
+    def answers() -> None:
+        for t in socks:
+            while t.poll(0):
+                msg = decode(t.recv_multipart())
+                if msg.type is MsgType.ERROR:
+                    codes.append(msg["code"])
+
+    going = _UntilStopped()
+    while going:
         s = ctx.socket(zmq.DEALER)
         s.linger = 0
         s.connect(f"tcp://{source}:0;{host}:{port}")
         s.send_multipart([head, body])
         socks.append(s)
         time.sleep(0.12)            # under the HELLO limit: every one reaches the hub
-        for t in socks:
-            while t.poll(0):
-                msg = decode(t.recv_multipart())
-                if msg.type is MsgType.ERROR:
-                    codes.append(msg["code"])
+        answers()
+    deadline = time.monotonic() + 30      # the answers to the last ones sent
+    while codes.count("malformed") < len(socks) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        answers()
     for s in socks:
         s.close(0)
     ctx.term()
-    if "malformed" not in codes:
-        sys.exit(f"the hub did not refuse the poisoned HELLOs (errors: {sorted(set(codes))})")
+    if codes.count("malformed") < len(socks):
+        sys.exit(f"the hub refused {codes.count('malformed')} of {len(socks)} poisoned "
+                 f"HELLOs (errors: {sorted(set(codes))})")
 
 
 ATTACKS = {"vanishing": vanishing, "poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}

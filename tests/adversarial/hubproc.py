@@ -108,12 +108,15 @@ def seed_job(db: Path, fragments: int, **spec) -> str:
         store.close()
 
 
-def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = False
-                 ) -> subprocess.Popen:
+def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = False,
+                 until_stopped: bool = False) -> subprocess.Popen:
     """Start an attacker process; ``wait_started``: return once it prints "attacking"
-    (it has what it needs, e.g. leases, and the attack proper begins)."""
+    (it has what it needs, e.g. leases, and the attack proper begins); ``until_stopped``:
+    an attack that goes on until :func:`stop_attack` (a line on its stdin), so that it
+    lasts exactly as long as the honest work it must not disturb, not a guessed time."""
     proc = subprocess.Popen([sys.executable, str(ATTACKER), name, hub.endpoint,
                              hub.public_key or "", *args],
+                            stdin=subprocess.PIPE if until_stopped else None,
                             stdout=subprocess.PIPE if wait_started else None, text=True)
     if wait_started:
         line = proc.stdout.readline()
@@ -121,6 +124,18 @@ def start_attack(name: str, hub: HubProcess, *args: str, wait_started: bool = Fa
             proc.wait(30)
             raise AssertionError(f"attacker {name} did not start (exit {proc.returncode})")
     return proc
+
+
+def stop_attack(proc: subprocess.Popen, timeout_s: float = 60) -> int:
+    """Tell an attack started with ``until_stopped`` to end; its exit status (0: the attack
+    saw what it expected of the hub)."""
+    assert proc.poll() is None, f"the attack ended before it was told to (exit {proc.returncode})"
+    try:
+        proc.stdin.write("stop\n")
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    return proc.wait(timeout_s)
 
 
 def fragment_states(db: Path) -> dict[str, int]:
@@ -134,8 +149,9 @@ def fragment_states(db: Path) -> dict[str, int]:
 
 def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 90.0,
                            workers: int = 1) -> int:
-    """Honest (plain TCP) workers do every fragment (the job is DONE, none FAILED, as the
-    database says); returns the hub's peak RSS seen meanwhile."""
+    """Honest (plain TCP) workers do fragments until ``fragments`` of them are DONE (all of
+    the job, or all an attacker does not hold), none FAILED, as the database says; returns
+    the hub's peak RSS seen meanwhile."""
     sys.path.insert(0, str(Path(__file__).parent.parent / "hub"))
     import zmq
     from fakeworker import FakeWorker
@@ -154,7 +170,7 @@ def honest_worker_finishes(hub: HubProcess, fragments: int, timeout_s: float = 9
             if now >= next_check:
                 states = fragment_states(hub.db)
                 assert not states.get("FAILED"), f"fragments failed: {states}"
-                if states.get("DONE", 0) == fragments:
+                if states.get("DONE", 0) >= fragments:
                     return max(peak, hub.rss_bytes())
                 if now > deadline:
                     raise AssertionError(f"honest workers did not finish during the attack: "

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hubproc import HubProcess, honest_worker_finishes, seed_job, start_attack
+from hubproc import HubProcess, honest_worker_finishes, seed_job, start_attack, stop_attack
 
 from cpushare_mq.buyer_token import token_refusal
 from cpushare_mq.client import Client, HubRefused
@@ -42,9 +42,11 @@ def test_tcp_buyer_api_needs_the_token(tmp_path):
     attack = None
     try:
         assert token.stat().st_mode & 0o777 == 0o600
-        attack = start_attack("buyer-without-token", hub, hub.api, wait_started=True)
-        peak = honest_worker_finishes(hub, 40)
-        assert attack.wait(120) == 0, hub.log.read_text()[-3000:]
+        attack = start_attack("buyer-without-token", hub, hub.api, wait_started=True,
+                              until_stopped=True)
+        peak = honest_worker_finishes(hub, 40)      # while the refused tries go on
+        assert stop_attack(attack) == 0, hub.log.read_text()[-3000:]
+        assert "refused" in attack.stdout.readline()
         peak = max(peak, hub.peak_rss)
         assert hub.alive(), hub.log.read_text()[-2000:]
         assert peak < RSS_LIMIT, f"hub RSS reached {peak >> 20} MiB"

@@ -8,7 +8,7 @@ hub from acknowledging any worker's results. Now the protocol refuses such text 
 
 from __future__ import annotations
 
-from hubproc import HubProcess, honest_worker_finishes, seed_job, start_attack
+from hubproc import HubProcess, honest_worker_finishes, seed_job, start_attack, stop_attack
 
 RSS_LIMIT = 200 << 20
 
@@ -16,10 +16,11 @@ RSS_LIMIT = 200 << 20
 def test_poisoned_hellos_cost_only_themselves(tmp_path):
     seed_job(tmp_path / "hub.db", 60)
     hub = HubProcess(tmp_path, insecure=True)
-    attack = start_attack("poison-hello", hub, "127.0.0.2", wait_started=True)
+    attack = start_attack("poison-hello", hub, "127.0.0.2", wait_started=True,
+                          until_stopped=True)
     try:
-        peak = honest_worker_finishes(hub, 60)
-        assert attack.wait(60) == 0, hub.log.read_text()[-3000:]
+        peak = honest_worker_finishes(hub, 60)      # while poisoned HELLOs keep coming
+        assert stop_attack(attack) == 0, hub.log.read_text()[-3000:]
         log = hub.log.read_text()
         assert "nothing of this batch is acknowledged" not in log, log[-3000:]
         assert hub.alive() and max(peak, hub.peak_rss) < RSS_LIMIT

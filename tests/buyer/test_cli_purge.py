@@ -76,11 +76,13 @@ def test_purge_refuses_a_running_job_and_removes_an_ended_one(short_tmp, echo_el
 def test_keep_days_purges_ended_jobs_by_itself(short_tmp, echo_elf):
     hub = HubProcess(short_tmp)
     try:
-        hub.start("--keep-days", "0.0001")      # 8.64 s, looked at every ~2 s
+        # 1.73 s, looked at every 1 s (that a job is kept until then: tests/hub/test_retention)
+        hub.start("--keep-days", "0.00002")
         hub.start_worker()
         job_id = _submit(hub, echo_elf, make_inputs(short_tmp / "in", 3), short_tmp / "out")
-        wait_for(lambda: job_id not in _job_ids(hub), 120, "the janitor's purge of the ended job", poll_s=1.0)
-        assert f"purged job {job_id} (3 fragments)" in (short_tmp / "hub.log").read_text()
+        wait_for(lambda: job_id not in _job_ids(hub), 120, "the janitor's purge of the ended job", poll_s=0.5)
+        assert (f"purged job {job_id} (3 fragments): ended more than 2e-05 days ago"
+                in (short_tmp / "hub.log").read_text())
         r = _cpushare(hub, "results", job_id, "--out", str(short_tmp / "gone"))
         assert r.returncode == 1 and f"no job '{job_id}'" in r.stderr, r.stderr
     finally:
