@@ -145,9 +145,11 @@ class Meter:
     def payable(self, job_id: str, key: str, claimed_us: int) -> Payable:
         """What to pay ``key`` for a result of ``job_id`` it claims ``claimed_us`` for, and
         remember the claim for the job's median."""
-        sample = self._jobs.setdefault(job_id, deque(maxlen=self.policy.job_sample))
+        sample = self._jobs.get(job_id)
+        if sample is None:
+            sample = self._jobs[job_id] = deque(maxlen=self.policy.job_sample)
         capped = None
-        if self.flagged(key, self.policy.median_ratio):
+        if key in self._keys and self.flagged(key, self.policy.median_ratio):
             others = [c for k, c in sample if k != key]
             if others and (median := int(statistics.median(others))) < claimed_us:
                 capped = Payable(median, claimed_us, True)

@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 from ..errors import ConfigError
 
-__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "parse_amount", "parse_price", "cost",
-           "US_PER_HOUR", "decimal_text"]
+__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "amount_text", "parse_amount", "parse_price",
+           "cost", "US_PER_HOUR", "decimal_text"]
 
 AMOUNT_QUANTUM = Decimal("0.000000001")
 US_PER_HOUR = 3_600_000_000
@@ -78,3 +78,20 @@ def cost(price: Price, cpu_us: int) -> Decimal:
 
 #: exact for every price and cpu_us we accept (an explicit context: no thread-local switch)
 _EXACT = Context(prec=60)
+
+
+def amount_text(price_text: str, per_cpu_hour: Decimal, cpu_us: int) -> str:
+    """``decimal_text(cost(...))``: the amount a receipt carries for ``cpu_us`` at the price
+    written ``price_text`` (= ``per_cpu_hour``). Remembered per (price, cpu_us): CPU time is
+    metered in clock ticks, so a job's receipts repeat a few values."""
+    key = (price_text, cpu_us)
+    text = _AMOUNTS.get(key)
+    if text is None:
+        text = decimal_text(cost(Price(per_cpu_hour), cpu_us))
+        if len(_AMOUNTS) < _MAX_AMOUNTS:
+            _AMOUNTS[key] = text
+    return text
+
+
+_AMOUNTS: dict[tuple[str, int], str] = {}
+_MAX_AMOUNTS = 4096

@@ -31,8 +31,8 @@ from decimal import Decimal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import ProtocolError
-from .money import AMOUNT_QUANTUM, Price, cost, decimal_text, parse_amount
+from ..errors import ConfigError, ProtocolError
+from .money import AMOUNT_QUANTUM, Price, amount_text, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
            "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "node", "walk",
@@ -67,9 +67,11 @@ class Receipt:
     @classmethod
     def issue(cls, hub_key: str, job_id: str, fragment_id: int, attempt: int, worker_key: str,
               cpu_us: int, price: Price, issued_s: int) -> Receipt:
-        return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us,
-                   decimal_text(price.per_cpu_hour), price.currency,
-                   decimal_text(cost(price, cpu_us)), issued_s)
+        if type(cpu_us) is not int or cpu_us < 0:
+            raise ConfigError(f"cpu_us must be a non-negative integer, got {cpu_us!r}")
+        price_text = decimal_text(price.per_cpu_hour)
+        return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us, price_text,
+                   price.currency, amount_text(price_text, price.per_cpu_hour, cpu_us), issued_s)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in FIELDS}    # (asdict deep-copies)
@@ -97,7 +99,7 @@ class Receipt:
             if type(v) is not int or not 0 <= v < 2**63:
                 raise ProtocolError(f"receipt {name} must be a non-negative integer")
         per_hour, price_text = _price(price)
-        paid = decimal_text(cost(Price(per_hour, currency), cpu_us))
+        paid = amount_text(price_text, per_hour, cpu_us)
         if amount != paid:      # the hub's text form, else the same number written otherwise
             written = _amount(amount, "receipt amount")
             if written != Decimal(paid):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.market.budget import Budget
 from cpushare_mq.market.metering import Meter
-from cpushare_mq.market.money import Price, cost, parse_price
+from cpushare_mq.market.money import Price, amount_text, cost, decimal_text, parse_price
 from cpushare_mq.market.receipts import (
     DOMAIN,
     FIELDS,
@@ -50,6 +50,15 @@ def test_cost_is_exact_and_additive_within_rounding(price, a, b):
     parts = cost(price, a) + cost(price, b)
     assert abs(whole - parts) <= Decimal("0.000000001")
     assert whole >= 0 and whole == whole.quantize(Decimal("0.000000001"))
+
+
+@given(prices, cpu_us)
+def test_the_remembered_amount_is_the_formulas(price, us):
+    text = decimal_text(price.per_cpu_hour)
+    for _ in "twice":                                   # computed, then remembered
+        assert amount_text(text, price.per_cpu_hour, us) == decimal_text(cost(price, us))
+    with pytest.raises(ConfigError):
+        Receipt.issue("ab" * 32, "j", 1, 0, "w", True, price, 1)   # not an integer
 
 
 receipts = st.builds(
