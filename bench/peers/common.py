@@ -174,6 +174,10 @@ def parse_args(argv=None):
     ap.add_argument("--workdir", default="/tmp")
     ap.add_argument("--worker-nice", type=int, default=None,
                     help="cpushare-worker --nice (default: the worker's own default, 19)")
+    ap.add_argument("--worker-tree", default=None, metavar="DIR",
+                    help="cpushare-mq: the workers import cpushare_mq from this source tree "
+                         "(the hub and client from PYTHONPATH's), to tell what a change costs "
+                         "the hub from what it costs the workers")
     return ap.parse_args(argv)
 
 

@@ -28,6 +28,7 @@ class Cluster:
     """A hub process and worker processes, all on loopback, all cleaned up by close()."""
 
     worker_nice: int | None = None
+    worker_tree: str | None = None      # the workers' cpushare_mq source (default: ours)
 
     def __init__(self, workdir: str, n_workers: int = 2):
         self.dir = Path(tempfile.mkdtemp(prefix="peers-cpmq-", dir=workdir))
@@ -55,7 +56,8 @@ class Cluster:
             [str(BIN / "cpushare-worker"), "--hub", self.endpoint, "--insecure", "--slots", "1",
              "--name", name, "--cache-dir", str(cache),
              *(["--nice", str(self.worker_nice)] if self.worker_nice is not None else [])],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / f"{name}.log", "w"))
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / f"{name}.log", "w"),
+            env={**os.environ, "PYTHONPATH": self.worker_tree} if self.worker_tree else None)
 
     def wait_workers(self, n: int, timeout_s: float = 30) -> None:
         end = time.monotonic() + timeout_s
@@ -228,9 +230,11 @@ def main() -> None:
     C.ensure_spin()
     parts = a.parts.split(",")
     r = {"system": "cpushare-mq", "version": cpushare_mq.__version__}
-    Cluster.worker_nice = a.worker_nice
+    Cluster.worker_nice, Cluster.worker_tree = a.worker_nice, a.worker_tree
     if a.worker_nice is not None:
         r["worker_nice"] = a.worker_nice
+    if a.worker_tree is not None:
+        r["worker_tree"] = a.worker_tree
     if "tiny" in parts:
         C.run_part(r, "tiny", bench_tiny, a.workdir, a.tiny_n)
     if "cpu" in parts:
