@@ -171,6 +171,12 @@ class Hub:
     def close(self) -> None:
         self.stop()
         self.store.close()
+        payout, self.payout = self.payout, None
+        if payout is not None and not (self._thread is not None and self._thread.is_alive()):
+            try:
+                payout.close()          # the receipts stored and not signed yet: signed now
+            except Exception:  # noqa: BLE001 - closing anyway; a restart signs them
+                log.exception("the receipt ledger failed to close")
         if self.trust is not None and not self._trust_shut:
             self._trust_shut = True
             try:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.hub.scheduler.effects import Effects
+from cpushare_mq.hub.server import Hub
 from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
 from cpushare_mq.market.money import Price, cost, decimal_text
 from cpushare_mq.market.payout import SIGN_INTERVAL_S, Payout
@@ -196,6 +197,20 @@ def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restar
     assert [sr for _, sr in read_earnings(tmp_path)] == read_receipts(db)[1]
     store.close()
     again.close()
+
+
+def test_a_hub_stopping_signs_the_receipts_it_stored(tmp_path):
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay.on_hello("w-1", "KA", BATCHED)
+    accept(pay, "KA", 1)
+    pay.outgoing(10.0, 5)
+    accept(pay, "KA", 2, 3)                   # stored; leases out: not signed yet
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="")
+    hub.payout = pay                          # as 'cpushare-hub serve --price' attaches it
+    hub.close()                               # its warm shutdown
+    assert hub.payout is None
+    assert [sr.receipt.fragment_id for sr in read_receipts(str(tmp_path / "hub.db"))[1]] == [
+        1, 2, 3]
 
 
 def test_a_receipt_resent_one_by_one_after_its_batch_is_kept_once(tmp_path):
