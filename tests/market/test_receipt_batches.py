@@ -179,13 +179,20 @@ def test_receipts_are_signed_together_while_leases_are_out_and_at_once_when_none
     pay.close()
 
 
-def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restarts(tmp_path):
-    db = str(tmp_path / "hub.db")
+def stored_unsigned(db: str) -> Payout:
+    """A hub that paid fragment 1 (signed and sent) and then 2 and 3 (stored with their
+    results, not signed yet: leases are out)."""
     pay = Payout(HubLedger(db, DEFAULT_PRICE))
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1)
     pay.outgoing(10.0, 5)
-    accept(pay, "KA", 2, 3)                   # stored with their results, then kill -9
+    accept(pay, "KA", 2, 3)
+    return pay
+
+
+def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restarts(tmp_path):
+    db = str(tmp_path / "hub.db")
+    pay = stored_unsigned(db)                 # then kill -9
     assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [1]   # listed once signed
     again = Payout(HubLedger(db, DEFAULT_PRICE))
     assert again.ledger.spent("j-1") == pay.ledger.spent("j-1") > 0       # paid all the same
@@ -200,11 +207,7 @@ def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restar
 
 
 def test_a_hub_stopping_signs_the_receipts_it_stored(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
-    pay.on_hello("w-1", "KA", BATCHED)
-    accept(pay, "KA", 1)
-    pay.outgoing(10.0, 5)
-    accept(pay, "KA", 2, 3)                   # stored; leases out: not signed yet
+    pay = stored_unsigned(str(tmp_path / "hub.db"))
     hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0", api="")
     hub.payout = pay                          # as 'cpushare-hub serve --price' attaches it
     hub.close()                               # its warm shutdown
