@@ -76,6 +76,9 @@ _UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price, cu
              "issued_s FROM receipts WHERE batch_id IS NULL AND signature = '' "
              "ORDER BY fragment_id")
 _SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
+#: the receipts stored and not signed yet, found at start without reading the whole ledger
+_UNSIGNED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_unsigned ON receipts (fragment_id) "
+                   "WHERE batch_id IS NULL AND signature = ''")
 _INSERT_BATCH = "INSERT INTO receipt_batches (wire) VALUES (?)"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
@@ -129,6 +132,7 @@ class HubLedger:
         if "cpu_us" not in columns:
             self.db.execute(_FILL_SUMS)
         self.db.execute(_UNDELIVERED_INDEX)
+        self.db.execute(_UNSIGNED_INDEX)
         self._pending: dict[int, Receipt] = {}     # issued this turn, stored at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cpushare_mq.errors import ConfigError
 from cpushare_mq.market.ledger import (
+    _UNSIGNED,
     DEFAULT_PRICE,
     HubLedger,
     ledger_path,
@@ -112,3 +113,11 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
         read_receipts(db)
     assert led.undelivered("KEY", 10) == []                     # the hub goes on
     assert "ledger: the receipts owed to KEY are damaged" in caplog.text
+
+
+def test_a_restarted_ledger_finds_its_unsigned_receipts_without_reading_every_receipt(tmp_path):
+    """The receipts a killed hub stored but did not sign are found through a partial index
+    (the ledger keeps every receipt ever: the hub's start must not read them all)."""
+    led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
+    plan = " ".join(str(row) for row in led.db.execute("EXPLAIN QUERY PLAN " + _UNSIGNED))
+    assert "USING INDEX receipts_unsigned" in plan, plan
