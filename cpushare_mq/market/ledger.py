@@ -46,7 +46,7 @@ CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (
     job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
-    budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL);
+    budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS claims (
     fragment_id INTEGER NOT NULL, attempt INTEGER NOT NULL, job_id TEXT NOT NULL,
     worker_key TEXT NOT NULL, cpu_s REAL NOT NULL, limit_cpu_s REAL NOT NULL,
@@ -80,6 +80,13 @@ _SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
 _UNSIGNED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_unsigned ON receipts (fragment_id) "
                    "WHERE batch_id IS NULL AND signature = ''")
 _INSERT_BATCH = "INSERT INTO receipt_batches (wire) VALUES (?)"
+#: a job's terms stay (receipts name its price), marked ended so a restart loads live ones
+_TERMS_ENDED = "ALTER TABLE terms ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"
+_SET_TERMS = ("INSERT INTO terms (job_id, price, currency, budget, cpu_limit_us) "
+              "VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET price=excluded.price, "
+              "currency=excluded.currency, budget=excluded.budget, "
+              "cpu_limit_us=excluded.cpu_limit_us")
+_TERMS = "SELECT job_id, price, currency, budget, cpu_limit_us FROM terms"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
@@ -131,6 +138,8 @@ class HubLedger:
                 self.db.execute(alter)
         if "cpu_us" not in columns:
             self.db.execute(_FILL_SUMS)
+        if "ended" not in {r[1] for r in self.db.execute("PRAGMA table_info(terms)")}:
+            self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
         self.db.execute(_UNSIGNED_INDEX)
         self._pending: dict[int, Receipt] = {}     # issued this turn, stored at commit()
@@ -313,7 +322,7 @@ class HubLedger:
         """A job's price and budget, kept across restarts (raises ConfigError: the job is
         then refused, before the buyer is told it was stored)."""
         try:
-            self.db.execute("INSERT OR REPLACE INTO terms VALUES (?, ?, ?, ?, ?)",
+            self.db.execute(_SET_TERMS,
                             (job_id, decimal_text(terms.price.per_cpu_hour),
                              terms.price.currency,
                              "" if terms.budget is None else decimal_text(terms.budget),
@@ -322,9 +331,21 @@ class HubLedger:
             raise ConfigError(f"cannot record the price of job {job_id}: {exc}") from exc
 
     def terms(self) -> dict[str, JobTerms]:
-        rows = self.db.execute("SELECT job_id, price, currency, budget, cpu_limit_us FROM terms")
-        return {j: JobTerms(Price(Decimal(p), c), Decimal(b) if b else None, us)
-                for j, p, c, b, us in rows}
+        """The terms of the jobs not ended (what a restarted hub needs in memory)."""
+        rows = self.db.execute(_TERMS + " WHERE ended = 0")
+        return {j: _terms(p, c, b, us) for j, p, c, b, us in rows}
+
+    def terms_of(self, job_id: str) -> JobTerms | None:
+        """``job_id``'s terms, ended or not (None: it has none)."""
+        row = self.db.execute(_TERMS + " WHERE job_id = ?", (job_id,)).fetchone()
+        return _terms(*row[1:]) if row else None
+
+    def job_ended(self, job_id: str) -> None:
+        """``job_id`` ended: its terms are no longer loaded at start (:meth:`terms`)."""
+        try:
+            self.db.execute("UPDATE terms SET ended = 1 WHERE job_id = ?", (job_id,))
+        except sqlite3.Error as exc:     # loaded again at the next start: harmless
+            log.error("ledger: cannot record that job %s ended: %s", job_id, exc)
 
     def spent(self, job_id: str) -> Decimal:
         """What ``job_id``'s receipts add up to (exact)."""
@@ -341,6 +362,11 @@ class HubLedger:
             except StoreError as exc:    # resent at the worker's next HELLO: harmless
                 log.error("ledger: %s", exc)
         self.db.close()
+
+
+def _terms(price: str, currency: str, budget: str, cpu_limit_us: int) -> JobTerms:
+    return JobTerms(Price(Decimal(price), currency), Decimal(budget) if budget else None,
+                    cpu_limit_us)
 
 
 def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = None,

@@ -72,9 +72,11 @@ class Payout:
         self._claims = Claims(open_claims)
         self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
         self._fresh: list[Claim] = []            # claims of this turn, not stored yet
-        self._terms: dict[str, JobTerms] = ledger.terms()
+        self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
+        self._unpriced: set[str] = set()                # until the first before_assign)
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
                                            if t.budget is not None}
+        self._swept = False                      # jobs loaded but not running: let go once
         self._sign_at = 0.0                      # when the receipts waiting are signed
 
     @property
@@ -96,16 +98,18 @@ class Payout:
 
     def raise_budget(self, job_id: str, amount: Decimal, core) -> Decimal:
         """Add ``amount`` to ``job_id``'s budget; returns the new budget."""
-        t = self._terms.get(job_id)
+        t = self._job_terms(job_id)
         if t is None or t.budget is None:
             raise SchedulingError(f"job {job_id} has no budget (give one at submission: "
                                   "cpushare submit --budget B)")
         new = JobTerms(t.price, t.budget + amount, t.cpu_limit_us)
         self.ledger.set_terms(job_id, new)
-        self._terms[job_id] = new
-        self._spent.setdefault(job_id, self.ledger.spent(job_id))
         if core.running_job(job_id):
+            self._terms[job_id] = new
+            self._spent.setdefault(job_id, self.ledger.spent(job_id))
             self._allow(job_id, core)
+        else:                          # recorded; an ended job leases nothing more
+            self._terms.pop(job_id, None)
         log.info("job %s: budget raised by %s to %s %s", job_id, decimal_text(amount),
                  decimal_text(new.budget), t.price.currency)
         return new.budget
@@ -114,11 +118,37 @@ class Payout:
         """The turn's receipts (:meth:`commit`), then each budgeted running job's lease
         allowance, from what it spent and has in flight."""
         self.commit()
+        if not self._swept:            # jobs that ended before the ledger kept track
+            self._swept = True
+            for job_id in [j for j in self._terms if not core.running_job(j)]:
+                self._ended(job_id)
         for job_id in list(self._spent):
             if core.running_job(job_id):
                 self._allow(job_id, core)
-            else:         # ended: nothing more to lease (raise_budget brings it back)
-                del self._spent[job_id]
+            else:         # ended: nothing more to lease (raise_budget records more)
+                self._ended(job_id)
+
+    def _job_terms(self, job_id: str) -> JobTerms | None:
+        """``job_id``'s terms: the live jobs' are in memory; another (one the ledger took for
+        ended when the hub was killed before committing that it did not) is read once and
+        kept until it ends."""
+        t = self._terms.get(job_id)
+        if t is None and job_id not in self._unpriced:
+            t = self.ledger.terms_of(job_id)
+            if t is None:
+                self._unpriced.add(job_id)
+            else:
+                self._terms[job_id] = t
+                if t.budget is not None:
+                    self._spent.setdefault(job_id, self.ledger.spent(job_id))
+        return t
+
+    def _ended(self, job_id: str) -> None:
+        """``job_id`` ended: its terms leave memory (the ledger keeps them, marked ended)."""
+        self._terms.pop(job_id, None)
+        self._spent.pop(job_id, None)
+        self._unpriced.discard(job_id)
+        self.ledger.job_ended(job_id)
 
     def _allow(self, job_id: str, core) -> None:
         t = self._terms[job_id]
@@ -156,11 +186,11 @@ class Payout:
         """An ok result counted as a vote: metered now, paid if the fragment is accepted with
         its result (:meth:`settle`). A job nobody pays for (no price of its own, none at the
         hub) makes no claims and is not metered: the plausibility check only decides pay."""
-        if job_id not in self._terms and self.ledger.price is None:
+        t = self._job_terms(job_id)
+        if t is None and self.ledger.price is None:
             return
         claim_us = claimed_us(cpu_s, limit_cpu_s)
         self._meter_copy(job_id, worker_key, fragment_id, claim_us)
-        t = self._terms.get(job_id)
         owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
         c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
         self._claims.add(c)
@@ -183,10 +213,11 @@ class Payout:
                 if ch.state is FragState.FAILED and ch.fid in claims:
                     claims.drop_fragment(ch.fid)
                     self._forget_claims(ch.fid)
-            for job in fx.journal.jobs:
-                if job.state is not JobState.RUNNING:
-                    for c in claims.drop_job(job.id):
-                        self._forget_claims(c.fragment_id)
+        for job in fx.journal.jobs:
+            if job.state is not JobState.RUNNING:
+                for c in claims.drop_job(job.id) if len(claims) else ():
+                    self._forget_claims(c.fragment_id)
+                self._ended(job.id)
         for c in self._fresh:
             if c.fragment_id in claims:
                 self.ledger.keep_claim(c)
@@ -210,7 +241,7 @@ class Payout:
     def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
              cpu_s: float, limit_cpu_s: float) -> Receipt | None:
         """A receipt issued now, signed and stored with the turn's others (:meth:`commit`)."""
-        t = self._terms.get(job_id)
+        t = self._job_terms(job_id)
         return self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
                                  price=t.price if t else None)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import SchedulingError
 from cpushare_mq.hub.scheduler import HubConfig, JobSpec, Scheduler
 from cpushare_mq.market.budget import Budget
-from cpushare_mq.market.ledger import HubLedger
+from cpushare_mq.market.ledger import HubLedger, read_receipts
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout, job_terms, parse_raise
 
@@ -113,3 +113,28 @@ def test_terms_this_hub_cannot_keep_are_refused(tmp_path):
         with pytest.raises(SchedulingError):
             parse_raise(bad)
     assert parse_raise("0.000000001") == Decimal("0.000000001")
+
+
+def test_a_restart_loads_live_jobs_terms_and_still_pays_a_job_taken_for_ended(tmp_path):
+    """The ledger keeps every job's terms; a restarted hub loads those of jobs not ended.
+    A job the ledger took for ended (the hub was killed after the ledger noted its end,
+    before the hub committed it) is still paid at its own price when it goes on."""
+    core, job = world()
+    db = str(tmp_path / "hub.db")
+    pay = Payout(HubLedger(db, None))                 # no hub price: a job pays its own
+    terms = job_terms(pay, JobSpec(program=b"p", fragments=[b""], cpu_s=1.0, price="3600 EUR"))
+    pay.on_job(job, terms, core)
+    pay.on_job("j-gone", terms, core)                 # a job that ended before a restart
+    pay.before_assign(core)                           # not running: let go
+    assert set(HubLedger(db, None).terms()) == {job}
+    pay.ledger.job_ended(job)                         # ... noted, then kill -9
+    again = Payout(HubLedger(db, None))
+    assert job not in again.ledger.terms()
+    f = core.assign(100.0)["w1"][0]
+    core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
+    again.on_copy(job, "K", f[1], f[3], 0.5, 1.0)
+    again.settle(core.take_effects())
+    again.outgoing(100.0, 0)
+    (sr,) = read_receipts(db)[1]
+    assert (sr.receipt.job_id, sr.receipt.price, sr.receipt.currency, sr.receipt.amount) == (
+        job, "3600", "EUR", "0.500000000")
