@@ -7,6 +7,7 @@ in whole microseconds (``cpu_us``) so that what is signed and summed is exact. A
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
@@ -80,18 +81,10 @@ def cost(price: Price, cpu_us: int) -> Decimal:
 _EXACT = Context(prec=60)
 
 
-def amount_text(price_text: str, per_cpu_hour: Decimal, cpu_us: int) -> str:
+@functools.lru_cache(maxsize=4096, typed=True)
+def amount_text(price_text: str, cpu_us: int) -> str:
     """``decimal_text(cost(...))``: the amount a receipt carries for ``cpu_us`` at the price
-    written ``price_text`` (= ``per_cpu_hour``). Remembered per (price, cpu_us): CPU time is
-    metered in clock ticks, so a job's receipts repeat a few values."""
-    key = (price_text, cpu_us)
-    text = _AMOUNTS.get(key)
-    if text is None:
-        text = decimal_text(cost(Price(per_cpu_hour), cpu_us))
-        if len(_AMOUNTS) < _MAX_AMOUNTS:
-            _AMOUNTS[key] = text
-    return text
-
-
-_AMOUNTS: dict[tuple[str, int], str] = {}
-_MAX_AMOUNTS = 4096
+    written ``price_text`` (a decimal's text form). Remembered per (price, cpu_us): CPU time
+    is metered in clock ticks, so a job's receipts repeat a few values (``typed``: ``True``
+    is not taken for 1, and fails in :func:`cost` like any non-integer)."""
+    return decimal_text(cost(Price(Decimal(price_text)), cpu_us))

@@ -22,6 +22,7 @@ ledgers) is a signature of its claim bytes alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import struct
@@ -31,7 +32,7 @@ from decimal import Decimal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import ConfigError, ProtocolError
+from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, amount_text, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
@@ -67,11 +68,9 @@ class Receipt:
     @classmethod
     def issue(cls, hub_key: str, job_id: str, fragment_id: int, attempt: int, worker_key: str,
               cpu_us: int, price: Price, issued_s: int) -> Receipt:
-        if type(cpu_us) is not int or cpu_us < 0:
-            raise ConfigError(f"cpu_us must be a non-negative integer, got {cpu_us!r}")
         price_text = decimal_text(price.per_cpu_hour)
         return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us, price_text,
-                   price.currency, amount_text(price_text, price.per_cpu_hour, cpu_us), issued_s)
+                   price.currency, amount_text(price_text, cpu_us), issued_s)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in FIELDS}    # (asdict deep-copies)
@@ -98,8 +97,8 @@ class Receipt:
                         ("issued_s", issued_s)):
             if type(v) is not int or not 0 <= v < 2**63:
                 raise ProtocolError(f"receipt {name} must be a non-negative integer")
-        per_hour, price_text = _price(price)
-        paid = amount_text(price_text, per_hour, cpu_us)
+        price_text = _price(price)
+        paid = amount_text(price_text, cpu_us)
         if amount != paid:      # the hub's text form, else the same number written otherwise
             written = _amount(amount, "receipt amount")
             if written != Decimal(paid):
@@ -162,19 +161,11 @@ def _claim_parts(head: bytes, r: Receipt) -> tuple[bytes, ...]:
             _text(r.currency), _fresh_text(r.amount), _number(r.issued_s))
 
 
-#: length-prefixed texts that repeat from receipt to receipt (keys, job ids, prices,
-#: currencies), bounded: a peer's values may fill it, not grow it
-_TEXTS: dict[str, bytes] = {}
-_MAX_TEXTS = 4096
-
-
+@functools.lru_cache(maxsize=4096)
 def _text(text: str) -> bytes:
-    part = _TEXTS.get(text)
-    if part is None:
-        part = _fresh_text(text)
-        if len(_TEXTS) < _MAX_TEXTS:
-            _TEXTS[text] = part
-    return part
+    """A length-prefixed text that repeats from receipt to receipt (keys, job ids, prices,
+    currencies), remembered (bounded: a peer's values may churn it, not grow it)."""
+    return _fresh_text(text)
 
 
 def _fresh_text(text: str) -> bytes:
@@ -199,18 +190,16 @@ def _amount(text: object, what: str) -> Decimal:
         raise ProtocolError(str(exc)) from exc
 
 
-#: prices seen in receipts, parsed: text -> (value, its one text form); bounded
-_PRICES: dict[str, tuple[Decimal, str]] = {}
+def _price(text: object) -> str:
+    """A receipt's price in its one text form, or :class:`ProtocolError`."""
+    if type(text) is not str:      # (not remembered: the parser refuses it, one line)
+        return decimal_text(_amount(text, "receipt price"))
+    return _price_text(text)
 
 
-def _price(text: object) -> tuple[Decimal, str]:
-    known = _PRICES.get(text) if type(text) is str else None
-    if known is None:
-        value = _amount(text, "receipt price")
-        known = (value, decimal_text(value))
-        if len(_PRICES) < _MAX_TEXTS:
-            _PRICES[text] = known
-    return known
+@functools.lru_cache(maxsize=4096)
+def _price_text(text: str) -> str:
+    return decimal_text(_amount(text, "receipt price"))
 
 
 def leaf(r: Receipt) -> bytes:
