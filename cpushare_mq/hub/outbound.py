@@ -38,8 +38,7 @@ class Outbound:
         for wid, items in acks.items():
             self.send_worker(wid, MsgType.ACK, {"results": items}, validate=False)
         payout = self.hub.payout
-        for wid, body in (payout.outgoing(now, self.hub.core.leases_out())
-                          if payout is not None else ()):
+        for wid, body in payout.outgoing(now, self.hub.core) if payout is not None else ():
             self.send_worker(wid, MsgType.RECEIPTS, body, validate=False)     # issue 19
         for wid, refs in fx.cancels.items():
             self.send_worker(wid, MsgType.CANCEL, {

@@ -281,13 +281,12 @@ class Payout:
         if key and fragment_ids:
             self.ledger.delivered(key, fragment_ids)
 
-    def outgoing(self, now: float, leases_out: int) -> list[tuple[str, dict]]:
+    def outgoing(self, now: float, core) -> list[tuple[str, dict]]:
         """``(worker id, RECEIPTS body)`` for what is queued (and the receipts waiting, when
-        it is time to sign them: ``leases_out``, the hub's leases out now); the queues are
-        emptied."""
+        it is time to sign them); the queues are emptied."""
         self.commit()
         waiting = self.ledger.unsigned
-        if waiting and (not leases_out or now >= self._sign_at or waiting >= SIGN_AT):
+        if waiting and (now >= self._sign_at or waiting >= SIGN_AT or not core.leases_out()):
             self._sign()
             self._sign_at = now + SIGN_INTERVAL_S
         out = []

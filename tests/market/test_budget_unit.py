@@ -20,6 +20,8 @@ from cpushare_mq.market.ledger import HubLedger, read_receipts
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout, job_terms, parse_raise
 
+from .leasecount import leases
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
 from memstore import MemStore  # noqa: E402
 
@@ -85,7 +87,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     fx = core.take_effects()
     assert fx.accepted == [(f[1], job, f[3])]
     pay.settle(fx)                                # the accepted copy is paid
-    pay.outgoing(100.0, core.leases_out())        # (signed with the turn's end)
+    pay.outgoing(100.0, core)        # (signed with the turn's end)
     assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
         Decimal("0.75")]
     pay.before_assign(core)                       # 0.75 + 1 out + 1 more > 2.5
@@ -134,7 +136,7 @@ def test_a_restart_loads_live_jobs_terms_and_still_pays_a_job_taken_for_ended(tm
     core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
     again.on_copy(job, "K", f[1], f[3], 0.5, 1.0)
     again.settle(core.take_effects())
-    again.outgoing(100.0, 0)
+    again.outgoing(100.0, leases(0))
     (sr,) = read_receipts(db)[1]
     assert (sr.receipt.job_id, sr.receipt.price, sr.receipt.currency, sr.receipt.amount) == (
         job, "3600", "EUR", "0.500000000")

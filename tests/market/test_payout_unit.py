@@ -20,6 +20,15 @@ from cpushare_mq.market.receipts import Receipt, SignedReceipt, sign_batch, veri
 from cpushare_mq.protocol import MAX_RECEIPTS_PER_MESSAGE, Feature, MsgType, decode, encode
 from cpushare_mq.worker.earnings import Earnings, ReceiptInbox, read_earnings
 
+from .leasecount import leases
+
+IDLE = leases(0)         # no lease out: the payout signs at once
+
+
+def fids(out: list) -> list[list[int]]:
+    """The fragment ids of each RECEIPTS message (receipts one by one)."""
+    return [[r["fragment_id"] for r in body["receipts"]] for _, body in out]
+
 HELLO = [Feature.RECEIPTS.value]
 
 
@@ -37,21 +46,21 @@ def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path)
     for fid in range(3):
         accept(pay, "j-1", "KA", fid, 0, 2.0, 60.0)
     accept(pay, "j-1", "KB", 9, 0, 2.0, 60.0)
-    out = pay.outgoing(1.0, 0)
-    assert [w for w, _ in out] == ["w-1"] and pay.outgoing(2.0, 0) == []
+    out = pay.outgoing(1.0, IDLE)
+    assert [w for w, _ in out] == ["w-1"] and pay.outgoing(2.0, IDLE) == []
     body = out[0][1]
     assert decode(encode(MsgType.RECEIPTS, body)).body == {**body, "batches": ()}  # valid
     assert [r["fragment_id"] for r in body["receipts"]] == [0, 1, 2]
     pay.on_ack("w-1", [0, 9])        # 9 is KB's: an ack from KA's session does not count
     pay.forget("w-1")
     pay.on_hello("w-3", "KA", HELLO)                  # KA reconnects: 1 and 2 are owed
-    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in pay.outgoing(3.0, 0)] == [[1, 2]]
+    assert fids(pay.outgoing(3.0, IDLE)) == [[1, 2]]
     pay.on_hello("w-4", "KB", HELLO)
-    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in pay.outgoing(4.0, 0)] == [[9]]
+    assert fids(pay.outgoing(4.0, IDLE)) == [[9]]
     pay.close()
     again = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))   # a hub restart
     again.on_hello("w-5", "KA", HELLO)
-    assert [[r["fragment_id"] for r in b["receipts"]] for _, b in again.outgoing(5.0, 0)] == [[1, 2]]
+    assert fids(again.outgoing(5.0, IDLE)) == [[1, 2]]
 
 
 def test_many_owed_receipts_are_split_into_messages(tmp_path):
@@ -60,7 +69,7 @@ def test_many_owed_receipts_are_split_into_messages(tmp_path):
     for fid in range(n):
         accept(pay, "j-1", "KA", fid, 0, 0.5, 60.0)
     pay.on_hello("w-1", "KA", HELLO)
-    sizes = [len(b["receipts"]) for _, b in pay.outgoing(6.0, 0)]
+    sizes = [len(b["receipts"]) for _, b in pay.outgoing(6.0, IDLE)]
     assert sizes == [MAX_RECEIPTS_PER_MESSAGE, 5]
 
 

@@ -28,6 +28,8 @@ from cpushare_mq.market.receipts import Receipt, verify_receipt
 from cpushare_mq.protocol import Feature, MsgType, decode, encode
 from cpushare_mq.worker.earnings import Earnings, read_earnings
 
+from .leasecount import leases
+
 BATCHED = [Feature.RECEIPTS.value, Feature.RECEIPT_BATCHES.value]
 PRICE = Price(Decimal("0.37"), "EUR")
 
@@ -138,13 +140,13 @@ def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tm
     pay.on_hello("w-2", "KB", [Feature.RECEIPTS.value])       # an older worker: one by one
     accept(pay, "KA", 0, 2, 4)
     accept(pay, "KB", 1, 3)
-    out = pay.outgoing(1.0, 0)
+    out = pay.outgoing(1.0, leases(0))
     assert [w for w, _ in out] == ["w-2", "w-1"]
     assert [r["fragment_id"] for r in out[0][1]["receipts"]] == [1, 3]
     body = decode(encode(MsgType.RECEIPTS, out[1][1])).body      # valid on the wire
     assert body["receipts"] == () and [len(b["rows"]) for b in body["batches"]] == [3]
     accept(pay, "KA", 12, 14)                                      # the next turn
-    (w, later), = pay.outgoing(2.0, 0)
+    (w, later), = pay.outgoing(2.0, leases(0))
     (tmp_path / "ka").mkdir()
     store = Earnings(tmp_path / "ka", "KA")
     acked = [fid for b in (*body["batches"], *later["batches"])
@@ -153,7 +155,7 @@ def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tm
     pay.on_ack("w-1", acked)
     pay.forget("w-1")
     pay.on_hello("w-3", "KA", BATCHED)          # nothing owed: the acks were recorded
-    assert pay.outgoing(3.0, 0) == []
+    assert pay.outgoing(3.0, leases(0)) == []
     kept = [sr for _, sr in read_earnings(tmp_path / "ka")]
     hub_key, ledger = read_receipts(str(tmp_path / "hub.db"), worker="KA")
     assert kept == ledger and all(sr.receipt.hub_key == hub_key for sr in kept)
@@ -165,15 +167,15 @@ def test_receipts_are_signed_together_while_leases_are_out_and_at_once_when_none
     pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1)
-    assert len(pay.outgoing(10.0, 5)) == 1            # nothing signed for a while: at once
+    assert len(pay.outgoing(10.0, leases(5))) == 1    # nothing signed for a while: at once
     accept(pay, "KA", 2)
     accept(pay, "KA", 3)
-    assert pay.outgoing(10.1, 5) == []                # 5 leases out: they wait together
+    assert pay.outgoing(10.1, leases(5)) == []        # 5 leases out: they wait together
     accept(pay, "KA", 4)
-    (_, body), = pay.outgoing(10.0 + SIGN_INTERVAL_S, 5)
+    (_, body), = pay.outgoing(10.0 + SIGN_INTERVAL_S, leases(5))
     assert [row[1] for row in body["batches"][0]["rows"]] == [2, 3, 4]   # one signature
     accept(pay, "KA", 5)
-    assert pay.outgoing(10.3, 0) != []                # no lease out: the ledger is complete
+    assert pay.outgoing(10.3, leases(0)) != []        # no lease out: the ledger is complete
     assert [sr.receipt.fragment_id for sr in read_receipts(str(tmp_path / "hub.db"))[1]] == [
         1, 2, 3, 4, 5]
     pay.close()
@@ -185,7 +187,7 @@ def stored_unsigned(db: str) -> Payout:
     pay = Payout(HubLedger(db, DEFAULT_PRICE))
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1)
-    pay.outgoing(10.0, 5)
+    pay.outgoing(10.0, leases(5))
     accept(pay, "KA", 2, 3)
     return pay
 
@@ -197,7 +199,7 @@ def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restar
     again = Payout(HubLedger(db, DEFAULT_PRICE))
     assert again.ledger.spent("j-1") == pay.ledger.spent("j-1") > 0       # paid all the same
     again.on_hello("w-2", "KA", BATCHED)
-    (_, owed), (_, rest) = again.outgoing(20.0, 5)    # 1: never acknowledged; 2, 3: signed now
+    (_, owed), (_, rest) = again.outgoing(20.0, leases(5))    # 1: not acknowledged; 2, 3: signed
     store = Earnings(tmp_path, "KA")
     assert [fid for b in (owed, rest) for fid in store.take(
         "HUBCURVE", b.get("receipts", []), b.get("batches", []))] == [1, 2, 3]
@@ -220,12 +222,12 @@ def test_a_receipt_resent_one_by_one_after_its_batch_is_kept_once(tmp_path):
     pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 7)
-    (_, body), = pay.outgoing(4.0, 0)
+    (_, body), = pay.outgoing(4.0, leases(0))
     store = Earnings(tmp_path, "KA")
     assert store.take("HUBCURVE", [], body["batches"]) == [7]
     pay.forget("w-1")                        # the ACK was lost with the connection
     pay.on_hello("w-2", "KA", BATCHED)
-    (_, again), = pay.outgoing(5.0, 0)
+    (_, again), = pay.outgoing(5.0, leases(0))
     assert again["receipts"] and store.take("HUBCURVE", again["receipts"]) == [7]
     assert [sr.receipt.fragment_id for _, sr in read_earnings(tmp_path)] == [7]
     store.close()

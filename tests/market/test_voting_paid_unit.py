@@ -19,6 +19,8 @@ from cpushare_mq.market.claims import Claim, Claims
 from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
 from cpushare_mq.market.payout import Payout, job_terms
 
+from .leasecount import leases
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
 from memstore import MemStore  # noqa: E402
 
@@ -53,7 +55,7 @@ def vote(core, pay: Payout, job: str, wid: str, fid: int, attempt: int, sha: str
 def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
     """worker key -> [(fragment, attempt)] of its receipts (as 'cpushare ledger' reads them
     once the hub's turn ends: no lease out, the receipts stored are signed)."""
-    pay.outgoing(0.0, 0)
+    pay.outgoing(0.0, leases(0))
     (path,) = [p for _, name, p in pay.ledger.db.execute("PRAGMA database_list") if name == "main"]
     out: dict[str, list] = {}
     for sr in read_receipts(path.removesuffix(".ledger"))[1]:
