@@ -65,3 +65,8 @@ def _rollback(c: sqlite3.Connection) -> None:
             c.execute("ROLLBACK")
     except sqlite3.Error:
         pass
+
+
+def columns(c: sqlite3.Connection, table: str) -> set[str]:
+    """The names of ``table``'s columns (none: no such table), for migrations by column."""
+    return {r[1] for r in c.execute(f"PRAGMA table_info({table})")}

@@ -12,7 +12,6 @@ caps a flagged key at the job's median claim.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -23,11 +22,11 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
-from ..hub.connections import transaction
+from ..hub.connections import columns, transaction
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receiptbatch import ReceiptBatch, open_stored, sign_batches
+from .receiptbatch import ReceiptBatch, open_stored, sign_batches, stored_text
 from .receipts import Receipt, SignedReceipt, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
@@ -92,7 +91,6 @@ _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receip
 _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
-_COMPACT = (",", ":")        # JSON separators of a stored batch
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 
 
@@ -132,13 +130,13 @@ class HubLedger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(receipts)")}
+        had = columns(self.db, "receipts")
         for name, alter in _ADDED:
-            if name not in columns:
+            if name not in had:
                 self.db.execute(alter)
-        if "cpu_us" not in columns:
+        if "cpu_us" not in had:
             self.db.execute(_FILL_SUMS)
-        if "ended" not in {r[1] for r in self.db.execute("PRAGMA table_info(terms)")}:
+        if "ended" not in columns(self.db, "terms"):
             self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
         self.db.execute(_UNSIGNED_INDEX)
@@ -243,8 +241,7 @@ class HubLedger:
             with transaction(self.db, "cannot store signed receipts", immediate=False):
                 for batch in batches:
                     wire = batch.to_wire()
-                    bid = self.db.execute(_INSERT_BATCH, (json.dumps(
-                        wire, separators=_COMPACT),)).lastrowid
+                    bid = self.db.execute(_INSERT_BATCH, (stored_text(wire),)).lastrowid
                     fids = [r.fragment_id for r in batch.receipts]
                     self.db.execute(f"UPDATE receipts SET batch_id=? WHERE fragment_id IN "
                                     f"({','.join('?' * len(fids))})", (bid, *fids))
@@ -384,8 +381,8 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
         row = db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
         public = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(row[0])).public_key()
                   if row else None)
-        columns = {r[1] for r in db.execute("PRAGMA table_info(receipts)")}
-        sql = (f"SELECT {_READ} FROM receipts WHERE {_SIGNED_ONLY}" if "batch_id" in columns
+        sql = (f"SELECT {_READ} FROM receipts WHERE {_SIGNED_ONLY}"
+               if "batch_id" in columns(db, "receipts")
                else "SELECT fragment_id, body, signature, proof, NULL FROM receipts WHERE 1=1")
         params: list = []
         for cond, value in (("job_id=?", job), ("worker_key=?", worker),
@@ -415,13 +412,7 @@ def _signed(db: sqlite3.Connection, rows: list[tuple], public: Ed25519PublicKey 
     out = []
     for fid, body, sig, proof, bid in rows:
         if bid is None:
-            try:
-                body, proof = json.loads(body), None if proof is None else json.loads(proof)
-            except ValueError as exc:
-                raise ProtocolError(f"receipt for fragment {fid} is not JSON: {exc}") from exc
-            out.append(SignedReceipt.from_dict(
-                {**body, "signature": sig} if proof is None
-                else {**body, "signature": sig, "proof": proof}))
+            out.append(SignedReceipt.from_stored(body, sig, proof))
             continue
         if bid not in batches:
             (wire,) = db.execute("SELECT wire FROM receipt_batches WHERE id=?", (bid,)

@@ -42,7 +42,8 @@ from .receipts import (
     walk,
 )
 
-__all__ = ["MAX_BATCH", "ReceiptBatch", "hub_public", "open_stored", "sign_batches"]
+__all__ = ["MAX_BATCH", "ReceiptBatch", "hub_public", "open_stored", "sign_batches",
+           "stored_text"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
@@ -142,6 +143,11 @@ def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[Receip
     signature = key.sign(ROOT_DOMAIN + root).hex()
     return [ReceiptBatch(tuple(group), signature, tuple(top))
             for group, top in zip(groups.values(), tops, strict=True)]
+
+
+def stored_text(wire: dict) -> str:
+    """A batch's wire form as it is kept (compact JSON): :func:`open_stored` reads it."""
+    return json.dumps(wire, separators=(",", ":"))
 
 
 def open_stored(text: str | None, public: Ed25519PublicKey | None = None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 import struct
 from dataclasses import dataclass
@@ -136,6 +137,18 @@ class SignedReceipt:
         body = {k: v for k, v in d.items() if k not in ("signature", "proof")}
         return cls(Receipt.from_dict(body), d["signature"],
                    None if proof is None else tuple(proof))
+
+    @classmethod
+    def from_stored(cls, body: str, signature: str, proof: str | None) -> SignedReceipt:
+        """A receipt kept alone in a ledger or earnings file (its body and proof as JSON
+        text), validated like a peer's; raise :class:`ProtocolError` when it is damaged."""
+        try:
+            d = {**json.loads(body), "signature": signature}
+            if proof is not None:
+                d["proof"] = json.loads(proof)
+        except (ValueError, TypeError) as exc:
+            raise ProtocolError(f"a stored receipt is not a JSON object: {exc}") from exc
+        return cls.from_dict(d)
 
 
 def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> bytes:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import StoreError
+from ..hub.connections import columns
 from .reputation import WorkerRecord
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,7 @@ class TrustLedger:
         the ``batches`` table (created by the schema script), in one transaction."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            cols = [r[1] for r in self.db.execute("PRAGMA table_info(signatures)")]
-            if "batch_id" not in cols:
+            if "batch_id" not in columns(self.db, "signatures"):
                 self.db.execute("ALTER TABLE signatures ADD COLUMN batch_id INTEGER")
             self.db.execute("UPDATE meta SET value=? WHERE name='schema'", (SCHEMA_VERSION,))
         log.info("trust ledger %s migrated from schema 1 to %s", self.path, SCHEMA_VERSION)

@@ -21,8 +21,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
-from ..hub.connections import transaction
-from ..market.receiptbatch import ReceiptBatch, hub_public, open_stored
+from ..hub.connections import columns, transaction
+from ..market.receiptbatch import ReceiptBatch, hub_public, open_stored, stored_text
 from ..market.receipts import SignedReceipt, verify_receipt
 
 __all__ = ["EARNINGS_FILE", "Earnings", "read_earnings"]
@@ -95,7 +95,7 @@ class Earnings:
             self.db.execute("PRAGMA synchronous=NORMAL")    # as the hub's ledger
             self.db.executescript(_SCHEMA)
             for table, name, alter in _ADDED:
-                if name not in _columns(self.db, table):
+                if name not in columns(self.db, table):
                     self.db.execute(alter)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
@@ -131,7 +131,7 @@ class Earnings:
                     for sr in singles])
                 if good:
                     self.db.executemany(_INSERT_BATCH, [
-                        (json.dumps(wire, separators=(",", ":")), hub_curve)
+                        (stored_text(wire), hub_curve)
                         for _, wire in good])
         except StoreError as exc:     # not acknowledged: the hub resends them later
             log.error("receipts not stored (the hub resends them): %s", exc)
@@ -165,8 +165,7 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
     opened: dict[int, dict[int, SignedReceipt]] = {}
     for curve, fid, body, sig, proof, bid in rows:
         if bid is None:
-            sr = SignedReceipt.from_dict({**json.loads(body), "signature": sig,
-                                          **({} if proof is None else {"proof": json.loads(proof)})})
+            sr = _kept_alone(path, fid, body, sig, proof)
         else:
             if bid not in opened:
                 opened[bid] = _reopen(path, bid, batches.get(bid, (None, None))[0])
@@ -186,19 +185,24 @@ def read_earnings(directory: str | os.PathLike, hub: str | None = None
 def _stored(db: sqlite3.Connection) -> tuple[list[tuple], dict[int, tuple[str, str | None]]]:
     """The receipts kept one by one (``hub_curve, fragment_id, body, signature, proof,
     batch_id``) and the batches (id -> ``(wire, hub_curve)``), from a file of any version."""
-    batch_col = "batch_id" if "batch_id" in _columns(db, "receipts") else "NULL"
+    batch_col = "batch_id" if "batch_id" in columns(db, "receipts") else "NULL"
     rows = db.execute(f"SELECT hub_curve, fragment_id, body, signature, proof, {batch_col} "
                       "FROM receipts").fetchall()
-    columns = _columns(db, "receipt_batches")
-    if not columns:
+    have = columns(db, "receipt_batches")
+    if not have:
         return rows, {}
-    curve_col = "hub_curve" if "hub_curve" in columns else "NULL"
+    curve_col = "hub_curve" if "hub_curve" in have else "NULL"
     return rows, {bid: (wire, curve) for bid, wire, curve in
                   db.execute(f"SELECT id, wire, {curve_col} FROM receipt_batches")}
 
 
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+def _kept_alone(path: Path, fid: int, body: str, sig: str, proof: str | None) -> SignedReceipt:
+    """A receipt kept one by one, or :class:`ConfigError` when the file was damaged."""
+    try:
+        return SignedReceipt.from_stored(body, sig, proof)
+    except ProtocolError as exc:
+        raise ConfigError(f"earnings file {path}: the receipt for fragment {fid} is damaged "
+                          f"(was the file altered?): {exc}") from exc
 
 
 def _reopen(path: Path, bid: int, wire: str | None) -> dict[int, SignedReceipt]:

@@ -254,6 +254,21 @@ def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
         read_earnings(tmp_path)
 
 
+def test_a_damaged_receipt_kept_alone_is_reported_in_one_line(tmp_path):
+    key = Ed25519PrivateKey.generate()
+    (single,) = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"]),
+                             key)[0].signed()
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [single.to_dict()]) == [0]
+    store.close()
+    db = sqlite3.connect(tmp_path / "earnings.db")
+    db.execute("UPDATE receipts SET body = '{not json'")
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="the receipt for fragment 0 is damaged"):
+        read_earnings(tmp_path)
+
+
 def test_an_earnings_file_from_before_batches_is_migrated_and_kept(tmp_path):
     key = Ed25519PrivateKey.generate()
     hub_key = key.public_key().public_bytes_raw().hex()
