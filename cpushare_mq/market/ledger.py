@@ -12,6 +12,7 @@ caps a flagged key at the job's median claim.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -23,10 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
+from . import keptbatches
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receiptbatch import ReceiptBatch, open_stored, sign_batches, stored_text
+from .receiptbatch import ReceiptBatch, open_stored, sign_batches
 from .receipts import Receipt, SignedReceipt, verify_receipt
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     amount TEXT, attempt INTEGER, price TEXT, currency TEXT);
 CREATE INDEX IF NOT EXISTS receipts_job ON receipts (job_id);
 CREATE TABLE IF NOT EXISTS receipt_batches (id INTEGER PRIMARY KEY, wire TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY, receipts TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (
     job_id TEXT PRIMARY KEY, price TEXT NOT NULL, currency TEXT NOT NULL,
     budget TEXT NOT NULL, cpu_limit_us INTEGER NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
@@ -53,11 +56,12 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS meter_keys (
     worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
-#: columns added since the first ledgers: (name, ALTER TABLE). A receipt is stored with the
-#: turn that pays it, its fields in columns (``body`` and ``signature`` ''), and signed with
-#: the batch it is sent in (``batch_id``: the batch as sent, in ``receipt_batches``; its
-#: proof is derived from the batch when read). Rows of older ledgers have ``body``,
-#: ``signature`` and ``proof`` of their own (``cpu_us`` and ``amount`` filled for sums).
+#: A receipt is stored with the turn that pays it (``turns``: one row a turn, its receipts'
+#: fields as a JSON list of :data:`_TURN_FIELDS` rows; its fragment in ``paid``) and kept,
+#: once signed, with the batch it is sent in (keptbatches.py). Older ledgers kept receipts
+#: as rows of ``receipts``: signed alone (``body``, ``signature``, ``proof`` of their own),
+#: or with a batch of ``receipt_batches`` (``batch_id``, fields in columns); they are read
+#: as they are. Columns added to ``receipts`` since the first ledgers: (name, ALTER TABLE).
 _ADDED = (("delivered", "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0"),
           ("proof", "ALTER TABLE receipts ADD COLUMN proof TEXT"),    # NULL: signed alone (v1)
           ("batch_id", "ALTER TABLE receipts ADD COLUMN batch_id INTEGER"),
@@ -68,17 +72,16 @@ _ADDED = (("delivered", "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT N
           ("currency", "ALTER TABLE receipts ADD COLUMN currency TEXT"))
 _FILL_SUMS = ("UPDATE receipts SET cpu_us=json_extract(body, '$.cpu_us'), "
               "amount=json_extract(body, '$.amount') WHERE cpu_us IS NULL AND body != ''")
-_INSERT = ("INSERT INTO receipts (fragment_id, job_id, attempt, worker_key, cpu_us, price, "
-           "currency, amount, issued_s, body, signature, delivered) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0)")
-_UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price, currency, amount, "
-             "issued_s FROM receipts WHERE batch_id IS NULL AND signature = '' "
-             "ORDER BY fragment_id")
+#: a stored turn's row for each receipt: the fields of :class:`Receipt` after ``hub_key``
+_TURN_FIELDS = ("job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
+                "currency", "amount", "issued_s")
 _SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
-#: the receipts stored and not signed yet, found at start without reading the whole ledger
-_UNSIGNED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_unsigned ON receipts (fragment_id) "
-                   "WHERE batch_id IS NULL AND signature = ''")
-_INSERT_BATCH = "INSERT INTO receipt_batches (wire) VALUES (?)"
+#: the previous form of the receipts stored and not signed yet (rows of ``receipts``, found
+#: through this index): moved into a turn when such a ledger is opened
+_OLD_UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price, currency, "
+                 "amount, issued_s FROM receipts INDEXED BY receipts_unsigned "
+                 "WHERE batch_id IS NULL AND signature = '' ORDER BY fragment_id")
+_INSERT_TURN = "INSERT INTO turns (receipts) VALUES (?)"
 #: a job's terms stay (receipts name its price), marked ended so a restart loads live ones
 _TERMS_ENDED = "ALTER TABLE terms ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"
 _SET_TERMS = ("INSERT INTO terms (job_id, price, currency, budget, cpu_limit_us) "
@@ -129,7 +132,10 @@ class HubLedger:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        had_paid = bool(columns(self.db, "paid"))
+        self.db.executescript(_SCHEMA + keptbatches.SCHEMA)
+        if not had_paid:                  # a fragment is paid once: those paid before too
+            self.db.execute("INSERT OR IGNORE INTO paid SELECT fragment_id FROM receipts")
         had = columns(self.db, "receipts")
         for name, alter in _ADDED:
             if name not in had:
@@ -139,17 +145,46 @@ class HubLedger:
         if "ended" not in columns(self.db, "terms"):
             self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
-        self.db.execute(_UNSIGNED_INDEX)
         self._pending: dict[int, Receipt] = {}     # issued this turn, stored at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
-        self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit()
+        self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit():
+        self._batches_delivered: list[int] = []        # ... kept rows, and kept batches
+        self._awaiting = keptbatches.Awaiting()
         self.price, self.meter = price, meter or Meter()
         self.meter.restore(self.db.execute("SELECT * FROM meter_keys"))
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
-        self._unsigned: list[Receipt] = [     # stored, signed at sign() (a hub killed first)
-            Receipt(self.public_hex, *row) for row in self.db.execute(_UNSIGNED)]
+        self._last_turn = 0                      # the newest turn stored
+        self._unsigned = self._stored_turns(path)     # stored, signed at sign()
+        self._unsigned_fids = {r.fragment_id for r in self._unsigned}
+
+    def _stored_turns(self, path: str) -> list[Receipt]:
+        """The receipts stored with their turns and not signed yet (a hub killed before it
+        signed them), oldest first; raises ConfigError for a damaged turn."""
+        self._adopt_old_unsigned()
+        out: list[Receipt] = []
+        for tid, text in self.db.execute("SELECT id, receipts FROM turns ORDER BY id"):
+            try:
+                out += [Receipt.checked(self.public_hex, *row) for row in json.loads(text)]
+            except (ValueError, TypeError, ProtocolError) as exc:
+                raise ConfigError(f"ledger {path}: its stored turn {tid} is damaged ({exc}): "
+                                  "restore the file from a backup") from exc
+            self._last_turn = tid
+        return out
+
+    def _adopt_old_unsigned(self) -> None:
+        """A ledger of the previous form kept its unsigned receipts as ``receipts`` rows
+        (index ``receipts_unsigned``): they move into one turn, once."""
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                               "name = 'receipts_unsigned'").fetchone():
+            return
+        with transaction(self.db, "cannot move the ledger's unsigned receipts into a turn"):
+            rows = self.db.execute(_OLD_UNSIGNED).fetchall()
+            if rows:
+                self.db.execute(_INSERT_TURN, (json.dumps(rows),))
+                self.db.execute("DELETE FROM receipts WHERE batch_id IS NULL AND signature = ''")
+            self.db.execute("DROP INDEX receipts_unsigned")
 
     def _signing_key(self) -> Ed25519PrivateKey:
         row = self.db.execute("SELECT value FROM meta WHERE name='signing_key'").fetchone()
@@ -168,8 +203,8 @@ class HubLedger:
         is paid (the sandbox kills a fragment past it). ``price``: the job's own price
         (default: the hub's; neither: no receipt)."""
         price = price or self.price
-        if price is None or fragment_id in self._pending:
-            return None
+        if price is None or fragment_id in self._pending or fragment_id in self._unsigned_fids:
+            return None                      # (one paid before: left out at commit)
         if not self.meter.has_job(job_id):       # its median: from its receipts so far
             self.meter.seed_job(job_id, self._recent_claims(job_id))
         paid = self.meter.payable(job_id, worker_key or "-",
@@ -196,32 +231,52 @@ class HubLedger:
     def commit(self) -> list[Receipt]:
         """Store the receipts issued since the last commit, with the turn's claim changes,
         in one transaction (a fragment already paid is left out); returns them. They are
-        signed by :meth:`sign`."""
+        signed by :meth:`sign`. Acknowledgements recorded since are written with them."""
         meter_keys = self.meter.take_changed()
-        if not (self._pending or self._claims_new or self._claims_gone or self._delivered
-                or meter_keys):
+        if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
             return []
         pending, claims_new, gone = self._pending, self._claims_new, self._claims_gone
-        delivered = self._delivered
-        self._pending, self._claims_new, self._claims_gone, self._delivered = {}, [], [], []
+        self._pending, self._claims_new, self._claims_gone = {}, [], []
         try:
             with transaction(self.db, "cannot store receipts", immediate=False):
                 self._store_claims(claims_new, gone)
-                if delivered:
-                    self.db.executemany(_MARK_DELIVERED, delivered)
+                self._write_marks()
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
                 stored = self._unpaid(pending) if pending else []
-                self.db.executemany(_INSERT, [
-                    (r.fragment_id, r.job_id, r.attempt, r.worker_key, r.cpu_us, r.price,
-                     r.currency, r.amount, r.issued_s) for r in stored])
+                if stored:
+                    self.db.executemany("INSERT INTO paid VALUES (?)",
+                                        [(r.fragment_id,) for r in stored])
+                turn = self.db.execute(_INSERT_TURN, (json.dumps(
+                    [_turn_row(r) for r in stored]),)).lastrowid if stored else 0
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
                       ", ".join(f"{r.fragment_id} of {r.job_id}"
                                 for r in list(pending.values())[:5]), exc)
             return []
-        self._unsigned += stored
+        if stored:
+            self._last_turn = turn
+            self._unsigned += stored
+            self._unsigned_fids.update(r.fragment_id for r in stored)
         return stored
+
+    def _write_marks(self) -> None:
+        """The acknowledgements recorded (:meth:`delivered`), in the caller's transaction
+        (one lost to a crash only makes the hub resend those receipts, kept once)."""
+        if self._batches_delivered:
+            keptbatches.mark_delivered(self.db, self._batches_delivered)
+            self._batches_delivered = []
+        if self._delivered:
+            self.db.executemany(_MARK_DELIVERED, self._delivered)
+            self._delivered = []
+
+    def _flush_marks(self) -> None:
+        if self._delivered or self._batches_delivered:
+            try:
+                with transaction(self.db, "cannot record delivered receipts", immediate=False):
+                    self._write_marks()
+            except StoreError as exc:    # resent at the worker's next HELLO: harmless
+                log.error("ledger: %s", exc)
 
     @property
     def unsigned(self) -> int:
@@ -230,38 +285,42 @@ class HubLedger:
 
     def sign(self) -> list[tuple[ReceiptBatch, dict]]:
         """Sign the stored receipts not signed yet with one signature, as batches of one
-        worker each (receiptbatch.py), and keep each batch as it is sent; returns each
-        batch with its wire form (``RECEIPTS.batches``). On a write error they stay
-        unsigned, for the next call."""
+        worker and one job each (receiptbatch.py), and keep each batch whole as it is sent
+        (keptbatches.py); returns each batch with its wire form (``RECEIPTS.batches``),
+        awaiting its worker's acknowledgement. On a write error they stay unsigned, for the
+        next call."""
         if not self._unsigned:
             return []
         batches = sign_batches(self._unsigned, self.key)
-        out = []
+        out, kept = [], []
         try:
             with transaction(self.db, "cannot store signed receipts", immediate=False):
                 for batch in batches:
                     wire = batch.to_wire()
-                    bid = self.db.execute(_INSERT_BATCH, (stored_text(wire),)).lastrowid
-                    fids = [r.fragment_id for r in batch.receipts]
-                    self.db.execute(f"UPDATE receipts SET batch_id=? WHERE fragment_id IN "
-                                    f"({','.join('?' * len(fids))})", (bid, *fids))
+                    kept.append(keptbatches.insert(self.db, batch, wire))
                     out.append((batch, wire))
+                self.db.execute("DELETE FROM turns WHERE id <= ?", (self._last_turn,))
+                self._write_marks()
         except StoreError as exc:
             log.error("ledger: %d receipt(s) stored but not signed yet: %s",
                       len(self._unsigned), exc)
             return []
-        self._unsigned = []
+        for (batch, _), bid in zip(out, kept, strict=True):
+            self._awaiting.sent(batch.receipts[0].worker_key, bid,
+                                (r.fragment_id for r in batch.receipts))
+        self._unsigned, self._unsigned_fids = [], set()
         return out
 
     def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
         """``pending`` without the fragments the ledger has paid already (a result accepted
-        again after the hub was killed between the ledger's commit and its own)."""
+        again: re-verified, or after the hub was killed between the ledger's commit and its
+        own)."""
         fids = list(pending)
         paid = set()
         for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit
             part = fids[i:i + 500]
             paid.update(f for (f,) in self.db.execute(
-                f"SELECT fragment_id FROM receipts WHERE fragment_id IN "
+                f"SELECT fragment_id FROM paid WHERE fragment_id IN "
                 f"({','.join('?' * len(part))})", part))
         return [r for f, r in pending.items() if f not in paid]
 
@@ -275,14 +334,16 @@ class HubLedger:
 
     def _recent_claims(self, job_id: str) -> list[tuple[str, int]]:
         """``(key, cpu_us)`` of the job's last receipts, oldest first."""
+        n = self.meter.policy.job_sample
         try:
+            kept = keptbatches.recent_claims(self.db, job_id, n)
             rows = self.db.execute(
                 "SELECT worker_key, cpu_us FROM receipts WHERE job_id=? ORDER BY fragment_id "
-                "DESC LIMIT ?", (job_id, self.meter.policy.job_sample)).fetchall()
-        except sqlite3.Error as exc:
+                "DESC LIMIT ?", (job_id, n - len(kept))).fetchall() if len(kept) < n else []
+        except (sqlite3.Error, ValueError, LookupError) as exc:
             log.error("ledger: cannot read job %s's receipts: %s", job_id, exc)
             return []
-        return list(reversed(rows))
+        return [*reversed(rows), *kept]
 
     def on_result(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
                   cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
@@ -297,12 +358,19 @@ class HubLedger:
         return signed[0][0].signed()[0] if signed else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
-        """The oldest ``limit`` receipts of ``worker_key`` it has not acknowledged."""
+        """The oldest (about) ``limit`` receipts of ``worker_key`` it has not acknowledged:
+        those kept as rows by older ledgers, then the kept batches (awaited again)."""
         try:
+            self._flush_marks()
             rows = self.db.execute(
                 f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 AND "
                 f"{_SIGNED_ONLY} ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
-            return _signed(self.db, rows, self.key.public_key())
+            out = _signed(self.db, rows, self.key.public_key())
+            for bid, signed in keptbatches.undelivered(self.db, worker_key, limit - len(out),
+                                                       self.key.public_key()):
+                self._awaiting.sent(worker_key, bid, (sr.receipt.fragment_id for sr in signed))
+                out += signed
+            return out
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
         except ProtocolError as exc:
@@ -312,8 +380,16 @@ class HubLedger:
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (others' receipts are left alone);
         recorded with the next :meth:`commit` (a mark lost to a crash only makes the hub
-        resend those receipts at the worker's next HELLO, which it keeps once)."""
-        self._delivered.extend((fid, worker_key) for fid in fragment_ids)
+        resend those receipts at the worker's next HELLO, which it keeps once): a kept batch
+        once each of its receipts is acknowledged, an older ledger's row one by one."""
+        batches, rows = self._awaiting.acked(worker_key, fragment_ids)
+        self._batches_delivered += batches
+        self._delivered.extend((fid, worker_key) for fid in rows)
+
+    def forget(self, worker_key: str) -> None:
+        """Nobody takes ``worker_key``'s receipts now: what it did not acknowledge is resent
+        at its next HELLO (:meth:`undelivered`)."""
+        self._awaiting.forget(worker_key)
 
     def set_terms(self, job_id: str, terms: JobTerms) -> None:
         """A job's price and budget, kept across restarts (raises ConfigError: the job is
@@ -347,18 +423,21 @@ class HubLedger:
     def spent(self, job_id: str) -> Decimal:
         """What ``job_id``'s receipts add up to (exact)."""
         rows = self.db.execute("SELECT amount FROM receipts WHERE job_id=?", (job_id,))
-        return sum((Decimal(a) for (a,) in rows), Decimal(0))
+        kept = sum((Decimal(a) for (a,) in rows), keptbatches.spent(self.db, job_id))
+        return kept + sum((r.amount_decimal for r in self._unsigned if r.job_id == job_id),
+                          Decimal(0))
 
     def close(self) -> None:
         self.commit()
         self.sign()                  # resent at each worker's next HELLO
-        if self._delivered:          # the marks still waiting for a commit
-            try:
-                with transaction(self.db, "cannot record delivered receipts", immediate=False):
-                    self.db.executemany(_MARK_DELIVERED, self._delivered)
-            except StoreError as exc:    # resent at the worker's next HELLO: harmless
-                log.error("ledger: %s", exc)
+        self._flush_marks()          # the marks still waiting for a commit
         self.db.close()
+
+
+def _turn_row(r: Receipt) -> tuple:
+    """A receipt's fields as a stored turn keeps them (:data:`_TURN_FIELDS`)."""
+    return (r.job_id, r.fragment_id, r.attempt, r.worker_key, r.cpu_us, r.price, r.currency,
+            r.amount, r.issued_s)
 
 
 def _terms(price: str, currency: str, budget: str, cpu_limit_us: int) -> JobTerms:
@@ -369,7 +448,7 @@ def _terms(price: str, currency: str, budget: str, cpu_limit_us: int) -> JobTerm
 def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = None,
                   since_s: int | None = None) -> tuple[str, list[SignedReceipt]]:
     """The hub's public receipt key and its receipts (filtered), oldest first. A receipt
-    stored with its batch gets its own proof, derived from the batch, whose signature is
+    kept with its batch gets its own proof, derived from the batch, whose signature is
     checked again here (a ledger altered since is refused)."""
     path = ledger_path(db_path)
     if not os.path.exists(path):
@@ -392,6 +471,9 @@ def read_receipts(db_path: str, *, job: str | None = None, worker: str | None = 
                 params.append(value)
         rows = db.execute(sql + " ORDER BY issued_s, fragment_id", params).fetchall()
         receipts = _signed(db, rows, public)
+        if columns(db, "batches"):
+            receipts += keptbatches.read(db, public, job=job, worker=worker, since_s=since_s)
+            receipts.sort(key=lambda sr: (sr.receipt.issued_s, sr.receipt.fragment_id))
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot read the ledger {path}: {exc}") from exc
     except ProtocolError as exc:

@@ -177,6 +177,7 @@ class Payout:
         key = self._receivers.pop(wid, None)
         if key is not None and self._by_key.get(key) == wid:
             del self._by_key[key]
+            self.ledger.forget(key)
         self._outbox.pop(wid, None)
         self._batched.discard(wid)
         self._batch_out.pop(wid, None)
@@ -256,8 +257,10 @@ class Payout:
         """Sign the receipts waiting and queue them for their workers: one batch each for a
         worker that takes batches, the receipts one by one for an older worker."""
         for batch, wire in self.ledger.sign():
-            wid = self._by_key.get(batch.receipts[0].worker_key)
+            key = batch.receipts[0].worker_key
+            wid = self._by_key.get(key)
             if wid is None:
+                self.ledger.forget(key)
                 continue          # sent at its next HELLO
             if wid in self._batched:
                 self._batch_out.setdefault(wid, []).append(wire)

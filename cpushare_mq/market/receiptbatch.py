@@ -1,10 +1,10 @@
-"""Receipt batches: the receipts of one worker from one turn of the hub, as they travel.
+"""Receipt batches: the receipts of one worker for one job, signed together, as they travel.
 
-The hub signs each turn's receipts once (:mod:`.receipts`: the root of a Merkle tree). In
-that tree the leaves of one worker's receipts form a subtree of their own (at most
-:data:`MAX_BATCH` receipts each), so the worker gets them as one *batch*: the receipts as
-compact rows, the turn's signature and one proof, from the subtree's root to the signed
-root. The worker rebuilds the leaves and the subtree's root, checks the signature once
+The hub signs the receipts it stored since it last signed at once (:mod:`.receipts`: the
+root of a Merkle tree). In that tree the leaves of one worker's receipts for one job form a
+subtree of their own (at most :data:`MAX_BATCH` receipts each), so the worker gets them as
+one *batch*: the receipts as compact rows, the signature and one proof, from the subtree's
+root to the signed root. The worker rebuilds the leaves and the subtree's root, checks the signature once
 (:meth:`ReceiptBatch.open`), and derives each receipt's own proof: the same receipts, with
 the same proofs, as the hub keeps in its ledger, each verifiable alone
 (:func:`~.receipts.verify_receipt`).
@@ -127,16 +127,17 @@ class ReceiptBatch:
 
 
 def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[ReceiptBatch]:
-    """Sign a turn's receipts with one signature: each worker's receipts (in issue order,
-    at most :data:`MAX_BATCH` at a time) form a subtree; the signed root is the tree over
-    the subtrees' roots. Returns one batch per subtree (:meth:`ReceiptBatch.signed` gives
-    its receipts' own proofs)."""
-    groups: dict[tuple[str, int], list[Receipt]] = {}
-    seen: dict[str, int] = {}
+    """Sign receipts with one signature: each worker's receipts for each job (in issue
+    order, at most :data:`MAX_BATCH` at a time) form a subtree; the signed root is the tree
+    over the subtrees' roots. Returns one batch per subtree (:meth:`ReceiptBatch.signed`
+    gives its receipts' own proofs)."""
+    groups: dict[tuple[str, str, int], list[Receipt]] = {}
+    seen: dict[tuple[str, str], int] = {}
     for r in receipts:
-        n = seen.get(r.worker_key, 0)
-        seen[r.worker_key] = n + 1
-        groups.setdefault((r.worker_key, n // MAX_BATCH), []).append(r)
+        whose = (r.worker_key, r.job_id)
+        n = seen.get(whose, 0)
+        seen[whose] = n + 1
+        groups.setdefault((*whose, n // MAX_BATCH), []).append(r)
     if not groups:
         return []
     root, tops = merkle([merkle_root([leaf(r) for r in group]) for group in groups.values()])

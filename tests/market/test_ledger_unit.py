@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cpushare_mq.errors import ConfigError
 from cpushare_mq.market.ledger import (
-    _UNSIGNED,
     DEFAULT_PRICE,
     HubLedger,
     ledger_path,
@@ -101,11 +100,11 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     led.commit()
     led.sign()
     con = sqlite3.connect(ledger_path(db))
-    (wire,), = con.execute("SELECT wire FROM receipt_batches")
+    (wire,), = con.execute("SELECT wire FROM batches")
     w = json.loads(wire)
     w["rows"][0][3] *= 100                                      # more CPU time, and the
     w["rows"][0][6] = decimal_text(cost(DEFAULT_PRICE, w["rows"][0][3]))   # amount to match
-    con.execute("UPDATE receipt_batches SET wire=?", (json.dumps(w),))
+    con.execute("UPDATE batches SET wire=?", (json.dumps(w),))
     con.commit()
     con.close()
     with pytest.raises(ConfigError, match=r"hub.db.ledger is damaged \(was it altered\?\): "
@@ -115,9 +114,54 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     assert "ledger: the receipts owed to KEY are damaged" in caplog.text
 
 
-def test_a_restarted_ledger_finds_its_unsigned_receipts_without_reading_every_receipt(tmp_path):
-    """The receipts a killed hub stored but did not sign are found through a partial index
-    (the ledger keeps every receipt ever: the hub's start must not read them all)."""
-    led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
-    plan = " ".join(str(row) for row in led.db.execute("EXPLAIN QUERY PLAN " + _UNSIGNED))
-    assert "USING INDEX receipts_unsigned" in plan, plan
+def test_a_restarted_ledger_reads_only_the_turns_it_has_not_signed(tmp_path):
+    """The receipts a killed hub stored but did not sign wait as their turns; signing moves
+    them to the receipts (the ledger keeps every receipt ever: the hub's start must not
+    read them all)."""
+    db = str(tmp_path / "hub.db")
+    led = HubLedger(db, DEFAULT_PRICE)
+    for fid in (1, 2):
+        led.issue("j-1", "KEY", fid, 0, cpu_s=10.0)
+    led.commit()
+    assert led.db.execute("SELECT count(*) FROM turns").fetchone() == (1,)
+    led.sign()
+    assert led.db.execute("SELECT count(*) FROM turns").fetchone() == (0,)
+    led.issue("j-1", "KEY", 3, 0, cpu_s=10.0)
+    led.commit()                                               # then kill -9
+    again = HubLedger(db, DEFAULT_PRICE)
+    assert again.unsigned == 1 and again.spent("j-1") == 3 * cost(DEFAULT_PRICE, 10_000_000)
+    assert again.issue("j-1", "KEY", 3, 1, cpu_s=10.0) is None      # paid once
+    again.sign()
+    assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [1, 2, 3]
+
+
+def test_a_ledger_whose_unsigned_receipts_were_rows_moves_them_into_a_turn(tmp_path):
+    """The previous form kept receipts stored and not signed as rows without a batch, found
+    through the index ``receipts_unsigned``: they are signed, once, as any other."""
+    db = str(tmp_path / "hub.db")
+    led = HubLedger(db, DEFAULT_PRICE)
+    led.db.execute("CREATE INDEX receipts_unsigned ON receipts (fragment_id) "
+                   "WHERE batch_id IS NULL AND signature = ''")
+    led.db.executemany(
+        "INSERT INTO receipts (fragment_id, job_id, attempt, worker_key, cpu_us, price, "
+        "currency, amount, issued_s, body, signature) VALUES (?, 'j-1', 0, 'KEY', 10000000, "
+        "'1', 'credits', ?, 100, '', '')",
+        [(fid, decimal_text(cost(DEFAULT_PRICE, 10_000_000))) for fid in (4, 5)])
+    led.db.close()
+    again = HubLedger(db, DEFAULT_PRICE)
+    assert again.unsigned == 2 and again.db.execute(
+        "SELECT name FROM sqlite_master WHERE name = 'receipts_unsigned'").fetchone() is None
+    again.sign()
+    assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [4, 5]
+
+
+def test_a_damaged_stored_turn_stops_the_ledger_with_one_line(tmp_path):
+    db = str(tmp_path / "hub.db")
+    led = HubLedger(db, DEFAULT_PRICE)
+    led.issue("j-1", "KEY", 1, 0, cpu_s=10.0)
+    led.commit()
+    led.db.execute("UPDATE turns SET receipts = '[[\"j-1\", 1]]'")
+    led.db.close()
+    with pytest.raises(ConfigError, match=r"hub.db.ledger: its stored turn 1 is damaged "
+                                          r"\(.*\): restore the file from a backup"):
+        HubLedger(db, DEFAULT_PRICE)

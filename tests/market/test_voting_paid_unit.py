@@ -185,6 +185,5 @@ def test_the_plausibility_check_survives_a_hub_restart(tmp_path):
     _, b2 = lease(core, "b")
     vote(core, pay, job, "b", fid2, b2, RIGHT, cpu_s=1.0)
     pay.settle(core.take_effects())
-    paid = {fid: cpu_us for fid, cpu_us in pay.ledger.db.execute(
-        "SELECT fragment_id, cpu_us FROM receipts")}
+    paid = {r.fragment_id: r.cpu_us for batch, _ in pay.ledger.sign() for r in batch.receipts}
     assert paid[fid] == 1_000_000 and paid[fid2] < 1_100_000      # not "a"'s 5 s
