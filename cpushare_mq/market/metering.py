@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -61,19 +61,20 @@ class Meter:
     policy: MeterPolicy = field(default_factory=MeterPolicy)
     _keys: dict[str, _KeyRecord] = field(default_factory=dict)
     _jobs: dict[str, deque] = field(default_factory=dict)
-    _copies: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    _copies: OrderedDict[int, list[tuple[str, int]]] = field(default_factory=OrderedDict)
     _changed: set[str] = field(default_factory=set)   # keys whose record moved, to store
 
     def add_copy(self, fragment_id: int, key: str, claimed_us: int) -> list[str]:
         """One counted copy of ``fragment_id`` by ``key``; returns the keys this flags (or
         moves past the median ratio)."""
-        copies = self._copies.pop(fragment_id, [])
-        self._copies[fragment_id] = copies          # most recent last: the oldest go first
-        if len(self._copies) > self.policy.fragments_kept:
-            del self._copies[next(iter(self._copies))]
-        if not copies:      # a first copy compares with nothing: no level moves (per result)
-            copies.append((key, claimed_us))
+        kept = self._copies
+        copies = kept.get(fragment_id)
+        if copies is None:  # a first copy compares with nothing: no level moves (per result)
+            kept[fragment_id] = [(key, claimed_us)]
+            if len(kept) > self.policy.fragments_kept:
+                kept.popitem(last=False)            # the oldest go first
             return []
+        kept.move_to_end(fragment_id)               # most recent last
         if any(k == key for k, _ in copies):
             return []
         was = {k: self._level(k) for k in {k for k, _ in copies} | {key}}
