@@ -31,6 +31,7 @@ first 20 fragments with probability 1 - 0.7**20 > 99.9 % (see ``tests/trust``).
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -152,7 +153,7 @@ class ReputationBook:
         self.rng = rng if rng is not None else random.Random()
         self._records: dict[str, WorkerRecord] = {r.key: r for r in records}
         # worker key -> {fragment_id: job_id}: accepted, not verified, job open (insertion order)
-        self._unverified: dict[str, dict[int, str]] = {}
+        self._unverified: dict[str, OrderedDict[int, str]] = {}   # oldest first
         self._job_index: dict[str, set[tuple[str, int]]] = {}
         self._dirty: set[str] = set()
         #: keys that ever passed probation here (only grows; see has_established)
@@ -326,12 +327,13 @@ class ReputationBook:
         return n
 
     def _remember_unverified(self, key: str, fragment_id: int, job_id: str) -> None:
-        per = self._unverified.setdefault(key, {})
+        per = self._unverified.get(key)
+        if per is None:
+            per = self._unverified[key] = OrderedDict()
         per[fragment_id] = job_id
         self._job_index.setdefault(job_id, set()).add((key, fragment_id))
         while len(per) > self.policy.max_unverified_per_worker:
-            old_fid = next(iter(per))
-            old_job = per.pop(old_fid)
+            old_fid, old_job = per.popitem(last=False)
             self._job_index.get(old_job, set()).discard((key, old_fid))
 
     def _forget_unverified(self, key: str, fragment_id: int) -> None:
