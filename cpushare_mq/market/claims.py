@@ -17,15 +17,15 @@ claims so that a hub restarted between a fragment's votes still pays its earlier
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 __all__ = ["Claim", "Claims"]
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One counted copy of a fragment, waiting for the fragment's verdict."""
+class Claim(NamedTuple):
+    """One counted copy of a fragment, waiting for the fragment's verdict (a named tuple:
+    one is made for every counted result)."""
 
     job_id: str
     fragment_id: int
