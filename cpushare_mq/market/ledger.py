@@ -82,6 +82,7 @@ _OLD_UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price
                  "amount, issued_s FROM receipts INDEXED BY receipts_unsigned "
                  "WHERE batch_id IS NULL AND signature = '' ORDER BY fragment_id")
 _INSERT_TURN = "INSERT INTO turns (receipts) VALUES (?)"
+_INSERT_PAID = "INSERT INTO paid VALUES (?)"
 #: a job's terms stay (receipts name its price), marked ended so a restart loads live ones
 _TERMS_ENDED = "ALTER TABLE terms ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"
 _SET_TERMS = ("INSERT INTO terms (job_id, price, currency, budget, cpu_limit_us) "
@@ -243,10 +244,7 @@ class HubLedger:
                 self._write_marks()
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
-                stored = self._unpaid(pending) if pending else []
-                if stored:
-                    self.db.executemany("INSERT INTO paid VALUES (?)",
-                                        [(r.fragment_id,) for r in stored])
+                stored = self._paid_now(pending) if pending else []
                 turn = self.db.execute(_INSERT_TURN, (json.dumps(
                     [_turn_row(r) for r in stored]),)).lastrowid if stored else 0
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
@@ -311,10 +309,24 @@ class HubLedger:
         self._unsigned, self._unsigned_fids = [], set()
         return out
 
+    def _paid_now(self, pending: dict[int, Receipt]) -> list[Receipt]:
+        """Enter ``pending``'s fragments in ``paid`` (in the caller's transaction) and return
+        their receipts, without those of fragments the ledger has paid already (a result
+        accepted again: re-verified, or after the hub was killed between the ledger's commit
+        and its own), found when the fragments' insertion fails."""
+        self.db.execute("SAVEPOINT paying")
+        try:
+            self.db.executemany(_INSERT_PAID, [(f,) for f in pending])
+            stored = list(pending.values())
+        except sqlite3.IntegrityError:
+            self.db.execute("ROLLBACK TO paying")
+            stored = self._unpaid(pending)
+            self.db.executemany(_INSERT_PAID, [(r.fragment_id,) for r in stored])
+        self.db.execute("RELEASE paying")
+        return stored
+
     def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
-        """``pending`` without the fragments the ledger has paid already (a result accepted
-        again: re-verified, or after the hub was killed between the ledger's commit and its
-        own)."""
+        """``pending`` without the fragments the ledger has paid already."""
         fids = list(pending)
         paid = set()
         for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit

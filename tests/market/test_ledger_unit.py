@@ -46,6 +46,25 @@ def test_one_receipt_per_fragment_and_the_key_survives(tmp_path):
     assert verify_receipts([sr.to_dict() for sr in items], key) == items
 
 
+def test_a_turn_with_a_fragment_paid_before_pays_only_the_others(tmp_path):
+    """A re-verified fragment accepted again in the same turn as fresh ones: the fresh ones
+    are paid, the one paid before is not, and nothing is lost of the turn."""
+    db = str(tmp_path / "hub.db")
+    led = HubLedger(db, DEFAULT_PRICE)
+    for fid in (1, 2):
+        led.issue("j-1", "KEY", fid, 0, cpu_s=1.0)
+    led.commit()
+    led.sign()
+    for fid in (3, 2, 4):
+        led.issue("j-1", "OTHER", fid, 1, cpu_s=2.0)
+    assert [r.fragment_id for r in led.commit()] == [3, 4]
+    led.sign()
+    assert [(sr.receipt.fragment_id, sr.receipt.worker_key) for sr in read_receipts(db)[1]] == [
+        (1, "KEY"), (2, "KEY"), (3, "OTHER"), (4, "OTHER")]
+    assert led.spent("j-1") == 2 * cost(DEFAULT_PRICE, 1_000_000) + 2 * cost(DEFAULT_PRICE,
+                                                                              2_000_000)
+
+
 def test_a_ledger_that_cannot_write_never_stops_the_hub(tmp_path, caplog):
     led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     led.db.close()          # as a full disk or a broken file would: every write fails
