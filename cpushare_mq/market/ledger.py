@@ -12,7 +12,6 @@ caps a flagged key at the job's median claim.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -30,6 +29,7 @@ from .metering import Meter
 from .money import Price, decimal_text
 from .receiptbatch import ReceiptBatch, open_stored, sign_batches
 from .receipts import Receipt, SignedReceipt, verify_receipt
+from .turns import turn_receipts, turn_text
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
@@ -56,8 +56,8 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS meter_keys (
     worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
-#: A receipt is stored with the turn that pays it (``turns``: one row a turn, its receipts'
-#: fields as a JSON list of :data:`_TURN_FIELDS` rows; its fragment in ``paid``) and kept,
+#: A receipt is stored with the turn that pays it (``turns``: one row a turn, in the form of
+#: market/turns.py; its fragment in ``paid``) and kept,
 #: once signed, with the batch it is sent in (keptbatches.py). Older ledgers kept receipts
 #: as rows of ``receipts``: signed alone (``body``, ``signature``, ``proof`` of their own),
 #: or with a batch of ``receipt_batches`` (``batch_id``, fields in columns); they are read
@@ -72,9 +72,6 @@ _ADDED = (("delivered", "ALTER TABLE receipts ADD COLUMN delivered INTEGER NOT N
           ("currency", "ALTER TABLE receipts ADD COLUMN currency TEXT"))
 _FILL_SUMS = ("UPDATE receipts SET cpu_us=json_extract(body, '$.cpu_us'), "
               "amount=json_extract(body, '$.amount') WHERE cpu_us IS NULL AND body != ''")
-#: a stored turn's row for each receipt: the fields of :class:`Receipt` after ``hub_key``
-_TURN_FIELDS = ("job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
-                "currency", "amount", "issued_s")
 _SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
 #: the previous form of the receipts stored and not signed yet (rows of ``receipts``, found
 #: through this index): moved into a turn when such a ledger is opened
@@ -167,8 +164,8 @@ class HubLedger:
         out: list[Receipt] = []
         for tid, text in self.db.execute("SELECT id, receipts FROM turns ORDER BY id"):
             try:
-                out += [Receipt.checked(self.public_hex, *row) for row in json.loads(text)]
-            except (ValueError, TypeError, ProtocolError) as exc:
+                out += turn_receipts(self.public_hex, text)
+            except ProtocolError as exc:
                 raise ConfigError(f"ledger {path}: its stored turn {tid} is damaged ({exc}): "
                                   "restore the file from a backup") from exc
             self._last_turn = tid
@@ -183,7 +180,8 @@ class HubLedger:
         with transaction(self.db, "cannot move the ledger's unsigned receipts into a turn"):
             rows = self.db.execute(_OLD_UNSIGNED).fetchall()
             if rows:
-                self.db.execute(_INSERT_TURN, (json.dumps(rows),))
+                self.db.execute(_INSERT_TURN, (turn_text(
+                    [Receipt(self.public_hex, *row) for row in rows]),))
                 self.db.execute("DELETE FROM receipts WHERE batch_id IS NULL AND signature = ''")
             self.db.execute("DROP INDEX receipts_unsigned")
 
@@ -245,8 +243,8 @@ class HubLedger:
                 if meter_keys:
                     self.db.executemany(_UPSERT_METER, meter_keys)
                 stored = self._paid_now(pending) if pending else []
-                turn = self.db.execute(_INSERT_TURN, (json.dumps(
-                    [_turn_row(r) for r in stored]),)).lastrowid if stored else 0
+                turn = self.db.execute(_INSERT_TURN, (turn_text(stored),)
+                                       ).lastrowid if stored else 0
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
                       ", ".join(f"{r.fragment_id} of {r.job_id}"
@@ -444,12 +442,6 @@ class HubLedger:
         self.sign()                  # resent at each worker's next HELLO
         self._flush_marks()          # the marks still waiting for a commit
         self.db.close()
-
-
-def _turn_row(r: Receipt) -> tuple:
-    """A receipt's fields as a stored turn keeps them (:data:`_TURN_FIELDS`)."""
-    return (r.job_id, r.fragment_id, r.attempt, r.worker_key, r.cpu_us, r.price, r.currency,
-            r.amount, r.issued_s)
 
 
 def _terms(price: str, currency: str, budget: str, cpu_limit_us: int) -> JobTerms:
