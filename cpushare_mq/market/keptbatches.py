@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -45,7 +46,8 @@ def insert(db: sqlite3.Connection, batch: ReceiptBatch, wire: dict) -> int:
     """Keep a signed batch (in the caller's transaction); returns its id."""
     rs = batch.receipts
     issued = [r.issued_s for r in rs]
-    total = sum((Decimal(r.amount) for r in rs), Decimal(0))
+    total = sum((Decimal(a) * n for a, n in Counter(r.amount for r in rs).items()),
+                Decimal(0))              # (a job's amounts repeat: CPU time comes in ticks)
     return db.execute(_INSERT, (rs[0].job_id, rs[0].worker_key, min(issued), max(issued),
                                 len(rs), decimal_text(total), stored_text(wire))).lastrowid
 
