@@ -325,11 +325,15 @@ MAX_RECEIPTS_PER_MESSAGE = 256
 
 def v_receipt_row(where: str, v: Any) -> list:
     """A row of a receipt batch: 8 strings (at most 128 characters) and integers, in the
-    order of cpushare_mq.market.receiptbatch (checked there field by field)."""
-    if type(v) is not list or len(v) != 8 or not all(
-            type(x) is int or (type(x) is str and len(x) <= 128) for x in v):
-        raise _fail(where, "expected a receipt row: a list of 8 strings and integers")
-    return v
+    order of cpushare_mq.market.receiptbatch (checked there field by field). A loop: half
+    the time of ``all()`` over a generator, and it runs for every receipt a worker is paid."""
+    if type(v) is list and len(v) == 8:
+        for x in v:
+            if type(x) is not int and (type(x) is not str or len(x) > 128):
+                break
+        else:
+            return v
+    raise _fail(where, "expected a receipt row: a list of 8 strings and integers")
 
 
 #: a batch of one worker's receipts under one signature (feature "receipt_batches")

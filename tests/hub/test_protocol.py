@@ -296,3 +296,32 @@ def test_the_fast_checks_of_acks_and_lease_refs_agree_with_the_field_rules(v):
                 check("x", v)
         else:
             assert check("x", v) == want
+
+
+_ROW_ITEM = st.one_of(_ITEM, st.text(max_size=3), st.lists(st.integers(), max_size=1))
+
+
+@st.composite
+def _rows(draw):
+    """Rows of 8 strings and integers (a valid one), one item perhaps replaced by another
+    value; a row of another length; or another value."""
+    row = draw(st.lists(st.one_of(st.integers(), st.text(max_size=3)), min_size=8, max_size=8))
+    at = draw(st.integers(0, 8))
+    if at < 8:
+        row[at] = draw(st.one_of(st.sampled_from(["x" * 128, "x" * 129, True, 1.0, None, []]),
+                                 _ROW_ITEM))
+    return draw(st.sampled_from([row, row, row, row[:7], [*row, 0], row[0]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(v=_rows())
+def test_the_receipt_row_check_accepts_what_the_all_it_replaced_did(v):
+    from cpushare_mq.protocol import v_receipt_row
+
+    before = type(v) is list and len(v) == 8 and all(
+        type(x) is int or (type(x) is str and len(x) <= 128) for x in v)
+    try:
+        ok = v_receipt_row("rows", v) is v
+    except ProtocolError:
+        ok = False
+    assert ok == before
