@@ -15,7 +15,9 @@ feature)::
     {"hub_key": HEX, "worker_key": KEY, "signature": HEX, "proof": ["l<64 hex>", ...],
      "rows": [[job_id, fragment_id, attempt, cpu_us, price, currency, amount, issued_s], ...]}
 
-Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`).
+Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`). The worker
+takes a batch as a :class:`CheckedBatch`: the same checks and refusals, without a
+:class:`Receipt` per row (rows that differ in their fragment ids alone share one check).
 """
 
 from __future__ import annotations
@@ -37,17 +39,20 @@ from .receipts import (
     Receipt,
     SignedReceipt,
     leaf,
+    leaf_around,
+    leaf_at,
     merkle,
     merkle_root,
     walk,
 )
 
-__all__ = ["MAX_BATCH", "ReceiptBatch", "hub_public", "open_stored", "sign_batches",
-           "stored_text"]
+__all__ = ["MAX_BATCH", "CheckedBatch", "ReceiptBatch", "hub_public", "open_stored",
+           "sign_batches", "stored_text"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
 _ROW_LEN = 8
+_INT_BOUND = 2**63           # as Receipt.checked's integers
 #: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
 #: receipt's whole proof stays within MAX_PROOF
 _MAX_BATCH_PROOF = MAX_PROOF - 8
@@ -72,29 +77,10 @@ class ReceiptBatch:
     @classmethod
     def from_wire(cls, d: object) -> ReceiptBatch:
         """A peer's batch, every row validated; raise :class:`ProtocolError`."""
-        if not isinstance(d, dict) or set(d) != _WIRE_KEYS:
-            raise ProtocolError(f"a receipt batch must be an object with exactly the fields "
-                                f"{sorted(_WIRE_KEYS)}")
-        sig, proof, rows = d["signature"], d["proof"], d["rows"]
-        if type(sig) is not str or not HEX_SIGNATURE.fullmatch(sig):
-            raise ProtocolError("receipt batch signature must be 128 hex digits")
-        if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
-                type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
-            raise ProtocolError(f"receipt batch proof must be a list of at most {_MAX_BATCH_PROOF} "
-                                "'l'/'r' + 64-hex-digit steps")
-        if type(rows) is not list or not 0 < len(rows) <= MAX_BATCH:
-            raise ProtocolError(f"receipt batch rows must be a list of 1-{MAX_BATCH} rows")
+        sig, proof, rows = _envelope(d)
         hub_key, worker_key = d["hub_key"], d["worker_key"]
-        receipts = []
-        for row in rows:
-            if type(row) is not list or len(row) != _ROW_LEN:
-                raise ProtocolError(f"a receipt row must be a list of {_ROW_LEN} values: "
-                                    "job_id, fragment_id, attempt, cpu_us, price, currency, "
-                                    "amount, issued_s")
-            job_id, fid, attempt, cpu_us, price, currency, amount, issued_s = row
-            receipts.append(Receipt.checked(hub_key, job_id, fid, attempt, worker_key, cpu_us,
-                                            price, currency, amount, issued_s))
-        return cls(tuple(receipts), sig, tuple(proof))
+        return cls(tuple(_row_receipt(hub_key, worker_key, row) for row in rows), sig,
+                   tuple(proof))
 
     def verify(self, public: Ed25519PublicKey) -> bool:
         """True when ``public`` signed this batch's root; False when it did not (altered,
@@ -118,12 +104,100 @@ class ReceiptBatch:
                 for r, p in zip(self.receipts, proofs, strict=True)]
 
     def _check(self, public: Ed25519PublicKey, subtree_root: bytes) -> bool:
-        try:
-            public.verify(bytes.fromhex(self.signature),
-                          ROOT_DOMAIN + walk(subtree_root, self.proof))
-        except InvalidSignature:
-            return False
-        return True
+        return _signs(public, self.signature, self.proof, subtree_root)
+
+
+def _signs(public: Ed25519PublicKey, signature: str, proof: tuple[str, ...],
+           subtree_root: bytes) -> bool:
+    """True when ``public`` signed the root ``proof`` leads to from ``subtree_root``."""
+    try:
+        public.verify(bytes.fromhex(signature), ROOT_DOMAIN + walk(subtree_root, proof))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _envelope(d: object) -> tuple[str, list[str], list]:
+    """A peer's batch's signature, proof and rows (not yet checked), or
+    :class:`ProtocolError`."""
+    if not isinstance(d, dict) or set(d) != _WIRE_KEYS:
+        raise ProtocolError(f"a receipt batch must be an object with exactly the fields "
+                            f"{sorted(_WIRE_KEYS)}")
+    sig, proof, rows = d["signature"], d["proof"], d["rows"]
+    if type(sig) is not str or not HEX_SIGNATURE.fullmatch(sig):
+        raise ProtocolError("receipt batch signature must be 128 hex digits")
+    if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
+            type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
+        raise ProtocolError(f"receipt batch proof must be a list of at most {_MAX_BATCH_PROOF} "
+                            "'l'/'r' + 64-hex-digit steps")
+    if type(rows) is not list or not 0 < len(rows) <= MAX_BATCH:
+        raise ProtocolError(f"receipt batch rows must be a list of 1-{MAX_BATCH} rows")
+    return sig, proof, rows
+
+
+def _row_receipt(hub_key: object, worker_key: object, row: object) -> Receipt:
+    """One row of a peer's batch, validated as every receipt is, or :class:`ProtocolError`."""
+    if type(row) is not list or len(row) != _ROW_LEN:
+        raise ProtocolError(f"a receipt row must be a list of {_ROW_LEN} values: "
+                            "job_id, fragment_id, attempt, cpu_us, price, currency, "
+                            "amount, issued_s")
+    job_id, fid, attempt, cpu_us, price, currency, amount, issued_s = row
+    return Receipt.checked(hub_key, job_id, fid, attempt, worker_key, cpu_us, price, currency,
+                           amount, issued_s)
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """A peer's batch checked as :meth:`ReceiptBatch.from_wire` checks it (every row, the
+    same refusals), kept as what the worker needs to verify and acknowledge it: its
+    fragment ids and leaves, no :class:`Receipt` per row (the worker's hot path)."""
+
+    hub_key: str
+    worker_key: str
+    fragment_ids: list[int]
+    leaves: list[bytes]
+    signature: str
+    proof: tuple[str, ...]
+
+    @classmethod
+    def from_wire(cls, d: object) -> CheckedBatch:
+        """Raise :class:`ProtocolError` as :meth:`ReceiptBatch.from_wire` does (a test holds
+        the two to it)."""
+        sig, proof, rows = _envelope(d)
+        first = _row_receipt(d["hub_key"], d["worker_key"], rows[0])
+        fids, leaves = _rows_leaves(first, rows)
+        return cls(first.hub_key, first.worker_key, fids, leaves, sig, tuple(proof))
+
+    def verify(self, public: Ed25519PublicKey) -> bool:
+        """As :meth:`ReceiptBatch.verify`."""
+        return _signs(public, self.signature, self.proof, merkle_root(self.leaves))
+
+
+def _rows_leaves(first: Receipt, rows: list) -> tuple[list[int], list[bytes]]:
+    """The fragment ids and leaves of a batch's rows, each row checked. A row that differs
+    from one checked before in its fragment id alone (a valid one) is that row's receipt with
+    its fragment id, so only its fragment id is checked and its leaf is :func:`leaf_at` the
+    bytes around it; any other row is checked whole (:func:`_row_receipt`)."""
+    hub_key, worker_key = first.hub_key, first.worker_key
+    known: dict[tuple, tuple[bytes, bytes]] = {}
+    fids, leaves = [], []
+    for row in rows:
+        around = key = None
+        if type(row) is list and len(row) == _ROW_LEN:
+            job_id, fid, attempt, cpu_us, price, currency, amount, issued_s = row
+            if (type(fid) is type(attempt) is type(cpu_us) is type(issued_s) is int
+                    and type(job_id) is type(price) is type(currency) is type(amount) is str
+                    and 0 <= fid < _INT_BOUND):      # the types the hub writes
+                key = (job_id, attempt, cpu_us, price, currency, amount, issued_s)
+                around = known.get(key)
+        if around is None:
+            r = _row_receipt(hub_key, worker_key, row)
+            fid, around = r.fragment_id, leaf_around(r)
+            if key is not None:
+                known[key] = around
+        fids.append(fid)
+        leaves.append(leaf_at(around, fid))
+    return fids, leaves
 
 
 def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[ReceiptBatch]:

@@ -38,8 +38,8 @@ from ..errors import ProtocolError
 from .money import AMOUNT_QUANTUM, Price, amount_text, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
-           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "node", "walk",
-           "HEX_SIGNATURE", "PROOF_STEP"]
+           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "leaf_around",
+           "leaf_at", "node", "walk", "HEX_SIGNATURE", "PROOF_STEP"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
@@ -221,6 +221,22 @@ def _price_text(text: str) -> str:
 def leaf(r: Receipt) -> bytes:
     """The Merkle leaf of ``r``: ``sha256(0x00 || claim bytes)``."""
     return _sha256(b"".join(_claim_parts(_LEAF_HEAD, r))).digest()
+
+
+_AT_FID = 1 + FIELDS.index("fragment_id")      # in _claim_parts: the head, then each field
+
+
+def leaf_around(r: Receipt) -> tuple[bytes, bytes]:
+    """What :func:`leaf` hashes before and after ``r``'s fragment id: receipts that differ in
+    their fragment ids alone (a batch's rows, mostly) share them (:func:`leaf_at`)."""
+    parts = _claim_parts(_LEAF_HEAD, r)
+    return b"".join(parts[:_AT_FID]), b"".join(parts[_AT_FID + 1:])
+
+
+def leaf_at(around: tuple[bytes, bytes], fragment_id: int) -> bytes:
+    """The leaf of the receipt :func:`leaf_around` gave ``around`` for, with ``fragment_id``:
+    ``leaf_at(leaf_around(r), r.fragment_id) == leaf(r)``."""
+    return _sha256(around[0] + _number(fragment_id) + around[1]).digest()
 
 
 def node(left: bytes, right: bytes) -> bytes:

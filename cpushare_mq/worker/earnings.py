@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
-from ..market.receiptbatch import ReceiptBatch, hub_public, open_stored, stored_text
+from ..market.receiptbatch import CheckedBatch, hub_public, open_stored, stored_text
 from ..market.receipts import SignedReceipt, verify_receipt
 
 __all__ = ["EARNINGS_FILE", "Earnings", "read_earnings"]
@@ -62,16 +62,15 @@ def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
     return sr
 
 
-def _check_batch(d: object, worker_key: str) -> ReceiptBatch:
+def _check_batch(d: object, worker_key: str) -> CheckedBatch:
     """A peer's receipt batch, checked whole, or :class:`ProtocolError`: one bad row or a bad
     signature refuses the whole batch."""
-    batch = ReceiptBatch.from_wire(d)
-    first = batch.receipts[0]
-    if first.worker_key != worker_key:
-        raise ProtocolError(f"receipt batch of fragments {first.fragment_id}.. names another "
-                            "worker key")
-    if not batch.verify(_public(first.hub_key, first.fragment_id)):
-        raise ProtocolError(f"receipt batch of fragments {first.fragment_id}..: bad signature")
+    batch = CheckedBatch.from_wire(d)
+    first = batch.fragment_ids[0]
+    if batch.worker_key != worker_key:
+        raise ProtocolError(f"receipt batch of fragments {first}.. names another worker key")
+    if not batch.verify(_public(batch.hub_key, first)):
+        raise ProtocolError(f"receipt batch of fragments {first}..: bad signature")
     return batch
 
 
@@ -137,7 +136,7 @@ class Earnings:
             log.error("receipts not stored (the hub resends them): %s", exc)
             return []
         return ([sr.receipt.fragment_id for sr in singles]
-                + [r.fragment_id for batch, _ in good for r in batch.receipts])
+                + [fid for batch, _ in good for fid in batch.fragment_ids])
 
     def close(self) -> None:
         self.db.close()
