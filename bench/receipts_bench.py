@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from cpushare_mq.market.ledger import HubLedger  # noqa: E402
 from cpushare_mq.market.money import parse_price  # noqa: E402
-from cpushare_mq.protocol import MsgType, decode, encode, encode_trusted  # noqa: E402
+from cpushare_mq.protocol import MsgType, decode, encode_trusted  # noqa: E402
 from cpushare_mq.worker.earnings import Earnings  # noqa: E402
 
 STAGES = ("issue", "commit", "encode", "decode", "take", "ack")
@@ -57,7 +57,7 @@ def run(turns: int, per_turn: int) -> dict[str, float]:
         t4 = clock()
         acked = earnings.take("HUBCURVE", msg["receipts"], msg["batches"])
         t5 = clock()
-        ack = decode(encode(MsgType.RECEIPT_ACK, {"fragment_ids": acked}))
+        ack = decode(encode_trusted(MsgType.RECEIPT_ACK, {"fragment_ids": acked}))  # as sent
         ledger.delivered(worker_key, ack["fragment_ids"])
         t6 = clock()
         if len(acked) != per_turn:

@@ -29,7 +29,7 @@ import zmq
 
 from .. import __version__
 from ..errors import ConfigError, ProtocolError
-from ..protocol import ABI_VERSION, Feature, Message, MsgType, decode, encode
+from ..protocol import ABI_VERSION, Feature, Message, MsgType, decode, encode_trusted
 from ..sandbox.limits import SandboxLimits
 from .batching import ResultBatcher
 from .blobsource import BlobSource
@@ -347,8 +347,8 @@ class WorkerAgent:
                 self._on_blob(msg, now)
             elif msg.type is MsgType.RECEIPTS and self.receipts is not None:   # issue 19
                 ack = self.receipts.on_receipts(msg["receipts"], msg["batches"])
-                if ack is not None:
-                    self.link.queue(encode(MsgType.RECEIPT_ACK, ack))
+                if ack is not None:     # ids of checked receipts, at most a message's 256
+                    self.link.queue(encode_trusted(MsgType.RECEIPT_ACK, ack))
             elif msg.type is MsgType.WELCOME:
                 self.batcher.welcomed(msg["features"])
             self._do(self.core.on_message(msg, now))
