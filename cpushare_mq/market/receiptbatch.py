@@ -38,9 +38,9 @@ from .receipts import (
     ROOT_DOMAIN,
     Receipt,
     SignedReceipt,
-    leaf,
     leaf_around,
     leaf_at,
+    leaves,
     merkle,
     merkle_root,
     walk,
@@ -85,19 +85,19 @@ class ReceiptBatch:
     def verify(self, public: Ed25519PublicKey) -> bool:
         """True when ``public`` signed this batch's root; False when it did not (altered,
         reordered, cut short, or another key's)."""
-        return self._check(public, merkle_root([leaf(r) for r in self.receipts]))
+        return self._check(public, merkle_root(leaves(self.receipts)))
 
     def open(self, public: Ed25519PublicKey) -> list[SignedReceipt] | None:
         """The receipts, each with its own proof, when ``public`` signed this batch's root;
         None when it did not."""
-        root, proofs = merkle([leaf(r) for r in self.receipts])
+        root, proofs = merkle(leaves(self.receipts))
         if not self._check(public, root):
             return None
         return self._with_proofs(proofs)
 
     def signed(self) -> list[SignedReceipt]:
         """The receipts, each with its own proof (the signer's side: nothing to check)."""
-        return self._with_proofs(merkle([leaf(r) for r in self.receipts])[1])
+        return self._with_proofs(merkle(leaves(self.receipts))[1])
 
     def _with_proofs(self, proofs: list[list[str]]) -> list[SignedReceipt]:
         return [SignedReceipt(r, self.signature, (*p, *self.proof))
@@ -214,7 +214,7 @@ def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[Receip
         groups.setdefault((*whose, n // MAX_BATCH), []).append(r)
     if not groups:
         return []
-    root, tops = merkle([merkle_root([leaf(r) for r in group]) for group in groups.values()])
+    root, tops = merkle([merkle_root(leaves(group)) for group in groups.values()])
     signature = key.sign(ROOT_DOMAIN + root).hex()
     return [ReceiptBatch(tuple(group), signature, tuple(top))
             for group, top in zip(groups.values(), tops, strict=True)]

@@ -39,7 +39,7 @@ from .money import AMOUNT_QUANTUM, Price, amount_text, decimal_text, parse_amoun
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
            "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "leaf_around",
-           "leaf_at", "node", "walk", "HEX_SIGNATURE", "PROOF_STEP"]
+           "leaf_at", "leaves", "node", "walk", "HEX_SIGNATURE", "PROOF_STEP"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
@@ -223,7 +223,8 @@ def leaf(r: Receipt) -> bytes:
     return _sha256(b"".join(_claim_parts(_LEAF_HEAD, r))).digest()
 
 
-_AT_FID = 1 + FIELDS.index("fragment_id")      # in _claim_parts: the head, then each field
+_FID = FIELDS.index("fragment_id")
+_AT_FID = 1 + _FID      # in _claim_parts: the head, then each field
 
 
 def leaf_around(r: Receipt) -> tuple[bytes, bytes]:
@@ -237,6 +238,20 @@ def leaf_at(around: tuple[bytes, bytes], fragment_id: int) -> bytes:
     """The leaf of the receipt :func:`leaf_around` gave ``around`` for, with ``fragment_id``:
     ``leaf_at(leaf_around(r), r.fragment_id) == leaf(r)``."""
     return _sha256(around[0] + _number(fragment_id) + around[1]).digest()
+
+
+def leaves(receipts: list[Receipt] | tuple[Receipt, ...]) -> list[bytes]:
+    """``[leaf(r) for r in receipts]``, receipts alike in all but their fragment ids (a
+    worker's receipts for one job, mostly) hashing the same bytes around it."""
+    known: dict[tuple, tuple[bytes, bytes]] = {}
+    out = []
+    for r in receipts:
+        like = r[:_FID] + r[_FID + 1:]          # every field but the fragment id
+        around = known.get(like)
+        if around is None:
+            around = known[like] = leaf_around(r)
+        out.append(leaf_at(around, r.fragment_id))
+    return out
 
 
 def node(left: bytes, right: bytes) -> bytes:
@@ -271,7 +286,7 @@ def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedRe
     signs its turns with :func:`~.receiptbatch.sign_batches`, whose receipts verify alike.)"""
     if not receipts:
         return []
-    root, proofs = merkle([leaf(r) for r in receipts])
+    root, proofs = merkle(leaves(receipts))
     signature = key.sign(ROOT_DOMAIN + root).hex()
     return [SignedReceipt(r, signature, tuple(p)) for r, p in zip(receipts, proofs, strict=True)]
 

@@ -22,6 +22,7 @@ from cpushare_mq.market.receipts import (
     canonical_bytes,
     claim_bytes,
     leaf,
+    leaves,
     sign_receipt,
     verify_receipt,
 )
@@ -29,6 +30,20 @@ from cpushare_mq.market.receipts import (
 prices = st.decimals(min_value=0, max_value=1000000, places=9, allow_nan=False,
                      allow_infinity=False).map(lambda d: Price(d, "EUR"))
 cpu_us = st.integers(min_value=0, max_value=10**12)
+
+
+few = st.sampled_from
+alike_receipts = st.lists(st.builds(
+    Receipt.issue, few(["ab" * 32, "cd" * 32]), few(["j-1", "j-2"]), st.integers(0, 2**63 - 1),
+    few([0, 1]), few(["KA", "KB"]), few([0, 10_000, 20_000]), few([Price(Decimal("0.05")),
+                                                                   Price(Decimal("1"), "EUR")]),
+    few([1_700_000_000, 1_700_000_001])), max_size=40)
+
+
+@given(alike_receipts)
+def test_leaves_of_receipts_alike_but_for_their_fragments_are_each_ones_leaf(receipts):
+    """The hub hashes the bytes around a fragment id once for receipts alike in all else."""
+    assert leaves(receipts) == [leaf(r) for r in receipts]
 
 
 def test_prices_parse_with_and_without_currency_and_refuse_nonsense():
