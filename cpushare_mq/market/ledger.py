@@ -12,6 +12,7 @@ caps a flagged key at the job's median claim.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sqlite3
@@ -105,9 +106,11 @@ class JobTerms:
     cpu_limit_us: int
 
 
+@functools.lru_cache(maxsize=4096)
 def claimed_us(cpu_s: float, limit_cpu_s: float) -> int:
     """A worker's claim in whole microseconds, never below 0 nor above the job's CPU limit
-    (the sandbox kills a fragment past it) nor a week."""
+    (the sandbox kills a fragment past it) nor a week. (Remembered: CPU time is metered in
+    clock ticks, so claims repeat a few values.)"""
     cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
     return min(max(int(round(cpu_s * 1e6)), 0), cap_us)
 

@@ -26,6 +26,7 @@ import statistics
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["MeterPolicy", "Meter", "Payable"]
 
@@ -49,8 +50,7 @@ class _KeyRecord:
         return math.exp(self.log_ratio_sum / self.comparisons) if self.comparisons else 1.0
 
 
-@dataclass(frozen=True)
-class Payable:
+class Payable(NamedTuple):
     cpu_us: int                 # what to pay for
     claimed_us: int
     capped: bool                # paid the median instead of the claim

@@ -72,7 +72,7 @@ class Receipt(NamedTuple):
     @classmethod
     def issue(cls, hub_key: str, job_id: str, fragment_id: int, attempt: int, worker_key: str,
               cpu_us: int, price: Price, issued_s: int) -> Receipt:
-        price_text = decimal_text(price.per_cpu_hour)
+        price_text = _price_of(price)
         return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us, price_text,
                    price.currency, amount_text(price_text, cpu_us), issued_s)
 
@@ -211,6 +211,12 @@ def _price(text: object) -> str:
     if type(text) is not str:      # (not remembered: the parser refuses it, one line)
         return decimal_text(_amount(text, "receipt price"))
     return _price_text(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _price_of(price: Price) -> str:
+    """A price's text as receipts carry it (remembered: a hub issues many at each price)."""
+    return decimal_text(price.per_cpu_hour)
 
 
 @functools.lru_cache(maxsize=4096)
