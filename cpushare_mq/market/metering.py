@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -61,7 +61,9 @@ class Meter:
     policy: MeterPolicy = field(default_factory=MeterPolicy)
     _keys: dict[str, _KeyRecord] = field(default_factory=dict)
     _jobs: dict[str, deque] = field(default_factory=dict)
-    _copies: OrderedDict[int, list[tuple[str, int]]] = field(default_factory=OrderedDict)
+    #: fragment -> its copies' (key, claimed cpu_us), oldest fragment first; tuples, not
+    #: lists: thousands are kept, and tuples of plain values cost the collector nothing
+    _copies: OrderedDict[int, tuple[tuple[str, int], ...]] = field(default_factory=OrderedDict)
     _changed: set[str] = field(default_factory=set)   # keys whose record moved, to store
 
     def add_copy(self, fragment_id: int, key: str, claimed_us: int) -> list[str]:
@@ -70,7 +72,7 @@ class Meter:
         kept = self._copies
         copies = kept.get(fragment_id)
         if copies is None:  # a first copy compares with nothing: no level moves (per result)
-            kept[fragment_id] = [(key, claimed_us)]
+            kept[fragment_id] = ((key, claimed_us),)
             if len(kept) > self.policy.fragments_kept:
                 kept.popitem(last=False)            # the oldest go first
             return []
@@ -78,7 +80,7 @@ class Meter:
         if any(k == key for k, _ in copies):
             return []
         was = {k: self._level(k) for k in {k for k, _ in copies} | {key}}
-        copies.append((key, claimed_us))
+        copies = kept[fragment_id] = (*copies, (key, claimed_us))
         if len(copies) == 2:
             self.compare(copies)
         elif len(copies) > 2:
@@ -88,7 +90,7 @@ class Meter:
     def _level(self, key: str) -> int:
         return int(self.flagged(key)) + int(self.flagged(key, self.policy.median_ratio))
 
-    def compare(self, copies: list[tuple[str, int]]) -> None:
+    def compare(self, copies: Sequence[tuple[str, int]]) -> None:
         """One fragment's agreeing copies: ``(worker_key, claimed cpu_us)`` from distinct keys."""
         if len({k for k, _ in copies}) < 2:
             return
@@ -119,9 +121,9 @@ class Meter:
 
     def restore_copy(self, fragment_id: int, key: str, claimed_us: int) -> None:
         """A copy counted before a restart, its comparisons already in the key records."""
-        copies = self._copies.setdefault(fragment_id, [])
+        copies = self._copies.get(fragment_id, ())
         if all(k != key for k, _ in copies):
-            copies.append((key, claimed_us))
+            self._copies[fragment_id] = (*copies, (key, claimed_us))
 
     def has_job(self, job_id: str) -> bool:
         return job_id in self._jobs
