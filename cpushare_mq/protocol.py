@@ -485,10 +485,24 @@ def encode(msg_type: MsgType, body: dict | None = None, blobs: Sequence[bytes] =
     return [header, _json_encode(body).encode(), *blobs]
 
 
+class EncodedBody(dict):
+    """A body this process built together with its JSON text: :func:`encode_trusted` sends
+    the text as it is (a receipt batch is kept as text and sent as the same text); anything
+    else reads it as the dict it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, body: dict, text: str):
+        super().__init__(body)
+        self.text = text
+
+
 def encode_trusted(msg_type: MsgType, body: dict, blobs: Sequence[bytes] = ()) -> list[bytes]:
     """Encode a message built by this process from already-checked values (hot paths:
-    LEASE, ACK, CANCEL). No validation; ``body`` must hold plain JSON types (tuples allowed)."""
-    return [_HEADER.pack(MAGIC, PROTOCOL_VERSION, int(msg_type)), _json_encode(body).encode(), *blobs]
+    LEASE, ACK, CANCEL, RECEIPTS). No validation; ``body`` must hold plain JSON types (tuples
+    allowed), or be an :class:`EncodedBody`."""
+    text = body.text if type(body) is EncodedBody else _json_encode(body)
+    return [_HEADER.pack(MAGIC, PROTOCOL_VERSION, int(msg_type)), text.encode(), *blobs]
 
 
 def peek_type(frames: Sequence[bytes]) -> MsgType | None:

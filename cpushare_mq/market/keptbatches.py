@@ -23,7 +23,7 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .money import decimal_text
-from .receiptbatch import ReceiptBatch, open_stored, stored_text
+from .receiptbatch import ReceiptBatch, open_stored
 from .receipts import SignedReceipt
 
 __all__ = ["SCHEMA", "Awaiting", "insert", "mark_delivered", "read", "recent_claims", "spent",
@@ -42,14 +42,15 @@ _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount,
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
-def insert(db: sqlite3.Connection, batch: ReceiptBatch, wire: dict) -> int:
-    """Keep a signed batch (in the caller's transaction); returns its id."""
+def insert(db: sqlite3.Connection, batch: ReceiptBatch, text: str) -> int:
+    """Keep a signed batch, ``text`` its wire form's (:func:`~.receiptbatch.stored_text`),
+    in the caller's transaction; returns its id."""
     rs = batch.receipts
     issued = [r.issued_s for r in rs]
     total = sum((Decimal(a) * n for a, n in Counter(r.amount for r in rs).items()),
                 Decimal(0))              # (a job's amounts repeat: CPU time comes in ticks)
     return db.execute(_INSERT, (rs[0].job_id, rs[0].worker_key, min(issued), max(issued),
-                                len(rs), decimal_text(total), stored_text(wire))).lastrowid
+                                len(rs), decimal_text(total), text)).lastrowid
 
 
 def mark_delivered(db: sqlite3.Connection, batch_ids: Iterable[int]) -> None:

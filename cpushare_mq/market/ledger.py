@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
+from ..protocol import EncodedBody
 from . import keptbatches
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receiptbatch import ReceiptBatch, open_stored, sign_batches
+from .receiptbatch import ReceiptBatch, open_stored, sign_batches, stored_text
 from .receipts import Receipt, SignedReceipt, verify_receipt
 from .turns import turn_receipts, turn_text
 
@@ -209,8 +210,7 @@ class HubLedger:
             return None                      # (one paid before: left out at commit)
         if not self.meter.has_job(job_id):       # its median: from its receipts so far
             self.meter.seed_job(job_id, self._recent_claims(job_id))
-        paid = self.meter.payable(job_id, worker_key or "-",
-                                  claimed_us(cpu_s, limit_cpu_s)).cpu_us
+        paid = self.meter.paid_us(job_id, worker_key or "-", claimed_us(cpu_s, limit_cpu_s))
         r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
                           paid, price, int(time.time() if now_s is None else now_s))
         self._pending[fragment_id] = r
@@ -285,8 +285,8 @@ class HubLedger:
     def sign(self) -> list[tuple[ReceiptBatch, dict]]:
         """Sign the stored receipts not signed yet with one signature, as batches of one
         worker and one job each (receiptbatch.py), and keep each batch whole as it is sent
-        (keptbatches.py); returns each batch with its wire form (``RECEIPTS.batches``),
-        awaiting its worker's acknowledgement. On a write error they stay unsigned, for the
+        (keptbatches.py); returns each batch with its wire form (``RECEIPTS.batches``, with
+        its JSON text as kept), awaiting its worker's acknowledgement. On a write error they stay unsigned, for the
         next call."""
         if not self._unsigned:
             return []
@@ -296,7 +296,8 @@ class HubLedger:
             with transaction(self.db, "cannot store signed receipts", immediate=False):
                 for batch in batches:
                     wire = batch.to_wire()
-                    kept.append(keptbatches.insert(self.db, batch, wire))
+                    wire = EncodedBody(wire, stored_text(wire))    # kept and sent as this
+                    kept.append(keptbatches.insert(self.db, batch, wire.text))
                     out.append((batch, wire))
                 self.db.execute("DELETE FROM turns WHERE id <= ?", (self._last_turn,))
                 self._write_marks()

@@ -148,16 +148,21 @@ class Meter:
     def payable(self, job_id: str, key: str, claimed_us: int) -> Payable:
         """What to pay ``key`` for a result of ``job_id`` it claims ``claimed_us`` for, and
         remember the claim for the job's median."""
+        paid = self.paid_us(job_id, key, claimed_us)
+        return Payable(paid, claimed_us, paid != claimed_us)
+
+    def paid_us(self, job_id: str, key: str, claimed_us: int) -> int:
+        """:meth:`payable`'s ``cpu_us`` alone (the hub's path for every paid result)."""
         sample = self._jobs.get(job_id)
         if sample is None:
             sample = self._jobs[job_id] = deque(maxlen=self.policy.job_sample)
-        capped = None
+        paid = claimed_us
         if key in self._keys and self.flagged(key, self.policy.median_ratio):
             others = [c for k, c in sample if k != key]
             if others and (median := int(statistics.median(others))) < claimed_us:
-                capped = Payable(median, claimed_us, True)
+                paid = median
         sample.append((key, claimed_us))
-        return capped or Payable(claimed_us, claimed_us, False)
+        return paid
 
     def forget_job(self, job_id: str) -> None:
         self._jobs.pop(job_id, None)

@@ -37,7 +37,7 @@ from decimal import Decimal
 from ..errors import ConfigError, SchedulingError
 from ..hub.scheduler.states import FragState, JobState
 from ..jobspec import check_terms
-from ..protocol import MAX_RECEIPTS_PER_MESSAGE, Feature
+from ..protocol import MAX_RECEIPTS_PER_MESSAGE, EncodedBody, Feature
 from .budget import Budget
 from .claims import Claim, Claims
 from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
@@ -64,7 +64,7 @@ class Payout:
         self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
         self._outbox: dict[str, list[dict]] = {}      # receipts one by one (and resent)
         self._batched: set[str] = set()          # workers with feature "receipt_batches"
-        self._batch_out: dict[str, list[dict]] = {}   # their batches (receiptbatch.py)
+        self._batch_out: dict[str, list[EncodedBody]] = {}    # their batches, as kept
         open_claims = ledger.claims()
         for c in open_claims:        # the votes in progress, for the comparisons to come
             ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-",
@@ -297,12 +297,17 @@ class Payout:
             for i in range(0, len(items), MAX_RECEIPTS_PER_MESSAGE):
                 out.append((wid, {"receipts": items[i:i + MAX_RECEIPTS_PER_MESSAGE]}))
         for wid, batches in self._batch_out.items():
-            out.extend((wid, {"batches": [b]}) for b in batches)
+            out.extend((wid, _batch_body(b)) for b in batches)
         self._outbox, self._batch_out = {}, {}
         return out
 
     def close(self) -> None:
         self.ledger.close()
+
+
+def _batch_body(wire: EncodedBody) -> EncodedBody:
+    """A ``RECEIPTS`` body of one batch, sent as the text the ledger kept (HubLedger.sign)."""
+    return EncodedBody({"batches": [wire]}, f'{{"batches":[{wire.text}]}}')
 
 
 def _short(d: Decimal) -> str:

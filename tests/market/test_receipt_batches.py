@@ -25,7 +25,7 @@ from cpushare_mq.market.money import Price, cost, decimal_text
 from cpushare_mq.market.payout import SIGN_INTERVAL_S, Payout
 from cpushare_mq.market.receiptbatch import MAX_BATCH, ReceiptBatch, sign_batches
 from cpushare_mq.market.receipts import Receipt, verify_receipt
-from cpushare_mq.protocol import Feature, MsgType, decode, encode
+from cpushare_mq.protocol import Feature, MsgType, decode, encode, encode_trusted
 from cpushare_mq.worker.earnings import Earnings, read_earnings
 
 from .leasecount import leases
@@ -331,3 +331,17 @@ def test_a_receipts_message_too_big_for_one_acknowledgement_is_refused():
         decode(encode(MsgType.RECEIPTS, {"receipts": singles, "batches": [batch]},
                       validate=False))
     assert decode(encode(MsgType.RECEIPTS, {"receipts": singles[:156], "batches": [batch]}))
+
+
+def test_a_batch_is_sent_as_the_very_text_its_ledger_keeps(tmp_path):
+    """The hub encodes a batch once: the RECEIPTS message carries the text the ledger
+    stored, and the worker reads from it what a freshly encoded message would say."""
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay.on_hello("w-1", "KA", BATCHED)
+    accept(pay, "KA", 1, 2, 3)
+    (_, body), = pay.outgoing(4.0, leases(0))
+    frames = encode_trusted(MsgType.RECEIPTS, body)
+    (kept,), = pay.ledger.db.execute("SELECT wire FROM batches")
+    assert frames[1].decode() == '{"batches":[%s]}' % kept
+    assert decode(frames).body == decode(encode(MsgType.RECEIPTS, dict(body))).body
+    pay.close()
