@@ -46,15 +46,21 @@ def test_one_receipt_per_fragment_and_the_key_survives(tmp_path):
     assert verify_receipts([sr.to_dict() for sr in items], key) == items
 
 
+def paid_and_signed(db: str, fids: tuple[int, ...], cpu_s: float) -> HubLedger:
+    """A ledger that paid ``fids`` (job j-1, key KEY) in one turn and signed them."""
+    led = HubLedger(db, DEFAULT_PRICE)
+    for fid in fids:
+        led.issue("j-1", "KEY", fid, 0, cpu_s=cpu_s)
+    led.commit()
+    led.sign()
+    return led
+
+
 def test_a_turn_with_a_fragment_paid_before_pays_only_the_others(tmp_path):
     """A re-verified fragment accepted again in the same turn as fresh ones: the fresh ones
     are paid, the one paid before is not, and nothing is lost of the turn."""
     db = str(tmp_path / "hub.db")
-    led = HubLedger(db, DEFAULT_PRICE)
-    for fid in (1, 2):
-        led.issue("j-1", "KEY", fid, 0, cpu_s=1.0)
-    led.commit()
-    led.sign()
+    led = paid_and_signed(db, (1, 2), cpu_s=1.0)
     for fid in (3, 2, 4):
         led.issue("j-1", "OTHER", fid, 1, cpu_s=2.0)
     assert [r.fragment_id for r in led.commit()] == [3, 4]
@@ -113,11 +119,7 @@ def test_a_ledger_from_before_batches_keeps_its_receipts_sums_and_resends(tmp_pa
 
 def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     db = str(tmp_path / "hub.db")
-    led = HubLedger(db, DEFAULT_PRICE)
-    for fid in (1, 2):
-        led.issue("j-1", "KEY", fid, 0, cpu_s=10.0)
-    led.commit()
-    led.sign()
+    led = paid_and_signed(db, (1, 2), cpu_s=10.0)
     con = sqlite3.connect(ledger_path(db))
     (wire,), = con.execute("SELECT wire FROM batches")
     w = json.loads(wire)

@@ -342,6 +342,6 @@ def test_a_batch_is_sent_as_the_very_text_its_ledger_keeps(tmp_path):
     (_, body), = pay.outgoing(4.0, leases(0))
     frames = encode_trusted(MsgType.RECEIPTS, body)
     (kept,), = pay.ledger.db.execute("SELECT wire FROM batches")
-    assert frames[1].decode() == '{"batches":[%s]}' % kept
+    assert frames[1].decode() == f'{{"batches":[{kept}]}}'
     assert decode(frames).body == decode(encode(MsgType.RECEIPTS, dict(body))).body
     pay.close()
