@@ -94,7 +94,12 @@ def become_subreaper() -> None:
 
 
 def _orphaned_sandboxes() -> list[int]:
-    """This process's children that are sandbox loaders (handed to it by ended workers)."""
+    """This process's children that are sandbox loaders handed to it by ended workers, or a
+    worker's child caught between its fork and the loader's exec (a worker ended while it
+    was starting a sandbox): its name is still the workers' (:func:`worker_cmd`'s Python,
+    as the kernel keeps names: 15 bytes). Other children (a browser opened by --open) are
+    left alone."""
+    ours = {LOADER_COMM, Path(sys.executable).name[:15]}
     pids = []
     for task in Path("/proc/self/task").iterdir():
         try:
@@ -106,14 +111,15 @@ def _orphaned_sandboxes() -> list[int]:
                 comm = Path(f"/proc/{pid}/comm").read_text().strip()
             except OSError:
                 continue
-            if comm == LOADER_COMM:
+            if comm in ours:
                 pids.append(int(pid))
     return pids
 
 
 def reap_sandboxes(timeout_s: float) -> None:
-    """Wait for the orphaned sandboxes to end (each is being killed already), then SIGKILL
-    and reap any still there at the deadline."""
+    """Wait for the orphaned sandboxes to end (each is being killed already, or ends when it
+    finds its worker gone), then SIGKILL and reap any still there at the deadline. Called
+    once the render's own children (its workers, the server) are reaped."""
     deadline = time.monotonic() + timeout_s
     while True:
         pids = _orphaned_sandboxes()

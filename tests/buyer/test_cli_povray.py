@@ -60,5 +60,6 @@ def test_resume_needs_a_hub_and_ctrl_c_of_an_embedded_render_leaves_nothing(shor
         _read_until(proc, "povray-server: job ")
         rest = interrupt(proc)
     assert "the embedded hub, its workers and its job are gone" in rest and "Traceback" not in rest
-    left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
-    assert left.stdout.strip() == "", "processes of the render's session are still running"
+    left = subprocess.run(["ps", "-o", "pid=,ppid=,stat=,comm=", "-s", str(proc.pid)],
+                          capture_output=True, text=True)
+    assert left.stdout.strip() == "", f"the render's session still holds:\n{left.stdout}"

@@ -45,3 +45,37 @@ def test_the_render_reaps_sandboxes_its_killed_workers_left(spin_elf):
     handed, left = map(int, out.stdout.split())
     assert handed == 1, "the killed worker's sandbox should have been handed to the render"
     assert left == 0
+
+
+BETWEEN = r"""
+import os, sys, time
+from cpushare_mq.povray.localworkers import (_orphaned_sandboxes, become_subreaper,
+                                             reap_sandboxes)
+become_subreaper()
+r, w = os.pipe()
+worker = os.fork()
+if worker == 0:   # a worker starting a sandbox: its child forked, not yet the loader
+    if os.fork() == 0:
+        os.write(w, b"x")
+        time.sleep(0.5)      # ... then the loader, which finds its worker gone and exits
+        os._exit(1)
+    time.sleep(60)
+    os._exit(0)
+os.read(r, 1)
+os.kill(worker, 9)
+os.waitpid(worker, 0)
+handed = len(_orphaned_sandboxes())
+reap_sandboxes(20)
+print(handed, len(_orphaned_sandboxes()))
+"""
+
+
+def test_the_render_waits_for_a_sandbox_its_killed_worker_was_starting():
+    """A worker ended between forking a sandbox's process and its exec of the loader: the
+    child (still named as the workers' Python) is the render's to wait for, or the render's
+    session would still hold it after the render says nothing keeps running."""
+    out = subprocess.run([sys.executable, "-c", BETWEEN], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    handed, left = map(int, out.stdout.split())
+    assert (handed, left) == (1, 0)
