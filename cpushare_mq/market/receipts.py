@@ -252,7 +252,8 @@ def leaves(receipts: list[Receipt] | tuple[Receipt, ...]) -> list[bytes]:
     known: dict[tuple, tuple[bytes, bytes]] = {}
     out = []
     for r in receipts:
-        like = r[:_FID] + r[_FID + 1:]          # every field but the fragment id
+        like = (r.hub_key, r.job_id, r.attempt, r.worker_key, r.cpu_us, r.price, r.currency,
+                r.amount, r.issued_s)               # every field but the fragment id
         around = known.get(like)
         if around is None:
             around = known[like] = leaf_around(r)
