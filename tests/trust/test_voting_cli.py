@@ -16,6 +16,7 @@ import sqlite3
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -148,12 +149,22 @@ def test_a_liar_among_honest_workers_is_struck_then_banned_and_never_believed(fr
     hub = fresh_hub
     honest = {f"honest{i}" for i in range(n_honest)}
     hub.start_worker("liar", env=cheater_env(hub.root / "liar-native"))
-    for name in sorted(honest):
-        hub.start_worker(name)
-    hub.wait_workers(honest | {"liar"})
-    # fragments of ~10 ms: the liar (a copy of every fragment) answers many before the
-    # quorum of the honest two, however late its sandbox started
-    submit(hub, f"liar-k{k}m{m}", k, m, n=60, spin=10_000_000)
+    hub.wait_workers({"liar"})
+    # the job is submitted with the liar alone connected, the honest workers started once it
+    # is stored: the liar (a copy of every fragment, ~10 ms each) answers many fragments
+    # before any honest quorum exists, whatever the machine's load (started together, a liar
+    # one fragment behind stayed behind: each copy it was late for was cancelled, no vote)
+    done: list[str] = []
+    job = threading.Thread(target=lambda: done.append(
+        submit(hub, f"liar-k{k}m{m}", k, m, n=60, spin=10_000_000)))
+    job.start()
+    try:
+        wait_for(lambda: hub.status()["jobs"], 60, "the job stored")
+        for name in sorted(honest):
+            hub.start_worker(name)
+    finally:
+        job.join(300)
+    assert done, "the submission failed (its assertion is above)"
     st = hub.status()
     liar = [s for s in st["sellers"] if s["banned"]]
     assert len(liar) == 1 and liar[0]["strikes"] >= 3, st["sellers"]
