@@ -23,7 +23,7 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .money import decimal_text
-from .receiptbatch import ReceiptBatch, open_stored
+from .receiptbatch import ROW_FIELDS, ReceiptBatch, open_stored
 from .receipts import SignedReceipt
 
 __all__ = ["SCHEMA", "Awaiting", "insert", "mark_delivered", "read", "recent_claims", "spent",
@@ -38,6 +38,7 @@ CREATE INDEX IF NOT EXISTS batches_job ON batches (job_id);
 CREATE INDEX IF NOT EXISTS batches_undelivered ON batches (worker_key, id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS paid (fragment_id INTEGER PRIMARY KEY);
 """
+_CPU_US = ROW_FIELDS.index("cpu_us")
 _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount, wire) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -71,7 +72,7 @@ def recent_claims(db: sqlite3.Connection, job_id: str, n: int) -> list[tuple[str
                       (job_id,))
     for key, wire in rows:
         kept = json.loads(wire)["rows"]
-        out[:0] = [(key, row[3]) for row in kept]
+        out[:0] = [(key, row[_CPU_US]) for row in kept]
         if len(out) >= n:
             break
     return out[-n:]
@@ -82,6 +83,8 @@ def undelivered(db: sqlite3.Connection, worker_key: str, limit: int,
     """The oldest batches of ``worker_key`` it has not acknowledged, up to about ``limit``
     receipts: ``(batch id, its receipts)``. Raises ProtocolError for a damaged one."""
     out, count = [], 0
+    if limit <= 0:
+        return out
     rows = db.execute("SELECT id, n, wire FROM batches WHERE worker_key = ? AND delivered = 0 "
                       "ORDER BY id", (worker_key,))
     for bid, n, wire in rows:

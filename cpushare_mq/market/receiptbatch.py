@@ -46,12 +46,15 @@ from .receipts import (
     walk,
 )
 
-__all__ = ["MAX_BATCH", "CheckedBatch", "ReceiptBatch", "hub_public", "open_stored",
+__all__ = ["MAX_BATCH", "ROW_FIELDS", "CheckedBatch", "ReceiptBatch", "hub_public", "open_stored",
            "sign_batches", "stored_text"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
-_ROW_LEN = 8
+#: a wire row's fields, in order (a receipt's but for hub_key and worker_key: the batch's)
+ROW_FIELDS = ("job_id", "fragment_id", "attempt", "cpu_us", "price", "currency", "amount",
+              "issued_s")
+_ROW_LEN = len(ROW_FIELDS)
 _INT_BOUND = 2**63           # as Receipt.checked's integers
 #: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
 #: receipt's whole proof stays within MAX_PROOF
