@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from ..errors import ConfigError, ProtocolError
+from .money import decimal_text
 from .receipts import FIELDS
 
 EPILOG = """examples:
@@ -116,4 +117,4 @@ def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
         for who, t in totals(receipts, by).items():
             name, currency = who.split(" ")
             stdout.write(f"total {label} {name[:16]}: {t['receipts']} receipts, "
-                         f"{t['cpu_us'] / 1e6:.6f} CPU s, {t['amount']} {currency}\n")
+                         f"{t['cpu_us'] / 1e6:.6f} CPU s, {decimal_text(t['amount'])} {currency}\n")

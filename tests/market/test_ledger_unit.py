@@ -3,9 +3,11 @@ fragment is paid once, and the signing key survives reopening."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,6 +20,7 @@ from cpushare_mq.market.ledger import (
     read_receipts,
     verify_receipts,
 )
+from cpushare_mq.market.ledgercli import write_receipts
 from cpushare_mq.market.money import cost, decimal_text
 from cpushare_mq.market.receipts import Receipt, sign_batch
 
@@ -186,3 +189,15 @@ def test_a_damaged_stored_turn_stops_the_ledger_with_one_line(tmp_path):
     with pytest.raises(ConfigError, match=r"hub.db.ledger: its stored turn 1 is damaged "
                                           r"\(.*\): restore the file from a backup"):
         HubLedger(db, DEFAULT_PRICE)
+
+
+def test_the_ledger_table_writes_totals_in_fixed_point(tmp_path):
+    """A total of receipts for 0 us of CPU is written as the receipts are (0.000000000),
+    not as Decimal's 0E-9."""
+    db = str(tmp_path / "hub.db")
+    paid_and_signed(db, (1, 2), cpu_s=0.0).close()
+    out = io.StringIO()
+    write_receipts(read_receipts(db)[1], SimpleNamespace(json=False, csv=False), out,
+                   "worker_key")
+    assert out.getvalue().splitlines()[-1] == (
+        "total worker KEY: 2 receipts, 0.000000 CPU s, 0.000000000 credits")
