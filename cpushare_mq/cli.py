@@ -18,6 +18,7 @@ from .cliopts import (
     add_api_token,
     add_globals,
     add_version,
+    output_closed,
     parse_command_line,
     parse_size,
 )
@@ -401,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     except CpushareError as exc:
         sys.stderr.write(f"cpushare: error: {exc}\n")
         return 1
+    except BrokenPipeError:
+        return output_closed()
     except KeyboardInterrupt:
         sys.stderr.write("cpushare: interrupted\n")
         return EXIT_INTERRUPTED

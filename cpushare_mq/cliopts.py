@@ -256,3 +256,16 @@ def parse_command_line(parser: argparse.ArgumentParser, program: str,
     except ConfigError as exc:
         parser.exit(2, f"{program}: error: {exc}\n")
     return parser.parse_args(join_key_values(sys.argv[1:] if argv is None else argv))
+
+
+#: the exit status of a program whose output was closed early (128 + SIGPIPE, as a shell)
+EXIT_OUTPUT_CLOSED = 141
+
+
+def output_closed() -> int:
+    """Standard output was closed by its reader (``cpushare ledger | head``): stop quietly,
+    not with a traceback, and without a second error when Python flushes it at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_OUTPUT_CLOSED

@@ -17,6 +17,7 @@ from ..cliopts import (
     add_version,
     apply_defaults,
     join_key_values,
+    output_closed,
     parse_size,
 )
 from ..errors import CpushareError
@@ -176,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         apply_defaults(parser, "cpushare-worker")
         if argv[:1] in (["install-service"], ["earnings"]):
             return _subcommand(argv, parser)
+    except BrokenPipeError:
+        return output_closed()
     except CpushareError as exc:
         print(f"cpushare-worker: error: {exc}", file=sys.stderr)
         return 2

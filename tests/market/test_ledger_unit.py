@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -201,3 +204,17 @@ def test_the_ledger_table_writes_totals_in_fixed_point(tmp_path):
                    "worker_key")
     assert out.getvalue().splitlines()[-1] == (
         "total worker KEY: 2 receipts, 0.000000 CPU s, 0.000000000 credits")
+
+
+def test_cpushare_ledger_read_only_in_part_stops_quietly(tmp_path):
+    """``cpushare ledger | head``: the reader closes the pipe early; the command stops with
+    128 + SIGPIPE and no traceback."""
+    db = str(tmp_path / "hub.db")
+    paid_and_signed(db, tuple(range(3000)), cpu_s=1.0).close()     # more than a pipe holds
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "cpushare"), "ledger", "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(60) == 141
+    assert b"Traceback" not in proc.stderr.read()
+    proc.stderr.close()
