@@ -53,11 +53,14 @@ class Claims:
 
     def add(self, c: Claim) -> None:
         """A copy counted as a vote (a copy counted again replaces itself)."""
-        copies = self._by_frag.setdefault(c.fragment_id, {})
-        old = copies.get(c.attempt)
-        if old is not None and old.cost:
-            self._owe(old.job_id, -old.cost)
-        copies[c.attempt] = c
+        copies = self._by_frag.get(c.fragment_id)
+        if copies is None:                       # (mostly: a fragment's first copy)
+            self._by_frag[c.fragment_id] = {c.attempt: c}
+        else:
+            old = copies.get(c.attempt)
+            if old is not None and old.cost:
+                self._owe(old.job_id, -old.cost)
+            copies[c.attempt] = c
         if c.cost:                  # (0 unless the job has a budget)
             self._owe(c.job_id, c.cost)
 
@@ -65,10 +68,13 @@ class Claims:
         """The fragment was accepted with the result of the attempts ``winners``: the
         claims to pay, and those dropped. A winner without an open claim (paid before: a
         re-verified result) is left out."""
-        copies = self._by_frag.pop(fragment_id, {})
-        for c in copies.values():
-            if c.cost:
-                self._owe(c.job_id, -c.cost)
+        copies = self._by_frag.pop(fragment_id, None)
+        if copies is None:
+            return [], []
+        if self._owed:                           # (claims cost something with a budget)
+            for c in copies.values():
+                if c.cost:
+                    self._owe(c.job_id, -c.cost)
         paid = [copies.pop(a) for a in winners if a in copies]
         return paid, list(copies.values())
 

@@ -38,7 +38,8 @@ CREATE INDEX IF NOT EXISTS batches_job ON batches (job_id);
 CREATE INDEX IF NOT EXISTS batches_undelivered ON batches (worker_key, id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS paid (fragment_id INTEGER PRIMARY KEY);
 """
-_CPU_US = ROW_FIELDS.index("cpu_us")
+_JOB, _CPU_US, _AMOUNT, _ISSUED_S = (ROW_FIELDS.index(f) for f in (
+    "job_id", "cpu_us", "amount", "issued_s"))
 _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount, wire) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -46,12 +47,12 @@ _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount,
 def insert(db: sqlite3.Connection, batch: ReceiptBatch, text: str) -> int:
     """Keep a signed batch, ``text`` its wire form's (:func:`~.receiptbatch.stored_text`),
     in the caller's transaction; returns its id."""
-    rs = batch.receipts
-    issued = [r.issued_s for r in rs]
-    total = sum((Decimal(a) * n for a, n in Counter(r.amount for r in rs).items()),
+    rows = batch.rows
+    issued = [row[_ISSUED_S] for row in rows]
+    total = sum((Decimal(a) * n for a, n in Counter(row[_AMOUNT] for row in rows).items()),
                 Decimal(0))              # (a job's amounts repeat: CPU time comes in ticks)
-    return db.execute(_INSERT, (rs[0].job_id, rs[0].worker_key, min(issued), max(issued),
-                                len(rs), decimal_text(total), text)).lastrowid
+    return db.execute(_INSERT, (rows[0][_JOB], batch.worker_key, min(issued), max(issued),
+                                len(rows), decimal_text(total), text)).lastrowid
 
 
 def mark_delivered(db: sqlite3.Connection, batch_ids: Iterable[int]) -> None:

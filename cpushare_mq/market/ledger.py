@@ -29,9 +29,10 @@ from . import keptbatches
 from .claims import Claim
 from .metering import Meter
 from .money import Price, decimal_text
-from .receiptbatch import ReceiptBatch, open_stored, sign_batches, stored_text
-from .receipts import Receipt, SignedReceipt, verify_receipt
+from .receiptbatch import ReceiptBatch, open_stored, sign_groups, stored_text, wire_row
+from .receipts import ROW_FIELDS, SignedReceipt, issued_row, verify_receipt
 from .turns import turn_receipts, turn_text
+from .unsigned import Unsigned
 
 __all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
            "verify_receipts"]
@@ -77,8 +78,8 @@ _FILL_SUMS = ("UPDATE receipts SET cpu_us=json_extract(body, '$.cpu_us'), "
 _SIGNED_ONLY = "(batch_id IS NOT NULL OR signature != '')"
 #: the previous form of the receipts stored and not signed yet (rows of ``receipts``, found
 #: through this index): moved into a turn when such a ledger is opened
-_OLD_UNSIGNED = ("SELECT job_id, fragment_id, attempt, worker_key, cpu_us, price, currency, "
-                 "amount, issued_s FROM receipts INDEXED BY receipts_unsigned "
+_OLD_UNSIGNED = ("SELECT job_id, fragment_id, attempt, cpu_us, price, currency, amount, "
+                 "issued_s, worker_key FROM receipts INDEXED BY receipts_unsigned "
                  "WHERE batch_id IS NULL AND signature = '' ORDER BY fragment_id")
 _INSERT_TURN = "INSERT INTO turns (receipts) VALUES (?)"
 _INSERT_PAID = "INSERT INTO paid VALUES (?)"
@@ -95,6 +96,7 @@ _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worke
 _INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
 MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
+_FID = ROW_FIELDS.index("fragment_id")
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ class HubLedger:
         if "ended" not in columns(self.db, "terms"):
             self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
-        self._pending: dict[int, Receipt] = {}     # issued this turn, stored at commit()
+        self._pending: dict[int, tuple[str, tuple]] = {}   # issued this turn: fragment ->
+                                                 # (worker key, row), stored at commit()
         self._claims_new: list[Claim] = []
         self._claims_gone: list[int] = []        # fragments whose claims were settled
         self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit():
@@ -158,17 +161,18 @@ class HubLedger:
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
         self._last_turn = 0                      # the newest turn stored
-        self._unsigned = self._stored_turns(path)     # stored, signed at sign()
-        self._unsigned_fids = {r.fragment_id for r in self._unsigned}
+        self._unsigned = Unsigned()                 # stored, signed at sign()
+        self._unsigned.add(self._stored_turns(path))
 
-    def _stored_turns(self, path: str) -> list[Receipt]:
+    def _stored_turns(self, path: str) -> list[tuple[str, tuple]]:
         """The receipts stored with their turns and not signed yet (a hub killed before it
-        signed them), oldest first; raises ConfigError for a damaged turn."""
+        signed them), oldest first, as ``(worker key, row)``; raises ConfigError for a
+        damaged turn."""
         self._adopt_old_unsigned()
-        out: list[Receipt] = []
+        out: list[tuple[str, tuple]] = []
         for tid, text in self.db.execute("SELECT id, receipts FROM turns ORDER BY id"):
             try:
-                out += turn_receipts(self.public_hex, text)
+                out += [(r.worker_key, wire_row(r)) for r in turn_receipts(self.public_hex, text)]
             except ProtocolError as exc:
                 raise ConfigError(f"ledger {path}: its stored turn {tid} is damaged ({exc}): "
                                   "restore the file from a backup") from exc
@@ -185,7 +189,7 @@ class HubLedger:
             rows = self.db.execute(_OLD_UNSIGNED).fetchall()
             if rows:
                 self.db.execute(_INSERT_TURN, (turn_text(
-                    [Receipt(self.public_hex, *row) for row in rows]),))
+                    [(key, (job, *rest)) for job, *rest, key in rows]),))
                 self.db.execute("DELETE FROM receipts WHERE batch_id IS NULL AND signature = ''")
             self.db.execute("DROP INDEX receipts_unsigned")
 
@@ -200,21 +204,21 @@ class HubLedger:
 
     def issue(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
               cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
-              now_s: float | None = None, price: Price | None = None) -> Receipt | None:
-        """A receipt for :meth:`commit` to sign and store. ``cpu_s``: what the worker's
-        signed outcome record claims; never more than the job's CPU limit ``limit_cpu_s``
-        is paid (the sandbox kills a fragment past it). ``price``: the job's own price
-        (default: the hub's; neither: no receipt)."""
+              now_s: float | None = None, price: Price | None = None) -> bool:
+        """A receipt for :meth:`commit` to store (False: none: no price, or the fragment's
+        was issued already). ``cpu_s``: what the worker's signed outcome record claims;
+        never more than the job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a
+        fragment past it). ``price``: the job's own price (default: the hub's)."""
         price = price or self.price
-        if price is None or fragment_id in self._pending or fragment_id in self._unsigned_fids:
-            return None                      # (one paid before: left out at commit)
+        if price is None or fragment_id in self._pending or fragment_id in self._unsigned:
+            return False                     # (one paid before: left out at commit)
         if not self.meter.has_job(job_id):       # its median: from its receipts so far
             self.meter.seed_job(job_id, self._recent_claims(job_id))
-        paid = self.meter.paid_us(job_id, worker_key or "-", claimed_us(cpu_s, limit_cpu_s))
-        r = Receipt.issue(self.public_hex, job_id, fragment_id, attempt, worker_key or "-",
-                          paid, price, int(time.time() if now_s is None else now_s))
-        self._pending[fragment_id] = r
-        return r
+        key = worker_key or "-"
+        paid = self.meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
+        self._pending[fragment_id] = (key, issued_row(
+            job_id, fragment_id, attempt, paid, price, int(time.time() if now_s is None else now_s)))
+        return True
 
     def keep_claim(self, claim: Claim) -> None:
         """An open claim, stored with the turn's receipts (:meth:`commit`)."""
@@ -230,10 +234,10 @@ class HubLedger:
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
-    def commit(self) -> list[Receipt]:
+    def commit(self) -> list[tuple[str, tuple]]:
         """Store the receipts issued since the last commit, with the turn's claim changes,
-        in one transaction (a fragment already paid is left out); returns them. They are
-        signed by :meth:`sign`. Acknowledgements recorded since are written with them."""
+        in one transaction (a fragment already paid is left out); returns them, ``(worker
+        key, row)``. They are signed by :meth:`sign`. Acknowledgements recorded since are written with them."""
         meter_keys = self.meter.take_changed()
         if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
             return []
@@ -250,13 +254,12 @@ class HubLedger:
                                        ).lastrowid if stored else 0
         except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
             log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
-                      ", ".join(f"{r.fragment_id} of {r.job_id}"
-                                for r in list(pending.values())[:5]), exc)
+                      ", ".join(f"{fid} of {row[0]}"
+                                for fid, (_, row) in list(pending.items())[:5]), exc)
             return []
         if stored:
             self._last_turn = turn
-            self._unsigned += stored
-            self._unsigned_fids.update(r.fragment_id for r in stored)
+            self._unsigned.add(stored)
         return stored
 
     def _write_marks(self) -> None:
@@ -290,7 +293,7 @@ class HubLedger:
         next call."""
         if not self._unsigned:
             return []
-        batches = sign_batches(self._unsigned, self.key)
+        batches = sign_groups(self.public_hex, self._unsigned.groups(), self.key)
         out, kept = [], []
         try:
             with transaction(self.db, "cannot store signed receipts", immediate=False):
@@ -306,12 +309,11 @@ class HubLedger:
                       len(self._unsigned), exc)
             return []
         for (batch, _), bid in zip(out, kept, strict=True):
-            self._awaiting.sent(batch.receipts[0].worker_key, bid,
-                                (r.fragment_id for r in batch.receipts))
-        self._unsigned, self._unsigned_fids = [], set()
+            self._awaiting.sent(batch.worker_key, bid, (row[_FID] for row in batch.rows))
+        self._unsigned.clear()
         return out
 
-    def _paid_now(self, pending: dict[int, Receipt]) -> list[Receipt]:
+    def _paid_now(self, pending: dict[int, tuple[str, tuple]]) -> list[tuple[str, tuple]]:
         """Enter ``pending``'s fragments in ``paid`` (in the caller's transaction) and return
         their receipts, without those of fragments the ledger has paid already (a result
         accepted again: re-verified, or after the hub was killed between the ledger's commit
@@ -323,11 +325,11 @@ class HubLedger:
         except sqlite3.IntegrityError:
             self.db.execute("ROLLBACK TO paying")
             stored = self._unpaid(pending)
-            self.db.executemany(_INSERT_PAID, [(r.fragment_id,) for r in stored])
+            self.db.executemany(_INSERT_PAID, [(row[_FID],) for _, row in stored])
         self.db.execute("RELEASE paying")
         return stored
 
-    def _unpaid(self, pending: dict[int, Receipt]) -> list[Receipt]:
+    def _unpaid(self, pending: dict[int, tuple[str, tuple]]) -> list[tuple[str, tuple]]:
         """``pending`` without the fragments the ledger has paid already."""
         fids = list(pending)
         paid = set()
@@ -336,7 +338,7 @@ class HubLedger:
             paid.update(f for (f,) in self.db.execute(
                 f"SELECT fragment_id FROM paid WHERE fragment_id IN "
                 f"({','.join('?' * len(part))})", part))
-        return [r for f, r in pending.items() if f not in paid]
+        return [entry for f, entry in pending.items() if f not in paid]
 
     def _store_claims(self, new: list[Claim], gone: list[int]) -> None:
         if new:
@@ -364,8 +366,8 @@ class HubLedger:
                   now_s: float | None = None, price: Price | None = None
                   ) -> SignedReceipt | None:
         """:meth:`issue` and :meth:`commit` one receipt: it, or None when not stored."""
-        if self.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s, now_s,
-                      price) is None:
+        if not self.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s, now_s,
+                          price):
             return None
         self.commit()
         signed = self.sign()
@@ -438,8 +440,7 @@ class HubLedger:
         """What ``job_id``'s receipts add up to (exact)."""
         rows = self.db.execute("SELECT amount FROM receipts WHERE job_id=?", (job_id,))
         kept = sum((Decimal(a) for (a,) in rows), keptbatches.spent(self.db, job_id))
-        return kept + sum((r.amount_decimal for r in self._unsigned if r.job_id == job_id),
-                          Decimal(0))
+        return kept + self._unsigned.amount(job_id)
 
     def close(self) -> None:
         self.commit()

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from typing import NamedTuple
 
 from ..errors import ConfigError
 
-__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "amount_text", "parse_amount", "parse_price",
+__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "amount_decimal", "amount_text", "parse_amount", "parse_price",
            "cost", "US_PER_HOUR", "decimal_text"]
 
 AMOUNT_QUANTUM = Decimal("0.000000001")
@@ -24,9 +24,9 @@ _CURRENCY = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]{1,9})?")
 
 
-@dataclass(frozen=True)
-class Price:
-    """A price per CPU-hour in a currency (a label)."""
+class Price(NamedTuple):
+    """A price per CPU-hour in a currency (a label). (A named tuple: the hub looks up a
+    price's text for every receipt, and a tuple hashes without a Python call.)"""
 
     per_cpu_hour: Decimal
     currency: str = "credits"
@@ -38,6 +38,11 @@ class Price:
 def decimal_text(d: Decimal) -> str:
     """The one text form of an amount: fixed point, never exponent notation."""
     return format(d, "f")
+
+
+def amount_decimal(text: str) -> Decimal:
+    """A receipt's amount (its text, as issued or checked) as an exact decimal."""
+    return Decimal(text).quantize(AMOUNT_QUANTUM)
 
 
 def parse_amount(text: str, what: str = "amount") -> Decimal:

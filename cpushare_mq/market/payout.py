@@ -41,9 +41,8 @@ from ..protocol import MAX_RECEIPTS_PER_MESSAGE, EncodedBody, Feature
 from .budget import Budget
 from .claims import Claim, Claims
 from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
-from .money import Price, cost, decimal_text
+from .money import Price, amount_decimal, cost, decimal_text
 from .paid import failure_is_paid
-from .receipts import Receipt
 
 __all__ = ["Payout", "RESEND_AT_HELLO", "job_terms", "parse_raise"]
 
@@ -187,12 +186,14 @@ class Payout:
         """An ok result counted as a vote: metered now, paid if the fragment is accepted with
         its result (:meth:`settle`). A job nobody pays for (no price of its own, none at the
         hub) makes no claims and is not metered: the plausibility check only decides pay."""
-        t = self._job_terms(job_id)
+        t = self._terms.get(job_id) or self._job_terms(job_id)     # (every counted result)
         if t is None and self.ledger.price is None:
             return
         claim_us = claimed_us(cpu_s, limit_cpu_s)
-        self._meter_copy(job_id, worker_key, fragment_id, claim_us)
-        owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
+        flagged = self.ledger.meter.add_copy(fragment_id, worker_key or "-", claim_us)
+        if flagged:
+            self._flagged(job_id, flagged)
+        owed = cost(t.price, claim_us) if job_id in self._spent else _ZERO    # (a budget)
         c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
         self._claims.add(c)
         self._fresh.append(c)
@@ -201,14 +202,15 @@ class Payout:
         """A batch's effects (the scheduler's, before the hub commits them): pay the copy
         each accepted fragment was accepted with, drop the other copies' claims and those of
         failed fragments and ended jobs, store the claims still open; then :meth:`commit`."""
-        claims = self._claims
+        claims, saved, pay = self._claims, self._saved, self._pay
         for fid, _job_id, attempt in fx.accepted:
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
-                self._pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
+                pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
             if others:
                 log.debug("fragment %d: %d other copies not paid", fid, len(others))
-            self._forget_claims(fid)
+            if fid in saved:
+                self._forget_claims(fid)
         if len(claims):
             for ch in fx.journal.frags:
                 if ch.state is FragState.FAILED and ch.fid in claims:
@@ -232,32 +234,34 @@ class Payout:
             self.ledger.settled(fid)
 
     def on_failed(self, job_id: str, worker_key: str, fragment_id: int,
-                  attempt: int, record, limit_cpu_s: float) -> Receipt | None:
+                  attempt: int, record, limit_cpu_s: float) -> None:
         """A failure report that ended its fragment FAILED: paid when the failure was the
         program's (market/paid.py)."""
-        if not failure_is_paid(record.outcome):
-            return None
-        return self._pay(job_id, worker_key, fragment_id, attempt, record.cpu_s, limit_cpu_s)
+        if failure_is_paid(record.outcome):
+            self._pay(job_id, worker_key, fragment_id, attempt, record.cpu_s, limit_cpu_s)
 
     def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-             cpu_s: float, limit_cpu_s: float) -> Receipt | None:
-        """A receipt issued now, signed and stored with the turn's others (:meth:`commit`)."""
-        t = self._job_terms(job_id)
-        return self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
-                                 price=t.price if t else None)
+             cpu_s: float, limit_cpu_s: float) -> None:
+        """A receipt issued now, stored with the turn's others (:meth:`commit`)."""
+        t = self._terms.get(job_id) or self._job_terms(job_id)
+        self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
+                          price=t.price if t else None)
 
     def commit(self) -> None:
         """Store the turn's receipts (before the hub commits the results they pay for) and
         count them against budgets; they are signed and sent by :meth:`outgoing`."""
-        for r in self.ledger.commit():
-            if r.job_id in self._spent:
-                self._spent[r.job_id] += r.amount_decimal
+        stored = self.ledger.commit()
+        spent = self._spent
+        if spent:
+            for _, (job_id, *_, amount, _issued_s) in stored:     # (rows: ROW_FIELDS)
+                if job_id in spent:
+                    spent[job_id] += amount_decimal(amount)
 
     def _sign(self) -> None:
         """Sign the receipts waiting and queue them for their workers: one batch each for a
         worker that takes batches, the receipts one by one for an older worker."""
         for batch, wire in self.ledger.sign():
-            key = batch.receipts[0].worker_key
+            key = batch.worker_key
             wid = self._by_key.get(key)
             if wid is None:
                 self.ledger.forget(key)
@@ -267,11 +271,11 @@ class Payout:
             else:
                 self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in batch.signed())
 
-    def _meter_copy(self, job_id: str, key: str, fragment_id: int, claim_us: int) -> None:
-        """Every counted copy of a fragment feeds the plausibility check (market/metering.py):
-        the claims of the copies of one fragment are compared."""
+    def _flagged(self, job_id: str, keys: list[str]) -> None:
+        """Keys a copy's comparison just flagged (market/metering.py: the claims of the
+        copies of one fragment are compared), or moved past the median ratio."""
         meter = self.ledger.meter
-        for k in meter.add_copy(fragment_id, key or "-", claim_us):
+        for k in keys:
             s = meter.summary(k)
             log.warning("worker key %s flagged: its CPU-time claims run %.1fx the other keys' "
                         "for the same fragments (%d comparisons, job %s)%s", k[:16], s["ratio"],

@@ -36,24 +36,21 @@ from .receipts import (
     MAX_PROOF,
     PROOF_STEP,
     ROOT_DOMAIN,
+    ROW_FIELDS,
     Receipt,
     SignedReceipt,
     leaf_around,
     leaf_at,
-    leaves,
     merkle,
     merkle_root,
     walk,
 )
 
 __all__ = ["MAX_BATCH", "ROW_FIELDS", "CheckedBatch", "ReceiptBatch", "hub_public", "open_stored",
-           "sign_batches", "stored_text"]
+           "row_leaves", "sign_batches", "sign_groups", "stored_text", "wire_row"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
-#: a wire row's fields, in order (a receipt's but for hub_key and worker_key: the batch's)
-ROW_FIELDS = ("job_id", "fragment_id", "attempt", "cpu_us", "price", "currency", "amount",
-              "issued_s")
 _ROW_LEN = len(ROW_FIELDS)
 _INT_BOUND = 2**63           # as Receipt.checked's integers
 #: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
@@ -63,44 +60,53 @@ _MAX_BATCH_PROOF = MAX_PROOF - 8
 
 @dataclass(frozen=True)
 class ReceiptBatch:
-    """Receipts of one worker under one signature: ``proof`` leads from the root of their
-    own subtree to the signed root."""
+    """Receipts of one worker under one signature, as wire rows (:data:`ROW_FIELDS`):
+    ``proof`` leads from the root of their own subtree to the signed root."""
 
-    receipts: tuple[Receipt, ...]
+    hub_key: str
+    worker_key: str
+    rows: tuple[tuple, ...]
     signature: str
     proof: tuple[str, ...]
 
+    @functools.cached_property
+    def receipts(self) -> tuple[Receipt, ...]:
+        hub_key, worker_key = self.hub_key, self.worker_key
+        return tuple(Receipt(hub_key, job_id, fid, attempt, worker_key, *rest)
+                     for job_id, fid, attempt, *rest in self.rows)
+
     def to_wire(self) -> dict:
-        first = self.receipts[0]
-        return {"hub_key": first.hub_key, "worker_key": first.worker_key,
+        return {"hub_key": self.hub_key, "worker_key": self.worker_key,
                 "signature": self.signature, "proof": list(self.proof),
-                "rows": [[r.job_id, r.fragment_id, r.attempt, r.cpu_us, r.price, r.currency,
-                          r.amount, r.issued_s] for r in self.receipts]}
+                "rows": [list(row) for row in self.rows]}
 
     @classmethod
     def from_wire(cls, d: object) -> ReceiptBatch:
         """A peer's batch, every row validated; raise :class:`ProtocolError`."""
         sig, proof, rows = _envelope(d)
         hub_key, worker_key = d["hub_key"], d["worker_key"]
-        return cls(tuple(_row_receipt(hub_key, worker_key, row) for row in rows), sig,
-                   tuple(proof))
+        checked = [_row_receipt(hub_key, worker_key, row) for row in rows]
+        return cls(hub_key, worker_key, tuple(map(wire_row, checked)), sig, tuple(proof))
 
     def verify(self, public: Ed25519PublicKey) -> bool:
         """True when ``public`` signed this batch's root; False when it did not (altered,
         reordered, cut short, or another key's)."""
-        return self._check(public, merkle_root(leaves(self.receipts)))
+        return self._check(public, merkle_root(self.leaves()))
 
     def open(self, public: Ed25519PublicKey) -> list[SignedReceipt] | None:
         """The receipts, each with its own proof, when ``public`` signed this batch's root;
         None when it did not."""
-        root, proofs = merkle(leaves(self.receipts))
+        root, proofs = merkle(self.leaves())
         if not self._check(public, root):
             return None
         return self._with_proofs(proofs)
 
     def signed(self) -> list[SignedReceipt]:
         """The receipts, each with its own proof (the signer's side: nothing to check)."""
-        return self._with_proofs(merkle(leaves(self.receipts))[1])
+        return self._with_proofs(merkle(self.leaves())[1])
+
+    def leaves(self) -> list[bytes]:
+        return row_leaves(self.hub_key, self.worker_key, self.rows)
 
     def _with_proofs(self, proofs: list[list[str]]) -> list[SignedReceipt]:
         return [SignedReceipt(r, self.signature, (*p, *self.proof))
@@ -108,6 +114,29 @@ class ReceiptBatch:
 
     def _check(self, public: Ed25519PublicKey, subtree_root: bytes) -> bool:
         return _signs(public, self.signature, self.proof, subtree_root)
+
+
+def wire_row(r: Receipt) -> tuple:
+    """``r`` as a batch's row (:data:`ROW_FIELDS`: its batch names its hub and worker)."""
+    return (r.job_id, r.fragment_id, r.attempt, r.cpu_us, r.price, r.currency, r.amount,
+            r.issued_s)
+
+
+def row_leaves(hub_key: str, worker_key: str, rows: tuple[tuple, ...] | list[tuple]
+               ) -> list[bytes]:
+    """The Merkle leaves of a batch's rows, well formed (its signer's or checked): rows alike
+    in all but their fragment ids hash the same bytes around it (:func:`leaf_around`)."""
+    known: dict[tuple, tuple[bytes, bytes]] = {}
+    out = []
+    for row in rows:
+        job_id, fid, attempt, cpu_us, price, currency, amount, issued_s = row
+        like = (job_id, attempt, cpu_us, price, currency, amount, issued_s)
+        around = known.get(like)
+        if around is None:
+            around = known[like] = leaf_around(Receipt(hub_key, job_id, fid, attempt,
+                                                       worker_key, *row[3:]))
+        out.append(leaf_at(around, fid))
+    return out
 
 
 def _signs(public: Ed25519PublicKey, signature: str, proof: tuple[str, ...],
@@ -204,23 +233,29 @@ def _rows_leaves(first: Receipt, rows: list) -> tuple[list[int], list[bytes]]:
 
 
 def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[ReceiptBatch]:
-    """Sign receipts with one signature: each worker's receipts for each job (in issue
-    order, at most :data:`MAX_BATCH` at a time) form a subtree; the signed root is the tree
-    over the subtrees' roots. Returns one batch per subtree (:meth:`ReceiptBatch.signed`
-    gives its receipts' own proofs)."""
-    groups: dict[tuple[str, str, int], list[Receipt]] = {}
-    seen: dict[tuple[str, str], int] = {}
+    """Sign receipts of one hub with one signature (:func:`sign_groups`), grouped by worker
+    and job in their order."""
+    groups: dict[tuple[str, str], list[tuple]] = {}
     for r in receipts:
-        whose = (r.worker_key, r.job_id)
-        n = seen.get(whose, 0)
-        seen[whose] = n + 1
-        groups.setdefault((*whose, n // MAX_BATCH), []).append(r)
-    if not groups:
+        groups.setdefault((r.worker_key, r.job_id), []).append(wire_row(r))
+    hub_key = receipts[0].hub_key if receipts else ""
+    return sign_groups(hub_key, [(k, rows) for (k, _), rows in groups.items()], key)
+
+
+def sign_groups(hub_key: str, groups: list[tuple[str, list[tuple]]], key: Ed25519PrivateKey
+                ) -> list[ReceiptBatch]:
+    """Sign groups of rows with one signature: each ``(worker_key, rows)`` group is one
+    worker's receipts for one job, in issue order; each :data:`MAX_BATCH` of them form a
+    subtree and the signed root is the tree over the subtrees' roots. Returns one batch per
+    subtree (:meth:`ReceiptBatch.signed` gives its receipts' own proofs)."""
+    parts = [(worker_key, tuple(rows[i:i + MAX_BATCH])) for worker_key, rows in groups
+             for i in range(0, len(rows), MAX_BATCH)]
+    if not parts:
         return []
-    root, tops = merkle([merkle_root(leaves(group)) for group in groups.values()])
+    root, tops = merkle([merkle_root(row_leaves(hub_key, k, rows)) for k, rows in parts])
     signature = key.sign(ROOT_DOMAIN + root).hex()
-    return [ReceiptBatch(tuple(group), signature, tuple(top))
-            for group, top in zip(groups.values(), tops, strict=True)]
+    return [ReceiptBatch(hub_key, k, rows, signature, tuple(top))
+            for (k, rows), top in zip(parts, tops, strict=True)]
 
 
 def stored_text(wire: dict) -> str:

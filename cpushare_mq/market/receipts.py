@@ -35,15 +35,20 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ProtocolError
-from .money import AMOUNT_QUANTUM, Price, amount_text, decimal_text, parse_amount
+from .money import Price, amount_decimal, amount_text, decimal_text, parse_amount
 
-__all__ = ["Receipt", "SignedReceipt", "FIELDS", "claim_bytes", "sign_receipt", "sign_batch",
-           "verify_receipt", "proof_root", "merkle", "merkle_root", "leaf", "leaf_around",
-           "leaf_at", "leaves", "node", "walk", "HEX_SIGNATURE", "PROOF_STEP"]
+__all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "claim_bytes", "issued_row",
+           "sign_receipt", "sign_batch", "verify_receipt", "proof_root", "merkle", "merkle_root",
+           "leaf", "leaf_around", "leaf_at", "leaves", "node", "walk", "HEX_SIGNATURE",
+           "PROOF_STEP"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
 FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us", "price",
           "currency", "amount", "issued_s")
+#: a receipt's fields but its hub's and worker's keys, in order: the *row* a hub issues,
+#: stores and sends in a batch (receiptbatch.py), which names the two keys once
+ROW_FIELDS = ("job_id", "fragment_id", "attempt", "cpu_us", "price", "currency", "amount",
+              "issued_s")
 HEX_SIGNATURE = re.compile(r"[0-9a-f]{128}")
 ROOT_DOMAIN = b"cpushare-mq/receipts-root/v1\0"
 PROOF_STEP = re.compile(r"[lr][0-9a-f]{64}")
@@ -72,9 +77,10 @@ class Receipt(NamedTuple):
     @classmethod
     def issue(cls, hub_key: str, job_id: str, fragment_id: int, attempt: int, worker_key: str,
               cpu_us: int, price: Price, issued_s: int) -> Receipt:
-        price_text = _price_of(price)
+        job_id, fragment_id, attempt, cpu_us, price_text, currency, amount, issued_s = (
+            issued_row(job_id, fragment_id, attempt, cpu_us, price, issued_s))
         return cls(hub_key, job_id, fragment_id, attempt, worker_key, cpu_us, price_text,
-                   price.currency, amount_text(price_text, cpu_us), issued_s)
+                   currency, amount, issued_s)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in FIELDS}    # (asdict deep-copies)
@@ -113,7 +119,16 @@ class Receipt(NamedTuple):
 
     @property
     def amount_decimal(self) -> Decimal:
-        return Decimal(self.amount).quantize(AMOUNT_QUANTUM)
+        return amount_decimal(self.amount)
+
+
+def issued_row(job_id: str, fragment_id: int, attempt: int, cpu_us: int, price: Price,
+               issued_s: int) -> tuple:
+    """A receipt as its hub issues it, a row of :data:`ROW_FIELDS` (a plain tuple: the hub
+    makes one for every paid result): the price's one text form and the amount it makes."""
+    price_text = _price_of(price)
+    return (job_id, fragment_id, attempt, cpu_us, price_text, price.currency,
+            amount_text(price_text, cpu_us), issued_s)
 
 
 @dataclass(frozen=True)

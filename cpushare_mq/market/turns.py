@@ -23,14 +23,15 @@ from .receipts import Receipt
 __all__ = ["turn_receipts", "turn_text"]
 
 
-def turn_text(receipts: list[Receipt]) -> str:
-    """The stored form of a turn's receipts (all of one hub)."""
+def turn_text(entries: list[tuple[str, tuple]]) -> str:
+    """The stored form of a turn's receipts: ``(worker key, row)`` pairs, each row as a
+    batch carries it (:data:`~.receiptbatch.ROW_FIELDS`), all of one hub."""
     keys: dict[str, int] = {}
     jobs: dict[str, int] = {}
     prices: dict[tuple[str, str], int] = {}
-    rows = [(r.fragment_id, r.attempt, r.cpu_us, r.issued_s,
-             keys.setdefault(r.worker_key, len(keys)), jobs.setdefault(r.job_id, len(jobs)),
-             prices.setdefault((r.price, r.currency), len(prices))) for r in receipts]
+    rows = [(fid, attempt, cpu_us, issued_s, keys.setdefault(key, len(keys)),
+             jobs.setdefault(job_id, len(jobs)), prices.setdefault((price, currency), len(prices)))
+            for key, (job_id, fid, attempt, cpu_us, price, currency, _, issued_s) in entries]
     return json.dumps({"keys": list(keys), "jobs": list(jobs), "prices": list(prices),
                        "rows": rows}, separators=(",", ":"))
 

@@ -69,7 +69,7 @@ def test_a_turn_with_a_fragment_paid_before_pays_only_the_others(tmp_path):
     led = paid_and_signed(db, (1, 2), cpu_s=1.0)
     for fid in (3, 2, 4):
         led.issue("j-1", "OTHER", fid, 1, cpu_s=2.0)
-    assert [r.fragment_id for r in led.commit()] == [3, 4]
+    assert [row[1] for _, row in led.commit()] == [3, 4]     # (worker key, row)
     led.sign()
     assert [(sr.receipt.fragment_id, sr.receipt.worker_key) for sr in read_receipts(db)[1]] == [
         (1, "KEY"), (2, "KEY"), (3, "OTHER"), (4, "OTHER")]
@@ -157,7 +157,7 @@ def test_a_restarted_ledger_reads_only_the_turns_it_has_not_signed(tmp_path):
     led.commit()                                               # then kill -9
     again = HubLedger(db, DEFAULT_PRICE)
     assert again.unsigned == 1 and again.spent("j-1") == 3 * cost(DEFAULT_PRICE, 10_000_000)
-    assert again.issue("j-1", "KEY", 3, 1, cpu_s=10.0) is None      # paid once
+    assert again.issue("j-1", "KEY", 3, 1, cpu_s=10.0) is False     # paid once
     again.sign()
     assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [1, 2, 3]
 

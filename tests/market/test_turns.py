@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from cpushare_mq.errors import ProtocolError
 from cpushare_mq.market.money import Price
+from cpushare_mq.market.receiptbatch import wire_row
 from cpushare_mq.market.receipts import Receipt
 from cpushare_mq.market.turns import turn_receipts, turn_text
 
@@ -25,7 +26,8 @@ receipt = st.builds(Receipt.issue, st.just(HUB), names, st.integers(0, 2**62), s
 
 @given(st.lists(receipt, max_size=30))
 def test_a_turn_comes_back_as_it_was_stored(receipts):
-    assert turn_receipts(HUB, turn_text(receipts)) == receipts
+    assert turn_receipts(HUB, turn_text([(r.worker_key, wire_row(r)) for r in receipts])
+                         ) == receipts
 
 
 @pytest.mark.parametrize("text", [

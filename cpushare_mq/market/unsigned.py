@@ -1,0 +1,56 @@
+"""The receipts a hub's ledger stored and has not signed yet (pure core).
+
+The ledger stores each turn's receipts before the hub commits the results they pay for, and
+signs what it stored every so often (market/payout.py: ``SIGN_INTERVAL_S``). In between they
+wait here as the rows they will be sent as (:data:`~.receiptbatch.ROW_FIELDS`), grouped by
+worker key and job in issue order: the groups :func:`~.receiptbatch.sign_groups` signs.
+Rows are plain tuples of strings and integers, which the garbage collector stops tracking
+(a hub makes one for every paid result and keeps it for a quarter of a second).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .money import amount_decimal
+from .receiptbatch import ROW_FIELDS
+
+__all__ = ["Unsigned"]
+
+_JOB, _FID, _AMOUNT = (ROW_FIELDS.index(f) for f in ("job_id", "fragment_id", "amount"))
+
+
+class Unsigned:
+    """Rows by ``(worker key, job)``, in issue order, and the fragments they pay."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str], list[tuple]] = {}
+        self._fids: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._fids)
+
+    def __contains__(self, fragment_id: int) -> bool:
+        return fragment_id in self._fids
+
+    def add(self, entries: list[tuple[str, tuple]]) -> None:
+        """``(worker key, row)`` pairs stored, in issue order."""
+        groups, fids = self._groups, self._fids
+        for key, row in entries:
+            group = groups.get((key, row[_JOB]))
+            if group is None:
+                group = groups[key, row[_JOB]] = []
+            group.append(row)
+            fids.add(row[_FID])
+
+    def groups(self) -> list[tuple[str, list[tuple]]]:
+        """``(worker key, rows)`` of each worker and job, to sign (:meth:`clear` once kept)."""
+        return [(key, rows) for (key, _), rows in self._groups.items()]
+
+    def clear(self) -> None:
+        self._groups, self._fids = {}, set()
+
+    def amount(self, job_id: str) -> Decimal:
+        """What ``job_id``'s rows here add up to (exact)."""
+        return sum((amount_decimal(row[_AMOUNT]) for (_, job), rows in self._groups.items()
+                    if job == job_id for row in rows), Decimal(0))
