@@ -8,7 +8,8 @@ Each turn, as the hub's loop does with a price: ``--per-turn`` ok results counte
 (``on_copy``: claims, metering) from two worker keys, their fragments accepted
 (``settle``: receipts issued and stored), then what goes out (``outgoing``: signed as the
 hub signs, encoded as ``RECEIPTS``) and the workers' ``RECEIPT_ACK`` recorded (``on_ack``).
-A turn is 3 ms of the loop's clock, with 10 leases out. Reported: this thread's CPU time per
+The job is stored with its terms, as the hub stores a job it is given (the hub's price). A
+turn is 3 ms of the loop's clock, with 10 leases out. Reported: this thread's CPU time per
 receipt (``time.thread_time``). Runs against older trees too (``PYTHONPATH=<tree>``): where
 ``outgoing`` took no clock it is called without one.
 """
@@ -28,10 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from cpushare_mq.hub.scheduler import JobSpec  # noqa: E402
 from cpushare_mq.hub.scheduler.effects import Effects  # noqa: E402
 from cpushare_mq.market.ledger import HubLedger  # noqa: E402
 from cpushare_mq.market.money import parse_price  # noqa: E402
-from cpushare_mq.market.payout import Payout  # noqa: E402
+from cpushare_mq.market.payout import Payout, job_terms  # noqa: E402
 from cpushare_mq.protocol import MsgType, decode, encode, encode_trusted  # noqa: E402
 
 TURN_S = 0.003
@@ -45,6 +47,7 @@ def run(turns: int, per_turn: int) -> float:
         pay.on_hello(f"w-{i}", key, ["receipts", "receipt_batches"])
     clocked = len(inspect.signature(pay.outgoing).parameters) > 0
     core = SimpleNamespace(leases_out=lambda: 10)     # the hub's scheduler: leases out
+    pay.on_job("j-1", job_terms(pay, JobSpec(program=b"p", fragments=[b""])), core)  # stored
     fid, now, spent = 0, 1000.0, 0.0
     for turn in range(turns + turns // 10):          # the first tenth warms up
         t0 = time.thread_time()

@@ -65,6 +65,9 @@ class Meter:
     #: lists: thousands are kept, and tuples of plain values cost the collector nothing
     _copies: OrderedDict[int, tuple[tuple[str, int], ...]] = field(default_factory=OrderedDict)
     _changed: set[str] = field(default_factory=set)   # keys whose record moved, to store
+    #: keys past the median ratio (paid the job's median): known when their record moves,
+    #: looked up for every paid result
+    _capped: set[str] = field(default_factory=set)
 
     def add_copy(self, fragment_id: int, key: str, claimed_us: int) -> list[str]:
         """One counted copy of ``fragment_id`` by ``key``; returns the keys this flags (or
@@ -105,6 +108,13 @@ class Meter:
         rec.comparisons += 1
         rec.log_ratio_sum += math.log(max(claim, 1) / median)
         self._changed.add(key)
+        self._recap(key)
+
+    def _recap(self, key: str) -> None:
+        if self.flagged(key, self.policy.median_ratio):
+            self._capped.add(key)
+        else:
+            self._capped.discard(key)
 
     # -- kept across restarts (the hub's ledger stores and restores these) ------------
     def take_changed(self) -> list[tuple[str, int, float]]:
@@ -118,6 +128,7 @@ class Meter:
         """Key records as :meth:`take_changed` gave them (a restarted hub)."""
         for key, comparisons, log_ratio_sum in records:
             self._keys[key] = _KeyRecord(comparisons, log_ratio_sum)
+            self._recap(key)
 
     def restore_copy(self, fragment_id: int, key: str, claimed_us: int) -> None:
         """A copy counted before a restart, its comparisons already in the key records."""
@@ -157,7 +168,7 @@ class Meter:
         if sample is None:
             sample = self._jobs[job_id] = deque(maxlen=self.policy.job_sample)
         paid = claimed_us
-        if key in self._keys and self.flagged(key, self.policy.median_ratio):
+        if key in self._capped:
             others = [c for k, c in sample if k != key]
             if others and (median := int(statistics.median(others))) < claimed_us:
                 paid = median

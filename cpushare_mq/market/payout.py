@@ -71,6 +71,9 @@ class Payout:
         self._claims = Claims(open_claims)
         self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
         self._fresh: list[Claim] = []            # claims of this turn, not stored yet
+        #: ... those that cost nothing (no budget) of fragments with no other open claim:
+        #: most are paid at this turn's settle, so they join Claims only if they stay open
+        self._lone: dict[int, Claim] = {}
         self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
         self._unpriced: set[str] = set()                # until the first before_assign)
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
@@ -195,15 +198,27 @@ class Payout:
             self._flagged(job_id, flagged)
         owed = cost(t.price, claim_us) if job_id in self._spent else _ZERO    # (a budget)
         c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
-        self._claims.add(c)
+        lone = self._lone
+        if owed or fragment_id in lone or fragment_id in self._claims:
+            if fragment_id in lone:
+                self._claims.add(lone.pop(fragment_id))
+            self._claims.add(c)
+        else:
+            lone[fragment_id] = c
         self._fresh.append(c)
 
     def settle(self, fx) -> None:
         """A batch's effects (the scheduler's, before the hub commits them): pay the copy
         each accepted fragment was accepted with, drop the other copies' claims and those of
         failed fragments and ended jobs, store the claims still open; then :meth:`commit`."""
-        claims, saved, pay = self._claims, self._saved, self._pay
+        claims, saved, pay, lone = self._claims, self._saved, self._pay, self._lone
+        self._lone = {}
         for fid, _job_id, attempt in fx.accepted:
+            c = lone.pop(fid, None)
+            if c is not None:         # its only claim: counted this turn, nothing stored
+                if c.attempt == attempt:
+                    pay(c.job_id, c.worker_key, fid, attempt, c.cpu_s, c.limit_cpu_s)
+                continue
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
                 pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
@@ -211,6 +226,8 @@ class Payout:
                 log.debug("fragment %d: %d other copies not paid", fid, len(others))
             if fid in saved:
                 self._forget_claims(fid)
+        for c in lone.values():       # still open: claims like the others'
+            claims.add(c)
         if len(claims):
             for ch in fx.journal.frags:
                 if ch.state is FragState.FAILED and ch.fid in claims:

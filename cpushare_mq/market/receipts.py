@@ -276,8 +276,11 @@ def leaves(receipts: list[Receipt] | tuple[Receipt, ...]) -> list[bytes]:
     return out
 
 
+_NODE = b"\x01"
+
+
 def node(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    return _sha256(_NODE + left + right).digest()
 
 
 def merkle(leaves: list[bytes]) -> tuple[bytes, list[list[str]]]:
@@ -297,9 +300,9 @@ def merkle(leaves: list[bytes]) -> tuple[bytes, list[list[str]]]:
 def merkle_root(leaves: list[bytes]) -> bytes:
     """:func:`merkle`'s root alone (no proofs: what a verifier needs)."""
     level = leaves
-    while len(level) > 1:
-        level = [node(level[j], level[j + 1]) if j + 1 < len(level) else level[j]
-                 for j in range(0, len(level), 2)]
+    while (n := len(level)) > 1:           # (node() written out: on every result's path)
+        level = [_sha256(_NODE + level[j] + level[j + 1]).digest() if j + 1 < n else level[j]
+                 for j in range(0, n, 2)]
     return level[0]
 
 

@@ -187,3 +187,48 @@ def test_the_plausibility_check_survives_a_hub_restart(tmp_path):
     pay.settle(core.take_effects())
     paid = {r.fragment_id: r.cpu_us for batch, _ in pay.ledger.sign() for r in batch.receipts}
     assert paid[fid] == 1_000_000 and paid[fid2] < 1_100_000      # not "a"'s 5 s
+
+
+def _paid_votes(tmp_path, redundancy: int, plan: list[tuple[str, bool, bool]],
+                settle_each: bool) -> tuple[dict, dict]:
+    """Run ``plan`` (worker, right answer?, end the turn after this vote?) on a fresh world:
+    its receipts, and what the scheduler's verdicts say is owed (per worker key, the
+    accepted copy of each fragment accepted)."""
+    core, job = voting_world(redundancy=redundancy, n=3)
+    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    voted, owed = {}, {}
+
+    def settle():
+        fx = core.take_effects()
+        for fid, _, attempt in fx.accepted:
+            owed.setdefault(f"K-{voted[fid, attempt]}", []).append((fid, attempt))
+        pay.settle(fx)
+
+    for wid, right, ends_turn in plan:
+        core.ready(100.0, wid, 1)
+        grants = core.assign(100.0).get(wid)
+        if grants:
+            (_, fid, _, attempt, *_), = grants
+            vote(core, pay, job, wid, fid, attempt, RIGHT if right else WRONG)
+            voted[fid, attempt] = wid
+        if settle_each or ends_turn:
+            settle()
+    settle()
+    try:
+        return receipts(pay), {k: sorted(v) for k, v in owed.items()}
+    finally:
+        pay.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([1, 2]), st.lists(st.tuples(
+    st.sampled_from(["liar", "a", "b", "c"]), st.booleans(), st.booleans()), max_size=14))
+def test_who_is_paid_does_not_depend_on_how_votes_fall_into_turns(tmp_path_factory,
+                                                                  redundancy, plan):
+    """Copies counted and accepted within one turn (the hub pays most of its results so) are
+    paid exactly as when every vote ends a turn, and as the verdicts say: the accepted copy,
+    once per fragment."""
+    for settle_each in (True, False):
+        paid, owed = _paid_votes(tmp_path_factory.mktemp("turns"), redundancy, plan,
+                                 settle_each)
+        assert {k: sorted(v) for k, v in paid.items()} == owed
