@@ -64,9 +64,11 @@ class ProgressView:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             console = Console(file=self.stream, force_terminal=True)
-            progress = Progress(BarColumn(), TextColumn("{task.fields[counts]}"),
-                                TextColumn("{task.fields[rate]}"), TextColumn("ETA {task.fields[eta]}"),
-                                TimeElapsedColumn(), TextColumn("{task.fields[waiting]}", style="yellow"),
+            progress = Progress(BarColumn(), TextColumn("{task.fields[counts]}", markup=False),
+                                TextColumn("{task.fields[rate]}", markup=False),
+                                TextColumn("ETA {task.fields[eta]}", markup=False), TimeElapsedColumn(),
+                                # the hub's words (they may name a job, a key, a file): not markup
+                                TextColumn("{task.fields[waiting]}", style="yellow", markup=False),
                                 console=console, auto_refresh=False, transient=False)
             progress.start()
             task = progress.add_task(self.unit, total=self.total or 1, counts="", rate="", eta="", waiting="")

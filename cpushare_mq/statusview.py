@@ -39,6 +39,14 @@ def _table(title: str, columns: list[tuple[str, str]]):
     return t
 
 
+def _row(t, *cells: str) -> None:
+    """A row of plain text: names, ids, keys and reasons come from buyers, sellers and peers,
+    and rich would read ``[...]`` in them as markup (a CURVE key may hold ``[/``)."""
+    from rich.text import Text
+
+    t.add_row(*(Text(c) for c in cells))
+
+
 def _jobs_table(jobs: list[dict], hidden: int):
     title = f"jobs ({len(jobs)})" + (f", {hidden} ended over a day ago hidden (--all shows them)" if hidden else "")
     t = _table(title, [("JOB", "left"), ("NAME", "left"), ("STATE", "left"), ("DONE", "right"),
@@ -46,7 +54,7 @@ def _jobs_table(jobs: list[dict], hidden: int):
                        ("AGE", "right"), ("ELAPSED", "right"), ("RATE", "right"), ("ETA", "right")])
     for j in jobs:
         rate, eta = job_numbers(j)
-        t.add_row(j["job_id"], j["name"][:16], j["state"], str(j["done"]), str(j["failed"]), str(j["pending"]),
+        _row(t, j["job_id"], j["name"][:16], j["state"], str(j["done"]), str(j["failed"]), str(j["pending"]),
                   str(j["leased"] + j["voting"]), str(j["total"]), fmt_duration(j.get("age_s")),
                   fmt_duration(j.get("elapsed_s")), f"{rate:.1f}/s" if rate else "-",
                   "-" if j["state"] != "running" else fmt_duration(eta))
@@ -70,7 +78,7 @@ def _workers_table(workers: list[dict]):
     for w in workers:
         running = min(w["busy"], w["slots"])
         paused = "hub" if w.get("held") else "yes" if w["paused"] else "no"
-        t.add_row(w["worker_id"][:24], w["name"][:16], "yes" if w["alive"] else "no",
+        _row(t, w["worker_id"][:24], w["name"][:16], "yes" if w["alive"] else "no",
                   paused, f"{running}/{w['slots']}", str(max(0, w["busy"] - w["slots"])),
                   str(w["done"]), str(w["failed"]), f"{w['last_seen_s']:.1f}s",
                   (w.get("reputation") or "-") + (f" ({w['strikes']} strikes)" if w.get("strikes") else ""))
@@ -86,7 +94,7 @@ def _sellers_table(flagged: list[dict]):
     t = _table(f"sellers with strikes ({len(flagged)})", [
         ("WORKER KEY", "left"), ("TIER", "left"), ("STRIKES", "right"), ("VERIFIED", "right"), ("BAN", "left")])
     for s in flagged:
-        t.add_row(s["key"][:42], s["tier"][:12], str(s["strikes"]), str(s["verified"]),
+        _row(t, s["key"][:42], s["tier"][:12], str(s["strikes"]), str(s["verified"]),
                   s["reason"] if s["banned"] else "-")
     return t
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cpushare_mq.cli import ProgressBar, format_status, main
 from cpushare_mq.native import find_binary
 
@@ -142,6 +144,35 @@ def test_progress_bar_and_status_table_text():
                                        "alive": True, "last_seen_s": 0.4, "done": 9, "failed": 0}],
                           "throughput_per_s": 3.25})
     assert "j-1" in text and "2/4" in text and "3.2 fragments/s" in text and "yes" in text
+
+
+@pytest.mark.parametrize("text", ["[/L?3?}rRWILq6sTlZ]", "[bold]x[/bold]", "[", "a]b[/"])
+def test_names_keys_and_reasons_are_shown_as_written_never_as_markup(text):
+    """Job names, worker ids and names, seller keys and reasons come from buyers, sellers and
+    peers; a Z85 CURVE key may hold '[/' (a real key crashed 'cpushare status' with rich's
+    MarkupError). Each is printed as written, in the tables and in the progress line."""
+    import io
+
+    st = {"jobs": [{"job_id": "j-1", "name": text, "state": "running", "total": 5, "pending": 1,
+                    "leased": 2, "voting": 0, "done": 1, "failed": 1, "waiting": text}],
+          "workers": [{"worker_id": text, "name": text, "slots": 4, "busy": 2, "paused": False,
+                       "alive": True, "last_seen_s": 0.4, "done": 9, "failed": 0, "held": text}],
+          "sellers": [{"key": text, "tier": "new", "strikes": 3, "verified": 1, "banned": True,
+                       "reason": text}],
+          "throughput_per_s": 1.0}
+    shown = format_status(st)
+    assert shown.count(text) >= 6, shown
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    bar = ProgressBar(10, out)
+    bar.done, bar.waiting = 3, text
+    bar.update(force=True)
+    bar.finish()
+    assert text in out.getvalue()
 
 
 def test_the_buyer_api_flag_is_api_everywhere_and_the_old_hub_flag_says_so(short_tmp):
