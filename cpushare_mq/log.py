@@ -8,6 +8,8 @@ import logging
 import sys
 import time
 
+from .printable import printable
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, msg, plus any ``extra`` fields."""
@@ -29,6 +31,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, separators=(",", ":"))
 
 
+class LineFormatter(logging.Formatter):
+    """One line a message: control characters in it (a peer's name or words, quoted in the
+    message) are escaped, so nobody can forge a log line or drive the reader's terminal; a
+    traceback still follows on its own lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        record.message = printable(record.message)
+        return super().formatMessage(record)
+
+
 def setup_logging(verbosity: int = 0, json_log: bool = False, stream=None) -> None:
     """Configure the root logger once: ``verbosity`` 0 = INFO, 1+ = DEBUG, -1 = WARNING."""
     level = logging.DEBUG if verbosity > 0 else logging.WARNING if verbosity < 0 else logging.INFO
@@ -36,7 +48,7 @@ def setup_logging(verbosity: int = 0, json_log: bool = False, stream=None) -> No
     if json_log:
         handler.setFormatter(JsonFormatter())
     else:
-        fmt = logging.Formatter("%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        fmt = LineFormatter("%(asctime)s.%(msecs)03d %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         fmt.converter = time.localtime
         handler.setFormatter(fmt)
     root = logging.getLogger()

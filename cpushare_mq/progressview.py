@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
+from .printable import printable
+
 PLAIN_EVERY_S = 2.0
 
 
@@ -55,7 +57,7 @@ class ProgressView:
         elapsed = time.monotonic() - self.start
         line = (f"{self.counts()}  {self.rate():.1f}/s  ETA {fmt_duration(self.eta_s())}  "
                 f"elapsed {fmt_duration(elapsed)}")
-        return f"{line}  waiting: {self.waiting}" if self.waiting else line
+        return f"{line}  waiting: {printable(self.waiting)}" if self.waiting else line
 
     # ------------------------------------------------------------------ drawing
     def _rich(self):
@@ -79,7 +81,7 @@ class ProgressView:
         progress, task = self._rich()
         progress.update(task, completed=self.done + self.failed, counts=self.counts(),
                         rate=f"{self.rate():.1f}/s", eta=fmt_duration(self.eta_s()),
-                        waiting=f"waiting: {self.waiting}" if self.waiting else "")
+                        waiting=f"waiting: {printable(self.waiting)}" if self.waiting else "")
         progress.refresh()
 
     def update(self, force: bool = False) -> None:

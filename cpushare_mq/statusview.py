@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from .printable import printable
 from .progressview import fmt_duration
 
 HIDE_ENDED_AFTER_S = 86400.0      # finished jobs older than this are hidden unless --all
@@ -41,10 +42,11 @@ def _table(title: str, columns: list[tuple[str, str]]):
 
 def _row(t, *cells: str) -> None:
     """A row of plain text: names, ids, keys and reasons come from buyers, sellers and peers,
-    and rich would read ``[...]`` in them as markup (a CURVE key may hold ``[/``)."""
+    and rich would read ``[...]`` in them as markup (a CURVE key may hold ``[/``); their
+    control characters are escaped (printable.py)."""
     from rich.text import Text
 
-    t.add_row(*(Text(c) for c in cells))
+    t.add_row(*(Text(printable(c)) for c in cells))
 
 
 def _jobs_table(jobs: list[dict], hidden: int):
@@ -65,7 +67,7 @@ def _job_notes(jobs: list[dict]) -> list[str]:
     lines = []
     for j in jobs:
         if j.get("waiting"):
-            lines.append(f"  {j['job_id']} waiting: {j['waiting']}")
+            lines.append(f"  {j['job_id']} waiting: {printable(j['waiting'])}")
         if j.get("failed_by"):
             lines.append(f"  {j['job_id']} failures: {j['failed_by']}")
     return lines
@@ -87,7 +89,8 @@ def _workers_table(workers: list[dict]):
 
 def _worker_notes(workers: list[dict]) -> list[str]:
     """Why the hub holds a worker (its sandbox keeps failing: hub/infra.py)."""
-    return [f"  {w['worker_id'][:24]} paused by the hub: {w['held']}" for w in workers if w.get("held")]
+    return [f"  {printable(w['worker_id'][:24])} paused by the hub: {printable(w['held'])}"
+            for w in workers if w.get("held")]
 
 
 def _sellers_table(flagged: list[dict]):

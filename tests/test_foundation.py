@@ -40,6 +40,28 @@ def test_json_log_is_one_object_per_line_with_extras():
     assert rec["msg"] == "hello world" and rec["job_id"] == "j1" and rec["level"] == "info"
 
 
+def test_a_peers_words_in_a_text_log_never_forge_a_line_nor_reach_the_terminal():
+    """A worker's name or a hub's reason quoted in a message (a newline to forge a log line,
+    an escape sequence to drive the reader's terminal) is escaped; a traceback still follows
+    on its own lines."""
+    buf = io.StringIO()
+    setup_logging(0, stream=buf)
+    try:
+        log = logging.getLogger("cpushare_mq.test")
+        log.info("worker %s joined", "box\n12:00:00.000 INFO    cpushare_mq.hub: forged\x1b]0;t\x07")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed for %s", "a\rb")
+    finally:
+        setup_logging(-1, stream=io.StringIO())
+    lines = buf.getvalue().splitlines()
+    assert "\x1b" not in buf.getvalue() and "\r" not in buf.getvalue()
+    assert lines[0].endswith("worker box\\x0a12:00:00.000 INFO    cpushare_mq.hub: forged"
+                             "\\x1b]0;t\\x07 joined")
+    assert lines[1].endswith("failed for a\\x0db") and lines[2] == "Traceback (most recent call last):"
+
+
 def test_missing_binary_error_names_the_file_and_the_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(native, "C_BUILD_DIR", tmp_path / "nowhere")
     monkeypatch.setattr(native, "PACKAGE_DIR", tmp_path)

@@ -12,6 +12,7 @@ import pytest
 
 from cpushare_mq.cli import ProgressBar, format_status, main
 from cpushare_mq.native import find_binary
+from cpushare_mq.printable import printable
 
 CPUSHARE = str(Path(sys.executable).parent / "cpushare")
 
@@ -146,11 +147,13 @@ def test_progress_bar_and_status_table_text():
     assert "j-1" in text and "2/4" in text and "3.2 fragments/s" in text and "yes" in text
 
 
-@pytest.mark.parametrize("text", ["[/L?3?}rRWILq6sTlZ]", "[bold]x[/bold]", "[", "a]b[/"])
+@pytest.mark.parametrize("text", ["[/L?3?}rRWILq6sTlZ]", "[bold]x[/bold]", "[", "a]b[/",
+                                  "box\x1b[2J\x1b]0;pwned\x07\n"])
 def test_names_keys_and_reasons_are_shown_as_written_never_as_markup(text):
     """Job names, worker ids and names, seller keys and reasons come from buyers, sellers and
     peers; a Z85 CURVE key may hold '[/' (a real key crashed 'cpushare status' with rich's
-    MarkupError). Each is printed as written, in the tables and in the progress line."""
+    MarkupError). Each is printed as written, in the tables and in the progress line, its
+    control characters escaped (an escape sequence would clear or retitle the terminal)."""
     import io
 
     st = {"jobs": [{"job_id": "j-1", "name": text, "state": "running", "total": 5, "pending": 1,
@@ -160,8 +163,8 @@ def test_names_keys_and_reasons_are_shown_as_written_never_as_markup(text):
           "sellers": [{"key": text, "tier": "new", "strikes": 3, "verified": 1, "banned": True,
                        "reason": text}],
           "throughput_per_s": 1.0}
-    shown = format_status(st)
-    assert shown.count(text) >= 6, shown
+    shown, text = format_status(st), printable(text)
+    assert shown.count(text) >= 6 and "\x1b" not in shown, shown
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -172,7 +175,7 @@ def test_names_keys_and_reasons_are_shown_as_written_never_as_markup(text):
     bar.done, bar.waiting = 3, text
     bar.update(force=True)
     bar.finish()
-    assert text in out.getvalue()
+    assert text in out.getvalue() and "\x1b]0;" not in out.getvalue()
 
 
 def test_the_buyer_api_flag_is_api_everywhere_and_the_old_hub_flag_says_so(short_tmp):
