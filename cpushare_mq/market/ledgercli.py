@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from ..errors import ConfigError, ProtocolError
+from ..printable import printable
 from .money import decimal_text
 from .receipts import FIELDS
 
@@ -54,13 +55,13 @@ def parse_since(text: str | None) -> int | None:
     return int((t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp())
 
 
-def totals(receipts, by: str = "worker_key") -> dict[str, dict]:
-    """Per ``"<by field> <currency>"``: receipts, CPU microseconds and the exact sum."""
+def totals(receipts, by: str = "worker_key") -> dict[tuple[str, str], dict]:
+    """Per ``(by field, currency)``: receipts, CPU microseconds and the exact sum."""
     out: dict[str, dict] = defaultdict(lambda: {"receipts": 0, "cpu_us": 0,
                                                 "amount": Decimal(0)})
     for sr in receipts:
         r = sr.receipt
-        t = out[f"{getattr(r, by)} {r.currency}"]
+        t = out[getattr(r, by), r.currency]
         t["receipts"] += 1
         t["cpu_us"] += r.cpu_us
         t["amount"] += r.amount_decimal
@@ -108,13 +109,13 @@ def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
             d = sr.to_dict()
             w.writerow([*(d[f] for f in (*FIELDS, "signature")), " ".join(sr.proof or ())])
     else:
-        label = by.split("_")[0]
+        label = by.split("_")[0]         # (a hub's texts, printed escaped: printable.py)
         for sr in receipts:
             r = sr.receipt
-            stdout.write(f"{r.job_id} fragment {r.fragment_id} attempt {r.attempt} "
-                         f"{label} {getattr(r, by)[:16]} cpu {r.cpu_us / 1e6:.6f} s "
-                         f"{r.amount} {r.currency}\n")
-        for who, t in totals(receipts, by).items():
-            name, currency = who.split(" ")
-            stdout.write(f"total {label} {name[:16]}: {t['receipts']} receipts, "
-                         f"{t['cpu_us'] / 1e6:.6f} CPU s, {decimal_text(t['amount'])} {currency}\n")
+            stdout.write(f"{printable(r.job_id)} fragment {r.fragment_id} attempt {r.attempt} "
+                         f"{label} {printable(getattr(r, by)[:16])} cpu {r.cpu_us / 1e6:.6f} s "
+                         f"{r.amount} {printable(r.currency)}\n")
+        for (name, currency), t in totals(receipts, by).items():
+            stdout.write(f"total {label} {printable(name[:16])}: {t['receipts']} receipts, "
+                         f"{t['cpu_us'] / 1e6:.6f} CPU s, {decimal_text(t['amount'])} "
+                         f"{printable(currency)}\n")

@@ -24,7 +24,7 @@ from cpushare_mq.market.ledger import (
     verify_receipts,
 )
 from cpushare_mq.market.ledgercli import write_receipts
-from cpushare_mq.market.money import cost, decimal_text
+from cpushare_mq.market.money import Price, cost, decimal_text
 from cpushare_mq.market.receipts import Receipt, sign_batch
 
 
@@ -218,3 +218,27 @@ def test_cpushare_ledger_read_only_in_part_stops_quietly(tmp_path):
     assert proc.wait(60) == 141
     assert b"Traceback" not in proc.stderr.read()
     proc.stderr.close()
+
+
+def test_a_hostile_hubs_receipt_texts_never_crash_nor_drive_the_sellers_terminal(tmp_path):
+    """A hub signs what it likes into a receipt's job id and currency (any text of 1-128
+    characters): a space in the currency once crashed the totals, and an escape sequence
+    reached the terminal. 'cpushare-worker earnings' prints them escaped, one line each."""
+    from cpushare_mq.market.receiptbatch import sign_batches
+    from cpushare_mq.worker.earnings import Earnings
+
+    key = Ed25519PrivateKey.generate()
+    hub = key.public_key().public_bytes_raw().hex()
+    job, currency = "j\x1b]0;pwned\x07\n1", "E U R\x1b[2J"
+    receipts = [Receipt.issue(hub, job, fid, 0, "KA", 3_600_000_000,
+                              Price(Decimal("2"), currency), 5) for fid in (1, 2)]
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [sign_batches(receipts, key)[0].to_wire()]) == [1, 2]
+    store.close()
+    r = subprocess.run([str(Path(sys.executable).parent / "cpushare-worker"), "earnings",
+                        "--config-dir", str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and len(r.stdout.splitlines()) == 3, r.stdout
+    assert r.stdout.splitlines()[-1].endswith("2 receipts, 7200.000000 CPU s, 4.000000000 "
+                                              "E U R\\x1b[2J")
