@@ -5,10 +5,15 @@
     .venv/bin/python bench/e2e_throughput.py --fragments 50000 --workers 2 --slots 2
     .venv/bin/python bench/e2e_throughput.py --only recovery
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05
+    .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --pairs 8
 
 throughput: hub (embedded, in this process) + N workers, trivial ABI-echo fragments of 100
 bytes (c/build/examples/echo.elf); time from submit to the last fragment DONE in the store.
 Goal: >= 5,000 fragments/s with 2 workers.
+
+--pairs N (with --price): N rounds of the same job without, then with the price; each
+round's ratio, then their median. A shared machine moves a whole run by more than paying
+costs; a pair's two runs share most of that drift (issue 19's bar: with / without >= 0.95).
 
 recovery: spin fragments (~50 ms of CPU each); when the job is under way one worker is
 SIGKILLed (or SIGSTOPped); we measure, from the hub's store, the time from the signal until
@@ -22,6 +27,7 @@ import argparse
 import os
 import signal
 import sqlite3
+import statistics
 import struct
 import sys
 import tempfile
@@ -89,6 +95,23 @@ def throughput(args) -> dict:
     finally:
         stop_all(procs)
         hub.close()
+
+
+def price_pairs(args) -> None:
+    """``--pairs``: the throughput with / without ``--price``, round by round, and medians."""
+    ratios, cpu_ratios = [], []
+    for i in range(args.pairs):
+        free = throughput(argparse.Namespace(**{**vars(args), "price": None}))
+        paid = throughput(args)
+        ratio = paid["per_s"] / free["per_s"]
+        cpu = [sum(r["cpu"].values()) / r["fragments"] * 1e6 for r in (free, paid)]
+        ratios.append(ratio)
+        cpu_ratios.append(cpu[0] / cpu[1])
+        print(f"pair {i + 1}: {free['per_s']:,.0f} -> {paid['per_s']:,.0f} fragments/s = "
+              f"{ratio:.3f}; CPU a fragment {cpu[0]:.0f} -> {cpu[1]:.0f} us", flush=True)
+    print(f"with / without --price {args.price}: median {statistics.median(ratios):.3f} "
+          f"(range {min(ratios):.3f}-{max(ratios):.3f}, {len(ratios)} pairs); CPU a fragment "
+          f"without / with: median {statistics.median(cpu_ratios):.3f}")
 
 
 def _cpu(procs) -> dict:
@@ -165,10 +188,19 @@ def main() -> None:
     ap.add_argument("--price", metavar="P", default=None,
                     help="the hub pays P per CPU-hour (a signed receipt per result, sent to "
                          "the worker when --secure), as 'cpushare-hub serve --price P'")
+    ap.add_argument("--pairs", type=int, default=0, metavar="N",
+                    help="with --price: N rounds without, then with the price, and the median "
+                         "of the rounds' ratios")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()
+    if args.pairs and (not args.price or args.only != "throughput"):
+        ap.error("--pairs N compares a paid job with an unpaid one: give --price P and "
+                 "--only throughput")
     print(f"machine: {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if args.pairs:
+        price_pairs(args)
+        return
     if args.only in (None, "throughput"):
         r = throughput(args)
         mode = ("CURVE + signed results" if args.secure else "plain TCP") + (
