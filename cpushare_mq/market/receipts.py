@@ -39,7 +39,7 @@ from .money import Price, amount_decimal, amount_text, decimal_text, parse_amoun
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "claim_bytes", "issued_row",
            "sign_receipt", "sign_batch", "verify_receipt", "proof_root", "merkle", "merkle_root",
-           "leaf", "leaf_around", "leaf_at", "leaves", "node", "walk", "HEX_SIGNATURE",
+           "leaf", "leaf_around", "leaf_at", "node", "walk", "HEX_SIGNATURE",
            "PROOF_STEP"]
 
 DOMAIN = b"cpushare-mq/receipt/v1\0"
@@ -250,7 +250,8 @@ _AT_FID = 1 + _FID      # in _claim_parts: the head, then each field
 
 def leaf_around(r: Receipt) -> tuple[bytes, bytes]:
     """What :func:`leaf` hashes before and after ``r``'s fragment id: receipts that differ in
-    their fragment ids alone (a batch's rows, mostly) share them (:func:`leaf_at`)."""
+    their fragment ids alone (a batch's rows, mostly) share them (:func:`leaf_at`;
+    receiptbatch.row_leaves)."""
     parts = _claim_parts(_LEAF_HEAD, r)
     return b"".join(parts[:_AT_FID]), b"".join(parts[_AT_FID + 1:])
 
@@ -259,21 +260,6 @@ def leaf_at(around: tuple[bytes, bytes], fragment_id: int) -> bytes:
     """The leaf of the receipt :func:`leaf_around` gave ``around`` for, with ``fragment_id``:
     ``leaf_at(leaf_around(r), r.fragment_id) == leaf(r)``."""
     return _sha256(around[0] + _number(fragment_id) + around[1]).digest()
-
-
-def leaves(receipts: list[Receipt] | tuple[Receipt, ...]) -> list[bytes]:
-    """``[leaf(r) for r in receipts]``, receipts alike in all but their fragment ids (a
-    worker's receipts for one job, mostly) hashing the same bytes around it."""
-    known: dict[tuple, tuple[bytes, bytes]] = {}
-    out = []
-    for r in receipts:
-        like = (r.hub_key, r.job_id, r.attempt, r.worker_key, r.cpu_us, r.price, r.currency,
-                r.amount, r.issued_s)               # every field but the fragment id
-        around = known.get(like)
-        if around is None:
-            around = known[like] = leaf_around(r)
-        out.append(leaf_at(around, r.fragment_id))
-    return out
 
 
 _NODE = b"\x01"
@@ -311,7 +297,7 @@ def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedRe
     signs its turns with :func:`~.receiptbatch.sign_batches`, whose receipts verify alike.)"""
     if not receipts:
         return []
-    root, proofs = merkle(leaves(receipts))
+    root, proofs = merkle([leaf(r) for r in receipts])
     signature = key.sign(ROOT_DOMAIN + root).hex()
     return [SignedReceipt(r, signature, tuple(p)) for r, p in zip(receipts, proofs, strict=True)]
 

@@ -15,6 +15,7 @@ from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.market.budget import Budget
 from cpushare_mq.market.metering import Meter
 from cpushare_mq.market.money import Price, amount_text, cost, decimal_text, parse_price
+from cpushare_mq.market.receiptbatch import row_leaves, wire_row
 from cpushare_mq.market.receipts import (
     DOMAIN,
     FIELDS,
@@ -22,7 +23,6 @@ from cpushare_mq.market.receipts import (
     canonical_bytes,
     claim_bytes,
     leaf,
-    leaves,
     sign_receipt,
     verify_receipt,
 )
@@ -36,14 +36,18 @@ few = st.sampled_from
 alike_receipts = st.lists(st.builds(
     Receipt.issue, few(["ab" * 32, "cd" * 32]), few(["j-1", "j-2"]), st.integers(0, 2**63 - 1),
     few([0, 1]), few(["KA", "KB"]), few([0, 10_000, 20_000]), few([Price(Decimal("0.05")),
-                                                                   Price(Decimal("1"), "EUR")]),
+                                                                   Price(Decimal("1"), "EUR"),
+                                                                   Price(Decimal("0"))]),
     few([1_700_000_000, 1_700_000_001])), max_size=40)
 
 
 @given(alike_receipts)
 def test_leaves_of_receipts_alike_but_for_their_fragments_are_each_ones_leaf(receipts):
-    """The hub hashes the bytes around a fragment id once for receipts alike in all else."""
-    assert leaves(receipts) == [leaf(r) for r in receipts]
+    """Hub and worker hash the bytes around a fragment id once for a batch's rows alike in
+    all else (receiptbatch.row_leaves): each row's leaf is its receipt's."""
+    for hub, worker in {(r.hub_key, r.worker_key) for r in receipts}:
+        mine = [r for r in receipts if (r.hub_key, r.worker_key) == (hub, worker)]
+        assert row_leaves(hub, worker, [wire_row(r) for r in mine]) == [leaf(r) for r in mine]
 
 
 def test_prices_parse_with_and_without_currency_and_refuse_nonsense():
