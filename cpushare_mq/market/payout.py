@@ -71,9 +71,6 @@ class Payout:
         self._claims = Claims(open_claims)
         self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
         self._fresh: list[Claim] = []            # claims of this turn, not stored yet
-        #: ... those that cost nothing (no budget) of fragments with no other open claim:
-        #: most are paid at this turn's settle, so they join Claims only if they stay open
-        self._lone: dict[int, Claim] = {}
         self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
         self._unpriced: set[str] = set()                # until the first before_assign)
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
@@ -189,45 +186,30 @@ class Payout:
         """An ok result counted as a vote: metered now, paid if the fragment is accepted with
         its result (:meth:`settle`). A job nobody pays for (no price of its own, none at the
         hub) makes no claims and is not metered: the plausibility check only decides pay."""
-        t = self._terms.get(job_id) or self._job_terms(job_id)     # (every counted result)
+        t = self._job_terms(job_id)
         if t is None and self.ledger.price is None:
             return
         claim_us = claimed_us(cpu_s, limit_cpu_s)
         flagged = self.ledger.meter.add_copy(fragment_id, worker_key or "-", claim_us)
         if flagged:
             self._flagged(job_id, flagged)
-        owed = cost(t.price, claim_us) if job_id in self._spent else _ZERO    # (a budget)
+        owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
         c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
-        lone = self._lone
-        if owed or fragment_id in lone or fragment_id in self._claims:
-            if fragment_id in lone:
-                self._claims.add(lone.pop(fragment_id))
-            self._claims.add(c)
-        else:
-            lone[fragment_id] = c
+        self._claims.add(c)
         self._fresh.append(c)
 
     def settle(self, fx) -> None:
         """A batch's effects (the scheduler's, before the hub commits them): pay the copy
         each accepted fragment was accepted with, drop the other copies' claims and those of
         failed fragments and ended jobs, store the claims still open; then :meth:`commit`."""
-        claims, saved, pay, lone = self._claims, self._saved, self._pay, self._lone
-        self._lone = {}
+        claims, pay = self._claims, self._pay
         for fid, _job_id, attempt in fx.accepted:
-            c = lone.pop(fid, None)
-            if c is not None:         # its only claim: counted this turn, nothing stored
-                if c.attempt == attempt:
-                    pay(c.job_id, c.worker_key, fid, attempt, c.cpu_s, c.limit_cpu_s)
-                continue
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
                 pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
             if others:
                 log.debug("fragment %d: %d other copies not paid", fid, len(others))
-            if fid in saved:
-                self._forget_claims(fid)
-        for c in lone.values():       # still open: claims like the others'
-            claims.add(c)
+            self._forget_claims(fid)
         if len(claims):
             for ch in fx.journal.frags:
                 if ch.state is FragState.FAILED and ch.fid in claims:
@@ -260,7 +242,7 @@ class Payout:
     def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
              cpu_s: float, limit_cpu_s: float) -> None:
         """A receipt issued now, stored with the turn's others (:meth:`commit`)."""
-        t = self._terms.get(job_id) or self._job_terms(job_id)
+        t = self._job_terms(job_id)
         self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
                           price=t.price if t else None)
 
