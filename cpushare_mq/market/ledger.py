@@ -216,8 +216,9 @@ class HubLedger:
             self.meter.seed_job(job_id, self._recent_claims(job_id))
         key = worker_key or "-"
         paid = self.meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
-        self._pending[fragment_id] = (key, issued_row(
-            job_id, fragment_id, attempt, paid, price, int(time.time() if now_s is None else now_s)))
+        issued_s = int(time.time() if now_s is None else now_s)
+        self._pending[fragment_id] = (key, issued_row(job_id, fragment_id, attempt, paid, price,
+                                                      issued_s))
         return True
 
     def keep_claim(self, claim: Claim) -> None:
@@ -237,7 +238,8 @@ class HubLedger:
     def commit(self) -> list[tuple[str, tuple]]:
         """Store the receipts issued since the last commit, with the turn's claim changes,
         in one transaction (a fragment already paid is left out); returns them, ``(worker
-        key, row)``. They are signed by :meth:`sign`. Acknowledgements recorded since are written with them."""
+        key, row)``. They are signed by :meth:`sign`. Acknowledgements recorded since are
+        written with them."""
         meter_keys = self.meter.take_changed()
         if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
             return []
@@ -289,8 +291,8 @@ class HubLedger:
         """Sign the stored receipts not signed yet with one signature, as batches of one
         worker and one job each (receiptbatch.py), and keep each batch whole as it is sent
         (keptbatches.py); returns each batch with its wire form (``RECEIPTS.batches``, with
-        its JSON text as kept), awaiting its worker's acknowledgement. On a write error they stay unsigned, for the
-        next call."""
+        its JSON text as kept), awaiting its worker's acknowledgement. On a write error they
+        stay unsigned, for the next call."""
         if not self._unsigned:
             return []
         batches = sign_groups(self.public_hex, self._unsigned.groups(), self.key)

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 from ..errors import ConfigError
 
-__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "amount_decimal", "amount_text", "parse_amount", "parse_price",
-           "cost", "US_PER_HOUR", "decimal_text"]
+__all__ = ["AMOUNT_QUANTUM", "MAX_PRICE", "Price", "amount_decimal", "amount_text", "parse_amount",
+           "parse_price", "cost", "US_PER_HOUR", "decimal_text"]
 
 AMOUNT_QUANTUM = Decimal("0.000000001")
 US_PER_HOUR = 3_600_000_000
