@@ -24,6 +24,8 @@ every fragment that worker held was leased to someone else. Goal: <= 2 s at defa
 from __future__ import annotations
 
 import argparse
+import itertools
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -46,7 +48,9 @@ from cpushare_mq.native import find_binary  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def throughput(args) -> dict:
+def _started(args) -> tuple[Hub, list, Path]:
+    """A hub (paying ``args.price``, if any) and its workers, warmed up: the program in the
+    workers' caches, their sandboxes started."""
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-bench-"))
     hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", durability="NORMAL"
               if args.durability == "NORMAL" else "FULL", insecure=not args.secure).start()
@@ -55,7 +59,7 @@ def throughput(args) -> dict:
         from cpushare_mq.market.money import parse_price
         from cpushare_mq.market.payout import Payout
 
-        hub.payout = Payout(HubLedger(str(tmp / "hub.db"), parse_price(args.price)))
+        hub.payout = Payout(HubLedger(str(tmp / "hub.db"), parse_price(args.price)), hub.store)
     extra = list(args.worker_args)
     if args.secure:    # CURVE link + signed results; each worker gets its own identity
         extra += ["--hub-key", hub.public_key]
@@ -63,12 +67,29 @@ def throughput(args) -> dict:
                           identities=args.secure)
     try:
         wait_workers(hub, args.workers)
-        prog = find_binary("examples/echo.elf").read_bytes()
-        # warm-up job: programs into the workers' caches, sandboxes started
-        warm = hub.submit_job(JobSpec(program=prog, fragments=[b"w" * 100] * 200))
+        warm = hub.submit_job(JobSpec(program=_echo(), fragments=[b"w" * 100] * 200))
         while hub.job_progress(warm)["done"] < 200:
             time.sleep(0.01)
-        frags = [(b"%08d" % i) * 12 + b"echo" for i in range(args.fragments)]
+    except BaseException:
+        stop_all(procs)
+        hub.close()
+        raise
+    return hub, procs, tmp
+
+
+def _echo() -> bytes:
+    return find_binary("examples/echo.elf").read_bytes()
+
+
+def _fragments(n: int) -> list[bytes]:
+    return [(b"%08d" % i) * 12 + b"echo" for i in range(n)]
+
+
+def throughput(args) -> dict:
+    hub, procs, tmp = _started(args)
+    prog = _echo()
+    try:
+        frags = _fragments(args.fragments)
         cpu0 = _cpu(procs)
         t0 = time.perf_counter()
         job = hub.submit_job(JobSpec(program=prog, fragments=frags))
@@ -112,6 +133,73 @@ def price_pairs(args) -> None:
     print(f"with / without --price {args.price}: median {statistics.median(ratios):.3f} "
           f"(range {min(ratios):.3f}-{max(ratios):.3f}, {len(ratios)} pairs); CPU a fragment "
           f"without / with: median {statistics.median(cpu_ratios):.3f}")
+
+
+#: --side-by-side: the window compared starts this long after both jobs were submitted
+#: (storing and first leases) and ends when the first of the two jobs is done
+SIDE_WARM_S = 1.0
+
+
+def side_by_side(args) -> None:
+    """``--side-by-side N``: N rounds, each running the same job on two hubs at once, one
+    without and one with ``--price``, each hub with its own workers, in its own process; the
+    machine's drift moves both alike. Each round's ratio is the two hubs' throughput over
+    the window both were busy; then the median."""
+    ctx = multiprocessing.get_context("spawn")
+    ratios = []
+    for i in range(args.side_by_side):
+        ready, out = ctx.Barrier(2), ctx.Queue()
+        sides = [ctx.Process(target=_side, args=(
+            argparse.Namespace(**{**vars(args), "price": price}), n, ready, out))
+            for n, price in enumerate((None, args.price))]
+        for side in sides:
+            side.start()
+        got = dict(out.get(timeout=900) for _ in sides)
+        for side in sides:
+            side.join(60)
+        (free, free_cpu), (paid, paid_cpu) = got[0], got[1]
+        t0 = max(free[0][0], paid[0][0]) + SIDE_WARM_S
+        t1 = min(free[-1][0], paid[-1][0])
+        if t1 - t0 < 2.0:
+            raise SystemExit(f"round {i + 1}: the jobs overlapped {t1 - t0:.1f} s only: give "
+                             "more --fragments")
+        rates = [(_done_at(s, t1) - _done_at(s, t0)) / (t1 - t0) for s in (free, paid)]
+        ratios.append(rates[1] / rates[0])
+        print(f"round {i + 1}: at once for {t1 - t0:.1f} s: without {rates[0]:,.0f}, with "
+              f"{rates[1]:,.0f} fragments/s = {ratios[-1]:.3f}; CPU a fragment without / with: "
+              + ", ".join(f"{k} {free_cpu[k]:.0f} / {paid_cpu[k]:.0f} us" for k in free_cpu),
+              flush=True)
+    print(f"with / without --price {args.price}, side by side: median "
+          f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f}, "
+          f"{len(ratios)} rounds)")
+
+
+def _side(args, n: int, ready, out) -> None:
+    """Hub ``n`` of :func:`side_by_side` with its workers: when both are ready, its job, and
+    ``(n, [(monotonic s, fragments done), ...])`` from submission to the end."""
+    hub, procs, _ = _started(args)
+    try:
+        frags, prog = _fragments(args.fragments), _echo()
+        ready.wait(300)
+        samples, cpu0 = [(time.monotonic(), 0)], _cpu(procs)
+        job = hub.submit_job(JobSpec(program=prog, fragments=frags))
+        while samples[-1][1] < args.fragments:
+            time.sleep(0.05)
+            p = hub.job_progress(job)
+            samples.append((time.monotonic(), p["done"] + p["failed"]))
+        cpu1 = _cpu(procs)
+        out.put((n, (samples, {k: (cpu1[k] - cpu0[k]) / args.fragments * 1e6 for k in cpu0})))
+    finally:
+        stop_all(procs)
+        hub.close()
+
+
+def _done_at(samples: list[tuple[float, int]], t: float) -> float:
+    """Fragments done at ``t`` (between two samples: in proportion)."""
+    for (ta, a), (tb, b) in itertools.pairwise(samples):
+        if ta <= t <= tb:
+            return a + (b - a) * (t - ta) / (tb - ta) if tb > ta else b
+    raise ValueError(f"{t} is outside the samples")
 
 
 def _cpu(procs) -> dict:
@@ -191,13 +279,19 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=0, metavar="N",
                     help="with --price: N rounds without, then with the price, and the median "
                          "of the rounds' ratios")
+    ap.add_argument("--side-by-side", type=int, default=0, metavar="N",
+                    help="with --price: N rounds of two hubs at once, one without and one "
+                         "with the price, and the median of their throughputs' ratios")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()
-    if args.pairs and (not args.price or args.only != "throughput"):
-        ap.error("--pairs N compares a paid job with an unpaid one: give --price P and "
-                 "--only throughput")
+    if (args.pairs or args.side_by_side) and (not args.price or args.only != "throughput"):
+        ap.error("--pairs N and --side-by-side N compare a paid job with an unpaid one: give "
+                 "--price P and --only throughput")
     print(f"machine: {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if args.side_by_side:
+        side_by_side(args)
+        return
     if args.pairs:
         price_pairs(args)
         return

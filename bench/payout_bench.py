@@ -11,7 +11,8 @@ hub signs, encoded as ``RECEIPTS``) and the workers' ``RECEIPT_ACK`` recorded (`
 The job is stored with its terms, as the hub stores a job it is given (the hub's price). A
 turn is 3 ms of the loop's clock, with 10 leases out. Reported: this thread's CPU time per
 receipt (``time.thread_time``). Runs against older trees too (``PYTHONPATH=<tree>``): where
-``outgoing`` took no clock it is called without one.
+``outgoing`` took no clock it is called without one; where the payout did not follow the
+hub's store, it is made without one and settles before the store would commit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 
 from cpushare_mq.hub.scheduler import JobSpec  # noqa: E402
 from cpushare_mq.hub.scheduler.effects import Effects  # noqa: E402
+from cpushare_mq.hub.store import Store  # noqa: E402
 from cpushare_mq.market.ledger import HubLedger  # noqa: E402
 from cpushare_mq.market.money import parse_price  # noqa: E402
 from cpushare_mq.market.payout import Payout, job_terms  # noqa: E402
@@ -40,8 +42,10 @@ TURN_S = 0.003
 
 
 def run(turns: int, per_turn: int) -> float:
-    pay = Payout(HubLedger(os.path.join(tempfile.mkdtemp(prefix="cpmq-payout-"), "hub.db"),
-                           parse_price("0.05")))
+    db = os.path.join(tempfile.mkdtemp(prefix="cpmq-payout-"), "hub.db")
+    ledger = HubLedger(db, parse_price("0.05"))
+    following = "store" in inspect.signature(Payout).parameters   # the ledger follows the
+    pay = Payout(ledger, Store(db)) if following else Payout(ledger)      # store (or not yet)
     keys = [Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex() for _ in "ab"]
     for i, key in enumerate(keys):
         pay.on_hello(f"w-{i}", key, ["receipts", "receipt_batches"])
@@ -56,7 +60,10 @@ def run(turns: int, per_turn: int) -> float:
             fid += 1
             pay.on_copy("j-1", keys[fid % 2], fid, 1, 0.000123, 60.0)
             accepted.append((fid, "j-1", 1))
-        pay.settle(Effects(accepted=accepted))
+        if following:       # settled once the store committed them, up to acceptance fid
+            pay.settle(Effects(accepted=accepted), fid)
+        else:
+            pay.settle(Effects(accepted=accepted))
         now += TURN_S
         for wid, body in pay.outgoing(now, core) if clocked else pay.outgoing():
             encode_trusted(MsgType.RECEIPTS, body)

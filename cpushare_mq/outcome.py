@@ -6,6 +6,7 @@ bottom layer next to :mod:`cpushare_mq.protocol`, which re-exports them.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -44,6 +45,16 @@ class Outcome(StrEnum):
 
 
 MAX_MESSAGE_CHARS = 1000
+#: the largest CPU-time claim kept, in microseconds: a week (no fragment's limit is longer)
+MAX_CLAIM_US = 7 * 86400 * 1_000_000
+
+
+@functools.lru_cache(maxsize=4096)
+def cpu_claim_us(cpu_s: float) -> int:
+    """A record's CPU time as the hub stores it with the attempt: whole microseconds, 0 to
+    :data:`MAX_CLAIM_US`. (Remembered: CPU time is metered in clock ticks, so claims repeat
+    a few values.)"""
+    return min(max(int(round(cpu_s * 1e6)), 0), MAX_CLAIM_US)
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,8 +155,6 @@ class HubLoop:
             hub.payout.before_assign(self.core)        # budgets (issue 19)
         grants = self._assign(now)
         fx = self.core.take_effects()
-        if hub.payout is not None:
-            hub.payout.settle(fx)      # receipts stored before the results they pay for
         journal = fx.journal.with_results(hub.result_desk.take_accepted())
         self._grants_unsent = grants
         try:
@@ -196,6 +194,8 @@ class HubLoop:
         """Nothing is acknowledged: the scheduler is rebuilt from what the store holds and the
         workers whose results were not stored are told (they send them again)."""
         log.error("%s: nothing acknowledged; rebuilding the scheduler from the store", exc)
+        if self.hub.payout is not None:
+            self.hub.payout.turn_failed()
         try:
             self.rebuild(now)
         except StoreError as exc2:
@@ -212,6 +212,8 @@ class HubLoop:
         """Committed: publish progress to the buyers' waiters, the trust layer's verdicts,
         forget the dead."""
         hub = self.hub
+        if hub.payout is not None:      # receipts for the results now stored (issue 19)
+            hub.payout.settle(fx, self.core.accepted_through())
         hub.job_watch.publish(fx.journal)
         for job in fx.journal.jobs:    # its end is committed: answered from the store
             if job.state is not JobState.RUNNING:

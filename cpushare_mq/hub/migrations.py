@@ -94,6 +94,15 @@ def _v3_retention(c: sqlite3.Connection) -> None:
                          "started_s": float}, pk="job_id", if_not_exists=True)
 
 
+def _v4_cpu_claims(c: sqlite3.Connection) -> None:
+    """attempts.cpu_us: the CPU time a worker's signed outcome record claims for the
+    attempt (ok results and failure reports; NULL: none, or stored before this step). The
+    market's ledger follows the store: it pays accepted results from these rows
+    (market/ledger.py)."""
+    if "cpu_us" not in sqlite_utils.Database(c)["attempts"].columns_dict:
+        c.execute("ALTER TABLE attempts ADD COLUMN cpu_us INTEGER")
+
+
 #: an ended job's largest acceptance number, from its fragments (the job's row is ``jobs``)
 ENDED_MAX_SEQ_SQL = ("(SELECT max(f.seq) FROM fragments f WHERE f.job_id=jobs.id "
                      "AND f.seq IS NOT NULL)")
@@ -104,6 +113,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None], str]] = [
     (1, _v1_tables, "the first schema"),
     (2, _v2_fragment_names, "fragment names"),
     (3, _v3_retention, "retention: ended jobs' counts, purges"),
+    (4, _v4_cpu_claims, "attempts' CPU-time claims"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

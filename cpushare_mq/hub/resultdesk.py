@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from ..errors import CpushareError, StoreError
-from ..outcome import Outcome
+from ..outcome import Outcome, cpu_claim_us
 from ..protocol import AckStatus, ErrorCode, Message, MsgType
 from .assembly import ResultAssembly
 
@@ -148,7 +148,7 @@ class ResultDesk:
             spot = not invalid and self._wants_spot_check(now, wid, key, fid, attempt)
         paying = hub.payout is not None and job   # issue 19
         status = core.result(now, wid, fid, attempt, b["sha256"], b["size"], invalid,
-                             spot_check=spot)
+                             spot_check=spot, cpu_us=cpu_claim_us(b["outcome"].cpu_s))
         if status == AckStatus.ACCEPTED:
             chunks = verdict.chunks
             if len(chunks) == 1:

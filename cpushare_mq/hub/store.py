@@ -374,8 +374,9 @@ class Store:
                 c.executemany("UPDATE attempts SET worker_id=?, worker_key=? "
                               "WHERE fragment_id=? AND attempt=?", j.attempts_owner)
             if j.attempts_end:
-                c.executemany("UPDATE attempts SET ended_s=?, end=?, sha256=?, size=?, detail=? "
-                              "WHERE fragment_id=? AND attempt=?", j.attempts_end)
+                c.executemany("UPDATE attempts SET ended_s=?, end=?, sha256=?, size=?, detail=?, "
+                              "cpu_us=coalesce(?, cpu_us) WHERE fragment_id=? AND attempt=?",
+                              j.attempts_end)
             if j.frags:
                 rows = [(f.state.value, f.next_attempt, f.failures, f.seq, f.reason,
                          f.result_attempt, f.size, f.sha256, f.boost, f.fid, f.old.value)

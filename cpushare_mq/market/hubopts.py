@@ -58,4 +58,4 @@ def attach_ledger(hub, args) -> None:
     from .payout import Payout
 
     hub.payout = Payout(HubLedger(hub.db_path, parse_price(args.price) if args.price
-                                  else None))
+                                  else None), hub.store)

@@ -1,13 +1,18 @@
-"""The hub's ledger: one signed receipt per accepted fragment, and the open claims of the
-copies still waiting for their fragment's vote (I/O shell around :mod:`.receipts`,
-:mod:`.claims` and :mod:`.metering`).
+"""The hub's ledger: one signed receipt per accepted fragment (I/O shell around
+:mod:`.receipts` and :mod:`.metering`).
 
 The ledger is its own SQLite file next to the hub's database (``hub.db`` ->
 ``hub.db.ledger``, created 0600). It holds the hub's Ed25519 receipt-signing key (made on
-first use), the receipts and the open claims. ``fragment_id`` is the receipts' primary key:
-a fragment is paid once, whatever restarts or reconnects happen. The worker's claimed CPU
-time comes from the outcome record it signed with its result; :class:`~.metering.Meter`
-caps a flagged key at the job's median claim.
+first use), the signed receipts, the fragments paid (``paid``: a fragment is paid once,
+whatever restarts or reconnects happen), each job's terms and the meter's key records. The
+worker's claimed CPU time comes from the outcome record it signed with its result;
+:class:`~.metering.Meter` caps a flagged key at the job's median claim.
+
+The ledger *follows* the hub's store (market/following.py): receipts are issued in memory
+after the hub committed the results they pay for, and signed and stored every so often in
+one transaction with the ``paid`` rows and the watermark ``paid_through_seq`` (the largest
+acceptance number they cover). A hub killed in between pays at its next start what its store
+accepted after the watermark.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
+from ..outcome import MAX_CLAIM_US
 from ..protocol import EncodedBody
 from . import keptbatches
 from .claims import Claim
@@ -34,8 +41,8 @@ from .receipts import ROW_FIELDS, SignedReceipt, issued_row, verify_receipt
 from .turns import turn_receipts, turn_text
 from .unsigned import Unsigned
 
-__all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "SignedReceipt", "ledger_path", "read_receipts",
-           "verify_receipts"]
+__all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "Signed", "SignedReceipt", "ledger_path",
+           "read_receipts", "verify_receipts"]
 
 log = logging.getLogger(__name__)
 DEFAULT_PRICE = Price(Decimal("1"), "credits")   # per CPU-hour without --price
@@ -59,9 +66,10 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE TABLE IF NOT EXISTS meter_keys (
     worker_key TEXT PRIMARY KEY, comparisons INTEGER NOT NULL, log_ratio_sum REAL NOT NULL);
 """
-#: A receipt is stored with the turn that pays it (``turns``: one row a turn, in the form of
-#: market/turns.py; its fragment in ``paid``) and kept,
-#: once signed, with the batch it is sent in (keptbatches.py). Older ledgers kept receipts
+#: A receipt is kept, once signed, with the batch it is sent in (keptbatches.py), its
+#: fragment in ``paid``. Older hubs stored each turn's receipts before signing them
+#: (``turns``: one row a turn, in the form of market/turns.py) and the open claims
+#: (``claims``): read at start, and emptied. Older ledgers still kept receipts
 #: as rows of ``receipts``: signed alone (``body``, ``signature``, ``proof`` of their own),
 #: or with a batch of ``receipt_batches`` (``batch_id``, fields in columns); they are read
 #: as they are. Columns added to ``receipts`` since the first ledgers: (name, ALTER TABLE).
@@ -93,9 +101,7 @@ _TERMS = "SELECT job_id, price, currency, budget, cpu_limit_us FROM terms"
 _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receipts "
                       "(worker_key, fragment_id) WHERE delivered = 0")
 _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
-_INSERT_CLAIM = "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
-MAX_CLAIM_US = 7 * 86400 * 1_000_000      # a fragment's CPU limit is at most a week
 _FID = ROW_FIELDS.index("fragment_id")
 
 
@@ -150,24 +156,26 @@ class HubLedger:
             self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
         self._pending: dict[int, tuple[str, tuple]] = {}   # issued this turn: fragment ->
-                                                 # (worker key, row), stored at commit()
-        self._claims_new: list[Claim] = []
-        self._claims_gone: list[int] = []        # fragments whose claims were settled
-        self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at commit():
+                                                 # (worker key, row), kept at commit()
+        self._claims_gone: list[int] = []        # fragments whose stored claims were settled
+        self._ended: list[str] = []              # jobs ended, recorded at sign()
+        self._through_seq = 0                    # the watermark to store at sign()
+        self._delivered: list[tuple[int, str]] = []    # acknowledged, marked at sign():
         self._batches_delivered: list[int] = []        # ... kept rows, and kept batches
         self._awaiting = keptbatches.Awaiting()
         self.price, self.meter = price, meter or Meter()
         self.meter.restore(self.db.execute("SELECT * FROM meter_keys"))
         self.key = self._signing_key()
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
-        self._last_turn = 0                      # the newest turn stored
-        self._unsigned = Unsigned()                 # stored, signed at sign()
+        self._last_turn = 0                      # the newest turn stored (older ledgers)
+        self._unsigned = Unsigned()                 # issued, signed at sign()
         self._unsigned.add(self._stored_turns(path))
+        row = self.db.execute("SELECT value FROM meta WHERE name='paid_through_seq'").fetchone()
+        self.paid_through_seq = int(row[0]) if row else 0
 
     def _stored_turns(self, path: str) -> list[tuple[str, tuple]]:
-        """The receipts stored with their turns and not signed yet (a hub killed before it
-        signed them), oldest first, as ``(worker key, row)``; raises ConfigError for a
-        damaged turn."""
+        """The receipts an older hub stored with their turns and did not sign (killed first),
+        oldest first, as ``(worker key, row)``; raises ConfigError for a damaged turn."""
         self._adopt_old_unsigned()
         out: list[tuple[str, tuple]] = []
         for tid, text in self.db.execute("SELECT id, receipts FROM turns ORDER BY id"):
@@ -221,48 +229,126 @@ class HubLedger:
                                                       issued_s))
         return True
 
-    def keep_claim(self, claim: Claim) -> None:
-        """An open claim, stored with the turn's receipts (:meth:`commit`)."""
-        self._claims_new.append(claim)
-
     def settled(self, fragment_id: int) -> None:
-        """The fragment's stored claims are done with (paid or dropped), at :meth:`commit`."""
+        """The fragment's claims an older hub stored are done with (paid or dropped):
+        deleted at :meth:`sign`."""
         self._claims_gone.append(fragment_id)
 
     def claims(self) -> list[Claim]:
-        """The open claims a restarted hub takes up."""
+        """The open claims an older hub stored (this one's are the votes in its store)."""
         rows = self.db.execute("SELECT job_id, fragment_id, attempt, worker_key, cpu_s, "
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
     def commit(self) -> list[tuple[str, tuple]]:
-        """Store the receipts issued since the last commit, with the turn's claim changes,
-        in one transaction (a fragment already paid is left out); returns them, ``(worker
-        key, row)``. They are signed by :meth:`sign`. Acknowledgements recorded since are
-        written with them."""
+        """The receipts issued since the last call, ``(worker key, row)``, kept in memory
+        until :meth:`sign`. The hub calls it once it committed the results they pay for."""
+        if not self._pending:
+            return []
+        issued = list(self._pending.values())
+        self._pending = {}
+        self._unsigned.add(issued)
+        return issued
+
+    def through(self, seq: int) -> None:
+        """Every result the store accepted up to acceptance number ``seq`` is paid or is not
+        payable: the watermark :meth:`sign` stores (a restarted hub pays what follows)."""
+        self._through_seq = max(self._through_seq, seq)
+
+    @property
+    def unsigned(self) -> int:
+        """Receipts issued and not signed yet."""
+        return len(self._unsigned)
+
+    @property
+    def dirty(self) -> bool:
+        """:meth:`sign` has something to store: receipts, acknowledgements, key records, ended
+        jobs, a watermark that moved."""
+        return bool(self._unsigned or self._delivered or self._batches_delivered
+                    or self._claims_gone or self._ended or self.meter.has_changed
+                    or self._through_seq > self.paid_through_seq)
+
+    def sign(self) -> Signed:
+        """Sign the receipts not signed yet with one signature, as batches of one worker and
+        one job each (receiptbatch.py), and store them in one transaction with the fragments
+        they pay (``paid``), the watermark, the acknowledgements, the meter's key records and
+        the jobs ended. A receipt for a fragment paid before (a result accepted again after a
+        re-verification) is left out. Returns each batch with its wire form (``RECEIPTS``,
+        its JSON text as kept), awaiting its worker's acknowledgement, and the rows left
+        out. On a write error everything stays for the next call."""
+        if not self.dirty:
+            return Signed([], [])
         meter_keys = self.meter.take_changed()
-        if not (self._pending or self._claims_new or self._claims_gone or meter_keys):
-            return []
-        pending, claims_new, gone = self._pending, self._claims_new, self._claims_gone
-        self._pending, self._claims_new, self._claims_gone = {}, [], []
+        out, kept = [], []
         try:
-            with transaction(self.db, "cannot store receipts", immediate=False):
-                self._store_claims(claims_new, gone)
-                self._write_marks()
-                if meter_keys:
-                    self.db.executemany(_UPSERT_METER, meter_keys)
-                stored = self._paid_now(pending) if pending else []
-                turn = self.db.execute(_INSERT_TURN, (turn_text(stored),)
-                                       ).lastrowid if stored else 0
-        except StoreError as exc:      # e.g. a full disk: the hub goes on, unpaid
-            log.error("ledger: no receipt for %d fragment(s): %s: %s", len(pending),
-                      ", ".join(f"{fid} of {row[0]}"
-                                for fid, (_, row) in list(pending.items())[:5]), exc)
-            return []
-        if stored:
-            self._last_turn = turn
-            self._unsigned.add(stored)
-        return stored
+            with transaction(self.db, "cannot store signed receipts", immediate=False):
+                groups, dropped = self._pay(self._unsigned.groups())
+                for batch in sign_groups(self.public_hex, groups, self.key):
+                    wire = batch.to_wire()
+                    wire = EncodedBody(wire, stored_text(wire))    # kept and sent as this
+                    kept.append(keptbatches.insert(self.db, batch, wire.text))
+                    out.append((batch, wire))
+                self._write_rest(meter_keys)
+        except StoreError as exc:
+            log.error("ledger: %d receipt(s) issued but not signed yet: %s",
+                      len(self._unsigned), exc)
+            self.meter.changed_again(k for k, _, _ in meter_keys)
+            return Signed([], [])
+        for (batch, _), bid in zip(out, kept, strict=True):
+            self._awaiting.sent(batch.worker_key, bid, (row[_FID] for row in batch.rows))
+        self._unsigned.clear()
+        self._claims_gone, self._ended = [], []
+        self.paid_through_seq = max(self.paid_through_seq, self._through_seq)
+        return Signed(out, dropped)
+
+    def _pay(self, groups: list[tuple[str, list[tuple]]]
+             ) -> tuple[list[tuple[str, list[tuple]]], list[tuple[str, tuple]]]:
+        """Enter the groups' fragments in ``paid`` (in the caller's transaction); returns the
+        groups without the rows of fragments paid before, and those rows."""
+        fids = [(row[_FID],) for _, rows in groups for row in rows]
+        self.db.execute("SAVEPOINT paying")
+        try:
+            self.db.executemany(_INSERT_PAID, fids)
+            return groups, []
+        except sqlite3.IntegrityError:
+            self.db.execute("ROLLBACK TO paying")
+        finally:
+            self.db.execute("RELEASE paying")
+        paid = self._paid_before([f for (f,) in fids])
+        kept, dropped = [], []
+        for key, rows in groups:
+            dropped += [(key, row) for row in rows if row[_FID] in paid]
+            if mine := [row for row in rows if row[_FID] not in paid]:
+                kept.append((key, mine))
+        self.db.executemany(_INSERT_PAID, [(row[_FID],) for _, rows in kept for row in rows])
+        return kept, dropped
+
+    def _paid_before(self, fids: list[int]) -> set[int]:
+        paid = set()
+        for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit
+            part = fids[i:i + 500]
+            paid.update(f for (f,) in self.db.execute(
+                f"SELECT fragment_id FROM paid WHERE fragment_id IN "
+                f"({','.join('?' * len(part))})", part))
+        return paid
+
+    def _write_rest(self, meter_keys: list[tuple[str, int, float]]) -> None:
+        """Besides the receipts, in :meth:`sign`'s transaction: what was acknowledged, the
+        key records, the settled claims of older hubs, the jobs ended, the watermark."""
+        self._write_marks()
+        if meter_keys:
+            self.db.executemany(_UPSERT_METER, meter_keys)
+        if self._claims_gone:
+            self.db.executemany("DELETE FROM claims WHERE fragment_id=?",
+                                [(f,) for f in self._claims_gone])
+        if self._ended:
+            self.db.executemany("UPDATE terms SET ended = 1 WHERE job_id = ?",
+                                [(j,) for j in self._ended])
+        if self._last_turn:
+            self.db.execute("DELETE FROM turns WHERE id <= ?", (self._last_turn,))
+        if self._through_seq > self.paid_through_seq:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paid_through_seq', ?)",
+                            (str(self._through_seq),))
 
     def _write_marks(self) -> None:
         """The acknowledgements recorded (:meth:`delivered`), in the caller's transaction
@@ -282,74 +368,6 @@ class HubLedger:
             except StoreError as exc:    # resent at the worker's next HELLO: harmless
                 log.error("ledger: %s", exc)
 
-    @property
-    def unsigned(self) -> int:
-        """Receipts stored and not signed yet."""
-        return len(self._unsigned)
-
-    def sign(self) -> list[tuple[ReceiptBatch, dict]]:
-        """Sign the stored receipts not signed yet with one signature, as batches of one
-        worker and one job each (receiptbatch.py), and keep each batch whole as it is sent
-        (keptbatches.py); returns each batch with its wire form (``RECEIPTS.batches``, with
-        its JSON text as kept), awaiting its worker's acknowledgement. On a write error they
-        stay unsigned, for the next call."""
-        if not self._unsigned:
-            return []
-        batches = sign_groups(self.public_hex, self._unsigned.groups(), self.key)
-        out, kept = [], []
-        try:
-            with transaction(self.db, "cannot store signed receipts", immediate=False):
-                for batch in batches:
-                    wire = batch.to_wire()
-                    wire = EncodedBody(wire, stored_text(wire))    # kept and sent as this
-                    kept.append(keptbatches.insert(self.db, batch, wire.text))
-                    out.append((batch, wire))
-                self.db.execute("DELETE FROM turns WHERE id <= ?", (self._last_turn,))
-                self._write_marks()
-        except StoreError as exc:
-            log.error("ledger: %d receipt(s) stored but not signed yet: %s",
-                      len(self._unsigned), exc)
-            return []
-        for (batch, _), bid in zip(out, kept, strict=True):
-            self._awaiting.sent(batch.worker_key, bid, (row[_FID] for row in batch.rows))
-        self._unsigned.clear()
-        return out
-
-    def _paid_now(self, pending: dict[int, tuple[str, tuple]]) -> list[tuple[str, tuple]]:
-        """Enter ``pending``'s fragments in ``paid`` (in the caller's transaction) and return
-        their receipts, without those of fragments the ledger has paid already (a result
-        accepted again: re-verified, or after the hub was killed between the ledger's commit
-        and its own), found when the fragments' insertion fails."""
-        self.db.execute("SAVEPOINT paying")
-        try:
-            self.db.executemany(_INSERT_PAID, [(f,) for f in pending])
-            stored = list(pending.values())
-        except sqlite3.IntegrityError:
-            self.db.execute("ROLLBACK TO paying")
-            stored = self._unpaid(pending)
-            self.db.executemany(_INSERT_PAID, [(row[_FID],) for _, row in stored])
-        self.db.execute("RELEASE paying")
-        return stored
-
-    def _unpaid(self, pending: dict[int, tuple[str, tuple]]) -> list[tuple[str, tuple]]:
-        """``pending`` without the fragments the ledger has paid already."""
-        fids = list(pending)
-        paid = set()
-        for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit
-            part = fids[i:i + 500]
-            paid.update(f for (f,) in self.db.execute(
-                f"SELECT fragment_id FROM paid WHERE fragment_id IN "
-                f"({','.join('?' * len(part))})", part))
-        return [entry for f, entry in pending.items() if f not in paid]
-
-    def _store_claims(self, new: list[Claim], gone: list[int]) -> None:
-        if new:
-            self.db.executemany(_INSERT_CLAIM, [
-                (c.fragment_id, c.attempt, c.job_id, c.worker_key, c.cpu_s, c.limit_cpu_s,
-                 decimal_text(c.cost)) for c in new])
-        if gone:
-            self.db.executemany("DELETE FROM claims WHERE fragment_id=?", [(f,) for f in gone])
-
     def _recent_claims(self, job_id: str) -> list[tuple[str, int]]:
         """``(key, cpu_us)`` of the job's last receipts, oldest first."""
         n = self.meter.policy.job_sample
@@ -367,13 +385,14 @@ class HubLedger:
                   cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
                   now_s: float | None = None, price: Price | None = None
                   ) -> SignedReceipt | None:
-        """:meth:`issue` and :meth:`commit` one receipt: it, or None when not stored."""
+        """:meth:`issue`, :meth:`commit` and :meth:`sign` one receipt: it, or None when not
+        stored (paid before, or no price)."""
         if not self.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s, now_s,
                           price):
             return None
         self.commit()
-        signed = self.sign()
-        return signed[0][0].signed()[0] if signed else None
+        batches = self.sign().batches
+        return batches[0][0].signed()[0] if batches else None
 
     def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
         """The oldest (about) ``limit`` receipts of ``worker_key`` it has not acknowledged:
@@ -397,7 +416,7 @@ class HubLedger:
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (others' receipts are left alone);
-        recorded with the next :meth:`commit` (a mark lost to a crash only makes the hub
+        recorded with the next :meth:`sign` (a mark lost to a crash only makes the hub
         resend those receipts at the worker's next HELLO, which it keeps once): a kept batch
         once each of its receipts is acknowledged, an older ledger's row one by one."""
         batches, rows = self._awaiting.acked(worker_key, fragment_ids)
@@ -432,11 +451,9 @@ class HubLedger:
         return _terms(*row[1:]) if row else None
 
     def job_ended(self, job_id: str) -> None:
-        """``job_id`` ended: its terms are no longer loaded at start (:meth:`terms`)."""
-        try:
-            self.db.execute("UPDATE terms SET ended = 1 WHERE job_id = ?", (job_id,))
-        except sqlite3.Error as exc:     # loaded again at the next start: harmless
-            log.error("ledger: cannot record that job %s ended: %s", job_id, exc)
+        """``job_id`` ended: recorded with its last receipts (:meth:`sign`), its terms are no
+        longer loaded at start (:meth:`terms`)."""
+        self._ended.append(job_id)
 
     def spent(self, job_id: str) -> Decimal:
         """What ``job_id``'s receipts add up to (exact)."""
@@ -447,8 +464,16 @@ class HubLedger:
     def close(self) -> None:
         self.commit()
         self.sign()                  # resent at each worker's next HELLO
-        self._flush_marks()          # the marks still waiting for a commit
+        self._flush_marks()          # the marks, if signing failed
         self.db.close()
+
+
+class Signed(NamedTuple):
+    """What :meth:`HubLedger.sign` stored: each batch with its wire form, and the receipts
+    left out (``(worker key, row)``: their fragments were paid before)."""
+
+    batches: list[tuple[ReceiptBatch, EncodedBody]]
+    dropped: list[tuple[str, tuple]]
 
 
 def _terms(price: str, currency: str, budget: str, cpu_limit_us: int) -> JobTerms:

@@ -124,6 +124,14 @@ class Meter:
         self._changed.clear()
         return out
 
+    @property
+    def has_changed(self) -> bool:
+        return bool(self._changed)
+
+    def changed_again(self, keys: Iterable[str]) -> None:
+        """Keys :meth:`take_changed` gave that were not stored after all."""
+        self._changed.update(keys)
+
     def restore(self, records: Iterable[tuple[str, int, float]]) -> None:
         """Key records as :meth:`take_changed` gave them (a restarted hub)."""
         for key, comparisons, log_ratio_sum in records:

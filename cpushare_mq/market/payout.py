@@ -7,15 +7,16 @@ The hub's loop calls, all on its own thread:
   of either side, a lost connection, a worker that was away while its last result was paid);
 * :meth:`Payout.on_copy` for each ok result the scheduler counts as a vote: a *claim*
   (market/claims.py), metered, not paid yet: a vote can be outvoted;
-* :meth:`Payout.settle` with each batch's effects, before the hub commits them: the copy a
-  fragment was accepted with is paid (a signed receipt in the ledger, one per fragment,
-  queued for its worker key); the other copies' claims, outvoted or not, and those of failed
-  fragments and ended jobs are dropped; the claims still open are stored (a restarted hub
-  pays them);
+* :meth:`Payout.settle` with each batch's effects, once the hub committed them (the store
+  holds each attempt's CPU-time claim): the copy a fragment was accepted with is paid (a
+  receipt issued in memory, one per fragment, for its worker key); the other copies'
+  claims, outvoted or not, and those of failed fragments and ended jobs are dropped;
+  (:meth:`Payout.turn_failed` if the commit failed);
 * :meth:`Payout.outgoing` after each commit: the ``RECEIPTS`` messages to send: the
-  receipts stored since the last signing, signed together (one signature, a batch per
-  worker) every :data:`SIGN_INTERVAL_S` while leases are out, as soon as :data:`SIGN_AT`
-  wait, and at once when no lease is out (a job done or stopped: its ledger is complete);
+  receipts issued since the last signing, signed and stored together (one signature, a
+  batch per worker) every :data:`SIGN_INTERVAL_S` while leases are out, as soon as
+  :data:`SIGN_AT` wait, and at once when no lease is out (a job done or stopped: its ledger
+  is complete);
 * :meth:`Payout.on_ack` for a worker's ``RECEIPT_ACK``: those receipts are delivered;
 * :meth:`Payout.forget` when a worker's session ends;
 * :func:`job_terms` when a job is submitted (its price and budget, refused with one line),
@@ -27,6 +28,11 @@ The hub's loop calls, all on its own thread:
 A receipt stays *undelivered* in the ledger until its worker acknowledges it, so a worker
 gets each receipt at least once and keeps it once (its own store is keyed by hub and
 fragment: worker/earnings.py).
+
+Nothing is written per turn: the ledger follows the store (market/following.py). A hub
+killed before it signed a turn's receipts issues them again at its first turn from what its
+store accepted after the ledger's watermark (:meth:`Payout.before_assign`), and the copies
+still voting are claims again from the store's votes.
 """
 
 from __future__ import annotations
@@ -34,13 +40,15 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from ..errors import ConfigError, SchedulingError
+from ..errors import ConfigError, SchedulingError, StoreError
 from ..hub.scheduler.states import FragState, JobState
 from ..jobspec import check_terms
+from ..outcome import MAX_CLAIM_US
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE, EncodedBody, Feature
 from .budget import Budget
 from .claims import Claim, Claims
-from .ledger import MAX_CLAIM_US, HubLedger, JobTerms, claimed_us
+from .following import open_votes, payable_after
+from .ledger import HubLedger, JobTerms, claimed_us
 from .money import Price, amount_decimal, cost, decimal_text
 from .paid import failure_is_paid
 
@@ -57,26 +65,46 @@ _ZERO = Decimal(0)
 
 
 class Payout:
-    def __init__(self, ledger: HubLedger):
-        self.ledger = ledger
+    def __init__(self, ledger: HubLedger, store):
+        """``store``: the hub's (hub/store.py), read on the thread that calls the hooks."""
+        self.ledger, self._store = ledger, store
         self._receivers: dict[str, str] = {}     # worker id -> its key (feature "receipts")
         self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
         self._outbox: dict[str, list[dict]] = {}      # receipts one by one (and resent)
         self._batched: set[str] = set()          # workers with feature "receipt_batches"
         self._batch_out: dict[str, list[EncodedBody]] = {}    # their batches, as kept
-        open_claims = ledger.claims()
+        self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
+        self._unpriced: set[str] = set()                # until the first before_assign)
+        stored = ledger.claims()                 # an older hub's
+        open_claims = stored + self._voting(stored)
         for c in open_claims:        # the votes in progress, for the comparisons to come
             ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-",
                                       claimed_us(c.cpu_s, c.limit_cpu_s))
         self._claims = Claims(open_claims)
-        self._saved: set[int] = {c.fragment_id for c in open_claims}   # claims stored
-        self._fresh: list[Claim] = []            # claims of this turn, not stored yet
-        self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
-        self._unpriced: set[str] = set()                # until the first before_assign)
+        self._saved: set[int] = {c.fragment_id for c in stored}   # claims in the ledger
+        self._failed: list[tuple] = []           # paid failures of this turn: settle()
         self._spent: dict[str, Decimal] = {j: ledger.spent(j) for j, t in self._terms.items()
                                            if t.budget is not None}
-        self._swept = False                      # jobs loaded but not running: let go once
+        self._started = False                    # the first turn: what a killed hub owed
         self._sign_at = 0.0                      # when the receipts waiting are signed
+
+    def _voting(self, stored: list[Claim]) -> list[Claim]:
+        """The claims of the copies still voting in the live jobs, from the store (those an
+        older hub stored in its ledger are ``stored``)."""
+        try:
+            votes = open_votes(self._store.conn(), list(self._terms))
+        except StoreError as exc:       # unpaid copies, like a hub without a price
+            log.error("ledger: %s: the copies voting now will not be paid", exc)
+            return []
+        known = {(c.fragment_id, c.attempt) for c in stored}
+        out = []
+        for job_id, fid, attempt, key, cpu_us in votes:
+            t = self._terms[job_id]
+            owed = cost(t.price, cpu_us) if t.budget is not None else _ZERO
+            if (fid, attempt) not in known:
+                out.append(Claim(job_id, fid, attempt, key, cpu_us / 1e6,
+                                 t.cpu_limit_us / 1e6, owed))
+        return out
 
     @property
     def price(self) -> Price | None:
@@ -114,18 +142,38 @@ class Payout:
         return new.budget
 
     def before_assign(self, core) -> None:
-        """The turn's receipts (:meth:`commit`), then each budgeted running job's lease
-        allowance, from what it spent and has in flight."""
-        self.commit()
-        if not self._swept:            # jobs that ended before the ledger kept track
-            self._swept = True
+        """At the first turn, what a killed hub owed (:meth:`_recover`); then each budgeted
+        running job's lease allowance, from what it spent and has in flight."""
+        if not self._started:
+            self._started = True
+            self._recover()
+            self.ledger.through(core.accepted_through())      # all the store accepted: issued, or not owed
             for job_id in [j for j in self._terms if not core.running_job(j)]:
-                self._ended(job_id)
+                self._ended(job_id)     # (ended before the ledger kept track)
         for job_id in list(self._spent):
             if core.running_job(job_id):
                 self._allow(job_id, core)
             else:         # ended: nothing more to lease (raise_budget records more)
                 self._ended(job_id)
+
+    def _recover(self) -> None:
+        """Issue receipts for what the store accepted after the ledger's watermark: the
+        results of the turns a killed hub had not signed (those of fragments the ledger paid
+        are left out when signed)."""
+        n = 0
+        for job_id, t in list(self._terms.items()):
+            try:
+                rows = payable_after(self._store.conn(), job_id, self.ledger.paid_through_seq)
+            except StoreError as exc:
+                log.error("ledger: %s: they are paid at the next start", exc)
+                continue
+            for p in rows:
+                n += self.ledger.issue(job_id, p.worker_key, p.fragment_id, p.attempt,
+                                       p.cpu_us / 1e6, t.cpu_limit_us / 1e6, price=t.price)
+        self.commit()
+        if n:
+            log.info("ledger: %d result(s) accepted after the last receipts signed, issued "
+                     "now", n)
 
     def _job_terms(self, job_id: str) -> JobTerms | None:
         """``job_id``'s terms: the live jobs' are in memory; another (one the ledger took for
@@ -166,7 +214,6 @@ class Payout:
         self._by_key[worker_key] = wid
         if Feature.RECEIPT_BATCHES in features:
             self._batched.add(wid)
-        self.commit()               # this turn's acknowledgements recorded first
         owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)   # (those signed)
         if owed:
             log.info("worker %s: resending %d unacknowledged receipts", wid, len(owed))
@@ -194,15 +241,19 @@ class Payout:
         if flagged:
             self._flagged(job_id, flagged)
         owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
-        c = Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s, owed)
-        self._claims.add(c)
-        self._fresh.append(c)
+        self._claims.add(Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s,
+                               owed))
 
-    def settle(self, fx) -> None:
-        """A batch's effects (the scheduler's, before the hub commits them): pay the copy
-        each accepted fragment was accepted with, drop the other copies' claims and those of
-        failed fragments and ended jobs, store the claims still open; then :meth:`commit`."""
+    def settle(self, fx, seq: int) -> None:
+        """A batch's effects, committed by the hub: pay the copy each accepted fragment was
+        accepted with (and the failures paid: :meth:`on_failed`), drop the other copies'
+        claims and those of failed fragments and ended jobs; then :meth:`commit`. ``seq``:
+        the largest acceptance number so far (everything up to it is now paid or not
+        payable: the ledger's watermark)."""
         claims, pay = self._claims, self._pay
+        for args in self._failed:
+            pay(*args)
+        self._failed = []
         for fid, _job_id, attempt in fx.accepted:
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
@@ -220,12 +271,12 @@ class Payout:
                 for c in claims.drop_job(job.id) if len(claims) else ():
                     self._forget_claims(c.fragment_id)
                 self._ended(job.id)
-        for c in self._fresh:
-            if c.fragment_id in claims:
-                self.ledger.keep_claim(c)
-                self._saved.add(c.fragment_id)
-        self._fresh = []
         self.commit()
+        self.ledger.through(seq)
+
+    def turn_failed(self) -> None:
+        """The hub could not commit the turn: the failures it would have paid are not."""
+        self._failed = []
 
     def _forget_claims(self, fid: int) -> None:
         if fid in self._saved:
@@ -235,31 +286,37 @@ class Payout:
     def on_failed(self, job_id: str, worker_key: str, fragment_id: int,
                   attempt: int, record, limit_cpu_s: float) -> None:
         """A failure report that ended its fragment FAILED: paid when the failure was the
-        program's (market/paid.py)."""
+        program's (market/paid.py), once the turn is committed (:meth:`settle`)."""
         if failure_is_paid(record.outcome):
-            self._pay(job_id, worker_key, fragment_id, attempt, record.cpu_s, limit_cpu_s)
+            self._failed.append((job_id, worker_key, fragment_id, attempt, record.cpu_s,
+                                 limit_cpu_s))
 
     def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
              cpu_s: float, limit_cpu_s: float) -> None:
-        """A receipt issued now, stored with the turn's others (:meth:`commit`)."""
+        """A receipt issued now, counted with the turn's others (:meth:`commit`)."""
         t = self._job_terms(job_id)
         self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
                           price=t.price if t else None)
 
     def commit(self) -> None:
-        """Store the turn's receipts (before the hub commits the results they pay for) and
-        count them against budgets; they are signed and sent by :meth:`outgoing`."""
-        stored = self.ledger.commit()
+        """The turn's receipts, counted against budgets; they are signed, stored and sent
+        by :meth:`outgoing`."""
+        self._count(self.ledger.commit(), 1)
+
+    def _count(self, entries: list[tuple[str, tuple]], sign: int) -> None:
         spent = self._spent
         if spent:
-            for _, (job_id, *_, amount, _issued_s) in stored:     # (rows: ROW_FIELDS)
+            for _, (job_id, *_, amount, _issued_s) in entries:     # (rows: ROW_FIELDS)
                 if job_id in spent:
-                    spent[job_id] += amount_decimal(amount)
+                    spent[job_id] += sign * amount_decimal(amount)
 
     def _sign(self) -> None:
-        """Sign the receipts waiting and queue them for their workers: one batch each for a
-        worker that takes batches, the receipts one by one for an older worker."""
-        for batch, wire in self.ledger.sign():
+        """Sign and store the receipts waiting and queue them for their workers: one batch
+        each for a worker that takes batches, the receipts one by one for an older worker.
+        Receipts left out (their fragments were paid before) no longer count as spent."""
+        signed = self.ledger.sign()
+        self._count(signed.dropped, -1)
+        for batch, wire in signed.batches:
             key = batch.worker_key
             wid = self._by_key.get(key)
             if wid is None:
@@ -291,8 +348,9 @@ class Payout:
         """``(worker id, RECEIPTS body)`` for what is queued (and the receipts waiting, when
         it is time to sign them); the queues are emptied."""
         self.commit()
-        waiting = self.ledger.unsigned
-        if waiting and (now >= self._sign_at or waiting >= SIGN_AT or not core.leases_out()):
+        ledger = self.ledger
+        if ledger.dirty and (now >= self._sign_at or ledger.unsigned >= SIGN_AT
+                             or not core.leases_out()):
             self._sign()
             self._sign_at = now + SIGN_INTERVAL_S
         out = []

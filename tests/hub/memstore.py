@@ -64,7 +64,7 @@ class MemStore:
                                              "size": None, "detail": None}
         for wid, key, fid, attempt in j.attempts_owner:
             self.attempts[(fid, attempt)].update(worker_id=wid, worker_key=key)
-        for ended, end, sha, size, detail, fid, attempt in j.attempts_end:
+        for ended, end, sha, size, detail, _cpu_us, fid, attempt in j.attempts_end:
             self.attempts[(fid, attempt)].update(ended_s=ended, end=end, sha256=sha, size=size,
                                                  detail=detail)
         for f in j.frags:

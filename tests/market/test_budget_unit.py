@@ -18,9 +18,9 @@ from cpushare_mq.hub.scheduler import HubConfig, JobSpec, Scheduler
 from cpushare_mq.market.budget import Budget
 from cpushare_mq.market.ledger import HubLedger, read_receipts
 from cpushare_mq.market.money import Price, cost
-from cpushare_mq.market.payout import Payout, job_terms, parse_raise
+from cpushare_mq.market.payout import job_terms, parse_raise
 
-from .leasecount import leases
+from .leasecount import leases, payout
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
 from memstore import MemStore  # noqa: E402
@@ -73,7 +73,7 @@ def test_the_core_leases_no_more_than_the_allowance_and_says_why():
 
 def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     core, job = world()
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), None))
+    pay = payout(str(tmp_path / "hub.db"), None)
     spec = JobSpec(program=b"p", fragments=[b""], cpu_s=1.0, price="3600 EUR", budget="2.5")
     terms = job_terms(pay, spec)
     assert (terms.price, terms.budget, terms.cpu_limit_us) == (
@@ -86,7 +86,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     pay.on_copy(job, "K", f[1], f[3], 0.75, 1.0)
     fx = core.take_effects()
     assert fx.accepted == [(f[1], job, f[3])]
-    pay.settle(fx)                                # the accepted copy is paid
+    pay.settle(fx, 0)                                # the accepted copy is paid
     pay.outgoing(100.0, core)        # (signed with the turn's end)
     assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
         Decimal("0.75")]
@@ -96,7 +96,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     assert pay.raise_budget(job, Decimal("1"), core) == Decimal("3.5")
     assert len(core.assign(100.0)["w1"]) == 1
     pay.close()
-    again = Payout(HubLedger(str(tmp_path / "hub.db"), None))     # the hub restarts
+    again = payout(str(tmp_path / "hub.db"), None)     # the hub restarts
     again.before_assign(core)
     assert core.assign(100.0) == {}               # 0.75 spent + 2 out + 1 > 3.5
     assert "0.75 of 3.5 EUR spent" in core.progress(job)["waiting"]
@@ -105,7 +105,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
 def test_terms_this_hub_cannot_keep_are_refused(tmp_path):
     spec = JobSpec(program=b"p", fragments=[b""], budget="3")
     with pytest.raises(SchedulingError, match="a budget needs a price"):
-        job_terms(Payout(HubLedger(str(tmp_path / "hub.db"), None)), spec)
+        job_terms(payout(str(tmp_path / "hub.db"), None), spec)
     with pytest.raises(SchedulingError, match="keeps no ledger"):
         job_terms(None, spec)
     assert job_terms(None, JobSpec(program=b"p", fragments=[b""])) is None
@@ -123,19 +123,22 @@ def test_a_restart_loads_live_jobs_terms_and_still_pays_a_job_taken_for_ended(tm
     before the hub committed it) is still paid at its own price when it goes on."""
     core, job = world()
     db = str(tmp_path / "hub.db")
-    pay = Payout(HubLedger(db, None))                 # no hub price: a job pays its own
+    pay = payout(db, None)                 # no hub price: a job pays its own
     terms = job_terms(pay, JobSpec(program=b"p", fragments=[b""], cpu_s=1.0, price="3600 EUR"))
     pay.on_job(job, terms, core)
     pay.on_job("j-gone", terms, core)                 # a job that ended before a restart
     pay.before_assign(core)                           # not running: let go
+    assert set(HubLedger(db, None).terms()) == {job, "j-gone"}     # (noted when signing)
+    pay.outgoing(100.0, leases(0))                    # the turn ends: recorded
     assert set(HubLedger(db, None).terms()) == {job}
-    pay.ledger.job_ended(job)                         # ... noted, then kill -9
-    again = Payout(HubLedger(db, None))
+    pay.ledger.job_ended(job)                         # ... noted and recorded, then kill -9
+    pay.ledger.sign()
+    again = payout(db, None)
     assert job not in again.ledger.terms()
     f = core.assign(100.0)["w1"][0]
     core.result(100.0, "w1", f[1], f[3], hashlib.sha256(b"R").hexdigest(), 1)
     again.on_copy(job, "K", f[1], f[3], 0.5, 1.0)
-    again.settle(core.take_effects())
+    again.settle(core.take_effects(), 0)
     again.outgoing(100.0, leases(0))
     (sr,) = read_receipts(db)[1]
     assert (sr.receipt.job_id, sr.receipt.price, sr.receipt.currency, sr.receipt.amount) == (

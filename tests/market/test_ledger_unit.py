@@ -25,7 +25,8 @@ from cpushare_mq.market.ledger import (
 )
 from cpushare_mq.market.ledgercli import write_receipts
 from cpushare_mq.market.money import Price, cost, decimal_text
-from cpushare_mq.market.receipts import Receipt, sign_batch
+from cpushare_mq.market.receipts import Receipt, issued_row, sign_batch
+from cpushare_mq.market.turns import turn_text
 
 
 def test_inflated_claim_is_paid_at_the_jobs_cpu_limit(tmp_path):
@@ -69,8 +70,10 @@ def test_a_turn_with_a_fragment_paid_before_pays_only_the_others(tmp_path):
     led = paid_and_signed(db, (1, 2), cpu_s=1.0)
     for fid in (3, 2, 4):
         led.issue("j-1", "OTHER", fid, 1, cpu_s=2.0)
-    assert [row[1] for _, row in led.commit()] == [3, 4]     # (worker key, row)
-    led.sign()
+    assert [row[1] for _, row in led.commit()] == [3, 2, 4]     # (worker key, row)
+    signed = led.sign()
+    assert [(key, row[1]) for key, row in signed.dropped] == [("OTHER", 2)]
+    assert [row[1] for batch, _ in signed.batches for row in batch.rows] == [3, 4]
     assert [(sr.receipt.fragment_id, sr.receipt.worker_key) for sr in read_receipts(db)[1]] == [
         (1, "KEY"), (2, "KEY"), (3, "OTHER"), (4, "OTHER")]
     assert led.spent("j-1") == 2 * cost(DEFAULT_PRICE, 1_000_000) + 2 * cost(DEFAULT_PRICE,
@@ -81,7 +84,9 @@ def test_a_ledger_that_cannot_write_never_stops_the_hub(tmp_path, caplog):
     led = HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     led.db.close()          # as a full disk or a broken file would: every write fails
     assert led.on_result("j-1", "KEY", 3, 0, cpu_s=1.0) is None
-    assert "ledger: no receipt for 1 fragment(s): 3 of j-1" in caplog.text
+    assert "ledger: 1 receipt(s) issued but not signed yet: cannot store signed receipts" in (
+        caplog.text)
+    assert led.unsigned == 1 and led.dirty          # kept for the next signing
 
 
 def _old_ledger(db: str) -> tuple[Ed25519PrivateKey, list]:
@@ -141,25 +146,26 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     assert "ledger: the receipts owed to KEY are damaged" in caplog.text
 
 
-def test_a_restarted_ledger_reads_only_the_turns_it_has_not_signed(tmp_path):
-    """The receipts a killed hub stored but did not sign wait as their turns; signing moves
-    them to the receipts (the ledger keeps every receipt ever: the hub's start must not
-    read them all)."""
+def _turn(led: HubLedger, fids: tuple[int, ...]) -> None:
+    """A turn's receipts as an older hub stored them before it signed them (then kill -9)."""
+    rows = [("KEY", issued_row("j-1", fid, 0, 10_000_000, DEFAULT_PRICE, 100))
+            for fid in fids]
+    led.db.execute("INSERT INTO turns (receipts) VALUES (?)", (turn_text(rows),))
+
+
+def test_the_turns_an_older_hub_stored_and_did_not_sign_are_signed_once(tmp_path):
+    """An older hub stored each turn's receipts before signing them: a new one reads the
+    turns it finds, signs them with the next batch and empties the table."""
     db = str(tmp_path / "hub.db")
-    led = HubLedger(db, DEFAULT_PRICE)
-    for fid in (1, 2):
-        led.issue("j-1", "KEY", fid, 0, cpu_s=10.0)
-    led.commit()
-    assert led.db.execute("SELECT count(*) FROM turns").fetchone() == (1,)
-    led.sign()
-    assert led.db.execute("SELECT count(*) FROM turns").fetchone() == (0,)
-    led.issue("j-1", "KEY", 3, 0, cpu_s=10.0)
-    led.commit()                                               # then kill -9
+    led = paid_and_signed(db, (1, 2), cpu_s=10.0)
+    _turn(led, (3,))
+    led.db.close()                                              # killed
     again = HubLedger(db, DEFAULT_PRICE)
     assert again.unsigned == 1 and again.spent("j-1") == 3 * cost(DEFAULT_PRICE, 10_000_000)
     assert again.issue("j-1", "KEY", 3, 1, cpu_s=10.0) is False     # paid once
     again.sign()
-    assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [1, 2, 3]
+    assert again.db.execute("SELECT count(*) FROM turns").fetchone() == (0,)
+    assert sorted(sr.receipt.fragment_id for sr in read_receipts(db)[1]) == [1, 2, 3]
 
 
 def test_a_ledger_whose_unsigned_receipts_were_rows_moves_them_into_a_turn(tmp_path):
@@ -185,8 +191,7 @@ def test_a_ledger_whose_unsigned_receipts_were_rows_moves_them_into_a_turn(tmp_p
 def test_a_damaged_stored_turn_stops_the_ledger_with_one_line(tmp_path):
     db = str(tmp_path / "hub.db")
     led = HubLedger(db, DEFAULT_PRICE)
-    led.issue("j-1", "KEY", 1, 0, cpu_s=10.0)
-    led.commit()
+    _turn(led, (1,))
     led.db.execute("UPDATE turns SET receipts = '[[\"j-1\", 1]]'")
     led.db.close()
     with pytest.raises(ConfigError, match=r"hub.db.ledger: its stored turn 1 is damaged "

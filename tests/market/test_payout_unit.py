@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpushare_mq.hub.scheduler.effects import Effects
+from cpushare_mq.hub.store import Store
 from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, JobTerms
 from cpushare_mq.market.money import Price, cost
 from cpushare_mq.market.payout import Payout
@@ -20,7 +21,7 @@ from cpushare_mq.market.receipts import Receipt, SignedReceipt, sign_batch, veri
 from cpushare_mq.protocol import MAX_RECEIPTS_PER_MESSAGE, Feature, MsgType, decode, encode
 from cpushare_mq.worker.earnings import Earnings, ReceiptInbox, read_earnings
 
-from .leasecount import leases
+from .leasecount import leases, payout
 
 IDLE = leases(0)         # no lease out: the payout signs at once
 
@@ -36,11 +37,11 @@ def accept(pay: Payout, job: str, key: str, fid: int, attempt: int, cpu_s: float
            limit_cpu_s: float) -> None:
     """One copy counted and its fragment accepted with it, as the hub's loop does."""
     pay.on_copy(job, key, fid, attempt, cpu_s, limit_cpu_s)
-    pay.settle(Effects(accepted=[(fid, job, attempt)]))
+    pay.settle(Effects(accepted=[(fid, job, attempt)]), 0)
 
 
 def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", HELLO)
     pay.on_hello("w-2", "KB", [])                    # announced no receipts: gets none
     for fid in range(3):
@@ -59,14 +60,14 @@ def test_receipts_go_to_their_worker_and_are_resent_until_acknowledged(tmp_path)
     assert fids(pay.outgoing(4.0, IDLE)) == [[9]]
     pay.on_ack("w-3", [1, 2, 0])
     pay.close()
-    again = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))   # a hub restart
+    again = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)   # a hub restart
     again.on_hello("w-5", "KA", HELLO)
     again.on_hello("w-6", "KB", HELLO)
     assert fids(again.outgoing(5.0, IDLE)) == [[9]]              # KA acknowledged all
 
 
 def test_many_owed_receipts_are_split_into_messages(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     n = MAX_RECEIPTS_PER_MESSAGE + 5
     for fid in range(n):
         accept(pay, "j-1", "KA", fid, 0, 0.5, 60.0)
@@ -163,18 +164,18 @@ def test_a_job_nobody_pays_for_makes_no_claims_and_is_not_metered(tmp_path):
     and leave the ledger untouched (the hub's loop pays nothing per result for them); a job
     with a price on the same hub is claimed, metered and paid as before."""
     ledger = HubLedger(str(tmp_path / "hub.db"), None)
-    pay = Payout(ledger)
+    pay = Payout(ledger, Store(str(tmp_path / "hub.db")))
     pay.on_copy("free", "KA", 1, 0, 2.0, 60.0)
     pay.on_copy("free", "KB", 1, 1, 9.0, 60.0)      # a second copy: would be compared
     assert len(pay._claims) == 0 and ledger.meter.summary("KA")["comparisons"] == 0
-    pay.settle(Effects(accepted=[(1, "free", 0)]))
+    pay.settle(Effects(accepted=[(1, "free", 0)]), 0)
     assert ledger.db.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
-    assert ledger.unsigned == 0 and ledger.sign() == []
+    assert ledger.unsigned == 0 and ledger.sign().batches == []
     pay.on_job("paid", JobTerms(Price(Decimal("0.05"), "USD"), None, 60_000_000), SimpleNamespace(
         running_job=lambda j: True, in_flight=lambda j: 0, set_allowance=lambda *a: None))
     pay.on_copy("paid", "KA", 2, 0, 2.0, 60.0)
     pay.on_copy("paid", "KB", 2, 1, 2.0, 60.0)
     assert ledger.meter.summary("KA")["comparisons"] == 1
-    pay.settle(Effects(accepted=[(2, "paid", 0)]))
+    pay.settle(Effects(accepted=[(2, "paid", 0)]), 0)
     assert ledger.unsigned == 1
     pay.close()

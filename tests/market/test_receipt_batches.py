@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import ConfigError, ProtocolError
 from cpushare_mq.hub.scheduler.effects import Effects
 from cpushare_mq.hub.server import Hub
-from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
+from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts
 from cpushare_mq.market.money import Price, cost, decimal_text
 from cpushare_mq.market.payout import SIGN_INTERVAL_S, Payout
 from cpushare_mq.market.receiptbatch import MAX_BATCH, ReceiptBatch, sign_batches
@@ -28,7 +28,8 @@ from cpushare_mq.market.receipts import Receipt, verify_receipt
 from cpushare_mq.protocol import Feature, MsgType, decode, encode, encode_trusted
 from cpushare_mq.worker.earnings import Earnings, read_earnings
 
-from .leasecount import leases
+from .leasecount import leases, payout
+from .paidworld import lease, vote, voting_world
 
 BATCHED = [Feature.RECEIPTS.value, Feature.RECEIPT_BATCHES.value]
 PRICE = Price(Decimal("0.37"), "EUR")
@@ -131,11 +132,11 @@ def accept(pay: Payout, key: str, *fids: int) -> None:
     """Copies counted and their fragments accepted in one turn of the hub's loop."""
     for fid in fids:
         pay.on_copy("j-1", key, fid, 0, 2.0, 60.0)
-    pay.settle(Effects(accepted=[(fid, "j-1", 0) for fid in fids]))
+    pay.settle(Effects(accepted=[(fid, "j-1", 0) for fid in fids]), 0)
 
 
 def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
     pay.on_hello("w-2", "KB", [Feature.RECEIPTS.value])       # an older worker: one by one
     accept(pay, "KA", 0, 2, 4)
@@ -164,7 +165,7 @@ def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tm
 
 
 def test_receipts_are_signed_together_while_leases_are_out_and_at_once_when_none_are(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1)
     assert len(pay.outgoing(10.0, leases(5))) == 1    # nothing signed for a while: at once
@@ -184,7 +185,7 @@ def test_receipts_are_signed_together_while_leases_are_out_and_at_once_when_none
 def stored_unsigned(db: str) -> Payout:
     """A hub that paid fragment 1 (signed and sent) and then 2 and 3 (stored with their
     results, not signed yet: leases are out)."""
-    pay = Payout(HubLedger(db, DEFAULT_PRICE))
+    pay = payout(db, DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1)
     pay.outgoing(10.0, leases(5))
@@ -192,20 +193,38 @@ def stored_unsigned(db: str) -> Payout:
     return pay
 
 
-def test_receipts_a_killed_hub_stored_but_did_not_sign_are_signed_when_it_restarts(tmp_path):
-    db = str(tmp_path / "hub.db")
-    pay = stored_unsigned(db)                 # then kill -9
-    assert [sr.receipt.fragment_id for sr in read_receipts(db)[1]] == [1]   # listed once signed
-    again = Payout(HubLedger(db, DEFAULT_PRICE))
-    assert again.ledger.spent("j-1") == pay.ledger.spent("j-1") > 0       # paid all the same
-    again.on_hello("w-2", "KA", BATCHED)
-    (_, owed), (_, rest) = again.outgoing(20.0, leases(5))    # 1: not acknowledged; 2, 3: signed
-    store = Earnings(tmp_path, "KA")
+def test_results_a_killed_hub_committed_but_did_not_sign_are_paid_when_it_restarts(tmp_path):
+    """The receipts of the results committed since the last signing live in memory only:
+    a restarted hub issues them from its store (what it accepted after the ledger's
+    watermark), once each, and its worker gets them with the ones it did not acknowledge."""
+    w, pay = voting_world(tmp_path, redundancy=1, n=4)
+    pay.on_hello("w-1", "K-a", BATCHED)
+    fids = []
+    for _ in range(3):
+        fid, attempt = lease(w.core, "a")
+        vote(w.core, pay, w.job, "a", fid, attempt, "ab" * 32, cpu_s=1.5)
+        w.turn(pay)
+        fids.append(fid)
+        if len(fids) == 1:
+            pay.outgoing(10.0, leases(5))     # the first is signed and sent; then leases
+    assert pay.ledger.unsigned == 2           # are out: the others wait... and kill -9
+    assert [sr.receipt.fragment_id for sr in read_receipts(w.db)[1]] == fids[:1]
+    again = payout(w.db, DEFAULT_PRICE)
+    again.before_assign(w.core)               # the first turn: what the store accepted since
+    assert again.ledger.spent(w.job) == pay.ledger.spent(w.job) > 0     # paid all the same
+    again.on_hello("w-2", "K-a", BATCHED)
+    (_, owed), (_, rest) = again.outgoing(20.0, leases(5))  # first: not acknowledged; 2 more
+    store = Earnings(tmp_path, "K-a")
     assert [fid for b in (owed, rest) for fid in store.take(
-        "HUBCURVE", b.get("receipts", []), b.get("batches", []))] == [1, 2, 3]
-    assert [sr for _, sr in read_earnings(tmp_path)] == read_receipts(db)[1]
+        "HUBCURVE", b.get("receipts", []), b.get("batches", []))] == fids
+    assert [sr for _, sr in read_earnings(tmp_path)] == read_receipts(w.db)[1]
+    assert [sr.receipt.cpu_us for sr in read_receipts(w.db)[1]] == [1_500_000] * 3
     store.close()
     again.close()
+    third = payout(w.db, DEFAULT_PRICE)       # restarted again: nothing is issued twice
+    third.before_assign(w.core)
+    assert third.ledger.unsigned == 0 and len(read_receipts(w.db)[1]) == 3
+    third.close()
 
 
 def test_a_hub_stopping_signs_the_receipts_it_stored(tmp_path):
@@ -219,7 +238,7 @@ def test_a_hub_stopping_signs_the_receipts_it_stored(tmp_path):
 
 
 def test_a_receipt_resent_one_by_one_after_its_batch_is_kept_once(tmp_path):
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 7)
     (_, body), = pay.outgoing(4.0, leases(0))
@@ -336,7 +355,7 @@ def test_a_receipts_message_too_big_for_one_acknowledgement_is_refused():
 def test_a_batch_is_sent_as_the_very_text_its_ledger_keeps(tmp_path):
     """The hub encodes a batch once: the RECEIPTS message carries the text the ledger
     stored, and the worker reads from it what a freshly encoded message would say."""
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
     accept(pay, "KA", 1, 2, 3)
     (_, body), = pay.outgoing(4.0, leases(0))

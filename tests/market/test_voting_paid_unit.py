@@ -7,49 +7,21 @@ real scheduler core and the hub's payout (market/payout.py, market/claims.py).""
 from __future__ import annotations
 
 import hashlib
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cpushare_mq.hub.scheduler import HubConfig, JobSpec, Scheduler
+from cpushare_mq.hub.scheduler import JobSpec
 from cpushare_mq.market.claims import Claim, Claims
-from cpushare_mq.market.ledger import DEFAULT_PRICE, HubLedger, read_receipts
+from cpushare_mq.market.following import open_votes
+from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts
 from cpushare_mq.market.payout import Payout, job_terms
 
-from .leasecount import leases
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
-from memstore import MemStore  # noqa: E402
+from .leasecount import leases, payout
+from .paidworld import lease, vote, voting_world
 
 RIGHT, WRONG = hashlib.sha256(b"right").hexdigest(), hashlib.sha256(b"wrong").hexdigest()
-
-
-def voting_world(redundancy: int, n: int = 1, max_extra_copies: int | None = None, **spec):
-    store = MemStore()
-    core = Scheduler(HubConfig(window_fragments=8, max_extra_copies=max_extra_copies))
-    row = store.add_job(JobSpec(program=b"p", fragments=[b"%d" % i for i in range(n)],
-                                redundancy=redundancy, wall_s=60.0, **spec), 100.0)
-    core.add_job(row)
-    for job_id, after, limit in core.refill_requests():
-        core.add_pending(job_id, store.pending(job_id, after, limit), limit)
-    for w in ("liar", "a", "b", "c"):
-        core.join(100.0, w, key=f"K-{w}", slots=1)
-    return core, row["id"]
-
-
-def lease(core, wid: str) -> tuple[int, int]:
-    core.ready(100.0, wid, 1)
-    (grant,) = core.assign(100.0)[wid]
-    return grant[1], grant[3]
-
-
-def vote(core, pay: Payout, job: str, wid: str, fid: int, attempt: int, sha: str,
-         cpu_s: float = 2.0) -> None:
-    assert core.result(100.0, wid, fid, attempt, sha, 1) == "accepted"   # the vote counts
-    pay.on_copy(job, f"K-{wid}", fid, attempt, cpu_s, 60.0)
 
 
 def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
@@ -65,41 +37,39 @@ def receipts(pay: Payout) -> dict[str, list[tuple[int, int]]]:
 
 
 def test_an_outvoted_copy_is_never_paid_even_when_counted_first(tmp_path):
-    core, job = voting_world(redundancy=2)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    w, pay = voting_world(tmp_path, redundancy=2)
+    core, job = w.core, w.job
     fid, a0 = lease(core, "liar")
     vote(core, pay, job, "liar", fid, a0, WRONG)         # counted first
-    pay.settle(core.take_effects())
+    w.turn(pay)
     assert receipts(pay) == {}                           # nothing is paid before the verdict
     _, a1 = lease(core, "a")
     vote(core, pay, job, "a", fid, a1, RIGHT)
-    pay.settle(core.take_effects())
+    w.turn(pay)
     _, a2 = lease(core, "b")                             # the tie is broken by a third copy
     vote(core, pay, job, "b", fid, a2, RIGHT)
-    fx = core.take_effects()
+    fx = w.turn(pay)
     assert fx.accepted == [(fid, job, a1)]              # the first copy of the winning result
-    pay.settle(fx)
     assert receipts(pay) == {"K-a": [(fid, a1)]}        # one receipt per fragment
 
 
 def test_a_copy_counted_before_a_restart_is_paid_at_the_acceptance_after_it(tmp_path):
-    core, job = voting_world(redundancy=2)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    w, pay = voting_world(tmp_path, redundancy=2)
+    core, job = w.core, w.job
     fid, a0 = lease(core, "a")
     vote(core, pay, job, "a", fid, a0, RIGHT)
-    pay.settle(core.take_effects())                     # the claim is stored with the turn
+    w.turn(pay)                     # the vote and its claim are in the store
     pay.close()
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))   # the hub restarts
+    pay = payout(w.db, DEFAULT_PRICE)                      # the hub restarts
     _, a1 = lease(core, "b")
     vote(core, pay, job, "b", fid, a1, RIGHT)
-    pay.settle(core.take_effects())
+    w.turn(pay)
     assert receipts(pay) == {"K-a": [(fid, a0)]}
-    assert pay.ledger.claims() == []                    # settled: nothing left open
 
 
 def test_claims_of_a_failed_fragment_and_of_an_ended_job_are_dropped(tmp_path):
-    core, job = voting_world(redundancy=2, n=2, max_extra_copies=0, quorum=2)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    w, pay = voting_world(tmp_path, redundancy=2, n=2, max_extra_copies=0, quorum=2)
+    core, job = w.core, w.job
     f0, a0 = lease(core, "a")
     vote(core, pay, job, "a", f0, a0, RIGHT)
     fb, b0 = lease(core, "b")                  # a fragment waiting for its vote goes first
@@ -107,22 +77,25 @@ def test_claims_of_a_failed_fragment_and_of_an_ended_job_are_dropped(tmp_path):
     vote(core, pay, job, "b", f0, b0, WRONG)             # no quorum is reachable: FAILED
     f1, c0 = lease(core, "c")
     vote(core, pay, job, "c", f1, c0, RIGHT)
-    pay.settle(core.take_effects())
+    w.turn(pay)
     assert receipts(pay) == {}
-    assert [c.fragment_id for c in pay.ledger.claims()] == [f1]
+    assert open_votes(w.store.conn(), [job]) == [(job, f1, c0, "K-c", 2_000_000)]  # open
     core.cancel_job(100.0, job)
-    pay.settle(core.take_effects())
-    assert receipts(pay) == {} and pay.ledger.claims() == []
+    w.turn(pay)
+    assert receipts(pay) == {}
+    pay.close()
+    assert receipts(payout(w.db, DEFAULT_PRICE)) == {}    # nor after a restart
 
 
 def test_open_claims_count_against_the_budget(tmp_path):
-    core, job = voting_world(redundancy=2, n=4, cpu_s=1.0)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), None))
+    w, _ = voting_world(tmp_path, redundancy=2, n=4, cpu_s=1.0)
+    core, job = w.core, w.job
+    pay = payout(w.db, None)
     spec = JobSpec(program=b"p", fragments=[b""], cpu_s=1.0, price="3600 EUR", budget="3.5")
     pay.on_job(job, job_terms(pay, spec), core)            # each lease may cost 1 EUR
     fid, a0 = lease(core, "a")
     vote(core, pay, job, "a", fid, a0, RIGHT, cpu_s=1.0)   # owed 1, not paid yet
-    pay.settle(core.take_effects())
+    w.turn(pay)
     pay.before_assign(core)
     for w in ("liar", "b", "c"):
         core.ready(100.0, w, 1)
@@ -158,34 +131,35 @@ def test_the_plausibility_check_survives_a_hub_restart(tmp_path):
     """An inflating key flagged before a restart is still flagged after it and still paid
     the job's median (seeded from the job's receipts); a vote in progress across the restart
     still compares its copies."""
-    core, job = voting_world(redundancy=2, n=12)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    w, pay = voting_world(tmp_path, redundancy=2, n=12)
+    core, job = w.core, w.job
     for i in range(5):                     # "a" claims 5x what "b" does for the same work
         fid, a0 = lease(core, "a")
         vote(core, pay, job, "a", fid, a0, RIGHT, cpu_s=5.0)
         _, b0 = lease(core, "b")
         vote(core, pay, job, "b", fid, b0, RIGHT, cpu_s=1.0 + i / 100)
-        pay.settle(core.take_effects())
+        w.turn(pay)
     assert pay.ledger.meter.flagged("K-a", 3.0)
     fid, c0 = lease(core, "c")             # a vote in progress when the hub dies
     vote(core, pay, job, "c", fid, c0, RIGHT, cpu_s=1.0)
-    pay.settle(core.take_effects())
+    w.turn(pay)
     before = pay.ledger.meter.summary("K-c")["comparisons"]
     pay.close()
 
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))     # restarted
+    pay = payout(w.db, DEFAULT_PRICE)                        # restarted
     assert pay.ledger.meter.flagged("K-a", 3.0)
     _, a1 = lease(core, "a")
     vote(core, pay, job, "a", fid, a1, RIGHT, cpu_s=5.0)
-    pay.settle(core.take_effects())
+    w.turn(pay)
     assert pay.ledger.meter.summary("K-c")["comparisons"] == before + 1
     # "c"'s copy was first: it is paid; then "a" alone on a fresh fragment: the median
     fid2, a2 = lease(core, "a")
     vote(core, pay, job, "a", fid2, a2, RIGHT, cpu_s=5.0)
     _, b2 = lease(core, "b")
     vote(core, pay, job, "b", fid2, b2, RIGHT, cpu_s=1.0)
-    pay.settle(core.take_effects())
-    paid = {r.fragment_id: r.cpu_us for batch, _ in pay.ledger.sign() for r in batch.receipts}
+    w.turn(pay)
+    paid = {r.fragment_id: r.cpu_us for batch, _ in pay.ledger.sign().batches
+            for r in batch.receipts}
     assert paid[fid] == 1_000_000 and paid[fid2] < 1_100_000      # not "a"'s 5 s
 
 
@@ -194,15 +168,13 @@ def _paid_votes(tmp_path, redundancy: int, plan: list[tuple[str, bool, bool]],
     """Run ``plan`` (worker, right answer?, end the turn after this vote?) on a fresh world:
     its receipts, and what the scheduler's verdicts say is owed (per worker key, the
     accepted copy of each fragment accepted)."""
-    core, job = voting_world(redundancy=redundancy, n=3)
-    pay = Payout(HubLedger(str(tmp_path / "hub.db"), DEFAULT_PRICE))
+    w, pay = voting_world(tmp_path, redundancy=redundancy, n=3)
+    core, job = w.core, w.job
     voted, owed = {}, {}
 
     def settle():
-        fx = core.take_effects()
-        for fid, _, attempt in fx.accepted:
+        for fid, _, attempt in w.turn(pay).accepted:
             owed.setdefault(f"K-{voted[fid, attempt]}", []).append((fid, attempt))
-        pay.settle(fx)
 
     for wid, right, ends_turn in plan:
         core.ready(100.0, wid, 1)

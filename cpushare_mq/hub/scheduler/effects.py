@@ -111,7 +111,8 @@ class Journal:
     frags: tuple[FragChange, ...] = ()
     attempts_new: tuple[tuple, ...] = ()    # (fid, attempt, job, worker, key, leased_s, deadline)
     attempts_owner: tuple[tuple, ...] = ()  # (worker, key, fid, attempt): re-attached
-    attempts_end: tuple[tuple, ...] = ()    # (ended_s, end, sha256, size, detail, fid, attempt)
+    attempts_end: tuple[tuple, ...] = ()    # (ended_s, end, sha256, size, detail,
+    #                                          cpu_us claimed or None, fid, attempt)
     results: tuple[tuple, ...] = ()         # (fid, attempt, seq, data): added by the shell
     drop_results: tuple[tuple, ...] = ()    # (fid, attempt)
     jobs: tuple[JobEnd, ...] = ()

@@ -68,7 +68,7 @@ class CoreState:
     # -- lease bookkeeping ------------------------------------------------------------
     def _end_lease(self, now: float, lease: _Lease, end: str, detail: str, *, notify: bool,
                    requeue: bool = True, count: bool | None = None, sha256: str = "",
-                   size: int = 0) -> None:
+                   size: int = 0, cpu_us: int | None = None) -> None:
         f = lease.frag
         ref = (f.fid, lease.attempt)
         del self.leases[ref]
@@ -82,8 +82,8 @@ class CoreState:
                     self._fx.cancels.setdefault(w.id, []).append(ref)
                     self._fx.cancel_reasons[w.id] = detail
         # (the row carries plain strings: SQLite binds a str subclass twice as slowly)
-        self._fx.journal.attempts_end.append((now, str(end), sha256, size, detail[:1000], f.fid,
-                                              lease.attempt))
+        self._fx.journal.attempts_end.append((now, str(end), sha256, size, detail[:1000], cpu_us,
+                                              f.fid, lease.attempt))
         if not requeue:
             return
         if count is None:

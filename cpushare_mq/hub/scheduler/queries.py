@@ -27,6 +27,10 @@ class Queries(CoreState):
         """Every job the core knows: id -> state."""
         return {job.id: job.state for job in self.jobs.values()}
 
+    def accepted_through(self) -> int:
+        """The largest acceptance number ``seq`` given so far (0: none)."""
+        return self.seq
+
     def has_worker(self, wid: str) -> bool:
         """Is worker session ``wid`` connected (joined, not dead, not gone)?"""
         return wid in self.workers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...outcome import Outcome, OutcomeRecord
+from ...outcome import Outcome, OutcomeRecord, cpu_claim_us
 from ...protocol import AckStatus
 from ..disagreement import disagreed_reason, quorum_out_of_reach
 from .effects import Reopen
@@ -24,10 +24,12 @@ class Voting(CoreState):
         return f.job.redundancy == 1 and f.boost == 0 and not f.votes
 
     def result(self, now: float, wid: str, fid: int, attempt: int, sha256: str, size: int,
-               invalid: str = "", *, spot_check: bool = False) -> str:
+               invalid: str = "", *, spot_check: bool = False, cpu_us: int | None = None) -> str:
         """A worker finished a lease with an ok result (``invalid`` = why it failed the
         hub's checks, empty when digest, size and chunks were right). Returns the ACK
         status; only ``accepted`` means the shell must store the result's chunks.
+        ``cpu_us``: the CPU time the worker's signed outcome record claims, stored with the
+        attempt (what the market pays for: market/ledger.py).
         ``spot_check`` (only meaningful for :meth:`is_first_solo_result`): count this result
         as a vote and accept the fragment only when another worker agrees."""
         lease = self.leases.get((fid, attempt))
@@ -40,7 +42,7 @@ class Voting(CoreState):
         if invalid:
             return self._reject(now, lease, invalid)
         self._end_lease(now, lease, LeaseEnd.VOTE, "", notify=False, requeue=False, sha256=sha256,
-                        size=size)
+                        size=size, cpu_us=cpu_us)
         w = self.workers.get(wid)
         if f.votes is None:
             f.votes = {}
@@ -121,7 +123,7 @@ class Voting(CoreState):
             for a, _k, _s in lst:
                 if sha != sha256:
                     j.attempts_end.append((now, str(LeaseEnd.DISAGREED), sha, _s, f"quorum chose {sha256}",
-                                           f.fid, a))
+                                           None, f.fid, a))
                 if a != attempt:
                     j.drop_results.append((f.fid, a))
         f.result_attempt = attempt
@@ -153,7 +155,7 @@ class Voting(CoreState):
         if outcome is Outcome.EXIT_CODE and record.exit_code is not None:
             why += f" (exit code {record.exit_code})"
         self._end_lease(now, lease, f"failure:{outcome.value}", why, notify=False, requeue=False,
-                        count=False)
+                        count=False, cpu_us=cpu_claim_us(record.cpu_s))
         if outcome is Outcome.OK:
             why = "worker reported a failure with outcome ok"
         if outcome.is_final:
