@@ -135,7 +135,7 @@ def test_a_version_1_database_is_migrated_without_loss(tmp_path, schema):
         assert b"".join(decoded_chunks(store.result_chunks(1))) == b"hello"
         assert store.pending("j-old", 0, 10) == [(2, 1, 0, 0)]
         assert c.execute("SELECT name, worker_key, done FROM workers").fetchall() == [("box", "k1", 1)]
-        assert c.execute("SELECT end FROM attempts").fetchall() == [("vote",)]
+        assert c.execute("SELECT end, cpu_us FROM attempts").fetchall() == [("vote", None)]
         snap = store.snapshot(at_start=True)
         assert [j["id"] for j in snap["jobs"]] == ["j-old"]
         # what the new version added works on the migrated file
