@@ -146,8 +146,8 @@ class Payout:
         running job's lease allowance, from what it spent and has in flight."""
         if not self._started:
             self._started = True
-            self._recover()
-            self.ledger.through(core.accepted_through())      # all the store accepted: issued, or not owed
+            self._recover()           # all the store accepted so far: issued, or not owed
+            self.ledger.through(core.accepted_through())
             for job_id in [j for j in self._terms if not core.running_job(j)]:
                 self._ended(job_id)     # (ended before the ledger kept track)
         for job_id in list(self._spent):
@@ -272,7 +272,8 @@ class Payout:
                     self._forget_claims(c.fragment_id)
                 self._ended(job.id)
         self.commit()
-        self.ledger.through(seq)
+        if self._started:       # (never past what the start's _recover has not read)
+            self.ledger.through(seq)
 
     def turn_failed(self) -> None:
         """The hub could not commit the turn: the failures it would have paid are not."""
