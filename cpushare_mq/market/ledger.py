@@ -155,8 +155,6 @@ class HubLedger:
         if "ended" not in columns(self.db, "terms"):
             self.db.execute(_TERMS_ENDED)
         self.db.execute(_UNDELIVERED_INDEX)
-        self._pending: dict[int, tuple[str, tuple]] = {}   # issued this turn: fragment ->
-                                                 # (worker key, row), kept at commit()
         self._claims_gone: list[int] = []        # fragments whose stored claims were settled
         self._ended: list[str] = []              # jobs ended, recorded at sign()
         self._through_seq = 0                    # the watermark to store at sign()
@@ -170,6 +168,7 @@ class HubLedger:
         self._last_turn = 0                      # the newest turn stored (older ledgers)
         self._unsigned = Unsigned()                 # issued, signed at sign()
         self._unsigned.add(self._stored_turns(path))
+        self._unsigned.take_fresh()       # (not issued by this hub: spent() counts them)
         row = self.db.execute("SELECT value FROM meta WHERE name='paid_through_seq'").fetchone()
         self.paid_through_seq = int(row[0]) if row else 0
 
@@ -213,20 +212,20 @@ class HubLedger:
     def issue(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
               cpu_s: float, limit_cpu_s: float = MAX_CLAIM_US / 1e6,
               now_s: float | None = None, price: Price | None = None) -> bool:
-        """A receipt for :meth:`commit` to store (False: none: no price, or the fragment's
-        was issued already). ``cpu_s``: what the worker's signed outcome record claims;
+        """A receipt, kept until :meth:`sign` (False: none: no price, or the fragment's was
+        issued already). ``cpu_s``: what the worker's signed outcome record claims;
         never more than the job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a
         fragment past it). ``price``: the job's own price (default: the hub's)."""
         price = price or self.price
-        if price is None or fragment_id in self._pending or fragment_id in self._unsigned:
-            return False                     # (one paid before: left out at commit)
+        if price is None or fragment_id in self._unsigned:
+            return False                     # (one paid before: left out at sign())
         if not self.meter.has_job(job_id):       # its median: from its receipts so far
             self.meter.seed_job(job_id, self._recent_claims(job_id))
         key = worker_key or "-"
         paid = self.meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
         issued_s = int(time.time() if now_s is None else now_s)
-        self._pending[fragment_id] = (key, issued_row(job_id, fragment_id, attempt, paid, price,
-                                                      issued_s))
+        self._unsigned.add_one(key, issued_row(job_id, fragment_id, attempt, paid, price,
+                                               issued_s))
         return True
 
     def settled(self, fragment_id: int) -> None:
@@ -241,14 +240,9 @@ class HubLedger:
         return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
 
     def commit(self) -> list[tuple[str, tuple]]:
-        """The receipts issued since the last call, ``(worker key, row)``, kept in memory
-        until :meth:`sign`. The hub calls it once it committed the results they pay for."""
-        if not self._pending:
-            return []
-        issued = list(self._pending.values())
-        self._pending = {}
-        self._unsigned.add(issued)
-        return issued
+        """The receipts issued since the last call, ``(worker key, row)`` (kept in memory
+        until :meth:`sign`)."""
+        return self._unsigned.take_fresh()
 
     def through(self, seq: int) -> None:
         """Every result the store accepted up to acceptance number ``seq`` is paid or is not
@@ -314,7 +308,7 @@ class HubLedger:
             self.db.execute("ROLLBACK TO paying")
         finally:
             self.db.execute("RELEASE paying")
-        paid = self._paid_before([f for (f,) in fids])
+        paid = self.paid_among([f for (f,) in fids])
         kept, dropped = [], []
         for key, rows in groups:
             dropped += [(key, row) for row in rows if row[_FID] in paid]
@@ -323,7 +317,8 @@ class HubLedger:
         self.db.executemany(_INSERT_PAID, [(row[_FID],) for _, rows in kept for row in rows])
         return kept, dropped
 
-    def _paid_before(self, fids: list[int]) -> set[int]:
+    def paid_among(self, fids: list[int]) -> set[int]:
+        """The fragments of ``fids`` paid already (signed and stored)."""
         paid = set()
         for i in range(0, len(fids), 500):          # SQLite's bound-parameter limit
             part = fids[i:i + 500]

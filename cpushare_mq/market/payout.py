@@ -38,6 +38,7 @@ still voting are claims again from the store's votes.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from decimal import Decimal
 
 from ..errors import ConfigError, SchedulingError, StoreError
@@ -157,19 +158,20 @@ class Payout:
                 self._ended(job_id)
 
     def _recover(self) -> None:
-        """Issue receipts for what the store accepted after the ledger's watermark: the
-        results of the turns a killed hub had not signed (those of fragments the ledger paid
-        are left out when signed)."""
-        n = 0
+        """Issue receipts for what the store accepted after the ledger's watermark and the
+        ledger has not paid: the results of the turns a killed hub had not signed."""
+        n, ledger = 0, self.ledger
         for job_id, t in list(self._terms.items()):
             try:
-                rows = payable_after(self._store.conn(), job_id, self.ledger.paid_through_seq)
-            except StoreError as exc:
+                rows = payable_after(self._store.conn(), job_id, ledger.paid_through_seq)
+                paid = ledger.paid_among([p.fragment_id for p in rows])
+            except (StoreError, sqlite3.Error) as exc:
                 log.error("ledger: %s: they are paid at the next start", exc)
                 continue
             for p in rows:
-                n += self.ledger.issue(job_id, p.worker_key, p.fragment_id, p.attempt,
-                                       p.cpu_us / 1e6, t.cpu_limit_us / 1e6, price=t.price)
+                if p.fragment_id not in paid:
+                    n += ledger.issue(job_id, p.worker_key, p.fragment_id, p.attempt,
+                                      p.cpu_us / 1e6, t.cpu_limit_us / 1e6, price=t.price)
         self.commit()
         if n:
             log.info("ledger: %d result(s) accepted after the last receipts signed, issued "

@@ -1,7 +1,7 @@
 """The receipts a hub's ledger stored and has not signed yet (pure core).
 
-The ledger stores each turn's receipts before the hub commits the results they pay for, and
-signs what it stored every so often (market/payout.py: ``SIGN_INTERVAL_S``). In between they
+The hub issues each turn's receipts once it committed the results they pay for, and signs
+and stores them every so often (market/payout.py: ``SIGN_INTERVAL_S``). In between they
 wait here as the rows they will be sent as (:data:`~.receiptbatch.ROW_FIELDS`), grouped by
 worker key and job in issue order: the groups :func:`~.receiptbatch.sign_groups` signs.
 Rows are plain tuples of strings and integers, which the garbage collector stops tracking
@@ -26,6 +26,7 @@ class Unsigned:
     def __init__(self) -> None:
         self._groups: dict[tuple[str, str], list[tuple]] = {}
         self._fids: set[int] = set()
+        self._fresh: list[tuple[str, tuple]] = []     # added since take_fresh()
 
     def __len__(self) -> int:
         return len(self._fids)
@@ -34,21 +35,30 @@ class Unsigned:
         return fragment_id in self._fids
 
     def add(self, entries: list[tuple[str, tuple]]) -> None:
-        """``(worker key, row)`` pairs stored, in issue order."""
-        groups, fids = self._groups, self._fids
+        """``(worker key, row)`` pairs, in issue order."""
         for key, row in entries:
-            group = groups.get((key, row[_JOB]))
-            if group is None:
-                group = groups[key, row[_JOB]] = []
-            group.append(row)
-            fids.add(row[_FID])
+            self.add_one(key, row)
+
+    def add_one(self, key: str, row: tuple) -> None:
+        """One receipt issued, as its worker key and row (its fragment not in yet)."""
+        group = self._groups.get((key, row[_JOB]))
+        if group is None:
+            group = self._groups[key, row[_JOB]] = []
+        group.append(row)
+        self._fids.add(row[_FID])
+        self._fresh.append((key, row))
+
+    def take_fresh(self) -> list[tuple[str, tuple]]:
+        """The ``(worker key, row)`` pairs added since the last call, in issue order."""
+        fresh, self._fresh = self._fresh, []
+        return fresh
 
     def groups(self) -> list[tuple[str, list[tuple]]]:
         """``(worker key, rows)`` of each worker and job, to sign (:meth:`clear` once kept)."""
         return [(key, rows) for (key, _), rows in self._groups.items()]
 
     def clear(self) -> None:
-        self._groups, self._fids = {}, set()
+        self._groups, self._fids, self._fresh = {}, set(), []
 
     def amount(self, job_id: str) -> Decimal:
         """What ``job_id``'s rows here add up to (exact)."""

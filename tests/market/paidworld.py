@@ -43,6 +43,7 @@ def voting_world(tmp_path, redundancy: int, n: int = 1, **kw) -> tuple[World, Pa
     w = World(str(tmp_path / "hub.db"), redundancy, n, **kw)
     pay = payout(w.db, DEFAULT_PRICE)
     pay.on_job(w.job, job_terms(pay, JobSpec(program=b"p", fragments=[b""], wall_s=60.0)), w.core)
+    pay.before_assign(w.core)                     # the hub's first turn
     return w, pay
 
 
