@@ -6,6 +6,7 @@
     .venv/bin/python bench/e2e_throughput.py --only recovery
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --pairs 8
+    .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --side-by-side 5 --fragments 30000
 
 throughput: hub (embedded, in this process) + N workers, trivial ABI-echo fragments of 100
 bytes (c/build/examples/echo.elf); time from submit to the last fragment DONE in the store.
@@ -14,6 +15,14 @@ Goal: >= 5,000 fragments/s with 2 workers.
 --pairs N (with --price): N rounds of the same job without, then with the price; each
 round's ratio, then their median. A shared machine moves a whole run by more than paying
 costs; a pair's two runs share most of that drift (issue 19's bar: with / without >= 0.95).
+
+--side-by-side N (with --price): N rounds of two hubs running the same job at the same time,
+one without and one with the price, each with its own workers and in its own process; each
+round's ratio is their throughputs' over the window both were busy. The machine's drift
+moves both alike. With both on 2 cores, each hub's loop thread gets its share of the CPU and
+is what limits its throughput, so the ratio is about that of the two loops' CPU a fragment:
+a harsher measure of the hub's share of paying than one hub alone, where the workers' CPU
+counts as much.
 
 recovery: spin fragments (~50 ms of CPU each); when the job is under way one worker is
 SIGKILLed (or SIGSTOPped); we measure, from the hub's store, the time from the signal until
