@@ -129,11 +129,11 @@ def ledger_path(db_path: str) -> str:
 
 
 class HubLedger:
-    """The hub side: :meth:`issue` makes a receipt during a turn of the hub's loop,
-    :meth:`commit` signs the turn's receipts with one signature (a Merkle root: receipts.py)
-    and stores them in one transaction, at most one per fragment, before the hub commits the
-    results they pay for. Each receipt is *undelivered* until its worker acknowledges it
-    (:meth:`delivered`)."""
+    """The hub side: :meth:`issue` makes a receipt once the hub committed the result it pays
+    for, :meth:`commit` hands the turn's receipts to the budgets, :meth:`sign` signs those
+    waiting with one signature (a Merkle root: receipts.py) and stores them in one
+    transaction, at most one per fragment, with the watermark :meth:`through` set. Each
+    receipt is *undelivered* until its worker acknowledges it (:meth:`delivered`)."""
 
     def __init__(self, db_path: str, price: Price | None, meter: Meter | None = None):
         path = ledger_path(db_path)
@@ -291,7 +291,7 @@ class HubLedger:
         for (batch, _), bid in zip(out, kept, strict=True):
             self._awaiting.sent(batch.worker_key, bid, (row[_FID] for row in batch.rows))
         self._unsigned.clear()
-        self._claims_gone, self._ended = [], []
+        self._claims_gone, self._ended, self._last_turn = [], [], 0
         self.paid_through_seq = max(self.paid_through_seq, self._through_seq)
         return Signed(out, dropped)
 
