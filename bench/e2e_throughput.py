@@ -12,8 +12,8 @@ throughput: hub (embedded, in this process) + N workers, trivial ABI-echo fragme
 bytes (c/build/examples/echo.elf); time from submit to the last fragment DONE in the store.
 Goal: >= 5,000 fragments/s with 2 workers.
 
---pairs N (with --price): N rounds of the same job without, then with the price; each
-round's ratio, then their median. A shared machine moves a whole run by more than paying
+--pairs N (with --price): N rounds of the same job without and with the price (every other
+round the paid run first); each round's ratio, then their median. A shared machine moves a whole run by more than paying
 costs; a pair's two runs share most of that drift (issue 19's bar: with / without >= 0.95).
 
 --side-by-side N (with --price): N rounds of two hubs running the same job at the same time,
@@ -130,9 +130,12 @@ def throughput(args) -> dict:
 def price_pairs(args) -> None:
     """``--pairs``: the throughput with / without ``--price``, round by round, and medians."""
     ratios, cpu_ratios = [], []
+    unpaid = argparse.Namespace(**{**vars(args), "price": None})
     for i in range(args.pairs):
-        free = throughput(argparse.Namespace(**{**vars(args), "price": None}))
-        paid = throughput(args)
+        if i % 2:           # every other pair the paid run first: a drift within a pair
+            paid, free = throughput(args), throughput(unpaid)      # counts both ways
+        else:
+            free, paid = throughput(unpaid), throughput(args)
         ratio = paid["per_s"] / free["per_s"]
         cpu = [sum(r["cpu"].values()) / r["fragments"] * 1e6 for r in (free, paid)]
         ratios.append(ratio)
