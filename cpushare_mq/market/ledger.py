@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
-from ..outcome import MAX_CLAIM_US
+from ..outcome import MAX_CLAIM_US, cpu_claim_us
 from ..protocol import EncodedBody
 from . import keptbatches
 from .claims import Claim
@@ -117,11 +117,10 @@ class JobTerms:
 
 @functools.lru_cache(maxsize=4096)
 def claimed_us(cpu_s: float, limit_cpu_s: float) -> int:
-    """A worker's claim in whole microseconds, never below 0 nor above the job's CPU limit
-    (the sandbox kills a fragment past it) nor a week. (Remembered: CPU time is metered in
-    clock ticks, so claims repeat a few values.)"""
-    cap_us = min(int(limit_cpu_s * 1e6), MAX_CLAIM_US)
-    return min(max(int(round(cpu_s * 1e6)), 0), cap_us)
+    """A worker's claim as the store keeps it (:func:`~cpushare_mq.outcome.cpu_claim_us`: 0
+    to a week), never above the job's CPU limit (the sandbox kills a fragment past it).
+    (Remembered: CPU time is metered in clock ticks, so claims repeat a few values.)"""
+    return min(cpu_claim_us(cpu_s), int(limit_cpu_s * 1e6))
 
 
 def ledger_path(db_path: str) -> str:
@@ -167,8 +166,7 @@ class HubLedger:
         self.public_hex = self.key.public_key().public_bytes_raw().hex()
         self._last_turn = 0                      # the newest turn stored (older ledgers)
         self._unsigned = Unsigned()                 # issued, signed at sign()
-        self._unsigned.add(self._stored_turns(path))
-        self._unsigned.take_fresh()       # (not issued by this hub: spent() counts them)
+        self._unsigned.add_earlier(self._stored_turns(path))
         row = self.db.execute("SELECT value FROM meta WHERE name='paid_through_seq'").fetchone()
         self.paid_through_seq = int(row[0]) if row else 0
 

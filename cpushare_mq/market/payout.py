@@ -100,9 +100,9 @@ class Payout:
         known = {(c.fragment_id, c.attempt) for c in stored}
         out = []
         for job_id, fid, attempt, key, cpu_us in votes:
-            t = self._terms[job_id]
-            owed = cost(t.price, cpu_us) if t.budget is not None else _ZERO
             if (fid, attempt) not in known:
+                t = self._terms[job_id]
+                owed = cost(t.price, cpu_us) if t.budget is not None else _ZERO
                 out.append(Claim(job_id, fid, attempt, key, cpu_us / 1e6,
                                  t.cpu_limit_us / 1e6, owed))
         return out

@@ -34,19 +34,23 @@ class Unsigned:
     def __contains__(self, fragment_id: int) -> bool:
         return fragment_id in self._fids
 
-    def add(self, entries: list[tuple[str, tuple]]) -> None:
-        """``(worker key, row)`` pairs, in issue order."""
+    def add_earlier(self, entries: list[tuple[str, tuple]]) -> None:
+        """``(worker key, row)`` pairs issued before this hub started (an older hub's stored
+        turns), in issue order: to sign, not fresh (budgets count them already)."""
         for key, row in entries:
-            self.add_one(key, row)
+            self._add(key, row)
 
     def add_one(self, key: str, row: tuple) -> None:
-        """One receipt issued, as its worker key and row (its fragment not in yet)."""
+        """One receipt issued now, as its worker key and row (its fragment not in yet)."""
+        self._add(key, row)
+        self._fresh.append((key, row))
+
+    def _add(self, key: str, row: tuple) -> None:
         group = self._groups.get((key, row[_JOB]))
         if group is None:
             group = self._groups[key, row[_JOB]] = []
         group.append(row)
         self._fids.add(row[_FID])
-        self._fresh.append((key, row))
 
     def take_fresh(self) -> list[tuple[str, tuple]]:
         """The ``(worker key, row)`` pairs added since the last call, in issue order."""
