@@ -49,7 +49,7 @@ def run(turns: int, per_turn: int) -> dict[str, float]:
             ledger.issue("job-1", worker_key, fid, 1, 0.000123)
         t1 = clock()
         ledger.commit()
-        (batch, _wire), = ledger.sign()
+        (batch, _wire), = ledger.sign().batches
         t2 = clock()
         frames = encode_trusted(MsgType.RECEIPTS, {"batches": [batch.to_wire()]})
         t3 = clock()
