@@ -265,7 +265,8 @@ def stored_text(wire: dict) -> str:
 
 def open_stored(text: str | None, public: Ed25519PublicKey | None = None
                 ) -> dict[int, SignedReceipt]:
-    """A batch kept as it came (its wire as JSON text), reopened: its receipts by fragment,
+    """A batch kept as it came (its wire as JSON text, or the text of the ``RECEIPTS`` body
+    that carried it alone: worker/earnings.py), reopened: its receipts by fragment,
     each with its own proof. Raises :class:`ProtocolError` when it is missing, damaged or
     not signed by ``public`` (default: the receipt key it names), as when the file holding
     it was altered."""
@@ -275,6 +276,10 @@ def open_stored(text: str | None, public: Ed25519PublicKey | None = None
         wire = json.loads(text)
     except ValueError as exc:
         raise ProtocolError(f"the batch is not JSON: {exc}") from exc
+    if type(wire) is dict and "batches" in wire:    # the RECEIPTS body that carried it
+        if type(wire["batches"]) is not list or len(wire["batches"]) != 1:
+            raise ProtocolError("a kept RECEIPTS message must carry exactly one batch")
+        wire = wire["batches"][0]
     batch = ReceiptBatch.from_wire(wire)
     signed = batch.open(public or hub_public(batch.receipts[0].hub_key))
     if signed is None:

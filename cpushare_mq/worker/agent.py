@@ -346,7 +346,8 @@ class WorkerAgent:
             if msg.type is MsgType.BLOB:
                 self._on_blob(msg, now)
             elif msg.type is MsgType.RECEIPTS and self.receipts is not None:   # issue 19
-                ack = self.receipts.on_receipts(msg["receipts"], msg["batches"])
+                ack = self.receipts.on_receipts(msg["receipts"], msg["batches"],
+                                                bytes(frames[1]))
                 if ack is not None:     # ids of checked receipts, at most a message's 256
                     self.link.queue(encode_trusted(MsgType.RECEIPT_ACK, ack))
             elif msg.type is MsgType.WELCOME:

@@ -100,12 +100,15 @@ class Earnings:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
         self.path, self.worker_key = path, worker_key
 
-    def take(self, hub_curve: str, items: list[dict], batches: list[dict] = ()) -> list[int]:
+    def take(self, hub_curve: str, items: list[dict], batches: list[dict] = (),
+             body: bytes | None = None) -> list[int]:
         """Check and store a RECEIPTS message's receipts (one by one, keyed by hub and
         fragment, and in batches: a batch is stored whole, as it came); returns the fragment
         ids to acknowledge (those stored now or before). A bad receipt or batch is logged and
         not acknowledged, so it is never counted; the others are kept. A receipt the hub
-        sends again (its acknowledgement was lost) is counted once: :func:`read_earnings`."""
+        sends again (its acknowledgement was lost) is counted once: :func:`read_earnings`.
+        ``body``: the message's JSON text as it came; a message of one batch alone (what a
+        hub sends) is kept as that text, not encoded again (:func:`open_stored` reads it)."""
         singles, seen = [], {}
         for d in items:
             try:
@@ -129,9 +132,9 @@ class Earnings:
                      None if sr.proof is None else json.dumps(sr.proof), None)
                     for sr in singles])
                 if good:
-                    self.db.executemany(_INSERT_BATCH, [
-                        (stored_text(wire), hub_curve)
-                        for _, wire in good])
+                    kept = ([body.decode()] if body is not None and len(good) == len(batches) == 1
+                            and not items else [stored_text(wire) for _, wire in good])
+                    self.db.executemany(_INSERT_BATCH, [(text, hub_curve) for text in kept])
         except StoreError as exc:     # not acknowledged: the hub resends them later
             log.error("receipts not stored (the hub resends them): %s", exc)
             return []
@@ -222,7 +225,9 @@ class ReceiptInbox:
         self.trust = trust
         self._earnings: Earnings | None = None
 
-    def on_receipts(self, items: list[dict], batches: list[dict] = ()) -> dict | None:
+    def on_receipts(self, items: list[dict], batches: list[dict] = (),
+                    body: bytes | None = None) -> dict | None:
+        """``body``: the message's JSON text (:meth:`Earnings.take`)."""
         trust = self.trust
         if trust is None or trust.claim is None:
             return None
@@ -233,7 +238,7 @@ class ReceiptInbox:
                 log.error("%s: receipts not kept (the hub resends them)", exc)
                 return None
         hub_curve = trust.hub_public.decode() if trust.hub_public else ""
-        ack = self._earnings.take(hub_curve, items, batches)
+        ack = self._earnings.take(hub_curve, items, batches, body)
         return {"fragment_ids": ack} if ack else None
 
     def close(self) -> None:

@@ -315,13 +315,33 @@ def _rows(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(v=_rows())
-def test_the_receipt_row_check_accepts_what_the_all_it_replaced_did(v):
-    from cpushare_mq.protocol import v_receipt_row
+def test_a_receipt_row_the_protocol_lets_through_is_checked_by_the_worker(v):
+    """RECEIPTS checks only the rows' shape; the worker's batch check (receiptbatch.py) then
+    refuses every row that is not 8 strings of at most 128 characters and integers, so a
+    hostile hub gets nothing past the protocol's former field check (and the first row,
+    valid, says the refusal is the drawn row's)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    before = type(v) is list and len(v) == 8 and all(
-        type(x) is int or (type(x) is str and len(x) <= 128) for x in v)
+    from cpushare_mq.market.money import parse_price
+    from cpushare_mq.market.receiptbatch import CheckedBatch, sign_batches
+    from cpushare_mq.market.receipts import Receipt
+
+    def well_typed(row: list) -> bool:
+        return len(row) == 8 and all(
+            type(x) is int or (type(x) is str and len(x) <= 128) for x in row)
+
+    key = Ed25519PrivateKey.generate()
+    hub = key.public_key().public_bytes_raw().hex()
+    r = Receipt.issue(hub, "j", 7, 1, "KW", 10000, parse_price("0.37 EUR"), 5)
+    wire = sign_batches([r, r._replace(fragment_id=8)], key)[0].to_wire()
+    wire["rows"][1] = v
+    frames = encode(MsgType.RECEIPTS, {"batches": []})     # the hub's text, as it wrote it
+    frames[1] = json.dumps({"batches": [wire]}, allow_nan=True).encode()
     try:
-        ok = v_receipt_row("rows", v) is v
+        body = decode(frames)
     except ProtocolError:
-        ok = False
-    assert ok == before
+        assert type(v) is not list or not well_typed(v)    # the shape, or not JSON
+        return
+    if not well_typed(v):
+        with pytest.raises(ProtocolError):
+            CheckedBatch.from_wire(body["batches"][0])

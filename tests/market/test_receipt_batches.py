@@ -273,6 +273,45 @@ def test_an_altered_earnings_file_is_caught_when_read(tmp_path):
         read_earnings(tmp_path)
 
 
+def _kept_body(tmp_path) -> tuple[bytes, list]:
+    """A worker's earnings file holding one batch as the RECEIPTS body that brought it."""
+    key = Ed25519PrivateKey.generate()
+    batch = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"] * 3),
+                         key)[0]
+    frames = encode_trusted(MsgType.RECEIPTS, {"batches": [batch.to_wire()]})
+    msg = decode(frames)
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", msg["receipts"], msg["batches"], bytes(frames[1])) == [0, 1, 2]
+    store.close()
+    return bytes(frames[1]), batch.signed()
+
+
+def test_a_batch_kept_as_the_message_that_brought_it_reads_back_whole(tmp_path):
+    body, signed = _kept_body(tmp_path)
+    db = sqlite3.connect(tmp_path / "earnings.db")
+    assert db.execute("SELECT wire FROM receipt_batches").fetchall() == [(body.decode(),)]
+    db.close()
+    assert [sr for _, sr in read_earnings(tmp_path)] == signed
+
+
+@pytest.mark.parametrize("alter", ["cpu", "two batches", "no batch"])
+def test_an_altered_message_kept_in_the_earnings_file_is_caught(tmp_path, alter):
+    body, _ = _kept_body(tmp_path)
+    d = json.loads(body)
+    w = d["batches"][0]
+    if alter == "cpu":                  # more CPU time, its amount made to match
+        w["rows"][1][3] += 1000
+        w["rows"][1][6] = decimal_text(cost(PRICE, w["rows"][1][3]))
+    else:
+        d["batches"] = [w, w] if alter == "two batches" else []
+    db = sqlite3.connect(tmp_path / "earnings.db")
+    db.execute("UPDATE receipt_batches SET wire=?", (json.dumps(d),))
+    db.commit()
+    db.close()
+    with pytest.raises(ConfigError, match="receipt batch 1 is missing, damaged or fails"):
+        read_earnings(tmp_path)
+
+
 def test_a_damaged_receipt_kept_alone_is_reported_in_one_line(tmp_path):
     key = Ed25519PrivateKey.generate()
     (single,) = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"]),
