@@ -219,17 +219,31 @@ class HubLedger:
         issued already). ``cpu_s``: what the worker's signed outcome record claims;
         never more than the job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a
         fragment past it). ``price``: the job's own price (default: the hub's)."""
+        return self.issue_many(job_id, [(worker_key, fragment_id, attempt, cpu_s)],
+                               limit_cpu_s, now_s, price) == 1
+
+    def issue_many(self, job_id: str, results: list[tuple[str, int, int, float]],
+                   limit_cpu_s: float = MAX_CLAIM_US / 1e6, now_s: float | None = None,
+                   price: Price | None = None) -> int:
+        """:meth:`issue` for results of one job, ``(worker_key, fragment_id, attempt,
+        cpu_s)`` each (a turn's: the job's price, median and the time looked up once);
+        returns how many receipts were issued."""
         price = price or self.price
-        if price is None or fragment_id in self._unsigned:
-            return False                     # (one paid before: left out at sign())
-        if not self.meter.has_job(job_id):       # its median: from its receipts so far
-            self.meter.seed_job(job_id, self._recent_claims(job_id))
-        key = worker_key or "-"
-        paid = self.meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
+        if price is None:
+            return 0
+        meter, unsigned = self.meter, self._unsigned
+        if not meter.has_job(job_id):           # its median: from its receipts so far
+            meter.seed_job(job_id, self._recent_claims(job_id))
         issued_s = int(time.time() if now_s is None else now_s)
-        self._unsigned.add_one(key, issued_row(job_id, fragment_id, attempt, paid, price,
-                                               issued_s))
-        return True
+        n = 0
+        for worker_key, fid, attempt, cpu_s in results:
+            if fid in unsigned:
+                continue                          # (one paid before: left out at sign())
+            key = worker_key or "-"
+            paid = meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
+            unsigned.add_one(key, issued_row(job_id, fid, attempt, paid, price, issued_s))
+            n += 1
+        return n
 
     def settled(self, fragment_id: int) -> None:
         """The fragment's claims an older hub stored are done with (paid or dropped):

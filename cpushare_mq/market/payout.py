@@ -168,10 +168,10 @@ class Payout:
             except (StoreError, sqlite3.Error) as exc:
                 log.error("ledger: %s: they are paid at the next start", exc)
                 continue
-            for p in rows:
-                if p.fragment_id not in paid:
-                    n += ledger.issue(job_id, p.worker_key, p.fragment_id, p.attempt,
-                                      p.cpu_us / 1e6, t.cpu_limit_us / 1e6, price=t.price)
+            n += ledger.issue_many(job_id, [(p.worker_key, p.fragment_id, p.attempt,
+                                             p.cpu_us / 1e6)
+                                            for p in rows if p.fragment_id not in paid],
+                                   t.cpu_limit_us / 1e6, price=t.price)
         self.commit()
         if n:
             log.info("ledger: %d result(s) accepted after the last receipts signed, issued "
@@ -252,17 +252,23 @@ class Payout:
         claims and those of failed fragments and ended jobs; then :meth:`commit`. ``seq``:
         the largest acceptance number so far (everything up to it is now paid or not
         payable: the ledger's watermark)."""
-        claims, pay = self._claims, self._pay
+        claims, saved = self._claims, self._saved
         for args in self._failed:
-            pay(*args)
+            self._pay(*args)
         self._failed = []
+        paying: dict[tuple[str, float], list[tuple[str, int, int, float]]] = {}
         for fid, _job_id, attempt in fx.accepted:
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
-                pay(c.job_id, c.worker_key, fid, c.attempt, c.cpu_s, c.limit_cpu_s)
+                paying.setdefault((c.job_id, c.limit_cpu_s), []).append(
+                    (c.worker_key, fid, c.attempt, c.cpu_s))
             if others:
                 log.debug("fragment %d: %d other copies not paid", fid, len(others))
-            self._forget_claims(fid)
+            if saved:
+                self._forget_claims(fid)
+        for (job_id, limit_cpu_s), results in paying.items():
+            t = self._job_terms(job_id)
+            self.ledger.issue_many(job_id, results, limit_cpu_s, price=t.price if t else None)
         if len(claims):
             for ch in fx.journal.frags:
                 if ch.state is FragState.FAILED and ch.fid in claims:
