@@ -26,7 +26,6 @@ import functools
 import json
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ProtocolError
@@ -43,6 +42,7 @@ from .receipts import (
     leaf_at,
     merkle,
     merkle_root,
+    signed_by,
     walk,
 )
 
@@ -140,13 +140,10 @@ def row_leaves(hub_key: str, worker_key: str, rows: tuple[tuple, ...] | list[tup
 
 
 def _signs(public: Ed25519PublicKey, signature: str, proof: tuple[str, ...],
-           subtree_root: bytes) -> bool:
-    """True when ``public`` signed the root ``proof`` leads to from ``subtree_root``."""
-    try:
-        public.verify(bytes.fromhex(signature), ROOT_DOMAIN + walk(subtree_root, proof))
-    except InvalidSignature:
-        return False
-    return True
+           subtree_root: bytes, seen: dict | None = None) -> bool:
+    """True when ``public`` signed the root ``proof`` leads to from ``subtree_root``
+    (``seen``: as :func:`~.receipts.signed_by`'s)."""
+    return signed_by(public, signature, ROOT_DOMAIN + walk(subtree_root, proof), seen)
 
 
 def _envelope(d: object) -> tuple[str, list[str], list]:
@@ -200,9 +197,11 @@ class CheckedBatch:
         fids, leaves = _rows_leaves(first, rows)
         return cls(first.hub_key, first.worker_key, fids, leaves, sig, tuple(proof))
 
-    def verify(self, public: Ed25519PublicKey) -> bool:
-        """As :meth:`ReceiptBatch.verify`."""
-        return _signs(public, self.signature, self.proof, merkle_root(self.leaves))
+    def verify(self, public: Ed25519PublicKey, seen: dict | None = None) -> bool:
+        """As :meth:`ReceiptBatch.verify` (``seen``: the roots checked before, as
+        :func:`~.receipts.signed_by`'s: the next batch of the same signing is not checked
+        again)."""
+        return _signs(public, self.signature, self.proof, merkle_root(self.leaves), seen)
 
 
 def _rows_leaves(first: Receipt, rows: list) -> tuple[list[int], list[bytes]]:

@@ -318,18 +318,33 @@ def walk(h: bytes, proof: tuple[str, ...] | list[str]) -> bytes:
 def verify_receipt(r: Receipt, signature: str, public: Ed25519PublicKey,
                    proof: tuple[str, ...] | None = None, *, seen: dict | None = None) -> bool:
     """True when ``signature`` (hex) is ``public``'s signature of ``r`` (with ``proof``: of
-    the batch root it leads to). ``seen`` caches (root, signature) pairs already checked."""
+    the batch root it leads to). ``seen``: as :func:`signed_by`'s."""
     if type(signature) is not str or not HEX_SIGNATURE.fullmatch(signature):
         return False
     signed = claim_bytes(r) if proof is None else ROOT_DOMAIN + proof_root(r, proof)
-    memo = (public.public_bytes_raw(), signed, signature)
+    return signed_by(public, signature, signed, seen)
+
+
+#: signatures :func:`signed_by` remembers in one ``seen`` (then it starts again)
+_SEEN_MAX = 4096
+
+
+def signed_by(public: Ed25519PublicKey, signature: str, message: bytes,
+              seen: dict | None = None) -> bool:
+    """True when ``signature`` (hex) is ``public``'s signature of ``message``. ``seen``
+    remembers the answers: one signature covers every batch and receipt of a signing, so a
+    checker that meets its root again (the next batch of the same signing) skips the
+    Ed25519 check."""
+    memo = (public.public_bytes_raw(), message, signature)
     if seen is not None and memo in seen:
         return seen[memo]
     try:
-        public.verify(bytes.fromhex(signature), signed)
+        public.verify(bytes.fromhex(signature), message)
         ok = True
     except InvalidSignature:
         ok = False
-    if seen is not None and len(seen) < 4096:
+    if seen is not None:
+        if len(seen) >= _SEEN_MAX:
+            seen.clear()
         seen[memo] = ok
     return ok

@@ -51,7 +51,7 @@ _INSERT_BATCH = "INSERT INTO receipt_batches (wire, hub_curve) VALUES (?, ?)"
 
 def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
     """A peer's receipt, or :class:`ProtocolError` naming what is wrong with it. ``seen``:
-    the batch signatures already checked (one signature covers a whole RECEIPTS message)."""
+    the signed roots already checked (one signature covers a whole signing)."""
     sr = SignedReceipt.from_dict(d)
     r = sr.receipt
     if r.worker_key != worker_key:
@@ -62,14 +62,15 @@ def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
     return sr
 
 
-def _check_batch(d: object, worker_key: str) -> CheckedBatch:
+def _check_batch(d: object, worker_key: str, seen: dict) -> CheckedBatch:
     """A peer's receipt batch, checked whole, or :class:`ProtocolError`: one bad row or a bad
-    signature refuses the whole batch."""
+    signature refuses the whole batch. ``seen``: the signed roots checked before (a signing's
+    other batches lead to the same one)."""
     batch = CheckedBatch.from_wire(d)
     first = batch.fragment_ids[0]
     if batch.worker_key != worker_key:
         raise ProtocolError(f"receipt batch of fragments {first}.. names another worker key")
-    if not batch.verify(_public(batch.hub_key, first)):
+    if not batch.verify(_public(batch.hub_key, first), seen):
         raise ProtocolError(f"receipt batch of fragments {first}..: bad signature")
     return batch
 
@@ -99,6 +100,7 @@ class Earnings:
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the earnings file {path}: {exc}") from exc
         self.path, self.worker_key = path, worker_key
+        self._roots: dict = {}       # signed roots checked (receipts.signed_by)
 
     def take(self, hub_curve: str, items: list[dict], batches: list[dict] = (),
              body: bytes | None = None) -> list[int]:
@@ -109,16 +111,16 @@ class Earnings:
         sends again (its acknowledgement was lost) is counted once: :func:`read_earnings`.
         ``body``: the message's JSON text as it came; a message of one batch alone (what a
         hub sends) is kept as that text, not encoded again (:func:`open_stored` reads it)."""
-        singles, seen = [], {}
+        singles = []
         for d in items:
             try:
-                singles.append(_check(d, self.worker_key, seen))
+                singles.append(_check(d, self.worker_key, self._roots))
             except ProtocolError as exc:
                 log.warning("refused a receipt from hub %s: %s", hub_curve[:12] or "-", exc)
         good = []
         for d in batches:
             try:
-                good.append((_check_batch(d, self.worker_key), d))
+                good.append((_check_batch(d, self.worker_key, self._roots), d))
             except ProtocolError as exc:
                 log.warning("refused a receipt batch from hub %s: %s", hub_curve[:12] or "-",
                             exc)

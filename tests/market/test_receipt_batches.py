@@ -312,6 +312,44 @@ def test_an_altered_message_kept_in_the_earnings_file_is_caught(tmp_path, alter)
         read_earnings(tmp_path)
 
 
+def _one_signing(key) -> list[ReceiptBatch]:
+    """Two batches of worker KA (jobs j-1 and j-2) under one signature."""
+    hub = key.public_key().public_bytes_raw().hex()
+    rs = [Receipt.issue(hub, job, fid, 0, "KA", 2_000_000, PRICE, 5)
+          for job, fid in (("j-1", 1), ("j-2", 2), ("j-1", 3), ("j-2", 4))]
+    batches = sign_batches(rs, key)
+    assert len(batches) == 2 and batches[0].signature == batches[1].signature
+    return batches
+
+
+def test_the_next_batch_of_a_signing_is_taken_on_the_root_checked_before(tmp_path):
+    first, second = _one_signing(Ed25519PrivateKey.generate())
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [first.to_wire()]) == [1, 3]
+    assert store.take("HUBCURVE", [], [second.to_wire()]) == [2, 4]
+    store.close()
+    assert sorted(sr.receipt.fragment_id for _, sr in read_earnings(tmp_path)) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("alter", ["cpu", "signature"])
+def test_a_batch_altered_after_its_signings_root_was_checked_is_refused(tmp_path, alter):
+    """The worker remembers the signed roots it checked; an altered batch of the same
+    signing leads to another root (or names another signature), so it is checked, and
+    refused."""
+    first, second = _one_signing(Ed25519PrivateKey.generate())
+    store = Earnings(tmp_path, "KA")
+    assert store.take("HUBCURVE", [], [first.to_wire()]) == [1, 3]
+    w = second.to_wire()
+    if alter == "cpu":
+        w["rows"][0][3] += 1000
+        w["rows"][0][6] = decimal_text(cost(PRICE, w["rows"][0][3]))
+    else:
+        w["signature"] = Ed25519PrivateKey.generate().sign(b"x").hex()
+    assert store.take("HUBCURVE", [], [w]) == []
+    assert store.take("HUBCURVE", [], [second.to_wire()]) == [2, 4]   # the real one still is
+    store.close()
+
+
 def test_a_damaged_receipt_kept_alone_is_reported_in_one_line(tmp_path):
     key = Ed25519PrivateKey.generate()
     (single,) = sign_batches(receipts(key.public_key().public_bytes_raw().hex(), ["KA"]),
