@@ -91,3 +91,17 @@ def test_halfway_and_long_inputs(conv_programs):
              "-nan", "nan()", "12abc", ".e5", "0x", "  -0.0e-5"]
     ours, ref = run_both(conv_programs, [f"s {t}" for t in texts] + [f"S {t}" for t in texts])
     assert ours.splitlines() == ref.splitlines()
+
+
+def test_hex_floats_round_half_to_even_at_every_precision(conv_programs):
+    """%a with a precision rounds the dropped hex digits half to even, the leading digit
+    included when no digit follows the point (%.0a of 0x1.8p+1 is 0x2p+1, as glibc prints:
+    found by the random test above)."""
+    values = [float.fromhex(h) for h in (
+        "0x1.8p+0", "0x1.8p+1", "0x1.4p+1", "0x1.cp+1", "0x1.08p+0", "0x1.18p+0", "0x1.f8p+0",
+        "0x1.fffffffffffffp+0", "0x1.0000000000008p+0", "0x0.8p-1022", "0x0.18p-1022",
+        "-0x1.8p+3", "0x1.2345678p+10")]
+    lines = [f"p %{flags}.{prec}{conv} {bits(x)}" for x in values for prec in range(0, 15)
+             for flags in ("", "#") for conv in "aA"]
+    ours, ref = run_both(conv_programs, lines)
+    assert ours.splitlines() == ref.splitlines()

@@ -286,7 +286,9 @@ static void fmt_hexfloat(struct sink *s, const struct spec *sp, double x)
         int drop = 4 * (13 - sp->prec);
         uint64_t low = frac & ((1ull << drop) - 1), half = 1ull << (drop - 1);
         frac >>= drop;
-        if (low > half || (low == half && (frac & 1)))
+        /* half to even on the last digit kept: the leading one when none follows */
+        uint64_t odd = sp->prec > 0 ? (frac & 1) : (lead & 1);
+        if (low > half || (low == half && odd))
             frac++;
         if (frac >> (4 * sp->prec)) {
             frac &= (1ull << (4 * sp->prec)) - 1;
