@@ -253,10 +253,10 @@ class Payout:
         the largest acceptance number so far (everything up to it is now paid or not
         payable: the ledger's watermark)."""
         claims, saved = self._claims, self._saved
-        for args in self._failed:
-            self._pay(*args)
-        self._failed = []
         paying: dict[tuple[str, float], list[tuple[str, int, int, float]]] = {}
+        for job_id, worker_key, fid, attempt, cpu_s, limit_cpu_s in self._failed:
+            paying.setdefault((job_id, limit_cpu_s), []).append((worker_key, fid, attempt, cpu_s))
+        self._failed = []
         for fid, _job_id, attempt in fx.accepted:
             paid, others = claims.settle(fid, (attempt,))
             for c in paid:
@@ -299,13 +299,6 @@ class Payout:
         if failure_is_paid(record.outcome):
             self._failed.append((job_id, worker_key, fragment_id, attempt, record.cpu_s,
                                  limit_cpu_s))
-
-    def _pay(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
-             cpu_s: float, limit_cpu_s: float) -> None:
-        """A receipt issued now, counted with the turn's others (:meth:`commit`)."""
-        t = self._job_terms(job_id)
-        self.ledger.issue(job_id, worker_key, fragment_id, attempt, cpu_s, limit_cpu_s,
-                          price=t.price if t else None)
 
     def commit(self) -> None:
         """The turn's receipts, counted against budgets; they are signed, stored and sent
