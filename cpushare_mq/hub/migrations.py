@@ -103,6 +103,19 @@ def _v4_cpu_claims(c: sqlite3.Connection) -> None:
         c.execute("ALTER TABLE attempts ADD COLUMN cpu_us INTEGER")
 
 
+def _v5_high_marks(c: sqlite3.Connection) -> None:
+    """``high_marks``: the largest fragment id and acceptance number of the purged jobs, so
+    that neither is ever given again (:mod:`.highmarks`). Starts from what the database
+    holds: ids an earlier purge removed are beyond its reach (the ledger knows those it paid:
+    market/payout.py)."""
+    c.execute("CREATE TABLE IF NOT EXISTS high_marks (one INTEGER PRIMARY KEY CHECK (one = 1), "
+              "fragment_id INTEGER NOT NULL, seq INTEGER NOT NULL)")
+    c.execute("INSERT OR IGNORE INTO high_marks VALUES (1, "
+              "(SELECT coalesce(max(id), 0) FROM fragments), "
+              "max((SELECT coalesce(max(max_seq), 0) FROM jobs), "
+              "(SELECT coalesce(max(seq), 0) FROM fragments)))")
+
+
 #: an ended job's largest acceptance number, from its fragments (the job's row is ``jobs``)
 ENDED_MAX_SEQ_SQL = ("(SELECT max(f.seq) FROM fragments f WHERE f.job_id=jobs.id "
                      "AND f.seq IS NOT NULL)")
@@ -114,6 +127,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None], str]] = [
     (2, _v2_fragment_names, "fragment names"),
     (3, _v3_retention, "retention: ended jobs' counts, purges"),
     (4, _v4_cpu_claims, "attempts' CPU-time claims"),
+    (5, _v5_high_marks, "the largest fragment id and acceptance number given"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

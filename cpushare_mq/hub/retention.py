@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, SchedulingError, StoreError, UnknownJob
 from .connections import transaction
+from .highmarks import keep_purged
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ def ended_progress(c: sqlite3.Connection, job_id: str | None = None) -> list[dic
 
 # -- purging -----------------------------------------------------------------------------------
 def begin_purge(c: sqlite3.Connection, job_id: str, now: float) -> None:
-    """Step 1: the job's row goes, its ``purges`` row comes, in one transaction. Raises
+    """Step 1: the job's row goes, its ``purges`` row comes and ``high_marks`` keeps its
+    largest fragment id and acceptance number (never given again), in one transaction. Raises
     :class:`UnknownJob` or :class:`JobStillRunning`; a purge already begun is left to go on."""
     with transaction(c, f"cannot purge job {job_id}"):
         r = c.execute("SELECT state, program_sha256, shared_sha256 FROM jobs WHERE id=?",
@@ -128,6 +130,7 @@ def begin_purge(c: sqlite3.Connection, job_id: str, now: float) -> None:
                                   f"(cpushare cancel {job_id}), then purge it")
         c.execute("INSERT INTO purges(job_id, program_sha256, shared_sha256, started_s) "
                   "VALUES (?,?,?,?)", (job_id, r[1], r[2], now))
+        keep_purged(c, job_id)
         c.execute("DELETE FROM jobs WHERE id=?", (job_id,))
 
 

@@ -12,6 +12,8 @@ that build and upgrade it are :mod:`cpushare_mq.hub.migrations`):
 ``results``    result chunks, zstd-compressed exactly as received, per (fragment, attempt):
                the store hands them back as they came and decodes nothing
 ``blobs``      content-addressed programs and shared inputs (sha256 -> bytes)
+``high_marks`` the largest fragment id and acceptance number of the purged jobs: neither
+               is ever given twice (:mod:`cpushare_mq.hub.highmarks`)
 
 The loop thread writes through :meth:`Store.apply` (one transaction per batch: group
 commit). Other threads read (and make small writes: job submission, cursors) on their own
@@ -37,6 +39,7 @@ from ..errors import StoreError, UnknownJob
 from ..jobspec import JobSpec, validate_spec
 from .connections import ThreadConnections, transaction
 from .dbfile import check_database_file
+from .highmarks import largest_seq, next_fragment_id
 from .migrations import ENDED_MAX_SEQ_SQL, SCHEMA_VERSION, migrate
 from .scheduler import FragState, Journal
 
@@ -171,11 +174,13 @@ class Store:
         return row
 
     def _insert_fragments(self, c: sqlite3.Connection, job_id: str, frags: Iterator) -> bool:
-        """Insert the next SUBMIT_BATCH fragments; True when there are no more."""
-        part = [(job_id, i, bytes(f), n) for i, (f, n) in itertools.islice(frags, self.SUBMIT_BATCH)]
+        """Insert the next SUBMIT_BATCH fragments; True when there are no more. Their ids
+        follow the largest ever given, a purged job's too (:mod:`.highmarks`)."""
+        part = [(fid, job_id, i, bytes(f), n) for fid, (i, (f, n)) in
+                enumerate(itertools.islice(frags, self.SUBMIT_BATCH), next_fragment_id(c))]
         if part:
-            c.executemany("INSERT INTO fragments(job_id, idx, input, name, state) "
-                          "VALUES (?,?,?,?,'PENDING')", part)
+            c.executemany("INSERT INTO fragments(id, job_id, idx, input, name, state) "
+                          "VALUES (?,?,?,?,?,'PENDING')", part)
         return len(part) < self.SUBMIT_BATCH
 
     def _drop_loading(self, job_id: str | None = None) -> None:
@@ -419,8 +424,8 @@ class Store:
             names = [d[0] for d in cur.description]
             jobs = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             # the acceptance numbers go on from the largest ever given (ended jobs' on
-            # their rows): two fragments never share one
-            seq = c.execute("SELECT max(max_seq) FROM jobs").fetchone()[0] or 0
+            # their rows, purged jobs' in high_marks): two fragments never share one
+            seq = largest_seq(c)
             for job in jobs:
                 n = dict(c.execute("SELECT state, count(*) FROM fragments WHERE job_id=? "
                                    "GROUP BY state", (job["id"],)).fetchall())

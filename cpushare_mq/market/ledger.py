@@ -266,6 +266,24 @@ class HubLedger:
         payable: the watermark :meth:`sign` stores (a restarted hub pays what follows)."""
         self._through_seq = max(self._through_seq, seq)
 
+    def last_paid_fragment(self) -> int:
+        """The largest fragment id paid (0: none)."""
+        return self.db.execute("SELECT coalesce(max(fragment_id), 0) FROM paid").fetchone()[0]
+
+    def follow_store_from(self, seq: int) -> None:
+        """At start, the store's largest acceptance number: a watermark past it (the hub's
+        database was replaced and the ledger kept) is set back to it, so that what the store
+        accepts from now on is paid after a restart too."""
+        if self.paid_through_seq <= seq:
+            return
+        log.warning("ledger: paid through acceptance number %d, but the hub's database has "
+                    "given only %d (was it replaced?): paying from %d on",
+                    self.paid_through_seq, seq, seq)
+        with transaction(self.db, "cannot set back the ledger's watermark"):
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paid_through_seq', ?)",
+                            (str(seq),))
+        self.paid_through_seq = seq
+
     @property
     def unsigned(self) -> int:
         """Receipts issued and not signed yet."""

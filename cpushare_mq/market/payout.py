@@ -42,6 +42,8 @@ import sqlite3
 from decimal import Decimal
 
 from ..errors import ConfigError, SchedulingError, StoreError
+from ..hub.connections import transaction
+from ..hub.highmarks import keep_above
 from ..hub.scheduler.states import FragState, JobState
 from ..jobspec import check_terms
 from ..outcome import MAX_CLAIM_US
@@ -88,6 +90,16 @@ class Payout:
                                            if t.budget is not None}
         self._started = False                    # the first turn: what a killed hub owed
         self._sign_at = 0.0                      # when the receipts waiting are signed
+        self._number_after_paid()
+
+    def _number_after_paid(self) -> None:
+        """The store numbers new fragments after every fragment the ledger paid (they may
+        be gone from it: :mod:`~cpushare_mq.hub.highmarks`)."""
+        try:
+            with transaction(self._store.conn(), "cannot update the hub's high marks"):
+                keep_above(self._store.conn(), self.ledger.last_paid_fragment())
+        except (StoreError, sqlite3.Error) as exc:
+            log.error("ledger: %s: a purged job's fragment ids may be given again", exc)
 
     def _voting(self, stored: list[Claim]) -> list[Claim]:
         """The claims of the copies still voting in the live jobs, from the store (those an
@@ -147,6 +159,7 @@ class Payout:
         running job's lease allowance, from what it spent and has in flight."""
         if not self._started:
             self._started = True
+            self.ledger.follow_store_from(core.accepted_through())
             self._recover()           # all the store accepted so far: issued, or not owed
             self.ledger.through(core.accepted_through())
             for job_id in [j for j in self._terms if not core.running_job(j)]:

@@ -194,3 +194,49 @@ def test_schema_3_fills_the_final_counts_of_jobs_that_ended_before_it(tmp_path):
     migrate(c, str(path))
     assert c.execute("SELECT n_done, n_failed FROM jobs").fetchone() == (2, 1)
     c.close()
+
+
+def _ids(c: sqlite3.Connection, job_id: str) -> list[int]:
+    return [r[0] for r in c.execute("SELECT id FROM fragments WHERE job_id=? ORDER BY id",
+                                    (job_id,))]
+
+
+def test_a_purged_jobs_fragment_ids_and_acceptance_numbers_are_never_given_again(tmp_path):
+    """SQLite numbers a new row after the largest id left: a purge that removed the largest
+    made the next job take the purged one's fragment ids (and the ledger, which pays a
+    fragment id once, left its results unpaid: tests/market/test_purged_ids_e2e.py)."""
+    store = Store(tmp_path / "hub.db", synchronous="OFF")
+    c = store.conn()
+    _job(store, 3)
+    last = _job(store, 4)                  # the largest ids and acceptance numbers given
+    c.execute("UPDATE fragments SET seq = seq + 100 WHERE job_id=?", (last,))
+    c.execute("UPDATE jobs SET max_seq = 104 WHERE id=?", (last,))
+    gone = _ids(c, last)
+    purge_job(c, last, time.time())
+    following = _job(store, 2, ended=None)
+    assert min(_ids(c, following)) == max(gone) + 1
+    purge_job(c, _job(store, 1), time.time())      # the largest again, then a restart
+    store.close()
+    hub = Hub(tmp_path / "hub.db", bind="tcp://127.0.0.1:0").start()
+    try:
+        assert hub.core.accepted_through() == 104      # numbering goes on after the purged
+        job = hub.submit_job(JobSpec(program=PROGRAM, fragments=[b"x", b"y"]))
+        db = sqlite3.connect(tmp_path / "hub.db")
+        assert _ids(db, job) == [max(gone) + 4, max(gone) + 5]
+        db.close()
+    finally:
+        hub.close()
+
+
+def test_schema_5_starts_the_high_marks_from_what_the_database_holds(tmp_path):
+    from cpushare_mq.hub.migrations import migrate
+    path = tmp_path / "hub.db"
+    c = sqlite3.connect(path, isolation_level=None)
+    migrate(c, str(path), upto=4)
+    c.execute("INSERT INTO jobs(id, state, total, max_seq) VALUES ('j-old', 'done', 2, 9)")
+    c.executemany("INSERT INTO fragments(id, job_id, idx, state, seq) VALUES (?, ?, ?, ?, ?)",
+                  [(7, "j-old", 0, "DONE", 8), (8, "j-old", 1, "DONE", 9),
+                   (12, "j-live", 0, "DONE", 11)])
+    migrate(c, str(path))
+    assert c.execute("SELECT fragment_id, seq FROM high_marks").fetchall() == [(12, 11)]
+    c.close()

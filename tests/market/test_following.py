@@ -9,7 +9,7 @@ from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts
 from cpushare_mq.outcome import Outcome, OutcomeRecord
 
 from .leasecount import leases, payout
-from .paidworld import lease, vote, voting_world
+from .paidworld import World, lease, vote, voting_world
 
 
 def fail(w, pay, wid: str, outcome: Outcome, cpu_s: float) -> int:
@@ -79,3 +79,35 @@ def test_a_failure_whose_turn_was_not_committed_is_not_paid(tmp_path):
     pay.settle(w.core.take_effects(), w.core.accepted_through())
     pay.outgoing(200.0, leases(0))
     assert read_receipts(w.db)[1] == [] and pay.ledger.unsigned == 0
+
+
+def test_a_ledger_kept_while_the_hubs_database_was_replaced_pays_the_new_one(tmp_path):
+    """The buyer deletes hub.db and keeps hub.db.ledger: the new database would number its
+    fragments and acceptances from 1 again, under fragment ids the ledger paid and a
+    watermark past them; its results would go unpaid, and unsigned ones lost to a kill."""
+    import os
+
+    w, pay, ends, seqs = three_ends(tmp_path)
+    pay.outgoing(200.0, leases(0))                       # signed: paid, watermark set
+    paid = {sr.receipt.fragment_id for sr in read_receipts(w.db)[1]}
+    assert pay.ledger.paid_through_seq == seqs[-1] > 0
+    w.store.close()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(w.db + suffix):
+            os.remove(w.db + suffix)
+    again = payout(w.db, DEFAULT_PRICE)        # the hub started on a new hub.db, the kept
+    assert again.ledger.paid_through_seq == seqs[-1]      # ledger; then a job submitted
+    w2 = World(w.db, redundancy=1, n=2)
+    again.on_job(w2.job, pay.ledger.terms_of(w.job), w2.core)
+    assert min(f for (f,) in w2.store.conn().execute(
+        "SELECT id FROM fragments WHERE job_id=?", (w2.job,))) == max(paid) + 1
+    again.before_assign(w2.core)
+    assert again.ledger.paid_through_seq == w2.core.accepted_through() == 0
+    fid, attempt = lease(w2.core, "a")
+    vote(w2.core, again, w2.job, "a", fid, attempt, "cd" * 32, cpu_s=0.5)
+    w2.turn(again)                                       # accepted; killed before signing
+    after_kill = payout(w2.db, DEFAULT_PRICE)
+    after_kill.before_assign(w2.core)
+    after_kill.outgoing(300.0, leases(0))
+    got = {sr.receipt.fragment_id: sr.receipt.cpu_us for sr in read_receipts(w2.db)[1]}
+    assert got[fid] == 500_000 and set(got) == paid | {fid}
