@@ -7,6 +7,7 @@
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --pairs 8
     .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --side-by-side 5 --fragments 30000
+    .venv/bin/python bench/e2e_throughput.py --only throughput --secure --price 0.05 --interleaved 40 --fragments 5000
 
 throughput: hub (embedded, in this process) + N workers, trivial ABI-echo fragments of 100
 bytes (c/build/examples/echo.elf); time from submit to the last fragment DONE in the store.
@@ -15,6 +16,14 @@ Goal: >= 5,000 fragments/s with 2 workers.
 --pairs N (with --price): N rounds of the same job without and with the price (every other
 round the paid run first); each round's ratio, then their median. A shared machine moves a whole run by more than paying
 costs; a pair's two runs share most of that drift (issue 19's bar: with / without >= 0.95).
+
+--interleaved N (with --price): one hub with a ledger and no price of its own, as
+'cpushare-hub serve' without --price, and its workers, all kept running: N rounds of two jobs
+of the same fragments one after the other, one without a price and one with --price (every
+other round the paid one first). A paid job's time runs from its submission until its last
+receipt is signed and acknowledged by its worker. Jobs seconds apart share the machine's
+drift far better than runs of separate hubs a minute apart; reported: the median of the
+rounds' ratios, their quartiles, and the ratio of the total times.
 
 --side-by-side N (with --price): N rounds of two hubs running the same job at the same time,
 one without and one with the price, each with its own workers and in its own process; each
@@ -57,18 +66,21 @@ from cpushare_mq.native import find_binary  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def _started(args) -> tuple[Hub, list, Path]:
-    """A hub (paying ``args.price``, if any) and its workers, warmed up: the program in the
-    workers' caches, their sandboxes started."""
+def _started(args, ledger: bool = False) -> tuple[Hub, list, Path]:
+    """A hub (paying ``args.price``, if any; keeping a ledger without a price of its own if
+    ``ledger``) and its workers, warmed up: the program in the workers' caches, their
+    sandboxes started."""
     tmp = Path(tempfile.mkdtemp(prefix="cpmq-bench-"))
     hub = Hub(tmp / "hub.db", bind="tcp://127.0.0.1:0", api="", durability="NORMAL"
               if args.durability == "NORMAL" else "FULL", insecure=not args.secure).start()
-    if args.price:      # as 'cpushare-hub serve --price': a signed receipt per accepted result
+    if args.price or ledger:   # as 'cpushare-hub serve [--price]': a signed receipt per
+        # accepted result of a paid job
         from cpushare_mq.market.ledger import HubLedger
         from cpushare_mq.market.money import parse_price
         from cpushare_mq.market.payout import Payout
 
-        hub.payout = Payout(HubLedger(str(tmp / "hub.db"), parse_price(args.price)), hub.store)
+        price = parse_price(args.price) if args.price else None
+        hub.payout = Payout(HubLedger(str(tmp / "hub.db"), price), hub.store)
     extra = list(args.worker_args)
     if args.secure:    # CURVE link + signed results; each worker gets its own identity
         extra += ["--hub-key", hub.public_key]
@@ -145,6 +157,63 @@ def price_pairs(args) -> None:
     print(f"with / without --price {args.price}: median {statistics.median(ratios):.3f} "
           f"(range {min(ratios):.3f}-{max(ratios):.3f}, {len(ratios)} pairs); CPU a fragment "
           f"without / with: median {statistics.median(cpu_ratios):.3f}")
+
+
+def interleaved(args) -> None:
+    """``--interleaved N``: N rounds of a job without a price and the same job with
+    ``--price`` on one hub (see the module's text); each round's ratio, then their median."""
+    hub, procs, tmp = _started(argparse.Namespace(**{**vars(args), "price": None}), ledger=True)
+    ledger = sqlite3.connect(f"file:{tmp / 'hub.db.ledger'}?mode=ro", uri=True, timeout=10)
+    frags, prog = _fragments(args.fragments), _echo()
+    ratios, times = [], {False: 0.0, True: 0.0}
+    try:
+        for i in range(args.interleaved):
+            got = {}
+            for paid in ((True, False) if i % 2 else (False, True)):
+                spec = JobSpec(program=prog, fragments=frags, price=args.price if paid else "")
+                got[paid] = _timed_job(hub, procs, spec, ledger if paid else None)
+            ratio = got[False]["seconds"] / got[True]["seconds"]
+            ratios.append(ratio)
+            for paid, r in got.items():
+                times[paid] += r["seconds"]
+                hub.purge_job(r["job"])
+            print(f"round {i + 1}: {args.fragments / got[False]['seconds']:,.0f} -> "
+                  f"{args.fragments / got[True]['seconds']:,.0f} fragments/s = {ratio:.3f}; CPU a "
+                  f"fragment {got[False]['cpu_us']:.0f} -> {got[True]['cpu_us']:.0f} us", flush=True)
+    finally:
+        ledger.close()
+        stop_all(procs)
+        hub.close()
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    print(f"with / without --price {args.price}, interleaved: median {statistics.median(ratios):.3f}"
+          f" (quartiles {q[0]:.3f}-{q[2]:.3f}, range {min(ratios):.3f}-{max(ratios):.3f}, "
+          f"{len(ratios)} rounds); total time without / with {times[False] / times[True]:.3f}")
+
+
+def _timed_job(hub: Hub, procs, spec: JobSpec, ledger) -> dict:
+    """Run ``spec`` on ``hub``: seconds from submission until its fragments are done (and,
+    given the ``ledger``, until their receipts are all signed and acknowledged)."""
+    n = len(spec.fragments)
+    cpu0, t0 = _cpu(procs), time.perf_counter()
+    job = hub.submit_job(spec)
+    seq = 0
+    while True:
+        seq = hub.wait_for_change(job, seq, 1.0)
+        p = hub.job_progress(job)
+        if p["done"] + p["failed"] >= n:
+            break
+    while ledger is not None:
+        signed, undelivered = ledger.execute(
+            "SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE delivered = 0) FROM batches "
+            "WHERE job_id = ?", (job,)).fetchall()[0]     # (all: a new snapshot each time)
+        if signed >= n and not undelivered:
+            break
+        time.sleep(0.002)
+    dt, cpu1 = time.perf_counter() - t0, _cpu(procs)
+    if p["done"] != n:
+        raise SystemExit(f"job {job}: {p['failed']} fragment(s) failed")
+    cpu_s = sum(cpu1.values()) - sum(cpu0.values())
+    return {"job": job, "seconds": dt, "cpu_us": cpu_s / n * 1e6}
 
 
 #: --side-by-side: the window compared starts this long after both jobs were submitted
@@ -294,11 +363,15 @@ def main() -> None:
     ap.add_argument("--side-by-side", type=int, default=0, metavar="N",
                     help="with --price: N rounds of two hubs at once, one without and one "
                          "with the price, and the median of their throughputs' ratios")
+    ap.add_argument("--interleaved", type=int, default=0, metavar="N",
+                    help="with --price: N rounds of a job without and the same job with the "
+                         "price on one hub, and the median of the rounds' ratios")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()
-    if (args.pairs or args.side_by_side) and (not args.price or args.only != "throughput"):
-        ap.error("--pairs N and --side-by-side N compare a paid job with an unpaid one: give "
+    if ((args.pairs or args.side_by_side or args.interleaved)
+            and (not args.price or args.only != "throughput")):
+        ap.error("--pairs N, --interleaved N and --side-by-side N compare a paid job with an unpaid one: give "
                  "--price P and --only throughput")
     print(f"machine: {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if args.side_by_side:
@@ -306,6 +379,9 @@ def main() -> None:
         return
     if args.pairs:
         price_pairs(args)
+        return
+    if args.interleaved:
+        interleaved(args)
         return
     if args.only in (None, "throughput"):
         r = throughput(args)
