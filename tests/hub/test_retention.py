@@ -183,15 +183,21 @@ def test_a_job_that_ends_leaves_the_core_and_stays_listed(tmp_path):
         hub.close()
 
 
+def _at_schema(tmp_path, version: int) -> sqlite3.Connection:
+    """A new hub database brought to schema ``version`` only (an older hub's)."""
+    from cpushare_mq.hub.migrations import migrate
+    c = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+    migrate(c, str(tmp_path / "hub.db"), upto=version)
+    return c
+
+
 def test_schema_3_fills_the_final_counts_of_jobs_that_ended_before_it(tmp_path):
     from cpushare_mq.hub.migrations import migrate
-    path = tmp_path / "hub.db"
-    c = sqlite3.connect(path, isolation_level=None)
-    migrate(c, str(path), upto=2)
+    c = _at_schema(tmp_path, 2)
     c.execute("INSERT INTO jobs(id, state, total) VALUES ('j-old', 'done', 3)")
     c.executemany("INSERT INTO fragments(job_id, idx, state) VALUES ('j-old', ?, ?)",
                   [(0, "DONE"), (1, "DONE"), (2, "FAILED")])
-    migrate(c, str(path))
+    migrate(c, str(tmp_path / "hub.db"))
     assert c.execute("SELECT n_done, n_failed FROM jobs").fetchone() == (2, 1)
     c.close()
 
@@ -230,13 +236,11 @@ def test_a_purged_jobs_fragment_ids_and_acceptance_numbers_are_never_given_again
 
 def test_schema_5_starts_the_high_marks_from_what_the_database_holds(tmp_path):
     from cpushare_mq.hub.migrations import migrate
-    path = tmp_path / "hub.db"
-    c = sqlite3.connect(path, isolation_level=None)
-    migrate(c, str(path), upto=4)
+    c = _at_schema(tmp_path, 4)
     c.execute("INSERT INTO jobs(id, state, total, max_seq) VALUES ('j-old', 'done', 2, 9)")
     c.executemany("INSERT INTO fragments(id, job_id, idx, state, seq) VALUES (?, ?, ?, ?, ?)",
                   [(7, "j-old", 0, "DONE", 8), (8, "j-old", 1, "DONE", 9),
                    (12, "j-live", 0, "DONE", 11)])
-    migrate(c, str(path))
+    migrate(c, str(tmp_path / "hub.db"))
     assert c.execute("SELECT fragment_id, seq FROM high_marks").fetchall() == [(12, 11)]
     c.close()

@@ -70,9 +70,7 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
     assert hub == endpoint
 
     def worker(name: str):
-        return ledger_procs.start(name, "cpushare-worker", "--hub", endpoint, "--hub-key",
-                            "hub.keys/hub.pub", "--slots", "1", "--name", name,
-                            "--cache-dir", f"cache-{name}", "--config-dir", f"id-{name}")
+        return ledger_procs.worker(name, endpoint, slots=1)
 
     worker("w1")
     w2 = worker("w2")

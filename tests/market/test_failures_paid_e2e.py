@@ -32,9 +32,7 @@ def test_program_failures_that_end_a_fragment_are_paid_wall_clock_ones_are_not(l
     root = ledger_procs.root
     endpoint = ledger_procs.hub("hub")                    # --price "0.5 EUR"
     for w in ("w1", "w2"):      # a fragment that kills a sandbox is retried on another key
-        ledger_procs.start(w, "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
-                     "--slots", "1", "--name", w, "--cache-dir", f"cache-{w}",
-                     "--config-dir", f"id-{w}")
+        ledger_procs.worker(w, endpoint, slots=1)
     forever = 10**12
     job = submit(root, "cpu", [1_000_000, forever], "--cpu-s", "0.5")
     paid = ledger_json(root, "--job", job)

@@ -46,6 +46,13 @@ class LedgerProcs:
                      "the hub's endpoint in its log", explain=lambda: self.log(name))
         return m.group(1)
 
+    def worker(self, name: str, endpoint: str, slots: int = 2) -> subprocess.Popen:
+        """``cpushare-worker`` ``name`` for the hub at ``endpoint`` (its key as the hub wrote
+        it), its cache and identity in ``cache-NAME`` and ``id-NAME``."""
+        return self.start(name, "cpushare-worker", "--hub", endpoint, "--hub-key",
+                          "hub.keys/hub.pub", "--slots", str(slots), "--name", name,
+                          "--cache-dir", f"cache-{name}", "--config-dir", f"id-{name}")
+
     def stop(self, p: subprocess.Popen) -> None:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)
@@ -85,9 +92,7 @@ def ledger_json(root: Path, *args: str) -> list[dict]:
 def test_receipts_ledger_and_offline_verification(ledger_procs):
     root = ledger_procs.root
     endpoint = ledger_procs.hub("hub")
-    ledger_procs.start("w1", "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
-                 "--slots", "2", "--name", "w1", "--cache-dir", "cache-w1",
-                 "--config-dir", "id-w1")
+    ledger_procs.worker("w1", endpoint)
     job = submit(root, "a", 6)
 
     receipts = ledger_json(root)

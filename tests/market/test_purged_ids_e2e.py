@@ -14,9 +14,7 @@ from .test_ledger_e2e import cli, ledger_json, submit
 def test_jobs_after_a_purged_one_are_paid_and_the_worker_keeps_every_receipt(ledger_procs):
     root = ledger_procs.root
     endpoint = ledger_procs.hub("hub")
-    ledger_procs.start("w1", "cpushare-worker", "--hub", endpoint, "--hub-key", "hub.keys/hub.pub",
-                       "--slots", "2", "--name", "w1", "--cache-dir", "cache-w1",
-                       "--config-dir", "id-w1")
+    ledger_procs.worker("w1", endpoint)
     jobs = [submit(root, "a", 3)]
     for name in ("b", "c"):      # the last job purged holds the largest fragment ids
         wait_for(lambda: len(ledger_json(root)) == 3 * len(jobs), 60, "the receipts signed")
