@@ -279,9 +279,13 @@ class HubLedger:
         log.warning("ledger: paid through acceptance number %d, but the hub's database has "
                     "given only %d (was it replaced?): paying from %d on",
                     self.paid_through_seq, seq, seq)
-        with transaction(self.db, "cannot set back the ledger's watermark"):
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paid_through_seq', ?)",
-                            (str(seq),))
+        try:
+            with transaction(self.db, "cannot set back the ledger's watermark"):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('paid_through_seq', ?)",
+                                (str(seq),))
+        except StoreError as exc:    # in memory still: what the store accepts now is paid
+            log.error("ledger: %s: after a kill, results up to acceptance number %d may go "
+                      "unpaid", exc, self.paid_through_seq)
         self.paid_through_seq = seq
 
     @property
