@@ -117,12 +117,7 @@ def throughput(args) -> dict:
         t0 = time.perf_counter()
         job = hub.submit_job(JobSpec(program=prog, fragments=frags))
         t_sub = time.perf_counter() - t0
-        seq = 0
-        while True:
-            seq = hub.wait_for_change(job, seq, 1.0)
-            p = hub.job_progress(job)
-            if p["done"] + p["failed"] >= args.fragments:
-                break
+        p = _finished(hub, job, args.fragments)
         dt = time.perf_counter() - t0
         cpu1 = _cpu(procs)
         cpu = {k: cpu1[k] - cpu0[k] for k in cpu0}
@@ -167,16 +162,15 @@ def interleaved(args) -> None:
     hub, procs, tmp = _started(argparse.Namespace(**{**vars(args), "price": None}), ledger=True)
     ledger = sqlite3.connect(f"file:{tmp / 'hub.db.ledger'}?mode=ro", uri=True, timeout=10)
     frags, prog = _fragments(args.fragments), _echo()
-    ratios, rounds = [], []
+    rounds: list[tuple[float, float]] = []      # (seconds without, with the price)
     try:
         for i in range(args.interleaved):
             got = {}
             for paid in ((True, False) if i % 2 else (False, True)):
                 spec = JobSpec(program=prog, fragments=frags, price=args.price if paid else "")
                 got[paid] = _timed_job(hub, procs, spec, ledger if paid else None)
-            ratio = got[False]["seconds"] / got[True]["seconds"]
-            ratios.append(ratio)
             rounds.append((got[False]["seconds"], got[True]["seconds"]))
+            ratio = rounds[-1][0] / rounds[-1][1]
             for r in got.values():
                 hub.purge_job(r["job"])
             print(f"round {i + 1}: {args.fragments / got[False]['seconds']:,.0f} -> "
@@ -188,6 +182,7 @@ def interleaved(args) -> None:
         ledger.close()
         stop_all(procs)
         hub.close()
+    ratios = [free / paid for free, paid in rounds]
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     low, high = _bootstrap(rounds)
     print(f"with / without --price {args.price}, interleaved: median {statistics.median(ratios):.3f}"
@@ -209,18 +204,23 @@ def _bootstrap(rounds: list[tuple[float, float]], n: int = 4000) -> tuple[float,
     return got[int(n * 0.025)], got[int(n * 0.975) - 1]
 
 
+def _finished(hub: Hub, job: str, n: int) -> dict:
+    """Wait until ``job``'s ``n`` fragments are all done or failed; its progress then."""
+    seq = 0
+    while True:
+        seq = hub.wait_for_change(job, seq, 1.0)
+        p = hub.job_progress(job)
+        if p["done"] + p["failed"] >= n:
+            return p
+
+
 def _timed_job(hub: Hub, procs, spec: JobSpec, ledger) -> dict:
     """Run ``spec`` on ``hub``: seconds from submission until its fragments are done (and,
     given the ``ledger``, until their receipts are all signed and acknowledged)."""
     n = len(spec.fragments)
     cpu0, t0 = _cpu(procs), time.perf_counter()
     job = hub.submit_job(spec)
-    seq = 0
-    while True:
-        seq = hub.wait_for_change(job, seq, 1.0)
-        p = hub.job_progress(job)
-        if p["done"] + p["failed"] >= n:
-            break
+    p = _finished(hub, job, n)
     while ledger is not None:
         signed, undelivered = ledger.execute(
             "SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE delivered = 0) FROM batches "
@@ -384,7 +384,7 @@ def main() -> None:
                          "with the price, and the median of their throughputs' ratios")
     ap.add_argument("--interleaved", type=int, default=0, metavar="N",
                     help="with --price: N rounds of a job without and the same job with the "
-                         "price on one hub, and the median of the rounds' ratios")
+                         "price on one hub; their total times' ratio with a 95 %% interval")
     ap.add_argument("--worker-arg", dest="worker_args", action="append", default=[],
                     help="extra argument for every worker (repeatable), e.g. --worker-arg=--prefetch=8")
     args = ap.parse_args()

@@ -95,9 +95,10 @@ class Payout:
     def _number_after_paid(self) -> None:
         """The store numbers new fragments after every fragment the ledger paid (they may
         be gone from it: :mod:`~cpushare_mq.hub.highmarks`)."""
+        c = self._store.conn()
         try:
-            with transaction(self._store.conn(), "cannot update the hub's high marks"):
-                keep_above(self._store.conn(), self.ledger.last_paid_fragment())
+            with transaction(c, "cannot update the hub's high marks"):
+                keep_above(c, self.ledger.last_paid_fragment())
         except (StoreError, sqlite3.Error) as exc:
             log.error("ledger: %s: a purged job's fragment ids may be given again", exc)
 

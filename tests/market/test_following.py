@@ -4,6 +4,8 @@ and nothing is owed twice."""
 
 from __future__ import annotations
 
+import os
+
 from cpushare_mq.market.following import Payable, open_votes, payable_after
 from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts
 from cpushare_mq.outcome import Outcome, OutcomeRecord
@@ -85,8 +87,6 @@ def test_a_ledger_kept_while_the_hubs_database_was_replaced_pays_the_new_one(tmp
     """The buyer deletes hub.db and keeps hub.db.ledger: the new database would number its
     fragments and acceptances from 1 again, under fragment ids the ledger paid and a
     watermark past them; its results would go unpaid, and unsigned ones lost to a kill."""
-    import os
-
     w, pay, ends, seqs = three_ends(tmp_path)
     pay.outgoing(200.0, leases(0))                       # signed: paid, watermark set
     paid = {sr.receipt.fragment_id for sr in read_receipts(w.db)[1]}
