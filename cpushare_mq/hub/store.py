@@ -175,12 +175,14 @@ class Store:
 
     def _insert_fragments(self, c: sqlite3.Connection, job_id: str, frags: Iterator) -> bool:
         """Insert the next SUBMIT_BATCH fragments; True when there are no more. Their ids
-        follow the largest ever given, a purged job's too (:mod:`.highmarks`)."""
-        part = [(fid, job_id, i, bytes(f), n) for fid, (i, (f, n)) in
-                enumerate(itertools.islice(frags, self.SUBMIT_BATCH), next_fragment_id(c))]
+        follow the largest ever given, a purged job's too (:mod:`.highmarks`): the first is
+        numbered so, and SQLite numbers each next row after the largest id in the table."""
+        part = [(job_id, i, bytes(f), n) for i, (f, n) in itertools.islice(frags, self.SUBMIT_BATCH)]
         if part:
-            c.executemany("INSERT INTO fragments(id, job_id, idx, input, name, state) "
-                          "VALUES (?,?,?,?,?,'PENDING')", part)
+            c.execute("INSERT INTO fragments(id, job_id, idx, input, name, state) "
+                      "VALUES (?,?,?,?,?,'PENDING')", (next_fragment_id(c), *part[0]))
+            c.executemany("INSERT INTO fragments(job_id, idx, input, name, state) "
+                          "VALUES (?,?,?,?,'PENDING')", part[1:])
         return len(part) < self.SUBMIT_BATCH
 
     def _drop_loading(self, job_id: str | None = None) -> None:
