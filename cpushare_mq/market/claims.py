@@ -31,8 +31,9 @@ class Claim(NamedTuple):
     fragment_id: int
     attempt: int
     worker_key: str
-    cpu_s: float           # what the worker's signed outcome record reports
-    limit_cpu_s: float     # the job's CPU limit: never paid above it
+    #: the CPU time the worker's signed outcome record reports, in whole microseconds and
+    #: never above the job's CPU limit (market/ledger.py: claimed_us)
+    claim_us: int
     cost: Decimal          # the most it can be paid: the claim at the job's price
 
 
@@ -68,15 +69,27 @@ class Claims:
         """The fragment was accepted with the result of the attempts ``winners``: the
         claims to pay, and those dropped. A winner without an open claim (paid before: a
         re-verified result) is left out."""
+        copies = self._take(fragment_id)
+        paid = [copies.pop(a) for a in winners if a in copies]
+        return paid, list(copies.values())
+
+    def pay(self, fragment_id: int, attempt: int) -> tuple[Claim | None, int]:
+        """:meth:`settle` with one winner (the hub's path for every accepted result): its
+        claim (None: none open) and how many other claims are dropped."""
+        copies = self._take(fragment_id)
+        paid = copies.get(attempt)
+        return paid, len(copies) - (paid is not None)
+
+    def _take(self, fragment_id: int) -> dict[int, Claim]:
+        """The fragment's open claims by attempt, no longer open."""
         copies = self._by_frag.pop(fragment_id, None)
         if copies is None:
-            return [], []
+            return {}
         if self._owed:                           # (claims cost something with a budget)
             for c in copies.values():
                 if c.cost:
                     self._owe(c.job_id, -c.cost)
-        paid = [copies.pop(a) for a in winners if a in copies]
-        return paid, list(copies.values())
+        return copies
 
     def drop_fragment(self, fragment_id: int) -> list[Claim]:
         """The fragment failed: its open claims, not paid."""

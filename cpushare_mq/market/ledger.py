@@ -219,15 +219,14 @@ class HubLedger:
         issued already). ``cpu_s``: what the worker's signed outcome record claims;
         never more than the job's CPU limit ``limit_cpu_s`` is paid (the sandbox kills a
         fragment past it). ``price``: the job's own price (default: the hub's)."""
-        return self.issue_many(job_id, [(worker_key, fragment_id, attempt, cpu_s)],
-                               limit_cpu_s, now_s, price) == 1
+        return self.issue_many(job_id, [(worker_key, fragment_id, attempt,
+                                         claimed_us(cpu_s, limit_cpu_s))], now_s, price) == 1
 
-    def issue_many(self, job_id: str, results: list[tuple[str, int, int, float]],
-                   limit_cpu_s: float = MAX_CLAIM_US / 1e6, now_s: float | None = None,
-                   price: Price | None = None) -> int:
+    def issue_many(self, job_id: str, results: list[tuple[str, int, int, int]],
+                   now_s: float | None = None, price: Price | None = None) -> int:
         """:meth:`issue` for results of one job, ``(worker_key, fragment_id, attempt,
-        cpu_s)`` each (a turn's: the job's price, median and the time looked up once);
-        returns how many receipts were issued."""
+        claim_us)`` each (the claim as :func:`claimed_us` gives it; a turn's: the job's
+        price, median and the time looked up once); returns how many receipts were issued."""
         price = price or self.price
         if price is None:
             return 0
@@ -236,11 +235,11 @@ class HubLedger:
             meter.seed_job(job_id, self._recent_claims(job_id))
         issued_s = int(time.time() if now_s is None else now_s)
         n = 0
-        for worker_key, fid, attempt, cpu_s in results:
+        for worker_key, fid, attempt, claim_us in results:
             if fid in unsigned:
                 continue                          # (one paid before: left out at sign())
             key = worker_key or "-"
-            paid = meter.paid_us(job_id, key, claimed_us(cpu_s, limit_cpu_s))
+            paid = meter.paid_us(job_id, key, claim_us)
             unsigned.add_one(key, issued_row(job_id, fid, attempt, paid, price, issued_s))
             n += 1
         return n
@@ -254,7 +253,8 @@ class HubLedger:
         """The open claims an older hub stored (this one's are the votes in its store)."""
         rows = self.db.execute("SELECT job_id, fragment_id, attempt, worker_key, cpu_s, "
                                "limit_cpu_s, cost FROM claims ORDER BY fragment_id, attempt")
-        return [Claim(j, f, a, k, c, lim, Decimal(cost)) for j, f, a, k, c, lim, cost in rows]
+        return [Claim(j, f, a, k, claimed_us(c, lim), Decimal(cost))
+                for j, f, a, k, c, lim, cost in rows]
 
     def commit(self) -> list[tuple[str, tuple]]:
         """The receipts issued since the last call, ``(worker key, row)`` (kept in memory

@@ -81,8 +81,7 @@ class Payout:
         stored = ledger.claims()                 # an older hub's
         open_claims = stored + self._voting(stored)
         for c in open_claims:        # the votes in progress, for the comparisons to come
-            ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-",
-                                      claimed_us(c.cpu_s, c.limit_cpu_s))
+            ledger.meter.restore_copy(c.fragment_id, c.worker_key or "-", c.claim_us)
         self._claims = Claims(open_claims)
         self._saved: set[int] = {c.fragment_id for c in stored}   # claims in the ledger
         self._failed: list[tuple] = []           # paid failures of this turn: settle()
@@ -115,9 +114,9 @@ class Payout:
         for job_id, fid, attempt, key, cpu_us in votes:
             if (fid, attempt) not in known:
                 t = self._terms[job_id]
-                owed = cost(t.price, cpu_us) if t.budget is not None else _ZERO
-                out.append(Claim(job_id, fid, attempt, key, cpu_us / 1e6,
-                                 t.cpu_limit_us / 1e6, owed))
+                claim_us = min(cpu_us, t.cpu_limit_us)
+                owed = cost(t.price, claim_us) if t.budget is not None else _ZERO
+                out.append(Claim(job_id, fid, attempt, key, claim_us, owed))
         return out
 
     @property
@@ -183,9 +182,9 @@ class Payout:
                 log.error("ledger: %s: they are paid at the next start", exc)
                 continue
             n += ledger.issue_many(job_id, [(p.worker_key, p.fragment_id, p.attempt,
-                                             p.cpu_us / 1e6)
+                                             min(p.cpu_us, t.cpu_limit_us))
                                             for p in rows if p.fragment_id not in paid],
-                                   t.cpu_limit_us / 1e6, price=t.price)
+                                   price=t.price)
         self.commit()
         if n:
             log.info("ledger: %d result(s) accepted after the last receipts signed, issued "
@@ -257,8 +256,7 @@ class Payout:
         if flagged:
             self._flagged(job_id, flagged)
         owed = cost(t.price, claim_us) if t is not None and job_id in self._spent else _ZERO
-        self._claims.add(Claim(job_id, fragment_id, attempt, worker_key, cpu_s, limit_cpu_s,
-                               owed))
+        self._claims.add(Claim(job_id, fragment_id, attempt, worker_key, claim_us, owed))
 
     def settle(self, fx, seq: int) -> None:
         """A batch's effects, committed by the hub: pay the copy each accepted fragment was
@@ -267,22 +265,21 @@ class Payout:
         the largest acceptance number so far (everything up to it is now paid or not
         payable: the ledger's watermark)."""
         claims, saved = self._claims, self._saved
-        paying: dict[tuple[str, float], list[tuple[str, int, int, float]]] = {}
-        for job_id, worker_key, fid, attempt, cpu_s, limit_cpu_s in self._failed:
-            paying.setdefault((job_id, limit_cpu_s), []).append((worker_key, fid, attempt, cpu_s))
+        paying: dict[str, list[tuple[str, int, int, int]]] = {}    # job -> issue_many's
+        for job_id, *result in self._failed:
+            paying.setdefault(job_id, []).append(tuple(result))
         self._failed = []
         for fid, _job_id, attempt in fx.accepted:
-            paid, others = claims.settle(fid, (attempt,))
-            for c in paid:
-                paying.setdefault((c.job_id, c.limit_cpu_s), []).append(
-                    (c.worker_key, fid, c.attempt, c.cpu_s))
+            c, others = claims.pay(fid, attempt)
+            if c is not None:
+                paying.setdefault(c.job_id, []).append((c.worker_key, fid, attempt, c.claim_us))
             if others:
-                log.debug("fragment %d: %d other copies not paid", fid, len(others))
+                log.debug("fragment %d: %d other copies not paid", fid, others)
             if saved:
                 self._forget_claims(fid)
-        for (job_id, limit_cpu_s), results in paying.items():
+        for job_id, results in paying.items():
             t = self._job_terms(job_id)
-            self.ledger.issue_many(job_id, results, limit_cpu_s, price=t.price if t else None)
+            self.ledger.issue_many(job_id, results, price=t.price if t else None)
         if len(claims):
             for ch in fx.journal.frags:
                 if ch.state is FragState.FAILED and ch.fid in claims:
@@ -311,8 +308,8 @@ class Payout:
         """A failure report that ended its fragment FAILED: paid when the failure was the
         program's (market/paid.py), once the turn is committed (:meth:`settle`)."""
         if failure_is_paid(record.outcome):
-            self._failed.append((job_id, worker_key, fragment_id, attempt, record.cpu_s,
-                                 limit_cpu_s))
+            self._failed.append((job_id, worker_key, fragment_id, attempt,
+                                 claimed_us(record.cpu_s, limit_cpu_s)))
 
     def commit(self) -> None:
         """The turn's receipts, counted against budgets; they are signed, stored and sent

@@ -111,7 +111,7 @@ def test_claims_owed_is_always_the_sum_of_the_open_claims(adds, settles):
     claims, open_ = Claims(), {}
     settles = (settles + [(None, set())] * len(adds))[:len(adds)]
     for (fid, attempt, job, cents), (sfid, winners) in zip(adds, settles, strict=True):
-        c = Claim(job, fid, attempt, "K", 1.0, 60.0, Decimal(cents) / 100)
+        c = Claim(job, fid, attempt, "K", 1_000_000, Decimal(cents) / 100)
         claims.add(c)
         open_[fid, attempt] = c
         if sfid is not None:
