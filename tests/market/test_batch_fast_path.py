@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from cpushare_mq.errors import ProtocolError
 from cpushare_mq.market.money import parse_price
 from cpushare_mq.market.receiptbatch import CheckedBatch, ReceiptBatch, sign_batches
-from cpushare_mq.market.receipts import Receipt, leaf
+from cpushare_mq.market.receipts import (
+    Receipt,
+    leaf,
+    leaf_around,
+    leaf_at,
+    merkle,
+    merkle_root,
+    walk,
+)
 
 KEY = Ed25519PrivateKey.generate()
 HUB_KEY = KEY.public_key().public_bytes_raw().hex()
@@ -129,3 +137,22 @@ def test_an_untouched_batch_passes_both_and_verifies():
     fast = CheckedBatch.from_wire(wire)
     assert fast.fragment_ids == list(range(9)) and fast.verify(KEY.public_key())
     assert not fast.verify(Ed25519PrivateKey.generate().public_key())
+
+
+@settings(max_examples=200)
+@given(st.data())
+def test_a_leaf_made_around_a_fragment_id_is_the_receipts_own_leaf(data):
+    """Both sides hash a batch's rows as the bytes around each fragment id (leaf_at): the
+    leaf of the receipt itself, for every id."""
+    r = _valid_rows(data.draw)[0]
+    fid = data.draw(st.integers(-(10**30), 10**30) | st.integers(0, 2**63 - 1))
+    assert leaf_at(leaf_around(r), fid) == leaf(r._replace(fragment_id=fid))
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=300))
+def test_the_root_a_worker_checks_is_the_root_the_proofs_lead_to(leaves):
+    """merkle_root (the verifier's, node() written out) is the root merkle() gives with the proofs
+    kept in the ledger, for every number of leaves (odd levels too)."""
+    root, proofs = merkle(leaves)
+    assert merkle_root(leaves) == root
+    assert all(walk(lf, p) == root for lf, p in zip(leaves, proofs, strict=True))
