@@ -25,6 +25,9 @@ receipt is signed and acknowledged by its worker. Jobs seconds apart share the m
 drift far better than runs of separate hubs a minute apart; reported: the median of the
 rounds' ratios, their quartiles, and the ratio of the total times with a 95 % bootstrap
 interval (rounds resampled): the issue 19 bar holds when that interval's low end is >= 0.95.
+Also the same ratio over each job's middle 80 % of fragments, from the store's times of their
+results (a job's steady state: without storing it and the first leases, nor its last results
+and a paid job's last receipts), to tell a cost at a job's ends from a cost per fragment.
 
 --side-by-side N (with --price): N rounds of two hubs running the same job at the same time,
 one without and one with the price, each with its own workers and in its own process; each
@@ -161,34 +164,52 @@ def interleaved(args) -> None:
     ``--price`` on one hub (see the module's text); each round's ratio, then their median."""
     hub, procs, tmp = _started(argparse.Namespace(**{**vars(args), "price": None}), ledger=True)
     ledger = sqlite3.connect(f"file:{tmp / 'hub.db.ledger'}?mode=ro", uri=True, timeout=10)
+    store = sqlite3.connect(f"file:{tmp / 'hub.db'}?mode=ro", uri=True, timeout=10)
     frags, prog = _fragments(args.fragments), _echo()
     rounds: list[tuple[float, float]] = []      # (seconds without, with the price)
+    steady: list[tuple[float, float]] = []      # ... of their middle 80 %
     try:
         for i in range(args.interleaved):
             got = {}
             for paid in ((True, False) if i % 2 else (False, True)):
                 spec = JobSpec(program=prog, fragments=frags, price=args.price if paid else "")
                 got[paid] = _timed_job(hub, procs, spec, ledger if paid else None)
+                got[paid]["steady_s"] = _steady_s(store, got[paid]["job"])
             rounds.append((got[False]["seconds"], got[True]["seconds"]))
+            steady.append((got[False]["steady_s"], got[True]["steady_s"]))
             ratio = rounds[-1][0] / rounds[-1][1]
             for r in got.values():
                 hub.purge_job(r["job"])
             print(f"round {i + 1}: {args.fragments / got[False]['seconds']:,.0f} -> "
-                  f"{args.fragments / got[True]['seconds']:,.0f} fragments/s = {ratio:.3f}; CPU a "
+                  f"{args.fragments / got[True]['seconds']:,.0f} fragments/s = {ratio:.3f} "
+                  f"(middle 80 %: {steady[-1][0] / steady[-1][1]:.3f}); CPU a "
                   f"fragment {got[False]['cpu_us']:.0f} -> {got[True]['cpu_us']:.0f} us ("
                   + ", ".join(f"{k} {got[False]['parts'][k]:.0f} -> {got[True]['parts'][k]:.0f}"
                               for k in got[True]["parts"]) + ")", flush=True)
     finally:
         ledger.close()
+        store.close()
         stop_all(procs)
         hub.close()
     ratios = [free / paid for free, paid in rounds]
     q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     low, high = _bootstrap(rounds)
+    s_low, s_high = _bootstrap(steady)
     print(f"with / without --price {args.price}, interleaved: median {statistics.median(ratios):.3f}"
           f" (quartiles {q[0]:.3f}-{q[2]:.3f}, range {min(ratios):.3f}-{max(ratios):.3f}, "
           f"{len(ratios)} rounds); total time without / with {_total_ratio(rounds):.3f} "
-          f"(95 % bootstrap interval {low:.3f}-{high:.3f})")
+          f"(95 % bootstrap interval {low:.3f}-{high:.3f}); the middle 80 % of the "
+          f"fragments {_total_ratio(steady):.3f} ({s_low:.3f}-{s_high:.3f})")
+
+
+def _steady_s(store: sqlite3.Connection, job: str) -> float:
+    """Seconds between the store's acceptance of ``job``'s fragment at 10 % and the one at
+    90 % (in the order of their results' ends): the job's steady state, without its start
+    (storing, first leases) and its end (the last results, and a paid job's last receipts)."""
+    ends = [t for (t,) in store.execute(
+        "SELECT ended_s FROM attempts WHERE job_id = ? AND end = 'vote' ORDER BY ended_s",
+        (job,)).fetchall()]
+    return ends[len(ends) * 9 // 10 - 1] - ends[len(ends) // 10]
 
 
 def _total_ratio(rounds: list[tuple[float, float]]) -> float:
