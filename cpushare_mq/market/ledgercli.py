@@ -92,13 +92,16 @@ def cmd_ledger(args, stdout: TextIO) -> int:
                                   since_s=parse_since(args.since))
     if not (args.json or args.csv):
         stdout.write(f"hub receipt key {key}\n")
-    write_receipts(receipts, args, stdout, "worker_key")
+    write_receipts(receipts, args, stdout, "worker_key",
+                   [f"--{f} {v}" for f, v in (("job", args.job), ("worker", args.worker),
+                                               ("since", args.since)) if v is not None])
     return 0
 
 
-def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
+def write_receipts(receipts, args, stdout: TextIO, by: str, filters: list[str]) -> None:
     """``--json`` (a list ``--verify`` reads), ``--csv`` or a table with totals per ``by``
-    field (``worker_key`` for the buyer's ledger, ``hub_key`` for a seller's earnings)."""
+    field (``worker_key`` for the buyer's ledger, ``hub_key`` for a seller's earnings); the
+    table says so when no receipt matched the ``filters`` given (the flags, as typed)."""
     if args.json:
         json.dump([sr.to_dict() for sr in receipts], stdout, indent=1)
         stdout.write("\n")
@@ -108,6 +111,9 @@ def write_receipts(receipts, args, stdout: TextIO, by: str) -> None:
         for sr in receipts:
             d = sr.to_dict()
             w.writerow([*(d[f] for f in (*FIELDS, "signature")), " ".join(sr.proof or ())])
+    elif not receipts:
+        stdout.write(f"no receipts match {printable(' '.join(filters))}\n" if filters
+                     else "no receipts yet\n")
     else:
         label = by.split("_")[0]         # (a hub's texts, printed escaped: printable.py)
         for sr in receipts:

@@ -54,5 +54,6 @@ def main(argv: list[str], stdout: TextIO = sys.stdout, config_dir: str | None = 
     except CpushareError as exc:
         print(f"cpushare-worker earnings: {exc}", file=sys.stderr)
         return 2
-    write_receipts([sr for _, sr in rows], args, stdout, "hub_key")
+    write_receipts([sr for _, sr in rows], args, stdout, "hub_key",
+                   [] if args.hub is None else [f"--hub {args.hub}"])
     return 0

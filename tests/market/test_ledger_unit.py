@@ -206,9 +206,30 @@ def test_the_ledger_table_writes_totals_in_fixed_point(tmp_path):
     paid_and_signed(db, (1, 2), cpu_s=0.0).close()
     out = io.StringIO()
     write_receipts(read_receipts(db)[1], SimpleNamespace(json=False, csv=False), out,
-                   "worker_key")
+                   "worker_key", [])
     assert out.getvalue().splitlines()[-1] == (
         "total worker KEY: 2 receipts, 0.000000 CPU s, 0.000000000 credits")
+
+
+def test_a_ledger_filter_nothing_matches_says_so(tmp_path):
+    """``cpushare ledger --job J`` with a J of no receipt (a typo, another hub's job) names
+    the filters that matched nothing, instead of printing an empty table; --json and --csv
+    stay what a program reads (an empty list, the header)."""
+    db = str(tmp_path / "hub.db")
+    paid_and_signed(db, (1, 2), cpu_s=1.0).close()
+    exe = str(Path(sys.executable).parent / "cpushare")
+
+    def ledger(*flags: str) -> list[str]:
+        r = subprocess.run([exe, "ledger", "--db", db, *flags], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.splitlines()
+
+    assert ledger("--job", "j-typo", "--since", "2020-01-01")[1:] == [
+        "no receipts match --job j-typo --since 2020-01-01"]
+    assert ledger("--job", "j-1")[-1].startswith("total worker KEY: 2 receipts")
+    assert ledger("--worker", "nobody", "--json") == ["[]"]
+    assert len(ledger("--worker", "nobody", "--csv")) == 1
 
 
 def test_cpushare_ledger_read_only_in_part_stops_quietly(tmp_path):

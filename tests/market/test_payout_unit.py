@@ -154,6 +154,14 @@ def test_earnings_cli_reads_the_workers_config_dir_and_totals_per_hub(tmp_path):
     r = subprocess.run([exe, "earnings", "--json", "--hub", "nobody"], capture_output=True,
                        text=True, env=env, timeout=60)
     assert r.returncode == 0 and json.loads(r.stdout) == []
+    r = subprocess.run([exe, "earnings", "--hub", "nobody"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 0 and r.stdout == "no receipts match --hub nobody\n", r.stdout
+    (tmp_path / "new").mkdir()
+    Earnings(tmp_path / "new", "KB").close()        # an earnings file of no receipts
+    r = subprocess.run([exe, "earnings", "--config-dir", str(tmp_path / "new")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "no receipts yet\n", r.stdout + r.stderr
     r = subprocess.run([exe, "earnings", "--config-dir", str(tmp_path / "none")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "no earnings file" in r.stderr and len(r.stderr.splitlines()) == 1
