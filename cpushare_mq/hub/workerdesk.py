@@ -78,12 +78,19 @@ class WorkerDesk:
         if isinstance(payload[0], Oversize):
             hub.errors.error(now, ident, ErrorCode.TOO_LARGE, payload[0].describe(), replies)
             return None
+        mtype = peek_type(payload)
         if hub.trust is not None and not hub.trust.allow_message(
-                ident, now, heartbeat=peek_type(payload) is MsgType.HEARTBEAT):
+                ident, now, heartbeat=mtype is MsgType.HEARTBEAT):
             wid = hub.sessions.worker_at(ident)
             if wid is not None:
                 hub.core.touch(now, wid)     # a flooding worker is still alive
             hub.errors.error(now, ident, ErrorCode.RATE_LIMITED, "too many messages: slow down",
+                             replies)
+            return None
+        if mtype is MsgType.RECEIPT_ACK and not (   # one per RECEIPTS sent: the rest unread
+                hub.payout is not None and hub.payout.admit_ack(hub.sessions.worker_at(ident))):
+            hub.errors.error(now, ident, ErrorCode.RATE_LIMITED,
+                             "RECEIPT_ACK answers a RECEIPTS message: none is waiting for one",
                              replies)
             return None
         try:

@@ -117,11 +117,15 @@ class Awaiting:
     """Which kept batches each worker key has not acknowledged yet, receipt by receipt (a
     worker acknowledges the receipts it keeps: a batch whole, or one by one when it was
     resent so): a batch is delivered once each of its receipts was acknowledged by its
-    own worker key. Pure: the ledger writes the marks."""
+    own worker key; and which receipts of older ledgers, kept one by one, were sent to it.
+    An acknowledgement of anything else (a fragment id never sent to that key, or already
+    acknowledged) is ignored: it costs a lookup, never memory or a write. Pure: the ledger
+    writes the marks."""
 
     def __init__(self) -> None:
         self._batch_of: dict[str, dict[int, int]] = {}   # key -> fragment -> batch id
         self._left: dict[int, int] = {}                  # batch id -> receipts not acked
+        self._rows_of: dict[str, set[int]] = {}          # key -> older ledgers' rows sent
 
     def sent(self, worker_key: str, batch_id: int, fragment_ids: Iterable[int]) -> None:
         """``batch_id`` (these receipts) went to ``worker_key``: its acknowledgement awaited."""
@@ -132,16 +136,23 @@ class Awaiting:
         mine.update(dict.fromkeys(fragment_ids, batch_id))
         self._left[batch_id] = len(mine) - n
 
+    def sent_rows(self, worker_key: str, fragment_ids: Iterable[int]) -> None:
+        """Receipts of older ledgers, kept one by one, went to ``worker_key``."""
+        self._rows_of.setdefault(worker_key, set()).update(fragment_ids)
+
     def acked(self, worker_key: str, fragment_ids: Iterable[int]) -> tuple[list[int], list[int]]:
-        """``worker_key`` acknowledged these receipts: ``(batches now delivered, fragments
-        of no batch awaited)`` (receipts of older ledgers, kept one by one)."""
+        """``worker_key`` acknowledged these receipts: ``(batches now delivered, rows of
+        older ledgers now delivered)``; the rest is ignored (not awaited from that key)."""
         mine = self._batch_of.get(worker_key)
+        rows = self._rows_of.get(worker_key)
         done: list[int] = []
         other: list[int] = []
         for fid in fragment_ids:
             bid = mine.pop(fid, None) if mine else None
             if bid is None:
-                other.append(fid)
+                if rows and fid in rows:
+                    rows.discard(fid)
+                    other.append(fid)
                 continue
             left = self._left[bid] - 1
             if left:
@@ -155,3 +166,4 @@ class Awaiting:
         """``worker_key`` left: what it did not acknowledge is resent at its next HELLO."""
         for bid in set(self._batch_of.pop(worker_key, {}).values()):
             self._left.pop(bid, None)
+        self._rows_of.pop(worker_key, None)

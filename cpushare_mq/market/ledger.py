@@ -432,6 +432,7 @@ class HubLedger:
                 f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 AND "
                 f"{_SIGNED_ONLY} ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
             out = _signed(self.db, rows, self.key.public_key())
+            self._awaiting.sent_rows(worker_key, (sr.receipt.fragment_id for sr in out))
             for bid, signed in keptbatches.undelivered(self.db, worker_key, limit - len(out),
                                                        self.key.public_key()):
                 self._awaiting.sent(worker_key, bid, (sr.receipt.fragment_id for sr in signed))
@@ -444,10 +445,11 @@ class HubLedger:
         return []
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
-        """``worker_key`` acknowledged these receipts (others' receipts are left alone);
-        recorded with the next :meth:`sign` (a mark lost to a crash only makes the hub
-        resend those receipts at the worker's next HELLO, which it keeps once): a kept batch
-        once each of its receipts is acknowledged, an older ledger's row one by one."""
+        """``worker_key`` acknowledged these receipts (only those sent to it count: others'
+        receipts and made-up ids are ignored, keeping nothing); recorded with the next
+        :meth:`sign` (a mark lost to a crash only makes the hub resend those receipts at the
+        worker's next HELLO, which it keeps once): a kept batch once each of its receipts is
+        acknowledged, an older ledger's row one by one."""
         batches, rows = self._awaiting.acked(worker_key, fragment_ids)
         self._batches_delivered += batches
         self._delivered.extend((fid, worker_key) for fid in rows)

@@ -76,6 +76,7 @@ class Payout:
         self._outbox: dict[str, list[dict]] = {}      # receipts one by one (and resent)
         self._batched: set[str] = set()          # workers with feature "receipt_batches"
         self._batch_out: dict[str, list[EncodedBody]] = {}    # their batches, as kept
+        self._acks_due: dict[str, int] = {}      # worker id -> RECEIPTS sent, not answered
         self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
         self._unpriced: set[str] = set()                # until the first before_assign)
         stored = ledger.claims()                 # an older hub's
@@ -235,6 +236,7 @@ class Payout:
             self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in owed)
 
     def forget(self, wid: str) -> None:
+        self._acks_due.pop(wid, None)
         key = self._receivers.pop(wid, None)
         if key is not None and self._by_key.get(key) == wid:
             del self._by_key[key]
@@ -352,6 +354,17 @@ class Payout:
                         "; it is paid the job's median claim from now on" if s["paid_median"]
                         else "")
 
+    def admit_ack(self, wid: str | None) -> bool:
+        """May worker ``wid`` send a ``RECEIPT_ACK`` now? One answers each ``RECEIPTS``
+        message sent to its session (a worker keeps or refuses a message whole, and answers
+        it once): asked before the message is even decoded, so that acknowledgements nobody
+        asked for cost a lookup each (docs/security.md). True takes the turn of one."""
+        due = self._acks_due.get(wid, 0) if wid is not None else 0
+        if due <= 0:
+            return False
+        self._acks_due[wid] = due - 1
+        return True
+
     def on_ack(self, wid: str, fragment_ids: list[int]) -> None:
         key = self._receivers.get(wid)
         if key and fragment_ids:
@@ -373,6 +386,9 @@ class Payout:
         for wid, batches in self._batch_out.items():
             out.extend((wid, _batch_body(b)) for b in batches)
         self._outbox, self._batch_out = {}, {}
+        due = self._acks_due
+        for wid, _ in out:
+            due[wid] = due.get(wid, 0) + 1
         return out
 
     def close(self) -> None:

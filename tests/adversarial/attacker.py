@@ -572,7 +572,77 @@ def poison_hello(endpoint: str, hub_key: str | None, source: str) -> None:
                  f"HELLOs (errors: {sorted(set(codes))})")
 
 
-ATTACKS = {"vanishing": vanishing, "poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
+def _join(ctx: zmq.Context, endpoint: str, hub_key: str | None, name: str,
+          features: list[str]) -> zmq.Socket:
+    """A worker session with a self-made key (the default hub admits any): HELLO, WELCOME."""
+    from cpushare_mq.protocol import MsgType, encode
+    pub, sec = zmq.curve_keypair()
+    s = ctx.socket(zmq.DEALER)
+    s.linger, s.sndtimeo = 0, 1000
+    if hub_key:
+        s.curve_publickey, s.curve_secretkey, s.curve_serverkey = pub, sec, hub_key.encode()
+    s.connect(endpoint)
+    s.send_multipart(encode(MsgType.HELLO, {
+        "worker_version": "attacker", "abi_version": 1, "slots": 1, "name": name,
+        "worker_key": _worker_key(pub), "held": [], "features": features}))
+    _recv_type(s, MsgType.WELCOME, 30)
+    return s
+
+
+def idle_peer(endpoint: str, hub_key: str | None) -> None:
+    """Join as a worker of another key and never ask for work, only stay alive, until the
+    test stops it (such a peer counted as the verifier a spot check waits for, so every
+    spot-checked fragment of an honest worker waited in VOTING for good)."""
+    from cpushare_mq.protocol import MsgType, encode
+    ctx = zmq.Context()
+    s = _join(ctx, endpoint, hub_key, "idler", ["signed_failures"])
+    print("attacking", flush=True)
+    stop = _UntilStopped()
+    while stop:
+        s.send_multipart(encode(MsgType.HEARTBEAT, {}))
+        time.sleep(0.2)
+    s.close(0)
+    ctx.term()
+
+
+def receipt_ack_flood(endpoint: str, hub_key: str | None) -> None:
+    """Join as a worker that takes receipts (a self-made key), then acknowledge receipts
+    that were never sent, 256 made-up fragment ids a message, as fast as the hub reads them,
+    until the test stops it (each such id was decoded, kept by the hub's ledger until its
+    next signing and written there: memory and a busy loop at one peer's will). Prints the
+    messages sent; exits 0 if the hub refused them as unasked for."""
+    import random
+
+    from cpushare_mq.protocol import MsgType, decode, encode
+    ctx = zmq.Context()
+    s = _join(ctx, endpoint, hub_key, "acker", ["signed_failures", "receipts", "receipt_batches"])
+    print("attacking", flush=True)
+    rng, stop, sent, refused = random.Random(14), _UntilStopped(), 0, 0
+    heartbeat, beat_at = encode(MsgType.HEARTBEAT, {}), 0.0
+    while stop:
+        ack = encode(MsgType.RECEIPT_ACK, {"fragment_ids": [rng.randrange(2**62)
+                                                            for _ in range(256)]})
+        try:
+            for _ in range(50):
+                s.send_multipart(ack)
+                sent += 1
+            if time.monotonic() >= beat_at:      # (alive, within the heartbeat limit)
+                s.send_multipart(heartbeat)
+                beat_at = time.monotonic() + 0.2
+        except zmq.Again:                # the hub reads no faster: its share, not more
+            pass
+        while s.poll(0):
+            msg = decode(s.recv_multipart())
+            refused += msg.type is MsgType.ERROR and "none is waiting" in msg.body["message"]
+    print(f"sent {sent} acknowledgements, {refused} refused (answers are rate-limited)",
+          flush=True)
+    s.close(0)
+    ctx.term()
+    if sent < 1000 or not refused:
+        sys.exit("the flood did not go out, or the hub did not refuse it")
+
+
+ATTACKS = {"receipt-ack-flood": receipt_ack_flood, "idle-peer": idle_peer, "vanishing": vanishing, "poison-hello": poison_hello, "claim-key": claim_key, "hello-flood": hello_flood, "buyer-without-token": buyer_without_token, "many-chunks": many_chunks, "false-failures": false_failures, "unfinished-results": unfinished_results, "fetch-flood": fetch_flood, "routing-id-collision": routing_id_collision, "huge-messages": huge_messages}
 
 if __name__ == "__main__":
     ATTACKS[sys.argv[1]](sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None) or None,

@@ -396,6 +396,25 @@ def test_spot_check_asks_a_second_worker_and_reports_the_verdict():
                                                        ("kb" if wid == "a" else "ka", "a" * 64)])]
 
 
+def test_a_verifier_is_a_worker_of_another_key_that_takes_work():
+    """A worker that joined and never asked for work (no credit, no lease) would hold every
+    spot-checked fragment in VOTING for good, waiting for it; it is no verifier. Once it
+    asks for work, or while it runs leases, it is; a paused one is not."""
+    w = World()
+    w.submit(3)
+    w.join("a", credit=1, key="ka")
+    w.join("idle", key="kb")                  # joined, never READY
+    w.flush()
+    assert not w.core.has_verifier("a")
+    w.core.ready(w.now, "idle", 1)
+    assert w.core.has_verifier("a")
+    w.flush()                                 # its credit becomes a lease
+    assert w.core.workers["idle"].credit == 0 and w.core.workers["idle"].leases
+    assert w.core.has_verifier("a")
+    w.core.set_status(w.now, "idle", True, 1)
+    assert not w.core.has_verifier("a")
+
+
 def test_idle_slots_everywhere_are_filled_before_anyone_gets_prefetch():
     # Two one-slot workers asking for prefetch, a job of two long fragments: one each, not
     # both on the first worker (which would take twice as long).

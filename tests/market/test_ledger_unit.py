@@ -128,6 +128,28 @@ def test_a_ledger_from_before_batches_keeps_its_receipts_sums_and_resends(tmp_pa
                                                     hub_key) == items
 
 
+def test_only_acknowledgements_of_receipts_sent_to_that_key_count(tmp_path):
+    """An older ledger's rows are marked delivered when their key acknowledges them after
+    they were resent to it; made-up ids, another key's and repeats are ignored and keep
+    nothing (the ledger has nothing to write)."""
+    db = str(tmp_path / "hub.db")
+    _old_ledger(db)
+    led = HubLedger(db, DEFAULT_PRICE)
+    led.delivered("KEY", [1, 2])                  # not resent yet in this hub's life
+    led.delivered("KEY", list(range(10**6, 10**6 + 256)))
+    assert not led.dirty
+    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10)] == [1, 2]
+    led.delivered("OTHER", [1, 2])                # not sent to that key
+    assert not led.dirty
+    led.delivered("KEY", [2, 2, 7])               # one of them, once
+    assert led.dirty
+    led.sign()
+    led.delivered("KEY", [2])                     # again: nothing
+    assert not led.dirty
+    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10)] == [1]
+    led.close()
+
+
 def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     db = str(tmp_path / "hub.db")
     led = paid_and_signed(db, (1, 2), cpu_s=10.0)

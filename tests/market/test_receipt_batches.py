@@ -164,6 +164,27 @@ def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tm
     pay.close()
 
 
+def test_a_worker_may_answer_each_receipts_message_once(tmp_path):
+    """RECEIPT_ACK is admitted (before it is decoded) once for each RECEIPTS message sent to
+    the session; an acknowledgement of receipts never sent keeps nothing."""
+    pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
+    pay.on_hello("w-1", "KA", BATCHED)
+    assert not pay.admit_ack("w-1") and not pay.admit_ack(None)     # nothing sent
+    accept(pay, "KA", 1, 2)
+    (_, body), = pay.outgoing(1.0, leases(0))
+    assert pay.admit_ack("w-1") and not pay.admit_ack("w-1")
+    pay.on_ack("w-1", list(range(10**6, 10**6 + 256)))     # made up
+    assert not pay.ledger.dirty
+    pay.on_ack("w-1", [1, 2])
+    assert pay.ledger.dirty                      # the batch delivered: marked when signing
+    accept(pay, "KA", 3)
+    assert len(pay.outgoing(2.0, leases(0))) == 1
+    pay.forget("w-1")                            # a new session owes no answer
+    pay.on_hello("w-2", "KA", BATCHED)
+    assert not pay.admit_ack("w-1") and not pay.admit_ack("w-2")
+    pay.close()
+
+
 def test_receipts_are_signed_together_while_leases_are_out_and_at_once_when_none_are(tmp_path):
     pay = payout(str(tmp_path / "hub.db"), DEFAULT_PRICE)
     pay.on_hello("w-1", "KA", BATCHED)
