@@ -415,6 +415,27 @@ def test_a_verifier_is_a_worker_of_another_key_that_takes_work():
     assert not w.core.has_verifier("a")
 
 
+def test_a_check_drawn_is_released_when_its_verifier_stops_taking_work():
+    """A spot check drawn while another key asked for work; that worker then hands its
+    leases back with its credit (it works for another hub now) and stays connected: within
+    a second the single result is accepted, unverified, instead of waiting for it."""
+    w = World()
+    w.submit(1)
+    w.join("a", credit=1, key="ka")
+    (g,), = w.flush()[0].values()
+    w.join("b", credit=1, key="kb")
+    assert w.core.result(w.now, "a", g[1], g[3], "a" * 64, 1, spot_check=True) == "accepted"
+    grants, _ = w.flush()
+    (g2,) = grants["b"]
+    w.core.release(w.now, "b", [(g2[1], g2[3])], "busy elsewhere", reset_credit=True)
+    w.flush()
+    assert w.state(g[1]) == "VOTING"
+    w.now += 1.5
+    w.core.tick(w.now)
+    w.flush()
+    assert w.state(g[1]) == "DONE"
+
+
 def test_idle_slots_everywhere_are_filled_before_anyone_gets_prefetch():
     # Two one-slot workers asking for prefetch, a job of two long fragments: one each, not
     # both on the first worker (which would take twice as long).

@@ -40,10 +40,11 @@ class Clock(CoreState):
             self._min_deadline = min((ls.deadline for ls in self.leases.values()), default=math.inf)
 
     def _release_lonely_checks(self, now: float) -> None:
-        """A spot check (``boost``) needs a result from another worker key; when no live
-        worker but the voter's is left, accept the single result instead of waiting for
-        ever (it stays unverified, as if no check had been drawn)."""
-        alive = {w.key for w in self.workers.values() if w.alive}
+        """A spot check (``boost``) needs a result from another worker key; when no worker
+        but the voter's that takes work is left (:attr:`_Worker.takes_work`), accept the
+        single result instead of waiting for ever (it stays unverified, as if no check had
+        been drawn)."""
+        alive = {w.key for w in self.workers.values() if w.takes_work}
         for f in [f for f in self.frags.values() if f.boost and f.votes and not f.leases]:
             if len(f.votes) != 1 or f.state is not V:
                 continue

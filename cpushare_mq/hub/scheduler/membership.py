@@ -131,11 +131,9 @@ class Membership(CoreState):
         return False
 
     def has_verifier(self, wid: str, key: str = "") -> bool:
-        """Is there a live, unpaused worker with another key than session ``wid``'s (``key``
-        if it is gone) that could re-run its result as a spot check, one that takes work: it
-        has credit (asked for leases) or runs leases now? (A peer that joined and never asks
-        for work would otherwise hold every spot-checked fragment back for good.)"""
+        """Is there a worker with another key than session ``wid``'s (``key`` if it is gone)
+        that could re-run its result as a spot check (:attr:`_Worker.takes_work`)?"""
         w = self.workers.get(wid)
         me = w.key if w is not None else key
-        return any(o.alive and not o.paused and (o.credit > 0 or o.leases)
-                   and self._may_check_key(o.key, me) for o in self.workers.values())
+        return any(o.takes_work and self._may_check_key(o.key, me)
+                   for o in self.workers.values())

@@ -125,6 +125,12 @@ class _Worker:
         self.held_until = 0.0      # held by the hub (its sandbox keeps failing) until then
         self.held_reason = ""
 
+    @property
+    def takes_work(self) -> bool:
+        """Could run a spot check's copy: alive, not paused, and asking for leases (credit)
+        or running some. A peer that joined and never asks for work is not: a check waiting
+        for it would wait for as long as it stays connected."""
+        return self.alive and not self.paused and (self.credit > 0 or bool(self.leases))
 
     def record(self) -> WorkerRecord:
         return WorkerRecord(self.id, self.name, self.key, self.slots, self.credit, self.joined_s,
