@@ -42,8 +42,8 @@ from .receipts import ROW_FIELDS, SignedReceipt, issued_row, verify_receipt
 from .turns import turn_receipts, turn_text
 from .unsigned import Unsigned
 
-__all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "Signed", "SignedReceipt", "ledger_path",
-           "read_receipts", "verify_receipts"]
+__all__ = ["DEFAULT_PRICE", "HubLedger", "JobTerms", "Signed", "SignedReceipt", "capped_us",
+           "claimed_us", "ledger_path", "read_receipts", "verify_receipts"]
 
 log = logging.getLogger(__name__)
 DEFAULT_PRICE = Price(Decimal("1"), "credits")   # per CPU-hour without --price
@@ -123,9 +123,15 @@ class JobTerms:
 @functools.lru_cache(maxsize=4096)
 def claimed_us(cpu_s: float, limit_cpu_s: float) -> int:
     """A worker's claim as the store keeps it (:func:`~cpushare_mq.outcome.cpu_claim_us`: 0
-    to a week), never above the job's CPU limit (the sandbox kills a fragment past it).
-    (Remembered: CPU time is metered in clock ticks, so claims repeat a few values.)"""
-    return min(cpu_claim_us(cpu_s), int(limit_cpu_s * 1e6))
+    to a week), capped (:func:`capped_us`). (Remembered: CPU time is metered in clock ticks,
+    so claims repeat a few values.)"""
+    return capped_us(cpu_claim_us(cpu_s), int(limit_cpu_s * 1e6))
+
+
+def capped_us(cpu_us: int, limit_us: int) -> int:
+    """A claim of ``cpu_us`` (whole microseconds, as the store keeps it) as it is paid:
+    never above the job's CPU limit ``limit_us`` (the sandbox kills a fragment past it)."""
+    return min(cpu_us, limit_us)
 
 
 def ledger_path(db_path: str) -> str:

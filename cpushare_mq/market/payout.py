@@ -51,7 +51,7 @@ from ..protocol import MAX_RECEIPTS_PER_MESSAGE, EncodedBody, Feature
 from .budget import Budget
 from .claims import Claim, Claims
 from .following import open_votes, payable_after
-from .ledger import HubLedger, JobTerms, claimed_us
+from .ledger import HubLedger, JobTerms, capped_us, claimed_us
 from .money import Price, amount_decimal, cost, decimal_text
 from .paid import failure_is_paid
 
@@ -115,7 +115,7 @@ class Payout:
         for job_id, fid, attempt, key, cpu_us in votes:
             if (fid, attempt) not in known:
                 t = self._terms[job_id]
-                claim_us = min(cpu_us, t.cpu_limit_us)
+                claim_us = capped_us(cpu_us, t.cpu_limit_us)
                 owed = cost(t.price, claim_us) if t.budget is not None else _ZERO
                 out.append(Claim(job_id, fid, attempt, key, claim_us, owed))
         return out
@@ -183,7 +183,7 @@ class Payout:
                 log.error("ledger: %s: they are paid at the next start", exc)
                 continue
             n += ledger.issue_many(job_id, [(p.worker_key, p.fragment_id, p.attempt,
-                                             min(p.cpu_us, t.cpu_limit_us))
+                                             capped_us(p.cpu_us, t.cpu_limit_us))
                                             for p in rows if p.fragment_id not in paid],
                                    price=t.price)
         self.commit()
