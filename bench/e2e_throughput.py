@@ -65,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 from benchprocs import start_workers, stop_all, wait_workers  # noqa: E402
 
 from cpushare_mq.hub.scheduler import JobSpec  # noqa: E402
+from cpushare_mq.hub.scheduler.states import LeaseEnd  # noqa: E402
 from cpushare_mq.hub.server import Hub  # noqa: E402
 from cpushare_mq.native import find_binary  # noqa: E402
 
@@ -207,8 +208,8 @@ def _steady_s(store: sqlite3.Connection, job: str) -> float:
     90 % (in the order of their results' ends): the job's steady state, without its start
     (storing, first leases) and its end (the last results, and a paid job's last receipts)."""
     ends = [t for (t,) in store.execute(
-        "SELECT ended_s FROM attempts WHERE job_id = ? AND end = 'vote' ORDER BY ended_s",
-        (job,)).fetchall()]
+        "SELECT ended_s FROM attempts WHERE job_id = ? AND end = ? ORDER BY ended_s",
+        (job, LeaseEnd.VOTE.value)).fetchall()]
     return ends[len(ends) * 9 // 10 - 1] - ends[len(ends) // 10]
 
 
