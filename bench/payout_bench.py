@@ -36,7 +36,7 @@ from cpushare_mq.hub.store import Store  # noqa: E402
 from cpushare_mq.market.ledger import HubLedger  # noqa: E402
 from cpushare_mq.market.money import parse_price  # noqa: E402
 from cpushare_mq.market.payout import Payout, job_terms  # noqa: E402
-from cpushare_mq.protocol import MsgType, decode, encode, encode_trusted  # noqa: E402
+from cpushare_mq.protocol import Feature, MsgType, decode, encode, encode_trusted  # noqa: E402
 
 TURN_S = 0.003
 
@@ -47,8 +47,9 @@ def run(turns: int, per_turn: int) -> float:
     following = "store" in inspect.signature(Payout).parameters   # the ledger follows the
     pay = Payout(ledger, Store(db)) if following else Payout(ledger)      # store (or not yet)
     keys = [Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex() for _ in "ab"]
+    features = [f.value for f in Feature if f.value.startswith("receipt")]   # all it knows
     for i, key in enumerate(keys):
-        pay.on_hello(f"w-{i}", key, ["receipts", "receipt_batches"])
+        pay.on_hello(f"w-{i}", key, features)
     clocked = len(inspect.signature(pay.outgoing).parameters) > 0
     core = SimpleNamespace(leases_out=lambda: 10)     # the hub's scheduler: leases out
     pay.on_job("j-1", job_terms(pay, JobSpec(program=b"p", fragments=[b""])), core)  # stored
@@ -68,6 +69,7 @@ def run(turns: int, per_turn: int) -> float:
         for wid, body in pay.outgoing(now, core) if clocked else pay.outgoing():
             encode_trusted(MsgType.RECEIPTS, body)
             acked = [row[1] for b in body.get("batches", ()) for row in b["rows"]]
+            acked += [fid for b in body.get("columns", ()) for fid in b["columns"][0]]
             acked += [r["fragment_id"] for r in body.get("receipts", ())]
             pay.on_ack(wid, decode(encode(MsgType.RECEIPT_ACK, {"fragment_ids": acked}))[
                 "fragment_ids"])

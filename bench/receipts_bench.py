@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/receipts_bench.py                   # 300 turns of 30 receipts
     .venv/bin/python bench/receipts_bench.py --turns 1000 --per-turn 60
+    .venv/bin/python bench/receipts_bench.py --per-turn 600 --rows      # row batches
 
 Each turn: the hub's ledger issues ``--per-turn`` receipts for one worker, stores them (one
 transaction) and signs them (one signature, one transaction: a running hub signs every
@@ -39,12 +40,20 @@ STAGES = ("issue", "commit", "encode", "decode", "take", "ack")
 def take(earnings: Earnings, msg, frames) -> list[int]:
     """The worker's check and store, as its agent calls it (with the message's text where
     this tree's worker keeps it)."""
+    batches = [*msg["batches"], *msg.body.get("columns", ())]
     if "body" in inspect.signature(earnings.take).parameters:
-        return earnings.take("HUBCURVE", msg["receipts"], msg["batches"], bytes(frames[1]))
-    return earnings.take("HUBCURVE", msg["receipts"], msg["batches"])
+        return earnings.take("HUBCURVE", msg["receipts"], batches, bytes(frames[1]))
+    return earnings.take("HUBCURVE", msg["receipts"], batches)
 
 
-def run(turns: int, per_turn: int) -> dict[str, float]:
+def sign(ledger: HubLedger, rows: bool):
+    """The ledger's signing: as column batches where this tree has them, unless ``rows``."""
+    if "as_columns" in inspect.signature(ledger.sign).parameters:
+        return ledger.sign(lambda key: not rows)
+    return ledger.sign()
+
+
+def run(turns: int, per_turn: int, rows: bool = False) -> dict[str, float]:
     tmp = tempfile.mkdtemp(prefix="cpmq-receipts-")
     ledger = HubLedger(os.path.join(tmp, "hub.db"), parse_price("0.05"))
     worker_key = Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex()
@@ -67,10 +76,11 @@ def run(turns: int, per_turn: int) -> dict[str, float]:
                 ledger.issue("job-1", worker_key, fid, 1, 0.000123)
         t1 = clock()
         ledger.commit()
-        signed = ledger.sign()
+        signed = sign(ledger, rows)
         batches = [b for b, _ in getattr(signed, "batches", signed)]   # (older trees: a list)
         t2 = clock()
-        sent = [encode_trusted(MsgType.RECEIPTS, {"batches": [b.to_wire()]}) for b in batches]
+        sent = [encode_trusted(MsgType.RECEIPTS, {getattr(b, "WIRE_FIELD", "batches"): [
+            b.to_wire()]}) for b in batches]
         t3 = clock()
         got = [(decode(frames), frames) for frames in sent]
         t4 = clock()
@@ -96,8 +106,10 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--turns", type=int, default=300)
     ap.add_argument("--per-turn", type=int, default=30, help="receipts per turn (one worker)")
+    ap.add_argument("--rows", action="store_true",
+                    help="sign row batches, as for a worker without 'receipt_columns'")
     args = ap.parse_args()
-    us = run(args.turns, args.per_turn)
+    us = run(args.turns, args.per_turn, args.rows)
     print(" ".join(f"{k} {v:.1f}" for k, v in us.items()),
           f"total {sum(us.values()):.1f} us of CPU per receipt")
 

@@ -115,6 +115,8 @@ class Feature(StrEnum):
     #: the worker takes fresh receipts as batches (RECEIPTS.batches: one signature checked
     #: per batch, cpushare_mq/market/receiptbatch.py); resent ones still come one by one
     RECEIPT_BATCHES = "receipt_batches"
+    #: ... and as columns, one hash a batch (RECEIPTS.columns: market/columnbatch.py)
+    RECEIPT_COLUMNS = "receipt_columns"
 
 
 #: every feature this code knows (not a member: set after the class; the hub confirms those
@@ -346,6 +348,25 @@ RECEIPT_BATCH_SCHEMA: dict[str, tuple[Validator, Any]] = {
     "rows": (v_rows(MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
 }
 
+def v_columns(max_len: int) -> Validator:
+    """A column batch's columns: four lists of at most ``max_len`` values each, their values
+    left to cpushare_mq.market.columnbatch, which checks them all (one check, one place)."""
+    def check(where: str, v: Any) -> list:
+        if type(v) is not list or len(v) != 4 or not all(
+                type(c) is list and len(c) <= max_len for c in v):
+            raise _fail(where, f"expected 4 receipt columns of at most {max_len} values")
+        return v
+    return check
+
+
+#: a batch of one worker's receipts for one job as columns (feature "receipt_columns")
+RECEIPT_COLUMNS_SCHEMA: dict[str, tuple[Validator, Any]] = {
+    **{name: (v_str(128), _REQUIRED) for name in ("hub_key", "worker_key", "job_id", "price",
+                                                  "currency", "signature")},
+    "proof": (v_list(v_str(65), 32), _REQUIRED),
+    "columns": (v_columns(MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
+}
+
 # (validators for the body, (min blobs, max blobs))
 SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]] = {
     MsgType.HELLO: ({
@@ -393,6 +414,7 @@ SCHEMAS: dict[MsgType, tuple[dict[str, tuple[Validator, Any]], tuple[int, int]]]
     MsgType.RECEIPTS: ({
         "receipts": (v_list(v_obj(RECEIPT_SCHEMA), MAX_RECEIPTS_PER_MESSAGE), ()),
         "batches": (v_list(v_obj(RECEIPT_BATCH_SCHEMA), 1), ()),
+        "columns": (v_list(v_obj(RECEIPT_COLUMNS_SCHEMA), 1), ()),
     }, (0, 0)),
     MsgType.STATUS: ({
         "paused": (v_bool, _REQUIRED),
@@ -570,7 +592,8 @@ def _validate(msg_type: MsgType, body: Any, blobs: Sequence[bytes]) -> dict:
             raise ProtocolError("RESULT_BATCH: a signed batch's items must not carry their "
                                 "own signatures")
     elif msg_type is MsgType.RECEIPTS:      # one RECEIPT_ACK must be able to answer it
-        count = len(clean["receipts"]) + sum(len(b["rows"]) for b in clean["batches"])
+        count = (len(clean["receipts"]) + sum(len(b["rows"]) for b in clean["batches"])
+                 + sum(len(b["columns"][0]) for b in clean["columns"]))
         if count > MAX_RECEIPTS_PER_MESSAGE:
             raise ProtocolError(f"RECEIPTS: carries {count} receipts, more than "
                                 f"{MAX_RECEIPTS_PER_MESSAGE}")

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .columnbatch import ColumnBatch
 from .money import decimal_text
-from .receiptbatch import ROW_FIELDS, ReceiptBatch, open_stored
+from .receiptbatch import ROW_FIELDS, ReceiptBatch, open_stored, reopened
 from .receipts import SignedReceipt
 
 __all__ = ["SCHEMA", "Awaiting", "insert", "mark_delivered", "read", "recent_claims", "spent",
@@ -38,21 +38,18 @@ CREATE INDEX IF NOT EXISTS batches_job ON batches (job_id);
 CREATE INDEX IF NOT EXISTS batches_undelivered ON batches (worker_key, id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS paid (fragment_id INTEGER PRIMARY KEY);
 """
-_JOB, _CPU_US, _AMOUNT, _ISSUED_S = (ROW_FIELDS.index(f) for f in (
-    "job_id", "cpu_us", "amount", "issued_s"))
+_CPU_US = ROW_FIELDS.index("cpu_us")
 _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount, wire) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
-def insert(db: sqlite3.Connection, batch: ReceiptBatch, text: str) -> int:
+def insert(db: sqlite3.Connection, batch: ReceiptBatch | ColumnBatch, text: str) -> int:
     """Keep a signed batch, ``text`` its wire form's (:func:`~.receiptbatch.stored_text`),
     in the caller's transaction; returns its id."""
-    rows = batch.rows
-    issued = [row[_ISSUED_S] for row in rows]
-    total = sum((Decimal(a) * n for a, n in Counter(row[_AMOUNT] for row in rows).items()),
-                Decimal(0))              # (a job's amounts repeat: CPU time comes in ticks)
-    return db.execute(_INSERT, (rows[0][_JOB], batch.worker_key, min(issued), max(issued),
-                                len(rows), decimal_text(total), text)).lastrowid
+    issued = batch.issued
+    return db.execute(_INSERT, (batch.job_id, batch.worker_key, min(issued), max(issued),
+                                len(issued), decimal_text(batch.total_amount()), text)
+                      ).lastrowid
 
 
 def mark_delivered(db: sqlite3.Connection, batch_ids: Iterable[int]) -> None:
@@ -72,17 +69,20 @@ def recent_claims(db: sqlite3.Connection, job_id: str, n: int) -> list[tuple[str
     rows = db.execute("SELECT worker_key, wire FROM batches WHERE job_id = ? ORDER BY id DESC",
                       (job_id,))
     for key, wire in rows:
-        kept = json.loads(wire)["rows"]
-        out[:0] = [(key, row[_CPU_US]) for row in kept]
+        kept = json.loads(wire)
+        claims = kept["columns"][2] if "columns" in kept else [row[_CPU_US]
+                                                               for row in kept["rows"]]
+        out[:0] = [(key, cpu_us) for cpu_us in claims]
         if len(out) >= n:
             break
     return out[-n:]
 
 
 def undelivered(db: sqlite3.Connection, worker_key: str, limit: int,
-                public: Ed25519PublicKey) -> list[tuple[int, list[SignedReceipt]]]:
+                public: Ed25519PublicKey) -> list[tuple[int, ReceiptBatch | ColumnBatch, str]]:
     """The oldest batches of ``worker_key`` it has not acknowledged, up to about ``limit``
-    receipts: ``(batch id, its receipts)``. Raises ProtocolError for a damaged one."""
+    receipts: ``(batch id, the batch, its text as kept)``, each checked against ``public``'s
+    signature. Raises ProtocolError for a damaged one."""
     out, count = [], 0
     if limit <= 0:
         return out
@@ -91,7 +91,7 @@ def undelivered(db: sqlite3.Connection, worker_key: str, limit: int,
     for bid, n, wire in rows:
         if out and count + n > limit:
             break
-        out.append((bid, list(open_stored(wire, public).values())))
+        out.append((bid, reopened(wire, public), wire))
         count += n
     return out
 

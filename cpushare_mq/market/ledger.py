@@ -23,6 +23,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -35,6 +36,7 @@ from ..outcome import MAX_CLAIM_US, cpu_claim_us
 from ..protocol import EncodedBody
 from . import keptbatches
 from .claims import Claim
+from .columnbatch import ColumnBatch
 from .metering import Meter
 from .money import Price, decimal_text
 from .receiptbatch import ReceiptBatch, open_stored, sign_groups, stored_text, wire_row
@@ -307,7 +309,7 @@ class HubLedger:
                     or self._claims_gone or self._ended or self.meter.has_changed
                     or self._through_seq > self.paid_through_seq)
 
-    def sign(self) -> Signed:
+    def sign(self, as_columns: Callable[[str], bool] | None = None) -> Signed:
         """Sign the receipts not signed yet with one signature, as batches of one worker and
         one job each (receiptbatch.py), and store them in one transaction with the fragments
         they pay (``paid``), the watermark, the acknowledgements, the meter's key records and
@@ -322,7 +324,7 @@ class HubLedger:
         try:
             with transaction(self.db, "cannot store signed receipts", immediate=False):
                 groups, dropped = self._pay(self._unsigned.groups())
-                for batch in sign_groups(self.public_hex, groups, self.key):
+                for batch in sign_groups(self.public_hex, groups, self.key, as_columns):
                     wire = batch.to_wire()
                     wire = EncodedBody(wire, stored_text(wire))    # kept and sent as this
                     kept.append(keptbatches.insert(self.db, batch, wire.text))
@@ -334,7 +336,7 @@ class HubLedger:
             self.meter.changed_again(k for k, _, _ in meter_keys)
             return Signed([], [])
         for (batch, _), bid in zip(out, kept, strict=True):
-            self._awaiting.sent(batch.worker_key, bid, (row[_FID] for row in batch.rows))
+            self._awaiting.sent(batch.worker_key, bid, batch.fragment_ids)
         self._unsigned.clear()
         self._claims_gone, self._ended, self._last_turn = [], [], 0
         self.paid_through_seq = max(self.paid_through_seq, self._through_seq)
@@ -429,26 +431,37 @@ class HubLedger:
         batches = self.sign().batches
         return batches[0][0].signed()[0] if batches else None
 
-    def undelivered(self, worker_key: str, limit: int) -> list[SignedReceipt]:
-        """The oldest (about) ``limit`` receipts of ``worker_key`` it has not acknowledged:
-        those kept as rows by older ledgers, then the kept batches (awaited again)."""
+    def undelivered(self, worker_key: str, limit: int, columns: bool = False) -> Owed:
+        """The oldest (about) ``limit`` receipts of ``worker_key`` it has not acknowledged,
+        awaited again: those kept as rows by older ledgers and in row batches one by one,
+        and the column batches whole, to a worker that takes them (``columns``; another
+        gets them when it does)."""
+        owed = Owed([], [])
         try:
             self._flush_marks()
             rows = self.db.execute(
                 f"SELECT {_READ} FROM receipts WHERE worker_key=? AND delivered=0 AND "
                 f"{_SIGNED_ONLY} ORDER BY fragment_id LIMIT ?", (worker_key, limit)).fetchall()
-            out = _signed(self.db, rows, self.key.public_key())
-            self._awaiting.sent_rows(worker_key, (sr.receipt.fragment_id for sr in out))
-            for bid, signed in keptbatches.undelivered(self.db, worker_key, limit - len(out),
-                                                       self.key.public_key()):
-                self._awaiting.sent(worker_key, bid, (sr.receipt.fragment_id for sr in signed))
-                out += signed
-            return out
+            owed.receipts.extend(_signed(self.db, rows, self.key.public_key()))
+            self._awaiting.sent_rows(worker_key, (sr.receipt.fragment_id
+                                                  for sr in owed.receipts))
+            for bid, batch, text in keptbatches.undelivered(
+                    self.db, worker_key, limit - len(owed.receipts), self.key.public_key()):
+                if type(batch) is ReceiptBatch:
+                    owed.receipts.extend(batch.signed())
+                elif columns:
+                    owed.batches.append(EncodedBody(batch.to_wire(), text))
+                else:
+                    log.warning("worker key %s: receipts signed as columns wait for a worker "
+                                "that takes them (cpushare-worker 2026-12 or later)",
+                                worker_key[:16])
+                    continue
+                self._awaiting.sent(worker_key, bid, batch.fragment_ids)
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
         except ProtocolError as exc:
             log.error("ledger: the receipts owed to %s are damaged: %s", worker_key[:16], exc)
-        return []
+        return owed
 
     def delivered(self, worker_key: str, fragment_ids: list[int]) -> None:
         """``worker_key`` acknowledged these receipts (only those sent to it count: others'
@@ -505,11 +518,19 @@ class HubLedger:
         self.db.close()
 
 
+class Owed(NamedTuple):
+    """What a worker key did not acknowledge (:meth:`HubLedger.undelivered`): receipts to
+    send one by one, and column batches to send whole (their wire as kept)."""
+
+    receipts: list[SignedReceipt]
+    batches: list[EncodedBody]
+
+
 class Signed(NamedTuple):
     """What :meth:`HubLedger.sign` stored: each batch with its wire form, and the receipts
     left out (``(worker key, row)``: their fragments were paid before)."""
 
-    batches: list[tuple[ReceiptBatch, EncodedBody]]
+    batches: list[tuple[ReceiptBatch | ColumnBatch, EncodedBody]]
     dropped: list[tuple[str, tuple]]
 
 

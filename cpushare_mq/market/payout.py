@@ -50,6 +50,7 @@ from ..outcome import MAX_CLAIM_US
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE, EncodedBody, Feature
 from .budget import Budget
 from .claims import Claim, Claims
+from .columnbatch import ColumnBatch
 from .following import open_votes, payable_after
 from .ledger import HubLedger, JobTerms, capped_us, claimed_us
 from .money import Price, amount_decimal, cost, decimal_text
@@ -75,7 +76,9 @@ class Payout:
         self._by_key: dict[str, str] = {}        # ... and back: where a key's receipts go
         self._outbox: dict[str, list[dict]] = {}      # receipts one by one (and resent)
         self._batched: set[str] = set()          # workers with feature "receipt_batches"
-        self._batch_out: dict[str, list[EncodedBody]] = {}    # their batches, as kept
+        self._columns: set[str] = set()          # ... and "receipt_columns"
+        self._batch_out: dict[str, list[tuple[str, EncodedBody]]] = {}   # their batches,
+        #                                          as kept, and the RECEIPTS field of each
         self._acks_due: dict[str, int] = {}      # worker id -> RECEIPTS sent, not answered
         self._terms: dict[str, JobTerms] = ledger.terms()      # the live jobs' (and more,
         self._unpriced: set[str] = set()                # until the first before_assign)
@@ -230,10 +233,16 @@ class Payout:
         self._by_key[worker_key] = wid
         if Feature.RECEIPT_BATCHES in features:
             self._batched.add(wid)
-        owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO)   # (those signed)
-        if owed:
-            log.info("worker %s: resending %d unacknowledged receipts", wid, len(owed))
-            self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in owed)
+            if Feature.RECEIPT_COLUMNS in features:
+                self._columns.add(wid)
+        owed = self.ledger.undelivered(worker_key, RESEND_AT_HELLO,    # (those signed)
+                                       columns=wid in self._columns)
+        if owed.receipts or owed.batches:
+            log.info("worker %s: resending %d unacknowledged receipts and %d batches", wid,
+                     len(owed.receipts), len(owed.batches))
+            self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in owed.receipts)
+            self._batch_out.setdefault(wid, []).extend(
+                (ColumnBatch.WIRE_FIELD, wire) for wire in owed.batches)
 
     def forget(self, wid: str) -> None:
         self._acks_due.pop(wid, None)
@@ -243,6 +252,7 @@ class Payout:
             self.ledger.forget(key)
         self._outbox.pop(wid, None)
         self._batched.discard(wid)
+        self._columns.discard(wid)
         self._batch_out.pop(wid, None)
 
     def on_copy(self, job_id: str, worker_key: str, fragment_id: int, attempt: int,
@@ -329,7 +339,7 @@ class Payout:
         """Sign and store the receipts waiting and queue them for their workers: one batch
         each for a worker that takes batches, the receipts one by one for an older worker.
         Receipts left out (their fragments were paid before) no longer count as spent."""
-        signed = self.ledger.sign()
+        signed = self.ledger.sign(self._takes_columns)
         self._count(signed.dropped, -1)
         for batch, wire in signed.batches:
             key = batch.worker_key
@@ -338,9 +348,13 @@ class Payout:
                 self.ledger.forget(key)
                 continue          # sent at its next HELLO
             if wid in self._batched:
-                self._batch_out.setdefault(wid, []).append(wire)
+                self._batch_out.setdefault(wid, []).append((batch.WIRE_FIELD, wire))
             else:
                 self._outbox.setdefault(wid, []).extend(sr.to_dict() for sr in batch.signed())
+
+    def _takes_columns(self, worker_key: str) -> bool:
+        """Does the session of ``worker_key`` take column batches (signed so for it)?"""
+        return self._by_key.get(worker_key) in self._columns
 
     def _flagged(self, job_id: str, keys: list[str]) -> None:
         """Keys a copy's comparison just flagged (market/metering.py: the claims of the
@@ -384,7 +398,7 @@ class Payout:
             for i in range(0, len(items), MAX_RECEIPTS_PER_MESSAGE):
                 out.append((wid, {"receipts": items[i:i + MAX_RECEIPTS_PER_MESSAGE]}))
         for wid, batches in self._batch_out.items():
-            out.extend((wid, _batch_body(b)) for b in batches)
+            out.extend((wid, _batch_body(name, b)) for name, b in batches)
         self._outbox, self._batch_out = {}, {}
         due = self._acks_due
         for wid, _ in out:
@@ -395,9 +409,10 @@ class Payout:
         self.ledger.close()
 
 
-def _batch_body(wire: EncodedBody) -> EncodedBody:
-    """A ``RECEIPTS`` body of one batch, sent as the text the ledger kept (HubLedger.sign)."""
-    return EncodedBody({"batches": [wire]}, f'{{"batches":[{wire.text}]}}')
+def _batch_body(name: str, wire: EncodedBody) -> EncodedBody:
+    """A ``RECEIPTS`` body of one batch in its field ``name`` (``batches``, ``columns``),
+    sent as the text the ledger kept (HubLedger.sign)."""
+    return EncodedBody({name: [wire]}, f'{{"{name}":[{wire.text}]}}')
 
 
 def _short(d: Decimal) -> str:

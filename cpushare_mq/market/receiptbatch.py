@@ -24,12 +24,16 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ProtocolError
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE
+from .columnbatch import ColumnBatch, columns_of
 from .receipts import (
     HEX_SIGNATURE,
     MAX_PROOF,
@@ -47,7 +51,7 @@ from .receipts import (
 )
 
 __all__ = ["MAX_BATCH", "ROW_FIELDS", "CheckedBatch", "ReceiptBatch", "hub_public", "open_stored",
-           "row_leaves", "sign_batches", "sign_groups", "stored_text", "wire_row"]
+           "reopened", "row_leaves", "sign_batches", "sign_groups", "stored_text", "wire_row"]
 
 MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS message carries one)
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
@@ -68,6 +72,30 @@ class ReceiptBatch:
     rows: tuple[tuple, ...]
     signature: str
     proof: tuple[str, ...]
+
+    #: the field of a RECEIPTS body that carries such batches
+    WIRE_FIELD = "batches"
+
+    @property
+    def job_id(self) -> str:
+        return self.rows[0][0]
+
+    @property
+    def fragment_ids(self) -> list[int]:
+        return [row[1] for row in self.rows]
+
+    @property
+    def issued(self) -> list[int]:
+        return [row[7] for row in self.rows]
+
+    @property
+    def cpu_us(self) -> list[int]:
+        return [row[3] for row in self.rows]
+
+    def total_amount(self) -> Decimal:
+        """The exact sum of the receipts' amounts."""
+        return sum((Decimal(a) * n for a, n in Counter(row[6] for row in self.rows).items()),
+                   Decimal(0))        # (a job's amounts repeat: CPU time comes in ticks)
 
     @functools.cached_property
     def receipts(self) -> tuple[Receipt, ...]:
@@ -241,20 +269,44 @@ def sign_batches(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[Receip
     return sign_groups(hub_key, [(k, rows) for (k, _), rows in groups.items()], key)
 
 
-def sign_groups(hub_key: str, groups: list[tuple[str, list[tuple]]], key: Ed25519PrivateKey
-                ) -> list[ReceiptBatch]:
+def sign_groups(hub_key: str, groups: list[tuple[str, list[tuple]]], key: Ed25519PrivateKey,
+                as_columns: Callable[[str], bool] | None = None
+                ) -> list[ReceiptBatch | ColumnBatch]:
     """Sign groups of rows with one signature: each ``(worker_key, rows)`` group is one
     worker's receipts for one job, in issue order; each :data:`MAX_BATCH` of them form a
-    subtree and the signed root is the tree over the subtrees' roots. Returns one batch per
-    subtree (:meth:`ReceiptBatch.signed` gives its receipts' own proofs)."""
-    parts = [(worker_key, tuple(rows[i:i + MAX_BATCH])) for worker_key, rows in groups
-             for i in range(0, len(rows), MAX_BATCH)]
+    batch, and the signed root is the tree over the batches' roots (a :class:`ReceiptBatch`'s:
+    the tree over its receipts' leaves; a :class:`ColumnBatch`'s, for the worker keys
+    ``as_columns`` names: the hash of its columns). Returns the batches, signed (their
+    ``signed()`` gives each receipt's own proof)."""
+    parts: list[ReceiptBatch | ColumnBatch] = []
+    for worker_key, rows in groups:
+        if as_columns is not None and as_columns(worker_key):
+            parts += _column_parts(hub_key, worker_key, rows)
+        else:
+            parts += [ReceiptBatch(hub_key, worker_key, tuple(rows[i:i + MAX_BATCH]), "", ())
+                      for i in range(0, len(rows), MAX_BATCH)]
     if not parts:
         return []
-    root, tops = merkle([merkle_root(row_leaves(hub_key, k, rows)) for k, rows in parts])
+    root, tops = merkle([merkle_root(p.leaves()) if type(p) is ReceiptBatch else p.root()
+                         for p in parts])
     signature = key.sign(ROOT_DOMAIN + root).hex()
-    return [ReceiptBatch(hub_key, k, rows, signature, tuple(top))
-            for (k, rows), top in zip(parts, tops, strict=True)]
+    return [ReceiptBatch(hub_key, p.worker_key, p.rows, signature, tuple(top))
+            if type(p) is ReceiptBatch else p.signed_as(signature, top)
+            for p, top in zip(parts, tops, strict=True)]
+
+
+def _column_parts(hub_key: str, worker_key: str, rows: list[tuple]) -> list[ColumnBatch]:
+    """One worker's rows for one job as column batches: every :data:`MAX_BATCH` rows, and
+    apart at each price (a job's price is fixed: a safeguard)."""
+    prices: dict[tuple, list[tuple]] = {}
+    if len({(row[4], row[5]) for row in rows}) == 1:
+        prices[rows[0][4:6]] = rows
+    else:
+        for row in rows:
+            prices.setdefault(row[4:6], []).append(row)
+    return [ColumnBatch.unsigned(hub_key, worker_key, (same[0][0], *price),
+                                 columns_of(same[i:i + MAX_BATCH]))
+            for price, same in prices.items() for i in range(0, len(same), MAX_BATCH)]
 
 
 def stored_text(wire: dict) -> str:
@@ -275,15 +327,36 @@ def open_stored(text: str | None, public: Ed25519PublicKey | None = None
         wire = json.loads(text)
     except ValueError as exc:
         raise ProtocolError(f"the batch is not JSON: {exc}") from exc
-    if type(wire) is dict and "batches" in wire:    # the RECEIPTS body that carried it
-        if type(wire["batches"]) is not list or len(wire["batches"]) != 1:
-            raise ProtocolError("a kept RECEIPTS message must carry exactly one batch")
-        wire = wire["batches"][0]
-    batch = ReceiptBatch.from_wire(wire)
-    signed = batch.open(public or hub_public(batch.receipts[0].hub_key))
+    batch = _kept(wire)
+    signed = batch.open(public or hub_public(batch.hub_key))
     if signed is None:
         raise ProtocolError("the batch fails its hub's signature")
     return {sr.receipt.fragment_id: sr for sr in signed}
+
+
+def reopened(text: str, public: Ed25519PublicKey) -> ReceiptBatch | ColumnBatch:
+    """A batch the hub's ledger kept (its wire form's text), checked whole and against
+    ``public``'s signature; raises :class:`ProtocolError`."""
+    try:
+        batch = _kept(json.loads(text))
+    except ValueError as exc:
+        raise ProtocolError(f"the batch is not JSON: {exc}") from exc
+    if not batch.verify(public):
+        raise ProtocolError("the batch fails its hub's signature")
+    return batch
+
+
+def _kept(wire: object) -> ReceiptBatch | ColumnBatch:
+    """A kept batch's wire form, or the RECEIPTS body that carried it alone, checked whole
+    (not its signature); raises :class:`ProtocolError`."""
+    if type(wire) is dict and "signature" not in wire:    # the RECEIPTS body that carried it
+        carried = [wire.get(name, []) for name in ("batches", "columns")]
+        carried = [b for c in carried if type(c) is list for b in c]
+        if len(carried) != 1:
+            raise ProtocolError("a kept RECEIPTS message must carry exactly one batch")
+        wire = carried[0]
+    return (ColumnBatch if type(wire) is dict and "columns" in wire else
+            ReceiptBatch).from_wire(wire)
 
 
 def hub_public(hub_key: str) -> Ed25519PublicKey:

@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import ProtocolError
+from .columnroot import COLUMNS_STEP, step_root
 from .money import Price, amount_decimal, amount_text, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "claim_bytes", "issued_row",
@@ -107,7 +108,7 @@ class Receipt(NamedTuple):
                         ("issued_s", issued_s)):
             if type(v) is not int or not 0 <= v < 2**63:
                 raise ProtocolError(f"receipt {name} must be a non-negative integer")
-        price_text = _price(price)
+        price_text = checked_price(price)
         paid = amount_text(price_text, cpu_us)
         if amount != paid:      # the hub's text form, else the same number written otherwise
             written = _amount(amount, "receipt amount")
@@ -148,10 +149,10 @@ class SignedReceipt:
         if not isinstance(d, dict) or type(d.get("signature")) is not str:
             raise ProtocolError("a signed receipt must be an object with a 'signature' string")
         proof = d.get("proof")
-        if proof is not None and (type(proof) is not list or len(proof) > MAX_PROOF or not all(
-                type(s) is str and PROOF_STEP.fullmatch(s) for s in proof)):
+        if proof is not None and not _proof_form(proof):
             raise ProtocolError(f"receipt proof must be a list of at most {MAX_PROOF} "
-                                "'l'/'r' + 64-hex-digit steps")
+                                "'l'/'r' + 64-hex-digit steps, the first of them may be its "
+                                "batch's columns ('c' + base64)")
         body = {k: v for k, v in d.items() if k not in ("signature", "proof")}
         return cls(Receipt.from_dict(body), d["signature"],
                    None if proof is None else tuple(proof))
@@ -167,6 +168,16 @@ class SignedReceipt:
         except (ValueError, TypeError) as exc:
             raise ProtocolError(f"a stored receipt is not a JSON object: {exc}") from exc
         return cls.from_dict(d)
+
+
+def _proof_form(proof: object) -> bool:
+    """Is ``proof`` a well-formed proof: sibling steps, after its batch's columns (a
+    receipt sent in columns: columnroot.py)?"""
+    if type(proof) is not list or len(proof) > MAX_PROOF:
+        return False
+    steps = proof[1:] if proof and type(proof[0]) is str and proof[0][:1] == "c" else proof
+    return (len(steps) == len(proof) or COLUMNS_STEP.fullmatch(proof[0]) is not None) and all(
+        type(s) is str and PROOF_STEP.fullmatch(s) for s in steps)
 
 
 def canonical_bytes(domain: bytes, record: object, names: tuple[str, ...]) -> bytes:
@@ -221,7 +232,7 @@ def _amount(text: object, what: str) -> Decimal:
         raise ProtocolError(str(exc)) from exc
 
 
-def _price(text: object) -> str:
+def checked_price(text: object) -> str:
     """A receipt's price in its one text form, or :class:`ProtocolError`."""
     if type(text) is not str:      # (not remembered: the parser refuses it, one line)
         return decimal_text(_amount(text, "receipt price"))
@@ -302,8 +313,13 @@ def sign_batch(receipts: list[Receipt], key: Ed25519PrivateKey) -> list[SignedRe
     return [SignedReceipt(r, signature, tuple(p)) for r, p in zip(receipts, proofs, strict=True)]
 
 
-def proof_root(r: Receipt, proof: tuple[str, ...]) -> bytes:
-    """The Merkle root ``proof`` leads to from ``r``'s leaf."""
+def proof_root(r: Receipt, proof: tuple[str, ...]) -> bytes | None:
+    """The Merkle root ``proof`` leads to from ``r``'s leaf, or from the root of the batch
+    whose columns its first step carries (None: they do not hold ``r``)."""
+    if proof and proof[0][:1] == "c":
+        start = step_root((r.hub_key, r.worker_key, r.job_id, r.price, r.currency),
+                          (r.fragment_id, r.attempt, r.cpu_us, r.issued_s), proof[0])
+        return None if start is None else walk(start, proof[1:])
     return walk(leaf(r), proof)
 
 
@@ -321,8 +337,10 @@ def verify_receipt(r: Receipt, signature: str, public: Ed25519PublicKey,
     the batch root it leads to). ``seen``: as :func:`signed_by`'s."""
     if type(signature) is not str or not HEX_SIGNATURE.fullmatch(signature):
         return False
-    signed = claim_bytes(r) if proof is None else ROOT_DOMAIN + proof_root(r, proof)
-    return signed_by(public, signature, signed, seen)
+    if proof is None:
+        return signed_by(public, signature, claim_bytes(r), seen)
+    root = proof_root(r, proof)
+    return root is not None and signed_by(public, signature, ROOT_DOMAIN + root, seen)
 
 
 #: signatures :func:`signed_by` remembers in one ``seen`` (then it starts again)

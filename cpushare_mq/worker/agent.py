@@ -128,6 +128,7 @@ def _hello_info(config: AgentConfig, trust) -> dict:
             features.append(Feature.BATCH_SIGNATURE)    # one signature per RESULT_BATCH
         features.append(Feature.RECEIPTS)   # keep the hub's signed receipts (issue 19)
         features.append(Feature.RECEIPT_BATCHES)    # ... taken a batch at a time
+        features.append(Feature.RECEIPT_COLUMNS)    # ... and as columns
     hello_info["features"] = features
     return hello_info
 
@@ -346,7 +347,8 @@ class WorkerAgent:
             if msg.type is MsgType.BLOB:
                 self._on_blob(msg, now)
             elif msg.type is MsgType.RECEIPTS and self.receipts is not None:   # issue 19
-                ack = self.receipts.on_receipts(msg["receipts"], msg["batches"],
+                ack = self.receipts.on_receipts(msg["receipts"],
+                                                [*msg["batches"], *msg["columns"]],
                                                 bytes(frames[1]))
                 if ack is not None:     # ids of checked receipts, at most a message's 256
                     self.link.queue(encode_trusted(MsgType.RECEIPT_ACK, ack))

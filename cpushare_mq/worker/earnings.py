@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..errors import ConfigError, ProtocolError, StoreError
 from ..hub.connections import columns, transaction
+from ..market.columnbatch import ColumnBatch
 from ..market.receiptbatch import CheckedBatch, hub_public, open_stored, stored_text
 from ..market.receipts import SignedReceipt, verify_receipt
 
@@ -62,11 +63,11 @@ def _check(d: object, worker_key: str, seen: dict) -> SignedReceipt:
     return sr
 
 
-def _check_batch(d: object, worker_key: str, seen: dict) -> CheckedBatch:
-    """A peer's receipt batch, checked whole, or :class:`ProtocolError`: one bad row or a bad
-    signature refuses the whole batch. ``seen``: the signed roots checked before (a signing's
+def _check_batch(d: object, worker_key: str, seen: dict) -> CheckedBatch | ColumnBatch:
+    """A peer's receipt batch (of rows, or of columns), checked whole, or
+    :class:`ProtocolError`: one bad row or a bad signature refuses the whole batch. ``seen``: the signed roots checked before (a signing's
     other batches lead to the same one)."""
-    batch = CheckedBatch.from_wire(d)
+    batch = (ColumnBatch if type(d) is dict and "columns" in d else CheckedBatch).from_wire(d)
     first = batch.fragment_ids[0]
     if batch.worker_key != worker_key:
         raise ProtocolError(f"receipt batch of fragments {first}.. names another worker key")

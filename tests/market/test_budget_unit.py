@@ -88,7 +88,7 @@ def test_payout_allowance_follows_spending_and_survives_a_restart(tmp_path):
     assert fx.accepted == [(f[1], job, f[3])]
     pay.settle(fx, 0)                                # the accepted copy is paid
     pay.outgoing(100.0, core)        # (signed with the turn's end)
-    assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9)] == [
+    assert [sr.receipt.amount_decimal for sr in pay.ledger.undelivered("K", 9).receipts] == [
         Decimal("0.75")]
     pay.before_assign(core)                       # 0.75 + 1 out + 1 more > 2.5
     assert core.assign(100.0) == {}

@@ -117,11 +117,11 @@ def test_a_ledger_from_before_batches_keeps_its_receipts_sums_and_resends(tmp_pa
     key, old = _old_ledger(db)
     led = HubLedger(db, DEFAULT_PRICE)
     assert led.public_hex == key.public_key().public_bytes_raw().hex()
-    assert led.undelivered("KEY", 10) == old                   # resent as they were signed
+    assert led.undelivered("KEY", 10).receipts == old                   # resent as they were signed
     assert led.spent("j-1") == Decimal("1.000000000")          # two half hours at 1 an hour
     new = led.on_result("j-1", "KEY", 3, 0, cpu_s=1800.0)      # stored with its batch
     assert led.spent("j-1") == Decimal("1.500000000")
-    assert led.undelivered("KEY", 10) == [*old, new]
+    assert led.undelivered("KEY", 10).receipts == [*old, new]
     led.close()
     hub_key, items = read_receipts(db)
     assert items == [*old, new] and verify_receipts([sr.to_dict() for sr in items],
@@ -138,7 +138,7 @@ def test_only_acknowledgements_of_receipts_sent_to_that_key_count(tmp_path):
     led.delivered("KEY", [1, 2])                  # not resent yet in this hub's life
     led.delivered("KEY", list(range(10**6, 10**6 + 256)))
     assert not led.dirty
-    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10)] == [1, 2]
+    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10).receipts] == [1, 2]
     led.delivered("OTHER", [1, 2])                # not sent to that key
     assert not led.dirty
     led.delivered("KEY", [2, 2, 7])               # one of them, once
@@ -146,7 +146,7 @@ def test_only_acknowledgements_of_receipts_sent_to_that_key_count(tmp_path):
     led.sign()
     led.delivered("KEY", [2])                     # again: nothing
     assert not led.dirty
-    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10)] == [1]
+    assert [sr.receipt.fragment_id for sr in led.undelivered("KEY", 10).receipts] == [1]
     led.close()
 
 
@@ -164,7 +164,7 @@ def test_an_altered_batch_in_the_ledger_is_refused_when_read(tmp_path, caplog):
     with pytest.raises(ConfigError, match=r"hub.db.ledger is damaged \(was it altered\?\): "
                                           "the batch fails its hub's signature"):
         read_receipts(db)
-    assert led.undelivered("KEY", 10) == []                     # the hub goes on
+    assert led.undelivered("KEY", 10).receipts == []                     # the hub goes on
     assert "ledger: the receipts owed to KEY are damaged" in caplog.text
 
 

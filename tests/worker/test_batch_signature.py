@@ -15,7 +15,7 @@ from cpushare_mq.worker.agent import AgentConfig, WorkerAgent
 from .fakes import FakeHub, Running, fake_factory
 
 SIGNING_FEATURES = ["release_resets_credit", "infra_release", "result_batch", "signed_failures", "batch_signature",
-                    "receipts", "receipt_batches"]
+                    "receipts", "receipt_batches", "receipt_columns"]
 
 
 def new_hub(cleanup, *a, **kw) -> FakeHub:
@@ -82,7 +82,7 @@ def test_no_batch_signature_announced_without_batches(cleanup, tmp_path):
     start(cleanup, hub, tmp_path, batch_results=False)
     assert hub.wait(lambda: len(hub.results) == 1)
     assert hub.hellos[0]["features"] == ["release_resets_credit", "infra_release", "signed_failures",
-                                         "receipts", "receipt_batches"]
+                                         "receipts", "receipt_batches", "receipt_columns"]
 
 
 def test_results_replayed_to_a_hub_without_the_feature_are_signed_alone(cleanup, tmp_path):
