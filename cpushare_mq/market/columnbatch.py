@@ -86,12 +86,8 @@ class ColumnBatch:
         return self.columns[0]
 
     @property
-    def issued(self) -> list[int]:
+    def issued_s(self) -> list[int]:
         return self.columns[3]
-
-    @property
-    def cpu_us(self) -> list[int]:
-        return self.columns[2]
 
     def total_amount(self) -> Decimal:
         """The exact sum of the receipts' amounts (each rounded as its receipt says)."""

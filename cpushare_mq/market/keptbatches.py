@@ -3,8 +3,8 @@ ledger's questions need of it in columns (I/O shell around :mod:`.receiptbatch`)
 
 A batch holds the receipts of one worker key for one job, signed together
 (:func:`~.receiptbatch.sign_batches`). The ledger keeps it as one row of ``batches``: its
-wire form (the receipts' fields and the signature: each receipt's proof is derived from it
-when read), the job, the worker key, the span of its receipts' ``issued_s``, how many
+wire form (the receipts' fields, as rows or columns, and the signature: each receipt's
+proof is derived from it when read), the job, the worker key, the span of its receipts' ``issued_s``, how many
 receipts, their amounts' exact sum, and whether its worker acknowledged it. ``paid`` holds
 every fragment the ledger paid (signed or not yet): a fragment is paid once.
 
@@ -46,7 +46,7 @@ _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount,
 def insert(db: sqlite3.Connection, batch: ReceiptBatch | ColumnBatch, text: str) -> int:
     """Keep a signed batch, ``text`` its wire form's (:func:`~.receiptbatch.stored_text`),
     in the caller's transaction; returns its id."""
-    issued = batch.issued
+    issued = batch.issued_s
     return db.execute(_INSERT, (batch.job_id, batch.worker_key, min(issued), max(issued),
                                 len(issued), decimal_text(batch.total_amount()), text)
                       ).lastrowid

@@ -436,7 +436,7 @@ class HubLedger:
         awaited again: those kept as rows by older ledgers and in row batches one by one,
         and the column batches whole, to a worker that takes them (``columns``; another
         gets them when it does)."""
-        owed = Owed([], [])
+        owed, waiting = Owed([], []), 0
         try:
             self._flush_marks()
             rows = self.db.execute(
@@ -452,11 +452,13 @@ class HubLedger:
                 elif columns:
                     owed.batches.append(EncodedBody(batch.to_wire(), text))
                 else:
-                    log.warning("worker key %s: receipts signed as columns wait for a worker "
-                                "that takes them (cpushare-worker 2026-12 or later)",
-                                worker_key[:16])
+                    waiting += len(batch.fragment_ids)
                     continue
                 self._awaiting.sent(worker_key, bid, batch.fragment_ids)
+            if waiting:
+                log.warning("worker key %s: %d receipts signed as columns wait for a worker "
+                            "that takes them (feature receipt_columns: cpushare-worker since "
+                            "2026-12-06)", worker_key[:16], waiting)
         except sqlite3.Error as exc:
             log.error("ledger: cannot read the receipts owed to %s: %s", worker_key[:16], exc)
         except ProtocolError as exc:

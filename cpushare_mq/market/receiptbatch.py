@@ -15,6 +15,9 @@ feature)::
     {"hub_key": HEX, "worker_key": KEY, "signature": HEX, "proof": ["l<64 hex>", ...],
      "rows": [[job_id, fragment_id, attempt, cpu_us, price, currency, amount, issued_s], ...]}
 
+A worker that announces ``receipt_columns`` too gets its receipts as columns instead
+(columnbatch.py: one hash a batch); :func:`sign_groups` signs both kinds in one tree.
+
 Each row is validated as every receipt is (:meth:`~.receipts.Receipt.checked`). The worker
 takes a batch as a :class:`CheckedBatch`: the same checks and refusals, without a
 :class:`Receipt` per row (rows that differ in their fragment ids alone share one check).
@@ -85,12 +88,8 @@ class ReceiptBatch:
         return [row[1] for row in self.rows]
 
     @property
-    def issued(self) -> list[int]:
+    def issued_s(self) -> list[int]:
         return [row[7] for row in self.rows]
-
-    @property
-    def cpu_us(self) -> list[int]:
-        return [row[3] for row in self.rows]
 
     def total_amount(self) -> Decimal:
         """The exact sum of the receipts' amounts."""

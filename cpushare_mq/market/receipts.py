@@ -17,7 +17,9 @@ an inner node is ``sha256(0x01 || left || right)`` (an odd node goes up as it is
 receipt carries that signature and its *proof*: the sibling hashes from its leaf to the
 root, each as ``"l"`` or ``"r"`` (the sibling's side) and 64 hex digits. The signed bytes
 are ``b"cpushare-mq/receipts-root/v1\\0" || root``. A receipt without a proof (the first
-ledgers) is a signature of its claim bytes alone.
+ledgers) is a signature of its claim bytes alone. A receipt of a batch sent as columns
+(columnbatch.py) has no leaf: its proof starts with its batch's columns, whose root stands
+in the tree for all of them (columnroot.py).
 """
 
 from __future__ import annotations
