@@ -114,10 +114,15 @@ def test_ledger_and_earnings_reconcile_across_kill9_and_reconnect(ledger_procs):
     seller = sorted((r for got in mine.values() for r in got), key=lambda r: r["fragment_id"])
     assert seller == sorted(ledger, key=lambda r: r["fragment_id"])
     assert {r["worker_key"] for r in mine["id-w2"]} != {r["worker_key"] for r in mine["id-w1"]}
-    # fresh receipts came a batch (one signature) at a time, resent ones one by one
+    # fresh receipts came a batch (one signature) at a time, as columns (feature
+    # receipt_columns: one hash a batch); those signed while a worker was away (the restarted
+    # hub pays what its store accepted before it signed) came as rows, resent one by one
     for ident in ("id-w1", "id-w2"):
         db = sqlite3.connect(f"file:{root / ident / 'earnings.db'}?mode=ro", uri=True)
-        assert db.execute("SELECT count(*) FROM receipt_batches").fetchone()[0] > 0
+        kept = [json.loads(text) for (text,) in db.execute("SELECT wire FROM receipt_batches")]
+        assert kept and all(list(body) == ["columns"] for body in kept)
+        alone = db.execute("SELECT count(*) FROM receipts").fetchone()[0]
+        assert alone < sum(len(body["columns"][0]["columns"][0]) for body in kept)
         db.close()
     # the table's totals: what the seller sees, per hub
     r = earnings_table(root, "id-w1")
