@@ -30,12 +30,10 @@ from ..protocol import MAX_RECEIPTS_PER_MESSAGE
 from .columnroot import column_fault, columns_root, columns_step, columns_text
 from .money import amount_text
 from .receipts import (
-    HEX_SIGNATURE,
-    MAX_PROOF,
-    PROOF_STEP,
     ROOT_DOMAIN,
     Receipt,
     SignedReceipt,
+    check_seal,
     checked_price,
     signed_by,
     walk,
@@ -46,7 +44,6 @@ __all__ = ["ColumnBatch", "columns_of"]
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "job_id", "price", "currency", "signature",
                         "proof", "columns"))
 _SHORT = 128                        # as Receipt.checked's strings
-_MAX_BATCH_PROOF = MAX_PROOF - 1    # the columns step comes first in a receipt's own proof
 
 
 @dataclass(frozen=True)
@@ -112,12 +109,7 @@ class ColumnBatch:
         if price != d["price"]:
             raise ProtocolError(f"receipt price must be written {price!r}")
         sig, proof, columns = d["signature"], d["proof"], d["columns"]
-        if type(sig) is not str or not HEX_SIGNATURE.fullmatch(sig):
-            raise ProtocolError("receipt batch signature must be 128 hex digits")
-        if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
-                type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
-            raise ProtocolError(f"receipt batch proof must be a list of at most "
-                                f"{_MAX_BATCH_PROOF} 'l'/'r' + 64-hex-digit steps")
+        check_seal(sig, proof)
         fault = column_fault(columns, MAX_RECEIPTS_PER_MESSAGE)
         if fault is not None:
             raise ProtocolError(f"receipt batch {fault}")

@@ -38,13 +38,11 @@ from ..errors import ProtocolError
 from ..protocol import MAX_RECEIPTS_PER_MESSAGE
 from .columnbatch import ColumnBatch, columns_of
 from .receipts import (
-    HEX_SIGNATURE,
-    MAX_PROOF,
-    PROOF_STEP,
     ROOT_DOMAIN,
     ROW_FIELDS,
     Receipt,
     SignedReceipt,
+    check_seal,
     leaf_around,
     leaf_at,
     merkle,
@@ -60,9 +58,6 @@ MAX_BATCH = MAX_RECEIPTS_PER_MESSAGE     # receipts in one batch (a RECEIPTS mes
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "signature", "proof", "rows"))
 _ROW_LEN = len(ROW_FIELDS)
 _INT_BOUND = 2**63           # as Receipt.checked's integers
-#: a batch's proof leaves room for the steps inside it (2**8 = MAX_BATCH leaves), so each
-#: receipt's whole proof stays within MAX_PROOF
-_MAX_BATCH_PROOF = MAX_PROOF - 8
 
 
 @dataclass(frozen=True)
@@ -180,12 +175,7 @@ def _envelope(d: object) -> tuple[str, list[str], list]:
         raise ProtocolError(f"a receipt batch must be an object with exactly the fields "
                             f"{sorted(_WIRE_KEYS)}")
     sig, proof, rows = d["signature"], d["proof"], d["rows"]
-    if type(sig) is not str or not HEX_SIGNATURE.fullmatch(sig):
-        raise ProtocolError("receipt batch signature must be 128 hex digits")
-    if type(proof) is not list or len(proof) > _MAX_BATCH_PROOF or not all(
-            type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
-        raise ProtocolError(f"receipt batch proof must be a list of at most {_MAX_BATCH_PROOF} "
-                            "'l'/'r' + 64-hex-digit steps")
+    check_seal(sig, proof)
     if type(rows) is not list or not 0 < len(rows) <= MAX_BATCH:
         raise ProtocolError(f"receipt batch rows must be a list of 1-{MAX_BATCH} rows")
     return sig, proof, rows

@@ -40,7 +40,8 @@ from ..errors import ProtocolError
 from .columnroot import COLUMNS_STEP, step_root
 from .money import Price, amount_decimal, amount_text, decimal_text, parse_amount
 
-__all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "claim_bytes", "issued_row",
+__all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "MAX_BATCH_PROOF", "check_seal",
+           "checked_price", "claim_bytes", "issued_row",
            "sign_receipt", "sign_batch", "verify_receipt", "proof_root", "merkle", "merkle_root",
            "leaf", "leaf_around", "leaf_at", "node", "walk", "HEX_SIGNATURE",
            "PROOF_STEP"]
@@ -170,6 +171,22 @@ class SignedReceipt:
         except (ValueError, TypeError) as exc:
             raise ProtocolError(f"a stored receipt is not a JSON object: {exc}") from exc
         return cls.from_dict(d)
+
+
+#: a batch's own proof (from its root to the signed root) leaves room for the steps inside
+#: it (2**8 = 256 receipts), so each receipt's whole proof stays within MAX_PROOF
+MAX_BATCH_PROOF = MAX_PROOF - 8
+
+
+def check_seal(signature: object, proof: object) -> None:
+    """A peer's batch's signature and its proof to the signed root, well formed, or
+    :class:`ProtocolError` (one line): batches of rows and of columns alike."""
+    if type(signature) is not str or not HEX_SIGNATURE.fullmatch(signature):
+        raise ProtocolError("receipt batch signature must be 128 hex digits")
+    if type(proof) is not list or len(proof) > MAX_BATCH_PROOF or not all(
+            type(s) is str and PROOF_STEP.fullmatch(s) for s in proof):
+        raise ProtocolError(f"receipt batch proof must be a list of at most {MAX_BATCH_PROOF} "
+                            "'l'/'r' + 64-hex-digit steps")
 
 
 def _proof_form(proof: object) -> bool:

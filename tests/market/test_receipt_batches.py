@@ -18,7 +18,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpushare_mq.errors import ConfigError, ProtocolError
-from cpushare_mq.hub.scheduler.effects import Effects
 from cpushare_mq.hub.server import Hub
 from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts
 from cpushare_mq.market.money import Price, cost, decimal_text
@@ -28,7 +27,7 @@ from cpushare_mq.market.receipts import Receipt, verify_receipt
 from cpushare_mq.protocol import Feature, MsgType, decode, encode, encode_trusted
 from cpushare_mq.worker.earnings import Earnings, read_earnings
 
-from .leasecount import leases, payout
+from .leasecount import accept, leases, payout
 from .paidworld import lease, vote, voting_world
 
 BATCHED = [Feature.RECEIPTS.value, Feature.RECEIPT_BATCHES.value]
@@ -127,12 +126,6 @@ def test_a_batch_for_another_worker_is_refused(tmp_path, caplog):
     assert "names another worker key" in caplog.text
     store.close()
 
-
-def accept(pay: Payout, key: str, *fids: int) -> None:
-    """Copies counted and their fragments accepted in one turn of the hub's loop."""
-    for fid in fids:
-        pay.on_copy("j-1", key, fid, 0, 2.0, 60.0)
-    pay.settle(Effects(accepted=[(fid, "j-1", 0) for fid in fids]), 0)
 
 
 def test_the_hub_sends_batches_to_workers_that_take_them_and_both_sides_agree(tmp_path):

@@ -21,18 +21,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpushare_mq.errors import ConfigError, ProtocolError
-from cpushare_mq.hub.scheduler.effects import Effects
 from cpushare_mq.market.columnbatch import ColumnBatch
 from cpushare_mq.market.columnroot import columns_root, columns_step, columns_text
 from cpushare_mq.market.ledger import DEFAULT_PRICE, read_receipts, verify_receipts
 from cpushare_mq.market.money import Price, amount_text
-from cpushare_mq.market.payout import Payout
 from cpushare_mq.market.receiptbatch import sign_groups, wire_row
 from cpushare_mq.market.receipts import Receipt, SignedReceipt, verify_receipt
 from cpushare_mq.protocol import Feature, MsgType, decode, encode, encode_trusted
 from cpushare_mq.worker.earnings import Earnings, read_earnings
 
-from .leasecount import leases, payout
+from .leasecount import accept, leases, payout
 
 COLUMNS = [f.value for f in (Feature.RECEIPTS, Feature.RECEIPT_BATCHES,
                              Feature.RECEIPT_COLUMNS)]
@@ -143,7 +141,7 @@ def test_a_tampered_column_batch_is_refused_whole_and_the_good_one_kept(tmp_path
     ("price", "00.37", "receipt price must be written '0.37'"),
     ("price", "cheap", "receipt price"),
     ("signature", "zz", "signature must be 128 hex digits"),
-    ("proof", ["x" * 65], "proof must be a list of at most 39"),
+    ("proof", ["x" * 65], "proof must be a list of at most 32"),
     ("job_id", "", "job_id must be a string of 1-128"),
     ("hub_key", 7, "hub_key must be a string"),
 ])
@@ -231,11 +229,6 @@ def test_the_root_of_a_column_batch_is_its_documented_hash():
     assert zstandard.ZstdDecompressor().decompress(base64.b64decode(step[1:])) == (
         b"[[0,1],[0,1],[1000,1007],[5,5]]")
 
-
-def accept(pay: Payout, key: str, *fids: int) -> None:
-    for fid in fids:
-        pay.on_copy("j-1", key, fid, 0, 2.0, 60.0)
-    pay.settle(Effects(accepted=[(fid, "j-1", 0) for fid in fids]), 0)
 
 
 def test_the_hub_sends_columns_to_workers_that_take_them_rows_to_the_others(tmp_path):
