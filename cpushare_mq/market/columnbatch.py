@@ -34,6 +34,7 @@ from .receipts import (
     Receipt,
     SignedReceipt,
     check_seal,
+    check_text,
     checked_price,
     signed_by,
     walk,
@@ -43,7 +44,6 @@ __all__ = ["ColumnBatch", "columns_of"]
 
 _WIRE_KEYS = frozenset(("hub_key", "worker_key", "job_id", "price", "currency", "signature",
                         "proof", "columns"))
-_SHORT = 128                        # as Receipt.checked's strings
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,7 @@ class ColumnBatch:
             raise ProtocolError(f"a receipt columns batch must be an object with exactly the "
                                 f"fields {sorted(_WIRE_KEYS)}")
         for name in ("hub_key", "worker_key", "job_id", "currency"):
-            if type(d[name]) is not str or not 0 < len(d[name]) <= _SHORT:
-                raise ProtocolError(f"receipt {name} must be a string of 1-{_SHORT} characters")
+            check_text(name, d[name])
         price = checked_price(d["price"])
         if price != d["price"]:
             raise ProtocolError(f"receipt price must be written {price!r}")

@@ -41,7 +41,7 @@ from .columnroot import COLUMNS_STEP, step_root
 from .money import Price, amount_decimal, amount_text, decimal_text, parse_amount
 
 __all__ = ["Receipt", "SignedReceipt", "FIELDS", "ROW_FIELDS", "MAX_BATCH_PROOF", "check_seal",
-           "checked_price", "claim_bytes", "issued_row",
+           "check_text", "checked_price", "claim_bytes", "issued_row",
            "sign_receipt", "sign_batch", "verify_receipt", "proof_root", "merkle", "merkle_root",
            "leaf", "leaf_around", "leaf_at", "node", "walk", "HEX_SIGNATURE",
            "PROOF_STEP"]
@@ -105,8 +105,7 @@ class Receipt(NamedTuple):
         3.6e9. Raises :class:`ProtocolError` naming the field."""
         for name, v in (("hub_key", hub_key), ("job_id", job_id), ("worker_key", worker_key),
                         ("currency", currency)):
-            if type(v) is not str or not 0 < len(v) <= _SHORT:
-                raise ProtocolError(f"receipt {name} must be a string of 1-{_SHORT} characters")
+            check_text(name, v)
         for name, v in (("fragment_id", fragment_id), ("attempt", attempt), ("cpu_us", cpu_us),
                         ("issued_s", issued_s)):
             if type(v) is not int or not 0 <= v < 2**63:
@@ -124,6 +123,19 @@ class Receipt(NamedTuple):
     @property
     def amount_decimal(self) -> Decimal:
         return amount_decimal(self.amount)
+
+
+def check_text(name: str, v: object) -> None:
+    """A receipt's text field ``name``: a string of 1-128 characters that UTF-8 can spell
+    (JSON may escape a lone surrogate, which it cannot), or :class:`ProtocolError`."""
+    if type(v) is not str or not 0 < len(v) <= _SHORT:
+        raise ProtocolError(f"receipt {name} must be a string of 1-{_SHORT} characters")
+    if not v.isascii():
+        try:
+            v.encode()
+        except UnicodeEncodeError:
+            raise ProtocolError(f"receipt {name} is not UTF-8 text (it holds a lone "
+                                "surrogate)") from None
 
 
 def issued_row(job_id: str, fragment_id: int, attempt: int, cpu_us: int, price: Price,

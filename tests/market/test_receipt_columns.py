@@ -143,6 +143,7 @@ def test_a_tampered_column_batch_is_refused_whole_and_the_good_one_kept(tmp_path
     ("signature", "zz", "signature must be 128 hex digits"),
     ("proof", ["x" * 65], "proof must be a list of at most 32"),
     ("job_id", "", "job_id must be a string of 1-128"),
+    ("job_id", "j\ud800", "job_id is not UTF-8 text"),
     ("hub_key", 7, "hub_key must be a string"),
 ])
 def test_a_malformed_column_batch_gets_a_one_line_error(field, value, says):
@@ -311,4 +312,7 @@ def test_a_ledgers_column_receipts_export_and_verify_offline(tmp_path):
     exported[5]["cpu_us"] += 10**6
     exported[5]["amount"] = amount_text(exported[5]["price"], exported[5]["cpu_us"])
     with pytest.raises(ProtocolError, match="receipt 5 .fragment 6.: bad signature"):
+        verify_receipts(exported, hub_key)
+    exported[5]["currency"] = "EUR\udc80"          # JSON may spell what UTF-8 cannot
+    with pytest.raises(ProtocolError, match="receipt 5: receipt currency is not UTF-8 text"):
         verify_receipts(exported, hub_key)
