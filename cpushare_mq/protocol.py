@@ -348,6 +348,7 @@ RECEIPT_BATCH_SCHEMA: dict[str, tuple[Validator, Any]] = {
     "rows": (v_rows(MAX_RECEIPTS_PER_MESSAGE), _REQUIRED),
 }
 
+
 def v_columns(max_len: int) -> Validator:
     """A column batch's columns: four lists of at most ``max_len`` values each, their values
     left to cpushare_mq.market.columnbatch, which checks them all (one check, one place)."""

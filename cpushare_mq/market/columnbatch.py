@@ -31,6 +31,10 @@ from .columnroot import column_fault, columns_root, columns_step, columns_text
 from .money import amount_text
 from .receipts import (
     ROOT_DOMAIN,
+    ROW_ATTEMPT,
+    ROW_CPU_US,
+    ROW_FID,
+    ROW_ISSUED_S,
     Receipt,
     SignedReceipt,
     check_seal,
@@ -139,7 +143,6 @@ class ColumnBatch:
 
 
 def columns_of(rows: list[tuple]) -> tuple[list[int], list[int], list[int], list[int]]:
-    """The columns of rows a hub issued (receipts.ROW_FIELDS: fragment id, attempt,
-    ``cpu_us`` and ``issued_s`` at 1, 2, 3 and 7)."""
-    return ([r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
-            [r[7] for r in rows])
+    """The columns of rows a hub issued (receipts.ROW_FIELDS)."""
+    return tuple([r[i] for r in rows] for i in (ROW_FID, ROW_ATTEMPT, ROW_CPU_US,
+                                                 ROW_ISSUED_S))

@@ -4,8 +4,9 @@ ledger's questions need of it in columns (I/O shell around :mod:`.receiptbatch`)
 A batch holds the receipts of one worker key for one job, signed together
 (:func:`~.receiptbatch.sign_batches`). The ledger keeps it as one row of ``batches``: its
 wire form (the receipts' fields, as rows or columns, and the signature: each receipt's
-proof is derived from it when read), the job, the worker key, the span of its receipts' ``issued_s``, how many
-receipts, their amounts' exact sum, and whether its worker acknowledged it. ``paid`` holds
+proof is derived from it when read), the job, the worker key, the span of its receipts'
+``issued_s``, how many receipts, their amounts' exact sum, and whether its worker
+acknowledged it. ``paid`` holds
 every fragment the ledger paid (signed or not yet): a fragment is paid once.
 
 Ledgers written before batches were kept whole have their receipts as rows of ``receipts``
@@ -22,9 +23,10 @@ from decimal import Decimal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .columnbatch import ColumnBatch
+from .columnroot import COLUMN_NAMES
 from .money import decimal_text
-from .receiptbatch import ROW_FIELDS, ReceiptBatch, open_stored, reopened
-from .receipts import SignedReceipt
+from .receiptbatch import ReceiptBatch, open_stored, reopened
+from .receipts import ROW_CPU_US, SignedReceipt
 
 __all__ = ["SCHEMA", "Awaiting", "insert", "mark_delivered", "read", "recent_claims", "spent",
            "undelivered"]
@@ -38,7 +40,7 @@ CREATE INDEX IF NOT EXISTS batches_job ON batches (job_id);
 CREATE INDEX IF NOT EXISTS batches_undelivered ON batches (worker_key, id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS paid (fragment_id INTEGER PRIMARY KEY);
 """
-_CPU_US = ROW_FIELDS.index("cpu_us")
+_CPU_COLUMN = COLUMN_NAMES.index("cpu_us")
 _INSERT = ("INSERT INTO batches (job_id, worker_key, first_s, last_s, n, amount, wire) "
            "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -70,8 +72,8 @@ def recent_claims(db: sqlite3.Connection, job_id: str, n: int) -> list[tuple[str
                       (job_id,))
     for key, wire in rows:
         kept = json.loads(wire)
-        claims = kept["columns"][2] if "columns" in kept else [row[_CPU_US]
-                                                               for row in kept["rows"]]
+        claims = (kept["columns"][_CPU_COLUMN] if "columns" in kept
+                  else [row[ROW_CPU_US] for row in kept["rows"]])
         out[:0] = [(key, cpu_us) for cpu_us in claims]
         if len(out) >= n:
             break

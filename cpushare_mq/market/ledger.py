@@ -40,7 +40,7 @@ from .columnbatch import ColumnBatch
 from .metering import Meter
 from .money import Price, decimal_text
 from .receiptbatch import ReceiptBatch, open_stored, sign_groups, stored_text, wire_row
-from .receipts import ROW_FIELDS, SignedReceipt, issued_row, verify_receipt
+from .receipts import ROW_FID, SignedReceipt, issued_row, verify_receipt
 from .turns import turn_receipts, turn_text
 from .unsigned import Unsigned
 
@@ -109,7 +109,6 @@ _UNDELIVERED_INDEX = ("CREATE INDEX IF NOT EXISTS receipts_undelivered ON receip
                       "(worker_key, fragment_id) WHERE delivered = 0")
 _MARK_DELIVERED = "UPDATE receipts SET delivered=1 WHERE fragment_id=? AND worker_key=?"
 _UPSERT_METER = "INSERT OR REPLACE INTO meter_keys VALUES (?, ?, ?)"
-_FID = ROW_FIELDS.index("fragment_id")
 
 
 @dataclass(frozen=True)
@@ -346,7 +345,7 @@ class HubLedger:
              ) -> tuple[list[tuple[str, list[tuple]]], list[tuple[str, tuple]]]:
         """Enter the groups' fragments in ``paid`` (in the caller's transaction); returns the
         groups without the rows of fragments paid before, and those rows."""
-        fids = [row[_FID] for _, rows in groups for row in rows]
+        fids = [row[ROW_FID] for _, rows in groups for row in rows]
         self.db.execute("SAVEPOINT paying")
         try:
             self.db.execute(_INSERT_PAID, (json.dumps(fids),))
@@ -358,10 +357,10 @@ class HubLedger:
         paid = self.paid_among(fids)
         kept, dropped = [], []
         for key, rows in groups:
-            dropped += [(key, row) for row in rows if row[_FID] in paid]
-            if mine := [row for row in rows if row[_FID] not in paid]:
+            dropped += [(key, row) for row in rows if row[ROW_FID] in paid]
+            if mine := [row for row in rows if row[ROW_FID] not in paid]:
                 kept.append((key, mine))
-        self.db.execute(_INSERT_PAID, (json.dumps([row[_FID] for _, rows in kept
+        self.db.execute(_INSERT_PAID, (json.dumps([row[ROW_FID] for _, rows in kept
                                                    for row in rows]),))
         return kept, dropped
 

@@ -39,7 +39,13 @@ from ..protocol import MAX_RECEIPTS_PER_MESSAGE
 from .columnbatch import ColumnBatch, columns_of
 from .receipts import (
     ROOT_DOMAIN,
+    ROW_AMOUNT,
+    ROW_CURRENCY,
+    ROW_FID,
     ROW_FIELDS,
+    ROW_ISSUED_S,
+    ROW_JOB,
+    ROW_PRICE,
     Receipt,
     SignedReceipt,
     check_seal,
@@ -76,20 +82,20 @@ class ReceiptBatch:
 
     @property
     def job_id(self) -> str:
-        return self.rows[0][0]
+        return self.rows[0][ROW_JOB]
 
     @property
     def fragment_ids(self) -> list[int]:
-        return [row[1] for row in self.rows]
+        return [row[ROW_FID] for row in self.rows]
 
     @property
     def issued_s(self) -> list[int]:
-        return [row[7] for row in self.rows]
+        return [row[ROW_ISSUED_S] for row in self.rows]
 
     def total_amount(self) -> Decimal:
         """The exact sum of the receipts' amounts."""
-        return sum((Decimal(a) * n for a, n in Counter(row[6] for row in self.rows).items()),
-                   Decimal(0))        # (a job's amounts repeat: CPU time comes in ticks)
+        return sum((Decimal(a) * n for a, n in Counter(row[ROW_AMOUNT] for row in self.rows)
+                    .items()), Decimal(0))        # (a job's amounts repeat: CPU time comes in ticks)
 
     @functools.cached_property
     def receipts(self) -> tuple[Receipt, ...]:
@@ -287,13 +293,14 @@ def sign_groups(hub_key: str, groups: list[tuple[str, list[tuple]]], key: Ed2551
 def _column_parts(hub_key: str, worker_key: str, rows: list[tuple]) -> list[ColumnBatch]:
     """One worker's rows for one job as column batches: every :data:`MAX_BATCH` rows, and
     apart at each price (a job's price is fixed: a safeguard)."""
+    terms = slice(ROW_PRICE, ROW_CURRENCY + 1)
     prices: dict[tuple, list[tuple]] = {}
-    if len({(row[4], row[5]) for row in rows}) == 1:
-        prices[rows[0][4:6]] = rows
+    if len({row[terms] for row in rows}) == 1:
+        prices[rows[0][terms]] = rows
     else:
         for row in rows:
-            prices.setdefault(row[4:6], []).append(row)
-    return [ColumnBatch.unsigned(hub_key, worker_key, (same[0][0], *price),
+            prices.setdefault(row[terms], []).append(row)
+    return [ColumnBatch.unsigned(hub_key, worker_key, (same[0][ROW_JOB], *price),
                                  columns_of(same[i:i + MAX_BATCH]))
             for price, same in prices.items() for i in range(0, len(same), MAX_BATCH)]
 

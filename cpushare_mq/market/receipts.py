@@ -53,6 +53,9 @@ FIELDS = ("hub_key", "job_id", "fragment_id", "attempt", "worker_key", "cpu_us",
 #: stores and sends in a batch (receiptbatch.py), which names the two keys once
 ROW_FIELDS = ("job_id", "fragment_id", "attempt", "cpu_us", "price", "currency", "amount",
               "issued_s")
+#: where each field sits in a row (receiptbatch.py, columnbatch.py)
+ROW_JOB, ROW_FID, ROW_ATTEMPT, ROW_CPU_US, ROW_PRICE, ROW_CURRENCY, ROW_AMOUNT, ROW_ISSUED_S = (
+    range(len(ROW_FIELDS)))
 HEX_SIGNATURE = re.compile(r"[0-9a-f]{128}")
 ROOT_DOMAIN = b"cpushare-mq/receipts-root/v1\0"
 PROOF_STEP = re.compile(r"[lr][0-9a-f]{64}")

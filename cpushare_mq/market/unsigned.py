@@ -13,11 +13,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .money import amount_decimal
-from .receiptbatch import ROW_FIELDS
+from .receipts import ROW_AMOUNT, ROW_FID, ROW_JOB
 
 __all__ = ["Unsigned"]
 
-_JOB, _FID, _AMOUNT = (ROW_FIELDS.index(f) for f in ("job_id", "fragment_id", "amount"))
 
 
 class Unsigned:
@@ -46,11 +45,11 @@ class Unsigned:
         self._fresh.append((key, row))
 
     def _add(self, key: str, row: tuple) -> None:
-        group = self._groups.get((key, row[_JOB]))
+        group = self._groups.get((key, row[ROW_JOB]))
         if group is None:
-            group = self._groups[key, row[_JOB]] = []
+            group = self._groups[key, row[ROW_JOB]] = []
         group.append(row)
-        self._fids.add(row[_FID])
+        self._fids.add(row[ROW_FID])
 
     def take_fresh(self) -> list[tuple[str, tuple]]:
         """The ``(worker key, row)`` pairs added since the last call, in issue order."""
@@ -66,5 +65,5 @@ class Unsigned:
 
     def amount(self, job_id: str) -> Decimal:
         """What ``job_id``'s rows here add up to (exact)."""
-        return sum((amount_decimal(row[_AMOUNT]) for (_, job), rows in self._groups.items()
+        return sum((amount_decimal(row[ROW_AMOUNT]) for (_, job), rows in self._groups.items()
                     if job == job_id for row in rows), Decimal(0))
